@@ -1,0 +1,2 @@
+//! Library of the signer crate (under construction).
+#![forbid(unsafe_code)]

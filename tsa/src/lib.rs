@@ -1,0 +1,2 @@
+//! Library of the tsa crate (under construction).
+#![forbid(unsafe_code)]

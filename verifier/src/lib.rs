@@ -1,0 +1,2 @@
+//! Library of the verifier crate (under construction).
+#![forbid(unsafe_code)]
