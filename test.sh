@@ -4,9 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-for tool in softhsm2-util pkcs11-tool openssl; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: run .ci/run or apt-get install -y softhsm2 opensc openssl" >&2; exit 1; }
+# System packages the tests drive for real: SoftHSM2 (PKCS#11 token), OpenSC (pkcs11-tool),
+# OpenSSL (interop peer), Python 3 (the shared vector runner). Installed when missing.
+need=()
+for pair in softhsm2-util:softhsm2 pkcs11-tool:opensc openssl:openssl python3:python3; do
+  command -v "${pair%%:*}" >/dev/null || need+=("${pair##*:}")
 done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "missing packages: ${need[*]} (apt-get install -y ${need[*]})" >&2; exit 1
+  fi
+fi
 
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
