@@ -1,2 +1,9 @@
-//! Library of the tsa crate (under construction).
+//! inkan-tsa (under construction).
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod ntp;
+pub mod records;
+pub mod serial;
+pub mod timefmt;

@@ -1,0 +1,405 @@
+//! Configuration: a TOML file (every key documented in `tsa/inkan-tsa.example.toml`, unknown keys
+//! refused) overridden by command-line flags, resolved once into a typed [`Settings`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use const_oid::ObjectIdentifier;
+use serde::Deserialize;
+
+/// The policy OID `--dev` uses when none is configured: `1.2.3.4.1`, the example policy of
+/// OpenSSL's sample `openssl.cnf` (`tsa_policy1`), recognisable as a placeholder and never a
+/// production policy.
+pub const DEV_POLICY: &str = "1.2.3.4.1";
+
+/// The default data directory (relative to the working directory) when neither the file nor a
+/// flag names one. A service unit sets `WorkingDirectory` or `data_dir`; a developer finds the
+/// files beside where they ran the command.
+pub const DEFAULT_DATA_DIR: &str = "inkan-tsa-data";
+
+/// The default listen address (the contract: `--dev` listens on 127.0.0.1:3161).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3161";
+
+/// The TOML file as written. Every key is optional; flags override them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Listen address `ADDR:PORT`.
+    pub listen: Option<String>,
+    /// Data directory (records store, development PKI).
+    pub data_dir: Option<PathBuf>,
+    /// KEYREF: PKCS#8 PEM path or `pkcs11:` URI.
+    pub key: Option<String>,
+    /// PEM file: the TSA certificate first, then (optionally) its issuers.
+    pub cert_chain: Option<PathBuf>,
+    /// Default TSA policy OID.
+    pub policy: Option<String>,
+    /// Further policy OIDs a client may request.
+    pub accepted_policies: Option<Vec<String>>,
+    /// Declared accuracy in milliseconds (1..=1000).
+    pub accuracy_ms: Option<u64>,
+    /// Put the TSA certificate's subject in `TSTInfo.tsa`.
+    pub include_tsa_name: Option<bool>,
+    /// With `certReq`, also include the issuers from `cert_chain`.
+    pub include_chain: Option<bool>,
+    /// RSA signature scheme: `"pkcs1"` (default) or `"pss"`.
+    pub rsa_scheme: Option<String>,
+    /// Instance id (0..=65535), distinct for every instance sharing a TSA certificate.
+    pub instance_id: Option<u16>,
+    /// SNTP servers `HOST[:PORT]`.
+    pub ntp_servers: Option<Vec<String>>,
+    /// SNTP poll interval in milliseconds.
+    pub ntp_poll_ms: Option<u64>,
+    /// How long a measurement counts as fresh, in milliseconds (default 3 poll intervals).
+    pub ntp_freshness_ms: Option<u64>,
+    /// Per-query SNTP timeout in milliseconds.
+    pub ntp_timeout_ms: Option<u64>,
+    /// Leap-second policy: `"refuse"` (default) or `"ignore"`.
+    pub leap_policy: Option<String>,
+    /// Seconds either side of a announced leap second during which `"refuse"` issues nothing.
+    pub leap_window_s: Option<u64>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Time allowed to read a request's headers, in milliseconds.
+    pub header_read_timeout_ms: Option<u64>,
+    /// Time allowed for a whole request, in milliseconds.
+    pub request_timeout_ms: Option<u64>,
+    /// Most connections served at once; further ones wait in the kernel backlog.
+    pub max_connections: Option<usize>,
+    /// Most records committed in one group commit.
+    pub max_batch: Option<usize>,
+    /// Signing threads (default: the number of CPUs, at least 2).
+    pub signing_threads: Option<usize>,
+    /// Grace period for in-flight requests at shutdown, in milliseconds.
+    pub shutdown_grace_ms: Option<u64>,
+}
+
+/// Command-line overrides (`serve` flags).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--config FILE`.
+    pub config: Option<PathBuf>,
+    /// `--listen ADDR:PORT`.
+    pub listen: Option<String>,
+    /// `--key KEYREF`.
+    pub key: Option<String>,
+    /// `--cert-chain PEM`.
+    pub cert_chain: Option<PathBuf>,
+    /// `--policy OID`.
+    pub policy: Option<String>,
+    /// `--accuracy-ms N`.
+    pub accuracy_ms: Option<u64>,
+    /// `--data-dir DIR`.
+    pub data_dir: Option<PathBuf>,
+    /// `--dev`.
+    pub dev: bool,
+    /// `--ntp HOST[:PORT]`, repeatable.
+    pub ntp: Vec<String>,
+    /// `--ntp-poll-ms N`.
+    pub ntp_poll_ms: Option<u64>,
+}
+
+/// What to do around an announced leap second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeapPolicy {
+    /// Issue nothing within `leap_window` of the leap (the default: a token stamped inside the
+    /// window cannot be placed on UTC unambiguously by every verifier).
+    RefuseInWindow,
+    /// Issue throughout; the host clock's own leap handling (step or smear) applies.
+    Ignore,
+}
+
+/// RSA signature scheme for the TSA key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RsaScheme {
+    /// RSASSA-PKCS1-v1_5 (default: OpenSSL 3.0 `ts -verify` rejects PSS tokens).
+    Pkcs1,
+    /// RSASSA-PSS.
+    Pss,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// KEYREF (`None` with `--dev`: the development key is used).
+    pub key: Option<String>,
+    /// Certificate chain PEM (`None` with `--dev`).
+    pub cert_chain: Option<PathBuf>,
+    /// Default policy.
+    pub policy: ObjectIdentifier,
+    /// Every policy a request may name (the default first).
+    pub accepted_policies: Vec<ObjectIdentifier>,
+    /// Declared accuracy.
+    pub accuracy: Duration,
+    /// Include `TSTInfo.tsa`.
+    pub include_tsa_name: bool,
+    /// Include the chain (not only the TSA certificate) when `certReq`.
+    pub include_chain: bool,
+    /// RSA scheme.
+    pub rsa_scheme: RsaScheme,
+    /// Instance id.
+    pub instance_id: u16,
+    /// SNTP servers as given (`HOST[:PORT]`).
+    pub ntp_servers: Vec<String>,
+    /// Poll interval.
+    pub ntp_poll: Duration,
+    /// Freshness window.
+    pub ntp_freshness: Duration,
+    /// Per-query timeout.
+    pub ntp_timeout: Duration,
+    /// Leap policy.
+    pub leap_policy: LeapPolicy,
+    /// Leap window either side of the leap.
+    pub leap_window: Duration,
+    /// Body limit.
+    pub max_body_bytes: usize,
+    /// Header read timeout.
+    pub header_read_timeout: Duration,
+    /// Request timeout.
+    pub request_timeout: Duration,
+    /// Connection limit.
+    pub max_connections: usize,
+    /// Group-commit batch limit.
+    pub max_batch: usize,
+    /// Signing threads.
+    pub signing_threads: usize,
+    /// Shutdown grace.
+    pub shutdown_grace: Duration,
+    /// Development mode.
+    pub dev: bool,
+}
+
+/// A configuration the operator must fix; the message names the key and the bad value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(msg.into()))
+}
+
+impl FileConfig {
+    /// Parses TOML text; unknown keys are errors.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError(format!("configuration: {e}")))
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        Self::parse(&text).map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))
+    }
+}
+
+fn oid(key: &str, s: &str) -> Result<ObjectIdentifier, ConfigError> {
+    ObjectIdentifier::new(s.trim()).map_err(|_| ConfigError(format!("{key}: not an OID: {s:?}")))
+}
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+/// Resolves the file (if any) and the flags into [`Settings`].
+pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError> {
+    let listen_s = o
+        .listen
+        .clone()
+        .or(file.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let listen: SocketAddr = listen_s
+        .parse()
+        .map_err(|_| ConfigError(format!("listen: not ADDR:PORT: {listen_s:?}")))?;
+    let data_dir = o
+        .data_dir
+        .clone()
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let key = o.key.clone().or(file.key);
+    let cert_chain = o.cert_chain.clone().or(file.cert_chain);
+    if !o.dev {
+        if key.is_none() {
+            return err("no key: give --key KEYREF (or `key` in the config file), or use --dev");
+        }
+        if cert_chain.is_none() {
+            return err(
+                "no certificate: give --cert-chain PEM (or `cert_chain` in the config file), or use --dev",
+            );
+        }
+    } else if key.is_some() != cert_chain.is_some() {
+        return err("--key and --cert-chain go together (with --dev, give both or neither)");
+    }
+    let policy_s = match o.policy.clone().or(file.policy) {
+        Some(p) => p,
+        None if o.dev => DEV_POLICY.to_owned(),
+        None => return err("no policy: give --policy OID (or `policy` in the config file)"),
+    };
+    let policy = oid("policy", &policy_s)?;
+    let mut accepted_policies = vec![policy];
+    for p in file.accepted_policies.unwrap_or_default() {
+        let p = oid("accepted_policies", &p)?;
+        if !accepted_policies.contains(&p) {
+            accepted_policies.push(p);
+        }
+    }
+    let accuracy_ms = o.accuracy_ms.or(file.accuracy_ms).unwrap_or(1000);
+    if !(1..=1000).contains(&accuracy_ms) {
+        return err(format!(
+            "accuracy_ms: {accuracy_ms} is outside 1..=1000 (EN 319 421 requires 1 s or better)"
+        ));
+    }
+    let rsa_scheme = match file.rsa_scheme.as_deref() {
+        None | Some("pkcs1") => RsaScheme::Pkcs1,
+        Some("pss") => RsaScheme::Pss,
+        Some(other) => return err(format!("rsa_scheme: {other:?} is not \"pkcs1\" or \"pss\"")),
+    };
+    let ntp_servers = if o.ntp.is_empty() {
+        file.ntp_servers.unwrap_or_default()
+    } else {
+        o.ntp.clone()
+    };
+    let ntp_poll_ms = o.ntp_poll_ms.or(file.ntp_poll_ms).unwrap_or(16_000);
+    if ntp_poll_ms < 10 {
+        return err(format!("ntp_poll_ms: {ntp_poll_ms} is below 10"));
+    }
+    let ntp_freshness_ms = file
+        .ntp_freshness_ms
+        .unwrap_or_else(|| ntp_poll_ms.saturating_mul(3));
+    if ntp_freshness_ms < ntp_poll_ms {
+        return err("ntp_freshness_ms must be at least ntp_poll_ms");
+    }
+    let ntp_timeout_ms = file
+        .ntp_timeout_ms
+        .unwrap_or_else(|| ntp_poll_ms.clamp(10, 1000));
+    let leap_policy = match file.leap_policy.as_deref() {
+        None | Some("refuse") => LeapPolicy::RefuseInWindow,
+        Some("ignore") => LeapPolicy::Ignore,
+        Some(other) => {
+            return err(format!("leap_policy: {other:?} is not \"refuse\" or \"ignore\""));
+        }
+    };
+    let max_body_bytes = file.max_body_bytes.unwrap_or(16 * 1024);
+    if max_body_bytes < 64 {
+        return err("max_body_bytes must be at least 64");
+    }
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Ok(Settings {
+        listen,
+        data_dir,
+        key,
+        cert_chain,
+        policy,
+        accepted_policies,
+        accuracy: ms(accuracy_ms),
+        include_tsa_name: file.include_tsa_name.unwrap_or(false),
+        include_chain: file.include_chain.unwrap_or(false),
+        rsa_scheme,
+        instance_id: file.instance_id.unwrap_or(0),
+        ntp_servers,
+        ntp_poll: ms(ntp_poll_ms),
+        ntp_freshness: ms(ntp_freshness_ms),
+        ntp_timeout: ms(ntp_timeout_ms),
+        leap_policy,
+        leap_window: Duration::from_secs(file.leap_window_s.unwrap_or(2)),
+        max_body_bytes,
+        header_read_timeout: ms(file.header_read_timeout_ms.unwrap_or(5_000)),
+        request_timeout: ms(file.request_timeout_ms.unwrap_or(10_000)),
+        max_connections: file.max_connections.unwrap_or(1024).max(1),
+        max_batch: file.max_batch.unwrap_or(4096).max(1),
+        signing_threads: file.signing_threads.unwrap_or(cpus.max(2)).max(1),
+        shutdown_grace: ms(file.shutdown_grace_ms.unwrap_or(10_000)),
+        dev: o.dev,
+    })
+}
+
+/// Loads `--config` (when given) and applies the overrides.
+pub fn load(o: &Overrides) -> Result<Settings, ConfigError> {
+    let file = match &o.config {
+        Some(p) => FileConfig::load(p)?,
+        None => FileConfig::default(),
+    };
+    resolve(file, o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_parses() {
+        let text = include_str!("../inkan-tsa.example.toml");
+        let file = FileConfig::parse(text).unwrap();
+        let s = resolve(file, &Overrides::default()).unwrap();
+        assert_eq!(s.accuracy, Duration::from_millis(500));
+        assert_eq!(s.ntp_servers.len(), 3);
+    }
+
+    #[test]
+    fn unknown_key_is_refused() {
+        let e = FileConfig::parse("listne = \"127.0.0.1:1\"\n").unwrap_err();
+        assert!(e.0.contains("listne"), "{e}");
+    }
+
+    #[test]
+    fn flags_override_file() {
+        let file = FileConfig::parse(
+            "listen = \"127.0.0.1:1\"\npolicy = \"1.2.3\"\nkey = \"k.pem\"\ncert_chain = \"c.pem\"\nntp_servers = [\"a\"]\n",
+        )
+        .unwrap();
+        let o = Overrides {
+            listen: Some("127.0.0.1:2".into()),
+            ntp: vec!["b".into(), "c".into()],
+            accuracy_ms: Some(100),
+            ..Overrides::default()
+        };
+        let s = resolve(file, &o).unwrap();
+        assert_eq!(s.listen.port(), 2);
+        assert_eq!(s.ntp_servers, vec!["b", "c"]);
+        assert_eq!(s.accuracy, Duration::from_millis(100));
+        assert_eq!(s.policy.to_string(), "1.2.3");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let o = Overrides {
+            dev: true,
+            accuracy_ms: Some(2000),
+            ..Overrides::default()
+        };
+        assert!(resolve(FileConfig::default(), &o).unwrap_err().0.contains("accuracy_ms"));
+        let o = Overrides {
+            dev: true,
+            policy: Some("x.y".into()),
+            ..Overrides::default()
+        };
+        assert!(resolve(FileConfig::default(), &o).unwrap_err().0.contains("policy"));
+        assert!(resolve(FileConfig::default(), &Overrides::default())
+            .unwrap_err()
+            .0
+            .contains("--key"));
+    }
+
+    #[test]
+    fn dev_defaults() {
+        let o = Overrides {
+            dev: true,
+            ..Overrides::default()
+        };
+        let s = resolve(FileConfig::default(), &o).unwrap();
+        assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(s.policy.to_string(), DEV_POLICY);
+        assert_eq!(s.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+    }
+}

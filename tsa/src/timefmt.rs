@@ -1,0 +1,203 @@
+//! Calendar arithmetic for UTC instants: `GeneralizedTime` text with fractional seconds (as
+//! TSTInfo.genTime needs it) and RFC 3339 for records and the command line.
+
+use inkan_profiles::time::UnixTime;
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (year, month, day) to days since 1970-01-01.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Whether `days` (since the epoch) is the last day of its month.
+pub fn is_last_day_of_month(days: i64) -> bool {
+    let (y, m, d) = civil_from_days(days);
+    d == days_in_month(y, m)
+}
+
+fn push_2(out: &mut String, v: u32) {
+    out.push(char::from(b'0' + (v / 10 % 10) as u8));
+    out.push(char::from(b'0' + (v % 10) as u8));
+}
+
+/// The fraction digits of `nanos` without trailing zeros (empty for zero).
+fn fraction(nanos: u32) -> String {
+    if nanos == 0 {
+        return String::new();
+    }
+    let s = format!("{nanos:09}");
+    s.trim_end_matches('0').to_owned()
+}
+
+/// `YYYYMMDDhhmmss[.f*]Z`, the DER form of GeneralizedTime (RFC 3161 §2.4.2: fraction without
+/// trailing zeros, no decimal point when the fraction is zero). `digits` limits the fraction to
+/// that many digits (truncated, 0..=9).
+pub fn generalized_time(t: UnixTime, digits: u32) -> String {
+    let secs = t.secs();
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let sod = (secs % 86_400) as u32;
+    let (y, m, d) = civil_from_days(days);
+    let mut out = String::with_capacity(24);
+    out.push_str(&format!("{y:04}"));
+    push_2(&mut out, m);
+    push_2(&mut out, d);
+    push_2(&mut out, sod / 3600);
+    push_2(&mut out, sod / 60 % 60);
+    push_2(&mut out, sod % 60);
+    let digits = digits.min(9);
+    let scale = 10u32.pow(9 - digits);
+    let f = fraction(t.subsec_nanos() / scale * scale);
+    if !f.is_empty() {
+        out.push('.');
+        out.push_str(&f);
+    }
+    out.push('Z');
+    out
+}
+
+/// RFC 3339 in UTC, e.g. `2026-11-23T01:02:03.25Z`.
+pub fn rfc3339(t: UnixTime) -> String {
+    let g = generalized_time(t, 9);
+    // YYYYMMDDhhmmss[.f]Z -> YYYY-MM-DDThh:mm:ss[.f]Z
+    format!(
+        "{}-{}-{}T{}:{}:{}",
+        &g[0..4],
+        &g[4..6],
+        &g[6..8],
+        &g[8..10],
+        &g[10..12],
+        &g[12..]
+    )
+}
+
+/// Parses RFC 3339 (`YYYY-MM-DDThh:mm:ss[.f]` then `Z` or `±hh:mm`). Years before 1970 fail.
+pub fn parse_rfc3339(s: &str) -> Option<UnixTime> {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = s.get(r)?;
+        if !part.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(i64::from(y), mo) {
+        return None;
+    }
+    if h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos = 0u32;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let digits = &s[start..i];
+        if digits.is_empty() {
+            return None;
+        }
+        let mut v = String::from(&digits[..digits.len().min(9)]);
+        while v.len() < 9 {
+            v.push('0');
+        }
+        nanos = v.parse().ok()?;
+    }
+    let offset: i64 = match &s[i..] {
+        "Z" | "z" => 0,
+        rest if rest.len() == 6 && matches!(rest.as_bytes()[0], b'+' | b'-') => {
+            let oh = num(i + 1..i + 3)?;
+            let om = num(i + 4..i + 6)?;
+            if rest.as_bytes()[3] != b':' || oh > 23 || om > 59 {
+                return None;
+            }
+            let v = i64::from(oh * 3600 + om * 60);
+            if rest.as_bytes()[0] == b'+' { v } else { -v }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(i64::from(y), mo, d);
+    let secs = days * 86_400 + i64::from(h * 3600 + mi * 60 + se.min(59)) - offset;
+    let secs = u64::try_from(secs).ok()?;
+    Some(UnixTime::new(secs, nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generalized_time_drops_trailing_zeros() {
+        // 2026-11-23T01:02:03Z
+        let t = UnixTime::new(1_795_395_723, 0);
+        assert_eq!(generalized_time(t, 6), "20261123010203Z");
+        let t = UnixTime::new(1_795_395_723, 250_000_000);
+        assert_eq!(generalized_time(t, 6), "20261123010203.25Z");
+        let t = UnixTime::new(1_795_395_723, 123_456_789);
+        assert_eq!(generalized_time(t, 6), "20261123010203.123456Z");
+        assert_eq!(generalized_time(t, 0), "20261123010203Z");
+    }
+
+    #[test]
+    fn rfc3339_round_trip() {
+        let t = UnixTime::new(1_795_395_723, 250_000_000);
+        assert_eq!(rfc3339(t), "2026-11-23T01:02:03.25Z");
+        assert_eq!(parse_rfc3339("2026-11-23T01:02:03.25Z"), Some(t));
+        assert_eq!(
+            parse_rfc3339("2026-11-23T10:02:03+09:00"),
+            Some(UnixTime::from_secs(1_795_395_723))
+        );
+        assert_eq!(parse_rfc3339("2026-02-30T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2026-11-23 01:02:03"), None);
+        assert_eq!(parse_rfc3339("1969-12-31T23:59:59Z"), None);
+    }
+
+    #[test]
+    fn calendar_edges() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert!(is_last_day_of_month(days_from_civil(2016, 12, 31)));
+        assert!(is_last_day_of_month(days_from_civil(2024, 2, 29)));
+        assert!(!is_last_day_of_month(days_from_civil(2023, 2, 27)));
+    }
+}
