@@ -12,5 +12,6 @@
 
 pub mod alg;
 pub mod clock;
+pub mod oid;
 pub mod policy;
 pub mod time;
