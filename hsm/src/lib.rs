@@ -1,12 +1,31 @@
 //! # inkan-hsm
 //!
 //! One way to sign, whatever holds the key: software PKCS#8 keys and PKCS#11 tokens behind the
-//! same three small traits, in the spirit of rustls's `CryptoProvider`.
+//! same small traits, in the spirit of rustls's `CryptoProvider`.
 //!
 //! CONTRACT (shared by every crate; extend, do not rename): [`SigningKey`], [`Signer`], the
 //! module layout. **Who hashes:** [`Signer::sign`] receives the message *unhashed* (for CMS, the
 //! DER of the signed attributes; for a CSR, the `CertificationRequestInfo`); the backend applies
 //! the algorithm's digest. Ed25519 is PureEdDSA over the message.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), inkan_hsm::Error> {
+//! use inkan_hsm::{KeyRef, Policy};
+//! use inkan_profiles::time::UnixTime;
+//! let key = inkan_hsm::load(&KeyRef::parse("tsa-key.pem")?, &Policy::cryptrec(), UnixTime::from_secs(1_790_000_000))?;
+//! let signer = key.choose(&inkan_hsm::default_algorithms(&key.kind())).expect("a usable algorithm");
+//! let sig = signer.sign(b"message")?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Choices
+//! - **ring for software signing**, not RustCrypto `rsa`: `rsa` has an open timing advisory for
+//!   private-key operations (RUSTSEC-2023-0071, the Marvin attack); ring's RSA is constant-time
+//!   and the fastest we measured (`../shared/spec/field-notes.md`).
+//! - **RustCrypto `p384`/`p521`** for P-384 and P-521: ring has no P-521, and RustCrypto's
+//!   P-384 signed faster than ring's on the target machine (about 3,100/s against 1,900/s).
+//! - **`cryptoki`**, not the `pkcs11` crate, for PKCS#11: it is maintained (0.12.1, 2026) with
+//!   a safe API, while `pkcs11` has had no release since 2020.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -14,6 +33,18 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use inkan_profiles::alg::{PublicKeyKind, SignatureAlgorithm};
+use inkan_profiles::time::UnixTime;
+
+mod digest;
+mod error;
+mod keyref;
+mod policy_glue;
+pub mod soft;
+
+pub use error::Error;
+pub use keyref::{KeyRef, PinSource, Pkcs11Uri};
+pub use policy_glue::{Policy, Refusal};
+pub use soft::default_algorithms;
 
 /// A private key that can make signatures. `Debug` never prints key material or PINs.
 pub trait SigningKey: Debug + Send + Sync {
@@ -21,6 +52,8 @@ pub trait SigningKey: Debug + Send + Sync {
     fn public_key_der(&self) -> &[u8];
     /// The key's kind and size, as the policy sees it.
     fn kind(&self) -> PublicKeyKind;
+    /// A human label safe to log: the file path, or the PKCS#11 URI without any PIN.
+    fn label(&self) -> &str;
     /// The first algorithm of `allowed` (in the caller's order of preference) that this key can
     /// sign with, as a shareable signer; `None` if it can sign with none of them.
     fn choose(&self, allowed: &[SignatureAlgorithm]) -> Option<Arc<dyn Signer>>;
@@ -35,10 +68,16 @@ pub trait Signer: Debug + Send + Sync {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error>;
 }
 
-/// Errors from loading or using a key. Never carries a PIN or key material.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Error {
-    /// Placeholder until the backends land.
-    Unimplemented,
+/// Loads the key `key` names and checks it against `policy` for making signatures at `at`.
+///
+/// An RSA key under 2048 bits or a P-224 key is refused with [`Error::PolicyRefused`] naming
+/// the rule. A PKCS#11 key is found, logged in to and its public key read now, so that a wrong
+/// PIN or a missing object fails at start-up rather than on the first request.
+pub fn load(key: &KeyRef, policy: &Policy, at: UnixTime) -> Result<Arc<dyn SigningKey>, Error> {
+    match key {
+        KeyRef::File(path) => soft::load(path, policy, at),
+        KeyRef::Pkcs11(_) => Err(Error::UnsupportedKey(
+            "the PKCS#11 backend is not built yet".into(),
+        )),
+    }
 }
