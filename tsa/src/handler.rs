@@ -1,0 +1,588 @@
+//! The request handler: a pure function from request bytes, a [`Context`] and the time the
+//! [`crate::ntp::TimeGuard`] allows, to a DER `TimeStampResp` (RFC 3161 §2.4.2) and, for a
+//! granted request, the record that must be committed before the response leaves.
+//!
+//! Every failure is mapped to its `PKIFailureInfo` in ONE place, [`Failure`]; the client sees a
+//! short status string, the details go to the log inside the request span.
+
+use std::time::Duration;
+
+use const_oid::ObjectIdentifier;
+use der::asn1::{Any, Int, OctetString};
+use der::{Decode, Encode, Sequence};
+use inkan_profiles::alg::DigestAlgorithm;
+use inkan_profiles::time::UnixTime;
+
+use crate::ntp::TimeRefusal;
+use crate::records::{self, Issued, TokenRecord};
+use crate::serial::{self, SerialSource};
+use crate::timefmt;
+
+/// Why a request is rejected; the one mapping to `PKIFailureInfo` bits (RFC 3161 §2.4.2,
+/// `../shared/spec/standards.md` §2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Failure {
+    /// Imprint hash algorithm unknown or refused by the CRYPTREC policy (bit 0).
+    BadAlg,
+    /// Request version is not 1 (bit 2).
+    BadRequest,
+    /// Not DER, trailing data, or imprint length wrong for its algorithm (bit 5).
+    BadDataFormat,
+    /// Clock not confirmed within accuracy, or leap window (bit 14).
+    TimeNotAvailable,
+    /// reqPolicy not served here (bit 15).
+    UnacceptedPolicy,
+    /// The request carries extensions; none is supported (bit 16).
+    UnacceptedExtension,
+    /// Signing key, HSM or records store failed (bit 25).
+    SystemFailure,
+}
+
+impl Failure {
+    /// Every failure, in bit order (for metrics).
+    pub const ALL: [Failure; 7] = [
+        Failure::BadAlg,
+        Failure::BadRequest,
+        Failure::BadDataFormat,
+        Failure::TimeNotAvailable,
+        Failure::UnacceptedPolicy,
+        Failure::UnacceptedExtension,
+        Failure::SystemFailure,
+    ];
+
+    /// The `PKIFailureInfo` bit number.
+    pub const fn bit(self) -> u8 {
+        match self {
+            Failure::BadAlg => 0,
+            Failure::BadRequest => 2,
+            Failure::BadDataFormat => 5,
+            Failure::TimeNotAvailable => 14,
+            Failure::UnacceptedPolicy => 15,
+            Failure::UnacceptedExtension => 16,
+            Failure::SystemFailure => 25,
+        }
+    }
+
+    /// The ASN.1 name of the bit, used in metrics labels and records.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Failure::BadAlg => "badAlg",
+            Failure::BadRequest => "badRequest",
+            Failure::BadDataFormat => "badDataFormat",
+            Failure::TimeNotAvailable => "timeNotAvailable",
+            Failure::UnacceptedPolicy => "unacceptedPolicy",
+            Failure::UnacceptedExtension => "unacceptedExtension",
+            Failure::SystemFailure => "systemFailure",
+        }
+    }
+
+    /// The short statusString sent to the client (no internal detail).
+    pub const fn status_string(self) -> &'static str {
+        match self {
+            Failure::BadAlg => "unsupported or disallowed hash algorithm",
+            Failure::BadRequest => "unsupported request version",
+            Failure::BadDataFormat => "malformed request",
+            Failure::TimeNotAvailable => "time source not available",
+            Failure::UnacceptedPolicy => "requested policy not supported",
+            Failure::UnacceptedExtension => "request extensions not supported",
+            Failure::SystemFailure => "system failure",
+        }
+    }
+
+    /// Index into [`Failure::ALL`].
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|f| *f == self).unwrap_or(0)
+    }
+}
+
+impl From<TimeRefusal> for Failure {
+    fn from(_: TimeRefusal) -> Self {
+        Failure::TimeNotAvailable
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request (RFC 3161 §2.4.1), decoded strictly: DER only, no trailing data.
+
+/// ```text
+/// MessageImprint ::= SEQUENCE {
+///      hashAlgorithm                AlgorithmIdentifier,
+///      hashedMessage                OCTET STRING  }
+/// ```
+#[derive(Clone, Debug, Sequence)]
+struct MessageImprint {
+    hash_algorithm: spki::AlgorithmIdentifier<Any>,
+    hashed_message: OctetString,
+}
+
+/// ```text
+/// TimeStampReq ::= SEQUENCE  {
+///    version                      INTEGER  { v1(1) },
+///    messageImprint               MessageImprint,
+///    reqPolicy             TSAPolicyId              OPTIONAL,
+///    nonce                 INTEGER                  OPTIONAL,
+///    certReq               BOOLEAN                  DEFAULT FALSE,
+///    extensions            [0] IMPLICIT Extensions  OPTIONAL  }
+/// ```
+#[derive(Clone, Debug, Sequence)]
+struct TimeStampReq {
+    version: Int,
+    message_imprint: MessageImprint,
+    #[asn1(optional = "true")]
+    req_policy: Option<ObjectIdentifier>,
+    #[asn1(optional = "true")]
+    nonce: Option<Int>,
+    #[asn1(default = "Default::default")]
+    cert_req: bool,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    extensions: Option<Vec<x509_cert::ext::Extension>>,
+}
+
+/// What the handler needs from a parsed request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The DER of `messageImprint`, echoed verbatim into TSTInfo.
+    pub imprint_der: Vec<u8>,
+    /// The imprint algorithm.
+    pub digest: DigestAlgorithm,
+    /// The imprint octets.
+    pub hashed: Vec<u8>,
+    /// reqPolicy.
+    pub req_policy: Option<ObjectIdentifier>,
+    /// Nonce, DER INTEGER content octets.
+    pub nonce: Option<Vec<u8>>,
+    /// certReq.
+    pub cert_req: bool,
+}
+
+fn digest_from_oid(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
+    Some(match oid.to_string().as_str() {
+        "1.2.840.113549.2.5" => DigestAlgorithm::Md5,
+        "1.3.14.3.2.26" => DigestAlgorithm::Sha1,
+        "2.16.840.1.101.3.4.2.4" => DigestAlgorithm::Sha224,
+        "2.16.840.1.101.3.4.2.1" => DigestAlgorithm::Sha256,
+        "2.16.840.1.101.3.4.2.2" => DigestAlgorithm::Sha384,
+        "2.16.840.1.101.3.4.2.3" => DigestAlgorithm::Sha512,
+        "2.16.840.1.101.3.4.2.8" => DigestAlgorithm::Sha3_256,
+        "2.16.840.1.101.3.4.2.9" => DigestAlgorithm::Sha3_384,
+        "2.16.840.1.101.3.4.2.10" => DigestAlgorithm::Sha3_512,
+        _ => return None,
+    })
+}
+
+/// Output length in bytes.
+fn digest_len(d: DigestAlgorithm) -> usize {
+    match d {
+        DigestAlgorithm::Md5 => 16,
+        DigestAlgorithm::Sha1 => 20,
+        DigestAlgorithm::Sha224 => 28,
+        DigestAlgorithm::Sha256 | DigestAlgorithm::Sha3_256 => 32,
+        DigestAlgorithm::Sha384 | DigestAlgorithm::Sha3_384 => 48,
+        _ => 64,
+    }
+}
+
+/// The record name of a digest.
+pub fn digest_name(d: DigestAlgorithm) -> &'static str {
+    match d {
+        DigestAlgorithm::Md5 => "md5",
+        DigestAlgorithm::Sha1 => "sha1",
+        DigestAlgorithm::Sha224 => "sha224",
+        DigestAlgorithm::Sha256 => "sha256",
+        DigestAlgorithm::Sha384 => "sha384",
+        DigestAlgorithm::Sha512 => "sha512",
+        DigestAlgorithm::Sha3_256 => "sha3-256",
+        DigestAlgorithm::Sha3_384 => "sha3-384",
+        _ => "sha3-512",
+    }
+}
+
+/// Whether CRYPTREC allows `d` for a new time-stamp imprint (LS-0001-2022: SHA-2 256/384/512
+/// and SHA-3 256/384/512; SHA-1 only on the monitored list, MD5 and SHA-224 not listed).
+fn digest_allowed(d: DigestAlgorithm) -> bool {
+    matches!(
+        d,
+        DigestAlgorithm::Sha256
+            | DigestAlgorithm::Sha384
+            | DigestAlgorithm::Sha512
+            | DigestAlgorithm::Sha3_256
+            | DigestAlgorithm::Sha3_384
+            | DigestAlgorithm::Sha3_512
+    )
+}
+
+/// Parses and checks a request, in the order RFC 3161 suggests: format, version, algorithm,
+/// imprint length, extensions. (Policy is checked against the context in [`handle`].)
+pub fn parse_request(bytes: &[u8]) -> Result<Request, (Failure, String)> {
+    let req = TimeStampReq::from_der(bytes)
+        .map_err(|e| (Failure::BadDataFormat, format!("request is not DER TimeStampReq: {e}")))?;
+    // The decoder tolerates a few non-canonical forms (e.g. certReq FALSE written out although
+    // it is the DEFAULT); DER has exactly one encoding, so the re-encoding must be the input.
+    if req.to_der().ok().as_deref() != Some(bytes) {
+        return Err((Failure::BadDataFormat, "request is BER, not DER".into()));
+    }
+    if req.version.as_bytes() != [1] {
+        return Err((Failure::BadRequest, "request version is not 1".into()));
+    }
+    let alg = &req.message_imprint.hash_algorithm;
+    let digest = digest_from_oid(&alg.oid).ok_or_else(|| {
+        (
+            Failure::BadAlg,
+            format!("unknown imprint hash algorithm {}", alg.oid),
+        )
+    })?;
+    // Parameters: absent or NULL (RFC 5754 §2 says absent; NULL is common in the wild).
+    if let Some(p) = &alg.parameters {
+        if !p.is_null() {
+            return Err((Failure::BadAlg, "imprint hash algorithm has parameters".into()));
+        }
+    }
+    if !digest_allowed(digest) {
+        return Err((
+            Failure::BadAlg,
+            format!(
+                "imprint hash {} is not allowed by the CRYPTREC policy",
+                digest_name(digest)
+            ),
+        ));
+    }
+    let hashed = req.message_imprint.hashed_message.as_bytes();
+    if hashed.len() != digest_len(digest) {
+        return Err((
+            Failure::BadDataFormat,
+            format!(
+                "imprint is {} bytes, {} needs {}",
+                hashed.len(),
+                digest_name(digest),
+                digest_len(digest)
+            ),
+        ));
+    }
+    if req.extensions.is_some() {
+        return Err((Failure::UnacceptedExtension, "request has extensions".into()));
+    }
+    let imprint_der = req
+        .message_imprint
+        .to_der()
+        .map_err(|e| (Failure::BadDataFormat, format!("imprint: {e}")))?;
+    Ok(Request {
+        imprint_der,
+        digest,
+        hashed: hashed.to_vec(),
+        req_policy: req.req_policy,
+        nonce: req.nonce.map(|n| n.as_bytes().to_vec()),
+        cert_req: req.cert_req,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding (TSA-specific DER written directly: it is on the hot path).
+
+/// Appends a DER length.
+pub fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// Appends tag, length and content.
+pub fn push_tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
+    out.push(tag);
+    push_len(out, content.len());
+    out.extend_from_slice(content);
+}
+
+fn push_uint(out: &mut Vec<u8>, tag: u8, v: u64) {
+    let b = v.to_be_bytes();
+    let first = b.iter().position(|&x| x != 0).unwrap_or(7);
+    let mut c = Vec::with_capacity(9);
+    if b[first] & 0x80 != 0 {
+        c.push(0);
+    }
+    c.extend_from_slice(&b[first..]);
+    push_tlv(out, tag, &c);
+}
+
+/// `Accuracy ::= SEQUENCE { seconds INTEGER OPTIONAL, millis [0] INTEGER (1..999) OPTIONAL,
+/// micros [1] INTEGER (1..999) OPTIONAL }` for a duration of at least 1 µs.
+pub fn accuracy_der(acc: Duration) -> Vec<u8> {
+    let mut c = Vec::new();
+    let secs = acc.as_secs();
+    let millis = acc.subsec_millis();
+    let micros = acc.subsec_micros() % 1000;
+    if secs > 0 {
+        push_uint(&mut c, 0x02, secs);
+    }
+    if millis > 0 {
+        push_uint(&mut c, 0x80, u64::from(millis));
+    }
+    if micros > 0 {
+        push_uint(&mut c, 0x81, u64::from(micros));
+    }
+    let mut out = Vec::with_capacity(c.len() + 2);
+    push_tlv(&mut out, 0x30, &c);
+    out
+}
+
+/// The fixed parts of every TSTInfo of one TSA configuration.
+#[derive(Clone, Debug)]
+pub struct TstTemplate {
+    /// DER of `Accuracy`.
+    pub accuracy: Vec<u8>,
+    /// DER of `[0] GeneralName` (explicit, directoryName), when the tsa field is wanted.
+    pub tsa_name: Option<Vec<u8>>,
+    /// Digits of genTime fraction (6: microseconds).
+    pub fraction_digits: u32,
+}
+
+/// Encodes TSTInfo (RFC 3161 §2.4.2) for `req`.
+pub fn tst_info_der(
+    t: &TstTemplate,
+    policy: &ObjectIdentifier,
+    req: &Request,
+    serial: serial::Serial,
+    gen_time: UnixTime,
+) -> Vec<u8> {
+    let mut c = Vec::with_capacity(160);
+    c.extend_from_slice(&[0x02, 0x01, 0x01]); // version v1
+    push_tlv(&mut c, 0x06, policy.as_bytes());
+    c.extend_from_slice(&req.imprint_der);
+    push_tlv(&mut c, 0x02, &serial::to_der_content(serial));
+    push_tlv(
+        &mut c,
+        0x18,
+        timefmt::generalized_time(gen_time, t.fraction_digits).as_bytes(),
+    );
+    c.extend_from_slice(&t.accuracy);
+    // ordering DEFAULT FALSE: omitted (DER).
+    if let Some(n) = &req.nonce {
+        push_tlv(&mut c, 0x02, n);
+    }
+    if let Some(name) = &t.tsa_name {
+        c.extend_from_slice(name);
+    }
+    let mut out = Vec::with_capacity(c.len() + 4);
+    push_tlv(&mut out, 0x30, &c);
+    out
+}
+
+/// `TimeStampResp` granting `token` (a DER ContentInfo).
+pub fn granted_der(token: &[u8]) -> Vec<u8> {
+    let mut c = Vec::with_capacity(token.len() + 8);
+    c.extend_from_slice(&[0x30, 0x03, 0x02, 0x01, 0x00]);
+    c.extend_from_slice(token);
+    let mut out = Vec::with_capacity(c.len() + 4);
+    push_tlv(&mut out, 0x30, &c);
+    out
+}
+
+/// `TimeStampResp` rejecting with `f`: status rejection(2), statusString, failInfo.
+pub fn rejection_der(f: Failure) -> Vec<u8> {
+    let mut s = Vec::new();
+    s.extend_from_slice(&[0x02, 0x01, 0x02]);
+    let mut text = Vec::new();
+    push_tlv(&mut text, 0x0c, f.status_string().as_bytes());
+    push_tlv(&mut s, 0x30, &text);
+    // Named BIT STRING, DER: trailing zero bits removed.
+    let bit = usize::from(f.bit());
+    let nbytes = bit / 8 + 1;
+    let mut bits = vec![0u8; nbytes + 1];
+    bits[0] = 7 - (bit % 8) as u8;
+    bits[1 + bit / 8] = 0x80 >> (bit % 8);
+    push_tlv(&mut s, 0x03, &bits);
+    let mut status = Vec::new();
+    push_tlv(&mut status, 0x30, &s);
+    let mut out = Vec::new();
+    push_tlv(&mut out, 0x30, &status);
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The handler.
+
+/// Turns a TSTInfo into a signed token (CMS SignedData ContentInfo). Implemented over
+/// `inkan_hsm::cms` by [`crate::token`]; tests may use any implementation.
+pub trait TokenSigner: Send + Sync + std::fmt::Debug {
+    /// Signs `tst_info` (DER) and returns the DER ContentInfo; `cert_req` selects whether
+    /// certificates are included.
+    fn sign_token(&self, tst_info: &[u8], cert_req: bool) -> Result<Vec<u8>, String>;
+    /// SHA-256 of the DER TSA certificate.
+    fn cert_sha256(&self) -> [u8; 32];
+}
+
+/// Everything a request needs besides its bytes and the time.
+#[derive(Debug)]
+pub struct Context {
+    /// The default policy.
+    pub policy: ObjectIdentifier,
+    /// Accepted policies (the default included).
+    pub accepted_policies: Vec<ObjectIdentifier>,
+    /// TSTInfo fixed parts.
+    pub template: TstTemplate,
+    /// The signer.
+    pub signer: Box<dyn TokenSigner>,
+    /// Serial numbers.
+    pub serials: SerialSource,
+    /// Hex SHA-256 of the TSA certificate (for records).
+    pub cert_sha256_hex: String,
+}
+
+/// The handler's answer.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A token: the response must not be sent before `issued` is committed.
+    Granted {
+        /// DER TimeStampResp.
+        response: Vec<u8>,
+        /// The record to commit.
+        issued: Box<Issued>,
+    },
+    /// A rejection response.
+    Rejected {
+        /// DER TimeStampResp.
+        response: Vec<u8>,
+        /// The reason.
+        failure: Failure,
+        /// Detail for the log (never sent).
+        detail: String,
+    },
+}
+
+impl Outcome {
+    fn reject(failure: Failure, detail: String) -> Self {
+        Outcome::Rejected {
+            response: rejection_der(failure),
+            failure,
+            detail,
+        }
+    }
+}
+
+/// Handles one request. `time` is what the [`crate::ntp::TimeGuard`] allowed at arrival.
+pub fn handle(bytes: &[u8], ctx: &Context, time: Result<UnixTime, TimeRefusal>) -> Outcome {
+    let req = match parse_request(bytes) {
+        Ok(r) => r,
+        Err((f, detail)) => return Outcome::reject(f, detail),
+    };
+    let policy = match req.req_policy {
+        None => ctx.policy,
+        Some(p) if ctx.accepted_policies.contains(&p) => p,
+        Some(p) => {
+            return Outcome::reject(
+                Failure::UnacceptedPolicy,
+                format!("requested policy {p} not served"),
+            );
+        }
+    };
+    let gen_time = match time {
+        Ok(t) => t,
+        Err(r) => return Outcome::reject(r.into(), format!("time refused: {r:?}")),
+    };
+    let serial = ctx.serials.next();
+    let tst = tst_info_der(&ctx.template, &policy, &req, serial, gen_time);
+    let token = match ctx.signer.sign_token(&tst, req.cert_req) {
+        Ok(t) => t,
+        Err(e) => return Outcome::reject(Failure::SystemFailure, format!("signing: {e}")),
+    };
+    let record = TokenRecord {
+        serial: serial::to_hex(serial),
+        gen_time: timefmt::rfc3339(gen_time),
+        policy: policy.to_string(),
+        imprint_alg: digest_name(req.digest).to_owned(),
+        imprint: records::hex(&req.hashed),
+        cert_sha256: ctx.cert_sha256_hex.clone(),
+        nonce: req.nonce.as_deref().map(records::hex),
+    };
+    Outcome::Granted {
+        response: granted_der(&token),
+        issued: Box::new(Issued {
+            serial,
+            gen_time,
+            imprint: req.hashed,
+            record,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `openssl ts -query -digest <32 x 0x11 as hex> -sha256 -cert` with nonce 0x0102.
+    fn request(alg: &[u8], imprint: &[u8], extra: &[u8]) -> Vec<u8> {
+        let mut ai = Vec::new();
+        push_tlv(&mut ai, 0x06, alg);
+        let mut alg_id = Vec::new();
+        push_tlv(&mut alg_id, 0x30, &ai);
+        let mut mi = alg_id;
+        push_tlv(&mut mi, 0x04, imprint);
+        let mut c = vec![0x02, 0x01, 0x01];
+        push_tlv(&mut c, 0x30, &mi);
+        c.extend_from_slice(extra);
+        let mut out = Vec::new();
+        push_tlv(&mut out, 0x30, &c);
+        out
+    }
+
+    const SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
+    const SHA1: &[u8] = &[0x2b, 0x0e, 0x03, 0x02, 0x1a];
+
+    #[test]
+    fn parses_a_good_request() {
+        let der = request(SHA256, &[0x11; 32], &[0x02, 0x02, 0x01, 0x02, 0x01, 0x01, 0xff]);
+        let r = parse_request(&der).unwrap();
+        assert_eq!(r.digest, DigestAlgorithm::Sha256);
+        assert_eq!(r.nonce, Some(vec![1, 2]));
+        assert!(r.cert_req);
+        assert_eq!(r.req_policy, None);
+    }
+
+    #[test]
+    fn maps_failures() {
+        let f = |der: &[u8]| parse_request(der).unwrap_err().0;
+        assert_eq!(f(b"\x30\x00"), Failure::BadDataFormat);
+        let mut trailing = request(SHA256, &[0x11; 32], &[]);
+        trailing.push(0);
+        assert_eq!(f(&trailing), Failure::BadDataFormat);
+        assert_eq!(f(&request(SHA256, &[0x11; 31], &[])), Failure::BadDataFormat);
+        assert_eq!(f(&request(SHA1, &[0x11; 20], &[])), Failure::BadAlg);
+        assert_eq!(f(&request(&[0x2a, 0x03], &[0x11; 20], &[])), Failure::BadAlg);
+        let mut v2 = request(SHA256, &[0x11; 32], &[]);
+        v2[4] = 2;
+        assert_eq!(f(&v2), Failure::BadRequest);
+        // [0] IMPLICIT Extensions with one extension {1.2.3, OCTET STRING ""}.
+        let ext = [0xa0, 0x09, 0x30, 0x07, 0x06, 0x02, 0x2a, 0x03, 0x04, 0x01, 0x00];
+        assert_eq!(f(&request(SHA256, &[0x11; 32], &ext)), Failure::UnacceptedExtension);
+        // certReq explicitly FALSE is not DER (DEFAULT value encoded).
+        assert_eq!(
+            f(&request(SHA256, &[0x11; 32], &[0x01, 0x01, 0x00])),
+            Failure::BadDataFormat
+        );
+    }
+
+    #[test]
+    fn failure_bits_are_minimal_der() {
+        let r = rejection_der(Failure::BadAlg);
+        assert!(r.ends_with(&[0x03, 0x02, 0x07, 0x80]));
+        let r = rejection_der(Failure::TimeNotAvailable);
+        assert!(r.ends_with(&[0x03, 0x03, 0x01, 0x00, 0x02]));
+        let r = rejection_der(Failure::SystemFailure);
+        assert!(r.ends_with(&[0x03, 0x05, 0x06, 0x00, 0x00, 0x00, 0x40]));
+        let r = rejection_der(Failure::UnacceptedExtension);
+        assert!(r.ends_with(&[0x03, 0x04, 0x07, 0x00, 0x00, 0x80]));
+    }
+
+    #[test]
+    fn accuracy_encoding() {
+        assert_eq!(accuracy_der(Duration::from_secs(1)), vec![0x30, 0x03, 0x02, 0x01, 0x01]);
+        assert_eq!(
+            accuracy_der(Duration::from_millis(500)),
+            vec![0x30, 0x04, 0x80, 0x02, 0x01, 0xf4]
+        );
+    }
+}

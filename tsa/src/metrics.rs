@@ -1,0 +1,192 @@
+//! A small hand-written Prometheus registry: fixed label sets, atomics on the hot path, text
+//! exposition format 0.0.4 on `/metrics`.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crate::handler::Failure;
+use crate::ntp::TimeGuard;
+use crate::records::WriterStats;
+
+/// Latency histogram bucket bounds, seconds.
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// HTTP statuses counted separately (anything else lands in "other").
+const HTTP: [u16; 9] = [200, 400, 404, 405, 408, 413, 415, 500, 503];
+
+/// Every metric of the server.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    granted: AtomicU64,
+    rejected: [AtomicU64; 7],
+    http: [AtomicU64; 10],
+    buckets: [AtomicU64; 14],
+    latency_count: AtomicU64,
+    latency_sum_ns: AtomicU64,
+    /// Errors from the signing key / HSM.
+    pub hsm_errors: AtomicU64,
+    /// Errors committing records.
+    pub store_errors: AtomicU64,
+    /// Open connections.
+    pub connections: AtomicI64,
+    /// TSA certificate notAfter, Unix seconds.
+    pub cert_not_after: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts a granted token.
+    pub fn granted(&self) {
+        self.granted.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a rejection.
+    pub fn rejected(&self, f: Failure) {
+        self.rejected[f.index()].fetch_add(1, Relaxed);
+    }
+
+    /// Counts an HTTP response status.
+    pub fn http(&self, status: u16) {
+        let i = HTTP.iter().position(|&s| s == status).unwrap_or(HTTP.len());
+        self.http[i].fetch_add(1, Relaxed);
+    }
+
+    /// Observes one timestamp request's latency.
+    pub fn observe(&self, d: Duration) {
+        let s = d.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if s <= *b {
+                self.buckets[i].fetch_add(1, Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Relaxed);
+        self.latency_sum_ns
+            .fetch_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX), Relaxed);
+    }
+
+    /// Renders the exposition text. `now_secs` is the current Unix time.
+    pub fn render(&self, now_secs: u64, guard: &TimeGuard, store: &WriterStats) -> String {
+        let mut o = String::with_capacity(4096);
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_requests_total Time-stamp requests by PKIStatus and failure reason.\n# TYPE inkan_tsa_requests_total counter"
+        );
+        let _ = writeln!(
+            o,
+            "inkan_tsa_requests_total{{status=\"granted\",reason=\"\"}} {}",
+            self.granted.load(Relaxed)
+        );
+        for f in Failure::ALL {
+            let _ = writeln!(
+                o,
+                "inkan_tsa_requests_total{{status=\"rejection\",reason=\"{}\"}} {}",
+                f.name(),
+                self.rejected[f.index()].load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_http_responses_total HTTP responses by status code.\n# TYPE inkan_tsa_http_responses_total counter"
+        );
+        for (i, s) in HTTP.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "inkan_tsa_http_responses_total{{code=\"{s}\"}} {}",
+                self.http[i].load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "inkan_tsa_http_responses_total{{code=\"other\"}} {}",
+            self.http[HTTP.len()].load(Relaxed)
+        );
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_request_duration_seconds Time from request body received to response ready (record committed).\n# TYPE inkan_tsa_request_duration_seconds histogram"
+        );
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "inkan_tsa_request_duration_seconds_bucket{{le=\"{b}\"}} {}",
+                self.buckets[i].load(Relaxed)
+            );
+        }
+        let count = self.latency_count.load(Relaxed);
+        let _ = writeln!(
+            o,
+            "inkan_tsa_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\ninkan_tsa_request_duration_seconds_sum {}\ninkan_tsa_request_duration_seconds_count {count}",
+            self.latency_sum_ns.load(Relaxed) as f64 / 1e9
+        );
+        let (off, unc) = guard.offset();
+        let host = u8::from(guard.trusts_host());
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_clock_offset_seconds Median SNTP offset (server minus host).\n# TYPE inkan_tsa_clock_offset_seconds gauge\ninkan_tsa_clock_offset_seconds {}\n# HELP inkan_tsa_clock_uncertainty_seconds Uncertainty of the offset.\n# TYPE inkan_tsa_clock_uncertainty_seconds gauge\ninkan_tsa_clock_uncertainty_seconds {}\n# HELP inkan_tsa_clock_accuracy_seconds Declared accuracy.\n# TYPE inkan_tsa_clock_accuracy_seconds gauge\ninkan_tsa_clock_accuracy_seconds {}\n# HELP inkan_tsa_clock_issuing 1 when the clock allows issuing now.\n# TYPE inkan_tsa_clock_issuing gauge\ninkan_tsa_clock_issuing {}\n# HELP inkan_tsa_clock_source Where time is checked: host (trusted, no SNTP servers) or ntp.\n# TYPE inkan_tsa_clock_source gauge\ninkan_tsa_clock_source{{source=\"host\"}} {host}\ninkan_tsa_clock_source{{source=\"ntp\"}} {}",
+            off as f64 / 1e9,
+            unc as f64 / 1e9,
+            guard.accuracy().as_secs_f64(),
+            u8::from(guard.ready()),
+            1 - host
+        );
+        let na = self.cert_not_after.load(Relaxed);
+        let days = (na as f64 - now_secs as f64) / 86_400.0;
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_certificate_days_left Days until the TSA certificate expires.\n# TYPE inkan_tsa_certificate_days_left gauge\ninkan_tsa_certificate_days_left {days:.3}"
+        );
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_hsm_errors_total Signing-key (HSM) errors.\n# TYPE inkan_tsa_hsm_errors_total counter\ninkan_tsa_hsm_errors_total {}\n# HELP inkan_tsa_store_errors_total Records-store commit errors seen by requests.\n# TYPE inkan_tsa_store_errors_total counter\ninkan_tsa_store_errors_total {}",
+            self.hsm_errors.load(Relaxed),
+            self.store_errors.load(Relaxed)
+        );
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_records_commits_total Group commits.\n# TYPE inkan_tsa_records_commits_total counter\ninkan_tsa_records_commits_total {}\n# HELP inkan_tsa_records_total Token records durably committed.\n# TYPE inkan_tsa_records_total counter\ninkan_tsa_records_total {}\n# HELP inkan_tsa_records_commit_failures_total Failed group commits.\n# TYPE inkan_tsa_records_commit_failures_total counter\ninkan_tsa_records_commit_failures_total {}",
+            store.commits.load(Relaxed),
+            store.records.load(Relaxed),
+            store.failures.load(Relaxed)
+        );
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_connections Open connections.\n# TYPE inkan_tsa_connections gauge\ninkan_tsa_connections {}",
+            self.connections.load(Relaxed)
+        );
+        o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LeapPolicy;
+    use inkan_profiles::clock::FixedClock;
+    use inkan_profiles::time::UnixTime;
+    use std::sync::Arc;
+
+    #[test]
+    fn renders() {
+        let m = Metrics::default();
+        m.granted();
+        m.rejected(Failure::BadAlg);
+        m.http(200);
+        m.http(418);
+        m.observe(Duration::from_millis(3));
+        let g = TimeGuard::new(
+            Arc::new(FixedClock(UnixTime::from_secs(1))),
+            true,
+            Duration::from_secs(1),
+            LeapPolicy::Ignore,
+            Duration::from_secs(1),
+        );
+        let text = m.render(0, &g, &WriterStats::default());
+        assert!(text.contains("inkan_tsa_requests_total{status=\"granted\",reason=\"\"} 1"));
+        assert!(text.contains("reason=\"badAlg\"} 1"));
+        assert!(text.contains("inkan_tsa_http_responses_total{code=\"other\"} 1"));
+        assert!(text.contains("inkan_tsa_request_duration_seconds_bucket{le=\"0.005\"} 1"));
+        assert!(text.contains("inkan_tsa_request_duration_seconds_bucket{le=\"0.002\"} 0"));
+        assert!(text.contains("inkan_tsa_clock_source{source=\"host\"} 1"));
+    }
+}

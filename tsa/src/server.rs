@@ -1,0 +1,303 @@
+//! The HTTP server: hyper 1.x on tokio, HTTP/1.1 (keep-alive) and HTTP/2 on one port.
+//!
+//! * `POST /` with `Content-Type: application/timestamp-query` → `application/timestamp-reply`;
+//!   wrong method 405, wrong content type 415, body over the limit 413, unknown path 404.
+//! * `GET /healthz` (alive), `GET /readyz` (clock allows issuing and the store accepts
+//!   records; 503 otherwise), `GET /metrics` (Prometheus text).
+//! * Limits: body size, header read time (HTTP/1), whole-request time, open connections
+//!   (further connections wait in the kernel's accept backlog).
+//! * The handler (parsing, TSTInfo, signing) runs on the signing threads, never on the async
+//!   runtime: a PKCS#11 `C_Sign` blocks. The response is sent only after the token's record is
+//!   durably committed (group commit, see [`crate::records`]).
+//! * Graceful shutdown: stop accepting, let requests in flight finish (up to the grace
+//!   period), flush records.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use inkan_profiles::clock::Clock;
+use tokio::net::TcpListener;
+use tracing::Instrument;
+
+use crate::handler::{self, Context, Failure, Outcome};
+use crate::metrics::Metrics;
+use crate::ntp::TimeGuard;
+use crate::records::{Recorder, WriterStats};
+
+/// Server limits.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Time to read request headers (HTTP/1).
+    pub header_read_timeout: Duration,
+    /// Time for a whole request.
+    pub request_timeout: Duration,
+    /// Most open connections.
+    pub max_connections: usize,
+    /// Grace period at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+/// Everything the server shares between connections.
+#[derive(Debug)]
+pub struct App {
+    /// Handler context (policy, key, serials).
+    pub ctx: Arc<Context>,
+    /// Time discipline.
+    pub guard: Arc<TimeGuard>,
+    /// Group-commit handle.
+    pub recorder: Recorder,
+    /// Writer statistics.
+    pub writer_stats: Arc<WriterStats>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Wall clock (for `/metrics` certificate days).
+    pub clock: Arc<dyn Clock>,
+    /// Limits.
+    pub limits: Limits,
+}
+
+type Resp = Response<Full<Bytes>>;
+
+fn plain(status: StatusCode, body: &'static str) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+fn reply(der: Vec<u8>) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from(der)));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/timestamp-reply"),
+    );
+    r
+}
+
+fn is_query_type(v: Option<&HeaderValue>) -> bool {
+    v.and_then(|v| v.to_str().ok())
+        .and_then(|s| s.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/timestamp-query"))
+}
+
+impl App {
+    async fn route(self: Arc<Self>, req: Request<Incoming>) -> Resp {
+        let path = req.uri().path();
+        match (req.method(), path) {
+            (&Method::POST, "/") => self.timestamp(req).await,
+            (_, "/") => {
+                let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "use POST\n");
+                r.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+                r
+            }
+            (&Method::GET, "/healthz") => plain(StatusCode::OK, "ok\n"),
+            (&Method::GET, "/readyz") => {
+                if self.guard.ready() {
+                    plain(StatusCode::OK, "ready\n")
+                } else {
+                    plain(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "not ready: time source not within accuracy\n",
+                    )
+                }
+            }
+            (&Method::GET, "/metrics") => {
+                let now = self.clock.now().map_or(0, |t| t.secs());
+                let text = self.metrics.render(now, &self.guard, &self.writer_stats);
+                let mut r = Response::new(Full::new(Bytes::from(text)));
+                r.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                );
+                r
+            }
+            (_, "/healthz" | "/readyz" | "/metrics") => {
+                let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "use GET\n");
+                r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET"));
+                r
+            }
+            _ => plain(StatusCode::NOT_FOUND, "not found\n"),
+        }
+    }
+
+    async fn timestamp(self: Arc<Self>, req: Request<Incoming>) -> Resp {
+        if !is_query_type(req.headers().get(CONTENT_TYPE)) {
+            return plain(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type must be application/timestamp-query\n",
+            );
+        }
+        let max = self.limits.max_body_bytes;
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
+        }
+        let body = match Limited::new(req.into_body(), max).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(e) => {
+                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                    return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
+                }
+                return plain(StatusCode::BAD_REQUEST, "could not read the request body\n");
+            }
+        };
+        let started = Instant::now();
+        let time = self.guard.now_for_issuing();
+        let ctx = self.ctx.clone();
+        let outcome =
+            match tokio::task::spawn_blocking(move || handler::handle(&body, &ctx, time)).await {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::error!(error = %e, "handler task failed");
+                    Outcome::Rejected {
+                        response: handler::rejection_der(Failure::SystemFailure),
+                        failure: Failure::SystemFailure,
+                        detail: "handler task failed".into(),
+                    }
+                }
+            };
+        let der = match outcome {
+            Outcome::Granted { response, issued } => {
+                let serial = issued.serial;
+                match self.recorder.commit(*issued).await {
+                    Ok(()) => {
+                        self.metrics.granted();
+                        tracing::debug!(serial = %crate::serial::to_hex(serial), "granted");
+                        response
+                    }
+                    Err(e) => {
+                        // The token is not recorded: it must not leave.
+                        self.metrics.store_errors.fetch_add(1, Relaxed);
+                        self.metrics.rejected(Failure::SystemFailure);
+                        tracing::error!(error = %e, "record not committed; token withheld");
+                        handler::rejection_der(Failure::SystemFailure)
+                    }
+                }
+            }
+            Outcome::Rejected {
+                response,
+                failure,
+                detail,
+            } => {
+                self.metrics.rejected(failure);
+                if failure == Failure::SystemFailure {
+                    self.metrics.hsm_errors.fetch_add(1, Relaxed);
+                    tracing::error!(reason = failure.name(), %detail, "rejected");
+                } else {
+                    tracing::info!(reason = failure.name(), %detail, "rejected");
+                }
+                self.recorder.reject(failure.name());
+                response
+            }
+        };
+        self.metrics.observe(started.elapsed());
+        reply(der)
+    }
+
+    async fn service(self: Arc<Self>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+        let timeout = self.limits.request_timeout;
+        let metrics = self.metrics.clone();
+        let r = match tokio::time::timeout(timeout, self.route(req)).await {
+            Ok(r) => r,
+            Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n"),
+        };
+        metrics.http(r.status().as_u16());
+        Ok(r)
+    }
+}
+
+/// Serves on `listener` until `shutdown` completes; then stops accepting, waits for requests in
+/// flight (up to the grace period) and flushes the records.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(app.limits.header_read_timeout)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(256);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(app.limits.max_connections));
+    let mut conn_id: u64 = 0;
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off and keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        conn_id += 1;
+        let app2 = app.clone();
+        let svc = hyper::service::service_fn(move |req| app2.clone().service(req));
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), svc)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        let metrics = app.metrics.clone();
+        metrics.connections.fetch_add(1, Relaxed);
+        tokio::spawn(
+            async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                metrics.connections.fetch_sub(1, Relaxed);
+                drop(permit);
+            }
+            .instrument(tracing::debug_span!("conn", id = conn_id, %peer)),
+        );
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing requests in flight");
+    if tokio::time::timeout(app.limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("grace period over; closing remaining connections");
+    }
+    let recorder = app.recorder.clone();
+    let flushed = tokio::task::spawn_blocking(move || recorder.flush(Duration::from_secs(30)))
+        .await
+        .unwrap_or(false);
+    if !flushed {
+        tracing::error!("records flush did not complete");
+    }
+    Ok(())
+}
