@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod alg;
+pub mod asn1;
 pub mod clock;
 pub mod oid;
 pub mod policy;

@@ -1,0 +1,927 @@
+//! RFC 3161 time-stamp protocol messages (RFC 3161 §2.4, Appendix C; RFC 5816), in DER.
+//!
+//! `der` 0.8 rejects a GeneralizedTime with fractional seconds, which real TSAs put in
+//! `TSTInfo.genTime`, so this module carries its own [`GenTime`].
+
+use der::asn1::{Int, ObjectIdentifier, OctetString, Uint};
+use der::{
+    Any, Decode, DecodeValue, Encode, EncodeValue, Enumerated, ErrorKind, FixedTag, Header, Length,
+    Reader, Sequence, Tag, Tagged, Writer,
+};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::ext::Extensions;
+use x509_cert::ext::pkix::name::GeneralName;
+
+use crate::alg::{AlgError, DigestAlgorithm};
+use crate::time::UnixTime;
+
+/// ```text
+/// MessageImprint ::= SEQUENCE  {
+///      hashAlgorithm                AlgorithmIdentifier,
+///      hashedMessage                OCTET STRING  }
+/// ```
+/// (RFC 3161 §2.4.1)
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct MessageImprint {
+    /// The hash algorithm.
+    pub hash_algorithm: AlgorithmIdentifierOwned,
+    /// The hash of the data to be time-stamped.
+    pub hashed_message: OctetString,
+}
+
+impl MessageImprint {
+    /// An imprint of `hash` (already computed) under `alg`, with the identifier encoded as
+    /// [`DigestAlgorithm::to_algorithm_identifier`] does.
+    pub fn new(alg: DigestAlgorithm, hash: &[u8]) -> der::Result<Self> {
+        Ok(Self {
+            hash_algorithm: alg.to_algorithm_identifier(),
+            hashed_message: OctetString::new(hash)?,
+        })
+    }
+
+    /// Hash `data` with `alg` and make the imprint.
+    pub fn of_data(alg: DigestAlgorithm, data: &[u8]) -> der::Result<Self> {
+        Self::new(alg, &alg.digest(data))
+    }
+
+    /// The digest algorithm, with the parameter rules of [`DigestAlgorithm::from_algorithm_identifier`].
+    pub fn algorithm(&self) -> Result<DigestAlgorithm, AlgError> {
+        DigestAlgorithm::from_algorithm_identifier(&self.hash_algorithm)
+    }
+
+    /// The algorithm is known and the hash has its output length (RFC 3161 §2.1 item 4).
+    pub fn check_length(&self) -> Result<DigestAlgorithm, AlgError> {
+        let d = self.algorithm()?;
+        if self.hashed_message.as_bytes().len() == d.output_len() {
+            Ok(d)
+        } else {
+            Err(AlgError::BadParameters(d.oid()))
+        }
+    }
+}
+
+/// ```text
+/// TimeStampReq ::= SEQUENCE  {
+///    version                      INTEGER  { v1(1) },
+///    messageImprint               MessageImprint,
+///    reqPolicy             TSAPolicyId              OPTIONAL,
+///    nonce                 INTEGER                  OPTIONAL,
+///    certReq               BOOLEAN                  DEFAULT FALSE,
+///    extensions            [0] IMPLICIT Extensions  OPTIONAL  }
+/// ```
+/// (RFC 3161 §2.4.1). The nonce is kept as [`Int`] so that it is echoed byte for byte,
+/// whatever its sign or size.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct TimeStampReq {
+    /// Always 1; a server refuses other values with badRequest (not checked by decoding).
+    pub version: u8,
+    /// What to time-stamp.
+    pub message_imprint: MessageImprint,
+    /// The policy the requester asks for.
+    pub req_policy: Option<ObjectIdentifier>,
+    /// A nonce to echo.
+    pub nonce: Option<Int>,
+    /// Whether the TSA certificate must be in the token.
+    #[asn1(default = "Default::default")]
+    pub cert_req: bool,
+    /// Request extensions.
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    pub extensions: Option<Extensions>,
+}
+
+impl TimeStampReq {
+    /// Parse a DER `TimeStampReq` from untrusted bytes (a fuzzing entry point). Trailing data
+    /// is an error.
+    pub fn parse(der: &[u8]) -> der::Result<Self> {
+        Self::from_der(der)
+    }
+}
+
+/// A nonce made from a positive number given as big-endian bytes, minimally encoded (leading
+/// zeros dropped, one zero added when the top bit is set, as DER requires).
+pub fn positive_int(be_bytes: &[u8]) -> der::Result<Int> {
+    let u = Uint::new(be_bytes)?;
+    // Uint re-encodes minimally; decode that encoding as an Int.
+    let der = u.to_der()?;
+    Int::from_der(&der)
+}
+
+/// ```text
+/// PKIStatus ::= INTEGER {
+///    granted                (0),
+///    grantedWithMods        (1),
+///    rejection              (2),
+///    waiting                (3),
+///    revocationWarning      (4),
+///    revocationNotification (5) }
+/// ```
+/// (RFC 3161 §2.4.2). Any other value fails to decode, as §2.4.2 asks of clients.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Enumerated)]
+#[asn1(type = "INTEGER")]
+#[repr(u8)]
+pub enum PkiStatus {
+    /// A token is present.
+    Granted = 0,
+    /// A token is present, with modifications.
+    GrantedWithMods = 1,
+    /// Refused; failInfo says why.
+    Rejection = 2,
+    /// Not yet.
+    Waiting = 3,
+    /// A revocation is imminent.
+    RevocationWarning = 4,
+    /// A revocation has occurred.
+    RevocationNotification = 5,
+}
+
+impl PkiStatus {
+    /// Statuses 0 and 1 carry a token; the others must not (RFC 3161 §2.4.2).
+    pub fn carries_token(self) -> bool {
+        matches!(self, PkiStatus::Granted | PkiStatus::GrantedWithMods)
+    }
+}
+
+/// ```text
+/// PKIFailureInfo ::= BIT STRING {
+///    badAlg               (0),
+///    badRequest           (2),
+///    badDataFormat        (5),
+///    timeNotAvailable    (14),
+///    unacceptedPolicy    (15),
+///    unacceptedExtension (16),
+///    addInfoNotAvailable (17),
+///    systemFailure       (25)  }
+/// ```
+/// (RFC 3161 §2.4.2), as bit flags: bit *n* of the ASN.1 named BIT STRING is `1 << n`.
+/// Encoded in DER with trailing zero bits removed (X.690 §11.2.2). Unknown bits below 32 are
+/// kept so that a client can refuse them ([`Self::unknown_bits`]); bits at 32 or above fail to
+/// decode.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq, Hash)]
+pub struct PkiFailureInfo(pub u32);
+
+impl PkiFailureInfo {
+    /// Unrecognized or unsupported algorithm identifier.
+    pub const BAD_ALG: Self = Self(1 << 0);
+    /// Transaction not permitted or supported.
+    pub const BAD_REQUEST: Self = Self(1 << 2);
+    /// The data submitted has the wrong format.
+    pub const BAD_DATA_FORMAT: Self = Self(1 << 5);
+    /// The TSA's time source is not available.
+    pub const TIME_NOT_AVAILABLE: Self = Self(1 << 14);
+    /// The requested TSA policy is not supported.
+    pub const UNACCEPTED_POLICY: Self = Self(1 << 15);
+    /// The requested extension is not supported.
+    pub const UNACCEPTED_EXTENSION: Self = Self(1 << 16);
+    /// The additional information requested could not be understood or is not available.
+    pub const ADD_INFO_NOT_AVAILABLE: Self = Self(1 << 17);
+    /// The request cannot be handled due to system failure.
+    pub const SYSTEM_FAILURE: Self = Self(1 << 25);
+
+    const KNOWN: u32 =
+        (1 << 0) | (1 << 2) | (1 << 5) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 25);
+
+    /// badAlg.
+    pub const fn bad_alg() -> Self {
+        Self::BAD_ALG
+    }
+    /// badRequest.
+    pub const fn bad_request() -> Self {
+        Self::BAD_REQUEST
+    }
+    /// badDataFormat.
+    pub const fn bad_data_format() -> Self {
+        Self::BAD_DATA_FORMAT
+    }
+    /// timeNotAvailable.
+    pub const fn time_not_available() -> Self {
+        Self::TIME_NOT_AVAILABLE
+    }
+    /// unacceptedPolicy.
+    pub const fn unaccepted_policy() -> Self {
+        Self::UNACCEPTED_POLICY
+    }
+    /// unacceptedExtension.
+    pub const fn unaccepted_extension() -> Self {
+        Self::UNACCEPTED_EXTENSION
+    }
+    /// addInfoNotAvailable.
+    pub const fn add_info_not_available() -> Self {
+        Self::ADD_INFO_NOT_AVAILABLE
+    }
+    /// systemFailure.
+    pub const fn system_failure() -> Self {
+        Self::SYSTEM_FAILURE
+    }
+
+    /// Whether every bit of `other` is set here.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Both sets of bits.
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Bits that RFC 3161 does not name (a client must refuse them).
+    pub const fn unknown_bits(self) -> u32 {
+        self.0 & !Self::KNOWN
+    }
+
+    /// The RFC names of the bits set, in bit order.
+    pub fn names(self) -> Vec<&'static str> {
+        const NAMES: [(u32, &str); 8] = [
+            (0, "badAlg"),
+            (2, "badRequest"),
+            (5, "badDataFormat"),
+            (14, "timeNotAvailable"),
+            (15, "unacceptedPolicy"),
+            (16, "unacceptedExtension"),
+            (17, "addInfoNotAvailable"),
+            (25, "systemFailure"),
+        ];
+        NAMES
+            .iter()
+            .filter(|(b, _)| self.0 & (1 << b) != 0)
+            .map(|(_, n)| *n)
+            .collect()
+    }
+
+    fn byte_count(self) -> usize {
+        if self.0 == 0 {
+            0
+        } else {
+            let highest = 31 - self.0.leading_zeros() as usize;
+            highest / 8 + 1
+        }
+    }
+}
+
+impl std::ops::BitOr for PkiFailureInfo {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        self.union(rhs)
+    }
+}
+
+impl FixedTag for PkiFailureInfo {
+    const TAG: Tag = Tag::BitString;
+}
+
+impl<'a> DecodeValue<'a> for PkiFailureInfo {
+    type Error = der::Error;
+
+    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
+        let len = usize::try_from(header.length())?;
+        if len == 0 || len > 5 {
+            return Err(reader.error(Tag::BitString.length_error()));
+        }
+        let mut buf = [0u8; 5];
+        reader.read_into(&mut buf[..len])?;
+        let unused = buf[0];
+        let bytes = &buf[1..len];
+        if unused > 7 || (bytes.is_empty() && unused != 0) {
+            return Err(reader.error(Tag::BitString.value_error()));
+        }
+        if let Some(last) = bytes.last() {
+            // Unused bits must be zero (X.690 §11.2.1).
+            if last & ((1u16 << unused) - 1) as u8 != 0 {
+                return Err(reader.error(Tag::BitString.value_error()));
+            }
+        }
+        let mut v = 0u32;
+        for (i, b) in bytes.iter().enumerate() {
+            for j in 0..8 {
+                if b & (0x80 >> j) != 0 {
+                    v |= 1 << (i * 8 + j);
+                }
+            }
+        }
+        // Trailing zero bits are not minimal DER but are tolerated on input.
+        Ok(Self(v))
+    }
+}
+
+impl EncodeValue for PkiFailureInfo {
+    fn value_len(&self) -> der::Result<Length> {
+        Length::try_from(1 + self.byte_count())
+    }
+
+    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
+        let n = self.byte_count();
+        let mut bytes = [0u8; 4];
+        for (i, byte) in bytes.iter_mut().enumerate().take(n) {
+            for j in 0..8 {
+                if self.0 & (1 << (i * 8 + j)) != 0 {
+                    *byte |= 0x80 >> j;
+                }
+            }
+        }
+        let unused = if n == 0 {
+            0
+        } else {
+            let highest = 31 - self.0.leading_zeros();
+            7 - (highest % 8) as u8
+        };
+        writer.write_byte(unused)?;
+        writer.write(&bytes[..n])
+    }
+}
+
+/// `PKIFreeText ::= SEQUENCE SIZE (1..MAX) OF UTF8String` (RFC 4210 §5.1.1, used by RFC 3161
+/// §2.4.2).
+pub type PkiFreeText = Vec<String>;
+
+/// ```text
+/// PKIStatusInfo ::= SEQUENCE {
+///    status        PKIStatus,
+///    statusString  PKIFreeText     OPTIONAL,
+///    failInfo      PKIFailureInfo  OPTIONAL  }
+/// ```
+/// (RFC 3161 §2.4.2)
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct PkiStatusInfo {
+    /// The status.
+    pub status: PkiStatus,
+    /// Human-readable text.
+    pub status_string: Option<PkiFreeText>,
+    /// Why a request failed.
+    pub fail_info: Option<PkiFailureInfo>,
+}
+
+impl PkiStatusInfo {
+    /// status granted, nothing else.
+    pub fn granted() -> Self {
+        Self {
+            status: PkiStatus::Granted,
+            status_string: None,
+            fail_info: None,
+        }
+    }
+
+    /// status rejection with `fail` and an optional text.
+    pub fn rejection(fail: PkiFailureInfo, text: Option<&str>) -> Self {
+        Self {
+            status: PkiStatus::Rejection,
+            status_string: text.map(|t| vec![t.to_owned()]),
+            fail_info: Some(fail),
+        }
+    }
+}
+
+/// ```text
+/// TimeStampResp ::= SEQUENCE  {
+///      status                  PKIStatusInfo,
+///      timeStampToken          TimeStampToken     OPTIONAL  }
+/// TimeStampToken ::= ContentInfo
+/// ```
+/// (RFC 3161 §2.4.2). The token is kept as the original TLV ([`Any`]) so that a verifier hashes
+/// and parses the bytes the TSA sent; [`Self::token_der`] returns them.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct TimeStampResp {
+    /// The status.
+    pub status: PkiStatusInfo,
+    /// The token (a `ContentInfo` holding `SignedData`), as received.
+    pub time_stamp_token: Option<Any>,
+}
+
+impl TimeStampResp {
+    /// Parse a DER `TimeStampResp` from untrusted bytes (a fuzzing entry point). The token is
+    /// only checked to be one TLV; parse it with `cms` (see [`Self::token_der`]).
+    pub fn parse(der: &[u8]) -> der::Result<Self> {
+        let r = Self::from_der(der)?;
+        if let Some(t) = &r.time_stamp_token
+            && t.tag() != Tag::Sequence
+        {
+            return Err(Tag::Sequence.value_error().into());
+        }
+        Ok(r)
+    }
+
+    /// The token's DER bytes, exactly as received.
+    pub fn token_der(&self) -> Option<Vec<u8>> {
+        self.time_stamp_token.as_ref().and_then(|t| t.to_der().ok())
+    }
+
+    /// Status 0/1 with a token, or another status without one (RFC 3161 §2.4.2).
+    pub fn is_consistent(&self) -> bool {
+        self.status.status.carries_token() == self.time_stamp_token.is_some()
+    }
+}
+
+/// A value in 1..=999 (the `millis` and `micros` of [`Accuracy`]). Out-of-range values fail to
+/// decode and cannot be built.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Ord, PartialOrd, Hash)]
+pub struct SubSecond(u16);
+
+impl SubSecond {
+    /// `v` if it is in 1..=999.
+    pub const fn new(v: u16) -> Option<Self> {
+        if v >= 1 && v <= 999 {
+            Some(Self(v))
+        } else {
+            None
+        }
+    }
+    /// The value.
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl FixedTag for SubSecond {
+    const TAG: Tag = Tag::Integer;
+}
+
+impl<'a> DecodeValue<'a> for SubSecond {
+    type Error = der::Error;
+    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
+        let v = u16::decode_value(reader, header)?;
+        Self::new(v).ok_or_else(|| reader.error(Tag::Integer.value_error()))
+    }
+}
+
+impl EncodeValue for SubSecond {
+    fn value_len(&self) -> der::Result<Length> {
+        self.0.value_len()
+    }
+    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
+        self.0.encode_value(writer)
+    }
+}
+
+/// ```text
+/// Accuracy ::= SEQUENCE {
+///          seconds        INTEGER           OPTIONAL,
+///          millis     [0] INTEGER  (1..999) OPTIONAL,
+///          micros     [1] INTEGER  (1..999) OPTIONAL  }
+/// ```
+/// (RFC 3161 §2.4.2; the module's default tagging is IMPLICIT, Appendix C)
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Sequence)]
+pub struct Accuracy {
+    /// Whole seconds.
+    pub seconds: Option<u32>,
+    /// Milliseconds, 1..=999.
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    pub millis: Option<SubSecond>,
+    /// Microseconds, 1..=999.
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    pub micros: Option<SubSecond>,
+}
+
+impl Accuracy {
+    /// The accuracy as nanoseconds (a missing field counts as zero, RFC 3161 §2.4.2).
+    pub fn as_nanos(&self) -> u64 {
+        u64::from(self.seconds.unwrap_or(0)) * 1_000_000_000
+            + u64::from(self.millis.map_or(0, SubSecond::get)) * 1_000_000
+            + u64::from(self.micros.map_or(0, SubSecond::get)) * 1_000
+    }
+
+    /// An accuracy of whole seconds.
+    pub fn seconds(s: u32) -> Self {
+        Self {
+            seconds: Some(s),
+            millis: None,
+            micros: None,
+        }
+    }
+}
+
+/// ```text
+/// TSTInfo ::= SEQUENCE  {
+///    version                      INTEGER  { v1(1) },
+///    policy                       TSAPolicyId,
+///    messageImprint               MessageImprint,
+///    serialNumber                 INTEGER,
+///    genTime                      GeneralizedTime,
+///    accuracy                     Accuracy                 OPTIONAL,
+///    ordering                     BOOLEAN             DEFAULT FALSE,
+///    nonce                        INTEGER                  OPTIONAL,
+///    tsa                          [0] GeneralName          OPTIONAL,
+///    extensions                   [1] IMPLICIT Extensions   OPTIONAL  }
+/// ```
+/// (RFC 3161 §2.4.2). `tsa` is EXPLICIT because GeneralName is a CHOICE. The serial number is a
+/// [`Uint`] (minimal positive encoding); the nonce an [`Int`], echoed as received. When
+/// verifying, hash the `eContent` octets you received, never a re-encoding of this value.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct TstInfo {
+    /// Always 1.
+    pub version: u8,
+    /// The TSA policy under which the token was issued.
+    pub policy: ObjectIdentifier,
+    /// The imprint from the request.
+    pub message_imprint: MessageImprint,
+    /// Unique per TSA; up to 160 bits.
+    pub serial_number: Uint,
+    /// The time.
+    pub gen_time: GenTime,
+    /// How far from UTC genTime may be.
+    pub accuracy: Option<Accuracy>,
+    /// Whether tokens from this TSA can be ordered by genTime alone.
+    #[asn1(default = "Default::default")]
+    pub ordering: bool,
+    /// The request's nonce.
+    pub nonce: Option<Int>,
+    /// The TSA's name.
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    pub tsa: Option<GeneralName>,
+    /// Extensions.
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    pub extensions: Option<Extensions>,
+}
+
+impl TstInfo {
+    /// Parse DER `TSTInfo` (the `eContent` of a token) from untrusted bytes (a fuzzing entry
+    /// point).
+    pub fn parse(der: &[u8]) -> der::Result<Self> {
+        Self::from_der(der)
+    }
+}
+
+/// A GeneralizedTime in UTC that keeps fractional seconds (RFC 3161 §2.4.2: `YYYYMMDDhhmmss[.s...]Z`).
+///
+/// Decoding accepts any number of fraction digits (digits beyond nanoseconds are dropped, and
+/// trailing zeros are tolerated), but requires the seconds and the `Z`. Encoding is DER
+/// canonical: no trailing zeros in the fraction, no `.` when the fraction is zero, `Z`.
+/// Years 1970 to 9999.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Ord, PartialOrd, Hash)]
+pub struct GenTime(UnixTime);
+
+/// Longest GenTime value accepted: 14 digits, '.', up to 40 fraction digits, 'Z'.
+const GEN_TIME_MAX_LEN: usize = 56;
+
+impl GenTime {
+    /// The instant `t`. Fails for years after 9999.
+    pub fn from_unix(t: UnixTime) -> der::Result<Self> {
+        // Check the year range by formatting the whole seconds.
+        der::DateTime::from_unix_duration(std::time::Duration::from_secs(t.secs()))?;
+        Ok(Self(t))
+    }
+
+    /// The instant.
+    pub const fn to_unix(self) -> UnixTime {
+        self.0
+    }
+
+    /// The same instant with the fraction cut to whole seconds.
+    pub const fn truncate_to_secs(self) -> Self {
+        Self(UnixTime::from_secs(self.0.secs()))
+    }
+
+    /// The same instant with the fraction cut to `digits` decimal digits (0..=9).
+    pub fn truncate_to_digits(self, digits: u32) -> Self {
+        let digits = digits.min(9);
+        let unit = 10u32.pow(9 - digits);
+        let nanos = self.0.subsec_nanos() / unit * unit;
+        Self(UnixTime::new(self.0.secs(), nanos))
+    }
+
+    fn text(self) -> der::Result<Vec<u8>> {
+        let dt = der::DateTime::from_unix_duration(std::time::Duration::from_secs(self.0.secs()))?;
+        let mut s = format!(
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            dt.year(),
+            dt.month(),
+            dt.day(),
+            dt.hour(),
+            dt.minutes(),
+            dt.seconds()
+        );
+        let nanos = self.0.subsec_nanos();
+        if nanos != 0 {
+            let frac = format!("{nanos:09}");
+            s.push('.');
+            s.push_str(frac.trim_end_matches('0'));
+        }
+        s.push('Z');
+        Ok(s.into_bytes())
+    }
+
+    fn parse_text(b: &[u8]) -> Option<Self> {
+        if b.len() < 15 || *b.last()? != b'Z' {
+            return None;
+        }
+        let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+            b.get(r)?.iter().try_fold(0u32, |acc, c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
+        };
+        let year = u16::try_from(digits(0..4)?).ok()?;
+        let f = |r| digits(r).and_then(|v| u8::try_from(v).ok());
+        let (month, day, hour, min, sec) = (f(4..6)?, f(6..8)?, f(8..10)?, f(10..12)?, f(12..14)?);
+        let dt = der::DateTime::new(year, month, day, hour, min, sec).ok()?;
+        let secs = dt.unix_duration().as_secs();
+        let rest = &b[14..b.len() - 1];
+        let nanos = match rest {
+            [] => 0,
+            [b'.', frac @ ..] if !frac.is_empty() && frac.iter().all(u8::is_ascii_digit) => {
+                let mut n = 0u32;
+                for i in 0..9 {
+                    n = n * 10 + frac.get(i).map_or(0, |c| u32::from(c - b'0'));
+                }
+                n
+            }
+            _ => return None,
+        };
+        Some(Self(UnixTime::new(secs, nanos)))
+    }
+}
+
+impl From<GenTime> for UnixTime {
+    fn from(t: GenTime) -> Self {
+        t.0
+    }
+}
+
+impl TryFrom<UnixTime> for GenTime {
+    type Error = der::Error;
+    fn try_from(t: UnixTime) -> der::Result<Self> {
+        Self::from_unix(t)
+    }
+}
+
+impl std::fmt::Display for GenTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.text() {
+            Ok(t) => f.write_str(&String::from_utf8_lossy(&t)),
+            Err(_) => write!(f, "@{}", self.0.secs()),
+        }
+    }
+}
+
+impl FixedTag for GenTime {
+    const TAG: Tag = Tag::GeneralizedTime;
+}
+
+impl<'a> DecodeValue<'a> for GenTime {
+    type Error = der::Error;
+    fn decode_value<R: Reader<'a>>(reader: &mut R, header: Header) -> der::Result<Self> {
+        let len = usize::try_from(header.length())?;
+        if !(15..=GEN_TIME_MAX_LEN).contains(&len) {
+            return Err(reader.error(Tag::GeneralizedTime.length_error()));
+        }
+        let mut buf = [0u8; GEN_TIME_MAX_LEN];
+        reader.read_into(&mut buf[..len])?;
+        Self::parse_text(&buf[..len]).ok_or_else(|| reader.error(ErrorKind::DateTime))
+    }
+}
+
+impl EncodeValue for GenTime {
+    fn value_len(&self) -> der::Result<Length> {
+        Length::try_from(self.text()?.len())
+    }
+    fn encode_value(&self, writer: &mut impl Writer) -> der::Result<()> {
+        writer.write(&self.text()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oid;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn gt(s: &str) -> der::Result<GenTime> {
+        let mut der = vec![0x18, u8::try_from(s.len()).unwrap()];
+        der.extend_from_slice(s.as_bytes());
+        GenTime::from_der(&der)
+    }
+
+    fn enc(t: GenTime) -> String {
+        let der = t.to_der().unwrap();
+        String::from_utf8(der[2..].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn gen_time_fractions() {
+        // 2024-05-06T07:08:09Z = 1714979289.
+        let t = gt("20240506070809Z").unwrap();
+        assert_eq!(t.to_unix(), UnixTime::from_secs(1_714_979_289));
+        assert_eq!(enc(t), "20240506070809Z");
+        let t = gt("20240506070809.505Z").unwrap();
+        assert_eq!(t.to_unix(), UnixTime::new(1_714_979_289, 505_000_000));
+        assert_eq!(enc(t), "20240506070809.505Z");
+        // Trailing zeros tolerated on input, dropped on output; ".0" disappears.
+        assert_eq!(
+            enc(gt("20240506070809.5000Z").unwrap()),
+            "20240506070809.5Z"
+        );
+        assert_eq!(enc(gt("20240506070809.0Z").unwrap()), "20240506070809Z");
+        // More digits than nanoseconds: cut.
+        let t = gt("20240506070809.1234567891234Z").unwrap();
+        assert_eq!(t.to_unix().subsec_nanos(), 123_456_789);
+        assert_eq!(enc(t), "20240506070809.123456789Z");
+        assert_eq!(enc(t.truncate_to_digits(3)), "20240506070809.123Z");
+        assert_eq!(enc(t.truncate_to_secs()), "20240506070809Z");
+        // Refused: no Z, no seconds, empty fraction, comma, offsets, bad dates.
+        for bad in [
+            "20240506070809",
+            "202405060708Z",
+            "20240506070809.Z",
+            "20240506070809,5Z",
+            "20240506070809+0900",
+            "20240230070809Z",
+            "20240506250809Z",
+            "2024050607080aZ",
+            "19691231235959Z",
+        ] {
+            assert!(gt(bad).is_err(), "{bad}");
+        }
+        // Length bound.
+        let long = format!("20240506070809.{}Z", "1".repeat(60));
+        assert!(gt(&long).is_err());
+        // Round trip with UnixTime.
+        let u = UnixTime::new(1_924_991_999, 10_000);
+        let g = GenTime::try_from(u).unwrap();
+        assert_eq!(enc(g), "20301231235959.00001Z");
+        assert_eq!(UnixTime::from(gt(&enc(g)).unwrap()), u);
+    }
+
+    #[test]
+    fn failure_info_bits() {
+        let cases: [(PkiFailureInfo, &str); 5] = [
+            (PkiFailureInfo::bad_alg(), "03020780"),
+            (PkiFailureInfo::bad_request(), "03020520"),
+            (PkiFailureInfo::bad_data_format(), "03020204"),
+            (PkiFailureInfo::unaccepted_policy(), "0303000001"),
+            (PkiFailureInfo::system_failure(), "0305060000 0040"),
+        ];
+        for (f, h) in cases {
+            let h = h.replace(' ', "");
+            assert_eq!(f.to_der().unwrap(), hex(&h), "{:?}", f.names());
+            assert_eq!(PkiFailureInfo::from_der(&hex(&h)).unwrap(), f);
+        }
+        let both = PkiFailureInfo::BAD_ALG | PkiFailureInfo::TIME_NOT_AVAILABLE;
+        assert!(both.contains(PkiFailureInfo::BAD_ALG));
+        assert_eq!(both.names(), ["badAlg", "timeNotAvailable"]);
+        assert_eq!(
+            PkiFailureInfo::from_der(&both.to_der().unwrap()).unwrap(),
+            both
+        );
+        assert_eq!(PkiFailureInfo(0).to_der().unwrap(), hex("030100"));
+        // Unknown bit 1 kept for the caller to refuse.
+        assert_eq!(
+            PkiFailureInfo::from_der(&hex("03020640"))
+                .unwrap()
+                .unknown_bits(),
+            2
+        );
+        // Non-zero unused bits, too long: refused.
+        assert!(PkiFailureInfo::from_der(&hex("03020781")).is_err());
+        assert!(PkiFailureInfo::from_der(&hex("0306000000000080")).is_err());
+    }
+
+    fn openssl_query(args: &[&str]) -> Vec<u8> {
+        let dir = std::env::temp_dir().join(format!("inkan-tsq-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let data = dir.join("data.txt");
+        std::fs::write(&data, b"hello inkan").unwrap();
+        let mut a = vec!["ts", "-query", "-data", data.to_str().unwrap()];
+        a.extend_from_slice(args);
+        let out = std::process::Command::new("openssl")
+            .args(&a)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::remove_dir_all(&dir).ok();
+        out.stdout
+    }
+
+    #[test]
+    fn openssl_requests_round_trip() {
+        let der = openssl_query(&["-sha256", "-cert"]);
+        let req = TimeStampReq::parse(&der).unwrap();
+        assert_eq!(req.version, 1);
+        assert!(req.cert_req);
+        assert!(req.nonce.is_some(), "openssl adds a nonce by default");
+        assert_eq!(
+            req.message_imprint.check_length(),
+            Ok(DigestAlgorithm::Sha256)
+        );
+        assert_eq!(
+            req.message_imprint.hashed_message.as_bytes(),
+            DigestAlgorithm::Sha256.digest(b"hello inkan")
+        );
+        assert_eq!(req.to_der().unwrap(), der);
+
+        let der = openssl_query(&["-sha512", "-no_nonce", "-tspolicy", "1.2.3.4.1"]);
+        let req = TimeStampReq::parse(&der).unwrap();
+        assert!(!req.cert_req);
+        assert!(req.nonce.is_none());
+        assert_eq!(
+            req.req_policy,
+            Some(ObjectIdentifier::new_unwrap("1.2.3.4.1"))
+        );
+        assert_eq!(
+            req.message_imprint.check_length(),
+            Ok(DigestAlgorithm::Sha512)
+        );
+        assert_eq!(req.to_der().unwrap(), der);
+
+        // Our own request is what OpenSSL would make.
+        let mine = TimeStampReq {
+            version: 1,
+            message_imprint: MessageImprint::of_data(DigestAlgorithm::Sha512, b"hello inkan")
+                .unwrap(),
+            req_policy: Some(ObjectIdentifier::new_unwrap("1.2.3.4.1")),
+            nonce: None,
+            cert_req: false,
+            extensions: None,
+        };
+        // OpenSSL writes NULL hash parameters; ours are absent (RFC 5754 §2). Same otherwise.
+        let mut theirs = req.clone();
+        theirs.message_imprint.hash_algorithm.parameters = None;
+        assert_eq!(mine, theirs);
+    }
+
+    #[test]
+    fn garbage_requests_fail_cleanly() {
+        for bad in [
+            &b""[..],
+            &[0x30],
+            &[0x30, 0x80, 0, 0],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+        ] {
+            assert!(TimeStampReq::parse(bad).is_err());
+            assert!(TimeStampResp::parse(bad).is_err());
+            assert!(TstInfo::parse(bad).is_err());
+        }
+        let mut der = openssl_query(&["-sha256"]);
+        der.push(0);
+        assert!(TimeStampReq::parse(&der).is_err(), "trailing data");
+    }
+
+    #[test]
+    fn positive_int_is_minimal() {
+        assert_eq!(
+            positive_int(&[0, 0, 0x80]).unwrap().to_der().unwrap(),
+            hex("0202 0080".replace(' ', "").as_str())
+        );
+        assert_eq!(
+            positive_int(&[0x01]).unwrap().to_der().unwrap(),
+            hex("020101")
+        );
+    }
+
+    fn sample_tst_info() -> TstInfo {
+        TstInfo {
+            version: 1,
+            policy: oid::ETSI_BASELINE_TS_POLICY,
+            message_imprint: MessageImprint::of_data(DigestAlgorithm::Sha256, b"x").unwrap(),
+            serial_number: Uint::new(&[0x00, 0x9f, 0x01]).unwrap(),
+            gen_time: GenTime::from_unix(UnixTime::new(1_714_979_289, 250_000_000)).unwrap(),
+            accuracy: Some(Accuracy {
+                seconds: Some(1),
+                millis: SubSecond::new(500),
+                micros: None,
+            }),
+            ordering: false,
+            nonce: Some(positive_int(&[0xde, 0xad]).unwrap()),
+            tsa: None,
+            extensions: None,
+        }
+    }
+
+    #[test]
+    fn tst_info_round_trip() {
+        let t = sample_tst_info();
+        let der = t.to_der().unwrap();
+        let back = TstInfo::parse(&der).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.accuracy.unwrap().as_nanos(), 1_500_000_000);
+        // Accuracy millis 0 or 1000: refused.
+        assert!(SubSecond::new(0).is_none());
+        assert!(SubSecond::new(1000).is_none());
+        let bad_acc = hex("3005800203e8"); // millis = 1000
+        assert!(Accuracy::from_der(&bad_acc).is_err());
+    }
+
+    #[test]
+    fn response_round_trip_and_coupling() {
+        let r = TimeStampResp {
+            status: PkiStatusInfo::rejection(PkiFailureInfo::BAD_ALG, Some("SHA-1 refused")),
+            time_stamp_token: None,
+        };
+        let der = r.to_der().unwrap();
+        let back = TimeStampResp::parse(&der).unwrap();
+        assert_eq!(back, r);
+        assert!(back.is_consistent());
+        let g = TimeStampResp {
+            status: PkiStatusInfo::granted(),
+            time_stamp_token: None,
+        };
+        assert!(!g.is_consistent());
+        // An unknown status value (6) fails to decode.
+        assert!(TimeStampResp::parse(&hex("3005300302010 6".replace(' ', "").as_str())).is_err());
+    }
+}
