@@ -35,6 +35,8 @@ use std::sync::Arc;
 use inkan_profiles::alg::{PublicKeyKind, SignatureAlgorithm};
 use inkan_profiles::time::UnixTime;
 
+pub mod cms;
+mod derw;
 mod digest;
 mod error;
 mod keyref;
