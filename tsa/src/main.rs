@@ -1,7 +1,162 @@
-//! The `inkan-tsa` command (under construction).
+//! The `inkan-tsa` command: parse arguments, set up logging, load the configuration, run.
 #![forbid(unsafe_code)]
 
-fn main() -> std::process::ExitCode {
-    eprintln!("inkan-tsa: not yet implemented");
-    std::process::ExitCode::from(70)
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use inkan_profiles::clock::{Clock, SystemClock};
+use inkan_tsa::cli::{self, Command, EXIT_FAILURE, EXIT_USAGE};
+use inkan_tsa::{app, config, records};
+
+fn main() -> ExitCode {
+    let cmd = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("inkan-tsa: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match cmd {
+        Command::Help => {
+            print!("{}", cli::HELP);
+            ExitCode::SUCCESS
+        }
+        Command::Version => {
+            println!("inkan-tsa {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Records {
+            config,
+            data_dir,
+            query,
+        } => records_cmd(config, data_dir, &query),
+        Command::Serve(o) => serve(&o),
+    }
+}
+
+fn records_cmd(
+    config: Option<std::path::PathBuf>,
+    data_dir: Option<std::path::PathBuf>,
+    query: &records::Query,
+) -> ExitCode {
+    let dir = match (data_dir, config) {
+        (Some(d), _) => d,
+        (None, Some(c)) => match config::FileConfig::load(&c) {
+            Ok(f) => f
+                .data_dir
+                .unwrap_or_else(|| config::DEFAULT_DATA_DIR.into()),
+            Err(e) => {
+                eprintln!("inkan-tsa: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+        (None, None) => config::DEFAULT_DATA_DIR.into(),
+    };
+    let reader = match records::Reader::open(&dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("inkan-tsa: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match reader.query(query, |line| writeln!(out, "{line}")) {
+        Ok(0) => ExitCode::from(1),
+        Ok(_) => {
+            if out.flush().is_err() {
+                return ExitCode::from(EXIT_FAILURE);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("inkan-tsa: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INKAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,inkan_tsa=info"));
+    let json = std::env::var("INKAN_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+fn serve(o: &config::Overrides) -> ExitCode {
+    init_tracing();
+    let settings = match config::load(o) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("inkan-tsa: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(settings.signing_threads.max(2) * 4)
+        .thread_name("inkan-tsa")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("inkan-tsa: cannot start the runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let dev = settings.dev;
+    let data_dir = settings.data_dir.clone();
+    rt.block_on(async move {
+        let mut running = match app::start(settings, clock).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("inkan-tsa: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        };
+        if dev {
+            print_dev_help(running.addr, &data_dir);
+        }
+        let stop = running.stop_handle();
+        let signals = async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
+        };
+        signals.await;
+        tracing::info!("signal received: shutting down");
+        if let Some(s) = stop {
+            let _ = s.send(());
+        }
+        running.wait().await;
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_dev_help(addr: std::net::SocketAddr, data_dir: &std::path::Path) {
+    let root = inkan_tsa::dev::paths(data_dir).root;
+    println!(
+        "inkan-tsa --dev: DEVELOPMENT TSA on http://{addr}/ (development CA, NOT FOR PRODUCTION)
+Try it:
+  echo hello > hello.txt
+  openssl ts -query -data hello.txt -sha256 -cert -out hello.tsq
+  curl -s --data-binary @hello.tsq -H 'Content-Type: application/timestamp-query' http://{addr}/ -o hello.tsr
+  openssl ts -reply -in hello.tsr -text
+  openssl ts -verify -data hello.txt -in hello.tsr -CAfile {root}
+Or in one line:
+  openssl ts -query -data hello.txt -sha256 -cert | curl -s --data-binary @- -H 'Content-Type: application/timestamp-query' http://{addr}/ | openssl ts -reply -in - -text",
+        root = root.display()
+    );
 }

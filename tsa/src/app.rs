@@ -1,0 +1,240 @@
+//! Assembling a running TSA from [`Settings`]: identity checks, store and serial epoch, time
+//! discipline, signing, the HTTP listener; and taking it down again.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use inkan_hsm::cms::CmsSignerTemplate;
+use inkan_profiles::clock::Clock;
+
+use crate::config::Settings;
+use crate::handler::{self, Context, TstTemplate};
+use crate::metrics::Metrics;
+use crate::ntp::{ClockEvent, Poller, TimeGuard};
+use crate::records::{self, Store, WriterStats};
+use crate::serial::SerialSource;
+use crate::server::{self, App, Limits};
+use crate::startup;
+use crate::token::CmsTokenSigner;
+
+/// A TSA started by [`start`].
+#[derive(Debug)]
+pub struct Running {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The records store path.
+    pub store_path: std::path::PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Starts a graceful shutdown and waits for it (requests in flight finish, records are
+    /// flushed).
+    pub async fn shutdown(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = (&mut self.done).await;
+    }
+
+    /// Waits until the server stops (after [`Running::stop_handle`] fires).
+    pub async fn wait(self) {
+        let _ = self.done.await;
+    }
+
+    /// Takes the trigger that starts a graceful shutdown.
+    pub fn stop_handle(&mut self) -> Option<tokio::sync::oneshot::Sender<()>> {
+        self.stop.take()
+    }
+}
+
+fn clock_event_text(e: &ClockEvent) -> (&'static str, String) {
+    match e {
+        ClockEvent::TrustingHost => (
+            "clock_trust_host",
+            "no SNTP servers configured; the host clock is trusted as disciplined".into(),
+        ),
+        ClockEvent::Synchronised {
+            offset_ns,
+            uncertainty_ns,
+            good,
+            of,
+        } => (
+            "clock_synchronised",
+            format!(
+                "offset {:.6} s, uncertainty {:.6} s, {good} of {of} servers agree; issuing",
+                *offset_ns as f64 / 1e9,
+                *uncertainty_ns as f64 / 1e9
+            ),
+        ),
+        ClockEvent::Lost { reason } => ("clock_lost", format!("{reason}; issuing stopped")),
+        ClockEvent::LeapAnnounced { at } => (
+            "leap_announced",
+            format!(
+                "leap second announced for {}",
+                crate::timefmt::rfc3339(inkan_profiles::time::UnixTime::from_secs(*at))
+            ),
+        ),
+    }
+}
+
+/// Starts the TSA: fails (with a message for the operator) on any start-up check.
+pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running, String> {
+    let now = clock.now().ok_or("the host clock cannot be read")?;
+    let s = settings.clone();
+    let (keyref, chain_path) = match (&s.key, &s.cert_chain) {
+        (Some(k), Some(c)) => (k.clone(), c.clone()),
+        _ if s.dev => {
+            let d = crate::dev::ensure(&s.data_dir, now).map_err(|e| e.to_string())?;
+            (d.key.display().to_string(), d.chain)
+        }
+        _ => return Err("no key or certificate configured".into()),
+    };
+    let scheme = s.rsa_scheme;
+    let identity = tokio::task::spawn_blocking(move || {
+        startup::load_identity(&keyref, &chain_path, scheme, now)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    for w in &identity.warnings {
+        tracing::warn!("{w}");
+    }
+    let store = Store::open(&s.data_dir).map_err(|e| e.to_string())?;
+    let epoch = store.reserve_epoch(now).map_err(|e| e.to_string())?;
+    let cert_hex = records::hex(&identity.cert_sha256);
+    store
+        .event_now(
+            now,
+            "start",
+            &format!(
+                "key {} ({:?}), algorithm {:?}, certificate sha256 {cert_hex}, serial epoch {epoch}, instance {}",
+                identity.key.label(),
+                identity.key.kind(),
+                identity.signer.algorithm(),
+                s.instance_id
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+    let chain = if s.include_chain {
+        identity.chain_der[1..].to_vec()
+    } else {
+        Vec::new()
+    };
+    let template = CmsSignerTemplate::new(
+        identity.signer.clone(),
+        identity.chain_der[0].clone(),
+        chain,
+    )
+    .map_err(|e| format!("cannot prepare the CMS signer: {e}"))?;
+    let tsa_name = s.include_tsa_name.then(|| {
+        // tsa [0] EXPLICIT GeneralName; GeneralName directoryName [4] EXPLICIT Name.
+        let mut dn = Vec::new();
+        handler::push_tlv(&mut dn, 0xa4, &identity.subject_der);
+        let mut out = Vec::new();
+        handler::push_tlv(&mut out, 0xa0, &dn);
+        out
+    });
+    let ctx = Context {
+        policy: s.policy,
+        accepted_policies: s.accepted_policies.clone(),
+        template: TstTemplate {
+            accuracy: handler::accuracy_der(s.accuracy),
+            tsa_name,
+            fraction_digits: 6,
+        },
+        signer: Box::new(CmsTokenSigner::new(template, identity.cert_sha256)),
+        serials: SerialSource::new(s.instance_id, epoch),
+        cert_sha256_hex: cert_hex,
+    };
+    let guard = Arc::new(TimeGuard::new(
+        clock.clone(),
+        s.ntp_servers.is_empty(),
+        s.accuracy,
+        s.leap_policy,
+        s.leap_window,
+    ));
+    let writer_stats = Arc::new(WriterStats::default());
+    let (recorder, _writer) = store.start_writer(s.max_batch, writer_stats.clone());
+    let (poll_stop_tx, poll_stop_rx) = std::sync::mpsc::channel::<()>();
+    if s.ntp_servers.is_empty() {
+        tracing::warn!(
+            "no SNTP servers configured: trusting the host clock (run chrony or ntpd; see /metrics inkan_tsa_clock_source)"
+        );
+        let (kind, detail) = clock_event_text(&ClockEvent::TrustingHost);
+        recorder.event(now, kind, &detail);
+    } else {
+        let rec = recorder.clone();
+        let clk = clock.clone();
+        let poller = Poller::new(
+            guard.clone(),
+            s.ntp_servers.clone(),
+            s.ntp_poll,
+            s.ntp_freshness,
+            s.ntp_timeout,
+            Box::new(move |e| {
+                let (kind, detail) = clock_event_text(&e);
+                match e {
+                    ClockEvent::Lost { .. } => tracing::error!(event = kind, "{detail}"),
+                    _ => tracing::info!(event = kind, "{detail}"),
+                }
+                if let Some(t) = clk.now() {
+                    rec.event(t, kind, &detail);
+                }
+            }),
+        );
+        std::thread::Builder::new()
+            .name("sntp".into())
+            .spawn(move || poller.run(poll_stop_rx))
+            .map_err(|e| format!("cannot start the SNTP poller: {e}"))?;
+    }
+    let metrics = Arc::new(Metrics::default());
+    metrics.cert_not_after.store(identity.not_after, Relaxed);
+    let app = Arc::new(App {
+        ctx: Arc::new(ctx),
+        guard,
+        recorder: recorder.clone(),
+        writer_stats,
+        metrics,
+        clock: clock.clone(),
+        limits: Limits {
+            max_body_bytes: s.max_body_bytes,
+            header_read_timeout: s.header_read_timeout,
+            request_timeout: s.request_timeout,
+            max_connections: s.max_connections,
+            shutdown_grace: s.shutdown_grace,
+        },
+    });
+    let listener = tokio::net::TcpListener::bind(s.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, policy = %s.policy, "inkan-tsa listening");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let store_path = store.path().to_path_buf();
+    let done = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stop_rx.await;
+        };
+        if let Err(e) = server::serve(listener, app.clone(), shutdown).await {
+            tracing::error!(error = %e, "server error");
+        }
+        drop(poll_stop_tx);
+        if let Some(t) = clock.now() {
+            let issued = app.ctx.serials.issued();
+            recorder.event(t, "stop", &format!("graceful shutdown; {issued} serials issued"));
+        }
+        let rec = recorder.clone();
+        let _ = tokio::task::spawn_blocking(move || rec.flush(std::time::Duration::from_secs(30)))
+            .await;
+        drop(store);
+    });
+    Ok(Running {
+        addr,
+        store_path,
+        stop: Some(stop_tx),
+        done,
+    })
+}

@@ -1,0 +1,208 @@
+//! Command-line parsing (lexopt) for `inkan-tsa serve` and `inkan-tsa records`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use inkan_profiles::time::UnixTime;
+
+use crate::config::Overrides;
+use crate::records::Query;
+
+/// Exit status for a usage or configuration error (BSD `EX_USAGE`).
+pub const EXIT_USAGE: u8 = 64;
+/// Exit status for a failure at run time (BSD `EX_SOFTWARE`).
+pub const EXIT_FAILURE: u8 = 70;
+
+/// The help text.
+pub const HELP: &str = "\
+inkan-tsa: an RFC 3161 time-stamp authority (HTTP, CRYPTREC policy, durable records)
+
+USAGE:
+  inkan-tsa serve [--config FILE] [--listen ADDR:PORT] [--key KEYREF] [--cert-chain PEM]
+                  [--policy OID] [--accuracy-ms N] [--data-dir DIR] [--dev]
+                  [--ntp HOST[:PORT]]... [--ntp-poll-ms N]
+  inkan-tsa records [--config FILE] [--data-dir DIR]
+                    (--serial HEX | --imprint HEX | --from RFC3339 --to RFC3339)
+  inkan-tsa --help | --version
+
+serve:
+  --config FILE       TOML configuration (see inkan-tsa.example.toml); flags override it
+  --listen ADDR:PORT  listen address (default 127.0.0.1:3161)
+  --key KEYREF        PKCS#8 PEM file or pkcs11: URI (PIN via pin-source, never a flag)
+  --cert-chain PEM    TSA certificate first, then its issuers
+  --policy OID        default TSA policy
+  --accuracy-ms N     declared accuracy, 1..=1000 (default 1000)
+  --data-dir DIR      records store and dev PKI (default ./inkan-tsa-data)
+  --dev               development TSA: makes a dev CA, TSA certificate and P-256 key once
+                      under the data dir (NOT FOR PRODUCTION), policy 1.2.3.4.1
+  --ntp HOST[:PORT]   SNTP server to check the clock against (repeatable); without any,
+                      the host clock is trusted
+  --ntp-poll-ms N     SNTP poll interval (default 16000)
+
+records: prints matching issuance records as JSON lines; exit 1 when none match.
+
+Endpoints: POST / (application/timestamp-query), GET /healthz, /readyz, /metrics.
+Exit status: 0 success, 1 no record found, 64 usage or configuration error, 70 failure.
+";
+
+/// A parsed command line.
+#[derive(Debug)]
+pub enum Command {
+    /// `--help`.
+    Help,
+    /// `--version`.
+    Version,
+    /// `serve`.
+    Serve(Overrides),
+    /// `records`.
+    Records {
+        /// `--config`.
+        config: Option<PathBuf>,
+        /// `--data-dir`.
+        data_dir: Option<PathBuf>,
+        /// The query.
+        query: Query,
+    },
+}
+
+fn text(v: OsString, flag: &str) -> Result<String, String> {
+    v.into_string()
+        .map_err(|_| format!("{flag}: not valid UTF-8"))
+}
+
+fn number(v: OsString, flag: &str) -> Result<u64, String> {
+    let s = text(v, flag)?;
+    s.parse()
+        .map_err(|_| format!("{flag}: not a number: {s:?}"))
+}
+
+/// Parses arguments (without the program name).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let first = match p.next().map_err(|e| e.to_string())? {
+        None => return Err("missing command: serve or records (see --help)".into()),
+        Some(Short('h') | Long("help")) => return Ok(Command::Help),
+        Some(Short('V') | Long("version")) => return Ok(Command::Version),
+        Some(Value(v)) => text(v, "command")?,
+        Some(other) => return Err(other.unexpected().to_string()),
+    };
+    match first.as_str() {
+        "serve" => {
+            let mut o = Overrides::default();
+            while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+                match arg {
+                    Short('h') | Long("help") => return Ok(Command::Help),
+                    Long("config") => o.config = Some(p.value().map_err(|e| e.to_string())?.into()),
+                    Long("listen") => o.listen = Some(text(p.value().map_err(|e| e.to_string())?, "--listen")?),
+                    Long("key") => o.key = Some(text(p.value().map_err(|e| e.to_string())?, "--key")?),
+                    Long("cert-chain") => {
+                        o.cert_chain = Some(p.value().map_err(|e| e.to_string())?.into());
+                    }
+                    Long("policy") => o.policy = Some(text(p.value().map_err(|e| e.to_string())?, "--policy")?),
+                    Long("accuracy-ms") => {
+                        o.accuracy_ms = Some(number(p.value().map_err(|e| e.to_string())?, "--accuracy-ms")?);
+                    }
+                    Long("data-dir") => o.data_dir = Some(p.value().map_err(|e| e.to_string())?.into()),
+                    Long("dev") => o.dev = true,
+                    Long("ntp") => o.ntp.push(text(p.value().map_err(|e| e.to_string())?, "--ntp")?),
+                    Long("ntp-poll-ms") => {
+                        o.ntp_poll_ms = Some(number(p.value().map_err(|e| e.to_string())?, "--ntp-poll-ms")?);
+                    }
+                    other => return Err(other.unexpected().to_string()),
+                }
+            }
+            Ok(Command::Serve(o))
+        }
+        "records" => {
+            let (mut config, mut data_dir) = (None, None);
+            let (mut serial, mut imprint, mut from, mut to) = (None, None, None, None);
+            while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+                match arg {
+                    Short('h') | Long("help") => return Ok(Command::Help),
+                    Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
+                    Long("data-dir") => data_dir = Some(p.value().map_err(|e| e.to_string())?.into()),
+                    Long("serial") => serial = Some(text(p.value().map_err(|e| e.to_string())?, "--serial")?),
+                    Long("imprint") => imprint = Some(text(p.value().map_err(|e| e.to_string())?, "--imprint")?),
+                    Long("from") => from = Some(text(p.value().map_err(|e| e.to_string())?, "--from")?),
+                    Long("to") => to = Some(text(p.value().map_err(|e| e.to_string())?, "--to")?),
+                    other => return Err(other.unexpected().to_string()),
+                }
+            }
+            let query = match (serial, imprint, from, to) {
+                (Some(s), None, None, None) => Query::Serial(
+                    crate::serial::from_hex(&s).ok_or_else(|| format!("--serial: not hex: {s:?}"))?,
+                ),
+                (None, Some(i), None, None) => Query::Imprint(
+                    crate::records::unhex(&i).ok_or_else(|| format!("--imprint: not hex: {i:?}"))?,
+                ),
+                (None, None, Some(f), Some(t)) => {
+                    let parse = |s: &str, flag: &str| -> Result<UnixTime, String> {
+                        crate::timefmt::parse_rfc3339(s)
+                            .ok_or_else(|| format!("{flag}: not an RFC 3339 time: {s:?}"))
+                    };
+                    Query::Range(parse(&f, "--from")?, parse(&t, "--to")?)
+                }
+                _ => {
+                    return Err(
+                        "records needs exactly one of --serial HEX, --imprint HEX, or --from and --to"
+                            .into(),
+                    );
+                }
+            };
+            Ok(Command::Records {
+                config,
+                data_dir,
+                query,
+            })
+        }
+        other => Err(format!("unknown command {other:?}: serve or records (see --help)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<OsString> {
+        s.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn serve_flags() {
+        let Command::Serve(o) = parse(args(&[
+            "serve", "--dev", "--ntp", "a", "--ntp", "b:124", "--accuracy-ms", "200", "--listen",
+            "127.0.0.1:0",
+        ]))
+        .unwrap() else {
+            panic!()
+        };
+        assert!(o.dev);
+        assert_eq!(o.ntp, vec!["a", "b:124"]);
+        assert_eq!(o.accuracy_ms, Some(200));
+    }
+
+    #[test]
+    fn records_queries() {
+        assert!(matches!(
+            parse(args(&["records", "--serial", "0x1f"])).unwrap(),
+            Command::Records { query: Query::Serial(0x1f), .. }
+        ));
+        assert!(parse(args(&["records"])).is_err());
+        assert!(parse(args(&["records", "--serial", "1", "--imprint", "00"])).is_err());
+        assert!(parse(args(&["records", "--from", "2026-01-01T00:00:00Z"])).is_err());
+        assert!(matches!(
+            parse(args(&["records", "--from", "2026-01-01T00:00:00Z", "--to", "2027-01-01T00:00:00Z"])).unwrap(),
+            Command::Records { query: Query::Range(..), .. }
+        ));
+    }
+
+    #[test]
+    fn usage_errors() {
+        assert!(parse(args(&[])).is_err());
+        assert!(parse(args(&["frobnicate"])).is_err());
+        assert!(parse(args(&["serve", "--bogus"])).is_err());
+        assert!(parse(args(&["serve", "--accuracy-ms", "x"])).is_err());
+        assert!(matches!(parse(args(&["--version"])).unwrap(), Command::Version));
+    }
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests of inkan-tsa over real HTTP on 127.0.0.1 with OpenSSL as the peer.
+
+mod common;
+// openssl ts -query -> POST -> openssl ts -verify, failure codes, HTTP errors.
+mod interop;
