@@ -157,6 +157,8 @@ pub(crate) struct CertParts<'a> {
     pub(crate) issuer: &'a [u8],
     /// The serial number `INTEGER` TLV, byte for byte.
     pub(crate) serial: &'a [u8],
+    /// The subject `Name`.
+    pub(crate) subject: &'a [u8],
     /// The `SubjectPublicKeyInfo` TLV.
     pub(crate) spki: &'a [u8],
 }
@@ -174,11 +176,12 @@ pub(crate) fn cert_parts(cert: &[u8]) -> Result<CertParts<'_>, Error> {
     let (_sig, r) = expect(r, tag::SEQUENCE, "signature")?;
     let (issuer, r) = expect(r, tag::SEQUENCE, "issuer")?;
     let (_validity, r) = expect(r, tag::SEQUENCE, "validity")?;
-    let (_subject, r) = expect(r, tag::SEQUENCE, "subject")?;
+    let (subject, r) = expect(r, tag::SEQUENCE, "subject")?;
     let (spki, _) = expect(r, tag::SEQUENCE, "subjectPublicKeyInfo")?;
     Ok(CertParts {
         issuer: issuer.whole,
         serial: serial.whole,
+        subject: subject.whole,
         spki: spki.whole,
     })
 }

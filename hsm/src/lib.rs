@@ -37,9 +37,11 @@ use inkan_profiles::time::UnixTime;
 
 pub mod cms;
 mod derw;
+pub mod devpki;
 mod digest;
 mod error;
 mod keyref;
+pub mod name;
 mod policy_glue;
 pub mod soft;
 

@@ -112,3 +112,63 @@ fn openssl_and_cms_crate_accept_our_signed_data() {
         let _ = RevocationInfo::Crl(&[]);
     }
 }
+
+#[test]
+fn dev_pki_chain_crls_and_other_revocation_info() {
+    use inkan_hsm::cms::Certificates;
+    use inkan_hsm::devpki::{DevPki, DevPkiOptions, KeyAlg};
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = DevPkiOptions::new(AT, KeyAlg::P256);
+    opts.intermediate = true;
+    let pki = DevPki::generate_with(&opts).unwrap();
+    let kp = dir.path().join("eseal.key");
+    std::fs::write(&kp, &*pki.eseal_key_pem).unwrap();
+    let key = inkan_hsm::load(&KeyRef::File(kp), &Policy::cryptrec(), AT).unwrap();
+    let signer = key
+        .choose(&inkan_hsm::default_algorithms(&key.kind()))
+        .unwrap();
+    let inter = pki.intermediate_cert_der.clone().unwrap();
+    let t = CmsSignerTemplate::new(signer, pki.eseal_cert_der.clone(), vec![inter]).unwrap();
+    let root_path = dir.path().join("root.pem");
+    std::fs::write(&root_path, pki.root_pem()).unwrap();
+    let data = b"hello e-seal";
+    let ocsp_oid = const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
+    let crls = [
+        RevocationInfo::Crl(&pki.crl_der),
+        RevocationInfo::Other {
+            format: ocsp_oid,
+            info: &[0x30, 0x03, 0x0A, 0x01, 0x00],
+        },
+    ];
+    let root = pki.root_cert_der.clone();
+    let extra: [&[u8]; 1] = [&root];
+    let unsigned = cms::attribute(&ocsp_oid, &[&[0x05, 0x00]]);
+    let unsigned: [&[u8]; 1] = [&unsigned];
+    // With a CRL only: the `cms` crate reads it; openssl verifies it.
+    let mut req = SignRequest::new(cms::ID_DATA, Content::Attached(data));
+    req.crls = &crls[..1];
+    req.certificates = Certificates::TemplateAnd(&extra);
+    req.unsigned_attrs = &unsigned;
+    let sig = t.sign(&req).unwrap();
+    verify_openssl(dir.path(), &sig, &root_path, None);
+    check_cms_crate(&sig);
+    use der::Decode;
+    let ci = ::cms::content_info::ContentInfo::from_der(&sig).unwrap();
+    let sd: ::cms::signed_data::SignedData = ci.content.decode_as().unwrap();
+    assert_eq!(sd.version, ::cms::content_info::CmsVersion::V1);
+    assert_eq!(sd.certificates.unwrap().0.len(), 3);
+    assert_eq!(sd.crls.unwrap().0.len(), 1);
+    // With OtherRevocationInfoFormat too: version 5 (RFC 5652 section 5.1). cms 0.3.0-rc.0
+    // cannot decode `[1] IMPLICIT OtherRevocationInfoFormat` (it expects a SEQUENCE inside
+    // the [1]); OpenSSL reads it as RFC 5652 says.
+    req.crls = &crls;
+    let sig = t.sign(&req).unwrap();
+    verify_openssl(dir.path(), &sig, &root_path, None);
+    let ci = ::cms::content_info::ContentInfo::from_der(&sig).unwrap();
+    assert_eq!(&ci.content.value()[..3], &[0x02, 0x01, 0x05]);
+    // Without certificates: openssl needs the signer certificate given separately.
+    let mut req = SignRequest::new(cms::ID_CT_TST_INFO, Content::Attached(data));
+    req.certificates = Certificates::None;
+    let sig = t.sign(&req).unwrap();
+    check_cms_crate(&sig);
+}

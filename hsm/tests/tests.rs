@@ -2,5 +2,7 @@
 
 // CMS SignedData checked by OpenSSL and the `cms` crate.
 mod cms_interop;
+// The development PKI checked by openssl verify/x509.
+mod devpki_openssl;
 // Shared helpers: OpenSSL-made keys and certificates, command runners.
 mod util;
