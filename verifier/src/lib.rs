@@ -1,2 +1,296 @@
-//! Library of the verifier crate (under construction).
+//! # inkan-verifier
+//!
+//! An offline verifier of CMS/CAdES signatures and RFC 3161 time-stamp tokens, judged as
+//! ETSI EN 319 102-1 prescribes (basic validation §5.3, time-stamp validation §5.4, validation
+//! with time §5.5), with the CRYPTREC constraints applied at the time each object is proven to
+//! exist. No network code: everything comes from the signature, the trust anchors and the
+//! CRL/OCSP files given.
+//!
+//! Layout: [`tlv`] (bounded BER/DER reader keeping original bytes), [`x509`], [`cms`] (facts
+//! read from the bytes), [`crypto`] (algorithm mapping and signature verification),
+//! [`constraints`] (policy), [`engine`] (the processes and their judgement), [`report`]
+//! (text and JSON), [`cli`].
+//!
+//! Dependencies beyond `inkan-profiles`: `rsa`, `p256`, `p384`, `p521`, `ed25519-dalek`,
+//! `signature`, `sha1`, `sha3`, `md-5` (all already in the workspace), used for signature
+//! verification over raw encodings: real-world RSA signatures carry a PKCS#1 `DigestInfo`
+//! without NULL parameters that the strict verifiers refuse.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod cms;
+pub mod constraints;
+pub mod crypto;
+pub mod engine;
+pub mod input;
+pub mod report;
+pub mod tlv;
+pub mod x509;
+
+use inkan_profiles::time::UnixTime;
+
+use engine::{Content, Imprinted, Material, Role};
+use report::{Finding, Indication, Report, Sub, TimeStampSummary};
+
+/// The signature file's bytes.
+pub struct Input {
+    /// PEM or DER/BER bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Where the signed data is.
+#[derive(Clone, Debug, Default)]
+pub enum Data {
+    /// Not given.
+    #[default]
+    None,
+    /// In memory.
+    Bytes(Vec<u8>),
+    /// A file (streamed).
+    File(std::path::PathBuf),
+}
+
+/// Validation options.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The signed data (detached signatures, tokens).
+    pub data: Data,
+    /// Contents of `--trust` files (PEM, or DER).
+    pub trust: Vec<Vec<u8>>,
+    /// Contents of `--crl` files.
+    pub crls: Vec<Vec<u8>>,
+    /// Contents of `--ocsp` files.
+    pub ocsps: Vec<Vec<u8>>,
+    /// `--revocation required` (true) or `optional` (false).
+    pub revocation_required: bool,
+}
+
+/// Errors that are not a verdict.
+#[derive(Debug)]
+pub enum Error {
+    /// An input could not be read.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "cannot read input: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn secs(t: UnixTime) -> i64 {
+    i64::try_from(t.secs()).unwrap_or(i64::MAX)
+}
+
+fn material(options: &Options) -> Material {
+    let mut m = Material {
+        revocation_required: options.revocation_required,
+        ..Material::default()
+    };
+    for t in &options.trust {
+        for c in x509::certificates_from_pem_or_der(t) {
+            if !m.anchors.iter().any(|a| a.raw == c.raw) {
+                m.anchors.push(c);
+            }
+        }
+    }
+    for c in &options.crls {
+        let blocks = input::pem_blocks(c, "CRL");
+        let list = if blocks.is_empty() {
+            vec![c.clone()]
+        } else {
+            blocks
+        };
+        for b in list {
+            if let Ok(crl) = x509::Crl::parse(&b) {
+                m.crls.push(crl);
+            }
+        }
+    }
+    for o in &options.ocsps {
+        if let Ok(o) = cms::parse_ocsp(&input::to_binary(o)) {
+            for c in &o.certs {
+                m.add_cert(c.clone());
+            }
+            m.ocsps.push(o);
+        }
+    }
+    m
+}
+
+fn base_report(kind: &str, options: &Options, at: i64) -> Report {
+    Report {
+        indication: Indication::TotalPassed,
+        sub_indication: None,
+        kind: kind.into(),
+        process: "EN 319 102-1 §5.3 basic validation with §5.5 validation with time".into(),
+        policy: "CRYPTREC LS-0001-2022 (Use::Validate at the best proof of existence)".into(),
+        validation_time: tlv::format_time(at),
+        revocation_policy: if options.revocation_required {
+            "required"
+        } else {
+            "optional"
+        }
+        .into(),
+        signer: None,
+        signing_time: None,
+        time_stamps: Vec::new(),
+        best_proof_of_existence: None,
+        chain: Vec::new(),
+        revocation: Vec::new(),
+        findings: Vec::new(),
+    }
+}
+
+fn format_failure(mut r: Report, why: String) -> Report {
+    r.indication = Indication::TotalFailed;
+    r.sub_indication = Some(Sub::FormatFailure);
+    r.findings.push(Finding::new("FORMAT_FAILURE", why));
+    r
+}
+
+fn apply(r: &mut Report, o: &engine::Outcome) {
+    r.indication = o.indication;
+    r.sub_indication = o.sub;
+    r.findings.extend(o.findings.iter().cloned());
+    r.chain = o
+        .chain
+        .iter()
+        .map(|c| {
+            format!(
+                "{} (valid {} .. {})",
+                x509::dn_string(c.subject()),
+                tlv::format_time(c.not_before),
+                tlv::format_time(c.not_after)
+            )
+        })
+        .collect();
+    r.revocation = o.revocation.clone();
+    r.signer = o.signer.as_ref().map(report::party);
+}
+
+/// Verifies a signature, time-stamp token or time-stamp response at validation time `at`.
+pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
+    let at = secs(at);
+    let bin = input::to_binary(&input.bytes);
+    let content = match &options.data {
+        Data::None => Content::Missing,
+        Data::Bytes(b) => Content::Bytes(b),
+        Data::File(p) => Content::File(p),
+    };
+    let (kind, ci) = match input::detect(&bin) {
+        Ok(k) => k,
+        Err(e) => {
+            return Ok(format_failure(
+                base_report("unknown", options, at),
+                format!("the file is not a CMS signature or RFC 3161 token: {e}"),
+            ));
+        }
+    };
+    let mut m = material(options);
+    match kind {
+        input::Kind::SignedData => {
+            let mut r = base_report("CMS SignedData", options, at);
+            let sd = match cms::SignedData::parse_content_info(ci) {
+                Ok(sd) => sd,
+                Err(e) => {
+                    return Ok(format_failure(
+                        r,
+                        format!("the SignedData cannot be read: {e}"),
+                    ));
+                }
+            };
+            m.absorb(&sd);
+            let mut poes = Vec::new();
+            let o = engine::validate_signed(&sd, &content, Role::Signer, &m, at, Some(&mut poes));
+            if let Some(si) = sd.signers.first() {
+                r.signing_time = si
+                    .signed(cms::attr::SIGNING_TIME)
+                    .and_then(|a| a.values.first())
+                    .and_then(|v| tlv::parse_exact(v).ok())
+                    .and_then(|t| tlv::parse_time(&t).ok())
+                    .map(|t| tlv::format_time(t.0));
+                for a in si.unsigned(cms::attr::SIGNATURE_TIME_STAMP) {
+                    for v in &a.values {
+                        let t = engine::validate_token(v, Imprinted::Bytes(&si.signature), &m, at);
+                        r.time_stamps.push(token_summary("signature", &t));
+                    }
+                }
+            }
+            r.best_proof_of_existence = poes.iter().map(|p| p.0).min().map(tlv::format_time);
+            apply(&mut r, &o);
+            Ok(r)
+        }
+        input::Kind::TimeStampToken | input::Kind::TimeStampResp => {
+            let mut r = base_report(
+                if kind == input::Kind::TimeStampToken {
+                    "RFC 3161 TimeStampToken"
+                } else {
+                    "RFC 3161 TimeStampResp"
+                },
+                options,
+                at,
+            );
+            let token: Vec<u8> = if kind == input::Kind::TimeStampResp {
+                match cms::parse_time_stamp_resp(ci) {
+                    Ok((s, Some(t))) if s <= 1 => t,
+                    Ok((s, _)) => {
+                        return Ok(format_failure(
+                            r,
+                            format!("the time-stamp response has status {s} and no token"),
+                        ));
+                    }
+                    Err(e) => {
+                        return Ok(format_failure(
+                            r,
+                            format!("the time-stamp response cannot be read: {e}"),
+                        ));
+                    }
+                }
+            } else {
+                ci.to_vec()
+            };
+            let t = engine::validate_token(&token, Imprinted::Content(&content), &m, at);
+            if matches!(content, Content::Missing) {
+                r.findings.push(Finding::new(
+                    "TST_DATA_NOT_GIVEN",
+                    "no --data given: the message imprint was not compared with any data".into(),
+                ));
+            }
+            r.time_stamps.push(token_summary("stand-alone", &t));
+            if let Some(tst) = &t.tst {
+                r.best_proof_of_existence = Some(tlv::format_time(tst.gen_time));
+            }
+            apply(&mut r, &t.outcome);
+            Ok(r)
+        }
+    }
+}
+
+fn token_summary(kind: &str, t: &engine::TokenResult) -> TimeStampSummary {
+    TimeStampSummary {
+        kind: kind.into(),
+        gen_time: t.tst.as_ref().map(|x| tlv::format_time(x.gen_time)),
+        tsa: t.outcome.signer.as_ref().map(|c| c.display_name()),
+        indication: t.outcome.indication,
+        sub_indication: t.outcome.sub,
+    }
+}
+
+/// Verifies arbitrary bytes as a signature file with no anchors (the fuzz entry point): must
+/// never panic and never allocate without bound.
+pub fn verify_bytes(bytes: &[u8]) -> Report {
+    let input = Input {
+        bytes: bytes.to_vec(),
+    };
+    let options = Options::default();
+    match verify(&input, &options, UnixTime::from_secs(1_700_000_000)) {
+        Ok(r) => r,
+        Err(_) => format_failure(base_report("unknown", &options, 0), "unreadable".into()),
+    }
+}

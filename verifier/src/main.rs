@@ -1,7 +1,8 @@
-//! The `inkan-verify` command (under construction).
+//! The `inkan-verify` command: see `inkan_verifier::cli`.
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    eprintln!("inkan-verify: not yet implemented");
-    std::process::ExitCode::from(70)
+    std::process::ExitCode::from(inkan_verifier::cli::run(
+        std::env::args_os().skip(1).collect(),
+    ))
 }

@@ -1,0 +1,2 @@
+//! Benchmark (placeholder until the fixture generator lands).
+fn main() {}

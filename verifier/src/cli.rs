@@ -1,0 +1,234 @@
+//! Command-line handling of `inkan-verify` (INTERFACE.md): arguments, files, exit codes.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use inkan_profiles::clock::{Clock, SystemClock};
+use inkan_profiles::time::UnixTime;
+
+use crate::report::Lang;
+use crate::{Data, Input, Options};
+
+/// Exit status: bad usage.
+pub const EXIT_USAGE: u8 = 64;
+/// Exit status: an input file cannot be read.
+pub const EXIT_NOINPUT: u8 = 66;
+/// Exit status: internal error.
+pub const EXIT_SOFTWARE: u8 = 70;
+
+const USAGE: &str =
+    "usage: inkan-verify SIGNATURE_FILE [--data CONTENT_FILE] [--trust PEM]... [--crl FILE]...
+             [--ocsp FILE]... [--at RFC3339_TIME] [--revocation required|optional]
+             [--format text|json] [--lang ja|en]";
+
+/// Parsed arguments.
+#[derive(Debug, Default)]
+pub struct Args {
+    sig: Option<PathBuf>,
+    data: Option<PathBuf>,
+    trust: Vec<PathBuf>,
+    crl: Vec<PathBuf>,
+    ocsp: Vec<PathBuf>,
+    at: Option<i64>,
+    revocation_optional: bool,
+    json: bool,
+    lang: Option<Lang>,
+}
+
+/// Parses an RFC 3339 time (`2024-01-02T03:04:05Z`, offsets and fractions allowed).
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (date, time) = s.split_once(['T', 't', ' '])?;
+    let mut d = date.split('-');
+    let y: i64 = d.next()?.parse().ok()?;
+    let mo: i64 = d.next()?.parse().ok()?;
+    let da: i64 = d.next()?.parse().ok()?;
+    let (clock, offset) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
+        (c, 0)
+    } else {
+        let i = time.rfind(['+', '-'])?;
+        let (c, o) = time.split_at(i);
+        let sign = if o.starts_with('-') { -1 } else { 1 };
+        let (oh, om) = o[1..].split_once(':')?;
+        (
+            c,
+            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
+        )
+    };
+    let clock = clock.split('.').next()?;
+    let mut c = clock.split(':');
+    let h: i64 = c.next()?.parse().ok()?;
+    let mi: i64 = c.next()?.parse().ok()?;
+    let se: i64 = c.next()?.parse().ok()?;
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    Some(crate::tlv::days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se - offset)
+}
+
+fn parse(args: Vec<OsString>) -> Result<Args, String> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let mut a = Args::default();
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("data") => a.data = Some(p.value().map_err(|e| e.to_string())?.into()),
+            Long("trust") => a.trust.push(p.value().map_err(|e| e.to_string())?.into()),
+            Long("crl") => a.crl.push(p.value().map_err(|e| e.to_string())?.into()),
+            Long("ocsp") => a.ocsp.push(p.value().map_err(|e| e.to_string())?.into()),
+            Long("at") => {
+                let v = p.value().map_err(|e| e.to_string())?;
+                let s = v.to_string_lossy();
+                a.at = Some(parse_rfc3339(&s).ok_or(format!("--at: not an RFC 3339 time: {s}"))?);
+            }
+            Long("revocation") => {
+                let v = p.value().map_err(|e| e.to_string())?;
+                a.revocation_optional = match v.to_string_lossy().as_ref() {
+                    "required" => false,
+                    "optional" => true,
+                    o => return Err(format!("--revocation: expected required|optional, got {o}")),
+                };
+            }
+            Long("format") => {
+                let v = p.value().map_err(|e| e.to_string())?;
+                a.json = match v.to_string_lossy().as_ref() {
+                    "json" => true,
+                    "text" => false,
+                    o => return Err(format!("--format: expected text|json, got {o}")),
+                };
+            }
+            Long("lang") => {
+                let v = p.value().map_err(|e| e.to_string())?;
+                a.lang = Some(match v.to_string_lossy().as_ref() {
+                    "ja" => Lang::Ja,
+                    "en" => Lang::En,
+                    o => return Err(format!("--lang: expected ja|en, got {o}")),
+                });
+            }
+            Value(v) if a.sig.is_none() => a.sig = Some(v.into()),
+            Long("help") | Short('h') => return Err(String::new()),
+            other => return Err(other.unexpected().to_string()),
+        }
+    }
+    if a.sig.is_none() {
+        return Err("missing SIGNATURE_FILE".into());
+    }
+    Ok(a)
+}
+
+fn read(p: &PathBuf) -> Result<Vec<u8>, u8> {
+    let meta = std::fs::metadata(p).map_err(|e| {
+        eprintln!("inkan-verify: cannot read {}: {e}", p.display());
+        EXIT_NOINPUT
+    })?;
+    if meta.len() > crate::input::MAX_INPUT as u64 {
+        eprintln!("inkan-verify: {} is too large", p.display());
+        return Err(EXIT_NOINPUT);
+    }
+    std::fs::read(p).map_err(|e| {
+        eprintln!("inkan-verify: cannot read {}: {e}", p.display());
+        EXIT_NOINPUT
+    })
+}
+
+fn locale_lang() -> Lang {
+    for k in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+        if let Ok(v) = std::env::var(k)
+            && !v.is_empty()
+        {
+            return if v.starts_with("ja") {
+                Lang::Ja
+            } else {
+                Lang::En
+            };
+        }
+    }
+    Lang::En
+}
+
+/// Runs the command; returns the exit status.
+pub fn run(args: Vec<OsString>) -> u8 {
+    let a = match parse(args) {
+        Ok(a) => a,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("inkan-verify: {e}");
+            }
+            eprintln!("{USAGE}");
+            return if e.is_empty() { 0 } else { EXIT_USAGE };
+        }
+    };
+    let Some(sig) = a.sig.as_ref() else {
+        return EXIT_USAGE;
+    };
+    let bytes = match read(sig) {
+        Ok(b) => b,
+        Err(c) => return c,
+    };
+    let mut options = Options {
+        revocation_required: !a.revocation_optional,
+        ..Options::default()
+    };
+    if let Some(d) = &a.data {
+        if let Err(e) = std::fs::File::open(d) {
+            eprintln!("inkan-verify: cannot read {}: {e}", d.display());
+            return EXIT_NOINPUT;
+        }
+        options.data = Data::File(d.clone());
+    }
+    for (list, out) in [
+        (&a.trust, &mut options.trust),
+        (&a.crl, &mut options.crls),
+        (&a.ocsp, &mut options.ocsps),
+    ] {
+        for p in list {
+            match read(p) {
+                Ok(b) => out.push(b),
+                Err(c) => return c,
+            }
+        }
+    }
+    let at = match a.at {
+        Some(t) if t >= 0 => UnixTime::from_secs(t as u64),
+        Some(_) => {
+            eprintln!("inkan-verify: --at before 1970 is not supported");
+            return EXIT_USAGE;
+        }
+        None => match SystemClock.now() {
+            Some(t) => t,
+            None => {
+                eprintln!("inkan-verify: the system clock is unreadable; give --at");
+                return EXIT_SOFTWARE;
+            }
+        },
+    };
+    let report = match crate::verify(&Input { bytes }, &options, at) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("inkan-verify: {e}");
+            return EXIT_SOFTWARE;
+        }
+    };
+    if a.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_text(a.lang.unwrap_or_else(locale_lang)));
+    }
+    report.indication.exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2017-03-17T13:00:00Z"), Some(1_489_755_600));
+        assert_eq!(
+            parse_rfc3339("2017-03-17T22:00:00+09:00"),
+            Some(1_489_755_600)
+        );
+        assert_eq!(parse_rfc3339("garbage"), None);
+    }
+}

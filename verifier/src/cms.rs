@@ -1,0 +1,524 @@
+//! CMS SignedData (RFC 5652 §5), RFC 3161 TSTInfo and OCSP responses (RFC 6960) read raw,
+//! keeping the original bytes of everything that is hashed or signed.
+
+use crate::crypto::AlgId;
+use crate::tlv::{self, Tlv, tag};
+use crate::x509::Certificate;
+
+/// Attribute OIDs.
+pub mod attr {
+    /// content-type
+    pub const CONTENT_TYPE: &str = "1.2.840.113549.1.9.3";
+    /// message-digest
+    pub const MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
+    /// signing-time
+    pub const SIGNING_TIME: &str = "1.2.840.113549.1.9.5";
+    /// countersignature
+    pub const COUNTERSIGNATURE: &str = "1.2.840.113549.1.9.6";
+    /// signing-certificate (ESS v1)
+    pub const SIGNING_CERT: &str = "1.2.840.113549.1.9.16.2.12";
+    /// signing-certificate-v2
+    pub const SIGNING_CERT_V2: &str = "1.2.840.113549.1.9.16.2.47";
+    /// signature-time-stamp
+    pub const SIGNATURE_TIME_STAMP: &str = "1.2.840.113549.1.9.16.2.14";
+    /// content-time-stamp
+    pub const CONTENT_TIME_STAMP: &str = "1.2.840.113549.1.9.16.2.20";
+    /// certificate-values
+    pub const CERTIFICATE_VALUES: &str = "1.2.840.113549.1.9.16.2.23";
+    /// revocation-values
+    pub const REVOCATION_VALUES: &str = "1.2.840.113549.1.9.16.2.24";
+    /// CAdES-C-time-stamp
+    pub const ESC_TIME_STAMP: &str = "1.2.840.113549.1.9.16.2.25";
+    /// time-stamped-certs-crls-references
+    pub const CERT_CRL_TIME_STAMP: &str = "1.2.840.113549.1.9.16.2.26";
+    /// archive-time-stamp (v2)
+    pub const ARCHIVE_TIME_STAMP_V2: &str = "1.2.840.113549.1.9.16.2.48";
+    /// archive-time-stamp-v3
+    pub const ARCHIVE_TIME_STAMP_V3: &str = "0.4.0.1733.2.4";
+    /// ats-hash-index-v3
+    pub const ATS_HASH_INDEX_V3: &str = "0.4.0.19122.1.5";
+    /// id-ri-ocsp-response
+    pub const RI_OCSP_RESPONSE: &str = "1.3.6.1.5.5.7.16.2";
+    /// id-pkix-ocsp-basic
+    pub const OCSP_BASIC: &str = "1.3.6.1.5.5.7.48.1.1";
+}
+
+/// An owned AlgorithmIdentifier encoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlgBuf(pub Vec<u8>);
+
+impl AlgBuf {
+    /// The parsed view.
+    pub fn get(&self) -> AlgId<'_> {
+        tlv::parse_exact(&self.0)
+            .and_then(|t| AlgId::parse(&t))
+            .unwrap_or(AlgId {
+                oid: String::new(),
+                params: None,
+            })
+    }
+}
+
+/// One attribute: OID, the value encodings, and the whole attribute encoding.
+#[derive(Clone, Debug)]
+pub struct Attribute {
+    /// Dotted OID.
+    pub oid: String,
+    /// Each AttributeValue, as received.
+    pub values: Vec<Vec<u8>>,
+    /// The whole Attribute, as received.
+    pub raw: Vec<u8>,
+}
+
+fn read_attributes(t: &Tlv<'_>) -> tlv::Result<Vec<Attribute>> {
+    let mut out = Vec::new();
+    for a in t.children() {
+        let a = a?;
+        let mut r = a.children();
+        let oid = tlv::oid_string(r.expect(tag::OID)?.value);
+        let set = r.next_tlv()?;
+        let mut values = Vec::new();
+        for v in set.children() {
+            values.push(v?.raw.to_vec());
+        }
+        out.push(Attribute {
+            oid,
+            values,
+            raw: a.raw.to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+/// The signer identifier.
+#[derive(Clone, Debug)]
+pub enum Sid {
+    /// issuerAndSerialNumber: issuer Name encoding, serial content octets.
+    IssuerSerial(Vec<u8>, Vec<u8>),
+    /// subjectKeyIdentifier.
+    Ski(Vec<u8>),
+}
+
+/// A SignerInfo.
+#[derive(Clone, Debug)]
+pub struct SignerInfo {
+    /// The signer identifier.
+    pub sid: Sid,
+    /// digestAlgorithm.
+    pub digest_alg: AlgBuf,
+    /// Signed attributes, as received.
+    pub signed_attrs: Option<Vec<Attribute>>,
+    /// The DER encoding of the signed attributes (members sorted), which is what is signed
+    /// (RFC 5652 §5.4).
+    pub signed_attrs_der: Vec<u8>,
+    /// signatureAlgorithm.
+    pub sig_alg: AlgBuf,
+    /// The signature value.
+    pub signature: Vec<u8>,
+    /// Unsigned attributes.
+    pub unsigned_attrs: Vec<Attribute>,
+    /// The encodings of version, sid, digestAlgorithm, signedAttrs, signatureAlgorithm and
+    /// signature, as received (for archive-time-stamp-v3).
+    pub fields_raw: Vec<Vec<u8>>,
+}
+
+impl SignerInfo {
+    /// The first value of a signed attribute.
+    pub fn signed(&self, oid: &str) -> Option<&Attribute> {
+        self.signed_attrs.as_ref()?.iter().find(|a| a.oid == oid)
+    }
+    /// All unsigned attributes with this OID.
+    pub fn unsigned<'s>(&'s self, oid: &'s str) -> impl Iterator<Item = &'s Attribute> + 's {
+        self.unsigned_attrs.iter().filter(move |a| a.oid == oid)
+    }
+}
+
+/// A SignedData, parsed.
+#[derive(Clone, Debug)]
+pub struct SignedData {
+    /// encapContentInfo.eContentType, dotted.
+    pub econtent_type: String,
+    /// The eContentType OID encoding, as received.
+    pub econtent_type_raw: Vec<u8>,
+    /// The eContent octets when encapsulated.
+    pub econtent: Option<Vec<u8>>,
+    /// Certificates that could be parsed.
+    pub certs: Vec<Certificate>,
+    /// Raw certificate encodings (for hash indexes), including ones that failed to parse.
+    pub certs_raw: Vec<Vec<u8>>,
+    /// CRL encodings.
+    pub crls: Vec<Vec<u8>>,
+    /// OCSP response encodings (OCSPResponse) from `other` RevocationInfoChoices.
+    pub ocsps: Vec<Vec<u8>>,
+    /// Raw RevocationInfoChoice encodings (for hash indexes).
+    pub crls_raw: Vec<Vec<u8>>,
+    /// Signer infos.
+    pub signers: Vec<SignerInfo>,
+}
+
+impl SignedData {
+    /// Parses a ContentInfo holding a SignedData.
+    pub fn parse_content_info(bytes: &[u8]) -> tlv::Result<Self> {
+        let (ci, _) = tlv::parse_one(bytes, 0)?;
+        let ci = ci.expect(tag::SEQUENCE)?;
+        let mut r = ci.children();
+        let oid = r.expect(tag::OID)?;
+        if tlv::oid_string(oid.value) != crate::input::ID_SIGNED_DATA {
+            return Err(tlv::TlvError("content is not SignedData"));
+        }
+        let c = r.expect(0xa0)?;
+        let (sd, _) = tlv::parse_one(c.value, 1)?;
+        Self::parse(&sd.expect(tag::SEQUENCE)?)
+    }
+
+    fn parse(sd: &Tlv<'_>) -> tlv::Result<Self> {
+        let mut r = sd.children();
+        r.expect(tag::INTEGER)?;
+        r.expect(tag::SET)?;
+        let eci = r.expect(tag::SEQUENCE)?;
+        let mut er = eci.children();
+        let ect = er.expect(tag::OID)?;
+        let mut econtent = None;
+        if let Some(e) = er.optional(0xa0)? {
+            let (o, _) = tlv::parse_one(e.value, 2)?;
+            if o.tag & 0x1f != tag::OCTET_STRING {
+                return Err(tlv::TlvError("eContent is not an OCTET STRING"));
+            }
+            econtent = Some(o.octets()?.into_owned());
+        }
+        let mut out = SignedData {
+            econtent_type: tlv::oid_string(ect.value),
+            econtent_type_raw: ect.raw.to_vec(),
+            econtent,
+            certs: Vec::new(),
+            certs_raw: Vec::new(),
+            crls: Vec::new(),
+            ocsps: Vec::new(),
+            crls_raw: Vec::new(),
+            signers: Vec::new(),
+        };
+        if let Some(c) = r.optional(0xa0)? {
+            for cert in c.children() {
+                let cert = cert?;
+                out.certs_raw.push(cert.raw.to_vec());
+                if cert.tag == tag::SEQUENCE
+                    && let Ok(parsed) = Certificate::parse(cert.raw)
+                {
+                    out.certs.push(parsed);
+                }
+            }
+        }
+        if let Some(c) = r.optional(0xa1)? {
+            for crl in c.children() {
+                let crl = crl?;
+                out.crls_raw.push(crl.raw.to_vec());
+                if crl.tag == tag::SEQUENCE {
+                    out.crls.push(crl.raw.to_vec());
+                } else if crl.tag == 0xa1 {
+                    let mut cr = crl.children();
+                    let fmt = tlv::oid_string(cr.expect(tag::OID)?.value);
+                    if fmt == attr::RI_OCSP_RESPONSE
+                        && let Ok(v) = cr.next_tlv()
+                    {
+                        out.ocsps.push(v.raw.to_vec());
+                    }
+                }
+            }
+        }
+        let sis = r.expect(tag::SET)?;
+        for si in sis.children() {
+            out.signers.push(parse_signer_info(&si?)?);
+        }
+        Ok(out)
+    }
+}
+
+fn parse_signer_info(si: &Tlv<'_>) -> tlv::Result<SignerInfo> {
+    let mut r = si.children();
+    let mut fields_raw = Vec::new();
+    let v = r.expect(tag::INTEGER)?;
+    fields_raw.push(v.raw.to_vec());
+    let sid_t = r.next_tlv()?;
+    fields_raw.push(sid_t.raw.to_vec());
+    let sid = match sid_t.tag {
+        tag::SEQUENCE => {
+            let mut sr = sid_t.children();
+            let issuer = sr.expect(tag::SEQUENCE)?.raw.to_vec();
+            let serial = sr.expect(tag::INTEGER)?.value.to_vec();
+            Sid::IssuerSerial(issuer, serial)
+        }
+        0x80 => Sid::Ski(sid_t.value.to_vec()),
+        _ => return Err(tlv::TlvError("unknown SignerIdentifier")),
+    };
+    let da = r.expect(tag::SEQUENCE)?;
+    fields_raw.push(da.raw.to_vec());
+    let mut signed_attrs = None;
+    let mut signed_attrs_der = Vec::new();
+    if let Some(sa) = r.optional(0xa0)? {
+        fields_raw.push(sa.raw.to_vec());
+        let attrs = read_attributes(&sa)?;
+        let elems: Vec<&[u8]> = attrs.iter().map(|a| a.raw.as_slice()).collect();
+        signed_attrs_der = tlv::der_set_of(tag::SET, &elems);
+        signed_attrs = Some(attrs);
+    }
+    let sa = r.expect(tag::SEQUENCE)?;
+    fields_raw.push(sa.raw.to_vec());
+    let sig = r.next_tlv()?;
+    if sig.tag & 0x1f != tag::OCTET_STRING {
+        return Err(tlv::TlvError("signature is not an OCTET STRING"));
+    }
+    fields_raw.push(sig.raw.to_vec());
+    let signature = sig.octets()?.into_owned();
+    let mut unsigned_attrs = Vec::new();
+    if let Some(ua) = r.optional(0xa1)? {
+        unsigned_attrs = read_attributes(&ua)?;
+    }
+    Ok(SignerInfo {
+        sid,
+        digest_alg: AlgBuf(da.raw.to_vec()),
+        signed_attrs,
+        signed_attrs_der,
+        sig_alg: AlgBuf(sa.raw.to_vec()),
+        signature,
+        unsigned_attrs,
+        fields_raw,
+    })
+}
+
+/// An RFC 3161 TSTInfo (RFC 3161 §2.4.2), read tolerantly (fractional genTime).
+#[derive(Clone, Debug)]
+pub struct TstInfo {
+    /// TSA policy.
+    pub policy: String,
+    /// messageImprint hash algorithm.
+    pub imprint_alg: AlgBuf,
+    /// messageImprint hashed message.
+    pub imprint: Vec<u8>,
+    /// Serial number octets.
+    pub serial: Vec<u8>,
+    /// genTime, seconds.
+    pub gen_time: i64,
+    /// genTime nanoseconds.
+    pub gen_nanos: u32,
+}
+
+impl TstInfo {
+    /// Parses TSTInfo bytes.
+    pub fn parse(bytes: &[u8]) -> tlv::Result<Self> {
+        let t = tlv::parse_exact(bytes)?.expect(tag::SEQUENCE)?;
+        let mut r = t.children();
+        r.expect(tag::INTEGER)?;
+        let policy = tlv::oid_string(r.expect(tag::OID)?.value);
+        let mi = r.expect(tag::SEQUENCE)?;
+        let mut mr = mi.children();
+        let alg = mr.expect(tag::SEQUENCE)?;
+        let imprint = mr.expect(tag::OCTET_STRING)?.value.to_vec();
+        let serial = r.expect(tag::INTEGER)?.value.to_vec();
+        let (gen_time, gen_nanos) = tlv::parse_time(&r.expect(tag::GENERALIZED_TIME)?)?;
+        Ok(Self {
+            policy,
+            imprint_alg: AlgBuf(alg.raw.to_vec()),
+            imprint,
+            serial,
+            gen_time,
+            gen_nanos,
+        })
+    }
+}
+
+/// The PKIStatus and token of a TimeStampResp.
+pub fn parse_time_stamp_resp(bytes: &[u8]) -> tlv::Result<(u64, Option<Vec<u8>>)> {
+    let (t, _) = tlv::parse_one(bytes, 0)?;
+    let mut r = t.expect(tag::SEQUENCE)?.children();
+    let status = r.expect(tag::SEQUENCE)?;
+    let s = status.children().expect(tag::INTEGER)?.small_uint()?;
+    let token = r.optional(tag::SEQUENCE)?.map(|t| t.raw.to_vec());
+    Ok((s, token))
+}
+
+/// OCSP certificate status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OcspStatus {
+    /// good
+    Good,
+    /// revoked at a time, with a reason
+    Revoked(i64, Option<u64>),
+    /// unknown
+    Unknown,
+}
+
+/// One SingleResponse.
+#[derive(Clone, Debug)]
+pub struct SingleResponse {
+    /// CertID hash algorithm.
+    pub hash_alg: AlgBuf,
+    /// issuerNameHash.
+    pub name_hash: Vec<u8>,
+    /// issuerKeyHash.
+    pub key_hash: Vec<u8>,
+    /// serialNumber octets.
+    pub serial: Vec<u8>,
+    /// status.
+    pub status: OcspStatus,
+    /// thisUpdate.
+    pub this_update: i64,
+    /// nextUpdate.
+    pub next_update: Option<i64>,
+}
+
+/// A BasicOCSPResponse.
+#[derive(Clone, Debug)]
+pub struct BasicOcsp {
+    /// tbsResponseData as received (signed).
+    pub tbs: Vec<u8>,
+    /// Responder by name (Name encoding).
+    pub responder_name: Option<Vec<u8>>,
+    /// Responder by SHA-1 key hash.
+    pub responder_key_hash: Option<Vec<u8>>,
+    /// producedAt.
+    pub produced_at: i64,
+    /// Responses.
+    pub responses: Vec<SingleResponse>,
+    /// signatureAlgorithm.
+    pub sig_alg: AlgBuf,
+    /// signature.
+    pub signature: Vec<u8>,
+    /// certs.
+    pub certs: Vec<Certificate>,
+}
+
+/// Parses an OCSPResponse, or a bare BasicOCSPResponse (as revocation-values carries).
+pub fn parse_ocsp(bytes: &[u8]) -> tlv::Result<BasicOcsp> {
+    let (t, _) = tlv::parse_one(bytes, 0)?;
+    let t = t.expect(tag::SEQUENCE)?;
+    let mut r = t.children();
+    if r.peek_tag() == Some(tag::ENUMERATED) {
+        let status = r.next_tlv()?.small_uint()?;
+        if status != 0 {
+            return Err(tlv::TlvError("OCSP response status is not successful"));
+        }
+        let rb = r.expect(0xa0)?;
+        let rb = tlv::parse_exact(rb.value)?;
+        let mut rr = rb.children();
+        let ty = tlv::oid_string(rr.expect(tag::OID)?.value);
+        if ty != attr::OCSP_BASIC {
+            return Err(tlv::TlvError("not a basic OCSP response"));
+        }
+        let body = rr.expect(tag::OCTET_STRING)?;
+        return parse_basic_ocsp(&tlv::parse_exact(body.value)?);
+    }
+    parse_basic_ocsp(&t)
+}
+
+fn parse_basic_ocsp(t: &Tlv<'_>) -> tlv::Result<BasicOcsp> {
+    let mut r = t.children();
+    let tbs = r.expect(tag::SEQUENCE)?;
+    let sig_alg = r.expect(tag::SEQUENCE)?;
+    let sig = r.expect(tag::BIT_STRING)?.bit_string_bytes()?;
+    let mut certs = Vec::new();
+    if let Some(c) = r.optional(0xa0)? {
+        let seq = tlv::parse_exact(c.value)?;
+        for cert in seq.children() {
+            if let Ok(c) = Certificate::parse(cert?.raw) {
+                certs.push(c);
+            }
+        }
+    }
+    let mut tr = tbs.children();
+    tr.optional(0xa0)?;
+    let rid = tr.next_tlv()?;
+    let (mut responder_name, mut responder_key_hash) = (None, None);
+    match rid.tag {
+        0xa1 => responder_name = Some(tlv::parse_exact(rid.value)?.raw.to_vec()),
+        0xa2 => responder_key_hash = Some(tlv::parse_exact(rid.value)?.value.to_vec()),
+        _ => return Err(tlv::TlvError("bad ResponderID")),
+    }
+    let produced_at = tlv::parse_time(&tr.expect(tag::GENERALIZED_TIME)?)?.0;
+    let mut responses = Vec::new();
+    for sr in tr.expect(tag::SEQUENCE)?.children() {
+        let sr = sr?;
+        let mut s = sr.children();
+        let cid = s.expect(tag::SEQUENCE)?;
+        let mut cr = cid.children();
+        let hash_alg = AlgBuf(cr.expect(tag::SEQUENCE)?.raw.to_vec());
+        let name_hash = cr.expect(tag::OCTET_STRING)?.value.to_vec();
+        let key_hash = cr.expect(tag::OCTET_STRING)?.value.to_vec();
+        let serial = cr.expect(tag::INTEGER)?.value.to_vec();
+        let st = s.next_tlv()?;
+        let status = match st.tag {
+            0x80 => OcspStatus::Good,
+            0xa1 => {
+                let mut rr = st.children();
+                let when = tlv::parse_time(&rr.next_tlv()?)?.0;
+                let mut reason = None;
+                if let Some(rt) = rr.optional(0xa0)? {
+                    reason = tlv::parse_exact(rt.value).and_then(|v| v.small_uint()).ok();
+                }
+                OcspStatus::Revoked(when, reason)
+            }
+            _ => OcspStatus::Unknown,
+        };
+        let this_update = tlv::parse_time(&s.expect(tag::GENERALIZED_TIME)?)?.0;
+        let mut next_update = None;
+        if let Some(n) = s.optional(0xa0)? {
+            next_update = Some(tlv::parse_time(&tlv::parse_exact(n.value)?)?.0);
+        }
+        responses.push(SingleResponse {
+            hash_alg,
+            name_hash,
+            key_hash,
+            serial,
+            status,
+            this_update,
+            next_update,
+        });
+    }
+    Ok(BasicOcsp {
+        tbs: tbs.raw.to_vec(),
+        responder_name,
+        responder_key_hash,
+        produced_at,
+        responses,
+        sig_alg: AlgBuf(sig_alg.raw.to_vec()),
+        signature: sig.to_vec(),
+        certs,
+    })
+}
+
+/// ESS certificate identifiers from signing-certificate (v1) or signing-certificate-v2:
+/// (hash algorithm, hash, optional issuerSerial (issuer GeneralNames encoding, serial)).
+pub type EssCertId = (
+    inkan_profiles::alg::DigestAlgorithm,
+    Vec<u8>,
+    Option<Vec<u8>>,
+);
+
+/// Reads the first ESSCertID(v2) of a signing-certificate(-v2) attribute value.
+pub fn parse_signing_certificate(value: &[u8], v2: bool) -> Option<Vec<EssCertId>> {
+    use inkan_profiles::alg::DigestAlgorithm;
+    let t = tlv::parse_exact(value).ok()?;
+    let mut r = t.children();
+    let certs = r.expect(tag::SEQUENCE).ok()?;
+    let mut out = Vec::new();
+    for c in certs.children() {
+        let c = c.ok()?;
+        let mut cr = c.children();
+        let mut alg = if v2 {
+            DigestAlgorithm::Sha256
+        } else {
+            DigestAlgorithm::Sha1
+        };
+        if v2 && cr.peek_tag() == Some(tag::SEQUENCE) {
+            let a = cr.next_tlv().ok()?;
+            alg = crate::crypto::digest_alg(&AlgId::parse(&a).ok()?).ok()?;
+        }
+        let h = cr.expect(tag::OCTET_STRING).ok()?.value.to_vec();
+        let is = cr.optional(tag::SEQUENCE).ok()?.and_then(|s| {
+            let mut sr = s.children();
+            sr.next_tlv().ok()?;
+            Some(sr.expect(tag::INTEGER).ok()?.value.to_vec())
+        });
+        out.push((alg, h, is));
+    }
+    Some(out)
+}

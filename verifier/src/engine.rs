@@ -1,0 +1,1079 @@
+//! The validation processes of EN 319 102-1: facts are collected from the bytes
+//! ([`SignedObjectFacts`]), then judged (`judge_*`) into an indication.
+
+use inkan_profiles::alg::{DigestAlgorithm, SignatureAlgorithm};
+
+use crate::cms::{self, SignedData, SignerInfo, TstInfo, attr};
+use crate::constraints;
+use crate::crypto::{self, VerifyError};
+use crate::report::{Finding, Indication, Sub};
+use crate::x509::{self, Certificate, Crl, eku, ku};
+
+/// Most candidate certificates tried while building paths (per signed object).
+pub const PATH_BUDGET: usize = 200;
+/// Deepest path accepted.
+pub const MAX_PATH_LEN: usize = 12;
+
+/// Where the signed content comes from.
+pub enum Content<'a> {
+    /// In memory.
+    Bytes(&'a [u8]),
+    /// A file, hashed by streaming.
+    File(&'a std::path::Path),
+    /// Not available.
+    Missing,
+}
+
+impl Content<'_> {
+    /// The digest of the content, or `None` when it is missing or unreadable.
+    pub fn digest(&self, d: DigestAlgorithm) -> Option<Vec<u8>> {
+        match self {
+            Content::Bytes(b) => Some(crypto::digest(d, b)),
+            Content::File(p) => hash_file(p, d).ok(),
+            Content::Missing => None,
+        }
+    }
+}
+
+/// Streams a file through a hasher with a fixed buffer (memory does not grow with the file).
+pub fn hash_file(p: &std::path::Path, d: DigestAlgorithm) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(p)?;
+    let mut h = crypto::Hasher::new(d);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize())
+}
+
+/// Validation material at hand: anchors, certificates, CRLs, OCSP responses.
+#[derive(Default)]
+pub struct Material {
+    /// Trust anchors.
+    pub anchors: Vec<Certificate>,
+    /// Other certificates (from every source).
+    pub certs: Vec<Certificate>,
+    /// CRLs.
+    pub crls: Vec<Crl>,
+    /// OCSP responses.
+    pub ocsps: Vec<cms::BasicOcsp>,
+    /// Whether revocation information is required.
+    pub revocation_required: bool,
+}
+
+impl Material {
+    /// Adds what a SignedData carries (certificates, CRLs, OCSP, legacy values attributes).
+    pub fn absorb(&mut self, sd: &SignedData) {
+        for c in &sd.certs {
+            self.add_cert(c.clone());
+        }
+        for c in &sd.crls {
+            if let Ok(c) = Crl::parse(c) {
+                self.crls.push(c);
+            }
+        }
+        for o in &sd.ocsps {
+            if let Ok(o) = cms::parse_ocsp(o) {
+                self.add_ocsp(o);
+            }
+        }
+        for si in &sd.signers {
+            for a in si.unsigned(attr::CERTIFICATE_VALUES) {
+                for v in &a.values {
+                    if let Ok(t) = crate::tlv::parse_exact(v) {
+                        for c in t.children().flatten() {
+                            if let Ok(c) = Certificate::parse(c.raw) {
+                                self.add_cert(c);
+                            }
+                        }
+                    }
+                }
+            }
+            let rv = si
+                .unsigned(attr::REVOCATION_VALUES)
+                .chain(si.signed(attr::REVOCATION_VALUES));
+            for a in rv {
+                for v in &a.values {
+                    self.absorb_revocation_values(v);
+                }
+            }
+        }
+    }
+
+    fn absorb_revocation_values(&mut self, v: &[u8]) {
+        let Ok(t) = crate::tlv::parse_exact(v) else {
+            return;
+        };
+        for part in t.children().flatten() {
+            let Ok(inner) = crate::tlv::parse_exact(part.value) else {
+                continue;
+            };
+            match part.tag {
+                0xa0 => {
+                    for c in inner.children().flatten() {
+                        if let Ok(c) = Crl::parse(c.raw) {
+                            self.crls.push(c);
+                        }
+                    }
+                }
+                0xa1 => {
+                    for o in inner.children().flatten() {
+                        if let Ok(o) = cms::parse_ocsp(o.raw) {
+                            self.add_ocsp(o);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn add_ocsp(&mut self, o: cms::BasicOcsp) {
+        for c in &o.certs {
+            self.add_cert(c.clone());
+        }
+        self.ocsps.push(o);
+    }
+
+    /// Adds a certificate unless it is already known.
+    pub fn add_cert(&mut self, c: Certificate) {
+        if !self.certs.iter().any(|x| x.raw == c.raw) {
+            self.certs.push(c);
+        }
+    }
+
+    fn is_anchor(&self, c: &Certificate) -> bool {
+        self.anchors.iter().any(|a| a.raw == c.raw)
+    }
+
+    fn candidates<'s>(&'s self) -> impl Iterator<Item = &'s Certificate> + 's {
+        self.anchors.iter().chain(self.certs.iter())
+    }
+}
+
+/// Verifies `child`'s signature with `issuer`'s key; the algorithm as mapped, or an error.
+fn cert_signed_by(child: &Certificate, issuer: &Certificate) -> Result<SignatureAlgorithm, ()> {
+    let alg = crypto::signature_alg(&child.sig_alg(), None).map_err(|_| ())?;
+    crypto::verify_signature(issuer.spki(), &alg, child.tbs(), child.signature())
+        .map_err(|_| ())?;
+    Ok(alg)
+}
+
+/// A built path: the signing certificate first, the anchor last (the anchor may be the
+/// signing certificate itself).
+#[derive(Clone, Debug)]
+pub struct Path {
+    /// The certificates.
+    pub certs: Vec<Certificate>,
+    /// The signature algorithm of each certificate but the anchor.
+    pub algs: Vec<SignatureAlgorithm>,
+}
+
+/// Builds a path from `leaf` to an anchor, depth-first, with a budget on candidates.
+pub fn build_path(leaf: &Certificate, m: &Material) -> Option<Path> {
+    let mut budget = PATH_BUDGET;
+    let mut chain = vec![leaf.clone()];
+    let mut algs = Vec::new();
+    if dfs(&mut chain, &mut algs, m, &mut budget) {
+        Some(Path { certs: chain, algs })
+    } else {
+        None
+    }
+}
+
+fn dfs(
+    chain: &mut Vec<Certificate>,
+    algs: &mut Vec<SignatureAlgorithm>,
+    m: &Material,
+    budget: &mut usize,
+) -> bool {
+    // The chain's last element is the current certificate.
+    let Some(cur) = chain.last().cloned() else {
+        return false;
+    };
+    if m.is_anchor(&cur) {
+        return true;
+    }
+    if chain.len() > MAX_PATH_LEN {
+        return false;
+    }
+    // Prefer anchors, then others; skip self-signed non-anchors.
+    for cand in m.candidates() {
+        if *budget == 0 {
+            return false;
+        }
+        if !x509::names_equal(cand.subject(), cur.issuer()) {
+            continue;
+        }
+        if chain.iter().any(|c| c.raw == cand.raw) {
+            continue;
+        }
+        if let (Some(a), Some(s)) = (&cur.aki, &cand.ski)
+            && a != s
+        {
+            continue;
+        }
+        *budget -= 1;
+        let Ok(alg) = cert_signed_by(&cur, cand) else {
+            continue;
+        };
+        chain.push(cand.clone());
+        algs.push(alg);
+        if dfs(chain, algs, m, budget) {
+            return true;
+        }
+        chain.pop();
+        algs.pop();
+    }
+    false
+}
+
+/// The role a signing certificate plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A signature or seal.
+    Signer,
+    /// A time-stamping unit.
+    Tsa,
+}
+
+/// Revocation status of one certificate at a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RevStatus {
+    /// Known good (source).
+    Good(String),
+    /// Revoked at, with reason (source).
+    Revoked(i64, Option<u64>, String),
+    /// Nothing usable at hand.
+    Unknown,
+}
+
+fn crl_status(cert: &Certificate, issuer: &Certificate, m: &Material, at: i64) -> RevStatus {
+    let mut best = RevStatus::Unknown;
+    for crl in &m.crls {
+        if crl.unusable || !x509::names_equal(crl.issuer(), cert.issuer()) {
+            continue;
+        }
+        if !issuer.allows(ku::CRL_SIGN) {
+            continue;
+        }
+        let Ok(alg) = crypto::signature_alg(&crl.sig_alg(), None) else {
+            continue;
+        };
+        if crypto::verify_signature(issuer.spki(), &alg, crl.tbs(), crl.signature()).is_err() {
+            continue;
+        }
+        if let Some(e) = crl.revoked.iter().find(|e| e.serial == cert.serial()) {
+            if e.reason != Some(8) {
+                return RevStatus::Revoked(e.date, e.reason, "CRL".into());
+            }
+        }
+        let _ = at;
+        best = RevStatus::Good(format!(
+            "CRL of {}",
+            crate::tlv::format_time(crl.this_update)
+        ));
+    }
+    best
+}
+
+fn ocsp_status(cert: &Certificate, issuer: &Certificate, m: &Material) -> RevStatus {
+    let mut best = RevStatus::Unknown;
+    for o in &m.ocsps {
+        for sr in &o.responses {
+            if sr.serial != cert.serial() {
+                continue;
+            }
+            let Ok(d) = crypto::digest_alg(&sr.hash_alg.get()) else {
+                continue;
+            };
+            if crypto::digest(d, issuer.subject()) != sr.name_hash
+                || crypto::digest(d, issuer.public_key_bits()) != sr.key_hash
+            {
+                continue;
+            }
+            // The responder: the issuer itself, or a certificate it issued with id-kp-OCSPSigning.
+            let responder = std::iter::once(issuer).chain(o.certs.iter()).find(|r| {
+                let named = match (&o.responder_name, &o.responder_key_hash) {
+                    (Some(n), _) => x509::names_equal(n, r.subject()),
+                    (_, Some(h)) => {
+                        crypto::digest(DigestAlgorithm::Sha1, r.public_key_bits()) == *h
+                    }
+                    _ => false,
+                };
+                named
+                    && (r.raw == issuer.raw
+                        || (r
+                            .ext_key_usage
+                            .as_ref()
+                            .is_some_and(|(e, _)| e.iter().any(|x| x == eku::OCSP_SIGNING))
+                            && cert_signed_by(r, issuer).is_ok()))
+            });
+            let Some(responder) = responder else { continue };
+            let Ok(alg) = crypto::signature_alg(&o.sig_alg.get(), None) else {
+                continue;
+            };
+            if crypto::verify_signature(responder.spki(), &alg, &o.tbs, &o.signature).is_err() {
+                continue;
+            }
+            match sr.status {
+                cms::OcspStatus::Revoked(t, r) => return RevStatus::Revoked(t, r, "OCSP".into()),
+                cms::OcspStatus::Good => {
+                    best = RevStatus::Good(format!(
+                        "OCSP of {}",
+                        crate::tlv::format_time(o.produced_at)
+                    ))
+                }
+                cms::OcspStatus::Unknown => {}
+            }
+        }
+    }
+    best
+}
+
+/// Revocation status of `cert` (issued by `issuer`).
+pub fn revocation(cert: &Certificate, issuer: &Certificate, m: &Material, at: i64) -> RevStatus {
+    match ocsp_status(cert, issuer, m) {
+        RevStatus::Unknown => crl_status(cert, issuer, m, at),
+        s => s,
+    }
+}
+
+/// Result of one validation process.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Indication.
+    pub indication: Indication,
+    /// Sub-indication.
+    pub sub: Option<Sub>,
+    /// Findings.
+    pub findings: Vec<Finding>,
+    /// The path, signing certificate first.
+    pub chain: Vec<Certificate>,
+    /// Revocation notes per certificate.
+    pub revocation: Vec<String>,
+    /// Signing certificate.
+    pub signer: Option<Certificate>,
+}
+
+impl Outcome {
+    fn new() -> Self {
+        Self {
+            indication: Indication::TotalPassed,
+            sub: None,
+            findings: Vec::new(),
+            chain: Vec::new(),
+            revocation: Vec::new(),
+            signer: None,
+        }
+    }
+
+    fn set(&mut self, i: Indication, s: Sub, code: &'static str, msg: String) {
+        self.findings.push(Finding::new(code, msg));
+        if self.indication == Indication::TotalPassed {
+            self.indication = i;
+            self.sub = Some(s);
+        }
+    }
+
+    fn fail(mut self, i: Indication, s: Sub, code: &'static str, msg: String) -> Self {
+        self.findings.push(Finding::new(code, msg));
+        self.indication = i;
+        self.sub = Some(s);
+        self
+    }
+
+    /// Whether the outcome passed.
+    pub fn passed(&self) -> bool {
+        self.indication == Indication::TotalPassed
+    }
+}
+
+/// Identifies the signing certificate of `si` among `sd`'s certificates and the material.
+pub fn find_signer_cert(si: &SignerInfo, m: &Material) -> Option<Certificate> {
+    let by_sid = |c: &&Certificate| match &si.sid {
+        cms::Sid::IssuerSerial(iss, ser) => {
+            c.serial() == ser.as_slice() && x509::names_equal(c.issuer(), iss)
+        }
+        cms::Sid::Ski(k) => c.ski.as_deref() == Some(k.as_slice()),
+    };
+    let ess: Option<Vec<cms::EssCertId>> = si
+        .signed(attr::SIGNING_CERT_V2)
+        .and_then(|a| a.values.first())
+        .and_then(|v| cms::parse_signing_certificate(v, true))
+        .or_else(|| {
+            si.signed(attr::SIGNING_CERT)
+                .and_then(|a| a.values.first())
+                .and_then(|v| cms::parse_signing_certificate(v, false))
+        });
+    let cand = m.candidates().find(by_sid)?.clone();
+    if let Some(ids) = ess
+        && let Some((d, h, _)) = ids.first()
+        && crypto::digest(*d, &cand.raw) != *h
+    {
+        // The ESS reference names another certificate: look for that one.
+        return m
+            .candidates()
+            .find(|c| crypto::digest(*d, &c.raw) == *h && by_sid(c))
+            .cloned();
+    }
+    Some(cand)
+}
+
+/// Facts about a SignerInfo's own cryptography (time-independent).
+pub struct CryptoFacts {
+    /// message-digest matches (None: no signed attributes or no content).
+    pub digest_ok: Option<bool>,
+    /// The content could not be obtained.
+    pub content_missing: bool,
+    /// Signature verification result.
+    pub signature: Result<(), VerifyError>,
+    /// The algorithm.
+    pub alg: Result<SignatureAlgorithm, crypto::AlgProblem>,
+    /// The digest algorithm.
+    pub digest_alg: Result<DigestAlgorithm, crypto::AlgProblem>,
+    /// content-type attribute matches eContentType.
+    pub content_type_ok: bool,
+}
+
+/// Checks digest and signature of `si` with `cert`.
+pub fn crypto_facts(
+    sd: &SignedData,
+    si: &SignerInfo,
+    cert: &Certificate,
+    content: &Content<'_>,
+) -> CryptoFacts {
+    let digest_alg = crypto::digest_alg(&si.digest_alg.get());
+    let alg = crypto::signature_alg(&si.sig_alg.get(), digest_alg.as_ref().ok().copied());
+    let mut content_missing = false;
+    let content_digest = match (&digest_alg, &sd.econtent) {
+        (Ok(d), Some(c)) => Some(crypto::digest(*d, c)),
+        (Ok(d), None) => {
+            let r = content.digest(*d);
+            content_missing = r.is_none();
+            r
+        }
+        _ => None,
+    };
+    let mut content_type_ok = true;
+    let (digest_ok, signature) = match &si.signed_attrs {
+        Some(_) => {
+            let md = si
+                .signed(attr::MESSAGE_DIGEST)
+                .and_then(|a| a.values.first())
+                .and_then(|v| crate::tlv::parse_exact(v).ok().map(|t| t.value.to_vec()));
+            if let Some(ct) = si.signed(attr::CONTENT_TYPE).and_then(|a| a.values.first()) {
+                content_type_ok = crate::tlv::parse_exact(ct)
+                    .map(|t| crate::tlv::oid_string(t.value) == sd.econtent_type)
+                    .unwrap_or(false);
+            }
+            let dok = match (&content_digest, md) {
+                (Some(c), Some(m)) => Some(*c == m),
+                (_, None) => Some(false),
+                _ => None,
+            };
+            let sig = match &alg {
+                Ok(a) => {
+                    crypto::verify_signature(cert.spki(), a, &si.signed_attrs_der, &si.signature)
+                }
+                Err(_) => Err(VerifyError::Unsupported),
+            };
+            (dok, sig)
+        }
+        None => {
+            let sig = match (&alg, &sd.econtent, content) {
+                (Ok(a), Some(c), _) => crypto::verify_signature(cert.spki(), a, c, &si.signature),
+                (Ok(a), None, Content::Bytes(b)) => {
+                    crypto::verify_signature(cert.spki(), a, b, &si.signature)
+                }
+                (Ok(a), None, Content::File(p)) => match std::fs::read(p) {
+                    Ok(b) => crypto::verify_signature(cert.spki(), a, &b, &si.signature),
+                    Err(_) => {
+                        content_missing = true;
+                        Err(VerifyError::Unsupported)
+                    }
+                },
+                (Ok(_), None, Content::Missing) => {
+                    content_missing = true;
+                    Err(VerifyError::Unsupported)
+                }
+                (Err(_), _, _) => Err(VerifyError::Unsupported),
+            };
+            (None, sig)
+        }
+    };
+    CryptoFacts {
+        digest_ok,
+        content_missing,
+        signature,
+        alg,
+        digest_alg,
+        content_type_ok,
+    }
+}
+
+/// X.509 validation of a path at time `t` (the time the signed object is proven to exist),
+/// with revocation; returns the carried status.
+pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outcome) {
+    let n = path.certs.len();
+    let anchor_idx = n - 1;
+    for (i, c) in path.certs.iter().enumerate() {
+        let is_anchor = i == anchor_idx;
+        let who = if i == 0 {
+            "signing certificate"
+        } else {
+            "CA certificate"
+        };
+        if is_anchor {
+            // A directly trusted signing certificate: its validity period still bounds the
+            // signature (as DSS does); no revocation is needed for an anchor.
+            if i == 0 && !c.valid_at(t) {
+                let (sub, code) = if c.not_before > t {
+                    (Sub::NotYetValid, "X509_NOT_YET_VALID")
+                } else {
+                    (Sub::OutOfBoundsNoPoe, "X509_EXPIRED")
+                };
+                let ind = if sub == Sub::NotYetValid {
+                    Indication::TotalFailed
+                } else {
+                    Indication::Indeterminate
+                };
+                out.set(
+                    ind,
+                    sub,
+                    code,
+                    format!(
+                        "the directly trusted {who} {} is valid {} .. {}, not at {}",
+                        c.display_name(),
+                        crate::tlv::format_time(c.not_before),
+                        crate::tlv::format_time(c.not_after),
+                        crate::tlv::format_time(t)
+                    ),
+                );
+            }
+            continue;
+        }
+        if !c.unknown_critical.is_empty() {
+            out.set(
+                Indication::Indeterminate,
+                Sub::ChainConstraintsFailure,
+                "X509_UNKNOWN_CRITICAL_EXTENSION",
+                format!(
+                    "{who} {} has unsupported critical extensions {:?}",
+                    c.display_name(),
+                    c.unknown_critical
+                ),
+            );
+        }
+        if i > 0 {
+            if c.version >= 2 && !c.is_ca() {
+                out.set(
+                    Indication::Indeterminate,
+                    Sub::ChainConstraintsFailure,
+                    "X509_NOT_A_CA",
+                    format!(
+                        "{} issues certificates but is not a CA (basicConstraints)",
+                        c.display_name()
+                    ),
+                );
+            }
+            if !c.allows(ku::KEY_CERT_SIGN) {
+                out.set(
+                    Indication::Indeterminate,
+                    Sub::ChainConstraintsFailure,
+                    "X509_NO_KEY_CERT_SIGN",
+                    format!("{} lacks keyCertSign", c.display_name()),
+                );
+            }
+            if let Some((_, Some(pl))) = c.basic_constraints
+                && (i as u64).saturating_sub(1) > pl
+            {
+                out.set(
+                    Indication::Indeterminate,
+                    Sub::ChainConstraintsFailure,
+                    "X509_PATH_LENGTH",
+                    format!("{} pathLenConstraint exceeded", c.display_name()),
+                );
+            }
+        }
+        if i == 0 {
+            match role {
+                Role::Signer => {
+                    if !(c.allows(ku::DIGITAL_SIGNATURE) || c.allows(ku::NON_REPUDIATION)) {
+                        out.set(
+                            Indication::Indeterminate,
+                            Sub::ChainConstraintsFailure,
+                            "X509_KEY_USAGE",
+                            "the signing certificate's keyUsage allows neither digitalSignature nor nonRepudiation".into(),
+                        );
+                    }
+                }
+                Role::Tsa => {
+                    let ok = c
+                        .ext_key_usage
+                        .as_ref()
+                        .is_some_and(|(e, _)| e.iter().any(|x| x == eku::TIME_STAMPING));
+                    if !ok {
+                        out.set(
+                            Indication::Indeterminate,
+                            Sub::ChainConstraintsFailure,
+                            "TSA_NO_TIMESTAMPING_EKU",
+                            "the TSA certificate lacks extendedKeyUsage id-kp-timeStamping".into(),
+                        );
+                    } else if !c.ext_key_usage.as_ref().is_some_and(|(_, crit)| *crit) {
+                        out.findings.push(Finding::new(
+                            "TSA_EKU_NOT_CRITICAL",
+                            "the TSA certificate's extendedKeyUsage is not marked critical (RFC 3161 §2.3)".into(),
+                        ));
+                    }
+                }
+            }
+        }
+        // Validity at the time of existence.
+        if c.not_before > t {
+            if i == 0 {
+                out.set(
+                    Indication::TotalFailed,
+                    Sub::NotYetValid,
+                    "X509_NOT_YET_VALID",
+                    format!(
+                        "the {who} is valid only from {}, after the time the signature is known to exist ({})",
+                        crate::tlv::format_time(c.not_before),
+                        crate::tlv::format_time(t)
+                    ),
+                );
+            } else {
+                out.set(
+                    Indication::Indeterminate,
+                    Sub::OutOfBoundsNoPoe,
+                    "X509_CA_OUT_OF_BOUNDS",
+                    format!(
+                        "the CA certificate {} is not yet valid at {}",
+                        c.display_name(),
+                        crate::tlv::format_time(t)
+                    ),
+                );
+            }
+        }
+        let issuer = &path.certs[i + 1];
+        let rev = revocation(c, issuer, m, t);
+        let expired = c.not_after < t;
+        match &rev {
+            RevStatus::Revoked(when, reason, src) => {
+                out.revocation.push(format!(
+                    "{}: REVOKED at {} (reason {}) per {src}",
+                    c.display_name(),
+                    crate::tlv::format_time(*when),
+                    reason.map_or("unspecified".into(), |r| r.to_string())
+                ));
+                if *when <= t {
+                    let sub = if i == 0 {
+                        Sub::RevokedNoPoe
+                    } else {
+                        Sub::RevokedCaNoPoe
+                    };
+                    out.set(
+                        Indication::Indeterminate,
+                        sub,
+                        "X509_REVOKED",
+                        format!(
+                            "the {who} {} was revoked at {}, and nothing proves the signature existed before",
+                            c.display_name(),
+                            crate::tlv::format_time(*when)
+                        ),
+                    );
+                }
+            }
+            RevStatus::Good(src) => out
+                .revocation
+                .push(format!("{}: good per {src}", c.display_name())),
+            RevStatus::Unknown => {
+                let exempt = c.ocsp_nocheck;
+                out.revocation.push(format!(
+                    "{}: no revocation information at hand",
+                    c.display_name()
+                ));
+                if m.revocation_required && !exempt && !expired {
+                    out.set(
+                        Indication::Indeterminate,
+                        Sub::TryLater,
+                        "REVOCATION_MISSING",
+                        format!("no revocation information at hand for {}", c.display_name()),
+                    );
+                }
+            }
+        }
+        if expired {
+            let sub = if matches!(rev, RevStatus::Good(_)) {
+                Sub::OutOfBoundsNotRevoked
+            } else {
+                Sub::OutOfBoundsNoPoe
+            };
+            out.set(
+                Indication::Indeterminate,
+                sub,
+                "X509_EXPIRED",
+                format!(
+                    "the {who} {} expired at {}, and nothing proves the signature existed before",
+                    c.display_name(),
+                    crate::tlv::format_time(c.not_after)
+                ),
+            );
+        }
+    }
+}
+
+/// Crypto constraints on the path's certificate signatures at time `t`.
+pub fn judge_path_crypto(path: &Path, t: i64, out: &mut Outcome) {
+    for (i, alg) in path.algs.iter().enumerate() {
+        let issuer = &path.certs[i + 1];
+        let Some(k) = crypto::key_kind(issuer.spki()) else {
+            continue;
+        };
+        if let Err(r) = constraints::check_signature(alg, &k, t) {
+            out.set(
+                Indication::Indeterminate,
+                Sub::CryptoConstraintsFailureNoPoe,
+                r.code,
+                format!(
+                    "certificate {} is signed with {} / {}: {}",
+                    path.certs[i].display_name(),
+                    crypto::sig_name(alg),
+                    crypto::key_name(&k),
+                    r.text
+                ),
+            );
+        }
+    }
+    // The leaf key itself.
+    if let Some(k) = path.certs.first().and_then(|c| crypto::key_kind(c.spki()))
+        && let Err(r) = constraints::check_key(&k, t)
+    {
+        out.set(
+            Indication::Indeterminate,
+            Sub::CryptoConstraintsFailureNoPoe,
+            r.code,
+            format!("signing key {}: {}", crypto::key_name(&k), r.text),
+        );
+    }
+}
+
+/// The result of validating a time-stamp token.
+pub struct TokenResult {
+    /// Outcome of the token's own validation.
+    pub outcome: Outcome,
+    /// The TSTInfo, if readable.
+    pub tst: Option<TstInfo>,
+    /// Whether the imprint matched the expected data (None: not checked).
+    pub imprint_ok: Option<bool>,
+}
+
+/// What a token's imprint must cover.
+pub enum Imprinted<'a> {
+    /// Bytes (e.g. a signature value).
+    Bytes(&'a [u8]),
+    /// Some content.
+    Content(&'a Content<'a>),
+}
+
+/// Validates an RFC 3161 token (§5.4): the token is a signed object with a TSA role;
+/// `t` is the time the token is proven to exist (validation time, or a later POE).
+pub fn validate_token(
+    token_bytes: &[u8],
+    imprinted: Imprinted<'_>,
+    base: &Material,
+    t: i64,
+) -> TokenResult {
+    let sd = match SignedData::parse_content_info(token_bytes) {
+        Ok(sd) => sd,
+        Err(e) => {
+            return TokenResult {
+                outcome: Outcome::new().fail(
+                    Indication::TotalFailed,
+                    Sub::FormatFailure,
+                    "TST_FORMAT",
+                    format!("the time-stamp token cannot be read: {e}"),
+                ),
+                tst: None,
+                imprint_ok: None,
+            };
+        }
+    };
+    let tst = sd.econtent.as_deref().and_then(|b| TstInfo::parse(b).ok());
+    let Some(tst) = tst else {
+        return TokenResult {
+            outcome: Outcome::new().fail(
+                Indication::TotalFailed,
+                Sub::FormatFailure,
+                "TST_FORMAT",
+                "the token carries no readable TSTInfo".into(),
+            ),
+            tst: None,
+            imprint_ok: None,
+        };
+    };
+    let mut m = Material {
+        anchors: base.anchors.clone(),
+        certs: base.certs.clone(),
+        crls: base.crls.clone(),
+        ocsps: base.ocsps.clone(),
+        revocation_required: base.revocation_required,
+    };
+    m.absorb(&sd);
+    let mut outcome = validate_signed(&sd, &Content::Missing, Role::Tsa, &m, t, None);
+    // Imprint.
+    let mut imprint_ok = None;
+    match crypto::digest_alg(&tst.imprint_alg.get()) {
+        Ok(d) => {
+            let got = match imprinted {
+                Imprinted::Bytes(b) => Some(crypto::digest(d, b)),
+                Imprinted::Content(c) => c.digest(d),
+            };
+            if let Some(g) = got {
+                let ok = g == tst.imprint;
+                imprint_ok = Some(ok);
+                if !ok && !matches!(outcome.indication, Indication::TotalFailed) {
+                    outcome = outcome.fail(
+                        Indication::TotalFailed,
+                        Sub::HashFailure,
+                        "TST_IMPRINT_MISMATCH",
+                        "the time-stamp's message imprint does not match the data".into(),
+                    );
+                }
+            }
+            if let Err(r) = constraints::check_digest(d, t)
+                && outcome.passed()
+            {
+                outcome.set(
+                    Indication::Indeterminate,
+                    Sub::CryptoConstraintsFailureNoPoe,
+                    r.code,
+                    format!("time-stamp imprint: {}", r.text),
+                );
+            }
+        }
+        Err(e) => outcome.set(
+            Indication::Indeterminate,
+            Sub::CryptoConstraintsFailureNoPoe,
+            "TST_IMPRINT_ALG",
+            format!("time-stamp imprint algorithm: {e}"),
+        ),
+    }
+    TokenResult {
+        outcome,
+        tst: Some(tst),
+        imprint_ok,
+    }
+}
+
+/// Basic validation (§5.3) of the first signer of `sd` at time `t`, then, for signatures,
+/// validation with time (§5.5) using signature time-stamps as POE.
+pub fn validate_signed(
+    sd: &SignedData,
+    content: &Content<'_>,
+    role: Role,
+    m: &Material,
+    at: i64,
+    poe_out: Option<&mut Vec<(i64, String)>>,
+) -> Outcome {
+    let mut out = Outcome::new();
+    let Some(si) = sd.signers.first() else {
+        return out.fail(
+            Indication::TotalFailed,
+            Sub::FormatFailure,
+            "CMS_NO_SIGNER",
+            "the SignedData has no SignerInfo".into(),
+        );
+    };
+    if sd.econtent_type != crate::input::ID_CT_TST_INFO
+        && si.signed_attrs.is_some()
+        && si.signed(attr::MESSAGE_DIGEST).is_none()
+    {
+        return out.fail(
+            Indication::TotalFailed,
+            Sub::FormatFailure,
+            "CMS_NO_MESSAGE_DIGEST",
+            "the signed attributes carry no message-digest".into(),
+        );
+    }
+    let Some(cert) = find_signer_cert(si, m) else {
+        return out.fail(
+            Indication::Indeterminate,
+            Sub::NoSigningCertificateFound,
+            "NO_SIGNING_CERTIFICATE",
+            "the signing certificate is neither in the signature nor among the trust anchors, or the signing-certificate reference does not match".into(),
+        );
+    };
+    out.signer = Some(cert.clone());
+    // Cryptographic verification.
+    let cf = crypto_facts(sd, si, &cert, content);
+    if cf.content_missing {
+        return out.fail(
+            Indication::Indeterminate,
+            Sub::SignedDataNotFound,
+            "SIGNED_DATA_NOT_FOUND",
+            "the signature is detached and the signed data was not given (--data)".into(),
+        );
+    }
+    if cf.digest_ok == Some(false) {
+        return out.fail(
+            Indication::TotalFailed,
+            Sub::HashFailure,
+            "MESSAGE_DIGEST_MISMATCH",
+            "the data does not match the message-digest the signer signed".into(),
+        );
+    }
+    match &cf.signature {
+        Ok(()) => {}
+        Err(VerifyError::Unsupported) => {
+            return out.fail(
+                Indication::Indeterminate,
+                Sub::CryptoConstraintsFailureNoPoe,
+                "SIG_ALG_UNSUPPORTED",
+                match &cf.alg {
+                    Ok(a) => format!(
+                        "signature algorithm {} cannot be verified here",
+                        crypto::sig_name(a)
+                    ),
+                    Err(e) => format!("signature algorithm: {e}"),
+                },
+            );
+        }
+        Err(_) => {
+            return out.fail(
+                Indication::TotalFailed,
+                Sub::SigCryptoFailure,
+                "SIGNATURE_INVALID",
+                "the signature value does not verify with the signing certificate's key".into(),
+            );
+        }
+    }
+    if !cf.content_type_ok {
+        out.findings.push(Finding::new(
+            "CONTENT_TYPE_MISMATCH",
+            "the content-type attribute differs from eContentType".into(),
+        ));
+    }
+    // Signature time-stamps as proof of existence (§5.5), for signatures only.
+    let mut best = at;
+    if role == Role::Signer {
+        let mut poes = Vec::new();
+        for a in si.unsigned(attr::SIGNATURE_TIME_STAMP) {
+            for v in &a.values {
+                let r = validate_token(v, Imprinted::Bytes(&si.signature), m, at);
+                match (&r.tst, r.outcome.passed(), r.imprint_ok) {
+                    (Some(tst), true, Some(true)) => {
+                        poes.push((tst.gen_time, "signature time-stamp".to_string()));
+                        if tst.gen_time < best {
+                            best = tst.gen_time;
+                        }
+                    }
+                    _ => out.findings.push(Finding::new(
+                        "SIGNATURE_TST_DISCARDED",
+                        format!(
+                            "a signature time-stamp was not used as proof of existence: {}",
+                            r.outcome
+                                .findings
+                                .last()
+                                .map_or("unreadable".into(), |f| f.message.clone())
+                        ),
+                    )),
+                }
+            }
+        }
+        for a in si
+            .unsigned(attr::ARCHIVE_TIME_STAMP_V3)
+            .chain(si.unsigned(attr::ARCHIVE_TIME_STAMP_V2))
+        {
+            let _ = a;
+            out.findings.push(Finding::new(
+                "ARCHIVE_TST_NOT_EVALUATED",
+                "an archive time-stamp is present; it was not used as proof of existence".into(),
+            ));
+        }
+        if let Some(st) = si
+            .signed(attr::SIGNING_TIME)
+            .and_then(|a| a.values.first())
+            .and_then(|v| crate::tlv::parse_exact(v).ok())
+            .and_then(|t| crate::tlv::parse_time(&t).ok())
+            && best < at
+            && st.0 > best + 1
+        {
+            out.findings.push(Finding::new(
+                "SIGNING_TIME_AFTER_TIME_STAMP",
+                format!(
+                    "the claimed signing time {} is after the time-stamp {}",
+                    crate::tlv::format_time(st.0),
+                    crate::tlv::format_time(best)
+                ),
+            ));
+        }
+        if let Some(p) = poe_out {
+            p.extend(poes);
+        }
+    }
+    // X.509 validation.
+    let Some(path) = build_path(&cert, m) else {
+        // Crypto constraints on the signature still matter for the report.
+        return out.fail(
+            Indication::Indeterminate,
+            Sub::NoCertificateChainFound,
+            "NO_CERTIFICATE_CHAIN_FOUND",
+            format!(
+                "no certificate path from {} to a trust anchor",
+                cert.display_name()
+            ),
+        );
+    };
+    out.chain = path.certs.clone();
+    judge_path(&path, role, m, best, &mut out);
+    // Acceptance: cryptographic constraints at the best proof of existence.
+    let mut acc = Outcome::new();
+    if let (Ok(a), Some(k)) = (&cf.alg, crypto::key_kind(cert.spki()))
+        && let Err(r) = constraints::check_signature(a, &k, best)
+    {
+        acc.set(
+            Indication::Indeterminate,
+            Sub::CryptoConstraintsFailureNoPoe,
+            r.code,
+            format!(
+                "signature: {} / {}: {}",
+                crypto::sig_name(a),
+                crypto::key_name(&k),
+                r.text
+            ),
+        );
+    }
+    if let Ok(d) = cf.digest_alg
+        && si.signed_attrs.is_some()
+        && let Err(r) = constraints::check_digest(d, best)
+    {
+        acc.set(
+            Indication::Indeterminate,
+            Sub::CryptoConstraintsFailureNoPoe,
+            r.code,
+            format!("message digest: {}", r.text),
+        );
+    }
+    judge_path_crypto(&path, best, &mut acc);
+    // Order (§5.3.4): a carried X.509 failure that is TOTAL-FAILED wins, then crypto
+    // constraints, then other carried X.509 statuses.
+    if out.indication == Indication::TotalFailed {
+        out.findings.extend(acc.findings);
+        return out;
+    }
+    if !acc.passed() {
+        let mut f = std::mem::take(&mut out.findings);
+        f.extend(acc.findings);
+        out.findings = f;
+        out.indication = acc.indication;
+        out.sub = acc.sub;
+        return out;
+    }
+    out
+}

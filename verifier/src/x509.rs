@@ -1,0 +1,516 @@
+//! X.509 certificates and CRLs read raw (RFC 5280 §4, §5), keeping the bytes that are signed.
+
+use crate::crypto::AlgId;
+use crate::tlv::{self, Tlv, tag};
+
+/// Key usage bits (RFC 5280 §4.2.1.3), numbered from the most significant bit of byte 0.
+pub mod ku {
+    /// digitalSignature
+    pub const DIGITAL_SIGNATURE: u32 = 0;
+    /// nonRepudiation / contentCommitment
+    pub const NON_REPUDIATION: u32 = 1;
+    /// keyCertSign
+    pub const KEY_CERT_SIGN: u32 = 5;
+    /// cRLSign
+    pub const CRL_SIGN: u32 = 6;
+}
+
+/// Extended key usage OIDs.
+pub mod eku {
+    /// id-kp-timeStamping
+    pub const TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
+    /// id-kp-OCSPSigning
+    pub const OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+}
+
+/// A certificate, parsed once; all slices point into `raw`.
+#[derive(Clone, Debug)]
+pub struct Certificate {
+    /// The whole DER (or BER as received).
+    pub raw: Vec<u8>,
+    tbs: (usize, usize),
+    /// Signature algorithm OID (outer).
+    pub sig_alg_oid: String,
+    sig_alg: (usize, usize),
+    signature: (usize, usize),
+    serial: (usize, usize),
+    issuer: (usize, usize),
+    subject: (usize, usize),
+    spki: (usize, usize),
+    /// notBefore, seconds.
+    pub not_before: i64,
+    /// notAfter, seconds.
+    pub not_after: i64,
+    /// basicConstraints: (cA, pathLen).
+    pub basic_constraints: Option<(bool, Option<u64>)>,
+    /// keyUsage bits, if the extension is present.
+    pub key_usage: Option<u32>,
+    /// extKeyUsage OIDs and whether the extension is critical.
+    pub ext_key_usage: Option<(Vec<String>, bool)>,
+    /// subjectKeyIdentifier.
+    pub ski: Option<Vec<u8>>,
+    /// authorityKeyIdentifier keyIdentifier.
+    pub aki: Option<Vec<u8>>,
+    /// id-pkix-ocsp-nocheck present.
+    pub ocsp_nocheck: bool,
+    /// Critical extensions this verifier does not process.
+    pub unknown_critical: Vec<String>,
+    /// Version (0 = v1).
+    pub version: u64,
+}
+
+fn span(outer: &[u8], inner: &[u8]) -> (usize, usize) {
+    let start = inner.as_ptr() as usize - outer.as_ptr() as usize;
+    (start, start + inner.len())
+}
+
+impl Certificate {
+    /// Parses a certificate from its encoding.
+    pub fn parse(raw: &[u8]) -> tlv::Result<Self> {
+        let t = tlv::parse_exact(raw)?.expect(tag::SEQUENCE)?;
+        let mut r = t.children();
+        let tbs = r.expect(tag::SEQUENCE)?;
+        let sig_alg_t = r.expect(tag::SEQUENCE)?;
+        let sig_alg = AlgId::parse(&sig_alg_t)?;
+        let sig = r.expect(tag::BIT_STRING)?.bit_string_bytes()?;
+        let mut tr = tbs.children();
+        let mut version = 0;
+        if let Some(v) = tr.optional(0xa0)? {
+            version = tlv::parse_exact(v.value)?.small_uint()?;
+        }
+        let serial = tr.expect(tag::INTEGER)?;
+        let _inner_alg = tr.expect(tag::SEQUENCE)?;
+        let issuer = tr.expect(tag::SEQUENCE)?;
+        let validity = tr.expect(tag::SEQUENCE)?;
+        let subject = tr.expect(tag::SEQUENCE)?;
+        let spki = tr.expect(tag::SEQUENCE)?;
+        let mut vr = validity.children();
+        let nb = tlv::parse_time(&vr.next_tlv()?)?.0;
+        let na = tlv::parse_time(&vr.next_tlv()?)?.0;
+        let mut cert = Certificate {
+            raw: raw.to_vec(),
+            tbs: span(raw, tbs.raw),
+            sig_alg_oid: sig_alg.oid.clone(),
+            sig_alg: span(raw, sig_alg_t.raw),
+            signature: span(raw, sig),
+            serial: span(raw, serial.value),
+            issuer: span(raw, issuer.raw),
+            subject: span(raw, subject.raw),
+            spki: span(raw, spki.raw),
+            not_before: nb,
+            not_after: na,
+            basic_constraints: None,
+            key_usage: None,
+            ext_key_usage: None,
+            ski: None,
+            aki: None,
+            ocsp_nocheck: false,
+            unknown_critical: Vec::new(),
+            version,
+        };
+        while let Some(item) = tr.next() {
+            let item = item?;
+            if item.tag == 0xa3 {
+                let exts = tlv::parse_exact(item.value)?;
+                for ext in exts.children() {
+                    cert.read_extension(&ext?)?;
+                }
+            }
+        }
+        Ok(cert)
+    }
+
+    fn read_extension(&mut self, ext: &Tlv<'_>) -> tlv::Result<()> {
+        let mut r = ext.children();
+        let oid = tlv::oid_string(r.expect(tag::OID)?.value);
+        let mut critical = false;
+        if let Some(b) = r.optional(tag::BOOLEAN)? {
+            critical = b.value.first().is_some_and(|&v| v != 0);
+        }
+        let val = r.expect(tag::OCTET_STRING)?.value;
+        let known = match oid.as_str() {
+            "2.5.29.19" => {
+                let s = tlv::parse_exact(val)?;
+                let mut sr = s.children();
+                let mut ca = false;
+                let mut pl = None;
+                if let Some(b) = sr.optional(tag::BOOLEAN)? {
+                    ca = b.value.first().is_some_and(|&v| v != 0);
+                }
+                if let Some(i) = sr.optional(tag::INTEGER)? {
+                    pl = Some(i.small_uint()?);
+                }
+                self.basic_constraints = Some((ca, pl));
+                true
+            }
+            "2.5.29.15" => {
+                let b = tlv::parse_exact(val)?;
+                let bytes = b.bit_string_bytes()?;
+                let mut bitsv = 0u32;
+                for (i, byte) in bytes.iter().take(2).enumerate() {
+                    for j in 0..8 {
+                        if byte & (0x80 >> j) != 0 {
+                            bitsv |= 1 << (i * 8 + j);
+                        }
+                    }
+                }
+                self.key_usage = Some(bitsv);
+                true
+            }
+            "2.5.29.37" => {
+                let s = tlv::parse_exact(val)?;
+                let mut v = Vec::new();
+                for o in s.children() {
+                    v.push(tlv::oid_string(o?.value));
+                }
+                self.ext_key_usage = Some((v, critical));
+                true
+            }
+            "2.5.29.14" => {
+                self.ski = Some(tlv::parse_exact(val)?.value.to_vec());
+                true
+            }
+            "2.5.29.35" => {
+                let s = tlv::parse_exact(val)?;
+                for i in s.children() {
+                    let i = i?;
+                    if i.tag == 0x80 {
+                        self.aki = Some(i.value.to_vec());
+                    }
+                }
+                true
+            }
+            "1.3.6.1.5.5.7.48.1.5" => {
+                self.ocsp_nocheck = true;
+                true
+            }
+            // Processed as far as this verifier needs: certificate policies (no policy
+            // constraints are configured, so any policy is acceptable), name constraints are
+            // not critical-processed here, subject alternative names, CRL DPs.
+            "2.5.29.32" | "2.5.29.17" | "2.5.29.31" | "2.5.29.18" | "2.5.29.16" | "2.5.29.36"
+            | "2.5.29.54" | "1.3.6.1.5.5.7.1.1" | "1.3.6.1.5.5.7.1.3" => true,
+            _ => false,
+        };
+        if critical && !known {
+            self.unknown_critical.push(oid);
+        }
+        Ok(())
+    }
+
+    fn slice(&self, s: (usize, usize)) -> &[u8] {
+        &self.raw[s.0..s.1]
+    }
+
+    /// The signed TBSCertificate bytes.
+    pub fn tbs(&self) -> &[u8] {
+        self.slice(self.tbs)
+    }
+    /// The outer signatureAlgorithm.
+    pub fn sig_alg(&self) -> AlgId<'_> {
+        // The span was parsed successfully in `parse`.
+        tlv::parse_exact(self.slice(self.sig_alg))
+            .and_then(|t| AlgId::parse(&t))
+            .unwrap_or(AlgId {
+                oid: String::new(),
+                params: None,
+            })
+    }
+    /// The signature value.
+    pub fn signature(&self) -> &[u8] {
+        self.slice(self.signature)
+    }
+    /// The serial number content octets.
+    pub fn serial(&self) -> &[u8] {
+        self.slice(self.serial)
+    }
+    /// The issuer Name encoding.
+    pub fn issuer(&self) -> &[u8] {
+        self.slice(self.issuer)
+    }
+    /// The subject Name encoding.
+    pub fn subject(&self) -> &[u8] {
+        self.slice(self.subject)
+    }
+    /// The SubjectPublicKeyInfo encoding.
+    pub fn spki(&self) -> &[u8] {
+        self.slice(self.spki)
+    }
+    /// The subjectPublicKey BIT STRING content (for key hashes).
+    pub fn public_key_bits(&self) -> &[u8] {
+        tlv::parse_exact(self.spki())
+            .ok()
+            .and_then(|t| {
+                let mut r = t.children();
+                r.next_tlv().ok()?;
+                r.expect(tag::BIT_STRING).ok()?.bit_string_bytes().ok()
+            })
+            .unwrap_or(&[])
+    }
+    /// Whether subject and issuer are the same name.
+    pub fn self_issued(&self) -> bool {
+        names_equal(self.issuer(), self.subject())
+    }
+    /// Whether `bit` is set in keyUsage (true when the extension is absent).
+    pub fn allows(&self, bit: u32) -> bool {
+        self.key_usage.is_none_or(|k| k & (1 << bit) != 0)
+    }
+    /// Whether this is a CA certificate (basicConstraints cA).
+    pub fn is_ca(&self) -> bool {
+        self.basic_constraints.is_some_and(|b| b.0)
+    }
+    /// Whether the validity period covers `t`.
+    pub fn valid_at(&self, t: i64) -> bool {
+        self.not_before <= t && t <= self.not_after
+    }
+    /// A short display name: the subject CN, else O, else the DN.
+    pub fn display_name(&self) -> String {
+        let attrs = name_attributes(self.subject());
+        for want in ["2.5.4.3", "2.5.4.10", "2.5.4.11"] {
+            if let Some((_, v)) = attrs.iter().find(|(o, _)| o == want) {
+                return v.clone();
+            }
+        }
+        dn_string(self.subject())
+    }
+}
+
+/// Compares two Names: byte-equal, or equal after the RFC 5280 §7.1 simplifications this
+/// verifier applies (attribute by attribute, case-insensitive, whitespace-collapsed strings).
+pub fn names_equal(a: &[u8], b: &[u8]) -> bool {
+    if a == b {
+        return true;
+    }
+    let na = name_attributes(a);
+    let nb = name_attributes(b);
+    if na.is_empty() || na.len() != nb.len() {
+        return false;
+    }
+    na.iter()
+        .zip(&nb)
+        .all(|((oa, va), (ob, vb))| oa == ob && normalize(va) == normalize(vb))
+}
+
+fn normalize(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The (OID, text value) pairs of a Name, in order.
+pub fn name_attributes(name: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Ok(t) = tlv::parse_exact(name) else {
+        return out;
+    };
+    for rdn in t.children() {
+        let Ok(rdn) = rdn else { break };
+        for atv in rdn.children() {
+            let Ok(atv) = atv else { break };
+            let mut r = atv.children();
+            let (Ok(oid), Ok(v)) = (r.next_tlv(), r.next_tlv()) else {
+                continue;
+            };
+            let text = match v.tag {
+                0x1e => {
+                    // BMPString
+                    let u: Vec<u16> = v
+                        .value
+                        .chunks(2)
+                        .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
+                        .collect();
+                    String::from_utf16_lossy(&u)
+                }
+                _ => String::from_utf8_lossy(v.value).into_owned(),
+            };
+            out.push((tlv::oid_string(oid.value), text));
+        }
+    }
+    out
+}
+
+/// A one-line DN (RFC 4514 style, most significant first as stored).
+pub fn dn_string(name: &[u8]) -> String {
+    name_attributes(name)
+        .iter()
+        .map(|(o, v)| {
+            let k = match o.as_str() {
+                "2.5.4.3" => "CN",
+                "2.5.4.6" => "C",
+                "2.5.4.7" => "L",
+                "2.5.4.8" => "ST",
+                "2.5.4.10" => "O",
+                "2.5.4.11" => "OU",
+                "2.5.4.5" => "serialNumber",
+                "2.5.4.97" => "organizationIdentifier",
+                "1.2.840.113549.1.9.1" => "emailAddress",
+                other => other,
+            };
+            format!("{k}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Parses every certificate in a PEM or DER buffer.
+pub fn certificates_from_pem_or_der(bytes: &[u8]) -> Vec<Certificate> {
+    let blocks = crate::input::pem_blocks(bytes, "CERTIFICATE");
+    if blocks.is_empty() {
+        return Certificate::parse(bytes).into_iter().collect();
+    }
+    blocks
+        .iter()
+        .filter_map(|b| Certificate::parse(b).ok())
+        .collect()
+}
+
+/// A revoked entry in a CRL.
+#[derive(Clone, Debug)]
+pub struct RevokedEntry {
+    /// Serial number content octets.
+    pub serial: Vec<u8>,
+    /// Revocation date.
+    pub date: i64,
+    /// Reason code, if given.
+    pub reason: Option<u64>,
+}
+
+/// A CRL (RFC 5280 §5).
+#[derive(Clone, Debug)]
+pub struct Crl {
+    /// The whole encoding.
+    pub raw: Vec<u8>,
+    tbs: (usize, usize),
+    sig_alg: (usize, usize),
+    signature: (usize, usize),
+    issuer: (usize, usize),
+    /// thisUpdate.
+    pub this_update: i64,
+    /// nextUpdate.
+    pub next_update: Option<i64>,
+    /// Revoked certificates.
+    pub revoked: Vec<RevokedEntry>,
+    /// authorityKeyIdentifier.
+    pub aki: Option<Vec<u8>>,
+    /// An unsupported critical CRL or entry extension (the CRL must not be used).
+    pub unusable: bool,
+}
+
+impl Crl {
+    /// Parses a CRL.
+    pub fn parse(raw: &[u8]) -> tlv::Result<Self> {
+        let t = tlv::parse_exact(raw)?.expect(tag::SEQUENCE)?;
+        let mut r = t.children();
+        let tbs = r.expect(tag::SEQUENCE)?;
+        let sig_alg = r.expect(tag::SEQUENCE)?;
+        let sig = r.expect(tag::BIT_STRING)?.bit_string_bytes()?;
+        let mut tr = tbs.children();
+        tr.optional(tag::INTEGER)?;
+        tr.expect(tag::SEQUENCE)?;
+        let issuer = tr.expect(tag::SEQUENCE)?;
+        let this_update = tlv::parse_time(&tr.next_tlv()?)?.0;
+        let mut next_update = None;
+        if matches!(
+            tr.peek_tag(),
+            Some(tag::UTC_TIME) | Some(tag::GENERALIZED_TIME)
+        ) {
+            next_update = Some(tlv::parse_time(&tr.next_tlv()?)?.0);
+        }
+        let mut crl = Crl {
+            raw: raw.to_vec(),
+            tbs: span(raw, tbs.raw),
+            sig_alg: span(raw, sig_alg.raw),
+            signature: span(raw, sig),
+            issuer: span(raw, issuer.raw),
+            this_update,
+            next_update,
+            revoked: Vec::new(),
+            aki: None,
+            unusable: false,
+        };
+        if let Some(list) = tr.optional(tag::SEQUENCE)? {
+            for e in list.children() {
+                let e = e?;
+                let mut er = e.children();
+                let serial = er.expect(tag::INTEGER)?.value.to_vec();
+                let date = tlv::parse_time(&er.next_tlv()?)?.0;
+                let mut reason = None;
+                if let Some(exts) = er.optional(tag::SEQUENCE)? {
+                    for x in exts.children() {
+                        let x = x?;
+                        let mut xr = x.children();
+                        let oid = tlv::oid_string(xr.expect(tag::OID)?.value);
+                        let mut critical = false;
+                        if let Some(b) = xr.optional(tag::BOOLEAN)? {
+                            critical = b.value.first().is_some_and(|&v| v != 0);
+                        }
+                        let val = xr.expect(tag::OCTET_STRING)?.value;
+                        match oid.as_str() {
+                            "2.5.29.21" => {
+                                reason = tlv::parse_exact(val).and_then(|v| v.small_uint()).ok()
+                            }
+                            "2.5.29.24" => {}
+                            _ if critical => crl.unusable = true,
+                            _ => {}
+                        }
+                    }
+                }
+                crl.revoked.push(RevokedEntry {
+                    serial,
+                    date,
+                    reason,
+                });
+            }
+        }
+        if let Some(x) = tr.optional(0xa0)? {
+            let exts = tlv::parse_exact(x.value)?;
+            for x in exts.children() {
+                let x = x?;
+                let mut xr = x.children();
+                let oid = tlv::oid_string(xr.expect(tag::OID)?.value);
+                let mut critical = false;
+                if let Some(b) = xr.optional(tag::BOOLEAN)? {
+                    critical = b.value.first().is_some_and(|&v| v != 0);
+                }
+                let val = xr.expect(tag::OCTET_STRING)?.value;
+                match oid.as_str() {
+                    "2.5.29.35" => {
+                        if let Ok(s) = tlv::parse_exact(val) {
+                            for i in s.children().flatten() {
+                                if i.tag == 0x80 {
+                                    crl.aki = Some(i.value.to_vec());
+                                }
+                            }
+                        }
+                    }
+                    "2.5.29.20" | "2.5.29.28" => {}
+                    _ if critical => crl.unusable = true,
+                    _ => {}
+                }
+            }
+        }
+        Ok(crl)
+    }
+
+    /// The signed TBSCertList bytes.
+    pub fn tbs(&self) -> &[u8] {
+        &self.raw[self.tbs.0..self.tbs.1]
+    }
+    /// The signature algorithm.
+    pub fn sig_alg(&self) -> AlgId<'_> {
+        tlv::parse_exact(&self.raw[self.sig_alg.0..self.sig_alg.1])
+            .and_then(|t| AlgId::parse(&t))
+            .unwrap_or(AlgId {
+                oid: String::new(),
+                params: None,
+            })
+    }
+    /// The signature value.
+    pub fn signature(&self) -> &[u8] {
+        &self.raw[self.signature.0..self.signature.1]
+    }
+    /// The issuer Name.
+    pub fn issuer(&self) -> &[u8] {
+        &self.raw[self.issuer.0..self.issuer.1]
+    }
+}
