@@ -8,4 +8,7 @@
 //! Every `from_der` on these types is safe on untrusted bytes: no panic, allocation bounded by
 //! the input length. They are the entry points the fuzz targets call.
 
+pub mod cades;
+pub mod ess;
+pub mod ocsp;
 pub mod tsp;
