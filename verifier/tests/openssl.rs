@@ -1,0 +1,487 @@
+//! Signatures and tokens made by OpenSSL at test time (a PKI with CRLs, `openssl cms -sign`,
+//! `openssl ts -reply`), each verified with an exact indication and sub-indication.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use inkan_profiles::clock::{Clock, SystemClock};
+use inkan_profiles::time::UnixTime;
+use inkan_verifier::report::{Indication, Sub};
+use inkan_verifier::{Data, Input, Options, tlv, verify};
+
+struct Pki {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+const SETUP: &str = r#"
+set -e
+cat > ca.cnf <<'CNF'
+[ca]
+default_ca = CA_default
+[CA_default]
+dir = .
+database = index.txt
+new_certs_dir = newcerts
+serial = serial
+crlnumber = crlnumber
+default_md = sha256
+policy = pol
+default_days = 30
+default_crl_days = 30
+unique_subject = no
+copy_extensions = none
+[pol]
+commonName = supplied
+organizationName = optional
+[v3_ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[v3_signer]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+[v3_nokeyusage]
+basicConstraints = CA:false
+keyUsage = critical,keyCertSign
+[v3_tsa]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping
+[tsa]
+default_tsa = tsa_config1
+[tsa_config1]
+dir = .
+serial = tsaserial
+signer_cert = tsa.pem
+certs = inter.pem
+signer_key = tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ess_cert_id_alg = sha256
+ess_cert_id_chain = no
+CNF
+mkdir -p newcerts; : > index.txt; echo 1000 > serial; echo 1000 > crlnumber; echo 01 > tsaserial
+key() { case "$2" in
+  p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1.key ;;
+  p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out $1.key ;;
+  ed25519) openssl genpkey -algorithm ED25519 -out $1.key ;;
+  rsa*) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:${2#rsa} -out $1.key ;;
+esac 2>/dev/null; }
+key root rsa3072
+openssl req -x509 -new -key root.key -subj "/CN=Test Root/O=inkan test" -days 3650 -sha256 \
+  -config ca.cnf -extensions v3_ca -out root.pem 2>/dev/null
+key inter p256
+openssl req -new -key inter.key -subj "/CN=Test Inter" -out inter.csr
+openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -extensions v3_ca -days 3000 \
+  -in inter.csr -out inter.pem 2>/dev/null
+issue() { # name keytype ext days [startdate enddate]
+  key $1 $2
+  openssl req -new -key $1.key -subj "/CN=$1/O=inkan test org" -out $1.csr
+  if [ -n "$5" ]; then
+    openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -extensions $3 \
+      -startdate $5 -enddate $6 -in $1.csr -out $1.pem 2>/dev/null
+  else
+    openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -extensions $3 \
+      -days $4 -in $1.csr -out $1.pem 2>/dev/null
+  fi
+  cat $1.pem inter.pem > $1-chain.pem
+}
+issue p256 p256 v3_signer 30
+issue p384 p384 v3_signer 30
+issue rsa2048 rsa2048 v3_signer 30
+issue rsa3072 rsa3072 v3_signer 30
+issue ed25519 ed25519 v3_signer 30
+issue rsa1024 rsa1024 v3_signer 30
+issue nokeyusage p256 v3_nokeyusage 30
+issue revoked p256 v3_signer 30
+issue shortlived p256 v3_signer 1 20200101000000Z 20200201000000Z
+key tsa rsa3072
+openssl req -new -key tsa.key -subj "/CN=Test TSA" -out tsa.csr
+openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -extensions v3_tsa -days 3000 \
+  -in tsa.csr -out tsa.pem 2>/dev/null
+cp inter.pem tsa-certs.pem
+openssl ca -config ca.cnf -cert inter.pem -keyfile inter.key -revoke revoked.pem 2>/dev/null
+openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl -out inter.crl 2>/dev/null
+openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -gencrl -out root.crl 2>/dev/null
+other() { openssl req -x509 -new -newkey rsa:2048 -nodes -keyout other.key -subj "/CN=Other Root" -days 30 -out other.pem 2>/dev/null; }
+other
+printf 'hello inkan\n' > data.txt
+printf 'hello inkam\n' > other.txt
+"#;
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        sh(&path, SETUP);
+        Pki { _dir: dir, path }
+    })
+}
+
+fn sh(dir: &Path, script: &str) {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .expect("bash and openssl are installed (the CI installs openssl)");
+    assert!(
+        out.status.success(),
+        "script failed: {script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn now() -> UnixTime {
+    SystemClock.now().unwrap()
+}
+
+fn days(n: i64) -> UnixTime {
+    UnixTime::from_secs((now().secs() as i64 + n * 86400) as u64)
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(pki().path.join(name)).unwrap()
+}
+
+struct Run {
+    sig: Vec<u8>,
+    data: Data,
+    trust: Vec<&'static str>,
+    crls: Vec<&'static str>,
+    required: bool,
+    at: UnixTime,
+}
+
+impl Run {
+    fn new(sig: Vec<u8>) -> Self {
+        Self {
+            sig,
+            data: Data::None,
+            trust: vec!["root.pem"],
+            crls: vec![],
+            required: false,
+            at: now(),
+        }
+    }
+    fn data(mut self, f: &str) -> Self {
+        self.data = Data::File(pki().path.join(f));
+        self
+    }
+    fn check(self, ind: Indication, sub: Option<Sub>) {
+        let options = Options {
+            data: self.data,
+            trust: self.trust.iter().map(|t| read(t)).collect(),
+            crls: self.crls.iter().map(|t| read(t)).collect(),
+            ocsps: vec![],
+            revocation_required: self.required,
+        };
+        let r = verify(&Input { bytes: self.sig }, &options, self.at).unwrap();
+        assert_eq!(
+            (r.indication, r.sub_indication),
+            (ind, sub),
+            "{}",
+            r.to_text(inkan_verifier::report::Lang::En)
+        );
+    }
+}
+
+/// `openssl cms -sign` with the signer `name`; `extra` adds options.
+fn cms_sign(name: &str, extra: &str) -> Vec<u8> {
+    let out = format!("sig-{name}-{}.p7s", extra.replace([' ', '-'], "_"));
+    sh(
+        &pki().path,
+        &format!(
+            "openssl cms -sign -binary -in data.txt -signer {name}.pem -inkey {name}.key \
+             -certfile inter.pem -outform DER -out {out} {extra}"
+        ),
+    );
+    read(&out)
+}
+
+#[test]
+fn allowed_algorithms_pass() {
+    for (name, extra) in [
+        ("p256", "-md sha256"),
+        ("p256", "-md sha512 -nodetach"),
+        ("p384", "-md sha384"),
+        ("rsa2048", "-md sha256"),
+        ("rsa3072", "-md sha256 -keyopt rsa_padding_mode:pss"),
+        ("rsa3072", "-md sha384 -cades"),
+        // OpenSSL 3.0 cannot make Ed25519 CMS signatures ("eddsa ... invalid digest"); the
+        // real-world vectors carry an Ed25519 token instead.
+    ] {
+        let detached = !extra.contains("nodetach");
+        let r = Run::new(cms_sign(name, extra));
+        let r = if detached { r.data("data.txt") } else { r };
+        r.check(Indication::TotalPassed, None);
+    }
+}
+
+#[test]
+fn forbidden_algorithms_are_indeterminate() {
+    Run::new(cms_sign("p256", "-md sha1"))
+        .data("data.txt")
+        .check(
+            Indication::Indeterminate,
+            Some(Sub::CryptoConstraintsFailureNoPoe),
+        );
+    Run::new(cms_sign("rsa1024", "-md sha256"))
+        .data("data.txt")
+        .check(
+            Indication::Indeterminate,
+            Some(Sub::CryptoConstraintsFailureNoPoe),
+        );
+    // RSA-2048 after 2030 without a proof of existence before.
+    let mut r = Run::new(cms_sign("rsa2048", "-md sha256")).data("data.txt");
+    r.at = UnixTime::from_secs(1_930_000_000);
+    r.check(
+        Indication::Indeterminate,
+        Some(Sub::CryptoConstraintsFailureNoPoe),
+    );
+}
+
+#[test]
+fn tampered_content_signature_and_digest() {
+    Run::new(cms_sign("p256", "-md sha256"))
+        .data("other.txt")
+        .check(Indication::TotalFailed, Some(Sub::HashFailure));
+    // Flip the last byte of the RSA signature value (the end of the file).
+    let mut sig = cms_sign("rsa2048", "-md sha256");
+    let n = sig.len();
+    sig[n - 1] ^= 1;
+    Run::new(sig)
+        .data("data.txt")
+        .check(Indication::TotalFailed, Some(Sub::SigCryptoFailure));
+    // Change the message-digest attribute itself.
+    let mut sig = cms_sign("rsa2048", "-md sha256");
+    let md = inkan_verifier::crypto::digest(
+        inkan_profiles::alg::DigestAlgorithm::Sha256,
+        &read("data.txt"),
+    );
+    let pos = sig.windows(32).position(|w| w == md.as_slice()).unwrap();
+    sig[pos] ^= 0xff;
+    Run::new(sig)
+        .data("data.txt")
+        .check(Indication::TotalFailed, Some(Sub::HashFailure));
+    // Detached without data.
+    Run::new(cms_sign("p256", "-md sha256"))
+        .check(Indication::Indeterminate, Some(Sub::SignedDataNotFound));
+}
+
+#[test]
+fn chain_and_validity() {
+    let mut r = Run::new(cms_sign("p256", "-md sha256")).data("data.txt");
+    r.trust = vec!["other.pem"];
+    r.check(
+        Indication::Indeterminate,
+        Some(Sub::NoCertificateChainFound),
+    );
+    let mut r = Run::new(cms_sign("p256", "-md sha256")).data("data.txt");
+    r.at = days(60);
+    r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+    let mut r = Run::new(cms_sign("p256", "-md sha256")).data("data.txt");
+    r.at = days(-10);
+    r.check(Indication::TotalFailed, Some(Sub::NotYetValid));
+    Run::new(cms_sign("nokeyusage", "-md sha256"))
+        .data("data.txt")
+        .check(
+            Indication::Indeterminate,
+            Some(Sub::ChainConstraintsFailure),
+        );
+}
+
+#[test]
+fn revocation() {
+    let mut r = Run::new(cms_sign("revoked", "-md sha256")).data("data.txt");
+    r.crls = vec!["inter.crl", "root.crl"];
+    r.check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
+    // Required revocation: nothing at hand, then CRLs at hand.
+    let mut r = Run::new(cms_sign("p256", "-md sha256")).data("data.txt");
+    r.required = true;
+    r.check(Indication::Indeterminate, Some(Sub::TryLater));
+    let mut r = Run::new(cms_sign("p256", "-md sha256")).data("data.txt");
+    r.required = true;
+    r.crls = vec!["inter.crl", "root.crl"];
+    r.check(Indication::TotalPassed, None);
+}
+
+fn ts_token(data_file: &str, out: &str) -> Vec<u8> {
+    sh(
+        &pki().path,
+        &format!(
+            "openssl ts -query -data {data_file} -sha256 -cert -out {out}.tsq && \
+             openssl ts -reply -config ca.cnf -queryfile {out}.tsq -token_out -out {out} 2>/dev/null"
+        ),
+    );
+    read(out)
+}
+
+#[test]
+fn stand_alone_tokens() {
+    let tok = ts_token("data.txt", "data.tst");
+    Run::new(tok.clone())
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    Run::new(tok)
+        .data("other.txt")
+        .check(Indication::TotalFailed, Some(Sub::HashFailure));
+    let mut r = Run::new(ts_token("data.txt", "data2.tst")).data("data.txt");
+    r.trust = vec!["other.pem"];
+    r.check(
+        Indication::Indeterminate,
+        Some(Sub::NoCertificateChainFound),
+    );
+}
+
+/// Appends an unsigned signature-time-stamp attribute holding `token` to the first SignerInfo.
+fn add_signature_time_stamp(sig: &[u8], token: &[u8]) -> Vec<u8> {
+    let ci = tlv::parse_exact(sig).unwrap();
+    let mut r = ci.children();
+    let oid = r.next_tlv().unwrap();
+    let wrap = r.next_tlv().unwrap();
+    let sd = tlv::parse_exact(wrap.value).unwrap();
+    let mut parts: Vec<Vec<u8>> = sd.children().map(|t| t.unwrap().raw.to_vec()).collect();
+    let sis = tlv::parse_exact(parts.last().unwrap()).unwrap();
+    let si = sis.children().next().unwrap().unwrap();
+    let mut si_content = si.value.to_vec();
+    let mut attr = tlv::encode(
+        0x06,
+        &[
+            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x0e,
+        ],
+    );
+    attr.extend(tlv::encode(0x31, token));
+    si_content.extend(tlv::encode(0xa1, &tlv::encode(0x30, &attr)));
+    let new_si = tlv::encode(0x30, &si_content);
+    *parts.last_mut().unwrap() = tlv::encode(0x31, &new_si);
+    let sd_new = tlv::encode(0x30, &parts.concat());
+    let mut ci_content = oid.raw.to_vec();
+    ci_content.extend(tlv::encode(0xa0, &sd_new));
+    tlv::encode(0x30, &ci_content)
+}
+
+fn signature_value(sig: &[u8]) -> Vec<u8> {
+    let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
+    sd.signers[0].signature.clone()
+}
+
+#[test]
+fn time_stamped_signature_outlives_its_certificate() {
+    // Sign with a certificate valid in January 2020 only; the time stamp (now) comes after
+    // expiry, so it cannot help: the result stays OUT_OF_BOUNDS_NO_POE.
+    let sig = cms_sign("shortlived", "-md sha256");
+    std::fs::write(pki().path.join("sv.bin"), signature_value(&sig)).unwrap();
+    let tok = ts_token("sv.bin", "sv.tst");
+    let stamped = add_signature_time_stamp(&sig, &tok);
+    let mut r = Run::new(stamped).data("data.txt");
+    r.at = days(1);
+    r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+    // A signer whose certificate expires in 30 days, time-stamped now, validated in 60 days:
+    // the time stamp proves the signature existed while the certificate was valid.
+    let sig = cms_sign("p256", "-md sha256");
+    std::fs::write(pki().path.join("sv2.bin"), signature_value(&sig)).unwrap();
+    let tok = ts_token("sv2.bin", "sv2.tst");
+    let stamped = add_signature_time_stamp(&sig, &tok);
+    let mut r = Run::new(stamped.clone()).data("data.txt");
+    r.at = days(60);
+    r.check(Indication::TotalPassed, None);
+    // The same without the time stamp.
+    let mut r = Run::new(sig).data("data.txt");
+    r.at = days(60);
+    r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+    // A time stamp over something else is discarded.
+    let tok = ts_token("data.txt", "wrong.tst");
+    let stamped = add_signature_time_stamp(&cms_sign("p256", "-md sha256"), &tok);
+    let mut r = Run::new(stamped).data("data.txt");
+    r.at = days(60);
+    r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+}
+
+#[test]
+fn garbage_empty_truncated() {
+    for bytes in [vec![], b"garbage".to_vec(), vec![0x30, 0x82, 0x10]] {
+        Run::new(bytes).check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    }
+    let sig = cms_sign("p256", "-md sha256");
+    for cut in [1, sig.len() / 2, sig.len() - 1] {
+        Run::new(sig[..cut].to_vec())
+            .data("data.txt")
+            .check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    }
+    // Arbitrary bytes through the fuzz entry point never panic.
+    let mut x: u32 = 1;
+    for len in 0..200 {
+        let mut b = sig.clone();
+        for _ in 0..4 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let i = (x as usize) % b.len();
+            b[i] = (x >> 16) as u8;
+        }
+        b.truncate(sig.len() - len);
+        let _ = inkan_verifier::verify_bytes(&b);
+    }
+}
+
+#[test]
+fn pem_input_and_cli_exit_codes() {
+    let dir = &pki().path;
+    sh(
+        dir,
+        "openssl cms -sign -binary -in data.txt -signer p256.pem -inkey p256.key -certfile inter.pem -outform PEM -out sig.pem",
+    );
+    let bin = env!("CARGO_BIN_EXE_inkan-verify");
+    let run = |args: &[&str]| {
+        Command::new(bin)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "sig.pem",
+        "--data",
+        "data.txt",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["indication"], "TOTAL-PASSED");
+    assert!(v["sub_indication"].is_null());
+    let o = run(&[
+        "sig.pem",
+        "--data",
+        "other.txt",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--lang",
+        "ja",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("無効"));
+    let o = run(&["sig.pem", "--data", "data.txt", "--trust", "root.pem"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(run(&["missing.p7s"]).status.code(), Some(66));
+    assert_eq!(run(&[]).status.code(), Some(64));
+    assert_eq!(
+        run(&["sig.pem", "--revocation", "maybe"]).status.code(),
+        Some(64)
+    );
+}
