@@ -16,3 +16,4 @@ pub mod clock;
 pub mod oid;
 pub mod policy;
 pub mod time;
+pub mod verify;
