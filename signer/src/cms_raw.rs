@@ -1,0 +1,321 @@
+//! CMS `SignedData` (RFC 5652 section 5) as raw elements, for extension by splicing.
+//!
+//! [`RawSignedData::parse`] walks a `ContentInfo` carrying `SignedData` (ours, OpenSSL's, or an
+//! RFC 3161 token) and keeps every element's original bytes. Editing touches only the
+//! `certificates`, `crls` and a `SignerInfo`'s `unsignedAttrs`; [`RawSignedData::encode`] then
+//! rebuilds the outer layers with definite lengths around the untouched originals. The part of a
+//! `SignerInfo` from `version` to `signature` is one opaque byte string, [`RawSignerInfo::signed_part`]:
+//! it is never decoded into types and re-encoded.
+
+use const_oid::ObjectIdentifier;
+
+use crate::der_raw::{self, DerError, Tlv, encode, encode_parts, tag};
+
+/// id-signedData (RFC 5652 section 5.1).
+pub const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+/// id-data.
+pub const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+/// id-ri-ocsp-response (RFC 5940 section 4.1), for OCSP responses in `crls`.
+pub const ID_RI_OCSP_RESPONSE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
+
+/// An attribute, kept as its type and the raw encodings of its values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawAttribute {
+    /// attrType.
+    pub oid: ObjectIdentifier,
+    /// The DER of the attrType OBJECT IDENTIFIER as found (tag and length included).
+    pub oid_raw: Vec<u8>,
+    /// Each AttributeValue, as found (tag and length included).
+    pub values: Vec<Vec<u8>>,
+    /// The whole Attribute as found, or as built.
+    pub raw: Vec<u8>,
+}
+
+impl RawAttribute {
+    /// A new attribute with one value.
+    pub fn new(oid: ObjectIdentifier, value: Vec<u8>) -> Self {
+        let oid_raw = der_raw::encode_oid(&oid);
+        let raw = encode_parts(tag::SEQUENCE, &[oid_raw.clone(), encode(tag::SET, &value)]);
+        Self {
+            oid,
+            oid_raw,
+            values: vec![value],
+            raw,
+        }
+    }
+
+    fn parse(t: &Tlv<'_>) -> Result<Self, DerError> {
+        let mut r = t.expect(tag::SEQUENCE, "Attribute")?.reader();
+        let o = r.expect(tag::OID, "Attribute.attrType")?;
+        let set = r.expect(tag::SET, "Attribute.attrValues")?;
+        r.finish("Attribute")?;
+        Ok(Self {
+            oid: der_raw::oid(&o)?,
+            oid_raw: o.raw.to_vec(),
+            values: set.children()?.iter().map(|v| v.raw.to_vec()).collect(),
+            raw: t.raw.to_vec(),
+        })
+    }
+}
+
+/// One `SignerInfo`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawSignerInfo {
+    /// The original bytes of `version`, `sid`, `digestAlgorithm`, `signedAttrs`,
+    /// `signatureAlgorithm` and `signature`, concatenated exactly as found.
+    pub signed_part: Vec<u8>,
+    /// The SignerInfo version.
+    pub version: u64,
+    /// The raw `sid` element.
+    pub sid: Vec<u8>,
+    /// The raw digestAlgorithm AlgorithmIdentifier.
+    pub digest_algorithm: Vec<u8>,
+    /// The raw `[0] IMPLICIT signedAttrs`, if present.
+    pub signed_attrs: Option<Vec<u8>>,
+    /// The signed attributes, parsed (for reading only).
+    pub signed_attributes: Vec<RawAttribute>,
+    /// The raw signatureAlgorithm AlgorithmIdentifier.
+    pub signature_algorithm: Vec<u8>,
+    /// The signature value octets.
+    pub signature: Vec<u8>,
+    /// The unsigned attributes, in order of appearance.
+    pub unsigned_attrs: Vec<RawAttribute>,
+}
+
+impl RawSignerInfo {
+    fn parse(t: &Tlv<'_>) -> Result<Self, DerError> {
+        let t = t.expect(tag::SEQUENCE, "SignerInfo")?;
+        let mut r = t.reader();
+        let version = r.expect(tag::INTEGER, "SignerInfo.version")?;
+        let sid = r.next_tlv("SignerInfo.sid")?;
+        let dig = r.expect(tag::SEQUENCE, "SignerInfo.digestAlgorithm")?;
+        let sattrs = r.optional(tag::CTX0)?;
+        let salg = r.expect(tag::SEQUENCE, "SignerInfo.signatureAlgorithm")?;
+        let sig = r.next_tlv("SignerInfo.signature")?;
+        let signature = sig.octets()?;
+        let uattrs = r.optional(tag::CTX1)?;
+        r.finish("SignerInfo")?;
+        // The signed part runs from the start of `version` to the end of `signature`.
+        let start = version.raw.as_ptr() as usize - t.value.as_ptr() as usize;
+        let end = sig.raw.as_ptr() as usize + sig.raw.len() - t.value.as_ptr() as usize;
+        let signed_attributes = match &sattrs {
+            Some(s) => s
+                .children()?
+                .iter()
+                .map(RawAttribute::parse)
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        let unsigned_attrs = match uattrs {
+            Some(u) => u
+                .children()?
+                .iter()
+                .map(RawAttribute::parse)
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            signed_part: t.value[start..end].to_vec(),
+            version: version.small_uint()?,
+            sid: sid.raw.to_vec(),
+            digest_algorithm: dig.raw.to_vec(),
+            signed_attrs: sattrs.map(|s| s.raw.to_vec()),
+            signed_attributes,
+            signature_algorithm: salg.raw.to_vec(),
+            signature,
+            unsigned_attrs,
+        })
+    }
+
+    /// The DER SignerInfo: the original signed part and the unsigned attributes in order.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut parts = vec![self.signed_part.clone()];
+        if !self.unsigned_attrs.is_empty() {
+            let attrs: Vec<&[u8]> = self.unsigned_attrs.iter().map(|a| &a.raw[..]).collect();
+            parts.push(encode_parts(tag::CTX1, &attrs));
+        }
+        encode_parts(tag::SEQUENCE, &parts)
+    }
+
+    /// The first signed attribute of type `oid`.
+    pub fn signed_attr(&self, oid: &ObjectIdentifier) -> Option<&RawAttribute> {
+        self.signed_attributes.iter().find(|a| &a.oid == oid)
+    }
+
+    /// The signed attributes as the DER `SET OF` that the signature covers (RFC 5652
+    /// section 5.4: the `[0]` tag replaced by the SET tag, the original contents kept).
+    pub fn signed_attrs_for_signature(&self) -> Option<Vec<u8>> {
+        let raw = self.signed_attrs.as_ref()?;
+        let t = der_raw::parse_one(raw).ok()?;
+        Some(encode(tag::SET, t.value))
+    }
+
+    /// Appends an unsigned attribute.
+    pub fn push_unsigned(&mut self, attr: RawAttribute) {
+        self.unsigned_attrs.push(attr);
+    }
+}
+
+/// A `ContentInfo` holding `SignedData`, as raw parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawSignedData {
+    /// The SignedData version as found.
+    pub version: u64,
+    /// The raw DigestAlgorithmIdentifier elements.
+    pub digest_algorithms: Vec<Vec<u8>>,
+    /// The raw encapContentInfo.
+    pub encap: Vec<u8>,
+    /// eContentType.
+    pub econtent_type: ObjectIdentifier,
+    /// The raw eContentType OBJECT IDENTIFIER element.
+    pub econtent_type_raw: Vec<u8>,
+    /// The eContent octets, if the content is encapsulated.
+    pub econtent: Option<Vec<u8>>,
+    /// Each CertificateChoices, raw.
+    pub certificates: Vec<Vec<u8>>,
+    /// Each RevocationInfoChoice, raw.
+    pub crls: Vec<Vec<u8>>,
+    /// The signer infos.
+    pub signer_infos: Vec<RawSignerInfo>,
+}
+
+impl RawSignedData {
+    /// Parses a `ContentInfo` (DER or BER) whose content is SignedData.
+    pub fn parse(input: &[u8]) -> Result<Self, DerError> {
+        let ci = der_raw::parse_one(input)?.expect(tag::SEQUENCE, "ContentInfo")?;
+        let mut r = ci.reader();
+        let ct = r.expect(tag::OID, "ContentInfo.contentType")?;
+        if der_raw::oid(&ct)? != ID_SIGNED_DATA {
+            return Err(DerError("ContentInfo does not hold SignedData".into()));
+        }
+        let explicit = r.expect(tag::CTX0, "ContentInfo.content")?;
+        r.finish("ContentInfo")?;
+        let mut er = explicit.reader();
+        let sd = er.expect(tag::SEQUENCE, "SignedData")?;
+        er.finish("ContentInfo.content")?;
+        let mut r = sd.reader();
+        let version = r.expect(tag::INTEGER, "SignedData.version")?.small_uint()?;
+        let dig = r.expect(tag::SET, "SignedData.digestAlgorithms")?;
+        let encap = r.expect(tag::SEQUENCE, "SignedData.encapContentInfo")?;
+        let certs = r.optional(tag::CTX0)?;
+        let crls = r.optional(tag::CTX1)?;
+        let sis = r.expect(tag::SET, "SignedData.signerInfos")?;
+        r.finish("SignedData")?;
+
+        let mut er = encap.reader();
+        let ect = er.expect(tag::OID, "EncapsulatedContentInfo.eContentType")?;
+        let econtent = match er.optional(tag::CTX0)? {
+            Some(x) => {
+                let mut xr = x.reader();
+                let os = xr.next_tlv("eContent")?;
+                xr.finish("eContent")?;
+                Some(os.octets()?)
+            }
+            None => None,
+        };
+        er.finish("EncapsulatedContentInfo")?;
+        let raws = |t: Option<Tlv<'_>>| -> Result<Vec<Vec<u8>>, DerError> {
+            Ok(match t {
+                Some(t) => t.children()?.iter().map(|c| c.raw.to_vec()).collect(),
+                None => Vec::new(),
+            })
+        };
+        Ok(Self {
+            version,
+            digest_algorithms: dig.children()?.iter().map(|c| c.raw.to_vec()).collect(),
+            encap: encap.raw.to_vec(),
+            econtent_type: der_raw::oid(&ect)?,
+            econtent_type_raw: ect.raw.to_vec(),
+            econtent,
+            certificates: raws(certs)?,
+            crls: raws(crls)?,
+            signer_infos: sis
+                .children()?
+                .iter()
+                .map(RawSignerInfo::parse)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Adds a certificate (a DER `Certificate`) unless an identical one is present.
+    pub fn add_certificate(&mut self, der: &[u8]) -> bool {
+        if self.certificates.iter().any(|c| c == der) {
+            return false;
+        }
+        self.certificates.push(der.to_vec());
+        true
+    }
+
+    /// Adds a CRL (a DER `CertificateList`) unless an identical one is present.
+    pub fn add_crl(&mut self, der: &[u8]) -> bool {
+        if self.crls.iter().any(|c| c == der) {
+            return false;
+        }
+        self.crls.push(der.to_vec());
+        true
+    }
+
+    /// Adds an OCSP response (a DER `OCSPResponse`) as `[1] OtherRevocationInfoFormat` with
+    /// id-ri-ocsp-response (RFC 5940 section 4.1), unless an identical one is present.
+    pub fn add_ocsp(&mut self, der: &[u8]) -> bool {
+        let other = encode_parts(
+            tag::CTX1,
+            &[der_raw::encode_oid(&ID_RI_OCSP_RESPONSE), der.to_vec()],
+        );
+        if self.crls.contains(&other) {
+            return false;
+        }
+        self.crls.push(other);
+        true
+    }
+
+    /// Adds a digest algorithm identifier (raw AlgorithmIdentifier) unless present.
+    pub fn add_digest_algorithm(&mut self, alg: &[u8]) {
+        if !self.digest_algorithms.iter().any(|d| d == alg) {
+            self.digest_algorithms.push(alg.to_vec());
+        }
+    }
+
+    /// The version RFC 5652 section 5.1 requires for the current contents (never lower than
+    /// the version found).
+    pub fn required_version(&self) -> u64 {
+        let other_cert = self.certificates.iter().any(|c| c.first() == Some(&tag::CTX3));
+        let other_crl = self.crls.iter().any(|c| c.first() == Some(&tag::CTX1));
+        let v = if other_cert || other_crl {
+            5
+        } else if self.certificates.iter().any(|c| c.first() == Some(&tag::CTX2)) {
+            4
+        } else if self.certificates.iter().any(|c| c.first() == Some(&tag::CTX1))
+            || self.signer_infos.iter().any(|s| s.version == 3)
+            || self.econtent_type != ID_DATA
+        {
+            3
+        } else {
+            1
+        };
+        v.max(self.version)
+    }
+
+    /// The DER `ContentInfo`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut parts = vec![
+            der_raw::encode_uint(&self.required_version().to_be_bytes()),
+            der_raw::encode_set_of(self.digest_algorithms.clone()),
+            self.encap.clone(),
+        ];
+        if !self.certificates.is_empty() {
+            parts.push(encode_parts(tag::CTX0, &self.certificates));
+        }
+        if !self.crls.is_empty() {
+            parts.push(encode_parts(tag::CTX1, &self.crls));
+        }
+        let sis: Vec<Vec<u8>> = self.signer_infos.iter().map(|s| s.encode()).collect();
+        parts.push(encode_parts(tag::SET, &sis));
+        let sd = encode_parts(tag::SEQUENCE, &parts);
+        encode_parts(
+            tag::SEQUENCE,
+            &[der_raw::encode_oid(&ID_SIGNED_DATA), encode(tag::CTX0, &sd)],
+        )
+    }
+}

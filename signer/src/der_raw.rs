@@ -1,0 +1,405 @@
+//! A small reader and writer of BER/DER tag-length-value elements that keeps the original bytes.
+//!
+//! CAdES extension must keep the signer's `SignerInfo` (signed attributes, signature value) byte
+//! for byte, and the archive-time-stamp-v3 hash input is made of original encodings. Decoding into
+//! typed values and re-encoding would silently re-sort SET OFs or normalise encodings, so the
+//! structures this crate edits are walked here as raw elements and rebuilt by splicing.
+//!
+//! Only single-byte tags are accepted (every tag in CMS, RFC 3161 and OCSP fits). Indefinite
+//! lengths (BER, e.g. from `openssl cms -stream`) are accepted on input; output is always
+//! definite. Nesting depth is bounded, so hostile input cannot exhaust the stack.
+
+use std::fmt;
+
+/// Deepest nesting of indefinite-length elements accepted (a real CMS file nests under 10).
+const MAX_DEPTH: usize = 64;
+
+/// Why bytes could not be read as BER.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DerError(pub String);
+
+impl fmt::Display for DerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DerError {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, DerError> {
+    Err(DerError(msg.into()))
+}
+
+/// Universal and context tags used by this crate.
+pub mod tag {
+    /// BOOLEAN.
+    pub const BOOLEAN: u8 = 0x01;
+    /// INTEGER.
+    pub const INTEGER: u8 = 0x02;
+    /// OCTET STRING (primitive).
+    pub const OCTET_STRING: u8 = 0x04;
+    /// OCTET STRING (constructed, BER only).
+    pub const OCTET_STRING_C: u8 = 0x24;
+    /// NULL.
+    pub const NULL: u8 = 0x05;
+    /// OBJECT IDENTIFIER.
+    pub const OID: u8 = 0x06;
+    /// ENUMERATED.
+    pub const ENUMERATED: u8 = 0x0a;
+    /// GeneralizedTime.
+    pub const GENERALIZED_TIME: u8 = 0x18;
+    /// SEQUENCE.
+    pub const SEQUENCE: u8 = 0x30;
+    /// SET.
+    pub const SET: u8 = 0x31;
+    /// `[0]` constructed.
+    pub const CTX0: u8 = 0xa0;
+    /// `[1]` constructed.
+    pub const CTX1: u8 = 0xa1;
+    /// `[2]` constructed.
+    pub const CTX2: u8 = 0xa2;
+    /// `[3]` constructed.
+    pub const CTX3: u8 = 0xa3;
+}
+
+/// One element: its tag, its whole encoding and its contents (both borrowed from the input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tlv<'a> {
+    /// The identifier octet.
+    pub tag: u8,
+    /// Tag, length and contents, exactly as in the input (end-of-contents octets included).
+    pub raw: &'a [u8],
+    /// The contents octets (for an indefinite length, without the end-of-contents octets).
+    pub value: &'a [u8],
+}
+
+impl<'a> Tlv<'a> {
+    /// Whether the constructed bit is set.
+    pub fn constructed(&self) -> bool {
+        self.tag & 0x20 != 0
+    }
+
+    /// The elements inside a constructed element.
+    pub fn children(&self) -> Result<Vec<Tlv<'a>>, DerError> {
+        if !self.constructed() {
+            return err(format!("element with tag {:#04x} is not constructed", self.tag));
+        }
+        read_all(self.value)
+    }
+
+    /// A reader over the contents.
+    pub fn reader(&self) -> Reader<'a> {
+        Reader { rest: self.value }
+    }
+
+    /// Fails unless the tag is `t`.
+    pub fn expect(self, t: u8, what: &str) -> Result<Self, DerError> {
+        if self.tag == t {
+            Ok(self)
+        } else {
+            err(format!("{what}: expected tag {t:#04x}, found {:#04x}", self.tag))
+        }
+    }
+
+    /// The octets of an OCTET STRING, joining BER constructed segments.
+    pub fn octets(&self) -> Result<Vec<u8>, DerError> {
+        match self.tag {
+            tag::OCTET_STRING => Ok(self.value.to_vec()),
+            tag::OCTET_STRING_C => {
+                let mut out = Vec::with_capacity(self.value.len());
+                for c in self.children()? {
+                    out.extend_from_slice(&c.octets()?);
+                }
+                Ok(out)
+            }
+            t => err(format!("expected OCTET STRING, found tag {t:#04x}")),
+        }
+    }
+
+    /// An INTEGER's contents as an unsigned value, if it is non-negative and fits in a `u64`.
+    pub fn small_uint(&self) -> Result<u64, DerError> {
+        if self.tag != tag::INTEGER || self.value.is_empty() || self.value[0] & 0x80 != 0 {
+            return err("expected a non-negative INTEGER");
+        }
+        let v = strip_leading_zeros(self.value);
+        if v.len() > 8 {
+            return err("INTEGER too large");
+        }
+        Ok(v.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+}
+
+fn strip_leading_zeros(mut v: &[u8]) -> &[u8] {
+    while v.len() > 1 && v[0] == 0 {
+        v = &v[1..];
+    }
+    v
+}
+
+/// Sequential reading of elements.
+#[derive(Clone, Debug)]
+pub struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `input`.
+    pub fn new(input: &'a [u8]) -> Self {
+        Self { rest: input }
+    }
+
+    /// Whether everything has been read.
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// The next element.
+    pub fn next_tlv(&mut self, what: &str) -> Result<Tlv<'a>, DerError> {
+        if self.rest.is_empty() {
+            return err(format!("{what}: missing"));
+        }
+        let (t, rest) = read_tlv(self.rest, 0)?;
+        self.rest = rest;
+        Ok(t)
+    }
+
+    /// The next element, which must carry tag `t`.
+    pub fn expect(&mut self, t: u8, what: &str) -> Result<Tlv<'a>, DerError> {
+        self.next_tlv(what)?.expect(t, what)
+    }
+
+    /// The next element if it carries tag `t`.
+    pub fn optional(&mut self, t: u8) -> Result<Option<Tlv<'a>>, DerError> {
+        if self.rest.first() == Some(&t) {
+            let (x, rest) = read_tlv(self.rest, 0)?;
+            self.rest = rest;
+            Ok(Some(x))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The tag of the next element, if any.
+    pub fn peek_tag(&self) -> Option<u8> {
+        self.rest.first().copied()
+    }
+
+    /// Fails if anything is left.
+    pub fn finish(&self, what: &str) -> Result<(), DerError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            err(format!("{what}: trailing data"))
+        }
+    }
+}
+
+/// Reads exactly one element spanning all of `input`.
+pub fn parse_one(input: &[u8]) -> Result<Tlv<'_>, DerError> {
+    let (t, rest) = read_tlv(input, 0)?;
+    if !rest.is_empty() {
+        return err("trailing data after the outer element");
+    }
+    Ok(t)
+}
+
+/// Reads every element of `input`.
+pub fn read_all(input: &[u8]) -> Result<Vec<Tlv<'_>>, DerError> {
+    let mut out = Vec::new();
+    let mut rest = input;
+    while !rest.is_empty() {
+        let (t, r) = read_tlv(rest, 0)?;
+        out.push(t);
+        rest = r;
+    }
+    Ok(out)
+}
+
+fn read_tlv(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), DerError> {
+    if depth > MAX_DEPTH {
+        return err("nesting too deep");
+    }
+    let (&t, after_tag) = match input.split_first() {
+        Some(x) => x,
+        None => return err("truncated: no tag"),
+    };
+    if t & 0x1f == 0x1f {
+        return err("multi-byte tags are not supported");
+    }
+    let (&l0, mut p) = match after_tag.split_first() {
+        Some(x) => x,
+        None => return err("truncated: no length"),
+    };
+    if l0 == 0x80 {
+        // Indefinite length: constructed only, contents end at the end-of-contents octets.
+        if t & 0x20 == 0 {
+            return err("indefinite length on a primitive element");
+        }
+        let start = input.len() - p.len();
+        loop {
+            if p.len() < 2 {
+                return err("truncated: no end-of-contents");
+            }
+            if p[0] == 0 && p[1] == 0 {
+                let end = input.len() - p.len();
+                let total = end + 2;
+                return Ok((
+                    Tlv {
+                        tag: t,
+                        raw: &input[..total],
+                        value: &input[start..end],
+                    },
+                    &input[total..],
+                ));
+            }
+            let (_, r) = read_tlv(p, depth + 1)?;
+            p = r;
+        }
+    }
+    let len = if l0 < 0x80 {
+        usize::from(l0)
+    } else {
+        let n = usize::from(l0 & 0x7f);
+        if n > 4 || p.len() < n {
+            return err("bad or truncated length");
+        }
+        let mut len = 0usize;
+        for &b in &p[..n] {
+            len = (len << 8) | usize::from(b);
+        }
+        p = &p[n..];
+        len
+    };
+    if p.len() < len {
+        return err(format!("truncated: element of {len} bytes, {} left", p.len()));
+    }
+    let header = input.len() - p.len();
+    Ok((
+        Tlv {
+            tag: t,
+            raw: &input[..header + len],
+            value: &p[..len],
+        },
+        &p[len..],
+    ))
+}
+
+/// Appends a DER length.
+pub fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8); // < 0x80 checked
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8); // at most 8 length octets
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// A definite-length element with tag `t` around `contents`.
+pub fn encode(t: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(contents.len() + 6);
+    out.push(t);
+    push_len(&mut out, contents.len());
+    out.extend_from_slice(contents);
+    out
+}
+
+/// A definite-length element with tag `t` around the concatenation of `parts`.
+pub fn encode_parts<T: AsRef<[u8]>>(t: u8, parts: &[T]) -> Vec<u8> {
+    let len: usize = parts.iter().map(|p| p.as_ref().len()).sum();
+    let mut out = Vec::with_capacity(len + 6);
+    out.push(t);
+    push_len(&mut out, len);
+    for p in parts {
+        out.extend_from_slice(p.as_ref());
+    }
+    out
+}
+
+/// A DER SET OF: the elements sorted by their encodings (X.690 11.6).
+pub fn encode_set_of(mut elems: Vec<Vec<u8>>) -> Vec<u8> {
+    elems.sort();
+    encode_parts(tag::SET, &elems)
+}
+
+/// The DER INTEGER for a non-negative big-endian magnitude.
+pub fn encode_uint(magnitude: &[u8]) -> Vec<u8> {
+    let m = strip_leading_zeros(magnitude);
+    let mut c = Vec::with_capacity(m.len() + 1);
+    if m.is_empty() {
+        c.push(0);
+    } else {
+        if m[0] & 0x80 != 0 {
+            c.push(0);
+        }
+        c.extend_from_slice(m);
+    }
+    encode(tag::INTEGER, &c)
+}
+
+/// The DER OBJECT IDENTIFIER.
+pub fn encode_oid(oid: &const_oid::ObjectIdentifier) -> Vec<u8> {
+    encode(tag::OID, oid.as_bytes())
+}
+
+/// Parses the contents of an OBJECT IDENTIFIER element.
+pub fn oid(t: &Tlv<'_>) -> Result<const_oid::ObjectIdentifier, DerError> {
+    if t.tag != tag::OID {
+        return err(format!("expected OBJECT IDENTIFIER, found tag {:#04x}", t.tag));
+    }
+    const_oid::ObjectIdentifier::from_bytes(t.value).map_err(|e| DerError(format!("bad OID: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_definite() {
+        let inner = encode(tag::OCTET_STRING, &[1, 2, 3]);
+        let outer = encode_parts(tag::SEQUENCE, &[inner.clone(), encode_uint(&[0x80])]);
+        let t = parse_one(&outer).unwrap();
+        let kids = t.children().unwrap();
+        assert_eq!(kids[0].raw, &inner[..]);
+        assert_eq!(kids[1].value, &[0, 0x80]);
+        assert_eq!(kids[1].small_uint().unwrap(), 0x80);
+    }
+
+    #[test]
+    fn long_lengths() {
+        let big = vec![7u8; 70_000];
+        let e = encode(tag::OCTET_STRING, &big);
+        assert_eq!(&e[..5], &[0x04, 0x83, 0x01, 0x11, 0x70]);
+        assert_eq!(parse_one(&e).unwrap().value.len(), 70_000);
+    }
+
+    #[test]
+    fn indefinite_and_constructed_octets() {
+        // SEQUENCE (indefinite) { OCTET STRING (constructed, indefinite) { "ab", "c" } }
+        let data = [
+            0x30, 0x80, 0x24, 0x80, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0, 0, 0, 0,
+        ];
+        let t = parse_one(&data).unwrap();
+        let kids = t.children().unwrap();
+        assert_eq!(kids.len(), 1);
+        assert_eq!(kids[0].octets().unwrap(), b"abc");
+    }
+
+    #[test]
+    fn hostile_inputs_fail_cleanly() {
+        assert!(parse_one(&[0x30, 0x05, 0x01]).is_err());
+        assert!(parse_one(&[0x30, 0x89, 1, 2, 3, 4, 5, 6, 7, 8, 9]).is_err());
+        assert!(parse_one(&[0x04, 0x80, 0, 0]).is_err());
+        let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 200).flatten().collect();
+        assert!(parse_one(&deep).is_err());
+        assert!(parse_one(&[0x1f, 0x01, 0x00]).is_err());
+        assert!(parse_one(&[]).is_err());
+    }
+
+    #[test]
+    fn set_of_sorted() {
+        let s = encode_set_of(vec![vec![0x04, 0x01, 0x02], vec![0x02, 0x01, 0x01]]);
+        assert_eq!(s, [0x31, 0x06, 0x02, 0x01, 0x01, 0x04, 0x01, 0x02]);
+    }
+}

@@ -1,0 +1,78 @@
+//! Digests by [`DigestAlgorithm`] (through `inkan-profiles`), restricted to the ones the signer
+//! emits or accepts in what it receives, and their DER `AlgorithmIdentifier`s.
+
+use const_oid::ObjectIdentifier;
+use inkan_profiles::alg::DigestAlgorithm;
+
+use crate::der_raw::{self, tag};
+
+/// Digests the signer accepts in tokens and signatures it extends (SHA-2 and SHA-3, 256 bits
+/// and up; CRYPTREC never allows less for new material).
+const ACCEPTED: [DigestAlgorithm; 6] = [
+    DigestAlgorithm::Sha256,
+    DigestAlgorithm::Sha384,
+    DigestAlgorithm::Sha512,
+    DigestAlgorithm::Sha3_256,
+    DigestAlgorithm::Sha3_384,
+    DigestAlgorithm::Sha3_512,
+];
+
+/// The OID of a digest algorithm.
+pub fn oid(alg: DigestAlgorithm) -> ObjectIdentifier {
+    alg.oid()
+}
+
+/// The accepted digest algorithm named by `oid`.
+pub fn from_oid(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
+    ACCEPTED.into_iter().find(|a| a.oid() == *oid)
+}
+
+/// The DER `AlgorithmIdentifier` (parameters absent, RFC 5754 section 2).
+pub fn algorithm_identifier(alg: DigestAlgorithm) -> Vec<u8> {
+    der_raw::encode(tag::SEQUENCE, &der_raw::encode_oid(&alg.oid()))
+}
+
+/// The digest of `data`.
+pub fn digest(alg: DigestAlgorithm, data: &[u8]) -> Vec<u8> {
+    alg.digest(data)
+}
+
+/// Size of the read buffer used when hashing a stream.
+pub const STREAM_BUFFER: usize = 256 * 1024;
+
+/// Hashes a reader as a stream with a fixed buffer; memory does not grow with the input.
+pub fn digest_reader(alg: DigestAlgorithm, r: &mut dyn std::io::Read) -> std::io::Result<Vec<u8>> {
+    let mut h = alg.hasher();
+    let mut buf = vec![0u8; STREAM_BUFFER];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_answers() {
+        let d = digest(DigestAlgorithm::Sha256, b"abc");
+        assert_eq!(d[..4], [0xba, 0x78, 0x16, 0xbf]);
+        let mut r: &[u8] = b"abc";
+        assert_eq!(digest_reader(DigestAlgorithm::Sha256, &mut r).unwrap(), d);
+        for a in ACCEPTED {
+            assert_eq!(from_oid(&oid(a)), Some(a));
+        }
+        assert_eq!(from_oid(&DigestAlgorithm::Sha1.oid()), None);
+        assert_eq!(
+            algorithm_identifier(DigestAlgorithm::Sha256),
+            [0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01]
+        );
+    }
+}

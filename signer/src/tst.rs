@@ -1,0 +1,322 @@
+//! RFC 3161 time-stamp tokens: reading `TSTInfo`, and the checks a client makes on receipt
+//! (RFC 3161 sections 2.4.2 and 4; `standards.md` 2.6): imprint and nonce equal the request,
+//! the token's signature verifies with the TSA certificate it carries, that certificate is
+//! identified by the ESS signing-certificate attribute, has the timeStamping extended key usage
+//! and is valid at genTime.
+
+use const_oid::ObjectIdentifier;
+use inkan_profiles::alg::DigestAlgorithm;
+use inkan_profiles::time::UnixTime;
+
+use crate::certs::{self, Cert};
+use crate::cms_raw::RawSignedData;
+use crate::der_raw::{self, DerError, tag};
+use crate::{crypto, digest};
+
+/// id-ct-TSTInfo (RFC 3161 section 2.4.2).
+pub const ID_CT_TST_INFO: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+/// id-contentType attribute.
+pub const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+/// id-messageDigest attribute.
+pub const ID_MESSAGE_DIGEST: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+/// id-aa-signingCertificate (ESS, RFC 2634).
+pub const ID_AA_SIGNING_CERTIFICATE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
+/// id-aa-signingCertificateV2 (RFC 5035).
+pub const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+
+/// The fields of a `TSTInfo` the signer uses.
+///
+/// ```text
+/// TSTInfo ::= SEQUENCE { version INTEGER { v1(1) }, policy TSAPolicyId,
+///   messageImprint MessageImprint, serialNumber INTEGER, genTime GeneralizedTime,
+///   accuracy Accuracy OPTIONAL, ordering BOOLEAN DEFAULT FALSE, nonce INTEGER OPTIONAL,
+///   tsa [0] GeneralName OPTIONAL, extensions [1] IMPLICIT Extensions OPTIONAL }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TstInfo {
+    /// The TSA policy.
+    pub policy: ObjectIdentifier,
+    /// messageImprint.hashAlgorithm.
+    pub imprint_alg: ObjectIdentifier,
+    /// messageImprint.hashedMessage.
+    pub imprint: Vec<u8>,
+    /// serialNumber contents.
+    pub serial: Vec<u8>,
+    /// genTime.
+    pub gen_time: UnixTime,
+    /// nonce contents (as encoded, sign octet included).
+    pub nonce: Option<Vec<u8>>,
+}
+
+impl TstInfo {
+    /// Parses a DER `TSTInfo`.
+    pub fn parse(der: &[u8]) -> Result<Self, DerError> {
+        let t = der_raw::parse_one(der)?.expect(tag::SEQUENCE, "TSTInfo")?;
+        let mut r = t.reader();
+        r.expect(tag::INTEGER, "TSTInfo.version")?;
+        let policy = der_raw::oid(&r.expect(tag::OID, "TSTInfo.policy")?)?;
+        let mi = r.expect(tag::SEQUENCE, "TSTInfo.messageImprint")?;
+        let serial = r.expect(tag::INTEGER, "TSTInfo.serialNumber")?;
+        let gt = r.expect(tag::GENERALIZED_TIME, "TSTInfo.genTime")?;
+        r.optional(tag::SEQUENCE)?;
+        r.optional(tag::BOOLEAN)?;
+        let nonce = r.optional(tag::INTEGER)?;
+        let mut mr = mi.reader();
+        let alg = mr.expect(tag::SEQUENCE, "MessageImprint.hashAlgorithm")?;
+        let hashed = mr.expect(tag::OCTET_STRING, "MessageImprint.hashedMessage")?;
+        let imprint_alg = der_raw::oid(&alg.reader().expect(tag::OID, "hashAlgorithm")?)?;
+        Ok(Self {
+            policy,
+            imprint_alg,
+            imprint: hashed.value.to_vec(),
+            serial: serial.value.to_vec(),
+            gen_time: parse_generalized_time(gt.value)?,
+            nonce: nonce.map(|n| n.value.to_vec()),
+        })
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses `YYYYMMDDHHMMSS[.f+]Z`.
+pub fn parse_generalized_time(v: &[u8]) -> Result<UnixTime, DerError> {
+    let bad = || DerError(format!("bad GeneralizedTime {:?}", String::from_utf8_lossy(v)));
+    if v.len() < 15 || v.last() != Some(&b'Z') || !v[..14].iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    let n = |a: usize, b: usize| -> i64 {
+        v[a..b]
+            .iter()
+            .fold(0i64, |acc, c| acc * 10 + i64::from(c - b'0'))
+    };
+    let (y, mo, d, h, mi, s) = (n(0, 4), n(4, 6), n(6, 8), n(8, 10), n(10, 12), n(12, 14));
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 || y < 1970
+    {
+        return Err(bad());
+    }
+    let frac = &v[14..v.len() - 1];
+    let mut nanos = 0u32;
+    if !frac.is_empty() {
+        if frac[0] != b'.' || frac.len() < 2 || !frac[1..].iter().all(u8::is_ascii_digit) {
+            return Err(bad());
+        }
+        let mut scale = 100_000_000u32;
+        for c in frac[1..].iter().take(9) {
+            nanos += u32::from(c - b'0') * scale;
+            scale /= 10;
+        }
+    }
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+    u64::try_from(secs)
+        .map(|s| UnixTime::new(s, nanos))
+        .map_err(|_| bad())
+}
+
+/// A token that passed the checks, with what B-LT needs from it.
+#[derive(Clone, Debug)]
+pub struct CheckedToken {
+    /// The token (DER ContentInfo), as received.
+    pub der: Vec<u8>,
+    /// Its TSTInfo.
+    pub info: TstInfo,
+    /// The TSA certificate.
+    pub tsa_cert: Cert,
+    /// Every certificate the token carries.
+    pub certs: Vec<Cert>,
+}
+
+/// What the token must match.
+#[derive(Clone, Debug)]
+pub struct Expect<'a> {
+    /// Imprint hash algorithm OID.
+    pub alg: ObjectIdentifier,
+    /// Imprint value.
+    pub imprint: &'a [u8],
+    /// The nonce sent (magnitude); `None` to skip (a token read back from a file).
+    pub nonce: Option<&'a [u8]>,
+}
+
+fn strip(v: &[u8]) -> &[u8] {
+    let mut v = v;
+    while v.len() > 1 && v[0] == 0 {
+        v = &v[1..];
+    }
+    v
+}
+
+/// Checks a token against what was asked and against itself.
+pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, String> {
+    let sd = RawSignedData::parse(token).map_err(|e| format!("token: {e}"))?;
+    if sd.econtent_type != ID_CT_TST_INFO {
+        return Err("token content is not TSTInfo".into());
+    }
+    let content = sd
+        .econtent
+        .as_ref()
+        .ok_or("token carries no TSTInfo")?;
+    let info = TstInfo::parse(content).map_err(|e| format!("TSTInfo: {e}"))?;
+    if info.imprint_alg != expect.alg || info.imprint != expect.imprint {
+        return Err("the token's message imprint differs from the request".into());
+    }
+    if let Some(n) = expect.nonce {
+        match &info.nonce {
+            Some(got) if strip(got) == strip(n) => {}
+            Some(_) => return Err("the token's nonce differs from the request".into()),
+            None => return Err("the token has no nonce although one was sent".into()),
+        }
+    }
+    let [si] = &sd.signer_infos[..] else {
+        return Err(format!(
+            "token has {} signers, expected one",
+            sd.signer_infos.len()
+        ));
+    };
+    // Signed attributes: content-type TSTInfo, message-digest over the TSTInfo.
+    let ct = si
+        .signed_attr(&ID_CONTENT_TYPE)
+        .ok_or("token lacks the content-type attribute")?;
+    if ct.values.first() != Some(&der_raw::encode_oid(&ID_CT_TST_INFO)) {
+        return Err("token content-type attribute is not TSTInfo".into());
+    }
+    let dig_oid = der_raw::parse_one(&si.digest_algorithm)
+        .and_then(|t| t.reader().expect(tag::OID, "digestAlgorithm"))
+        .and_then(|o| der_raw::oid(&o))
+        .map_err(|e| format!("token digestAlgorithm: {e}"))?;
+    let dig_alg =
+        digest::from_oid(&dig_oid).ok_or_else(|| format!("token digest {dig_oid} not accepted"))?;
+    let md = si
+        .signed_attr(&ID_MESSAGE_DIGEST)
+        .and_then(|a| a.values.first())
+        .ok_or("token lacks the message-digest attribute")?;
+    let md = der_raw::parse_one(md)
+        .and_then(|t| t.octets())
+        .map_err(|e| format!("token message-digest: {e}"))?;
+    if md != digest::digest(dig_alg, content) {
+        return Err("token message-digest does not match its TSTInfo".into());
+    }
+    // The TSA certificate: carried in the token and named by the sid.
+    let certs: Vec<Cert> = sd
+        .certificates
+        .iter()
+        .filter(|c| c.first() == Some(&tag::SEQUENCE))
+        .filter_map(|c| Cert::from_der(c).ok())
+        .collect();
+    let tsa_cert = find_signer(&si.sid, &certs)
+        .ok_or("the token does not carry the TSA certificate (sent certReq true)")?
+        .clone();
+    check_ess_cert_id(si, &tsa_cert)?;
+    let tbs = si
+        .signed_attrs_for_signature()
+        .ok_or("token has no signed attributes")?;
+    crypto::verify(&tsa_cert.spki, &si.signature_algorithm, &tbs, &si.signature, info.gen_time)
+        .map_err(|e| format!("token signature: {e}"))?;
+    match tsa_cert.eku() {
+        Some((_, ekus)) if ekus.contains(&certs::ID_KP_TIME_STAMPING) => {}
+        _ => {
+            return Err(format!(
+                "TSA certificate {} lacks extended key usage timeStamping",
+                tsa_cert.subject()
+            ));
+        }
+    }
+    if !tsa_cert.valid_at(info.gen_time) {
+        return Err(format!(
+            "TSA certificate {} is not valid at the token's genTime",
+            tsa_cert.subject()
+        ));
+    }
+    Ok(CheckedToken {
+        der: token.to_vec(),
+        info,
+        tsa_cert,
+        certs,
+    })
+}
+
+/// The certificate a `SignerIdentifier` names.
+pub fn find_signer<'a>(sid: &[u8], certs: &'a [Cert]) -> Option<&'a Cert> {
+    let t = der_raw::parse_one(sid).ok()?;
+    match t.tag {
+        tag::SEQUENCE => {
+            let mut r = t.reader();
+            let issuer = r.expect(tag::SEQUENCE, "issuer").ok()?;
+            let serial = r.expect(tag::INTEGER, "serial").ok()?;
+            certs
+                .iter()
+                .find(|c| c.issuer_raw == issuer.raw && c.serial_raw == serial.raw)
+        }
+        0x80 => certs
+            .iter()
+            .find(|c| c.ski().as_deref() == Some(t.value)),
+        _ => None,
+    }
+}
+
+/// Checks that the ESS signing-certificate(-v2) attribute's first ESSCertID(v2) names `cert`.
+fn check_ess_cert_id(si: &crate::cms_raw::RawSignerInfo, cert: &Cert) -> Result<(), String> {
+    let (v2, attr) = if let Some(a) = si.signed_attr(&ID_AA_SIGNING_CERTIFICATE_V2) {
+        (true, a)
+    } else if let Some(a) = si.signed_attr(&ID_AA_SIGNING_CERTIFICATE) {
+        (false, a)
+    } else {
+        return Err("token lacks the ESS signing-certificate attribute".into());
+    };
+    let parse = || -> Result<(ObjectIdentifier, Vec<u8>), DerError> {
+        let v = attr
+            .values
+            .first()
+            .ok_or_else(|| DerError("empty attribute".into()))?;
+        let sc = der_raw::parse_one(v)?.expect(tag::SEQUENCE, "SigningCertificate")?;
+        let certs = sc.reader().expect(tag::SEQUENCE, "certs")?;
+        let first = certs.reader().expect(tag::SEQUENCE, "ESSCertID")?;
+        let mut r = first.reader();
+        let mut alg = DigestAlgorithm::Sha256.oid();
+        if v2 && r.peek_tag() == Some(tag::SEQUENCE) {
+            let a = r.expect(tag::SEQUENCE, "hashAlgorithm")?;
+            alg = der_raw::oid(&a.reader().expect(tag::OID, "algorithm")?)?;
+        }
+        let h = r.expect(tag::OCTET_STRING, "certHash")?;
+        Ok((alg, h.value.to_vec()))
+    };
+    let (alg, hash) = parse().map_err(|e| format!("token ESS attribute: {e}"))?;
+    let computed = if v2 {
+        let a = digest::from_oid(&alg)
+            .ok_or_else(|| format!("token ESS hash algorithm {alg} not accepted"))?;
+        digest::digest(a, &cert.der)
+    } else {
+        // ESS v1 names the certificate by SHA-1 (RFC 2634); only for identification here.
+        DigestAlgorithm::Sha1.digest(&cert.der)
+    };
+    if computed != hash {
+        return Err("token ESS certificate hash does not match the TSA certificate".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generalized_time() {
+        // 2026-11-23T10:20:30.5Z
+        let t = parse_generalized_time(b"20261123102030.5Z").unwrap();
+        assert_eq!(t.secs(), 1_795_429_230);
+        assert_eq!(t.subsec_nanos(), 500_000_000);
+        assert!(parse_generalized_time(b"20261323102030Z").is_err());
+        assert!(parse_generalized_time(b"20261123102030").is_err());
+        assert!(parse_generalized_time(b"20261123102030.Z").is_err());
+    }
+}
