@@ -6,7 +6,60 @@
 //! knows, and the one clock module of the workspace.
 //!
 //! No I/O, no key material, no async. The only place that reads the system clock is
-//! [`clock::SystemClock`].
+//! [`clock::SystemClock`]; everything else takes a [`time::UnixTime`].
+//!
+//! ## Module map
+//!
+//! | Module | What it holds |
+//! |---|---|
+//! | [`alg`] | `DigestAlgorithm`, `Curve`, `PssParams`, `PublicKeyKind`, `SignatureAlgorithm`: OIDs both ways with the parameter rules of RFC 5754/4055/8410/8419, SPKI classification (RSA modulus size, named curve only, DSA p/q), streaming digests |
+//! | [`oid`] | every OID constant the workspace uses (algorithms, CMS content types, `id-aa-*` attributes, CAdES, EKU, extensions, OCSP, name attributes) |
+//! | [`policy`] | CRYPTREC LS-0001-2022 as data tables, strength periods (112-bit until end of 2030), `Policy::check_*`, `Refusal` with stable rule codes and English/Japanese text |
+//! | [`asn1::tsp`] | RFC 3161 `TimeStampReq`, `TimeStampResp`, `PKIStatusInfo`, `PKIFailureInfo`, `TSTInfo`, `Accuracy`, and `GenTime` (GeneralizedTime with fractional seconds) |
+//! | [`asn1::ess`] | `SigningCertificate(V2)`, `ESSCertID(v2)`, `IssuerSerial` |
+//! | [`asn1::cades`] | `ATSHashIndexV3`, `RevocationValues`, `CertificateValues`, `OtherHashAlgAndValue`, `SignaturePolicyIdentifier`, `CommitmentTypeIndication` |
+//! | [`asn1::ocsp`] | RFC 6960 `OCSPRequest`, `OCSPResponse`, `BasicOCSPResponse` (with the signed bytes kept), `ResponseData`, `SingleResponse`, `CertID`, `CertStatus` |
+//! | [`verify`] | `verify_signature(spki, alg, message, signature)` |
+//! | [`time`], [`clock`] | `UnixTime`; `Clock`, `SystemClock`, `FixedClock` |
+//!
+//! ## Why this ASN.1 stack
+//!
+//! One stack for the whole workspace: the current RustCrypto `der` family (`der` 0.8,
+//! `spki` 0.8, `x509-cert` 0.3, `cms` 0.3 release candidate pinned with `=`, `const-oid` 0.10).
+//! `x509-cert` and `cms` already give certificates, CRLs and SignedData on it; what is missing
+//! upstream on `der` 0.8 (the `x509-tsp` and `x509-ocsp` crates only exist for `der` 0.7, whose
+//! types do not mix with 0.8) is defined here with `der` derives, each type quoting its ASN.1
+//! and RFC section. `rasn` is not used: its types would not interoperate with `x509-cert`/`cms`
+//! values (two certificate types, two OID types, conversions through bytes everywhere), and the
+//! gap it would fill is a few hundred lines of derives. Where `der` 0.8 itself falls short:
+//!
+//! - it rejects fractional seconds in GeneralizedTime, which real TSAs put in `genTime`:
+//!   [`asn1::tsp::GenTime`] decodes any fraction and encodes DER canonically;
+//! - it re-sorts SET OF on decode: types that a verifier must hash or check a signature over
+//!   keep the original bytes (`TimeStampResp::time_stamp_token`,
+//!   `BasicOcspResponse::tbs_response_data_der`, certificates and CRLs as [`der::Any`]);
+//! - `Int::new` keeps leading zeros: serial numbers are `Uint` / `x509_cert` `SerialNumber`.
+//!
+//! ## Why RustCrypto `rsa` only verifies
+//!
+//! RUSTSEC-2023-0071 (the Marvin timing side channel) is open against the `rsa` crate. It
+//! concerns private-key operations (decryption and signing), which leak timing; verification
+//! uses only the public key and public data, so it is not affected. This crate therefore uses
+//! `rsa` (with its `pkcs1v15` feature) for verification only, and the workspace signs RSA with
+//! `ring` or in the HSM. The audit exception is recorded for that reason.
+//!
+//! ## Untrusted input
+//!
+//! Every parser here is an entry point for fuzzing and returns an error instead of panicking:
+//! [`asn1::tsp::TimeStampReq::parse`], [`asn1::tsp::TimeStampResp::parse`],
+//! [`asn1::tsp::TstInfo::parse`], [`asn1::ess::SigningCertificateV2::parse`],
+//! [`asn1::ess::SigningCertificate::parse`], [`asn1::cades::AtsHashIndexV3::parse`],
+//! [`asn1::cades::RevocationValues::parse`], [`asn1::ocsp::OcspRequest::parse`],
+//! [`asn1::ocsp::OcspResponse::parse`], [`asn1::ocsp::BasicOcspResponse::parse`],
+//! [`alg::PublicKeyKind::from_spki_der`], [`alg::SignatureAlgorithm::from_der`],
+//! [`alg::PssParams::from_der`] and [`verify::verify_signature`]. Allocation is bounded by the
+//! input length; RSA and DSA moduli above [`alg::MAX_MODULUS_BITS`] are refused before any
+//! arithmetic.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
