@@ -42,8 +42,10 @@ mod digest;
 mod error;
 mod keyref;
 pub mod name;
+pub mod pkcs11;
 mod policy_glue;
 pub mod soft;
+pub mod softhsm;
 
 pub use error::Error;
 pub use keyref::{KeyRef, PinSource, Pkcs11Uri};
@@ -80,8 +82,6 @@ pub trait Signer: Debug + Send + Sync {
 pub fn load(key: &KeyRef, policy: &Policy, at: UnixTime) -> Result<Arc<dyn SigningKey>, Error> {
     match key {
         KeyRef::File(path) => soft::load(path, policy, at),
-        KeyRef::Pkcs11(_) => Err(Error::UnsupportedKey(
-            "the PKCS#11 backend is not built yet".into(),
-        )),
+        KeyRef::Pkcs11(uri) => pkcs11::load(uri, policy, at),
     }
 }

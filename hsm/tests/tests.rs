@@ -1,5 +1,7 @@
 //! Integration tests of inkan-hsm: one binary, one module per topic.
 
+// The backend suite, run against software keys and a SoftHSM2 token.
+mod backend;
 // CMS SignedData checked by OpenSSL and the `cms` crate.
 mod cms_interop;
 // The development PKI checked by openssl verify/x509.
