@@ -35,6 +35,7 @@ use std::sync::Arc;
 use inkan_profiles::alg::{PublicKeyKind, SignatureAlgorithm};
 use inkan_profiles::time::UnixTime;
 
+pub mod cli;
 pub mod cms;
 mod derw;
 pub mod devpki;

@@ -1,0 +1,384 @@
+//! The `inkan-hsm` command: `keygen`, `csr`, `list` (`../shared/INTERFACE.md`).
+//!
+//! Exit status: 0 success, 64 bad usage, 70 any other failure.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, ObjectClass};
+use cryptoki::types::AuthPin;
+use der::Encode;
+use inkan_profiles::time::UnixTime;
+
+use crate::derw::{self, tag};
+use crate::name::DistinguishedName;
+use crate::pkcs11::Module;
+use crate::{Error, KeyRef, Pkcs11Uri, Policy, default_algorithms};
+
+/// The `--help` text.
+pub const HELP: &str = "\
+inkan-hsm: key management for inkan (PKCS#11 tokens and PKCS#8 files)
+
+USAGE:
+  inkan-hsm keygen --key PKCS11_URI --algorithm rsa-3072|rsa-4096|p256|p384|p521
+  inkan-hsm csr --key KEYREF --subject DN [--eku time-stamping] [--out FILE]
+  inkan-hsm list --module PATH
+  inkan-hsm --help | --version
+
+KEYREF is a PKCS#8 PEM file or an RFC 7512 URI, e.g.
+  pkcs11:token=inkan;object=tsa-2026?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=env:INKAN_PIN
+Give the PIN with pin-source=env:NAME or pin-source=FILE (never on the command line).
+DN: /C=JP/O=Example/CN=TSA 1  or  CN=TSA 1,O=Example,C=JP
+";
+
+/// A command-line failure: usage (64) or runtime (70).
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments.
+    Usage(String),
+    /// The operation failed.
+    Failed(Error),
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<lexopt::Error> for CliError {
+    fn from(e: lexopt::Error) -> Self {
+        Self::Usage(e.to_string())
+    }
+}
+
+impl CliError {
+    /// The process exit status.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Usage(_) => 64,
+            Self::Failed(_) => 70,
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Usage(m) => write!(f, "{m}\n\n{HELP}"),
+            Self::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+fn string(v: OsString) -> Result<String, CliError> {
+    v.into_string()
+        .map_err(|_| CliError::Usage("arguments must be UTF-8".into()))
+}
+
+/// Runs the command with `args` (without the program name) at time `now`; returns stdout text.
+pub fn run(args: Vec<OsString>, now: UnixTime) -> Result<String, CliError> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let mut cmd: Option<String> = None;
+    let (mut key, mut alg, mut subject, mut eku, mut out, mut module) =
+        (None, None, None, None, None::<PathBuf>, None::<PathBuf>);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Long("help") | Short('h') => return Ok(HELP.to_owned()),
+            Long("version") | Short('V') => {
+                return Ok(format!("inkan-hsm {}\n", env!("CARGO_PKG_VERSION")));
+            }
+            Long("key") => key = Some(string(p.value()?)?),
+            Long("algorithm") => alg = Some(string(p.value()?)?),
+            Long("subject") => subject = Some(string(p.value()?)?),
+            Long("eku") => eku = Some(string(p.value()?)?),
+            Long("out") => out = Some(p.value()?.into()),
+            Long("module") => module = Some(p.value()?.into()),
+            Value(v) if cmd.is_none() => cmd = Some(string(v)?),
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    let need =
+        |v: Option<String>, flag: &str| v.ok_or_else(|| CliError::Usage(format!("missing {flag}")));
+    match cmd.as_deref() {
+        Some("keygen") => keygen(&need(key, "--key")?, &need(alg, "--algorithm")?),
+        Some("csr") => {
+            let pem = csr(
+                &need(key, "--key")?,
+                &need(subject, "--subject")?,
+                eku.as_deref(),
+                now,
+            )?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &pem).map_err(|e| {
+                        CliError::Failed(Error::Encoding(format!("{}: {e}", path.display())))
+                    })?;
+                    Ok(String::new())
+                }
+                None => Ok(pem),
+            }
+        }
+        Some("list") => list(&module.ok_or_else(|| CliError::Usage("missing --module".into()))?),
+        Some(other) => Err(CliError::Usage(format!("unknown command {other:?}"))),
+        None => Err(CliError::Usage("missing command".into())),
+    }
+}
+
+fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
+    let uri = Pkcs11Uri::parse(uri)?;
+    let label = uri
+        .object
+        .clone()
+        .ok_or_else(|| CliError::Usage("keygen needs object= in the URI".into()))?;
+    let module_path = uri
+        .module_path
+        .clone()
+        .ok_or_else(|| CliError::Usage("the URI needs module-path=".into()))?;
+    let (mech, pub_extra) = match alg {
+        "rsa-3072" | "rsa-4096" => (
+            Mechanism::RsaPkcsKeyPairGen,
+            vec![
+                Attribute::ModulusBits((if alg == "rsa-3072" { 3072u64 } else { 4096 }).into()),
+                Attribute::PublicExponent(vec![1, 0, 1]),
+            ],
+        ),
+        "p256" | "p384" | "p521" => {
+            let oid = match alg {
+                "p256" => crate::soft::OID_P256,
+                "p384" => crate::soft::OID_P384,
+                _ => crate::soft::OID_P521,
+            };
+            (
+                Mechanism::EccKeyPairGen,
+                vec![Attribute::EcParams(derw::tlv_vec(tag::OID, oid.as_bytes()))],
+            )
+        }
+        other => {
+            return Err(CliError::Usage(format!(
+                "--algorithm {other:?}: use rsa-3072, rsa-4096, p256, p384 or p521"
+            )));
+        }
+    };
+    let id = uri.id.clone().unwrap_or_else(|| {
+        ring::digest::digest(&ring::digest::SHA256, label.as_bytes()).as_ref()[..8].to_vec()
+    });
+    let module = Module::open(&module_path)?;
+    let slot = module.find_slot(&uri)?;
+    let session = module
+        .context()
+        .open_rw_session(slot)
+        .map_err(|e| Error::Backend {
+            op: "C_OpenSession",
+            rv: e.to_string(),
+        })?;
+    let pin = match &uri.pin {
+        Some(p) => Some(AuthPin::from(p.resolve()?.as_str())),
+        None => None,
+    };
+    match session.login(cryptoki::session::UserType::User, pin.as_ref()) {
+        Ok(()) => {}
+        Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::PinIncorrect, _)) => {
+            return Err(Error::WrongPin.into());
+        }
+        Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {}
+        Err(e) => {
+            return Err(Error::Backend {
+                op: "C_Login",
+                rv: e.to_string(),
+            }
+            .into());
+        }
+    }
+    let existing = session
+        .find_objects(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::Label(label.as_bytes().to_vec()),
+        ])
+        .map_err(|e| Error::Backend {
+            op: "C_FindObjects",
+            rv: e.to_string(),
+        })?;
+    if !existing.is_empty() {
+        return Err(CliError::Failed(Error::AmbiguousObject(format!(
+            "a private key labelled {label:?} already exists on the token"
+        ))));
+    }
+    let mut pub_t = vec![
+        Attribute::Token(true),
+        Attribute::Verify(true),
+        Attribute::Label(label.as_bytes().to_vec()),
+        Attribute::Id(id.clone()),
+    ];
+    pub_t.extend(pub_extra);
+    let priv_t = vec![
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Extractable(false),
+        Attribute::Sign(true),
+        Attribute::Label(label.as_bytes().to_vec()),
+        Attribute::Id(id.clone()),
+    ];
+    session
+        .generate_key_pair(&mech, &pub_t, &priv_t)
+        .map_err(|e| Error::Backend {
+            op: "C_GenerateKeyPair",
+            rv: e.to_string(),
+        })?;
+    let mut shown = uri.clone();
+    shown.id = Some(id);
+    Ok(format!("generated {alg} key: {shown}\n"))
+}
+
+/// Builds a PKCS#10 request (RFC 2986) signed by the key.
+pub fn csr(
+    keyref: &str,
+    subject: &str,
+    eku: Option<&str>,
+    now: UnixTime,
+) -> Result<String, CliError> {
+    let key = crate::load(&KeyRef::parse(keyref)?, &Policy::cryptrec(), now)?;
+    let signer = key
+        .choose(&default_algorithms(&key.kind()))
+        .ok_or_else(|| Error::UnsupportedKey(format!("{:?}", key.kind())))?;
+    let name = DistinguishedName::parse(subject)?.to_der();
+    let mut attrs = Vec::new();
+    match eku {
+        None => {}
+        Some("time-stamping") => {
+            // extensionRequest { extendedKeyUsage critical { id-kp-timeStamping } }.
+            let kp = derw::tlv_vec(tag::OID, crate::devpki::KP_TIME_STAMPING.as_bytes());
+            let eku_val = derw::tlv_vec(tag::SEQUENCE, &kp);
+            let mut ext = Vec::new();
+            derw::tlv_parts(
+                &mut ext,
+                tag::SEQUENCE,
+                &[
+                    &derw::tlv_vec(tag::OID, &[0x55, 0x1D, 0x25]),
+                    &[0x01, 0x01, 0xFF],
+                    &derw::tlv_vec(tag::OCTET_STRING, &eku_val),
+                ],
+            );
+            let exts = derw::tlv_vec(tag::SEQUENCE, &ext);
+            let ext_req = const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.14");
+            attrs = crate::cms::attribute(&ext_req, &[&exts]);
+        }
+        Some(other) => {
+            return Err(CliError::Usage(format!(
+                "--eku {other:?}: only time-stamping is known"
+            )));
+        }
+    }
+    let mut cri = Vec::new();
+    derw::tlv_parts(
+        &mut cri,
+        tag::SEQUENCE,
+        &[
+            &[0x02, 0x01, 0x00],
+            &name,
+            key.public_key_der(),
+            &derw::tlv_vec(tag::CTX0, &attrs),
+        ],
+    );
+    let sig = signer.sign(&cri)?;
+    let sig_alg = signer
+        .algorithm()
+        .to_algorithm_identifier()
+        .to_der()
+        .map_err(Error::from)?;
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(&sig);
+    let mut req = Vec::new();
+    derw::tlv_parts(
+        &mut req,
+        tag::SEQUENCE,
+        &[&cri, &sig_alg, &derw::tlv_vec(0x03, &bits)],
+    );
+    der::pem::encode_string("CERTIFICATE REQUEST", der::pem::LineEnding::LF, &req)
+        .map_err(|e| CliError::Failed(Error::Encoding(e.to_string())))
+}
+
+fn list(module_path: &std::path::Path) -> Result<String, CliError> {
+    use std::fmt::Write;
+    let module: Arc<Module> = Module::open(module_path)?;
+    let ctx = module.context();
+    let be = |op: &'static str| {
+        move |e: cryptoki::error::Error| Error::Backend {
+            op,
+            rv: e.to_string(),
+        }
+    };
+    let mut out = String::new();
+    for slot in ctx.get_all_slots().map_err(be("C_GetSlotList"))? {
+        let info = ctx.get_slot_info(slot).map_err(be("C_GetSlotInfo"))?;
+        let _ = writeln!(
+            out,
+            "slot {}: {}",
+            slot.id(),
+            info.slot_description().trim_end()
+        );
+        if !info.token_present() {
+            continue;
+        }
+        let Ok(t) = ctx.get_token_info(slot) else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "  token: label={} serial={} model={} manufacturer={} initialized={}",
+            t.label().trim_end(),
+            t.serial_number().trim_end(),
+            t.model().trim_end(),
+            t.manufacturer_id().trim_end(),
+            t.token_initialized()
+        );
+        if !t.token_initialized() {
+            continue;
+        }
+        let Ok(session) = ctx.open_ro_session(slot) else {
+            continue;
+        };
+        let objs = session.find_objects(&[]).map_err(be("C_FindObjects"))?;
+        for h in objs {
+            let attrs = session
+                .get_attributes(
+                    h,
+                    &[
+                        AttributeType::Class,
+                        AttributeType::Label,
+                        AttributeType::Id,
+                        AttributeType::KeyType,
+                    ],
+                )
+                .unwrap_or_default();
+            let mut line = String::from("  object:");
+            for a in attrs {
+                match a {
+                    Attribute::Class(c) => {
+                        let _ = write!(line, " class={c}");
+                    }
+                    Attribute::Label(l) => {
+                        let _ = write!(line, " label={}", String::from_utf8_lossy(&l));
+                    }
+                    Attribute::Id(id) => {
+                        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+                        let _ = write!(line, " id={hex}");
+                    }
+                    Attribute::KeyType(k) => {
+                        let _ = write!(line, " key-type={k}");
+                    }
+                    _ => {}
+                }
+            }
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    out.push_str(
+        "(public objects only: private keys show after login, e.g. with pkcs11-tool -O --login)\n",
+    );
+    Ok(out)
+}
