@@ -1,12 +1,14 @@
 //! Signature verification and policy checks on material the signer receives (time-stamp
 //! tokens, CRLs, OCSP responses), through `inkan-profiles`.
 
-use inkan_profiles::alg::SignatureAlgorithm;
+use inkan_profiles::alg::{PublicKeyKind, SignatureAlgorithm};
+use inkan_profiles::policy::{Policy, Use};
 use inkan_profiles::time::UnixTime;
+use inkan_profiles::verify::verify_signature;
 
 /// Verifies `signature` over `message` with the key `spki` (DER SubjectPublicKeyInfo) under the
 /// raw `AlgorithmIdentifier` `alg`, refusing algorithms the CRYPTREC policy does not accept for
-/// validation at `at`.
+/// validating material whose existence is proven at `at`.
 pub fn verify(
     spki: &[u8],
     alg: &[u8],
@@ -15,6 +17,9 @@ pub fn verify(
     at: UnixTime,
 ) -> Result<(), String> {
     let alg = SignatureAlgorithm::from_der(alg).map_err(|e| format!("algorithm: {e:?}"))?;
-    let _ = (spki, message, signature, at, alg);
-    Err("signature verification is not available yet (waiting for profiles::verify)".into())
+    let kind = PublicKeyKind::from_spki_der(spki).map_err(|e| format!("public key: {e:?}"))?;
+    Policy::cryptrec()
+        .check_signature(&alg, &kind, Use::Validate, at)
+        .map_err(|r| r.to_string())?;
+    verify_signature(spki, &alg, message, signature).map_err(|e| e.to_string())
 }

@@ -7,11 +7,15 @@
 #![warn(missing_docs)]
 
 pub mod ats;
+pub mod cades;
 pub mod certs;
+pub mod cli;
 pub mod cms_raw;
 pub mod crypto;
 pub mod der_raw;
 pub mod digest;
 pub mod output;
+pub mod revocation;
+pub mod sign;
 pub mod tst;
 pub mod tsa_client;

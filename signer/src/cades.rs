@@ -1,0 +1,361 @@
+//! CAdES baseline levels (ETSI EN 319 122-1 V1.3.1, Table 1; `standards.md` 5.2): raising a
+//! `SignedData` from B-B to B-T (signature-time-stamp over the signature value), B-LT
+//! (certificates and validated revocation data in `certificates` / `crls`, OCSP as
+//! id-ri-ocsp-response) and B-LTA (archive-time-stamp-v3 with ats-hash-index-v3).
+//!
+//! Everything here works on [`RawSignedData`]: the signer's signed part is never re-encoded.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use const_oid::ObjectIdentifier;
+use inkan_profiles::alg::DigestAlgorithm;
+use inkan_profiles::time::UnixTime;
+
+use crate::ats;
+use crate::certs::{self, Cert};
+use crate::cms_raw::{RawAttribute, RawSignedData, RawSignerInfo};
+use crate::der_raw::{self, tag};
+use crate::revocation::{self, Evidence};
+use crate::tsa_client::{self, Request};
+use crate::tst::{self, CheckedToken};
+
+/// id-aa-signatureTimeStampToken (RFC 3161 Appendix A).
+pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
+
+/// A CAdES baseline level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// B-B.
+    BB,
+    /// B-T.
+    BT,
+    /// B-LT.
+    BLT,
+    /// B-LTA.
+    BLTA,
+}
+
+impl Level {
+    /// Parses `B-B`, `B-T`, `B-LT`, `B-LTA`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "B-B" => Some(Self::BB),
+            "B-T" => Some(Self::BT),
+            "B-LT" => Some(Self::BLT),
+            "B-LTA" => Some(Self::BLTA),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::BB => "B-B",
+            Self::BT => "B-T",
+            Self::BLT => "B-LT",
+            Self::BLTA => "B-LTA",
+        })
+    }
+}
+
+/// An RFC 3161 TSA to ask, with the runtime its requests run on.
+#[derive(Clone, Debug)]
+pub struct TsaClient {
+    /// The URL.
+    pub url: String,
+    /// Time allowed per request.
+    pub timeout: Duration,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+impl TsaClient {
+    /// A client for `url` on runtime `rt`.
+    pub fn new(url: &str, timeout: Duration, rt: Arc<tokio::runtime::Runtime>) -> Self {
+        Self {
+            url: url.to_owned(),
+            timeout,
+            rt,
+        }
+    }
+
+    /// Obtains and checks a token over `hash` (made with `alg`).
+    pub fn timestamp(&self, alg: DigestAlgorithm, hash: Vec<u8>) -> Result<CheckedToken, String> {
+        let req = Request::new(alg, hash).map_err(|e| format!("random nonce: {e}"))?;
+        let resp = self
+            .rt
+            .block_on(tsa_client::post(&self.url, req.der.clone(), self.timeout))
+            .map_err(|e| format!("{}: {e}", self.url))?;
+        let token = tsa_client::token_from_response(&resp).map_err(|e| format!("{}: {e}", self.url))?;
+        tst::check(
+            &token,
+            &tst::Expect {
+                alg: alg.oid(),
+                imprint: &req.imprint,
+                nonce: Some(&req.nonce),
+            },
+        )
+        .map_err(|e| format!("{}: the TSA's token failed a check: {e}", self.url))
+    }
+}
+
+/// Material given by the operator for B-LT, and what it has found so far.
+#[derive(Debug, Default)]
+pub struct Material {
+    /// Extra certificates (the signer's chain, TSA chains).
+    pub certs: Vec<Cert>,
+    /// DER CRLs.
+    pub crls: Vec<Vec<u8>>,
+    /// DER OCSP responses.
+    pub ocsps: Vec<Vec<u8>>,
+    /// Fetch CRLs from distribution points when nothing given covers a certificate.
+    pub fetch: bool,
+    cache: Mutex<HashMap<(Vec<u8>, Vec<u8>), Evidence>>,
+}
+
+impl Material {
+    /// Material from certificates, CRLs and OCSP responses.
+    pub fn new(certs: Vec<Cert>, crls: Vec<Vec<u8>>, ocsps: Vec<Vec<u8>>, fetch: bool) -> Self {
+        Self {
+            certs,
+            crls,
+            ocsps,
+            fetch,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// What raises signatures: the target level, a TSA when needed, B-LT material.
+#[derive(Debug)]
+pub struct Upgrader {
+    /// Target level.
+    pub level: Level,
+    /// The TSA for B-T and B-LTA.
+    pub tsa: Option<TsaClient>,
+    /// B-LT material.
+    pub material: Material,
+    /// A runtime for fetching CRLs (shared with the TSA client).
+    pub rt: Option<Arc<tokio::runtime::Runtime>>,
+}
+
+/// The digest algorithm named by a SignerInfo's `digestAlgorithm`.
+pub fn signer_digest(si: &RawSignerInfo) -> Result<DigestAlgorithm, String> {
+    let o = der_raw::parse_one(&si.digest_algorithm)
+        .and_then(|t| t.reader().expect(tag::OID, "digestAlgorithm"))
+        .and_then(|o| der_raw::oid(&o))
+        .map_err(|e| format!("digestAlgorithm: {e}"))?;
+    crate::digest::from_oid(&o).ok_or_else(|| format!("digest algorithm {o} is not accepted"))
+}
+
+/// The message-digest signed attribute's value.
+pub fn message_digest(si: &RawSignerInfo) -> Result<Vec<u8>, String> {
+    let v = si
+        .signed_attr(&tst::ID_MESSAGE_DIGEST)
+        .and_then(|a| a.values.first())
+        .ok_or("the signature has no message-digest attribute")?;
+    der_raw::parse_one(v)
+        .and_then(|t| t.octets())
+        .map_err(|e| format!("message-digest: {e}"))
+}
+
+fn tokens_of(si: &RawSignerInfo) -> Vec<Vec<u8>> {
+    si.unsigned_attrs
+        .iter()
+        .filter(|a| {
+            a.oid == ID_AA_SIGNATURE_TIME_STAMP_TOKEN || a.oid == ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3
+        })
+        .flat_map(|a| a.values.clone())
+        .collect()
+}
+
+/// Whether a signer info carries a signature-time-stamp.
+pub fn has_signature_timestamp(si: &RawSignerInfo) -> bool {
+    si.unsigned_attrs
+        .iter()
+        .any(|a| a.oid == ID_AA_SIGNATURE_TIME_STAMP_TOKEN)
+}
+
+impl Upgrader {
+    fn tsa(&self) -> Result<&TsaClient, String> {
+        self.tsa
+            .as_ref()
+            .ok_or_else(|| format!("level {} needs a time-stamp authority: give --tsa URL", self.level))
+    }
+
+    /// Raises signer 0 of `sd` to the target level. `content_hash` is the hash of the signed
+    /// content under the SignerInfo's digest algorithm (needed for B-LTA).
+    pub fn upgrade(
+        &self,
+        sd: &mut RawSignedData,
+        content_hash: Option<&[u8]>,
+        at: UnixTime,
+    ) -> Result<(), String> {
+        if sd.signer_infos.is_empty() {
+            return Err("the SignedData has no signer".into());
+        }
+        if self.level >= Level::BT && !has_signature_timestamp(&sd.signer_infos[0]) {
+            self.add_signature_timestamp(sd, at)?;
+        }
+        if self.level >= Level::BLT {
+            self.add_validation_material(sd, at)?;
+        }
+        if self.level == Level::BLTA {
+            let h = content_hash.ok_or("B-LTA needs the signed content (give --data FILE)")?;
+            self.add_archive_timestamp(sd, h)?;
+        }
+        Ok(())
+    }
+
+    fn signer_cert(&self, sd: &RawSignedData) -> Result<Cert, String> {
+        let mut pool: Vec<Cert> = sd
+            .certificates
+            .iter()
+            .filter_map(|c| Cert::from_der(c).ok())
+            .collect();
+        pool.extend(self.material.certs.iter().cloned());
+        tst::find_signer(&sd.signer_infos[0].sid, &pool)
+            .cloned()
+            .ok_or_else(|| "the signer's certificate is neither in the signature nor given".into())
+    }
+
+    /// Adds a signature-time-stamp over the signature value (RFC 3161 Appendix A).
+    pub fn add_signature_timestamp(&self, sd: &mut RawSignedData, at: UnixTime) -> Result<(), String> {
+        let cert = self.signer_cert(sd)?;
+        if !cert.valid_at(at) {
+            return Err(format!(
+                "the signing certificate {} is not valid now; a signature time stamp cannot be added",
+                cert.subject()
+            ));
+        }
+        let si = &sd.signer_infos[0];
+        let alg = signer_digest(si)?;
+        let token = self.tsa()?.timestamp(alg, alg.digest(&si.signature))?;
+        sd.signer_infos[0].push_unsigned(RawAttribute::new(ID_AA_SIGNATURE_TIME_STAMP_TOKEN, token.der));
+        Ok(())
+    }
+
+    /// Adds every certificate and validated revocation datum for the signer's chain and the
+    /// chains of all time-stamp tokens present (EN 319 122-1 Table 1 notes o, p, s).
+    pub fn add_validation_material(&self, sd: &mut RawSignedData, at: UnixTime) -> Result<(), String> {
+        let signer = self.signer_cert(sd)?;
+        let mut pool: Vec<Cert> = sd
+            .certificates
+            .iter()
+            .filter_map(|c| Cert::from_der(c).ok())
+            .collect();
+        pool.extend(self.material.certs.iter().cloned());
+        let mut targets = vec![signer];
+        for t in tokens_of(&sd.signer_infos[0]) {
+            let tsd = RawSignedData::parse(&t).map_err(|e| format!("embedded time stamp: {e}"))?;
+            let tcerts: Vec<Cert> = tsd
+                .certificates
+                .iter()
+                .filter_map(|c| Cert::from_der(c).ok())
+                .collect();
+            let si = tsd.signer_infos.first().ok_or("embedded time stamp has no signer")?;
+            let tsa = tst::find_signer(&si.sid, &tcerts)
+                .or_else(|| tst::find_signer(&si.sid, &pool))
+                .cloned()
+                .ok_or("an embedded time stamp's TSA certificate is not available")?;
+            pool.extend(tcerts);
+            targets.push(tsa);
+        }
+        let mut missing = Vec::new();
+        let mut i = 0;
+        while i < targets.len() && i < 64 {
+            let target = targets[i].clone();
+            i += 1;
+            let path: Vec<Cert> = certs::path(&target, &pool).into_iter().cloned().collect();
+            for c in &path {
+                sd.add_certificate(&c.der);
+            }
+            let Some(last) = path.last() else { continue };
+            if !last.self_issued() {
+                missing.push(format!(
+                    "the issuer of {} is not available (add it to --cert-chain)",
+                    last.subject()
+                ));
+            }
+            for w in path.windows(2) {
+                let (cert, issuer) = (&w[0], &w[1]);
+                let key = (cert.der.clone(), issuer.der.clone());
+                let cached = self.material.cache.lock().ok().and_then(|c| c.get(&key).cloned());
+                let ev = match cached {
+                    Some(ev) => Ok(ev),
+                    None => {
+                        let fetch = if self.material.fetch { self.rt.as_deref() } else { None };
+                        revocation::evidence_for(
+                            cert,
+                            issuer,
+                            &self.material.crls,
+                            &self.material.ocsps,
+                            at,
+                            fetch,
+                        )
+                    }
+                };
+                match ev {
+                    Ok(ev) => {
+                        if let Ok(mut c) = self.material.cache.lock() {
+                            c.insert(key, ev.clone());
+                        }
+                        match ev {
+                            Evidence::Crl(der) => {
+                                sd.add_crl(&der);
+                            }
+                            Evidence::Ocsp(der, responder) => {
+                                sd.add_ocsp(&der);
+                                if let Some(r) = responder {
+                                    sd.add_certificate(&r);
+                                    if let Ok(rc) = Cert::from_der(&r) {
+                                        if !rc.has_extension(&certs::ID_PKIX_OCSP_NOCHECK)
+                                            && !targets.iter().any(|t| t.der == rc.der)
+                                        {
+                                            targets.push(rc);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => missing.push(e),
+                }
+            }
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("B-LT material is missing: {}", missing.join("; ")))
+        }
+    }
+
+    /// Adds an archive-time-stamp-v3 (EN 319 122-1 5.5.3) whose token carries the
+    /// ats-hash-index-v3 (5.5.2). The hash algorithm is the SignerInfo's digest algorithm, so
+    /// `content_hash` (under that algorithm) serves both.
+    pub fn add_archive_timestamp(&self, sd: &mut RawSignedData, content_hash: &[u8]) -> Result<(), String> {
+        let si = &sd.signer_infos[0];
+        let alg = signer_digest(si)?;
+        if content_hash.len() != alg.output_len() {
+            return Err("content hash has the wrong length".into());
+        }
+        let index = ats::hash_index_v3(sd, si, alg);
+        let input = ats::imprint_input(sd, si, content_hash, &index);
+        let token = self.tsa()?.timestamp(alg, alg.digest(&input))?;
+        let mut tsd = RawSignedData::parse(&token.der).map_err(|e| format!("archive time stamp: {e}"))?;
+        let tsi = tsd
+            .signer_infos
+            .first_mut()
+            .ok_or("archive time stamp has no signer")?;
+        tsi.push_unsigned(RawAttribute::new(ats::ID_AA_ATS_HASH_INDEX_V3, index));
+        sd.add_digest_algorithm(&crate::digest::algorithm_identifier(alg));
+        sd.signer_infos[0].push_unsigned(RawAttribute::new(
+            ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3,
+            tsd.encode(),
+        ));
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! The `inkan-sign` command line (INTERFACE.md, "inkan-sign"), parsed with lexopt.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use crate::cades::Level;
+use crate::sign::{ExtendOptions, Options};
+
+/// The help text.
+pub const HELP: &str = "\
+inkan-sign: CAdES baseline e-seals (ETSI EN 319 122-1 B-B, B-T, B-LT, B-LTA)
+
+USAGE:
+  inkan-sign --key KEYREF --cert-chain PEM [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
+             [--attached] [--out FILE | --out-dir DIR] [--crl FILE]... [--ocsp FILE]... FILE...
+  inkan-sign extend --level B-T|B-LT|B-LTA [--tsa URL] [--crl FILE]... [--ocsp FILE]...
+             [--cert-chain PEM] [--data FILE] [--out FILE] SIGNATURE_FILE
+
+OPTIONS:
+  --key KEYREF       PKCS#8 PEM file, or pkcs11: URI (RFC 7512; PIN via pin-source/pin-value)
+  --cert-chain PEM   signer certificate and its chain (extend: extra certificates)
+  --level LEVEL      B-B (default), B-T, B-LT or B-LTA
+  --tsa URL          RFC 3161 time-stamp authority (http://), needed from B-T up
+  --attached         encapsulate the content (default: detached)
+  --out FILE         output file (one input only); default FILE.p7s beside each input
+  --out-dir DIR      write FILE.p7s into DIR
+  --crl FILE         CRL (DER or PEM) for B-LT; repeatable
+  --ocsp FILE        OCSP response (DER) for B-LT; repeatable
+  --no-fetch         never fetch CRLs from distribution points
+  --data FILE        (extend) the detached content, needed for B-LTA
+  -h, --help         this text
+  -V, --version      the version
+
+Exit status: 0 all signed, 1 some file failed, 64 usage, 66 input unreadable,
+70 internal error, 77 key or certificate refused.
+";
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// Print help.
+    Help,
+    /// Print the version.
+    Version,
+    /// Sign files.
+    Sign(Options, Vec<PathBuf>),
+    /// Extend a signature.
+    Extend(ExtendOptions, PathBuf),
+}
+
+fn level(v: OsString) -> Result<Level, String> {
+    let s = v.to_string_lossy();
+    Level::parse(&s).ok_or_else(|| format!("unknown level {s:?} (B-B, B-T, B-LT or B-LTA)"))
+}
+
+fn string(v: OsString) -> Result<String, String> {
+    v.into_string().map_err(|_| "argument is not valid UTF-8".to_string())
+}
+
+/// Parses arguments (without the program name).
+pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, String> {
+    use lexopt::prelude::*;
+    let mut p = lexopt::Parser::from_args(args);
+    let mut key = None;
+    let mut chain: Option<PathBuf> = None;
+    let mut lvl = None;
+    let mut tsa = None;
+    let mut attached = false;
+    let mut out = None;
+    let mut out_dir = None;
+    let mut crls = Vec::new();
+    let mut ocsps = Vec::new();
+    let mut data = None;
+    let mut fetch = true;
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut extend = false;
+    let mut first = true;
+    let e = |e: lexopt::Error| e.to_string();
+    while let Some(arg) = p.next().map_err(e)? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            Long("key") => key = Some(string(p.value().map_err(e)?)?),
+            Long("cert-chain") => chain = Some(p.value().map_err(e)?.into()),
+            Long("level") => lvl = Some(level(p.value().map_err(e)?)?),
+            Long("tsa") => tsa = Some(string(p.value().map_err(e)?)?),
+            Long("attached") => attached = true,
+            Long("out") => out = Some(PathBuf::from(p.value().map_err(e)?)),
+            Long("out-dir") => out_dir = Some(PathBuf::from(p.value().map_err(e)?)),
+            Long("crl") => crls.push(PathBuf::from(p.value().map_err(e)?)),
+            Long("ocsp") => ocsps.push(PathBuf::from(p.value().map_err(e)?)),
+            Long("data") => data = Some(PathBuf::from(p.value().map_err(e)?)),
+            Long("no-fetch") => fetch = false,
+            Value(v) if first && v == "extend" => extend = true,
+            Value(v) => files.push(v.into()),
+            other => return Err(other.unexpected().to_string()),
+        }
+        first = false;
+    }
+    if extend {
+        let level = lvl.ok_or("extend needs --level B-T|B-LT|B-LTA")?;
+        if level == Level::BB {
+            return Err("extend raises to B-T, B-LT or B-LTA".into());
+        }
+        if key.is_some() || attached || out_dir.is_some() {
+            return Err("extend takes no --key, --attached or --out-dir".into());
+        }
+        let [sig] = <[PathBuf; 1]>::try_from(files)
+            .map_err(|_| "extend takes exactly one SIGNATURE_FILE".to_string())?;
+        let mut o = ExtendOptions::new(level);
+        o.tsa = tsa;
+        o.crls = crls;
+        o.ocsps = ocsps;
+        o.cert_chain = chain;
+        o.data = data;
+        o.out = out;
+        o.fetch = fetch;
+        return Ok(Command::Extend(o, sig));
+    }
+    let key = key.ok_or("--key KEYREF is required")?;
+    let chain = chain.ok_or("--cert-chain PEM is required")?;
+    if files.is_empty() {
+        return Err("no input FILE".into());
+    }
+    if out.is_some() && out_dir.is_some() {
+        return Err("--out and --out-dir exclude each other".into());
+    }
+    if out.is_some() && files.len() > 1 {
+        return Err("--out takes one input file; use --out-dir".into());
+    }
+    if data.is_some() {
+        return Err("--data belongs to extend".into());
+    }
+    let mut o = Options::new(&key, &chain);
+    o.level = lvl.unwrap_or(Level::BB);
+    o.tsa = tsa;
+    o.attached = attached;
+    o.out = out;
+    o.out_dir = out_dir;
+    o.crls = crls;
+    o.ocsps = ocsps;
+    o.fetch = fetch;
+    Ok(Command::Sign(o, files))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<OsString> {
+        s.split_whitespace().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn sign_defaults() {
+        let Command::Sign(o, f) = parse(args("--key k.pem --cert-chain c.pem a b")).unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.level, Level::BB);
+        assert!(!o.attached);
+        assert_eq!(f.len(), 2);
+    }
+
+    #[test]
+    fn extend_form() {
+        let Command::Extend(o, s) =
+            parse(args("extend --level B-LTA --tsa http://x/ --data d --crl c s.p7s")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(o.level, Level::BLTA);
+        assert_eq!(o.crls.len(), 1);
+        assert_eq!(s, PathBuf::from("s.p7s"));
+    }
+
+    #[test]
+    fn usage_errors() {
+        for a in [
+            "--cert-chain c a",
+            "--key k a",
+            "--key k --cert-chain c",
+            "--key k --cert-chain c --level B-X a",
+            "--key k --cert-chain c --out o a b",
+            "extend --level B-B s",
+            "extend s",
+            "extend --level B-T a b",
+            "--key k --cert-chain c --bogus a",
+        ] {
+            assert!(parse(args(a)).is_err(), "{a}");
+        }
+        assert!(matches!(parse(args("--help")), Ok(Command::Help)));
+        assert!(matches!(parse(args("-V")), Ok(Command::Version)));
+    }
+}

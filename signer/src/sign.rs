@@ -1,0 +1,510 @@
+//! Signing many files, and extending one signature: the library entry points behind the CLI.
+//!
+//! [`prepare`] loads and checks the key and certificate before anything is signed;
+//! [`sign_files`] hashes files in parallel as streams, signs through the key's (pooled)
+//! sessions, asks the TSA concurrently from the same workers, and writes each output
+//! atomically; [`extend`] raises one existing signature.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use inkan_hsm::cms::{CmsSignerTemplate, Content, ID_DATA, SignRequest};
+use inkan_hsm::{KeyRef, SigningKey};
+use inkan_profiles::clock::Clock;
+use inkan_profiles::policy::{Policy, Use};
+use inkan_profiles::time::UnixTime;
+
+use crate::cades::{self, Level, Material, TsaClient, Upgrader};
+use crate::certs::Cert;
+use crate::cms_raw::RawSignedData;
+use crate::output::write_atomic;
+use crate::revocation;
+
+/// Options of a signing run (the `inkan-sign` flags).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// KEYREF.
+    pub key: String,
+    /// PEM file: the signer's certificate first, then its chain.
+    pub cert_chain: PathBuf,
+    /// Target level.
+    pub level: Level,
+    /// TSA URL.
+    pub tsa: Option<String>,
+    /// Encapsulate the content.
+    pub attached: bool,
+    /// Output file (one input only).
+    pub out: Option<PathBuf>,
+    /// Output directory.
+    pub out_dir: Option<PathBuf>,
+    /// CRL files for B-LT.
+    pub crls: Vec<PathBuf>,
+    /// OCSP response files for B-LT.
+    pub ocsps: Vec<PathBuf>,
+    /// Fetch missing CRLs from distribution points.
+    pub fetch: bool,
+    /// Worker threads (0: one per CPU, more when a TSA is asked).
+    pub workers: usize,
+    /// Show a progress bar (when stderr is a terminal).
+    pub progress: bool,
+    /// Time allowed per TSA request.
+    pub tsa_timeout: Duration,
+}
+
+impl Options {
+    /// Defaults: B-B, detached, beside each input.
+    pub fn new(key: &str, cert_chain: &Path) -> Self {
+        Self {
+            key: key.to_owned(),
+            cert_chain: cert_chain.to_owned(),
+            level: Level::BB,
+            tsa: None,
+            attached: false,
+            out: None,
+            out_dir: None,
+            crls: Vec::new(),
+            ocsps: Vec::new(),
+            fetch: true,
+            workers: 0,
+            progress: true,
+            tsa_timeout: crate::tsa_client::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// Why a run could not start (nothing was signed).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The key could not be loaded or is refused (policy, PIN, token).
+    Key(inkan_hsm::Error),
+    /// The certificate chain is unusable or does not fit the key.
+    Certificate(String),
+    /// A flag combination or an input file is wrong.
+    Usage(String),
+    /// A CRL/OCSP file or the TSA setting is unusable.
+    Material(String),
+}
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Key(e) => write!(f, "key: {e}"),
+            Self::Certificate(e) => write!(f, "certificate: {e}"),
+            Self::Usage(e) => write!(f, "{e}"),
+            Self::Material(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {}
+
+/// One file's outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileResult {
+    /// The input.
+    pub input: PathBuf,
+    /// The output written, or why not.
+    pub result: Result<PathBuf, String>,
+}
+
+/// The outcome of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Per file, in input order.
+    pub files: Vec<FileResult>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Files signed.
+    pub fn signed(&self) -> usize {
+        self.files.iter().filter(|f| f.result.is_ok()).count()
+    }
+    /// Files that failed.
+    pub fn failed(&self) -> usize {
+        self.files.len() - self.signed()
+    }
+}
+
+/// A prepared signer: key and certificate checked, algorithm chosen, template built.
+#[derive(Debug)]
+pub struct Prepared {
+    template: CmsSignerTemplate,
+    upgrader: Upgrader,
+    /// The signing certificate.
+    pub cert: Cert,
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>, SetupError> {
+    std::fs::read(path)
+        .map_err(|e| SetupError::Material(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+fn material(
+    crls: &[PathBuf],
+    ocsps: &[PathBuf],
+    certs: Vec<Cert>,
+    fetch: bool,
+) -> Result<Material, SetupError> {
+    let mut c = Vec::new();
+    for p in crls {
+        let b = read(p, "CRL")?;
+        c.push(
+            revocation::read_crl_bytes(&b)
+                .map_err(|e| SetupError::Material(format!("CRL {}: {e}", p.display())))?,
+        );
+    }
+    let mut o = Vec::new();
+    for p in ocsps {
+        o.push(read(p, "OCSP response")?);
+    }
+    Ok(Material::new(certs, c, o, fetch))
+}
+
+fn runtime(need: bool) -> Result<Option<Arc<tokio::runtime::Runtime>>, SetupError> {
+    if !need {
+        return Ok(None);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map(|r| Some(Arc::new(r)))
+        .map_err(|e| SetupError::Material(format!("cannot start the HTTP client: {e}")))
+}
+
+/// Loads the key, reads the chain, and checks them against each other and the policy at `at`:
+/// the certificate must certify the key, allow digitalSignature or nonRepudiation, be valid
+/// at `at`, and carry a key the CRYPTREC policy allows for new signatures.
+pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
+    let policy = Policy::cryptrec();
+    let keyref = KeyRef::parse(&opts.key).map_err(SetupError::Key)?;
+    let key: Arc<dyn SigningKey> = inkan_hsm::load(&keyref, &inkan_hsm::Policy::cryptrec(), at).map_err(SetupError::Key)?;
+    let pem = read(&opts.cert_chain, "certificate chain")?;
+    let chain = Cert::load_chain(&pem).map_err(|e| {
+        SetupError::Certificate(format!("{}: {e}", opts.cert_chain.display()))
+    })?;
+    let pos = chain
+        .iter()
+        .position(|c| c.spki == key.public_key_der())
+        .ok_or_else(|| {
+            SetupError::Certificate(format!(
+                "no certificate in {} matches the key {}",
+                opts.cert_chain.display(),
+                key.label()
+            ))
+        })?;
+    let cert = chain[pos].clone();
+    if !cert.allows_sealing() {
+        return Err(SetupError::Certificate(format!(
+            "{} lacks the digitalSignature/nonRepudiation key usage",
+            cert.subject()
+        )));
+    }
+    if !cert.valid_at(at) {
+        return Err(SetupError::Certificate(format!(
+            "{} is not valid now",
+            cert.subject()
+        )));
+    }
+    policy
+        .check_key(&key.kind(), Use::Create, at)
+        .map_err(|r| SetupError::Certificate(format!("the key is refused: {r}")))?;
+    let prefs = policy.signing_preferences(&key.kind(), at);
+    let signer = key.choose(&prefs).ok_or_else(|| {
+        SetupError::Certificate(format!(
+            "the key {} can make no signature the CRYPTREC policy allows",
+            key.label()
+        ))
+    })?;
+    let rest: Vec<Vec<u8>> = chain
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != pos)
+        .map(|(_, c)| c.der.clone())
+        .collect();
+    let template = CmsSignerTemplate::new(signer, cert.der.clone(), rest)
+        .map_err(|e| SetupError::Certificate(e.to_string()))?;
+    if opts.level >= Level::BT && opts.tsa.is_none() {
+        return Err(SetupError::Usage(format!("level {} needs --tsa URL", opts.level)));
+    }
+    let rt = runtime(opts.level >= Level::BT)?;
+    let tsa = match (&opts.tsa, &rt) {
+        (Some(u), Some(rt)) => Some(TsaClient::new(u, opts.tsa_timeout, rt.clone())),
+        _ => None,
+    };
+    let material = material(&opts.crls, &opts.ocsps, chain, opts.fetch)?;
+    Ok(Prepared {
+        template,
+        upgrader: Upgrader {
+            level: opts.level,
+            tsa,
+            material,
+            rt,
+        },
+        cert,
+    })
+}
+
+/// Where the signature of `input` goes.
+pub fn output_path(opts: &Options, input: &Path) -> PathBuf {
+    if let Some(o) = &opts.out {
+        return o.clone();
+    }
+    let mut name = input.file_name().unwrap_or_default().to_os_string();
+    name.push(".p7s");
+    match &opts.out_dir {
+        Some(d) => d.join(name),
+        None => input.with_file_name(name),
+    }
+}
+
+impl Prepared {
+    /// Signs one file at `at` and returns the DER signature.
+    pub fn sign_one(&self, input: &Path, attached: bool, at: UnixTime) -> Result<Vec<u8>, String> {
+        let alg = self.template.digest_algorithm();
+        let st = inkan_hsm::cms::signing_time_attribute(at);
+        let attrs: [&[u8]; 1] = [&st];
+        let (der, hash) = if attached {
+            let content = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
+            let hash = alg.digest(&content);
+            let mut req = SignRequest::new(
+                ID_DATA,
+                Content::AttachedPrehashed {
+                    content: &content,
+                    digest: &hash,
+                },
+            );
+            req.signed_attrs = &attrs;
+            (self.template.sign(&req).map_err(|e| e.to_string())?, hash)
+        } else {
+            let mut f = std::fs::File::open(input).map_err(|e| format!("cannot read: {e}"))?;
+            let hash = crate::digest::digest_reader(alg, &mut f)
+                .map_err(|e| format!("cannot read: {e}"))?;
+            let mut req = SignRequest::new(ID_DATA, Content::DetachedDigest(&hash));
+            req.signed_attrs = &attrs;
+            (self.template.sign(&req).map_err(|e| e.to_string())?, hash)
+        };
+        if self.upgrader.level == Level::BB {
+            return Ok(der);
+        }
+        let mut sd = RawSignedData::parse(&der).map_err(|e| e.to_string())?;
+        self.upgrader.upgrade(&mut sd, Some(&hash), at)?;
+        Ok(sd.encode())
+    }
+}
+
+/// Signs `inputs` with `opts`, reading the time from `clock` for each signature. Fails
+/// before signing anything if the key, certificate or options are unusable; otherwise every
+/// file gets an entry in the summary.
+pub fn sign_files(
+    opts: &Options,
+    inputs: &[PathBuf],
+    clock: &dyn Clock,
+) -> Result<Summary, SetupError> {
+    let now = || clock.now().ok_or_else(|| SetupError::Usage("the system clock is unusable".into()));
+    if inputs.is_empty() {
+        return Err(SetupError::Usage("no input files".into()));
+    }
+    if opts.out.is_some() && inputs.len() > 1 {
+        return Err(SetupError::Usage("--out takes one input file; use --out-dir".into()));
+    }
+    if let Some(d) = &opts.out_dir {
+        if !d.is_dir() {
+            return Err(SetupError::Usage(format!("--out-dir {} is not a directory", d.display())));
+        }
+    }
+    let prepared = prepare(opts, now()?)?;
+    let start = Instant::now();
+    let workers = if opts.workers > 0 {
+        opts.workers
+    } else {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        if opts.level >= Level::BT { cpus.max(8) } else { cpus }
+    }
+    .min(inputs.len())
+    .max(1);
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<FileResult>>> = Mutex::new(vec![None; inputs.len()]);
+    let progress = opts.progress && std::io::stderr().is_terminal() && inputs.len() > 1;
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else { break };
+                    let out = output_path(opts, input);
+                    let result = match clock.now() {
+                        None => Err("the system clock is unusable".to_string()),
+                        Some(at) => prepared
+                            .sign_one(input, opts.attached, at)
+                            .and_then(|der| {
+                                write_atomic(&out, &der)
+                                    .map_err(|e| format!("cannot write {}: {e}", out.display()))
+                            })
+                            .map(|()| out),
+                    };
+                    if let Ok(mut r) = results.lock() {
+                        r[i] = Some(FileResult {
+                            input: input.clone(),
+                            result,
+                        });
+                    }
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if progress && (n % 16 == 0 || n == inputs.len()) {
+                        draw_progress(n, inputs.len());
+                    }
+                }
+            });
+        }
+    });
+    if progress {
+        eprintln!();
+    }
+    let files = results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .zip(inputs)
+        .map(|(r, input)| {
+            r.unwrap_or_else(|| FileResult {
+                input: input.clone(),
+                result: Err("not processed".into()),
+            })
+        })
+        .collect();
+    Ok(Summary {
+        files,
+        elapsed: start.elapsed(),
+    })
+}
+
+fn draw_progress(n: usize, total: usize) {
+    const WIDTH: usize = 40;
+    let filled = n * WIDTH / total.max(1);
+    eprint!(
+        "\r[{}{}] {n}/{total}",
+        "#".repeat(filled),
+        " ".repeat(WIDTH - filled)
+    );
+}
+
+/// Options of `inkan-sign extend`.
+#[derive(Clone, Debug)]
+pub struct ExtendOptions {
+    /// Target level (B-T, B-LT or B-LTA).
+    pub level: Level,
+    /// TSA URL.
+    pub tsa: Option<String>,
+    /// CRL files.
+    pub crls: Vec<PathBuf>,
+    /// OCSP response files.
+    pub ocsps: Vec<PathBuf>,
+    /// Extra certificates (PEM), e.g. a chain the signature lacks.
+    pub cert_chain: Option<PathBuf>,
+    /// The detached content.
+    pub data: Option<PathBuf>,
+    /// Output file (default: replace the signature file).
+    pub out: Option<PathBuf>,
+    /// Fetch missing CRLs from distribution points.
+    pub fetch: bool,
+    /// Time allowed per TSA request.
+    pub tsa_timeout: Duration,
+}
+
+impl ExtendOptions {
+    /// Defaults for `level`.
+    pub fn new(level: Level) -> Self {
+        Self {
+            level,
+            tsa: None,
+            crls: Vec::new(),
+            ocsps: Vec::new(),
+            cert_chain: None,
+            data: None,
+            out: None,
+            fetch: true,
+            tsa_timeout: crate::tsa_client::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// Reads a signature file, DER or PEM (`-----BEGIN CMS-----` / `PKCS7`).
+pub fn read_signature(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    if bytes.first() == Some(&0x30) {
+        return Ok(bytes.to_vec());
+    }
+    let (_, der) = der::pem::decode_vec(bytes).map_err(|_| "neither DER nor PEM".to_string())?;
+    Ok(der)
+}
+
+/// Raises the signature in `signature` to `opts.level` at `at` and writes it atomically.
+/// Returns the path written.
+pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<PathBuf, String> {
+    if opts.level == Level::BB {
+        return Err("extend raises to B-T, B-LT or B-LTA".into());
+    }
+    let bytes = std::fs::read(signature)
+        .map_err(|e| format!("cannot read {}: {e}", signature.display()))?;
+    let der = read_signature(&bytes).map_err(|e| format!("{}: {e}", signature.display()))?;
+    let mut sd = RawSignedData::parse(&der)
+        .map_err(|e| format!("{}: not a CMS signature: {e}", signature.display()))?;
+    let si = sd.signer_infos.first().ok_or("the signature has no signer")?;
+    let alg = cades::signer_digest(si)?;
+    let md = cades::message_digest(si)?;
+    let content_hash = match (&sd.econtent, &opts.data) {
+        (Some(c), _) => Some(alg.digest(c)),
+        (None, Some(p)) => {
+            let mut f =
+                std::fs::File::open(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            Some(
+                crate::digest::digest_reader(alg, &mut f)
+                    .map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+            )
+        }
+        (None, None) => None,
+    };
+    if let Some(h) = &content_hash {
+        if *h != md {
+            return Err("the content does not match the signature's message-digest".into());
+        }
+    }
+    if opts.level >= Level::BT && opts.tsa.is_none() {
+        return Err(format!("level {} needs --tsa URL", opts.level));
+    }
+    let certs = match &opts.cert_chain {
+        Some(p) => {
+            let b = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            Cert::load_chain(&b).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+        None => Vec::new(),
+    };
+    let rt = runtime(true).map_err(|e| e.to_string())?;
+    let material = material(&opts.crls, &opts.ocsps, certs, opts.fetch).map_err(|e| e.to_string())?;
+    let upgrader = Upgrader {
+        level: opts.level,
+        tsa: match (&opts.tsa, &rt) {
+            (Some(u), Some(rt)) => Some(TsaClient::new(u, opts.tsa_timeout, rt.clone())),
+            _ => None,
+        },
+        material,
+        rt,
+    };
+    let before = sd.signer_infos[0].signed_part.clone();
+    upgrader.upgrade(&mut sd, content_hash.as_deref(), at)?;
+    let out = sd.encode();
+    // The invariant the contract promises: the signed part is unchanged.
+    let check = RawSignedData::parse(&out).map_err(|e| format!("internal: {e}"))?;
+    if check.signer_infos.first().map(|s| &s.signed_part) != Some(&before) {
+        return Err("internal: the signed part changed; nothing written".into());
+    }
+    let dest = opts.out.clone().unwrap_or_else(|| signature.to_owned());
+    write_atomic(&dest, &out).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+    Ok(dest)
+}
