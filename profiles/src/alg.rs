@@ -645,6 +645,33 @@ impl SignatureAlgorithm {
         Err(AlgError::UnknownOid(o))
     }
 
+    /// Read the algorithm of a CMS `SignerInfo`, where RFC 3370 §3.2 also allows the key OID
+    /// `rsaEncryption` as `signatureAlgorithm` (the hash then comes from `digestAlgorithm`);
+    /// many CAdES signers and TSAs write it. `id-ecPublicKey` is tolerated the same way for
+    /// ECDSA (some Java signers write it). Everything else is
+    /// [`Self::from_algorithm_identifier`].
+    pub fn from_signer_info(
+        signature_algorithm: &AlgorithmIdentifierOwned,
+        digest_algorithm: &AlgorithmIdentifierOwned,
+    ) -> Result<Self, AlgError> {
+        let o = signature_algorithm.oid;
+        let params = signature_algorithm.parameters.as_ref();
+        if o == oid::RSA_ENCRYPTION {
+            if !params.is_none_or(Any::is_null) {
+                return Err(AlgError::BadParameters(o));
+            }
+            return Ok(SignatureAlgorithm::RsaPkcs1(
+                DigestAlgorithm::from_algorithm_identifier(digest_algorithm)?,
+            ));
+        }
+        if o == oid::EC_PUBLIC_KEY {
+            return Ok(SignatureAlgorithm::Ecdsa(
+                DigestAlgorithm::from_algorithm_identifier(digest_algorithm)?,
+            ));
+        }
+        Self::from_algorithm_identifier(signature_algorithm)
+    }
+
     /// Parse a DER-encoded signature `AlgorithmIdentifier`.
     pub fn from_der(der: &[u8]) -> Result<Self, AlgError> {
         let ai = AlgorithmIdentifierOwned::from_der(der).map_err(|_| AlgError::BadKey)?;
@@ -987,6 +1014,36 @@ mod tests {
             assert_eq!(SignatureAlgorithm::from_der(&der), Ok(s));
         }
         assert!(!SignatureAlgorithm::Ecdsa(D::Md5).is_encodable());
+    }
+
+    #[test]
+    fn signer_info_rsa_encryption() {
+        let rsa = AlgorithmIdentifierOwned {
+            oid: oid::RSA_ENCRYPTION,
+            parameters: Some(Any::from(Null)),
+        };
+        let d = DigestAlgorithm::Sha384.to_algorithm_identifier();
+        assert_eq!(
+            SignatureAlgorithm::from_signer_info(&rsa, &d),
+            Ok(SignatureAlgorithm::RsaPkcs1(DigestAlgorithm::Sha384))
+        );
+        assert_eq!(
+            SignatureAlgorithm::from_algorithm_identifier(&rsa),
+            Err(AlgError::UnknownOid(oid::RSA_ENCRYPTION))
+        );
+        let ec = AlgorithmIdentifierOwned {
+            oid: oid::EC_PUBLIC_KEY,
+            parameters: None,
+        };
+        assert_eq!(
+            SignatureAlgorithm::from_signer_info(&ec, &d),
+            Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha384))
+        );
+        let pss = SignatureAlgorithm::RsaPss(PssParams::for_hash(DigestAlgorithm::Sha256));
+        assert_eq!(
+            SignatureAlgorithm::from_signer_info(&pss.to_algorithm_identifier(), &d),
+            Ok(pss)
+        );
     }
 
     #[test]
