@@ -792,4 +792,25 @@ pub(crate) mod tests {
             assert!(BasicOcspResponse::parse(bad).is_err());
         }
     }
+
+    #[test]
+    fn mutated_responses_never_panic() {
+        let f = ocsp_fixture("mut");
+        for seed in [&f.req, &f.resp] {
+            for cut in 0..seed.len() {
+                let b = &seed[..cut];
+                let _ = OcspRequest::parse(b);
+                let _ = OcspResponse::parse(b).map(|r| r.basic());
+            }
+            for i in 0..seed.len() {
+                for x in [0x01u8, 0x80, 0xff] {
+                    let mut b = seed.clone();
+                    b[i] ^= x;
+                    let _ = OcspRequest::parse(&b);
+                    let _ = OcspResponse::parse(&b).map(|r| r.basic());
+                    let _ = BasicOcspResponse::parse(&b);
+                }
+            }
+        }
+    }
 }

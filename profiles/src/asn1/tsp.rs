@@ -924,4 +924,69 @@ mod tests {
         // An unknown status value (6) fails to decode.
         assert!(TimeStampResp::parse(&hex("3005300302010 6".replace(' ', "").as_str())).is_err());
     }
+
+    #[test]
+    fn openssl_reads_our_rejection() {
+        let dir = std::env::temp_dir().join(format!("inkan-tsr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let r = TimeStampResp {
+            status: PkiStatusInfo::rejection(
+                PkiFailureInfo::BAD_ALG | PkiFailureInfo::UNACCEPTED_POLICY,
+                Some("SHA-1 is not accepted"),
+            ),
+            time_stamp_token: None,
+        };
+        let path = dir.join("r.tsr");
+        std::fs::write(&path, r.to_der().unwrap()).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["ts", "-reply", "-in", path.to_str().unwrap(), "-text"])
+            .output()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("Status: Rejected"), "{text}");
+        assert!(text.contains("SHA-1 is not accepted"), "{text}");
+        assert!(
+            text.contains("unrecognized or unsupported algorithm"),
+            "{text}"
+        );
+        assert!(text.contains("requested TSA policy is not supported"), "{text}");
+    }
+
+    #[test]
+    fn mutated_inputs_never_panic() {
+        let mut seeds = vec![
+            openssl_query(&["-sha256", "-cert", "-tspolicy", "1.2.3"]),
+            sample_tst_info().to_der().unwrap(),
+            TimeStampResp {
+                status: PkiStatusInfo::rejection(PkiFailureInfo::SYSTEM_FAILURE, Some("x")),
+                time_stamp_token: None,
+            }
+            .to_der()
+            .unwrap(),
+        ];
+        seeds.push(seeds[1].clone());
+        for seed in &seeds {
+            for cut in 0..seed.len() {
+                let b = &seed[..cut];
+                let _ = TimeStampReq::parse(b);
+                let _ = TimeStampResp::parse(b);
+                let _ = TstInfo::parse(b);
+            }
+            for i in 0..seed.len() {
+                for x in [0x01u8, 0x80, 0xff] {
+                    let mut b = seed.clone();
+                    b[i] ^= x;
+                    let _ = TimeStampReq::parse(&b);
+                    let _ = TimeStampResp::parse(&b);
+                    let _ = TstInfo::parse(&b);
+                }
+            }
+        }
+    }
 }
