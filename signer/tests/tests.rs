@@ -1,0 +1,300 @@
+//! Integration tests: real keys, a real `inkan-tsa` on 127.0.0.1:0, `openssl cms -verify` as the
+//! judge.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use inkan_hsm::devpki::{self, DevPki, KeyAlg};
+use inkan_profiles::clock::{Clock, SystemClock};
+use inkan_signer::cades::Level;
+use inkan_signer::cms_raw::RawSignedData;
+use inkan_signer::sign::{self, ExtendOptions, Options};
+
+struct Env {
+    dir: tempfile::TempDir,
+    pki: DevPki,
+    tsa_url: String,
+    _rt: tokio::runtime::Runtime,
+    _tsa: Option<inkan_tsa::app::Running>,
+}
+
+fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs")
+}
+
+impl Env {
+    fn new(alg: KeyAlg) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemClock.now().unwrap();
+        let pki = DevPki::generate(now, alg).unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("eseal.key"), pki.eseal_key_pem.as_bytes()).unwrap();
+        std::fs::write(d.join("eseal-chain.pem"), pki.eseal_chain_pem()).unwrap();
+        std::fs::write(d.join("root.pem"), pki.root_pem()).unwrap();
+        std::fs::write(d.join("crl.der"), &pki.crl_der).unwrap();
+        std::fs::write(d.join("tsa.key"), pki.tsa_key_pem.as_bytes()).unwrap();
+        std::fs::write(d.join("tsa-chain.pem"), pki.tsa_chain_pem()).unwrap();
+        std::fs::create_dir(d.join("tsa-data")).unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let toml = format!(
+            "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\n",
+            d.join("tsa.key").display(),
+            d.join("tsa-chain.pem").display(),
+            d.join("tsa-data").display()
+        );
+        let file = inkan_tsa::config::FileConfig::parse(&toml).unwrap();
+        let settings =
+            inkan_tsa::config::resolve(file, &inkan_tsa::config::Overrides::default()).unwrap();
+        let running = rt
+            .block_on(inkan_tsa::app::start(settings, Arc::new(SystemClock)))
+            .unwrap();
+        let tsa_url = format!("http://{}/", running.addr);
+        Self {
+            dir,
+            pki,
+            tsa_url,
+            _rt: rt,
+            _tsa: Some(running),
+        }
+    }
+
+    fn p(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn file(&self, name: &str, data: &[u8]) -> PathBuf {
+        let p = self.p(name);
+        std::fs::write(&p, data).unwrap();
+        p
+    }
+
+    fn opts(&self, level: Level) -> Options {
+        let mut o = Options::new(
+            self.p("eseal.key").to_str().unwrap(),
+            &self.p("eseal-chain.pem"),
+        );
+        o.level = level;
+        o.progress = false;
+        o.fetch = false;
+        if level >= Level::BT {
+            o.tsa = Some(self.tsa_url.clone());
+        }
+        if level >= Level::BLT {
+            o.crls = vec![self.p("crl.der")];
+        }
+        o
+    }
+
+    fn openssl_verify(&self, sig: &Path, content: Option<&Path>) {
+        let mut args = vec![
+            "cms", "-verify", "-binary", "-inform", "DER", "-in", sig.to_str().unwrap(),
+            "-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null",
+        ];
+        if let Some(c) = content {
+            args.extend(["-content", c.to_str().unwrap()]);
+        }
+        let out = openssl(self.dir.path(), &args);
+        assert!(
+            out.status.success(),
+            "openssl cms -verify failed on {}: {}",
+            sig.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn unsigned_oids(der: &[u8]) -> Vec<String> {
+    let sd = RawSignedData::parse(der).unwrap();
+    sd.signer_infos[0]
+        .unsigned_attrs
+        .iter()
+        .map(|a| a.oid.to_string())
+        .collect()
+}
+
+const SIG_TST: &str = "1.2.840.113549.1.9.16.2.14";
+const ATS_V3: &str = "0.4.0.1733.2.4";
+
+fn every_level(alg: KeyAlg) {
+    let env = Env::new(alg);
+    for attached in [false, true] {
+        for level in [Level::BB, Level::BT, Level::BLT, Level::BLTA] {
+            let name = format!("doc-{level}-{attached}.txt");
+            let input = env.file(&name, format!("content for {level}").as_bytes());
+            let mut o = env.opts(level);
+            o.attached = attached;
+            let s = sign::sign_files(&o, std::slice::from_ref(&input), &SystemClock).unwrap();
+            assert_eq!(s.failed(), 0, "{:?}", s.files);
+            let out = env.p(&format!("{name}.p7s"));
+            env.openssl_verify(&out, (!attached).then_some(input.as_path()));
+            let der = std::fs::read(&out).unwrap();
+            let oids = unsigned_oids(&der);
+            assert_eq!(oids.contains(&SIG_TST.to_string()), level >= Level::BT, "{level}");
+            assert_eq!(oids.contains(&ATS_V3.to_string()), level == Level::BLTA, "{level}");
+            let sd = RawSignedData::parse(&der).unwrap();
+            if level >= Level::BLT {
+                assert!(!sd.crls.is_empty(), "B-LT carries the CRL");
+                // signer, TSA, root; no duplicates.
+                assert!(sd.certificates.len() >= 3);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_level_p256() {
+    every_level(KeyAlg::P256);
+}
+
+#[test]
+fn every_level_p384() {
+    every_level(KeyAlg::P384);
+}
+
+#[test]
+fn batch_with_an_unreadable_file() {
+    let env = Env::new(KeyAlg::P256);
+    let a = env.file("a.txt", b"a");
+    let b = env.p("missing.txt");
+    let c = env.file("c.txt", b"c");
+    let s = sign::sign_files(&env.opts(Level::BB), &[a, b.clone(), c], &SystemClock).unwrap();
+    assert_eq!(s.signed(), 2);
+    assert_eq!(s.failed(), 1);
+    let bad = &s.files[1];
+    assert_eq!(bad.input, b);
+    assert!(bad.result.as_ref().unwrap_err().contains("cannot read"));
+    assert!(!env.p("missing.txt.p7s").exists());
+    env.openssl_verify(&env.p("c.txt.p7s"), Some(&env.p("c.txt")));
+}
+
+#[test]
+fn tsa_down_and_garbage() {
+    let env = Env::new(KeyAlg::P256);
+    let a = env.file("a.txt", b"a");
+    let mut o = env.opts(Level::BT);
+    o.tsa = Some("http://127.0.0.1:1/".into());
+    let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
+    let e = s.files[0].result.as_ref().unwrap_err();
+    assert!(e.contains("could not reach the TSA"), "{e}");
+    assert!(!env.p("a.txt.p7s").exists(), "nothing half-written");
+
+    // A server answering 200 with garbage.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for s in listener.incoming().take(1) {
+            let mut s = s.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let body = b"this is not DER";
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(body);
+        }
+    });
+    o.tsa = Some(format!("http://{addr}/"));
+    let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
+    let e = s.files[0].result.as_ref().unwrap_err();
+    assert!(e.contains("not a TimeStampResp"), "{e}");
+    assert!(!env.p("a.txt.p7s").exists());
+}
+
+#[test]
+fn crl_missing_for_b_lt() {
+    let env = Env::new(KeyAlg::P256);
+    let a = env.file("a.txt", b"a");
+    let mut o = env.opts(Level::BLT);
+    o.crls.clear();
+    let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
+    let e = s.files[0].result.as_ref().unwrap_err();
+    assert!(e.contains("no valid revocation data"), "{e}");
+    assert!(!env.p("a.txt.p7s").exists());
+}
+
+#[test]
+fn revoked_certificate_refused_for_b_lt() {
+    let env = Env::new(KeyAlg::P256);
+    // The second e-seal certificate (same key) is on the CRL.
+    let chain = format!(
+        "{}{}",
+        devpki::cert_pem(&env.pki.revoked_eseal_cert_der),
+        env.pki.root_pem()
+    );
+    let chain_path = env.file("revoked-chain.pem", chain.as_bytes());
+    let a = env.file("a.txt", b"a");
+    let mut o = env.opts(Level::BLT);
+    o.cert_chain = chain_path;
+    let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
+    let e = s.files[0].result.as_ref().unwrap_err();
+    assert!(e.contains("revoked"), "{e}");
+}
+
+#[test]
+fn wrong_certificate_stops_before_signing() {
+    let env = Env::new(KeyAlg::P256);
+    let a = env.file("a.txt", b"a");
+    let mut o = env.opts(Level::BB);
+    o.cert_chain = env.p("tsa-chain.pem");
+    let e = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap_err();
+    assert!(e.to_string().contains("matches the key"), "{e}");
+    assert!(!env.p("a.txt.p7s").exists());
+}
+
+#[test]
+fn extend_openssl_cades_to_b_lta_and_renew() {
+    let env = Env::new(KeyAlg::P256);
+    let d = env.dir.path();
+    env.file("doc.txt", b"signed by openssl");
+    std::fs::write(d.join("eseal.pem"), devpki::cert_pem(&env.pki.eseal_cert_der)).unwrap();
+    let out = openssl(
+        d,
+        &[
+            "cms", "-sign", "-cades", "-binary", "-in", "doc.txt", "-signer", "eseal.pem",
+            "-inkey", "eseal.key", "-certfile", "root.pem", "-outform", "DER", "-out", "o.p7s",
+            "-md", "sha256",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let original = std::fs::read(d.join("o.p7s")).unwrap();
+    let before = RawSignedData::parse(&original).unwrap().signer_infos[0].signed_part.clone();
+
+    let mut o = ExtendOptions::new(Level::BLTA);
+    o.tsa = Some(env.tsa_url.clone());
+    o.crls = vec![env.p("crl.der")];
+    o.data = Some(env.p("doc.txt"));
+    o.fetch = false;
+    let now = SystemClock.now().unwrap();
+    sign::extend(&o, &env.p("o.p7s"), now).unwrap();
+    let der = std::fs::read(d.join("o.p7s")).unwrap();
+    let sd = RawSignedData::parse(&der).unwrap();
+    assert_eq!(sd.signer_infos[0].signed_part, before, "signed part kept byte for byte");
+    assert_eq!(unsigned_oids(&der), [SIG_TST, ATS_V3]);
+    env.openssl_verify(&env.p("o.p7s"), Some(&env.p("doc.txt")));
+
+    // Renew: a second archive time stamp.
+    sign::extend(&o, &env.p("o.p7s"), now).unwrap();
+    let der = std::fs::read(d.join("o.p7s")).unwrap();
+    assert_eq!(unsigned_oids(&der), [SIG_TST, ATS_V3, ATS_V3]);
+    env.openssl_verify(&env.p("o.p7s"), Some(&env.p("doc.txt")));
+
+    // Wrong content is refused and the file is left as it was.
+    env.file("other.txt", b"something else");
+    o.data = Some(env.p("other.txt"));
+    let e = sign::extend(&o, &env.p("o.p7s"), now).unwrap_err();
+    assert!(e.contains("does not match"), "{e}");
+    assert_eq!(std::fs::read(d.join("o.p7s")).unwrap(), der);
+}
