@@ -268,10 +268,10 @@ fn crl_status(cert: &Certificate, issuer: &Certificate, m: &Material, at: i64) -
         if crypto::verify_signature(issuer.spki(), &alg, crl.tbs(), crl.signature()).is_err() {
             continue;
         }
-        if let Some(e) = crl.revoked.iter().find(|e| e.serial == cert.serial()) {
-            if e.reason != Some(8) {
-                return RevStatus::Revoked(e.date, e.reason, "CRL".into());
-            }
+        if let Some(e) = crl.revoked.iter().find(|e| e.serial == cert.serial())
+            && e.reason != Some(8)
+        {
+            return RevStatus::Revoked(e.date, e.reason, "CRL".into());
         }
         let _ = at;
         best = RevStatus::Good(format!(
@@ -879,7 +879,7 @@ pub fn validate_signed(
     role: Role,
     m: &Material,
     at: i64,
-    poe_out: Option<&mut Vec<(i64, String)>>,
+    poe_out: Option<&mut Vec<crate::report::TimeStampSummary>>,
 ) -> Outcome {
     let mut out = Outcome::new();
     let Some(si) = sd.signers.first() else {
@@ -966,9 +966,9 @@ pub fn validate_signed(
         for a in si.unsigned(attr::SIGNATURE_TIME_STAMP) {
             for v in &a.values {
                 let r = validate_token(v, Imprinted::Bytes(&si.signature), m, at);
+                poes.push(crate::token_summary("signature", &r));
                 match (&r.tst, r.outcome.passed(), r.imprint_ok) {
                     (Some(tst), true, Some(true)) => {
-                        poes.push((tst.gen_time, "signature time-stamp".to_string()));
                         if tst.gen_time < best {
                             best = tst.gen_time;
                         }

@@ -31,6 +31,7 @@ pub mod x509;
 use inkan_profiles::time::UnixTime;
 
 use engine::{Content, Imprinted, Material, Role};
+
 use report::{Finding, Indication, Report, Sub, TimeStampSummary};
 
 /// The signature file's bytes.
@@ -215,14 +216,14 @@ pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, 
                     .and_then(|v| tlv::parse_exact(v).ok())
                     .and_then(|t| tlv::parse_time(&t).ok())
                     .map(|t| tlv::format_time(t.0));
-                for a in si.unsigned(cms::attr::SIGNATURE_TIME_STAMP) {
-                    for v in &a.values {
-                        let t = engine::validate_token(v, Imprinted::Bytes(&si.signature), &m, at);
-                        r.time_stamps.push(token_summary("signature", &t));
-                    }
-                }
             }
-            r.best_proof_of_existence = poes.iter().map(|p| p.0).min().map(tlv::format_time);
+            r.best_proof_of_existence = poes
+                .iter()
+                .filter(|p| p.indication == Indication::TotalPassed)
+                .filter_map(|p| p.gen_time_secs)
+                .min()
+                .map(tlv::format_time);
+            r.time_stamps = poes;
             apply(&mut r, &o);
             Ok(r)
         }
@@ -272,10 +273,11 @@ pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, 
     }
 }
 
-fn token_summary(kind: &str, t: &engine::TokenResult) -> TimeStampSummary {
+pub(crate) fn token_summary(kind: &str, t: &engine::TokenResult) -> TimeStampSummary {
     TimeStampSummary {
         kind: kind.into(),
         gen_time: t.tst.as_ref().map(|x| tlv::format_time(x.gen_time)),
+        gen_time_secs: t.tst.as_ref().map(|x| x.gen_time),
         tsa: t.outcome.signer.as_ref().map(|c| c.display_name()),
         indication: t.outcome.indication,
         sub_indication: t.outcome.sub,

@@ -129,6 +129,9 @@ pub struct TimeStampSummary {
     pub kind: String,
     /// genTime.
     pub gen_time: Option<String>,
+    /// genTime in seconds since the epoch (not serialised).
+    #[serde(skip)]
+    pub gen_time_secs: Option<i64>,
     /// TSA name.
     pub tsa: Option<String>,
     /// Indication of the token itself.

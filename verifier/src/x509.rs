@@ -108,7 +108,7 @@ impl Certificate {
             unknown_critical: Vec::new(),
             version,
         };
-        while let Some(item) = tr.next() {
+        for item in tr {
             let item = item?;
             if item.tag == 0xa3 {
                 let exts = tlv::parse_exact(item.value)?;
