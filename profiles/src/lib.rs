@@ -19,6 +19,7 @@
 //! | [`asn1::ess`] | `SigningCertificate(V2)`, `ESSCertID(v2)`, `IssuerSerial` |
 //! | [`asn1::cades`] | `ATSHashIndexV3`, `RevocationValues`, `CertificateValues`, `OtherHashAlgAndValue`, `SignaturePolicyIdentifier`, `CommitmentTypeIndication` |
 //! | [`asn1::ocsp`] | RFC 6960 `OCSPRequest`, `OCSPResponse`, `BasicOCSPResponse` (with the signed bytes kept), `ResponseData`, `SingleResponse`, `CertID`, `CertStatus` |
+//! | [`asn1::cms`] | lenient, byte-preserving `SignedData` reader (`RawSignedData`, `RawSignerInfo`, `RawSet`, `RevocationInfo`): SETs kept as received, OCSP in `crls` read (both id-ri-ocsp-response and id-pkix-ocsp-basic) |
 //! | [`verify`] | `verify_signature(spki, alg, message, signature)` |
 //! | [`time`], [`clock`] | `UnixTime`; `Clock`, `SystemClock`, `FixedClock` |
 //!
@@ -38,6 +39,10 @@
 //! - it re-sorts SET OF on decode: types that a verifier must hash or check a signature over
 //!   keep the original bytes (`TimeStampResp::time_stamp_token`,
 //!   `BasicOcspResponse::tbs_response_data_der`, certificates and CRLs as [`der::Any`]);
+//! - `cms` 0.3.0-rc.0 types `otherRevInfoFormat` as an AlgorithmIdentifier (RFC 5652 §10.2.1
+//!   says OBJECT IDENTIFIER), so it cannot decode any SignedData that carries OCSP in `crls`;
+//!   [`asn1::cms::RawSignedData`] reads those, keeps duplicate certificates and the received
+//!   order of signed attributes;
 //! - `Int::new` keeps leading zeros: serial numbers are `Uint` / `x509_cert` `SerialNumber`.
 //!
 //! ## Why RustCrypto `rsa` only verifies
@@ -56,7 +61,7 @@
 //! [`asn1::ess::SigningCertificate::parse`], [`asn1::cades::AtsHashIndexV3::parse`],
 //! [`asn1::cades::RevocationValues::parse`], [`asn1::ocsp::OcspRequest::parse`],
 //! [`asn1::ocsp::OcspResponse::parse`], [`asn1::ocsp::BasicOcspResponse::parse`],
-//! [`alg::PublicKeyKind::from_spki_der`], [`alg::SignatureAlgorithm::from_der`],
+//! [`asn1::cms::RawSignedData::from_content_info`], [`alg::PublicKeyKind::from_spki_der`], [`alg::SignatureAlgorithm::from_der`],
 //! [`alg::PssParams::from_der`] and [`verify::verify_signature`]. Allocation is bounded by the
 //! input length; RSA and DSA moduli above [`alg::MAX_MODULUS_BITS`] are refused before any
 //! arithmetic.

@@ -10,11 +10,11 @@
 
 use std::path::{Path, PathBuf};
 
-use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
+use ::cms::content_info::ContentInfo;
+use ::cms::signed_data::SignedData;
 use der::{Decode, Encode};
 use inkan_profiles::alg::{DigestAlgorithm, PublicKeyKind, SignatureAlgorithm};
-use inkan_profiles::asn1::{cades, ess, ocsp, tsp};
+use inkan_profiles::asn1::{cades, cms, ess, ocsp, tsp};
 use inkan_profiles::oid;
 
 #[derive(Default, Debug)]
@@ -26,6 +26,8 @@ struct Tally {
     ess_v2: usize,
     ats_index: usize,
     ocsp: usize,
+    raw_read: usize,
+    ocsp_in_crls: usize,
     cms_undecodable: Vec<String>,
     failures: Vec<String>,
     algorithms: Vec<String>,
@@ -63,16 +65,38 @@ fn der_of(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn signed_data(t: &mut Tally, name: &str, ci_der: &[u8], depth: u32) {
-    let Ok(ci) = ContentInfo::from_der(ci_der) else {
-        t.cms_undecodable.push(name.to_owned());
-        return;
+    let ci = match ContentInfo::from_der(ci_der) {
+        Ok(ci) => ci,
+        Err(e) => {
+            t.cms_undecodable.push(format!("{name}: {e}"));
+            return;
+        }
     };
+    // Our lenient reader: every SET as received, OCSP in crls understood.
+    if let Ok(raw) = cms::RawSignedData::from_content_info(ci_der) {
+        t.raw_read += 1;
+        for ri in raw.revocation_info().unwrap_or_default() {
+            match ri.ocsp_basic() {
+                Some(Ok(_)) => t.ocsp_in_crls += 1,
+                Some(Err(e)) => t.failures.push(format!("{name}: OCSP in crls: {e}")),
+                None => {}
+            }
+        }
+        for si in raw.signer_infos().unwrap_or_default() {
+            if si.signed_attributes().is_err() || si.unsigned_attributes().is_err() {
+                t.failures.push(format!("{name}: raw attributes"));
+            }
+        }
+    }
     if ci.content_type != oid::ID_SIGNED_DATA {
         return;
     }
-    let Ok(sd) = ci.content.decode_as::<SignedData>() else {
-        t.cms_undecodable.push(name.to_owned());
-        return;
+    let sd = match ci.content.decode_as::<SignedData>() {
+        Ok(sd) => sd,
+        Err(e) => {
+            t.cms_undecodable.push(format!("{name}: {e}"));
+            return;
+        }
     };
     if sd.encap_content_info.econtent_type == oid::ID_CT_TST_INFO {
         let Some(ec) = &sd.encap_content_info.econtent else {
@@ -100,7 +124,7 @@ fn signed_data(t: &mut Tally, name: &str, ci_der: &[u8], depth: u32) {
         }
     }
     for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
-        if let cms::cert::CertificateChoices::Certificate(c) = c {
+        if let ::cms::cert::CertificateChoices::Certificate(c) = c {
             let spki = c.tbs_certificate().subject_public_key_info();
             match PublicKeyKind::from_spki(spki) {
                 Ok(_) => t.certs += 1,
@@ -113,7 +137,7 @@ fn signed_data(t: &mut Tally, name: &str, ci_der: &[u8], depth: u32) {
         }
     }
     for r in sd.crls.iter().flat_map(|s| s.0.iter()) {
-        if let cms::revocation::RevocationInfoChoice::Other(o) = r
+        if let ::cms::revocation::RevocationInfoChoice::Other(o) = r
             && o.other_format.oid == oid::ID_RI_OCSP_RESPONSE
         {
             match o.other.to_der().map(|d| ocsp::OcspResponse::parse(&d)) {
@@ -256,7 +280,7 @@ fn realworld_vectors_parse() {
         eprintln!("  {a}");
     }
     eprintln!(
-        "realworld: {} files; {} TimeStampResp, {} TSTInfo, {} signers, {} certificates, {} ESS v2, {} ats-hash-index-v3, {} OCSP; {} not decodable by cms 0.3: {:?}",
+        "realworld: {} files; {} TimeStampResp, {} TSTInfo, {} signers, {} certificates, {} ESS v2, {} ats-hash-index-v3, {} OCSP; lenient reader: {} SignedData, {} OCSP in crls; {} not decodable by cms 0.3: {:#?}",
         paths.len(),
         t.tsr,
         t.tst_info,
@@ -265,6 +289,8 @@ fn realworld_vectors_parse() {
         t.ess_v2,
         t.ats_index,
         t.ocsp,
+        t.raw_read,
+        t.ocsp_in_crls,
         t.cms_undecodable.len(),
         t.cms_undecodable
     );

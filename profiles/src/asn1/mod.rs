@@ -9,6 +9,7 @@
 //! the input length. They are the entry points the fuzz targets call.
 
 pub mod cades;
+pub mod cms;
 pub mod ess;
 pub mod ocsp;
 pub mod tsp;

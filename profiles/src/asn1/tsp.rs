@@ -955,7 +955,10 @@ mod tests {
             text.contains("unrecognized or unsupported algorithm"),
             "{text}"
         );
-        assert!(text.contains("requested TSA policy is not supported"), "{text}");
+        assert!(
+            text.contains("requested TSA policy is not supported"),
+            "{text}"
+        );
     }
 
     #[test]
