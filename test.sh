@@ -27,3 +27,10 @@ if cargo tree --locked -p inkan-verifier -e normal | grep -q cryptoki; then
 fi
 
 cargo test --locked --workspace
+
+# The headline figure: the shared real-world vectors scored by the runner that ships with them
+# (the same cases are asserted, with a floor, by verifier/tests/realworld.rs).
+if [ -x ../shared/vectors/run.sh ]; then
+  cargo build --locked -q -p inkan-verifier --bin inkan-verify
+  ../shared/vectors/run.sh "$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/inkan-verify" | tail -n 1 || true
+fi
