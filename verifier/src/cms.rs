@@ -1,47 +1,12 @@
 //! CMS SignedData (RFC 5652 §5), RFC 3161 TSTInfo and OCSP responses (RFC 6960) read raw,
 //! keeping the original bytes of everything that is hashed or signed.
 
-use crate::crypto::AlgId;
+use const_oid::ObjectIdentifier;
+use inkan_profiles::oid;
+
+use crate::crypto::{AlgId, is};
 use crate::tlv::{self, Tlv, tag};
 use crate::x509::Certificate;
-
-/// Attribute OIDs.
-pub mod attr {
-    /// content-type
-    pub const CONTENT_TYPE: &str = "1.2.840.113549.1.9.3";
-    /// message-digest
-    pub const MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
-    /// signing-time
-    pub const SIGNING_TIME: &str = "1.2.840.113549.1.9.5";
-    /// countersignature
-    pub const COUNTERSIGNATURE: &str = "1.2.840.113549.1.9.6";
-    /// signing-certificate (ESS v1)
-    pub const SIGNING_CERT: &str = "1.2.840.113549.1.9.16.2.12";
-    /// signing-certificate-v2
-    pub const SIGNING_CERT_V2: &str = "1.2.840.113549.1.9.16.2.47";
-    /// signature-time-stamp
-    pub const SIGNATURE_TIME_STAMP: &str = "1.2.840.113549.1.9.16.2.14";
-    /// content-time-stamp
-    pub const CONTENT_TIME_STAMP: &str = "1.2.840.113549.1.9.16.2.20";
-    /// certificate-values
-    pub const CERTIFICATE_VALUES: &str = "1.2.840.113549.1.9.16.2.23";
-    /// revocation-values
-    pub const REVOCATION_VALUES: &str = "1.2.840.113549.1.9.16.2.24";
-    /// CAdES-C-time-stamp
-    pub const ESC_TIME_STAMP: &str = "1.2.840.113549.1.9.16.2.25";
-    /// time-stamped-certs-crls-references
-    pub const CERT_CRL_TIME_STAMP: &str = "1.2.840.113549.1.9.16.2.26";
-    /// archive-time-stamp (v2)
-    pub const ARCHIVE_TIME_STAMP_V2: &str = "1.2.840.113549.1.9.16.2.48";
-    /// archive-time-stamp-v3
-    pub const ARCHIVE_TIME_STAMP_V3: &str = "0.4.0.1733.2.4";
-    /// ats-hash-index-v3
-    pub const ATS_HASH_INDEX_V3: &str = "0.4.0.19122.1.5";
-    /// id-ri-ocsp-response
-    pub const RI_OCSP_RESPONSE: &str = "1.3.6.1.5.5.7.16.2";
-    /// id-pkix-ocsp-basic
-    pub const OCSP_BASIC: &str = "1.3.6.1.5.5.7.48.1.1";
-}
 
 /// An owned AlgorithmIdentifier encoding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,21 +14,16 @@ pub struct AlgBuf(pub Vec<u8>);
 
 impl AlgBuf {
     /// The parsed view.
-    pub fn get(&self) -> AlgId<'_> {
-        tlv::parse_exact(&self.0)
-            .and_then(|t| AlgId::parse(&t))
-            .unwrap_or(AlgId {
-                oid: String::new(),
-                params: None,
-            })
+    pub fn get(&self) -> tlv::Result<AlgId<'_>> {
+        tlv::parse_exact(&self.0).and_then(|t| AlgId::parse(&t))
     }
 }
 
 /// One attribute: OID, the value encodings, and the whole attribute encoding.
 #[derive(Clone, Debug)]
 pub struct Attribute {
-    /// Dotted OID.
-    pub oid: String,
+    /// The attribute type's OID content octets.
+    pub oid: Vec<u8>,
     /// Each AttributeValue, as received.
     pub values: Vec<Vec<u8>>,
     /// The whole Attribute, as received.
@@ -75,7 +35,7 @@ fn read_attributes(t: &Tlv<'_>) -> tlv::Result<Vec<Attribute>> {
     for a in t.children() {
         let a = a?;
         let mut r = a.children();
-        let oid = tlv::oid_string(r.expect(tag::OID)?.value);
+        let oid = r.expect(tag::OID)?.value.to_vec();
         let set = r.next_tlv()?;
         let mut values = Vec::new();
         for v in set.children() {
@@ -124,20 +84,23 @@ pub struct SignerInfo {
 
 impl SignerInfo {
     /// The first value of a signed attribute.
-    pub fn signed(&self, oid: &str) -> Option<&Attribute> {
-        self.signed_attrs.as_ref()?.iter().find(|a| a.oid == oid)
+    pub fn signed(&self, oid: &ObjectIdentifier) -> Option<&Attribute> {
+        self.signed_attrs.as_ref()?.iter().find(|a| is(&a.oid, oid))
     }
     /// All unsigned attributes with this OID.
-    pub fn unsigned<'s>(&'s self, oid: &'s str) -> impl Iterator<Item = &'s Attribute> + 's {
-        self.unsigned_attrs.iter().filter(move |a| a.oid == oid)
+    pub fn unsigned<'s>(
+        &'s self,
+        oid: &'s ObjectIdentifier,
+    ) -> impl Iterator<Item = &'s Attribute> + 's {
+        self.unsigned_attrs.iter().filter(move |a| is(&a.oid, oid))
     }
 }
 
 /// A SignedData, parsed.
 #[derive(Clone, Debug)]
 pub struct SignedData {
-    /// encapContentInfo.eContentType, dotted.
-    pub econtent_type: String,
+    /// encapContentInfo.eContentType (OID content octets).
+    pub econtent_type: Vec<u8>,
     /// The eContentType OID encoding, as received.
     pub econtent_type_raw: Vec<u8>,
     /// The eContent octets when encapsulated.
@@ -163,7 +126,7 @@ impl SignedData {
         let ci = ci.expect(tag::SEQUENCE)?;
         let mut r = ci.children();
         let oid = r.expect(tag::OID)?;
-        if tlv::oid_string(oid.value) != crate::input::ID_SIGNED_DATA {
+        if !is(oid.value, &oid::ID_SIGNED_DATA) {
             return Err(tlv::TlvError("content is not SignedData"));
         }
         let c = r.expect(0xa0)?;
@@ -187,7 +150,7 @@ impl SignedData {
             econtent = Some(o.octets()?.into_owned());
         }
         let mut out = SignedData {
-            econtent_type: tlv::oid_string(ect.value),
+            econtent_type: ect.value.to_vec(),
             econtent_type_raw: ect.raw.to_vec(),
             econtent,
             certs: Vec::new(),
@@ -216,8 +179,8 @@ impl SignedData {
                     out.crls.push(crl.raw.to_vec());
                 } else if crl.tag == 0xa1 {
                     let mut cr = crl.children();
-                    let fmt = tlv::oid_string(cr.expect(tag::OID)?.value);
-                    if fmt == attr::RI_OCSP_RESPONSE
+                    let fmt = cr.expect(tag::OID)?.value;
+                    if is(fmt, &oid::ID_RI_OCSP_RESPONSE)
                         && let Ok(v) = cr.next_tlv()
                     {
                         out.ocsps.push(v.raw.to_vec());
@@ -400,8 +363,8 @@ pub fn parse_ocsp(bytes: &[u8]) -> tlv::Result<BasicOcsp> {
         let rb = r.expect(0xa0)?;
         let rb = tlv::parse_exact(rb.value)?;
         let mut rr = rb.children();
-        let ty = tlv::oid_string(rr.expect(tag::OID)?.value);
-        if ty != attr::OCSP_BASIC {
+        let ty = rr.expect(tag::OID)?.value;
+        if !is(ty, &oid::ID_PKIX_OCSP_BASIC) {
             return Err(tlv::TlvError("not a basic OCSP response"));
         }
         let body = rr.expect(tag::OCTET_STRING)?;

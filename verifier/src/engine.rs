@@ -2,12 +2,33 @@
 //! ([`SignedObjectFacts`]), then judged (`judge_*`) into an indication.
 
 use inkan_profiles::alg::{DigestAlgorithm, SignatureAlgorithm};
+use inkan_profiles::oid;
+use inkan_profiles::policy::{Policy, Use};
+use inkan_profiles::time::UnixTime;
 
-use crate::cms::{self, SignedData, SignerInfo, TstInfo, attr};
-use crate::constraints;
-use crate::crypto::{self, VerifyError};
+use crate::cms::{self, SignedData, SignerInfo, TstInfo};
+use crate::crypto::{self, VerifyError, is};
 use crate::report::{Finding, Indication, Sub};
-use crate::x509::{self, Certificate, Crl, eku, ku};
+use crate::x509::{self, Certificate, Crl, ku};
+
+/// The one cryptographic policy: CRYPTREC LS-0001-2022 from `inkan-profiles`, applied with
+/// [`Use::Validate`] at the time each object is proven to exist.
+pub const POLICY: Policy = Policy::cryptrec();
+
+/// A report time (seconds, may be negative for garbage input) as the policy's `UnixTime`.
+fn ut(t: i64) -> UnixTime {
+    UnixTime::from_secs(u64::try_from(t).unwrap_or(0))
+}
+
+/// The signature algorithm of a raw AlgorithmIdentifier, if it maps.
+fn sig_alg_of(a: crate::tlv::Result<crypto::AlgId<'_>>) -> Option<SignatureAlgorithm> {
+    crypto::signature_alg(&a.ok()?, None).ok()
+}
+
+/// The digest algorithm of a raw AlgorithmIdentifier, if it maps.
+fn digest_of(a: crate::tlv::Result<crypto::AlgId<'_>>) -> Option<DigestAlgorithm> {
+    crypto::digest_alg(&a.ok()?).ok()
+}
 
 /// Most candidate certificates tried while building paths (per signed object).
 pub const PATH_BUDGET: usize = 200;
@@ -28,7 +49,7 @@ impl Content<'_> {
     /// The digest of the content, or `None` when it is missing or unreadable.
     pub fn digest(&self, d: DigestAlgorithm) -> Option<Vec<u8>> {
         match self {
-            Content::Bytes(b) => Some(crypto::digest(d, b)),
+            Content::Bytes(b) => Some(d.digest(b)),
             Content::File(p) => hash_file(p, d).ok(),
             Content::Missing => None,
         }
@@ -39,7 +60,7 @@ impl Content<'_> {
 pub fn hash_file(p: &std::path::Path, d: DigestAlgorithm) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut f = std::fs::File::open(p)?;
-    let mut h = crypto::Hasher::new(d);
+    let mut h = d.hasher();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = f.read(&mut buf)?;
@@ -83,7 +104,7 @@ impl Material {
             }
         }
         for si in &sd.signers {
-            for a in si.unsigned(attr::CERTIFICATE_VALUES) {
+            for a in si.unsigned(&oid::ID_AA_ETS_CERT_VALUES) {
                 for v in &a.values {
                     if let Ok(t) = crate::tlv::parse_exact(v) {
                         for c in t.children().flatten() {
@@ -95,8 +116,8 @@ impl Material {
                 }
             }
             let rv = si
-                .unsigned(attr::REVOCATION_VALUES)
-                .chain(si.signed(attr::REVOCATION_VALUES));
+                .unsigned(&oid::ID_AA_ETS_REVOCATION_VALUES)
+                .chain(si.signed(&oid::ID_AA_ETS_REVOCATION_VALUES));
             for a in rv {
                 for v in &a.values {
                     self.absorb_revocation_values(v);
@@ -158,7 +179,7 @@ impl Material {
 
 /// Verifies `child`'s signature with `issuer`'s key; the algorithm as mapped, or an error.
 fn cert_signed_by(child: &Certificate, issuer: &Certificate) -> Result<SignatureAlgorithm, ()> {
-    let alg = crypto::signature_alg(&child.sig_alg(), None).map_err(|_| ())?;
+    let alg = sig_alg_of(child.sig_alg()).ok_or(())?;
     crypto::verify_signature(issuer.spki(), &alg, child.tbs(), child.signature())
         .map_err(|_| ())?;
     Ok(alg)
@@ -262,7 +283,7 @@ fn crl_status(cert: &Certificate, issuer: &Certificate, m: &Material, at: i64) -
         if !issuer.allows(ku::CRL_SIGN) {
             continue;
         }
-        let Ok(alg) = crypto::signature_alg(&crl.sig_alg(), None) else {
+        let Some(alg) = sig_alg_of(crl.sig_alg()) else {
             continue;
         };
         if crypto::verify_signature(issuer.spki(), &alg, crl.tbs(), crl.signature()).is_err() {
@@ -289,11 +310,11 @@ fn ocsp_status(cert: &Certificate, issuer: &Certificate, m: &Material) -> RevSta
             if sr.serial != cert.serial() {
                 continue;
             }
-            let Ok(d) = crypto::digest_alg(&sr.hash_alg.get()) else {
+            let Some(d) = digest_of(sr.hash_alg.get()) else {
                 continue;
             };
-            if crypto::digest(d, issuer.subject()) != sr.name_hash
-                || crypto::digest(d, issuer.public_key_bits()) != sr.key_hash
+            if d.digest(issuer.subject()) != sr.name_hash
+                || d.digest(issuer.public_key_bits()) != sr.key_hash
             {
                 continue;
             }
@@ -301,21 +322,17 @@ fn ocsp_status(cert: &Certificate, issuer: &Certificate, m: &Material) -> RevSta
             let responder = std::iter::once(issuer).chain(o.certs.iter()).find(|r| {
                 let named = match (&o.responder_name, &o.responder_key_hash) {
                     (Some(n), _) => x509::names_equal(n, r.subject()),
-                    (_, Some(h)) => {
-                        crypto::digest(DigestAlgorithm::Sha1, r.public_key_bits()) == *h
-                    }
+                    (_, Some(h)) => DigestAlgorithm::Sha1.digest(r.public_key_bits()) == *h,
                     _ => false,
                 };
                 named
                     && (r.raw == issuer.raw
-                        || (r
-                            .ext_key_usage
-                            .as_ref()
-                            .is_some_and(|(e, _)| e.iter().any(|x| x == eku::OCSP_SIGNING))
-                            && cert_signed_by(r, issuer).is_ok()))
+                        || (r.ext_key_usage.as_ref().is_some_and(|(e, _)| {
+                            e.iter().any(|x| is(x, &oid::ID_KP_OCSP_SIGNING))
+                        }) && cert_signed_by(r, issuer).is_ok()))
             });
             let Some(responder) = responder else { continue };
-            let Ok(alg) = crypto::signature_alg(&o.sig_alg.get(), None) else {
+            let Some(alg) = sig_alg_of(o.sig_alg.get()) else {
                 continue;
             };
             if crypto::verify_signature(responder.spki(), &alg, &o.tbs, &o.signature).is_err() {
@@ -403,23 +420,23 @@ pub fn find_signer_cert(si: &SignerInfo, m: &Material) -> Option<Certificate> {
         cms::Sid::Ski(k) => c.ski.as_deref() == Some(k.as_slice()),
     };
     let ess: Option<Vec<cms::EssCertId>> = si
-        .signed(attr::SIGNING_CERT_V2)
+        .signed(&oid::ID_AA_SIGNING_CERTIFICATE_V2)
         .and_then(|a| a.values.first())
         .and_then(|v| cms::parse_signing_certificate(v, true))
         .or_else(|| {
-            si.signed(attr::SIGNING_CERT)
+            si.signed(&oid::ID_AA_SIGNING_CERTIFICATE)
                 .and_then(|a| a.values.first())
                 .and_then(|v| cms::parse_signing_certificate(v, false))
         });
     let cand = m.candidates().find(by_sid)?.clone();
     if let Some(ids) = ess
         && let Some((d, h, _)) = ids.first()
-        && crypto::digest(*d, &cand.raw) != *h
+        && d.digest(&cand.raw) != *h
     {
         // The ESS reference names another certificate: look for that one.
         return m
             .candidates()
-            .find(|c| crypto::digest(*d, &c.raw) == *h && by_sid(c))
+            .find(|c| d.digest(&c.raw) == *h && by_sid(c))
             .cloned();
     }
     Some(cand)
@@ -434,9 +451,9 @@ pub struct CryptoFacts {
     /// Signature verification result.
     pub signature: Result<(), VerifyError>,
     /// The algorithm.
-    pub alg: Result<SignatureAlgorithm, crypto::AlgProblem>,
+    pub alg: Result<SignatureAlgorithm, String>,
     /// The digest algorithm.
-    pub digest_alg: Result<DigestAlgorithm, crypto::AlgProblem>,
+    pub digest_alg: Result<DigestAlgorithm, String>,
     /// content-type attribute matches eContentType.
     pub content_type_ok: bool,
 }
@@ -448,11 +465,17 @@ pub fn crypto_facts(
     cert: &Certificate,
     content: &Content<'_>,
 ) -> CryptoFacts {
-    let digest_alg = crypto::digest_alg(&si.digest_alg.get());
-    let alg = crypto::signature_alg(&si.sig_alg.get(), digest_alg.as_ref().ok().copied());
+    let digest_alg = si
+        .digest_alg
+        .get()
+        .map_err(|e| e.to_string())
+        .and_then(|a| crypto::digest_alg(&a).map_err(|e| e.to_string()));
+    let alg = si.sig_alg.get().map_err(|e| e.to_string()).and_then(|a| {
+        crypto::signature_alg(&a, digest_alg.as_ref().ok().copied()).map_err(|e| e.to_string())
+    });
     let mut content_missing = false;
     let content_digest = match (&digest_alg, &sd.econtent) {
-        (Ok(d), Some(c)) => Some(crypto::digest(*d, c)),
+        (Ok(d), Some(c)) => Some(d.digest(c)),
         (Ok(d), None) => {
             let r = content.digest(*d);
             content_missing = r.is_none();
@@ -464,12 +487,15 @@ pub fn crypto_facts(
     let (digest_ok, signature) = match &si.signed_attrs {
         Some(_) => {
             let md = si
-                .signed(attr::MESSAGE_DIGEST)
+                .signed(&oid::ID_MESSAGE_DIGEST)
                 .and_then(|a| a.values.first())
                 .and_then(|v| crate::tlv::parse_exact(v).ok().map(|t| t.value.to_vec()));
-            if let Some(ct) = si.signed(attr::CONTENT_TYPE).and_then(|a| a.values.first()) {
+            if let Some(ct) = si
+                .signed(&oid::ID_CONTENT_TYPE)
+                .and_then(|a| a.values.first())
+            {
                 content_type_ok = crate::tlv::parse_exact(ct)
-                    .map(|t| crate::tlv::oid_string(t.value) == sd.econtent_type)
+                    .map(|t| t.value == sd.econtent_type.as_slice())
                     .unwrap_or(false);
             }
             let dok = match (&content_digest, md) {
@@ -617,7 +643,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                     let ok = c
                         .ext_key_usage
                         .as_ref()
-                        .is_some_and(|(e, _)| e.iter().any(|x| x == eku::TIME_STAMPING));
+                        .is_some_and(|(e, _)| e.iter().any(|x| is(x, &oid::ID_KP_TIME_STAMPING)));
                     if !ok {
                         out.set(
                             Indication::Indeterminate,
@@ -735,30 +761,24 @@ pub fn judge_path_crypto(path: &Path, t: i64, out: &mut Outcome) {
         let Some(k) = crypto::key_kind(issuer.spki()) else {
             continue;
         };
-        if let Err(r) = constraints::check_signature(alg, &k, t) {
+        if let Err(r) = POLICY.check_signature(alg, &k, Use::Validate, ut(t)) {
             out.set(
                 Indication::Indeterminate,
                 Sub::CryptoConstraintsFailureNoPoe,
-                r.code,
-                format!(
-                    "certificate {} is signed with {} / {}: {}",
-                    path.certs[i].display_name(),
-                    crypto::sig_name(alg),
-                    crypto::key_name(&k),
-                    r.text
-                ),
+                r.code(),
+                format!("certificate {}: {r}", path.certs[i].display_name()),
             );
         }
     }
     // The leaf key itself.
     if let Some(k) = path.certs.first().and_then(|c| crypto::key_kind(c.spki()))
-        && let Err(r) = constraints::check_key(&k, t)
+        && let Err(r) = POLICY.check_key(&k, Use::Validate, ut(t))
     {
         out.set(
             Indication::Indeterminate,
             Sub::CryptoConstraintsFailureNoPoe,
-            r.code,
-            format!("signing key {}: {}", crypto::key_name(&k), r.text),
+            r.code(),
+            format!("signing key: {r}"),
         );
     }
 }
@@ -828,10 +848,15 @@ pub fn validate_token(
     let mut outcome = validate_signed(&sd, &Content::Missing, Role::Tsa, &m, t, None);
     // Imprint.
     let mut imprint_ok = None;
-    match crypto::digest_alg(&tst.imprint_alg.get()) {
+    match tst
+        .imprint_alg
+        .get()
+        .map_err(|e| e.to_string())
+        .and_then(|a| crypto::digest_alg(&a).map_err(|e| e.to_string()))
+    {
         Ok(d) => {
             let got = match imprinted {
-                Imprinted::Bytes(b) => Some(crypto::digest(d, b)),
+                Imprinted::Bytes(b) => Some(d.digest(b)),
                 Imprinted::Content(c) => c.digest(d),
             };
             if let Some(g) = got {
@@ -846,14 +871,14 @@ pub fn validate_token(
                     );
                 }
             }
-            if let Err(r) = constraints::check_digest(d, t)
+            if let Err(r) = POLICY.check_digest(d, Use::Validate, ut(t))
                 && outcome.passed()
             {
                 outcome.set(
                     Indication::Indeterminate,
                     Sub::CryptoConstraintsFailureNoPoe,
-                    r.code,
-                    format!("time-stamp imprint: {}", r.text),
+                    r.code(),
+                    format!("time-stamp imprint: {r}"),
                 );
             }
         }
@@ -890,9 +915,9 @@ pub fn validate_signed(
             "the SignedData has no SignerInfo".into(),
         );
     };
-    if sd.econtent_type != crate::input::ID_CT_TST_INFO
+    if !is(&sd.econtent_type, &oid::ID_CT_TST_INFO)
         && si.signed_attrs.is_some()
-        && si.signed(attr::MESSAGE_DIGEST).is_none()
+        && si.signed(&oid::ID_MESSAGE_DIGEST).is_none()
     {
         return out.fail(
             Indication::TotalFailed,
@@ -936,10 +961,7 @@ pub fn validate_signed(
                 Sub::CryptoConstraintsFailureNoPoe,
                 "SIG_ALG_UNSUPPORTED",
                 match &cf.alg {
-                    Ok(a) => format!(
-                        "signature algorithm {} cannot be verified here",
-                        crypto::sig_name(a)
-                    ),
+                    Ok(a) => format!("signature algorithm {a} cannot be verified here"),
                     Err(e) => format!("signature algorithm: {e}"),
                 },
             );
@@ -963,7 +985,7 @@ pub fn validate_signed(
     let mut best = at;
     if role == Role::Signer {
         let mut poes = Vec::new();
-        for a in si.unsigned(attr::SIGNATURE_TIME_STAMP) {
+        for a in si.unsigned(&oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN) {
             for v in &a.values {
                 let r = validate_token(v, Imprinted::Bytes(&si.signature), m, at);
                 poes.push(crate::token_summary("signature", &r));
@@ -987,8 +1009,8 @@ pub fn validate_signed(
             }
         }
         for a in si
-            .unsigned(attr::ARCHIVE_TIME_STAMP_V3)
-            .chain(si.unsigned(attr::ARCHIVE_TIME_STAMP_V2))
+            .unsigned(&oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+            .chain(si.unsigned(&oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V2))
         {
             let _ = a;
             out.findings.push(Finding::new(
@@ -997,7 +1019,7 @@ pub fn validate_signed(
             ));
         }
         if let Some(st) = si
-            .signed(attr::SIGNING_TIME)
+            .signed(&oid::ID_SIGNING_TIME)
             .and_then(|a| a.values.first())
             .and_then(|v| crate::tlv::parse_exact(v).ok())
             .and_then(|t| crate::tlv::parse_time(&t).ok())
@@ -1035,29 +1057,24 @@ pub fn validate_signed(
     // Acceptance: cryptographic constraints at the best proof of existence.
     let mut acc = Outcome::new();
     if let (Ok(a), Some(k)) = (&cf.alg, crypto::key_kind(cert.spki()))
-        && let Err(r) = constraints::check_signature(a, &k, best)
+        && let Err(r) = POLICY.check_signature(a, &k, Use::Validate, ut(best))
     {
         acc.set(
             Indication::Indeterminate,
             Sub::CryptoConstraintsFailureNoPoe,
-            r.code,
-            format!(
-                "signature: {} / {}: {}",
-                crypto::sig_name(a),
-                crypto::key_name(&k),
-                r.text
-            ),
+            r.code(),
+            format!("signature: {r}"),
         );
     }
     if let Ok(d) = cf.digest_alg
         && si.signed_attrs.is_some()
-        && let Err(r) = constraints::check_digest(d, best)
+        && let Err(r) = POLICY.check_digest(d, Use::Validate, ut(best))
     {
         acc.set(
             Indication::Indeterminate,
             Sub::CryptoConstraintsFailureNoPoe,
-            r.code,
-            format!("message digest: {}", r.text),
+            r.code(),
+            format!("message digest: {r}"),
         );
     }
     judge_path_crypto(&path, best, &mut acc);

@@ -1,6 +1,8 @@
 //! Input detection: PEM or DER/BER bytes; CMS SignedData, RFC 3161 TimeStampToken or
 //! TimeStampResp.
 
+use inkan_profiles::oid;
+
 use crate::tlv::{self, tag};
 
 /// Largest input accepted (a signature, token or CRL; not the signed data, which is streamed).
@@ -104,11 +106,6 @@ pub fn to_binary(bytes: &[u8]) -> Vec<u8> {
     bytes.to_vec()
 }
 
-/// id-signedData
-pub const ID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
-/// id-ct-TSTInfo
-pub const ID_CT_TST_INFO: &str = "1.2.840.113549.1.9.16.1.4";
-
 /// Detects the kind of a binary signature file, returning the ContentInfo bytes to parse.
 pub fn detect(bin: &[u8]) -> Result<(Kind, &[u8]), tlv::TlvError> {
     let (t, _trailing) = tlv::parse_one(bin, 0)?;
@@ -116,10 +113,10 @@ pub fn detect(bin: &[u8]) -> Result<(Kind, &[u8]), tlv::TlvError> {
     let mut r = t.children();
     let first = r.next_tlv()?;
     if first.tag == tag::OID {
-        if tlv::oid_string(first.value) != ID_SIGNED_DATA {
+        if !crate::crypto::is(first.value, &oid::ID_SIGNED_DATA) {
             return Err(tlv::TlvError("not a CMS SignedData"));
         }
-        let kind = if econtent_type(&t)? == ID_CT_TST_INFO {
+        let kind = if crate::crypto::is(econtent_type(&t)?, &oid::ID_CT_TST_INFO) {
             Kind::TimeStampToken
         } else {
             Kind::SignedData
@@ -135,7 +132,7 @@ pub fn detect(bin: &[u8]) -> Result<(Kind, &[u8]), tlv::TlvError> {
     Err(tlv::TlvError("not a CMS or RFC 3161 structure"))
 }
 
-fn econtent_type(ci: &tlv::Tlv<'_>) -> tlv::Result<String> {
+fn econtent_type<'a>(ci: &tlv::Tlv<'a>) -> tlv::Result<&'a [u8]> {
     let mut r = ci.children();
     r.expect(tag::OID)?;
     let c = r.expect(0xa0)?;
@@ -144,7 +141,7 @@ fn econtent_type(ci: &tlv::Tlv<'_>) -> tlv::Result<String> {
     sr.expect(tag::INTEGER)?;
     sr.expect(tag::SET)?;
     let eci = sr.expect(tag::SEQUENCE)?;
-    Ok(tlv::oid_string(eci.children().expect(tag::OID)?.value))
+    Ok(eci.children().expect(tag::OID)?.value)
 }
 
 #[cfg(test)]

@@ -8,19 +8,18 @@
 //!
 //! Layout: [`tlv`] (bounded BER/DER reader keeping original bytes), [`x509`], [`cms`] (facts
 //! read from the bytes), [`crypto`] (algorithm mapping and signature verification),
-//! [`constraints`] (policy), [`engine`] (the processes and their judgement), [`report`]
+//! [`engine`] (the processes and their judgement, under `inkan_profiles::policy`), [`report`]
 //! (text and JSON), [`cli`].
 //!
-//! Dependencies beyond `inkan-profiles`: `rsa`, `p256`, `p384`, `p521`, `ed25519-dalek`,
-//! `signature`, `sha1`, `sha3`, `md-5` (all already in the workspace), used for signature
-//! verification over raw encodings: real-world RSA signatures carry a PKCS#1 `DigestInfo`
-//! without NULL parameters that the strict verifiers refuse.
+//! Algorithms, OIDs, digests, signature verification and the CRYPTREC policy all come from
+//! `inkan-profiles`. Dependencies beyond it: `ring` (a fast path for common signature
+//! algorithms) and `rsa` (the public operation for the one tolerance profiles does not
+//! have: a PKCS#1 v1.5 `DigestInfo` without NULL parameters, see [`crypto`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod cms;
-pub mod constraints;
 pub mod crypto;
 pub mod engine;
 pub mod input;
@@ -211,7 +210,7 @@ pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, 
             let o = engine::validate_signed(&sd, &content, Role::Signer, &m, at, Some(&mut poes));
             if let Some(si) = sd.signers.first() {
                 r.signing_time = si
-                    .signed(cms::attr::SIGNING_TIME)
+                    .signed(&inkan_profiles::oid::ID_SIGNING_TIME)
                     .and_then(|a| a.values.first())
                     .and_then(|v| tlv::parse_exact(v).ok())
                     .and_then(|t| tlv::parse_time(&t).ok())

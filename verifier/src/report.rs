@@ -202,8 +202,13 @@ pub fn corporate_number_in(id: &str) -> Option<String> {
 /// Describes a certificate as a party.
 pub fn party(c: &crate::x509::Certificate) -> Party {
     let attrs = crate::x509::name_attributes(c.subject());
-    let get = |o: &str| attrs.iter().find(|(k, _)| k == o).map(|(_, v)| v.clone());
-    let org_id = get("2.5.4.97");
+    let get = |o: const_oid::ObjectIdentifier| {
+        attrs
+            .iter()
+            .find(|(k, _)| crate::crypto::is(k, &o))
+            .map(|(_, v)| v.clone())
+    };
+    let org_id = get(inkan_profiles::oid::AT_ORGANIZATION_IDENTIFIER);
     let corporate_number =
         org_id
             .as_deref()
@@ -214,8 +219,8 @@ pub fn party(c: &crate::x509::Certificate) -> Party {
             });
     Party {
         subject: crate::x509::dn_string(c.subject()),
-        common_name: get("2.5.4.3"),
-        organization: get("2.5.4.10"),
+        common_name: get(inkan_profiles::oid::AT_COMMON_NAME),
+        organization: get(inkan_profiles::oid::AT_ORGANIZATION_NAME),
         organization_identifier: org_id,
         corporate_number,
         issuer: crate::x509::dn_string(c.issuer()),

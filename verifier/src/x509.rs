@@ -1,6 +1,8 @@
 //! X.509 certificates and CRLs read raw (RFC 5280 §4, §5), keeping the bytes that are signed.
 
-use crate::crypto::AlgId;
+use inkan_profiles::oid;
+
+use crate::crypto::{AlgId, is};
 use crate::tlv::{self, Tlv, tag};
 
 /// Key usage bits (RFC 5280 §4.2.1.3), numbered from the most significant bit of byte 0.
@@ -13,14 +15,6 @@ pub mod ku {
     pub const KEY_CERT_SIGN: u32 = 5;
     /// cRLSign
     pub const CRL_SIGN: u32 = 6;
-}
-
-/// Extended key usage OIDs.
-pub mod eku {
-    /// id-kp-timeStamping
-    pub const TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
-    /// id-kp-OCSPSigning
-    pub const OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
 }
 
 /// A certificate, parsed once; all slices point into `raw`.
@@ -46,7 +40,7 @@ pub struct Certificate {
     /// keyUsage bits, if the extension is present.
     pub key_usage: Option<u32>,
     /// extKeyUsage OIDs and whether the extension is critical.
-    pub ext_key_usage: Option<(Vec<String>, bool)>,
+    pub ext_key_usage: Option<(Vec<Vec<u8>>, bool)>,
     /// subjectKeyIdentifier.
     pub ski: Option<Vec<u8>>,
     /// authorityKeyIdentifier keyIdentifier.
@@ -90,7 +84,7 @@ impl Certificate {
         let mut cert = Certificate {
             raw: raw.to_vec(),
             tbs: span(raw, tbs.raw),
-            sig_alg_oid: sig_alg.oid.clone(),
+            sig_alg_oid: sig_alg.oid.to_string(),
             sig_alg: span(raw, sig_alg_t.raw),
             signature: span(raw, sig),
             serial: span(raw, serial.value),
@@ -122,14 +116,28 @@ impl Certificate {
 
     fn read_extension(&mut self, ext: &Tlv<'_>) -> tlv::Result<()> {
         let mut r = ext.children();
-        let oid = tlv::oid_string(r.expect(tag::OID)?.value);
+        let o = r.expect(tag::OID)?.value;
         let mut critical = false;
         if let Some(b) = r.optional(tag::BOOLEAN)? {
             critical = b.value.first().is_some_and(|&v| v != 0);
         }
         let val = r.expect(tag::OCTET_STRING)?.value;
-        let known = match oid.as_str() {
-            "2.5.29.19" => {
+        // Processed as far as this verifier needs: certificate policies (no policy
+        // constraints are configured, so any policy is acceptable), subject alternative
+        // names, CRL distribution points and the rest below are recognised only.
+        const RECOGNISED: [const_oid::ObjectIdentifier; 9] = [
+            oid::ID_CE_CERTIFICATE_POLICIES,
+            oid::ID_CE_SUBJECT_ALT_NAME,
+            oid::ID_CE_CRL_DISTRIBUTION_POINTS,
+            oid::ID_CE_ISSUER_ALT_NAME,
+            oid::ID_CE_POLICY_CONSTRAINTS,
+            oid::ID_CE_INHIBIT_ANY_POLICY,
+            oid::ID_PE_AUTHORITY_INFO_ACCESS,
+            oid::ID_PE_QC_STATEMENTS,
+            oid::ID_CE_FRESHEST_CRL,
+        ];
+        let known = match o {
+            _ if is(o, &oid::ID_CE_BASIC_CONSTRAINTS) => {
                 let s = tlv::parse_exact(val)?;
                 let mut sr = s.children();
                 let mut ca = false;
@@ -143,7 +151,7 @@ impl Certificate {
                 self.basic_constraints = Some((ca, pl));
                 true
             }
-            "2.5.29.15" => {
+            _ if is(o, &oid::ID_CE_KEY_USAGE) => {
                 let b = tlv::parse_exact(val)?;
                 let bytes = b.bit_string_bytes()?;
                 let mut bitsv = 0u32;
@@ -157,20 +165,20 @@ impl Certificate {
                 self.key_usage = Some(bitsv);
                 true
             }
-            "2.5.29.37" => {
+            _ if is(o, &oid::ID_CE_EXT_KEY_USAGE) => {
                 let s = tlv::parse_exact(val)?;
                 let mut v = Vec::new();
                 for o in s.children() {
-                    v.push(tlv::oid_string(o?.value));
+                    v.push(o?.value.to_vec());
                 }
                 self.ext_key_usage = Some((v, critical));
                 true
             }
-            "2.5.29.14" => {
+            _ if is(o, &oid::ID_CE_SUBJECT_KEY_IDENTIFIER) => {
                 self.ski = Some(tlv::parse_exact(val)?.value.to_vec());
                 true
             }
-            "2.5.29.35" => {
+            _ if is(o, &oid::ID_CE_AUTHORITY_KEY_IDENTIFIER) => {
                 let s = tlv::parse_exact(val)?;
                 for i in s.children() {
                     let i = i?;
@@ -180,19 +188,14 @@ impl Certificate {
                 }
                 true
             }
-            "1.3.6.1.5.5.7.48.1.5" => {
+            _ if is(o, &oid::ID_PKIX_OCSP_NOCHECK) => {
                 self.ocsp_nocheck = true;
                 true
             }
-            // Processed as far as this verifier needs: certificate policies (no policy
-            // constraints are configured, so any policy is acceptable), name constraints are
-            // not critical-processed here, subject alternative names, CRL DPs.
-            "2.5.29.32" | "2.5.29.17" | "2.5.29.31" | "2.5.29.18" | "2.5.29.16" | "2.5.29.36"
-            | "2.5.29.54" | "1.3.6.1.5.5.7.1.1" | "1.3.6.1.5.5.7.1.3" => true,
-            _ => false,
+            _ => RECOGNISED.iter().any(|x| is(o, x)),
         };
         if critical && !known {
-            self.unknown_critical.push(oid);
+            self.unknown_critical.push(tlv::oid_string(o));
         }
         Ok(())
     }
@@ -206,14 +209,8 @@ impl Certificate {
         self.slice(self.tbs)
     }
     /// The outer signatureAlgorithm.
-    pub fn sig_alg(&self) -> AlgId<'_> {
-        // The span was parsed successfully in `parse`.
-        tlv::parse_exact(self.slice(self.sig_alg))
-            .and_then(|t| AlgId::parse(&t))
-            .unwrap_or(AlgId {
-                oid: String::new(),
-                params: None,
-            })
+    pub fn sig_alg(&self) -> tlv::Result<AlgId<'_>> {
+        tlv::parse_exact(self.slice(self.sig_alg)).and_then(|t| AlgId::parse(&t))
     }
     /// The signature value.
     pub fn signature(&self) -> &[u8] {
@@ -265,8 +262,12 @@ impl Certificate {
     /// A short display name: the subject CN, else O, else the DN.
     pub fn display_name(&self) -> String {
         let attrs = name_attributes(self.subject());
-        for want in ["2.5.4.3", "2.5.4.10", "2.5.4.11"] {
-            if let Some((_, v)) = attrs.iter().find(|(o, _)| o == want) {
+        for want in [
+            oid::AT_COMMON_NAME,
+            oid::AT_ORGANIZATION_NAME,
+            oid::AT_ORGANIZATIONAL_UNIT_NAME,
+        ] {
+            if let Some((_, v)) = attrs.iter().find(|(o, _)| is(o, &want)) {
                 return v.clone();
             }
         }
@@ -297,8 +298,8 @@ fn normalize(s: &str) -> String {
         .to_lowercase()
 }
 
-/// The (OID, text value) pairs of a Name, in order.
-pub fn name_attributes(name: &[u8]) -> Vec<(String, String)> {
+/// The (OID content octets, text value) pairs of a Name, in order.
+pub fn name_attributes(name: &[u8]) -> Vec<(Vec<u8>, String)> {
     let mut out = Vec::new();
     let Ok(t) = tlv::parse_exact(name) else {
         return out;
@@ -323,7 +324,7 @@ pub fn name_attributes(name: &[u8]) -> Vec<(String, String)> {
                 }
                 _ => String::from_utf8_lossy(v.value).into_owned(),
             };
-            out.push((tlv::oid_string(oid.value), text));
+            out.push((oid.value.to_vec(), text));
         }
     }
     out
@@ -334,18 +335,21 @@ pub fn dn_string(name: &[u8]) -> String {
     name_attributes(name)
         .iter()
         .map(|(o, v)| {
-            let k = match o.as_str() {
-                "2.5.4.3" => "CN",
-                "2.5.4.6" => "C",
-                "2.5.4.7" => "L",
-                "2.5.4.8" => "ST",
-                "2.5.4.10" => "O",
-                "2.5.4.11" => "OU",
-                "2.5.4.5" => "serialNumber",
-                "2.5.4.97" => "organizationIdentifier",
-                "1.2.840.113549.1.9.1" => "emailAddress",
-                other => other,
-            };
+            const LABELS: [(const_oid::ObjectIdentifier, &str); 9] = [
+                (oid::AT_COMMON_NAME, "CN"),
+                (oid::AT_COUNTRY_NAME, "C"),
+                (oid::AT_LOCALITY_NAME, "L"),
+                (oid::AT_STATE_OR_PROVINCE_NAME, "ST"),
+                (oid::AT_ORGANIZATION_NAME, "O"),
+                (oid::AT_ORGANIZATIONAL_UNIT_NAME, "OU"),
+                (oid::AT_SERIAL_NUMBER, "serialNumber"),
+                (oid::AT_ORGANIZATION_IDENTIFIER, "organizationIdentifier"),
+                (oid::AT_EMAIL_ADDRESS, "emailAddress"),
+            ];
+            let k = LABELS
+                .iter()
+                .find(|(x, _)| is(o, x))
+                .map_or_else(|| tlv::oid_string(o), |(_, l)| (*l).to_owned());
             format!("{k}={v}")
         })
         .collect::<Vec<_>>()
@@ -439,17 +443,17 @@ impl Crl {
                     for x in exts.children() {
                         let x = x?;
                         let mut xr = x.children();
-                        let oid = tlv::oid_string(xr.expect(tag::OID)?.value);
+                        let o = xr.expect(tag::OID)?.value;
                         let mut critical = false;
                         if let Some(b) = xr.optional(tag::BOOLEAN)? {
                             critical = b.value.first().is_some_and(|&v| v != 0);
                         }
                         let val = xr.expect(tag::OCTET_STRING)?.value;
-                        match oid.as_str() {
-                            "2.5.29.21" => {
+                        match o {
+                            _ if is(o, &oid::ID_CE_CRL_REASONS) => {
                                 reason = tlv::parse_exact(val).and_then(|v| v.small_uint()).ok()
                             }
-                            "2.5.29.24" => {}
+                            _ if is(o, &oid::ID_CE_INVALIDITY_DATE) => {}
                             _ if critical => crl.unusable = true,
                             _ => {}
                         }
@@ -467,14 +471,14 @@ impl Crl {
             for x in exts.children() {
                 let x = x?;
                 let mut xr = x.children();
-                let oid = tlv::oid_string(xr.expect(tag::OID)?.value);
+                let o = xr.expect(tag::OID)?.value;
                 let mut critical = false;
                 if let Some(b) = xr.optional(tag::BOOLEAN)? {
                     critical = b.value.first().is_some_and(|&v| v != 0);
                 }
                 let val = xr.expect(tag::OCTET_STRING)?.value;
-                match oid.as_str() {
-                    "2.5.29.35" => {
+                match o {
+                    _ if is(o, &oid::ID_CE_AUTHORITY_KEY_IDENTIFIER) => {
                         if let Ok(s) = tlv::parse_exact(val) {
                             for i in s.children().flatten() {
                                 if i.tag == 0x80 {
@@ -483,7 +487,8 @@ impl Crl {
                             }
                         }
                     }
-                    "2.5.29.20" | "2.5.29.28" => {}
+                    _ if is(o, &oid::ID_CE_CRL_NUMBER)
+                        || is(o, &oid::ID_CE_ISSUING_DISTRIBUTION_POINT) => {}
                     _ if critical => crl.unusable = true,
                     _ => {}
                 }
@@ -497,13 +502,8 @@ impl Crl {
         &self.raw[self.tbs.0..self.tbs.1]
     }
     /// The signature algorithm.
-    pub fn sig_alg(&self) -> AlgId<'_> {
-        tlv::parse_exact(&self.raw[self.sig_alg.0..self.sig_alg.1])
-            .and_then(|t| AlgId::parse(&t))
-            .unwrap_or(AlgId {
-                oid: String::new(),
-                params: None,
-            })
+    pub fn sig_alg(&self) -> tlv::Result<AlgId<'_>> {
+        tlv::parse_exact(&self.raw[self.sig_alg.0..self.sig_alg.1]).and_then(|t| AlgId::parse(&t))
     }
     /// The signature value.
     pub fn signature(&self) -> &[u8] {

@@ -260,10 +260,7 @@ fn tampered_content_signature_and_digest() {
         .check(Indication::TotalFailed, Some(Sub::SigCryptoFailure));
     // Change the message-digest attribute itself.
     let mut sig = cms_sign("rsa2048", "-md sha256");
-    let md = inkan_verifier::crypto::digest(
-        inkan_profiles::alg::DigestAlgorithm::Sha256,
-        &read("data.txt"),
-    );
+    let md = inkan_profiles::alg::DigestAlgorithm::Sha256.digest(&read("data.txt"));
     let pos = sig.windows(32).position(|w| w == md.as_slice()).unwrap();
     sig[pos] ^= 0xff;
     Run::new(sig)
