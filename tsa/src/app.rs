@@ -84,10 +84,24 @@ fn clock_event_text(e: &ClockEvent) -> (&'static str, String) {
 pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running, String> {
     let now = clock.now().ok_or("the host clock cannot be read")?;
     let s = settings.clone();
+    let mut dev_made = None;
     let (keyref, chain_path) = match (&s.key, &s.cert_chain) {
         (Some(k), Some(c)) => (k.clone(), c.clone()),
         _ if s.dev => {
-            let d = crate::dev::ensure(&s.data_dir, now).map_err(|e| e.to_string())?;
+            let (d, made) = crate::dev::ensure(&s.data_dir, now).map_err(|e| e.to_string())?;
+            match made {
+                crate::dev::Made::Created => tracing::warn!(
+                    root = %d.root.display(),
+                    "--dev: made a development CA, TSA certificate and P-256 key under {} (NOT FOR PRODUCTION)",
+                    s.data_dir.display()
+                ),
+                crate::dev::Made::Reused => tracing::warn!(
+                    root = %d.root.display(),
+                    "--dev: using the development CA and TSA key under {} (NOT FOR PRODUCTION)",
+                    s.data_dir.display()
+                ),
+            }
+            dev_made = Some(made);
             (d.key.display().to_string(), d.chain)
         }
         _ => return Err("no key or certificate configured".into()),
@@ -118,6 +132,22 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             ),
         )
         .map_err(|e| e.to_string())?;
+    if let Some(made) = dev_made {
+        let what = match made {
+            crate::dev::Made::Created => "made",
+            crate::dev::Made::Reused => "reused",
+        };
+        store
+            .event_now(
+                now,
+                "dev_pki",
+                &format!(
+                    "--dev: development PKI {what} under {} (NOT FOR PRODUCTION)",
+                    s.data_dir.display()
+                ),
+            )
+            .map_err(|e| e.to_string())?;
+    }
     let chain = if s.include_chain {
         identity.chain_der[1..].to_vec()
     } else {

@@ -1,5 +1,7 @@
 //! End-to-end tests of inkan-tsa over real HTTP on 127.0.0.1 with OpenSSL as the peer.
 
 mod common;
+// --dev as a real process.
+mod dev;
 // openssl ts -query -> POST -> openssl ts -verify, failure codes, HTTP errors.
 mod interop;

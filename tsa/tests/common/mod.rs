@@ -11,6 +11,8 @@ use std::sync::Arc;
 use inkan_profiles::clock::SystemClock;
 use inkan_tsa::config::{self, Overrides, Settings};
 
+pub mod process;
+
 pub fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
     let out = Command::new("openssl")
         .args(args)
