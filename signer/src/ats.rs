@@ -73,7 +73,12 @@ pub fn hash_index_v3(sd: &RawSignedData, si: &RawSignerInfo, alg: DigestAlgorith
 
 /// The input whose hash is the archive time stamp's message imprint (5.5.3).
 /// `content_hash` is the hash of the signed content under `alg`.
-pub fn imprint_input(sd: &RawSignedData, si: &RawSignerInfo, content_hash: &[u8], index: &[u8]) -> Vec<u8> {
+pub fn imprint_input(
+    sd: &RawSignedData,
+    si: &RawSignerInfo,
+    content_hash: &[u8],
+    index: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(
         sd.econtent_type_raw.len() + content_hash.len() + si.signed_part.len() + index.len(),
     );

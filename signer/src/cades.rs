@@ -89,7 +89,8 @@ impl TsaClient {
             .rt
             .block_on(tsa_client::post(&self.url, req.der.clone(), self.timeout))
             .map_err(|e| format!("{}: {e}", self.url))?;
-        let token = tsa_client::token_from_response(&resp).map_err(|e| format!("{}: {e}", self.url))?;
+        let token =
+            tsa_client::token_from_response(&resp).map_err(|e| format!("{}: {e}", self.url))?;
         tst::check(
             &token,
             &tst::Expect {
@@ -166,7 +167,8 @@ fn tokens_of(si: &RawSignerInfo) -> Vec<Vec<u8>> {
     si.unsigned_attrs
         .iter()
         .filter(|a| {
-            a.oid == ID_AA_SIGNATURE_TIME_STAMP_TOKEN || a.oid == ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3
+            a.oid == ID_AA_SIGNATURE_TIME_STAMP_TOKEN
+                || a.oid == ats::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3
         })
         .flat_map(|a| a.values.clone())
         .collect()
@@ -181,9 +183,12 @@ pub fn has_signature_timestamp(si: &RawSignerInfo) -> bool {
 
 impl Upgrader {
     fn tsa(&self) -> Result<&TsaClient, String> {
-        self.tsa
-            .as_ref()
-            .ok_or_else(|| format!("level {} needs a time-stamp authority: give --tsa URL", self.level))
+        self.tsa.as_ref().ok_or_else(|| {
+            format!(
+                "level {} needs a time-stamp authority: give --tsa URL",
+                self.level
+            )
+        })
     }
 
     /// Raises signer 0 of `sd` to the target level. `content_hash` is the hash of the signed
@@ -223,7 +228,11 @@ impl Upgrader {
     }
 
     /// Adds a signature-time-stamp over the signature value (RFC 3161 Appendix A).
-    pub fn add_signature_timestamp(&self, sd: &mut RawSignedData, at: UnixTime) -> Result<(), String> {
+    pub fn add_signature_timestamp(
+        &self,
+        sd: &mut RawSignedData,
+        at: UnixTime,
+    ) -> Result<(), String> {
         let cert = self.signer_cert(sd)?;
         if !cert.valid_at(at) {
             return Err(format!(
@@ -234,13 +243,20 @@ impl Upgrader {
         let si = &sd.signer_infos[0];
         let alg = signer_digest(si)?;
         let token = self.tsa()?.timestamp(alg, alg.digest(&si.signature))?;
-        sd.signer_infos[0].push_unsigned(RawAttribute::new(ID_AA_SIGNATURE_TIME_STAMP_TOKEN, token.der));
+        sd.signer_infos[0].push_unsigned(RawAttribute::new(
+            ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
+            token.der,
+        ));
         Ok(())
     }
 
     /// Adds every certificate and validated revocation datum for the signer's chain and the
     /// chains of all time-stamp tokens present (EN 319 122-1 Table 1 notes o, p, s).
-    pub fn add_validation_material(&self, sd: &mut RawSignedData, at: UnixTime) -> Result<(), String> {
+    pub fn add_validation_material(
+        &self,
+        sd: &mut RawSignedData,
+        at: UnixTime,
+    ) -> Result<(), String> {
         let signer = self.signer_cert(sd)?;
         let mut pool: Vec<Cert> = sd
             .certificates
@@ -256,7 +272,10 @@ impl Upgrader {
                 .iter()
                 .filter_map(|c| Cert::from_der(c).ok())
                 .collect();
-            let si = tsd.signer_infos.first().ok_or("embedded time stamp has no signer")?;
+            let si = tsd
+                .signer_infos
+                .first()
+                .ok_or("embedded time stamp has no signer")?;
             let tsa = tst::find_signer(&si.sid, &tcerts)
                 .or_else(|| tst::find_signer(&si.sid, &pool))
                 .cloned()
@@ -283,11 +302,20 @@ impl Upgrader {
             for w in path.windows(2) {
                 let (cert, issuer) = (&w[0], &w[1]);
                 let key = (cert.der.clone(), issuer.der.clone());
-                let cached = self.material.cache.lock().ok().and_then(|c| c.get(&key).cloned());
+                let cached = self
+                    .material
+                    .cache
+                    .lock()
+                    .ok()
+                    .and_then(|c| c.get(&key).cloned());
                 let ev = match cached {
                     Some(ev) => Ok(ev),
                     None => {
-                        let fetch = if self.material.fetch { self.rt.as_deref() } else { None };
+                        let fetch = if self.material.fetch {
+                            self.rt.as_deref()
+                        } else {
+                            None
+                        };
                         revocation::evidence_for(
                             cert,
                             issuer,
@@ -336,7 +364,11 @@ impl Upgrader {
     /// Adds an archive-time-stamp-v3 (EN 319 122-1 5.5.3) whose token carries the
     /// ats-hash-index-v3 (5.5.2). The hash algorithm is the SignerInfo's digest algorithm, so
     /// `content_hash` (under that algorithm) serves both.
-    pub fn add_archive_timestamp(&self, sd: &mut RawSignedData, content_hash: &[u8]) -> Result<(), String> {
+    pub fn add_archive_timestamp(
+        &self,
+        sd: &mut RawSignedData,
+        content_hash: &[u8],
+    ) -> Result<(), String> {
         let si = &sd.signer_infos[0];
         let alg = signer_digest(si)?;
         if content_hash.len() != alg.output_len() {
@@ -345,7 +377,8 @@ impl Upgrader {
         let index = ats::hash_index_v3(sd, si, alg);
         let input = ats::imprint_input(sd, si, content_hash, &index);
         let token = self.tsa()?.timestamp(alg, alg.digest(&input))?;
-        let mut tsd = RawSignedData::parse(&token.der).map_err(|e| format!("archive time stamp: {e}"))?;
+        let mut tsd =
+            RawSignedData::parse(&token.der).map_err(|e| format!("archive time stamp: {e}"))?;
         let tsi = tsd
             .signer_infos
             .first_mut()

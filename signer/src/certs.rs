@@ -14,8 +14,7 @@ use x509_cert::ext::pkix::{
 use crate::der_raw::{self, tag};
 
 /// id-kp-timeStamping.
-pub const ID_KP_TIME_STAMPING: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+pub const ID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
 /// id-kp-OCSPSigning.
 pub const ID_KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
 /// id-ad-ocsp.
@@ -132,7 +131,11 @@ impl Cert {
 
     /// The extended key usages and whether the extension is critical.
     pub fn eku(&self) -> Option<(bool, Vec<ObjectIdentifier>)> {
-        match self.cert.tbs_certificate().get_extension::<ExtendedKeyUsage>() {
+        match self
+            .cert
+            .tbs_certificate()
+            .get_extension::<ExtendedKeyUsage>()
+        {
             Ok(Some((crit, e))) => Some((crit, e.0)),
             _ => None,
         }
@@ -170,7 +173,11 @@ impl Cert {
 
     /// The subjectKeyIdentifier.
     pub fn ski(&self) -> Option<Vec<u8>> {
-        match self.cert.tbs_certificate().get_extension::<SubjectKeyIdentifier>() {
+        match self
+            .cert
+            .tbs_certificate()
+            .get_extension::<SubjectKeyIdentifier>()
+        {
             Ok(Some((_, s))) => Some(s.0.as_bytes().to_vec()),
             _ => None,
         }
@@ -179,7 +186,11 @@ impl Cert {
     /// The http URIs of the CRL distribution points.
     pub fn crl_urls(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if let Ok(Some((_, dps))) = self.cert.tbs_certificate().get_extension::<CrlDistributionPoints>() {
+        if let Ok(Some((_, dps))) = self
+            .cert
+            .tbs_certificate()
+            .get_extension::<CrlDistributionPoints>()
+        {
             for dp in dps.0 {
                 if let Some(DistributionPointName::FullName(names)) = dp.distribution_point {
                     for n in names {
@@ -196,7 +207,11 @@ impl Cert {
     /// The http URIs of OCSP responders (authorityInfoAccess id-ad-ocsp).
     pub fn ocsp_urls(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if let Ok(Some((_, aia))) = self.cert.tbs_certificate().get_extension::<AuthorityInfoAccessSyntax>() {
+        if let Ok(Some((_, aia))) = self
+            .cert
+            .tbs_certificate()
+            .get_extension::<AuthorityInfoAccessSyntax>()
+        {
             for ad in aia.0 {
                 if ad.access_method == ID_AD_OCSP {
                     if let GeneralName::UniformResourceIdentifier(u) = ad.access_location {

@@ -54,7 +54,8 @@ fn level(v: OsString) -> Result<Level, String> {
 }
 
 fn string(v: OsString) -> Result<String, String> {
-    v.into_string().map_err(|_| "argument is not valid UTF-8".to_string())
+    v.into_string()
+        .map_err(|_| "argument is not valid UTF-8".to_string())
 }
 
 /// Parses arguments (without the program name).
@@ -163,9 +164,10 @@ mod tests {
 
     #[test]
     fn extend_form() {
-        let Command::Extend(o, s) =
-            parse(args("extend --level B-LTA --tsa http://x/ --data d --crl c s.p7s")).unwrap()
-        else {
+        let Command::Extend(o, s) = parse(args(
+            "extend --level B-LTA --tsa http://x/ --data d --crl c s.p7s",
+        ))
+        .unwrap() else {
             panic!()
         };
         assert_eq!(o.level, Level::BLTA);

@@ -280,13 +280,23 @@ impl RawSignedData {
     /// The version RFC 5652 section 5.1 requires for the current contents (never lower than
     /// the version found).
     pub fn required_version(&self) -> u64 {
-        let other_cert = self.certificates.iter().any(|c| c.first() == Some(&tag::CTX3));
+        let other_cert = self
+            .certificates
+            .iter()
+            .any(|c| c.first() == Some(&tag::CTX3));
         let other_crl = self.crls.iter().any(|c| c.first() == Some(&tag::CTX1));
         let v = if other_cert || other_crl {
             5
-        } else if self.certificates.iter().any(|c| c.first() == Some(&tag::CTX2)) {
+        } else if self
+            .certificates
+            .iter()
+            .any(|c| c.first() == Some(&tag::CTX2))
+        {
             4
-        } else if self.certificates.iter().any(|c| c.first() == Some(&tag::CTX1))
+        } else if self
+            .certificates
+            .iter()
+            .any(|c| c.first() == Some(&tag::CTX1))
             || self.signer_infos.iter().any(|s| s.version == 3)
             || self.econtent_type != ID_DATA
         {

@@ -82,7 +82,10 @@ impl<'a> Tlv<'a> {
     /// The elements inside a constructed element.
     pub fn children(&self) -> Result<Vec<Tlv<'a>>, DerError> {
         if !self.constructed() {
-            return err(format!("element with tag {:#04x} is not constructed", self.tag));
+            return err(format!(
+                "element with tag {:#04x} is not constructed",
+                self.tag
+            ));
         }
         read_all(self.value)
     }
@@ -97,7 +100,10 @@ impl<'a> Tlv<'a> {
         if self.tag == t {
             Ok(self)
         } else {
-            err(format!("{what}: expected tag {t:#04x}, found {:#04x}", self.tag))
+            err(format!(
+                "{what}: expected tag {t:#04x}, found {:#04x}",
+                self.tag
+            ))
         }
     }
 
@@ -271,7 +277,10 @@ fn read_tlv(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), DerError> {
         len
     };
     if p.len() < len {
-        return err(format!("truncated: element of {len} bytes, {} left", p.len()));
+        return err(format!(
+            "truncated: element of {len} bytes, {} left",
+            p.len()
+        ));
     }
     let header = input.len() - p.len();
     Ok((
@@ -346,7 +355,10 @@ pub fn encode_oid(oid: &const_oid::ObjectIdentifier) -> Vec<u8> {
 /// Parses the contents of an OBJECT IDENTIFIER element.
 pub fn oid(t: &Tlv<'_>) -> Result<const_oid::ObjectIdentifier, DerError> {
     if t.tag != tag::OID {
-        return err(format!("expected OBJECT IDENTIFIER, found tag {:#04x}", t.tag));
+        return err(format!(
+            "expected OBJECT IDENTIFIER, found tag {:#04x}",
+            t.tag
+        ));
     }
     const_oid::ObjectIdentifier::from_bytes(t.value).map_err(|e| DerError(format!("bad OID: {e}")))
 }

@@ -17,5 +17,5 @@ pub mod digest;
 pub mod output;
 pub mod revocation;
 pub mod sign;
-pub mod tst;
 pub mod tsa_client;
+pub mod tst;

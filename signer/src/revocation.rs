@@ -42,17 +42,23 @@ pub fn read_crl_bytes(bytes: &[u8]) -> Result<Vec<u8>, String> {
 /// `thisUpdate <= at <= nextUpdate`, and that `cert` is not on it.
 pub fn check_crl(crl_der: &[u8], cert: &Cert, issuer: &Cert, at: UnixTime) -> Result<(), String> {
     use der::Decode as _;
-    let crl = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(crl_der).map_err(|e| format!("not a CRL: {e}"))?;
+    let crl = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(crl_der)
+        .map_err(|e| format!("not a CRL: {e}"))?;
     let raw = der_raw::parse_one(crl_der).map_err(|e| e.0)?;
     let mut r = raw.reader();
     let tbs = r.expect(tag::SEQUENCE, "tbsCertList").map_err(|e| e.0)?;
-    let alg = r.expect(tag::SEQUENCE, "signatureAlgorithm").map_err(|e| e.0)?;
+    let alg = r
+        .expect(tag::SEQUENCE, "signatureAlgorithm")
+        .map_err(|e| e.0)?;
     let sig = r.expect(0x03, "signature").map_err(|e| e.0)?;
     if crl.tbs_cert_list.issuer != *issuer.cert.tbs_certificate().subject() {
         return Err("the CRL was issued by another CA".into());
     }
     if !issuer.allows_crl_sign() {
-        return Err(format!("{} may not sign CRLs (key usage)", issuer.subject()));
+        return Err(format!(
+            "{} may not sign CRLs (key usage)",
+            issuer.subject()
+        ));
     }
     crypto::verify(
         &issuer.spki,
@@ -117,10 +123,16 @@ pub fn check_ocsp(
     let mut r = top.reader();
     let status = r.expect(tag::ENUMERATED, "responseStatus").map_err(e)?;
     if status.value != [0] {
-        return Err(format!("OCSP responseStatus is {:?}, not successful", status.value));
+        return Err(format!(
+            "OCSP responseStatus is {:?}, not successful",
+            status.value
+        ));
     }
     let rb = r.expect(tag::CTX0, "responseBytes").map_err(e)?;
-    let rb = rb.reader().expect(tag::SEQUENCE, "ResponseBytes").map_err(e)?;
+    let rb = rb
+        .reader()
+        .expect(tag::SEQUENCE, "ResponseBytes")
+        .map_err(e)?;
     let mut rr = rb.reader();
     let rtype = der_raw::oid(&rr.expect(tag::OID, "responseType").map_err(e)?).map_err(e)?;
     if rtype.to_string() != "1.3.6.1.5.5.7.48.1.1" {
@@ -168,7 +180,9 @@ pub fn check_ocsp(
             .find(|c| names(c))
             .ok_or("the OCSP responder is neither the issuer nor a certificate in the response")?;
         if !certs::names_chain(d, issuer) {
-            return Err("the OCSP responder certificate was not issued by the certificate's CA".into());
+            return Err(
+                "the OCSP responder certificate was not issued by the certificate's CA".into(),
+            );
         }
         crypto::verify(&issuer.spki, &d.sig_alg, &d.tbs, &d.signature, at)
             .map_err(|e| format!("OCSP responder certificate signature: {e}"))?;
@@ -182,8 +196,14 @@ pub fn check_ocsp(
         Some(d.clone())
     };
     let signer = delegated.as_ref().unwrap_or(issuer);
-    crypto::verify(&signer.spki, alg.raw, tbs.raw, sig.value.get(1..).unwrap_or(&[]), at)
-        .map_err(|e| format!("OCSP response signature: {e}"))?;
+    crypto::verify(
+        &signer.spki,
+        alg.raw,
+        tbs.raw,
+        sig.value.get(1..).unwrap_or(&[]),
+        at,
+    )
+    .map_err(|e| format!("OCSP response signature: {e}"))?;
 
     for single in responses.children().map_err(e)? {
         let mut sr = single.reader();
@@ -196,8 +216,8 @@ pub fn check_ocsp(
         let name_hash = cr.expect(tag::OCTET_STRING, "issuerNameHash").map_err(e)?;
         let key_hash = cr.expect(tag::OCTET_STRING, "issuerKeyHash").map_err(e)?;
         let serial = cr.expect(tag::INTEGER, "serialNumber").map_err(e)?;
-        let hoid = der_raw::oid(&halg.reader().expect(tag::OID, "algorithm").map_err(e)?)
-            .map_err(e)?;
+        let hoid =
+            der_raw::oid(&halg.reader().expect(tag::OID, "algorithm").map_err(e)?).map_err(e)?;
         let Ok(h) = DigestAlgorithm::from_oid(&hoid) else {
             continue;
         };
@@ -233,7 +253,10 @@ pub fn check_ocsp(
         }
         return Ok(delegated);
     }
-    Err(format!("the OCSP response says nothing about {}", cert.subject()))
+    Err(format!(
+        "the OCSP response says nothing about {}",
+        cert.subject()
+    ))
 }
 
 /// Fetches `url` with HTTP GET (CRL distribution point), bounded in time and size.
@@ -309,7 +332,10 @@ pub fn evidence_for(
     if cert.crl_urls().is_empty() {
         msg.push_str("; it names no CRL distribution point)");
     } else {
-        msg.push_str(&format!(", or make {} reachable)", cert.crl_urls().join(", ")));
+        msg.push_str(&format!(
+            ", or make {} reachable)",
+            cert.crl_urls().join(", ")
+        ));
     }
     for t in tried {
         msg.push_str("; ");

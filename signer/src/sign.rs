@@ -184,11 +184,11 @@ fn runtime(need: bool) -> Result<Option<Arc<tokio::runtime::Runtime>>, SetupErro
 pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
     let policy = Policy::cryptrec();
     let keyref = KeyRef::parse(&opts.key).map_err(SetupError::Key)?;
-    let key: Arc<dyn SigningKey> = inkan_hsm::load(&keyref, &inkan_hsm::Policy::cryptrec(), at).map_err(SetupError::Key)?;
+    let key: Arc<dyn SigningKey> =
+        inkan_hsm::load(&keyref, &policy, at).map_err(SetupError::Key)?;
     let pem = read(&opts.cert_chain, "certificate chain")?;
-    let chain = Cert::load_chain(&pem).map_err(|e| {
-        SetupError::Certificate(format!("{}: {e}", opts.cert_chain.display()))
-    })?;
+    let chain = Cert::load_chain(&pem)
+        .map_err(|e| SetupError::Certificate(format!("{}: {e}", opts.cert_chain.display())))?;
     let pos = chain
         .iter()
         .position(|c| c.spki == key.public_key_der())
@@ -231,7 +231,10 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
     let template = CmsSignerTemplate::new(signer, cert.der.clone(), rest)
         .map_err(|e| SetupError::Certificate(e.to_string()))?;
     if opts.level >= Level::BT && opts.tsa.is_none() {
-        return Err(SetupError::Usage(format!("level {} needs --tsa URL", opts.level)));
+        return Err(SetupError::Usage(format!(
+            "level {} needs --tsa URL",
+            opts.level
+        )));
     }
     let rt = runtime(opts.level >= Level::BT)?;
     let tsa = match (&opts.tsa, &rt) {
@@ -307,16 +310,25 @@ pub fn sign_files(
     inputs: &[PathBuf],
     clock: &dyn Clock,
 ) -> Result<Summary, SetupError> {
-    let now = || clock.now().ok_or_else(|| SetupError::Usage("the system clock is unusable".into()));
+    let now = || {
+        clock
+            .now()
+            .ok_or_else(|| SetupError::Usage("the system clock is unusable".into()))
+    };
     if inputs.is_empty() {
         return Err(SetupError::Usage("no input files".into()));
     }
     if opts.out.is_some() && inputs.len() > 1 {
-        return Err(SetupError::Usage("--out takes one input file; use --out-dir".into()));
+        return Err(SetupError::Usage(
+            "--out takes one input file; use --out-dir".into(),
+        ));
     }
     if let Some(d) = &opts.out_dir {
         if !d.is_dir() {
-            return Err(SetupError::Usage(format!("--out-dir {} is not a directory", d.display())));
+            return Err(SetupError::Usage(format!(
+                "--out-dir {} is not a directory",
+                d.display()
+            )));
         }
     }
     let prepared = prepare(opts, now()?)?;
@@ -325,7 +337,11 @@ pub fn sign_files(
         opts.workers
     } else {
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-        if opts.level >= Level::BT { cpus.max(8) } else { cpus }
+        if opts.level >= Level::BT {
+            cpus.max(8)
+        } else {
+            cpus
+        }
     }
     .min(inputs.len())
     .max(1);
@@ -455,7 +471,10 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
     let der = read_signature(&bytes).map_err(|e| format!("{}: {e}", signature.display()))?;
     let mut sd = RawSignedData::parse(&der)
         .map_err(|e| format!("{}: not a CMS signature: {e}", signature.display()))?;
-    let si = sd.signer_infos.first().ok_or("the signature has no signer")?;
+    let si = sd
+        .signer_infos
+        .first()
+        .ok_or("the signature has no signer")?;
     let alg = cades::signer_digest(si)?;
     let md = cades::message_digest(si)?;
     let content_hash = match (&sd.econtent, &opts.data) {
@@ -486,7 +505,8 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
         None => Vec::new(),
     };
     let rt = runtime(true).map_err(|e| e.to_string())?;
-    let material = material(&opts.crls, &opts.ocsps, certs, opts.fetch).map_err(|e| e.to_string())?;
+    let material =
+        material(&opts.crls, &opts.ocsps, certs, opts.fetch).map_err(|e| e.to_string())?;
     let upgrader = Upgrader {
         level: opts.level,
         tsa: match (&opts.tsa, &rt) {

@@ -103,7 +103,10 @@ impl Request {
     pub fn with_nonce(alg: DigestAlgorithm, imprint: Vec<u8>, nonce: Vec<u8>) -> Self {
         let mi = encode_parts(
             tag::SEQUENCE,
-            &[digest::algorithm_identifier(alg), encode(tag::OCTET_STRING, &imprint)],
+            &[
+                digest::algorithm_identifier(alg),
+                encode(tag::OCTET_STRING, &imprint),
+            ],
         );
         let der = encode_parts(
             tag::SEQUENCE,
@@ -150,7 +153,9 @@ pub async fn post(url: &str, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>
             .collect()
             .await
             .map_err(|e| {
-                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
                     TsaError::TooLarge
                 } else {
                     TsaError::Transport(e.to_string())

@@ -92,7 +92,12 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 /// Parses `YYYYMMDDHHMMSS[.f+]Z`.
 pub fn parse_generalized_time(v: &[u8]) -> Result<UnixTime, DerError> {
-    let bad = || DerError(format!("bad GeneralizedTime {:?}", String::from_utf8_lossy(v)));
+    let bad = || {
+        DerError(format!(
+            "bad GeneralizedTime {:?}",
+            String::from_utf8_lossy(v)
+        ))
+    };
     if v.len() < 15 || v.last() != Some(&b'Z') || !v[..14].iter().all(u8::is_ascii_digit) {
         return Err(bad());
     }
@@ -162,10 +167,7 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, String> 
     if sd.econtent_type != ID_CT_TST_INFO {
         return Err("token content is not TSTInfo".into());
     }
-    let content = sd
-        .econtent
-        .as_ref()
-        .ok_or("token carries no TSTInfo")?;
+    let content = sd.econtent.as_ref().ok_or("token carries no TSTInfo")?;
     let info = TstInfo::parse(content).map_err(|e| format!("TSTInfo: {e}"))?;
     if info.imprint_alg != expect.alg || info.imprint != expect.imprint {
         return Err("the token's message imprint differs from the request".into());
@@ -220,8 +222,14 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, String> 
     let tbs = si
         .signed_attrs_for_signature()
         .ok_or("token has no signed attributes")?;
-    crypto::verify(&tsa_cert.spki, &si.signature_algorithm, &tbs, &si.signature, info.gen_time)
-        .map_err(|e| format!("token signature: {e}"))?;
+    crypto::verify(
+        &tsa_cert.spki,
+        &si.signature_algorithm,
+        &tbs,
+        &si.signature,
+        info.gen_time,
+    )
+    .map_err(|e| format!("token signature: {e}"))?;
     match tsa_cert.eku() {
         Some((_, ekus)) if ekus.contains(&certs::ID_KP_TIME_STAMPING) => {}
         _ => {
@@ -257,9 +265,7 @@ pub fn find_signer<'a>(sid: &[u8], certs: &'a [Cert]) -> Option<&'a Cert> {
                 .iter()
                 .find(|c| c.issuer_raw == issuer.raw && c.serial_raw == serial.raw)
         }
-        0x80 => certs
-            .iter()
-            .find(|c| c.ski().as_deref() == Some(t.value)),
+        0x80 => certs.iter().find(|c| c.ski().as_deref() == Some(t.value)),
         _ => None,
     }
 }

@@ -97,8 +97,19 @@ impl Env {
 
     fn openssl_verify(&self, sig: &Path, content: Option<&Path>) {
         let mut args = vec![
-            "cms", "-verify", "-binary", "-inform", "DER", "-in", sig.to_str().unwrap(),
-            "-CAfile", "root.pem", "-purpose", "any", "-out", "/dev/null",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            sig.to_str().unwrap(),
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
         ];
         if let Some(c) = content {
             args.extend(["-content", c.to_str().unwrap()]);
@@ -139,8 +150,16 @@ fn every_level(alg: KeyAlg) {
             env.openssl_verify(&out, (!attached).then_some(input.as_path()));
             let der = std::fs::read(&out).unwrap();
             let oids = unsigned_oids(&der);
-            assert_eq!(oids.contains(&SIG_TST.to_string()), level >= Level::BT, "{level}");
-            assert_eq!(oids.contains(&ATS_V3.to_string()), level == Level::BLTA, "{level}");
+            assert_eq!(
+                oids.contains(&SIG_TST.to_string()),
+                level >= Level::BT,
+                "{level}"
+            );
+            assert_eq!(
+                oids.contains(&ATS_V3.to_string()),
+                level == Level::BLTA,
+                "{level}"
+            );
             let sd = RawSignedData::parse(&der).unwrap();
             if level >= Level::BLT {
                 assert!(!sd.crls.is_empty(), "B-LT carries the CRL");
@@ -259,18 +278,43 @@ fn extend_openssl_cades_to_b_lta_and_renew() {
     let env = Env::new(KeyAlg::P256);
     let d = env.dir.path();
     env.file("doc.txt", b"signed by openssl");
-    std::fs::write(d.join("eseal.pem"), devpki::cert_pem(&env.pki.eseal_cert_der)).unwrap();
+    std::fs::write(
+        d.join("eseal.pem"),
+        devpki::cert_pem(&env.pki.eseal_cert_der),
+    )
+    .unwrap();
     let out = openssl(
         d,
         &[
-            "cms", "-sign", "-cades", "-binary", "-in", "doc.txt", "-signer", "eseal.pem",
-            "-inkey", "eseal.key", "-certfile", "root.pem", "-outform", "DER", "-out", "o.p7s",
-            "-md", "sha256",
+            "cms",
+            "-sign",
+            "-cades",
+            "-binary",
+            "-in",
+            "doc.txt",
+            "-signer",
+            "eseal.pem",
+            "-inkey",
+            "eseal.key",
+            "-certfile",
+            "root.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "o.p7s",
+            "-md",
+            "sha256",
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let original = std::fs::read(d.join("o.p7s")).unwrap();
-    let before = RawSignedData::parse(&original).unwrap().signer_infos[0].signed_part.clone();
+    let before = RawSignedData::parse(&original).unwrap().signer_infos[0]
+        .signed_part
+        .clone();
 
     let mut o = ExtendOptions::new(Level::BLTA);
     o.tsa = Some(env.tsa_url.clone());
@@ -281,7 +325,10 @@ fn extend_openssl_cades_to_b_lta_and_renew() {
     sign::extend(&o, &env.p("o.p7s"), now).unwrap();
     let der = std::fs::read(d.join("o.p7s")).unwrap();
     let sd = RawSignedData::parse(&der).unwrap();
-    assert_eq!(sd.signer_infos[0].signed_part, before, "signed part kept byte for byte");
+    assert_eq!(
+        sd.signer_infos[0].signed_part, before,
+        "signed part kept byte for byte"
+    );
     assert_eq!(unsigned_oids(&der), [SIG_TST, ATS_V3]);
     env.openssl_verify(&env.p("o.p7s"), Some(&env.p("doc.txt")));
 

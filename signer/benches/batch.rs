@@ -1,0 +1,188 @@
+//! Benchmark (harness = false): sealing 10,000 files of 4 KiB at B-B with a SoftHSM2 P-256 key
+//! beside the raw SoftHSM2 signing rate on two sessions; sealing one 1 GiB file beside
+//! `sha256sum`, with peak memory. Prints both figures of each pair in one run.
+//!
+//! `cargo bench -p inkan-signer --bench batch` (set `INKAN_BENCH_FILES` / `INKAN_BENCH_MIB` to
+//! change the sizes).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use inkan_hsm::KeyRef;
+use inkan_profiles::alg::{DigestAlgorithm, SignatureAlgorithm};
+use inkan_profiles::clock::{Clock, SystemClock};
+use inkan_signer::sign::{self, Options};
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("command runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+const URI_ENV: &str = "INKAN_BENCH_URI";
+
+fn main() {
+    // Parent: make a private token with a P-256 key, then re-run this binary with it.
+    let Ok(uri) = std::env::var(URI_ENV) else {
+        let dir = tempfile::tempdir().unwrap();
+        inkan_hsm::softhsm::init_dir(dir.path(), &["bench"]);
+        let conf = dir.path().join("softhsm2.conf");
+        let module = inkan_hsm::softhsm::module_path();
+        run(Command::new("pkcs11-tool")
+            .env("SOFTHSM2_CONF", &conf)
+            .args([
+                "--module",
+                module.to_str().unwrap(),
+                "--login",
+                "--pin",
+                "1234",
+            ])
+            .args([
+                "--token-label",
+                "bench",
+                "--keypairgen",
+                "--key-type",
+                "EC:prime256v1",
+            ])
+            .args(["--label", "seal", "--id", "01", "--usage-sign"]));
+        let uri = format!(
+            "pkcs11:token=bench;object=seal?module-path={}&pin-value=1234",
+            module.display()
+        );
+        for phase in ["small", "large"] {
+            let st = Command::new(std::env::current_exe().unwrap())
+                .env("SOFTHSM2_CONF", &conf)
+                .env(URI_ENV, &uri)
+                .env("INKAN_BENCH_PHASE", phase)
+                .env("INKAN_BENCH_DIR", dir.path())
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+        return;
+    };
+    let dir = PathBuf::from(std::env::var("INKAN_BENCH_DIR").unwrap());
+    let now = SystemClock.now().unwrap();
+    let key = inkan_hsm::load(
+        &KeyRef::parse(&uri).unwrap(),
+        &inkan_hsm::Policy::cryptrec(),
+        now,
+    )
+    .unwrap();
+    // A certificate for the token's key, from the development CA.
+    let pki = inkan_hsm::devpki::DevPki::with_keys(
+        &inkan_hsm::devpki::DevPkiOptions::new(now, inkan_hsm::devpki::KeyAlg::P256),
+        &*inkan_hsm::devpki::generate_key(inkan_hsm::devpki::KeyAlg::P256)
+            .unwrap()
+            .1,
+        None,
+        &*inkan_hsm::devpki::generate_key(inkan_hsm::devpki::KeyAlg::P256)
+            .unwrap()
+            .1,
+        &*key,
+    )
+    .unwrap();
+    let chain = dir.join("chain.pem");
+    std::fs::write(&chain, pki.eseal_chain_pem()).unwrap();
+    let mut opts = Options::new(&uri, &chain);
+    opts.progress = false;
+
+    match std::env::var("INKAN_BENCH_PHASE").as_deref() {
+        Ok("small") => small(&dir, &opts, &*key),
+        _ => large(&dir, &opts),
+    }
+}
+
+fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
+    let n = env_usize("INKAN_BENCH_FILES", 10_000);
+    let files_dir = dir.join("files");
+    std::fs::create_dir_all(&files_dir).unwrap();
+    let data = vec![0x5au8; 4096];
+    let files: Vec<PathBuf> = (0..n)
+        .map(|i| {
+            let p = files_dir.join(format!("f{i:05}.bin"));
+            std::fs::write(&p, &data).unwrap();
+            p
+        })
+        .collect();
+
+    // Raw SoftHSM2 rate: two threads signing through the pooled sessions.
+    let signer = key
+        .choose(&[SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256)])
+        .unwrap();
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..n / 2 {
+                    signer.sign(&data[..200]).unwrap();
+                }
+            });
+        }
+    });
+    let raw = (n / 2 * 2) as f64 / t.elapsed().as_secs_f64();
+
+    let summary = sign::sign_files(opts, &files, &SystemClock).unwrap();
+    assert_eq!(summary.failed(), 0);
+    let ours = n as f64 / summary.elapsed.as_secs_f64();
+    println!(
+        "batch B-B, {n} files x 4 KiB, SoftHSM2 P-256: {ours:.0} files/s; raw SoftHSM2 C_Sign on 2 sessions: {raw:.0} sig/s; ratio {:.0}% (target >= 80%)",
+        100.0 * ours / raw
+    );
+    std::fs::remove_dir_all(&files_dir).unwrap();
+}
+
+fn large(dir: &Path, opts: &Options) {
+    let mib = env_usize("INKAN_BENCH_MIB", 1024);
+    let big = dir.join("big.bin");
+    {
+        use std::io::Write as _;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        let block: Vec<u8> = (0..1024 * 1024).map(|i| (i * 31 % 251) as u8).collect();
+        for _ in 0..mib {
+            f.write_all(&block).unwrap();
+        }
+    }
+    // Warm the page cache for both.
+    run(Command::new("cat")
+        .arg(&big)
+        .stdout(std::process::Stdio::null()));
+    let t = Instant::now();
+    run(Command::new("sha256sum").arg(&big));
+    let peer = mib as f64 / t.elapsed().as_secs_f64();
+    let rss_before = peak_rss_kib();
+    let summary = sign::sign_files(opts, std::slice::from_ref(&big), &SystemClock).unwrap();
+    assert_eq!(summary.failed(), 0);
+    let ours = mib as f64 / summary.elapsed.as_secs_f64();
+    let peak = peak_rss_kib();
+    println!(
+        "one {mib} MiB file at B-B: {ours:.0} MiB/s; sha256sum: {peer:.0} MiB/s; ratio {:.0}% (target >= 90%); peak RSS {:.1} MiB (before signing {:.1} MiB; target < 64 MiB)",
+        100.0 * ours / peer,
+        peak as f64 / 1024.0,
+        rss_before as f64 / 1024.0
+    );
+    std::fs::remove_file(&big).unwrap();
+}
