@@ -254,7 +254,11 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         drop(poll_stop_tx);
         if let Some(t) = clock.now() {
             let issued = app.ctx.serials.issued();
-            recorder.event(t, "stop", &format!("graceful shutdown; {issued} serials issued"));
+            recorder.event(
+                t,
+                "stop",
+                &format!("graceful shutdown; {issued} serials issued"),
+            );
         }
         let rec = recorder.clone();
         let _ = tokio::task::spawn_blocking(move || rec.flush(std::time::Duration::from_secs(30)))

@@ -94,20 +94,36 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 match arg {
                     Short('h') | Long("help") => return Ok(Command::Help),
                     Long("config") => o.config = Some(p.value().map_err(|e| e.to_string())?.into()),
-                    Long("listen") => o.listen = Some(text(p.value().map_err(|e| e.to_string())?, "--listen")?),
-                    Long("key") => o.key = Some(text(p.value().map_err(|e| e.to_string())?, "--key")?),
+                    Long("listen") => {
+                        o.listen = Some(text(p.value().map_err(|e| e.to_string())?, "--listen")?)
+                    }
+                    Long("key") => {
+                        o.key = Some(text(p.value().map_err(|e| e.to_string())?, "--key")?)
+                    }
                     Long("cert-chain") => {
                         o.cert_chain = Some(p.value().map_err(|e| e.to_string())?.into());
                     }
-                    Long("policy") => o.policy = Some(text(p.value().map_err(|e| e.to_string())?, "--policy")?),
-                    Long("accuracy-ms") => {
-                        o.accuracy_ms = Some(number(p.value().map_err(|e| e.to_string())?, "--accuracy-ms")?);
+                    Long("policy") => {
+                        o.policy = Some(text(p.value().map_err(|e| e.to_string())?, "--policy")?)
                     }
-                    Long("data-dir") => o.data_dir = Some(p.value().map_err(|e| e.to_string())?.into()),
+                    Long("accuracy-ms") => {
+                        o.accuracy_ms = Some(number(
+                            p.value().map_err(|e| e.to_string())?,
+                            "--accuracy-ms",
+                        )?);
+                    }
+                    Long("data-dir") => {
+                        o.data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
+                    }
                     Long("dev") => o.dev = true,
-                    Long("ntp") => o.ntp.push(text(p.value().map_err(|e| e.to_string())?, "--ntp")?),
+                    Long("ntp") => o
+                        .ntp
+                        .push(text(p.value().map_err(|e| e.to_string())?, "--ntp")?),
                     Long("ntp-poll-ms") => {
-                        o.ntp_poll_ms = Some(number(p.value().map_err(|e| e.to_string())?, "--ntp-poll-ms")?);
+                        o.ntp_poll_ms = Some(number(
+                            p.value().map_err(|e| e.to_string())?,
+                            "--ntp-poll-ms",
+                        )?);
                     }
                     other => return Err(other.unexpected().to_string()),
                 }
@@ -121,20 +137,30 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 match arg {
                     Short('h') | Long("help") => return Ok(Command::Help),
                     Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
-                    Long("data-dir") => data_dir = Some(p.value().map_err(|e| e.to_string())?.into()),
-                    Long("serial") => serial = Some(text(p.value().map_err(|e| e.to_string())?, "--serial")?),
-                    Long("imprint") => imprint = Some(text(p.value().map_err(|e| e.to_string())?, "--imprint")?),
-                    Long("from") => from = Some(text(p.value().map_err(|e| e.to_string())?, "--from")?),
+                    Long("data-dir") => {
+                        data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
+                    }
+                    Long("serial") => {
+                        serial = Some(text(p.value().map_err(|e| e.to_string())?, "--serial")?)
+                    }
+                    Long("imprint") => {
+                        imprint = Some(text(p.value().map_err(|e| e.to_string())?, "--imprint")?)
+                    }
+                    Long("from") => {
+                        from = Some(text(p.value().map_err(|e| e.to_string())?, "--from")?)
+                    }
                     Long("to") => to = Some(text(p.value().map_err(|e| e.to_string())?, "--to")?),
                     other => return Err(other.unexpected().to_string()),
                 }
             }
             let query = match (serial, imprint, from, to) {
                 (Some(s), None, None, None) => Query::Serial(
-                    crate::serial::from_hex(&s).ok_or_else(|| format!("--serial: not hex: {s:?}"))?,
+                    crate::serial::from_hex(&s)
+                        .ok_or_else(|| format!("--serial: not hex: {s:?}"))?,
                 ),
                 (None, Some(i), None, None) => Query::Imprint(
-                    crate::records::unhex(&i).ok_or_else(|| format!("--imprint: not hex: {i:?}"))?,
+                    crate::records::unhex(&i)
+                        .ok_or_else(|| format!("--imprint: not hex: {i:?}"))?,
                 ),
                 (None, None, Some(f), Some(t)) => {
                     let parse = |s: &str, flag: &str| -> Result<UnixTime, String> {
@@ -156,7 +182,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 query,
             })
         }
-        other => Err(format!("unknown command {other:?}: serve or records (see --help)")),
+        other => Err(format!(
+            "unknown command {other:?}: serve or records (see --help)"
+        )),
     }
 }
 
@@ -171,7 +199,15 @@ mod tests {
     #[test]
     fn serve_flags() {
         let Command::Serve(o) = parse(args(&[
-            "serve", "--dev", "--ntp", "a", "--ntp", "b:124", "--accuracy-ms", "200", "--listen",
+            "serve",
+            "--dev",
+            "--ntp",
+            "a",
+            "--ntp",
+            "b:124",
+            "--accuracy-ms",
+            "200",
+            "--listen",
             "127.0.0.1:0",
         ]))
         .unwrap() else {
@@ -186,14 +222,27 @@ mod tests {
     fn records_queries() {
         assert!(matches!(
             parse(args(&["records", "--serial", "0x1f"])).unwrap(),
-            Command::Records { query: Query::Serial(0x1f), .. }
+            Command::Records {
+                query: Query::Serial(0x1f),
+                ..
+            }
         ));
         assert!(parse(args(&["records"])).is_err());
         assert!(parse(args(&["records", "--serial", "1", "--imprint", "00"])).is_err());
         assert!(parse(args(&["records", "--from", "2026-01-01T00:00:00Z"])).is_err());
         assert!(matches!(
-            parse(args(&["records", "--from", "2026-01-01T00:00:00Z", "--to", "2027-01-01T00:00:00Z"])).unwrap(),
-            Command::Records { query: Query::Range(..), .. }
+            parse(args(&[
+                "records",
+                "--from",
+                "2026-01-01T00:00:00Z",
+                "--to",
+                "2027-01-01T00:00:00Z"
+            ]))
+            .unwrap(),
+            Command::Records {
+                query: Query::Range(..),
+                ..
+            }
         ));
     }
 
@@ -203,6 +252,9 @@ mod tests {
         assert!(parse(args(&["frobnicate"])).is_err());
         assert!(parse(args(&["serve", "--bogus"])).is_err());
         assert!(parse(args(&["serve", "--accuracy-ms", "x"])).is_err());
-        assert!(matches!(parse(args(&["--version"])).unwrap(), Command::Version));
+        assert!(matches!(
+            parse(args(&["--version"])).unwrap(),
+            Command::Version
+        ));
     }
 }

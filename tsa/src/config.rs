@@ -287,7 +287,9 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
         None | Some("refuse") => LeapPolicy::RefuseInWindow,
         Some("ignore") => LeapPolicy::Ignore,
         Some(other) => {
-            return err(format!("leap_policy: {other:?} is not \"refuse\" or \"ignore\""));
+            return err(format!(
+                "leap_policy: {other:?} is not \"refuse\" or \"ignore\""
+            ));
         }
     };
     let max_body_bytes = file.max_body_bytes.unwrap_or(16 * 1024);
@@ -378,17 +380,29 @@ mod tests {
             accuracy_ms: Some(2000),
             ..Overrides::default()
         };
-        assert!(resolve(FileConfig::default(), &o).unwrap_err().0.contains("accuracy_ms"));
+        assert!(
+            resolve(FileConfig::default(), &o)
+                .unwrap_err()
+                .0
+                .contains("accuracy_ms")
+        );
         let o = Overrides {
             dev: true,
             policy: Some("x.y".into()),
             ..Overrides::default()
         };
-        assert!(resolve(FileConfig::default(), &o).unwrap_err().0.contains("policy"));
-        assert!(resolve(FileConfig::default(), &Overrides::default())
-            .unwrap_err()
-            .0
-            .contains("--key"));
+        assert!(
+            resolve(FileConfig::default(), &o)
+                .unwrap_err()
+                .0
+                .contains("policy")
+        );
+        assert!(
+            resolve(FileConfig::default(), &Overrides::default())
+                .unwrap_err()
+                .0
+                .contains("--key")
+        );
     }
 
     #[test]

@@ -141,7 +141,11 @@ mod tests {
         let root = std::fs::read(&files.root).unwrap();
         let chain = std::fs::read_to_string(&files.chain).unwrap();
         assert!(chain.matches("BEGIN CERTIFICATE").count() == 2, "{chain}");
-        assert!(std::fs::read_to_string(&files.notice).unwrap().contains("NOT FOR PRODUCTION"));
+        assert!(
+            std::fs::read_to_string(&files.notice)
+                .unwrap()
+                .contains("NOT FOR PRODUCTION")
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;

@@ -5,12 +5,14 @@
 //! Every failure is mapped to its `PKIFailureInfo` in ONE place, [`Failure`]; the client sees a
 //! short status string, the details go to the log inside the request span.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use const_oid::ObjectIdentifier;
-use der::asn1::{Any, Int, OctetString};
-use der::{Decode, Encode, Sequence};
+use der::Encode;
 use inkan_profiles::alg::DigestAlgorithm;
+use inkan_profiles::asn1::tsp::{PkiFailureInfo, PkiStatusInfo, TimeStampReq, TimeStampResp};
+use inkan_profiles::policy::{Policy, Use};
 use inkan_profiles::time::UnixTime;
 
 use crate::ntp::TimeRefusal;
@@ -50,16 +52,16 @@ impl Failure {
         Failure::SystemFailure,
     ];
 
-    /// The `PKIFailureInfo` bit number.
-    pub const fn bit(self) -> u8 {
+    /// The `PKIFailureInfo` value (one bit set).
+    pub const fn info(self) -> PkiFailureInfo {
         match self {
-            Failure::BadAlg => 0,
-            Failure::BadRequest => 2,
-            Failure::BadDataFormat => 5,
-            Failure::TimeNotAvailable => 14,
-            Failure::UnacceptedPolicy => 15,
-            Failure::UnacceptedExtension => 16,
-            Failure::SystemFailure => 25,
+            Failure::BadAlg => PkiFailureInfo::BAD_ALG,
+            Failure::BadRequest => PkiFailureInfo::BAD_REQUEST,
+            Failure::BadDataFormat => PkiFailureInfo::BAD_DATA_FORMAT,
+            Failure::TimeNotAvailable => PkiFailureInfo::TIME_NOT_AVAILABLE,
+            Failure::UnacceptedPolicy => PkiFailureInfo::UNACCEPTED_POLICY,
+            Failure::UnacceptedExtension => PkiFailureInfo::UNACCEPTED_EXTENSION,
+            Failure::SystemFailure => PkiFailureInfo::SYSTEM_FAILURE,
         }
     }
 
@@ -102,41 +104,8 @@ impl From<TimeRefusal> for Failure {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The request (RFC 3161 §2.4.1), decoded strictly: DER only, no trailing data.
-
-/// ```text
-/// MessageImprint ::= SEQUENCE {
-///      hashAlgorithm                AlgorithmIdentifier,
-///      hashedMessage                OCTET STRING  }
-/// ```
-#[derive(Clone, Debug, Sequence)]
-struct MessageImprint {
-    hash_algorithm: spki::AlgorithmIdentifier<Any>,
-    hashed_message: OctetString,
-}
-
-/// ```text
-/// TimeStampReq ::= SEQUENCE  {
-///    version                      INTEGER  { v1(1) },
-///    messageImprint               MessageImprint,
-///    reqPolicy             TSAPolicyId              OPTIONAL,
-///    nonce                 INTEGER                  OPTIONAL,
-///    certReq               BOOLEAN                  DEFAULT FALSE,
-///    extensions            [0] IMPLICIT Extensions  OPTIONAL  }
-/// ```
-#[derive(Clone, Debug, Sequence)]
-struct TimeStampReq {
-    version: Int,
-    message_imprint: MessageImprint,
-    #[asn1(optional = "true")]
-    req_policy: Option<ObjectIdentifier>,
-    #[asn1(optional = "true")]
-    nonce: Option<Int>,
-    #[asn1(default = "Default::default")]
-    cert_req: bool,
-    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
-    extensions: Option<Vec<x509_cert::ext::Extension>>,
-}
+// The request (RFC 3161 §2.4.1), decoded strictly with `inkan_profiles::asn1::tsp`: DER only,
+// no trailing data.
 
 /// What the handler needs from a parsed request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,34 +124,8 @@ pub struct Request {
     pub cert_req: bool,
 }
 
-fn digest_from_oid(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
-    Some(match oid.to_string().as_str() {
-        "1.2.840.113549.2.5" => DigestAlgorithm::Md5,
-        "1.3.14.3.2.26" => DigestAlgorithm::Sha1,
-        "2.16.840.1.101.3.4.2.4" => DigestAlgorithm::Sha224,
-        "2.16.840.1.101.3.4.2.1" => DigestAlgorithm::Sha256,
-        "2.16.840.1.101.3.4.2.2" => DigestAlgorithm::Sha384,
-        "2.16.840.1.101.3.4.2.3" => DigestAlgorithm::Sha512,
-        "2.16.840.1.101.3.4.2.8" => DigestAlgorithm::Sha3_256,
-        "2.16.840.1.101.3.4.2.9" => DigestAlgorithm::Sha3_384,
-        "2.16.840.1.101.3.4.2.10" => DigestAlgorithm::Sha3_512,
-        _ => return None,
-    })
-}
-
-/// Output length in bytes.
-fn digest_len(d: DigestAlgorithm) -> usize {
-    match d {
-        DigestAlgorithm::Md5 => 16,
-        DigestAlgorithm::Sha1 => 20,
-        DigestAlgorithm::Sha224 => 28,
-        DigestAlgorithm::Sha256 | DigestAlgorithm::Sha3_256 => 32,
-        DigestAlgorithm::Sha384 | DigestAlgorithm::Sha3_384 => 48,
-        _ => 64,
-    }
-}
-
-/// The record name of a digest.
+/// The record name of a digest (`sha256`, `sha3-256`, ...): the profiles name in lower case,
+/// without the dash of the SHA-2 names.
 pub fn digest_name(d: DigestAlgorithm) -> &'static str {
     match d {
         DigestAlgorithm::Md5 => "md5",
@@ -193,76 +136,62 @@ pub fn digest_name(d: DigestAlgorithm) -> &'static str {
         DigestAlgorithm::Sha512 => "sha512",
         DigestAlgorithm::Sha3_256 => "sha3-256",
         DigestAlgorithm::Sha3_384 => "sha3-384",
-        _ => "sha3-512",
+        DigestAlgorithm::Sha3_512 => "sha3-512",
+        _ => "other",
     }
 }
 
-/// Whether CRYPTREC allows `d` for a new time-stamp imprint (LS-0001-2022: SHA-2 256/384/512
-/// and SHA-3 256/384/512; SHA-1 only on the monitored list, MD5 and SHA-224 not listed).
-fn digest_allowed(d: DigestAlgorithm) -> bool {
-    matches!(
-        d,
-        DigestAlgorithm::Sha256
-            | DigestAlgorithm::Sha384
-            | DigestAlgorithm::Sha512
-            | DigestAlgorithm::Sha3_256
-            | DigestAlgorithm::Sha3_384
-            | DigestAlgorithm::Sha3_512
-    )
-}
-
-/// Parses and checks a request, in the order RFC 3161 suggests: format, version, algorithm,
-/// imprint length, extensions. (Policy is checked against the context in [`handle`].)
+/// Parses a request and runs the checks that need nothing but its bytes, in this order:
+/// format (DER `TimeStampReq`, re-encoding identical, no trailing data: badDataFormat),
+/// version (badRequest), imprint hash algorithm known with absent or NULL parameters (badAlg),
+/// imprint length matching the algorithm (badDataFormat), no extensions
+/// (unacceptedExtension). The policy checks ([`check_policy`]) follow in [`handle`].
+///
+/// This is the fuzzing entry point (`fuzz/fuzz_targets/tsa_request.rs`).
 pub fn parse_request(bytes: &[u8]) -> Result<Request, (Failure, String)> {
-    let req = TimeStampReq::from_der(bytes)
-        .map_err(|e| (Failure::BadDataFormat, format!("request is not DER TimeStampReq: {e}")))?;
+    let req = TimeStampReq::parse(bytes).map_err(|e| {
+        (
+            Failure::BadDataFormat,
+            format!("request is not DER TimeStampReq: {e}"),
+        )
+    })?;
     // The decoder tolerates a few non-canonical forms (e.g. certReq FALSE written out although
     // it is the DEFAULT); DER has exactly one encoding, so the re-encoding must be the input.
     if req.to_der().ok().as_deref() != Some(bytes) {
         return Err((Failure::BadDataFormat, "request is BER, not DER".into()));
     }
-    if req.version.as_bytes() != [1] {
-        return Err((Failure::BadRequest, "request version is not 1".into()));
-    }
-    let alg = &req.message_imprint.hash_algorithm;
-    let digest = digest_from_oid(&alg.oid).ok_or_else(|| {
-        (
-            Failure::BadAlg,
-            format!("unknown imprint hash algorithm {}", alg.oid),
-        )
-    })?;
-    // Parameters: absent or NULL (RFC 5754 §2 says absent; NULL is common in the wild).
-    if let Some(p) = &alg.parameters {
-        if !p.is_null() {
-            return Err((Failure::BadAlg, "imprint hash algorithm has parameters".into()));
-        }
-    }
-    if !digest_allowed(digest) {
+    if req.version != 1 {
         return Err((
-            Failure::BadAlg,
-            format!(
-                "imprint hash {} is not allowed by the CRYPTREC policy",
-                digest_name(digest)
-            ),
+            Failure::BadRequest,
+            format!("request version is {}, not 1", req.version),
         ));
     }
-    let hashed = req.message_imprint.hashed_message.as_bytes();
-    if hashed.len() != digest_len(digest) {
+    let imprint = &req.message_imprint;
+    let digest = imprint.algorithm().map_err(|e| {
+        (
+            Failure::BadAlg,
+            format!("imprint hash algorithm {}: {e}", imprint.hash_algorithm.oid),
+        )
+    })?;
+    let hashed = imprint.hashed_message.as_bytes();
+    if hashed.len() != digest.output_len() {
         return Err((
             Failure::BadDataFormat,
             format!(
                 "imprint is {} bytes, {} needs {}",
                 hashed.len(),
-                digest_name(digest),
-                digest_len(digest)
+                digest.name(),
+                digest.output_len()
             ),
         ));
     }
     if req.extensions.is_some() {
-        return Err((Failure::UnacceptedExtension, "request has extensions".into()));
+        return Err((
+            Failure::UnacceptedExtension,
+            "request has extensions".into(),
+        ));
     }
-    let imprint_der = req
-        .message_imprint
+    let imprint_der = imprint
         .to_der()
         .map_err(|e| (Failure::BadDataFormat, format!("imprint: {e}")))?;
     Ok(Request {
@@ -273,6 +202,15 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, (Failure, String)> {
         nonce: req.nonce.map(|n| n.as_bytes().to_vec()),
         cert_req: req.cert_req,
     })
+}
+
+/// Checks the imprint hash against the CRYPTREC policy for making a time-stamp at `at`
+/// (`Policy::check_digest(d, Use::Create, at)`: SHA-1, MD5 and SHA-224 are refused); a refusal
+/// is badAlg with the rule named in the detail.
+pub fn check_policy(req: &Request, at: UnixTime) -> Result<(), (Failure, String)> {
+    Policy::cryptrec()
+        .check_digest(req.digest, Use::Create, at)
+        .map_err(|r| (Failure::BadAlg, format!("imprint hash refused: {r}")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,25 +319,27 @@ pub fn granted_der(token: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `TimeStampResp` rejecting with `f`: status rejection(2), statusString, failInfo.
+/// `TimeStampResp` rejecting with `f`: status rejection(2), statusString, failInfo, encoded
+/// once per failure with `inkan_profiles::asn1::tsp` and then copied.
 pub fn rejection_der(f: Failure) -> Vec<u8> {
-    let mut s = Vec::new();
-    s.extend_from_slice(&[0x02, 0x01, 0x02]);
-    let mut text = Vec::new();
-    push_tlv(&mut text, 0x0c, f.status_string().as_bytes());
-    push_tlv(&mut s, 0x30, &text);
-    // Named BIT STRING, DER: trailing zero bits removed.
-    let bit = usize::from(f.bit());
-    let nbytes = bit / 8 + 1;
-    let mut bits = vec![0u8; nbytes + 1];
-    bits[0] = 7 - (bit % 8) as u8;
-    bits[1 + bit / 8] = 0x80 >> (bit % 8);
-    push_tlv(&mut s, 0x03, &bits);
-    let mut status = Vec::new();
-    push_tlv(&mut status, 0x30, &s);
-    let mut out = Vec::new();
-    push_tlv(&mut out, 0x30, &status);
-    out
+    static TABLE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        Failure::ALL
+            .iter()
+            .map(|f| {
+                TimeStampResp {
+                    status: PkiStatusInfo::rejection(f.info(), Some(f.status_string())),
+                    time_stamp_token: None,
+                }
+                .to_der()
+                // Cannot fail: an INTEGER, one short constant UTF8String and a BIT STRING of
+                // at most 4 bytes, all far below any DER length limit (every variant is
+                // encoded by the `failure_bits_are_minimal_der` test).
+                .expect("a fixed PKIStatusInfo encodes")
+            })
+            .collect()
+    });
+    table[f.index()].clone()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -483,6 +423,9 @@ pub fn handle(bytes: &[u8], ctx: &Context, time: Result<UnixTime, TimeRefusal>) 
         Ok(t) => t,
         Err(r) => return Outcome::reject(r.into(), format!("time refused: {r:?}")),
     };
+    if let Err((f, detail)) = check_policy(&req, gen_time) {
+        return Outcome::reject(f, detail);
+    }
     let serial = ctx.serials.next();
     let tst = tst_info_der(&ctx.template, &policy, &req, serial, gen_time);
     let token = match ctx.signer.sign_token(&tst, req.cert_req) {
@@ -534,7 +477,11 @@ mod tests {
 
     #[test]
     fn parses_a_good_request() {
-        let der = request(SHA256, &[0x11; 32], &[0x02, 0x02, 0x01, 0x02, 0x01, 0x01, 0xff]);
+        let der = request(
+            SHA256,
+            &[0x11; 32],
+            &[0x02, 0x02, 0x01, 0x02, 0x01, 0x01, 0xff],
+        );
         let r = parse_request(&der).unwrap();
         assert_eq!(r.digest, DigestAlgorithm::Sha256);
         assert_eq!(r.nonce, Some(vec![1, 2]));
@@ -549,15 +496,36 @@ mod tests {
         let mut trailing = request(SHA256, &[0x11; 32], &[]);
         trailing.push(0);
         assert_eq!(f(&trailing), Failure::BadDataFormat);
-        assert_eq!(f(&request(SHA256, &[0x11; 31], &[])), Failure::BadDataFormat);
-        assert_eq!(f(&request(SHA1, &[0x11; 20], &[])), Failure::BadAlg);
-        assert_eq!(f(&request(&[0x2a, 0x03], &[0x11; 20], &[])), Failure::BadAlg);
+        assert_eq!(
+            f(&request(SHA256, &[0x11; 31], &[])),
+            Failure::BadDataFormat
+        );
+        // SHA-1 parses (it is a known algorithm) and is refused by the CRYPTREC policy, naming
+        // the rule.
+        let sha1 = parse_request(&request(SHA1, &[0x11; 20], &[])).unwrap();
+        let (fail, detail) = check_policy(&sha1, UnixTime::from_secs(1_795_395_723)).unwrap_err();
+        assert_eq!(fail, Failure::BadAlg);
+        assert!(
+            detail.contains("SHA-1") && detail.contains("rule"),
+            "{detail}"
+        );
+        let ok = parse_request(&request(SHA256, &[0x11; 32], &[])).unwrap();
+        assert!(check_policy(&ok, UnixTime::from_secs(1_795_395_723)).is_ok());
+        assert_eq!(
+            f(&request(&[0x2a, 0x03], &[0x11; 20], &[])),
+            Failure::BadAlg
+        );
         let mut v2 = request(SHA256, &[0x11; 32], &[]);
         v2[4] = 2;
         assert_eq!(f(&v2), Failure::BadRequest);
         // [0] IMPLICIT Extensions with one extension {1.2.3, OCTET STRING ""}.
-        let ext = [0xa0, 0x09, 0x30, 0x07, 0x06, 0x02, 0x2a, 0x03, 0x04, 0x01, 0x00];
-        assert_eq!(f(&request(SHA256, &[0x11; 32], &ext)), Failure::UnacceptedExtension);
+        let ext = [
+            0xa0, 0x09, 0x30, 0x07, 0x06, 0x02, 0x2a, 0x03, 0x04, 0x01, 0x00,
+        ];
+        assert_eq!(
+            f(&request(SHA256, &[0x11; 32], &ext)),
+            Failure::UnacceptedExtension
+        );
         // certReq explicitly FALSE is not DER (DEFAULT value encoded).
         assert_eq!(
             f(&request(SHA256, &[0x11; 32], &[0x01, 0x01, 0x00])),
@@ -578,8 +546,95 @@ mod tests {
     }
 
     #[test]
+    fn every_rejection_parses_back() {
+        for f in Failure::ALL {
+            let r = TimeStampResp::parse(&rejection_der(f)).unwrap();
+            assert_eq!(r.status.fail_info, Some(f.info()));
+            assert_eq!(
+                r.status.status_string,
+                Some(vec![f.status_string().to_owned()])
+            );
+            assert!(r.time_stamp_token.is_none() && r.is_consistent());
+        }
+    }
+
+    /// The hand-written TSTInfo encoder against `inkan_profiles::asn1::tsp::TstInfo`: it parses
+    /// back to the same values and re-encodes to the same bytes (so it is DER).
+    #[test]
+    fn tst_info_round_trips_through_profiles() {
+        use inkan_profiles::asn1::tsp::{GenTime, TstInfo};
+        let policy = ObjectIdentifier::new_unwrap("1.2.392.999.1.1");
+        type Case<'a> = (u32, Option<&'a [u8]>, Option<&'a [u8]>, Duration, u128);
+        let cases: [Case<'_>; 5] = [
+            (0, Some(&[0x01, 0x02]), None, Duration::from_secs(1), 1),
+            (
+                123_456_789,
+                None,
+                Some(&[0x30, 0x00]),
+                Duration::from_millis(500),
+                0x80,
+            ),
+            (
+                250_000_000,
+                Some(&[0x00, 0xff]),
+                None,
+                Duration::from_micros(1_001),
+                u128::MAX >> 16,
+            ),
+            (
+                999_999_999,
+                Some(&[0xff, 0x7f]),
+                None,
+                Duration::from_micros(1),
+                0x0102_0304,
+            ),
+            (1_000, None, None, Duration::from_millis(1_000), 0x7f),
+        ];
+        for (nanos, nonce, name, acc, serial) in cases {
+            let der = request(SHA256, &[0x5a; 32], &[]);
+            let mut req = parse_request(&der).unwrap();
+            req.nonce = nonce.map(<[u8]>::to_vec);
+            let t = TstTemplate {
+                accuracy: accuracy_der(acc),
+                tsa_name: name.map(|n| {
+                    // [0] EXPLICIT directoryName [4] EXPLICIT Name (an empty RDNSequence).
+                    let mut dn = Vec::new();
+                    push_tlv(&mut dn, 0xa4, n);
+                    let mut out = Vec::new();
+                    push_tlv(&mut out, 0xa0, &dn);
+                    out
+                }),
+                fraction_digits: 6,
+            };
+            let at = UnixTime::new(1_795_395_723, nanos);
+            let tst = tst_info_der(&t, &policy, &req, serial, at);
+            let parsed = TstInfo::parse(&tst).unwrap();
+            assert_eq!(parsed.to_der().unwrap(), tst, "re-encoding differs");
+            assert_eq!(parsed.version, 1);
+            assert_eq!(parsed.policy, policy);
+            assert_eq!(parsed.message_imprint.to_der().unwrap(), req.imprint_der);
+            assert_eq!(
+                parsed.serial_number.as_bytes(),
+                &serial.to_be_bytes()[(serial.leading_zeros() / 8) as usize..]
+            );
+            assert_eq!(
+                parsed.gen_time,
+                GenTime::try_from(at).unwrap().truncate_to_digits(6)
+            );
+            assert_eq!(parsed.accuracy.unwrap().as_nanos(), acc.as_nanos() as u64);
+            assert!(!parsed.ordering);
+            assert_eq!(parsed.nonce.map(|n| n.as_bytes().to_vec()), req.nonce);
+            assert_eq!(parsed.tsa.is_some(), name.is_some());
+            assert!(parsed.extensions.is_none());
+        }
+    }
+
+    #[test]
     fn accuracy_encoding() {
-        assert_eq!(accuracy_der(Duration::from_secs(1)), vec![0x30, 0x03, 0x02, 0x01, 0x01]);
+        assert_eq!(
+            accuracy_der(Duration::from_secs(1)),
+            vec![0x30, 0x03, 0x02, 0x01, 0x01]
+        );
         assert_eq!(
             accuracy_der(Duration::from_millis(500)),
             vec![0x30, 0x04, 0x80, 0x02, 0x01, 0xf4]

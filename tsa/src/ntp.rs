@@ -138,7 +138,9 @@ pub fn parse_reply(reply: &[u8], t1: UnixTime, t4: UnixTime) -> Result<Measureme
         return Err(SntpError::BadReply("unsupported version"));
     }
     if stamp(24) != to_ntp(t1) {
-        return Err(SntpError::BadReply("origin timestamp does not match our request"));
+        return Err(SntpError::BadReply(
+            "origin timestamp does not match our request",
+        ));
     }
     if li == 3 || stratum == 0 || stratum > 15 {
         return Err(SntpError::Unsynchronised);
@@ -358,7 +360,12 @@ fn good_set(
     last.iter()
         .flatten()
         .filter(|l| now.duration_since(l.at) < freshness)
-        .filter(|l| l.m.offset_ns.unsigned_abs().saturating_add(l.m.uncertainty_ns) <= acc)
+        .filter(|l| {
+            l.m.offset_ns
+                .unsigned_abs()
+                .saturating_add(l.m.uncertainty_ns)
+                <= acc
+        })
         .map(|l| {
             let exp = (l.at + freshness).duration_since(start);
             (l.m, u64::try_from(exp.as_millis()).unwrap_or(u64::MAX))
@@ -386,7 +393,11 @@ impl std::fmt::Debug for Poller {
 }
 
 fn resolve(server: &str) -> Option<SocketAddr> {
-    let with_port = if server.parse::<SocketAddr>().is_ok() || server.rsplit_once(':').is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok()) {
+    let with_port = if server.parse::<SocketAddr>().is_ok()
+        || server
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.contains(':') && p.parse::<u16>().is_ok())
+    {
         server.to_owned()
     } else if server.contains(':') && !server.starts_with('[') {
         format!("[{server}]:123")
@@ -451,7 +462,11 @@ impl Poller {
             let mut offs: Vec<i64> = good.iter().map(|(m, _)| m.offset_ns).collect();
             offs.sort_unstable();
             let median = offs[offs.len() / 2];
-            let unc = good.iter().map(|(m, _)| m.uncertainty_ns).max().unwrap_or(0);
+            let unc = good
+                .iter()
+                .map(|(m, _)| m.uncertainty_ns)
+                .max()
+                .unwrap_or(0);
             g.offset_ns.store(median, Ordering::Relaxed);
             g.uncertainty_ns.store(unc, Ordering::Relaxed);
             g.valid_until_ms.store(until, Ordering::Release);
@@ -490,7 +505,8 @@ impl Poller {
                 g.offset_ns.store(m.offset_ns, Ordering::Relaxed);
             } else if let Some(l) = last.iter().flatten().max_by_key(|l| l.at) {
                 g.offset_ns.store(l.m.offset_ns, Ordering::Relaxed);
-                g.uncertainty_ns.store(l.m.uncertainty_ns, Ordering::Relaxed);
+                g.uncertainty_ns
+                    .store(l.m.uncertainty_ns, Ordering::Relaxed);
             }
             if was != 2 && (fresh_bad || g.mono_ms() >= g.valid_until_ms.load(Ordering::Acquire)) {
                 g.state.store(2, Ordering::Relaxed);
@@ -576,7 +592,10 @@ mod tests {
         let req = request_packet(t1);
         let mut r = reply_for(&req, t1, 0, 1);
         r[24] ^= 1;
-        assert!(matches!(parse_reply(&r, t1, t1), Err(SntpError::BadReply(_))));
+        assert!(matches!(
+            parse_reply(&r, t1, t1),
+            Err(SntpError::BadReply(_))
+        ));
         let r = reply_for(&req, t1, 3, 1);
         assert_eq!(parse_reply(&r, t1, t1), Err(SntpError::Unsynchronised));
         let r = reply_for(&req, t1, 0, 0);

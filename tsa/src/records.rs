@@ -126,7 +126,7 @@ pub fn hex(b: &[u8]) -> String {
 /// Parses hex (either case, even length).
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -142,7 +142,10 @@ fn time_key(t: UnixTime) -> u64 {
 }
 
 enum Job {
-    Token(Box<Issued>, tokio::sync::oneshot::Sender<Result<(), StoreError>>),
+    Token(
+        Box<Issued>,
+        tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+    ),
     Event(UnixTime, String, String),
     Reject(&'static str),
     Flush(Sender<()>),
@@ -307,7 +310,11 @@ fn write_batch(db: &Database, jobs: &[Job]) -> Result<(), StoreError> {
                 Job::Token(i, _) => {
                     let json = serde_json::to_vec(&i.record)
                         .map_err(|e| StoreError(format!("encoding a record: {e}")))?;
-                    if tokens.insert(i.serial, json.as_slice()).map_err(se)?.is_some() {
+                    if tokens
+                        .insert(i.serial, json.as_slice())
+                        .map_err(se)?
+                        .is_some()
+                    {
                         // Cannot happen by the serial scheme; refuse loudly if it ever does.
                         return Err(StoreError(format!(
                             "serial {} already recorded",
@@ -358,9 +365,7 @@ fn writer_loop(db: &Database, rx: &Receiver<Job>, max_batch: usize, stats: &Writ
                 Err(_) => break,
             }
         }
-        let has_work = batch
-            .iter()
-            .any(|j| !matches!(j, Job::Flush(_)));
+        let has_work = batch.iter().any(|j| !matches!(j, Job::Flush(_)));
         let result = if has_work {
             write_batch(db, &batch)
         } else {
@@ -397,8 +402,7 @@ impl Recorder {
         self.tx
             .send(Job::Token(Box::new(issued), tx))
             .map_err(|_| StoreError("writer stopped".into()))?;
-        rx.await
-            .map_err(|_| StoreError("writer stopped".into()))?
+        rx.await.map_err(|_| StoreError("writer stopped".into()))?
     }
 
     /// Submits a token record from a blocking thread and waits for its commit.
@@ -598,7 +602,9 @@ mod tests {
         assert!(e2 > e1);
         let stats = Arc::new(WriterStats::default());
         let (rec, writer) = store.start_writer(16, stats.clone());
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let mut tasks = Vec::new();
             for i in 1..=50u128 {
@@ -632,7 +638,10 @@ mod tests {
         );
         let rec: TokenRecord = serde_json::from_str(&lines[0]).unwrap();
         assert_eq!(rec.serial, "7");
-        assert_eq!(r.query(&Query::Imprint(vec![9; 32]), |_| Ok(())).unwrap(), 1);
+        assert_eq!(
+            r.query(&Query::Imprint(vec![9; 32]), |_| Ok(())).unwrap(),
+            1
+        );
         assert_eq!(
             r.query(
                 &Query::Range(UnixTime::from_secs(1010), UnixTime::from_secs(1020)),

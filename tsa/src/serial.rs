@@ -71,7 +71,10 @@ pub fn next_epoch(previous: Option<u32>, now_secs: u64) -> u32 {
 /// The DER content octets of the INTEGER `serial` (minimal, positive).
 pub fn to_der_content(serial: Serial) -> Vec<u8> {
     let bytes = serial.to_be_bytes();
-    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len() - 1);
+    let first = bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len() - 1);
     let mut out = Vec::with_capacity(17);
     if bytes[first] & 0x80 != 0 {
         out.push(0);
@@ -122,7 +125,10 @@ mod tests {
     #[test]
     fn epochs_only_grow() {
         assert_eq!(next_epoch(None, 1_700_000_000), 1_700_000_000);
-        assert_eq!(next_epoch(Some(1_700_000_000), 1_700_000_000), 1_700_000_001);
+        assert_eq!(
+            next_epoch(Some(1_700_000_000), 1_700_000_000),
+            1_700_000_001
+        );
         // A restored backup with an old epoch still moves past it by the clock.
         assert_eq!(next_epoch(Some(5), 1_700_000_000), 1_700_000_000);
         assert_eq!(next_epoch(None, 0), 1);

@@ -72,8 +72,10 @@ type Resp = Response<Full<Bytes>>;
 fn plain(status: StatusCode, body: &'static str) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
@@ -99,7 +101,8 @@ impl App {
             (&Method::POST, "/") => self.timestamp(req).await,
             (_, "/") => {
                 let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "use POST\n");
-                r.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+                r.headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static("POST"));
                 r
             }
             (&Method::GET, "/healthz") => plain(StatusCode::OK, "ok\n"),
@@ -125,7 +128,8 @@ impl App {
             }
             (_, "/healthz" | "/readyz" | "/metrics") => {
                 let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "use GET\n");
-                r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET"));
+                r.headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static("GET"));
                 r
             }
             _ => plain(StatusCode::NOT_FOUND, "not found\n"),
@@ -151,7 +155,9 @@ impl App {
         let body = match Limited::new(req.into_body(), max).collect().await {
             Ok(b) => b.to_bytes(),
             Err(e) => {
-                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
                     return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
                 }
                 return plain(StatusCode::BAD_REQUEST, "could not read the request body\n");

@@ -64,7 +64,10 @@ pub fn read_chain(path: &Path) -> Result<Vec<Vec<u8>>, StartupError> {
     let pem = std::fs::read(path)
         .map_err(|e| StartupError(format!("cannot read {}: {e}", path.display())))?;
     let certs = Certificate::load_pem_chain(&pem).map_err(|e| {
-        StartupError(format!("{}: not a PEM certificate chain: {e}", path.display()))
+        StartupError(format!(
+            "{}: not a PEM certificate chain: {e}",
+            path.display()
+        ))
     })?;
     if certs.is_empty() {
         return fail(format!("{}: no certificate", path.display()));

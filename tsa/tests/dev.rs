@@ -7,12 +7,33 @@ use crate::common::*;
 
 fn stamp_and_verify(d: &std::path::Path, tsa: &TsaProcess, root: &std::path::Path) -> String {
     write(d, "hello.txt", b"hello\n");
-    openssl_ok(d, &["ts", "-query", "-data", "hello.txt", "-sha256", "-cert", "-out", "q.tsq"]);
+    openssl_ok(
+        d,
+        &[
+            "ts",
+            "-query",
+            "-data",
+            "hello.txt",
+            "-sha256",
+            "-cert",
+            "-out",
+            "q.tsq",
+        ],
+    );
     let tsr = post_tsq(tsa.addr, &std::fs::read(d.join("q.tsq")).unwrap());
     write(d, "r.tsr", &tsr);
     let out = openssl(
         d,
-        &["ts", "-verify", "-data", "hello.txt", "-in", "r.tsr", "-CAfile", root.to_str().unwrap()],
+        &[
+            "ts",
+            "-verify",
+            "-data",
+            "hello.txt",
+            "-in",
+            "r.tsr",
+            "-CAfile",
+            root.to_str().unwrap(),
+        ],
     );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("Verification: OK"),
@@ -26,7 +47,10 @@ fn stamp_and_verify(d: &std::path::Path, tsa: &TsaProcess, root: &std::path::Pat
         .expect("serial")
         .trim()
         .to_owned();
-    assert!(text.contains("Policy OID: 1.2.3.4.1") || text.contains("tsa_policy1"), "{text}");
+    assert!(
+        text.contains("Policy OID: 1.2.3.4.1") || text.contains("tsa_policy1"),
+        "{text}"
+    );
     serial
 }
 
@@ -36,7 +60,10 @@ fn dev_pki_made_once_reused_and_verifies() {
     let d = dir.path();
     let data = d.join("data");
     let data_s = data.to_str().unwrap();
-    let tsa = TsaProcess::start(&["--dev", "--listen", "127.0.0.1:0", "--data-dir", data_s], d);
+    let tsa = TsaProcess::start(
+        &["--dev", "--listen", "127.0.0.1:0", "--data-dir", data_s],
+        d,
+    );
     let root = data.join("dev-root.pem");
     let root_pem = std::fs::read_to_string(&root).unwrap();
     assert!(data.join("DEV-NOT-FOR-PRODUCTION.txt").exists());
@@ -44,14 +71,28 @@ fn dev_pki_made_once_reused_and_verifies() {
     // The help names the address, openssl and curl; the logs say NOT FOR PRODUCTION.
     let out = tsa.stdout();
     assert!(out.contains(&format!("http://{}/", tsa.addr)), "{out}");
-    assert!(out.contains("openssl ts -verify") && out.contains("curl "), "{out}");
+    assert!(
+        out.contains("openssl ts -verify") && out.contains("curl "),
+        "{out}"
+    );
     assert!(out.contains("NOT FOR PRODUCTION"), "{out}");
-    assert!(tsa.stderr().contains("NOT FOR PRODUCTION"), "{}", tsa.stderr());
+    assert!(
+        tsa.stderr().contains("NOT FOR PRODUCTION"),
+        "{}",
+        tsa.stderr()
+    );
     assert!(tsa.stop(), "SIGTERM exits 0");
 
     // Second start: the same root, a new serial, still verifying.
-    let tsa = TsaProcess::start(&["--dev", "--listen", "127.0.0.1:0", "--data-dir", data_s], d);
-    assert_eq!(std::fs::read_to_string(&root).unwrap(), root_pem, "dev PKI reused");
+    let tsa = TsaProcess::start(
+        &["--dev", "--listen", "127.0.0.1:0", "--data-dir", data_s],
+        d,
+    );
+    assert_eq!(
+        std::fs::read_to_string(&root).unwrap(),
+        root_pem,
+        "dev PKI reused"
+    );
     let s2 = stamp_and_verify(d, &tsa, &root);
     assert_ne!(s1, s2);
     assert!(tsa.stop());
@@ -60,10 +101,16 @@ fn dev_pki_made_once_reused_and_verifies() {
         assert_eq!(code, 0, "serial {s} recorded");
         assert!(line.contains("\"imprint_alg\":\"sha256\""), "{line}");
     }
-    let events = inkan_tsa::records::Reader::open(&data).unwrap().events().unwrap();
+    let events = inkan_tsa::records::Reader::open(&data)
+        .unwrap()
+        .events()
+        .unwrap();
     let dev: Vec<_> = events.iter().filter(|e| e.contains("dev_pki")).collect();
     assert_eq!(dev.len(), 2, "{events:?}");
-    assert!(dev[0].contains("made") && dev[1].contains("reused"), "{dev:?}");
+    assert!(
+        dev[0].contains("made") && dev[1].contains("reused"),
+        "{dev:?}"
+    );
 }
 
 #[test]
@@ -76,6 +123,9 @@ fn dev_alone_listens_on_3161_with_a_default_data_dir() {
     assert!(root.exists());
     stamp_and_verify(d, &tsa, &root);
     let out = tsa.stdout();
-    assert!(out.contains("http://127.0.0.1:3161/") && out.contains("curl "), "{out}");
+    assert!(
+        out.contains("http://127.0.0.1:3161/") && out.contains("curl "),
+        "{out}"
+    );
     assert!(tsa.stop());
 }

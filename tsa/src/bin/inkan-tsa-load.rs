@@ -51,7 +51,9 @@ fn parse() -> Result<Opts, String> {
         match a {
             Long("key") => o.key = val(&mut p)?,
             Long("cert-chain") => o.chain = Some(val(&mut p)?.into()),
-            Long("connections") => o.connections = val(&mut p)?.parse().map_err(|_| "--connections")?,
+            Long("connections") => {
+                o.connections = val(&mut p)?.parse().map_err(|_| "--connections")?
+            }
             Long("seconds") => o.seconds = val(&mut p)?.parse().map_err(|_| "--seconds")?,
             Long("url") => o.url = Some(val(&mut p)?),
             Long("help") | Short('h') => {
@@ -84,17 +86,87 @@ fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
 
 /// A throw-away PKI (root + TSA certificate) for `kind` in `dir`; returns (key, chain).
 fn make_pki(dir: &Path, kind: &str) -> Result<(PathBuf, PathBuf), String> {
-    openssl(dir, &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "root.key"])?;
-    openssl(dir, &["req", "-x509", "-new", "-key", "root.key", "-subj", "/CN=load root", "-days", "2",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-out", "root.pem"])?;
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "root.key",
+        ],
+    )?;
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "root.key",
+            "-subj",
+            "/CN=load root",
+            "-days",
+            "2",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-out",
+            "root.pem",
+        ],
+    )?;
     match kind {
-        "rsa3072" => openssl(dir, &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072", "-out", "tsa.key"])?,
-        _ => openssl(dir, &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "tsa.key"])?,
+        "rsa3072" => openssl(
+            dir,
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:3072",
+                "-out",
+                "tsa.key",
+            ],
+        )?,
+        _ => openssl(
+            dir,
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                "tsa.key",
+            ],
+        )?,
     }
-    std::fs::write(dir.join("ext.cnf"), "extendedKeyUsage=critical,timeStamping\n").map_err(|e| e.to_string())?;
-    openssl(dir, &["req", "-new", "-key", "tsa.key", "-subj", "/CN=load TSA", "-out", "tsa.csr"])?;
-    openssl(dir, &["x509", "-req", "-in", "tsa.csr", "-CA", "root.pem", "-CAkey", "root.key", "-days", "2",
-        "-extfile", "ext.cnf", "-out", "tsa.pem"])?;
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "extendedKeyUsage=critical,timeStamping\n",
+    )
+    .map_err(|e| e.to_string())?;
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "tsa.key",
+            "-subj",
+            "/CN=load TSA",
+            "-out",
+            "tsa.csr",
+        ],
+    )?;
+    openssl(
+        dir,
+        &[
+            "x509", "-req", "-in", "tsa.csr", "-CA", "root.pem", "-CAkey", "root.key", "-days",
+            "2", "-extfile", "ext.cnf", "-out", "tsa.pem",
+        ],
+    )?;
     Ok((dir.join("tsa.key"), dir.join("tsa.pem")))
 }
 
@@ -151,15 +223,17 @@ async fn drive(addr: String, conns: usize, secs: u64) -> Result<(u64, Vec<u64>, 
                 let Ok(req) = req else { break };
                 let t = Instant::now();
                 match send.send_request(req).await {
-                    Ok(resp) if resp.status() == 200 => match resp.into_body().collect().await.map(|b| b.to_bytes()) {
-                        // Granted responses start 30 82 .. 30 03 02 01 00.
-                        Ok(b) if b.get(4..9) == Some(&[0x30u8, 3, 2, 1, 0][..]) => {
-                            lat.push(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX));
+                    Ok(resp) if resp.status() == 200 => {
+                        match resp.into_body().collect().await.map(|b| b.to_bytes()) {
+                            // Granted responses start 30 82 .. 30 03 02 01 00.
+                            Ok(b) if b.get(4..9) == Some(&[0x30u8, 3, 2, 1, 0][..]) => {
+                                lat.push(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX));
+                            }
+                            _ => {
+                                errors.fetch_add(1, Relaxed);
+                            }
                         }
-                        _ => {
-                            errors.fetch_add(1, Relaxed);
-                        }
-                    },
+                    }
                     _ => {
                         errors.fetch_add(1, Relaxed);
                         break;
@@ -183,7 +257,8 @@ async fn drive(addr: String, conns: usize, secs: u64) -> Result<(u64, Vec<u64>, 
 fn raw_signing_rate(keyref: &str, secs: u64) -> Result<(f64, String), String> {
     let now = SystemClock.now().ok_or("no clock")?;
     let kr = inkan_hsm::KeyRef::parse(keyref).map_err(|e| e.to_string())?;
-    let key = inkan_hsm::load(&kr, &inkan_hsm::Policy::cryptrec(), now).map_err(|e| e.to_string())?;
+    let key =
+        inkan_hsm::load(&kr, &inkan_hsm::Policy::cryptrec(), now).map_err(|e| e.to_string())?;
     let prefs = inkan_tsa::startup::preferences(&key.kind(), inkan_tsa::config::RsaScheme::Pkcs1);
     let signer = key.choose(&prefs).ok_or("no algorithm")?;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -217,7 +292,10 @@ fn main() -> ExitCode {
             return ExitCode::from(64);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("inkan-tsa-load: {e}");

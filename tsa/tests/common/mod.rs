@@ -14,12 +14,11 @@ use inkan_tsa::config::{self, Overrides, Settings};
 pub mod process;
 
 pub fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
-    let out = Command::new("openssl")
+    Command::new("openssl")
         .args(args)
         .current_dir(dir)
         .output()
-        .expect("openssl runs");
-    out
+        .expect("openssl runs")
 }
 
 pub fn openssl_ok(dir: &Path, args: &[&str]) -> Vec<u8> {
@@ -41,27 +40,108 @@ pub enum KeyKind {
 
 /// root.pem, tsa.key (PKCS#8), tsa.pem, chain.pem in `dir`.
 pub fn make_pki(dir: &Path, kind: KeyKind) {
-    openssl_ok(dir, &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "root.key"]);
-    openssl_ok(dir, &[
-        "req", "-x509", "-new", "-key", "root.key", "-subj", "/CN=inkan test root", "-days", "30",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        "-out", "root.pem",
-    ]);
+    openssl_ok(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "root.key",
+        ],
+    );
+    openssl_ok(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "root.key",
+            "-subj",
+            "/CN=inkan test root",
+            "-days",
+            "30",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            "root.pem",
+        ],
+    );
     match kind {
-        KeyKind::P256 => openssl_ok(dir, &["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "tsa.key"]),
-        KeyKind::Rsa3072 => openssl_ok(dir, &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072", "-out", "tsa.key"]),
+        KeyKind::P256 => openssl_ok(
+            dir,
+            &[
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                "tsa.key",
+            ],
+        ),
+        KeyKind::Rsa3072 => openssl_ok(
+            dir,
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:3072",
+                "-out",
+                "tsa.key",
+            ],
+        ),
     };
     std::fs::write(
         dir.join("ext.cnf"),
         "extendedKeyUsage=critical,timeStamping\nkeyUsage=critical,digitalSignature\n",
     )
     .unwrap();
-    openssl_ok(dir, &["req", "-new", "-key", "tsa.key", "-subj", "/C=JP/O=inkan test/CN=inkan test TSA", "-out", "tsa.csr"]);
-    openssl_ok(dir, &[
-        "x509", "-req", "-in", "tsa.csr", "-CA", "root.pem", "-CAkey", "root.key", "-days", "30",
-        "-set_serial", "4242", "-extfile", "ext.cnf", "-out", "tsa.pem",
-    ]);
-    let chain = [std::fs::read(dir.join("tsa.pem")).unwrap(), std::fs::read(dir.join("root.pem")).unwrap()].concat();
+    openssl_ok(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-key",
+            "tsa.key",
+            "-subj",
+            "/C=JP/O=inkan test/CN=inkan test TSA",
+            "-out",
+            "tsa.csr",
+        ],
+    );
+    openssl_ok(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tsa.csr",
+            "-CA",
+            "root.pem",
+            "-CAkey",
+            "root.key",
+            "-days",
+            "30",
+            "-set_serial",
+            "4242",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "tsa.pem",
+        ],
+    );
+    let chain = [
+        std::fs::read(dir.join("tsa.pem")).unwrap(),
+        std::fs::read(dir.join("root.pem")).unwrap(),
+    ]
+    .concat();
     std::fs::write(dir.join("chain.pem"), chain).unwrap();
 }
 
@@ -77,13 +157,24 @@ pub fn settings(pki: &Path, data: &Path, extra_toml: &str) -> Settings {
 }
 
 pub async fn start(s: Settings) -> inkan_tsa::app::Running {
-    inkan_tsa::app::start(s, Arc::new(SystemClock)).await.unwrap()
+    inkan_tsa::app::start(s, Arc::new(SystemClock))
+        .await
+        .unwrap()
 }
 
 /// One HTTP/1.1 request; returns (status, headers text, body).
-pub fn http(addr: SocketAddr, method: &str, path: &str, ctype: Option<&str>, body: &[u8]) -> (u16, String, Vec<u8>) {
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    ctype: Option<&str>,
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if let Some(c) = ctype {
         head.push_str(&format!("Content-Type: {c}\r\n"));
     }
@@ -92,7 +183,10 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, ctype: Option<&str>, bod
     s.write_all(body).unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("headers");
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers");
     let headers = String::from_utf8_lossy(&buf[..split]).to_string();
     let status: u16 = headers[9..12].parse().unwrap();
     (status, headers, buf[split + 4..].to_vec())
@@ -101,7 +195,12 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, ctype: Option<&str>, bod
 pub fn post_tsq(addr: SocketAddr, tsq: &[u8]) -> Vec<u8> {
     let (status, headers, body) = http(addr, "POST", "/", Some("application/timestamp-query"), tsq);
     assert_eq!(status, 200, "{headers}");
-    assert!(headers.to_ascii_lowercase().contains("content-type: application/timestamp-reply"), "{headers}");
+    assert!(
+        headers
+            .to_ascii_lowercase()
+            .contains("content-type: application/timestamp-reply"),
+        "{headers}"
+    );
     body
 }
 

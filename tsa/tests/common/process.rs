@@ -20,7 +20,11 @@ pub struct TsaProcess {
     pub stderr: Arc<Mutex<String>>,
 }
 
-fn pump(r: impl Read + Send + 'static, buf: Arc<Mutex<String>>, lines: Option<mpsc::Sender<String>>) {
+fn pump(
+    r: impl Read + Send + 'static,
+    buf: Arc<Mutex<String>>,
+    lines: Option<mpsc::Sender<String>>,
+) {
     std::thread::spawn(move || {
         for line in BufReader::new(r).lines() {
             let Ok(line) = line else { break };
@@ -57,10 +61,21 @@ impl TsaProcess {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
-                    let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+                    let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                        continue;
+                    };
                     if v["fields"]["message"] == "inkan-tsa listening" {
-                        let addr = v["fields"]["addr"].as_str().expect("addr field").parse().unwrap();
-                        return Self { child, addr, stdout, stderr };
+                        let addr = v["fields"]["addr"]
+                            .as_str()
+                            .expect("addr field")
+                            .parse()
+                            .unwrap();
+                        return Self {
+                            child,
+                            addr,
+                            stdout,
+                            stderr,
+                        };
                     }
                 }
                 Err(_) => {
@@ -111,6 +126,13 @@ impl Drop for TsaProcess {
 
 /// `inkan-tsa records ARGS`: (exit code, stdout).
 pub fn records(args: &[&str]) -> (i32, String) {
-    let out = Command::new(bin()).arg("records").args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = Command::new(bin())
+        .arg("records")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
