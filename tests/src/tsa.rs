@@ -18,7 +18,14 @@ impl TsaProcess {
     /// Starts `inkan-tsa serve --listen 127.0.0.1:0` with `args` added, and waits until it
     /// logs its bound address.
     pub fn start(args: &[&str], data_dir: &Path) -> Self {
+        Self::start_with_env(args, data_dir, &[])
+    }
+
+    /// As [`TsaProcess::start`], with extra environment variables for the child (for example
+    /// `SOFTHSM2_CONF` and the PIN variable of a `pkcs11:` URI).
+    pub fn start_with_env(args: &[&str], data_dir: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(crate::bin("inkan-tsa"))
+            .envs(env.iter().copied())
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
