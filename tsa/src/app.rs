@@ -187,7 +187,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         s.leap_window,
     ));
     let writer_stats = Arc::new(WriterStats::default());
-    let (recorder, _writer) = store.start_writer(s.max_batch, writer_stats.clone());
+    let (recorder, writer) = store.start_writer(s.max_batch, writer_stats.clone());
     let (poll_stop_tx, poll_stop_rx) = std::sync::mpsc::channel::<()>();
     if s.ntp_servers.is_empty() {
         tracing::warn!(
@@ -261,8 +261,13 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             );
         }
         let rec = recorder.clone();
-        let _ = tokio::task::spawn_blocking(move || rec.flush(std::time::Duration::from_secs(30)))
-            .await;
+        let _ = tokio::task::spawn_blocking(move || {
+            rec.flush(std::time::Duration::from_secs(30));
+            rec.stop();
+            writer.join();
+        })
+        .await;
+        // The writer thread has released the database; this is the last handle.
         drop(store);
     });
     Ok(Running {

@@ -149,6 +149,7 @@ enum Job {
     Event(UnixTime, String, String),
     Reject(&'static str),
     Flush(Sender<()>),
+    Stop,
 }
 
 /// The open store and its group-commit writer.
@@ -330,7 +331,7 @@ fn write_batch(db: &Database, jobs: &[Job]) -> Result<(), StoreError> {
                     Some((_, n)) => *n += 1,
                     None => rejections.push((r, 1)),
                 },
-                Job::Event(..) | Job::Flush(_) => {}
+                Job::Event(..) | Job::Flush(_) | Job::Stop => {}
             }
         }
         drop((tokens, by_imprint, by_time));
@@ -365,7 +366,10 @@ fn writer_loop(db: &Database, rx: &Receiver<Job>, max_batch: usize, stats: &Writ
                 Err(_) => break,
             }
         }
-        let has_work = batch.iter().any(|j| !matches!(j, Job::Flush(_)));
+        let has_work = batch
+            .iter()
+            .any(|j| !matches!(j, Job::Flush(_) | Job::Stop));
+        let stop = batch.iter().any(|j| matches!(j, Job::Stop));
         let result = if has_work {
             write_batch(db, &batch)
         } else {
@@ -386,11 +390,15 @@ fn writer_loop(db: &Database, rx: &Receiver<Job>, max_batch: usize, stats: &Writ
                 Job::Flush(done) => {
                     let _ = done.send(());
                 }
-                Job::Event(..) | Job::Reject(_) => {}
+                Job::Event(..) | Job::Reject(_) | Job::Stop => {}
             }
         }
         if result.is_ok() {
             stats.records.fetch_add(n, Relaxed);
+        }
+        if stop {
+            // Whatever was queued before the stop is committed; later submissions fail.
+            return;
         }
     }
 }
@@ -425,6 +433,13 @@ impl Recorder {
     /// Counts a rejection with the next commit (not awaited).
     pub fn reject(&self, reason: &'static str) {
         let _ = self.tx.send(Job::Reject(reason));
+    }
+
+    /// Commits everything submitted before this call, then ends the writer thread (it drops
+    /// its handle on the database, so the file can be opened again once [`Store`] is
+    /// dropped). Join the [`Writer`] to wait for it.
+    pub fn stop(&self) {
+        let _ = self.tx.send(Job::Stop);
     }
 
     /// Waits until everything submitted before this call is committed (or `timeout`).

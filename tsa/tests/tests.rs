@@ -5,3 +5,7 @@ mod common;
 mod dev;
 // openssl ts -query -> POST -> openssl ts -verify, failure codes, HTTP errors.
 mod interop;
+// 500 concurrent requests, restarts.
+mod serials;
+// A real SNTP responder: good, skewed, silent, good.
+mod clock;

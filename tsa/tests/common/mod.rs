@@ -219,3 +219,115 @@ pub fn reply_text(dir: &Path, tsr: &[u8]) -> String {
     write(dir, "r.tsr", tsr);
     String::from_utf8(openssl_ok(dir, &["ts", "-reply", "-in", "r.tsr", "-text"])).unwrap()
 }
+
+/// The TSTInfo of a granted response (panics on a rejection).
+pub fn tst_info(tsr: &[u8]) -> inkan_profiles::asn1::tsp::TstInfo {
+    use der::Decode;
+    let resp = inkan_profiles::asn1::tsp::TimeStampResp::parse(tsr).expect("TimeStampResp");
+    let token = resp.token_der().expect("a granted response");
+    let ci = cms::content_info::ContentInfo::from_der(&token).unwrap();
+    let sd = ci
+        .content
+        .decode_as::<cms::signed_data::SignedData>()
+        .unwrap();
+    let ec = sd.encap_content_info.econtent.expect("eContent");
+    let octets = ec.decode_as::<der::asn1::OctetString>().unwrap();
+    inkan_profiles::asn1::tsp::TstInfo::parse(octets.as_bytes()).unwrap()
+}
+
+/// The serial of a granted response.
+pub fn serial_of(tsr: &[u8]) -> u128 {
+    let t = tst_info(tsr);
+    t.serial_number
+        .as_bytes()
+        .iter()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
+}
+
+/// The failure bits of a rejection, `None` for a granted response.
+pub fn failure_of(tsr: &[u8]) -> Option<inkan_profiles::asn1::tsp::PkiFailureInfo> {
+    let resp = inkan_profiles::asn1::tsp::TimeStampResp::parse(tsr).expect("TimeStampResp");
+    if resp.time_stamp_token.is_some() {
+        None
+    } else {
+        Some(resp.status.fail_info.expect("failInfo on a rejection"))
+    }
+}
+
+/// A DER TimeStampReq for a SHA-256 imprint derived from `i`, with a nonce, certReq false.
+pub fn request(i: u64) -> Vec<u8> {
+    let mut r = vec![
+        0x30, 0x3e, 0x02, 0x01, 0x01, 0x30, 0x2f, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+        0x65, 0x03, 0x04, 0x02, 0x01, 0x04, 0x20,
+    ];
+    r.extend_from_slice(&[0x5a; 24]);
+    r.extend_from_slice(&i.to_be_bytes());
+    r.extend_from_slice(&[0x02, 0x08]);
+    r.extend_from_slice(&(i | 0x0100_0000_0000_0000).to_be_bytes());
+    r
+}
+
+/// A keep-alive HTTP/1.1 client connection for timestamp queries.
+pub struct Conn {
+    s: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    pub fn open(addr: SocketAddr) -> std::io::Result<Self> {
+        let s = TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
+        Ok(Self { s, buf: Vec::new() })
+    }
+
+    /// POSTs a query; returns (status, body), or an error when the connection breaks.
+    pub fn post(&mut self, tsq: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: tsa\r\nContent-Type: application/timestamp-query\r\nContent-Length: {}\r\n\r\n",
+            tsq.len()
+        );
+        self.s.write_all(&[head.as_bytes(), tsq].concat())?;
+        self.buf.clear();
+        let mut chunk = [0u8; 8192];
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let headers = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
+                let len: usize = headers
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .ok_or_else(|| std::io::Error::other("no content-length"))?;
+                let status: u16 = headers[9..12].parse().map_err(std::io::Error::other)?;
+                while self.buf.len() < end + 4 + len {
+                    let n = self.s.read(&mut chunk)?;
+                    if n == 0 {
+                        return Err(std::io::ErrorKind::UnexpectedEof.into());
+                    }
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
+                return Ok((status, self.buf[end + 4..end + 4 + len].to_vec()));
+            }
+            let n = self.s.read(&mut chunk)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// Polls `GET path` until it answers `status` (or panics after `secs`).
+pub fn wait_for_status(addr: SocketAddr, path: &str, status: u16, secs: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if http(addr, "GET", path, None, b"").0 == status {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} never answered {status}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
