@@ -981,13 +981,27 @@ pub fn validate_signed(
             "the content-type attribute differs from eContentType".into(),
         ));
     }
-    // Signature time-stamps as proof of existence (§5.5), for signatures only.
+    // Archive time-stamps (§5.6), newest to oldest, then signature time-stamps (§5.5) as
+    // proof of existence, for signatures only. The signature time-stamps are validated at the
+    // archive chain's proof of existence, when there is one.
     let mut best = at;
     if role == Role::Signer {
         let mut poes = Vec::new();
+        let walk = crate::lta::walk(sd, si, content, m, at);
+        out.findings.extend(walk.findings);
+        if let Some(f) = walk.failure {
+            if let Some(p) = poe_out {
+                p.extend(walk.summaries);
+            }
+            return out.fail(f.indication, f.sub, f.code, f.message);
+        }
+        let tst_time = walk.poe.unwrap_or(at);
+        if let Some(p) = walk.poe {
+            best = best.min(p);
+        }
         for a in si.unsigned(&oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN) {
             for v in &a.values {
-                let r = validate_token(v, Imprinted::Bytes(&si.signature), m, at);
+                let r = validate_token(v, Imprinted::Bytes(&si.signature), m, tst_time);
                 poes.push(crate::token_summary("signature", &r));
                 match (&r.tst, r.outcome.passed(), r.imprint_ok) {
                     (Some(tst), true, Some(true)) => {
@@ -1008,16 +1022,7 @@ pub fn validate_signed(
                 }
             }
         }
-        for a in si
-            .unsigned(&oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
-            .chain(si.unsigned(&oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V2))
-        {
-            let _ = a;
-            out.findings.push(Finding::new(
-                "ARCHIVE_TST_NOT_EVALUATED",
-                "an archive time-stamp is present; it was not used as proof of existence".into(),
-            ));
-        }
+        poes.extend(walk.summaries);
         if let Some(st) = si
             .signed(&oid::ID_SIGNING_TIME)
             .and_then(|a| a.values.first())

@@ -8,7 +8,8 @@
 //!
 //! Layout: [`tlv`] (bounded BER/DER reader keeping original bytes), [`x509`], [`cms`] (facts
 //! read from the bytes), [`crypto`] (algorithm mapping and signature verification),
-//! [`engine`] (the processes and their judgement, under `inkan_profiles::policy`), [`report`]
+//! [`engine`] (the processes and their judgement, under `inkan_profiles::policy`), [`lta`]
+//! (archive time-stamps as proof of existence), [`report`]
 //! (text and JSON), [`cli`].
 //!
 //! Algorithms, OIDs, digests, signature verification and the CRYPTREC policy all come from
@@ -23,6 +24,7 @@ pub mod cms;
 pub mod crypto;
 pub mod engine;
 pub mod input;
+pub mod lta;
 pub mod report;
 pub mod tlv;
 pub mod x509;

@@ -193,7 +193,10 @@ impl Run {
 
 /// `openssl cms -sign` with the signer `name`; `extra` adds options.
 fn cms_sign(name: &str, extra: &str) -> Vec<u8> {
-    let out = format!("sig-{name}-{}.p7s", extra.replace([' ', '-'], "_"));
+    // Unique per call: tests run in parallel in one directory and sign with the same options.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = format!("sig-{name}-{}-{n}.p7s", extra.replace([' ', '-'], "_"));
     sh(
         &pki().path,
         &format!(

@@ -1,0 +1,369 @@
+//! Long-term validation with archive-time-stamp-v3 (ETSI EN 319 122-1 V1.3.1 §5.5.2–5.5.3;
+//! the verifier side of EN 319 102-1 §5.6): each archive time-stamp is a proof of existence,
+//! at its genTime, of everything its ats-hash-index-v3 and message imprint cover.
+//!
+//! The archive data is recomputed from the bytes as received (never re-encoded):
+//!
+//! 1. `encapContentInfo.eContentType`, the OBJECT IDENTIFIER element with tag and length;
+//! 2. the hash of the signed data (the eContent octets, or the detached data), under the
+//!    archive time-stamp's message-imprint algorithm;
+//! 3. the SignerInfo fields `version`, `sid`, `digestAlgorithm`, `signedAttrs`,
+//!    `signatureAlgorithm` and `signature`, in their order and original encoding;
+//! 4. the `ATSHashIndexV3` value carried as an unsigned attribute of the archive token.
+//!
+//! The index itself names, by hash under `hashIndAlgorithm` (SHA-256 when absent), each
+//! `CertificateChoices` of `SignedData.certificates`, each `RevocationInfoChoice` of
+//! `SignedData.crls`, and each `attrType ‖ AttributeValue` of the signer's unsigned
+//! attributes, all with tag and length. An entry naming material that is no longer in the
+//! signature is a hash failure; material added later (later archive time-stamps, and the
+//! validation data added for them) is merely not covered.
+//!
+//! The walk goes from the newest archive time-stamp to the oldest. The newest is validated at
+//! the validation time; each older one at the genTime of the next-newer one that passed. The
+//! oldest that passed is the proof of existence for the signature, its signature time-stamps,
+//! and the certificates and revocation data they rely on.
+
+use inkan_profiles::alg::DigestAlgorithm;
+use inkan_profiles::oid;
+
+use crate::cms::{SignedData, SignerInfo, TstInfo};
+use crate::engine::{self, Content, Imprinted, Material};
+use crate::report::{Finding, Indication, Sub, TimeStampSummary};
+use crate::tlv::{self, tag};
+
+/// A failure of the archive chain that decides the signature's indication.
+#[derive(Clone, Debug)]
+pub struct ArchiveFailure {
+    /// Indication.
+    pub indication: Indication,
+    /// Sub-indication.
+    pub sub: Sub,
+    /// Stable finding code.
+    pub code: &'static str,
+    /// Explanation.
+    pub message: String,
+}
+
+/// The outcome of walking the archive time-stamps.
+#[derive(Default)]
+pub struct ArchiveWalk {
+    /// The earliest genTime of an archive time-stamp that passed, in an unbroken walk.
+    pub poe: Option<i64>,
+    /// One summary per archive time-stamp, newest first.
+    pub summaries: Vec<TimeStampSummary>,
+    /// Findings (discarded archive time-stamps, unsupported v2 stamps).
+    pub findings: Vec<Finding>,
+    /// A failure that makes the signature fail (a hash over archived data does not match).
+    pub failure: Option<ArchiveFailure>,
+}
+
+/// A parsed ATSHashIndexV3 (tolerant: `hashIndAlgorithm` may be absent, meaning SHA-256).
+struct HashIndex {
+    alg: Result<DigestAlgorithm, String>,
+    certs: Vec<Vec<u8>>,
+    crls: Vec<Vec<u8>>,
+    attrs: Vec<Vec<u8>>,
+}
+
+fn parse_index(raw: &[u8]) -> tlv::Result<HashIndex> {
+    let t = tlv::parse_exact(raw)?.expect(tag::SEQUENCE)?;
+    let parts: Vec<_> = t.children().collect::<tlv::Result<_>>()?;
+    let (alg, lists) = match parts.len() {
+        4 => (
+            crate::crypto::AlgId::parse(&parts[0])
+                .map_err(|e| e.to_string())
+                .and_then(|a| crate::crypto::digest_alg(&a).map_err(|e| e.to_string())),
+            &parts[1..],
+        ),
+        3 => (Ok(DigestAlgorithm::Sha256), &parts[..]),
+        _ => {
+            return Err(tlv::TlvError(
+                "ATSHashIndexV3 has the wrong number of fields",
+            ));
+        }
+    };
+    let read = |l: &tlv::Tlv<'_>| -> tlv::Result<Vec<Vec<u8>>> {
+        let mut v = Vec::new();
+        for h in l.expect(tag::SEQUENCE)?.children() {
+            v.push(h?.expect(tag::OCTET_STRING)?.value.to_vec());
+        }
+        Ok(v)
+    };
+    Ok(HashIndex {
+        alg,
+        certs: read(&lists[0])?,
+        crls: read(&lists[1])?,
+        attrs: read(&lists[2])?,
+    })
+}
+
+/// Which hash index an archive token carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IndexKind {
+    /// ats-hash-index-v3 (EN 319 122-1): one entry per `attrType ‖ AttributeValue`.
+    V3,
+    /// ats-hash-index (ETSI TS 101 733 V2.2.1 Annex K, as in the 2015 plugtests): one entry per
+    /// whole unsigned `Attribute` encoding; otherwise the same computation.
+    V1,
+}
+
+/// The hash of every `attrType ‖ AttributeValue` of the signer's unsigned attributes (v3), or
+/// of every whole attribute (v1).
+fn attr_hashes(si: &SignerInfo, d: DigestAlgorithm, kind: IndexKind) -> Vec<Vec<u8>> {
+    if kind == IndexKind::V1 {
+        return si.unsigned_attrs.iter().map(|a| d.digest(&a.raw)).collect();
+    }
+    let mut out = Vec::new();
+    for a in &si.unsigned_attrs {
+        let ty = tlv::encode(tag::OID, &a.oid);
+        for v in &a.values {
+            let mut h = d.hasher();
+            h.update(&ty);
+            h.update(v);
+            out.push(h.finalize());
+        }
+    }
+    out
+}
+
+/// Checks that every index entry names material present in the signature; the first entry
+/// that does not, as text.
+fn check_index(
+    sd: &SignedData,
+    si: &SignerInfo,
+    ix: &HashIndex,
+    d: DigestAlgorithm,
+    kind: IndexKind,
+) -> Result<(), String> {
+    let certs: Vec<Vec<u8>> = sd.certs_raw.iter().map(|c| d.digest(c)).collect();
+    let crls: Vec<Vec<u8>> = sd.crls_raw.iter().map(|c| d.digest(c)).collect();
+    let attrs = attr_hashes(si, d, kind);
+    for (what, want, have) in [
+        ("certificate", &ix.certs, &certs),
+        ("revocation data", &ix.crls, &crls),
+        ("unsigned attribute", &ix.attrs, &attrs),
+    ] {
+        if let Some(i) = want.iter().position(|h| !have.contains(h)) {
+            return Err(format!(
+                "entry {} of the {what} hash index names material that is not in the signature",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The archive data of §5.5.3 for imprint algorithm `d`, or `None` when the signed data is
+/// not at hand.
+fn archive_data(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    d: DigestAlgorithm,
+    index_raw: &[u8],
+) -> Option<Vec<u8>> {
+    let content_hash = match &sd.econtent {
+        Some(c) => d.digest(c),
+        None => content.digest(d)?,
+    };
+    let fields: usize = si.fields_raw.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(
+        sd.econtent_type_raw.len() + content_hash.len() + fields + index_raw.len(),
+    );
+    out.extend_from_slice(&sd.econtent_type_raw);
+    out.extend_from_slice(&content_hash);
+    for f in &si.fields_raw {
+        out.extend_from_slice(f);
+    }
+    out.extend_from_slice(index_raw);
+    Some(out)
+}
+
+struct Stamp<'a> {
+    token: &'a [u8],
+    gen_time: Option<i64>,
+    order: usize,
+}
+
+/// Walks the archive-time-stamp-v3 attributes of `si`, newest first (see the module docs).
+pub fn walk(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    m: &Material,
+    at: i64,
+) -> ArchiveWalk {
+    let mut w = ArchiveWalk::default();
+    if si
+        .unsigned(&oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V2)
+        .next()
+        .is_some()
+    {
+        w.findings.push(Finding::new(
+            "ARCHIVE_TST_V2_NOT_EVALUATED",
+            "an archive-time-stamp (v2, CAdES-A) is present; only archive-time-stamp-v3 is used as proof of existence".into(),
+        ));
+    }
+    let mut stamps: Vec<Stamp<'_>> = si
+        .unsigned(&oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+        .flat_map(|a| a.values.iter())
+        .enumerate()
+        .map(|(order, v)| Stamp {
+            token: v,
+            gen_time: SignedData::parse_content_info(v)
+                .ok()
+                .and_then(|t| t.econtent)
+                .and_then(|e| TstInfo::parse(&e).ok())
+                .map(|t| t.gen_time),
+            order,
+        })
+        .collect();
+    // Newest first; unreadable ones last; ties in reverse order of appearance.
+    stamps.sort_by(|a, b| {
+        b.gen_time
+            .unwrap_or(i64::MIN)
+            .cmp(&a.gen_time.unwrap_or(i64::MIN))
+            .then(b.order.cmp(&a.order))
+    });
+    let mut poe_time = at;
+    for s in stamps {
+        let index = SignedData::parse_content_info(s.token).ok().and_then(|t| {
+            let tsi = t.signers.first()?;
+            let find = |o| Some(tsi.unsigned(o).next()?.values.first()?.clone());
+            find(&oid::ID_AA_ATS_HASH_INDEX_V3)
+                .map(|v| (v, IndexKind::V3))
+                .or_else(|| find(&oid::ID_AA_ATS_HASH_INDEX).map(|v| (v, IndexKind::V1)))
+        });
+        let imprint_alg = SignedData::parse_content_info(s.token)
+            .ok()
+            .and_then(|t| t.econtent)
+            .and_then(|e| TstInfo::parse(&e).ok())
+            .and_then(|t| {
+                t.imprint_alg
+                    .get()
+                    .ok()
+                    .and_then(|a| crate::crypto::digest_alg(&a).ok())
+            });
+        let fail = |w: &mut ArchiveWalk, sub: Sub, code: &'static str, message: String| {
+            if w.failure.is_none() {
+                w.failure = Some(ArchiveFailure {
+                    indication: Indication::TotalFailed,
+                    sub,
+                    code,
+                    message,
+                });
+            }
+        };
+        let (Some((index_raw, kind)), Some(d)) = (index, imprint_alg) else {
+            w.findings.push(Finding::new(
+                "ARCHIVE_TST_DISCARDED",
+                "an archive-time-stamp-v3 without a readable ats-hash-index-v3 or imprint algorithm was not used as proof of existence".into(),
+            ));
+            continue;
+        };
+        let ix = match parse_index(&index_raw) {
+            Ok(ix) => ix,
+            Err(e) => {
+                fail(
+                    &mut w,
+                    Sub::FormatFailure,
+                    "ARCHIVE_TST_HASH_INDEX_FORMAT",
+                    format!("the ats-hash-index-v3 cannot be read: {e}"),
+                );
+                continue;
+            }
+        };
+        match &ix.alg {
+            Ok(ia) => {
+                if let Err(e) = check_index(sd, si, &ix, *ia, kind) {
+                    fail(
+                        &mut w,
+                        Sub::HashFailure,
+                        "ARCHIVE_TST_HASH_INDEX_MISMATCH",
+                        format!("archive time-stamp: {e}"),
+                    );
+                }
+            }
+            Err(e) => w.findings.push(Finding::new(
+                "ARCHIVE_TST_DISCARDED",
+                format!("the ats-hash-index-v3 algorithm is not usable: {e}"),
+            )),
+        }
+        let Some(data) = archive_data(sd, si, content, d, &index_raw) else {
+            w.findings.push(Finding::new(
+                "ARCHIVE_TST_DISCARDED",
+                "the signed data is not at hand, so the archive time-stamp cannot be checked"
+                    .into(),
+            ));
+            continue;
+        };
+        let r = engine::validate_token(s.token, Imprinted::Bytes(&data), m, poe_time);
+        w.summaries.push(crate::token_summary("archive", &r));
+        if r.imprint_ok == Some(false) {
+            fail(
+                &mut w,
+                Sub::HashFailure,
+                "ARCHIVE_TST_IMPRINT_MISMATCH",
+                "the archive time-stamp's message imprint does not match the archived data: the signature, its data or its attributes changed after it".into(),
+            );
+            continue;
+        }
+        match (&r.tst, r.outcome.indication) {
+            (Some(tst), Indication::TotalPassed) if w.failure.is_none() => {
+                poe_time = tst.gen_time;
+                w.poe = Some(tst.gen_time);
+            }
+            (_, Indication::TotalFailed) => {
+                let why = r
+                    .outcome
+                    .findings
+                    .last()
+                    .map_or_else(String::new, |f| f.message.clone());
+                fail(
+                    &mut w,
+                    r.outcome.sub.unwrap_or(Sub::FormatFailure),
+                    "ARCHIVE_TST_FAILED",
+                    format!("an archive time-stamp failed: {why}"),
+                );
+            }
+            _ => w.findings.push(Finding::new(
+                "ARCHIVE_TST_DISCARDED",
+                format!(
+                    "an archive time-stamp was not used as proof of existence: {}",
+                    r.outcome
+                        .findings
+                        .last()
+                        .map_or("unreadable".into(), |f| f.message.clone())
+                ),
+            )),
+        }
+    }
+    w
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_with_and_without_algorithm() {
+        let h = tlv::encode(tag::OCTET_STRING, &[7u8; 32]);
+        let list = tlv::encode(tag::SEQUENCE, &h);
+        let empty = tlv::encode(tag::SEQUENCE, &[]);
+        let three = tlv::encode(
+            tag::SEQUENCE,
+            &[list.clone(), empty.clone(), list.clone()].concat(),
+        );
+        let ix = parse_index(&three).unwrap();
+        assert_eq!(ix.alg, Ok(DigestAlgorithm::Sha256));
+        assert_eq!((ix.certs.len(), ix.crls.len(), ix.attrs.len()), (1, 0, 1));
+        let alg = tlv::encode(
+            tag::SEQUENCE,
+            &tlv::encode(tag::OID, oid::SHA384.as_bytes()),
+        );
+        let four = tlv::encode(tag::SEQUENCE, &[alg, list, empty.clone(), empty].concat());
+        let ix = parse_index(&four).unwrap();
+        assert_eq!(ix.alg, Ok(DigestAlgorithm::Sha384));
+        assert!(parse_index(&tlv::encode(tag::SEQUENCE, &[])).is_err());
+    }
+}
