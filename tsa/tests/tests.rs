@@ -9,3 +9,7 @@ mod interop;
 mod serials;
 // A real SNTP responder: good, skewed, silent, good.
 mod clock;
+// kill -9 of the real binary under load.
+mod crash;
+// A key on a SoftHSM2 token; token removal gives systemFailure.
+mod softhsm;
