@@ -34,25 +34,20 @@
 //! The ats-hash-index-v3 goes, as an unsigned attribute, into the `SignerInfo` of the archive
 //! time-stamp token itself.
 
-use const_oid::ObjectIdentifier;
 use inkan_profiles::alg::DigestAlgorithm;
 
 use crate::cms_raw::{RawSignedData, RawSignerInfo};
 use crate::der_raw::{encode, encode_parts, tag};
 use crate::digest;
 
-/// id-aa-ets-archiveTimestampV3.
-pub const ID_AA_ETS_ARCHIVE_TIMESTAMP_V3: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("0.4.0.1733.2.4");
-/// id-aa-ATSHashIndex-v3.
-pub const ID_AA_ATS_HASH_INDEX_V3: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("0.4.0.19122.1.5");
+/// id-aa-ets-archiveTimestampV3 and id-aa-ATSHashIndex-v3 (EN 319 122-1 5.5.2, 5.5.3).
+pub use inkan_profiles::oid::{ID_AA_ATS_HASH_INDEX_V3, ID_AA_ETS_ARCHIVE_TIMESTAMP_V3};
 
 /// The DER `ATSHashIndexV3` for signer `si` of `sd`, as they are now.
 pub fn hash_index_v3(sd: &RawSignedData, si: &RawSignerInfo, alg: DigestAlgorithm) -> Vec<u8> {
     let seq_of_hashes = |items: &mut dyn Iterator<Item = Vec<u8>>| -> Vec<u8> {
         let hashes: Vec<Vec<u8>> = items
-            .map(|i| encode(tag::OCTET_STRING, &digest::digest(alg, &i)))
+            .map(|i| encode(tag::OCTET_STRING, &alg.digest(&i)))
             .collect();
         encode_parts(tag::SEQUENCE, &hashes)
     };

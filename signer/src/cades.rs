@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use const_oid::ObjectIdentifier;
 use inkan_profiles::alg::DigestAlgorithm;
 use inkan_profiles::time::UnixTime;
 
@@ -22,8 +21,7 @@ use crate::tsa_client::{self, Request};
 use crate::tst::{self, CheckedToken};
 
 /// id-aa-signatureTimeStampToken (RFC 3161 Appendix A).
-pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
+pub use inkan_profiles::oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN;
 
 /// A CAdES baseline level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -114,8 +112,11 @@ pub struct Material {
     pub ocsps: Vec<Vec<u8>>,
     /// Fetch CRLs from distribution points when nothing given covers a certificate.
     pub fetch: bool,
-    cache: Mutex<HashMap<(Vec<u8>, Vec<u8>), Evidence>>,
+    cache: Mutex<HashMap<CertPair, Evidence>>,
 }
+
+/// DER of a certificate and of its issuer: the key of the revocation evidence cache.
+type CertPair = (Vec<u8>, Vec<u8>);
 
 impl Material {
     /// Material from certificates, CRLs and OCSP responses.
@@ -339,12 +340,11 @@ impl Upgrader {
                                 sd.add_ocsp(&der);
                                 if let Some(r) = responder {
                                     sd.add_certificate(&r);
-                                    if let Ok(rc) = Cert::from_der(&r) {
-                                        if !rc.has_extension(&certs::ID_PKIX_OCSP_NOCHECK)
-                                            && !targets.iter().any(|t| t.der == rc.der)
-                                        {
-                                            targets.push(rc);
-                                        }
+                                    if let Ok(rc) = Cert::from_der(&r)
+                                        && !rc.has_extension(&certs::ID_PKIX_OCSP_NOCHECK)
+                                        && !targets.iter().any(|t| t.der == rc.der)
+                                    {
+                                        targets.push(rc);
                                     }
                                 }
                             }

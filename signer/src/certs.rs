@@ -13,15 +13,10 @@ use x509_cert::ext::pkix::{
 
 use crate::der_raw::{self, tag};
 
-/// id-kp-timeStamping.
-pub const ID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
-/// id-kp-OCSPSigning.
-pub const ID_KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
-/// id-ad-ocsp.
-pub const ID_AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
-/// id-pkix-ocsp-nocheck.
-pub const ID_PKIX_OCSP_NOCHECK: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5");
+/// Extended key usages, access methods and extensions the signer checks (RFC 5280, RFC 6960).
+pub use inkan_profiles::oid::{
+    ID_AD_OCSP, ID_KP_OCSP_SIGNING, ID_KP_TIME_STAMPING, ID_PKIX_OCSP_NOCHECK,
+};
 
 /// A parsed certificate with its original encodings.
 #[derive(Clone, Debug)]
@@ -213,10 +208,10 @@ impl Cert {
             .get_extension::<AuthorityInfoAccessSyntax>()
         {
             for ad in aia.0 {
-                if ad.access_method == ID_AD_OCSP {
-                    if let GeneralName::UniformResourceIdentifier(u) = ad.access_location {
-                        out.push(u.to_string());
-                    }
+                if ad.access_method == ID_AD_OCSP
+                    && let GeneralName::UniformResourceIdentifier(u) = ad.access_location
+                {
+                    out.push(u.to_string());
                 }
             }
         }

@@ -11,13 +11,8 @@ use const_oid::ObjectIdentifier;
 
 use crate::der_raw::{self, DerError, Tlv, encode, encode_parts, tag};
 
-/// id-signedData (RFC 5652 section 5.1).
-pub const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-/// id-data.
-pub const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-/// id-ri-ocsp-response (RFC 5940 section 4.1), for OCSP responses in `crls`.
-pub const ID_RI_OCSP_RESPONSE: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
+/// id-signedData, id-data (RFC 5652) and id-ri-ocsp-response (RFC 5940 section 4.1).
+pub use inkan_profiles::oid::{ID_DATA, ID_RI_OCSP_RESPONSE, ID_SIGNED_DATA};
 
 /// An attribute, kept as its type and the raw encodings of its values.
 #[derive(Clone, Debug, PartialEq, Eq)]

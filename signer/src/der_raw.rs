@@ -225,16 +225,14 @@ fn read_tlv(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), DerError> {
     if depth > MAX_DEPTH {
         return err("nesting too deep");
     }
-    let (&t, after_tag) = match input.split_first() {
-        Some(x) => x,
-        None => return err("truncated: no tag"),
+    let Some((&t, after_tag)) = input.split_first() else {
+        return err("truncated: no tag");
     };
     if t & 0x1f == 0x1f {
         return err("multi-byte tags are not supported");
     }
-    let (&l0, mut p) = match after_tag.split_first() {
-        Some(x) => x,
-        None => return err("truncated: no length"),
+    let Some((&l0, mut p)) = after_tag.split_first() else {
+        return err("truncated: no length");
     };
     if l0 == 0x80 {
         // Indefinite length: constructed only, contents end at the end-of-contents octets.

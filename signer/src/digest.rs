@@ -4,8 +4,6 @@
 use const_oid::ObjectIdentifier;
 use inkan_profiles::alg::DigestAlgorithm;
 
-use crate::der_raw::{self, tag};
-
 /// Digests the signer accepts in tokens and signatures it extends (SHA-2 and SHA-3, 256 bits
 /// and up; CRYPTREC never allows less for new material).
 const ACCEPTED: [DigestAlgorithm; 6] = [
@@ -17,24 +15,21 @@ const ACCEPTED: [DigestAlgorithm; 6] = [
     DigestAlgorithm::Sha3_512,
 ];
 
-/// The OID of a digest algorithm.
-pub fn oid(alg: DigestAlgorithm) -> ObjectIdentifier {
-    alg.oid()
-}
-
-/// The accepted digest algorithm named by `oid`.
+/// The accepted digest algorithm named by `oid` (through [`DigestAlgorithm::from_oid`]).
 pub fn from_oid(oid: &ObjectIdentifier) -> Option<DigestAlgorithm> {
-    ACCEPTED.into_iter().find(|a| a.oid() == *oid)
+    DigestAlgorithm::from_oid(oid)
+        .ok()
+        .filter(|a| ACCEPTED.contains(a))
 }
 
-/// The DER `AlgorithmIdentifier` (parameters absent, RFC 5754 section 2).
+/// The DER `AlgorithmIdentifier` (parameters absent, RFC 5754 section 2), from
+/// [`DigestAlgorithm::to_algorithm_identifier`].
 pub fn algorithm_identifier(alg: DigestAlgorithm) -> Vec<u8> {
-    der_raw::encode(tag::SEQUENCE, &der_raw::encode_oid(&alg.oid()))
-}
-
-/// The digest of `data`.
-pub fn digest(alg: DigestAlgorithm, data: &[u8]) -> Vec<u8> {
-    alg.digest(data)
+    use der::Encode as _;
+    // Invariant: an AlgorithmIdentifier with an OID and no parameters always encodes.
+    alg.to_algorithm_identifier()
+        .to_der()
+        .expect("an AlgorithmIdentifier without parameters encodes")
 }
 
 /// Size of the read buffer used when hashing a stream.
@@ -62,12 +57,12 @@ mod tests {
 
     #[test]
     fn known_answers() {
-        let d = digest(DigestAlgorithm::Sha256, b"abc");
+        let d = DigestAlgorithm::Sha256.digest(b"abc");
         assert_eq!(d[..4], [0xba, 0x78, 0x16, 0xbf]);
         let mut r: &[u8] = b"abc";
         assert_eq!(digest_reader(DigestAlgorithm::Sha256, &mut r).unwrap(), d);
         for a in ACCEPTED {
-            assert_eq!(from_oid(&oid(a)), Some(a));
+            assert_eq!(from_oid(&a.oid()), Some(a));
         }
         assert_eq!(from_oid(&DigestAlgorithm::Sha1.oid()), None);
         assert_eq!(

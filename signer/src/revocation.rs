@@ -77,13 +77,12 @@ pub fn check_crl(crl_der: &[u8], cert: &Cert, issuer: &Cert, at: UnixTime) -> Re
         Some(_) => return Err("the CRL is stale (nextUpdate has passed)".into()),
         None => return Err("the CRL has no nextUpdate, so its freshness is unknown".into()),
     }
-    if let Some(revoked) = &crl.tbs_cert_list.revoked_certificates {
-        if revoked
+    if let Some(revoked) = &crl.tbs_cert_list.revoked_certificates
+        && revoked
             .iter()
             .any(|rc| rc.serial_number.as_bytes() == strip(&cert.serial))
-        {
-            return Err(format!("{} is revoked", cert.subject()));
-        }
+    {
+        return Err(format!("{} is revoked", cert.subject()));
     }
     Ok(())
 }

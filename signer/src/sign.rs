@@ -12,9 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use inkan_hsm::cms::{CmsSignerTemplate, Content, ID_DATA, SignRequest};
-use inkan_hsm::{KeyRef, SigningKey};
+use inkan_hsm::{KeyRef, Policy, Refusal, SigningKey};
 use inkan_profiles::clock::Clock;
-use inkan_profiles::policy::{Policy, Use};
+use inkan_profiles::policy::Use;
 use inkan_profiles::time::UnixTime;
 
 use crate::cades::{self, Level, Material, TsaClient, Upgrader};
@@ -79,8 +79,10 @@ impl Options {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SetupError {
-    /// The key could not be loaded or is refused (policy, PIN, token).
+    /// The key could not be loaded (PIN, token, file).
     Key(inkan_hsm::Error),
+    /// The CRYPTREC policy refuses the key or certificate for new signatures.
+    Policy(Refusal),
     /// The certificate chain is unusable or does not fit the key.
     Certificate(String),
     /// A flag combination or an input file is wrong.
@@ -93,6 +95,7 @@ impl std::fmt::Display for SetupError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Key(e) => write!(f, "key: {e}"),
+            Self::Policy(r) => write!(f, "refused by the CRYPTREC policy: {r}"),
             Self::Certificate(e) => write!(f, "certificate: {e}"),
             Self::Usage(e) => write!(f, "{e}"),
             Self::Material(e) => write!(f, "{e}"),
@@ -184,8 +187,10 @@ fn runtime(need: bool) -> Result<Option<Arc<tokio::runtime::Runtime>>, SetupErro
 pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
     let policy = Policy::cryptrec();
     let keyref = KeyRef::parse(&opts.key).map_err(SetupError::Key)?;
-    let key: Arc<dyn SigningKey> =
-        inkan_hsm::load(&keyref, &policy, at).map_err(SetupError::Key)?;
+    let key: Arc<dyn SigningKey> = inkan_hsm::load(&keyref, &policy, at).map_err(|e| match e {
+        inkan_hsm::Error::PolicyRefused(r) => SetupError::Policy(r),
+        e => SetupError::Key(e),
+    })?;
     let pem = read(&opts.cert_chain, "certificate chain")?;
     let chain = Cert::load_chain(&pem)
         .map_err(|e| SetupError::Certificate(format!("{}: {e}", opts.cert_chain.display())))?;
@@ -214,7 +219,7 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
     }
     policy
         .check_key(&key.kind(), Use::Create, at)
-        .map_err(|r| SetupError::Certificate(format!("the key is refused: {r}")))?;
+        .map_err(SetupError::Policy)?;
     let prefs = policy.signing_preferences(&key.kind(), at);
     let signer = key.choose(&prefs).ok_or_else(|| {
         SetupError::Certificate(format!(
@@ -323,13 +328,13 @@ pub fn sign_files(
             "--out takes one input file; use --out-dir".into(),
         ));
     }
-    if let Some(d) = &opts.out_dir {
-        if !d.is_dir() {
-            return Err(SetupError::Usage(format!(
-                "--out-dir {} is not a directory",
-                d.display()
-            )));
-        }
+    if let Some(d) = &opts.out_dir
+        && !d.is_dir()
+    {
+        return Err(SetupError::Usage(format!(
+            "--out-dir {} is not a directory",
+            d.display()
+        )));
     }
     let prepared = prepare(opts, now()?)?;
     let start = Instant::now();
@@ -373,7 +378,7 @@ pub fn sign_files(
                         });
                     }
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if progress && (n % 16 == 0 || n == inputs.len()) {
+                    if progress && (n.is_multiple_of(16) || n == inputs.len()) {
                         draw_progress(n, inputs.len());
                     }
                 }
@@ -489,10 +494,10 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
         }
         (None, None) => None,
     };
-    if let Some(h) = &content_hash {
-        if *h != md {
-            return Err("the content does not match the signature's message-digest".into());
-        }
+    if let Some(h) = &content_hash
+        && *h != md
+    {
+        return Err("the content does not match the signature's message-digest".into());
     }
     if opts.level >= Level::BT && opts.tsa.is_none() {
         return Err(format!("level {} needs --tsa URL", opts.level));

@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use inkan_profiles::alg::DigestAlgorithm;
+use inkan_profiles::asn1::tsp::PkiFailureInfo;
 
 use crate::der_raw::{self, encode, encode_parts, tag};
 use crate::digest;
@@ -221,22 +222,12 @@ pub fn token_from_response(resp: &[u8]) -> Result<Vec<u8>, TsaError> {
 }
 
 fn fail_info_names(bitstring: &[u8]) -> String {
-    const NAMES: [(usize, &str); 8] = [
-        (0, "badAlg"),
-        (2, "badRequest"),
-        (5, "badDataFormat"),
-        (14, "timeNotAvailable"),
-        (15, "unacceptedPolicy"),
-        (16, "unacceptedExtension"),
-        (17, "addInfoNotAvailable"),
-        (25, "systemFailure"),
-    ];
-    let bits = bitstring.get(1..).unwrap_or(&[]);
-    let set: Vec<&str> = NAMES
-        .iter()
-        .filter(|(i, _)| bits.get(i / 8).is_some_and(|b| b & (0x80 >> (i % 8)) != 0))
-        .map(|(_, n)| *n)
-        .collect();
+    // A DER BIT STRING's contents: the unused-bit count, then bits from the most significant.
+    let mut v = 0u32;
+    for (i, b) in bitstring.get(1..).unwrap_or(&[]).iter().take(4).enumerate() {
+        v |= u32::from(b.reverse_bits()) << (8 * i);
+    }
+    let set = PkiFailureInfo(v).names();
     if set.is_empty() {
         "(none named)".into()
     } else {

@@ -13,20 +13,11 @@ use crate::cms_raw::RawSignedData;
 use crate::der_raw::{self, DerError, tag};
 use crate::{crypto, digest};
 
-/// id-ct-TSTInfo (RFC 3161 section 2.4.2).
-pub const ID_CT_TST_INFO: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
-/// id-contentType attribute.
-pub const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-/// id-messageDigest attribute.
-pub const ID_MESSAGE_DIGEST: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-/// id-aa-signingCertificate (ESS, RFC 2634).
-pub const ID_AA_SIGNING_CERTIFICATE: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
-/// id-aa-signingCertificateV2 (RFC 5035).
-pub const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// Content type and attributes of tokens and signatures (RFC 3161, RFC 5652, RFC 2634, RFC 5035).
+pub use inkan_profiles::oid::{
+    ID_AA_SIGNING_CERTIFICATE, ID_AA_SIGNING_CERTIFICATE_V2, ID_CONTENT_TYPE, ID_CT_TST_INFO,
+    ID_MESSAGE_DIGEST,
+};
 
 /// The fields of a `TSTInfo` the signer uses.
 ///
@@ -205,7 +196,7 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, String> 
     let md = der_raw::parse_one(md)
         .and_then(|t| t.octets())
         .map_err(|e| format!("token message-digest: {e}"))?;
-    if md != digest::digest(dig_alg, content) {
+    if md != dig_alg.digest(content) {
         return Err("token message-digest does not match its TSTInfo".into());
     }
     // The TSA certificate: carried in the token and named by the sid.
@@ -300,7 +291,7 @@ fn check_ess_cert_id(si: &crate::cms_raw::RawSignerInfo, cert: &Cert) -> Result<
     let computed = if v2 {
         let a = digest::from_oid(&alg)
             .ok_or_else(|| format!("token ESS hash algorithm {alg} not accepted"))?;
-        digest::digest(a, &cert.der)
+        a.digest(&cert.der)
     } else {
         // ESS v1 names the certificate by SHA-1 (RFC 2634); only for identification here.
         DigestAlgorithm::Sha1.digest(&cert.der)
