@@ -21,6 +21,32 @@ const USAGE: &str =
              [--ocsp FILE]... [--at RFC3339_TIME] [--revocation required|optional]
              [--format text|json] [--lang ja|en]";
 
+/// The `--help` text (printed to stdout, exit 0).
+pub const HELP: &str = "\
+inkan-verify: offline verification of CMS/CAdES signatures and RFC 3161 time-stamp tokens,
+judged as ETSI EN 319 102-1 prescribes, under the CRYPTREC LS-0001-2022 policy.
+
+USAGE:
+  inkan-verify SIGNATURE_FILE [--data CONTENT_FILE] [--trust PEM]... [--crl FILE]...
+               [--ocsp FILE]... [--at RFC3339_TIME] [--revocation required|optional]
+               [--format text|json] [--lang ja|en]
+
+OPTIONS:
+  --data FILE        the signed data (detached signatures, time-stamp tokens)
+  --trust PEM        trust anchors; repeatable
+  --crl FILE         CRL (DER or PEM); repeatable
+  --ocsp FILE        OCSP response (DER); repeatable
+  --at TIME          validation time (RFC 3339), default now
+  --revocation R     required (default) or optional
+  --format F         text (default) or json (fields: verifier/README.md)
+  --lang L           ja or en (default: from the locale)
+  -h, --help         this text
+  -V, --version      the version
+
+Exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE, 64 usage, 66 input unreadable,
+70 internal error.
+";
+
 /// Parsed arguments.
 #[derive(Debug, Default)]
 pub struct Args {
@@ -66,6 +92,9 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some(crate::tlv::days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se - offset)
 }
 
+/// Marker returned by [`parse`] for `--version`.
+const VERSION_REQUEST: &str = "\0version";
+
 fn parse(args: Vec<OsString>) -> Result<Args, String> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
@@ -107,6 +136,7 @@ fn parse(args: Vec<OsString>) -> Result<Args, String> {
             }
             Value(v) if a.sig.is_none() => a.sig = Some(v.into()),
             Long("help") | Short('h') => return Err(String::new()),
+            Long("version") | Short('V') => return Err(VERSION_REQUEST.into()),
             other => return Err(other.unexpected().to_string()),
         }
     }
@@ -150,6 +180,14 @@ fn locale_lang() -> Lang {
 pub fn run(args: Vec<OsString>) -> u8 {
     let a = match parse(args) {
         Ok(a) => a,
+        Err(e) if e.is_empty() => {
+            print!("{HELP}");
+            return 0;
+        }
+        Err(e) if e == VERSION_REQUEST => {
+            println!("inkan-verify {}", env!("CARGO_PKG_VERSION"));
+            return 0;
+        }
         Err(e) => {
             if !e.is_empty() {
                 eprintln!("inkan-verify: {e}");

@@ -1,5 +1,5 @@
 //! The validation processes of EN 319 102-1: facts are collected from the bytes
-//! ([`SignedObjectFacts`]), then judged (`judge_*`) into an indication.
+//! ([`CryptoFacts`], [`find_signer_cert`], [`build_path`]), then judged (`judge_*`) into an indication.
 
 use inkan_profiles::alg::{DigestAlgorithm, SignatureAlgorithm};
 use inkan_profiles::oid;

@@ -1,21 +1,4 @@
-//! # inkan-verifier
-//!
-//! An offline verifier of CMS/CAdES signatures and RFC 3161 time-stamp tokens, judged as
-//! ETSI EN 319 102-1 prescribes (basic validation §5.3, time-stamp validation §5.4, validation
-//! with time §5.5), with the CRYPTREC constraints applied at the time each object is proven to
-//! exist. No network code: everything comes from the signature, the trust anchors and the
-//! CRL/OCSP files given.
-//!
-//! Layout: [`tlv`] (bounded BER/DER reader keeping original bytes), [`x509`], [`cms`] (facts
-//! read from the bytes), [`crypto`] (algorithm mapping and signature verification),
-//! [`engine`] (the processes and their judgement, under `inkan_profiles::policy`), [`lta`]
-//! (archive time-stamps as proof of existence), [`report`]
-//! (text and JSON), [`cli`].
-//!
-//! Algorithms, OIDs, digests, signature verification and the CRYPTREC policy all come from
-//! `inkan-profiles`. Dependencies beyond it: `ring` (a fast path for common signature
-//! algorithms) and `rsa` (the public operation for the one tolerance profiles does not
-//! have: a PKCS#1 v1.5 `DigestInfo` without NULL parameters, see [`crypto`]).
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
