@@ -121,8 +121,63 @@ fn parse_spki(spki: &[u8]) -> Option<(AlgId<'_>, &[u8])> {
     Some((alg, key))
 }
 
-/// Verifies `sig` over `message` (unhashed) with the key in `spki`.
+/// Most results kept by the per-validation cache.
+const CACHE_CAP: usize = 256;
+
+type CacheKey = ([u8; 32], SignatureAlgorithm);
+
+std::thread_local! {
+    /// Signature results of the current validation (see [`clear_cache`]): the same
+    /// certificate, CRL or OCSP signature is verified once per call, however many paths and
+    /// time-stamps meet it. Keyed by SHA-256 over (key, signature, message), all length-prefixed.
+    static CACHE: std::cell::RefCell<Vec<(CacheKey, Result<(), VerifyError>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Forgets the cached signature results; [`crate::verify`] calls it at its start, so the cache
+/// never outlives one validation.
+pub fn clear_cache() {
+    CACHE.with(|c| c.borrow_mut().clear());
+}
+
+fn cache_key(spki: &[u8], alg: &SignatureAlgorithm, message: &[u8], sig: &[u8]) -> CacheKey {
+    let mut h = DigestAlgorithm::Sha256.hasher();
+    for part in [spki, sig, message] {
+        h.update(&(part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    let mut k = [0u8; 32];
+    k.copy_from_slice(&h.finalize());
+    (k, *alg)
+}
+
+/// Verifies `sig` over `message` (unhashed) with the key in `spki`, once per validation.
 pub fn verify_signature(
+    spki: &[u8],
+    alg: &SignatureAlgorithm,
+    message: &[u8],
+    sig: &[u8],
+) -> Result<(), VerifyError> {
+    let key = cache_key(spki, alg, message, sig);
+    if let Some(r) = CACHE.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, r)| r.clone())
+    }) {
+        return r;
+    }
+    let r = verify_uncached(spki, alg, message, sig);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() < CACHE_CAP {
+            c.push((key, r.clone()));
+        }
+    });
+    r
+}
+
+fn verify_uncached(
     spki: &[u8],
     alg: &SignatureAlgorithm,
     message: &[u8],

@@ -161,6 +161,7 @@ fn apply(r: &mut Report, o: &engine::Outcome) {
 
 /// Verifies a signature, time-stamp token or time-stamp response at validation time `at`.
 pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
+    crypto::clear_cache();
     let at = secs(at);
     let bin = input::to_binary(&input.bytes);
     let content = match &options.data {
