@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::handler::{self, Context, TstTemplate};
 use crate::metrics::Metrics;
 use crate::ntp::{ClockEvent, Poller, TimeGuard};
+use crate::pool::SigningPool;
 use crate::records::{self, Store, WriterStats};
 use crate::serial::SerialSource;
 use crate::server::{self, App, Limits};
@@ -177,7 +178,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         },
         signer: Box::new(CmsTokenSigner::new(template, identity.cert_sha256)),
         serials: SerialSource::new(s.instance_id, epoch),
-        cert_sha256_hex: cert_hex,
+        cert_sha256: identity.cert_sha256,
     };
     let guard = Arc::new(TimeGuard::new(
         clock.clone(),
@@ -220,10 +221,16 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             .spawn(move || poller.run(poll_stop_rx))
             .map_err(|e| format!("cannot start the SNTP poller: {e}"))?;
     }
+    let ctx = Arc::new(ctx);
+    let pool = Arc::new(
+        SigningPool::start(ctx.clone(), recorder.clone(), s.signing_threads, 16)
+            .map_err(|e| format!("cannot start the signing threads: {e}"))?,
+    );
     let metrics = Arc::new(Metrics::default());
     metrics.cert_not_after.store(identity.not_after, Relaxed);
     let app = Arc::new(App {
-        ctx: Arc::new(ctx),
+        ctx,
+        pool: pool.clone(),
         guard,
         recorder: recorder.clone(),
         writer_stats,
@@ -252,6 +259,9 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             tracing::error!(error = %e, "server error");
         }
         drop(poll_stop_tx);
+        // Requests in flight are answered; the signing threads finish their queue and stop.
+        let p = pool.clone();
+        let _ = tokio::task::spawn_blocking(move || p.close()).await;
         if let Some(t) = clock.now() {
             let issued = app.ctx.serials.issued();
             recorder.event(

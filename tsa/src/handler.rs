@@ -16,7 +16,7 @@ use inkan_profiles::policy::{Policy, Use};
 use inkan_profiles::time::UnixTime;
 
 use crate::ntp::TimeRefusal;
-use crate::records::{self, Issued, TokenRecord};
+use crate::records::{self, Issued};
 use crate::serial::{self, SerialSource};
 use crate::timefmt;
 
@@ -286,16 +286,17 @@ pub fn tst_info_der(
     serial: serial::Serial,
     gen_time: UnixTime,
 ) -> Vec<u8> {
-    let mut c = Vec::with_capacity(160);
+    let mut c = Vec::with_capacity(160 + req.imprint_der.len());
     c.extend_from_slice(&[0x02, 0x01, 0x01]); // version v1
     push_tlv(&mut c, 0x06, policy.as_bytes());
     c.extend_from_slice(&req.imprint_der);
     push_tlv(&mut c, 0x02, &serial::to_der_content(serial));
-    push_tlv(
-        &mut c,
-        0x18,
-        timefmt::generalized_time(gen_time, t.fraction_digits).as_bytes(),
-    );
+    // genTime: the length byte is patched once the value is written (at most 25 bytes).
+    c.push(0x18);
+    let at = c.len();
+    c.push(0);
+    let n = timefmt::push_generalized_time(&mut c, gen_time, t.fraction_digits);
+    c[at] = n as u8;
     c.extend_from_slice(&t.accuracy);
     // ordering DEFAULT FALSE: omitted (DER).
     if let Some(n) = &req.nonce {
@@ -368,8 +369,8 @@ pub struct Context {
     pub signer: Box<dyn TokenSigner>,
     /// Serial numbers.
     pub serials: SerialSource,
-    /// Hex SHA-256 of the TSA certificate (for records).
-    pub cert_sha256_hex: String,
+    /// SHA-256 of the TSA certificate (for records).
+    pub cert_sha256: [u8; 32],
 }
 
 /// The handler's answer.
@@ -432,15 +433,16 @@ pub fn handle(bytes: &[u8], ctx: &Context, time: Result<UnixTime, TimeRefusal>) 
         Ok(t) => t,
         Err(e) => return Outcome::reject(Failure::SystemFailure, format!("signing: {e}")),
     };
-    let record = TokenRecord {
-        serial: serial::to_hex(serial),
-        gen_time: timefmt::rfc3339(gen_time),
-        policy: policy.to_string(),
-        imprint_alg: digest_name(req.digest).to_owned(),
-        imprint: records::hex(&req.hashed),
-        cert_sha256: ctx.cert_sha256_hex.clone(),
-        nonce: req.nonce.as_deref().map(records::hex),
-    };
+    let mut record = Vec::with_capacity(96 + req.hashed.len());
+    records::encode_record(
+        &mut record,
+        gen_time,
+        digest_name(req.digest),
+        policy.as_bytes(),
+        &req.hashed,
+        &ctx.cert_sha256,
+        req.nonce.as_deref(),
+    );
     Outcome::Granted {
         response: granted_der(&token),
         issued: Box::new(Issued {

@@ -34,6 +34,7 @@ pub mod dev;
 pub mod handler;
 pub mod metrics;
 pub mod ntp;
+pub mod pool;
 pub mod records;
 pub mod serial;
 pub mod server;

@@ -15,13 +15,15 @@
 //!   SQLite's strengths (ad-hoc SQL, many writers) buy nothing here, and `rusqlite` 0.42 does not
 //!   even resolve from this machine's registry mirror (`../shared/spec/field-notes.md`).
 //!
-//! # Group commit
+//! # Group commit, sized to load
 //!
-//! One writer thread owns the write transactions. A request hands its [`TokenRecord`] over a
-//! channel and waits; the writer takes everything queued (up to `max_batch`), writes it in one
-//! transaction, commits it durably, and only then releases every waiter. While one `fsync`
-//! runs, the next batch gathers, so the `fsync` cost is shared by all concurrent requests and
-//! throughput does not depend on the disk's latency. The HTTP response carrying a token is sent
+//! One writer thread owns the write transactions. The signing threads hand it their granted
+//! tokens in batches ([`Recorder::commit_batch`], one channel message per batch of requests
+//! they signed together); the writer takes everything queued (up to `max_batch` tokens),
+//! writes it in one transaction, commits it durably (one `fsync`), and only then releases
+//! every response of the batch. While one `fsync` runs the next batch gathers, so the batch
+//! size follows the load by itself: one token per commit when idle (lowest latency), hundreds
+//! under load (the `fsync` shared by all of them). The HTTP response carrying a token is sent
 //! only after its record's commit has returned: a client can never hold a token the store does
 //! not know, even after `kill -9`.
 //!
@@ -29,12 +31,16 @@
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | `tokens` | serial (u128) | the record as one JSON line |
-//! | `by_imprint` (multimap) | imprint octets | serial |
-//! | `by_time` (multimap) | genTime, ns since 1970 | serial |
+//! | `token_records` | serial (u128) | the record, binary ([`encode_record`], format 1) |
+//! | `idx_imprint` | (imprint octets, serial) | () |
+//! | `idx_time` | (genTime in ns since 1970, serial) | () |
 //! | `events` | sequence number | JSON `{time, kind, detail}` |
 //! | `rejections` | failure reason | count |
 //! | `meta` | name | u64 (`epoch`) |
+//!
+//! Token records are binary (about 100 bytes, no text formatting on the hot path) and become
+//! JSON lines ([`TokenRecord`]) only when `inkan-tsa records` prints them. The indexes are
+//! plain tables with composite keys (cheaper to insert into than multimaps).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,18 +51,16 @@ use std::time::Duration;
 
 use inkan_profiles::time::UnixTime;
 use redb::{
-    ConcurrencyMode, Database, Durability, MultimapTableDefinition, ReadableDatabase,
-    ReadableTable, TableDefinition,
+    ConcurrencyMode, Database, Durability, ReadableDatabase, ReadableTable, TableDefinition,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::serial::{self, Serial};
 use crate::timefmt;
 
-const TOKENS: TableDefinition<'_, u128, &[u8]> = TableDefinition::new("tokens");
-const BY_IMPRINT: MultimapTableDefinition<'_, &[u8], u128> =
-    MultimapTableDefinition::new("by_imprint");
-const BY_TIME: MultimapTableDefinition<'_, u64, u128> = MultimapTableDefinition::new("by_time");
+const TOKENS: TableDefinition<'_, u128, &[u8]> = TableDefinition::new("token_records");
+const BY_IMPRINT: TableDefinition<'_, (&[u8], u128), ()> = TableDefinition::new("idx_imprint");
+const BY_TIME: TableDefinition<'_, (u64, u128), ()> = TableDefinition::new("idx_time");
 const EVENTS: TableDefinition<'_, u64, &str> = TableDefinition::new("events");
 const REJECTIONS: TableDefinition<'_, &str, u64> = TableDefinition::new("rejections");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
@@ -83,7 +87,8 @@ pub struct TokenRecord {
     pub nonce: Option<String>,
 }
 
-/// A token record with the binary keys the indexes need.
+/// A token record ready for the store: the binary keys the indexes need and the encoded
+/// record ([`encode_record`]).
 #[derive(Clone, Debug)]
 pub struct Issued {
     /// Serial.
@@ -92,8 +97,97 @@ pub struct Issued {
     pub gen_time: UnixTime,
     /// Imprint octets.
     pub imprint: Vec<u8>,
-    /// The printable record.
-    pub record: TokenRecord,
+    /// The binary record.
+    pub record: Vec<u8>,
+}
+
+/// Format byte of [`encode_record`].
+const RECORD_FORMAT: u8 = 1;
+/// Nonce length marking "no nonce".
+const NO_NONCE: u16 = u16::MAX;
+
+/// Encodes a token record (format 1): format byte, genTime seconds (u64 BE) and nanoseconds
+/// (u32 BE), then length-prefixed (u8) imprint algorithm name, policy OID (DER content
+/// octets) and imprint octets, the 32-byte SHA-256 of the TSA certificate, and the nonce's
+/// DER INTEGER content octets with a u16 BE length (`0xffff`: no nonce).
+pub fn encode_record(
+    out: &mut Vec<u8>,
+    gen_time: UnixTime,
+    imprint_alg: &str,
+    policy_der: &[u8],
+    imprint: &[u8],
+    cert_sha256: &[u8; 32],
+    nonce: Option<&[u8]>,
+) {
+    let short = |b: &[u8]| u8::try_from(b.len()).unwrap_or(u8::MAX);
+    out.push(RECORD_FORMAT);
+    out.extend_from_slice(&gen_time.secs().to_be_bytes());
+    out.extend_from_slice(&gen_time.subsec_nanos().to_be_bytes());
+    for field in [imprint_alg.as_bytes(), policy_der, imprint] {
+        // Each is at most 64 bytes in practice (names, OIDs, digests); cut at 255 regardless.
+        let n = short(field);
+        out.push(n);
+        out.extend_from_slice(&field[..usize::from(n)]);
+    }
+    out.extend_from_slice(cert_sha256);
+    match nonce {
+        Some(n) => {
+            let len = u16::try_from(n.len())
+                .unwrap_or(NO_NONCE - 1)
+                .min(NO_NONCE - 1);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(&n[..usize::from(len)]);
+        }
+        None => out.extend_from_slice(&NO_NONCE.to_be_bytes()),
+    }
+}
+
+impl TokenRecord {
+    /// Decodes a record written by [`encode_record`] for `serial`; `None` if it is not one.
+    pub fn decode(serial: Serial, b: &[u8]) -> Option<Self> {
+        let (&format, mut rest) = b.split_first()?;
+        if format != RECORD_FORMAT {
+            return None;
+        }
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let (head, tail) = rest.split_at_checked(n)?;
+            rest = tail;
+            Some(head)
+        };
+        let secs = u64::from_be_bytes(take(8)?.try_into().ok()?);
+        let nanos = u32::from_be_bytes(take(4)?.try_into().ok()?);
+        let mut short = || -> Option<&[u8]> {
+            let n = usize::from(*take(1)?.first()?);
+            take(n)
+        };
+        let alg = std::str::from_utf8(short()?).ok()?.to_owned();
+        let policy = const_oid::ObjectIdentifier::from_bytes(short()?).ok()?;
+        let imprint = hex(short()?);
+        let cert = hex(take(32)?);
+        let nlen = u16::from_be_bytes(take(2)?.try_into().ok()?);
+        let nonce = if nlen == NO_NONCE {
+            None
+        } else {
+            Some(hex(take(usize::from(nlen))?))
+        };
+        if nanos >= 1_000_000_000 {
+            return None;
+        }
+        Some(Self {
+            serial: serial::to_hex(serial),
+            gen_time: timefmt::rfc3339(UnixTime::new(secs, nanos)),
+            policy: policy.to_string(),
+            imprint_alg: alg,
+            imprint,
+            cert_sha256: cert,
+            nonce,
+        })
+    }
+
+    /// The JSON line `inkan-tsa records` prints.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// A store failure (I/O, corruption, lock).
@@ -141,11 +235,27 @@ fn time_key(t: UnixTime) -> u64 {
         .saturating_add(u64::from(t.subsec_nanos()))
 }
 
+/// Called by the writer once a token's record is committed (`Ok`) or could not be (`Err`).
+pub type Notify = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// A granted token waiting for its record to be committed.
+pub struct Pending {
+    /// The record.
+    pub issued: Issued,
+    /// What to do after the commit (release the response).
+    pub notify: Notify,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("serial", &self.issued.serial)
+            .finish_non_exhaustive()
+    }
+}
+
 enum Job {
-    Token(
-        Box<Issued>,
-        tokio::sync::oneshot::Sender<Result<(), StoreError>>,
-    ),
+    Tokens(Vec<Pending>),
     Event(UnixTime, String, String),
     Reject(&'static str),
     Flush(Sender<()>),
@@ -216,8 +326,8 @@ impl Store {
         w.set_durability(Durability::Immediate).map_err(se)?;
         {
             w.open_table(TOKENS).map_err(se)?;
-            w.open_multimap_table(BY_IMPRINT).map_err(se)?;
-            w.open_multimap_table(BY_TIME).map_err(se)?;
+            w.open_table(BY_IMPRINT).map_err(se)?;
+            w.open_table(BY_TIME).map_err(se)?;
             w.open_table(EVENTS).map_err(se)?;
             w.open_table(REJECTIONS).map_err(se)?;
             w.open_table(META).map_err(se)?;
@@ -303,29 +413,32 @@ fn write_batch(db: &Database, jobs: &[Job]) -> Result<(), StoreError> {
     w.set_durability(Durability::Immediate).map_err(se)?;
     {
         let mut tokens = w.open_table(TOKENS).map_err(se)?;
-        let mut by_imprint = w.open_multimap_table(BY_IMPRINT).map_err(se)?;
-        let mut by_time = w.open_multimap_table(BY_TIME).map_err(se)?;
+        let mut by_imprint = w.open_table(BY_IMPRINT).map_err(se)?;
+        let mut by_time = w.open_table(BY_TIME).map_err(se)?;
         let mut rejections: Vec<(&str, u64)> = Vec::new();
         for job in jobs {
             match job {
-                Job::Token(i, _) => {
-                    let json = serde_json::to_vec(&i.record)
-                        .map_err(|e| StoreError(format!("encoding a record: {e}")))?;
-                    if tokens
-                        .insert(i.serial, json.as_slice())
-                        .map_err(se)?
-                        .is_some()
-                    {
-                        // Cannot happen by the serial scheme; refuse loudly if it ever does.
-                        return Err(StoreError(format!(
-                            "serial {} already recorded",
-                            serial::to_hex(i.serial)
-                        )));
+                Job::Tokens(list) => {
+                    for p in list {
+                        let i = &p.issued;
+                        if tokens
+                            .insert(i.serial, i.record.as_slice())
+                            .map_err(se)?
+                            .is_some()
+                        {
+                            // Cannot happen by the serial scheme; refuse loudly if it ever does.
+                            return Err(StoreError(format!(
+                                "serial {} already recorded",
+                                serial::to_hex(i.serial)
+                            )));
+                        }
+                        by_imprint
+                            .insert((i.imprint.as_slice(), i.serial), ())
+                            .map_err(se)?;
+                        by_time
+                            .insert((time_key(i.gen_time), i.serial), ())
+                            .map_err(se)?;
                     }
-                    by_imprint
-                        .insert(i.imprint.as_slice(), i.serial)
-                        .map_err(se)?;
-                    by_time.insert(time_key(i.gen_time), i.serial).map_err(se)?;
                 }
                 Job::Reject(r) => match rejections.iter_mut().find(|(k, _)| k == r) {
                     Some((_, n)) => *n += 1,
@@ -351,6 +464,13 @@ fn write_batch(db: &Database, jobs: &[Job]) -> Result<(), StoreError> {
     w.commit().map_err(se)
 }
 
+fn job_tokens(j: &Job) -> usize {
+    match j {
+        Job::Tokens(v) => v.len(),
+        _ => 1,
+    }
+}
+
 fn writer_loop(db: &Database, rx: &Receiver<Job>, max_batch: usize, stats: &WriterStats) {
     use std::sync::atomic::Ordering::Relaxed;
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
@@ -360,9 +480,13 @@ fn writer_loop(db: &Database, rx: &Receiver<Job>, max_batch: usize, stats: &Writ
             Ok(j) => batch.push(j),
             Err(_) => return,
         }
-        while batch.len() < max_batch {
+        let mut size = batch.iter().map(job_tokens).sum::<usize>();
+        while size < max_batch {
             match rx.try_recv() {
-                Ok(j) => batch.push(j),
+                Ok(j) => {
+                    size += job_tokens(&j);
+                    batch.push(j);
+                }
                 Err(_) => break,
             }
         }
@@ -383,9 +507,11 @@ fn writer_loop(db: &Database, rx: &Receiver<Job>, max_batch: usize, stats: &Writ
         let mut n = 0;
         for job in batch.drain(..) {
             match job {
-                Job::Token(_, done) => {
-                    n += 1;
-                    let _ = done.send(result.clone());
+                Job::Tokens(list) => {
+                    for p in list {
+                        n += 1;
+                        (p.notify)(result.clone());
+                    }
                 }
                 Job::Flush(done) => {
                     let _ = done.send(());
@@ -404,23 +530,39 @@ fn writer_loop(db: &Database, rx: &Receiver<Job>, max_batch: usize, stats: &Writ
 }
 
 impl Recorder {
-    /// Submits a token record and waits until it is durably committed.
+    /// Submits granted tokens signed together; each one's `notify` runs after the commit
+    /// that holds it. If the writer has stopped, every `notify` gets the error at once.
+    pub fn commit_batch(&self, batch: Vec<Pending>) {
+        if let Err(std::sync::mpsc::SendError(Job::Tokens(list))) = self.tx.send(Job::Tokens(batch))
+        {
+            for p in list {
+                (p.notify)(Err(StoreError("writer stopped".into())));
+            }
+        }
+    }
+
+    /// Submits one token record and waits until it is durably committed.
     pub async fn commit(&self, issued: Issued) -> Result<(), StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.tx
-            .send(Job::Token(Box::new(issued), tx))
-            .map_err(|_| StoreError("writer stopped".into()))?;
+        self.commit_batch(vec![Pending {
+            issued,
+            notify: Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        }]);
         rx.await.map_err(|_| StoreError("writer stopped".into()))?
     }
 
-    /// Submits a token record from a blocking thread and waits for its commit.
+    /// Submits one token record from a blocking thread and waits for its commit.
     pub fn commit_blocking(&self, issued: Issued) -> Result<(), StoreError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.tx
-            .send(Job::Token(Box::new(issued), tx))
-            .map_err(|_| StoreError("writer stopped".into()))?;
-        rx.blocking_recv()
-            .map_err(|_| StoreError("writer stopped".into()))?
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.commit_batch(vec![Pending {
+            issued,
+            notify: Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        }]);
+        rx.recv().map_err(|_| StoreError("writer stopped".into()))?
     }
 
     /// Records an event with the next commit (not awaited).
@@ -522,10 +664,13 @@ impl Reader {
         let mut n = 0u64;
         let mut emit = |serial: u128| -> Result<(), StoreError> {
             if let Some(v) = tokens.get(serial).map_err(se)? {
-                let line = std::str::from_utf8(v.value())
-                    .map_err(|_| StoreError("corrupt record".into()))?
-                    .to_owned();
-                out(&line).map_err(|e| StoreError(format!("output: {e}")))?;
+                let rec = TokenRecord::decode(serial, v.value()).ok_or_else(|| {
+                    StoreError(format!(
+                        "corrupt record for serial {}",
+                        serial::to_hex(serial)
+                    ))
+                })?;
+                out(&rec.to_json_line()).map_err(|e| StoreError(format!("output: {e}")))?;
                 n += 1;
             }
             Ok(())
@@ -533,18 +678,17 @@ impl Reader {
         match q {
             Query::Serial(s) => emit(*s)?,
             Query::Imprint(imp) => {
-                let t = r.open_multimap_table(BY_IMPRINT).map_err(se)?;
-                for s in t.get(imp.as_slice()).map_err(se)? {
-                    emit(s.map_err(se)?.value())?;
+                let t = r.open_table(BY_IMPRINT).map_err(se)?;
+                let (lo, hi) = ((imp.as_slice(), 0u128), (imp.as_slice(), u128::MAX));
+                for item in t.range(lo..=hi).map_err(se)? {
+                    emit(item.map_err(se)?.0.value().1)?;
                 }
             }
             Query::Range(from, to) => {
-                let t = r.open_multimap_table(BY_TIME).map_err(se)?;
-                for item in t.range(time_key(*from)..=time_key(*to)).map_err(se)? {
-                    let (_, serials) = item.map_err(se)?;
-                    for s in serials {
-                        emit(s.map_err(se)?.value())?;
-                    }
+                let t = r.open_table(BY_TIME).map_err(se)?;
+                let (lo, hi) = ((time_key(*from), 0u128), (time_key(*to), u128::MAX));
+                for item in t.range(lo..=hi).map_err(se)? {
+                    emit(item.map_err(se)?.0.value().1)?;
                 }
             }
         }
@@ -592,20 +736,53 @@ mod tests {
 
     fn issued(serial: Serial, secs: u64, imprint: &[u8]) -> Issued {
         let t = UnixTime::new(secs, 5);
+        let mut record = Vec::new();
+        let policy = const_oid::ObjectIdentifier::new_unwrap("1.2.3");
+        encode_record(
+            &mut record,
+            t,
+            "sha256",
+            policy.as_bytes(),
+            imprint,
+            &[0; 32],
+            None,
+        );
         Issued {
             serial,
             gen_time: t,
             imprint: imprint.to_vec(),
-            record: TokenRecord {
-                serial: serial::to_hex(serial),
-                gen_time: timefmt::rfc3339(t),
-                policy: "1.2.3".into(),
-                imprint_alg: "sha256".into(),
-                imprint: hex(imprint),
-                cert_sha256: hex(&[0; 32]),
-                nonce: None,
-            },
+            record,
         }
+    }
+
+    #[test]
+    fn binary_records_round_trip() {
+        let t = UnixTime::new(1_795_395_723, 250_000_000);
+        let policy = const_oid::ObjectIdentifier::new_unwrap("1.2.392.999.1.1");
+        let mut b = Vec::new();
+        encode_record(
+            &mut b,
+            t,
+            "sha384",
+            policy.as_bytes(),
+            &[7; 48],
+            &[9; 32],
+            Some(&[0, 0x80]),
+        );
+        let r = TokenRecord::decode(0x1234, &b).unwrap();
+        assert_eq!(r.serial, "1234");
+        assert_eq!(r.gen_time, "2026-11-23T01:02:03.25Z");
+        assert_eq!(r.policy, "1.2.392.999.1.1");
+        assert_eq!(r.imprint_alg, "sha384");
+        assert_eq!(r.imprint, "07".repeat(48));
+        assert_eq!(r.cert_sha256, "09".repeat(32));
+        assert_eq!(r.nonce.as_deref(), Some("0080"));
+        // Truncations and a wrong format byte decode to None, never panic.
+        for n in 0..b.len() {
+            assert!(TokenRecord::decode(1, &b[..n]).is_none(), "{n}");
+        }
+        b[0] = 9;
+        assert!(TokenRecord::decode(1, &b).is_none());
     }
 
     #[test]

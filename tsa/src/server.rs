@@ -6,8 +6,8 @@
 //!   records; 503 otherwise), `GET /metrics` (Prometheus text).
 //! * Limits: body size, header read time (HTTP/1), whole-request time, open connections
 //!   (further connections wait in the kernel's accept backlog).
-//! * The handler (parsing, TSTInfo, signing) runs on the signing threads, never on the async
-//!   runtime: a PKCS#11 `C_Sign` blocks. The response is sent only after the token's record is
+//! * The handler (parsing, TSTInfo, signing) runs on the signing threads ([`crate::pool`]),
+//!   never on the async runtime: a PKCS#11 `C_Sign` blocks. The response is sent only after the token's record is
 //!   durably committed (group commit, see [`crate::records`]).
 //! * Graceful shutdown: stop accepting, let requests in flight finish (up to the grace
 //!   period), flush records.
@@ -28,9 +28,10 @@ use inkan_profiles::clock::Clock;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
-use crate::handler::{self, Context, Failure, Outcome};
+use crate::handler::{Context, Failure};
 use crate::metrics::Metrics;
 use crate::ntp::TimeGuard;
+use crate::pool::{Reply, ReplyKind, SigningPool};
 use crate::records::{Recorder, WriterStats};
 
 /// Server limits.
@@ -53,6 +54,8 @@ pub struct Limits {
 pub struct App {
     /// Handler context (policy, key, serials).
     pub ctx: Arc<Context>,
+    /// The signing threads.
+    pub pool: Arc<SigningPool>,
     /// Time discipline.
     pub guard: Arc<TimeGuard>,
     /// Group-commit handle.
@@ -165,42 +168,21 @@ impl App {
         };
         let started = Instant::now();
         let time = self.guard.now_for_issuing();
-        let ctx = self.ctx.clone();
-        let outcome =
-            match tokio::task::spawn_blocking(move || handler::handle(&body, &ctx, time)).await {
-                Ok(o) => o,
-                Err(e) => {
-                    tracing::error!(error = %e, "handler task failed");
-                    Outcome::Rejected {
-                        response: handler::rejection_der(Failure::SystemFailure),
-                        failure: Failure::SystemFailure,
-                        detail: "handler task failed".into(),
-                    }
-                }
-            };
-        let der = match outcome {
-            Outcome::Granted { response, issued } => {
-                let serial = issued.serial;
-                match self.recorder.commit(*issued).await {
-                    Ok(()) => {
-                        self.metrics.granted();
-                        tracing::debug!(serial = %crate::serial::to_hex(serial), "granted");
-                        response
-                    }
-                    Err(e) => {
-                        // The token is not recorded: it must not leave.
-                        self.metrics.store_errors.fetch_add(1, Relaxed);
-                        self.metrics.rejected(Failure::SystemFailure);
-                        tracing::error!(error = %e, "record not committed; token withheld");
-                        handler::rejection_der(Failure::SystemFailure)
-                    }
-                }
+        let answer = self
+            .pool
+            .submit(body, time)
+            .await
+            .unwrap_or_else(|_| Reply::system_failure("signing pool dropped the request"));
+        match answer.kind {
+            ReplyKind::Granted => self.metrics.granted(),
+            ReplyKind::NotRecorded(e) => {
+                // The token is not recorded: it did not leave.
+                self.metrics.store_errors.fetch_add(1, Relaxed);
+                self.metrics.rejected(Failure::SystemFailure);
+                self.recorder.reject(Failure::SystemFailure.name());
+                tracing::error!(error = %e, "record not committed; token withheld");
             }
-            Outcome::Rejected {
-                response,
-                failure,
-                detail,
-            } => {
+            ReplyKind::Rejected { failure, detail } => {
                 self.metrics.rejected(failure);
                 if failure == Failure::SystemFailure {
                     self.metrics.hsm_errors.fetch_add(1, Relaxed);
@@ -208,10 +190,9 @@ impl App {
                 } else {
                     tracing::info!(reason = failure.name(), %detail, "rejected");
                 }
-                self.recorder.reject(failure.name());
-                response
             }
-        };
+        }
+        let der = answer.response;
         self.metrics.observe(started.elapsed());
         reply(der)
     }
@@ -240,7 +221,9 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(app.limits.header_read_timeout)
-        .keep_alive(true);
+        .keep_alive(true)
+        // Pipelined requests: one write for the responses that are ready together.
+        .pipeline_flush(true);
     builder
         .http2()
         .timer(TokioTimer::new())

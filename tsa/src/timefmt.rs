@@ -83,6 +83,47 @@ pub fn generalized_time(t: UnixTime, digits: u32) -> String {
     out
 }
 
+/// Appends the GeneralizedTime value octets of [`generalized_time`] to `out` without
+/// allocating (the hot path of TSTInfo encoding); returns how many bytes were written.
+pub fn push_generalized_time(out: &mut Vec<u8>, t: UnixTime, digits: u32) -> usize {
+    let secs = t.secs();
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let sod = (secs % 86_400) as u32;
+    let (y, m, d) = civil_from_days(days);
+    let y = u32::try_from(y.clamp(0, 9999)).unwrap_or(0);
+    let mut b = [0u8; 25];
+    fn put(b: &mut [u8; 25], i: usize, v: u32, n: usize) {
+        let mut v = v;
+        for k in (0..n).rev() {
+            b[i + k] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    put(&mut b, 0, y, 4);
+    put(&mut b, 4, m, 2);
+    put(&mut b, 6, d, 2);
+    put(&mut b, 8, sod / 3600, 2);
+    put(&mut b, 10, sod / 60 % 60, 2);
+    put(&mut b, 12, sod % 60, 2);
+    let digits = digits.min(9) as usize;
+    let mut len = 14;
+    let mut frac = t.subsec_nanos() / 10u32.pow(9 - digits as u32);
+    let mut nd = digits;
+    while nd > 0 && frac % 10 == 0 {
+        frac /= 10;
+        nd -= 1;
+    }
+    if nd > 0 {
+        b[14] = b'.';
+        put(&mut b, 15, frac, nd);
+        len = 15 + nd;
+    }
+    b[len] = b'Z';
+    len += 1;
+    out.extend_from_slice(&b[..len]);
+    len
+}
+
 /// RFC 3339 in UTC, e.g. `2026-11-23T01:02:03.25Z`.
 pub fn rfc3339(t: UnixTime) -> String {
     let g = generalized_time(t, 9);
@@ -165,6 +206,30 @@ pub fn parse_rfc3339(s: &str) -> Option<UnixTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_generalized_time_matches() {
+        for (secs, nanos) in [
+            (1_795_395_723u64, 0u32),
+            (1_795_395_723, 250_000_000),
+            (1_795_395_723, 123_456_789),
+            (0, 1_000),
+            (253_402_300_799, 999_999_999),
+            (951_782_400, 10),
+        ] {
+            let t = UnixTime::new(secs, nanos);
+            for digits in [0, 3, 6, 9] {
+                let mut v = Vec::new();
+                let n = push_generalized_time(&mut v, t, digits);
+                assert_eq!(n, v.len());
+                assert_eq!(
+                    v,
+                    generalized_time(t, digits).as_bytes(),
+                    "{secs}.{nanos} {digits}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn generalized_time_drops_trailing_zeros() {
