@@ -37,10 +37,25 @@ pub const STREAM_BUFFER: usize = 256 * 1024;
 
 /// Hashes a reader as a stream with a fixed buffer; memory does not grow with the input.
 pub fn digest_reader(alg: DigestAlgorithm, r: &mut dyn std::io::Read) -> std::io::Result<Vec<u8>> {
-    let mut h = alg.hasher();
     let mut buf = vec![0u8; STREAM_BUFFER];
+    digest_reader_with(alg, r, &mut buf)
+}
+
+/// [`digest_reader`] with a caller's buffer (reused across files; must not be empty).
+pub fn digest_reader_with(
+    alg: DigestAlgorithm,
+    r: &mut dyn std::io::Read,
+    buf: &mut [u8],
+) -> std::io::Result<Vec<u8>> {
+    if buf.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "empty read buffer",
+        ));
+    }
+    let mut h = alg.hasher();
     loop {
-        let n = match r.read(&mut buf) {
+        let n = match r.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,

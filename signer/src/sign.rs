@@ -20,7 +20,7 @@ use inkan_profiles::time::UnixTime;
 use crate::cades::{self, Level, Material, TsaClient, Upgrader};
 use crate::certs::Cert;
 use crate::cms_raw::RawSignedData;
-use crate::output::write_atomic;
+use crate::output::{Pending, commit, write_atomic, write_temp};
 use crate::revocation;
 
 /// Options of a signing run (the `inkan-sign` flags).
@@ -275,6 +275,18 @@ pub fn output_path(opts: &Options, input: &Path) -> PathBuf {
 impl Prepared {
     /// Signs one file at `at` and returns the DER signature.
     pub fn sign_one(&self, input: &Path, attached: bool, at: UnixTime) -> Result<Vec<u8>, String> {
+        let mut buf = Vec::new();
+        self.sign_one_with(input, attached, at, &mut buf)
+    }
+
+    /// [`Self::sign_one`] with a caller-owned read buffer, reused across files by a worker.
+    fn sign_one_with(
+        &self,
+        input: &Path,
+        attached: bool,
+        at: UnixTime,
+        buf: &mut Vec<u8>,
+    ) -> Result<Vec<u8>, String> {
         let alg = self.template.digest_algorithm();
         let st = inkan_hsm::cms::signing_time_attribute(at);
         let attrs: [&[u8]; 1] = [&st];
@@ -292,7 +304,10 @@ impl Prepared {
             (self.template.sign(&req).map_err(|e| e.to_string())?, hash)
         } else {
             let mut f = std::fs::File::open(input).map_err(|e| format!("cannot read: {e}"))?;
-            let hash = crate::digest::digest_reader(alg, &mut f)
+            if buf.len() < crate::digest::STREAM_BUFFER {
+                buf.resize(crate::digest::STREAM_BUFFER, 0);
+            }
+            let hash = crate::digest::digest_reader_with(alg, &mut f, buf)
                 .map_err(|e| format!("cannot read: {e}"))?;
             let mut req = SignRequest::new(ID_DATA, Content::DetachedDigest(&hash));
             req.signed_attrs = &attrs;
@@ -306,6 +321,11 @@ impl Prepared {
         Ok(sd.encode())
     }
 }
+
+/// How many written files are made durable together (one data flush, one directory sync).
+const COMMIT_GROUP: usize = 512;
+/// A group is also committed when no new file has arrived for this long.
+const COMMIT_IDLE: Duration = Duration::from_millis(50);
 
 /// Signs `inputs` with `opts`, reading the time from `clock` for each signature. Fails
 /// before signing anything if the key, certificate or options are unusable; otherwise every
@@ -354,36 +374,85 @@ pub fn sign_files(
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<FileResult>>> = Mutex::new(vec![None; inputs.len()]);
     let progress = opts.progress && std::io::stderr().is_terminal() && inputs.len() > 1;
+    let finish = |i: usize, result: Result<PathBuf, String>| {
+        if let Ok(mut r) = results.lock() {
+            r[i] = Some(FileResult {
+                input: inputs[i].clone(),
+                result,
+            });
+        }
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if progress && (n.is_multiple_of(64) || n == inputs.len()) {
+            draw_progress(n, inputs.len());
+        }
+    };
+    // Workers sign and write temporary files; one committer makes them durable in groups
+    // and renames them (see `output`). The bounded channel keeps memory flat.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Pending)>(2 * COMMIT_GROUP);
     std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| {
+            let tx = tx.clone();
+            let (next, prepared, finish) = (&next, &prepared, &finish);
+            s.spawn(move || {
+                let mut buf = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(input) = inputs.get(i) else { break };
                     let out = output_path(opts, input);
-                    let result = match clock.now() {
+                    let written = match clock.now() {
                         None => Err("the system clock is unusable".to_string()),
                         Some(at) => prepared
-                            .sign_one(input, opts.attached, at)
+                            .sign_one_with(input, opts.attached, at, &mut buf)
                             .and_then(|der| {
-                                write_atomic(&out, &der)
+                                write_temp(&out, &der)
                                     .map_err(|e| format!("cannot write {}: {e}", out.display()))
-                            })
-                            .map(|()| out),
+                            }),
                     };
-                    if let Ok(mut r) = results.lock() {
-                        r[i] = Some(FileResult {
-                            input: input.clone(),
-                            result,
-                        });
-                    }
-                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if progress && (n.is_multiple_of(16) || n == inputs.len()) {
-                        draw_progress(n, inputs.len());
+                    match written {
+                        Ok(temp) => {
+                            let pending = Pending { temp, target: out };
+                            if let Err(e) = tx.send((i, pending)) {
+                                // The committer is gone (it panicked): nothing is renamed.
+                                let (i, p) = e.0;
+                                let _ = std::fs::remove_file(&p.temp);
+                                finish(i, Err("not committed".into()));
+                            }
+                        }
+                        Err(e) => finish(i, Err(e)),
                     }
                 }
             });
         }
+        drop(tx);
+        let finish = &finish;
+        s.spawn(move || {
+            let mut group: Vec<(usize, Pending)> = Vec::with_capacity(COMMIT_GROUP);
+            let flush = |group: &mut Vec<(usize, Pending)>| {
+                let pendings: Vec<Pending> = group.iter().map(|(_, p)| p.clone()).collect();
+                for ((i, p), r) in group.drain(..).zip(commit(&pendings)) {
+                    finish(
+                        i,
+                        r.map(|()| p.target.clone())
+                            .map_err(|e| format!("cannot write {}: {e}", p.target.display())),
+                    );
+                }
+            };
+            loop {
+                match rx.recv_timeout(COMMIT_IDLE) {
+                    Ok(item) => {
+                        group.push(item);
+                        if group.len() >= COMMIT_GROUP {
+                            flush(&mut group);
+                        }
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => flush(&mut group),
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                        flush(&mut group);
+                        break;
+                    }
+                }
+            }
+        });
     });
     if progress {
         eprintln!();
