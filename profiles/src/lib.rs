@@ -20,7 +20,7 @@
 //! | [`asn1::cades`] | `ATSHashIndexV3`, `RevocationValues`, `CertificateValues`, `OtherHashAlgAndValue`, `SignaturePolicyIdentifier`, `CommitmentTypeIndication` |
 //! | [`asn1::ocsp`] | RFC 6960 `OCSPRequest`, `OCSPResponse`, `BasicOCSPResponse` (with the signed bytes kept), `ResponseData`, `SingleResponse`, `CertID`, `CertStatus` |
 //! | [`asn1::cms`] | lenient, byte-preserving `SignedData` reader (`RawSignedData`, `RawSignerInfo`, `RawSet`, `RevocationInfo`): SETs kept as received, OCSP in `crls` read (both id-ri-ocsp-response and id-pkix-ocsp-basic) |
-//! | [`verify`] | `verify_signature(spki, alg, message, signature)` |
+//! | [`verify`] | `verify_signature(spki, alg, message, signature)` (ring fast path, RustCrypto for the rest) and `verify_signature_lenient` (also PKCS#1 v1.5 DigestInfo without NULL) |
 //! | [`time`], [`clock`] | `UnixTime`; `Clock`, `SystemClock`, `FixedClock` |
 //!
 //! ## Why this ASN.1 stack
@@ -44,6 +44,16 @@
 //!   [`asn1::cms::RawSignedData`] reads those, keeps duplicate certificates and the received
 //!   order of signed attributes;
 //! - `Int::new` keeps leading zeros: serial numbers are `Uint` / `x509_cert` `SerialNumber`.
+//!
+//! ## Why `ring` as well as RustCrypto for verification
+//!
+//! A verifier checks six or more signatures per document (signer, certificates, CRLs, time-stamp
+//! token and its chain). ring verifies RSA and ECDSA P-256/P-384 several times faster than the
+//! RustCrypto arithmetic, and the workspace already depends on it (the signer and TSA sign with
+//! it), so it adds no new crate to the build. It does not cover the whole catalogue (no P-521, no
+//! DSA, no PSS with other salt lengths, no RSA under 2048 bits, no SHA-3), so RustCrypto stays
+//! for the rest, and re-checks every ring failure: a ring success is final, a ring failure is
+//! not (see [`verify`]). Ed25519 stays on `ed25519-dalek` for its strict verification.
 //!
 //! ## Why RustCrypto `rsa` only verifies
 //!

@@ -4,15 +4,19 @@
 //! ([`DigestAlgorithm`], [`SignatureAlgorithm`], [`PublicKeyKind`]), their OID mappings
 //! (`from_oid`, `from_algorithm_identifier`, `from_signer_info`, `from_spki_der`), digests
 //! (`DigestAlgorithm::digest`/`hasher`) and [`inkan_profiles::verify::verify_signature`].
-//! This module only adapts the tolerant TLV reader to them and adds two things:
+//! This module only adapts the tolerant TLV reader to them and remembers results:
 //!
-//! - a `ring` fast path for the common algorithms (RSA PKCS#1/PSS with SHA-2, ECDSA P-256/P-384,
-//!   Ed25519). Only a success is taken from it; anything else goes to profiles, which decides.
-//! - one documented tolerance profiles does not have: an RSA PKCS#1 v1.5 `DigestInfo` whose
-//!   AlgorithmIdentifier omits the NULL parameters (RFC 8017 §9.2 note 1 says verifiers
-//!   should accept it; real-world signers and TSAs emit it; DSS and BouncyCastle accept it).
-//!   [`verify_signature`] retries that encoding, and only that one, when profiles says
-//!   "invalid" for RSASSA-PKCS1-v1_5.
+//! - signatures go through [`inkan_profiles::verify::verify_signature_lenient`] (ring fast
+//!   path, RustCrypto for the rest, and the RSA PKCS#1 v1.5 `DigestInfo` without NULL
+//!   parameters that RFC 8017 §9.2 note 1 says verifiers should accept; real-world signers and
+//!   TSAs emit it; DSS and BouncyCastle accept it);
+//! - every result is remembered for the current call, so the same certificate, CRL or OCSP
+//!   signature is verified once however many paths and time-stamps meet it; and, when the call
+//!   runs under a [`crate::Validator`], results about validation material ([`Scope::Material`]:
+//!   certificate, CRL and OCSP signatures) are remembered across calls in its bounded
+//!   [`SigCache`]. A cached result is a fact about bytes (this key, this signature, these
+//!   signed bytes), true at any time; every judgement about time, revocation and policy is
+//!   still made on every call.
 //!
 //! Tolerated when reading AlgorithmIdentifiers: NULL parameters where RFC 5758/8410 want them
 //! absent (ECDSA, EdDSA, DSA), which some Java signers write; digest parameters are ignored.
@@ -20,8 +24,11 @@
 use const_oid::ObjectIdentifier;
 use der::{Any, Decode};
 use inkan_profiles::alg::{AlgError, DigestAlgorithm, PublicKeyKind, SignatureAlgorithm};
-use inkan_profiles::oid;
 use spki::AlgorithmIdentifierOwned;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::tlv::{self, Tlv, tag};
 
@@ -112,32 +119,120 @@ pub enum VerifyError {
     Unsupported,
 }
 
-/// The key algorithm OID, its parameters and the key bits of a SubjectPublicKeyInfo.
-fn parse_spki(spki: &[u8]) -> Option<(AlgId<'_>, &[u8])> {
-    let t = tlv::parse_exact(spki).ok()?;
-    let mut r = t.children();
-    let alg = AlgId::parse(&r.expect(tag::SEQUENCE).ok()?).ok()?;
-    let key = r.expect(tag::BIT_STRING).ok()?.bit_string_bytes().ok()?;
-    Some((alg, key))
+/// Most results kept by the per-call cache.
+const CALL_CACHE_CAP: usize = 256;
+
+/// A cache key: SHA-256 over (key, signature, message), each length-prefixed, and the
+/// algorithm.
+pub type CacheKey = ([u8; 32], SignatureAlgorithm);
+
+/// What a signature belongs to, which decides how long its result may be remembered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The document's own signatures (signer, time-stamp tokens): remembered for one call.
+    Document,
+    /// Validation material (certificates, CRLs, OCSP responses), shared by many documents:
+    /// remembered across calls by a [`crate::Validator`].
+    Material,
 }
 
-/// Most results kept by the per-validation cache.
-const CACHE_CAP: usize = 256;
+/// A bounded, approximately least-recently-used map of signature results, in two
+/// generations: lookups hit the current generation, or promote from the previous one; when the
+/// current one holds half the capacity it becomes the previous one (dropping the older). Every
+/// operation is O(1); at most `capacity` entries are held.
+#[derive(Debug)]
+pub struct SigCache {
+    cap: usize,
+    current: HashMap<CacheKey, Result<(), VerifyError>>,
+    previous: HashMap<CacheKey, Result<(), VerifyError>>,
+    hits: u64,
+    misses: u64,
+}
 
-type CacheKey = ([u8; 32], SignatureAlgorithm);
+impl SigCache {
+    /// An empty cache holding at most `capacity` results (at least 2).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            cap: capacity.max(2),
+            current: HashMap::new(),
+            previous: HashMap::new(),
+            hits: 0,
+            misses: 0,
+        }
+    }
+
+    /// The remembered result for `k`, if any.
+    pub fn get(&mut self, k: &CacheKey) -> Option<Result<(), VerifyError>> {
+        if let Some(r) = self.current.get(k) {
+            self.hits += 1;
+            return Some(r.clone());
+        }
+        if let Some(r) = self.previous.remove(k) {
+            self.hits += 1;
+            self.insert(*k, r.clone());
+            return Some(r);
+        }
+        self.misses += 1;
+        None
+    }
+
+    /// Remembers a result.
+    pub fn insert(&mut self, k: CacheKey, r: Result<(), VerifyError>) {
+        if self.current.len() >= self.cap / 2 {
+            self.previous = std::mem::take(&mut self.current);
+        }
+        self.current.insert(k, r);
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// (hits, misses) since creation.
+    pub fn stats(&self) -> (u64, u64) {
+        (self.hits, self.misses)
+    }
+}
+
+#[derive(Default)]
+struct CallCache {
+    local: HashMap<CacheKey, Result<(), VerifyError>>,
+    shared: Option<Arc<Mutex<SigCache>>>,
+}
 
 std::thread_local! {
-    /// Signature results of the current validation (see [`clear_cache`]): the same
-    /// certificate, CRL or OCSP signature is verified once per call, however many paths and
-    /// time-stamps meet it. Keyed by SHA-256 over (key, signature, message), all length-prefixed.
-    static CACHE: std::cell::RefCell<Vec<(CacheKey, Result<(), VerifyError>)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+    /// The current call's results, and the validator's cache when one is in use.
+    static CACHE: RefCell<CallCache> = RefCell::new(CallCache::default());
 }
 
-/// Forgets the cached signature results; [`crate::verify`] calls it at its start, so the cache
-/// never outlives one validation.
-pub fn clear_cache() {
-    CACHE.with(|c| c.borrow_mut().clear());
+/// Starts a call: forgets the previous call's results and uses `shared` (a validator's cache)
+/// for [`Scope::Material`] results until the returned guard is dropped.
+pub fn begin_call(shared: Option<Arc<Mutex<SigCache>>>) -> CallGuard {
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.local.clear();
+        c.shared = shared;
+    });
+    CallGuard(())
+}
+
+/// Ends the call's use of a validator's cache when dropped (also on unwinding).
+pub struct CallGuard(());
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            c.local.clear();
+            c.shared = None;
+        });
+    }
 }
 
 fn cache_key(spki: &[u8], alg: &SignatureAlgorithm, message: &[u8], sig: &[u8]) -> CacheKey {
@@ -151,27 +246,48 @@ fn cache_key(spki: &[u8], alg: &SignatureAlgorithm, message: &[u8], sig: &[u8]) 
     (k, *alg)
 }
 
-/// Verifies `sig` over `message` (unhashed) with the key in `spki`, once per validation.
+fn lock(m: &Mutex<SigCache>) -> std::sync::MutexGuard<'_, SigCache> {
+    // A poisoned cache still holds only complete entries (insert cannot panic halfway).
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Verifies `sig` over `message` (unhashed) with the key in `spki`: once per call, and for
+/// [`Scope::Material`] once per validator.
 pub fn verify_signature(
+    scope: Scope,
     spki: &[u8],
     alg: &SignatureAlgorithm,
     message: &[u8],
     sig: &[u8],
 ) -> Result<(), VerifyError> {
     let key = cache_key(spki, alg, message, sig);
-    if let Some(r) = CACHE.with(|c| {
-        c.borrow()
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, r)| r.clone())
-    }) {
-        return r;
-    }
+    let shared = CACHE.with(|c| {
+        let c = c.borrow();
+        c.local.get(&key).map(|r| Err(r.clone())).or_else(|| {
+            (scope == Scope::Material)
+                .then(|| c.shared.clone().map(Ok))
+                .flatten()
+        })
+    });
+    let shared = match shared {
+        Some(Err(r)) => return r,
+        Some(Ok(s)) => {
+            let hit = lock(&s).get(&key);
+            match hit {
+                Some(r) => return r,
+                None => Some(s),
+            }
+        }
+        None => None,
+    };
     let r = verify_uncached(spki, alg, message, sig);
+    if let Some(s) = shared {
+        lock(&s).insert(key, r.clone());
+    }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.len() < CACHE_CAP {
-            c.push((key, r.clone()));
+        if c.local.len() < CALL_CACHE_CAP {
+            c.local.insert(key, r.clone());
         }
     });
     r
@@ -184,151 +300,18 @@ fn verify_uncached(
     sig: &[u8],
 ) -> Result<(), VerifyError> {
     use inkan_profiles::verify::VerifyError as E;
-    let parsed = parse_spki(spki);
-    if let Some((a, key)) = &parsed
-        && ring_fast_path(a, key, alg, message, sig)
-    {
-        return Ok(());
-    }
-    match inkan_profiles::verify::verify_signature(spki, alg, message, sig) {
+    match inkan_profiles::verify::verify_signature_lenient(spki, alg, message, sig) {
         Ok(()) => Ok(()),
         Err(E::Unsupported(_)) => Err(VerifyError::Unsupported),
-        Err(E::InvalidSignature | E::MalformedSignature) => match (alg, &parsed) {
-            (SignatureAlgorithm::RsaPkcs1(d), Some((a, key))) if a.oid == oid::RSA_ENCRYPTION => {
-                if pkcs1_without_null(key, *d, message, sig) {
-                    Ok(())
-                } else {
-                    Err(VerifyError::Invalid)
-                }
-            }
-            _ => Err(VerifyError::Invalid),
-        },
+        Err(E::InvalidSignature | E::MalformedSignature) => Err(VerifyError::Invalid),
         Err(_) => Err(VerifyError::KeyMismatch),
     }
-}
-
-fn unsigned(b: &[u8]) -> &[u8] {
-    let skip = b.iter().take_while(|&&x| x == 0).count();
-    &b[skip..]
-}
-
-/// RSASSA-PKCS1-v1_5 with `DigestInfo.digestAlgorithm` parameters absent (the one tolerance
-/// profiles does not have; see the module docs).
-fn pkcs1_without_null(key: &[u8], d: DigestAlgorithm, message: &[u8], sig: &[u8]) -> bool {
-    let Some(em) = rsa_open(key, sig) else {
-        return false;
-    };
-    let oid = d.oid();
-    let h = d.digest(message);
-    let (Ok(ol), Ok(hl)) = (u8::try_from(oid.as_bytes().len()), u8::try_from(h.len())) else {
-        return false;
-    };
-    // SEQUENCE { SEQUENCE { OID }, OCTET STRING h }: every length is below 128 (an OID of at
-    // most 39 bytes, a hash of at most 64), so all are short-form.
-    let mut t = vec![0x30, 2 + (2 + ol) + 2 + hl, 0x30, 2 + ol, tag::OID, ol];
-    t.extend_from_slice(oid.as_bytes());
-    t.extend_from_slice(&[tag::OCTET_STRING, hl]);
-    t.extend_from_slice(&h);
-    if em.len() < t.len() + 11 {
-        return false;
-    }
-    let ps = em.len() - t.len() - 3;
-    em[0] == 0
-        && em[1] == 1
-        && em[2..2 + ps].iter().all(|&b| b == 0xff)
-        && em[2 + ps] == 0
-        && em[3 + ps..] == t[..]
-}
-
-/// The RSA public operation: `sig^e mod n`, left-padded to the modulus length.
-fn rsa_open(key: &[u8], sig: &[u8]) -> Option<Vec<u8>> {
-    let t = tlv::parse_exact(key).ok()?;
-    let mut r = t.children();
-    let n = unsigned(r.expect(tag::INTEGER).ok()?.value);
-    let e = unsigned(r.expect(tag::INTEGER).ok()?.value);
-    let max = inkan_profiles::alg::MAX_MODULUS_BITS as usize;
-    if n.len() * 8 > max || n.len() < 64 || e.is_empty() || e.len() > 8 {
-        return None;
-    }
-    let k = n.len();
-    let sig = unsigned(sig);
-    if sig.len() > k {
-        return None;
-    }
-    let pk = rsa::PublicKey::new_with_size_limits(
-        rsa::BoxedUint::from_be_slice_vartime(n),
-        rsa::BoxedUint::from_be_slice_vartime(e),
-        512..=max,
-    )
-    .ok()?;
-    let prec = (k as u32 * 8).div_ceil(64) * 64;
-    let s = rsa::BoxedUint::from_be_slice(sig, prec).ok()?;
-    if s >= rsa::BoxedUint::from_be_slice(n, prec).ok()? {
-        return None;
-    }
-    let m = rsa::hazmat::rsa_encrypt(&pk, &s).ok()?;
-    let bytes = m.to_be_bytes();
-    let bytes = unsigned(&bytes);
-    let mut em = vec![0u8; k.saturating_sub(bytes.len())];
-    em.extend_from_slice(bytes);
-    Some(em)
-}
-
-/// The common algorithms through `ring` (several times faster). Only a success is taken from
-/// here; any failure falls through to profiles, which decides.
-fn ring_fast_path(
-    a: &AlgId<'_>,
-    key: &[u8],
-    alg: &SignatureAlgorithm,
-    message: &[u8],
-    sig: &[u8],
-) -> bool {
-    use DigestAlgorithm::*;
-    use ring::signature as rs;
-    let params: &dyn rs::VerificationAlgorithm = if a.oid == oid::RSA_ENCRYPTION {
-        match alg {
-            SignatureAlgorithm::RsaPkcs1(Sha256) => &rs::RSA_PKCS1_2048_8192_SHA256,
-            SignatureAlgorithm::RsaPkcs1(Sha384) => &rs::RSA_PKCS1_2048_8192_SHA384,
-            SignatureAlgorithm::RsaPkcs1(Sha512) => &rs::RSA_PKCS1_2048_8192_SHA512,
-            SignatureAlgorithm::RsaPss(p)
-                if p.hash == p.mgf1_hash && p.salt_len as usize == p.hash.output_len() =>
-            {
-                match p.hash {
-                    Sha256 => &rs::RSA_PSS_2048_8192_SHA256,
-                    Sha384 => &rs::RSA_PSS_2048_8192_SHA384,
-                    Sha512 => &rs::RSA_PSS_2048_8192_SHA512,
-                    _ => return false,
-                }
-            }
-            _ => return false,
-        }
-    } else if a.oid == oid::EC_PUBLIC_KEY {
-        let curve = match &a.params {
-            Some(p) if p.tag == tag::OID => p.value,
-            _ => return false,
-        };
-        let p256 = is(curve, &oid::SECP256R1);
-        let p384 = is(curve, &oid::SECP384R1);
-        match alg {
-            SignatureAlgorithm::Ecdsa(Sha256) if p256 => &rs::ECDSA_P256_SHA256_ASN1,
-            SignatureAlgorithm::Ecdsa(Sha384) if p256 => &rs::ECDSA_P256_SHA384_ASN1,
-            SignatureAlgorithm::Ecdsa(Sha256) if p384 => &rs::ECDSA_P384_SHA256_ASN1,
-            SignatureAlgorithm::Ecdsa(Sha384) if p384 => &rs::ECDSA_P384_SHA384_ASN1,
-            _ => return false,
-        }
-    } else if a.oid == oid::ED25519 && *alg == SignatureAlgorithm::Ed25519 {
-        &rs::ED25519
-    } else {
-        return false;
-    };
-    rs::UnparsedPublicKey::new(params, key)
-        .verify(message, sig)
-        .is_ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inkan_profiles::oid;
 
     #[test]
     fn null_parameters_tolerated_for_ecdsa() {

@@ -7,7 +7,7 @@ use inkan_profiles::policy::{Policy, Use};
 use inkan_profiles::time::UnixTime;
 
 use crate::cms::{self, SignedData, SignerInfo, TstInfo};
-use crate::crypto::{self, VerifyError, is};
+use crate::crypto::{self, Scope, VerifyError, is};
 use crate::report::{Finding, Indication, Sub};
 use crate::x509::{self, Certificate, Crl, ku};
 
@@ -180,8 +180,14 @@ impl Material {
 /// Verifies `child`'s signature with `issuer`'s key; the algorithm as mapped, or an error.
 fn cert_signed_by(child: &Certificate, issuer: &Certificate) -> Result<SignatureAlgorithm, ()> {
     let alg = sig_alg_of(child.sig_alg()).ok_or(())?;
-    crypto::verify_signature(issuer.spki(), &alg, child.tbs(), child.signature())
-        .map_err(|_| ())?;
+    crypto::verify_signature(
+        Scope::Material,
+        issuer.spki(),
+        &alg,
+        child.tbs(),
+        child.signature(),
+    )
+    .map_err(|_| ())?;
     Ok(alg)
 }
 
@@ -286,7 +292,15 @@ fn crl_status(cert: &Certificate, issuer: &Certificate, m: &Material, at: i64) -
         let Some(alg) = sig_alg_of(crl.sig_alg()) else {
             continue;
         };
-        if crypto::verify_signature(issuer.spki(), &alg, crl.tbs(), crl.signature()).is_err() {
+        if crypto::verify_signature(
+            Scope::Material,
+            issuer.spki(),
+            &alg,
+            crl.tbs(),
+            crl.signature(),
+        )
+        .is_err()
+        {
             continue;
         }
         if let Some(e) = crl.revoked.iter().find(|e| e.serial == cert.serial())
@@ -335,7 +349,15 @@ fn ocsp_status(cert: &Certificate, issuer: &Certificate, m: &Material) -> RevSta
             let Some(alg) = sig_alg_of(o.sig_alg.get()) else {
                 continue;
             };
-            if crypto::verify_signature(responder.spki(), &alg, &o.tbs, &o.signature).is_err() {
+            if crypto::verify_signature(
+                Scope::Material,
+                responder.spki(),
+                &alg,
+                &o.tbs,
+                &o.signature,
+            )
+            .is_err()
+            {
                 continue;
             }
             match sr.status {
@@ -504,21 +526,29 @@ pub fn crypto_facts(
                 _ => None,
             };
             let sig = match &alg {
-                Ok(a) => {
-                    crypto::verify_signature(cert.spki(), a, &si.signed_attrs_der, &si.signature)
-                }
+                Ok(a) => crypto::verify_signature(
+                    Scope::Document,
+                    cert.spki(),
+                    a,
+                    &si.signed_attrs_der,
+                    &si.signature,
+                ),
                 Err(_) => Err(VerifyError::Unsupported),
             };
             (dok, sig)
         }
         None => {
             let sig = match (&alg, &sd.econtent, content) {
-                (Ok(a), Some(c), _) => crypto::verify_signature(cert.spki(), a, c, &si.signature),
+                (Ok(a), Some(c), _) => {
+                    crypto::verify_signature(Scope::Document, cert.spki(), a, c, &si.signature)
+                }
                 (Ok(a), None, Content::Bytes(b)) => {
-                    crypto::verify_signature(cert.spki(), a, b, &si.signature)
+                    crypto::verify_signature(Scope::Document, cert.spki(), a, b, &si.signature)
                 }
                 (Ok(a), None, Content::File(p)) => match std::fs::read(p) {
-                    Ok(b) => crypto::verify_signature(cert.spki(), a, &b, &si.signature),
+                    Ok(b) => {
+                        crypto::verify_signature(Scope::Document, cert.spki(), a, &b, &si.signature)
+                    }
                     Err(_) => {
                         content_missing = true;
                         Err(VerifyError::Unsupported)

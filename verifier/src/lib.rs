@@ -159,9 +159,64 @@ fn apply(r: &mut Report, o: &engine::Outcome) {
     r.signer = o.signer.as_ref().map(report::party);
 }
 
-/// Verifies a signature, time-stamp token or time-stamp response at validation time `at`.
+/// Verifies a signature, time-stamp token or time-stamp response at validation time `at`
+/// (cold: nothing is remembered from one call to the next; see [`Validator`]).
 pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
-    crypto::clear_cache();
+    let _call = crypto::begin_call(None);
+    verify_in_call(input, options, at)
+}
+
+/// A validator an application keeps across calls, e.g. a service verifying many documents
+/// sealed by the same agency under the same CAs and CRLs.
+///
+/// It remembers, in a bounded cache ([`crypto::SigCache`], approximately least-recently-used),
+/// the result of every certificate, CRL and OCSP-response signature it has checked, keyed by
+/// SHA-256 over (signed bytes, signature value, issuer SubjectPublicKeyInfo) and the
+/// algorithm. A warm validator therefore computes only each document's own signatures (the
+/// signer's and the time-stamp tokens'). Such a result is a fact about bytes, true at any time;
+/// everything that depends on time or policy (validity periods, revocation status at the time
+/// of interest, CRL freshness, CRYPTREC constraints at the proof of existence) is judged anew on
+/// every call, so a validator gives exactly the reports [`verify`] gives.
+///
+/// `Validator` is `Send + Sync`: threads share the cache through a mutex held only for a
+/// lookup or an insert.
+#[derive(Debug)]
+pub struct Validator {
+    cache: std::sync::Arc<std::sync::Mutex<crypto::SigCache>>,
+}
+
+impl Default for Validator {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_CAPACITY)
+    }
+}
+
+impl Validator {
+    /// The default number of remembered signature results.
+    pub const DEFAULT_CAPACITY: usize = 4096;
+
+    /// A validator remembering at most `capacity` signature results.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            cache: std::sync::Arc::new(std::sync::Mutex::new(crypto::SigCache::new(capacity))),
+        }
+    }
+
+    /// As [`verify`], reusing the signature results of earlier calls.
+    pub fn verify(&self, input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
+        let _call = crypto::begin_call(Some(self.cache.clone()));
+        verify_in_call(input, options, at)
+    }
+
+    /// (entries held, hits, misses) of the signature cache.
+    pub fn cache_stats(&self) -> (usize, u64, u64) {
+        let c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let (h, m) = c.stats();
+        (c.len(), h, m)
+    }
+}
+
+fn verify_in_call(input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
     let at = secs(at);
     let bin = input::to_binary(&input.bytes);
     let content = match &options.data {
