@@ -361,11 +361,14 @@ pub fn sign_files(
     let workers = if opts.workers > 0 {
         opts.workers
     } else {
-        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Sized to inkan-hsm's default session pool (two sessions per CPU, 2 to 32), so a
+        // worker blocked on file I/O leaves a session and a CPU to another; more when TSA
+        // round trips dominate.
+        let pool = (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(2, 32);
         if opts.level >= Level::BT {
-            cpus.max(8)
+            pool.max(8)
         } else {
-            cpus
+            pool
         }
     }
     .min(inputs.len())
