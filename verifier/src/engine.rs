@@ -73,7 +73,7 @@ pub fn hash_file(p: &std::path::Path, d: DigestAlgorithm) -> std::io::Result<Vec
 }
 
 /// Validation material at hand: anchors, certificates, CRLs, OCSP responses.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Material {
     /// Trust anchors.
     pub anchors: Vec<Certificate>,

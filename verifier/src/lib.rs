@@ -163,7 +163,7 @@ fn apply(r: &mut Report, o: &engine::Outcome) {
 /// (cold: nothing is remembered from one call to the next; see [`Validator`]).
 pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
     let _call = crypto::begin_call(None);
-    verify_in_call(input, options, at)
+    verify_in_call(input, options, at, None)
 }
 
 /// A validator an application keeps across calls, e.g. a service verifying many documents
@@ -178,11 +178,15 @@ pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, 
 /// of interest, CRL freshness, CRYPTREC constraints at the proof of existence) is judged anew on
 /// every call, so a validator gives exactly the reports [`verify`] gives.
 ///
+/// It also keeps the trust anchors, CRLs and OCSP responses parsed from the last [`Options`]
+/// it saw, and reuses them while the same bytes are passed again.
+///
 /// `Validator` is `Send + Sync`: threads share the cache through a mutex held only for a
 /// lookup or an insert.
 #[derive(Debug)]
 pub struct Validator {
     cache: std::sync::Arc<std::sync::Mutex<crypto::SigCache>>,
+    base: BaseMaterial,
 }
 
 impl Default for Validator {
@@ -199,13 +203,14 @@ impl Validator {
     pub fn new(capacity: usize) -> Self {
         Self {
             cache: std::sync::Arc::new(std::sync::Mutex::new(crypto::SigCache::new(capacity))),
+            base: BaseMaterial::default(),
         }
     }
 
     /// As [`verify`], reusing the signature results of earlier calls.
     pub fn verify(&self, input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
         let _call = crypto::begin_call(Some(self.cache.clone()));
-        verify_in_call(input, options, at)
+        verify_in_call(input, options, at, Some(&self.base))
     }
 
     /// (entries held, hits, misses) of the signature cache.
@@ -216,7 +221,52 @@ impl Validator {
     }
 }
 
-fn verify_in_call(input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
+/// The validation material parsed from the last options a validator saw (trust anchors, CRL
+/// and OCSP files), reused while the same bytes come again.
+#[derive(Debug, Default)]
+struct BaseMaterial {
+    last: std::sync::Mutex<Option<(OptionsKey, Material)>>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct OptionsKey {
+    trust: Vec<Vec<u8>>,
+    crls: Vec<Vec<u8>>,
+    ocsps: Vec<Vec<u8>>,
+    revocation_required: bool,
+}
+
+impl BaseMaterial {
+    fn material(&self, options: &Options) -> Material {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((k, m)) = last.as_ref()
+            && k.trust == options.trust
+            && k.crls == options.crls
+            && k.ocsps == options.ocsps
+            && k.revocation_required == options.revocation_required
+        {
+            return m.clone();
+        }
+        let m = material(options);
+        *last = Some((
+            OptionsKey {
+                trust: options.trust.clone(),
+                crls: options.crls.clone(),
+                ocsps: options.ocsps.clone(),
+                revocation_required: options.revocation_required,
+            },
+            m.clone(),
+        ));
+        m
+    }
+}
+
+fn verify_in_call(
+    input: &Input,
+    options: &Options,
+    at: UnixTime,
+    base: Option<&BaseMaterial>,
+) -> Result<Report, Error> {
     let at = secs(at);
     let bin = input::to_binary(&input.bytes);
     let content = match &options.data {
@@ -233,7 +283,10 @@ fn verify_in_call(input: &Input, options: &Options, at: UnixTime) -> Result<Repo
             ));
         }
     };
-    let mut m = material(options);
+    let mut m = match base {
+        Some(b) => b.material(options),
+        None => material(options),
+    };
     match kind {
         input::Kind::SignedData => {
             let mut r = base_report("CMS SignedData", options, at);

@@ -288,14 +288,29 @@ pub fn names_equal(a: &[u8], b: &[u8]) -> bool {
     }
     na.iter()
         .zip(&nb)
-        .all(|((oa, va), (ob, vb))| oa == ob && normalize(va) == normalize(vb))
+        .all(|((oa, va), (ob, vb))| oa == ob && same_normalized(va, vb))
 }
 
-fn normalize(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+/// Whether two strings are equal once whitespace runs are collapsed, ends trimmed and case
+/// folded (no allocation).
+fn same_normalized(a: &str, b: &str) -> bool {
+    let mut wa = a.split_whitespace();
+    let mut wb = b.split_whitespace();
+    loop {
+        match (wa.next(), wb.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) => {
+                if !x
+                    .chars()
+                    .flat_map(char::to_lowercase)
+                    .eq(y.chars().flat_map(char::to_lowercase))
+                {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
 }
 
 /// The (OID content octets, text value) pairs of a Name, in order.
