@@ -1,4 +1,12 @@
 //! The `inkan-sign` command line (INTERFACE.md, "inkan-sign"), parsed with lexopt.
+//!
+//! Two flags go beyond the contract (additions, nothing of it changes):
+//! - `--no-fetch` (sign and extend): B-LT uses only the `--crl`/`--ocsp` files given; without
+//!   it, a certificate that no given CRL/OCSP response covers gets its CRL fetched from its
+//!   CRL distribution point (http only), validated, then embedded.
+//! - `extend --cert-chain PEM`: certificates the signature does not carry (typically the chain
+//!   of another signer's `openssl cms -sign -cades` output), used to build the paths whose
+//!   certificates and revocation data B-LT embeds.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -12,13 +20,17 @@ inkan-sign: CAdES baseline e-seals (ETSI EN 319 122-1 B-B, B-T, B-LT, B-LTA)
 
 USAGE:
   inkan-sign --key KEYREF --cert-chain PEM [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
-             [--attached] [--out FILE | --out-dir DIR] [--crl FILE]... [--ocsp FILE]... FILE...
+             [--attached] [--out FILE | --out-dir DIR] [--crl FILE]... [--ocsp FILE]...
+             [--no-fetch] FILE...
   inkan-sign extend --level B-T|B-LT|B-LTA [--tsa URL] [--crl FILE]... [--ocsp FILE]...
-             [--cert-chain PEM] [--data FILE] [--out FILE] SIGNATURE_FILE
+             [--cert-chain PEM] [--no-fetch] [--data FILE] [--out FILE] SIGNATURE_FILE
 
 OPTIONS:
   --key KEYREF       PKCS#8 PEM file, or pkcs11: URI (RFC 7512; PIN via pin-source/pin-value)
-  --cert-chain PEM   signer certificate and its chain (extend: extra certificates)
+  --cert-chain PEM   signer certificate and its chain. With extend (an extra flag beyond
+                     INTERFACE.md): certificates the signature lacks (e.g. the signer's
+                     chain of another signer's CAdES), used to build paths for B-LT and
+                     embedded in the result
   --level LEVEL      B-B (default), B-T, B-LT or B-LTA
   --tsa URL          RFC 3161 time-stamp authority (http://), needed from B-T up
   --attached         encapsulate the content (default: detached)
@@ -26,7 +38,9 @@ OPTIONS:
   --out-dir DIR      write FILE.p7s into DIR
   --crl FILE         CRL (DER or PEM) for B-LT; repeatable
   --ocsp FILE        OCSP response (DER) for B-LT; repeatable
-  --no-fetch         never fetch CRLs from distribution points
+  --no-fetch         (extra flag beyond INTERFACE.md) never use the network for B-LT:
+                     only --crl/--ocsp files; a missing CRL/OCSP is an error instead of
+                     a fetch from the certificate's CRL distribution point
   --data FILE        (extend) the detached content, needed for B-LTA
   -h, --help         this text
   -V, --version      the version

@@ -3,6 +3,16 @@
 //! The library behind `inkan-sign`: CAdES baseline signatures (ETSI EN 319 122-1 B-B, B-T,
 //! B-LT, B-LTA) made with a key from `inkan-hsm`, extension of existing signatures (ours or
 //! another signer's) by splicing raw bytes, an RFC 3161 client, and batch signing of many files.
+//!
+//! Command-line additions beyond INTERFACE.md (documented in [`cli`]): `--no-fetch` (B-LT from
+//! the given `--crl`/`--ocsp` files only, no network) and `extend --cert-chain PEM` (extra
+//! certificates for the signature being extended).
+//!
+//! Batch output is atomic per file and durable per group (see [`output`]): after a crash each
+//! `.p7s` is either in its previous state or complete, never partial.
+//!
+//! Dependencies beyond the house set: `rustix` (Linux only; already in the tree through
+//! `tempfile`) for the safe `syncfs(2)` that makes a group of outputs durable in one call.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
