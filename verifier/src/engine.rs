@@ -280,7 +280,22 @@ pub enum RevStatus {
     Unknown,
 }
 
-fn crl_status(cert: &Certificate, issuer: &Certificate, m: &Material, at: i64) -> RevStatus {
+/// Revocation status from the CRLs at hand, for the time of interest `at`.
+///
+/// A CRL is used only when its signature verifies with the issuer's key (keyUsage cRLSign),
+/// it has no unsupported critical extension, and its issuingDistributionPoint (if any) covers
+/// the certificate (RFC 5280 §6.3.3 (b)(2)). A revoked entry (other than removeFromCRL) is
+/// taken from any such CRL, fresh or not: a revocation is a fact. "Not
+/// revoked" needs a fresh CRL (EN 319 102-1 §5.2.5): one whose validity period contains `at`
+/// (thisUpdate <= at <= nextUpdate), or one issued at or after `at` (it would list a
+/// revocation that happened before `at`).
+fn crl_status(
+    cert: &Certificate,
+    issuer: &Certificate,
+    m: &Material,
+    at: i64,
+    notes: &mut Vec<String>,
+) -> RevStatus {
     let mut best = RevStatus::Unknown;
     for crl in &m.crls {
         if crl.unusable || !x509::names_equal(crl.issuer(), cert.issuer()) {
@@ -303,12 +318,32 @@ fn crl_status(cert: &Certificate, issuer: &Certificate, m: &Material, at: i64) -
         {
             continue;
         }
+        if let Some(sc) = &crl.scope
+            && !sc.covers(cert)
+        {
+            notes.push(format!(
+                "the CRL of {} does not cover {} (issuingDistributionPoint)",
+                crate::tlv::format_time(crl.this_update),
+                cert.display_name()
+            ));
+            continue;
+        }
         if let Some(e) = crl.revoked.iter().find(|e| e.serial == cert.serial())
             && e.reason != Some(8)
         {
             return RevStatus::Revoked(e.date, e.reason, "CRL".into());
         }
-        let _ = at;
+        let fresh = crl.this_update >= at || crl.next_update.is_some_and(|n| n >= at);
+        if !fresh {
+            notes.push(format!(
+                "the CRL of {} (next update {}) is not fresh for {}",
+                crate::tlv::format_time(crl.this_update),
+                crl.next_update
+                    .map_or("none".into(), crate::tlv::format_time),
+                crate::tlv::format_time(at)
+            ));
+            continue;
+        }
         best = RevStatus::Good(format!(
             "CRL of {}",
             crate::tlv::format_time(crl.this_update)
@@ -375,10 +410,17 @@ fn ocsp_status(cert: &Certificate, issuer: &Certificate, m: &Material) -> RevSta
     best
 }
 
-/// Revocation status of `cert` (issued by `issuer`).
-pub fn revocation(cert: &Certificate, issuer: &Certificate, m: &Material, at: i64) -> RevStatus {
+/// Revocation status of `cert` (issued by `issuer`) at the time of interest `at`; `notes`
+/// receives why CRLs at hand were not used.
+pub fn revocation(
+    cert: &Certificate,
+    issuer: &Certificate,
+    m: &Material,
+    at: i64,
+    notes: &mut Vec<String>,
+) -> RevStatus {
     match ocsp_status(cert, issuer, m) {
-        RevStatus::Unknown => crl_status(cert, issuer, m, at),
+        RevStatus::Unknown => crl_status(cert, issuer, m, at, notes),
         s => s,
     }
 }
@@ -717,7 +759,13 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
             }
         }
         let issuer = &path.certs[i + 1];
-        let rev = revocation(c, issuer, m, t);
+        let mut notes = Vec::new();
+        let rev = revocation(c, issuer, m, t, &mut notes);
+        if matches!(rev, RevStatus::Unknown) {
+            for n in notes {
+                out.findings.push(Finding::new("CRL_NOT_USED", n));
+            }
+        }
         let expired = c.not_after < t;
         match &rev {
             RevStatus::Revoked(when, reason, src) => {

@@ -51,6 +51,8 @@ pub struct Certificate {
     pub unknown_critical: Vec<String>,
     /// Version (0 = v1).
     pub version: u64,
+    /// The fullName GeneralNames (raw elements) of its cRLDistributionPoints.
+    pub crl_dp_names: Vec<Vec<u8>>,
 }
 
 fn span(outer: &[u8], inner: &[u8]) -> (usize, usize) {
@@ -101,6 +103,7 @@ impl Certificate {
             ocsp_nocheck: false,
             unknown_critical: Vec::new(),
             version,
+            crl_dp_names: Vec::new(),
         };
         for item in tr {
             let item = item?;
@@ -190,6 +193,15 @@ impl Certificate {
             }
             _ if is(o, &oid::ID_PKIX_OCSP_NOCHECK) => {
                 self.ocsp_nocheck = true;
+                true
+            }
+            _ if is(o, &oid::ID_CE_CRL_DISTRIBUTION_POINTS) => {
+                // SEQUENCE OF DistributionPoint { distributionPoint [0] { fullName [0] ... } }
+                for dp in tlv::parse_exact(val)?.children() {
+                    if let Some(dpn) = dp?.children().optional(0xa0)? {
+                        self.crl_dp_names.extend(full_names(&dpn)?);
+                    }
+                }
                 true
             }
             _ => RECOGNISED.iter().any(|x| is(o, x)),
@@ -394,6 +406,66 @@ pub struct RevokedEntry {
     pub reason: Option<u64>,
 }
 
+/// The GeneralName elements of a DistributionPointName's fullName ([0]); none for
+/// nameRelativeToCRLIssuer.
+fn full_names(dpn: &Tlv<'_>) -> tlv::Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    if let Some(full) = dpn.children().optional(0xa0)? {
+        for n in full.children() {
+            out.push(n?.raw.to_vec());
+        }
+    }
+    Ok(out)
+}
+
+/// The scope of a CRL from its issuingDistributionPoint extension (RFC 5280 §5.2.5).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CrlScope {
+    /// The distribution point's fullName GeneralNames (raw), when named.
+    pub names: Option<Vec<Vec<u8>>>,
+    /// onlyContainsUserCerts.
+    pub only_user: bool,
+    /// onlyContainsCACerts.
+    pub only_ca: bool,
+    /// onlySomeReasons, indirectCRL or onlyContainsAttributeCerts: a partial or indirect CRL,
+    /// which this verifier does not use to show a certificate is not revoked.
+    pub partial: bool,
+}
+
+impl CrlScope {
+    fn parse(val: &[u8]) -> tlv::Result<Self> {
+        let mut s = CrlScope::default();
+        let flag = |t: &Tlv<'_>| t.value.first().is_some_and(|&v| v != 0);
+        for e in tlv::parse_exact(val)?.children() {
+            let e = e?;
+            match e.tag {
+                0xa0 => s.names = Some(full_names(&e)?),
+                0x81 => s.only_user = flag(&e),
+                0x82 => s.only_ca = flag(&e),
+                0x83 => s.partial = true,
+                0x84 | 0x85 => s.partial |= flag(&e),
+                _ => {}
+            }
+        }
+        Ok(s)
+    }
+
+    /// Whether a CRL of this scope covers `cert` (RFC 5280 §6.3.3 (b)(2), without indirect
+    /// CRLs): the named distribution point must be one of the certificate's, and the kind of
+    /// certificate must be the one the CRL lists.
+    pub fn covers(&self, cert: &Certificate) -> bool {
+        if self.partial || (self.only_user && cert.is_ca()) || (self.only_ca && !cert.is_ca()) {
+            return false;
+        }
+        match &self.names {
+            Some(names) if !names.is_empty() => names
+                .iter()
+                .any(|n| cert.crl_dp_names.iter().any(|c| c == n)),
+            _ => true,
+        }
+    }
+}
+
 /// A CRL (RFC 5280 §5).
 #[derive(Clone, Debug)]
 pub struct Crl {
@@ -413,6 +485,8 @@ pub struct Crl {
     pub aki: Option<Vec<u8>>,
     /// An unsupported critical CRL or entry extension (the CRL must not be used).
     pub unusable: bool,
+    /// The issuingDistributionPoint scope, if the extension is present.
+    pub scope: Option<CrlScope>,
 }
 
 impl Crl {
@@ -446,6 +520,7 @@ impl Crl {
             revoked: Vec::new(),
             aki: None,
             unusable: false,
+            scope: None,
         };
         if let Some(list) = tr.optional(tag::SEQUENCE)? {
             for e in list.children() {
@@ -502,8 +577,13 @@ impl Crl {
                             }
                         }
                     }
-                    _ if is(o, &oid::ID_CE_CRL_NUMBER)
-                        || is(o, &oid::ID_CE_ISSUING_DISTRIBUTION_POINT) => {}
+                    _ if is(o, &oid::ID_CE_ISSUING_DISTRIBUTION_POINT) => {
+                        match CrlScope::parse(val) {
+                            Ok(sc) => crl.scope = Some(sc),
+                            Err(_) => crl.unusable = true,
+                        }
+                    }
+                    _ if is(o, &oid::ID_CE_CRL_NUMBER) => {}
                     _ if critical => crl.unusable = true,
                     _ => {}
                 }

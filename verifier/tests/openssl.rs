@@ -107,6 +107,26 @@ cp inter.pem tsa-certs.pem
 openssl ca -config ca.cnf -cert inter.pem -keyfile inter.key -revoke revoked.pem 2>/dev/null
 openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl -out inter.crl 2>/dev/null
 openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -gencrl -out root.crl 2>/dev/null
+# CRL scope and freshness (issuingDistributionPoint, stale validity period).
+cat > idp.cnf <<'CNF'
+[other_dp]
+issuingDistributionPoint = critical,@other_dp_s
+[other_dp_s]
+fullname = URI:http://crl.example/other.crl
+[only_ca]
+issuingDistributionPoint = critical,@only_ca_s
+[only_ca_s]
+onlyCA = TRUE
+[only_user]
+issuingDistributionPoint = critical,@only_user_s
+[only_user_s]
+onlyuser = TRUE
+CNF
+cat ca.cnf idp.cnf > ca-idp.cnf
+for x in other_dp only_ca only_user; do
+  openssl ca -batch -config ca-idp.cnf -cert inter.pem -keyfile inter.key -gencrl     -crlexts $x -out inter-$x.crl 2>/dev/null
+done
+openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl   -crl_lastupdate $(date -u -d '-3 days' +%Y%m%d%H%M%SZ)   -crl_nextupdate $(date -u -d '-1 days' +%Y%m%d%H%M%SZ) -out inter-stale.crl 2>/dev/null
 other() { openssl req -x509 -new -newkey rsa:2048 -nodes -keyout other.key -subj "/CN=Other Root" -days 30 -out other.pem 2>/dev/null; }
 other
 printf 'hello inkan\n' > data.txt
@@ -309,6 +329,26 @@ fn revocation() {
     r.required = true;
     r.crls = vec!["inter.crl", "root.crl"];
     r.check(Indication::TotalPassed, None);
+}
+
+#[test]
+fn crl_scope_and_freshness() {
+    let run = |signer: &str, crl: &'static str| {
+        let mut r = Run::new(cms_sign(signer, "-md sha256")).data("data.txt");
+        r.required = true;
+        r.crls = vec![crl, "root.crl"];
+        r
+    };
+    // A CRL for another distribution point, or for CA certificates only, does not cover the
+    // signer: no usable revocation information.
+    run("p256", "inter-other_dp.crl").check(Indication::Indeterminate, Some(Sub::TryLater));
+    run("p256", "inter-only_ca.crl").check(Indication::Indeterminate, Some(Sub::TryLater));
+    // One for end-entity certificates does.
+    run("p256", "inter-only_user.crl").check(Indication::TotalPassed, None);
+    // A CRL whose nextUpdate is before the time of interest is not fresh...
+    run("p256", "inter-stale.crl").check(Indication::Indeterminate, Some(Sub::TryLater));
+    // ...but a revocation it lists is still a fact.
+    run("revoked", "inter-stale.crl").check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
 }
 
 fn ts_token(data_file: &str, out: &str) -> Vec<u8> {
