@@ -69,6 +69,9 @@ key() { case "$2" in
   p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1.key ;;
   p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out $1.key ;;
   ed25519) openssl genpkey -algorithm ED25519 -out $1.key ;;
+  dsa) openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 \
+         -pkeyopt dsa_paramgen_q_bits:256 -out $1.params && \
+       openssl genpkey -paramfile $1.params -out $1.key ;;
   rsa*) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:${2#rsa} -out $1.key ;;
 esac 2>/dev/null; }
 key root rsa3072
@@ -95,6 +98,7 @@ issue p384 p384 v3_signer 30
 issue rsa2048 rsa2048 v3_signer 30
 issue rsa3072 rsa3072 v3_signer 30
 issue ed25519 ed25519 v3_signer 30
+issue dsa dsa v3_signer 30
 issue rsa1024 rsa1024 v3_signer 30
 issue nokeyusage p256 v3_nokeyusage 30
 issue revoked p256 v3_signer 30
@@ -329,6 +333,19 @@ fn revocation() {
     r.required = true;
     r.crls = vec!["inter.crl", "root.crl"];
     r.check(Indication::TotalPassed, None);
+}
+
+#[test]
+fn dsa_through_profiles() {
+    // DSA 2048/256 with SHA-256: verified by inkan-profiles, allowed for validation by
+    // CRYPTREC (verify only).
+    let sig = cms_sign("dsa", "-md sha256");
+    Run::new(sig.clone())
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    Run::new(sig)
+        .data("other.txt")
+        .check(Indication::TotalFailed, Some(Sub::HashFailure));
 }
 
 #[test]
