@@ -144,10 +144,11 @@ impl Metrics {
         );
         let _ = writeln!(
             o,
-            "# HELP inkan_tsa_records_commits_total Group commits.\n# TYPE inkan_tsa_records_commits_total counter\ninkan_tsa_records_commits_total {}\n# HELP inkan_tsa_records_total Token records durably committed.\n# TYPE inkan_tsa_records_total counter\ninkan_tsa_records_total {}\n# HELP inkan_tsa_records_commit_failures_total Failed group commits.\n# TYPE inkan_tsa_records_commit_failures_total counter\ninkan_tsa_records_commit_failures_total {}",
+            "# HELP inkan_tsa_records_commits_total Group commits.\n# TYPE inkan_tsa_records_commits_total counter\ninkan_tsa_records_commits_total {}\n# HELP inkan_tsa_records_total Token records durably committed.\n# TYPE inkan_tsa_records_total counter\ninkan_tsa_records_total {}\n# HELP inkan_tsa_records_commit_failures_total Failed group commits.\n# TYPE inkan_tsa_records_commit_failures_total counter\ninkan_tsa_records_commit_failures_total {}\n# HELP inkan_tsa_records_commit_seconds_total Time spent writing and committing records.\n# TYPE inkan_tsa_records_commit_seconds_total counter\ninkan_tsa_records_commit_seconds_total {:.6}",
             store.commits.load(Relaxed),
             store.records.load(Relaxed),
-            store.failures.load(Relaxed)
+            store.failures.load(Relaxed),
+            store.commit_micros.load(Relaxed) as f64 / 1e6
         );
         let _ = writeln!(
             o,

@@ -221,9 +221,7 @@ pub async fn serve(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(app.limits.header_read_timeout)
-        .keep_alive(true)
-        // Pipelined requests: one write for the responses that are ready together.
-        .pipeline_flush(true);
+        .keep_alive(true);
     builder
         .http2()
         .timer(TokioTimer::new())

@@ -109,7 +109,7 @@ pub fn push_generalized_time(out: &mut Vec<u8>, t: UnixTime, digits: u32) -> usi
     let mut len = 14;
     let mut frac = t.subsec_nanos() / 10u32.pow(9 - digits as u32);
     let mut nd = digits;
-    while nd > 0 && frac % 10 == 0 {
+    while nd > 0 && frac.is_multiple_of(10) {
         frac /= 10;
         nd -= 1;
     }
