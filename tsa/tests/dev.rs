@@ -101,6 +101,21 @@ fn dev_pki_made_once_reused_and_verifies() {
         assert_eq!(code, 0, "serial {s} recorded");
         assert!(line.contains("\"imprint_alg\":\"sha256\""), "{line}");
     }
+    // Both tokens stamped the same data: the imprint finds both.
+    let imprint: String = inkan_profiles::alg::DigestAlgorithm::Sha256
+        .digest(b"hello\n")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (code, lines) = records(&["--data-dir", data_s, "--imprint", &imprint]);
+    assert_eq!(code, 0);
+    assert_eq!(lines.lines().count(), 2, "{lines}");
+    assert!(
+        lines.contains(&format!("\"imprint\":\"{imprint}\"")),
+        "{lines}"
+    );
+    let (code, _) = records(&["--data-dir", data_s, "--imprint", &"00".repeat(32)]);
+    assert_eq!(code, 1, "no match: exit 1");
     let events = inkan_tsa::records::Reader::open(&data)
         .unwrap()
         .events()

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM]
-//!                [--connections N] [--depth D] [--seconds S] [--url http://HOST:PORT/]
+//!                [--connections N] [--depth D] [--seconds S] [--signing-threads N]
+//!                [--url http://HOST:PORT/]
 //! ```
 //!
 //! Without `--url` it starts an in-process TSA on 127.0.0.1:0 with durable records in a fresh
@@ -37,19 +38,21 @@ struct Opts {
     depth: usize,
     seconds: u64,
     url: Option<String>,
+    signing_threads: Option<usize>,
 }
 
-const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N] [--depth D] [--seconds S] [--url URL]";
+const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N] [--depth D] [--seconds S] [--signing-threads N] [--url URL]";
 
 fn parse() -> Result<Opts, String> {
     use lexopt::prelude::*;
     let mut o = Opts {
         key: "p256".into(),
         chain: None,
-        connections: 16,
-        depth: 8,
+        connections: 256,
+        depth: 1,
         seconds: 10,
         url: None,
+        signing_threads: None,
     };
     let mut p = lexopt::Parser::from_env();
     fn val(p: &mut lexopt::Parser) -> Result<String, String> {
@@ -69,6 +72,7 @@ fn parse() -> Result<Opts, String> {
             Long("depth") => o.depth = num(&mut p, "--depth")?,
             Long("seconds") => o.seconds = num(&mut p, "--seconds")?,
             Long("url") => o.url = Some(val(&mut p)?),
+            Long("signing-threads") => o.signing_threads = Some(num(&mut p, "--signing-threads")?),
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -209,6 +213,9 @@ fn softhsm_reexec(o: &Opts) -> Result<ExitCode, String> {
     ];
     if let Some(u) = &o.url {
         args.extend(["--url".to_owned(), u.clone()]);
+    }
+    if let Some(n) = o.signing_threads {
+        args.extend(["--signing-threads".to_owned(), n.to_string()]);
     }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let status = Command::new(exe)
@@ -395,10 +402,19 @@ fn drive(
     std::thread::sleep(Duration::from_secs(1));
     sh.measuring.store(true, Relaxed);
     let t = Instant::now();
+    let cpu0 = process_cpu_secs();
     std::thread::sleep(Duration::from_secs(secs));
     sh.measuring.store(false, Relaxed);
     let n = sh.tokens.load(Relaxed);
     let elapsed = t.elapsed().as_secs_f64();
+    if let (Some(a), Some(b)) = (cpu0, process_cpu_secs()) {
+        let cpu = b - a;
+        println!(
+            "cpu:  {cpu:.2} CPU-seconds in {elapsed:.2} s ({:.2} cores) = {:.1} us of CPU per token, server and generator",
+            cpu / elapsed,
+            cpu * 1e6 / (n.max(1) as f64)
+        );
+    }
     sh.stop.store(true, Relaxed);
     let mut lat = generator.join().map_err(|_| "generator panicked")??;
     lat.sort_unstable();
@@ -431,6 +447,16 @@ fn metrics_line(addr: &str) -> Option<String> {
     ))
 }
 
+/// User + system CPU time of this process so far, from `/proc/self/stat` (Linux; 100 ticks
+/// per second), `None` elsewhere.
+fn process_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(") ")?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -451,6 +477,7 @@ fn raw_signing_rate(keyref: &str, secs: u64) -> Result<(f64, String), String> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let count = AtomicU64::new(0);
     let msg = [0x31u8; 120];
+    let cpu0 = process_cpu_secs();
     let start = Instant::now();
     let deadline = start + Duration::from_secs(secs);
     std::thread::scope(|s| {
@@ -466,13 +493,20 @@ fn raw_signing_rate(keyref: &str, secs: u64) -> Result<(f64, String), String> {
             });
         }
     });
+    let cores = match (cpu0, process_cpu_secs()) {
+        (Some(a), Some(b)) => format!(
+            ", {:.2} cores busy",
+            (b - a) / start.elapsed().as_secs_f64()
+        ),
+        _ => String::new(),
+    };
     let what = if keyref.starts_with("pkcs11:") {
         format!(
-            "{:?} on {threads} threads / PKCS#11 sessions",
+            "{:?} on {threads} threads / PKCS#11 sessions{cores}",
             signer.algorithm()
         )
     } else {
-        format!("{:?} on {threads} threads", signer.algorithm())
+        format!("{:?} on {threads} threads{cores}", signer.algorithm())
     };
     Ok((
         count.load(Relaxed) as f64 / start.elapsed().as_secs_f64(),
@@ -532,11 +566,14 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
             None,
         ),
         None => {
-            let toml = format!(
+            let mut toml = format!(
                 "listen = \"127.0.0.1:0\"\nkey = \"{keyref}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\n",
                 chain.display(),
                 base.join("data").display()
             );
+            if let Some(n) = o.signing_threads {
+                toml.push_str(&format!("signing_threads = {n}\n"));
+            }
             let file = inkan_tsa::config::FileConfig::parse(&toml).map_err(|e| e.to_string())?;
             let s =
                 inkan_tsa::config::resolve(file, &Default::default()).map_err(|e| e.to_string())?;
