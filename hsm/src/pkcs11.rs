@@ -11,6 +11,16 @@
 //! - Mechanisms: `CKM_SHA256/384/512_RSA_PKCS` (the token hashes), `CKM_RSA_PKCS_PSS` and
 //!   `CKM_ECDSA` over a digest computed here, `CKM_EDDSA`. The key type is checked against the
 //!   mechanism before every `C_Sign` (SoftHSM2 crashes the process on PSS with an EC key).
+//! - **PSS-only keys.** An RSA private key whose `CKA_ALLOWED_MECHANISMS` is non-empty and lists
+//!   only PSS mechanisms (`CKM_RSA_PKCS_PSS`, `CKM_SHA256/384/512_RSA_PKCS_PSS`; a SHA-1 one
+//!   is tolerated in the list but never used) is a PSS key: `kind()` is
+//!   `PublicKeyKind::RsaPss { params: None }`, its SPKI is id-RSASSA-PSS without parameters
+//!   (RFC 4055 §3.1, so a CSR or certificate over it carries the PSS SPKI), and `choose` offers
+//!   only PSS with the hashes the list allows: with `CKM_RSA_PKCS_PSS` listed, any of
+//!   SHA-256/384/512 (hashed here); otherwise the hashes of the listed `CKM_SHAn_RSA_PKCS_PSS`
+//!   (the token hashes). The URI stays plain RFC 7512: the rule is read from the token. A key
+//!   with no (or an empty) `CKA_ALLOWED_MECHANISMS`, or one listing any non-PSS mechanism, is an
+//!   rsaEncryption key that signs PKCS#1 v1.5 and PSS.
 //! - Recovery: when a call fails because the session, the login, the object or the token went
 //!   away, the pool is emptied and the next request (and this one, once) finds the token, logs
 //!   in and finds the key again. No restart needed.
@@ -272,6 +282,42 @@ fn key_template(class: ObjectClass, uri: &Pkcs11Uri) -> Vec<Attribute> {
     t
 }
 
+/// Whether a mechanism is one of the RSA-PSS signing mechanisms.
+fn is_pss_mechanism(m: &MechanismType) -> bool {
+    [
+        MechanismType::RSA_PKCS_PSS,
+        MechanismType::SHA1_RSA_PKCS_PSS,
+        MechanismType::SHA256_RSA_PKCS_PSS,
+        MechanismType::SHA384_RSA_PKCS_PSS,
+        MechanismType::SHA512_RSA_PKCS_PSS,
+    ]
+    .contains(m)
+}
+
+/// The PSS mechanisms of a PSS-only key (see the module docs), or `None` for any other key.
+fn pss_only(
+    session: &Session,
+    private: ObjectHandle,
+    kt: KeyType,
+) -> Result<Option<Vec<MechanismType>>, Error> {
+    if kt != KeyType::RSA {
+        return Ok(None);
+    }
+    // A token without the attribute leaves it out of the answer: no restriction.
+    let attrs = session
+        .get_attributes(private, &[AttributeType::AllowedMechanisms])
+        .map_err(ck("C_GetAttributeValue"))?;
+    for a in attrs {
+        if let Attribute::AllowedMechanisms(list) = a
+            && !list.is_empty()
+            && list.iter().all(is_pss_mechanism)
+        {
+            return Ok(Some(list));
+        }
+    }
+    Ok(None)
+}
+
 /// Finds the private key; returns its handle, CKA_ID and key type.
 fn find_private(session: &Session, uri: &Pkcs11Uri) -> Result<(ObjectHandle, KeyType), Error> {
     let found = session
@@ -331,6 +377,7 @@ fn read_public(
     uri: &Pkcs11Uri,
     private: ObjectHandle,
     kt: KeyType,
+    pss: bool,
 ) -> Result<(PublicKeyKind, Vec<u8>), Error> {
     let pubs = session
         .find_objects(&key_template(ObjectClass::PUBLIC_KEY, uri))
@@ -354,9 +401,16 @@ fn read_public(
         if n.is_empty() || e.is_empty() {
             return Err(Error::UnsupportedKey("RSA key without modulus".into()));
         }
-        let kind = PublicKeyKind::Rsa {
-            modulus_bits: soft::bit_len(&n),
-        };
+        let modulus_bits = soft::bit_len(&n);
+        if pss {
+            let kind = PublicKeyKind::RsaPss {
+                modulus_bits,
+                params: None,
+            };
+            let spki = spki_der(soft::OID_RSA_PSS, None, &rsa_public_key_der(&n, &e))?;
+            return Ok((kind, spki));
+        }
+        let kind = PublicKeyKind::Rsa { modulus_bits };
         return Ok((kind, rsa_spki(&rsa_public_key_der(&n, &e))?));
     }
     if kt == KeyType::EC || kt == KeyType::EC_EDWARDS {
@@ -456,6 +510,8 @@ pub struct Pkcs11Key {
     label: String,
     kind: PublicKeyKind,
     key_type: KeyType,
+    /// `CKA_ALLOWED_MECHANISMS` of a PSS-only key.
+    pss_mechanisms: Option<Vec<MechanismType>>,
     spki: Vec<u8>,
     module: Arc<Module>,
 }
@@ -495,7 +551,8 @@ impl Pkcs11Key {
             .map_err(ck("C_OpenSession"))?;
         login(&session, uri.pin.as_ref())?;
         let (handle, key_type) = find_private(&session, uri)?;
-        let (kind, spki) = read_public(&session, uri, handle, key_type)?;
+        let pss_mechanisms = pss_only(&session, handle, key_type)?;
+        let (kind, spki) = read_public(&session, uri, handle, key_type, pss_mechanisms.is_some())?;
         check_key_create(policy, &kind, at).map_err(Error::PolicyRefused)?;
         let state = PoolState {
             idle: vec![(0, session)],
@@ -515,6 +572,7 @@ impl Pkcs11Key {
             uri: uri.clone(),
             kind,
             key_type,
+            pss_mechanisms,
             spki,
             module,
         })
@@ -590,7 +648,8 @@ impl Pkcs11Key {
                 .map_err(ck("C_OpenSession"))?;
             login(&s, self.uri.pin.as_ref())?;
             let (handle, kt) = find_private(&s, &self.uri)?;
-            let (_, spki) = read_public(&s, &self.uri, handle, kt)?;
+            let pss = pss_only(&s, handle, kt)?;
+            let (_, spki) = read_public(&s, &self.uri, handle, kt, pss.is_some())?;
             if spki != self.spki {
                 return Err(Error::ObjectNotFound(format!(
                     "{} now holds a different key",
@@ -643,15 +702,43 @@ impl Pkcs11Key {
         }
     }
 
+    /// Whether `CKM_RSA_PKCS_PSS` (over a digest computed here) may be used.
+    fn raw_pss_allowed(&self) -> bool {
+        self.pss_mechanisms
+            .as_ref()
+            .is_none_or(|l| l.contains(&MechanismType::RSA_PKCS_PSS))
+    }
+
+    /// Whether this key can make `alg`: the key kind allows it and, for a PSS-only key, its
+    /// `CKA_ALLOWED_MECHANISMS` has a mechanism for the hash.
+    fn can_sign(&self, alg: &SignatureAlgorithm) -> bool {
+        if !supports(&self.kind, alg) {
+            return false;
+        }
+        match (alg, &self.pss_mechanisms) {
+            (SignatureAlgorithm::RsaPss(p), Some(list)) => {
+                self.raw_pss_allowed()
+                    || list.contains(&match p.hash {
+                        DigestAlgorithm::Sha384 => MechanismType::SHA384_RSA_PKCS_PSS,
+                        DigestAlgorithm::Sha512 => MechanismType::SHA512_RSA_PKCS_PSS,
+                        _ => MechanismType::SHA256_RSA_PKCS_PSS,
+                    })
+            }
+            _ => true,
+        }
+    }
+
     fn sign_with(&self, alg: &SignatureAlgorithm, message: &[u8]) -> Result<Vec<u8>, Error> {
         // Refuse any mechanism that does not fit the key before it reaches the token.
         let type_ok = match self.kind {
-            PublicKeyKind::Rsa { .. } => self.key_type == KeyType::RSA,
+            PublicKeyKind::Rsa { .. } | PublicKeyKind::RsaPss { .. } => {
+                self.key_type == KeyType::RSA
+            }
             PublicKeyKind::Ec(_) => self.key_type == KeyType::EC,
             PublicKeyKind::Ed25519 => self.key_type == KeyType::EC_EDWARDS,
             _ => false,
         };
-        if !type_ok || !supports(&self.kind, alg) {
+        if !type_ok || !self.can_sign(alg) {
             return Err(Error::AlgorithmMismatch(format!(
                 "{alg:?} with a {:?} key",
                 self.kind
@@ -673,14 +760,23 @@ impl Pkcs11Key {
                     self.sign_once(&mech, message)
                 }
                 SignatureAlgorithm::RsaPss(p) => {
-                    let h = digest::digest(p.hash, message)?;
                     let (hash_alg, mgf) = hash_mech(p.hash);
                     let params = PkcsPssParams {
                         hash_alg,
                         mgf,
                         s_len: u64::from(p.salt_len).into(),
                     };
-                    self.sign_once(&Mechanism::RsaPkcsPss(params), h.as_ref())
+                    if self.raw_pss_allowed() {
+                        let h = digest::digest(p.hash, message)?;
+                        return self.sign_once(&Mechanism::RsaPkcsPss(params), h.as_ref());
+                    }
+                    // A PSS-only key without CKM_RSA_PKCS_PSS: the token hashes.
+                    let mech = match p.hash {
+                        DigestAlgorithm::Sha384 => Mechanism::Sha384RsaPkcsPss(params),
+                        DigestAlgorithm::Sha512 => Mechanism::Sha512RsaPkcsPss(params),
+                        _ => Mechanism::Sha256RsaPkcsPss(params),
+                    };
+                    self.sign_once(&mech, message)
                 }
                 SignatureAlgorithm::Ecdsa(d) => {
                     let h = digest::digest(*d, message)?;
@@ -712,7 +808,7 @@ impl SigningKey for Arc<Pkcs11Key> {
         &self.label
     }
     fn choose(&self, allowed: &[SignatureAlgorithm]) -> Option<Arc<dyn Signer>> {
-        let alg = *allowed.iter().find(|a| supports(&self.kind, a))?;
+        let alg = *allowed.iter().find(|a| self.can_sign(a))?;
         Some(Arc::new(Pkcs11Signer {
             key: Arc::clone(self),
             alg,

@@ -3,10 +3,20 @@
 //! | key | library | signature algorithms |
 //! |---|---|---|
 //! | RSA 2048–8192 | ring | PKCS#1 v1.5 and PSS (salt = hash length, MGF1 with the same hash), SHA-256/384/512 |
+//! | RSA-PSS (id-RSASSA-PSS) 2048–8192 | ring | PSS only, within the key's restrictions |
 //! | P-256 | ring | ECDSA with SHA-256 |
 //! | P-384 | RustCrypto `p384` | ECDSA with SHA-384 (also SHA-256, SHA-512) |
 //! | P-521 | RustCrypto `p521` | ECDSA with SHA-512 (also SHA-256, SHA-384) |
 //! | Ed25519 | ring | PureEdDSA |
+//!
+//! **RSA-PSS key files.** `openssl genpkey -algorithm RSA-PSS` writes a PKCS#8 whose algorithm is
+//! id-RSASSA-PSS (RFC 4055 §1.2), optionally with `RSASSA-PSS-params` restricting the key to one
+//! hash, one MGF1 hash and a minimum salt length. ring reads only rsaEncryption PKCS#8, so the
+//! inner `RSAPrivateKey` is re-wrapped as rsaEncryption in a zeroized buffer for ring; the key
+//! keeps its identity as a PSS key: [`SigningKey::kind`] is `PublicKeyKind::RsaPss`, its
+//! `public_key_der` is the id-RSASSA-PSS SPKI with the same parameters (so certificates issued
+//! over it carry the PSS SPKI), and `choose` offers only PSS algorithms within the restrictions
+//! (same hash, same MGF1 hash, salt = hash length and at least the restricted minimum).
 //!
 //! ECDSA signatures come out DER encoded. RustCrypto ECDSA is deterministic (RFC 6979); ring
 //! ECDSA and PSS draw from the operating system's generator.
@@ -29,6 +39,8 @@ use crate::policy_glue::{Policy, check_key_create};
 use crate::{Error, Signer, SigningKey, digest};
 
 pub(crate) const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+pub(crate) const OID_RSA_PSS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
 pub(crate) const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 pub(crate) const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 pub(crate) const OID_P224: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.33");
@@ -110,6 +122,14 @@ pub(crate) fn supports(kind: &PublicKeyKind, alg: &SignatureAlgorithm) -> bool {
                 && p.mgf1_hash == p.hash
                 && digest::len(p.hash) == Some(p.salt_len as usize)
         }
+        (PublicKeyKind::RsaPss { params, .. }, SignatureAlgorithm::RsaPss(p)) => {
+            matches!(p.hash, Sha256 | Sha384 | Sha512)
+                && p.mgf1_hash == p.hash
+                && digest::len(p.hash) == Some(p.salt_len as usize)
+                && params.is_none_or(|r| {
+                    r.hash == p.hash && r.mgf1_hash == p.mgf1_hash && p.salt_len >= r.salt_len
+                })
+        }
         (PublicKeyKind::Ec(Curve::P256), SignatureAlgorithm::Ecdsa(d)) => *d == Sha256,
         (PublicKeyKind::Ec(Curve::P384 | Curve::P521), SignatureAlgorithm::Ecdsa(d)) => {
             matches!(d, Sha256 | Sha384 | Sha512)
@@ -138,6 +158,10 @@ pub fn default_algorithms(kind: &PublicKeyKind) -> Vec<SignatureAlgorithm> {
             pss(Sha384, 48),
             pss(Sha512, 64),
         ],
+        PublicKeyKind::RsaPss { .. } => [pss(Sha256, 32), pss(Sha384, 48), pss(Sha512, 64)]
+            .into_iter()
+            .filter(|a| supports(kind, a))
+            .collect(),
         PublicKeyKind::Ec(Curve::P256) => vec![SignatureAlgorithm::Ecdsa(Sha256)],
         PublicKeyKind::Ec(Curve::P384) => vec![
             SignatureAlgorithm::Ecdsa(Sha384),
@@ -199,7 +223,7 @@ pub fn pkcs8_kind(der: &[u8]) -> Result<PublicKeyKind, String> {
     let info = pkcs8::PrivateKeyInfoRef::from_der(der)
         .map_err(|e| format!("not a PKCS#8 PrivateKeyInfo: {e}"))?;
     let oid = info.algorithm.oid;
-    if oid == OID_RSA {
+    if oid == OID_RSA || oid == OID_RSA_PSS {
         let head = RsaPrivateKeyHead::from_der(info.private_key.as_bytes())
             .map_err(|e| format!("bad RSAPrivateKey: {e}"))?;
         let _ = (
@@ -212,8 +236,26 @@ pub fn pkcs8_kind(der: &[u8]) -> Result<PublicKeyKind, String> {
             &head.exponent2,
             &head.coefficient,
         );
-        Ok(PublicKeyKind::Rsa {
-            modulus_bits: bit_len(head.modulus.as_bytes()),
+        let modulus_bits = bit_len(head.modulus.as_bytes());
+        if oid == OID_RSA {
+            return Ok(PublicKeyKind::Rsa { modulus_bits });
+        }
+        // RFC 4055 §3.1: parameters absent (no restriction) or RSASSA-PSS-params.
+        let params = match info.algorithm.parameters {
+            None => None,
+            Some(any) => {
+                let der = any
+                    .to_der()
+                    .map_err(|e| format!("bad PSS parameters: {e}"))?;
+                Some(
+                    PssParams::from_der(&der)
+                        .map_err(|e| format!("bad RSASSA-PSS-params in the key: {e}"))?,
+                )
+            }
+        };
+        Ok(PublicKeyKind::RsaPss {
+            modulus_bits,
+            params,
         })
     } else if oid == OID_EC {
         let curve_oid: ObjectIdentifier = info
@@ -232,6 +274,33 @@ pub fn pkcs8_kind(der: &[u8]) -> Result<PublicKeyKind, String> {
     } else {
         Err(format!("unsupported key algorithm {oid}"))
     }
+}
+
+/// The same `RSAPrivateKey` wrapped as an rsaEncryption PKCS#8 (version 0, NULL parameters,
+/// no attributes), the only RSA form ring reads, and the id-RSASSA-PSS parameters of the file.
+/// The buffer is zeroized when dropped.
+fn rewrap_rsa_pss(der: &[u8]) -> Result<(Zeroizing<Vec<u8>>, Option<der::Any>), String> {
+    let info = pkcs8::PrivateKeyInfoRef::from_der(der)
+        .map_err(|e| format!("not a PKCS#8 PrivateKeyInfo: {e}"))?;
+    let inner = pkcs8::PrivateKeyInfoRef::new(
+        spki::AlgorithmIdentifier {
+            oid: OID_RSA,
+            parameters: Some(der::asn1::AnyRef::NULL),
+        },
+        info.private_key,
+    );
+    let len = inner
+        .encoded_len()
+        .and_then(usize::try_from)
+        .map_err(|e| format!("cannot re-encode the RSA key: {e}"))?;
+    // Sized up front so that no copy of the key is left behind by a growing Vec.
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    let written = inner
+        .encode_to_slice(&mut out)
+        .map_err(|e| format!("cannot re-encode the RSA key: {e}"))?
+        .len();
+    out.truncate(written);
+    Ok((out, info.algorithm.parameters.map(der::Any::from)))
 }
 
 impl SoftKey {
@@ -253,6 +322,13 @@ impl SoftKey {
             PublicKeyKind::Rsa { .. } => {
                 let k = rsig::RsaKeyPair::from_pkcs8(der).map_err(rejected)?;
                 let spki = rsa_spki(k.public().as_ref())?;
+                (Inner::Rsa(k), spki)
+            }
+            PublicKeyKind::RsaPss { .. } => {
+                let (rewrapped, params) = rewrap_rsa_pss(der).map_err(bad)?;
+                let k = rsig::RsaKeyPair::from_pkcs8(&rewrapped).map_err(rejected)?;
+                // The key file's own parameters, byte for byte.
+                let spki = spki_der(OID_RSA_PSS, params, k.public().as_ref())?;
                 (Inner::Rsa(k), spki)
             }
             PublicKeyKind::Ec(Curve::P256) => {
@@ -494,5 +570,54 @@ mod tests {
             }
             assert!(!format!("{k:?}").contains("PRIVATE"));
         }
+    }
+
+    #[test]
+    fn rsa_pss_key_files_keep_their_restrictions() {
+        let restricted = [
+            "-algorithm",
+            "RSA-PSS",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-pkeyopt",
+            "rsa_pss_keygen_md:sha384",
+            "-pkeyopt",
+            "rsa_pss_keygen_mgf1_md:sha384",
+            "-pkeyopt",
+            "rsa_pss_keygen_saltlen:48",
+        ];
+        let pem = openssl_key(&restricted);
+        let k = SoftKey::from_pkcs8_pem(&pem, "k.pem", &Policy::cryptrec(), AT).unwrap();
+        let want = PssParams {
+            hash: DigestAlgorithm::Sha384,
+            mgf1_hash: DigestAlgorithm::Sha384,
+            salt_len: 48,
+        };
+        assert_eq!(
+            k.kind(),
+            PublicKeyKind::RsaPss {
+                modulus_bits: 2048,
+                params: Some(want)
+            }
+        );
+        // Only PSS with the restricted hash and salt = hash length is offered.
+        let ok = SignatureAlgorithm::RsaPss(PssParams::for_hash(DigestAlgorithm::Sha384));
+        assert_eq!(default_algorithms(&k.kind()), [ok]);
+        for other in [
+            SignatureAlgorithm::RsaPkcs1(DigestAlgorithm::Sha384),
+            SignatureAlgorithm::RsaPss(PssParams::for_hash(DigestAlgorithm::Sha256)),
+        ] {
+            assert!(k.choose(&[other]).is_none(), "{other:?}");
+        }
+        assert!(!k.choose(&[ok]).unwrap().sign(b"m").unwrap().is_empty());
+        // (The CRYPTREC policy refuses key files whose minimum salt differs from the hash
+        // length.) A smaller minimum is met by salt = hash length; a larger one by nothing.
+        let with_min = |salt_len| PublicKeyKind::RsaPss {
+            modulus_bits: 2048,
+            params: Some(PssParams { salt_len, ..want }),
+        };
+        assert!(supports(&with_min(20), &ok));
+        assert!(!supports(&with_min(60), &ok));
+        assert!(default_algorithms(&with_min(60)).is_empty());
     }
 }

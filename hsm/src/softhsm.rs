@@ -182,8 +182,18 @@ impl SoftHsm {
         self.keygen_on(TOKEN_LABEL, label, key_type)
     }
 
+    /// As [`Self::keygen`], with more `pkcs11-tool` arguments (e.g. `--allowed-mechanisms
+    /// RSA-PKCS-PSS,SHA256-RSA-PKCS-PSS` for a PSS-only key).
+    pub fn keygen_with(&self, label: &str, key_type: &str, extra: &[&str]) -> String {
+        self.keygen_impl(TOKEN_LABEL, label, key_type, extra)
+    }
+
     /// As [`Self::keygen`], on token `token`.
     pub fn keygen_on(&self, token: &str, label: &str, key_type: &str) -> String {
+        self.keygen_impl(token, label, key_type, &[])
+    }
+
+    fn keygen_impl(&self, token: &str, label: &str, key_type: &str, extra: &[&str]) -> String {
         let id: String = label
             .bytes()
             .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
@@ -211,7 +221,8 @@ impl SoftHsm {
                 "--id",
                 &id,
                 "--usage-sign",
-            ]));
+            ])
+            .args(extra));
         self.uri_on(token, label)
     }
 

@@ -8,8 +8,19 @@ use inkan_profiles::alg::SignatureAlgorithm;
 
 use crate::util::{AT, openssl_key, run};
 
-/// Key kinds as the suite names them.
-pub const KINDS: [&str; 5] = ["p256", "p384", "p521", "ed25519", "rsa2048"];
+/// Key kinds as the suite names them. `rsapss2048` is a PSS-only key (an id-RSASSA-PSS key
+/// file; a token key whose CKA_ALLOWED_MECHANISMS lists only PSS mechanisms); `rsapss2048r` is
+/// one restricted to SHA-256 (RSASSA-PSS-params in the file; only CKM_SHA256_RSA_PKCS_PSS on
+/// the token).
+pub const KINDS: [&str; 7] = [
+    "p256",
+    "p384",
+    "p521",
+    "ed25519",
+    "rsa2048",
+    "rsapss2048",
+    "rsapss2048r",
+];
 
 /// What a backend provides to the suite.
 pub trait Backend {
@@ -85,7 +96,23 @@ fn tool_type(kind: &str) -> &'static str {
 
 impl Backend for Hsm {
     fn key(&self, name: &str, kind: &str) -> KeyRef {
-        KeyRef::parse(&self.0.keygen(name, tool_type(kind))).unwrap()
+        let uri = match kind {
+            "rsapss2048" => self.0.keygen_with(
+                name,
+                "rsa:2048",
+                &[
+                    "--allowed-mechanisms",
+                    "RSA-PKCS-PSS,SHA256-RSA-PKCS-PSS,SHA384-RSA-PKCS-PSS,SHA512-RSA-PKCS-PSS",
+                ],
+            ),
+            "rsapss2048r" => self.0.keygen_with(
+                name,
+                "rsa:2048",
+                &["--allowed-mechanisms", "SHA256-RSA-PKCS-PSS"],
+            ),
+            _ => self.0.keygen(name, tool_type(kind)),
+        };
+        KeyRef::parse(&uri).unwrap()
     }
     fn missing(&self) -> KeyRef {
         KeyRef::parse(&self.0.uri("no-such-key")).unwrap()
@@ -178,21 +205,75 @@ pub fn openssl_verify(
 }
 
 pub fn sign_verify_all(b: &dyn Backend) {
+    use inkan_profiles::alg::{DigestAlgorithm as D, PssParams, PublicKeyKind};
     for kind in KINDS {
         let key = load(&b.key(kind, kind));
+        // The SPKI says what the key is.
+        assert_eq!(
+            PublicKeyKind::from_spki_der(key.public_key_der()).unwrap(),
+            key.kind(),
+            "{kind}"
+        );
+        let pss_only = kind.starts_with("rsapss");
+        assert_eq!(
+            matches!(key.kind(), PublicKeyKind::RsaPss { .. }),
+            pss_only,
+            "{kind}"
+        );
+        let mut signed = Vec::new();
         for alg in inkan_hsm::default_algorithms(&key.kind()) {
-            let signer = key.choose(&[alg]).unwrap();
+            let Some(signer) = key.choose(&[alg]) else {
+                // Only the SHA-256-restricted token key refuses some of its kind's algorithms.
+                assert_eq!(kind, "rsapss2048r", "{alg:?}");
+                continue;
+            };
+            signed.push(alg);
             let msg = format!("message for {kind} {alg:?}").into_bytes();
             let sig = signer
                 .sign(&msg)
                 .unwrap_or_else(|e| panic!("{kind} {alg:?}: {e}"));
             openssl_verify(b.dir(), key.public_key_der(), &alg, &msg, &sig);
         }
+        if kind == "rsapss2048r" {
+            assert_eq!(
+                signed,
+                [SignatureAlgorithm::RsaPss(PssParams::for_hash(D::Sha256))]
+            );
+        }
+        if pss_only {
+            // A PSS key never makes PKCS#1 v1.5, nor PSS outside its restriction.
+            assert!(
+                key.choose(&[SignatureAlgorithm::RsaPkcs1(D::Sha256)])
+                    .is_none()
+            );
+            let long_salt = SignatureAlgorithm::RsaPss(PssParams {
+                salt_len: 64,
+                ..PssParams::for_hash(D::Sha256)
+            });
+            assert!(key.choose(&[long_salt]).is_none());
+            // The policy's preferences for the kind are PSS and the key can use the first.
+            let prefs = Policy::cryptrec().signing_preferences(&key.kind(), AT);
+            assert!(!prefs.is_empty());
+            assert!(
+                prefs
+                    .iter()
+                    .all(|a| matches!(a, SignatureAlgorithm::RsaPss(_)))
+            );
+            let s = key.choose(&prefs).unwrap();
+            let sig = s.sign(b"policy").unwrap();
+            openssl_verify(
+                b.dir(),
+                key.public_key_der(),
+                &s.algorithm(),
+                b"policy",
+                &sig,
+            );
+        }
         // A key never signs with an algorithm of another key type (no C_Sign is even tried).
         let wrong = if kind.starts_with("rsa") {
             SignatureAlgorithm::Ed25519
         } else {
-            SignatureAlgorithm::RsaPss(inkan_profiles::alg::PssParams {
+            SignatureAlgorithm::RsaPss(PssParams {
                 hash: inkan_profiles::alg::DigestAlgorithm::Sha256,
                 mgf1_hash: inkan_profiles::alg::DigestAlgorithm::Sha256,
                 salt_len: 32,

@@ -65,7 +65,15 @@ fn check_cms_crate(sig: &[u8]) {
 #[test]
 fn openssl_and_cms_crate_accept_our_signed_data() {
     let dir = tempfile::tempdir().unwrap();
-    for kind in ["p256", "p384", "p521", "rsa2048", "ed25519"] {
+    for kind in [
+        "p256",
+        "p384",
+        "p521",
+        "rsa2048",
+        "ed25519",
+        "rsapss2048",
+        "rsapss2048r",
+    ] {
         let key_path = openssl_key(dir.path(), kind, kind);
         let cert_path = openssl_self_signed(dir.path(), kind, &key_path);
         let cert = pem_to_der(&cert_path);

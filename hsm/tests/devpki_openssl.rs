@@ -111,3 +111,42 @@ fn dev_pki_over_rsa_keys() {
         DevPki::with_keys(&DevPkiOptions::new(AT, KeyAlg::P256), &*r, None, &*t, &*e).unwrap();
     check(&pki, dir.path());
 }
+
+#[test]
+fn dev_pki_issues_over_rsa_pss_keys() {
+    use inkan_profiles::alg::PublicKeyKind;
+    for kind in ["rsapss2048", "rsapss2048r"] {
+        let dir = tempfile::tempdir().unwrap();
+        let key = |n: &str, k: &str| {
+            let p = crate::util::openssl_key(dir.path(), n, k);
+            inkan_hsm::load(&KeyRef::File(p), &Policy::cryptrec(), AT).unwrap()
+        };
+        let (r, t, e) = (
+            key("root", "rsa2048"),
+            key("tsa", "rsa2048"),
+            key("eseal", kind),
+        );
+        assert!(matches!(e.kind(), PublicKeyKind::RsaPss { .. }));
+        let pki =
+            DevPki::with_keys(&DevPkiOptions::new(AT, KeyAlg::P256), &*r, None, &*t, &*e).unwrap();
+        check(&pki, dir.path());
+        assert!(inkan_hsm::cms::certificate_matches_key(&pki.eseal_cert_der, &*e).unwrap());
+        let p = dir.path().join("eseal-pss.pem");
+        std::fs::write(&p, cert_pem(&pki.eseal_cert_der)).unwrap();
+        let text = run(Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(&p));
+        let text = String::from_utf8_lossy(&text);
+        assert!(
+            text.contains("Public Key Algorithm: rsassaPss"),
+            "{kind}: {text}"
+        );
+        if kind == "rsapss2048r" {
+            assert!(text.contains("Minimum Salt Length: 32"), "{text}");
+        }
+        // A PSS-keyed CA signs its certificates with PSS.
+        let pki2 =
+            DevPki::with_keys(&DevPkiOptions::new(AT, KeyAlg::P256), &*e, None, &*t, &*r).unwrap();
+        check(&pki2, dir.path());
+    }
+}

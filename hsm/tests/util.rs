@@ -28,6 +28,20 @@ pub fn genpkey_args(kind: &str) -> Vec<&'static str> {
         "p384" => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
         "p521" => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
         "ed25519" => vec!["-algorithm", "ED25519"],
+        // id-RSASSA-PSS keys: without restrictions, and restricted to SHA-256/MGF1-SHA-256/salt 32.
+        "rsapss2048" => vec!["-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"],
+        "rsapss2048r" => vec![
+            "-algorithm",
+            "RSA-PSS",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-pkeyopt",
+            "rsa_pss_keygen_md:sha256",
+            "-pkeyopt",
+            "rsa_pss_keygen_mgf1_md:sha256",
+            "-pkeyopt",
+            "rsa_pss_keygen_saltlen:32",
+        ],
         other => panic!("unknown key kind {other}"),
     }
 }
