@@ -71,7 +71,6 @@ pub struct FileConfig {
     pub max_batch: Option<usize>,
     /// Signing threads (default: the number of CPUs, at least 2).
     pub signing_threads: Option<usize>,
-
     /// Grace period for in-flight requests at shutdown, in milliseconds.
     pub shutdown_grace_ms: Option<u64>,
 }
@@ -169,7 +168,6 @@ pub struct Settings {
     pub max_batch: usize,
     /// Signing threads.
     pub signing_threads: usize,
-
     /// Shutdown grace.
     pub shutdown_grace: Duration,
     /// Development mode.

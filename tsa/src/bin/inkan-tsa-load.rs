@@ -20,6 +20,21 @@
 //!   current-thread runtime, N raw TCP connections with HTTP/1.1 keep-alive and pipelining
 //!   (D requests written at once per connection, then their D responses read), requests
 //!   precomputed. Latency is measured per request from the write of its batch to its response.
+//! * Concurrency comes from connections, not from pipelining depth: hyper serves the requests
+//!   of one HTTP/1.1 connection one after the other, and each waits for its group commit (two
+//!   `fdatasync`s in redb's multi-process mode), so a depth above 1 adds latency, not
+//!   throughput. The default is 256 connections, depth 1.
+//! * Besides tokens/s it prints the CPU the whole process used while measuring (server and
+//!   generator: `cores` and µs of CPU per token, from `/proc/self/stat`), the raw signing rate
+//!   with the cores it kept busy, and the group-commit figures from `/metrics`. On a machine
+//!   shared with other work, `cores` shows how much of it the run actually got.
+//!
+//! ```text
+//! cargo build --release -p inkan-tsa --bins
+//! target/release/inkan-tsa-load --key p256 --seconds 10
+//! target/release/inkan-tsa-load --key rsa3072 --connections 64 --seconds 10
+//! target/release/inkan-tsa-load --key softhsm-p256 --seconds 10
+//! ```
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
