@@ -20,6 +20,7 @@
 //! | [`asn1::cades`] | `ATSHashIndexV3`, `RevocationValues`, `CertificateValues`, `OtherHashAlgAndValue`, `SignaturePolicyIdentifier`, `CommitmentTypeIndication` |
 //! | [`asn1::ocsp`] | RFC 6960 `OCSPRequest`, `OCSPResponse`, `BasicOCSPResponse` (with the signed bytes kept), `ResponseData`, `SingleResponse`, `CertID`, `CertStatus` |
 //! | [`asn1::cms`] | lenient, byte-preserving `SignedData` reader (`RawSignedData`, `RawSignerInfo`, `RawSet`, `RevocationInfo`): SETs kept as received, OCSP in `crls` read (both id-ri-ocsp-response and id-pkix-ocsp-basic) |
+//! | [`ats`] | the archive-time-stamp-v3 computation of EN 319 122-1 §5.5.2–5.5.3 (ats-hash-index-v3 DER, message-imprint input and hash) over raw bytes, shared by the signer and the verifier |
 //! | [`verify`] | `verify_signature(spki, alg, message, signature)` (ring fast path, RustCrypto for the rest) and `verify_signature_lenient` (also PKCS#1 v1.5 DigestInfo without NULL) |
 //! | [`time`], [`clock`] | `UnixTime`; `Clock`, `SystemClock`, `FixedClock` |
 //!
@@ -80,6 +81,7 @@
 
 pub mod alg;
 pub mod asn1;
+pub mod ats;
 pub mod clock;
 pub mod oid;
 pub mod policy;

@@ -34,35 +34,28 @@
 //! The ats-hash-index-v3 goes, as an unsigned attribute, into the `SignerInfo` of the archive
 //! time-stamp token itself.
 
+//! The computation itself is [`inkan_profiles::ats`], shared with the verifier; this module
+//! feeds it the raw pieces of a [`RawSignedData`] and [`RawSignerInfo`].
+
 use inkan_profiles::alg::DigestAlgorithm;
+use inkan_profiles::ats;
 
 use crate::cms_raw::{RawSignedData, RawSignerInfo};
-use crate::der_raw::{encode, encode_parts, tag};
-use crate::digest;
 
 /// id-aa-ets-archiveTimestampV3 and id-aa-ATSHashIndex-v3 (EN 319 122-1 5.5.2, 5.5.3).
 pub use inkan_profiles::oid::{ID_AA_ATS_HASH_INDEX_V3, ID_AA_ETS_ARCHIVE_TIMESTAMP_V3};
 
 /// The DER `ATSHashIndexV3` for signer `si` of `sd`, as they are now.
 pub fn hash_index_v3(sd: &RawSignedData, si: &RawSignerInfo, alg: DigestAlgorithm) -> Vec<u8> {
-    let seq_of_hashes = |items: &mut dyn Iterator<Item = Vec<u8>>| -> Vec<u8> {
-        let hashes: Vec<Vec<u8>> = items
-            .map(|i| encode(tag::OCTET_STRING, &alg.digest(&i)))
-            .collect();
-        encode_parts(tag::SEQUENCE, &hashes)
-    };
-    let certs = seq_of_hashes(&mut sd.certificates.iter().cloned());
-    let crls = seq_of_hashes(&mut sd.crls.iter().cloned());
-    let attrs = seq_of_hashes(&mut si.unsigned_attrs.iter().flat_map(|a| {
-        a.values.iter().map(|v| {
-            let mut x = a.oid_raw.clone();
-            x.extend_from_slice(v);
-            x
-        })
-    }));
-    encode_parts(
-        tag::SEQUENCE,
-        &[digest::algorithm_identifier(alg), certs, crls, attrs],
+    ats::hash_index_v3(
+        alg,
+        sd.certificates.iter().map(Vec::as_slice),
+        sd.crls.iter().map(Vec::as_slice),
+        si.unsigned_attrs.iter().flat_map(|a| {
+            a.values
+                .iter()
+                .map(|v| (a.oid_raw.as_slice(), v.as_slice()))
+        }),
     )
 }
 
@@ -74,12 +67,10 @@ pub fn imprint_input(
     content_hash: &[u8],
     index: &[u8],
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        sd.econtent_type_raw.len() + content_hash.len() + si.signed_part.len() + index.len(),
-    );
-    out.extend_from_slice(&sd.econtent_type_raw);
-    out.extend_from_slice(content_hash);
-    out.extend_from_slice(&si.signed_part);
-    out.extend_from_slice(index);
-    out
+    ats::imprint_input(
+        &sd.econtent_type_raw,
+        content_hash,
+        [si.signed_part.as_slice()],
+        index,
+    )
 }

@@ -975,7 +975,7 @@ pub fn validate_token(
 }
 
 /// Basic validation (§5.3) of the first signer of `sd` at time `t`, then, for signatures,
-/// validation with time (§5.5) using signature time-stamps as POE.
+/// validation with time (§5.5) using signature time-stamps as POE (see [`validate_signer`]).
 pub fn validate_signed(
     sd: &SignedData,
     content: &Content<'_>,
@@ -984,15 +984,80 @@ pub fn validate_signed(
     at: i64,
     poe_out: Option<&mut Vec<crate::report::TimeStampSummary>>,
 ) -> Outcome {
-    let mut out = Outcome::new();
     let Some(si) = sd.signers.first() else {
-        return out.fail(
-            Indication::TotalFailed,
-            Sub::FormatFailure,
-            "CMS_NO_SIGNER",
-            "the SignedData has no SignerInfo".into(),
-        );
+        return no_signer();
     };
+    validate_signer(sd, si, content, role, m, at, poe_out)
+}
+
+/// TOTAL-FAILED / FORMAT_FAILURE for a SignedData without any SignerInfo.
+pub fn no_signer() -> Outcome {
+    Outcome::new().fail(
+        Indication::TotalFailed,
+        Sub::FormatFailure,
+        "CMS_NO_SIGNER",
+        "the SignedData has no SignerInfo".into(),
+    )
+}
+
+/// The sub-indications after which validation with time (EN 319 102-1 §5.5.4) goes on to
+/// the time-stamp coherence order check; any other failure is returned as it is.
+fn goes_on_to_order_check(o: &Outcome) -> bool {
+    match o.indication {
+        Indication::TotalPassed => true,
+        Indication::TotalFailed => false,
+        Indication::Indeterminate => matches!(
+            o.sub,
+            Some(
+                Sub::RevokedNoPoe
+                    | Sub::RevokedCaNoPoe
+                    | Sub::OutOfBoundsNoPoe
+                    | Sub::OutOfBoundsNotRevoked
+                    | Sub::CryptoConstraintsFailureNoPoe
+                    | Sub::TryLater
+            )
+        ),
+    }
+}
+
+/// Validation of signer `si` of `sd` (basic validation §5.3 at time `at`; for signatures,
+/// validation with time §5.5 with signature time-stamps as POE, archive time-stamps §5.6,
+/// and the time-stamp coherence order check: a content-time-stamp whose genTime is after a
+/// signature time-stamp's makes the signature INDETERMINATE / TIMESTAMP_ORDER_FAILURE).
+pub fn validate_signer(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    role: Role,
+    m: &Material,
+    at: i64,
+    poe_out: Option<&mut Vec<crate::report::TimeStampSummary>>,
+) -> Outcome {
+    let mut order = None;
+    let mut out = validate_signer_inner(sd, si, content, role, m, at, poe_out, &mut order);
+    if let Some(msg) = order {
+        if goes_on_to_order_check(&out) {
+            out.indication = Indication::Indeterminate;
+            out.sub = Some(Sub::TimestampOrderFailure);
+        }
+        out.findings
+            .push(Finding::new("TIMESTAMP_ORDER_FAILURE", msg));
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn validate_signer_inner(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    role: Role,
+    m: &Material,
+    at: i64,
+    poe_out: Option<&mut Vec<crate::report::TimeStampSummary>>,
+    order: &mut Option<String>,
+) -> Outcome {
+    let mut out = Outcome::new();
     if !is(&sd.econtent_type, &oid::ID_CT_TST_INFO)
         && si.signed_attrs.is_some()
         && si.signed(&oid::ID_MESSAGE_DIGEST).is_none()
@@ -1065,6 +1130,7 @@ pub fn validate_signed(
     let mut best = at;
     if role == Role::Signer {
         let mut poes = Vec::new();
+        let mut sig_times = Vec::new();
         let walk = crate::lta::walk(sd, si, content, m, at);
         out.findings.extend(walk.findings);
         if let Some(f) = walk.failure {
@@ -1083,6 +1149,7 @@ pub fn validate_signed(
                 poes.push(crate::token_summary("signature", &r));
                 match (&r.tst, r.outcome.passed(), r.imprint_ok) {
                     (Some(tst), true, Some(true)) => {
+                        sig_times.push(tst.gen_time);
                         if tst.gen_time < best {
                             best = tst.gen_time;
                         }
@@ -1091,6 +1158,50 @@ pub fn validate_signed(
                         "SIGNATURE_TST_DISCARDED",
                         format!(
                             "a signature time-stamp was not used as proof of existence: {}",
+                            r.outcome
+                                .findings
+                                .last()
+                                .map_or("unreadable".into(), |f| f.message.clone())
+                        ),
+                    )),
+                }
+            }
+        }
+        // Content time-stamps (signed attributes, over the signed data): shown, and checked
+        // for coherence with the signature time-stamps (EN 319 102-1 §5.5.4).
+        let econtent = sd.econtent.as_deref();
+        for a in si
+            .signed_attrs
+            .iter()
+            .flatten()
+            .filter(|a| is(&a.oid, &oid::ID_AA_ETS_CONTENT_TIMESTAMP))
+        {
+            for v in &a.values {
+                let imprinted = match econtent {
+                    Some(c) => Imprinted::Bytes(c),
+                    None => Imprinted::Content(content),
+                };
+                let r = validate_token(v, imprinted, m, tst_time);
+                poes.push(crate::token_summary("content", &r));
+                match (&r.tst, r.outcome.passed(), r.imprint_ok) {
+                    (Some(tst), true, Some(true) | None) => {
+                        if let Some(s) = sig_times
+                            .iter()
+                            .copied()
+                            .filter(|s| tst.gen_time > *s)
+                            .min()
+                        {
+                            order.get_or_insert(format!(
+                                "the content time-stamp of {} is after the signature time-stamp of {}",
+                                crate::tlv::format_time(tst.gen_time),
+                                crate::tlv::format_time(s)
+                            ));
+                        }
+                    }
+                    _ => out.findings.push(Finding::new(
+                        "CONTENT_TST_DISCARDED",
+                        format!(
+                            "a content time-stamp was not used: {}",
                             r.outcome
                                 .findings
                                 .last()

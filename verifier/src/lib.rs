@@ -129,6 +129,7 @@ fn base_report(kind: &str, options: &Options, at: i64) -> Report {
         chain: Vec::new(),
         revocation: Vec::new(),
         findings: Vec::new(),
+        signers: Vec::new(),
     }
 }
 
@@ -300,24 +301,80 @@ fn verify_in_call(
                 }
             };
             m.absorb(&sd);
-            let mut poes = Vec::new();
-            let o = engine::validate_signed(&sd, &content, Role::Signer, &m, at, Some(&mut poes));
-            if let Some(si) = sd.signers.first() {
-                r.signing_time = si
-                    .signed(&inkan_profiles::oid::ID_SIGNING_TIME)
-                    .and_then(|a| a.values.first())
-                    .and_then(|v| tlv::parse_exact(v).ok())
-                    .and_then(|t| tlv::parse_time(&t).ok())
-                    .map(|t| tlv::format_time(t.0));
+            if sd.signers.is_empty() {
+                apply(&mut r, &engine::no_signer());
+                return Ok(r);
             }
-            r.best_proof_of_existence = poes
+            // Every SignerInfo is validated; the overall result is the worst (EN 319 102-1
+            // judges each signature; a document is only as good as its weakest seal).
+            let mut results: Vec<SignerResult> = sd
+                .signers
                 .iter()
-                .filter(|p| p.indication == Indication::TotalPassed)
-                .filter_map(|p| p.gen_time_secs)
-                .min()
-                .map(tlv::format_time);
-            r.time_stamps = poes;
-            apply(&mut r, &o);
+                .map(|si| {
+                    let mut poes = Vec::new();
+                    let o = engine::validate_signer(
+                        &sd,
+                        si,
+                        &content,
+                        Role::Signer,
+                        &m,
+                        at,
+                        Some(&mut poes),
+                    );
+                    SignerResult {
+                        signing_time: si
+                            .signed(&inkan_profiles::oid::ID_SIGNING_TIME)
+                            .and_then(|a| a.values.first())
+                            .and_then(|v| tlv::parse_exact(v).ok())
+                            .and_then(|t| tlv::parse_time(&t).ok())
+                            .map(|t| tlv::format_time(t.0)),
+                        best: poes
+                            .iter()
+                            .filter(|p| {
+                                p.indication == Indication::TotalPassed && p.kind != "content"
+                            })
+                            .filter_map(|p| p.gen_time_secs)
+                            .min()
+                            .map(tlv::format_time),
+                        outcome: o,
+                        poes,
+                    }
+                })
+                .collect();
+            let mut worst = 0;
+            for (i, g) in results.iter().enumerate() {
+                if g.outcome.indication.severity() > results[worst].outcome.indication.severity() {
+                    worst = i;
+                }
+            }
+            r.signers = results
+                .iter()
+                .enumerate()
+                .map(|(i, g)| report::SignerSummary {
+                    index: i + 1,
+                    indication: g.outcome.indication,
+                    sub_indication: g.outcome.sub,
+                    signer: g.outcome.signer.as_ref().map(report::party),
+                    signing_time: g.signing_time.clone(),
+                    best_proof_of_existence: g.best.clone(),
+                    findings: g.outcome.findings.clone(),
+                })
+                .collect();
+            let n = results.len();
+            let g = results.swap_remove(worst);
+            r.signing_time = g.signing_time;
+            r.best_proof_of_existence = g.best;
+            r.time_stamps = g.poes;
+            apply(&mut r, &g.outcome);
+            if n > 1 {
+                r.findings.push(Finding::new(
+                    "SEVERAL_SIGNERS",
+                    format!(
+                        "{n} signers; the result is the worst of theirs, that of signer {} (see signers)",
+                        worst + 1
+                    ),
+                ));
+            }
             Ok(r)
         }
         input::Kind::TimeStampToken | input::Kind::TimeStampResp => {
@@ -364,6 +421,14 @@ fn verify_in_call(
             Ok(r)
         }
     }
+}
+
+/// One signer's result, before the report is assembled.
+struct SignerResult {
+    outcome: engine::Outcome,
+    poes: Vec<TimeStampSummary>,
+    signing_time: Option<String>,
+    best: Option<String>,
 }
 
 pub(crate) fn token_summary(kind: &str, t: &engine::TokenResult) -> TimeStampSummary {

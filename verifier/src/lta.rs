@@ -24,7 +24,8 @@
 //! and the certificates and revocation data they rely on.
 
 use inkan_profiles::alg::DigestAlgorithm;
-use inkan_profiles::oid;
+use inkan_profiles::asn1::cades::AtsHashIndexV3;
+use inkan_profiles::{ats, oid};
 
 use crate::cms::{SignedData, SignerInfo, TstInfo};
 use crate::engine::{self, Content, Imprinted, Material};
@@ -57,7 +58,8 @@ pub struct ArchiveWalk {
     pub failure: Option<ArchiveFailure>,
 }
 
-/// A parsed ATSHashIndexV3 (tolerant: `hashIndAlgorithm` may be absent, meaning SHA-256).
+/// A parsed ATSHashIndexV3 ([`AtsHashIndexV3::parse`]; `hashIndAlgorithm` may be absent,
+/// meaning SHA-256, and its parameters are ignored, as DSS does).
 struct HashIndex {
     alg: Result<DigestAlgorithm, String>,
     certs: Vec<Vec<u8>>,
@@ -65,35 +67,20 @@ struct HashIndex {
     attrs: Vec<Vec<u8>>,
 }
 
-fn parse_index(raw: &[u8]) -> tlv::Result<HashIndex> {
-    let t = tlv::parse_exact(raw)?.expect(tag::SEQUENCE)?;
-    let parts: Vec<_> = t.children().collect::<tlv::Result<_>>()?;
-    let (alg, lists) = match parts.len() {
-        4 => (
-            crate::crypto::AlgId::parse(&parts[0])
-                .map_err(|e| e.to_string())
-                .and_then(|a| crate::crypto::digest_alg(&a).map_err(|e| e.to_string())),
-            &parts[1..],
-        ),
-        3 => (Ok(DigestAlgorithm::Sha256), &parts[..]),
-        _ => {
-            return Err(tlv::TlvError(
-                "ATSHashIndexV3 has the wrong number of fields",
-            ));
-        }
+fn parse_index(raw: &[u8]) -> Result<HashIndex, String> {
+    let ix = AtsHashIndexV3::parse(raw).map_err(|e| e.to_string())?;
+    let alg = match &ix.hash_ind_algorithm {
+        None => Ok(DigestAlgorithm::Sha256),
+        Some(ai) => DigestAlgorithm::from_oid(&ai.oid).map_err(|e| e.to_string()),
     };
-    let read = |l: &tlv::Tlv<'_>| -> tlv::Result<Vec<Vec<u8>>> {
-        let mut v = Vec::new();
-        for h in l.expect(tag::SEQUENCE)?.children() {
-            v.push(h?.expect(tag::OCTET_STRING)?.value.to_vec());
-        }
-        Ok(v)
+    let list = |l: Vec<der::asn1::OctetString>| -> Vec<Vec<u8>> {
+        l.into_iter().map(|o| o.into_bytes().into_vec()).collect()
     };
     Ok(HashIndex {
         alg,
-        certs: read(&lists[0])?,
-        crls: read(&lists[1])?,
-        attrs: read(&lists[2])?,
+        certs: list(ix.certificates_hash_index),
+        crls: list(ix.crls_hash_index),
+        attrs: list(ix.unsigned_attr_values_hash_index),
     })
 }
 
@@ -111,19 +98,20 @@ enum IndexKind {
 /// of every whole attribute (v1).
 fn attr_hashes(si: &SignerInfo, d: DigestAlgorithm, kind: IndexKind) -> Vec<Vec<u8>> {
     if kind == IndexKind::V1 {
-        return si.unsigned_attrs.iter().map(|a| d.digest(&a.raw)).collect();
+        return ats::element_hashes(d, si.unsigned_attrs.iter().map(|a| a.raw.as_slice()));
     }
-    let mut out = Vec::new();
-    for a in &si.unsigned_attrs {
-        let ty = tlv::encode(tag::OID, &a.oid);
-        for v in &a.values {
-            let mut h = d.hasher();
-            h.update(&ty);
-            h.update(v);
-            out.push(h.finalize());
-        }
-    }
-    out
+    let types: Vec<Vec<u8>> = si
+        .unsigned_attrs
+        .iter()
+        .map(|a| tlv::encode(tag::OID, &a.oid))
+        .collect();
+    ats::attr_value_hashes(
+        d,
+        si.unsigned_attrs
+            .iter()
+            .zip(&types)
+            .flat_map(|(a, ty)| a.values.iter().map(move |v| (ty.as_slice(), v.as_slice()))),
+    )
 }
 
 /// Checks that every index entry names material present in the signature; the first entry
@@ -135,8 +123,8 @@ fn check_index(
     d: DigestAlgorithm,
     kind: IndexKind,
 ) -> Result<(), String> {
-    let certs: Vec<Vec<u8>> = sd.certs_raw.iter().map(|c| d.digest(c)).collect();
-    let crls: Vec<Vec<u8>> = sd.crls_raw.iter().map(|c| d.digest(c)).collect();
+    let certs = ats::element_hashes(d, sd.certs_raw.iter().map(Vec::as_slice));
+    let crls = ats::element_hashes(d, sd.crls_raw.iter().map(Vec::as_slice));
     let attrs = attr_hashes(si, d, kind);
     for (what, want, have) in [
         ("certificate", &ix.certs, &certs),
@@ -166,17 +154,12 @@ fn archive_data(
         Some(c) => d.digest(c),
         None => content.digest(d)?,
     };
-    let fields: usize = si.fields_raw.iter().map(Vec::len).sum();
-    let mut out = Vec::with_capacity(
-        sd.econtent_type_raw.len() + content_hash.len() + fields + index_raw.len(),
-    );
-    out.extend_from_slice(&sd.econtent_type_raw);
-    out.extend_from_slice(&content_hash);
-    for f in &si.fields_raw {
-        out.extend_from_slice(f);
-    }
-    out.extend_from_slice(index_raw);
-    Some(out)
+    Some(ats::imprint_input(
+        &sd.econtent_type_raw,
+        &content_hash,
+        si.fields_raw.iter().map(Vec::as_slice),
+        index_raw,
+    ))
 }
 
 struct Stamp<'a> {

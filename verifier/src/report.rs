@@ -26,6 +26,15 @@ impl Indication {
             Self::Indeterminate => "INDETERMINATE",
         }
     }
+    /// How bad the indication is (TOTAL-PASSED 0, INDETERMINATE 1, TOTAL-FAILED 2): the
+    /// overall indication of a signature with several signers is the worst of theirs.
+    pub fn severity(self) -> u8 {
+        match self {
+            Self::TotalPassed => 0,
+            Self::Indeterminate => 1,
+            Self::TotalFailed => 2,
+        }
+    }
     /// The process exit status for this indication (contract).
     pub fn exit_code(self) -> u8 {
         match self {
@@ -140,6 +149,25 @@ pub struct TimeStampSummary {
     pub sub_indication: Option<Sub>,
 }
 
+/// The result for one SignerInfo of a CMS signature.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignerSummary {
+    /// Position of the SignerInfo in `signerInfos`, from 1.
+    pub index: usize,
+    /// Its indication.
+    pub indication: Indication,
+    /// Its sub-indication.
+    pub sub_indication: Option<Sub>,
+    /// The signer.
+    pub signer: Option<Party>,
+    /// Its claimed signing time.
+    pub signing_time: Option<String>,
+    /// Its best proof of existence.
+    pub best_proof_of_existence: Option<String>,
+    /// Its findings.
+    pub findings: Vec<Finding>,
+}
+
 /// The validation report.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -171,6 +199,9 @@ pub struct Report {
     pub revocation: Vec<String>,
     /// Findings.
     pub findings: Vec<Finding>,
+    /// One entry per SignerInfo of a CMS signature (empty for a time-stamp token); the
+    /// fields above describe the worst of them (the first one, when all are equal).
+    pub signers: Vec<SignerSummary>,
 }
 
 /// Verifies a 法人番号 check digit (平成26年財務省令第70号 §2; japan.md §6).
@@ -346,6 +377,20 @@ impl Report {
             s.push_str(&format!("{}\n", l("Revocation:", "失効確認:")));
             for c in &self.revocation {
                 s.push_str(&format!("  {c}\n"));
+            }
+        }
+        if self.signers.len() > 1 {
+            s.push_str(&format!("{}\n", l("Signers:", "署名者ごとの結果:")));
+            for g in &self.signers {
+                s.push_str(&format!(
+                    "  #{} {} / {}: {}\n",
+                    g.index,
+                    g.indication.as_str(),
+                    g.sub_indication
+                        .map(|x| x.as_str())
+                        .unwrap_or_else(|| "-".into()),
+                    g.signer.as_ref().map_or("-", |p| p.subject.as_str())
+                ));
             }
         }
         if !self.findings.is_empty() {
