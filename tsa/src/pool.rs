@@ -79,6 +79,7 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     ready: Condvar,
+    threads: usize,
 }
 
 impl Shared {
@@ -116,6 +117,7 @@ impl SigningPool {
                 closed: false,
             }),
             ready: Condvar::new(),
+            threads: threads.max(1),
         });
         let mut handles = Vec::new();
         for i in 0..threads.max(1) {
@@ -184,7 +186,9 @@ fn worker(shared: &Shared, ctx: &Context, recorder: &Recorder, batch: usize) {
                 st = shared.ready.wait(st).unwrap_or_else(|p| p.into_inner());
                 st.idle -= 1;
             }
-            let n = st.jobs.len().min(batch);
+            // A fair share, so that no thread sits idle while another holds queued work (an
+            // RSA signature takes milliseconds).
+            let n = st.jobs.len().div_ceil(shared.threads).min(batch);
             local.extend(st.jobs.drain(..n));
             // More left and someone idle: let them help.
             if !st.jobs.is_empty() && st.idle > 0 {
