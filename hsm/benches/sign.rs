@@ -2,6 +2,12 @@
 //! raw ring / RustCrypto for software keys; raw cryptoki on one and on two sessions for a
 //! SoftHSM2 token. Run: `cargo bench -p inkan-hsm --bench sign`.
 //!
+//! Ours and the bare loop alternate in short slices ([`ROUNDS`] rounds of [`SLICE`] each, the
+//! order swapped every round) and the figures are medians, so a change of load from other
+//! processes hits both sides alike; each figure is given per wall-clock second and per CPU
+//! second of the signing thread (`/proc/thread-self/schedstat`), the latter unaffected by
+//! time spent waiting for a CPU.
+//!
 //! The bench re-runs itself with `SOFTHSM2_CONF` pointing at a private token (it never
 //! changes its own environment).
 
@@ -18,36 +24,124 @@ use inkan_profiles::time::UnixTime;
 use std::hint::black_box;
 
 const AT: UnixTime = UnixTime::from_secs(1_795_392_000);
-const RUN: Duration = Duration::from_millis(1500);
+/// Rounds per comparison; each round runs ours and the bare loop for [`SLICE`] each, in
+/// alternating order, so that load from other processes hits both alike.
+const ROUNDS: usize = 10;
+const SLICE: Duration = Duration::from_millis(300);
 const MSG: &[u8] =
     b"a CMS SignedAttributes DER of about a hundred bytes ......................................";
 
-fn rate(mut f: impl FnMut()) -> f64 {
-    for _ in 0..20 {
-        f();
-    }
-    let start = Instant::now();
+/// Nanoseconds this thread has spent on a CPU (`/proc/thread-self/schedstat`, first field).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// One slice of one loop: operations, wall seconds, thread CPU seconds.
+#[derive(Clone, Copy, Default)]
+struct Slice {
+    n: u64,
+    wall: f64,
+    cpu: f64,
+}
+
+fn slice(f: &mut dyn FnMut()) -> Slice {
+    let (start, cpu0) = (Instant::now(), thread_cpu_ns());
     let mut n = 0u64;
-    while start.elapsed() < RUN {
-        for _ in 0..10 {
+    while start.elapsed() < SLICE {
+        for _ in 0..5 {
             f();
         }
-        n += 10;
+        n += 5;
     }
-    n as f64 / start.elapsed().as_secs_f64()
+    let cpu = thread_cpu_ns().saturating_sub(cpu0) as f64 / 1e9;
+    Slice {
+        n,
+        wall: start.elapsed().as_secs_f64(),
+        cpu,
+    }
 }
 
-fn rate_threads(threads: usize, f: impl Fn() + Sync) -> f64 {
-    std::thread::scope(|s| {
-        let hs: Vec<_> = (0..threads).map(|_| s.spawn(|| rate(&f))).collect();
-        hs.into_iter().map(|h| h.join().unwrap()).sum()
-    })
+/// Makes, on the thread that will run it, one loop body (a signature).
+type Make<'a> = dyn Fn() -> Box<dyn FnMut() + 'a> + Sync + 'a;
+
+/// Runs `ours` and `bare` in alternating slices on `threads` threads in lockstep; returns per
+/// round the summed (ours, bare) slices of every thread.
+fn rounds<'a>(threads: usize, ours: &Make<'a>, bare: &Make<'a>) -> Vec<[Slice; 2]> {
+    let barrier = std::sync::Barrier::new(threads);
+    let per_thread: Vec<Vec<[Slice; 2]>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let (mut o, mut b) = (ours(), bare());
+                    for _ in 0..20 {
+                        o();
+                        b();
+                    }
+                    (0..ROUNDS)
+                        .map(|r| {
+                            let mut out = [Slice::default(); 2];
+                            // Even rounds: ours first; odd rounds: bare first.
+                            for which in [r % 2, 1 - r % 2] {
+                                barrier.wait();
+                                out[which] = if which == 0 {
+                                    slice(&mut *o)
+                                } else {
+                                    slice(&mut *b)
+                                };
+                            }
+                            out
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    (0..ROUNDS)
+        .map(|r| {
+            let mut sum = [Slice::default(); 2];
+            for t in &per_thread {
+                for w in 0..2 {
+                    sum[w].n += t[r][w].n;
+                    sum[w].wall = sum[w].wall.max(t[r][w].wall);
+                    // CPU per operation, averaged over the threads.
+                    sum[w].cpu += t[r][w].cpu;
+                }
+            }
+            sum
+        })
+        .collect()
 }
 
-fn line(name: &str, ours: f64, bare: f64, what: &str) {
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+/// Prints medians over the rounds: wall-clock rate (all threads), CPU rate (operations per
+/// CPU-second of the signing threads, times the thread count), and ours/bare for each (the
+/// median of the per-round ratios: the two loops of a round saw the same load).
+fn compare<'a>(name: &str, what: &str, threads: usize, ours: &Make<'a>, bare: &Make<'a>) {
+    let r = rounds(threads, ours, bare);
+    let wall = |s: &Slice| s.n as f64 / s.wall;
+    let cpu = |s: &Slice| threads as f64 * s.n as f64 / s.cpu.max(1e-9);
+    let med = |f: &dyn Fn(&[Slice; 2]) -> f64| median(r.iter().map(f).collect());
     println!(
-        "{name:<28} ours {ours:>9.0}/s   {what} {bare:>9.0}/s   ours/bare {:>6.1}%",
-        100.0 * ours / bare
+        "{name:<30} wall: ours {:>8.0}/s {what} {:>8.0}/s ours/bare {:>5.1}% | cpu: ours {:>8.0}/s {what} {:>8.0}/s ours/bare {:>5.1}%",
+        med(&|x| wall(&x[0])),
+        med(&|x| wall(&x[1])),
+        100.0 * med(&|x| wall(&x[0]) / wall(&x[1])),
+        med(&|x| cpu(&x[0])),
+        med(&|x| cpu(&x[1])),
+        100.0 * med(&|x| cpu(&x[0]) / cpu(&x[1])),
     );
 }
 
@@ -62,6 +156,15 @@ fn key_file(dir: &std::path::Path, name: &str, args: &[&str]) -> std::path::Path
         .unwrap();
     assert!(ok.success());
     p
+}
+
+/// Our loop: a signature through the `Signer` trait object.
+fn ours_loop<'a>(s: &'a Arc<dyn Signer>) -> impl Fn() -> Box<dyn FnMut() + 'a> + Sync + 'a {
+    move || {
+        Box::new(move || {
+            black_box(s.sign(black_box(MSG)).unwrap());
+        })
+    }
 }
 
 fn software(dir: &std::path::Path) {
@@ -80,32 +183,32 @@ fn software(dir: &std::path::Path) {
     );
     let raw =
         rs::EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P256_SHA256_ASN1_SIGNING, &pem(&p), &rng).unwrap();
-    let s = ours(&p);
-    let bare = rate(|| {
-        black_box(raw.sign(&rng, MSG).unwrap());
-    });
-    line(
+    let ours_signer = ours(&p);
+    compare(
         "soft P-256 ECDSA-SHA256",
-        rate(|| {
-            black_box(s.sign(MSG).unwrap());
-        }),
-        bare,
         "raw ring",
+        1,
+        &ours_loop(&ours_signer),
+        &|| {
+            Box::new(|| {
+                black_box(raw.sign(&rng, black_box(MSG)).unwrap());
+            })
+        },
     );
     // Ed25519 (ring).
     let p = key_file(dir, "ed.pem", &["-algorithm", "ED25519"]);
     let raw = rs::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pem(&p)).unwrap();
-    let s = ours(&p);
-    let bare = rate(|| {
-        black_box(raw.sign(MSG));
-    });
-    line(
+    let ours_signer = ours(&p);
+    compare(
         "soft Ed25519",
-        rate(|| {
-            black_box(s.sign(MSG).unwrap());
-        }),
-        bare,
         "raw ring",
+        1,
+        &ours_loop(&ours_signer),
+        &|| {
+            Box::new(|| {
+                black_box(raw.sign(black_box(MSG)));
+            })
+        },
     );
     // RSA-2048 PKCS#1 (ring).
     let p = key_file(
@@ -114,19 +217,20 @@ fn software(dir: &std::path::Path) {
         &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
     );
     let raw = rs::RsaKeyPair::from_pkcs8(&pem(&p)).unwrap();
-    let s = ours(&p);
-    let bare = rate(|| {
-        let mut sig = vec![0; raw.public().modulus_len()];
-        raw.sign(&rs::RSA_PKCS1_SHA256, &rng, MSG, &mut sig)
-            .unwrap();
-    });
-    line(
+    let ours_signer = ours(&p);
+    compare(
         "soft RSA-2048 PKCS1-SHA256",
-        rate(|| {
-            black_box(s.sign(MSG).unwrap());
-        }),
-        bare,
         "raw ring",
+        1,
+        &ours_loop(&ours_signer),
+        &|| {
+            Box::new(|| {
+                let mut sig = vec![0; raw.public().modulus_len()];
+                raw.sign(&rs::RSA_PKCS1_SHA256, &rng, black_box(MSG), &mut sig)
+                    .unwrap();
+                black_box(sig);
+            })
+        },
     );
     // P-384 (RustCrypto) and ring's P-384 for comparison.
     let p = key_file(
@@ -137,25 +241,34 @@ fn software(dir: &std::path::Path) {
     use pkcs8::DecodePrivateKey;
     use signature::Signer as _;
     let rc = p384::ecdsa::SigningKey::from_pkcs8_der(&pem(&p)).unwrap();
-    let s = ours(&p);
-    let bare = rate(|| {
-        black_box::<p384::ecdsa::DerSignature>(rc.sign(MSG));
-    });
-    line(
+    let ours_signer = ours(&p);
+    compare(
         "soft P-384 ECDSA-SHA384",
-        rate(|| {
-            black_box(s.sign(MSG).unwrap());
-        }),
-        bare,
         "raw p384",
+        1,
+        &ours_loop(&ours_signer),
+        &|| {
+            Box::new(|| {
+                black_box::<p384::ecdsa::DerSignature>(rc.sign(black_box(MSG)));
+            })
+        },
     );
     let ring384 =
         rs::EcdsaKeyPair::from_pkcs8(&rs::ECDSA_P384_SHA384_ASN1_SIGNING, &pem(&p), &rng).unwrap();
-    println!(
-        "  (ring P-384 for comparison: {:.0}/s)",
-        rate(|| {
-            black_box(ring384.sign(&rng, MSG).unwrap());
-        })
+    compare(
+        "  (ring P-384 vs raw p384)",
+        "raw p384",
+        1,
+        &|| {
+            Box::new(|| {
+                black_box(ring384.sign(&rng, black_box(MSG)).unwrap());
+            })
+        },
+        &|| {
+            Box::new(|| {
+                black_box::<p384::ecdsa::DerSignature>(rc.sign(black_box(MSG)));
+            })
+        },
     );
 }
 
@@ -230,35 +343,30 @@ fn softhsm() {
                 black_box(s.sign(&Mechanism::Sha256RsaPkcs, h, MSG).unwrap());
             }
         };
-        let one = {
-            let (s, h) = open();
-            rate(|| bare_sign(&s, h))
+        let ours_loop = || -> Box<dyn FnMut() + '_> {
+            Box::new(|| {
+                black_box(ours.sign(black_box(MSG)).unwrap());
+            })
         };
-        let name = format!("SoftHSM2 {label} 1 thread");
-        line(
-            &name,
-            rate(|| {
-                black_box(ours.sign(MSG).unwrap());
-            }),
-            one,
+        // Each thread of the bare loop opens its own session.
+        let bare_loop = || -> Box<dyn FnMut() + '_> {
+            let (s, h) = open();
+            Box::new(move || bare_sign(&s, h))
+        };
+        compare(
+            &format!("SoftHSM2 {label} 1 thread"),
             "bare cryptoki 1 session",
+            1,
+            &ours_loop,
+            &bare_loop,
         );
-        let two_bare = std::thread::scope(|sc| {
-            let hs: Vec<_> = (0..2)
-                .map(|_| {
-                    sc.spawn(|| {
-                        let (s, h) = open();
-                        rate(|| bare_sign(&s, h))
-                    })
-                })
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).sum::<f64>()
-        });
-        let two_ours = rate_threads(2, || {
-            black_box(ours.sign(MSG).unwrap());
-        });
-        let name = format!("SoftHSM2 {label} 2 threads");
-        line(&name, two_ours, two_bare, "bare cryptoki 2 sessions");
+        compare(
+            &format!("SoftHSM2 {label} 2 threads"),
+            "bare cryptoki 2 sessions",
+            2,
+            &ours_loop,
+            &bare_loop,
+        );
     }
 }
 
@@ -271,7 +379,10 @@ fn main() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    println!("signatures per second, {} ms per figure", RUN.as_millis());
+    println!(
+        "signatures per second: medians of {ROUNDS} rounds, each running ours and the bare loop for {} ms (alternating which goes first); wall = elapsed time, cpu = per CPU-second of the signing thread(s) (/proc/thread-self/schedstat)",
+        SLICE.as_millis()
+    );
     software(dir.path());
     inkan_hsm::softhsm::init_dir(dir.path(), &["bench"]);
     let st = Command::new(std::env::current_exe().unwrap())
