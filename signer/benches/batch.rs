@@ -35,6 +35,31 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Process CPU time (user, system) in seconds, from /proc/self/stat (clock ticks of 1/100 s).
+fn cpu_secs() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    // After the command name: state is field 3, utime 14, stime 15.
+    (
+        f.get(11).copied().unwrap_or(0.0) / 100.0,
+        f.get(12).copied().unwrap_or(0.0) / 100.0,
+    )
+}
+
+/// Runs `f` and returns its wall time and process CPU time (user, system), in seconds.
+fn measure<T>(f: impl FnOnce() -> T) -> (T, f64, f64, f64) {
+    let (u0, s0) = cpu_secs();
+    let t = Instant::now();
+    let r = f();
+    let wall = t.elapsed().as_secs_f64();
+    let (u1, s1) = cpu_secs();
+    (r, wall, u1 - u0, s1 - s0)
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -72,7 +97,8 @@ fn main() {
             "pkcs11:token=bench;object=seal?module-path={}&pin-value=1234",
             module.display()
         );
-        for phase in ["small", "large"] {
+        let phases = std::env::var("INKAN_BENCH_PHASES").unwrap_or("small,large".into());
+        for phase in phases.split(',') {
             let st = Command::new(std::env::current_exe().unwrap())
                 .env("SOFTHSM2_CONF", &conf)
                 .env(URI_ENV, &uri)
@@ -133,24 +159,69 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
     let signer = key
         .choose(&[SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256)])
         .unwrap();
-    let t = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                for _ in 0..n / 2 {
-                    signer.sign(&data[..200]).unwrap();
-                }
-            });
-        }
+    let ((), raw_wall, raw_user, raw_sys) = measure(|| {
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for _ in 0..n / 2 {
+                        signer.sign(&data[..200]).unwrap();
+                    }
+                });
+            }
+        })
     });
-    let raw = (n / 2 * 2) as f64 / t.elapsed().as_secs_f64();
+    let raw = (n / 2 * 2) as f64 / raw_wall;
 
-    let summary = sign::sign_files(opts, &files, &SystemClock).unwrap();
+    // The same pipeline without output: read, hash, build and sign each file, discard.
+    let workers = sign::default_workers(opts.level);
+    let prepared = sign::prepare(opts, SystemClock.now().unwrap()).unwrap();
+    let ((), nw_wall, nw_user, nw_sys) = measure(|| {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        let at = SystemClock.now().unwrap();
+                        prepared.sign_one(f, false, at).unwrap();
+                    }
+                });
+            }
+        })
+    });
+    drop(prepared);
+
+    let (summary, wall, user, sys) =
+        measure(|| sign::sign_files(opts, &files, &SystemClock).unwrap());
     assert_eq!(summary.failed(), 0);
     let ours = n as f64 / summary.elapsed.as_secs_f64();
     println!(
         "batch B-B, {n} files x 4 KiB, SoftHSM2 P-256: {ours:.0} files/s; raw SoftHSM2 C_Sign on 2 sessions: {raw:.0} sig/s; ratio {:.0}% (target >= 80%)",
         100.0 * ours / raw
+    );
+    let per = |secs: f64| secs * 1e6 / n as f64;
+    println!(
+        "  CPU per item (user+sys µs): raw {:.0}+{:.0}; without output ({workers} workers, {:.0} files/s) {:.0}+{:.0}; batch {:.0}+{:.0} (wall {wall:.2} s)",
+        per(raw_user),
+        per(raw_sys),
+        n as f64 / nw_wall,
+        per(nw_user),
+        per(nw_sys),
+        per(user),
+        per(sys),
+    );
+    let st = summary.stages;
+    println!(
+        "  stages, µs per file summed over threads: read+hash {:.1}, sign {:.1}, write temp {:.1}, handoff wait {:.1}; committer: flush {:.1}, rename {:.1}, dir sync {:.1}, idle {:.1}",
+        per(st.read_hash.as_secs_f64()),
+        per(st.sign.as_secs_f64()),
+        per(st.write.as_secs_f64()),
+        per(st.handoff.as_secs_f64()),
+        per(st.commit.flush.as_secs_f64()),
+        per(st.commit.rename.as_secs_f64()),
+        per(st.commit.dir_sync.as_secs_f64()),
+        per(st.commit_idle.as_secs_f64()),
     );
     std::fs::remove_dir_all(&files_dir).unwrap();
 }

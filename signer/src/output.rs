@@ -91,16 +91,35 @@ pub struct Pending {
     pub target: PathBuf,
 }
 
+/// Wall time spent in each step of [`commit_timed`], summed over calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommitTimes {
+    /// Making the data durable (`syncfs`, or one `fsync` per file).
+    pub flush: std::time::Duration,
+    /// Renaming the temporary files over their targets.
+    pub rename: std::time::Duration,
+    /// Syncing the target directories.
+    pub dir_sync: std::time::Duration,
+}
+
 /// Makes a group of temporary files durable, renames each over its target and syncs each
 /// target directory once. Returns one result per entry, in order; a failed entry's temporary
 /// file is removed and its target left as it was.
 pub fn commit(group: &[Pending]) -> Vec<std::io::Result<()>> {
+    commit_timed(group, &mut CommitTimes::default())
+}
+
+/// [`commit`], adding the time of each step to `times`.
+pub fn commit_timed(group: &[Pending], times: &mut CommitTimes) -> Vec<std::io::Result<()>> {
     let mut dirs: Vec<&Path> = group.iter().map(|p| parent(&p.target)).collect();
     dirs.sort();
     dirs.dedup();
     // 1. Data: one file-system flush per directory (usually one).
+    let t = std::time::Instant::now();
     let mut results: Vec<std::io::Result<()>> = flush_data(group, &dirs);
+    times.flush += t.elapsed();
     // 2. Renames: the targets change atomically, with data already on disk.
+    let t = std::time::Instant::now();
     for (p, r) in group.iter().zip(results.iter_mut()) {
         if r.is_ok() {
             *r = std::fs::rename(&p.temp, &p.target);
@@ -109,7 +128,9 @@ pub fn commit(group: &[Pending]) -> Vec<std::io::Result<()>> {
             let _ = std::fs::remove_file(&p.temp);
         }
     }
+    times.rename += t.elapsed();
     // 3. Directories: the renames themselves become durable.
+    let t = std::time::Instant::now();
     for d in dirs {
         let synced = std::fs::File::open(d).and_then(|f| f.sync_all());
         if let Err(e) = synced {
@@ -123,6 +144,7 @@ pub fn commit(group: &[Pending]) -> Vec<std::io::Result<()>> {
             }
         }
     }
+    times.dir_sync += t.elapsed();
     results
 }
 
