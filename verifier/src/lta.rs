@@ -58,30 +58,13 @@ pub struct ArchiveWalk {
     pub failure: Option<ArchiveFailure>,
 }
 
-/// A parsed ATSHashIndexV3 ([`AtsHashIndexV3::parse`]; `hashIndAlgorithm` may be absent,
-/// meaning SHA-256, and its parameters are ignored, as DSS does).
-struct HashIndex {
-    alg: Result<DigestAlgorithm, String>,
-    certs: Vec<Vec<u8>>,
-    crls: Vec<Vec<u8>>,
-    attrs: Vec<Vec<u8>>,
-}
-
-fn parse_index(raw: &[u8]) -> Result<HashIndex, String> {
-    let ix = AtsHashIndexV3::parse(raw).map_err(|e| e.to_string())?;
-    let alg = match &ix.hash_ind_algorithm {
+/// The algorithm of an ats-hash-index(-v3): SHA-256 when `hashIndAlgorithm` is absent; its
+/// parameters are ignored, as DSS does.
+fn index_alg(ix: &AtsHashIndexV3) -> Result<DigestAlgorithm, String> {
+    match &ix.hash_ind_algorithm {
         None => Ok(DigestAlgorithm::Sha256),
         Some(ai) => DigestAlgorithm::from_oid(&ai.oid).map_err(|e| e.to_string()),
-    };
-    let list = |l: Vec<der::asn1::OctetString>| -> Vec<Vec<u8>> {
-        l.into_iter().map(|o| o.into_bytes().into_vec()).collect()
-    };
-    Ok(HashIndex {
-        alg,
-        certs: list(ix.certificates_hash_index),
-        crls: list(ix.crls_hash_index),
-        attrs: list(ix.unsigned_attr_values_hash_index),
-    })
+    }
 }
 
 /// Which hash index an archive token carries.
@@ -119,7 +102,7 @@ fn attr_hashes(si: &SignerInfo, d: DigestAlgorithm, kind: IndexKind) -> Vec<Vec<
 fn check_index(
     sd: &SignedData,
     si: &SignerInfo,
-    ix: &HashIndex,
+    ix: &AtsHashIndexV3,
     d: DigestAlgorithm,
     kind: IndexKind,
 ) -> Result<(), String> {
@@ -127,11 +110,18 @@ fn check_index(
     let crls = ats::element_hashes(d, sd.crls_raw.iter().map(Vec::as_slice));
     let attrs = attr_hashes(si, d, kind);
     for (what, want, have) in [
-        ("certificate", &ix.certs, &certs),
-        ("revocation data", &ix.crls, &crls),
-        ("unsigned attribute", &ix.attrs, &attrs),
+        ("certificate", &ix.certificates_hash_index, &certs),
+        ("revocation data", &ix.crls_hash_index, &crls),
+        (
+            "unsigned attribute",
+            &ix.unsigned_attr_values_hash_index,
+            &attrs,
+        ),
     ] {
-        if let Some(i) = want.iter().position(|h| !have.contains(h)) {
+        if let Some(i) = want
+            .iter()
+            .position(|h| !have.iter().any(|x| x.as_slice() == h.as_bytes()))
+        {
             return Err(format!(
                 "entry {} of the {what} hash index names material that is not in the signature",
                 i + 1
@@ -244,7 +234,7 @@ pub fn walk(
             ));
             continue;
         };
-        let ix = match parse_index(&index_raw) {
+        let ix = match AtsHashIndexV3::parse(&index_raw) {
             Ok(ix) => ix,
             Err(e) => {
                 fail(
@@ -256,9 +246,9 @@ pub fn walk(
                 continue;
             }
         };
-        match &ix.alg {
+        match index_alg(&ix) {
             Ok(ia) => {
-                if let Err(e) = check_index(sd, si, &ix, *ia, kind) {
+                if let Err(e) = check_index(sd, si, &ix, ia, kind) {
                     fail(
                         &mut w,
                         Sub::HashFailure,
@@ -337,16 +327,32 @@ mod tests {
             tag::SEQUENCE,
             &[list.clone(), empty.clone(), list.clone()].concat(),
         );
-        let ix = parse_index(&three).unwrap();
-        assert_eq!(ix.alg, Ok(DigestAlgorithm::Sha256));
-        assert_eq!((ix.certs.len(), ix.crls.len(), ix.attrs.len()), (1, 0, 1));
+        let ix = AtsHashIndexV3::parse(&three).unwrap();
+        assert_eq!(index_alg(&ix), Ok(DigestAlgorithm::Sha256));
+        assert_eq!(
+            (
+                ix.certificates_hash_index.len(),
+                ix.crls_hash_index.len(),
+                ix.unsigned_attr_values_hash_index.len()
+            ),
+            (1, 0, 1)
+        );
+        let sha384 = tlv::encode(tag::OID, oid::SHA384.as_bytes());
+        let alg = tlv::encode(tag::SEQUENCE, &sha384);
+        let four = tlv::encode(
+            tag::SEQUENCE,
+            &[alg, list.clone(), empty.clone(), empty.clone()].concat(),
+        );
+        let ix = AtsHashIndexV3::parse(&four).unwrap();
+        assert_eq!(index_alg(&ix), Ok(DigestAlgorithm::Sha384));
+        // NULL parameters are ignored, as DSS does.
         let alg = tlv::encode(
             tag::SEQUENCE,
-            &tlv::encode(tag::OID, oid::SHA384.as_bytes()),
+            &[sha384, tlv::encode(tag::NULL, &[])].concat(),
         );
         let four = tlv::encode(tag::SEQUENCE, &[alg, list, empty.clone(), empty].concat());
-        let ix = parse_index(&four).unwrap();
-        assert_eq!(ix.alg, Ok(DigestAlgorithm::Sha384));
-        assert!(parse_index(&tlv::encode(tag::SEQUENCE, &[])).is_err());
+        let ix = AtsHashIndexV3::parse(&four).unwrap();
+        assert_eq!(index_alg(&ix), Ok(DigestAlgorithm::Sha384));
+        assert!(AtsHashIndexV3::parse(&tlv::encode(tag::SEQUENCE, &[])).is_err());
     }
 }
