@@ -22,10 +22,11 @@ pub fn shared_dir() -> PathBuf {
     workspace_root().join("..").join("shared")
 }
 
-static BUILD_LOCK: Mutex<()> = Mutex::new(());
+static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// The path of a workspace binary (`inkan-tsa`, `inkan-sign`, `inkan-verify`, `inkan-hsm`),
-/// building it first when this test run has not (e.g. `cargo test -p inkan-tests` alone).
+/// The path of a workspace binary (`inkan-tsa`, `inkan-sign`, `inkan-verify`, `inkan-hsm`).
+/// The first call for each name in a test process runs `cargo build` for it (a no-op when it is
+/// up to date), so `cargo test -p inkan-tests` alone never runs a stale binary.
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     // target/<profile>/deps/<test-binary> -> target/<profile>/<name>
@@ -34,8 +35,8 @@ pub fn bin(name: &str) -> PathBuf {
         .and_then(Path::parent)
         .expect("test binary lives in target/<profile>/deps");
     let path = profile_dir.join(name);
-    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    if !path.exists() {
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
         let package = match name {
             "inkan-tsa" => "inkan-tsa",
             "inkan-sign" => "inkan-signer",
@@ -48,11 +49,15 @@ pub fn bin(name: &str) -> PathBuf {
         if profile_dir.file_name().is_some_and(|p| p == "release") {
             cmd.arg("--release");
         }
+        if let Some(target) = profile_dir.parent() {
+            cmd.arg("--target-dir").arg(target);
+        }
         let status = cmd
             .current_dir(workspace_root())
             .status()
             .expect("run cargo build");
         assert!(status.success(), "cargo build of {name} failed");
+        built.push(name.to_owned());
     }
     path
 }
