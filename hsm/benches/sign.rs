@@ -130,6 +130,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// CPU-second of the signing threads, times the thread count), and ours/bare for each (the
 /// median of the per-round ratios: the two loops of a round saw the same load).
 fn compare<'a>(name: &str, what: &str, threads: usize, ours: &Make<'a>, bare: &Make<'a>) {
+    // `cargo bench -p inkan-hsm --bench sign -- P-384` runs only the lines naming P-384.
+    if let Some(f) = std::env::args().skip(1).find(|a| !a.starts_with('-'))
+        && !name.contains(&f)
+    {
+        return;
+    }
     let r = rounds(threads, ours, bare);
     let wall = |s: &Slice| s.n as f64 / s.wall;
     let cpu = |s: &Slice| threads as f64 * s.n as f64 / s.cpu.max(1e-9);
@@ -152,9 +158,9 @@ fn key_file(dir: &std::path::Path, name: &str, args: &[&str]) -> std::path::Path
         .args(args)
         .arg("-out")
         .arg(&p)
-        .status()
+        .output()
         .unwrap();
-    assert!(ok.success());
+    assert!(ok.status.success());
     p
 }
 
@@ -386,6 +392,7 @@ fn main() {
     software(dir.path());
     inkan_hsm::softhsm::init_dir(dir.path(), &["bench"]);
     let st = Command::new(std::env::current_exe().unwrap())
+        .args(std::env::args().skip(1))
         .env("SOFTHSM2_CONF", dir.path().join("softhsm2.conf"))
         .env("INKAN_BENCH_DIR", dir.path())
         .env(inkan_hsm::softhsm::PIN_ENV, inkan_hsm::softhsm::USER_PIN)

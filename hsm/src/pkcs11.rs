@@ -498,6 +498,9 @@ struct PoolState {
     open: usize,
     resolved: Option<Resolved>,
     generation: u64,
+    /// Threads blocked in `checkout`: a check-in wakes one only when there is one (a
+    /// `notify_one` is a futex system call even with nobody waiting).
+    waiting: usize,
 }
 
 /// A private key on a token, with its session pool.
@@ -563,6 +566,7 @@ impl Pkcs11Key {
                 generation: 0,
             }),
             generation: 0,
+            waiting: 0,
         };
         Ok(Self {
             state: Mutex::new(state),
@@ -629,7 +633,9 @@ impl Pkcs11Key {
                         }
                     };
                 }
+                st.waiting += 1;
                 st = self.available.wait(st).unwrap_or_else(|p| p.into_inner());
+                st.waiting -= 1;
                 continue;
             }
             // Re-resolve: find the token, log in, find the key (holding the lock: one at a time).
@@ -674,8 +680,11 @@ impl Pkcs11Key {
         } else {
             st.open -= 1;
         }
+        let wake = st.waiting > 0;
         drop(st);
-        self.available.notify_one();
+        if wake {
+            self.available.notify_one();
+        }
     }
 
     fn sign_once(&self, mech: &Mechanism<'_>, data: &[u8]) -> Result<Vec<u8>, Error> {
