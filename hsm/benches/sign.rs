@@ -238,6 +238,47 @@ fn software(dir: &std::path::Path) {
             })
         },
     );
+    // RSA-3072 PSS from an id-RSASSA-PSS key file (re-wrapped for ring inside inkan-hsm); the
+    // bare loop gets the same RSAPrivateKey wrapped as rsaEncryption here.
+    let p = key_file(
+        dir,
+        "rsapss.pem",
+        &["-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:3072"],
+    );
+    let pss_der = pem(&p);
+    let rsa_der = {
+        use der::{Decode, Encode};
+        let info = pkcs8::PrivateKeyInfoRef::from_der(&pss_der).unwrap();
+        pkcs8::PrivateKeyInfoRef::new(
+            spki::AlgorithmIdentifier {
+                oid: const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1"),
+                parameters: Some(der::asn1::AnyRef::NULL),
+            },
+            info.private_key,
+        )
+        .to_der()
+        .unwrap()
+    };
+    let raw = rs::RsaKeyPair::from_pkcs8(&rsa_der).unwrap();
+    let ours_signer = ours(&p);
+    assert!(matches!(
+        ours_signer.algorithm(),
+        inkan_profiles::alg::SignatureAlgorithm::RsaPss(_)
+    ));
+    compare(
+        "soft RSA-3072 PSS-SHA256 file",
+        "raw ring",
+        1,
+        &ours_loop(&ours_signer),
+        &|| {
+            Box::new(|| {
+                let mut sig = vec![0; raw.public().modulus_len()];
+                raw.sign(&rs::RSA_PSS_SHA256, &rng, black_box(MSG), &mut sig)
+                    .unwrap();
+                black_box(sig);
+            })
+        },
+    );
     // P-384 (RustCrypto) and ring's P-384 for comparison.
     let p = key_file(
         dir,
