@@ -174,6 +174,16 @@ fn every_signer_is_validated_and_the_worst_decides() {
             .unwrap()["signer"]["serial"]
     );
 
+    // The text report lists each signer's result.
+    let mut args = vec!["revoked.p7s"];
+    args.extend(TRUST_BOTH);
+    args.extend(["--lang", "en"]);
+    let out = run("inkan-verify", &args, dir);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Signers:"), "{text}");
+    assert!(text.contains("  #1 ") && text.contains("  #2 "), "{text}");
+    assert!(text.contains("INDETERMINATE / REVOKED_NO_POE"), "{text}");
+
     // One signature value broken: TOTAL-FAILED beats INDETERMINATE and TOTAL-PASSED. The
     // signerInfos SET is the last field and neither SignerInfo has unsigned attributes, so
     // the last byte of the file is the last byte of one ECDSA signature value.

@@ -473,6 +473,13 @@ impl Outcome {
     pub fn passed(&self) -> bool {
         self.indication == Indication::TotalPassed
     }
+
+    /// The message of the last finding (the reason for the verdict), or "unreadable".
+    pub fn last_reason(&self) -> String {
+        self.findings
+            .last()
+            .map_or_else(|| "unreadable".into(), |f| f.message.clone())
+    }
 }
 
 /// Identifies the signing certificate of `si` among `sd`'s certificates and the material.
@@ -1046,6 +1053,9 @@ pub fn validate_signer(
     out
 }
 
+/// [`validate_signer`] before the order check; `order` receives the first incoherence found
+/// between content and signature time-stamps (one argument past clippy's limit, kept flat
+/// rather than bundling the same arguments into a one-use struct).
 #[allow(clippy::too_many_arguments)]
 fn validate_signer_inner(
     sd: &SignedData,
@@ -1158,10 +1168,7 @@ fn validate_signer_inner(
                         "SIGNATURE_TST_DISCARDED",
                         format!(
                             "a signature time-stamp was not used as proof of existence: {}",
-                            r.outcome
-                                .findings
-                                .last()
-                                .map_or("unreadable".into(), |f| f.message.clone())
+                            r.outcome.last_reason()
                         ),
                     )),
                 }
@@ -1202,10 +1209,7 @@ fn validate_signer_inner(
                         "CONTENT_TST_DISCARDED",
                         format!(
                             "a content time-stamp was not used: {}",
-                            r.outcome
-                                .findings
-                                .last()
-                                .map_or("unreadable".into(), |f| f.message.clone())
+                            r.outcome.last_reason()
                         ),
                     )),
                 }

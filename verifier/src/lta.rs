@@ -303,10 +303,7 @@ pub fn walk(
                 "ARCHIVE_TST_DISCARDED",
                 format!(
                     "an archive time-stamp was not used as proof of existence: {}",
-                    r.outcome
-                        .findings
-                        .last()
-                        .map_or("unreadable".into(), |f| f.message.clone())
+                    r.outcome.last_reason()
                 ),
             )),
         }
