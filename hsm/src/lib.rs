@@ -18,6 +18,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## RSA-PSS keys
+//! A key that may only make RSASSA-PSS has `kind()` = `PublicKeyKind::RsaPss` and an
+//! id-RSASSA-PSS `SubjectPublicKeyInfo`, and `choose` offers it only PSS algorithms within its
+//! restrictions: an id-RSASSA-PSS PKCS#8 file (`openssl genpkey -algorithm RSA-PSS`, see
+//! [`soft`]) or a token key whose `CKA_ALLOWED_MECHANISMS` lists only PSS mechanisms (see
+//! [`pkcs11`]). `Policy::signing_preferences` for such a kind lists PSS only.
+//!
 //! ## Choices
 //! - **ring for software signing**, not RustCrypto `rsa`: `rsa` has an open timing advisory for
 //!   private-key operations (RUSTSEC-2023-0071, the Marvin attack); ring's RSA is constant-time

@@ -21,7 +21,7 @@ fn help_version_and_usage_errors() {
 #[test]
 fn csr_from_a_file_key_passes_openssl_req_verify() {
     let dir = tempfile::tempdir().unwrap();
-    for kind in ["p256", "rsa2048", "ed25519"] {
+    for kind in ["p256", "rsa2048", "ed25519", "rsapss2048", "rsapss2048r"] {
         let key = openssl_key(dir.path(), kind, kind);
         let out = dir.path().join(format!("{kind}.csr"));
         run(bin()
@@ -40,6 +40,11 @@ fn csr_from_a_file_key_passes_openssl_req_verify() {
             .arg(&out));
         let text = String::from_utf8_lossy(&text);
         assert!(text.contains("Time Stamping"), "{text}");
+        if kind.starts_with("rsapss") {
+            // The request carries the PSS SPKI and is signed with PSS.
+            assert!(text.contains("Public Key Algorithm: rsassaPss"), "{text}");
+            assert!(text.contains("Signature Algorithm: rsassaPss"), "{text}");
+        }
     }
 }
 
