@@ -299,6 +299,7 @@ fn stamped_signature(
     data: &[u8],
     content_at: UnixTime,
     signature_at: UnixTime,
+    detached: bool,
 ) -> Vec<u8> {
     let eseal = template(dir, "eseal.key", &pki.eseal_key_pem, &pki.eseal_cert_der);
     let tsa = template(dir, "tsa.key", &pki.tsa_key_pem, &pki.tsa_cert_der);
@@ -306,7 +307,12 @@ fn stamped_signature(
     let ct = cms::attribute(&oid::ID_AA_ETS_CONTENT_TIMESTAMP, &[&content_token]);
     let st = cms::signing_time_attribute(content_at);
     let signed: [&[u8]; 2] = [&st, &ct];
-    let mut req = SignRequest::new(cms::ID_DATA, Content::Attached(data));
+    let content = if detached {
+        Content::Detached(data)
+    } else {
+        Content::Attached(data)
+    };
+    let mut req = SignRequest::new(cms::ID_DATA, content);
     req.signed_attrs = &signed;
     let first = eseal.sign(&req).expect("sign");
     let value = signature_value(&first);
@@ -335,7 +341,7 @@ fn content_time_stamp_must_precede_the_signature_time_stamp() {
     write(
         dir,
         "sig.p7s",
-        &stamped_signature(dir, &pki, data, at(600), at(300)),
+        &stamped_signature(dir, &pki, data, at(600), at(300), false),
     );
     let (code, j) = verify_json(dir, &args);
     assert_eq!(result(&j), ("TOTAL-PASSED", "-"), "{j:#}");
@@ -361,7 +367,7 @@ fn content_time_stamp_must_precede_the_signature_time_stamp() {
     write(
         dir,
         "sig.p7s",
-        &stamped_signature(dir, &pki, data, at(60), at(300)),
+        &stamped_signature(dir, &pki, data, at(60), at(300), false),
     );
     let (code, j) = verify_json(dir, &args);
     assert_eq!(
@@ -378,6 +384,31 @@ fn content_time_stamp_must_precede_the_signature_time_stamp() {
             .any(|f| f["code"] == "TIMESTAMP_ORDER_FAILURE"),
         "{j:#}"
     );
+
+    // The same, detached: the content time-stamp's imprint is checked against --data.
+    write(
+        dir,
+        "sig.p7s",
+        &stamped_signature(dir, &pki, data, at(60), at(300), true),
+    );
+    write(dir, "doc.txt", data);
+    let mut detached = args.to_vec();
+    detached.extend(["--data", "doc.txt"]);
+    let (code, j) = verify_json(dir, &detached);
+    assert_eq!(
+        result(&j),
+        ("INDETERMINATE", "TIMESTAMP_ORDER_FAILURE"),
+        "{j:#}"
+    );
+    assert_eq!(code, 2);
+    write(
+        dir,
+        "sig.p7s",
+        &stamped_signature(dir, &pki, data, at(600), at(300), true),
+    );
+    let (code, j) = verify_json(dir, &detached);
+    assert_eq!(result(&j), ("TOTAL-PASSED", "-"), "{j:#}");
+    assert_eq!(code, 0);
 
     // A content time-stamp over other data is discarded, not used for ordering.
     let other = b"other data";
