@@ -426,3 +426,45 @@ macro_rules! backend_tests {
 
 backend_tests!(software, soft);
 backend_tests!(pkcs11_softhsm, softhsm);
+
+/// CKA_ALLOWED_MECHANISMS decides: PSS-only lists make a PSS key; a list with any non-PSS
+/// mechanism (or none) leaves an rsaEncryption key that also signs PKCS#1 v1.5.
+#[test]
+fn pkcs11_allowed_mechanisms_rule() {
+    use inkan_profiles::alg::{DigestAlgorithm as D, PssParams, PublicKeyKind};
+    let Some(h) = softhsm() else { return };
+    let mixed = h.0.keygen_with(
+        "mixed",
+        "rsa:2048",
+        &["--allowed-mechanisms", "RSA-PKCS-PSS,SHA256-RSA-PKCS"],
+    );
+    let key = load(&KeyRef::parse(&mixed).unwrap());
+    assert_eq!(key.kind(), PublicKeyKind::Rsa { modulus_bits: 2048 });
+    assert!(
+        key.choose(&[SignatureAlgorithm::RsaPkcs1(D::Sha256)])
+            .is_some()
+    );
+    // Only the hash-specific PSS mechanism for SHA-384: the token hashes, SHA-384 only.
+    let only384 = h.0.keygen_with(
+        "only384",
+        "rsa:2048",
+        &["--allowed-mechanisms", "SHA384-RSA-PKCS-PSS"],
+    );
+    let key = load(&KeyRef::parse(&only384).unwrap());
+    assert!(matches!(
+        key.kind(),
+        PublicKeyKind::RsaPss { params: None, .. }
+    ));
+    let pss = |d| SignatureAlgorithm::RsaPss(PssParams::for_hash(d));
+    assert!(key.choose(&[pss(D::Sha256)]).is_none());
+    let s = key.choose(&[pss(D::Sha256), pss(D::Sha384)]).unwrap();
+    assert_eq!(s.algorithm(), pss(D::Sha384));
+    let sig = s.sign(b"only384").unwrap();
+    openssl_verify(
+        h.dir(),
+        key.public_key_der(),
+        &s.algorithm(),
+        b"only384",
+        &sig,
+    );
+}
