@@ -1292,3 +1292,52 @@ fn validate_signer_inner(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(i: Indication, s: Option<Sub>) -> Outcome {
+        let mut o = Outcome::new();
+        o.indication = i;
+        o.sub = s;
+        o
+    }
+
+    #[test]
+    fn order_check_follows_the_results_validation_with_time_goes_on_from() {
+        assert!(goes_on_to_order_check(&outcome(
+            Indication::TotalPassed,
+            None
+        )));
+        for s in [
+            Sub::RevokedNoPoe,
+            Sub::OutOfBoundsNoPoe,
+            Sub::CryptoConstraintsFailureNoPoe,
+        ] {
+            assert!(goes_on_to_order_check(&outcome(
+                Indication::Indeterminate,
+                Some(s)
+            )));
+        }
+        assert!(!goes_on_to_order_check(&outcome(
+            Indication::Indeterminate,
+            Some(Sub::NoCertificateChainFound)
+        )));
+        assert!(!goes_on_to_order_check(&outcome(
+            Indication::TotalFailed,
+            Some(Sub::SigCryptoFailure)
+        )));
+    }
+
+    #[test]
+    fn no_signer_is_a_format_failure() {
+        let o = no_signer();
+        assert_eq!(
+            (o.indication, o.sub),
+            (Indication::TotalFailed, Some(Sub::FormatFailure))
+        );
+        assert_eq!(o.last_reason(), "the SignedData has no SignerInfo");
+        assert_eq!(Outcome::new().last_reason(), "unreadable");
+    }
+}

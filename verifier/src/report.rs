@@ -426,6 +426,24 @@ mod tests {
     }
 
     #[test]
+    fn severity_orders_the_indications() {
+        let mut v = [
+            Indication::TotalFailed,
+            Indication::TotalPassed,
+            Indication::Indeterminate,
+        ];
+        v.sort_by_key(|i| i.severity());
+        assert_eq!(
+            v,
+            [
+                Indication::TotalPassed,
+                Indication::Indeterminate,
+                Indication::TotalFailed
+            ]
+        );
+    }
+
+    #[test]
     fn sub_names() {
         assert_eq!(
             Sub::CryptoConstraintsFailureNoPoe.as_str(),
