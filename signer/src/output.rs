@@ -5,18 +5,24 @@
 //! One file ([`write_atomic`], used by `--out` and `extend`): fsync the file, rename, fsync the
 //! directory.
 //!
-//! A batch ([`write_temp`] then [`commit`]): each signature is written to its temporary file
-//! without a sync; then, for a group of files, the data of all of them is flushed at once
-//! (`syncfs(2)` on each output directory's file system on Linux, one `fsync` per file
-//! elsewhere), every temporary file is renamed over its target, and each output directory is
-//! fsynced once. Durability is paid per group, not per file, while atomicity stays per file.
+//! A batch ([`write_temp`], then [`flush`] and [`publish`], or both as [`commit`]): each
+//! signature is written without a sync to a temporary file in its target's directory: on
+//! Linux an unnamed one (`O_TMPFILE`, no directory entry until it is published; at most
+//! [`MAX_UNNAMED`] open at once), elsewhere or beyond that bound a hidden named one. Then, for
+//! a group of files, the data of all of them is flushed at once (`syncfs(2)` on each output
+//! directory's file system on Linux, one `fsync` per file elsewhere); then each temporary file
+//! is published: an unnamed one is linked under the target's name (`linkat(2)`), or, when the
+//! target already exists, linked under a hidden name and renamed over it; a named one is
+//! renamed over the target. Finally each output directory is fsynced once. Durability is paid
+//! per group, not per file, while atomicity stays per file.
 //!
-//! Crash semantics: a `.p7s` is only ever created or replaced by `rename(2)` of a temporary
-//! file whose data has already reached the disk, so after a crash or power loss each target
-//! holds either its previous state (absent, or the old signature) or the complete new
-//! signature, never a partial one. A crash before a group's renames leaves hidden temporary
-//! files named `.NAME.p7s.PID.tmp` beside the targets; they were never reported as written and
-//! may be deleted. A file is reported signed only after its group's directory sync.
+//! Crash semantics: a `.p7s` is only ever created or replaced by `linkat(2)` or `rename(2)` of
+//! a temporary file whose data has already reached the disk, so after a crash or power loss
+//! each target holds either its previous state (absent, or the old signature) or the complete
+//! new signature, never a partial one. A crash before a group is published leaves no trace of
+//! an unnamed temporary file (the file system frees it) and, for named ones, hidden files
+//! named `.NAME.p7s.PID.tmp` beside the targets; they were never reported as written and may
+//! be deleted. A file is reported signed only after its group's directory sync.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -64,9 +70,125 @@ fn parent(path: &Path) -> &Path {
     }
 }
 
-/// Writes `data` to the temporary file beside `path` (created new, not synced) and returns
-/// its name; [`commit`] makes it durable and renames it. On failure nothing is left behind.
-pub fn write_temp(path: &Path, data: &[u8]) -> std::io::Result<PathBuf> {
+/// At most this many unnamed temporary files (each an open file descriptor) are open at once;
+/// beyond it [`write_temp`] writes named ones, so a batch stays under the usual soft limit of
+/// 1,024 descriptors. (A batch holds about three commit groups of 256 in flight.)
+pub const MAX_UNNAMED: usize = 768;
+
+#[cfg(target_os = "linux")]
+mod unnamed {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// Unnamed temporary files open now.
+    static OPEN: AtomicUsize = AtomicUsize::new(0);
+    /// Cleared when the file system refuses `O_TMPFILE`: named files from then on.
+    static SUPPORTED: AtomicBool = AtomicBool::new(true);
+    /// Cleared when `linkat(AT_EMPTY_PATH)` is refused: `/proc/self/fd` from then on.
+    static EMPTY_PATH: AtomicBool = AtomicBool::new(true);
+
+    /// An open unnamed file, counted against [`super::MAX_UNNAMED`].
+    #[derive(Debug)]
+    pub struct File(std::fs::File);
+
+    impl Drop for File {
+        fn drop(&mut self) {
+            OPEN.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Creates an unnamed file in `dir`, or `None` when over the bound or unsupported.
+    pub fn create(dir: &std::path::Path) -> Option<std::io::Result<File>> {
+        use rustix::fs::{Mode, OFlags};
+        if !SUPPORTED.load(Ordering::Relaxed) {
+            return None;
+        }
+        if OPEN.fetch_add(1, Ordering::Relaxed) >= super::MAX_UNNAMED {
+            OPEN.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        match rustix::fs::openat(
+            rustix::fs::CWD,
+            dir,
+            OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        ) {
+            Ok(fd) => Some(Ok(File(std::fs::File::from(fd)))),
+            Err(e) => {
+                OPEN.fetch_sub(1, Ordering::Relaxed);
+                // Kernels or file systems without O_TMPFILE answer EOPNOTSUPP, EISDIR or
+                // EINVAL: use named files. Anything else is a real error.
+                if matches!(
+                    e,
+                    rustix::io::Errno::OPNOTSUPP
+                        | rustix::io::Errno::ISDIR
+                        | rustix::io::Errno::INVAL
+                ) {
+                    SUPPORTED.store(false, Ordering::Relaxed);
+                    None
+                } else {
+                    Some(Err(e.into()))
+                }
+            }
+        }
+    }
+
+    impl File {
+        /// The file, to write to.
+        pub fn file(&mut self) -> &mut std::fs::File {
+            &mut self.0
+        }
+
+        /// Gives the file the name `path` (which must not exist).
+        pub fn link(&self, path: &std::path::Path) -> std::io::Result<()> {
+            use rustix::fs::{AtFlags, CWD};
+            use std::os::fd::AsRawFd as _;
+            if EMPTY_PATH.load(Ordering::Relaxed) {
+                match rustix::fs::linkat(&self.0, "", CWD, path, AtFlags::EMPTY_PATH) {
+                    Ok(()) => return Ok(()),
+                    // Without CAP_DAC_READ_SEARCH, kernels before 6.10 refuse AT_EMPTY_PATH
+                    // with ENOENT (or EPERM); the /proc link below works for the file's owner.
+                    Err(rustix::io::Errno::NOENT | rustix::io::Errno::PERM) => {
+                        EMPTY_PATH.store(false, Ordering::Relaxed)
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let proc = format!("/proc/self/fd/{}", self.0.as_raw_fd());
+            rustix::fs::linkat(CWD, proc.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW)
+                .map_err(std::io::Error::from)
+        }
+    }
+}
+
+/// A signature written by [`write_temp`], waiting to be published over its target.
+#[derive(Debug)]
+pub enum TempFile {
+    /// A hidden file beside the target.
+    Named(PathBuf),
+    /// An unnamed file in the target's directory (Linux `O_TMPFILE`).
+    #[cfg(target_os = "linux")]
+    Unnamed(unnamed::File),
+}
+
+impl TempFile {
+    /// Removes a named temporary file (an unnamed one vanishes when dropped).
+    fn discard(&self) {
+        if let Self::Named(p) = self {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Writes `data` (in one `write` call for a signature-sized buffer) to a new temporary file in
+/// the directory of `path`, without a sync; [`commit`] makes it durable and publishes it. On
+/// failure nothing is left behind.
+pub fn write_temp(path: &Path, data: &[u8]) -> std::io::Result<TempFile> {
+    #[cfg(target_os = "linux")]
+    if let Some(created) = unnamed::create(parent(path)) {
+        let mut f = created?;
+        f.file().write_all(data)?;
+        return Ok(TempFile::Unnamed(f));
+    }
     let tmp = temp_path(path)?;
     let result = std::fs::OpenOptions::new()
         .write(true)
@@ -74,7 +196,7 @@ pub fn write_temp(path: &Path, data: &[u8]) -> std::io::Result<PathBuf> {
         .open(&tmp)
         .and_then(|mut f| f.write_all(data));
     match result {
-        Ok(()) => Ok(tmp),
+        Ok(()) => Ok(TempFile::Named(tmp)),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
@@ -83,62 +205,79 @@ pub fn write_temp(path: &Path, data: &[u8]) -> std::io::Result<PathBuf> {
 }
 
 /// A temporary file written by [`write_temp`] and the target it replaces.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Pending {
     /// The temporary file.
-    pub temp: PathBuf,
+    pub temp: TempFile,
     /// The target.
     pub target: PathBuf,
 }
 
-/// Wall time spent in each step of [`commit_timed`], summed over calls.
+/// Wall time spent in each step of a commit, summed over calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CommitTimes {
     /// Making the data durable (`syncfs`, or one `fsync` per file).
     pub flush: std::time::Duration,
-    /// Renaming the temporary files over their targets.
-    pub rename: std::time::Duration,
+    /// Linking or renaming the temporary files over their targets.
+    pub publish: std::time::Duration,
     /// Syncing the target directories.
     pub dir_sync: std::time::Duration,
 }
 
-/// Makes a group of temporary files durable, renames each over its target and syncs each
-/// target directory once. Returns one result per entry, in order; a failed entry's temporary
-/// file is removed and its target left as it was.
-pub fn commit(group: &[Pending]) -> Vec<std::io::Result<()>> {
-    commit_timed(group, &mut CommitTimes::default())
+/// Makes a group of temporary files durable ([`flush`]), publishes each over its target and
+/// syncs each target directory once ([`publish`]). Returns one result per entry, in order; a
+/// failed entry's temporary file is removed and its target left as it was.
+pub fn commit(group: Vec<Pending>) -> Vec<std::io::Result<()>> {
+    let mut times = CommitTimes::default();
+    let flushed = flush(&group, &mut times);
+    publish(group, flushed, &mut times)
 }
 
-/// [`commit`], adding the time of each step to `times`.
-pub fn commit_timed(group: &[Pending], times: &mut CommitTimes) -> Vec<std::io::Result<()>> {
+fn dirs_of(group: &[Pending]) -> Vec<&Path> {
     let mut dirs: Vec<&Path> = group.iter().map(|p| parent(&p.target)).collect();
     dirs.sort();
     dirs.dedup();
-    // 1. Data: one file-system flush per directory (usually one).
+    dirs
+}
+
+/// The first half of [`commit`]: makes the data of every temporary file of `group` durable,
+/// with one file-system flush per directory (usually one). Returns one result per entry.
+pub fn flush(group: &[Pending], times: &mut CommitTimes) -> Vec<std::io::Result<()>> {
     let t = std::time::Instant::now();
-    let mut results: Vec<std::io::Result<()>> = flush_data(group, &dirs);
+    let r = flush_data(group, &dirs_of(group));
     times.flush += t.elapsed();
-    // 2. Renames: the targets change atomically, with data already on disk.
+    r
+}
+
+/// The second half of [`commit`]: publishes each entry whose [`flush`] succeeded over its
+/// target (atomically, its data already on disk), then syncs each target directory once so the
+/// new names are durable. Returns one result per entry, in order.
+pub fn publish(
+    group: Vec<Pending>,
+    flushed: Vec<std::io::Result<()>>,
+    times: &mut CommitTimes,
+) -> Vec<std::io::Result<()>> {
     let t = std::time::Instant::now();
+    let mut results = flushed;
+    results.resize_with(group.len(), || Err(std::io::Error::other("not flushed")));
     for (p, r) in group.iter().zip(results.iter_mut()) {
         if r.is_ok() {
-            *r = std::fs::rename(&p.temp, &p.target);
+            *r = publish_one(p);
         }
         if r.is_err() {
-            let _ = std::fs::remove_file(&p.temp);
+            p.temp.discard();
         }
     }
-    times.rename += t.elapsed();
-    // 3. Directories: the renames themselves become durable.
+    times.publish += t.elapsed();
     let t = std::time::Instant::now();
-    for d in dirs {
+    for d in dirs_of(&group) {
         let synced = std::fs::File::open(d).and_then(|f| f.sync_all());
         if let Err(e) = synced {
             for (p, r) in group.iter().zip(results.iter_mut()) {
                 if r.is_ok() && parent(&p.target) == d {
                     *r = Err(std::io::Error::new(
                         e.kind(),
-                        format!("renamed, but the directory sync failed: {e}"),
+                        format!("published, but the directory sync failed: {e}"),
                     ));
                 }
             }
@@ -146,6 +285,32 @@ pub fn commit_timed(group: &[Pending], times: &mut CommitTimes) -> Vec<std::io::
     }
     times.dir_sync += t.elapsed();
     results
+}
+
+fn publish_one(p: &Pending) -> std::io::Result<()> {
+    match &p.temp {
+        TempFile::Named(tmp) => std::fs::rename(tmp, &p.target),
+        #[cfg(target_os = "linux")]
+        TempFile::Unnamed(f) => match f.link(&p.target) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                // Replacing a signature: a hidden name first, then an atomic rename over it.
+                let tmp = temp_path(&p.target)?;
+                let linked = match f.link(&tmp) {
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        // A leftover of a crashed run with the same process id.
+                        std::fs::remove_file(&tmp)?;
+                        f.link(&tmp)
+                    }
+                    r => r,
+                };
+                linked?;
+                std::fs::rename(&tmp, &p.target).inspect_err(|_| {
+                    let _ = std::fs::remove_file(&tmp);
+                })
+            }
+            r => r,
+        },
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -173,7 +338,9 @@ fn flush_data(group: &[Pending], dirs: &[&Path]) -> Vec<std::io::Result<()>> {
 fn flush_data(group: &[Pending], _dirs: &[&Path]) -> Vec<std::io::Result<()>> {
     group
         .iter()
-        .map(|p| std::fs::File::open(&p.temp).and_then(|f| f.sync_all()))
+        .map(|p| match &p.temp {
+            TempFile::Named(t) => std::fs::File::open(t).and_then(|f| f.sync_all()),
+        })
         .collect()
 }
 
@@ -215,11 +382,61 @@ mod tests {
         // Before the commit the targets are untouched.
         assert_eq!(std::fs::read(&a).unwrap(), b"old");
         assert!(!b.exists());
-        let r = commit(&group);
+        let r = commit(group);
         assert!(r.iter().all(|r| r.is_ok()));
         assert_eq!(std::fs::read(&a).unwrap(), b"new-a");
         assert_eq!(std::fs::read(&b).unwrap(), b"new-b");
+        // No temporary file is left behind, named or not.
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn batch_commit_named_and_stale_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a.p7s");
+        std::fs::write(&a, b"old").unwrap();
+        // A leftover hidden name from a crashed run with this process id.
+        std::fs::write(temp_path(&a).unwrap(), b"stale").unwrap();
+        let b = d.path().join("b.p7s");
+        let named = temp_path(&b).unwrap();
+        std::fs::write(&named, b"new-b").unwrap();
+        let group = vec![
+            Pending {
+                temp: write_temp(&a, b"new-a").unwrap(),
+                target: a.clone(),
+            },
+            Pending {
+                temp: TempFile::Named(named),
+                target: b.clone(),
+            },
+        ];
+        let r = commit(group);
+        assert!(r.iter().all(|r| r.is_ok()), "{r:?}");
+        assert_eq!(std::fs::read(&a).unwrap(), b"new-a");
+        assert_eq!(std::fs::read(&b).unwrap(), b"new-b");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn many_temps_stay_bounded() {
+        let d = tempfile::tempdir().unwrap();
+        let n = MAX_UNNAMED + 8;
+        let group: Vec<Pending> = (0..n)
+            .map(|i| {
+                let t = d.path().join(format!("{i}.p7s"));
+                Pending {
+                    temp: write_temp(&t, b"x").unwrap(),
+                    target: t,
+                }
+            })
+            .collect();
+        let named = group
+            .iter()
+            .filter(|p| matches!(p.temp, TempFile::Named(_)))
+            .count();
+        assert!(named >= 8, "{named}");
+        assert!(commit(group).iter().all(|r| r.is_ok()));
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), n);
     }
 
     #[test]
@@ -230,12 +447,13 @@ mod tests {
         // A target that cannot be replaced by a file: a non-empty directory.
         std::fs::create_dir(&a).unwrap();
         std::fs::write(a.join("keep"), b"k").unwrap();
-        let r = commit(&[Pending {
-            temp: temp.clone(),
+        let r = commit(vec![Pending {
+            temp,
             target: a.clone(),
         }]);
         assert!(r[0].is_err());
-        assert!(!temp.exists());
+        // Only the directory remains: no temporary file.
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
         assert!(a.join("keep").exists());
     }
 }

@@ -20,7 +20,7 @@ use inkan_profiles::time::UnixTime;
 use crate::cades::{self, Level, Material, TsaClient, Upgrader};
 use crate::certs::Cert;
 use crate::cms_raw::RawSignedData;
-use crate::output::{CommitTimes, Pending, commit_timed, write_atomic, write_temp};
+use crate::output::{CommitTimes, Pending, write_atomic, write_temp};
 use crate::revocation;
 
 /// Options of a signing run (the `inkan-sign` flags).
@@ -363,9 +363,10 @@ pub struct StageTimes {
     pub write: Duration,
     /// Handing written files to the committer (time blocked on a full queue).
     pub handoff: Duration,
-    /// Committer: making groups durable, renaming, syncing directories.
+    /// Committer: making groups durable (flusher thread), linking or renaming and syncing
+    /// directories (publisher thread).
     pub commit: CommitTimes,
-    /// Committer: waiting for written files.
+    /// Flusher: waiting for written files.
     pub commit_idle: Duration,
 }
 
@@ -376,14 +377,14 @@ impl StageTimes {
         self.write += o.write;
         self.handoff += o.handoff;
         self.commit.flush += o.commit.flush;
-        self.commit.rename += o.commit.rename;
+        self.commit.publish += o.commit.publish;
         self.commit.dir_sync += o.commit.dir_sync;
         self.commit_idle += o.commit_idle;
     }
 }
 
 /// How many written files are made durable together (one data flush, one directory sync).
-const COMMIT_GROUP: usize = 512;
+const COMMIT_GROUP: usize = 256;
 /// A group is also committed when no new file has arrived for this long.
 const COMMIT_IDLE: Duration = Duration::from_millis(50);
 
@@ -456,7 +457,7 @@ pub fn sign_files(
     };
     // Workers sign and write temporary files; one committer makes them durable in groups
     // and renames them (see `output`). The bounded channel keeps memory flat.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Pending)>(2 * COMMIT_GROUP);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Pending)>(COMMIT_GROUP);
     std::thread::scope(|s| {
         for _ in 0..workers {
             let tx = tx.clone();
@@ -492,7 +493,9 @@ pub fn sign_files(
                             if let Err(e) = sent {
                                 // The committer is gone (it panicked): nothing is renamed.
                                 let (i, p) = e.0;
-                                let _ = std::fs::remove_file(&p.temp);
+                                if let crate::output::TempFile::Named(t) = &p.temp {
+                                    let _ = std::fs::remove_file(t);
+                                }
                                 finish(i, Err("not committed".into()));
                             }
                         }
@@ -507,20 +510,33 @@ pub fn sign_files(
         drop(tx);
         let finish = &finish;
         let stages = &stages;
+        // The committer is two threads, so a group's flush (I/O wait) overlaps the previous
+        // group's links and renames: the flusher gathers a group and syncs it, the publisher
+        // links or renames it and syncs the directory.
+        let (ptx, prx) =
+            std::sync::mpsc::sync_channel::<(Vec<usize>, Vec<Pending>, Vec<std::io::Result<()>>)>(
+                1,
+            );
         s.spawn(move || {
             let mut times = StageTimes::default();
-            let mut group: Vec<(usize, Pending)> = Vec::with_capacity(COMMIT_GROUP);
-            let flush = |group: &mut Vec<(usize, Pending)>, times: &mut StageTimes| {
-                let pendings: Vec<Pending> = group.iter().map(|(_, p)| p.clone()).collect();
-                for ((i, p), r) in group
-                    .drain(..)
-                    .zip(commit_timed(&pendings, &mut times.commit))
-                {
-                    finish(
-                        i,
-                        r.map(|()| p.target.clone())
-                            .map_err(|e| format!("cannot write {}: {e}", p.target.display())),
-                    );
+            let mut idx: Vec<usize> = Vec::with_capacity(COMMIT_GROUP);
+            let mut group: Vec<Pending> = Vec::with_capacity(COMMIT_GROUP);
+            let flush = |idx: &mut Vec<usize>, group: &mut Vec<Pending>, times: &mut StageTimes| {
+                if group.is_empty() {
+                    return;
+                }
+                let flushed = crate::output::flush(group, &mut times.commit);
+                let g = std::mem::replace(group, Vec::with_capacity(COMMIT_GROUP));
+                let ix = std::mem::replace(idx, Vec::with_capacity(COMMIT_GROUP));
+                if let Err(e) = ptx.send((ix, g, flushed)) {
+                    // The publisher is gone (it panicked): nothing is published.
+                    let (ix, g, _) = e.0;
+                    for (i, p) in ix.into_iter().zip(g) {
+                        if let crate::output::TempFile::Named(t) = &p.temp {
+                            let _ = std::fs::remove_file(t);
+                        }
+                        finish(i, Err("not committed".into()));
+                    }
                 }
             };
             loop {
@@ -528,19 +544,37 @@ pub fn sign_files(
                 let got = rx.recv_timeout(COMMIT_IDLE);
                 times.commit_idle += t.elapsed();
                 match got {
-                    Ok(item) => {
-                        group.push(item);
+                    Ok((i, p)) => {
+                        idx.push(i);
+                        group.push(p);
                         if group.len() >= COMMIT_GROUP {
-                            flush(&mut group, &mut times);
+                            flush(&mut idx, &mut group, &mut times);
                         }
                     }
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                        flush(&mut group, &mut times)
+                        flush(&mut idx, &mut group, &mut times)
                     }
                     Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                        flush(&mut group, &mut times);
+                        flush(&mut idx, &mut group, &mut times);
                         break;
                     }
+                }
+            }
+            if let Ok(mut s) = stages.lock() {
+                s.add(&times);
+            }
+        });
+        s.spawn(move || {
+            let mut times = StageTimes::default();
+            for (idx, group, flushed) in prx {
+                let targets: Vec<PathBuf> = group.iter().map(|p| p.target.clone()).collect();
+                let results = crate::output::publish(group, flushed, &mut times.commit);
+                for ((i, target), r) in idx.into_iter().zip(targets).zip(results) {
+                    finish(
+                        i,
+                        r.map(|()| target.clone())
+                            .map_err(|e| format!("cannot write {}: {e}", target.display())),
+                    );
                 }
             }
             if let Ok(mut s) = stages.lock() {
