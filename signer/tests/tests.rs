@@ -272,38 +272,6 @@ fn every_level_rsa3072_pkcs1() {
     every_level_in(&openssl_rsa_env("RSA"));
 }
 
-/// An id-RSASSA-PSS PKCS#8 key file: inkan-hsm does not load such files yet, so the run stops
-/// before signing with a message naming the algorithm (PSS signing with these keys is missing).
-#[test]
-fn rsa3072_pss_key_file_stops_clearly() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("pss.key");
-    let out = openssl(
-        dir.path(),
-        &[
-            "genpkey",
-            "-algorithm",
-            "RSA-PSS",
-            "-pkeyopt",
-            "rsa_keygen_bits:3072",
-            "-out",
-            key.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let env = Env::new(KeyAlg::P256);
-    let input = env.file("a.txt", b"a");
-    let mut o = env.opts(Level::BB);
-    o.key = key.display().to_string();
-    let e = sign::sign_files(&o, std::slice::from_ref(&input), &SystemClock).unwrap_err();
-    assert!(e.to_string().contains("1.2.840.113549.1.1.10"), "{e}");
-    assert!(!env.p("a.txt.p7s").exists());
-}
-
 /// SoftHSM2 keys (P-256 and RSA-3072) on a private token: every level through the pkcs11: URI;
 /// a wrong PIN stops the run with a clear message and writes nothing.
 #[test]
