@@ -96,6 +96,11 @@ mod unnamed {
         }
     }
 
+    /// See [`super::set_unnamed`].
+    pub fn set(on: bool) {
+        SUPPORTED.store(on, Ordering::Relaxed);
+    }
+
     /// Creates an unnamed file in `dir`, or `None` when over the bound or unsupported.
     pub fn create(dir: &std::path::Path) -> Option<std::io::Result<File>> {
         use rustix::fs::{Mode, OFlags};
@@ -158,6 +163,15 @@ mod unnamed {
                 .map_err(std::io::Error::from)
         }
     }
+}
+
+/// Turns unnamed temporary files on (the default where the system has them) or off (named
+/// ones only) for the rest of the process; for benchmarks and tests comparing the two.
+pub fn set_unnamed(on: bool) {
+    #[cfg(target_os = "linux")]
+    unnamed::set(on);
+    #[cfg(not(target_os = "linux"))]
+    let _ = on;
 }
 
 /// A signature written by [`write_temp`], waiting to be published over its target.

@@ -385,6 +385,8 @@ impl StageTimes {
 
 /// How many written files are made durable together (one data flush, one directory sync).
 const COMMIT_GROUP: usize = 256;
+/// Files a worker hands to the committer at once.
+const HANDOFF: usize = 16;
 /// A group is also committed when no new file has arrived for this long.
 const COMMIT_IDLE: Duration = Duration::from_millis(50);
 
@@ -455,9 +457,10 @@ pub fn sign_files(
             draw_progress(n, inputs.len());
         }
     };
-    // Workers sign and write temporary files; one committer makes them durable in groups
-    // and renames them (see `output`). The bounded channel keeps memory flat.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Pending)>(COMMIT_GROUP);
+    // Workers sign and write temporary files and hand them over in chunks (one wake-up of
+    // the committer per chunk, not per file); the committer makes them durable in groups and
+    // publishes them (see `output`). The bounded channel keeps memory flat.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Pending)>>(COMMIT_GROUP / HANDOFF);
     std::thread::scope(|s| {
         for _ in 0..workers {
             let tx = tx.clone();
@@ -465,6 +468,22 @@ pub fn sign_files(
             s.spawn(move || {
                 let mut buf = Vec::new();
                 let mut times = StageTimes::default();
+                let mut chunk: Vec<(usize, Pending)> = Vec::with_capacity(HANDOFF);
+                let hand_off = |chunk: &mut Vec<(usize, Pending)>| {
+                    if chunk.is_empty() {
+                        return;
+                    }
+                    let c = std::mem::replace(chunk, Vec::with_capacity(HANDOFF));
+                    if let Err(e) = tx.send(c) {
+                        // The committer is gone (it panicked): nothing is published.
+                        for (i, p) in e.0 {
+                            if let crate::output::TempFile::Named(t) = &p.temp {
+                                let _ = std::fs::remove_file(t);
+                            }
+                            finish(i, Err("not committed".into()));
+                        }
+                    }
+                };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(input) = inputs.get(i) else { break };
@@ -486,22 +505,17 @@ pub fn sign_files(
                     times.write += t.elapsed();
                     match written {
                         Ok(temp) => {
-                            let pending = Pending { temp, target: out };
-                            let t = Instant::now();
-                            let sent = tx.send((i, pending));
-                            times.handoff += t.elapsed();
-                            if let Err(e) = sent {
-                                // The committer is gone (it panicked): nothing is renamed.
-                                let (i, p) = e.0;
-                                if let crate::output::TempFile::Named(t) = &p.temp {
-                                    let _ = std::fs::remove_file(t);
-                                }
-                                finish(i, Err("not committed".into()));
+                            chunk.push((i, Pending { temp, target: out }));
+                            if chunk.len() >= HANDOFF {
+                                let t = Instant::now();
+                                hand_off(&mut chunk);
+                                times.handoff += t.elapsed();
                             }
                         }
                         Err(e) => finish(i, Err(e)),
                     }
                 }
+                hand_off(&mut chunk);
                 if let Ok(mut s) = stages.lock() {
                     s.add(&times);
                 }
@@ -544,9 +558,11 @@ pub fn sign_files(
                 let got = rx.recv_timeout(COMMIT_IDLE);
                 times.commit_idle += t.elapsed();
                 match got {
-                    Ok((i, p)) => {
-                        idx.push(i);
-                        group.push(p);
+                    Ok(chunk) => {
+                        for (i, p) in chunk {
+                            idx.push(i);
+                            group.push(p);
+                        }
                         if group.len() >= COMMIT_GROUP {
                             flush(&mut idx, &mut group, &mut times);
                         }
