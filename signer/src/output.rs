@@ -115,7 +115,7 @@ mod unnamed {
             rustix::fs::CWD,
             dir,
             OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o644),
+            Mode::from_raw_mode(0o666),
         ) {
             Ok(fd) => Some(Ok(File(std::fs::File::from(fd)))),
             Err(e) => {
