@@ -25,8 +25,10 @@ pub fn shared_dir() -> PathBuf {
 static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// The path of a workspace binary (`inkan-tsa`, `inkan-sign`, `inkan-verify`, `inkan-hsm`).
-/// The first call for each name in a test process runs `cargo build` for it (a no-op when it is
-/// up to date), so `cargo test -p inkan-tests` alone never runs a stale binary.
+/// When it is missing or older than any source of the crates it is made from, the first call
+/// for it in a test process runs `cargo build`, so `cargo test -p inkan-tests` alone never
+/// runs a stale binary; under `cargo test --workspace` the binaries are fresh and nothing is
+/// rebuilt (a second build could pick other features and rebuild dependencies).
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
     // target/<profile>/deps/<test-binary> -> target/<profile>/<name>
@@ -36,7 +38,7 @@ pub fn bin(name: &str) -> PathBuf {
         .expect("test binary lives in target/<profile>/deps");
     let path = profile_dir.join(name);
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if !built.iter().any(|b| b == name) {
+    if !built.iter().any(|b| b == name) && is_stale(&path) {
         let package = match name {
             "inkan-tsa" => "inkan-tsa",
             "inkan-sign" => "inkan-signer",
@@ -62,6 +64,36 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// Whether `binary` is missing or older than a source file of the library crates.
+fn is_stale(binary: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(binary).and_then(|m| m.modified()) else {
+        return true;
+    };
+    let root = workspace_root();
+    let mut dirs: Vec<PathBuf> = ["profiles", "hsm", "tsa", "signer", "verifier"]
+        .iter()
+        .map(|c| root.join(c).join("src"))
+        .collect();
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t > built)
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// Runs a workspace binary with arguments in `dir` and returns its output.
 pub fn run(name: &str, args: &[&str], dir: &Path) -> Output {
     Command::new(bin(name))
@@ -69,4 +101,56 @@ pub fn run(name: &str, args: &[&str], dir: &Path) -> Output {
         .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("spawn {name}: {e}"))
+}
+
+/// Runs `openssl` with `args` in `dir`; panics with its error output when it fails.
+pub fn openssl(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs (apt-get install -y openssl)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `inkan-verify ARGS --format json` in `dir`: its exit status and JSON report.
+pub fn verify_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = run("inkan-verify", &all, dir);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "inkan-verify {all:?} printed no JSON ({e}):\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), json)
+}
+
+/// `t` as an RFC 3339 UTC time for `--at` (days to civil date, proleptic Gregorian).
+pub fn rfc3339(t: inkan_profiles::time::UnixTime) -> String {
+    const DAY: u64 = 86_400;
+    let secs = t.secs();
+    let rem = secs % DAY;
+    let z = i64::try_from(secs / DAY).expect("days fit in i64") + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

@@ -2,67 +2,15 @@
 //! `inkan-sign` and `inkan-verify` commands, and OpenSSL as the interop peer.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use inkan_hsm::devpki::{self, DevPki, DevPkiOptions, KeyAlg, Validity};
 use inkan_hsm::name::DistinguishedName;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_profiles::time::UnixTime;
 use inkan_tests::tsa::TsaProcess;
-use inkan_tests::{bin, run};
+use inkan_tests::{bin, openssl, rfc3339, run, verify_json};
 
 const DAY: u64 = 86_400;
-
-fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// The JSON report of `inkan-verify ... --format json`, with its exit status.
-fn verify_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let out = run("inkan-verify", &all, dir);
-    let text = String::from_utf8_lossy(&out.stdout);
-    let json = serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "inkan-verify {all:?} printed no JSON ({e}):\n{text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
-}
-
-fn rfc3339(t: UnixTime) -> String {
-    // Civil-from-days (proleptic Gregorian), enough for test timestamps.
-    let secs = t.secs();
-    let days = (secs / DAY) as i64;
-    let rem = secs % DAY;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
 
 /// A development PKI made now: an e-seal certificate that lives one hour, a TSA certificate
 /// that lives ten years, and a CRL from their common root.

@@ -9,25 +9,10 @@ use inkan_hsm::devpki::{self, DevPki, DevPkiOptions, KeyAlg, Validity};
 use inkan_hsm::name::DistinguishedName;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_profiles::time::UnixTime;
-use inkan_tests::run;
 use inkan_tests::tsa::TsaProcess;
+use inkan_tests::{rfc3339, run, verify_json};
 
 const DAY: u64 = 86_400;
-
-/// `inkan-verify ... --format json`: exit status and report.
-fn verify_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let out = run("inkan-verify", &all, dir);
-    let text = String::from_utf8_lossy(&out.stdout);
-    let json = serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "inkan-verify {all:?} printed no JSON ({e}):\n{text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
-}
 
 fn sign(dir: &Path, args: &[&str]) {
     let out = run("inkan-sign", args, dir);
@@ -37,28 +22,6 @@ fn sign(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// RFC 3339 UTC for `--at`.
-fn rfc3339(t: UnixTime) -> String {
-    let secs = t.secs();
-    let days = (secs / DAY) as i64;
-    let rem = secs % DAY;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 /// A development PKI made now: an e-seal certificate of one hour, a signature-time-stamp TSA

@@ -9,8 +9,8 @@ use std::process::{Command, Output};
 use inkan_hsm::devpki::{DevPki, KeyAlg};
 use inkan_hsm::softhsm;
 use inkan_profiles::clock::{Clock, SystemClock};
-use inkan_tests::bin;
 use inkan_tests::tsa::TsaProcess;
+use inkan_tests::{bin, openssl};
 
 const PIN_VAR: &str = "INKAN_E2E_PIN";
 
@@ -66,19 +66,6 @@ impl Token {
         );
         out
     }
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

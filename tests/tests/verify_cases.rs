@@ -15,22 +15,7 @@ use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_profiles::oid;
 use inkan_profiles::policy::Policy;
 use inkan_profiles::time::UnixTime;
-use inkan_tests::run;
-
-/// `inkan-verify ... --format json`: exit status and report.
-fn verify_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let out = run("inkan-verify", &all, dir);
-    let text = String::from_utf8_lossy(&out.stdout);
-    let json = serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "inkan-verify {all:?} printed no JSON ({e}):\n{text}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), json)
-}
+use inkan_tests::{run, verify_json};
 
 fn result(j: &serde_json::Value) -> (&str, &str) {
     (
