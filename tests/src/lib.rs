@@ -154,3 +154,28 @@ pub fn rfc3339(t: inkan_profiles::time::UnixTime) -> String {
         rem % 60
     )
 }
+
+/// `openssl cms -verify` of the detached DER signature `sig` over `content` against `ca`:
+/// OpenSSL, the interop peer, must accept what inkan writes. Panics when it does not.
+pub fn openssl_cms_verify(dir: &Path, sig: &str, content: &str, ca: &str) {
+    openssl(
+        dir,
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            sig,
+            "-content",
+            content,
+            "-CAfile",
+            ca,
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+    );
+}

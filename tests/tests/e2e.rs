@@ -8,7 +8,7 @@ use inkan_hsm::name::DistinguishedName;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_profiles::time::UnixTime;
 use inkan_tests::tsa::TsaProcess;
-use inkan_tests::{bin, openssl, rfc3339, run, verify_json};
+use inkan_tests::{bin, openssl, openssl_cms_verify, rfc3339, run, verify_json};
 
 const DAY: u64 = 86_400;
 
@@ -163,26 +163,7 @@ fn b_lta_through_inkan_tsa_verifies_after_the_signer_certificate_expired() {
     assert!(d.join("doc.txt.p7s").exists());
 
     // OpenSSL accepts the CMS structure and signature today.
-    openssl(
-        d,
-        &[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            "doc.txt.p7s",
-            "-content",
-            "doc.txt",
-            "-CAfile",
-            "root.pem",
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-    );
+    openssl_cms_verify(d, "doc.txt.p7s", "doc.txt", "root.pem");
 
     // Today: passes.
     let (code, json) = verify_json(
@@ -284,26 +265,7 @@ fn openssl_cades_signature_extended_to_b_lta_verifies() {
     );
     // The input was left alone.
     assert_eq!(std::fs::read(d.join("doc.p7s")).unwrap(), original);
-    openssl(
-        d,
-        &[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            "doc-lta.p7s",
-            "-content",
-            "doc.txt",
-            "-CAfile",
-            "root.pem",
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-    );
+    openssl_cms_verify(d, "doc-lta.p7s", "doc.txt", "root.pem");
     let later = rfc3339(UnixTime::from_secs(pki.now.secs() + 2 * DAY));
     let (code, json) = verify_json(
         d,

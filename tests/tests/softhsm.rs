@@ -10,7 +10,7 @@ use inkan_hsm::devpki::{DevPki, KeyAlg};
 use inkan_hsm::softhsm;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_tests::tsa::TsaProcess;
-use inkan_tests::{bin, openssl};
+use inkan_tests::{bin, openssl, openssl_cms_verify};
 
 const PIN_VAR: &str = "INKAN_E2E_PIN";
 
@@ -190,26 +190,7 @@ fn keys_made_in_the_token_seal_and_time_stamp_a_document() {
             "doc.txt",
         ],
     );
-    openssl(
-        d,
-        &[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            "doc.txt.p7s",
-            "-content",
-            "doc.txt",
-            "-CAfile",
-            "root.pem",
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-    );
+    openssl_cms_verify(d, "doc.txt.p7s", "doc.txt", "root.pem");
     let out = Command::new(bin("inkan-verify"))
         .args([
             "doc.txt.p7s",
