@@ -839,6 +839,63 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
     }
 }
 
+/// EN 319 102-1 §5.3.4 step 4: a content time-stamp is a signed attribute, so the signature
+/// was made after its genTime. When the signing certificate's X.509 validation is
+/// INDETERMINATE / REVOKED_NO_POE and a valid content time-stamp is after the revocation
+/// time, the result is TOTAL-FAILED / REVOKED (step 4 a); when it is OUT_OF_BOUNDS_NO_POE or
+/// OUT_OF_BOUNDS_NOT_REVOKED and a valid content time-stamp is after the signing
+/// certificate's notAfter, TOTAL-FAILED / EXPIRED (step 4 b). A content time-stamp before
+/// the event proves nothing about the signature (it bounds the signing time from below only),
+/// so every other result is left as it is.
+fn content_time_stamps_after_x509(
+    path: &Path,
+    m: &Material,
+    t: i64,
+    content_times: &[i64],
+    out: &mut Outcome,
+) {
+    let (Some(ct), Some(leaf)) = (content_times.iter().copied().max(), path.certs.first()) else {
+        return;
+    };
+    if out.indication != Indication::Indeterminate {
+        return;
+    }
+    match out.sub {
+        Some(Sub::RevokedNoPoe) => {
+            let Some(issuer) = path.certs.get(1) else {
+                return;
+            };
+            if let RevStatus::Revoked(when, _, _) = revocation(leaf, issuer, m, t, &mut Vec::new())
+                && ct > when
+            {
+                *out = std::mem::replace(out, Outcome::new()).fail(
+                    Indication::TotalFailed,
+                    Sub::Revoked,
+                    "CONTENT_TST_AFTER_REVOCATION",
+                    format!(
+                        "a content time-stamp of {} proves the signature was made after the signing certificate was revoked ({})",
+                        crate::tlv::format_time(ct),
+                        crate::tlv::format_time(when)
+                    ),
+                );
+            }
+        }
+        Some(Sub::OutOfBoundsNoPoe | Sub::OutOfBoundsNotRevoked) if ct > leaf.not_after => {
+            *out = std::mem::replace(out, Outcome::new()).fail(
+                Indication::TotalFailed,
+                Sub::Expired,
+                "CONTENT_TST_AFTER_EXPIRY",
+                format!(
+                    "a content time-stamp of {} proves the signature was made after the signing certificate expired ({})",
+                    crate::tlv::format_time(ct),
+                    crate::tlv::format_time(leaf.not_after)
+                ),
+            );
+        }
+        _ => {}
+    }
+}
+
 /// Crypto constraints on the path's certificate signatures at time `t`.
 pub fn judge_path_crypto(path: &Path, t: i64, out: &mut Outcome) {
     for (i, alg) in path.algs.iter().enumerate() {
@@ -1138,6 +1195,10 @@ fn validate_signer_inner(
     // proof of existence, for signatures only. The signature time-stamps are validated at the
     // archive chain's proof of existence, when there is one.
     let mut best = at;
+    // genTimes of the valid content time-stamps: the signature was created after each of them
+    // (they are signed attributes), which EN 319 102-1 §5.3.4 steps 4 and 6 use to prove a
+    // signature was made after a revocation, an expiry or an algorithm's sunset.
+    let mut content_times: Vec<i64> = Vec::new();
     if role == Role::Signer {
         let mut poes = Vec::new();
         let mut sig_times = Vec::new();
@@ -1192,6 +1253,9 @@ fn validate_signer_inner(
                 poes.push(crate::token_summary("content", &r));
                 match (&r.tst, r.outcome.passed(), r.imprint_ok) {
                     (Some(tst), true, Some(true) | None) => {
+                        if r.imprint_ok == Some(true) {
+                            content_times.push(tst.gen_time);
+                        }
                         if let Some(s) = sig_times
                             .iter()
                             .copied()
@@ -1252,11 +1316,19 @@ fn validate_signer_inner(
     };
     out.chain = path.certs.clone();
     judge_path(&path, role, m, best, &mut out);
+    content_time_stamps_after_x509(&path, m, best, &content_times, &mut out);
     // Acceptance: cryptographic constraints at the best proof of existence.
     let mut acc = Outcome::new();
-    if let (Ok(a), Some(k)) = (&cf.alg, crypto::key_kind(cert.spki()))
-        && let Err(r) = POLICY.check_signature(a, &k, Use::Validate, ut(best))
-    {
+    let key = crypto::key_kind(cert.spki());
+    let sig_weak = |t: i64| match (&cf.alg, &key) {
+        (Ok(a), Some(k)) => POLICY.check_signature(a, k, Use::Validate, ut(t)).err(),
+        _ => None,
+    };
+    let digest_weak = |t: i64| match cf.digest_alg {
+        Ok(d) if si.signed_attrs.is_some() => POLICY.check_digest(d, Use::Validate, ut(t)).err(),
+        _ => None,
+    };
+    if let Some(r) = sig_weak(best) {
         acc.set(
             Indication::Indeterminate,
             Sub::CryptoConstraintsFailureNoPoe,
@@ -1264,16 +1336,31 @@ fn validate_signer_inner(
             format!("signature: {r}"),
         );
     }
-    if let Ok(d) = cf.digest_alg
-        && si.signed_attrs.is_some()
-        && let Err(r) = POLICY.check_digest(d, Use::Validate, ut(best))
-    {
+    if let Some(r) = digest_weak(best) {
         acc.set(
             Indication::Indeterminate,
             Sub::CryptoConstraintsFailureNoPoe,
             r.code(),
             format!("message digest: {r}"),
         );
+    }
+    // EN 319 102-1 §5.3.4 step 6: when the failure concerns the signature value or a signed
+    // attribute, a valid content time-stamp generated when the algorithms concerned were no
+    // longer reliable proves the signature was made after their sunset: the NO_POE becomes
+    // CRYPTO_CONSTRAINTS_FAILURE. Failures on the chain are not concerned.
+    if !acc.passed()
+        && let Some(ct) = content_times.iter().copied().max()
+        && (sig_weak(best).is_none() || sig_weak(ct).is_some())
+        && (digest_weak(best).is_none() || digest_weak(ct).is_some())
+    {
+        acc.sub = Some(Sub::CryptoConstraintsFailure);
+        acc.findings.push(Finding::new(
+            "CONTENT_TST_AFTER_ALGORITHM_SUNSET",
+            format!(
+                "a content time-stamp of {} proves the signature was made when its algorithms were no longer reliable",
+                crate::tlv::format_time(ct)
+            ),
+        ));
     }
     judge_path_crypto(&path, best, &mut acc);
     // Order (§5.3.4): a carried X.509 failure that is TOTAL-FAILED wins, then crypto

@@ -542,3 +542,127 @@ fn pem_input_and_cli_exit_codes() {
         Some(64)
     );
 }
+
+/// Re-signs the first SignerInfo of `sig` (made by `openssl cms -sign` with signer `name`)
+/// with a content-time-stamp signed attribute holding `token` (id-aa-ets-contentTimestamp),
+/// the new signed attributes sorted as a DER SET OF, signed by `openssl dgst -<md> -sign`.
+fn add_content_time_stamp(sig: &[u8], token: &[u8], name: &str, md: &str) -> Vec<u8> {
+    let ci = tlv::parse_exact(sig).unwrap();
+    let mut r = ci.children();
+    let oid = r.next_tlv().unwrap();
+    let wrap = r.next_tlv().unwrap();
+    let sd = tlv::parse_exact(wrap.value).unwrap();
+    let mut parts: Vec<Vec<u8>> = sd.children().map(|t| t.unwrap().raw.to_vec()).collect();
+    let sis = tlv::parse_exact(parts.last().unwrap()).unwrap();
+    let si = sis.children().next().unwrap().unwrap();
+    let fields: Vec<tlv::Tlv<'_>> = si.children().map(|t| t.unwrap()).collect();
+    let attrs_pos = fields.iter().position(|f| f.tag == 0xa0).unwrap();
+    let mut attrs: Vec<Vec<u8>> = fields[attrs_pos]
+        .children()
+        .map(|a| a.unwrap().raw.to_vec())
+        .collect();
+    // 1.2.840.113549.1.9.16.2.20
+    let mut attr = tlv::encode(
+        0x06,
+        &[
+            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x14,
+        ],
+    );
+    attr.extend(tlv::encode(0x31, token));
+    attrs.push(tlv::encode(0x30, &attr));
+    let refs: Vec<&[u8]> = attrs.iter().map(|a| a.as_slice()).collect();
+    let set = tlv::der_set_of(0x31, &refs);
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tbs = format!("attrs-{name}-{n}.der");
+    std::fs::write(pki().path.join(&tbs), &set).unwrap();
+    sh(
+        &pki().path,
+        &format!("openssl dgst -{md} -sign {name}.key -out {tbs}.sig {tbs}"),
+    );
+    let signature = read(&format!("{tbs}.sig"));
+    let mut si_content = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        if i == attrs_pos {
+            let mut implicit = set.clone();
+            implicit[0] = 0xa0;
+            si_content.extend(implicit);
+        } else if f.tag == 0x04 && i > attrs_pos {
+            si_content.extend(tlv::encode(0x04, &signature));
+        } else {
+            si_content.extend_from_slice(f.raw);
+        }
+    }
+    let new_si = tlv::encode(0x30, &si_content);
+    *parts.last_mut().unwrap() = tlv::encode(0x31, &new_si);
+    let sd_new = tlv::encode(0x30, &parts.concat());
+    let mut ci_content = oid.raw.to_vec();
+    ci_content.extend(tlv::encode(0xa0, &sd_new));
+    tlv::encode(0x30, &ci_content)
+}
+
+/// A signature by `name` over data.txt with a content time-stamp made now.
+fn content_stamped(name: &str, md: &str) -> Vec<u8> {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tok = ts_token("data.txt", &format!("content-{name}-{n}.tst"));
+    add_content_time_stamp(&cms_sign(name, &format!("-md {md}")), &tok, name, md)
+}
+
+#[test]
+fn content_time_stamp_proves_signing_after_revocation() {
+    // EN 319 102-1 §5.3.4 step 4 a: the content time-stamp (made now, after the revocation
+    // the PKI set up earlier) proves the signature was made after the revocation.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut r = Run::new(content_stamped("revoked", "sha256")).data("data.txt");
+    r.crls = vec!["inter.crl", "root.crl"];
+    r.check(Indication::TotalFailed, Some(Sub::Revoked));
+    // The re-signed attributes alone (a valid signature with a content time-stamp) pass for
+    // a signer that is not revoked.
+    let mut r = Run::new(content_stamped("p256", "sha256")).data("data.txt");
+    r.crls = vec!["inter.crl", "root.crl"];
+    r.required = true;
+    r.check(Indication::TotalPassed, None);
+    // A content time-stamp over other data is discarded: the result stays REVOKED_NO_POE.
+    let tok = ts_token("other.txt", "content-other.tst");
+    let sig = add_content_time_stamp(
+        &cms_sign("revoked", "-md sha256"),
+        &tok,
+        "revoked",
+        "sha256",
+    );
+    let mut r = Run::new(sig).data("data.txt");
+    r.crls = vec!["inter.crl", "root.crl"];
+    r.check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
+}
+
+#[test]
+fn content_time_stamp_proves_signing_after_expiry() {
+    // §5.3.4 step 4 b: certificate valid in January 2020, content time-stamp now.
+    Run::new(content_stamped("shortlived", "sha256"))
+        .data("data.txt")
+        .check(Indication::TotalFailed, Some(Sub::Expired));
+    // A content time-stamp before notAfter proves nothing about the signature's time.
+    let mut r = Run::new(content_stamped("p256", "sha256")).data("data.txt");
+    r.at = days(60);
+    r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+}
+
+#[test]
+fn content_time_stamp_proves_signing_after_algorithm_sunset() {
+    // §5.3.4 step 6: SHA-1 was no longer reliable when the content time-stamp was made.
+    Run::new(content_stamped("p256", "sha1"))
+        .data("data.txt")
+        .check(
+            Indication::Indeterminate,
+            Some(Sub::CryptoConstraintsFailure),
+        );
+    // RSA-2048 was still reliable at the content time-stamp (now); validated after 2030
+    // the signature could have been made before the sunset: still _NO_POE.
+    let mut r = Run::new(content_stamped("rsa2048", "sha256")).data("data.txt");
+    r.at = UnixTime::from_secs(1_930_000_000);
+    r.check(
+        Indication::Indeterminate,
+        Some(Sub::CryptoConstraintsFailureNoPoe),
+    );
+}
