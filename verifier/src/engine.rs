@@ -623,8 +623,16 @@ pub fn crypto_facts(
 }
 
 /// X.509 validation of a path at time `t` (the time the signed object is proven to exist),
-/// with revocation; returns the carried status.
+/// with revocation, name constraints and certificate policies; returns the carried status.
 pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outcome) {
+    for (code, msg) in crate::constraints::check_path(path) {
+        out.set(
+            Indication::Indeterminate,
+            Sub::ChainConstraintsFailure,
+            code,
+            msg,
+        );
+    }
     let n = path.certs.len();
     let anchor_idx = n - 1;
     for (i, c) in path.certs.iter().enumerate() {

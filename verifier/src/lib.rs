@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod cms;
+pub mod constraints;
 pub mod crypto;
 pub mod engine;
 pub mod input;

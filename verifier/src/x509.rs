@@ -125,11 +125,13 @@ impl Certificate {
             critical = b.value.first().is_some_and(|&v| v != 0);
         }
         let val = r.expect(tag::OCTET_STRING)?.value;
-        // Processed as far as this verifier needs: certificate policies (no policy
-        // constraints are configured, so any policy is acceptable), subject alternative
-        // names, CRL distribution points and the rest below are recognised only.
-        const RECOGNISED: [const_oid::ObjectIdentifier; 9] = [
+        // Certificate policies, policy mappings, policy constraints, inhibitAnyPolicy and
+        // name constraints are processed when a path is judged (`crate::constraints`); subject
+        // alternative names, CRL distribution points and the rest below are recognised only.
+        const RECOGNISED: [const_oid::ObjectIdentifier; 11] = [
             oid::ID_CE_CERTIFICATE_POLICIES,
+            oid::ID_CE_POLICY_MAPPINGS,
+            oid::ID_CE_NAME_CONSTRAINTS,
             oid::ID_CE_SUBJECT_ALT_NAME,
             oid::ID_CE_CRL_DISTRIBUTION_POINTS,
             oid::ID_CE_ISSUER_ALT_NAME,
@@ -305,7 +307,7 @@ pub fn names_equal(a: &[u8], b: &[u8]) -> bool {
 
 /// Whether two strings are equal once whitespace runs are collapsed, ends trimmed and case
 /// folded (no allocation).
-fn same_normalized(a: &str, b: &str) -> bool {
+pub(crate) fn same_normalized(a: &str, b: &str) -> bool {
     let mut wa = a.split_whitespace();
     let mut wb = b.split_whitespace();
     loop {

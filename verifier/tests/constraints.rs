@@ -1,0 +1,283 @@
+//! RFC 5280 name constraints and certificate policies, judged on openssl-made CAs that carry
+//! nameConstraints, certificatePolicies, policyMappings, policyConstraints and
+//! inhibitAnyPolicy; each case asserts the exact indication and sub-indication.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use inkan_profiles::clock::{Clock, SystemClock};
+use inkan_verifier::report::{Indication, Lang, Sub};
+use inkan_verifier::{Data, Input, Options, verify};
+
+struct Pki {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+const EXT: &str = r#"
+[ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+[nc_ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+nameConstraints = critical,permitted;dirName:nc_dir,permitted;email:example.com,permitted;DNS:example.com,excluded;DNS:bad.example.com
+[nc_dir]
+O = Good Org
+[nc_uri_ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+nameConstraints = critical,permitted;URI:.example.com
+[pol_ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+certificatePolicies = 1.2.3.4.5
+policyConstraints = critical,requireExplicitPolicy:0
+[any_ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+certificatePolicies = 2.5.29.32.0
+policyConstraints = critical,requireExplicitPolicy:0
+inhibitAnyPolicy = critical,0
+[inhibit_map_ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+certificatePolicies = 2.5.29.32.0
+policyConstraints = critical,requireExplicitPolicy:0,inhibitPolicyMapping:0
+[allow_map_ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+certificatePolicies = 2.5.29.32.0
+policyConstraints = critical,requireExplicitPolicy:0
+[map_ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+certificatePolicies = 1.2.3.4.5
+policyMappings = critical,1.2.3.4.5:1.2.3.4.9
+[leaf]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+[leaf_good]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectAltName = email:a@example.com,DNS:www.example.com
+[leaf_san_email]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectAltName = email:a@evil.example
+[leaf_san_dns]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectAltName = DNS:www.bad.example.com
+[leaf_uri]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectAltName = URI:http://www.example.com/
+[leaf_pol5]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+certificatePolicies = 1.2.3.4.5
+[leaf_pol6]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+certificatePolicies = 1.2.3.4.6
+[leaf_pol9]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+certificatePolicies = 1.2.3.4.9
+[leaf_polany]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+certificatePolicies = 2.5.29.32.0
+"#;
+
+const SETUP: &str = r#"
+set -e
+S=100
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1.key 2>/dev/null; }
+# cert name subject issuer extension-section
+cert() { key $1; S=$((S+1)); openssl req -new -key $1.key -subj "$2" -out $1.csr
+  openssl x509 -req -in $1.csr -CA $3.pem -CAkey $3.key -set_serial $S -days 30 \
+    -extfile ext.cnf -extensions $4 -out $1.pem 2>/dev/null; }
+key root
+openssl req -x509 -new -key root.key -subj "/CN=Constraints Root" -days 30 -config ext.cnf \
+  -extensions ca -out root.pem
+cert ncca "/CN=NC CA" root nc_ca
+cert nc_good "/O=Good Org/CN=good" ncca leaf_good
+cert nc_dir "/O=Evil Org/CN=bad dir" ncca leaf
+cert nc_subject_email "/O=Good Org/CN=bad mail/emailAddress=x@evil.example" ncca leaf
+cert nc_san_email "/O=Good Org/CN=bad san mail" ncca leaf_san_email
+cert nc_san_dns "/O=Good Org/CN=bad dns" ncca leaf_san_dns
+cert uorica "/CN=URI CA" root nc_uri_ca
+cert uri_leaf "/CN=uri leaf" uorica leaf_uri
+cert uri_plain "/CN=plain leaf" uorica leaf
+cert polca "/CN=Policy CA" root pol_ca
+cert pol5 "/CN=pol5" polca leaf_pol5
+cert pol6 "/CN=pol6" polca leaf_pol6
+cert polnone "/CN=polnone" polca leaf
+cert anyca "/CN=Any CA" root any_ca
+cert any_any "/CN=any any" anyca leaf_polany
+cert any_5 "/CN=any 5" anyca leaf_pol5
+cert inh "/CN=Inhibit CA" root inhibit_map_ca
+cert inh_map "/CN=Inhibited Map CA" inh map_ca
+cert inh_leaf "/CN=inh leaf" inh_map leaf_pol9
+cert allow "/CN=Allow CA" root allow_map_ca
+cert allow_map "/CN=Allowed Map CA" allow map_ca
+cert allow_leaf "/CN=allow leaf" allow_map leaf_pol9
+cat inh.pem inh_map.pem > inh-chain.pem
+cat allow.pem allow_map.pem > allow-chain.pem
+printf 'hello inkan\n' > data.txt
+"#;
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        std::fs::write(path.join("ext.cnf"), EXT).unwrap();
+        sh(&path, SETUP);
+        Pki { _dir: dir, path }
+    })
+}
+
+fn sh(dir: &Path, script: &str) {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .expect("bash and openssl are installed (the CI installs openssl)");
+    assert!(
+        out.status.success(),
+        "script failed: {script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Signs data.txt with `leaf` (`openssl cms -sign`, the CA certificates in `cas`) and
+/// verifies it against the constraints root.
+fn check(leaf: &str, cas: &str, ind: Indication, sub: Option<Sub>, code: Option<&str>) {
+    let dir = &pki().path;
+    let out = format!("{leaf}.p7s");
+    sh(
+        dir,
+        &format!(
+            "openssl cms -sign -binary -in data.txt -signer {leaf}.pem -inkey {leaf}.key \
+             -certfile {cas} -md sha256 -outform DER -out {out}"
+        ),
+    );
+    let options = Options {
+        data: Data::File(dir.join("data.txt")),
+        trust: vec![std::fs::read(dir.join("root.pem")).unwrap()],
+        crls: vec![],
+        ocsps: vec![],
+        revocation_required: false,
+    };
+    let r = verify(
+        &Input {
+            bytes: std::fs::read(dir.join(&out)).unwrap(),
+        },
+        &options,
+        SystemClock.now().unwrap(),
+    )
+    .unwrap();
+    let text = r.to_text(Lang::En);
+    assert_eq!(
+        (r.indication, r.sub_indication),
+        (ind, sub),
+        "{leaf}: {text}"
+    );
+    if let Some(c) = code {
+        assert!(
+            r.findings.iter().any(|f| f.code == c),
+            "{leaf}: no {c}: {text}"
+        );
+    }
+}
+
+#[test]
+fn name_constraints() {
+    use Indication::*;
+    let ccf = Some(Sub::ChainConstraintsFailure);
+    // Subject within O=Good Org, SAN email and DNS within the permitted subtrees.
+    check("nc_good", "ncca.pem", TotalPassed, None, None);
+    // directoryName outside the permitted subtree.
+    check(
+        "nc_dir",
+        "ncca.pem",
+        Indeterminate,
+        ccf,
+        Some("X509_NAME_CONSTRAINTS"),
+    );
+    // emailAddress in the subject DN is held to the rfc822Name constraints (§4.2.1.10).
+    check(
+        "nc_subject_email",
+        "ncca.pem",
+        Indeterminate,
+        ccf,
+        Some("X509_NAME_CONSTRAINTS"),
+    );
+    // rfc822Name SAN outside the permitted subtree.
+    check(
+        "nc_san_email",
+        "ncca.pem",
+        Indeterminate,
+        ccf,
+        Some("X509_NAME_CONSTRAINTS"),
+    );
+    // dNSName within an excluded subtree.
+    check(
+        "nc_san_dns",
+        "ncca.pem",
+        Indeterminate,
+        ccf,
+        Some("X509_NAME_CONSTRAINTS"),
+    );
+    // A critical constraint on URIs, which this verifier does not process: a certificate
+    // with a URI is rejected (fail closed), one without passes.
+    check(
+        "uri_leaf",
+        "uorica.pem",
+        Indeterminate,
+        ccf,
+        Some("X509_NAME_CONSTRAINTS_UNSUPPORTED"),
+    );
+    check("uri_plain", "uorica.pem", TotalPassed, None, None);
+}
+
+#[test]
+fn certificate_policies() {
+    use Indication::*;
+    let ccf = Some(Sub::ChainConstraintsFailure);
+    // requireExplicitPolicy 0 in the CA: the leaf must carry a policy valid for the path.
+    check("pol5", "polca.pem", TotalPassed, None, None);
+    check("pol6", "polca.pem", Indeterminate, ccf, Some("X509_POLICY"));
+    check(
+        "polnone",
+        "polca.pem",
+        Indeterminate,
+        ccf,
+        Some("X509_POLICY"),
+    );
+    // inhibitAnyPolicy 0: anyPolicy in the leaf no longer matches; an explicit policy does
+    // (the CA's anyPolicy node accepts it).
+    check(
+        "any_any",
+        "anyca.pem",
+        Indeterminate,
+        ccf,
+        Some("X509_POLICY"),
+    );
+    check("any_5", "anyca.pem", TotalPassed, None, None);
+    // A mapping 1.2.3.4.5 -> 1.2.3.4.9 lets a 1.2.3.4.9 leaf pass, unless a CA above
+    // inhibited policy mapping (inhibitPolicyMapping 0): then the mapped policy is deleted.
+    check("allow_leaf", "allow-chain.pem", TotalPassed, None, None);
+    check(
+        "inh_leaf",
+        "inh-chain.pem",
+        Indeterminate,
+        ccf,
+        Some("X509_POLICY"),
+    );
+}
