@@ -18,6 +18,9 @@
 //! signature is a hash failure; material added later (later archive time-stamps, and the
 //! validation data added for them) is merely not covered.
 //!
+//! Archive-time-stamp v2 (ETSI TS 101 733 §6.4.1) stamps take part in the same walk, with
+//! their own imprint computation (see `archive_v2_digest`).
+//!
 //! The walk goes from the newest archive time-stamp to the oldest. The newest is validated at
 //! the validation time; each older one at the genTime of the next-newer one that passed. The
 //! oldest that passed is the proof of existence for the signature, its signature time-stamps,
@@ -28,6 +31,7 @@ use inkan_profiles::asn1::cades::AtsHashIndexV3;
 use inkan_profiles::{ats, oid};
 
 use crate::cms::{SignedData, SignerInfo, TstInfo};
+use crate::crypto::is;
 use crate::engine::{self, Content, Imprinted, Material};
 use crate::report::{Finding, Indication, Sub, TimeStampSummary};
 use crate::tlv::{self, tag};
@@ -152,10 +156,98 @@ fn archive_data(
     ))
 }
 
+/// The genTime of a time-stamp token, if readable.
+fn token_gen_time(v: &[u8]) -> Option<i64> {
+    SignedData::parse_content_info(v)
+        .ok()
+        .and_then(|t| t.econtent)
+        .and_then(|e| TstInfo::parse(&e).ok())
+        .map(|t| t.gen_time)
+}
+
 struct Stamp<'a> {
     token: &'a [u8],
     gen_time: Option<i64>,
     order: usize,
+    /// For an archive-time-stamp v2: the position of its attribute among the unsigned
+    /// attributes (those before it are covered by it).
+    v2_position: Option<usize>,
+}
+
+/// The archive-time-stamp v2 message imprint (ETSI TS 101 733 V2.2.1 §6.4.1, as in RFC 5126
+/// §6.4.1) under `d`: the hash of the concatenation of the `encapContentInfo` element, the
+/// detached content itself when `eContent` is absent, the `certificates` and `crls`
+/// elements when present (with their [0] and [1] tags), and every element of the SignerInfo
+/// sequence: the fields `version` to `signature` as received, then the `unsignedAttrs` [1]
+/// element holding the unsigned attributes present when the stamp was made, in the order
+/// received. Those are all of them but the stamp's own attribute and the archive time-stamps
+/// (v2 or v3) whose genTime is not before its own: the unsigned attributes are a SET OF, which
+/// DER signers sort, so an attribute's place says nothing about when it was added (the same
+/// reading as DSS; checked against the real-world QuoVadis, LuxTrust and 2015 plugtest
+/// CAdES-A files). The SignedData parts are encoded again from their elements as received
+/// (definite lengths, which is what DER signers wrote); `None` when the detached content is
+/// not at hand.
+fn archive_v2_digest(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    d: DigestAlgorithm,
+    position: usize,
+    gen_time: Option<i64>,
+) -> Option<Vec<u8>> {
+    let mut h = d.hasher();
+    let mut eci = sd.econtent_type_raw.clone();
+    if let Some(c) = &sd.econtent {
+        eci.extend(tlv::encode(0xa0, &tlv::encode(tag::OCTET_STRING, c)));
+    }
+    h.update(&tlv::encode(tag::SEQUENCE, &eci));
+    if sd.econtent.is_none() {
+        match content {
+            Content::Bytes(b) => h.update(b),
+            Content::File(p) => {
+                use std::io::Read;
+                let mut f = std::fs::File::open(p).ok()?;
+                let mut buf = vec![0u8; 1 << 20];
+                loop {
+                    let n = f.read(&mut buf).ok()?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                }
+            }
+            Content::Missing => return None,
+        }
+    }
+    if !sd.certs_raw.is_empty() {
+        h.update(&tlv::encode(0xa0, &sd.certs_raw.concat()));
+    }
+    if !sd.crls_raw.is_empty() {
+        h.update(&tlv::encode(0xa1, &sd.crls_raw.concat()));
+    }
+    for f in &si.fields_raw {
+        h.update(f);
+    }
+    let covered: Vec<u8> = si
+        .unsigned_attrs
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| {
+            let archive = is(&a.oid, &oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V2)
+                || is(&a.oid, &oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3);
+            let later = a
+                .values
+                .first()
+                .and_then(|v| token_gen_time(v))
+                .is_none_or(|t| gen_time.is_none_or(|g| t >= g));
+            *i != position && !(archive && later)
+        })
+        .flat_map(|(_, a)| a.raw.iter().copied())
+        .collect();
+    if !covered.is_empty() {
+        h.update(&tlv::encode(0xa1, &covered));
+    }
+    Some(h.finalize())
 }
 
 /// Walks the archive-time-stamp-v3 attributes of `si`, newest first (see the module docs).
@@ -167,30 +259,22 @@ pub fn walk(
     at: i64,
 ) -> ArchiveWalk {
     let mut w = ArchiveWalk::default();
-    if si
-        .unsigned(&oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V2)
-        .next()
-        .is_some()
-    {
-        w.findings.push(Finding::new(
-            "ARCHIVE_TST_V2_NOT_EVALUATED",
-            "an archive-time-stamp (v2, CAdES-A) is present; only archive-time-stamp-v3 is used as proof of existence".into(),
-        ));
+    let gen_time = token_gen_time;
+    let mut stamps: Vec<Stamp<'_>> = Vec::new();
+    for (position, a) in si.unsigned_attrs.iter().enumerate() {
+        let v2 = is(&a.oid, &oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V2);
+        if !v2 && !is(&a.oid, &oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3) {
+            continue;
+        }
+        for v in &a.values {
+            stamps.push(Stamp {
+                token: v,
+                gen_time: gen_time(v),
+                order: stamps.len(),
+                v2_position: v2.then_some(position),
+            });
+        }
     }
-    let mut stamps: Vec<Stamp<'_>> = si
-        .unsigned(&oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
-        .flat_map(|a| a.values.iter())
-        .enumerate()
-        .map(|(order, v)| Stamp {
-            token: v,
-            gen_time: SignedData::parse_content_info(v)
-                .ok()
-                .and_then(|t| t.econtent)
-                .and_then(|e| TstInfo::parse(&e).ok())
-                .map(|t| t.gen_time),
-            order,
-        })
-        .collect();
     // Newest first; unreadable ones last; ties in reverse order of appearance.
     stamps.sort_by(|a, b| {
         b.gen_time
@@ -200,6 +284,10 @@ pub fn walk(
     });
     let mut poe_time = at;
     for s in stamps {
+        if let Some(position) = s.v2_position {
+            walk_v2(&mut w, &s, position, sd, si, content, m, &mut poe_time);
+            continue;
+        }
         let index = SignedData::parse_content_info(s.token).ok().and_then(|t| {
             let tsi = t.signers.first()?;
             let find = |o| Some(tsi.unsigned(o).next()?.values.first()?.clone());
@@ -309,6 +397,71 @@ pub fn walk(
         }
     }
     w
+}
+
+/// One archive-time-stamp v2 of the walk. Its imprint is recomputed as
+/// [`archive_v2_digest`] says; when it matches and the token passes at the current proof of
+/// existence, its genTime becomes the proof of existence, as for v3. A mismatch is reported
+/// and the stamp is not used, but it does not fail the signature: the v2 computation is
+/// encoded again from the parsed elements, so a signer's non-DER encoding would also differ;
+/// what the stamp covers is still checked by basic validation.
+#[allow(clippy::too_many_arguments)]
+fn walk_v2(
+    w: &mut ArchiveWalk,
+    s: &Stamp<'_>,
+    position: usize,
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    m: &Material,
+    poe_time: &mut i64,
+) {
+    let imprint_alg = SignedData::parse_content_info(s.token)
+        .ok()
+        .and_then(|t| t.econtent)
+        .and_then(|e| TstInfo::parse(&e).ok())
+        .and_then(|t| {
+            t.imprint_alg
+                .get()
+                .ok()
+                .and_then(|a| crate::crypto::digest_alg(&a).ok())
+        });
+    let Some(d) = imprint_alg else {
+        w.findings.push(Finding::new(
+            "ARCHIVE_TST_DISCARDED",
+            "an archive-time-stamp v2 without a readable imprint algorithm was not used as proof of existence".into(),
+        ));
+        return;
+    };
+    let Some(digest) = archive_v2_digest(sd, si, content, d, position, s.gen_time) else {
+        w.findings.push(Finding::new(
+            "ARCHIVE_TST_DISCARDED",
+            "the signed data is not at hand, so the archive time-stamp v2 cannot be checked".into(),
+        ));
+        return;
+    };
+    let r = engine::validate_token(s.token, Imprinted::Digest(d, digest), m, *poe_time);
+    w.summaries.push(crate::token_summary("archive", &r));
+    if r.imprint_ok == Some(false) {
+        w.findings.push(Finding::new(
+            "ARCHIVE_TST_V2_IMPRINT_MISMATCH",
+            "an archive-time-stamp v2's message imprint does not match the archived data as this verifier encodes it; it was not used as proof of existence".into(),
+        ));
+        return;
+    }
+    match (&r.tst, r.outcome.indication) {
+        (Some(tst), Indication::TotalPassed) if w.failure.is_none() => {
+            *poe_time = tst.gen_time;
+            w.poe = Some(tst.gen_time);
+        }
+        _ => w.findings.push(Finding::new(
+            "ARCHIVE_TST_DISCARDED",
+            format!(
+                "an archive-time-stamp v2 was not used as proof of existence: {}",
+                r.outcome.last_reason()
+            ),
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -401,6 +401,18 @@ fn stand_alone_tokens() {
 
 /// Appends an unsigned signature-time-stamp attribute holding `token` to the first SignerInfo.
 fn add_signature_time_stamp(sig: &[u8], token: &[u8]) -> Vec<u8> {
+    add_unsigned_attribute(
+        sig,
+        &[
+            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x0e,
+        ],
+        token,
+    )
+}
+
+/// Appends an unsigned attribute (OID content octets `oid`) holding `token` to the first
+/// SignerInfo, which must not have unsigned attributes yet.
+fn add_unsigned_attribute(sig: &[u8], attr_oid: &[u8], token: &[u8]) -> Vec<u8> {
     let ci = tlv::parse_exact(sig).unwrap();
     let mut r = ci.children();
     let oid = r.next_tlv().unwrap();
@@ -410,12 +422,7 @@ fn add_signature_time_stamp(sig: &[u8], token: &[u8]) -> Vec<u8> {
     let sis = tlv::parse_exact(parts.last().unwrap()).unwrap();
     let si = sis.children().next().unwrap().unwrap();
     let mut si_content = si.value.to_vec();
-    let mut attr = tlv::encode(
-        0x06,
-        &[
-            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x0e,
-        ],
-    );
+    let mut attr = tlv::encode(0x06, attr_oid);
     attr.extend(tlv::encode(0x31, token));
     si_content.extend(tlv::encode(0xa1, &tlv::encode(0x30, &attr)));
     let new_si = tlv::encode(0x30, &si_content);
@@ -668,4 +675,48 @@ fn content_time_stamp_proves_signing_after_algorithm_sunset() {
         Indication::Indeterminate,
         Some(Sub::CryptoConstraintsFailureNoPoe),
     );
+}
+
+/// The archive-time-stamp v2 input of ETSI TS 101 733 §6.4.1 for a detached signature over
+/// data.txt without unsigned attributes, cut from the signature's own bytes: the
+/// encapContentInfo element, the data, the certificates and crls elements, and every element
+/// of the SignerInfo.
+fn archive_v2_input(sig: &[u8]) -> Vec<u8> {
+    let ci = tlv::parse_exact(sig).unwrap();
+    let mut r = ci.children();
+    r.next_tlv().unwrap();
+    let wrap = r.next_tlv().unwrap();
+    let sd = tlv::parse_exact(wrap.value).unwrap();
+    let parts: Vec<tlv::Tlv<'_>> = sd.children().map(|t| t.unwrap()).collect();
+    let mut out = parts[2].raw.to_vec();
+    out.extend(read("data.txt"));
+    for p in &parts[3..parts.len() - 1] {
+        out.extend_from_slice(p.raw);
+    }
+    let si = parts.last().unwrap().children().next().unwrap().unwrap();
+    for f in si.children() {
+        out.extend_from_slice(f.unwrap().raw);
+    }
+    out
+}
+
+#[test]
+fn archive_time_stamp_v2_is_a_proof_of_existence() {
+    const ATS_V2: [u8; 11] = [
+        0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x30,
+    ];
+    // A signature whose certificate expires in 30 days, archive-time-stamped (v2) now,
+    // validated in 60 days: the archive time-stamp proves the signature existed while the
+    // certificate was valid.
+    let sig = cms_sign("p256", "-md sha256");
+    std::fs::write(pki().path.join("ats2.bin"), archive_v2_input(&sig)).unwrap();
+    let tok = ts_token("ats2.bin", "ats2.tst");
+    let mut r = Run::new(add_unsigned_attribute(&sig, &ATS_V2, &tok)).data("data.txt");
+    r.at = days(60);
+    r.check(Indication::TotalPassed, None);
+    // The same stamp on another signature does not match its imprint: not used.
+    let other = cms_sign("p256", "-md sha256 -nosmimecap");
+    let mut r = Run::new(add_unsigned_attribute(&other, &ATS_V2, &tok)).data("data.txt");
+    r.at = days(60);
+    r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
 }

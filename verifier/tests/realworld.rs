@@ -15,7 +15,8 @@ fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/realworld/cases")
 }
 
-fn run_case(dir: &Path) -> (String, String, bool, bool) {
+/// The case description and the report the library gives with the case's arguments.
+fn case_report(dir: &Path) -> (serde_json::Value, inkan_verifier::report::Report) {
     let case: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("case.json")).unwrap()).unwrap();
     let args: Vec<String> = case["args"]
@@ -53,7 +54,11 @@ fn run_case(dir: &Path) -> (String, String, bool, bool) {
     let input = Input {
         bytes: std::fs::read(sig.unwrap()).unwrap(),
     };
-    let report = verify(&input, &options, at).unwrap();
+    (case, verify(&input, &options, at).unwrap())
+}
+
+fn run_case(dir: &Path) -> (String, String, bool, bool) {
+    let (case, report) = case_report(dir);
     let got_ind = report.indication.as_str().to_owned();
     let got_sub = report.sub_indication.map(|s| s.as_str());
     let mut inds = vec![case["expect_indication"].as_str().unwrap().to_owned()];
@@ -125,4 +130,37 @@ fn realworld_vectors() {
         entries.len()
     );
     assert!(k >= FLOOR, "only {k} cases pass; floor is {FLOOR}");
+}
+
+/// The archive-time-stamp v2 computation (ETSI TS 101 733 §6.4.1) is right for every CAdES-A
+/// file among the vectors that carries one: each stamp's imprint matches.
+#[test]
+fn archive_time_stamp_v2_imprints_match_real_cades_a_files() {
+    for case in [
+        "dss-plugtest-C-B-LTA-10",
+        "dss-real-luxtrust-qes-attached",
+        "dss-real-luxtrust-qes-detached",
+        "dss-real-quovadis-dss2059",
+        "dss-real-quovadis-g3-atsv2-detached",
+        "dss-lta-gte-root-md5-rsa1024-chain",
+    ] {
+        let (_, r) = case_report(&cases_dir().join(case));
+        let text = r.to_text(inkan_verifier::report::Lang::En);
+        assert!(
+            r.time_stamps.iter().any(|t| t.kind == "archive"),
+            "{case}: no archive time-stamp evaluated: {text}"
+        );
+        assert!(
+            !r.findings
+                .iter()
+                .any(|f| f.code == "ARCHIVE_TST_V2_IMPRINT_MISMATCH"),
+            "{case}: {text}"
+        );
+    }
+    // The QuoVadis seal's v2 stamp passes and is a proof of existence.
+    let (_, r) = case_report(&cases_dir().join("dss-real-quovadis-g3-atsv2-detached"));
+    assert!(
+        r.time_stamps.iter().any(|t| t.kind == "archive"
+            && t.indication == inkan_verifier::report::Indication::TotalPassed)
+    );
 }
