@@ -17,6 +17,12 @@ use crate::x509::{self, Certificate};
 /// A constraint violation: (finding code, message).
 pub type Violation = (&'static str, String);
 
+/// Most subtrees read from one nameConstraints extension, names read from one certificate,
+/// and policies or mappings read from one extension. Real certificates carry a few; beyond
+/// these the path fails closed, which bounds the work per path (at most
+/// `MAX_PATH_LEN × MAX_ITEMS²` name comparisons, `MAX_ITEMS²` policy comparisons per step).
+pub const MAX_ITEMS: usize = 512;
+
 /// One extension: (OID content octets, critical, extnValue content).
 type Ext<'c> = (&'c [u8], bool, &'c [u8]);
 
@@ -147,6 +153,9 @@ fn read_subtrees(t: &tlv::Tlv<'_>) -> tlv::Result<Vec<(u8, Vec<u8>)>> {
             return Err(tlv::TlvError("GeneralSubtree maximum is present"));
         }
         out.push(base);
+        if out.len() > MAX_ITEMS {
+            return Err(tlv::TlvError("too many GeneralSubtrees"));
+        }
     }
     Ok(out)
 }
@@ -193,6 +202,9 @@ fn subject_names(c: &Certificate, exts: &[Ext<'_>]) -> tlv::Result<Vec<(u8, Vec<
     if let Some((_, san)) = extension(exts, &oid::ID_CE_SUBJECT_ALT_NAME) {
         for g in tlv::parse_exact(san)?.children() {
             names.push(general_name(&g?)?);
+            if names.len() > MAX_ITEMS {
+                return Err(tlv::TlvError("too many names"));
+            }
         }
     }
     Ok(names)
@@ -404,6 +416,9 @@ fn read_policies(val: &[u8]) -> tlv::Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     for pi in tlv::parse_exact(val)?.children() {
         out.push(pi?.children().expect(tag::OID)?.value.to_vec());
+        if out.len() > MAX_ITEMS {
+            return Err(tlv::TlvError("too many policies"));
+        }
     }
     Ok(out)
 }
@@ -417,6 +432,9 @@ fn read_mappings(val: &[u8]) -> tlv::Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let a = r.expect(tag::OID)?.value.to_vec();
         let b = r.expect(tag::OID)?.value.to_vec();
         out.push((a, b));
+        if out.len() > MAX_ITEMS {
+            return Err(tlv::TlvError("too many policy mappings"));
+        }
     }
     Ok(out)
 }
