@@ -60,6 +60,14 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, f64, f64, f64) {
     (r, wall, u1 - u0, s1 - s0)
 }
 
+/// A name part unique to this run (process id and clock), for fresh directories.
+fn run_tag() -> String {
+    let nanos = std::time::UNIX_EPOCH
+        .elapsed()
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{}-{nanos}", std::process::id())
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -147,19 +155,35 @@ fn main() {
 fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
     let n = env_usize("INKAN_BENCH_FILES", 10_000);
     // On ext4 without a journal (this machine's root file system), inode allocation skips
-    // every free inode deleted less than 5 s ago, or 300 s while its inode-table block is
-    // dirty, at one buffer lookup each (`recently_deleted` in `find_inode_bit`). Within five
-    // minutes of a run that deleted its 30,000 files, each new file costs 0.3-2 ms of system
-    // time (see "write temp" in the stage line): leave five minutes between runs for figures
-    // that measure the signer rather than that scan.
+    // every free inode deleted less than 60 s ago (360 s while its inode-table block is dirty)
+    // whose inode-table block is still cached, at one buffer lookup each (`recently_deleted`
+    // in `find_inode_bit`). Within that time after a run that deleted its 10,000-30,000
+    // files, each new file costs 0.3-2 ms of system time (see "write temp" in the stage
+    // line). This bench syncs after its clean-up, so leave at least 60 s between runs (five
+    // minutes after anything else deleted many files without a sync) for figures that measure
+    // the signer rather than that scan. INKAN_BENCH_INPUTS=DIR keeps the inputs across runs.
+    //
+    // The way around it: mark the bench's directory as a top of a hierarchy (`chattr +T`),
+    // so ext4 places each new subdirectory, and the files in it, in a block group chosen from
+    // a hash of its name (Orlov), and give each run's output directory a new name: the
+    // outputs then rarely land among the inodes the previous run freed.
+    let topdir = Command::new("chattr").arg("+T").arg(dir).status();
+    if !topdir.is_ok_and(|s| s.success()) {
+        println!("  (chattr +T failed: outputs may land among recently deleted inodes)");
+    }
     run(&mut Command::new("sync"));
-    let files_dir = dir.join("files");
+    // INKAN_BENCH_INPUTS=DIR keeps the inputs in DIR across runs (created when missing, never
+    // deleted), so that repeated runs for profiling create no input files.
+    let keep = std::env::var_os("INKAN_BENCH_INPUTS").map(PathBuf::from);
+    let files_dir = keep.clone().unwrap_or_else(|| dir.join("files"));
     std::fs::create_dir_all(&files_dir).unwrap();
     let data = vec![0x5au8; 4096];
     let files: Vec<PathBuf> = (0..n)
         .map(|i| {
             let p = files_dir.join(format!("f{i:05}.bin"));
-            std::fs::write(&p, &data).unwrap();
+            if keep.is_none() || !p.exists() {
+                std::fs::write(&p, &data).unwrap();
+            }
             p
         })
         .collect();
@@ -207,10 +231,21 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
         })
     });
     drop(prepared);
+    let per = |secs: f64| secs * 1e6 / n as f64;
+    println!(
+        "raw SoftHSM2 C_Sign on 2 sessions: {raw:.0} sig/s, CPU {:.0}+{:.0} µs per signature; pipeline without output ({workers} workers): {:.0} files/s, CPU {:.0}+{:.0} µs per file",
+        per(raw_user),
+        per(raw_sys),
+        n as f64 / nw_wall,
+        per(nw_user),
+        per(nw_sys),
+    );
 
     let variants: &[(&str, bool)] = match std::env::var("INKAN_BENCH_TEMP").as_deref() {
         Ok("named") => &[("named temporary files", false)],
         Ok("unnamed") => &[("unnamed temporary files", true)],
+        // Only the raw rate and the pipeline without output (no files created).
+        Ok("none") => &[],
         _ => &[
             ("unnamed temporary files", true),
             ("named temporary files", false),
@@ -223,7 +258,11 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
         // (`recently_deleted` in `find_inode_bit`), which would charge one variant for the
         // other's clean-up.
         let mut opts = opts.clone();
-        let out = dir.join(if *unnamed { "out-unnamed" } else { "out-named" });
+        let out = dir.join(format!(
+            "{}-{}",
+            if *unnamed { "out-unnamed" } else { "out-named" },
+            run_tag()
+        ));
         std::fs::create_dir_all(&out).unwrap();
         opts.out_dir = Some(out);
         let opts = &opts;
@@ -235,9 +274,19 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
             (workers, nw_wall, nw_user, nw_sys),
         );
     }
-    for d in ["files", "out-unnamed", "out-named"] {
-        let _ = std::fs::remove_dir_all(dir.join(d));
+    println!(
+        "  (on ext4 without a journal, runs less than 60 s apart, or 5 min after a mass deletion without sync, pay for an inode-allocation scan in \"write temp\": wait and re-run)"
+    );
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&files_dir);
     }
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with("out-") {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    // Clean inode-table blocks shorten the next run's wait from 360 s to 60 s (see above).
+    run(&mut Command::new("sync"));
 }
 
 /// One batch run, printed beside the raw rate and the run without output.
@@ -270,13 +319,11 @@ fn batch(
     );
     let st = summary.stages;
     println!(
-        "  stages, µs per file summed over threads: read+hash {:.1}, sign {:.1}, write temp {:.1}, handoff wait {:.1}; flusher: flush {:.1}, idle {:.1}; publisher: link/rename {:.1}, dir sync {:.1}",
+        "  stages, wall µs per file summed over workers: read+hash {:.1}, sign {:.1}, write temp {:.1}, flush {:.1}, link/rename {:.1}, dir sync {:.1}",
         per(st.read_hash.as_secs_f64()),
         per(st.sign.as_secs_f64()),
         per(st.write.as_secs_f64()),
-        per(st.handoff.as_secs_f64()),
         per(st.commit.flush.as_secs_f64()),
-        per(st.commit_idle.as_secs_f64()),
         per(st.commit.publish.as_secs_f64()),
         per(st.commit.dir_sync.as_secs_f64()),
     );

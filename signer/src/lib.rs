@@ -11,11 +11,13 @@
 //! Batch output is atomic per file and durable per group (see [`output`]): after a crash each
 //! `.p7s` is either in its previous state or complete, never partial.
 //!
-//! Batch throughput (see [`sign::sign_files`] and [`output`]): workers read, hash, sign and
-//! write each signature to an unnamed temporary file (`O_TMPFILE`), handing them over in
-//! chunks; a flusher thread makes each group of 256 durable with one `syncfs(2)` while a
-//! publisher thread links (`linkat(2)`) the previous group under the final names and syncs the
-//! directory. [`sign::Summary::stages`] tells where the time went; `benches/batch.rs` prints it.
+//! Batch throughput (see [`sign::sign_files`] and [`output`]): each worker reads, hashes and
+//! signs its next input through one of the key's pooled sessions and writes the signature to
+//! an unnamed temporary file (`O_TMPFILE`); when it holds a group of them it makes the group
+//! durable with one `syncfs(2)`, links (`linkat(2)`) each under its final name and syncs the
+//! directory, all on its own thread (no per-file hand-off between threads). While one worker
+//! waits for the disk the others keep the CPUs busy. [`sign::Summary::stages`] tells where
+//! the time went; `benches/batch.rs` prints it.
 //!
 //! Dependencies beyond the house set: `rustix` (Linux only; already in the tree through
 //! `tempfile`) for the safe `syncfs(2)` that makes a group of outputs durable in one call, and

@@ -277,8 +277,11 @@ pub fn output_path(opts: &Options, input: &Path) -> PathBuf {
 impl Prepared {
     /// Signs one file at `at` and returns the DER signature.
     pub fn sign_one(&self, input: &Path, attached: bool, at: UnixTime) -> Result<Vec<u8>, String> {
-        let mut buf = Vec::new();
-        self.sign_one_with(input, attached, at, &mut buf)
+        thread_local! {
+            // The read buffer, reused by every call on this thread.
+            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BUF.with_borrow_mut(|buf| self.sign_one_with(input, attached, at, buf))
     }
 
     /// [`Self::sign_one`] with a caller-owned read buffer, reused across files by a worker.
@@ -350,9 +353,8 @@ struct Hashed {
     content: Option<Vec<u8>>,
 }
 
-/// Where the time of a batch went: wall time per stage, summed over the threads that ran
-/// it (workers for the first four, the committer for the rest). Measured with a monotonic
-/// clock around each stage; the cost is two clock reads per stage and file.
+/// Where the time of a batch went: wall time per stage, summed over the workers. Measured
+/// with a monotonic clock around each stage; the cost is two clock reads per stage and file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StageTimes {
     /// Opening, reading and hashing inputs.
@@ -361,13 +363,8 @@ pub struct StageTimes {
     pub sign: Duration,
     /// Writing temporary files.
     pub write: Duration,
-    /// Handing written files to the committer (time blocked on a full queue).
-    pub handoff: Duration,
-    /// Committer: making groups durable (flusher thread), linking or renaming and syncing
-    /// directories (publisher thread).
+    /// Making groups durable and publishing them (see [`crate::output`]).
     pub commit: CommitTimes,
-    /// Flusher: waiting for written files.
-    pub commit_idle: Duration,
 }
 
 impl StageTimes {
@@ -375,24 +372,25 @@ impl StageTimes {
         self.read_hash += o.read_hash;
         self.sign += o.sign;
         self.write += o.write;
-        self.handoff += o.handoff;
         self.commit.flush += o.commit.flush;
         self.commit.publish += o.commit.publish;
         self.commit.dir_sync += o.commit.dir_sync;
-        self.commit_idle += o.commit_idle;
     }
 }
 
-/// How many written files are made durable together (one data flush, one directory sync).
+/// The most files a worker makes durable together (one data flush, one directory sync).
 const COMMIT_GROUP: usize = 256;
-/// Files a worker hands to the committer at once.
-const HANDOFF: usize = 16;
-/// A group is also committed when no new file has arrived for this long.
-const COMMIT_IDLE: Duration = Duration::from_millis(50);
+
+/// The group size for `workers` workers: as large as [`COMMIT_GROUP`] while the unnamed
+/// temporary files of all workers' open groups stay within [`crate::output::MAX_UNNAMED`].
+fn commit_group(workers: usize) -> usize {
+    (crate::output::MAX_UNNAMED / workers.max(1)).clamp(16, COMMIT_GROUP)
+}
 
 /// The number of workers [`sign_files`] starts when [`Options::workers`] is 0: sized to
 /// inkan-hsm's default session pool (two sessions per CPU, 2 to 32), so a worker blocked on
-/// file I/O leaves a session and a CPU to another; at least 8 when TSA round trips dominate.
+/// file I/O (its group's flush) leaves a session and a CPU to another; at least 8 when TSA
+/// round trips dominate.
 pub fn default_workers(level: Level) -> usize {
     let pool = (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(2, 32);
     if level >= Level::BT {
@@ -405,6 +403,12 @@ pub fn default_workers(level: Level) -> usize {
 /// Signs `inputs` with `opts`, reading the time from `clock` for each signature. Fails
 /// before signing anything if the key, certificate or options are unusable; otherwise every
 /// file gets an entry in the summary.
+///
+/// Each worker takes the next input, reads and hashes it, signs it through one of the key's
+/// pooled sessions, writes the signature to a temporary file, and when it holds a group of
+/// them, makes the group durable and publishes it itself ([`crate::output::commit`]): no
+/// file passes from one thread to another, and while one worker waits for the disk the
+/// others keep the CPUs busy.
 pub fn sign_files(
     opts: &Options,
     inputs: &[PathBuf],
@@ -440,49 +444,59 @@ pub fn sign_files(
     }
     .min(inputs.len())
     .max(1);
+    let group_size = commit_group(workers);
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<FileResult>>> = Mutex::new(vec![None; inputs.len()]);
-    let stages = Mutex::new(StageTimes::default());
     let progress = opts.progress && std::io::stderr().is_terminal() && inputs.len() > 1;
-    let finish = |i: usize, result: Result<PathBuf, String>| {
-        if let Ok(mut r) = results.lock() {
-            r[i] = Some(FileResult {
+    // Results, filled a group at a time (one lock per group, not per file).
+    let shared = Mutex::new((vec![None::<FileResult>; inputs.len()], 0usize));
+    let finish = |done: &mut Vec<(usize, Result<PathBuf, String>)>| {
+        if done.is_empty() {
+            return;
+        }
+        let mut g = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let (results, count) = &mut *g;
+        let before = *count;
+        for (i, result) in done.drain(..) {
+            results[i] = Some(FileResult {
                 input: inputs[i].clone(),
                 result,
             });
+            *count += 1;
         }
-        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if progress && (n.is_multiple_of(64) || n == inputs.len()) {
-            draw_progress(n, inputs.len());
+        if progress && (before / 64 != *count / 64 || *count == inputs.len()) {
+            draw_progress(*count, inputs.len());
         }
     };
-    // Workers sign and write temporary files and hand them over in chunks (one wake-up of
-    // the committer per chunk, not per file); the committer makes them durable in groups and
-    // publishes them (see `output`). The bounded channel keeps memory flat.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Pending)>>(COMMIT_GROUP / HANDOFF);
+    let stages = Mutex::new(StageTimes::default());
     std::thread::scope(|s| {
         for _ in 0..workers {
-            let tx = tx.clone();
             let (next, prepared, finish, stages) = (&next, &prepared, &finish, &stages);
-            s.spawn(move || {
+            let work = move || {
                 let mut buf = Vec::new();
                 let mut times = StageTimes::default();
-                let mut chunk: Vec<(usize, Pending)> = Vec::with_capacity(HANDOFF);
-                let hand_off = |chunk: &mut Vec<(usize, Pending)>| {
-                    if chunk.is_empty() {
+                let mut group: Vec<Pending> = Vec::with_capacity(group_size);
+                let mut idx: Vec<usize> = Vec::with_capacity(group_size);
+                let mut done: Vec<(usize, Result<PathBuf, String>)> =
+                    Vec::with_capacity(group_size);
+                let commit = |group: &mut Vec<Pending>,
+                              idx: &mut Vec<usize>,
+                              done: &mut Vec<(usize, Result<PathBuf, String>)>,
+                              times: &mut StageTimes| {
+                    if group.is_empty() {
                         return;
                     }
-                    let c = std::mem::replace(chunk, Vec::with_capacity(HANDOFF));
-                    if let Err(e) = tx.send(c) {
-                        // The committer is gone (it panicked): nothing is published.
-                        for (i, p) in e.0 {
-                            if let crate::output::TempFile::Named(t) = &p.temp {
-                                let _ = std::fs::remove_file(t);
-                            }
-                            finish(i, Err("not committed".into()));
-                        }
+                    let flushed = crate::output::flush(group, &mut times.commit);
+                    let targets: Vec<PathBuf> = group.iter().map(|p| p.target.clone()).collect();
+                    let g = std::mem::replace(group, Vec::with_capacity(group_size));
+                    let results = crate::output::publish(g, flushed, &mut times.commit);
+                    for ((i, target), r) in idx.drain(..).zip(targets).zip(results) {
+                        let r = match r {
+                            Ok(()) => Ok(target),
+                            Err(e) => Err(format!("cannot write {}: {e}", target.display())),
+                        };
+                        done.push((i, r));
                     }
+                    finish(done);
                 };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -490,120 +504,49 @@ pub fn sign_files(
                     let out = output_path(opts, input);
                     let t = Instant::now();
                     let hashed = prepared.hash_input(input, opts.attached, &mut buf);
-                    times.read_hash += t.elapsed();
-                    let t = Instant::now();
+                    let t1 = Instant::now();
+                    times.read_hash += t1 - t;
                     let der = hashed.and_then(|h| match clock.now() {
                         None => Err("the system clock is unusable".to_string()),
                         Some(at) => prepared.seal(&h, at),
                     });
-                    times.sign += t.elapsed();
-                    let t = Instant::now();
+                    let t2 = Instant::now();
+                    times.sign += t2 - t1;
                     let written = der.and_then(|der| {
                         write_temp(&out, &der)
                             .map_err(|e| format!("cannot write {}: {e}", out.display()))
                     });
-                    times.write += t.elapsed();
+                    times.write += t2.elapsed();
                     match written {
                         Ok(temp) => {
-                            chunk.push((i, Pending { temp, target: out }));
-                            if chunk.len() >= HANDOFF {
-                                let t = Instant::now();
-                                hand_off(&mut chunk);
-                                times.handoff += t.elapsed();
+                            group.push(Pending { temp, target: out });
+                            idx.push(i);
+                            if group.len() >= group_size {
+                                commit(&mut group, &mut idx, &mut done, &mut times);
                             }
                         }
-                        Err(e) => finish(i, Err(e)),
+                        Err(e) => done.push((i, Err(e))),
                     }
                 }
-                hand_off(&mut chunk);
+                commit(&mut group, &mut idx, &mut done, &mut times);
+                finish(&mut done);
                 if let Ok(mut s) = stages.lock() {
                     s.add(&times);
                 }
-            });
-        }
-        drop(tx);
-        let finish = &finish;
-        let stages = &stages;
-        // The committer is two threads, so a group's flush (I/O wait) overlaps the previous
-        // group's links and renames: the flusher gathers a group and syncs it, the publisher
-        // links or renames it and syncs the directory.
-        let (ptx, prx) =
-            std::sync::mpsc::sync_channel::<(Vec<usize>, Vec<Pending>, Vec<std::io::Result<()>>)>(
-                1,
-            );
-        s.spawn(move || {
-            let mut times = StageTimes::default();
-            let mut idx: Vec<usize> = Vec::with_capacity(COMMIT_GROUP);
-            let mut group: Vec<Pending> = Vec::with_capacity(COMMIT_GROUP);
-            let flush = |idx: &mut Vec<usize>, group: &mut Vec<Pending>, times: &mut StageTimes| {
-                if group.is_empty() {
-                    return;
-                }
-                let flushed = crate::output::flush(group, &mut times.commit);
-                let g = std::mem::replace(group, Vec::with_capacity(COMMIT_GROUP));
-                let ix = std::mem::replace(idx, Vec::with_capacity(COMMIT_GROUP));
-                if let Err(e) = ptx.send((ix, g, flushed)) {
-                    // The publisher is gone (it panicked): nothing is published.
-                    let (ix, g, _) = e.0;
-                    for (i, p) in ix.into_iter().zip(g) {
-                        if let crate::output::TempFile::Named(t) = &p.temp {
-                            let _ = std::fs::remove_file(t);
-                        }
-                        finish(i, Err("not committed".into()));
-                    }
-                }
             };
-            loop {
-                let t = Instant::now();
-                let got = rx.recv_timeout(COMMIT_IDLE);
-                times.commit_idle += t.elapsed();
-                match got {
-                    Ok(chunk) => {
-                        for (i, p) in chunk {
-                            idx.push(i);
-                            group.push(p);
-                        }
-                        if group.len() >= COMMIT_GROUP {
-                            flush(&mut idx, &mut group, &mut times);
-                        }
-                    }
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                        flush(&mut idx, &mut group, &mut times)
-                    }
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                        flush(&mut idx, &mut group, &mut times);
-                        break;
-                    }
-                }
-            }
-            if let Ok(mut s) = stages.lock() {
-                s.add(&times);
-            }
-        });
-        s.spawn(move || {
-            let mut times = StageTimes::default();
-            for (idx, group, flushed) in prx {
-                let targets: Vec<PathBuf> = group.iter().map(|p| p.target.clone()).collect();
-                let results = crate::output::publish(group, flushed, &mut times.commit);
-                for ((i, target), r) in idx.into_iter().zip(targets).zip(results) {
-                    finish(
-                        i,
-                        r.map(|()| target.clone())
-                            .map_err(|e| format!("cannot write {}: {e}", target.display())),
-                    );
-                }
-            }
-            if let Ok(mut s) = stages.lock() {
-                s.add(&times);
-            }
-        });
+            let spawned = std::thread::Builder::new()
+                .name("inkan-seal".into())
+                .spawn_scoped(s, work);
+            // A worker that cannot start leaves its share to the others (they take inputs from
+            // the same counter); if none starts, every input is reported as not processed.
+            drop(spawned);
+        }
     });
     if progress {
         eprintln!();
     }
+    let (results, _) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
     let files = results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .zip(inputs)
         .map(|(r, input)| {
