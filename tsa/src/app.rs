@@ -188,7 +188,8 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         s.leap_window,
     ));
     let writer_stats = Arc::new(WriterStats::default());
-    let (recorder, writer) = store.start_writer(s.max_batch, writer_stats.clone());
+    let (recorder, writer) =
+        store.start_writer(s.max_batch, s.commit_interval, writer_stats.clone());
     let (poll_stop_tx, poll_stop_rx) = std::sync::mpsc::channel::<()>();
     if s.ntp_servers.is_empty() {
         tracing::warn!(

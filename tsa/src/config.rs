@@ -71,6 +71,11 @@ pub struct FileConfig {
     pub max_batch: Option<usize>,
     /// Signing threads (default: the number of CPUs, at least 2).
     pub signing_threads: Option<usize>,
+    /// Threads of the async runtime that serves HTTP (default: half the CPUs, at least 1).
+    pub runtime_threads: Option<usize>,
+    /// Under load, the least time between two group commits, in milliseconds (default 10;
+    /// 0: commit as soon as the previous commit returns).
+    pub commit_interval_ms: Option<u64>,
     /// Grace period for in-flight requests at shutdown, in milliseconds.
     pub shutdown_grace_ms: Option<u64>,
 }
@@ -168,6 +173,10 @@ pub struct Settings {
     pub max_batch: usize,
     /// Signing threads.
     pub signing_threads: usize,
+    /// HTTP runtime threads.
+    pub runtime_threads: usize,
+    /// Least time between two group commits under load.
+    pub commit_interval: Duration,
     /// Shutdown grace.
     pub shutdown_grace: Duration,
     /// Development mode.
@@ -321,6 +330,8 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
         max_connections: file.max_connections.unwrap_or(1024).max(1),
         max_batch: file.max_batch.unwrap_or(4096).max(1),
         signing_threads: file.signing_threads.unwrap_or(cpus.max(2)).max(1),
+        runtime_threads: file.runtime_threads.unwrap_or(cpus.div_ceil(2)).max(1),
+        commit_interval: ms(file.commit_interval_ms.unwrap_or(10)),
         shutdown_grace: ms(file.shutdown_grace_ms.unwrap_or(10_000)),
         dev: o.dev,
     })

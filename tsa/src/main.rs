@@ -101,6 +101,7 @@ fn serve(o: &config::Overrides) -> ExitCode {
         }
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.runtime_threads)
         .enable_all()
         .max_blocking_threads(settings.signing_threads.max(2) * 4)
         .thread_name("inkan-tsa")

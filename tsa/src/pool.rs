@@ -173,6 +173,52 @@ impl SigningPool {
     }
 }
 
+/// Runs one request through the handler on the calling thread: a rejection is answered at
+/// once, a granted token joins `pending` (its reply is sent after its record is committed).
+pub fn run_job(
+    ctx: &Context,
+    recorder: &Recorder,
+    body: &[u8],
+    time: Result<UnixTime, TimeRefusal>,
+    reply: oneshot::Sender<Reply>,
+    pending: &mut Vec<Pending>,
+) {
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| handler::handle(body, ctx, time)));
+    match outcome {
+        Ok(Outcome::Granted { response, issued }) => pending.push(Pending {
+            issued: *issued,
+            notify: Box::new(move |committed| {
+                let r = match committed {
+                    Ok(()) => Reply {
+                        response,
+                        kind: ReplyKind::Granted,
+                    },
+                    Err(e) => Reply {
+                        response: handler::rejection_der(Failure::SystemFailure),
+                        kind: ReplyKind::NotRecorded(e),
+                    },
+                };
+                let _ = reply.send(r);
+            }),
+        }),
+        Ok(Outcome::Rejected {
+            response,
+            failure,
+            detail,
+        }) => {
+            recorder.reject(failure.name());
+            let _ = reply.send(Reply {
+                response,
+                kind: ReplyKind::Rejected { failure, detail },
+            });
+        }
+        Err(_) => {
+            recorder.reject(Failure::SystemFailure.name());
+            let _ = reply.send(Reply::system_failure("handler panicked"));
+        }
+    }
+}
+
 fn worker(shared: &Shared, ctx: &Context, recorder: &Recorder, batch: usize) {
     let mut local: Vec<Job> = Vec::with_capacity(batch);
     loop {
@@ -198,41 +244,7 @@ fn worker(shared: &Shared, ctx: &Context, recorder: &Recorder, batch: usize) {
         let mut pending: Vec<Pending> = Vec::with_capacity(local.len());
         for job in local.drain(..) {
             let Job { body, time, reply } = job;
-            let outcome =
-                std::panic::catch_unwind(AssertUnwindSafe(|| handler::handle(&body, ctx, time)));
-            match outcome {
-                Ok(Outcome::Granted { response, issued }) => pending.push(Pending {
-                    issued: *issued,
-                    notify: Box::new(move |committed| {
-                        let r = match committed {
-                            Ok(()) => Reply {
-                                response,
-                                kind: ReplyKind::Granted,
-                            },
-                            Err(e) => Reply {
-                                response: handler::rejection_der(Failure::SystemFailure),
-                                kind: ReplyKind::NotRecorded(e),
-                            },
-                        };
-                        let _ = reply.send(r);
-                    }),
-                }),
-                Ok(Outcome::Rejected {
-                    response,
-                    failure,
-                    detail,
-                }) => {
-                    recorder.reject(failure.name());
-                    let _ = reply.send(Reply {
-                        response,
-                        kind: ReplyKind::Rejected { failure, detail },
-                    });
-                }
-                Err(_) => {
-                    recorder.reject(Failure::SystemFailure.name());
-                    let _ = reply.send(Reply::system_failure("handler panicked"));
-                }
-            }
+            run_job(ctx, recorder, &body, time, reply, &mut pending);
         }
         if !pending.is_empty() {
             recorder.commit_batch(pending);

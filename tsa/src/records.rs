@@ -23,7 +23,11 @@
 //! writes it in one transaction, commits it durably (one `fsync`), and only then releases
 //! every response of the batch. While one `fsync` runs the next batch gathers, so the batch
 //! size follows the load by itself: one token per commit when idle (lowest latency), hundreds
-//! under load (the `fsync` shared by all of them). The HTTP response carrying a token is sent
+//! under load (the `fsync` shared by all of them). Under load (the previous commit held more
+//! than one token) the writer also waits until `commit_interval` has passed since the previous
+//! commit began, so that a commit's fixed cost (copy-on-write of the B-tree spines, two
+//! `fdatasync`s, file locks: about 0.5-0.8 ms of CPU on the test VM) is shared by more tokens;
+//! an idle server never waits. The HTTP response carrying a token is sent
 //! only after its record's commit has returned: a client can never hold a token the store does
 //! not know, even after `kill -9`.
 //!
@@ -391,12 +395,20 @@ impl Store {
     }
 
     /// Starts the group-commit writer; returns the handle requests use and the thread.
-    pub fn start_writer(&self, max_batch: usize, stats: Arc<WriterStats>) -> (Recorder, Writer) {
+    /// Under load (the previous commit held more than one token) the writer commits at most
+    /// once per `interval`, gathering what arrives meanwhile; `Duration::ZERO` commits as soon
+    /// as the previous commit returns.
+    pub fn start_writer(
+        &self,
+        max_batch: usize,
+        interval: Duration,
+        stats: Arc<WriterStats>,
+    ) -> (Recorder, Writer) {
         let (tx, rx) = std::sync::mpsc::channel();
         let db = self.db.clone();
         let handle = std::thread::Builder::new()
             .name("records-writer".into())
-            .spawn(move || writer_loop(&db, &rx, max_batch.max(1), &stats))
+            .spawn(move || writer_loop(&db, &rx, max_batch.max(1), interval, &stats))
             .ok();
         (Recorder { tx }, Writer { handle })
     }
@@ -486,9 +498,17 @@ fn job_tokens(j: &Job) -> usize {
     }
 }
 
-fn writer_loop(db: &Database, rx: &Receiver<Job>, max_batch: usize, stats: &WriterStats) {
+fn writer_loop(
+    db: &Database,
+    rx: &Receiver<Job>,
+    max_batch: usize,
+    gather: Duration,
+    stats: &WriterStats,
+) {
     use std::sync::atomic::Ordering::Relaxed;
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+    let mut last_start = std::time::Instant::now();
+    let mut last_tokens = 0usize;
     loop {
         // Block for the first job; then take whatever else is already queued.
         match rx.recv() {
@@ -505,6 +525,37 @@ fn writer_loop(db: &Database, rx: &Receiver<Job>, max_batch: usize, stats: &Writ
                 Err(_) => break,
             }
         }
+        // Under load (the previous commit carried several tokens), commit at most once per
+        // `gather`: the tokens arriving meanwhile share the commit. An idle server commits
+        // at once.
+        if last_tokens > 1
+            && !gather.is_zero()
+            && !batch.iter().any(|j| matches!(j, Job::Flush(_) | Job::Stop))
+        {
+            let deadline = last_start + gather;
+            while size < max_batch {
+                let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else {
+                    break;
+                };
+                match rx.recv_timeout(left) {
+                    Ok(j) => {
+                        let end = matches!(j, Job::Flush(_) | Job::Stop);
+                        size += job_tokens(&j);
+                        batch.push(j);
+                        if end {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        last_tokens = batch
+            .iter()
+            .filter(|j| matches!(j, Job::Tokens(_)))
+            .map(job_tokens)
+            .sum();
+        last_start = std::time::Instant::now();
         let has_work = batch
             .iter()
             .any(|j| !matches!(j, Job::Flush(_) | Job::Stop));
@@ -820,7 +871,7 @@ mod tests {
         let e2 = store.reserve_epoch(UnixTime::from_secs(100)).unwrap();
         assert!(e2 > e1);
         let stats = Arc::new(WriterStats::default());
-        let (rec, writer) = store.start_writer(16, stats.clone());
+        let (rec, writer) = store.start_writer(16, Duration::from_millis(5), stats.clone());
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -845,6 +896,9 @@ mod tests {
         drop(rec);
         writer.join();
         assert_eq!(stats.records.load(std::sync::atomic::Ordering::Relaxed), 50);
+        // 50 tokens at once, at most 16 per commit, gathered: a handful of commits (plus the
+        // reject/event/duplicate ones), never one per token.
+        assert!(stats.commits.load(std::sync::atomic::Ordering::Relaxed) < 20);
         let r = store.reader();
         let mut lines = Vec::new();
         assert_eq!(

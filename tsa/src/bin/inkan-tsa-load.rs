@@ -2,14 +2,17 @@
 //!
 //! ```text
 //! inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM]
-//!                [--connections N] [--depth D] [--seconds S] [--signing-threads N]
+//!                [--connections N] [--depth D] [--h2 [--streams S]] [--seconds S]
+//!                [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS]
 //!                [--url http://HOST:PORT/]
 //! ```
 //!
 //! Without `--url` it starts an in-process TSA on 127.0.0.1:0 with durable records in a fresh
-//! temporary data directory and drives it; then, in the same run, it measures the raw signing
-//! rate of the same key (the same `Signer`, as many threads as cores; for a `pkcs11:` key that
-//! is as many sessions) and prints tokens/s, p50/p99 latency, the raw rate and the ratio.
+//! temporary data directory (settings resolved exactly as `inkan-tsa serve` resolves its
+//! configuration file, on the same kind of runtime) and drives it; then, in the same run, it
+//! measures the raw signing rate of the same key (the same `Signer`, as many threads as cores;
+//! for a `pkcs11:` key that is as many sessions) and prints tokens/s, p50/p99 latency, the raw
+//! rate and the ratio.
 //!
 //! * `p256`, `p384`: a fresh software key made with `inkan_hsm::devpki`; `rsa3072`: made with
 //!   `openssl genpkey`; `softhsm-p256`: a P-256 key generated on a private SoftHSM2 token (the
@@ -17,23 +20,36 @@
 //!   `--cert-chain` a development CA (NOT FOR PRODUCTION) issues the TSA certificate over the
 //!   key's public key.
 //! * The generator is lean, because it shares the cores with the server: one thread, one
-//!   current-thread runtime, N raw TCP connections with HTTP/1.1 keep-alive and pipelining
-//!   (D requests written at once per connection, then their D responses read), requests
-//!   precomputed. Latency is measured per request from the write of its batch to its response.
-//! * Concurrency comes from connections, not from pipelining depth: hyper serves the requests
-//!   of one HTTP/1.1 connection one after the other, and each waits for its group commit (two
-//!   `fdatasync`s in redb's multi-process mode), so a depth above 1 adds latency, not
-//!   throughput. The default is 256 connections, depth 1.
-//! * Besides tokens/s it prints the CPU the whole process used while measuring (server and
-//!   generator: `cores` and µs of CPU per token, from `/proc/self/stat`), the raw signing rate
-//!   with the cores it kept busy, and the group-commit figures from `/metrics`. On a machine
-//!   shared with other work, `cores` shows how much of it the run actually got.
+//!   current-thread runtime, raw TCP connections, requests precomputed, responses parsed only
+//!   as far as the status, the length and the first bytes of the body (granted or not).
+//!   Latency is measured per request from the write that sent it to its response.
+//! * Two modes, reported separately:
+//!   - HTTP/1.1 keep-alive (default): N connections (default 256), one request in flight on
+//!     each. `--depth D` > 1 writes D requests at once per connection (HTTP/1.1 pipelining);
+//!     the header line then says PIPELINING, and such figures are their own mode. hyper serves
+//!     the requests of one connection one after the other, so depth adds latency, not
+//!     throughput.
+//!   - `--h2`: HTTP/2 with prior knowledge, N connections (default 4) with S streams in flight
+//!     on each (default 64, at most the server's 256). The client side is written by hand: a
+//!     fixed HPACK header block (static table and literals only, so no encoder state), the
+//!     `:status 200` check on the first byte of the response header block (HPACK static index
+//!     8), flow-control windows opened wide once, SETTINGS and PING acknowledged. New requests
+//!     go out as responses arrive, all the frames of one round in one write.
+//! * It prints the CPU the whole process used while measuring (`cores` and µs of CPU per
+//!   token, from `/proc/self/stat`) and the same split by part, from the per-thread counters
+//!   in `/proc/self/task/*/stat`: the generator thread, the HTTP runtime (`inkan-tsa*`
+//!   threads), the signing threads and the records writer. Then the raw signing rate with the
+//!   cores it kept busy, and the group-commit figures from `/metrics`. On a machine shared with
+//!   other work, `cores` shows how much of it the run actually got, and CPU per token is the
+//!   figure to compare between runs.
 //!
 //! ```text
 //! cargo build --release -p inkan-tsa --bins
 //! target/release/inkan-tsa-load --key p256 --seconds 10
+//! target/release/inkan-tsa-load --key p256 --seconds 10 --h2
 //! target/release/inkan-tsa-load --key rsa3072 --connections 64 --seconds 10
 //! target/release/inkan-tsa-load --key softhsm-p256 --seconds 10
+//! target/release/inkan-tsa-load --key softhsm-p256 --seconds 10 --h2
 //! ```
 #![forbid(unsafe_code)]
 
@@ -51,23 +67,31 @@ struct Opts {
     chain: Option<PathBuf>,
     connections: usize,
     depth: usize,
+    h2: bool,
+    streams: usize,
     seconds: u64,
     url: Option<String>,
     signing_threads: Option<usize>,
+    runtime_threads: Option<usize>,
+    commit_interval_ms: Option<u64>,
 }
 
-const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N] [--depth D] [--seconds S] [--signing-threads N] [--url URL]";
+const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--url URL]";
 
 fn parse() -> Result<Opts, String> {
     use lexopt::prelude::*;
     let mut o = Opts {
         key: "p256".into(),
         chain: None,
-        connections: 256,
+        connections: 0,
         depth: 1,
+        h2: false,
+        streams: 64,
         seconds: 10,
         url: None,
         signing_threads: None,
+        runtime_threads: None,
+        commit_interval_ms: None,
     };
     let mut p = lexopt::Parser::from_env();
     fn val(p: &mut lexopt::Parser) -> Result<String, String> {
@@ -85,9 +109,15 @@ fn parse() -> Result<Opts, String> {
             Long("cert-chain") => o.chain = Some(val(&mut p)?.into()),
             Long("connections") => o.connections = num(&mut p, "--connections")?,
             Long("depth") => o.depth = num(&mut p, "--depth")?,
+            Long("h2") => o.h2 = true,
+            Long("streams") => o.streams = num(&mut p, "--streams")?,
             Long("seconds") => o.seconds = num(&mut p, "--seconds")?,
             Long("url") => o.url = Some(val(&mut p)?),
             Long("signing-threads") => o.signing_threads = Some(num(&mut p, "--signing-threads")?),
+            Long("runtime-threads") => o.runtime_threads = Some(num(&mut p, "--runtime-threads")?),
+            Long("commit-interval-ms") => {
+                o.commit_interval_ms = Some(num(&mut p, "--commit-interval-ms")?);
+            }
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -95,7 +125,10 @@ fn parse() -> Result<Opts, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
-    o.connections = o.connections.max(1);
+    if o.connections == 0 {
+        o.connections = if o.h2 { 4 } else { 256 };
+    }
+    o.streams = o.streams.clamp(1, 256);
     o.depth = o.depth.max(1);
     Ok(o)
 }
@@ -225,12 +258,23 @@ fn softhsm_reexec(o: &Opts) -> Result<ExitCode, String> {
         o.depth.to_string(),
         "--seconds".into(),
         o.seconds.to_string(),
+        "--streams".into(),
+        o.streams.to_string(),
     ];
+    if o.h2 {
+        args.push("--h2".into());
+    }
     if let Some(u) = &o.url {
         args.extend(["--url".to_owned(), u.clone()]);
     }
     if let Some(n) = o.signing_threads {
         args.extend(["--signing-threads".to_owned(), n.to_string()]);
+    }
+    if let Some(n) = o.runtime_threads {
+        args.extend(["--runtime-threads".to_owned(), n.to_string()]);
+    }
+    if let Some(n) = o.commit_interval_ms {
+        args.extend(["--commit-interval-ms".to_owned(), n.to_string()]);
     }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let status = Command::new(exe)
@@ -246,8 +290,8 @@ fn softhsm_reexec(o: &Opts) -> Result<ExitCode, String> {
     })
 }
 
-/// The HTTP bytes of request `i`: a DER TimeStampReq with a SHA-256 imprint and a nonce.
-fn http_request(i: u64) -> Vec<u8> {
+/// The DER TimeStampReq of request `i`: a SHA-256 imprint and a nonce, 64 bytes.
+fn tsq_body(i: u64) -> Vec<u8> {
     let mut r = vec![
         0x30, 0x3e, 0x02, 0x01, 0x01, 0x30, 0x2f, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
         0x65, 0x03, 0x04, 0x02, 0x01, 0x04, 0x20,
@@ -256,6 +300,12 @@ fn http_request(i: u64) -> Vec<u8> {
     r.extend_from_slice(&i.to_be_bytes());
     r.extend_from_slice(&[0x02, 0x08]);
     r.extend_from_slice(&(i | 0x0100_0000_0000_0000).to_be_bytes());
+    r
+}
+
+/// The HTTP/1.1 bytes of request `i`.
+fn http_request(i: u64) -> Vec<u8> {
+    let r = tsq_body(i);
     let mut h = format!(
         "POST / HTTP/1.1\r\nHost: tsa\r\nContent-Type: application/timestamp-query\r\nContent-Length: {}\r\n\r\n",
         r.len()
@@ -263,6 +313,234 @@ fn http_request(i: u64) -> Vec<u8> {
     .into_bytes();
     h.extend_from_slice(&r);
     h
+}
+
+/// HTTP/2 frame types and flags used here (RFC 9113 §6).
+mod h2f {
+    pub const DATA: u8 = 0;
+    pub const HEADERS: u8 = 1;
+    pub const RST_STREAM: u8 = 3;
+    pub const SETTINGS: u8 = 4;
+    pub const PING: u8 = 6;
+    pub const GOAWAY: u8 = 7;
+    pub const WINDOW_UPDATE: u8 = 8;
+    pub const CONTINUATION: u8 = 9;
+    pub const END_STREAM: u8 = 0x1;
+    pub const ACK: u8 = 0x1;
+    pub const END_HEADERS: u8 = 0x4;
+    pub const PADDED: u8 = 0x8;
+    pub const PRIORITY: u8 = 0x20;
+}
+
+fn h2_frame(out: &mut Vec<u8>, kind: u8, flags: u8, stream: u32, payload: &[u8]) {
+    let n = payload.len() as u32;
+    out.extend_from_slice(&n.to_be_bytes()[1..]);
+    out.push(kind);
+    out.push(flags);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// The HTTP/2 frames of request `i` (HEADERS, then DATA with END_STREAM) for stream 0; the
+/// caller patches the stream id at [`H2_ID_AT`]. The header block uses only the HPACK static
+/// table and literals without indexing, so it needs no encoder state.
+fn h2_request(i: u64) -> Vec<u8> {
+    let body = tsq_body(i);
+    let mut hb = vec![0x83, 0x86, 0x84]; // :method POST, :scheme http, :path /
+    hb.extend_from_slice(&[0x01, 3]); // :authority (static 1), literal
+    hb.extend_from_slice(b"tsa");
+    hb.extend_from_slice(&[0x0f, 0x10, 27]); // content-type (static 31)
+    hb.extend_from_slice(b"application/timestamp-query");
+    let len = body.len().to_string();
+    hb.extend_from_slice(&[0x0f, 0x0d, len.len() as u8]); // content-length (static 28)
+    hb.extend_from_slice(len.as_bytes());
+    let mut out = Vec::new();
+    h2_frame(&mut out, h2f::HEADERS, h2f::END_HEADERS, 0, &hb);
+    h2_frame(&mut out, h2f::DATA, h2f::END_STREAM, 0, &body);
+    out
+}
+
+/// Where the stream ids sit in [`h2_request`]'s bytes: the HEADERS frame's and the DATA
+/// frame's.
+fn h2_id_at(req: &[u8]) -> (usize, usize) {
+    let hlen = usize::from(req[0]) << 16 | usize::from(req[1]) << 8 | usize::from(req[2]);
+    (5, 9 + hlen + 5)
+}
+
+/// One stream in flight.
+#[derive(Clone, Copy)]
+struct Stream {
+    id: u32,
+    sent: Instant,
+    status_ok: bool,
+    head: [u8; 16],
+    got: usize,
+}
+
+/// One HTTP/2 connection with up to `streams` requests in flight: as responses complete, new
+/// requests go out, all frames of one round in one write.
+async fn connection_h2(
+    addr: String,
+    reqs: Arc<Vec<Vec<u8>>>,
+    first: usize,
+    streams: usize,
+    sh: Arc<Shared>,
+) -> Result<Vec<u32>, String> {
+    const SLOTS: usize = 1 << 16;
+    let mut lat = Vec::with_capacity(1 << 16);
+    let mut s = tokio::net::TcpStream::connect(&addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = s.set_nodelay(true);
+    let mut out = Vec::with_capacity(streams * 160 + 64);
+    // Preface; SETTINGS: no push, the largest stream window; the largest connection window.
+    out.extend_from_slice(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    let mut settings = Vec::new();
+    settings.extend_from_slice(&[0, 2, 0, 0, 0, 0]);
+    settings.extend_from_slice(&[0, 4, 0x7f, 0xff, 0xff, 0xff]);
+    h2_frame(&mut out, h2f::SETTINGS, 0, 0, &settings);
+    h2_frame(
+        &mut out,
+        h2f::WINDOW_UPDATE,
+        0,
+        0,
+        &(0x7fff_ffffu32 - 65_535).to_be_bytes(),
+    );
+    s.write_all(&out).await.map_err(|e| e.to_string())?;
+    let mut slots: Vec<Option<Stream>> = vec![None; SLOTS];
+    let mut buf = vec![0u8; 256 * 1024];
+    let (mut have, mut next, mut next_id) = (0usize, first, 1u32);
+    let mut in_flight = 0usize;
+    let mut send_window: i64 = 65_535;
+    let mut recv_consumed: u64 = 0;
+    let mut server_settings = false;
+    loop {
+        out.clear();
+        if server_settings && !sh.stop.load(Relaxed) {
+            while in_flight < streams && send_window >= 64 {
+                let req = &reqs[next % reqs.len()];
+                next += 1;
+                let (a, b) = h2_id_at(req);
+                let at = out.len();
+                out.extend_from_slice(req);
+                out[at + a..at + a + 4].copy_from_slice(&next_id.to_be_bytes());
+                out[at + b..at + b + 4].copy_from_slice(&next_id.to_be_bytes());
+                send_window -= 64;
+                slots[(next_id as usize >> 1) % SLOTS] = Some(Stream {
+                    id: next_id,
+                    sent: Instant::now(),
+                    status_ok: false,
+                    head: [0; 16],
+                    got: 0,
+                });
+                next_id += 2;
+                in_flight += 1;
+            }
+        }
+        if recv_consumed > 1 << 30 {
+            h2_frame(
+                &mut out,
+                h2f::WINDOW_UPDATE,
+                0,
+                0,
+                &(recv_consumed as u32).to_be_bytes(),
+            );
+            recv_consumed = 0;
+        }
+        if !out.is_empty() {
+            s.write_all(&out).await.map_err(|e| e.to_string())?;
+        }
+        if sh.stop.load(Relaxed) && in_flight == 0 {
+            return Ok(lat);
+        }
+        if have == buf.len() {
+            return Err("HTTP/2 frame larger than the read buffer".into());
+        }
+        let n = s.read(&mut buf[have..]).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("server closed the HTTP/2 connection".into());
+        }
+        have += n;
+        let mut pos = 0;
+        let mut replies = Vec::new();
+        while have - pos >= 9 {
+            let f = &buf[pos..have];
+            let len = usize::from(f[0]) << 16 | usize::from(f[1]) << 8 | usize::from(f[2]);
+            if f.len() < 9 + len {
+                break;
+            }
+            let (kind, flags) = (f[3], f[4]);
+            let id = u32::from_be_bytes([f[5], f[6], f[7], f[8]]) & 0x7fff_ffff;
+            let mut p = &f[9..9 + len];
+            pos += 9 + len;
+            if flags & h2f::PADDED != 0 && (kind == h2f::DATA || kind == h2f::HEADERS) {
+                let pad = usize::from(*p.first().ok_or("bad padding")?);
+                p = p.get(1..p.len().saturating_sub(pad)).ok_or("bad padding")?;
+            }
+            match kind {
+                h2f::SETTINGS if flags & h2f::ACK == 0 => {
+                    server_settings = true;
+                    h2_frame(&mut replies, h2f::SETTINGS, h2f::ACK, 0, &[]);
+                }
+                h2f::PING if flags & h2f::ACK == 0 => {
+                    h2_frame(&mut replies, h2f::PING, h2f::ACK, 0, p);
+                }
+                h2f::WINDOW_UPDATE if id == 0 && p.len() == 4 => {
+                    send_window += i64::from(u32::from_be_bytes([p[0], p[1], p[2], p[3]]));
+                }
+                h2f::GOAWAY => return Err("server sent GOAWAY".into()),
+                h2f::RST_STREAM => return Err(format!("server reset stream {id}")),
+                h2f::HEADERS | h2f::CONTINUATION | h2f::DATA => {
+                    let slot = &mut slots[(id as usize >> 1) % SLOTS];
+                    let Some(st) = slot.as_mut().filter(|st| st.id == id) else {
+                        return Err(format!("frame for unknown stream {id}"));
+                    };
+                    if kind == h2f::HEADERS {
+                        if flags & h2f::PRIORITY != 0 {
+                            p = p.get(5..).ok_or("bad priority")?;
+                        }
+                        // Skip dynamic table size updates; `:status 200` is static index 8.
+                        let first = p.iter().find(|&&b| b & 0xe0 != 0x20);
+                        if !st.status_ok && st.got == 0 {
+                            st.status_ok = first == Some(&0x88);
+                        }
+                    } else if kind == h2f::DATA {
+                        recv_consumed += len as u64;
+                        let take = p.len().min(16 - st.got);
+                        st.head[st.got..st.got + take].copy_from_slice(&p[..take]);
+                        st.got += take;
+                    }
+                    if flags & h2f::END_STREAM != 0 {
+                        let st = *st;
+                        *slot = None;
+                        in_flight -= 1;
+                        if sh.measuring.load(Relaxed) {
+                            let granted = st.status_ok
+                                && st.head[..st.got]
+                                    .windows(5)
+                                    .take(5)
+                                    .any(|w| w == [0x30, 0x03, 0x02, 0x01, 0x00]);
+                            if granted {
+                                sh.tokens.fetch_add(1, Relaxed);
+                                lat.push(
+                                    u32::try_from(st.sent.elapsed().as_micros())
+                                        .unwrap_or(u32::MAX),
+                                );
+                            } else {
+                                sh.errors.fetch_add(1, Relaxed);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        buf.copy_within(pos..have, 0);
+        have -= pos;
+        if !replies.is_empty() {
+            s.write_all(&replies).await.map_err(|e| e.to_string())?;
+        }
+    }
 }
 
 /// Parses one HTTP/1.1 response at the start of `buf`: (bytes used, granted).
@@ -294,6 +572,16 @@ fn parse_response(buf: &[u8]) -> Option<Result<(usize, bool), String>> {
         .take(5)
         .any(|w| w == [0x30, 0x03, 0x02, 0x01, 0x00]);
     Some(Ok((end + 4 + len, granted)))
+}
+
+/// How the generator talks HTTP.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// HTTP/1.1 keep-alive, `depth` requests written at once per connection (1: no
+    /// pipelining).
+    H1 { depth: usize },
+    /// HTTP/2 (prior knowledge), `streams` requests in flight per connection.
+    H2 { streams: usize },
 }
 
 struct Shared {
@@ -372,13 +660,15 @@ async fn connection(
 
 /// Drives `addr` for `secs` after a 1 s warm-up, from one thread; returns (tokens, sorted
 /// latencies in µs, errors).
-fn drive(
-    addr: &str,
-    conns: usize,
-    depth: usize,
-    secs: u64,
-) -> Result<(u64, Vec<u32>, u64), String> {
-    let reqs: Arc<Vec<Vec<u8>>> = Arc::new((0..4096u64).map(http_request).collect());
+fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<(u64, Vec<u32>, u64), String> {
+    let reqs: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..4096u64)
+            .map(match mode {
+                Mode::H1 { .. } => http_request,
+                Mode::H2 { .. } => h2_request,
+            })
+            .collect(),
+    );
     let sh = Arc::new(Shared {
         measuring: AtomicBool::new(false),
         stop: AtomicBool::new(false),
@@ -397,18 +687,28 @@ fn drive(
             rt.block_on(async {
                 let tasks: Vec<_> = (0..conns)
                     .map(|c| {
-                        tokio::spawn(connection(
-                            addr.clone(),
-                            reqs.clone(),
-                            c * 131,
-                            depth,
-                            sh2.clone(),
-                        ))
+                        let (addr, reqs, sh) = (addr.clone(), reqs.clone(), sh2.clone());
+                        tokio::spawn(async move {
+                            match mode {
+                                Mode::H1 { depth } => {
+                                    Ok(connection(addr, reqs, c * 131, depth, sh).await)
+                                }
+                                Mode::H2 { streams } => {
+                                    connection_h2(addr, reqs, c * 131, streams, sh).await
+                                }
+                            }
+                        })
                     })
                     .collect();
                 let mut all = Vec::new();
                 for t in tasks {
-                    all.extend(t.await.map_err(|e| e.to_string())?);
+                    match t.await.map_err(|e| e.to_string())? {
+                        Ok(l) => all.extend(l),
+                        Err(e) => {
+                            eprintln!("inkan-tsa-load: {e}");
+                            sh2.errors.fetch_add(1, Relaxed);
+                        }
+                    }
                 }
                 Ok::<_, String>(all)
             })
@@ -418,16 +718,32 @@ fn drive(
     sh.measuring.store(true, Relaxed);
     let t = Instant::now();
     let cpu0 = process_cpu_secs();
+    let parts0 = thread_cpu_by_part();
     std::thread::sleep(Duration::from_secs(secs));
     sh.measuring.store(false, Relaxed);
     let n = sh.tokens.load(Relaxed);
     let elapsed = t.elapsed().as_secs_f64();
+    let parts1 = thread_cpu_by_part();
     if let (Some(a), Some(b)) = (cpu0, process_cpu_secs()) {
         let cpu = b - a;
         println!(
             "cpu:  {cpu:.2} CPU-seconds in {elapsed:.2} s ({:.2} cores) = {:.1} us of CPU per token, server and generator",
             cpu / elapsed,
             cpu * 1e6 / (n.max(1) as f64)
+        );
+        let per = |part: &str| {
+            let get = |v: &[(&'static str, f64)]| {
+                v.iter().find(|(p, _)| *p == part).map_or(0.0, |(_, s)| *s)
+            };
+            (get(&parts1) - get(&parts0)) * 1e6 / (n.max(1) as f64)
+        };
+        println!(
+            "cpu/token by part (us): generator {:.1}, http runtime {:.1}, signing threads {:.1}, records writer {:.1}, other {:.1}",
+            per("generator"),
+            per("runtime"),
+            per("signing"),
+            per("records"),
+            per("other")
         );
     }
     sh.stop.store(true, Relaxed);
@@ -460,6 +776,48 @@ fn metrics_line(addr: &str) -> Option<String> {
         records / commits.max(1.0),
         secs * 1000.0 / commits.max(1.0)
     ))
+}
+
+/// User + system CPU seconds of this process's threads so far, summed by part (thread name:
+/// `load-generator`, `inkan-tsa*` (the HTTP runtime), `signing-*`, `records-writer`, other),
+/// from `/proc/self/task/*/stat` (Linux; 100 ticks per second); empty elsewhere. Threads that
+/// ended are not counted.
+fn thread_cpu_by_part() -> Vec<(&'static str, f64)> {
+    let mut parts: Vec<(&'static str, f64)> =
+        ["generator", "runtime", "signing", "records", "other"]
+            .into_iter()
+            .map(|p| (p, 0.0))
+            .collect();
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return parts;
+    };
+    for e in dir.flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let name = head.split_once(" (").map_or("", |(_, n)| n);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+            + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        let part = if name.starts_with("load-generator") {
+            "generator"
+        } else if name.starts_with("inkan-tsa") && name != "inkan-tsa-load" {
+            "runtime"
+        } else if name.starts_with("signing-") {
+            "signing"
+        } else if name.starts_with("records-writer") {
+            "records"
+        } else {
+            "other"
+        };
+        if let Some(p) = parts.iter_mut().find(|(p, _)| *p == part) {
+            p.1 += ticks / 100.0;
+        }
+    }
+    parts
 }
 
 /// User + system CPU time of this process so far, from `/proc/self/stat` (Linux; 100 ticks
@@ -568,18 +926,9 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
         Some(c) => c.clone(),
         None => make_chain(base, &keyref)?,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("inkan-tsa")
-        .build()
-        .map_err(|e| e.to_string())?;
-    let (addr, running) = match &o.url {
-        Some(u) => (
-            u.trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_owned(),
-            None,
-        ),
+    // The server's settings, as `inkan-tsa serve` would resolve them from this file.
+    let settings = match &o.url {
+        Some(_) => None,
         None => {
             let mut toml = format!(
                 "listen = \"127.0.0.1:0\"\nkey = \"{keyref}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\n",
@@ -589,9 +938,43 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
             if let Some(n) = o.signing_threads {
                 toml.push_str(&format!("signing_threads = {n}\n"));
             }
+            if let Some(n) = o.runtime_threads {
+                toml.push_str(&format!("runtime_threads = {n}\n"));
+            }
+            if let Some(n) = o.commit_interval_ms {
+                toml.push_str(&format!("commit_interval_ms = {n}\n"));
+            }
             let file = inkan_tsa::config::FileConfig::parse(&toml).map_err(|e| e.to_string())?;
-            let s =
-                inkan_tsa::config::resolve(file, &Default::default()).map_err(|e| e.to_string())?;
+            Some(inkan_tsa::config::resolve(file, &Default::default()).map_err(|e| e.to_string())?)
+        }
+    };
+    // The same runtime as `inkan-tsa serve` (src/main.rs).
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(s) = &settings {
+        rt.worker_threads(s.runtime_threads);
+    }
+    let rt = rt
+        .enable_all()
+        .thread_name("inkan-tsa")
+        .build()
+        .map_err(|e| e.to_string())?;
+    let server_line = settings.as_ref().map(|s| {
+        format!(
+            "server: {} runtime threads, {} signing threads, commit interval {} ms",
+            s.runtime_threads,
+            s.signing_threads,
+            s.commit_interval.as_millis()
+        )
+    });
+    let (addr, running) = match (&o.url, settings) {
+        (Some(u), _) => (
+            u.trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned(),
+            None,
+        ),
+        (None, s) => {
+            let s = s.ok_or("no settings")?;
             let r = rt.block_on(inkan_tsa::app::start(s, Arc::new(SystemClock)))?;
             (r.addr.to_string(), Some(r))
         }
@@ -601,11 +984,28 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     } else {
         o.key.as_str()
     };
-    println!(
-        "inkan-tsa-load: key {label}, {} connections x pipeline depth {}, {} s, durable records",
-        o.connections, o.depth, o.seconds
-    );
-    let (rate, lat, errors) = drive(&addr, o.connections, o.depth, o.seconds)?;
+    let mode = if o.h2 {
+        println!(
+            "inkan-tsa-load: key {label}, HTTP/2, {} connections x {} streams, {} s, durable records",
+            o.connections, o.streams, o.seconds
+        );
+        Mode::H2 { streams: o.streams }
+    } else {
+        let pipe = if o.depth > 1 {
+            format!(" x pipeline depth {} (HTTP/1.1 PIPELINING)", o.depth)
+        } else {
+            String::new()
+        };
+        println!(
+            "inkan-tsa-load: key {label}, HTTP/1.1 keep-alive, {} connections{pipe}, {} s, durable records",
+            o.connections, o.seconds
+        );
+        Mode::H1 { depth: o.depth }
+    };
+    if let Some(l) = &server_line {
+        println!("{l}");
+    }
+    let (rate, lat, errors) = drive(&addr, o.connections, mode, o.seconds)?;
     let store = metrics_line(&addr);
     if let Some(r) = running {
         rt.block_on(r.shutdown());
