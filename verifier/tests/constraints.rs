@@ -55,6 +55,14 @@ basicConstraints = critical,CA:true
 keyUsage = critical,keyCertSign,cRLSign
 certificatePolicies = 1.2.3.4.5
 policyMappings = critical,1.2.3.4.5:1.2.3.4.9
+[root_nc]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+nameConstraints = critical,permitted;DNS:example.com
+[leaf_evil_dns]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectAltName = DNS:www.evil.test
 [leaf]
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature,nonRepudiation
@@ -125,6 +133,11 @@ cert inh_leaf "/CN=inh leaf" inh_map leaf_pol9
 cert allow "/CN=Allow CA" root allow_map_ca
 cert allow_map "/CN=Allowed Map CA" allow map_ca
 cert allow_leaf "/CN=allow leaf" allow_map leaf_pol9
+key root2
+openssl req -x509 -new -key root2.key -subj "/CN=Constrained Root" -days 30 -config ext.cnf \
+  -extensions root_nc -out root2.pem
+cert anchor_ok "/CN=anchor ok" root2 leaf_good
+cert anchor_bad "/CN=anchor bad" root2 leaf_evil_dns
 cat inh.pem inh_map.pem > inh-chain.pem
 cat allow.pem allow_map.pem > allow-chain.pem
 printf 'hello inkan\n' > data.txt
@@ -158,6 +171,18 @@ fn sh(dir: &Path, script: &str) {
 /// Signs data.txt with `leaf` (`openssl cms -sign`, the CA certificates in `cas`) and
 /// verifies it against the constraints root.
 fn check(leaf: &str, cas: &str, ind: Indication, sub: Option<Sub>, code: Option<&str>) {
+    check_with("root.pem", leaf, cas, ind, sub, code);
+}
+
+/// As [`check`], with another trust anchor file.
+fn check_with(
+    anchor: &str,
+    leaf: &str,
+    cas: &str,
+    ind: Indication,
+    sub: Option<Sub>,
+    code: Option<&str>,
+) {
     let dir = &pki().path;
     let out = format!("{leaf}.p7s");
     sh(
@@ -169,7 +194,7 @@ fn check(leaf: &str, cas: &str, ind: Indication, sub: Option<Sub>, code: Option<
     );
     let options = Options {
         data: Data::File(dir.join("data.txt")),
-        trust: vec![std::fs::read(dir.join("root.pem")).unwrap()],
+        trust: vec![std::fs::read(dir.join(anchor)).unwrap()],
         crls: vec![],
         ocsps: vec![],
         revocation_required: false,
@@ -244,6 +269,23 @@ fn name_constraints() {
         Some("X509_NAME_CONSTRAINTS_UNSUPPORTED"),
     );
     check("uri_plain", "uorica.pem", TotalPassed, None, None);
+    // The trust anchor's own nameConstraints are the initial subtrees (RFC 5937 §3.2).
+    check_with(
+        "root2.pem",
+        "anchor_ok",
+        "root2.pem",
+        TotalPassed,
+        None,
+        None,
+    );
+    check_with(
+        "root2.pem",
+        "anchor_bad",
+        "root2.pem",
+        Indeterminate,
+        ccf,
+        Some("X509_NAME_CONSTRAINTS"),
+    );
 }
 
 #[test]
