@@ -868,39 +868,43 @@ fn content_time_stamps_after_x509(
     if out.indication != Indication::Indeterminate {
         return;
     }
-    match out.sub {
-        Some(Sub::RevokedNoPoe) => {
-            let Some(issuer) = path.certs.get(1) else {
-                return;
-            };
-            if let RevStatus::Revoked(when, _, _) = revocation(leaf, issuer, m, t, &mut Vec::new())
-                && ct > when
-            {
-                *out = std::mem::replace(out, Outcome::new()).fail(
-                    Indication::TotalFailed,
-                    Sub::Revoked,
-                    "CONTENT_TST_AFTER_REVOCATION",
-                    format!(
-                        "a content time-stamp of {} proves the signature was made after the signing certificate was revoked ({})",
-                        crate::tlv::format_time(ct),
-                        crate::tlv::format_time(when)
-                    ),
-                );
-            }
-        }
-        Some(Sub::OutOfBoundsNoPoe | Sub::OutOfBoundsNotRevoked) if ct > leaf.not_after => {
-            *out = std::mem::replace(out, Outcome::new()).fail(
-                Indication::TotalFailed,
-                Sub::Expired,
-                "CONTENT_TST_AFTER_EXPIRY",
-                format!(
-                    "a content time-stamp of {} proves the signature was made after the signing certificate expired ({})",
-                    crate::tlv::format_time(ct),
-                    crate::tlv::format_time(leaf.not_after)
-                ),
-            );
-        }
-        _ => {}
+    if !matches!(
+        out.sub,
+        Some(Sub::RevokedNoPoe | Sub::OutOfBoundsNoPoe | Sub::OutOfBoundsNotRevoked)
+    ) {
+        return;
+    }
+    // Step 4 a. (A signing certificate both revoked and expired goes on to step 4 b when
+    // the content time-stamp is before the revocation but after the expiry.)
+    if out.sub == Some(Sub::RevokedNoPoe)
+        && let Some(issuer) = path.certs.get(1)
+        && let RevStatus::Revoked(when, _, _) = revocation(leaf, issuer, m, t, &mut Vec::new())
+        && ct > when
+    {
+        *out = std::mem::replace(out, Outcome::new()).fail(
+            Indication::TotalFailed,
+            Sub::Revoked,
+            "CONTENT_TST_AFTER_REVOCATION",
+            format!(
+                "a content time-stamp of {} proves the signature was made after the signing certificate was revoked ({})",
+                crate::tlv::format_time(ct),
+                crate::tlv::format_time(when)
+            ),
+        );
+        return;
+    }
+    // Step 4 b.
+    if ct > leaf.not_after {
+        *out = std::mem::replace(out, Outcome::new()).fail(
+            Indication::TotalFailed,
+            Sub::Expired,
+            "CONTENT_TST_AFTER_EXPIRY",
+            format!(
+                "a content time-stamp of {} proves the signature was made after the signing certificate expired ({})",
+                crate::tlv::format_time(ct),
+                crate::tlv::format_time(leaf.not_after)
+            ),
+        );
     }
 }
 

@@ -103,6 +103,7 @@ issue rsa1024 rsa1024 v3_signer 30
 issue nokeyusage p256 v3_nokeyusage 30
 issue revoked p256 v3_signer 30
 issue shortlived p256 v3_signer 1 20200101000000Z 20200201000000Z
+issue shortrevoked p256 v3_signer 1 20200101000000Z 20200201000000Z
 key tsa rsa3072
 openssl req -new -key tsa.key -subj "/CN=Test TSA" -out tsa.csr
 openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -extensions v3_tsa -days 3000 \
@@ -656,6 +657,23 @@ fn content_time_stamp_proves_signing_after_expiry() {
     let mut r = Run::new(content_stamped("p256", "sha256")).data("data.txt");
     r.at = days(60);
     r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+}
+
+#[test]
+fn content_time_stamp_between_expiry_and_revocation() {
+    // A certificate valid in January 2020, content-time-stamped now, then revoked: the
+    // content time-stamp is before the revocation (step 4 a does not apply) but after the
+    // expiry (step 4 b does): TOTAL-FAILED / EXPIRED.
+    let sig = content_stamped("shortrevoked", "sha256");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    sh(
+        &pki().path,
+        "openssl ca -config ca.cnf -cert inter.pem -keyfile inter.key -revoke shortrevoked.pem 2>/dev/null && \
+         openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl -out inter-late.crl 2>/dev/null",
+    );
+    let mut r = Run::new(sig).data("data.txt");
+    r.crls = vec!["inter-late.crl", "root.crl"];
+    r.check(Indication::TotalFailed, Some(Sub::Expired));
 }
 
 #[test]
