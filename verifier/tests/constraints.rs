@@ -323,3 +323,50 @@ fn certificate_policies() {
         Some("X509_POLICY"),
     );
 }
+
+/// Mutated constrained certificates through the constraint checks never panic (untrusted
+/// input: the checks run on whatever a signature carries once its path is built).
+#[test]
+fn mutated_constraint_extensions_never_panic() {
+    use inkan_verifier::engine::Path as CertPath;
+    use inkan_verifier::x509::Certificate;
+    let dir = &pki().path;
+    let der = |name: &str| {
+        Certificate::parse(&inkan_verifier::input::to_binary(
+            &std::fs::read(dir.join(format!("{name}.pem"))).unwrap(),
+        ))
+        .unwrap()
+    };
+    let root = der("root");
+    let mut x: u32 = 7;
+    for (leaf, ca) in [
+        ("nc_good", "ncca"),
+        ("uri_leaf", "uorica"),
+        ("pol5", "polca"),
+        ("inh_leaf", "inh_map"),
+        ("any_5", "anyca"),
+    ] {
+        let (leaf, ca) = (der(leaf), der(ca));
+        let mut cases = 0;
+        for round in 0..400 {
+            let mut l = leaf.raw.clone();
+            let mut c = ca.raw.clone();
+            for _ in 0..3 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let target = if round % 2 == 0 { &mut l } else { &mut c };
+                let i = (x as usize >> 8) % target.len();
+                target[i] = (x >> 16) as u8;
+            }
+            let (Ok(l), Ok(c)) = (Certificate::parse(&l), Certificate::parse(&c)) else {
+                continue;
+            };
+            cases += 1;
+            let path = CertPath {
+                certs: vec![l, c, root.clone()],
+                algs: vec![],
+            };
+            let _ = inkan_verifier::constraints::check_path(&path);
+        }
+        assert!(cases > 50, "too few mutated certificates parsed: {cases}");
+    }
+}
