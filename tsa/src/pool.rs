@@ -72,7 +72,11 @@ struct Job {
 
 struct State {
     jobs: VecDeque<Job>,
+    /// Threads waiting on `ready`.
     idle: usize,
+    /// Of those, how many have been notified and not yet woken: a burst of submissions
+    /// notifies each idle thread once, not once per request (each notify is a `futex` call).
+    waking: usize,
     closed: bool,
 }
 
@@ -114,6 +118,7 @@ impl SigningPool {
             state: Mutex::new(State {
                 jobs: VecDeque::with_capacity(1024),
                 idle: 0,
+                waking: 0,
                 closed: false,
             }),
             ready: Condvar::new(),
@@ -154,7 +159,10 @@ impl SigningPool {
             time,
             reply: tx,
         });
-        let wake = st.idle > 0;
+        let wake = st.idle > st.waking;
+        if wake {
+            st.waking += 1;
+        }
         drop(st);
         if wake {
             self.shared.ready.notify_one();
@@ -231,13 +239,17 @@ fn worker(shared: &Shared, ctx: &Context, recorder: &Recorder, batch: usize) {
                 st.idle += 1;
                 st = shared.ready.wait(st).unwrap_or_else(|p| p.into_inner());
                 st.idle -= 1;
+                // A spurious wake-up may take a notification's place; the worst case is one
+                // notify more later.
+                st.waking = st.waking.saturating_sub(1);
             }
             // A fair share, so that no thread sits idle while another holds queued work (an
             // RSA signature takes milliseconds).
             let n = st.jobs.len().div_ceil(shared.threads).min(batch);
             local.extend(st.jobs.drain(..n));
             // More left and someone idle: let them help.
-            if !st.jobs.is_empty() && st.idle > 0 {
+            if !st.jobs.is_empty() && st.idle > st.waking {
+                st.waking += 1;
                 shared.ready.notify_one();
             }
         }
