@@ -198,11 +198,14 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
     let ((), raw_wall, raw_user, raw_sys) = measure(|| {
         std::thread::scope(|s| {
             for _ in 0..2 {
-                s.spawn(|| {
-                    for _ in 0..n / 2 {
-                        signer.sign(&data[..200]).unwrap();
-                    }
-                });
+                std::thread::Builder::new()
+                    .name("raw-sign".into())
+                    .spawn_scoped(s, || {
+                        for _ in 0..n / 2 {
+                            signer.sign(&data[..200]).unwrap();
+                        }
+                    })
+                    .unwrap();
             }
         })
     });
@@ -219,14 +222,17 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
         let next = std::sync::atomic::AtomicUsize::new(0);
         std::thread::scope(|s| {
             for _ in 0..workers {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(f) = files.get(i) else { break };
-                        let at = SystemClock.now().unwrap();
-                        prepared.sign_one(f, false, at).unwrap();
-                    }
-                });
+                std::thread::Builder::new()
+                    .name("no-output".into())
+                    .spawn_scoped(s, || {
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(f) = files.get(i) else { break };
+                            let at = SystemClock.now().unwrap();
+                            prepared.sign_one(f, false, at).unwrap();
+                        }
+                    })
+                    .unwrap();
             }
         })
     });

@@ -306,7 +306,7 @@ impl Prepared {
         let alg = self.template.digest_algorithm();
         if attached {
             let content = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
-            let hash = alg.digest(&content);
+            let hash = crate::digest::digest(alg, &content);
             return Ok(Hashed {
                 hash,
                 content: Some(content),
