@@ -225,13 +225,17 @@ impl App {
 /// group commit are released together, and on HTTP/2 each one wakes the connection task,
 /// which tokio runs right after the stream task that woke it (its LIFO slot): without the
 /// deferral every response would still be flushed alone. Yielding once lets the other
-/// released streams queue their frames first, so one `write` carries them all.
+/// released streams queue their frames first, so one `write` carries them all. An HTTP/1.1
+/// connection has one response in flight, so the deferral is made only on connections whose
+/// first bytes are the HTTP/2 preface.
 #[derive(Debug)]
 pub struct Coalesce {
     io: tokio::net::TcpStream,
     buf: Vec<u8>,
     pos: usize,
     deferred: bool,
+    /// `None` until the first bytes are read; then whether they began the HTTP/2 preface.
+    h2: Option<bool>,
 }
 
 impl Coalesce {
@@ -245,6 +249,7 @@ impl Coalesce {
             buf: Vec::new(),
             pos: 0,
             deferred: false,
+            h2: None,
         }
     }
 
@@ -273,7 +278,16 @@ impl tokio::io::AsyncRead for Coalesce {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+        let me = self.get_mut();
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut me.io).poll_read(cx, buf);
+        if me.h2.is_none() && buf.filled().len() > before {
+            const PREFACE: &[u8] = b"PRI * HTTP/2.0";
+            let got = &buf.filled()[before..];
+            let n = got.len().min(PREFACE.len());
+            me.h2 = Some(got[..n] == PREFACE[..n]);
+        }
+        r
     }
 }
 
@@ -305,7 +319,7 @@ impl tokio::io::AsyncWrite for Coalesce {
     ) -> std::task::Poll<std::io::Result<()>> {
         use std::task::Poll;
         let me = self.get_mut();
-        if me.pos < me.buf.len() && !me.deferred {
+        if me.pos < me.buf.len() && !me.deferred && me.h2 == Some(true) {
             me.deferred = true;
             cx.waker().wake_by_ref();
             return Poll::Pending;

@@ -1,6 +1,7 @@
 //! Time discipline end to end: a real SNTP responder on 127.0.0.1 (a UDP socket served from a
 //! test thread, answering NTP v4 server packets from the host clock plus an offset the test
-//! controls) drives the TSA through good → skewed by 2 s → good → silent → good. No mocked
+//! controls) drives the TSA through good → skewed by 2 s → good → silent → good, and three of
+//! them the majority rule (one skewed: issuing; two skewed: refusing; recovery). No mocked
 //! clock: the TSA polls the responder over UDP and stamps with the host clock.
 
 use std::net::{SocketAddr, UdpSocket};
@@ -222,6 +223,103 @@ fn clock_good_skewed_silent_good() {
     let rej = r.rejections().unwrap();
     assert!(
         rej.contains(&("timeNotAvailable".to_owned(), 25)),
+        "{rej:?}"
+    );
+    assert_eq!(r.serials().unwrap().len(), 15);
+}
+
+/// Three real SNTP responders: one skewed by 2 s is outvoted (the majority of two good ones
+/// keeps issuing, /readyz 200); a second skewed one leaves no majority (every request gets
+/// timeNotAvailable, /readyz 503); one of them good again restores the majority and issuing
+/// resumes by itself.
+#[test]
+fn three_servers_majority_rules() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    let ntp = [Responder::start(), Responder::start(), Responder::start()];
+    let extra = format!(
+        "ntp_servers = [\"{}\", \"{}\", \"{}\"]\nntp_poll_ms = 100\nntp_freshness_ms = 600\nntp_timeout_ms = 50\n",
+        ntp[0].addr, ntp[1].addr, ntp[2].addr
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let tsa = rt.block_on(start(settings(pki.path(), data.path(), &extra)));
+    let addr = tsa.addr;
+
+    // All three good: issuing.
+    wait_for_status(addr, "/readyz", 200, 10);
+    assert!(
+        outcomes(addr, 5, 0).iter().all(Option::is_none),
+        "three good servers: tokens"
+    );
+
+    // One skewed by 2 s (accuracy 500 ms): two of three still agree, so issuing goes on.
+    // Give the poller several rounds to see it.
+    ntp[0].skew(2_000_000_000);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(http(addr, "GET", "/readyz", None, b"").0, 200);
+    assert!(
+        outcomes(addr, 5, 100).iter().all(Option::is_none),
+        "one bad server of three is outvoted: tokens"
+    );
+
+    // A second one skewed: one good of three is no majority; every request refused.
+    ntp[1].skew(-2_000_000_000);
+    let t = Instant::now();
+    wait_for_status(addr, "/readyz", 503, 5);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "lost majority noticed within a few polls"
+    );
+    let refused = outcomes(addr, 10, 200);
+    assert!(
+        refused
+            .iter()
+            .all(|o| o.as_deref() == Some("timeNotAvailable")),
+        "{refused:?}"
+    );
+
+    // One of the skewed servers good again: two of three, issuing resumes by itself.
+    ntp[1].good();
+    wait_for_status(addr, "/readyz", 200, 5);
+    assert!(
+        outcomes(addr, 5, 300).iter().all(Option::is_none),
+        "majority restored: tokens"
+    );
+
+    rt.block_on(tsa.shutdown());
+    for (i, r) in ntp.into_iter().enumerate() {
+        let answered = r.finish();
+        assert!(answered >= 4, "server {i} was polled: {answered} answers");
+    }
+
+    let r = inkan_tsa::records::Reader::open(data.path()).unwrap();
+    let kinds: Vec<String> = r
+        .events()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(e).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .filter(|k| k.starts_with("clock_"))
+        .collect();
+    // The single skewed server never caused a loss: synchronised, lost (two skewed),
+    // synchronised.
+    assert_eq!(
+        kinds,
+        ["clock_synchronised", "clock_lost", "clock_synchronised"],
+        "{kinds:?}"
+    );
+    let rej = r.rejections().unwrap();
+    assert!(
+        rej.contains(&("timeNotAvailable".to_owned(), 10)),
         "{rej:?}"
     );
     assert_eq!(r.serials().unwrap().len(), 15);

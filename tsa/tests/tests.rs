@@ -7,7 +7,7 @@ mod dev;
 mod interop;
 // 500 concurrent requests, restarts.
 mod serials;
-// A real SNTP responder: good, skewed, silent, good.
+// Real SNTP responders: good, skewed, silent, good; three servers, majority rule.
 mod clock;
 // kill -9 of the real binary under load.
 mod crash;
