@@ -427,3 +427,80 @@ pub async fn serve(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Coalesce;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn writes_wait_for_flush_large_ones_pass_through() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (server, _) = l.accept().await.unwrap();
+            let mut c = Coalesce::new(server);
+            assert!(!tokio::io::AsyncWrite::is_write_vectored(&c));
+
+            // HTTP/1.1: small writes stay in memory until flush, then leave together.
+            client.write_all(b"POST / HTTP/1.1\r\n").await.unwrap();
+            let mut b = [0u8; 64];
+            let n = c.read(&mut b).await.unwrap();
+            assert!(n > 0);
+            assert_eq!(c.h2, Some(false));
+            c.write_all(b"abc").await.unwrap();
+            c.write_all(b"def").await.unwrap();
+            let mut got = [0u8; 6];
+            let early =
+                tokio::time::timeout(std::time::Duration::from_millis(50), client.read(&mut got))
+                    .await;
+            assert!(early.is_err(), "bytes left before the flush");
+            c.flush().await.unwrap();
+            client.read_exact(&mut got).await.unwrap();
+            assert_eq!(&got, b"abcdef");
+
+            // A write of CAP bytes or more goes straight through after what is buffered.
+            c.write_all(b"x").await.unwrap();
+            let big = vec![7u8; Coalesce::CAP];
+            c.write_all(&big).await.unwrap();
+            c.flush().await.unwrap();
+            let mut all = vec![0u8; Coalesce::CAP + 1];
+            client.read_exact(&mut all).await.unwrap();
+            assert_eq!(all[0], b'x');
+            assert!(all[1..].iter().all(|&b| b == 7));
+        });
+    }
+
+    #[test]
+    fn h2_preface_is_detected() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let (server, _) = l.accept().await.unwrap();
+            let mut c = Coalesce::new(server);
+            client
+                .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+                .await
+                .unwrap();
+            let mut b = [0u8; 64];
+            assert!(c.read(&mut b).await.unwrap() > 0);
+            assert_eq!(c.h2, Some(true));
+            // The deferred flush still completes (after one yield) and delivers the bytes.
+            c.write_all(b"frames").await.unwrap();
+            c.flush().await.unwrap();
+            let mut got = [0u8; 6];
+            client.read_exact(&mut got).await.unwrap();
+            assert_eq!(&got, b"frames");
+        });
+    }
+}

@@ -77,3 +77,77 @@ fn restart_keeps_serials_unique() {
     let epochs: HashSet<_> = all.iter().map(|s| (s >> 64) as u32).collect();
     assert_eq!(epochs.len(), 3, "{epochs:?}");
 }
+
+/// HTTP/2 (prior knowledge) through hyper's own client: 300 streams at once on one connection,
+/// every third with certReq (with the chain included: a token over 1 KiB, which hyper's HTTP/2
+/// hands to the server's write coalescing as a separate write), all granted, all serials distinct and recorded, the certificate present
+/// exactly when asked for.
+#[test]
+fn http2_one_connection_many_concurrent_streams() {
+    use http_body_util::{BodyExt, Full};
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    let rt = runtime();
+    let tsa = rt.block_on(start(settings(
+        pki.path(),
+        data.path(),
+        "include_chain = true\n",
+    )));
+    let addr = tsa.addr;
+    let results: Vec<(bool, usize, Vec<u8>)> = rt.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(tcp),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        let tasks: Vec<_> = (0..300u64)
+            .map(|i| {
+                let mut sender = sender.clone();
+                tokio::spawn(async move {
+                    let cert_req = i % 3 == 0;
+                    let mut body = request(10_000 + i);
+                    if cert_req {
+                        // certReq BOOLEAN TRUE at the end of the SEQUENCE.
+                        body.extend_from_slice(&[0x01, 0x01, 0xff]);
+                        body[1] += 3;
+                    }
+                    let req = hyper::Request::post(format!("http://{addr}/"))
+                        .header("content-type", "application/timestamp-query")
+                        .body(Full::new(bytes::Bytes::from(body)))
+                        .unwrap();
+                    let resp = sender.send_request(req).await.unwrap();
+                    assert_eq!(resp.status(), 200);
+                    assert_eq!(resp.version(), hyper::Version::HTTP_2);
+                    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+                    (cert_req, bytes.len(), bytes.to_vec())
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    });
+    let mut serials = HashSet::new();
+    for (cert_req, len, tsr) in &results {
+        assert!(failure_of(tsr).is_none(), "refused: {:?}", failure_of(tsr));
+        assert!(serials.insert(serial_of(tsr)), "a serial was repeated");
+        if *cert_req {
+            assert!(*len > 1024, "certReq token of {len} bytes");
+        } else {
+            assert!(*len < 1024, "token without certificate of {len} bytes");
+        }
+    }
+    let r = inkan_tsa::records::Reader::open(data.path()).unwrap();
+    let stored: HashSet<_> = r.serials().unwrap().into_iter().collect();
+    assert!(
+        serials.is_subset(&stored),
+        "a client holds an unrecorded serial"
+    );
+    rt.block_on(tsa.shutdown());
+}
