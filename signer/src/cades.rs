@@ -67,17 +67,26 @@ pub struct TsaClient {
     pub url: String,
     /// Time allowed per request.
     pub timeout: Duration,
+    endpoint: Arc<tsa_client::Endpoint>,
     rt: Arc<tokio::runtime::Runtime>,
 }
 
 impl TsaClient {
-    /// A client for `url` on runtime `rt`.
-    pub fn new(url: &str, timeout: Duration, rt: Arc<tokio::runtime::Runtime>) -> Self {
-        Self {
+    /// A client for `url`, reached as `access` says (TLS roots, credentials; see
+    /// [`tsa_client::TsaAccess`]), on runtime `rt`. Reads the access files and the password
+    /// variable now, so a wrong setting stops the run before anything is signed.
+    pub fn new(
+        url: &str,
+        access: &tsa_client::TsaAccess,
+        timeout: Duration,
+        rt: Arc<tokio::runtime::Runtime>,
+    ) -> Result<Self, tsa_client::TsaError> {
+        Ok(Self {
             url: url.to_owned(),
             timeout,
+            endpoint: Arc::new(tsa_client::Endpoint::new(url, access, timeout)?),
             rt,
-        }
+        })
     }
 
     /// Obtains and checks a token over `hash` (made with `alg`).
@@ -85,7 +94,7 @@ impl TsaClient {
         let req = Request::new(alg, hash).map_err(|e| format!("random nonce: {e}"))?;
         let resp = self
             .rt
-            .block_on(tsa_client::post(&self.url, req.der.clone(), self.timeout))
+            .block_on(self.endpoint.post(req.der.clone(), self.timeout))
             .map_err(|e| format!("{}: {e}", self.url))?;
         let token =
             tsa_client::token_from_response(&resp).map_err(|e| format!("{}: {e}", self.url))?;

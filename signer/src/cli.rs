@@ -7,12 +7,20 @@
 //! - `extend --cert-chain PEM`: certificates the signature does not carry (typically the chain
 //!   of another signer's `openssl cms -sign -cades` output), used to build the paths whose
 //!   certificates and revocation data B-LT embeds.
+//! - How to reach the TSA (sign and extend; see [`crate::tsa_client`]): `--tsa` takes
+//!   `https://` URLs as well as `http://`; `--tsa-ca PEM` trusts only those CAs for the TSA's TLS
+//!   certificate (default: the system store); `--tsa-user USER` with `--tsa-password-env VAR`
+//!   sends HTTP Basic credentials, the password read from the environment variable VAR (never
+//!   from the command line; refused over http:// unless the host is loopback);
+//!   `--tsa-client-cert PEM` with `--tsa-client-key PEM` (PKCS#8) authenticates with a TLS
+//!   client certificate (https:// only).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::cades::Level;
 use crate::sign::{ExtendOptions, Options};
+use crate::tsa_client::TsaAccess;
 
 /// The help text.
 pub const HELP: &str = "\
@@ -21,9 +29,10 @@ inkan-sign: CAdES baseline e-seals (ETSI EN 319 122-1 B-B, B-T, B-LT, B-LTA)
 USAGE:
   inkan-sign --key KEYREF --cert-chain PEM [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
              [--attached] [--out FILE | --out-dir DIR] [--crl FILE]... [--ocsp FILE]...
-             [--no-fetch] FILE...
+             [--no-fetch] [TSA ACCESS] FILE...
   inkan-sign extend --level B-T|B-LT|B-LTA [--tsa URL] [--crl FILE]... [--ocsp FILE]...
-             [--cert-chain PEM] [--no-fetch] [--data FILE] [--out FILE] SIGNATURE_FILE
+             [--cert-chain PEM] [--no-fetch] [TSA ACCESS] [--data FILE] [--out FILE]
+             SIGNATURE_FILE
 
 OPTIONS:
   --key KEYREF       PKCS#8 PEM file, or pkcs11: URI (RFC 7512; PIN via pin-source/pin-value)
@@ -32,7 +41,8 @@ OPTIONS:
                      chain of another signer's CAdES), used to build paths for B-LT and
                      embedded in the result
   --level LEVEL      B-B (default), B-T, B-LT or B-LTA
-  --tsa URL          RFC 3161 time-stamp authority (http://), needed from B-T up
+  --tsa URL          RFC 3161 time-stamp authority (http:// or https://), needed from
+                     B-T up
   --attached         encapsulate the content (default: detached)
   --out FILE         output file (one input only); default FILE.p7s beside each input
   --out-dir DIR      write FILE.p7s into DIR
@@ -42,6 +52,20 @@ OPTIONS:
                      only --crl/--ocsp files; a missing CRL/OCSP is an error instead of
                      a fetch from the certificate's CRL distribution point
   --data FILE        (extend) the detached content, needed for B-LTA
+
+TSA ACCESS (extra flags beyond INTERFACE.md; sign and extend):
+  --tsa-ca PEM       trust only the CA certificates in PEM for the TSA's TLS certificate
+                     (default: the system trust store). TLS 1.2/1.3; the certificate and
+                     the host name are always checked
+  --tsa-user USER    HTTP Basic user name; needs --tsa-password-env
+  --tsa-password-env VAR
+                     read the Basic password from the environment variable VAR (never
+                     given on the command line, never printed). Basic credentials go
+                     over https:// only, or over http:// to a loopback address
+  --tsa-client-cert PEM
+                     TLS client certificate (leaf first, then its chain); https:// only
+  --tsa-client-key PEM
+                     its private key, PKCS#8 (-----BEGIN PRIVATE KEY-----)
   -h, --help         this text
   -V, --version      the version
 
@@ -87,6 +111,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     let mut ocsps = Vec::new();
     let mut data = None;
     let mut fetch = true;
+    let mut access = TsaAccess::default();
     let mut files: Vec<PathBuf> = Vec::new();
     let mut extend = false;
     let mut first = true;
@@ -106,12 +131,31 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
             Long("ocsp") => ocsps.push(PathBuf::from(p.value().map_err(e)?)),
             Long("data") => data = Some(PathBuf::from(p.value().map_err(e)?)),
             Long("no-fetch") => fetch = false,
+            Long("tsa-ca") => access.ca = Some(p.value().map_err(e)?.into()),
+            Long("tsa-user") => access.user = Some(string(p.value().map_err(e)?)?),
+            Long("tsa-password-env") => {
+                access.password_env = Some(string(p.value().map_err(e)?)?);
+            }
+            Long("tsa-client-cert") => access.client_cert = Some(p.value().map_err(e)?.into()),
+            Long("tsa-client-key") => access.client_key = Some(p.value().map_err(e)?.into()),
+            Long("tsa-password") => {
+                // Not even echoed back: the value that follows may be a password.
+                return Err(
+                    "a password is never given on the command line: put it in an \
+                     environment variable and name it with --tsa-password-env VAR"
+                        .into(),
+                );
+            }
             Value(v) if first && v == "extend" => extend = true,
             Value(v) => files.push(v.into()),
             other => return Err(other.unexpected().to_string()),
         }
         first = false;
     }
+    if access.is_set() && tsa.is_none() {
+        return Err("the --tsa-* access flags need --tsa URL".into());
+    }
+    access.check().map_err(|e| e.to_string())?;
     if extend {
         let level = lvl.ok_or("extend needs --level B-T|B-LT|B-LTA")?;
         if level == Level::BB {
@@ -130,6 +174,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         o.data = data;
         o.out = out;
         o.fetch = fetch;
+        o.tsa_access = access;
         return Ok(Command::Extend(o, sig));
     }
     let key = key.ok_or("--key KEYREF is required")?;
@@ -155,6 +200,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     o.crls = crls;
     o.ocsps = ocsps;
     o.fetch = fetch;
+    o.tsa_access = access;
     Ok(Command::Sign(o, files))
 }
 
@@ -201,10 +247,45 @@ mod tests {
             "extend s",
             "extend --level B-T a b",
             "--key k --cert-chain c --bogus a",
+            "--key k --cert-chain c --tsa-user u a",
+            "--key k --cert-chain c --tsa https://t/ --tsa-user u a",
+            "--key k --cert-chain c --tsa https://t/ --tsa-password-env V a",
+            "--key k --cert-chain c --tsa https://t/ --tsa-client-cert c.pem a",
+            "--key k --cert-chain c --tsa https://t/ --tsa-client-key k.pem a",
+            "extend --level B-T --tsa-ca ca.pem s",
         ] {
             assert!(parse(args(a)).is_err(), "{a}");
         }
         assert!(matches!(parse(args("--help")), Ok(Command::Help)));
+        // A password on the command line is refused without being echoed.
+        let e = parse(args("--key k --cert-chain c --tsa-password hunter2 a")).unwrap_err();
+        assert!(
+            e.contains("--tsa-password-env") && !e.contains("hunter2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn tsa_access_flags() {
+        let Command::Sign(o, _) = parse(args(
+            "--key k --cert-chain c --level B-T --tsa https://t/ --tsa-ca ca.pem \
+             --tsa-user alice --tsa-password-env PW --tsa-client-cert c.pem \
+             --tsa-client-key k.pem a",
+        ))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.tsa_access.ca, Some(PathBuf::from("ca.pem")));
+        assert_eq!(o.tsa_access.user.as_deref(), Some("alice"));
+        assert_eq!(o.tsa_access.password_env.as_deref(), Some("PW"));
+        assert_eq!(o.tsa_access.client_key, Some(PathBuf::from("k.pem")));
+        let Command::Extend(o, _) = parse(args(
+            "extend --level B-T --tsa https://t/ --tsa-user bob --tsa-password-env PW s",
+        ))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(o.tsa_access.user.as_deref(), Some("bob"));
         assert!(matches!(parse(args("-V")), Ok(Command::Version)));
     }
 }

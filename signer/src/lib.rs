@@ -33,6 +33,7 @@ pub mod cms_raw;
 pub mod crypto;
 pub mod der_raw;
 pub mod digest;
+pub mod https;
 pub mod output;
 pub mod revocation;
 pub mod sign;

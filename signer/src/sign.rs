@@ -52,6 +52,8 @@ pub struct Options {
     pub progress: bool,
     /// Time allowed per TSA request.
     pub tsa_timeout: Duration,
+    /// How to reach the TSA (https roots, client authentication).
+    pub tsa_access: crate::tsa_client::TsaAccess,
 }
 
 impl Options {
@@ -71,6 +73,7 @@ impl Options {
             workers: 0,
             progress: true,
             tsa_timeout: crate::tsa_client::DEFAULT_TIMEOUT,
+            tsa_access: Default::default(),
         }
     }
 }
@@ -245,7 +248,12 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
     }
     let rt = runtime(opts.level >= Level::BT)?;
     let tsa = match (&opts.tsa, &rt) {
-        (Some(u), Some(rt)) => Some(TsaClient::new(u, opts.tsa_timeout, rt.clone())),
+        (Some(u), Some(rt)) => Some(TsaClient::new(
+            u,
+            &opts.tsa_access,
+            opts.tsa_timeout,
+            rt.clone(),
+        )?),
         _ => None,
     };
     let material = material(&opts.crls, &opts.ocsps, chain, opts.fetch)?;
@@ -594,6 +602,8 @@ pub struct ExtendOptions {
     pub fetch: bool,
     /// Time allowed per TSA request.
     pub tsa_timeout: Duration,
+    /// How to reach the TSA (https roots, client authentication).
+    pub tsa_access: crate::tsa_client::TsaAccess,
 }
 
 impl ExtendOptions {
@@ -609,6 +619,7 @@ impl ExtendOptions {
             out: None,
             fetch: true,
             tsa_timeout: crate::tsa_client::DEFAULT_TIMEOUT,
+            tsa_access: Default::default(),
         }
     }
 }
@@ -672,7 +683,10 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
     let upgrader = Upgrader {
         level: opts.level,
         tsa: match (&opts.tsa, &rt) {
-            (Some(u), Some(rt)) => Some(TsaClient::new(u, opts.tsa_timeout, rt.clone())),
+            (Some(u), Some(rt)) => Some(
+                TsaClient::new(u, &opts.tsa_access, opts.tsa_timeout, rt.clone())
+                    .map_err(|e| e.to_string())?,
+            ),
             _ => None,
         },
         material,

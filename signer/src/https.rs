@@ -1,0 +1,454 @@
+//! HTTP and HTTPS transport for the signer's requests (RFC 3161 TSAs, CRL distribution points):
+//! a hyper-util connector that opens TCP through hyper-util's `HttpConnector` and, for
+//! `https://` URLs, runs TLS over it with tokio-rustls.
+//!
+//! # Choices
+//! - **rustls on the `ring` provider.** `ring` is already in the tree (inkan-hsm, the signer's
+//!   hashing); rustls and tokio-rustls are built with default features off so that aws-lc-rs
+//!   (a C/assembly build) is never pulled. Protocol versions: TLS 1.3 and TLS 1.2, nothing
+//!   older (rustls implements nothing older).
+//! - **Our own connector over tokio-rustls rather than hyper-rustls.** hyper-rustls is a wrapper
+//!   around the same tokio-rustls: using it would add one more crate (hyper-rustls itself) for
+//!   about a hundred lines that are here, and this way the choices that matter are visible in one
+//!   place (which roots, which versions, ALPN `http/1.1` only, TLS only where the URL says
+//!   `https`). New crates: rustls, rustls-webpki, rustls-pki-types, tokio-rustls,
+//!   rustls-native-certs, openssl-probe (tower-service was already in the tree).
+//! - **Trust anchors.** Either the system store, read by rustls-native-certs (`SSL_CERT_FILE` /
+//!   `SSL_CERT_DIR` when set, else the OpenSSL locations such as `/etc/ssl/certs`), or, with a
+//!   PEM file of CA certificates (`--tsa-ca`), those CAs only, instead of the system store.
+//! - **Always verified.** The server certificate is checked by rustls-webpki against the trust
+//!   anchors and against the host of the URL (DNS name or IP address in subjectAltName). There is
+//!   no switch to turn either check off.
+//! - **Client certificate.** A certificate chain (PEM) and its PKCS#8 private key (PEM); rustls
+//!   checks that the key matches the certificate when the settings are loaded. The key's bytes
+//!   stay inside rustls and never reach an error message.
+
+use std::future::Future;
+use std::io;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper::Uri;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::rt::TokioIo;
+use rustls::ClientConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+
+/// Largest PEM file read for trust anchors or a client certificate.
+const MAX_PEM: u64 = 4 * 1024 * 1024;
+
+/// Where the trust anchors for server certificates come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Roots<'a> {
+    /// The system trust store.
+    System,
+    /// Only the CA certificates in this PEM file.
+    Pem(&'a Path),
+}
+
+/// A client certificate (PEM, leaf first, then any intermediates) and its PKCS#8 key (PEM).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientCert<'a> {
+    /// The certificate chain file.
+    pub cert: &'a Path,
+    /// The private key file (PKCS#8, `-----BEGIN PRIVATE KEY-----`).
+    pub key: &'a Path,
+}
+
+fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let f = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+    let mut b = Vec::new();
+    f.take(MAX_PEM + 1)
+        .read_to_end(&mut b)
+        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+    if b.len() as u64 > MAX_PEM {
+        return Err(format!(
+            "{what} {} is larger than {MAX_PEM} bytes",
+            path.display()
+        ));
+    }
+    Ok(b)
+}
+
+fn certificates(
+    pem: &[u8],
+    path: &Path,
+    what: &str,
+) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{what} {}: not PEM certificates: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "{what} {}: no -----BEGIN CERTIFICATE----- in it",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// The system trust store, read once per process.
+fn system_roots() -> Result<Arc<rustls::RootCertStore>, String> {
+    static ROOTS: OnceLock<Result<Arc<rustls::RootCertStore>, String>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let found = rustls_native_certs::load_native_certs();
+            let mut store = rustls::RootCertStore::empty();
+            let (added, _ignored) = store.add_parsable_certificates(found.certs);
+            if added == 0 {
+                let why = found
+                    .errors
+                    .first()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "the system trust store holds no usable CA certificate{why} \
+                     (name the TSA's CA with --tsa-ca PEM)"
+                ));
+            }
+            Ok(Arc::new(store))
+        })
+        .clone()
+}
+
+/// The TLS client settings: the trust anchors, optionally a client certificate; TLS 1.3 and
+/// 1.2 on the ring provider; ALPN `http/1.1`.
+pub fn client_config(
+    roots: Roots<'_>,
+    client: Option<ClientCert<'_>>,
+) -> Result<Arc<ClientConfig>, String> {
+    let store = match roots {
+        Roots::System => system_roots()?,
+        Roots::Pem(path) => {
+            let pem = read_pem(path, "CA file")?;
+            let mut store = rustls::RootCertStore::empty();
+            for c in certificates(&pem, path, "CA file")? {
+                store
+                    .add(c)
+                    .map_err(|e| format!("CA file {}: {e}", path.display()))?;
+            }
+            Arc::new(store)
+        }
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| format!("TLS settings: {e}"))?
+        .with_root_certificates(store);
+    let mut config = match client {
+        None => builder.with_no_client_auth(),
+        Some(cc) => {
+            let pem = read_pem(cc.cert, "client certificate")?;
+            let chain = certificates(&pem, cc.cert, "client certificate")?;
+            let key_pem = zeroize::Zeroizing::new(read_pem(cc.key, "client key")?);
+            let key = PrivatePkcs8KeyDer::from_pem_slice(&key_pem).map_err(|_| {
+                format!(
+                    "client key {}: no PKCS#8 private key (-----BEGIN PRIVATE KEY-----) in it",
+                    cc.key.display()
+                )
+            })?;
+            builder
+                .with_client_auth_cert(chain, PrivateKeyDer::Pkcs8(key))
+                .map_err(|e| {
+                    format!(
+                        "client certificate {} and key {} are not usable together: {e}",
+                        cc.cert.display(),
+                        cc.key.display()
+                    )
+                })?
+        }
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A hyper-util connector: plain TCP for `http://`, TLS over TCP for `https://` (only when it
+/// was given TLS settings; an `https://` URL without them is an error, never a plain fallback).
+#[derive(Clone)]
+pub struct Connector {
+    http: HttpConnector,
+    tls: Option<TlsConnector>,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector")
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+impl Connector {
+    /// A connector whose TCP connect is bounded by `timeout`, with TLS settings for `https://`.
+    pub fn new(tls: Option<Arc<ClientConfig>>, timeout: Duration) -> Self {
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(timeout));
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        Self {
+            http,
+            tls: tls.map(TlsConnector::from),
+        }
+    }
+
+    /// A connector for `http://` and for `https://` trusting the system store, without client
+    /// authentication (CRL distribution points).
+    pub fn system(timeout: Duration) -> Result<Self, String> {
+        Ok(Self::new(
+            Some(client_config(Roots::System, None)?),
+            timeout,
+        ))
+    }
+}
+
+/// A connection made by [`Connector`].
+#[derive(Debug)]
+pub enum Stream {
+    /// Plain TCP.
+    Plain(TokioIo<TcpStream>),
+    /// TLS over TCP.
+    Tls(Box<TokioIo<TlsStream<TcpStream>>>),
+}
+
+impl hyper::rt::Read for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl hyper::rt::Write for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_flush(cx),
+            Self::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Self::Tls(s) => Pin::new(&mut **s).poll_shutdown(cx),
+        }
+    }
+}
+
+impl Connection for Stream {
+    fn connected(&self) -> Connected {
+        match self {
+            Self::Plain(s) => s.connected(),
+            Self::Tls(s) => s.inner().get_ref().0.connected(),
+        }
+    }
+}
+
+/// Why a TLS handshake failed, in words an operator can act on.
+#[derive(Debug)]
+pub struct TlsFailure {
+    /// The host of the URL.
+    pub host: String,
+    /// The explanation.
+    pub detail: String,
+}
+
+impl std::fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TLS with {}: {}", self.host, self.detail)
+    }
+}
+
+impl std::error::Error for TlsFailure {}
+
+/// The rustls error somewhere in `e`'s chain (directly, or inside an `io::Error`).
+pub fn rustls_cause<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if let Some(r) = c.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        if let Some(r) = c
+            .downcast_ref::<io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|i| i.downcast_ref::<rustls::Error>())
+        {
+            return Some(r);
+        }
+        cur = c.source();
+    }
+    None
+}
+
+/// Words for a rustls error met while talking to a server: which certificate check failed, or
+/// what the server said about ours (`sent_client_cert`: whether we had one to offer).
+pub fn explain(e: &rustls::Error, sent_client_cert: bool) -> String {
+    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+    match e {
+        E::InvalidCertificate(C::UnknownIssuer) => "the server's certificate is not trusted \
+             (its issuer is not among the trust anchors: the system store, or the CAs of --tsa-ca)"
+            .into(),
+        E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            format!("the server's certificate is not valid for this host name ({e})")
+        }
+        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            format!("the server's certificate has expired ({e})")
+        }
+        E::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
+            format!("the server's certificate is not valid yet ({e})")
+        }
+        E::InvalidCertificate(C::Revoked) => "the server's certificate is revoked".into(),
+        E::InvalidCertificate(_) => format!("the server's certificate is refused ({e})"),
+        E::AlertReceived(
+            a @ (A::CertificateRequired
+            | A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateUnknown
+            | A::AccessDenied
+            | A::HandshakeFailure),
+        ) if !sent_client_cert => format!(
+            "the server requires a TLS client certificate (alert {a:?}); give \
+             --tsa-client-cert and --tsa-client-key"
+        ),
+        E::AlertReceived(
+            a @ (A::CertificateRequired
+            | A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateUnknown
+            | A::CertificateExpired
+            | A::CertificateRevoked
+            | A::UnsupportedCertificate
+            | A::AccessDenied),
+        ) => format!("the server refused our TLS client certificate (alert {a:?})"),
+        E::NoApplicationProtocol => "the server speaks no HTTP/1.1 over TLS (ALPN)".into(),
+        _ => format!("the handshake failed: {e}"),
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl tower_service::Service<Uri> for Connector {
+    type Response = Stream;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.http.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let mut http = self.http.clone();
+        let tls = self.tls.clone();
+        Box::pin(async move {
+            match uri.scheme_str() {
+                Some("http") => Ok(Stream::Plain(http.call(uri).await?)),
+                Some("https") => {
+                    let tls = tls.ok_or("no TLS settings for an https:// URL")?;
+                    let host = uri.host().ok_or("the URL names no host")?;
+                    // An IPv6 literal comes bracketed in the URI.
+                    let bare = host.trim_start_matches('[').trim_end_matches(']');
+                    let name = ServerName::try_from(bare.to_owned())
+                        .map_err(|e| format!("{host} is not a host name for TLS: {e}"))?;
+                    let sent_client_cert = tls.config().client_auth_cert_resolver.has_certs();
+                    let tcp = http.call(uri.clone()).await?.into_inner();
+                    match tls.connect(name, tcp).await {
+                        Ok(s) => Ok(Stream::Tls(Box::new(TokioIo::new(s)))),
+                        Err(e) => {
+                            let detail = match rustls_cause(&e) {
+                                Some(r) => explain(r, sent_client_cert),
+                                None => format!("the handshake failed: {e}"),
+                            };
+                            Err(Box::new(TlsFailure {
+                                host: host.to_owned(),
+                                detail,
+                            }) as BoxError)
+                        }
+                    }
+                }
+                other => Err(format!("unsupported URL scheme {other:?}").into()),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str, data: &[u8]) -> std::path::PathBuf {
+        let p =
+            std::env::temp_dir().join(format!("inkan-signer-https-{}-{name}", std::process::id()));
+        std::fs::write(&p, data).unwrap();
+        p
+    }
+
+    #[test]
+    fn system_store_loads() {
+        // /etc/ssl/certs is present on this machine and on CI (ca-certificates).
+        client_config(Roots::System, None).unwrap();
+    }
+
+    #[test]
+    fn bad_pem_files_are_clear() {
+        let not_pem = temp("notpem", b"hello");
+        let e = client_config(Roots::Pem(&not_pem), None).unwrap_err();
+        assert!(e.contains("no -----BEGIN CERTIFICATE-----"), "{e}");
+        let missing = Path::new("/nonexistent/ca.pem");
+        let e = client_config(Roots::Pem(missing), None).unwrap_err();
+        assert!(e.contains("cannot read CA file"), "{e}");
+        // A key file that is not PKCS#8: the error names the file, never its contents.
+        let secret = b"-----BEGIN EC PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END EC PRIVATE KEY-----\n";
+        let key = temp("sec1.key", secret);
+        let e = client_config(
+            Roots::System,
+            Some(ClientCert {
+                cert: &not_pem,
+                key: &key,
+            }),
+        )
+        .unwrap_err();
+        assert!(e.contains("client certificate"), "{e}");
+        let _ = std::fs::remove_file(not_pem);
+        let _ = std::fs::remove_file(key);
+    }
+
+    #[test]
+    fn explanations() {
+        use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+        assert!(explain(&E::InvalidCertificate(C::UnknownIssuer), false).contains("not trusted"));
+        assert!(explain(&E::InvalidCertificate(C::NotValidForName), false).contains("host name"));
+        assert!(
+            explain(&E::AlertReceived(A::CertificateRequired), false).contains("--tsa-client-cert")
+        );
+        assert!(explain(&E::AlertReceived(A::BadCertificate), true).contains("refused our"));
+        let io = io::Error::new(
+            io::ErrorKind::InvalidData,
+            E::InvalidCertificate(C::UnknownIssuer),
+        );
+        assert!(rustls_cause(&io).is_some());
+    }
+}
