@@ -120,12 +120,22 @@ fn system_roots() -> Result<Arc<rustls::RootCertStore>, String> {
         .clone()
 }
 
+/// TLS client settings, with words for the trust anchors they use (said in errors).
+#[derive(Clone, Debug)]
+pub struct Tls {
+    /// The rustls settings.
+    pub config: Arc<ClientConfig>,
+    /// "the system trust store" or "the CAs in FILE".
+    pub anchors: String,
+}
+
 /// The TLS client settings: the trust anchors, optionally a client certificate; TLS 1.3 and
 /// 1.2 on the ring provider; ALPN `http/1.1`.
-pub fn client_config(
-    roots: Roots<'_>,
-    client: Option<ClientCert<'_>>,
-) -> Result<Arc<ClientConfig>, String> {
+pub fn client_config(roots: Roots<'_>, client: Option<ClientCert<'_>>) -> Result<Tls, String> {
+    let anchors = match roots {
+        Roots::System => "the system trust store".to_owned(),
+        Roots::Pem(p) => format!("the CAs in {}", p.display()),
+    };
     let store = match roots {
         Roots::System => system_roots()?,
         Roots::Pem(path) => {
@@ -168,7 +178,10 @@ pub fn client_config(
         }
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    Ok(Tls {
+        config: Arc::new(config),
+        anchors,
+    })
 }
 
 /// A hyper-util connector: plain TCP for `http://`, TLS over TCP for `https://` (only when it
@@ -176,7 +189,7 @@ pub fn client_config(
 #[derive(Clone)]
 pub struct Connector {
     http: HttpConnector,
-    tls: Option<TlsConnector>,
+    tls: Option<(TlsConnector, Arc<str>)>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -189,14 +202,14 @@ impl std::fmt::Debug for Connector {
 
 impl Connector {
     /// A connector whose TCP connect is bounded by `timeout`, with TLS settings for `https://`.
-    pub fn new(tls: Option<Arc<ClientConfig>>, timeout: Duration) -> Self {
+    pub fn new(tls: Option<Tls>, timeout: Duration) -> Self {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(timeout));
         http.set_nodelay(true);
         http.enforce_http(false);
         Self {
             http,
-            tls: tls.map(TlsConnector::from),
+            tls: tls.map(|t| (TlsConnector::from(t.config), t.anchors.into())),
         }
     }
 
@@ -304,14 +317,34 @@ pub fn rustls_cause<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a 
     None
 }
 
-/// Words for a rustls error met while talking to a server: which certificate check failed, or
-/// what the server said about ours (`sent_client_cert`: whether we had one to offer).
-pub fn explain(e: &rustls::Error, sent_client_cert: bool) -> String {
+/// `e` in words: the TLS failure when the handshake failed, else the chain of causes.
+pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cur {
+        if let Some(t) = c.downcast_ref::<TlsFailure>() {
+            return t.to_string();
+        }
+        cur = c.source();
+    }
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// Words for a rustls error met while talking to a server: which certificate check failed
+/// (`anchors`: the trust anchors in use, in words), or what the server said about our client
+/// certificate (`sent_client_cert`: whether we had one to offer).
+pub fn explain(e: &rustls::Error, anchors: &str, sent_client_cert: bool) -> String {
     use rustls::{AlertDescription as A, CertificateError as C, Error as E};
     match e {
-        E::InvalidCertificate(C::UnknownIssuer) => "the server's certificate is not trusted \
-             (its issuer is not among the trust anchors: the system store, or the CAs of --tsa-ca)"
-            .into(),
+        E::InvalidCertificate(C::UnknownIssuer) => {
+            format!("the server's certificate is not trusted (its issuer is not among {anchors})")
+        }
         E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
             format!("the server's certificate is not valid for this host name ({e})")
         }
@@ -367,7 +400,7 @@ impl tower_service::Service<Uri> for Connector {
             match uri.scheme_str() {
                 Some("http") => Ok(Stream::Plain(http.call(uri).await?)),
                 Some("https") => {
-                    let tls = tls.ok_or("no TLS settings for an https:// URL")?;
+                    let (tls, anchors) = tls.ok_or("no TLS settings for an https:// URL")?;
                     let host = uri.host().ok_or("the URL names no host")?;
                     // An IPv6 literal comes bracketed in the URI.
                     let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -379,7 +412,7 @@ impl tower_service::Service<Uri> for Connector {
                         Ok(s) => Ok(Stream::Tls(Box::new(TokioIo::new(s)))),
                         Err(e) => {
                             let detail = match rustls_cause(&e) {
-                                Some(r) => explain(r, sent_client_cert),
+                                Some(r) => explain(r, &anchors, sent_client_cert),
                                 None => format!("the handshake failed: {e}"),
                             };
                             Err(Box::new(TlsFailure {
@@ -439,12 +472,12 @@ mod tests {
     #[test]
     fn explanations() {
         use rustls::{AlertDescription as A, CertificateError as C, Error as E};
-        assert!(explain(&E::InvalidCertificate(C::UnknownIssuer), false).contains("not trusted"));
-        assert!(explain(&E::InvalidCertificate(C::NotValidForName), false).contains("host name"));
-        assert!(
-            explain(&E::AlertReceived(A::CertificateRequired), false).contains("--tsa-client-cert")
-        );
-        assert!(explain(&E::AlertReceived(A::BadCertificate), true).contains("refused our"));
+        let x = |e: E, sent| explain(&e, "the CAs in ca.pem", sent);
+        let untrusted = x(E::InvalidCertificate(C::UnknownIssuer), false);
+        assert!(untrusted.contains("not trusted") && untrusted.contains("ca.pem"));
+        assert!(x(E::InvalidCertificate(C::NotValidForName), false).contains("host name"));
+        assert!(x(E::AlertReceived(A::CertificateRequired), false).contains("--tsa-client-cert"));
+        assert!(x(E::AlertReceived(A::BadCertificate), true).contains("refused our"));
         let io = io::Error::new(
             io::ErrorKind::InvalidData,
             E::InvalidCertificate(C::UnknownIssuer),

@@ -302,6 +302,7 @@ pub struct Endpoint {
     authorization: Option<hyper::header::HeaderValue>,
     user: Option<String>,
     client_cert: bool,
+    anchors: String,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -387,6 +388,7 @@ impl Endpoint {
             }
             _ => None,
         };
+        let mut anchors = String::new();
         let tls = if https {
             let roots = match &access.ca {
                 Some(p) => crate::https::Roots::Pem(p),
@@ -396,7 +398,9 @@ impl Endpoint {
                 (Some(cert), Some(key)) => Some(crate::https::ClientCert { cert, key }),
                 _ => None,
             };
-            Some(crate::https::client_config(roots, client).map_err(TsaError::Unreadable)?)
+            let tls = crate::https::client_config(roots, client).map_err(TsaError::Unreadable)?;
+            anchors.clone_from(&tls.anchors);
+            Some(tls)
         } else {
             None
         };
@@ -411,6 +415,7 @@ impl Endpoint {
             authorization,
             user: access.user.clone(),
             client_cert: access.client_cert.is_some(),
+            anchors,
         })
     }
 
@@ -437,7 +442,7 @@ impl Endpoint {
                     Some(r) => TsaError::Tls(format!(
                         "TLS with {}: {}",
                         self.uri.host().unwrap_or_default(),
-                        crate::https::explain(r, self.client_cert)
+                        crate::https::explain(r, &self.anchors, self.client_cert)
                     )),
                     None => match find::<crate::https::TlsFailure>(&e) {
                         Some(t) => TsaError::Tls(t.to_string()),

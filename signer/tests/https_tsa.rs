@@ -137,13 +137,14 @@ enum Gate {
 }
 
 /// An https front on 127.0.0.1:0 that terminates TLS with `NAME.pem`/`NAME.key` and forwards
-/// POSTs to the TSA at `backend` over plain HTTP.
+/// POSTs to the TSA at `backend` over plain HTTP; with `crl`, it answers `GET /ca.crl` with it.
 fn start_front(
     rt: &tokio::runtime::Runtime,
     dir: &Path,
     name: &str,
     gate: Gate,
     backend: SocketAddr,
+    crl: Option<Bytes>,
 ) -> SocketAddr {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certs = CertificateDer::pem_file_iter(dir.join(format!("{name}.pem")))
@@ -185,12 +186,14 @@ fn start_front(
             };
             let acceptor = acceptor.clone();
             let expected = expected.clone();
+            let crl = crl.clone();
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let svc =
-                    hyper::service::service_fn(move |req| forward(req, backend, expected.clone()));
+                let svc = hyper::service::service_fn(move |req| {
+                    forward(req, backend, expected.clone(), crl.clone())
+                });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(tls), svc)
                     .await;
@@ -204,7 +207,19 @@ async fn forward(
     req: Request<Incoming>,
     backend: SocketAddr,
     expected: Option<String>,
+    crl: Option<Bytes>,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    if req.method() == hyper::Method::GET {
+        return Ok(match (req.uri().path(), crl) {
+            ("/ca.crl", Some(c)) => Response::builder()
+                .header(hyper::header::CONTENT_TYPE, "application/pkix-crl")
+                .body(Full::new(c)),
+            _ => Response::builder()
+                .status(StatusCode::NOT_FOUND)
+                .body(Full::new(Bytes::new())),
+        }
+        .unwrap());
+    }
     if let Some(want) = expected {
         let got = req
             .headers()
@@ -326,7 +341,7 @@ impl Env {
     }
 
     fn front(&self, cert: &str, gate: Gate) -> String {
-        let addr = start_front(&self.rt, self.dir.path(), cert, gate, self.tsa);
+        let addr = start_front(&self.rt, self.dir.path(), cert, gate, self.tsa, None);
         format!("https://{addr}/")
     }
 
@@ -477,9 +492,11 @@ fn https_tsa_server_certificate_checks() {
     // Without --tsa-ca the system store is used, and it does not hold the test CA.
     let (code, text, p7s) = env.sign_bt("d.txt", &good, &[]);
     assert_failed(code, &text, &p7s, "certificate is not trusted");
+    assert!(text.contains("among the system trust store"), "{text}");
     // The wrong CA given.
     let (code, text, p7s) = env.sign_bt("e.txt", &good, &["--tsa-ca", &env.p("other-ca.pem")]);
     assert_failed(code, &text, &p7s, "certificate is not trusted");
+    assert!(text.contains("other-ca.pem"), "{text}");
     // A server whose certificate another CA issued.
     let stranger = env.front("stranger", Gate::Open);
     let (code, text, p7s) = env.sign_bt("f.txt", &stranger, &["--tsa-ca", &ca]);
@@ -683,4 +700,159 @@ fn https_tsa_client_certificate() {
     );
     assert_eq!(code, Some(64), "{text}");
     assert!(text.contains("needs an https:// TSA URL"), "{text}");
+}
+
+/// A CRL distribution point reached over https (the signer's CRL fetch shares the TLS client):
+/// an e-seal certificate made by openssl names `https://127.0.0.1:PORT/ca.crl`; B-LT fetches
+/// that CRL through the TLS front, trusting the "system" store, which `SSL_CERT_FILE` points at
+/// the test server CA for the child process; the B-T token comes through the same front.
+#[test]
+fn crl_distribution_point_over_https() {
+    let env = Env::new();
+    let d = env.dir.path();
+    make_ca(d, "eseal-ca");
+    std::fs::write(
+        d.join("ca.cnf"),
+        "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
+         default_md = sha256\ndefault_crl_days = 2\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("index.txt"), "").unwrap();
+    std::fs::write(d.join("crlnumber"), "01\n").unwrap();
+    openssl(
+        d,
+        &[
+            "ca",
+            "-gencrl",
+            "-config",
+            "ca.cnf",
+            "-keyfile",
+            "eseal-ca.key",
+            "-cert",
+            "eseal-ca.pem",
+            "-out",
+            "eseal-ca.crl.pem",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "crl",
+            "-in",
+            "eseal-ca.crl.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "eseal-ca.crl",
+        ],
+    );
+    let crl = Bytes::from(std::fs::read(d.join("eseal-ca.crl")).unwrap());
+    let addr = start_front(&env.rt, d, "server", Gate::Open, env.tsa, Some(crl));
+    make_leaf(
+        d,
+        "eseal-ca",
+        "eseal2",
+        "emailProtection",
+        Some(&format!(
+            "email:seal@example.jp\ncrlDistributionPoints=URI:https://{addr}/ca.crl"
+        )),
+    );
+    // The e-seal chain, and the root of the TSA's certificate for its B-LT path.
+    let chain = format!(
+        "{}{}{}",
+        std::fs::read_to_string(d.join("eseal2.pem")).unwrap(),
+        std::fs::read_to_string(d.join("eseal-ca.pem")).unwrap(),
+        env.pki.root_pem()
+    );
+    std::fs::write(d.join("eseal2-chain.pem"), chain).unwrap();
+    let input = env.input("doc.txt");
+    let url = format!("https://{addr}/");
+    let run = |extra: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_inkan-sign"));
+        c.args([
+            "--key",
+            "eseal2.key",
+            "--cert-chain",
+            "eseal2-chain.pem",
+            "--level",
+            "B-LT",
+            "--tsa",
+            &url,
+            "--crl",
+            "crl.der",
+            &input,
+        ])
+        .current_dir(d)
+        .env_remove("SSL_CERT_DIR");
+        for (k, v) in extra {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // The real system store does not trust the test server CA.
+    let (code, text) = run(&[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("not trusted"), "{text}");
+    // With the "system" store holding the test server CA: token and CRL both over https.
+    let ca = env.p("server-ca.pem");
+    let (code, text) = run(&[("SSL_CERT_FILE", ca.as_str())]);
+    assert_eq!(code, Some(0), "{text}");
+    let p7s = format!("{input}.p7s");
+    let der = std::fs::read(&p7s).unwrap();
+    let fetched = std::fs::read(d.join("eseal-ca.crl")).unwrap();
+    assert!(
+        der.windows(fetched.len()).any(|w| w == fetched.as_slice()),
+        "the CRL fetched over https is embedded"
+    );
+    let out = Command::new("openssl")
+        .args([
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            &p7s,
+            "-content",
+            &input,
+            "-CAfile",
+            "eseal-ca.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let opts = inkan_verifier::Options {
+        data: inkan_verifier::Data::File(input.clone().into()),
+        trust: vec![
+            std::fs::read(d.join("eseal-ca.pem")).unwrap(),
+            env.pki.root_pem().into_bytes(),
+        ],
+        crls: Vec::new(),
+        ocsps: Vec::new(),
+        revocation_required: true,
+    };
+    let report = inkan_verifier::verify(
+        &inkan_verifier::Input { bytes: der },
+        &opts,
+        SystemClock.now().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        report.indication,
+        inkan_verifier::report::Indication::TotalPassed,
+        "{report:?}"
+    );
 }
