@@ -258,19 +258,22 @@ pub fn check_ocsp(
     ))
 }
 
-/// Fetches `url` with HTTP GET (CRL distribution point), bounded in time and size.
+/// Fetches `url` with HTTP GET (CRL distribution point), bounded in time and size; `https://`
+/// through [`crate::https`] with the system trust store.
 pub async fn fetch(url: &str, timeout: std::time::Duration) -> Result<Vec<u8>, String> {
     use http_body_util::{BodyExt, Empty, Limited};
     let uri: hyper::Uri = url.parse().map_err(|_| format!("bad URL {url}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(format!("{url}: only http:// is fetched"));
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(format!("{url}: only http:// and https:// are fetched"));
     }
-    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    connector.set_connect_timeout(Some(timeout));
+    let connector = crate::https::Connector::system(timeout).map_err(|e| format!("{url}: {e}"))?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build::<_, Empty<bytes::Bytes>>(connector);
     let work = async {
-        let resp = client.get(uri).await.map_err(|e| format!("{url}: {e}"))?;
+        let resp = client
+            .get(uri)
+            .await
+            .map_err(|e| format!("{url}: {}", crate::https::describe(&e)))?;
         if !resp.status().is_success() {
             return Err(format!("{url}: HTTP status {}", resp.status()));
         }
