@@ -119,7 +119,8 @@ pub struct Material {
     pub crls: Vec<Vec<u8>>,
     /// DER OCSP responses.
     pub ocsps: Vec<Vec<u8>>,
-    /// Fetch CRLs from distribution points when nothing given covers a certificate.
+    /// Ask OCSP responders (authorityInfoAccess) and fetch CRLs (distribution points) when
+    /// nothing given covers a certificate.
     pub fetch: bool,
     cache: Mutex<HashMap<CertPair, Evidence>>,
 }

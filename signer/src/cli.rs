@@ -2,8 +2,9 @@
 //!
 //! Two flags go beyond the contract (additions, nothing of it changes):
 //! - `--no-fetch` (sign and extend): B-LT uses only the `--crl`/`--ocsp` files given; without
-//!   it, a certificate that no given CRL/OCSP response covers gets its CRL fetched from its
-//!   CRL distribution point (http only), validated, then embedded.
+//!   it, a certificate that no given CRL/OCSP response covers gets an OCSP response from the
+//!   responder named in its authorityInfoAccess, or else its CRL from its CRL distribution
+//!   point (http only), validated, then embedded.
 //! - `extend --cert-chain PEM`: certificates the signature does not carry (typically the chain
 //!   of another signer's `openssl cms -sign -cades` output), used to build the paths whose
 //!   certificates and revocation data B-LT embeds.
@@ -50,7 +51,8 @@ OPTIONS:
   --ocsp FILE        OCSP response (DER) for B-LT; repeatable
   --no-fetch         (extra flag beyond INTERFACE.md) never use the network for B-LT:
                      only --crl/--ocsp files; a missing CRL/OCSP is an error instead of
-                     a fetch from the certificate's CRL distribution point
+                     asking the certificate's OCSP responder (authorityInfoAccess)
+                     or fetching its CRL distribution point
   --data FILE        (extend) the detached content, needed for B-LTA
 
 TSA ACCESS (extra flags beyond INTERFACE.md; sign and extend):

@@ -1,5 +1,6 @@
-//! Revocation data for B-LT: CRLs and OCSP responses, taken from files or fetched from the
-//! certificates' CRL distribution points, each validated before it is embedded: signed by the
+//! Revocation data for B-LT: CRLs and OCSP responses, taken from files or fetched (unless
+//! `--no-fetch`) from the OCSP responders in the certificates' authorityInfoAccess and from
+//! their CRL distribution points, each validated before it is embedded: signed by the
 //! certificate's issuer (or, for OCSP, by a responder the issuer authorised), fresh at the time
 //! of use, and not saying the certificate is revoked.
 
@@ -288,9 +289,89 @@ pub async fn fetch(url: &str, timeout: std::time::Duration) -> Result<Vec<u8>, S
         .map_err(|_| format!("{url}: timed out"))?
 }
 
+/// `id-sha1` (RFC 3279 section 2.2.1): the CertID hash of OCSP requests, as RFC 5019 section
+/// 2.1.1 asks of lightweight responders. It only names the certificate; nothing relies on its
+/// collision resistance, and the response is checked against the same names.
+const ID_SHA1: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+
+/// A DER OCSPRequest (RFC 6960 section 4.1.1) for `cert` issued by `issuer`, without nonce or
+/// signature.
+///
+/// ```text
+/// OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest, optionalSignature [0] EXPLICIT ... }
+/// TBSRequest ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1, requestorName [1] ...,
+///     requestList SEQUENCE OF Request, requestExtensions [2] EXPLICIT Extensions OPTIONAL }
+/// Request ::= SEQUENCE { reqCert CertID, singleRequestExtensions [0] ... OPTIONAL }
+/// ```
+pub fn ocsp_request(cert: &Cert, issuer: &Cert) -> Vec<u8> {
+    let h = DigestAlgorithm::Sha1;
+    let alg = der_raw::encode_parts(
+        tag::SEQUENCE,
+        &[der_raw::encode_oid(&ID_SHA1), vec![tag::NULL, 0]],
+    );
+    let cert_id = der_raw::encode_parts(
+        tag::SEQUENCE,
+        &[
+            alg,
+            der_raw::encode(tag::OCTET_STRING, &h.digest(&issuer.subject_raw)),
+            der_raw::encode(tag::OCTET_STRING, &h.digest(&issuer.public_key_bits)),
+            cert.serial_raw.clone(),
+        ],
+    );
+    let request = der_raw::encode(tag::SEQUENCE, &cert_id);
+    let list = der_raw::encode(tag::SEQUENCE, &request);
+    let tbs = der_raw::encode(tag::SEQUENCE, &list);
+    der_raw::encode(tag::SEQUENCE, &tbs)
+}
+
+/// Posts an OCSP request to `url` (RFC 6960 Appendix A.1, HTTP POST), bounded in time and in
+/// response size (1 MiB).
+pub async fn post_ocsp(
+    url: &str,
+    request: Vec<u8>,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, String> {
+    use http_body_util::{BodyExt, Full, Limited};
+    let uri: hyper::Uri = url.parse().map_err(|_| format!("bad URL {url}"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(format!("{url}: only http:// OCSP responders are asked"));
+    }
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_connect_timeout(Some(timeout));
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Full<bytes::Bytes>>(connector);
+    let req = hyper::Request::post(uri)
+        .header(hyper::header::CONTENT_TYPE, "application/ocsp-request")
+        .body(Full::new(bytes::Bytes::from(request)))
+        .map_err(|e| format!("{url}: {e}"))?;
+    let work = async {
+        let resp = client
+            .request(req)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        if !resp.status().is_success() {
+            return Err(format!("{url}: HTTP status {}", resp.status()));
+        }
+        let body = Limited::new(resp.into_body(), 1024 * 1024)
+            .collect()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        Ok(body.to_bytes().to_vec())
+    };
+    tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| format!("{url}: timed out"))?
+}
+
+/// Time allowed for each CRL download or OCSP request.
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Finds validated revocation evidence for `cert` (issued by `issuer`) among `crls` and
-/// `ocsps`, or else by fetching its CRL distribution points (when `fetch` is set). The error
-/// lists what was tried.
+/// `ocsps`, or else (when `fetch_rt` is given) by asking the OCSP responders named in its
+/// authorityInfoAccess, then by fetching its CRL distribution points. Whatever is fetched is
+/// validated ([`check_ocsp`], [`check_crl`]) before it is returned. The error lists what was
+/// tried.
 pub fn evidence_for(
     cert: &Cert,
     issuer: &Cert,
@@ -315,8 +396,18 @@ pub fn evidence_for(
         }
     }
     if let Some(rt) = fetch_rt {
+        for url in cert.ocsp_urls() {
+            let asked = rt.block_on(post_ocsp(&url, ocsp_request(cert, issuer), FETCH_TIMEOUT));
+            match asked {
+                Ok(resp) => match check_ocsp(&resp, cert, issuer, at) {
+                    Ok(d) => return Ok(Evidence::Ocsp(resp, d.map(|c| c.der))),
+                    Err(e) => tried.push(format!("{url}: {e}")),
+                },
+                Err(e) => tried.push(e),
+            }
+        }
         for url in cert.crl_urls() {
-            match rt.block_on(fetch(&url, std::time::Duration::from_secs(20))) {
+            match rt.block_on(fetch(&url, FETCH_TIMEOUT)) {
                 Ok(bytes) => match read_crl_bytes(&bytes)
                     .and_then(|der| check_crl(&der, cert, issuer, at).map(|()| der))
                 {
@@ -331,17 +422,244 @@ pub fn evidence_for(
         "no valid revocation data for {} (give --crl or --ocsp",
         cert.subject()
     );
-    if cert.crl_urls().is_empty() {
-        msg.push_str("; it names no CRL distribution point)");
-    } else {
+    let urls: Vec<String> = cert
+        .ocsp_urls()
+        .into_iter()
+        .chain(cert.crl_urls())
+        .collect();
+    if urls.is_empty() {
+        msg.push_str("; it names no OCSP responder and no CRL distribution point)");
+    } else if fetch_rt.is_none() {
         msg.push_str(&format!(
-            ", or make {} reachable)",
-            cert.crl_urls().join(", ")
+            ", or fetch from {} without --no-fetch)",
+            urls.join(", ")
         ));
+    } else {
+        msg.push_str(&format!(", or make {} reachable)", urls.join(", ")));
     }
     for t in tried {
         msg.push_str("; ");
         msg.push_str(&t);
     }
     Err(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::{Child, Command};
+
+    fn openssl(dir: &Path, args: &[&str]) {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A CA and an e-seal certificate (serial 0x1234) whose authorityInfoAccess names an OCSP
+    /// responder on 127.0.0.1:`port`, made by openssl in `dir`.
+    fn pki(dir: &Path, port: u16) -> (Cert, Cert) {
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let mut ca = vec!["req", "-x509"];
+        ca.extend(ec);
+        ca.extend([
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-subj",
+            "/CN=OCSP Test CA",
+            "-days",
+            "2",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+        ]);
+        openssl(dir, &ca);
+        let mut ee = vec!["req", "-new"];
+        ee.extend(ec);
+        ee.extend(["-keyout", "ee.key", "-out", "ee.csr", "-subj", "/CN=Seal"]);
+        openssl(dir, &ee);
+        std::fs::write(
+            dir.join("ext.cnf"),
+            format!(
+                "authorityInfoAccess=OCSP;URI:http://127.0.0.1:{port}/\nkeyUsage=critical,digitalSignature,nonRepudiation\n"
+            ),
+        )
+        .unwrap();
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "ee.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-set_serial",
+                "0x1234",
+                "-days",
+                "1",
+                "-extfile",
+                "ext.cnf",
+                "-out",
+                "ee.pem",
+            ],
+        );
+        let load = |f: &str| {
+            Cert::load_chain(&std::fs::read(dir.join(f)).unwrap())
+                .unwrap()
+                .remove(0)
+        };
+        (load("ee.pem"), load("ca.pem"))
+    }
+
+    /// Starts `openssl ocsp` as the responder on `port`, answering from an index where the
+    /// certificate is valid or revoked, and waits until it listens.
+    fn responder(dir: &Path, port: u16, revoked: bool) -> Child {
+        let line = if revoked {
+            "R\t301231235959Z\t240101000000Z\t1234\tunknown\t/CN=Seal\n"
+        } else {
+            "V\t301231235959Z\t\t1234\tunknown\t/CN=Seal\n"
+        };
+        std::fs::write(dir.join("index.txt"), line).unwrap();
+        let mut child = Command::new("openssl")
+            .args([
+                "ocsp",
+                "-index",
+                "index.txt",
+                "-CA",
+                "ca.pem",
+                "-rsigner",
+                "ca.pem",
+            ])
+            .args([
+                "-rkey",
+                "ca.key",
+                "-rmd",
+                "sha256",
+                "-port",
+                &port.to_string(),
+            ])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("openssl ocsp starts");
+        // It says when it listens. (A probing connection would hang its one-at-a-time loop.)
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("waiting for OCSP client connections") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("openssl ocsp listens");
+        child
+    }
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    #[test]
+    fn ocsp_fetched_from_aia_and_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let (ee, ca) = pki(dir.path(), port);
+        assert_eq!(ee.ocsp_urls(), [format!("http://127.0.0.1:{port}/")]);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let now = {
+            use inkan_profiles::clock::Clock as _;
+            inkan_profiles::clock::SystemClock.now().unwrap()
+        };
+
+        // --no-fetch: nothing asked, and the message says where it could have come from.
+        let e = evidence_for(&ee, &ca, &[], &[], now, None).unwrap_err();
+        assert!(e.contains("without --no-fetch"), "{e}");
+        assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
+
+        // The responder is down: a clear error naming the URL.
+        let e = evidence_for(&ee, &ca, &[], &[], now, Some(&rt)).unwrap_err();
+        assert!(e.contains(&format!("http://127.0.0.1:{port}/")), "{e}");
+
+        let mut child = responder(dir.path(), port, false);
+        let got = evidence_for(&ee, &ca, &[], &[], now, Some(&rt));
+        let _ = child.kill();
+        let _ = child.wait();
+        let Ok(Evidence::Ocsp(resp, None)) = got else {
+            panic!("expected an OCSP response signed by the CA: {got:?}")
+        };
+        // What is embedded passes the same validation, and openssl reads it.
+        assert!(check_ocsp(&resp, &ee, &ca, now).unwrap().is_none());
+        std::fs::write(dir.path().join("resp.der"), &resp).unwrap();
+        openssl(
+            dir.path(),
+            &[
+                "ocsp",
+                "-respin",
+                "resp.der",
+                "-issuer",
+                "ca.pem",
+                "-cert",
+                "ee.pem",
+                "-CAfile",
+                "ca.pem",
+                "-no_nonce",
+            ],
+        );
+
+        // A responder that says "revoked": nothing is embedded.
+        let mut child = responder(dir.path(), port, true);
+        let got = evidence_for(&ee, &ca, &[], &[], now, Some(&rt));
+        let _ = child.kill();
+        let _ = child.wait();
+        let e = got.unwrap_err();
+        assert!(e.contains("revoked"), "{e}");
+    }
+
+    #[test]
+    fn ocsp_request_names_the_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ee, ca) = pki(dir.path(), 1);
+        let req = ocsp_request(&ee, &ca);
+        std::fs::write(dir.path().join("req.der"), &req).unwrap();
+        let out = Command::new("openssl")
+            .args(["ocsp", "-reqin", "req.der", "-req_text"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("Serial Number: 1234"), "{text}");
+        assert!(text.contains("Hash Algorithm: sha1"), "{text}");
+    }
 }

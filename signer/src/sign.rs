@@ -44,7 +44,8 @@ pub struct Options {
     pub crls: Vec<PathBuf>,
     /// OCSP response files for B-LT.
     pub ocsps: Vec<PathBuf>,
-    /// Fetch missing CRLs from distribution points.
+    /// Fetch missing revocation data (OCSP from authorityInfoAccess, CRLs from distribution
+    /// points).
     pub fetch: bool,
     /// Worker threads (0: one per CPU, more when a TSA is asked).
     pub workers: usize,
@@ -598,7 +599,8 @@ pub struct ExtendOptions {
     pub data: Option<PathBuf>,
     /// Output file (default: replace the signature file).
     pub out: Option<PathBuf>,
-    /// Fetch missing CRLs from distribution points.
+    /// Fetch missing revocation data (OCSP from authorityInfoAccess, CRLs from distribution
+    /// points).
     pub fetch: bool,
     /// Time allowed per TSA request.
     pub tsa_timeout: Duration,
