@@ -866,10 +866,12 @@ fn raw_signing_rate(keyref: &str, secs: u64) -> Result<(f64, String), String> {
             });
         }
     });
+    let n = count.load(Relaxed);
     let cores = match (cpu0, process_cpu_secs()) {
         (Some(a), Some(b)) => format!(
-            ", {:.2} cores busy",
-            (b - a) / start.elapsed().as_secs_f64()
+            ", {:.2} cores busy, {:.1} us of CPU per signature",
+            (b - a) / start.elapsed().as_secs_f64(),
+            (b - a) * 1e6 / (n.max(1) as f64)
         ),
         _ => String::new(),
     };
@@ -881,10 +883,7 @@ fn raw_signing_rate(keyref: &str, secs: u64) -> Result<(f64, String), String> {
     } else {
         format!("{:?} on {threads} threads{cores}", signer.algorithm())
     };
-    Ok((
-        count.load(Relaxed) as f64 / start.elapsed().as_secs_f64(),
-        what,
-    ))
+    Ok((n as f64 / start.elapsed().as_secs_f64(), what))
 }
 
 fn main() -> ExitCode {
