@@ -1,10 +1,10 @@
 //! The `inkan-sign` command line (INTERFACE.md, "inkan-sign"), parsed with lexopt.
 //!
-//! Two flags go beyond the contract (additions, nothing of it changes):
+//! Flags beyond the contract (additions, nothing of it changes):
 //! - `--no-fetch` (sign and extend): B-LT uses only the `--crl`/`--ocsp` files given; without
 //!   it, a certificate that no given CRL/OCSP response covers gets an OCSP response from the
 //!   responder named in its authorityInfoAccess, or else its CRL from its CRL distribution
-//!   point (http only), validated, then embedded.
+//!   point (http:// or https://, system trust store), validated, then embedded.
 //! - `extend --cert-chain PEM`: certificates the signature does not carry (typically the chain
 //!   of another signer's `openssl cms -sign -cades` output), used to build the paths whose
 //!   certificates and revocation data B-LT embeds.
@@ -54,6 +54,8 @@ OPTIONS:
                      asking the certificate's OCSP responder (authorityInfoAccess)
                      or fetching its CRL distribution point
   --data FILE        (extend) the detached content, needed for B-LTA
+  -h, --help         this text
+  -V, --version      the version
 
 TSA ACCESS (extra flags beyond INTERFACE.md; sign and extend):
   --tsa-ca PEM       trust only the CA certificates in PEM for the TSA's TLS certificate
@@ -68,8 +70,6 @@ TSA ACCESS (extra flags beyond INTERFACE.md; sign and extend):
                      TLS client certificate (leaf first, then its chain); https:// only
   --tsa-client-key PEM
                      its private key, PKCS#8 (-----BEGIN PRIVATE KEY-----)
-  -h, --help         this text
-  -V, --version      the version
 
 Exit status: 0 all signed, 1 some file failed, 64 usage, 66 input unreadable,
 70 internal error, 77 key or certificate refused.

@@ -361,8 +361,7 @@ pub fn explain(e: &rustls::Error, anchors: &str, sent_client_cert: bool) -> Stri
             | A::BadCertificate
             | A::UnknownCA
             | A::CertificateUnknown
-            | A::AccessDenied
-            | A::HandshakeFailure),
+            | A::AccessDenied),
         ) if !sent_client_cert => format!(
             "the server requires a TLS client certificate (alert {a:?}); give \
              --tsa-client-cert and --tsa-client-key"
@@ -377,6 +376,18 @@ pub fn explain(e: &rustls::Error, anchors: &str, sent_client_cert: bool) -> Stri
             | A::UnsupportedCertificate
             | A::AccessDenied),
         ) => format!("the server refused our TLS client certificate (alert {a:?})"),
+        // TLS 1.2 servers often answer a missing client certificate with a bare
+        // handshake_failure, which also means "no common version or cipher suite".
+        E::AlertReceived(A::HandshakeFailure) if !sent_client_cert => "the server ended the \
+             handshake (alert HandshakeFailure): it may require a TLS client certificate \
+             (--tsa-client-cert, --tsa-client-key), or share no TLS 1.2/1.3 cipher suite with us"
+            .into(),
+        E::AlertReceived(a @ (A::ProtocolVersion | A::InsufficientSecurity)) => format!(
+            "the server shares no TLS version (1.2, 1.3) or cipher suite with us (alert {a:?})"
+        ),
+        E::PeerIncompatible(_) => {
+            format!("the server shares no TLS version (1.2, 1.3) or cipher suite with us ({e})")
+        }
         E::NoApplicationProtocol => "the server speaks no HTTP/1.1 over TLS (ALPN)".into(),
         _ => format!("the handshake failed: {e}"),
     }

@@ -130,6 +130,8 @@ fn make_leaf(dir: &Path, ca: &str, name: &str, eku: &str, san: Option<&str>) {
 enum Gate {
     /// Nothing.
     Open,
+    /// Nothing, but the front speaks TLS 1.2 only.
+    Tls12Only,
     /// HTTP Basic with this user and password (else 401).
     Basic(&'static str, &'static str),
     /// A TLS client certificate issued by the CA in this PEM file (else the handshake fails).
@@ -152,8 +154,12 @@ fn start_front(
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
     let key = PrivateKeyDer::from_pem_file(dir.join(format!("{name}.key"))).unwrap();
+    let versions: &[&rustls::SupportedProtocolVersion] = match gate {
+        Gate::Tls12Only => &[&rustls::version::TLS12],
+        _ => &[&rustls::version::TLS13, &rustls::version::TLS12],
+    };
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .unwrap();
     let builder = match &gate {
         Gate::ClientCert(ca) => {
@@ -855,4 +861,54 @@ fn crl_distribution_point_over_https() {
         inkan_verifier::report::Indication::TotalPassed,
         "{report:?}"
     );
+}
+
+/// TLS 1.2 works (a front that speaks only TLS 1.2); TLS 1.1 is refused with a clear message
+/// (`openssl s_server -tls1_1` as the peer).
+#[test]
+fn tls_versions() {
+    let env = Env::new();
+    let ca = env.p("server-ca.pem");
+    let tls12 = env.front("server", Gate::Tls12Only);
+    let (code, text, p7s) = env.sign_bt("a.txt", &tls12, &["--tsa-ca", &ca]);
+    assert_eq!(code, Some(0), "{text}");
+    env.verify(&p7s, &env.p("a.txt"));
+
+    let mut server = Command::new("openssl")
+        .args([
+            "s_server",
+            "-accept",
+            "127.0.0.1:0",
+            "-cert",
+            "server.pem",
+            "-key",
+            "server.key",
+            "-tls1_1",
+            "-cipher",
+            "DEFAULT@SECLEVEL=0",
+            "-www",
+        ])
+        .current_dir(env.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The reader stays open until the server is stopped (no SIGPIPE on its log lines).
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(server.stdout.take().unwrap()));
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("openssl s_server says where it listens")
+            .unwrap();
+        if let Some(a) = line.strip_prefix("ACCEPT ") {
+            break a.rsplit(':').next().unwrap().parse::<u16>().unwrap();
+        }
+    };
+    let url = format!("https://127.0.0.1:{port}/");
+    let (code, text, p7s) = env.sign_bt("b.txt", &url, &["--tsa-ca", &ca]);
+    let _ = server.kill();
+    let _ = server.wait();
+    drop(lines);
+    assert_failed(code, &text, &p7s, "shares no TLS version (1.2, 1.3)");
 }
