@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alg_protection;
 pub mod ats;
 pub mod cades;
 pub mod certs;

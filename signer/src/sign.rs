@@ -144,6 +144,8 @@ impl Summary {
 #[derive(Debug)]
 pub struct Prepared {
     template: CmsSignerTemplate,
+    /// The cms-algorithm-protection attribute (RFC 6211), the same for every signature.
+    alg_protection: Vec<u8>,
     upgrader: Upgrader,
     /// The signing certificate.
     pub cert: Cert,
@@ -241,6 +243,19 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
         .collect();
     let template = CmsSignerTemplate::new(signer, cert.der.clone(), rest)
         .map_err(|e| SetupError::Certificate(e.to_string()))?;
+    let alg_protection = {
+        use der::Encode as _;
+        let digest_id = crate::digest::algorithm_identifier(template.digest_algorithm());
+        template
+            .signature_algorithm()
+            .to_algorithm_identifier()
+            .to_der()
+            .ok()
+            .and_then(|sig_id| crate::alg_protection::attribute(&digest_id, &sig_id))
+            .ok_or_else(|| {
+                SetupError::Certificate("the signature algorithm does not encode".into())
+            })?
+    };
     if opts.level >= Level::BT && opts.tsa.is_none() {
         return Err(SetupError::Usage(format!(
             "level {} needs --tsa URL",
@@ -260,6 +275,7 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
     let material = material(&opts.crls, &opts.ocsps, chain, opts.fetch)?;
     Ok(Prepared {
         template,
+        alg_protection,
         upgrader: Upgrader {
             level: opts.level,
             tsa,
@@ -336,7 +352,7 @@ impl Prepared {
     /// Signs a hashed input at `at` and raises it to the target level.
     fn seal(&self, hashed: &Hashed, at: UnixTime) -> Result<Vec<u8>, String> {
         let st = inkan_hsm::cms::signing_time_attribute(at);
-        let attrs: [&[u8]; 1] = [&st];
+        let attrs: [&[u8]; 2] = [&st, &self.alg_protection];
         let content = match &hashed.content {
             Some(content) => Content::AttachedPrehashed {
                 content,
