@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -147,7 +148,9 @@ fn start_front(
     gate: Gate,
     backend: SocketAddr,
     crl: Option<Bytes>,
-) -> SocketAddr {
+) -> (SocketAddr, Arc<AtomicUsize>) {
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let counter = handshakes.clone();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let certs = CertificateDer::pem_file_iter(dir.join(format!("{name}.pem")))
         .unwrap()
@@ -186,6 +189,7 @@ fn start_front(
         _ => None,
     };
     rt.spawn(async move {
+        let handshakes = counter;
         loop {
             let Ok((tcp, _)) = listener.accept().await else {
                 return;
@@ -193,10 +197,12 @@ fn start_front(
             let acceptor = acceptor.clone();
             let expected = expected.clone();
             let crl = crl.clone();
+            let handshakes = handshakes.clone();
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
+                handshakes.fetch_add(1, Ordering::Relaxed);
                 let svc = hyper::service::service_fn(move |req| {
                     forward(req, backend, expected.clone(), crl.clone())
                 });
@@ -206,7 +212,7 @@ fn start_front(
             });
         }
     });
-    addr
+    (addr, handshakes)
 }
 
 async fn forward(
@@ -347,7 +353,7 @@ impl Env {
     }
 
     fn front(&self, cert: &str, gate: Gate) -> String {
-        let addr = start_front(&self.rt, self.dir.path(), cert, gate, self.tsa, None);
+        let (addr, _) = start_front(&self.rt, self.dir.path(), cert, gate, self.tsa, None);
         format!("https://{addr}/")
     }
 
@@ -753,7 +759,7 @@ fn crl_distribution_point_over_https() {
         ],
     );
     let crl = Bytes::from(std::fs::read(d.join("eseal-ca.crl")).unwrap());
-    let addr = start_front(&env.rt, d, "server", Gate::Open, env.tsa, Some(crl));
+    let (addr, _) = start_front(&env.rt, d, "server", Gate::Open, env.tsa, Some(crl));
     make_leaf(
         d,
         "eseal-ca",
@@ -911,4 +917,54 @@ fn tls_versions() {
     let _ = server.wait();
     drop(lines);
     assert_failed(code, &text, &p7s, "shares no TLS version (1.2, 1.3)");
+}
+
+/// A batch at B-T through an https TSA with Basic authentication: every file is signed, and
+/// the connections are reused (far fewer TLS handshakes than tokens).
+#[test]
+fn batch_over_https_reuses_connections() {
+    let env = Env::new();
+    let (addr, handshakes) = start_front(
+        &env.rt,
+        env.dir.path(),
+        "server",
+        Gate::Basic("alice", PASSWORD),
+        env.tsa,
+        None,
+    );
+    let url = format!("https://{addr}/");
+    let ca = env.p("server-ca.pem");
+    const FILES: usize = 60;
+    let inputs: Vec<String> = (0..FILES)
+        .map(|i| env.input(&format!("f{i}.txt")))
+        .collect();
+    let mut args = vec![
+        "--key",
+        "eseal.key",
+        "--cert-chain",
+        "eseal-chain.pem",
+        "--level",
+        "B-T",
+        "--tsa",
+        &url,
+        "--tsa-ca",
+        &ca,
+        "--tsa-user",
+        "alice",
+        "--tsa-password-env",
+        PASSWORD_VAR,
+    ];
+    args.extend(inputs.iter().map(String::as_str));
+    let (code, text) = env.sign(&args);
+    assert_eq!(code, Some(0), "{text}");
+    for i in [0, FILES / 2, FILES - 1] {
+        env.verify(&format!("{}.p7s", inputs[i]), &inputs[i]);
+    }
+    let n = handshakes.load(Ordering::Relaxed);
+    let workers = inkan_signer::sign::default_workers(inkan_signer::cades::Level::BT);
+    eprintln!("{n} TLS handshakes for {FILES} tokens ({workers} workers)");
+    assert!(
+        n >= 1 && n <= 2 * workers && n < FILES,
+        "{n} TLS handshakes for {FILES} tokens with {workers} workers"
+    );
 }
