@@ -59,6 +59,8 @@ pub enum TsaError {
         status: u16,
         /// Whether Basic credentials were sent.
         sent_basic: bool,
+        /// Whether a TLS client certificate was offered.
+        sent_client_cert: bool,
         /// The authentication scheme the TSA asks for (`WWW-Authenticate`), sanitised.
         challenge: String,
     },
@@ -101,6 +103,15 @@ impl std::fmt::Display for TsaError {
                 f,
                 "the TSA refused the credentials (HTTP {status}): check --tsa-user and the \
                  password in the variable named by --tsa-password-env"
+            ),
+            Self::Unauthorized {
+                status,
+                sent_client_cert: true,
+                ..
+            } => write!(
+                f,
+                "the TSA refused access for the TLS client certificate of --tsa-client-cert \
+                 (HTTP {status})"
             ),
             Self::Unauthorized {
                 status, challenge, ..
@@ -455,6 +466,7 @@ impl Endpoint {
                 return Err(TsaError::Unauthorized {
                     status: status.as_u16(),
                     sent_basic: self.authorization.is_some(),
+                    sent_client_cert: self.client_cert,
                     challenge: challenge(resp.headers()),
                 });
             }
@@ -746,6 +758,29 @@ mod tests {
         let e = Endpoint::with_env("https://u:p@tsa.example/", &TsaAccess::default(), t, &env)
             .unwrap_err();
         assert!(e.to_string().contains("credentials in the URL"), "{e}");
+    }
+
+    #[test]
+    fn unauthorized_messages() {
+        let u = |sent_basic, sent_client_cert, challenge: &str| {
+            TsaError::Unauthorized {
+                status: 401,
+                sent_basic,
+                sent_client_cert,
+                challenge: challenge.into(),
+            }
+            .to_string()
+        };
+        let none = u(false, false, "Basic realm=\"x\"");
+        assert!(none.contains("requires authentication") && none.contains("Basic realm"));
+        assert!(u(true, false, "").contains("refused the credentials"));
+        assert!(u(false, true, "").contains("client certificate"));
+        let mut h = hyper::HeaderMap::new();
+        h.insert(
+            hyper::header::WWW_AUTHENTICATE,
+            hyper::header::HeaderValue::from_bytes(&[b'B'; 500]).unwrap(),
+        );
+        assert_eq!(challenge(&h).len(), 60);
     }
 
     #[test]
