@@ -526,25 +526,24 @@ fn writer_loop(
             }
         }
         // Under load (the previous commit carried several tokens), commit at most once per
-        // `gather`: the tokens arriving meanwhile share the commit. An idle server commits
-        // at once.
+        // `gather`: the tokens arriving meanwhile share the commit. The writer sleeps through
+        // the wait instead of waking for each arrival (every wake-up is a `futex` call on the
+        // sender's side and a context switch on this one), then takes what has queued. An
+        // idle server commits at once.
         if last_tokens > 1
             && !gather.is_zero()
             && !batch.iter().any(|j| matches!(j, Job::Flush(_) | Job::Stop))
         {
-            let deadline = last_start + gather;
+            if let Some(left) =
+                (last_start + gather).checked_duration_since(std::time::Instant::now())
+            {
+                std::thread::sleep(left);
+            }
             while size < max_batch {
-                let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else {
-                    break;
-                };
-                match rx.recv_timeout(left) {
+                match rx.try_recv() {
                     Ok(j) => {
-                        let end = matches!(j, Job::Flush(_) | Job::Stop);
                         size += job_tokens(&j);
                         batch.push(j);
-                        if end {
-                            break;
-                        }
                     }
                     Err(_) => break,
                 }
