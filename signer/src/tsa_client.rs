@@ -270,6 +270,8 @@ fn base64(input: &[u8]) -> zeroize::Zeroizing<String> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = zeroize::Zeroizing::new(String::with_capacity(input.len().div_ceil(3) * 4));
     for chunk in input.chunks(3) {
+        // `chunks` never yields an empty chunk, so `chunk[0]` exists; indices into ALPHABET are
+        // masked to 6 bits.
         let b = [
             chunk[0],
             chunk.get(1).copied().unwrap_or(0),
