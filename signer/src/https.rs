@@ -22,6 +22,11 @@
 //! - **Client certificate.** A certificate chain (PEM) and its PKCS#8 private key (PEM); rustls
 //!   checks that the key matches the certificate when the settings are loaded. The key's bytes
 //!   stay inside rustls and never reach an error message.
+//! - **Not done.** The revocation status of the server's TLS certificate is not checked (no
+//!   CRLs given to rustls-webpki, no OCSP stapling): TLS protects the credentials and the
+//!   channel, while the time-stamp token itself is checked in full on receipt ([`crate::tst`])
+//!   and its certificate's revocation data is embedded from B-LT up. No HTTP proxy
+//!   (`HTTPS_PROXY`, CONNECT) is used. Redirects are not followed.
 
 use std::future::Future;
 use std::io;
