@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # System packages the tests drive for real: SoftHSM2 (PKCS#11 token), OpenSC (pkcs11-tool),
-# OpenSSL (interop peer), Python 3 (the shared vector runner). Installed when missing.
+# OpenSSL (interop peer), Python 3 (the shared vector runner), the system trust store (the
+# signer's https client reads it). Installed when missing.
 need=()
 for pair in softhsm2-util:softhsm2 pkcs11-tool:opensc openssl:openssl python3:python3; do
   command -v "${pair%%:*}" >/dev/null || need+=("${pair##*:}")
 done
+[ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
@@ -21,9 +23,10 @@ fi
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
-# The verifier must never link PKCS#11 (it is offline and touches no HSM).
-if cargo tree --locked -p inkan-verifier -e normal | grep -q cryptoki; then
-  echo "inkan-verifier depends on cryptoki" >&2; exit 1
+# The verifier must never link PKCS#11 or any network code (it is offline and touches no HSM).
+if cargo tree --locked -p inkan-verifier -e normal --prefix none \
+  | grep -E '^(cryptoki|hyper|tokio|rustls|socket2|mio) '; then
+  echo "inkan-verifier depends on HSM or network crates (above)" >&2; exit 1
 fi
 
 cargo test --locked --workspace
