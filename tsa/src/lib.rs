@@ -23,13 +23,34 @@
 //! on the hot path (a random imprint index cost ~75 page writes per commit: see [`records`]);
 //! an allocation-free genTime; a generator on one thread with raw TCP and precomputed
 //! requests. With a software P-256 key: 24,000–27,000 tokens/s, about 70–75 µs of CPU per
-//! token for server and generator together (the raw ring signature is about 20 µs of it).
-//! RSA-3072 runs at the raw signing rate. With SoftHSM2 the token's own signing takes about
-//! 120 µs of CPU on the same two cores, so the TSA reaches about 65–70% of its raw rate: the
-//! raw benchmark gives both cores to signing, the TSA must also serve HTTP. Signing on
+//! token for server and generator together over HTTP/1.1 (the raw ring signature is about 20
+//! µs of it), about 50 µs over HTTP/2. RSA-3072 runs at the raw signing rate. Signing on
 //! dedicated HSM threads (the pool queuing only `C_Sign`) was tried and measured slower
 //! (7,300/s against 9,700/s), so PKCS#11 keys sign on the pool threads, each checking a session
 //! out of `inkan_hsm`'s pool.
+//!
+//! With SoftHSM2 the token's own signing takes about 90–130 µs of CPU on the same two cores, so
+//! everything else counts. The second round of measurements (`inkan-tsa-load` prints the CPU
+//! per token of each part from the per-thread counters) led to:
+//! * one runtime thread on two cores (`runtime_threads`, default half the CPUs): the HTTP
+//!   runtime's CPU per token fell by about a quarter (fewer wake-ups and work-stealing);
+//! * a commit interval under load (`commit_interval_ms`, default 20): a group commit costs
+//!   about 0.5–1 ms of CPU whatever its size (copy-on-write spines, two `fdatasync`s with
+//!   their virtio notifications, file locks), so ~100 tokens per commit instead of ~30 took
+//!   the writer from about 25–30 to about 10–12 µs per token; the writer sleeps through the
+//!   interval instead of waking on every arrival;
+//! * write coalescing per connection ([`server::Coalesce`]): hyper's HTTP/2 wrote every
+//!   response with its own `writev` (about 40% of the runtime's CPU); now the responses of a
+//!   group commit leave in one write;
+//! * the generator's HTTP/2 mode (`--h2`): its CPU per token fell from about 15 µs (HTTP/1.1,
+//!   one request per connection) to about 2–3 µs.
+//!
+//! Over HTTP/2 the parts now measure about: generator 2–3 µs, HTTP runtime 12–17 µs, records
+//! writer 10–13 µs, and the signing threads about 10 µs (parsing, TSTInfo, CMS, hand-off) on
+//! top of SoftHSM2's own cost, which itself runs 10–30% slower inside the server than in the
+//! raw loop (the two cores are shared with the other threads). That puts SoftHSM2 at about
+//! 60–75% of its raw rate on a busy machine; HTTP/1.1 (a read and a write per request on both
+//! sides) lower, at 55–70%.
 //!
 //! ## Development mode
 //! `inkan-tsa serve --dev` makes a development CA, TSA certificate and P-256 key once under the

@@ -342,7 +342,7 @@ fn h2_frame(out: &mut Vec<u8>, kind: u8, flags: u8, stream: u32, payload: &[u8])
 }
 
 /// The HTTP/2 frames of request `i` (HEADERS, then DATA with END_STREAM) for stream 0; the
-/// caller patches the stream id at [`H2_ID_AT`]. The header block uses only the HPACK static
+/// caller patches the stream ids where [`h2_id_at`] says. The header block uses only the HPACK static
 /// table and literals without indexing, so it needs no encoder state.
 fn h2_request(i: u64) -> Vec<u8> {
     let body = tsq_body(i);
