@@ -769,8 +769,10 @@ fn bounded_bits(bytes: &[u8]) -> Result<u32, AlgError> {
 impl PublicKeyKind {
     /// Read a DER `SubjectPublicKeyInfo`.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, AlgError> {
-        let spki = SubjectPublicKeyInfoOwned::from_der(der).map_err(|_| AlgError::BadKey)?;
-        Self::from_spki(&spki)
+        // Borrowed: nothing is copied (validators classify every key of every path).
+        let spki = spki::SubjectPublicKeyInfoRef::from_der(der).map_err(|_| AlgError::BadKey)?;
+        let key = spki.subject_public_key.as_bytes().ok_or(AlgError::BadKey)?;
+        Self::classify(spki.algorithm.oid, spki.algorithm.parameters, key)
     }
 
     /// Classify a `SubjectPublicKeyInfo`: RSA modulus size, EC named curve (explicit
@@ -778,9 +780,17 @@ impl PublicKeyKind {
     /// RFC 8410 §3). The key bytes are checked for shape (lengths, point format), not for
     /// mathematical validity; [`crate::verify`] does that.
     pub fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<Self, AlgError> {
-        let o = spki.algorithm.oid;
-        let params = spki.algorithm.parameters.as_ref();
         let key = spki.subject_public_key.as_bytes().ok_or(AlgError::BadKey)?;
+        let params = spki.algorithm.parameters.as_ref().map(AnyRef::from);
+        Self::classify(spki.algorithm.oid, params, key)
+    }
+
+    /// [`Self::from_spki`] on the parts of a SubjectPublicKeyInfo.
+    fn classify(
+        o: ObjectIdentifier,
+        params: Option<AnyRef<'_>>,
+        key: &[u8],
+    ) -> Result<Self, AlgError> {
         if o == oid::RSA_ENCRYPTION || o == oid::RSASSA_PSS {
             let rsa = RsaPublicKeyRef::from_der(key).map_err(|_| AlgError::BadKey)?;
             let modulus_bits = bounded_bits(rsa.modulus.as_bytes())?;
@@ -789,7 +799,7 @@ impl PublicKeyKind {
             }
             if o == oid::RSA_ENCRYPTION {
                 // RFC 4055 §1.2 / RFC 3279 §2.3.1: parameters NULL (absent tolerated).
-                if !params.is_none_or(Any::is_null) {
+                if !params.is_none_or(|p| p.is_null()) {
                     return Err(AlgError::BadParameters(o));
                 }
                 return Ok(PublicKeyKind::Rsa { modulus_bits });
@@ -845,9 +855,7 @@ impl PublicKeyKind {
         if o == oid::DSA {
             // Inherited parameters (absent) cannot be sized here: refuse them.
             let p = params.ok_or(AlgError::BadParameters(o))?;
-            let dss: DssParmsRef<'_> = AnyRef::from(p)
-                .decode_as()
-                .map_err(|_| AlgError::BadParameters(o))?;
+            let dss: DssParmsRef<'_> = p.decode_as().map_err(|_| AlgError::BadParameters(o))?;
             let p_bits = bounded_bits(dss.p.as_bytes())?;
             let q_bits = bounded_bits(dss.q.as_bytes())?;
             if bit_len(dss.g.as_bytes()) == 0 || q_bits >= p_bits {

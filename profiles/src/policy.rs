@@ -630,9 +630,10 @@ impl Policy {
             .map_or(ListStatus::NotListed, |e| e.status)
     }
 
-    fn check_listed(&self, what: Listed, name: &str, u: Use) -> Result<(), Refusal> {
+    /// `name` describes what is checked; it is formatted only for a refusal.
+    fn check_listed(&self, what: Listed, name: &dyn Fn() -> String, u: Use) -> Result<(), Refusal> {
         let Some(e) = self.entry(what) else {
-            return Err(Refusal::new(Rule::AlgorithmKeyMismatch, name));
+            return Err(Refusal::new(Rule::AlgorithmKeyMismatch, name()));
         };
         let ok = match u {
             Use::Create => e.create,
@@ -649,14 +650,14 @@ impl Policy {
             } else {
                 rule.source()
             },
-            detail: name.to_owned(),
+            detail: name(),
         })
     }
 
     /// May digest `d` be used (message digests, imprints, signature hashes, ESSCertIDv2)?
     /// Digests have no date rule: MD5, SHA-1 and SHA-224 never pass, the others always do.
     pub fn check_digest(&self, d: DigestAlgorithm, u: Use, _at: UnixTime) -> Result<(), Refusal> {
-        self.check_listed(Listed::Digest(d), d.name(), u)
+        self.check_listed(Listed::Digest(d), &|| d.name().to_owned(), u)
     }
 
     /// A digest used only to identify something (OCSP CertID, ESSCertID v1 in old signatures),
@@ -665,39 +666,40 @@ impl Policy {
         match d {
             DigestAlgorithm::Md5 => Err(Refusal::new(Rule::HashMd5, d.name())),
             DigestAlgorithm::Sha1 => Ok(()),
-            _ => self.check_listed(Listed::Digest(d), d.name(), Use::Validate),
+            _ => self.check_listed(Listed::Digest(d), &|| d.name().to_owned(), Use::Validate),
         }
     }
 
     /// May key `k` be used at `at`? Size floors first (RSA < 2048, DSA < 2048/224, P-224 and
     /// DSA for creation), then the strength period for `at`.
     pub fn check_key(&self, k: &PublicKeyKind, u: Use, at: UnixTime) -> Result<(), Refusal> {
-        let name = k.name();
+        // Formatted only for a refusal (validators check every key of every path).
+        let name = || k.name();
         match *k {
             PublicKeyKind::Rsa { modulus_bits } | PublicKeyKind::RsaPss { modulus_bits, .. }
                 if modulus_bits < MIN_RSA_BITS =>
             {
-                return Err(Refusal::new(Rule::RsaModulusTooSmall, name));
+                return Err(Refusal::new(Rule::RsaModulusTooSmall, name()));
             }
             PublicKeyKind::RsaPss {
                 params: Some(p), ..
             } => {
-                self.check_pss_params(&p, u, &name)?;
+                self.check_pss_params(&p, u, &name())?;
             }
             PublicKeyKind::Ec(Curve::P224) if u == Use::Create => {
-                return Err(Refusal::new(Rule::CurveP224, name));
+                return Err(Refusal::new(Rule::CurveP224, name()));
             }
             PublicKeyKind::Dsa { .. } if u == Use::Create => {
-                return Err(Refusal::new(Rule::DsaVerifyOnly, name));
+                return Err(Refusal::new(Rule::DsaVerifyOnly, name()));
             }
             PublicKeyKind::Dsa { p_bits, q_bits }
                 if p_bits < MIN_DSA_P_BITS || q_bits < MIN_DSA_Q_BITS =>
             {
-                return Err(Refusal::new(Rule::DsaTooSmall, name));
+                return Err(Refusal::new(Rule::DsaTooSmall, name()));
             }
             _ => {}
         }
-        self.check_strength(key_strength_bits(k), u, at, &name)
+        self.check_strength_with(key_strength_bits(k), u, at, &name)
     }
 
     /// The date rule for material of `bits` strength used at `at`.
@@ -708,11 +710,22 @@ impl Policy {
         at: UnixTime,
         what: &str,
     ) -> Result<(), Refusal> {
+        self.check_strength_with(bits, u, at, &|| what.to_owned())
+    }
+
+    /// [`Self::check_strength`], formatting `what` only for a refusal.
+    fn check_strength_with(
+        &self,
+        bits: u32,
+        u: Use,
+        at: UnixTime,
+        what: &dyn Fn() -> String,
+    ) -> Result<(), Refusal> {
         // The row for `bits`: the last whose floor it reaches.
         let Some(period) = self.periods.iter().rev().find(|p| bits >= p.bits) else {
             return Err(Refusal::new(
                 Rule::StrengthBelow112,
-                format!("{what} ({bits}-bit)"),
+                format!("{} ({bits}-bit)", what()),
             ));
         };
         let (limit, rule) = match (u, period.bits) {
@@ -722,7 +735,7 @@ impl Policy {
             (Use::Validate, _) => (period.poe_before, Rule::Strength128NoPoe),
         };
         match limit {
-            Some(end) if at >= end => Err(Refusal::new(rule, format!("{what} ({bits}-bit)"))),
+            Some(end) if at >= end => Err(Refusal::new(rule, format!("{} ({bits}-bit)", what()))),
             _ => Ok(()),
         }
     }
@@ -768,7 +781,8 @@ impl Policy {
         u: Use,
         at: UnixTime,
     ) -> Result<(), Refusal> {
-        let what = format!("{sig} with {k}");
+        // Formatted only for a refusal.
+        let what = || format!("{sig} with {k}");
         let fits = match (sig, k) {
             (SignatureAlgorithm::RsaPkcs1(_), PublicKeyKind::Rsa { .. })
             | (SignatureAlgorithm::RsaPss(_), PublicKeyKind::Rsa { .. })
@@ -778,7 +792,7 @@ impl Policy {
             | (SignatureAlgorithm::Ed448, PublicKeyKind::Ed448)
             | (SignatureAlgorithm::Dsa(_), PublicKeyKind::Dsa { .. }) => true,
             (SignatureAlgorithm::RsaPkcs1(_), PublicKeyKind::RsaPss { .. }) => {
-                return Err(Refusal::new(Rule::PssKeyWithPkcs1, what));
+                return Err(Refusal::new(Rule::PssKeyWithPkcs1, what()));
             }
             (
                 SignatureAlgorithm::RsaPss(s),
@@ -789,24 +803,24 @@ impl Policy {
                 // RFC 4056 §3: same hash, same MGF, salt at least the key's, same trailer
                 // (always 1 here).
                 if s.hash != kp.hash || s.mgf1_hash != kp.mgf1_hash || s.salt_len < kp.salt_len {
-                    return Err(Refusal::new(Rule::PssKeyRestriction, what));
+                    return Err(Refusal::new(Rule::PssKeyRestriction, what()));
                 }
                 true
             }
             _ => false,
         };
         if !fits {
-            return Err(Refusal::new(Rule::AlgorithmKeyMismatch, what));
+            return Err(Refusal::new(Rule::AlgorithmKeyMismatch, what()));
         }
         self.check_listed(Listed::Scheme(Scheme::of(sig)), &what, u)?;
         if let Some(d) = sig.digest() {
             if d == DigestAlgorithm::Shake256_512 {
-                return Err(Refusal::new(Rule::ShakeNotForSignatures, what));
+                return Err(Refusal::new(Rule::ShakeNotForSignatures, what()));
             }
             self.check_digest(d, u, at)?;
         }
         if let SignatureAlgorithm::RsaPss(p) = sig {
-            self.check_pss_params(p, u, &what)?;
+            self.check_pss_params(p, u, &what())?;
         }
         self.check_key(k, u, at)
     }

@@ -1,12 +1,13 @@
 //! Benchmark, printing our figure and the peer's in one run:
 //! 1. verifications per second, in-process, of a time-stamped signature (ECDSA P-256 signer,
 //!    RSA-3072 TSA, 3-certificate chain, one CRL), cold (`verify`) and warm (a `Validator`
-//!    kept across calls), with the cost of the signature operations alone (the ceiling);
+//!    kept across calls); the cryptographic floor (each of the six signature verifications one
+//!    validation computes, timed in the same run) and `openssl speed` for the same algorithms;
 //! 2. wall time of one `inkan-verify` process against one `openssl cms -verify` process;
-//! 3. hashing rate of a 1 GiB detached file against `sha256sum`.
+//! 3. hashing rate of a 1 GiB detached file against `sha256sum`, with peak memory.
 //!
 //! Rates are per second of the benchmark thread's CPU time (`/proc/thread-self/schedstat`), so
-//! they mean "on one core" even on a loaded machine. Fixtures are made by OpenSSL in a temporary directory. `INKAN_BENCH_HASH_MIB` overrides the
+//! they mean "on one core" even on a loaded machine (the median of 20 ms batches). Fixtures are made by OpenSSL in a temporary directory. `INKAN_BENCH_HASH_MIB` overrides the
 //! size of the hashed file (default 1024), `INKAN_BENCH_SECS` the duration of each rate
 //! measurement (default 3; small values for profiling under callgrind).
 
@@ -131,6 +132,72 @@ fn best_of<F: FnMut()>(n: usize, mut f: F) -> Duration {
         .unwrap()
 }
 
+/// Calls per second of this thread's CPU time: `f` runs in batches of about 20 ms for `secs`
+/// seconds; the figure is the median of the batches' rates (robust to the bursts of other
+/// work a shared machine adds), with wall time where CPU time is not available.
+fn rate(secs: f64, f: &mut dyn FnMut()) -> f64 {
+    let total = Instant::now();
+    // Calibrate a batch size of about 20 ms.
+    let t = Instant::now();
+    f();
+    let one = t.elapsed().as_secs_f64().max(1e-7);
+    let batch = ((0.02 / one) as u64).clamp(1, 100_000);
+    let mut rates = Vec::new();
+    while total.elapsed() < Duration::from_secs_f64(secs) || rates.is_empty() {
+        let w = Instant::now();
+        let c = cpu_ns();
+        for _ in 0..batch {
+            f();
+        }
+        let used = match (c, cpu_ns()) {
+            (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e9,
+            _ => w.elapsed().as_secs_f64(),
+        };
+        rates.push(batch as f64 / used);
+    }
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
+}
+
+/// `openssl speed` verify rates (per CPU second) for ECDSA P-256 and RSA-3072, from its
+/// machine-readable output (`+F2:i:bits:sign/s:verify/s` for RSA, `+F4:...` for ECDSA).
+fn openssl_speed(secs: u32) -> Option<(f64, f64)> {
+    let out = Command::new("openssl")
+        .args([
+            "speed",
+            "-seconds",
+            &secs.to_string(),
+            "-mr",
+            "ecdsap256",
+            "rsa3072",
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let verify_of = |prefix: &str, bits: &str| {
+        text.lines().find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() == 5 && f[0] == prefix && f[2] == bits).then(|| f[4].parse::<f64>().ok())?
+        })
+    };
+    Some((verify_of("+F4", "256")?, verify_of("+F2", "3072")?))
+}
+
+/// A line of /proc/self/status in KiB (VmRSS, VmHWM).
+fn status_kib(key: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(key)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
+}
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -140,9 +207,10 @@ fn main() {
     std::fs::write(d.join("sv.bin"), &sd.signers[0].signature).unwrap();
     sh(
         d,
-        "openssl ts -query -data sv.bin -sha256 -cert -out sv.tsq && openssl ts -reply -config ca.cnf -queryfile sv.tsq -token_out -out sv.tst 2>/dev/null",
+        "openssl ts -query -data sv.bin -sha256 -cert -out sv.tsq && openssl ts -reply -config ca.cnf -queryfile sv.tsq -token_out -out sv.tst 2>/dev/null && openssl crl -in inter.crl -outform DER -out inter.crl.der",
     );
-    let stamped = add_signature_time_stamp(&sig, &std::fs::read(d.join("sv.tst")).unwrap());
+    let token = std::fs::read(d.join("sv.tst")).unwrap();
+    let stamped = add_signature_time_stamp(&sig, &token);
     std::fs::write(d.join("stamped.p7s"), &stamped).unwrap();
     let data = std::fs::read(d.join("data.bin")).unwrap();
     let options = Options {
@@ -157,83 +225,178 @@ fn main() {
     let r = verify(&input, &options, now).unwrap();
     assert_eq!(r.indication.as_str(), "TOTAL-PASSED", "{}", r.to_json());
     assert_eq!(r.time_stamps.len(), 1);
+    // Every signature one validation needs is computed exactly once: the signer's, the
+    // token's, the signer and TSA certificates', the intermediate's and the CRL's.
+    assert_eq!(inkan_verifier::crypto::computed_in_call(), 6);
 
-    // 1. In-process verifications per second (one core): cold (`verify`, nothing kept across
-    //    calls) and warm (a `Validator` that already checked the CA and CRL signatures).
     let secs: f64 = std::env::var("INKAN_BENCH_SECS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3.0);
-    // Per second of this thread's CPU time (one core, whatever else the machine runs), from
-    // /proc/thread-self/schedstat; wall time where that is not available.
-    let rate = |f: &mut dyn FnMut()| {
-        let t = Instant::now();
-        let c = cpu_ns();
-        let mut n = 0u64;
-        while t.elapsed() < Duration::from_secs_f64(secs) {
-            f();
-            n += 1;
+    // INKAN_BENCH_ONLY=cold|warm: that loop alone (for `perf record`).
+    let only = std::env::var("INKAN_BENCH_ONLY").unwrap_or_default();
+    if only == "warm" || only == "cold" {
+        let v = Validator::default();
+        // INKAN_BENCH_ITERS=n: exactly n calls (for `perf stat`, counting instructions).
+        if let Some(n) = std::env::var("INKAN_BENCH_ITERS")
+            .ok()
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            for _ in 0..n {
+                let _ = if only == "cold" {
+                    verify(&input, &options, now).unwrap()
+                } else {
+                    v.verify(&input, &options, now).unwrap()
+                };
+            }
+            return;
         }
-        let used = match (c, cpu_ns()) {
-            (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e9,
-            _ => t.elapsed().as_secs_f64(),
-        };
-        n as f64 / used
-    };
-    let cold = rate(&mut || {
+        let r = rate(secs, &mut || {
+            let _ = if only == "cold" {
+                verify(&input, &options, now).unwrap()
+            } else {
+                v.verify(&input, &options, now).unwrap()
+            };
+        });
+        println!("{only}: {r:.0}/s ({:.1} us)", 1e6 / r);
+        return;
+    }
+
+    // 1. In-process verifications per second (one core): cold (`verify`, nothing kept across
+    //    calls) and warm (a `Validator` that already checked the CA and CRL signatures).
+    let cold = rate(secs, &mut || {
         let _ = verify(&input, &options, now).unwrap();
     });
     let validator = Validator::default();
     let warm_report = validator.verify(&input, &options, now).unwrap();
     assert_eq!(warm_report.to_json(), r.to_json());
-    let warm = rate(&mut || {
+    let _ = validator.verify(&input, &options, now).unwrap();
+    // Warm: only the document's own two signatures are computed.
+    assert_eq!(inkan_verifier::crypto::computed_in_call(), 2);
+    let warm = rate(secs, &mut || {
         let _ = validator.verify(&input, &options, now).unwrap();
     });
     let (entries, hits, misses) = validator.cache_stats();
-    println!(
-        "in-process: cold {cold:.0} verifications/s, warm Validator {warm:.0} verifications/s of a time-stamped P-256 signature (RSA-3072 TSA, 3-cert chain, 1 CRL); target >= 5000 (cache: {entries} entries, {hits} hits, {misses} misses)"
-    );
 
-    // 1b. The ceiling: the signature operations alone, measured in this run (ring, as profiles
-    //     uses them). Cold: signer P-256 + inter P-256 (signer cert) + root RSA-3072 (inter cert)
-    //     + inter P-256 (CRL) + TSA RSA-3072 (token) + root RSA-3072 (TSA cert) = 3 P-256 and
-    //     3 RSA-3072; warm: 1 P-256 (signer) and 1 RSA-3072 (token).
-    let signer = &inkan_verifier::x509::certificates_from_pem_or_der(
-        &std::fs::read(d.join("signer.pem")).unwrap(),
-    )[0];
-    let si = &sd.signers[0];
-    let p256 = rate(&mut || {
-        inkan_profiles::verify::verify_signature(
+    // 1b. The cryptographic floor, measured in this run: each signature one validation
+    //     computes, through `inkan_profiles::verify::verify_signature` (ring for all six).
+    let pem = |f: &str| {
+        inkan_verifier::x509::certificates_from_pem_or_der(&std::fs::read(d.join(f)).unwrap())
+            .remove(0)
+    };
+    let (signer, inter, root, tsa) = (
+        pem("signer.pem"),
+        pem("inter.pem"),
+        pem("root.pem"),
+        pem("tsa.pem"),
+    );
+    let crl =
+        inkan_verifier::x509::Crl::parse(&std::fs::read(d.join("inter.crl.der")).unwrap()).unwrap();
+    let tsd = inkan_verifier::cms::SignedData::parse_content_info(&token).unwrap();
+    let (si, tsi) = (&sd.signers[0], &tsd.signers[0]);
+    let es256 = SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256);
+    let rs256 = SignatureAlgorithm::RsaPkcs1(DigestAlgorithm::Sha256);
+    // (what, key, algorithm, signed bytes, signature, computed by a warm validator too)
+    type Op<'a> = (
+        &'a str,
+        &'a [u8],
+        SignatureAlgorithm,
+        &'a [u8],
+        &'a [u8],
+        bool,
+    );
+    let ops: [Op<'_>; 6] = [
+        (
+            "signer P-256",
             signer.spki(),
-            &SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256),
+            es256,
             &si.signed_attrs_der,
             &si.signature,
-        )
-        .unwrap();
-    });
-    let tsa = &inkan_verifier::x509::certificates_from_pem_or_der(
-        &std::fs::read(d.join("tsa.pem")).unwrap(),
-    )[0];
-    let root = &inkan_verifier::x509::certificates_from_pem_or_der(
-        &std::fs::read(d.join("root.pem")).unwrap(),
-    )[0];
-    let rsa = rate(&mut || {
-        inkan_profiles::verify::verify_signature(
+            true,
+        ),
+        (
+            "token RSA-3072",
+            tsa.spki(),
+            rs256,
+            &tsi.signed_attrs_der,
+            &tsi.signature,
+            true,
+        ),
+        (
+            "signer cert P-256",
+            inter.spki(),
+            es256,
+            signer.tbs(),
+            signer.signature(),
+            false,
+        ),
+        (
+            "CRL P-256",
+            inter.spki(),
+            es256,
+            crl.tbs(),
+            crl.signature(),
+            false,
+        ),
+        (
+            "inter cert RSA-3072",
             root.spki(),
-            &SignatureAlgorithm::RsaPkcs1(DigestAlgorithm::Sha256),
+            rs256,
+            inter.tbs(),
+            inter.signature(),
+            false,
+        ),
+        (
+            "TSA cert RSA-3072",
+            root.spki(),
+            rs256,
             tsa.tbs(),
             tsa.signature(),
-        )
-        .unwrap();
-    });
-    let us = |r: f64| 1e6 / r;
+            false,
+        ),
+    ];
+    let (mut floor_cold, mut floor_warm) = (0.0, 0.0);
+    let mut parts = Vec::new();
+    let mut per_alg = [0.0f64; 2];
+    for (name, spki, alg, msg, sig, document) in ops {
+        let us = 1e6
+            / rate(secs / 6.0, &mut || {
+                inkan_profiles::verify::verify_signature(spki, &alg, msg, sig).unwrap();
+            });
+        floor_cold += us;
+        if document {
+            floor_warm += us;
+            per_alg[usize::from(alg != es256)] = us;
+        }
+        parts.push(format!("{name} {us:.1}"));
+    }
+    let ossl = openssl_speed(1);
     println!(
-        "crypto alone: P-256 verify {p256:.0}/s ({:.0} us), RSA-3072 verify {rsa:.0}/s ({:.0} us); ceiling cold (3+3) {:.0}/s, warm (1+1) {:.0}/s",
-        us(p256),
-        us(rsa),
-        1e6 / (3.0 * us(p256) + 3.0 * us(rsa)),
-        1e6 / (us(p256) + us(rsa)),
+        "in-process: cold {cold:.0} verifications/s ({:.0} us), warm Validator {warm:.0} verifications/s ({:.0} us) of a time-stamped P-256 signature (RSA-3072 TSA, 3-cert chain, 1 CRL); target >= 5000 (cache: {entries} entries, {hits} hits, {misses} misses)",
+        1e6 / cold,
+        1e6 / warm
     );
+    println!(
+        "crypto floor (this run, ring): cold 6 verifications {:.0}/s ({floor_cold:.0} us; cold reaches {:.0}%), warm 2 verifications {:.0}/s ({floor_warm:.0} us; warm reaches {:.0}%); us each: {}",
+        1e6 / floor_cold,
+        100.0 * floor_cold / (1e6 / cold),
+        1e6 / floor_warm,
+        100.0 * floor_warm / (1e6 / warm),
+        parts.join(", ")
+    );
+    match ossl {
+        Some((p, r)) => {
+            let (po, ro) = (1e6 / p, 1e6 / r);
+            println!(
+                "openssl speed -seconds 1: P-256 verify {p:.0}/s ({po:.1} us; ring {:.1} us), RSA-3072 verify {r:.0}/s ({ro:.1} us; ring {:.1} us); the same six with OpenSSL {:.0}/s cold, two {:.0}/s warm",
+                per_alg[0],
+                per_alg[1],
+                1e6 / (3.0 * po + 3.0 * ro),
+                1e6 / (po + ro)
+            );
+        }
+        None => println!("openssl speed: not available"),
+    }
 
     // 2. One process each, same file.
     let target = std::env::var("CARGO_TARGET_DIR")
@@ -300,23 +463,50 @@ fn main() {
         );
     }
 
-    // 3. Hashing a large detached file.
+    // 3. Hashing a large detached file, and the memory it takes: ours is the growth of this
+    //    process's peak RSS (VmHWM, reset through /proc/self/clear_refs) while hashing, the
+    //    peer's is sha256sum's whole maximum RSS (GNU time, when installed).
     let mib: u64 = std::env::var("INKAN_BENCH_HASH_MIB")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024);
     let big = d.join("big.bin");
-    sh(d, &format!("head -c {}M /dev/zero > big.bin", mib));
+    sh(d, &format!("head -c {mib}M /dev/zero > big.bin"));
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let rss_before = status_kib("VmRSS:");
     let ours = best_of(2, || {
         inkan_verifier::engine::hash_file(&big, DigestAlgorithm::Sha256).unwrap();
     });
+    let growth = match (reset, rss_before, status_kib("VmHWM:")) {
+        (true, Some(a), Some(b)) => {
+            format!("peak RSS +{:.1} MiB", b.saturating_sub(a) as f64 / 1024.0)
+        }
+        _ => "peak RSS not measurable".into(),
+    };
     let theirs = best_of(2, || {
         let o = Command::new("sha256sum").arg(&big).output().unwrap();
         assert!(o.status.success());
     });
+    let peer_rss = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "sha256sum"])
+        .arg(&big)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()?
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or("max RSS not measured".into(), |k| {
+            format!("max RSS {:.1} MiB", k / 1024.0)
+        });
     let mb = mib as f64;
     println!(
-        "hashing {mib} MiB: inkan {:.0} MiB/s, sha256sum {:.0} MiB/s ({:.0}% of sha256sum; target >= 90%)",
+        "hashing {mib} MiB: inkan {:.0} MiB/s ({growth}), sha256sum {:.0} MiB/s ({peer_rss}); {:.0}% of sha256sum; target >= 90% with flat memory",
         mb / ours.as_secs_f64(),
         mb / theirs.as_secs_f64(),
         100.0 * theirs.as_secs_f64() / ours.as_secs_f64()

@@ -209,11 +209,20 @@ struct CallCache {
 std::thread_local! {
     /// The current call's results, and the validator's cache when one is in use.
     static CACHE: RefCell<CallCache> = RefCell::new(CallCache::default());
+    /// Signatures computed (not found in a cache) since the current or last call began.
+    static COMPUTED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// How many signatures this thread computed (rather than found in a cache) in its current or
+/// last call: benchmarks and tests use it to show nothing is verified twice.
+pub fn computed_in_call() -> u32 {
+    COMPUTED.with(std::cell::Cell::get)
 }
 
 /// Starts a call: forgets the previous call's results and uses `shared` (a validator's cache)
 /// for [`Scope::Material`] results until the returned guard is dropped.
 pub fn begin_call(shared: Option<Arc<Mutex<SigCache>>>) -> CallGuard {
+    COMPUTED.with(|n| n.set(0));
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.local.clear();
@@ -280,6 +289,7 @@ pub fn verify_signature(
         }
         None => None,
     };
+    COMPUTED.with(|n| n.set(n.get().saturating_add(1)));
     let r = verify_uncached(spki, alg, message, sig);
     if let Some(s) = shared {
         lock(&s).insert(key, r.clone());

@@ -255,7 +255,12 @@ pub fn party(c: &crate::x509::Certificate) -> Party {
         organization_identifier: org_id,
         corporate_number,
         issuer: crate::x509::dn_string(c.issuer()),
-        serial: c.serial().iter().map(|b| format!("{b:02X}")).collect(),
+        serial: c
+            .serial()
+            .iter()
+            .flat_map(|b| [b >> 4, b & 0xf])
+            .map(|n| char::from(b"0123456789ABCDEF"[usize::from(n)]))
+            .collect(),
         not_before: crate::tlv::format_time(c.not_before),
         not_after: crate::tlv::format_time(c.not_after),
     }

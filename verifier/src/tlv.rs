@@ -428,17 +428,32 @@ pub fn format_time(secs: i64) -> String {
     let days = secs.div_euclid(86400);
     let rem = secs.rem_euclid(86400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    let (h, mi, s) = (rem / 3600, (rem / 60) % 60, rem % 60);
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+    }
+    // The common case without the formatting machinery (reports format many times).
+    let mut b = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, v: i64, n: usize| {
+        let mut v = v;
+        for i in (0..n).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, y, 4);
+    put(5, i64::from(m), 2);
+    put(8, i64::from(d), 2);
+    put(11, h, 2);
+    put(14, mi, 2);
+    put(17, s, 2);
+    b.iter().map(|&c| char::from(c)).collect()
 }
 
 /// Dotted text of an OID's content octets.
 pub fn oid_string(content: &[u8]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    use std::fmt::Write;
+    let mut out = String::with_capacity(content.len() * 3);
     let mut acc: u64 = 0;
     let mut first = true;
     for &b in content {
@@ -447,7 +462,8 @@ pub fn oid_string(content: &[u8]) -> String {
             return "invalid-oid".into();
         }
         if b & 0x80 == 0 {
-            if first {
+            // Writing to a String cannot fail.
+            let _ = if first {
                 let (a, bb) = if acc < 40 {
                     (0, acc)
                 } else if acc < 80 {
@@ -455,16 +471,15 @@ pub fn oid_string(content: &[u8]) -> String {
                 } else {
                     (2, acc - 80)
                 };
-                parts.push(a.to_string());
-                parts.push(bb.to_string());
                 first = false;
+                write!(out, "{a}.{bb}")
             } else {
-                parts.push(acc.to_string());
-            }
+                write!(out, ".{acc}")
+            };
             acc = 0;
         }
     }
-    parts.join(".")
+    out
 }
 
 #[cfg(test)]
@@ -515,6 +530,21 @@ mod tests {
             format_time(parse_time(&u).unwrap().0),
             "2049-12-31T23:59:59Z"
         );
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(format_time(253_402_300_800), "10000-01-01T00:00:00Z");
+        assert_eq!(format_time(-62_167_219_201), "-001-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn oid_strings() {
+        assert_eq!(
+            oid_string(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d]),
+            "1.2.840.113549"
+        );
+        assert_eq!(oid_string(&[0x55, 0x04, 0x03]), "2.5.4.3");
+        assert_eq!(oid_string(&[0x06]), "0.6");
+        assert_eq!(oid_string(&[]), "");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! X.509 certificates and CRLs read raw (RFC 5280 §4, §5), keeping the bytes that are signed.
 
+use std::sync::Arc;
+
 use inkan_profiles::oid;
 
 use crate::crypto::{AlgId, is};
@@ -17,14 +19,31 @@ pub mod ku {
     pub const CRL_SIGN: u32 = 6;
 }
 
-/// A certificate, parsed once; all slices point into `raw`.
+/// A certificate, parsed once and shared: cloning it (paths, material, reports) copies a
+/// pointer, not the encoding. Its fields are those of [`CertificateData`].
 #[derive(Clone, Debug)]
-pub struct Certificate {
+pub struct Certificate(Arc<CertificateData>);
+
+impl std::ops::Deref for Certificate {
+    type Target = CertificateData;
+    fn deref(&self) -> &CertificateData {
+        &self.0
+    }
+}
+
+impl Certificate {
+    /// Parses a certificate from its encoding.
+    pub fn parse(raw: &[u8]) -> tlv::Result<Self> {
+        CertificateData::parse(raw).map(|d| Self(Arc::new(d)))
+    }
+}
+
+/// What a [`Certificate`] holds; all slices point into `raw`.
+#[derive(Debug)]
+pub struct CertificateData {
     /// The whole DER (or BER as received).
     pub raw: Vec<u8>,
     tbs: (usize, usize),
-    /// Signature algorithm OID (outer).
-    pub sig_alg_oid: String,
     sig_alg: (usize, usize),
     signature: (usize, usize),
     serial: (usize, usize),
@@ -60,14 +79,14 @@ fn span(outer: &[u8], inner: &[u8]) -> (usize, usize) {
     (start, start + inner.len())
 }
 
-impl Certificate {
+impl CertificateData {
     /// Parses a certificate from its encoding.
-    pub fn parse(raw: &[u8]) -> tlv::Result<Self> {
+    fn parse(raw: &[u8]) -> tlv::Result<Self> {
         let t = tlv::parse_exact(raw)?.expect(tag::SEQUENCE)?;
         let mut r = t.children();
         let tbs = r.expect(tag::SEQUENCE)?;
         let sig_alg_t = r.expect(tag::SEQUENCE)?;
-        let sig_alg = AlgId::parse(&sig_alg_t)?;
+        AlgId::parse(&sig_alg_t)?;
         let sig = r.expect(tag::BIT_STRING)?.bit_string_bytes()?;
         let mut tr = tbs.children();
         let mut version = 0;
@@ -83,10 +102,9 @@ impl Certificate {
         let mut vr = validity.children();
         let nb = tlv::parse_time(&vr.next_tlv()?)?.0;
         let na = tlv::parse_time(&vr.next_tlv()?)?.0;
-        let mut cert = Certificate {
+        let mut cert = CertificateData {
             raw: raw.to_vec(),
             tbs: span(raw, tbs.raw),
-            sig_alg_oid: sig_alg.oid.to_string(),
             sig_alg: span(raw, sig_alg_t.raw),
             signature: span(raw, sig),
             serial: span(raw, serial.value),
@@ -226,6 +244,11 @@ impl Certificate {
     pub fn sig_alg(&self) -> tlv::Result<AlgId<'_>> {
         tlv::parse_exact(self.slice(self.sig_alg)).and_then(|t| AlgId::parse(&t))
     }
+    /// The outer signatureAlgorithm's OID, dotted (formatted on demand).
+    pub fn sig_alg_oid(&self) -> String {
+        self.sig_alg()
+            .map_or_else(|_| "invalid-oid".into(), |a| a.oid.to_string())
+    }
     /// The signature value.
     pub fn signature(&self) -> &[u8] {
         self.slice(self.signature)
@@ -291,18 +314,90 @@ impl Certificate {
 
 /// Compares two Names: byte-equal, or equal after the RFC 5280 §7.1 simplifications this
 /// verifier applies (attribute by attribute, case-insensitive, whitespace-collapsed strings).
+/// Path building compares many names that differ: this walks both without allocating.
 pub fn names_equal(a: &[u8], b: &[u8]) -> bool {
     if a == b {
         return true;
     }
-    let na = name_attributes(a);
-    let nb = name_attributes(b);
-    if na.is_empty() || na.len() != nb.len() {
-        return false;
+    let (mut ia, mut ib) = (Atvs::new(a), Atvs::new(b));
+    let mut any = false;
+    loop {
+        match (ia.next(), ib.next()) {
+            (None, None) => return any,
+            (Some((oa, va)), Some((ob, vb))) => {
+                if oa != ob || !same_normalized(&attribute_text(&va), &attribute_text(&vb)) {
+                    return false;
+                }
+                any = true;
+            }
+            _ => return false,
+        }
     }
-    na.iter()
-        .zip(&nb)
-        .all(|((oa, va), (ob, vb))| oa == ob && same_normalized(va, vb))
+}
+
+/// The (type OID content octets, value) pairs of a Name, in order, as [`name_attributes`]
+/// reads them: an unreadable RDN or attribute ends the walk, an attribute without a value is
+/// skipped.
+struct Atvs<'a> {
+    rdns: Option<tlv::Reader<'a>>,
+    atvs: Option<tlv::Reader<'a>>,
+}
+
+impl<'a> Atvs<'a> {
+    fn new(name: &'a [u8]) -> Self {
+        Self {
+            rdns: tlv::parse_exact(name).ok().map(|t| t.children()),
+            atvs: None,
+        }
+    }
+}
+
+impl<'a> Iterator for Atvs<'a> {
+    type Item = (&'a [u8], Tlv<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(atvs) = &mut self.atvs {
+                match atvs.next() {
+                    Some(Ok(atv)) => {
+                        let mut r = atv.children();
+                        if let (Ok(oid), Ok(v)) = (r.next_tlv(), r.next_tlv()) {
+                            return Some((oid.value, v));
+                        }
+                        continue;
+                    }
+                    Some(Err(_)) => {
+                        // As `break` in name_attributes: the rest of this RDN is dropped.
+                        self.atvs = None;
+                        continue;
+                    }
+                    None => self.atvs = None,
+                }
+            }
+            match self.rdns.as_mut()?.next()? {
+                Ok(rdn) => self.atvs = Some(rdn.children()),
+                Err(_) => {
+                    self.rdns = None;
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// An attribute value's text: BMPString decoded, anything else read as UTF-8 (lossy).
+fn attribute_text<'a>(v: &Tlv<'a>) -> std::borrow::Cow<'a, str> {
+    match v.tag {
+        0x1e => {
+            // BMPString
+            let u: Vec<u16> = v
+                .value
+                .chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
+                .collect();
+            std::borrow::Cow::Owned(String::from_utf16_lossy(&u))
+        }
+        _ => String::from_utf8_lossy(v.value),
+    }
 }
 
 /// Whether two strings are equal once whitespace runs are collapsed, ends trimmed and case
@@ -329,60 +424,37 @@ pub(crate) fn same_normalized(a: &str, b: &str) -> bool {
 
 /// The (OID content octets, text value) pairs of a Name, in order.
 pub fn name_attributes(name: &[u8]) -> Vec<(Vec<u8>, String)> {
-    let mut out = Vec::new();
-    let Ok(t) = tlv::parse_exact(name) else {
-        return out;
-    };
-    for rdn in t.children() {
-        let Ok(rdn) = rdn else { break };
-        for atv in rdn.children() {
-            let Ok(atv) = atv else { break };
-            let mut r = atv.children();
-            let (Ok(oid), Ok(v)) = (r.next_tlv(), r.next_tlv()) else {
-                continue;
-            };
-            let text = match v.tag {
-                0x1e => {
-                    // BMPString
-                    let u: Vec<u16> = v
-                        .value
-                        .chunks(2)
-                        .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
-                        .collect();
-                    String::from_utf16_lossy(&u)
-                }
-                _ => String::from_utf8_lossy(v.value).into_owned(),
-            };
-            out.push((oid.value.to_vec(), text));
-        }
-    }
-    out
+    Atvs::new(name)
+        .map(|(o, v)| (o.to_vec(), attribute_text(&v).into_owned()))
+        .collect()
 }
 
 /// A one-line DN (RFC 4514 style, most significant first as stored).
 pub fn dn_string(name: &[u8]) -> String {
-    name_attributes(name)
-        .iter()
-        .map(|(o, v)| {
-            const LABELS: [(const_oid::ObjectIdentifier, &str); 9] = [
-                (oid::AT_COMMON_NAME, "CN"),
-                (oid::AT_COUNTRY_NAME, "C"),
-                (oid::AT_LOCALITY_NAME, "L"),
-                (oid::AT_STATE_OR_PROVINCE_NAME, "ST"),
-                (oid::AT_ORGANIZATION_NAME, "O"),
-                (oid::AT_ORGANIZATIONAL_UNIT_NAME, "OU"),
-                (oid::AT_SERIAL_NUMBER, "serialNumber"),
-                (oid::AT_ORGANIZATION_IDENTIFIER, "organizationIdentifier"),
-                (oid::AT_EMAIL_ADDRESS, "emailAddress"),
-            ];
-            let k = LABELS
-                .iter()
-                .find(|(x, _)| is(o, x))
-                .map_or_else(|| tlv::oid_string(o), |(_, l)| (*l).to_owned());
-            format!("{k}={v}")
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    const LABELS: [(const_oid::ObjectIdentifier, &str); 9] = [
+        (oid::AT_COMMON_NAME, "CN"),
+        (oid::AT_COUNTRY_NAME, "C"),
+        (oid::AT_LOCALITY_NAME, "L"),
+        (oid::AT_STATE_OR_PROVINCE_NAME, "ST"),
+        (oid::AT_ORGANIZATION_NAME, "O"),
+        (oid::AT_ORGANIZATIONAL_UNIT_NAME, "OU"),
+        (oid::AT_SERIAL_NUMBER, "serialNumber"),
+        (oid::AT_ORGANIZATION_IDENTIFIER, "organizationIdentifier"),
+        (oid::AT_EMAIL_ADDRESS, "emailAddress"),
+    ];
+    let mut out = String::with_capacity(name.len());
+    for (i, (o, v)) in name_attributes(name).iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        match LABELS.iter().find(|(x, _)| is(o, x)) {
+            Some((_, l)) => out.push_str(l),
+            None => out.push_str(&tlv::oid_string(o)),
+        }
+        out.push('=');
+        out.push_str(v);
+    }
+    out
 }
 
 /// Parses every certificate in a PEM or DER buffer.
@@ -468,9 +540,28 @@ impl CrlScope {
     }
 }
 
-/// A CRL (RFC 5280 §5).
+/// A CRL (RFC 5280 §5), parsed once and shared: cloning it copies a pointer. Its fields are
+/// those of [`CrlData`].
 #[derive(Clone, Debug)]
-pub struct Crl {
+pub struct Crl(Arc<CrlData>);
+
+impl std::ops::Deref for Crl {
+    type Target = CrlData;
+    fn deref(&self) -> &CrlData {
+        &self.0
+    }
+}
+
+impl Crl {
+    /// Parses a CRL.
+    pub fn parse(raw: &[u8]) -> tlv::Result<Self> {
+        CrlData::parse(raw).map(|d| Self(Arc::new(d)))
+    }
+}
+
+/// What a [`Crl`] holds.
+#[derive(Debug)]
+pub struct CrlData {
     /// The whole encoding.
     pub raw: Vec<u8>,
     tbs: (usize, usize),
@@ -491,9 +582,9 @@ pub struct Crl {
     pub scope: Option<CrlScope>,
 }
 
-impl Crl {
+impl CrlData {
     /// Parses a CRL.
-    pub fn parse(raw: &[u8]) -> tlv::Result<Self> {
+    fn parse(raw: &[u8]) -> tlv::Result<Self> {
         let t = tlv::parse_exact(raw)?.expect(tag::SEQUENCE)?;
         let mut r = t.children();
         let tbs = r.expect(tag::SEQUENCE)?;
@@ -511,7 +602,7 @@ impl Crl {
         ) {
             next_update = Some(tlv::parse_time(&tr.next_tlv()?)?.0);
         }
-        let mut crl = Crl {
+        let mut crl = CrlData {
             raw: raw.to_vec(),
             tbs: span(raw, tbs.raw),
             sig_alg: span(raw, sig_alg.raw),
