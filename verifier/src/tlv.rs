@@ -319,13 +319,16 @@ pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
 /// sorted as X.690 §11.6 requires.
 pub fn der_set_of(tag: u8, elems: &[&[u8]]) -> Vec<u8> {
     let mut sorted: Vec<&[u8]> = elems.to_vec();
-    sorted.sort();
+    sorted.sort_unstable();
     let total: usize = sorted.iter().map(|e| e.len()).sum();
-    let mut content = Vec::with_capacity(total);
+    // Header and members written into one buffer.
+    let mut out = Vec::with_capacity(total + 6);
+    out.push(tag);
+    push_len(&mut out, total);
     for e in sorted {
-        content.extend_from_slice(e);
+        out.extend_from_slice(e);
     }
-    encode(tag, &content)
+    out
 }
 
 /// Parses an ASN.1 time (UTCTime or GeneralizedTime, with optional fractional seconds) into
