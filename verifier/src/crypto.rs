@@ -103,9 +103,38 @@ pub fn signature_alg(
     }
 }
 
+/// Most key classifications remembered (per thread; see [`key_kind`]).
+const KINDS_CAP: usize = 8;
+
+/// SubjectPublicKeyInfo encodings and what they hold.
+type Kinds = Vec<(Box<[u8]>, Option<PublicKeyKind>)>;
+
+std::thread_local! {
+    /// Recent key classifications: a path's keys are classified several times per call (each
+    /// certificate signature, the leaf key, the signer), and a warm validator meets the same
+    /// CA keys on every call. A fact about bytes; cleared when a cold call begins.
+    static KINDS: RefCell<Kinds> = const { RefCell::new(Vec::new()) };
+}
+
 /// What kind of key a SubjectPublicKeyInfo holds.
 pub fn key_kind(spki: &[u8]) -> Option<PublicKeyKind> {
-    PublicKeyKind::from_spki_der(spki).ok()
+    if let Some(k) = KINDS.with(|m| {
+        m.borrow()
+            .iter()
+            .find(|(b, _)| **b == *spki)
+            .map(|(_, k)| *k)
+    }) {
+        return k;
+    }
+    let k = PublicKeyKind::from_spki_der(spki).ok();
+    KINDS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= KINDS_CAP {
+            m.remove(0);
+        }
+        m.push((spki.into(), k));
+    });
+    k
 }
 
 /// Why a signature did not verify.
@@ -223,6 +252,10 @@ pub fn computed_in_call() -> u32 {
 /// for [`Scope::Material`] results until the returned guard is dropped.
 pub fn begin_call(shared: Option<Arc<Mutex<SigCache>>>) -> CallGuard {
     COMPUTED.with(|n| n.set(0));
+    if shared.is_none() {
+        // A cold call keeps nothing from earlier calls.
+        KINDS.with(|m| m.borrow_mut().clear());
+    }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.local.clear();
