@@ -217,9 +217,17 @@ impl DigestAlgorithm {
             DigestAlgorithm::Md5 => HasherState::Md5(md5::Md5::new()),
             DigestAlgorithm::Sha1 => HasherState::Sha1(sha1::Sha1::new()),
             DigestAlgorithm::Sha224 => HasherState::Sha224(sha2::Sha224::new()),
-            DigestAlgorithm::Sha256 => HasherState::Sha256(sha2::Sha256::new()),
-            DigestAlgorithm::Sha384 => HasherState::Sha384(sha2::Sha384::new()),
-            DigestAlgorithm::Sha512 => HasherState::Sha512(sha2::Sha512::new()),
+            // SHA-256/384/512 through ring (already here for verification): its SHA-extension
+            // and AVX2 code hashes about twice as fast as the sha2 crate on x86-64.
+            DigestAlgorithm::Sha256 => {
+                HasherState::Ring(ring::digest::Context::new(&ring::digest::SHA256))
+            }
+            DigestAlgorithm::Sha384 => {
+                HasherState::Ring(ring::digest::Context::new(&ring::digest::SHA384))
+            }
+            DigestAlgorithm::Sha512 => {
+                HasherState::Ring(ring::digest::Context::new(&ring::digest::SHA512))
+            }
             DigestAlgorithm::Sha3_256 => HasherState::Sha3_256(sha3::Sha3_256::new()),
             DigestAlgorithm::Sha3_384 => HasherState::Sha3_384(sha3::Sha3_384::new()),
             DigestAlgorithm::Sha3_512 => HasherState::Sha3_512(sha3::Sha3_512::new()),
@@ -280,9 +288,8 @@ enum HasherState {
     Md5(md5::Md5),
     Sha1(sha1::Sha1),
     Sha224(sha2::Sha224),
-    Sha256(sha2::Sha256),
-    Sha384(sha2::Sha384),
-    Sha512(sha2::Sha512),
+    /// SHA-256, SHA-384 or SHA-512.
+    Ring(ring::digest::Context),
     Sha3_256(sha3::Sha3_256),
     Sha3_384(sha3::Sha3_384),
     Sha3_512(sha3::Sha3_512),
@@ -309,9 +316,7 @@ impl Hasher {
             HasherState::Md5(h) => h.update(data),
             HasherState::Sha1(h) => h.update(data),
             HasherState::Sha224(h) => h.update(data),
-            HasherState::Sha256(h) => h.update(data),
-            HasherState::Sha384(h) => h.update(data),
-            HasherState::Sha512(h) => h.update(data),
+            HasherState::Ring(h) => h.update(data),
             HasherState::Sha3_256(h) => h.update(data),
             HasherState::Sha3_384(h) => h.update(data),
             HasherState::Sha3_512(h) => h.update(data),
@@ -325,9 +330,9 @@ impl Hasher {
             HasherState::Md5(h) => h.finalize().to_vec(),
             HasherState::Sha1(h) => h.finalize().to_vec(),
             HasherState::Sha224(h) => h.finalize().to_vec(),
-            HasherState::Sha256(h) => h.finalize().to_vec(),
-            HasherState::Sha384(h) => h.finalize().to_vec(),
-            HasherState::Sha512(h) => h.finalize().to_vec(),
+            // ring's `finish` panics only past 2^61 bytes of input, SHA-2's own length limit
+            // (more than any file or memory can hold).
+            HasherState::Ring(h) => h.finish().as_ref().to_vec(),
             HasherState::Sha3_256(h) => h.finalize().to_vec(),
             HasherState::Sha3_384(h) => h.finalize().to_vec(),
             HasherState::Sha3_512(h) => h.finalize().to_vec(),
