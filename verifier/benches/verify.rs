@@ -134,16 +134,31 @@ fn best_of<F: FnMut()>(n: usize, mut f: F) -> Duration {
         .unwrap()
 }
 
+/// How many calls of `f` take about `secs` of CPU time, from as many calls as fit in a fifth
+/// of that (a single timed call can be preempted on a busy machine, which would make batches
+/// of one call whose timing is dominated by reading the CPU clock).
+fn batch_size(f: &mut dyn FnMut(), secs: f64) -> u64 {
+    f();
+    let c = cpu_ns();
+    let t = Instant::now();
+    let mut n = 0u64;
+    while t.elapsed().as_secs_f64() < secs / 5.0 || n == 0 {
+        f();
+        n += 1;
+    }
+    let used = match (c, cpu_ns()) {
+        (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e9,
+        _ => t.elapsed().as_secs_f64(),
+    };
+    ((secs * n as f64 / used.max(1e-7)) as u64).clamp(1, 100_000)
+}
+
 /// Calls per second of this thread's CPU time: `f` runs in batches of about 20 ms for `secs`
 /// seconds; the figure is the median of the batches' rates (robust to the bursts of other
 /// work a shared machine adds), with wall time where CPU time is not available.
 fn rate(secs: f64, f: &mut dyn FnMut()) -> f64 {
     let total = Instant::now();
-    // Calibrate a batch size of about 20 ms.
-    let t = Instant::now();
-    f();
-    let one = t.elapsed().as_secs_f64().max(1e-7);
-    let batch = ((0.02 / one) as u64).clamp(1, 100_000);
+    let batch = batch_size(f, 0.02);
     let mut rates = Vec::new();
     while total.elapsed() < Duration::from_secs_f64(secs) || rates.is_empty() {
         let w = Instant::now();
@@ -165,16 +180,7 @@ fn rate(secs: f64, f: &mut dyn FnMut()) -> f64 {
 /// for `secs` seconds in all, so every loop meets the same interference from whatever else the
 /// machine runs and their ratios hold even when the absolute figures do not.
 fn rates_interleaved(secs: f64, loops: &mut [&mut dyn FnMut()]) -> Vec<f64> {
-    let batches: Vec<u64> = loops
-        .iter_mut()
-        .map(|f| {
-            f();
-            let t = Instant::now();
-            f();
-            let one = t.elapsed().as_secs_f64().max(1e-7);
-            ((0.01 / one) as u64).clamp(1, 100_000)
-        })
-        .collect();
+    let batches: Vec<u64> = loops.iter_mut().map(|f| batch_size(*f, 0.01)).collect();
     let mut rates = vec![Vec::new(); loops.len()];
     let total = Instant::now();
     while total.elapsed() < Duration::from_secs_f64(secs) || rates[0].is_empty() {
