@@ -41,7 +41,10 @@
 //!   threads), the signing threads and the records writer. Then the raw signing rate with the
 //!   cores it kept busy, and the group-commit figures from `/metrics`. On a machine shared with
 //!   other work, `cores` shows how much of it the run actually got, and CPU per token is the
-//!   figure to compare between runs.
+//!   figure to compare between runs. `tsa/raw by CPU` divides the raw CPU per signature by
+//!   the TSA's CPU per token: what `tsa/raw` would be if both phases had kept the same cores
+//!   busy (on a quiet machine the two agree; on a busy one the wall-clock ratio swings with
+//!   whichever phase the other work left more room to).
 //!
 //! ```text
 //! cargo build --release -p inkan-tsa --bins
@@ -658,9 +661,20 @@ async fn connection(
     lat
 }
 
+/// What one drive measured.
+struct Driven {
+    /// Tokens per second.
+    rate: u64,
+    /// Sorted latencies, µs.
+    lat: Vec<u32>,
+    errors: u64,
+    /// CPU of the whole process per token, µs.
+    cpu_per_token_us: Option<f64>,
+}
+
 /// Drives `addr` for `secs` after a 1 s warm-up, from one thread; returns (tokens, sorted
 /// latencies in µs, errors).
-fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<(u64, Vec<u32>, u64), String> {
+fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, String> {
     let reqs: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..4096u64)
             .map(match mode {
@@ -724,8 +738,10 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<(u64, Vec<u3
     let n = sh.tokens.load(Relaxed);
     let elapsed = t.elapsed().as_secs_f64();
     let parts1 = thread_cpu_by_part();
+    let mut cpu_per_token_us = None;
     if let (Some(a), Some(b)) = (cpu0, process_cpu_secs()) {
         let cpu = b - a;
+        cpu_per_token_us = Some(cpu * 1e6 / (n.max(1) as f64));
         println!(
             "cpu:  {cpu:.2} CPU-seconds in {elapsed:.2} s ({:.2} cores) = {:.1} us of CPU per token, server and generator",
             cpu / elapsed,
@@ -750,7 +766,12 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<(u64, Vec<u3
     let mut lat = generator.join().map_err(|_| "generator panicked")??;
     lat.sort_unstable();
     let rate = (n as f64 / elapsed).round() as u64;
-    Ok((rate, lat, sh.errors.load(Relaxed)))
+    Ok(Driven {
+        rate,
+        lat,
+        errors: sh.errors.load(Relaxed),
+        cpu_per_token_us,
+    })
 }
 
 /// Group-commit figures from `/metrics`: commits, records, average batch, time per commit.
@@ -840,7 +861,7 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 /// Signatures per second of the TSA's own signer over 120-byte messages (about the size of
 /// the signed attributes), on as many threads as cores (PKCS#11: as many sessions).
-fn raw_signing_rate(keyref: &str, secs: u64) -> Result<(f64, String), String> {
+fn raw_signing_rate(keyref: &str, secs: u64) -> Result<(f64, String, Option<f64>), String> {
     let now = SystemClock.now().ok_or("no clock")?;
     let kr = inkan_hsm::KeyRef::parse(keyref).map_err(|e| e.to_string())?;
     let key =
@@ -867,7 +888,12 @@ fn raw_signing_rate(keyref: &str, secs: u64) -> Result<(f64, String), String> {
         }
     });
     let n = count.load(Relaxed);
-    let cores = match (cpu0, process_cpu_secs()) {
+    let cpu_end = process_cpu_secs();
+    let per_sig = match (cpu0, cpu_end) {
+        (Some(a), Some(b)) => Some((b - a) * 1e6 / (n.max(1) as f64)),
+        _ => None,
+    };
+    let cores = match (cpu0, cpu_end) {
         (Some(a), Some(b)) => format!(
             ", {:.2} cores busy, {:.1} us of CPU per signature",
             (b - a) / start.elapsed().as_secs_f64(),
@@ -883,7 +909,7 @@ fn raw_signing_rate(keyref: &str, secs: u64) -> Result<(f64, String), String> {
     } else {
         format!("{:?} on {threads} threads{cores}", signer.algorithm())
     };
-    Ok((n as f64 / start.elapsed().as_secs_f64(), what))
+    Ok((n as f64 / start.elapsed().as_secs_f64(), what, per_sig))
 }
 
 fn main() -> ExitCode {
@@ -1004,13 +1030,18 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     if let Some(l) = &server_line {
         println!("{l}");
     }
-    let (rate, lat, errors) = drive(&addr, o.connections, mode, o.seconds)?;
+    let Driven {
+        rate,
+        lat,
+        errors,
+        cpu_per_token_us,
+    } = drive(&addr, o.connections, mode, o.seconds)?;
     let store = metrics_line(&addr);
     if let Some(r) = running {
         rt.block_on(r.shutdown());
     }
     drop(rt);
-    let (raw, what) = raw_signing_rate(&keyref, o.seconds.min(5))?;
+    let (raw, what, raw_cpu) = raw_signing_rate(&keyref, o.seconds.min(5))?;
     println!(
         "tsa:  {rate} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {errors} errors)",
         percentile(&lat, 0.50),
@@ -1019,6 +1050,14 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     );
     println!("raw:  {raw:.0} signatures/s  ({what}, same key, no HTTP/CMS/records)");
     println!("tsa/raw: {:.1}%", rate as f64 / raw * 100.0);
+    if let (Some(t), Some(r)) = (cpu_per_token_us, raw_cpu) {
+        // On a machine shared with other work the two phases may get different shares of the
+        // cores; CPU per operation does not depend on that share (much).
+        println!(
+            "tsa/raw by CPU: {:.1}% (raw CPU per signature / CPU per token: the ratio if both phases kept the same cores busy)",
+            r / t * 100.0
+        );
+    }
     if let Some(s) = store {
         println!("store: {s}");
     }
