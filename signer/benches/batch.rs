@@ -257,8 +257,19 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
             ("named temporary files", false),
         ],
     };
+    // INKAN_BENCH_COMMIT=worker: each worker commits its own groups (no committer thread).
+    let commit_thread = std::env::var("INKAN_BENCH_COMMIT").as_deref() != Ok("worker");
+    sign::set_commit_thread(commit_thread);
     for (what, unnamed) in variants {
         inkan_signer::output::set_unnamed(*unnamed);
+        let what = &format!(
+            "{what}, {}",
+            if commit_thread {
+                "committer thread"
+            } else {
+                "workers commit"
+            }
+        );
         // Each variant writes new outputs into a directory of its own, and nothing is deleted
         // until the end: ext4 makes inode allocation scan past recently deleted inodes
         // (`recently_deleted` in `find_inode_bit`), which would charge one variant for the

@@ -13,11 +13,12 @@
 //!
 //! Batch throughput (see [`sign::sign_files`] and [`output`]): each worker reads, hashes and
 //! signs its next input through one of the key's pooled sessions and writes the signature to
-//! an unnamed temporary file (`O_TMPFILE`); when it holds a group of them it makes the group
-//! durable with one `syncfs(2)`, links (`linkat(2)`) each under its final name and syncs the
-//! directory, all on its own thread (no per-file hand-off between threads). While one worker
-//! waits for the disk the others keep the CPUs busy. [`sign::Summary::stages`] tells where
-//! the time went; `benches/batch.rs` prints it.
+//! an unnamed temporary file (`O_TMPFILE`); a full group of them goes to the committer thread
+//! in one hand-off (no per-file hand-off), which makes it durable with one `syncfs(2)` (joining
+//! any other group that waits), links (`linkat(2)`) each file under its final name and syncs
+//! the directory, so no worker waits for the disk. [`sign::set_commit_thread`] lets the
+//! workers commit their own groups instead (the benchmark compares both).
+//! [`sign::Summary::stages`] tells where the time went; `benches/batch.rs` prints it.
 //!
 //! Dependencies beyond the house set: `rustix` (Linux only; already in the tree through
 //! `tempfile`) for the safe `syncfs(2)` that makes a group of outputs durable in one call, and

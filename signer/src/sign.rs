@@ -403,6 +403,16 @@ impl StageTimes {
     }
 }
 
+/// Whether [`sign_files`] commits groups on a thread of their own (the default) or on the
+/// workers that wrote them.
+static COMMIT_THREAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Commits groups on a committer thread (`true`, the default) or on the workers themselves
+/// (`false`) for the rest of the process; for benchmarks comparing the two.
+pub fn set_commit_thread(on: bool) {
+    COMMIT_THREAD.store(on, Ordering::Relaxed);
+}
+
 /// The most files a worker makes durable together (one data flush, one directory sync).
 const COMMIT_GROUP: usize = 256;
 
@@ -430,10 +440,10 @@ pub fn default_workers(level: Level) -> usize {
 /// file gets an entry in the summary.
 ///
 /// Each worker takes the next input, reads and hashes it, signs it through one of the key's
-/// pooled sessions, writes the signature to a temporary file, and when it holds a group of
-/// them, makes the group durable and publishes it itself ([`crate::output::commit`]): no
-/// file passes from one thread to another, and while one worker waits for the disk the
-/// others keep the CPUs busy.
+/// pooled sessions and writes the signature to a temporary file; when it holds a group of
+/// them it hands the whole group to the committer thread, which makes it durable and
+/// publishes it ([`crate::output::flush`], [`crate::output::publish`]); see
+/// [`set_commit_thread`]. A file is reported written only after its group's directory sync.
 pub fn sign_files(
     opts: &Options,
     inputs: &[PathBuf],
@@ -493,9 +503,65 @@ pub fn sign_files(
         }
     };
     let stages = Mutex::new(StageTimes::default());
+    let committer = COMMIT_THREAD.load(Ordering::Relaxed);
+    let group_size = if committer {
+        commit_group(workers + 2)
+    } else {
+        group_size
+    };
+    // With a committer thread, full groups go to it (one hand-off per group), so that no
+    // worker waits for the disk; at most one group waits in the channel.
+    type Group = (Vec<usize>, Vec<Pending>);
+    let (gtx, grx) = std::sync::mpsc::sync_channel::<Group>(1);
+    let commit_group_now = |group: Vec<Pending>,
+                            idx: Vec<usize>,
+                            done: &mut Vec<(usize, Result<PathBuf, String>)>,
+                            times: &mut StageTimes| {
+        if group.is_empty() {
+            return;
+        }
+        let flushed = crate::output::flush(&group, &mut times.commit);
+        let targets: Vec<PathBuf> = group.iter().map(|p| p.target.clone()).collect();
+        let results = crate::output::publish(group, flushed, &mut times.commit);
+        for ((i, target), r) in idx.into_iter().zip(targets).zip(results) {
+            let r = match r {
+                Ok(()) => Ok(target),
+                Err(e) => Err(format!("cannot write {}: {e}", target.display())),
+            };
+            done.push((i, r));
+        }
+        finish(done);
+    };
     std::thread::scope(|s| {
+        if committer {
+            let (commit_group_now, stages) = (&commit_group_now, &stages);
+            let commit = move || {
+                let mut times = StageTimes::default();
+                let mut done = Vec::new();
+                while let Ok((mut idx, mut group)) = grx.recv() {
+                    // Whatever else is waiting joins this flush.
+                    while let Ok((i, g)) = grx.try_recv() {
+                        idx.extend(i);
+                        group.extend(g);
+                    }
+                    commit_group_now(group, idx, &mut done, &mut times);
+                }
+                if let Ok(mut s) = stages.lock() {
+                    s.add(&times);
+                }
+            };
+            let spawned = std::thread::Builder::new()
+                .name("inkan-commit".into())
+                .spawn_scoped(s, commit);
+            // If it cannot start, the receiver goes with it and the workers commit their own
+            // groups (their sends fail).
+            drop(spawned);
+        } else {
+            drop(grx);
+        }
         for _ in 0..workers {
             let (next, prepared, finish, stages) = (&next, &prepared, &finish, &stages);
+            let (commit_group_now, gtx) = (&commit_group_now, gtx.clone());
             let work = move || {
                 let mut buf = Vec::new();
                 let mut times = StageTimes::default();
@@ -510,18 +576,13 @@ pub fn sign_files(
                     if group.is_empty() {
                         return;
                     }
-                    let flushed = crate::output::flush(group, &mut times.commit);
-                    let targets: Vec<PathBuf> = group.iter().map(|p| p.target.clone()).collect();
                     let g = std::mem::replace(group, Vec::with_capacity(group_size));
-                    let results = crate::output::publish(g, flushed, &mut times.commit);
-                    for ((i, target), r) in idx.drain(..).zip(targets).zip(results) {
-                        let r = match r {
-                            Ok(()) => Ok(target),
-                            Err(e) => Err(format!("cannot write {}: {e}", target.display())),
-                        };
-                        done.push((i, r));
+                    let ix = std::mem::replace(idx, Vec::with_capacity(group_size));
+                    // To the committer thread if there is one, else here.
+                    if let Err(e) = gtx.send((ix, g)) {
+                        let (ix, g) = e.0;
+                        commit_group_now(g, ix, done, times);
                     }
-                    finish(done);
                 };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -566,6 +627,7 @@ pub fn sign_files(
             // the same counter); if none starts, every input is reported as not processed.
             drop(spawned);
         }
+        drop(gtx);
     });
     if progress {
         eprintln!();
