@@ -291,6 +291,14 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
             (workers, nw_wall, nw_user, nw_sys),
         );
     }
+    if !variants.is_empty() {
+        output_floor(
+            dir,
+            n,
+            (raw_user + raw_sys) / n as f64,
+            (nw_user + nw_sys) / n as f64,
+        );
+    }
     println!(
         "  (on ext4 without a journal, runs less than 60 s apart, or 5 min after a mass deletion without sync, pay for an inode-allocation scan in \"write temp\": wait and re-run)"
     );
@@ -376,4 +384,80 @@ fn large(dir: &Path, opts: &Options) {
         rss_before as f64 / 1024.0
     );
     std::fs::remove_file(&big).unwrap();
+}
+
+/// The file system's own floor for this batch: `n` outputs of a signature's size created the
+/// way the signer creates them (an unnamed file, one write, `linkat`, one `syncfs` and one
+/// directory `fsync` per 128 files), and then plain `O_CREAT|O_EXCL` files with one write and
+/// no sync at all (neither atomic nor durable), both on one thread with nothing else to do.
+/// Printed beside the ceiling they put on the batch ratio: raw CPU per signature over (CPU per
+/// file of the pipeline without output + the floor's CPU per file).
+fn output_floor(dir: &Path, n: usize, raw_cpu: f64, no_output_cpu: f64) {
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags};
+    let body = vec![0x30u8; 1600];
+    let mut lines = Vec::new();
+    for atomic in [true, false] {
+        let out = dir.join(format!("out-floor-{}-{}", atomic, run_tag()));
+        std::fs::create_dir_all(&out).unwrap();
+        let d = rustix::fs::open(&out, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let ((), _wall, user, sys) = measure(|| {
+            for i in 0..n {
+                let name = format!("f{i:05}.bin.p7s");
+                if atomic {
+                    let fd = rustix::fs::openat(
+                        &d,
+                        ".",
+                        OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+                        Mode::from_raw_mode(0o644),
+                    )
+                    .unwrap();
+                    rustix::io::write(&fd, &body).unwrap();
+                    rustix::fs::linkat(&fd, "", &d, name.as_str(), AtFlags::EMPTY_PATH)
+                        .or_else(|_| {
+                            let proc = format!("/proc/self/fd/{}", {
+                                use std::os::fd::AsRawFd;
+                                fd.as_raw_fd()
+                            });
+                            rustix::fs::linkat(
+                                CWD,
+                                proc.as_str(),
+                                &d,
+                                name.as_str(),
+                                AtFlags::SYMLINK_FOLLOW,
+                            )
+                        })
+                        .unwrap();
+                    if i % 128 == 127 || i + 1 == n {
+                        rustix::fs::syncfs(&d).unwrap();
+                        rustix::fs::fsync(&d).unwrap();
+                    }
+                } else {
+                    let fd = rustix::fs::openat(
+                        &d,
+                        name.as_str(),
+                        OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC,
+                        Mode::from_raw_mode(0o644),
+                    )
+                    .unwrap();
+                    rustix::io::write(&fd, &body).unwrap();
+                }
+            }
+        });
+        let floor = (user + sys) / n as f64;
+        lines.push(format!(
+            "{} {:.0}+{:.0} µs (ceiling {:.0}%)",
+            if atomic {
+                "unnamed file + linkat + grouped syncfs"
+            } else {
+                "plain create + write, no sync (not atomic)"
+            },
+            user * 1e6 / n as f64,
+            sys * 1e6 / n as f64,
+            100.0 * raw_cpu / (no_output_cpu + floor),
+        ));
+    }
+    println!(
+        "  file-system floor, CPU per output with no signing (user+sys), and the batch ratio it allows beside the pipeline without output: {}",
+        lines.join("; ")
+    );
 }
