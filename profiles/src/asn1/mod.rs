@@ -7,9 +7,14 @@
 //!
 //! Every `from_der` on these types is safe on untrusted bytes: no panic, allocation bounded by
 //! the input length. They are the entry points the fuzz targets call.
+//!
+//! [`tlv`] is the exception: a hand-written, bounded BER/DER reader over borrowed bytes that
+//! keeps every element's original encoding, for code that must hash or splice exactly the bytes
+//! it received (the verifier and the signer's CAdES extension).
 
 pub mod cades;
 pub mod cms;
 pub mod ess;
 pub mod ocsp;
+pub mod tlv;
 pub mod tsp;

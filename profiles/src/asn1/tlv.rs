@@ -1,0 +1,563 @@
+//! A tolerant, bounded reader of BER/DER TLVs over borrowed bytes.
+//!
+//! Real signers and TSAs emit BER (indefinite lengths, constructed OCTET STRINGs) and
+//! non-canonical SET orderings that the `der` crate refuses or silently re-sorts. The verifier
+//! must hash exactly the bytes it received (or their DER re-encoding where the standard says
+//! so), so every structure is read here as raw TLVs that keep their original bytes.
+//!
+//! Shared by the workspace (the verifier re-exports it as `inkan_verifier::tlv`). Decoding is
+//! tolerant BER: indefinite lengths on constructed values, non-minimal length octets, high tag
+//! numbers (skipped, at most 4 tag-number octets).
+//!
+//! Bounds: nesting depth is limited to [`MAX_DEPTH`]; a length can never point past the end of
+//! its enclosing value; nothing is allocated except when an OCTET STRING has to be
+//! reassembled from BER segments, and that is bounded by the input size.
+
+use std::fmt;
+
+/// Deepest nesting accepted (RFC 5652 structures never need more than about 20).
+pub const MAX_DEPTH: usize = 64;
+
+/// Universal tags.
+pub mod tag {
+    /// BOOLEAN
+    pub const BOOLEAN: u8 = 0x01;
+    /// INTEGER
+    pub const INTEGER: u8 = 0x02;
+    /// BIT STRING
+    pub const BIT_STRING: u8 = 0x03;
+    /// OCTET STRING (primitive)
+    pub const OCTET_STRING: u8 = 0x04;
+    /// NULL
+    pub const NULL: u8 = 0x05;
+    /// OBJECT IDENTIFIER
+    pub const OID: u8 = 0x06;
+    /// ENUMERATED
+    pub const ENUMERATED: u8 = 0x0a;
+    /// UTCTime
+    pub const UTC_TIME: u8 = 0x17;
+    /// GeneralizedTime
+    pub const GENERALIZED_TIME: u8 = 0x18;
+    /// SEQUENCE (constructed)
+    pub const SEQUENCE: u8 = 0x30;
+    /// SET (constructed)
+    pub const SET: u8 = 0x31;
+}
+
+/// Why bytes could not be read as a TLV.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlvError(pub &'static str);
+
+impl fmt::Display for TlvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for TlvError {}
+
+/// Result alias for this module.
+pub type Result<T> = std::result::Result<T, TlvError>;
+
+/// One TLV: its identifier octet, its value, and all of its original bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tlv<'a> {
+    /// The identifier octet (class, constructed bit and tag number below 31).
+    pub tag: u8,
+    /// The content octets (for an indefinite length: up to, not including, the end-of-contents).
+    pub value: &'a [u8],
+    /// The whole encoding as received, header and end-of-contents included.
+    pub raw: &'a [u8],
+    /// Whether the length was indefinite (BER).
+    pub indefinite: bool,
+}
+
+impl<'a> Tlv<'a> {
+    /// Whether the constructed bit is set.
+    pub fn constructed(&self) -> bool {
+        self.tag & 0x20 != 0
+    }
+
+    /// A reader over the children of a constructed value.
+    pub fn children(&self) -> Reader<'a> {
+        Reader::new(self.value)
+    }
+
+    /// Expects a given identifier octet.
+    pub fn expect(self, t: u8) -> Result<Self> {
+        if self.tag == t {
+            Ok(self)
+        } else {
+            Err(TlvError("unexpected tag"))
+        }
+    }
+
+    /// The content of an OCTET STRING, reassembling BER constructed segments (bounded by the
+    /// input size). Accepts the primitive (0x04), constructed (0x24), and the same under an
+    /// implicit context tag.
+    pub fn octets(&self) -> Result<std::borrow::Cow<'a, [u8]>> {
+        if !self.constructed() {
+            return Ok(std::borrow::Cow::Borrowed(self.value));
+        }
+        let mut out = Vec::new();
+        collect_octets(self.value, &mut out, 0)?;
+        Ok(std::borrow::Cow::Owned(out))
+    }
+
+    /// The value bytes of an INTEGER, without checking minimal encoding.
+    pub fn integer_bytes(&self) -> Result<&'a [u8]> {
+        if self.tag != tag::INTEGER || self.value.is_empty() {
+            return Err(TlvError("expected INTEGER"));
+        }
+        Ok(self.value)
+    }
+
+    /// A small non-negative INTEGER or ENUMERATED.
+    pub fn small_uint(&self) -> Result<u64> {
+        let v = self.value;
+        if v.is_empty() || v.len() > 9 || v[0] & 0x80 != 0 {
+            return Err(TlvError("integer out of range"));
+        }
+        let mut n: u64 = 0;
+        for &b in v {
+            n = n.checked_shl(8).ok_or(TlvError("integer out of range"))? | u64::from(b);
+        }
+        Ok(n)
+    }
+
+    /// The content of a BIT STRING with zero unused bits.
+    pub fn bit_string_bytes(&self) -> Result<&'a [u8]> {
+        if self.tag != tag::BIT_STRING || self.value.is_empty() {
+            return Err(TlvError("expected BIT STRING"));
+        }
+        Ok(&self.value[1..])
+    }
+}
+
+fn collect_octets(mut v: &[u8], out: &mut Vec<u8>, depth: usize) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Err(TlvError("nesting too deep"));
+    }
+    while !v.is_empty() {
+        let (t, rest) = parse_one(v, depth + 1)?;
+        if t.constructed() {
+            collect_octets(t.value, out, depth + 1)?;
+        } else {
+            out.extend_from_slice(t.value);
+        }
+        v = rest;
+    }
+    Ok(())
+}
+
+/// Parses one TLV at the start of `input`, returning it and the rest.
+pub fn parse_one(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8])> {
+    if depth > MAX_DEPTH {
+        return Err(TlvError("nesting too deep"));
+    }
+    let first = *input.first().ok_or(TlvError("truncated: missing tag"))?;
+    let mut pos = 1;
+    if first & 0x1f == 0x1f {
+        // High tag numbers: skip the tag number octets; readers here never need them but must
+        // step over them (bounded to 4 octets).
+        loop {
+            let b = *input.get(pos).ok_or(TlvError("truncated tag"))?;
+            pos += 1;
+            if b & 0x80 == 0 {
+                break;
+            }
+            if pos > 5 {
+                return Err(TlvError("tag number too large"));
+            }
+        }
+    }
+    let lb = *input
+        .get(pos)
+        .ok_or(TlvError("truncated: missing length"))?;
+    pos += 1;
+    if lb == 0x80 {
+        if first & 0x20 == 0 {
+            return Err(TlvError("indefinite length on a primitive value"));
+        }
+        // Walk children until the end-of-contents octets.
+        let start = pos;
+        let mut rest = &input[pos..];
+        loop {
+            if rest.len() >= 2 && rest[0] == 0 && rest[1] == 0 {
+                let end = input.len() - rest.len();
+                let tlv = Tlv {
+                    tag: first,
+                    value: &input[start..end],
+                    raw: &input[..end + 2],
+                    indefinite: true,
+                };
+                return Ok((tlv, &rest[2..]));
+            }
+            if rest.is_empty() {
+                return Err(TlvError("truncated: missing end-of-contents"));
+            }
+            let (_, r) = parse_one(rest, depth + 1)?;
+            rest = r;
+        }
+    }
+    let len = if lb < 0x80 {
+        usize::from(lb)
+    } else {
+        let n = usize::from(lb & 0x7f);
+        if n > 4 {
+            return Err(TlvError("length too large"));
+        }
+        let mut l: usize = 0;
+        for i in 0..n {
+            let b = *input.get(pos + i).ok_or(TlvError("truncated length"))?;
+            l = (l << 8) | usize::from(b);
+        }
+        pos += n;
+        l
+    };
+    let end = pos.checked_add(len).ok_or(TlvError("length overflow"))?;
+    if end > input.len() {
+        return Err(TlvError("truncated: length exceeds the data"));
+    }
+    let tlv = Tlv {
+        tag: first,
+        value: &input[pos..end],
+        raw: &input[..end],
+        indefinite: false,
+    };
+    Ok((tlv, &input[end..]))
+}
+
+/// Parses exactly one TLV filling `input` (trailing bytes are an error).
+pub fn parse_exact(input: &[u8]) -> Result<Tlv<'_>> {
+    let (t, rest) = parse_one(input, 0)?;
+    if !rest.is_empty() {
+        return Err(TlvError("trailing bytes after the value"));
+    }
+    Ok(t)
+}
+
+/// A sequential reader over the children of a constructed value.
+#[derive(Clone, Debug)]
+pub struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+
+    /// Whether everything has been read.
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// The next TLV, an error at the end.
+    pub fn next_tlv(&mut self) -> Result<Tlv<'a>> {
+        if self.rest.is_empty() {
+            return Err(TlvError("missing element"));
+        }
+        let (t, r) = parse_one(self.rest, 1)?;
+        self.rest = r;
+        Ok(t)
+    }
+
+    /// The next TLV if it has identifier `t`.
+    pub fn optional(&mut self, t: u8) -> Result<Option<Tlv<'a>>> {
+        if self.rest.first() == Some(&t) {
+            self.next_tlv().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The next TLV, which must have identifier `t`.
+    pub fn expect(&mut self, t: u8) -> Result<Tlv<'a>> {
+        self.next_tlv()?.expect(t)
+    }
+
+    /// Peeks at the next identifier octet.
+    pub fn peek_tag(&self) -> Option<u8> {
+        self.rest.first().copied()
+    }
+}
+
+impl<'a> Iterator for Reader<'a> {
+    type Item = Result<Tlv<'a>>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let r = self.next_tlv();
+        if r.is_err() {
+            self.rest = &[];
+        }
+        Some(r)
+    }
+}
+
+/// Appends a DER length.
+pub fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// Encodes `tag` + DER length + `content`.
+pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 6);
+    out.push(tag);
+    push_len(&mut out, content.len());
+    out.extend_from_slice(content);
+    out
+}
+
+/// The DER encoding of a SET OF whose members are `elems` (each a full encoding): members
+/// sorted as X.690 §11.6 requires.
+pub fn der_set_of(tag: u8, elems: &[&[u8]]) -> Vec<u8> {
+    let mut sorted: Vec<&[u8]> = elems.to_vec();
+    sorted.sort_unstable();
+    let total: usize = sorted.iter().map(|e| e.len()).sum();
+    // Header and members written into one buffer.
+    let mut out = Vec::with_capacity(total + 6);
+    out.push(tag);
+    push_len(&mut out, total);
+    for e in sorted {
+        out.extend_from_slice(e);
+    }
+    out
+}
+
+/// Parses an ASN.1 time (UTCTime or GeneralizedTime, with optional fractional seconds) into
+/// seconds since the epoch and nanoseconds.
+pub fn parse_time(t: &Tlv<'_>) -> Result<(i64, u32)> {
+    let s = std::str::from_utf8(t.value).map_err(|_| TlvError("time is not ASCII"))?;
+    let b = s.as_bytes();
+    let digits = |from: usize, n: usize| -> Result<i64> {
+        let part = b.get(from..from + n).ok_or(TlvError("time too short"))?;
+        let mut v = 0i64;
+        for &c in part {
+            if !c.is_ascii_digit() {
+                return Err(TlvError("bad digit in time"));
+            }
+            v = v * 10 + i64::from(c - b'0');
+        }
+        Ok(v)
+    };
+    let (year, mut p) = match t.tag {
+        tag::UTC_TIME => {
+            let y = digits(0, 2)?;
+            (if y >= 50 { 1900 + y } else { 2000 + y }, 2)
+        }
+        tag::GENERALIZED_TIME => (digits(0, 4)?, 4),
+        _ => return Err(TlvError("expected a time")),
+    };
+    let month = digits(p, 2)?;
+    let day = digits(p + 2, 2)?;
+    let hour = digits(p + 4, 2)?;
+    let min = digits(p + 6, 2)?;
+    p += 8;
+    let mut sec = 0;
+    if b.get(p).is_some_and(u8::is_ascii_digit) {
+        sec = digits(p, 2)?;
+        p += 2;
+    }
+    let mut nanos: u32 = 0;
+    if matches!(b.get(p), Some(b'.') | Some(b',')) {
+        p += 1;
+        let mut scale = 100_000_000u32;
+        let mut any = false;
+        while let Some(c) = b.get(p).filter(|c| c.is_ascii_digit()) {
+            nanos += u32::from(c - b'0') * scale;
+            scale /= 10;
+            p += 1;
+            any = true;
+        }
+        if !any {
+            return Err(TlvError("empty fraction in time"));
+        }
+    }
+    let mut offset = 0i64;
+    match b.get(p) {
+        Some(b'Z') => p += 1,
+        Some(&c) if c == b'+' || c == b'-' => {
+            let oh = digits(p + 1, 2)?;
+            let om = digits(p + 3, 2)?;
+            offset = (oh * 60 + om) * 60 * if c == b'+' { 1 } else { -1 };
+            p += 5;
+        }
+        _ => return Err(TlvError("time without zone")),
+    }
+    if p != b.len() {
+        return Err(TlvError("trailing characters in time"));
+    }
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return Err(TlvError("time field out of range"));
+    }
+    let days = days_from_civil(year, month, day);
+    Ok((days * 86400 + hour * 3600 + min * 60 + sec - offset, nanos))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date (y, m, d) of a day count since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Formats seconds since the epoch as RFC 3339 UTC.
+pub fn format_time(secs: i64) -> String {
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    let (y, m, d) = civil_from_days(days);
+    let (h, mi, s) = (rem / 3600, (rem / 60) % 60, rem % 60);
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+    }
+    // The common case without the formatting machinery (reports format many times).
+    let mut b = *b"0000-00-00T00:00:00Z";
+    let mut put = |at: usize, v: i64, n: usize| {
+        let mut v = v;
+        for i in (0..n).rev() {
+            b[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, y, 4);
+    put(5, i64::from(m), 2);
+    put(8, i64::from(d), 2);
+    put(11, h, 2);
+    put(14, mi, 2);
+    put(17, s, 2);
+    b.iter().map(|&c| char::from(c)).collect()
+}
+
+/// Dotted text of an OID's content octets.
+pub fn oid_string(content: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(content.len() * 3);
+    let mut acc: u64 = 0;
+    let mut first = true;
+    for &b in content {
+        acc = (acc << 7) | u64::from(b & 0x7f);
+        if acc > u64::MAX >> 8 {
+            return "invalid-oid".into();
+        }
+        if b & 0x80 == 0 {
+            // Writing to a String cannot fail.
+            let _ = if first {
+                let (a, bb) = if acc < 40 {
+                    (0, acc)
+                } else if acc < 80 {
+                    (1, acc - 40)
+                } else {
+                    (2, acc - 80)
+                };
+                first = false;
+                write!(out, "{a}.{bb}")
+            } else {
+                write!(out, ".{acc}")
+            };
+            acc = 0;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indefinite_and_segmented_octets() {
+        // SEQUENCE(indef){ OCTET STRING constructed(indef){ 04 02 'ab', 04 01 'c' } }
+        let b = [
+            0x30, 0x80, 0x24, 0x80, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0, 0, 0, 0,
+        ];
+        let t = parse_exact(&b).unwrap();
+        assert!(t.indefinite);
+        let mut r = t.children();
+        let o = r.next_tlv().unwrap();
+        assert_eq!(&*o.octets().unwrap(), b"abc");
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn truncated_and_bounds() {
+        assert!(parse_exact(&[0x30, 0x05, 0x01]).is_err());
+        assert!(parse_exact(&[]).is_err());
+        assert!(parse_exact(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
+        let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 200).flatten().collect();
+        assert!(parse_exact(&deep).is_err());
+    }
+
+    #[test]
+    fn times() {
+        let t = Tlv {
+            tag: tag::GENERALIZED_TIME,
+            value: b"20130814154435.557Z",
+            raw: &[],
+            indefinite: false,
+        };
+        let (s, n) = parse_time(&t).unwrap();
+        assert_eq!(format_time(s), "2013-08-14T15:44:35Z");
+        assert_eq!(n, 557_000_000);
+        let u = Tlv {
+            tag: tag::UTC_TIME,
+            value: b"491231235959Z",
+            raw: &[],
+            indefinite: false,
+        };
+        assert_eq!(
+            format_time(parse_time(&u).unwrap().0),
+            "2049-12-31T23:59:59Z"
+        );
+        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(format_time(253_402_300_800), "10000-01-01T00:00:00Z");
+        assert_eq!(format_time(-62_167_219_201), "-001-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn oid_strings() {
+        assert_eq!(
+            oid_string(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d]),
+            "1.2.840.113549"
+        );
+        assert_eq!(oid_string(&[0x55, 0x04, 0x03]), "2.5.4.3");
+        assert_eq!(oid_string(&[0x06]), "0.6");
+        assert_eq!(oid_string(&[]), "");
+    }
+
+    #[test]
+    fn set_of_sorted() {
+        let a: &[u8] = &[0x02, 0x01, 0x05];
+        let b: &[u8] = &[0x02, 0x01, 0x01];
+        assert_eq!(der_set_of(0x31, &[a, b]), vec![0x31, 6, 2, 1, 1, 2, 1, 5]);
+    }
+}
