@@ -1,12 +1,17 @@
 //! The `inkan-hsm` command: `keygen`, `csr`, `list` (`../shared/INTERFACE.md`).
 //!
 //! Exit status: 0 success, 64 bad usage, 70 any other failure.
+//!
+//! `keygen` makes keys on a PKCS#11 token only (a file path is refused as bad usage, with the
+//! `openssl genpkey` command to use instead). `--algorithm rsa-3072-pss|rsa-4096-pss` makes an
+//! RSA key restricted to RSA-PSS by `CKA_ALLOWED_MECHANISMS` ([`PSS_ONLY_MECHANISMS`]) on both
+//! halves; `list` prints each object's `CKA_ALLOWED_MECHANISMS` and marks PSS-only lists.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use cryptoki::mechanism::Mechanism;
+use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, ObjectClass};
 use cryptoki::types::AuthPin;
 use der::Encode;
@@ -22,7 +27,7 @@ pub const HELP: &str = "\
 inkan-hsm: key management for inkan (PKCS#11 tokens and PKCS#8 files)
 
 USAGE:
-  inkan-hsm keygen --key PKCS11_URI --algorithm rsa-3072|rsa-4096|p256|p384|p521
+  inkan-hsm keygen --key PKCS11_URI --algorithm ALG
   inkan-hsm csr --key KEYREF --subject DN [--eku time-stamping] [--out FILE]
   inkan-hsm list --module PATH
   inkan-hsm --help | --version
@@ -30,6 +35,13 @@ USAGE:
 KEYREF is a PKCS#8 PEM file or an RFC 7512 URI, e.g.
   pkcs11:token=inkan;object=tsa-2026?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=env:INKAN_PIN
 Give the PIN with pin-source=env:NAME or pin-source=FILE (never on the command line).
+ALG (keygen, on a PKCS#11 token only; the private key is sensitive and non-extractable):
+  rsa-3072, rsa-4096          RSA keys that sign PKCS#1 v1.5 and RSA-PSS
+  rsa-3072-pss, rsa-4096-pss  RSA keys restricted to RSA-PSS: CKA_ALLOWED_MECHANISMS =
+                              CKM_RSA_PKCS_PSS, CKM_SHA256/384/512_RSA_PKCS_PSS; their CSRs
+                              carry an id-RSASSA-PSS key and a PSS signature
+  p256, p384, p521            ECDSA keys
+  (for a PKCS#8 file: openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:3072)
 DN: /C=JP/O=Example/CN=TSA 1  or  CN=TSA 1,O=Example,C=JP
 ";
 
@@ -128,7 +140,29 @@ pub fn run(args: Vec<OsString>, now: UnixTime) -> Result<String, CliError> {
     }
 }
 
+/// The mechanisms a key made with `--algorithm rsa-*-pss` may use: every PSS mechanism the
+/// PKCS#11 backend signs with (`CKM_RSA_PKCS_PSS` over a digest computed here, and the
+/// hash-specific ones), so the backend loads it as a PSS-only key (see [`crate::pkcs11`]).
+pub const PSS_ONLY_MECHANISMS: [MechanismType; 4] = [
+    MechanismType::RSA_PKCS_PSS,
+    MechanismType::SHA256_RSA_PKCS_PSS,
+    MechanismType::SHA384_RSA_PKCS_PSS,
+    MechanismType::SHA512_RSA_PKCS_PSS,
+];
+
+const ALGORITHMS: &str = "rsa-3072, rsa-4096, rsa-3072-pss, rsa-4096-pss, p256, p384 or p521";
+
 fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
+    if !uri.starts_with("pkcs11:") {
+        // ring cannot generate RSA keys and the `rsa` crate is kept to verification here, so
+        // file keys come from OpenSSL.
+        return Err(CliError::Usage(format!(
+            "keygen makes keys on PKCS#11 tokens only (--key pkcs11:...); for a PKCS#8 file use \
+             e.g. `openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:3072 -out FILE` \
+             (an id-RSASSA-PSS key, loaded as PSS-only) or `openssl genpkey -algorithm EC \
+             -pkeyopt ec_paramgen_curve:P-256 -out FILE`; got {uri:?}"
+        )));
+    }
     let uri = Pkcs11Uri::parse(uri)?;
     let label = uri
         .object
@@ -138,14 +172,25 @@ fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
         .module_path
         .clone()
         .ok_or_else(|| CliError::Usage("the URI needs module-path=".into()))?;
+    let mut allowed = None;
     let (mech, pub_extra) = match alg {
-        "rsa-3072" | "rsa-4096" => (
-            Mechanism::RsaPkcsKeyPairGen,
-            vec![
-                Attribute::ModulusBits((if alg == "rsa-3072" { 3072u64 } else { 4096 }).into()),
-                Attribute::PublicExponent(vec![1, 0, 1]),
-            ],
-        ),
+        "rsa-3072" | "rsa-4096" | "rsa-3072-pss" | "rsa-4096-pss" => {
+            if alg.ends_with("-pss") {
+                allowed = Some(PSS_ONLY_MECHANISMS.to_vec());
+            }
+            let bits: u64 = if alg.starts_with("rsa-3072") {
+                3072
+            } else {
+                4096
+            };
+            (
+                Mechanism::RsaPkcsKeyPairGen,
+                vec![
+                    Attribute::ModulusBits(bits.into()),
+                    Attribute::PublicExponent(vec![1, 0, 1]),
+                ],
+            )
+        }
         "p256" | "p384" | "p521" => {
             let oid = match alg {
                 "p256" => crate::soft::OID_P256,
@@ -159,7 +204,7 @@ fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
         }
         other => {
             return Err(CliError::Usage(format!(
-                "--algorithm {other:?}: use rsa-3072, rsa-4096, p256, p384 or p521"
+                "--algorithm {other:?}: use {ALGORITHMS}"
             )));
         }
     };
@@ -214,7 +259,7 @@ fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
         Attribute::Id(id.clone()),
     ];
     pub_t.extend(pub_extra);
-    let priv_t = vec![
+    let mut priv_t = vec![
         Attribute::Token(true),
         Attribute::Private(true),
         Attribute::Sensitive(true),
@@ -223,6 +268,12 @@ fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
         Attribute::Label(label.as_bytes().to_vec()),
         Attribute::Id(id.clone()),
     ];
+    if let Some(list) = &allowed {
+        // On the private key (what the backend reads and the token enforces at C_SignInit)
+        // and on the public key, where `list` (no login) shows it.
+        priv_t.push(Attribute::AllowedMechanisms(list.clone()));
+        pub_t.push(Attribute::AllowedMechanisms(list.clone()));
+    }
     session
         .generate_key_pair(&mech, &pub_t, &priv_t)
         .map_err(|e| Error::Backend {
@@ -231,7 +282,14 @@ fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
         })?;
     let mut shown = uri.clone();
     shown.id = Some(id);
-    Ok(format!("generated {alg} key: {shown}\n"))
+    let mut out = format!("generated {alg} key: {shown}\n");
+    if let Some(list) = &allowed {
+        out.push_str(&format!(
+            "restricted to RSA-PSS: CKA_ALLOWED_MECHANISMS={}\n",
+            mechanism_list(list)
+        ));
+    }
+    Ok(out)
 }
 
 /// Builds a PKCS#10 request (RFC 2986) signed by the key.
@@ -352,6 +410,7 @@ fn list(module_path: &std::path::Path) -> Result<String, CliError> {
                         AttributeType::Label,
                         AttributeType::Id,
                         AttributeType::KeyType,
+                        AttributeType::AllowedMechanisms,
                     ],
                 )
                 .unwrap_or_default();
@@ -371,6 +430,12 @@ fn list(module_path: &std::path::Path) -> Result<String, CliError> {
                     Attribute::KeyType(k) => {
                         let _ = write!(line, " key-type={k}");
                     }
+                    Attribute::AllowedMechanisms(list) if !list.is_empty() => {
+                        let _ = write!(line, " allowed-mechanisms={}", mechanism_list(&list));
+                        if list.iter().all(crate::pkcs11::is_pss_mechanism) {
+                            line.push_str(" (RSA-PSS only)");
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -381,4 +446,12 @@ fn list(module_path: &std::path::Path) -> Result<String, CliError> {
         "(public objects only: private keys show after login, e.g. with pkcs11-tool -O --login)\n",
     );
     Ok(out)
+}
+
+/// `CKM_A,CKM_B`.
+fn mechanism_list(list: &[MechanismType]) -> String {
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }

@@ -25,6 +25,14 @@
 //! [`soft`]) or a token key whose `CKA_ALLOWED_MECHANISMS` lists only PSS mechanisms (see
 //! [`pkcs11`]). `Policy::signing_preferences` for such a kind lists PSS only.
 //!
+//! `inkan-hsm keygen --algorithm rsa-3072-pss` (or `rsa-4096-pss`) makes such a token key: the
+//! private key (sensitive, non-extractable) and its public key get `CKA_ALLOWED_MECHANISMS` =
+//! [`cli::PSS_ONLY_MECHANISMS`] (`CKM_RSA_PKCS_PSS`, `CKM_SHA256/384/512_RSA_PKCS_PSS`), which
+//! the token itself enforces at `C_SignInit`; `inkan-hsm csr` then writes an id-RSASSA-PSS
+//! request signed with PSS, and `inkan-hsm list` prints the restriction. `keygen` makes keys
+//! on tokens only: PKCS#8 files come from `openssl genpkey -algorithm RSA-PSS` (ring cannot
+//! generate RSA keys, and the `rsa` crate is kept to verification).
+//!
 //! ## Choices
 //! - **ring for software signing**, not RustCrypto `rsa`: `rsa` has an open timing advisory for
 //!   private-key operations (RUSTSEC-2023-0071, the Marvin attack); ring's RSA is constant-time

@@ -20,7 +20,9 @@
 //!   SHA-256/384/512 (hashed here); otherwise the hashes of the listed `CKM_SHAn_RSA_PKCS_PSS`
 //!   (the token hashes). The URI stays plain RFC 7512: the rule is read from the token. A key
 //!   with no (or an empty) `CKA_ALLOWED_MECHANISMS`, or one listing any non-PSS mechanism, is an
-//!   rsaEncryption key that signs PKCS#1 v1.5 and PSS.
+//!   rsaEncryption key that signs PKCS#1 v1.5 and PSS. `inkan-hsm keygen --algorithm
+//!   rsa-3072-pss` makes PSS-only keys (with `CKM_RSA_PKCS_PSS` and the three hash-specific
+//!   mechanisms listed, so every PSS hash is available).
 //! - Recovery: when a call fails because the session, the login, the object or the token went
 //!   away, the pool is emptied and the next request (and this one, once) finds the token, logs
 //!   in and finds the key again. No restart needed.
@@ -283,7 +285,7 @@ fn key_template(class: ObjectClass, uri: &Pkcs11Uri) -> Vec<Attribute> {
 }
 
 /// Whether a mechanism is one of the RSA-PSS signing mechanisms.
-fn is_pss_mechanism(m: &MechanismType) -> bool {
+pub(crate) fn is_pss_mechanism(m: &MechanismType) -> bool {
     [
         MechanismType::RSA_PKCS_PSS,
         MechanismType::SHA1_RSA_PKCS_PSS,
