@@ -73,18 +73,19 @@ pub struct TsaClient {
 
 impl TsaClient {
     /// A client for `url`, reached as `access` says (TLS roots, credentials; see
-    /// [`tsa_client::TsaAccess`]), on runtime `rt`. Reads the access files and the password
+    /// [`tsa_client::TsaAccess`]) and through `proxies` where they say so, on runtime `rt`. Reads the access files and the password
     /// variable now, so a wrong setting stops the run before anything is signed.
     pub fn new(
         url: &str,
         access: &tsa_client::TsaAccess,
         timeout: Duration,
         rt: Arc<tokio::runtime::Runtime>,
+        proxies: Arc<crate::proxy::Proxies>,
     ) -> Result<Self, tsa_client::TsaError> {
         Ok(Self {
             url: url.to_owned(),
             timeout,
-            endpoint: Arc::new(tsa_client::Endpoint::new(url, access, timeout)?),
+            endpoint: Arc::new(tsa_client::Endpoint::new(url, access, timeout, proxies)?),
             rt,
         })
     }
@@ -122,6 +123,8 @@ pub struct Material {
     /// Ask OCSP responders (authorityInfoAccess) and fetch CRLs (distribution points) when
     /// nothing given covers a certificate.
     pub fetch: bool,
+    /// The proxies that fetching goes through ([`crate::proxy`]).
+    pub proxies: Arc<crate::proxy::Proxies>,
     cache: Mutex<HashMap<CertPair, Evidence>>,
 }
 
@@ -136,6 +139,7 @@ impl Material {
             crls,
             ocsps,
             fetch,
+            proxies: Arc::default(),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -322,10 +326,9 @@ impl Upgrader {
                 let ev = match cached {
                     Some(ev) => Ok(ev),
                     None => {
-                        let fetch = if self.material.fetch {
-                            self.rt.as_deref()
-                        } else {
-                            None
+                        let fetch = match (&self.rt, self.material.fetch) {
+                            (Some(rt), true) => Some((&**rt, &self.material.proxies)),
+                            _ => None,
                         };
                         revocation::evidence_for(
                             cert,

@@ -15,6 +15,9 @@
 //!   from the command line; refused over http:// unless the host is loopback);
 //!   `--tsa-client-cert PEM` with `--tsa-client-key PEM` (PKCS#8) authenticates with a TLS
 //!   client certificate (https:// only).
+//! - `--proxy URL|none` (sign and extend): the HTTP proxy for every outbound request (TSA,
+//!   OCSP, CRL), overriding `https_proxy`/`HTTPS_PROXY`, `http_proxy`/`HTTP_PROXY`; `none`
+//!   turns proxies off. `no_proxy`/`NO_PROXY` still apply. See [`crate::proxy`].
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -54,6 +57,15 @@ OPTIONS:
                      asking the certificate's OCSP responder (authorityInfoAccess)
                      or fetching its CRL distribution point
   --data FILE        (extend) the detached content, needed for B-LTA
+  --proxy URL|none   (extra flag beyond INTERFACE.md) the HTTP proxy for every request
+                     (TSA, OCSP, CRL): http://[USER:PASSWORD@]HOST:PORT (no https:// to
+                     the proxy, no SOCKS); https:// targets through a CONNECT tunnel, TLS
+                     end to end. Overrides the environment; none: no proxy. Without it:
+                     https_proxy or HTTPS_PROXY for https:// targets, http_proxy for
+                     http:// (HTTP_PROXY too, except in CGI, when REQUEST_METHOD is set).
+                     no_proxy/NO_PROXY (comma-separated: host and its subdomains,
+                     .domain, IP address, CIDR network, *) are reached directly, and so
+                     is loopback (localhost, 127.0.0.0/8, ::1), always
   -h, --help         this text
   -V, --version      the version
 
@@ -114,6 +126,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     let mut data = None;
     let mut fetch = true;
     let mut access = TsaAccess::default();
+    let mut proxy = crate::proxy::ProxyChoice::Environment;
     let mut files: Vec<PathBuf> = Vec::new();
     let mut extend = false;
     let mut first = true;
@@ -133,6 +146,16 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
             Long("ocsp") => ocsps.push(PathBuf::from(p.value().map_err(e)?)),
             Long("data") => data = Some(PathBuf::from(p.value().map_err(e)?)),
             Long("no-fetch") => fetch = false,
+            Long("proxy") => {
+                let v = string(p.value().map_err(e)?)?;
+                proxy = if v.eq_ignore_ascii_case("none") {
+                    crate::proxy::ProxyChoice::Off
+                } else {
+                    // Checked now; the error never repeats the URL (it may hold a password).
+                    crate::proxy::Proxy::parse(&v, "--proxy")?;
+                    crate::proxy::ProxyChoice::Url(crate::proxy::ProxyUrlText(v))
+                };
+            }
             Long("tsa-ca") => access.ca = Some(p.value().map_err(e)?.into()),
             Long("tsa-user") => access.user = Some(string(p.value().map_err(e)?)?),
             Long("tsa-password-env") => {
@@ -177,6 +200,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         o.out = out;
         o.fetch = fetch;
         o.tsa_access = access;
+        o.proxy = proxy;
         return Ok(Command::Extend(o, sig));
     }
     let key = key.ok_or("--key KEYREF is required")?;
@@ -203,6 +227,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     o.ocsps = ocsps;
     o.fetch = fetch;
     o.tsa_access = access;
+    o.proxy = proxy;
     Ok(Command::Sign(o, files))
 }
 
@@ -288,6 +313,21 @@ mod tests {
             panic!()
         };
         assert_eq!(o.tsa_access.user.as_deref(), Some("bob"));
+        let Command::Sign(o, _) = parse(args("--key k --cert-chain c --proxy NONE a")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(o.proxy, crate::proxy::ProxyChoice::Off);
+        let Command::Extend(o, _) = parse(args(
+            "extend --level B-T --tsa http://t/ --proxy http://u:pw9@p:3128 s",
+        ))
+        .unwrap() else {
+            panic!()
+        };
+        assert!(matches!(o.proxy, crate::proxy::ProxyChoice::Url(_)));
+        assert!(!format!("{o:?}").contains("pw9"));
+        let e = parse(args("--key k --cert-chain c --proxy socks5://u:pw9@p:1 a")).unwrap_err();
+        assert!(e.contains("--proxy") && !e.contains("pw9"), "{e}");
         assert!(matches!(parse(args("-V")), Ok(Command::Version)));
     }
 }

@@ -25,8 +25,15 @@
 //! - **Not done.** The revocation status of the server's TLS certificate is not checked (no
 //!   CRLs given to rustls-webpki, no OCSP stapling): TLS protects the credentials and the
 //!   channel, while the time-stamp token itself is checked in full on receipt ([`crate::tst`])
-//!   and its certificate's revocation data is embedded from B-LT up. No HTTP proxy
-//!   (`HTTPS_PROXY`, CONNECT) is used. Redirects are not followed.
+//!   and its certificate's revocation data is embedded from B-LT up. Redirects are not
+//!   followed.
+//! - **Proxies** ([`crate::proxy`] says which URL goes through which): an `http://` target is
+//!   asked through the proxy's TCP connection, and hyper-util, told the connection is proxied,
+//!   writes the request in absolute form; an `https://` target gets a `CONNECT host:port`
+//!   tunnel through the proxy, and the TLS handshake then runs over the tunnel exactly as over
+//!   a direct connection (same trust anchors, same host name check; the proxy relays
+//!   ciphertext). The proxy's `407` and a proxy that cannot be reached are [`ProxyFailure`]s
+//!   that name the proxy as `http://host:port`, never its credentials.
 
 use std::future::Future;
 use std::io;
@@ -37,6 +44,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::Uri;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::proxy::{Proxies, Proxy};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
@@ -195,12 +205,14 @@ pub fn client_config(roots: Roots<'_>, client: Option<ClientCert<'_>>) -> Result
 pub struct Connector {
     http: HttpConnector,
     tls: Option<(TlsConnector, Arc<str>)>,
+    proxies: Arc<Proxies>,
 }
 
 impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connector")
             .field("tls", &self.tls.is_some())
+            .field("proxies", &self.proxies)
             .finish()
     }
 }
@@ -215,7 +227,19 @@ impl Connector {
         Self {
             http,
             tls: tls.map(|t| (TlsConnector::from(t.config), t.anchors.into())),
+            proxies: Arc::new(Proxies::none()),
         }
+    }
+
+    /// The same connector, going through `proxies` where they say so.
+    pub fn with_proxies(mut self, proxies: Arc<Proxies>) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// The proxies in use.
+    pub fn proxies(&self) -> &Arc<Proxies> {
+        &self.proxies
     }
 
     /// A connector for `http://` and for `https://` trusting the system store, without client
@@ -233,6 +257,8 @@ impl Connector {
 pub enum Stream {
     /// Plain TCP.
     Plain(TokioIo<TcpStream>),
+    /// Plain TCP to an HTTP proxy (requests go in absolute form).
+    Proxied(TokioIo<TcpStream>),
     /// TLS over TCP.
     Tls(Box<TokioIo<TlsStream<TcpStream>>>),
 }
@@ -244,7 +270,7 @@ impl hyper::rt::Read for Stream {
         buf: hyper::rt::ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Self::Plain(s) | Self::Proxied(s) => Pin::new(s).poll_read(cx, buf),
             Self::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
         }
     }
@@ -257,21 +283,21 @@ impl hyper::rt::Write for Stream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Self::Plain(s) | Self::Proxied(s) => Pin::new(s).poll_write(cx, buf),
             Self::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_flush(cx),
+            Self::Plain(s) | Self::Proxied(s) => Pin::new(s).poll_flush(cx),
             Self::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Self::Plain(s) | Self::Proxied(s) => Pin::new(s).poll_shutdown(cx),
             Self::Tls(s) => Pin::new(&mut **s).poll_shutdown(cx),
         }
     }
@@ -281,6 +307,7 @@ impl Connection for Stream {
     fn connected(&self) -> Connected {
         match self {
             Self::Plain(s) => s.connected(),
+            Self::Proxied(s) => s.connected().proxy(true),
             Self::Tls(s) => s.inner().get_ref().0.connected(),
         }
     }
@@ -302,6 +329,124 @@ impl std::fmt::Display for TlsFailure {
 }
 
 impl std::error::Error for TlsFailure {}
+
+/// Why going through the proxy failed: it cannot be reached, it wants (other) credentials, or it
+/// refused the tunnel. Names the proxy without its credentials.
+#[derive(Debug)]
+pub struct ProxyFailure {
+    /// `http://host:port`.
+    pub proxy: String,
+    /// The explanation.
+    pub detail: String,
+}
+
+impl std::fmt::Display for ProxyFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "proxy {}: {}", self.proxy, self.detail)
+    }
+}
+
+impl std::error::Error for ProxyFailure {}
+
+impl ProxyFailure {
+    /// The failure for a `407 Proxy Authentication Required` from `proxy`.
+    pub fn auth_required(proxy: &Proxy) -> Self {
+        let detail = if proxy.authorization().is_some() {
+            "refused the credentials of the proxy URL (HTTP 407)".to_owned()
+        } else {
+            "requires authentication (HTTP 407): give the proxy URL as \
+             http://USER:PASSWORD@host:port"
+                .to_owned()
+        };
+        Self {
+            proxy: proxy.name(),
+            detail,
+        }
+    }
+}
+
+/// Largest answer head read from a proxy to `CONNECT`.
+const MAX_CONNECT_HEAD: usize = 8 * 1024;
+
+/// Opens TCP to `proxy`.
+async fn connect_proxy(
+    http: &mut HttpConnector,
+    proxy: &Proxy,
+) -> Result<TokioIo<TcpStream>, ProxyFailure> {
+    use tower_service::Service as _;
+    let fail = |detail: String| ProxyFailure {
+        proxy: proxy.name(),
+        detail,
+    };
+    let uri: Uri = format!("http://{}/", proxy.authority())
+        .parse()
+        .map_err(|_| fail("not a usable address".into()))?;
+    http.call(uri)
+        .await
+        .map_err(|e| fail(format!("cannot connect: {}", describe(&e))))
+}
+
+/// Opens a `CONNECT` tunnel to `target` (`host:port`) through `proxy` and returns the TCP
+/// stream, ready for the TLS handshake with the target.
+async fn tunnel(
+    http: &mut HttpConnector,
+    proxy: &Proxy,
+    target: &str,
+) -> Result<TcpStream, ProxyFailure> {
+    let fail = |detail: String| ProxyFailure {
+        proxy: proxy.name(),
+        detail,
+    };
+    let mut tcp = connect_proxy(http, proxy).await?.into_inner();
+    let mut req = zeroize::Zeroizing::new(
+        format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n").into_bytes(),
+    );
+    if let Some(a) = proxy.authorization() {
+        req.extend_from_slice(b"Proxy-Authorization: ");
+        req.extend_from_slice(a.as_bytes());
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"\r\n");
+    tcp.write_all(&req)
+        .await
+        .map_err(|e| fail(format!("sending CONNECT: {e}")))?;
+    // The answer head, read up to its blank line and no further (the TLS handshake follows).
+    let mut head = Vec::with_capacity(256);
+    let mut chunk = [0u8; 512];
+    let end = loop {
+        let n = tcp
+            .read(&mut chunk)
+            .await
+            .map_err(|e| fail(format!("reading the answer to CONNECT: {e}")))?;
+        if n == 0 {
+            return Err(fail(
+                "closed the connection instead of answering CONNECT".into(),
+            ));
+        }
+        head.extend_from_slice(&chunk[..n]);
+        if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        if head.len() > MAX_CONNECT_HEAD {
+            return Err(fail(format!(
+                "its answer to CONNECT is longer than {MAX_CONNECT_HEAD} bytes"
+            )));
+        }
+    };
+    let line = head.split(|&b| b == b'\r').next().unwrap_or_default();
+    let status = line
+        .strip_prefix(b"HTTP/1.")
+        .and_then(|r| r.get(2..5))
+        .and_then(|c| std::str::from_utf8(c).ok())
+        .and_then(|c| c.parse::<u16>().ok())
+        .ok_or_else(|| fail("its answer to CONNECT is not HTTP/1.x".into()))?;
+    match status {
+        200..=299 if end == head.len() => Ok(tcp),
+        200..=299 => Err(fail("sent data before the tunnel was used".into())),
+        407 => Err(ProxyFailure::auth_required(proxy)),
+        s => Err(fail(format!("refused a tunnel to {target} (HTTP {s})"))),
+    }
+}
 
 /// The rustls error somewhere in `e`'s chain (directly, or inside an `io::Error`).
 pub fn rustls_cause<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
@@ -328,6 +473,9 @@ pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     while let Some(c) = cur {
         if let Some(t) = c.downcast_ref::<TlsFailure>() {
             return t.to_string();
+        }
+        if let Some(p) = c.downcast_ref::<ProxyFailure>() {
+            return p.to_string();
         }
         cur = c.source();
     }
@@ -412,9 +560,13 @@ impl tower_service::Service<Uri> for Connector {
     fn call(&mut self, uri: Uri) -> Self::Future {
         let mut http = self.http.clone();
         let tls = self.tls.clone();
+        let proxy = self.proxies.for_uri(&uri).cloned();
         Box::pin(async move {
             match uri.scheme_str() {
-                Some("http") => Ok(Stream::Plain(http.call(uri).await?)),
+                Some("http") => match &proxy {
+                    None => Ok(Stream::Plain(http.call(uri).await?)),
+                    Some(p) => Ok(Stream::Proxied(connect_proxy(&mut http, p).await?)),
+                },
                 Some("https") => {
                     let (tls, anchors) = tls.ok_or("no TLS settings for an https:// URL")?;
                     let host = uri.host().ok_or("the URL names no host")?;
@@ -423,7 +575,13 @@ impl tower_service::Service<Uri> for Connector {
                     let name = ServerName::try_from(bare.to_owned())
                         .map_err(|e| format!("{host} is not a host name for TLS: {e}"))?;
                     let sent_client_cert = tls.config().client_auth_cert_resolver.has_certs();
-                    let tcp = http.call(uri.clone()).await?.into_inner();
+                    let tcp = match &proxy {
+                        None => http.call(uri.clone()).await?.into_inner(),
+                        Some(p) => {
+                            let port = uri.port_u16().unwrap_or(443);
+                            tunnel(&mut http, p, &format!("{host}:{port}")).await?
+                        }
+                    };
                     match tls.connect(name, tcp).await {
                         Ok(s) => Ok(Stream::Tls(Box::new(TokioIo::new(s)))),
                         Err(e) => {

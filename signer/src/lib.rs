@@ -37,6 +37,7 @@ pub mod der_raw;
 pub mod digest;
 pub mod https;
 pub mod output;
+pub mod proxy;
 pub mod revocation;
 pub mod sign;
 pub mod tsa_client;

@@ -4,12 +4,17 @@
 //! certificate's issuer (or, for OCSP, by a responder the issuer authorised), fresh at the time
 //! of use, and not saying the certificate is revoked.
 
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
 use inkan_profiles::alg::DigestAlgorithm;
 use inkan_profiles::time::UnixTime;
 use x509_cert::crl::CertificateList;
 
 use crate::certs::{self, Cert};
 use crate::der_raw::{self, tag};
+use crate::proxy::Proxies;
 use crate::{crypto, tst};
 
 /// Validated revocation information for one certificate.
@@ -259,26 +264,64 @@ pub fn check_ocsp(
     ))
 }
 
-/// Fetches `url` with HTTP GET (CRL distribution point), bounded in time and size; `https://`
-/// through [`crate::https`] with the system trust store.
-pub async fn fetch(url: &str, timeout: std::time::Duration) -> Result<Vec<u8>, String> {
-    use http_body_util::{BodyExt, Empty, Limited};
+/// Fetches `url` with HTTP GET (CRL distribution point), bounded in time and size (64 MiB);
+/// `https://` through [`crate::https`] with the system trust store; through a proxy when
+/// `proxies` says so.
+pub async fn fetch(
+    url: &str,
+    timeout: std::time::Duration,
+    proxies: &Arc<Proxies>,
+) -> Result<Vec<u8>, String> {
     let uri: hyper::Uri = url.parse().map_err(|_| format!("bad URL {url}"))?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) {
         return Err(format!("{url}: only http:// and https:// are fetched"));
     }
     let connector = crate::https::Connector::system(timeout).map_err(|e| format!("{url}: {e}"))?;
+    let req = hyper::Request::get(uri)
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| format!("{url}: {e}"))?;
+    exchange(url, req, connector, proxies, 64 * 1024 * 1024, timeout).await
+}
+
+/// Sends `req` for `url` through `connector` (and `proxies`), and returns the body of a 2xx
+/// answer, at most `limit` bytes, all within `timeout`.
+async fn exchange(
+    url: &str,
+    mut req: hyper::Request<Full<Bytes>>,
+    connector: crate::https::Connector,
+    proxies: &Arc<Proxies>,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Vec<u8>, String> {
+    use http_body_util::{BodyExt as _, Limited};
+    let proxy = proxies.for_uri(req.uri()).cloned();
+    // An http:// request through a proxy carries the proxy's credentials (https:// ones went
+    // with CONNECT).
+    if req.uri().scheme_str() == Some("http")
+        && let Some(a) = proxy.as_ref().and_then(|p| p.authorization())
+    {
+        req.headers_mut()
+            .insert(hyper::header::PROXY_AUTHORIZATION, a.clone());
+    }
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, Empty<bytes::Bytes>>(connector);
+        .build::<_, Full<Bytes>>(connector.with_proxies(proxies.clone()));
     let work = async {
         let resp = client
-            .get(uri)
+            .request(req)
             .await
             .map_err(|e| format!("{url}: {}", crate::https::describe(&e)))?;
+        if resp.status() == hyper::StatusCode::PROXY_AUTHENTICATION_REQUIRED
+            && let Some(p) = &proxy
+        {
+            return Err(format!(
+                "{url}: {}",
+                crate::https::ProxyFailure::auth_required(p)
+            ));
+        }
         if !resp.status().is_success() {
             return Err(format!("{url}: HTTP status {}", resp.status()));
         }
-        let body = Limited::new(resp.into_body(), 64 * 1024 * 1024)
+        let body = Limited::new(resp.into_body(), limit)
             .collect()
             .await
             .map_err(|e| format!("{url}: {e}"))?;
@@ -326,49 +369,30 @@ pub fn ocsp_request(cert: &Cert, issuer: &Cert) -> Vec<u8> {
 }
 
 /// Posts an OCSP request to `url` (RFC 6960 Appendix A.1, HTTP POST), bounded in time and in
-/// response size (1 MiB).
+/// response size (1 MiB); through a proxy when `proxies` says so.
 pub async fn post_ocsp(
     url: &str,
     request: Vec<u8>,
     timeout: std::time::Duration,
+    proxies: &Arc<Proxies>,
 ) -> Result<Vec<u8>, String> {
-    use http_body_util::{BodyExt, Full, Limited};
     let uri: hyper::Uri = url.parse().map_err(|_| format!("bad URL {url}"))?;
     if uri.scheme_str() != Some("http") {
         return Err(format!("{url}: only http:// OCSP responders are asked"));
     }
-    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    connector.set_connect_timeout(Some(timeout));
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, Full<bytes::Bytes>>(connector);
     let req = hyper::Request::post(uri)
         .header(hyper::header::CONTENT_TYPE, "application/ocsp-request")
-        .body(Full::new(bytes::Bytes::from(request)))
+        .body(Full::new(Bytes::from(request)))
         .map_err(|e| format!("{url}: {e}"))?;
-    let work = async {
-        let resp = client
-            .request(req)
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
-        if !resp.status().is_success() {
-            return Err(format!("{url}: HTTP status {}", resp.status()));
-        }
-        let body = Limited::new(resp.into_body(), 1024 * 1024)
-            .collect()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
-        Ok(body.to_bytes().to_vec())
-    };
-    tokio::time::timeout(timeout, work)
-        .await
-        .map_err(|_| format!("{url}: timed out"))?
+    let connector = crate::https::Connector::new(None, timeout);
+    exchange(url, req, connector, proxies, 1024 * 1024, timeout).await
 }
 
 /// Time allowed for each CRL download or OCSP request.
 const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Finds validated revocation evidence for `cert` (issued by `issuer`) among `crls` and
-/// `ocsps`, or else (when `fetch_rt` is given) by asking the OCSP responders named in its
+/// `ocsps`, or else (when `fetch_rt` is given: a runtime, and the proxies to go through) by asking the OCSP responders named in its
 /// authorityInfoAccess, then by fetching its CRL distribution points. Whatever is fetched is
 /// validated ([`check_ocsp`], [`check_crl`]) before it is returned. The error lists what was
 /// tried.
@@ -378,7 +402,7 @@ pub fn evidence_for(
     crls: &[Vec<u8>],
     ocsps: &[Vec<u8>],
     at: UnixTime,
-    fetch_rt: Option<&tokio::runtime::Runtime>,
+    fetch_rt: Option<(&tokio::runtime::Runtime, &Arc<Proxies>)>,
 ) -> Result<Evidence, String> {
     let mut tried = Vec::new();
     for o in ocsps {
@@ -395,9 +419,14 @@ pub fn evidence_for(
             Err(e) => tried.push(e),
         }
     }
-    if let Some(rt) = fetch_rt {
+    if let Some((rt, proxies)) = fetch_rt {
         for url in cert.ocsp_urls() {
-            let asked = rt.block_on(post_ocsp(&url, ocsp_request(cert, issuer), FETCH_TIMEOUT));
+            let asked = rt.block_on(post_ocsp(
+                &url,
+                ocsp_request(cert, issuer),
+                FETCH_TIMEOUT,
+                proxies,
+            ));
             match asked {
                 Ok(resp) => match check_ocsp(&resp, cert, issuer, at) {
                     Ok(d) => return Ok(Evidence::Ocsp(resp, d.map(|c| c.der))),
@@ -407,7 +436,7 @@ pub fn evidence_for(
             }
         }
         for url in cert.crl_urls() {
-            match rt.block_on(fetch(&url, FETCH_TIMEOUT)) {
+            match rt.block_on(fetch(&url, FETCH_TIMEOUT, proxies)) {
                 Ok(bytes) => match read_crl_bytes(&bytes)
                     .and_then(|der| check_crl(&der, cert, issuer, at).map(|()| der))
                 {
@@ -608,11 +637,12 @@ mod tests {
         assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
 
         // The responder is down: a clear error naming the URL.
-        let e = evidence_for(&ee, &ca, &[], &[], now, Some(&rt)).unwrap_err();
+        let direct = Arc::new(Proxies::none());
+        let e = evidence_for(&ee, &ca, &[], &[], now, Some((&rt, &direct))).unwrap_err();
         assert!(e.contains(&format!("http://127.0.0.1:{port}/")), "{e}");
 
         let mut child = responder(dir.path(), port, false);
-        let got = evidence_for(&ee, &ca, &[], &[], now, Some(&rt));
+        let got = evidence_for(&ee, &ca, &[], &[], now, Some((&rt, &direct)));
         let _ = child.kill();
         let _ = child.wait();
         let Ok(Evidence::Ocsp(resp, None)) = got else {
@@ -639,7 +669,7 @@ mod tests {
 
         // A responder that says "revoked": nothing is embedded.
         let mut child = responder(dir.path(), port, true);
-        let got = evidence_for(&ee, &ca, &[], &[], now, Some(&rt));
+        let got = evidence_for(&ee, &ca, &[], &[], now, Some((&rt, &direct)));
         let _ = child.kill();
         let _ = child.wait();
         let e = got.unwrap_err();

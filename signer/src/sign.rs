@@ -55,6 +55,8 @@ pub struct Options {
     pub tsa_timeout: Duration,
     /// How to reach the TSA (https roots, client authentication).
     pub tsa_access: crate::tsa_client::TsaAccess,
+    /// `--proxy`: the HTTP proxy for the TSA, OCSP and CRL requests (see [`crate::proxy`]).
+    pub proxy: crate::proxy::ProxyChoice,
 }
 
 impl Options {
@@ -75,6 +77,7 @@ impl Options {
             progress: true,
             tsa_timeout: crate::tsa_client::DEFAULT_TIMEOUT,
             tsa_access: Default::default(),
+            proxy: Default::default(),
         }
     }
 }
@@ -262,6 +265,12 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
             opts.level
         )));
     }
+    // B-B makes no request: proxy settings (perhaps meant for other programs) are not read.
+    let proxies = Arc::new(if opts.level >= Level::BT {
+        crate::proxy::Proxies::resolve(&opts.proxy).map_err(SetupError::Usage)?
+    } else {
+        crate::proxy::Proxies::none()
+    });
     let rt = runtime(opts.level >= Level::BT)?;
     let tsa = match (&opts.tsa, &rt) {
         (Some(u), Some(rt)) => Some(TsaClient::new(
@@ -269,10 +278,12 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
             &opts.tsa_access,
             opts.tsa_timeout,
             rt.clone(),
+            proxies.clone(),
         )?),
         _ => None,
     };
-    let material = material(&opts.crls, &opts.ocsps, chain, opts.fetch)?;
+    let mut material = material(&opts.crls, &opts.ocsps, chain, opts.fetch)?;
+    material.proxies = proxies;
     Ok(Prepared {
         template,
         alg_protection,
@@ -684,6 +695,8 @@ pub struct ExtendOptions {
     pub tsa_timeout: Duration,
     /// How to reach the TSA (https roots, client authentication).
     pub tsa_access: crate::tsa_client::TsaAccess,
+    /// `--proxy`: the HTTP proxy for the TSA, OCSP and CRL requests (see [`crate::proxy`]).
+    pub proxy: crate::proxy::ProxyChoice,
 }
 
 impl ExtendOptions {
@@ -700,6 +713,7 @@ impl ExtendOptions {
             fetch: true,
             tsa_timeout: crate::tsa_client::DEFAULT_TIMEOUT,
             tsa_access: Default::default(),
+            proxy: Default::default(),
         }
     }
 }
@@ -757,14 +771,16 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
         }
         None => Vec::new(),
     };
+    let proxies = Arc::new(crate::proxy::Proxies::resolve(&opts.proxy)?);
     let rt = runtime(true).map_err(|e| e.to_string())?;
-    let material =
+    let mut material =
         material(&opts.crls, &opts.ocsps, certs, opts.fetch).map_err(|e| e.to_string())?;
+    material.proxies = proxies.clone();
     let upgrader = Upgrader {
         level: opts.level,
         tsa: match (&opts.tsa, &rt) {
             (Some(u), Some(rt)) => Some(
-                TsaClient::new(u, &opts.tsa_access, opts.tsa_timeout, rt.clone())
+                TsaClient::new(u, &opts.tsa_access, opts.tsa_timeout, rt.clone(), proxies)
                     .map_err(|e| e.to_string())?,
             ),
             _ => None,

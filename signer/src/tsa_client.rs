@@ -19,6 +19,9 @@
 //!   `--tsa-client-key PEM` (PKCS#8); `https://` only.
 //! - One hyper-util client per endpoint, so a batch reuses its connections (one TLS handshake
 //!   per connection, not per token). Redirects are never followed.
+//! - Through an HTTP proxy when [`crate::proxy`] says so (`--proxy`, `https_proxy`, ...):
+//!   absolute-form requests for `http://`, a `CONNECT` tunnel for `https://`. A `407` or an
+//!   unreachable proxy is [`TsaError::Proxy`], naming the proxy without its credentials.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -66,6 +69,8 @@ pub enum TsaError {
     },
     /// Connecting or exchanging failed (refused, reset, DNS).
     Transport(String),
+    /// The HTTP proxy cannot be reached, wants credentials (407), or refused the tunnel.
+    Proxy(String),
     /// No answer within the time allowed.
     Timeout,
     /// An HTTP status other than 200.
@@ -127,6 +132,7 @@ impl std::fmt::Display for TsaError {
                 )
             }
             Self::Transport(e) => write!(f, "could not reach the TSA: {e}"),
+            Self::Proxy(e) => write!(f, "could not reach the TSA through the {e}"),
             Self::Timeout => write!(f, "the TSA did not answer in time"),
             Self::HttpStatus(s) => write!(f, "the TSA answered HTTP status {s}"),
             Self::TooLarge => write!(f, "the TSA's answer is larger than {MAX_RESPONSE} bytes"),
@@ -292,16 +298,22 @@ fn base64(input: &[u8]) -> zeroize::Zeroizing<String> {
 /// The `Authorization` value for Basic, marked sensitive (hyper and `http` print it as
 /// `Sensitive`). The intermediate buffers are zeroed on drop.
 fn basic_authorization(user: &str, password: &str) -> Result<hyper::header::HeaderValue, TsaError> {
+    basic_value(user.as_bytes(), password.as_bytes())
+        .map_err(|()| TsaError::Settings("the Basic credentials do not encode".into()))
+}
+
+/// `Basic base64(user:password)` as a sensitive header value (also the proxy's
+/// `Proxy-Authorization`, see [`crate::proxy`]). The intermediate buffers are zeroed on drop.
+pub(crate) fn basic_value(user: &[u8], password: &[u8]) -> Result<hyper::header::HeaderValue, ()> {
     let mut pair = zeroize::Zeroizing::new(Vec::with_capacity(user.len() + 1 + password.len()));
-    pair.extend_from_slice(user.as_bytes());
+    pair.extend_from_slice(user);
     pair.push(b':');
-    pair.extend_from_slice(password.as_bytes());
+    pair.extend_from_slice(password);
     let encoded = base64(&pair);
     let mut value = zeroize::Zeroizing::new(String::with_capacity(6 + encoded.len()));
     value.push_str("Basic ");
     value.push_str(&encoded);
-    let mut h = hyper::header::HeaderValue::from_str(&value)
-        .map_err(|_| TsaError::Settings("the Basic credentials do not encode".into()))?;
+    let mut h = hyper::header::HeaderValue::from_str(&value).map_err(|_| ())?;
     h.set_sensitive(true);
     Ok(h)
 }
@@ -316,6 +328,7 @@ pub struct Endpoint {
     user: Option<String>,
     client_cert: bool,
     anchors: String,
+    proxy: Option<crate::proxy::Proxy>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -328,24 +341,48 @@ impl std::fmt::Debug for Endpoint {
                 &self.authorization.as_ref().map(|_| "<redacted>"),
             )
             .field("client_cert", &self.client_cert)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }
 
 impl Endpoint {
-    /// An endpoint for `url` with `access`; the password, when asked for, is read from the
-    /// process environment now. Request timeouts are given per request; `timeout` bounds the
-    /// TCP connect.
-    pub fn new(url: &str, access: &TsaAccess, timeout: Duration) -> Result<Self, TsaError> {
-        Self::with_env(url, access, timeout, &|name| std::env::var_os(name))
+    /// An endpoint for `url` with `access`, through `proxies` where they say so; the password,
+    /// when asked for, is read from the process environment now. Request timeouts are given
+    /// per request; `timeout` bounds the TCP connect.
+    pub fn new(
+        url: &str,
+        access: &TsaAccess,
+        timeout: Duration,
+        proxies: std::sync::Arc<crate::proxy::Proxies>,
+    ) -> Result<Self, TsaError> {
+        Self::with_proxies(
+            url,
+            access,
+            timeout,
+            &|name| std::env::var_os(name),
+            proxies,
+        )
     }
 
-    /// As [`Endpoint::new`], with the environment looked up through `env`.
+    /// As [`Endpoint::new`] without proxy, with the environment looked up through `env`.
     pub fn with_env(
         url: &str,
         access: &TsaAccess,
         timeout: Duration,
         env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<Self, TsaError> {
+        let none = std::sync::Arc::new(crate::proxy::Proxies::none());
+        Self::with_proxies(url, access, timeout, env, none)
+    }
+
+    /// As [`Endpoint::new`], with the environment looked up through `env`.
+    pub fn with_proxies(
+        url: &str,
+        access: &TsaAccess,
+        timeout: Duration,
+        env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+        proxies: std::sync::Arc<crate::proxy::Proxies>,
     ) -> Result<Self, TsaError> {
         access.check()?;
         let uri: hyper::Uri = url.parse().map_err(|_| TsaError::BadUrl(url.to_owned()))?;
@@ -417,7 +454,8 @@ impl Endpoint {
         } else {
             None
         };
-        let connector = crate::https::Connector::new(tls, timeout);
+        let proxy = proxies.for_uri(&uri).cloned();
+        let connector = crate::https::Connector::new(tls, timeout).with_proxies(proxies);
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build::<_, Full<Bytes>>(connector);
@@ -429,6 +467,7 @@ impl Endpoint {
             user: access.user.clone(),
             client_cert: access.client_cert.is_some(),
             anchors,
+            proxy,
         })
     }
 
@@ -448,6 +487,14 @@ impl Endpoint {
             req.headers_mut()
                 .insert(hyper::header::AUTHORIZATION, a.clone());
         }
+        // Through a proxy, an http:// request carries the proxy's credentials itself (an
+        // https:// one sent them with CONNECT, and they never enter the tunnel).
+        if self.uri.scheme_str() == Some("http")
+            && let Some(a) = self.proxy.as_ref().and_then(|p| p.authorization())
+        {
+            req.headers_mut()
+                .insert(hyper::header::PROXY_AUTHORIZATION, a.clone());
+        }
         let work = async {
             let resp = self.client.request(req).await.map_err(|e| {
                 match crate::https::rustls_cause(&e) {
@@ -457,13 +504,24 @@ impl Endpoint {
                         self.uri.host().unwrap_or_default(),
                         crate::https::explain(r, &self.anchors, self.client_cert)
                     )),
-                    None => match find::<crate::https::TlsFailure>(&e) {
-                        Some(t) => TsaError::Tls(t.to_string()),
-                        None => TsaError::Transport(error_chain(&e)),
+                    None => match (
+                        find::<crate::https::TlsFailure>(&e),
+                        find::<crate::https::ProxyFailure>(&e),
+                    ) {
+                        (Some(t), _) => TsaError::Tls(t.to_string()),
+                        (None, Some(p)) => TsaError::Proxy(p.to_string()),
+                        (None, None) => TsaError::Transport(error_chain(&e)),
                     },
                 }
             })?;
             let status = resp.status();
+            if status == hyper::StatusCode::PROXY_AUTHENTICATION_REQUIRED
+                && let Some(p) = &self.proxy
+            {
+                return Err(TsaError::Proxy(
+                    crate::https::ProxyFailure::auth_required(p).to_string(),
+                ));
+            }
             if status == hyper::StatusCode::UNAUTHORIZED || status == hyper::StatusCode::FORBIDDEN {
                 return Err(TsaError::Unauthorized {
                     status: status.as_u16(),
@@ -528,10 +586,12 @@ fn challenge(headers: &hyper::HeaderMap) -> String {
         .collect()
 }
 
-/// Posts `body` to `url` (no credentials, system trust store for https) and returns the
-/// response body.
+/// Posts `body` to `url` (no credentials, system trust store for https, proxies from the
+/// environment) and returns the response body.
 pub async fn post(url: &str, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, TsaError> {
-    Endpoint::new(url, &TsaAccess::default(), timeout)?
+    let proxies = crate::proxy::Proxies::resolve(&crate::proxy::ProxyChoice::Environment)
+        .map_err(TsaError::Settings)?;
+    Endpoint::new(url, &TsaAccess::default(), timeout, proxies.into())?
         .post(body, timeout)
         .await
 }
