@@ -5,8 +5,9 @@
 //! another signer's) by splicing raw bytes, an RFC 3161 client, and batch signing of many files.
 //!
 //! Command-line additions beyond INTERFACE.md (documented in [`cli`]): `--no-fetch` (B-LT from
-//! the given `--crl`/`--ocsp` files only, no network) and `extend --cert-chain PEM` (extra
-//! certificates for the signature being extended).
+//! the given `--crl`/`--ocsp` files only, no network), `extend --cert-chain PEM` (extra
+//! certificates for the signature being extended), the `--tsa-*` access flags and
+//! `--proxy URL|none` (the HTTP proxy for every request; see [`proxy`]).
 //!
 //! Batch output is atomic per file and durable per group (see [`output`]): after a crash each
 //! `.p7s` is either in its previous state or complete, never partial.

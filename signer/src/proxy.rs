@@ -25,7 +25,13 @@
 //!   network in CIDR form (`10.0.0.0/8`), or `*` (no proxy at all). A `:port` after an entry is
 //!   ignored. Names compare case-insensitively.
 //! - **Loopback is never proxied**: `localhost`, `*.localhost`, `127.0.0.0/8` and `::1` are
-//!   reached directly whatever the settings say, since the proxy's loopback is not ours.
+//!   reached directly whatever the settings say, since the proxy's loopback is not ours (Java's
+//!   default `http.nonProxyHosts` and Go's `net/http` choose the same). It also keeps the one
+//!   case where TSA Basic credentials may travel over plain `http://` (a loopback TSA, see
+//!   [`crate::tsa_client`]) off any proxy.
+//! - **B-B** makes no request, so a B-B run reads no proxy setting at all; from B-T up, an
+//!   unusable setting stops the run before anything is signed (exit 64), naming the variable
+//!   or `--proxy`, never the value.
 
 use std::net::IpAddr;
 

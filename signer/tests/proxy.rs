@@ -350,6 +350,7 @@ impl Env {
         std::fs::write(d.join("eseal-chain.pem"), pki.eseal_chain_pem()).unwrap();
         std::fs::write(d.join("root.pem"), pki.root_pem()).unwrap();
         std::fs::write(d.join("tsa-chain.pem"), pki.tsa_chain_pem()).unwrap();
+        std::fs::write(d.join("crl.der"), &pki.crl_der).unwrap();
         std::fs::create_dir(d.join("tsa-data")).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -859,4 +860,299 @@ fn proxy_down() {
         assert_eq!(code, Some(64), "{text}");
         assert!(!text.contains(PROXY_USER), "{text}");
     }
+}
+
+/// A plain HTTP server on 127.0.0.1:0: `GET /ca.crl` answers `crl`; `POST /` with
+/// `application/ocsp-request` answers the body reversed (a stand-in OCSP responder).
+fn start_repository(rt: &tokio::runtime::Runtime, crl: Bytes) -> SocketAddr {
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let crl = crl.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let crl = crl.clone();
+                    async move {
+                        let ocsp = req
+                            .headers()
+                            .get(hyper::header::CONTENT_TYPE)
+                            .is_some_and(|v| v == "application/ocsp-request");
+                        let get =
+                            req.method() == hyper::Method::GET && req.uri().path() == "/ca.crl";
+                        let body = req.into_body().collect().await?.to_bytes();
+                        let out = if get {
+                            crl
+                        } else if ocsp {
+                            body.iter().rev().copied().collect::<Vec<u8>>().into()
+                        } else {
+                            Bytes::from_static(b"?")
+                        };
+                        Ok::<_, hyper::Error>(Response::new(Full::new(out)))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// B-LT: the CRL of the signer's CA fetched from its distribution point through the proxy
+/// (absolute-form GET with Proxy-Authorization), the token through the CONNECT tunnel; and
+/// OCSP requests through the proxy too.
+#[test]
+fn b_lt_fetches_through_the_proxy() {
+    let env = Env::new();
+    let d = env.dir.path();
+    let (proxy, seen) = start_proxy(&env.rt, Some(proxy_basic()));
+    let with_creds = format!("http://{PROXY_USER}:{PROXY_PASSWORD}@{proxy}");
+    // The signer's CA and its (empty) CRL.
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "eseal-ca.key",
+            "-out",
+            "eseal-ca.pem",
+            "-subj",
+            "/CN=inkan proxy seal CA",
+            "-days",
+            "2",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    std::fs::write(
+        d.join("ca.cnf"),
+        "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
+         default_md = sha256\ndefault_crl_days = 2\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("index.txt"), "").unwrap();
+    std::fs::write(d.join("crlnumber"), "01\n").unwrap();
+    openssl(
+        d,
+        &[
+            "ca",
+            "-gencrl",
+            "-config",
+            "ca.cnf",
+            "-keyfile",
+            "eseal-ca.key",
+            "-cert",
+            "eseal-ca.pem",
+            "-out",
+            "eseal-ca.crl.pem",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "crl",
+            "-in",
+            "eseal-ca.crl.pem",
+            "-outform",
+            "DER",
+            "-out",
+            "eseal-ca.crl",
+        ],
+    );
+    let crl = std::fs::read(d.join("eseal-ca.crl")).unwrap();
+    let repo = start_repository(&env.rt, Bytes::from(crl.clone()));
+    let crl_url = format!("http://crl.test:{}/ca.crl", repo.port());
+    // The signer's certificate names the distribution point by a name only the proxy resolves.
+    openssl(
+        d,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "seal.key",
+            "-out",
+            "seal.csr",
+            "-subj",
+            "/CN=inkan proxy seal",
+        ],
+    );
+    std::fs::write(
+        d.join("seal.ext"),
+        format!(
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+             extendedKeyUsage=emailProtection\nsubjectAltName=email:seal@example.jp\n\
+             crlDistributionPoints=URI:{crl_url}\n"
+        ),
+    )
+    .unwrap();
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "seal.csr",
+            "-CA",
+            "eseal-ca.pem",
+            "-CAkey",
+            "eseal-ca.key",
+            "-set_serial",
+            "9",
+            "-days",
+            "2",
+            "-extfile",
+            "seal.ext",
+            "-out",
+            "seal.pem",
+        ],
+    );
+    let chain = format!(
+        "{}{}{}",
+        std::fs::read_to_string(d.join("seal.pem")).unwrap(),
+        std::fs::read_to_string(d.join("eseal-ca.pem")).unwrap(),
+        std::fs::read_to_string(d.join("root.pem")).unwrap(),
+    );
+    std::fs::write(d.join("seal-chain.pem"), chain).unwrap();
+    let https = env.https_url();
+    let ca = env.p("server-ca.pem");
+    let loopback = format!("http://127.0.0.1:{}/", env.tsa.port());
+    let run = |input: &str, tsa: &str, proxy: &str| {
+        let mut args = vec![
+            "--key",
+            "seal.key",
+            "--cert-chain",
+            "seal-chain.pem",
+            "--level",
+            "B-LT",
+            "--tsa",
+            tsa,
+            "--crl",
+            "crl.der",
+            "--proxy",
+            proxy,
+        ];
+        if tsa.starts_with("https") {
+            args.extend(["--tsa-ca", ca.as_str()]);
+        }
+        args.push(input);
+        env.run(&args, &[])
+    };
+
+    // Without a proxy, the distribution point cannot be reached: nothing written.
+    let input = env.input("a.txt");
+    // (The TSA on loopback is reached directly.)
+    let (code, text) = run(&input, &loopback, "none");
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains(&crl_url), "{text}");
+    assert!(!Path::new(&format!("{input}.p7s")).exists());
+
+    // Through the proxy: the CRL is fetched, validated and embedded.
+    let input = env.input("b.txt");
+    let (code, text) = run(&input, &https, &with_creds);
+    assert_eq!(code, Some(0), "{text}");
+    let p7s = format!("{input}.p7s");
+    let der = std::fs::read(&p7s).unwrap();
+    let sd = inkan_signer::cms_raw::RawSignedData::parse(&der).unwrap();
+    assert!(sd.crls.contains(&crl), "the fetched CRL is embedded");
+    openssl(
+        d,
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            &p7s,
+            "-content",
+            &input,
+            "-CAfile",
+            "eseal-ca.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+    );
+    {
+        let s = seen.lock().unwrap();
+        let get = format!("GET {crl_url} HTTP/1.1");
+        let i = s
+            .lines
+            .iter()
+            .position(|l| *l == get)
+            .expect("the CRL went through the proxy");
+        assert_eq!(s.auth[i], Some(proxy_basic()));
+        assert!(s.count("CONNECT tsa.test:") >= 1, "{:?}", s.lines);
+    }
+
+    // OCSP requests take the same path (absolute-form POST with the proxy's credentials).
+    let ocsp_url = format!("http://ocsp.test:{}/", repo.port());
+    let proxies = Arc::new(
+        inkan_signer::proxy::Proxies::resolve_with(
+            &inkan_signer::proxy::ProxyChoice::Url(inkan_signer::proxy::ProxyUrlText(
+                with_creds.clone(),
+            )),
+            &|_| None,
+        )
+        .unwrap(),
+    );
+    let t = std::time::Duration::from_secs(10);
+    let got = env
+        .rt
+        .block_on(inkan_signer::revocation::post_ocsp(
+            &ocsp_url,
+            vec![1, 2, 3],
+            t,
+            &proxies,
+        ))
+        .unwrap();
+    assert_eq!(got, [3, 2, 1]);
+    let s = seen.lock().unwrap();
+    assert_eq!(
+        s.lines.last().unwrap(),
+        &format!("POST {ocsp_url} HTTP/1.1")
+    );
+    assert_eq!(s.auth.last().unwrap(), &Some(proxy_basic()));
+    drop(s);
+    // A 407 on the OCSP path says so.
+    let anonymous = Arc::new(
+        inkan_signer::proxy::Proxies::resolve_with(
+            &inkan_signer::proxy::ProxyChoice::Url(inkan_signer::proxy::ProxyUrlText(format!(
+                "http://{proxy}"
+            ))),
+            &|_| None,
+        )
+        .unwrap(),
+    );
+    let e = env
+        .rt
+        .block_on(inkan_signer::revocation::post_ocsp(
+            &ocsp_url,
+            vec![1],
+            t,
+            &anonymous,
+        ))
+        .unwrap_err();
+    assert!(e.contains("requires authentication (HTTP 407)"), "{e}");
 }
