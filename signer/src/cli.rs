@@ -17,7 +17,9 @@
 //!   client certificate (https:// only).
 //! - `--proxy URL|none` (sign and extend): the HTTP proxy for every outbound request (TSA,
 //!   OCSP, CRL), overriding `https_proxy`/`HTTPS_PROXY`, `http_proxy`/`HTTP_PROXY`; `none`
-//!   turns proxies off. `no_proxy`/`NO_PROXY` still apply. See [`crate::proxy`].
+//!   turns proxies off. `no_proxy`/`NO_PROXY` still apply. See [`crate::proxy`]. A password
+//!   in `--proxy` is visible to other local users in the process list (as any argument is);
+//!   the help says to prefer the environment variables for credentials.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -33,10 +35,10 @@ inkan-sign: CAdES baseline e-seals (ETSI EN 319 122-1 B-B, B-T, B-LT, B-LTA)
 USAGE:
   inkan-sign --key KEYREF --cert-chain PEM [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
              [--attached] [--out FILE | --out-dir DIR] [--crl FILE]... [--ocsp FILE]...
-             [--no-fetch] [TSA ACCESS] FILE...
+             [--no-fetch] [--proxy URL|none] [TSA ACCESS] FILE...
   inkan-sign extend --level B-T|B-LT|B-LTA [--tsa URL] [--crl FILE]... [--ocsp FILE]...
-             [--cert-chain PEM] [--no-fetch] [TSA ACCESS] [--data FILE] [--out FILE]
-             SIGNATURE_FILE
+             [--cert-chain PEM] [--no-fetch] [--proxy URL|none] [TSA ACCESS]
+             [--data FILE] [--out FILE] SIGNATURE_FILE
 
 OPTIONS:
   --key KEYREF       PKCS#8 PEM file, or pkcs11: URI (RFC 7512; PIN via pin-source/pin-value)
@@ -65,7 +67,8 @@ OPTIONS:
                      http:// (HTTP_PROXY too, except in CGI, when REQUEST_METHOD is set).
                      no_proxy/NO_PROXY (comma-separated: host and its subdomains,
                      .domain, IP address, CIDR network, *) are reached directly, and so
-                     is loopback (localhost, 127.0.0.0/8, ::1), always
+                     is loopback (localhost, 127.0.0.0/8, ::1), always. A password
+                     in --proxy shows in the process list: prefer the variables
   -h, --help         this text
   -V, --version      the version
 

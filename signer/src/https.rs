@@ -643,6 +643,63 @@ mod tests {
         let _ = std::fs::remove_file(key);
     }
 
+    /// What the tunnel makes of a proxy's answers to CONNECT (a real listener on 127.0.0.1:0
+    /// that answers with the given bytes, then holds the connection open; closes it at once
+    /// when there are none).
+    #[test]
+    fn connect_answers() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let answer = |bytes: Vec<u8>| -> Result<(), String> {
+            rt.block_on(async {
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let port = l.local_addr().unwrap().port();
+                tokio::spawn(async move {
+                    let (mut c, _) = l.accept().await.unwrap();
+                    let mut head = [0u8; 1024];
+                    let _ = c.read(&mut head).await;
+                    let _ = c.write_all(&bytes).await;
+                    if !bytes.is_empty() {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                });
+                let proxy = Proxy::parse(&format!("http://u:pw7@127.0.0.1:{port}"), "t").unwrap();
+                let mut http = HttpConnector::new();
+                http.enforce_http(false);
+                tunnel(&mut http, &proxy, "tsa.example:443")
+                    .await
+                    .map(drop)
+                    .map_err(|e| {
+                        let s = e.to_string();
+                        assert!(s.starts_with(&format!("proxy http://127.0.0.1:{port}: ")));
+                        assert!(!s.contains("pw7"), "{s}");
+                        s
+                    })
+            })
+        };
+        answer(b"HTTP/1.1 200 Connection established\r\n\r\n".to_vec()).unwrap();
+        answer(b"HTTP/1.0 200 OK\r\nVia: x\r\n\r\n".to_vec()).unwrap();
+        let e = answer(b"HTTP/1.1 407 No\r\n\r\n".to_vec()).unwrap_err();
+        assert!(e.contains("refused the credentials"), "{e}");
+        let e = answer(b"HTTP/1.1 403 Forbidden\r\n\r\n".to_vec()).unwrap_err();
+        assert!(
+            e.contains("refused a tunnel to tsa.example:443 (HTTP 403)"),
+            "{e}"
+        );
+        let e = answer(b"SSH-2.0-OpenSSH\r\n\r\n".to_vec()).unwrap_err();
+        assert!(e.contains("not HTTP/1.x"), "{e}");
+        let e = answer(b"HTTP/1.1 200 OK\r\n\r\nextra".to_vec()).unwrap_err();
+        assert!(e.contains("sent data before"), "{e}");
+        let mut long = b"HTTP/1.1 200 OK\r\n".to_vec();
+        long.extend(std::iter::repeat_n(b'a', 20_000));
+        let e = answer(long).unwrap_err();
+        assert!(e.contains("longer than"), "{e}");
+        let e = answer(Vec::new()).unwrap_err();
+        assert!(e.contains("closed the connection"), "{e}");
+    }
+
     #[test]
     fn explanations() {
         use rustls::{AlertDescription as A, CertificateError as C, Error as E};
