@@ -5,14 +5,19 @@
 //! typed values and re-encoding would silently re-sort SET OFs or normalise encodings, so the
 //! structures this crate edits are walked here as raw elements and rebuilt by splicing.
 //!
-//! Only single-byte tags are accepted (every tag in CMS, RFC 3161 and OCSP fits). Indefinite
-//! lengths (BER, e.g. from `openssl cms -stream`) are accepted on input; output is always
-//! definite. Nesting depth is bounded, so hostile input cannot exhaust the stack.
+//! The reading itself is the workspace's one TLV reader, [`inkan_profiles::asn1::tlv`], under
+//! [`Rules::LOW_TAGS_ONLY`]: only single-byte tags are accepted (every tag in CMS, RFC 3161 and
+//! OCSP fits). Indefinite lengths (BER, e.g. from `openssl cms -stream`) are accepted on input;
+//! output is always definite. Nesting depth is bounded (every element read here starts at depth
+//! 0), so hostile input cannot exhaust the stack. This module keeps the signer's own view on top
+//! of it: errors that name the element being read, eager `children`, and OCTET STRING and
+//! INTEGER accessors that check the tag.
 
 use std::fmt;
 
-/// Deepest nesting of indefinite-length elements accepted (a real CMS file nests under 10).
-const MAX_DEPTH: usize = 64;
+use inkan_profiles::asn1::tlv::{self as shared, Rules};
+/// Appends a DER length; a DER element around some contents (the shared writer).
+pub use inkan_profiles::asn1::tlv::{encode, push_len};
 
 /// Why bytes could not be read as BER.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,94 +227,16 @@ pub fn read_all(input: &[u8]) -> Result<Vec<Tlv<'_>>, DerError> {
 }
 
 fn read_tlv(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), DerError> {
-    if depth > MAX_DEPTH {
-        return err("nesting too deep");
-    }
-    let Some((&t, after_tag)) = input.split_first() else {
-        return err("truncated: no tag");
-    };
-    if t & 0x1f == 0x1f {
-        return err("multi-byte tags are not supported");
-    }
-    let Some((&l0, mut p)) = after_tag.split_first() else {
-        return err("truncated: no length");
-    };
-    if l0 == 0x80 {
-        // Indefinite length: constructed only, contents end at the end-of-contents octets.
-        if t & 0x20 == 0 {
-            return err("indefinite length on a primitive element");
-        }
-        let start = input.len() - p.len();
-        loop {
-            if p.len() < 2 {
-                return err("truncated: no end-of-contents");
-            }
-            if p[0] == 0 && p[1] == 0 {
-                let end = input.len() - p.len();
-                let total = end + 2;
-                return Ok((
-                    Tlv {
-                        tag: t,
-                        raw: &input[..total],
-                        value: &input[start..end],
-                    },
-                    &input[total..],
-                ));
-            }
-            let (_, r) = read_tlv(p, depth + 1)?;
-            p = r;
-        }
-    }
-    let len = if l0 < 0x80 {
-        usize::from(l0)
-    } else {
-        let n = usize::from(l0 & 0x7f);
-        if n > 4 || p.len() < n {
-            return err("bad or truncated length");
-        }
-        let mut len = 0usize;
-        for &b in &p[..n] {
-            len = (len << 8) | usize::from(b);
-        }
-        p = &p[n..];
-        len
-    };
-    if p.len() < len {
-        return err(format!(
-            "truncated: element of {len} bytes, {} left",
-            p.len()
-        ));
-    }
-    let header = input.len() - p.len();
+    let (t, rest) = shared::parse_one_with(input, depth, Rules::LOW_TAGS_ONLY)
+        .map_err(|e| DerError(e.0.into()))?;
     Ok((
         Tlv {
-            tag: t,
-            raw: &input[..header + len],
-            value: &p[..len],
+            tag: t.tag,
+            raw: t.raw,
+            value: t.value,
         },
-        &p[len..],
+        rest,
     ))
-}
-
-/// Appends a DER length.
-pub fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8); // < 0x80 checked
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8); // at most 8 length octets
-        out.extend_from_slice(&bytes[skip..]);
-    }
-}
-
-/// A definite-length element with tag `t` around `contents`.
-pub fn encode(t: u8, contents: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(contents.len() + 6);
-    out.push(t);
-    push_len(&mut out, contents.len());
-    out.extend_from_slice(contents);
-    out
 }
 
 /// A definite-length element with tag `t` around the concatenation of `parts`.
@@ -404,6 +331,16 @@ mod tests {
         let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 200).flatten().collect();
         assert!(parse_one(&deep).is_err());
         assert!(parse_one(&[0x1f, 0x01, 0x00]).is_err());
+        // Refused inside an indefinite length too (the shared reader's LOW_TAGS_ONLY rules).
+        assert!(parse_one(&[0x30, 0x80, 0x1f, 0x01, 0x00, 0x00, 0x00]).is_err());
+        // Depth: 65 nested indefinite SEQUENCEs read, 66 refused.
+        let nest = |n: usize| -> Vec<u8> {
+            let mut v: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], n).flatten().collect();
+            v.extend(std::iter::repeat_n(0u8, 2 * n));
+            v
+        };
+        assert!(parse_one(&nest(65)).is_ok());
+        assert!(parse_one(&nest(66)).is_err());
         assert!(parse_one(&[]).is_err());
     }
 

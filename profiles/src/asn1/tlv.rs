@@ -7,7 +7,7 @@
 //!
 //! Shared by the workspace (the verifier re-exports it as `inkan_verifier::tlv`). Decoding is
 //! tolerant BER: indefinite lengths on constructed values, non-minimal length octets, high tag
-//! numbers (skipped, at most 4 tag-number octets).
+//! numbers (skipped, at most 5 tag-number octets).
 //!
 //! Bounds: nesting depth is limited to [`MAX_DEPTH`]; a length can never point past the end of
 //! its enclosing value; nothing is allocated except when an OCTET STRING has to be
@@ -150,16 +150,53 @@ fn collect_octets(mut v: &[u8], out: &mut Vec<u8>, depth: usize) -> Result<()> {
     Ok(())
 }
 
-/// Parses one TLV at the start of `input`, returning it and the rest.
+/// What [`parse_one_with`] accepts where the workspace's readers historically differed.
+///
+/// Everything else is common to all rules: indefinite lengths on constructed values (walked to
+/// their end-of-contents octets, so never trusted), definite lengths of at most 4 length
+/// octets (non-minimal forms accepted), a length never reaching past its input, and nesting
+/// bounded by [`MAX_DEPTH`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rules {
+    /// Whether identifiers with a high tag number (low five bits all set) are stepped over
+    /// (at most 5 tag-number octets) rather than refused. The stored [`Tlv::tag`] is the first
+    /// identifier octet either way.
+    pub high_tag_numbers: bool,
+}
+
+impl Rules {
+    /// The verifier's rules (and [`parse_one`]'s): high tag numbers are stepped over.
+    pub const TOLERANT: Rules = Rules {
+        high_tag_numbers: true,
+    };
+    /// Single-octet identifiers only: a high tag number anywhere in the element (including
+    /// inside an indefinite-length value) is an error. The signer's CAdES extension uses these
+    /// rules (every tag in CMS, RFC 3161 and OCSP fits in one octet).
+    pub const LOW_TAGS_ONLY: Rules = Rules {
+        high_tag_numbers: false,
+    };
+}
+
+/// Parses one TLV at the start of `input`, returning it and the rest ([`Rules::TOLERANT`]).
 pub fn parse_one(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8])> {
+    parse_one_with(input, depth, Rules::TOLERANT)
+}
+
+/// Parses one TLV at the start of `input` under `rules`, returning it and the rest. `depth` is
+/// the nesting level of `input` (an error above [`MAX_DEPTH`]); the children of an
+/// indefinite-length value are walked one level deeper.
+pub fn parse_one_with(input: &[u8], depth: usize, rules: Rules) -> Result<(Tlv<'_>, &[u8])> {
     if depth > MAX_DEPTH {
         return Err(TlvError("nesting too deep"));
     }
     let first = *input.first().ok_or(TlvError("truncated: missing tag"))?;
     let mut pos = 1;
     if first & 0x1f == 0x1f {
+        if !rules.high_tag_numbers {
+            return Err(TlvError("multi-byte tags are not supported"));
+        }
         // High tag numbers: skip the tag number octets; readers here never need them but must
-        // step over them (bounded to 4 octets).
+        // step over them (bounded to 5 tag-number octets).
         loop {
             let b = *input.get(pos).ok_or(TlvError("truncated tag"))?;
             pos += 1;
@@ -196,7 +233,7 @@ pub fn parse_one(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8])> {
             if rest.is_empty() {
                 return Err(TlvError("truncated: missing end-of-contents"));
             }
-            let (_, r) = parse_one(rest, depth + 1)?;
+            let (_, r) = parse_one_with(rest, depth + 1, rules)?;
             rest = r;
         }
     }
@@ -514,6 +551,47 @@ mod tests {
         assert!(parse_exact(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
         let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 200).flatten().collect();
         assert!(parse_exact(&deep).is_err());
+    }
+
+    #[test]
+    fn high_tag_numbers_by_rules() {
+        // [31] primitive, one tag-number octet, length 1.
+        let high = [0x9f, 0x1f, 0x01, 0xaa];
+        assert_eq!(parse_exact(&high).unwrap().tag, 0x9f);
+        assert!(parse_one_with(&high, 0, Rules::LOW_TAGS_ONLY).is_err());
+        // The same inside an indefinite-length SEQUENCE: refused at any depth.
+        let nested = [0x30, 0x80, 0x9f, 0x1f, 0x01, 0xaa, 0, 0];
+        assert!(parse_exact(&nested).is_ok());
+        assert!(parse_one_with(&nested, 0, Rules::LOW_TAGS_ONLY).is_err());
+        // At most 5 tag-number octets.
+        assert!(parse_exact(&[0x1f, 0x81, 0x81, 0x81, 0x81, 0x01, 0x00]).is_ok());
+        assert!(parse_exact(&[0x1f, 0x81, 0x81, 0x81, 0x81, 0x81, 0x01, 0x00]).is_err());
+        // Inside a definite length the children are not walked: both rules accept.
+        let definite = [0x30, 0x04, 0x9f, 0x1f, 0x01, 0xaa];
+        assert!(parse_one_with(&definite, 0, Rules::LOW_TAGS_ONLY).is_ok());
+    }
+
+    #[test]
+    fn depth_bound_is_exact() {
+        // n nested indefinite SEQUENCEs: the innermost is walked at depth n - 1.
+        let nest = |n: usize| -> Vec<u8> {
+            let mut v: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], n).flatten().collect();
+            v.extend(std::iter::repeat_n(0u8, 2 * n));
+            v
+        };
+        for rules in [Rules::TOLERANT, Rules::LOW_TAGS_ONLY] {
+            assert!(parse_one_with(&nest(MAX_DEPTH + 1), 0, rules).is_ok());
+            assert!(parse_one_with(&nest(MAX_DEPTH + 2), 0, rules).is_err());
+        }
+    }
+
+    #[test]
+    fn lengths() {
+        // Non-minimal long form accepted; 5 length octets refused; primitive indefinite refused.
+        assert_eq!(parse_exact(&[0x04, 0x81, 0x01, 0x07]).unwrap().value, &[7]);
+        assert!(parse_exact(&[0x04, 0x85, 0, 0, 0, 0, 1, 7]).is_err());
+        assert!(parse_exact(&[0x04, 0x80, 0, 0]).is_err());
+        assert!(parse_exact(&[0x30, 0x80, 0]).is_err());
     }
 
     #[test]
