@@ -16,6 +16,10 @@
 use std::fmt;
 
 use inkan_profiles::asn1::tlv::{self as shared, Rules};
+
+/// Deepest nesting of constructed OCTET STRING segments [`Tlv::octets`] joins, the depth bound of
+/// the shared reader (`inkan_profiles::asn1::tlv`); real BER encoders nest one level.
+pub const OCTETS_MAX_DEPTH: usize = 64;
 /// Appends a DER length; a DER element around some contents (the shared writer).
 pub use inkan_profiles::asn1::tlv::{encode, push_len};
 
@@ -112,17 +116,27 @@ impl<'a> Tlv<'a> {
         }
     }
 
-    /// The octets of an OCTET STRING, joining BER constructed segments.
+    /// The octets of an OCTET STRING, joining BER constructed segments (nested at most
+    /// [`OCTETS_MAX_DEPTH`] deep: a stranger's file must not exhaust the stack).
     pub fn octets(&self) -> Result<Vec<u8>, DerError> {
+        let mut out = Vec::with_capacity(self.value.len());
+        self.octets_into(&mut out, 0)?;
+        Ok(out)
+    }
+
+    fn octets_into(&self, out: &mut Vec<u8>, depth: usize) -> Result<(), DerError> {
         match self.tag {
-            tag::OCTET_STRING => Ok(self.value.to_vec()),
-            tag::OCTET_STRING_C => {
-                let mut out = Vec::with_capacity(self.value.len());
-                for c in self.children()? {
-                    out.extend_from_slice(&c.octets()?);
-                }
-                Ok(out)
+            tag::OCTET_STRING => {
+                out.extend_from_slice(self.value);
+                Ok(())
             }
+            tag::OCTET_STRING_C if depth < OCTETS_MAX_DEPTH => {
+                for c in self.children()? {
+                    c.octets_into(out, depth + 1)?;
+                }
+                Ok(())
+            }
+            tag::OCTET_STRING_C => err("constructed OCTET STRING nested too deep"),
             t => err(format!("expected OCTET STRING, found tag {t:#04x}")),
         }
     }
@@ -301,6 +315,35 @@ mod tests {
         assert_eq!(kids[0].raw, &inner[..]);
         assert_eq!(kids[1].value, &[0, 0x80]);
         assert_eq!(kids[1].small_uint().unwrap(), 0x80);
+    }
+
+    #[test]
+    fn nested_octet_strings_are_bounded() {
+        // Definite-length constructed OCTET STRINGs nested `levels` deep around "x", built in
+        // linear time: the content length of each level first, then the headers outside in.
+        fn nest(levels: usize) -> Vec<u8> {
+            let inner = encode(tag::OCTET_STRING, b"x");
+            let mut lens = vec![inner.len()];
+            for _ in 0..levels {
+                let mut h = vec![tag::OCTET_STRING_C];
+                push_len(&mut h, *lens.last().unwrap());
+                lens.push(h.len() + lens.last().unwrap());
+            }
+            let mut out = Vec::with_capacity(*lens.last().unwrap());
+            for &len in lens[..levels].iter().rev() {
+                out.push(tag::OCTET_STRING_C);
+                push_len(&mut out, len);
+            }
+            out.extend_from_slice(&inner);
+            out
+        }
+        let ok = nest(OCTETS_MAX_DEPTH);
+        assert_eq!(parse_one(&ok).unwrap().octets().unwrap(), b"x");
+        let deep = nest(OCTETS_MAX_DEPTH + 1);
+        assert!(parse_one(&deep).unwrap().octets().is_err());
+        // Far deeper than any stack: an error, not an abort.
+        let hostile = nest(200_000);
+        assert!(parse_one(&hostile).unwrap().octets().is_err());
     }
 
     #[test]

@@ -115,14 +115,16 @@ impl<'a> Tlv<'a> {
     /// A small non-negative INTEGER or ENUMERATED.
     pub fn small_uint(&self) -> Result<u64> {
         let v = self.value;
-        if v.is_empty() || v.len() > 9 || v[0] & 0x80 != 0 {
+        if v.is_empty() || v[0] & 0x80 != 0 {
             return Err(TlvError("integer out of range"));
         }
-        let mut n: u64 = 0;
-        for &b in v {
-            n = n.checked_shl(8).ok_or(TlvError("integer out of range"))? | u64::from(b);
-        }
-        Ok(n)
+        // Nine octets hold a u64 only behind a leading zero octet (2^63 and up).
+        let v = match v {
+            [0, rest @ ..] if rest.len() == 8 => rest,
+            _ if v.len() > 8 => return Err(TlvError("integer out of range")),
+            _ => v,
+        };
+        Ok(v.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b)))
     }
 
     /// The content of a BIT STRING with zero unused bits.
@@ -529,6 +531,27 @@ pub fn oid_string(content: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_uint_range() {
+        let int = |v: &[u8]| encode(tag::INTEGER, v);
+        let val = |e: &[u8]| parse_exact(e).unwrap().small_uint();
+        assert_eq!(val(&int(&[0x7f])).unwrap(), 0x7f);
+        assert_eq!(val(&int(&[0, 0x80])).unwrap(), 0x80);
+        assert_eq!(
+            val(&int(&[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])).unwrap(),
+            i64::MAX as u64
+        );
+        assert_eq!(
+            val(&int(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])).unwrap(),
+            u64::MAX
+        );
+        // 2^64 needs nine significant octets: refused, not truncated.
+        assert!(val(&int(&[1, 0, 0, 0, 0, 0, 0, 0, 0])).is_err());
+        assert!(val(&int(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 1])).is_err());
+        assert!(val(&int(&[0x80])).is_err());
+        assert!(val(&int(&[])).is_err());
+    }
 
     #[test]
     fn indefinite_and_segmented_octets() {
