@@ -73,7 +73,7 @@ pub struct FileConfig {
     pub signing_threads: Option<usize>,
     /// Threads of the async runtime that serves HTTP (default: half the CPUs, at least 1).
     pub runtime_threads: Option<usize>,
-    /// Under load, the least time between two group commits, in milliseconds (default 20;
+    /// Under load, the least time between two group commits, in milliseconds (default 5;
     /// 0: commit as soon as the previous commit returns).
     pub commit_interval_ms: Option<u64>,
     /// Grace period for in-flight requests at shutdown, in milliseconds.
@@ -331,7 +331,7 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
         max_batch: file.max_batch.unwrap_or(4096).max(1),
         signing_threads: file.signing_threads.unwrap_or(cpus.max(2)).max(1),
         runtime_threads: file.runtime_threads.unwrap_or(cpus.div_ceil(2)).max(1),
-        commit_interval: ms(file.commit_interval_ms.unwrap_or(20)),
+        commit_interval: ms(file.commit_interval_ms.unwrap_or(5)),
         shutdown_grace: ms(file.shutdown_grace_ms.unwrap_or(10_000)),
         dev: o.dev,
     })
