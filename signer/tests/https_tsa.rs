@@ -4,294 +4,25 @@
 //! the `inkan-sign` binary as the operator runs it; `openssl cms -verify` and inkan-verifier as
 //! judges of the result.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use inkan_hsm::devpki::{DevPki, KeyAlg};
 use inkan_profiles::clock::{Clock, SystemClock};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+mod common;
+
+use common::{Gate, TestTsa, assert_failed, b64, make_ca, make_leaf, openssl, start_front};
 
 const PASSWORD: &str = "Tr0ub4dor&3-never-shown";
 const PASSWORD_VAR: &str = "INKAN_TEST_TSA_PASSWORD";
 
-fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// A CA made by openssl: `NAME.pem`, `NAME.key` in `dir`.
-fn make_ca(dir: &Path, name: &str) {
-    let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &pem,
-            "-subj",
-            &format!("/CN=inkan test {name}"),
-            "-days",
-            "2",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    );
-}
-
-/// An end-entity certificate `NAME.pem` with PKCS#8 key `NAME.key` issued by CA `ca`, with
-/// extended key usage `eku` and, when given, subjectAltName `san`.
-fn make_leaf(dir: &Path, ca: &str, name: &str, eku: &str, san: Option<&str>) {
-    let (key, csr, pem, ext) = (
-        format!("{name}.key"),
-        format!("{name}.csr"),
-        format!("{name}.pem"),
-        format!("{name}.ext"),
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            &format!("/CN=inkan test {name}"),
-        ],
-    );
-    let mut e = format!(
-        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-         extendedKeyUsage={eku}\n"
-    );
-    if let Some(s) = san {
-        e.push_str(&format!("subjectAltName={s}\n"));
-    }
-    std::fs::write(dir.join(&ext), e).unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &format!("{ca}.pem"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-set_serial",
-            &format!("{}", std::process::id() + name.len() as u32),
-            "-days",
-            "2",
-            "-extfile",
-            &ext,
-            "-out",
-            &pem,
-        ],
-    );
-    let text = std::fs::read_to_string(dir.join(&key)).unwrap();
-    assert!(text.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8");
-}
-
-/// What the front asks of a client before it forwards to the TSA.
-#[derive(Clone)]
-enum Gate {
-    /// Nothing.
-    Open,
-    /// Nothing, but the front speaks TLS 1.2 only.
-    Tls12Only,
-    /// HTTP Basic with this user and password (else 401).
-    Basic(&'static str, &'static str),
-    /// A TLS client certificate issued by the CA in this PEM file (else the handshake fails).
-    ClientCert(PathBuf),
-}
-
-/// An https front on 127.0.0.1:0 that terminates TLS with `NAME.pem`/`NAME.key` and forwards
-/// POSTs to the TSA at `backend` over plain HTTP; with `crl`, it answers `GET /ca.crl` with it.
-fn start_front(
-    rt: &tokio::runtime::Runtime,
-    dir: &Path,
-    name: &str,
-    gate: Gate,
-    backend: SocketAddr,
-    crl: Option<Bytes>,
-) -> (SocketAddr, Arc<AtomicUsize>) {
-    let handshakes = Arc::new(AtomicUsize::new(0));
-    let counter = handshakes.clone();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let certs = CertificateDer::pem_file_iter(dir.join(format!("{name}.pem")))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_file(dir.join(format!("{name}.key"))).unwrap();
-    let versions: &[&rustls::SupportedProtocolVersion] = match gate {
-        Gate::Tls12Only => &[&rustls::version::TLS12],
-        _ => &[&rustls::version::TLS13, &rustls::version::TLS12],
-    };
-    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions)
-        .unwrap();
-    let builder = match &gate {
-        Gate::ClientCert(ca) => {
-            let mut roots = rustls::RootCertStore::empty();
-            roots
-                .add(CertificateDer::from_pem_file(ca).unwrap())
-                .unwrap();
-            let verifier =
-                rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
-                    .build()
-                    .unwrap();
-            builder.with_client_cert_verifier(verifier)
-        }
-        _ => builder.with_no_client_auth(),
-    };
-    let config = builder.with_single_cert(certs, key).unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let expected = match gate {
-        Gate::Basic(u, p) => Some(format!("Basic {}", b64(format!("{u}:{p}").as_bytes()))),
-        _ => None,
-    };
-    rt.spawn(async move {
-        let handshakes = counter;
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            let expected = expected.clone();
-            let crl = crl.clone();
-            let handshakes = handshakes.clone();
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                handshakes.fetch_add(1, Ordering::Relaxed);
-                let svc = hyper::service::service_fn(move |req| {
-                    forward(req, backend, expected.clone(), crl.clone())
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
-            });
-        }
-    });
-    (addr, handshakes)
-}
-
-async fn forward(
-    req: Request<Incoming>,
-    backend: SocketAddr,
-    expected: Option<String>,
-    crl: Option<Bytes>,
-) -> Result<Response<Full<Bytes>>, hyper::Error> {
-    if req.method() == hyper::Method::GET {
-        return Ok(match (req.uri().path(), crl) {
-            ("/ca.crl", Some(c)) => Response::builder()
-                .header(hyper::header::CONTENT_TYPE, "application/pkix-crl")
-                .body(Full::new(c)),
-            _ => Response::builder()
-                .status(StatusCode::NOT_FOUND)
-                .body(Full::new(Bytes::new())),
-        }
-        .unwrap());
-    }
-    if let Some(want) = expected {
-        let got = req
-            .headers()
-            .get(hyper::header::AUTHORIZATION)
-            .map(|v| v.as_bytes().to_vec());
-        if got.as_deref() != Some(want.as_bytes()) {
-            return Ok(Response::builder()
-                .status(StatusCode::UNAUTHORIZED)
-                .header("www-authenticate", "Basic realm=\"inkan test TSA\"")
-                .body(Full::new(Bytes::from_static(b"authentication required")))
-                .unwrap());
-        }
-    }
-    let content_type = req.headers().get(hyper::header::CONTENT_TYPE).cloned();
-    let body = req.into_body().collect().await?.to_bytes();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Full<Bytes>>();
-    let mut fwd = Request::post(format!("http://{backend}/"))
-        .body(Full::new(body))
-        .unwrap();
-    if let Some(ct) = content_type {
-        fwd.headers_mut().insert(hyper::header::CONTENT_TYPE, ct);
-    }
-    let resp = client.request(fwd).await.unwrap();
-    let status = resp.status();
-    let ct = resp.headers().get(hyper::header::CONTENT_TYPE).cloned();
-    let body = resp.into_body().collect().await?.to_bytes();
-    let mut out = Response::builder().status(status);
-    if let Some(ct) = ct {
-        out = out.header(hyper::header::CONTENT_TYPE, ct);
-    }
-    Ok(out.body(Full::new(body)).unwrap())
-}
-
-/// Base64 written out here, independent of the client's own encoder.
-fn b64(input: &[u8]) -> String {
-    let a = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for c in input.chunks(3) {
-        let n = c
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..4 {
-            s.push(if i <= c.len() {
-                char::from(a[((n >> (18 - 6 * i)) & 63) as usize])
-            } else {
-                '='
-            });
-        }
-    }
-    s
-}
-
 struct Env {
+    tsa: TestTsa,
     dir: tempfile::TempDir,
     pki: DevPki,
-    rt: tokio::runtime::Runtime,
-    tsa: SocketAddr,
-    _running: inkan_tsa::app::Running,
 }
 
 impl Env {
@@ -301,28 +32,8 @@ impl Env {
         let pki = DevPki::generate(SystemClock.now().unwrap(), KeyAlg::P256).unwrap();
         std::fs::write(d.join("eseal.key"), pki.eseal_key_pem.as_bytes()).unwrap();
         std::fs::write(d.join("tsa.key"), pki.tsa_key_pem.as_bytes()).unwrap();
-        std::fs::write(d.join("eseal-chain.pem"), pki.eseal_chain_pem()).unwrap();
-        std::fs::write(d.join("root.pem"), pki.root_pem()).unwrap();
-        std::fs::write(d.join("tsa-chain.pem"), pki.tsa_chain_pem()).unwrap();
-        std::fs::write(d.join("crl.der"), &pki.crl_der).unwrap();
-        std::fs::create_dir(d.join("tsa-data")).unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let toml = format!(
-            "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\n",
-            d.join("tsa.key").display(),
-            d.join("tsa-chain.pem").display(),
-            d.join("tsa-data").display()
-        );
-        let file = inkan_tsa::config::FileConfig::parse(&toml).unwrap();
-        let settings =
-            inkan_tsa::config::resolve(file, &inkan_tsa::config::Overrides::default()).unwrap();
-        let running = rt
-            .block_on(inkan_tsa::app::start(settings, Arc::new(SystemClock)))
-            .unwrap();
+        common::write_pki_files(d, &pki);
+        let tsa = TestTsa::start(d);
         // The TLS PKI of the test: a server CA and another one nobody trusts, a client CA.
         make_ca(d, "server-ca");
         make_ca(d, "other-ca");
@@ -339,13 +50,7 @@ impl Env {
         );
         make_leaf(d, "client-ca", "client", "clientAuth", None);
         make_leaf(d, "other-ca", "rogue-client", "clientAuth", None);
-        Self {
-            tsa: running.addr,
-            dir,
-            pki,
-            rt,
-            _running: running,
-        }
+        Self { tsa, dir, pki }
     }
 
     fn p(&self, name: &str) -> String {
@@ -353,7 +58,14 @@ impl Env {
     }
 
     fn front(&self, cert: &str, gate: Gate) -> String {
-        let (addr, _) = start_front(&self.rt, self.dir.path(), cert, gate, self.tsa, None);
+        let (addr, _) = start_front(
+            &self.tsa.rt,
+            self.dir.path(),
+            cert,
+            gate,
+            self.tsa.addr,
+            None,
+        );
         format!("https://{addr}/")
     }
 
@@ -412,32 +124,7 @@ impl Env {
     }
 
     fn verify(&self, sig: &str, content: &str) {
-        let out = Command::new("openssl")
-            .args([
-                "cms",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                sig,
-                "-content",
-                content,
-                "-CAfile",
-                "root.pem",
-                "-purpose",
-                "any",
-                "-out",
-                "/dev/null",
-            ])
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl cms -verify {sig}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_openssl_accepts_b_t(self.dir.path(), sig, content);
         let opts = inkan_verifier::Options {
             data: inkan_verifier::Data::File(content.into()),
             trust: vec![self.pki.root_pem().into_bytes()],
@@ -454,22 +141,7 @@ impl Env {
             inkan_verifier::report::Indication::TotalPassed,
             "{report:?}"
         );
-        let der = std::fs::read(sig).unwrap();
-        let sd = inkan_signer::cms_raw::RawSignedData::parse(&der).unwrap();
-        assert!(
-            sd.signer_infos[0]
-                .unsigned_attrs
-                .iter()
-                .any(|a| a.oid.to_string() == "1.2.840.113549.1.9.16.2.14"),
-            "a signature-time-stamp is embedded"
-        );
     }
-}
-
-fn assert_failed(code: Option<i32>, text: &str, p7s: &str, needle: &str) {
-    assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains(needle), "expected {needle:?} in: {text}");
-    assert!(!Path::new(p7s).exists(), "nothing written on failure");
 }
 
 #[test]
@@ -706,7 +378,7 @@ fn https_tsa_client_certificate() {
     // A client certificate over plain http is a usage error.
     let (code, text, _) = env.sign_bt(
         "f.txt",
-        &format!("http://{}/", env.tsa),
+        &format!("http://{}/", env.tsa.addr),
         &[
             "--tsa-client-cert",
             "client.pem",
@@ -763,7 +435,14 @@ fn crl_distribution_point_over_https() {
         ],
     );
     let crl = Bytes::from(std::fs::read(d.join("eseal-ca.crl")).unwrap());
-    let (addr, _) = start_front(&env.rt, d, "server", Gate::Open, env.tsa, Some(crl));
+    let (addr, _) = start_front(
+        &env.tsa.rt,
+        d,
+        "server",
+        Gate::Open,
+        env.tsa.addr,
+        Some(crl),
+    );
     make_leaf(
         d,
         "eseal-ca",
@@ -930,11 +609,11 @@ fn tls_versions() {
 fn batch_over_https_reuses_connections() {
     let env = Env::new();
     let (addr, handshakes) = start_front(
-        &env.rt,
+        &env.tsa.rt,
         env.dir.path(),
         "server",
         Gate::Basic("alice", PASSWORD),
-        env.tsa,
+        env.tsa.addr,
         None,
     );
     let url = format!("https://{addr}/");

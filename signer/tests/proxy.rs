@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -19,10 +19,12 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use inkan_hsm::devpki::{DevPki, KeyAlg};
 use inkan_profiles::clock::{Clock, SystemClock};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+mod common;
+
+use common::{Gate, TestTsa, assert_failed, b64, make_ca, make_leaf, openssl, start_front};
 
 const PROXY_USER: &str = "agency";
 const PROXY_PASSWORD: &str = "Pr0xy-pa55-never-shown";
@@ -36,40 +38,6 @@ const PROXY_VARS: [&str; 7] = [
     "NO_PROXY",
     "REQUEST_METHOD",
 ];
-
-fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// Base64, written out here, independent of the client's encoder.
-fn b64(input: &[u8]) -> String {
-    let a = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for c in input.chunks(3) {
-        let n = c
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..4 {
-            s.push(if i <= c.len() {
-                char::from(a[((n >> (18 - 6 * i)) & 63) as usize])
-            } else {
-                '='
-            });
-        }
-    }
-    s
-}
 
 fn proxy_basic() -> String {
     format!(
@@ -269,75 +237,10 @@ async fn handle(mut c: TcpStream, seen: Arc<Mutex<Seen>>, require: Option<String
 
 /// An https front on 127.0.0.1:0 with `server.pem` (for `tsa.test`), forwarding POSTs to the
 /// TSA at `backend`.
-fn start_front(rt: &tokio::runtime::Runtime, dir: &Path, backend: SocketAddr) -> SocketAddr {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let certs = CertificateDer::pem_file_iter(dir.join("server.pem"))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    let key = PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    rt.spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let svc = hyper::service::service_fn(move |req| forward(req, backend));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
-            });
-        }
-    });
-    addr
-}
-
-async fn forward(
-    req: Request<Incoming>,
-    backend: SocketAddr,
-) -> Result<Response<Full<Bytes>>, hyper::Error> {
-    let content_type = req.headers().get(hyper::header::CONTENT_TYPE).cloned();
-    let body = req.into_body().collect().await?.to_bytes();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Full<Bytes>>();
-    let mut fwd = Request::post(format!("http://{backend}/"))
-        .body(Full::new(body))
-        .unwrap();
-    if let Some(ct) = content_type {
-        fwd.headers_mut().insert(hyper::header::CONTENT_TYPE, ct);
-    }
-    let resp = client.request(fwd).await.unwrap();
-    let status = resp.status();
-    let ct = resp.headers().get(hyper::header::CONTENT_TYPE).cloned();
-    let body = resp.into_body().collect().await?.to_bytes();
-    let mut out = Response::builder().status(status);
-    if let Some(ct) = ct {
-        out = out.header(hyper::header::CONTENT_TYPE, ct);
-    }
-    Ok(out.body(Full::new(body)).unwrap())
-}
-
 struct Env {
-    dir: tempfile::TempDir,
-    rt: tokio::runtime::Runtime,
-    tsa: SocketAddr,
+    tsa: TestTsa,
     front: SocketAddr,
-    _running: inkan_tsa::app::Running,
+    dir: tempfile::TempDir,
 }
 
 impl Env {
@@ -347,99 +250,13 @@ impl Env {
         let pki = DevPki::generate(SystemClock.now().unwrap(), KeyAlg::P256).unwrap();
         std::fs::write(d.join("eseal.key"), pki.eseal_key_pem.as_bytes()).unwrap();
         std::fs::write(d.join("tsa.key"), pki.tsa_key_pem.as_bytes()).unwrap();
-        std::fs::write(d.join("eseal-chain.pem"), pki.eseal_chain_pem()).unwrap();
-        std::fs::write(d.join("root.pem"), pki.root_pem()).unwrap();
-        std::fs::write(d.join("tsa-chain.pem"), pki.tsa_chain_pem()).unwrap();
-        std::fs::write(d.join("crl.der"), &pki.crl_der).unwrap();
-        std::fs::create_dir(d.join("tsa-data")).unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let toml = format!(
-            "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\n",
-            d.join("tsa.key").display(),
-            d.join("tsa-chain.pem").display(),
-            d.join("tsa-data").display()
-        );
-        let file = inkan_tsa::config::FileConfig::parse(&toml).unwrap();
-        let settings =
-            inkan_tsa::config::resolve(file, &inkan_tsa::config::Overrides::default()).unwrap();
-        let running = rt
-            .block_on(inkan_tsa::app::start(settings, Arc::new(SystemClock)))
-            .unwrap();
+        common::write_pki_files(d, &pki);
+        let tsa = TestTsa::start(d);
         // The front's TLS certificate: for tsa.test only, from a CA of the test.
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ];
-        let mut ca = vec!["req", "-x509"];
-        ca.extend(ec);
-        ca.extend([
-            "-keyout",
-            "server-ca.key",
-            "-out",
-            "server-ca.pem",
-            "-subj",
-            "/CN=inkan proxy test CA",
-            "-days",
-            "2",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ]);
-        openssl(d, &ca);
-        let mut leaf = vec!["req", "-new"];
-        leaf.extend(ec);
-        leaf.extend([
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=tsa.test",
-        ]);
-        openssl(d, &leaf);
-        std::fs::write(
-            d.join("server.ext"),
-            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-             extendedKeyUsage=serverAuth\nsubjectAltName=DNS:tsa.test\n",
-        )
-        .unwrap();
-        openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "server.csr",
-                "-CA",
-                "server-ca.pem",
-                "-CAkey",
-                "server-ca.key",
-                "-set_serial",
-                "7",
-                "-days",
-                "2",
-                "-extfile",
-                "server.ext",
-                "-out",
-                "server.pem",
-            ],
-        );
-        let front = start_front(&rt, d, running.addr);
-        Self {
-            tsa: running.addr,
-            front,
-            dir,
-            rt,
-            _running: running,
-        }
+        make_ca(d, "server-ca");
+        make_leaf(d, "server-ca", "server", "serverAuth", Some("DNS:tsa.test"));
+        let (front, _) = start_front(&tsa.rt, d, "server", Gate::Open, tsa.addr, None);
+        Self { tsa, front, dir }
     }
 
     fn p(&self, name: &str) -> String {
@@ -448,7 +265,7 @@ impl Env {
 
     /// The TSA over http, by a name only the proxy resolves.
     fn http_url(&self) -> String {
-        format!("http://tsa.test:{}/", self.tsa.port())
+        format!("http://tsa.test:{}/", self.tsa.addr.port())
     }
 
     /// The TSA over https (the front), by a name only the proxy resolves.
@@ -516,48 +333,14 @@ impl Env {
 
     /// `openssl cms -verify` accepts the signature, and it carries a signature-time-stamp.
     fn verify(&self, sig: &str, content: &str) {
-        openssl(
-            self.dir.path(),
-            &[
-                "cms",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                sig,
-                "-content",
-                content,
-                "-CAfile",
-                "root.pem",
-                "-purpose",
-                "any",
-                "-out",
-                "/dev/null",
-            ],
-        );
-        let der = std::fs::read(sig).unwrap();
-        let sd = inkan_signer::cms_raw::RawSignedData::parse(&der).unwrap();
-        assert!(
-            sd.signer_infos[0]
-                .unsigned_attrs
-                .iter()
-                .any(|a| a.oid.to_string() == "1.2.840.113549.1.9.16.2.14"),
-            "a signature-time-stamp is embedded"
-        );
+        common::assert_openssl_accepts_b_t(self.dir.path(), sig, content);
     }
-}
-
-fn assert_failed(code: Option<i32>, text: &str, p7s: &str, needle: &str) {
-    assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains(needle), "expected {needle:?} in: {text}");
-    assert!(!Path::new(p7s).exists(), "nothing written on failure");
 }
 
 #[test]
 fn b_t_through_a_proxy_over_http_and_https() {
     let env = Env::new();
-    let (proxy, seen) = start_proxy(&env.rt, None);
+    let (proxy, seen) = start_proxy(&env.tsa.rt, None);
     let purl = format!("http://{proxy}");
 
     // http:// TSA, proxy from HTTP_PROXY (not a CGI context): absolute form.
@@ -666,12 +449,12 @@ fn b_t_through_a_proxy_over_http_and_https() {
 #[test]
 fn no_proxy_loopback_and_proxy_none() {
     let env = Env::new();
-    let (proxy, seen) = start_proxy(&env.rt, None);
+    let (proxy, seen) = start_proxy(&env.tsa.rt, None);
     let purl = format!("http://{proxy}");
     let count = || seen.lock().unwrap().lines.len();
 
     // Loopback is reached directly whatever the variables say.
-    let loopback = format!("http://127.0.0.1:{}/", env.tsa.port());
+    let loopback = format!("http://127.0.0.1:{}/", env.tsa.addr.port());
     let vars = [("http_proxy", purl.as_str()), ("HTTP_PROXY", purl.as_str())];
     let (code, text, p7s) = env.sign_bt("a.txt", &loopback, &[], &vars);
     assert_eq!(code, Some(0), "{text}");
@@ -754,7 +537,7 @@ fn no_proxy_loopback_and_proxy_none() {
 #[test]
 fn proxy_authentication() {
     let env = Env::new();
-    let (proxy, seen) = start_proxy(&env.rt, Some(proxy_basic()));
+    let (proxy, seen) = start_proxy(&env.tsa.rt, Some(proxy_basic()));
     let anonymous = format!("http://{proxy}");
     let with_creds = format!("http://{PROXY_USER}:{PROXY_PASSWORD}@{proxy}");
     let wrong = format!("http://{PROXY_USER}:wrong-{PROXY_PASSWORD}@{proxy}");
@@ -912,7 +695,7 @@ fn start_repository(rt: &tokio::runtime::Runtime, crl: Bytes) -> SocketAddr {
 fn b_lt_fetches_through_the_proxy() {
     let env = Env::new();
     let d = env.dir.path();
-    let (proxy, seen) = start_proxy(&env.rt, Some(proxy_basic()));
+    let (proxy, seen) = start_proxy(&env.tsa.rt, Some(proxy_basic()));
     let with_creds = format!("http://{PROXY_USER}:{PROXY_PASSWORD}@{proxy}");
     // The signer's CA and its (empty) CRL.
     openssl(
@@ -975,7 +758,7 @@ fn b_lt_fetches_through_the_proxy() {
         ],
     );
     let crl = std::fs::read(d.join("eseal-ca.crl")).unwrap();
-    let repo = start_repository(&env.rt, Bytes::from(crl.clone()));
+    let repo = start_repository(&env.tsa.rt, Bytes::from(crl.clone()));
     let crl_url = format!("http://crl.test:{}/ca.crl", repo.port());
     // The signer's certificate names the distribution point by a name only the proxy resolves.
     openssl(
@@ -1035,7 +818,7 @@ fn b_lt_fetches_through_the_proxy() {
     std::fs::write(d.join("seal-chain.pem"), chain).unwrap();
     let https = env.https_url();
     let ca = env.p("server-ca.pem");
-    let loopback = format!("http://127.0.0.1:{}/", env.tsa.port());
+    let loopback = format!("http://127.0.0.1:{}/", env.tsa.addr.port());
     let run = |input: &str, tsa: &str, proxy: &str| {
         let mut args = vec![
             "--key",
@@ -1119,6 +902,7 @@ fn b_lt_fetches_through_the_proxy() {
     );
     let t = std::time::Duration::from_secs(10);
     let got = env
+        .tsa
         .rt
         .block_on(inkan_signer::revocation::post_ocsp(
             &ocsp_url,
@@ -1146,6 +930,7 @@ fn b_lt_fetches_through_the_proxy() {
         .unwrap(),
     );
     let e = env
+        .tsa
         .rt
         .block_on(inkan_signer::revocation::post_ocsp(
             &ocsp_url,

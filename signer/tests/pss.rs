@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 use der::Decode;
 use inkan_hsm::devpki::{self, DevPki, KeyAlg};
@@ -16,6 +15,8 @@ use inkan_signer::cades::Level;
 use inkan_signer::cms_raw::RawSignedData;
 use inkan_signer::sign::{self, Options};
 
+mod common;
+
 const ID_RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
 const SIG_TST: &str = "1.2.840.113549.1.9.16.2.14";
 
@@ -24,9 +25,7 @@ struct Env {
     pki: DevPki,
     keyref: String,
     tsa_url: String,
-    // Dropped after the TSA it runs.
-    _tsa: inkan_tsa::app::Running,
-    _rt: tokio::runtime::Runtime,
+    _tsa: common::TestTsa,
 }
 
 fn run(cmd: &mut Command) -> std::process::Output {
@@ -96,35 +95,15 @@ impl Env {
         )
         .unwrap();
         std::fs::write(d.join("tsa.key"), tsa_pem.as_bytes()).unwrap();
-        std::fs::write(d.join("eseal-chain.pem"), pki.eseal_chain_pem()).unwrap();
-        std::fs::write(d.join("root.pem"), pki.root_pem()).unwrap();
-        std::fs::write(d.join("tsa-chain.pem"), pki.tsa_chain_pem()).unwrap();
-        std::fs::create_dir(d.join("tsa-data")).unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let toml = format!(
-            "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\n",
-            d.join("tsa.key").display(),
-            d.join("tsa-chain.pem").display(),
-            d.join("tsa-data").display()
-        );
-        let file = inkan_tsa::config::FileConfig::parse(&toml).unwrap();
-        let settings =
-            inkan_tsa::config::resolve(file, &inkan_tsa::config::Overrides::default()).unwrap();
-        let running = rt
-            .block_on(inkan_tsa::app::start(settings, Arc::new(SystemClock)))
-            .unwrap();
-        let tsa_url = format!("http://{}/", running.addr);
+        common::write_pki_files(d, &pki);
+        let tsa = common::TestTsa::start(d);
+        let tsa_url = tsa.url();
         Self {
             dir,
             pki,
             keyref,
             tsa_url,
-            _tsa: running,
-            _rt: rt,
+            _tsa: tsa,
         }
     }
 

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
 use inkan_hsm::devpki::{self, DevPki, KeyAlg};
 use inkan_profiles::clock::{Clock, SystemClock};
@@ -12,13 +11,14 @@ use inkan_signer::cades::Level;
 use inkan_signer::cms_raw::RawSignedData;
 use inkan_signer::sign::{self, ExtendOptions, Options};
 
+mod common;
+
 struct Env {
     dir: tempfile::TempDir,
     pki: DevPki,
     keyref: String,
     tsa_url: String,
-    _rt: tokio::runtime::Runtime,
-    _tsa: Option<inkan_tsa::app::Running>,
+    _tsa: common::TestTsa,
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -64,36 +64,15 @@ impl Env {
 
     fn build(dir: tempfile::TempDir, pki: DevPki, keyref: String) -> Self {
         let d = dir.path();
-        std::fs::write(d.join("eseal-chain.pem"), pki.eseal_chain_pem()).unwrap();
-        std::fs::write(d.join("root.pem"), pki.root_pem()).unwrap();
-        std::fs::write(d.join("crl.der"), &pki.crl_der).unwrap();
-        std::fs::write(d.join("tsa-chain.pem"), pki.tsa_chain_pem()).unwrap();
-        std::fs::create_dir(d.join("tsa-data")).unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let toml = format!(
-            "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\n",
-            d.join("tsa.key").display(),
-            d.join("tsa-chain.pem").display(),
-            d.join("tsa-data").display()
-        );
-        let file = inkan_tsa::config::FileConfig::parse(&toml).unwrap();
-        let settings =
-            inkan_tsa::config::resolve(file, &inkan_tsa::config::Overrides::default()).unwrap();
-        let running = rt
-            .block_on(inkan_tsa::app::start(settings, Arc::new(SystemClock)))
-            .unwrap();
-        let tsa_url = format!("http://{}/", running.addr);
+        common::write_pki_files(d, &pki);
+        let tsa = common::TestTsa::start(d);
+        let tsa_url = tsa.url();
         Self {
             dir,
             pki,
             keyref,
             tsa_url,
-            _rt: rt,
-            _tsa: Some(running),
+            _tsa: tsa,
         }
     }
 

@@ -1,0 +1,381 @@
+//! Parts shared by the signer's end-to-end tests: OpenSSL as a tool, test CAs and TLS
+//! certificates made by it, an in-process `inkan-tsa` on 127.0.0.1:0, a real TLS-terminating
+//! front before it, and the checks every signed result gets.
+//!
+//! Each test file compiles this module on its own and uses only part of it, hence the
+//! `dead_code` allowance (the usual shape of `tests/common/mod.rs`).
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use inkan_hsm::devpki::DevPki;
+use inkan_profiles::clock::SystemClock;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// The development PKI's public files in `d` (`eseal-chain.pem`, `root.pem`, `tsa-chain.pem`,
+/// `crl.der`) and the TSA's empty data directory `tsa-data`; the keys are the caller's.
+pub fn write_pki_files(d: &Path, pki: &DevPki) {
+    std::fs::write(d.join("eseal-chain.pem"), pki.eseal_chain_pem()).unwrap();
+    std::fs::write(d.join("root.pem"), pki.root_pem()).unwrap();
+    std::fs::write(d.join("tsa-chain.pem"), pki.tsa_chain_pem()).unwrap();
+    std::fs::write(d.join("crl.der"), &pki.crl_der).unwrap();
+    std::fs::create_dir(d.join("tsa-data")).unwrap();
+}
+
+/// An `inkan-tsa` running in this process on 127.0.0.1:0.
+pub struct TestTsa {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    // Dropped before the runtime it runs on.
+    _running: inkan_tsa::app::Running,
+    /// Its runtime, free for the test's own servers.
+    pub rt: tokio::runtime::Runtime,
+}
+
+impl TestTsa {
+    /// Starts a TSA with `d/tsa.key`, `d/tsa-chain.pem` and data in `d/tsa-data` (see
+    /// [`write_pki_files`]).
+    pub fn start(d: &Path) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let toml = format!(
+            "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\n",
+            d.join("tsa.key").display(),
+            d.join("tsa-chain.pem").display(),
+            d.join("tsa-data").display()
+        );
+        let file = inkan_tsa::config::FileConfig::parse(&toml).unwrap();
+        let settings =
+            inkan_tsa::config::resolve(file, &inkan_tsa::config::Overrides::default()).unwrap();
+        let running = rt
+            .block_on(inkan_tsa::app::start(settings, Arc::new(SystemClock)))
+            .unwrap();
+        Self {
+            addr: running.addr,
+            _running: running,
+            rt,
+        }
+    }
+
+    /// The TSA's URL.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
+/// A failed signing: exit status 1, `needle` in the output, and no `p7s` written.
+pub fn assert_failed(code: Option<i32>, text: &str, p7s: &str, needle: &str) {
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(needle), "expected {needle:?} in: {text}");
+    assert!(!Path::new(p7s).exists(), "nothing written on failure");
+}
+
+/// `openssl cms -verify` (run in `dir`, trusting `dir/root.pem`) accepts the detached signature
+/// `sig` over `content`, and the signature carries a signature-time-stamp.
+pub fn assert_openssl_accepts_b_t(dir: &Path, sig: &str, content: &str) {
+    openssl(
+        dir,
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            sig,
+            "-content",
+            content,
+            "-CAfile",
+            "root.pem",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+    );
+    let der = std::fs::read(sig).unwrap();
+    let sd = inkan_signer::cms_raw::RawSignedData::parse(&der).unwrap();
+    assert!(
+        sd.signer_infos[0]
+            .unsigned_attrs
+            .iter()
+            .any(|a| a.oid.to_string() == "1.2.840.113549.1.9.16.2.14"),
+        "a signature-time-stamp is embedded"
+    );
+}
+
+pub fn openssl(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A CA made by openssl: `NAME.pem`, `NAME.key` in `dir`.
+pub fn make_ca(dir: &Path, name: &str) {
+    let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+            "-subj",
+            &format!("/CN=inkan test {name}"),
+            "-days",
+            "2",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+}
+
+/// An end-entity certificate `NAME.pem` with PKCS#8 key `NAME.key` issued by CA `ca`, with
+/// extended key usage `eku` and, when given, subjectAltName `san`.
+pub fn make_leaf(dir: &Path, ca: &str, name: &str, eku: &str, san: Option<&str>) {
+    let (key, csr, pem, ext) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+        format!("{name}.ext"),
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            &format!("/CN=inkan test {name}"),
+        ],
+    );
+    let mut e = format!(
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+         extendedKeyUsage={eku}\n"
+    );
+    if let Some(s) = san {
+        e.push_str(&format!("subjectAltName={s}\n"));
+    }
+    std::fs::write(dir.join(&ext), e).unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-set_serial",
+            &format!("{}", std::process::id() + name.len() as u32),
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+            "-out",
+            &pem,
+        ],
+    );
+    let text = std::fs::read_to_string(dir.join(&key)).unwrap();
+    assert!(text.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8");
+}
+
+/// What the front asks of a client before it forwards to the TSA.
+#[derive(Clone)]
+pub enum Gate {
+    /// Nothing.
+    Open,
+    /// Nothing, but the front speaks TLS 1.2 only.
+    Tls12Only,
+    /// HTTP Basic with this user and password (else 401).
+    Basic(&'static str, &'static str),
+    /// A TLS client certificate issued by the CA in this PEM file (else the handshake fails).
+    ClientCert(PathBuf),
+}
+
+/// An https front on 127.0.0.1:0 that terminates TLS with `NAME.pem`/`NAME.key` and forwards
+/// POSTs to the TSA at `backend` over plain HTTP; with `crl`, it answers `GET /ca.crl` with it.
+pub fn start_front(
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    name: &str,
+    gate: Gate,
+    backend: SocketAddr,
+    crl: Option<Bytes>,
+) -> (SocketAddr, Arc<AtomicUsize>) {
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let counter = handshakes.clone();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let certs = CertificateDer::pem_file_iter(dir.join(format!("{name}.pem")))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join(format!("{name}.key"))).unwrap();
+    let versions: &[&rustls::SupportedProtocolVersion] = match gate {
+        Gate::Tls12Only => &[&rustls::version::TLS12],
+        _ => &[&rustls::version::TLS13, &rustls::version::TLS12],
+    };
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .unwrap();
+    let builder = match &gate {
+        Gate::ClientCert(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots
+                .add(CertificateDer::from_pem_file(ca).unwrap())
+                .unwrap();
+            let verifier =
+                rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                    .build()
+                    .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    let config = builder.with_single_cert(certs, key).unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let expected = match gate {
+        Gate::Basic(u, p) => Some(format!("Basic {}", b64(format!("{u}:{p}").as_bytes()))),
+        _ => None,
+    };
+    rt.spawn(async move {
+        let handshakes = counter;
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let expected = expected.clone();
+            let crl = crl.clone();
+            let handshakes = handshakes.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                handshakes.fetch_add(1, Ordering::Relaxed);
+                let svc = hyper::service::service_fn(move |req| {
+                    forward(req, backend, expected.clone(), crl.clone())
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    (addr, handshakes)
+}
+
+pub async fn forward(
+    req: Request<Incoming>,
+    backend: SocketAddr,
+    expected: Option<String>,
+    crl: Option<Bytes>,
+) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    if req.method() == hyper::Method::GET {
+        return Ok(match (req.uri().path(), crl) {
+            ("/ca.crl", Some(c)) => Response::builder()
+                .header(hyper::header::CONTENT_TYPE, "application/pkix-crl")
+                .body(Full::new(c)),
+            _ => Response::builder()
+                .status(StatusCode::NOT_FOUND)
+                .body(Full::new(Bytes::new())),
+        }
+        .unwrap());
+    }
+    if let Some(want) = expected {
+        let got = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .map(|v| v.as_bytes().to_vec());
+        if got.as_deref() != Some(want.as_bytes()) {
+            return Ok(Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .header("www-authenticate", "Basic realm=\"inkan test TSA\"")
+                .body(Full::new(Bytes::from_static(b"authentication required")))
+                .unwrap());
+        }
+    }
+    let content_type = req.headers().get(hyper::header::CONTENT_TYPE).cloned();
+    let body = req.into_body().collect().await?.to_bytes();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let mut fwd = Request::post(format!("http://{backend}/"))
+        .body(Full::new(body))
+        .unwrap();
+    if let Some(ct) = content_type {
+        fwd.headers_mut().insert(hyper::header::CONTENT_TYPE, ct);
+    }
+    let resp = client.request(fwd).await.unwrap();
+    let status = resp.status();
+    let ct = resp.headers().get(hyper::header::CONTENT_TYPE).cloned();
+    let body = resp.into_body().collect().await?.to_bytes();
+    let mut out = Response::builder().status(status);
+    if let Some(ct) = ct {
+        out = out.header(hyper::header::CONTENT_TYPE, ct);
+    }
+    Ok(out.body(Full::new(body)).unwrap())
+}
+
+/// Base64 written out here, independent of the client's own encoder.
+pub fn b64(input: &[u8]) -> String {
+    let a = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in input.chunks(3) {
+        let n = c
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..4 {
+            s.push(if i <= c.len() {
+                char::from(a[((n >> (18 - 6 * i)) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    s
+}
