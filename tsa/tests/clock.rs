@@ -110,22 +110,51 @@ fn outcomes(addr: SocketAddr, n: u64, base: u64) -> Vec<Option<String>> {
         .collect()
 }
 
-#[test]
-fn clock_good_skewed_silent_good() {
-    let pki = tmp();
-    let data = tmp();
-    make_pki(pki.path(), KeyKind::P256);
-    let ntp = Responder::start();
+/// A TSA on 127.0.0.1:0 whose clock is checked against the SNTP servers `ntp` (polled every
+/// 100 ms, measurements fresh for 600 ms); data in `data`.
+fn start_with_ntp(
+    pki: &std::path::Path,
+    data: &std::path::Path,
+    ntp: &[SocketAddr],
+) -> (tokio::runtime::Runtime, inkan_tsa::app::Running) {
+    let servers: Vec<String> = ntp.iter().map(|a| format!("\"{a}\"")).collect();
     let extra = format!(
-        "ntp_servers = [\"{}\"]\nntp_poll_ms = 100\nntp_freshness_ms = 600\nntp_timeout_ms = 50\n",
-        ntp.addr
+        "ntp_servers = [{}]\nntp_poll_ms = 100\nntp_freshness_ms = 600\nntp_timeout_ms = 50\n",
+        servers.join(", ")
     );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let tsa = rt.block_on(start(settings(pki.path(), data.path(), &extra)));
+    let tsa = rt.block_on(start(settings(pki, data, &extra)));
+    (rt, tsa)
+}
+
+/// The clock events on record in `data`, oldest first.
+fn clock_events(data: &std::path::Path) -> Vec<String> {
+    inkan_tsa::records::Reader::open(data)
+        .unwrap()
+        .events()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(e).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .filter(|k| k.starts_with("clock_"))
+        .collect()
+}
+
+#[test]
+fn clock_good_skewed_silent_good() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    let ntp = Responder::start();
+    let (rt, tsa) = start_with_ntp(pki.path(), data.path(), &[ntp.addr]);
     let addr = tsa.addr;
 
     // Good: issuing.
@@ -197,18 +226,7 @@ fn clock_good_skewed_silent_good() {
     // The events are on record: synchronised, lost (skew), synchronised, lost (silence),
     // synchronised; and the refusals are counted.
     let r = inkan_tsa::records::Reader::open(data.path()).unwrap();
-    let kinds: Vec<String> = r
-        .events()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            serde_json::from_str::<serde_json::Value>(e).unwrap()["kind"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .filter(|k| k.starts_with("clock_"))
-        .collect();
+    let kinds = clock_events(data.path());
     assert_eq!(
         kinds,
         [
@@ -238,16 +256,11 @@ fn three_servers_majority_rules() {
     let data = tmp();
     make_pki(pki.path(), KeyKind::P256);
     let ntp = [Responder::start(), Responder::start(), Responder::start()];
-    let extra = format!(
-        "ntp_servers = [\"{}\", \"{}\", \"{}\"]\nntp_poll_ms = 100\nntp_freshness_ms = 600\nntp_timeout_ms = 50\n",
-        ntp[0].addr, ntp[1].addr, ntp[2].addr
+    let (rt, tsa) = start_with_ntp(
+        pki.path(),
+        data.path(),
+        &[ntp[0].addr, ntp[1].addr, ntp[2].addr],
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let tsa = rt.block_on(start(settings(pki.path(), data.path(), &extra)));
     let addr = tsa.addr;
 
     // All three good: issuing.
@@ -298,18 +311,7 @@ fn three_servers_majority_rules() {
     }
 
     let r = inkan_tsa::records::Reader::open(data.path()).unwrap();
-    let kinds: Vec<String> = r
-        .events()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            serde_json::from_str::<serde_json::Value>(e).unwrap()["kind"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .filter(|k| k.starts_with("clock_"))
-        .collect();
+    let kinds = clock_events(data.path());
     // The single skewed server never caused a loss: synchronised, lost (two skewed),
     // synchronised.
     assert_eq!(
