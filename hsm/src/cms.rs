@@ -96,19 +96,10 @@ pub fn attribute(oid: &ObjectIdentifier, values: &[&[u8]]) -> Vec<u8> {
 
 /// Civil date and time of a Unix time (UTC): (year, month, day, hour, minute, second).
 pub(crate) fn civil(t: UnixTime) -> (i64, u32, u32, u32, u32, u32) {
-    // Days-to-civil after Howard Hinnant's public-domain algorithm description.
     let secs = t.secs() as i64;
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400) as u32;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = inkan_profiles::time::civil_from_days(days);
     (y, m, d, sod / 3600, (sod / 60) % 60, sod % 60)
 }
 

@@ -6,7 +6,7 @@
 
 use const_oid::ObjectIdentifier;
 use inkan_profiles::alg::DigestAlgorithm;
-use inkan_profiles::time::UnixTime;
+use inkan_profiles::time::{UnixTime, days_from_civil};
 
 use crate::certs::{self, Cert};
 use crate::cms_raw::RawSignedData;
@@ -71,16 +71,6 @@ impl TstInfo {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Parses `YYYYMMDDHHMMSS[.f+]Z`.
 pub fn parse_generalized_time(v: &[u8]) -> Result<UnixTime, DerError> {
     let bad = || {
@@ -114,7 +104,8 @@ pub fn parse_generalized_time(v: &[u8]) -> Result<UnixTime, DerError> {
             scale /= 10;
         }
     }
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+    // In range: checked above.
+    let secs = days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + s;
     u64::try_from(secs)
         .map(|s| UnixTime::new(s, nanos))
         .map_err(|_| bad())

@@ -211,15 +211,7 @@ fn gen_time(t: UnixTime) -> Vec<u8> {
     let secs = t.secs();
     let days = (secs / DAY) as i64;
     let rem = secs % DAY;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = inkan_profiles::time::civil_from_days(days);
     let s = format!(
         "{y:04}{m:02}{d:02}{:02}{:02}{:02}Z",
         rem / 3600,

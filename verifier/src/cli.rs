@@ -89,7 +89,9 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
-    Some(crate::tlv::days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se - offset)
+    // In range: checked above.
+    let days = inkan_profiles::time::days_from_civil(y, mo as u32, da as u32);
+    Some(days * 86400 + h * 3600 + mi * 60 + se - offset)
 }
 
 /// Marker returned by [`parse`] for `--version`.
