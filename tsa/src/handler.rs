@@ -216,22 +216,10 @@ pub fn check_policy(req: &Request, at: UnixTime) -> Result<(), (Failure, String)
 // ---------------------------------------------------------------------------------------------
 // Encoding (TSA-specific DER written directly: it is on the hot path).
 
-/// Appends a DER length.
-pub fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-}
-
 /// Appends tag, length and content.
 pub fn push_tlv(out: &mut Vec<u8>, tag: u8, content: &[u8]) {
     out.push(tag);
-    push_len(out, content.len());
+    inkan_profiles::asn1::tlv::push_len(out, content.len());
     out.extend_from_slice(content);
 }
 
