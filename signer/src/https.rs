@@ -479,6 +479,11 @@ pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
         }
         cur = c.source();
     }
+    error_chain(e)
+}
+
+/// `e` and its causes, joined by ": ".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -510,7 +510,7 @@ impl Endpoint {
                     ) {
                         (Some(t), _) => TsaError::Tls(t.to_string()),
                         (None, Some(p)) => TsaError::Proxy(p.to_string()),
-                        (None, None) => TsaError::Transport(error_chain(&e)),
+                        (None, None) => TsaError::Transport(crate::https::error_chain(&e)),
                     },
                 }
             })?;
@@ -594,17 +594,6 @@ pub async fn post(url: &str, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>
     Endpoint::new(url, &TsaAccess::default(), timeout, proxies.into())?
         .post(body, timeout)
         .await
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// Reads a `TimeStampResp` and returns the token (a DER `ContentInfo`) when granted.
