@@ -288,23 +288,15 @@ pub fn walk(
             walk_v2(&mut w, &s, position, sd, si, content, m, &mut poe_time);
             continue;
         }
-        let index = SignedData::parse_content_info(s.token).ok().and_then(|t| {
+        let token = SignedData::parse_content_info(s.token).ok();
+        let index = token.as_ref().and_then(|t| {
             let tsi = t.signers.first()?;
             let find = |o| Some(tsi.unsigned(o).next()?.values.first()?.clone());
             find(&oid::ID_AA_ATS_HASH_INDEX_V3)
                 .map(|v| (v, IndexKind::V3))
                 .or_else(|| find(&oid::ID_AA_ATS_HASH_INDEX).map(|v| (v, IndexKind::V1)))
         });
-        let imprint_alg = SignedData::parse_content_info(s.token)
-            .ok()
-            .and_then(|t| t.econtent)
-            .and_then(|e| TstInfo::parse(&e).ok())
-            .and_then(|t| {
-                t.imprint_alg
-                    .get()
-                    .ok()
-                    .and_then(|a| crate::crypto::digest_alg(&a).ok())
-            });
+        let imprint_alg = token.and_then(imprint_alg);
         let fail = |w: &mut ArchiveWalk, sub: Sub, code: &'static str, message: String| {
             if w.failure.is_none() {
                 w.failure = Some(ArchiveFailure {
@@ -399,6 +391,12 @@ pub fn walk(
     w
 }
 
+/// The digest algorithm of a time-stamp token's message imprint.
+fn imprint_alg(token: SignedData) -> Option<DigestAlgorithm> {
+    let info = TstInfo::parse(&token.econtent?).ok()?;
+    crate::crypto::digest_alg(&info.imprint_alg.get().ok()?).ok()
+}
+
 /// One archive-time-stamp v2 of the walk. Its imprint is recomputed as
 /// [`archive_v2_digest`] says; when it matches and the token passes at the current proof of
 /// existence, its genTime becomes the proof of existence, as for v3. A mismatch is reported
@@ -418,14 +416,7 @@ fn walk_v2(
 ) {
     let imprint_alg = SignedData::parse_content_info(s.token)
         .ok()
-        .and_then(|t| t.econtent)
-        .and_then(|e| TstInfo::parse(&e).ok())
-        .and_then(|t| {
-            t.imprint_alg
-                .get()
-                .ok()
-                .and_then(|a| crate::crypto::digest_alg(&a).ok())
-        });
+        .and_then(imprint_alg);
     let Some(d) = imprint_alg else {
         w.findings.push(Finding::new(
             "ARCHIVE_TST_DISCARDED",
