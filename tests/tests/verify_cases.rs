@@ -409,3 +409,110 @@ fn content_time_stamp_must_precede_the_signature_time_stamp() {
         "{j:#}"
     );
 }
+
+/// RFC 6211: a signed cms-algorithm-protection attribute that names the SignerInfo's own
+/// algorithms passes (inkan-verify and `openssl cms -verify`); one that names another digest
+/// or signature algorithm is TOTAL-FAILED / SIG_CRYPTO_FAILURE, though the signature value
+/// itself verifies. OpenSSL's verdict on the mismatch is printed, not asserted: OpenSSL 3.0.22
+/// accepts both mismatches (it does not compare the attribute), and a later OpenSSL may not.
+#[test]
+fn cms_algorithm_protection_must_name_the_signer_info_algorithms() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let pki = DevPki::generate_with(&DevPkiOptions::new(now(), KeyAlg::P256)).expect("PKI");
+    write(dir, "root.pem", pki.root_pem().as_bytes());
+    write(dir, "crl.pem", devpki::crl_pem(&pki.crl_der).as_bytes());
+    let data = "アルゴリズム保護: algorithm protection\n".as_bytes();
+    write(dir, "doc.txt", data);
+    let eseal = template(dir, "eseal.key", &pki.eseal_key_pem, &pki.eseal_cert_der);
+
+    // The SignerInfo's own algorithm identifiers, as this signer writes them.
+    let plain = eseal
+        .sign(&SignRequest::new(cms::ID_DATA, Content::Detached(data)))
+        .expect("sign");
+    let sd = inkan_verifier::cms::SignedData::parse_content_info(&plain).expect("SignedData");
+    let (digest_alg, sig_alg) = (
+        sd.signers[0].digest_alg.0.clone(),
+        sd.signers[0].sig_alg.0.clone(),
+    );
+    // CMSAlgorithmProtection ::= SEQUENCE { digestAlgorithm, signatureAlgorithm [1] IMPLICIT }
+    let protection = |digest: &[u8], sig: &[u8]| {
+        let sig_content = inkan_profiles::asn1::tlv::parse_exact(sig).unwrap().value;
+        cms::attribute(
+            &oid::ID_AA_CMS_ALGORITHM_PROTECTION,
+            &[&tlv(0x30, &[digest, &tlv(0xa1, sig_content)].concat())],
+        )
+    };
+    let sha384 = tlv(0x30, &tlv(0x06, oid::SHA384.as_bytes()));
+    let ecdsa_sha384 = tlv(
+        0x30,
+        &tlv(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03]),
+    );
+    let args = [
+        "sig.p7s", "--data", "doc.txt", "--trust", "root.pem", "--crl", "crl.pem",
+    ];
+    let openssl_accepts = |dir: &Path| {
+        Command::new("openssl")
+            .current_dir(dir)
+            .args([
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "DER",
+                "-in",
+                "sig.p7s",
+                "-content",
+                "doc.txt",
+                "-CAfile",
+                "root.pem",
+                "-purpose",
+                "any",
+                "-out",
+                "/dev/null",
+            ])
+            .output()
+            .expect("openssl runs")
+            .status
+            .success()
+    };
+
+    for (label, attr, expect) in [
+        (
+            "matching",
+            protection(&digest_alg, &sig_alg),
+            ("TOTAL-PASSED", "-"),
+        ),
+        (
+            "other digest",
+            protection(&sha384, &sig_alg),
+            ("TOTAL-FAILED", "SIG_CRYPTO_FAILURE"),
+        ),
+        (
+            "other signature algorithm",
+            protection(&digest_alg, &ecdsa_sha384),
+            ("TOTAL-FAILED", "SIG_CRYPTO_FAILURE"),
+        ),
+    ] {
+        let signed: [&[u8]; 1] = [&attr];
+        let mut req = SignRequest::new(cms::ID_DATA, Content::Detached(data));
+        req.signed_attrs = &signed;
+        write(dir, "sig.p7s", &eseal.sign(&req).expect("sign"));
+        let (_, j) = verify_json(dir, &args);
+        assert_eq!(result(&j), expect, "{label}: {j:#}");
+        let openssl = openssl_accepts(dir);
+        if expect.0 == "TOTAL-PASSED" {
+            assert!(openssl, "{label}: openssl cms -verify must accept it");
+        } else {
+            assert!(
+                j["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f["code"] == "ALGORITHM_PROTECTION_MISMATCH"),
+                "{label}: {j:#}"
+            );
+            eprintln!("{label}: openssl cms -verify accepts: {openssl}");
+        }
+    }
+}

@@ -94,6 +94,85 @@ impl SignerInfo {
     ) -> impl Iterator<Item = &'s Attribute> + 's {
         self.unsigned_attrs.iter().filter(move |a| is(&a.oid, oid))
     }
+
+    /// RFC 6211 §3: when the signed attributes carry cms-algorithm-protection, its
+    /// digestAlgorithm and signatureAlgorithm must be this SignerInfo's own (an algorithm
+    /// substitution is otherwise undetectable), signatureAlgorithm must be present and
+    /// macAlgorithm absent, and the attribute must appear once with one value. `Ok` when the
+    /// attribute is absent or agrees; the reason otherwise.
+    ///
+    /// Parameters compare by encoding, except that absent and NULL are the same (RFC 5754
+    /// §2 lets SHA-2 identifiers be written either way, and signers differ).
+    pub fn check_algorithm_protection(&self) -> Result<(), String> {
+        let Some(attrs) = &self.signed_attrs else {
+            return Ok(());
+        };
+        let mut found = attrs
+            .iter()
+            .filter(|a| is(&a.oid, &oid::ID_AA_CMS_ALGORITHM_PROTECTION));
+        let Some(attr) = found.next() else {
+            return Ok(());
+        };
+        if found.next().is_some() || attr.values.len() != 1 {
+            return Err("cms-algorithm-protection must appear once with one value".into());
+        }
+        let parsed = tlv::parse_exact(&attr.values[0])
+            .and_then(|t| t.expect(tag::SEQUENCE))
+            .and_then(|t| {
+                let mut r = t.children();
+                let digest = AlgId::parse(&r.expect(tag::SEQUENCE)?)?;
+                // [1] IMPLICIT SignatureAlgorithmIdentifier, [2] IMPLICIT
+                // MessageAuthenticationCodeAlgorithm.
+                let signature = match r.optional(0xa1)? {
+                    Some(t) => Some(AlgId::parse(&t)?),
+                    None => None,
+                };
+                let mac = r.optional(0xa2)?.is_some();
+                if !r.is_empty() {
+                    return Err(tlv::TlvError("unexpected element"));
+                }
+                Ok((digest, signature, mac))
+            });
+        let (digest, signature, mac) =
+            parsed.map_err(|e| format!("cms-algorithm-protection cannot be read: {e}"))?;
+        if mac {
+            return Err("cms-algorithm-protection names a MAC algorithm in SignedData".into());
+        }
+        let Some(signature) = signature else {
+            return Err("cms-algorithm-protection names no signature algorithm".into());
+        };
+        let own_digest = self
+            .digest_alg
+            .get()
+            .map_err(|e| format!("digestAlgorithm: {e}"))?;
+        let own_signature = self
+            .sig_alg
+            .get()
+            .map_err(|e| format!("signatureAlgorithm: {e}"))?;
+        if !same_alg(&digest, &own_digest) {
+            return Err(format!(
+                "cms-algorithm-protection names digest algorithm {}, the SignerInfo {}",
+                digest.oid, own_digest.oid
+            ));
+        }
+        if !same_alg(&signature, &own_signature) {
+            return Err(format!(
+                "cms-algorithm-protection names signature algorithm {}, the SignerInfo {}",
+                signature.oid, own_signature.oid
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Same OID and same parameters, absent and NULL being the same.
+fn same_alg(a: &AlgId<'_>, b: &AlgId<'_>) -> bool {
+    let params = |x: &AlgId<'_>| match &x.params {
+        Some(p) if p.tag == tag::NULL && p.value.is_empty() => None,
+        Some(p) => Some(p.raw.to_vec()),
+        None => None,
+    };
+    a.oid == b.oid && params(a) == params(b)
 }
 
 /// A SignedData, parsed.

@@ -1201,6 +1201,14 @@ fn validate_signer_inner(
             );
         }
     }
+    if let Err(why) = si.check_algorithm_protection() {
+        return out.fail(
+            Indication::TotalFailed,
+            Sub::SigCryptoFailure,
+            "ALGORITHM_PROTECTION_MISMATCH",
+            why,
+        );
+    }
     if !cf.content_type_ok {
         out.findings.push(Finding::new(
             "CONTENT_TYPE_MISMATCH",
