@@ -74,6 +74,98 @@ pub enum Sub {
 }
 
 impl Sub {
+    /// What this outcome means for someone who knows nothing about PKI, and what they can
+    /// do about it, in plain words (the code itself is in the line above it).
+    pub fn explain(self, lang: Lang) -> &'static str {
+        let (en, ja) = match self {
+            Self::FormatFailure => (
+                "The file cannot be read as a signature, seal or time-stamp, or it breaks the rules of its format. Check that this is the right file (a .p7s or .p7m signature, or a .tsr or .tst time-stamp).",
+                "ファイルを署名・eシール・タイムスタンプとして読み取れないか、形式の規則に反しています。正しいファイル(.p7s / .p7m の署名、または .tsr / .tst のタイムスタンプ)か確認してください。",
+            ),
+            Self::HashFailure => (
+                "The document is not the one that was sealed: it was changed after sealing, or another file was given with --data.",
+                "文書が押印(署名)されたものと一致しません。押印後に改変されたか、--data に別のファイルが指定されています。",
+            ),
+            Self::SigCryptoFailure => (
+                "The seal does not check out with the signer's key: it was damaged or forged, or the signed parts were altered.",
+                "署名値が署名者の鍵で検証できません。署名が破損・偽造されたか、署名された部分が改変されています。",
+            ),
+            Self::Revoked => (
+                "The signer's certificate had been revoked before the seal is proven to exist: do not treat the seal as made by the named party.",
+                "署名の存在が証明される時刻より前に、署名者の証明書が失効しています。記載の者による署名として扱わないでください。",
+            ),
+            Self::Expired => (
+                "The seal was made after the signer's certificate had expired.",
+                "署名者の証明書の有効期限が切れた後に署名されています。",
+            ),
+            Self::NotYetValid => (
+                "The seal is dated before the signer's certificate became valid.",
+                "署名者の証明書の有効期間が始まる前の時刻に署名されています。",
+            ),
+            Self::SigConstraintsFailure => (
+                "The signature's attributes do not meet the validation policy.",
+                "署名の属性が検証ポリシーの要件を満たしていません。",
+            ),
+            Self::ChainConstraintsFailure => (
+                "The certificate chain breaks one of its own rules (name constraints, certificate policies, path length or key usage).",
+                "証明書チェーンが自らの制約(名前制約・証明書ポリシー・パス長・鍵用途)に違反しています。",
+            ),
+            Self::CertificateChainGeneralFailure => (
+                "The certificate chain could not be validated.",
+                "証明書チェーンを検証できませんでした。",
+            ),
+            Self::CryptoConstraintsFailure => (
+                "An algorithm or key size used here was no longer acceptable under CRYPTREC when the seal is proven to exist.",
+                "使われている暗号アルゴリズムまたは鍵長は、署名の存在が証明される時刻には既に CRYPTREC の基準で許容されていません。",
+            ),
+            Self::TimestampOrderFailure => (
+                "The time-stamps contradict each other: the one over the document is later than the one over the seal.",
+                "タイムスタンプの時刻が互いに矛盾しています(文書へのタイムスタンプが署名へのタイムスタンプより後です)。",
+            ),
+            Self::NoSigningCertificateFound => (
+                "The signer's certificate is neither in the file nor among the certificates given: ask the sender for a file that includes it.",
+                "署名者の証明書がファイルにも指定された証明書にも見つかりません。証明書を含むファイルを送信者に求めてください。",
+            ),
+            Self::NoCertificateChainFound => (
+                "The signer's certificate does not lead to an authority you trust. Give that authority's root certificate with --trust, once you have made sure it really comes from that authority.",
+                "署名者の証明書が、信頼する認証局までたどれません。発行元から入手したことを確かめたルート証明書を --trust で指定してください。",
+            ),
+            Self::RevokedNoPoe => (
+                "The signer's certificate has been revoked, and nothing (no valid time-stamp) proves the seal was made before that.",
+                "署名者の証明書は失効しており、失効より前に署名されたことを示す証拠(有効なタイムスタンプ)がありません。",
+            ),
+            Self::RevokedCaNoPoe => (
+                "A certificate authority in the chain has been revoked, and nothing proves the seal was made before that.",
+                "チェーン中の認証局の証明書が失効しており、それより前に署名されたことを示す証拠がありません。",
+            ),
+            Self::OutOfBoundsNotRevoked => (
+                "The signer's certificate has expired (it was not revoked), and no time-stamp proves the seal was made while it was valid.",
+                "署名者の証明書は有効期限切れです(失効はしていません)。有効期間中に署名されたことを示すタイムスタンプがありません。",
+            ),
+            Self::OutOfBoundsNoPoe => (
+                "The signer's certificate was outside its validity period at the validation time, and no time-stamp proves the seal was made while it was valid.",
+                "検証時刻に署名者の証明書が有効期間外で、有効期間中に署名されたことを示すタイムスタンプがありません。",
+            ),
+            Self::CryptoConstraintsFailureNoPoe => (
+                "An algorithm or key size used here is no longer acceptable under CRYPTREC, and no time-stamp proves the seal was made while it still was.",
+                "使われている暗号アルゴリズムまたは鍵長は現在 CRYPTREC の基準で許容されておらず、許容されていた時期に署名されたことを示すタイムスタンプがありません。",
+            ),
+            Self::NoPoe => (
+                "Nothing proves the signed object existed at the time that matters.",
+                "必要な時刻に対象が存在していたことを示す証拠がありません。",
+            ),
+            Self::TryLater => (
+                "Revocation information is missing or not recent enough: give a current CRL or OCSP response with --crl or --ocsp, or try again later.",
+                "失効情報が不足しているか、十分に新しくありません。最新の CRL または OCSP 応答を --crl / --ocsp で指定するか、後でもう一度お試しください。",
+            ),
+            Self::SignedDataNotFound => (
+                "This is a detached signature: give the original document with --data.",
+                "これは分離署名です。元の文書を --data で指定してください。",
+            ),
+        };
+        if lang == Lang::Ja { ja } else { en }
+    }
+
     /// Upper snake case name.
     pub fn as_str(self) -> String {
         serde_json::to_value(self)
@@ -322,6 +414,13 @@ impl Report {
                 .map(|x| x.as_str())
                 .unwrap_or_else(|| "-".into())
         ));
+        if let Some(sub) = self.sub_indication {
+            s.push_str(&format!(
+                "{}: {}\n",
+                l("What this means", "説明"),
+                sub.explain(lang)
+            ));
+        }
         if let Some(p) = &self.signer {
             s.push_str(&format!("{}\n", l("Sealed by:", "署名者・押印者:")));
             s.push_str(&format!("  {}: {}\n", l("Subject", "主体者"), p.subject));
@@ -411,6 +510,44 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_sub_indication_is_explained_in_both_languages() {
+        use Sub::*;
+        let all = [
+            FormatFailure,
+            HashFailure,
+            SigCryptoFailure,
+            Revoked,
+            Expired,
+            NotYetValid,
+            SigConstraintsFailure,
+            ChainConstraintsFailure,
+            CertificateChainGeneralFailure,
+            CryptoConstraintsFailure,
+            TimestampOrderFailure,
+            NoSigningCertificateFound,
+            NoCertificateChainFound,
+            RevokedNoPoe,
+            RevokedCaNoPoe,
+            OutOfBoundsNotRevoked,
+            OutOfBoundsNoPoe,
+            CryptoConstraintsFailureNoPoe,
+            NoPoe,
+            TryLater,
+            SignedDataNotFound,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for sub in all {
+            let (en, ja) = (sub.explain(Lang::En), sub.explain(Lang::Ja));
+            assert!(en.is_ascii() && en.ends_with('.'), "{sub:?}: {en}");
+            assert!(ja.chars().any(|c| c > '\u{3000}'), "{sub:?}: {ja}");
+            assert!(
+                seen.insert(en) && seen.insert(ja),
+                "{sub:?} shares its text"
+            );
+        }
+    }
 
     #[test]
     fn corporate_numbers() {
