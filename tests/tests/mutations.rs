@@ -305,3 +305,164 @@ fn mutated_real_world_signatures_never_panic() {
         "too few mutations reach past the format check ({parsed} of {verified})"
     );
 }
+
+/// What `inkan-sign` reads from the network (a TSA's `TimeStampResp` and token, a CRL from a
+/// distribution point, an OCSP response from authorityInfoAccess), each mutated from a real
+/// seed: every real-world RFC 3161 token and response, a development CRL, and an OCSP
+/// response that `openssl ocsp` signs here.
+#[test]
+fn mutated_network_answers_never_panic() {
+    use inkan_hsm::devpki::{self, DevPki, DevPkiOptions, KeyAlg};
+    use inkan_signer::certs::Cert;
+    use inkan_signer::{revocation, tsa_client, tst};
+
+    let now = UnixTime::from_secs(1_800_000_000);
+    let pki = DevPki::generate_with(&DevPkiOptions::new(now, KeyAlg::P256)).expect("dev PKI");
+    let root = Cert::from_der(&pki.root_cert_der).expect("root");
+    let eseal = Cert::from_der(&pki.eseal_cert_der).expect("e-seal certificate");
+    let issuer = match &pki.intermediate_cert_der {
+        Some(i) => Cert::from_der(i).expect("intermediate"),
+        None => root.clone(),
+    };
+
+    // An OCSP response signed by the e-seal certificate's issuer ("unknown": an empty index).
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let issuer_pem = devpki::cert_pem(&issuer.der);
+    let issuer_key = pki
+        .intermediate_key_pem
+        .as_ref()
+        .map_or(pki.root_key_pem.as_str(), |k| k.as_str());
+    std::fs::write(dir.join("issuer.pem"), issuer_pem).unwrap();
+    std::fs::write(dir.join("issuer.key"), issuer_key).unwrap();
+    std::fs::write(dir.join("eseal.pem"), devpki::cert_pem(&pki.eseal_cert_der)).unwrap();
+    std::fs::write(dir.join("index.txt"), "").unwrap();
+    for args in [
+        &[
+            "ocsp",
+            "-issuer",
+            "issuer.pem",
+            "-cert",
+            "eseal.pem",
+            "-no_nonce",
+            "-reqout",
+            "req.der",
+        ][..],
+        &[
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-rsigner",
+            "issuer.pem",
+            "-rkey",
+            "issuer.key",
+            "-CA",
+            "issuer.pem",
+            "-reqin",
+            "req.der",
+            "-respout",
+            "resp.der",
+        ][..],
+    ] {
+        let out = inkan_tests::openssl(dir, args);
+        assert!(out.status.success(), "openssl {args:?}");
+    }
+    let ocsp = std::fs::read(dir.join("resp.der")).expect("OCSP response");
+    // The seed itself reads as a signed OCSP response for the certificate.
+    let ocsp_seed = revocation::check_ocsp(&ocsp, &eseal, &issuer, now);
+    assert!(
+        !matches!(&ocsp_seed, Err(e) if e.contains("OCSP response: ")),
+        "the OCSP seed parses: {ocsp_seed:?}"
+    );
+
+    // RFC 3161 seeds: every real-world token, wrapped as a granted TimeStampResp, and every
+    // real-world response as it is.
+    let mut responses = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(cases_dir())
+        .expect("cases")
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    dirs.sort();
+    for dir in &dirs {
+        let Ok(j) = std::fs::read(dir.join("case.json")) else {
+            continue;
+        };
+        let j: serde_json::Value = serde_json::from_slice(&j).expect("case.json");
+        let case = load_case(dir);
+        match j["kind"].as_str() {
+            Some("rfc3161-token") => {
+                let status = [0x30, 0x03, 0x02, 0x01, 0x00];
+                let mut body = status.to_vec();
+                body.extend_from_slice(&case.signature);
+                let mut resp = vec![0x30];
+                inkan_profiles::asn1::tlv::push_len(&mut resp, body.len());
+                resp.extend_from_slice(&body);
+                responses.push((case.name, resp));
+            }
+            Some("rfc3161-response") => responses.push((case.name, case.signature)),
+            _ => {}
+        }
+    }
+    assert!(
+        responses.len() >= 5,
+        "real-world RFC 3161 seeds: {}",
+        responses.len()
+    );
+
+    // Each seed is checked against its own imprint, so that the check goes on past the
+    // imprint comparison to the token's signature and certificate.
+    let own_imprint = |resp: &[u8]| {
+        let token = tsa_client::token_from_response(resp).ok()?;
+        let sd = inkan_verifier::cms::SignedData::parse_content_info(&token).ok()?;
+        tst::TstInfo::parse(sd.econtent.as_deref()?).ok()
+    };
+    let mut calls = 0usize;
+    let mut deep = 0usize;
+    for (name, seed) in &responses {
+        let info = own_imprint(seed).unwrap_or_else(|| panic!("{name}: no TSTInfo"));
+        let expect = tst::Expect {
+            alg: info.imprint_alg,
+            imprint: &info.imprint,
+            nonce: None,
+        };
+        if tsa_client::token_from_response(seed)
+            .map(|t| tst::check(&t, &expect))
+            .is_ok_and(|r| r.is_ok())
+        {
+            deep += 1;
+        }
+        for round in 0..PER_SEED_PARSE / 2 {
+            let m = mutate(seed, &mut Rng::new(name, round));
+            bounded(&format!("{name} response round {round}"), || {
+                if let Ok(token) = tsa_client::token_from_response(&m) {
+                    let _ = tst::check(&token, &expect);
+                }
+                let _ = tst::check(&m, &expect);
+                let _ = tst::TstInfo::parse(&m);
+            });
+            calls += 1;
+        }
+    }
+    for round in 0..PER_SEED_PARSE {
+        let m = mutate(&pki.crl_der, &mut Rng::new("crl", round));
+        bounded(&format!("CRL round {round}"), || {
+            if let Ok(der) = revocation::read_crl_bytes(&m) {
+                let _ = revocation::check_crl(&der, &eseal, &issuer, now);
+            }
+        });
+        let m = mutate(&ocsp, &mut Rng::new("ocsp", round));
+        bounded(&format!("OCSP round {round}"), || {
+            let _ = revocation::check_ocsp(&m, &eseal, &issuer, now);
+        });
+        calls += 2;
+    }
+    eprintln!(
+        "network answers: {calls} mutated inputs from {} RFC 3161 seeds ({deep} of them pass \
+         the signer's token check unmutated), a CRL and an OCSP response",
+        responses.len()
+    );
+    assert!(
+        deep * 2 >= responses.len(),
+        "too few seeds reach the token's signature"
+    );
+}
