@@ -3,7 +3,12 @@
 //! `sha256sum`, with peak memory. Prints both figures of each pair in one run.
 //!
 //! `cargo bench -p inkan-signer --bench batch` (set `INKAN_BENCH_FILES` / `INKAN_BENCH_MIB` to
-//! change the sizes).
+//! change the sizes). `INKAN_BENCH_DIR=DIR` puts the files (inputs, outputs, the large file) in
+//! a new directory inside DIR instead of the system temporary directory (the token stays
+//! there), e.g. `/dev/shm` to see how much of the batch cost is the disk; the first line
+//! names the file system of both. Other knobs: `INKAN_BENCH_PHASES=small|large`,
+//! `INKAN_BENCH_WORKERS=N`, `INKAN_BENCH_TEMP=unnamed|named|none`,
+//! `INKAN_BENCH_COMMIT=worker`, `INKAN_BENCH_INPUTS=DIR` (see below).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -76,6 +81,49 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 const URI_ENV: &str = "INKAN_BENCH_URI";
+/// Parent to child: the directory for the files of this run (inside INKAN_BENCH_DIR).
+const WORK_ENV: &str = "INKAN_BENCH_WORKDIR";
+/// Parent to child: the token's directory (the certificate chain goes there too).
+const TOKEN_DIR_ENV: &str = "INKAN_BENCH_TOKENDIR";
+
+/// The file system holding `path`, from /proc/self/mountinfo (matched by device number, the
+/// longest mount point that is a prefix of the path): type, source, mount and super-block
+/// options, e.g. `ext4 /dev/vda on / (rw,relatime; rw,discard)`.
+fn file_system(path: &Path) -> String {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return "unknown".into();
+    };
+    let dev = meta.dev();
+    let (major, minor) = (
+        ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff),
+        (dev & 0xff) | ((dev >> 12) & !0xff),
+    );
+    let want = format!("{major}:{minor}");
+    let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut best: Option<(usize, String)> = None;
+    for line in info.lines() {
+        let (left, right) = line.split_once(" - ").unwrap_or((line, ""));
+        let l: Vec<&str> = left.split(' ').collect();
+        let r: Vec<&str> = right.split(' ').collect();
+        if l.len() < 6 || r.len() < 3 || l[2] != want {
+            continue;
+        }
+        let mount_point = l[4].replace("\\040", " ");
+        if !canon.starts_with(&mount_point) {
+            continue;
+        }
+        let text = format!("{} {} on {mount_point} ({}; {})", r[0], r[1], l[5], r[2]);
+        if best
+            .as_ref()
+            .is_none_or(|(len, _)| mount_point.len() > *len)
+        {
+            best = Some((mount_point.len(), text));
+        }
+    }
+    best.map_or_else(|| format!("unknown (device {want})"), |(_, t)| t)
+}
 
 fn main() {
     // Parent: make a private token with a P-256 key, then re-run this binary with it.
@@ -105,20 +153,37 @@ fn main() {
             "pkcs11:token=bench;object=seal?module-path={}&pin-value=1234",
             module.display()
         );
+        // The files (inputs, outputs, the 1 GiB file) go to a new directory in INKAN_BENCH_DIR
+        // (default: the system temporary directory, like the token), so that one run can
+        // compare file systems (e.g. INKAN_BENCH_DIR=/dev/shm) with the same token.
+        let work = match std::env::var_os("INKAN_BENCH_DIR") {
+            Some(d) => tempfile::tempdir_in(&d)
+                .unwrap_or_else(|e| panic!("INKAN_BENCH_DIR={}: {e}", Path::new(&d).display())),
+            None => tempfile::tempdir().unwrap(),
+        };
+        println!(
+            "files in {}: {}; token in {}: {}",
+            work.path().display(),
+            file_system(work.path()),
+            dir.path().display(),
+            file_system(dir.path()),
+        );
         let phases = std::env::var("INKAN_BENCH_PHASES").unwrap_or("small,large".into());
         for phase in phases.split(',') {
             let st = Command::new(std::env::current_exe().unwrap())
                 .env("SOFTHSM2_CONF", &conf)
                 .env(URI_ENV, &uri)
                 .env("INKAN_BENCH_PHASE", phase)
-                .env("INKAN_BENCH_DIR", dir.path())
+                .env(WORK_ENV, work.path())
+                .env(TOKEN_DIR_ENV, dir.path())
                 .status()
                 .unwrap();
             assert!(st.success());
         }
         return;
     };
-    let dir = PathBuf::from(std::env::var("INKAN_BENCH_DIR").unwrap());
+    let dir = PathBuf::from(std::env::var(WORK_ENV).unwrap());
+    let token_dir = PathBuf::from(std::env::var(TOKEN_DIR_ENV).unwrap());
     let now = SystemClock.now().unwrap();
     let key = inkan_hsm::load(
         &KeyRef::parse(&uri).unwrap(),
@@ -139,7 +204,7 @@ fn main() {
         &*key,
     )
     .unwrap();
-    let chain = dir.join("chain.pem");
+    let chain = token_dir.join("chain.pem");
     std::fs::write(&chain, pki.eseal_chain_pem()).unwrap();
     let mut opts = Options::new(&uri, &chain);
     opts.progress = false;
@@ -191,25 +256,36 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
     // batch does not pay for the 40 MB the set-up has just written.
     run(&mut Command::new("sync"));
 
-    // Raw SoftHSM2 rate: two threads signing through the pooled sessions.
+    // Raw SoftHSM2 rate: two threads signing through the pooled sessions. Measured again
+    // after each batch variant: each variant's ratio is taken against the mean of the raw
+    // runs just before and just after it (both printed), so that a change in the machine's
+    // load during the run shows and is shared fairly.
     let signer = key
         .choose(&[SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256)])
         .unwrap();
-    let ((), raw_wall, raw_user, raw_sys) = measure(|| {
-        std::thread::scope(|s| {
-            for _ in 0..2 {
-                std::thread::Builder::new()
-                    .name("raw-sign".into())
-                    .spawn_scoped(s, || {
-                        for _ in 0..n / 2 {
-                            signer.sign(&data[..200]).unwrap();
-                        }
-                    })
-                    .unwrap();
-            }
-        })
-    });
-    let raw = (n / 2 * 2) as f64 / raw_wall;
+    let raw_run = || {
+        let ((), wall, user, sys) = measure(|| {
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    std::thread::Builder::new()
+                        .name("raw-sign".into())
+                        .spawn_scoped(s, || {
+                            for _ in 0..n / 2 {
+                                signer.sign(&data[..200]).unwrap();
+                            }
+                        })
+                        .unwrap();
+                }
+            })
+        });
+        Raw {
+            rate: (n / 2 * 2) as f64 / wall,
+            user,
+            sys,
+        }
+    };
+    let raw_first = raw_run();
+    let (raw, raw_user, raw_sys) = (raw_first.rate, raw_first.user, raw_first.sys);
 
     // The same pipeline without output: read, hash, build and sign each file, discard.
     let workers = if opts.workers > 0 {
@@ -247,6 +323,22 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
         per(nw_sys),
     );
 
+    // INKAN_BENCH_COMPARE=2,4: batches with these worker counts, alternated for
+    // INKAN_BENCH_ROUNDS rounds (default 5) with a raw run in each round, then the median CPU
+    // per file of each; alternation spreads the machine's changing load over all of them.
+    if let Ok(set) = std::env::var("INKAN_BENCH_COMPARE") {
+        let counts: Vec<usize> = set.split(',').filter_map(|v| v.parse().ok()).collect();
+        compare(
+            dir,
+            &files,
+            opts,
+            &counts,
+            env_usize("INKAN_BENCH_ROUNDS", 5),
+            &raw_run,
+        );
+        cleanup(dir, &files_dir, keep.is_none());
+        return;
+    }
     let variants: &[(&str, bool)] = match std::env::var("INKAN_BENCH_TEMP").as_deref() {
         Ok("named") => &[("named temporary files", false)],
         Ok("unnamed") => &[("unnamed temporary files", true)],
@@ -260,6 +352,7 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
     // INKAN_BENCH_COMMIT=worker: each worker commits its own groups (no committer thread).
     let commit_thread = std::env::var("INKAN_BENCH_COMMIT").as_deref() != Ok("worker");
     sign::set_commit_thread(commit_thread);
+    let mut raw_before = raw_first;
     for (what, unnamed) in variants {
         inkan_signer::output::set_unnamed(*unnamed);
         let what = &format!(
@@ -283,13 +376,14 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
         std::fs::create_dir_all(&out).unwrap();
         opts.out_dir = Some(out);
         let opts = &opts;
-        batch(
-            &files,
-            opts,
+        let result = batch(&files, opts);
+        let raw_after = raw_run();
+        result.print(
             what,
-            (raw, raw_user, raw_sys),
+            [raw_before, raw_after],
             (workers, nw_wall, nw_user, nw_sys),
         );
+        raw_before = raw_after;
     }
     if !variants.is_empty() {
         output_floor(
@@ -302,8 +396,13 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
     println!(
         "  (on ext4 without a journal, runs less than 60 s apart, or 5 min after a mass deletion without sync, pay for an inode-allocation scan in \"write temp\": wait and re-run)"
     );
-    if keep.is_none() {
-        let _ = std::fs::remove_dir_all(&files_dir);
+    cleanup(dir, &files_dir, keep.is_none());
+}
+
+/// Removes the outputs (and the inputs unless kept), then syncs.
+fn cleanup(dir: &Path, files_dir: &Path, inputs: bool) {
+    if inputs {
+        let _ = std::fs::remove_dir_all(files_dir);
     }
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         if e.file_name().to_string_lossy().starts_with("out-") {
@@ -314,44 +413,142 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
     run(&mut Command::new("sync"));
 }
 
-/// One batch run, printed beside the raw rate and the run without output.
-fn batch(
+/// See INKAN_BENCH_COMPARE in [`small`].
+fn compare(
+    dir: &Path,
     files: &[PathBuf],
     opts: &Options,
-    what: &str,
-    (raw, raw_user, raw_sys): (f64, f64, f64),
-    (workers, nw_wall, nw_user, nw_sys): (usize, f64, f64, f64),
+    counts: &[usize],
+    rounds: usize,
+    raw_run: &dyn Fn() -> Raw,
 ) {
+    let n = files.len() as f64;
+    let mut raw_cpu = Vec::new();
+    let mut cpu: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); counts.len()];
+    for round in 0..rounds {
+        let r = raw_run();
+        raw_cpu.push((r.user + r.sys) * 1e6 / n);
+        let mut line = format!(
+            "round {round}: raw {:.0} sig/s {:.0}+{:.0} µs",
+            r.rate,
+            r.user * 1e6 / n,
+            r.sys * 1e6 / n
+        );
+        for (k, &w) in counts.iter().enumerate() {
+            let mut o = opts.clone();
+            o.workers = w;
+            let out = dir.join(format!("out-compare-{w}-{}", run_tag()));
+            std::fs::create_dir_all(&out).unwrap();
+            o.out_dir = Some(out);
+            let b = batch(files, &o);
+            let (u, s) = (b.user * 1e6 / n, b.sys * 1e6 / n);
+            cpu[k].push((u + s, u, s));
+            line.push_str(&format!(
+                "; {w} workers {:.0} files/s {u:.0}+{s:.0} µs",
+                b.rate
+            ));
+        }
+        println!("{line}");
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let mut line = format!(
+        "median CPU per item over {rounds} rounds (user+sys µs): raw {:.0}",
+        median(&mut raw_cpu)
+    );
+    for (k, &w) in counts.iter().enumerate() {
+        let mut t: Vec<f64> = cpu[k].iter().map(|c| c.0).collect();
+        line.push_str(&format!("; {w} workers {:.0}", median(&mut t)));
+    }
+    println!("{line}");
+}
+
+/// One raw signing run: signatures per second and process CPU time (user, system) in seconds.
+#[derive(Clone, Copy)]
+struct Raw {
+    rate: f64,
+    user: f64,
+    sys: f64,
+}
+
+/// One batch run's figures.
+struct BatchRun {
+    n: usize,
+    rate: f64,
+    wall: f64,
+    user: f64,
+    sys: f64,
+    stages: sign::StageTimes,
+}
+
+/// One batch run.
+fn batch(files: &[PathBuf], opts: &Options) -> BatchRun {
     let n = files.len();
     let (summary, wall, user, sys) =
         measure(|| sign::sign_files(opts, files, &SystemClock).unwrap());
     assert_eq!(summary.failed(), 0);
-    let ours = n as f64 / summary.elapsed.as_secs_f64();
-    println!(
-        "batch B-B, {n} files x 4 KiB, SoftHSM2 P-256, {what}: {ours:.0} files/s; raw SoftHSM2 C_Sign on 2 sessions: {raw:.0} sig/s; ratio {:.0}% (target >= 80%)",
-        100.0 * ours / raw
-    );
-    let per = |secs: f64| secs * 1e6 / n as f64;
-    println!(
-        "  CPU per item (user+sys µs): raw {:.0}+{:.0}; without output ({workers} workers, {:.0} files/s) {:.0}+{:.0}; batch {:.0}+{:.0} (wall {wall:.2} s)",
-        per(raw_user),
-        per(raw_sys),
-        n as f64 / nw_wall,
-        per(nw_user),
-        per(nw_sys),
-        per(user),
-        per(sys),
-    );
-    let st = summary.stages;
-    println!(
-        "  stages, wall µs per file summed over workers: read+hash {:.1}, sign {:.1}, write temp {:.1}, flush {:.1}, link/rename {:.1}, dir sync {:.1}",
-        per(st.read_hash.as_secs_f64()),
-        per(st.sign.as_secs_f64()),
-        per(st.write.as_secs_f64()),
-        per(st.commit.flush.as_secs_f64()),
-        per(st.commit.publish.as_secs_f64()),
-        per(st.commit.dir_sync.as_secs_f64()),
-    );
+    BatchRun {
+        n,
+        rate: n as f64 / summary.elapsed.as_secs_f64(),
+        wall,
+        user,
+        sys,
+        stages: summary.stages,
+    }
+}
+
+impl BatchRun {
+    /// Prints the run beside the raw runs just before and after it and the run without output.
+    ///
+    /// Two ratios: files per second over the mean raw rate (the target's measure), and CPU
+    /// time, raw CPU per signature over batch CPU per file (process time, user+system, of the
+    /// same runs): the second does not move when other processes take CPU time from the run,
+    /// but leaves out what no process time shows (the kernel's writeback threads, waits).
+    fn print(
+        &self,
+        what: &str,
+        raws: [Raw; 2],
+        (workers, nw_wall, nw_user, nw_sys): (usize, f64, f64, f64),
+    ) {
+        let n = self.n;
+        let raw = (raws[0].rate + raws[1].rate) / 2.0;
+        let (raw_user, raw_sys) = (
+            (raws[0].user + raws[1].user) / 2.0,
+            (raws[0].sys + raws[1].sys) / 2.0,
+        );
+        let ours = self.rate;
+        println!(
+            "batch B-B, {n} files x 4 KiB, SoftHSM2 P-256, {what}: {ours:.0} files/s; raw SoftHSM2 C_Sign on 2 sessions: {raw:.0} sig/s (before {:.0}, after {:.0}); ratio {:.0}% (target >= 80%); CPU-time ratio {:.0}%",
+            raws[0].rate,
+            raws[1].rate,
+            100.0 * ours / raw,
+            100.0 * (raw_user + raw_sys) / (self.user + self.sys),
+        );
+        let per = |secs: f64| secs * 1e6 / n as f64;
+        println!(
+            "  CPU per item (user+sys µs): raw {:.0}+{:.0}; without output ({workers} workers, {:.0} files/s) {:.0}+{:.0}; batch {:.0}+{:.0} (wall {:.2} s)",
+            per(raw_user),
+            per(raw_sys),
+            n as f64 / nw_wall,
+            per(nw_user),
+            per(nw_sys),
+            per(self.user),
+            per(self.sys),
+            self.wall,
+        );
+        let st = self.stages;
+        println!(
+            "  stages, wall µs per file summed over workers: read+hash {:.1}, sign {:.1}, write temp {:.1}, flush {:.1}, link/rename {:.1}, dir sync {:.1}",
+            per(st.read_hash.as_secs_f64()),
+            per(st.sign.as_secs_f64()),
+            per(st.write.as_secs_f64()),
+            per(st.commit.flush.as_secs_f64()),
+            per(st.commit.publish.as_secs_f64()),
+            per(st.commit.dir_sync.as_secs_f64()),
+        );
+    }
 }
 
 fn large(dir: &Path, opts: &Options) {
