@@ -114,7 +114,10 @@ fn form_name(f: u8) -> &'static str {
 
 /// Forms whose constraints this verifier processes.
 fn supported(f: u8) -> bool {
-    matches!(f, form::RFC822 | form::DNS | form::DIRECTORY | form::IP)
+    matches!(
+        f,
+        form::RFC822 | form::DNS | form::DIRECTORY | form::IP | form::URI
+    )
 }
 
 /// A GeneralName: its form and the content of the chosen alternative (for directoryName,
@@ -249,6 +252,54 @@ fn email_matches(name: &[u8], base: &[u8]) -> bool {
     }
 }
 
+/// The host of a uniformResourceIdentifier (RFC 3986 §3.2: `scheme://[userinfo@]host[:port]`),
+/// lower case, when it is a domain name; `None` when the URI has no authority, an empty host,
+/// or an IP address for host (RFC 5280 §4.2.1.10 then requires the certificate be rejected).
+fn uri_host(name: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(name).ok()?;
+    let (scheme, rest) = s.split_once(':')?;
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        return None;
+    }
+    let rest = rest.strip_prefix("//")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.starts_with('[') {
+        return None; // an IP literal
+    }
+    let host = match host_port.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        Some(_) => return None,
+        None => host_port,
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let is_ipv4 = host.split('.').count() == 4 && host.split('.').all(|l| l.parse::<u8>().is_ok());
+    if host.is_empty() || is_ipv4 {
+        return None;
+    }
+    Some(host)
+}
+
+/// uniformResourceIdentifier (§4.2.1.10): the constraint applies to the URI's host; a
+/// constraint with a leading period names every host below that domain (not the domain
+/// itself), one without names that host only.
+fn uri_matches(name: &[u8], base: &[u8]) -> bool {
+    let Some(host) = uri_host(name) else {
+        return false;
+    };
+    let base = lower(base);
+    let base = base.trim_end_matches('.');
+    if base.starts_with('.') {
+        host.len() > base.len() && host.ends_with(base)
+    } else {
+        host == base
+    }
+}
+
 /// directoryName (§4.2.1.10, §7.1): the constraint's attributes are the first ones of the
 /// name, compared as [`x509::names_equal`] compares names.
 fn dir_matches(name: &[u8], base: &[u8]) -> bool {
@@ -278,6 +329,7 @@ fn matches(f: u8, name: &[u8], base: &[u8]) -> bool {
         form::DNS => dns_matches(name, base),
         form::DIRECTORY => dir_matches(name, base),
         form::IP => ip_matches(name, base),
+        form::URI => uri_matches(name, base),
         _ => false,
     }
 }
@@ -367,6 +419,18 @@ fn name_constraints(
                                 ),
                             ));
                         }
+                        continue;
+                    }
+                    if *f == form::URI && uri_host(name).is_none() {
+                        v.push((
+                            "X509_NAME_CONSTRAINTS",
+                            format!(
+                                "{} constrains URIs, and the URI {} of {} has no host name to compare (RFC 5280 §4.2.1.10: such a certificate is rejected)",
+                                nc.holder,
+                                show(*f, name),
+                                c.display_name()
+                            ),
+                        ));
                         continue;
                     }
                     let mut permitted = nc.permitted.iter().filter(|(g, _)| g == f).peekable();
@@ -651,5 +715,45 @@ mod tests {
         assert!(ip_matches(&[10, 1, 2, 3], &[10, 0, 0, 0, 255, 0, 0, 0]));
         assert!(!ip_matches(&[11, 1, 2, 3], &[10, 0, 0, 0, 255, 0, 0, 0]));
         assert!(!ip_matches(&[10, 1, 2, 3], &[10, 0, 0]));
+    }
+
+    #[test]
+    fn uri_form() {
+        assert_eq!(
+            uri_host(b"https://user@Host.Example.com:8443/a?b#c").as_deref(),
+            Some("host.example.com")
+        );
+        assert_eq!(
+            uri_host(b"ldap://ldap.example.com.").as_deref(),
+            Some("ldap.example.com")
+        );
+        for no_host in [
+            &b"urn:uuid:1234"[..],
+            b"mailto:a@example.com",
+            b"http://192.0.2.1/",
+            b"http://[2001:db8::1]/",
+            b"http:///path",
+            b"http://host:port/",
+            b"no-scheme",
+        ] {
+            assert_eq!(
+                uri_host(no_host),
+                None,
+                "{}",
+                String::from_utf8_lossy(no_host)
+            );
+        }
+        assert!(uri_matches(
+            b"https://host.example.com/x",
+            b"host.example.com"
+        ));
+        assert!(!uri_matches(
+            b"https://other.example.com/x",
+            b"host.example.com"
+        ));
+        assert!(uri_matches(b"https://a.b.example.com/", b".example.com"));
+        assert!(!uri_matches(b"https://example.com/", b".example.com"));
+        assert!(!uri_matches(b"https://badexample.com/", b".example.com"));
+        assert!(!uri_matches(b"urn:x", b".example.com"));
     }
 }

@@ -82,6 +82,14 @@ subjectAltName = DNS:www.bad.example.com
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature,nonRepudiation
 subjectAltName = URI:http://www.example.com/
+[leaf_uri_out]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectAltName = URI:https://www.example.org/
+[leaf_uri_urn]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectAltName = URI:urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6
 [leaf_pol5]
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature,nonRepudiation
@@ -120,6 +128,8 @@ cert nc_san_dns "/O=Good Org/CN=bad dns" ncca leaf_san_dns
 cert uorica "/CN=URI CA" root nc_uri_ca
 cert uri_leaf "/CN=uri leaf" uorica leaf_uri
 cert uri_plain "/CN=plain leaf" uorica leaf
+cert uri_out "/CN=uri outside" uorica leaf_uri_out
+cert uri_urn "/CN=urn leaf" uorica leaf_uri_urn
 cert polca "/CN=Policy CA" root pol_ca
 cert pol5 "/CN=pol5" polca leaf_pol5
 cert pol6 "/CN=pol6" polca leaf_pol6
@@ -259,14 +269,23 @@ fn name_constraints() {
         ccf,
         Some("X509_NAME_CONSTRAINTS"),
     );
-    // A critical constraint on URIs, which this verifier does not process: a certificate
-    // with a URI is rejected (fail closed), one without passes.
+    // uniformResourceIdentifier constraints apply to the URI's host: permitted
+    // `.example.com` admits http://www.example.com/, not https://www.example.org/; a URI
+    // with no host name (a URN) is rejected (§4.2.1.10); a certificate without a URI passes.
+    check("uri_leaf", "uorica.pem", TotalPassed, None, None);
     check(
-        "uri_leaf",
+        "uri_out",
         "uorica.pem",
         Indeterminate,
         ccf,
-        Some("X509_NAME_CONSTRAINTS_UNSUPPORTED"),
+        Some("X509_NAME_CONSTRAINTS"),
+    );
+    check(
+        "uri_urn",
+        "uorica.pem",
+        Indeterminate,
+        ccf,
+        Some("X509_NAME_CONSTRAINTS"),
     );
     check("uri_plain", "uorica.pem", TotalPassed, None, None);
     // The trust anchor's own nameConstraints are the initial subtrees (RFC 5937 §3.2).
