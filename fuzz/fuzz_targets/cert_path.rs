@@ -28,7 +28,13 @@ fuzz_target!(|data: &[u8]| {
     if certs.len() < 2 {
         return;
     }
-    let _ = check_path(&Path { certs: certs.clone(), algs: Vec::new() });
+    let _ = check_path(
+        &Path {
+            certs: certs.clone(),
+            algs: Vec::new(),
+        },
+        &[],
+    );
     let (anchor, others) = certs.split_last().expect("at least two certificates");
     let m = Material {
         anchors: vec![anchor.clone()],
@@ -36,6 +42,8 @@ fuzz_target!(|data: &[u8]| {
         ..Material::default()
     };
     if let Some(p) = build_path(&others[0], &m) {
-        let _ = check_path(&p);
+        let _ = check_path(&p, &[]);
+        // A required policy (1.2.3.4.5): the user-initial-policy-set branch.
+        let _ = check_path(&p, &[vec![0x2a, 0x03, 0x04, 0x05]]);
     }
 });

@@ -131,6 +131,7 @@ impl Env {
             crls: vec![self.pki.crl_der.clone()],
             ocsps: Vec::new(),
             revocation_required: true,
+            ..Default::default()
         };
         let input = inkan_verifier::Input {
             bytes: std::fs::read(sig).unwrap(),
@@ -539,6 +540,7 @@ fn crl_distribution_point_over_https() {
         crls: Vec::new(),
         ocsps: Vec::new(),
         revocation_required: true,
+        ..Default::default()
     };
     let report = inkan_verifier::verify(
         &inkan_verifier::Input { bytes: der },

@@ -138,6 +138,7 @@ impl Env {
             crls: vec![self.pki.crl_der.clone()],
             ocsps: Vec::new(),
             revocation_required: false,
+            ..Default::default()
         };
         let report = inkan_verifier::verify(&input, &opts, SystemClock.now().unwrap()).unwrap();
         assert_eq!(

@@ -266,6 +266,7 @@ fn main() {
         crls: vec![std::fs::read(d.join("inter.crl")).unwrap()],
         ocsps: vec![],
         revocation_required: false,
+        ..Options::default()
     };
     let input = Input { bytes: stamped };
     let now = SystemClock.now().unwrap();

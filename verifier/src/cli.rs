@@ -19,7 +19,7 @@ pub const EXIT_SOFTWARE: u8 = 70;
 const USAGE: &str =
     "usage: inkan-verify SIGNATURE_FILE [--data CONTENT_FILE] [--trust PEM]... [--crl FILE]...
              [--ocsp FILE]... [--at RFC3339_TIME] [--revocation required|optional]
-             [--format text|json] [--lang ja|en]";
+             [--format text|json] [--lang ja|en] [--policy OID]...";
 
 /// The `--help` text (printed to stdout, exit 0).
 pub const HELP: &str = "\
@@ -29,7 +29,7 @@ judged as ETSI EN 319 102-1 prescribes, under the CRYPTREC LS-0001-2022 policy.
 USAGE:
   inkan-verify SIGNATURE_FILE [--data CONTENT_FILE] [--trust PEM]... [--crl FILE]...
                [--ocsp FILE]... [--at RFC3339_TIME] [--revocation required|optional]
-               [--format text|json] [--lang ja|en]
+               [--format text|json] [--lang ja|en] [--policy OID]...
 
 OPTIONS:
   --data FILE        the signed data (detached signatures, time-stamp tokens)
@@ -40,6 +40,9 @@ OPTIONS:
   --revocation R     required (default) or optional
   --format F         text (default) or json (fields: verifier/README.md)
   --lang L           ja or en (default: from the locale)
+  --policy OID       the signer's certificate must be issued under this certificate policy
+                     (RFC 5280 path validation with this initial policy set and an
+                     explicit policy required); repeatable: any one of them will do
   -h, --help         this text
   -V, --version      the version
 
@@ -57,6 +60,7 @@ pub struct Args {
     ocsp: Vec<PathBuf>,
     at: Option<i64>,
     revocation_optional: bool,
+    policies: Vec<const_oid::ObjectIdentifier>,
     json: bool,
     lang: Option<Lang>,
 }
@@ -137,6 +141,13 @@ fn parse(args: Vec<OsString>) -> Result<Args, String> {
                 });
             }
             Value(v) if a.sig.is_none() => a.sig = Some(v.into()),
+            Long("policy") => {
+                let v = p.value().map_err(|e| e.to_string())?;
+                let s = v.to_str().ok_or("--policy: not an OID")?;
+                let o = const_oid::ObjectIdentifier::new(s)
+                    .map_err(|_| format!("--policy {s}: not a dotted OID"))?;
+                a.policies.push(o);
+            }
             Long("help") | Short('h') => return Err(String::new()),
             Long("version") | Short('V') => return Err(VERSION_REQUEST.into()),
             other => return Err(other.unexpected().to_string()),
@@ -207,6 +218,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
     };
     let mut options = Options {
         revocation_required: !a.revocation_optional,
+        required_policies: a.policies.clone(),
         ..Options::default()
     };
     if let Some(d) = &a.data {
@@ -270,5 +282,21 @@ mod tests {
             Some(1_489_755_600)
         );
         assert_eq!(parse_rfc3339("garbage"), None);
+    }
+
+    #[test]
+    fn policy_option() {
+        let args = |v: &[&str]| parse(v.iter().map(OsString::from).collect());
+        let a = args(&[
+            "s.p7s",
+            "--policy",
+            "1.2.392.200091",
+            "--policy",
+            "2.5.29.32.0",
+        ])
+        .unwrap();
+        assert_eq!(a.policies.len(), 2);
+        assert!(args(&["s.p7s", "--policy", "not-an-oid"]).is_err());
+        assert!(args(&["s.p7s", "--policy"]).is_err());
     }
 }

@@ -56,8 +56,11 @@ fn extension<'c>(exts: &[Ext<'c>], o: &const_oid::ObjectIdentifier) -> Option<(b
 }
 
 /// Checks name constraints and certificate policies along `path` (signing certificate first,
-/// trust anchor last); returns every violation found.
-pub fn check_path(path: &Path) -> Vec<Violation> {
+/// trust anchor last); returns every violation found. `required_policies` (OID content
+/// octets) is RFC 5280's user-initial-policy-set with initial-explicit-policy set: the path
+/// must be valid for one of them. Empty means {anyPolicy} without explicit policy (the
+/// default: any policy, none required unless a CA requires one).
+pub fn check_path(path: &Path, required_policies: &[Vec<u8>]) -> Vec<Violation> {
     let mut v = Vec::new();
     // The anchor is not part of the path (RFC 5280 §6.1); a signing certificate that is
     // itself the anchor has nothing to check.
@@ -81,7 +84,7 @@ pub fn check_path(path: &Path) -> Vec<Violation> {
         }
     }
     name_constraints(anchor, certs, &exts, &mut v);
-    policies(certs, &exts, &mut v);
+    policies(certs, &exts, required_policies, &mut v);
     v
 }
 
@@ -512,33 +515,61 @@ fn read_policy_constraints(val: &[u8]) -> tlv::Result<(Option<u64>, Option<u64>)
     Ok((req, inh))
 }
 
-/// A node at the deepest level of the valid_policy_tree: its valid_policy and
-/// expected_policy_set. With user-initial-policy-set = {anyPolicy} (this verifier's input)
-/// and nodes without children pruned at each step (§6.1.3 (d)(3)), the tree is NULL exactly
-/// when its deepest level is empty, and the final intersection (§6.1.5 (g)(ii)) leaves it
-/// as it is, so the deepest level is all the state needed.
+/// A node at the deepest level of the valid_policy_tree: its valid_policy, its
+/// expected_policy_set, and its origin: the valid_policy of its first ancestor that is not
+/// anyPolicy (`None` while the branch is all anyPolicy). Nodes without children are pruned
+/// at each step (§6.1.3 (d)(3)), so the tree is NULL exactly when its deepest level is
+/// empty; and the final intersection with the user-initial-policy-set (§6.1.5 (g)(iii))
+/// keeps a branch exactly when its origin is in that set (the origin is the node of
+/// valid_policy_node_set the branch descends from, in the trust anchor's policy domain) or
+/// the branch is all anyPolicy. So the deepest level is all the state needed.
 #[derive(Clone)]
 struct Node {
     valid: Vec<u8>,
     expected: Vec<Vec<u8>>,
+    origin: Option<Vec<u8>>,
+}
+
+impl Node {
+    /// A child of `self` with valid_policy `p`.
+    fn child(&self, p: &[u8]) -> Self {
+        let origin = match &self.origin {
+            Some(o) => Some(o.clone()),
+            None if any(p) => None,
+            None => Some(p.to_vec()),
+        };
+        Self {
+            valid: p.to_vec(),
+            expected: vec![p.to_vec()],
+            origin,
+        }
+    }
 }
 
 fn any(o: &[u8]) -> bool {
     is(o, &oid::ANY_POLICY)
 }
 
-/// RFC 5280 §6.1 policy processing with initial-policy-mapping-inhibit,
-/// initial-explicit-policy and initial-any-policy-inhibit all false and
-/// user-initial-policy-set = {anyPolicy}. Fails the path when explicit_policy reaches 0
-/// with a NULL tree, or when a mapping involves anyPolicy (§6.1.4 (a)).
-fn policies(certs: &[Certificate], exts: &[Vec<Ext<'_>>], v: &mut Vec<Violation>) {
+/// RFC 5280 §6.1 policy processing with initial-policy-mapping-inhibit and
+/// initial-any-policy-inhibit false. With `required` empty: user-initial-policy-set =
+/// {anyPolicy} and initial-explicit-policy false; otherwise user-initial-policy-set =
+/// `required` and initial-explicit-policy true. Fails the path when explicit_policy reaches 0
+/// with a NULL tree, when no branch survives the intersection with `required`, or when a
+/// mapping involves anyPolicy (§6.1.4 (a)).
+fn policies(
+    certs: &[Certificate],
+    exts: &[Vec<Ext<'_>>],
+    required: &[Vec<u8>],
+    v: &mut Vec<Violation>,
+) {
     let n = certs.len() as u64;
     let any_oid = oid::ANY_POLICY.as_bytes().to_vec();
     let mut level = vec![Node {
         valid: any_oid.clone(),
         expected: vec![any_oid.clone()],
+        origin: None,
     }];
-    let mut explicit_policy = n + 1;
+    let mut explicit_policy = if required.is_empty() { n + 1 } else { 0 };
     let mut inhibit_any = n + 1;
     let mut policy_mapping = n + 1;
     let malformed = |c: &Certificate, what: &str, e: tlv::TlvError| {
@@ -563,26 +594,34 @@ fn policies(certs: &[Certificate], exts: &[Vec<Ext<'_>>], v: &mut Vec<Violation>
                     }
                 };
                 let mut next: Vec<Node> = Vec::new();
-                let push = |next: &mut Vec<Node>, p: &[u8]| {
-                    if !next.iter().any(|x| x.valid == p) {
-                        next.push(Node {
-                            valid: p.to_vec(),
-                            expected: vec![p.to_vec()],
-                        });
+                // Children with the same valid_policy and origin are one branch.
+                let push = |next: &mut Vec<Node>, child: Node| {
+                    if next.len() < MAX_ITEMS
+                        && !next
+                            .iter()
+                            .any(|x| x.valid == child.valid && x.origin == child.origin)
+                    {
+                        next.push(child);
                     }
                 };
-                // (d)(1)
+                // (d)(1): each policy under the nodes that expect it, else under anyPolicy.
                 for p in pols.iter().filter(|p| !any(p)) {
-                    let matched = level.iter().any(|nd| nd.expected.iter().any(|x| x == p));
-                    if matched || level.iter().any(|nd| any(&nd.valid)) {
-                        push(&mut next, p);
+                    let mut matched = false;
+                    for nd in level.iter().filter(|nd| nd.expected.iter().any(|x| x == p)) {
+                        push(&mut next, nd.child(p));
+                        matched = true;
+                    }
+                    if !matched {
+                        for nd in level.iter().filter(|nd| any(&nd.valid)) {
+                            push(&mut next, nd.child(p));
+                        }
                     }
                 }
                 // (d)(2)
                 if pols.iter().any(|p| any(p)) && (inhibit_any > 0 || (i < n && self_issued)) {
                     for nd in &level {
                         for x in &nd.expected {
-                            push(&mut next, x);
+                            push(&mut next, nd.child(x));
                         }
                     }
                 }
@@ -617,6 +656,32 @@ fn policies(certs: &[Certificate], exts: &[Vec<Ext<'_>>], v: &mut Vec<Violation>
             return;
         }
         if i == n {
+            // §6.1.5 (g)(iii): the branches the user-initial-policy-set admits.
+            if !required.is_empty()
+                && !level.iter().any(|nd| match &nd.origin {
+                    None => true,
+                    Some(o) => required.contains(o),
+                })
+            {
+                let names = |set: &mut dyn Iterator<Item = &Vec<u8>>| {
+                    set.map(|o| tlv::oid_string(o))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                v.push((
+                    "X509_POLICY",
+                    format!(
+                        "{} is not certified under a required policy ({}); the path is valid for: {}",
+                        c.display_name(),
+                        names(&mut required.iter()),
+                        if level.is_empty() {
+                            "no policy".to_owned()
+                        } else {
+                            names(&mut level.iter().filter_map(|nd| nd.origin.as_ref()))
+                        }
+                    ),
+                ));
+            }
             break;
         }
         // Preparation for the next certificate §6.1.4.
@@ -646,13 +711,19 @@ fn policies(certs: &[Certificate], exts: &[Vec<Ext<'_>>], v: &mut Vec<Violation>
                     .map(|(_, b)| b.clone())
                     .collect();
                 if policy_mapping > 0 {
-                    if let Some(nd) = level.iter_mut().find(|nd| &nd.valid == idp) {
-                        nd.expected = subjects;
-                    } else if level.iter().any(|nd| any(&nd.valid)) {
-                        level.push(Node {
-                            valid: idp.clone(),
-                            expected: subjects,
-                        });
+                    let mut found = false;
+                    for nd in level.iter_mut().filter(|nd| &nd.valid == idp) {
+                        nd.expected = subjects.clone();
+                        found = true;
+                    }
+                    if !found {
+                        let parents: Vec<Node> =
+                            level.iter().filter(|nd| any(&nd.valid)).cloned().collect();
+                        for nd in parents {
+                            let mut child = nd.child(idp);
+                            child.expected = subjects.clone();
+                            level.push(child);
+                        }
                     }
                 } else {
                     level.retain(|nd| &nd.valid != idp);

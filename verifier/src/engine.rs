@@ -85,6 +85,9 @@ pub struct Material {
     pub ocsps: Vec<cms::BasicOcsp>,
     /// Whether revocation information is required.
     pub revocation_required: bool,
+    /// Certificate policies (OID content octets) one of which the signer's path must be
+    /// valid for (`--policy`; empty: no requirement). Not applied to TSA paths.
+    pub required_policies: Vec<Vec<u8>>,
 }
 
 impl Material {
@@ -625,7 +628,11 @@ pub fn crypto_facts(
 /// X.509 validation of a path at time `t` (the time the signed object is proven to exist),
 /// with revocation, name constraints and certificate policies; returns the carried status.
 pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outcome) {
-    for (code, msg) in crate::constraints::check_path(path) {
+    let required: &[Vec<u8>] = match role {
+        Role::Signer => &m.required_policies,
+        Role::Tsa => &[],
+    };
+    for (code, msg) in crate::constraints::check_path(path, required) {
         out.set(
             Indication::Indeterminate,
             Sub::ChainConstraintsFailure,
@@ -1000,6 +1007,7 @@ pub fn validate_token(
         crls: base.crls.clone(),
         ocsps: base.ocsps.clone(),
         revocation_required: base.revocation_required,
+        required_policies: Vec::new(),
     };
     m.absorb(&sd);
     let mut outcome = validate_signed(&sd, &Content::Missing, Role::Tsa, &m, t, None);

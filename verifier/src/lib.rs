@@ -50,6 +50,10 @@ pub struct Options {
     pub ocsps: Vec<Vec<u8>>,
     /// `--revocation required` (true) or `optional` (false).
     pub revocation_required: bool,
+    /// `--policy OID`...: the signer's certificate path must be valid for one of these
+    /// certificate policies (RFC 5280 user-initial-policy-set, with initial-explicit-policy).
+    /// Empty: any policy.
+    pub required_policies: Vec<const_oid::ObjectIdentifier>,
 }
 
 /// Errors that are not a verdict.
@@ -76,6 +80,11 @@ fn secs(t: UnixTime) -> i64 {
 fn material(options: &Options) -> Material {
     let mut m = Material {
         revocation_required: options.revocation_required,
+        required_policies: options
+            .required_policies
+            .iter()
+            .map(|o| o.as_bytes().to_vec())
+            .collect(),
         ..Material::default()
     };
     for t in &options.trust {
@@ -236,6 +245,7 @@ struct OptionsKey {
     crls: Vec<Vec<u8>>,
     ocsps: Vec<Vec<u8>>,
     revocation_required: bool,
+    required_policies: Vec<const_oid::ObjectIdentifier>,
 }
 
 impl BaseMaterial {
@@ -246,6 +256,7 @@ impl BaseMaterial {
             && k.crls == options.crls
             && k.ocsps == options.ocsps
             && k.revocation_required == options.revocation_required
+            && k.required_policies == options.required_policies
         {
             return m.clone();
         }
@@ -256,6 +267,7 @@ impl BaseMaterial {
                 crls: options.crls.clone(),
                 ocsps: options.ocsps.clone(),
                 revocation_required: options.revocation_required,
+                required_policies: options.required_policies.clone(),
             },
             m.clone(),
         ));

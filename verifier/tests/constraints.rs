@@ -193,6 +193,19 @@ fn check_with(
     sub: Option<Sub>,
     code: Option<&str>,
 ) {
+    check_policies(anchor, leaf, cas, &[], ind, sub, code);
+}
+
+/// As [`check_with`], requiring one of `policies` (`--policy`).
+fn check_policies(
+    anchor: &str,
+    leaf: &str,
+    cas: &str,
+    policies: &[&str],
+    ind: Indication,
+    sub: Option<Sub>,
+    code: Option<&str>,
+) {
     let dir = &pki().path;
     let out = format!("{leaf}.p7s");
     sh(
@@ -208,6 +221,10 @@ fn check_with(
         crls: vec![],
         ocsps: vec![],
         revocation_required: false,
+        required_policies: policies
+            .iter()
+            .map(|p| const_oid::ObjectIdentifier::new(p).unwrap())
+            .collect(),
     };
     let r = verify(
         &Input {
@@ -221,7 +238,7 @@ fn check_with(
     assert_eq!(
         (r.indication, r.sub_indication),
         (ind, sub),
-        "{leaf}: {text}"
+        "{leaf} {policies:?}: {text}"
     );
     if let Some(c) = code {
         assert!(
@@ -343,6 +360,43 @@ fn certificate_policies() {
     );
 }
 
+/// `--policy`: RFC 5280 user-initial-policy-set with initial-explicit-policy. The required
+/// policies are named in the trust anchor's domain, so through a mapping 1.2.3.4.5 ->
+/// 1.2.3.4.9 the leaf certified under 1.2.3.4.9 satisfies `--policy 1.2.3.4.5`, not
+/// `--policy 1.2.3.4.9`.
+#[test]
+fn required_policies() {
+    use Indication::*;
+    let ccf = Some(Sub::ChainConstraintsFailure);
+    let root = "root.pem";
+    let pass = |leaf: &str, cas: &str, pols: &[&str]| {
+        check_policies(root, leaf, cas, pols, TotalPassed, None, None);
+    };
+    let fail = |leaf: &str, cas: &str, pols: &[&str]| {
+        check_policies(
+            root,
+            leaf,
+            cas,
+            pols,
+            Indeterminate,
+            ccf,
+            Some("X509_POLICY"),
+        );
+    };
+    pass("pol5", "polca.pem", &["1.2.3.4.5"]);
+    pass("pol5", "polca.pem", &["1.2.3.4.7", "1.2.3.4.5"]);
+    fail("pol5", "polca.pem", &["1.2.3.4.7"]);
+    // Under an anyPolicy CA the leaf's own policy is what the path is valid for.
+    pass("any_5", "anyca.pem", &["1.2.3.4.5"]);
+    fail("any_5", "anyca.pem", &["1.2.3.4.6"]);
+    // No policies anywhere: valid for none, so any requirement fails (explicit policy).
+    pass("nc_good", "ncca.pem", &[]);
+    fail("nc_good", "ncca.pem", &["1.2.3.4.5"]);
+    // Through the mapping.
+    pass("allow_leaf", "allow-chain.pem", &["1.2.3.4.5"]);
+    fail("allow_leaf", "allow-chain.pem", &["1.2.3.4.9"]);
+}
+
 /// Mutated constrained certificates through the constraint checks never panic (untrusted
 /// input: the checks run on whatever a signature carries once its path is built).
 #[test]
@@ -384,7 +438,8 @@ fn mutated_constraint_extensions_never_panic() {
                 certs: vec![l, c, root.clone()],
                 algs: vec![],
             };
-            let _ = inkan_verifier::constraints::check_path(&path);
+            let _ = inkan_verifier::constraints::check_path(&path, &[]);
+            let _ = inkan_verifier::constraints::check_path(&path, &[vec![0x2a, 0x03, 0x04, 0x05]]);
         }
         assert!(cases > 50, "too few mutated certificates parsed: {cases}");
     }

@@ -205,6 +205,7 @@ impl Run {
             crls: self.crls.iter().map(|t| read(t)).collect(),
             ocsps: vec![],
             revocation_required: self.required,
+            ..Options::default()
         };
         let r = verify(&Input { bytes: self.sig }, &options, self.at).unwrap();
         assert_eq!(
