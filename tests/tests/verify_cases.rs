@@ -516,3 +516,68 @@ fn cms_algorithm_protection_must_name_the_signer_info_algorithms() {
         }
     }
 }
+
+/// A signature that names a signature policy (EN 319 122-1 §5.2.9) and a commitment type
+/// (§5.2.3): both are reported, the policy as named (its document is not processed).
+#[test]
+fn signature_policy_and_commitment_type_are_reported() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let pki = DevPki::generate_with(&DevPkiOptions::new(now(), KeyAlg::P256)).expect("PKI");
+    write(dir, "root.pem", pki.root_pem().as_bytes());
+    write(dir, "crl.pem", devpki::crl_pem(&pki.crl_der).as_bytes());
+    let data = "方針: signed under a policy\n".as_bytes();
+    write(dir, "doc.txt", data);
+    let eseal = template(dir, "eseal.key", &pki.eseal_key_pem, &pki.eseal_cert_der);
+    // SignaturePolicyId ::= SEQUENCE { sigPolicyId 1.2.392.1.2.3, sigPolicyHash
+    // OtherHashAlgAndValue { sha256, 32 octets } }
+    let policy_hash = tlv(
+        0x30,
+        &[
+            tlv(0x30, &tlv(0x06, oid::SHA256.as_bytes())),
+            tlv(0x04, &[0x5a; 32]),
+        ]
+        .concat(),
+    );
+    // 1.2.392.1.2.3
+    let policy_oid = [0x2a, 0x83, 0x08, 0x01, 0x02, 0x03];
+    let policy = cms::attribute(
+        &oid::ID_AA_ETS_SIG_POLICY_ID,
+        &[&tlv(0x30, &[tlv(0x06, &policy_oid), policy_hash].concat())],
+    );
+    let commitment = cms::attribute(
+        &oid::ID_AA_ETS_COMMITMENT_TYPE,
+        &[&tlv(
+            0x30,
+            &tlv(0x06, oid::ID_CTI_ETS_PROOF_OF_ORIGIN.as_bytes()),
+        )],
+    );
+    let signed: [&[u8]; 2] = [&policy, &commitment];
+    let mut req = SignRequest::new(cms::ID_DATA, Content::Detached(data));
+    req.signed_attrs = &signed;
+    write(dir, "sig.p7s", &eseal.sign(&req).expect("sign"));
+    let (code, j) = verify_json(
+        dir,
+        &[
+            "sig.p7s", "--data", "doc.txt", "--trust", "root.pem", "--crl", "crl.pem",
+        ],
+    );
+    assert_eq!(result(&j), ("TOTAL-PASSED", "-"), "{j:#}");
+    assert_eq!(code, 0);
+    assert_eq!(j["signature_policy"], "1.2.392.1.2.3", "{j:#}");
+    assert_eq!(
+        j["commitment_types"],
+        serde_json::json!(["proof-of-origin"]),
+        "{j:#}"
+    );
+    let out = run(
+        "inkan-verify",
+        &[
+            "sig.p7s", "--data", "doc.txt", "--trust", "root.pem", "--lang", "ja",
+        ],
+        dir,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("コミットメント種別: 発信元の証明"), "{text}");
+    assert!(text.contains("署名ポリシー: 1.2.392.1.2.3"), "{text}");
+}

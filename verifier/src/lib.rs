@@ -134,6 +134,8 @@ fn base_report(kind: &str, options: &Options, at: i64) -> Report {
         .into(),
         signer: None,
         signing_time: None,
+        commitment_types: Vec::new(),
+        signature_policy: None,
         time_stamps: Vec::new(),
         best_proof_of_existence: None,
         chain: Vec::new(),
@@ -341,6 +343,8 @@ fn verify_in_call(
                             .and_then(|v| tlv::parse_exact(v).ok())
                             .and_then(|t| tlv::parse_time(&t).ok())
                             .map(|t| tlv::format_time(t.0)),
+                        commitment_types: commitment_types(si),
+                        signature_policy: signature_policy(si),
                         best: poes
                             .iter()
                             .filter(|p| {
@@ -369,6 +373,8 @@ fn verify_in_call(
                     sub_indication: g.outcome.sub,
                     signer: g.outcome.signer.as_ref().map(report::party),
                     signing_time: g.signing_time.clone(),
+                    commitment_types: g.commitment_types.clone(),
+                    signature_policy: g.signature_policy.clone(),
                     best_proof_of_existence: g.best.clone(),
                     findings: g.outcome.findings.clone(),
                 })
@@ -376,6 +382,8 @@ fn verify_in_call(
             let n = results.len();
             let g = results.swap_remove(worst);
             r.signing_time = g.signing_time;
+            r.commitment_types = g.commitment_types;
+            r.signature_policy = g.signature_policy;
             r.best_proof_of_existence = g.best;
             r.time_stamps = g.poes;
             apply(&mut r, &g.outcome);
@@ -441,7 +449,65 @@ struct SignerResult {
     outcome: engine::Outcome,
     poes: Vec<TimeStampSummary>,
     signing_time: Option<String>,
+    commitment_types: Vec<String>,
+    signature_policy: Option<String>,
     best: Option<String>,
+}
+
+/// The commitment-type-indication values of `si` (EN 319 122-1 §5.2.3):
+/// `CommitmentTypeIndication ::= SEQUENCE { commitmentTypeId OID, commitmentTypeQualifier
+/// SEQUENCE OF CommitmentTypeQualifier OPTIONAL }`, one per attribute value (qualifiers not
+/// shown). Unreadable values are skipped.
+fn commitment_types(si: &cms::SignerInfo) -> Vec<String> {
+    use inkan_profiles::oid as o;
+    let names = [
+        (&o::ID_CTI_ETS_PROOF_OF_ORIGIN, "proof-of-origin"),
+        (&o::ID_CTI_ETS_PROOF_OF_RECEIPT, "proof-of-receipt"),
+        (&o::ID_CTI_ETS_PROOF_OF_DELIVERY, "proof-of-delivery"),
+        (&o::ID_CTI_ETS_PROOF_OF_SENDER, "proof-of-sender"),
+        (&o::ID_CTI_ETS_PROOF_OF_APPROVAL, "proof-of-approval"),
+        (&o::ID_CTI_ETS_PROOF_OF_CREATION, "proof-of-creation"),
+    ];
+    let Some(attrs) = &si.signed_attrs else {
+        return Vec::new();
+    };
+    attrs
+        .iter()
+        .filter(|a| crypto::is(&a.oid, &o::ID_AA_ETS_COMMITMENT_TYPE))
+        .flat_map(|a| a.values.iter())
+        .filter_map(|v| {
+            let t = tlv::parse_exact(v).ok()?.expect(tlv::tag::SEQUENCE).ok()?;
+            let id = t.children().expect(tlv::tag::OID).ok()?;
+            Some(
+                names
+                    .iter()
+                    .find(|(oid, _)| crypto::is(id.value, oid))
+                    .map_or_else(|| tlv::oid_string(id.value), |(_, n)| (*n).to_owned()),
+            )
+        })
+        .take(16)
+        .collect()
+}
+
+/// The signature-policy-identifier of `si` (EN 319 122-1 §5.2.9): `SignaturePolicyIdentifier
+/// ::= CHOICE { signaturePolicyId SEQUENCE { sigPolicyId OID, ... }, signaturePolicyImplied
+/// NULL }`.
+fn signature_policy(si: &cms::SignerInfo) -> Option<String> {
+    let v = si
+        .signed(&inkan_profiles::oid::ID_AA_ETS_SIG_POLICY_ID)?
+        .values
+        .first()?;
+    let t = tlv::parse_exact(v).ok()?;
+    if t.tag == tlv::tag::NULL {
+        return Some("implied".into());
+    }
+    let id = t
+        .expect(tlv::tag::SEQUENCE)
+        .ok()?
+        .children()
+        .expect(tlv::tag::OID)
+        .ok()?;
+    Some(tlv::oid_string(id.value))
 }
 
 pub(crate) fn token_summary(kind: &str, t: &engine::TokenResult) -> TimeStampSummary {

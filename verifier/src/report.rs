@@ -254,6 +254,10 @@ pub struct SignerSummary {
     pub signer: Option<Party>,
     /// Its claimed signing time.
     pub signing_time: Option<String>,
+    /// Its commitment-type-indication values (see [`Report::commitment_types`]).
+    pub commitment_types: Vec<String>,
+    /// Its signature-policy-identifier (see [`Report::signature_policy`]).
+    pub signature_policy: Option<String>,
     /// Its best proof of existence.
     pub best_proof_of_existence: Option<String>,
     /// Its findings.
@@ -281,6 +285,13 @@ pub struct Report {
     pub signer: Option<Party>,
     /// Claimed signing time.
     pub signing_time: Option<String>,
+    /// What the signer committed to (the signed commitment-type-indication attribute, ETSI
+    /// EN 319 122-1 §5.2.3): `proof-of-origin`, `proof-of-receipt`, `proof-of-delivery`,
+    /// `proof-of-sender`, `proof-of-approval`, `proof-of-creation`, or the OID of another.
+    pub commitment_types: Vec<String>,
+    /// The signature policy the signer named (signature-policy-identifier, EN 319 122-1
+    /// §5.2.9): its OID, or `implied`. Reported only: the policy document is not processed.
+    pub signature_policy: Option<String>,
     /// Time stamps.
     pub time_stamps: Vec<TimeStampSummary>,
     /// Best proof of existence of the signature.
@@ -294,6 +305,27 @@ pub struct Report {
     /// One entry per SignerInfo of a CMS signature (empty for a time-stamp token); the
     /// fields above describe the worst of them (the first one, when all are equal).
     pub signers: Vec<SignerSummary>,
+}
+
+/// A commitment type in words.
+fn commitment_text(c: &str, lang: Lang) -> String {
+    let (en, ja) = match c {
+        "proof-of-origin" => (
+            "proof of origin: the signer created and sent it",
+            "発信元の証明",
+        ),
+        "proof-of-receipt" => ("proof of receipt: the signer received it", "受領の証明"),
+        "proof-of-delivery" => ("proof of delivery: it was delivered", "配達の証明"),
+        "proof-of-sender" => ("proof of sender: the signer sent it", "送信者の証明"),
+        "proof-of-approval" => ("proof of approval: the signer approved it", "承認の証明"),
+        "proof-of-creation" => ("proof of creation: the signer created it", "作成の証明"),
+        other => return other.to_owned(),
+    };
+    if lang == Lang::Ja {
+        format!("{ja} ({c})")
+    } else {
+        en.to_owned()
+    }
 }
 
 /// Verifies a 法人番号 check digit (平成26年財務省令第70号 §2; japan.md §6).
@@ -443,6 +475,23 @@ impl Report {
                 ));
             }
             s.push_str(&format!("  {}: {}\n", l("Issuer", "発行者"), p.issuer));
+        }
+        for c in &self.commitment_types {
+            s.push_str(&format!(
+                "{}: {}\n",
+                l("Commitment", "コミットメント種別"),
+                commitment_text(c, lang)
+            ));
+        }
+        if let Some(p) = &self.signature_policy {
+            s.push_str(&format!(
+                "{}: {p} ({})\n",
+                l("Signature policy", "署名ポリシー"),
+                l(
+                    "named by the signer; the policy document is not processed",
+                    "署名者が指定したもの。ポリシー文書は処理していません"
+                )
+            ));
         }
         s.push_str(&format!("{}\n", l("When:", "日時:")));
         if let Some(t) = &self.signing_time {

@@ -164,3 +164,25 @@ fn archive_time_stamp_v2_imprints_match_real_cades_a_files() {
             && t.indication == inkan_verifier::report::Indication::TotalPassed)
     );
 }
+
+/// The commitment types a real signer declared (DSS's `nowina-enveloping`: proof of approval
+/// and proof of creation) are reported by name, in JSON and in words.
+#[test]
+fn commitment_types_are_reported() {
+    let (_, r) = case_report(&cases_dir().join("dss-nowina-enveloping"));
+    assert_eq!(
+        r.commitment_types,
+        ["proof-of-approval", "proof-of-creation"]
+    );
+    assert_eq!(r.signature_policy, None);
+    let ja = r.to_text(inkan_verifier::report::Lang::Ja);
+    assert!(ja.contains("承認の証明 (proof-of-approval)"), "{ja}");
+    let en = r.to_text(inkan_verifier::report::Lang::En);
+    assert!(
+        en.contains("proof of creation: the signer created it"),
+        "{en}"
+    );
+    // An unknown commitment type is shown by its OID.
+    let (_, r) = case_report(&cases_dir().join("dss-no-key-info-cert-trusted"));
+    assert_eq!(r.commitment_types, ["1.2.3", "2.4.5.6"]);
+}
