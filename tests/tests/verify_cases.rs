@@ -410,6 +410,16 @@ fn content_time_stamp_must_precede_the_signature_time_stamp() {
     );
 }
 
+/// A P-256 development PKI in `dir` (`root.pem`, `crl.pem`), `data` as `doc.txt`, and its
+/// e-seal key as a signing template.
+fn p256_eseal(dir: &Path, data: &[u8]) -> CmsSignerTemplate {
+    let pki = DevPki::generate_with(&DevPkiOptions::new(now(), KeyAlg::P256)).expect("PKI");
+    write(dir, "root.pem", pki.root_pem().as_bytes());
+    write(dir, "crl.pem", devpki::crl_pem(&pki.crl_der).as_bytes());
+    write(dir, "doc.txt", data);
+    template(dir, "eseal.key", &pki.eseal_key_pem, &pki.eseal_cert_der)
+}
+
 /// RFC 6211: a signed cms-algorithm-protection attribute that names the SignerInfo's own
 /// algorithms passes (inkan-verify and `openssl cms -verify`); one that names another digest
 /// or signature algorithm is TOTAL-FAILED / SIG_CRYPTO_FAILURE, though the signature value
@@ -419,12 +429,8 @@ fn content_time_stamp_must_precede_the_signature_time_stamp() {
 fn cms_algorithm_protection_must_name_the_signer_info_algorithms() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    let pki = DevPki::generate_with(&DevPkiOptions::new(now(), KeyAlg::P256)).expect("PKI");
-    write(dir, "root.pem", pki.root_pem().as_bytes());
-    write(dir, "crl.pem", devpki::crl_pem(&pki.crl_der).as_bytes());
     let data = "アルゴリズム保護: algorithm protection\n".as_bytes();
-    write(dir, "doc.txt", data);
-    let eseal = template(dir, "eseal.key", &pki.eseal_key_pem, &pki.eseal_cert_der);
+    let eseal = p256_eseal(dir, data);
 
     // The SignerInfo's own algorithm identifiers, as this signer writes them.
     let plain = eseal
@@ -451,31 +457,6 @@ fn cms_algorithm_protection_must_name_the_signer_info_algorithms() {
     let args = [
         "sig.p7s", "--data", "doc.txt", "--trust", "root.pem", "--crl", "crl.pem",
     ];
-    let openssl_accepts = |dir: &Path| {
-        Command::new("openssl")
-            .current_dir(dir)
-            .args([
-                "cms",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                "sig.p7s",
-                "-content",
-                "doc.txt",
-                "-CAfile",
-                "root.pem",
-                "-purpose",
-                "any",
-                "-out",
-                "/dev/null",
-            ])
-            .output()
-            .expect("openssl runs")
-            .status
-            .success()
-    };
 
     for (label, attr, expect) in [
         (
@@ -500,7 +481,7 @@ fn cms_algorithm_protection_must_name_the_signer_info_algorithms() {
         write(dir, "sig.p7s", &eseal.sign(&req).expect("sign"));
         let (_, j) = verify_json(dir, &args);
         assert_eq!(result(&j), expect, "{label}: {j:#}");
-        let openssl = openssl_accepts(dir);
+        let openssl = inkan_tests::openssl_cms_accepts(dir, "sig.p7s", "doc.txt", "root.pem");
         if expect.0 == "TOTAL-PASSED" {
             assert!(openssl, "{label}: openssl cms -verify must accept it");
         } else {
@@ -523,12 +504,8 @@ fn cms_algorithm_protection_must_name_the_signer_info_algorithms() {
 fn signature_policy_and_commitment_type_are_reported() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
-    let pki = DevPki::generate_with(&DevPkiOptions::new(now(), KeyAlg::P256)).expect("PKI");
-    write(dir, "root.pem", pki.root_pem().as_bytes());
-    write(dir, "crl.pem", devpki::crl_pem(&pki.crl_der).as_bytes());
     let data = "方針: signed under a policy\n".as_bytes();
-    write(dir, "doc.txt", data);
-    let eseal = template(dir, "eseal.key", &pki.eseal_key_pem, &pki.eseal_cert_der);
+    let eseal = p256_eseal(dir, data);
     // SignaturePolicyId ::= SEQUENCE { sigPolicyId 1.2.392.1.2.3, sigPolicyHash
     // OtherHashAlgAndValue { sha256, 32 octets } }
     let policy_hash = tlv(
