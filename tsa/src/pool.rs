@@ -97,6 +97,8 @@ impl Shared {
 /// The running pool.
 pub struct SigningPool {
     shared: Arc<Shared>,
+    /// Told the queue length, for the writer's group sizing ([`Recorder::set_backlog`]).
+    recorder: Recorder,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -136,6 +138,7 @@ impl SigningPool {
         }
         Ok(Self {
             shared,
+            recorder,
             threads: Mutex::new(handles),
         })
     }
@@ -159,6 +162,7 @@ impl SigningPool {
             time,
             reply: tx,
         });
+        self.recorder.set_backlog(st.jobs.len());
         let wake = st.idle > st.waking;
         if wake {
             st.waking += 1;
@@ -247,6 +251,7 @@ fn worker(shared: &Shared, ctx: &Context, recorder: &Recorder, batch: usize) {
             // RSA signature takes milliseconds).
             let n = st.jobs.len().div_ceil(shared.threads).min(batch);
             local.extend(st.jobs.drain(..n));
+            recorder.set_backlog(st.jobs.len());
             // More left and someone idle: let them help.
             if !st.jobs.is_empty() && st.idle > st.waking {
                 st.waking += 1;

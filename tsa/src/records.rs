@@ -54,7 +54,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -295,6 +295,9 @@ pub struct Store {
 #[derive(Clone, Debug)]
 pub struct Recorder {
     tx: Sender<Job>,
+    /// Requests waiting for a signing thread, as last published by the signing pool
+    /// ([`Recorder::set_backlog`]); the writer holds a group open while it exceeds the group.
+    backlog: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Job {
@@ -406,11 +409,15 @@ impl Store {
     ) -> (Recorder, Writer) {
         let (tx, rx) = std::sync::mpsc::channel();
         let db = self.db.clone();
+        let backlog = Arc::new(AtomicUsize::new(0));
+        let waiting = backlog.clone();
         let handle = std::thread::Builder::new()
             .name("records-writer".into())
-            .spawn(move || writer_loop(&db, &rx, max_batch.max(1), interval, &stats))
+            .spawn(move || {
+                writer_loop(&db, &rx, max_batch.max(1), interval, &waiting, &stats);
+            })
             .ok();
-        (Recorder { tx }, Writer { handle })
+        (Recorder { tx, backlog }, Writer { handle })
     }
 
     /// Read access for queries while this process owns the store.
@@ -498,11 +505,29 @@ fn job_tokens(j: &Job) -> usize {
     }
 }
 
+/// How many commit intervals the writer may hold a group open while requests wait for a
+/// signing thread (see [`writer_loop`]).
+const HOLD_MAX: u32 = 4;
+
+/// Moves what is queued for the writer into `batch`, up to `max_batch` tokens.
+fn take_queued(rx: &Receiver<Job>, batch: &mut Vec<Job>, size: &mut usize, max_batch: usize) {
+    while *size < max_batch {
+        match rx.try_recv() {
+            Ok(j) => {
+                *size += job_tokens(&j);
+                batch.push(j);
+            }
+            Err(_) => break,
+        }
+    }
+}
+
 fn writer_loop(
     db: &Database,
     rx: &Receiver<Job>,
     max_batch: usize,
     gather: Duration,
+    backlog: &AtomicUsize,
     stats: &WriterStats,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
@@ -516,15 +541,7 @@ fn writer_loop(
             Err(_) => return,
         }
         let mut size = batch.iter().map(job_tokens).sum::<usize>();
-        while size < max_batch {
-            match rx.try_recv() {
-                Ok(j) => {
-                    size += job_tokens(&j);
-                    batch.push(j);
-                }
-                Err(_) => break,
-            }
-        }
+        take_queued(rx, &mut batch, &mut size, max_batch);
         // Under load (the previous commit carried several tokens), commit at most once per
         // `gather`: the tokens arriving meanwhile share the commit. The writer sleeps through
         // the wait instead of waking for each arrival (every wake-up is a `futex` call on the
@@ -539,14 +556,21 @@ fn writer_loop(
             {
                 std::thread::sleep(left);
             }
-            while size < max_batch {
-                match rx.try_recv() {
-                    Ok(j) => {
-                        size += job_tokens(&j);
-                        batch.push(j);
-                    }
-                    Err(_) => break,
-                }
+            take_queued(rx, &mut batch, &mut size, max_batch);
+            // Hold the group open while more requests wait for a signing thread than it
+            // holds: those keep the signing threads busy meanwhile, so waiting costs no
+            // throughput, and the commit's fixed cost is shared by more tokens. At most
+            // HOLD_MAX intervals since the previous commit began, checked every half interval.
+            let cap = last_start + gather * HOLD_MAX;
+            while size < max_batch
+                && backlog.load(Relaxed) > size
+                && !batch.iter().any(|j| matches!(j, Job::Flush(_) | Job::Stop))
+            {
+                let Some(left) = cap.checked_duration_since(std::time::Instant::now()) else {
+                    break;
+                };
+                std::thread::sleep(left.min(gather / 2));
+                take_queued(rx, &mut batch, &mut size, max_batch);
             }
         }
         last_tokens = batch
@@ -600,6 +624,14 @@ fn writer_loop(
 }
 
 impl Recorder {
+    /// Publishes how many requests wait for a signing thread (the signing pool calls this as
+    /// its queue changes). Under load the writer keeps gathering a group while this exceeds
+    /// the group's size.
+    pub fn set_backlog(&self, queued: usize) {
+        self.backlog
+            .store(queued, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Submits granted tokens signed together; each one's `notify` runs after the commit
     /// that holds it. If the writer has stopped, every `notify` gets the error at once.
     pub fn commit_batch(&self, batch: Vec<Pending>) {
@@ -860,6 +892,42 @@ mod tests {
         }
         b[0] = 9;
         assert!(TokenRecord::decode(1, &b).is_none());
+    }
+
+    #[test]
+    fn backlog_holds_groups_open_but_never_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let stats = Arc::new(WriterStats::default());
+        let (rec, writer) = store.start_writer(4096, Duration::from_millis(2), stats.clone());
+        // A signing queue that never drains: every group is held, at most HOLD_MAX intervals.
+        rec.set_backlog(usize::MAX);
+        let mut serial = 1u128;
+        for round in 0..4 {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut tasks = Vec::new();
+                for _ in 0..8 {
+                    let (rec, i) = (rec.clone(), serial);
+                    serial += 1;
+                    tasks.push(tokio::spawn(async move {
+                        rec.commit(issued(i, 1000 + i as u64, &[i as u8; 32])).await
+                    }));
+                }
+                for t in tasks {
+                    t.await.unwrap().unwrap();
+                }
+            });
+            // A flush is never held back by the backlog.
+            assert!(rec.flush(Duration::from_secs(5)), "round {round}");
+        }
+        rec.set_backlog(0);
+        assert!(rec.commit_blocking(issued(serial, 1, &[1])).is_ok());
+        drop(rec);
+        writer.join();
+        assert_eq!(stats.records.load(std::sync::atomic::Ordering::Relaxed), 33);
     }
 
     #[test]
