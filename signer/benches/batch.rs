@@ -294,25 +294,28 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
         sign::default_workers(opts.level)
     };
     let prepared = sign::prepare(opts, SystemClock.now().unwrap()).unwrap();
-    let ((), nw_wall, nw_user, nw_sys) = measure(|| {
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                std::thread::Builder::new()
-                    .name("no-output".into())
-                    .spawn_scoped(s, || {
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(f) = files.get(i) else { break };
-                            let at = SystemClock.now().unwrap();
-                            prepared.sign_one(f, false, at).unwrap();
-                        }
-                    })
-                    .unwrap();
-            }
-        })
-    });
-    drop(prepared);
+    let no_output_run = |workers: usize| {
+        let ((), wall, user, sys) = measure(|| {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            std::thread::scope(|s| {
+                for _ in 0..workers {
+                    std::thread::Builder::new()
+                        .name("no-output".into())
+                        .spawn_scoped(s, || {
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(f) = files.get(i) else { break };
+                                let at = SystemClock.now().unwrap();
+                                prepared.sign_one(f, false, at).unwrap();
+                            }
+                        })
+                        .unwrap();
+                }
+            })
+        });
+        (wall, user, sys)
+    };
+    let (nw_wall, nw_user, nw_sys) = no_output_run(workers);
     let per = |secs: f64| secs * 1e6 / n as f64;
     println!(
         "raw SoftHSM2 C_Sign on 2 sessions: {raw:.0} sig/s, CPU {:.0}+{:.0} µs per signature; pipeline without output ({workers} workers): {:.0} files/s, CPU {:.0}+{:.0} µs per file",
@@ -323,18 +326,21 @@ fn small(dir: &Path, opts: &Options, key: &dyn inkan_hsm::SigningKey) {
         per(nw_sys),
     );
 
-    // INKAN_BENCH_COMPARE=2,4: batches with these worker counts, alternated for
-    // INKAN_BENCH_ROUNDS rounds (default 5) with a raw run in each round, then the median CPU
-    // per file of each; alternation spreads the machine's changing load over all of them.
+    // INKAN_BENCH_COMPARE=2,4,n2,4b32: batches with these worker counts (nN: the pipeline
+    // without output on N workers; WbK: W workers taking bursts of K files, 4b1: one file at a
+    // time), alternated for INKAN_BENCH_ROUNDS rounds (default 5) with a raw
+    // run in each round, then the median CPU per file of each; alternation spreads the
+    // machine's changing load over all of them.
     if let Ok(set) = std::env::var("INKAN_BENCH_COMPARE") {
-        let counts: Vec<usize> = set.split(',').filter_map(|v| v.parse().ok()).collect();
+        let entries: Vec<&str> = set.split(',').collect();
         compare(
             dir,
             &files,
             opts,
-            &counts,
+            &entries,
             env_usize("INKAN_BENCH_ROUNDS", 5),
             &raw_run,
+            &no_output_run,
         );
         cleanup(dir, &files_dir, keep.is_none());
         return;
@@ -418,13 +424,14 @@ fn compare(
     dir: &Path,
     files: &[PathBuf],
     opts: &Options,
-    counts: &[usize],
+    entries: &[&str],
     rounds: usize,
     raw_run: &dyn Fn() -> Raw,
+    no_output_run: &dyn Fn(usize) -> (f64, f64, f64),
 ) {
     let n = files.len() as f64;
     let mut raw_cpu = Vec::new();
-    let mut cpu: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); counts.len()];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); entries.len()];
     for round in 0..rounds {
         let r = raw_run();
         raw_cpu.push((r.user + r.sys) * 1e6 / n);
@@ -434,19 +441,35 @@ fn compare(
             r.user * 1e6 / n,
             r.sys * 1e6 / n
         );
-        for (k, &w) in counts.iter().enumerate() {
-            let mut o = opts.clone();
-            o.workers = w;
-            let out = dir.join(format!("out-compare-{w}-{}", run_tag()));
-            std::fs::create_dir_all(&out).unwrap();
-            o.out_dir = Some(out);
-            let b = batch(files, &o);
-            let (u, s) = (b.user * 1e6 / n, b.sys * 1e6 / n);
-            cpu[k].push((u + s, u, s));
-            line.push_str(&format!(
-                "; {w} workers {:.0} files/s {u:.0}+{s:.0} µs",
-                b.rate
-            ));
+        for (k, entry) in entries.iter().enumerate() {
+            let (name, rate, user, sys) = match entry.strip_prefix('n') {
+                Some(w) => {
+                    let w: usize = w.parse().expect("nN: a worker count");
+                    let (wall, user, sys) = no_output_run(w);
+                    (format!("no output {w}"), n / wall, user, sys)
+                }
+                None => {
+                    // WbK: W workers, bursts of K (sign::set_burst; default
+                    // sign::DEFAULT_BURST).
+                    let (w, k) = match entry.split_once('b') {
+                        Some((w, k)) => (w, k.parse().expect("a burst size")),
+                        None => (*entry, sign::DEFAULT_BURST),
+                    };
+                    let w: usize = w.parse().expect("a worker count");
+                    sign::set_burst(k);
+                    let mut o = opts.clone();
+                    o.workers = w;
+                    let out = dir.join(format!("out-compare-{w}-{}", run_tag()));
+                    std::fs::create_dir_all(&out).unwrap();
+                    o.out_dir = Some(out);
+                    let b = batch(files, &o);
+                    sign::set_burst(sign::DEFAULT_BURST);
+                    (format!("batch {entry}"), b.rate, b.user, b.sys)
+                }
+            };
+            let (u, s) = (user * 1e6 / n, sys * 1e6 / n);
+            cpu[k].push(u + s);
+            line.push_str(&format!("; {name}: {rate:.0}/s {u:.0}+{s:.0} µs"));
         }
         println!("{line}");
     }
@@ -458,9 +481,8 @@ fn compare(
         "median CPU per item over {rounds} rounds (user+sys µs): raw {:.0}",
         median(&mut raw_cpu)
     );
-    for (k, &w) in counts.iter().enumerate() {
-        let mut t: Vec<f64> = cpu[k].iter().map(|c| c.0).collect();
-        line.push_str(&format!("; {w} workers {:.0}", median(&mut t)));
+    for (k, entry) in entries.iter().enumerate() {
+        line.push_str(&format!("; {entry}: {:.0}", median(&mut cpu[k])));
     }
     println!("{line}");
 }

@@ -307,6 +307,71 @@ fn batch_with_an_unreadable_file() {
     env.openssl_verify(&env.p("c.txt.p7s"), Some(&env.p("c.txt")));
 }
 
+/// Workers take inputs in bursts (read and hash several, sign them, write them): every
+/// result still lands on its own input, unreadable inputs anywhere in a burst are reported
+/// and the rest signed, whatever the burst size, detached or attached (attached contents
+/// also end a burst by size).
+#[test]
+fn batch_bursts_keep_every_result() {
+    let env = Env::new(KeyAlg::P256);
+    let n = 300;
+    let bad = [0usize, 6, 7, 129, 299];
+    let inputs: Vec<PathBuf> = (0..n)
+        .map(|i| {
+            let name = format!("in{i:03}.txt");
+            if bad.contains(&i) {
+                env.p(&name)
+            } else {
+                // 40 KiB each: an attached burst holds about 25 of them before 1 MiB.
+                env.file(&name, format!("{i}").repeat(10_000).as_bytes())
+            }
+        })
+        .collect();
+    for (k, (burst, attached)) in [
+        (1, false),
+        (3, false),
+        (sign::DEFAULT_BURST, false),
+        (sign::DEFAULT_BURST, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sign::set_burst(burst);
+        let out = env.p(&format!("out{k}"));
+        std::fs::create_dir(&out).unwrap();
+        let mut o = env.opts(Level::BB);
+        o.out_dir = Some(out.clone());
+        o.attached = attached;
+        o.workers = 3;
+        let s = sign::sign_files(&o, &inputs, &SystemClock).unwrap();
+        sign::set_burst(sign::DEFAULT_BURST);
+        assert_eq!(s.failed(), bad.len(), "burst {burst}: {:?}", s.files);
+        for (i, f) in s.files.iter().enumerate() {
+            assert_eq!(f.input, inputs[i]);
+            let target = out.join(format!("in{i:03}.txt.p7s"));
+            if bad.contains(&i) {
+                assert!(f.result.as_ref().unwrap_err().contains("cannot read"));
+                assert!(!target.exists());
+            } else {
+                assert_eq!(f.result.as_ref().unwrap(), &target);
+                // The signature covers this input, not a neighbour in the burst.
+                let sd = RawSignedData::parse(&std::fs::read(&target).unwrap()).unwrap();
+                let si = &sd.signer_infos[0];
+                let md = inkan_signer::cades::message_digest(si).unwrap();
+                let content = std::fs::read(&inputs[i]).unwrap();
+                assert_eq!(
+                    md,
+                    inkan_profiles::alg::DigestAlgorithm::Sha256.digest(&content)
+                );
+                assert_eq!(sd.econtent.is_some(), attached);
+            }
+        }
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), n - bad.len());
+        let last = out.join(format!("in{:03}.txt.p7s", n - 2));
+        env.openssl_verify(&last, (!attached).then_some(inputs[n - 2].as_path()));
+    }
+}
+
 #[test]
 fn tsa_down_and_garbage() {
     let env = Env::new(KeyAlg::P256);
