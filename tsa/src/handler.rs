@@ -191,9 +191,14 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, (Failure, String)> {
             "request has extensions".into(),
         ));
     }
-    let imprint_der = imprint
-        .to_der()
-        .map_err(|e| (Failure::BadDataFormat, format!("imprint: {e}")))?;
+    // The input is DER (checked above), so the imprint's encoding is its bytes as received:
+    // no second encoding on the hot path.
+    let imprint_der = match imprint_raw(bytes) {
+        Some(raw) => raw.to_vec(),
+        None => imprint
+            .to_der()
+            .map_err(|e| (Failure::BadDataFormat, format!("imprint: {e}")))?,
+    };
     Ok(Request {
         imprint_der,
         digest,
@@ -202,6 +207,16 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, (Failure, String)> {
         nonce: req.nonce.map(|n| n.as_bytes().to_vec()),
         cert_req: req.cert_req,
     })
+}
+
+/// The `MessageImprint` TLV of a DER `TimeStampReq` as it appears in `bytes` (the element after
+/// `version`).
+fn imprint_raw(bytes: &[u8]) -> Option<&[u8]> {
+    let mut r = inkan_profiles::asn1::tlv::parse_exact(bytes)
+        .ok()?
+        .children();
+    r.expect(0x02).ok()?;
+    Some(r.expect(0x30).ok()?.raw)
 }
 
 /// Checks the imprint hash against the CRYPTREC policy for making a time-stamp at `at`
@@ -300,11 +315,14 @@ pub fn tst_info_der(
 
 /// `TimeStampResp` granting `token` (a DER ContentInfo).
 pub fn granted_der(token: &[u8]) -> Vec<u8> {
-    let mut c = Vec::with_capacity(token.len() + 8);
-    c.extend_from_slice(&[0x30, 0x03, 0x02, 0x01, 0x00]);
-    c.extend_from_slice(token);
-    let mut out = Vec::with_capacity(c.len() + 4);
-    push_tlv(&mut out, 0x30, &c);
+    // status PKIStatusInfo { status granted(0) }, then the token: written once, in place.
+    const STATUS: [u8; 5] = [0x30, 0x03, 0x02, 0x01, 0x00];
+    let inner = STATUS.len() + token.len();
+    let mut out = Vec::with_capacity(inner + 6);
+    out.push(0x30);
+    inkan_profiles::asn1::tlv::push_len(&mut out, inner);
+    out.extend_from_slice(&STATUS);
+    out.extend_from_slice(token);
     out
 }
 
@@ -477,6 +495,26 @@ mod tests {
         assert_eq!(r.nonce, Some(vec![1, 2]));
         assert!(r.cert_req);
         assert_eq!(r.req_policy, None);
+        // The imprint taken from the input is the imprint's own DER encoding.
+        let parsed = TimeStampReq::parse(&der).unwrap();
+        assert_eq!(r.imprint_der, parsed.message_imprint.to_der().unwrap());
+    }
+
+    #[test]
+    fn granted_response_layout() {
+        // Short and long-form lengths: the response is SEQUENCE { status, token }.
+        for n in [3usize, 120, 130, 300, 70_000] {
+            let mut token = vec![0x30];
+            inkan_profiles::asn1::tlv::push_len(&mut token, n);
+            token.extend(std::iter::repeat_n(0xab, n));
+            let der = granted_der(&token);
+            let outer = inkan_profiles::asn1::tlv::parse_exact(&der).unwrap();
+            assert_eq!(outer.tag, 0x30);
+            let mut r = outer.children();
+            assert_eq!(r.expect(0x30).unwrap().raw, [0x30, 0x03, 0x02, 0x01, 0x00]);
+            assert_eq!(r.expect(0x30).unwrap().raw, &token[..]);
+            assert!(r.is_empty());
+        }
     }
 
     #[test]
