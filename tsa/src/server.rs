@@ -200,7 +200,11 @@ impl App {
     async fn service(self: Arc<Self>, req: Request<Incoming>) -> Result<Resp, Infallible> {
         let timeout = self.limits.request_timeout;
         let metrics = self.metrics.clone();
-        let r = match tokio::time::timeout(timeout, self.route(req)).await {
+        // The request's own future (body, signing pool, reply: about 1.7 KB) lives in one
+        // heap allocation made here, so the future hyper spawns per HTTP/2 stream stays small:
+        // spawning and polling it no longer copies those bytes around (`memmove` was about a
+        // seventh of the HTTP runtime's CPU with `inkan-tsa-load --h2`).
+        let r = match tokio::time::timeout(timeout, Box::pin(self.route(req))).await {
             Ok(r) => r,
             Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n"),
         };
