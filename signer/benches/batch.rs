@@ -8,7 +8,12 @@
 //! there), e.g. `/dev/shm` to see how much of the batch cost is the disk; the first line
 //! names the file system of both. Other knobs: `INKAN_BENCH_PHASES=small|large`,
 //! `INKAN_BENCH_WORKERS=N`, `INKAN_BENCH_TEMP=unnamed|named|none`,
-//! `INKAN_BENCH_COMMIT=worker`, `INKAN_BENCH_INPUTS=DIR` (see below).
+//! `INKAN_BENCH_COMMIT=worker`, `INKAN_BENCH_INPUTS=DIR`, `INKAN_BENCH_COMPARE=4b1,4,n4` with
+//! `INKAN_BENCH_ROUNDS=7` (variants alternated in rounds, median CPU per file; see below).
+//!
+//! The raw rate is measured before and after each batch variant and the ratio taken against
+//! their mean; the CPU-time ratio beside it (raw CPU per signature over batch CPU per file)
+//! does not move when other processes take CPU time from the run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -14,7 +14,9 @@
 //! is published: an unnamed one is linked under the target's name (`linkat(2)`), or, when the
 //! target already exists, linked under a hidden name and renamed over it; a named one is
 //! renamed over the target. Finally each output directory is fsynced once. Durability is paid
-//! per group, not per file, while atomicity stays per file.
+//! per group, not per file, while atomicity stays per file. A batch worker keeps its output
+//! directory open ([`OutDir`], [`write_temp_in`]) so that unnamed files are created and linked
+//! relative to it.
 //!
 //! Crash semantics: a `.p7s` is only ever created or replaced by `linkat(2)` or `rename(2)` of
 //! a temporary file whose data has already reached the disk, so after a crash or power loss
@@ -86,9 +88,11 @@ mod unnamed {
     /// Cleared when `linkat(AT_EMPTY_PATH)` is refused: `/proc/self/fd` from then on.
     static EMPTY_PATH: AtomicBool = AtomicBool::new(true);
 
-    /// An open unnamed file, counted against [`super::MAX_UNNAMED`].
+    /// An open unnamed file, counted against [`super::MAX_UNNAMED`], and the directory it
+    /// was made in when that was given as an open [`super::OutDir`] (names are then linked
+    /// relative to it).
     #[derive(Debug)]
-    pub struct File(std::fs::File);
+    pub struct File(std::fs::File, Option<super::OutDir>);
 
     impl Drop for File {
         fn drop(&mut self) {
@@ -101,8 +105,12 @@ mod unnamed {
         SUPPORTED.store(on, Ordering::Relaxed);
     }
 
-    /// Creates an unnamed file in `dir`, or `None` when over the bound or unsupported.
-    pub fn create(dir: &std::path::Path) -> Option<std::io::Result<File>> {
+    /// Creates an unnamed file in `dir` (through `open`, the same directory already open,
+    /// when given), or `None` when over the bound or unsupported.
+    pub fn create(
+        dir: &std::path::Path,
+        open: Option<&super::OutDir>,
+    ) -> Option<std::io::Result<File>> {
         use rustix::fs::{Mode, OFlags};
         if !SUPPORTED.load(Ordering::Relaxed) {
             return None;
@@ -111,13 +119,14 @@ mod unnamed {
             OPEN.fetch_sub(1, Ordering::Relaxed);
             return None;
         }
-        match rustix::fs::openat(
-            rustix::fs::CWD,
-            dir,
-            OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o666),
-        ) {
-            Ok(fd) => Some(Ok(File(std::fs::File::from(fd)))),
+        let flags = OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC;
+        let mode = Mode::from_raw_mode(0o666);
+        let created = match open {
+            Some(d) => rustix::fs::openat(&d.0.fd, ".", flags, mode),
+            None => rustix::fs::openat(rustix::fs::CWD, dir, flags, mode),
+        };
+        match created {
+            Ok(fd) => Some(Ok(File(std::fs::File::from(fd), open.cloned()))),
             Err(e) => {
                 OPEN.fetch_sub(1, Ordering::Relaxed);
                 // Kernels or file systems without O_TMPFILE answer EOPNOTSUPP, EISDIR or
@@ -146,9 +155,16 @@ mod unnamed {
         /// Gives the file the name `path` (which must not exist).
         pub fn link(&self, path: &std::path::Path) -> std::io::Result<()> {
             use rustix::fs::{AtFlags, CWD};
-            use std::os::fd::AsRawFd as _;
+            use std::os::fd::{AsFd as _, AsRawFd as _};
+            // Relative to the open directory when `path` is in it: no path walk.
+            let (dir, path) = match (&self.1, path.file_name()) {
+                (Some(d), Some(name)) if super::parent(path) == d.path() => {
+                    (d.0.fd.as_fd(), std::path::Path::new(name))
+                }
+                _ => (CWD, path),
+            };
             if EMPTY_PATH.load(Ordering::Relaxed) {
-                match rustix::fs::linkat(&self.0, "", CWD, path, AtFlags::EMPTY_PATH) {
+                match rustix::fs::linkat(&self.0, "", dir, path, AtFlags::EMPTY_PATH) {
                     Ok(()) => return Ok(()),
                     // Without CAP_DAC_READ_SEARCH, kernels before 6.10 refuse AT_EMPTY_PATH
                     // with ENOENT (or EPERM); the /proc link below works for the file's owner.
@@ -159,7 +175,7 @@ mod unnamed {
                 }
             }
             let proc = format!("/proc/self/fd/{}", self.0.as_raw_fd());
-            rustix::fs::linkat(CWD, proc.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW)
+            rustix::fs::linkat(CWD, proc.as_str(), dir, path, AtFlags::SYMLINK_FOLLOW)
                 .map_err(std::io::Error::from)
         }
     }
@@ -193,12 +209,67 @@ impl TempFile {
     }
 }
 
+/// An output directory kept open by a batch worker, so that its unnamed temporary files are
+/// created and linked relative to it ([`write_temp_in`]) instead of walking the directory's
+/// path twice per file (about 1.2 µs of system time per file on tmpfs, measured alone).
+#[derive(Clone, Debug)]
+pub struct OutDir(std::sync::Arc<OutDirInner>);
+
+#[derive(Debug)]
+struct OutDirInner {
+    path: PathBuf,
+    #[cfg(target_os = "linux")]
+    fd: std::os::fd::OwnedFd,
+}
+
+impl OutDir {
+    /// Opens `dir` (a directory).
+    pub fn open(dir: &Path) -> std::io::Result<Self> {
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let fd = rustix::fs::open(
+                dir,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            Ok(Self(std::sync::Arc::new(OutDirInner {
+                path: dir.to_owned(),
+                fd,
+            })))
+        }
+        #[cfg(not(target_os = "linux"))]
+        Ok(Self(std::sync::Arc::new(OutDirInner {
+            path: dir.to_owned(),
+        })))
+    }
+
+    /// The directory's path, as given to [`OutDir::open`].
+    pub fn path(&self) -> &Path {
+        &self.0.path
+    }
+}
+
+/// The directory a target is written in (`.` for a bare file name).
+pub fn target_dir(path: &Path) -> &Path {
+    parent(path)
+}
+
 /// Writes `data` (in one `write` call for a signature-sized buffer) to a new temporary file in
 /// the directory of `path`, without a sync; [`commit`] makes it durable and publishes it. On
 /// failure nothing is left behind.
 pub fn write_temp(path: &Path, data: &[u8]) -> std::io::Result<TempFile> {
+    write_temp_in(None, path, data)
+}
+
+/// [`write_temp`] through `dir`, the directory of `path` already open (ignored when it is
+/// another directory).
+pub fn write_temp_in(dir: Option<&OutDir>, path: &Path, data: &[u8]) -> std::io::Result<TempFile> {
+    let dir = dir.filter(|d| d.path() == parent(path));
+    #[cfg(not(target_os = "linux"))]
+    let _ = dir;
     #[cfg(target_os = "linux")]
-    if let Some(created) = unnamed::create(parent(path)) {
+    if let Some(created) = unnamed::create(parent(path), dir) {
         let mut f = created?;
         f.file().write_all(data)?;
         return Ok(TempFile::Unnamed(f));
@@ -402,6 +473,38 @@ mod tests {
         assert_eq!(std::fs::read(&b).unwrap(), b"new-b");
         // No temporary file is left behind, named or not.
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn batch_commit_through_an_open_directory() {
+        let d = tempfile::tempdir().unwrap();
+        let other = tempfile::tempdir().unwrap();
+        let dir = OutDir::open(d.path()).unwrap();
+        let wrong = OutDir::open(other.path()).unwrap();
+        let a = d.path().join("a.p7s");
+        let b = d.path().join("b.p7s");
+        std::fs::write(&a, b"old").unwrap();
+        let group = vec![
+            // Replacing a signature: linked under a hidden name, renamed over it.
+            Pending {
+                temp: write_temp_in(Some(&dir), &a, b"new-a").unwrap(),
+                target: a.clone(),
+            },
+            // An open directory that is not the target's is not used.
+            Pending {
+                temp: write_temp_in(Some(&wrong), &b, b"new-b").unwrap(),
+                target: b.clone(),
+            },
+        ];
+        assert_eq!(std::fs::read(&a).unwrap(), b"old");
+        let r = commit(group);
+        assert!(r.iter().all(|r| r.is_ok()), "{r:?}");
+        assert_eq!(std::fs::read(&a).unwrap(), b"new-a");
+        assert_eq!(std::fs::read(&b).unwrap(), b"new-b");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
+        assert_eq!(std::fs::read_dir(other.path()).unwrap().count(), 0);
+        // A directory that cannot be opened.
+        assert!(OutDir::open(&d.path().join("missing")).is_err());
     }
 
     #[test]

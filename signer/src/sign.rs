@@ -20,7 +20,7 @@ use inkan_profiles::time::UnixTime;
 use crate::cades::{self, Level, Material, TsaClient, Upgrader};
 use crate::certs::Cert;
 use crate::cms_raw::RawSignedData;
-use crate::output::{CommitTimes, Pending, write_atomic, write_temp};
+use crate::output::{CommitTimes, OutDir, Pending, write_atomic, write_temp_in};
 use crate::revocation;
 
 /// Options of a signing run (the `inkan-sign` flags).
@@ -640,25 +640,32 @@ pub fn sign_files(
                 let mut hashed: Vec<(usize, PathBuf, Result<Hashed, String>)> =
                     Vec::with_capacity(burst_max);
                 let mut burst: Vec<(usize, PathBuf, Vec<u8>)> = Vec::with_capacity(burst_max);
-                let write_burst = |burst: &mut Vec<(usize, PathBuf, Vec<u8>)>,
-                                   group: &mut Vec<Pending>,
-                                   idx: &mut Vec<usize>,
-                                   done: &mut Vec<(usize, Result<PathBuf, String>)>,
-                                   times: &mut StageTimes| {
-                    let t = Instant::now();
-                    for (i, out, der) in burst.drain(..) {
-                        match write_temp(&out, &der) {
-                            Ok(temp) => {
-                                group.push(Pending { temp, target: out });
-                                idx.push(i);
+                // The output directory of the last file, kept open (see `OutDir`).
+                let mut out_dir: Option<OutDir> = None;
+                let mut write_burst =
+                    |burst: &mut Vec<(usize, PathBuf, Vec<u8>)>,
+                     group: &mut Vec<Pending>,
+                     idx: &mut Vec<usize>,
+                     done: &mut Vec<(usize, Result<PathBuf, String>)>,
+                     times: &mut StageTimes| {
+                        let t = Instant::now();
+                        for (i, out, der) in burst.drain(..) {
+                            let dir = crate::output::target_dir(&out);
+                            if out_dir.as_ref().is_none_or(|d| d.path() != dir) {
+                                // If it cannot be opened, `write_temp_in` reports why.
+                                out_dir = OutDir::open(dir).ok();
                             }
-                            Err(e) => {
-                                done.push((i, Err(format!("cannot write {}: {e}", out.display()))))
+                            match write_temp_in(out_dir.as_ref(), &out, &der) {
+                                Ok(temp) => {
+                                    group.push(Pending { temp, target: out });
+                                    idx.push(i);
+                                }
+                                Err(e) => done
+                                    .push((i, Err(format!("cannot write {}: {e}", out.display())))),
                             }
                         }
-                    }
-                    times.write += t.elapsed();
-                };
+                        times.write += t.elapsed();
+                    };
                 let mut exhausted = false;
                 while !exhausted {
                     // Read and hash a burst of inputs.
