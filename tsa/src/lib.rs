@@ -55,6 +55,45 @@
 //! 60–75% of its raw rate on a busy machine; HTTP/1.1 (a read and a write per request on both
 //! sides) lower, at 55–70%.
 //!
+//! Third round (SoftHSM2 P-256, `inkan-tsa-load --key softhsm-p256 --seconds 10 [--h2]`, the
+//! CPU per token of each part compared run against run with the previous build, alternating):
+//! * the records writer holds a group open while more requests wait for a signing thread than
+//!   the group holds (at most four commit intervals, see [`records`]): ~120 tokens per commit
+//!   instead of ~60-75, writer 5-7 µs per token instead of 7.5-12;
+//! * the request's future is boxed once in [`server`] (the future hyper spawns per HTTP/2 stream
+//!   fell from 1,688 to 416 bytes): HTTP runtime about 1 µs per token less;
+//! * the handler takes the imprint's DER from the checked request bytes and writes the
+//!   granted response once (fractions of a µs).
+//!
+//! On a quiet machine the parts then measure, over HTTP/2: generator 1.3, HTTP runtime 8-9,
+//! signing threads 103-107, records writer 5.4-6 µs, in all 117-124 µs per token, against
+//! 87-91 µs of CPU per raw signature: 71-76%. Over HTTP/1.1 the generator (~10 µs: a read and a
+//! write per request on its side) and the runtime (~15 µs) cost more: about 65%.
+//!
+//! What did not help, measured the same way: lowering the priority of the runtime, writer and
+//! generator threads (`renice +10`, or `SCHED_BATCH` so their wake-ups do not preempt the
+//! signing threads): no change beyond the noise; pinning each signing thread to its own CPU:
+//! none; glibc malloc tunables (`GLIBC_TUNABLES=glibc.malloc.mxfast=0:`
+//! `glibc.malloc.tcache_count=512`): both the TSA and the raw loop about 4 µs cheaper, ratio
+//! unchanged; three signing threads: no gain (two pairs of runs, +18 and -14 µs, noise); one
+//! signing thread: cheaper per token (98-108 against 109-116 µs) but one core's throughput; a
+//! fixed 10 or 20 ms commit interval: the writer halves, but every client's concurrency is
+//! then capped by the interval (hence the backlog-driven hold instead). Profiling showed no
+//! large allocation of ours on the signing threads: the `malloc_consolidate` there comes from
+//! SoftHSM2's own `fopen` buffer (4 KB) on every operation, in the raw loop as well.
+//!
+//! Why 85% of the raw rate is out of reach on two cores: the target leaves about 15 µs per
+//! token for everything that is not the raw signature. The generator (1.3), the HTTP/2
+//! runtime (8) and the durable group commit (5.4) already take 14.7 µs; our own code on the
+//! signing threads (request parse and DER check, TSTInfo, CMS signed attributes and the two
+//! hashes: 5% of their samples under `perf`, about 5 µs) comes on top, and SoftHSM2 itself
+//! runs about 10 µs slower per signature in the server than in the raw loop (more kernel
+//! time in futex wake-ups and context switches, `malloc`, and 10-15% slower `libcrypto`;
+//! nearly every futex call of the signing threads is a SoftHSM2 mutex taken in `C_SignInit`,
+//! where it also opens, reads and `fcntl`-locks its token files on every operation: those
+//! locks are contended more often when other threads share the cores). Even with SoftHSM2 as
+//! fast as in the raw loop the sum is about 108 µs against 88: 81%.
+//!
 //! ## Development mode
 //! `inkan-tsa serve --dev` makes a development CA, TSA certificate and P-256 key once under the
 //! data directory through `inkan_hsm::devpki` (every subject says NOT FOR PRODUCTION, and a
