@@ -501,6 +501,36 @@ mod tests {
     }
 
     #[test]
+    fn imprint_bytes_match_its_encoding_on_mutated_requests() {
+        // Whatever parse_request accepts, the imprint it keeps is the imprint's own DER.
+        let good = request(
+            SHA256,
+            &[0x11; 32],
+            &[0x02, 0x02, 0x01, 0x02, 0x01, 0x01, 0xff],
+        );
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut accepted = 0;
+        for round in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut b = good.clone();
+            let at = (x as usize >> 8) % b.len();
+            match round % 3 {
+                0 => b[at] ^= 1 << (x % 8),
+                1 => b[at] = (x >> 32) as u8,
+                _ => b.truncate(at),
+            }
+            if let Ok(r) = parse_request(&b) {
+                accepted += 1;
+                let parsed = TimeStampReq::parse(&b).unwrap();
+                assert_eq!(r.imprint_der, parsed.message_imprint.to_der().unwrap());
+            }
+        }
+        assert!(accepted > 0);
+    }
+
+    #[test]
     fn granted_response_layout() {
         // Short and long-form lengths: the response is SEQUENCE { status, token }.
         for n in [3usize, 120, 130, 300, 70_000] {
