@@ -481,7 +481,7 @@ fn compare(
                     o.out_dir = Some(out);
                     let b = batch(files, &o);
                     sign::set_burst(sign::DEFAULT_BURST);
-                    (format!("batch {entry}"), b.rate, b.user, b.sys)
+                    (format!("batch {w}b{k}"), b.rate, b.user, b.sys)
                 }
             };
             let (u, s) = (user * 1e6 / n, sys * 1e6 / n);
@@ -579,10 +579,11 @@ impl BatchRun {
         );
         let st = self.stages;
         println!(
-            "  stages, wall µs per file summed over workers: read+hash {:.1}, sign {:.1}, write temp {:.1}, flush {:.1}, link/rename {:.1}, dir sync {:.1}",
+            "  stages, wall µs per file summed over workers: read+hash {:.1}, sign {:.1}, write temp {:.1}, hand-off wait {:.1}; committer: flush {:.1}, link/rename {:.1}, dir sync {:.1}",
             per(st.read_hash.as_secs_f64()),
             per(st.sign.as_secs_f64()),
             per(st.write.as_secs_f64()),
+            per(st.handoff.as_secs_f64()),
             per(st.commit.flush.as_secs_f64()),
             per(st.commit.publish.as_secs_f64()),
             per(st.commit.dir_sync.as_secs_f64()),
