@@ -449,9 +449,9 @@ pub fn set_burst(n: usize) {
 const COMMIT_GROUP: usize = 256;
 
 /// The group size for `workers` workers: as large as [`COMMIT_GROUP`] while the unnamed
-/// temporary files of all workers' open groups stay within [`crate::output::MAX_UNNAMED`].
+/// temporary files of all workers' open groups stay within [`crate::output::max_unnamed`].
 fn commit_group(workers: usize) -> usize {
-    (crate::output::MAX_UNNAMED / workers.max(1)).clamp(16, COMMIT_GROUP)
+    (crate::output::max_unnamed() / workers.max(1)).clamp(16, COMMIT_GROUP)
 }
 
 /// The number of workers [`sign_files`] starts when [`Options::workers`] is 0: sized to
