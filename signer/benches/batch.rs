@@ -179,11 +179,12 @@ fn main() {
             None => tempfile::tempdir().unwrap(),
         };
         println!(
-            "files in {}: {}; token in {}: {}",
+            "files in {}: {}; token in {}: {}; at most {} unnamed temporary files open (from the open-file soft limit)",
             work.path().display(),
             file_system(work.path()),
             dir.path().display(),
             file_system(dir.path()),
+            inkan_signer::output::max_unnamed(),
         );
         let phases = std::env::var("INKAN_BENCH_PHASES").unwrap_or("small,large".into());
         for phase in phases.split(',') {
