@@ -65,10 +65,12 @@
 //! * the handler takes the imprint's DER from the checked request bytes and writes the
 //!   granted response once (fractions of a µs).
 //!
-//! On a quiet machine the parts then measure, over HTTP/2: generator 1.3, HTTP runtime 8-9,
-//! signing threads 103-107, records writer 5.4-6 µs, in all 117-124 µs per token, against
-//! 87-91 µs of CPU per raw signature: 71-76%. Over HTTP/1.1 the generator (~10 µs: a read and a
-//! write per request on its side) and the runtime (~15 µs) cost more: about 65%.
+//! On a quiet machine the parts then measure, over HTTP/2: generator 1.3-1.6, HTTP runtime
+//! 8-10, signing threads 103-108, records writer 5.4-7 µs, in all 117-127 µs per token, against
+//! 87-94 µs of CPU per raw signature: 70-76% (15,600 tokens/s against 18,800 raw, 83%, in the
+//! best 10 s run, whose raw phase ran slow at 98.8 µs per signature). Over HTTP/1.1 the
+//! generator (~10 µs: a read and a write per request on its side) and the runtime (15-19 µs)
+//! cost more: 55-68%.
 //!
 //! What did not help, measured the same way: lowering the priority of the runtime, writer and
 //! generator threads (`renice +10`, or `SCHED_BATCH` so their wake-ups do not preempt the
