@@ -33,14 +33,18 @@
 //! machine wall-clock rates swing by 2x within a minute (other engineers' builds), so changes
 //! were judged by CPU per file and by files/s in alternated rounds.
 //!
-//! Figures (quiet moments of 2026-11-23; raw = two threads calling `C_Sign` on two pooled
-//! sessions; CPU = process user+system time per file):
+//! Figures (quiet moments of 2026-11-23, `INKAN_BENCH_MIB=64`; raw = two threads calling
+//! `C_Sign` on two pooled sessions, before and after each batch; CPU = process user+system
+//! time per signature or file; floor = the bench's unnamed file + `linkat` + grouped
+//! `syncfs` with nothing else running):
 //!
 //! | Files on | Raw sig/s | Batch files/s | Ratio | CPU-time ratio | CPU µs raw / no output / batch | Floor µs |
 //! |---|---|---|---|---|---|---|
-//! | ext4 (before this work, 17:45) | 14,729 | 7,685 | 52% | 57% | 123 / 147 / 217 | 42 |
-//! | ext4 | 20,726 | 12,210 | 59% | 66% | 92 / 108 / 139 | 30 |
-//! | tmpfs | 18,924 | 15,768 | 83% | 82% | 99 / 110 / 121 | 11 |
+//! | ext4, before this work (17:45) | 14,729 | 7,685 | 52% | 57% | 123 / 147 / 217 | 42 |
+//! | ext4 (18:52) | 19,525 | 12,264 | 63% | 70% | 96 / 141 / 139 | 29 |
+//! | ext4 (19:08, load average 0.00) | 19,748 | 10,848 | 55% | 61% | 95 / 121 / 155 | 37 |
+//! | tmpfs, before this work (17:45) | – | – | 62% | 60% | 122 / 147 / 202 | 14 |
+//! | tmpfs (19:09) | 17,382 | 14,130 | 81% | 79% | 105 / 115 / 133 | 12 |
 //!
 //! Where the CPU goes, per file, beside raw `C_Sign` (≈ 90–120 µs, of which ≈ 20–30 µs is
 //! system time: SoftHSM2 opens, locks, reads and closes the token's generation file and the
@@ -49,9 +53,9 @@
 //!   end of file, close: ≈ 4.5 µs of system time for a cached 4 KiB file, measured alone),
 //!   SHA-256 of 4 KiB (≈ 3.5 µs), building the CMS (in `inkan-hsm`) and allocations;
 //! - the outputs add the file system's floor, printed by the bench (one thread creating
-//!   unnamed files, writing, `linkat`, grouped `syncfs`): ≈ 11 µs on tmpfs, 24–30 µs on this
+//!   unnamed files, writing, `linkat`, grouped `syncfs`): ≈ 11 µs on tmpfs, 25–37 µs on this
 //!   ext4 (`discard`, no journal) when little else is dirty. On ext4 a plain create and write
-//!   without any sync already costs 22–23 µs: the inode allocation (≈ 11 µs) and the
+//!   without any sync already costs 22–27 µs: the inode allocation (≈ 11 µs) and the
 //!   directory lookup and insertion (≈ 16 µs for `linkat`, scanning a 4 KiB leaf block of
 //!   the hashed directory twice) are there whatever the signer does; atomicity (unnamed
 //!   file, then `linkat`) adds ≈ 3–5 µs and durability (grouped `syncfs`, directory fsync)
@@ -69,12 +73,12 @@
 //!
 //! So on this ext4 the target of 80% of the raw rate is out of reach: a pipeline doing
 //! nothing but `C_Sign` and the atomic, durable output would reach raw / (raw + floor) =
-//! 92 / (92 + 30) = 76% of the raw CPU rate (the bench prints this ceiling every run: 74–78%
+//! 92 / (92 + 30) = 76% of the raw CPU rate (the bench prints this ceiling every run: 72–79%
 //! in quiet runs), and reading, hashing and building each signature (≈ 15–20 µs) lower it to
-//! ≈ 68–70%; the batch reaches 59–66%. The rest of the gap on ext4 is wall time: the batch
-//! keeps ≈ 1.7 CPUs busy against the raw loop's 1.9, the workers waiting ≈ 20 µs per file
-//! (summed) to hand a group to the committer while it waits for `syncfs` and the directory
-//! fsync. On tmpfs the target is met (82–83% in a quiet run, 72–82% by CPU time in alternated
+//! ≈ 61–70%; the batch reaches 55–63% (61–70% by CPU time). The rest of the gap on ext4 is
+//! wall time: the batch keeps ≈ 1.7 CPUs busy against the raw loop's 1.9, the workers
+//! waiting 5–20 µs per file (summed) to hand a group to the committer while it waits for
+//! `syncfs` and the directory fsync. On tmpfs the target is met in quiet runs (81–83%; 72–82% by CPU time in alternated
 //! rounds, depending on the machine's load).
 //!
 //! Tried and not kept (CPU per file, medians of alternated rounds):
