@@ -20,6 +20,8 @@
 //!   turns proxies off. `no_proxy`/`NO_PROXY` still apply. See [`crate::proxy`]. A password
 //!   in `--proxy` is visible to other local users in the process list (as any argument is);
 //!   the help says to prefer the environment variables for credentials.
+//! - `--commitment-type TYPE` (sign): adds a commitment-type-indication signed attribute
+//!   (EN 319 122-1 §5.2.3; see [`crate::commitment`]).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -35,7 +37,7 @@ inkan-sign: CAdES baseline e-seals (ETSI EN 319 122-1 B-B, B-T, B-LT, B-LTA)
 USAGE:
   inkan-sign --key KEYREF --cert-chain PEM [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
              [--attached] [--out FILE | --out-dir DIR] [--crl FILE]... [--ocsp FILE]...
-             [--no-fetch] [--proxy URL|none] [TSA ACCESS] FILE...
+             [--no-fetch] [--proxy URL|none] [--commitment-type TYPE] [TSA ACCESS] FILE...
   inkan-sign extend --level B-T|B-LT|B-LTA [--tsa URL] [--crl FILE]... [--ocsp FILE]...
              [--cert-chain PEM] [--no-fetch] [--proxy URL|none] [TSA ACCESS]
              [--data FILE] [--out FILE] SIGNATURE_FILE
@@ -59,6 +61,11 @@ OPTIONS:
                      asking the certificate's OCSP responder (authorityInfoAccess)
                      or fetching its CRL distribution point
   --data FILE        (extend) the detached content, needed for B-LTA
+  --commitment-type TYPE
+                     (extra flag beyond INTERFACE.md) what the seal commits to, as a signed
+                     commitment-type-indication (EN 319 122-1): origin (the usual one
+                     for an e-seal: this organisation issued it), receipt, delivery,
+                     sender, approval or creation; none by default
   --proxy URL|none   (extra flag beyond INTERFACE.md) the HTTP proxy for every request
                      (TSA, OCSP, CRL): http://[USER:PASSWORD@]HOST:PORT (no https:// to
                      the proxy, no SOCKS); https:// targets through a CONNECT tunnel, TLS
@@ -130,6 +137,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     let mut fetch = true;
     let mut access = TsaAccess::default();
     let mut proxy = crate::proxy::ProxyChoice::Environment;
+    let mut commitment = None;
     let mut files: Vec<PathBuf> = Vec::new();
     let mut extend = false;
     let mut first = true;
@@ -158,6 +166,18 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
                     crate::proxy::Proxy::parse(&v, "--proxy")?;
                     crate::proxy::ProxyChoice::Url(crate::proxy::ProxyUrlText(v))
                 };
+            }
+            Long("commitment-type") => {
+                let v = string(p.value().map_err(e)?)?;
+                if commitment.is_some() {
+                    return Err("--commitment-type is given once".into());
+                }
+                commitment = Some(crate::commitment::Commitment::parse(&v).ok_or_else(|| {
+                    format!(
+                        "unknown commitment type {v:?} ({})",
+                        crate::commitment::Commitment::NAMES
+                    )
+                })?);
             }
             Long("tsa-ca") => access.ca = Some(p.value().map_err(e)?.into()),
             Long("tsa-user") => access.user = Some(string(p.value().map_err(e)?)?),
@@ -189,8 +209,12 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         if level == Level::BB {
             return Err("extend raises to B-T, B-LT or B-LTA".into());
         }
-        if key.is_some() || attached || out_dir.is_some() {
-            return Err("extend takes no --key, --attached or --out-dir".into());
+        if key.is_some() || attached || out_dir.is_some() || commitment.is_some() {
+            return Err(
+                "extend takes no --key, --attached, --out-dir or --commitment-type (the signed \
+                 attributes are kept as they are)"
+                    .into(),
+            );
         }
         let [sig] = <[PathBuf; 1]>::try_from(files)
             .map_err(|_| "extend takes exactly one SIGNATURE_FILE".to_string())?;
@@ -231,6 +255,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     o.fetch = fetch;
     o.tsa_access = access;
     o.proxy = proxy;
+    o.commitment = commitment;
     Ok(Command::Sign(o, files))
 }
 
@@ -240,6 +265,29 @@ mod tests {
 
     fn args(s: &str) -> Vec<OsString> {
         s.split_whitespace().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn commitment_type() {
+        let Command::Sign(o, _) =
+            parse(args("--key k --cert-chain c --commitment-type origin a")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(o.commitment, Some(crate::commitment::Commitment::Origin));
+        assert!(parse(args("--key k --cert-chain c --commitment-type nonsense a")).is_err());
+        assert!(
+            parse(args(
+                "--key k --cert-chain c --commitment-type origin --commitment-type approval a"
+            ))
+            .is_err()
+        );
+        assert!(
+            parse(args(
+                "extend --level B-T --tsa http://x/ --commitment-type origin s"
+            ))
+            .is_err()
+        );
     }
 
     #[test]

@@ -104,6 +104,7 @@ pub mod cades;
 pub mod certs;
 pub mod cli;
 pub mod cms_raw;
+pub mod commitment;
 pub mod crypto;
 pub mod der_raw;
 pub mod digest;

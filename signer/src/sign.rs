@@ -57,6 +57,9 @@ pub struct Options {
     pub tsa_access: crate::tsa_client::TsaAccess,
     /// `--proxy`: the HTTP proxy for the TSA, OCSP and CRL requests (see [`crate::proxy`]).
     pub proxy: crate::proxy::ProxyChoice,
+    /// `--commitment-type`: the commitment-type-indication signed attribute to add (see
+    /// [`crate::commitment`]); none by default.
+    pub commitment: Option<crate::commitment::Commitment>,
 }
 
 impl Options {
@@ -78,6 +81,7 @@ impl Options {
             tsa_timeout: crate::tsa_client::DEFAULT_TIMEOUT,
             tsa_access: Default::default(),
             proxy: Default::default(),
+            commitment: None,
         }
     }
 }
@@ -149,6 +153,8 @@ pub struct Prepared {
     template: CmsSignerTemplate,
     /// The cms-algorithm-protection attribute (RFC 6211), the same for every signature.
     alg_protection: Vec<u8>,
+    /// The commitment-type-indication attribute, when one was asked for.
+    commitment: Option<Vec<u8>>,
     upgrader: Upgrader,
     /// The signing certificate.
     pub cert: Cert,
@@ -287,6 +293,9 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
     Ok(Prepared {
         template,
         alg_protection,
+        commitment: opts
+            .commitment
+            .map(crate::commitment::Commitment::attribute),
         upgrader: Upgrader {
             level: opts.level,
             tsa,
@@ -363,7 +372,12 @@ impl Prepared {
     /// Signs a hashed input at `at` and raises it to the target level.
     fn seal(&self, hashed: &Hashed, at: UnixTime) -> Result<Vec<u8>, String> {
         let st = inkan_hsm::cms::signing_time_attribute(at);
-        let attrs: [&[u8]; 2] = [&st, &self.alg_protection];
+        let attrs: [&[u8]; 3] = [
+            &st,
+            &self.alg_protection,
+            self.commitment.as_deref().unwrap_or_default(),
+        ];
+        let attrs = &attrs[..if self.commitment.is_some() { 3 } else { 2 }];
         let content = match &hashed.content {
             Some(content) => Content::AttachedPrehashed {
                 content,
@@ -372,7 +386,7 @@ impl Prepared {
             None => Content::DetachedDigest(&hashed.hash),
         };
         let mut req = SignRequest::new(ID_DATA, content);
-        req.signed_attrs = &attrs;
+        req.signed_attrs = attrs;
         let der = self.template.sign(&req).map_err(|e| e.to_string())?;
         if self.upgrader.level == Level::BB {
             return Ok(der);

@@ -307,6 +307,38 @@ fn batch_with_an_unreadable_file() {
     env.openssl_verify(&env.p("c.txt.p7s"), Some(&env.p("c.txt")));
 }
 
+/// `--commitment-type`: the commitment-type-indication is a signed attribute of every file of
+/// the batch, at B-B and B-LTA (which keeps the signed attributes as they are), and OpenSSL
+/// and inkan-verify accept the result; inkan-verify reports it by name.
+#[test]
+fn commitment_type_is_signed() {
+    let env = Env::new(KeyAlg::P256);
+    for level in [Level::BB, Level::BLTA] {
+        let name = format!("minutes-{level}.txt");
+        let doc = env.file(&name, "議事録: approved by the board\n".as_bytes());
+        let mut o = env.opts(level);
+        o.commitment = Some(inkan_signer::commitment::Commitment::Approval);
+        let s = sign::sign_files(&o, std::slice::from_ref(&doc), &SystemClock).unwrap();
+        assert_eq!(s.failed(), 0, "{:?}", s.files);
+        let out = env.p(&format!("{name}.p7s"));
+        env.openssl_verify(&out, Some(&doc));
+        env.inkan_verify(&out, Some(&doc));
+        let report = inkan_verifier::verify(
+            &inkan_verifier::Input {
+                bytes: std::fs::read(&out).unwrap(),
+            },
+            &inkan_verifier::Options {
+                data: inkan_verifier::Data::File(doc.clone()),
+                trust: vec![env.pki.root_pem().into_bytes()],
+                ..Default::default()
+            },
+            SystemClock.now().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(report.commitment_types, ["proof-of-approval"], "{level}");
+    }
+}
+
 /// Workers take inputs in bursts (read and hash several, sign them, write them): every
 /// result still lands on its own input, unreadable inputs anywhere in a burst are reported
 /// and the rest signed, whatever the burst size, detached or attached (attached contents

@@ -1,0 +1,96 @@
+//! The commitment-type-indication signed attribute (ETSI EN 319 122-1 §5.2.3): what the signer
+//! commits to by sealing, `--commitment-type`. An e-seal usually says *proof of origin* (the
+//! organisation issued this document); an approval seal says *proof of approval*.
+//!
+//! ```text
+//! id-aa-ets-commitmentType OBJECT IDENTIFIER ::= { 1 2 840 113549 1 9 16 2 16 }
+//! CommitmentTypeIndication ::= SEQUENCE {
+//!     commitmentTypeId          CommitmentTypeIdentifier,
+//!     commitmentTypeQualifier   SEQUENCE SIZE (1..MAX) OF CommitmentTypeQualifier OPTIONAL }
+//! CommitmentTypeIdentifier ::= OBJECT IDENTIFIER   -- id-cti-ets-proofOfOrigin etc.
+//! ```
+//!
+//! One commitment per signature, without qualifiers: EN 319 122-1 lets a signature carry
+//! several, but a batch seals every file with the same intent, and one is what verifiers
+//! (DSS, inkan-verify) present plainly.
+
+use const_oid::ObjectIdentifier;
+use inkan_profiles::oid;
+
+use crate::der_raw::{self, tag};
+
+/// A commitment type of ETSI TS 101 733 / EN 319 122-1 (the `id-cti-ets-*` identifiers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commitment {
+    /// The signer created and sent the content (`proofOfOrigin`).
+    Origin,
+    /// The signer received the content (`proofOfReceipt`).
+    Receipt,
+    /// The content was delivered (`proofOfDelivery`).
+    Delivery,
+    /// The signer sent the content (`proofOfSender`).
+    Sender,
+    /// The signer approved the content (`proofOfApproval`).
+    Approval,
+    /// The signer created the content (`proofOfCreation`).
+    Creation,
+}
+
+impl Commitment {
+    /// The names `--commitment-type` takes.
+    pub const NAMES: &'static str = "origin, receipt, delivery, sender, approval or creation";
+
+    /// Parses a `--commitment-type` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "origin" => Self::Origin,
+            "receipt" => Self::Receipt,
+            "delivery" => Self::Delivery,
+            "sender" => Self::Sender,
+            "approval" => Self::Approval,
+            "creation" => Self::Creation,
+            _ => return None,
+        })
+    }
+
+    /// Its `id-cti-ets-*` identifier.
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            Self::Origin => oid::ID_CTI_ETS_PROOF_OF_ORIGIN,
+            Self::Receipt => oid::ID_CTI_ETS_PROOF_OF_RECEIPT,
+            Self::Delivery => oid::ID_CTI_ETS_PROOF_OF_DELIVERY,
+            Self::Sender => oid::ID_CTI_ETS_PROOF_OF_SENDER,
+            Self::Approval => oid::ID_CTI_ETS_PROOF_OF_APPROVAL,
+            Self::Creation => oid::ID_CTI_ETS_PROOF_OF_CREATION,
+        }
+    }
+
+    /// The DER signed attribute.
+    pub fn attribute(self) -> Vec<u8> {
+        let value = der_raw::encode_parts(tag::SEQUENCE, &[der_raw::encode_oid(&self.oid())]);
+        inkan_hsm::cms::attribute(&oid::ID_AA_ETS_COMMITMENT_TYPE, &[&value])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_encoding() {
+        for name in [
+            "origin", "receipt", "delivery", "sender", "approval", "creation",
+        ] {
+            assert!(Commitment::parse(name).is_some(), "{name}");
+        }
+        assert_eq!(Commitment::parse("proof-of-origin"), None);
+        // SEQUENCE { OID id-aa-ets-commitmentType, SET { SEQUENCE { OID proofOfOrigin } } }
+        let a = Commitment::Origin.attribute();
+        let t = der_raw::parse_one(&a).unwrap();
+        assert_eq!(t.tag, tag::SEQUENCE);
+        assert!(a.ends_with(&[
+            0x31, 0x0f, 0x30, 0x0d, 0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09,
+            0x10, 0x06, 0x01
+        ]));
+    }
+}
