@@ -14,7 +14,7 @@ use inkan_profiles::clock::{Clock, SystemClock};
 
 mod common;
 
-use common::{Gate, TestTsa, assert_failed, b64, make_ca, make_leaf, openssl, start_front};
+use common::{Gate, TestTsa, assert_failed, b64, make_ca, make_empty_crl, make_leaf, start_front};
 
 const PASSWORD: &str = "Tr0ub4dor&3-never-shown";
 const PASSWORD_VAR: &str = "INKAN_TEST_TSA_PASSWORD";
@@ -104,6 +104,21 @@ impl Env {
         (out.status.code(), text)
     }
 
+    /// Seals a new input `name` at B-B (no TSA); returns (input, .p7s).
+    fn seal_bb(&self, name: &str) -> (String, String) {
+        let input = self.input(name);
+        let (code, text) = self.sign(&[
+            "--key",
+            "eseal.key",
+            "--cert-chain",
+            "eseal-chain.pem",
+            &input,
+        ]);
+        assert_eq!(code, Some(0), "{text}");
+        let p7s = format!("{input}.p7s");
+        (input, p7s)
+    }
+
     /// Signs `name` at `level` through `tsa` with the extra flags; returns (exit, output, .p7s).
     fn sign_bt(&self, name: &str, tsa: &str, extra: &[&str]) -> (Option<i32>, String, String) {
         let input = self.input(name);
@@ -162,16 +177,7 @@ fn https_tsa_server_certificate_checks() {
     env.verify(&p7s, &env.p("b.txt"));
 
     // extend B-B -> B-T through https.
-    let input = env.input("c.txt");
-    let (code, text) = env.sign(&[
-        "--key",
-        "eseal.key",
-        "--cert-chain",
-        "eseal-chain.pem",
-        &input,
-    ]);
-    assert_eq!(code, Some(0), "{text}");
-    let p7s = format!("{input}.p7s");
+    let (input, p7s) = env.seal_bb("c.txt");
     let (code, text) = env.sign(&[
         "extend", "--level", "B-T", "--tsa", &good, "--tsa-ca", &ca, &p7s,
     ]);
@@ -247,16 +253,7 @@ fn https_tsa_basic_authentication() {
     env.verify(&p7s, &env.p("b.txt"));
 
     // The same for extend.
-    let input = env.input("c.txt");
-    let (code, text) = env.sign(&[
-        "--key",
-        "eseal.key",
-        "--cert-chain",
-        "eseal-chain.pem",
-        &input,
-    ]);
-    assert_eq!(code, Some(0), "{text}");
-    let p7s = format!("{input}.p7s");
+    let (input, p7s) = env.seal_bb("c.txt");
     let mut args = vec!["extend", "--level", "B-T", "--tsa", &url];
     args.extend_from_slice(&right);
     args.push(&p7s);
@@ -329,16 +326,7 @@ fn https_tsa_client_certificate() {
     env.verify(&p7s, &env.p("a.txt"));
 
     // extend with the client certificate.
-    let input = env.input("b.txt");
-    let (code, text) = env.sign(&[
-        "--key",
-        "eseal.key",
-        "--cert-chain",
-        "eseal-chain.pem",
-        &input,
-    ]);
-    assert_eq!(code, Some(0), "{text}");
-    let p7s = format!("{input}.p7s");
+    let (input, p7s) = env.seal_bb("b.txt");
     let mut args = vec!["extend", "--level", "B-T", "--tsa", &url];
     args.extend_from_slice(&with_cert);
     args.push(&p7s);
@@ -400,42 +388,7 @@ fn crl_distribution_point_over_https() {
     let env = Env::new();
     let d = env.dir.path();
     make_ca(d, "eseal-ca");
-    std::fs::write(
-        d.join("ca.cnf"),
-        "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
-         default_md = sha256\ndefault_crl_days = 2\n",
-    )
-    .unwrap();
-    std::fs::write(d.join("index.txt"), "").unwrap();
-    std::fs::write(d.join("crlnumber"), "01\n").unwrap();
-    openssl(
-        d,
-        &[
-            "ca",
-            "-gencrl",
-            "-config",
-            "ca.cnf",
-            "-keyfile",
-            "eseal-ca.key",
-            "-cert",
-            "eseal-ca.pem",
-            "-out",
-            "eseal-ca.crl.pem",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "crl",
-            "-in",
-            "eseal-ca.crl.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "eseal-ca.crl",
-        ],
-    );
-    let crl = Bytes::from(std::fs::read(d.join("eseal-ca.crl")).unwrap());
+    let crl = Bytes::from(make_empty_crl(d, "eseal-ca"));
     let (addr, _) = start_front(
         &env.tsa.rt,
         d,

@@ -24,7 +24,9 @@ use tokio::net::TcpStream;
 
 mod common;
 
-use common::{Gate, TestTsa, assert_failed, b64, make_ca, make_leaf, openssl, start_front};
+use common::{
+    Gate, TestTsa, assert_failed, b64, make_ca, make_empty_crl, make_leaf, openssl, start_front,
+};
 
 const PROXY_USER: &str = "agency";
 const PROXY_PASSWORD: &str = "Pr0xy-pa55-never-shown";
@@ -279,6 +281,24 @@ impl Env {
         p
     }
 
+    /// Seals a new input `name` at B-B (no TSA, no proxy variables); returns (input, .p7s).
+    fn seal_bb(&self, name: &str) -> (String, String) {
+        let input = self.input(name);
+        let (code, text) = self.run(
+            &[
+                "--key",
+                "eseal.key",
+                "--cert-chain",
+                "eseal-chain.pem",
+                &input,
+            ],
+            &[],
+        );
+        assert_eq!(code, Some(0), "{text}");
+        let sig = format!("{input}.p7s");
+        (input, sig)
+    }
+
     /// Runs `inkan-sign` with `args` and exactly the proxy variables `vars`; checks that the
     /// proxy password, plain or encoded, appears nowhere in its output.
     fn run(&self, args: &[&str], vars: &[(&str, &str)]) -> (Option<i32>, String) {
@@ -383,19 +403,7 @@ fn b_t_through_a_proxy_over_http_and_https() {
     assert_failed(code, &text, &p7s, "certificate is not trusted");
 
     // extend B-B -> B-T with an explicit --proxy and no variable at all.
-    let input = env.input("d.txt");
-    let (code, text) = env.run(
-        &[
-            "--key",
-            "eseal.key",
-            "--cert-chain",
-            "eseal-chain.pem",
-            &input,
-        ],
-        &[],
-    );
-    assert_eq!(code, Some(0), "{text}");
-    let sig = format!("{input}.p7s");
+    let (input, sig) = env.seal_bb("d.txt");
     let (code, text) = env.run(
         &[
             "extend",
@@ -608,19 +616,7 @@ fn proxy_down() {
         assert!(!text.contains(PROXY_USER), "{text}");
     }
     // extend leaves the signature as it was.
-    let input = env.input("e.txt");
-    let (code, text) = env.run(
-        &[
-            "--key",
-            "eseal.key",
-            "--cert-chain",
-            "eseal-chain.pem",
-            &input,
-        ],
-        &[],
-    );
-    assert_eq!(code, Some(0), "{text}");
-    let sig = format!("{input}.p7s");
+    let (_, sig) = env.seal_bb("e.txt");
     let before = std::fs::read(&sig).unwrap();
     let (code, text) = env.run(
         &["extend", "--level", "B-T", "--tsa", &env.http_url(), &sig],
@@ -698,116 +694,19 @@ fn b_lt_fetches_through_the_proxy() {
     let (proxy, seen) = start_proxy(&env.tsa.rt, Some(proxy_basic()));
     let with_creds = format!("http://{PROXY_USER}:{PROXY_PASSWORD}@{proxy}");
     // The signer's CA and its (empty) CRL.
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "eseal-ca.key",
-            "-out",
-            "eseal-ca.pem",
-            "-subj",
-            "/CN=inkan proxy seal CA",
-            "-days",
-            "2",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    );
-    std::fs::write(
-        d.join("ca.cnf"),
-        "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
-         default_md = sha256\ndefault_crl_days = 2\n",
-    )
-    .unwrap();
-    std::fs::write(d.join("index.txt"), "").unwrap();
-    std::fs::write(d.join("crlnumber"), "01\n").unwrap();
-    openssl(
-        d,
-        &[
-            "ca",
-            "-gencrl",
-            "-config",
-            "ca.cnf",
-            "-keyfile",
-            "eseal-ca.key",
-            "-cert",
-            "eseal-ca.pem",
-            "-out",
-            "eseal-ca.crl.pem",
-        ],
-    );
-    openssl(
-        d,
-        &[
-            "crl",
-            "-in",
-            "eseal-ca.crl.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "eseal-ca.crl",
-        ],
-    );
-    let crl = std::fs::read(d.join("eseal-ca.crl")).unwrap();
+    make_ca(d, "eseal-ca");
+    let crl = make_empty_crl(d, "eseal-ca");
     let repo = start_repository(&env.tsa.rt, Bytes::from(crl.clone()));
     let crl_url = format!("http://crl.test:{}/ca.crl", repo.port());
     // The signer's certificate names the distribution point by a name only the proxy resolves.
-    openssl(
+    make_leaf(
         d,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "seal.key",
-            "-out",
-            "seal.csr",
-            "-subj",
-            "/CN=inkan proxy seal",
-        ],
-    );
-    std::fs::write(
-        d.join("seal.ext"),
-        format!(
-            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-             extendedKeyUsage=emailProtection\nsubjectAltName=email:seal@example.jp\n\
-             crlDistributionPoints=URI:{crl_url}\n"
-        ),
-    )
-    .unwrap();
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "seal.csr",
-            "-CA",
-            "eseal-ca.pem",
-            "-CAkey",
-            "eseal-ca.key",
-            "-set_serial",
-            "9",
-            "-days",
-            "2",
-            "-extfile",
-            "seal.ext",
-            "-out",
-            "seal.pem",
-        ],
+        "eseal-ca",
+        "seal",
+        "emailProtection",
+        Some(&format!(
+            "email:seal@example.jp\ncrlDistributionPoints=URI:{crl_url}"
+        )),
     );
     let chain = format!(
         "{}{}{}",

@@ -160,6 +160,36 @@ pub fn make_ca(dir: &Path, name: &str) {
     );
 }
 
+/// An empty CRL of CA `ca` (made by [`make_ca`]), valid two days, written as `CA.crl.pem`
+/// and `CA.crl` (DER) in `dir`; returns the DER.
+pub fn make_empty_crl(dir: &Path, ca: &str) -> Vec<u8> {
+    std::fs::write(
+        dir.join("ca.cnf"),
+        "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
+         default_md = sha256\ndefault_crl_days = 2\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("index.txt"), "").unwrap();
+    std::fs::write(dir.join("crlnumber"), "01\n").unwrap();
+    let (key, pem, crl_pem, crl) = (
+        format!("{ca}.key"),
+        format!("{ca}.pem"),
+        format!("{ca}.crl.pem"),
+        format!("{ca}.crl"),
+    );
+    openssl(
+        dir,
+        &[
+            "ca", "-gencrl", "-config", "ca.cnf", "-keyfile", &key, "-cert", &pem, "-out", &crl_pem,
+        ],
+    );
+    openssl(
+        dir,
+        &["crl", "-in", &crl_pem, "-outform", "DER", "-out", &crl],
+    );
+    std::fs::read(dir.join(&crl)).unwrap()
+}
+
 /// An end-entity certificate `NAME.pem` with PKCS#8 key `NAME.key` issued by CA `ca`, with
 /// extended key usage `eku` and, when given, subjectAltName `san`.
 pub fn make_leaf(dir: &Path, ca: &str, name: &str, eku: &str, san: Option<&str>) {
