@@ -458,32 +458,7 @@ fn crl_distribution_point_over_https() {
         der.windows(fetched.len()).any(|w| w == fetched.as_slice()),
         "the CRL fetched over https is embedded"
     );
-    let out = Command::new("openssl")
-        .args([
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            &p7s,
-            "-content",
-            &input,
-            "-CAfile",
-            "eseal-ca.pem",
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ])
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_openssl_cms_verify(d, &p7s, &input, "eseal-ca.pem");
     let opts = inkan_verifier::Options {
         data: inkan_verifier::Data::File(input.clone().into()),
         trust: vec![

@@ -24,9 +24,7 @@ use tokio::net::TcpStream;
 
 mod common;
 
-use common::{
-    Gate, TestTsa, assert_failed, b64, make_ca, make_empty_crl, make_leaf, openssl, start_front,
-};
+use common::{Gate, TestTsa, assert_failed, b64, make_ca, make_empty_crl, make_leaf, start_front};
 
 const PROXY_USER: &str = "agency";
 const PROXY_PASSWORD: &str = "Pr0xy-pa55-never-shown";
@@ -756,26 +754,7 @@ fn b_lt_fetches_through_the_proxy() {
     let der = std::fs::read(&p7s).unwrap();
     let sd = inkan_signer::cms_raw::RawSignedData::parse(&der).unwrap();
     assert!(sd.crls.contains(&crl), "the fetched CRL is embedded");
-    openssl(
-        d,
-        &[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            &p7s,
-            "-content",
-            &input,
-            "-CAfile",
-            "eseal-ca.pem",
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-    );
+    common::assert_openssl_cms_verify(d, &p7s, &input, "eseal-ca.pem");
     {
         let s = seen.lock().unwrap();
         let get = format!("GET {crl_url} HTTP/1.1");

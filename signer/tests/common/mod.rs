@@ -83,9 +83,9 @@ pub fn assert_failed(code: Option<i32>, text: &str, p7s: &str, needle: &str) {
     assert!(!Path::new(p7s).exists(), "nothing written on failure");
 }
 
-/// `openssl cms -verify` (run in `dir`, trusting `dir/root.pem`) accepts the detached signature
-/// `sig` over `content`, and the signature carries a signature-time-stamp.
-pub fn assert_openssl_accepts_b_t(dir: &Path, sig: &str, content: &str) {
+/// `openssl cms -verify` (run in `dir`, trusting `ca`, a file in `dir`) accepts the detached
+/// signature `sig` over `content`.
+pub fn assert_openssl_cms_verify(dir: &Path, sig: &str, content: &str, ca: &str) {
     openssl(
         dir,
         &[
@@ -99,13 +99,19 @@ pub fn assert_openssl_accepts_b_t(dir: &Path, sig: &str, content: &str) {
             "-content",
             content,
             "-CAfile",
-            "root.pem",
+            ca,
             "-purpose",
             "any",
             "-out",
             "/dev/null",
         ],
     );
+}
+
+/// `openssl cms -verify` (run in `dir`, trusting `dir/root.pem`) accepts the detached signature
+/// `sig` over `content`, and the signature carries a signature-time-stamp.
+pub fn assert_openssl_accepts_b_t(dir: &Path, sig: &str, content: &str) {
+    assert_openssl_cms_verify(dir, sig, content, "root.pem");
     let der = std::fs::read(sig).unwrap();
     let sd = inkan_signer::cms_raw::RawSignedData::parse(&der).unwrap();
     assert!(
