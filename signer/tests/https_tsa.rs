@@ -119,6 +119,18 @@ impl Env {
         (input, p7s)
     }
 
+    /// Seals a new input `name` at B-B, extends it to B-T through `tsa` with the extra flags,
+    /// and checks that the result verifies.
+    fn extend_bt_verified(&self, name: &str, tsa: &str, extra: &[&str]) {
+        let (input, p7s) = self.seal_bb(name);
+        let mut args = vec!["extend", "--level", "B-T", "--tsa", tsa];
+        args.extend_from_slice(extra);
+        args.push(&p7s);
+        let (code, text) = self.sign(&args);
+        assert_eq!(code, Some(0), "{text}");
+        self.verify(&p7s, &input);
+    }
+
     /// Signs `name` at `level` through `tsa` with the extra flags; returns (exit, output, .p7s).
     fn sign_bt(&self, name: &str, tsa: &str, extra: &[&str]) -> (Option<i32>, String, String) {
         let input = self.input(name);
@@ -177,12 +189,7 @@ fn https_tsa_server_certificate_checks() {
     env.verify(&p7s, &env.p("b.txt"));
 
     // extend B-B -> B-T through https.
-    let (input, p7s) = env.seal_bb("c.txt");
-    let (code, text) = env.sign(&[
-        "extend", "--level", "B-T", "--tsa", &good, "--tsa-ca", &ca, &p7s,
-    ]);
-    assert_eq!(code, Some(0), "{text}");
-    env.verify(&p7s, &input);
+    env.extend_bt_verified("c.txt", &good, &["--tsa-ca", &ca]);
 
     // Without --tsa-ca the system store is used, and it does not hold the test CA.
     let (code, text, p7s) = env.sign_bt("d.txt", &good, &[]);
@@ -253,13 +260,7 @@ fn https_tsa_basic_authentication() {
     env.verify(&p7s, &env.p("b.txt"));
 
     // The same for extend.
-    let (input, p7s) = env.seal_bb("c.txt");
-    let mut args = vec!["extend", "--level", "B-T", "--tsa", &url];
-    args.extend_from_slice(&right);
-    args.push(&p7s);
-    let (code, text) = env.sign(&args);
-    assert_eq!(code, Some(0), "{text}");
-    env.verify(&p7s, &input);
+    env.extend_bt_verified("c.txt", &url, &right);
 
     // A wrong password: refused, clearly, and neither password is shown (checked in `sign`).
     let wrong = [
@@ -326,13 +327,7 @@ fn https_tsa_client_certificate() {
     env.verify(&p7s, &env.p("a.txt"));
 
     // extend with the client certificate.
-    let (input, p7s) = env.seal_bb("b.txt");
-    let mut args = vec!["extend", "--level", "B-T", "--tsa", &url];
-    args.extend_from_slice(&with_cert);
-    args.push(&p7s);
-    let (code, text) = env.sign(&args);
-    assert_eq!(code, Some(0), "{text}");
-    env.verify(&p7s, &input);
+    env.extend_bt_verified("b.txt", &url, &with_cert);
 
     // Without a client certificate.
     let (code, text, p7s) = env.sign_bt("c.txt", &url, &["--tsa-ca", &ca]);
