@@ -198,6 +198,17 @@ pub const ID_CTI_ETS_PROOF_OF_APPROVAL: Oid = oid("1.2.840.113549.1.9.16.6.5");
 /// id-cti-ets-proofOfCreation.
 pub const ID_CTI_ETS_PROOF_OF_CREATION: Oid = oid("1.2.840.113549.1.9.16.6.6");
 
+/// The commitment types of EN 319 122-1 §5.2.3 with the short names inkan uses for them
+/// (`inkan-sign --commitment-type NAME`; `inkan-verify` reports `proof-of-NAME`).
+pub const COMMITMENT_TYPES: [(Oid, &str); 6] = [
+    (ID_CTI_ETS_PROOF_OF_ORIGIN, "origin"),
+    (ID_CTI_ETS_PROOF_OF_RECEIPT, "receipt"),
+    (ID_CTI_ETS_PROOF_OF_DELIVERY, "delivery"),
+    (ID_CTI_ETS_PROOF_OF_SENDER, "sender"),
+    (ID_CTI_ETS_PROOF_OF_APPROVAL, "approval"),
+    (ID_CTI_ETS_PROOF_OF_CREATION, "creation"),
+];
+
 // ---------------------------------------------------------------------------------------------
 // Time-stamping (RFC 3161, EN 319 422).
 

@@ -175,7 +175,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
                 commitment = Some(crate::commitment::Commitment::parse(&v).ok_or_else(|| {
                     format!(
                         "unknown commitment type {v:?} ({})",
-                        crate::commitment::Commitment::NAMES
+                        crate::commitment::Commitment::names()
                     )
                 })?);
             }
@@ -274,7 +274,8 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(o.commitment, Some(crate::commitment::Commitment::Origin));
+        assert_eq!(o.commitment, crate::commitment::Commitment::parse("origin"));
+        assert!(o.commitment.is_some());
         assert!(parse(args("--key k --cert-chain c --commitment-type nonsense a")).is_err());
         assert!(
             parse(args(

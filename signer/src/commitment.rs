@@ -19,50 +19,30 @@ use inkan_profiles::oid;
 
 use crate::der_raw::{self, tag};
 
-/// A commitment type of ETSI TS 101 733 / EN 319 122-1 (the `id-cti-ets-*` identifiers).
+/// A commitment type of EN 319 122-1 (an `id-cti-ets-*` identifier), chosen by its short
+/// name from [`oid::COMMITMENT_TYPES`], the table inkan-verify reports them from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Commitment {
-    /// The signer created and sent the content (`proofOfOrigin`).
-    Origin,
-    /// The signer received the content (`proofOfReceipt`).
-    Receipt,
-    /// The content was delivered (`proofOfDelivery`).
-    Delivery,
-    /// The signer sent the content (`proofOfSender`).
-    Sender,
-    /// The signer approved the content (`proofOfApproval`).
-    Approval,
-    /// The signer created the content (`proofOfCreation`).
-    Creation,
-}
+pub struct Commitment(ObjectIdentifier);
 
 impl Commitment {
-    /// The names `--commitment-type` takes.
-    pub const NAMES: &'static str = "origin, receipt, delivery, sender, approval or creation";
+    /// The names `--commitment-type` takes, for messages.
+    pub fn names() -> String {
+        let names: Vec<&str> = oid::COMMITMENT_TYPES.iter().map(|(_, n)| *n).collect();
+        names.join(", ")
+    }
 
-    /// Parses a `--commitment-type` value.
+    /// Parses a `--commitment-type` value (`origin`, `receipt`, `delivery`, `sender`,
+    /// `approval` or `creation`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "origin" => Self::Origin,
-            "receipt" => Self::Receipt,
-            "delivery" => Self::Delivery,
-            "sender" => Self::Sender,
-            "approval" => Self::Approval,
-            "creation" => Self::Creation,
-            _ => return None,
-        })
+        oid::COMMITMENT_TYPES
+            .iter()
+            .find(|(_, n)| *n == s)
+            .map(|(o, _)| Self(*o))
     }
 
     /// Its `id-cti-ets-*` identifier.
     pub fn oid(self) -> ObjectIdentifier {
-        match self {
-            Self::Origin => oid::ID_CTI_ETS_PROOF_OF_ORIGIN,
-            Self::Receipt => oid::ID_CTI_ETS_PROOF_OF_RECEIPT,
-            Self::Delivery => oid::ID_CTI_ETS_PROOF_OF_DELIVERY,
-            Self::Sender => oid::ID_CTI_ETS_PROOF_OF_SENDER,
-            Self::Approval => oid::ID_CTI_ETS_PROOF_OF_APPROVAL,
-            Self::Creation => oid::ID_CTI_ETS_PROOF_OF_CREATION,
-        }
+        self.0
     }
 
     /// The DER signed attribute.
@@ -85,7 +65,7 @@ mod tests {
         }
         assert_eq!(Commitment::parse("proof-of-origin"), None);
         // SEQUENCE { OID id-aa-ets-commitmentType, SET { SEQUENCE { OID proofOfOrigin } } }
-        let a = Commitment::Origin.attribute();
+        let a = Commitment::parse("origin").unwrap().attribute();
         let t = der_raw::parse_one(&a).unwrap();
         assert_eq!(t.tag, tag::SEQUENCE);
         assert!(a.ends_with(&[

@@ -317,7 +317,8 @@ fn commitment_type_is_signed() {
         let name = format!("minutes-{level}.txt");
         let doc = env.file(&name, "議事録: approved by the board\n".as_bytes());
         let mut o = env.opts(level);
-        o.commitment = Some(inkan_signer::commitment::Commitment::Approval);
+        o.commitment = inkan_signer::commitment::Commitment::parse("approval");
+        assert!(o.commitment.is_some());
         let s = sign::sign_files(&o, std::slice::from_ref(&doc), &SystemClock).unwrap();
         assert_eq!(s.failed(), 0, "{:?}", s.files);
         let out = env.p(&format!("{name}.p7s"));

@@ -460,14 +460,6 @@ struct SignerResult {
 /// shown). Unreadable values are skipped.
 fn commitment_types(si: &cms::SignerInfo) -> Vec<String> {
     use inkan_profiles::oid as o;
-    let names = [
-        (&o::ID_CTI_ETS_PROOF_OF_ORIGIN, "proof-of-origin"),
-        (&o::ID_CTI_ETS_PROOF_OF_RECEIPT, "proof-of-receipt"),
-        (&o::ID_CTI_ETS_PROOF_OF_DELIVERY, "proof-of-delivery"),
-        (&o::ID_CTI_ETS_PROOF_OF_SENDER, "proof-of-sender"),
-        (&o::ID_CTI_ETS_PROOF_OF_APPROVAL, "proof-of-approval"),
-        (&o::ID_CTI_ETS_PROOF_OF_CREATION, "proof-of-creation"),
-    ];
     let Some(attrs) = &si.signed_attrs else {
         return Vec::new();
     };
@@ -479,10 +471,13 @@ fn commitment_types(si: &cms::SignerInfo) -> Vec<String> {
             let t = tlv::parse_exact(v).ok()?.expect(tlv::tag::SEQUENCE).ok()?;
             let id = t.children().expect(tlv::tag::OID).ok()?;
             Some(
-                names
+                o::COMMITMENT_TYPES
                     .iter()
                     .find(|(oid, _)| crypto::is(id.value, oid))
-                    .map_or_else(|| tlv::oid_string(id.value), |(_, n)| (*n).to_owned()),
+                    .map_or_else(
+                        || tlv::oid_string(id.value),
+                        |(_, n)| format!("proof-of-{n}"),
+                    ),
             )
         })
         .take(16)
