@@ -6,12 +6,13 @@ cd "$(dirname "$0")"
 
 # System packages the tests drive for real: SoftHSM2 (PKCS#11 token), OpenSC (pkcs11-tool),
 # OpenSSL (interop peer), Python 3 (the shared vector runner), the system trust store (the
-# signer's https client reads it). Installed when missing.
+# signer's https client reads it), libfaketime (the TSA's clock-step tests step its wall clock). Installed when missing.
 need=()
 for pair in softhsm2-util:softhsm2 pkcs11-tool:opensc openssl:openssl python3:python3; do
   command -v "${pair%%:*}" >/dev/null || need+=("${pair##*:}")
 done
 [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || need+=(faketime)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
