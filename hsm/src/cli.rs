@@ -1,6 +1,8 @@
 //! The `inkan-hsm` command: `keygen`, `csr`, `list` (`../shared/INTERFACE.md`).
 //!
-//! Exit status: 0 success, 64 bad usage, 70 any other failure.
+//! Exit status: 0 success, 64 bad usage, 73 `keygen` onto a label already used on the token,
+//! 77 a PIN or policy problem (the PIN missing, unreadable, rejected or locked; a key the
+//! CRYPTREC policy refuses), as in `inkan-sign` and `inkan-tsa`; 70 any other failure.
 //!
 //! `keygen` makes keys on a PKCS#11 token only (a file path is refused as bad usage, with the
 //! `openssl genpkey` command to use instead). `--algorithm rsa-3072-pss|rsa-4096-pss` makes an
@@ -20,7 +22,7 @@ use inkan_profiles::time::UnixTime;
 use crate::derw::{self, tag};
 use crate::name::DistinguishedName;
 use crate::pkcs11::Module;
-use crate::{Error, KeyRef, Pkcs11Uri, Policy, default_algorithms};
+use crate::{Error, KeyRef, PinSource, Pkcs11Uri, Policy, default_algorithms};
 
 /// The `--help` text.
 pub const HELP: &str = "\
@@ -29,7 +31,7 @@ inkan-hsm: key management for inkan (PKCS#11 tokens and PKCS#8 files)
 USAGE:
   inkan-hsm keygen --key PKCS11_URI --algorithm ALG
   inkan-hsm csr --key KEYREF --subject DN [--eku time-stamping] [--out FILE]
-  inkan-hsm list --module PATH
+  inkan-hsm list --module PATH [--pin-source env:NAME|FILE]
   inkan-hsm --help | --version
 
 KEYREF is a PKCS#8 PEM file or an RFC 7512 URI, e.g.
@@ -43,6 +45,10 @@ ALG (keygen, on a PKCS#11 token only; the private key is sensitive and non-extra
   p256, p384, p521            ECDSA keys
   (for a PKCS#8 file: openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:3072)
 DN: /C=JP/O=Example/CN=TSA 1  or  CN=TSA 1,O=Example,C=JP
+list: every slot and token with its objects; without --pin-source only public objects,
+  with it each initialised token is logged into and its private keys are listed too.
+Exit status: 0 done, 64 bad usage, 73 keygen onto a label already on the token,
+  77 a PIN problem or a key the policy refuses, 70 any other failure.
 ";
 
 /// A command-line failure: usage (64) or runtime (70).
@@ -71,6 +77,9 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) => 64,
+            Self::Failed(Error::ObjectExists(_)) => 73,
+            Self::Failed(e) if e.is_pin_problem() => 77,
+            Self::Failed(Error::PolicyRefused(_)) => 77,
             Self::Failed(_) => 70,
         }
     }
@@ -97,6 +106,7 @@ pub fn run(args: Vec<OsString>, now: UnixTime) -> Result<String, CliError> {
     let mut cmd: Option<String> = None;
     let (mut key, mut alg, mut subject, mut eku, mut out, mut module) =
         (None, None, None, None, None::<PathBuf>, None::<PathBuf>);
+    let mut pin_source = None;
     while let Some(arg) = p.next()? {
         match arg {
             Long("help") | Short('h') => return Ok(HELP.to_owned()),
@@ -109,6 +119,12 @@ pub fn run(args: Vec<OsString>, now: UnixTime) -> Result<String, CliError> {
             Long("eku") => eku = Some(string(p.value()?)?),
             Long("out") => out = Some(p.value()?.into()),
             Long("module") => module = Some(p.value()?.into()),
+            Long("pin-source") => {
+                pin_source = Some(
+                    PinSource::parse(&string(p.value()?)?)
+                        .map_err(|e| CliError::Usage(format!("--pin-source: {e}")))?,
+                );
+            }
             Value(v) if cmd.is_none() => cmd = Some(string(v)?),
             other => return Err(other.unexpected().into()),
         }
@@ -134,7 +150,10 @@ pub fn run(args: Vec<OsString>, now: UnixTime) -> Result<String, CliError> {
                 None => Ok(pem),
             }
         }
-        Some("list") => list(&module.ok_or_else(|| CliError::Usage("missing --module".into()))?),
+        Some("list") => list(
+            &module.ok_or_else(|| CliError::Usage("missing --module".into()))?,
+            pin_source.as_ref(),
+        ),
         Some(other) => Err(CliError::Usage(format!("unknown command {other:?}"))),
         None => Err(CliError::Usage("missing command".into())),
     }
@@ -248,8 +267,10 @@ fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
             rv: e.to_string(),
         })?;
     if !existing.is_empty() {
-        return Err(CliError::Failed(Error::AmbiguousObject(format!(
-            "a private key labelled {label:?} already exists on the token"
+        let token = uri.token.as_deref().unwrap_or("the token");
+        return Err(CliError::Failed(Error::ObjectExists(format!(
+            "a private key labelled {label:?} already exists on {token}: nothing generated; \
+             choose another object= label (see `inkan-hsm list --module PATH --pin-source ...`)"
         ))));
     }
     let mut pub_t = vec![
@@ -360,7 +381,7 @@ pub fn csr(
         .map_err(|e| CliError::Failed(Error::Encoding(e.to_string())))
 }
 
-fn list(module_path: &std::path::Path) -> Result<String, CliError> {
+fn list(module_path: &std::path::Path, pin: Option<&PinSource>) -> Result<String, CliError> {
     use std::fmt::Write;
     let module: Arc<Module> = Module::open(module_path)?;
     let ctx = module.context();
@@ -400,6 +421,25 @@ fn list(module_path: &std::path::Path) -> Result<String, CliError> {
         let Ok(session) = ctx.open_ro_session(slot) else {
             continue;
         };
+        if let Some(src) = pin {
+            let p = AuthPin::from(src.resolve()?.as_str());
+            match session.login(cryptoki::session::UserType::User, Some(&p)) {
+                Ok(()) => {}
+                Err(cryptoki::error::Error::Pkcs11(
+                    cryptoki::error::RvError::UserAlreadyLoggedIn,
+                    _,
+                )) => {}
+                Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::PinIncorrect, _)) => {
+                    return Err(Error::WrongPin.into());
+                }
+                Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::PinLocked, _)) => {
+                    return Err(Error::PinLocked.into());
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "  (login failed: {e}; public objects only)");
+                }
+            }
+        }
         let objs = session.find_objects(&[]).map_err(be("C_FindObjects"))?;
         for h in objs {
             let attrs = session
@@ -442,9 +482,11 @@ fn list(module_path: &std::path::Path) -> Result<String, CliError> {
             let _ = writeln!(out, "{line}");
         }
     }
-    out.push_str(
-        "(public objects only: private keys show after login, e.g. with pkcs11-tool -O --login)\n",
-    );
+    if pin.is_none() {
+        out.push_str(
+            "(public objects only: give --pin-source env:NAME or a PIN file to list private keys)\n",
+        );
+    }
     Ok(out)
 }
 

@@ -47,6 +47,8 @@ pub enum Error {
     ObjectNotFound(String),
     /// More than one private key matches the URI.
     AmbiguousObject(String),
+    /// `keygen`: a private key with this label is already on the token.
+    ObjectExists(String),
     /// The requested signature algorithm does not fit this key (checked before any `C_Sign`).
     AlgorithmMismatch(String),
     /// A PKCS#11 call failed.
@@ -82,11 +84,23 @@ impl fmt::Display for Error {
             Self::TokenNotFound(m) => write!(f, "token not found: {m}"),
             Self::ObjectNotFound(m) => write!(f, "private key not found: {m}"),
             Self::AmbiguousObject(m) => write!(f, "more than one private key matches: {m}"),
+            Self::ObjectExists(m) => write!(f, "{m}"),
             Self::AlgorithmMismatch(m) => write!(f, "algorithm does not fit the key: {m}"),
             Self::Backend { op, rv } => write!(f, "PKCS#11 {op} failed: {rv}"),
             Self::Software(m) => write!(f, "signing failed: {m}"),
             Self::Encoding(m) => write!(f, "encoding failed: {m}"),
         }
+    }
+}
+
+impl Error {
+    /// Whether the PIN is the problem (missing, unreadable, rejected or locked): every binary
+    /// maps these to exit status 77 (`EX_NOPERM`), as for a key refused by policy.
+    pub fn is_pin_problem(&self) -> bool {
+        matches!(
+            self,
+            Self::PinUnavailable(_) | Self::PinRequired | Self::WrongPin | Self::PinLocked
+        )
     }
 }
 

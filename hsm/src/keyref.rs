@@ -69,6 +69,26 @@ pub enum PinSource {
 const MAX_PIN_FILE: u64 = 4096;
 
 impl PinSource {
+    /// Parses a `pin-source` value: `env:NAME`, `file:PATH` or a bare file path (RFC 7512
+    /// §2.4 names `pin-source` a URI; `env:` is this project's addition, as in the URI).
+    ///
+    /// # Errors
+    /// An empty value or an `env:` without a variable name.
+    pub fn parse(v: &str) -> Result<Self, Error> {
+        if let Some(n) = v.strip_prefix("env:") {
+            if n.is_empty() {
+                return Err(bad("pin-source=env: needs a variable name"));
+            }
+            Ok(Self::Env(n.to_owned()))
+        } else if let Some(p) = v.strip_prefix("file:") {
+            Ok(Self::File(PathBuf::from(p.trim_start_matches("//"))))
+        } else if v.is_empty() {
+            Err(bad("pin-source is empty"))
+        } else {
+            Ok(Self::File(PathBuf::from(v)))
+        }
+    }
+
     /// Reads the PIN now. Errors name the variable or the file, never the PIN.
     pub fn resolve(&self) -> Result<Zeroizing<String>, Error> {
         match self {
@@ -315,19 +335,7 @@ impl Pkcs11Uri {
                         PinSource::Value(Zeroizing::new(utf8(name, raw)?)),
                     )?,
                     "pin-source" => {
-                        let v = utf8(name, raw)?;
-                        let src = if let Some(n) = v.strip_prefix("env:") {
-                            if n.is_empty() {
-                                return Err(bad("pin-source=env: needs a variable name"));
-                            }
-                            PinSource::Env(n.to_owned())
-                        } else if let Some(p) = v.strip_prefix("file:") {
-                            PinSource::File(PathBuf::from(p.trim_start_matches("//")))
-                        } else if v.is_empty() {
-                            return Err(bad("pin-source is empty"));
-                        } else {
-                            PinSource::File(PathBuf::from(v))
-                        };
+                        let src = PinSource::parse(&utf8(name, raw)?)?;
                         set_once(&mut uri.pin, "pin-value/pin-source", src)?;
                     }
                     n if n.starts_with("x-") => {}

@@ -81,15 +81,64 @@ fn keygen_csr_and_list_on_softhsm() {
             .args(["req", "-verify", "-noout", "-in"])
             .arg(&csr));
     }
-    // The same label twice is refused.
+    // The same label twice is refused, saying so (73, EX_CANTCREAT), and nothing is made.
     let st = bin()
         .args(["keygen", "--key", &hsm.uri("k-p256"), "--algorithm", "p256"])
         .output()
         .unwrap();
-    assert_eq!(st.status.code(), Some(70));
+    assert_eq!(st.status.code(), Some(73));
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        err.contains("\"k-p256\" already exists") && !err.contains("more than one"),
+        "{err}"
+    );
+    // Without a PIN: public objects only, and a hint.
     let out = String::from_utf8(run(bin().arg("list").arg("--module").arg(hsm.module()))).unwrap();
     assert!(out.contains("label=inkan-test"), "{out}");
     assert!(out.contains("label=k-p384"), "{out}");
+    assert!(!out.contains("PRIVATE_KEY"), "{out}");
+    assert!(out.contains("--pin-source"), "{out}");
+    // With the PIN: the private keys too (one per generated key; the same label once only).
+    let out = String::from_utf8(run(bin()
+        .arg("list")
+        .arg("--module")
+        .arg(hsm.module())
+        .args([
+            "--pin-source",
+            &format!("env:{}", inkan_hsm::softhsm::PIN_ENV),
+        ])))
+    .unwrap();
+    let private: Vec<&str> = out.lines().filter(|l| l.contains("PRIVATE_KEY")).collect();
+    assert_eq!(private.len(), 3, "{out}");
+    assert!(private.iter().any(|l| l.contains("label=k-p256")), "{out}");
+    assert!(!out.contains(inkan_hsm::softhsm::USER_PIN), "{out}");
+    // A PIN problem is 77 in every binary: unset variable, wrong PIN.
+    let st = bin()
+        .arg("list")
+        .arg("--module")
+        .arg(hsm.module())
+        .args(["--pin-source", "env:INKAN_NO_SUCH_PIN_VARIABLE"])
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(77), "{st:?}");
+    let wrong = dir.path().join("wrong-pin");
+    std::fs::write(&wrong, "999999\n").unwrap();
+    let st = bin()
+        .arg("list")
+        .arg("--module")
+        .arg(hsm.module())
+        .arg("--pin-source")
+        .arg(&wrong)
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(77), "{st:?}");
+    let no_pin = hsm.uri("k-p256");
+    let no_pin = no_pin.split("&pin-source").next().unwrap().to_owned();
+    let st = bin()
+        .args(["csr", "--key", &no_pin, "--subject", "CN=x"])
+        .output()
+        .unwrap();
+    assert_eq!(st.status.code(), Some(77), "{st:?}");
 }
 
 /// `keygen --algorithm rsa-3072-pss|rsa-4096-pss`: a token key restricted to RSA-PSS through
@@ -279,7 +328,7 @@ fn keygen_pss_only_on_softhsm() {
         ])
         .output()
         .unwrap();
-    assert_eq!(st.status.code(), Some(70));
+    assert_eq!(st.status.code(), Some(73));
 }
 
 #[test]
