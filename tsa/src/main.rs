@@ -77,22 +77,46 @@ fn records_cmd(
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("INKAN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,inkan_tsa=info"));
-    let json = std::env::var("INKAN_LOG_FORMAT").is_ok_and(|v| v == "json");
+/// Logging to standard error: `INKAN_LOG` is an `EnvFilter` directive (default
+/// `warn,inkan_tsa=info`); a value that does not parse is an error, never silence. Colour only
+/// when standard error is a terminal and `NO_COLOR` is unset, so that files and journald get
+/// plain text; `INKAN_LOG_FORMAT=json` gives one JSON object per line.
+fn init_tracing() -> Result<(), String> {
+    use std::io::IsTerminal as _;
+    let filter = match std::env::var("INKAN_LOG") {
+        Ok(v) if !v.trim().is_empty() => tracing_subscriber::EnvFilter::try_new(&v)
+            .map_err(|e| format!("INKAN_LOG={v:?} is not a valid log filter ({e}); e.g. INKAN_LOG=info or INKAN_LOG=warn,inkan_tsa=debug"))?,
+        Ok(_) | Err(std::env::VarError::NotPresent) => {
+            tracing_subscriber::EnvFilter::new("warn,inkan_tsa=info")
+        }
+        Err(std::env::VarError::NotUnicode(_)) => return Err("INKAN_LOG is not UTF-8".into()),
+    };
+    let format = std::env::var("INKAN_LOG_FORMAT").unwrap_or_default();
+    let json = match format.as_str() {
+        "json" => true,
+        "" | "text" => false,
+        other => {
+            return Err(format!("INKAN_LOG_FORMAT={other:?}: use json or text"));
+        }
+    };
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if json {
         b.json().init();
     } else {
         b.init();
     }
+    Ok(())
 }
 
 fn serve(o: &config::Overrides) -> ExitCode {
-    init_tracing();
+    if let Err(e) = init_tracing() {
+        eprintln!("inkan-tsa: {e}");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let settings = match config::load(o) {
         Ok(s) => s,
         Err(e) => {

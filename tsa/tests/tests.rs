@@ -13,3 +13,5 @@ mod clock;
 mod crash;
 // A key on a SoftHSM2 token; token removal gives systemFailure.
 mod softhsm;
+// Log output to a pipe (no colour codes) and bad log settings.
+mod logs;
