@@ -13,3 +13,7 @@ mod clock;
 mod crash;
 // A key on a SoftHSM2 token; token removal gives systemFailure.
 mod softhsm;
+// Connection deadlines, request timeouts and the signing queue bound.
+mod connections;
+// Serials across separate, restored and copied stores; records, chain and events via the CLI.
+mod audit;
