@@ -299,7 +299,22 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
                     _ => tracing::info!(event = kind, "{detail}"),
                 }
                 if let Some(t) = clk.now() {
-                    rec.event(t, kind, &detail);
+                    // The measurements that decided it go with the event, for the auditor.
+                    let mut ev = Event::new(t, kind, detail);
+                    if let ClockEvent::Synchronised {
+                        offset_ns,
+                        uncertainty_ns,
+                        good,
+                        of,
+                    } = e
+                    {
+                        ev = ev
+                            .field("offset_s", offset_ns as f64 / 1e9)
+                            .field("uncertainty_s", uncertainty_ns as f64 / 1e9)
+                            .field("good_servers", good)
+                            .field("servers", of);
+                    }
+                    rec.record(ev);
                 }
             }),
         );

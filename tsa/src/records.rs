@@ -1355,7 +1355,7 @@ impl Reader {
 
     /// Walks the hash chain over the token records end to end (see [`Chain`]): `Ok(Ok(_))`
     /// when it is intact, `Ok(Err(_))` naming the first record changed, removed or inserted.
-    /// Memory: 24 bytes per record (sequence number and serial), to put the records in chain
+    /// Memory: 32 bytes per record (sequence number and serial), to put the records in chain
     /// order.
     pub fn verify_chain(&self) -> Result<Result<ChainReport, ChainBreak>, StoreError> {
         let r = self.read()?;

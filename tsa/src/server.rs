@@ -400,6 +400,8 @@ async fn connection(
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let (first, idle) = (app.limits.header_read_timeout, app.limits.idle_timeout);
+    // The first-request deadline counts from the accept, protocol detection included.
+    let activity = Arc::new(Activity::new());
     let mut got = Vec::with_capacity(H2_PREFACE.len());
     let is_h2 = tokio::select! {
         r = tokio::time::timeout(first, detect_protocol(&mut stream, &mut got)) => match r {
@@ -416,7 +418,6 @@ async fn connection(
         },
         () = closed(shutdown.clone()) => return,
     };
-    let activity = Arc::new(Activity::new());
     let act = activity.clone();
     let svc = hyper::service::service_fn(move |req| app.clone().service(req, act.clone()));
     let io = TokioIo::new(Coalesce::with_prefix(stream, got, is_h2));
