@@ -471,6 +471,34 @@ mod tests {
     }
 
     #[test]
+    fn connection_queue_audit_and_cache_keys() {
+        let o = Overrides {
+            dev: true,
+            ..Overrides::default()
+        };
+        let s = resolve(FileConfig::default(), &o).unwrap();
+        assert_eq!(s.store_cache_bytes, DEFAULT_STORE_CACHE_MB << 20);
+        assert_eq!(s.idle_timeout, Duration::from_secs(30));
+        assert_eq!(s.http2_keep_alive, Some(Duration::from_secs(20)));
+        assert_eq!(s.max_queue, 4096);
+        assert!(!s.keep_tokens);
+        assert_eq!(s.clock_record_interval, Some(Duration::from_secs(60)));
+        let file = FileConfig::parse(
+            "store_cache_mb = 16\nhttp2_keep_alive_ms = 0\nclock_record_interval_s = 0\nkeep_tokens = true\n",
+        )
+        .unwrap();
+        let s = resolve(file, &o).unwrap();
+        assert_eq!(s.store_cache_bytes, 16 << 20);
+        assert_eq!(s.http2_keep_alive, None);
+        assert_eq!(s.clock_record_interval, None);
+        assert!(s.keep_tokens);
+        for bad in ["store_cache_mb = 0", "max_queue = 0", "idle_timeout_ms = 1"] {
+            let e = resolve(FileConfig::parse(bad).unwrap(), &o).unwrap_err();
+            assert!(e.0.contains(bad.split(' ').next().unwrap()), "{e}");
+        }
+    }
+
+    #[test]
     fn dev_defaults() {
         let o = Overrides {
             dev: true,

@@ -1398,12 +1398,14 @@ impl Reader {
                 }));
             }
             // Records claiming this sequence number: the one that links to the chain so far
-            // belongs; any other was inserted.
+            // (and, among copies, the one the next record links to) belongs; any other was
+            // inserted.
             let mut j = i;
             while j < order.len() && order[j].0 == seq {
                 j += 1;
             }
-            let mut found = None;
+            let mut linked = Vec::new();
+            let mut unlinked = None;
             for &(_, s) in &order[i..j] {
                 let v = tokens
                     .get(s)
@@ -1413,12 +1415,39 @@ impl Reader {
                 let Some((_, prev)) = parse_stored(value).and_then(|r| r.link) else {
                     return Ok(Err(ChainBreak::Unreadable { serial: s }));
                 };
-                if prev == head && found.is_none() {
-                    found = Some((s, Chain::link(s, value)));
-                } else if j - i > 1 {
-                    return Ok(Err(ChainBreak::Inserted { serial: s }));
+                if prev == head {
+                    linked.push((s, Chain::link(s, value)));
+                } else {
+                    unlinked.get_or_insert(s);
                 }
             }
+            if linked.len() > 1 {
+                // Identical links: keep the one whose hash the next record (or the head)
+                // carries.
+                let mut next_prevs = Vec::new();
+                let mut k = j;
+                while k < order.len() && order[k].0 == seq + 1 {
+                    if let Some(v) = tokens.get(order[k].1).map_err(se)? {
+                        if let Some((_, p)) = parse_stored(v.value()).and_then(|r| r.link) {
+                            next_prevs.push(<[u8; 32]>::try_from(p).unwrap_or_default());
+                        }
+                    }
+                    k += 1;
+                }
+                if seq + 1 == chain.next {
+                    next_prevs.push(chain.head);
+                }
+                let keep = linked
+                    .iter()
+                    .position(|(_, l)| next_prevs.contains(l))
+                    .unwrap_or(0);
+                let other = linked[usize::from(keep == 0)].0;
+                return Ok(Err(ChainBreak::Inserted { serial: other }));
+            }
+            if let (Some(s), false) = (unlinked, linked.is_empty()) {
+                return Ok(Err(ChainBreak::Inserted { serial: s }));
+            }
+            let found = linked.pop();
             let Some((s, link)) = found else {
                 return Ok(Err(match last {
                     Some((lseq, lserial)) => ChainBreak::Changed {
@@ -1844,6 +1873,20 @@ mod tests {
             store.reader().verify_chain().unwrap(),
             Err(ChainBreak::Inserted { serial: 555 })
         );
+        // The same copy under a smaller serial than the original: still the copy is named
+        // (the next record links to the original).
+        tamper(&store, |t| {
+            t.remove(555).unwrap();
+            t.insert(50, kept.as_slice()).unwrap();
+        });
+        assert_eq!(
+            store.reader().verify_chain().unwrap(),
+            Err(ChainBreak::Inserted { serial: 50 })
+        );
+        tamper(&store, |t| {
+            t.remove(50).unwrap();
+            t.insert(555, kept.as_slice()).unwrap();
+        });
         // An unchained (format 1) record slipped in later is inserted too (genesis breaks).
         let mut plain = Vec::new();
         encode_record(
