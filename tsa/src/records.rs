@@ -1427,10 +1427,10 @@ impl Reader {
                 let mut next_prevs = Vec::new();
                 let mut k = j;
                 while k < order.len() && order[k].0 == seq + 1 {
-                    if let Some(v) = tokens.get(order[k].1).map_err(se)? {
-                        if let Some((_, p)) = parse_stored(v.value()).and_then(|r| r.link) {
-                            next_prevs.push(<[u8; 32]>::try_from(p).unwrap_or_default());
-                        }
+                    if let Some(v) = tokens.get(order[k].1).map_err(se)?
+                        && let Some((_, p)) = parse_stored(v.value()).and_then(|r| r.link)
+                    {
+                        next_prevs.push(<[u8; 32]>::try_from(p).unwrap_or_default());
                     }
                     k += 1;
                 }
