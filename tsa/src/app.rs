@@ -210,6 +210,16 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             .field("chain_head", chain_at_start.head_hex()),
         )
         .map_err(|e| e.to_string())?;
+    // Start-up warnings about the certificate or key go to the audit trail as well as the log.
+    for w in &identity.warnings {
+        store
+            .record_now(&Event::new(
+                now,
+                records::kind::CERTIFICATE_WARNING,
+                w.clone(),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
     if let Some(made) = dev_made {
         let what = match made {
             crate::dev::Made::Created => "made",
@@ -388,6 +398,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         drop(sample_stop_tx);
         let rec = recorder.clone();
         let issued = app.ctx.serials.issued();
+        let rejected = app.metrics.rejected_counts();
         let _ = tokio::task::spawn_blocking(move || {
             rec.flush(std::time::Duration::from_secs(30));
             rec.stop();
@@ -403,6 +414,12 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
                 .field("serials_issued", issued)
                 .field("chain_records", chain.next)
                 .field("chain_head", chain.head_hex());
+                // Rejections by reason over the whole run.
+                let mut by_reason = serde_json::Map::new();
+                for (i, f) in handler::Failure::ALL.iter().enumerate() {
+                    by_reason.insert(f.name().into(), rejected[i].into());
+                }
+                let e = e.field("rejections", serde_json::Value::Object(by_reason));
                 if let Err(e) = store.record_now(&e) {
                     tracing::error!(error = %e, "cannot record the stop event");
                 }

@@ -218,6 +218,13 @@ fn audit_trail_lookup_by_gen_time_chain_and_events() {
     );
     let last_stop = lines.iter().rev().find(|v| v["kind"] == "stop").unwrap();
     assert_eq!(last_stop["data"]["chain_records"], 10);
+    assert_eq!(last_stop["data"]["rejections"]["systemFailure"], 0);
+    let first_start = lines.iter().find(|v| v["kind"] == "start").unwrap();
+    assert_eq!(first_start["data"]["chain_records"], 0);
+    assert_eq!(
+        first_start["data"]["serial_prefix"].as_str().unwrap().len(),
+        16
+    );
     assert!(out.contains(last_stop["data"]["chain_head"].as_str().unwrap()));
     let (code, _, err) = {
         let o = std::process::Command::new(bin())
