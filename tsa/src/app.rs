@@ -13,7 +13,7 @@ use crate::handler::{self, Context, TstTemplate};
 use crate::metrics::Metrics;
 use crate::ntp::{ClockEvent, Poller, TimeGuard};
 use crate::pool::SigningPool;
-use crate::records::{self, Store, WriterStats};
+use crate::records::{self, Event, Store, WriterOptions, WriterStats};
 use crate::serial::SerialSource;
 use crate::server::{self, App, Limits};
 use crate::startup;
@@ -81,6 +81,71 @@ fn clock_event_text(e: &ClockEvent) -> (&'static str, String) {
     }
 }
 
+/// Every `every` until `stop` is dropped: a clock measurement event (EN 319 421 OVR-7.12,
+/// records of clock synchronisation: the offset and uncertainty the time guard holds, whether
+/// issuing is allowed) and, when there were any, the rejections by reason since the previous
+/// one.
+fn sample_events(
+    every: std::time::Duration,
+    guard: &TimeGuard,
+    metrics: &Metrics,
+    rec: &records::Recorder,
+    clock: &dyn Clock,
+    stop: &std::sync::mpsc::Receiver<()>,
+) {
+    let mut before = metrics.rejected_counts();
+    loop {
+        match stop.recv_timeout(every) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        let Some(now) = clock.now() else { continue };
+        let (offset_ns, uncertainty_ns) = guard.offset();
+        let synchronised = guard.ready();
+        let source = if guard.trusts_host() { "host" } else { "sntp" };
+        rec.record(
+            Event::new(
+                now,
+                records::kind::CLOCK_MEASUREMENT,
+                format!(
+                    "clock source {source}: offset {:.6} s, uncertainty {:.6} s, {}",
+                    offset_ns as f64 / 1e9,
+                    uncertainty_ns as f64 / 1e9,
+                    if synchronised {
+                        "issuing"
+                    } else {
+                        "not issuing"
+                    }
+                ),
+            )
+            .field("source", source)
+            .field("synchronised", synchronised)
+            .field("offset_s", offset_ns as f64 / 1e9)
+            .field("uncertainty_s", uncertainty_ns as f64 / 1e9)
+            .field("accuracy_s", guard.accuracy().as_secs_f64()),
+        );
+        let counts = metrics.rejected_counts();
+        let mut e = Event::new(now, records::kind::REJECTIONS, String::new());
+        let mut parts = Vec::new();
+        for (i, f) in handler::Failure::ALL.iter().enumerate() {
+            let n = counts[i].saturating_sub(before[i]);
+            if n > 0 {
+                parts.push(format!("{} {n}", f.name()));
+                e = e.field(f.name(), n);
+            }
+        }
+        before = counts;
+        if !parts.is_empty() {
+            e.detail = format!(
+                "rejections in the last {} s: {}",
+                every.as_secs(),
+                parts.join(", ")
+            );
+            rec.record(e.field("interval_s", every.as_secs()));
+        }
+    }
+}
+
 /// Starts the TSA: fails (with a message for the operator) on any start-up check.
 pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running, String> {
     let now = clock.now().ok_or("the host clock cannot be read")?;
@@ -117,22 +182,44 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
     for w in &identity.warnings {
         tracing::warn!("{w}");
     }
-    let store = Store::open(&s.data_dir).map_err(|e| e.to_string())?;
-    let epoch = store.reserve_epoch(now).map_err(|e| e.to_string())?;
+    let store = Store::open_with_cache(&s.data_dir, Some(s.store_cache_bytes))
+        .map_err(|e| e.to_string())?;
+    let space = store.reserve_serials(now).map_err(|e| e.to_string())?;
+    let chain_at_start = store.chain().map_err(|e| e.to_string())?;
     let cert_hex = records::hex(&identity.cert_sha256);
     store
-        .event_now(
-            now,
-            "start",
-            &format!(
-                "key {} ({:?}), algorithm {:?}, certificate sha256 {cert_hex}, serial epoch {epoch}, instance {}",
-                identity.key.label(),
-                identity.key.kind(),
-                identity.signer.algorithm(),
-                s.instance_id
-            ),
+        .record_now(
+            &Event::new(
+                now,
+                records::kind::START,
+                format!(
+                    "key {} ({:?}), algorithm {:?}, certificate sha256 {cert_hex}, serial prefix {:016x}, epoch {}, instance {}",
+                    identity.key.label(),
+                    identity.key.kind(),
+                    identity.signer.algorithm(),
+                    space.prefix,
+                    space.epoch,
+                    s.instance_id
+                ),
+            )
+            .field("certificate_sha256", cert_hex.clone())
+            .field("serial_prefix", format!("{:016x}", space.prefix))
+            .field("serial_epoch", space.epoch)
+            .field("instance_id", s.instance_id)
+            .field("chain_records", chain_at_start.next)
+            .field("chain_head", chain_at_start.head_hex()),
         )
         .map_err(|e| e.to_string())?;
+    // Start-up warnings about the certificate or key go to the audit trail as well as the log.
+    for w in &identity.warnings {
+        store
+            .record_now(&Event::new(
+                now,
+                records::kind::CERTIFICATE_WARNING,
+                w.clone(),
+            ))
+            .map_err(|e| e.to_string())?;
+    }
     if let Some(made) = dev_made {
         let what = match made {
             crate::dev::Made::Created => "made",
@@ -177,7 +264,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             fraction_digits: 6,
         },
         signer: Box::new(CmsTokenSigner::new(template, identity.cert_sha256)),
-        serials: SerialSource::new(s.instance_id, epoch),
+        serials: SerialSource::new(space.prefix, space.epoch),
         cert_sha256: identity.cert_sha256,
     };
     let guard = Arc::new(TimeGuard::new(
@@ -188,8 +275,17 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         s.leap_window,
     ));
     let writer_stats = Arc::new(WriterStats::default());
-    let (recorder, writer) =
-        store.start_writer(s.max_batch, s.commit_interval, writer_stats.clone());
+    let (recorder, writer) = store
+        .start_writer(
+            WriterOptions {
+                max_batch: s.max_batch,
+                interval: s.commit_interval,
+                keep_tokens: s.keep_tokens,
+                clock: clock.clone(),
+            },
+            writer_stats.clone(),
+        )
+        .map_err(|e| e.to_string())?;
     let (poll_stop_tx, poll_stop_rx) = std::sync::mpsc::channel::<()>();
     if s.ntp_servers.is_empty() {
         tracing::warn!(
@@ -213,7 +309,22 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
                     _ => tracing::info!(event = kind, "{detail}"),
                 }
                 if let Some(t) = clk.now() {
-                    rec.event(t, kind, &detail);
+                    // The measurements that decided it go with the event, for the auditor.
+                    let mut ev = Event::new(t, kind, detail);
+                    if let ClockEvent::Synchronised {
+                        offset_ns,
+                        uncertainty_ns,
+                        good,
+                        of,
+                    } = e
+                    {
+                        ev = ev
+                            .field("offset_s", offset_ns as f64 / 1e9)
+                            .field("uncertainty_s", uncertainty_ns as f64 / 1e9)
+                            .field("good_servers", good)
+                            .field("servers", of);
+                    }
+                    rec.record(ev);
                 }
             }),
         );
@@ -224,8 +335,14 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
     }
     let ctx = Arc::new(ctx);
     let pool = Arc::new(
-        SigningPool::start(ctx.clone(), recorder.clone(), s.signing_threads, 16)
-            .map_err(|e| format!("cannot start the signing threads: {e}"))?,
+        SigningPool::start(
+            ctx.clone(),
+            recorder.clone(),
+            s.signing_threads,
+            16,
+            s.max_queue,
+        )
+        .map_err(|e| format!("cannot start the signing threads: {e}"))?,
     );
     let metrics = Arc::new(Metrics::default());
     metrics.cert_not_after.store(identity.not_after, Relaxed);
@@ -243,8 +360,23 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             request_timeout: s.request_timeout,
             max_connections: s.max_connections,
             shutdown_grace: s.shutdown_grace,
+            idle_timeout: s.idle_timeout,
+            http2_keep_alive: s.http2_keep_alive,
         },
     });
+    let (sample_stop_tx, sample_stop_rx) = std::sync::mpsc::channel::<()>();
+    if let Some(every) = s.clock_record_interval {
+        let (guard, metrics, rec, clk) = (
+            app.guard.clone(),
+            app.metrics.clone(),
+            recorder.clone(),
+            clock.clone(),
+        );
+        std::thread::Builder::new()
+            .name("events-sampler".into())
+            .spawn(move || sample_events(every, &guard, &metrics, &rec, &*clk, &sample_stop_rx))
+            .map_err(|e| format!("cannot start the events sampler: {e}"))?;
+    }
     let listener = tokio::net::TcpListener::bind(s.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
@@ -263,23 +395,39 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         // Requests in flight are answered; the signing threads finish their queue and stop.
         let p = pool.clone();
         let _ = tokio::task::spawn_blocking(move || p.close()).await;
-        if let Some(t) = clock.now() {
-            let issued = app.ctx.serials.issued();
-            recorder.event(
-                t,
-                "stop",
-                &format!("graceful shutdown; {issued} serials issued"),
-            );
-        }
+        drop(sample_stop_tx);
         let rec = recorder.clone();
+        let issued = app.ctx.serials.issued();
+        let rejected = app.metrics.rejected_counts();
         let _ = tokio::task::spawn_blocking(move || {
             rec.flush(std::time::Duration::from_secs(30));
             rec.stop();
             writer.join();
+            // The writer is done: the stop event carries the chain head it left, for the
+            // auditor to compare with the next start's.
+            if let (Some(t), Ok(chain)) = (clock.now(), store.chain()) {
+                let e = Event::new(
+                    t,
+                    records::kind::STOP,
+                    format!("graceful shutdown; {issued} serials issued"),
+                )
+                .field("serials_issued", issued)
+                .field("chain_records", chain.next)
+                .field("chain_head", chain.head_hex());
+                // Rejections by reason over the whole run.
+                let mut by_reason = serde_json::Map::new();
+                for (i, f) in handler::Failure::ALL.iter().enumerate() {
+                    by_reason.insert(f.name().into(), rejected[i].into());
+                }
+                let e = e.field("rejections", serde_json::Value::Object(by_reason));
+                if let Err(e) = store.record_now(&e) {
+                    tracing::error!(error = %e, "cannot record the stop event");
+                }
+            }
+            // The writer thread has released the database; this is the last handle.
+            drop(store);
         })
         .await;
-        // The writer thread has released the database; this is the last handle.
-        drop(store);
     });
     Ok(Running {
         addr,

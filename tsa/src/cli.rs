@@ -1,4 +1,5 @@
-//! Command-line parsing (lexopt) for `inkan-tsa serve` and `inkan-tsa records`.
+//! Command-line parsing (lexopt) for `inkan-tsa serve`, `inkan-tsa records` and
+//! `inkan-tsa events`.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -22,7 +23,8 @@ USAGE:
                   [--policy OID] [--accuracy-ms N] [--data-dir DIR] [--dev]
                   [--ntp HOST[:PORT]]... [--ntp-poll-ms N]
   inkan-tsa records [--config FILE] [--data-dir DIR]
-                    (--serial HEX | --imprint HEX | --from RFC3339 --to RFC3339)
+                    (--serial HEX | --imprint HEX | --from TIME --to TIME | --verify-chain)
+  inkan-tsa events [--config FILE] [--data-dir DIR] --from TIME --to TIME
   inkan-tsa --help | --version
 
 serve:
@@ -39,7 +41,14 @@ serve:
                       the host clock is trusted
   --ntp-poll-ms N     SNTP poll interval (default 16000)
 
-records: prints matching issuance records as JSON lines; exit 1 when none match.
+records: prints matching issuance records as JSON lines; exit 1 when none match (`no
+  records` on standard error). TIME is RFC 3339 (2026-12-07T09:00:00+09:00) or a UTC date
+  (2026-12-07: --from takes its first instant, --to its last).
+  --verify-chain checks the hash chain over every record (each carries the hash of the one
+  before it): exit 0 when intact, 1 naming the first record changed, removed or inserted.
+events: prints the service events (start and stop, clock measurements, clock lost and
+  regained, certificate and key warnings, store outages, rejection counts) between the two
+  times as JSON lines; exit 1 when there are none.
 
 Endpoints: POST / (application/timestamp-query), GET /healthz, /readyz, /metrics.
 Exit status: 0 success, 1 no record found, 64 usage or configuration error, 70 failure.
@@ -63,6 +72,41 @@ pub enum Command {
         /// The query.
         query: Query,
     },
+    /// `records --verify-chain`.
+    VerifyChain {
+        /// `--config`.
+        config: Option<PathBuf>,
+        /// `--data-dir`.
+        data_dir: Option<PathBuf>,
+    },
+    /// `events`.
+    Events {
+        /// `--config`.
+        config: Option<PathBuf>,
+        /// `--data-dir`.
+        data_dir: Option<PathBuf>,
+        /// `--from`.
+        from: UnixTime,
+        /// `--to`.
+        to: UnixTime,
+    },
+}
+
+/// Parses a `--from`/`--to` value: RFC 3339, or a date `YYYY-MM-DD` (UTC) meaning its first
+/// instant (`end_of_day` false) or its last (`end_of_day` true), so that `--from D --to D`
+/// covers the whole day.
+pub fn parse_time_bound(s: &str, end_of_day: bool, flag: &str) -> Result<UnixTime, String> {
+    let s = s.trim();
+    let bad = || format!("{flag}: not an RFC 3339 time or a YYYY-MM-DD date: {s:?}");
+    if s.len() == 10 {
+        let start = crate::timefmt::parse_rfc3339(&format!("{s}T00:00:00Z")).ok_or_else(bad)?;
+        return Ok(if end_of_day {
+            UnixTime::new(start.secs() + 86_399, 999_999_999)
+        } else {
+            start
+        });
+    }
+    crate::timefmt::parse_rfc3339(s).ok_or_else(bad)
 }
 
 fn text(v: OsString, flag: &str) -> Result<String, String> {
@@ -81,7 +125,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
     let first = match p.next().map_err(|e| e.to_string())? {
-        None => return Err("missing command: serve or records (see --help)".into()),
+        None => return Err("missing command: serve, records or events (see --help)".into()),
         Some(Short('h') | Long("help")) => return Ok(Command::Help),
         Some(Short('V') | Long("version")) => return Ok(Command::Version),
         Some(Value(v)) => text(v, "command")?,
@@ -133,9 +177,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         "records" => {
             let (mut config, mut data_dir) = (None, None);
             let (mut serial, mut imprint, mut from, mut to) = (None, None, None, None);
+            let mut verify = false;
             while let Some(arg) = p.next().map_err(|e| e.to_string())? {
                 match arg {
                     Short('h') | Long("help") => return Ok(Command::Help),
+                    Long("verify-chain") => verify = true,
                     Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
                     Long("data-dir") => {
                         data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
@@ -153,6 +199,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                     other => return Err(other.unexpected().to_string()),
                 }
             }
+            if verify {
+                if serial.is_some() || imprint.is_some() || from.is_some() || to.is_some() {
+                    return Err("--verify-chain takes no query (it checks every record)".into());
+                }
+                return Ok(Command::VerifyChain { config, data_dir });
+            }
             let query = match (serial, imprint, from, to) {
                 (Some(s), None, None, None) => Query::Serial(
                     crate::serial::from_hex(&s)
@@ -162,16 +214,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                     crate::records::unhex(&i)
                         .ok_or_else(|| format!("--imprint: not hex: {i:?}"))?,
                 ),
-                (None, None, Some(f), Some(t)) => {
-                    let parse = |s: &str, flag: &str| -> Result<UnixTime, String> {
-                        crate::timefmt::parse_rfc3339(s)
-                            .ok_or_else(|| format!("{flag}: not an RFC 3339 time: {s:?}"))
-                    };
-                    Query::Range(parse(&f, "--from")?, parse(&t, "--to")?)
-                }
+                (None, None, Some(f), Some(t)) => Query::Range(
+                    parse_time_bound(&f, false, "--from")?,
+                    parse_time_bound(&t, true, "--to")?,
+                ),
                 _ => {
                     return Err(
-                        "records needs exactly one of --serial HEX, --imprint HEX, or --from and --to"
+                        "records needs exactly one of --serial HEX, --imprint HEX, --from and --to, or --verify-chain"
                             .into(),
                     );
                 }
@@ -182,8 +231,34 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 query,
             })
         }
+        "events" => {
+            let (mut config, mut data_dir, mut from, mut to) = (None, None, None, None);
+            while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+                match arg {
+                    Short('h') | Long("help") => return Ok(Command::Help),
+                    Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
+                    Long("data-dir") => {
+                        data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
+                    }
+                    Long("from") => {
+                        from = Some(text(p.value().map_err(|e| e.to_string())?, "--from")?)
+                    }
+                    Long("to") => to = Some(text(p.value().map_err(|e| e.to_string())?, "--to")?),
+                    other => return Err(other.unexpected().to_string()),
+                }
+            }
+            let (Some(f), Some(t)) = (from, to) else {
+                return Err("events needs --from TIME and --to TIME".into());
+            };
+            Ok(Command::Events {
+                config,
+                data_dir,
+                from: parse_time_bound(&f, false, "--from")?,
+                to: parse_time_bound(&t, true, "--to")?,
+            })
+        }
         other => Err(format!(
-            "unknown command {other:?}: serve or records (see --help)"
+            "unknown command {other:?}: serve, records or events (see --help)"
         )),
     }
 }
@@ -244,6 +319,54 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn dates_cover_whole_days_and_verify_and_events_parse() {
+        let Command::Records {
+            query: Query::Range(from, to),
+            ..
+        } = parse(args(&[
+            "records",
+            "--from",
+            "2026-12-07",
+            "--to",
+            "2026-12-07",
+        ]))
+        .unwrap()
+        else {
+            panic!()
+        };
+        // 2026-12-07T00:00:00Z .. 2026-12-07T23:59:59.999999999Z
+        assert_eq!(from, UnixTime::from_secs(1_796_601_600));
+        assert_eq!(to, UnixTime::new(1_796_601_600 + 86_399, 999_999_999));
+        assert!(
+            parse(args(&[
+                "records",
+                "--from",
+                "2026-13-07",
+                "--to",
+                "2026-12-07"
+            ]))
+            .is_err()
+        );
+        assert!(matches!(
+            parse(args(&["records", "--verify-chain", "--data-dir", "d"])).unwrap(),
+            Command::VerifyChain { .. }
+        ));
+        assert!(parse(args(&["records", "--verify-chain", "--serial", "1"])).is_err());
+        assert!(matches!(
+            parse(args(&[
+                "events",
+                "--from",
+                "2026-12-01",
+                "--to",
+                "2026-12-07T10:00:00+09:00"
+            ]))
+            .unwrap(),
+            Command::Events { .. }
+        ));
+        assert!(parse(args(&["events", "--from", "2026-12-01"])).is_err());
     }
 
     #[test]

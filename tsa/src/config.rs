@@ -18,6 +18,10 @@ pub const DEV_POLICY: &str = "1.2.3.4.1";
 /// files beside where they ran the command.
 pub const DEFAULT_DATA_DIR: &str = "inkan-tsa-data";
 
+/// The records store's default page cache, MiB (redb's own default is 1 GiB, which a busy
+/// TSA fills: resident memory grew by hundreds of MB under load).
+pub const DEFAULT_STORE_CACHE_MB: usize = 64;
+
 /// The default listen address (the contract: `--dev` listens on 127.0.0.1:3161).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3161";
 
@@ -78,6 +82,22 @@ pub struct FileConfig {
     pub commit_interval_ms: Option<u64>,
     /// Grace period for in-flight requests at shutdown, in milliseconds.
     pub shutdown_grace_ms: Option<u64>,
+    /// A connection with no request in flight for this long is closed, in milliseconds
+    /// (HTTP/1.1 keep-alive and HTTP/2 alike).
+    pub idle_timeout_ms: Option<u64>,
+    /// HTTP/2 keep-alive: a PING after this much silence from the client, in milliseconds;
+    /// no answer within the same time closes the connection (0: no pings).
+    pub http2_keep_alive_ms: Option<u64>,
+    /// Most requests waiting for a signing thread; past it a request is rejected at once with
+    /// systemFailure.
+    pub max_queue: Option<usize>,
+    /// Keep each issued token (DER) with its record.
+    pub keep_tokens: Option<bool>,
+    /// Interval of the clock measurements and rejection counts written to the events, in
+    /// seconds (0: none).
+    pub clock_record_interval_s: Option<u64>,
+    /// Page cache of the records store, in MiB.
+    pub store_cache_mb: Option<usize>,
 }
 
 /// Command-line overrides (`serve` flags).
@@ -179,6 +199,18 @@ pub struct Settings {
     pub commit_interval: Duration,
     /// Shutdown grace.
     pub shutdown_grace: Duration,
+    /// Idle connection timeout.
+    pub idle_timeout: Duration,
+    /// HTTP/2 keep-alive ping interval (and timeout); `None`: no pings.
+    pub http2_keep_alive: Option<Duration>,
+    /// Signing queue bound.
+    pub max_queue: usize,
+    /// Keep issued tokens with their records.
+    pub keep_tokens: bool,
+    /// Interval of the periodic clock and rejection events (`None`: none).
+    pub clock_record_interval: Option<Duration>,
+    /// Records store page cache, bytes.
+    pub store_cache_bytes: usize,
     /// Development mode.
     pub dev: bool,
 }
@@ -306,6 +338,19 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
         return err("max_body_bytes must be at least 64");
     }
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let idle_timeout_ms = file.idle_timeout_ms.unwrap_or(30_000);
+    if idle_timeout_ms < 10 {
+        return err(format!("idle_timeout_ms: {idle_timeout_ms} is below 10"));
+    }
+    let h2_ka = file.http2_keep_alive_ms.unwrap_or(20_000);
+    let max_queue = file.max_queue.unwrap_or(4096);
+    if max_queue == 0 {
+        return err("max_queue must be at least 1");
+    }
+    let cache_mb = file.store_cache_mb.unwrap_or(DEFAULT_STORE_CACHE_MB);
+    if cache_mb == 0 || cache_mb > 1 << 20 {
+        return err(format!("store_cache_mb: {cache_mb} is outside 1..=1048576"));
+    }
     Ok(Settings {
         listen,
         data_dir,
@@ -333,6 +378,15 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
         runtime_threads: file.runtime_threads.unwrap_or(cpus.div_ceil(2)).max(1),
         commit_interval: ms(file.commit_interval_ms.unwrap_or(5)),
         shutdown_grace: ms(file.shutdown_grace_ms.unwrap_or(10_000)),
+        idle_timeout: ms(idle_timeout_ms),
+        http2_keep_alive: (h2_ka > 0).then(|| ms(h2_ka)),
+        max_queue,
+        keep_tokens: file.keep_tokens.unwrap_or(false),
+        clock_record_interval: match file.clock_record_interval_s.unwrap_or(60) {
+            0 => None,
+            s => Some(Duration::from_secs(s)),
+        },
+        store_cache_bytes: cache_mb << 20,
         dev: o.dev,
     })
 }
@@ -414,6 +468,34 @@ mod tests {
                 .0
                 .contains("--key")
         );
+    }
+
+    #[test]
+    fn connection_queue_audit_and_cache_keys() {
+        let o = Overrides {
+            dev: true,
+            ..Overrides::default()
+        };
+        let s = resolve(FileConfig::default(), &o).unwrap();
+        assert_eq!(s.store_cache_bytes, DEFAULT_STORE_CACHE_MB << 20);
+        assert_eq!(s.idle_timeout, Duration::from_secs(30));
+        assert_eq!(s.http2_keep_alive, Some(Duration::from_secs(20)));
+        assert_eq!(s.max_queue, 4096);
+        assert!(!s.keep_tokens);
+        assert_eq!(s.clock_record_interval, Some(Duration::from_secs(60)));
+        let file = FileConfig::parse(
+            "store_cache_mb = 16\nhttp2_keep_alive_ms = 0\nclock_record_interval_s = 0\nkeep_tokens = true\n",
+        )
+        .unwrap();
+        let s = resolve(file, &o).unwrap();
+        assert_eq!(s.store_cache_bytes, 16 << 20);
+        assert_eq!(s.http2_keep_alive, None);
+        assert_eq!(s.clock_record_interval, None);
+        assert!(s.keep_tokens);
+        for bad in ["store_cache_mb = 0", "max_queue = 0", "idle_timeout_ms = 1"] {
+            let e = resolve(FileConfig::parse(bad).unwrap(), &o).unwrap_err();
+            assert!(e.0.contains(bad.split(' ').next().unwrap()), "{e}");
+        }
     }
 
     #[test]

@@ -108,9 +108,25 @@
 //! [`records`] for the full justification and the group-commit scheme.
 //!
 //! ## Serial numbers
-//! `instance_id(16) | epoch(32) | counter(64)`, the epoch durably reserved per start-up as
-//! `max(previous + 1, unix_seconds)`: unique forever across restarts, crashes and instances,
-//! at most 112 bits; see [`serial`].
+//! `prefix(64) | epoch(32) | counter(32, carrying up)`: a 64-bit random prefix drawn at every
+//! start and never reused by the store, and the epoch durably reserved per start-up as
+//! `max(previous + 1, unix_seconds)`: one store's serials cannot repeat by construction, and
+//! independent stores, restored backups and copied data directories are kept apart by the
+//! random prefix without any setting; at most 128 bits; see [`serial`].
+//!
+//! ## Connections and load
+//! Every connection must show its protocol and first request within `header_read_timeout` and
+//! is closed after `idle_timeout` without a request (HTTP/2: GOAWAY, and keep-alive PINGs), so
+//! that silent or idle clients cannot hold the connection slots; the signing queue is bounded
+//! (`max_queue`) and a request past it, or one that runs out of `request_timeout`, gets a
+//! systemFailure `TimeStampResp` at once; see [`server`] and [`pool`].
+//!
+//! ## Audit trail
+//! Records keep genTime exactly as the token carries it (microseconds), optionally the token
+//! itself (`keep_tokens`), and a hash chain across restarts that `inkan-tsa records
+//! --verify-chain` walks; service events (start, stop, clock, certificate and key warnings,
+//! store outages, rejection counts, periodic clock measurements) are written through
+//! [`records::Recorder::record`] and exported by `inkan-tsa events`; see [`records`].
 //!
 //! ## Time discipline
 //! The host clock stamps; SNTP checks it against a majority of servers with

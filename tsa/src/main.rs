@@ -31,7 +31,71 @@ fn main() -> ExitCode {
             data_dir,
             query,
         } => records_cmd(config, data_dir, &query),
+        Command::VerifyChain { config, data_dir } => verify_chain_cmd(config, data_dir),
+        Command::Events {
+            config,
+            data_dir,
+            from,
+            to,
+        } => events_cmd(config, data_dir, from, to),
         Command::Serve(o) => serve(&o),
+    }
+}
+
+/// The data directory of `records`/`events`: `--data-dir`, else the config file's, else the
+/// default.
+fn data_dir_of(
+    config: Option<std::path::PathBuf>,
+    data_dir: Option<std::path::PathBuf>,
+) -> Result<std::path::PathBuf, ExitCode> {
+    match (data_dir, config) {
+        (Some(d), _) => Ok(d),
+        (None, Some(c)) => match config::FileConfig::load(&c) {
+            Ok(f) => Ok(f
+                .data_dir
+                .unwrap_or_else(|| config::DEFAULT_DATA_DIR.into())),
+            Err(e) => {
+                eprintln!("inkan-tsa: {e}");
+                Err(ExitCode::from(EXIT_USAGE))
+            }
+        },
+        (None, None) => Ok(config::DEFAULT_DATA_DIR.into()),
+    }
+}
+
+fn open_reader(
+    config: Option<std::path::PathBuf>,
+    data_dir: Option<std::path::PathBuf>,
+) -> Result<records::Reader, ExitCode> {
+    let dir = data_dir_of(config, data_dir)?;
+    records::Reader::open(&dir).map_err(|e| {
+        eprintln!("inkan-tsa: {e}");
+        ExitCode::from(EXIT_FAILURE)
+    })
+}
+
+/// Prints JSON lines through `run`; exit 0 when some were printed, 1 (with `none` on
+/// standard error) when none, 70 on a store or output failure.
+fn print_lines(
+    none: &str,
+    run: impl FnOnce(&mut dyn FnMut(&str) -> std::io::Result<()>) -> Result<u64, records::StoreError>,
+) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = run(&mut |line| writeln!(out, "{line}"));
+    if out.flush().is_err() {
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    match result {
+        Ok(0) => {
+            eprintln!("inkan-tsa: {none}");
+            ExitCode::from(1)
+        }
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("inkan-tsa: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
     }
 }
 
@@ -40,35 +104,56 @@ fn records_cmd(
     data_dir: Option<std::path::PathBuf>,
     query: &records::Query,
 ) -> ExitCode {
-    let dir = match (data_dir, config) {
-        (Some(d), _) => d,
-        (None, Some(c)) => match config::FileConfig::load(&c) {
-            Ok(f) => f
-                .data_dir
-                .unwrap_or_else(|| config::DEFAULT_DATA_DIR.into()),
-            Err(e) => {
-                eprintln!("inkan-tsa: {e}");
-                return ExitCode::from(EXIT_USAGE);
-            }
-        },
-        (None, None) => config::DEFAULT_DATA_DIR.into(),
-    };
-    let reader = match records::Reader::open(&dir) {
+    let reader = match open_reader(config, data_dir) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("inkan-tsa: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match reader.query(query, |line| writeln!(out, "{line}")) {
-        Ok(0) => ExitCode::from(1),
-        Ok(_) => {
-            if out.flush().is_err() {
-                return ExitCode::from(EXIT_FAILURE);
-            }
+    print_lines("no records", |out| reader.query(query, out))
+}
+
+fn events_cmd(
+    config: Option<std::path::PathBuf>,
+    data_dir: Option<std::path::PathBuf>,
+    from: inkan_profiles::time::UnixTime,
+    to: inkan_profiles::time::UnixTime,
+) -> ExitCode {
+    let reader = match open_reader(config, data_dir) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    print_lines("no events", |out| reader.events_between(from, to, out))
+}
+
+fn verify_chain_cmd(
+    config: Option<std::path::PathBuf>,
+    data_dir: Option<std::path::PathBuf>,
+) -> ExitCode {
+    let reader = match open_reader(config, data_dir) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match reader.verify_chain() {
+        Ok(Ok(report)) => {
+            println!(
+                "chain intact: {} records linked{}; head {} (record #{})",
+                report.records,
+                if report.legacy > 0 {
+                    format!(
+                        ", after {} earlier records covered by the genesis hash",
+                        report.legacy
+                    )
+                } else {
+                    String::new()
+                },
+                report.chain.head_hex(),
+                report.chain.next
+            );
             ExitCode::SUCCESS
+        }
+        Ok(Err(broken)) => {
+            println!("chain broken: {broken}");
+            eprintln!("inkan-tsa: records chain broken: {broken}");
+            ExitCode::from(1)
         }
         Err(e) => {
             eprintln!("inkan-tsa: {e}");

@@ -32,6 +32,8 @@ pub struct Metrics {
     pub store_errors: AtomicU64,
     /// Open connections.
     pub connections: AtomicI64,
+    /// Requests rejected at once because the signing queue was full.
+    pub overloaded: AtomicU64,
     /// TSA certificate notAfter, Unix seconds.
     pub cert_not_after: AtomicU64,
 }
@@ -45,6 +47,11 @@ impl Metrics {
     /// Counts a rejection.
     pub fn rejected(&self, f: Failure) {
         self.rejected[f.index()].fetch_add(1, Relaxed);
+    }
+
+    /// Rejections so far, by [`Failure::index`].
+    pub fn rejected_counts(&self) -> [u64; 7] {
+        std::array::from_fn(|i| self.rejected[i].load(Relaxed))
     }
 
     /// Counts an HTTP response status.
@@ -154,6 +161,11 @@ impl Metrics {
             o,
             "# HELP inkan_tsa_connections Open connections.\n# TYPE inkan_tsa_connections gauge\ninkan_tsa_connections {}",
             self.connections.load(Relaxed)
+        );
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_overload_rejections_total Requests answered systemFailure at once because the signing queue was full.\n# TYPE inkan_tsa_overload_rejections_total counter\ninkan_tsa_overload_rejections_total {}",
+            self.overloaded.load(Relaxed)
         );
         o
     }

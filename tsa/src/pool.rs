@@ -11,6 +11,13 @@
 //!
 //! A panic in the handler (a bug) answers that request with systemFailure and the thread goes
 //! on.
+//!
+//! The queue is bounded (`max_queue`): a request that finds it full is answered at once with a
+//! systemFailure `TimeStampResp` ([`ReplyKind::Busy`]) instead of waiting, so that a flood
+//! costs a fixed amount of memory and every client hears back quickly (RFC 3161 §2.4.2 has no
+//! "busy" status; systemFailure is the one that fits, and the client may retry). A queued
+//! request whose client is gone (its request timed out, or the connection closed) is dropped
+//! without being signed.
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -40,6 +47,8 @@ pub enum ReplyKind {
     /// A token was made but its record could not be committed: the token was withheld and
     /// the response is a systemFailure rejection.
     NotRecorded(StoreError),
+    /// The signing queue was full: a systemFailure rejection at once.
+    Busy,
 }
 
 /// The answer to one request: the DER `TimeStampResp` to send, and what it is.
@@ -64,6 +73,28 @@ impl Reply {
     }
 }
 
+impl Reply {
+    /// The quick systemFailure rejection of a request that found the queue full.
+    pub fn busy() -> Self {
+        Self {
+            response: handler::rejection_der(Failure::SystemFailure),
+            kind: ReplyKind::Busy,
+        }
+    }
+}
+
+/// The token inside a granted `TimeStampResp` made by [`handler::granted_der`]: after the
+/// outer SEQUENCE header and the five bytes of the granted PKIStatusInfo.
+fn token_of(response: &[u8]) -> Option<&[u8]> {
+    let len_byte = *response.get(1)?;
+    let header = 2 + if len_byte & 0x80 != 0 {
+        usize::from(len_byte & 0x7f)
+    } else {
+        0
+    };
+    response.get(header + 5..)
+}
+
 struct Job {
     body: Bytes,
     time: Result<UnixTime, TimeRefusal>,
@@ -84,6 +115,7 @@ struct Shared {
     state: Mutex<State>,
     ready: Condvar,
     threads: usize,
+    max_queue: usize,
 }
 
 impl Shared {
@@ -109,12 +141,14 @@ impl std::fmt::Debug for SigningPool {
 }
 
 impl SigningPool {
-    /// Starts `threads` signing threads that take up to `batch` requests at a time.
+    /// Starts `threads` signing threads that take up to `batch` requests at a time, with at
+    /// most `max_queue` requests waiting.
     pub fn start(
         ctx: Arc<Context>,
         recorder: Recorder,
         threads: usize,
         batch: usize,
+        max_queue: usize,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
@@ -125,6 +159,7 @@ impl SigningPool {
             }),
             ready: Condvar::new(),
             threads: threads.max(1),
+            max_queue: max_queue.max(1),
         });
         let mut handles = Vec::new();
         for i in 0..threads.max(1) {
@@ -155,6 +190,11 @@ impl SigningPool {
         if st.closed {
             drop(st);
             let _ = tx.send(Reply::system_failure("signing pool stopped"));
+            return rx;
+        }
+        if st.jobs.len() >= self.shared.max_queue {
+            drop(st);
+            let _ = tx.send(Reply::busy());
             return rx;
         }
         st.jobs.push_back(Job {
@@ -198,6 +238,11 @@ pub fn run_job(
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| handler::handle(body, ctx, time)));
     match outcome {
         Ok(Outcome::Granted { response, issued }) => pending.push(Pending {
+            token: if recorder.keeps_tokens() {
+                token_of(&response).map(<[u8]>::to_vec)
+            } else {
+                None
+            },
             issued: *issued,
             notify: Box::new(move |committed| {
                 let r = match committed {
@@ -261,10 +306,29 @@ fn worker(shared: &Shared, ctx: &Context, recorder: &Recorder, batch: usize) {
         let mut pending: Vec<Pending> = Vec::with_capacity(local.len());
         for job in local.drain(..) {
             let Job { body, time, reply } = job;
+            if reply.is_closed() {
+                // The client is gone (request timed out, connection closed): nothing to sign.
+                continue;
+            }
             run_job(ctx, recorder, &body, time, reply, &mut pending);
         }
         if !pending.is_empty() {
             recorder.commit_batch(pending);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_of;
+    use crate::handler::granted_der;
+
+    #[test]
+    fn token_is_found_in_granted_responses_of_any_length() {
+        for n in [10usize, 120, 200, 300, 70_000] {
+            let token = vec![0x5au8; n];
+            assert_eq!(token_of(&granted_der(&token)), Some(&token[..]), "{n}");
+        }
+        assert_eq!(token_of(&[]), None);
     }
 }

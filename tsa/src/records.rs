@@ -41,13 +41,16 @@
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | `token_records` | serial (u128) | the record, binary ([`encode_record`], format 1) |
-//! | `idx_time` | (genTime in ns since 1970, serial) | () |
-//! | `events` | sequence number | JSON `{time, kind, detail}` |
+//! | `token_records` | serial (u128) | the record, binary: format 2 ([`encode_record`] then the chain link and the kept token, see [`Chain`]); format 1 from 0.1 |
+//! | `idx_time` | (genTime in ns since 1970, as the token carries it, serial) | () |
+//! | `events` | sequence number | JSON `{seq, time, kind, detail, data}` ([`Event`]) |
 //! | `rejections` | failure reason | count |
 //! | `meta` | name | u64 (`epoch`) |
+//! | `serial_prefixes` | every serial prefix this store took ([`crate::serial`]) | its epoch |
+//! | `chain` | `head` | next sequence number (u64 BE) and the chain hash of the last record |
 //!
-//! Token records are binary (about 100 bytes, no text formatting on the hot path) and become
+//! Token records are binary (about 150 bytes with the chain link, no text formatting on the
+//! hot path) and become
 //! JSON lines ([`TokenRecord`]) only when `inkan-tsa records` prints them. The time index is a
 //! plain table with a composite key (cheaper to insert into than a multimap).
 //!
@@ -65,6 +68,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use inkan_profiles::clock::Clock;
 use inkan_profiles::time::UnixTime;
 use redb::{
     ConcurrencyMode, Database, Durability, ReadableDatabase, ReadableTable, TableDefinition,
@@ -79,6 +83,8 @@ const BY_TIME: TableDefinition<'_, (u64, u128), ()> = TableDefinition::new("idx_
 const EVENTS: TableDefinition<'_, u64, &str> = TableDefinition::new("events");
 const REJECTIONS: TableDefinition<'_, &str, u64> = TableDefinition::new("rejections");
 const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
+const PREFIXES: TableDefinition<'_, u64, u64> = TableDefinition::new("serial_prefixes");
+const CHAIN: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("chain");
 
 /// The file name inside the data directory.
 pub const FILE_NAME: &str = "records.redb";
@@ -100,6 +106,9 @@ pub struct TokenRecord {
     pub cert_sha256: String,
     /// The request nonce as hex of its DER INTEGER content octets, if any.
     pub nonce: Option<String>,
+    /// The issued token (DER `ContentInfo`, hex), when the TSA keeps tokens (`keep_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// A token record ready for the store: the binary keys the indexes need and the encoded
@@ -118,11 +127,25 @@ pub struct Issued {
 
 /// Format byte of [`encode_record`].
 const RECORD_FORMAT: u8 = 1;
+/// Format byte of a stored, chained record: format 1 followed by the chain link (see
+/// [`Chain`]) and the optional token.
+const CHAINED_FORMAT: u8 = 2;
+
+/// Digits of the genTime fraction every token carries (microseconds; RFC 3161 §2.4.2 lets
+/// the TSA choose, and records must say exactly what the token says).
+pub const GEN_TIME_DIGITS: u32 = 6;
+
+/// `t` cut to the precision of a token's genTime ([`GEN_TIME_DIGITS`]): what the token says.
+pub fn token_time(t: UnixTime) -> UnixTime {
+    const STEP: u32 = 10u32.pow(9 - GEN_TIME_DIGITS);
+    UnixTime::new(t.secs(), t.subsec_nanos() / STEP * STEP)
+}
 /// Nonce length marking "no nonce".
 const NO_NONCE: u16 = u16::MAX;
 
 /// Encodes a token record (format 1): format byte, genTime seconds (u64 BE) and nanoseconds
-/// (u32 BE), then length-prefixed (u8) imprint algorithm name, policy OID (DER content
+/// (u32 BE; cut to the token's own precision, [`token_time`], so that a token is found by the
+/// genTime it carries), then length-prefixed (u8) imprint algorithm name, policy OID (DER content
 /// octets) and imprint octets, the 32-byte SHA-256 of the TSA certificate, and the nonce's
 /// DER INTEGER content octets with a u16 BE length (`0xffff`: no nonce).
 pub fn encode_record(
@@ -135,6 +158,7 @@ pub fn encode_record(
     nonce: Option<&[u8]>,
 ) {
     let short = |b: &[u8]| u8::try_from(b.len()).unwrap_or(u8::MAX);
+    let gen_time = token_time(gen_time);
     out.push(RECORD_FORMAT);
     out.extend_from_slice(&gen_time.secs().to_be_bytes());
     out.extend_from_slice(&gen_time.subsec_nanos().to_be_bytes());
@@ -159,7 +183,7 @@ pub fn encode_record(
 
 /// The imprint octets of a record written by [`encode_record`], without decoding the rest.
 fn record_imprint(b: &[u8]) -> Option<&[u8]> {
-    if b.first() != Some(&RECORD_FORMAT) {
+    if !matches!(b.first(), Some(&RECORD_FORMAT | &CHAINED_FORMAT)) {
         return None;
     }
     let mut at = 13;
@@ -171,50 +195,95 @@ fn record_imprint(b: &[u8]) -> Option<&[u8]> {
 }
 
 impl TokenRecord {
-    /// Decodes a record written by [`encode_record`] for `serial`; `None` if it is not one.
+    /// Decodes a record written by [`encode_record`] (or stored with its chain link) for
+    /// `serial`; `None` if it is not one.
     pub fn decode(serial: Serial, b: &[u8]) -> Option<Self> {
-        let (&format, mut rest) = b.split_first()?;
-        if format != RECORD_FORMAT {
-            return None;
-        }
-        let mut take = |n: usize| -> Option<&[u8]> {
-            let (head, tail) = rest.split_at_checked(n)?;
-            rest = tail;
-            Some(head)
-        };
-        let secs = u64::from_be_bytes(take(8)?.try_into().ok()?);
-        let nanos = u32::from_be_bytes(take(4)?.try_into().ok()?);
-        let mut short = || -> Option<&[u8]> {
-            let n = usize::from(*take(1)?.first()?);
-            take(n)
-        };
-        let alg = std::str::from_utf8(short()?).ok()?.to_owned();
-        let policy = const_oid::ObjectIdentifier::from_bytes(short()?).ok()?;
-        let imprint = hex(short()?);
-        let cert = hex(take(32)?);
-        let nlen = u16::from_be_bytes(take(2)?.try_into().ok()?);
-        let nonce = if nlen == NO_NONCE {
-            None
-        } else {
-            Some(hex(take(usize::from(nlen))?))
-        };
-        if nanos >= 1_000_000_000 {
-            return None;
-        }
-        Some(Self {
-            serial: serial::to_hex(serial),
-            gen_time: timefmt::rfc3339(UnixTime::new(secs, nanos)),
-            policy: policy.to_string(),
-            imprint_alg: alg,
-            imprint,
-            cert_sha256: cert,
-            nonce,
-        })
+        Some(parse_stored(b)?.to_record(serial))
     }
 
     /// The JSON line `inkan-tsa records` prints.
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// A stored record taken apart (format 1, or format 2 with its chain link).
+struct Stored<'a> {
+    secs: u64,
+    nanos: u32,
+    alg: &'a str,
+    policy: const_oid::ObjectIdentifier,
+    imprint: &'a [u8],
+    cert: &'a [u8],
+    nonce: Option<&'a [u8]>,
+    /// Format 2: (sequence number, hash of the previous record).
+    link: Option<(u64, &'a [u8])>,
+    token: Option<&'a [u8]>,
+}
+
+fn parse_stored(b: &[u8]) -> Option<Stored<'_>> {
+    let (&format, mut rest) = b.split_first()?;
+    if format != RECORD_FORMAT && format != CHAINED_FORMAT {
+        return None;
+    }
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (head, tail) = rest.split_at_checked(n)?;
+        rest = tail;
+        Some(head)
+    };
+    let secs = u64::from_be_bytes(take(8)?.try_into().ok()?);
+    let nanos = u32::from_be_bytes(take(4)?.try_into().ok()?);
+    let mut short = || -> Option<&[u8]> {
+        let n = usize::from(*take(1)?.first()?);
+        take(n)
+    };
+    let alg = std::str::from_utf8(short()?).ok()?;
+    let policy = const_oid::ObjectIdentifier::from_bytes(short()?).ok()?;
+    let imprint = short()?;
+    let cert = take(32)?;
+    let nlen = u16::from_be_bytes(take(2)?.try_into().ok()?);
+    let nonce = if nlen == NO_NONCE {
+        None
+    } else {
+        Some(take(usize::from(nlen))?)
+    };
+    let (link, token) = if format == CHAINED_FORMAT {
+        let seq = u64::from_be_bytes(take(8)?.try_into().ok()?);
+        let prev = take(32)?;
+        let tlen = u32::from_be_bytes(take(4)?.try_into().ok()?);
+        let token = take(usize::try_from(tlen).ok()?)?;
+        (Some((seq, prev)), (!token.is_empty()).then_some(token))
+    } else {
+        (None, None)
+    };
+    if nanos >= 1_000_000_000 || !rest.is_empty() {
+        return None;
+    }
+    Some(Stored {
+        secs,
+        nanos,
+        alg,
+        policy,
+        imprint,
+        cert,
+        nonce,
+        link,
+        token,
+    })
+}
+
+impl Stored<'_> {
+    fn to_record(&self, serial: Serial) -> TokenRecord {
+        TokenRecord {
+            serial: serial::to_hex(serial),
+            gen_time: timefmt::rfc3339(UnixTime::new(self.secs, self.nanos)),
+            policy: self.policy.to_string(),
+            imprint_alg: self.alg.to_owned(),
+            imprint: hex(self.imprint),
+            cert_sha256: hex(self.cert),
+            nonce: self.nonce.map(hex),
+            token: self.token.map(hex),
+        }
     }
 }
 
@@ -258,6 +327,7 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 fn time_key(t: UnixTime) -> u64 {
+    let t = token_time(t);
     t.secs()
         .saturating_mul(1_000_000_000)
         .saturating_add(u64::from(t.subsec_nanos()))
@@ -272,6 +342,9 @@ pub struct Pending {
     pub issued: Issued,
     /// What to do after the commit (release the response).
     pub notify: Notify,
+    /// The issued token (DER `ContentInfo`), kept with the record when the store keeps
+    /// tokens ([`Recorder::keeps_tokens`]).
+    pub token: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Pending {
@@ -282,9 +355,94 @@ impl std::fmt::Debug for Pending {
     }
 }
 
+/// Names of the service events (the `kind` of an `inkan-tsa events` line).
+pub mod kind {
+    /// The service started (key, certificate, serial prefix, chain head).
+    pub const START: &str = "start";
+    /// The service stopped gracefully (serials issued, chain head).
+    pub const STOP: &str = "stop";
+    /// `--dev`: the development PKI was made or reused.
+    pub const DEV_PKI: &str = "dev_pki";
+    /// No SNTP servers: the host clock is trusted.
+    pub const CLOCK_TRUST_HOST: &str = "clock_trust_host";
+    /// A majority of servers confirmed the clock within accuracy; issuing (again).
+    pub const CLOCK_SYNCHRONISED: &str = "clock_synchronised";
+    /// Issuing stopped: the clock is not (or no longer) confirmed within accuracy.
+    pub const CLOCK_LOST: &str = "clock_lost";
+    /// A wall-clock step (or drift) out of the accuracy budget was detected.
+    pub const CLOCK_STEP: &str = "clock_step";
+    /// A leap second was announced.
+    pub const LEAP_ANNOUNCED: &str = "leap_announced";
+    /// A periodic clock measurement (EN 319 421 OVR-7.12: records of clock synchronisation).
+    pub const CLOCK_MEASUREMENT: &str = "clock_measurement";
+    /// The TSA certificate nears or passed its end, or fails a check.
+    pub const CERTIFICATE_WARNING: &str = "certificate_warning";
+    /// The key nears or passed the end of its policy period, or fails a check.
+    pub const KEY_WARNING: &str = "key_warning";
+    /// The records store could not be written for a while (from, to, failed commits).
+    pub const STORE_OUTAGE: &str = "store_outage";
+    /// Rejections by reason since the previous such event.
+    pub const REJECTIONS: &str = "rejections";
+}
+
+/// A service event for the audit trail (`inkan-tsa events`): when, what ([`kind`]), a sentence
+/// for people, and the measurements or values that decided it as named JSON fields.
+///
+/// ```
+/// # use inkan_tsa::records::{Event, kind};
+/// # use inkan_profiles::time::UnixTime;
+/// let e = Event::new(UnixTime::from_secs(1_800_000_000), kind::CLOCK_LOST, "0 of 3 servers within accuracy")
+///     .field("good", 0)
+///     .field("of", 3);
+/// assert!(e.to_json(7).contains("\"good\":0"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// When it happened.
+    pub at: UnixTime,
+    /// What happened (one of [`kind`], or another short snake_case name).
+    pub kind: String,
+    /// A sentence for the auditor.
+    pub detail: String,
+    /// Measurements and values (`offset_s`, `servers`, `not_after`, ...).
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Event {
+    /// An event without data fields.
+    pub fn new(at: UnixTime, kind: &str, detail: impl Into<String>) -> Self {
+        Self {
+            at,
+            kind: kind.to_owned(),
+            detail: detail.into(),
+            data: serde_json::Map::new(),
+        }
+    }
+
+    /// Adds a named value (a measurement, a count, a time as RFC 3339 text, ...).
+    pub fn field(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.data.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// The stored JSON line: `{"seq", "time", "kind", "detail", "data"}` (`data` only when
+    /// there are fields).
+    pub fn to_json(&self, seq: u64) -> String {
+        let mut o = serde_json::Map::new();
+        o.insert("seq".into(), seq.into());
+        o.insert("time".into(), timefmt::rfc3339(self.at).into());
+        o.insert("kind".into(), self.kind.clone().into());
+        o.insert("detail".into(), self.detail.clone().into());
+        if !self.data.is_empty() {
+            o.insert("data".into(), serde_json::Value::Object(self.data.clone()));
+        }
+        serde_json::Value::Object(o).to_string()
+    }
+}
+
 enum Job {
     Tokens(Vec<Pending>),
-    Event(UnixTime, String, String),
+    Event(Box<Event>),
     Reject(&'static str),
     Flush(Sender<()>),
     Stop,
@@ -304,6 +462,7 @@ pub struct Recorder {
     /// Requests waiting for a signing thread, as last published by the signing pool
     /// ([`Recorder::set_backlog`]); the writer holds a group open while it exceeds the group.
     backlog: Arc<AtomicUsize>,
+    keep_tokens: bool,
 }
 
 impl std::fmt::Debug for Job {
@@ -340,29 +499,257 @@ impl Writer {
     }
 }
 
+/// How the group-commit writer runs ([`Store::start_writer`]).
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    /// Most token records in one group commit.
+    pub max_batch: usize,
+    /// Under load, the least time between two commits (see the module docs).
+    pub interval: Duration,
+    /// Keep each issued token with its record (configuration `keep_tokens`).
+    pub keep_tokens: bool,
+    /// The clock that dates store outages.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl WriterOptions {
+    /// Options with the system clock and no kept tokens.
+    pub fn new(max_batch: usize, interval: Duration) -> Self {
+        Self {
+            max_batch,
+            interval,
+            keep_tokens: false,
+            clock: Arc::new(inkan_profiles::clock::SystemClock),
+        }
+    }
+}
+
+/// The hash chain over the token records (tamper evidence for the audit trail).
+///
+/// Every record is stored with its sequence number `n` (0, 1, 2, ... in commit order, across
+/// restarts) and `prev`, the chain hash of record `n - 1`. The chain hash of a record is
+/// `SHA-256(serial (16 bytes BE) || stored value)`, where the stored value includes `n`,
+/// `prev` and the kept token if any: changing any byte of a record, or its serial, breaks the
+/// link the next record carries. The `chain` table holds the head (the next sequence number
+/// and the hash of the last record), written in the same transaction as the records, so that
+/// removing the newest records is seen too. Record 0 links to the *genesis* hash: SHA-256 over
+/// a label and every record written before the chain existed (format 1, in serial order), so
+/// that an upgraded store's older records are covered as a whole.
+///
+/// The writer computes the links per group commit (one SHA-256 of about 150 bytes per token,
+/// no lock). `inkan-tsa records --verify-chain` ([`Reader::verify_chain`]) walks the chain end
+/// to end. The head is also written into the `start` and `stop` events, so an auditor can
+/// compare it with a copy kept elsewhere (the log, a signed report): whoever can rewrite the
+/// whole file can rebuild a consistent chain, and only a copy of the head held outside the
+/// file shows that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chain {
+    /// The sequence number the next record gets (= records in the chain).
+    pub next: u64,
+    /// The chain hash of the last record (the genesis hash when there is none).
+    pub head: [u8; 32],
+}
+
+impl Chain {
+    const LABEL: &'static [u8] = b"inkan-tsa records chain v1";
+
+    fn to_bytes(self) -> [u8; 40] {
+        let mut b = [0u8; 40];
+        b[..8].copy_from_slice(&self.next.to_be_bytes());
+        b[8..].copy_from_slice(&self.head);
+        b
+    }
+
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        Some(Self {
+            next: u64::from_be_bytes(b.get(..8)?.try_into().ok()?),
+            head: b.get(8..40)?.try_into().ok()?,
+        })
+    }
+
+    /// The chain hash of a stored record.
+    fn link(serial: Serial, stored: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(serial.to_be_bytes());
+        h.update(stored);
+        h.finalize().into()
+    }
+
+    /// Hex of the head, for events and reports.
+    pub fn head_hex(&self) -> String {
+        hex(&self.head)
+    }
+}
+
+/// Genesis hash over the format-1 records, fed in serial order.
+struct Genesis(sha2::Sha256);
+
+impl Genesis {
+    fn new() -> Self {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(Chain::LABEL);
+        Self(h)
+    }
+
+    fn add(&mut self, serial: Serial, value: &[u8]) {
+        use sha2::Digest;
+        self.0.update(serial.to_be_bytes());
+        self.0
+            .update(u32::try_from(value.len()).unwrap_or(u32::MAX).to_be_bytes());
+        self.0.update(value);
+    }
+
+    fn finish(self) -> [u8; 32] {
+        use sha2::Digest;
+        self.0.finalize().into()
+    }
+}
+
+/// Where the chain breaks ([`Reader::verify_chain`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainBreak {
+    /// The record with this sequence number and serial was changed: the link the next record
+    /// (or the head) carries does not match it.
+    Changed {
+        /// Sequence number.
+        seq: u64,
+        /// Serial.
+        serial: Serial,
+    },
+    /// The record with this sequence number is missing (removed).
+    Removed {
+        /// The missing sequence number.
+        seq: u64,
+        /// The serial of the record before the gap, if any.
+        after: Option<Serial>,
+    },
+    /// A record that the chain does not account for (a duplicate sequence number, one past
+    /// the head, or an unchained record written after the chain began).
+    Inserted {
+        /// Its serial.
+        serial: Serial,
+    },
+    /// The records written before the chain began (which the genesis hash covers) were
+    /// changed, removed or added to.
+    Genesis,
+    /// A record that cannot be decoded.
+    Unreadable {
+        /// Its serial.
+        serial: Serial,
+    },
+    /// The store has no chain head.
+    NoHead,
+}
+
+impl std::fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = |v: &Serial| serial::to_hex(*v);
+        match self {
+            ChainBreak::Changed { seq, serial } => write!(
+                f,
+                "record #{seq} (serial {}) was changed: the chain link that follows it does not match",
+                s(serial)
+            ),
+            ChainBreak::Removed { seq, after } => match after {
+                Some(a) => write!(
+                    f,
+                    "record #{seq} was removed (the chain jumps after serial {})",
+                    s(a)
+                ),
+                None => write!(f, "record #{seq} was removed (the chain starts later)"),
+            },
+            ChainBreak::Inserted { serial } => write!(
+                f,
+                "record with serial {} was inserted: the chain does not account for it",
+                s(serial)
+            ),
+            ChainBreak::Genesis => f.write_str(
+                "the records written before the chain began were changed, removed or added to",
+            ),
+            ChainBreak::Unreadable { serial } => {
+                write!(f, "record with serial {} cannot be decoded", s(serial))
+            }
+            ChainBreak::NoHead => f.write_str("the store has no chain head"),
+        }
+    }
+}
+
+/// A chain that verified ([`Reader::verify_chain`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainReport {
+    /// Chained records.
+    pub records: u64,
+    /// Records from before the chain (covered by the genesis hash).
+    pub legacy: u64,
+    /// The head.
+    pub chain: Chain,
+}
+
+/// The serial-number space of one start-up ([`Store::reserve_serials`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SerialSpace {
+    /// 64 random bits, never used before by this store.
+    pub prefix: u64,
+    /// The epoch.
+    pub epoch: u32,
+}
+
 impl Store {
-    /// Opens (creating if needed) `DATA_DIR/records.redb` for writing.
+    /// Opens (creating if needed) `DATA_DIR/records.redb` for writing, with redb's default
+    /// page cache.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_cache(data_dir, None)
+    }
+
+    /// Opens (creating if needed) `DATA_DIR/records.redb` for writing; `cache_bytes` bounds
+    /// the store's page cache (redb's default is 1 GiB).
+    pub fn open_with_cache(
+        data_dir: &Path,
+        cache_bytes: Option<usize>,
+    ) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StoreError(format!("cannot create {}: {e}", data_dir.display())))?;
         let path = data_dir.join(FILE_NAME);
-        let db = Database::builder()
-            .set_concurrency_mode(ConcurrencyMode::SingleWriter)
+        let mut b = Database::builder();
+        b.set_concurrency_mode(ConcurrencyMode::SingleWriter);
+        if let Some(c) = cache_bytes {
+            b.set_cache_size(c);
+        }
+        let db = b
             .create(&path)
             .map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
         let store = Self {
             db: Arc::new(db),
             path,
         };
-        // Create every table so read-only openers find them.
+        // Create every table so read-only openers find them, and the chain head (with the
+        // genesis hash over any records from before the chain) on first use.
         let mut w = store.db.begin_write().map_err(se)?;
         w.set_durability(Durability::Immediate).map_err(se)?;
         {
-            w.open_table(TOKENS).map_err(se)?;
+            let tokens = w.open_table(TOKENS).map_err(se)?;
             w.open_table(BY_TIME).map_err(se)?;
             w.open_table(EVENTS).map_err(se)?;
             w.open_table(REJECTIONS).map_err(se)?;
             w.open_table(META).map_err(se)?;
+            w.open_table(PREFIXES).map_err(se)?;
+            let mut chain = w.open_table(CHAIN).map_err(se)?;
+            if chain.get("head").map_err(se)?.is_none() {
+                let mut g = Genesis::new();
+                for item in tokens.iter().map_err(se)? {
+                    let (k, v) = item.map_err(se)?;
+                    g.add(k.value(), v.value());
+                }
+                let head = Chain {
+                    next: 0,
+                    head: g.finish(),
+                };
+                chain
+                    .insert("head", head.to_bytes().as_slice())
+                    .map_err(se)?;
+            }
         }
         w.commit().map_err(se)?;
         Ok(store)
@@ -373,33 +760,62 @@ impl Store {
         &self.path
     }
 
+    /// The chain head as committed.
+    pub fn chain(&self) -> Result<Chain, StoreError> {
+        read_chain(&self.db.begin_read().map_err(se)?)
+    }
+
     /// Reserves the serial epoch for this start-up (see [`crate::serial`]) and commits it
     /// durably before returning.
     pub fn reserve_epoch(&self, now: UnixTime) -> Result<u32, StoreError> {
         let mut w = self.db.begin_write().map_err(se)?;
         w.set_durability(Durability::Immediate).map_err(se)?;
-        let epoch;
-        {
-            let mut meta = w.open_table(META).map_err(se)?;
-            let prev = meta
-                .get("epoch")
-                .map_err(se)?
-                .map(|v| u32::try_from(v.value()).unwrap_or(u32::MAX));
-            epoch = serial::next_epoch(prev, now.secs());
-            if prev == Some(epoch) || prev.is_some_and(|p| p >= epoch) {
-                return Err(StoreError("serial epochs exhausted".into()));
-            }
-            meta.insert("epoch", u64::from(epoch)).map_err(se)?;
-        }
+        let epoch = take_epoch(&w, now)?;
         w.commit().map_err(se)?;
         Ok(epoch)
     }
 
-    /// Writes one event durably, outside the group-commit path (start-up and shutdown).
-    pub fn event_now(&self, at: UnixTime, kind: &str, detail: &str) -> Result<(), StoreError> {
+    /// Reserves this start-up's serial space (see [`crate::serial`]): the next epoch and a
+    /// 64-bit random prefix that this store has never used, both committed durably before
+    /// returning.
+    pub fn reserve_serials(&self, now: UnixTime) -> Result<SerialSpace, StoreError> {
         let mut w = self.db.begin_write().map_err(se)?;
         w.set_durability(Durability::Immediate).map_err(se)?;
-        write_event(&w, at, kind, detail)?;
+        let epoch = take_epoch(&w, now)?;
+        let prefix;
+        {
+            let mut used = w.open_table(PREFIXES).map_err(se)?;
+            let mut tries = 0;
+            prefix = loop {
+                let p = serial::random_prefix().map_err(StoreError)?;
+                if used.get(p).map_err(se)?.is_none() {
+                    break p;
+                }
+                tries += 1;
+                if tries > 16 {
+                    // 16 draws all equal to used prefixes: the generator is broken.
+                    return Err(StoreError(
+                        "the random serial prefix repeats: the random number generator is broken"
+                            .into(),
+                    ));
+                }
+            };
+            used.insert(prefix, u64::from(epoch)).map_err(se)?;
+        }
+        w.commit().map_err(se)?;
+        Ok(SerialSpace { prefix, epoch })
+    }
+
+    /// Writes one event durably, outside the group-commit path (start-up and shutdown).
+    pub fn event_now(&self, at: UnixTime, kind: &str, detail: &str) -> Result<(), StoreError> {
+        self.record_now(&Event::new(at, kind, detail))
+    }
+
+    /// Writes one event durably, outside the group-commit path.
+    pub fn record_now(&self, e: &Event) -> Result<(), StoreError> {
+        let mut w = self.db.begin_write().map_err(se)?;
+        w.set_durability(Durability::Immediate).map_err(se)?;
+        write_event(&w, e)?;
         w.commit().map_err(se)
     }
 
@@ -410,21 +826,45 @@ impl Store {
     /// as the previous commit returns.
     pub fn start_writer(
         &self,
-        max_batch: usize,
-        interval: Duration,
+        opts: WriterOptions,
         stats: Arc<WriterStats>,
-    ) -> (Recorder, Writer) {
+    ) -> Result<(Recorder, Writer), StoreError> {
+        let chain = self.chain()?;
         let (tx, rx) = std::sync::mpsc::channel();
         let db = self.db.clone();
         let backlog = Arc::new(AtomicUsize::new(0));
         let waiting = backlog.clone();
+        let keep_tokens = opts.keep_tokens;
         let handle = std::thread::Builder::new()
             .name("records-writer".into())
             .spawn(move || {
-                writer_loop(&db, &rx, max_batch.max(1), interval, &waiting, &stats);
+                let mut w = WriterState {
+                    db: &db,
+                    chain,
+                    scratch: Vec::with_capacity(512),
+                    outage: None,
+                    clock: opts.clock.clone(),
+                };
+                writer_loop(
+                    &mut w,
+                    &rx,
+                    opts.max_batch.max(1),
+                    opts.interval,
+                    &waiting,
+                    &stats,
+                );
             })
-            .ok();
-        (Recorder { tx, backlog }, Writer { handle })
+            .map_err(|e| StoreError(format!("cannot start the records writer: {e}")))?;
+        Ok((
+            Recorder {
+                tx,
+                backlog,
+                keep_tokens,
+            },
+            Writer {
+                handle: Some(handle),
+            },
+        ))
     }
 
     /// Read access for queries while this process owns the store.
@@ -435,74 +875,158 @@ impl Store {
     }
 }
 
-fn write_event(
-    w: &redb::WriteTransaction,
-    at: UnixTime,
-    kind: &str,
-    detail: &str,
-) -> Result<(), StoreError> {
+fn take_epoch(w: &redb::WriteTransaction, now: UnixTime) -> Result<u32, StoreError> {
+    let mut meta = w.open_table(META).map_err(se)?;
+    let prev = meta
+        .get("epoch")
+        .map_err(se)?
+        .map(|v| u32::try_from(v.value()).unwrap_or(u32::MAX));
+    let epoch = serial::next_epoch(prev, now.secs());
+    if prev.is_some_and(|p| p >= epoch) {
+        return Err(StoreError("serial epochs exhausted".into()));
+    }
+    meta.insert("epoch", u64::from(epoch)).map_err(se)?;
+    Ok(epoch)
+}
+
+fn read_chain(r: &redb::ReadTransaction) -> Result<Chain, StoreError> {
+    let t = r.open_table(CHAIN).map_err(se)?;
+    let v = t.get("head").map_err(se)?;
+    v.and_then(|v| Chain::from_bytes(v.value()))
+        .ok_or_else(|| StoreError("the records chain head is missing".into()))
+}
+
+fn write_event(w: &redb::WriteTransaction, e: &Event) -> Result<(), StoreError> {
     let mut t = w.open_table(EVENTS).map_err(se)?;
     let next = t.last().map_err(se)?.map_or(0, |(k, _)| k.value() + 1);
-    let line = serde_json::json!({
-        "time": timefmt::rfc3339(at),
-        "kind": kind,
-        "detail": detail,
-    })
-    .to_string();
-    t.insert(next, line.as_str()).map_err(se)?;
+    t.insert(next, e.to_json(next).as_str()).map_err(se)?;
     Ok(())
 }
 
-fn write_batch(db: &Database, jobs: &[Job]) -> Result<(), StoreError> {
-    let mut w = db.begin_write().map_err(se)?;
-    w.set_durability(Durability::Immediate).map_err(se)?;
-    {
-        let mut tokens = w.open_table(TOKENS).map_err(se)?;
-        let mut by_time = w.open_table(BY_TIME).map_err(se)?;
-        let mut rejections: Vec<(&str, u64)> = Vec::new();
-        for job in jobs {
-            match job {
-                Job::Tokens(list) => {
-                    for p in list {
-                        let i = &p.issued;
-                        if tokens
-                            .insert(i.serial, i.record.as_slice())
-                            .map_err(se)?
-                            .is_some()
-                        {
-                            // Cannot happen by the serial scheme; refuse loudly if it ever does.
-                            return Err(StoreError(format!(
-                                "serial {} already recorded",
-                                serial::to_hex(i.serial)
-                            )));
+/// The writer thread's own state.
+struct WriterState<'a> {
+    db: &'a Database,
+    /// The committed chain head.
+    chain: Chain,
+    /// Where each stored record is assembled (record, link, token) before insertion.
+    scratch: Vec<u8>,
+    /// Since when, how many commits failed, and the first error (while the store fails).
+    outage: Option<(Option<UnixTime>, u64, String)>,
+    clock: Arc<dyn Clock>,
+}
+
+impl WriterState<'_> {
+    /// Writes one group; on success returns the new chain head (adopted by the caller only
+    /// once the commit has returned).
+    fn write_batch(&mut self, jobs: &[Job]) -> Result<Chain, StoreError> {
+        let mut chain = self.chain;
+        let mut w = self.db.begin_write().map_err(se)?;
+        w.set_durability(Durability::Immediate).map_err(se)?;
+        {
+            let mut tokens = w.open_table(TOKENS).map_err(se)?;
+            let mut by_time = w.open_table(BY_TIME).map_err(se)?;
+            let mut rejections: Vec<(&str, u64)> = Vec::new();
+            for job in jobs {
+                match job {
+                    Job::Tokens(list) => {
+                        for p in list {
+                            let i = &p.issued;
+                            // The stored value: the record as format 2, its link, the token.
+                            let v = &mut self.scratch;
+                            v.clear();
+                            v.push(CHAINED_FORMAT);
+                            v.extend_from_slice(i.record.get(1..).unwrap_or_default());
+                            v.extend_from_slice(&chain.next.to_be_bytes());
+                            v.extend_from_slice(&chain.head);
+                            let token = p.token.as_deref().unwrap_or_default();
+                            v.extend_from_slice(
+                                &u32::try_from(token.len()).unwrap_or(0).to_be_bytes(),
+                            );
+                            if u32::try_from(token.len()).is_ok() {
+                                v.extend_from_slice(token);
+                            }
+                            if tokens.insert(i.serial, v.as_slice()).map_err(se)?.is_some() {
+                                // Cannot happen by the serial scheme; refuse loudly if it ever
+                                // does.
+                                return Err(StoreError(format!(
+                                    "serial {} already recorded",
+                                    serial::to_hex(i.serial)
+                                )));
+                            }
+                            chain = Chain {
+                                next: chain.next + 1,
+                                head: Chain::link(i.serial, v),
+                            };
+                            by_time
+                                .insert((time_key(i.gen_time), i.serial), ())
+                                .map_err(se)?;
                         }
-                        by_time
-                            .insert((time_key(i.gen_time), i.serial), ())
-                            .map_err(se)?;
                     }
+                    Job::Reject(r) => match rejections.iter_mut().find(|(k, _)| k == r) {
+                        Some((_, n)) => *n += 1,
+                        None => rejections.push((r, 1)),
+                    },
+                    Job::Event(..) | Job::Flush(_) | Job::Stop => {}
                 }
-                Job::Reject(r) => match rejections.iter_mut().find(|(k, _)| k == r) {
-                    Some((_, n)) => *n += 1,
-                    None => rejections.push((r, 1)),
-                },
-                Job::Event(..) | Job::Flush(_) | Job::Stop => {}
+            }
+            drop((tokens, by_time));
+            if chain != self.chain {
+                let mut t = w.open_table(CHAIN).map_err(se)?;
+                t.insert("head", chain.to_bytes().as_slice()).map_err(se)?;
+            }
+            if !rejections.is_empty() {
+                let mut t = w.open_table(REJECTIONS).map_err(se)?;
+                for (k, n) in rejections {
+                    let old = t.get(k).map_err(se)?.map_or(0, |v| v.value());
+                    t.insert(k, old + n).map_err(se)?;
+                }
+            }
+            for job in jobs {
+                if let Job::Event(e) = job {
+                    write_event(&w, e)?;
+                }
             }
         }
-        drop((tokens, by_time));
-        if !rejections.is_empty() {
-            let mut t = w.open_table(REJECTIONS).map_err(se)?;
-            for (k, n) in rejections {
-                let old = t.get(k).map_err(se)?.map_or(0, |v| v.value());
-                t.insert(k, old + n).map_err(se)?;
-            }
-        }
-        for job in jobs {
-            if let Job::Event(at, kind, detail) = job {
-                write_event(&w, *at, kind, detail)?;
-            }
+        w.commit().map_err(se)?;
+        Ok(chain)
+    }
+
+    /// Notes a failed commit (the first one dates the outage).
+    fn failed(&mut self, e: &StoreError) {
+        match &mut self.outage {
+            Some((_, n, _)) => *n += 1,
+            None => self.outage = Some((self.clock.now(), 1, e.0.clone())),
         }
     }
-    w.commit().map_err(se)
+
+    /// After a successful commit that ended an outage: records it (its own commit).
+    fn recovered(&mut self) {
+        let Some((from, failed, error)) = self.outage.take() else {
+            return;
+        };
+        let Some(to) = self.clock.now() else { return };
+        let mut e = Event::new(
+            to,
+            kind::STORE_OUTAGE,
+            format!("the records store could not be written ({failed} failed commits): {error}; writing again"),
+        )
+        .field("failed_commits", failed)
+        .field("error", error)
+        .field("to", timefmt::rfc3339(to));
+        if let Some(f) = from {
+            e = e.field("from", timefmt::rfc3339(f));
+        }
+        tracing::warn!(failed_commits = failed, "records store writable again");
+        let try_write = || -> Result<(), StoreError> {
+            let mut w = self.db.begin_write().map_err(se)?;
+            w.set_durability(Durability::Immediate).map_err(se)?;
+            write_event(&w, &e)?;
+            w.commit().map_err(se)
+        };
+        if let Err(err) = try_write() {
+            tracing::error!(error = %err, "cannot record the store outage event");
+        }
+    }
 }
 
 fn job_tokens(j: &Job) -> usize {
@@ -530,7 +1054,7 @@ fn take_queued(rx: &Receiver<Job>, batch: &mut Vec<Job>, size: &mut usize, max_b
 }
 
 fn writer_loop(
-    db: &Database,
+    state: &mut WriterState<'_>,
     rx: &Receiver<Job>,
     max_batch: usize,
     gather: Duration,
@@ -592,7 +1116,7 @@ fn writer_loop(
         let stop = batch.iter().any(|j| matches!(j, Job::Stop));
         let began = std::time::Instant::now();
         let result = if has_work {
-            write_batch(db, &batch)
+            state.write_batch(&batch).map(|chain| state.chain = chain)
         } else {
             Ok(())
         };
@@ -601,9 +1125,14 @@ fn writer_loop(
             Relaxed,
         );
         stats.commits.fetch_add(u64::from(has_work), Relaxed);
-        if let Err(e) = &result {
-            stats.failures.fetch_add(1, Relaxed);
-            tracing::error!(error = %e, records = batch.len(), "group commit failed");
+        match &result {
+            Err(e) => {
+                stats.failures.fetch_add(1, Relaxed);
+                tracing::error!(error = %e, records = batch.len(), "group commit failed");
+                state.failed(e);
+            }
+            Ok(()) if has_work => state.recovered(),
+            Ok(()) => {}
         }
         let mut n = 0;
         for job in batch.drain(..) {
@@ -639,6 +1168,12 @@ impl Recorder {
             .store(queued, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Whether issued tokens are kept with their records (configuration `keep_tokens`): the
+    /// signing pool then passes each token in [`Pending::token`].
+    pub fn keeps_tokens(&self) -> bool {
+        self.keep_tokens
+    }
+
     /// Submits granted tokens signed together; each one's `notify` runs after the commit
     /// that holds it. If the writer has stopped, every `notify` gets the error at once.
     pub fn commit_batch(&self, batch: Vec<Pending>) {
@@ -658,6 +1193,7 @@ impl Recorder {
             notify: Box::new(move |r| {
                 let _ = tx.send(r);
             }),
+            token: None,
         }]);
         rx.await.map_err(|_| StoreError("writer stopped".into()))?
     }
@@ -670,15 +1206,22 @@ impl Recorder {
             notify: Box::new(move |r| {
                 let _ = tx.send(r);
             }),
+            token: None,
         }]);
         rx.recv().map_err(|_| StoreError("writer stopped".into()))?
     }
 
     /// Records an event with the next commit (not awaited).
     pub fn event(&self, at: UnixTime, kind: &str, detail: &str) {
-        let _ = self
-            .tx
-            .send(Job::Event(at, kind.to_owned(), detail.to_owned()));
+        self.record(Event::new(at, kind, detail));
+    }
+
+    /// Records a service event, with its data fields, with the next group commit (not
+    /// awaited; the store keeps events in the order they were submitted). This is the API for
+    /// every part of the service that has something for the audit trail: clock discipline,
+    /// certificate and key checks, ...
+    pub fn record(&self, e: Event) {
+        let _ = self.tx.send(Job::Event(Box::new(e)));
     }
 
     /// Counts a rejection with the next commit (not awaited).
@@ -810,6 +1353,172 @@ impl Reader {
         Ok(n)
     }
 
+    /// Walks the hash chain over the token records end to end (see [`Chain`]): `Ok(Ok(_))`
+    /// when it is intact, `Ok(Err(_))` naming the first record changed, removed or inserted.
+    /// Memory: 32 bytes per record (sequence number and serial), to put the records in chain
+    /// order.
+    pub fn verify_chain(&self) -> Result<Result<ChainReport, ChainBreak>, StoreError> {
+        let r = self.read()?;
+        let Ok(chain) = read_chain(&r) else {
+            return Ok(Err(ChainBreak::NoHead));
+        };
+        let tokens = r.open_table(TOKENS).map_err(se)?;
+        let mut genesis = Genesis::new();
+        let mut legacy = 0u64;
+        let mut order: Vec<(u64, Serial)> = Vec::new();
+        for item in tokens.iter().map_err(se)? {
+            let (k, v) = item.map_err(se)?;
+            let serial = k.value();
+            let Some(rec) = parse_stored(v.value()) else {
+                return Ok(Err(ChainBreak::Unreadable { serial }));
+            };
+            match rec.link {
+                Some((seq, _)) => order.push((seq, serial)),
+                None => {
+                    genesis.add(serial, v.value());
+                    legacy += 1;
+                }
+            }
+        }
+        order.sort_unstable();
+        let genesis = genesis.finish();
+        let mut head = genesis;
+        let mut expected = 0u64;
+        let mut last: Option<(u64, Serial)> = None;
+        let mut i = 0;
+        while i < order.len() {
+            let (seq, serial) = order[i];
+            if seq >= chain.next {
+                return Ok(Err(ChainBreak::Inserted { serial }));
+            }
+            if seq > expected {
+                return Ok(Err(ChainBreak::Removed {
+                    seq: expected,
+                    after: last.map(|l| l.1),
+                }));
+            }
+            // Records claiming this sequence number: the one that links to the chain so far
+            // (and, among copies, the one the next record links to) belongs; any other was
+            // inserted.
+            let mut j = i;
+            while j < order.len() && order[j].0 == seq {
+                j += 1;
+            }
+            let mut linked = Vec::new();
+            let mut unlinked = None;
+            for &(_, s) in &order[i..j] {
+                let v = tokens
+                    .get(s)
+                    .map_err(se)?
+                    .ok_or_else(|| StoreError("a record vanished during the check".into()))?;
+                let value = v.value();
+                let Some((_, prev)) = parse_stored(value).and_then(|r| r.link) else {
+                    return Ok(Err(ChainBreak::Unreadable { serial: s }));
+                };
+                if prev == head {
+                    linked.push((s, Chain::link(s, value)));
+                } else {
+                    unlinked.get_or_insert(s);
+                }
+            }
+            if linked.len() > 1 {
+                // Identical links: keep the one whose hash the next record (or the head)
+                // carries.
+                let mut next_prevs = Vec::new();
+                let mut k = j;
+                while k < order.len() && order[k].0 == seq + 1 {
+                    if let Some(v) = tokens.get(order[k].1).map_err(se)?
+                        && let Some((_, p)) = parse_stored(v.value()).and_then(|r| r.link)
+                    {
+                        next_prevs.push(<[u8; 32]>::try_from(p).unwrap_or_default());
+                    }
+                    k += 1;
+                }
+                if seq + 1 == chain.next {
+                    next_prevs.push(chain.head);
+                }
+                let keep = linked
+                    .iter()
+                    .position(|(_, l)| next_prevs.contains(l))
+                    .unwrap_or(0);
+                let other = linked[usize::from(keep == 0)].0;
+                return Ok(Err(ChainBreak::Inserted { serial: other }));
+            }
+            if let (Some(s), false) = (unlinked, linked.is_empty()) {
+                return Ok(Err(ChainBreak::Inserted { serial: s }));
+            }
+            let found = linked.pop();
+            let Some((s, link)) = found else {
+                return Ok(Err(match last {
+                    Some((lseq, lserial)) => ChainBreak::Changed {
+                        seq: lseq,
+                        serial: lserial,
+                    },
+                    None if legacy > 0 => ChainBreak::Genesis,
+                    // The first record's own link was altered.
+                    None => ChainBreak::Changed { seq, serial },
+                }));
+            };
+            head = link;
+            last = Some((seq, s));
+            expected = seq + 1;
+            i = j;
+        }
+        if expected < chain.next {
+            return Ok(Err(ChainBreak::Removed {
+                seq: expected,
+                after: last.map(|l| l.1),
+            }));
+        }
+        if head != chain.head {
+            return Ok(Err(match last {
+                Some((seq, serial)) => ChainBreak::Changed { seq, serial },
+                None => ChainBreak::Genesis,
+            }));
+        }
+        Ok(Ok(ChainReport {
+            records: expected,
+            legacy,
+            chain,
+        }))
+    }
+
+    /// Calls `out` with each service event whose time is in `[from, to]`, oldest first, as a
+    /// JSON line (events written by 0.1 get their `seq` added); returns how many.
+    pub fn events_between(
+        &self,
+        from: UnixTime,
+        to: UnixTime,
+        mut out: impl FnMut(&str) -> std::io::Result<()>,
+    ) -> Result<u64, StoreError> {
+        let r = self.read()?;
+        let t = r.open_table(EVENTS).map_err(se)?;
+        let mut n = 0;
+        for item in t.iter().map_err(se)? {
+            let (k, v) = item.map_err(se)?;
+            let Ok(serde_json::Value::Object(mut o)) =
+                serde_json::from_str::<serde_json::Value>(v.value())
+            else {
+                continue;
+            };
+            let Some(at) = o
+                .get("time")
+                .and_then(|t| t.as_str())
+                .and_then(timefmt::parse_rfc3339)
+            else {
+                continue;
+            };
+            if at < from || at > to {
+                continue;
+            }
+            o.entry("seq").or_insert_with(|| k.value().into());
+            out(&serde_json::Value::Object(o).to_string())
+                .map_err(|e| StoreError(format!("output: {e}")))?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Every serial in the store (for tests and audits of uniqueness).
     pub fn serials(&self) -> Result<Vec<Serial>, StoreError> {
         let r = self.read()?;
@@ -906,7 +1615,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let stats = Arc::new(WriterStats::default());
-        let (rec, writer) = store.start_writer(4096, Duration::from_millis(2), stats.clone());
+        let (rec, writer) = store
+            .start_writer(
+                WriterOptions::new(4096, Duration::from_millis(2)),
+                stats.clone(),
+            )
+            .unwrap();
         // A signing queue that never drains: every group is held, at most HOLD_MAX intervals.
         rec.set_backlog(usize::MAX);
         let mut serial = 1u128;
@@ -945,7 +1659,12 @@ mod tests {
         let e2 = store.reserve_epoch(UnixTime::from_secs(100)).unwrap();
         assert!(e2 > e1);
         let stats = Arc::new(WriterStats::default());
-        let (rec, writer) = store.start_writer(16, Duration::from_millis(5), stats.clone());
+        let (rec, writer) = store
+            .start_writer(
+                WriterOptions::new(16, Duration::from_millis(5)),
+                stats.clone(),
+            )
+            .unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -995,11 +1714,296 @@ mod tests {
                 |_| Ok(())
             )
             .unwrap(),
-            10
+            // 1010.000000005 ..= 1020.000000005, stored as the token says: 1010 ..= 1020.
+            11
         );
         assert_eq!(r.serials().unwrap().len(), 50);
         assert_eq!(r.rejections().unwrap(), vec![("badAlg".to_owned(), 2)]);
         assert_eq!(r.events().unwrap().len(), 1);
+    }
+
+    /// Commits `n` records through the writer (serials `first..first+n`, genTime with
+    /// nanoseconds the token does not carry), optionally keeping a token with each.
+    fn commit_some(store: &Store, first: u128, n: u128, keep: bool) {
+        let stats = Arc::new(WriterStats::default());
+        let mut opts = WriterOptions::new(8, Duration::ZERO);
+        opts.keep_tokens = keep;
+        let (rec, writer) = store.start_writer(opts, stats).unwrap();
+        for i in first..first + n {
+            let t = UnixTime::new(2000 + i as u64, 123_456_789);
+            let mut record = Vec::new();
+            encode_record(
+                &mut record,
+                t,
+                "sha256",
+                &[0x2a, 0x03],
+                &[i as u8; 32],
+                &[0; 32],
+                None,
+            );
+            let is = Issued {
+                serial: i,
+                gen_time: t,
+                imprint: vec![i as u8; 32],
+                record,
+            };
+            let (tx, rx) = std::sync::mpsc::channel();
+            rec.commit_batch(vec![Pending {
+                issued: is,
+                notify: Box::new(move |r| {
+                    let _ = tx.send(r);
+                }),
+                token: keep.then(|| vec![0x30, 0x03, 0x02, 0x01, i as u8]),
+            }]);
+            rx.recv().unwrap().unwrap();
+        }
+        rec.stop();
+        drop(rec);
+        writer.join();
+    }
+
+    /// Rewrites the stored value of `serial` through the store's own API, as someone editing
+    /// the file would.
+    fn tamper(store: &Store, f: impl FnOnce(&mut redb::Table<'_, u128, &[u8]>)) {
+        let w = store.db.begin_write().unwrap();
+        {
+            let mut t = w.open_table(TOKENS).unwrap();
+            f(&mut t);
+        }
+        w.commit().unwrap();
+    }
+
+    #[test]
+    fn records_keep_the_tokens_own_time_precision() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        commit_some(&store, 1, 3, true);
+        let r = store.reader();
+        let mut lines = Vec::new();
+        // The token says 2002.123456Z (microseconds); looking it up by exactly that finds it.
+        let t = UnixTime::new(2002, 123_456_000);
+        assert_eq!(
+            r.query(&Query::Range(t, t), |l| {
+                lines.push(l.to_owned());
+                Ok(())
+            })
+            .unwrap(),
+            1
+        );
+        let rec: TokenRecord = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(rec.gen_time, "1970-01-01T00:33:22.123456Z");
+        assert_eq!(rec.serial, "2");
+        assert_eq!(rec.token.as_deref(), Some("3003020102"));
+        assert_eq!(
+            r.query(&Query::Imprint(vec![3; 32]), |_| Ok(())).unwrap(),
+            1
+        );
+    }
+
+    #[test]
+    fn chain_spans_restarts_and_names_what_was_changed_removed_or_inserted() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            commit_some(&store, 1, 5, false);
+        }
+        // A restart: the chain goes on from the stored head.
+        let store = Store::open(dir.path()).unwrap();
+        commit_some(&store, 100, 5, true);
+        let report = store.reader().verify_chain().unwrap().unwrap();
+        assert_eq!(report.records, 10);
+        assert_eq!(report.legacy, 0);
+        assert_eq!(store.chain().unwrap(), report.chain);
+
+        // Changed: one byte of record #2 (serial 3): the imprint.
+        let original = store
+            .reader()
+            .read()
+            .unwrap()
+            .open_table(TOKENS)
+            .unwrap()
+            .get(3)
+            .unwrap()
+            .unwrap()
+            .value()
+            .to_vec();
+        let mut edited = original.clone();
+        let at = 1 + 12 + 1 + 6 + 1 + 5; // format, time, "sha256", policy 1.2.3, first imprint byte
+        edited[at] ^= 1;
+        tamper(&store, |t| {
+            t.insert(3, edited.as_slice()).unwrap();
+        });
+        assert_eq!(
+            store.reader().verify_chain().unwrap(),
+            Err(ChainBreak::Changed { seq: 2, serial: 3 })
+        );
+        tamper(&store, |t| {
+            t.insert(3, original.as_slice()).unwrap();
+        });
+        assert!(store.reader().verify_chain().unwrap().is_ok());
+
+        // Removed: record #6 (serial 101).
+        let kept = store
+            .reader()
+            .read()
+            .unwrap()
+            .open_table(TOKENS)
+            .unwrap()
+            .get(101)
+            .unwrap()
+            .unwrap()
+            .value()
+            .to_vec();
+        tamper(&store, |t| {
+            t.remove(101).unwrap();
+        });
+        assert_eq!(
+            store.reader().verify_chain().unwrap(),
+            Err(ChainBreak::Removed {
+                seq: 6,
+                after: Some(100)
+            })
+        );
+        // Inserted: a copy of record #6 under a new serial, beside the original.
+        tamper(&store, |t| {
+            t.insert(101, kept.as_slice()).unwrap();
+            t.insert(555, kept.as_slice()).unwrap();
+        });
+        assert_eq!(
+            store.reader().verify_chain().unwrap(),
+            Err(ChainBreak::Inserted { serial: 555 })
+        );
+        // The same copy under a smaller serial than the original: still the copy is named
+        // (the next record links to the original).
+        tamper(&store, |t| {
+            t.remove(555).unwrap();
+            t.insert(50, kept.as_slice()).unwrap();
+        });
+        assert_eq!(
+            store.reader().verify_chain().unwrap(),
+            Err(ChainBreak::Inserted { serial: 50 })
+        );
+        tamper(&store, |t| {
+            t.remove(50).unwrap();
+            t.insert(555, kept.as_slice()).unwrap();
+        });
+        // An unchained (format 1) record slipped in later is inserted too (genesis breaks).
+        let mut plain = Vec::new();
+        encode_record(
+            &mut plain,
+            UnixTime::from_secs(9),
+            "sha256",
+            &[0x2a],
+            &[1; 32],
+            &[0; 32],
+            None,
+        );
+        tamper(&store, |t| {
+            t.remove(555).unwrap();
+            t.insert(7777, plain.as_slice()).unwrap();
+        });
+        assert_eq!(
+            store.reader().verify_chain().unwrap(),
+            Err(ChainBreak::Genesis)
+        );
+        tamper(&store, |t| {
+            t.remove(7777).unwrap();
+        });
+        // The newest record removed: the head in the store says one more.
+        tamper(&store, |t| {
+            t.remove(104).unwrap();
+        });
+        assert_eq!(
+            store.reader().verify_chain().unwrap(),
+            Err(ChainBreak::Removed {
+                seq: 9,
+                after: Some(103)
+            })
+        );
+    }
+
+    #[test]
+    fn records_from_before_the_chain_are_covered_by_the_genesis_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // A 0.1 store: format-1 records and no chain head.
+            let store = Store::open(dir.path()).unwrap();
+            let w = store.db.begin_write().unwrap();
+            {
+                let mut t = w.open_table(TOKENS).unwrap();
+                for i in 1..=3u128 {
+                    t.insert(i, issued(i, 10, &[1; 32]).record.as_slice())
+                        .unwrap();
+                }
+                w.open_table(CHAIN).unwrap().remove("head").unwrap();
+            }
+            w.commit().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        commit_some(&store, 10, 2, false);
+        let report = store.reader().verify_chain().unwrap().unwrap();
+        assert_eq!((report.records, report.legacy), (2, 3));
+        tamper(&store, |t| {
+            t.remove(2).unwrap();
+        });
+        assert_eq!(
+            store.reader().verify_chain().unwrap(),
+            Err(ChainBreak::Genesis)
+        );
+    }
+
+    #[test]
+    fn serial_prefixes_never_repeat_in_one_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = store.reserve_serials(UnixTime::from_secs(100)).unwrap();
+        let b = store.reserve_serials(UnixTime::from_secs(100)).unwrap();
+        assert_ne!(a.prefix, b.prefix);
+        assert!(b.epoch > a.epoch);
+        let r = store.db.begin_read().unwrap();
+        let t = r.open_table(PREFIXES).unwrap();
+        assert!(t.get(a.prefix).unwrap().is_some() && t.get(b.prefix).unwrap().is_some());
+    }
+
+    #[test]
+    fn events_carry_data_and_are_selected_by_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .event_now(UnixTime::from_secs(100), kind::START, "up")
+            .unwrap();
+        let stats = Arc::new(WriterStats::default());
+        let (rec, writer) = store
+            .start_writer(WriterOptions::new(8, Duration::ZERO), stats)
+            .unwrap();
+        rec.record(
+            Event::new(
+                UnixTime::from_secs(200),
+                kind::CLOCK_LOST,
+                "0 of 3 within accuracy",
+            )
+            .field("good", 0)
+            .field("of", 3),
+        );
+        rec.event(UnixTime::from_secs(300), kind::STOP, "down");
+        assert!(rec.flush(Duration::from_secs(5)));
+        rec.stop();
+        drop(rec);
+        writer.join();
+        let mut lines = Vec::new();
+        let n = store
+            .reader()
+            .events_between(UnixTime::from_secs(150), UnixTime::from_secs(300), |l| {
+                lines.push(l.to_owned());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(n, 2);
+        let v: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(v["kind"], "clock_lost");
+        assert_eq!(v["data"]["of"], 3);
+        assert_eq!(v["seq"], 1);
+        assert_eq!(v["time"], "1970-01-01T00:03:20Z");
     }
 
     #[test]

@@ -1,48 +1,72 @@
-//! Serial numbers that are unique for this TSA forever.
+//! Serial numbers that are unique for this TSA forever, without operator care.
 //!
 //! # Scheme
 //!
 //! ```text
-//!  bits 111..96   95..64           63..0
-//!  instance_id  | epoch          | counter
-//!  (config)     | (per start-up) | (in memory)
+//!  bits 127..64                 63..32          31..0 (carrying upwards)
+//!  prefix                     | epoch          | counter
+//!  (64 random bits per start)   (per start-up)   (in memory)
 //! ```
 //!
-//! * `epoch` is taken once per start-up from the records store, **durably committed before the
-//!   first token is issued**: `epoch = max(previous_epoch + 1, unix_seconds_now)`. The `+ 1`
-//!   makes every start-up of one store distinct, however fast the restarts; the wall-clock term
-//!   keeps epochs moving forward even if the store is restored from an old backup (the restore
-//!   would otherwise hand out an epoch already used since). 32 bits of seconds last to 2106.
-//! * `counter` counts tokens within one start-up in memory, so issuing costs no I/O for the
-//!   serial itself (the token *record* is still committed before the response leaves; see
-//!   [`crate::records`]). 2^64 tokens per start-up cannot be reached.
-//! * `instance_id` separates instances that share a TSA certificate without sharing a store;
-//!   the operator gives each its own (configuration `instance_id`).
+//! At every start-up, in one durable store transaction committed **before the first token is
+//! issued** ([`crate::records::Store::reserve_serials`]):
 //!
-//! A `kill -9` loses at most the unused remainder of one epoch; it can never repeat a serial,
-//! since the next start-up takes a larger epoch. The result is at most 112 bits, inside the
-//! 160 bits RFC 3161 §2.4.2 asks clients to handle, and is always positive.
+//! * `prefix` is 64 bits drawn from the operating system's CSPRNG (`getrandom(2)` through
+//!   `ring`), redrawn while it is one this store has already used: every prefix a store ever
+//!   took is kept in it;
+//! * `epoch = max(previous_epoch + 1, unix_seconds_now)`, as in 0.1.
 //!
-//! Why not 64-bit time + random: uniqueness would then be probabilistic, and a TSA must be able
-//! to show an auditor that a serial *cannot* repeat.
+//! The serial of the n-th token of a start-up is `prefix · 2^64 + epoch · 2^32 + n`, n from 1
+//! (n past 2^32 carries into the epoch bits; see below why that is harmless).
+//!
+//! # Why no serial can repeat (RFC 3161 §2.4.2: unique for each token of one TSA)
+//!
+//! 1. *Within one start-up*: the counter is an atomic increment; the serials of one start-up
+//!    differ.
+//! 2. *Across start-ups of one store* (restarts, crashes, `kill -9`): the prefixes differ **by
+//!    construction**, since the store refuses a prefix it has used before and the new prefix
+//!    is durable before any token carries it. The operator needs no setting for this.
+//! 3. *Across stores that know nothing of each other*: two instances with default settings and
+//!    separate data directories, a store restored from a backup (it has forgotten the prefixes
+//!    taken after the backup), a data directory copied to a second machine. Here nothing can be
+//!    coordinated, so uniqueness rests on the 64 random bits: two start-ups collide only if
+//!    their prefixes are equal, probability 2^-64 per pair, **and** their counter ranges
+//!    overlap, which needs their epochs (start-up seconds) to be within
+//!    tokens-issued / 2^32 seconds of each other. Over k start-ups in all, the chance that any
+//!    two prefixes are equal is below k² / 2^65: 3·10^-10 for ten instances restarted every day
+//!    for thirty years (k ≈ 110,000), before the epoch condition makes it smaller still.
+//!    The `instance_id` of 0.1 (which the operator had to set by hand, and which defaulted to
+//!    0 for everyone) is no longer part of the serial; it is kept as a label in the start-up
+//!    event.
+//!
+//! A serial is at most 128 bits, inside the 160 bits RFC 3161 §2.4.2 asks clients to handle,
+//! never zero (n starts at 1), and always encoded as a positive, minimal DER INTEGER
+//! ([`to_der_content`]: at most 17 content octets).
+//!
+//! Why not a counter alone: case 3 cannot be solved by any counter kept in a store that can be
+//! copied. Why not random alone: case 2 would then be probabilistic too; with the store
+//! remembering its prefixes an auditor can be shown that one store's serials *cannot* repeat.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A serial number (at most 112 bits, see the module docs).
+/// A serial number (at most 128 bits, see the module docs).
 pub type Serial = u128;
 
 /// Hands out serials for one start-up.
 #[derive(Debug)]
 pub struct SerialSource {
     prefix: u128,
+    base: u64,
     counter: AtomicU64,
 }
 
 impl SerialSource {
-    /// A source for `instance_id` and a freshly reserved `epoch`.
-    pub fn new(instance_id: u16, epoch: u32) -> Self {
+    /// A source for a freshly drawn `prefix` and a freshly reserved `epoch` (both durable in
+    /// the store before the first serial is used).
+    pub fn new(prefix: u64, epoch: u32) -> Self {
         Self {
-            prefix: (u128::from(instance_id) << 96) | (u128::from(epoch) << 64),
+            prefix: u128::from(prefix) << 64,
+            base: u64::from(epoch) << 32,
             counter: AtomicU64::new(0),
         }
     }
@@ -50,13 +74,31 @@ impl SerialSource {
     /// The next serial. The counter starts at 1 so the serial is never zero.
     pub fn next(&self) -> Serial {
         let n = self.counter.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-        self.prefix | u128::from(n)
+        // epoch · 2^32 + n stays below 2^64 for any n reachable in one start-up (2^63 - 2^32
+        // tokens); the carry into the epoch bits only moves this start-up's range up, within
+        // its own prefix.
+        self.prefix | u128::from(self.base.wrapping_add(n))
+    }
+
+    /// The 64-bit prefix of this start-up.
+    pub fn prefix(&self) -> u64 {
+        (self.prefix >> 64) as u64
     }
 
     /// How many serials were handed out.
     pub fn issued(&self) -> u64 {
         self.counter.load(Ordering::Relaxed)
     }
+}
+
+/// 64 bits from the operating system's CSPRNG.
+pub fn random_prefix() -> Result<u64, String> {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 8];
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| "the operating system's random number generator failed".to_owned())?;
+    Ok(u64::from_be_bytes(b))
 }
 
 /// The epoch to take, given the previous one (if any) and the current Unix seconds.
@@ -112,14 +154,29 @@ mod tests {
 
     #[test]
     fn layout_and_uniqueness() {
-        let s = SerialSource::new(0x0102, 0x0304_0506);
+        let s = SerialSource::new(0xffee_ddcc_bbaa_9988, 0x0304_0506);
         let a = s.next();
         let b = s.next();
         assert_ne!(a, b);
-        assert_eq!(a >> 96, 0x0102);
-        assert_eq!((a >> 64) as u32, 0x0304_0506);
-        assert_eq!(a as u64, 1);
-        assert!(a < (1u128 << 112));
+        assert_eq!((a >> 64) as u64, 0xffee_ddcc_bbaa_9988);
+        assert_eq!((a >> 32) as u32, 0x0304_0506);
+        assert_eq!(a as u32, 1);
+        assert_eq!(s.prefix(), 0xffee_ddcc_bbaa_9988);
+        // The largest serial still encodes in 17 content octets (positive), within 160 bits.
+        let max = SerialSource::new(u64::MAX, u32::MAX).next();
+        assert_eq!(to_der_content(max).len(), 17);
+        assert_eq!(to_der_content(max)[0], 0);
+    }
+
+    #[test]
+    fn prefixes_are_drawn_fresh() {
+        let a = random_prefix().unwrap();
+        let b = random_prefix().unwrap();
+        assert_ne!(a, b);
+        assert_ne!(
+            SerialSource::new(a, 7).next(),
+            SerialSource::new(b, 7).next()
+        );
     }
 
     #[test]

@@ -4,8 +4,17 @@
 //!   wrong method 405, wrong content type 415, body over the limit 413, unknown path 404.
 //! * `GET /healthz` (alive), `GET /readyz` (clock allows issuing and the store accepts
 //!   records; 503 otherwise), `GET /metrics` (Prometheus text).
-//! * Limits: body size, header read time (HTTP/1), whole-request time, open connections
-//!   (further connections wait in the kernel's accept backlog).
+//! * Limits: body size, whole-request time, open connections (further connections wait in the
+//!   kernel's accept backlog), and deadlines that give every connection slot back: a new
+//!   connection must show its protocol and send its first request within
+//!   `header_read_timeout` (the protocol is detected here, with that deadline: hyper-util's
+//!   `auto` builder waits for the first bytes with no timeout at all, so a socket that sends
+//!   nothing would hold its slot until the peer went away); a connection with no request in
+//!   flight for `idle_timeout` is closed (HTTP/1.1 keep-alive and HTTP/2 alike; HTTP/2 gets a
+//!   GOAWAY first); HTTP/2 peers that stop answering keep-alive PINGs are dropped.
+//! * A timestamp request that runs out of time (`request_timeout`) or finds the signing queue
+//!   full gets a `TimeStampResp` with systemFailure (RFC 3161 §2.4.2), never a bare HTTP
+//!   error.
 //! * The handler (parsing, TSTInfo, signing) runs on the signing threads ([`crate::pool`]),
 //!   never on the async runtime: a PKCS#11 `C_Sign` blocks. The response is sent only after the token's record is
 //!   durably committed (group commit, see [`crate::records`]).
@@ -24,6 +33,7 @@ use hyper::body::Incoming;
 use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulConnection;
 use inkan_profiles::clock::Clock;
 use tokio::net::TcpListener;
 use tracing::Instrument;
@@ -47,6 +57,10 @@ pub struct Limits {
     pub max_connections: usize,
     /// Grace period at shutdown.
     pub shutdown_grace: Duration,
+    /// A connection with no request in flight for this long is closed.
+    pub idle_timeout: Duration,
+    /// HTTP/2 keep-alive PING interval (and the time allowed for its answer).
+    pub http2_keep_alive: Option<Duration>,
 }
 
 /// Everything the server shares between connections.
@@ -182,6 +196,12 @@ impl App {
                 self.recorder.reject(Failure::SystemFailure.name());
                 tracing::error!(error = %e, "record not committed; token withheld");
             }
+            ReplyKind::Busy => {
+                self.metrics.rejected(Failure::SystemFailure);
+                self.metrics.overloaded.fetch_add(1, Relaxed);
+                self.recorder.reject(Failure::SystemFailure.name());
+                tracing::debug!("signing queue full; rejected at once");
+            }
             ReplyKind::Rejected { failure, detail } => {
                 self.metrics.rejected(failure);
                 if failure == Failure::SystemFailure {
@@ -197,19 +217,237 @@ impl App {
         reply(der)
     }
 
-    async fn service(self: Arc<Self>, req: Request<Incoming>) -> Result<Resp, Infallible> {
+    async fn service(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        activity: Arc<Activity>,
+    ) -> Result<Resp, Infallible> {
+        let _busy = activity.begin();
         let timeout = self.limits.request_timeout;
         let metrics = self.metrics.clone();
+        let timestamp = req.method() == Method::POST && req.uri().path() == "/";
+        let app = self.clone();
         // The request's own future (body, signing pool, reply: about 1.7 KB) lives in one
         // heap allocation made here, so the future hyper spawns per HTTP/2 stream stays small:
         // spawning and polling it no longer copies those bytes around (`memmove` was about a
         // seventh of the HTTP runtime's CPU with `inkan-tsa-load --h2`).
         let r = match tokio::time::timeout(timeout, Box::pin(self.route(req))).await {
             Ok(r) => r,
+            // RFC 3161 §2.4.2: the client asked for a time-stamp and gets a TimeStampResp
+            // (systemFailure: the TSA could not answer in time; it may retry).
+            Err(_) if timestamp => {
+                app.metrics.rejected(Failure::SystemFailure);
+                app.recorder.reject(Failure::SystemFailure.name());
+                tracing::warn!(
+                    timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                    "request timed out; answered systemFailure"
+                );
+                reply(crate::handler::rejection_der(Failure::SystemFailure))
+            }
             Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "request timed out\n"),
         };
         metrics.http(r.status().as_u16());
         Ok(r)
+    }
+}
+
+/// What a connection's requests tell its idle watch: how many are in flight, and when the
+/// last one ended (three relaxed atomic operations per request, on the connection's own
+/// cache line).
+#[derive(Debug)]
+pub struct Activity {
+    start: Instant,
+    in_flight: std::sync::atomic::AtomicUsize,
+    /// Milliseconds since `start` when the last request ended, plus one (0: none yet).
+    last_end_ms: std::sync::atomic::AtomicU64,
+}
+
+/// Marks a request in flight until dropped (also when hyper drops the request's future).
+#[derive(Debug)]
+pub struct InFlight<'a>(&'a Activity);
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            last_end_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn begin(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Relaxed);
+        InFlight(self)
+    }
+
+    /// When the connection became idle (`None`: a request is in flight).
+    fn idle_since(&self) -> Option<Instant> {
+        if self.in_flight.load(Relaxed) > 0 {
+            return None;
+        }
+        Some(match self.last_end_ms.load(Relaxed) {
+            0 => self.start,
+            ms => self.start + Duration::from_millis(ms - 1),
+        })
+    }
+
+    fn served_any(&self) -> bool {
+        self.last_end_ms.load(Relaxed) > 0 || self.in_flight.load(Relaxed) > 0
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let ms = u64::try_from(self.0.start.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        self.0.last_end_ms.store(ms + 1, Relaxed);
+        self.0.in_flight.fetch_sub(1, Relaxed);
+    }
+}
+
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Reads the first bytes of a connection until they decide its protocol: `Some(true)` for the
+/// HTTP/2 preface (RFC 9113 §3.4), `Some(false)` as soon as they cannot be it (HTTP/1.x),
+/// `None` when the peer closes first. What was read is left in `got`.
+async fn detect_protocol(
+    io: &mut tokio::net::TcpStream,
+    got: &mut Vec<u8>,
+) -> std::io::Result<Option<bool>> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 24];
+    loop {
+        let want = H2_PREFACE.len() - got.len();
+        let n = io.read(&mut buf[..want]).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        got.extend_from_slice(&buf[..n]);
+        if got[..] != H2_PREFACE[..got.len()] {
+            return Ok(Some(false));
+        }
+        if got.len() == H2_PREFACE.len() {
+            return Ok(Some(true));
+        }
+    }
+}
+
+/// How long a connection told to close (idle, or at shutdown after the grace period) may
+/// take to finish what it is writing before it is dropped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Drives one connection until it ends, closing it gracefully when it sent no first request
+/// within `first`, when it has been idle for `idle`, or when the server shuts down.
+async fn drive<C>(
+    conn: C,
+    activity: &Activity,
+    first: Duration,
+    idle: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) where
+    C: GracefulConnection,
+    C::Error: std::fmt::Display,
+{
+    tokio::pin!(conn);
+    let mut check = tokio::time::Instant::from_std(activity.start + first);
+    let mut hard_stop: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            () = tokio::time::sleep_until(check), if hard_stop.is_none() => {
+                let now = Instant::now();
+                let limit = if activity.served_any() { idle } else { first };
+                match activity.idle_since() {
+                    Some(since) if now.duration_since(since) >= limit => {
+                        tracing::debug!(
+                            first_request = !activity.served_any(),
+                            "closing an idle connection"
+                        );
+                        conn.as_mut().graceful_shutdown();
+                        hard_stop = Some(tokio::time::Instant::now() + CLOSE_GRACE);
+                    }
+                    Some(since) => check = tokio::time::Instant::from_std(since + limit),
+                    None => check = tokio::time::Instant::from_std(now + idle),
+                }
+            }
+            r = shutdown.changed(), if hard_stop.is_none() => {
+                // Server shutting down (or gone): finish what is in flight, then close.
+                let _ = r;
+                conn.as_mut().graceful_shutdown();
+                hard_stop = Some(tokio::time::Instant::now() + Duration::from_secs(3600));
+            }
+            () = async {
+                match hard_stop {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            } => return,
+        }
+    }
+}
+
+/// Serves one accepted connection: protocol detection (with its deadline), then HTTP/1.1 or
+/// HTTP/2 under the idle watch.
+async fn connection(
+    app: Arc<App>,
+    mut stream: tokio::net::TcpStream,
+    h1: Arc<hyper::server::conn::http1::Builder>,
+    h2: Arc<hyper::server::conn::http2::Builder<TokioExecutor>>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let (first, idle) = (app.limits.header_read_timeout, app.limits.idle_timeout);
+    // The first-request deadline counts from the accept, protocol detection included.
+    let activity = Arc::new(Activity::new());
+    let mut got = Vec::with_capacity(H2_PREFACE.len());
+    let is_h2 = tokio::select! {
+        r = tokio::time::timeout(first, detect_protocol(&mut stream, &mut got)) => match r {
+            Ok(Ok(Some(h2))) => h2,
+            Ok(Ok(None)) => return,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "connection failed before its first request");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("no request line or HTTP/2 preface in time; closing");
+                return;
+            }
+        },
+        () = closed(shutdown.clone()) => return,
+    };
+    let act = activity.clone();
+    let svc = hyper::service::service_fn(move |req| app.clone().service(req, act.clone()));
+    let io = TokioIo::new(Coalesce::with_prefix(stream, got, is_h2));
+    if is_h2 {
+        drive(
+            h2.serve_connection(io, svc),
+            &activity,
+            first,
+            idle,
+            shutdown,
+        )
+        .await;
+    } else {
+        drive(
+            h1.serve_connection(io, svc),
+            &activity,
+            first,
+            idle,
+            shutdown,
+        )
+        .await;
+    }
+}
+
+/// Completes once the server starts shutting down.
+async fn closed(mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    while !*shutdown.borrow_and_update() {
+        if shutdown.changed().await.is_err() {
+            return;
+        }
     }
 }
 
@@ -240,6 +478,8 @@ pub struct Coalesce {
     deferred: bool,
     /// `None` until the first bytes are read; then whether they began the HTTP/2 preface.
     h2: Option<bool>,
+    /// Bytes read before the protocol was known, handed to the first reads.
+    prefix: Vec<u8>,
 }
 
 impl Coalesce {
@@ -254,6 +494,17 @@ impl Coalesce {
             pos: 0,
             deferred: false,
             h2: None,
+            prefix: Vec::new(),
+        }
+    }
+
+    /// Wraps a stream whose first bytes (`prefix`) were already read to detect its protocol;
+    /// they are read again first.
+    pub fn with_prefix(io: tokio::net::TcpStream, prefix: Vec<u8>, h2: bool) -> Self {
+        Self {
+            h2: Some(h2),
+            prefix,
+            ..Self::new(io)
         }
     }
 
@@ -283,6 +534,12 @@ impl tokio::io::AsyncRead for Coalesce {
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         let me = self.get_mut();
+        if !me.prefix.is_empty() {
+            let n = me.prefix.len().min(buf.remaining());
+            buf.put_slice(&me.prefix[..n]);
+            me.prefix.drain(..n);
+            return std::task::Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let r = std::pin::Pin::new(&mut me.io).poll_read(cx, buf);
         if me.h2.is_none() && buf.filled().len() > before {
@@ -359,18 +616,19 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
+    let mut h1 = hyper::server::conn::http1::Builder::new();
+    h1.timer(TokioTimer::new())
         .header_read_timeout(app.limits.header_read_timeout)
         .keep_alive(true);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_concurrent_streams(256);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let permits = Arc::new(tokio::sync::Semaphore::new(app.limits.max_connections));
+    let mut h2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    h2.timer(TokioTimer::new()).max_concurrent_streams(256);
+    if let Some(ka) = app.limits.http2_keep_alive {
+        h2.keep_alive_interval(ka).keep_alive_timeout(ka);
+    }
+    let (h1, h2) = (Arc::new(h1), Arc::new(h2));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let max = app.limits.max_connections;
+    let permits = Arc::new(tokio::sync::Semaphore::new(max));
     let mut conn_id: u64 = 0;
     tokio::pin!(shutdown);
     loop {
@@ -395,19 +653,12 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         conn_id += 1;
-        let app2 = app.clone();
-        let svc = hyper::service::service_fn(move |req| app2.clone().service(req));
-        let conn = builder
-            .serve_connection(TokioIo::new(Coalesce::new(stream)), svc)
-            .into_owned();
-        let conn = graceful.watch(conn);
         let metrics = app.metrics.clone();
         metrics.connections.fetch_add(1, Relaxed);
+        let task = connection(app.clone(), stream, h1.clone(), h2.clone(), stop_rx.clone());
         tokio::spawn(
             async move {
-                if let Err(e) = conn.await {
-                    tracing::debug!(error = %e, "connection ended with an error");
-                }
+                task.await;
                 metrics.connections.fetch_sub(1, Relaxed);
                 drop(permit);
             }
@@ -416,7 +667,9 @@ pub async fn serve(
     }
     drop(listener);
     tracing::info!("shutting down: finishing requests in flight");
-    if tokio::time::timeout(app.limits.shutdown_grace, graceful.shutdown())
+    let _ = stop_tx.send(true);
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    if tokio::time::timeout(app.limits.shutdown_grace, permits.acquire_many(all))
         .await
         .is_err()
     {

@@ -15,3 +15,7 @@ mod crash;
 mod softhsm;
 // Log output to a pipe (no colour codes) and bad log settings.
 mod logs;
+// Connection deadlines, request timeouts and the signing queue bound.
+mod connections;
+// Serials across separate, restored and copied stores; records, chain and events via the CLI.
+mod audit;

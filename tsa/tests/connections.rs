@@ -1,0 +1,243 @@
+//! Connection slots and load: silent sockets and idle HTTP/2 connections give their slots
+//! back after the deadlines; a request that runs out of time and a request that finds the
+//! signing queue full both get a well-formed systemFailure `TimeStampResp`.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use inkan_profiles::asn1::tsp::PkiFailureInfo;
+
+use crate::common::*;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Reads until the server closes the socket (or 30 s pass, which fails the caller's check).
+fn closed_by_server(mut s: TcpStream) -> bool {
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut b = [0u8; 256];
+    loop {
+        match s.read(&mut b) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// An HTTP/2 connection (prior knowledge) that makes one request, then stays open and idle.
+async fn idle_h2(addr: SocketAddr, i: u64) -> tokio::task::JoinHandle<()> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    let driver = tokio::spawn(async move {
+        // Ends when the server closes the connection.
+        let _ = conn.await;
+    });
+    let req = hyper::Request::post(format!("http://{addr}/"))
+        .header("content-type", "application/timestamp-query")
+        .body(Full::new(bytes::Bytes::from(request(i))))
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    assert!(failure_of(&body).is_none());
+    // `sender` is kept by the driver's connection; the connection stays open, idle.
+    std::mem::forget(sender);
+    driver
+}
+
+#[test]
+fn silent_sockets_and_idle_http2_connections_do_not_lock_out_other_clients() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    let rt = runtime();
+    let tsa = rt.block_on(start(settings(
+        pki.path(),
+        data.path(),
+        "max_connections = 4\nheader_read_timeout_ms = 400\nidle_timeout_ms = 400\n",
+    )));
+    let addr = tsa.addr;
+    // Every slot taken: two sockets that never send a byte, two HTTP/2 connections that made
+    // a request and then went quiet.
+    let silent: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let drivers = rt.block_on(async { vec![idle_h2(addr, 1).await, idle_h2(addr, 2).await] });
+    // Another client: it waits in the accept backlog until the deadlines free a slot, then is
+    // served.
+    let mut c = Conn::open(addr).unwrap();
+    let (status, body) = c.post(&request(3)).unwrap();
+    assert_eq!(status, 200);
+    assert!(failure_of(&body).is_none());
+    // The silent sockets were closed by the server, and so were the idle HTTP/2 connections.
+    for s in silent {
+        assert!(closed_by_server(s), "a silent socket was never closed");
+    }
+    rt.block_on(async {
+        for d in drivers {
+            tokio::time::timeout(Duration::from_secs(30), d)
+                .await
+                .expect("an idle HTTP/2 connection was never closed")
+                .unwrap();
+        }
+    });
+    // An HTTP/1.1 keep-alive connection left idle after a response is closed too.
+    let mut k = TcpStream::connect(addr).unwrap();
+    let (headers, body) = exchange(&mut k, &request(4));
+    assert!(headers.starts_with("http/1.1 200"), "{headers}");
+    assert!(!headers.contains("connection: close"), "{headers}");
+    assert!(failure_of(&body).is_none());
+    assert!(
+        closed_by_server(k),
+        "an idle keep-alive connection was never closed"
+    );
+    rt.block_on(tsa.shutdown());
+}
+
+/// Writes one keep-alive timestamp request on `s`; returns the response's (lower-case)
+/// headers and body, leaving the connection open.
+fn exchange(s: &mut TcpStream, body: &[u8]) -> (String, Vec<u8>) {
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: tsa\r\nContent-Type: application/timestamp-query\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(&[head.as_bytes(), body].concat()).unwrap();
+    read_response(s)
+}
+
+fn read_response(s: &mut TcpStream) -> (String, Vec<u8>) {
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = s.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed without a response");
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let headers = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len: usize = headers
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .expect("content-length");
+            while buf.len() < end + 4 + len {
+                let n = s.read(&mut chunk).unwrap();
+                assert!(n > 0);
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return (headers, buf[end + 4..end + 4 + len].to_vec());
+        }
+    }
+}
+
+#[test]
+fn a_request_that_times_out_gets_a_system_failure_timestamp_resp() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    let rt = runtime();
+    let tsa = rt.block_on(start(settings(
+        pki.path(),
+        data.path(),
+        "request_timeout_ms = 300\n",
+    )));
+    // Headers and half the body, then nothing: the request cannot complete in time.
+    let mut s = TcpStream::connect(tsa.addr).unwrap();
+    let body = request(9);
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: tsa\r\nContent-Type: application/timestamp-query\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body[..body.len() / 2]).unwrap();
+    let (headers, resp) = read_response(&mut s);
+    assert!(headers.starts_with("http/1.1 200"), "{headers}");
+    assert!(
+        headers.contains("content-type: application/timestamp-reply"),
+        "{headers}"
+    );
+    assert_eq!(failure_of(&resp), Some(PkiFailureInfo::SYSTEM_FAILURE));
+    rt.block_on(tsa.shutdown());
+}
+
+#[test]
+fn a_flood_past_the_queue_bound_gets_quick_well_formed_rejections() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::Rsa3072);
+    let rt = runtime();
+    // One signing thread with an RSA-3072 key (milliseconds per token) and room for two
+    // waiting requests: 300 streams at once overflow the queue.
+    let tsa = rt.block_on(start(settings(
+        pki.path(),
+        data.path(),
+        "signing_threads = 1\nmax_queue = 2\n",
+    )));
+    let addr = tsa.addr;
+    let bodies: Vec<(u16, Vec<u8>)> = rt.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(tcp),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        let tasks: Vec<_> = (0..300u64)
+            .map(|i| {
+                let mut sender = sender.clone();
+                tokio::spawn(async move {
+                    let req = hyper::Request::post(format!("http://{addr}/"))
+                        .header("content-type", "application/timestamp-query")
+                        .body(Full::new(bytes::Bytes::from(request(50_000 + i))))
+                        .unwrap();
+                    let resp = sender.send_request(req).await.unwrap();
+                    let status = resp.status().as_u16();
+                    let body = resp.into_body().collect().await.unwrap().to_bytes();
+                    (status, body.to_vec())
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    });
+    let (mut granted, mut busy) = (0, 0);
+    for (status, body) in &bodies {
+        assert_eq!(*status, 200);
+        match failure_of(body) {
+            None => granted += 1,
+            Some(f) => {
+                assert_eq!(f, PkiFailureInfo::SYSTEM_FAILURE);
+                busy += 1;
+            }
+        }
+    }
+    assert!(granted > 0, "nothing was granted");
+    assert!(busy > 0, "the queue bound never rejected anything");
+    let (_, _, metrics) = http(addr, "GET", "/metrics", None, b"");
+    let metrics = String::from_utf8(metrics).unwrap();
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with("inkan_tsa_overload_rejections_total "))
+        .expect("overload metric");
+    assert_eq!(line, format!("inkan_tsa_overload_rejections_total {busy}"));
+    // Every granted token is recorded; the rejected ones never reached a signing thread.
+    rt.block_on(tsa.shutdown());
+    let r = inkan_tsa::records::Reader::open(data.path()).unwrap();
+    assert_eq!(r.serials().unwrap().len(), granted);
+}
