@@ -142,6 +142,7 @@ fn base_report(kind: &str, options: &Options, at: i64) -> Report {
         revocation: Vec::new(),
         findings: Vec::new(),
         signers: Vec::new(),
+        time_stamped_data: None,
     }
 }
 
@@ -316,6 +317,24 @@ fn verify_in_call(
                 }
             };
             m.absorb(&sd);
+            // EN 319 102-1 §5.2.2 (format checking) and §5.2.7 (cryptographic verification):
+            // data given beside an encapsulated signature must be the encapsulated content;
+            // otherwise no verdict may be given about it ("unchanged" would describe bytes
+            // that were never checked).
+            let given_differs = match (&sd.econtent, &content) {
+                (Some(e), Content::Bytes(b)) => Some(if e.as_slice() == *b {
+                    None
+                } else {
+                    Some("differs from".to_owned())
+                }),
+                (Some(e), Content::File(p)) => Some(match same_as_file(e, p) {
+                    Ok(true) => None,
+                    Ok(false) => Some("differs from".to_owned()),
+                    Err(err) => Some(format!("cannot be compared ({err}) with")),
+                }),
+                _ => None,
+            }
+            .flatten();
             if sd.signers.is_empty() {
                 apply(&mut r, &engine::no_signer());
                 return Ok(r);
@@ -336,6 +355,10 @@ fn verify_in_call(
                         at,
                         Some(&mut poes),
                     );
+                    let o = match &given_differs {
+                        Some(how) => data_not_encapsulated(o, how),
+                        None => o,
+                    };
                     SignerResult {
                         signing_time: si
                             .signed(&inkan_profiles::oid::ID_SIGNING_TIME)
@@ -427,21 +450,95 @@ fn verify_in_call(
             } else {
                 ci.to_vec()
             };
-            let t = engine::validate_token(&token, Imprinted::Content(&content), &m, at);
+            let mut t = engine::validate_token(&token, Imprinted::Content(&content), &m, at);
+            if let Some(tst) = &t.tst {
+                r.time_stamped_data = Some(report::Imprint {
+                    algorithm: tst
+                        .imprint_alg
+                        .get()
+                        .ok()
+                        .and_then(|a| crypto::digest_alg(&a).ok())
+                        .map_or_else(
+                            || {
+                                tst.imprint_alg
+                                    .get()
+                                    .map_or_else(|_| "unknown".into(), |a| a.oid.to_string())
+                            },
+                            |d| d.to_string(),
+                        ),
+                    digest: hex(&tst.imprint),
+                });
+            }
             if matches!(content, Content::Missing) {
-                r.findings.push(Finding::new(
-                    "TST_DATA_NOT_GIVEN",
-                    "no --data given: the message imprint was not compared with any data".into(),
-                ));
+                // EN 319 102-1 §5.2.2 / Table 6: a token proves the existence of the data its
+                // message imprint names; without that data nothing is proven, whatever the
+                // token's own signature says. A token that fails by itself stays failed.
+                // A token that fails or is indeterminate by itself keeps that result (EN 319
+                // 102-1 §5.3.4 returns X.509 and format results before the cryptographic
+                // verification that needs the data).
+                let msg = "no --data given: the message imprint was not compared with any data; give the time-stamped data with --data".to_owned();
+                if t.outcome.passed() {
+                    t.outcome.indication = Indication::Indeterminate;
+                    t.outcome.sub = Some(Sub::SignedDataNotFound);
+                }
+                t.outcome
+                    .findings
+                    .push(Finding::new("TST_DATA_NOT_GIVEN", msg));
             }
             r.time_stamps.push(token_summary("stand-alone", &t));
-            if let Some(tst) = &t.tst {
+            // Proven to exist: only by a token that validated and whose imprint matched the
+            // data given.
+            if let Some(tst) = &t.tst
+                && t.outcome.passed()
+                && t.imprint_ok == Some(true)
+            {
                 r.best_proof_of_existence = Some(tlv::format_time(tst.gen_time));
             }
             apply(&mut r, &t.outcome);
             Ok(r)
         }
     }
+}
+
+/// Whether the file at `p` holds exactly `bytes` (streamed: memory does not grow with the
+/// file).
+fn same_as_file(bytes: &[u8], p: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(p)?;
+    if f.metadata()?.len() != bytes.len() as u64 {
+        return Ok(false);
+    }
+    let mut buf = vec![0u8; 1 << 16];
+    let mut at = 0;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(at == bytes.len());
+        }
+        if at + n > bytes.len() || buf[..n] != bytes[at..at + n] {
+            return Ok(false);
+        }
+        at += n;
+    }
+}
+
+/// TOTAL-FAILED / HASH_FAILURE for a signer of an encapsulated signature checked against other
+/// data (`how`: "differs from", or why it could not be compared).
+fn data_not_encapsulated(mut o: engine::Outcome, how: &str) -> engine::Outcome {
+    o.findings.push(Finding::new(
+        "DATA_NOT_ENCAPSULATED_CONTENT",
+        format!(
+            "the signature encapsulates its content, and the data given with --data {how} it: nothing is said about the data given"
+        ),
+    ));
+    o.indication = Indication::TotalFailed;
+    o.sub = Some(Sub::HashFailure);
+    o
+}
+
+/// Lower-case hexadecimal.
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// One signer's result, before the report is assembled.

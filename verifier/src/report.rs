@@ -305,6 +305,25 @@ pub struct Report {
     /// One entry per SignerInfo of a CMS signature (empty for a time-stamp token); the
     /// fields above describe the worst of them (the first one, when all are equal).
     pub signers: Vec<SignerSummary>,
+    /// For a stand-alone time-stamp token or response: the message imprint it carries, i.e.
+    /// the data whose existence it would prove (RFC 3161 §2.4.2).
+    pub time_stamped_data: Option<Imprint>,
+}
+
+/// A message imprint: hash algorithm and hash value.
+#[derive(Clone, Debug, Serialize)]
+pub struct Imprint {
+    /// The hash algorithm (`SHA-256`, ...; the OID when unknown).
+    pub algorithm: String,
+    /// The hash value, lower-case hexadecimal.
+    pub digest: String,
+}
+
+impl Report {
+    /// Whether the report is about a stand-alone time-stamp (token or response).
+    pub fn is_time_stamp(&self) -> bool {
+        self.kind.starts_with("RFC 3161")
+    }
 }
 
 /// A commitment type in words.
@@ -447,10 +466,25 @@ impl Report {
                 .unwrap_or_else(|| "-".into())
         ));
         if let Some(sub) = self.sub_indication {
-            s.push_str(&format!(
-                "{}: {}\n",
-                l("What this means", "説明"),
+            let text = if sub == Sub::SignedDataNotFound && self.is_time_stamp() {
+                l(
+                    "This time-stamp proves that the data with the hash value below existed at its time; nothing was checked because that data was not given: give it with --data.",
+                    "このタイムスタンプは、下記のハッシュ値を持つデータがその時刻に存在したことを証明するものです。そのデータが指定されなかったため何も確認していません。--data で指定してください。",
+                )
+            } else {
                 sub.explain(lang)
+            };
+            s.push_str(&format!("{}: {}\n", l("What this means", "説明"), text));
+        }
+        if let Some(i) = &self.time_stamped_data {
+            s.push_str(&format!(
+                "{}: {} {}\n",
+                l(
+                    "Time-stamped data (hash)",
+                    "タイムスタンプの対象データ(ハッシュ値)"
+                ),
+                i.algorithm,
+                i.digest
             ));
         }
         if let Some(p) = &self.signer {

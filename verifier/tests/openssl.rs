@@ -198,7 +198,7 @@ impl Run {
         self.data = Data::File(pki().path.join(f));
         self
     }
-    fn check(self, ind: Indication, sub: Option<Sub>) {
+    fn report(self) -> inkan_verifier::report::Report {
         let options = Options {
             data: self.data,
             trust: self.trust.iter().map(|t| read(t)).collect(),
@@ -207,13 +207,17 @@ impl Run {
             revocation_required: self.required,
             ..Options::default()
         };
-        let r = verify(&Input { bytes: self.sig }, &options, self.at).unwrap();
+        verify(&Input { bytes: self.sig }, &options, self.at).unwrap()
+    }
+    fn check(self, ind: Indication, sub: Option<Sub>) -> inkan_verifier::report::Report {
+        let r = self.report();
         assert_eq!(
             (r.indication, r.sub_indication),
             (ind, sub),
             "{}",
             r.to_text(inkan_verifier::report::Lang::En)
         );
+        r
     }
 }
 
@@ -738,4 +742,116 @@ fn archive_time_stamp_v2_is_a_proof_of_existence() {
     let mut r = Run::new(add_unsigned_attribute(&other, &ATS_V2, &tok)).data("data.txt");
     r.at = days(60);
     r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+}
+
+/// `inkan-verify` run in the PKI folder: (exit status, standard output).
+fn cli(args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_inkan-verify"))
+        .args(args)
+        .current_dir(&pki().path)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn encapsulated_signature_with_other_data_is_a_hash_failure() {
+    // EN 319 102-1 §5.2.7: the data given must be the encapsulated content; never "unchanged"
+    // about a file that was not checked.
+    let sig = cms_sign("p256", "-md sha256 -nodetach");
+    let r = Run::new(sig.clone())
+        .data("other.txt")
+        .check(Indication::TotalFailed, Some(Sub::HashFailure));
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.code == "DATA_NOT_ENCAPSULATED_CONTENT"),
+        "{:?}",
+        r.findings
+    );
+    // The same bytes as the encapsulated content are fine, and so is no --data at all.
+    Run::new(sig.clone())
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    Run::new(sig.clone()).check(Indication::TotalPassed, None);
+    // In memory, and through the command line (exit status 1).
+    let mut r = Run::new(sig.clone());
+    r.data = Data::Bytes(b"hello inkan\n!".to_vec());
+    r.check(Indication::TotalFailed, Some(Sub::HashFailure));
+    std::fs::write(pki().path.join("encap.p7s"), &sig).unwrap();
+    let (code, out) = cli(&[
+        "encap.p7s",
+        "--data",
+        "other.txt",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("unchanged"), "{out}");
+}
+
+#[test]
+fn stand_alone_token_without_data_proves_nothing_yet() {
+    let tok = ts_token("data.txt", "nodata.tst");
+    // RFC 3161 token alone: INDETERMINATE / SIGNED_DATA_NOT_FOUND, the imprint it would prove
+    // shown, no proof of existence claimed.
+    let r = Run::new(tok.clone()).check(Indication::Indeterminate, Some(Sub::SignedDataNotFound));
+    let want = inkan_profiles::alg::DigestAlgorithm::Sha256
+        .digest(&read("data.txt"))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let i = r.time_stamped_data.as_ref().expect("imprint shown");
+    assert_eq!(
+        (i.algorithm.as_str(), i.digest.as_str()),
+        ("SHA-256", want.as_str())
+    );
+    assert!(r.best_proof_of_existence.is_none());
+    // With the right data it is proof of existence; with other data it is not.
+    let r = Run::new(tok.clone())
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    assert!(r.best_proof_of_existence.is_some());
+    let r = Run::new(tok.clone())
+        .data("other.txt")
+        .check(Indication::TotalFailed, Some(Sub::HashFailure));
+    assert!(r.best_proof_of_existence.is_none());
+    // A token that does not chain to a trust anchor proves nothing either.
+    let mut r = Run::new(tok.clone()).data("data.txt");
+    r.trust = vec!["other.pem"];
+    let r = r.check(
+        Indication::Indeterminate,
+        Some(Sub::NoCertificateChainFound),
+    );
+    assert!(r.best_proof_of_existence.is_none());
+    // The command line: exit 2, the imprint in the text, no "proven to exist", no "valid".
+    for lang in ["en", "ja"] {
+        let (code, out) = cli(&[
+            "nodata.tst",
+            "--trust",
+            "root.pem",
+            "--revocation",
+            "optional",
+            "--lang",
+            lang,
+        ]);
+        assert_eq!(code, 2, "{out}");
+        assert!(out.contains(&want), "{out}");
+        assert!(out.contains("--data"), "{out}");
+        assert!(
+            !out.contains("Proven to exist") && !out.contains("存在証明時刻"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("unchanged") && !out.starts_with("有効"),
+            "{out}"
+        );
+    }
 }
