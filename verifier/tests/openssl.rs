@@ -221,12 +221,21 @@ impl Run {
     }
 }
 
-/// `openssl cms -sign` with the signer `name`; `extra` adds options.
+/// `openssl cms -sign` with the signer `name`; `extra` adds options. A CAdES signature
+/// (`-cades`: ESS signing-certificate-v2, which the verifier requires as DSS's default policy
+/// does) unless `extra` says `-nocades` (removed) or `-noattr`.
 fn cms_sign(name: &str, extra: &str) -> Vec<u8> {
     // Unique per call: tests run in parallel in one directory and sign with the same options.
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let out = format!("sig-{name}-{}-{n}.p7s", extra.replace([' ', '-'], "_"));
+    let extra = if extra.contains("-nocades") {
+        extra.replace("-nocades", "")
+    } else if extra.contains("-noattr") || extra.contains("-cades") {
+        extra.to_owned()
+    } else {
+        format!("{extra} -cades")
+    };
     sh(
         &pki().path,
         &format!(
@@ -506,7 +515,7 @@ fn pem_input_and_cli_exit_codes() {
     let dir = &pki().path;
     sh(
         dir,
-        "openssl cms -sign -binary -in data.txt -signer p256.pem -inkey p256.key -certfile inter.pem -outform PEM -out sig.pem",
+        "openssl cms -sign -cades -binary -in data.txt -signer p256.pem -inkey p256.key -certfile inter.pem -outform PEM -out sig.pem",
     );
     let bin = env!("CARGO_BIN_EXE_inkan-verify");
     let run = |args: &[&str]| {
@@ -563,6 +572,41 @@ fn pem_input_and_cli_exit_codes() {
 /// with a content-time-stamp signed attribute holding `token` (id-aa-ets-contentTimestamp),
 /// the new signed attributes sorted as a DER SET OF, signed by `openssl dgst -<md> -sign`.
 fn add_content_time_stamp(sig: &[u8], token: &[u8], name: &str, md: &str) -> Vec<u8> {
+    // 1.2.840.113549.1.9.16.2.20
+    let ct = attribute(
+        &[
+            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x14,
+        ],
+        &[token.to_vec()],
+    );
+    resign(sig, name, md, "", None, |attrs| attrs.push(ct))
+}
+
+/// An Attribute: `SEQUENCE { OID (content octets `oid`), SET OF values }`.
+fn attribute(oid: &[u8], values: &[Vec<u8>]) -> Vec<u8> {
+    let mut a = tlv::encode(0x06, oid);
+    a.extend(tlv::encode(0x31, &values.concat()));
+    tlv::encode(0x30, &a)
+}
+
+/// The OID content octets of an Attribute encoding.
+fn attribute_oid(attr: &[u8]) -> Vec<u8> {
+    let t = tlv::parse_exact(attr).unwrap();
+    t.children().next().unwrap().unwrap().value.to_vec()
+}
+
+/// Re-signs the first SignerInfo of `sig` (made by `openssl cms -sign` with signer `name`)
+/// after `edit` changed its signed attributes (whole Attribute encodings): the new set sorted
+/// as a DER SET OF, signed by `openssl dgst -<md> -sign` with `sigopts`, and its
+/// signatureAlgorithm replaced by `sig_alg` when given.
+fn resign(
+    sig: &[u8],
+    name: &str,
+    md: &str,
+    sigopts: &str,
+    sig_alg: Option<&[u8]>,
+    edit: impl FnOnce(&mut Vec<Vec<u8>>),
+) -> Vec<u8> {
     let ci = tlv::parse_exact(sig).unwrap();
     let mut r = ci.children();
     let oid = r.next_tlv().unwrap();
@@ -577,15 +621,7 @@ fn add_content_time_stamp(sig: &[u8], token: &[u8], name: &str, md: &str) -> Vec
         .children()
         .map(|a| a.unwrap().raw.to_vec())
         .collect();
-    // 1.2.840.113549.1.9.16.2.20
-    let mut attr = tlv::encode(
-        0x06,
-        &[
-            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x14,
-        ],
-    );
-    attr.extend(tlv::encode(0x31, token));
-    attrs.push(tlv::encode(0x30, &attr));
+    edit(&mut attrs);
     let refs: Vec<&[u8]> = attrs.iter().map(|a| a.as_slice()).collect();
     let set = tlv::der_set_of(0x31, &refs);
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -594,7 +630,7 @@ fn add_content_time_stamp(sig: &[u8], token: &[u8], name: &str, md: &str) -> Vec
     std::fs::write(pki().path.join(&tbs), &set).unwrap();
     sh(
         &pki().path,
-        &format!("openssl dgst -{md} -sign {name}.key -out {tbs}.sig {tbs}"),
+        &format!("openssl dgst -{md} -sign {name}.key {sigopts} -out {tbs}.sig {tbs}"),
     );
     let signature = read(&format!("{tbs}.sig"));
     let mut si_content = Vec::new();
@@ -603,6 +639,8 @@ fn add_content_time_stamp(sig: &[u8], token: &[u8], name: &str, md: &str) -> Vec
             let mut implicit = set.clone();
             implicit[0] = 0xa0;
             si_content.extend(implicit);
+        } else if i == attrs_pos + 1 && sig_alg.is_some() {
+            si_content.extend_from_slice(sig_alg.unwrap());
         } else if f.tag == 0x04 && i > attrs_pos {
             si_content.extend(tlv::encode(0x04, &signature));
         } else {
@@ -854,4 +892,307 @@ fn stand_alone_token_without_data_proves_nothing_yet() {
             "{out}"
         );
     }
+}
+
+fn octets(b: &[u8]) -> Vec<u8> {
+    tlv::encode(0x04, b)
+}
+
+fn oid_value(o: &const_oid::ObjectIdentifier) -> Vec<u8> {
+    tlv::encode(0x06, o.as_bytes())
+}
+
+#[test]
+fn signed_attributes_are_checked_as_rfc_5652_says() {
+    use inkan_profiles::oid::{
+        ID_AA_SIGNING_CERTIFICATE_V2, ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA,
+    };
+    let sha = |f: &str| inkan_profiles::alg::DigestAlgorithm::Sha256.digest(&read(f));
+    let md = ID_MESSAGE_DIGEST.as_bytes();
+    let ct = ID_CONTENT_TYPE.as_bytes();
+    let edited = |edit: &dyn Fn(&mut Vec<Vec<u8>>)| {
+        let sig = cms_sign("p256", "-md sha256");
+        Run::new(resign(&sig, "p256", "sha256", "", None, |a| edit(a))).data("data.txt")
+    };
+    // Re-signing alone changes nothing.
+    edited(&|_| {}).check(Indication::TotalPassed, None);
+    let format = |r: Run, code: &str| {
+        let rep = r.check(Indication::TotalFailed, Some(Sub::FormatFailure));
+        assert!(
+            rep.findings.iter().any(|f| f.code == code),
+            "{:?}",
+            rep.findings
+        );
+    };
+    // A second message-digest attribute over other data (the first one taken would verify
+    // against that data).
+    let other = octets(&sha("other.txt"));
+    format(
+        edited(&|a| a.push(attribute(md, std::slice::from_ref(&other)))),
+        "CMS_SIGNED_ATTRIBUTES",
+    );
+    // One message-digest attribute with two values.
+    format(
+        edited(&|a| {
+            a.retain(|x| attribute_oid(x) != md);
+            a.push(attribute(md, &[octets(&sha("data.txt")), other.clone()]));
+        }),
+        "CMS_SIGNED_ATTRIBUTES",
+    );
+    // A second content-type attribute, a content-type that is not eContentType, none.
+    format(
+        edited(&|a| a.push(attribute(ct, &[oid_value(&ID_DATA)]))),
+        "CMS_SIGNED_ATTRIBUTES",
+    );
+    format(
+        edited(&|a| {
+            a.retain(|x| attribute_oid(x) != ct);
+            a.push(attribute(ct, &[oid_value(&ID_SIGNED_DATA)]));
+        }),
+        "CMS_SIGNED_ATTRIBUTES",
+    );
+    format(
+        edited(&|a| a.retain(|x| attribute_oid(x) != ct)),
+        "CMS_SIGNED_ATTRIBUTES",
+    );
+    // A CAdES signature (here: a commitment-type-indication, EN 319 122-1 §5.2.3) without
+    // ESS signing-certificate(-v2): INDETERMINATE / SIG_CONSTRAINTS_FAILURE, as DSS's default
+    // policy (SigningCertificatePresent FAIL, signature acceptance validation) decides.
+    let ess = ID_AA_SIGNING_CERTIFICATE_V2.as_bytes();
+    let proof_of_origin = tlv::encode(
+        0x30,
+        &oid_value(&const_oid::ObjectIdentifier::new_unwrap(
+            "1.2.840.113549.1.9.16.6.1",
+        )),
+    );
+    let rep = edited(&|a| {
+        a.retain(|x| attribute_oid(x) != ess);
+        a.push(attribute(
+            inkan_profiles::oid::ID_AA_ETS_COMMITMENT_TYPE.as_bytes(),
+            std::slice::from_ref(&proof_of_origin),
+        ));
+    })
+    .check(Indication::Indeterminate, Some(Sub::SigConstraintsFailure));
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "SIGNING_CERTIFICATE_ABSENT")
+    );
+    // With the ESS attribute, the same commitment passes.
+    edited(&|a| {
+        a.push(attribute(
+            inkan_profiles::oid::ID_AA_ETS_COMMITMENT_TYPE.as_bytes(),
+            std::slice::from_ref(&proof_of_origin),
+        ))
+    })
+    .check(Indication::TotalPassed, None);
+    // A plain RFC 5652 signature (OpenSSL without -cades, no ETSI attribute) does not claim
+    // to be CAdES: reported, not refused.
+    let rep = Run::new(cms_sign("p256", "-md sha256 -nocades"))
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "PLAIN_CMS_NO_SIGNING_CERTIFICATE")
+    );
+    // A broken signature still says TOTAL-FAILED first.
+    let mut sig = cms_sign("p256", "-md sha256 -nocades");
+    let pos = sig
+        .windows(32)
+        .position(|w| w == sha("data.txt").as_slice())
+        .unwrap();
+    sig[pos] ^= 1;
+    Run::new(sig)
+        .data("data.txt")
+        .check(Indication::TotalFailed, Some(Sub::HashFailure));
+}
+
+/// The encoding of the first SignerInfo's signatureAlgorithm.
+fn signature_algorithm(sig: &[u8]) -> Vec<u8> {
+    let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
+    sd.signers[0].sig_alg.0.clone()
+}
+
+#[test]
+fn pss_hash_must_be_the_digest_algorithm() {
+    // RFC 4056 §3. The signed attributes (message-digest by SHA-256, as digestAlgorithm says)
+    // are re-signed with RSASSA-PSS over SHA-384, and signatureAlgorithm says so: the
+    // signature value verifies, the structure is not allowed.
+    let pss = "-keyopt rsa_padding_mode:pss";
+    let a = cms_sign("rsa3072", &format!("-md sha256 {pss}"));
+    let b = cms_sign("rsa3072", &format!("-md sha384 {pss}"));
+    let alg384 = signature_algorithm(&b);
+    // saltLength [2] of the parameters, as OpenSSL chose it.
+    let params = tlv::parse_exact(&alg384).unwrap();
+    let params = params.children().nth(1).unwrap().unwrap();
+    let salt = params
+        .children()
+        .map(|t| t.unwrap())
+        .find(|t| t.tag == 0xa2)
+        .map(|t| tlv::parse_exact(t.value).unwrap().small_uint().unwrap())
+        .unwrap_or(20);
+    let opts = format!(
+        "-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:{salt} -sigopt rsa_mgf1_md:sha384"
+    );
+    let forged = resign(&a, "rsa3072", "sha384", &opts, Some(&alg384), |_| {});
+    let rep = Run::new(forged)
+        .data("data.txt")
+        .check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    assert!(rep.findings.iter().any(|f| f.code == "PSS_HASH_MISMATCH"));
+    // Both SHA-384 (b itself) passes.
+    Run::new(b)
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+}
+
+/// Rebuilds an encapsulated signature with `extra` appended inside its
+/// EncapsulatedContentInfo.
+fn with_eci_extra(sig: &[u8], extra: &[u8]) -> Vec<u8> {
+    let ci = tlv::parse_exact(sig).unwrap();
+    let mut r = ci.children();
+    let oid = r.next_tlv().unwrap();
+    let wrap = r.next_tlv().unwrap();
+    let sd = tlv::parse_exact(wrap.value).unwrap();
+    let mut parts: Vec<Vec<u8>> = sd.children().map(|t| t.unwrap().raw.to_vec()).collect();
+    let eci = tlv::parse_exact(&parts[2]).unwrap();
+    let mut content = eci.value.to_vec();
+    content.extend_from_slice(extra);
+    parts[2] = tlv::encode(0x30, &content);
+    let sd_new = tlv::encode(0x30, &parts.concat());
+    let mut ci_content = oid.raw.to_vec();
+    ci_content.extend(tlv::encode(0xa0, &sd_new));
+    tlv::encode(0x30, &ci_content)
+}
+
+#[test]
+fn bytes_outside_the_structure_are_a_format_failure() {
+    let sig = cms_sign("p256", "-md sha256 -nodetach");
+    // Rebuilt without change: still valid (the rebuilding is sound).
+    Run::new(with_eci_extra(&sig, &[])).check(Indication::TotalPassed, None);
+    // An element after eContent in the EncapsulatedContentInfo.
+    Run::new(with_eci_extra(&sig, &octets(b"not signed")))
+        .check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    // Bytes after the ContentInfo.
+    let mut trailing = sig.clone();
+    trailing.extend_from_slice(b"not signed");
+    Run::new(trailing).check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    let mut junk = sig.clone();
+    junk.extend_from_slice(&[0, 0, 1]);
+    Run::new(junk).check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    // Zero padding alone (files cut from fixed-size containers, as DSS reads them) hides
+    // nothing: tolerated and reported.
+    let mut zeros = sig.clone();
+    zeros.extend_from_slice(&[0; 64]);
+    let rep = Run::new(zeros).check(Indication::TotalPassed, None);
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "TRAILING_ZERO_PADDING")
+    );
+}
+
+#[test]
+fn the_trust_anchors_own_constraints_apply() {
+    // RFC 5937, as OpenSSL applies them: a root with pathLenConstraint 0 above an
+    // intermediate CA, and a root that is not a CA, both refused by `openssl verify` too.
+    let dir = &pki().path;
+    sh(
+        dir,
+        r#"
+set -e
+cat > anchor.cnf <<'CNF'
+[pl0]
+basicConstraints = critical,CA:true,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[pl1]
+basicConstraints = critical,CA:true,pathlen:1
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[noca]
+basicConstraints = critical,CA:false
+keyUsage = critical,keyCertSign,cRLSign,digitalSignature
+subjectKeyIdentifier = hash
+[ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+[leaf]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+CNF
+for r in pl0 pl1 noca; do
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ta-$r.key \
+    -subj "/CN=Anchor $r" -days 30 -config anchor.cnf -extensions $r -out ta-$r.pem 2>/dev/null
+done
+# pl0 and pl1 share one subject structure; each gets its own intermediate and leaf.
+for r in pl0 pl1; do
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ta-$r-inter.key \
+    -subj "/CN=Inter under $r" -out ta-$r-inter.csr 2>/dev/null
+  openssl x509 -req -in ta-$r-inter.csr -CA ta-$r.pem -CAkey ta-$r.key -set_serial 2 -days 30 \
+    -extfile anchor.cnf -extensions ca -out ta-$r-inter.pem 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ta-$r-leaf.key \
+    -subj "/CN=Leaf under $r" -out ta-$r-leaf.csr 2>/dev/null
+  openssl x509 -req -in ta-$r-leaf.csr -CA ta-$r-inter.pem -CAkey ta-$r-inter.key -set_serial 3 \
+    -days 30 -extfile anchor.cnf -extensions leaf -out ta-$r-leaf.pem 2>/dev/null
+  openssl cms -sign -cades -binary -in data.txt -signer ta-$r-leaf.pem -inkey ta-$r-leaf.key \
+    -certfile ta-$r-inter.pem -outform DER -out ta-$r.p7s
+done
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ta-noca-leaf.key \
+  -subj "/CN=Leaf under noca" -out ta-noca-leaf.csr 2>/dev/null
+openssl x509 -req -in ta-noca-leaf.csr -CA ta-noca.pem -CAkey ta-noca.key -set_serial 3 \
+  -days 30 -extfile anchor.cnf -extensions leaf -out ta-noca-leaf.pem 2>/dev/null
+openssl cms -sign -cades -binary -in data.txt -signer ta-noca-leaf.pem -inkey ta-noca-leaf.key \
+  -outform DER -out ta-noca.p7s
+"#,
+    );
+    let openssl_verifies = |anchor: &str, leaf: &str, untrusted: Option<&str>| {
+        let mut c = Command::new("openssl");
+        c.current_dir(dir)
+            .args(["verify", "-x509_strict", "-CAfile", anchor]);
+        if let Some(u) = untrusted {
+            c.args(["-untrusted", u]);
+        }
+        c.arg(leaf).output().unwrap().status.success()
+    };
+    let run = |anchor: &'static str, sig: &str| {
+        let mut r = Run::new(read(sig)).data("data.txt");
+        r.trust = vec![anchor];
+        r
+    };
+    // The control: pathLenConstraint 1 allows the one intermediate.
+    assert!(openssl_verifies(
+        "ta-pl1.pem",
+        "ta-pl1-leaf.pem",
+        Some("ta-pl1-inter.pem")
+    ));
+    run("ta-pl1.pem", "ta-pl1.p7s").check(Indication::TotalPassed, None);
+    assert!(!openssl_verifies(
+        "ta-pl0.pem",
+        "ta-pl0-leaf.pem",
+        Some("ta-pl0-inter.pem")
+    ));
+    let rep = run("ta-pl0.pem", "ta-pl0.p7s").check(
+        Indication::Indeterminate,
+        Some(Sub::ChainConstraintsFailure),
+    );
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "X509_ANCHOR_PATH_LENGTH"),
+        "{:?}",
+        rep.findings
+    );
+    assert!(!openssl_verifies("ta-noca.pem", "ta-noca-leaf.pem", None));
+    let rep = run("ta-noca.pem", "ta-noca.p7s").check(
+        Indication::Indeterminate,
+        Some(Sub::ChainConstraintsFailure),
+    );
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "X509_ANCHOR_NOT_A_CA"),
+        "{:?}",
+        rep.findings
+    );
 }
