@@ -284,6 +284,32 @@ fn verify_in_call(
     at: UnixTime,
     base: Option<&BaseMaterial>,
 ) -> Result<Report, Error> {
+    let r = verify_unbounded(input, options, at, base)?;
+    if crypto::budget_exceeded() {
+        let mut f = base_report(&r.kind, options, secs(at));
+        f.findings.push(Finding::new(
+            "VERIFICATION_BUDGET_EXCEEDED",
+            format!(
+                "the input needs more than {} signature verifications (or {} MiB of signed bytes) to validate; refused as unbounded work",
+                crypto::MAX_COMPUTED_PER_CALL,
+                crypto::MAX_BYTES_PER_CALL >> 20
+            ),
+        ));
+        return Ok(format_failure(
+            f,
+            "validation stopped: it would not end in bounded time".into(),
+        ));
+    }
+    Ok(r)
+}
+
+/// [`verify_in_call`] before the budget is judged.
+fn verify_unbounded(
+    input: &Input,
+    options: &Options,
+    at: UnixTime,
+    base: Option<&BaseMaterial>,
+) -> Result<Report, Error> {
     let at = secs(at);
     let bin = input::to_binary(&input.bytes);
     let content = match &options.data {
@@ -330,6 +356,12 @@ fn verify_in_call(
                     ));
                 }
             };
+            if let Some(why) = over_limits(&sd) {
+                r.indication = Indication::TotalFailed;
+                r.sub_indication = Some(Sub::FormatFailure);
+                r.findings.push(Finding::new("LIMIT_EXCEEDED", why));
+                return Ok(r);
+            }
             m.absorb(&sd);
             // EN 319 102-1 §5.2.2 (format checking) and §5.2.7 (cryptographic verification):
             // data given beside an encapsulated signature must be the encapsulated content;
@@ -460,6 +492,14 @@ fn verify_in_call(
             } else {
                 ci.to_vec()
             };
+            if let Ok(sd) = cms::SignedData::parse_content_info(&token)
+                && let Some(why) = over_limits(&sd)
+            {
+                r.indication = Indication::TotalFailed;
+                r.sub_indication = Some(Sub::FormatFailure);
+                r.findings.push(Finding::new("LIMIT_EXCEEDED", why));
+                return Ok(r);
+            }
             let mut t = engine::validate_token(&token, Imprinted::Content(&content), &m, at);
             if let Some(tst) = &t.tst {
                 r.time_stamped_data = Some(report::Imprint {
@@ -508,6 +548,119 @@ fn verify_in_call(
             Ok(r)
         }
     }
+}
+
+/// Bounds on what one input may carry, so that every input up to [`input::MAX_INPUT`] is
+/// answered in bounded time (with [`crypto::MAX_COMPUTED_PER_CALL`]). Real signatures carry far
+/// fewer: one or two SignerInfos, a chain or two of certificates, a CRL or OCSP response per
+/// certificate, a time-stamp per extension. Past them the input is TOTAL-FAILED /
+/// FORMAT_FAILURE (`LIMIT_EXCEEDED`) before anything is verified.
+pub mod limits {
+    /// SignerInfos in one SignedData.
+    pub const MAX_SIGNER_INFOS: usize = 16;
+    /// Certificates carried (certificates field, certificate-values attributes, and those of
+    /// every time-stamp token inside).
+    pub const MAX_CERTIFICATES: usize = 200;
+    /// CRLs carried (crls field, revocation-values attributes, tokens).
+    pub const MAX_CRLS: usize = 100;
+    /// OCSP responses carried (crls field, revocation-values attributes, tokens).
+    pub const MAX_OCSP_RESPONSES: usize = 100;
+    /// Time-stamp tokens carried (signature, content and archive time-stamps of every
+    /// SignerInfo).
+    pub const MAX_TIME_STAMPS: usize = 64;
+}
+
+/// What a SignedData carries, counted for [`limits`].
+#[derive(Default, Debug)]
+struct Counts {
+    signers: usize,
+    certs: usize,
+    crls: usize,
+    ocsps: usize,
+    tokens: usize,
+}
+
+impl Counts {
+    /// Adds what `sd` carries; `depth` bounds the descent into tokens inside tokens.
+    fn add(&mut self, sd: &cms::SignedData, depth: usize) {
+        use inkan_profiles::oid as o;
+        self.certs += sd.certs_raw.len();
+        self.crls += sd.crls.len();
+        self.ocsps += sd.ocsps.len();
+        for si in &sd.signers {
+            for a in si.unsigned(&o::ID_AA_ETS_CERT_VALUES) {
+                for v in &a.values {
+                    if let Ok(t) = tlv::parse_exact(v) {
+                        self.certs += t.children().count();
+                    }
+                }
+            }
+            let rv = si
+                .unsigned(&o::ID_AA_ETS_REVOCATION_VALUES)
+                .chain(si.signed(&o::ID_AA_ETS_REVOCATION_VALUES));
+            for a in rv {
+                for v in &a.values {
+                    let Ok(t) = tlv::parse_exact(v) else { continue };
+                    for part in t.children().flatten() {
+                        let n = tlv::parse_exact(part.value).map_or(0, |x| x.children().count());
+                        match part.tag {
+                            0xa0 => self.crls += n,
+                            0xa1 => self.ocsps += n,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            // Every attribute value that is a SignedData is a time-stamp token (or a
+            // counter-signature container): counted with what it carries.
+            let values = si.unsigned_attrs.iter().chain(
+                si.signed_attrs
+                    .iter()
+                    .flatten()
+                    .filter(|a| crypto::is(&a.oid, &o::ID_AA_ETS_CONTENT_TIMESTAMP)),
+            );
+            for a in values {
+                for v in &a.values {
+                    if v.first() != Some(&tlv::tag::SEQUENCE) {
+                        continue;
+                    }
+                    if let Ok(inner) = cms::SignedData::parse_content_info(v) {
+                        self.tokens += 1;
+                        if depth < 2 {
+                            self.add(&inner, depth + 1);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first limit passed, in words.
+    fn exceeded(&self) -> Option<String> {
+        use limits::*;
+        [
+            (self.signers, MAX_SIGNER_INFOS, "SignerInfos"),
+            (self.certs, MAX_CERTIFICATES, "certificates"),
+            (self.crls, MAX_CRLS, "CRLs"),
+            (self.ocsps, MAX_OCSP_RESPONSES, "OCSP responses"),
+            (self.tokens, MAX_TIME_STAMPS, "time-stamp tokens"),
+        ]
+        .iter()
+        .find(|(n, max, _)| n > max)
+        .map(|(n, max, what)| {
+            format!("the input carries {n} {what}; at most {max} are processed (bounded work)")
+        })
+    }
+}
+
+/// The limit `sd` passes, if any.
+fn over_limits(sd: &cms::SignedData) -> Option<String> {
+    let mut c = Counts {
+        signers: sd.signers.len(),
+        ..Counts::default()
+    };
+    c.add(sd, 0);
+    c.exceeded()
 }
 
 /// Whether the file at `p` holds exactly `bytes` (streamed: memory does not grow with the

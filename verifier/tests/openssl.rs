@@ -1196,3 +1196,75 @@ openssl cms -sign -cades -binary -in data.txt -signer ta-noca-leaf.pem -inkey ta
         rep.findings
     );
 }
+
+/// `sig` (one SignerInfo) rebuilt with its SignerInfo repeated `signers` times and `crls`
+/// bogus CRLs (copies of inter.crl, each with another signature value) in its crls field.
+fn flooded(sig: &[u8], signers: usize, crls: usize) -> Vec<u8> {
+    let ci = tlv::parse_exact(sig).unwrap();
+    let mut r = ci.children();
+    let oid = r.next_tlv().unwrap();
+    let wrap = r.next_tlv().unwrap();
+    let sd = tlv::parse_exact(wrap.value).unwrap();
+    let parts: Vec<tlv::Tlv<'_>> = sd.children().map(|t| t.unwrap()).collect();
+    let crl = inkan_verifier::input::to_binary(&read("inter.crl"));
+    let mut crl_set = Vec::new();
+    for i in 0..crls {
+        let mut c = crl.clone();
+        let n = c.len();
+        c[n - 1] = i as u8;
+        c[n - 2] = (i >> 8) as u8;
+        c[n - 3] ^= 0x55;
+        crl_set.extend(c);
+    }
+    let si = parts.last().unwrap().children().next().unwrap().unwrap();
+    let mut content = Vec::new();
+    for p in &parts[..parts.len() - 1] {
+        if p.tag != 0xa1 {
+            content.extend_from_slice(p.raw);
+        }
+        if p.tag == 0xa0 && crls > 0 {
+            content.extend(tlv::encode(0xa1, &crl_set));
+        }
+    }
+    content.extend(tlv::encode(0x31, &si.raw.repeat(signers)));
+    let mut ci_content = oid.raw.to_vec();
+    ci_content.extend(tlv::encode(0xa0, &tlv::encode(0x30, &content)));
+    tlv::encode(0x30, &ci_content)
+}
+
+#[test]
+fn bounded_work_refuses_floods_before_verifying() {
+    // The input: 200 copies of one SignerInfo and 2000 bogus CRLs (about 530 KB).
+    // It is refused by the limits on SignerInfos and CRLs before any signature is verified.
+    let sig = cms_sign("p256", "-md sha256");
+    let flood = flooded(&sig, 200, 2000);
+    assert!(flood.len() > 400_000, "{}", flood.len());
+    let r = Run::new(flood)
+        .data("data.txt")
+        .check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    assert!(
+        r.findings.iter().any(|f| f.code == "LIMIT_EXCEEDED"),
+        "{:?}",
+        r.findings
+    );
+    assert_eq!(inkan_verifier::crypto::computed_in_call(), 0);
+    // Each limit on its own.
+    let limits = |signers: usize, crls: usize| {
+        let r = Run::new(flooded(&sig, signers, crls))
+            .data("data.txt")
+            .check(Indication::TotalFailed, Some(Sub::FormatFailure));
+        r.findings
+            .into_iter()
+            .find(|f| f.code == "LIMIT_EXCEEDED")
+            .unwrap()
+            .message
+    };
+    use inkan_verifier::limits::{MAX_CRLS, MAX_SIGNER_INFOS};
+    assert!(limits(MAX_SIGNER_INFOS + 1, 0).contains("SignerInfos"));
+    assert!(limits(1, MAX_CRLS + 1).contains("CRLs"));
+    // At the limits, the bogus CRLs are ignored and every signer is validated.
+    let r = Run::new(flooded(&sig, MAX_SIGNER_INFOS, MAX_CRLS))
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    assert_eq!(r.signers.len(), MAX_SIGNER_INFOS);
+}
