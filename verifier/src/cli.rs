@@ -189,17 +189,34 @@ fn locale_lang() -> Lang {
     Lang::En
 }
 
+/// Writes `text` to standard output. A reader that went away (`inkan-verify … | head`) is
+/// not an error: as ripgrep does, the broken pipe is caught where the output is written and
+/// the command ends quietly (no panic, no message). Its exit status stays the verdict's
+/// (`Err(None)`: the caller returns the status it has), so that `set -o pipefail` never
+/// turns an invalid signature into success. Any other write error is reported (`Err(Some(70))`).
+fn emit(text: &str) -> Result<(), Option<u8>> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(None),
+        Err(e) => {
+            eprintln!("inkan-verify: cannot write the report: {e}");
+            Err(Some(EXIT_SOFTWARE))
+        }
+    }
+}
+
 /// Runs the command; returns the exit status.
 pub fn run(args: Vec<OsString>) -> u8 {
     let a = match parse(args) {
         Ok(a) => a,
         Err(e) if e.is_empty() => {
-            print!("{HELP}");
-            return 0;
+            return emit(HELP).map_or_else(|c| c.unwrap_or(0), |()| 0);
         }
         Err(e) if e == VERSION_REQUEST => {
-            println!("inkan-verify {}", env!("CARGO_PKG_VERSION"));
-            return 0;
+            return emit(&format!("inkan-verify {}\n", env!("CARGO_PKG_VERSION")))
+                .map_or_else(|c| c.unwrap_or(0), |()| 0);
         }
         Err(e) => {
             if !e.is_empty() {
@@ -261,12 +278,16 @@ pub fn run(args: Vec<OsString>) -> u8 {
             return EXIT_SOFTWARE;
         }
     };
-    if a.json {
-        println!("{}", report.to_json());
+    let code = report.indication.exit_code();
+    let text = if a.json {
+        format!("{}\n", report.to_json())
     } else {
-        print!("{}", report.to_text(a.lang.unwrap_or_else(locale_lang)));
+        report.to_text(a.lang.unwrap_or_else(locale_lang))
+    };
+    match emit(&text) {
+        Ok(()) | Err(None) => code,
+        Err(Some(c)) => c,
     }
-    report.indication.exit_code()
 }
 
 #[cfg(test)]

@@ -795,7 +795,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                     "{}: REVOKED at {} (reason {}) per {src}",
                     c.display_name(),
                     crate::tlv::format_time(*when),
-                    reason.map_or("unspecified".into(), |r| r.to_string())
+                    reason.map_or("unspecified".into(), crate::report::crl_reason_name)
                 ));
                 if *when <= t {
                     let sub = if i == 0 {

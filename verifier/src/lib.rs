@@ -284,7 +284,8 @@ fn verify_in_call(
     at: UnixTime,
     base: Option<&BaseMaterial>,
 ) -> Result<Report, Error> {
-    let r = verify_unbounded(input, options, at, base)?;
+    let mut r = verify_unbounded(input, options, at, base)?;
+    corporate_number_findings(&mut r);
     if crypto::budget_exceeded() {
         let mut f = base_report(&r.kind, options, secs(at));
         f.findings.push(Finding::new(
@@ -661,6 +662,35 @@ fn over_limits(sd: &cms::SignedData) -> Option<String> {
     };
     c.add(sd, 0);
     c.exceeded()
+}
+
+/// A 法人番号 whose check digit is wrong (平成26年財務省令第70号 §2) is not a corporate number:
+/// a finding (the signature's validity does not depend on it, but the reader must not take
+/// the number as the organisation's).
+fn corporate_number_findings(r: &mut Report) {
+    fn wrong(p: Option<&report::Party>) -> Option<Finding> {
+        let p = p?;
+        let c = p
+            .corporate_number
+            .as_ref()
+            .filter(|c| !c.check_digit_valid)?;
+        Some(Finding::new(
+            "CORPORATE_NUMBER_CHECK_DIGIT",
+            format!(
+                "the organizationIdentifier {} holds the number {}, whose check digit is wrong: it is not a valid corporate number (法人番号)",
+                p.organization_identifier.as_deref().unwrap_or("-"),
+                c.number
+            ),
+        ))
+    }
+    if let Some(f) = wrong(r.signer.as_ref()) {
+        r.findings.push(f);
+    }
+    for g in &mut r.signers {
+        if let Some(f) = wrong(g.signer.as_ref()) {
+            g.findings.push(f);
+        }
+    }
 }
 
 /// Whether the file at `p` holds exactly `bytes` (streamed: memory does not grow with the

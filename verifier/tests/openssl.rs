@@ -1268,3 +1268,187 @@ fn bounded_work_refuses_floods_before_verifying() {
         .check(Indication::TotalPassed, None);
     assert_eq!(r.signers.len(), MAX_SIGNER_INFOS);
 }
+
+/// Whether `s` holds Japanese text (kana or kanji).
+fn has_japanese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c))
+}
+
+/// The finding lines of a text report (after its findings heading).
+fn finding_lines(text: &str, heading: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_japanese_report_is_complete() {
+    // A revoked signer, time-stamped: revocation line, reason name, time-stamp kind,
+    // validity lines and every finding in Japanese, with times in JST beside UTC.
+    let sig = cms_sign("revoked", "-md sha256");
+    std::fs::write(pki().path.join("ja-sv.bin"), signature_value(&sig)).unwrap();
+    let tok = ts_token("ja-sv.bin", "ja-sv.tst");
+    std::fs::write(
+        pki().path.join("ja-revoked.p7s"),
+        add_signature_time_stamp(&sig, &tok),
+    )
+    .unwrap();
+    let (code, ja) = cli(&[
+        "ja-revoked.p7s",
+        "--data",
+        "data.txt",
+        "--trust",
+        "root.pem",
+        "--crl",
+        "inter.crl",
+        "--crl",
+        "root.crl",
+        "--lang",
+        "ja",
+    ]);
+    assert_eq!(code, 2, "{ja}");
+    assert!(ja.starts_with("判定不能 (REVOKED_NO_POE)"), "{ja}");
+    for want in [
+        "に失効(理由: 理由の指定なし、",
+        "発行の CRLによる)",
+        "署名タイムスタンプ: ",
+        "(有効期間 ",
+        " JST)",
+        "失効していません(",
+    ] {
+        assert!(ja.contains(want), "{want} missing in\n{ja}");
+    }
+    let findings = finding_lines(&ja, "所見:");
+    assert!(!findings.is_empty(), "{ja}");
+    for f in &findings {
+        assert!(has_japanese(f), "not in Japanese: {f}");
+    }
+    assert!(
+        !ja.contains("REVOKED at") && !ja.contains("good per"),
+        "{ja}"
+    );
+    // English keeps the English lines, with reason names, and JST too.
+    let (_, en) = cli(&[
+        "ja-revoked.p7s",
+        "--data",
+        "data.txt",
+        "--trust",
+        "root.pem",
+        "--crl",
+        "inter.crl",
+        "--crl",
+        "root.crl",
+        "--lang",
+        "en",
+    ]);
+    assert!(en.contains("(reason unspecified) per CRL"), "{en}");
+    assert!(
+        en.contains("signature time-stamp: ") && en.contains(" JST)"),
+        "{en}"
+    );
+    // A token's signer is the time-stamping authority.
+    let (_, tsa) = cli(&[
+        "ja-sv.tst",
+        "--data",
+        "ja-sv.bin",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--lang",
+        "ja",
+    ]);
+    assert!(tsa.starts_with("有効: "), "{tsa}");
+    assert!(
+        tsa.contains("時刻認証局 (TSA):") && !tsa.contains("署名者・押印者"),
+        "{tsa}"
+    );
+    assert!(tsa.contains("単独のタイムスタンプ: "), "{tsa}");
+}
+
+#[test]
+fn corporate_numbers_are_checked_and_shown_as_text() {
+    // organizationIdentifier NTRJP-<法人番号> (EN 319 412-1 §5.1.4): shown as text, and a
+    // wrong check digit is a finding, with a label that says the number is not valid.
+    sh(
+        &pki().path,
+        r#"
+set -e
+printf 'basicConstraints=CA:false\nkeyUsage=critical,digitalSignature,nonRepudiation\n' > corp.ext
+for n in 8040001079502 1040001079502; do
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout corp-$n.key \
+    -subj "/CN=Corp Seal/O=inkan test org/organizationIdentifier=NTRJP-$n" -out corp-$n.csr 2>/dev/null
+  openssl x509 -req -in corp-$n.csr -CA inter.pem -CAkey inter.key -set_serial 0x$n -days 30 \
+    -extfile corp.ext -out corp-$n.pem 2>/dev/null
+  openssl cms -sign -cades -binary -in data.txt -signer corp-$n.pem -inkey corp-$n.key \
+    -certfile inter.pem -outform DER -out corp-$n.p7s
+done
+"#,
+    );
+    let run = |n: &str, lang: &str| {
+        cli(&[
+            &format!("corp-{n}.p7s"),
+            "--data",
+            "data.txt",
+            "--trust",
+            "root.pem",
+            "--revocation",
+            "optional",
+            "--lang",
+            lang,
+        ])
+    };
+    let (code, ok) = run("8040001079502", "ja");
+    assert_eq!(code, 0, "{ok}");
+    assert!(
+        ok.contains("organizationIdentifier=NTRJP-8040001079502"),
+        "{ok}"
+    );
+    assert!(ok.contains("8040001079502 (有効な法人番号です"), "{ok}");
+    assert!(!ok.contains("CORPORATE_NUMBER_CHECK_DIGIT"), "{ok}");
+    let (code, bad) = run("1040001079502", "ja");
+    assert_eq!(code, 0, "the signature itself is valid: {bad}");
+    assert!(bad.contains("(有効な法人番号ではありません"), "{bad}");
+    assert!(bad.contains("[CORPORATE_NUMBER_CHECK_DIGIT] "), "{bad}");
+    let (_, en) = run("1040001079502", "en");
+    assert!(
+        en.contains("NOT a valid corporate number") && en.contains("NTRJP-1040001079502"),
+        "{en}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    // `inkan-verify … | head`: the reader is gone before anything is written.
+    let tok = ts_token("data.txt", "pipe.tst");
+    std::fs::write(pki().path.join("pipe.tst"), tok).unwrap();
+    for extra in [
+        &["--format", "json"][..],
+        &["--lang", "ja"][..],
+        &["--help"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = Command::new(env!("CARGO_BIN_EXE_inkan-verify"))
+            .args([
+                "pipe.tst",
+                "--trust",
+                "root.pem",
+                "--revocation",
+                "optional",
+            ])
+            .args(extra)
+            .current_dir(&pki().path)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.is_empty(), "{extra:?}: {err}");
+        // The verdict's status (a token without its data: 2), or 0 for --help.
+        let want = if extra == ["--help"] { 0 } else { 2 };
+        assert_eq!(o.status.code(), Some(want), "{extra:?}");
+    }
+}
