@@ -806,6 +806,21 @@ pub(crate) fn token_summary(kind: &str, t: &engine::TokenResult) -> TimeStampSum
     }
 }
 
+/// Whether a signature file is checked against data kept beside it: a detached CMS
+/// signature (no eContent), or an RFC 3161 token or response (which only names its data by
+/// imprint). `false` for an encapsulated signature and for bytes that cannot be read (their
+/// verification says why).
+pub fn needs_data(bytes: &[u8]) -> bool {
+    let bin = input::to_binary(bytes);
+    match input::detect(&bin) {
+        Ok((input::Kind::SignedData, ci)) => cms::SignedData::parse_content_info(ci)
+            .map(|sd| sd.econtent.is_none())
+            .unwrap_or(false),
+        Ok(_) => true,
+        Err(_) => false,
+    }
+}
+
 /// Verifies arbitrary bytes as a signature file with no anchors (the fuzz entry point): must
 /// never panic and never allocate without bound.
 pub fn verify_bytes(bytes: &[u8]) -> Report {

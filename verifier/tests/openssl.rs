@@ -1452,3 +1452,144 @@ fn a_closed_pipe_ends_the_command_quietly() {
         assert_eq!(o.status.code(), Some(want), "{extra:?}");
     }
 }
+
+#[test]
+fn several_signature_files_in_one_call() {
+    // INTERFACE.md: NAME.p7s / NAME.tsr checked against NAME beside it (or under
+    // --data-dir), one verdict per file and a summary, JSON lines, the worst exit status.
+    let dir = pki().path.join("batch");
+    let docs = pki().path.join("batch-docs");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&docs).unwrap();
+    let detached = cms_sign("p256", "-md sha256");
+    let w = |d: &Path, name: &str, bytes: &[u8]| std::fs::write(d.join(name), bytes).unwrap();
+    // a: good; b: the file beside it is other data; c: no data beside it; d: encapsulated.
+    w(&dir, "a.txt", &read("data.txt"));
+    w(&dir, "a.txt.p7s", &detached);
+    w(&dir, "b.txt", &read("other.txt"));
+    w(&dir, "b.txt.p7s", &detached);
+    w(&dir, "c.txt.p7s", &detached);
+    w(&dir, "d.p7m", &cms_sign("p256", "-md sha256 -nodetach"));
+    // e: a TimeStampResp (status granted) over data.txt, beside its data.
+    let tok = ts_token("data.txt", "batch-e.tst");
+    let mut resp = tlv::encode(0x30, &tlv::encode(0x02, &[0]));
+    resp.extend(tok);
+    w(&dir, "e.txt", &read("data.txt"));
+    w(&dir, "e.txt.tsr", &tlv::encode(0x30, &resp));
+    let files = ["a.txt.p7s", "b.txt.p7s", "c.txt.p7s", "d.p7m", "e.txt.tsr"];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<String> = files.iter().map(|f| format!("batch/{f}")).collect();
+        args.extend(
+            ["--trust", "root.pem", "--revocation", "optional"]
+                .iter()
+                .chain(extra)
+                .map(|s| s.to_string()),
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli(&args)
+    };
+    let want = [
+        ("batch/a.txt.p7s", "TOTAL-PASSED", None),
+        ("batch/b.txt.p7s", "TOTAL-FAILED", Some("HASH_FAILURE")),
+        (
+            "batch/c.txt.p7s",
+            "INDETERMINATE",
+            Some("SIGNED_DATA_NOT_FOUND"),
+        ),
+        ("batch/d.p7m", "TOTAL-PASSED", None),
+        ("batch/e.txt.tsr", "TOTAL-PASSED", None),
+    ];
+    let (code, json) = run(&["--format", "json"]);
+    assert_eq!(code, 1, "the worst verdict is TOTAL-FAILED: {json}");
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), want.len(), "{json}");
+    for (v, (file, ind, sub)) in lines.iter().zip(want) {
+        assert_eq!(v["file"], file);
+        assert_eq!(v["indication"], ind, "{file}: {v:#}");
+        assert_eq!(v["sub_indication"].as_str(), sub, "{file}");
+    }
+    assert_eq!(lines[0]["data"], "batch/a.txt");
+    assert!(lines[2]["data"].is_null() && lines[3]["data"].is_null());
+    // Text: one verdict per file and a summary, in either language.
+    let (code, text) = run(&["--lang", "en"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        text.matches("\n== batch/").count() + 1,
+        files.len(),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("== batch/a.txt.p7s (data: batch/a.txt)\nVALID"),
+        "{text}"
+    );
+    assert!(
+        text.contains("== batch/c.txt.p7s (data not found: batch/c.txt)"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "Summary: 5 files: 3 TOTAL-PASSED, 1 TOTAL-FAILED, 1 INDETERMINATE, 0 unreadable\n"
+        ),
+        "{text}"
+    );
+    let (_, ja) = run(&["--lang", "ja"]);
+    assert!(ja.contains("集計: 5 件 — 有効 (TOTAL-PASSED) 3 件"), "{ja}");
+    // --data-dir: the data elsewhere; only the detached ones change.
+    w(&docs, "b.txt", &read("data.txt"));
+    w(&docs, "a.txt", &read("data.txt"));
+    let (code, json) = cli(&[
+        "batch/a.txt.p7s",
+        "batch/b.txt.p7s",
+        "batch/d.p7m",
+        "--data-dir",
+        "batch-docs",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{json}");
+    assert!(
+        json.lines().all(|l| l.contains("\"TOTAL-PASSED\"")),
+        "{json}"
+    );
+    // An unreadable file: the others are still reported, the status is 66.
+    let (code, text) = cli(&[
+        "batch/a.txt.p7s",
+        "batch/missing.p7s",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, 66, "{text}");
+    assert!(
+        text.contains("== batch/missing.p7s\ncannot be read"),
+        "{text}"
+    );
+    assert!(text.contains("1 TOTAL-PASSED"), "{text}");
+    // One file keeps today's behaviour: no pairing, pretty JSON, its own status.
+    let (code, one) = cli(&[
+        "batch/a.txt.p7s",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{one}");
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(v["sub_indication"], "SIGNED_DATA_NOT_FOUND");
+    assert!(v.get("file").is_none());
+    // --data with several files is a usage error.
+    let (code, _) = cli(&["batch/a.txt.p7s", "batch/b.txt.p7s", "--data", "data.txt"]);
+    assert_eq!(code, 64);
+}
