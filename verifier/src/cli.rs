@@ -1,7 +1,7 @@
 //! Command-line handling of `inkan-verify` (INTERFACE.md): arguments, files, exit codes.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_profiles::time::UnixTime;
@@ -16,10 +16,10 @@ pub const EXIT_NOINPUT: u8 = 66;
 /// Exit status: internal error.
 pub const EXIT_SOFTWARE: u8 = 70;
 
-const USAGE: &str =
-    "usage: inkan-verify SIGNATURE_FILE [--data CONTENT_FILE] [--trust PEM]... [--crl FILE]...
-             [--ocsp FILE]... [--at RFC3339_TIME] [--revocation required|optional]
-             [--format text|json] [--lang ja|en] [--policy OID]...";
+const USAGE: &str = "usage: inkan-verify SIGNATURE_FILE... [--data CONTENT_FILE | --data-dir DIR]
+             [--trust PEM]... [--crl FILE]... [--ocsp FILE]... [--at RFC3339_TIME]
+             [--revocation required|optional] [--format text|json] [--lang ja|en]
+             [--policy OID]...";
 
 /// The `--help` text (printed to stdout, exit 0).
 pub const HELP: &str = "\
@@ -27,12 +27,21 @@ inkan-verify: offline verification of CMS/CAdES signatures and RFC 3161 time-sta
 judged as ETSI EN 319 102-1 prescribes, under the CRYPTREC LS-0001-2022 policy.
 
 USAGE:
-  inkan-verify SIGNATURE_FILE [--data CONTENT_FILE] [--trust PEM]... [--crl FILE]...
-               [--ocsp FILE]... [--at RFC3339_TIME] [--revocation required|optional]
-               [--format text|json] [--lang ja|en] [--policy OID]...
+  inkan-verify SIGNATURE_FILE... [--data CONTENT_FILE | --data-dir DIR] [--trust PEM]...
+               [--crl FILE]... [--ocsp FILE]... [--at RFC3339_TIME]
+               [--revocation required|optional] [--format text|json] [--lang ja|en]
+               [--policy OID]...
+
+  Several SIGNATURE_FILEs (or --data-dir): a detached NAME.p7s (also .p7m) or a
+  time-stamp NAME.tsr (also .tst) is checked against NAME beside it, or DIR/NAME with
+  --data-dir; an encapsulated signature needs nothing. Text output gives one verdict per
+  file and a summary; --format json one JSON object per line, with \"file\" and \"data\".
 
 OPTIONS:
-  --data FILE        the signed data (detached signatures, time-stamp tokens)
+  --data FILE        the signed data (detached signatures, time-stamp tokens); one
+                     SIGNATURE_FILE only
+  --data-dir DIR     where the data of detached signatures and time-stamps is (NAME for
+                     NAME.p7s / NAME.tsr)
   --trust PEM        trust anchors; repeatable
   --crl FILE         CRL (DER or PEM); repeatable
   --ocsp FILE        OCSP response (DER); repeatable
@@ -47,14 +56,16 @@ OPTIONS:
   -V, --version      the version
 
 Exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE, 64 usage, 66 input unreadable,
-70 internal error.
+70 internal error. With several files, the worst: 66 when a file could not be read, else
+1 when one is TOTAL-FAILED, else 2 when one is INDETERMINATE, else 0.
 ";
 
 /// Parsed arguments.
 #[derive(Debug, Default)]
 pub struct Args {
-    sig: Option<PathBuf>,
+    sigs: Vec<PathBuf>,
     data: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
     trust: Vec<PathBuf>,
     crl: Vec<PathBuf>,
     ocsp: Vec<PathBuf>,
@@ -108,6 +119,7 @@ fn parse(args: Vec<OsString>) -> Result<Args, String> {
     while let Some(arg) = p.next().map_err(|e| e.to_string())? {
         match arg {
             Long("data") => a.data = Some(p.value().map_err(|e| e.to_string())?.into()),
+            Long("data-dir") => a.data_dir = Some(p.value().map_err(|e| e.to_string())?.into()),
             Long("trust") => a.trust.push(p.value().map_err(|e| e.to_string())?.into()),
             Long("crl") => a.crl.push(p.value().map_err(|e| e.to_string())?.into()),
             Long("ocsp") => a.ocsp.push(p.value().map_err(|e| e.to_string())?.into()),
@@ -140,7 +152,7 @@ fn parse(args: Vec<OsString>) -> Result<Args, String> {
                     o => return Err(format!("--lang: expected ja|en, got {o}")),
                 });
             }
-            Value(v) if a.sig.is_none() => a.sig = Some(v.into()),
+            Value(v) => a.sigs.push(v.into()),
             Long("policy") => {
                 let v = p.value().map_err(|e| e.to_string())?;
                 let s = v.to_str().ok_or("--policy: not an OID")?;
@@ -153,8 +165,16 @@ fn parse(args: Vec<OsString>) -> Result<Args, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
-    if a.sig.is_none() {
+    if a.sigs.is_empty() {
         return Err("missing SIGNATURE_FILE".into());
+    }
+    if a.data.is_some() && a.data_dir.is_some() {
+        return Err("--data and --data-dir exclude each other".into());
+    }
+    if a.data.is_some() && a.sigs.len() > 1 {
+        return Err(
+            "--data names the data of one SIGNATURE_FILE; with several, NAME.p7s is checked against NAME beside it (or under --data-dir)".into(),
+        );
     }
     Ok(a)
 }
@@ -189,17 +209,34 @@ fn locale_lang() -> Lang {
     Lang::En
 }
 
+/// Writes `text` to standard output. A reader that went away (`inkan-verify … | head`) is
+/// not an error: as ripgrep does, the broken pipe is caught where the output is written and
+/// the command ends quietly (no panic, no message). Its exit status stays the verdict's
+/// (`Err(None)`: the caller returns the status it has), so that `set -o pipefail` never
+/// turns an invalid signature into success. Any other write error is reported (`Err(Some(70))`).
+fn emit(text: &str) -> Result<(), Option<u8>> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(None),
+        Err(e) => {
+            eprintln!("inkan-verify: cannot write the report: {e}");
+            Err(Some(EXIT_SOFTWARE))
+        }
+    }
+}
+
 /// Runs the command; returns the exit status.
 pub fn run(args: Vec<OsString>) -> u8 {
     let a = match parse(args) {
         Ok(a) => a,
         Err(e) if e.is_empty() => {
-            print!("{HELP}");
-            return 0;
+            return emit(HELP).map_or_else(|c| c.unwrap_or(0), |()| 0);
         }
         Err(e) if e == VERSION_REQUEST => {
-            println!("inkan-verify {}", env!("CARGO_PKG_VERSION"));
-            return 0;
+            return emit(&format!("inkan-verify {}\n", env!("CARGO_PKG_VERSION")))
+                .map_or_else(|c| c.unwrap_or(0), |()| 0);
         }
         Err(e) => {
             if !e.is_empty() {
@@ -209,12 +246,18 @@ pub fn run(args: Vec<OsString>) -> u8 {
             return if e.is_empty() { 0 } else { EXIT_USAGE };
         }
     };
-    let Some(sig) = a.sig.as_ref() else {
+    let batch = a.sigs.len() > 1 || a.data_dir.is_some();
+    let Some(sig) = a.sigs.first() else {
         return EXIT_USAGE;
     };
-    let bytes = match read(sig) {
-        Ok(b) => b,
-        Err(c) => return c,
+    // One file: exactly as before (its unreadability is the command's exit status at once).
+    let bytes = if batch {
+        Vec::new()
+    } else {
+        match read(sig) {
+            Ok(b) => b,
+            Err(c) => return c,
+        }
     };
     let mut options = Options {
         revocation_required: !a.revocation_optional,
@@ -254,6 +297,9 @@ pub fn run(args: Vec<OsString>) -> u8 {
             }
         },
     };
+    if batch {
+        return run_batch(&a, &options, at);
+    }
     let report = match crate::verify(&Input { bytes }, &options, at) {
         Ok(r) => r,
         Err(e) => {
@@ -261,12 +307,177 @@ pub fn run(args: Vec<OsString>) -> u8 {
             return EXIT_SOFTWARE;
         }
     };
-    if a.json {
-        println!("{}", report.to_json());
+    let code = report.indication.exit_code();
+    let text = if a.json {
+        format!("{}\n", report.to_json())
     } else {
-        print!("{}", report.to_text(a.lang.unwrap_or_else(locale_lang)));
+        report.to_text(a.lang.unwrap_or_else(locale_lang))
+    };
+    match emit(&text) {
+        Ok(()) | Err(None) => code,
+        Err(Some(c)) => c,
     }
-    report.indication.exit_code()
+}
+
+/// Suffixes of signature files whose data is the file named without them (INTERFACE.md:
+/// `NAME.p7s`, `NAME.tsr`; also `.p7m` and `.tst`), compared without regard to case.
+const PAIRED_SUFFIXES: [&str; 4] = [".p7s", ".p7m", ".tsr", ".tst"];
+
+/// Where the data of the detached signature or time-stamp `sig` is: `NAME` for `NAME.p7s`
+/// (see [`PAIRED_SUFFIXES`]) beside it, or in `data_dir`. `None` when the name has no such
+/// suffix.
+pub fn paired_data(sig: &Path, data_dir: Option<&Path>) -> Option<PathBuf> {
+    let name = sig.file_name()?.to_str()?;
+    let lower = name.to_ascii_lowercase();
+    let suffix = PAIRED_SUFFIXES.iter().find(|x| lower.ends_with(*x))?;
+    let stem = &name[..name.len() - suffix.len()];
+    if stem.is_empty() {
+        return None;
+    }
+    let dir = match data_dir {
+        Some(d) => d.to_path_buf(),
+        None => sig
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+    };
+    Some(dir.join(stem))
+}
+
+/// Several signature files in one call (INTERFACE.md): each paired with its data, one
+/// verdict per file (text, then a summary) or one JSON object per line; the exit status is
+/// the worst (66 when a file could not be read, then TOTAL-FAILED, then INDETERMINATE). One
+/// [`crate::Validator`] serves every file, so the trust anchors, CRLs and OCSP responses are
+/// parsed once and their signatures verified once.
+fn run_batch(a: &Args, base: &Options, at: UnixTime) -> u8 {
+    use crate::report::Indication;
+    let lang = a.lang.unwrap_or_else(locale_lang);
+    let ja = lang == Lang::Ja;
+    let validator = crate::Validator::default();
+    let mut counts = [0usize; 3];
+    let mut unreadable = 0usize;
+    let mut worst: Option<Indication> = None;
+    for sig in &a.sigs {
+        let bytes = match read_quietly(sig) {
+            Ok(b) => b,
+            Err(why) => {
+                unreadable += 1;
+                eprintln!("inkan-verify: {}: {why}", sig.display());
+                let line = if a.json {
+                    format!(
+                        "{}\n",
+                        serde_json::json!({"file": sig.display().to_string(), "error": why})
+                    )
+                } else {
+                    format!(
+                        "== {}\n{}: {why}\n\n",
+                        sig.display(),
+                        if ja {
+                            "読み取れません"
+                        } else {
+                            "cannot be read"
+                        }
+                    )
+                };
+                if let Err(c) = emit(&line) {
+                    return c.unwrap_or(EXIT_NOINPUT);
+                }
+                continue;
+            }
+        };
+        let wanted = if crate::needs_data(&bytes) {
+            paired_data(sig, a.data_dir.as_deref())
+        } else {
+            None
+        };
+        let found = wanted.as_ref().filter(|p| p.is_file()).cloned();
+        let mut options = base.clone();
+        options.data = found.clone().map_or(Data::None, Data::File);
+        let report = match validator.verify(&Input { bytes }, &options, at) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("inkan-verify: {}: {e}", sig.display());
+                return EXIT_SOFTWARE;
+            }
+        };
+        let i = report.indication;
+        counts[usize::from(i.severity())] += 1;
+        if worst.is_none_or(|w| i.severity() > w.severity()) {
+            worst = Some(i);
+        }
+        let text = if a.json {
+            let mut v = serde_json::to_value(&report).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("file".into(), sig.display().to_string().into());
+                o.insert(
+                    "data".into(),
+                    found
+                        .as_ref()
+                        .map_or(serde_json::Value::Null, |p| p.display().to_string().into()),
+                );
+            }
+            format!("{v}\n")
+        } else {
+            let data = match (&found, &wanted) {
+                (Some(p), _) => format!(
+                    " ({} {})",
+                    if ja { "データ:" } else { "data:" },
+                    p.display()
+                ),
+                (None, Some(p)) => format!(
+                    " ({} {})",
+                    if ja {
+                        "データが見つかりません:"
+                    } else {
+                        "data not found:"
+                    },
+                    p.display()
+                ),
+                (None, None) => String::new(),
+            };
+            format!("== {}{data}\n{}\n", sig.display(), report.to_text(lang))
+        };
+        let code = worst_code(unreadable, worst);
+        if let Err(c) = emit(&text) {
+            return c.unwrap_or(code);
+        }
+    }
+    let code = worst_code(unreadable, worst);
+    if !a.json {
+        let [passed, indeterminate, failed] = counts;
+        let n = a.sigs.len();
+        let summary = if ja {
+            format!(
+                "集計: {n} 件 — 有効 (TOTAL-PASSED) {passed} 件、無効 (TOTAL-FAILED) {failed} 件、判定不能 (INDETERMINATE) {indeterminate} 件、読み取れない {unreadable} 件\n"
+            )
+        } else {
+            format!(
+                "Summary: {n} files: {passed} TOTAL-PASSED, {failed} TOTAL-FAILED, {indeterminate} INDETERMINATE, {unreadable} unreadable\n"
+            )
+        };
+        if let Err(Some(c)) = emit(&summary) {
+            return c;
+        }
+    }
+    code
+}
+
+/// The exit status of a batch: 66 when a file could not be read, else the worst verdict's.
+fn worst_code(unreadable: usize, worst: Option<crate::report::Indication>) -> u8 {
+    if unreadable > 0 {
+        EXIT_NOINPUT
+    } else {
+        worst.map_or(0, |w| w.exit_code())
+    }
+}
+
+/// As [`read`], returning the reason instead of printing it.
+fn read_quietly(p: &Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(p).map_err(|e| e.to_string())?;
+    if meta.len() > crate::input::MAX_INPUT as u64 {
+        return Err("too large".into());
+    }
+    std::fs::read(p).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -298,5 +509,25 @@ mod tests {
         assert_eq!(a.policies.len(), 2);
         assert!(args(&["s.p7s", "--policy", "not-an-oid"]).is_err());
         assert!(args(&["s.p7s", "--policy"]).is_err());
+    }
+
+    #[test]
+    fn several_files_and_pairing() {
+        let args = |v: &[&str]| parse(v.iter().map(OsString::from).collect());
+        assert_eq!(args(&["a.p7s", "b.tsr"]).unwrap().sigs.len(), 2);
+        assert!(args(&["a.p7s", "b.p7s", "--data", "a"]).is_err());
+        assert!(args(&["a.p7s", "--data", "a", "--data-dir", "d"]).is_err());
+        assert!(args(&["a.p7s", "--data-dir", "d"]).is_ok());
+        let p = |s: &str, d: Option<&str>| {
+            paired_data(Path::new(s), d.map(Path::new)).map(|p| p.display().to_string())
+        };
+        assert_eq!(p("x/doc.pdf.p7s", None).as_deref(), Some("x/doc.pdf"));
+        assert_eq!(p("doc.pdf.P7S", None).as_deref(), Some("./doc.pdf"));
+        assert_eq!(
+            p("x/doc.txt.tsr", Some("data")).as_deref(),
+            Some("data/doc.txt")
+        );
+        assert_eq!(p("x/doc.sig", None), None);
+        assert_eq!(p(".p7s", None), None);
     }
 }

@@ -95,6 +95,90 @@ impl SignerInfo {
         self.unsigned_attrs.iter().filter(move |a| is(&a.oid, oid))
     }
 
+    /// RFC 5652 §5.3, §11.1 and §11.2, EN 319 122-1 §5.2: signed attributes, when present,
+    /// carry exactly one content-type attribute with exactly one value, equal to
+    /// `econtent_type` (OID content octets), and exactly one message-digest attribute with
+    /// exactly one value, an OCTET STRING. Taking the first of several would let a second
+    /// message-digest over other data go unnoticed. `Ok` when there are no signed attributes
+    /// (RFC 5652 §5.3 allows that for id-data only: see [`Self::check_unsigned_content`]).
+    pub fn check_signed_attributes(&self, econtent_type: &[u8]) -> Result<(), String> {
+        let Some(attrs) = &self.signed_attrs else {
+            return Ok(());
+        };
+        let single = |o: &ObjectIdentifier, name: &str| -> Result<&[u8], String> {
+            let mut it = attrs.iter().filter(|a| is(&a.oid, o));
+            let a = it
+                .next()
+                .ok_or_else(|| format!("the signed attributes carry no {name} attribute"))?;
+            if it.next().is_some() {
+                return Err(format!(
+                    "the signed attributes carry more than one {name} attribute"
+                ));
+            }
+            match a.values.as_slice() {
+                [v] => Ok(v.as_slice()),
+                vs => Err(format!(
+                    "the {name} attribute has {} values instead of exactly one",
+                    vs.len()
+                )),
+            }
+        };
+        let ct = single(&oid::ID_CONTENT_TYPE, "content-type")?;
+        match tlv::parse_exact(ct) {
+            Ok(t) if t.tag == tag::OID && t.value == econtent_type => {}
+            Ok(t) if t.tag == tag::OID => {
+                return Err(format!(
+                    "the content-type attribute ({}) differs from eContentType ({})",
+                    tlv::oid_string(t.value),
+                    tlv::oid_string(econtent_type)
+                ));
+            }
+            _ => return Err("the content-type attribute is not an OID".into()),
+        }
+        let md = single(&oid::ID_MESSAGE_DIGEST, "message-digest")?;
+        match tlv::parse_exact(md) {
+            Ok(t) if t.tag == tag::OCTET_STRING => Ok(()),
+            _ => Err("the message-digest attribute is not an OCTET STRING".into()),
+        }
+    }
+
+    /// RFC 5652 §5.3: without signed attributes the content type must be id-data.
+    pub fn check_unsigned_content(&self, econtent_type: &[u8]) -> Result<(), String> {
+        if self.signed_attrs.is_none() && !is(econtent_type, &oid::ID_DATA) {
+            return Err(format!(
+                "the SignerInfo has no signed attributes but the content type is {}, not id-data",
+                tlv::oid_string(econtent_type)
+            ));
+        }
+        Ok(())
+    }
+
+    /// RFC 4056 §3: with RSASSA-PSS, the hash algorithm in the parameters must be the
+    /// SignerInfo's digestAlgorithm. `Ok` for other algorithms, or when either cannot be read
+    /// (reported elsewhere).
+    pub fn check_pss_hash(&self) -> Result<(), String> {
+        use inkan_profiles::alg::SignatureAlgorithm;
+        let Ok(digest) = self
+            .digest_alg
+            .get()
+            .and_then(|a| crate::crypto::digest_alg(&a).map_err(|_| tlv::TlvError("digest")))
+        else {
+            return Ok(());
+        };
+        let Ok(sig) = self.sig_alg.get() else {
+            return Ok(());
+        };
+        if let Ok(SignatureAlgorithm::RsaPss(p)) = crate::crypto::signature_alg(&sig, None)
+            && p.hash != digest
+        {
+            return Err(format!(
+                "RSASSA-PSS hashes with {} but the SignerInfo's digestAlgorithm is {digest} (RFC 4056 §3)",
+                p.hash
+            ));
+        }
+        Ok(())
+    }
+
     /// RFC 6211 §3: when the signed attributes carry cms-algorithm-protection, its
     /// digestAlgorithm and signatureAlgorithm must be this SignerInfo's own (an algorithm
     /// substitution is otherwise undetectable), signatureAlgorithm must be present and
@@ -200,8 +284,15 @@ pub struct SignedData {
 
 impl SignedData {
     /// Parses a ContentInfo holding a SignedData.
+    ///
+    /// RFC 5652 §3 and §5.1: nothing may follow the ContentInfo, its content, or the
+    /// SignedData's signerInfos; such bytes are not covered by any signature and an
+    /// EN 319 102-1 §5.2.2 format check refuses them (FORMAT_FAILURE).
     pub fn parse_content_info(bytes: &[u8]) -> tlv::Result<Self> {
-        let (ci, _) = tlv::parse_one(bytes, 0)?;
+        let (ci, rest) = tlv::parse_one(bytes, 0)?;
+        if !rest.is_empty() {
+            return Err(tlv::TlvError("bytes after the ContentInfo"));
+        }
         let ci = ci.expect(tag::SEQUENCE)?;
         let mut r = ci.children();
         let oid = r.expect(tag::OID)?;
@@ -209,7 +300,13 @@ impl SignedData {
             return Err(tlv::TlvError("content is not SignedData"));
         }
         let c = r.expect(0xa0)?;
-        let (sd, _) = tlv::parse_one(c.value, 1)?;
+        if !r.is_empty() {
+            return Err(tlv::TlvError("elements after the ContentInfo's content"));
+        }
+        let (sd, rest) = tlv::parse_one(c.value, 1)?;
+        if !rest.is_empty() {
+            return Err(tlv::TlvError("bytes after the SignedData"));
+        }
         Self::parse(&sd.expect(tag::SEQUENCE)?)
     }
 
@@ -227,6 +324,13 @@ impl SignedData {
                 return Err(tlv::TlvError("eContent is not an OCTET STRING"));
             }
             econtent = Some(o.octets()?.into_owned());
+        }
+        // EncapsulatedContentInfo ::= SEQUENCE { eContentType, eContent [0] EXPLICIT OCTET
+        // STRING OPTIONAL } (RFC 5652 §5.2): nothing else.
+        if !er.is_empty() {
+            return Err(tlv::TlvError(
+                "the EncapsulatedContentInfo has elements after eContent",
+            ));
         }
         let mut out = SignedData {
             econtent_type: ect.value.to_vec(),
@@ -268,6 +372,9 @@ impl SignedData {
             }
         }
         let sis = r.expect(tag::SET)?;
+        if !r.is_empty() {
+            return Err(tlv::TlvError("elements after the SignedData's signerInfos"));
+        }
         for si in sis.children() {
             out.signers.push(parse_signer_info(&si?)?);
         }

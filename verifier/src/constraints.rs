@@ -83,9 +83,50 @@ pub fn check_path(path: &Path, required_policies: &[Vec<u8>]) -> Vec<Violation> 
             }
         }
     }
+    anchor_constraints(anchor, certs, &mut v);
     name_constraints(anchor, certs, &exts, &mut v);
     policies(certs, &exts, required_policies, &mut v);
     v
+}
+
+/// The trust anchor's own constraints, applied as RFC 5937 §2 and §3 allow and as OpenSSL
+/// applies them to the root of every chain it verifies: a trust anchor that issues the next
+/// certificate of the path must be a CA (basicConstraints cA, RFC 5280 §4.2.1.9; a version 1
+/// certificate, which cannot carry extensions, is accepted as OpenSSL does), its keyUsage, when
+/// present, must allow keyCertSign (§4.2.1.3), and its pathLenConstraint bounds the number of
+/// non-self-issued intermediate certificates below it (§6.1.4 (l)(m)).
+fn anchor_constraints(anchor: &Certificate, certs: &[Certificate], v: &mut Vec<Violation>) {
+    if anchor.version >= 2 && !anchor.is_ca() {
+        v.push((
+            "X509_ANCHOR_NOT_A_CA",
+            format!(
+                "the trust anchor {} issues certificates but is not a CA (basicConstraints)",
+                anchor.display_name()
+            ),
+        ));
+    }
+    if !anchor.allows(x509::ku::KEY_CERT_SIGN) {
+        v.push((
+            "X509_ANCHOR_NO_KEY_CERT_SIGN",
+            format!(
+                "the trust anchor {} lacks keyCertSign",
+                anchor.display_name()
+            ),
+        ));
+    }
+    if let Some((_, Some(limit))) = anchor.basic_constraints {
+        // certs[0] is the end entity; the others are the intermediates below the anchor.
+        let below = certs.iter().skip(1).filter(|c| !c.self_issued()).count() as u64;
+        if below > limit {
+            v.push((
+                "X509_ANCHOR_PATH_LENGTH",
+                format!(
+                    "the trust anchor {} allows {limit} intermediate CA certificates below it (pathLenConstraint), the path has {below}",
+                    anchor.display_name()
+                ),
+            ));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -248,10 +248,38 @@ pub fn computed_in_call() -> u32 {
     COMPUTED.with(std::cell::Cell::get)
 }
 
+/// Most signatures computed in one call. A real signature needs a few dozen (its own, its
+/// time-stamps', the certificates, CRLs and OCSP responses of their paths); past this the
+/// input is refused as unbounded work (see [`budget_exceeded`]), so that every input is
+/// answered in bounded time. At a few milliseconds for the slowest algorithms this is a few
+/// seconds on one core.
+pub const MAX_COMPUTED_PER_CALL: u32 = 1000;
+
+/// Most bytes given to [`verify_signature`] in one call, cached or not (each is hashed for
+/// the cache key): a large CRL met by every path of every signer would otherwise be hashed
+/// again and again.
+pub const MAX_BYTES_PER_CALL: u64 = 1 << 30;
+
+std::thread_local! {
+    /// Bytes given to [`verify_signature`] since the current call began.
+    static BYTES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Whether the current call ran out of its budget.
+    static EXCEEDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the current (or last) call on this thread ran past [`MAX_COMPUTED_PER_CALL`] or
+/// [`MAX_BYTES_PER_CALL`]; from then on every signature verification of the call failed
+/// without being computed (and nothing was remembered), so its result must not be trusted.
+pub fn budget_exceeded() -> bool {
+    EXCEEDED.with(std::cell::Cell::get)
+}
+
 /// Starts a call: forgets the previous call's results and uses `shared` (a validator's cache)
 /// for [`Scope::Material`] results until the returned guard is dropped.
 pub fn begin_call(shared: Option<Arc<Mutex<SigCache>>>) -> CallGuard {
     COMPUTED.with(|n| n.set(0));
+    BYTES.with(|n| n.set(0));
+    EXCEEDED.with(|n| n.set(false));
     if shared.is_none() {
         // A cold call keeps nothing from earlier calls.
         KINDS.with(|m| m.borrow_mut().clear());
@@ -302,6 +330,20 @@ pub fn verify_signature(
     message: &[u8],
     sig: &[u8],
 ) -> Result<(), VerifyError> {
+    if budget_exceeded() {
+        return Err(VerifyError::Invalid);
+    }
+    let bytes = BYTES.with(|n| {
+        let b = n
+            .get()
+            .saturating_add((spki.len() + message.len() + sig.len()) as u64);
+        n.set(b);
+        b
+    });
+    if bytes > MAX_BYTES_PER_CALL {
+        EXCEEDED.with(|e| e.set(true));
+        return Err(VerifyError::Invalid);
+    }
     let key = cache_key(spki, alg, message, sig);
     let shared = CACHE.with(|c| {
         let c = c.borrow();
@@ -322,6 +364,11 @@ pub fn verify_signature(
         }
         None => None,
     };
+    if computed_in_call() >= MAX_COMPUTED_PER_CALL {
+        // Not remembered: this is no fact about the bytes.
+        EXCEEDED.with(|e| e.set(true));
+        return Err(VerifyError::Invalid);
+    }
     COMPUTED.with(|n| n.set(n.get().saturating_add(1)));
     let r = verify_uncached(spki, alg, message, sig);
     if let Some(s) = shared {
@@ -368,6 +415,29 @@ mod tests {
             signature_alg(&a, None),
             Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256))
         );
+    }
+
+    #[test]
+    fn the_call_budget_stops_verification_and_remembers_nothing() {
+        let cache = Arc::new(Mutex::new(SigCache::new(4096)));
+        let _call = begin_call(Some(cache.clone()));
+        let alg = SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256);
+        // A key that cannot be read: computed (and failing) at once.
+        for i in 0..MAX_COMPUTED_PER_CALL {
+            assert!(!budget_exceeded());
+            let r = verify_signature(Scope::Material, b"no key", &alg, &i.to_be_bytes(), b"sig");
+            assert_eq!(r, Err(VerifyError::KeyMismatch));
+        }
+        let held = lock(&cache).len();
+        let r = verify_signature(Scope::Material, b"no key", &alg, b"one more", b"sig");
+        assert_eq!(r, Err(VerifyError::Invalid));
+        assert!(budget_exceeded());
+        assert_eq!(computed_in_call(), MAX_COMPUTED_PER_CALL);
+        assert_eq!(lock(&cache).len(), held, "a refusal is not remembered");
+        // The next call starts afresh.
+        drop(_call);
+        let _call = begin_call(None);
+        assert!(!budget_exceeded());
     }
 
     #[test]

@@ -795,7 +795,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                     "{}: REVOKED at {} (reason {}) per {src}",
                     c.display_name(),
                     crate::tlv::format_time(*when),
-                    reason.map_or("unspecified".into(), |r| r.to_string())
+                    reason.map_or("unspecified".into(), crate::report::crl_reason_name)
                 ));
                 if *when <= t {
                     let sub = if i == 0 {
@@ -1088,6 +1088,40 @@ pub fn no_signer() -> Outcome {
     )
 }
 
+/// Whether `si` carries an attribute defined for CAdES (EN 319 122-1 §5.2, §5.3, §5.5; ETSI
+/// TS 101 733), signed or unsigned: it then claims to be a CAdES signature, which must carry
+/// ESS signing-certificate(-v2).
+fn claims_cades(si: &SignerInfo) -> bool {
+    const ETSI: [const_oid::ObjectIdentifier; 20] = [
+        oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
+        oid::ID_AA_ETS_SIG_POLICY_ID,
+        oid::ID_AA_ETS_COMMITMENT_TYPE,
+        oid::ID_AA_ETS_SIGNER_LOCATION,
+        oid::ID_AA_ETS_CONTENT_TIMESTAMP,
+        oid::ID_AA_ETS_CERTIFICATE_REFS,
+        oid::ID_AA_ETS_REVOCATION_REFS,
+        oid::ID_AA_ETS_CERT_VALUES,
+        oid::ID_AA_ETS_REVOCATION_VALUES,
+        oid::ID_AA_ETS_ESC_TIME_STAMP,
+        oid::ID_AA_ETS_CERT_CRL_TIMESTAMP,
+        oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V2,
+        oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3,
+        oid::ID_AA_ATS_HASH_INDEX,
+        oid::ID_AA_ATS_HASH_INDEX_V2,
+        oid::ID_AA_ATS_HASH_INDEX_V3,
+        oid::ID_AA_ETS_MIME_TYPE,
+        oid::ID_AA_ETS_SIGNER_ATTR_V2,
+        oid::ID_AA_ETS_SIG_POLICY_STORE,
+        // signerAttr (v1), 1.2.840.113549.1.9.16.2.18
+        const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.18"),
+    ];
+    si.signed_attrs
+        .iter()
+        .flatten()
+        .chain(si.unsigned_attrs.iter())
+        .any(|a| ETSI.iter().any(|o| is(&a.oid, o)))
+}
+
 /// The sub-indications after which validation with time (EN 319 102-1 §5.5.4) goes on to
 /// the time-stamp coherence order check; any other failure is returned as it is.
 fn goes_on_to_order_check(o: &Outcome) -> bool {
@@ -1149,16 +1183,22 @@ fn validate_signer_inner(
     order: &mut Option<String>,
 ) -> Outcome {
     let mut out = Outcome::new();
-    if !is(&sd.econtent_type, &oid::ID_CT_TST_INFO)
-        && si.signed_attrs.is_some()
-        && si.signed(&oid::ID_MESSAGE_DIGEST).is_none()
-    {
-        return out.fail(
-            Indication::TotalFailed,
-            Sub::FormatFailure,
-            "CMS_NO_MESSAGE_DIGEST",
-            "the signed attributes carry no message-digest".into(),
-        );
+    // EN 319 102-1 §5.2.2 format checking: the signed attributes and algorithms as RFC 5652
+    // §5.3/§11.1/§11.2 and RFC 4056 §3 require them.
+    for (code, check) in [
+        (
+            "CMS_SIGNED_ATTRIBUTES",
+            si.check_signed_attributes(&sd.econtent_type),
+        ),
+        (
+            "CMS_SIGNED_ATTRIBUTES",
+            si.check_unsigned_content(&sd.econtent_type),
+        ),
+        ("PSS_HASH_MISMATCH", si.check_pss_hash()),
+    ] {
+        if let Err(why) = check {
+            return out.fail(Indication::TotalFailed, Sub::FormatFailure, code, why);
+        }
     }
     let Some(cert) = find_signer_cert(si, m) else {
         return out.fail(
@@ -1394,6 +1434,35 @@ fn validate_signer_inner(
             ),
         ));
     }
+    // Signature acceptance validation (EN 319 102-1 §5.2.8), as DSS's default validation
+    // policy (`SignedAttributes/SigningCertificatePresent Level="FAIL"`, checked in DSS's
+    // signature acceptance validation with INDETERMINATE / SIG_CONSTRAINTS_FAILURE): a CAdES
+    // signature must reference its signing certificate with ESS signing-certificate(-v2)
+    // (EN 319 122-1 §5.2.2.3), or another certificate with the same key could be substituted.
+    // A plain RFC 5652 signature (no ETSI attribute at all: it does not claim to be CAdES)
+    // has no such attribute to carry; it is reported, not refused. For time-stamp tokens
+    // DSS only warns (`Timestamp/SignedAttributes/SigningCertificatePresent Level="WARN"`),
+    // and so does this verifier.
+    let has_ess = si.signed(&oid::ID_AA_SIGNING_CERTIFICATE_V2).is_some()
+        || si.signed(&oid::ID_AA_SIGNING_CERTIFICATE).is_some();
+    if !has_ess {
+        match role {
+            Role::Signer if claims_cades(si) => acc.set(
+                Indication::Indeterminate,
+                Sub::SigConstraintsFailure,
+                "SIGNING_CERTIFICATE_ABSENT",
+                "the CAdES signature's signed attributes do not reference the signing certificate (ESS signing-certificate-v2, EN 319 122-1 §5.2.2.3)".into(),
+            ),
+            Role::Signer => acc.findings.push(Finding::new(
+                "PLAIN_CMS_NO_SIGNING_CERTIFICATE",
+                "a plain CMS signature (no CAdES attribute): the signing certificate is named by the SignerIdentifier only, not bound by the signature (ESS signing-certificate-v2 absent)".into(),
+            )),
+            Role::Tsa => acc.findings.push(Finding::new(
+                "TST_SIGNING_CERTIFICATE_ABSENT",
+                "the time-stamp token does not reference the TSA certificate (ESS signing-certificate, RFC 3161 §2.4.1 / RFC 5816)".into(),
+            )),
+        }
+    }
     judge_path_crypto(&path, best, &mut acc);
     // Order (§5.3.4): a carried X.509 failure that is TOTAL-FAILED wins, then crypto
     // constraints, then other carried X.509 statuses.
@@ -1409,6 +1478,7 @@ fn validate_signer_inner(
         out.sub = acc.sub;
         return out;
     }
+    out.findings.extend(acc.findings);
     out
 }
 

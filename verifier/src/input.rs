@@ -108,7 +108,14 @@ pub fn to_binary(bytes: &[u8]) -> Vec<u8> {
 
 /// Detects the kind of a binary signature file, returning the ContentInfo bytes to parse.
 pub fn detect(bin: &[u8]) -> Result<(Kind, &[u8]), tlv::TlvError> {
-    let (t, _trailing) = tlv::parse_one(bin, 0)?;
+    let (t, trailing) = tlv::parse_one(bin, 0)?;
+    // Nothing may follow the structure (RFC 5652 §3, RFC 3161 §2.4.2): such bytes are signed
+    // by no one, and a reader that ignores them can be shown something else. Zero padding
+    // alone (files cut from fixed-size containers) carries nothing and is tolerated; the
+    // report notes it.
+    if trailing.iter().any(|&b| b != 0) {
+        return Err(tlv::TlvError("bytes after the ContentInfo"));
+    }
     let t = t.expect(tag::SEQUENCE)?;
     let mut r = t.children();
     let first = r.next_tlv()?;

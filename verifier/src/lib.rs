@@ -142,6 +142,7 @@ fn base_report(kind: &str, options: &Options, at: i64) -> Report {
         revocation: Vec::new(),
         findings: Vec::new(),
         signers: Vec::new(),
+        time_stamped_data: None,
     }
 }
 
@@ -283,6 +284,33 @@ fn verify_in_call(
     at: UnixTime,
     base: Option<&BaseMaterial>,
 ) -> Result<Report, Error> {
+    let mut r = verify_unbounded(input, options, at, base)?;
+    corporate_number_findings(&mut r);
+    if crypto::budget_exceeded() {
+        let mut f = base_report(&r.kind, options, secs(at));
+        f.findings.push(Finding::new(
+            "VERIFICATION_BUDGET_EXCEEDED",
+            format!(
+                "the input needs more than {} signature verifications (or {} MiB of signed bytes) to validate; refused as unbounded work",
+                crypto::MAX_COMPUTED_PER_CALL,
+                crypto::MAX_BYTES_PER_CALL >> 20
+            ),
+        ));
+        return Ok(format_failure(
+            f,
+            "validation stopped: it would not end in bounded time".into(),
+        ));
+    }
+    Ok(r)
+}
+
+/// [`verify_in_call`] before the budget is judged.
+fn verify_unbounded(
+    input: &Input,
+    options: &Options,
+    at: UnixTime,
+    base: Option<&BaseMaterial>,
+) -> Result<Report, Error> {
     let at = secs(at);
     let bin = input::to_binary(&input.bytes);
     let content = match &options.data {
@@ -299,13 +327,27 @@ fn verify_in_call(
             ));
         }
     };
+    // Zero bytes after the structure (input::detect refuses anything else): real files are
+    // padded so (a signature cut from a fixed-size container); DSS reads past them. They hide
+    // nothing, but the report says so.
+    let padding = bin.len() - ci.len();
+    let report_for = |kind: &str| {
+        let mut r = base_report(kind, options, at);
+        if padding > 0 {
+            r.findings.push(Finding::new(
+                "TRAILING_ZERO_PADDING",
+                format!("{padding} zero bytes follow the signature structure (ignored)"),
+            ));
+        }
+        r
+    };
     let mut m = match base {
         Some(b) => b.material(options),
         None => material(options),
     };
     match kind {
         input::Kind::SignedData => {
-            let mut r = base_report("CMS SignedData", options, at);
+            let mut r = report_for("CMS SignedData");
             let sd = match cms::SignedData::parse_content_info(ci) {
                 Ok(sd) => sd,
                 Err(e) => {
@@ -315,7 +357,31 @@ fn verify_in_call(
                     ));
                 }
             };
+            if let Some(why) = over_limits(&sd) {
+                r.indication = Indication::TotalFailed;
+                r.sub_indication = Some(Sub::FormatFailure);
+                r.findings.push(Finding::new("LIMIT_EXCEEDED", why));
+                return Ok(r);
+            }
             m.absorb(&sd);
+            // EN 319 102-1 §5.2.2 (format checking) and §5.2.7 (cryptographic verification):
+            // data given beside an encapsulated signature must be the encapsulated content;
+            // otherwise no verdict may be given about it ("unchanged" would describe bytes
+            // that were never checked).
+            let given_differs = match (&sd.econtent, &content) {
+                (Some(e), Content::Bytes(b)) => Some(if e.as_slice() == *b {
+                    None
+                } else {
+                    Some("differs from".to_owned())
+                }),
+                (Some(e), Content::File(p)) => Some(match same_as_file(e, p) {
+                    Ok(true) => None,
+                    Ok(false) => Some("differs from".to_owned()),
+                    Err(err) => Some(format!("cannot be compared ({err}) with")),
+                }),
+                _ => None,
+            }
+            .flatten();
             if sd.signers.is_empty() {
                 apply(&mut r, &engine::no_signer());
                 return Ok(r);
@@ -336,6 +402,10 @@ fn verify_in_call(
                         at,
                         Some(&mut poes),
                     );
+                    let o = match &given_differs {
+                        Some(how) => data_not_encapsulated(o, how),
+                        None => o,
+                    };
                     SignerResult {
                         signing_time: si
                             .signed(&inkan_profiles::oid::ID_SIGNING_TIME)
@@ -399,15 +469,11 @@ fn verify_in_call(
             Ok(r)
         }
         input::Kind::TimeStampToken | input::Kind::TimeStampResp => {
-            let mut r = base_report(
-                if kind == input::Kind::TimeStampToken {
-                    "RFC 3161 TimeStampToken"
-                } else {
-                    "RFC 3161 TimeStampResp"
-                },
-                options,
-                at,
-            );
+            let mut r = report_for(if kind == input::Kind::TimeStampToken {
+                "RFC 3161 TimeStampToken"
+            } else {
+                "RFC 3161 TimeStampResp"
+            });
             let token: Vec<u8> = if kind == input::Kind::TimeStampResp {
                 match cms::parse_time_stamp_resp(ci) {
                     Ok((s, Some(t))) if s <= 1 => t,
@@ -427,21 +493,245 @@ fn verify_in_call(
             } else {
                 ci.to_vec()
             };
-            let t = engine::validate_token(&token, Imprinted::Content(&content), &m, at);
+            if let Ok(sd) = cms::SignedData::parse_content_info(&token)
+                && let Some(why) = over_limits(&sd)
+            {
+                r.indication = Indication::TotalFailed;
+                r.sub_indication = Some(Sub::FormatFailure);
+                r.findings.push(Finding::new("LIMIT_EXCEEDED", why));
+                return Ok(r);
+            }
+            let mut t = engine::validate_token(&token, Imprinted::Content(&content), &m, at);
+            if let Some(tst) = &t.tst {
+                r.time_stamped_data = Some(report::Imprint {
+                    algorithm: tst
+                        .imprint_alg
+                        .get()
+                        .ok()
+                        .and_then(|a| crypto::digest_alg(&a).ok())
+                        .map_or_else(
+                            || {
+                                tst.imprint_alg
+                                    .get()
+                                    .map_or_else(|_| "unknown".into(), |a| a.oid.to_string())
+                            },
+                            |d| d.to_string(),
+                        ),
+                    digest: hex(&tst.imprint),
+                });
+            }
             if matches!(content, Content::Missing) {
-                r.findings.push(Finding::new(
-                    "TST_DATA_NOT_GIVEN",
-                    "no --data given: the message imprint was not compared with any data".into(),
-                ));
+                // EN 319 102-1 §5.2.2 / Table 6: a token proves the existence of the data its
+                // message imprint names; without that data nothing is proven, whatever the
+                // token's own signature says. A token that fails by itself stays failed.
+                // A token that fails or is indeterminate by itself keeps that result (EN 319
+                // 102-1 §5.3.4 returns X.509 and format results before the cryptographic
+                // verification that needs the data).
+                let msg = "no --data given: the message imprint was not compared with any data; give the time-stamped data with --data".to_owned();
+                if t.outcome.passed() {
+                    t.outcome.indication = Indication::Indeterminate;
+                    t.outcome.sub = Some(Sub::SignedDataNotFound);
+                }
+                t.outcome
+                    .findings
+                    .push(Finding::new("TST_DATA_NOT_GIVEN", msg));
             }
             r.time_stamps.push(token_summary("stand-alone", &t));
-            if let Some(tst) = &t.tst {
+            // Proven to exist: only by a token that validated and whose imprint matched the
+            // data given.
+            if let Some(tst) = &t.tst
+                && t.outcome.passed()
+                && t.imprint_ok == Some(true)
+            {
                 r.best_proof_of_existence = Some(tlv::format_time(tst.gen_time));
             }
             apply(&mut r, &t.outcome);
             Ok(r)
         }
     }
+}
+
+/// Bounds on what one input may carry, so that every input up to [`input::MAX_INPUT`] is
+/// answered in bounded time (with [`crypto::MAX_COMPUTED_PER_CALL`]). Real signatures carry far
+/// fewer: one or two SignerInfos, a chain or two of certificates, a CRL or OCSP response per
+/// certificate, a time-stamp per extension. Past them the input is TOTAL-FAILED /
+/// FORMAT_FAILURE (`LIMIT_EXCEEDED`) before anything is verified.
+pub mod limits {
+    /// SignerInfos in one SignedData.
+    pub const MAX_SIGNER_INFOS: usize = 16;
+    /// Certificates carried (certificates field, certificate-values attributes, and those of
+    /// every time-stamp token inside).
+    pub const MAX_CERTIFICATES: usize = 200;
+    /// CRLs carried (crls field, revocation-values attributes, tokens).
+    pub const MAX_CRLS: usize = 100;
+    /// OCSP responses carried (crls field, revocation-values attributes, tokens).
+    pub const MAX_OCSP_RESPONSES: usize = 100;
+    /// Time-stamp tokens carried (signature, content and archive time-stamps of every
+    /// SignerInfo).
+    pub const MAX_TIME_STAMPS: usize = 64;
+}
+
+/// What a SignedData carries, counted for [`limits`].
+#[derive(Default, Debug)]
+struct Counts {
+    signers: usize,
+    certs: usize,
+    crls: usize,
+    ocsps: usize,
+    tokens: usize,
+}
+
+impl Counts {
+    /// Adds what `sd` carries; `depth` bounds the descent into tokens inside tokens.
+    fn add(&mut self, sd: &cms::SignedData, depth: usize) {
+        use inkan_profiles::oid as o;
+        self.certs += sd.certs_raw.len();
+        self.crls += sd.crls.len();
+        self.ocsps += sd.ocsps.len();
+        for si in &sd.signers {
+            for a in si.unsigned(&o::ID_AA_ETS_CERT_VALUES) {
+                for v in &a.values {
+                    if let Ok(t) = tlv::parse_exact(v) {
+                        self.certs += t.children().count();
+                    }
+                }
+            }
+            let rv = si
+                .unsigned(&o::ID_AA_ETS_REVOCATION_VALUES)
+                .chain(si.signed(&o::ID_AA_ETS_REVOCATION_VALUES));
+            for a in rv {
+                for v in &a.values {
+                    let Ok(t) = tlv::parse_exact(v) else { continue };
+                    for part in t.children().flatten() {
+                        let n = tlv::parse_exact(part.value).map_or(0, |x| x.children().count());
+                        match part.tag {
+                            0xa0 => self.crls += n,
+                            0xa1 => self.ocsps += n,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            // Every attribute value that is a SignedData is a time-stamp token (or a
+            // counter-signature container): counted with what it carries.
+            let values = si.unsigned_attrs.iter().chain(
+                si.signed_attrs
+                    .iter()
+                    .flatten()
+                    .filter(|a| crypto::is(&a.oid, &o::ID_AA_ETS_CONTENT_TIMESTAMP)),
+            );
+            for a in values {
+                for v in &a.values {
+                    if v.first() != Some(&tlv::tag::SEQUENCE) {
+                        continue;
+                    }
+                    if let Ok(inner) = cms::SignedData::parse_content_info(v) {
+                        self.tokens += 1;
+                        if depth < 2 {
+                            self.add(&inner, depth + 1);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The first limit passed, in words.
+    fn exceeded(&self) -> Option<String> {
+        use limits::*;
+        [
+            (self.signers, MAX_SIGNER_INFOS, "SignerInfos"),
+            (self.certs, MAX_CERTIFICATES, "certificates"),
+            (self.crls, MAX_CRLS, "CRLs"),
+            (self.ocsps, MAX_OCSP_RESPONSES, "OCSP responses"),
+            (self.tokens, MAX_TIME_STAMPS, "time-stamp tokens"),
+        ]
+        .iter()
+        .find(|(n, max, _)| n > max)
+        .map(|(n, max, what)| {
+            format!("the input carries {n} {what}; at most {max} are processed (bounded work)")
+        })
+    }
+}
+
+/// The limit `sd` passes, if any.
+fn over_limits(sd: &cms::SignedData) -> Option<String> {
+    let mut c = Counts {
+        signers: sd.signers.len(),
+        ..Counts::default()
+    };
+    c.add(sd, 0);
+    c.exceeded()
+}
+
+/// A 法人番号 whose check digit is wrong (平成26年財務省令第70号 §2) is not a corporate number:
+/// a finding (the signature's validity does not depend on it, but the reader must not take
+/// the number as the organisation's).
+fn corporate_number_findings(r: &mut Report) {
+    fn wrong(p: Option<&report::Party>) -> Option<Finding> {
+        let p = p?;
+        let c = p
+            .corporate_number
+            .as_ref()
+            .filter(|c| !c.check_digit_valid)?;
+        Some(Finding::new(
+            "CORPORATE_NUMBER_CHECK_DIGIT",
+            format!(
+                "the organizationIdentifier {} holds the number {}, whose check digit is wrong: it is not a valid corporate number (法人番号)",
+                p.organization_identifier.as_deref().unwrap_or("-"),
+                c.number
+            ),
+        ))
+    }
+    if let Some(f) = wrong(r.signer.as_ref()) {
+        r.findings.push(f);
+    }
+    for g in &mut r.signers {
+        if let Some(f) = wrong(g.signer.as_ref()) {
+            g.findings.push(f);
+        }
+    }
+}
+
+/// Whether the file at `p` holds exactly `bytes` (streamed: memory does not grow with the
+/// file).
+fn same_as_file(bytes: &[u8], p: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(p)?;
+    if f.metadata()?.len() != bytes.len() as u64 {
+        return Ok(false);
+    }
+    let mut buf = vec![0u8; 1 << 16];
+    let mut at = 0;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(at == bytes.len());
+        }
+        if at + n > bytes.len() || buf[..n] != bytes[at..at + n] {
+            return Ok(false);
+        }
+        at += n;
+    }
+}
+
+/// TOTAL-FAILED / HASH_FAILURE for a signer of an encapsulated signature checked against other
+/// data (`how`: "differs from", or why it could not be compared).
+fn data_not_encapsulated(mut o: engine::Outcome, how: &str) -> engine::Outcome {
+    o.findings.push(Finding::new(
+        "DATA_NOT_ENCAPSULATED_CONTENT",
+        format!(
+            "the signature encapsulates its content, and the data given with --data {how} it: nothing is said about the data given"
+        ),
+    ));
+    o.indication = Indication::TotalFailed;
+    o.sub = Some(Sub::HashFailure);
+    o
+}
+
+/// Lower-case hexadecimal.
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// One signer's result, before the report is assembled.
@@ -513,6 +803,21 @@ pub(crate) fn token_summary(kind: &str, t: &engine::TokenResult) -> TimeStampSum
         tsa: t.outcome.signer.as_ref().map(|c| c.display_name()),
         indication: t.outcome.indication,
         sub_indication: t.outcome.sub,
+    }
+}
+
+/// Whether a signature file is checked against data kept beside it: a detached CMS
+/// signature (no eContent), or an RFC 3161 token or response (which only names its data by
+/// imprint). `false` for an encapsulated signature and for bytes that cannot be read (their
+/// verification says why).
+pub fn needs_data(bytes: &[u8]) -> bool {
+    let bin = input::to_binary(bytes);
+    match input::detect(&bin) {
+        Ok((input::Kind::SignedData, ci)) => cms::SignedData::parse_content_info(ci)
+            .map(|sd| sd.econtent.is_none())
+            .unwrap_or(false),
+        Ok(_) => true,
+        Err(_) => false,
     }
 }
 

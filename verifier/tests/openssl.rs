@@ -198,7 +198,7 @@ impl Run {
         self.data = Data::File(pki().path.join(f));
         self
     }
-    fn check(self, ind: Indication, sub: Option<Sub>) {
+    fn report(self) -> inkan_verifier::report::Report {
         let options = Options {
             data: self.data,
             trust: self.trust.iter().map(|t| read(t)).collect(),
@@ -207,22 +207,35 @@ impl Run {
             revocation_required: self.required,
             ..Options::default()
         };
-        let r = verify(&Input { bytes: self.sig }, &options, self.at).unwrap();
+        verify(&Input { bytes: self.sig }, &options, self.at).unwrap()
+    }
+    fn check(self, ind: Indication, sub: Option<Sub>) -> inkan_verifier::report::Report {
+        let r = self.report();
         assert_eq!(
             (r.indication, r.sub_indication),
             (ind, sub),
             "{}",
             r.to_text(inkan_verifier::report::Lang::En)
         );
+        r
     }
 }
 
-/// `openssl cms -sign` with the signer `name`; `extra` adds options.
+/// `openssl cms -sign` with the signer `name`; `extra` adds options. A CAdES signature
+/// (`-cades`: ESS signing-certificate-v2, which the verifier requires as DSS's default policy
+/// does) unless `extra` says `-nocades` (removed) or `-noattr`.
 fn cms_sign(name: &str, extra: &str) -> Vec<u8> {
     // Unique per call: tests run in parallel in one directory and sign with the same options.
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let out = format!("sig-{name}-{}-{n}.p7s", extra.replace([' ', '-'], "_"));
+    let extra = if extra.contains("-nocades") {
+        extra.replace("-nocades", "")
+    } else if extra.contains("-noattr") || extra.contains("-cades") {
+        extra.to_owned()
+    } else {
+        format!("{extra} -cades")
+    };
     sh(
         &pki().path,
         &format!(
@@ -502,7 +515,7 @@ fn pem_input_and_cli_exit_codes() {
     let dir = &pki().path;
     sh(
         dir,
-        "openssl cms -sign -binary -in data.txt -signer p256.pem -inkey p256.key -certfile inter.pem -outform PEM -out sig.pem",
+        "openssl cms -sign -cades -binary -in data.txt -signer p256.pem -inkey p256.key -certfile inter.pem -outform PEM -out sig.pem",
     );
     let bin = env!("CARGO_BIN_EXE_inkan-verify");
     let run = |args: &[&str]| {
@@ -559,6 +572,41 @@ fn pem_input_and_cli_exit_codes() {
 /// with a content-time-stamp signed attribute holding `token` (id-aa-ets-contentTimestamp),
 /// the new signed attributes sorted as a DER SET OF, signed by `openssl dgst -<md> -sign`.
 fn add_content_time_stamp(sig: &[u8], token: &[u8], name: &str, md: &str) -> Vec<u8> {
+    // 1.2.840.113549.1.9.16.2.20
+    let ct = attribute(
+        &[
+            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x14,
+        ],
+        &[token.to_vec()],
+    );
+    resign(sig, name, md, "", None, |attrs| attrs.push(ct))
+}
+
+/// An Attribute: `SEQUENCE { OID (content octets `oid`), SET OF values }`.
+fn attribute(oid: &[u8], values: &[Vec<u8>]) -> Vec<u8> {
+    let mut a = tlv::encode(0x06, oid);
+    a.extend(tlv::encode(0x31, &values.concat()));
+    tlv::encode(0x30, &a)
+}
+
+/// The OID content octets of an Attribute encoding.
+fn attribute_oid(attr: &[u8]) -> Vec<u8> {
+    let t = tlv::parse_exact(attr).unwrap();
+    t.children().next().unwrap().unwrap().value.to_vec()
+}
+
+/// Re-signs the first SignerInfo of `sig` (made by `openssl cms -sign` with signer `name`)
+/// after `edit` changed its signed attributes (whole Attribute encodings): the new set sorted
+/// as a DER SET OF, signed by `openssl dgst -<md> -sign` with `sigopts`, and its
+/// signatureAlgorithm replaced by `sig_alg` when given.
+fn resign(
+    sig: &[u8],
+    name: &str,
+    md: &str,
+    sigopts: &str,
+    sig_alg: Option<&[u8]>,
+    edit: impl FnOnce(&mut Vec<Vec<u8>>),
+) -> Vec<u8> {
     let ci = tlv::parse_exact(sig).unwrap();
     let mut r = ci.children();
     let oid = r.next_tlv().unwrap();
@@ -573,15 +621,7 @@ fn add_content_time_stamp(sig: &[u8], token: &[u8], name: &str, md: &str) -> Vec
         .children()
         .map(|a| a.unwrap().raw.to_vec())
         .collect();
-    // 1.2.840.113549.1.9.16.2.20
-    let mut attr = tlv::encode(
-        0x06,
-        &[
-            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x14,
-        ],
-    );
-    attr.extend(tlv::encode(0x31, token));
-    attrs.push(tlv::encode(0x30, &attr));
+    edit(&mut attrs);
     let refs: Vec<&[u8]> = attrs.iter().map(|a| a.as_slice()).collect();
     let set = tlv::der_set_of(0x31, &refs);
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -590,7 +630,7 @@ fn add_content_time_stamp(sig: &[u8], token: &[u8], name: &str, md: &str) -> Vec
     std::fs::write(pki().path.join(&tbs), &set).unwrap();
     sh(
         &pki().path,
-        &format!("openssl dgst -{md} -sign {name}.key -out {tbs}.sig {tbs}"),
+        &format!("openssl dgst -{md} -sign {name}.key {sigopts} -out {tbs}.sig {tbs}"),
     );
     let signature = read(&format!("{tbs}.sig"));
     let mut si_content = Vec::new();
@@ -599,6 +639,8 @@ fn add_content_time_stamp(sig: &[u8], token: &[u8], name: &str, md: &str) -> Vec
             let mut implicit = set.clone();
             implicit[0] = 0xa0;
             si_content.extend(implicit);
+        } else if i == attrs_pos + 1 && sig_alg.is_some() {
+            si_content.extend_from_slice(sig_alg.unwrap());
         } else if f.tag == 0x04 && i > attrs_pos {
             si_content.extend(tlv::encode(0x04, &signature));
         } else {
@@ -738,4 +780,816 @@ fn archive_time_stamp_v2_is_a_proof_of_existence() {
     let mut r = Run::new(add_unsigned_attribute(&other, &ATS_V2, &tok)).data("data.txt");
     r.at = days(60);
     r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+}
+
+/// `inkan-verify` run in the PKI folder: (exit status, standard output).
+fn cli(args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_inkan-verify"))
+        .args(args)
+        .current_dir(&pki().path)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn encapsulated_signature_with_other_data_is_a_hash_failure() {
+    // EN 319 102-1 §5.2.7: the data given must be the encapsulated content; never "unchanged"
+    // about a file that was not checked.
+    let sig = cms_sign("p256", "-md sha256 -nodetach");
+    let r = Run::new(sig.clone())
+        .data("other.txt")
+        .check(Indication::TotalFailed, Some(Sub::HashFailure));
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.code == "DATA_NOT_ENCAPSULATED_CONTENT"),
+        "{:?}",
+        r.findings
+    );
+    // The same bytes as the encapsulated content are fine, and so is no --data at all.
+    Run::new(sig.clone())
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    Run::new(sig.clone()).check(Indication::TotalPassed, None);
+    // In memory, and through the command line (exit status 1).
+    let mut r = Run::new(sig.clone());
+    r.data = Data::Bytes(b"hello inkan\n!".to_vec());
+    r.check(Indication::TotalFailed, Some(Sub::HashFailure));
+    std::fs::write(pki().path.join("encap.p7s"), &sig).unwrap();
+    let (code, out) = cli(&[
+        "encap.p7s",
+        "--data",
+        "other.txt",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("unchanged"), "{out}");
+}
+
+#[test]
+fn stand_alone_token_without_data_proves_nothing_yet() {
+    let tok = ts_token("data.txt", "nodata.tst");
+    // RFC 3161 token alone: INDETERMINATE / SIGNED_DATA_NOT_FOUND, the imprint it would prove
+    // shown, no proof of existence claimed.
+    let r = Run::new(tok.clone()).check(Indication::Indeterminate, Some(Sub::SignedDataNotFound));
+    let want = inkan_profiles::alg::DigestAlgorithm::Sha256
+        .digest(&read("data.txt"))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let i = r.time_stamped_data.as_ref().expect("imprint shown");
+    assert_eq!(
+        (i.algorithm.as_str(), i.digest.as_str()),
+        ("SHA-256", want.as_str())
+    );
+    assert!(r.best_proof_of_existence.is_none());
+    // With the right data it is proof of existence; with other data it is not.
+    let r = Run::new(tok.clone())
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    assert!(r.best_proof_of_existence.is_some());
+    let r = Run::new(tok.clone())
+        .data("other.txt")
+        .check(Indication::TotalFailed, Some(Sub::HashFailure));
+    assert!(r.best_proof_of_existence.is_none());
+    // A token that does not chain to a trust anchor proves nothing either.
+    let mut r = Run::new(tok.clone()).data("data.txt");
+    r.trust = vec!["other.pem"];
+    let r = r.check(
+        Indication::Indeterminate,
+        Some(Sub::NoCertificateChainFound),
+    );
+    assert!(r.best_proof_of_existence.is_none());
+    // The command line: exit 2, the imprint in the text, no "proven to exist", no "valid".
+    for lang in ["en", "ja"] {
+        let (code, out) = cli(&[
+            "nodata.tst",
+            "--trust",
+            "root.pem",
+            "--revocation",
+            "optional",
+            "--lang",
+            lang,
+        ]);
+        assert_eq!(code, 2, "{out}");
+        assert!(out.contains(&want), "{out}");
+        assert!(out.contains("--data"), "{out}");
+        assert!(
+            !out.contains("Proven to exist") && !out.contains("存在証明時刻"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("unchanged") && !out.starts_with("有効"),
+            "{out}"
+        );
+    }
+}
+
+fn octets(b: &[u8]) -> Vec<u8> {
+    tlv::encode(0x04, b)
+}
+
+fn oid_value(o: &const_oid::ObjectIdentifier) -> Vec<u8> {
+    tlv::encode(0x06, o.as_bytes())
+}
+
+#[test]
+fn signed_attributes_are_checked_as_rfc_5652_says() {
+    use inkan_profiles::oid::{
+        ID_AA_SIGNING_CERTIFICATE_V2, ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA,
+    };
+    let sha = |f: &str| inkan_profiles::alg::DigestAlgorithm::Sha256.digest(&read(f));
+    let md = ID_MESSAGE_DIGEST.as_bytes();
+    let ct = ID_CONTENT_TYPE.as_bytes();
+    let edited = |edit: &dyn Fn(&mut Vec<Vec<u8>>)| {
+        let sig = cms_sign("p256", "-md sha256");
+        Run::new(resign(&sig, "p256", "sha256", "", None, |a| edit(a))).data("data.txt")
+    };
+    // Re-signing alone changes nothing.
+    edited(&|_| {}).check(Indication::TotalPassed, None);
+    let format = |r: Run, code: &str| {
+        let rep = r.check(Indication::TotalFailed, Some(Sub::FormatFailure));
+        assert!(
+            rep.findings.iter().any(|f| f.code == code),
+            "{:?}",
+            rep.findings
+        );
+    };
+    // A second message-digest attribute over other data (the first one taken would verify
+    // against that data).
+    let other = octets(&sha("other.txt"));
+    format(
+        edited(&|a| a.push(attribute(md, std::slice::from_ref(&other)))),
+        "CMS_SIGNED_ATTRIBUTES",
+    );
+    // One message-digest attribute with two values.
+    format(
+        edited(&|a| {
+            a.retain(|x| attribute_oid(x) != md);
+            a.push(attribute(md, &[octets(&sha("data.txt")), other.clone()]));
+        }),
+        "CMS_SIGNED_ATTRIBUTES",
+    );
+    // A second content-type attribute, a content-type that is not eContentType, none.
+    format(
+        edited(&|a| a.push(attribute(ct, &[oid_value(&ID_DATA)]))),
+        "CMS_SIGNED_ATTRIBUTES",
+    );
+    format(
+        edited(&|a| {
+            a.retain(|x| attribute_oid(x) != ct);
+            a.push(attribute(ct, &[oid_value(&ID_SIGNED_DATA)]));
+        }),
+        "CMS_SIGNED_ATTRIBUTES",
+    );
+    format(
+        edited(&|a| a.retain(|x| attribute_oid(x) != ct)),
+        "CMS_SIGNED_ATTRIBUTES",
+    );
+    // A CAdES signature (here: a commitment-type-indication, EN 319 122-1 §5.2.3) without
+    // ESS signing-certificate(-v2): INDETERMINATE / SIG_CONSTRAINTS_FAILURE, as DSS's default
+    // policy (SigningCertificatePresent FAIL, signature acceptance validation) decides.
+    let ess = ID_AA_SIGNING_CERTIFICATE_V2.as_bytes();
+    let proof_of_origin = tlv::encode(
+        0x30,
+        &oid_value(&const_oid::ObjectIdentifier::new_unwrap(
+            "1.2.840.113549.1.9.16.6.1",
+        )),
+    );
+    let rep = edited(&|a| {
+        a.retain(|x| attribute_oid(x) != ess);
+        a.push(attribute(
+            inkan_profiles::oid::ID_AA_ETS_COMMITMENT_TYPE.as_bytes(),
+            std::slice::from_ref(&proof_of_origin),
+        ));
+    })
+    .check(Indication::Indeterminate, Some(Sub::SigConstraintsFailure));
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "SIGNING_CERTIFICATE_ABSENT")
+    );
+    // With the ESS attribute, the same commitment passes.
+    edited(&|a| {
+        a.push(attribute(
+            inkan_profiles::oid::ID_AA_ETS_COMMITMENT_TYPE.as_bytes(),
+            std::slice::from_ref(&proof_of_origin),
+        ))
+    })
+    .check(Indication::TotalPassed, None);
+    // A plain RFC 5652 signature (OpenSSL without -cades, no ETSI attribute) does not claim
+    // to be CAdES: reported, not refused.
+    let rep = Run::new(cms_sign("p256", "-md sha256 -nocades"))
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "PLAIN_CMS_NO_SIGNING_CERTIFICATE")
+    );
+    // A broken signature still says TOTAL-FAILED first.
+    let mut sig = cms_sign("p256", "-md sha256 -nocades");
+    let pos = sig
+        .windows(32)
+        .position(|w| w == sha("data.txt").as_slice())
+        .unwrap();
+    sig[pos] ^= 1;
+    Run::new(sig)
+        .data("data.txt")
+        .check(Indication::TotalFailed, Some(Sub::HashFailure));
+}
+
+/// The encoding of the first SignerInfo's signatureAlgorithm.
+fn signature_algorithm(sig: &[u8]) -> Vec<u8> {
+    let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
+    sd.signers[0].sig_alg.0.clone()
+}
+
+#[test]
+fn pss_hash_must_be_the_digest_algorithm() {
+    // RFC 4056 §3. The signed attributes (message-digest by SHA-256, as digestAlgorithm says)
+    // are re-signed with RSASSA-PSS over SHA-384, and signatureAlgorithm says so: the
+    // signature value verifies, the structure is not allowed.
+    let pss = "-keyopt rsa_padding_mode:pss";
+    let a = cms_sign("rsa3072", &format!("-md sha256 {pss}"));
+    let b = cms_sign("rsa3072", &format!("-md sha384 {pss}"));
+    let alg384 = signature_algorithm(&b);
+    // saltLength [2] of the parameters, as OpenSSL chose it.
+    let params = tlv::parse_exact(&alg384).unwrap();
+    let params = params.children().nth(1).unwrap().unwrap();
+    let salt = params
+        .children()
+        .map(|t| t.unwrap())
+        .find(|t| t.tag == 0xa2)
+        .map(|t| tlv::parse_exact(t.value).unwrap().small_uint().unwrap())
+        .unwrap_or(20);
+    let opts = format!(
+        "-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:{salt} -sigopt rsa_mgf1_md:sha384"
+    );
+    let forged = resign(&a, "rsa3072", "sha384", &opts, Some(&alg384), |_| {});
+    let rep = Run::new(forged)
+        .data("data.txt")
+        .check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    assert!(rep.findings.iter().any(|f| f.code == "PSS_HASH_MISMATCH"));
+    // Both SHA-384 (b itself) passes.
+    Run::new(b)
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+}
+
+/// Rebuilds an encapsulated signature with `extra` appended inside its
+/// EncapsulatedContentInfo.
+fn with_eci_extra(sig: &[u8], extra: &[u8]) -> Vec<u8> {
+    let ci = tlv::parse_exact(sig).unwrap();
+    let mut r = ci.children();
+    let oid = r.next_tlv().unwrap();
+    let wrap = r.next_tlv().unwrap();
+    let sd = tlv::parse_exact(wrap.value).unwrap();
+    let mut parts: Vec<Vec<u8>> = sd.children().map(|t| t.unwrap().raw.to_vec()).collect();
+    let eci = tlv::parse_exact(&parts[2]).unwrap();
+    let mut content = eci.value.to_vec();
+    content.extend_from_slice(extra);
+    parts[2] = tlv::encode(0x30, &content);
+    let sd_new = tlv::encode(0x30, &parts.concat());
+    let mut ci_content = oid.raw.to_vec();
+    ci_content.extend(tlv::encode(0xa0, &sd_new));
+    tlv::encode(0x30, &ci_content)
+}
+
+#[test]
+fn bytes_outside_the_structure_are_a_format_failure() {
+    let sig = cms_sign("p256", "-md sha256 -nodetach");
+    // Rebuilt without change: still valid (the rebuilding is sound).
+    Run::new(with_eci_extra(&sig, &[])).check(Indication::TotalPassed, None);
+    // An element after eContent in the EncapsulatedContentInfo.
+    Run::new(with_eci_extra(&sig, &octets(b"not signed")))
+        .check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    // Bytes after the ContentInfo.
+    let mut trailing = sig.clone();
+    trailing.extend_from_slice(b"not signed");
+    Run::new(trailing).check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    let mut junk = sig.clone();
+    junk.extend_from_slice(&[0, 0, 1]);
+    Run::new(junk).check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    // Zero padding alone (files cut from fixed-size containers, as DSS reads them) hides
+    // nothing: tolerated and reported.
+    let mut zeros = sig.clone();
+    zeros.extend_from_slice(&[0; 64]);
+    let rep = Run::new(zeros).check(Indication::TotalPassed, None);
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "TRAILING_ZERO_PADDING")
+    );
+}
+
+#[test]
+fn the_trust_anchors_own_constraints_apply() {
+    // RFC 5937, as OpenSSL applies them: a root with pathLenConstraint 0 above an
+    // intermediate CA, and a root that is not a CA, both refused by `openssl verify` too.
+    let dir = &pki().path;
+    sh(
+        dir,
+        r#"
+set -e
+cat > anchor.cnf <<'CNF'
+[pl0]
+basicConstraints = critical,CA:true,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[pl1]
+basicConstraints = critical,CA:true,pathlen:1
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[noca]
+basicConstraints = critical,CA:false
+keyUsage = critical,keyCertSign,cRLSign,digitalSignature
+subjectKeyIdentifier = hash
+[ca]
+basicConstraints = critical,CA:true
+keyUsage = critical,keyCertSign,cRLSign
+[leaf]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature,nonRepudiation
+CNF
+for r in pl0 pl1 noca; do
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ta-$r.key \
+    -subj "/CN=Anchor $r" -days 30 -config anchor.cnf -extensions $r -out ta-$r.pem 2>/dev/null
+done
+# pl0 and pl1 share one subject structure; each gets its own intermediate and leaf.
+for r in pl0 pl1; do
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ta-$r-inter.key \
+    -subj "/CN=Inter under $r" -out ta-$r-inter.csr 2>/dev/null
+  openssl x509 -req -in ta-$r-inter.csr -CA ta-$r.pem -CAkey ta-$r.key -set_serial 2 -days 30 \
+    -extfile anchor.cnf -extensions ca -out ta-$r-inter.pem 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ta-$r-leaf.key \
+    -subj "/CN=Leaf under $r" -out ta-$r-leaf.csr 2>/dev/null
+  openssl x509 -req -in ta-$r-leaf.csr -CA ta-$r-inter.pem -CAkey ta-$r-inter.key -set_serial 3 \
+    -days 30 -extfile anchor.cnf -extensions leaf -out ta-$r-leaf.pem 2>/dev/null
+  openssl cms -sign -cades -binary -in data.txt -signer ta-$r-leaf.pem -inkey ta-$r-leaf.key \
+    -certfile ta-$r-inter.pem -outform DER -out ta-$r.p7s
+done
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ta-noca-leaf.key \
+  -subj "/CN=Leaf under noca" -out ta-noca-leaf.csr 2>/dev/null
+openssl x509 -req -in ta-noca-leaf.csr -CA ta-noca.pem -CAkey ta-noca.key -set_serial 3 \
+  -days 30 -extfile anchor.cnf -extensions leaf -out ta-noca-leaf.pem 2>/dev/null
+openssl cms -sign -cades -binary -in data.txt -signer ta-noca-leaf.pem -inkey ta-noca-leaf.key \
+  -outform DER -out ta-noca.p7s
+"#,
+    );
+    let openssl_verifies = |anchor: &str, leaf: &str, untrusted: Option<&str>| {
+        let mut c = Command::new("openssl");
+        c.current_dir(dir)
+            .args(["verify", "-x509_strict", "-CAfile", anchor]);
+        if let Some(u) = untrusted {
+            c.args(["-untrusted", u]);
+        }
+        c.arg(leaf).output().unwrap().status.success()
+    };
+    let run = |anchor: &'static str, sig: &str| {
+        let mut r = Run::new(read(sig)).data("data.txt");
+        r.trust = vec![anchor];
+        r
+    };
+    // The control: pathLenConstraint 1 allows the one intermediate.
+    assert!(openssl_verifies(
+        "ta-pl1.pem",
+        "ta-pl1-leaf.pem",
+        Some("ta-pl1-inter.pem")
+    ));
+    run("ta-pl1.pem", "ta-pl1.p7s").check(Indication::TotalPassed, None);
+    assert!(!openssl_verifies(
+        "ta-pl0.pem",
+        "ta-pl0-leaf.pem",
+        Some("ta-pl0-inter.pem")
+    ));
+    let rep = run("ta-pl0.pem", "ta-pl0.p7s").check(
+        Indication::Indeterminate,
+        Some(Sub::ChainConstraintsFailure),
+    );
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "X509_ANCHOR_PATH_LENGTH"),
+        "{:?}",
+        rep.findings
+    );
+    assert!(!openssl_verifies("ta-noca.pem", "ta-noca-leaf.pem", None));
+    let rep = run("ta-noca.pem", "ta-noca.p7s").check(
+        Indication::Indeterminate,
+        Some(Sub::ChainConstraintsFailure),
+    );
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "X509_ANCHOR_NOT_A_CA"),
+        "{:?}",
+        rep.findings
+    );
+}
+
+/// `sig` (one SignerInfo) rebuilt with its SignerInfo repeated `signers` times and `crls`
+/// bogus CRLs (copies of inter.crl, each with another signature value) in its crls field.
+fn flooded(sig: &[u8], signers: usize, crls: usize) -> Vec<u8> {
+    let ci = tlv::parse_exact(sig).unwrap();
+    let mut r = ci.children();
+    let oid = r.next_tlv().unwrap();
+    let wrap = r.next_tlv().unwrap();
+    let sd = tlv::parse_exact(wrap.value).unwrap();
+    let parts: Vec<tlv::Tlv<'_>> = sd.children().map(|t| t.unwrap()).collect();
+    let crl = inkan_verifier::input::to_binary(&read("inter.crl"));
+    let mut crl_set = Vec::new();
+    for i in 0..crls {
+        let mut c = crl.clone();
+        let n = c.len();
+        c[n - 1] = i as u8;
+        c[n - 2] = (i >> 8) as u8;
+        c[n - 3] ^= 0x55;
+        crl_set.extend(c);
+    }
+    let si = parts.last().unwrap().children().next().unwrap().unwrap();
+    let mut content = Vec::new();
+    for p in &parts[..parts.len() - 1] {
+        if p.tag != 0xa1 {
+            content.extend_from_slice(p.raw);
+        }
+        if p.tag == 0xa0 && crls > 0 {
+            content.extend(tlv::encode(0xa1, &crl_set));
+        }
+    }
+    content.extend(tlv::encode(0x31, &si.raw.repeat(signers)));
+    let mut ci_content = oid.raw.to_vec();
+    ci_content.extend(tlv::encode(0xa0, &tlv::encode(0x30, &content)));
+    tlv::encode(0x30, &ci_content)
+}
+
+#[test]
+fn bounded_work_refuses_floods_before_verifying() {
+    // The issue's input: 200 copies of one SignerInfo and 2000 bogus CRLs (about 530 KB).
+    // It is refused by the limits on SignerInfos and CRLs before any signature is verified.
+    let sig = cms_sign("p256", "-md sha256");
+    let flood = flooded(&sig, 200, 2000);
+    assert!(flood.len() > 400_000, "{}", flood.len());
+    let r = Run::new(flood)
+        .data("data.txt")
+        .check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    assert!(
+        r.findings.iter().any(|f| f.code == "LIMIT_EXCEEDED"),
+        "{:?}",
+        r.findings
+    );
+    assert_eq!(inkan_verifier::crypto::computed_in_call(), 0);
+    // Each limit on its own.
+    let limits = |signers: usize, crls: usize| {
+        let r = Run::new(flooded(&sig, signers, crls))
+            .data("data.txt")
+            .check(Indication::TotalFailed, Some(Sub::FormatFailure));
+        r.findings
+            .into_iter()
+            .find(|f| f.code == "LIMIT_EXCEEDED")
+            .unwrap()
+            .message
+    };
+    use inkan_verifier::limits::{MAX_CRLS, MAX_SIGNER_INFOS};
+    assert!(limits(MAX_SIGNER_INFOS + 1, 0).contains("SignerInfos"));
+    assert!(limits(1, MAX_CRLS + 1).contains("CRLs"));
+    // At the limits, the bogus CRLs are ignored and every signer is validated.
+    let r = Run::new(flooded(&sig, MAX_SIGNER_INFOS, MAX_CRLS))
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    assert_eq!(r.signers.len(), MAX_SIGNER_INFOS);
+}
+
+/// Whether `s` holds Japanese text (kana or kanji).
+fn has_japanese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c))
+}
+
+/// The finding lines of a text report (after its findings heading).
+fn finding_lines(text: &str, heading: &str) -> Vec<String> {
+    text.lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_japanese_report_is_complete() {
+    // A revoked signer, time-stamped: revocation line, reason name, time-stamp kind,
+    // validity lines and every finding in Japanese, with times in JST beside UTC.
+    let sig = cms_sign("revoked", "-md sha256");
+    std::fs::write(pki().path.join("ja-sv.bin"), signature_value(&sig)).unwrap();
+    let tok = ts_token("ja-sv.bin", "ja-sv.tst");
+    std::fs::write(
+        pki().path.join("ja-revoked.p7s"),
+        add_signature_time_stamp(&sig, &tok),
+    )
+    .unwrap();
+    let (code, ja) = cli(&[
+        "ja-revoked.p7s",
+        "--data",
+        "data.txt",
+        "--trust",
+        "root.pem",
+        "--crl",
+        "inter.crl",
+        "--crl",
+        "root.crl",
+        "--lang",
+        "ja",
+    ]);
+    assert_eq!(code, 2, "{ja}");
+    assert!(ja.starts_with("判定不能 (REVOKED_NO_POE)"), "{ja}");
+    for want in [
+        "に失効(理由: 理由の指定なし、",
+        "発行の CRLによる)",
+        "署名タイムスタンプ: ",
+        "(有効期間 ",
+        " JST)",
+        "失効していません(",
+    ] {
+        assert!(ja.contains(want), "{want} missing in\n{ja}");
+    }
+    let findings = finding_lines(&ja, "所見:");
+    assert!(!findings.is_empty(), "{ja}");
+    for f in &findings {
+        assert!(has_japanese(f), "not in Japanese: {f}");
+    }
+    assert!(
+        !ja.contains("REVOKED at") && !ja.contains("good per"),
+        "{ja}"
+    );
+    // English keeps the English lines, with reason names, and JST too.
+    let (_, en) = cli(&[
+        "ja-revoked.p7s",
+        "--data",
+        "data.txt",
+        "--trust",
+        "root.pem",
+        "--crl",
+        "inter.crl",
+        "--crl",
+        "root.crl",
+        "--lang",
+        "en",
+    ]);
+    assert!(en.contains("(reason unspecified) per CRL"), "{en}");
+    assert!(
+        en.contains("signature time-stamp: ") && en.contains(" JST)"),
+        "{en}"
+    );
+    // A token's signer is the time-stamping authority.
+    let (_, tsa) = cli(&[
+        "ja-sv.tst",
+        "--data",
+        "ja-sv.bin",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--lang",
+        "ja",
+    ]);
+    assert!(tsa.starts_with("有効: "), "{tsa}");
+    assert!(
+        tsa.contains("時刻認証局 (TSA):") && !tsa.contains("署名者・押印者"),
+        "{tsa}"
+    );
+    assert!(tsa.contains("単独のタイムスタンプ: "), "{tsa}");
+}
+
+#[test]
+fn corporate_numbers_are_checked_and_shown_as_text() {
+    // organizationIdentifier NTRJP-<法人番号> (EN 319 412-1 §5.1.4): shown as text, and a
+    // wrong check digit is a finding, with a label that says the number is not valid.
+    sh(
+        &pki().path,
+        r#"
+set -e
+printf 'basicConstraints=CA:false\nkeyUsage=critical,digitalSignature,nonRepudiation\n' > corp.ext
+for n in 8040001079502 1040001079502; do
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout corp-$n.key \
+    -subj "/CN=Corp Seal/O=inkan test org/organizationIdentifier=NTRJP-$n" -out corp-$n.csr 2>/dev/null
+  openssl x509 -req -in corp-$n.csr -CA inter.pem -CAkey inter.key -set_serial 0x$n -days 30 \
+    -extfile corp.ext -out corp-$n.pem 2>/dev/null
+  openssl cms -sign -cades -binary -in data.txt -signer corp-$n.pem -inkey corp-$n.key \
+    -certfile inter.pem -outform DER -out corp-$n.p7s
+done
+"#,
+    );
+    let run = |n: &str, lang: &str| {
+        cli(&[
+            &format!("corp-{n}.p7s"),
+            "--data",
+            "data.txt",
+            "--trust",
+            "root.pem",
+            "--revocation",
+            "optional",
+            "--lang",
+            lang,
+        ])
+    };
+    let (code, ok) = run("8040001079502", "ja");
+    assert_eq!(code, 0, "{ok}");
+    assert!(
+        ok.contains("organizationIdentifier=NTRJP-8040001079502"),
+        "{ok}"
+    );
+    assert!(ok.contains("8040001079502 (有効な法人番号です"), "{ok}");
+    assert!(!ok.contains("CORPORATE_NUMBER_CHECK_DIGIT"), "{ok}");
+    let (code, bad) = run("1040001079502", "ja");
+    assert_eq!(code, 0, "the signature itself is valid: {bad}");
+    assert!(bad.contains("(有効な法人番号ではありません"), "{bad}");
+    assert!(bad.contains("[CORPORATE_NUMBER_CHECK_DIGIT] "), "{bad}");
+    let (_, en) = run("1040001079502", "en");
+    assert!(
+        en.contains("NOT a valid corporate number") && en.contains("NTRJP-1040001079502"),
+        "{en}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    // `inkan-verify … | head`: the reader is gone before anything is written.
+    let tok = ts_token("data.txt", "pipe.tst");
+    std::fs::write(pki().path.join("pipe.tst"), tok).unwrap();
+    for extra in [
+        &["--format", "json"][..],
+        &["--lang", "ja"][..],
+        &["--help"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = Command::new(env!("CARGO_BIN_EXE_inkan-verify"))
+            .args([
+                "pipe.tst",
+                "--trust",
+                "root.pem",
+                "--revocation",
+                "optional",
+            ])
+            .args(extra)
+            .current_dir(&pki().path)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.is_empty(), "{extra:?}: {err}");
+        // The verdict's status (a token without its data: 2), or 0 for --help.
+        let want = if extra == ["--help"] { 0 } else { 2 };
+        assert_eq!(o.status.code(), Some(want), "{extra:?}");
+    }
+}
+
+#[test]
+fn several_signature_files_in_one_call() {
+    // INTERFACE.md: NAME.p7s / NAME.tsr checked against NAME beside it (or under
+    // --data-dir), one verdict per file and a summary, JSON lines, the worst exit status.
+    let dir = pki().path.join("batch");
+    let docs = pki().path.join("batch-docs");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&docs).unwrap();
+    let detached = cms_sign("p256", "-md sha256");
+    let w = |d: &Path, name: &str, bytes: &[u8]| std::fs::write(d.join(name), bytes).unwrap();
+    // a: good; b: the file beside it is other data; c: no data beside it; d: encapsulated.
+    w(&dir, "a.txt", &read("data.txt"));
+    w(&dir, "a.txt.p7s", &detached);
+    w(&dir, "b.txt", &read("other.txt"));
+    w(&dir, "b.txt.p7s", &detached);
+    w(&dir, "c.txt.p7s", &detached);
+    w(&dir, "d.p7m", &cms_sign("p256", "-md sha256 -nodetach"));
+    // e: a TimeStampResp (status granted) over data.txt, beside its data.
+    let tok = ts_token("data.txt", "batch-e.tst");
+    let mut resp = tlv::encode(0x30, &tlv::encode(0x02, &[0]));
+    resp.extend(tok);
+    w(&dir, "e.txt", &read("data.txt"));
+    w(&dir, "e.txt.tsr", &tlv::encode(0x30, &resp));
+    let files = ["a.txt.p7s", "b.txt.p7s", "c.txt.p7s", "d.p7m", "e.txt.tsr"];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<String> = files.iter().map(|f| format!("batch/{f}")).collect();
+        args.extend(
+            ["--trust", "root.pem", "--revocation", "optional"]
+                .iter()
+                .chain(extra)
+                .map(|s| s.to_string()),
+        );
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli(&args)
+    };
+    let want = [
+        ("batch/a.txt.p7s", "TOTAL-PASSED", None),
+        ("batch/b.txt.p7s", "TOTAL-FAILED", Some("HASH_FAILURE")),
+        (
+            "batch/c.txt.p7s",
+            "INDETERMINATE",
+            Some("SIGNED_DATA_NOT_FOUND"),
+        ),
+        ("batch/d.p7m", "TOTAL-PASSED", None),
+        ("batch/e.txt.tsr", "TOTAL-PASSED", None),
+    ];
+    let (code, json) = run(&["--format", "json"]);
+    assert_eq!(code, 1, "the worst verdict is TOTAL-FAILED: {json}");
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), want.len(), "{json}");
+    for (v, (file, ind, sub)) in lines.iter().zip(want) {
+        assert_eq!(v["file"], file);
+        assert_eq!(v["indication"], ind, "{file}: {v:#}");
+        assert_eq!(v["sub_indication"].as_str(), sub, "{file}");
+    }
+    assert_eq!(lines[0]["data"], "batch/a.txt");
+    assert!(lines[2]["data"].is_null() && lines[3]["data"].is_null());
+    // Text: one verdict per file and a summary, in either language.
+    let (code, text) = run(&["--lang", "en"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        text.matches("\n== batch/").count() + 1,
+        files.len(),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("== batch/a.txt.p7s (data: batch/a.txt)\nVALID"),
+        "{text}"
+    );
+    assert!(
+        text.contains("== batch/c.txt.p7s (data not found: batch/c.txt)"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "Summary: 5 files: 3 TOTAL-PASSED, 1 TOTAL-FAILED, 1 INDETERMINATE, 0 unreadable\n"
+        ),
+        "{text}"
+    );
+    let (_, ja) = run(&["--lang", "ja"]);
+    assert!(ja.contains("集計: 5 件 — 有効 (TOTAL-PASSED) 3 件"), "{ja}");
+    // --data-dir: the data elsewhere; only the detached ones change.
+    w(&docs, "b.txt", &read("data.txt"));
+    w(&docs, "a.txt", &read("data.txt"));
+    let (code, json) = cli(&[
+        "batch/a.txt.p7s",
+        "batch/b.txt.p7s",
+        "batch/d.p7m",
+        "--data-dir",
+        "batch-docs",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{json}");
+    assert!(
+        json.lines().all(|l| l.contains("\"TOTAL-PASSED\"")),
+        "{json}"
+    );
+    // An unreadable file: the others are still reported, the status is 66.
+    let (code, text) = cli(&[
+        "batch/a.txt.p7s",
+        "batch/missing.p7s",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, 66, "{text}");
+    assert!(
+        text.contains("== batch/missing.p7s\ncannot be read"),
+        "{text}"
+    );
+    assert!(text.contains("1 TOTAL-PASSED"), "{text}");
+    // One file keeps today's behaviour: no pairing, pretty JSON, its own status.
+    let (code, one) = cli(&[
+        "batch/a.txt.p7s",
+        "--trust",
+        "root.pem",
+        "--revocation",
+        "optional",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{one}");
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(v["sub_indication"], "SIGNED_DATA_NOT_FOUND");
+    assert!(v.get("file").is_none());
+    // --data with several files is a usage error.
+    let (code, _) = cli(&["batch/a.txt.p7s", "batch/b.txt.p7s", "--data", "data.txt"]);
+    assert_eq!(code, 64);
 }

@@ -8,8 +8,20 @@ use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_profiles::time::UnixTime;
 use inkan_verifier::{Data, Input, Options, cli::parse_rfc3339, verify};
 
-/// Cases whose indication and sub-indication both match, reached so far (raise it).
+/// Cases whose indication and sub-indication both match, reached so far (raise it), counting
+/// the cases of [`NO_DATA_TOKENS`] as matching when they give what issue 11 §3 requires.
 const FLOOR: usize = 55;
+
+/// Stand-alone time-stamp tokens given without their data, whose case.json (written before
+/// issue 11) expects TOTAL-PASSED. Issue 11 §3: such a token proves nothing about any data
+/// yet; it is INDETERMINATE / SIGNED_DATA_NOT_FOUND and the report shows the imprint it would
+/// prove. Until the shared cases are updated they are held to that instead.
+const NO_DATA_TOKENS: [&str; 4] = [
+    "dss-d-trust-tst-pss",
+    "dss-disig-tst-two-tsu-certs",
+    "dss-plugtest-archive-tst",
+    "openssl-sectigo-usertrust",
+];
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/realworld/cases")
@@ -75,6 +87,20 @@ fn run_case(dir: &Path) -> (String, String, bool, bool) {
         if let Some(v) = case[k].as_array() {
             subs.extend(v.iter().map(|x| x.as_str().map(str::to_owned)));
         }
+    }
+    let name = dir.file_name().unwrap().to_string_lossy();
+    if NO_DATA_TOKENS.contains(&name.as_ref())
+        && case["expect_indication"] == "TOTAL-PASSED"
+        && case["args"]
+            .as_array()
+            .is_some_and(|a| !a.contains(&"--data".into()))
+    {
+        inds = vec!["INDETERMINATE".into()];
+        subs = vec![Some("SIGNED_DATA_NOT_FOUND".into())];
+        assert!(
+            report.time_stamped_data.is_some() && report.best_proof_of_existence.is_none(),
+            "{name}"
+        );
     }
     let i_ok = inds.contains(&got_ind);
     let s_ok = i_ok && subs.contains(&got_sub);
