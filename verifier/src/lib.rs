@@ -303,6 +303,7 @@ fn verify_in_call(
         Some(b) => b.material(options),
         None => material(options),
     };
+    m.validation_time = Some(at);
     match kind {
         input::Kind::SignedData => {
             let mut r = base_report("CMS SignedData", options, at);
