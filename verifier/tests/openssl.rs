@@ -232,11 +232,7 @@ impl Run {
         self.data = Data::File(pki().path.join(f));
         self
     }
-    fn check(self, ind: Indication, sub: Option<Sub>) {
-        self.check_report(ind, sub);
-    }
-    /// As `check`, returning the report for further assertions.
-    fn check_report(self, ind: Indication, sub: Option<Sub>) -> inkan_verifier::report::Report {
+    fn report(self) -> inkan_verifier::report::Report {
         let options = Options {
             data: self.data,
             trust: self.trust.iter().map(|t| read(t)).collect(),
@@ -245,7 +241,10 @@ impl Run {
             revocation_required: self.required,
             ..Options::default()
         };
-        let r = verify(&Input { bytes: self.sig }, &options, self.at).unwrap();
+        verify(&Input { bytes: self.sig }, &options, self.at).unwrap()
+    }
+    fn check(self, ind: Indication, sub: Option<Sub>) -> inkan_verifier::report::Report {
+        let r = self.report();
         assert_eq!(
             (r.indication, r.sub_indication),
             (ind, sub),
@@ -844,7 +843,7 @@ fn ocsp_responses_are_checked_as_rfc_6960_says() {
     // (RFC 6960 §4.2.2.1, EN 319 102-1 §5.2.5).
     let mut r = run("p256-good.ocsp");
     r.at = days(8);
-    let rep = r.check_report(Indication::Indeterminate, Some(Sub::TryLater));
+    let rep = r.check(Indication::Indeterminate, Some(Sub::TryLater));
     assert!(
         rep.findings
             .iter()
@@ -859,8 +858,7 @@ fn ocsp_responses_are_checked_as_rfc_6960_says() {
     r.check(Indication::Indeterminate, Some(Sub::TryLater));
     // A responder certificate that was not valid when the response was produced.
     ocsp_response("p256", "ocspold", "p256-old-responder.ocsp", "", "-ndays 7");
-    let rep =
-        run("p256-old-responder.ocsp").check_report(Indication::Indeterminate, Some(Sub::TryLater));
+    let rep = run("p256-old-responder.ocsp").check(Indication::Indeterminate, Some(Sub::TryLater));
     assert!(
         rep.findings.iter().any(|f| f.code == "OCSP_NOT_USED"),
         "{:?}",
@@ -1065,7 +1063,7 @@ fn an_archive_time_stamp_proves_only_what_it_covers() {
     run(&covered).check(Indication::TotalPassed, None);
     // Added after the archive time-stamp, it is judged at the validation time, when tsa2 is
     // revoked: it proves nothing, and the signer's revocation stands (EN 319 102-1 §5.6.2.4).
-    let rep = run(&attack).check_report(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
+    let rep = run(&attack).check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
     let sig_stamp = rep
         .time_stamps
         .iter()
@@ -1176,7 +1174,7 @@ fn tsa_certificates_need_one_critical_time_stamping_purpose() {
         ("p256", "TSA_NO_TIMESTAMPING_EKU"),
     ] {
         let tok = sign_tst_info(&info, tsa, &format!("eku-{tsa}"));
-        let rep = Run::new(tok).data("data.txt").check_report(
+        let rep = Run::new(tok).data("data.txt").check(
             Indication::Indeterminate,
             Some(Sub::ChainConstraintsFailure),
         );
@@ -1199,7 +1197,7 @@ fn tsa_certificates_need_one_critical_time_stamping_purpose() {
     let tok = sign_tst_info(&info, "tsa-noncrit", "eku-sv-noncrit");
     let mut r = Run::new(add_signature_time_stamp(&sig, &tok)).data("data.txt");
     r.at = days(60);
-    let rep = r.check_report(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+    let rep = r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
     let text = rep.to_text(inkan_verifier::report::Lang::En);
     assert!(text.contains("not marked critical"), "{text}");
     let tok = sign_tst_info(&info, "tsa2", "eku-sv-tsa2");
@@ -1212,7 +1210,12 @@ fn tsa_certificates_need_one_critical_time_stamping_purpose() {
 fn a_forged_certificate_with_the_signers_issuer_and_serial_is_passed_over() {
     // No ESS signing-certificate attribute (plain `openssl cms -sign`): the sid alone names
     // the signer. A self-made certificate with the same issuer name and serial, placed first.
-    let sig = cms_sign("p256", "-md sha256");
+    sh(
+        &pki().path,
+        "openssl cms -sign -binary -in data.txt -signer p256.pem -inkey p256.key \
+         -certfile inter.pem -md sha256 -outform DER -out plain-p256.p7s",
+    );
+    let sig = read("plain-p256.p7s");
     ca_sh(
         "openssl req -x509 -new -key other.key -subj '/CN=Test Inter' \
          -set_serial 0x$(openssl x509 -in p256.pem -noout -serial | cut -d= -f2) -days 30 \
