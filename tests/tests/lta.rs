@@ -134,9 +134,12 @@ impl World {
         );
     }
 
-    /// Verifies `file` at `days` after now.
+    /// Verifies `file` at `days` after now (the clock read at this call, so that no
+    /// time-stamp made since the world was set up is dated after the validation time, which
+    /// would make it no proof of existence, EN 319 102-1 §5.4).
     fn verify_at(&self, file: &str, days: u64) -> (i32, serde_json::Value) {
-        let at = rfc3339(UnixTime::from_secs(self.now.secs() + days * DAY));
+        let now = SystemClock.now().expect("clock").max(self.now);
+        let at = rfc3339(UnixTime::from_secs(now.secs() + days * DAY));
         verify_json(
             self.path(),
             &[

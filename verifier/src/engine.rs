@@ -30,8 +30,9 @@ fn digest_of(a: crate::tlv::Result<crypto::AlgId<'_>>) -> Option<DigestAlgorithm
     crypto::digest_alg(&a.ok()?).ok()
 }
 
-/// Most candidate certificates tried while building paths (per signed object).
-pub const PATH_BUDGET: usize = 200;
+/// Most signature verifications while building one path (see [`build_path`]): enough to
+/// try every certificate of a large input once.
+pub const PATH_BUDGET: usize = 4096;
 /// Deepest path accepted.
 pub const MAX_PATH_LEN: usize = 12;
 
@@ -88,6 +89,9 @@ pub struct Material {
     /// Certificate policies (OID content octets) one of which the signer's path must be
     /// valid for (`--policy`; empty: no requirement). Not applied to TSA paths.
     pub required_policies: Vec<Vec<u8>>,
+    /// The validation time, when known: revocation information dated after it is not used
+    /// (RFC 5280 §6.3.3, RFC 6960 §4.2.2.1). `None`: the time of interest of each check.
+    pub validation_time: Option<i64>,
 }
 
 impl Material {
@@ -204,63 +208,140 @@ pub struct Path {
     pub algs: Vec<SignatureAlgorithm>,
 }
 
-/// Builds a path from `leaf` to an anchor, depth-first, with a budget on candidates.
+/// Builds a path from `leaf` to an anchor, depth-first.
+///
+/// Certificates in a signature are unsigned data anyone can add, so the search must not be
+/// led astray by certificates that merely carry the issuer's name (RFC 5280 §6.1 says
+/// nothing of how to find a path; RFC 4158 §3 describes these preferences):
+///
+/// - an issuer candidate must carry the child's issuer name, must not repeat a certificate of
+///   the path, and, when both identifiers are present, its subjectKeyIdentifier must equal the
+///   child's authorityKeyIdentifier;
+/// - trust anchors are tried first, then candidates whose key identifier matches, then the
+///   others, each in the order met;
+/// - a candidate is followed only when its key verifies the child's signature; each
+///   (child, issuer key) pair is verified at most once per search, so a thousand copies of a
+///   CA certificate cost one verification of the child, and a certificate from which no path
+///   was found is not explored again at the same or a greater depth;
+/// - at most [`PATH_BUDGET`] signature verifications per search, and paths of at most
+///   [`MAX_PATH_LEN`] certificates.
 pub fn build_path(leaf: &Certificate, m: &Material) -> Option<Path> {
-    let mut budget = PATH_BUDGET;
-    let mut chain = vec![leaf.clone()];
+    let all: Vec<&Certificate> = m.candidates().collect();
+    let mut search = PathSearch {
+        m,
+        anchors: m.anchors.len(),
+        dead: vec![usize::MAX; all.len()],
+        all,
+        budget: PATH_BUDGET,
+        edges: std::collections::HashMap::new(),
+        by_subject: std::collections::HashMap::new(),
+    };
+    let mut chain = vec![(LEAF, leaf)];
     let mut algs = Vec::new();
-    if dfs(&mut chain, &mut algs, m, &mut budget) {
-        Some(Path { certs: chain, algs })
+    if search.dfs(&mut chain, &mut algs) {
+        Some(Path {
+            certs: chain.into_iter().map(|(_, c)| c.clone()).collect(),
+            algs,
+        })
     } else {
         None
     }
 }
 
-fn dfs(
-    chain: &mut Vec<Certificate>,
-    algs: &mut Vec<SignatureAlgorithm>,
-    m: &Material,
-    budget: &mut usize,
-) -> bool {
-    // The chain's last element is the current certificate.
-    let Some(cur) = chain.last().cloned() else {
-        return false;
-    };
-    if m.is_anchor(&cur) {
-        return true;
-    }
-    if chain.len() > MAX_PATH_LEN {
-        return false;
-    }
-    // Prefer anchors, then others; skip self-signed non-anchors.
-    for cand in m.candidates() {
-        if *budget == 0 {
+/// The leaf's place in a [`PathSearch`] (it need not be among the material).
+const LEAF: usize = usize::MAX;
+
+/// The state of one [`build_path`] search.
+struct PathSearch<'a> {
+    m: &'a Material,
+    /// Anchors, then the other certificates (indices below `anchors` are anchors).
+    all: Vec<&'a Certificate>,
+    anchors: usize,
+    /// For each certificate, the smallest path length at which no path was found from it.
+    dead: Vec<usize>,
+    /// Signature verifications left.
+    budget: usize,
+    /// (child, issuer key) → the signature algorithm when the key verifies the child.
+    edges: std::collections::HashMap<(usize, &'a [u8]), Option<SignatureAlgorithm>>,
+    /// Issuer name (as a child carries it) → the certificates whose subject it names.
+    by_subject: std::collections::HashMap<&'a [u8], Vec<usize>>,
+}
+
+impl<'a> PathSearch<'a> {
+    fn dfs(
+        &mut self,
+        chain: &mut Vec<(usize, &'a Certificate)>,
+        algs: &mut Vec<SignatureAlgorithm>,
+    ) -> bool {
+        // The chain's last element is the current certificate.
+        let Some(&(cur_id, cur)) = chain.last() else {
             return false;
-        }
-        if !x509::names_equal(cand.subject(), cur.issuer()) {
-            continue;
-        }
-        if chain.iter().any(|c| c.raw == cand.raw) {
-            continue;
-        }
-        if let (Some(a), Some(s)) = (&cur.aki, &cand.ski)
-            && a != s
-        {
-            continue;
-        }
-        *budget -= 1;
-        let Ok(alg) = cert_signed_by(&cur, cand) else {
-            continue;
         };
-        chain.push(cand.clone());
-        algs.push(alg);
-        if dfs(chain, algs, m, budget) {
+        if self.m.is_anchor(cur) {
             return true;
         }
-        chain.pop();
-        algs.pop();
+        if chain.len() > MAX_PATH_LEN {
+            return false;
+        }
+        let depth = chain.len() + 1;
+        let all = &self.all;
+        let named = self
+            .by_subject
+            .entry(cur.issuer())
+            .or_insert_with(|| {
+                (0..all.len())
+                    .filter(|&i| x509::names_equal(all[i].subject(), cur.issuer()))
+                    .collect()
+            })
+            .clone();
+        let mut cands: Vec<(u8, usize)> = Vec::new();
+        for i in named {
+            let cand = self.all[i];
+            if self.dead[i] <= depth {
+                continue;
+            }
+            let rank = match (&cur.aki, &cand.ski) {
+                (Some(a), Some(s)) if a != s => continue,
+                _ if i < self.anchors => 0,
+                (Some(_), Some(_)) => 1,
+                _ => 2,
+            };
+            if chain.iter().any(|(_, c)| c.raw == cand.raw) {
+                continue;
+            }
+            cands.push((rank, i));
+        }
+        cands.sort_by_key(|&(rank, _)| rank);
+        for (_, i) in cands {
+            let cand = self.all[i];
+            let alg = match self.edges.get(&(cur_id, cand.spki())) {
+                Some(r) => *r,
+                None => {
+                    if self.budget == 0 {
+                        return false;
+                    }
+                    self.budget -= 1;
+                    let r = cert_signed_by(cur, cand).ok();
+                    self.edges.insert((cur_id, cand.spki()), r);
+                    r
+                }
+            };
+            let Some(alg) = alg else {
+                continue;
+            };
+            chain.push((i, cand));
+            algs.push(alg);
+            if self.dfs(chain, algs) {
+                return true;
+            }
+            chain.pop();
+            algs.pop();
+            if self.budget > 0 {
+                self.dead[i] = self.dead[i].min(depth);
+            }
+        }
+        false
     }
-    false
 }
 
 /// The role a signing certificate plays.
@@ -283,81 +364,147 @@ pub enum RevStatus {
     Unknown,
 }
 
-/// Revocation status from the CRLs at hand, for the time of interest `at`.
-///
-/// A CRL is used only when its signature verifies with the issuer's key (keyUsage cRLSign),
-/// it has no unsupported critical extension, and its issuingDistributionPoint (if any) covers
-/// the certificate (RFC 5280 §6.3.3 (b)(2)). A revoked entry (other than removeFromCRL) is
-/// taken from any such CRL, fresh or not: a revocation is a fact. "Not
-/// revoked" needs a fresh CRL (EN 319 102-1 §5.2.5): one whose validity period contains `at`
-/// (thisUpdate <= at <= nextUpdate), or one issued at or after `at` (it would list a
-/// revocation that happened before `at`).
-fn crl_status(
+/// One piece of revocation information found valid for a certificate (RFC 5280 §6.3 for a
+/// CRL, RFC 6960 §3.2 for an OCSP response), before freshness and precedence are judged.
+#[derive(Clone, Debug)]
+struct RevInfo {
+    /// `None`: not revoked; `Some((time, reason))`: revoked.
+    revoked: Option<(i64, Option<u64>)>,
+    /// thisUpdate: the time the status is known to be correct.
+    this_update: i64,
+    /// nextUpdate, when given.
+    next_update: Option<i64>,
+    /// Where it comes from ("CRL of ...", "OCSP of ...").
+    source: String,
+}
+
+impl RevInfo {
+    /// Fresh for the time of interest `at` (EN 319 102-1 §5.2.5): issued at or after `at`
+    /// (it would show a revocation that took effect before `at`), or issued before `at` with a
+    /// nextUpdate not before `at` (`at` lies within its validity period).
+    fn fresh_for(&self, at: i64) -> bool {
+        self.this_update >= at || self.next_update.is_some_and(|n| n >= at)
+    }
+}
+
+/// X.509 reason code certificateHold (RFC 5280 §5.3.1): a suspension, not a revocation.
+const REASON_HOLD: u64 = 6;
+/// X.509 reason code removeFromCRL: the entry says the certificate is no longer on hold.
+const REASON_REMOVE_FROM_CRL: u64 = 8;
+
+/// The CRLs at hand that are valid revocation information for `cert` (RFC 5280 §6.3.3): same
+/// issuer name, the authorityKeyIdentifier (when both are present) naming `issuer`'s key, the
+/// issuer allowed to sign CRLs, the signature verified with its key, no unsupported critical
+/// extension, an issuingDistributionPoint (if any) covering the certificate, and a thisUpdate
+/// not after the validation time `now` (RFC 5280 §6.3.3 (a): a CRL from the future is not
+/// usable). `notes` receives why a CRL of this issuer was not used.
+fn crl_infos(
     cert: &Certificate,
     issuer: &Certificate,
     m: &Material,
-    at: i64,
-    notes: &mut Vec<String>,
-) -> RevStatus {
-    let mut best = RevStatus::Unknown;
+    now: i64,
+    notes: &mut Vec<Finding>,
+) -> Vec<RevInfo> {
+    let mut out = Vec::new();
     for crl in &m.crls {
-        if crl.unusable || !x509::names_equal(crl.issuer(), cert.issuer()) {
-            continue;
-        }
-        if !issuer.allows(ku::CRL_SIGN) {
-            continue;
-        }
-        let Some(alg) = sig_alg_of(crl.sig_alg()) else {
-            continue;
-        };
-        if crypto::verify_signature(
-            Scope::Material,
-            issuer.spki(),
-            &alg,
-            crl.tbs(),
-            crl.signature(),
-        )
-        .is_err()
+        if crl.unusable
+            || !x509::names_equal(crl.issuer(), cert.issuer())
+            || !x509::names_equal(crl.issuer(), issuer.subject())
         {
+            continue;
+        }
+        if let (Some(a), Some(s)) = (&crl.aki, &issuer.ski)
+            && a != s
+        {
+            continue;
+        }
+        let when = crate::tlv::format_time(crl.this_update);
+        if !issuer.allows(ku::CRL_SIGN) {
+            notes.push(Finding::new(
+                "CRL_NOT_USED",
+                format!(
+                    "the CRL of {when} is not used: its issuer {} may not sign CRLs (keyUsage)",
+                    issuer.display_name()
+                ),
+            ));
+            continue;
+        }
+        let verified = sig_alg_of(crl.sig_alg()).is_some_and(|alg| {
+            crypto::verify_signature(
+                Scope::Material,
+                issuer.spki(),
+                &alg,
+                crl.tbs(),
+                crl.signature(),
+            )
+            .is_ok()
+        });
+        if !verified {
+            notes.push(Finding::new(
+                "CRL_NOT_USED",
+                format!(
+                    "the CRL of {when} is not used: its signature does not verify with the key of {}",
+                    issuer.display_name()
+                ),
+            ));
+            continue;
+        }
+        if crl.this_update > now {
+            notes.push(Finding::new(
+                "CRL_NOT_USED",
+                format!(
+                    "the CRL of {when} is not used: it is dated after the validation time {}",
+                    crate::tlv::format_time(now)
+                ),
+            ));
             continue;
         }
         if let Some(sc) = &crl.scope
             && !sc.covers(cert)
         {
-            notes.push(format!(
-                "the CRL of {} does not cover {} (issuingDistributionPoint)",
-                crate::tlv::format_time(crl.this_update),
-                cert.display_name()
+            notes.push(Finding::new(
+                "CRL_NOT_USED",
+                format!(
+                    "the CRL of {when} does not cover {} (issuingDistributionPoint)",
+                    cert.display_name()
+                ),
             ));
             continue;
         }
-        if let Some(e) = crl.revoked.iter().find(|e| e.serial == cert.serial())
-            && e.reason != Some(8)
-        {
-            return RevStatus::Revoked(e.date, e.reason, "CRL".into());
-        }
-        let fresh = crl.this_update >= at || crl.next_update.is_some_and(|n| n >= at);
-        if !fresh {
-            notes.push(format!(
-                "the CRL of {} (next update {}) is not fresh for {}",
-                crate::tlv::format_time(crl.this_update),
-                crl.next_update
-                    .map_or("none".into(), crate::tlv::format_time),
-                crate::tlv::format_time(at)
-            ));
-            continue;
-        }
-        best = RevStatus::Good(format!(
-            "CRL of {}",
-            crate::tlv::format_time(crl.this_update)
-        ));
+        let revoked = crl
+            .revoked
+            .iter()
+            .find(|e| e.serial == cert.serial() && e.reason != Some(REASON_REMOVE_FROM_CRL))
+            .map(|e| (e.date, e.reason));
+        out.push(RevInfo {
+            revoked,
+            this_update: crl.this_update,
+            next_update: crl.next_update,
+            source: format!("CRL of {when}"),
+        });
     }
-    best
+    out
 }
 
-fn ocsp_status(cert: &Certificate, issuer: &Certificate, m: &Material) -> RevStatus {
-    let mut best = RevStatus::Unknown;
+/// The OCSP responses at hand that are valid revocation information for `cert` (RFC 6960
+/// §3.2 and §4.2.2.2): the CertID names `cert` and `issuer` (name and key hashes, serial);
+/// the responder is authorised, that is `issuer` itself or a delegated responder certificate
+/// issued directly by `issuer` (issuer name and signature) with extendedKeyUsage
+/// id-kp-OCSPSigning; the responder certificate is valid at producedAt; the response's
+/// signature verifies with the responder's key; and neither producedAt nor thisUpdate is
+/// after the validation time `now` (§4.2.2.1: a response from the future is unreliable).
+/// Status `unknown` is no information. `notes` receives why a response naming the
+/// certificate was not used.
+fn ocsp_infos(
+    cert: &Certificate,
+    issuer: &Certificate,
+    m: &Material,
+    now: i64,
+    notes: &mut Vec<Finding>,
+) -> Vec<RevInfo> {
+    let mut out = Vec::new();
     for o in &m.ocsps {
+        let mut responder_checked: Option<Result<(), String>> = None;
         for sr in &o.responses {
             if sr.serial != cert.serial() {
                 continue;
@@ -370,62 +517,181 @@ fn ocsp_status(cert: &Certificate, issuer: &Certificate, m: &Material) -> RevSta
             {
                 continue;
             }
-            // The responder: the issuer itself, or a certificate it issued with id-kp-OCSPSigning.
-            let responder = std::iter::once(issuer).chain(o.certs.iter()).find(|r| {
-                let named = match (&o.responder_name, &o.responder_key_hash) {
-                    (Some(n), _) => x509::names_equal(n, r.subject()),
-                    (_, Some(h)) => DigestAlgorithm::Sha1.digest(r.public_key_bits()) == *h,
-                    _ => false,
-                };
-                named
-                    && (r.raw == issuer.raw
-                        || (r.ext_key_usage.as_ref().is_some_and(|(e, _)| {
-                            e.iter().any(|x| is(x, &oid::ID_KP_OCSP_SIGNING))
-                        }) && cert_signed_by(r, issuer).is_ok()))
-            });
-            let Some(responder) = responder else { continue };
-            let Some(alg) = sig_alg_of(o.sig_alg.get()) else {
+            let when = crate::tlv::format_time(o.produced_at);
+            let checked = responder_checked
+                .get_or_insert_with(|| check_ocsp_responder(o, issuer, now))
+                .clone();
+            if let Err(why) = checked {
+                notes.push(Finding::new(
+                    "OCSP_NOT_USED",
+                    format!("the OCSP response of {when} is not used: {why}"),
+                ));
+                break;
+            }
+            if sr.this_update > now {
+                notes.push(Finding::new(
+                    "OCSP_NOT_USED",
+                    format!(
+                        "the OCSP response of {when} is not used: its thisUpdate {} is after the validation time {}",
+                        crate::tlv::format_time(sr.this_update),
+                        crate::tlv::format_time(now)
+                    ),
+                ));
                 continue;
+            }
+            let revoked = match sr.status {
+                cms::OcspStatus::Good => None,
+                cms::OcspStatus::Revoked(t, r) => Some((t, r)),
+                cms::OcspStatus::Unknown => continue,
             };
-            if crypto::verify_signature(
-                Scope::Material,
-                responder.spki(),
-                &alg,
-                &o.tbs,
-                &o.signature,
-            )
-            .is_err()
-            {
-                continue;
-            }
-            match sr.status {
-                cms::OcspStatus::Revoked(t, r) => return RevStatus::Revoked(t, r, "OCSP".into()),
-                cms::OcspStatus::Good => {
-                    best = RevStatus::Good(format!(
-                        "OCSP of {}",
-                        crate::tlv::format_time(o.produced_at)
-                    ))
-                }
-                cms::OcspStatus::Unknown => {}
-            }
+            out.push(RevInfo {
+                revoked,
+                this_update: sr.this_update,
+                next_update: sr.next_update,
+                source: format!("OCSP of {when}"),
+            });
         }
     }
-    best
+    out
 }
 
-/// Revocation status of `cert` (issued by `issuer`) at the time of interest `at`; `notes`
-/// receives why CRLs at hand were not used.
+/// Whether `o` is signed by a responder authorised for certificates of `issuer`, whose
+/// certificate is valid when the response was produced, and was produced by the validation
+/// time `now` (RFC 6960 §4.2.2.2, §3.2); the reason when not.
+fn check_ocsp_responder(o: &cms::BasicOcsp, issuer: &Certificate, now: i64) -> Result<(), String> {
+    if o.produced_at > now {
+        return Err(format!(
+            "it was produced after the validation time {}",
+            crate::tlv::format_time(now)
+        ));
+    }
+    let named = |r: &Certificate| match (&o.responder_name, &o.responder_key_hash) {
+        (Some(n), _) => x509::names_equal(n, r.subject()),
+        (_, Some(h)) => DigestAlgorithm::Sha1.digest(r.public_key_bits()) == *h,
+        _ => false,
+    };
+    let delegated = |r: &Certificate| {
+        r.ext_key_usage
+            .as_ref()
+            .is_some_and(|(e, _)| e.iter().any(|x| is(x, &oid::ID_KP_OCSP_SIGNING)))
+            && x509::names_equal(r.issuer(), issuer.subject())
+            && cert_signed_by(r, issuer).is_ok()
+    };
+    // The CA itself first, then the certificates the response carries (bounded by the
+    // response's size); a named certificate that is not authorised is no responder.
+    let responder = std::iter::once(issuer)
+        .chain(o.certs.iter())
+        .filter(|r| named(r))
+        .find(|r| r.raw == issuer.raw || delegated(r))
+        .ok_or_else(|| {
+            format!(
+                "its responder is neither {} nor a certificate it issued for OCSP signing (id-kp-OCSPSigning)",
+                issuer.display_name()
+            )
+        })?;
+    if !responder.valid_at(o.produced_at) {
+        return Err(format!(
+            "the responder certificate {} is valid {} .. {}, not when the response was produced",
+            responder.display_name(),
+            crate::tlv::format_time(responder.not_before),
+            crate::tlv::format_time(responder.not_after)
+        ));
+    }
+    let verified = sig_alg_of(o.sig_alg.get()).is_some_and(|alg| {
+        crypto::verify_signature(
+            Scope::Material,
+            responder.spki(),
+            &alg,
+            &o.tbs,
+            &o.signature,
+        )
+        .is_ok()
+    });
+    if !verified {
+        return Err(format!(
+            "its signature does not verify with the key of {}",
+            responder.display_name()
+        ));
+    }
+    Ok(())
+}
+
+/// Revocation status of `cert` (issued by `issuer`) at the time of interest `at`, from all
+/// the valid revocation information at hand, embedded in the signature or given on the
+/// command line alike (CRLs and OCSP responses judged by the same rules); `notes` receives why
+/// information at hand was not used or was not fresh.
+///
+/// The decision (EN 319 102-1 §5.2.5 revocation freshness and §5.2.6 X.509 validation):
+///
+/// 1. a revocation (any reason but certificateHold) in any valid information is a fact and is
+///    decisive, whatever "good" answers other information gives; the earliest revocation time
+///    is reported (the caller compares it with `at`);
+/// 2. a certificateHold is decisive unless valid information issued after it says the
+///    certificate is not revoked (the hold was released);
+/// 3. otherwise the certificate is good when some "not revoked" information is fresh for
+///    `at` (issued at or after `at`, or with `at` between thisUpdate and nextUpdate); the
+///    freshest such information is named. Otherwise the status is unknown.
+///
+/// The validation time (`Material::validation_time`, `at` when unset) bounds the
+/// information: what is dated after it is not used.
 pub fn revocation(
     cert: &Certificate,
     issuer: &Certificate,
     m: &Material,
     at: i64,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Finding>,
 ) -> RevStatus {
-    match ocsp_status(cert, issuer, m) {
-        RevStatus::Unknown => crl_status(cert, issuer, m, at, notes),
-        s => s,
+    let now = m.validation_time.unwrap_or(at).max(at);
+    let mut infos = ocsp_infos(cert, issuer, m, now, notes);
+    infos.extend(crl_infos(cert, issuer, m, now, notes));
+    decide_revocation(&infos, at, notes)
+}
+
+/// The status that valid revocation information `infos` gives for the time of interest `at`
+/// (the rules of [`revocation`]).
+fn decide_revocation(infos: &[RevInfo], at: i64, notes: &mut Vec<Finding>) -> RevStatus {
+    if let Some((when, reason, src)) = infos
+        .iter()
+        .filter_map(|i| i.revoked.map(|(t, r)| (t, r, &i.source)))
+        .filter(|(_, r, _)| *r != Some(REASON_HOLD))
+        .min_by_key(|(t, _, _)| *t)
+    {
+        return RevStatus::Revoked(when, reason, src.clone());
     }
+    // The latest hold, unless information issued after it says "not revoked".
+    let hold = infos
+        .iter()
+        .filter(|i| i.revoked.is_some())
+        .max_by_key(|i| i.this_update)
+        .filter(|h| {
+            !infos
+                .iter()
+                .any(|i| i.revoked.is_none() && i.this_update > h.this_update)
+        });
+    if let Some(h) = hold
+        && let Some((when, reason)) = h.revoked
+    {
+        return RevStatus::Revoked(when, reason, h.source.clone());
+    }
+    let goods = || infos.iter().filter(|i| i.revoked.is_none());
+    if let Some(b) = goods()
+        .filter(|g| g.fresh_for(at))
+        .max_by_key(|g| g.this_update)
+    {
+        return RevStatus::Good(b.source.clone());
+    }
+    for i in goods() {
+        notes.push(Finding::new(
+            "REVOCATION_NOT_FRESH",
+            format!(
+                "the {} (next update {}) is not fresh for {}",
+                i.source,
+                i.next_update.map_or("none".into(), crate::tlv::format_time),
+                crate::tlv::format_time(at)
+            ),
+        ));
+    }
+    RevStatus::Unknown
 }
 
 /// Result of one validation process.
@@ -443,6 +709,8 @@ pub struct Outcome {
     pub revocation: Vec<String>,
     /// Signing certificate.
     pub signer: Option<Certificate>,
+    /// The index in `findings` of the finding that set the indication, if any.
+    decisive: Option<usize>,
 }
 
 impl Outcome {
@@ -454,6 +722,7 @@ impl Outcome {
             chain: Vec::new(),
             revocation: Vec::new(),
             signer: None,
+            decisive: None,
         }
     }
 
@@ -462,11 +731,13 @@ impl Outcome {
         if self.indication == Indication::TotalPassed {
             self.indication = i;
             self.sub = Some(s);
+            self.decisive = Some(self.findings.len() - 1);
         }
     }
 
     fn fail(mut self, i: Indication, s: Sub, code: &'static str, msg: String) -> Self {
         self.findings.push(Finding::new(code, msg));
+        self.decisive = Some(self.findings.len() - 1);
         self.indication = i;
         self.sub = Some(s);
         self
@@ -477,16 +748,26 @@ impl Outcome {
         self.indication == Indication::TotalPassed
     }
 
-    /// The message of the last finding (the reason for the verdict), or "unreadable".
+    /// The reason for the verdict: the message of the finding that set the indication, else
+    /// of the last finding, or "unreadable".
     pub fn last_reason(&self) -> String {
-        self.findings
-            .last()
+        self.decisive
+            .and_then(|i| self.findings.get(i))
+            .or(self.findings.last())
             .map_or_else(|| "unreadable".into(), |f| f.message.clone())
     }
 }
 
-/// Identifies the signing certificate of `si` among `sd`'s certificates and the material.
-pub fn find_signer_cert(si: &SignerInfo, m: &Material) -> Option<Certificate> {
+/// Most distinct signer keys tried when several certificates answer a SignerInfo's `sid`
+/// (each costs one signature verification).
+pub const MAX_SIGNER_KEYS: usize = 64;
+
+/// The certificates that may be the signing certificate of `si`, best first: those the `sid`
+/// names (issuer and serial number, or subject key identifier), among the anchors and the
+/// material; when an ESS signing-certificate(-v2) attribute is signed, only those whose hash
+/// it names. Unsigned certificates are anyone's to add, so several may answer: the caller
+/// prefers the one whose key verifies the signature ([`choose_signer_cert`]).
+pub fn signer_cert_candidates(si: &SignerInfo, m: &Material) -> Vec<Certificate> {
     let by_sid = |c: &&Certificate| match &si.sid {
         cms::Sid::IssuerSerial(iss, ser) => {
             c.serial() == ser.as_slice() && x509::names_equal(c.issuer(), iss)
@@ -502,18 +783,67 @@ pub fn find_signer_cert(si: &SignerInfo, m: &Material) -> Option<Certificate> {
                 .and_then(|a| a.values.first())
                 .and_then(|v| cms::parse_signing_certificate(v, false))
         });
-    let cand = m.candidates().find(by_sid)?.clone();
-    if let Some(ids) = ess
-        && let Some((d, h, _)) = ids.first()
-        && d.digest(&cand.raw) != *h
-    {
-        // The ESS reference names another certificate: look for that one.
-        return m
-            .candidates()
-            .find(|c| d.digest(&c.raw) == *h && by_sid(c))
-            .cloned();
+    let named = |c: &&Certificate| match ess.as_ref().and_then(|ids| ids.first()) {
+        Some((d, h, _)) => d.digest(&c.raw) == *h,
+        None => true,
+    };
+    let mut out: Vec<Certificate> = Vec::new();
+    for c in m.candidates().filter(by_sid).filter(named) {
+        if !out.iter().any(|o| o.raw == c.raw) {
+            out.push(c.clone());
+        }
     }
-    Some(cand)
+    out
+}
+
+/// Identifies the signing certificate of `si` among the anchors and the material (the first
+/// candidate of [`signer_cert_candidates`], without verifying any signature).
+pub fn find_signer_cert(si: &SignerInfo, m: &Material) -> Option<Certificate> {
+    signer_cert_candidates(si, m).into_iter().next()
+}
+
+/// The candidate whose key verifies `si`'s signature (over the signed attributes, or over the
+/// encapsulated content when there are none), else the first. Keys are tried once each, at
+/// most [`MAX_SIGNER_KEYS`] of them; the result is remembered for the call, so the signature
+/// is not computed again by [`crypto_facts`].
+pub fn choose_signer_cert(
+    sd: &SignedData,
+    si: &SignerInfo,
+    candidates: &[Certificate],
+) -> Option<Certificate> {
+    let first = candidates.first()?;
+    if candidates.len() == 1 {
+        return Some(first.clone());
+    }
+    let message: &[u8] = match (&si.signed_attrs, &sd.econtent) {
+        (Some(_), _) => &si.signed_attrs_der,
+        (None, Some(c)) => c,
+        (None, None) => return Some(first.clone()),
+    };
+    let digest = digest_of(si.digest_alg.get());
+    let Some(alg) = si
+        .sig_alg
+        .get()
+        .ok()
+        .and_then(|a| crypto::signature_alg(&a, digest).ok())
+    else {
+        return Some(first.clone());
+    };
+    let mut tried: Vec<&[u8]> = Vec::new();
+    for c in candidates {
+        if tried.iter().any(|k| *k == c.spki()) {
+            continue;
+        }
+        if tried.len() >= MAX_SIGNER_KEYS {
+            break;
+        }
+        tried.push(c.spki());
+        if crypto::verify_signature(Scope::Document, c.spki(), &alg, message, &si.signature).is_ok()
+        {
+            return Some(c.clone());
+        }
+    }
+    Some(first.clone())
 }
 
 /// Facts about a SignerInfo's own cryptography (time-independent).
@@ -650,6 +980,9 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
             "CA certificate"
         };
         if is_anchor {
+            if i == 0 && role == Role::Tsa {
+                judge_tsa_eku(c, out);
+            }
             // A directly trusted signing certificate: its validity period still bounds the
             // signature (as DSS does); no revocation is needed for an anchor.
             if i == 0 && !c.valid_at(t) {
@@ -733,25 +1066,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                         );
                     }
                 }
-                Role::Tsa => {
-                    let ok = c
-                        .ext_key_usage
-                        .as_ref()
-                        .is_some_and(|(e, _)| e.iter().any(|x| is(x, &oid::ID_KP_TIME_STAMPING)));
-                    if !ok {
-                        out.set(
-                            Indication::Indeterminate,
-                            Sub::ChainConstraintsFailure,
-                            "TSA_NO_TIMESTAMPING_EKU",
-                            "the TSA certificate lacks extendedKeyUsage id-kp-timeStamping".into(),
-                        );
-                    } else if !c.ext_key_usage.as_ref().is_some_and(|(_, crit)| *crit) {
-                        out.findings.push(Finding::new(
-                            "TSA_EKU_NOT_CRITICAL",
-                            "the TSA certificate's extendedKeyUsage is not marked critical (RFC 3161 §2.3)".into(),
-                        ));
-                    }
-                }
+                Role::Tsa => judge_tsa_eku(c, out),
             }
         }
         // Validity at the time of existence.
@@ -785,7 +1100,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
         let rev = revocation(c, issuer, m, t, &mut notes);
         if matches!(rev, RevStatus::Unknown) {
             for n in notes {
-                out.findings.push(Finding::new("CRL_NOT_USED", n));
+                out.findings.push(n);
             }
         }
         let expired = c.not_after < t;
@@ -797,7 +1112,20 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                     crate::tlv::format_time(*when),
                     reason.map_or("unspecified".into(), crate::report::crl_reason_name)
                 ));
-                if *when <= t {
+                if *when <= t && *reason == Some(REASON_HOLD) {
+                    // A suspension is not final: the status may change (as DSS's "is the
+                    // certificate not on hold?" check, INDETERMINATE / TRY_LATER).
+                    out.set(
+                        Indication::Indeterminate,
+                        Sub::TryLater,
+                        "X509_ON_HOLD",
+                        format!(
+                            "the {who} {} is on hold (suspended) since {}; try again when newer revocation information is available",
+                            c.display_name(),
+                            crate::tlv::format_time(*when)
+                        ),
+                    );
+                } else if *when <= t {
                     let sub = if i == 0 {
                         Sub::RevokedNoPoe
                     } else {
@@ -852,6 +1180,39 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
             );
         }
     }
+}
+
+/// RFC 3161 §2.3: the TSA's certificate "MUST contain only one instance of the extended key
+/// usage field extension ... with KeyPurposeID having value id-kp-timeStamping. This
+/// extension MUST be critical." A certificate that lacks it, marks it non-critical, or names
+/// another purpose beside it, is not a TSA certificate: INDETERMINATE /
+/// CHAIN_CONSTRAINTS_FAILURE (as OpenSSL's timestamp-signing purpose check refuses it).
+fn judge_tsa_eku(c: &Certificate, out: &mut Outcome) {
+    let (code, msg) = match &c.ext_key_usage {
+        Some((e, _)) if !e.iter().any(|x| is(x, &oid::ID_KP_TIME_STAMPING)) => (
+            "TSA_NO_TIMESTAMPING_EKU",
+            "the TSA certificate's extendedKeyUsage lacks id-kp-timeStamping (RFC 3161 §2.3)",
+        ),
+        None => (
+            "TSA_NO_TIMESTAMPING_EKU",
+            "the TSA certificate lacks extendedKeyUsage id-kp-timeStamping (RFC 3161 §2.3)",
+        ),
+        Some((e, _)) if e.len() != 1 => (
+            "TSA_EKU_NOT_SOLE",
+            "the TSA certificate's extendedKeyUsage names other purposes beside id-kp-timeStamping; RFC 3161 §2.3 allows exactly one",
+        ),
+        Some((_, false)) => (
+            "TSA_EKU_NOT_CRITICAL",
+            "the TSA certificate's extendedKeyUsage is not marked critical, as RFC 3161 §2.3 requires",
+        ),
+        Some(_) => return,
+    };
+    out.set(
+        Indication::Indeterminate,
+        Sub::ChainConstraintsFailure,
+        code,
+        format!("{msg}: {}", c.display_name()),
+    );
 }
 
 /// EN 319 102-1 §5.3.4 step 4: a content time-stamp is a signed attribute, so the signature
@@ -1008,9 +1369,11 @@ pub fn validate_token(
         ocsps: base.ocsps.clone(),
         revocation_required: base.revocation_required,
         required_policies: Vec::new(),
+        validation_time: base.validation_time,
     };
     m.absorb(&sd);
     let mut outcome = validate_signed(&sd, &Content::Missing, Role::Tsa, &m, t, None);
+    judge_gen_time(&tst, t, &mut outcome);
     // Imprint.
     let mut imprint_ok = None;
     match tst
@@ -1059,6 +1422,62 @@ pub fn validate_token(
         outcome,
         tst: Some(tst),
         imprint_ok,
+    }
+}
+
+/// EN 319 102-1 §5.4: a time-stamp is a proof of existence at its genTime only when the TSA
+/// could make it then and it could exist by the time `t` it is proven to exist (the
+/// validation time, or a later proof of existence). A genTime outside the TSA certificate's
+/// validity is a claim the TSA had no certificate for: TOTAL-FAILED / NOT_YET_VALID (before
+/// notBefore) or EXPIRED (after notAfter), as for any signature made outside its signing
+/// certificate's validity. A genTime after `t` claims a time the token cannot have:
+/// INDETERMINATE / NO_POE. Either way the token proves nothing.
+fn judge_gen_time(tst: &TstInfo, t: i64, out: &mut Outcome) {
+    let g = tst.gen_time;
+    let fmt = crate::tlv::format_time;
+    if let Some(tsa) = out.signer.clone()
+        && out.indication != Indication::TotalFailed
+    {
+        if g < tsa.not_before {
+            *out = std::mem::replace(out, Outcome::new()).fail(
+                Indication::TotalFailed,
+                Sub::NotYetValid,
+                "TST_GEN_TIME_BEFORE_TSA_CERTIFICATE",
+                format!(
+                    "the time-stamp's genTime {} is before its TSA certificate {} became valid ({})",
+                    fmt(g),
+                    tsa.display_name(),
+                    fmt(tsa.not_before)
+                ),
+            );
+            return;
+        }
+        if g > tsa.not_after {
+            *out = std::mem::replace(out, Outcome::new()).fail(
+                Indication::TotalFailed,
+                Sub::Expired,
+                "TST_GEN_TIME_AFTER_TSA_CERTIFICATE",
+                format!(
+                    "the time-stamp's genTime {} is after its TSA certificate {} expired ({})",
+                    fmt(g),
+                    tsa.display_name(),
+                    fmt(tsa.not_after)
+                ),
+            );
+            return;
+        }
+    }
+    if g > t && out.indication != Indication::TotalFailed {
+        *out = std::mem::replace(out, Outcome::new()).fail(
+            Indication::Indeterminate,
+            Sub::NoPoe,
+            "TST_GEN_TIME_AFTER_POE",
+            format!(
+                "the time-stamp's genTime {} is after {}, the time it is known to exist (the validation time or a later time-stamp)",
+                fmt(g),
+                fmt(t)
+            ),
+        );
     }
 }
 
@@ -1161,6 +1580,7 @@ pub fn validate_signer(
         if goes_on_to_order_check(&out) {
             out.indication = Indication::Indeterminate;
             out.sub = Some(Sub::TimestampOrderFailure);
+            out.decisive = Some(out.findings.len());
         }
         out.findings
             .push(Finding::new("TIMESTAMP_ORDER_FAILURE", msg));
@@ -1200,7 +1620,7 @@ fn validate_signer_inner(
             return out.fail(Indication::TotalFailed, Sub::FormatFailure, code, why);
         }
     }
-    let Some(cert) = find_signer_cert(si, m) else {
+    let Some(cert) = choose_signer_cert(sd, si, &signer_cert_candidates(si, m)) else {
         return out.fail(
             Indication::Indeterminate,
             Sub::NoSigningCertificateFound,
@@ -1274,8 +1694,8 @@ fn validate_signer_inner(
     if role == Role::Signer {
         let mut poes = Vec::new();
         let mut sig_times = Vec::new();
-        let walk = crate::lta::walk(sd, si, content, m, at);
-        out.findings.extend(walk.findings);
+        let mut walk = crate::lta::walk(sd, si, content, m, at);
+        out.findings.extend(std::mem::take(&mut walk.findings));
         if let Some(f) = walk.failure {
             if let Some(p) = poe_out {
                 p.extend(walk.summaries);
@@ -1286,9 +1706,19 @@ fn validate_signer_inner(
         if let Some(p) = walk.poe {
             best = best.min(p);
         }
-        for a in si.unsigned(&oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN) {
-            for v in &a.values {
-                let r = validate_token(v, Imprinted::Bytes(&si.signature), m, tst_time);
+        // A signature time-stamp is proven to exist at the genTime of an archive time-stamp
+        // that covers it; one added after the archive time-stamps only at the validation
+        // time (EN 319 102-1 §5.6.2.4; EN 319 122-1 §5.5.3: an archive time-stamp proves the
+        // existence of exactly what its imprint covers).
+        for (ai, a) in si
+            .unsigned_attrs
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| is(&a.oid, &oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN))
+        {
+            for (vi, v) in a.values.iter().enumerate() {
+                let poe = walk.poe_of(ai, vi).unwrap_or(at);
+                let r = validate_token(v, Imprinted::Bytes(&si.signature), m, poe);
                 poes.push(crate::token_summary("signature", &r));
                 match (&r.tst, r.outcome.passed(), r.imprint_ok) {
                     (Some(tst), true, Some(true)) => {
@@ -1472,6 +1902,7 @@ fn validate_signer_inner(
     }
     if !acc.passed() {
         let mut f = std::mem::take(&mut out.findings);
+        out.decisive = acc.decisive.map(|d| f.len() + d);
         f.extend(acc.findings);
         out.findings = f;
         out.indication = acc.indication;
@@ -1517,6 +1948,97 @@ mod tests {
             Indication::TotalFailed,
             Some(Sub::SigCryptoFailure)
         )));
+    }
+
+    fn info(revoked: Option<(i64, Option<u64>)>, this: i64, next: Option<i64>) -> RevInfo {
+        RevInfo {
+            revoked,
+            this_update: this,
+            next_update: next,
+            source: format!("info of {this}"),
+        }
+    }
+
+    fn decide(infos: &[RevInfo], at: i64) -> RevStatus {
+        decide_revocation(infos, at, &mut Vec::new())
+    }
+
+    #[test]
+    fn a_revocation_is_decisive_whatever_good_answers_say() {
+        let good_old = info(None, 100, Some(1000));
+        let good_new = info(None, 900, Some(2000));
+        let revoked = info(Some((300, Some(1))), 400, Some(1400));
+        // Older and newer "good" answers do not outweigh it (EN 319 102-1 §5.2.6).
+        for infos in [
+            vec![good_old.clone(), revoked.clone()],
+            vec![revoked.clone(), good_old.clone(), good_new.clone()],
+        ] {
+            assert_eq!(
+                decide(&infos, 500),
+                RevStatus::Revoked(300, Some(1), "info of 400".into())
+            );
+        }
+        // Of two revocations, the earlier time is reported.
+        let earlier = info(Some((250, None)), 1200, None);
+        assert_eq!(
+            decide(&[revoked, earlier], 500),
+            RevStatus::Revoked(250, None, "info of 1200".into())
+        );
+    }
+
+    #[test]
+    fn good_needs_fresh_information_and_the_freshest_is_named() {
+        let a = info(None, 100, Some(200));
+        let b = info(None, 150, Some(400));
+        let no_next = info(None, 160, None);
+        assert_eq!(
+            decide(&[a.clone(), b.clone()], 180),
+            RevStatus::Good("info of 150".into())
+        );
+        assert_eq!(
+            decide(&[a.clone(), b.clone()], 300),
+            RevStatus::Good("info of 150".into())
+        );
+        // Information issued after the time of interest would show an earlier revocation.
+        assert_eq!(
+            decide(std::slice::from_ref(&a), 50),
+            RevStatus::Good("info of 100".into())
+        );
+        // Past every nextUpdate, or after a response without one: unknown, with notes.
+        let mut notes = Vec::new();
+        assert_eq!(
+            decide_revocation(&[a, b, no_next.clone()], 500, &mut notes),
+            RevStatus::Unknown
+        );
+        assert_eq!(notes.len(), 3);
+        assert!(notes.iter().all(|n| n.code == "REVOCATION_NOT_FRESH"));
+        assert_eq!(
+            decide(std::slice::from_ref(&no_next), 160),
+            RevStatus::Good("info of 160".into())
+        );
+        assert_eq!(decide(&[no_next], 161), RevStatus::Unknown);
+        assert_eq!(decide(&[], 161), RevStatus::Unknown);
+    }
+
+    #[test]
+    fn a_hold_stands_until_newer_information_releases_it() {
+        let hold = info(Some((300, Some(REASON_HOLD))), 310, Some(1000));
+        let older_good = info(None, 200, Some(1000));
+        let newer_good = info(None, 400, Some(1000));
+        assert_eq!(
+            decide(&[older_good.clone(), hold.clone()], 350),
+            RevStatus::Revoked(300, Some(REASON_HOLD), "info of 310".into())
+        );
+        assert_eq!(
+            decide(&[older_good, hold.clone(), newer_good], 350),
+            RevStatus::Good("info of 400".into())
+        );
+        // A permanent revocation after a hold is decisive.
+        let revoked = info(Some((500, Some(1))), 510, None);
+        assert_eq!(
+            decide(&[hold, revoked], 600),
+            RevStatus::Revoked(500, Some(1), "info of 510".into())
+        );
     }
 
     #[test]

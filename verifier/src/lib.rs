@@ -345,6 +345,7 @@ fn verify_unbounded(
         Some(b) => b.material(options),
         None => material(options),
     };
+    m.validation_time = Some(at);
     match kind {
         input::Kind::SignedData => {
             let mut r = report_for("CMS SignedData");

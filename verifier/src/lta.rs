@@ -21,10 +21,14 @@
 //! Archive-time-stamp v2 (ETSI TS 101 733 §6.4.1) stamps take part in the same walk, with
 //! their own imprint computation (see `archive_v2_digest`).
 //!
-//! The walk goes from the newest archive time-stamp to the oldest. The newest is validated at
-//! the validation time; each older one at the genTime of the next-newer one that passed. The
-//! oldest that passed is the proof of existence for the signature, its signature time-stamps,
-//! and the certificates and revocation data they rely on.
+//! The walk goes from the newest archive time-stamp to the oldest. A time-stamp proves the
+//! existence of exactly what its imprint covers (EN 319 102-1 §5.6.2.4): the SignerInfo up to
+//! the signature value, and the unsigned attribute values its index names (for v2, those
+//! present when it was made). Each archive time-stamp is validated at the earliest genTime of
+//! a newer one that passed and covers it, or at the validation time when none does. The
+//! earliest that passed is the proof of existence of the signature; [`ArchiveWalk::poe_of`]
+//! gives that of each covered unsigned attribute value (a signature time-stamp added after
+//! the archive time-stamps has none and is validated at the validation time).
 
 use inkan_profiles::alg::DigestAlgorithm;
 use inkan_profiles::asn1::cades::AtsHashIndexV3;
@@ -52,8 +56,15 @@ pub struct ArchiveFailure {
 /// The outcome of walking the archive time-stamps.
 #[derive(Default)]
 pub struct ArchiveWalk {
-    /// The earliest genTime of an archive time-stamp that passed, in an unbroken walk.
+    /// The earliest genTime of an archive time-stamp that passed, in an unbroken walk: a
+    /// proof of existence of the signature (every archive time-stamp covers the SignerInfo
+    /// fields up to the signature value).
     pub poe: Option<i64>,
+    /// The proof of existence of each unsigned attribute value (by its attribute's position
+    /// among the unsigned attributes, and its position in the attribute's values) that an
+    /// archive time-stamp that passed covers: the earliest such genTime. A value no archive
+    /// time-stamp covers (added after them) has none.
+    pub value_poe: std::collections::HashMap<(usize, usize), i64>,
     /// One summary per archive time-stamp, newest first.
     pub summaries: Vec<TimeStampSummary>,
     /// Findings (discarded archive time-stamps, unsupported v2 stamps).
@@ -167,6 +178,9 @@ fn token_gen_time(v: &[u8]) -> Option<i64> {
 
 struct Stamp<'a> {
     token: &'a [u8],
+    /// The position of its attribute among the unsigned attributes, and of the token among
+    /// the attribute's values.
+    at: (usize, usize),
     gen_time: Option<i64>,
     order: usize,
     /// For an archive-time-stamp v2: the position of its attribute among the unsigned
@@ -232,22 +246,80 @@ fn archive_v2_digest(
         .unsigned_attrs
         .iter()
         .enumerate()
-        .filter(|(i, a)| {
-            let archive = is(&a.oid, &oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V2)
-                || is(&a.oid, &oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3);
-            let later = a
-                .values
-                .first()
-                .and_then(|v| token_gen_time(v))
-                .is_none_or(|t| gen_time.is_none_or(|g| t >= g));
-            *i != position && !(archive && later)
-        })
+        .filter(|(i, a)| *i != position && !v2_later_archive(a, gen_time))
         .flat_map(|(_, a)| a.raw.iter().copied())
         .collect();
     if !covered.is_empty() {
         h.update(&tlv::encode(0xa1, &covered));
     }
     Some(h.finalize())
+}
+
+/// Whether unsigned attribute `a` is an archive time-stamp (v2 or v3) whose genTime is not
+/// before `gen_time` (or unreadable): one an archive-time-stamp v2 of `gen_time` does not
+/// cover.
+fn v2_later_archive(a: &crate::cms::Attribute, gen_time: Option<i64>) -> bool {
+    let archive = is(&a.oid, &oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V2)
+        || is(&a.oid, &oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3);
+    archive
+        && a.values
+            .first()
+            .and_then(|v| token_gen_time(v))
+            .is_none_or(|t| gen_time.is_none_or(|g| t >= g))
+}
+
+/// The unsigned attribute values of `si` (attribute position, value position) that the
+/// hash index `ix` (under `d`) names: for the v3 index each `attrType ‖ AttributeValue`,
+/// for the older index each whole attribute (all its values).
+fn covered_values(
+    si: &SignerInfo,
+    ix: &AtsHashIndexV3,
+    d: DigestAlgorithm,
+    kind: IndexKind,
+) -> Vec<(usize, usize)> {
+    let listed = |h: &[u8]| {
+        ix.unsigned_attr_values_hash_index
+            .iter()
+            .any(|x| x.as_bytes() == h)
+    };
+    let mut out = Vec::new();
+    for (i, a) in si.unsigned_attrs.iter().enumerate() {
+        match kind {
+            IndexKind::V1 => {
+                if listed(&d.digest(&a.raw)) {
+                    out.extend((0..a.values.len()).map(|v| (i, v)));
+                }
+            }
+            IndexKind::V3 => {
+                let ty = tlv::encode(tag::OID, &a.oid);
+                for (v, value) in a.values.iter().enumerate() {
+                    let h = ats::attr_value_hashes(d, [(ty.as_slice(), value.as_slice())]);
+                    if h.first().is_some_and(|h| listed(h)) {
+                        out.push((i, v));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+impl ArchiveWalk {
+    /// An archive time-stamp of `gen_time` passed: it proves the existence of the signature
+    /// and of the unsigned attribute values `covered` at `gen_time`.
+    fn proven(&mut self, gen_time: i64, covered: Vec<(usize, usize)>) {
+        self.poe = Some(self.poe.map_or(gen_time, |p| p.min(gen_time)));
+        for c in covered {
+            let e = self.value_poe.entry(c).or_insert(gen_time);
+            *e = (*e).min(gen_time);
+        }
+    }
+
+    /// The proof of existence of unsigned attribute value `value` of attribute `attr`, when
+    /// an archive time-stamp that passed covers it.
+    pub fn poe_of(&self, attr: usize, value: usize) -> Option<i64> {
+        self.value_poe.get(&(attr, value)).copied()
+    }
 }
 
 /// Walks the archive-time-stamp-v3 attributes of `si`, newest first (see the module docs).
@@ -266,9 +338,10 @@ pub fn walk(
         if !v2 && !is(&a.oid, &oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3) {
             continue;
         }
-        for v in &a.values {
+        for (vi, v) in a.values.iter().enumerate() {
             stamps.push(Stamp {
                 token: v,
+                at: (position, vi),
                 gen_time: gen_time(v),
                 order: stamps.len(),
                 v2_position: v2.then_some(position),
@@ -282,10 +355,13 @@ pub fn walk(
             .cmp(&a.gen_time.unwrap_or(i64::MIN))
             .then(b.order.cmp(&a.order))
     });
-    let mut poe_time = at;
     for s in stamps {
+        // An archive time-stamp is proven to exist at the genTime of a newer one that passed
+        // and covers it; otherwise only at the validation time (EN 319 102-1 §5.6.2.4: a
+        // time-stamp proves the existence of exactly what its imprint covers).
+        let poe_time = w.value_poe.get(&s.at).copied().unwrap_or(at);
         if let Some(position) = s.v2_position {
-            walk_v2(&mut w, &s, position, sd, si, content, m, &mut poe_time);
+            walk_v2(&mut w, &s, position, sd, si, content, m, poe_time);
             continue;
         }
         let token = SignedData::parse_content_info(s.token).ok();
@@ -326,6 +402,7 @@ pub fn walk(
                 continue;
             }
         };
+        let mut covered = Vec::new();
         match index_alg(&ix) {
             Ok(ia) => {
                 if let Err(e) = check_index(sd, si, &ix, ia, kind) {
@@ -336,6 +413,7 @@ pub fn walk(
                         format!("archive time-stamp: {e}"),
                     );
                 }
+                covered = covered_values(si, &ix, ia, kind);
             }
             Err(e) => w.findings.push(Finding::new(
                 "ARCHIVE_TST_DISCARDED",
@@ -363,8 +441,7 @@ pub fn walk(
         }
         match (&r.tst, r.outcome.indication) {
             (Some(tst), Indication::TotalPassed) if w.failure.is_none() => {
-                poe_time = tst.gen_time;
-                w.poe = Some(tst.gen_time);
+                w.proven(tst.gen_time, covered);
             }
             (_, Indication::TotalFailed) => {
                 let why = r
@@ -412,7 +489,7 @@ fn walk_v2(
     si: &SignerInfo,
     content: &Content<'_>,
     m: &Material,
-    poe_time: &mut i64,
+    poe_time: i64,
 ) {
     let imprint_alg = SignedData::parse_content_info(s.token)
         .ok()
@@ -431,7 +508,7 @@ fn walk_v2(
         ));
         return;
     };
-    let r = engine::validate_token(s.token, Imprinted::Digest(d, digest), m, *poe_time);
+    let r = engine::validate_token(s.token, Imprinted::Digest(d, digest), m, poe_time);
     w.summaries.push(crate::token_summary("archive", &r));
     if r.imprint_ok == Some(false) {
         w.findings.push(Finding::new(
@@ -442,8 +519,17 @@ fn walk_v2(
     }
     match (&r.tst, r.outcome.indication) {
         (Some(tst), Indication::TotalPassed) if w.failure.is_none() => {
-            *poe_time = tst.gen_time;
-            w.poe = Some(tst.gen_time);
+            // The v2 imprint covers every unsigned attribute present when it was made (all
+            // but itself and the archive time-stamps not older than it, see
+            // `archive_v2_digest`), as they are now: it matched.
+            let covered = si
+                .unsigned_attrs
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| *i != position && !v2_later_archive(a, s.gen_time))
+                .flat_map(|(i, a)| (0..a.values.len()).map(move |v| (i, v)))
+                .collect();
+            w.proven(tst.gen_time, covered);
         }
         _ => w.findings.push(Finding::new(
             "ARCHIVE_TST_DISCARDED",

@@ -49,6 +49,18 @@ keyUsage = critical,keyCertSign
 basicConstraints = CA:false
 keyUsage = critical,digitalSignature
 extendedKeyUsage = critical,timeStamping
+[v3_tsa_noncrit]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = timeStamping
+[v3_tsa_two]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping,serverAuth
+[v3_ocsp]
+basicConstraints = CA:false
+keyUsage = critical,digitalSignature
+extendedKeyUsage = OCSPSigning
 [tsa]
 default_tsa = tsa_config1
 [tsa_config1]
@@ -60,6 +72,18 @@ signer_key = tsa.key
 signer_digest = sha256
 default_policy = 1.2.3.4.1
 digests = sha256, sha384, sha512
+accuracy = secs:1
+ess_cert_id_alg = sha256
+ess_cert_id_chain = no
+[tsa_config2]
+dir = .
+serial = tsaserial
+signer_cert = tsa2.pem
+certs = inter.pem
+signer_key = tsa2.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
 accuracy = secs:1
 ess_cert_id_alg = sha256
 ess_cert_id_chain = no
@@ -104,6 +128,14 @@ issue nokeyusage p256 v3_nokeyusage 30
 issue revoked p256 v3_signer 30
 issue shortlived p256 v3_signer 1 20200101000000Z 20200201000000Z
 issue shortrevoked p256 v3_signer 1 20200101000000Z 20200201000000Z
+# Revocation, proof of existence, TSA and OCSP responder certificates (issue 11).
+issue revlater p256 v3_signer 30
+issue victim p256 v3_signer 30
+issue tsa2 p256 v3_tsa 30
+issue tsa-noncrit p256 v3_tsa_noncrit 30
+issue tsa-two p256 v3_tsa_two 30
+issue ocspresp p256 v3_ocsp 30
+issue ocspold p256 v3_ocsp 1 20200101000000Z 20200201000000Z
 key tsa rsa3072
 openssl req -new -key tsa.key -subj "/CN=Test TSA" -out tsa.csr
 openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -extensions v3_tsa -days 3000 \
@@ -179,6 +211,7 @@ struct Run {
     data: Data,
     trust: Vec<&'static str>,
     crls: Vec<&'static str>,
+    ocsps: Vec<&'static str>,
     required: bool,
     at: UnixTime,
 }
@@ -190,6 +223,7 @@ impl Run {
             data: Data::None,
             trust: vec!["root.pem"],
             crls: vec![],
+            ocsps: vec![],
             required: false,
             at: now(),
         }
@@ -203,7 +237,7 @@ impl Run {
             data: self.data,
             trust: self.trust.iter().map(|t| read(t)).collect(),
             crls: self.crls.iter().map(|t| read(t)).collect(),
-            ocsps: vec![],
+            ocsps: self.ocsps.iter().map(|t| read(t)).collect(),
             revocation_required: self.required,
             ..Options::default()
         };
@@ -426,7 +460,7 @@ fn add_signature_time_stamp(sig: &[u8], token: &[u8]) -> Vec<u8> {
 }
 
 /// Appends an unsigned attribute (OID content octets `oid`) holding `token` to the first
-/// SignerInfo, which must not have unsigned attributes yet.
+/// SignerInfo, after the unsigned attributes it already has (as a later addition would).
 fn add_unsigned_attribute(sig: &[u8], attr_oid: &[u8], token: &[u8]) -> Vec<u8> {
     let ci = tlv::parse_exact(sig).unwrap();
     let mut r = ci.children();
@@ -436,10 +470,25 @@ fn add_unsigned_attribute(sig: &[u8], attr_oid: &[u8], token: &[u8]) -> Vec<u8> 
     let mut parts: Vec<Vec<u8>> = sd.children().map(|t| t.unwrap().raw.to_vec()).collect();
     let sis = tlv::parse_exact(parts.last().unwrap()).unwrap();
     let si = sis.children().next().unwrap().unwrap();
-    let mut si_content = si.value.to_vec();
+    let fields: Vec<tlv::Tlv<'_>> = si.children().map(|t| t.unwrap()).collect();
     let mut attr = tlv::encode(0x06, attr_oid);
     attr.extend(tlv::encode(0x31, token));
-    si_content.extend(tlv::encode(0xa1, &tlv::encode(0x30, &attr)));
+    let attr = tlv::encode(0x30, &attr);
+    let mut si_content = Vec::new();
+    match fields.last() {
+        Some(last) if last.tag == 0xa1 => {
+            for f in &fields[..fields.len() - 1] {
+                si_content.extend_from_slice(f.raw);
+            }
+            let mut attrs = last.value.to_vec();
+            attrs.extend(attr);
+            si_content.extend(tlv::encode(0xa1, &attrs));
+        }
+        _ => {
+            si_content.extend_from_slice(si.value);
+            si_content.extend(tlv::encode(0xa1, &attr));
+        }
+    }
     let new_si = tlv::encode(0x30, &si_content);
     *parts.last_mut().unwrap() = tlv::encode(0x31, &new_si);
     let sd_new = tlv::encode(0x30, &parts.concat());
@@ -709,11 +758,7 @@ fn content_time_stamp_between_expiry_and_revocation() {
     // expiry (step 4 b does): TOTAL-FAILED / EXPIRED.
     let sig = content_stamped("shortrevoked", "sha256");
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    sh(
-        &pki().path,
-        "openssl ca -config ca.cnf -cert inter.pem -keyfile inter.key -revoke shortrevoked.pem 2>/dev/null && \
-         openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl -out inter-late.crl 2>/dev/null",
-    );
+    revoke_and_publish("shortrevoked", "inter-late.crl");
     let mut r = Run::new(sig).data("data.txt");
     r.crls = vec!["inter-late.crl", "root.crl"];
     r.check(Indication::TotalFailed, Some(Sub::Expired));
@@ -1592,4 +1637,486 @@ fn several_signature_files_in_one_call() {
     // --data with several files is a usage error.
     let (code, _) = cli(&["batch/a.txt.p7s", "batch/b.txt.p7s", "--data", "data.txt"]);
     assert_eq!(code, 64);
+}
+
+// Issue 11: revocation freshness (§1), proof of existence only for what a time-stamp covers
+// (§2), TSA certificates as RFC 3161 §2.3 says (§5), unsigned junk (§6).
+
+/// Runs a script that reads or writes the CA database (`openssl ca`, `openssl ocsp -index`),
+/// one at a time: tests run in parallel in one directory.
+fn ca_sh(script: &str) {
+    static CA: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = CA.lock().unwrap_or_else(|e| e.into_inner());
+    sh(&pki().path, script);
+}
+
+/// Revokes `name` (issued by the intermediate CA) now and writes the intermediate's CRL to
+/// `crl`.
+fn revoke_and_publish(name: &str, crl: &str) {
+    ca_sh(&format!(
+        "openssl ca -config ca.cnf -cert inter.pem -keyfile inter.key -revoke {name}.pem 2>/dev/null && \
+         openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl -out {crl} 2>/dev/null"
+    ));
+}
+
+/// An OCSP response (DER) for certificate `cert` of the intermediate CA, signed by
+/// `responder` (`responder.pem`, `responder.key`), from the CA database as it is now;
+/// `prefix` runs before `openssl` (e.g. `faketime -f +2d`), `extra` adds options.
+fn ocsp_response(cert: &str, responder: &str, out: &str, prefix: &str, extra: &str) {
+    ca_sh(&format!(
+        "{prefix} openssl ocsp -index index.txt -CA inter.pem -issuer inter.pem -cert {cert}.pem \
+         -rsigner {responder}.pem -rkey {responder}.key -respout {out} {extra} >/dev/null 2>&1"
+    ));
+}
+
+fn sleep_past_second() {
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+}
+
+#[test]
+fn ocsp_responses_are_checked_as_rfc_6960_says() {
+    let sig = cms_sign("p256", "-md sha256");
+    let run = |ocsp: &'static str| {
+        let mut r = Run::new(sig.clone()).data("data.txt");
+        r.required = true;
+        r.crls = vec!["root.crl"];
+        r.ocsps = vec![ocsp];
+        r
+    };
+    // A delegated responder (id-kp-OCSPSigning, issued by the CA), fresh: good.
+    ocsp_response("p256", "ocspresp", "p256-good.ocsp", "", "-ndays 7");
+    run("p256-good.ocsp").check(Indication::TotalPassed, None);
+    // The CA itself as responder.
+    ocsp_response("p256", "inter", "p256-ca.ocsp", "", "-ndays 7");
+    run("p256-ca.ocsp").check(Indication::TotalPassed, None);
+    // Past its nextUpdate the same response is not fresh for the time of interest
+    // (RFC 6960 §4.2.2.1, EN 319 102-1 §5.2.5).
+    let mut r = run("p256-good.ocsp");
+    r.at = days(8);
+    let rep = r.check(Indication::Indeterminate, Some(Sub::TryLater));
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "REVOCATION_NOT_FRESH"),
+        "{:?}",
+        rep.findings
+    );
+    // A response with no nextUpdate says nothing about later times.
+    ocsp_response("p256", "ocspresp", "p256-nonext.ocsp", "", "");
+    let mut r = run("p256-nonext.ocsp");
+    r.at = days(1);
+    r.check(Indication::Indeterminate, Some(Sub::TryLater));
+    // A responder certificate that was not valid when the response was produced.
+    ocsp_response("p256", "ocspold", "p256-old-responder.ocsp", "", "-ndays 7");
+    let rep = run("p256-old-responder.ocsp").check(Indication::Indeterminate, Some(Sub::TryLater));
+    assert!(
+        rep.findings.iter().any(|f| f.code == "OCSP_NOT_USED"),
+        "{:?}",
+        rep.findings
+    );
+    // A responder the CA did not authorise.
+    ocsp_response("p256", "other", "p256-other-responder.ocsp", "", "-ndays 7");
+    run("p256-other-responder.ocsp").check(Indication::Indeterminate, Some(Sub::TryLater));
+    // A response produced after the validation time is not used (RFC 6960 §4.2.2.1).
+    ocsp_response(
+        "p256",
+        "ocspresp",
+        "p256-future.ocsp",
+        "faketime -f +2d",
+        "-ndays 7",
+    );
+    run("p256-future.ocsp").check(Indication::Indeterminate, Some(Sub::TryLater));
+    // Neither is a CRL issued after the validation time (RFC 5280 §6.3.3).
+    ca_sh(
+        "openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl \
+         -crl_lastupdate $(date -u -d '+1 days' +%Y%m%d%H%M%SZ) \
+         -crl_nextupdate $(date -u -d '+30 days' +%Y%m%d%H%M%SZ) -out inter-future.crl 2>/dev/null",
+    );
+    let mut r = Run::new(sig.clone()).data("data.txt");
+    r.required = true;
+    r.crls = vec!["inter-future.crl", "root.crl"];
+    r.check(Indication::Indeterminate, Some(Sub::TryLater));
+}
+
+#[test]
+fn a_revocation_outweighs_older_good_answers() {
+    // An OCSP "good" made before the certificate was revoked...
+    let sig = cms_sign("revlater", "-md sha256");
+    ocsp_response("revlater", "ocspresp", "revlater-good.ocsp", "", "-ndays 7");
+    sleep_past_second();
+    revoke_and_publish("revlater", "inter-revlater.crl");
+    // ...alone, it is all the verifier knows: good.
+    let mut r = Run::new(sig.clone()).data("data.txt");
+    r.required = true;
+    r.crls = vec!["root.crl"];
+    r.ocsps = vec!["revlater-good.ocsp"];
+    r.check(Indication::TotalPassed, None);
+    // With the later CRL that lists the revocation, the revocation is decisive
+    // (EN 319 102-1 §5.2.6), given on the command line...
+    let mut r = Run::new(sig.clone()).data("data.txt");
+    r.crls = vec!["inter-revlater.crl", "root.crl"];
+    r.ocsps = vec!["revlater-good.ocsp"];
+    r.check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
+    // ...or embedded in the signature by whoever made it (the OCSP response as a
+    // RevocationInfoChoice other [1] id-ri-ocsp-response, RFC 5940 §2.1).
+    let embedded = add_revocation_info(
+        &sig,
+        &ocsp_other_revocation_info(&read("revlater-good.ocsp")),
+    );
+    let mut r = Run::new(embedded).data("data.txt");
+    r.crls = vec!["inter-revlater.crl", "root.crl"];
+    r.check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
+    // An OCSP "revoked" outweighs an older CRL that did not list it yet.
+    ocsp_response(
+        "revlater",
+        "ocspresp",
+        "revlater-revoked.ocsp",
+        "",
+        "-ndays 7",
+    );
+    let mut r = Run::new(sig).data("data.txt");
+    r.required = true;
+    r.crls = vec!["inter.crl", "root.crl"];
+    r.ocsps = vec!["revlater-good.ocsp", "revlater-revoked.ocsp"];
+    r.check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
+}
+
+/// `RevocationInfoChoice ::= other [1] OtherRevocationInfoFormat { id-ri-ocsp-response,
+/// OCSPResponse }` (RFC 5940 §2.1).
+fn ocsp_other_revocation_info(response: &[u8]) -> Vec<u8> {
+    // 1.3.6.1.5.5.7.16.2
+    let mut v = tlv::encode(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x10, 0x02]);
+    v.extend_from_slice(response);
+    tlv::encode(0xa1, &v)
+}
+
+/// Adds `choice` to the SignedData's `crls` [1] (creating it after the certificates).
+fn add_revocation_info(sig: &[u8], choice: &[u8]) -> Vec<u8> {
+    edit_signed_data(sig, |parts| {
+        if let Some(p) = parts.iter_mut().find(|p| p[0] == 0xa1) {
+            let t = tlv::parse_exact(p).unwrap();
+            let mut v = t.value.to_vec();
+            v.extend_from_slice(choice);
+            *p = tlv::encode(0xa1, &v);
+        } else {
+            let at = parts.iter().position(|p| p[0] == 0xa0).unwrap() + 1;
+            parts.insert(at, tlv::encode(0xa1, choice));
+        }
+    })
+}
+
+/// Puts `certs` (DER) before the certificates of the SignedData.
+fn prepend_certificates(sig: &[u8], certs: &[Vec<u8>]) -> Vec<u8> {
+    edit_signed_data(sig, |parts| {
+        let p = parts.iter_mut().find(|p| p[0] == 0xa0).unwrap();
+        let t = tlv::parse_exact(p).unwrap();
+        let mut v = certs.concat();
+        v.extend_from_slice(t.value);
+        *p = tlv::encode(0xa0, &v);
+    })
+}
+
+/// Re-encodes a ContentInfo with its SignedData elements edited by `f`.
+fn edit_signed_data(sig: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
+    let ci = tlv::parse_exact(sig).unwrap();
+    let mut r = ci.children();
+    let oid = r.next_tlv().unwrap();
+    let wrap = r.next_tlv().unwrap();
+    let sd = tlv::parse_exact(wrap.value).unwrap();
+    let mut parts: Vec<Vec<u8>> = sd.children().map(|t| t.unwrap().raw.to_vec()).collect();
+    f(&mut parts);
+    let mut ci_content = oid.raw.to_vec();
+    ci_content.extend(tlv::encode(0xa0, &tlv::encode(0x30, &parts.concat())));
+    tlv::encode(0x30, &ci_content)
+}
+
+/// A time-stamp token from the TSA of `section` in ca.cnf over `data_file`.
+fn ts_token_from(section: &str, data_file: &str, out: &str) -> Vec<u8> {
+    static TSA: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = TSA.lock().unwrap_or_else(|e| e.into_inner());
+    sh(
+        &pki().path,
+        &format!(
+            "openssl ts -query -data {data_file} -sha256 -cert -out {out}.tsq && \
+             openssl ts -reply -config ca.cnf -section {section} -queryfile {out}.tsq -token_out -out {out} 2>/dev/null"
+        ),
+    );
+    read(out)
+}
+
+/// `sig` with an archive-time-stamp-v3 (EN 319 122-1 §5.5.3) from the default TSA added: the
+/// ats-hash-index-v3 names every certificate, CRL and unsigned attribute value the signature
+/// holds now, and the token's imprint covers it with the signature over data.txt.
+fn add_archive_time_stamp_v3(sig: &[u8], out: &str) -> Vec<u8> {
+    use inkan_profiles::{alg::DigestAlgorithm, ats, oid};
+    let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
+    let si = &sd.signers[0];
+    let types: Vec<Vec<u8>> = si
+        .unsigned_attrs
+        .iter()
+        .map(|a| tlv::encode(0x06, &a.oid))
+        .collect();
+    let index = ats::hash_index_v3(
+        DigestAlgorithm::Sha256,
+        sd.certs_raw.iter().map(Vec::as_slice),
+        sd.crls_raw.iter().map(Vec::as_slice),
+        si.unsigned_attrs
+            .iter()
+            .zip(&types)
+            .flat_map(|(a, ty)| a.values.iter().map(move |v| (ty.as_slice(), v.as_slice()))),
+    );
+    let input = ats::imprint_input(
+        &sd.econtent_type_raw,
+        &DigestAlgorithm::Sha256.digest(&read("data.txt")),
+        si.fields_raw.iter().map(Vec::as_slice),
+        &index,
+    );
+    std::fs::write(pki().path.join(format!("{out}.bin")), input).unwrap();
+    let tok = ts_token(&format!("{out}.bin"), out);
+    let tok = add_unsigned_attribute(&tok, oid::ID_AA_ATS_HASH_INDEX_V3.as_bytes(), &index);
+    add_unsigned_attribute(sig, oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes(), &tok)
+}
+
+#[test]
+fn an_archive_time_stamp_proves_only_what_it_covers() {
+    let sig_tst = inkan_profiles::oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN.as_bytes();
+    // The signature and a signature time-stamp from a second TSA (tsa2), both before the
+    // signer's certificate is revoked.
+    let sig = cms_sign("victim", "-md sha256");
+    std::fs::write(pki().path.join("victim-sv.bin"), signature_value(&sig)).unwrap();
+    let tok = ts_token_from("tsa_config2", "victim-sv.bin", "victim-sv.tst");
+    sleep_past_second();
+    revoke_and_publish("victim", "inter-victim.crl");
+    sleep_past_second();
+    // Archive time-stamps after the revocation: one over the signature with its
+    // time-stamp, one over the bare signature, to which the time-stamp is added afterwards.
+    let covered = add_archive_time_stamp_v3(
+        &add_unsigned_attribute(&sig, sig_tst, &tok),
+        "ats-covered.tst",
+    );
+    let attack = add_unsigned_attribute(
+        &add_archive_time_stamp_v3(&sig, "ats-bare.tst"),
+        sig_tst,
+        &tok,
+    );
+    // Then tsa2's certificate is revoked: its tokens are good only with a proof that they
+    // existed before.
+    sleep_past_second();
+    revoke_and_publish("tsa2", "inter-tsa2.crl");
+    let run = |s: &[u8]| {
+        let mut r = Run::new(s.to_vec()).data("data.txt");
+        r.crls = vec!["inter-tsa2.crl", "root.crl"];
+        r
+    };
+    // Covered by the archive time-stamp, the signature time-stamp is proven to exist before
+    // tsa2's revocation, and it proves the signature existed before the signer's.
+    run(&covered).check(Indication::TotalPassed, None);
+    // Added after the archive time-stamp, it is judged at the validation time, when tsa2 is
+    // revoked: it proves nothing, and the signer's revocation stands (EN 319 102-1 §5.6.2.4).
+    let rep = run(&attack).check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
+    let sig_stamp = rep
+        .time_stamps
+        .iter()
+        .find(|t| t.kind == "signature")
+        .unwrap();
+    assert_eq!(
+        (sig_stamp.indication, sig_stamp.sub_indication),
+        (Indication::Indeterminate, Some(Sub::RevokedNoPoe)),
+        "{:?}",
+        rep.time_stamps
+    );
+    // Without any archive time-stamp, likewise.
+    run(&add_unsigned_attribute(&sig, sig_tst, &tok))
+        .check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
+}
+
+#[test]
+fn a_time_stamp_dated_outside_its_tsa_certificate_or_in_the_future_proves_nothing() {
+    // TSTInfos re-signed by tsa2 (valid for 30 days from the PKI's creation) with other
+    // genTimes (EN 319 102-1 §5.4).
+    let info = tst_info_of(&ts_token("data.txt", "gen-time.tst"));
+    let at = |secs: u64| {
+        tlv::format_time(secs as i64)
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .filter(|c| *c != 'T')
+            .collect::<String>()
+    };
+    for (gen_time, out, ind, sub) in [
+        // Before the TSA certificate's notBefore: the TSA had no certificate then.
+        (
+            "20210101000000Z".to_owned(),
+            "gen-time-2021",
+            Indication::TotalFailed,
+            Sub::NotYetValid,
+        ),
+        // After its notAfter.
+        (
+            at(days(40).secs()),
+            "gen-time-late",
+            Indication::TotalFailed,
+            Sub::Expired,
+        ),
+        // After the validation time: the token cannot have existed then.
+        (
+            at(days(2).secs()),
+            "gen-time-future",
+            Indication::Indeterminate,
+            Sub::NoPoe,
+        ),
+    ] {
+        let tok = sign_tst_info(&with_gen_time(&info, &gen_time), "tsa2", out);
+        Run::new(tok).data("data.txt").check(ind, Some(sub));
+    }
+    // The TSTInfo as made, signed the same way, passes.
+    let tok = sign_tst_info(&info, "tsa2", "gen-time-now");
+    Run::new(tok)
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+}
+
+/// The TSTInfo a token carries.
+fn tst_info_of(tok: &[u8]) -> Vec<u8> {
+    inkan_verifier::cms::SignedData::parse_content_info(tok)
+        .unwrap()
+        .econtent
+        .unwrap()
+}
+
+/// `info` with its genTime replaced by `time` (GeneralizedTime text, same length as a
+/// whole-second `YYYYMMDDHHMMSSZ`).
+fn with_gen_time(info: &[u8], time: &str) -> Vec<u8> {
+    let t = tlv::parse_exact(info).unwrap();
+    let mut out = Vec::new();
+    for f in t.children() {
+        let f = f.unwrap();
+        if f.tag == 0x18 {
+            out.extend(tlv::encode(0x18, time.as_bytes()));
+        } else {
+            out.extend_from_slice(f.raw);
+        }
+    }
+    tlv::encode(0x30, &out)
+}
+
+/// A time-stamp token over the TSTInfo `info`, signed by `tsa` with `openssl cms -sign
+/// -cades` (econtent type id-ct-TSTInfo, ESS signing-certificate-v2), its chain attached.
+fn sign_tst_info(info: &[u8], tsa: &str, out: &str) -> Vec<u8> {
+    std::fs::write(pki().path.join(format!("{out}.info")), info).unwrap();
+    sh(
+        &pki().path,
+        &format!(
+            "openssl cms -sign -binary -nodetach -cades -nosmimecap -md sha256 \
+             -econtent_type 1.2.840.113549.1.9.16.1.4 -in {out}.info -signer {tsa}.pem \
+             -inkey {tsa}.key -certfile inter.pem -outform DER -out {out}.tst"
+        ),
+    );
+    read(&format!("{out}.tst"))
+}
+
+#[test]
+fn tsa_certificates_need_one_critical_time_stamping_purpose() {
+    // RFC 3161 §2.3: extendedKeyUsage present, critical, exactly id-kp-timeStamping.
+    let info = tst_info_of(&ts_token("data.txt", "eku-base.tst"));
+    for (tsa, code) in [
+        ("tsa-noncrit", "TSA_EKU_NOT_CRITICAL"),
+        ("tsa-two", "TSA_EKU_NOT_SOLE"),
+        ("p256", "TSA_NO_TIMESTAMPING_EKU"),
+    ] {
+        let tok = sign_tst_info(&info, tsa, &format!("eku-{tsa}"));
+        let rep = Run::new(tok).data("data.txt").check(
+            Indication::Indeterminate,
+            Some(Sub::ChainConstraintsFailure),
+        );
+        assert!(
+            rep.findings.iter().any(|f| f.code == code),
+            "{tsa}: {:?}",
+            rep.findings
+        );
+    }
+    // The same TSTInfo signed by a proper TSA certificate passes.
+    let tok = sign_tst_info(&info, "tsa2", "eku-tsa2");
+    Run::new(tok)
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    // As a signature time-stamp, such a token proves nothing: a signature validated after
+    // its certificate expired stays OUT_OF_BOUNDS_NO_POE, and the report says why.
+    let sig = cms_sign("p256", "-md sha256");
+    std::fs::write(pki().path.join("eku-sv.bin"), signature_value(&sig)).unwrap();
+    let info = tst_info_of(&ts_token("eku-sv.bin", "eku-sv.tst"));
+    let tok = sign_tst_info(&info, "tsa-noncrit", "eku-sv-noncrit");
+    let mut r = Run::new(add_signature_time_stamp(&sig, &tok)).data("data.txt");
+    r.at = days(60);
+    let rep = r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+    let text = rep.to_text(inkan_verifier::report::Lang::En);
+    assert!(text.contains("not marked critical"), "{text}");
+    let tok = sign_tst_info(&info, "tsa2", "eku-sv-tsa2");
+    let mut r = Run::new(add_signature_time_stamp(&sig, &tok)).data("data.txt");
+    r.at = days(29);
+    r.check(Indication::TotalPassed, None);
+}
+
+#[test]
+fn a_forged_certificate_with_the_signers_issuer_and_serial_is_passed_over() {
+    // No ESS signing-certificate attribute (plain `openssl cms -sign`): the sid alone names
+    // the signer. A self-made certificate with the same issuer name and serial, placed first.
+    sh(
+        &pki().path,
+        "openssl cms -sign -binary -in data.txt -signer p256.pem -inkey p256.key \
+         -certfile inter.pem -md sha256 -outform DER -out plain-p256.p7s",
+    );
+    let sig = read("plain-p256.p7s");
+    ca_sh(
+        "openssl req -x509 -new -key other.key -subj '/CN=Test Inter' \
+         -set_serial 0x$(openssl x509 -in p256.pem -noout -serial | cut -d= -f2) -days 30 \
+         -outform DER -out forged-signer.der 2>/dev/null",
+    );
+    let forged = prepend_certificates(&sig, &[read("forged-signer.der")]);
+    Run::new(forged.clone())
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    // Still a failure when the signature itself is broken.
+    let mut broken = forged;
+    let n = broken.len();
+    broken[n - 1] ^= 1;
+    Run::new(broken)
+        .data("data.txt")
+        .check(Indication::TotalFailed, Some(Sub::SigCryptoFailure));
+}
+
+#[test]
+fn thousands_of_bogus_ca_certificates_do_not_hide_the_path() {
+    // 2,000 copies of the issuing CA's certificate with other serial numbers (same name, key
+    // and key identifier; their signatures no longer verify), placed before the real one.
+    let inter = input_der(&read("inter.pem"));
+    let cert = tlv::parse_exact(&inter).unwrap();
+    let tbs = cert.children().next().unwrap().unwrap();
+    let mut fields = tbs.children();
+    let first = fields.next().unwrap().unwrap();
+    let serial = if first.tag == 0xa0 {
+        fields.next().unwrap().unwrap()
+    } else {
+        first
+    };
+    let at = serial.value.as_ptr() as usize - inter.as_ptr() as usize;
+    let len = serial.value.len();
+    assert!(len >= 2);
+    let copies: Vec<Vec<u8>> = (0..2000u32)
+        .map(|k| {
+            let mut c = inter.clone();
+            c[at + len - 2] = 0x11 + (k >> 8) as u8;
+            c[at + len - 1] = k as u8;
+            c
+        })
+        .collect();
+    let sig = prepend_certificates(&cms_sign("p256", "-md sha256"), &copies);
+    let mut r = Run::new(sig).data("data.txt");
+    r.required = true;
+    r.crls = vec!["inter.crl", "root.crl"];
+    r.check(Indication::TotalPassed, None);
+}
+
+/// A PEM certificate's DER.
+fn input_der(pem: &[u8]) -> Vec<u8> {
+    inkan_verifier::input::to_binary(pem)
 }
