@@ -136,6 +136,19 @@ impl Metrics {
             o,
             "# HELP inkan_tsa_certificate_days_left Days until the TSA certificate expires.\n# TYPE inkan_tsa_certificate_days_left gauge\ninkan_tsa_certificate_days_left {days:.3}"
         );
+        let id = guard.identity();
+        let key_days = id.key_end.as_ref().map_or("+Inf".to_owned(), |(t, _)| {
+            format!("{:.3}", (t.secs() as f64 - now_secs as f64) / 86_400.0)
+        });
+        let (end, _) = id.end();
+        let warn =
+            u8::from(end.secs() <= now_secs.saturating_add(crate::ntp::WARN_AHEAD.as_secs()));
+        let (steps, last_step) = guard.steps();
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_key_policy_days_left Days until the key's CRYPTREC period for new signatures ends.\n# TYPE inkan_tsa_key_policy_days_left gauge\ninkan_tsa_key_policy_days_left {key_days}\n# HELP inkan_tsa_identity_expiry_warning 1 when the certificate or the key's CRYPTREC period ends within 30 days (or has ended).\n# TYPE inkan_tsa_identity_expiry_warning gauge\ninkan_tsa_identity_expiry_warning {warn}\n# HELP inkan_tsa_clock_steps_total Steps of the wall clock against the monotonic clock (more than 1 ms).\n# TYPE inkan_tsa_clock_steps_total counter\ninkan_tsa_clock_steps_total {steps}\n# HELP inkan_tsa_clock_last_step_seconds The last step of the wall clock.\n# TYPE inkan_tsa_clock_last_step_seconds gauge\ninkan_tsa_clock_last_step_seconds {}",
+            last_step as f64 / 1e9
+        );
         let _ = writeln!(
             o,
             "# HELP inkan_tsa_hsm_errors_total Signing-key (HSM) errors.\n# TYPE inkan_tsa_hsm_errors_total counter\ninkan_tsa_hsm_errors_total {}\n# HELP inkan_tsa_store_errors_total Records-store commit errors seen by requests.\n# TYPE inkan_tsa_store_errors_total counter\ninkan_tsa_store_errors_total {}",
@@ -189,5 +202,8 @@ mod tests {
         assert!(text.contains("inkan_tsa_request_duration_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("inkan_tsa_request_duration_seconds_bucket{le=\"0.002\"} 0"));
         assert!(text.contains("inkan_tsa_clock_source{source=\"host\"} 1"));
+        assert!(text.contains("inkan_tsa_key_policy_days_left +Inf"));
+        assert!(text.contains("inkan_tsa_identity_expiry_warning 0"));
+        assert!(text.contains("inkan_tsa_clock_steps_total 0"));
     }
 }
