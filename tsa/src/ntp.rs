@@ -546,6 +546,9 @@ pub struct TimeGuard {
     host_stopped: AtomicBool,
     steps: AtomicU64,
     last_step_ns: AtomicI64,
+    /// A step the hot path refused on, for the poller to record even when the clock is back
+    /// before its next tick (0: none).
+    hot_step_ns: AtomicI64,
 }
 
 impl TimeGuard {
@@ -582,6 +585,7 @@ impl TimeGuard {
             host_stopped: AtomicBool::new(false),
             steps: AtomicU64::new(0),
             last_step_ns: AtomicI64::new(0),
+            hot_step_ns: AtomicI64::new(0),
         }
     }
 
@@ -672,7 +676,13 @@ impl TimeGuard {
             }
             let total = d.cum_ns + if step.abs() > STEP_NOISE_NS { step } else { 0 };
             if total.abs() > self.acc_ns() {
-                self.remeasure.store(true, Ordering::Relaxed);
+                // Stopped at once (a leap second excepted, which the poller sorts out);
+                // the poller records it.
+                if !is_leap_step(step, s.wall) {
+                    self.host_stopped.store(true, Ordering::Release);
+                }
+                self.hot_step_ns
+                    .store(i64::try_from(step).unwrap_or(i64::MAX), Ordering::Relaxed);
                 return Err(TimeRefusal::Stepped);
             }
             return Ok(());
@@ -690,6 +700,8 @@ impl TimeGuard {
             Ok(())
         } else if live >= d.need {
             self.remeasure.store(true, Ordering::Relaxed);
+            self.hot_step_ns
+                .store(i64::try_from(step).unwrap_or(i64::MAX), Ordering::Relaxed);
             Err(TimeRefusal::Stepped)
         } else {
             Err(TimeRefusal::Unsynchronised)
@@ -827,6 +839,8 @@ struct Watch {
     lapse: Option<Instant>,
     warned: bool,
     ended: bool,
+    /// Without servers: the stop has been recorded.
+    host_reported: bool,
 }
 
 /// Drives the guard: SNTP polls (when servers are configured), and on every tick the step,
@@ -945,18 +959,26 @@ impl Poller {
                     .store(i64::try_from(step).unwrap_or(i64::MAX), Ordering::Relaxed);
             }
         }
+        // A step the hot path refused on, gone again before this tick: still a step.
+        let hot = i128::from(g.hot_step_ns.swap(0, Ordering::Relaxed));
+        if stepped.is_none() && hot != 0 {
+            stepped = Some(hot);
+            g.steps.fetch_add(1, Ordering::Relaxed);
+            g.last_step_ns
+                .store(i64::try_from(hot).unwrap_or(i64::MAX), Ordering::Relaxed);
+        }
         if s.half_ns < STEP_NOISE_NS / 4 || w.prev.is_none() {
             w.prev = Some((s.wall, s.mono));
         }
         if g.trust_host {
-            self.evaluate_host(&s, stepped);
+            self.evaluate_host(&s, stepped, w);
         } else {
             self.evaluate_servers(st, &s, stepped, w);
         }
         self.watch_identity(&s, w);
     }
 
-    fn evaluate_host(&self, s: &Sample, stepped: Option<i128>) {
+    fn evaluate_host(&self, s: &Sample, stepped: Option<i128>, w: &mut Watch) {
         let g = &self.guard;
         let acc = g.acc_ns();
         let mut d = g.write();
@@ -979,7 +1001,9 @@ impl Poller {
                 out_of_accuracy: out,
                 leap,
             });
-            if out && !g.host_stopped.swap(true, Ordering::AcqRel) {
+            if out && !w.host_reported {
+                w.host_reported = true;
+                g.host_stopped.store(true, Ordering::Release);
                 (self.on_event)(ClockEvent::HostStopped {
                     total_ns: i64::try_from(cum).unwrap_or(i64::MAX),
                 });
@@ -1150,6 +1174,7 @@ impl Poller {
             lapse: None,
             warned: false,
             ended: false,
+            host_reported: false,
         };
         loop {
             if !st.is_empty() {
@@ -1401,6 +1426,7 @@ mod tests {
             lapse: None,
             warned: false,
             ended: false,
+            host_reported: false,
         };
         p.evaluate(&[], &mut w);
         assert!(g.now_for_issuing().is_ok());
