@@ -296,7 +296,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             }
         }),
     );
-    std::thread::Builder::new()
+    let poller_thread = std::thread::Builder::new()
         .name("sntp".into())
         .spawn(move || poller.run(poll_stop_rx))
         .map_err(|e| format!("cannot start the SNTP poller: {e}"))?;
@@ -338,6 +338,8 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             tracing::error!(error = %e, "server error");
         }
         drop(poll_stop_tx);
+        // Its last events (a step, the identity's end) go before the stop event.
+        let _ = tokio::task::spawn_blocking(move || poller_thread.join()).await;
         // Requests in flight are answered; the signing threads finish their queue and stop.
         let p = pool.clone();
         let _ = tokio::task::spawn_blocking(move || p.close()).await;

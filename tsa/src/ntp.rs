@@ -546,10 +546,16 @@ pub struct TimeGuard {
     host_stopped: AtomicBool,
     steps: AtomicU64,
     last_step_ns: AtomicI64,
-    /// A step the hot path refused on, for the poller to record even when the clock is back
-    /// before its next tick (0: none).
-    hot_step_ns: AtomicI64,
+    /// The wall-minus-monotonic divergence at a token the hot path refused for a step, for
+    /// the poller to record the step even when the clock is back before its next tick
+    /// ([`NO_DIV`]: none).
+    hot_div: AtomicI64,
+    /// The origin of the monotonic side of that divergence.
+    epoch: Instant,
 }
+
+/// No divergence recorded.
+const NO_DIV: i64 = i64::MIN;
 
 impl TimeGuard {
     /// A guard over `clock`. With `trust_host` (no servers configured) it allows issuing as
@@ -585,7 +591,8 @@ impl TimeGuard {
             host_stopped: AtomicBool::new(false),
             steps: AtomicU64::new(0),
             last_step_ns: AtomicI64::new(0),
-            hot_step_ns: AtomicI64::new(0),
+            hot_div: AtomicI64::new(NO_DIV),
+            epoch: Instant::now(),
         }
     }
 
@@ -622,6 +629,19 @@ impl TimeGuard {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Discipline> {
         self.disc.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wall time minus monotonic time (ns, from a fixed origin): constant while the wall clock
+    /// is only slewed, changed by exactly the step when it is stepped.
+    fn div(&self, s: &Sample) -> i128 {
+        s.wall - mono_diff(self.epoch, s.mono)
+    }
+
+    fn note_hot_step(&self, s: &Sample) {
+        self.hot_div.store(
+            i64::try_from(self.div(s)).unwrap_or(NO_DIV),
+            Ordering::Relaxed,
+        );
     }
 
     /// Reads the wall clock between two monotonic readings (retrying when the thread was
@@ -681,8 +701,7 @@ impl TimeGuard {
                 if !is_leap_step(step, s.wall) {
                     self.host_stopped.store(true, Ordering::Release);
                 }
-                self.hot_step_ns
-                    .store(i64::try_from(step).unwrap_or(i64::MAX), Ordering::Relaxed);
+                self.note_hot_step(s);
                 return Err(TimeRefusal::Stepped);
             }
             return Ok(());
@@ -700,8 +719,7 @@ impl TimeGuard {
             Ok(())
         } else if live >= d.need {
             self.remeasure.store(true, Ordering::Relaxed);
-            self.hot_step_ns
-                .store(i64::try_from(step).unwrap_or(i64::MAX), Ordering::Relaxed);
+            self.note_hot_step(s);
             Err(TimeRefusal::Stepped)
         } else {
             Err(TimeRefusal::Unsynchronised)
@@ -830,7 +848,8 @@ fn windows_at(
 /// The poller thread's memory between ticks.
 #[derive(Debug)]
 struct Watch {
-    prev: Option<(i128, Instant)>,
+    /// The divergence (see [`TimeGuard::div`]) at the previous tick.
+    prev: Option<i128>,
     /// With servers: measurements at or before this instant no longer count (a step
     /// invalidated them).
     since: Option<Instant>,
@@ -948,54 +967,55 @@ impl Poller {
     fn evaluate(&self, st: &[ServerState], w: &mut Watch) {
         let g = &self.guard;
         let Some(s) = g.sample() else { return };
-        // Steps since the previous tick.
-        let mut stepped = None;
-        if let Some((pw, pm)) = w.prev {
-            let step = (s.wall - pw) - mono_diff(pm, s.mono);
-            if step.abs() > STEP_NOISE_NS + s.half_ns {
-                stepped = Some(step);
-                g.steps.fetch_add(1, Ordering::Relaxed);
-                g.last_step_ns
-                    .store(i64::try_from(step).unwrap_or(i64::MAX), Ordering::Relaxed);
+        // Steps since the previous tick: the change of the divergence, and when a token was
+        // refused at a divergence that is gone again, the step there and the step back.
+        let div = g.div(&s);
+        let hot = g.hot_div.swap(NO_DIV, Ordering::Relaxed);
+        let noise = STEP_NOISE_NS + s.half_ns;
+        let mut steps = Vec::new();
+        if let Some(p) = w.prev {
+            let h = i128::from(hot);
+            if hot != NO_DIV && (h - p).abs() > noise && (div - h).abs() > noise {
+                steps.push(h - p);
+                steps.push(div - h);
+            } else if (div - p).abs() > noise {
+                steps.push(div - p);
             }
         }
-        // A step the hot path refused on, gone again before this tick: still a step.
-        let hot = i128::from(g.hot_step_ns.swap(0, Ordering::Relaxed));
-        if stepped.is_none() && hot != 0 {
-            stepped = Some(hot);
+        for step in &steps {
             g.steps.fetch_add(1, Ordering::Relaxed);
             g.last_step_ns
-                .store(i64::try_from(hot).unwrap_or(i64::MAX), Ordering::Relaxed);
+                .store(i64::try_from(*step).unwrap_or(i64::MAX), Ordering::Relaxed);
         }
-        if s.half_ns < STEP_NOISE_NS / 4 || w.prev.is_none() {
-            w.prev = Some((s.wall, s.mono));
+        if s.half_ns < STEP_NOISE_NS / 4 || w.prev.is_none() || !steps.is_empty() {
+            w.prev = Some(div);
         }
         if g.trust_host {
-            self.evaluate_host(&s, stepped, w);
+            self.evaluate_host(&s, &steps, w);
         } else {
-            self.evaluate_servers(st, &s, stepped, w);
+            self.evaluate_servers(st, &s, &steps, w);
         }
         self.watch_identity(&s, w);
     }
 
-    fn evaluate_host(&self, s: &Sample, stepped: Option<i128>, w: &mut Watch) {
+    fn evaluate_host(&self, s: &Sample, steps: &[i128], w: &mut Watch) {
         let g = &self.guard;
         let acc = g.acc_ns();
         let mut d = g.write();
-        let mut event = None;
-        if let Some(step) = stepped {
-            let leap = is_leap_step(step, s.wall);
+        let mut events = Vec::new();
+        for step in steps {
+            let leap = is_leap_step(*step, s.wall);
             if !leap {
                 d.cum_ns += step;
             }
             let out = d.cum_ns.abs() > acc;
-            event = Some((step, leap, out, d.cum_ns));
+            events.push((*step, leap, out, d.cum_ns));
         }
         d.ref_wall = s.wall;
         d.ref_mono = s.mono;
         d.need = 0;
         drop(d);
-        if let Some((step, leap, out, cum)) = event {
+        for (step, leap, out, cum) in events {
             (self.on_event)(ClockEvent::Step {
                 step_ns: i64::try_from(step).unwrap_or(i64::MAX),
                 out_of_accuracy: out,
@@ -1011,13 +1031,7 @@ impl Poller {
         }
     }
 
-    fn evaluate_servers(
-        &self,
-        st: &[ServerState],
-        s: &Sample,
-        stepped: Option<i128>,
-        w: &mut Watch,
-    ) {
+    fn evaluate_servers(&self, st: &[ServerState], s: &Sample, steps: &[i128], w: &mut Watch) {
         let g = &self.guard;
         let n = self.servers.len();
         let need = n / 2 + 1;
@@ -1039,8 +1053,10 @@ impl Poller {
                 .map_or(0, |(_, _, c)| c.iter().filter(|x| x.2).count())
         };
         let mut step_reason = None;
-        if let Some(step) = stepped {
-            let out = good_count(&verdict) < need;
+        // A step there and back between two ticks was out of the budget (a token was refused).
+        let there_and_back = steps.len() > 1;
+        for &step in steps {
+            let out = there_and_back || good_count(&verdict) < need;
             (self.on_event)(ClockEvent::Step {
                 step_ns: i64::try_from(step).unwrap_or(i64::MAX),
                 out_of_accuracy: out,
@@ -1186,7 +1202,12 @@ impl Poller {
             // noticed (and recorded) promptly even with a long poll interval.
             match stop.recv_timeout(TICK) {
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                _ => return,
+                _ => {
+                    // A last look, so that what the tokens were refused for since the last
+                    // tick is on record before the service stops.
+                    self.evaluate(&st, &mut w);
+                    return;
+                }
             }
         }
     }

@@ -13,3 +13,7 @@ mod clock;
 mod crash;
 // A key on a SoftHSM2 token; token removal gives systemFailure.
 mod softhsm;
+// Certificate and key checks at start-up and for every token (expiry, CRYPTREC period).
+mod identity;
+// Tokens: the configured chain, cms-algorithm-protection, protocol edges.
+mod tokens;
