@@ -51,6 +51,9 @@ pub const ID_MESSAGE_DIGEST: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 /// `id-signingTime` (RFC 5652 section 11.3).
 pub const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+/// `id-aa-CMSAlgorithmProtection` (RFC 6211 section 2).
+pub const ID_AA_CMS_ALGORITHM_PROTECTION: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.52");
 /// `id-aa-signingCertificateV2` (RFC 5035 section 3).
 pub const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
@@ -78,6 +81,27 @@ pub fn digest(d: DigestAlgorithm, data: &[u8]) -> Vec<u8> {
 
 fn oid_tlv(out: &mut Vec<u8>, oid: &ObjectIdentifier) {
     derw::tlv(out, tag::OID, oid.as_bytes());
+}
+
+/// ```text
+/// CMSAlgorithmProtection ::= SEQUENCE {        -- RFC 6211 section 2, IMPLICIT TAGS
+///     digestAlgorithm     DigestAlgorithmIdentifier,
+///     signatureAlgorithm  [1] SignatureAlgorithmIdentifier OPTIONAL,
+///     macAlgorithm        [2] MessageAuthenticationCodeAlgorithm OPTIONAL }
+/// ```
+/// as a DER `Attribute`, from the DER `AlgorithmIdentifier`s of a SignerInfo.
+pub fn algorithm_protection(digest_alg_id: &[u8], sig_alg_id: &[u8]) -> Result<Vec<u8>, Error> {
+    let (sig, rest) = derw::expect(sig_alg_id, tag::SEQUENCE, "signature AlgorithmIdentifier")?;
+    if !rest.is_empty() {
+        return Err(Error::Encoding(
+            "signature AlgorithmIdentifier has trailing data".into(),
+        ));
+    }
+    // [1] IMPLICIT: the SEQUENCE tag becomes context-specific 1, constructed.
+    let tagged = derw::tlv_vec(tag::CTX1, sig.content);
+    let mut value = Vec::new();
+    derw::tlv_parts(&mut value, tag::SEQUENCE, &[digest_alg_id, &tagged]);
+    Ok(attribute(&ID_AA_CMS_ALGORITHM_PROTECTION, &[&value]))
 }
 
 /// A DER `Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF ANY }`
@@ -259,6 +283,8 @@ pub struct CmsSignerTemplate {
     ess_v2: Vec<u8>,
     /// The `[0] IMPLICIT` certificates field for `Certificates::Template`.
     certs_field: Vec<u8>,
+    /// The cms-algorithm-protection attribute for this SignerInfo.
+    alg_protection: Vec<u8>,
 }
 
 impl CmsSignerTemplate {
@@ -298,6 +324,7 @@ impl CmsSignerTemplate {
         all.sort_by(|a, b| derw::der_set_cmp(a, b));
         let mut certs_field = Vec::new();
         derw::tlv_parts(&mut certs_field, tag::CTX0, &all);
+        let alg_protection = algorithm_protection(&digest_alg_id, &sig_alg_id)?;
         Ok(Self {
             signer,
             digest,
@@ -308,7 +335,15 @@ impl CmsSignerTemplate {
             sig_alg_id,
             ess_v2,
             certs_field,
+            alg_protection,
         })
+    }
+
+    /// The cms-algorithm-protection attribute (RFC 6211) naming this template's own digest
+    /// and signature `AlgorithmIdentifier`s byte for byte; add it to
+    /// [`SignRequest::signed_attrs`] so that neither can be swapped under the signature.
+    pub fn algorithm_protection(&self) -> &[u8] {
+        &self.alg_protection
     }
 
     /// The digest algorithm of `message-digest` and `digestAlgorithm`.
@@ -507,6 +542,30 @@ impl CmsSignerTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 6211 §2 for ECDSA with SHA-256: SEQUENCE { sha256 AlgorithmIdentifier,
+    /// [1] IMPLICIT ecdsa-with-SHA256 AlgorithmIdentifier } as attribute 1.2.840.113549.1.9.52.
+    #[test]
+    fn algorithm_protection_attribute() {
+        let sha256 = DigestAlgorithm::Sha256
+            .to_algorithm_identifier()
+            .to_der()
+            .unwrap();
+        let ecdsa = [
+            0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+        ];
+        let a = algorithm_protection(&sha256, &ecdsa).unwrap();
+        let mut want = vec![0x30, 0x28, 0x06, 0x09];
+        want.extend([0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x34]);
+        want.extend([0x31, 0x1b, 0x30, 0x19]);
+        want.extend(&sha256);
+        want.extend([
+            0xa1, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+        ]);
+        assert_eq!(a, want);
+        assert!(algorithm_protection(&sha256, &[0x04, 0x00]).is_err());
+        assert!(algorithm_protection(&sha256, &[0x30, 0x05]).is_err());
+    }
 
     #[test]
     fn civil_dates() {

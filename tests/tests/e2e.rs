@@ -37,7 +37,15 @@ impl Pki {
             )
             .expect("TSA certificate");
         let dir = tempfile::tempdir().expect("tempdir");
-        let w = |name: &str, data: &[u8]| std::fs::write(dir.path().join(name), data).unwrap();
+        // Key files owner-only: inkan-tsa refuses a key others can read (outside --dev).
+        let w = |name: &str, data: &[u8]| {
+            use std::os::unix::fs::PermissionsExt as _;
+            let p = dir.path().join(name);
+            std::fs::write(&p, data).unwrap();
+            if name.ends_with(".key") {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+            }
+        };
         w("root.pem", pki.root_pem().as_bytes());
         w("eseal.key", pki.eseal_key_pem.as_bytes());
         w("eseal-chain.pem", pki.eseal_chain_pem().as_bytes());

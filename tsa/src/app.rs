@@ -78,6 +78,58 @@ fn clock_event_text(e: &ClockEvent) -> (&'static str, String) {
                 crate::timefmt::rfc3339(inkan_profiles::time::UnixTime::from_secs(*at))
             ),
         ),
+        ClockEvent::Step {
+            step_ns,
+            out_of_accuracy,
+            leap,
+        } => (
+            "clock_step",
+            format!(
+                "the wall clock stepped by {:+.6} s against the monotonic clock{}",
+                *step_ns as f64 / 1e9,
+                if *leap {
+                    " (a leap second applied by the host clock, EN 319 421 TIS-7.7.2-09)"
+                } else if *out_of_accuracy {
+                    "; beyond the declared accuracy"
+                } else {
+                    "; within the declared accuracy"
+                }
+            ),
+        ),
+        ClockEvent::HostStopped { total_ns } => (
+            "clock_lost",
+            format!(
+                "no SNTP servers and the host clock's steps add up to {:+.6} s, beyond the declared accuracy: issuing stopped until the TSA is restarted after the clock is checked",
+                *total_ns as f64 / 1e9
+            ),
+        ),
+        ClockEvent::RateLimited { server, interval } => (
+            "sntp_rate",
+            format!(
+                "SNTP server {server} sent a RATE kiss-o'-death; now polled every {} s",
+                interval.as_secs_f64()
+            ),
+        ),
+        ClockEvent::ServerDropped { server, code } => (
+            "sntp_server_dropped",
+            format!(
+                "SNTP server {server} sent a {code} kiss-o'-death; no longer polled until restart (it still counts towards the majority needed)"
+            ),
+        ),
+        ClockEvent::IdentityExpiring { what, at } => (
+            "identity_expiring",
+            format!(
+                "the TSA {what} ends at {} (within 30 days); issuing will stop then",
+                crate::timefmt::rfc3339(*at)
+            ),
+        ),
+        ClockEvent::IdentityEnded { what, at } => (
+            "identity_ended",
+            format!(
+                "the TSA {what} ended at {} (EN 319 421 TIS-7.7.1-09): issuing stopped (systemFailure)",
+                crate::timefmt::rfc3339(*at)
+            ),
+        ),
     }
 }
 
@@ -173,8 +225,9 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         _ => return Err("no key or certificate configured".into()),
     };
     let scheme = s.rsa_scheme;
+    let dev = s.dev;
     let identity = tokio::task::spawn_blocking(move || {
-        startup::load_identity(&keyref, &chain_path, scheme, now)
+        startup::load_identity(&keyref, &chain_path, scheme, now, dev)
     })
     .await
     .map_err(|e| e.to_string())?
@@ -255,6 +308,18 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         handler::push_tlv(&mut out, 0xa0, &dn);
         out
     });
+    let guard = Arc::new(
+        TimeGuard::new(
+            clock.clone(),
+            s.ntp_servers.is_empty(),
+            s.accuracy,
+            s.leap_policy,
+            s.leap_window,
+        )
+        .with_identity(identity.window.clone()),
+    );
+    let shake_imprints = inkan_hsm::cms::digest_for(&identity.signer.algorithm())
+        == Some(inkan_profiles::alg::DigestAlgorithm::Shake256_512);
     let ctx = Context {
         policy: s.policy,
         accepted_policies: s.accepted_policies.clone(),
@@ -266,14 +331,9 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         signer: Box::new(CmsTokenSigner::new(template, identity.cert_sha256)),
         serials: SerialSource::new(space.prefix, space.epoch),
         cert_sha256: identity.cert_sha256,
+        guard: guard.clone(),
+        shake_imprints,
     };
-    let guard = Arc::new(TimeGuard::new(
-        clock.clone(),
-        s.ntp_servers.is_empty(),
-        s.accuracy,
-        s.leap_policy,
-        s.leap_window,
-    ));
     let writer_stats = Arc::new(WriterStats::default());
     let (recorder, writer) = store
         .start_writer(
@@ -293,46 +353,59 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         );
         let (kind, detail) = clock_event_text(&ClockEvent::TrustingHost);
         recorder.event(now, kind, &detail);
-    } else {
-        let rec = recorder.clone();
-        let clk = clock.clone();
-        let poller = Poller::new(
-            guard.clone(),
-            s.ntp_servers.clone(),
-            s.ntp_poll,
-            s.ntp_freshness,
-            s.ntp_timeout,
-            Box::new(move |e| {
-                let (kind, detail) = clock_event_text(&e);
-                match e {
-                    ClockEvent::Lost { .. } => tracing::error!(event = kind, "{detail}"),
-                    _ => tracing::info!(event = kind, "{detail}"),
-                }
-                if let Some(t) = clk.now() {
-                    // The measurements that decided it go with the event, for the auditor.
-                    let mut ev = Event::new(t, kind, detail);
-                    if let ClockEvent::Synchronised {
-                        offset_ns,
-                        uncertainty_ns,
-                        good,
-                        of,
-                    } = e
-                    {
-                        ev = ev
-                            .field("offset_s", offset_ns as f64 / 1e9)
-                            .field("uncertainty_s", uncertainty_ns as f64 / 1e9)
-                            .field("good_servers", good)
-                            .field("servers", of);
-                    }
-                    rec.record(ev);
-                }
-            }),
-        );
-        std::thread::Builder::new()
-            .name("sntp".into())
-            .spawn(move || poller.run(poll_stop_rx))
-            .map_err(|e| format!("cannot start the SNTP poller: {e}"))?;
     }
+    // The poller thread runs in both modes: SNTP polls when servers are configured, and on
+    // every tick the step, staleness and signing-identity checks with their events.
+    let rec = recorder.clone();
+    let clk = clock.clone();
+    let poller = Poller::new(
+        guard.clone(),
+        s.ntp_servers.clone(),
+        s.ntp_poll,
+        s.ntp_freshness,
+        s.ntp_timeout,
+        Box::new(move |e| {
+            let (kind, detail) = clock_event_text(&e);
+            match e {
+                ClockEvent::Lost { .. }
+                | ClockEvent::HostStopped { .. }
+                | ClockEvent::ServerDropped { .. }
+                | ClockEvent::IdentityEnded { .. }
+                | ClockEvent::Step {
+                    out_of_accuracy: true,
+                    ..
+                } => tracing::error!(event = kind, "{detail}"),
+                ClockEvent::Step { .. }
+                | ClockEvent::RateLimited { .. }
+                | ClockEvent::IdentityExpiring { .. } => {
+                    tracing::warn!(event = kind, "{detail}");
+                }
+                _ => tracing::info!(event = kind, "{detail}"),
+            }
+            if let Some(t) = clk.now() {
+                // The measurements that decided it go with the event, for the auditor.
+                let mut ev = Event::new(t, kind, detail);
+                if let ClockEvent::Synchronised {
+                    offset_ns,
+                    uncertainty_ns,
+                    good,
+                    of,
+                } = e
+                {
+                    ev = ev
+                        .field("offset_s", offset_ns as f64 / 1e9)
+                        .field("uncertainty_s", uncertainty_ns as f64 / 1e9)
+                        .field("good_servers", good)
+                        .field("servers", of);
+                }
+                rec.record(ev);
+            }
+        }),
+    );
+    let poller_thread = std::thread::Builder::new()
+        .name("sntp".into())
+        .spawn(move || poller.run(poll_stop_rx))
+        .map_err(|e| format!("cannot start the SNTP poller: {e}"))?;
     let ctx = Arc::new(ctx);
     let pool = Arc::new(
         SigningPool::start(
@@ -392,6 +465,8 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             tracing::error!(error = %e, "server error");
         }
         drop(poll_stop_tx);
+        // Its last events (a step, the identity's end) go before the stop event.
+        let _ = tokio::task::spawn_blocking(move || poller_thread.join()).await;
         // Requests in flight are answered; the signing threads finish their queue and stop.
         let p = pool.clone();
         let _ = tokio::task::spawn_blocking(move || p.close()).await;

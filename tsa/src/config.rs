@@ -45,7 +45,7 @@ pub struct FileConfig {
     pub accuracy_ms: Option<u64>,
     /// Put the TSA certificate's subject in `TSTInfo.tsa`.
     pub include_tsa_name: Option<bool>,
-    /// With `certReq`, also include the issuers from `cert_chain`.
+    /// With `certReq`, also include the issuers from `cert_chain` (default true).
     pub include_chain: Option<bool>,
     /// RSA signature scheme: `"pkcs1"` (default) or `"pss"`.
     pub rsa_scheme: Option<String>,
@@ -163,7 +163,9 @@ pub struct Settings {
     pub accuracy: Duration,
     /// Include `TSTInfo.tsa`.
     pub include_tsa_name: bool,
-    /// Include the chain (not only the TSA certificate) when `certReq`.
+    /// Include the chain (not only the TSA certificate) when `certReq` (default: a relying
+    /// party that trusts only the root can then validate the token, as with the public TSAs
+    /// of DigiCert and GlobalSign).
     pub include_chain: bool,
     /// RSA scheme.
     pub rsa_scheme: RsaScheme,
@@ -360,7 +362,7 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
         accepted_policies,
         accuracy: ms(accuracy_ms),
         include_tsa_name: file.include_tsa_name.unwrap_or(false),
-        include_chain: file.include_chain.unwrap_or(false),
+        include_chain: file.include_chain.unwrap_or(true),
         rsa_scheme,
         instance_id: file.instance_id.unwrap_or(0),
         ntp_servers,

@@ -158,6 +158,7 @@ mod tests {
             &files.chain,
             crate::config::RsaScheme::Pkcs1,
             now,
+            false,
         )
         .unwrap();
         assert!(id.warnings.is_empty(), "{:?}", id.warnings);

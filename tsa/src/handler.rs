@@ -5,7 +5,7 @@
 //! Every failure is mapped to its `PKIFailureInfo` in ONE place, [`Failure`]; the client sees a
 //! short status string, the details go to the log inside the request span.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use const_oid::ObjectIdentifier;
@@ -15,7 +15,7 @@ use inkan_profiles::asn1::tsp::{PkiFailureInfo, PkiStatusInfo, TimeStampReq, Tim
 use inkan_profiles::policy::{Policy, Use};
 use inkan_profiles::time::UnixTime;
 
-use crate::ntp::TimeRefusal;
+use crate::ntp::{TimeGuard, TimeRefusal};
 use crate::records::{self, Issued};
 use crate::serial::{self, SerialSource};
 use crate::timefmt;
@@ -98,8 +98,14 @@ impl Failure {
 }
 
 impl From<TimeRefusal> for Failure {
-    fn from(_: TimeRefusal) -> Self {
-        Failure::TimeNotAvailable
+    /// The clock's refusals are timeNotAvailable; the signing identity's (certificate expired,
+    /// key past its CRYPTREC period) are systemFailure: the TSA cannot issue at all.
+    fn from(r: TimeRefusal) -> Self {
+        if r.is_identity() {
+            Failure::SystemFailure
+        } else {
+            Failure::TimeNotAvailable
+        }
     }
 }
 
@@ -149,12 +155,21 @@ pub fn digest_name(d: DigestAlgorithm) -> &'static str {
 ///
 /// This is the fuzzing entry point (`fuzz/fuzz_targets/tsa_request.rs`).
 pub fn parse_request(bytes: &[u8]) -> Result<Request, (Failure, String)> {
-    let req = TimeStampReq::parse(bytes).map_err(|e| {
-        (
-            Failure::BadDataFormat,
-            format!("request is not DER TimeStampReq: {e}"),
-        )
-    })?;
+    let req = match TimeStampReq::parse(bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(v) = version_out_of_range(bytes) {
+                return Err((
+                    Failure::BadRequest,
+                    format!("request version is {v}, not 1"),
+                ));
+            }
+            return Err((
+                Failure::BadDataFormat,
+                format!("request is not DER TimeStampReq: {e}"),
+            ));
+        }
+    };
     // The decoder tolerates a few non-canonical forms (e.g. certReq FALSE written out although
     // it is the DEFAULT); DER has exactly one encoding, so the re-encoding must be the input.
     if req.to_der().ok().as_deref() != Some(bytes) {
@@ -209,6 +224,51 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, (Failure, String)> {
     })
 }
 
+/// A request whose only fault is a version the decoder cannot hold (negative, or above 255):
+/// the version as text when the request, with version 1 in its place, is a DER
+/// `TimeStampReq`. Such a request is well formed with an unsupported version, badRequest
+/// (RFC 3161 §2.4.2), not badDataFormat. Work is bounded: one more parse, on the error path.
+fn version_out_of_range(bytes: &[u8]) -> Option<String> {
+    use inkan_profiles::asn1::tlv;
+    let outer = tlv::parse_exact(bytes).ok()?;
+    if outer.tag != 0x30 {
+        return None;
+    }
+    let mut r = outer.children();
+    let v = r.expect(0x02).ok()?;
+    let c = v.value;
+    if c.is_empty() {
+        return None;
+    }
+    // DER INTEGER: minimal, so at most one leading 0x00 (before a high bit) or 0xff.
+    if c.len() > 1 && ((c[0] == 0 && c[1] & 0x80 == 0) || (c[0] == 0xff && c[1] & 0x80 != 0)) {
+        return None;
+    }
+    let negative = c[0] & 0x80 != 0;
+    if (!negative && c.len() == 1) || (c.len() == 2 && c[0] == 0) {
+        return None; // 0..=255: the decoder's own verdict stands
+    }
+    let start = v.raw.as_ptr() as usize - bytes.as_ptr() as usize;
+    let rest = &bytes[start + v.raw.len()..];
+    let mut content = vec![0x02, 0x01, 0x01];
+    content.extend_from_slice(rest);
+    let mut fixed = Vec::with_capacity(content.len() + 4);
+    push_tlv(&mut fixed, 0x30, &content);
+    let parsed = TimeStampReq::parse(&fixed).ok()?;
+    if parsed.to_der().ok()? != fixed {
+        return None;
+    }
+    Some(if c.len() <= 8 {
+        let mut n: i64 = if negative { -1 } else { 0 };
+        for b in c {
+            n = (n << 8) | i64::from(*b);
+        }
+        n.to_string()
+    } else {
+        format!("a {}-byte integer", c.len())
+    })
+}
+
 /// The `MessageImprint` TLV of a DER `TimeStampReq` as it appears in `bytes` (the element after
 /// `version`).
 fn imprint_raw(bytes: &[u8]) -> Option<&[u8]> {
@@ -221,8 +281,20 @@ fn imprint_raw(bytes: &[u8]) -> Option<&[u8]> {
 
 /// Checks the imprint hash against the CRYPTREC policy for making a time-stamp at `at`
 /// (`Policy::check_digest(d, Use::Create, at)`: SHA-1, MD5 and SHA-224 are refused); a refusal
-/// is badAlg with the rule named in the detail.
-pub fn check_policy(req: &Request, at: UnixTime) -> Result<(), (Failure, String)> {
+/// is badAlg with the rule named in the detail. A SHAKE256 imprint (`id-shake256-len`,
+/// RFC 8419 §2.3) is accepted only when `shake_allowed`: the policy admits SHAKE256 as the
+/// digest of Ed448 signatures only (RFC 8419 §3.1), so only a TSA signing with Ed448 takes it.
+pub fn check_policy(
+    req: &Request,
+    at: UnixTime,
+    shake_allowed: bool,
+) -> Result<(), (Failure, String)> {
+    if req.digest == DigestAlgorithm::Shake256_512 && !shake_allowed {
+        return Err((
+            Failure::BadAlg,
+            "imprint hash SHAKE256 (id-shake256-len) is used only with Ed448 keys; this TSA's key is not one".into(),
+        ));
+    }
     Policy::cryptrec()
         .check_digest(req.digest, Use::Create, at)
         .map_err(|r| (Failure::BadAlg, format!("imprint hash refused: {r}")))
@@ -377,6 +449,11 @@ pub struct Context {
     pub serials: SerialSource,
     /// SHA-256 of the TSA certificate (for records).
     pub cert_sha256: [u8; 32],
+    /// The time discipline, asked for genTime right before each signature.
+    pub guard: Arc<TimeGuard>,
+    /// Whether SHAKE256 imprints are accepted (the key signs with Ed448; see
+    /// [`check_policy`]).
+    pub shake_imprints: bool,
 }
 
 /// The handler's answer.
@@ -410,8 +487,11 @@ impl Outcome {
     }
 }
 
-/// Handles one request. `time` is what the [`crate::ntp::TimeGuard`] allowed at arrival.
-pub fn handle(bytes: &[u8], ctx: &Context, time: Result<UnixTime, TimeRefusal>) -> Outcome {
+/// Handles one request. `arrival` is what the [`crate::ntp::TimeGuard`] said when the request
+/// arrived (a refusal then is final); genTime itself is taken from the guard right before the
+/// signature, so the time spent queued for a signing thread never counts against the declared
+/// accuracy, and the clock, leap and identity checks hold for the instant actually stamped.
+pub fn handle(bytes: &[u8], ctx: &Context, arrival: Result<UnixTime, TimeRefusal>) -> Outcome {
     let req = match parse_request(bytes) {
         Ok(r) => r,
         Err((f, detail)) => return Outcome::reject(f, detail),
@@ -426,11 +506,14 @@ pub fn handle(bytes: &[u8], ctx: &Context, time: Result<UnixTime, TimeRefusal>) 
             );
         }
     };
-    let gen_time = match time {
+    if let Err(r) = arrival {
+        return Outcome::reject(r.into(), format!("time refused: {}", r.describe()));
+    }
+    let gen_time = match ctx.guard.now_for_issuing() {
         Ok(t) => t,
-        Err(r) => return Outcome::reject(r.into(), format!("time refused: {r:?}")),
+        Err(r) => return Outcome::reject(r.into(), format!("time refused: {}", r.describe())),
     };
-    if let Err((f, detail)) = check_policy(&req, gen_time) {
+    if let Err((f, detail)) = check_policy(&req, gen_time, ctx.shake_imprints) {
         return Outcome::reject(f, detail);
     }
     let serial = ctx.serials.next();
@@ -482,6 +565,8 @@ mod tests {
 
     const SHA256: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
     const SHA1: &[u8] = &[0x2b, 0x0e, 0x03, 0x02, 0x1a];
+    /// 2.16.840.1.101.3.4.2.18
+    const SHAKE256_LEN: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x12];
 
     #[test]
     fn parses_a_good_request() {
@@ -561,14 +646,32 @@ mod tests {
         // SHA-1 parses (it is a known algorithm) and is refused by the CRYPTREC policy, naming
         // the rule.
         let sha1 = parse_request(&request(SHA1, &[0x11; 20], &[])).unwrap();
-        let (fail, detail) = check_policy(&sha1, UnixTime::from_secs(1_795_395_723)).unwrap_err();
+        let (fail, detail) =
+            check_policy(&sha1, UnixTime::from_secs(1_795_395_723), false).unwrap_err();
         assert_eq!(fail, Failure::BadAlg);
         assert!(
             detail.contains("SHA-1") && detail.contains("rule"),
             "{detail}"
         );
         let ok = parse_request(&request(SHA256, &[0x11; 32], &[])).unwrap();
-        assert!(check_policy(&ok, UnixTime::from_secs(1_795_395_723)).is_ok());
+        assert!(check_policy(&ok, UnixTime::from_secs(1_795_395_723), false).is_ok());
+        // id-shake256-len with INTEGER 512 (RFC 8419 §2.3): refused unless the key is Ed448.
+        let mut ai = Vec::new();
+        push_tlv(&mut ai, 0x06, SHAKE256_LEN);
+        ai.extend_from_slice(&[0x02, 0x02, 0x02, 0x00]);
+        let mut mi = Vec::new();
+        push_tlv(&mut mi, 0x30, &ai);
+        push_tlv(&mut mi, 0x04, &[0x22; 64]);
+        let mut c = vec![0x02, 0x01, 0x01];
+        push_tlv(&mut c, 0x30, &mi);
+        let mut der = Vec::new();
+        push_tlv(&mut der, 0x30, &c);
+        let shake = parse_request(&der).unwrap();
+        assert_eq!(shake.digest, DigestAlgorithm::Shake256_512);
+        let at = UnixTime::from_secs(1_795_395_723);
+        let (fail, detail) = check_policy(&shake, at, false).unwrap_err();
+        assert_eq!(fail, Failure::BadAlg, "{detail}");
+        assert!(check_policy(&shake, at, true).is_ok());
         assert_eq!(
             f(&request(&[0x2a, 0x03], &[0x11; 20], &[])),
             Failure::BadAlg
@@ -576,6 +679,39 @@ mod tests {
         let mut v2 = request(SHA256, &[0x11; 32], &[]);
         v2[4] = 2;
         assert_eq!(f(&v2), Failure::BadRequest);
+        // Versions the decoder cannot hold (outside 0..=255) are still badRequest when the
+        // rest is a DER request; a broken rest stays badDataFormat.
+        let with_version = |v: &[u8], tail: &[u8]| {
+            let mut c = v.to_vec();
+            let good = request(SHA256, &[0x11; 32], tail);
+            c.extend_from_slice(&good[5..]);
+            let mut out = Vec::new();
+            push_tlv(&mut out, 0x30, &c);
+            out
+        };
+        for v in [
+            &[0x02, 0x02, 0x01, 0x00][..],
+            &[0x02, 0x01, 0xff],
+            &[0x02, 0x02, 0xff, 0x00],
+            &[0x02, 0x09, 0x01, 0, 0, 0, 0, 0, 0, 0, 0],
+        ] {
+            let (fail, detail) = parse_request(&with_version(v, &[])).unwrap_err();
+            assert_eq!(fail, Failure::BadRequest, "{v:02x?}: {detail}");
+        }
+        let (fail, detail) =
+            parse_request(&with_version(&[0x02, 0x02, 0x01, 0x00], &[0x05])).unwrap_err();
+        assert_eq!(fail, Failure::BadDataFormat, "{detail}");
+        // Not minimal: not DER, badDataFormat.
+        assert_eq!(
+            f(&with_version(&[0x02, 0x02, 0x00, 0x01], &[])),
+            Failure::BadDataFormat
+        );
+        assert_eq!(
+            parse_request(&with_version(&[0x02, 0x02, 0x01, 0x00], &[]))
+                .unwrap_err()
+                .1,
+            "request version is 256, not 1"
+        );
         // [0] IMPLICIT Extensions with one extension {1.2.3, OCTET STRING ""}.
         let ext = [
             0xa0, 0x09, 0x30, 0x07, 0x06, 0x02, 0x2a, 0x03, 0x04, 0x01, 0x00,

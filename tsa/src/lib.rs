@@ -2,9 +2,10 @@
 //!
 //! ## Design
 //! A request flows: [`server`] (hyper 1.x, HTTP/1.1 keep-alive with pipelining + HTTP/2,
-//! limits) → [`ntp::TimeGuard::now_for_issuing`] (may this instant be stamped?) → the
-//! [`pool::SigningPool`] queue → a signing thread runs [`handler::handle`] (a pure function of
-//! request bytes, [`handler::Context`] and the allowed time: strict DER parse with
+//! limits) → [`ntp::TimeGuard::now_for_issuing`] (may a token be stamped now? a refusal is
+//! final) → the [`pool::SigningPool`] queue → a signing thread runs [`handler::handle`]
+//! (request bytes and [`handler::Context`]; genTime is asked of the guard again right before
+//! the signature, so queue wait never eats into the declared accuracy: strict DER parse with
 //! `inkan_profiles::asn1::tsp::TimeStampReq` and a re-encoding check, imprint length, the
 //! CRYPTREC policy through `Policy::check_digest(d, Use::Create, t)`, the reqPolicy, a
 //! hand-written TSTInfo DER encoder (tested against `TstInfo::parse`), the signature through
@@ -131,8 +132,19 @@
 //! ## Time discipline
 //! The host clock stamps; SNTP checks it against a majority of servers with
 //! `|offset| + delay/2 + root distance <= accuracy` within a freshness window, else
-//! `timeNotAvailable` and `/readyz` 503 until it recovers; leap-second window policy; see
-//! [`ntp`].
+//! `timeNotAvailable` and `/readyz` 503 until it recovers. Every token also compares the wall
+//! clock with the monotonic clock since those measurements, so a step between polls stops
+//! issuing at once and issuing resumes on fresh measurements; without servers steps are
+//! events and metrics, and steps beyond the accuracy stop issuing until a restart. Leap
+//! seconds at the end of June 30 / December 31; SNTP with random transmit timestamps and
+//! kiss-o'-death handling; see [`ntp`].
+//!
+//! ## The signing identity
+//! Start-up checks the key, the certificate and the chain ([`startup`]); the instants at which
+//! the certificate's validity and the key's CRYPTREC period end are checked for every token
+//! (systemFailure, `/readyz` 503, events, a warning 30 days ahead), see
+//! [`ntp::IdentityWindow`]. Tokens carry the cms-algorithm-protection attribute (RFC 6211)
+//! and, with certReq, the configured chain ([`token`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

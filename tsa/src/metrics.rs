@@ -130,7 +130,7 @@ impl Metrics {
         let host = u8::from(guard.trusts_host());
         let _ = writeln!(
             o,
-            "# HELP inkan_tsa_clock_offset_seconds Median SNTP offset (server minus host).\n# TYPE inkan_tsa_clock_offset_seconds gauge\ninkan_tsa_clock_offset_seconds {}\n# HELP inkan_tsa_clock_uncertainty_seconds Uncertainty of the offset.\n# TYPE inkan_tsa_clock_uncertainty_seconds gauge\ninkan_tsa_clock_uncertainty_seconds {}\n# HELP inkan_tsa_clock_accuracy_seconds Declared accuracy.\n# TYPE inkan_tsa_clock_accuracy_seconds gauge\ninkan_tsa_clock_accuracy_seconds {}\n# HELP inkan_tsa_clock_issuing 1 when the clock allows issuing now.\n# TYPE inkan_tsa_clock_issuing gauge\ninkan_tsa_clock_issuing {}\n# HELP inkan_tsa_clock_source Where time is checked: host (trusted, no SNTP servers) or ntp.\n# TYPE inkan_tsa_clock_source gauge\ninkan_tsa_clock_source{{source=\"host\"}} {host}\ninkan_tsa_clock_source{{source=\"ntp\"}} {}",
+            "# HELP inkan_tsa_clock_offset_seconds Median SNTP offset (server minus host).\n# TYPE inkan_tsa_clock_offset_seconds gauge\ninkan_tsa_clock_offset_seconds {}\n# HELP inkan_tsa_clock_uncertainty_seconds Uncertainty of the offset.\n# TYPE inkan_tsa_clock_uncertainty_seconds gauge\ninkan_tsa_clock_uncertainty_seconds {}\n# HELP inkan_tsa_clock_accuracy_seconds Declared accuracy.\n# TYPE inkan_tsa_clock_accuracy_seconds gauge\ninkan_tsa_clock_accuracy_seconds {}\n# HELP inkan_tsa_clock_issuing 1 when a token could be issued now (clock, leap window, signing identity).\n# TYPE inkan_tsa_clock_issuing gauge\ninkan_tsa_clock_issuing {}\n# HELP inkan_tsa_clock_source Where time is checked: host (trusted, no SNTP servers) or ntp.\n# TYPE inkan_tsa_clock_source gauge\ninkan_tsa_clock_source{{source=\"host\"}} {host}\ninkan_tsa_clock_source{{source=\"ntp\"}} {}",
             off as f64 / 1e9,
             unc as f64 / 1e9,
             guard.accuracy().as_secs_f64(),
@@ -142,6 +142,19 @@ impl Metrics {
         let _ = writeln!(
             o,
             "# HELP inkan_tsa_certificate_days_left Days until the TSA certificate expires.\n# TYPE inkan_tsa_certificate_days_left gauge\ninkan_tsa_certificate_days_left {days:.3}"
+        );
+        let id = guard.identity();
+        let key_days = id.key_end.as_ref().map_or("+Inf".to_owned(), |(t, _)| {
+            format!("{:.3}", (t.secs() as f64 - now_secs as f64) / 86_400.0)
+        });
+        let (end, _) = id.end();
+        let warn =
+            u8::from(end.secs() <= now_secs.saturating_add(crate::ntp::WARN_AHEAD.as_secs()));
+        let (steps, last_step) = guard.steps();
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_key_policy_days_left Days until the key's CRYPTREC period for new signatures ends.\n# TYPE inkan_tsa_key_policy_days_left gauge\ninkan_tsa_key_policy_days_left {key_days}\n# HELP inkan_tsa_identity_expiry_warning 1 when the certificate or the key's CRYPTREC period ends within 30 days (or has ended).\n# TYPE inkan_tsa_identity_expiry_warning gauge\ninkan_tsa_identity_expiry_warning {warn}\n# HELP inkan_tsa_clock_steps_total Steps of the wall clock against the monotonic clock (more than 1 ms).\n# TYPE inkan_tsa_clock_steps_total counter\ninkan_tsa_clock_steps_total {steps}\n# HELP inkan_tsa_clock_last_step_seconds The last step of the wall clock.\n# TYPE inkan_tsa_clock_last_step_seconds gauge\ninkan_tsa_clock_last_step_seconds {}",
+            last_step as f64 / 1e9
         );
         let _ = writeln!(
             o,
@@ -201,5 +214,8 @@ mod tests {
         assert!(text.contains("inkan_tsa_request_duration_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("inkan_tsa_request_duration_seconds_bucket{le=\"0.002\"} 0"));
         assert!(text.contains("inkan_tsa_clock_source{source=\"host\"} 1"));
+        assert!(text.contains("inkan_tsa_key_policy_days_left +Inf"));
+        assert!(text.contains("inkan_tsa_identity_expiry_warning 0"));
+        assert!(text.contains("inkan_tsa_clock_steps_total 0"));
     }
 }

@@ -5,8 +5,8 @@
 //! clock: the TSA polls the responder over UDP and stamps with the host clock.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use inkan_profiles::clock::{Clock, SystemClock};
@@ -20,6 +20,10 @@ struct Responder {
     addr: SocketAddr,
     offset_ns: Arc<AtomicI64>,
     silent: Arc<AtomicBool>,
+    /// A kiss-o'-death code to answer with instead of the time.
+    kiss: Arc<Mutex<Option<[u8; 4]>>>,
+    /// Every query received: when, and its transmit timestamp.
+    queries: Arc<Mutex<Vec<(Instant, u64)>>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<u64>>,
 }
@@ -40,8 +44,11 @@ impl Responder {
         let addr = sock.local_addr().unwrap();
         let offset_ns = Arc::new(AtomicI64::new(0));
         let silent = Arc::new(AtomicBool::new(false));
+        let kiss = Arc::new(Mutex::new(None::<[u8; 4]>));
+        let queries = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (o, q, st) = (offset_ns.clone(), silent.clone(), stop.clone());
+        let (k, qs) = (kiss.clone(), queries.clone());
         let thread = std::thread::spawn(move || {
             let mut answered = 0u64;
             let mut buf = [0u8; 512];
@@ -51,7 +58,22 @@ impl Responder {
                 };
                 let rx = shifted(o.load(SeqCst));
                 // A client request: version 3 or 4, mode 3.
-                if n < 48 || buf[0] & 7 != 3 || q.load(SeqCst) {
+                if n < 48 || buf[0] & 7 != 3 {
+                    continue;
+                }
+                let xmt = u64::from_be_bytes(buf[40..48].try_into().unwrap());
+                qs.lock().unwrap().push((Instant::now(), xmt));
+                if q.load(SeqCst) {
+                    continue;
+                }
+                if let Some(code) = *k.lock().unwrap() {
+                    // Kiss-o'-death (RFC 5905 §7.4): LI 3, stratum 0, the code as refid,
+                    // the client's transmit timestamp as origin.
+                    let mut p = [0u8; 48];
+                    p[0] = (3 << 6) | (4 << 3) | 4;
+                    p[12..16].copy_from_slice(&code);
+                    p[24..32].copy_from_slice(&buf[40..48]);
+                    let _ = sock.send_to(&p, peer);
                     continue;
                 }
                 let mut p = [0u8; 48];
@@ -75,9 +97,19 @@ impl Responder {
             addr,
             offset_ns,
             silent,
+            kiss,
+            queries,
             stop,
             thread: Some(thread),
         }
+    }
+
+    fn kiss(&self, code: &[u8; 4]) {
+        *self.kiss.lock().unwrap() = Some(*code);
+    }
+
+    fn queries(&self) -> Vec<(Instant, u64)> {
+        self.queries.lock().unwrap().clone()
     }
 
     fn good(&self) {
@@ -325,4 +357,391 @@ fn three_servers_majority_rules() {
         "{rej:?}"
     );
     assert_eq!(r.serials().unwrap().len(), 15);
+}
+
+/// Kiss-o'-death, RFC 5905 §7.4, from a real responder: `RATE` makes the TSA poll that server
+/// at least twice as far apart each time; `DENY` makes it stop polling the server for good
+/// (an error and an `sntp_server_dropped` event), and with the only server gone the
+/// measurements go stale and issuing stops. Every query carries a random transmit timestamp,
+/// not the host clock (RFC 5905 §8).
+#[test]
+fn kiss_of_death_rate_backs_off_deny_drops() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    let ntp = Responder::start();
+    let (rt, tsa) = start_with_ntp(pki.path(), data.path(), &[ntp.addr]);
+    let addr = tsa.addr;
+    wait_for_status(addr, "/readyz", 200, 10);
+
+    // RATE: each gap between queries at least doubles the previous poll interval (100 ms).
+    ntp.kiss(b"RATE");
+    let from = ntp.queries().len();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ntp.queries().len() < from + 4 {
+        assert!(Instant::now() < deadline, "{:?}", ntp.queries());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let q = ntp.queries();
+    let gaps: Vec<Duration> = q[from..]
+        .windows(2)
+        .map(|w| w[1].0.duration_since(w[0].0))
+        .collect();
+    for (i, g) in gaps.iter().enumerate() {
+        // After the k-th RATE the interval is 100 ms * 2^k (lower bound: lateness only adds).
+        let want = Duration::from_millis(100 << (i + 1));
+        assert!(*g >= want * 9 / 10, "gap {i} {g:?} < {want:?}: {gaps:?}");
+    }
+
+    // DENY: the kiss arrives at the next (backed-off) poll; after it the server is never
+    // asked again (waiting well past twice the last interval), and with no fresh measurement
+    // issuing has stopped.
+    ntp.kiss(b"DENY");
+    let n = ntp.queries().len();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ntp.queries().len() == n {
+        assert!(Instant::now() < deadline, "no query after DENY");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let last_gap = *gaps.last().unwrap();
+    std::thread::sleep(last_gap * 5);
+    assert_eq!(ntp.queries().len(), n + 1, "polled after DENY");
+    assert_eq!(http(addr, "GET", "/readyz", None, b"").0, 503);
+    rt.block_on(tsa.shutdown());
+    // Random transmit timestamps: none is near the host clock (a 1 in 2^15 chance each).
+    let now = to_ntp(SystemClock.now().unwrap()) >> 32;
+    let near = ntp
+        .queries()
+        .iter()
+        .filter(|(_, x)| (x >> 32).abs_diff(now) < 86_400)
+        .count();
+    assert_eq!(near, 0, "transmit timestamps look like the clock");
+    ntp.finish();
+    let kinds: Vec<String> = inkan_tsa::records::Reader::open(data.path())
+        .unwrap()
+        .events()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(e).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(kinds.iter().any(|k| k == "sntp_rate"), "{kinds:?}");
+    assert!(
+        kinds.iter().any(|k| k == "sntp_server_dropped"),
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.last().map(String::as_str), Some("stop"), "{kinds:?}");
+}
+
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+
+/// The control file libfaketime re-reads on every clock call (`FAKETIME_NO_CACHE=1`),
+/// replaced atomically so that no call reads it half-written.
+struct FakeTime(std::path::PathBuf);
+
+impl FakeTime {
+    fn new(dir: &std::path::Path) -> Self {
+        let f = Self(dir.join("faketime.rc"));
+        f.set("+0s");
+        f
+    }
+
+    fn set(&self, spec: &str) {
+        let tmp = self.0.with_extension("tmp");
+        std::fs::write(&tmp, format!("{spec}\n")).unwrap();
+        std::fs::rename(&tmp, &self.0).unwrap();
+    }
+
+    /// The environment for the TSA process: its wall clock follows the file, its monotonic
+    /// clock stays real.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        assert!(
+            std::path::Path::new(LIBFAKETIME).exists(),
+            "libfaketime is missing (Debian package faketime)"
+        );
+        vec![
+            ("LD_PRELOAD", LIBFAKETIME.to_owned()),
+            ("FAKETIME_TIMESTAMP_FILE", self.0.display().to_string()),
+            ("FAKETIME_NO_CACHE", "1".to_owned()),
+            ("FAKETIME_DONT_FAKE_MONOTONIC", "1".to_owned()),
+        ]
+    }
+}
+
+/// What a client saw: real time before and after, and the outcome (genTime or failure).
+#[derive(Debug, Clone)]
+struct Seen {
+    before: i128,
+    after: i128,
+    phase: usize,
+    gen_time: Option<i128>,
+    failure: Option<String>,
+}
+
+fn real_ns() -> i128 {
+    let t = SystemClock.now().unwrap();
+    i128::from(t.secs()) * 1_000_000_000 + i128::from(t.subsec_nanos())
+}
+
+/// A client posting requests one after another on a keep-alive connection until stopped.
+struct Client {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    phase: Arc<AtomicUsize>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Client {
+    fn start(addr: SocketAddr) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let phase = Arc::new(AtomicUsize::new(0));
+        let (st, sn, ph) = (stop.clone(), seen.clone(), phase.clone());
+        let thread = std::thread::spawn(move || {
+            let mut c = Conn::open(addr).unwrap();
+            let mut i = 0u64;
+            while !st.load(SeqCst) {
+                let phase = ph.load(SeqCst);
+                let before = real_ns();
+                let (status, body) = c.post(&request(i)).unwrap();
+                let after = real_ns();
+                assert_eq!(status, 200);
+                let failure = failure_of(&body).map(|f| f.names().join(","));
+                let gen_time = failure.is_none().then(|| {
+                    let t = tst_info(&body).gen_time.to_unix();
+                    i128::from(t.secs()) * 1_000_000_000 + i128::from(t.subsec_nanos())
+                });
+                sn.lock().unwrap().push(Seen {
+                    before,
+                    after,
+                    phase,
+                    gen_time,
+                    failure,
+                });
+                i += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        Self {
+            stop,
+            seen,
+            phase,
+            thread: Some(thread),
+        }
+    }
+
+    fn phase(&self, p: usize) {
+        self.phase.store(p, SeqCst);
+    }
+
+    /// Waits until `n` more outcomes matching `f` arrive.
+    fn wait_for(&self, n: usize, f: impl Fn(&Seen) -> bool) {
+        let count = |v: &[Seen]| v.iter().filter(|s| f(s)).count();
+        let from = count(&self.seen.lock().unwrap());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while count(&self.seen.lock().unwrap()) < from + n {
+            assert!(Instant::now() < deadline, "no progress");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn finish(mut self) -> Vec<Seen> {
+        self.stop.store(true, SeqCst);
+        self.thread.take().unwrap().join().unwrap();
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn event_kinds(data: &std::path::Path) -> Vec<(String, String)> {
+    inkan_tsa::records::Reader::open(data)
+        .unwrap()
+        .events()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let v = serde_json::from_str::<serde_json::Value>(e).unwrap();
+            (
+                v["kind"].as_str().unwrap().to_owned(),
+                v["detail"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The seconds in a `clock_step` event's "stepped by +30.000026 s".
+fn stepped_by(detail: &str) -> Option<f64> {
+    detail
+        .split("stepped by ")
+        .nth(1)?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn metric(addr: SocketAddr, name: &str) -> f64 {
+    let m = String::from_utf8(http(addr, "GET", "/metrics", None, b"").2).unwrap();
+    m.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in {m}"))
+}
+
+/// The scenario, end to end: the real inkan-tsa process under libfaketime (its wall
+/// clock stepped by a file, its monotonic clock real) with the default 16 s SNTP poll against
+/// a real responder. The wall clock is stepped +30 s, back, -30 s, back, while a client keeps
+/// asking. No granted token's genTime is more than the declared accuracy (500 ms) from the
+/// true time (this test process's clock, read before and after each request); the steps are
+/// refused with timeNotAvailable and /readyz 503; after each step back the TSA measures again
+/// and resumes; the steps and losses are on record.
+#[test]
+fn wall_clock_steps_under_libfaketime() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    let ntp = Responder::start();
+    let fake = FakeTime::new(pki.path());
+    let cfg = write(
+        pki.path(),
+        "tsa.toml",
+        format!(
+            "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\nntp_servers = [\"{}\"]\nntp_timeout_ms = 200\n",
+            pki.path().join("tsa.key").display(),
+            pki.path().join("chain.pem").display(),
+            data.path().display(),
+            ntp.addr
+        )
+        .as_bytes(),
+    );
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let tsa =
+        process::TsaProcess::start_env(&["--config", cfg.to_str().unwrap()], pki.path(), &env);
+    let addr = tsa.addr;
+    wait_for_status(addr, "/readyz", 200, 30);
+    let client = Client::start(addr);
+    client.wait_for(5, |s| s.gen_time.is_some());
+    let mut phase = 0;
+    for step in ["+30s", "-30s"] {
+        phase += 1;
+        client.phase(phase);
+        fake.set(step);
+        wait_for_status(addr, "/readyz", 503, 30);
+        client.wait_for(5, |s| s.phase == phase && s.failure.is_some());
+        phase += 1;
+        client.phase(phase);
+        fake.set("+0s");
+        wait_for_status(addr, "/readyz", 200, 30);
+        client.wait_for(5, |s| s.phase == phase && s.gen_time.is_some());
+    }
+    let steps = metric(addr, "inkan_tsa_clock_steps_total");
+    let seen = client.finish();
+    assert!(tsa.stop(), "clean exit");
+    ntp.finish();
+
+    let acc = 500_000_000;
+    for s in &seen {
+        if let Some(g) = s.gen_time {
+            assert!(
+                g >= s.before - acc && g <= s.after + acc,
+                "genTime {:.3} s off the true time (phase {}): {s:?}",
+                (g - s.before) as f64 / 1e9,
+                s.phase
+            );
+        }
+        if let Some(f) = &s.failure {
+            assert_eq!(f, "timeNotAvailable", "{s:?}");
+        }
+    }
+    for p in 0..=4 {
+        let granted = seen.iter().filter(|s| s.phase == p && s.gen_time.is_some());
+        assert!(granted.count() > 0 || p % 2 == 1, "phase {p}: no token");
+    }
+    assert!(steps >= 4.0, "steps counted: {steps}");
+    let kinds: Vec<String> = event_kinds(data.path()).into_iter().map(|k| k.0).collect();
+    let n = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    assert!(n("clock_step") >= 4, "{kinds:?}");
+    assert!(n("clock_lost") >= 2, "{kinds:?}");
+    assert!(n("clock_synchronised") >= 3, "{kinds:?}");
+}
+
+/// Without SNTP servers (the host clock trusted), a +30 s step under libfaketime is an event
+/// and a metric, and it stops issuing (timeNotAvailable, /readyz 503) even once the clock is
+/// back: the TSA cannot tell which side of the step was right. A restart (after the operator
+/// checked the clock) resumes.
+#[test]
+fn host_clock_step_without_servers_stops_until_restart() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    let fake = FakeTime::new(pki.path());
+    let key = pki.path().join("tsa.key");
+    let chain = pki.path().join("chain.pem");
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--key",
+        key.to_str().unwrap(),
+        "--cert-chain",
+        chain.to_str().unwrap(),
+        "--policy",
+        "1.2.3.4.1",
+        "--accuracy-ms",
+        "500",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+    ];
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let tsa = process::TsaProcess::start_env(&args, pki.path(), &env);
+    let addr = tsa.addr;
+    wait_for_status(addr, "/readyz", 200, 30);
+    let mut c = Conn::open(addr).unwrap();
+    let (_, body) = c.post(&request(1)).unwrap();
+    assert_eq!(failure_of(&body), None);
+    fake.set("+30s");
+    wait_for_status(addr, "/readyz", 503, 30);
+    fake.set("+0s");
+    // Back on time, still refusing.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(addr, "inkan_tsa_clock_steps_total") < 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the step back is not counted: {}\n{}",
+            String::from_utf8(http(addr, "GET", "/metrics", None, b"").2).unwrap(),
+            tsa.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for i in 0..5 {
+        let (_, body) = c.post(&request(10 + i)).unwrap();
+        assert_eq!(
+            failure_of(&body).map(|f| f.names().join(",")).as_deref(),
+            Some("timeNotAvailable")
+        );
+    }
+    assert_eq!(http(addr, "GET", "/readyz", None, b"").0, 503);
+    assert!(tsa.stop());
+    let events = event_kinds(data.path());
+    assert!(
+        events.iter().any(|(k, d)| k == "clock_step"
+            && stepped_by(d).is_some_and(|v| (v - 30.0).abs() < 0.1)
+            && d.contains("beyond")),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(k, d)| k == "clock_lost" && d.contains("restarted")),
+        "{events:?}"
+    );
+    // Restarted: issuing again.
+    let tsa = process::TsaProcess::start_env(&args, pki.path(), &env);
+    wait_for_status(tsa.addr, "/readyz", 200, 30);
+    let (_, body) = Conn::open(tsa.addr).unwrap().post(&request(99)).unwrap();
+    assert_eq!(failure_of(&body), None);
+    assert!(tsa.stop());
 }

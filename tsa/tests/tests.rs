@@ -19,3 +19,7 @@ mod logs;
 mod connections;
 // Serials across separate, restored and copied stores; records, chain and events via the CLI.
 mod audit;
+// Certificate and key checks at start-up and for every token (expiry, CRYPTREC period).
+mod identity;
+// Tokens: the configured chain, cms-algorithm-protection, protocol edges.
+mod tokens;

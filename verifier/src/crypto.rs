@@ -251,9 +251,12 @@ pub fn computed_in_call() -> u32 {
 /// Most signatures computed in one call. A real signature needs a few dozen (its own, its
 /// time-stamps', the certificates, CRLs and OCSP responses of their paths); past this the
 /// input is refused as unbounded work (see [`budget_exceeded`]), so that every input is
-/// answered in bounded time. At a few milliseconds for the slowest algorithms this is a few
-/// seconds on one core.
-pub const MAX_COMPUTED_PER_CALL: u32 = 1000;
+/// answered in bounded time. It is above `limits::MAX_CERTIFICATES` (in the crate root) on
+/// purpose: unsigned junk within the limits (thousands of certificates named like the issuing
+/// CA, placed before it) must not turn a valid signature into a failure, and finding the real
+/// issuer among them costs one verification each. At well under a millisecond per P-256 or
+/// RSA verification this is a few seconds on one core.
+pub const MAX_COMPUTED_PER_CALL: u32 = 6000;
 
 /// Most bytes given to [`verify_signature`] in one call, cached or not (each is hashed for
 /// the cache key): a large CRL met by every path of every signer would otherwise be hashed

@@ -561,8 +561,10 @@ pub mod limits {
     /// SignerInfos in one SignedData.
     pub const MAX_SIGNER_INFOS: usize = 16;
     /// Certificates carried (certificates field, certificate-values attributes, and those of
-    /// every time-stamp token inside).
-    pub const MAX_CERTIFICATES: usize = 200;
+    /// every time-stamp token inside). High enough that thousands of junk certificates beside
+    /// a valid chain still leave it valid (path building finds the real issuer by key
+    /// identifier and signature, within `crypto::MAX_COMPUTED_PER_CALL`).
+    pub const MAX_CERTIFICATES: usize = 5000;
     /// CRLs carried (crls field, revocation-values attributes, tokens).
     pub const MAX_CRLS: usize = 100;
     /// OCSP responses carried (crls field, revocation-values attributes, tokens).

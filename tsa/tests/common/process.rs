@@ -40,10 +40,16 @@ fn pump(
 impl TsaProcess {
     /// `inkan-tsa serve ARGS` in `cwd`; waits (up to 60 s) for the listening line.
     pub fn start(args: &[&str], cwd: &Path) -> Self {
+        Self::start_env(args, cwd, &[])
+    }
+
+    /// [`TsaProcess::start`] with extra environment variables (e.g. libfaketime's).
+    pub fn start_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(bin())
             .arg("serve")
             .args(args)
             .current_dir(cwd)
+            .envs(env.iter().copied())
             .env("INKAN_LOG_FORMAT", "json")
             .env("INKAN_LOG", "warn,inkan_tsa=info")
             .stdin(Stdio::null())
