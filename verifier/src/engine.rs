@@ -92,6 +92,9 @@ pub struct Material {
     /// The validation time, when known: revocation information dated after it is not used
     /// (RFC 5280 §6.3.3, RFC 6960 §4.2.2.1). `None`: the time of interest of each check.
     pub validation_time: Option<i64>,
+    /// The signature is a PDF signature of the ISO 32000-1 §12.8.3.3 PKCS#7 kind
+    /// (`adbe.pkcs7.*`), not CAdES: ESS signing-certificate is not required of it.
+    pub iso32000_pkcs7: bool,
 }
 
 impl Material {
@@ -1370,6 +1373,7 @@ pub fn validate_token(
         revocation_required: base.revocation_required,
         required_policies: Vec::new(),
         validation_time: base.validation_time,
+        iso32000_pkcs7: false,
     };
     m.absorb(&sd);
     let mut outcome = validate_signed(&sd, &Content::Missing, Role::Tsa, &m, t, None);
@@ -1877,7 +1881,7 @@ fn validate_signer_inner(
         || si.signed(&oid::ID_AA_SIGNING_CERTIFICATE).is_some();
     if !has_ess {
         match role {
-            Role::Signer if claims_cades(si) => acc.set(
+            Role::Signer if claims_cades(si) && !m.iso32000_pkcs7 => acc.set(
                 Indication::Indeterminate,
                 Sub::SigConstraintsFailure,
                 "SIGNING_CERTIFICATE_ABSENT",

@@ -230,6 +230,9 @@ const RULES: [inkan_profiles::policy::Rule; 22] = {
 /// keeps the details). Codes of the cryptographic policy take their text from
 /// `inkan-profiles`.
 pub fn finding_ja(code: &str) -> String {
+    if let Some(t) = crate::pdf::finding_ja(code) {
+        return t.into();
+    }
     if let Some(r) = RULES.iter().find(|r| r.code() == code) {
         return format!("暗号アルゴリズムの基準に反しています: {}", r.text_ja());
     }
@@ -590,6 +593,9 @@ pub struct SignerSummary {
     pub best_proof_of_existence: Option<String>,
     /// Its findings.
     pub findings: Vec<Finding>,
+    /// For a signature in a PDF: its kind, field, revision and what it covers.
+    #[serde(flatten)]
+    pub pdf: Option<crate::pdf::Place>,
 }
 
 /// The validation report.
