@@ -61,6 +61,13 @@ OPTIONS:
                      asking the certificate's OCSP responder (authorityInfoAccess)
                      or fetching its CRL distribution point
   --data FILE        (extend) the detached content, needed for B-LTA
+
+PDF (an input starting with %PDF- is signed inside itself: PAdES, ETSI EN 319 142-1, as an
+incremental update; B-B and B-T so far; output NAME-signed.pdf, or --out / --out-dir):
+  --field NAME       the empty signature field to sign, or the name of the new one
+                     (default: a new invisible field Signature1, Signature2, ...)
+  --in-place         replace the input PDF atomically
+  --cades            make a detached FILE.p7s of a PDF instead of signing inside it
   --commitment-type TYPE
                      (extra flag beyond INTERFACE.md) what the seal commits to, as a signed
                      commitment-type-indication (EN 319 122-1): origin (the usual one
@@ -138,6 +145,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     let mut access = TsaAccess::default();
     let mut proxy = crate::proxy::ProxyChoice::Environment;
     let mut commitment = None;
+    let mut pdf = crate::pades::PdfOptions::default();
     let mut files: Vec<PathBuf> = Vec::new();
     let mut extend = false;
     let mut first = true;
@@ -157,6 +165,9 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
             Long("ocsp") => ocsps.push(PathBuf::from(p.value().map_err(e)?)),
             Long("data") => data = Some(PathBuf::from(p.value().map_err(e)?)),
             Long("no-fetch") => fetch = false,
+            Long("field") => pdf.field = Some(string(p.value().map_err(e)?)?),
+            Long("in-place") => pdf.in_place = true,
+            Long("cades") => pdf.cades = true,
             Long("proxy") => {
                 let v = string(p.value().map_err(e)?)?;
                 proxy = if v.eq_ignore_ascii_case("none") {
@@ -256,6 +267,10 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     o.tsa_access = access;
     o.proxy = proxy;
     o.commitment = commitment;
+    if pdf.in_place && (o.out.is_some() || o.out_dir.is_some()) {
+        return Err("--in-place excludes --out and --out-dir".into());
+    }
+    o.pdf = pdf;
     Ok(Command::Sign(o, files))
 }
 

@@ -110,6 +110,7 @@ pub mod der_raw;
 pub mod digest;
 pub mod https;
 pub mod output;
+pub mod pades;
 pub mod proxy;
 pub mod revocation;
 pub mod sign;

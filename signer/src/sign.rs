@@ -60,6 +60,8 @@ pub struct Options {
     /// `--commitment-type`: the commitment-type-indication signed attribute to add (see
     /// [`crate::commitment`]); none by default.
     pub commitment: Option<crate::commitment::Commitment>,
+    /// PDF inputs: `--field`, `--in-place`, `--cades` (see [`crate::pades`]).
+    pub pdf: crate::pades::PdfOptions,
 }
 
 impl Options {
@@ -82,6 +84,7 @@ impl Options {
             tsa_access: Default::default(),
             proxy: Default::default(),
             commitment: None,
+            pdf: Default::default(),
         }
     }
 }
@@ -150,12 +153,12 @@ impl Summary {
 /// A prepared signer: key and certificate checked, algorithm chosen, template built.
 #[derive(Debug)]
 pub struct Prepared {
-    template: CmsSignerTemplate,
+    pub(crate) template: CmsSignerTemplate,
     /// The cms-algorithm-protection attribute (RFC 6211), the same for every signature.
     alg_protection: Vec<u8>,
     /// The commitment-type-indication attribute, when one was asked for.
-    commitment: Option<Vec<u8>>,
-    upgrader: Upgrader,
+    pub(crate) commitment: Option<Vec<u8>>,
+    pub(crate) upgrader: Upgrader,
     /// The signing certificate.
     pub cert: Cert,
 }
@@ -540,6 +543,10 @@ pub fn sign_files(
         )));
     }
     let prepared = prepare(opts, now()?)?;
+    // PDFs are signed inside themselves as PAdES (issue 14).
+    if let Some(s) = crate::pades::sign_batch(opts, inputs, clock, &prepared) {
+        return s;
+    }
     let start = Instant::now();
     let workers = if opts.workers > 0 {
         opts.workers

@@ -1,0 +1,576 @@
+//! PAdES baseline signatures (ETSI EN 319 142-1) inside a PDF, as an incremental update
+//! (ISO 32000-1 §7.5.6) that leaves every earlier byte as it was.
+//!
+//! The update adds a signature dictionary (`/SubFilter /ETSI.CAdES.detached`, `/M` the
+//! claimed signing time, `/ByteRange` over the whole file except `/Contents`), and either
+//! fills the empty signature field named by `--field` or adds a new invisible one (a merged
+//! field and widget annotation on the first page, ISO 32000-1 §12.7.4.5, §12.5.6.19), with
+//! `/SigFlags 3` in the form. The CMS is made by the CAdES template with the PAdES rules of
+//! EN 319 142-1 §6.3 (Table 1): no signing-time attribute, content-type id-data,
+//! message-digest over the ByteRange bytes, signing-certificate-v2; B-T adds the
+//! signature-time-stamp as in CAdES.
+//!
+//! The `/Contents` placeholder is sized from the certificates and, at B-T, a time-stamp token
+//! allowance; when the CMS does not fit, the update is built again with room for it.
+
+use std::path::{Path, PathBuf};
+
+use inkan_hsm::cms::{Content, ID_DATA, SignRequest};
+use inkan_profiles::pdf::{self, Dict, Document, Object, Ref, Xref, write::Update};
+use inkan_profiles::time::UnixTime;
+
+use crate::cades::Level;
+use crate::cms_raw::RawSignedData;
+use crate::sign::Prepared;
+
+/// PDF-specific signing options.
+#[derive(Clone, Debug, Default)]
+pub struct PdfOptions {
+    /// `--field NAME`: the signature field to fill (an empty one) or create.
+    pub field: Option<String>,
+    /// `--in-place`: replace the input atomically.
+    pub in_place: bool,
+    /// `--cades`: make a detached `.p7s` of a PDF instead of signing inside it.
+    pub cades: bool,
+}
+
+/// Whether the file at `p` starts with `%PDF-`.
+pub fn is_pdf_file(p: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 5];
+    std::fs::File::open(p)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head == b"%PDF-"
+}
+
+/// Where the signed PDF for `input` goes: `--out`, the input's name under `--out-dir`, the
+/// input itself with `--in-place`, else `NAME-signed.pdf` beside it (`suffix` = `signed`).
+pub fn output_path(
+    out: Option<&Path>,
+    out_dir: Option<&Path>,
+    in_place: bool,
+    input: &Path,
+    suffix: &str,
+) -> PathBuf {
+    if let Some(o) = out {
+        return o.to_owned();
+    }
+    if in_place {
+        return input.to_owned();
+    }
+    if let Some(d) = out_dir {
+        return d.join(input.file_name().unwrap_or_default());
+    }
+    let stem = input.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = input
+        .extension()
+        .map_or_else(|| "pdf".into(), |e| e.to_string_lossy().into_owned());
+    input.with_file_name(format!("{stem}-{suffix}.{ext}"))
+}
+
+/// The placeholder's first guess, in bytes of DER: the certificates, the CMS around them,
+/// and at B-T room for a time-stamp token with its TSA chain.
+fn first_guess(prepared: &Prepared, level: Level) -> usize {
+    let certs = prepared.chain_len();
+    let base = certs + 2048;
+    if level >= Level::BT {
+        base + 8192
+    } else {
+        base
+    }
+}
+
+/// Signs the PDF `bytes` at `at` (PAdES B-B or B-T); returns the whole new file.
+pub fn sign_pdf(
+    prepared: &Prepared,
+    level: Level,
+    bytes: &[u8],
+    field: Option<&str>,
+    at: UnixTime,
+) -> Result<Vec<u8>, String> {
+    if level > Level::BT {
+        return Err(format!(
+            "PAdES {level} (DSS, document time-stamp) is not implemented yet; sign at B-B or B-T"
+        ));
+    }
+    let plan = Plan::new(bytes, field)?;
+    let mut room = first_guess(prepared, level);
+    for _ in 0..3 {
+        let (mut file, slot) = plan.build(room, at)?;
+        let signed_hash = {
+            let alg = prepared.digest_algorithm();
+            let mut h = alg.hasher();
+            h.update(&file[..slot.contents_start]);
+            h.update(&file[slot.contents_end..]);
+            h.finalize()
+        };
+        let cms = prepared.seal_pades(&signed_hash, level, at)?;
+        if cms.len() <= room {
+            let mut hex = Vec::with_capacity(room * 2);
+            for b in &cms {
+                hex.extend_from_slice(format!("{b:02X}").as_bytes());
+            }
+            file[slot.contents_start + 1..slot.contents_start + 1 + hex.len()]
+                .copy_from_slice(&hex);
+            return Ok(file);
+        }
+        // Too small: room for this CMS and a token that may grow (EN 319 142-1 leaves the
+        // size to the signer; pyHanko adds half again for the same reason).
+        room = cms.len() + cms.len() / 2;
+    }
+    Err("the signature does not fit its placeholder".into())
+}
+
+/// Where the placeholders are in the built file.
+struct Slot {
+    /// Offset of `<` of `/Contents`.
+    contents_start: usize,
+    /// Offset after `>`.
+    contents_end: usize,
+}
+
+/// What the update will change, worked out once from the input.
+struct Plan<'a> {
+    bytes: &'a [u8],
+    xref: Xref,
+    prev_offset: usize,
+    root_ref: Ref,
+    root: Dict,
+    /// An empty signature field to fill.
+    existing: Option<(Ref, Dict)>,
+    /// The new field's name.
+    name: String,
+    /// The first page (for a new widget).
+    page: Option<(Ref, Dict)>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(bytes: &'a [u8], field: Option<&str>) -> Result<Self, String> {
+        let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+        let xref = doc.xref().map_err(|e| match e {
+            pdf::Error::Encrypted => {
+                "the PDF is encrypted; encrypted PDFs are refused and nothing was written"
+                    .to_string()
+            }
+            e => format!("the PDF cannot be read: {e}"),
+        })?;
+        let prev_offset = doc.last_startxref().map_err(|e| e.to_string())?;
+        let Some(Object::Ref(root_ref)) = xref.trailer.get(b"Root").cloned() else {
+            return Err("the PDF has no document catalog reference".into());
+        };
+        let root = doc
+            .dict_of(&xref, Some(&Object::Ref(root_ref)))
+            .ok_or("the document catalog cannot be read")?;
+        // ISO 32000-1 §12.8.2.2.2: a certification signature with P=1 permits no change.
+        if let Some(p) = docmdp(&doc, &xref, &root)
+            && p == 1
+        {
+            return Err("the document is certified with DocMDP P=1 (no changes allowed): a signature cannot be added without breaking the certification".into());
+        }
+        let form = doc
+            .dict_of(&xref, root.get(b"AcroForm"))
+            .unwrap_or_default();
+        let fields = match form.get(b"Fields").map(|f| doc.resolve(&xref, f)) {
+            Some(Ok(Object::Array(a))) => a,
+            _ => Vec::new(),
+        };
+        let mut names = Vec::new();
+        let mut existing = None;
+        for f in fields.iter().take(10_000) {
+            let Object::Ref(r) = f else { continue };
+            let Ok(Object::Dict(d)) = doc.get(&xref, r.num) else {
+                continue;
+            };
+            let t = match d.get(b"T") {
+                Some(Object::Str(s)) => String::from_utf8_lossy(&s.bytes).into_owned(),
+                _ => continue,
+            };
+            if Some(t.as_str()) == field {
+                if d.name(b"FT") != Some(b"Sig") {
+                    return Err(format!("the field {t:?} is not a signature field"));
+                }
+                if d.get(b"V").is_some() {
+                    return Err(format!("the signature field {t:?} is already signed"));
+                }
+                existing = Some((*r, d.clone()));
+            }
+            names.push(t);
+        }
+        let name = match field {
+            Some(f) => f.to_owned(),
+            None => (1..)
+                .map(|i| format!("Signature{i}"))
+                .find(|n| !names.contains(n))
+                .unwrap_or_default(),
+        };
+        let page = first_page(&doc, &xref, &root);
+        Ok(Self {
+            bytes,
+            xref,
+            prev_offset,
+            root_ref,
+            root,
+            existing,
+            name,
+            page,
+        })
+    }
+
+    /// Builds the update with `room` bytes for the CMS.
+    fn build(&self, room: usize, at: UnixTime) -> Result<(Vec<u8>, Slot), String> {
+        let doc = Document::new(self.bytes).map_err(|e| e.to_string())?;
+        let x = &self.xref;
+        let mut u = Update::new(self.bytes, x, self.prev_offset);
+        let sig_num = u.alloc();
+        let sig_ref = Object::Ref(Ref {
+            num: sig_num,
+            generation: 0,
+        });
+        // The signature dictionary (ISO 32000-1 Table 252; every value direct).
+        let range_slot = format!("[0 {:>10} {:>10} {:>10}]", 0, 0, 0);
+        let mut body = format!(
+            "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ({}) /ByteRange ",
+            pdf_date(at)
+        )
+        .into_bytes();
+        let range_at = body.len();
+        body.extend_from_slice(range_slot.as_bytes());
+        body.extend_from_slice(b" /Contents ");
+        let contents_at = body.len();
+        body.push(b'<');
+        body.extend(std::iter::repeat_n(b'0', room * 2));
+        body.extend_from_slice(b">>>");
+        let sig_at = u.add_raw(sig_num, &body);
+        // The field.
+        let mut form = doc
+            .dict_of(x, self.root.get(b"AcroForm"))
+            .unwrap_or_default();
+        let mut root = self.root.clone();
+        let mut root_changed = false;
+        if let Some((r, d)) = &self.existing {
+            let mut d = d.clone();
+            d.set(b"V", sig_ref.clone());
+            u.add(r.num, &Object::Dict(d));
+        } else {
+            let (page_ref, page) = self
+                .page
+                .clone()
+                .ok_or("the PDF has no page to attach a signature widget to")?;
+            let field_num = u.alloc();
+            let field_ref = Object::Ref(Ref {
+                num: field_num,
+                generation: 0,
+            });
+            let mut f = Dict::default();
+            f.set(b"FT", Object::Name(b"Sig".to_vec()));
+            f.set(b"T", pdf::write::text_string(&self.name));
+            f.set(b"V", sig_ref.clone());
+            f.set(b"Type", Object::Name(b"Annot".to_vec()));
+            f.set(b"Subtype", Object::Name(b"Widget".to_vec()));
+            f.set(b"Rect", Object::Array(vec![Object::Int(0); 4]));
+            // Print (4) + Locked (128), as pyHanko does for signature widgets.
+            f.set(b"F", Object::Int(132));
+            f.set(b"P", Object::Ref(page_ref));
+            u.add(field_num, &Object::Dict(f));
+            // The widget goes into the page's /Annots.
+            match page.get(b"Annots") {
+                Some(Object::Ref(ar)) => {
+                    let mut a = match doc.get(x, ar.num) {
+                        Ok(Object::Array(a)) => a,
+                        _ => Vec::new(),
+                    };
+                    a.push(field_ref.clone());
+                    u.add(ar.num, &Object::Array(a));
+                }
+                other => {
+                    let mut a = match other {
+                        Some(Object::Array(a)) => a.clone(),
+                        _ => Vec::new(),
+                    };
+                    a.push(field_ref.clone());
+                    let mut p = page.clone();
+                    p.set(b"Annots", Object::Array(a));
+                    u.add(page_ref.num, &Object::Dict(p));
+                }
+            }
+            // And into the form's /Fields.
+            match form.get(b"Fields") {
+                Some(Object::Ref(fr)) => {
+                    let mut a = match doc.get(x, fr.num) {
+                        Ok(Object::Array(a)) => a,
+                        _ => Vec::new(),
+                    };
+                    a.push(field_ref);
+                    u.add(fr.num, &Object::Array(a));
+                }
+                other => {
+                    let mut a = match other {
+                        Some(Object::Array(a)) => a.clone(),
+                        _ => Vec::new(),
+                    };
+                    a.push(field_ref);
+                    form.set(b"Fields", Object::Array(a));
+                }
+            }
+        }
+        // ISO 32000-1 Table 219: SignaturesExist | AppendOnly.
+        form.set(b"SigFlags", Object::Int(3));
+        // Viewers must not regenerate appearances of a signed form.
+        form.remove(b"NeedAppearances");
+        match self.root.get(b"AcroForm") {
+            Some(Object::Ref(fr)) => u.add(fr.num, &Object::Dict(form)),
+            _ => {
+                let n = u.alloc();
+                u.add(n, &Object::Dict(form));
+                root.set(
+                    b"AcroForm",
+                    Object::Ref(Ref {
+                        num: n,
+                        generation: 0,
+                    }),
+                );
+                root_changed = true;
+            }
+        }
+        if root_changed {
+            u.add(self.root_ref.num, &Object::Dict(root));
+        }
+        let mut file = u.finish();
+        let contents_start = sig_at + contents_at;
+        let contents_end = contents_start + room * 2 + 2;
+        let len = file.len();
+        let slot = format!(
+            "[0 {:>10} {:>10} {:>10}]",
+            contents_start,
+            contents_end,
+            len - contents_end
+        );
+        if slot.len() != range_slot.len() {
+            return Err("the PDF is too large for the ByteRange slot".into());
+        }
+        file[sig_at + range_at..sig_at + range_at + slot.len()].copy_from_slice(slot.as_bytes());
+        Ok((
+            file,
+            Slot {
+                contents_start,
+                contents_end,
+            },
+        ))
+    }
+}
+
+/// The DocMDP P of a certification signature (ISO 32000-1 Table 254; default 2).
+fn docmdp(doc: &Document<'_>, x: &Xref, root: &Dict) -> Option<i64> {
+    let perms = doc.dict_of(x, root.get(b"Perms"))?;
+    let sig = doc.dict_of(x, perms.get(b"DocMDP"))?;
+    let Ok(Object::Array(refs)) = doc.resolve(x, sig.get(b"Reference")?) else {
+        return Some(2);
+    };
+    refs.iter()
+        .filter_map(|r| doc.dict_of(x, Some(r)))
+        .find(|r| r.name(b"TransformMethod") == Some(b"DocMDP"))
+        .map(|r| {
+            doc.dict_of(x, r.get(b"TransformParams"))
+                .and_then(|t| t.int(b"P"))
+                .unwrap_or(2)
+        })
+        .or(Some(2))
+}
+
+/// The first page of the page tree (bounded walk).
+fn first_page(doc: &Document<'_>, x: &Xref, root: &Dict) -> Option<(Ref, Dict)> {
+    let mut cur = root.get(b"Pages").cloned()?;
+    for _ in 0..64 {
+        let Object::Ref(r) = cur else { return None };
+        let Ok(Object::Dict(d)) = doc.get(x, r.num) else {
+            return None;
+        };
+        match d.get(b"Kids").map(|k| doc.resolve(x, k)) {
+            Some(Ok(Object::Array(k))) if d.name(b"Type") != Some(b"Page") => {
+                cur = k.first()?.clone();
+            }
+            _ => return Some((r, d)),
+        }
+    }
+    None
+}
+
+/// A PDF date (ISO 32000-1 §7.9.4) in UTC: `D:YYYYMMDDHHmmSS+00'00'`.
+pub fn pdf_date(at: UnixTime) -> String {
+    let s = at.secs();
+    let days = (s / 86_400) as i64;
+    let rem = s % 86_400;
+    // Civil from days (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "D:{y:04}{m:02}{d:02}{:02}{:02}{:02}+00'00'",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+impl Prepared {
+    /// The CMS of a PAdES signature over the ByteRange digest `hash` (EN 319 142-1 §6.3: no
+    /// signing-time, content-type id-data, signing-certificate-v2), raised to `level`.
+    pub(crate) fn seal_pades(
+        &self,
+        hash: &[u8],
+        level: Level,
+        at: UnixTime,
+    ) -> Result<Vec<u8>, String> {
+        let attrs: Vec<&[u8]> = self.commitment.as_deref().into_iter().collect();
+        let mut req = SignRequest::new(ID_DATA, Content::DetachedDigest(hash));
+        req.signed_attrs = &attrs;
+        let der = self.template.sign(&req).map_err(|e| e.to_string())?;
+        if level == Level::BB {
+            return Ok(der);
+        }
+        let mut sd = RawSignedData::parse(&der).map_err(|e| e.to_string())?;
+        self.upgrader.upgrade(&mut sd, Some(hash), at)?;
+        Ok(sd.encode())
+    }
+
+    /// The digest algorithm of the signatures this signer makes.
+    pub fn digest_algorithm(&self) -> inkan_profiles::alg::DigestAlgorithm {
+        self.template.digest_algorithm()
+    }
+
+    /// Total DER length of the certificates a signature embeds.
+    fn chain_len(&self) -> usize {
+        self.upgrader
+            .material
+            .certs
+            .iter()
+            .map(|c| c.der.len())
+            .sum()
+    }
+}
+
+/// Signs the PDFs among `inputs` inside themselves (unless `--cades`), and the other inputs
+/// through the CAdES batch ([`crate::sign::sign_files`]); results in input order. `None`
+/// when there is no PDF to sign this way.
+pub fn sign_batch(
+    opts: &crate::sign::Options,
+    inputs: &[PathBuf],
+    clock: &dyn inkan_profiles::clock::Clock,
+    prepared: &Prepared,
+) -> Option<Result<crate::sign::Summary, crate::sign::SetupError>> {
+    if opts.pdf.cades || !inputs.iter().any(|p| is_pdf_file(p)) {
+        return None;
+    }
+    let start = std::time::Instant::now();
+    let mut results: Vec<Option<crate::sign::FileResult>> = vec![None; inputs.len()];
+    let mut rest = Vec::new();
+    let mut rest_idx = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        if !is_pdf_file(input) {
+            rest.push(input.clone());
+            rest_idx.push(i);
+            continue;
+        }
+        let out = output_path(
+            opts.out.as_deref(),
+            opts.out_dir.as_deref(),
+            opts.pdf.in_place,
+            input,
+            "signed",
+        );
+        let result = sign_file(
+            prepared,
+            opts.level,
+            input,
+            &out,
+            opts.pdf.field.as_deref(),
+            opts.pdf.in_place,
+            clock,
+        );
+        results[i] = Some(crate::sign::FileResult {
+            input: input.clone(),
+            result: result.map(|()| out),
+        });
+    }
+    if !rest.is_empty() {
+        match crate::sign::sign_files(opts, &rest, clock) {
+            Ok(s) => {
+                for (f, i) in s.files.into_iter().zip(rest_idx) {
+                    results[i] = Some(f);
+                }
+            }
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    let files = results
+        .into_iter()
+        .zip(inputs)
+        .map(|(r, input)| {
+            r.unwrap_or_else(|| crate::sign::FileResult {
+                input: input.clone(),
+                result: Err("not processed".into()),
+            })
+        })
+        .collect();
+    Some(Ok(crate::sign::Summary {
+        files,
+        elapsed: start.elapsed(),
+        stages: Default::default(),
+    }))
+}
+
+/// Reads, signs and writes one PDF (atomically; an existing output other than the input
+/// itself with `--in-place` is refused).
+fn sign_file(
+    prepared: &Prepared,
+    level: Level,
+    input: &Path,
+    out: &Path,
+    field: Option<&str>,
+    in_place: bool,
+    clock: &dyn inkan_profiles::clock::Clock,
+) -> Result<(), String> {
+    if !in_place && out.exists() {
+        return Err(format!("{} already exists; not overwritten", out.display()));
+    }
+    let bytes = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
+    let at = clock.now().ok_or("the system clock is unusable")?;
+    let signed = sign_pdf(prepared, level, &bytes, field, at)?;
+    crate::output::write_atomic(out, &signed)
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(pdf_date(UnixTime::from_secs(0)), "D:19700101000000+00'00'");
+        assert_eq!(
+            pdf_date(UnixTime::from_secs(1_796_601_600)),
+            "D:20261207000000+00'00'"
+        );
+    }
+
+    #[test]
+    fn output_names() {
+        let p = Path::new("/d/contract.pdf");
+        assert_eq!(
+            output_path(None, None, false, p, "signed"),
+            Path::new("/d/contract-signed.pdf")
+        );
+        assert_eq!(
+            output_path(None, Some(Path::new("/o")), false, p, "signed"),
+            Path::new("/o/contract.pdf")
+        );
+        assert_eq!(output_path(None, None, true, p, "signed"), p);
+    }
+}
