@@ -92,6 +92,16 @@ impl TsaClient {
 
     /// Obtains and checks a token over `hash` (made with `alg`).
     pub fn timestamp(&self, alg: DigestAlgorithm, hash: Vec<u8>) -> Result<CheckedToken, String> {
+        self.timestamp_response(alg, hash).map(|(_, t)| t)
+    }
+
+    /// [`Self::timestamp`], also returning the TSA's `TimeStampResp` as received (for
+    /// `inkan-sign timestamp`'s `FILE.tsr`).
+    pub fn timestamp_response(
+        &self,
+        alg: DigestAlgorithm,
+        hash: Vec<u8>,
+    ) -> Result<(Vec<u8>, CheckedToken), String> {
         let req = Request::new(alg, hash).map_err(|e| format!("random nonce: {e}"))?;
         let resp = self
             .rt
@@ -107,6 +117,7 @@ impl TsaClient {
                 nonce: Some(&req.nonce),
             },
         )
+        .map(|t| (resp, t))
         .map_err(|e| format!("{}: the TSA's token failed a check: {e}", self.url))
     }
 }

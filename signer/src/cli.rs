@@ -41,6 +41,10 @@ USAGE:
   inkan-sign extend --level B-T|B-LT|B-LTA [--tsa URL] [--crl FILE]... [--ocsp FILE]...
              [--cert-chain PEM] [--no-fetch] [--proxy URL|none] [TSA ACCESS]
              [--data FILE] [--out FILE] SIGNATURE_FILE
+  inkan-sign timestamp --tsa URL [--out FILE | --out-dir DIR | --in-place] [--proxy URL|none]
+             [TSA ACCESS] FILE...
+                     a PDF gets a document time-stamp (NAME-timestamped.pdf); any other
+                     file gets FILE.tsr, the TSA's TimeStampResp; no key needed
 
 OPTIONS:
   --key KEYREF       PKCS#8 PEM file, or pkcs11: URI (RFC 7512; PIN via pin-source/pin-value)
@@ -115,6 +119,8 @@ pub enum Command {
     Sign(Options, Vec<PathBuf>),
     /// Extend a signature.
     Extend(ExtendOptions, PathBuf),
+    /// Time-stamp files (`inkan-sign timestamp`, see [`crate::timestamp`]).
+    Timestamp(crate::timestamp::TimestampOptions, Vec<PathBuf>),
 }
 
 fn level(v: OsString) -> Result<Level, String> {
@@ -148,6 +154,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     let mut pdf = crate::pades::PdfOptions::default();
     let mut files: Vec<PathBuf> = Vec::new();
     let mut extend = false;
+    let mut timestamp = false;
     let mut first = true;
     let e = |e: lexopt::Error| e.to_string();
     while let Some(arg) = p.next().map_err(e)? {
@@ -206,6 +213,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
                 );
             }
             Value(v) if first && v == "extend" => extend = true,
+            Value(v) if first && v == "timestamp" => timestamp = true,
             Value(v) => files.push(v.into()),
             other => return Err(other.unexpected().to_string()),
         }
@@ -215,6 +223,31 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         return Err("the --tsa-* access flags need --tsa URL".into());
     }
     access.check().map_err(|e| e.to_string())?;
+    if timestamp {
+        let tsa = tsa.ok_or("timestamp needs --tsa URL")?;
+        if key.is_some() || chain.is_some() || lvl.is_some() || attached || commitment.is_some() {
+            return Err(
+                "timestamp takes no --key, --cert-chain, --level, --attached or --commitment-type"
+                    .into(),
+            );
+        }
+        if files.is_empty() {
+            return Err("no input FILE".into());
+        }
+        if out.is_some() && (out_dir.is_some() || files.len() > 1) {
+            return Err("--out takes one input file and excludes --out-dir".into());
+        }
+        if pdf.in_place && (out.is_some() || out_dir.is_some()) {
+            return Err("--in-place excludes --out and --out-dir".into());
+        }
+        let mut o = crate::timestamp::TimestampOptions::new(&tsa);
+        o.out = out;
+        o.out_dir = out_dir;
+        o.in_place = pdf.in_place;
+        o.tsa_access = access;
+        o.proxy = proxy;
+        return Ok(Command::Timestamp(o, files));
+    }
     if extend {
         let level = lvl.ok_or("extend needs --level B-T|B-LT|B-LTA")?;
         if level == Level::BB {

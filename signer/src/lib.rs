@@ -114,5 +114,6 @@ pub mod pades;
 pub mod proxy;
 pub mod revocation;
 pub mod sign;
+pub mod timestamp;
 pub mod tsa_client;
 pub mod tst;

@@ -55,6 +55,37 @@ fn main() -> ExitCode {
                 })
             }
         },
+        Command::Timestamp(opts, files) => {
+            match inkan_signer::timestamp::timestamp_files(&opts, &files) {
+                Ok(summary) => {
+                    for f in &summary.files {
+                        if let Err(e) = &f.result {
+                            eprintln!("inkan-sign: {}: {e}", f.input.display());
+                        }
+                    }
+                    eprintln!(
+                        "inkan-sign: time-stamped {} of {} file(s), {} failed, in {:.2}s",
+                        summary.signed(),
+                        summary.files.len(),
+                        summary.failed(),
+                        summary.elapsed.as_secs_f64()
+                    );
+                    if summary.failed() == 0 {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("inkan-sign: nothing time-stamped: {e}");
+                    ExitCode::from(match e {
+                        SetupError::Usage(_) => 64,
+                        SetupError::Material(_) => 66,
+                        _ => 69,
+                    })
+                }
+            }
+        }
         Command::Extend(opts, sig) => {
             let Some(at) = clock.now() else {
                 eprintln!("inkan-sign: the system clock is unusable");

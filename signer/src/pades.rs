@@ -94,30 +94,68 @@ pub fn sign_pdf(
             "PAdES {level} (DSS, document time-stamp) is not implemented yet; sign at B-B or B-T"
         ));
     }
-    let plan = Plan::new(bytes, field)?;
-    let mut room = first_guess(prepared, level);
+    let plan = Plan::new(bytes, field, "Signature")?;
+    // ISO 32000-1 Table 252; PAdES: /M is the claimed signing time (EN 319 142-1 §6.3 g).
+    let head = format!(
+        "/Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ({})",
+        pdf_date(at)
+    );
+    embed(
+        &plan,
+        &head,
+        first_guess(prepared, level),
+        prepared.digest_algorithm(),
+        |hash| prepared.seal_pades(hash, level, at),
+    )
+}
+
+/// Adds a document time-stamp (ISO 32000-2 §12.8.5: `/Type /DocTimeStamp`, `/SubFilter
+/// /ETSI.RFC3161`, the token's imprint over the ByteRange bytes) to the PDF `bytes`.
+pub fn timestamp_pdf(
+    tsa: &crate::cades::TsaClient,
+    alg: inkan_profiles::alg::DigestAlgorithm,
+    bytes: &[u8],
+) -> Result<Vec<u8>, String> {
+    let plan = Plan::new(bytes, None, "DocTimeStamp")?;
+    embed(
+        &plan,
+        "/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161",
+        12 * 1024,
+        alg,
+        |hash| tsa.timestamp(alg, hash.to_vec()).map(|t| t.der),
+    )
+}
+
+/// Builds the update with a placeholder of `room` bytes, hashes the ByteRange bytes with
+/// `alg`, asks `make` for the DER to embed, and retries with more room when it does not fit.
+fn embed(
+    plan: &Plan<'_>,
+    head: &str,
+    mut room: usize,
+    alg: inkan_profiles::alg::DigestAlgorithm,
+    mut make: impl FnMut(&[u8]) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
     for _ in 0..3 {
-        let (mut file, slot) = plan.build(room, at)?;
-        let signed_hash = {
-            let alg = prepared.digest_algorithm();
+        let (mut file, slot) = plan.build(room, head)?;
+        let hash = {
             let mut h = alg.hasher();
             h.update(&file[..slot.contents_start]);
             h.update(&file[slot.contents_end..]);
             h.finalize()
         };
-        let cms = prepared.seal_pades(&signed_hash, level, at)?;
-        if cms.len() <= room {
-            let mut hex = Vec::with_capacity(room * 2);
-            for b in &cms {
+        let der = make(&hash)?;
+        if der.len() <= room {
+            let mut hex = Vec::with_capacity(der.len() * 2);
+            for b in &der {
                 hex.extend_from_slice(format!("{b:02X}").as_bytes());
             }
             file[slot.contents_start + 1..slot.contents_start + 1 + hex.len()]
                 .copy_from_slice(&hex);
             return Ok(file);
         }
-        // Too small: room for this CMS and a token that may grow (EN 319 142-1 leaves the
+        // Too small: room for this value and a token that may grow (EN 319 142-1 leaves the
         // size to the signer; pyHanko adds half again for the same reason).
-        room = cms.len() + cms.len() / 2;
+        room = der.len() + der.len() / 2;
     }
     Err("the signature does not fit its placeholder".into())
 }
@@ -146,7 +184,7 @@ struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    fn new(bytes: &'a [u8], field: Option<&str>) -> Result<Self, String> {
+    fn new(bytes: &'a [u8], field: Option<&str>, prefix: &str) -> Result<Self, String> {
         let doc = Document::new(bytes).map_err(|e| e.to_string())?;
         let xref = doc.xref().map_err(|e| match e {
             pdf::Error::Encrypted => {
@@ -200,7 +238,7 @@ impl<'a> Plan<'a> {
         let name = match field {
             Some(f) => f.to_owned(),
             None => (1..)
-                .map(|i| format!("Signature{i}"))
+                .map(|i| format!("{prefix}{i}"))
                 .find(|n| !names.contains(n))
                 .unwrap_or_default(),
         };
@@ -218,7 +256,7 @@ impl<'a> Plan<'a> {
     }
 
     /// Builds the update with `room` bytes for the CMS.
-    fn build(&self, room: usize, at: UnixTime) -> Result<(Vec<u8>, Slot), String> {
+    fn build(&self, room: usize, head: &str) -> Result<(Vec<u8>, Slot), String> {
         let doc = Document::new(self.bytes).map_err(|e| e.to_string())?;
         let x = &self.xref;
         let mut u = Update::new(self.bytes, x, self.prev_offset);
@@ -229,11 +267,7 @@ impl<'a> Plan<'a> {
         });
         // The signature dictionary (ISO 32000-1 Table 252; every value direct).
         let range_slot = format!("[0 {:>10} {:>10} {:>10}]", 0, 0, 0);
-        let mut body = format!(
-            "<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ({}) /ByteRange ",
-            pdf_date(at)
-        )
-        .into_bytes();
+        let mut body = format!("<<{head} /ByteRange ").into_bytes();
         let range_at = body.len();
         body.extend_from_slice(range_slot.as_bytes());
         body.extend_from_slice(b" /Contents ");

@@ -24,11 +24,23 @@ struct Env {
 
 /// A one-page PDF with a classic cross-reference table and some text.
 fn simple_pdf() -> Vec<u8> {
+    pdf_with(false)
+}
+
+/// [`simple_pdf`], with an empty signature field "Approval" when `field`.
+fn pdf_with(field: bool) -> Vec<u8> {
     let content = b"BT /F1 24 Tf 72 700 Td (Invoice 2026-0042: 10,000 JPY) Tj ET";
-    let objs = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+    let (form, annots) = if field {
+        (" /AcroForm << /Fields [6 0 R] >>", " /Annots [6 0 R]")
+    } else {
+        ("", "")
+    };
+    let mut objs = vec![
+        format!("<< /Type /Catalog /Pages 2 0 R{form} >>"),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >>{annots} >>"
+        ),
         format!(
             "<< /Length {} >>\nstream\n{}\nendstream",
             content.len(),
@@ -36,6 +48,12 @@ fn simple_pdf() -> Vec<u8> {
         ),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
     ];
+    if field {
+        objs.push(
+            "<< /FT /Sig /T (Approval) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /F 132 /P 3 0 R >>"
+                .to_string(),
+        );
+    }
     let mut b = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offs = Vec::new();
     for (i, o) in objs.iter().enumerate() {
@@ -292,4 +310,105 @@ fn content_changed_after_signing_is_caught() {
         "{}",
         r.to_json()
     );
+}
+
+/// `inkan-sign timestamp`: a document time-stamp on a signed PDF (B-B + document
+/// time-stamp, the way PAdES B-T may be reached) and a `.tsr` for another file, judged by
+/// `qpdf --check` and `inkan-verify`.
+#[test]
+fn document_time_stamps_and_tsr_files() {
+    use inkan_signer::timestamp::{TimestampOptions, timestamp_files};
+    let env = Env::new();
+    let d = env.dir.path();
+    let input = env.p("notice.pdf");
+    std::fs::write(&input, simple_pdf()).unwrap();
+    let signed = env.sign(&env.opts(Level::BB), &input).unwrap();
+    let other = env.p("ledger.csv");
+    std::fs::write(&other, b"date,amount\n2026-12-07,10000\n").unwrap();
+    let o = TimestampOptions::new(&env.tsa_url);
+    let s = timestamp_files(&o, &[signed.clone(), other.clone()]).unwrap();
+    assert_eq!(s.failed(), 0, "{:?}", s.files);
+    let ts_pdf = env.p("notice-signed-timestamped.pdf");
+    assert_eq!(s.files[0].result.as_ref().unwrap(), &ts_pdf);
+    let (ok, text) = tool(d, "qpdf", &["--check", ts_pdf.to_str().unwrap()]);
+    assert!(ok, "qpdf: {text}");
+    let r = env.verify(&ts_pdf);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    let kinds: Vec<&str> = r
+        .signers
+        .iter()
+        .map(|g| g.pdf.as_ref().unwrap().kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["PAdES signature", "document time-stamp"]);
+    let first = r.signers[0].pdf.as_ref().unwrap();
+    assert_eq!(first.covers, "revision 2 of 3");
+    assert!(!first.later_changes.is_empty());
+    // The .tsr is the TSA's TimeStampResp over the file.
+    let tsr = env.p("ledger.csv.tsr");
+    assert_eq!(s.files[1].result.as_ref().unwrap(), &tsr);
+    let report = inkan_verifier::verify(
+        &inkan_verifier::Input {
+            bytes: std::fs::read(&tsr).unwrap(),
+        },
+        &inkan_verifier::Options {
+            data: inkan_verifier::Data::File(other.clone()),
+            trust: vec![env.pki.root_pem().into_bytes()],
+            crls: vec![env.pki.crl_der.clone()],
+            revocation_required: true,
+            ..Default::default()
+        },
+        SystemClock.now().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report.kind, "RFC 3161 TimeStampResp");
+    assert_eq!(
+        report.indication,
+        Indication::TotalPassed,
+        "{}",
+        report.to_json()
+    );
+    // Outputs are never overwritten silently.
+    let again = timestamp_files(&o, &[other]).unwrap();
+    assert!(
+        again.files[0]
+            .result
+            .as_ref()
+            .unwrap_err()
+            .contains("already exists")
+    );
+}
+
+/// The command line: an empty signature field named by `--field` is filled, `--in-place`
+/// replaces the input, a field already signed is refused.
+#[test]
+fn cli_field_and_in_place() {
+    let env = Env::new();
+    let input = env.p("form.pdf");
+    let original = pdf_with(true);
+    std::fs::write(&input, &original).unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_inkan-sign"))
+            .args(["--key", env.p("eseal.key").to_str().unwrap()])
+            .args(["--cert-chain", env.p("eseal-chain.pem").to_str().unwrap()])
+            .args(extra)
+            .arg(&input)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, text) = run(&["--field", "Approval", "--in-place"]);
+    assert_eq!(code, Some(0), "{text}");
+    let signed = std::fs::read(&input).unwrap();
+    assert_eq!(&signed[..original.len()], &original[..]);
+    independent_checks(env.dir.path(), &input);
+    let r = env.verify(&input);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    assert_eq!(r.signers[0].pdf.as_ref().unwrap().field, "Approval");
+    let (code, text) = run(&["--field", "Approval", "--in-place"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("already signed"), "{text}");
+    assert_eq!(std::fs::read(&input).unwrap(), signed, "nothing written");
 }
