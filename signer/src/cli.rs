@@ -67,7 +67,8 @@ OPTIONS:
   --data FILE        (extend) the detached content, needed for B-LTA
 
 PDF (an input starting with %PDF- is signed inside itself: PAdES, ETSI EN 319 142-1, as an
-incremental update; B-B and B-T so far; output NAME-signed.pdf, or --out / --out-dir):
+incremental update; B-LT adds a DSS revision, B-LTA then a document time-stamp;
+output NAME-signed.pdf, or --out / --out-dir):
   --field NAME       the empty signature field to sign, or the name of the new one
                      (default: a new invisible field Signature1, Signature2, ...)
   --in-place         replace the input PDF atomically

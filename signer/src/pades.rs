@@ -10,6 +10,10 @@
 //! message-digest over the ByteRange bytes, signing-certificate-v2; B-T adds the
 //! signature-time-stamp as in CAdES.
 //!
+//! B-LT adds a revision with the document security store (`/DSS`: certificates, CRLs and OCSP
+//! responses gathered and validated by the CAdES B-LT code); B-LTA then adds a document
+//! time-stamp. `inkan-sign timestamp` uses the same placeholder code for document time-stamps.
+//!
 //! The `/Contents` placeholder is sized from the certificates and, at B-T, a time-stamp token
 //! allowance; when the CMS does not fit, the update is built again with room for it.
 
@@ -81,7 +85,9 @@ fn first_guess(prepared: &Prepared, level: Level) -> usize {
     }
 }
 
-/// Signs the PDF `bytes` at `at` (PAdES B-B or B-T); returns the whole new file.
+/// Signs the PDF `bytes` at `at` at PAdES `level`; returns the whole new file. B-B and B-T
+/// are one revision; B-LT adds a revision with the DSS; B-LTA then a document time-stamp
+/// (EN 319 142-1 §6.3, Table 1 rules r–w).
 pub fn sign_pdf(
     prepared: &Prepared,
     level: Level,
@@ -89,24 +95,127 @@ pub fn sign_pdf(
     field: Option<&str>,
     at: UnixTime,
 ) -> Result<Vec<u8>, String> {
-    if level > Level::BT {
-        return Err(format!(
-            "PAdES {level} (DSS, document time-stamp) is not implemented yet; sign at B-B or B-T"
-        ));
-    }
     let plan = Plan::new(bytes, field, "Signature")?;
     // ISO 32000-1 Table 252; PAdES: /M is the claimed signing time (EN 319 142-1 §6.3 g).
     let head = format!(
         "/Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ({})",
         pdf_date(at)
     );
-    embed(
+    let first = level.min(Level::BT);
+    let mut cms = Vec::new();
+    let mut file = embed(
         &plan,
         &head,
-        first_guess(prepared, level),
+        first_guess(prepared, first),
         prepared.digest_algorithm(),
-        |hash| prepared.seal_pades(hash, level, at),
-    )
+        |hash| {
+            let der = prepared.seal_pades(hash, first, at)?;
+            cms.clone_from(&der);
+            Ok(der)
+        },
+    )?;
+    if level >= Level::BLT {
+        file = add_dss(prepared, &file, &cms, at)?;
+    }
+    if level == Level::BLTA {
+        let tsa = prepared
+            .upgrader
+            .tsa
+            .as_ref()
+            .ok_or("B-LTA needs --tsa URL")?;
+        file = timestamp_pdf(tsa, prepared.digest_algorithm(), &file)?;
+    }
+    Ok(file)
+}
+
+/// Adds a revision with the document security store (ISO 32000-2 §12.8.4.3, EN 319 142-1
+/// Table 1 rules r–u): every certificate and validated revocation datum that the signer's
+/// and its time-stamp's paths need, gathered and checked by the CAdES B-LT code, as DER
+/// streams in `/Certs`, `/CRLs` and `/OCSPs` (merged with a DSS the file already has). No
+/// `/VRI` (rule v: should not be used).
+pub fn add_dss(
+    prepared: &Prepared,
+    bytes: &[u8],
+    cms: &[u8],
+    at: UnixTime,
+) -> Result<Vec<u8>, String> {
+    let mut sd = RawSignedData::parse(cms).map_err(|e| e.to_string())?;
+    prepared.upgrader.add_validation_material(&mut sd, at)?;
+    let mut certs: Vec<Vec<u8>> = Vec::new();
+    let mut crls: Vec<Vec<u8>> = Vec::new();
+    let mut ocsps: Vec<Vec<u8>> = Vec::new();
+    for c in &sd.certificates {
+        if c.first() == Some(&0x30) {
+            certs.push(c.clone());
+        }
+    }
+    for c in &sd.crls {
+        match c.first() {
+            Some(0x30) => crls.push(c.clone()),
+            Some(0xa1) => {
+                // [1] OtherRevocationInfoFormat { id-ri-ocsp-response, OCSPResponse }
+                let parts = crate::der_raw::parse_one(c)
+                    .and_then(|t| t.children())
+                    .map_err(|e| e.0)?;
+                if let Some(o) = parts.get(1) {
+                    ocsps.push(o.raw.to_vec());
+                }
+            }
+            _ => {}
+        }
+    }
+    let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+    let x = doc.xref().map_err(|e| e.to_string())?;
+    let prev = doc.last_startxref().map_err(|e| e.to_string())?;
+    let Some(Object::Ref(root_ref)) = x.trailer.get(b"Root").cloned() else {
+        return Err("the PDF has no document catalog reference".into());
+    };
+    let mut root = doc
+        .dict_of(&x, Some(&Object::Ref(root_ref)))
+        .ok_or("the document catalog cannot be read")?;
+    let mut dss = doc.dict_of(&x, root.get(b"DSS")).unwrap_or_default();
+    let mut u = Update::new(bytes, &x, prev);
+    for (key, items) in [(&b"Certs"[..], certs), (b"CRLs", crls), (b"OCSPs", ocsps)] {
+        let mut list = match dss.get(key).map(|v| doc.resolve(&x, v)) {
+            Some(Ok(Object::Array(a))) => a,
+            _ => Vec::new(),
+        };
+        let known: Vec<Vec<u8>> = list
+            .iter()
+            .filter_map(|o| match doc.resolve(&x, o) {
+                Ok(Object::Stream(s)) => doc.decode(&s).ok(),
+                _ => None,
+            })
+            .collect();
+        for der in items {
+            if known.contains(&der) {
+                continue;
+            }
+            let n = u.alloc();
+            u.add_stream(n, Dict::default(), &der);
+            list.push(Object::Ref(Ref {
+                num: n,
+                generation: 0,
+            }));
+        }
+        dss.set(key, Object::Array(list));
+    }
+    match root.get(b"DSS") {
+        Some(Object::Ref(r)) => u.add(r.num, &Object::Dict(dss)),
+        _ => {
+            let n = u.alloc();
+            u.add(n, &Object::Dict(dss));
+            root.set(
+                b"DSS",
+                Object::Ref(Ref {
+                    num: n,
+                    generation: 0,
+                }),
+            );
+            u.add(root_ref.num, &Object::Dict(root));
+        }
+    }
+    Ok(u.finish())
 }
 
 /// Adds a document time-stamp (ISO 32000-2 §12.8.5: `/Type /DocTimeStamp`, `/SubFilter

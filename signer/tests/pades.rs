@@ -111,6 +111,9 @@ impl Env {
         if level >= Level::BT {
             o.tsa = Some(self.tsa_url.clone());
         }
+        if level >= Level::BLT {
+            o.crls = vec![self.p("crl.der")];
+        }
         o
     }
 
@@ -120,12 +123,17 @@ impl Env {
     }
 
     fn verify(&self, pdf: &Path) -> Report {
+        self.verify_with(pdf, vec![self.pki.crl_der.clone()])
+    }
+
+    /// `inkan-verify` with revocation required and only `crls` beside the PDF's own DSS.
+    fn verify_with(&self, pdf: &Path, crls: Vec<Vec<u8>>) -> Report {
         let input = inkan_verifier::Input {
             bytes: std::fs::read(pdf).unwrap(),
         };
         let opts = inkan_verifier::Options {
             trust: vec![self.pki.root_pem().into_bytes()],
-            crls: vec![self.pki.crl_der.clone()],
+            crls,
             revocation_required: true,
             ..Default::default()
         };
@@ -152,6 +160,12 @@ fn tool(dir: &Path, prog: &str, args: &[&str]) -> (bool, String) {
 /// `qpdf --check` finds no error and poppler's `pdfsig` says every signature is valid and
 /// the last one covers the whole document.
 fn independent_checks(dir: &Path, pdf: &Path) {
+    independent_checks_cover(dir, pdf, true);
+}
+
+/// [`independent_checks`]; `whole`: the last signature covers the whole file (no DSS or
+/// document time-stamp revision after it).
+fn independent_checks_cover(dir: &Path, pdf: &Path, whole: bool) {
     let f = pdf.to_str().unwrap();
     let (ok, text) = tool(dir, "qpdf", &["--check", f]);
     assert!(
@@ -164,7 +178,11 @@ fn independent_checks(dir: &Path, pdf: &Path) {
         "pdfsig: {text}"
     );
     assert!(!text.contains("Signature is Invalid"), "pdfsig: {text}");
-    assert!(text.contains("Total document signed"), "pdfsig: {text}");
+    assert_eq!(
+        text.contains("Total document signed"),
+        whole,
+        "pdfsig: {text}"
+    );
 }
 
 #[test]
@@ -226,6 +244,51 @@ fn pades_b_b_and_b_t_judged_by_qpdf_pdfsig_and_inkan_verify() {
     assert_eq!(env.sign(&o, &input).unwrap(), env.p("invoice-signed.pdf"));
     // It exists now: refused, not overwritten.
     assert!(env.sign(&o, &input).unwrap_err().contains("already exists"));
+}
+
+/// B-LT writes a DSS revision and B-LTA a document time-stamp after it: the verifier
+/// validates them with no revocation data but the DSS's, and the signature's later changes
+/// are the permitted DSS and time-stamp.
+#[test]
+fn pades_b_lt_and_b_lta() {
+    let env = Env::new();
+    let d = env.dir.path();
+    let input = env.p("archive.pdf");
+    std::fs::write(&input, simple_pdf()).unwrap();
+    // Without a DSS (B-T) and without --crl the revocation data is missing: not passed.
+    let mut o = env.opts(Level::BT);
+    o.out = Some(env.p("archive-b-t.pdf"));
+    let bt = env.sign(&o, &input).unwrap();
+    assert_ne!(
+        env.verify_with(&bt, Vec::new()).indication,
+        Indication::TotalPassed
+    );
+    for (level, name, revisions) in [(Level::BLT, "b-lt", 3), (Level::BLTA, "b-lta", 4)] {
+        let mut o = env.opts(level);
+        o.out = Some(env.p(&format!("archive-{name}.pdf")));
+        let out = env.sign(&o, &input).unwrap();
+        independent_checks_cover(d, &out, level == Level::BLTA);
+        let r = env.verify_with(&out, Vec::new());
+        assert_eq!(
+            r.indication,
+            Indication::TotalPassed,
+            "{level}: {}",
+            r.to_json()
+        );
+        let first = r.signers[0].pdf.as_ref().unwrap();
+        assert_eq!(first.covers, format!("revision 2 of {revisions}"));
+        assert!(
+            first.later_changes.iter().any(|c| c.contains("DSS")),
+            "{:?}",
+            first.later_changes
+        );
+        if level == Level::BLTA {
+            assert_eq!(
+                r.signers[1].pdf.as_ref().unwrap().kind,
+                "document time-stamp"
+            );
+        }
+    }
 }
 
 #[test]
