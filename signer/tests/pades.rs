@@ -475,3 +475,89 @@ fn cli_field_and_in_place() {
     assert!(text.contains("already signed"), "{text}");
     assert_eq!(std::fs::read(&input).unwrap(), signed, "nothing written");
 }
+
+/// pyHanko 0.38 (PyPI) in a virtual environment under the target directory, installed on
+/// first use (`INKAN_PYHANKO_VENV` names another one): its `python`.
+fn pyhanko_python() -> PathBuf {
+    static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    VENV.get_or_init(|| {
+        let dir = std::env::var_os("INKAN_PYHANKO_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyhanko-venv"));
+        let py = dir.join("bin/python");
+        let ready = |py: &Path| {
+            Command::new(py)
+                .args(["-c", "import sys, importlib.metadata as m, pyhanko.sign; sys.exit(0 if m.version('pyhanko').startswith('0.38') else 1)"])
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !ready(&py) {
+            let ok = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&dir)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "python3 -m venv {} failed (Debian python3-venv)", dir.display());
+            let out = Command::new(dir.join("bin/pip"))
+                .args(["install", "-q", "pyhanko==0.38.0"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "pip install pyhanko: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(ready(&py), "pyHanko 0.38 not importable after installing it");
+        }
+        py
+    })
+    .clone()
+}
+
+/// pyHanko's verdict on every signature of `pdf` (see `tests/pyhanko/validate.py`).
+fn pyhanko_validate(env: &Env, pdf: &Path, mode: &str) -> (bool, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyhanko/validate.py");
+    let out = Command::new(pyhanko_python())
+        .arg(script)
+        .arg(pdf)
+        .arg(env.p("root.pem"))
+        .arg(mode)
+        .arg(env.p("crl.der"))
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// pyHanko validates what inkan signs at every level, the DSS alone sufficing from B-LT up
+/// (revocation hard-fail), and the document time-stamps of `inkan-sign timestamp`.
+#[test]
+fn pyhanko_validates_every_level() {
+    let env = Env::new();
+    let input = env.p("pyh.pdf");
+    std::fs::write(&input, simple_pdf()).unwrap();
+    for (level, name) in [
+        (Level::BB, "b-b"),
+        (Level::BT, "b-t"),
+        (Level::BLT, "b-lt"),
+        (Level::BLTA, "b-lta"),
+    ] {
+        let mut o = env.opts(level);
+        o.out = Some(env.p(&format!("pyh-{name}.pdf")));
+        let out = env.sign(&o, &input).unwrap();
+        let mode = if level >= Level::BLT { "dss" } else { "soft" };
+        let (ok, text) = pyhanko_validate(&env, &out, mode);
+        assert!(ok, "pyHanko on {level}: {text}");
+    }
+    let o = inkan_signer::timestamp::TimestampOptions::new(&env.tsa_url);
+    let s = inkan_signer::timestamp::timestamp_files(&o, &[input]).unwrap();
+    let ts = s.files[0].result.clone().unwrap();
+    let (ok, text) = pyhanko_validate(&env, &ts, "soft");
+    assert!(ok, "pyHanko on a document time-stamp: {text}");
+}
