@@ -561,3 +561,56 @@ fn pyhanko_validates_every_level() {
     let (ok, text) = pyhanko_validate(&env, &ts, "soft");
     assert!(ok, "pyHanko on a document time-stamp: {text}");
 }
+
+/// inkan-verify judges what pyHanko signs at every level: TOTAL-PASSED, the DSS alone
+/// sufficing from B-LT up; and a pyHanko signature on a PDF inkan signed before keeps both.
+#[test]
+fn inkan_verify_judges_pyhanko_pdfs() {
+    let env = Env::new();
+    let input = env.p("from-pyhanko.pdf");
+    std::fs::write(&input, simple_pdf()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyhanko/sign.py");
+    let sign = |src: &Path, level: &str| {
+        let dst = env.p(&format!("pyhanko-{level}.pdf"));
+        let out = Command::new(pyhanko_python())
+            .arg(&script)
+            .arg(src)
+            .arg(&dst)
+            .arg(env.p("eseal.key"))
+            .arg(env.p("eseal-chain.pem"))
+            .arg(level)
+            .arg(&env.tsa_url)
+            .arg(env.p("root.pem"))
+            .arg(env.p("crl.der"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pyHanko signing {level}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dst
+    };
+    for level in ["b-b", "b-t", "b-lt", "b-lta"] {
+        let pdf = sign(&input, level);
+        let dss_only = level == "b-lt" || level == "b-lta";
+        let r = if dss_only {
+            env.verify_with(&pdf, Vec::new())
+        } else {
+            env.verify(&pdf)
+        };
+        assert_eq!(
+            r.indication,
+            Indication::TotalPassed,
+            "{level}: {}",
+            r.to_json()
+        );
+        assert_eq!(r.signers[0].pdf.as_ref().unwrap().field, "PyHankoSignature");
+    }
+    // pyHanko countersigns a PDF inkan signed: both signatures stand.
+    let ours = env.sign(&env.opts(Level::BB), &input).unwrap();
+    let both = sign(&ours, "b-b");
+    let r = env.verify(&both);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    assert_eq!(r.signers.len(), 2);
+}
