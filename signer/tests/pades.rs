@@ -614,3 +614,191 @@ fn inkan_verify_judges_pyhanko_pdfs() {
     assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
     assert_eq!(r.signers.len(), 2);
 }
+
+/// The published PDF signature attacks, built on a signed PDF, must not give TOTAL-PASSED:
+/// universal signature forgery (the signature value emptied in a later revision), signature
+/// wrapping (a ByteRange that leaves bytes out), incremental saving and shadow attacks (a
+/// page added, the catalog given an action, an annotation drawn over the page, an object
+/// freed), each named in a finding.
+#[test]
+fn pdf_signature_attacks_are_caught() {
+    use inkan_profiles::pdf::{Dict, Document, Object, Ref, write::Update};
+    let env = Env::new();
+    let input = env.p("target.pdf");
+    std::fs::write(&input, simple_pdf()).unwrap();
+    let signed = std::fs::read(env.sign(&env.opts(Level::BB), &input).unwrap()).unwrap();
+    let doc = Document::new(&signed).unwrap();
+    let x = doc.xref().unwrap();
+    let prev = doc.last_startxref().unwrap();
+    let root = doc.dict_of(&x, x.trailer.get(b"Root")).unwrap();
+    let form = doc.dict_of(&x, root.get(b"AcroForm")).unwrap();
+    let Some(Object::Array(fields)) = form.get(b"Fields").cloned() else {
+        panic!("no fields")
+    };
+    let field = doc.dict_of(&x, Some(&fields[0])).unwrap();
+    let Some(Object::Ref(sig_ref)) = field.get(b"V").cloned() else {
+        panic!()
+    };
+    let page = doc
+        .dict_of(
+            &x,
+            Some(&Object::Ref(Ref {
+                num: 3,
+                generation: 0,
+            })),
+        )
+        .unwrap();
+    let judge = |name: &str, bytes: Vec<u8>, want: &[&str]| {
+        let p = env.p(&format!("attack-{name}.pdf"));
+        std::fs::write(&p, bytes).unwrap();
+        let r = env.verify(&p);
+        assert_ne!(
+            r.indication,
+            Indication::TotalPassed,
+            "{name}: {}",
+            r.to_json()
+        );
+        let codes: Vec<&str> = r
+            .findings
+            .iter()
+            .chain(r.signers.iter().flat_map(|g| g.findings.iter()))
+            .map(|f| f.code)
+            .collect();
+        assert!(
+            want.iter().any(|w| codes.contains(w)),
+            "{name}: expected one of {want:?} in {codes:?}"
+        );
+    };
+    // USF: the signature dictionary replaced by one with an empty /Contents.
+    let mut u = Update::new(&signed, &x, prev);
+    let mut forged = doc.dict_of(&x, Some(&Object::Ref(sig_ref))).unwrap();
+    forged.set(
+        b"Contents",
+        Object::Str(inkan_profiles::pdf::PdfString {
+            bytes: Vec::new(),
+            hex: true,
+            span: None,
+        }),
+    );
+    u.add(sig_ref.num, &Object::Dict(forged));
+    judge(
+        "usf",
+        u.finish(),
+        &["PDF_SIG_DICT_REPLACED", "PDF_BYTERANGE"],
+    );
+    // SWA: the ByteRange rewritten in place to end before the file does.
+    let mut wrapped = signed.clone();
+    let at = wrapped
+        .windows(11)
+        .rposition(|w| w == b"/ByteRange ")
+        .unwrap()
+        + 11;
+    let end = at + wrapped[at..].iter().position(|&b| b == b']').unwrap();
+    let old = String::from_utf8(wrapped[at + 1..end].to_vec()).unwrap();
+    let n: Vec<usize> = old.split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let new = format!("{} {} {} {}", n[0], n[1], n[2], n[3] - 50);
+    let new = format!("{new:<width$}", width = old.len());
+    wrapped[at + 1..end].copy_from_slice(new.as_bytes());
+    judge("swa", wrapped, &["PDF_BYTERANGE"]);
+    // Incremental saving: a second page appended to the page tree.
+    let mut u = Update::new(&signed, &x, prev);
+    let n = u.alloc();
+    let mut p2 = Dict::default();
+    p2.set(b"Type", Object::Name(b"Page".to_vec()));
+    p2.set(
+        b"Parent",
+        Object::Ref(Ref {
+            num: 2,
+            generation: 0,
+        }),
+    );
+    p2.set(b"MediaBox", page.get(b"MediaBox").unwrap().clone());
+    u.add(n, &Object::Dict(p2));
+    let mut pages = doc.dict_of(&x, root.get(b"Pages")).unwrap();
+    pages.set(
+        b"Kids",
+        Object::Array(vec![
+            Object::Ref(Ref {
+                num: 3,
+                generation: 0,
+            }),
+            Object::Ref(Ref {
+                num: n,
+                generation: 0,
+            }),
+        ]),
+    );
+    pages.set(b"Count", Object::Int(2));
+    u.add(2, &Object::Dict(pages));
+    judge("isa-page", u.finish(), &["PDF_MODIFIED_AFTER_SIGNING"]);
+    // The catalog given an action run on opening.
+    let mut u = Update::new(&signed, &x, prev);
+    let mut r2 = root.clone();
+    r2.set(
+        b"OpenAction",
+        Object::Array(vec![
+            Object::Ref(Ref {
+                num: 3,
+                generation: 0,
+            }),
+            Object::Name(b"Fit".to_vec()),
+        ]),
+    );
+    let Some(Object::Ref(root_ref)) = x.trailer.get(b"Root").cloned() else {
+        panic!()
+    };
+    u.add(root_ref.num, &Object::Dict(r2));
+    judge("catalog", u.finish(), &["PDF_MODIFIED_AFTER_SIGNING"]);
+    // Shadow "hide": an opaque annotation drawn over the page after an approval signature.
+    let mut u = Update::new(&signed, &x, prev);
+    let n = u.alloc();
+    let mut a = Dict::default();
+    a.set(b"Type", Object::Name(b"Annot".to_vec()));
+    a.set(b"Subtype", Object::Name(b"Square".to_vec()));
+    a.set(
+        b"Rect",
+        Object::Array(vec![
+            Object::Int(0),
+            Object::Int(0),
+            Object::Int(595),
+            Object::Int(842),
+        ]),
+    );
+    a.set(
+        b"IC",
+        Object::Array(vec![Object::Int(1), Object::Int(1), Object::Int(1)]),
+    );
+    u.add(n, &Object::Dict(a));
+    let mut p = page.clone();
+    let mut annots = match p.get(b"Annots") {
+        Some(Object::Array(v)) => v.clone(),
+        _ => Vec::new(),
+    };
+    annots.push(Object::Ref(Ref {
+        num: n,
+        generation: 0,
+    }));
+    p.set(b"Annots", Object::Array(annots));
+    u.add(3, &Object::Dict(p));
+    judge(
+        "shadow-annotation",
+        u.finish(),
+        &["PDF_MODIFIED_AFTER_SIGNING"],
+    );
+    // An object freed: a classic xref section marking the font object free.
+    let mut freed = signed.clone();
+    if !freed.ends_with(b"\n") {
+        freed.push(b'\n');
+    }
+    let xref_at = freed.len();
+    freed.extend_from_slice(b"xref\n5 1\n0000000000 00001 f\r\n");
+    freed.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root {} 0 R /Prev {prev} >>\nstartxref\n{xref_at}\n%%EOF\n",
+            x.size(),
+            root_ref.num
+        )
+        .as_bytes(),
+    );
+    judge("freed", freed, &["PDF_MODIFIED_AFTER_SIGNING"]);
+}
