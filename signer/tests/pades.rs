@@ -801,4 +801,28 @@ fn pdf_signature_attacks_are_caught() {
         .as_bytes(),
     );
     judge("freed", freed, &["PDF_MODIFIED_AFTER_SIGNING"]);
+    // Objects appended after the last %%EOF, without a complete revision.
+    let mut tail = signed.clone();
+    tail.extend_from_slice(
+        b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>\nendobj\n",
+    );
+    judge("appended", tail, &["PDF_MODIFIED_AFTER_SIGNING"]);
+    // A new signature field whose value is the existing, already signed dictionary.
+    let mut u = Update::new(&signed, &x, prev);
+    let n = u.alloc();
+    let mut f2 = field.clone();
+    f2.set(b"T", inkan_profiles::pdf::write::text_string("Copy"));
+    u.add(n, &Object::Dict(f2));
+    let mut form2 = form.clone();
+    let mut list = fields.clone();
+    list.push(Object::Ref(Ref {
+        num: n,
+        generation: 0,
+    }));
+    form2.set(b"Fields", Object::Array(list));
+    match root.get(b"AcroForm") {
+        Some(Object::Ref(fr)) => u.add(fr.num, &Object::Dict(form2)),
+        _ => panic!("the signer writes the form as an object"),
+    }
+    judge("reused-value", u.finish(), &["PDF_MODIFIED_AFTER_SIGNING"]);
 }

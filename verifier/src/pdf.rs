@@ -151,6 +151,24 @@ pub(crate) fn verify(
             }
         })
         .collect();
+    let mut changes = changes;
+    // The file must end with its last complete revision, and the view read must be that
+    // revision's: bytes after the last `%%EOF` (or a cross-reference section no `%%EOF`
+    // closes) are content that no signature covers and no revision analysis saw.
+    let tail_start = revisions.last().map_or(0, |r| r.end);
+    let tail = &input.bytes[tail_start.min(input.bytes.len())..];
+    let unterminated = revisions
+        .last()
+        .is_none_or(|r| xref.sections.first() != Some(&r.startxref));
+    if unterminated || !tail.iter().all(|&b| pdf::object::is_white(b)) {
+        changes.push(vec![Change {
+            level: Level::Other,
+            what: format!(
+                "{} bytes after the last complete revision (%%EOF) that no signature covers",
+                tail.len()
+            ),
+        }]);
+    }
     let docmdp = certification_level(&doc, &xref, &root);
     let n_rev = revisions.len();
     let mut entries: Vec<(Report, Place)> = Vec::new();
@@ -754,6 +772,8 @@ struct Context<'d, 'a> {
     pages: HashSet<u32>,
     annots_arrays: HashSet<u32>,
     fields_array: Option<u32>,
+    /// Objects in use in the earlier revision.
+    old_objects: HashSet<u32>,
 }
 
 fn ref_num(o: Option<&Object>) -> Option<u32> {
@@ -830,6 +850,12 @@ impl<'d, 'a> Context<'d, 'a> {
             pages,
             annots_arrays,
             fields_array: form.and_then(|f| ref_num(f.get(b"Fields"))),
+            old_objects: x
+                .entries
+                .iter()
+                .filter(|(_, e)| **e != Entry::Free)
+                .map(|(n, _)| *n)
+                .collect(),
         }
     }
 
@@ -1024,13 +1050,27 @@ impl<'d, 'a> Context<'d, 'a> {
 
     fn new_items(&self, b: &[Object], a: &[Object], xn: &Xref, what: &str) -> Option<Change> {
         let mut level = Level::Lta;
+        let mut added = false;
         for o in a.iter().filter(|o| !b.iter().any(|p| p.same(o))) {
+            added = true;
             let d = self.doc.dict_of(xn, Some(o)).unwrap_or_default();
             let sig = d.name(b"FT") == Some(b"Sig");
             let l = if sig {
-                // A new field must take a new value, never an existing signature (pyHanko's
-                // rule against reusing a signed dictionary).
-                Level::Signature
+                match d.get(b"V") {
+                    // A new field must take a new value, never an existing signature
+                    // (pyHanko's rule against reusing a signed dictionary).
+                    Some(Object::Ref(v)) if self.old_objects.contains(&v.num) => Level::Other,
+                    // ISO 32000-2 §12.8.2.2.2: a document time-stamp is no change, even at P=1.
+                    Some(v)
+                        if self
+                            .doc
+                            .dict_of(xn, Some(v))
+                            .is_some_and(|s| s.name(b"Type") == Some(b"DocTimeStamp")) =>
+                    {
+                        Level::Lta
+                    }
+                    _ => Level::Signature,
+                }
             } else if d.get(b"FT").is_some() {
                 Level::FormFill
             } else {
@@ -1041,7 +1081,9 @@ impl<'d, 'a> Context<'d, 'a> {
         Some(Change {
             level,
             what: match level {
+                Level::Lta if added => "a document time-stamp was added".into(),
                 Level::Lta => format!("{what} reordered"),
+                Level::Other => format!("a new field reuses an existing signature value ({what})"),
                 Level::Signature => "a new signature field was added".into(),
                 Level::FormFill => "a new form field was added".into(),
                 _ => format!("{what} were added"),
