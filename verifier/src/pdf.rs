@@ -37,6 +37,51 @@ pub struct Place {
     pub later_changes: Vec<String>,
 }
 
+/// Lines of the text report for one PDF signature: kind, field, revision and coverage,
+/// claimed time, and the later changes, in Japanese or English.
+pub fn place_text(p: &Place, time: Option<&str>, ja: bool) -> String {
+    let kind = match (p.kind.as_str(), ja) {
+        ("document time-stamp", true) => "文書タイムスタンプ",
+        (_, true) => "PAdES署名",
+        (k, false) => k,
+    };
+    let covers = if !ja {
+        p.covers.clone()
+    } else if p.covers == "the whole document" {
+        "文書全体".into()
+    } else {
+        format!("改訂 {} までの版", p.revision)
+    };
+    let mut s = if ja {
+        format!(
+            "     {kind}、項目「{}」、改訂 {}、対象: {covers}\n",
+            p.field, p.revision
+        )
+    } else {
+        format!(
+            "     {kind}, field {:?}, revision {}, covers {covers}\n",
+            p.field, p.revision
+        )
+    };
+    if let Some(t) = time {
+        s.push_str(&format!(
+            "     {}: {t}\n",
+            if ja {
+                "署名時刻(申告)"
+            } else {
+                "claimed time"
+            }
+        ));
+    }
+    for c in p.later_changes.iter().take(20) {
+        s.push_str(&format!(
+            "     {}: {c}\n",
+            if ja { "後の変更" } else { "later change" }
+        ));
+    }
+    s
+}
+
 /// The Japanese text of the finding codes of this module.
 pub fn finding_ja(code: &str) -> Option<&'static str> {
     Some(match code {

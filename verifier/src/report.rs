@@ -951,7 +951,8 @@ impl Report {
                 }
             }
         }
-        if self.signers.len() > 1 {
+        let pdf = self.signers.iter().any(|g| g.pdf.is_some());
+        if self.signers.len() > 1 || pdf {
             s.push_str(&format!("{}\n", l("Signers:", "署名者ごとの結果:")));
             for g in &self.signers {
                 s.push_str(&format!(
@@ -963,6 +964,9 @@ impl Report {
                         .unwrap_or_else(|| "-".into()),
                     g.signer.as_ref().map_or("-", |p| p.subject.as_str())
                 ));
+                if let Some(p) = &g.pdf {
+                    s.push_str(&crate::pdf::place_text(p, g.signing_time.as_deref(), ja));
+                }
             }
         }
         if !self.findings.is_empty() {
