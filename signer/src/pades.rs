@@ -309,8 +309,10 @@ impl<'a> Plan<'a> {
         let root = doc
             .dict_of(&xref, Some(&Object::Ref(root_ref)))
             .ok_or("the document catalog cannot be read")?;
-        // ISO 32000-1 §12.8.2.2.2: a certification signature with P=1 permits no change.
-        if let Some(p) = docmdp(&doc, &xref, &root)
+        // ISO 32000-1 §12.8.2.2.2: a certification signature with P=1 permits no change; ISO
+        // 32000-2 exempts document time-stamps (and DSS updates).
+        if prefix != "DocTimeStamp"
+            && let Some(p) = docmdp(&doc, &xref, &root)
             && p == 1
         {
             return Err("the document is certified with DocMDP P=1 (no changes allowed): a signature cannot be added without breaking the certification".into());

@@ -562,6 +562,69 @@ fn pyhanko_validates_every_level() {
     assert!(ok, "pyHanko on a document time-stamp: {text}");
 }
 
+/// Signs `src` with pyHanko at `level` (see `tests/pyhanko/sign.py`), certifying with
+/// DocMDP `certify` when given; returns the new file `pyhanko-LEVEL[-pP].pdf`.
+fn pyhanko_sign(env: &Env, src: &Path, level: &str, certify: Option<u8>) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyhanko/sign.py");
+    let dst = env.p(&match certify {
+        Some(p) => format!("pyhanko-{level}-p{p}.pdf"),
+        None => format!("pyhanko-{level}.pdf"),
+    });
+    let mut cmd = Command::new(pyhanko_python());
+    cmd.arg(&script)
+        .arg(src)
+        .arg(&dst)
+        .arg(env.p("eseal.key"))
+        .arg(env.p("eseal-chain.pem"))
+        .arg(level)
+        .arg(&env.tsa_url)
+        .arg(env.p("root.pem"))
+        .arg(env.p("crl.der"));
+    if let Some(p) = certify {
+        cmd.arg(p.to_string());
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "pyHanko signing {level}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dst
+}
+
+/// Certification signatures made by pyHanko (ISO 32000-1 §12.8.2.2 DocMDP): P=1 is valid
+/// alone, inkan-sign refuses to sign it (nothing written) but may time-stamp it (ISO
+/// 32000-2); P=2 takes inkan's approval signature and both validate (inkan-verify and
+/// pyHanko).
+#[test]
+fn certified_documents_docmdp() {
+    let env = Env::new();
+    let input = env.p("cert.pdf");
+    std::fs::write(&input, simple_pdf()).unwrap();
+    let p1 = pyhanko_sign(&env, &input, "b-b", Some(1));
+    let r = env.verify(&p1);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    let mut o = env.opts(Level::BB);
+    o.out = Some(env.p("p1-signed.pdf"));
+    let e = env.sign(&o, &p1).unwrap_err();
+    assert!(e.contains("DocMDP P=1"), "{e}");
+    assert!(!env.p("p1-signed.pdf").exists());
+    let t = inkan_signer::timestamp::TimestampOptions::new(&env.tsa_url);
+    let s = inkan_signer::timestamp::timestamp_files(&t, &[p1]).unwrap();
+    let ts = s.files[0].result.clone().unwrap();
+    let r = env.verify(&ts);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    let p2 = pyhanko_sign(&env, &input, "b-b", Some(2));
+    let mut o = env.opts(Level::BB);
+    o.out = Some(env.p("p2-signed.pdf"));
+    let both = env.sign(&o, &p2).unwrap();
+    let r = env.verify(&both);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    assert_eq!(r.signers.len(), 2);
+    let (ok, text) = pyhanko_validate(&env, &both, "soft");
+    assert!(ok, "pyHanko on a P=2 document signed by inkan: {text}");
+}
+
 /// inkan-verify judges what pyHanko signs at every level: TOTAL-PASSED, the DSS alone
 /// sufficing from B-LT up; and a pyHanko signature on a PDF inkan signed before keeps both.
 #[test]
@@ -569,28 +632,7 @@ fn inkan_verify_judges_pyhanko_pdfs() {
     let env = Env::new();
     let input = env.p("from-pyhanko.pdf");
     std::fs::write(&input, simple_pdf()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyhanko/sign.py");
-    let sign = |src: &Path, level: &str| {
-        let dst = env.p(&format!("pyhanko-{level}.pdf"));
-        let out = Command::new(pyhanko_python())
-            .arg(&script)
-            .arg(src)
-            .arg(&dst)
-            .arg(env.p("eseal.key"))
-            .arg(env.p("eseal-chain.pem"))
-            .arg(level)
-            .arg(&env.tsa_url)
-            .arg(env.p("root.pem"))
-            .arg(env.p("crl.der"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "pyHanko signing {level}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        dst
-    };
+    let sign = |src: &Path, level: &str| pyhanko_sign(&env, src, level, None);
     for level in ["b-b", "b-t", "b-lt", "b-lta"] {
         let pdf = sign(&input, level);
         let dss_only = level == "b-lt" || level == "b-lta";
