@@ -38,6 +38,124 @@ pub struct PdfOptions {
     pub cades: bool,
 }
 
+/// `inkan-sign extend` on a PDF (INTERFACE.md): B-T adds a document time-stamp; B-LT a DSS
+/// revision with the validation material of every signature and document time-stamp in the
+/// file (ours or another signer's); B-LTA the DSS and then a document time-stamp, which also
+/// renews an existing B-LTA (EN 319 142-1 rules x, y). Written to `--out` or, atomically,
+/// over the input.
+pub fn extend_pdf(
+    opts: &crate::sign::ExtendOptions,
+    path: &Path,
+    at: UnixTime,
+) -> Result<PathBuf, String> {
+    use std::sync::Arc;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let tsa_url = opts.tsa.as_deref();
+    if opts.level != Level::BLT && tsa_url.is_none() {
+        return Err(format!("level {} needs --tsa URL", opts.level));
+    }
+    let mut certs = Vec::new();
+    if let Some(p) = &opts.cert_chain {
+        let b = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        certs = crate::certs::Cert::load_chain(&b).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let mut crls = Vec::new();
+    for p in &opts.crls {
+        let b = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        crls.push(
+            crate::revocation::read_crl_bytes(&b)
+                .map_err(|e| format!("CRL {}: {e}", p.display()))?,
+        );
+    }
+    let mut ocsps = Vec::new();
+    for p in &opts.ocsps {
+        ocsps.push(std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?);
+    }
+    let proxies = Arc::new(crate::proxy::Proxies::resolve(&opts.proxy)?);
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?,
+    );
+    let mut material = crate::cades::Material::new(certs, crls, ocsps, opts.fetch);
+    material.proxies = proxies.clone();
+    let tsa = match tsa_url {
+        Some(u) => Some(
+            crate::cades::TsaClient::new(
+                u,
+                &opts.tsa_access,
+                opts.tsa_timeout,
+                rt.clone(),
+                proxies,
+            )
+            .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let upgrader = crate::cades::Upgrader {
+        level: opts.level,
+        tsa,
+        material,
+        rt: Some(rt),
+    };
+    let cmss = embedded_cms(&bytes)?;
+    if cmss.is_empty() {
+        return Err("the PDF has no signature or document time-stamp to extend".into());
+    }
+    let mut file = bytes;
+    if opts.level >= Level::BLT {
+        file = add_dss_for(&upgrader, &file, &cmss, at)?;
+    }
+    if opts.level != Level::BLT {
+        let tsa = upgrader.tsa.as_ref().ok_or("a TSA is needed")?;
+        file = timestamp_pdf(tsa, inkan_profiles::alg::DigestAlgorithm::Sha256, &file)?;
+    }
+    let dest = opts.out.clone().unwrap_or_else(|| path.to_owned());
+    crate::output::write_atomic(&dest, &file)
+        .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+    Ok(dest)
+}
+
+/// The CMS values (DER, padding removed) of every signed signature field of a PDF.
+fn embedded_cms(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+    let x = doc.xref().map_err(|e| e.to_string())?;
+    let root = doc
+        .dict_of(&x, x.trailer.get(b"Root"))
+        .ok_or("the document catalog cannot be read")?;
+    let form = doc.dict_of(&x, root.get(b"AcroForm")).unwrap_or_default();
+    let mut stack = match form.get(b"Fields").map(|f| doc.resolve(&x, f)) {
+        Some(Ok(Object::Array(a))) => a,
+        _ => Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    while let Some(o) = stack.pop() {
+        let Object::Ref(r) = o else { continue };
+        if !seen.insert(r.num) || seen.len() > 10_000 {
+            continue;
+        }
+        let Ok(Object::Dict(d)) = doc.get(&x, r.num) else {
+            continue;
+        };
+        if let Some(Ok(Object::Array(k))) = d.get(b"Kids").map(|k| doc.resolve(&x, k)) {
+            stack.extend(k);
+        }
+        let Some(sig) = doc.dict_of(&x, d.get(b"V")) else {
+            continue;
+        };
+        // The DER value; the zero padding after it is no part of it.
+        if let Some(Object::Str(c)) = sig.get(b"Contents")
+            && let Ok((t, _)) = inkan_profiles::asn1::tlv::parse_one(&c.bytes, 0)
+        {
+            out.push(t.raw.to_vec());
+        }
+    }
+    Ok(out)
+}
+
 /// Whether the file at `p` starts with `%PDF-`.
 pub fn is_pdf_file(p: &Path) -> bool {
     use std::io::Read;
@@ -139,29 +257,44 @@ pub fn add_dss(
     cms: &[u8],
     at: UnixTime,
 ) -> Result<Vec<u8>, String> {
-    let mut sd = RawSignedData::parse(cms).map_err(|e| e.to_string())?;
-    prepared.upgrader.add_validation_material(&mut sd, at)?;
+    add_dss_for(&prepared.upgrader, bytes, &[cms.to_vec()], at)
+}
+
+/// [`add_dss`] for every CMS signature or time-stamp token in `cmss`, with `upgrader`'s
+/// material and revocation fetching.
+fn add_dss_for(
+    upgrader: &crate::cades::Upgrader,
+    bytes: &[u8],
+    cmss: &[Vec<u8>],
+    at: UnixTime,
+) -> Result<Vec<u8>, String> {
     let mut certs: Vec<Vec<u8>> = Vec::new();
     let mut crls: Vec<Vec<u8>> = Vec::new();
     let mut ocsps: Vec<Vec<u8>> = Vec::new();
-    for c in &sd.certificates {
-        if c.first() == Some(&0x30) {
-            certs.push(c.clone());
-        }
-    }
-    for c in &sd.crls {
-        match c.first() {
-            Some(0x30) => crls.push(c.clone()),
-            Some(0xa1) => {
-                // [1] OtherRevocationInfoFormat { id-ri-ocsp-response, OCSPResponse }
-                let parts = crate::der_raw::parse_one(c)
-                    .and_then(|t| t.children())
-                    .map_err(|e| e.0)?;
-                if let Some(o) = parts.get(1) {
-                    ocsps.push(o.raw.to_vec());
-                }
+    for cms in cmss {
+        let mut sd = RawSignedData::parse(cms).map_err(|e| e.to_string())?;
+        upgrader.add_validation_material(&mut sd, at)?;
+        for c in &sd.certificates {
+            if c.first() == Some(&0x30) && !certs.contains(c) {
+                certs.push(c.clone());
             }
-            _ => {}
+        }
+        for c in &sd.crls {
+            match c.first() {
+                Some(0x30) if !crls.contains(c) => crls.push(c.clone()),
+                Some(0xa1) => {
+                    // [1] OtherRevocationInfoFormat { id-ri-ocsp-response, OCSPResponse }
+                    let parts = crate::der_raw::parse_one(c)
+                        .and_then(|t| t.children())
+                        .map_err(|e| e.0)?;
+                    if let Some(o) = parts.get(1)
+                        && !ocsps.iter().any(|x| x == o.raw)
+                    {
+                        ocsps.push(o.raw.to_vec());
+                    }
+                }
+                _ => {}
+            }
         }
     }
     let doc = Document::new(bytes).map_err(|e| e.to_string())?;

@@ -853,6 +853,10 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
     if opts.level == Level::BB {
         return Err("extend raises to B-T, B-LT or B-LTA".into());
     }
+    // A PDF: DSS and document time-stamps inside it (issue 14).
+    if crate::pades::is_pdf_file(signature) {
+        return crate::pades::extend_pdf(opts, signature, at);
+    }
     let bytes = std::fs::read(signature)
         .map_err(|e| format!("cannot read {}: {e}", signature.display()))?;
     let der = read_signature(&bytes).map_err(|e| format!("{}: {e}", signature.display()))?;

@@ -868,3 +868,58 @@ fn pdf_signature_attacks_are_caught() {
     }
     judge("reused-value", u.finish(), &["PDF_MODIFIED_AFTER_SIGNING"]);
 }
+
+/// `extend` on PDFs: inkan's B-B and pyHanko's B-B raised to B-LT (a DSS enough for
+/// revocation hard-fail in pyHanko and inkan-verify) and B-LTA, then the B-LTA renewed with
+/// a second document time-stamp.
+#[test]
+fn extend_pdfs_to_b_lt_and_b_lta() {
+    use inkan_signer::sign::ExtendOptions;
+    let env = Env::new();
+    let input = env.p("ext.pdf");
+    std::fs::write(&input, simple_pdf()).unwrap();
+    let ours = env.sign(&env.opts(Level::BB), &input).unwrap();
+    let theirs = pyhanko_sign(&env, &input, "b-b", None);
+    let now = SystemClock.now().unwrap();
+    for (name, start) in [("ours", ours), ("pyhanko", theirs)] {
+        let mut o = ExtendOptions::new(Level::BLT);
+        o.crls = vec![env.p("crl.der")];
+        o.fetch = false;
+        o.out = Some(env.p(&format!("{name}-lt.pdf")));
+        let lt = sign::extend(&o, &start, now).unwrap();
+        let r = env.verify_with(&lt, Vec::new());
+        assert_eq!(
+            r.indication,
+            Indication::TotalPassed,
+            "{name} B-LT: {}",
+            r.to_json()
+        );
+        let (ok, text) = pyhanko_validate(&env, &lt, "dss");
+        assert!(ok, "pyHanko on {name} extended to B-LT: {text}");
+        let mut o = ExtendOptions::new(Level::BLTA);
+        o.crls = vec![env.p("crl.der")];
+        o.fetch = false;
+        o.tsa = Some(env.tsa_url.clone());
+        o.out = Some(env.p(&format!("{name}-lta.pdf")));
+        let lta = sign::extend(&o, &lt, now).unwrap();
+        // Renewal: the same again over the B-LTA (in place).
+        o.out = None;
+        let renewed = sign::extend(&o, &lta, now).unwrap();
+        assert_eq!(renewed, lta);
+        let r = env.verify_with(&renewed, Vec::new());
+        assert_eq!(
+            r.indication,
+            Indication::TotalPassed,
+            "{name} B-LTA: {}",
+            r.to_json()
+        );
+        let ts = r
+            .signers
+            .iter()
+            .filter(|g| g.pdf.as_ref().unwrap().kind == "document time-stamp")
+            .count();
+        assert_eq!(ts, 2, "two document time-stamps after renewal");
+        let (ok, text) = pyhanko_validate(&env, &renewed, "dss");
+        assert!(ok, "pyHanko on {name} renewed B-LTA: {text}");
+    }
+}
