@@ -65,6 +65,15 @@
 //! `rsa` (with its `pkcs1v15` feature) for verification only, and the workspace signs RSA with
 //! `ring` or in the HSM. The audit exception is recorded for that reason.
 //!
+//! ## Why `miniz_oxide`
+//!
+//! PDF cross-reference streams and object streams (ISO 32000-1 §7.5.7, §7.5.8) are nearly
+//! always FlateDecode-compressed, so [`pdf`] must inflate. `miniz_oxide` is pure Rust with
+//! `#![forbid(unsafe_code)]`, is the backend `flate2` itself uses by default, has one
+//! dependency (`adler2`), and decodes with an output limit ([`pdf::inflate`]), which bounds
+//! the memory a hostile stream can claim. Nothing is compressed on output (incremental
+//! updates are written uncompressed).
+//!
 //! ## Untrusted input
 //!
 //! Every parser here is an entry point for fuzzing and returns an error instead of panicking:

@@ -923,3 +923,62 @@ fn extend_pdfs_to_b_lt_and_b_lta() {
         assert!(ok, "pyHanko on {name} renewed B-LTA: {text}");
     }
 }
+
+/// A document time-stamp is proof of existence for the revisions before it (ISO 32000-2
+/// §12.8.5, EN 319 102-1 §5.6): three years on, the e-seal certificate (two years) has
+/// expired, yet the B-LT signature still validates thanks to a document time-stamp made
+/// while it was valid by a TSA whose certificate lives longer; without it, it does not.
+#[test]
+fn document_time_stamp_is_proof_of_existence_after_expiry() {
+    use inkan_hsm::devpki::DevPkiOptions;
+    let env = Env::new();
+    let now = SystemClock.now().unwrap();
+    let dir_b = tempfile::tempdir().unwrap();
+    let mut ob = DevPkiOptions::new(now, KeyAlg::P256);
+    ob.ca_validity_secs = 30 * 365 * 86_400;
+    ob.leaf_validity_secs = 20 * 365 * 86_400;
+    let pki_b = DevPki::generate_with(&ob).unwrap();
+    std::fs::write(dir_b.path().join("tsa.key"), pki_b.tsa_key_pem.as_bytes()).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(
+            dir_b.path().join("tsa.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
+    common::write_pki_files(dir_b.path(), &pki_b);
+    let tsa_b = common::TestTsa::start(dir_b.path());
+    let input = env.p("lasting.pdf");
+    std::fs::write(&input, simple_pdf()).unwrap();
+    let lt = env.sign(&env.opts(Level::BLT), &input).unwrap();
+    let t = inkan_signer::timestamp::TimestampOptions::new(&tsa_b.url());
+    let lta = timestamp_files_one(&t, &lt);
+    let later = inkan_profiles::time::UnixTime::from_secs(now.secs() + 3 * 365 * 86_400);
+    let judge = |pdf: &Path| {
+        inkan_verifier::verify(
+            &inkan_verifier::Input {
+                bytes: std::fs::read(pdf).unwrap(),
+            },
+            &inkan_verifier::Options {
+                trust: vec![
+                    env.pki.root_pem().into_bytes(),
+                    pki_b.root_pem().into_bytes(),
+                ],
+                revocation_required: false,
+                ..Default::default()
+            },
+            later,
+        )
+        .unwrap()
+    };
+    let r = judge(&lt);
+    assert_ne!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    let r = judge(&lta);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+}
+
+fn timestamp_files_one(o: &inkan_signer::timestamp::TimestampOptions, p: &Path) -> PathBuf {
+    let s = inkan_signer::timestamp::timestamp_files(o, &[p.to_owned()]).unwrap();
+    s.files[0].result.clone().unwrap()
+}

@@ -95,6 +95,9 @@ pub struct Material {
     /// The signature is a PDF signature of the ISO 32000-1 §12.8.3.3 PKCS#7 kind
     /// (`adbe.pkcs7.*`), not CAdES: ESS signing-certificate is not required of it.
     pub iso32000_pkcs7: bool,
+    /// A proof of existence of the signature from outside it (a PDF document time-stamp
+    /// covering the revision it signs): the signature is judged as existing then.
+    pub external_poe: Option<i64>,
 }
 
 impl Material {
@@ -1374,6 +1377,7 @@ pub fn validate_token(
         required_policies: Vec::new(),
         validation_time: base.validation_time,
         iso32000_pkcs7: false,
+        external_poe: None,
     };
     m.absorb(&sd);
     let mut outcome = validate_signed(&sd, &Content::Missing, Role::Tsa, &m, t, None);
@@ -1706,8 +1710,15 @@ fn validate_signer_inner(
             }
             return out.fail(f.indication, f.sub, f.code, f.message);
         }
-        let tst_time = walk.poe.unwrap_or(at);
-        if let Some(p) = walk.poe {
+        // A proof of existence from outside the signature (a PDF document time-stamp over the
+        // revision it signs, ISO 32000-2 §12.8.5) counts as an archive time-stamp's would.
+        let outer = m.external_poe.filter(|&p| p < at);
+        let poe = match (walk.poe, outer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let tst_time = poe.unwrap_or(at);
+        if let Some(p) = poe {
             best = best.min(p);
         }
         // A signature time-stamp is proven to exist at the genTime of an archive time-stamp

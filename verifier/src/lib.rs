@@ -360,6 +360,7 @@ fn verify_unbounded(
         m.crls.extend(x.crls.iter().cloned());
         m.ocsps.extend(x.ocsps.iter().cloned());
         m.iso32000_pkcs7 = x.iso32000_pkcs7;
+        m.external_poe = x.external_poe;
     }
     match kind {
         input::Kind::SignedData => {
@@ -518,7 +519,10 @@ fn verify_unbounded(
                 r.findings.push(Finding::new("LIMIT_EXCEEDED", why));
                 return Ok(r);
             }
-            let mut t = engine::validate_token(&token, Imprinted::Content(&content), &m, at);
+            // Validated at its proof of existence when one comes from outside it (a later
+            // PDF document time-stamp), else at the validation time.
+            let t_at = m.external_poe.filter(|&p| p < at).unwrap_or(at);
+            let mut t = engine::validate_token(&token, Imprinted::Content(&content), &m, t_at);
             if let Some(tst) = &t.tst {
                 r.time_stamped_data = Some(report::Imprint {
                     algorithm: tst

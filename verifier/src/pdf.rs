@@ -216,11 +216,62 @@ pub(crate) fn verify(
     }
     let docmdp = certification_level(&doc, &xref, &root);
     let n_rev = revisions.len();
-    let mut entries: Vec<(Report, Place)> = Vec::new();
-    for f in fields.iter().take(MAX_SIGNATURES) {
-        entries.push(one_signature(
-            &doc, &xref, &revisions, &changes, docmdp, f, options, at, base, &dss,
-        ));
+    let fields: Vec<&SigField> = fields.iter().take(MAX_SIGNATURES).collect();
+    let mut entries: Vec<(Report, Place)> = fields
+        .iter()
+        .map(|f| {
+            one_signature(
+                &doc, &xref, &revisions, &changes, docmdp, f, options, at, base, &dss, None,
+            )
+        })
+        .collect();
+    // Document time-stamps are proof of existence for everything in the revisions before
+    // them (ISO 32000-2 §12.8.5; EN 319 102-1 §5.6): what did not pass at the validation
+    // time is judged again at the earliest genTime of a valid document time-stamp over it,
+    // newest first, so that a chain of renewals carries older ones.
+    for _ in 0..fields.len().min(8) {
+        let proofs: Vec<(usize, i64)> = entries
+            .iter()
+            .filter(|(r, p)| {
+                p.kind == "document time-stamp" && r.indication == Indication::TotalPassed
+            })
+            .filter_map(|(r, p)| Some((p.revision, r.time_stamps.first()?.gen_time_secs?)))
+            .collect();
+        let mut again = false;
+        for (i, f) in fields.iter().enumerate() {
+            let (r, p) = &entries[i];
+            if r.indication == Indication::TotalPassed || p.revision == 0 {
+                continue;
+            }
+            let Some(poe) = proofs
+                .iter()
+                .filter(|(rev, _)| *rev > p.revision)
+                .map(|(_, t)| *t)
+                .min()
+            else {
+                continue;
+            };
+            let e = one_signature(
+                &doc,
+                &xref,
+                &revisions,
+                &changes,
+                docmdp,
+                f,
+                options,
+                at,
+                base,
+                &dss,
+                Some(poe),
+            );
+            if e.0.indication == Indication::TotalPassed {
+                again = true;
+            }
+            entries[i] = e;
+        }
+        if !again {
+            break;
+        }
     }
     if fields.len() > MAX_SIGNATURES {
         r.findings.push(Finding::new(
@@ -472,6 +523,7 @@ fn one_signature(
     at: i64,
     base: Option<&crate::BaseMaterial>,
     dss: &Material,
+    poe: Option<i64>,
 ) -> (Report, Place) {
     let mut place = Place {
         kind: "PAdES signature".into(),
@@ -659,6 +711,7 @@ fn one_signature(
     };
     let mut material = dss.clone();
     material.iso32000_pkcs7 = sub.starts_with(b"adbe.pkcs7");
+    material.external_poe = poe;
     let dss = &material;
     let at_t = inkan_profiles::time::UnixTime::from_secs(u64::try_from(at).unwrap_or(0));
     let mut r = match crate::verify_unbounded(&Input { bytes: cms }, &opts, at_t, base, Some(dss)) {

@@ -178,10 +178,13 @@ pub struct Document<'a> {
     decoded: Cell<usize>,
 }
 
-/// Whether `bytes` starts like a PDF (`%PDF-` within the first 1024 bytes, §7.5.2; some
-/// producers put junk before it).
+/// Whether `bytes` starts like a PDF (§7.5.2): `%PDF-` first, or within the first 1024 bytes
+/// after some junk (as some producers write) unless the bytes are a DER/BER structure (a
+/// CMS signature encapsulating a PDF has `%PDF-` near its start too).
 pub fn is_pdf(bytes: &[u8]) -> bool {
-    find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_some()
+    bytes.starts_with(b"%PDF-")
+        || (bytes.first() != Some(&0x30)
+            && find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_some())
 }
 
 /// The first occurrence of `needle` in `hay`.
