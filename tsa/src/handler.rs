@@ -434,6 +434,23 @@ pub trait TokenSigner: Send + Sync + std::fmt::Debug {
     fn cert_sha256(&self) -> [u8; 32];
 }
 
+/// What depends on the signing key and certificate: replaced as a whole by a rollover
+/// (SIGHUP), so that each token is made with one pair from its start to its record.
+#[derive(Debug)]
+pub struct Signing {
+    /// TSTInfo fixed parts (the `tsa` name is the certificate's subject).
+    pub template: TstTemplate,
+    /// The signer.
+    pub signer: Box<dyn TokenSigner>,
+    /// SHA-256 of the TSA certificate (for records).
+    pub cert_sha256: [u8; 32],
+    /// Whether SHAKE256 imprints are accepted (the key signs with Ed448; see
+    /// [`check_policy`]).
+    pub shake_imprints: bool,
+    /// When this pair may sign (certificate validity, the key's CRYPTREC period).
+    pub window: crate::ntp::IdentityWindow,
+}
+
 /// Everything a request needs besides its bytes and the time.
 #[derive(Debug)]
 pub struct Context {
@@ -441,19 +458,30 @@ pub struct Context {
     pub policy: ObjectIdentifier,
     /// Accepted policies (the default included).
     pub accepted_policies: Vec<ObjectIdentifier>,
-    /// TSTInfo fixed parts.
-    pub template: TstTemplate,
-    /// The signer.
-    pub signer: Box<dyn TokenSigner>,
-    /// Serial numbers.
+    /// The live key and certificate; see [`Context::signing`] and [`Context::replace_signing`].
+    pub signing: std::sync::RwLock<Arc<Signing>>,
+    /// Serial numbers (they outlive any rollover: the serial space is the run's).
     pub serials: SerialSource,
-    /// SHA-256 of the TSA certificate (for records).
-    pub cert_sha256: [u8; 32],
     /// The time discipline, asked for genTime right before each signature.
     pub guard: Arc<TimeGuard>,
-    /// Whether SHAKE256 imprints are accepted (the key signs with Ed448; see
-    /// [`check_policy`]).
-    pub shake_imprints: bool,
+}
+
+impl Context {
+    /// The key and certificate live now; a token keeps the one it took to its end.
+    pub fn signing(&self) -> Arc<Signing> {
+        self.signing
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Makes `next` the live key and certificate (tokens in flight finish with the old one),
+    /// and the guard's identity window its window.
+    pub fn replace_signing(&self, next: Signing) {
+        let window = next.window.clone();
+        *self.signing.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+        self.guard.set_identity(window);
+    }
 }
 
 /// The handler's answer.
@@ -509,16 +537,24 @@ pub fn handle(bytes: &[u8], ctx: &Context, arrival: Result<UnixTime, TimeRefusal
     if let Err(r) = arrival {
         return Outcome::reject(r.into(), format!("time refused: {}", r.describe()));
     }
-    let gen_time = match ctx.guard.now_for_issuing() {
+    // One key and certificate from here to the record, whatever a rollover does meanwhile.
+    let signing = ctx.signing();
+    let gen_time = match ctx.guard.now_for_issuing().and_then(|t| {
+        // The guard holds the live pair's window; this token's own pair must allow genTime
+        // too (EN 319 421 TIS-7.7.1-09).
+        let t_ns = i128::from(t.secs()) * 1_000_000_000 + i128::from(t.subsec_nanos());
+        let acc_ns = i128::try_from(ctx.guard.accuracy().as_nanos()).unwrap_or(i128::MAX);
+        signing.window.check(t_ns, acc_ns).map(|()| t)
+    }) {
         Ok(t) => t,
         Err(r) => return Outcome::reject(r.into(), format!("time refused: {}", r.describe())),
     };
-    if let Err((f, detail)) = check_policy(&req, gen_time, ctx.shake_imprints) {
+    if let Err((f, detail)) = check_policy(&req, gen_time, signing.shake_imprints) {
         return Outcome::reject(f, detail);
     }
     let serial = ctx.serials.next();
-    let tst = tst_info_der(&ctx.template, &policy, &req, serial, gen_time);
-    let token = match ctx.signer.sign_token(&tst, req.cert_req) {
+    let tst = tst_info_der(&signing.template, &policy, &req, serial, gen_time);
+    let token = match signing.signer.sign_token(&tst, req.cert_req) {
         Ok(t) => t,
         Err(e) => return Outcome::reject(Failure::SystemFailure, format!("signing: {e}")),
     };
@@ -529,7 +565,7 @@ pub fn handle(bytes: &[u8], ctx: &Context, arrival: Result<UnixTime, TimeRefusal
         digest_name(req.digest),
         policy.as_bytes(),
         &req.hashed,
-        &ctx.cert_sha256,
+        &signing.cert_sha256,
         req.nonce.as_deref(),
     );
     Outcome::Granted {

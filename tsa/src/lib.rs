@@ -149,11 +149,13 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod dev;
 pub mod handler;
 pub mod metrics;
+pub mod notify;
 pub mod ntp;
 pub mod pool;
 pub mod records;

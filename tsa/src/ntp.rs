@@ -73,7 +73,8 @@
 //! CRYPTREC period end ([`IdentityWindow`], computed once at start-up): a genTime whose
 //! accuracy interval reaches past either (or before notBefore) is refused with systemFailure,
 //! and `/readyz` answers 503; the poller thread records the warning 30 days ahead and the end
-//! as events.
+//! as events. A key and certificate rollover (SIGHUP, see [`crate::app::Reloader`]) replaces
+//! the window with [`TimeGuard::set_identity`], and the warning and end are watched afresh.
 
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, Ordering};
@@ -532,7 +533,9 @@ pub struct TimeGuard {
     accuracy: Duration,
     leap_policy: LeapPolicy,
     leap_window: Duration,
-    identity: IdentityWindow,
+    identity: RwLock<IdentityWindow>,
+    /// Bumped by every [`TimeGuard::set_identity`], so the poller watches the new window.
+    identity_gen: AtomicU64,
     disc: RwLock<Discipline>,
     offset_ns: AtomicI64,
     uncertainty_ns: AtomicU64,
@@ -575,7 +578,8 @@ impl TimeGuard {
             accuracy,
             leap_policy,
             leap_window,
-            identity: IdentityWindow::unlimited(),
+            identity: RwLock::new(IdentityWindow::unlimited()),
+            identity_gen: AtomicU64::new(0),
             disc: RwLock::new(Discipline {
                 ref_wall: wall,
                 ref_mono: Instant::now(),
@@ -597,14 +601,24 @@ impl TimeGuard {
     }
 
     /// The same guard, refusing tokens outside `identity`.
-    pub fn with_identity(mut self, identity: IdentityWindow) -> Self {
-        self.identity = identity;
+    pub fn with_identity(self, identity: IdentityWindow) -> Self {
+        self.set_identity(identity);
         self
     }
 
+    /// Replaces the signing identity's window (a key and certificate rollover); the poller
+    /// watches the new window's warning and end afresh.
+    pub fn set_identity(&self, identity: IdentityWindow) {
+        *self.identity.write().unwrap_or_else(|p| p.into_inner()) = identity;
+        self.identity_gen.fetch_add(1, Ordering::Release);
+    }
+
     /// The signing identity's window.
-    pub fn identity(&self) -> &IdentityWindow {
-        &self.identity
+    pub fn identity(&self) -> IdentityWindow {
+        self.identity
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Whether the host clock is trusted without servers.
@@ -683,7 +697,10 @@ impl TimeGuard {
                 }
             }
         }
-        self.identity.check(s.wall, self.acc_ns())?;
+        self.identity
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .check(s.wall, self.acc_ns())?;
         Ok(s.time)
     }
 
@@ -858,6 +875,8 @@ struct Watch {
     lapse: Option<Instant>,
     warned: bool,
     ended: bool,
+    /// The identity generation `warned` and `ended` refer to.
+    identity_gen: u64,
     /// Without servers: the stop has been recorded.
     host_reported: bool,
 }
@@ -882,7 +901,9 @@ impl std::fmt::Debug for Poller {
     }
 }
 
-fn resolve(server: &str) -> Option<SocketAddr> {
+/// The address of a configured server name (`HOST`, `HOST:PORT`, an IPv6 address with or
+/// without brackets; port 123 unless given); `None` when the name does not resolve.
+pub fn resolve(server: &str) -> Option<SocketAddr> {
     let with_port = if server.parse::<SocketAddr>().is_ok()
         || server
             .rsplit_once(':')
@@ -1150,22 +1171,27 @@ impl Poller {
 
     fn watch_identity(&self, s: &Sample, w: &mut Watch) {
         let g = &self.guard;
-        let (end, what) = g.identity.end();
+        let gen_now = g.identity_gen.load(Ordering::Acquire);
+        if gen_now != w.identity_gen {
+            // A new key and certificate: its own warning and end, when they come.
+            (w.identity_gen, w.warned, w.ended) = (gen_now, false, false);
+        }
+        let id = g.identity();
+        let (end, what) = id.end();
         if !w.warned && s.wall + dur_ns(WARN_AHEAD) >= ns(end) {
             w.warned = true;
             (self.on_event)(ClockEvent::IdentityExpiring { what, at: end });
         }
         if !w.ended
-            && let Err(r) = g.identity.check(s.wall, g.acc_ns())
+            && let Err(r) = id.check(s.wall, g.acc_ns())
             && r != TimeRefusal::CertificateNotYetValid
         {
             w.ended = true;
             let (at, what) = match r {
-                TimeRefusal::KeyPolicyEnded => (
-                    g.identity.key_end.as_ref().map_or(end, |k| k.0),
-                    "key policy",
-                ),
-                _ => (g.identity.cert_not_after, "certificate"),
+                TimeRefusal::KeyPolicyEnded => {
+                    (id.key_end.as_ref().map_or(end, |k| k.0), "key policy")
+                }
+                _ => (id.cert_not_after, "certificate"),
             };
             (self.on_event)(ClockEvent::IdentityEnded { what, at });
         }
@@ -1190,6 +1216,7 @@ impl Poller {
             lapse: None,
             warned: false,
             ended: false,
+            identity_gen: 0,
             host_reported: false,
         };
         loop {
@@ -1447,6 +1474,7 @@ mod tests {
             lapse: None,
             warned: false,
             ended: false,
+            identity_gen: 0,
             host_reported: false,
         };
         p.evaluate(&[], &mut w);

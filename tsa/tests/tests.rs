@@ -23,3 +23,5 @@ mod audit;
 mod identity;
 // Tokens: the configured chain, cms-algorithm-protection, protocol edges.
 mod tokens;
+// SIGHUP: key and certificate rollover, refused pairs, readiness datagrams for systemd.
+mod reload;
