@@ -264,6 +264,14 @@ fn clock_event_text(e: &ClockEvent) -> (&'static str, String) {
             "clock_trust_host",
             "no SNTP servers configured; the host clock is trusted as disciplined".into(),
         ),
+        ClockEvent::ServerFailing { server, error } => (
+            "sntp_server_failing",
+            format!("SNTP server {server}: {error}; polling goes on"),
+        ),
+        ClockEvent::ServerAnswering { server } => (
+            "sntp_server_answering",
+            format!("SNTP server {server} answers again"),
+        ),
         ClockEvent::Synchronised {
             offset_ns,
             uncertainty_ns,
@@ -359,30 +367,38 @@ fn sample_events(
             _ => return,
         }
         let Some(now) = clock.now() else { continue };
-        let (offset_ns, uncertainty_ns) = guard.offset();
+        let known = guard.offset_if_known();
         let synchronised = guard.ready();
         let source = if guard.trusts_host() { "host" } else { "sntp" };
-        rec.record(
-            Event::new(
-                now,
-                records::kind::CLOCK_MEASUREMENT,
-                format!(
-                    "clock source {source}: offset {:.6} s, uncertainty {:.6} s, {}",
-                    offset_ns as f64 / 1e9,
-                    uncertainty_ns as f64 / 1e9,
-                    if synchronised {
-                        "issuing"
-                    } else {
-                        "not issuing"
-                    }
-                ),
-            )
-            .field("source", source)
-            .field("synchronised", synchronised)
-            .field("offset_s", offset_ns as f64 / 1e9)
-            .field("uncertainty_s", uncertainty_ns as f64 / 1e9)
-            .field("accuracy_s", guard.accuracy().as_secs_f64()),
-        );
+        let measured = match known {
+            Some((o, u)) => format!(
+                "offset {:.6} s, uncertainty {:.6} s",
+                o as f64 / 1e9,
+                u as f64 / 1e9
+            ),
+            None => "offset unknown (no fresh measurement)".into(),
+        };
+        let mut e = Event::new(
+            now,
+            records::kind::CLOCK_MEASUREMENT,
+            format!(
+                "clock source {source}: {measured}, {}",
+                if synchronised {
+                    "issuing"
+                } else {
+                    "not issuing"
+                }
+            ),
+        )
+        .field("source", source)
+        .field("synchronised", synchronised)
+        .field("accuracy_s", guard.accuracy().as_secs_f64());
+        if let Some((o, u)) = known {
+            e = e
+                .field("offset_s", o as f64 / 1e9)
+                .field("uncertainty_s", u as f64 / 1e9);
+        }
+        rec.record(e);
         let counts = metrics.rejected_counts();
         let mut e = Event::new(now, records::kind::REJECTIONS, String::new());
         let mut parts = Vec::new();
@@ -550,6 +566,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
                     ..
                 } => tracing::error!(event = kind, "{detail}"),
                 ClockEvent::Step { .. }
+                | ClockEvent::ServerFailing { .. }
                 | ClockEvent::RateLimited { .. }
                 | ClockEvent::IdentityExpiring { .. } => {
                     tracing::warn!(event = kind, "{detail}");

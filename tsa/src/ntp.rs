@@ -385,6 +385,19 @@ impl IdentityWindow {
 pub enum ClockEvent {
     /// No servers: the host clock is trusted.
     TrustingHost,
+    /// One server stopped giving measurements (its name does not resolve, it does not
+    /// answer, its replies are unusable); reported once per change of state, not per poll.
+    ServerFailing {
+        /// The server as configured.
+        server: String,
+        /// What went wrong.
+        error: String,
+    },
+    /// A server that was failing answers again.
+    ServerAnswering {
+        /// The server as configured.
+        server: String,
+    },
     /// A majority of servers agree with the host clock within accuracy; issuing (again).
     Synchronised {
         /// Median offset, ns.
@@ -539,6 +552,12 @@ pub struct TimeGuard {
     disc: RwLock<Discipline>,
     offset_ns: AtomicI64,
     uncertainty_ns: AtomicU64,
+    /// Whether `offset_ns` holds a fresh measurement (none yet, all stale, or no servers:
+    /// unknown, and `/metrics` leaves the offset out rather than show 0).
+    offset_known: AtomicBool,
+    /// Monotonic ns since `epoch` (plus one) of the newest measurement that was good (within
+    /// accuracy, counted towards the majority); 0: none yet.
+    last_good_ns: AtomicU64,
     /// Unix seconds of an announced leap (0: none).
     leap_at: AtomicU64,
     /// 0 initial, 1 issuing, 2 stopped (servers mode).
@@ -589,6 +608,8 @@ impl TimeGuard {
             }),
             offset_ns: AtomicI64::new(0),
             uncertainty_ns: AtomicU64::new(0),
+            offset_known: AtomicBool::new(false),
+            last_good_ns: AtomicU64::new(0),
             leap_at: AtomicU64::new(0),
             state: AtomicU8::new(0),
             remeasure: AtomicBool::new(false),
@@ -761,6 +782,37 @@ impl TimeGuard {
         )
     }
 
+    /// The offset and uncertainty (ns) of a fresh measurement, `None` when unknown (no
+    /// servers, none answered yet, or every measurement is stale).
+    pub fn offset_if_known(&self) -> Option<(i64, u64)> {
+        self.offset_known
+            .load(Ordering::Relaxed)
+            .then(|| self.offset())
+    }
+
+    /// Whether the clock counts as synchronised now: with servers, a fresh majority within
+    /// accuracy; without, the host clock is trusted and has not stepped beyond the accuracy.
+    pub fn synchronised(&self) -> bool {
+        if self.trust_host {
+            !self.host_stopped.load(Ordering::Acquire)
+        } else {
+            self.state.load(Ordering::Relaxed) == 1
+        }
+    }
+
+    /// How long ago the newest good measurement (one within accuracy) was taken; `None`
+    /// when there has been none (or no servers are configured).
+    pub fn last_good_age(&self) -> Option<Duration> {
+        match self.last_good_ns.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(
+                self.epoch
+                    .elapsed()
+                    .saturating_sub(Duration::from_nanos(n - 1)),
+            ),
+        }
+    }
+
     /// Steps of the wall clock seen since start, and the last one (ns).
     pub fn steps(&self) -> (u64, i64) {
         (
@@ -815,6 +867,21 @@ struct ServerState {
     interval: Duration,
     next_due: Option<Instant>,
     dropped: bool,
+    /// The kind of failure last reported for this server (`None`: answering, or not polled
+    /// yet), so that a failure is reported once when it starts or changes, not every poll.
+    failing: Option<&'static str>,
+}
+
+/// The kind of an SNTP failure, for [`ServerState::failing`].
+fn failure_kind(e: &SntpError) -> &'static str {
+    match e {
+        SntpError::Io(m) if m.starts_with("cannot resolve") => "resolve",
+        SntpError::Io(_) => "network",
+        SntpError::BadReply(_) => "bad reply",
+        SntpError::Unsynchronised => "unsynchronised",
+        SntpError::Kiss(_) => "kiss",
+        SntpError::Stepped | SntpError::NoClock => "host",
+    }
 }
 
 /// The servers' verdict at one instant: the reference (wall ns, monotonic) of the newest
@@ -962,6 +1029,11 @@ impl Poller {
                 Ok(t) => {
                     tracing::debug!(server = %s.name, offset_ns = t.m.offset_ns, uncertainty_ns = t.m.uncertainty_ns, "sntp");
                     s.last = Some(t);
+                    if s.failing.take().is_some() {
+                        (self.on_event)(ClockEvent::ServerAnswering {
+                            server: s.name.clone(),
+                        });
+                    }
                 }
                 Err(SntpError::Kiss(code)) if &code == b"RATE" => {
                     s.interval = (s.interval * 2).min(MAX_BACKOFF);
@@ -979,7 +1051,31 @@ impl Poller {
                         code: String::from_utf8_lossy(&code).into_owned(),
                     });
                 }
-                Err(e) => tracing::debug!(server = %s.name, error = %e, "sntp query failed"),
+                Err(e) => {
+                    tracing::debug!(server = %s.name, error = %e, "sntp query failed");
+                    let kind = failure_kind(&e);
+                    // The host's own clock trouble is not the server's fault.
+                    if kind != "host" && s.failing != Some(kind) {
+                        s.failing = Some(kind);
+                        let error = match &e {
+                            SntpError::Io(m) if m.starts_with("cannot resolve") => {
+                                "the name does not resolve".to_owned()
+                            }
+                            SntpError::Io(m)
+                                if m.contains("timed out")
+                                    || m.contains("would block")
+                                    || m.contains("Resource temporarily unavailable") =>
+                            {
+                                format!("no answer within {} ms", self.timeout.as_millis())
+                            }
+                            other => other.to_string(),
+                        };
+                        (self.on_event)(ClockEvent::ServerFailing {
+                            server: s.name.clone(),
+                            error,
+                        });
+                    }
+                }
             }
         }
     }
@@ -1099,6 +1195,11 @@ impl Poller {
             .as_ref()
             .map(|(_, _, c)| c.iter().filter(|x| x.2).map(|x| (x.0, x.1)).collect())
             .unwrap_or_default();
+        if let Some(newest) = good.iter().map(|x| x.0.mono).max() {
+            let n = u64::try_from(newest.saturating_duration_since(g.epoch).as_nanos())
+                .unwrap_or(u64::MAX - 1);
+            g.last_good_ns.fetch_max(n + 1, Ordering::Relaxed);
+        }
         // Publish for the hot path.
         {
             let mut d = g.write();
@@ -1127,6 +1228,7 @@ impl Poller {
                 .unwrap_or(0);
             g.offset_ns.store(median, Ordering::Relaxed);
             g.uncertainty_ns.store(unc, Ordering::Relaxed);
+            g.offset_known.store(true, Ordering::Relaxed);
             let leaps = good
                 .iter()
                 .filter(|(t, _)| matches!(t.m.leap, 1 | 2))
@@ -1148,10 +1250,19 @@ impl Poller {
                 });
             }
         } else {
-            if let Some(t) = taken.iter().max_by_key(|t| t.mono) {
-                g.offset_ns.store(t.m.offset_ns, Ordering::Relaxed);
-                g.uncertainty_ns
-                    .store(t.m.uncertainty_ns, Ordering::Relaxed);
+            // The newest measurement, while it is fresh; otherwise the offset is unknown.
+            match taken
+                .iter()
+                .max_by_key(|t| t.mono)
+                .filter(|t| s.mono.saturating_duration_since(t.mono) <= self.freshness)
+            {
+                Some(t) => {
+                    g.offset_ns.store(t.m.offset_ns, Ordering::Relaxed);
+                    g.uncertainty_ns
+                        .store(t.m.uncertainty_ns, Ordering::Relaxed);
+                    g.offset_known.store(true, Ordering::Relaxed);
+                }
+                None => g.offset_known.store(false, Ordering::Relaxed),
             }
             if was != 2 {
                 g.state.store(2, Ordering::Relaxed);
@@ -1208,6 +1319,7 @@ impl Poller {
                 interval: self.poll,
                 next_due: None,
                 dropped: false,
+                failing: None,
             })
             .collect();
         let mut w = Watch {

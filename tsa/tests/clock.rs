@@ -16,8 +16,8 @@ use inkan_tsa::ntp::to_ntp;
 use crate::common::*;
 
 /// An SNTP server on 127.0.0.1:0.
-struct Responder {
-    addr: SocketAddr,
+pub(crate) struct Responder {
+    pub(crate) addr: SocketAddr,
     offset_ns: Arc<AtomicI64>,
     silent: Arc<AtomicBool>,
     /// A kiss-o'-death code to answer with instead of the time.
@@ -37,7 +37,7 @@ fn shifted(offset_ns: i64) -> UnixTime {
 }
 
 impl Responder {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
@@ -112,7 +112,7 @@ impl Responder {
         self.queries.lock().unwrap().clone()
     }
 
-    fn good(&self) {
+    pub(crate) fn good(&self) {
         self.offset_ns.store(0, SeqCst);
         self.silent.store(false, SeqCst);
     }
@@ -121,11 +121,11 @@ impl Responder {
         self.offset_ns.store(ns, SeqCst);
     }
 
-    fn silence(&self) {
+    pub(crate) fn silence(&self) {
         self.silent.store(true, SeqCst);
     }
 
-    fn finish(mut self) -> u64 {
+    pub(crate) fn finish(mut self) -> u64 {
         self.stop.store(true, SeqCst);
         self.thread.take().unwrap().join().unwrap()
     }
@@ -144,7 +144,7 @@ fn outcomes(addr: SocketAddr, n: u64, base: u64) -> Vec<Option<String>> {
 
 /// A TSA on 127.0.0.1:0 whose clock is checked against the SNTP servers `ntp` (polled every
 /// 100 ms, measurements fresh for 600 ms); data in `data`.
-fn start_with_ntp(
+pub(crate) fn start_with_ntp(
     pki: &std::path::Path,
     data: &std::path::Path,
     ntp: &[SocketAddr],
@@ -583,7 +583,7 @@ fn stepped_by(detail: &str) -> Option<f64> {
         .ok()
 }
 
-fn metric(addr: SocketAddr, name: &str) -> f64 {
+pub(crate) fn metric(addr: SocketAddr, name: &str) -> f64 {
     let m = String::from_utf8(http(addr, "GET", "/metrics", None, b"").2).unwrap();
     m.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())

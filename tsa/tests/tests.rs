@@ -25,3 +25,5 @@ mod identity;
 mod tokens;
 // SIGHUP: key and certificate rollover, refused pairs, readiness datagrams for systemd.
 mod reload;
+// check beside a running TSA, the start-up line, SNTP diagnosis and metrics, backup and restore.
+mod operations;
