@@ -125,6 +125,8 @@ fn signing_for(identity: &Identity, s: &Settings) -> Result<Signing, String> {
 /// and the serial space of the run goes on (no serial repeats).
 #[derive(Clone)]
 pub struct Reloader {
+    /// The settings the service started with (what a reload does not change).
+    running: Arc<Settings>,
     ctx: Arc<Context>,
     metrics: Arc<Metrics>,
     recorder: records::Recorder,
@@ -220,7 +222,31 @@ impl Reloader {
     }
 
     async fn try_reload(&self, next: Result<Settings, String>) -> Result<Reloaded, String> {
-        let s = next?;
+        let mut s = next?;
+        // Only the signing identity is reloaded (key, cert_chain, rsa_scheme, include_chain,
+        // include_tsa_name); the rest of the service keeps its start-up settings, and the
+        // tokens keep declaring the accuracy the clock is checked against.
+        let r = &self.running;
+        for (key, changed) in [
+            ("listen", s.listen != r.listen),
+            ("data_dir", s.data_dir != r.data_dir),
+            ("policy", s.policy != r.policy),
+            (
+                "accepted_policies",
+                s.accepted_policies != r.accepted_policies,
+            ),
+            ("accuracy_ms", s.accuracy != r.accuracy),
+            ("ntp_servers", s.ntp_servers != r.ntp_servers),
+        ] {
+            if changed {
+                tracing::warn!(
+                    setting = key,
+                    "SIGHUP: {key} changed in the configuration; it takes effect at the next restart (a reload changes only the key and certificate chain)"
+                );
+            }
+        }
+        s.accuracy = r.accuracy;
+        s.data_dir = r.data_dir.clone();
         let now = self.clock.now().ok_or("the host clock cannot be read")?;
         let (keyref, chain_path, _) = {
             let s = s.clone();
@@ -611,6 +637,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
     let metrics = Arc::new(Metrics::default());
     metrics.cert_not_after.store(identity.not_after, Relaxed);
     let reloader = Reloader {
+        running: Arc::new(settings),
         ctx: ctx.clone(),
         metrics: metrics.clone(),
         recorder: recorder.clone(),

@@ -27,3 +27,5 @@ mod tokens;
 mod reload;
 // check beside a running TSA, the start-up line, SNTP diagnosis and metrics, backup and restore.
 mod operations;
+// docs/operations.md: its commands parse, its unit is the one described.
+mod docs;
