@@ -217,16 +217,16 @@ fn sighup_rolls_the_key_and_certificate_over_without_downtime() {
     let still = stamp_and_verify(d, t.addr);
     assert!(contains(&still, &new) && !contains(&still, &old));
 
-    // SIGHUP after SIGHUP while a client keeps asking: never a refusal, never a stop, and
-    // no serial twice.
-    write_config(d, data.path(), "tsa2.key", "chain2.pem");
+    // SIGHUP after SIGHUP while a client keeps asking, switching between the two pairs: never
+    // a refusal, never a stop, no serial twice, and every token made with one pair from start
+    // to record (its ESSCertIDv2 names the certificate its record names).
     let addr = t.addr;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let load = {
         let stop = stop.clone();
         std::thread::spawn(move || {
             let mut c = Conn::open(addr).unwrap();
-            let mut serials = Vec::new();
+            let mut tokens = Vec::new();
             let mut i = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) || i < 50 {
                 let (status, body) = c.post(&request(i)).unwrap();
@@ -236,30 +236,62 @@ fn sighup_rolls_the_key_and_certificate_over_without_downtime() {
                     None,
                     "a request was refused during a reload"
                 );
-                serials.push(serial_of(&body));
+                tokens.push(body);
                 i += 1;
             }
-            serials
+            tokens
         })
     };
     for n in 0..5 {
+        let (key, chain) = if n % 2 == 0 {
+            ("tsa.key", "chain.pem")
+        } else {
+            ("tsa2.key", "chain2.pem")
+        };
+        write_config(d, data.path(), key, chain);
         hup(&t);
         assert!(next_datagram(&rx).starts_with("RELOADING=1"));
         assert!(next_datagram(&rx).starts_with("READY=1"));
         wait_log(&t, "\"identity_reloaded\"", 2 + n);
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let serials = load.join().unwrap();
+    let tokens = load.join().unwrap();
     let mut seen: HashSet<u128> = [serial_of(&before), serial_of(&after), serial_of(&still)]
         .into_iter()
         .collect();
-    for s in &serials {
-        assert!(seen.insert(*s), "serial {s:x} issued twice");
+    let mut signed_by = Vec::new();
+    for tsr in &tokens {
+        let s = serial_of(tsr);
+        assert!(seen.insert(s), "serial {s:x} issued twice");
+        let by = match (contains(tsr, &old), contains(tsr, &new)) {
+            (true, false) => old,
+            (false, true) => new,
+            other => panic!("token {s:x} names {other:?} of the two certificates"),
+        };
+        signed_by.push((s, by));
     }
+    assert!(
+        signed_by.iter().any(|x| x.1 == old) && signed_by.iter().any(|x| x.1 == new),
+        "the load did not span a rollover"
+    );
     let mut t = t;
     assert!(t.child.try_wait().unwrap().is_none(), "SIGHUP stopped it");
 
     assert!(t.stop(), "graceful stop after the reloads");
+    // Each token's record names the certificate the token was signed with.
+    let reader = inkan_tsa::records::Reader::open(data.path()).unwrap();
+    for (s, by) in &signed_by {
+        let mut line = String::new();
+        reader
+            .query(&inkan_tsa::records::Query::Serial(*s), |l| {
+                line = l.to_owned();
+                Ok(())
+            })
+            .unwrap();
+        let rec: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(rec["cert_sha256"], records_hex(by), "token {s:x}");
+    }
+    drop(reader);
     assert!(next_datagram(&rx).starts_with("STOPPING=1"));
     // The audit trail has both outcomes.
     let out = std::process::Command::new(bin())
