@@ -317,3 +317,90 @@ fn sighup_rolls_the_key_and_certificate_over_without_downtime() {
 fn records_hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+/// A rollover between two keys on one SoftHSM2 token, in process: the second PKCS#11 key
+/// (same module, already logged in) is loaded and checked while the first keeps signing, the
+/// tokens after it verify with the new certificate, and a mismatched pair is refused.
+#[test]
+fn rollover_between_two_keys_on_a_softhsm2_token() {
+    use inkan_hsm::devpki::{self, CertProfile, DevPki, KeyAlg, Validity};
+    use inkan_hsm::name::DistinguishedName;
+    use inkan_hsm::{KeyRef, Policy};
+    use inkan_profiles::clock::{Clock, SystemClock};
+
+    let Some(hsm) = inkan_hsm::softhsm::isolate() else {
+        return;
+    };
+    let now = SystemClock.now().unwrap();
+    let pki = DevPki::generate(now, KeyAlg::P256).unwrap();
+    let dir = tmp();
+    let d = dir.path();
+    write(d, "root.pem", pki.root_pem().as_bytes());
+    let cn = const_oid::ObjectIdentifier::new_unwrap("2.5.4.3");
+    let mut uris = Vec::new();
+    for (i, label) in ["tsa-2026", "tsa-2027"].iter().enumerate() {
+        let uri = hsm.keygen(label, "EC:prime256v1");
+        let spki = inkan_hsm::load(&KeyRef::parse(&uri).unwrap(), &Policy::cryptrec(), now)
+            .unwrap()
+            .public_key_der()
+            .to_vec();
+        let cert = pki
+            .issuer
+            .issue(
+                CertProfile::TimeStamping,
+                &DistinguishedName::new(&[(cn, &format!("inkan test TSA {label}") as &str)]),
+                &spki,
+                Validity::around(now, 3600, 30 * 86_400),
+            )
+            .unwrap();
+        let pem = devpki::cert_pem(&cert);
+        write(
+            d,
+            &format!("chain{i}.pem"),
+            format!("{pem}{}", pki.root_pem()).as_bytes(),
+        );
+        write(d, &format!("tsa{i}.pem"), pem.as_bytes());
+        uris.push(uri);
+    }
+    let data = tmp();
+    let settings_for = |key: &str, chain: &str| {
+        let toml = format!(
+            "listen = \"127.0.0.1:0\"\nkey = \"{key}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\n",
+            d.join(chain).display(),
+            data.path().display()
+        );
+        inkan_tsa::config::resolve(
+            inkan_tsa::config::FileConfig::parse(&toml).unwrap(),
+            &Default::default(),
+        )
+        .unwrap()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let tsa = rt.block_on(start(settings_for(&uris[0], "chain0.pem")));
+    write(d, "data.txt", b"rollover on a token\n");
+    let (h0, h1) = (cert_hash(d, "tsa0.pem"), cert_hash(d, "tsa1.pem"));
+    let first = stamp_and_verify(d, tsa.addr);
+    assert!(contains(&first, &h0));
+
+    let reloader = tsa.reloader();
+    let r = rt
+        .block_on(reloader.reload(Ok(settings_for(&uris[1], "chain1.pem"))))
+        .unwrap();
+    assert!(!r.unchanged);
+    assert!(r.subject.contains("tsa-2027"), "{r:?}");
+    let second = stamp_and_verify(d, tsa.addr);
+    assert!(contains(&second, &h1) && !contains(&second, &h0));
+
+    // The 2026 key with the 2027 certificate: refused, the 2027 pair stays.
+    let e = rt
+        .block_on(reloader.reload(Ok(settings_for(&uris[0], "chain1.pem"))))
+        .unwrap_err();
+    assert!(e.contains("does not match the key"), "{e}");
+    let third = stamp_and_verify(d, tsa.addr);
+    assert!(contains(&third, &h1));
+    rt.block_on(tsa.shutdown());
+}
