@@ -275,13 +275,15 @@ fn serve(o: &config::Overrides) -> ExitCode {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let dev = settings.dev;
     let data_dir = settings.data_dir.clone();
-    let notifier = Notifier::from_socket(std::env::var_os("NOTIFY_SOCKET").as_deref());
-    let sd = |state: &str| {
+    let notifier = Arc::new(Notifier::from_socket(
+        std::env::var_os("NOTIFY_SOCKET").as_deref(),
+    ));
+    let sd = move |state: &str| {
         if let Err(e) = notifier.notify(state) {
             tracing::warn!(error = %e, state, "cannot notify the service manager (NOTIFY_SOCKET)");
         }
     };
-    rt.block_on(async move {
+    let code = rt.block_on(async move {
         use tokio::signal::unix::{SignalKind, signal};
         // Installed before anything else, so that a SIGHUP during start-up (a log rotation
         // hook, a closed terminal) never takes the default action, which is to terminate.
@@ -316,11 +318,16 @@ fn serve(o: &config::Overrides) -> ExitCode {
                     tracing::info!("SIGHUP: reloading the key and certificate chain");
                     sd("RELOADING=1\nSTATUS=reloading the key and certificate");
                     let next = config::load(o).map_err(|e| e.to_string());
-                    let status = match reloader.reload(next).await {
-                        Ok(r) => format!("STATUS=listening; certificate sha256 {}", r.certificate_sha256),
-                        Err(_) => "STATUS=listening; the last reload was refused (see the log)".to_owned(),
-                    };
-                    sd(&format!("READY=1\n{status}"));
+                    // In its own task, so that SIGTERM is still answered while a slow HSM
+                    // loads the new key (reloads run one at a time, see app::Reloader).
+                    let (reloader, sd) = (reloader.clone(), sd.clone());
+                    tokio::spawn(async move {
+                        let status = match reloader.reload(next).await {
+                            Ok(r) => format!("STATUS=listening; certificate sha256 {}", r.certificate_sha256),
+                            Err(_) => "STATUS=listening; the last reload was refused (see the log)".to_owned(),
+                        };
+                        sd(&format!("READY=1\n{status}"));
+                    });
                 }
             }
         }
@@ -331,7 +338,11 @@ fn serve(o: &config::Overrides) -> ExitCode {
         }
         running.wait().await;
         ExitCode::SUCCESS
-    })
+    });
+    // The records are flushed; a reload still waiting on the key (a hung HSM) must not hold
+    // the exit.
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    code
 }
 
 fn print_dev_help(addr: std::net::SocketAddr, data_dir: &std::path::Path) {
