@@ -226,6 +226,11 @@ pub struct Path {
 /// - at most [`PATH_BUDGET`] signature verifications per search, and paths of at most
 ///   [`MAX_PATH_LEN`] certificates.
 pub fn build_path(leaf: &Certificate, m: &Material) -> Option<Path> {
+    search_path(leaf, m).0
+}
+
+/// [`build_path`], and whether the search ran out of its budget.
+fn search_path(leaf: &Certificate, m: &Material) -> (Option<Path>, bool) {
     let all: Vec<&Certificate> = m.candidates().collect();
     let mut search = PathSearch {
         m,
@@ -239,12 +244,13 @@ pub fn build_path(leaf: &Certificate, m: &Material) -> Option<Path> {
     let mut chain = vec![(LEAF, leaf)];
     let mut algs = Vec::new();
     if search.dfs(&mut chain, &mut algs) {
-        Some(Path {
+        let path = Path {
             certs: chain.into_iter().map(|(_, c)| c.clone()).collect(),
             algs,
-        })
+        };
+        (Some(path), false)
     } else {
-        None
+        (None, search.budget == 0)
     }
 }
 
@@ -1764,14 +1770,21 @@ fn validate_signer_inner(
         }
     }
     // X.509 validation.
-    let Some(path) = build_path(&cert, m) else {
-        // Crypto constraints on the signature still matter for the report.
+    let (path, exhausted) = search_path(&cert, m);
+    let Some(path) = path else {
+        let why = if exhausted {
+            format!(
+                " (the search stopped after {PATH_BUDGET} signature verifications: the input carries too many candidate certificates)"
+            )
+        } else {
+            String::new()
+        };
         return out.fail(
             Indication::Indeterminate,
             Sub::NoCertificateChainFound,
             "NO_CERTIFICATE_CHAIN_FOUND",
             format!(
-                "no certificate path from {} to a trust anchor",
+                "no certificate path from {} to a trust anchor{why}",
                 cert.display_name()
             ),
         );
