@@ -409,17 +409,7 @@ fn crl_scope_and_freshness() {
 }
 
 fn ts_token(data_file: &str, out: &str) -> Vec<u8> {
-    // One `openssl ts -reply` at a time: they all update the same serial file.
-    static TSA: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = TSA.lock().unwrap_or_else(|e| e.into_inner());
-    sh(
-        &pki().path,
-        &format!(
-            "openssl ts -query -data {data_file} -sha256 -cert -out {out}.tsq && \
-             openssl ts -reply -config ca.cnf -queryfile {out}.tsq -token_out -out {out} 2>/dev/null"
-        ),
-    );
-    read(out)
+    ts_token_from("tsa_config1", data_file, out)
 }
 
 #[test]
@@ -982,6 +972,7 @@ fn edit_signed_data(sig: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
 
 /// A time-stamp token from the TSA of `section` in ca.cnf over `data_file`.
 fn ts_token_from(section: &str, data_file: &str, out: &str) -> Vec<u8> {
+    // One `openssl ts -reply` at a time: they all update the same serial file.
     static TSA: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one = TSA.lock().unwrap_or_else(|e| e.into_inner());
     sh(
@@ -998,6 +989,11 @@ fn ts_token_from(section: &str, data_file: &str, out: &str) -> Vec<u8> {
 /// ats-hash-index-v3 names every certificate, CRL and unsigned attribute value the signature
 /// holds now, and the token's imprint covers it with the signature over data.txt.
 fn add_archive_time_stamp_v3(sig: &[u8], out: &str) -> Vec<u8> {
+    add_archive_time_stamp_v3_from("tsa_config1", sig, out)
+}
+
+/// As [`add_archive_time_stamp_v3`], from the TSA of `section` in ca.cnf.
+fn add_archive_time_stamp_v3_from(section: &str, sig: &[u8], out: &str) -> Vec<u8> {
     use inkan_profiles::{alg::DigestAlgorithm, ats, oid};
     let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
     let si = &sd.signers[0];
@@ -1022,7 +1018,7 @@ fn add_archive_time_stamp_v3(sig: &[u8], out: &str) -> Vec<u8> {
         &index,
     );
     std::fs::write(pki().path.join(format!("{out}.bin")), input).unwrap();
-    let tok = ts_token(&format!("{out}.bin"), out);
+    let tok = ts_token_from(section, &format!("{out}.bin"), out);
     let tok = add_unsigned_attribute(&tok, oid::ID_AA_ATS_HASH_INDEX_V3.as_bytes(), &index);
     add_unsigned_attribute(sig, oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes(), &tok)
 }
@@ -1035,6 +1031,12 @@ fn an_archive_time_stamp_proves_only_what_it_covers() {
     let sig = cms_sign("victim", "-md sha256");
     std::fs::write(pki().path.join("victim-sv.bin"), signature_value(&sig)).unwrap();
     let tok = ts_token_from("tsa_config2", "victim-sv.bin", "victim-sv.tst");
+    // An archive time-stamp from tsa2 too, over the bare signature.
+    let early_ats = tst_of_last_attribute(&add_archive_time_stamp_v3_from(
+        "tsa_config2",
+        &sig,
+        "ats-early.tst",
+    ));
     sleep_past_second();
     revoke_and_publish("victim", "inter-victim.crl");
     sleep_past_second();
@@ -1048,6 +1050,14 @@ fn an_archive_time_stamp_proves_only_what_it_covers() {
         &add_archive_time_stamp_v3(&sig, "ats-bare.tst"),
         sig_tst,
         &tok,
+    );
+    // And a newer archive time-stamp over the bare signature, to which tsa2's older one is
+    // added afterwards.
+    let ats_v3 = inkan_profiles::oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes();
+    let late_added = add_unsigned_attribute(
+        &add_archive_time_stamp_v3(&sig, "ats-newer.tst"),
+        ats_v3,
+        &early_ats,
     );
     // Then tsa2's certificate is revoked: its tokens are good only with a proof that they
     // existed before.
@@ -1071,6 +1081,27 @@ fn an_archive_time_stamp_proves_only_what_it_covers() {
         .unwrap();
     assert_eq!(
         (sig_stamp.indication, sig_stamp.sub_indication),
+        (Indication::Indeterminate, Some(Sub::RevokedNoPoe)),
+        "{:?}",
+        rep.time_stamps
+    );
+    // An older archive time-stamp added after a newer one, which does not cover it, gets no
+    // proof of existence from it either: judged at the validation time, it proves nothing.
+    let rep = run(&late_added).check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
+    let archive: Vec<_> = rep
+        .time_stamps
+        .iter()
+        .filter(|t| t.kind == "archive")
+        .collect();
+    assert_eq!(archive.len(), 2, "{:?}", rep.time_stamps);
+    assert_eq!(
+        archive[0].indication,
+        Indication::TotalPassed,
+        "{:?}",
+        rep.time_stamps
+    );
+    assert_eq!(
+        (archive[1].indication, archive[1].sub_indication),
         (Indication::Indeterminate, Some(Sub::RevokedNoPoe)),
         "{:?}",
         rep.time_stamps
@@ -1123,6 +1154,12 @@ fn a_time_stamp_dated_outside_its_tsa_certificate_or_in_the_future_proves_nothin
     Run::new(tok)
         .data("data.txt")
         .check(Indication::TotalPassed, None);
+}
+
+/// The token of the last unsigned attribute of the first SignerInfo (its first value).
+fn tst_of_last_attribute(sig: &[u8]) -> Vec<u8> {
+    let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
+    sd.signers[0].unsigned_attrs.last().unwrap().values[0].clone()
 }
 
 /// The TSTInfo a token carries.
