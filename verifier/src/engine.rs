@@ -802,10 +802,11 @@ pub fn signer_cert_candidates(si: &SignerInfo, m: &Material) -> Vec<Certificate>
     out
 }
 
-/// Identifies the signing certificate of `si` among the anchors and the material (the first
-/// candidate of [`signer_cert_candidates`], without verifying any signature).
-pub fn find_signer_cert(si: &SignerInfo, m: &Material) -> Option<Certificate> {
-    signer_cert_candidates(si, m).into_iter().next()
+/// Identifies the signing certificate of `si` (of `sd`) among the anchors and the material:
+/// of the [`signer_cert_candidates`], the one whose key verifies the signature
+/// ([`choose_signer_cert`]).
+pub fn find_signer_cert(sd: &SignedData, si: &SignerInfo, m: &Material) -> Option<Certificate> {
+    choose_signer_cert(sd, si, &signer_cert_candidates(si, m))
 }
 
 /// The candidate whose key verifies `si`'s signature (over the signed attributes, or over the
@@ -1586,7 +1587,7 @@ fn validate_signer_inner(
             "the signed attributes carry no message-digest".into(),
         );
     }
-    let Some(cert) = choose_signer_cert(sd, si, &signer_cert_candidates(si, m)) else {
+    let Some(cert) = find_signer_cert(sd, si, m) else {
         return out.fail(
             Indication::Indeterminate,
             Sub::NoSigningCertificateFound,
