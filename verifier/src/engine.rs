@@ -525,7 +525,7 @@ fn ocsp_infos(
             }
             let when = crate::tlv::format_time(o.produced_at);
             let checked = responder_checked
-                .get_or_insert_with(|| check_ocsp_responder(o, issuer, now))
+                .get_or_insert_with(|| check_ocsp_responder(o, issuer, m, now))
                 .clone();
             if let Err(why) = checked {
                 notes.push(Finding::new(
@@ -564,7 +564,12 @@ fn ocsp_infos(
 /// Whether `o` is signed by a responder authorised for certificates of `issuer`, whose
 /// certificate is valid when the response was produced, and was produced by the validation
 /// time `now` (RFC 6960 §4.2.2.2, §3.2); the reason when not.
-fn check_ocsp_responder(o: &cms::BasicOcsp, issuer: &Certificate, now: i64) -> Result<(), String> {
+fn check_ocsp_responder(
+    o: &cms::BasicOcsp,
+    issuer: &Certificate,
+    m: &Material,
+    now: i64,
+) -> Result<(), String> {
     if o.produced_at > now {
         return Err(format!(
             "it was produced after the validation time {}",
@@ -618,6 +623,25 @@ fn check_ocsp_responder(o: &cms::BasicOcsp, issuer: &Certificate, now: i64) -> R
             "its signature does not verify with the key of {}",
             responder.display_name()
         ));
+    }
+    // A delegated responder's own certificate (RFC 6960 §4.2.2.2.1): unless it carries
+    // id-pkix-ocsp-nocheck, a CRL of the CA at hand that lists it as revoked when the
+    // response was produced makes the response worthless (its key may be in other hands).
+    // CRLs only: an OCSP response about the responder would be signed by the responder.
+    if responder.raw != issuer.raw && !responder.ocsp_nocheck {
+        let revoked = crl_infos(responder, issuer, m, now, &mut Vec::new())
+            .into_iter()
+            .filter_map(|i| i.revoked)
+            .map(|(t, _)| t)
+            .filter(|t| *t <= o.produced_at)
+            .min();
+        if let Some(t) = revoked {
+            return Err(format!(
+                "its responder certificate {} was revoked at {}, before the response was produced",
+                responder.display_name(),
+                crate::tlv::format_time(t)
+            ));
+        }
     }
     Ok(())
 }

@@ -136,6 +136,7 @@ issue tsa-noncrit p256 v3_tsa_noncrit 30
 issue tsa-two p256 v3_tsa_two 30
 issue ocspresp p256 v3_ocsp 30
 issue ocspold p256 v3_ocsp 1 20200101000000Z 20200201000000Z
+issue ocspbad p256 v3_ocsp 30
 key tsa rsa3072
 openssl req -new -key tsa.key -subj "/CN=Test TSA" -out tsa.csr
 openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -extensions v3_tsa -days 3000 \
@@ -851,6 +852,32 @@ fn ocsp_responses_are_checked_as_rfc_6960_says() {
     let rep = run("p256-old-responder.ocsp").check(Indication::Indeterminate, Some(Sub::TryLater));
     assert!(
         rep.findings.iter().any(|f| f.code == "OCSP_NOT_USED"),
+        "{:?}",
+        rep.findings
+    );
+    // A delegated responder the CA had revoked before the response was produced (RFC 6960
+    // §4.2.2.2.1), with a CRL that says so but is itself no longer fresh for the signer.
+    ca_sh(
+        "openssl ca -config ca.cnf -cert inter.pem -keyfile inter.key -revoke ocspbad.pem 2>/dev/null && \
+         openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl \
+         -crl_nextupdate $(date -u -d '+1 hours' +%Y%m%d%H%M%SZ) -out inter-ocspbad.crl 2>/dev/null",
+    );
+    sleep_past_second();
+    ocsp_response(
+        "p256",
+        "ocspbad",
+        "p256-revoked-responder.ocsp",
+        "",
+        "-ndays 7",
+    );
+    let mut r = run("p256-revoked-responder.ocsp");
+    r.crls = vec!["inter-ocspbad.crl", "root.crl"];
+    r.at = days(1);
+    let rep = r.check(Indication::Indeterminate, Some(Sub::TryLater));
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "OCSP_NOT_USED" && f.message.contains("was revoked")),
         "{:?}",
         rep.findings
     );
