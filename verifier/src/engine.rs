@@ -393,6 +393,9 @@ impl RevInfo {
     }
 }
 
+/// Most notes on unused or stale revocation information reported per certificate.
+const MAX_REVOCATION_NOTES: usize = 8;
+
 /// X.509 reason code certificateHold (RFC 5280 §5.3.1): a suspension, not a revocation.
 const REASON_HOLD: u64 = 6;
 /// X.509 reason code removeFromCRL: the entry says the certificate is no longer on hold.
@@ -1130,8 +1133,18 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
         let mut notes = Vec::new();
         let rev = revocation(c, issuer, m, t, &mut notes);
         if matches!(rev, RevStatus::Unknown) {
-            for n in notes {
-                out.findings.push(n);
+            // Bounded: an input may carry thousands of CRLs that do not verify.
+            let more = notes.len().saturating_sub(MAX_REVOCATION_NOTES);
+            out.findings
+                .extend(notes.into_iter().take(MAX_REVOCATION_NOTES));
+            if more > 0 {
+                out.findings.push(Finding::new(
+                    "REVOCATION_NOT_USED_MORE",
+                    format!(
+                        "{more} more CRLs or OCSP responses for {} were not used",
+                        c.display_name()
+                    ),
+                ));
             }
         }
         let expired = c.not_after < t;
