@@ -1069,9 +1069,22 @@ fn an_archive_time_stamp_proves_only_what_it_covers() {
     sleep_past_second();
     // Archive time-stamps after the revocation: one over the signature with its
     // time-stamp, one over the bare signature, to which the time-stamp is added afterwards.
-    let covered = add_archive_time_stamp_v3(
-        &add_unsigned_attribute(&sig, sig_tst, &tok),
-        "ats-covered.tst",
+    let stamped = add_unsigned_attribute(&sig, sig_tst, &tok);
+    let covered = add_archive_time_stamp_v3(&stamped, "ats-covered.tst");
+    // The same with an archive-time-stamp v2 (TS 101 733 §6.4.1), which covers the unsigned
+    // attributes present when it was made.
+    std::fs::write(
+        pki().path.join("ats-v2-covered.bin"),
+        archive_v2_input(&stamped),
+    )
+    .unwrap();
+    let v2_tok = ts_token("ats-v2-covered.bin", "ats-v2-covered.tst");
+    let covered_v2 = add_unsigned_attribute(
+        &stamped,
+        &[
+            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x30,
+        ],
+        &v2_tok,
     );
     let attack = add_unsigned_attribute(
         &add_archive_time_stamp_v3(&sig, "ats-bare.tst"),
@@ -1098,6 +1111,7 @@ fn an_archive_time_stamp_proves_only_what_it_covers() {
     // Covered by the archive time-stamp, the signature time-stamp is proven to exist before
     // tsa2's revocation, and it proves the signature existed before the signer's.
     run(&covered).check(Indication::TotalPassed, None);
+    run(&covered_v2).check(Indication::TotalPassed, None);
     // Added after the archive time-stamp, it is judged at the validation time, when tsa2 is
     // revoked: it proves nothing, and the signer's revocation stands (EN 319 102-1 §5.6.2.4).
     let rep = run(&attack).check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
