@@ -1201,7 +1201,10 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                         Indication::Indeterminate,
                         Sub::TryLater,
                         "REVOCATION_MISSING",
-                        format!("no revocation information at hand for {}", c.display_name()),
+                        format!(
+                            "no valid and fresh revocation information at hand for {}",
+                            c.display_name()
+                        ),
                     );
                 }
             }
