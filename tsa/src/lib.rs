@@ -121,6 +121,18 @@
 //! (`max_queue`) and a request past it, or one that runs out of `request_timeout`, gets a
 //! systemFailure `TimeStampResp` at once; see [`server`] and [`pool`].
 //!
+//! Measured on the shared 2-core test machine with the release build and `inkan-tsa-load
+//! --url`: a flood of 64 HTTP/2 connections × 256 streams (16,384 requests in flight, four
+//! times `max_queue`) got every answer as a `TimeStampResp` (90,000 of 250,000 systemFailure
+//! "queue full" rejections in 12 s, the rest granted); resident memory rose to about 93 MB
+//! with the streams in flight and stayed between 93 and 108 MB with `store_cache_mb = 8`.
+//!
+//! ## Memory
+//! The records store's page cache is bounded (`store_cache_mb`, default 64 MiB; redb's own
+//! default of 1 GiB let resident memory grow by hundreds of MB under sustained load). Measured
+//! with 256 HTTP/1.1 connections for 60 s (about 8,600 tokens/s on the shared machine): 37, 57,
+//! 75, 87, 87, 87 MB at 10 s intervals, flat once the cache is full.
+//!
 //! ## Audit trail
 //! Records keep genTime exactly as the token carries it (microseconds), optionally the token
 //! itself (`keep_tokens`), and a hash chain across restarts that `inkan-tsa records
