@@ -934,6 +934,23 @@ fn text_sections(text: &str, skip: usize) -> String {
     out
 }
 
+/// The report's process and policy names in words, with the name itself beside them; any
+/// other text as it is.
+fn known_text(s: &str, lang: Lang) -> String {
+    let (en, ja) = match s {
+        "EN 319 102-1 §5.3 basic validation with §5.5 validation with time" => (
+            "the seal, its certificates and their revocation, judged at the time the seal is proven to exist",
+            "署名値・証明書・失効情報を、署名の存在が証明される時刻で判断",
+        ),
+        "CRYPTREC LS-0001-2022 (Use::Validate at the best proof of existence)" => (
+            "the CRYPTREC rules for verifying, at the time the seal is proven to exist",
+            "CRYPTREC の検証用の基準を、署名の存在が証明される時刻で適用",
+        ),
+        other => return other.to_owned(),
+    };
+    format!("{} ({s})", t(lang, en, ja))
+}
+
 fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
     let r = &k.report;
     let l = |en: &str, ja: &str| esc(&t(lang, en, ja));
@@ -1013,9 +1030,9 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
          <li>{}: {}</li><li>{}: {}</li><li>{}: {}</li><li>{}: {}</li>{added}</ul></section>",
         l("What was checked", "確認した内容"),
         l("Process", "検証の手順"),
-        esc(&r.process),
+        esc(&known_text(&r.process, lang)),
         l("Algorithms and key sizes", "暗号アルゴリズムと鍵長"),
-        esc(&r.policy),
+        esc(&known_text(&r.policy, lang)),
         l("Revocation information", "失効情報"),
         esc(&match (r.revocation_policy.as_str(), lang) {
             ("required", Lang::Ja) => "必須(--revocation required)".to_owned(),
