@@ -190,7 +190,9 @@ pub fn run(args: Vec<OsString>) -> u8 {
     let a = match parse(args) {
         Ok(a) => a,
         Err(e) if e.is_empty() => {
-            print!("{HELP}");
+            // A closed standard output (`| head`) is no reason to panic.
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(HELP.as_bytes()).and_then(|()| out.flush());
             return 0;
         }
         Err(e) => {
@@ -886,51 +888,76 @@ fn verdict_word(i: Indication, lang: Lang) -> (&'static str, &'static str, &'sta
 
 /// The CLI text report's sections (after its verdict, result and explanation lines, which the
 /// verdict box shows) as HTML: a line ending in `:` opens a section, indented lines are its
-/// items, `[CODE] text` is a finding.
-fn text_sections(text: &str, skip: usize) -> String {
-    let mut out = String::new();
+/// items, `[CODE] text` is a finding. `after_when` goes after the section on times (`When:` /
+/// `日時:`), `before_findings` before the findings (`Findings:` / `所見:`), each at the end
+/// when the text has no such section.
+fn text_sections(text: &str, skip: usize, after_when: &str, before_findings: &str) -> String {
+    // (heading, html) per section or paragraph.
+    let mut blocks: Vec<(Option<String>, String)> = Vec::new();
     let mut open = false;
-    let close = |out: &mut String, open: &mut bool| {
-        if *open {
-            out.push_str("</ul></section>\n");
-            *open = false;
-        }
-    };
     for line in text.lines().skip(skip) {
         if line.trim().is_empty() {
             continue;
         }
         if let Some(item) = line.strip_prefix("  ") {
             if !open {
-                out.push_str("<section class=\"card\"><ul>");
+                blocks.push((None, "<section class=\"card\"><ul>".into()));
                 open = true;
             }
             let item = item.trim();
-            match item.strip_prefix('[').and_then(|r| r.split_once("] ")) {
-                Some((code, msg)) => out.push_str(&format!(
+            let html = match item.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+                Some((code, msg)) => format!(
                     "<li class=\"finding\"><code>{}</code> {}</li>",
                     esc(code),
                     esc(msg)
-                )),
-                None => out.push_str(&format!("<li>{}</li>", esc(item))),
+                ),
+                None => format!("<li>{}</li>", esc(item)),
+            };
+            if let Some(b) = blocks.last_mut() {
+                b.1.push_str(&html);
             }
         } else if let Some(h) = line.strip_suffix(':') {
-            close(&mut out, &mut open);
-            out.push_str(&format!("<section class=\"card\"><h3>{}</h3><ul>", esc(h)));
+            blocks.push((
+                Some(h.to_owned()),
+                format!("<section class=\"card\"><h3>{}</h3><ul>", esc(h)),
+            ));
             open = true;
         } else {
-            close(&mut out, &mut open);
-            match line.split_once(": ") {
-                Some((k, v)) => out.push_str(&format!(
+            open = false;
+            let html = match line.split_once(": ") {
+                Some((k, v)) => format!(
                     "<p class=\"card\"><strong>{}</strong>: {}</p>\n",
                     esc(k),
                     esc(v)
-                )),
-                None => out.push_str(&format!("<p class=\"card\">{}</p>\n", esc(line))),
-            }
+                ),
+                None => format!("<p class=\"card\">{}</p>\n", esc(line)),
+            };
+            blocks.push((None, html));
         }
     }
-    close(&mut out, &mut open);
+    let mut out = String::new();
+    let (mut when_done, mut findings_done) = (false, false);
+    for (heading, html) in blocks {
+        let h = heading.as_deref().unwrap_or("");
+        if matches!(h, "Findings" | "所見") && !findings_done {
+            out.push_str(before_findings);
+            findings_done = true;
+        }
+        out.push_str(&html);
+        if html.starts_with("<section") {
+            out.push_str("</ul></section>\n");
+        }
+        if matches!(h, "When" | "日時") && !when_done {
+            out.push_str(after_when);
+            when_done = true;
+        }
+    }
+    if !when_done {
+        out.push_str(after_when);
+    }
+    if !findings_done {
+        out.push_str(before_findings);
+    }
     out
 }
 
@@ -1043,8 +1070,13 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
             (o, _) => o.to_owned(),
         }),
         l("Certificate chain", "証明書チェーン"),
-        if r.chain.is_empty() {
+        if r.chain.is_empty() && r.sub_indication == Some(Sub::NoCertificateChainFound) {
             l("none found", "見つかりません")
+        } else if r.chain.is_empty() {
+            l(
+                "not examined: the result was decided before",
+                "確認していません(結果はその前に決まりました)",
+            )
         } else {
             esc(&format!("{}", r.chain.len())) + &l(" certificate(s), listed below", " 件(下記)")
         },
@@ -1064,8 +1096,6 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
 <p class="actions"><a href="/result/{id}/report.json?token={token}" download id="download">{download}</a></p>
 <h2>{details}</h2>
 {sections}
-{tsas}
-{checked}
 {form}"#,
         h1 = l("Verification result", "検証結果"),
         sentence = esc(sentence),
@@ -1077,7 +1107,7 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
         token = state.token,
         download = l("Download the report (JSON)", "報告書をダウンロード (JSON)"),
         details = l("Details", "詳細"),
-        sections = text_sections(&text, skip),
+        sections = text_sections(&text, skip, &tsas, &checked),
         form = form(
             state,
             lang,
@@ -1176,6 +1206,22 @@ mod tests {
     }
 
     #[test]
+    fn connections_beyond_the_limit_are_answered_busy() {
+        let s = state();
+        s.connections.store(MAX_CONNECTIONS, Ordering::SeqCst);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let s2 = s.clone();
+        // The server thread runs until the test process ends.
+        std::thread::spawn(move || serve(&listener, &s2));
+        let mut c = TcpStream::connect(addr).unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).unwrap();
+        assert!(out.starts_with("HTTP/1.1 503 "), "{out}");
+        assert_eq!(s.connections.load(Ordering::SeqCst), MAX_CONNECTIONS);
+    }
+
+    #[test]
     fn languages() {
         assert_eq!(accept_language("ja,en-US;q=0.9"), Lang::Ja);
         assert_eq!(accept_language("en-US,en;q=0.9,ja;q=0.8"), Lang::En);
@@ -1196,8 +1242,16 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
         let html = text_sections(
-            "v\nr\nSealed by:\n  Subject: CN=<b>\nFindings:\n  [X_Y] a & b\nK: v\n",
+            "v\nr\nSealed by:\n  Subject: CN=<b>\nWhen:\n  t\nFindings:\n  [X_Y] a & b\nK: v\n",
             2,
+            "<TSA>",
+            "<CHECKED>",
+        );
+        assert!(
+            html.contains(
+                "<li>t</li></ul></section>\n<TSA><CHECKED><section class=\"card\"><h3>Findings"
+            ),
+            "{html}"
         );
         assert!(
             html.contains("<h3>Sealed by</h3><ul><li>Subject: CN=&lt;b&gt;</li>"),

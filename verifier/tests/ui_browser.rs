@@ -56,6 +56,29 @@ printf '請求書 第 1 号: 金額 10,000 円\n' > invoice.txt
 printf '請求書 第 1 号: 金額 90,000 円\n' > invoice-changed.txt
 openssl cms -sign -cades -binary -in invoice.txt -signer seal.pem -inkey seal.key -outform DER \
   -out invoice.txt.p7s
+cat > tsa.cnf <<'CNF'
+[tsa]
+default_tsa = t
+[t]
+dir = .
+serial = tsaserial
+signer_cert = tsa.pem
+signer_key = tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+accuracy = secs:1
+ess_cert_id_alg = sha256
+ess_cert_id_chain = no
+CNF
+echo 01 > tsaserial
+printf 'basicConstraints=CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n' > tsa.ext
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsa.key -utf8 \
+  -subj "/CN=インカン試験 時刻認証局/O=inkan test" -out tsa.csr 2>/dev/null
+openssl x509 -req -in tsa.csr -CA root.pem -CAkey root.key -set_serial 0x0303 -days 30 \
+  -extfile tsa.ext -out tsa.pem 2>/dev/null
+openssl ts -query -data invoice.txt -sha256 -cert -out invoice.tsq 2>/dev/null
+openssl ts -reply -config tsa.cnf -queryfile invoice.tsq -out invoice.txt.tsr 2>/dev/null
 openssl cms -sign -cades -binary -in invoice.txt -signer other.pem -inkey other.key -outform DER \
   -out other.txt.p7s
 "#;
@@ -432,12 +455,7 @@ fn the_page_in_a_real_browser() {
         json!(0)
     );
     assert_eq!(d.text("a[aria-current=page]"), "日本語");
-    let shot = d.s("GET", "/screenshot", None);
-    let png = base64(shot.as_str().unwrap());
-    assert!(png.starts_with(b"\x89PNG"));
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui-ja-valid.png");
-    std::fs::write(&out, png).unwrap();
-    eprintln!("screenshot: {}", out.display());
+    screenshot(&d, "ui-ja-valid.png");
 
     // A narrow window (a phone): nothing is wider than the window.
     d.s(
@@ -449,12 +467,7 @@ fn the_page_in_a_real_browser() {
         d.script("return document.documentElement.scrollWidth <= window.innerWidth"),
         json!(true)
     );
-    let narrow = d.s("GET", "/screenshot", None);
-    std::fs::write(
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui-ja-narrow.png"),
-        base64(narrow.as_str().unwrap()),
-    )
-    .unwrap();
+    screenshot(&d, "ui-ja-narrow.png");
     d.s(
         "POST",
         "/window/rect",
@@ -512,6 +525,8 @@ fn the_page_in_a_real_browser() {
             .contains("無効 (HASH_FAILURE): この文書の電子署名・eシールは信頼できません。")
     );
 
+    screenshot(&d, "ui-ja-invalid.png");
+
     // A seal under a root nobody trusts here: cannot be decided.
     verify(&d, &f("other.txt.p7s"), Some(&f("invoice.txt")), &[], &[]);
     let (word, ind, sub, _) = verdict(&d);
@@ -532,6 +547,22 @@ fn the_page_in_a_real_browser() {
     assert!(d.text("main").contains("UI Test root2"));
     verify(&d, &f("other.txt.p7s"), Some(&f("invoice.txt")), &[], &[]);
     assert_eq!(d.text("#indication"), "INDETERMINATE");
+
+    // A time-stamp: when the document is proven to have existed, and by which TSA.
+    verify(&d, &f("invoice.txt.tsr"), Some(&f("invoice.txt")), &[], &[]);
+    let (word, ind, _, _) = verdict(&d);
+    assert_eq!((word.as_str(), ind.as_str()), ("✓ 有効", "TOTAL-PASSED"));
+    let main = d.text("main");
+    assert!(
+        main.contains("有効: 指定されたデータが下記の時刻に存在していたことを、下記の時刻認証局が証明しています。"),
+        "{main}"
+    );
+    assert!(
+        main.contains("タイムスタンプと発行した時刻認証局 (TSA)"),
+        "{main}"
+    );
+    assert!(main.contains("インカン試験 時刻認証局"), "{main}");
+    screenshot(&d, "ui-ja-time-stamp.png");
 
     // A PDF is named as not supported yet.
     std::fs::write(f("doc.pdf"), b"%PDF-1.7\n%\xe2\xe3\n").unwrap();
@@ -569,6 +600,16 @@ fn the_page_in_a_real_browser() {
 
     drop(d);
     let _ = server.0.kill();
+}
+
+/// Saves a screenshot of the window under `$CARGO_TARGET_TMPDIR` (for people to look at;
+/// not part of the repository).
+fn screenshot(d: &Driver, name: &str) {
+    let png = base64(d.s("GET", "/screenshot", None).as_str().unwrap());
+    assert!(png.starts_with(b"\x89PNG"));
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&out, png).unwrap();
+    eprintln!("screenshot: {}", out.display());
 }
 
 fn base64(s: &str) -> Vec<u8> {

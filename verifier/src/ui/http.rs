@@ -15,8 +15,11 @@ pub const MAX_HEAD: usize = 16 * 1024;
 pub const MAX_HEADERS: usize = 64;
 /// How long one read may wait for the peer.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a whole request (head and body) may take to arrive.
-pub const REQUEST_DEADLINE: Duration = Duration::from_secs(120);
+/// How long a request head may take to arrive: a peer without the token cannot hold a
+/// connection longer than this.
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(15);
+/// How long a body may take to arrive once its head has been accepted.
+pub const BODY_DEADLINE: Duration = Duration::from_secs(120);
 
 /// A request head.
 #[derive(Debug, Default)]
@@ -77,7 +80,7 @@ impl<S: Read + Write> Conn<S> {
         Self {
             stream,
             buf: Vec::new(),
-            deadline: Instant::now() + REQUEST_DEADLINE,
+            deadline: Instant::now() + HEAD_DEADLINE,
         }
     }
 
@@ -126,8 +129,10 @@ impl<S: Read + Write> Conn<S> {
         }
     }
 
-    /// Reads a body of exactly `len` bytes (the caller has checked `len` against its limit).
+    /// Reads a body of exactly `len` bytes (the caller has checked `len` against its limit
+    /// and the request's token), within [`BODY_DEADLINE`] from now.
     pub fn read_body(&mut self, len: usize) -> Result<Vec<u8>, ReadError> {
+        self.deadline = Instant::now() + BODY_DEADLINE;
         if self.buf.len() > len {
             return Err(ReadError::Bad("more bytes than Content-Length"));
         }
