@@ -294,10 +294,22 @@ fn open_browser(url: &str) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
-    if let Err(e) = r {
-        eprintln!(
+    match r {
+        // Reaped on its own thread (no zombie); a failure is said, the server goes on.
+        Ok(mut child) => {
+            let _ = std::thread::Builder::new()
+                .name("inkan-ui-open".into())
+                .spawn(move || {
+                    if !child.wait().is_ok_and(|s| s.success()) {
+                        eprintln!(
+                            "inkan-verify ui: {program} could not start a browser; open the address yourself"
+                        );
+                    }
+                });
+        }
+        Err(e) => eprintln!(
             "inkan-verify ui: cannot start the browser ({program}: {e}); open the address yourself"
-        );
+        ),
     }
 }
 
