@@ -9,8 +9,10 @@
 //! afterwards). The verdict word and the ETSI codes are read in Japanese (the browser's
 //! Accept-Language) and English (the page's language link); every request the page made went
 //! to its own origin (ChromeDriver's performance log); a request without the token, with a
-//! foreign Host or a foreign Origin is refused. A screenshot of the Japanese verdict is
-//! written to `$CARGO_TARGET_TMPDIR/ui-ja-valid.png`.
+//! foreign Host or a foreign Origin is refused. Files dropped on the page go to the right
+//! inputs; the keyboard's focus order follows the page; every label of the Japanese page is
+//! Japanese; nothing is wider than a 360 px window. Screenshots of the Japanese pages are
+//! written to `$CARGO_TARGET_TMPDIR/ui-*.png` (not part of the repository).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -213,11 +215,33 @@ impl Driver {
         );
     }
     fn script(&self, js: &str) -> Value {
+        self.script_with(js, json!([]))
+    }
+    fn script_with(&self, js: &str, args: Value) -> Value {
         self.s(
             "POST",
             "/execute/sync",
-            Some(json!({"script": js, "args": []})),
+            Some(json!({"script": js, "args": args})),
         )
+    }
+    /// Presses Tab and says what has the focus (its id, else its tag and class).
+    fn tab(&self) -> String {
+        let tab = "\u{E004}";
+        self.s(
+            "POST",
+            "/actions",
+            Some(
+                json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                {"type": "keyDown", "value": tab}, {"type": "keyUp", "value": tab}]}]}),
+            ),
+        );
+        self.script(
+            "const e = document.activeElement; \
+             return e.id || e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')",
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
     }
 }
 
@@ -423,6 +447,20 @@ fn the_page_in_a_real_browser() {
         json!("ja")
     );
     assert_eq!(d.text("h1"), "電子署名・eシール・タイムスタンプの確認");
+    // Every label is Japanese, and the keyboard goes through the page in reading order.
+    assert_eq!(
+        d.script(
+            "return Array.from(document.querySelectorAll('label, summary, button'))\
+             .filter(l => !/[\\u3040-\\u30ff\\u4e00-\\u9fff]/.test(l.textContent)).length"
+        ),
+        json!(0)
+    );
+    let order: Vec<String> = (0..7).map(|_| d.tab()).collect();
+    assert_eq!(
+        order,
+        ["a.skip", "a", "a", "signature", "data", "summary", "submit"],
+        "focus order"
+    );
 
     // A valid e-seal over its document.
     verify(&d, &f("invoice.txt.p7s"), Some(&f("invoice.txt")), &[], &[]);
@@ -527,6 +565,34 @@ fn the_page_in_a_real_browser() {
 
     screenshot(&d, "ui-ja-invalid.png");
 
+    // Both files dropped on the page at once, the document first: the script puts each in
+    // its input (the signature by its name), and the form verifies them.
+    let names = d.script_with(
+        "const [s, d] = arguments;\
+         const bin = b => Uint8Array.from(atob(b), c => c.charCodeAt(0));\
+         const dt = new DataTransfer();\
+         dt.items.add(new File([bin(d)], 'invoice.txt'));\
+         dt.items.add(new File([bin(s)], 'invoice.txt.p7s'));\
+         document.getElementById('drop').dispatchEvent(\
+           new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));\
+         return [document.getElementById('signature').files[0].name,\
+                 document.getElementById('data').files[0].name];",
+        json!([
+            to_base64(&std::fs::read(f("invoice.txt.p7s")).unwrap()),
+            to_base64(&std::fs::read(f("invoice.txt")).unwrap())
+        ]),
+    );
+    assert_eq!(names, json!(["invoice.txt.p7s", "invoice.txt"]));
+    let before = d.script("return location.href");
+    d.click("#submit");
+    for _ in 0..600 {
+        if d.script("return location.href") != before {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(d.text("#indication"), "TOTAL-PASSED");
+
     // A seal under a root nobody trusts here: cannot be decided.
     verify(&d, &f("other.txt.p7s"), Some(&f("invoice.txt")), &[], &[]);
     let (word, ind, sub, _) = verdict(&d);
@@ -610,6 +676,24 @@ fn screenshot(d: &Driver, name: &str) {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::write(&out, png).unwrap();
     eprintln!("screenshot: {}", out.display());
+}
+
+fn to_base64(b: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in b.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(char::from(A[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn base64(s: &str) -> Vec<u8> {
