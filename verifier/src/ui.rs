@@ -359,6 +359,21 @@ fn handle(state: &State, stream: TcpStream) {
     };
     let _ = http::write_response(&mut conn.stream, &response, head_only);
     let _ = conn.stream.shutdown(std::net::Shutdown::Write);
+    // A refused upload may still be arriving: read (and drop) a bounded amount for a short
+    // while, so that closing does not reset the connection before the browser has read the
+    // answer (RFC 9112 §9.6).
+    let _ = conn
+        .stream
+        .set_read_timeout(Some(Duration::from_millis(500)));
+    let start = std::time::Instant::now();
+    let mut sink = [0u8; 16 * 1024];
+    let mut drained = 0usize;
+    while drained < 8 << 20 && start.elapsed() < Duration::from_secs(2) {
+        match std::io::Read::read(&mut conn.stream, &mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
 }
 
 /// Constant-time equality of two byte strings of the same length.
@@ -759,7 +774,7 @@ fn form(state: &State, lang: Lang, heading: &str) -> String {
     format!(
         r#"<section class="card" aria-labelledby="form-h">
 <h2 id="form-h">{heading}</h2>
-<form id="verify-form" method="post" action="/verify?token={token}&amp;lang={code}" enctype="multipart/form-data">
+<form id="verify-form" method="post" action="/verify?token={token}&amp;lang={code}" enctype="multipart/form-data" data-max-body="{max_body}" data-max-file="{max_file}" data-too-large="{too_large}">
 <div class="drop" id="drop">
 <label for="signature">{sig_label}</label>
 <input type="file" id="signature" name="signature" required aria-describedby="signature-help">
@@ -792,6 +807,20 @@ fn form(state: &State, lang: Lang, heading: &str) -> String {
 </section>"#,
         token = state.token,
         code = lang_code(lang),
+        max_body = MAX_BODY - 64 * 1024,
+        max_file = MAX_INPUT,
+        too_large = l(
+            &format!(
+                "The files are too large for this page (at most {} MiB in all, {} MiB for each but the document). Use the inkan-verify command for larger ones.",
+                MAX_BODY >> 20,
+                MAX_INPUT >> 20
+            ),
+            &format!(
+                "ファイルが大きすぎます(合計 {} MiB まで、文書以外は各 {} MiB まで)。より大きなファイルは inkan-verify コマンドで検証してください。",
+                MAX_BODY >> 20,
+                MAX_INPUT >> 20
+            ),
+        ),
         sig_label = l(
             "Signature, e-seal or time-stamp file (.p7s, .p7m, .tsr, .tst)",
             "署名・eシール・タイムスタンプのファイル(.p7s / .p7m / .tsr / .tst)"

@@ -639,6 +639,15 @@ fn the_page_in_a_real_browser() {
             .contains("PDF ファイルにはまだ対応していません")
     );
 
+    // Files larger than the server takes are named before they are sent (the page's limit is
+    // lowered here so that a small file shows it).
+    d.choose("#signature", &f("invoice.txt.p7s"));
+    d.script("document.getElementById('verify-form').dataset.maxFile = '10'");
+    let here = d.script("return location.href");
+    d.click("#submit");
+    assert!(d.text("#status").contains("ファイルが大きすぎます"));
+    assert_eq!(d.script("return location.href"), here);
+
     // Every request the pages made went to their own origin (the performance log has every
     // request of every page loaded in this session).
     let log = d.s("POST", "/se/log", Some(json!({"type": "performance"})));

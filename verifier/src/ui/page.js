@@ -41,7 +41,23 @@
         status.textContent = files.map(function (f) { return f.name; }).join(", ");
       }
     });
-    form.addEventListener("submit", function () {
+    form.addEventListener("submit", function (e) {
+      // The server refuses larger uploads; say so before sending them.
+      const maxBody = Number(form.dataset.maxBody);
+      const maxFile = Number(form.dataset.maxFile);
+      let total = 0;
+      let tooLarge = false;
+      form.querySelectorAll("input[type=file]").forEach(function (input) {
+        Array.from(input.files).forEach(function (f) {
+          total += f.size;
+          if (input !== data && f.size > maxFile) tooLarge = true;
+        });
+      });
+      if (tooLarge || total > maxBody) {
+        e.preventDefault();
+        if (status) status.textContent = form.dataset.tooLarge;
+        return;
+      }
       const button = document.getElementById("submit");
       if (button) button.disabled = true;
       form.setAttribute("aria-busy", "true");
