@@ -580,29 +580,32 @@ fn upload(state: &State, head: &Head, conn: &mut http::Conn<TcpStream>, lang: La
         Ok(p) => p,
         Err(why) => return Response::text(400, why),
     };
-    drop(body);
     let mut sig: Option<(String, Vec<u8>)> = None;
-    let mut data: Option<(String, Vec<u8>)> = None;
+    // The document is usually the largest part: it takes over the body's memory at the end
+    // (no copy), so that an upload needs about its own size in memory, not twice.
+    let mut data: Option<(String, std::ops::Range<usize>)> = None;
     let mut options = state.base.clone();
     let mut added_anchors = Vec::new();
     for p in parts {
         // An empty file input is sent as a part with no name and no bytes.
-        if p.body.is_empty() {
+        if p.range.is_empty() {
             continue;
         }
         let name = p.filename.unwrap_or_default();
-        if p.name != "data" && p.body.len() > MAX_INPUT {
+        if p.name != "data" && p.range.len() > MAX_INPUT {
             return problem(
                 413,
                 &format!("{name}: too large (at most {} MiB).", MAX_INPUT >> 20),
                 &format!("{name}: 大きすぎます({} MiB まで)。", MAX_INPUT >> 20),
             );
         }
+        let bytes = || body[p.range.clone()].to_vec();
         match p.name.as_str() {
-            "signature" if sig.is_none() => sig = Some((name, p.body)),
-            "data" if data.is_none() => data = Some((name, p.body)),
+            "signature" if sig.is_none() => sig = Some((name, bytes())),
+            "data" if data.is_none() => data = Some((name, p.range.clone())),
             "trust" => {
-                let certs = inkan_verifier::x509::certificates_from_pem_or_der(&p.body);
+                let certs =
+                    inkan_verifier::x509::certificates_from_pem_or_der(&body[p.range.clone()]);
                 if certs.is_empty() {
                     return problem(
                         400,
@@ -615,13 +618,25 @@ fn upload(state: &State, head: &Head, conn: &mut http::Conn<TcpStream>, lang: La
                     );
                 }
                 added_anchors.extend(certs.iter().map(|c| c.display_name()));
-                options.trust.push(p.body);
+                options.trust.push(bytes());
             }
-            "crl" => options.crls.push(p.body),
-            "ocsp" => options.ocsps.push(p.body),
+            "crl" => options.crls.push(bytes()),
+            "ocsp" => options.ocsps.push(bytes()),
             _ => return Response::text(400, "unexpected form field"),
         }
     }
+    let data = match data {
+        Some((name, range)) => {
+            let mut body = body;
+            body.truncate(range.end);
+            body.drain(..range.start);
+            Some((name, body))
+        }
+        None => {
+            drop(body);
+            None
+        }
+    };
     let Some((file, sig)) = sig else {
         return problem(
             400,

@@ -380,8 +380,9 @@ pub struct Part {
     pub name: String,
     /// The file's name, when the part is a file.
     pub filename: Option<String>,
-    /// The bytes.
-    pub body: Vec<u8>,
+    /// Where its bytes are in the body (kept as a range, so that the largest part can take
+    /// over the body's memory instead of being copied).
+    pub range: std::ops::Range<usize>,
 }
 
 /// Most parts in one form.
@@ -480,7 +481,7 @@ pub fn multipart(body: &[u8], boundary: &str) -> Result<Vec<Part>, &'static str>
         parts.push(Part {
             name: name.ok_or("multipart part without a name")?,
             filename,
-            body: body[content..end].to_vec(),
+            range: content..end,
         });
         pos = end + inner.len();
     }
@@ -600,9 +601,9 @@ mod tests {
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0].name, "signature");
         assert_eq!(parts[0].filename.as_deref(), Some("a;b \"q\".p7s"));
-        assert_eq!(parts[0].body, b"\x00\r\n--Xy\r\n");
+        assert_eq!(&body[parts[0].range.clone()], b"\x00\r\n--Xy\r\n");
         assert_eq!(parts[1].name, "data");
-        assert!(parts[1].body.is_empty());
+        assert!(parts[1].range.is_empty());
         assert_eq!(
             boundary("multipart/form-data; boundary=\"XyZ\"").as_deref(),
             Some("XyZ")
