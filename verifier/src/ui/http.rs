@@ -631,6 +631,44 @@ mod tests {
     }
 
     #[test]
+    fn mutated_requests_never_panic() {
+        // Deterministic mutations (xorshift) of a real request head and form: every reader of
+        // the peer's bytes answers with a value or an error, never a panic.
+        let head = b"POST /verify?token=ab&lang=ja HTTP/1.1\r\nHost: 127.0.0.1:1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 9\r\n";
+        let form = b"--b\r\nContent-Disposition: form-data; name=\"signature\"; filename=\"a\\\"b\"\r\n\r\nxyz\r\n--b\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n\r\n--b--\r\n";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"\r\n:;=\"\\-%?&/ b\x00\xff";
+        for round in 0..20_000 {
+            let base: &[u8] = if round % 2 == 0 { head } else { form };
+            let mut v = base.to_vec();
+            for _ in 0..1 + next() % 4 {
+                let i = (next() as usize) % (v.len() + 1);
+                match next() % 3 {
+                    0 if i < v.len() => {
+                        v.remove(i);
+                    }
+                    1 if i < v.len() => v[i] = alphabet[(next() as usize) % alphabet.len()],
+                    _ => v.insert(i, alphabet[(next() as usize) % alphabet.len()]),
+                }
+            }
+            if let Ok(h) = parse_head(&v) {
+                let _ = (h.header("host"), h.param("token"));
+                if let Ok(Some(ct)) = h.header("content-type") {
+                    let _ = boundary(ct);
+                }
+            }
+            let _ = multipart(&v, "b");
+            let _ = percent_decode(&String::from_utf8_lossy(&v));
+        }
+    }
+
+    #[test]
     fn responses_carry_the_security_fields() {
         let mut out = Vec::new();
         write_response(
