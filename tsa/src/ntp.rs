@@ -676,9 +676,10 @@ impl TimeGuard {
         if self.leap_policy == LeapPolicy::RefuseInWindow {
             let at = self.leap_at.load(Ordering::Relaxed);
             if at != 0 {
-                let w = self.leap_window.as_secs().max(1);
-                let now = s.time.secs();
-                if now + w > at && now < at + w {
+                // [leap - window, leap + window), to the nanosecond.
+                let w = dur_ns(self.leap_window.max(Duration::from_secs(1)));
+                let at = i128::from(at) * 1_000_000_000;
+                if s.wall >= at - w && s.wall < at + w {
                     return Err(TimeRefusal::LeapWindow);
                 }
             }
@@ -755,14 +756,20 @@ impl TimeGuard {
     /// Records a leap announcement seen at `now`; returns the leap instant if it is new. The
     /// leap falls at the end of June 30 or December 31 (RFC 5905 §7.3): the next of the two.
     fn announce_leap(&self, now: UnixTime) -> Option<u64> {
-        let at = next_leap_instant(now)?;
+        // Servers still announcing during the window after the leap mean this leap, not the
+        // next one.
+        let w = self.leap_window.as_secs().max(1);
+        let at = next_leap_instant(UnixTime::from_secs(now.secs().saturating_sub(w + 1)))?;
         let prev = self.leap_at.swap(at, Ordering::Relaxed);
         (prev != at).then_some(at)
     }
 
-    fn clear_leap_if_past(&self, now: UnixTime) {
+    /// The majority no longer announces a leap: forget it, unless its window is under way
+    /// (servers may clear the indicator a moment before the leap).
+    fn clear_leap_unless_in_window(&self, now: UnixTime) {
         let at = self.leap_at.load(Ordering::Relaxed);
-        if at != 0 && now.secs() >= at + self.leap_window.as_secs().max(1) {
+        let w = self.leap_window.as_secs().max(1);
+        if at != 0 && (now.secs() >= at + w || now.secs() + w <= at) {
             self.leap_at.store(0, Ordering::Relaxed);
         }
     }
@@ -1115,7 +1122,7 @@ impl Poller {
                     (self.on_event)(ClockEvent::LeapAnnounced { at });
                 }
             } else {
-                g.clear_leap_if_past(s.time);
+                g.clear_leap_unless_in_window(s.time);
             }
             if was != 1 {
                 g.state.store(1, Ordering::Relaxed);
@@ -1320,7 +1327,16 @@ mod tests {
         assert!(g.now_for_issuing().is_ok());
         assert_eq!(g.announce_leap(before), Some(1_483_228_800));
         assert_eq!(g.now_for_issuing(), Err(TimeRefusal::LeapWindow));
-        g.clear_leap_if_past(UnixTime::from_secs(1_483_228_802));
+        // Still announced just after midnight: the same leap.
+        assert_eq!(g.announce_leap(UnixTime::from_secs(1_483_228_801)), None);
+        // Inside the window the announcement stands even when the servers drop it.
+        g.clear_leap_unless_in_window(UnixTime::from_secs(1_483_228_800));
+        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::LeapWindow));
+        g.clear_leap_unless_in_window(UnixTime::from_secs(1_483_228_802));
+        assert!(g.now_for_issuing().is_ok());
+        // Withdrawn well before the leap: forgotten.
+        assert_eq!(g.announce_leap(before), Some(1_483_228_800));
+        g.clear_leap_unless_in_window(UnixTime::from_secs(1_483_228_700));
         assert!(g.now_for_issuing().is_ok());
         // Announced in March 2015: the end of June 30 2015 (the leap of 2015-06-30), not the
         // end of March.
