@@ -394,6 +394,8 @@ pub enum ClockEvent {
         good: usize,
         /// Configured servers.
         of: usize,
+        /// Every server's last measurement, for the record (EN 319 421 OVR-7.12-04).
+        measurements: String,
     },
     /// Issuing stopped.
     Lost {
@@ -852,6 +854,31 @@ fn windows_at(
     Some(((rw, rm), step_now, out))
 }
 
+/// Each server's last measurement as text: offset, uncertainty, age, and whether it counted
+/// (the measurements that decided a synchronisation or a loss, for the auditor).
+fn summary(st: &[ServerState], good: &[(Taken, Window)], now: Instant) -> String {
+    let parts: Vec<String> = st
+        .iter()
+        .map(|x| match (&x.last, x.dropped) {
+            (_, true) => format!("{}: dropped (kiss-o'-death)", x.name),
+            (None, false) => format!("{}: no reply yet", x.name),
+            (Some(t), false) => format!(
+                "{}: offset {:+.6} s ± {:.6} s, {} ms old, {}",
+                x.name,
+                t.m.offset_ns as f64 / 1e9,
+                t.m.uncertainty_ns as f64 / 1e9,
+                now.saturating_duration_since(t.mono).as_millis(),
+                if good.iter().any(|g| g.0.mono == t.mono) {
+                    "counted"
+                } else {
+                    "not counted"
+                }
+            ),
+        })
+        .collect();
+    format!("measurements: {}", parts.join("; "))
+}
+
 /// The poller thread's memory between ticks.
 #[derive(Debug)]
 struct Watch {
@@ -1131,6 +1158,7 @@ impl Poller {
                     uncertainty_ns: unc,
                     good: good.len(),
                     of: n,
+                    measurements: summary(st, &good, s.mono),
                 });
             }
         } else {
@@ -1150,7 +1178,9 @@ impl Poller {
                         need
                     )
                 });
-                (self.on_event)(ClockEvent::Lost { reason });
+                (self.on_event)(ClockEvent::Lost {
+                    reason: format!("{reason}; {}", summary(st, &good, s.mono)),
+                });
             }
         }
     }

@@ -644,6 +644,7 @@ fn wall_clock_steps_under_libfaketime() {
     let steps = metric(addr, "inkan_tsa_clock_steps_total");
     let seen = client.finish();
     assert!(tsa.stop(), "clean exit");
+    let ntp_addr = ntp.addr;
     ntp.finish();
 
     let acc = 500_000_000;
@@ -665,7 +666,17 @@ fn wall_clock_steps_under_libfaketime() {
         assert!(granted.count() > 0 || p % 2 == 1, "phase {p}: no token");
     }
     assert!(steps >= 4.0, "steps counted: {steps}");
-    let kinds: Vec<String> = event_kinds(data.path()).into_iter().map(|k| k.0).collect();
+    let events = event_kinds(data.path());
+    // The measurements that decided each loss and recovery are on record (OVR-7.12-04/06).
+    let server = ntp_addr.to_string();
+    assert!(
+        events
+            .iter()
+            .filter(|(k, _)| k == "clock_synchronised" || k == "clock_lost")
+            .all(|(_, d)| d.contains("measurements: ") && d.contains(&server)),
+        "{events:?}"
+    );
+    let kinds: Vec<String> = events.into_iter().map(|k| k.0).collect();
     let n = |k: &str| kinds.iter().filter(|x| *x == k).count();
     assert!(n("clock_step") >= 4, "{kinds:?}");
     assert!(n("clock_lost") >= 2, "{kinds:?}");
