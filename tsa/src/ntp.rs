@@ -459,6 +459,8 @@ pub enum TimeRefusal {
     Unsynchronised,
     /// The wall clock stepped out of the accuracy budget (re-measuring).
     Stepped,
+    /// Without servers: the host clock stepped beyond the accuracy; stopped until a restart.
+    HostStepped,
     /// Inside the leap-second window.
     LeapWindow,
     /// The host clock cannot be read.
@@ -485,7 +487,10 @@ impl TimeRefusal {
     pub fn describe(self) -> &'static str {
         match self {
             Self::Unsynchronised => "time source not within accuracy",
-            Self::Stepped => "host clock stepped out of the declared accuracy",
+            Self::Stepped => "host clock stepped out of the declared accuracy; measuring again",
+            Self::HostStepped => {
+                "host clock stepped beyond the declared accuracy with no SNTP server to check it; check the clock and restart"
+            }
             Self::LeapWindow => "leap-second window",
             Self::NoClock => "host clock unreadable",
             Self::CertificateNotYetValid => "TSA certificate not valid yet",
@@ -695,7 +700,7 @@ impl TimeGuard {
         let step = (s.wall - d.ref_wall) - mono_diff(d.ref_mono, s.mono);
         if self.trust_host {
             if self.host_stopped.load(Ordering::Acquire) {
-                return Err(TimeRefusal::Stepped);
+                return Err(TimeRefusal::HostStepped);
             }
             let total = d.cum_ns + if step.abs() > STEP_NOISE_NS { step } else { 0 };
             if total.abs() > self.acc_ns() {
@@ -705,7 +710,7 @@ impl TimeGuard {
                     self.host_stopped.store(true, Ordering::Release);
                 }
                 self.note_hot_step(s);
-                return Err(TimeRefusal::Stepped);
+                return Err(TimeRefusal::HostStepped);
             }
             return Ok(());
         }
@@ -1504,12 +1509,12 @@ mod tests {
         assert_eq!(g.steps().0, 1);
         // +30 s: refused at once by the hot path, before the poller looks.
         clock.offset_ns.store(30_100_000_000, Ordering::SeqCst);
-        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::Stepped));
+        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::HostStepped));
         p.evaluate(&[], &mut w);
         // Back again: still refused (which side was right is unknown) until a restart.
         clock.offset_ns.store(0, Ordering::SeqCst);
         p.evaluate(&[], &mut w);
-        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::Stepped));
+        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::HostStepped));
         let ev = events.lock().unwrap();
         assert!(matches!(
             ev[0],

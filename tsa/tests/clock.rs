@@ -738,7 +738,12 @@ fn host_clock_step_without_servers_stops_until_restart() {
             Some("timeNotAvailable")
         );
     }
-    assert_eq!(http(addr, "GET", "/readyz", None, b"").0, 503);
+    let (status, _, body) = http(addr, "GET", "/readyz", None, b"");
+    assert_eq!(status, 503);
+    assert!(
+        String::from_utf8_lossy(&body).contains("restart"),
+        "{body:?}"
+    );
     assert!(tsa.stop());
     let events = event_kinds(data.path());
     assert!(
