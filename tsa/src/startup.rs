@@ -373,6 +373,12 @@ pub fn load_identity(
     let (not_after, subject_der, mut warnings) =
         check_certificate(&chain_der[0], key.public_key_der(), now)?;
     check_chain(&chain_der, now)?;
+    if chain_der.len() == 1 {
+        warnings.push(format!(
+            "{} holds only the TSA certificate: its issuer's signature is not checked at start, and clients that trust only the root cannot validate tokens; add the issuing CA (and its issuers)",
+            chain_path.display()
+        ));
+    }
     let kind = key.kind();
     if kind == PublicKeyKind::Ed25519 {
         warnings.push(
