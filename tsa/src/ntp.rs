@@ -964,18 +964,50 @@ impl Poller {
     /// after a `RATE` kiss or dropped).
     fn poll_due(&self, st: &mut [ServerState], now_all: bool) {
         let clock = self.guard.clock.as_ref();
-        for s in st.iter_mut() {
-            let now = Instant::now();
-            let due = s.next_due.is_none_or(|d| d <= now);
-            let may_hurry = now_all && s.interval <= self.poll;
-            if s.dropped || !(due || may_hurry) {
-                continue;
-            }
+        let now = Instant::now();
+        let due: Vec<usize> = st
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                let due = s.next_due.is_none_or(|d| d <= now);
+                let may_hurry = now_all && s.interval <= self.poll;
+                !s.dropped && (due || may_hurry)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        // All at once, each on its own thread: a silent server costs one timeout per round,
+        // not one per server, so the ticks (staleness, steps, identity) keep their pace.
+        let results: Vec<(usize, Result<Taken, SntpError>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = due
+                .iter()
+                .map(|&i| {
+                    let name = st[i].name.clone();
+                    let timeout = self.timeout;
+                    (
+                        i,
+                        scope.spawn(move || match resolve(&name) {
+                            Some(addr) => query(addr, clock, timeout),
+                            None => Err(SntpError::Io(format!("cannot resolve {name}"))),
+                        }),
+                    )
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|(i, h)| {
+                    let r = h
+                        .join()
+                        .unwrap_or_else(|_| Err(SntpError::Io("query thread panicked".into())));
+                    (i, r)
+                })
+                .collect()
+        });
+        for (i, r) in results {
+            let s = &mut st[i];
             s.next_due = Some(now + s.interval);
-            let r = match resolve(&s.name) {
-                Some(addr) => query(addr, clock, self.timeout),
-                None => Err(SntpError::Io(format!("cannot resolve {}", s.name))),
-            };
             match r {
                 Ok(t) => {
                     tracing::debug!(server = %s.name, offset_ns = t.m.offset_ns, uncertainty_ns = t.m.uncertainty_ns, "sntp");
