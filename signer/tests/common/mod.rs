@@ -46,6 +46,12 @@ impl TestTsa {
     /// Starts a TSA with `d/tsa.key`, `d/tsa-chain.pem` and data in `d/tsa-data` (see
     /// [`write_pki_files`]).
     pub fn start(d: &Path) -> Self {
+        // inkan-tsa refuses a key file others can read (outside --dev): owner-only.
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(d.join("tsa.key"), std::fs::Permissions::from_mode(0o600))
+                .unwrap();
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
