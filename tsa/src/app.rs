@@ -391,6 +391,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
                     uncertainty_ns,
                     good,
                     of,
+                    ..
                 } = e
                 {
                     ev = ev
