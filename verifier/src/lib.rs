@@ -698,7 +698,8 @@ fn corporate_number_findings(r: &mut Report) {
 fn same_as_file(bytes: &[u8], p: &std::path::Path) -> std::io::Result<bool> {
     use std::io::Read;
     let mut f = std::fs::File::open(p)?;
-    if f.metadata()?.len() != bytes.len() as u64 {
+    let meta = f.metadata()?;
+    if meta.is_file() && meta.len() != bytes.len() as u64 {
         return Ok(false);
     }
     let mut buf = vec![0u8; 1 << 16];
