@@ -1444,6 +1444,10 @@ done
         "{ok}"
     );
     assert!(ok.contains("8040001079502 (有効な法人番号です"), "{ok}");
+    assert!(
+        ok.contains("組織識別子 (organizationIdentifier): NTRJP-8040001079502"),
+        "{ok}"
+    );
     assert!(!ok.contains("CORPORATE_NUMBER_CHECK_DIGIT"), "{ok}");
     let (code, bad) = run("1040001079502", "ja");
     assert_eq!(code, 0, "the signature itself is valid: {bad}");
