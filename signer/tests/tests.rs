@@ -302,7 +302,7 @@ fn batch_with_an_unreadable_file() {
     assert_eq!(s.failed(), 1);
     let bad = &s.files[1];
     assert_eq!(bad.input, b);
-    assert!(bad.result.as_ref().unwrap_err().contains("cannot read"));
+    assert!(bad.error().unwrap().contains("cannot read"));
     assert!(!env.p("missing.txt.p7s").exists());
     env.openssl_verify(&env.p("c.txt.p7s"), Some(&env.p("c.txt")));
 }
@@ -383,10 +383,10 @@ fn batch_bursts_keep_every_result() {
             assert_eq!(f.input, inputs[i]);
             let target = out.join(format!("in{i:03}.txt.p7s"));
             if bad.contains(&i) {
-                assert!(f.result.as_ref().unwrap_err().contains("cannot read"));
+                assert!(f.error().unwrap().contains("cannot read"));
                 assert!(!target.exists());
             } else {
-                assert_eq!(f.result.as_ref().unwrap(), &target);
+                assert_eq!(f.written().unwrap(), target);
                 // The signature covers this input, not a neighbour in the burst.
                 let sd = RawSignedData::parse(&std::fs::read(&target).unwrap()).unwrap();
                 let si = &sd.signer_infos[0];
@@ -412,7 +412,7 @@ fn tsa_down_and_garbage() {
     let mut o = env.opts(Level::BT);
     o.tsa = Some("http://127.0.0.1:1/".into());
     let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
-    let e = s.files[0].result.as_ref().unwrap_err();
+    let e = s.files[0].error().unwrap();
     assert!(e.contains("could not reach the TSA"), "{e}");
     assert!(!env.p("a.txt.p7s").exists(), "nothing half-written");
 
@@ -436,7 +436,7 @@ fn tsa_down_and_garbage() {
     });
     o.tsa = Some(format!("http://{addr}/"));
     let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
-    let e = s.files[0].result.as_ref().unwrap_err();
+    let e = s.files[0].error().unwrap();
     assert!(e.contains("not a TimeStampResp"), "{e}");
     assert!(!env.p("a.txt.p7s").exists());
 }
@@ -448,7 +448,7 @@ fn crl_missing_for_b_lt() {
     let mut o = env.opts(Level::BLT);
     o.crls.clear();
     let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
-    let e = s.files[0].result.as_ref().unwrap_err();
+    let e = s.files[0].error().unwrap();
     assert!(e.contains("no valid revocation data"), "{e}");
     assert!(!env.p("a.txt.p7s").exists());
 }
@@ -467,7 +467,7 @@ fn revoked_certificate_refused_for_b_lt() {
     let mut o = env.opts(Level::BLT);
     o.cert_chain = chain_path;
     let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
-    let e = s.files[0].result.as_ref().unwrap_err();
+    let e = s.files[0].error().unwrap();
     assert!(e.contains("revoked"), "{e}");
 }
 
