@@ -101,7 +101,7 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("inkan-sign: {}: {e}", sig.display());
-                    ExitCode::from(1)
+                    ExitCode::from(e.problem.map_or(1, |p| p.exit_status()))
                 }
             }
         }

@@ -65,27 +65,60 @@ pub fn is_signature_file(p: &Path) -> bool {
     })
 }
 
-/// The path that identifies `p` as a file: canonical when it exists, else absolute.
-fn identity(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p)
-        .or_else(|_| std::path::absolute(p))
-        .unwrap_or_else(|_| p.to_owned())
+/// What identifies a file: its device and inode when it exists (one `stat`, whatever path
+/// names it: `x`, `./x`, a link), else its absolute path.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum FileId {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    Path(PathBuf),
 }
 
-/// The path that identifies output `p`: its directory canonical (when it exists; an
-/// `--out-dir` may not exist yet), joined with its file name. The output itself may be a
-/// symbolic link that publishing would replace, so it is not followed.
-fn output_identity(p: &Path) -> PathBuf {
-    match (p.parent(), p.file_name()) {
-        (Some(dir), Some(name)) => {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            identity(dir).join(name)
-        }
-        _ => identity(p),
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+}
+
+/// The identity of input `p` (following symbolic links: they are read through).
+fn input_identity(p: &Path) -> FileId {
+    #[cfg(unix)]
+    if let Ok(m) = std::fs::metadata(p) {
+        use std::os::unix::fs::MetadataExt as _;
+        return FileId::Inode(m.dev(), m.ino());
+    }
+    FileId::Path(std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p)))
+}
+
+/// The identity of an output path (which need not exist): its directory canonical (when it
+/// exists: an `--out-dir` may not exist yet), joined with its file name. Directories are
+/// resolved once each (a batch has few), through `dirs`.
+fn output_identity(p: &Path, dirs: &mut HashMap<PathBuf, PathBuf>) -> PathBuf {
+    let (Some(dir), Some(name)) = (p.parent(), p.file_name()) else {
+        return absolute(p);
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let canonical = dirs
+        .entry(dir.to_owned())
+        .or_insert_with(|| std::fs::canonicalize(dir).unwrap_or_else(|_| absolute(dir)));
+    canonical.join(name)
+}
+
+/// The identity of an existing output, to compare with the inputs' (not following a
+/// symbolic link: publishing replaces the link, not what it points to).
+fn existing_identity(m: &std::fs::Metadata, p: &Path) -> FileId {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let _ = p;
+        FileId::Inode(m.dev(), m.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        FileId::Path(std::fs::canonicalize(p).unwrap_or_else(|_| absolute(p)))
     }
 }
 
@@ -111,11 +144,10 @@ fn list(names: &[String]) -> String {
 pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
     let mut plan = Plan::default();
     // 1. One entry per file.
-    let mut seen: HashMap<PathBuf, usize> = HashMap::new();
-    let mut ids: Vec<PathBuf> = Vec::new();
+    let mut seen: HashMap<FileId, usize> = HashMap::new();
     let mut again: Vec<String> = Vec::new();
     for input in inputs {
-        let id = identity(input);
+        let id = input_identity(input);
         if let Some(&first) = seen.get(&id) {
             let first: &Path = &plan.items[first].input;
             again.push(if first == input.as_path() {
@@ -125,8 +157,7 @@ pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
             });
             continue;
         }
-        seen.insert(id.clone(), plan.items.len());
-        ids.push(id);
+        seen.insert(id, plan.items.len());
         plan.items.push(Planned {
             input: input.clone(),
             output: None,
@@ -164,12 +195,24 @@ pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
     // 3. Outputs: collisions between inputs, and outputs that are inputs.
     let mut by_output: HashMap<PathBuf, Vec<usize>> = HashMap::new();
     let mut order: Vec<PathBuf> = Vec::new();
+    let mut dirs: HashMap<PathBuf, PathBuf> = HashMap::new();
+    let mut exists = vec![false; plan.items.len()];
+    let mut problems = Vec::new();
     for (i, item) in plan.items.iter_mut().enumerate() {
         if item.action != Action::Sign {
             continue;
         }
         let out = output_path(opts, &item.input);
-        let id = output_identity(&out);
+        let id = output_identity(&out, &mut dirs);
+        if let Ok(m) = std::fs::symlink_metadata(&out) {
+            exists[i] = true;
+            // An input skipped as a signature file is not read, so its name may be an
+            // output (`documents/*` again after a first run holds `doc.pdf` and
+            // `doc.pdf.p7s`); checked below, once every action is known.
+            if let Some(&j) = seen.get(&existing_identity(&m, &out)) {
+                problems.push((i, j));
+            }
+        }
         item.output = Some(out);
         let entry = by_output.entry(id.clone()).or_default();
         if entry.is_empty() {
@@ -177,11 +220,26 @@ pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
         }
         entry.push(i);
     }
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = problems
+        .into_iter()
+        .filter(|&(_, j)| plan.items[j].action == Action::Sign)
+        .map(|(i, j)| {
+            format!(
+                "the output {} of {} is an input of this run ({})",
+                plan.items[i]
+                    .output
+                    .as_deref()
+                    .unwrap_or(Path::new(""))
+                    .display(),
+                plan.items[i].input.display(),
+                plan.items[j].input.display()
+            )
+        })
+        .collect();
     for id in &order {
         let users = &by_output[id];
-        let out = plan.items[users[0]].output.as_deref().unwrap_or(id);
         if users.len() > 1 {
+            let out = plan.items[users[0]].output.as_deref().unwrap_or(id);
             let names: Vec<String> = users
                 .iter()
                 .map(|&i| plan.items[i].input.display().to_string())
@@ -191,18 +249,6 @@ pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
                 users.len(),
                 out.display(),
                 list(&names)
-            ));
-        }
-        // An input skipped as a signature file is not read, so its name may be an output
-        // (`documents/*` again after a first run holds `doc.pdf` and `doc.pdf.p7s`).
-        if let Some(&j) = seen.get(id)
-            && plan.items[j].action == Action::Sign
-        {
-            problems.push(format!(
-                "the output {} of {} is an input of this run ({})",
-                out.display(),
-                plan.items[users[0]].input.display(),
-                plan.items[j].input.display()
             ));
         }
     }
@@ -217,9 +263,9 @@ pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
         return Err(SetupError::Usage(msg));
     }
     // 4. Outputs that exist.
-    for item in &mut plan.items {
+    for (item, exists) in plan.items.iter_mut().zip(exists) {
         let Some(out) = &item.output else { continue };
-        if item.action != Action::Sign || std::fs::symlink_metadata(out).is_err() {
+        if item.action != Action::Sign || !exists {
             continue;
         }
         item.action = match opts.existing {

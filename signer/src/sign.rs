@@ -1073,7 +1073,10 @@ pub fn read_signature(bytes: &[u8]) -> Result<Vec<u8>, String> {
 
 /// Raises the signature in `signature` to `opts.level` at `at` and writes it atomically.
 /// Returns the path written.
-pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<PathBuf, String> {
+///
+/// A failure that is a [`Problem`] (the TSA unavailable, B-LT material that cannot be
+/// completed) carries it, so that the command's exit status says which (69, 77, 1).
+pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<PathBuf, Failure> {
     if opts.level == Level::BB {
         return Err("extend raises to B-T, B-LT or B-LTA".into());
     }
@@ -1106,7 +1109,7 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
         return Err("the content does not match the signature's message-digest".into());
     }
     if opts.level >= Level::BT && opts.tsa.is_none() {
-        return Err(format!("level {} needs --tsa URL", opts.level));
+        return Err(format!("level {} needs --tsa URL", opts.level).into());
     }
     let certs = match &opts.cert_chain {
         Some(p) => {
@@ -1133,9 +1136,7 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
         rt,
     };
     let before = sd.signer_infos[0].signed_part.clone();
-    upgrader
-        .upgrade(&mut sd, content_hash.as_deref(), at)
-        .map_err(|f| f.message)?;
+    upgrader.upgrade(&mut sd, content_hash.as_deref(), at)?;
     let out = sd.encode();
     // The invariant the contract promises: the signed part is unchanged.
     let check = RawSignedData::parse(&out).map_err(|e| format!("internal: {e}"))?;

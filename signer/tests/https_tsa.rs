@@ -224,7 +224,7 @@ fn https_tsa_server_certificate_checks() {
         "c.txt",
         "c.txt.p7s",
     ]);
-    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(code, Some(69), "{text}");
     assert!(text.contains("not valid for this host name"), "{text}");
     assert_eq!(std::fs::read(env.p("c.txt.p7s")).unwrap(), before);
     // A CA file that is not PEM stops the run before anything is signed (exit 66).

@@ -622,7 +622,7 @@ fn proxy_down() {
         &["extend", "--level", "B-T", "--tsa", &env.http_url(), &sig],
         &[("http_proxy", &down)],
     );
-    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(code, Some(69), "{text}");
     assert!(text.contains("cannot connect"), "{text}");
     assert_eq!(std::fs::read(&sig).unwrap(), before);
     // Proxy URLs that are not usable stop the run before anything is signed (exit 64).

@@ -551,6 +551,7 @@ fn extend_openssl_cades_to_b_lta_and_renew() {
     env.file("other.txt", b"something else");
     o.data = Some(env.p("other.txt"));
     let e = sign::extend(&o, &env.p("o.p7s"), now).unwrap_err();
-    assert!(e.contains("does not match"), "{e}");
+    assert!(e.message.contains("does not match"), "{e}");
+    assert_eq!(e.problem, None, "the input's own failure");
     assert_eq!(std::fs::read(d.join("o.p7s")).unwrap(), der);
 }

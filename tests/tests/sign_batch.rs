@@ -374,6 +374,38 @@ fn hung_tsa_stops_the_batch_quickly() {
     );
 }
 
+/// B-LT material that cannot be completed (no revocation data for the e-seal certificate,
+/// fetching off) affects every input: one message, exit 1, and the TSA is not asked for a
+/// token per input.
+#[test]
+fn b_lt_material_missing_stops_the_batch() {
+    let env = Env::new();
+    let tsa = env.start_tsa();
+    let url = tsa.url();
+    let n = 20;
+    let mut args: Vec<String> = ["--level", "B-LT", "--tsa", &url, "--no-fetch"]
+        .map(String::from)
+        .to_vec();
+    for i in 0..n {
+        env.file(&format!("f{i}.txt"), &format!("{i}"));
+        args.push(format!("f{i}.txt"));
+    }
+    let before = env.issued();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out) = env.sign(&args);
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        out.matches("B-LT material is missing").count(),
+        1,
+        "one message: {out}"
+    );
+    assert!(out.contains("no valid revocation data"), "{out}");
+    assert_eq!(out.matches("stopped early").count(), 1, "{out}");
+    // One token per worker at most (each had started one input), not one per input.
+    let asked = env.issued() - before;
+    assert!((1..n).contains(&asked), "{asked} tokens for {n} inputs");
+}
+
 /// Issue 11 §8: the chain is checked as the verifier would before anything is signed, and
 /// the refusal names the rule; names print readably; `--out-dir` is made when missing.
 #[test]
