@@ -255,7 +255,7 @@ pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
     if !problems.is_empty() {
         let more = problems.len().saturating_sub(NAMES_SHOWN);
         problems.truncate(NAMES_SHOWN);
-        let mut msg = format!("batch refused, nothing signed: {}", problems.join("; "));
+        let mut msg = format!("batch refused: {}", problems.join("; "));
         if more > 0 {
             msg.push_str(&format!("; and {more} more collision(s)"));
         }
