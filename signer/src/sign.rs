@@ -477,6 +477,15 @@ impl Prepared {
     }
 }
 
+/// Sets its flag when dropped.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// A batch entry's result: signed, or why not and whether because of the batch's [`Stop`]
 /// (an empty message: not started because the batch had stopped).
 type JobResult = Result<(), (String, bool)>;
@@ -581,8 +590,12 @@ pub fn default_workers(level: Level) -> usize {
 }
 
 /// Signs `inputs` with `opts`, reading the time from `clock` for each signature. Fails
-/// before signing anything if the key, certificate or options are unusable; otherwise every
-/// file gets an entry in the summary.
+/// before signing anything if the batch is refused ([`crate::plan`]: two inputs writing one
+/// output) or the key, certificate or options are unusable; otherwise every distinct input
+/// gets an entry in the summary (signed, skipped, or failed and why). The first failure that
+/// is a [`Problem`] (it would fail every input alike: the TSA unavailable after one retry,
+/// B-LT material that cannot be completed, the key failing) stops the batch: no input is
+/// started after it, and [`Summary::stopped`] holds its one message.
 ///
 /// Each worker works in bursts: it takes the next inputs (up to [`DEFAULT_BURST`], the commit
 /// group size, and 1 MiB of attached content), reads and hashes them, signs them one by one
@@ -740,6 +753,9 @@ pub fn sign_files(
     };
     let all_done = AtomicBool::new(false);
     std::thread::scope(|outer| {
+        // Ends the progress thread when the workers are done, also if one of them panicked
+        // (the scope below then unwinds through this guard).
+        let done_guard = SetOnDrop(&all_done);
         if log_progress {
             let (shared, all_done) = (&shared, &all_done);
             let total = jobs.len();
@@ -939,7 +955,7 @@ pub fn sign_files(
             }
             drop(gtx);
         });
-        all_done.store(true, Ordering::Relaxed);
+        drop(done_guard);
     });
     if progress {
         eprintln!();
