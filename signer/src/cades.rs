@@ -580,3 +580,67 @@ impl Upgrader {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tsa_client::TsaError;
+
+    #[test]
+    fn levels_in_any_case() {
+        for (s, l) in [
+            ("B-B", Level::BB),
+            ("b-t", Level::BT),
+            ("b-lt", Level::BLT),
+            ("B-Lta", Level::BLTA),
+        ] {
+            assert_eq!(Level::parse(s), Some(l), "{s}");
+        }
+        for s in ["", "BLT", "B-X", "b-lt-a"] {
+            assert_eq!(Level::parse(s), None, "{s}");
+        }
+    }
+
+    /// What is retried once, and what stops a batch with which exit status.
+    #[test]
+    fn tsa_failures_retried_and_classified() {
+        let rejected = |detail: &str| TsaError::Rejected {
+            status: 2,
+            detail: detail.into(),
+        };
+        for e in [
+            TsaError::Transport("refused".into()),
+            TsaError::Timeout,
+            TsaError::Proxy("proxy down".into()),
+            TsaError::HttpStatus(503),
+            TsaError::HttpStatus(429),
+            rejected(", failInfo timeNotAvailable"),
+            rejected(", failInfo systemFailure"),
+        ] {
+            assert!(tsa_retryable(&e), "{e:?}");
+            assert_eq!(tsa_problem(&e), Problem::Unavailable);
+        }
+        for e in [
+            TsaError::HttpStatus(404),
+            TsaError::Tls("not trusted".into()),
+            TsaError::Garbage("junk".into()),
+            rejected(", failInfo badAlg"),
+            TsaError::BadToken("imprint".into()),
+        ] {
+            assert!(!tsa_retryable(&e), "{e:?}");
+            assert_eq!(tsa_problem(&e), Problem::Unavailable, "{e:?}");
+        }
+        let unauthorized = TsaError::Unauthorized {
+            status: 401,
+            sent_basic: true,
+            sent_client_cert: false,
+            challenge: String::new(),
+        };
+        assert!(!tsa_retryable(&unauthorized));
+        assert_eq!(tsa_problem(&unauthorized), Problem::Credentials);
+        assert_eq!(Problem::Unavailable.exit_status(), 69);
+        assert_eq!(Problem::Credentials.exit_status(), 77);
+        assert_eq!(Problem::Key.exit_status(), 77);
+        assert_eq!(Problem::Chain.exit_status(), 1);
+    }
+}

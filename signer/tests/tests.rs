@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use inkan_hsm::devpki::{self, DevPki, KeyAlg};
 use inkan_profiles::clock::{Clock, SystemClock};
@@ -403,6 +405,96 @@ fn batch_bursts_keep_every_result() {
         let last = out.join(format!("in{:03}.txt.p7s", n - 2));
         env.openssl_verify(&last, (!attached).then_some(inputs[n - 2].as_path()));
     }
+}
+
+/// An HTTP TSA front on the test TSA's runtime that answers `503 Service Unavailable` to the
+/// first `fail_first` requests and forwards the rest to the TSA; returns its URL and the
+/// number of requests it saw.
+fn busy_front(env: &Env, fail_first: usize) -> (String, Arc<AtomicUsize>) {
+    use bytes::Bytes;
+    use http_body_util::Full;
+    let backend = env._tsa.addr;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let rt = &env._tsa.rt;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| {
+                    let n = counter.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        if n < fail_first {
+                            Ok(hyper::Response::builder()
+                                .status(503)
+                                .body(Full::new(Bytes::new()))
+                                .unwrap())
+                        } else {
+                            common::forward(req, backend, None, None).await
+                        }
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), svc)
+                    .await;
+            });
+        }
+    });
+    (format!("http://{addr}/"), seen)
+}
+
+/// A TSA that answers 503 to the first request is asked once more (after a pause) and the
+/// signature is made; one that keeps answering 503 is asked twice for the first input, then
+/// the batch stops with one problem and no other input is started.
+#[test]
+fn busy_tsa_is_retried_once_then_stops_the_batch() {
+    let env = Env::new(KeyAlg::P256);
+    let (url, seen) = busy_front(&env, 1);
+    let a = env.file("busy.txt", b"a");
+    let mut o = env.opts(Level::BT);
+    o.tsa = Some(url);
+    let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
+    assert_eq!(s.failed(), 0, "{:?}", s.files);
+    assert!(s.stopped.is_none());
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "the first request and its retry"
+    );
+    env.openssl_verify(&env.p("busy.txt.p7s"), Some(&a));
+
+    let (url, seen) = busy_front(&env, usize::MAX);
+    let inputs: Vec<PathBuf> = (0..5)
+        .map(|i| env.file(&format!("b{i}.txt"), b"b"))
+        .collect();
+    o.tsa = Some(url);
+    o.workers = 1;
+    let s = sign::sign_files(&o, &inputs, &SystemClock).unwrap();
+    let stop = s.stopped.clone().expect("the batch stopped");
+    assert_eq!(stop.problem, inkan_signer::cades::Problem::Unavailable);
+    assert!(
+        stop.message.contains("HTTP status 503") && stop.message.contains("tried twice"),
+        "{}",
+        stop.message
+    );
+    assert_eq!(s.failed(), 5);
+    assert!(s.files.iter().all(|f| f.by_stop), "{:?}", s.files);
+    assert!(
+        s.files[1]
+            .error()
+            .unwrap()
+            .starts_with("not signed: the batch stopped")
+    );
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "one input asked twice, no other asked"
+    );
+    assert!(inputs.iter().all(|i| !i.with_extension("txt.p7s").exists()));
 }
 
 #[test]
