@@ -5,8 +5,11 @@ use std::process::ExitCode;
 
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_signer::cli::{self, Command};
-use inkan_signer::report;
 use inkan_signer::sign::{self, SetupError};
+use inkan_signer::{plan, report};
+
+/// Inputs refused because their output exists that are named one by one.
+const EXISTS_SHOWN: usize = 10;
 
 fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
@@ -34,12 +37,29 @@ fn main() -> ExitCode {
                     }
                     // Failures of the inputs themselves, one line each; those caused by a
                     // problem that stopped the batch are said once, below.
+                    // Outputs that exist: the first few, then a count (a re-run of a large
+                    // batch without --skip-existing would print one line per input).
+                    let mut exists = 0usize;
                     for f in &summary.files {
                         if let Some(e) = f.error()
                             && !f.by_stop
                         {
+                            if e.ends_with(plan::EXISTS_HINT) {
+                                exists += 1;
+                                if exists > EXISTS_SHOWN {
+                                    continue;
+                                }
+                            }
                             eprintln!("inkan-sign: {}: {e}", f.input.display());
                         }
+                    }
+                    if exists > EXISTS_SHOWN {
+                        eprintln!(
+                            "inkan-sign: and {} more input(s) whose output exists (--report FILE lists \
+                             all {exists}); {}",
+                            exists - EXISTS_SHOWN,
+                            plan::EXISTS_HINT
+                        );
                     }
                     if let Some(stop) = &summary.stopped {
                         eprintln!(

@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 
 use crate::sign::{Existing, Options, SetupError, output_path};
 
+/// How the message of an input refused because its output exists ends.
+pub const EXISTS_HINT: &str = "give --force to replace it, or --skip-existing to keep it";
+
 /// File name extensions (lower case) of signature and time-stamp files.
 pub const SIGNATURE_EXTENSIONS: [&str; 3] = ["p7s", "p7m", "tsr"];
 
@@ -274,10 +277,7 @@ pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
                 "{} exists and is kept (--skip-existing)",
                 out.display()
             )),
-            Existing::Refuse => Action::Fail(format!(
-                "{} exists: give --force to replace it, or --skip-existing to keep it",
-                out.display()
-            )),
+            Existing::Refuse => Action::Fail(format!("{} exists: {EXISTS_HINT}", out.display())),
         };
     }
     Ok(plan)

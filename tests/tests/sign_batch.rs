@@ -261,6 +261,23 @@ fn batch_safety_counted_in_the_tsa_records() {
     // --force and --skip-existing exclude each other.
     let (code, _) = bt(&["--force", "--skip-existing", "c.txt"]);
     assert_eq!(code, Some(64));
+
+    // A large re-run without a flag names the first ten existing outputs, then counts.
+    let names: Vec<String> = (0..12).map(|i| format!("bb/{i:02}.txt")).collect();
+    for n in &names {
+        env.file(n, n);
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (code, out) = env.sign(&names);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = env.sign(&names);
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(out.matches(".txt.p7s exists").count(), 10, "{out}");
+    assert!(
+        out.contains("and 2 more input(s) whose output exists"),
+        "{out}"
+    );
+    assert_eq!(env.issued(), start + 6, "B-B asks the TSA for nothing");
 }
 
 /// A TCP port with nothing listening (bound, then closed).
