@@ -22,6 +22,12 @@
 //!   the help says to prefer the environment variables for credentials.
 //! - `--commitment-type TYPE` (sign): adds a commitment-type-indication signed attribute
 //!   (EN 319 122-1 §5.2.3; see [`crate::commitment`]).
+//! - `--progress-every SECONDS` (sign): how often a progress line is printed when standard
+//!   error is not a terminal (default 5; 0: never).
+//!
+//! The contract's batch flags (`--force`, `--skip-existing`, `--report FILE`,
+//! `--tsa-timeout SECONDS`) are parsed here and applied in [`crate::plan`],
+//! [`crate::report`] and [`crate::sign::sign_files`].
 
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -1163,3 +1163,21 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
     write_atomic(&dest, &out).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
     Ok(dest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_line_of_a_job_log() {
+        assert_eq!(
+            progress_line(0, 0, 40, Duration::from_millis(200)),
+            "inkan-sign: progress: 0 of 40 done (0 signed, 0 failed), 0.0 files/s, 0s elapsed"
+        );
+        assert_eq!(
+            progress_line(1200, 3, 10_000, Duration::from_secs(5)),
+            "inkan-sign: progress: 1200 of 10000 done (1197 signed, 3 failed), 240.0 files/s, \
+             5s elapsed"
+        );
+    }
+}
