@@ -82,9 +82,11 @@ impl TestTsa {
     }
 }
 
-/// A failed signing: exit status 1, `needle` in the output, and no `p7s` written.
-pub fn assert_failed(code: Option<i32>, text: &str, p7s: &str, needle: &str) {
-    assert_eq!(code, Some(1), "{text}");
+/// A signing stopped by a TSA problem: exit status 69 (the TSA or the proxy unavailable or
+/// unusable) or 77 (the TSA refused our credentials), as `status` says, `needle` in the
+/// output, and no `p7s` written.
+pub fn assert_failed(code: Option<i32>, status: i32, text: &str, p7s: &str, needle: &str) {
+    assert_eq!(code, Some(status), "{text}");
     assert!(text.contains(needle), "expected {needle:?} in: {text}");
     assert!(!Path::new(p7s).exists(), "nothing written on failure");
 }
