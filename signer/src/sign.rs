@@ -477,6 +477,21 @@ impl Prepared {
     }
 }
 
+/// The result of a planned input before it is signed: skipped or failed as planned, else
+/// "not processed" until its job reports.
+fn planned_result(p: crate::plan::Planned) -> FileResult {
+    FileResult {
+        input: p.input,
+        output: p.output,
+        status: match p.action {
+            crate::plan::Action::Sign => Status::Failed("not processed".into()),
+            crate::plan::Action::Skip(why) => Status::Skipped(why),
+            crate::plan::Action::Fail(why) => Status::Failed(why),
+        },
+        by_stop: false,
+    }
+}
+
 /// Sets its flag when dropped.
 struct SetOnDrop<'a>(&'a AtomicBool);
 
@@ -644,6 +659,19 @@ pub fn sign_files(
     }
     // Before any key is loaded or time-stamp asked for (see `crate::plan`).
     let plan = crate::plan::plan(opts, inputs)?;
+    if !plan
+        .items
+        .iter()
+        .any(|p| p.action == crate::plan::Action::Sign)
+    {
+        // Nothing to sign (every input skipped, or refused because its output exists): no
+        // key is loaded (no PIN asked, no token needed) and no TSA asked.
+        return Ok(Summary {
+            files: plan.items.into_iter().map(planned_result).collect(),
+            notices: plan.notices,
+            ..Summary::default()
+        });
+    }
     let prepared = prepare(opts, now()?)?;
     if let Some(d) = &opts.out_dir
         && !d.is_dir()
@@ -967,20 +995,7 @@ pub fn sign_files(
         (Some(s), true) => format!("not signed: the batch stopped: {}", s.message),
         _ => "not processed".to_owned(),
     };
-    let mut files: Vec<FileResult> = plan
-        .items
-        .into_iter()
-        .map(|p| FileResult {
-            input: p.input,
-            output: p.output,
-            status: match p.action {
-                crate::plan::Action::Sign => Status::Failed("not processed".into()),
-                crate::plan::Action::Skip(why) => Status::Skipped(why),
-                crate::plan::Action::Fail(why) => Status::Failed(why),
-            },
-            by_stop: false,
-        })
-        .collect();
+    let mut files: Vec<FileResult> = plan.items.into_iter().map(planned_result).collect();
     for (i, r) in signed_at.into_iter().zip(results) {
         let f = &mut files[i];
         match r {

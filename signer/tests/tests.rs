@@ -293,6 +293,25 @@ fn softhsm_keys() {
     }
 }
 
+/// A re-run in which every output exists and is kept loads no key: nothing to sign needs no
+/// PIN or token (here a key file that does not exist), and no TSA.
+#[test]
+fn nothing_to_sign_needs_no_key() {
+    let env = Env::new(KeyAlg::P256);
+    let a = env.file("kept.txt", b"a");
+    let s = sign::sign_files(&env.opts(Level::BB), std::slice::from_ref(&a), &SystemClock).unwrap();
+    assert_eq!(s.signed(), 1);
+    let mut o = env.opts(Level::BT);
+    o.key = env.p("no-such.key").display().to_string();
+    o.tsa = Some("http://127.0.0.1:1/".into());
+    o.existing = sign::Existing::Skip;
+    let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
+    assert_eq!((s.signed(), s.skipped(), s.failed()), (0, 1, 0));
+    // With something to sign, the key is loaded and refused as before.
+    std::fs::remove_file(env.p("kept.txt.p7s")).unwrap();
+    assert!(sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).is_err());
+}
+
 #[test]
 fn batch_with_an_unreadable_file() {
     let env = Env::new(KeyAlg::P256);
