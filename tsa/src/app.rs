@@ -303,10 +303,11 @@ fn clock_event_text(e: &ClockEvent) -> (&'static str, String) {
             uncertainty_ns,
             good,
             of,
+            measurements,
         } => (
             "clock_synchronised",
             format!(
-                "offset {:.6} s, uncertainty {:.6} s, {good} of {of} servers agree; issuing",
+                "offset {:.6} s, uncertainty {:.6} s, {good} of {of} servers agree; issuing; {measurements}",
                 *offset_ns as f64 / 1e9,
                 *uncertainty_ns as f64 / 1e9
             ),
@@ -607,6 +608,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
                     uncertainty_ns,
                     good,
                     of,
+                    ..
                 } = e
                 {
                     ev = ev

@@ -651,6 +651,76 @@ mod tests {
         assert!(accepted > 0);
     }
 
+    /// A signer that returns the TSTInfo itself (the handler's own logic is under test).
+    #[derive(Debug)]
+    struct Echo;
+
+    impl TokenSigner for Echo {
+        fn sign_token(&self, tst_info: &[u8], _cert_req: bool) -> Result<Vec<u8>, String> {
+            Ok(tst_info.to_vec())
+        }
+        fn cert_sha256(&self) -> [u8; 32] {
+            [0; 32]
+        }
+    }
+
+    fn context(clock: UnixTime, identity: crate::ntp::IdentityWindow) -> Context {
+        let guard = TimeGuard::new(
+            Arc::new(inkan_profiles::clock::FixedClock(clock)),
+            true,
+            Duration::from_millis(500),
+            crate::config::LeapPolicy::Ignore,
+            Duration::from_secs(2),
+        )
+        .with_identity(identity);
+        Context {
+            policy: ObjectIdentifier::new_unwrap("1.2.3.4.1"),
+            accepted_policies: vec![ObjectIdentifier::new_unwrap("1.2.3.4.1")],
+            template: TstTemplate {
+                accuracy: accuracy_der(Duration::from_millis(500)),
+                tsa_name: None,
+                fraction_digits: 6,
+            },
+            signer: Box::new(Echo),
+            serials: SerialSource::new(1, 1),
+            cert_sha256: [0; 32],
+            guard: Arc::new(guard),
+            shake_imprints: false,
+        }
+    }
+
+    /// genTime is the guard's time when the token is signed, not the time the request arrived
+    /// (which may lie a queue wait earlier); the identity window applies to that instant.
+    #[test]
+    fn gen_time_is_taken_at_signing() {
+        let arrival = UnixTime::new(1_795_395_723, 0);
+        let signing = UnixTime::new(1_795_395_725, 250_000_000);
+        let ctx = context(signing, crate::ntp::IdentityWindow::unlimited());
+        let der = request(SHA256, &[0x11; 32], &[]);
+        match handle(&der, &ctx, Ok(arrival)) {
+            Outcome::Granted { issued, .. } => assert_eq!(issued.gen_time, signing),
+            other => panic!("{other:?}"),
+        }
+        // The certificate ends 200 ms after the signing instant: with 500 ms accuracy the
+        // token could be placed after it, so it is refused with systemFailure.
+        let ending = crate::ntp::IdentityWindow {
+            not_before: UnixTime::from_secs(0),
+            cert_not_after: UnixTime::new(1_795_395_725, 450_000_000),
+            key_end: None,
+        };
+        let ctx = context(signing, ending);
+        match handle(&der, &ctx, Ok(arrival)) {
+            Outcome::Rejected { failure, .. } => assert_eq!(failure, Failure::SystemFailure),
+            other => panic!("{other:?}"),
+        }
+        // A refusal at arrival stands.
+        let ctx = context(signing, crate::ntp::IdentityWindow::unlimited());
+        match handle(&der, &ctx, Err(TimeRefusal::Unsynchronised)) {
+            Outcome::Rejected { failure, .. } => assert_eq!(failure, Failure::TimeNotAvailable),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn granted_response_layout() {
         // Short and long-form lengths: the response is SEQUENCE { status, token }.

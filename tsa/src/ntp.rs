@@ -408,6 +408,8 @@ pub enum ClockEvent {
         good: usize,
         /// Configured servers.
         of: usize,
+        /// Every server's last measurement, for the record (EN 319 421 OVR-7.12-04).
+        measurements: String,
     },
     /// Issuing stopped.
     Lost {
@@ -471,6 +473,8 @@ pub enum TimeRefusal {
     Unsynchronised,
     /// The wall clock stepped out of the accuracy budget (re-measuring).
     Stepped,
+    /// Without servers: the host clock stepped beyond the accuracy; stopped until a restart.
+    HostStepped,
     /// Inside the leap-second window.
     LeapWindow,
     /// The host clock cannot be read.
@@ -497,7 +501,10 @@ impl TimeRefusal {
     pub fn describe(self) -> &'static str {
         match self {
             Self::Unsynchronised => "time source not within accuracy",
-            Self::Stepped => "host clock stepped out of the declared accuracy",
+            Self::Stepped => "host clock stepped out of the declared accuracy; measuring again",
+            Self::HostStepped => {
+                "host clock stepped beyond the declared accuracy with no SNTP server to check it; check the clock and restart"
+            }
             Self::LeapWindow => "leap-second window",
             Self::NoClock => "host clock unreadable",
             Self::CertificateNotYetValid => "TSA certificate not valid yet",
@@ -711,9 +718,10 @@ impl TimeGuard {
         if self.leap_policy == LeapPolicy::RefuseInWindow {
             let at = self.leap_at.load(Ordering::Relaxed);
             if at != 0 {
-                let w = self.leap_window.as_secs().max(1);
-                let now = s.time.secs();
-                if now + w > at && now < at + w {
+                // [leap - window, leap + window), to the nanosecond.
+                let w = dur_ns(self.leap_window.max(Duration::from_secs(1)));
+                let at = i128::from(at) * 1_000_000_000;
+                if s.wall >= at - w && s.wall < at + w {
                     return Err(TimeRefusal::LeapWindow);
                 }
             }
@@ -730,7 +738,7 @@ impl TimeGuard {
         let step = (s.wall - d.ref_wall) - mono_diff(d.ref_mono, s.mono);
         if self.trust_host {
             if self.host_stopped.load(Ordering::Acquire) {
-                return Err(TimeRefusal::Stepped);
+                return Err(TimeRefusal::HostStepped);
             }
             let total = d.cum_ns + if step.abs() > STEP_NOISE_NS { step } else { 0 };
             if total.abs() > self.acc_ns() {
@@ -740,7 +748,7 @@ impl TimeGuard {
                     self.host_stopped.store(true, Ordering::Release);
                 }
                 self.note_hot_step(s);
-                return Err(TimeRefusal::Stepped);
+                return Err(TimeRefusal::HostStepped);
             }
             return Ok(());
         }
@@ -824,14 +832,20 @@ impl TimeGuard {
     /// Records a leap announcement seen at `now`; returns the leap instant if it is new. The
     /// leap falls at the end of June 30 or December 31 (RFC 5905 §7.3): the next of the two.
     fn announce_leap(&self, now: UnixTime) -> Option<u64> {
-        let at = next_leap_instant(now)?;
+        // Servers still announcing during the window after the leap mean this leap, not the
+        // next one.
+        let w = self.leap_window.as_secs().max(1);
+        let at = next_leap_instant(UnixTime::from_secs(now.secs().saturating_sub(w + 1)))?;
         let prev = self.leap_at.swap(at, Ordering::Relaxed);
         (prev != at).then_some(at)
     }
 
-    fn clear_leap_if_past(&self, now: UnixTime) {
+    /// The majority no longer announces a leap: forget it, unless its window is under way
+    /// (servers may clear the indicator a moment before the leap).
+    fn clear_leap_unless_in_window(&self, now: UnixTime) {
         let at = self.leap_at.load(Ordering::Relaxed);
-        if at != 0 && now.secs() >= at + self.leap_window.as_secs().max(1) {
+        let w = self.leap_window.as_secs().max(1);
+        if at != 0 && (now.secs() >= at + w || now.secs() + w <= at) {
             self.leap_at.store(0, Ordering::Relaxed);
         }
     }
@@ -929,6 +943,31 @@ fn windows_at(
     Some(((rw, rm), step_now, out))
 }
 
+/// Each server's last measurement as text: offset, uncertainty, age, and whether it counted
+/// (the measurements that decided a synchronisation or a loss, for the auditor).
+fn summary(st: &[ServerState], good: &[(Taken, Window)], now: Instant) -> String {
+    let parts: Vec<String> = st
+        .iter()
+        .map(|x| match (&x.last, x.dropped) {
+            (_, true) => format!("{}: dropped (kiss-o'-death)", x.name),
+            (None, false) => format!("{}: no reply yet", x.name),
+            (Some(t), false) => format!(
+                "{}: offset {:+.6} s ± {:.6} s, {} ms old, {}",
+                x.name,
+                t.m.offset_ns as f64 / 1e9,
+                t.m.uncertainty_ns as f64 / 1e9,
+                now.saturating_duration_since(t.mono).as_millis(),
+                if good.iter().any(|g| g.0.mono == t.mono) {
+                    "counted"
+                } else {
+                    "not counted"
+                }
+            ),
+        })
+        .collect();
+    format!("measurements: {}", parts.join("; "))
+}
+
 /// The poller thread's memory between ticks.
 #[derive(Debug)]
 struct Watch {
@@ -1013,18 +1052,50 @@ impl Poller {
     /// after a `RATE` kiss or dropped).
     fn poll_due(&self, st: &mut [ServerState], now_all: bool) {
         let clock = self.guard.clock.as_ref();
-        for s in st.iter_mut() {
-            let now = Instant::now();
-            let due = s.next_due.is_none_or(|d| d <= now);
-            let may_hurry = now_all && s.interval <= self.poll;
-            if s.dropped || !(due || may_hurry) {
-                continue;
-            }
+        let now = Instant::now();
+        let due: Vec<usize> = st
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                let due = s.next_due.is_none_or(|d| d <= now);
+                let may_hurry = now_all && s.interval <= self.poll;
+                !s.dropped && (due || may_hurry)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        // All at once, each on its own thread: a silent server costs one timeout per round,
+        // not one per server, so the ticks (staleness, steps, identity) keep their pace.
+        let results: Vec<(usize, Result<Taken, SntpError>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = due
+                .iter()
+                .map(|&i| {
+                    let name = st[i].name.clone();
+                    let timeout = self.timeout;
+                    (
+                        i,
+                        scope.spawn(move || match resolve(&name) {
+                            Some(addr) => query(addr, clock, timeout),
+                            None => Err(SntpError::Io(format!("cannot resolve {name}"))),
+                        }),
+                    )
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|(i, h)| {
+                    let r = h
+                        .join()
+                        .unwrap_or_else(|_| Err(SntpError::Io("query thread panicked".into())));
+                    (i, r)
+                })
+                .collect()
+        });
+        for (i, r) in results {
+            let s = &mut st[i];
             s.next_due = Some(now + s.interval);
-            let r = match resolve(&s.name) {
-                Some(addr) => query(addr, clock, self.timeout),
-                None => Err(SntpError::Io(format!("cannot resolve {}", s.name))),
-            };
             match r {
                 Ok(t) => {
                     tracing::debug!(server = %s.name, offset_ns = t.m.offset_ns, uncertainty_ns = t.m.uncertainty_ns, "sntp");
@@ -1238,7 +1309,7 @@ impl Poller {
                     (self.on_event)(ClockEvent::LeapAnnounced { at });
                 }
             } else {
-                g.clear_leap_if_past(s.time);
+                g.clear_leap_unless_in_window(s.time);
             }
             if was != 1 {
                 g.state.store(1, Ordering::Relaxed);
@@ -1247,6 +1318,7 @@ impl Poller {
                     uncertainty_ns: unc,
                     good: good.len(),
                     of: n,
+                    measurements: summary(st, &good, s.mono),
                 });
             }
         } else {
@@ -1275,7 +1347,9 @@ impl Poller {
                         need
                     )
                 });
-                (self.on_event)(ClockEvent::Lost { reason });
+                (self.on_event)(ClockEvent::Lost {
+                    reason: format!("{reason}; {}", summary(st, &good, s.mono)),
+                });
             }
         }
     }
@@ -1459,7 +1533,16 @@ mod tests {
         assert!(g.now_for_issuing().is_ok());
         assert_eq!(g.announce_leap(before), Some(1_483_228_800));
         assert_eq!(g.now_for_issuing(), Err(TimeRefusal::LeapWindow));
-        g.clear_leap_if_past(UnixTime::from_secs(1_483_228_802));
+        // Still announced just after midnight: the same leap.
+        assert_eq!(g.announce_leap(UnixTime::from_secs(1_483_228_801)), None);
+        // Inside the window the announcement stands even when the servers drop it.
+        g.clear_leap_unless_in_window(UnixTime::from_secs(1_483_228_800));
+        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::LeapWindow));
+        g.clear_leap_unless_in_window(UnixTime::from_secs(1_483_228_802));
+        assert!(g.now_for_issuing().is_ok());
+        // Withdrawn well before the leap: forgotten.
+        assert_eq!(g.announce_leap(before), Some(1_483_228_800));
+        g.clear_leap_unless_in_window(UnixTime::from_secs(1_483_228_700));
         assert!(g.now_for_issuing().is_ok());
         // Announced in March 2015: the end of June 30 2015 (the leap of 2015-06-30), not the
         // end of March.
@@ -1598,12 +1681,12 @@ mod tests {
         assert_eq!(g.steps().0, 1);
         // +30 s: refused at once by the hot path, before the poller looks.
         clock.offset_ns.store(30_100_000_000, Ordering::SeqCst);
-        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::Stepped));
+        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::HostStepped));
         p.evaluate(&[], &mut w);
         // Back again: still refused (which side was right is unknown) until a restart.
         clock.offset_ns.store(0, Ordering::SeqCst);
         p.evaluate(&[], &mut w);
-        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::Stepped));
+        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::HostStepped));
         let ev = events.lock().unwrap();
         assert!(matches!(
             ev[0],

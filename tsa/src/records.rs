@@ -2115,6 +2115,35 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_commit_is_recorded_as_a_store_outage_once_writing_works_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut opts = WriterOptions::new(8, Duration::ZERO);
+        opts.clock = Arc::new(inkan_profiles::clock::FixedClock(UnixTime::from_secs(
+            1_800_000_000,
+        )));
+        let (rec, writer) = store
+            .start_writer(opts, Arc::new(WriterStats::default()))
+            .unwrap();
+        assert!(rec.commit_blocking(issued(7, 1, &[1])).is_ok());
+        // The commit fails (here: a serial already recorded; in production: a full disk, an
+        // I/O error); the next one succeeds and records the outage.
+        assert!(rec.commit_blocking(issued(7, 2, &[2])).is_err());
+        assert!(rec.commit_blocking(issued(8, 3, &[3])).is_ok());
+        rec.stop();
+        drop(rec);
+        writer.join();
+        let events = store.reader().events().unwrap();
+        assert_eq!(events.len(), 1, "{events:?}");
+        let v: serde_json::Value = serde_json::from_str(&events[0]).unwrap();
+        assert_eq!(v["kind"], kind::STORE_OUTAGE);
+        assert_eq!(v["data"]["failed_commits"], 1);
+        assert_eq!(v["data"]["from"], "2027-01-15T08:00:00Z");
+        // The failed commit left the chain as it was.
+        assert_eq!(store.reader().verify_chain().unwrap().unwrap().records, 2);
+    }
+
+    #[test]
     fn hex_helpers() {
         assert_eq!(hex(&[0, 0xab]), "00ab");
         assert_eq!(unhex("00AB"), Some(vec![0, 0xab]));

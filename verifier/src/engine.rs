@@ -226,6 +226,11 @@ pub struct Path {
 /// - at most [`PATH_BUDGET`] signature verifications per search, and paths of at most
 ///   [`MAX_PATH_LEN`] certificates.
 pub fn build_path(leaf: &Certificate, m: &Material) -> Option<Path> {
+    search_path(leaf, m).0
+}
+
+/// [`build_path`], and whether the search ran out of its budget.
+fn search_path(leaf: &Certificate, m: &Material) -> (Option<Path>, bool) {
     let all: Vec<&Certificate> = m.candidates().collect();
     let mut search = PathSearch {
         m,
@@ -239,12 +244,13 @@ pub fn build_path(leaf: &Certificate, m: &Material) -> Option<Path> {
     let mut chain = vec![(LEAF, leaf)];
     let mut algs = Vec::new();
     if search.dfs(&mut chain, &mut algs) {
-        Some(Path {
+        let path = Path {
             certs: chain.into_iter().map(|(_, c)| c.clone()).collect(),
             algs,
-        })
+        };
+        (Some(path), false)
     } else {
-        None
+        (None, search.budget == 0)
     }
 }
 
@@ -387,6 +393,9 @@ impl RevInfo {
     }
 }
 
+/// Most notes on unused or stale revocation information reported per certificate.
+const MAX_REVOCATION_NOTES: usize = 8;
+
 /// X.509 reason code certificateHold (RFC 5280 §5.3.1): a suspension, not a revocation.
 const REASON_HOLD: u64 = 6;
 /// X.509 reason code removeFromCRL: the entry says the certificate is no longer on hold.
@@ -519,7 +528,7 @@ fn ocsp_infos(
             }
             let when = crate::tlv::format_time(o.produced_at);
             let checked = responder_checked
-                .get_or_insert_with(|| check_ocsp_responder(o, issuer, now))
+                .get_or_insert_with(|| check_ocsp_responder(o, issuer, m, now))
                 .clone();
             if let Err(why) = checked {
                 notes.push(Finding::new(
@@ -558,7 +567,12 @@ fn ocsp_infos(
 /// Whether `o` is signed by a responder authorised for certificates of `issuer`, whose
 /// certificate is valid when the response was produced, and was produced by the validation
 /// time `now` (RFC 6960 §4.2.2.2, §3.2); the reason when not.
-fn check_ocsp_responder(o: &cms::BasicOcsp, issuer: &Certificate, now: i64) -> Result<(), String> {
+fn check_ocsp_responder(
+    o: &cms::BasicOcsp,
+    issuer: &Certificate,
+    m: &Material,
+    now: i64,
+) -> Result<(), String> {
     if o.produced_at > now {
         return Err(format!(
             "it was produced after the validation time {}",
@@ -612,6 +626,25 @@ fn check_ocsp_responder(o: &cms::BasicOcsp, issuer: &Certificate, now: i64) -> R
             "its signature does not verify with the key of {}",
             responder.display_name()
         ));
+    }
+    // A delegated responder's own certificate (RFC 6960 §4.2.2.2.1): unless it carries
+    // id-pkix-ocsp-nocheck, a CRL of the CA at hand that lists it as revoked when the
+    // response was produced makes the response worthless (its key may be in other hands).
+    // CRLs only: an OCSP response about the responder would be signed by the responder.
+    if responder.raw != issuer.raw && !responder.ocsp_nocheck {
+        let revoked = crl_infos(responder, issuer, m, now, &mut Vec::new())
+            .into_iter()
+            .filter_map(|i| i.revoked)
+            .map(|(t, _)| t)
+            .filter(|t| *t <= o.produced_at)
+            .min();
+        if let Some(t) = revoked {
+            return Err(format!(
+                "its responder certificate {} was revoked at {}, before the response was produced",
+                responder.display_name(),
+                crate::tlv::format_time(t)
+            ));
+        }
     }
     Ok(())
 }
@@ -796,10 +829,11 @@ pub fn signer_cert_candidates(si: &SignerInfo, m: &Material) -> Vec<Certificate>
     out
 }
 
-/// Identifies the signing certificate of `si` among the anchors and the material (the first
-/// candidate of [`signer_cert_candidates`], without verifying any signature).
-pub fn find_signer_cert(si: &SignerInfo, m: &Material) -> Option<Certificate> {
-    signer_cert_candidates(si, m).into_iter().next()
+/// Identifies the signing certificate of `si` (of `sd`) among the anchors and the material:
+/// of the [`signer_cert_candidates`], the one whose key verifies the signature
+/// ([`choose_signer_cert`]).
+pub fn find_signer_cert(sd: &SignedData, si: &SignerInfo, m: &Material) -> Option<Certificate> {
+    choose_signer_cert(sd, si, &signer_cert_candidates(si, m))
 }
 
 /// The candidate whose key verifies `si`'s signature (over the signed attributes, or over the
@@ -1099,8 +1133,18 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
         let mut notes = Vec::new();
         let rev = revocation(c, issuer, m, t, &mut notes);
         if matches!(rev, RevStatus::Unknown) {
-            for n in notes {
-                out.findings.push(n);
+            // Bounded: an input may carry thousands of CRLs that do not verify.
+            let more = notes.len().saturating_sub(MAX_REVOCATION_NOTES);
+            out.findings
+                .extend(notes.into_iter().take(MAX_REVOCATION_NOTES));
+            if more > 0 {
+                out.findings.push(Finding::new(
+                    "REVOCATION_NOT_USED_MORE",
+                    format!(
+                        "{more} more CRLs or OCSP responses for {} were not used",
+                        c.display_name()
+                    ),
+                ));
             }
         }
         let expired = c.not_after < t;
@@ -1157,7 +1201,10 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                         Indication::Indeterminate,
                         Sub::TryLater,
                         "REVOCATION_MISSING",
-                        format!("no revocation information at hand for {}", c.display_name()),
+                        format!(
+                            "no valid and fresh revocation information at hand for {}",
+                            c.display_name()
+                        ),
                     );
                 }
             }
@@ -1620,7 +1667,7 @@ fn validate_signer_inner(
             return out.fail(Indication::TotalFailed, Sub::FormatFailure, code, why);
         }
     }
-    let Some(cert) = choose_signer_cert(sd, si, &signer_cert_candidates(si, m)) else {
+    let Some(cert) = find_signer_cert(sd, si, m) else {
         return out.fail(
             Indication::Indeterminate,
             Sub::NoSigningCertificateFound,
@@ -1804,14 +1851,21 @@ fn validate_signer_inner(
         }
     }
     // X.509 validation.
-    let Some(path) = build_path(&cert, m) else {
-        // Crypto constraints on the signature still matter for the report.
+    let (path, exhausted) = search_path(&cert, m);
+    let Some(path) = path else {
+        let why = if exhausted {
+            format!(
+                " (the search stopped after {PATH_BUDGET} signature verifications: the input carries too many candidate certificates)"
+            )
+        } else {
+            String::new()
+        };
         return out.fail(
             Indication::Indeterminate,
             Sub::NoCertificateChainFound,
             "NO_CERTIFICATE_CHAIN_FOUND",
             format!(
-                "no certificate path from {} to a trust anchor",
+                "no certificate path from {} to a trust anchor{why}",
                 cert.display_name()
             ),
         );

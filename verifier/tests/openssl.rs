@@ -136,6 +136,7 @@ issue tsa-noncrit p256 v3_tsa_noncrit 30
 issue tsa-two p256 v3_tsa_two 30
 issue ocspresp p256 v3_ocsp 30
 issue ocspold p256 v3_ocsp 1 20200101000000Z 20200201000000Z
+issue ocspbad p256 v3_ocsp 30
 key tsa rsa3072
 openssl req -new -key tsa.key -subj "/CN=Test TSA" -out tsa.csr
 openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -extensions v3_tsa -days 3000 \
@@ -418,17 +419,7 @@ fn crl_scope_and_freshness() {
 }
 
 fn ts_token(data_file: &str, out: &str) -> Vec<u8> {
-    // One `openssl ts -reply` at a time: they all update the same serial file.
-    static TSA: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = TSA.lock().unwrap_or_else(|e| e.into_inner());
-    sh(
-        &pki().path,
-        &format!(
-            "openssl ts -query -data {data_file} -sha256 -cert -out {out}.tsq && \
-             openssl ts -reply -config ca.cnf -queryfile {out}.tsq -token_out -out {out} 2>/dev/null"
-        ),
-    );
-    read(out)
+    ts_token_from("tsa_config1", data_file, out)
 }
 
 #[test]
@@ -1453,6 +1444,10 @@ done
         "{ok}"
     );
     assert!(ok.contains("8040001079502 (有効な法人番号です"), "{ok}");
+    assert!(
+        ok.contains("組織識別子 (organizationIdentifier): NTRJP-8040001079502"),
+        "{ok}"
+    );
     assert!(!ok.contains("CORPORATE_NUMBER_CHECK_DIGIT"), "{ok}");
     let (code, bad) = run("1040001079502", "ja");
     assert_eq!(code, 0, "the signature itself is valid: {bad}");
@@ -1714,6 +1709,32 @@ fn ocsp_responses_are_checked_as_rfc_6960_says() {
         "{:?}",
         rep.findings
     );
+    // A delegated responder the CA had revoked before the response was produced (RFC 6960
+    // §4.2.2.2.1), with a CRL that says so but is itself no longer fresh for the signer.
+    ca_sh(
+        "openssl ca -config ca.cnf -cert inter.pem -keyfile inter.key -revoke ocspbad.pem 2>/dev/null && \
+         openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl \
+         -crl_nextupdate $(date -u -d '+1 hours' +%Y%m%d%H%M%SZ) -out inter-ocspbad.crl 2>/dev/null",
+    );
+    sleep_past_second();
+    ocsp_response(
+        "p256",
+        "ocspbad",
+        "p256-revoked-responder.ocsp",
+        "",
+        "-ndays 7",
+    );
+    let mut r = run("p256-revoked-responder.ocsp");
+    r.crls = vec!["inter-ocspbad.crl", "root.crl"];
+    r.at = days(1);
+    let rep = r.check(Indication::Indeterminate, Some(Sub::TryLater));
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.code == "OCSP_NOT_USED" && f.message.contains("was revoked")),
+        "{:?}",
+        rep.findings
+    );
     // A responder the CA did not authorise.
     ocsp_response("p256", "other", "p256-other-responder.ocsp", "", "-ndays 7");
     run("p256-other-responder.ocsp").check(Indication::Indeterminate, Some(Sub::TryLater));
@@ -1832,6 +1853,7 @@ fn edit_signed_data(sig: &[u8], f: impl FnOnce(&mut Vec<Vec<u8>>)) -> Vec<u8> {
 
 /// A time-stamp token from the TSA of `section` in ca.cnf over `data_file`.
 fn ts_token_from(section: &str, data_file: &str, out: &str) -> Vec<u8> {
+    // One `openssl ts -reply` at a time: they all update the same serial file.
     static TSA: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one = TSA.lock().unwrap_or_else(|e| e.into_inner());
     sh(
@@ -1848,6 +1870,11 @@ fn ts_token_from(section: &str, data_file: &str, out: &str) -> Vec<u8> {
 /// ats-hash-index-v3 names every certificate, CRL and unsigned attribute value the signature
 /// holds now, and the token's imprint covers it with the signature over data.txt.
 fn add_archive_time_stamp_v3(sig: &[u8], out: &str) -> Vec<u8> {
+    add_archive_time_stamp_v3_from("tsa_config1", sig, out)
+}
+
+/// As [`add_archive_time_stamp_v3`], from the TSA of `section` in ca.cnf.
+fn add_archive_time_stamp_v3_from(section: &str, sig: &[u8], out: &str) -> Vec<u8> {
     use inkan_profiles::{alg::DigestAlgorithm, ats, oid};
     let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
     let si = &sd.signers[0];
@@ -1872,7 +1899,7 @@ fn add_archive_time_stamp_v3(sig: &[u8], out: &str) -> Vec<u8> {
         &index,
     );
     std::fs::write(pki().path.join(format!("{out}.bin")), input).unwrap();
-    let tok = ts_token(&format!("{out}.bin"), out);
+    let tok = ts_token_from(section, &format!("{out}.bin"), out);
     let tok = add_unsigned_attribute(&tok, oid::ID_AA_ATS_HASH_INDEX_V3.as_bytes(), &index);
     add_unsigned_attribute(sig, oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes(), &tok)
 }
@@ -1885,19 +1912,46 @@ fn an_archive_time_stamp_proves_only_what_it_covers() {
     let sig = cms_sign("victim", "-md sha256");
     std::fs::write(pki().path.join("victim-sv.bin"), signature_value(&sig)).unwrap();
     let tok = ts_token_from("tsa_config2", "victim-sv.bin", "victim-sv.tst");
+    // An archive time-stamp from tsa2 too, over the bare signature.
+    let early_ats = tst_of_last_attribute(&add_archive_time_stamp_v3_from(
+        "tsa_config2",
+        &sig,
+        "ats-early.tst",
+    ));
     sleep_past_second();
     revoke_and_publish("victim", "inter-victim.crl");
     sleep_past_second();
     // Archive time-stamps after the revocation: one over the signature with its
     // time-stamp, one over the bare signature, to which the time-stamp is added afterwards.
-    let covered = add_archive_time_stamp_v3(
-        &add_unsigned_attribute(&sig, sig_tst, &tok),
-        "ats-covered.tst",
+    let stamped = add_unsigned_attribute(&sig, sig_tst, &tok);
+    let covered = add_archive_time_stamp_v3(&stamped, "ats-covered.tst");
+    // The same with an archive-time-stamp v2 (TS 101 733 §6.4.1), which covers the unsigned
+    // attributes present when it was made.
+    std::fs::write(
+        pki().path.join("ats-v2-covered.bin"),
+        archive_v2_input(&stamped),
+    )
+    .unwrap();
+    let v2_tok = ts_token("ats-v2-covered.bin", "ats-v2-covered.tst");
+    let covered_v2 = add_unsigned_attribute(
+        &stamped,
+        &[
+            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x30,
+        ],
+        &v2_tok,
     );
     let attack = add_unsigned_attribute(
         &add_archive_time_stamp_v3(&sig, "ats-bare.tst"),
         sig_tst,
         &tok,
+    );
+    // And a newer archive time-stamp over the bare signature, to which tsa2's older one is
+    // added afterwards.
+    let ats_v3 = inkan_profiles::oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes();
+    let late_added = add_unsigned_attribute(
+        &add_archive_time_stamp_v3(&sig, "ats-newer.tst"),
+        ats_v3,
+        &early_ats,
     );
     // Then tsa2's certificate is revoked: its tokens are good only with a proof that they
     // existed before.
@@ -1911,6 +1965,7 @@ fn an_archive_time_stamp_proves_only_what_it_covers() {
     // Covered by the archive time-stamp, the signature time-stamp is proven to exist before
     // tsa2's revocation, and it proves the signature existed before the signer's.
     run(&covered).check(Indication::TotalPassed, None);
+    run(&covered_v2).check(Indication::TotalPassed, None);
     // Added after the archive time-stamp, it is judged at the validation time, when tsa2 is
     // revoked: it proves nothing, and the signer's revocation stands (EN 319 102-1 §5.6.2.4).
     let rep = run(&attack).check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
@@ -1921,6 +1976,27 @@ fn an_archive_time_stamp_proves_only_what_it_covers() {
         .unwrap();
     assert_eq!(
         (sig_stamp.indication, sig_stamp.sub_indication),
+        (Indication::Indeterminate, Some(Sub::RevokedNoPoe)),
+        "{:?}",
+        rep.time_stamps
+    );
+    // An older archive time-stamp added after a newer one, which does not cover it, gets no
+    // proof of existence from it either: judged at the validation time, it proves nothing.
+    let rep = run(&late_added).check(Indication::Indeterminate, Some(Sub::RevokedNoPoe));
+    let archive: Vec<_> = rep
+        .time_stamps
+        .iter()
+        .filter(|t| t.kind == "archive")
+        .collect();
+    assert_eq!(archive.len(), 2, "{:?}", rep.time_stamps);
+    assert_eq!(
+        archive[0].indication,
+        Indication::TotalPassed,
+        "{:?}",
+        rep.time_stamps
+    );
+    assert_eq!(
+        (archive[1].indication, archive[1].sub_indication),
         (Indication::Indeterminate, Some(Sub::RevokedNoPoe)),
         "{:?}",
         rep.time_stamps
@@ -1973,6 +2049,12 @@ fn a_time_stamp_dated_outside_its_tsa_certificate_or_in_the_future_proves_nothin
     Run::new(tok)
         .data("data.txt")
         .check(Indication::TotalPassed, None);
+}
+
+/// The token of the last unsigned attribute of the first SignerInfo (its first value).
+fn tst_of_last_attribute(sig: &[u8]) -> Vec<u8> {
+    let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
+    sd.signers[0].unsigned_attrs.last().unwrap().values[0].clone()
 }
 
 /// The TSTInfo a token carries.
@@ -2085,9 +2167,12 @@ fn a_forged_certificate_with_the_signers_issuer_and_serial_is_passed_over() {
 }
 
 #[test]
-fn thousands_of_bogus_ca_certificates_do_not_hide_the_path() {
+fn bogus_ca_certificates_do_not_hide_the_path() {
     // 2,000 copies of the issuing CA's certificate with other serial numbers (same name, key
-    // and key identifier; their signatures no longer verify), placed before the real one.
+    // and key identifier; their signatures no longer verify), placed before the real one. The
+    // previous search spent its budget of 200 candidates on them (two each) and found no
+    // path; now each copy costs one verification, within the per-input limits (5,000
+    // certificates, 6,000 verifications) and the path budget.
     let inter = input_der(&read("inter.pem"));
     let cert = tlv::parse_exact(&inter).unwrap();
     let tbs = cert.children().next().unwrap().unwrap();
