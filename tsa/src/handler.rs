@@ -672,20 +672,23 @@ mod tests {
             crate::config::LeapPolicy::Ignore,
             Duration::from_secs(2),
         )
-        .with_identity(identity);
+        .with_identity(identity.clone());
         Context {
             policy: ObjectIdentifier::new_unwrap("1.2.3.4.1"),
             accepted_policies: vec![ObjectIdentifier::new_unwrap("1.2.3.4.1")],
-            template: TstTemplate {
-                accuracy: accuracy_der(Duration::from_millis(500)),
-                tsa_name: None,
-                fraction_digits: 6,
-            },
-            signer: Box::new(Echo),
+            signing: std::sync::RwLock::new(Arc::new(Signing {
+                template: TstTemplate {
+                    accuracy: accuracy_der(Duration::from_millis(500)),
+                    tsa_name: None,
+                    fraction_digits: 6,
+                },
+                signer: Box::new(Echo),
+                cert_sha256: [0; 32],
+                shake_imprints: false,
+                window: identity,
+            })),
             serials: SerialSource::new(1, 1),
-            cert_sha256: [0; 32],
             guard: Arc::new(guard),
-            shake_imprints: false,
         }
     }
 
