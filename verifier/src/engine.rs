@@ -829,30 +829,48 @@ pub fn signer_cert_candidates(si: &SignerInfo, m: &Material) -> Vec<Certificate>
     out
 }
 
-/// Identifies the signing certificate of `si` (of `sd`) among the anchors and the material:
-/// of the [`signer_cert_candidates`], the one whose key verifies the signature
-/// ([`choose_signer_cert`]).
-pub fn find_signer_cert(sd: &SignedData, si: &SignerInfo, m: &Material) -> Option<Certificate> {
-    choose_signer_cert(sd, si, &signer_cert_candidates(si, m))
+/// Identifies the signing certificate of `si` (of `sd`, over `content` when it is detached)
+/// among the anchors and the material: of the [`signer_cert_candidates`], the one whose key
+/// verifies the signature ([`choose_signer_cert`]).
+pub fn find_signer_cert(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    m: &Material,
+) -> Option<Certificate> {
+    choose_signer_cert(sd, si, content, &signer_cert_candidates(si, m))
 }
 
-/// The candidate whose key verifies `si`'s signature (over the signed attributes, or over the
-/// encapsulated content when there are none), else the first. Keys are tried once each, at
-/// most [`MAX_SIGNER_KEYS`] of them; the result is remembered for the call, so the signature
-/// is not computed again by [`crypto_facts`].
+/// The candidate whose key verifies `si`'s signature, else the first. The signature covers the
+/// signed attributes, or, when there are none (RFC 5652 §5.4), the content itself: the
+/// encapsulated content, or the detached `content` given (read here only when several
+/// candidates answer; when it is not at hand, the first is returned and [`crypto_facts`]
+/// reports the data missing). Keys are tried once each, at most [`MAX_SIGNER_KEYS`] of them;
+/// the result is remembered for the call, so the signature is not computed again by
+/// [`crypto_facts`].
 pub fn choose_signer_cert(
     sd: &SignedData,
     si: &SignerInfo,
+    content: &Content<'_>,
     candidates: &[Certificate],
 ) -> Option<Certificate> {
     let first = candidates.first()?;
     if candidates.len() == 1 {
         return Some(first.clone());
     }
-    let message: &[u8] = match (&si.signed_attrs, &sd.econtent) {
-        (Some(_), _) => &si.signed_attrs_der,
-        (None, Some(c)) => c,
-        (None, None) => return Some(first.clone()),
+    let detached: Vec<u8>;
+    let message: &[u8] = match (&si.signed_attrs, &sd.econtent, content) {
+        (Some(_), _, _) => &si.signed_attrs_der,
+        (None, Some(c), _) => c,
+        (None, None, Content::Bytes(b)) => b,
+        (None, None, Content::File(p)) => match std::fs::read(p) {
+            Ok(b) => {
+                detached = b;
+                &detached
+            }
+            Err(_) => return Some(first.clone()),
+        },
+        (None, None, Content::Missing) => return Some(first.clone()),
     };
     let digest = digest_of(si.digest_alg.get());
     let Some(alg) = si
@@ -1667,7 +1685,7 @@ fn validate_signer_inner(
             return out.fail(Indication::TotalFailed, Sub::FormatFailure, code, why);
         }
     }
-    let Some(cert) = find_signer_cert(sd, si, m) else {
+    let Some(cert) = find_signer_cert(sd, si, content, m) else {
         return out.fail(
             Indication::Indeterminate,
             Sub::NoSigningCertificateFound,
@@ -1741,14 +1759,10 @@ fn validate_signer_inner(
     if role == Role::Signer {
         let mut poes = Vec::new();
         let mut sig_times = Vec::new();
+        // An archive time-stamp that fails is not used (EN 319 102-1 §5.6.3.4 step 5 d); see
+        // `lta::ArchiveWalk`): the signature is judged without it.
         let mut walk = crate::lta::walk(sd, si, content, m, at);
         out.findings.extend(std::mem::take(&mut walk.findings));
-        if let Some(f) = walk.failure {
-            if let Some(p) = poe_out {
-                p.extend(walk.summaries);
-            }
-            return out.fail(f.indication, f.sub, f.code, f.message);
-        }
         let tst_time = walk.poe.unwrap_or(at);
         if let Some(p) = walk.poe {
             best = best.min(p);
@@ -1757,6 +1771,12 @@ fn validate_signer_inner(
         // that covers it; one added after the archive time-stamps only at the validation
         // time (EN 319 102-1 §5.6.2.4; EN 319 122-1 §5.5.3: an archive time-stamp proves the
         // existence of exactly what its imprint covers).
+        // One whose message imprint does not match is removed from the set (EN 319 102-1
+        // §5.5.4 step 3 a)), and so is one that does not pass time-stamp validation (§5.4),
+        // whatever the reason (broken signature, untrusted or unsuitable TSA, genTime out of
+        // bounds): step 3 b) removes it when no validation constraint mandates the attribute's
+        // validity, which is DSS's default policy (no `Timestamp/TimestampValid` constraint,
+        // a warning). The signature is then judged as if it had no such attribute.
         for (ai, a) in si
             .unsigned_attrs
             .iter()

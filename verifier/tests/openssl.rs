@@ -1871,6 +1871,17 @@ fn add_archive_time_stamp_v3(sig: &[u8], out: &str) -> Vec<u8> {
 
 /// As [`add_archive_time_stamp_v3`], from the TSA of `section` in ca.cnf.
 fn add_archive_time_stamp_v3_from(section: &str, sig: &[u8], out: &str) -> Vec<u8> {
+    let tok = archive_time_stamp_v3_token(section, sig, out);
+    add_unsigned_attribute(
+        sig,
+        inkan_profiles::oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes(),
+        &tok,
+    )
+}
+
+/// The archive-time-stamp-v3 token [`add_archive_time_stamp_v3_from`] adds to `sig`, with its
+/// ats-hash-index-v3 attribute.
+fn archive_time_stamp_v3_token(section: &str, sig: &[u8], out: &str) -> Vec<u8> {
     use inkan_profiles::{alg::DigestAlgorithm, ats, oid};
     let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
     let si = &sd.signers[0];
@@ -1896,8 +1907,84 @@ fn add_archive_time_stamp_v3_from(section: &str, sig: &[u8], out: &str) -> Vec<u
     );
     std::fs::write(pki().path.join(format!("{out}.bin")), input).unwrap();
     let tok = ts_token_from(section, &format!("{out}.bin"), out);
-    let tok = add_unsigned_attribute(&tok, oid::ID_AA_ATS_HASH_INDEX_V3.as_bytes(), &index);
-    add_unsigned_attribute(sig, oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes(), &tok)
+    add_unsigned_attribute(&tok, oid::ID_AA_ATS_HASH_INDEX_V3.as_bytes(), &index)
+}
+
+/// `tok` with one bit of its SignerInfo's signature value flipped: the message imprint still
+/// matches, the TSA's signature no longer verifies.
+fn break_token_signature(tok: &[u8]) -> Vec<u8> {
+    let sd = inkan_verifier::cms::SignedData::parse_content_info(tok).unwrap();
+    let value = &sd.signers[0].signature;
+    let at = tok
+        .windows(value.len())
+        .position(|w| w == value.as_slice())
+        .unwrap();
+    let mut out = tok.to_vec();
+    out[at + value.len() / 2] ^= 0x01;
+    out
+}
+
+/// A time-stamp token from the default TSA over the signature value of `sig`, for its
+/// signature-time-stamp attribute (EN 319 122-1 §5.3).
+fn signature_time_stamp_token(sig: &[u8], out: &str) -> Vec<u8> {
+    std::fs::write(pki().path.join(format!("{out}.sv")), signature_value(sig)).unwrap();
+    ts_token(&format!("{out}.sv"), out)
+}
+
+#[test]
+fn a_time_stamp_that_fails_is_not_used_and_does_no_harm() {
+    // EN 319 102-1 §5.5.4 step 3 and §5.6.3.4 step 5 d), DSS's default policy: a signature or
+    // archive time-stamp whose imprint matches but which does not validate is not used as
+    // proof of existence; the signature is judged as without it.
+    use inkan_profiles::oid;
+    let sig = cms_sign("p256", "-md sha256");
+    let sig_tst = signature_time_stamp_token(&sig, "fails-sig.tst");
+    let ats = archive_time_stamp_v3_token("tsa_config1", &sig, "fails-ats.tst");
+    let sig_attr = oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN.as_bytes();
+    let ats_attr = oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes();
+    let broken_sig_tst = add_unsigned_attribute(&sig, sig_attr, &break_token_signature(&sig_tst));
+    let broken_ats = add_unsigned_attribute(&sig, ats_attr, &break_token_signature(&ats));
+    let check = |s: &[u8], at: UnixTime, ind, sub, code: &str| {
+        let mut r = Run::new(s.to_vec()).data("data.txt");
+        r.at = at;
+        let rep = r.check(ind, sub);
+        assert!(
+            rep.findings.iter().any(|f| f.code == code),
+            "{code}: {:?}",
+            rep.findings
+        );
+    };
+    // Today the signature is valid by itself.
+    check(
+        &broken_sig_tst,
+        now(),
+        Indication::TotalPassed,
+        None,
+        "SIGNATURE_TST_DISCARDED",
+    );
+    check(
+        &broken_ats,
+        now(),
+        Indication::TotalPassed,
+        None,
+        "ARCHIVE_TST_FAILED",
+    );
+    // After the signer's certificate expired, nothing proves it existed before: as without
+    // the time-stamps.
+    for s in [&broken_sig_tst, &broken_ats] {
+        let mut r = Run::new(s.clone()).data("data.txt");
+        r.at = days(60);
+        r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+    }
+    // The same tokens unbroken do prove it.
+    for s in [
+        add_unsigned_attribute(&sig, sig_attr, &sig_tst),
+        add_unsigned_attribute(&sig, ats_attr, &ats),
+    ] {
+        let mut r = Run::new(s).data("data.txt");
+        r.at = days(60);
+        r.check(Indication::TotalPassed, None);
+    }
 }
 
 #[test]
@@ -2160,6 +2247,27 @@ fn a_forged_certificate_with_the_signers_issuer_and_serial_is_passed_over() {
     Run::new(broken)
         .data("data.txt")
         .check(Indication::TotalFailed, Some(Sub::SigCryptoFailure));
+    // No signed attributes, detached content: the signature covers the data itself (RFC 5652
+    // §5.4), so the candidate is chosen by verifying over the data given with --data, from a
+    // file or from memory.
+    sh(
+        &pki().path,
+        "openssl cms -sign -binary -noattr -in data.txt -signer p256.pem -inkey p256.key \
+         -certfile inter.pem -md sha256 -outform DER -out noattr-p256.p7s",
+    );
+    let forged = prepend_certificates(&read("noattr-p256.p7s"), &[read("forged-signer.der")]);
+    Run::new(forged.clone())
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    let mut r = Run::new(forged.clone());
+    r.data = Data::Bytes(read("data.txt"));
+    r.check(Indication::TotalPassed, None);
+    // Other data: no candidate verifies, and the signature fails with the named one.
+    Run::new(forged.clone())
+        .data("other.txt")
+        .check(Indication::TotalFailed, Some(Sub::SigCryptoFailure));
+    // No data: nothing to verify with.
+    Run::new(forged).check(Indication::Indeterminate, Some(Sub::SignedDataNotFound));
 }
 
 #[test]
