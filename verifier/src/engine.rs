@@ -841,22 +841,34 @@ pub fn find_signer_cert(
     choose_signer_cert(sd, si, content, &signer_cert_candidates(si, m))
 }
 
-/// The candidate whose key verifies `si`'s signature, else the first. The signature covers the
-/// signed attributes, or, when there are none (RFC 5652 §5.4), the content itself: the
-/// encapsulated content, or the detached `content` given (read here only when several
-/// candidates answer; when it is not at hand, the first is returned and [`crypto_facts`]
-/// reports the data missing). Keys are tried once each, at most [`MAX_SIGNER_KEYS`] of them;
-/// the result is remembered for the call, so the signature is not computed again by
-/// [`crypto_facts`].
+/// The candidate whose key verifies `si`'s signature, else the first (see
+/// [`order_signer_certs`]).
 pub fn choose_signer_cert(
     sd: &SignedData,
     si: &SignerInfo,
     content: &Content<'_>,
     candidates: &[Certificate],
 ) -> Option<Certificate> {
-    let first = candidates.first()?;
-    if candidates.len() == 1 {
-        return Some(first.clone());
+    order_signer_certs(sd, si, content, candidates)
+        .into_iter()
+        .next()
+}
+
+/// `candidates`, those whose key verifies `si`'s signature first, each group in the order
+/// given. The signature covers the signed attributes, or, when there are none (RFC 5652
+/// §5.4), the content itself: the encapsulated content, or the detached `content` given (read
+/// here only when several candidates answer; when it is not at hand, the order is kept and
+/// [`crypto_facts`] reports the data missing). Keys are tried once each, at most
+/// [`MAX_SIGNER_KEYS`] of them (a key not tried counts as not verifying); the results are
+/// remembered for the call, so the signature is not computed again by [`crypto_facts`].
+pub fn order_signer_certs(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    candidates: &[Certificate],
+) -> Vec<Certificate> {
+    if candidates.len() <= 1 {
+        return candidates.to_vec();
     }
     let detached: Vec<u8>;
     let message: &[u8] = match (&si.signed_attrs, &sd.econtent, content) {
@@ -868,9 +880,9 @@ pub fn choose_signer_cert(
                 detached = b;
                 &detached
             }
-            Err(_) => return Some(first.clone()),
+            Err(_) => return candidates.to_vec(),
         },
-        (None, None, Content::Missing) => return Some(first.clone()),
+        (None, None, Content::Missing) => return candidates.to_vec(),
     };
     let digest = digest_of(si.digest_alg.get());
     let Some(alg) = si
@@ -879,23 +891,67 @@ pub fn choose_signer_cert(
         .ok()
         .and_then(|a| crypto::signature_alg(&a, digest).ok())
     else {
-        return Some(first.clone());
+        return candidates.to_vec();
     };
-    let mut tried: Vec<&[u8]> = Vec::new();
+    let mut tried: Vec<(&[u8], bool)> = Vec::new();
+    let mut good = Vec::new();
+    let mut rest = Vec::new();
     for c in candidates {
-        if tried.iter().any(|k| *k == c.spki()) {
-            continue;
-        }
-        if tried.len() >= MAX_SIGNER_KEYS {
-            break;
-        }
-        tried.push(c.spki());
-        if crypto::verify_signature(Scope::Document, c.spki(), &alg, message, &si.signature).is_ok()
-        {
-            return Some(c.clone());
-        }
+        let ok = match tried.iter().find(|(k, _)| *k == c.spki()) {
+            Some((_, ok)) => *ok,
+            // Once a key verifies, other keys are not tried: a signature value verifies
+            // under one key only.
+            None if tried.len() >= MAX_SIGNER_KEYS || tried.iter().any(|(_, ok)| *ok) => false,
+            None => {
+                let ok = crypto::verify_signature(
+                    Scope::Document,
+                    c.spki(),
+                    &alg,
+                    message,
+                    &si.signature,
+                )
+                .is_ok();
+                tried.push((c.spki(), ok));
+                ok
+            }
+        };
+        if ok { &mut good } else { &mut rest }.push(c.clone());
     }
-    Some(first.clone())
+    good.extend(rest);
+    good
+}
+
+/// Most certificates sharing the signer's key from which a path is sought (see
+/// [`signer_cert_with_path`]).
+pub const MAX_SIGNER_PATHS: usize = 8;
+
+/// The signing certificate of `si` and the path search from it. Of the candidates ordered by
+/// [`order_signer_certs`], the first; but when others carry the same key (copies of the
+/// signer's certificate with its issuer and serial number, altered: unsigned data anyone may
+/// add, and without ESS signing-certificate(-v2) nothing tells them apart), the first of them,
+/// at most [`MAX_SIGNER_PATHS`], from which a path to a trust anchor is found (issue 11 §6:
+/// junk must not turn a valid signature into a failure).
+fn signer_cert_with_path(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    m: &Material,
+) -> Option<(Certificate, (Option<Path>, bool))> {
+    let ordered = order_signer_certs(sd, si, content, &signer_cert_candidates(si, m));
+    let first = ordered.first()?;
+    let mut first_search = None;
+    for c in ordered
+        .iter()
+        .filter(|c| c.spki() == first.spki())
+        .take(MAX_SIGNER_PATHS)
+    {
+        let search = search_path(c, m);
+        if search.0.is_some() {
+            return Some((c.clone(), search));
+        }
+        first_search.get_or_insert(search);
+    }
+    Some((first.clone(), first_search.unwrap_or((None, false))))
 }
 
 /// Facts about a SignerInfo's own cryptography (time-independent).
@@ -1572,9 +1628,12 @@ pub fn no_signer() -> Outcome {
     )
 }
 
-/// Whether `si` carries an attribute defined for CAdES (EN 319 122-1 §5.2, §5.3, §5.5; ETSI
-/// TS 101 733), signed or unsigned: it then claims to be a CAdES signature, which must carry
-/// ESS signing-certificate(-v2).
+/// Whether `si`'s signed attributes include one defined for CAdES (EN 319 122-1 §5.2, §5.3,
+/// §5.5; ETSI TS 101 733): the signer then signed a CAdES signature, which must carry ESS
+/// signing-certificate(-v2). Unsigned attributes do not count: anyone may add them, and an
+/// added signature time-stamp or validation data must not turn a valid plain RFC 5652
+/// signature into an indeterminate one (issue 11 §6); they change nothing about how the
+/// signing certificate is bound.
 fn claims_cades(si: &SignerInfo) -> bool {
     const ETSI: [const_oid::ObjectIdentifier; 20] = [
         oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
@@ -1602,7 +1661,6 @@ fn claims_cades(si: &SignerInfo) -> bool {
     si.signed_attrs
         .iter()
         .flatten()
-        .chain(si.unsigned_attrs.iter())
         .any(|a| ETSI.iter().any(|o| is(&a.oid, o)))
 }
 
@@ -1685,7 +1743,7 @@ fn validate_signer_inner(
             return out.fail(Indication::TotalFailed, Sub::FormatFailure, code, why);
         }
     }
-    let Some(cert) = find_signer_cert(sd, si, content, m) else {
+    let Some((cert, search)) = signer_cert_with_path(sd, si, content, m) else {
         return out.fail(
             Indication::Indeterminate,
             Sub::NoSigningCertificateFound,
@@ -1871,7 +1929,7 @@ fn validate_signer_inner(
         }
     }
     // X.509 validation.
-    let (path, exhausted) = search_path(&cert, m);
+    let (path, exhausted) = search;
     let Some(path) = path else {
         let why = if exhausted {
             format!(
