@@ -2384,6 +2384,41 @@ fn append_certificates(sig: &[u8], certs: &[Vec<u8>]) -> Vec<u8> {
     })
 }
 
+/// `sig` with each value of its first SignerInfo's unsigned attributes of type `attr_oid`
+/// (content octets) replaced by `f(value)`, everything else as it was.
+fn map_unsigned_values(sig: &[u8], attr_oid: &[u8], f: &dyn Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    edit_signed_data(sig, |parts| {
+        let sis = tlv::parse_exact(parts.last().unwrap()).unwrap();
+        let si = sis.children().next().unwrap().unwrap();
+        let mut si_content = Vec::new();
+        for field in si.children() {
+            let field = field.unwrap();
+            if field.tag != 0xa1 {
+                si_content.extend_from_slice(field.raw);
+                continue;
+            }
+            let mut attrs = Vec::new();
+            for a in tlv::parse_exact(field.raw).unwrap().children() {
+                let a = a.unwrap();
+                let mut c = a.children();
+                let o = c.next().unwrap().unwrap();
+                let set = c.next().unwrap().unwrap();
+                if o.value != attr_oid {
+                    attrs.extend_from_slice(a.raw);
+                    continue;
+                }
+                let values: Vec<u8> = set.children().flat_map(|v| f(v.unwrap().raw)).collect();
+                attrs.extend(tlv::encode(
+                    0x30,
+                    &[o.raw.to_vec(), tlv::encode(0x31, &values)].concat(),
+                ));
+            }
+            si_content.extend(tlv::encode(0xa1, &attrs));
+        }
+        *parts.last_mut().unwrap() = tlv::encode(0x31, &tlv::encode(0x30, &si_content));
+    })
+}
+
 /// One signature (or token) of the junk property test and what it needs to be verified.
 struct Case {
     name: &'static str,
@@ -2482,7 +2517,7 @@ impl Junk {
         use inkan_profiles::oid;
         let mut sig = case.sig.clone();
         let mut what = Vec::new();
-        let kinds = if case.token { 8 } else { 12 };
+        let kinds = if case.token { 8 } else { 13 };
         for n in 0..1 + rng.below(3) {
             let kind = if n == 0 {
                 first % kinds
@@ -2584,6 +2619,34 @@ impl Junk {
                         t,
                     );
                     what.push("an archive time-stamp that does not validate".into());
+                }
+                11 => {
+                    // Junk inside the signature time-stamp tokens (which no archive time-stamp
+                    // covers: changing covered bytes is not adding junk): certificates anyone
+                    // may add to a token.
+                    let sd = inkan_verifier::cms::SignedData::parse_content_info(&sig).unwrap();
+                    let si = &sd.signers[0];
+                    if si
+                        .unsigned(&oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+                        .next()
+                        .is_some()
+                    {
+                        continue;
+                    }
+                    let tsa = input_der(&read("tsa.pem"));
+                    let junk = [
+                        with_serial(&tsa, rng.next() as u16),
+                        flip_last(&tsa),
+                        forged_like(&tsa),
+                        flip_last(&self.certs[0]),
+                    ];
+                    let pick = rng.below(junk.len());
+                    sig = map_unsigned_values(
+                        &sig,
+                        oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN.as_bytes(),
+                        &|tok: &[u8]| prepend_certificates(tok, &junk[pick..=pick]),
+                    );
+                    what.push("a certificate inside the signature time-stamp tokens".into());
                 }
                 10 => {
                     // A time-stamp over other data, as signature or archive time-stamp.
