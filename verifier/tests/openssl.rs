@@ -2728,10 +2728,19 @@ fn junk_cases() -> Vec<Case> {
         let name = name.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
         let tok = signature_time_stamp_token(sig, &format!("junk-{name}-sig.tst"));
         let early = with_gen_time(&tst_info_of(&tok), EARLY);
+        // The TSTInfo signed again, dated early or as it was, by certificates that may not
+        // time-stamp (no id-kp-timeStamping; not critical, RFC 3161 §2.3).
+        let info = tst_info_of(&tok);
         let sig_tsts = vec![
             break_token_signature(&tok),
             sign_tst_info(&early, "p256", &format!("junk-{name}-sig-p256")),
             sign_tst_info(&early, "tsa-noncrit", &format!("junk-{name}-sig-noncrit")),
+            sign_tst_info(&info, "p256", &format!("junk-{name}-sig-p256-now")),
+            sign_tst_info(
+                &info,
+                "tsa-noncrit",
+                &format!("junk-{name}-sig-noncrit-now"),
+            ),
         ];
         let ats = archive_time_stamp_v3_token("tsa_config1", sig, &format!("junk-{name}-ats"));
         let index = inkan_verifier::cms::SignedData::parse_content_info(&ats)
@@ -2747,9 +2756,17 @@ fn junk_cases() -> Vec<Case> {
             "p256",
             &format!("junk-{name}-ats-p256"),
         );
+        let noncrit = sign_tst_info(
+            &tst_info_of(&ats),
+            "tsa-noncrit",
+            &format!("junk-{name}-ats-noncrit"),
+        );
+        let with_index =
+            |t: &[u8]| add_unsigned_attribute(t, oid::ID_AA_ATS_HASH_INDEX_V3.as_bytes(), &index);
         let archive_tsts = vec![
             break_token_signature(&ats),
-            add_unsigned_attribute(&forged, oid::ID_AA_ATS_HASH_INDEX_V3.as_bytes(), &index),
+            with_index(&forged),
+            with_index(&noncrit),
         ];
         (sig_tsts, archive_tsts)
     };
@@ -2810,7 +2827,6 @@ fn junk_cases() -> Vec<Case> {
             "data.txt",
             now(),
         ),
-        case("revoked signer, B-T", revoked_t, "data.txt", now()),
     ];
     let mut b_lt_case = case("B-LT", b_lt, "data.txt", now());
     b_lt_case.required = true;
@@ -2818,10 +2834,15 @@ fn junk_cases() -> Vec<Case> {
     let mut lta = case("B-LTA", b_lta, "data.txt", now());
     lta.required = true;
     cases.push(lta);
-    let mut rev = case("revoked signer", revoked, "data.txt", now());
-    rev.required = true;
-    rev.crls = vec!["inter.crl", "root.crl"];
-    cases.push(rev);
+    for (name, sig) in [
+        ("revoked signer", revoked),
+        ("revoked signer, B-T", revoked_t),
+    ] {
+        let mut rev = case(name, sig, "data.txt", now());
+        rev.required = true;
+        rev.crls = vec!["inter.crl", "root.crl"];
+        cases.push(rev);
+    }
     let mut untrusted = case("untrusted root", b_b.clone(), "data.txt", now());
     untrusted.trust = "other.pem";
     cases.push(untrusted);
@@ -2865,6 +2886,24 @@ fn unsigned_junk_never_changes_the_result() {
     for (ci, case) in cases.iter().enumerate() {
         let base = case.report(case.sig.clone());
         let want = (base.indication, base.sub_indication);
+        // The valid cases are valid, the others not, before any junk.
+        const VALID: [&str; 9] = [
+            "B-B",
+            "B-B encapsulated",
+            "plain CMS",
+            "B-T",
+            "B-T after expiry",
+            "B-LT",
+            "B-LTA",
+            "B-LTA after expiry",
+            "token",
+        ];
+        assert_eq!(
+            base.indication == Indication::TotalPassed,
+            VALID.contains(&case.name),
+            "{}: {want:?}",
+            case.name
+        );
         seen.insert(format!("{:?}", want));
         for seed in 0..SEEDS {
             let mut rng = Rng::new((ci as u64) << 32 | seed);
