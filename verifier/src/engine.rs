@@ -791,9 +791,18 @@ impl Outcome {
     }
 }
 
-/// Most distinct signer keys tried when several certificates answer a SignerInfo's `sid`
-/// (each costs one signature verification).
+/// Distinct signer keys always tried when several certificates answer a SignerInfo's `sid`
+/// (each costs one signature verification). More are tried, up to one per certificate an
+/// input may carry (`limits::MAX_CERTIFICATES`), while the message they verify stays within
+/// [`SIGNER_CHOICE_BYTES`]: a signature over signed attributes (a few hundred bytes) finds its
+/// certificate among thousands of forged ones with its issuer and serial number, as a path
+/// finds its issuer among thousands of junk CA certificates (issue 11 §6).
 pub const MAX_SIGNER_KEYS: usize = 64;
+
+/// Bytes of signed message verified, at most, while choosing among signer keys beyond
+/// [`MAX_SIGNER_KEYS`] (a signature without signed attributes verifies over the whole
+/// content, each time).
+pub const SIGNER_CHOICE_BYTES: usize = 64 << 20;
 
 /// The certificates that may be the signing certificate of `si`, best first: those the `sid`
 /// names (issuer and serial number, or subject key identifier), among the anchors and the
@@ -859,8 +868,9 @@ pub fn choose_signer_cert(
 /// §5.4), the content itself: the encapsulated content, or the detached `content` given (read
 /// here only when several candidates answer; when it is not at hand, the order is kept and
 /// [`crypto_facts`] reports the data missing). Keys are tried once each, at most
-/// [`MAX_SIGNER_KEYS`] of them (a key not tried counts as not verifying); the results are
-/// remembered for the call, so the signature is not computed again by [`crypto_facts`].
+/// [`MAX_SIGNER_KEYS`] of them or more for a short message (see there; a key not tried counts
+/// as not verifying); the results are remembered for the call, so the signature is not
+/// computed again by [`crypto_facts`].
 pub fn order_signer_certs(
     sd: &SignedData,
     si: &SignerInfo,
@@ -893,15 +903,18 @@ pub fn order_signer_certs(
     else {
         return candidates.to_vec();
     };
-    let mut tried: Vec<(&[u8], bool)> = Vec::new();
+    let max_keys = (SIGNER_CHOICE_BYTES / message.len().max(1))
+        .clamp(MAX_SIGNER_KEYS, crate::limits::MAX_CERTIFICATES);
+    let mut tried: std::collections::HashMap<&[u8], bool> = std::collections::HashMap::new();
+    let mut found = false;
     let mut good = Vec::new();
     let mut rest = Vec::new();
     for c in candidates {
-        let ok = match tried.iter().find(|(k, _)| *k == c.spki()) {
-            Some((_, ok)) => *ok,
+        let ok = match tried.get(c.spki()) {
+            Some(ok) => *ok,
             // Once a key verifies, other keys are not tried: a signature value verifies
             // under one key only.
-            None if tried.len() >= MAX_SIGNER_KEYS || tried.iter().any(|(_, ok)| *ok) => false,
+            None if tried.len() >= max_keys || found => false,
             None => {
                 let ok = crypto::verify_signature(
                     Scope::Document,
@@ -911,7 +924,8 @@ pub fn order_signer_certs(
                     &si.signature,
                 )
                 .is_ok();
-                tried.push((c.spki(), ok));
+                tried.insert(c.spki(), ok);
+                found |= ok;
                 ok
             }
         };

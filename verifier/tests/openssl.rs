@@ -2253,6 +2253,12 @@ fn a_forged_certificate_with_the_signers_issuer_and_serial_is_passed_over() {
     Run::new(prepend_certificates(&sig, &[copy]))
         .data("data.txt")
         .check(Indication::TotalPassed, None);
+    // A hundred certificates with the signer's issuer and serial, each with another key,
+    // placed first: each costs one verification, and the signer's own is still found.
+    let forged = forged_with_keys(&input_der(&read("p256.pem")), 100);
+    Run::new(prepend_certificates(&sig, &forged))
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
     // An unsigned CAdES attribute (here a signature time-stamp) added to a plain signature
     // does not make it claim to be CAdES: only what the signer signed does.
     let stamped = add_unsigned_attribute(
@@ -2435,10 +2441,10 @@ struct Case {
     bad_archive_tsts: Vec<Vec<u8>>,
     /// Whether it is a stand-alone token (no SignerInfo attributes to add to).
     token: bool,
-    /// The signing certificate (DER), and a certificate with its issuer name and serial number
-    /// but another key.
+    /// The signing certificate (DER), and certificates with its issuer name and serial number
+    /// but other keys.
     signer: Vec<u8>,
-    forged_signer: Vec<u8>,
+    forged_signers: Vec<Vec<u8>>,
 }
 
 impl Case {
@@ -2568,8 +2574,11 @@ impl Junk {
                     what.push("an unknown unsigned attribute".into());
                 }
                 7 => {
-                    sig = prepend_certificates(&sig, std::slice::from_ref(&case.forged_signer));
-                    what.push("a certificate with the signer's issuer and serial, first".into());
+                    let n = [1, 70][rng.below(2)];
+                    sig = prepend_certificates(&sig, &case.forged_signers[..n]);
+                    what.push(format!(
+                        "{n} certificates with the signer's issuer and serial and other keys, first"
+                    ));
                 }
                 5 => {
                     // Certificate-values (an unsigned attribute) with copies of a real
@@ -2705,6 +2714,24 @@ fn forged_like(cert: &[u8]) -> Vec<u8> {
     tlv::encode(0x30, &[tbs, rest].concat())
 }
 
+/// `n` certificates like [`forged_like`]`(cert)`, each with another key (one byte of the RSA
+/// modulus changed; the certificates' signatures do not verify, which only a path search
+/// could tell).
+fn forged_with_keys(cert: &[u8], n: usize) -> Vec<Vec<u8>> {
+    let forged = forged_like(cert);
+    let c = inkan_verifier::x509::Certificate::parse(&forged).unwrap();
+    let spki = c.spki();
+    let at = spki.as_ptr() as usize - c.raw.as_ptr() as usize + spki.len() / 2;
+    (0..n)
+        .map(|k| {
+            let mut f = forged.clone();
+            f[at] = k as u8;
+            f[at + 1] = (k >> 8) as u8;
+            f
+        })
+        .collect()
+}
+
 /// The BasicOCSPResponse inside an OCSPResponse (responseBytes.response).
 fn basic_ocsp_of(resp: &[u8]) -> Vec<u8> {
     let r = tlv::parse_exact(resp).unwrap();
@@ -2774,7 +2801,7 @@ fn junk_cases() -> Vec<Case> {
         let (bad_sig_tsts, bad_archive_tsts) = bad(&sig, name);
         let signer = signer_of(&sig);
         Case {
-            forged_signer: forged_like(&signer),
+            forged_signers: forged_with_keys(&signer, 70),
             signer,
             name,
             sig,
@@ -2856,7 +2883,7 @@ fn junk_cases() -> Vec<Case> {
         let sig = ts_token("data.txt", "junk-token.tst");
         let signer = signer_of(&sig);
         cases.push(Case {
-            forged_signer: forged_like(&signer),
+            forged_signers: forged_with_keys(&signer, 70),
             signer,
             name,
             sig,
