@@ -39,15 +39,7 @@ impl World {
         opts.leaf_validity_secs = 3600;
         let pki = DevPki::generate_with(&opts).expect("dev PKI");
         let dir = tempfile::tempdir().expect("tempdir");
-        // Key files owner-only: inkan-tsa refuses a key others can read (outside --dev).
-        let w = |name: &str, data: &[u8]| {
-            use std::os::unix::fs::PermissionsExt as _;
-            let p = dir.path().join(name);
-            std::fs::write(&p, data).unwrap();
-            if name.ends_with(".key") {
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-            }
-        };
+        let w = |name: &str, data: &[u8]| inkan_tests::write_file(&dir.path().join(name), data);
         for (name, cn, life) in [
             ("tsa-short", "short-lived signature TSA", DAY),
             ("tsa-long", "archive TSA", 3650 * DAY),
