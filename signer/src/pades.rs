@@ -47,12 +47,12 @@ pub fn extend_pdf(
     opts: &crate::sign::ExtendOptions,
     path: &Path,
     at: UnixTime,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, crate::cades::Failure> {
     use std::sync::Arc;
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let tsa_url = opts.tsa.as_deref();
     if opts.level != Level::BLT && tsa_url.is_none() {
-        return Err(format!("level {} needs --tsa URL", opts.level));
+        return Err(format!("level {} needs --tsa URL", opts.level).into());
     }
     let mut certs = Vec::new();
     if let Some(p) = &opts.cert_chain {
@@ -212,7 +212,7 @@ pub fn sign_pdf(
     bytes: &[u8],
     field: Option<&str>,
     at: UnixTime,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, crate::cades::Failure> {
     let plan = Plan::new(bytes, field, "Signature")?;
     // ISO 32000-1 Table 252; PAdES: /M is the claimed signing time (EN 319 142-1 §6.3 g).
     let head = format!(
@@ -256,7 +256,7 @@ pub fn add_dss(
     bytes: &[u8],
     cms: &[u8],
     at: UnixTime,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, crate::cades::Failure> {
     add_dss_for(&prepared.upgrader, bytes, &[cms.to_vec()], at)
 }
 
@@ -267,7 +267,7 @@ fn add_dss_for(
     bytes: &[u8],
     cmss: &[Vec<u8>],
     at: UnixTime,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, crate::cades::Failure> {
     let mut certs: Vec<Vec<u8>> = Vec::new();
     let mut crls: Vec<Vec<u8>> = Vec::new();
     let mut ocsps: Vec<Vec<u8>> = Vec::new();
@@ -357,7 +357,7 @@ pub fn timestamp_pdf(
     tsa: &crate::cades::TsaClient,
     alg: inkan_profiles::alg::DigestAlgorithm,
     bytes: &[u8],
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, crate::cades::Failure> {
     let plan = Plan::new(bytes, None, "DocTimeStamp")?;
     embed(
         &plan,
@@ -375,8 +375,8 @@ fn embed(
     head: &str,
     mut room: usize,
     alg: inkan_profiles::alg::DigestAlgorithm,
-    mut make: impl FnMut(&[u8]) -> Result<Vec<u8>, String>,
-) -> Result<Vec<u8>, String> {
+    mut make: impl FnMut(&[u8]) -> Result<Vec<u8>, crate::cades::Failure>,
+) -> Result<Vec<u8>, crate::cades::Failure> {
     for _ in 0..3 {
         let (mut file, slot) = plan.build(room, head)?;
         let hash = {
@@ -705,11 +705,17 @@ impl Prepared {
         hash: &[u8],
         level: Level,
         at: UnixTime,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, crate::cades::Failure> {
         let attrs: Vec<&[u8]> = self.commitment.as_deref().into_iter().collect();
         let mut req = SignRequest::new(ID_DATA, Content::DetachedDigest(hash));
         req.signed_attrs = &attrs;
-        let der = self.template.sign(&req).map_err(|e| e.to_string())?;
+        // The key failing (a token removed, a session closed) fails every input alike.
+        let der = self.template.sign(&req).map_err(|e| {
+            crate::cades::Failure::batch(
+                crate::cades::Problem::Key,
+                format!("the key failed to sign: {e}"),
+            )
+        })?;
         if level == Level::BB {
             return Ok(der);
         }
@@ -732,97 +738,6 @@ impl Prepared {
             .map(|c| c.der.len())
             .sum()
     }
-}
-
-/// Signs the PDFs among `inputs` inside themselves (unless `--cades`), and the other inputs
-/// through the CAdES batch ([`crate::sign::sign_files`]); results in input order. `None`
-/// when there is no PDF to sign this way.
-pub fn sign_batch(
-    opts: &crate::sign::Options,
-    inputs: &[PathBuf],
-    clock: &dyn inkan_profiles::clock::Clock,
-    prepared: &Prepared,
-) -> Option<Result<crate::sign::Summary, crate::sign::SetupError>> {
-    if opts.pdf.cades || !inputs.iter().any(|p| is_pdf_file(p)) {
-        return None;
-    }
-    let start = std::time::Instant::now();
-    let mut results: Vec<Option<crate::sign::FileResult>> = vec![None; inputs.len()];
-    let mut rest = Vec::new();
-    let mut rest_idx = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
-        if !is_pdf_file(input) {
-            rest.push(input.clone());
-            rest_idx.push(i);
-            continue;
-        }
-        let out = output_path(
-            opts.out.as_deref(),
-            opts.out_dir.as_deref(),
-            opts.pdf.in_place,
-            input,
-            "signed",
-        );
-        let result = sign_file(
-            prepared,
-            opts.level,
-            input,
-            &out,
-            opts.pdf.field.as_deref(),
-            opts.pdf.in_place,
-            clock,
-        );
-        results[i] = Some(crate::sign::FileResult {
-            input: input.clone(),
-            result: result.map(|()| out),
-        });
-    }
-    if !rest.is_empty() {
-        match crate::sign::sign_files(opts, &rest, clock) {
-            Ok(s) => {
-                for (f, i) in s.files.into_iter().zip(rest_idx) {
-                    results[i] = Some(f);
-                }
-            }
-            Err(e) => return Some(Err(e)),
-        }
-    }
-    let files = results
-        .into_iter()
-        .zip(inputs)
-        .map(|(r, input)| {
-            r.unwrap_or_else(|| crate::sign::FileResult {
-                input: input.clone(),
-                result: Err("not processed".into()),
-            })
-        })
-        .collect();
-    Some(Ok(crate::sign::Summary {
-        files,
-        elapsed: start.elapsed(),
-        stages: Default::default(),
-    }))
-}
-
-/// Reads, signs and writes one PDF (atomically; an existing output other than the input
-/// itself with `--in-place` is refused).
-fn sign_file(
-    prepared: &Prepared,
-    level: Level,
-    input: &Path,
-    out: &Path,
-    field: Option<&str>,
-    in_place: bool,
-    clock: &dyn inkan_profiles::clock::Clock,
-) -> Result<(), String> {
-    if !in_place && out.exists() {
-        return Err(format!("{} already exists; not overwritten", out.display()));
-    }
-    let bytes = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
-    let at = clock.now().ok_or("the system clock is unusable")?;
-    let signed = sign_pdf(prepared, level, &bytes, field, at)?;
-    crate::output::write_atomic(out, &signed)
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))
 }
 
 #[cfg(test)]

@@ -119,7 +119,7 @@ impl Env {
 
     fn sign(&self, o: &Options, input: &Path) -> Result<PathBuf, String> {
         let s = sign::sign_files(o, &[input.to_owned()], &SystemClock).unwrap();
-        s.files[0].result.clone()
+        result(&s.files[0])
     }
 
     fn verify(&self, pdf: &Path) -> Report {
@@ -243,7 +243,7 @@ fn pades_b_b_and_b_t_judged_by_qpdf_pdfsig_and_inkan_verify() {
     let o = env.opts(Level::BB);
     assert_eq!(env.sign(&o, &input).unwrap(), env.p("invoice-signed.pdf"));
     // It exists now: refused, not overwritten.
-    assert!(env.sign(&o, &input).unwrap_err().contains("already exists"));
+    assert!(env.sign(&o, &input).unwrap_err().contains("exists: give --force"));
 }
 
 /// B-LT writes a DSS revision and B-LTA a document time-stamp after it: the verifier
@@ -392,7 +392,7 @@ fn document_time_stamps_and_tsr_files() {
     let s = timestamp_files(&o, &[signed.clone(), other.clone()]).unwrap();
     assert_eq!(s.failed(), 0, "{:?}", s.files);
     let ts_pdf = env.p("notice-signed-timestamped.pdf");
-    assert_eq!(s.files[0].result.as_ref().unwrap(), &ts_pdf);
+    assert_eq!(result(&s.files[0]).unwrap(), ts_pdf);
     let (ok, text) = tool(d, "qpdf", &["--check", ts_pdf.to_str().unwrap()]);
     assert!(ok, "qpdf: {text}");
     let r = env.verify(&ts_pdf);
@@ -408,7 +408,7 @@ fn document_time_stamps_and_tsr_files() {
     assert!(!first.later_changes.is_empty());
     // The .tsr is the TSA's TimeStampResp over the file.
     let tsr = env.p("ledger.csv.tsr");
-    assert_eq!(s.files[1].result.as_ref().unwrap(), &tsr);
+    assert_eq!(result(&s.files[1]).unwrap(), tsr);
     let report = inkan_verifier::verify(
         &inkan_verifier::Input {
             bytes: std::fs::read(&tsr).unwrap(),
@@ -432,13 +432,8 @@ fn document_time_stamps_and_tsr_files() {
     );
     // Outputs are never overwritten silently.
     let again = timestamp_files(&o, &[other]).unwrap();
-    assert!(
-        again.files[0]
-            .result
-            .as_ref()
-            .unwrap_err()
-            .contains("already exists")
-    );
+    let e = result(&again.files[0]).unwrap_err();
+    assert!(e.contains("exists: give --force"), "{e}");
 }
 
 /// The command line: an empty signature field named by `--field` is filled, `--in-place`
@@ -557,7 +552,7 @@ fn pyhanko_validates_every_level() {
     }
     let o = inkan_signer::timestamp::TimestampOptions::new(&env.tsa_url);
     let s = inkan_signer::timestamp::timestamp_files(&o, &[input]).unwrap();
-    let ts = s.files[0].result.clone().unwrap();
+    let ts = result(&s.files[0]).unwrap();
     let (ok, text) = pyhanko_validate(&env, &ts, "soft");
     assert!(ok, "pyHanko on a document time-stamp: {text}");
 }
@@ -611,7 +606,7 @@ fn certified_documents_docmdp() {
     assert!(!env.p("p1-signed.pdf").exists());
     let t = inkan_signer::timestamp::TimestampOptions::new(&env.tsa_url);
     let s = inkan_signer::timestamp::timestamp_files(&t, &[p1]).unwrap();
-    let ts = s.files[0].result.clone().unwrap();
+    let ts = result(&s.files[0]).unwrap();
     let r = env.verify(&ts);
     assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
     let p2 = pyhanko_sign(&env, &input, "b-b", Some(2));
@@ -980,5 +975,13 @@ fn document_time_stamp_is_proof_of_existence_after_expiry() {
 
 fn timestamp_files_one(o: &inkan_signer::timestamp::TimestampOptions, p: &Path) -> PathBuf {
     let s = inkan_signer::timestamp::timestamp_files(o, &[p.to_owned()]).unwrap();
-    s.files[0].result.clone().unwrap()
+    result(&s.files[0]).unwrap()
+}
+
+/// One input's outcome as the output written or why not.
+fn result(f: &sign::FileResult) -> Result<PathBuf, String> {
+    match (&f.status, &f.output) {
+        (sign::Status::Signed, Some(out)) => Ok(out.clone()),
+        (status, _) => Err(format!("{status:?}")),
+    }
 }

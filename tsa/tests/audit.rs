@@ -268,3 +268,63 @@ fn audit_trail_lookup_by_gen_time_chain_and_events() {
     let (code, _) = records(&["--data-dir", data_s, "--serial", &format!("{fourth:x}")]);
     assert_eq!(code, 0);
 }
+
+#[test]
+fn clock_measurements_and_rejection_counts_are_recorded_at_the_configured_interval() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    let rt = runtime();
+    let tsa = rt.block_on(start(settings(
+        pki.path(),
+        data.path(),
+        "clock_record_interval_s = 1\n",
+    )));
+    // Two rejections (not DER) and a granted token.
+    for _ in 0..2 {
+        let (status, _, body) = http(
+            tsa.addr,
+            "POST",
+            "/",
+            Some("application/timestamp-query"),
+            b"junk",
+        );
+        assert_eq!(status, 200);
+        assert!(failure_of(&body).is_some());
+    }
+    post_tsq(tsa.addr, &request(1));
+    // Wait (polling the store as an auditor would, beside the running server) until a
+    // measurement and a rejection count have been written.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let measurement = loop {
+        let r = inkan_tsa::records::Reader::open(data.path()).unwrap();
+        let events: Vec<serde_json::Value> = r
+            .events()
+            .unwrap()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let m = events
+            .iter()
+            .find(|v| v["kind"] == "clock_measurement")
+            .cloned();
+        // The two rejections may fall into one interval or two.
+        let counted: u64 = events
+            .iter()
+            .filter(|v| v["kind"] == "rejections")
+            .filter_map(|v| v["data"]["badDataFormat"].as_u64())
+            .sum();
+        if let (Some(m), 2) = (m, counted) {
+            break m;
+        }
+        assert!(
+            counted <= 2 && std::time::Instant::now() < deadline,
+            "periodic events missing or wrong: {events:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(measurement["data"]["source"], "host");
+    assert_eq!(measurement["data"]["synchronised"], true);
+    assert_eq!(measurement["data"]["accuracy_s"], 0.5);
+    rt.block_on(tsa.shutdown());
+}

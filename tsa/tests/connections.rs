@@ -142,6 +142,47 @@ fn read_response(s: &mut TcpStream) -> (String, Vec<u8>) {
     }
 }
 
+/// One HTTP/2 frame (RFC 9113 §4.1).
+fn h2_frame(out: &mut Vec<u8>, kind: u8, flags: u8, stream: u32, payload: &[u8]) {
+    out.extend_from_slice(&(payload.len() as u32).to_be_bytes()[1..]);
+    out.push(kind);
+    out.push(flags);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+}
+
+#[test]
+fn an_http2_peer_that_stops_answering_pings_is_dropped() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    let rt = runtime();
+    // Long request and idle limits: only the keep-alive PINGs can end this connection soon.
+    let tsa = rt.block_on(start(settings(
+        pki.path(),
+        data.path(),
+        "http2_keep_alive_ms = 300\nidle_timeout_ms = 120000\nrequest_timeout_ms = 120000\n",
+    )));
+    // Preface, SETTINGS, and a request whose body never comes; then silence (no SETTINGS
+    // ACK, no PING answer), as from a peer that went away without closing.
+    let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    h2_frame(&mut out, 0x4, 0, 0, &[]);
+    // HPACK (RFC 7541): :method POST (static 3), :scheme http (6), :path / (4), then
+    // content-type as a literal without indexing.
+    let mut block = vec![0x83, 0x86, 0x84, 0x00, 12];
+    block.extend_from_slice(b"content-type");
+    block.push(27);
+    block.extend_from_slice(b"application/timestamp-query");
+    h2_frame(&mut out, 0x1, 0x4, 1, &block);
+    let mut s = TcpStream::connect(tsa.addr).unwrap();
+    s.write_all(&out).unwrap();
+    assert!(
+        closed_by_server(s),
+        "a peer that never answers PINGs kept its connection"
+    );
+    rt.block_on(tsa.shutdown());
+}
+
 #[test]
 fn a_request_that_times_out_gets_a_system_failure_timestamp_resp() {
     let pki = tmp();

@@ -23,3 +23,9 @@ mod audit;
 mod identity;
 // Tokens: the configured chain, cms-algorithm-protection, protocol edges.
 mod tokens;
+// SIGHUP: key and certificate rollover, refused pairs, readiness datagrams for systemd.
+mod reload;
+// check beside a running TSA, the start-up line, SNTP diagnosis and metrics, backup and restore.
+mod operations;
+// docs/operations.md: its commands parse, its unit is the one described.
+mod docs;

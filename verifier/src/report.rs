@@ -243,6 +243,9 @@ pub fn finding_ja(code: &str) -> String {
         "REVOCATION_NOT_FRESH" => {
             "失効情報の一つは、判定に必要な時刻に対して新しさが足りない(有効期間がその時刻を含まない)ため、「失効していない」根拠にしませんでした。"
         }
+        "REVOCATION_NOT_USED_MORE" => {
+            "ほかにも使用しなかったCRLまたはOCSP応答があります(表示を省略しました)。"
+        }
         "X509_ON_HOLD" => {
             "証明書が一時停止(certificateHold)されています。より新しい失効情報が得られてから、もう一度検証してください。"
         }
@@ -861,7 +864,13 @@ impl Report {
                 s.push_str(&format!("  {}: {o}\n", l("Organisation", "組織")));
             }
             if let Some(o) = &p.organization_identifier {
-                s.push_str(&format!("  organizationIdentifier: {o}\n"));
+                s.push_str(&format!(
+                    "  {}: {o}\n",
+                    l(
+                        "organizationIdentifier",
+                        "組織識別子 (organizationIdentifier)"
+                    )
+                ));
             }
             if let Some(c) = &p.corporate_number {
                 s.push_str(&format!(
