@@ -95,10 +95,7 @@ type Done = (usize, Result<(), (String, bool)>);
 const COMMIT_GROUP: usize = 64;
 
 /// Time-stamps every input; a TSA that cannot be set up stops the run before any request.
-pub fn timestamp_files(
-    opts: &TimestampOptions,
-    inputs: &[PathBuf],
-) -> Result<Summary, SetupError> {
+pub fn timestamp_files(opts: &TimestampOptions, inputs: &[PathBuf]) -> Result<Summary, SetupError> {
     if inputs.is_empty() {
         return Err(SetupError::Usage("no input files".into()));
     }

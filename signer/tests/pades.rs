@@ -243,7 +243,11 @@ fn pades_b_b_and_b_t_judged_by_qpdf_pdfsig_and_inkan_verify() {
     let o = env.opts(Level::BB);
     assert_eq!(env.sign(&o, &input).unwrap(), env.p("invoice-signed.pdf"));
     // It exists now: refused, not overwritten.
-    assert!(env.sign(&o, &input).unwrap_err().contains("exists: give --force"));
+    assert!(
+        env.sign(&o, &input)
+            .unwrap_err()
+            .contains("exists: give --force")
+    );
 }
 
 /// B-LT writes a DSS revision and B-LTA a document time-stamp after it: the verifier
@@ -984,4 +988,143 @@ fn result(f: &sign::FileResult) -> Result<PathBuf, String> {
         (sign::Status::Signed, Some(out)) => Ok(out.clone()),
         (status, _) => Err(format!("{status:?}")),
     }
+}
+
+/// The batch rules hold for PDFs (INTERFACE.md, "Nothing is overwritten silently"): a mixed
+/// batch writes `NAME-signed.pdf` and `FILE.p7s` with one report line each; run again over
+/// the same folder, the signed PDFs are skipped as outputs of other inputs (no second seal on
+/// a copy) and the existing outputs are refused, or kept with `--skip-existing`; two PDFs
+/// with one `--out-dir` name collide before anything is signed; `--in-place` signs a whole
+/// batch of PDFs in place; `timestamp` follows the same rules.
+#[test]
+fn pdf_batches_follow_the_batch_rules() {
+    let env = Env::new();
+    let d = env.dir.path();
+    for n in ["a", "b", "c"] {
+        std::fs::write(env.p(&format!("{n}.pdf")), simple_pdf()).unwrap();
+    }
+    std::fs::write(env.p("notes.txt"), b"notes\n").unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_inkan-sign"))
+            .current_dir(d)
+            .args(["--key", "eseal.key", "--cert-chain", "eseal-chain.pem"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // The report's lines (JSON, checked as text: the fields are written in a fixed order).
+    let report = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(env.p(name))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let (code, text) = run(&[
+        "--report",
+        "r1.jsonl",
+        "a.pdf",
+        "b.pdf",
+        "c.pdf",
+        "notes.txt",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    for n in ["a", "b", "c"] {
+        let out = env.p(&format!("{n}-signed.pdf"));
+        let r = env.verify(&out);
+        assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    }
+    assert!(env.p("notes.txt.p7s").exists());
+    let r = report("r1.jsonl");
+    assert!(
+        r[0].contains(r#""output":"a-signed.pdf","status":"signed""#),
+        "{r:?}"
+    );
+    assert!(
+        r[3].contains(r#""output":"notes.txt.p7s","status":"signed""#),
+        "{r:?}"
+    );
+    assert!(r[4].contains(r#""signed":4,"#), "{r:?}");
+    let before = std::fs::read(env.p("a-signed.pdf")).unwrap();
+
+    // The folder again, as a glob would name it.
+    let all = [
+        "a.pdf",
+        "a-signed.pdf",
+        "b.pdf",
+        "b-signed.pdf",
+        "c.pdf",
+        "c-signed.pdf",
+        "notes.txt",
+        "notes.txt.p7s",
+    ];
+    let mut args = vec!["--report", "r2.jsonl"];
+    args.extend(all);
+    let (code, text) = run(&args);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("outputs of other inputs"), "{text}");
+    let r = report("r2.jsonl");
+    let status = |input: &str, status: &str| {
+        let line = r
+            .iter()
+            .find(|l| l.starts_with(&format!(r#"{{"input":"{input}","#)))
+            .unwrap();
+        assert!(line.contains(&format!(r#""status":"{status}""#)), "{line}");
+    };
+    status("a-signed.pdf", "skipped");
+    status("notes.txt.p7s", "skipped");
+    status("a.pdf", "failed");
+    assert_eq!(std::fs::read(env.p("a-signed.pdf")).unwrap(), before);
+    assert!(!env.p("a-signed-signed.pdf").exists());
+    let mut args = vec!["--skip-existing"];
+    args.extend(all);
+    let (code, text) = run(&args);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("signed 0 of 8"), "{text}");
+
+    // One --out-dir for two PDFs of the same name: refused before any signature.
+    std::fs::create_dir(env.p("x")).unwrap();
+    std::fs::write(env.p("x/a.pdf"), simple_pdf()).unwrap();
+    let (code, text) = run(&["--out-dir", "out", "a.pdf", "x/a.pdf"]);
+    assert_eq!(code, Some(64), "{text}");
+    assert!(text.contains("would write the same output"), "{text}");
+    assert!(!env.p("out/a.pdf").exists());
+
+    // --in-place over a batch.
+    let (code, text) = run(&["--in-place", "b.pdf", "c.pdf"]);
+    assert_eq!(code, Some(0), "{text}");
+    for n in ["b", "c"] {
+        let signed = std::fs::read(env.p(&format!("{n}.pdf"))).unwrap();
+        assert!(signed.starts_with(&simple_pdf()));
+        assert!(signed.len() > simple_pdf().len());
+    }
+
+    // timestamp: the same rules.
+    let ts = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_inkan-sign"))
+            .current_dir(d)
+            .args(["timestamp", "--tsa", &env.tsa_url])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, text) = ts(&["--report", "t.jsonl", "a.pdf", "notes.txt"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(env.p("a-timestamped.pdf").exists());
+    assert!(env.p("notes.txt.tsr").exists());
+    assert!(report("t.jsonl")[2].contains(r#""level":"timestamp""#));
+    let (code, text) = ts(&["a.pdf", "a-timestamped.pdf", "notes.txt", "notes.txt.tsr"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("give --force"), "{text}");
+    assert!(!env.p("a-timestamped-timestamped.pdf").exists());
+    let (code, text) = ts(&["--force", "a.pdf", "notes.txt"]);
+    assert_eq!(code, Some(0), "{text}");
 }
