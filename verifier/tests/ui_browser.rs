@@ -85,6 +85,156 @@ openssl cms -sign -cades -binary -in invoice.txt -signer other.pem -inkey other.
   -out other.txt.p7s
 "#;
 
+/// A PDF revision: `objects` (number, body) then a cross-reference table and trailer; the
+/// first revision (`prev` none) numbers its objects 1.., a later one is an incremental update
+/// (ISO 32000-1 §7.5.6) whose trailer points back to `prev`. Returns the file and where its
+/// cross-reference table starts.
+fn pdf_revision(
+    base: &[u8],
+    objects: &[(u32, Vec<u8>)],
+    prev: Option<usize>,
+    size: u32,
+) -> (Vec<u8>, usize) {
+    let mut b = base.to_vec();
+    let mut offsets = Vec::new();
+    for (n, body) in objects {
+        offsets.push((*n, b.len()));
+        b.extend_from_slice(format!("{n} 0 obj\n").as_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(b"\nendobj\n");
+    }
+    let x = b.len();
+    b.extend_from_slice(b"xref\n");
+    match prev {
+        None => {
+            b.extend_from_slice(format!("0 {size}\n0000000000 65535 f\r\n").as_bytes());
+            for (_, o) in &offsets {
+                b.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+            }
+        }
+        Some(_) => {
+            b.extend_from_slice(b"0 1\n0000000000 65535 f\r\n");
+            let mut sorted = offsets.clone();
+            sorted.sort_unstable();
+            for (n, o) in sorted {
+                b.extend_from_slice(format!("{n} 1\n{o:010} 00000 n\r\n").as_bytes());
+            }
+        }
+    }
+    let prev = prev.map(|p| format!(" /Prev {p}")).unwrap_or_default();
+    b.extend_from_slice(
+        format!("trailer\n<< /Size {size} /Root 1 0 R{prev} >>\nstartxref\n{x}\n%%EOF\n")
+            .as_bytes(),
+    );
+    (b, x)
+}
+
+/// A page content stream showing `text`.
+fn page_content(text: &str) -> Vec<u8> {
+    let c = format!("BT /F1 24 Tf 72 700 Td ({text}) Tj ET");
+    format!("<< /Length {} >>\nstream\n{c}\nendstream", c.len()).into_bytes()
+}
+
+/// An incremental update that adds the signature dictionary `sig` (`head` plus a ByteRange and
+/// a /Contents placeholder, ISO 32000-1 §12.8.1) beside `objects`, then fills /Contents with
+/// what `openssl` (the `command`, reading `br.bin` and writing `br.der` in `dir`) makes over
+/// the ByteRange bytes.
+#[allow(clippy::too_many_arguments)]
+fn signed_revision(
+    dir: &Path,
+    base: &[u8],
+    objects: &[(u32, Vec<u8>)],
+    sig: u32,
+    head: &str,
+    prev: usize,
+    size: u32,
+    command: &str,
+) -> (Vec<u8>, usize) {
+    const ROOM: usize = 8192;
+    let placeholder = "[0 0000000000 0000000000 0000000000]";
+    let mut all = objects.to_vec();
+    all.push((
+        sig,
+        format!(
+            "{head} /ByteRange {placeholder} /Contents <{}> >>",
+            "0".repeat(2 * ROOM)
+        )
+        .into_bytes(),
+    ));
+    let (mut b, x) = pdf_revision(base, &all, Some(prev), size);
+    let find = |b: &[u8], what: &[u8]| {
+        base.len()
+            + b[base.len()..]
+                .windows(what.len())
+                .position(|w| w == what)
+                .unwrap()
+    };
+    let start = find(&b, b"/Contents <") + "/Contents ".len();
+    let end = start + 2 * ROOM + 2;
+    let range = format!("[0 {start:010} {end:010} {:010}]", b.len() - end);
+    let at = find(&b, placeholder.as_bytes());
+    b[at..at + range.len()].copy_from_slice(range.as_bytes());
+    let mut covered = b[..start].to_vec();
+    covered.extend_from_slice(&b[end..]);
+    std::fs::write(dir.join("br.bin"), covered).unwrap();
+    sh(dir, command);
+    let der = std::fs::read(dir.join("br.der")).unwrap();
+    assert!(der.len() <= ROOM);
+    let hex: String = der.iter().map(|x| format!("{x:02x}")).collect();
+    b[start + 1..start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    (b, x)
+}
+
+/// Invoices as PDFs: a one-page invoice whose signature field "Approval" is signed (PAdES,
+/// ETSI.CAdES.detached, by OpenSSL with the e-seal) in revision 2, with a document time-stamp
+/// (ETSI.RFC3161, from OpenSSL's TSA) in a new field in revision 3: `invoice.pdf`; and the
+/// same with a revision 4 that rewrites the page's amount: `invoice-changed.pdf`.
+fn make_pdfs(dir: &Path) {
+    let field =
+        "<< /FT /Sig /T (Approval) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /F 132 /P 3 0 R";
+    let objects: Vec<(u32, Vec<u8>)> = vec![
+        (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R] /SigFlags 3 >> >>".to_vec()),
+        (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec()),
+        (3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R] >>".to_vec()),
+        (4, page_content("Invoice 2026-0042: 10,000 JPY")),
+        (5, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec()),
+        (6, format!("{field} >>").into_bytes()),
+    ];
+    let (r1, x1) = pdf_revision(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", &objects, None, 7);
+    let (r2, x2) = signed_revision(
+        dir,
+        &r1,
+        &[(6, format!("{field} /V 7 0 R >>").into_bytes())],
+        7,
+        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached",
+        x1,
+        8,
+        "openssl cms -sign -cades -binary -in br.bin -signer seal.pem -inkey seal.key -outform DER -out br.der",
+    );
+    let (r3, x3) = signed_revision(
+        dir,
+        &r2,
+        &[
+            (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 8 0 R] /SigFlags 3 >> >>".to_vec()),
+            (8, b"<< /FT /Sig /T (DocTimeStamp) /V 9 0 R >>".to_vec()),
+        ],
+        9,
+        "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161",
+        x2,
+        10,
+        "openssl ts -query -data br.bin -sha256 -cert -out br.tsq 2>/dev/null && \
+         openssl ts -reply -config tsa.cnf -queryfile br.tsq -token_out -out br.der 2>/dev/null",
+    );
+    std::fs::write(dir.join("invoice.pdf"), &r3).unwrap();
+    let (r4, _) = pdf_revision(
+        &r3,
+        &[(4, page_content("Invoice 2026-0042: 90,000 JPY"))],
+        Some(x3),
+        10,
+    );
+    std::fs::write(dir.join("invoice-changed.pdf"), r4).unwrap();
+}
+
 fn sh(dir: &Path, script: &str) {
     let out = Command::new("bash")
         .arg("-c")
@@ -630,14 +780,107 @@ fn the_page_in_a_real_browser() {
     assert!(main.contains("インカン試験 時刻認証局"), "{main}");
     screenshot(&d, "ui-ja-time-stamp.png");
 
-    // A PDF is named as not supported yet.
-    std::fs::write(f("doc.pdf"), b"%PDF-1.7\n%\xe2\xe3\n").unwrap();
-    d.choose("#signature", &f("doc.pdf"));
-    d.click("#submit");
-    assert!(
-        d.text("#problem")
-            .contains("PDF ファイルにはまだ対応していません")
+    // A signed PDF: the verdict first, then each signature and document time-stamp with its
+    // kind, field, revision, what it covers, who made it, its time and the later changes, in
+    // the words of the text report (the same lines as `inkan-verify --lang ja`).
+    make_pdfs(p);
+    verify(&d, &f("invoice.pdf"), None, &[], &[]);
+    let (word, ind, sub, _) = verdict(&d);
+    assert_eq!(
+        (word.as_str(), ind.as_str(), sub.as_str()),
+        ("✓ 有効", "TOTAL-PASSED", "-")
     );
+    let entries = pdf_entries(&d);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert!(
+        entries[0].starts_with("#1 PAdES署名、項目「Approval」、改訂 2"),
+        "{entries:?}"
+    );
+    assert!(
+        entries[0].contains("✓ 有効 TOTAL-PASSED / -"),
+        "{entries:?}"
+    );
+    assert!(
+        entries[0].contains("署名者・押印者: CN=インカン試験 eシール"),
+        "{entries:?}"
+    );
+    assert!(
+        entries[1].starts_with("#2 文書タイムスタンプ、項目「DocTimeStamp」、改訂 3"),
+        "{entries:?}"
+    );
+    assert!(
+        entries[1].contains("時刻認証局 (TSA): CN=インカン試験 時刻認証局"),
+        "{entries:?}"
+    );
+    same_lines_as_cli(
+        &d,
+        &[
+            f("invoice.pdf"),
+            "--trust".into(),
+            f("root.pem"),
+            "--crl".into(),
+            f("root.crl"),
+        ],
+        "ja",
+    );
+    screenshot(&d, "ui-ja-pdf.png");
+
+    // The same PDF with its amount rewritten in a later revision: not valid as it is shown,
+    // and the page says why, in English too.
+    verify(&d, &f("invoice-changed.pdf"), None, &[], &[]);
+    let (word, ind, sub, _) = verdict(&d);
+    assert_eq!(
+        (word.as_str(), ind.as_str(), sub.as_str()),
+        ("? 判定不能", "INDETERMINATE", "SIG_CONSTRAINTS_FAILURE")
+    );
+    assert!(
+        d.text("#pdf-finding")
+            .contains("署名の後に、署名が許していない変更"),
+        "{}",
+        d.text("#verdict")
+    );
+    let entries = pdf_entries(&d);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    for e in &entries {
+        assert!(
+            e.contains("? 判定不能 INDETERMINATE / SIG_CONSTRAINTS_FAILURE"),
+            "{entries:?}"
+        );
+    }
+    same_lines_as_cli(
+        &d,
+        &[
+            f("invoice-changed.pdf"),
+            "--trust".into(),
+            f("root.pem"),
+            "--crl".into(),
+            f("root.crl"),
+        ],
+        "ja",
+    );
+    d.click("a[hreflang=en]");
+    assert_eq!(d.text("#verdict-word"), "? Cannot be decided");
+    let entries = pdf_entries(&d);
+    assert!(entries[0].contains("covers revision 2 of 4"), "{entries:?}");
+    assert!(entries[1].contains("covers revision 3 of 4"), "{entries:?}");
+    assert!(
+        d.text("#pdf-finding")
+            .contains("revision 4 changes the document after this signature"),
+        "{}",
+        d.text("#verdict")
+    );
+    same_lines_as_cli(
+        &d,
+        &[
+            f("invoice-changed.pdf"),
+            "--trust".into(),
+            f("root.pem"),
+            "--crl".into(),
+            f("root.crl"),
+        ],
+        "en",
+    );
+    d.click("a[hreflang=ja]");
 
     // Files larger than the server takes are named before they are sent (the page's limit is
     // lowered here so that a small file shows it).
@@ -675,6 +918,40 @@ fn the_page_in_a_real_browser() {
 
     drop(d);
     let _ = server.0.kill();
+}
+
+/// The text of each entry of the list of a PDF's signatures and document time-stamps.
+fn pdf_entries(d: &Driver) -> Vec<String> {
+    d.script("return Array.from(document.querySelectorAll('.entries > li')).map(e => e.innerText)")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Every line the text report of `inkan-verify --lang LANG ARGS` writes about each signature
+/// (its section on signers) is on the page, word for word: one source for both.
+fn same_lines_as_cli(d: &Driver, args: &[PathBuf], lang: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_inkan-verify"))
+        .args(["--lang", lang])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !matches!(*l, "Signers:" | "署名者ごとの結果:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| l.starts_with("     "))
+        .map(str::trim)
+        .collect();
+    assert!(lines.len() >= 2, "{text}");
+    let page = d.text(".entries");
+    for line in lines {
+        assert!(page.contains(line), "not on the page: {line}\n{page}");
+    }
 }
 
 /// Saves a screenshot of the window under `$CARGO_TARGET_TMPDIR` (for people to look at;
