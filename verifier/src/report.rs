@@ -974,7 +974,12 @@ impl Report {
                     g.signer.as_ref().map_or("-", |p| p.subject.as_str())
                 ));
                 if let Some(p) = &g.pdf {
-                    s.push_str(&crate::pdf::place_text(p, g.signing_time.as_deref(), ja));
+                    // A document time-stamp's time is its genTime, when it proves existence.
+                    let time = g.signing_time.as_deref().or(g
+                        .best_proof_of_existence
+                        .as_deref()
+                        .filter(|_| p.kind == "document time-stamp"));
+                    s.push_str(&crate::pdf::place_text(p, time, ja));
                 }
             }
         }

@@ -812,6 +812,14 @@ fn the_page_in_a_real_browser() {
         entries[1].contains("時刻認証局 (TSA): CN=インカン試験 時刻認証局"),
         "{entries:?}"
     );
+    for (i, part) in [
+        (0, "対象: 全 3 版のうち改訂 2 までの版"),
+        (0, "後の変更: 改訂 3: 文書タイムスタンプが追加されました"),
+        (1, "対象: 文書全体"),
+        (1, "タイムスタンプの時刻: 20"),
+    ] {
+        assert!(entries[i].contains(part), "{part}: {entries:?}");
+    }
     same_lines_as_cli(
         &d,
         &[
@@ -844,6 +852,10 @@ fn the_page_in_a_real_browser() {
     for e in &entries {
         assert!(
             e.contains("? 判定不能 INDETERMINATE / SIG_CONSTRAINTS_FAILURE"),
+            "{entries:?}"
+        );
+        assert!(
+            e.contains("後の変更: 改訂 4: ストリームオブジェクト 4 が置き換えられました"),
             "{entries:?}"
         );
     }
