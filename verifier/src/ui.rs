@@ -864,7 +864,7 @@ fn index_page(state: &State, lang: Lang, problem: Option<String>) -> String {
     let l = |en: &str, ja: &str| esc(&t(lang, en, ja));
     let problem = problem.map_or_else(String::new, |p| {
         format!(
-            "<div class=\"problem\" role=\"alert\" id=\"problem\"><p>{}</p></div>",
+            "<div class=\"problem\" role=\"alert\" id=\"problem\" tabindex=\"-1\"><p>{}</p></div>",
             esc(&p)
         )
     });

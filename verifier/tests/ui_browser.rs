@@ -11,7 +11,10 @@
 //! to its own origin (ChromeDriver's performance log); a request without the token, with a
 //! foreign Host or a foreign Origin is refused. Files dropped on the page go to the right
 //! inputs; the keyboard's focus order follows the page; every label of the Japanese page is
-//! Japanese; nothing is wider than a 360 px window. Screenshots of the Japanese pages are
+//! Japanese; every text has the contrast WCAG asks; nothing is wider than a 360 px window; the
+//! report is saved by the browser from its link; the server leaves nothing on disk. PDFs are
+//! made here (OpenSSL signs the ByteRange and its TSA stamps the document) and judged on the
+//! page line for line as the text report judges them. Screenshots of the Japanese pages are
 //! written to `$CARGO_TARGET_TMPDIR/ui-*.png` (not part of the repository).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -403,7 +406,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_browser(profile: &Path) -> Driver {
+fn start_browser(profile: &Path, downloads: &Path) -> Driver {
     for tool in [CHROMIUM, CHROMEDRIVER] {
         assert!(
             Path::new(tool).exists(),
@@ -445,7 +448,9 @@ fn start_browser(profile: &Path) -> Driver {
                      "--window-size=820,1500", "--no-first-run", "--disable-extensions",
                      format!("--user-data-dir={}", profile.display())],
             // The person's browser asks for Japanese first.
-            "prefs": {"intl.accept_languages": "ja,en"}
+            "prefs": {"intl.accept_languages": "ja,en",
+                      "download.default_directory": downloads.display().to_string(),
+                      "download.prompt_for_download": false}
         },
         "goog:loggingPrefs": {"performance": "ALL"}
     }}});
@@ -526,7 +531,14 @@ fn the_page_in_a_real_browser() {
     sh(p, PKI);
     let f = |n: &str| -> PathBuf { p.join(n) };
 
+    // The server works in an empty directory with its own empty TMPDIR: uploads are held in
+    // memory and nothing of them may be left on disk.
+    let work = tempfile::tempdir().unwrap();
+    let server_tmp = work.path().join("tmp");
+    std::fs::create_dir(&server_tmp).unwrap();
     let server = Command::new(env!("CARGO_BIN_EXE_inkan-verify"))
+        .current_dir(work.path())
+        .env("TMPDIR", &server_tmp)
         .args(["ui", "--trust"])
         .arg(f("root.pem"))
         .arg("--crl")
@@ -584,7 +596,8 @@ fn the_page_in_a_real_browser() {
     assert_eq!(post(&format!("Origin: {origin}\r\n")), 303);
 
     let profile = tempfile::tempdir().unwrap();
-    let d = start_browser(profile.path());
+    let downloads = tempfile::tempdir().unwrap();
+    let d = start_browser(profile.path(), downloads.path());
 
     // In the browser too, the address without its token shows a refusal.
     d.go(&format!("{origin}/"));
@@ -611,6 +624,7 @@ fn the_page_in_a_real_browser() {
         ["a.skip", "a", "a", "signature", "data", "summary", "submit"],
         "focus order"
     );
+    assert_eq!(low_contrast(&d), json!([]), "contrast of the form");
 
     // A valid e-seal over its document.
     verify(&d, &f("invoice.txt.p7s"), Some(&f("invoice.txt")), &[], &[]);
@@ -656,11 +670,17 @@ fn the_page_in_a_real_browser() {
         json!(true)
     );
     screenshot(&d, "ui-ja-narrow.png");
-    d.s(
-        "POST",
-        "/window/rect",
-        Some(json!({"width": 820, "height": 1500})),
+    set_width(&d, 820);
+    // From the verdict, the keyboard goes to the download, then to the form for another file;
+    // every text is readable against its background.
+    d.script("document.getElementById('verdict').focus()");
+    let order: Vec<String> = (0..5).map(|_| d.tab()).collect();
+    assert_eq!(
+        order,
+        ["download", "signature", "data", "summary", "submit"],
+        "focus order of a result"
     );
+    assert_eq!(low_contrast(&d), json!([]), "contrast of a valid result");
 
     // The same result in English, through the page's language link.
     d.click("a[hreflang=en]");
@@ -687,6 +707,39 @@ fn the_page_in_a_real_browser() {
     let report: Value = serde_json::from_slice(&json_body).unwrap();
     assert_eq!(report["indication"], json!("TOTAL-PASSED"));
     assert_eq!(report["sub_indication"], Value::Null);
+    // And the browser saves it as a file when the link is followed (by the keyboard, as a
+    // person without a mouse would).
+    d.script("document.getElementById('download').focus()");
+    d.s(
+        "POST",
+        "/actions",
+        Some(
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": "\u{E007}"}, {"type": "keyUp", "value": "\u{E007}"}]}]}),
+        ),
+    );
+    let mut saved = None;
+    for _ in 0..600 {
+        saved = std::fs::read_dir(downloads.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "json"));
+        if saved.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let saved = saved.expect("the browser saved the report");
+    assert!(
+        saved
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("inkan-verify-report-"),
+        "{saved:?}"
+    );
+    let from_browser: Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert_eq!(from_browser, report);
 
     // The document was changed after sealing (the form below the result, in English now).
     verify(
@@ -714,6 +767,7 @@ fn the_page_in_a_real_browser() {
     );
 
     screenshot(&d, "ui-ja-invalid.png");
+    assert_eq!(low_contrast(&d), json!([]), "contrast of an invalid result");
 
     // Both files dropped on the page at once, the document first: the script puts each in
     // its input (the signature by its name), and the form verifies them.
@@ -749,6 +803,11 @@ fn the_page_in_a_real_browser() {
     assert_eq!(
         (word.as_str(), ind.as_str(), sub.as_str()),
         ("? 判定不能", "INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND")
+    );
+    assert_eq!(
+        low_contrast(&d),
+        json!([]),
+        "contrast of an indeterminate result"
     );
     // The person adds that root (and its CRL) on the page, for this verification only.
     verify(
@@ -832,6 +891,7 @@ fn the_page_in_a_real_browser() {
         "ja",
     );
     screenshot(&d, "ui-ja-pdf.png");
+    assert_eq!(low_contrast(&d), json!([]), "contrast of a PDF's result");
 
     // The same PDF with its amount rewritten in a later revision: not valid as it is shown,
     // and the page says why, in English too.
@@ -893,6 +953,31 @@ fn the_page_in_a_real_browser() {
         "en",
     );
     d.click("a[hreflang=ja]");
+    assert_eq!(
+        low_contrast(&d),
+        json!([]),
+        "contrast of a changed PDF's result"
+    );
+    assert!(set_width(&d, 360), "a PDF's result is wider than a phone");
+    screenshot(&d, "ui-ja-pdf-changed-narrow.png");
+    set_width(&d, 820);
+
+    // A trust anchor that is not a certificate: the form again, with the problem said first
+    // and holding the focus.
+    d.choose("#signature", &f("invoice.txt.p7s"));
+    d.choose("#data", &f("invoice.txt"));
+    d.click("details > summary");
+    d.choose("#trust", &f("invoice.txt"));
+    d.click("#submit");
+    assert!(
+        d.text("#problem").contains("証明書が見つかりません"),
+        "{}",
+        d.text("main")
+    );
+    assert_eq!(
+        d.script("return document.activeElement.id"),
+        json!("problem")
+    );
 
     // Files larger than the server takes are named before they are sent (the page's limit is
     // lowered here so that a small file shows it).
@@ -930,6 +1015,62 @@ fn the_page_in_a_real_browser() {
 
     drop(d);
     let _ = server.0.kill();
+    let left: Vec<_> = walk(work.path())
+        .into_iter()
+        .filter(|e| e != &server_tmp)
+        .collect();
+    assert!(left.is_empty(), "the server left files: {left:?}");
+}
+
+/// Resizes the window to `width` CSS pixels (1500 high) and says whether nothing on the page
+/// is wider than the window.
+fn set_width(d: &Driver, width: u32) -> bool {
+    d.s(
+        "POST",
+        "/window/rect",
+        Some(json!({"width": width, "height": 1500})),
+    );
+    d.script("return document.documentElement.scrollWidth <= window.innerWidth") == json!(true)
+}
+
+/// Every file and directory under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// Text whose contrast with its background is below WCAG 2.2 SC 1.4.3 (4.5:1, or 3:1 for
+/// large text: 24 px, or 18.66 px bold): each element with text of its own, its colour
+/// against the first opaque background behind it (the page's white when none).
+fn low_contrast(d: &Driver) -> Value {
+    d.script(
+        "const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);\
+         const lum = c => { const v = rgb(c).slice(0, 3).map(x => { x /= 255; \
+           return x <= 0.04045 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); }); \
+           return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };\
+         const bg = e => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor; \
+           const a = rgb(c); if (a.length === 3 || a[3] > 0) return c; } return 'rgb(255, 255, 255)'; };\
+         const bad = [];\
+         for (const e of document.querySelectorAll('body *')) {\
+           const own = Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());\
+           if (!own || e.getClientRects().length === 0) continue;\
+           const s = getComputedStyle(e);\
+           if (s.visibility === 'hidden' || e.closest('.skip')) continue;\
+           const a = lum(s.color), b = lum(bg(e));\
+           const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);\
+           const size = parseFloat(s.fontSize), bold = Number(s.fontWeight) >= 700;\
+           const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;\
+           if (ratio < need) bad.push([e.tagName, e.className, e.textContent.trim().slice(0, 40), ratio.toFixed(2)]);\
+         }\
+         return bad;",
+    )
 }
 
 /// The text of each entry of the list of a PDF's signatures and document time-stamps.
