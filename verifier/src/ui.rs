@@ -3,10 +3,11 @@
 //!
 //! A small HTTP/1.1 server ([`http`], `std::net` only: the verifying library links no network
 //! crate) listens on a loopback address and serves one page embedded in the binary. The person
-//! picks or drops a signature or time-stamp file (and, for a detached one, the data), may add
-//! trust anchors, CRLs and OCSP responses for this verification only, and reads the verdict in
-//! Japanese or English: the words, colours and codes of the CLI report (`report::Report::
-//! verdict`, `Sub::explain`, `Report::to_text`: one source for both).
+//! picks or drops a signed PDF, or a signature or time-stamp file (and, for a detached one, the
+//! data), may add trust anchors, CRLs and OCSP responses for this verification only, and reads
+//! the verdict in Japanese or English: the words, colours and codes of the CLI report
+//! (`report::Report::verdict`, `Sub::explain`, `Report::to_text`, for a PDF's signatures
+//! `pdf::place_text`: one source for both).
 //!
 //! Security (it is an attack surface on a shared machine):
 //! - loopback only: a `--listen` address that is not loopback is refused at start;
@@ -776,7 +777,7 @@ fn form(state: &State, lang: Lang, heading: &str) -> String {
     format!(
         r#"<section class="card" aria-labelledby="form-h">
 <h2 id="form-h">{heading}</h2>
-<form id="verify-form" method="post" action="/verify?token={token}&amp;lang={code}" enctype="multipart/form-data" data-max-body="{max_body}" data-max-file="{max_file}" data-too-large="{too_large}">
+<form id="verify-form" method="post" action="/verify?token={token}&amp;lang={code}" enctype="multipart/form-data" data-max-body="{max_body}" data-max-file="{max_file}" data-too-large="{too_large}" data-pdf-moved="{pdf_moved}">
 <div class="drop" id="drop">
 <label for="signature">{sig_label}</label>
 <input type="file" id="signature" name="signature" required aria-describedby="signature-help">
@@ -822,6 +823,10 @@ fn form(state: &State, lang: Lang, heading: &str) -> String {
                 MAX_BODY >> 20,
                 MAX_INPUT >> 20
             ),
+        ),
+        pdf_moved = l(
+            "{} is a PDF: it was put in the first field, as the file to verify.",
+            "{} は PDF なので、検証するファイルとして最初の欄に移しました。"
         ),
         sig_label = l(
             "Signed PDF, or signature, e-seal or time-stamp file (.pdf, .p7s, .p7m, .tsr, .tst)",
@@ -1560,6 +1565,22 @@ mod tests {
                 && page.contains("<p class=\"meaning\" id=\"pdf-finding\">")
                 && page.contains("PDF_UNREADABLE")
                 && !page.contains("not supported"),
+            "{page}"
+        );
+        // A document chosen beside a PDF is not used, and the result says so.
+        let (st, resp) = form(
+            "--b\r\nContent-Disposition: form-data; name=\"signature\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.7\n\r\n\
+             --b\r\nContent-Disposition: form-data; name=\"data\"; filename=\"b.txt\"\r\n\r\nb\r\n--b--\r\n",
+        );
+        assert_eq!(st, 303, "{resp}");
+        let location = resp
+            .lines()
+            .find_map(|l| l.strip_prefix("Location: "))
+            .unwrap()
+            .to_owned();
+        let (_, page) = get(&location, "");
+        assert!(
+            page.contains("the file chosen as signed document (b.txt) was not used"),
             "{page}"
         );
         // Garbage is verified (and is a format failure), then shown on its result page.

@@ -843,6 +843,16 @@ fn the_page_in_a_real_browser() {
     // kind, field, revision, what it covers, who made it, its time and the later changes, in
     // the words of the text report (the same lines as `inkan-verify --lang ja`).
     make_pdfs(p);
+    // Chosen as the signed document by mistake, the PDF goes to the first field.
+    d.choose("#data", &f("invoice.pdf"));
+    assert_eq!(
+        d.script(
+            "return [document.getElementById('signature').files[0].name, \
+             document.getElementById('data').files.length]"
+        ),
+        json!(["invoice.pdf", 0])
+    );
+    assert!(d.text("#status").contains("invoice.pdf は PDF なので"));
     verify(&d, &f("invoice.pdf"), None, &[], &[]);
     let (word, ind, sub, _) = verdict(&d);
     assert_eq!(

@@ -44,6 +44,15 @@
         status.textContent = files.map(function (f) { return f.name; }).join(", ");
       }
     });
+    // A PDF is the file itself (it holds what it signs): one chosen as the signed document,
+    // with no file chosen above it, goes to the first input, and the form says so.
+    data.addEventListener("change", function () {
+      const f = data.files[0];
+      if (!f || !/\.pdf$/i.test(f.name) || sig.files.length > 0) return;
+      sig.files = only(f);
+      data.value = "";
+      if (status) status.textContent = form.dataset.pdfMoved.replace("{}", f.name);
+    });
     form.addEventListener("submit", function (e) {
       // The server refuses larger uploads; say so before sending them.
       const maxBody = Number(form.dataset.maxBody);
