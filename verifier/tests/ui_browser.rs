@@ -670,6 +670,7 @@ fn the_page_in_a_real_browser() {
         json!(true)
     );
     screenshot(&d, "ui-ja-narrow.png");
+    assert_eq!(set_width(&d, 360), json!([]), "a result on a phone");
     set_width(&d, 820);
     // From the verdict, the keyboard goes to the download, then to the form for another file;
     // every text is readable against its background.
@@ -968,7 +969,11 @@ fn the_page_in_a_real_browser() {
         json!([]),
         "contrast of a changed PDF's result"
     );
-    assert!(set_width(&d, 360), "a PDF's result is wider than a phone");
+    assert_eq!(
+        set_width(&d, 320),
+        json!([]),
+        "a PDF's result at 320 px (WCAG 2.2 SC 1.4.10)"
+    );
     screenshot(&d, "ui-ja-pdf-changed-narrow.png");
     set_width(&d, 820);
 
@@ -1032,15 +1037,25 @@ fn the_page_in_a_real_browser() {
     assert!(left.is_empty(), "the server left files: {left:?}");
 }
 
-/// Resizes the window to `width` CSS pixels (1500 high) and says whether nothing on the page
-/// is wider than the window.
-fn set_width(d: &Driver, width: u32) -> bool {
+/// Resizes the window to `width` CSS pixels (1500 high) and lists what does not fit: the page
+/// wider than the window, or an element whose content runs out of its box.
+fn set_width(d: &Driver, width: u32) -> Value {
     d.s(
         "POST",
         "/window/rect",
         Some(json!({"width": width, "height": 1500})),
     );
-    d.script("return document.documentElement.scrollWidth <= window.innerWidth") == json!(true)
+    d.script_with(
+        "const out = [];\
+         if (window.innerWidth > arguments[0]) out.push('a window of ' + window.innerWidth);\
+         if (document.documentElement.scrollWidth > window.innerWidth) out.push('the page');\
+         for (const e of document.querySelectorAll('body *')) {\
+           if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1 && !e.closest('.skip'))\
+             out.push([e.tagName, e.className, e.textContent.trim().slice(0, 40)]);\
+         }\
+         return out;",
+        json!([width]),
+    )
 }
 
 /// Every file and directory under `dir`.
