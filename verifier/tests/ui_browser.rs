@@ -11,7 +11,8 @@
 //! to its own origin (ChromeDriver's performance log); a request without the token, with a
 //! foreign Host or a foreign Origin is refused. Files dropped on the page go to the right
 //! inputs; the keyboard's focus order follows the page; every label of the Japanese page is
-//! Japanese; every text has the contrast WCAG asks; nothing is wider than a 360 px window; the
+//! Japanese; what a screen reader gets (Chromium's accessibility tree) names the verdict, the
+//! landmarks, each PDF signature and every control; every text has the contrast WCAG asks; nothing is wider than a 360 px window; the
 //! report is saved by the browser from its link; the server leaves nothing on disk. PDFs are
 //! made here (OpenSSL signs the ByteRange and its TSA stamps the document) and judged on the
 //! page line for line as the text report judges them. Screenshots of the Japanese pages are
@@ -658,6 +659,24 @@ fn the_page_in_a_real_browser() {
     );
     assert_eq!(d.text("a[aria-current=page]"), "日本語");
     screenshot(&d, "ui-ja-valid.png");
+    // What a screen reader announces: the verdict as a region named by its word (the symbol
+    // is hidden from it), the landmarks, and a name for everything that can be operated.
+    let ax = accessibility(&d);
+    let has = |role: &str, name: &str| ax.iter().any(|(r, n)| r == role && n == name);
+    assert!(has("region", "有効"), "{ax:?}");
+    assert!(has("heading", "検証結果"), "{ax:?}");
+    assert!(has("navigation", "言語"), "{ax:?}");
+    assert!(has("main", ""), "{ax:?}");
+    let unnamed: Vec<_> = ax
+        .iter()
+        .filter(|(r, n)| {
+            matches!(
+                r.as_str(),
+                "button" | "link" | "textbox" | "checkbox" | "combobox" | "DisclosureTriangle"
+            ) && n.is_empty()
+        })
+        .collect();
+    assert!(unnamed.is_empty(), "nothing to call them: {unnamed:?}");
 
     // A narrow window (a phone): nothing is wider than the window.
     d.s(
@@ -902,6 +921,20 @@ fn the_page_in_a_real_browser() {
         "ja",
     );
     screenshot(&d, "ui-ja-pdf.png");
+    // A screen reader reaches the list as a region and each entry by its heading.
+    let ax = accessibility(&d);
+    assert!(
+        ax.iter()
+            .any(|(r, n)| r == "region" && n == "この PDF の署名・文書タイムスタンプ"),
+        "{ax:?}"
+    );
+    assert_eq!(
+        ax.iter()
+            .filter(|(r, n)| r == "heading" && n.starts_with('#'))
+            .count(),
+        2,
+        "{ax:?}"
+    );
     assert_eq!(low_contrast(&d), json!([]), "contrast of a PDF's result");
 
     // The same PDF with its amount rewritten in a later revision: not valid as it is shown,
@@ -1056,6 +1089,26 @@ fn set_width(d: &Driver, width: u32) -> Value {
          return out;",
         json!([width]),
     )
+}
+
+/// The page as a screen reader gets it: (role, name) of every node of Chromium's accessibility
+/// tree that is not ignored (DevTools `Accessibility.getFullAXTree`, through ChromeDriver).
+fn accessibility(d: &Driver) -> Vec<(String, String)> {
+    let v = d.s(
+        "POST",
+        "/goog/cdp/execute",
+        Some(json!({"cmd": "Accessibility.getFullAXTree", "params": {}})),
+    );
+    v["nodes"]
+        .as_array()
+        .expect("an accessibility tree")
+        .iter()
+        .filter(|n| n["ignored"] != json!(true))
+        .map(|n| {
+            let s = |x: &Value| x.as_str().unwrap_or_default().trim().to_owned();
+            (s(&n["role"]["value"]), s(&n["name"]["value"]))
+        })
+        .collect()
 }
 
 /// Every file and directory under `dir`.
