@@ -922,6 +922,20 @@ fn page_hint(sub: Sub, lang: Lang) -> Option<String> {
     Some(t(lang, en, ja))
 }
 
+/// A finding's English message (`the PDF has no ...`) as a sentence: a capital first letter
+/// and a full stop.
+fn as_sentence(m: &str) -> String {
+    let mut c = m.chars();
+    let mut out: String = c
+        .next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
 /// The findings that say in words what is wrong with a PDF (`inkan_verifier::pdf`), most
 /// telling first: the first one present is shown in the verdict.
 const PDF_KEY_FINDINGS: [&str; 8] = [
@@ -1157,10 +1171,10 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
         meaning.push_str(&format!(
             "<p class=\"meaning\" id=\"pdf-finding\"><strong>{}</strong>: {}</p>",
             l("What this means", "説明"),
-            esc(if lang == Lang::Ja {
-                &f.message_ja
+            esc(&if lang == Lang::Ja {
+                f.message_ja.clone()
             } else {
-                &f.message
+                as_sentence(&f.message)
             })
         ));
     }
@@ -1472,6 +1486,9 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<strong>K</strong>: v"), "{html}");
+        assert_eq!(as_sentence("the PDF has no field"), "The PDF has no field.");
+        assert_eq!(as_sentence("Done."), "Done.");
+        assert_eq!(as_sentence(""), ".");
     }
 
     /// Serves one connection of a real loopback listener with `raw` sent by the client;

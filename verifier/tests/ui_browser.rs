@@ -981,7 +981,7 @@ fn the_page_in_a_real_browser() {
     assert!(entries[1].contains("covers revision 3 of 4"), "{entries:?}");
     assert!(
         d.text("#pdf-finding")
-            .contains("revision 4 changes the document after this signature"),
+            .contains("Revision 4 changes the document after this signature"),
         "{}",
         d.text("#verdict")
     );
