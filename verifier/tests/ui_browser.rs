@@ -921,6 +921,40 @@ fn the_page_in_a_real_browser() {
         "ja",
     );
     screenshot(&d, "ui-ja-pdf.png");
+    // Its report (JSON) has each of them in `signers`, as `--format json` has.
+    let href = d.script("return document.getElementById('download').getAttribute('href')");
+    let (st, _, body) = http(
+        &host,
+        &format!(
+            "GET {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+            href.as_str().unwrap()
+        ),
+        b"",
+    );
+    assert_eq!(st, 200);
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(report["kind"], json!("PDF"));
+    let kinds: Vec<_> = report["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["kind"].clone(), s["field"].clone(), s["covers"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                json!("PAdES signature"),
+                json!("Approval"),
+                json!("revision 2 of 3")
+            ),
+            (
+                json!("document time-stamp"),
+                json!("DocTimeStamp"),
+                json!("the whole document")
+            )
+        ]
+    );
     // A screen reader reaches the list as a region and each entry by its heading.
     let ax = accessibility(&d);
     assert!(
