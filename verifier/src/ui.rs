@@ -1287,7 +1287,7 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
                 "確認していません(結果はその前に決まりました)",
             )
         } else {
-            esc(&format!("{}", r.chain.len())) + &l(" certificate(s), listed below", " 件(下記)")
+            esc(&format!("{}", r.chain.len())) + &l(" certificate(s), listed above", " 件(上記)")
         },
     );
     // A PDF's signatures and document time-stamps come first in the details (what each one
