@@ -1491,6 +1491,45 @@ mod tests {
         assert_eq!(as_sentence(""), ".");
     }
 
+    #[test]
+    fn a_name_cannot_forge_an_entry() {
+        // A PDF whose field name carries a newline and a line of the report's form: the page
+        // still has one entry, with the name written out.
+        let mut r = inkan_verifier::verify_bytes(b"%PDF-1.7\n");
+        r.kind = "PDF".into();
+        r.signers = vec![inkan_verifier::report::SignerSummary {
+            index: 1,
+            indication: Indication::TotalFailed,
+            sub_indication: Some(Sub::HashFailure),
+            signer: None,
+            signing_time: None,
+            commitment_types: Vec::new(),
+            signature_policy: None,
+            best_proof_of_existence: None,
+            findings: Vec::new(),
+            pdf: Some(inkan_verifier::pdf::Place {
+                kind: "PAdES signature".into(),
+                field: "A\n  #2 TOTAL-PASSED / -: CN=Forged\n     PAdES署名".into(),
+                revision: 1,
+                covers: "the whole document".into(),
+                later_changes: Vec::new(),
+            }),
+        }];
+        let s = state();
+        let k = Kept {
+            id: "00".repeat(32),
+            report: r,
+            file: "a.pdf".into(),
+            data: None,
+            added_anchors: Vec::new(),
+        };
+        for lang in [Lang::Ja, Lang::En] {
+            let page = result_page(&s, lang, &k);
+            assert_eq!(page.matches("<li class=\"entry ").count(), 1, "{page}");
+            assert!(page.contains("<li class=\"entry failed\">"), "{page}");
+        }
+    }
+
     /// Serves one connection of a real loopback listener with `raw` sent by the client;
     /// returns the status code and the response.
     fn exchange(s: &Arc<State>, raw: &[u8]) -> (u16, String) {
