@@ -37,7 +37,7 @@ use std::time::Duration;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_verifier::cli::{EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_USAGE};
 use inkan_verifier::input::MAX_INPUT;
-use inkan_verifier::report::{Indication, Lang, Report, Sub};
+use inkan_verifier::report::{Indication, Lang, Report, Sub, printable};
 use inkan_verifier::{Data, Input, Options, Validator};
 
 use http::{Head, ReadError, Response};
@@ -764,7 +764,7 @@ fn form(state: &State, lang: Lang, heading: &str) -> String {
         let items: String = state
             .anchors
             .iter()
-            .map(|a| format!("<li>{}</li>", esc(a)))
+            .map(|a| format!("<li>{}</li>", esc(&printable(a))))
             .collect();
         format!(
             "{}<ul>{items}</ul>",
@@ -1203,8 +1203,8 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
     let files = format!(
         "<p class=\"files\">{}: <span class=\"name\">{}</span>{}</p>",
         l("File", "ファイル"),
-        esc(&k.file),
-        match &k.data {
+        esc(&printable(&k.file)),
+        match k.data.as_deref().map(printable) {
             Some(d) if pdf => format!(
                 "; {}",
                 l(
@@ -1219,7 +1219,7 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
             Some(d) => format!(
                 "; {}: <span class=\"name\">{}</span>",
                 l("signed document", "署名された文書"),
-                esc(d)
+                esc(&d)
             ),
             None => String::new(),
         }
@@ -1233,7 +1233,7 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
             Some(format!(
                 "<li>{} — {} [{}]</li>",
                 esc(&inkan_verifier::report::with_jst(ts.gen_time.as_deref()?)),
-                esc(ts.tsa.as_deref().unwrap_or("-")),
+                esc(&printable(ts.tsa.as_deref().unwrap_or("-"))),
                 esc(ts.indication.as_str())
             ))
         })
@@ -1258,7 +1258,7 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
                 "Trust anchors added on the page for this verification",
                 "このページで追加した信頼する証明書(この検証のみ)"
             ),
-            esc(&k.added_anchors.join("; "))
+            esc(&printable(&k.added_anchors.join("; ")))
         )
     };
     let checked = format!(
