@@ -955,6 +955,15 @@ fn the_page_in_a_real_browser() {
             )
         ]
     );
+    // The Japanese result is Japanese: every heading and label, and every later change.
+    assert_eq!(
+        d.script(
+            "return Array.from(document.querySelectorAll('h1, h2, h3, h4, dt, .entries strong, \
+             label, summary, button')).map(l => l.textContent)\
+             .filter(t => !/[\\u3040-\\u30ff\\u4e00-\\u9fff]/.test(t))"
+        ),
+        json!([])
+    );
     // A screen reader reaches the list as a region and each entry by its heading.
     let ax = accessibility(&d);
     assert!(
