@@ -1053,6 +1053,27 @@ fn the_page_in_a_real_browser() {
     screenshot(&d, "ui-ja-pdf-changed-narrow.png");
     set_width(&d, 820);
 
+    // The amount rewritten in place, inside the signed bytes: not valid, for the signature and
+    // for the document time-stamp over it.
+    let mut forged = std::fs::read(f("invoice.pdf")).unwrap();
+    let at = forged.windows(6).position(|w| w == b"10,000").unwrap();
+    forged[at..at + 6].copy_from_slice(b"90,000");
+    std::fs::write(f("invoice-forged.pdf"), forged).unwrap();
+    verify(&d, &f("invoice-forged.pdf"), None, &[], &[]);
+    let (word, ind, sub, _) = verdict(&d);
+    assert_eq!(
+        (word.as_str(), ind.as_str(), sub.as_str()),
+        ("✗ 無効", "TOTAL-FAILED", "HASH_FAILURE")
+    );
+    let entries = pdf_entries(&d);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    for e in &entries {
+        assert!(
+            e.contains("✗ 無効 TOTAL-FAILED / HASH_FAILURE"),
+            "{entries:?}"
+        );
+    }
+
     // A trust anchor that is not a certificate: the form again, with the problem said first
     // and holding the focus.
     d.choose("#signature", &f("invoice.txt.p7s"));
