@@ -510,6 +510,38 @@ fn revocation_ja(line: &str) -> String {
     line.to_owned()
 }
 
+/// `s` with each control character (C0, DEL, C1), line or paragraph separator, and
+/// bidirectional formatting character (Unicode UAX #9: the marks, embeddings, overrides and
+/// isolates; the reordering of CVE-2021-42574) written as `\u{…}`: text from a signature or a
+/// PDF is shown, never obeyed.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{061c}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{2028}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+            )
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if bad(c) {
+                    format!("\\u{{{:x}}}", u32::from(c))
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// A time-stamp kind in words.
 fn time_stamp_kind(kind: &str, lang: Lang) -> &str {
     match (lang, kind) {
@@ -813,8 +845,76 @@ impl Report {
         }
     }
 
-    /// Text for people.
+    /// Text for people. Names and texts taken from the input (certificate names, PDF field
+    /// names, messages quoting them) are shown with their control and bidirectional
+    /// formatting characters written out ([`printable`]): a newline in a name cannot forge a
+    /// line of the report, nor an escape sequence drive the terminal.
     pub fn to_text(&self, lang: Lang) -> String {
+        self.printable().text(lang)
+    }
+
+    /// A copy whose strings are all [`printable`].
+    fn printable(&self) -> Report {
+        fn fix(s: &mut String) {
+            if let std::borrow::Cow::Owned(p) = printable(s) {
+                *s = p;
+            }
+        }
+        fn fix_all<'a>(v: impl IntoIterator<Item = &'a mut String>) {
+            v.into_iter().for_each(fix);
+        }
+        fn party(p: &mut Party) {
+            fix_all([&mut p.subject, &mut p.issuer, &mut p.serial]);
+            fix_all([&mut p.not_before, &mut p.not_after]);
+            fix_all(p.common_name.iter_mut());
+            fix_all(p.organization.iter_mut());
+            fix_all(p.organization_identifier.iter_mut());
+        }
+        fn findings(v: &mut [Finding]) {
+            for f in v {
+                fix_all([&mut f.message, &mut f.message_ja]);
+            }
+        }
+        let mut r = self.clone();
+        fix_all([
+            &mut r.kind,
+            &mut r.process,
+            &mut r.policy,
+            &mut r.validation_time,
+            &mut r.revocation_policy,
+        ]);
+        r.signer.iter_mut().for_each(party);
+        fix_all(r.signing_time.iter_mut());
+        fix_all(r.commitment_types.iter_mut());
+        fix_all(r.signature_policy.iter_mut());
+        for t in &mut r.time_stamps {
+            fix(&mut t.kind);
+            fix_all(t.gen_time.iter_mut());
+            fix_all(t.tsa.iter_mut());
+        }
+        fix_all(r.best_proof_of_existence.iter_mut());
+        fix_all(r.chain.iter_mut());
+        fix_all(r.revocation.iter_mut());
+        findings(&mut r.findings);
+        for g in &mut r.signers {
+            g.signer.iter_mut().for_each(party);
+            fix_all(g.signing_time.iter_mut());
+            fix_all(g.commitment_types.iter_mut());
+            fix_all(g.signature_policy.iter_mut());
+            fix_all(g.best_proof_of_existence.iter_mut());
+            findings(&mut g.findings);
+            if let Some(p) = &mut g.pdf {
+                fix_all([&mut p.kind, &mut p.field, &mut p.covers]);
+                fix_all(p.later_changes.iter_mut());
+            }
+        }
+        if let Some(i) = &mut r.time_stamped_data {
+            fix_all([&mut i.algorithm, &mut i.digest]);
+        }
+        r
+    }
+
+    fn text(&self, lang: Lang) -> String {
         let ja = lang == Lang::Ja;
         let l = |en: &'static str, jp: &'static str| if ja { jp } else { en };
         let mut s = String::new();
@@ -974,7 +1074,12 @@ impl Report {
                     g.signer.as_ref().map_or("-", |p| p.subject.as_str())
                 ));
                 if let Some(p) = &g.pdf {
-                    s.push_str(&crate::pdf::place_text(p, g.signing_time.as_deref(), ja));
+                    // A document time-stamp's time is its genTime, when it proves existence.
+                    let time = g.signing_time.as_deref().or(g
+                        .best_proof_of_existence
+                        .as_deref()
+                        .filter(|_| p.kind == "document time-stamp"));
+                    s.push_str(&crate::pdf::place_text(p, time, ja));
                 }
             }
         }
@@ -1140,6 +1245,48 @@ mod tests {
         );
         assert_eq!(crl_reason_name(1), "keyCompromise");
         assert_eq!(crl_reason_name(7), "7");
+    }
+
+    #[test]
+    fn text_from_the_input_is_shown_not_obeyed() {
+        assert_eq!(printable("株式会社 A, O=B"), "株式会社 A, O=B");
+        assert_eq!(
+            printable("A\nFindings:\r\u{1b}[2J\u{202e}gpj.exe\u{85}"),
+            "A\\u{a}Findings:\\u{d}\\u{1b}[2J\\u{202e}gpj.exe\\u{85}"
+        );
+        let r = Report {
+            indication: Indication::TotalPassed,
+            sub_indication: None,
+            kind: "CMS SignedData".into(),
+            process: String::new(),
+            policy: String::new(),
+            validation_time: "2026-01-01T00:00:00Z".into(),
+            revocation_policy: "required".into(),
+            signer: Some(Party {
+                subject: "CN=Mallory\n  [FINE] all good\u{1b}]0;x\u{7}".into(),
+                ..Party::default()
+            }),
+            signing_time: None,
+            commitment_types: Vec::new(),
+            signature_policy: None,
+            time_stamps: Vec::new(),
+            best_proof_of_existence: None,
+            chain: Vec::new(),
+            revocation: Vec::new(),
+            findings: Vec::new(),
+            signers: Vec::new(),
+            time_stamped_data: None,
+        };
+        for lang in [Lang::En, Lang::Ja] {
+            let text = r.to_text(lang);
+            assert!(
+                !text.contains('\u{1b}') && !text.contains("\n  [FINE]"),
+                "{text}"
+            );
+            assert!(text.contains("CN=Mallory\\u{a}  [FINE] all good\\u{1b}]0;x\\u{7}"));
+        }
+        // JSON keeps the value as it is (escaped by JSON itself).
+        assert!(r.to_json().contains("CN=Mallory\\n  [FINE]"));
     }
 
     #[test]

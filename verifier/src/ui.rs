@@ -3,10 +3,11 @@
 //!
 //! A small HTTP/1.1 server ([`http`], `std::net` only: the verifying library links no network
 //! crate) listens on a loopback address and serves one page embedded in the binary. The person
-//! picks or drops a signature or time-stamp file (and, for a detached one, the data), may add
-//! trust anchors, CRLs and OCSP responses for this verification only, and reads the verdict in
-//! Japanese or English: the words, colours and codes of the CLI report (`report::Report::
-//! verdict`, `Sub::explain`, `Report::to_text`: one source for both).
+//! picks or drops a signed PDF, or a signature or time-stamp file (and, for a detached one, the
+//! data), may add trust anchors, CRLs and OCSP responses for this verification only, and reads
+//! the verdict in Japanese or English: the words, colours and codes of the CLI report
+//! (`report::Report::verdict`, `Sub::explain`, `Report::to_text`, for a PDF's signatures
+//! `pdf::place_text`: one source for both).
 //!
 //! Security (it is an attack surface on a shared machine):
 //! - loopback only: a `--listen` address that is not loopback is refused at start;
@@ -36,7 +37,7 @@ use std::time::Duration;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_verifier::cli::{EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_USAGE};
 use inkan_verifier::input::MAX_INPUT;
-use inkan_verifier::report::{Indication, Lang, Report, Sub};
+use inkan_verifier::report::{Indication, Lang, Report, Sub, printable};
 use inkan_verifier::{Data, Input, Options, Validator};
 
 use http::{Head, ReadError, Response};
@@ -644,19 +645,6 @@ fn upload(state: &State, head: &Head, conn: &mut http::Conn<TcpStream>, lang: La
             "検証する署名またはタイムスタンプのファイルを選んでください。",
         );
     };
-    // PDF signatures are being built separately; until they land, say so plainly instead of
-    // calling a PDF an unreadable signature.
-    if sig.trim_ascii_start().starts_with(b"%PDF-") {
-        return problem(
-            415,
-            &format!(
-                "{file}: PDF files are not supported yet. Choose a signature (.p7s, .p7m) or time-stamp (.tsr, .tst) file."
-            ),
-            &format!(
-                "{file}: PDF ファイルにはまだ対応していません。署名(.p7s / .p7m)またはタイムスタンプ(.tsr / .tst)のファイルを選んでください。"
-            ),
-        );
-    }
     let data_name = data.as_ref().map(|(n, _)| n.clone());
     options.data = data.map_or(Data::None, |(_, b)| Data::Bytes(b));
     let Some(at) = SystemClock.now() else {
@@ -776,7 +764,7 @@ fn form(state: &State, lang: Lang, heading: &str) -> String {
         let items: String = state
             .anchors
             .iter()
-            .map(|a| format!("<li>{}</li>", esc(a)))
+            .map(|a| format!("<li>{}</li>", esc(&printable(a))))
             .collect();
         format!(
             "{}<ul>{items}</ul>",
@@ -789,7 +777,7 @@ fn form(state: &State, lang: Lang, heading: &str) -> String {
     format!(
         r#"<section class="card" aria-labelledby="form-h">
 <h2 id="form-h">{heading}</h2>
-<form id="verify-form" method="post" action="/verify?token={token}&amp;lang={code}" enctype="multipart/form-data" data-max-body="{max_body}" data-max-file="{max_file}" data-too-large="{too_large}">
+<form id="verify-form" method="post" action="/verify?token={token}&amp;lang={code}" enctype="multipart/form-data" data-max-body="{max_body}" data-max-file="{max_file}" data-too-large="{too_large}" data-pdf-moved="{pdf_moved}">
 <div class="drop" id="drop">
 <label for="signature">{sig_label}</label>
 <input type="file" id="signature" name="signature" required aria-describedby="signature-help">
@@ -836,9 +824,13 @@ fn form(state: &State, lang: Lang, heading: &str) -> String {
                 MAX_INPUT >> 20
             ),
         ),
+        pdf_moved = l(
+            "{} is a PDF: it was put in the first field, as the file to verify.",
+            "{} は PDF なので、検証するファイルとして最初の欄に移しました。"
+        ),
         sig_label = l(
-            "Signature, e-seal or time-stamp file (.p7s, .p7m, .tsr, .tst)",
-            "署名・eシール・タイムスタンプのファイル(.p7s / .p7m / .tsr / .tst)"
+            "Signed PDF, or signature, e-seal or time-stamp file (.pdf, .p7s, .p7m, .tsr, .tst)",
+            "署名された PDF、または署名・eシール・タイムスタンプのファイル(.pdf / .p7s / .p7m / .tsr / .tst)"
         ),
         sig_help = l(
             "Choose the file, or drop it here. You can drop the signature and the signed document together.",
@@ -849,8 +841,8 @@ fn form(state: &State, lang: Lang, heading: &str) -> String {
             "署名された文書(分離署名・タイムスタンプの場合)"
         ),
         data_help = l(
-            "Needed when the signature file does not contain the document itself.",
-            "署名ファイルに文書そのものが含まれていない場合に必要です。"
+            "Needed when the signature file does not contain the document itself. Not needed for a PDF: it contains what it signs.",
+            "署名ファイルに文書そのものが含まれていない場合に必要です。PDF の場合は不要です(署名の対象を PDF 自体が含んでいます)。"
         ),
         more = l(
             "Add trust anchors or revocation information (for this verification only)",
@@ -877,7 +869,7 @@ fn index_page(state: &State, lang: Lang, problem: Option<String>) -> String {
     let l = |en: &str, ja: &str| esc(&t(lang, en, ja));
     let problem = problem.map_or_else(String::new, |p| {
         format!(
-            "<div class=\"problem\" role=\"alert\" id=\"problem\"><p>{}</p></div>",
+            "<div class=\"problem\" role=\"alert\" id=\"problem\" tabindex=\"-1\"><p>{}</p></div>",
             esc(&p)
         )
     });
@@ -888,8 +880,8 @@ fn index_page(state: &State, lang: Lang, problem: Option<String>) -> String {
             "電子署名・eシール・タイムスタンプの確認"
         ),
         lead = l(
-            "Choose the file you received. The verifier tells you whether the document is unchanged since it was sealed, who sealed it, and when it is proven to have existed. PDF files are not supported yet.",
-            "受け取ったファイルを選んでください。押印(署名)の後に文書が改変されていないか、誰が押印したか、いつ存在していたことが証明されるかを確認します。PDF ファイルにはまだ対応していません。"
+            "Choose the file you received: a signed PDF, or a signature or time-stamp file. The verifier tells you whether the document is unchanged since it was sealed, who sealed it, and when it is proven to have existed.",
+            "受け取ったファイル(署名された PDF、または署名・タイムスタンプのファイル)を選んでください。押印(署名)の後に文書が改変されていないか、誰が押印したか、いつ存在していたことが証明されるかを確認します。"
         ),
         form = form(state, lang, &t(lang, "Choose the files", "ファイルを選ぶ")),
     );
@@ -930,6 +922,33 @@ fn page_hint(sub: Sub, lang: Lang) -> Option<String> {
     Some(t(lang, en, ja))
 }
 
+/// A finding's English message (`the PDF has no ...`) as a sentence: a capital first letter
+/// and a full stop.
+fn as_sentence(m: &str) -> String {
+    let mut c = m.chars();
+    let mut out: String = c
+        .next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+/// The findings that say in words what is wrong with a PDF (`inkan_verifier::pdf`), most
+/// telling first: the first one present is shown in the verdict.
+const PDF_KEY_FINDINGS: [&str; 8] = [
+    "PDF_MODIFIED_AFTER_SIGNING",
+    "PDF_SIG_DICT_REPLACED",
+    "PDF_BYTERANGE",
+    "PDF_CONTENTS",
+    "PDF_NO_SIGNATURE",
+    "PDF_ENCRYPTED",
+    "PDF_UNREADABLE",
+    "PDF_SUBFILTER",
+];
+
 /// The verdict in one or a few words, as a person reads it, and its class.
 fn verdict_word(i: Indication, lang: Lang) -> (&'static str, &'static str, &'static str) {
     match (i, lang) {
@@ -946,18 +965,39 @@ fn verdict_word(i: Indication, lang: Lang) -> (&'static str, &'static str, &'sta
 /// verdict box shows) as HTML: a line ending in `:` opens a section, indented lines are its
 /// items, `[CODE] text` is a finding. `after_when` goes after the section on times (`When:` /
 /// `日時:`), `before_findings` before the findings (`Findings:` / `所見:`), each at the end
-/// when the text has no such section.
-fn text_sections(text: &str, skip: usize, after_when: &str, before_findings: &str) -> String {
-    // (heading, html) per section or paragraph.
-    let mut blocks: Vec<(Option<String>, String)> = Vec::new();
+/// when the text has no such section. The section of each signer (`Signers:` / `署名者ごとの
+/// 結果:`: for a PDF, each signature and document time-stamp) is given, heading and lines,
+/// to `entries`.
+fn text_sections(
+    text: &str,
+    skip: usize,
+    after_when: &str,
+    before_findings: &str,
+    entries: &dyn Fn(&str, &[&str]) -> String,
+) -> String {
+    // (heading, html, whether its list is still open) per section or paragraph.
+    let mut blocks: Vec<(Option<String>, String, bool)> = Vec::new();
     let mut open = false;
-    for line in text.lines().skip(skip) {
+    let mut lines = text.lines().skip(skip).peekable();
+    while let Some(line) = lines.next() {
         if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(h) = line
+            .strip_suffix(':')
+            .filter(|h| matches!(*h, "Signers" | "署名者ごとの結果"))
+        {
+            let mut items = Vec::new();
+            while let Some(l) = lines.next_if(|l| l.starts_with("  ")) {
+                items.push(l);
+            }
+            blocks.push((Some(h.to_owned()), entries(h, &items), false));
+            open = false;
             continue;
         }
         if let Some(item) = line.strip_prefix("  ") {
             if !open {
-                blocks.push((None, "<section class=\"card\"><ul>".into()));
+                blocks.push((None, "<section class=\"card\"><ul>".into(), true));
                 open = true;
             }
             let item = item.trim();
@@ -976,6 +1016,7 @@ fn text_sections(text: &str, skip: usize, after_when: &str, before_findings: &st
             blocks.push((
                 Some(h.to_owned()),
                 format!("<section class=\"card\"><h3>{}</h3><ul>", esc(h)),
+                true,
             ));
             open = true;
         } else {
@@ -988,19 +1029,19 @@ fn text_sections(text: &str, skip: usize, after_when: &str, before_findings: &st
                 ),
                 None => format!("<p class=\"card\">{}</p>\n", esc(line)),
             };
-            blocks.push((None, html));
+            blocks.push((None, html, false));
         }
     }
     let mut out = String::new();
     let (mut when_done, mut findings_done) = (false, false);
-    for (heading, html) in blocks {
+    for (heading, html, close) in blocks {
         let h = heading.as_deref().unwrap_or("");
         if matches!(h, "Findings" | "所見") && !findings_done {
             out.push_str(before_findings);
             findings_done = true;
         }
         out.push_str(&html);
-        if html.starts_with("<section") {
+        if close {
             out.push_str("</ul></section>\n");
         }
         if matches!(h, "When" | "日時") && !when_done {
@@ -1014,6 +1055,74 @@ fn text_sections(text: &str, skip: usize, after_when: &str, before_findings: &st
     if !findings_done {
         out.push_str(before_findings);
     }
+    out
+}
+
+/// The text report's section on each signer (`lines`, under `heading`) as a list with each
+/// one's verdict: `#N INDICATION / SUB: subject`, then, for a PDF, the lines of
+/// `inkan_verifier::pdf::place_text` (kind, field, revision and what it covers, time, later
+/// changes). The N-th entry is `r.signers[N - 1]`.
+fn entries_html(r: &Report, lang: Lang, heading: &str, lines: &[&str]) -> String {
+    let l = |en: &str, ja: &str| esc(&t(lang, en, ja));
+    let pdf = r.kind == "PDF";
+    // (the `#N` line, the deeper lines under it)
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for line in lines {
+        match (line.strip_prefix("   "), groups.last_mut()) {
+            (Some(deeper), Some(g)) => g.1.push(deeper.trim()),
+            _ => groups.push((line.trim(), Vec::new())),
+        }
+    }
+    let mut out = format!(
+        "<section class=\"card\" aria-labelledby=\"entries-h\"><h3 id=\"entries-h\">{}</h3><ol class=\"entries\">",
+        if pdf {
+            l(
+                "Each signature and document time-stamp in this PDF",
+                "この PDF の署名・文書タイムスタンプ",
+            )
+        } else {
+            esc(heading)
+        }
+    );
+    let item = |line: &str| match line.split_once(": ") {
+        Some((k, v)) => format!("<li><strong>{}</strong>: {}</li>", esc(k), esc(v)),
+        None => format!("<li>{}</li>", esc(line)),
+    };
+    for (i, (head, rest)) in groups.iter().enumerate() {
+        let g = r.signers.get(i);
+        let (class, icon, word) = g.map_or(("", "", ""), |g| verdict_word(g.indication, lang));
+        // `#N INDICATION / SUB: subject`
+        let (codes, who) = head.split_once(": ").unwrap_or((head, "-"));
+        let (number, codes) = codes.split_once(' ').unwrap_or((codes, ""));
+        let time_stamp = g
+            .and_then(|g| g.pdf.as_ref())
+            .is_some_and(|p| p.kind == "document time-stamp");
+        // For a PDF the first line under it says what the entry is and what it covers.
+        let (title, rest) = match rest.split_first() {
+            Some((first, rest)) if pdf => (format!("{number} {first}"), rest),
+            _ => (number.to_owned(), &rest[..]),
+        };
+        out.push_str(&format!(
+            "<li class=\"entry {class}\"><h4>{}</h4>\
+             <p class=\"entry-verdict\"><span class=\"icon\" aria-hidden=\"true\">{icon}</span> <strong>{word}</strong> <code>{}</code></p><ul>",
+            esc(&title),
+            esc(codes)
+        ));
+        out.push_str(&format!(
+            "<li><strong>{}</strong>: {}</li>",
+            if time_stamp {
+                l("Time-stamping authority (TSA)", "時刻認証局 (TSA)")
+            } else {
+                l("Sealed or signed by", "署名者・押印者")
+            },
+            esc(who)
+        ));
+        for line in rest {
+            out.push_str(&item(line));
+        }
+        out.push_str("</ul></li>");
+    }
+    out.push_str("</ol></section>\n");
     out
 }
 
@@ -1048,28 +1157,72 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
     // means (the same words as the CLI).
     let mut skip = 2;
     let mut meaning = String::new();
-    if r.sub_indication.is_some() {
+    let pdf = r.kind == "PDF";
+    // For a PDF, what went wrong is said first by its finding (the text report's words): the
+    // sub-indication alone (SIG_CONSTRAINTS_FAILURE for a change after signing) says little.
+    let key = pdf
+        .then(|| {
+            PDF_KEY_FINDINGS
+                .iter()
+                .find_map(|c| r.findings.iter().find(|f| f.code == *c))
+        })
+        .flatten();
+    if let Some(f) = key {
+        meaning.push_str(&format!(
+            "<p class=\"meaning\" id=\"pdf-finding\"><strong>{}</strong>: {}</p>",
+            l("What this means", "説明"),
+            esc(&if lang == Lang::Ja {
+                f.message_ja.clone()
+            } else {
+                as_sentence(&f.message)
+            })
+        ));
+    }
+    if let Some(sub) = r.sub_indication {
         skip = 3;
         let line = text.lines().nth(2).unwrap_or("");
         let m = line.split_once(": ").map_or(line, |(_, v)| v);
-        meaning = format!(
-            "<p class=\"meaning\"><strong>{}</strong>: {}</p>",
-            l("What this means", "説明"),
-            esc(m)
-        );
-        if let Some(h) = r.sub_indication.and_then(|s| page_hint(s, lang)) {
-            meaning.push_str(&format!("<p class=\"meaning\">{}</p>", esc(&h)));
+        // "Give the document with --data" is no advice for a PDF, which holds what it signs.
+        if !(pdf && sub == Sub::SignedDataNotFound) {
+            meaning.push_str(&format!(
+                "<p class=\"meaning\"><strong>{}</strong>: {}</p>",
+                if key.is_some() {
+                    sub.as_str()
+                } else {
+                    l("What this means", "説明")
+                },
+                esc(m)
+            ));
+            if let Some(h) = page_hint(sub, lang)
+                .filter(|_| !(pdf && matches!(sub, Sub::HashFailure | Sub::SignedDataNotFound)))
+            {
+                meaning.push_str(&format!("<p class=\"meaning\">{}</p>", esc(&h)));
+            }
         }
     }
     let files = format!(
         "<p class=\"files\">{}: <span class=\"name\">{}</span>{}</p>",
         l("File", "ファイル"),
-        esc(&k.file),
-        k.data.as_ref().map_or_else(String::new, |d| format!(
-            "; {}: <span class=\"name\">{}</span>",
-            l("signed document", "署名された文書"),
-            esc(d)
-        ))
+        esc(&printable(&k.file)),
+        match k.data.as_deref().map(printable) {
+            Some(d) if pdf => format!(
+                "; {}",
+                l(
+                    &format!(
+                        "the file chosen as signed document ({d}) was not used: a PDF holds what it signs"
+                    ),
+                    &format!(
+                        "「署名された文書」に選んだファイル({d})は使っていません(PDF は署名の対象を自ら含みます)"
+                    )
+                )
+            ),
+            Some(d) => format!(
+                "; {}: <span class=\"name\">{}</span>",
+                l("signed document", "署名された文書"),
+                esc(&d)
+            ),
+            None => String::new(),
+        }
     );
     // Which TSA proved when (the text report names the time-stamps; the page adds who made
     // them).
@@ -1080,7 +1233,7 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
             Some(format!(
                 "<li>{} — {} [{}]</li>",
                 esc(&inkan_verifier::report::with_jst(ts.gen_time.as_deref()?)),
-                esc(ts.tsa.as_deref().unwrap_or("-")),
+                esc(&printable(ts.tsa.as_deref().unwrap_or("-"))),
                 esc(ts.indication.as_str())
             ))
         })
@@ -1105,7 +1258,7 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
                 "Trust anchors added on the page for this verification",
                 "このページで追加した信頼する証明書(この検証のみ)"
             ),
-            esc(&k.added_anchors.join("; "))
+            esc(&printable(&k.added_anchors.join("; ")))
         )
     };
     let checked = format!(
@@ -1134,9 +1287,23 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
                 "確認していません(結果はその前に決まりました)",
             )
         } else {
-            esc(&format!("{}", r.chain.len())) + &l(" certificate(s), listed below", " 件(下記)")
+            esc(&format!("{}", r.chain.len())) + &l(" certificate(s), listed above", " 件(上記)")
         },
     );
+    // A PDF's signatures and document time-stamps come first in the details (what each one
+    // covers, and what changed after it, is what a reader of a PDF needs); a CMS signature's
+    // signers stay where the text report has them.
+    let first = std::cell::RefCell::new(String::new());
+    let rest = text_sections(&text, skip, &tsas, &checked, &|h, lines| {
+        let html = entries_html(r, lang, h, lines);
+        if pdf {
+            first.borrow_mut().push_str(&html);
+            String::new()
+        } else {
+            html
+        }
+    });
+    let sections = first.into_inner() + &rest;
     let main = format!(
         r#"<h1>{h1}</h1>
 <section class="verdict {class}" id="verdict" tabindex="-1" aria-labelledby="verdict-word" aria-describedby="verdict-sentence">
@@ -1163,7 +1330,7 @@ fn result_page(state: &State, lang: Lang, k: &Kept) -> String {
         token = state.token,
         download = l("Download the report (JSON)", "報告書をダウンロード (JSON)"),
         details = l("Details", "詳細"),
-        sections = text_sections(&text, skip, &tsas, &checked),
+        sections = sections,
         form = form(
             state,
             lang,
@@ -1302,6 +1469,7 @@ mod tests {
             2,
             "<TSA>",
             "<CHECKED>",
+            &|h, l| format!("<{h}:{}>", l.len()),
         );
         assert!(
             html.contains(
@@ -1318,6 +1486,48 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<strong>K</strong>: v"), "{html}");
+        assert_eq!(as_sentence("the PDF has no field"), "The PDF has no field.");
+        assert_eq!(as_sentence("Done."), "Done.");
+        assert_eq!(as_sentence(""), ".");
+    }
+
+    #[test]
+    fn a_name_cannot_forge_an_entry() {
+        // A PDF whose field name carries a newline and a line of the report's form: the page
+        // still has one entry, with the name written out.
+        let mut r = inkan_verifier::verify_bytes(b"%PDF-1.7\n");
+        r.kind = "PDF".into();
+        r.signers = vec![inkan_verifier::report::SignerSummary {
+            index: 1,
+            indication: Indication::TotalFailed,
+            sub_indication: Some(Sub::HashFailure),
+            signer: None,
+            signing_time: None,
+            commitment_types: Vec::new(),
+            signature_policy: None,
+            best_proof_of_existence: None,
+            findings: Vec::new(),
+            pdf: Some(inkan_verifier::pdf::Place {
+                kind: "PAdES signature".into(),
+                field: "A\n  #2 TOTAL-PASSED / -: CN=Forged\n     PAdES署名".into(),
+                revision: 1,
+                covers: "the whole document".into(),
+                later_changes: Vec::new(),
+            }),
+        }];
+        let s = state();
+        let k = Kept {
+            id: "00".repeat(32),
+            report: r,
+            file: "a.pdf".into(),
+            data: None,
+            added_anchors: Vec::new(),
+        };
+        for lang in [Lang::Ja, Lang::En] {
+            let page = result_page(&s, lang, &k);
+            assert_eq!(page.matches("<li class=\"entry ").count(), 1, "{page}");
+            assert!(page.contains("<li class=\"entry failed\">"), "{page}");
+        }
     }
 
     /// Serves one connection of a real loopback listener with `raw` sent by the client;
@@ -1394,12 +1604,41 @@ mod tests {
         );
         assert_eq!(st, 400, "{page}");
         assert!(page.contains("Choose the signature"), "{page}");
-        // A PDF is named as not supported yet.
-        let (st, page) = form(
+        // A PDF is verified as a PDF: one that cannot be read says so in the verdict.
+        let (st, resp) = form(
             "--b\r\nContent-Disposition: form-data; name=\"signature\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.7\n\r\n--b--\r\n",
         );
-        assert_eq!(st, 415, "{page}");
-        assert!(page.contains("PDF files are not supported yet"), "{page}");
+        assert_eq!(st, 303, "{resp}");
+        let location = resp
+            .lines()
+            .find_map(|l| l.strip_prefix("Location: "))
+            .unwrap()
+            .to_owned();
+        let (st, page) = get(&location, "");
+        assert_eq!(st, 200, "{page}");
+        assert!(
+            page.contains("<code id=\"indication\">TOTAL-FAILED</code>")
+                && page.contains("<p class=\"meaning\" id=\"pdf-finding\">")
+                && page.contains("PDF_UNREADABLE")
+                && !page.contains("not supported"),
+            "{page}"
+        );
+        // A document chosen beside a PDF is not used, and the result says so.
+        let (st, resp) = form(
+            "--b\r\nContent-Disposition: form-data; name=\"signature\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.7\n\r\n\
+             --b\r\nContent-Disposition: form-data; name=\"data\"; filename=\"b.txt\"\r\n\r\nb\r\n--b--\r\n",
+        );
+        assert_eq!(st, 303, "{resp}");
+        let location = resp
+            .lines()
+            .find_map(|l| l.strip_prefix("Location: "))
+            .unwrap()
+            .to_owned();
+        let (_, page) = get(&location, "");
+        assert!(
+            page.contains("the file chosen as signed document (b.txt) was not used"),
+            "{page}"
+        );
         // Garbage is verified (and is a format failure), then shown on its result page.
         let (st, resp) = form(
             "--b\r\nContent-Disposition: form-data; name=\"signature\"; filename=\"x.p7s\"\r\n\r\nnot a signature\r\n--b--\r\n",

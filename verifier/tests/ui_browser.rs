@@ -11,7 +11,11 @@
 //! to its own origin (ChromeDriver's performance log); a request without the token, with a
 //! foreign Host or a foreign Origin is refused. Files dropped on the page go to the right
 //! inputs; the keyboard's focus order follows the page; every label of the Japanese page is
-//! Japanese; nothing is wider than a 360 px window. Screenshots of the Japanese pages are
+//! Japanese; what a screen reader gets (Chromium's accessibility tree) names the verdict, the
+//! landmarks, each PDF signature and every control; every text has the contrast WCAG asks; nothing is wider than a 360 px window; the
+//! report is saved by the browser from its link; the server leaves nothing on disk. PDFs are
+//! made here (OpenSSL signs the ByteRange and its TSA stamps the document) and judged on the
+//! page line for line as the text report judges them. Screenshots of the Japanese pages are
 //! written to `$CARGO_TARGET_TMPDIR/ui-*.png` (not part of the repository).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -84,6 +88,156 @@ openssl ts -reply -config tsa.cnf -queryfile invoice.tsq -out invoice.txt.tsr 2>
 openssl cms -sign -cades -binary -in invoice.txt -signer other.pem -inkey other.key -outform DER \
   -out other.txt.p7s
 "#;
+
+/// A PDF revision: `objects` (number, body) then a cross-reference table and trailer; the
+/// first revision (`prev` none) numbers its objects 1.., a later one is an incremental update
+/// (ISO 32000-1 §7.5.6) whose trailer points back to `prev`. Returns the file and where its
+/// cross-reference table starts.
+fn pdf_revision(
+    base: &[u8],
+    objects: &[(u32, Vec<u8>)],
+    prev: Option<usize>,
+    size: u32,
+) -> (Vec<u8>, usize) {
+    let mut b = base.to_vec();
+    let mut offsets = Vec::new();
+    for (n, body) in objects {
+        offsets.push((*n, b.len()));
+        b.extend_from_slice(format!("{n} 0 obj\n").as_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(b"\nendobj\n");
+    }
+    let x = b.len();
+    b.extend_from_slice(b"xref\n");
+    match prev {
+        None => {
+            b.extend_from_slice(format!("0 {size}\n0000000000 65535 f\r\n").as_bytes());
+            for (_, o) in &offsets {
+                b.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+            }
+        }
+        Some(_) => {
+            b.extend_from_slice(b"0 1\n0000000000 65535 f\r\n");
+            let mut sorted = offsets.clone();
+            sorted.sort_unstable();
+            for (n, o) in sorted {
+                b.extend_from_slice(format!("{n} 1\n{o:010} 00000 n\r\n").as_bytes());
+            }
+        }
+    }
+    let prev = prev.map(|p| format!(" /Prev {p}")).unwrap_or_default();
+    b.extend_from_slice(
+        format!("trailer\n<< /Size {size} /Root 1 0 R{prev} >>\nstartxref\n{x}\n%%EOF\n")
+            .as_bytes(),
+    );
+    (b, x)
+}
+
+/// A page content stream showing `text`.
+fn page_content(text: &str) -> Vec<u8> {
+    let c = format!("BT /F1 24 Tf 72 700 Td ({text}) Tj ET");
+    format!("<< /Length {} >>\nstream\n{c}\nendstream", c.len()).into_bytes()
+}
+
+/// An incremental update that adds the signature dictionary `sig` (`head` plus a ByteRange and
+/// a /Contents placeholder, ISO 32000-1 §12.8.1) beside `objects`, then fills /Contents with
+/// what `openssl` (the `command`, reading `br.bin` and writing `br.der` in `dir`) makes over
+/// the ByteRange bytes.
+#[allow(clippy::too_many_arguments)]
+fn signed_revision(
+    dir: &Path,
+    base: &[u8],
+    objects: &[(u32, Vec<u8>)],
+    sig: u32,
+    head: &str,
+    prev: usize,
+    size: u32,
+    command: &str,
+) -> (Vec<u8>, usize) {
+    const ROOM: usize = 8192;
+    let placeholder = "[0 0000000000 0000000000 0000000000]";
+    let mut all = objects.to_vec();
+    all.push((
+        sig,
+        format!(
+            "{head} /ByteRange {placeholder} /Contents <{}> >>",
+            "0".repeat(2 * ROOM)
+        )
+        .into_bytes(),
+    ));
+    let (mut b, x) = pdf_revision(base, &all, Some(prev), size);
+    let find = |b: &[u8], what: &[u8]| {
+        base.len()
+            + b[base.len()..]
+                .windows(what.len())
+                .position(|w| w == what)
+                .unwrap()
+    };
+    let start = find(&b, b"/Contents <") + "/Contents ".len();
+    let end = start + 2 * ROOM + 2;
+    let range = format!("[0 {start:010} {end:010} {:010}]", b.len() - end);
+    let at = find(&b, placeholder.as_bytes());
+    b[at..at + range.len()].copy_from_slice(range.as_bytes());
+    let mut covered = b[..start].to_vec();
+    covered.extend_from_slice(&b[end..]);
+    std::fs::write(dir.join("br.bin"), covered).unwrap();
+    sh(dir, command);
+    let der = std::fs::read(dir.join("br.der")).unwrap();
+    assert!(der.len() <= ROOM);
+    let hex: String = der.iter().map(|x| format!("{x:02x}")).collect();
+    b[start + 1..start + 1 + hex.len()].copy_from_slice(hex.as_bytes());
+    (b, x)
+}
+
+/// Invoices as PDFs: a one-page invoice whose signature field "Approval" is signed (PAdES,
+/// ETSI.CAdES.detached, by OpenSSL with the e-seal) in revision 2, with a document time-stamp
+/// (ETSI.RFC3161, from OpenSSL's TSA) in a new field in revision 3: `invoice.pdf`; and the
+/// same with a revision 4 that rewrites the page's amount: `invoice-changed.pdf`.
+fn make_pdfs(dir: &Path) {
+    let field =
+        "<< /FT /Sig /T (Approval) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /F 132 /P 3 0 R";
+    let objects: Vec<(u32, Vec<u8>)> = vec![
+        (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R] /SigFlags 3 >> >>".to_vec()),
+        (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec()),
+        (3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [6 0 R] >>".to_vec()),
+        (4, page_content("Invoice 2026-0042: 10,000 JPY")),
+        (5, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec()),
+        (6, format!("{field} >>").into_bytes()),
+    ];
+    let (r1, x1) = pdf_revision(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", &objects, None, 7);
+    let (r2, x2) = signed_revision(
+        dir,
+        &r1,
+        &[(6, format!("{field} /V 7 0 R >>").into_bytes())],
+        7,
+        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached",
+        x1,
+        8,
+        "openssl cms -sign -cades -binary -in br.bin -signer seal.pem -inkey seal.key -outform DER -out br.der",
+    );
+    let (r3, x3) = signed_revision(
+        dir,
+        &r2,
+        &[
+            (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [6 0 R 8 0 R] /SigFlags 3 >> >>".to_vec()),
+            (8, b"<< /FT /Sig /T (DocTimeStamp) /V 9 0 R >>".to_vec()),
+        ],
+        9,
+        "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161",
+        x2,
+        10,
+        "openssl ts -query -data br.bin -sha256 -cert -out br.tsq 2>/dev/null && \
+         openssl ts -reply -config tsa.cnf -queryfile br.tsq -token_out -out br.der 2>/dev/null",
+    );
+    std::fs::write(dir.join("invoice.pdf"), &r3).unwrap();
+    let (r4, _) = pdf_revision(
+        &r3,
+        &[(4, page_content("Invoice 2026-0042: 90,000 JPY"))],
+        Some(x3),
+        10,
+    );
+    std::fs::write(dir.join("invoice-changed.pdf"), r4).unwrap();
+}
 
 fn sh(dir: &Path, script: &str) {
     let out = Command::new("bash")
@@ -253,7 +407,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_browser(profile: &Path) -> Driver {
+fn start_browser(profile: &Path, downloads: &Path) -> Driver {
     for tool in [CHROMIUM, CHROMEDRIVER] {
         assert!(
             Path::new(tool).exists(),
@@ -295,7 +449,9 @@ fn start_browser(profile: &Path) -> Driver {
                      "--window-size=820,1500", "--no-first-run", "--disable-extensions",
                      format!("--user-data-dir={}", profile.display())],
             // The person's browser asks for Japanese first.
-            "prefs": {"intl.accept_languages": "ja,en"}
+            "prefs": {"intl.accept_languages": "ja,en",
+                      "download.default_directory": downloads.display().to_string(),
+                      "download.prompt_for_download": false}
         },
         "goog:loggingPrefs": {"performance": "ALL"}
     }}});
@@ -376,7 +532,14 @@ fn the_page_in_a_real_browser() {
     sh(p, PKI);
     let f = |n: &str| -> PathBuf { p.join(n) };
 
+    // The server works in an empty directory with its own empty TMPDIR: uploads are held in
+    // memory and nothing of them may be left on disk.
+    let work = tempfile::tempdir().unwrap();
+    let server_tmp = work.path().join("tmp");
+    std::fs::create_dir(&server_tmp).unwrap();
     let server = Command::new(env!("CARGO_BIN_EXE_inkan-verify"))
+        .current_dir(work.path())
+        .env("TMPDIR", &server_tmp)
         .args(["ui", "--trust"])
         .arg(f("root.pem"))
         .arg("--crl")
@@ -434,7 +597,8 @@ fn the_page_in_a_real_browser() {
     assert_eq!(post(&format!("Origin: {origin}\r\n")), 303);
 
     let profile = tempfile::tempdir().unwrap();
-    let d = start_browser(profile.path());
+    let downloads = tempfile::tempdir().unwrap();
+    let d = start_browser(profile.path(), downloads.path());
 
     // In the browser too, the address without its token shows a refusal.
     d.go(&format!("{origin}/"));
@@ -461,6 +625,7 @@ fn the_page_in_a_real_browser() {
         ["a.skip", "a", "a", "signature", "data", "summary", "submit"],
         "focus order"
     );
+    assert_eq!(low_contrast(&d), json!([]), "contrast of the form");
 
     // A valid e-seal over its document.
     verify(&d, &f("invoice.txt.p7s"), Some(&f("invoice.txt")), &[], &[]);
@@ -494,6 +659,24 @@ fn the_page_in_a_real_browser() {
     );
     assert_eq!(d.text("a[aria-current=page]"), "日本語");
     screenshot(&d, "ui-ja-valid.png");
+    // What a screen reader announces: the verdict as a region named by its word (the symbol
+    // is hidden from it), the landmarks, and a name for everything that can be operated.
+    let ax = accessibility(&d);
+    let has = |role: &str, name: &str| ax.iter().any(|(r, n)| r == role && n == name);
+    assert!(has("region", "有効"), "{ax:?}");
+    assert!(has("heading", "検証結果"), "{ax:?}");
+    assert!(has("navigation", "言語"), "{ax:?}");
+    assert!(has("main", ""), "{ax:?}");
+    let unnamed: Vec<_> = ax
+        .iter()
+        .filter(|(r, n)| {
+            matches!(
+                r.as_str(),
+                "button" | "link" | "textbox" | "checkbox" | "combobox" | "DisclosureTriangle"
+            ) && n.is_empty()
+        })
+        .collect();
+    assert!(unnamed.is_empty(), "nothing to call them: {unnamed:?}");
 
     // A narrow window (a phone): nothing is wider than the window.
     d.s(
@@ -506,11 +689,18 @@ fn the_page_in_a_real_browser() {
         json!(true)
     );
     screenshot(&d, "ui-ja-narrow.png");
-    d.s(
-        "POST",
-        "/window/rect",
-        Some(json!({"width": 820, "height": 1500})),
+    assert_eq!(set_width(&d, 360), json!([]), "a result on a phone");
+    set_width(&d, 820);
+    // From the verdict, the keyboard goes to the download, then to the form for another file;
+    // every text is readable against its background.
+    d.script("document.getElementById('verdict').focus()");
+    let order: Vec<String> = (0..5).map(|_| d.tab()).collect();
+    assert_eq!(
+        order,
+        ["download", "signature", "data", "summary", "submit"],
+        "focus order of a result"
     );
+    assert_eq!(low_contrast(&d), json!([]), "contrast of a valid result");
 
     // The same result in English, through the page's language link.
     d.click("a[hreflang=en]");
@@ -537,6 +727,39 @@ fn the_page_in_a_real_browser() {
     let report: Value = serde_json::from_slice(&json_body).unwrap();
     assert_eq!(report["indication"], json!("TOTAL-PASSED"));
     assert_eq!(report["sub_indication"], Value::Null);
+    // And the browser saves it as a file when the link is followed (by the keyboard, as a
+    // person without a mouse would).
+    d.script("document.getElementById('download').focus()");
+    d.s(
+        "POST",
+        "/actions",
+        Some(
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": "\u{E007}"}, {"type": "keyUp", "value": "\u{E007}"}]}]}),
+        ),
+    );
+    let mut saved = None;
+    for _ in 0..600 {
+        saved = std::fs::read_dir(downloads.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "json"));
+        if saved.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let saved = saved.expect("the browser saved the report");
+    assert!(
+        saved
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("inkan-verify-report-"),
+        "{saved:?}"
+    );
+    let from_browser: Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert_eq!(from_browser, report);
 
     // The document was changed after sealing (the form below the result, in English now).
     verify(
@@ -564,6 +787,7 @@ fn the_page_in_a_real_browser() {
     );
 
     screenshot(&d, "ui-ja-invalid.png");
+    assert_eq!(low_contrast(&d), json!([]), "contrast of an invalid result");
 
     // Both files dropped on the page at once, the document first: the script puts each in
     // its input (the signature by its name), and the form verifies them.
@@ -600,6 +824,11 @@ fn the_page_in_a_real_browser() {
         (word.as_str(), ind.as_str(), sub.as_str()),
         ("? 判定不能", "INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND")
     );
+    assert_eq!(
+        low_contrast(&d),
+        json!([]),
+        "contrast of an indeterminate result"
+    );
     // The person adds that root (and its CRL) on the page, for this verification only.
     verify(
         &d,
@@ -630,13 +859,236 @@ fn the_page_in_a_real_browser() {
     assert!(main.contains("インカン試験 時刻認証局"), "{main}");
     screenshot(&d, "ui-ja-time-stamp.png");
 
-    // A PDF is named as not supported yet.
-    std::fs::write(f("doc.pdf"), b"%PDF-1.7\n%\xe2\xe3\n").unwrap();
-    d.choose("#signature", &f("doc.pdf"));
+    // A signed PDF: the verdict first, then each signature and document time-stamp with its
+    // kind, field, revision, what it covers, who made it, its time and the later changes, in
+    // the words of the text report (the same lines as `inkan-verify --lang ja`).
+    make_pdfs(p);
+    // Chosen as the signed document by mistake, the PDF goes to the first field.
+    d.choose("#data", &f("invoice.pdf"));
+    assert_eq!(
+        d.script(
+            "return [document.getElementById('signature').files[0].name, \
+             document.getElementById('data').files.length]"
+        ),
+        json!(["invoice.pdf", 0])
+    );
+    assert!(d.text("#status").contains("invoice.pdf は PDF なので"));
+    verify(&d, &f("invoice.pdf"), None, &[], &[]);
+    let (word, ind, sub, _) = verdict(&d);
+    assert_eq!(
+        (word.as_str(), ind.as_str(), sub.as_str()),
+        ("✓ 有効", "TOTAL-PASSED", "-")
+    );
+    let entries = pdf_entries(&d);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert!(
+        entries[0].starts_with("#1 PAdES署名、項目「Approval」、改訂 2"),
+        "{entries:?}"
+    );
+    assert!(
+        entries[0].contains("✓ 有効 TOTAL-PASSED / -"),
+        "{entries:?}"
+    );
+    assert!(
+        entries[0].contains("署名者・押印者: CN=インカン試験 eシール"),
+        "{entries:?}"
+    );
+    assert!(
+        entries[1].starts_with("#2 文書タイムスタンプ、項目「DocTimeStamp」、改訂 3"),
+        "{entries:?}"
+    );
+    assert!(
+        entries[1].contains("時刻認証局 (TSA): CN=インカン試験 時刻認証局"),
+        "{entries:?}"
+    );
+    for (i, part) in [
+        (0, "対象: 全 3 版のうち改訂 2 までの版"),
+        (0, "後の変更: 改訂 3: 文書タイムスタンプが追加されました"),
+        (1, "対象: 文書全体"),
+        (1, "タイムスタンプの時刻: 20"),
+    ] {
+        assert!(entries[i].contains(part), "{part}: {entries:?}");
+    }
+    same_lines_as_cli(
+        &d,
+        &[
+            f("invoice.pdf"),
+            "--trust".into(),
+            f("root.pem"),
+            "--crl".into(),
+            f("root.crl"),
+        ],
+        "ja",
+    );
+    screenshot(&d, "ui-ja-pdf.png");
+    // Its report (JSON) has each of them in `signers`, as `--format json` has.
+    let href = d.script("return document.getElementById('download').getAttribute('href')");
+    let (st, _, body) = http(
+        &host,
+        &format!(
+            "GET {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
+            href.as_str().unwrap()
+        ),
+        b"",
+    );
+    assert_eq!(st, 200);
+    let report: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(report["kind"], json!("PDF"));
+    let kinds: Vec<_> = report["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["kind"].clone(), s["field"].clone(), s["covers"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                json!("PAdES signature"),
+                json!("Approval"),
+                json!("revision 2 of 3")
+            ),
+            (
+                json!("document time-stamp"),
+                json!("DocTimeStamp"),
+                json!("the whole document")
+            )
+        ]
+    );
+    // The Japanese result is Japanese: every heading and label, and every later change.
+    assert_eq!(
+        d.script(
+            "return Array.from(document.querySelectorAll('h1, h2, h3, h4, dt, .entries strong, \
+             label, summary, button')).map(l => l.textContent)\
+             .filter(t => !/[\\u3040-\\u30ff\\u4e00-\\u9fff]/.test(t))"
+        ),
+        json!([])
+    );
+    // A screen reader reaches the list as a region and each entry by its heading.
+    let ax = accessibility(&d);
+    assert!(
+        ax.iter()
+            .any(|(r, n)| r == "region" && n == "この PDF の署名・文書タイムスタンプ"),
+        "{ax:?}"
+    );
+    assert_eq!(
+        ax.iter()
+            .filter(|(r, n)| r == "heading" && n.starts_with('#'))
+            .count(),
+        2,
+        "{ax:?}"
+    );
+    assert_eq!(low_contrast(&d), json!([]), "contrast of a PDF's result");
+
+    // The same PDF with its amount rewritten in a later revision: not valid as it is shown,
+    // and the page says why, in English too.
+    verify(&d, &f("invoice-changed.pdf"), None, &[], &[]);
+    let (word, ind, sub, _) = verdict(&d);
+    assert_eq!(
+        (word.as_str(), ind.as_str(), sub.as_str()),
+        ("? 判定不能", "INDETERMINATE", "SIG_CONSTRAINTS_FAILURE")
+    );
+    assert!(
+        d.text("#pdf-finding")
+            .contains("署名の後に、署名が許していない変更"),
+        "{}",
+        d.text("#verdict")
+    );
+    let entries = pdf_entries(&d);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    for e in &entries {
+        assert!(
+            e.contains("? 判定不能 INDETERMINATE / SIG_CONSTRAINTS_FAILURE"),
+            "{entries:?}"
+        );
+        assert!(
+            e.contains("後の変更: 改訂 4: ストリームオブジェクト 4 が置き換えられました"),
+            "{entries:?}"
+        );
+    }
+    same_lines_as_cli(
+        &d,
+        &[
+            f("invoice-changed.pdf"),
+            "--trust".into(),
+            f("root.pem"),
+            "--crl".into(),
+            f("root.crl"),
+        ],
+        "ja",
+    );
+    d.click("a[hreflang=en]");
+    assert_eq!(d.text("#verdict-word"), "? Cannot be decided");
+    let entries = pdf_entries(&d);
+    assert!(entries[0].contains("covers revision 2 of 4"), "{entries:?}");
+    assert!(entries[1].contains("covers revision 3 of 4"), "{entries:?}");
+    assert!(
+        d.text("#pdf-finding")
+            .contains("Revision 4 changes the document after this signature"),
+        "{}",
+        d.text("#verdict")
+    );
+    same_lines_as_cli(
+        &d,
+        &[
+            f("invoice-changed.pdf"),
+            "--trust".into(),
+            f("root.pem"),
+            "--crl".into(),
+            f("root.crl"),
+        ],
+        "en",
+    );
+    d.click("a[hreflang=ja]");
+    assert_eq!(
+        low_contrast(&d),
+        json!([]),
+        "contrast of a changed PDF's result"
+    );
+    assert_eq!(
+        set_width(&d, 320),
+        json!([]),
+        "a PDF's result at 320 px (WCAG 2.2 SC 1.4.10)"
+    );
+    screenshot(&d, "ui-ja-pdf-changed-narrow.png");
+    set_width(&d, 820);
+
+    // The amount rewritten in place, inside the signed bytes: not valid, for the signature and
+    // for the document time-stamp over it.
+    let mut forged = std::fs::read(f("invoice.pdf")).unwrap();
+    let at = forged.windows(6).position(|w| w == b"10,000").unwrap();
+    forged[at..at + 6].copy_from_slice(b"90,000");
+    std::fs::write(f("invoice-forged.pdf"), forged).unwrap();
+    verify(&d, &f("invoice-forged.pdf"), None, &[], &[]);
+    let (word, ind, sub, _) = verdict(&d);
+    assert_eq!(
+        (word.as_str(), ind.as_str(), sub.as_str()),
+        ("✗ 無効", "TOTAL-FAILED", "HASH_FAILURE")
+    );
+    let entries = pdf_entries(&d);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    for e in &entries {
+        assert!(
+            e.contains("✗ 無効 TOTAL-FAILED / HASH_FAILURE"),
+            "{entries:?}"
+        );
+    }
+
+    // A trust anchor that is not a certificate: the form again, with the problem said first
+    // and holding the focus.
+    d.choose("#signature", &f("invoice.txt.p7s"));
+    d.choose("#data", &f("invoice.txt"));
+    d.click("details > summary");
+    d.choose("#trust", &f("invoice.txt"));
     d.click("#submit");
     assert!(
-        d.text("#problem")
-            .contains("PDF ファイルにはまだ対応していません")
+        d.text("#problem").contains("証明書が見つかりません"),
+        "{}",
+        d.text("main")
+    );
+    assert_eq!(
+        d.script("return document.activeElement.id"),
+        json!("problem")
     );
 
     // Files larger than the server takes are named before they are sent (the page's limit is
@@ -675,6 +1127,126 @@ fn the_page_in_a_real_browser() {
 
     drop(d);
     let _ = server.0.kill();
+    let left: Vec<_> = walk(work.path())
+        .into_iter()
+        .filter(|e| e != &server_tmp)
+        .collect();
+    assert!(left.is_empty(), "the server left files: {left:?}");
+}
+
+/// Resizes the window to `width` CSS pixels (1500 high) and lists what does not fit: the page
+/// wider than the window, or an element whose content runs out of its box.
+fn set_width(d: &Driver, width: u32) -> Value {
+    d.s(
+        "POST",
+        "/window/rect",
+        Some(json!({"width": width, "height": 1500})),
+    );
+    d.script_with(
+        "const out = [];\
+         if (window.innerWidth > arguments[0]) out.push('a window of ' + window.innerWidth);\
+         if (document.documentElement.scrollWidth > window.innerWidth) out.push('the page');\
+         for (const e of document.querySelectorAll('body *')) {\
+           if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1 && !e.closest('.skip'))\
+             out.push([e.tagName, e.className, e.textContent.trim().slice(0, 40)]);\
+         }\
+         return out;",
+        json!([width]),
+    )
+}
+
+/// The page as a screen reader gets it: (role, name) of every node of Chromium's accessibility
+/// tree that is not ignored (DevTools `Accessibility.getFullAXTree`, through ChromeDriver).
+fn accessibility(d: &Driver) -> Vec<(String, String)> {
+    let v = d.s(
+        "POST",
+        "/goog/cdp/execute",
+        Some(json!({"cmd": "Accessibility.getFullAXTree", "params": {}})),
+    );
+    v["nodes"]
+        .as_array()
+        .expect("an accessibility tree")
+        .iter()
+        .filter(|n| n["ignored"] != json!(true))
+        .map(|n| {
+            let s = |x: &Value| x.as_str().unwrap_or_default().trim().to_owned();
+            (s(&n["role"]["value"]), s(&n["name"]["value"]))
+        })
+        .collect()
+}
+
+/// Every file and directory under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// Text whose contrast with its background is below WCAG 2.2 SC 1.4.3 (4.5:1, or 3:1 for
+/// large text: 24 px, or 18.66 px bold): each element with text of its own, its colour
+/// against the first opaque background behind it (the page's white when none).
+fn low_contrast(d: &Driver) -> Value {
+    d.script(
+        "const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);\
+         const lum = c => { const v = rgb(c).slice(0, 3).map(x => { x /= 255; \
+           return x <= 0.04045 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); }); \
+           return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };\
+         const bg = e => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor; \
+           const a = rgb(c); if (a.length === 3 || a[3] > 0) return c; } return 'rgb(255, 255, 255)'; };\
+         const bad = [];\
+         for (const e of document.querySelectorAll('body *')) {\
+           const own = Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());\
+           if (!own || e.getClientRects().length === 0) continue;\
+           const s = getComputedStyle(e);\
+           if (s.visibility === 'hidden' || e.closest('.skip')) continue;\
+           const a = lum(s.color), b = lum(bg(e));\
+           const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);\
+           const size = parseFloat(s.fontSize), bold = Number(s.fontWeight) >= 700;\
+           const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;\
+           if (ratio < need) bad.push([e.tagName, e.className, e.textContent.trim().slice(0, 40), ratio.toFixed(2)]);\
+         }\
+         return bad;",
+    )
+}
+
+/// The text of each entry of the list of a PDF's signatures and document time-stamps.
+fn pdf_entries(d: &Driver) -> Vec<String> {
+    d.script("return Array.from(document.querySelectorAll('.entries > li')).map(e => e.innerText)")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Every line the text report of `inkan-verify --lang LANG ARGS` writes about each signature
+/// (its section on signers) is on the page, word for word: one source for both.
+fn same_lines_as_cli(d: &Driver, args: &[PathBuf], lang: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_inkan-verify"))
+        .args(["--lang", lang])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !matches!(*l, "Signers:" | "署名者ごとの結果:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| l.starts_with("     "))
+        .map(str::trim)
+        .collect();
+    assert!(lines.len() >= 2, "{text}");
+    let page = d.text(".entries");
+    for line in lines {
+        assert!(page.contains(line), "not on the page: {line}\n{page}");
+    }
 }
 
 /// Saves a screenshot of the window under `$CARGO_TARGET_TMPDIR` (for people to look at;

@@ -1,7 +1,8 @@
 //! `inkan-verify ui` as a command (INTERFACE.md): loopback only, the URL with its token as
-//! the first line of standard output, `--open` hands that URL to the desktop's opener.
+//! the first line of standard output, `--open` hands that URL to the desktop's opener (and,
+//! with no opener, says so and serves the page all the same).
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_inkan-verify");
@@ -97,4 +98,45 @@ fn the_url_comes_first_and_open_hands_it_to_the_desktop() {
     let _ = other.kill();
     let _ = other.wait();
     assert!(line.contains("/?token=") && !line.contains(token), "{line}");
+}
+
+#[test]
+fn open_without_a_desktop_says_so_and_serves_the_page() {
+    // No opener on the PATH (a server, a minimal container): the person is told to open the
+    // address, and the page is served all the same.
+    let empty = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["ui", "--open"])
+        .env("PATH", empty.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.trim_end().to_owned();
+    let (host, token) = url
+        .strip_prefix("http://")
+        .and_then(|r| r.split_once("/?token="))
+        .expect("a loopback URL with its token");
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(s, "GET /?token={token} HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut page = String::new();
+    s.read_to_string(&mut page).unwrap();
+    let _ = child.kill();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let _ = child.wait();
+    assert!(page.starts_with("HTTP/1.1 200 "), "{page}");
+    assert!(
+        err.contains("cannot start the browser") && err.contains("open the address yourself"),
+        "{err}"
+    );
 }

@@ -1,6 +1,7 @@
 // inkan-verify ui: a little help on top of a form that works without it: files dropped on
-// the page go to the right inputs, the form says that it is working, and the verdict gets the
-// focus so that a screen reader reads it first. Nothing is fetched or sent anywhere.
+// the page go to the right inputs, the form says that it is working, and the verdict (or the
+// problem) gets the focus so that a screen reader reads it first. Nothing is fetched or sent
+// anywhere.
 "use strict";
 (function () {
   const SIGNATURE = /\.(p7s|p7m|p7b|tsr|tst|der|pem)$/i;
@@ -12,8 +13,10 @@
   function start() {
     const verdict = document.getElementById("verdict");
     if (verdict) verdict.focus();
+    // A problem takes the focus the same way: the keyboard starts from it, and a screen
+    // reader reads it first.
     const problem = document.getElementById("problem");
-    if (problem) problem.scrollIntoView();
+    if (problem) problem.focus();
     const form = document.getElementById("verify-form");
     const zone = document.getElementById("drop");
     const sig = document.getElementById("signature");
@@ -40,6 +43,15 @@
       if (status) {
         status.textContent = files.map(function (f) { return f.name; }).join(", ");
       }
+    });
+    // A PDF is the file itself (it holds what it signs): one chosen as the signed document,
+    // with no file chosen above it, goes to the first input, and the form says so.
+    data.addEventListener("change", function () {
+      const f = data.files[0];
+      if (!f || !/\.pdf$/i.test(f.name) || sig.files.length > 0) return;
+      sig.files = only(f);
+      data.value = "";
+      if (status) status.textContent = form.dataset.pdfMoved.replace("{}", f.name);
     });
     form.addEventListener("submit", function (e) {
       // The server refuses larger uploads; say so before sending them.
