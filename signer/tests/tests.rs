@@ -258,7 +258,7 @@ fn every_level_rsa3072_pkcs1() {
 /// a wrong PIN stops the run with a clear message and writes nothing.
 #[test]
 fn softhsm_keys() {
-    let Some(hsm) = inkan_hsm::softhsm::isolate() else {
+    let Some(hsm) = inkan_test_support::softhsm::isolate() else {
         return;
     };
     for (label, key_type) in [("seal-p256", "EC:prime256v1"), ("seal-rsa", "rsa:3072")] {
@@ -275,7 +275,7 @@ fn softhsm_keys() {
 
         // Wrong PIN: nothing signed, nothing written, the message says so.
         let wrong = uri.replace(
-            &format!("pin-source=env:{}", inkan_hsm::softhsm::PIN_ENV),
+            &format!("pin-source=env:{}", inkan_test_support::softhsm::PIN_ENV),
             "pin-value=9999",
         );
         assert_ne!(wrong, uri);

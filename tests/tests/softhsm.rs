@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use inkan_hsm::devpki::{DevPki, KeyAlg};
-use inkan_hsm::softhsm;
 use inkan_profiles::clock::{Clock, SystemClock};
+use inkan_test_support::softhsm;
 use inkan_tests::tsa::TsaProcess;
 use inkan_tests::{bin, openssl, openssl_cms_verify};
 
