@@ -21,6 +21,7 @@
 //! | [`asn1::ocsp`] | RFC 6960 `OCSPRequest`, `OCSPResponse`, `BasicOCSPResponse` (with the signed bytes kept), `ResponseData`, `SingleResponse`, `CertID`, `CertStatus` |
 //! | [`asn1::cms`] | lenient, byte-preserving `SignedData` reader (`RawSignedData`, `RawSignerInfo`, `RawSet`, `RevocationInfo`): SETs kept as received, OCSP in `crls` read (both id-ri-ocsp-response and id-pkix-ocsp-basic) |
 //! | [`ats`] | the archive-time-stamp-v3 computation of EN 319 122-1 §5.5.2–5.5.3 (ats-hash-index-v3 DER, message-imprint input and hash) over raw bytes, shared by the signer and the verifier |
+//! | [`pdf`] | a bounded PDF reader (objects, cross-reference tables and streams, object streams, revisions) and a byte-exact incremental writer, for PAdES signing and validation |
 //! | [`verify`] | `verify_signature(spki, alg, message, signature)` (ring fast path, RustCrypto for the rest) and `verify_signature_lenient` (also PKCS#1 v1.5 DigestInfo without NULL) |
 //! | [`time`], [`clock`] | `UnixTime`; `Clock`, `SystemClock`, `FixedClock` |
 //!
@@ -65,6 +66,15 @@
 //! `rsa` (with its `pkcs1v15` feature) for verification only, and the workspace signs RSA with
 //! `ring` or in the HSM. The audit exception is recorded for that reason.
 //!
+//! ## Why `miniz_oxide`
+//!
+//! PDF cross-reference streams and object streams (ISO 32000-1 §7.5.7, §7.5.8) are nearly
+//! always FlateDecode-compressed, so [`pdf`] must inflate. `miniz_oxide` is pure Rust with
+//! `#![forbid(unsafe_code)]`, is the backend `flate2` itself uses by default, has one
+//! dependency (`adler2`), and decodes with an output limit ([`pdf::inflate`]), which bounds
+//! the memory a hostile stream can claim. Nothing is compressed on output (incremental
+//! updates are written uncompressed).
+//!
 //! ## Untrusted input
 //!
 //! Every parser here is an entry point for fuzzing and returns an error instead of panicking:
@@ -85,6 +95,7 @@ pub mod asn1;
 pub mod ats;
 pub mod clock;
 pub mod oid;
+pub mod pdf;
 pub mod policy;
 pub mod time;
 pub mod verify;

@@ -122,6 +122,13 @@ impl From<&str> for Failure {
     }
 }
 
+/// The message alone, where only this input's outcome matters (`extend`, `timestamp`).
+impl From<Failure> for String {
+    fn from(f: Failure) -> Self {
+        f.message
+    }
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
@@ -201,12 +208,14 @@ impl TsaClient {
         self.halted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// One exchange: post the request (within [`Self::timeout`]) and read the token.
-    fn exchange(&self, req: &Request) -> Result<Vec<u8>, tsa_client::TsaError> {
+    /// One exchange: post the request (within [`Self::timeout`]); the `TimeStampResp` as
+    /// received and the token in it.
+    fn exchange(&self, req: &Request) -> Result<(Vec<u8>, Vec<u8>), tsa_client::TsaError> {
         let resp = self
             .rt
             .block_on(self.endpoint.post(req.der.clone(), self.timeout))?;
-        tsa_client::token_from_response(&resp)
+        let token = tsa_client::token_from_response(&resp)?;
+        Ok((resp, token))
     }
 
     /// Obtains and checks a token over `hash` (made with `alg`). A failed exchange that may
@@ -214,8 +223,18 @@ impl TsaClient {
     /// [`TSA_RETRY_BACKOFF`] (unless the batch has stopped meanwhile); each exchange is
     /// bounded by [`Self::timeout`]. Every TSA failure is a batch [`Problem`].
     pub fn timestamp(&self, alg: DigestAlgorithm, hash: Vec<u8>) -> Result<CheckedToken, Failure> {
+        self.timestamp_response(alg, hash).map(|(_, t)| t)
+    }
+
+    /// [`Self::timestamp`], also returning the TSA's `TimeStampResp` as received (for
+    /// `inkan-sign timestamp`'s `FILE.tsr`).
+    pub fn timestamp_response(
+        &self,
+        alg: DigestAlgorithm,
+        hash: Vec<u8>,
+    ) -> Result<(Vec<u8>, CheckedToken), Failure> {
         let req = Request::new(alg, hash).map_err(|e| format!("random nonce: {e}"))?;
-        let token = match self.exchange(&req) {
+        let (resp, token) = match self.exchange(&req) {
             Ok(t) => t,
             Err(e) if tsa_retryable(&e) && !self.is_halted() => {
                 let jitter = tsa_client::random_bytes(2)
@@ -254,6 +273,7 @@ impl TsaClient {
                 nonce: Some(&req.nonce),
             },
         )
+        .map(|t| (resp, t))
         .map_err(|e| {
             Failure::batch(
                 Problem::Unavailable,

@@ -49,6 +49,11 @@ USAGE:
   inkan-sign extend --level B-T|B-LT|B-LTA [--tsa URL] [--crl FILE]... [--ocsp FILE]...
              [--cert-chain PEM] [--no-fetch] [--proxy URL|none] [TSA ACCESS]
              [--tsa-timeout SECONDS] [--data FILE] [--out FILE] SIGNATURE_FILE
+  inkan-sign timestamp --tsa URL [--out FILE | --out-dir DIR | --in-place]
+             [--force | --skip-existing] [--report FILE] [--tsa-timeout SECONDS]
+             [--proxy URL|none] [TSA ACCESS] FILE...
+                     a PDF gets a document time-stamp (NAME-timestamped.pdf); any other
+                     file gets FILE.tsr, the TSA's TimeStampResp; no key needed
 
 OPTIONS:
   --key KEYREF       PKCS#8 PEM file, or pkcs11: URI (RFC 7512; PIN via pin-source/pin-value)
@@ -90,6 +95,14 @@ OPTIONS:
                      asking the certificate's OCSP responder (authorityInfoAccess)
                      or fetching its CRL distribution point
   --data FILE        (extend) the detached content, needed for B-LTA
+
+PDF (an input starting with %PDF- is signed inside itself: PAdES, ETSI EN 319 142-1, as an
+incremental update; B-LT adds a DSS revision, B-LTA then a document time-stamp;
+output NAME-signed.pdf, or --out / --out-dir):
+  --field NAME       the empty signature field to sign, or the name of the new one
+                     (default: a new invisible field Signature1, Signature2, ...)
+  --in-place         replace the input PDF atomically
+  --cades            make a detached FILE.p7s of a PDF instead of signing inside it
   --commitment-type TYPE
                      (extra flag beyond INTERFACE.md) what the seal commits to, as a signed
                      commitment-type-indication (EN 319 122-1): origin (the usual one
@@ -143,6 +156,22 @@ pub enum Command {
     Sign(Options, Vec<PathBuf>, Option<PathBuf>),
     /// Extend a signature.
     Extend(ExtendOptions, PathBuf),
+    /// Time-stamp files (`inkan-sign timestamp`, see [`crate::timestamp`]).
+    Timestamp(
+        crate::timestamp::TimestampOptions,
+        Vec<PathBuf>,
+        Option<PathBuf>,
+    ),
+}
+
+/// `--force` / `--skip-existing`.
+fn existing(force: bool, skip: bool) -> Result<crate::sign::Existing, String> {
+    Ok(match (force, skip) {
+        (true, true) => return Err("--force and --skip-existing exclude each other".into()),
+        (true, false) => crate::sign::Existing::Replace,
+        (false, true) => crate::sign::Existing::Skip,
+        (false, false) => crate::sign::Existing::Refuse,
+    })
 }
 
 fn level(v: OsString) -> Result<Level, String> {
@@ -194,6 +223,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     let mut access = TsaAccess::default();
     let mut proxy = crate::proxy::ProxyChoice::Environment;
     let mut commitment = None;
+    let mut pdf = crate::pades::PdfOptions::default();
     let mut force = false;
     let mut skip_existing = false;
     let mut report = None;
@@ -201,6 +231,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     let mut progress_every = None;
     let mut files: Vec<PathBuf> = Vec::new();
     let mut extend = false;
+    let mut timestamp = false;
     let mut first = true;
     let e = |e: lexopt::Error| e.to_string();
     while let Some(arg) = p.next().map_err(e)? {
@@ -218,6 +249,9 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
             Long("ocsp") => ocsps.push(PathBuf::from(p.value().map_err(e)?)),
             Long("data") => data = Some(PathBuf::from(p.value().map_err(e)?)),
             Long("no-fetch") => fetch = false,
+            Long("field") => pdf.field = Some(string(p.value().map_err(e)?)?),
+            Long("in-place") => pdf.in_place = true,
+            Long("cades") => pdf.cades = true,
             Long("force") => force = true,
             Long("report") => report = Some(PathBuf::from(p.value().map_err(e)?)),
             Long("tsa-timeout") => {
@@ -265,6 +299,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
                 );
             }
             Value(v) if first && v == "extend" => extend = true,
+            Value(v) if first && v == "timestamp" => timestamp = true,
             Value(v) => files.push(v.into()),
             other => return Err(other.unexpected().to_string()),
         }
@@ -274,6 +309,35 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         return Err("the --tsa-* access flags need --tsa URL".into());
     }
     access.check().map_err(|e| e.to_string())?;
+    if timestamp {
+        let tsa = tsa.ok_or("timestamp needs --tsa URL")?;
+        if key.is_some() || chain.is_some() || lvl.is_some() || attached || commitment.is_some() {
+            return Err(
+                "timestamp takes no --key, --cert-chain, --level, --attached or --commitment-type"
+                    .into(),
+            );
+        }
+        if files.is_empty() {
+            return Err("no input FILE".into());
+        }
+        if out.is_some() && (out_dir.is_some() || files.len() > 1) {
+            return Err("--out takes one input file and excludes --out-dir".into());
+        }
+        if pdf.in_place && (out.is_some() || out_dir.is_some()) {
+            return Err("--in-place excludes --out and --out-dir".into());
+        }
+        let mut o = crate::timestamp::TimestampOptions::new(&tsa);
+        o.out = out;
+        o.out_dir = out_dir;
+        o.in_place = pdf.in_place;
+        o.tsa_access = access;
+        o.proxy = proxy;
+        o.existing = existing(force, skip_existing)?;
+        if let Some(t) = tsa_timeout {
+            o.tsa_timeout = t;
+        }
+        return Ok(Command::Timestamp(o, files, report));
+    }
     if extend {
         let level = lvl.ok_or("extend needs --level B-T|B-LT|B-LTA")?;
         if level == Level::BB {
@@ -324,12 +388,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     if data.is_some() {
         return Err("--data belongs to extend".into());
     }
-    let existing = match (force, skip_existing) {
-        (true, true) => return Err("--force and --skip-existing exclude each other".into()),
-        (true, false) => crate::sign::Existing::Replace,
-        (false, true) => crate::sign::Existing::Skip,
-        (false, false) => crate::sign::Existing::Refuse,
-    };
+    let existing = existing(force, skip_existing)?;
     let mut o = Options::new(&key, &chain);
     o.level = lvl.unwrap_or(Level::BB);
     o.tsa = tsa;
@@ -342,6 +401,10 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     o.tsa_access = access;
     o.proxy = proxy;
     o.commitment = commitment;
+    if pdf.in_place && (o.out.is_some() || o.out_dir.is_some()) {
+        return Err("--in-place excludes --out and --out-dir".into());
+    }
+    o.pdf = pdf;
     o.existing = existing;
     if let Some(t) = tsa_timeout {
         o.tsa_timeout = t;

@@ -3,6 +3,9 @@
 //! The library behind `inkan-sign`: CAdES baseline signatures (ETSI EN 319 122-1 B-B, B-T,
 //! B-LT, B-LTA) made with a key from `inkan-hsm`, extension of existing signatures (ours or
 //! another signer's) by splicing raw bytes, an RFC 3161 client, and batch signing of many files.
+//! PDF inputs are signed inside themselves as PAdES baseline (ETSI EN 319 142-1, [`pades`]:
+//! incremental updates, DSS, document time-stamps; `extend` on PDFs), and `inkan-sign
+//! timestamp` time-stamps files without a key ([`timestamp`]).
 //!
 //! Command-line additions beyond INTERFACE.md (documented in [`cli`]): `--no-fetch` (B-LT from
 //! the given `--crl`/`--ocsp` files only, no network), `extend --cert-chain PEM` (extra
@@ -116,10 +119,12 @@ pub mod der_raw;
 pub mod digest;
 pub mod https;
 pub mod output;
+pub mod pades;
 pub mod plan;
 pub mod proxy;
 pub mod report;
 pub mod revocation;
 pub mod sign;
+pub mod timestamp;
 pub mod tsa_client;
 pub mod tst;

@@ -9,6 +9,9 @@
 //!    when it is the only input of the run (after rule 1): then it is signed like any file
 //!    (its signature is `NAME.p7s.p7s`). In a batch of several inputs (typically a glob such as
 //!    `documents/*` run again after a first run) it is skipped, with one notice for all of them.
+//!    Likewise, in a batch, an input that is the output of another input of the batch (a PDF
+//!    `doc-signed.pdf` beside `doc.pdf` when `documents/*` is signed again) is skipped with
+//!    one notice: signing it would put a second seal on a copy of the first.
 //! 3. Two inputs whose outputs are the same file (`--out-dir t3/ a/x.pdf b/x.pdf`), or an
 //!    output that is one of the inputs (`--out x x`), refuse the whole batch before any key is
 //!    loaded or any time-stamp asked for, naming every colliding input.
@@ -16,11 +19,15 @@
 //!    atomically when published) or `--skip-existing` (left as it is, the input counted as
 //!    skipped, no signature made and no time-stamp asked for). Outputs that appear while the
 //!    batch runs are never overwritten without `--force` either (see [`crate::output`]).
+//!    With `--in-place` a PDF's output is the input itself, which is neither a collision nor
+//!    an existing output.
+//!
+//! `inkan-sign timestamp` plans its batches by the same rules ([`plan_with`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::sign::{Existing, Options, SetupError, output_path};
+use crate::sign::{Existing, Options, SetupError};
 
 /// How the message of an input refused because its output exists ends.
 pub const EXISTS_HINT: &str = "give --force to replace it, or --skip-existing to keep it";
@@ -145,6 +152,19 @@ fn list(names: &[String]) -> String {
 /// (canonical paths, whether outputs exist) but writes nothing. Fails when two inputs would
 /// write the same output, or an output is an input.
 pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
+    plan_with(inputs, opts.existing, opts.pdf.in_place, |p| {
+        crate::sign::output_path(opts, p)
+    })
+}
+
+/// [`plan`] for any command that writes one output per input: `output` names it, `existing`
+/// says what to do when it exists, `in_place` allows an output that is its own input.
+pub fn plan_with(
+    inputs: &[PathBuf],
+    existing: Existing,
+    in_place: bool,
+    output: impl Fn(&Path) -> PathBuf,
+) -> Result<Plan, SetupError> {
     let mut plan = Plan::default();
     // 1. One entry per file.
     let mut seen: HashMap<FileId, usize> = HashMap::new();
@@ -195,6 +215,38 @@ pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
             ));
         }
     }
+    // 2b. Inputs that are the outputs of other inputs (a batch run again).
+    if plan.items.len() > 1 {
+        let outputs: std::collections::HashSet<FileId> = plan
+            .items
+            .iter()
+            .filter(|i| i.action == Action::Sign)
+            .filter_map(|i| {
+                let out = output(&i.input);
+                let m = std::fs::symlink_metadata(&out).ok()?;
+                let id = existing_identity(&m, &out);
+                // Its own output (`--in-place`) is no reason to skip it.
+                (id != input_identity(&i.input)).then_some(id)
+            })
+            .collect();
+        let mut skipped = Vec::new();
+        for item in &mut plan.items {
+            if item.action == Action::Sign && outputs.contains(&input_identity(&item.input)) {
+                item.action = Action::Skip(
+                    "the output of another input of this batch (name it on its own to sign it)"
+                        .into(),
+                );
+                skipped.push(item.input.display().to_string());
+            }
+        }
+        if !skipped.is_empty() {
+            plan.notices.push(format!(
+                "skipped {} file(s) that are the outputs of other inputs of this batch: {}",
+                skipped.len(),
+                list(&skipped)
+            ));
+        }
+    }
     // 3. Outputs: collisions between inputs, and outputs that are inputs.
     let mut by_output: HashMap<PathBuf, Vec<usize>> = HashMap::new();
     let mut order: Vec<PathBuf> = Vec::new();
@@ -205,15 +257,18 @@ pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
         if item.action != Action::Sign {
             continue;
         }
-        let out = output_path(opts, &item.input);
+        let out = output(&item.input);
         let id = output_identity(&out, &mut dirs);
         if let Ok(m) = std::fs::symlink_metadata(&out) {
             exists[i] = true;
             // An input skipped as a signature file is not read, so its name may be an
             // output (`documents/*` again after a first run holds `doc.pdf` and
             // `doc.pdf.p7s`); checked below, once every action is known.
-            if let Some(&j) = seen.get(&existing_identity(&m, &out)) {
-                problems.push((i, j));
+            match seen.get(&existing_identity(&m, &out)) {
+                // `--in-place`: the output is the input itself.
+                Some(&j) if j == i && in_place => exists[i] = false,
+                Some(&j) => problems.push((i, j)),
+                None => {}
             }
         }
         item.output = Some(out);
@@ -271,7 +326,7 @@ pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
         if item.action != Action::Sign || !exists {
             continue;
         }
-        item.action = match opts.existing {
+        item.action = match existing {
             Existing::Replace => Action::Sign,
             Existing::Skip => Action::Skip(format!(
                 "{} exists and is kept (--skip-existing)",

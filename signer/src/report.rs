@@ -17,7 +17,8 @@
 //! {"summary":{"inputs":3,"signed":1,"skipped":1,"failed":1,"level":"B-T","stopped":null}}
 //! ```
 //!
-//! `stopped` is the one message of a problem that stopped the batch early (the TSA
+//! `level` is the level signed at, or `timestamp` for `inkan-sign timestamp` (whose
+//! `signed` counts the inputs time-stamped). `stopped` is the one message of a problem that stopped the batch early (the TSA
 //! unreachable, ...), else null. A run refused before anything was signed (a collision, the
 //! key's PIN, ...) still writes the report: every input failed with that reason. Paths that
 //! are not valid UTF-8 are written with U+FFFD in place of the invalid bytes. The file is
@@ -26,7 +27,6 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::cades::Level;
 use crate::sign::{Status, Summary};
 
 /// `s` as a JSON string (RFC 8259 §7): quotes, backslash and control characters escaped.
@@ -59,7 +59,7 @@ fn line(
     input: &Path,
     output: Option<&Path>,
     status: &str,
-    level: Level,
+    level: impl std::fmt::Display,
     error: Option<&str>,
 ) {
     let _ = writeln!(
@@ -71,7 +71,12 @@ fn line(
     );
 }
 
-fn summary_line(out: &mut String, counts: [usize; 3], level: Level, stopped: Option<&str>) {
+fn summary_line(
+    out: &mut String,
+    counts: [usize; 3],
+    level: impl std::fmt::Display,
+    stopped: Option<&str>,
+) {
     let [signed, skipped, failed] = counts;
     let _ = writeln!(
         out,
@@ -82,7 +87,7 @@ fn summary_line(out: &mut String, counts: [usize; 3], level: Level, stopped: Opt
 }
 
 /// The report of a run that signed (or tried to).
-pub fn render(summary: &Summary, level: Level) -> String {
+pub fn render(summary: &Summary, level: impl std::fmt::Display + Copy) -> String {
     let mut out = String::new();
     for f in &summary.files {
         let (status, error) = match &f.status {
@@ -110,7 +115,11 @@ pub fn render(summary: &Summary, level: Level) -> String {
 
 /// The report of a run refused before anything was signed: every input failed with `why`
 /// (inputs named twice once).
-pub fn render_refused(inputs: &[PathBuf], level: Level, why: &str) -> String {
+pub fn render_refused(
+    inputs: &[PathBuf],
+    level: impl std::fmt::Display + Copy,
+    why: &str,
+) -> String {
     let mut out = String::new();
     let mut seen = std::collections::HashSet::new();
     let mut n = 0;
@@ -132,6 +141,7 @@ pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cades::Level;
     use crate::sign::FileResult;
 
     #[test]

@@ -65,6 +65,8 @@ pub struct Options {
     /// `--commitment-type`: the commitment-type-indication signed attribute to add (see
     /// [`crate::commitment`]); none by default.
     pub commitment: Option<crate::commitment::Commitment>,
+    /// PDF inputs: `--field`, `--in-place`, `--cades` (see [`crate::pades`]).
+    pub pdf: crate::pades::PdfOptions,
 }
 
 impl Options {
@@ -89,6 +91,7 @@ impl Options {
             tsa_access: Default::default(),
             proxy: Default::default(),
             commitment: None,
+            pdf: Default::default(),
         }
     }
 }
@@ -232,12 +235,12 @@ impl Summary {
 /// A prepared signer: key and certificate checked, algorithm chosen, template built.
 #[derive(Debug)]
 pub struct Prepared {
-    template: CmsSignerTemplate,
+    pub(crate) template: CmsSignerTemplate,
     /// The cms-algorithm-protection attribute (RFC 6211), the same for every signature.
     alg_protection: Vec<u8>,
     /// The commitment-type-indication attribute, when one was asked for.
-    commitment: Option<Vec<u8>>,
-    upgrader: Upgrader,
+    pub(crate) commitment: Option<Vec<u8>>,
+    pub(crate) upgrader: Upgrader,
     /// The signing certificate.
     pub cert: Cert,
 }
@@ -382,8 +385,19 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
     })
 }
 
-/// Where the signature of `input` goes.
+/// Where the signature of `input` goes: for a PDF signed inside itself (see
+/// [`signs_inside`]), the signed PDF ([`crate::pades::output_path`]); else the detached or
+/// attached CMS, `FILE.p7s`.
 pub fn output_path(opts: &Options, input: &Path) -> PathBuf {
+    if signs_inside(opts, input) {
+        return crate::pades::output_path(
+            opts.out.as_deref(),
+            opts.out_dir.as_deref(),
+            opts.pdf.in_place,
+            input,
+            "signed",
+        );
+    }
     if let Some(o) = &opts.out {
         return o.clone();
     }
@@ -393,6 +407,12 @@ pub fn output_path(opts: &Options, input: &Path) -> PathBuf {
         Some(d) => d.join(name),
         None => input.with_file_name(name),
     }
+}
+
+/// Whether `input` is signed inside itself as PAdES: a PDF (its bytes start with `%PDF-`),
+/// unless `--cades` asks for a detached signature.
+pub fn signs_inside(opts: &Options, input: &Path) -> bool {
+    !opts.pdf.cades && crate::pades::is_pdf_file(input)
 }
 
 impl Prepared {
@@ -431,6 +451,7 @@ impl Prepared {
             return Ok(Hashed {
                 hash,
                 content: Some(content),
+                pdf: false,
             });
         }
         let mut f = std::fs::File::open(input).map_err(|e| format!("cannot read: {e}"))?;
@@ -442,6 +463,17 @@ impl Prepared {
         Ok(Hashed {
             hash,
             content: None,
+            pdf: false,
+        })
+    }
+
+    /// Reads a PDF to be signed inside itself.
+    fn read_pdf(&self, input: &Path) -> Result<Hashed, String> {
+        let content = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
+        Ok(Hashed {
+            hash: Vec::new(),
+            content: Some(content),
+            pdf: true,
         })
     }
 
@@ -510,10 +542,12 @@ fn own(message: String) -> (String, bool) {
     (message, false)
 }
 
-/// One input, read and hashed.
+/// One input, read and hashed; a PDF signed inside itself is read whole and hashed when its
+/// signature dictionary is in place ([`crate::pades::sign_pdf`]).
 struct Hashed {
     hash: Vec<u8>,
     content: Option<Vec<u8>>,
+    pdf: bool,
 }
 
 /// Where the time of a batch went: wall time per stage, summed over the workers. Measured
@@ -683,12 +717,16 @@ pub fn sign_files(
     }
     let start = Instant::now();
     // The inputs to sign: (index into the plan, input, output).
-    let jobs: Vec<(usize, &Path, &Path)> = plan
+    // A PDF is signed inside itself (`signs_inside`); read once here, not per worker.
+    let jobs: Vec<(usize, &Path, &Path, bool)> = plan
         .items
         .iter()
         .enumerate()
         .filter(|(_, p)| p.action == crate::plan::Action::Sign)
-        .filter_map(|(i, p)| Some((i, p.input.as_path(), p.output.as_deref()?)))
+        .filter_map(|(i, p)| {
+            let pdf = signs_inside(opts, &p.input);
+            Some((i, p.input.as_path(), p.output.as_deref()?, pdf))
+        })
         .collect();
     let replace = opts.existing == Existing::Replace;
     let workers = if opts.workers > 0 {
@@ -886,10 +924,12 @@ pub fn sign_files(
                                 }
                                 match write_temp_in(out_dir.as_ref(), &out, &der) {
                                     Ok(temp) => {
+                                        // `--in-place`: a PDF replaces itself.
+                                        let in_place = opts.pdf.in_place && jobs[i].3;
                                         group.push(Pending {
                                             temp,
                                             target: out,
-                                            replace,
+                                            replace: replace || in_place,
                                         });
                                         idx.push(i);
                                     }
@@ -912,11 +952,15 @@ pub fn sign_files(
                                 break;
                             }
                             let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(&(_, input, out)) = jobs.get(i) else {
+                            let Some(&(_, input, out, pdf)) = jobs.get(i) else {
                                 exhausted = true;
                                 break;
                             };
-                            let h = prepared.hash_input(input, opts.attached, &mut buf);
+                            let h = if pdf {
+                                prepared.read_pdf(input)
+                            } else {
+                                prepared.hash_input(input, opts.attached, &mut buf)
+                            };
                             if let Ok(Hashed {
                                 content: Some(c), ..
                             }) = &h
@@ -940,6 +984,13 @@ pub fn sign_files(
                                     Problem::Key,
                                     "the system clock is unusable",
                                 )),
+                                Some(at) if h.pdf => crate::pades::sign_pdf(
+                                    prepared,
+                                    opts.level,
+                                    h.content.as_deref().unwrap_or_default(),
+                                    opts.pdf.field.as_deref(),
+                                    at,
+                                ),
                                 Some(at) => prepared.seal(&h, at),
                             });
                             times.sign += t.elapsed();
@@ -1110,6 +1161,10 @@ pub fn read_signature(bytes: &[u8]) -> Result<Vec<u8>, String> {
 pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<PathBuf, Failure> {
     if opts.level == Level::BB {
         return Err("extend raises to B-T, B-LT or B-LTA".into());
+    }
+    // A PDF: DSS and document time-stamps inside it (issue 14).
+    if crate::pades::is_pdf_file(signature) {
+        return crate::pades::extend_pdf(opts, signature, at);
     }
     let bytes = std::fs::read(signature)
         .map_err(|e| format!("cannot read {}: {e}", signature.display()))?;

@@ -26,7 +26,7 @@ impl Env {
         let now = SystemClock.now().expect("clock");
         let pki = DevPki::generate(now, KeyAlg::P256).expect("dev PKI");
         let dir = tempfile::tempdir().expect("tempdir");
-        let w = |name: &str, data: &[u8]| std::fs::write(dir.path().join(name), data).unwrap();
+        let w = |name: &str, data: &[u8]| inkan_tests::write_file(&dir.path().join(name), data);
         w("eseal.key", pki.eseal_key_pem.as_bytes());
         w("eseal-chain.pem", pki.eseal_chain_pem().as_bytes());
         w("root.pem", pki.root_pem().as_bytes());

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod engine;
 pub mod input;
 pub mod lta;
+pub mod pdf;
 pub mod report;
 pub mod tlv;
 pub mod x509;
@@ -284,7 +285,7 @@ fn verify_in_call(
     at: UnixTime,
     base: Option<&BaseMaterial>,
 ) -> Result<Report, Error> {
-    let mut r = verify_unbounded(input, options, at, base)?;
+    let mut r = verify_unbounded(input, options, at, base, None)?;
     corporate_number_findings(&mut r);
     if crypto::budget_exceeded() {
         let mut f = base_report(&r.kind, options, secs(at));
@@ -304,14 +305,20 @@ fn verify_in_call(
     Ok(r)
 }
 
-/// [`verify_in_call`] before the budget is judged.
+/// [`verify_in_call`] before the budget is judged; `extra` is validation material found
+/// beside the signature (a PDF's DSS).
 fn verify_unbounded(
     input: &Input,
     options: &Options,
     at: UnixTime,
     base: Option<&BaseMaterial>,
+    extra: Option<&Material>,
 ) -> Result<Report, Error> {
     let at = secs(at);
+    // A PDF (ISO 32000-1 §7.5.2 header): its signatures and document time-stamps.
+    if extra.is_none() && inkan_profiles::pdf::is_pdf(&input.bytes) {
+        return Ok(pdf::verify(input, options, at, base));
+    }
     let bin = input::to_binary(&input.bytes);
     let content = match &options.data {
         Data::None => Content::Missing,
@@ -346,6 +353,15 @@ fn verify_unbounded(
         None => material(options),
     };
     m.validation_time = Some(at);
+    if let Some(x) = extra {
+        for c in &x.certs {
+            m.add_cert(c.clone());
+        }
+        m.crls.extend(x.crls.iter().cloned());
+        m.ocsps.extend(x.ocsps.iter().cloned());
+        m.iso32000_pkcs7 = x.iso32000_pkcs7;
+        m.external_poe = x.external_poe;
+    }
     match kind {
         input::Kind::SignedData => {
             let mut r = report_for("CMS SignedData");
@@ -448,6 +464,7 @@ fn verify_unbounded(
                     signature_policy: g.signature_policy.clone(),
                     best_proof_of_existence: g.best.clone(),
                     findings: g.outcome.findings.clone(),
+                    pdf: None,
                 })
                 .collect();
             let n = results.len();
@@ -502,7 +519,10 @@ fn verify_unbounded(
                 r.findings.push(Finding::new("LIMIT_EXCEEDED", why));
                 return Ok(r);
             }
-            let mut t = engine::validate_token(&token, Imprinted::Content(&content), &m, at);
+            // Validated at its proof of existence when one comes from outside it (a later
+            // PDF document time-stamp), else at the validation time.
+            let t_at = m.external_poe.filter(|&p| p < at).unwrap_or(at);
+            let mut t = engine::validate_token(&token, Imprinted::Content(&content), &m, t_at);
             if let Some(tst) = &t.tst {
                 r.time_stamped_data = Some(report::Imprint {
                     algorithm: tst

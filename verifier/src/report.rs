@@ -230,6 +230,9 @@ const RULES: [inkan_profiles::policy::Rule; 22] = {
 /// keeps the details). Codes of the cryptographic policy take their text from
 /// `inkan-profiles`.
 pub fn finding_ja(code: &str) -> String {
+    if let Some(t) = crate::pdf::finding_ja(code) {
+        return t.into();
+    }
     if let Some(r) = RULES.iter().find(|r| r.code() == code) {
         return format!("暗号アルゴリズムの基準に反しています: {}", r.text_ja());
     }
@@ -593,6 +596,9 @@ pub struct SignerSummary {
     pub best_proof_of_existence: Option<String>,
     /// Its findings.
     pub findings: Vec<Finding>,
+    /// For a signature in a PDF: its kind, field, revision and what it covers.
+    #[serde(flatten)]
+    pub pdf: Option<crate::pdf::Place>,
 }
 
 /// The validation report.
@@ -954,7 +960,8 @@ impl Report {
                 }
             }
         }
-        if self.signers.len() > 1 {
+        let pdf = self.signers.iter().any(|g| g.pdf.is_some());
+        if self.signers.len() > 1 || pdf {
             s.push_str(&format!("{}\n", l("Signers:", "署名者ごとの結果:")));
             for g in &self.signers {
                 s.push_str(&format!(
@@ -966,6 +973,9 @@ impl Report {
                         .unwrap_or_else(|| "-".into()),
                     g.signer.as_ref().map_or("-", |p| p.subject.as_str())
                 ));
+                if let Some(p) = &g.pdf {
+                    s.push_str(&crate::pdf::place_text(p, g.signing_time.as_deref(), ja));
+                }
             }
         }
         if !self.findings.is_empty() {

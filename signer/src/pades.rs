@@ -1,0 +1,769 @@
+//! PAdES baseline signatures (ETSI EN 319 142-1) inside a PDF, as an incremental update
+//! (ISO 32000-1 §7.5.6) that leaves every earlier byte as it was.
+//!
+//! The update adds a signature dictionary (`/SubFilter /ETSI.CAdES.detached`, `/M` the
+//! claimed signing time, `/ByteRange` over the whole file except `/Contents`), and either
+//! fills the empty signature field named by `--field` or adds a new invisible one (a merged
+//! field and widget annotation on the first page, ISO 32000-1 §12.7.4.5, §12.5.6.19), with
+//! `/SigFlags 3` in the form. The CMS is made by the CAdES template with the PAdES rules of
+//! EN 319 142-1 §6.3 (Table 1): no signing-time attribute, content-type id-data,
+//! message-digest over the ByteRange bytes, signing-certificate-v2; B-T adds the
+//! signature-time-stamp as in CAdES.
+//!
+//! B-LT adds a revision with the document security store (`/DSS`: certificates, CRLs and OCSP
+//! responses gathered and validated by the CAdES B-LT code); B-LTA then adds a document
+//! time-stamp. `inkan-sign timestamp` uses the same placeholder code for document time-stamps.
+//!
+//! The `/Contents` placeholder is sized from the certificates and, at B-T, a time-stamp token
+//! allowance; when the CMS does not fit, the update is built again with room for it.
+
+use std::path::{Path, PathBuf};
+
+use inkan_hsm::cms::{Content, ID_DATA, SignRequest};
+use inkan_profiles::pdf::{self, Dict, Document, Object, Ref, Xref, write::Update};
+use inkan_profiles::time::UnixTime;
+
+use crate::cades::Level;
+use crate::cms_raw::RawSignedData;
+use crate::sign::Prepared;
+
+/// PDF-specific signing options.
+#[derive(Clone, Debug, Default)]
+pub struct PdfOptions {
+    /// `--field NAME`: the signature field to fill (an empty one) or create.
+    pub field: Option<String>,
+    /// `--in-place`: replace the input atomically.
+    pub in_place: bool,
+    /// `--cades`: make a detached `.p7s` of a PDF instead of signing inside it.
+    pub cades: bool,
+}
+
+/// `inkan-sign extend` on a PDF (INTERFACE.md): B-T adds a document time-stamp; B-LT a DSS
+/// revision with the validation material of every signature and document time-stamp in the
+/// file (ours or another signer's); B-LTA the DSS and then a document time-stamp, which also
+/// renews an existing B-LTA (EN 319 142-1 rules x, y). Written to `--out` or, atomically,
+/// over the input.
+pub fn extend_pdf(
+    opts: &crate::sign::ExtendOptions,
+    path: &Path,
+    at: UnixTime,
+) -> Result<PathBuf, crate::cades::Failure> {
+    use std::sync::Arc;
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let tsa_url = opts.tsa.as_deref();
+    if opts.level != Level::BLT && tsa_url.is_none() {
+        return Err(format!("level {} needs --tsa URL", opts.level).into());
+    }
+    let mut certs = Vec::new();
+    if let Some(p) = &opts.cert_chain {
+        let b = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        certs = crate::certs::Cert::load_chain(&b).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let mut crls = Vec::new();
+    for p in &opts.crls {
+        let b = std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        crls.push(
+            crate::revocation::read_crl_bytes(&b)
+                .map_err(|e| format!("CRL {}: {e}", p.display()))?,
+        );
+    }
+    let mut ocsps = Vec::new();
+    for p in &opts.ocsps {
+        ocsps.push(std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?);
+    }
+    let proxies = Arc::new(crate::proxy::Proxies::resolve(&opts.proxy)?);
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?,
+    );
+    let mut material = crate::cades::Material::new(certs, crls, ocsps, opts.fetch);
+    material.proxies = proxies.clone();
+    let tsa = match tsa_url {
+        Some(u) => Some(
+            crate::cades::TsaClient::new(
+                u,
+                &opts.tsa_access,
+                opts.tsa_timeout,
+                rt.clone(),
+                proxies,
+            )
+            .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let upgrader = crate::cades::Upgrader {
+        level: opts.level,
+        tsa,
+        material,
+        rt: Some(rt),
+    };
+    let cmss = embedded_cms(&bytes)?;
+    if cmss.is_empty() {
+        return Err("the PDF has no signature or document time-stamp to extend".into());
+    }
+    let mut file = bytes;
+    if opts.level >= Level::BLT {
+        file = add_dss_for(&upgrader, &file, &cmss, at)?;
+    }
+    if opts.level != Level::BLT {
+        let tsa = upgrader.tsa.as_ref().ok_or("a TSA is needed")?;
+        file = timestamp_pdf(tsa, inkan_profiles::alg::DigestAlgorithm::Sha256, &file)?;
+    }
+    let dest = opts.out.clone().unwrap_or_else(|| path.to_owned());
+    crate::output::write_atomic(&dest, &file)
+        .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
+    Ok(dest)
+}
+
+/// The CMS values (DER, padding removed) of every signed signature field of a PDF.
+fn embedded_cms(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+    let x = doc.xref().map_err(|e| e.to_string())?;
+    let root = doc
+        .dict_of(&x, x.trailer.get(b"Root"))
+        .ok_or("the document catalog cannot be read")?;
+    let form = doc.dict_of(&x, root.get(b"AcroForm")).unwrap_or_default();
+    let mut stack = match form.get(b"Fields").map(|f| doc.resolve(&x, f)) {
+        Some(Ok(Object::Array(a))) => a,
+        _ => Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    while let Some(o) = stack.pop() {
+        let Object::Ref(r) = o else { continue };
+        if !seen.insert(r.num) || seen.len() > 10_000 {
+            continue;
+        }
+        let Ok(Object::Dict(d)) = doc.get(&x, r.num) else {
+            continue;
+        };
+        if let Some(Ok(Object::Array(k))) = d.get(b"Kids").map(|k| doc.resolve(&x, k)) {
+            stack.extend(k);
+        }
+        let Some(sig) = doc.dict_of(&x, d.get(b"V")) else {
+            continue;
+        };
+        // The DER value; the zero padding after it is no part of it.
+        if let Some(Object::Str(c)) = sig.get(b"Contents")
+            && let Ok((t, _)) = inkan_profiles::asn1::tlv::parse_one(&c.bytes, 0)
+        {
+            out.push(t.raw.to_vec());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the file at `p` starts with `%PDF-`.
+pub fn is_pdf_file(p: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 5];
+    std::fs::File::open(p)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head == b"%PDF-"
+}
+
+/// Where the signed PDF for `input` goes: `--out`, the input's name under `--out-dir`, the
+/// input itself with `--in-place`, else `NAME-signed.pdf` beside it (`suffix` = `signed`).
+pub fn output_path(
+    out: Option<&Path>,
+    out_dir: Option<&Path>,
+    in_place: bool,
+    input: &Path,
+    suffix: &str,
+) -> PathBuf {
+    if let Some(o) = out {
+        return o.to_owned();
+    }
+    if in_place {
+        return input.to_owned();
+    }
+    if let Some(d) = out_dir {
+        return d.join(input.file_name().unwrap_or_default());
+    }
+    let stem = input.file_stem().unwrap_or_default().to_string_lossy();
+    let ext = input
+        .extension()
+        .map_or_else(|| "pdf".into(), |e| e.to_string_lossy().into_owned());
+    input.with_file_name(format!("{stem}-{suffix}.{ext}"))
+}
+
+/// The placeholder's first guess, in bytes of DER: the certificates, the CMS around them,
+/// and at B-T room for a time-stamp token with its TSA chain.
+fn first_guess(prepared: &Prepared, level: Level) -> usize {
+    let certs = prepared.chain_len();
+    let base = certs + 2048;
+    if level >= Level::BT {
+        base + 8192
+    } else {
+        base
+    }
+}
+
+/// Signs the PDF `bytes` at `at` at PAdES `level`; returns the whole new file. B-B and B-T
+/// are one revision; B-LT adds a revision with the DSS; B-LTA then a document time-stamp
+/// (EN 319 142-1 §6.3, Table 1 rules r–w).
+pub fn sign_pdf(
+    prepared: &Prepared,
+    level: Level,
+    bytes: &[u8],
+    field: Option<&str>,
+    at: UnixTime,
+) -> Result<Vec<u8>, crate::cades::Failure> {
+    let plan = Plan::new(bytes, field, "Signature")?;
+    // ISO 32000-1 Table 252; PAdES: /M is the claimed signing time (EN 319 142-1 §6.3 g).
+    let head = format!(
+        "/Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ({})",
+        pdf_date(at)
+    );
+    let first = level.min(Level::BT);
+    let mut cms = Vec::new();
+    let mut file = embed(
+        &plan,
+        &head,
+        first_guess(prepared, first),
+        prepared.digest_algorithm(),
+        |hash| {
+            let der = prepared.seal_pades(hash, first, at)?;
+            cms.clone_from(&der);
+            Ok(der)
+        },
+    )?;
+    if level >= Level::BLT {
+        file = add_dss(prepared, &file, &cms, at)?;
+    }
+    if level == Level::BLTA {
+        let tsa = prepared
+            .upgrader
+            .tsa
+            .as_ref()
+            .ok_or("B-LTA needs --tsa URL")?;
+        file = timestamp_pdf(tsa, prepared.digest_algorithm(), &file)?;
+    }
+    Ok(file)
+}
+
+/// Adds a revision with the document security store (ISO 32000-2 §12.8.4.3, EN 319 142-1
+/// Table 1 rules r–u): every certificate and validated revocation datum that the signer's
+/// and its time-stamp's paths need, gathered and checked by the CAdES B-LT code, as DER
+/// streams in `/Certs`, `/CRLs` and `/OCSPs` (merged with a DSS the file already has). No
+/// `/VRI` (rule v: should not be used).
+pub fn add_dss(
+    prepared: &Prepared,
+    bytes: &[u8],
+    cms: &[u8],
+    at: UnixTime,
+) -> Result<Vec<u8>, crate::cades::Failure> {
+    add_dss_for(&prepared.upgrader, bytes, &[cms.to_vec()], at)
+}
+
+/// [`add_dss`] for every CMS signature or time-stamp token in `cmss`, with `upgrader`'s
+/// material and revocation fetching.
+fn add_dss_for(
+    upgrader: &crate::cades::Upgrader,
+    bytes: &[u8],
+    cmss: &[Vec<u8>],
+    at: UnixTime,
+) -> Result<Vec<u8>, crate::cades::Failure> {
+    let mut certs: Vec<Vec<u8>> = Vec::new();
+    let mut crls: Vec<Vec<u8>> = Vec::new();
+    let mut ocsps: Vec<Vec<u8>> = Vec::new();
+    for cms in cmss {
+        let mut sd = RawSignedData::parse(cms).map_err(|e| e.to_string())?;
+        upgrader.add_validation_material(&mut sd, at)?;
+        for c in &sd.certificates {
+            if c.first() == Some(&0x30) && !certs.contains(c) {
+                certs.push(c.clone());
+            }
+        }
+        for c in &sd.crls {
+            match c.first() {
+                Some(0x30) if !crls.contains(c) => crls.push(c.clone()),
+                Some(0xa1) => {
+                    // [1] OtherRevocationInfoFormat { id-ri-ocsp-response, OCSPResponse }
+                    let parts = crate::der_raw::parse_one(c)
+                        .and_then(|t| t.children())
+                        .map_err(|e| e.0)?;
+                    if let Some(o) = parts.get(1)
+                        && !ocsps.iter().any(|x| x == o.raw)
+                    {
+                        ocsps.push(o.raw.to_vec());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+    let x = doc.xref().map_err(|e| e.to_string())?;
+    let prev = doc.last_startxref().map_err(|e| e.to_string())?;
+    let Some(Object::Ref(root_ref)) = x.trailer.get(b"Root").cloned() else {
+        return Err("the PDF has no document catalog reference".into());
+    };
+    let mut root = doc
+        .dict_of(&x, Some(&Object::Ref(root_ref)))
+        .ok_or("the document catalog cannot be read")?;
+    let mut dss = doc.dict_of(&x, root.get(b"DSS")).unwrap_or_default();
+    let mut u = Update::new(bytes, &x, prev);
+    for (key, items) in [(&b"Certs"[..], certs), (b"CRLs", crls), (b"OCSPs", ocsps)] {
+        let mut list = match dss.get(key).map(|v| doc.resolve(&x, v)) {
+            Some(Ok(Object::Array(a))) => a,
+            _ => Vec::new(),
+        };
+        let known: Vec<Vec<u8>> = list
+            .iter()
+            .filter_map(|o| match doc.resolve(&x, o) {
+                Ok(Object::Stream(s)) => doc.decode(&s).ok(),
+                _ => None,
+            })
+            .collect();
+        for der in items {
+            if known.contains(&der) {
+                continue;
+            }
+            let n = u.alloc();
+            u.add_stream(n, Dict::default(), &der);
+            list.push(Object::Ref(Ref {
+                num: n,
+                generation: 0,
+            }));
+        }
+        dss.set(key, Object::Array(list));
+    }
+    match root.get(b"DSS") {
+        Some(Object::Ref(r)) => u.add(r.num, &Object::Dict(dss)),
+        _ => {
+            let n = u.alloc();
+            u.add(n, &Object::Dict(dss));
+            root.set(
+                b"DSS",
+                Object::Ref(Ref {
+                    num: n,
+                    generation: 0,
+                }),
+            );
+            u.add(root_ref.num, &Object::Dict(root));
+        }
+    }
+    Ok(u.finish())
+}
+
+/// Adds a document time-stamp (ISO 32000-2 §12.8.5: `/Type /DocTimeStamp`, `/SubFilter
+/// /ETSI.RFC3161`, the token's imprint over the ByteRange bytes) to the PDF `bytes`.
+pub fn timestamp_pdf(
+    tsa: &crate::cades::TsaClient,
+    alg: inkan_profiles::alg::DigestAlgorithm,
+    bytes: &[u8],
+) -> Result<Vec<u8>, crate::cades::Failure> {
+    let plan = Plan::new(bytes, None, "DocTimeStamp")?;
+    embed(
+        &plan,
+        "/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161",
+        12 * 1024,
+        alg,
+        |hash| tsa.timestamp(alg, hash.to_vec()).map(|t| t.der),
+    )
+}
+
+/// Builds the update with a placeholder of `room` bytes, hashes the ByteRange bytes with
+/// `alg`, asks `make` for the DER to embed, and retries with more room when it does not fit.
+fn embed(
+    plan: &Plan<'_>,
+    head: &str,
+    mut room: usize,
+    alg: inkan_profiles::alg::DigestAlgorithm,
+    mut make: impl FnMut(&[u8]) -> Result<Vec<u8>, crate::cades::Failure>,
+) -> Result<Vec<u8>, crate::cades::Failure> {
+    for _ in 0..3 {
+        let (mut file, slot) = plan.build(room, head)?;
+        let hash = {
+            let mut h = alg.hasher();
+            h.update(&file[..slot.contents_start]);
+            h.update(&file[slot.contents_end..]);
+            h.finalize()
+        };
+        let der = make(&hash)?;
+        if der.len() <= room {
+            let mut hex = Vec::with_capacity(der.len() * 2);
+            for b in &der {
+                hex.extend_from_slice(format!("{b:02X}").as_bytes());
+            }
+            file[slot.contents_start + 1..slot.contents_start + 1 + hex.len()]
+                .copy_from_slice(&hex);
+            return Ok(file);
+        }
+        // Too small: room for this value and a token that may grow (EN 319 142-1 leaves the
+        // size to the signer; pyHanko adds half again for the same reason).
+        room = der.len() + der.len() / 2;
+    }
+    Err("the signature does not fit its placeholder".into())
+}
+
+/// Where the placeholders are in the built file.
+struct Slot {
+    /// Offset of `<` of `/Contents`.
+    contents_start: usize,
+    /// Offset after `>`.
+    contents_end: usize,
+}
+
+/// What the update will change, worked out once from the input.
+struct Plan<'a> {
+    bytes: &'a [u8],
+    xref: Xref,
+    prev_offset: usize,
+    root_ref: Ref,
+    root: Dict,
+    /// An empty signature field to fill.
+    existing: Option<(Ref, Dict)>,
+    /// The new field's name.
+    name: String,
+    /// The first page (for a new widget).
+    page: Option<(Ref, Dict)>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(bytes: &'a [u8], field: Option<&str>, prefix: &str) -> Result<Self, String> {
+        let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+        let xref = doc.xref().map_err(|e| match e {
+            pdf::Error::Encrypted => {
+                "the PDF is encrypted; encrypted PDFs are refused and nothing was written"
+                    .to_string()
+            }
+            e => format!("the PDF cannot be read: {e}"),
+        })?;
+        let prev_offset = doc.last_startxref().map_err(|e| e.to_string())?;
+        let Some(Object::Ref(root_ref)) = xref.trailer.get(b"Root").cloned() else {
+            return Err("the PDF has no document catalog reference".into());
+        };
+        let root = doc
+            .dict_of(&xref, Some(&Object::Ref(root_ref)))
+            .ok_or("the document catalog cannot be read")?;
+        // ISO 32000-1 §12.8.2.2.2: a certification signature with P=1 permits no change; ISO
+        // 32000-2 exempts document time-stamps (and DSS updates).
+        if prefix != "DocTimeStamp"
+            && let Some(p) = docmdp(&doc, &xref, &root)
+            && p == 1
+        {
+            return Err("the document is certified with DocMDP P=1 (no changes allowed): a signature cannot be added without breaking the certification".into());
+        }
+        let form = doc
+            .dict_of(&xref, root.get(b"AcroForm"))
+            .unwrap_or_default();
+        let fields = match form.get(b"Fields").map(|f| doc.resolve(&xref, f)) {
+            Some(Ok(Object::Array(a))) => a,
+            _ => Vec::new(),
+        };
+        let mut names = Vec::new();
+        let mut existing = None;
+        for f in fields.iter().take(10_000) {
+            let Object::Ref(r) = f else { continue };
+            let Ok(Object::Dict(d)) = doc.get(&xref, r.num) else {
+                continue;
+            };
+            let t = match d.get(b"T") {
+                Some(Object::Str(s)) => String::from_utf8_lossy(&s.bytes).into_owned(),
+                _ => continue,
+            };
+            if Some(t.as_str()) == field {
+                if d.name(b"FT") != Some(b"Sig") {
+                    return Err(format!("the field {t:?} is not a signature field"));
+                }
+                if d.get(b"V").is_some() {
+                    return Err(format!("the signature field {t:?} is already signed"));
+                }
+                existing = Some((*r, d.clone()));
+            }
+            names.push(t);
+        }
+        let name = match field {
+            Some(f) => f.to_owned(),
+            None => (1..)
+                .map(|i| format!("{prefix}{i}"))
+                .find(|n| !names.contains(n))
+                .unwrap_or_default(),
+        };
+        let page = first_page(&doc, &xref, &root);
+        Ok(Self {
+            bytes,
+            xref,
+            prev_offset,
+            root_ref,
+            root,
+            existing,
+            name,
+            page,
+        })
+    }
+
+    /// Builds the update with `room` bytes for the CMS.
+    fn build(&self, room: usize, head: &str) -> Result<(Vec<u8>, Slot), String> {
+        let doc = Document::new(self.bytes).map_err(|e| e.to_string())?;
+        let x = &self.xref;
+        let mut u = Update::new(self.bytes, x, self.prev_offset);
+        let sig_num = u.alloc();
+        let sig_ref = Object::Ref(Ref {
+            num: sig_num,
+            generation: 0,
+        });
+        // The signature dictionary (ISO 32000-1 Table 252; every value direct).
+        let range_slot = format!("[0 {:>10} {:>10} {:>10}]", 0, 0, 0);
+        let mut body = format!("<<{head} /ByteRange ").into_bytes();
+        let range_at = body.len();
+        body.extend_from_slice(range_slot.as_bytes());
+        body.extend_from_slice(b" /Contents ");
+        let contents_at = body.len();
+        body.push(b'<');
+        body.extend(std::iter::repeat_n(b'0', room * 2));
+        body.extend_from_slice(b">>>");
+        let sig_at = u.add_raw(sig_num, &body);
+        // The field.
+        let mut form = doc
+            .dict_of(x, self.root.get(b"AcroForm"))
+            .unwrap_or_default();
+        let mut root = self.root.clone();
+        let mut root_changed = false;
+        if let Some((r, d)) = &self.existing {
+            let mut d = d.clone();
+            d.set(b"V", sig_ref.clone());
+            u.add(r.num, &Object::Dict(d));
+        } else {
+            let (page_ref, page) = self
+                .page
+                .clone()
+                .ok_or("the PDF has no page to attach a signature widget to")?;
+            let field_num = u.alloc();
+            let field_ref = Object::Ref(Ref {
+                num: field_num,
+                generation: 0,
+            });
+            let mut f = Dict::default();
+            f.set(b"FT", Object::Name(b"Sig".to_vec()));
+            f.set(b"T", pdf::write::text_string(&self.name));
+            f.set(b"V", sig_ref.clone());
+            f.set(b"Type", Object::Name(b"Annot".to_vec()));
+            f.set(b"Subtype", Object::Name(b"Widget".to_vec()));
+            f.set(b"Rect", Object::Array(vec![Object::Int(0); 4]));
+            // Print (4) + Locked (128), as pyHanko does for signature widgets.
+            f.set(b"F", Object::Int(132));
+            f.set(b"P", Object::Ref(page_ref));
+            u.add(field_num, &Object::Dict(f));
+            // The widget goes into the page's /Annots.
+            match page.get(b"Annots") {
+                Some(Object::Ref(ar)) => {
+                    let mut a = match doc.get(x, ar.num) {
+                        Ok(Object::Array(a)) => a,
+                        _ => Vec::new(),
+                    };
+                    a.push(field_ref.clone());
+                    u.add(ar.num, &Object::Array(a));
+                }
+                other => {
+                    let mut a = match other {
+                        Some(Object::Array(a)) => a.clone(),
+                        _ => Vec::new(),
+                    };
+                    a.push(field_ref.clone());
+                    let mut p = page.clone();
+                    p.set(b"Annots", Object::Array(a));
+                    u.add(page_ref.num, &Object::Dict(p));
+                }
+            }
+            // And into the form's /Fields.
+            match form.get(b"Fields") {
+                Some(Object::Ref(fr)) => {
+                    let mut a = match doc.get(x, fr.num) {
+                        Ok(Object::Array(a)) => a,
+                        _ => Vec::new(),
+                    };
+                    a.push(field_ref);
+                    u.add(fr.num, &Object::Array(a));
+                }
+                other => {
+                    let mut a = match other {
+                        Some(Object::Array(a)) => a.clone(),
+                        _ => Vec::new(),
+                    };
+                    a.push(field_ref);
+                    form.set(b"Fields", Object::Array(a));
+                }
+            }
+        }
+        // ISO 32000-1 Table 219: SignaturesExist | AppendOnly.
+        form.set(b"SigFlags", Object::Int(3));
+        // Viewers must not regenerate appearances of a signed form.
+        form.remove(b"NeedAppearances");
+        match self.root.get(b"AcroForm") {
+            Some(Object::Ref(fr)) => u.add(fr.num, &Object::Dict(form)),
+            _ => {
+                let n = u.alloc();
+                u.add(n, &Object::Dict(form));
+                root.set(
+                    b"AcroForm",
+                    Object::Ref(Ref {
+                        num: n,
+                        generation: 0,
+                    }),
+                );
+                root_changed = true;
+            }
+        }
+        if root_changed {
+            u.add(self.root_ref.num, &Object::Dict(root));
+        }
+        let mut file = u.finish();
+        let contents_start = sig_at + contents_at;
+        let contents_end = contents_start + room * 2 + 2;
+        let len = file.len();
+        let slot = format!(
+            "[0 {:>10} {:>10} {:>10}]",
+            contents_start,
+            contents_end,
+            len - contents_end
+        );
+        if slot.len() != range_slot.len() {
+            return Err("the PDF is too large for the ByteRange slot".into());
+        }
+        file[sig_at + range_at..sig_at + range_at + slot.len()].copy_from_slice(slot.as_bytes());
+        Ok((
+            file,
+            Slot {
+                contents_start,
+                contents_end,
+            },
+        ))
+    }
+}
+
+/// The DocMDP P of a certification signature (ISO 32000-1 Table 254; default 2).
+fn docmdp(doc: &Document<'_>, x: &Xref, root: &Dict) -> Option<i64> {
+    let perms = doc.dict_of(x, root.get(b"Perms"))?;
+    let sig = doc.dict_of(x, perms.get(b"DocMDP"))?;
+    let Ok(Object::Array(refs)) = doc.resolve(x, sig.get(b"Reference")?) else {
+        return Some(2);
+    };
+    refs.iter()
+        .filter_map(|r| doc.dict_of(x, Some(r)))
+        .find(|r| r.name(b"TransformMethod") == Some(b"DocMDP"))
+        .map(|r| {
+            doc.dict_of(x, r.get(b"TransformParams"))
+                .and_then(|t| t.int(b"P"))
+                .unwrap_or(2)
+        })
+        .or(Some(2))
+}
+
+/// The first page of the page tree (bounded walk).
+fn first_page(doc: &Document<'_>, x: &Xref, root: &Dict) -> Option<(Ref, Dict)> {
+    let mut cur = root.get(b"Pages").cloned()?;
+    for _ in 0..64 {
+        let Object::Ref(r) = cur else { return None };
+        let Ok(Object::Dict(d)) = doc.get(x, r.num) else {
+            return None;
+        };
+        match d.get(b"Kids").map(|k| doc.resolve(x, k)) {
+            Some(Ok(Object::Array(k))) if d.name(b"Type") != Some(b"Page") => {
+                cur = k.first()?.clone();
+            }
+            _ => return Some((r, d)),
+        }
+    }
+    None
+}
+
+/// A PDF date (ISO 32000-1 §7.9.4) in UTC: `D:YYYYMMDDHHmmSS+00'00'`.
+pub fn pdf_date(at: UnixTime) -> String {
+    let s = at.secs();
+    let days = (s / 86_400) as i64;
+    let rem = s % 86_400;
+    // Civil from days (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "D:{y:04}{m:02}{d:02}{:02}{:02}{:02}+00'00'",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+impl Prepared {
+    /// The CMS of a PAdES signature over the ByteRange digest `hash` (EN 319 142-1 §6.3: no
+    /// signing-time, content-type id-data, signing-certificate-v2), raised to `level`.
+    pub(crate) fn seal_pades(
+        &self,
+        hash: &[u8],
+        level: Level,
+        at: UnixTime,
+    ) -> Result<Vec<u8>, crate::cades::Failure> {
+        let attrs: Vec<&[u8]> = self.commitment.as_deref().into_iter().collect();
+        let mut req = SignRequest::new(ID_DATA, Content::DetachedDigest(hash));
+        req.signed_attrs = &attrs;
+        // The key failing (a token removed, a session closed) fails every input alike.
+        let der = self.template.sign(&req).map_err(|e| {
+            crate::cades::Failure::batch(
+                crate::cades::Problem::Key,
+                format!("the key failed to sign: {e}"),
+            )
+        })?;
+        if level == Level::BB {
+            return Ok(der);
+        }
+        let mut sd = RawSignedData::parse(&der).map_err(|e| e.to_string())?;
+        self.upgrader.upgrade(&mut sd, Some(hash), at)?;
+        Ok(sd.encode())
+    }
+
+    /// The digest algorithm of the signatures this signer makes.
+    pub fn digest_algorithm(&self) -> inkan_profiles::alg::DigestAlgorithm {
+        self.template.digest_algorithm()
+    }
+
+    /// Total DER length of the certificates a signature embeds.
+    fn chain_len(&self) -> usize {
+        self.upgrader
+            .material
+            .certs
+            .iter()
+            .map(|c| c.der.len())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(pdf_date(UnixTime::from_secs(0)), "D:19700101000000+00'00'");
+        assert_eq!(
+            pdf_date(UnixTime::from_secs(1_796_601_600)),
+            "D:20261207000000+00'00'"
+        );
+    }
+
+    #[test]
+    fn output_names() {
+        let p = Path::new("/d/contract.pdf");
+        assert_eq!(
+            output_path(None, None, false, p, "signed"),
+            Path::new("/d/contract-signed.pdf")
+        );
+        assert_eq!(
+            output_path(None, Some(Path::new("/o")), false, p, "signed"),
+            Path::new("/o/contract.pdf")
+        );
+        assert_eq!(output_path(None, None, true, p, "signed"), p);
+    }
+}
