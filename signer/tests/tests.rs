@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -23,13 +22,7 @@ struct Env {
     _tsa: common::TestTsa,
 }
 
-fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs")
-}
+use inkan_test_support::openssl;
 
 impl Env {
     fn new(alg: KeyAlg) -> Self {
