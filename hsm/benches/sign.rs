@@ -320,7 +320,7 @@ fn software(dir: &std::path::Path) {
 }
 
 fn softhsm() {
-    use inkan_hsm::softhsm::{USER_PIN, module_path};
+    use inkan_test_support::softhsm::{USER_PIN, module_path};
     let dir = std::env::var("INKAN_BENCH_DIR").unwrap();
     let module = module_path();
     let keygen = |label: &str, t: &str| {
@@ -431,12 +431,15 @@ fn main() {
         SLICE.as_millis()
     );
     software(dir.path());
-    inkan_hsm::softhsm::init_dir(dir.path(), &["bench"]);
+    inkan_test_support::softhsm::init_dir(dir.path(), &["bench"]);
     let st = Command::new(std::env::current_exe().unwrap())
         .args(std::env::args().skip(1))
         .env("SOFTHSM2_CONF", dir.path().join("softhsm2.conf"))
         .env("INKAN_BENCH_DIR", dir.path())
-        .env(inkan_hsm::softhsm::PIN_ENV, inkan_hsm::softhsm::USER_PIN)
+        .env(
+            inkan_test_support::softhsm::PIN_ENV,
+            inkan_test_support::softhsm::USER_PIN,
+        )
         .status()
         .unwrap();
     assert!(st.success());

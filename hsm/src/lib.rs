@@ -61,12 +61,16 @@ pub mod name;
 pub mod pkcs11;
 mod policy_glue;
 pub mod soft;
-pub mod softhsm;
 
 pub use error::Error;
 pub use keyref::{KeyRef, PinSource, Pkcs11Uri};
 pub use policy_glue::{Policy, Refusal};
 pub use soft::default_algorithms;
+
+/// The SoftHSM2 test harness of `inkan-test-support`, re-exported for the TSA load generator.
+/// Only with the `test-support` feature, which only dev-dependencies enable.
+#[cfg(feature = "test-support")]
+pub use inkan_test_support::softhsm;
 
 /// A private key that can make signatures. `Debug` never prints key material or PINs.
 pub trait SigningKey: Debug + Send + Sync {

@@ -75,10 +75,10 @@ impl Backend for Soft {
 }
 
 /// The PKCS#11 backend on a private SoftHSM2 token (the test runs in a child process).
-pub struct Hsm(inkan_hsm::softhsm::SoftHsm, tempfile::TempDir);
+pub struct Hsm(inkan_test_support::softhsm::SoftHsm, tempfile::TempDir);
 
 pub fn softhsm() -> Option<Hsm> {
-    inkan_hsm::softhsm::isolate().map(|h| Hsm(h, tempfile::tempdir().unwrap()))
+    inkan_test_support::softhsm::isolate().map(|h| Hsm(h, tempfile::tempdir().unwrap()))
 }
 
 fn tool_type(kind: &str) -> &'static str {
@@ -120,13 +120,13 @@ impl Backend for Hsm {
     fn wrong_pin(&self, name: &str) -> Option<KeyRef> {
         let uri = format!(
             "pkcs11:token={};object={name}?module-path={}&pin-value=9999-wrong",
-            inkan_hsm::softhsm::TOKEN_LABEL,
+            inkan_test_support::softhsm::TOKEN_LABEL,
             self.0.module().display()
         );
         Some(KeyRef::parse(&uri).unwrap())
     }
     fn remove(&self, _name: &str) -> PathBuf {
-        let from = self.0.token_dir(inkan_hsm::softhsm::TOKEN_LABEL);
+        let from = self.0.token_dir(inkan_test_support::softhsm::TOKEN_LABEL);
         let to = self.0.dir().join("removed-token");
         std::fs::rename(&from, &to).unwrap();
         std::fs::write(self.0.dir().join("removed-from"), from.to_str().unwrap()).unwrap();
@@ -333,7 +333,10 @@ pub fn no_pin_in_debug(b: &dyn Backend) {
         format!("{signer:?}"),
         key.label().to_owned(),
     ] {
-        assert!(!text.contains(inkan_hsm::softhsm::USER_PIN), "{text}");
+        assert!(
+            !text.contains(inkan_test_support::softhsm::USER_PIN),
+            "{text}"
+        );
         assert!(!text.contains("PRIVATE KEY"), "{text}");
     }
 }
@@ -348,7 +351,10 @@ pub fn removed_and_restored(b: &dyn Backend) {
     let r = signer.sign(b"while removed");
     if b.fails_while_removed() {
         let e = r.unwrap_err();
-        assert!(!e.to_string().contains(inkan_hsm::softhsm::USER_PIN));
+        assert!(
+            !e.to_string()
+                .contains(inkan_test_support::softhsm::USER_PIN)
+        );
     } else {
         r.unwrap();
     }

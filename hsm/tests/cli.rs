@@ -50,7 +50,7 @@ fn csr_from_a_file_key_passes_openssl_req_verify() {
 
 #[test]
 fn keygen_csr_and_list_on_softhsm() {
-    let Some(hsm) = inkan_hsm::softhsm::isolate() else {
+    let Some(hsm) = inkan_test_support::softhsm::isolate() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -65,7 +65,7 @@ fn keygen_csr_and_list_on_softhsm() {
         ])))
         .unwrap();
         assert!(out.contains("generated"), "{out}");
-        assert!(!out.contains(inkan_hsm::softhsm::USER_PIN));
+        assert!(!out.contains(inkan_test_support::softhsm::USER_PIN));
         let csr = dir.path().join(format!("{alg}.csr"));
         run(bin()
             .args([
@@ -105,13 +105,16 @@ fn keygen_csr_and_list_on_softhsm() {
         .arg(hsm.module())
         .args([
             "--pin-source",
-            &format!("env:{}", inkan_hsm::softhsm::PIN_ENV),
+            &format!("env:{}", inkan_test_support::softhsm::PIN_ENV),
         ])))
     .unwrap();
     let private: Vec<&str> = out.lines().filter(|l| l.contains("PRIVATE_KEY")).collect();
     assert_eq!(private.len(), 3, "{out}");
     assert!(private.iter().any(|l| l.contains("label=k-p256")), "{out}");
-    assert!(!out.contains(inkan_hsm::softhsm::USER_PIN), "{out}");
+    assert!(
+        !out.contains(inkan_test_support::softhsm::USER_PIN),
+        "{out}"
+    );
     // A PIN problem is 77 in every binary: unset variable, wrong PIN.
     let st = bin()
         .arg("list")
@@ -155,7 +158,7 @@ fn keygen_pss_only_on_softhsm() {
 
     use crate::util::AT;
 
-    let Some(hsm) = inkan_hsm::softhsm::isolate() else {
+    let Some(hsm) = inkan_test_support::softhsm::isolate() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -175,7 +178,7 @@ fn keygen_pss_only_on_softhsm() {
             out.contains("generated") && out.contains("CKM_RSA_PKCS_PSS"),
             "{out}"
         );
-        assert!(!out.contains(inkan_hsm::softhsm::USER_PIN));
+        assert!(!out.contains(inkan_test_support::softhsm::USER_PIN));
 
         // The token holds CKA_ALLOWED_MECHANISMS on the private key and refuses PKCS#1 itself.
         let module = inkan_hsm::pkcs11::Module::open(hsm.module()).unwrap();
@@ -188,7 +191,7 @@ fn keygen_pss_only_on_softhsm() {
         session
             .login(
                 UserType::User,
-                Some(&AuthPin::from(inkan_hsm::softhsm::USER_PIN)),
+                Some(&AuthPin::from(inkan_test_support::softhsm::USER_PIN)),
             )
             .unwrap();
         let found = session
@@ -243,7 +246,7 @@ fn keygen_pss_only_on_softhsm() {
         let objs = String::from_utf8(run(Command::new("pkcs11-tool")
             .arg("--module")
             .arg(hsm.module())
-            .args(["--login", "--pin", inkan_hsm::softhsm::USER_PIN])
+            .args(["--login", "--pin", inkan_test_support::softhsm::USER_PIN])
             .args(["--list-objects", "--type", "privkey", "--label", &label])))
         .unwrap();
         assert!(

@@ -28,8 +28,9 @@
 //! ## Why this ASN.1 stack
 //!
 //! One stack for the whole workspace: the current RustCrypto `der` family (`der` 0.8,
-//! `spki` 0.8, `x509-cert` 0.3, `cms` 0.3 release candidate pinned with `=`, `const-oid` 0.10).
-//! `x509-cert` and `cms` already give certificates, CRLs and SignedData on it; what is missing
+//! `spki` 0.8, `x509-cert` 0.3, `const-oid` 0.10; the `cms` 0.3 release candidate, pinned with
+//! `=`, only as a dev-dependency: unit tests cross-check [`asn1::cms`] against it).
+//! `x509-cert` already gives certificates and CRLs on it; what is missing
 //! upstream on `der` 0.8 (the `x509-tsp` and `x509-ocsp` crates only exist for `der` 0.7, whose
 //! types do not mix with 0.8) is defined here with `der` derives, each type quoting its ASN.1
 //! and RFC section. `rasn` is not used: its types would not interoperate with `x509-cert`/`cms`

@@ -146,9 +146,9 @@ fn main() {
     // Parent: make a private token with a P-256 key, then re-run this binary with it.
     let Ok(uri) = std::env::var(URI_ENV) else {
         let dir = tempfile::tempdir().unwrap();
-        inkan_hsm::softhsm::init_dir(dir.path(), &["bench"]);
+        inkan_test_support::softhsm::init_dir(dir.path(), &["bench"]);
         let conf = dir.path().join("softhsm2.conf");
-        let module = inkan_hsm::softhsm::module_path();
+        let module = inkan_test_support::softhsm::module_path();
         run(Command::new("pkcs11-tool")
             .env("SOFTHSM2_CONF", &conf)
             .args([

@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -23,13 +22,7 @@ struct Env {
     _tsa: common::TestTsa,
 }
 
-fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs")
-}
+use inkan_test_support::openssl;
 
 impl Env {
     fn new(alg: KeyAlg) -> Self {
@@ -258,7 +251,7 @@ fn every_level_rsa3072_pkcs1() {
 /// a wrong PIN stops the run with a clear message and writes nothing.
 #[test]
 fn softhsm_keys() {
-    let Some(hsm) = inkan_hsm::softhsm::isolate() else {
+    let Some(hsm) = inkan_test_support::softhsm::isolate() else {
         return;
     };
     for (label, key_type) in [("seal-p256", "EC:prime256v1"), ("seal-rsa", "rsa:3072")] {
@@ -275,7 +268,7 @@ fn softhsm_keys() {
 
         // Wrong PIN: nothing signed, nothing written, the message says so.
         let wrong = uri.replace(
-            &format!("pin-source=env:{}", inkan_hsm::softhsm::PIN_ENV),
+            &format!("pin-source=env:{}", inkan_test_support::softhsm::PIN_ENV),
             "pin-value=9999",
         );
         assert_ne!(wrong, uri);

@@ -114,20 +114,8 @@ pub fn run(name: &str, args: &[&str], dir: &Path) -> Output {
         .unwrap_or_else(|e| panic!("spawn {name}: {e}"))
 }
 
-/// Runs `openssl` with `args` in `dir`; panics with its error output when it fails.
-pub fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs (apt-get install -y openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+/// OpenSSL as the independent peer (one copy for every test crate).
+pub use inkan_test_support::{openssl, openssl_ok};
 
 /// `inkan-verify ARGS --format json` in `dir`: its exit status and JSON report.
 pub fn verify_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
@@ -184,7 +172,7 @@ fn cms_verify_args<'a>(sig: &'a str, content: &'a str, ca: &'a str) -> [&'a str;
 /// `openssl cms -verify` of the detached DER signature `sig` over `content` against `ca`:
 /// OpenSSL, the interop peer, must accept what inkan writes. Panics when it does not.
 pub fn openssl_cms_verify(dir: &Path, sig: &str, content: &str, ca: &str) {
-    openssl(dir, &cms_verify_args(sig, content, ca));
+    openssl_ok(dir, &cms_verify_args(sig, content, ca));
 }
 
 /// Whether `openssl cms -verify` accepts the detached DER signature `sig` over `content`

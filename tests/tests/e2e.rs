@@ -8,7 +8,7 @@ use inkan_hsm::name::DistinguishedName;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_profiles::time::UnixTime;
 use inkan_tests::tsa::TsaProcess;
-use inkan_tests::{bin, openssl, openssl_cms_verify, rfc3339, run, verify_json};
+use inkan_tests::{bin, openssl_cms_verify, openssl_ok, rfc3339, run, verify_json};
 
 const DAY: u64 = 86_400;
 
@@ -82,7 +82,7 @@ fn tsa_token_is_accepted_by_openssl_and_inkan_verify() {
     let tsa = pki.start_tsa();
     let d = pki.path();
     for alg in ["-sha256", "-sha384", "-sha512"] {
-        openssl(
+        openssl_ok(
             d,
             &[
                 "ts", "-query", "-data", "doc.txt", alg, "-cert", "-out", "req.tsq",
@@ -91,7 +91,7 @@ fn tsa_token_is_accepted_by_openssl_and_inkan_verify() {
         let (status, body) = tsa.post(&std::fs::read(d.join("req.tsq")).unwrap());
         assert_eq!(status, 200);
         std::fs::write(d.join("resp.tsr"), &body).unwrap();
-        openssl(
+        openssl_ok(
             d,
             &[
                 "ts",
@@ -214,7 +214,7 @@ fn openssl_cades_signature_extended_to_b_lta_verifies() {
     let pki = Pki::new();
     let tsa = pki.start_tsa();
     let d = pki.path();
-    openssl(
+    openssl_ok(
         d,
         &[
             "cms",
@@ -294,7 +294,7 @@ fn dev_tsa_starts_on_an_embedded_default_and_its_tokens_verify() {
         "--dev writes DATA_DIR/dev-root.pem"
     );
     std::fs::write(d.join("hello.txt"), b"hello\n").unwrap();
-    openssl(
+    openssl_ok(
         d,
         &[
             "ts",
@@ -311,7 +311,7 @@ fn dev_tsa_starts_on_an_embedded_default_and_its_tokens_verify() {
     assert_eq!(status, 200);
     std::fs::write(d.join("r.tsr"), body).unwrap();
     let root = data.join("dev-root.pem");
-    openssl(
+    openssl_ok(
         d,
         &[
             "ts",

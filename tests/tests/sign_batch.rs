@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use inkan_hsm::devpki::{DevPki, KeyAlg};
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_tests::tsa::TsaProcess;
-use inkan_tests::{openssl, openssl_cms_verify, run};
+use inkan_tests::{openssl_cms_verify, openssl_ok, run};
 
 /// A development PKI in a temporary directory: `eseal.key`, `eseal-chain.pem`, `root.pem`,
 /// `tsa.key`, `tsa-chain.pem`, and the TSA's data directory `tsa-data`.
@@ -466,7 +466,7 @@ fn chain_rules_before_signing() {
 
     // A chain whose e-seal certificate the CA signed with ECDSA-with-SHA1 (made by OpenSSL),
     // its subject carrying a 法人番号 organizationIdentifier.
-    openssl(
+    openssl_ok(
         d,
         &[
             "req",
@@ -490,7 +490,7 @@ fn chain_rules_before_signing() {
             "keyUsage=critical,keyCertSign,cRLSign",
         ],
     );
-    openssl(
+    openssl_ok(
         d,
         &[
             "req",
@@ -513,7 +513,7 @@ fn chain_rules_before_signing() {
         "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
     )
     .unwrap();
-    openssl(
+    openssl_ok(
         d,
         &[
             "x509",
@@ -560,7 +560,7 @@ fn chain_rules_before_signing() {
     assert!(!d.join("doc.txt.p7s").exists());
 
     // The same certificate signed with SHA-256 passes, into an --out-dir made for it.
-    openssl(
+    openssl_ok(
         d,
         &[
             "x509",

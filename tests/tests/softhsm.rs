@@ -7,10 +7,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use inkan_hsm::devpki::{DevPki, KeyAlg};
-use inkan_hsm::softhsm;
 use inkan_profiles::clock::{Clock, SystemClock};
+use inkan_test_support::softhsm;
 use inkan_tests::tsa::TsaProcess;
-use inkan_tests::{bin, openssl, openssl_cms_verify};
+use inkan_tests::{bin, openssl_cms_verify, openssl_ok};
 
 const PIN_VAR: &str = "INKAN_E2E_PIN";
 
@@ -115,7 +115,7 @@ fn keys_made_in_the_token_seal_and_time_stamp_a_document() {
             "seal.csr",
         ],
     );
-    openssl(d, &["req", "-verify", "-noout", "-in", "tsa.csr"]);
+    openssl_ok(d, &["req", "-verify", "-noout", "-in", "tsa.csr"]);
     std::fs::write(
         d.join("tsa.ext"),
         "extendedKeyUsage=critical,timeStamping\nkeyUsage=critical,digitalSignature\n",
@@ -130,7 +130,7 @@ fn keys_made_in_the_token_seal_and_time_stamp_a_document() {
         ("tsa.csr", "tsa.ext", "tsa.pem", "7001"),
         ("seal.csr", "seal.ext", "seal.pem", "7002"),
     ] {
-        openssl(
+        openssl_ok(
             d,
             &[
                 "x509",

@@ -328,7 +328,7 @@ fn rollover_between_two_keys_on_a_softhsm2_token() {
     use inkan_hsm::{KeyRef, Policy};
     use inkan_profiles::clock::{Clock, SystemClock};
 
-    let Some(hsm) = inkan_hsm::softhsm::isolate() else {
+    let Some(hsm) = inkan_test_support::softhsm::isolate() else {
         return;
     };
     let now = SystemClock.now().unwrap();

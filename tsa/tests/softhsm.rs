@@ -3,7 +3,7 @@
 //! `openssl ts -verify`; the token removed under the running TSA gives systemFailure, and
 //! putting it back resumes issuing without a restart.
 //!
-//! Each test runs in a child process with its own `SOFTHSM2_CONF` (`inkan_hsm::softhsm::isolate`).
+//! Each test runs in a child process with its own `SOFTHSM2_CONF` (`inkan_test_support::softhsm::isolate`).
 
 use inkan_hsm::devpki::{self, CertProfile, DevPki, KeyAlg, Validity};
 use inkan_hsm::name::DistinguishedName;
@@ -38,7 +38,7 @@ fn verify(d: &std::path::Path, tsr: &[u8], cert_req: bool) {
 
 #[test]
 fn softhsm_p256_tokens_verify_and_token_removal_is_system_failure() {
-    let Some(hsm) = inkan_hsm::softhsm::isolate() else {
+    let Some(hsm) = inkan_test_support::softhsm::isolate() else {
         return;
     };
     let uri = hsm.keygen("tsa-p256", "EC:prime256v1");
@@ -96,7 +96,7 @@ fn softhsm_p256_tokens_verify_and_token_removal_is_system_failure() {
     }
 
     // Remove the token under the running TSA: systemFailure, counted as an HSM error.
-    let from = hsm.token_dir(inkan_hsm::softhsm::TOKEN_LABEL);
+    let from = hsm.token_dir(inkan_test_support::softhsm::TOKEN_LABEL);
     let moved = hsm.dir().join("removed-token");
     std::fs::rename(&from, &moved).unwrap();
     let mut c = Conn::open(tsa.addr).unwrap();

@@ -8,7 +8,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -94,7 +93,7 @@ pub fn assert_failed(code: Option<i32>, status: i32, text: &str, p7s: &str, need
 /// `openssl cms -verify` (run in `dir`, trusting `ca`, a file in `dir`) accepts the detached
 /// signature `sig` over `content`.
 pub fn assert_openssl_cms_verify(dir: &Path, sig: &str, content: &str, ca: &str) {
-    openssl(
+    openssl_ok(
         dir,
         &[
             "cms",
@@ -131,24 +130,13 @@ pub fn assert_openssl_accepts_b_t(dir: &Path, sig: &str, content: &str) {
     );
 }
 
-pub fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+#[allow(unused_imports)] // Not every test binary that includes this module uses it.
+pub use inkan_test_support::openssl_ok;
 
 /// A CA made by openssl: `NAME.pem`, `NAME.key` in `dir`.
 pub fn make_ca(dir: &Path, name: &str) {
     let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
-    openssl(
+    openssl_ok(
         dir,
         &[
             "req",
@@ -191,13 +179,13 @@ pub fn make_empty_crl(dir: &Path, ca: &str) -> Vec<u8> {
         format!("{ca}.crl.pem"),
         format!("{ca}.crl"),
     );
-    openssl(
+    openssl_ok(
         dir,
         &[
             "ca", "-gencrl", "-config", "ca.cnf", "-keyfile", &key, "-cert", &pem, "-out", &crl_pem,
         ],
     );
-    openssl(
+    openssl_ok(
         dir,
         &["crl", "-in", &crl_pem, "-outform", "DER", "-out", &crl],
     );
@@ -213,7 +201,7 @@ pub fn make_leaf(dir: &Path, ca: &str, name: &str, eku: &str, san: Option<&str>)
         format!("{name}.pem"),
         format!("{name}.ext"),
     );
-    openssl(
+    openssl_ok(
         dir,
         &[
             "req",
@@ -239,7 +227,7 @@ pub fn make_leaf(dir: &Path, ca: &str, name: &str, eku: &str, san: Option<&str>)
         e.push_str(&format!("subjectAltName={s}\n"));
     }
     std::fs::write(dir.join(&ext), e).unwrap();
-    openssl(
+    openssl_ok(
         dir,
         &[
             "x509",

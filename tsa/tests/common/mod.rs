@@ -5,7 +5,6 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use inkan_profiles::clock::SystemClock;
@@ -13,23 +12,7 @@ use inkan_tsa::config::{self, Overrides, Settings};
 
 pub mod process;
 
-pub fn openssl(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs")
-}
-
-pub fn openssl_ok(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = openssl(dir, args);
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+pub use inkan_test_support::{openssl, openssl_ok};
 
 /// Which key the TSA gets.
 #[derive(Clone, Copy, Debug)]

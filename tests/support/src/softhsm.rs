@@ -1,4 +1,4 @@
-//! Test support: private SoftHSM2 tokens — for tests only (this crate's and other crates').
+//! Private SoftHSM2 tokens for tests.
 //!
 //! SoftHSM2 reads `SOFTHSM2_CONF` once, at `C_Initialize`, and the PKCS#11 context is shared
 //! by the whole process. Changing the environment of a running multi-threaded test binary is a
@@ -11,7 +11,7 @@
 //! ```no_run
 //! #[test]
 //! fn signs_on_a_token() {
-//!     let Some(hsm) = inkan_hsm::softhsm::isolate() else { return };
+//!     let Some(hsm) = inkan_test_support::softhsm::isolate() else { return };
 //!     let uri = hsm.keygen("k1", "EC:prime256v1");
 //!     // ... inkan_hsm::load(&KeyRef::parse(&uri)?, ...)
 //! }
