@@ -51,6 +51,8 @@ Exit status: 0 done, 64 bad usage, 73 keygen onto a label already on the token,
   77 a PIN problem or a key the policy refuses, 70 any other failure.
 ";
 
+use inkan_profiles::cli::{EXIT_CANTCREAT, EXIT_NOPERM, EXIT_SOFTWARE, EXIT_USAGE, usage_line};
+
 /// A command-line failure: usage (64) or runtime (70).
 #[derive(Debug)]
 pub enum CliError {
@@ -76,11 +78,11 @@ impl CliError {
     /// The process exit status.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Usage(_) => 64,
-            Self::Failed(Error::ObjectExists(_)) => 73,
-            Self::Failed(e) if e.is_pin_problem() => 77,
-            Self::Failed(Error::PolicyRefused(_)) => 77,
-            Self::Failed(_) => 70,
+            Self::Usage(_) => EXIT_USAGE,
+            Self::Failed(Error::ObjectExists(_)) => EXIT_CANTCREAT,
+            Self::Failed(e) if e.is_pin_problem() => EXIT_NOPERM,
+            Self::Failed(Error::PolicyRefused(_)) => EXIT_NOPERM,
+            Self::Failed(_) => EXIT_SOFTWARE,
         }
     }
 }
@@ -88,7 +90,10 @@ impl CliError {
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Usage(m) => write!(f, "{m}\n\n{HELP}"),
+            // One line with a hint (the binary's convention, `inkan_profiles::cli`).
+            Self::Usage(m) => {
+                f.write_str(usage_line("inkan-hsm", m, HELP).trim_start_matches("inkan-hsm: "))
+            }
             Self::Failed(e) => write!(f, "{e}"),
         }
     }

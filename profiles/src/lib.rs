@@ -93,6 +93,7 @@
 pub mod alg;
 pub mod asn1;
 pub mod ats;
+pub mod cli;
 pub mod clock;
 pub mod oid;
 pub mod pdf;

@@ -15,8 +15,11 @@ fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("inkan-sign: {e}\n(see inkan-sign --help)");
-            return ExitCode::from(64);
+            eprintln!(
+                "{}",
+                inkan_profiles::cli::usage_line("inkan-sign", &e, cli::HELP)
+            );
+            return ExitCode::from(inkan_profiles::cli::EXIT_USAGE);
         }
     };
     let clock = SystemClock;

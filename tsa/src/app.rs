@@ -387,7 +387,9 @@ fn sample_events(
     clock: &dyn Clock,
     stop: &std::sync::mpsc::Receiver<()>,
 ) {
-    let mut before = metrics.rejected_counts();
+    // Counted from zero, not from when this thread first runs: rejections answered before it
+    // was scheduled (a loaded machine at start) belong to the first interval.
+    let mut before = metrics.rejected_counts().map(|_| 0);
     loop {
         match stop.recv_timeout(every) {
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}

@@ -10,9 +10,9 @@ use crate::config::Overrides;
 use crate::records::Query;
 
 /// Exit status for a usage or configuration error (BSD `EX_USAGE`).
-pub const EXIT_USAGE: u8 = 64;
+pub const EXIT_USAGE: u8 = inkan_profiles::cli::EXIT_USAGE;
 /// Exit status for a failure at run time (BSD `EX_SOFTWARE`).
-pub const EXIT_FAILURE: u8 = 70;
+pub const EXIT_FAILURE: u8 = inkan_profiles::cli::EXIT_SOFTWARE;
 
 /// The help text.
 pub const HELP: &str = "\

@@ -14,7 +14,10 @@ fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("inkan-tsa: {e}");
+            eprintln!(
+                "{}",
+                inkan_profiles::cli::usage_line("inkan-tsa", &e, cli::HELP)
+            );
             return ExitCode::from(EXIT_USAGE);
         }
     };

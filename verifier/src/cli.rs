@@ -9,17 +9,7 @@ use inkan_profiles::time::UnixTime;
 use crate::report::Lang;
 use crate::{Data, Input, Options};
 
-/// Exit status: bad usage.
-pub const EXIT_USAGE: u8 = 64;
-/// Exit status: an input file cannot be read.
-pub const EXIT_NOINPUT: u8 = 66;
-/// Exit status: internal error.
-pub const EXIT_SOFTWARE: u8 = 70;
-
-const USAGE: &str = "usage: inkan-verify SIGNATURE_FILE... [--data CONTENT_FILE | --data-dir DIR]
-             [--trust PEM]... [--crl FILE]... [--ocsp FILE]... [--at RFC3339_TIME]
-             [--revocation required|optional] [--format text|json] [--lang ja|en]
-             [--policy OID]...";
+pub use inkan_profiles::cli::{EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_USAGE};
 
 /// The `--help` text (printed to stdout, exit 0).
 pub const HELP: &str = "\
@@ -241,11 +231,11 @@ pub fn run(args: Vec<OsString>) -> u8 {
                 .map_or_else(|c| c.unwrap_or(0), |()| 0);
         }
         Err(e) => {
-            if !e.is_empty() {
-                eprintln!("inkan-verify: {e}");
-            }
-            eprintln!("{USAGE}");
-            return if e.is_empty() { 0 } else { EXIT_USAGE };
+            eprintln!(
+                "{}",
+                inkan_profiles::cli::usage_line("inkan-verify", &e, HELP)
+            );
+            return EXIT_USAGE;
         }
     };
     let batch = a.sigs.len() > 1 || a.data_dir.is_some();

@@ -197,7 +197,10 @@ pub fn run(args: Vec<OsString>) -> u8 {
             return 0;
         }
         Err(e) => {
-            eprintln!("inkan-verify ui: {e}\n(inkan-verify ui --help)");
+            eprintln!(
+                "{}",
+                inkan_profiles::cli::usage_line("inkan-verify ui", &e, HELP)
+            );
             return EXIT_USAGE;
         }
     };
