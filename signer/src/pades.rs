@@ -49,7 +49,7 @@ pub fn extend_pdf(
     at: UnixTime,
 ) -> Result<PathBuf, crate::cades::Failure> {
     use std::sync::Arc;
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut pdf = PdfFile::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let tsa_url = opts.tsa.as_deref();
     if opts.level != Level::BLT && tsa_url.is_none() {
         return Err(format!("level {} needs --tsa URL", opts.level).into());
@@ -100,27 +100,128 @@ pub fn extend_pdf(
         material,
         rt: Some(rt),
     };
-    let cmss = embedded_cms(&bytes)?;
+    let cmss = embedded_cms(&pdf)?;
     if cmss.is_empty() {
         return Err("the PDF has no signature or document time-stamp to extend".into());
     }
-    let mut file = bytes;
     if opts.level >= Level::BLT {
-        file = add_dss_for(&upgrader, &file, &cmss, at)?;
+        let update = add_dss_for(&upgrader, &pdf, &cmss, at)?;
+        pdf.tail.extend(update);
     }
     if opts.level != Level::BLT {
         let tsa = upgrader.tsa.as_ref().ok_or("a TSA is needed")?;
-        file = timestamp_pdf(tsa, inkan_profiles::alg::DigestAlgorithm::Sha256, &file)?;
+        let update = timestamp_pdf(tsa, inkan_profiles::alg::DigestAlgorithm::Sha256, &pdf)?;
+        pdf.tail.extend(update);
     }
     let dest = opts.out.clone().unwrap_or_else(|| path.to_owned());
-    crate::output::write_atomic(&dest, &file)
+    crate::output::write_atomic_with(&dest, |f| pdf.write_to(f))
         .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
     Ok(dest)
 }
 
+/// A PDF being updated: the input file on disk, never read whole (ISO 32000-1 §7.5.6: an
+/// incremental update only appends to it), and the revisions appended so far, in memory.
+/// Objects are read by ranges ([`Document::on_file`]), the ByteRange is hashed by streaming
+/// the file, and the output is the input's bytes copied (by the kernel where it can) followed
+/// by the appended revisions: memory stays flat whatever the file's size.
+#[derive(Debug)]
+pub struct PdfFile {
+    file: std::fs::File,
+    file_len: usize,
+    /// The revisions appended (signature, DSS, document time-stamp), in order.
+    pub tail: Vec<u8>,
+}
+
+impl PdfFile {
+    /// Opens the PDF at `path` (nothing is read yet).
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+        let len = file
+            .metadata()
+            .map_err(|e| format!("cannot read: {e}"))?
+            .len();
+        let file_len = usize::try_from(len).map_err(|_| "the file is too large".to_string())?;
+        Ok(Self {
+            file,
+            file_len,
+            tail: Vec::new(),
+        })
+    }
+
+    /// The length of the PDF with its appended revisions.
+    pub fn len(&self) -> usize {
+        self.file_len + self.tail.len()
+    }
+
+    /// Whether the PDF is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The document, read by ranges.
+    fn doc(&self) -> Result<Document<'_>, String> {
+        Document::on_file(&self.file, self.file_len, &self.tail).map_err(|e| e.to_string())
+    }
+
+    /// The last byte (whether the file ends with an end-of-line).
+    fn last_byte(&self) -> Result<Option<u8>, String> {
+        if let Some(b) = self.tail.last() {
+            return Ok(Some(*b));
+        }
+        let doc = self.doc()?;
+        let last = doc
+            .read(self.file_len.saturating_sub(1), 1)
+            .map_err(|e| e.to_string())?;
+        Ok(last.first().copied())
+    }
+
+    /// The digest of this PDF followed by `update` without `update[gap.0..gap.1]` (the
+    /// `/Contents` string): the ByteRange bytes of the signature `update` adds (ISO 32000-1
+    /// §12.8.1), streamed from disk.
+    fn hash_with(
+        &self,
+        alg: inkan_profiles::alg::DigestAlgorithm,
+        update: &[u8],
+        gap: (usize, usize),
+    ) -> Result<Vec<u8>, String> {
+        use std::io::{Read as _, Seek as _};
+        let mut f = &self.file;
+        f.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| format!("cannot read: {e}"))?;
+        let mut r = f
+            .take(self.file_len as u64)
+            .chain(&self.tail[..])
+            .chain(&update[..gap.0])
+            .chain(&update[gap.1..]);
+        let mut buf = vec![0u8; crate::digest::STREAM_BUFFER];
+        let hash = crate::digest::digest_reader_with(alg, &mut r, &mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        // A file that shrank while it was read would be signed over fewer bytes than planned.
+        if f.stream_position().ok() != Some(self.file_len as u64) {
+            return Err("the input changed while it was being signed".into());
+        }
+        Ok(hash)
+    }
+
+    /// Writes the whole PDF to `out`: the input's bytes (copied by the kernel where it can),
+    /// then the appended revisions.
+    pub fn write_to(&self, out: &mut std::fs::File) -> std::io::Result<()> {
+        use std::io::{Read as _, Seek as _, Write as _};
+        let mut f = &self.file;
+        f.seek(std::io::SeekFrom::Start(0))?;
+        let copied = std::io::copy(&mut f.take(self.file_len as u64), out)?;
+        if copied != self.file_len as u64 {
+            return Err(std::io::Error::other(
+                "the input changed while it was being signed",
+            ));
+        }
+        out.write_all(&self.tail)
+    }
+}
+
 /// The CMS values (DER, padding removed) of every signed signature field of a PDF.
-fn embedded_cms(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+fn embedded_cms(pdf: &PdfFile) -> Result<Vec<Vec<u8>>, String> {
+    let doc = pdf.doc()?;
     let x = doc.xref().map_err(|e| e.to_string())?;
     let root = doc
         .dict_of(&x, x.trailer.get(b"Root"))
@@ -203,17 +304,19 @@ fn first_guess(prepared: &Prepared, level: Level) -> usize {
     }
 }
 
-/// Signs the PDF `bytes` at `at` at PAdES `level`; returns the whole new file. B-B and B-T
-/// are one revision; B-LT adds a revision with the DSS; B-LTA then a document time-stamp
-/// (EN 319 142-1 §6.3, Table 1 rules r–w).
+/// Signs the PDF at `input` at `at` at PAdES `level`; returns it with the revisions to
+/// append ([`PdfFile::write_to`] writes the result). B-B and B-T are one revision; B-LT adds a
+/// revision with the DSS; B-LTA then a document time-stamp (EN 319 142-1 §6.3, Table 1 rules
+/// r–w). The input is read by ranges, never whole.
 pub fn sign_pdf(
     prepared: &Prepared,
     level: Level,
-    bytes: &[u8],
+    input: &Path,
     field: Option<&str>,
     at: UnixTime,
-) -> Result<Vec<u8>, crate::cades::Failure> {
-    let plan = Plan::new(bytes, field, "Signature")?;
+) -> Result<PdfFile, crate::cades::Failure> {
+    let mut pdf = PdfFile::open(input)?;
+    let plan = Plan::new(&pdf, field, "Signature")?;
     // ISO 32000-1 Table 252; PAdES: /M is the claimed signing time (EN 319 142-1 §6.3 g).
     let head = format!(
         "/Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ({})",
@@ -221,7 +324,8 @@ pub fn sign_pdf(
     );
     let first = level.min(Level::BT);
     let mut cms = Vec::new();
-    let mut file = embed(
+    let update = embed(
+        &pdf,
         &plan,
         &head,
         first_guess(prepared, first),
@@ -232,8 +336,10 @@ pub fn sign_pdf(
             Ok(der)
         },
     )?;
+    pdf.tail.extend(update);
     if level >= Level::BLT {
-        file = add_dss(prepared, &file, &cms, at)?;
+        let update = add_dss(prepared, &pdf, &cms, at)?;
+        pdf.tail.extend(update);
     }
     if level == Level::BLTA {
         let tsa = prepared
@@ -241,30 +347,38 @@ pub fn sign_pdf(
             .tsa
             .as_ref()
             .ok_or("B-LTA needs --tsa URL")?;
-        file = timestamp_pdf(tsa, prepared.digest_algorithm(), &file)?;
+        let update = timestamp_pdf(tsa, prepared.digest_algorithm(), &pdf)?;
+        pdf.tail.extend(update);
     }
-    Ok(file)
+    Ok(pdf)
 }
 
 /// Adds a revision with the document security store (ISO 32000-2 §12.8.4.3, EN 319 142-1
 /// Table 1 rules r–u): every certificate and validated revocation datum that the signer's
 /// and its time-stamp's paths need, gathered and checked by the CAdES B-LT code, as DER
-/// streams in `/Certs`, `/CRLs` and `/OCSPs` (merged with a DSS the file already has). No
-/// `/VRI` (rule v: should not be used).
+/// streams in `/Certs`, `/CRLs` and `/OCSPs` (merged with a DSS the file already has).
+/// Returns the revision to append.
+///
+/// No `/VRI` dictionaries: EN 319 142-1 V1.2.1 §6.3 Table 1 rule v says "The VRI dictionary
+/// should not be used" for PAdES baseline signatures (their inclusion is optional, and all
+/// the material a VRI would name is in the DSS arrays anyway). ISO 32000-2 §12.8.4.4 keys a
+/// VRI by the SHA-1 of the signature's `/Contents`, which would also tie the DSS to a
+/// revision written after the signature; validators (DSS, pyHanko, inkan-verify) use the DSS
+/// arrays without it.
 pub fn add_dss(
     prepared: &Prepared,
-    bytes: &[u8],
+    pdf: &PdfFile,
     cms: &[u8],
     at: UnixTime,
 ) -> Result<Vec<u8>, crate::cades::Failure> {
-    add_dss_for(&prepared.upgrader, bytes, &[cms.to_vec()], at)
+    add_dss_for(&prepared.upgrader, pdf, &[cms.to_vec()], at)
 }
 
 /// [`add_dss`] for every CMS signature or time-stamp token in `cmss`, with `upgrader`'s
 /// material and revocation fetching.
 fn add_dss_for(
     upgrader: &crate::cades::Upgrader,
-    bytes: &[u8],
+    pdf: &PdfFile,
     cmss: &[Vec<u8>],
     at: UnixTime,
 ) -> Result<Vec<u8>, crate::cades::Failure> {
@@ -297,7 +411,7 @@ fn add_dss_for(
             }
         }
     }
-    let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+    let doc = pdf.doc()?;
     let x = doc.xref().map_err(|e| e.to_string())?;
     let prev = doc.last_startxref().map_err(|e| e.to_string())?;
     let Some(Object::Ref(root_ref)) = x.trailer.get(b"Root").cloned() else {
@@ -307,7 +421,7 @@ fn add_dss_for(
         .dict_of(&x, Some(&Object::Ref(root_ref)))
         .ok_or("the document catalog cannot be read")?;
     let mut dss = doc.dict_of(&x, root.get(b"DSS")).unwrap_or_default();
-    let mut u = Update::new(bytes, &x, prev);
+    let mut u = Update::after(pdf.len(), pdf.last_byte()?, &x, prev);
     for (key, items) in [(&b"Certs"[..], certs), (b"CRLs", crls), (b"OCSPs", ocsps)] {
         let mut list = match dss.get(key).map(|v| doc.resolve(&x, v)) {
             Some(Ok(Object::Array(a))) => a,
@@ -348,18 +462,20 @@ fn add_dss_for(
             u.add(root_ref.num, &Object::Dict(root));
         }
     }
-    Ok(u.finish())
+    Ok(u.finish_tail())
 }
 
 /// Adds a document time-stamp (ISO 32000-2 §12.8.5: `/Type /DocTimeStamp`, `/SubFilter
-/// /ETSI.RFC3161`, the token's imprint over the ByteRange bytes) to the PDF `bytes`.
+/// /ETSI.RFC3161`, the token's imprint over the ByteRange bytes) to `pdf`; returns the
+/// revision to append.
 pub fn timestamp_pdf(
     tsa: &crate::cades::TsaClient,
     alg: inkan_profiles::alg::DigestAlgorithm,
-    bytes: &[u8],
+    pdf: &PdfFile,
 ) -> Result<Vec<u8>, crate::cades::Failure> {
-    let plan = Plan::new(bytes, None, "DocTimeStamp")?;
+    let plan = Plan::new(pdf, None, "DocTimeStamp")?;
     embed(
+        pdf,
         &plan,
         "/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161",
         12 * 1024,
@@ -369,31 +485,28 @@ pub fn timestamp_pdf(
 }
 
 /// Builds the update with a placeholder of `room` bytes, hashes the ByteRange bytes with
-/// `alg`, asks `make` for the DER to embed, and retries with more room when it does not fit.
+/// `alg` (streaming `pdf` from disk), asks `make` for the DER to embed, and retries with more
+/// room when it does not fit. Returns the revision to append to `pdf`.
 fn embed(
-    plan: &Plan<'_>,
+    pdf: &PdfFile,
+    plan: &Plan,
     head: &str,
     mut room: usize,
     alg: inkan_profiles::alg::DigestAlgorithm,
     mut make: impl FnMut(&[u8]) -> Result<Vec<u8>, crate::cades::Failure>,
 ) -> Result<Vec<u8>, crate::cades::Failure> {
     for _ in 0..3 {
-        let (mut file, slot) = plan.build(room, head)?;
-        let hash = {
-            let mut h = alg.hasher();
-            h.update(&file[..slot.contents_start]);
-            h.update(&file[slot.contents_end..]);
-            h.finalize()
-        };
+        let (mut update, slot) = plan.build(pdf, room, head)?;
+        let hash = pdf.hash_with(alg, &update, (slot.contents_start, slot.contents_end))?;
         let der = make(&hash)?;
         if der.len() <= room {
             let mut hex = Vec::with_capacity(der.len() * 2);
             for b in &der {
                 hex.extend_from_slice(format!("{b:02X}").as_bytes());
             }
-            file[slot.contents_start + 1..slot.contents_start + 1 + hex.len()]
+            update[slot.contents_start + 1..slot.contents_start + 1 + hex.len()]
                 .copy_from_slice(&hex);
-            return Ok(file);
+            return Ok(update);
         }
         // Too small: room for this value and a token that may grow (EN 319 142-1 leaves the
         // size to the signer; pyHanko adds half again for the same reason).
@@ -402,7 +515,7 @@ fn embed(
     Err("the signature does not fit its placeholder".into())
 }
 
-/// Where the placeholders are in the built file.
+/// Where the placeholder is in the built update (offsets into the update).
 struct Slot {
     /// Offset of `<` of `/Contents`.
     contents_start: usize,
@@ -411,8 +524,7 @@ struct Slot {
 }
 
 /// What the update will change, worked out once from the input.
-struct Plan<'a> {
-    bytes: &'a [u8],
+struct Plan {
     xref: Xref,
     prev_offset: usize,
     root_ref: Ref,
@@ -425,9 +537,9 @@ struct Plan<'a> {
     page: Option<(Ref, Dict)>,
 }
 
-impl<'a> Plan<'a> {
-    fn new(bytes: &'a [u8], field: Option<&str>, prefix: &str) -> Result<Self, String> {
-        let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+impl Plan {
+    fn new(pdf: &PdfFile, field: Option<&str>, prefix: &str) -> Result<Self, String> {
+        let doc = pdf.doc()?;
         let xref = doc.xref().map_err(|e| match e {
             pdf::Error::Encrypted => {
                 "the PDF is encrypted; encrypted PDFs are refused and nothing was written"
@@ -488,7 +600,6 @@ impl<'a> Plan<'a> {
         };
         let page = first_page(&doc, &xref, &root);
         Ok(Self {
-            bytes,
             xref,
             prev_offset,
             root_ref,
@@ -499,11 +610,12 @@ impl<'a> Plan<'a> {
         })
     }
 
-    /// Builds the update with `room` bytes for the CMS.
-    fn build(&self, room: usize, head: &str) -> Result<(Vec<u8>, Slot), String> {
-        let doc = Document::new(self.bytes).map_err(|e| e.to_string())?;
+    /// Builds the update of `pdf` with `room` bytes for the CMS.
+    fn build(&self, pdf: &PdfFile, room: usize, head: &str) -> Result<(Vec<u8>, Slot), String> {
+        let doc = pdf.doc()?;
         let x = &self.xref;
-        let mut u = Update::new(self.bytes, x, self.prev_offset);
+        let base = pdf.len();
+        let mut u = Update::after(base, pdf.last_byte()?, x, self.prev_offset);
         let sig_num = u.alloc();
         let sig_ref = Object::Ref(Ref {
             num: sig_num,
@@ -614,10 +726,10 @@ impl<'a> Plan<'a> {
         if root_changed {
             u.add(self.root_ref.num, &Object::Dict(root));
         }
-        let mut file = u.finish();
+        let mut update = u.finish_tail();
         let contents_start = sig_at + contents_at;
         let contents_end = contents_start + room * 2 + 2;
-        let len = file.len();
+        let len = base + update.len();
         let slot = format!(
             "[0 {:>10} {:>10} {:>10}]",
             contents_start,
@@ -627,12 +739,13 @@ impl<'a> Plan<'a> {
         if slot.len() != range_slot.len() {
             return Err("the PDF is too large for the ByteRange slot".into());
         }
-        file[sig_at + range_at..sig_at + range_at + slot.len()].copy_from_slice(slot.as_bytes());
+        let at = sig_at + range_at - base;
+        update[at..at + slot.len()].copy_from_slice(slot.as_bytes());
         Ok((
-            file,
+            update,
             Slot {
-                contents_start,
-                contents_end,
+                contents_start: contents_start - base,
+                contents_end: contents_end - base,
             },
         ))
     }

@@ -1128,3 +1128,164 @@ fn pdf_batches_follow_the_batch_rules() {
     let (code, text) = ts(&["--force", "a.pdf", "notes.txt"]);
     assert_eq!(code, Some(0), "{text}");
 }
+
+/// A one-page PDF of about `mib` MiB written to `path` without holding it: the page's content
+/// stream is mostly white space (what a large scan's image stream is, for a signer).
+fn write_large_pdf(path: &Path, mib: usize) {
+    use std::io::Write as _;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let text = b"BT /F1 24 Tf 72 700 Td (Large scan 2026-12) Tj ET\n";
+    let pad = vec![b' '; 1 << 20];
+    let len = text.len() + mib * pad.len();
+    let mut at = 0usize;
+    let mut offs = Vec::new();
+    let put = |f: &mut std::io::BufWriter<std::fs::File>, at: &mut usize, b: &[u8]| {
+        f.write_all(b).unwrap();
+        *at += b.len();
+    };
+    put(&mut f, &mut at, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
+    for (i, o) in [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        offs.push(at);
+        put(&mut f, &mut at, format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    offs.push(at);
+    put(
+        &mut f,
+        &mut at,
+        format!("4 0 obj\n<< /Length {len} >>\nstream\n").as_bytes(),
+    );
+    put(&mut f, &mut at, text);
+    for _ in 0..mib {
+        put(&mut f, &mut at, &pad);
+    }
+    put(&mut f, &mut at, b"\nendstream\nendobj\n");
+    offs.push(at);
+    put(
+        &mut f,
+        &mut at,
+        b"5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n",
+    );
+    let x = at;
+    put(&mut f, &mut at, b"xref\n0 6\n0000000000 65535 f\r\n");
+    for o in offs {
+        put(&mut f, &mut at, format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    put(
+        &mut f,
+        &mut at,
+        format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n").as_bytes(),
+    );
+    f.flush().unwrap();
+}
+
+/// Peak resident memory in KiB of `cmd` (its `ru_maxrss`, read by a python3 wrapper through
+/// `getrusage(RUSAGE_CHILDREN)`, so that nothing else of this test process counts), with its
+/// exit status and standard error.
+fn peak_rss_kib(cmd: &[&std::ffi::OsStr]) -> (u64, bool, String) {
+    let wrapper = "import resource, subprocess, sys\n\
+                   r = subprocess.run(sys.argv[1:], stderr=subprocess.PIPE)\n\
+                   sys.stderr.buffer.write(r.stderr)\n\
+                   print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n\
+                   sys.exit(r.returncode)\n";
+    let out = Command::new("python3")
+        .args(["-c", wrapper])
+        .args(cmd)
+        .output()
+        .expect("python3 (Debian python3)");
+    let kib = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    (
+        kib,
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Memory stays flat for large PDFs (issue 14): a 96 MiB PDF is signed by the `inkan-sign`
+/// binary with a peak resident set under 64 MiB (the file is read by ranges, hashed as a
+/// stream and copied to the output, never held), the output is the input followed by the
+/// signature revision, and pdfsig and inkan-verify accept it. A document time-stamp of it
+/// stays under the same bound. (Memory, not time, is asserted.)
+#[test]
+fn large_pdf_is_signed_in_flat_memory() {
+    let env = Env::new();
+    let input = env.p("large.pdf");
+    write_large_pdf(&input, 96);
+    let in_len = std::fs::metadata(&input).unwrap().len();
+    let out = env.p("large-signed.pdf");
+    let bin = Path::new(env!("CARGO_BIN_EXE_inkan-sign"));
+    let (kib, ok, err) = peak_rss_kib(&[
+        bin.as_os_str(),
+        "--key".as_ref(),
+        env.p("eseal.key").as_os_str(),
+        "--cert-chain".as_ref(),
+        env.p("eseal-chain.pem").as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        input.as_os_str(),
+    ]);
+    assert!(ok, "{err}");
+    eprintln!("inkan-sign: peak resident set {kib} KiB for a 96 MiB PDF");
+    assert!(
+        kib < 64 * 1024,
+        "inkan-sign peaked at {kib} KiB for a 96 MiB PDF"
+    );
+    // The input's bytes, unchanged, then one incremental update.
+    let out_len = std::fs::metadata(&out).unwrap().len();
+    assert!(out_len > in_len && out_len < in_len + 64 * 1024);
+    {
+        use std::io::{Read as _, Seek as _};
+        let (mut a, mut b) = (
+            std::fs::File::open(&input).unwrap(),
+            std::fs::File::open(&out).unwrap(),
+        );
+        let (mut x, mut y) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+        for at in [0, in_len / 2, in_len - (1 << 20)] {
+            a.seek(std::io::SeekFrom::Start(at)).unwrap();
+            b.seek(std::io::SeekFrom::Start(at)).unwrap();
+            a.read_exact(&mut x).unwrap();
+            b.read_exact(&mut y).unwrap();
+            assert!(x == y, "bytes at {at} changed");
+        }
+    }
+    let (_, text) = tool(
+        env.dir.path(),
+        "pdfsig",
+        &["-nocert", out.to_str().unwrap()],
+    );
+    assert!(
+        text.contains("Signature Validation: Signature is Valid.")
+            && text.contains("Total document signed"),
+        "pdfsig: {text}"
+    );
+    let r = env.verify(&out);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    assert_eq!(
+        r.signers[0].pdf.as_ref().unwrap().covers,
+        "the whole document"
+    );
+    // A document time-stamp of the signed file, in the same bound.
+    let (kib, ok, err) = peak_rss_kib(&[
+        bin.as_os_str(),
+        "timestamp".as_ref(),
+        "--tsa".as_ref(),
+        env.tsa_url.as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(ok, "{err}");
+    eprintln!("inkan-sign timestamp: peak resident set {kib} KiB");
+    assert!(kib < 64 * 1024, "inkan-sign timestamp peaked at {kib} KiB");
+    let stamped = env.p("large-signed-timestamped.pdf");
+    let (_, text) = tool(
+        env.dir.path(),
+        "pdfsig",
+        &["-nocert", stamped.to_str().unwrap()],
+    );
+    assert!(text.contains("Signature is Valid."), "pdfsig: {text}");
+}
