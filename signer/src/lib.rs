@@ -124,6 +124,7 @@ pub mod plan;
 pub mod proxy;
 pub mod report;
 pub mod revocation;
+pub mod seal;
 pub mod sign;
 pub mod timestamp;
 pub mod tsa_client;

@@ -36,6 +36,9 @@ pub struct PdfOptions {
     pub in_place: bool,
     /// `--cades`: make a detached `.p7s` of a PDF instead of signing inside it.
     pub cades: bool,
+    /// `--seal-image PNG --page N --rect X1,Y1,X2,Y2`: a visible seal (see [`crate::seal`]);
+    /// none: an invisible signature.
+    pub seal: Option<crate::seal::Seal>,
 }
 
 /// `inkan-sign extend` on a PDF (INTERFACE.md): B-T adds a document time-stamp; B-LT a DSS
@@ -312,11 +315,14 @@ pub fn sign_pdf(
     prepared: &Prepared,
     level: Level,
     input: &Path,
-    field: Option<&str>,
+    opts: &PdfOptions,
     at: UnixTime,
 ) -> Result<PdfFile, crate::cades::Failure> {
     let mut pdf = PdfFile::open(input)?;
-    let plan = Plan::new(&pdf, field, "Signature")?;
+    let mut plan = Plan::new(&pdf, opts.field.as_deref(), "Signature")?;
+    if let Some(seal) = &opts.seal {
+        plan.place_seal(&pdf, seal)?;
+    }
     // ISO 32000-1 Table 252; PAdES: /M is the claimed signing time (EN 319 142-1 §6.3 g).
     let head = format!(
         "/Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ({})",
@@ -474,6 +480,7 @@ pub fn timestamp_pdf(
     pdf: &PdfFile,
 ) -> Result<Vec<u8>, crate::cades::Failure> {
     let plan = Plan::new(pdf, None, "DocTimeStamp")?;
+    // A document time-stamp has no appearance (ISO 32000-2 §12.8.5).
     embed(
         pdf,
         &plan,
@@ -533,8 +540,10 @@ struct Plan {
     existing: Option<(Ref, Dict)>,
     /// The new field's name.
     name: String,
-    /// The first page (for a new widget).
+    /// The page of a new widget (the first one unless a seal names another).
     page: Option<(Ref, Dict)>,
+    /// The visible seal, when there is one.
+    seal: Option<crate::seal::Seal>,
 }
 
 impl Plan {
@@ -607,7 +616,43 @@ impl Plan {
             existing,
             name,
             page,
+            seal: None,
         })
+    }
+
+    /// Puts the widget on the seal's page with its image (`--seal-image`): the page must
+    /// exist and the rectangle lie within its media box (ISO 32000-1 §14.11.2); a field that
+    /// exists already has its own place, so a seal goes only on a new field.
+    fn place_seal(&mut self, pdf: &PdfFile, seal: &crate::seal::Seal) -> Result<(), String> {
+        if self.existing.is_some() {
+            return Err(format!(
+                "the signature field {:?} exists with its own place on the page: --seal-image                  draws a new field (give a new --field NAME, or none)",
+                self.name
+            ));
+        }
+        let doc = pdf.doc()?;
+        let (count, page) = nth_page(&doc, &self.xref, &self.root, seal.page)?;
+        let Some((r, d, media)) = page else {
+            return Err(format!(
+                "--page {}: the PDF has {count} page{}",
+                seal.page,
+                if count == 1 { "" } else { "s" }
+            ));
+        };
+        if let Some([mx1, my1, mx2, my2]) = media {
+            let [x1, y1, x2, y2] = seal.rect;
+            let (lx, hx) = (mx1.min(mx2), mx1.max(mx2));
+            let (ly, hy) = (my1.min(my2), my1.max(my2));
+            if x1 < lx || y1 < ly || x2 > hx || y2 > hy {
+                return Err(format!(
+                    "--rect {x1},{y1},{x2},{y2} is not within page {}, whose media box is                      [{lx} {ly} {hx} {hy}] (points from the lower-left corner)",
+                    seal.page
+                ));
+            }
+        }
+        self.page = Some((r, d));
+        self.seal = Some(seal.clone());
+        Ok(())
     }
 
     /// Builds the update of `pdf` with `room` bytes for the CMS.
@@ -658,7 +703,19 @@ impl Plan {
             f.set(b"V", sig_ref.clone());
             f.set(b"Type", Object::Name(b"Annot".to_vec()));
             f.set(b"Subtype", Object::Name(b"Widget".to_vec()));
-            f.set(b"Rect", Object::Array(vec![Object::Int(0); 4]));
+            match &self.seal {
+                Some(seal) => {
+                    f.set(
+                        b"Rect",
+                        Object::Array(seal.rect.iter().map(|v| Object::Real(*v)).collect()),
+                    );
+                    let ap = add_seal_appearance(&mut u, seal);
+                    let mut aps = Dict::default();
+                    aps.set(b"N", ap);
+                    f.set(b"AP", Object::Dict(aps));
+                }
+                None => f.set(b"Rect", Object::Array(vec![Object::Int(0); 4])),
+            }
             // Print (4) + Locked (128), as pyHanko does for signature widgets.
             f.set(b"F", Object::Int(132));
             f.set(b"P", Object::Ref(page_ref));
@@ -767,6 +824,138 @@ fn docmdp(doc: &Document<'_>, x: &Xref, root: &Dict) -> Option<i64> {
                 .unwrap_or(2)
         })
         .or(Some(2))
+}
+
+/// Adds the seal's image XObject (with its soft mask) and the appearance form XObject that
+/// draws it centred in the widget's rectangle, aspect ratio kept (ISO 32000-1 §8.9.5,
+/// §11.6.5.3, §12.5.5); returns the reference to the form.
+fn add_seal_appearance(u: &mut Update<'_>, seal: &crate::seal::Seal) -> Object {
+    let img = &seal.image;
+    let stream = |u: &mut Update<'_>, num: u32, mut d: Dict, data: &[u8]| {
+        let z = pdf::deflate(data);
+        d.set(b"Filter", Object::Name(b"FlateDecode".to_vec()));
+        d.set(b"Length", Object::Int(z.len() as i64));
+        let mut body = Vec::new();
+        pdf::write::serialize(&Object::Dict(d), &mut body);
+        body.extend_from_slice(b"\nstream\n");
+        body.extend_from_slice(&z);
+        body.extend_from_slice(b"\nendstream");
+        u.add_raw(num, &body);
+    };
+    let reference = |num| Object::Ref(Ref { num, generation: 0 });
+    let image_dict = |gray: bool| {
+        let mut d = Dict::default();
+        d.set(b"Type", Object::Name(b"XObject".to_vec()));
+        d.set(b"Subtype", Object::Name(b"Image".to_vec()));
+        d.set(b"Width", Object::Int(i64::from(img.width)));
+        d.set(b"Height", Object::Int(i64::from(img.height)));
+        let cs: &[u8] = if gray { b"DeviceGray" } else { b"DeviceRGB" };
+        d.set(b"ColorSpace", Object::Name(cs.to_vec()));
+        d.set(b"BitsPerComponent", Object::Int(8));
+        d
+    };
+    let image = u.alloc();
+    let mut d = image_dict(img.gray);
+    if let Some(alpha) = &img.alpha {
+        let mask = u.alloc();
+        stream(u, mask, image_dict(true), alpha);
+        d.set(b"SMask", reference(mask));
+    }
+    stream(u, image, d, &img.color);
+    let [x1, y1, x2, y2] = seal.rect;
+    let (w, h) = (x2 - x1, y2 - y1);
+    let scale = (w / f64::from(img.width)).min(h / f64::from(img.height));
+    let (dw, dh) = (f64::from(img.width) * scale, f64::from(img.height) * scale);
+    let num = |v: f64| {
+        let mut b = Vec::new();
+        pdf::write::serialize(&Object::Real(v), &mut b);
+        String::from_utf8_lossy(&b).into_owned()
+    };
+    let content = format!(
+        "q {} 0 0 {} {} {} cm /Seal Do Q",
+        num(dw),
+        num(dh),
+        num((w - dw) / 2.0),
+        num((h - dh) / 2.0)
+    );
+    let mut form = Dict::default();
+    form.set(b"Type", Object::Name(b"XObject".to_vec()));
+    form.set(b"Subtype", Object::Name(b"Form".to_vec()));
+    form.set(
+        b"BBox",
+        Object::Array(vec![
+            Object::Int(0),
+            Object::Int(0),
+            Object::Real(w),
+            Object::Real(h),
+        ]),
+    );
+    let mut xobjects = Dict::default();
+    xobjects.set(b"Seal", reference(image));
+    let mut resources = Dict::default();
+    resources.set(b"XObject", Object::Dict(xobjects));
+    form.set(b"Resources", Object::Dict(resources));
+    let n = u.alloc();
+    stream(u, n, form, content.as_bytes());
+    reference(n)
+}
+
+/// Page `n` (from 1) of the page tree in document order, with its media box (inherited,
+/// ISO 32000-1 §7.7.3.4), and the number of pages seen (all of them when `n` is past the
+/// end). A bounded walk: depth 64, 100,000 nodes.
+#[allow(clippy::type_complexity)]
+fn nth_page(
+    doc: &Document<'_>,
+    x: &Xref,
+    root: &Dict,
+    n: u32,
+) -> Result<(u32, Option<(Ref, Dict, Option<[f64; 4]>)>), String> {
+    let rect = |o: Option<&Object>| -> Option<[f64; 4]> {
+        let Ok(Object::Array(a)) = doc.resolve(x, o?) else {
+            return None;
+        };
+        let v: Vec<f64> = a
+            .iter()
+            .filter_map(|o| match o {
+                Object::Int(i) => Some(*i as f64),
+                Object::Real(r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        <[f64; 4]>::try_from(v).ok()
+    };
+    let Some(Object::Ref(top)) = root.get(b"Pages").cloned() else {
+        return Err("the PDF has no page tree".into());
+    };
+    // (node, inherited media box, depth), visited in document order.
+    let mut stack = vec![(top, None::<[f64; 4]>, 0usize)];
+    let mut seen = std::collections::HashSet::new();
+    let mut count = 0u32;
+    while let Some((r, inherited, depth)) = stack.pop() {
+        if depth > 64 || seen.len() >= 100_000 || !seen.insert(r.num) {
+            return Err("the page tree is too deep, too large or has a cycle".into());
+        }
+        let Ok(Object::Dict(d)) = doc.get(x, r.num) else {
+            continue;
+        };
+        let media = rect(d.get(b"MediaBox")).or(inherited);
+        match d.get(b"Kids").map(|k| doc.resolve(x, k)) {
+            Some(Ok(Object::Array(kids))) if d.name(b"Type") != Some(b"Page") => {
+                for k in kids.into_iter().rev() {
+                    if let Object::Ref(k) = k {
+                        stack.push((k, media, depth + 1));
+                    }
+                }
+            }
+            _ => {
+                count += 1;
+                if count == n {
+                    return Ok((count, Some((r, d, media))));
+                }
+            }
+        }
+    }
+    Ok((count, None))
 }
 
 /// The first page of the page tree (bounded walk).

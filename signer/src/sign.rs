@@ -1011,11 +1011,7 @@ pub fn sign_files(
                                     "the system clock is unusable",
                                 )),
                                 Some(at) if h.pdf => crate::pades::sign_pdf(
-                                    prepared,
-                                    opts.level,
-                                    jobs[i].1,
-                                    opts.pdf.field.as_deref(),
-                                    at,
+                                    prepared, opts.level, jobs[i].1, &opts.pdf, at,
                                 )
                                 .map(Signed::Pdf),
                                 Some(at) => prepared.seal(&h, at).map(Signed::Der),

@@ -1289,3 +1289,122 @@ fn large_pdf_is_signed_in_flat_memory() {
     );
     assert!(text.contains("Signature is Valid."), "pdfsig: {text}");
 }
+
+/// The visible seal (`--seal-image PNG --page N --rect X1,Y1,X2,Y2`): the widget carries the
+/// seal image in its normal appearance (`/AP /N`, an image XObject with its alpha as
+/// `/SMask`) at the given place; qpdf, pdfsig, inkan-verify and pyHanko accept the result.
+/// A page that does not exist, a rectangle off the page and a broken PNG are refused with
+/// nothing written.
+#[test]
+fn visible_seal_image() {
+    use inkan_profiles::pdf::{Document, Object};
+    let env = Env::new();
+    let d = env.dir.path();
+    let input = env.p("notice.pdf");
+    std::fs::write(&input, simple_pdf()).unwrap();
+    let png = env.p("kakuin.png");
+    let img = inkan_signer::seal::sample_seal(120);
+    std::fs::write(&png, inkan_signer::seal::encode_png(&img)).unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_inkan-sign"))
+            .current_dir(d)
+            .args(["--key", "eseal.key", "--cert-chain", "eseal-chain.pem"])
+            .args(extra)
+            .arg("notice.pdf")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, text) = run(&[
+        "--seal-image",
+        "kakuin.png",
+        "--page",
+        "1",
+        "--rect",
+        "400,650,520,770",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let out = env.p("notice-signed.pdf");
+    independent_checks(d, &out);
+    let r = env.verify(&out);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    let (ok, text) = pyhanko_validate(&env, &out, "soft");
+    assert!(ok, "pyHanko: {text}");
+    // The widget: its rectangle and its appearance with the image.
+    let bytes = std::fs::read(&out).unwrap();
+    let doc = Document::new(&bytes).unwrap();
+    let x = doc.xref().unwrap();
+    let root = doc.dict_of(&x, x.trailer.get(b"Root")).unwrap();
+    let form = doc.dict_of(&x, root.get(b"AcroForm")).unwrap();
+    let Ok(Object::Array(fields)) = doc.resolve(&x, form.get(b"Fields").unwrap()) else {
+        panic!("no fields")
+    };
+    let widget = doc.dict_of(&x, fields.last()).unwrap();
+    let Some(Object::Array(rect)) = widget.get(b"Rect") else {
+        panic!("no /Rect")
+    };
+    let rect: Vec<f64> = rect
+        .iter()
+        .map(|o| match o {
+            Object::Real(v) => *v,
+            Object::Int(i) => *i as f64,
+            _ => f64::NAN,
+        })
+        .collect();
+    assert_eq!(rect, [400.0, 650.0, 520.0, 770.0]);
+    let ap = doc.dict_of(&x, widget.get(b"AP")).expect("/AP");
+    let Ok(Object::Stream(n)) = doc.resolve(&x, ap.get(b"N").expect("/AP /N")) else {
+        panic!("/N is not a stream")
+    };
+    assert_eq!(n.dict.name(b"Subtype"), Some(&b"Form"[..]));
+    let content = doc.decode(&n).unwrap();
+    assert!(
+        String::from_utf8_lossy(&content).contains("/Seal Do"),
+        "{content:?}"
+    );
+    let res = doc.dict_of(&x, n.dict.get(b"Resources")).unwrap();
+    let xo = doc.dict_of(&x, res.get(b"XObject")).unwrap();
+    let Ok(Object::Stream(im)) = doc.resolve(&x, xo.get(b"Seal").unwrap()) else {
+        panic!("no image")
+    };
+    assert_eq!(im.dict.name(b"Subtype"), Some(&b"Image"[..]));
+    assert_eq!(im.dict.int(b"Width"), Some(120));
+    assert_eq!(doc.decode(&im).unwrap(), img.color);
+    let Ok(Object::Stream(mask)) = doc.resolve(&x, im.dict.get(b"SMask").unwrap()) else {
+        panic!("no /SMask")
+    };
+    assert_eq!(&doc.decode(&mask).unwrap(), img.alpha.as_ref().unwrap());
+    // Refusals, nothing written.
+    std::fs::remove_file(&out).unwrap();
+    for (args, says) in [
+        (
+            &[
+                "--seal-image",
+                "kakuin.png",
+                "--page",
+                "2",
+                "--rect",
+                "1,1,50,50",
+            ][..],
+            "the PDF has 1 page",
+        ),
+        (
+            &["--seal-image", "kakuin.png", "--rect", "500,700,700,900"][..],
+            "not within page 1",
+        ),
+        (&["--seal-image", "kakuin.png"][..], "needs --rect"),
+        (&["--rect", "1,1,50,50"][..], "give --seal-image"),
+        (
+            &["--seal-image", "notice.pdf", "--rect", "1,1,50,50"][..],
+            "not a PNG",
+        ),
+    ] {
+        let (code, text) = run(args);
+        assert_ne!(code, Some(0), "{args:?}");
+        assert!(text.contains(says), "{args:?}: {text}");
+        assert!(!out.exists(), "{args:?}: nothing written");
+    }
+}

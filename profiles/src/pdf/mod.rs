@@ -929,6 +929,11 @@ pub fn inflate(data: &[u8], limit: usize) -> Result<Vec<u8>, Error> {
     }
 }
 
+/// zlib (RFC 1950) deflate at the default level, for FlateDecode streams a writer adds.
+pub fn deflate(data: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 6)
+}
+
 /// Undoes a PNG (10–15) or TIFF (2) predictor (§7.4.4.4).
 fn unpredict(data: Vec<u8>, p: &Dict) -> Result<Vec<u8>, Error> {
     let pred = p.int(b"Predictor").unwrap_or(1);
