@@ -26,8 +26,8 @@
 //! A [`Document`] either holds the whole file ([`Document::new`], what the verifier does) or
 //! reads a file on disk by ranges ([`Document::on_file`], what the signer does): the trailer
 //! from the last 2 KiB, each cross-reference section and object from a window at its offset
-//! (64 KiB first, grown when the object does not fit, never past [`Limits::max_stream`]), stream
-//! data only when it is decoded. Memory then depends on the objects read, not on the file's
+//! (4 KiB first, grown eightfold when the object does not fit, never past
+//! [`Limits::max_stream`]), stream data only when it is decoded. Memory then depends on the objects read, not on the file's
 //! size: a 200 MiB scan with one page is signed in a few MiB. Bytes appended in memory (the
 //! revisions being written) are read as if they followed the file.
 
@@ -195,7 +195,7 @@ enum Source<'a> {
 }
 
 /// The first window read for an object or cross-reference section of a file on disk.
-const FIRST_WINDOW: usize = 64 << 10;
+const FIRST_WINDOW: usize = 4 << 10;
 /// The chunk size of scans (for `endstream`, `%%EOF`) over a file on disk.
 const SCAN_CHUNK: usize = 1 << 20;
 /// Bytes that must follow a parsed object inside a window before the window is trusted to hold
