@@ -23,7 +23,8 @@
 //! - `--commitment-type TYPE` (sign): adds a commitment-type-indication signed attribute
 //!   (EN 319 122-1 §5.2.3; see [`crate::commitment`]).
 //! - `--seal-image PNG --page N --rect X1,Y1,X2,Y2` (sign, PDFs): a visible seal in the new
-//!   signature field's appearance (see [`crate::seal`]); invisible without it.
+//!   signature field's appearance, or with `--field NAME` in the box of that empty field (see
+//!   [`crate::seal`]); invisible without it.
 //! - `--progress-every SECONDS` (sign): how often a progress line is printed when standard
 //!   error is not a terminal (default 5; 0: never).
 //!
@@ -110,7 +111,9 @@ output NAME-signed.pdf, or --out / --out-dir):
                      aspect ratio kept; without it the signature is invisible. PNG, 8 bits
                      per sample (grey, RGB, palette, with or without alpha; transparency
                      is kept), not interlaced, at most 8192x8192 pixels and 16 MiB.
-                     Needs --rect; not with an existing --field
+                     With --field NAME of an empty signature field the PDF has (a
+                     form's seal box), the seal fills that field's box; otherwise
+                     give --rect (and --page)
   --page N           (with --seal-image) the page the seal goes on, from 1 (default 1)
   --rect X1,Y1,X2,Y2 (with --seal-image) where: lower-left and upper-right corners in
                      points (1/72 inch) from the page's lower-left corner, within the
@@ -347,23 +350,28 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     if seal_flags && pdf.cades {
         return Err("--seal-image draws a seal inside a PDF; --cades makes a detached .p7s".into());
     }
-    match (seal_image, seal_rect) {
-        (Some(image), Some(rect)) => {
-            pdf.seal = Some(crate::seal::Seal {
-                image: std::sync::Arc::new(crate::seal::load_png(&image)?),
-                page: seal_page.unwrap_or(1),
-                rect,
-            });
-        }
-        (Some(_), None) => {
+    match seal_image {
+        Some(_) if seal_rect.is_none() && pdf.field.is_none() => {
             return Err(
-                "--seal-image needs --rect X1,Y1,X2,Y2 (where on the page, in points)".into(),
+                "--seal-image needs --rect X1,Y1,X2,Y2 (where on the page, in points), \
+                 or --field NAME of an empty signature field to draw it in"
+                    .into(),
             );
         }
-        (None, _) if seal_flags => {
+        Some(_) if seal_page.is_some() && seal_rect.is_none() => {
+            return Err("--page goes with --rect X1,Y1,X2,Y2".into());
+        }
+        Some(image) => {
+            pdf.seal = Some(crate::seal::Seal {
+                image: std::sync::Arc::new(crate::seal::load_png(&image)?),
+                page: seal_page,
+                rect: seal_rect,
+            });
+        }
+        None if seal_flags => {
             return Err("--page and --rect place a visible seal: give --seal-image PNG".into());
         }
-        (None, _) => {}
+        None => {}
     }
     if timestamp {
         let tsa = tsa.ok_or("timestamp needs --tsa URL")?;

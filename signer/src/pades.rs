@@ -36,8 +36,8 @@ pub struct PdfOptions {
     pub in_place: bool,
     /// `--cades`: make a detached `.p7s` of a PDF instead of signing inside it.
     pub cades: bool,
-    /// `--seal-image PNG --page N --rect X1,Y1,X2,Y2`: a visible seal (see [`crate::seal`]);
-    /// none: an invisible signature.
+    /// `--seal-image PNG [--page N --rect X1,Y1,X2,Y2]`: a visible seal (see
+    /// [`crate::seal`]); none: an invisible signature.
     pub seal: Option<crate::seal::Seal>,
 }
 
@@ -542,8 +542,10 @@ struct Plan {
     name: String,
     /// The page of a new widget (the first one unless a seal names another).
     page: Option<(Ref, Dict)>,
-    /// The visible seal, when there is one.
+    /// The visible seal, when there is one (its rectangle resolved).
     seal: Option<crate::seal::Seal>,
+    /// The widget of an existing field that gets the seal's appearance.
+    seal_widget: Option<Ref>,
 }
 
 impl Plan {
@@ -617,36 +619,77 @@ impl Plan {
             name,
             page,
             seal: None,
+            seal_widget: None,
         })
     }
 
-    /// Puts the widget on the seal's page with its image (`--seal-image`): the page must
-    /// exist and the rectangle lie within its media box (ISO 32000-1 §14.11.2); a field that
-    /// exists already has its own place, so a seal goes only on a new field.
+    /// Places the seal (`--seal-image`). On a new field: on page `--page` (default 1) in
+    /// `--rect`, which must lie within the page's media box (ISO 32000-1 §14.11.2). On an
+    /// existing empty field (`--field NAME`): in its widget's own rectangle, which must be
+    /// visible (a form's signature box, 印 欄); `--page`/`--rect` cannot move it.
     fn place_seal(&mut self, pdf: &PdfFile, seal: &crate::seal::Seal) -> Result<(), String> {
-        if self.existing.is_some() {
+        let doc = pdf.doc()?;
+        if let Some((field_ref, field)) = &self.existing {
+            if seal.rect.is_some() || seal.page.is_some() {
+                return Err(format!(
+                    "the signature field {:?} exists with its own place on the page: leave out \
+                     --page and --rect (the seal fills the field's box)",
+                    self.name
+                ));
+            }
+            // A merged field and widget, or a field with one widget kid (§12.7.3.1).
+            let widget = match field.get(b"Kids").map(|k| doc.resolve(&self.xref, k)) {
+                Some(Ok(Object::Array(kids))) => match kids.as_slice() {
+                    [Object::Ref(k)] => Some((*k, doc.dict_of(&self.xref, Some(&kids[0])))),
+                    _ => None,
+                },
+                _ => Some((*field_ref, Some(field.clone()))),
+            };
+            let Some((widget_ref, Some(widget))) = widget else {
+                return Err(format!(
+                    "the signature field {:?} has no single widget to draw the seal in",
+                    self.name
+                ));
+            };
+            let rect = numbers(&doc, &self.xref, widget.get(b"Rect"))
+                .map(|[a, b, c, d]| [a.min(c), b.min(d), a.max(c), b.max(d)])
+                .filter(|[a, b, c, d]| c - a >= 1.0 && d - b >= 1.0);
+            let Some(rect) = rect else {
+                return Err(format!(
+                    "the signature field {:?} is invisible (no rectangle on the page): a seal \
+                     needs a visible field, or a new one (--rect X1,Y1,X2,Y2 without --field)",
+                    self.name
+                ));
+            };
+            self.seal = Some(crate::seal::Seal {
+                rect: Some(rect),
+                ..seal.clone()
+            });
+            self.seal_widget = Some(widget_ref);
+            return Ok(());
+        }
+        let Some(rect) = seal.rect else {
             return Err(format!(
-                "the signature field {:?} exists with its own place on the page: --seal-image                  draws a new field (give a new --field NAME, or none)",
+                "--seal-image needs --rect X1,Y1,X2,Y2 (the field {:?} is new: where does it go?)",
                 self.name
             ));
-        }
-        let doc = pdf.doc()?;
-        let (count, page) = nth_page(&doc, &self.xref, &self.root, seal.page)?;
+        };
+        let page_no = seal.page.unwrap_or(1);
+        let (count, page) = nth_page(&doc, &self.xref, &self.root, page_no)?;
         let Some((r, d, media)) = page else {
             return Err(format!(
-                "--page {}: the PDF has {count} page{}",
-                seal.page,
+                "--page {page_no}: the PDF has {count} page{}",
                 if count == 1 { "" } else { "s" }
             ));
         };
         if let Some([mx1, my1, mx2, my2]) = media {
-            let [x1, y1, x2, y2] = seal.rect;
+            let [x1, y1, x2, y2] = rect;
             let (lx, hx) = (mx1.min(mx2), mx1.max(mx2));
             let (ly, hy) = (my1.min(my2), my1.max(my2));
             if x1 < lx || y1 < ly || x2 > hx || y2 > hy {
                 return Err(format!(
-                    "--rect {x1},{y1},{x2},{y2} is not within page {}, whose media box is                      [{lx} {ly} {hx} {hy}] (points from the lower-left corner)",
-                    seal.page
+                    "--rect {x1},{y1},{x2},{y2} is not within page {page_no}, whose media box \
+                     is [{lx} {ly} {hx} {hy}] (points from the lower-left corner)"
                 ));
             }
         }
@@ -686,6 +729,24 @@ impl Plan {
         if let Some((r, d)) = &self.existing {
             let mut d = d.clone();
             d.set(b"V", sig_ref.clone());
+            let ap = match (&self.seal, &self.seal_widget) {
+                (Some(seal), Some(w)) => {
+                    let mut aps = Dict::default();
+                    aps.set(b"N", add_seal_appearance(&mut u, seal));
+                    Some((*w, aps))
+                }
+                _ => None,
+            };
+            match ap {
+                // A merged field and widget.
+                Some((w, aps)) if w == *r => d.set(b"AP", Object::Dict(aps)),
+                Some((w, aps)) => {
+                    let mut widget = doc.dict_of(x, Some(&Object::Ref(w))).unwrap_or_default();
+                    widget.set(b"AP", Object::Dict(aps));
+                    u.add(w.num, &Object::Dict(widget));
+                }
+                None => {}
+            }
             u.add(r.num, &Object::Dict(d));
         } else {
             let (page_ref, page) = self
@@ -705,9 +766,10 @@ impl Plan {
             f.set(b"Subtype", Object::Name(b"Widget".to_vec()));
             match &self.seal {
                 Some(seal) => {
+                    let rect = seal.rect.unwrap_or_default();
                     f.set(
                         b"Rect",
-                        Object::Array(seal.rect.iter().map(|v| Object::Real(*v)).collect()),
+                        Object::Array(rect.iter().map(|v| Object::Real(*v)).collect()),
                     );
                     let ap = add_seal_appearance(&mut u, seal);
                     let mut aps = Dict::default();
@@ -862,7 +924,7 @@ fn add_seal_appearance(u: &mut Update<'_>, seal: &crate::seal::Seal) -> Object {
         d.set(b"SMask", reference(mask));
     }
     stream(u, image, d, &img.color);
-    let [x1, y1, x2, y2] = seal.rect;
+    let [x1, y1, x2, y2] = seal.rect.unwrap_or([0.0, 0.0, 1.0, 1.0]);
     let (w, h) = (x2 - x1, y2 - y1);
     let scale = (w / f64::from(img.width)).min(h / f64::from(img.height));
     let (dw, dh) = (f64::from(img.width) * scale, f64::from(img.height) * scale);
@@ -900,6 +962,22 @@ fn add_seal_appearance(u: &mut Update<'_>, seal: &crate::seal::Seal) -> Object {
     reference(n)
 }
 
+/// Four numbers (a rectangle, §7.9.5), resolved.
+fn numbers(doc: &Document<'_>, x: &Xref, o: Option<&Object>) -> Option<[f64; 4]> {
+    let Ok(Object::Array(a)) = doc.resolve(x, o?) else {
+        return None;
+    };
+    let v: Vec<f64> = a
+        .iter()
+        .filter_map(|o| match doc.resolve(x, o).ok()? {
+            Object::Int(i) => Some(i as f64),
+            Object::Real(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    <[f64; 4]>::try_from(v).ok()
+}
+
 /// Page `n` (from 1) of the page tree in document order, with its media box (inherited,
 /// ISO 32000-1 §7.7.3.4), and the number of pages seen (all of them when `n` is past the
 /// end). A bounded walk: depth 64, 100,000 nodes.
@@ -910,20 +988,7 @@ fn nth_page(
     root: &Dict,
     n: u32,
 ) -> Result<(u32, Option<(Ref, Dict, Option<[f64; 4]>)>), String> {
-    let rect = |o: Option<&Object>| -> Option<[f64; 4]> {
-        let Ok(Object::Array(a)) = doc.resolve(x, o?) else {
-            return None;
-        };
-        let v: Vec<f64> = a
-            .iter()
-            .filter_map(|o| match o {
-                Object::Int(i) => Some(*i as f64),
-                Object::Real(r) => Some(*r),
-                _ => None,
-            })
-            .collect();
-        <[f64; 4]>::try_from(v).ok()
-    };
+    let rect = |o: Option<&Object>| numbers(doc, x, o);
     let Some(Object::Ref(top)) = root.get(b"Pages").cloned() else {
         return Err("the PDF has no page tree".into());
     };

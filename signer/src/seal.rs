@@ -1,7 +1,8 @@
 //! The visible seal (角印) of a PAdES signature (`--seal-image PNG --page N --rect
-//! X1,Y1,X2,Y2`): the organisation's seal image drawn in the signature widget's normal
-//! appearance (ISO 32000-1 §12.5.5, §12.7.4.5), the way Japanese e-seals are shown. Without
-//! it the widget is invisible (a zero rectangle), as before.
+//! X1,Y1,X2,Y2` for a new field, or `--seal-image PNG --field NAME` for an empty signature
+//! field the PDF has, drawn in its box): the organisation's seal image in the signature
+//! widget's normal appearance (ISO 32000-1 §12.5.5, §12.7.4.5), the way Japanese e-seals are
+//! shown. Without it the widget is invisible (a zero rectangle), as before.
 //!
 //! The PNG (ISO/IEC 15948) is read by the small bounded decoder here rather than a crate:
 //! only what a seal needs (8-bit greyscale, RGB, palette, greyscale with alpha and RGBA,
@@ -51,10 +52,11 @@ impl std::fmt::Debug for SealImage {
 pub struct Seal {
     /// The image.
     pub image: Arc<SealImage>,
-    /// The page, from 1.
-    pub page: u32,
-    /// The rectangle in default user space units (1/72 inch), lower-left then upper-right.
-    pub rect: [f64; 4],
+    /// The page of a new field, from 1 (default 1).
+    pub page: Option<u32>,
+    /// The rectangle of a new field in default user space units (1/72 inch), lower-left then
+    /// upper-right; none for an existing field (`--field NAME`), drawn in its own box.
+    pub rect: Option<[f64; 4]>,
 }
 
 /// `X1,Y1,X2,Y2` in points: four finite numbers, X1 < X2 and Y1 < Y2, within ±14,400 (the

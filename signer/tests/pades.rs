@@ -27,8 +27,15 @@ fn simple_pdf() -> Vec<u8> {
     pdf_with(false)
 }
 
-/// [`simple_pdf`], with an empty signature field "Approval" when `field`.
+/// [`simple_pdf`], with an empty invisible signature field "Approval" when `field`.
 fn pdf_with(field: bool) -> Vec<u8> {
+    pdf_with_field_at(field.then_some("0 0 0 0"))
+}
+
+/// [`simple_pdf`], with an empty signature field "Approval" whose widget has the rectangle
+/// `rect` when given.
+fn pdf_with_field_at(rect: Option<&str>) -> Vec<u8> {
+    let field = rect.is_some();
     let content = b"BT /F1 24 Tf 72 700 Td (Invoice 2026-0042: 10,000 JPY) Tj ET";
     let (form, annots) = if field {
         (" /AcroForm << /Fields [6 0 R] >>", " /Annots [6 0 R]")
@@ -49,10 +56,10 @@ fn pdf_with(field: bool) -> Vec<u8> {
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
     ];
     if field {
-        objs.push(
-            "<< /FT /Sig /T (Approval) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /F 132 /P 3 0 R >>"
-                .to_string(),
-        );
+        objs.push(format!(
+            "<< /FT /Sig /T (Approval) /Type /Annot /Subtype /Widget /Rect [{}] /F 132 /P 3 0 R >>",
+            rect.unwrap_or_default()
+        ));
     }
     let mut b = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offs = Vec::new();
@@ -1396,6 +1403,17 @@ fn visible_seal_image() {
             "not within page 1",
         ),
         (&["--seal-image", "kakuin.png"][..], "needs --rect"),
+        (
+            &[
+                "--seal-image",
+                "kakuin.png",
+                "--field",
+                "New",
+                "--page",
+                "1",
+            ][..],
+            "--page goes with --rect",
+        ),
         (&["--rect", "1,1,50,50"][..], "give --seal-image"),
         (
             &["--seal-image", "notice.pdf", "--rect", "1,1,50,50"][..],
@@ -1407,4 +1425,50 @@ fn visible_seal_image() {
         assert!(text.contains(says), "{args:?}: {text}");
         assert!(!out.exists(), "{args:?}: nothing written");
     }
+    // A form's empty signature field (the seal box, 印 欄): the seal fills its box; an
+    // invisible field or an attempt to move it is refused.
+    std::fs::write(&input, pdf_with_field_at(Some("400 650 520 770"))).unwrap();
+    let (code, text) = run(&[
+        "--seal-image",
+        "kakuin.png",
+        "--field",
+        "Approval",
+        "--rect",
+        "1,1,50,50",
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("leave out --page and --rect"), "{text}");
+    let (code, text) = run(&["--seal-image", "kakuin.png", "--field", "Approval"]);
+    assert_eq!(code, Some(0), "{text}");
+    independent_checks(d, &out);
+    let r = env.verify(&out);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    assert_eq!(r.signers[0].pdf.as_ref().unwrap().field, "Approval");
+    let (ok, text) = pyhanko_validate(&env, &out, "soft");
+    assert!(ok, "pyHanko: {text}");
+    let bytes = std::fs::read(&out).unwrap();
+    let doc = Document::new(&bytes).unwrap();
+    let x = doc.xref().unwrap();
+    let field = doc
+        .dict_of(
+            &x,
+            Some(&Object::Ref(inkan_profiles::pdf::Ref {
+                num: 6,
+                generation: 0,
+            })),
+        )
+        .unwrap();
+    let ap = doc
+        .dict_of(&x, field.get(b"AP"))
+        .expect("/AP on the form's field");
+    assert!(matches!(
+        doc.resolve(&x, ap.get(b"N").unwrap()),
+        Ok(Object::Stream(_))
+    ));
+    std::fs::remove_file(&out).unwrap();
+    std::fs::write(&input, pdf_with(true)).unwrap();
+    let (code, text) = run(&["--seal-image", "kakuin.png", "--field", "Approval"]);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains("is invisible"), "{text}");
+    assert!(!out.exists());
 }
