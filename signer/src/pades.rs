@@ -131,6 +131,8 @@ pub fn extend_pdf(
 pub struct PdfFile {
     file: std::fs::File,
     file_len: usize,
+    /// The modification time when opened: the input must not change until it is copied.
+    modified: Option<std::time::SystemTime>,
     /// The revisions appended (signature, DSS, document time-stamp), in order.
     pub tail: Vec<u8>,
 }
@@ -139,14 +141,13 @@ impl PdfFile {
     /// Opens the PDF at `path` (nothing is read yet).
     pub fn open(path: &Path) -> Result<Self, String> {
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-        let len = file
-            .metadata()
-            .map_err(|e| format!("cannot read: {e}"))?
-            .len();
-        let file_len = usize::try_from(len).map_err(|_| "the file is too large".to_string())?;
+        let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+        let file_len =
+            usize::try_from(meta.len()).map_err(|_| "the file is too large".to_string())?;
         Ok(Self {
             file,
             file_len,
+            modified: meta.modified().ok(),
             tail: Vec::new(),
         })
     }
@@ -210,13 +211,18 @@ impl PdfFile {
     /// then the appended revisions.
     pub fn write_to(&self, out: &mut std::fs::File) -> std::io::Result<()> {
         use std::io::{Read as _, Seek as _, Write as _};
+        let changed = || std::io::Error::other("the input changed while it was being signed");
         let mut f = &self.file;
         f.seek(std::io::SeekFrom::Start(0))?;
         let copied = std::io::copy(&mut f.take(self.file_len as u64), out)?;
-        if copied != self.file_len as u64 {
-            return Err(std::io::Error::other(
-                "the input changed while it was being signed",
-            ));
+        // Another program writing to the input meanwhile would make the copy differ from
+        // what was hashed: its length or modification time tells.
+        let meta = self.file.metadata()?;
+        if copied != self.file_len as u64
+            || meta.len() != self.file_len as u64
+            || meta.modified().ok() != self.modified
+        {
+            return Err(changed());
         }
         out.write_all(&self.tail)
     }

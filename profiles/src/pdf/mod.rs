@@ -1082,6 +1082,35 @@ mod tests {
         }
     }
 
+    /// The windowed reader on damaged bytes never panics (all of them as an appended tail of
+    /// an empty file part, read through windows of 8 bytes).
+    #[test]
+    fn windowed_garbage_never_panics() {
+        let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+        let b = tiny_pdf();
+        let run = |m: &[u8]| {
+            if let Ok(mut d) = Document::on_file(&file, 0, m) {
+                d.first_window = 8;
+                let _ = d.revisions();
+                if let Ok(x) = d.xref() {
+                    for n in 0..8 {
+                        if let Ok(Object::Stream(s)) = d.get(&x, n) {
+                            let _ = d.decode(&s);
+                        }
+                    }
+                }
+            }
+        };
+        for i in 0..b.len() {
+            for v in [0u8, b'0', b'<', b'(', b'/', b'9', 0xff] {
+                let mut m = b.clone();
+                m[i] = v;
+                run(&m);
+            }
+            run(&b[..i]);
+        }
+    }
+
     #[test]
     fn png_up_predictor() {
         let mut p = Dict::default();
