@@ -362,11 +362,11 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
             return Err("--page goes with --rect X1,Y1,X2,Y2".into());
         }
         Some(image) => {
-            pdf.seal = Some(crate::seal::Seal {
-                image: std::sync::Arc::new(crate::seal::load_png(&image)?),
-                page: seal_page,
-                rect: seal_rect,
-            });
+            pdf.seal = Some(std::sync::Arc::new(crate::seal::Seal::new(
+                crate::seal::load_png(&image)?,
+                seal_page,
+                seal_rect,
+            )));
         }
         None if seal_flags => {
             return Err("--page and --rect place a visible seal: give --seal-image PNG".into());

@@ -38,7 +38,7 @@ pub struct PdfOptions {
     pub cades: bool,
     /// `--seal-image PNG [--page N --rect X1,Y1,X2,Y2]`: a visible seal (see
     /// [`crate::seal`]); none: an invisible signature.
-    pub seal: Option<crate::seal::Seal>,
+    pub seal: Option<std::sync::Arc<crate::seal::Seal>>,
 }
 
 /// `inkan-sign extend` on a PDF (INTERFACE.md): B-T adds a document time-stamp; B-LT a DSS
@@ -899,14 +899,15 @@ fn docmdp(doc: &Document<'_>, x: &Xref, root: &Dict) -> Option<i64> {
 /// §11.6.5.3, §12.5.5); returns the reference to the form.
 fn add_seal_appearance(u: &mut Update<'_>, seal: &crate::seal::Seal) -> Object {
     let img = &seal.image;
-    let stream = |u: &mut Update<'_>, num: u32, mut d: Dict, data: &[u8]| {
-        let z = pdf::deflate(data);
+    let (color, alpha) = seal.streams();
+    // A FlateDecode stream object whose data `z` is already deflated.
+    let stream = |u: &mut Update<'_>, num: u32, mut d: Dict, z: &[u8]| {
         d.set(b"Filter", Object::Name(b"FlateDecode".to_vec()));
         d.set(b"Length", Object::Int(z.len() as i64));
         let mut body = Vec::new();
         pdf::write::serialize(&Object::Dict(d), &mut body);
         body.extend_from_slice(b"\nstream\n");
-        body.extend_from_slice(&z);
+        body.extend_from_slice(z);
         body.extend_from_slice(b"\nendstream");
         u.add_raw(num, &body);
     };
@@ -924,12 +925,12 @@ fn add_seal_appearance(u: &mut Update<'_>, seal: &crate::seal::Seal) -> Object {
     };
     let image = u.alloc();
     let mut d = image_dict(img.gray);
-    if let Some(alpha) = &img.alpha {
+    if let Some(alpha) = alpha {
         let mask = u.alloc();
         stream(u, mask, image_dict(true), alpha);
         d.set(b"SMask", reference(mask));
     }
-    stream(u, image, d, &img.color);
+    stream(u, image, d, color);
     let [x1, y1, x2, y2] = seal.rect.unwrap_or([0.0, 0.0, 1.0, 1.0]);
     let (w, h) = (x2 - x1, y2 - y1);
     let scale = (w / f64::from(img.width)).min(h / f64::from(img.height));
@@ -964,7 +965,7 @@ fn add_seal_appearance(u: &mut Update<'_>, seal: &crate::seal::Seal) -> Object {
     resources.set(b"XObject", Object::Dict(xobjects));
     form.set(b"Resources", Object::Dict(resources));
     let n = u.alloc();
-    stream(u, n, form, content.as_bytes());
+    stream(u, n, form, &pdf::deflate(content.as_bytes()));
     reference(n)
 }
 

@@ -57,6 +57,36 @@ pub struct Seal {
     /// The rectangle of a new field in default user space units (1/72 inch), lower-left then
     /// upper-right; none for an existing field (`--field NAME`), drawn in its own box.
     pub rect: Option<[f64; 4]>,
+    /// The image's FlateDecode streams (colour, alpha), compressed once for a whole batch.
+    pub(crate) streams: Arc<std::sync::OnceLock<Streams>>,
+}
+
+/// The colour samples and the alpha samples, each deflated.
+pub type Streams = (Vec<u8>, Option<Vec<u8>>);
+
+impl Seal {
+    /// A seal of `image` on page `page` in `rect` (see the fields).
+    pub fn new(image: SealImage, page: Option<u32>, rect: Option<[f64; 4]>) -> Self {
+        Self {
+            image: Arc::new(image),
+            page,
+            rect,
+            streams: Arc::default(),
+        }
+    }
+
+    /// The image's colour and alpha samples deflated (zlib, RFC 1950), computed on first use.
+    pub fn streams(&self) -> &Streams {
+        self.streams.get_or_init(|| {
+            (
+                inkan_profiles::pdf::deflate(&self.image.color),
+                self.image
+                    .alpha
+                    .as_deref()
+                    .map(inkan_profiles::pdf::deflate),
+            )
+        })
+    }
 }
 
 /// `X1,Y1,X2,Y2` in points: four finite numbers, X1 < X2 and Y1 < Y2, within ±14,400 (the
