@@ -22,6 +22,9 @@
 //!   the help says to prefer the environment variables for credentials.
 //! - `--commitment-type TYPE` (sign): adds a commitment-type-indication signed attribute
 //!   (EN 319 122-1 §5.2.3; see [`crate::commitment`]).
+//! - `--seal-image PNG --page N --rect X1,Y1,X2,Y2` (sign, PDFs): a visible seal in the new
+//!   signature field's appearance, or with `--field NAME` in the box of that empty field (see
+//!   [`crate::seal`]); invisible without it.
 //! - `--progress-every SECONDS` (sign): how often a progress line is printed when standard
 //!   error is not a terminal (default 5; 0: never).
 //!
@@ -103,6 +106,19 @@ output NAME-signed.pdf, or --out / --out-dir):
                      (default: a new invisible field Signature1, Signature2, ...)
   --in-place         replace the input PDF atomically
   --cades            make a detached FILE.p7s of a PDF instead of signing inside it
+  --seal-image PNG   (extra flag beyond INTERFACE.md) a visible seal: the organisation's
+                     seal image (角印) drawn in the new signature field on the page, its
+                     aspect ratio kept; without it the signature is invisible. PNG, 8 bits
+                     per sample (grey, RGB, palette, with or without alpha; transparency
+                     is kept), not interlaced, at most 8192x8192 pixels and 16 MiB.
+                     With --field NAME of an empty signature field the PDF has (a
+                     form's seal box), the seal fills that field's box; otherwise
+                     give --rect (and --page)
+  --page N           (with --seal-image) the page the seal goes on, from 1 (default 1)
+  --rect X1,Y1,X2,Y2 (with --seal-image) where: lower-left and upper-right corners in
+                     points (1/72 inch) from the page's lower-left corner, within the
+                     page; e.g. --rect 400,650,520,770 for a 120-point seal near the
+                     top right of an A4 page
   --commitment-type TYPE
                      (extra flag beyond INTERFACE.md) what the seal commits to, as a signed
                      commitment-type-indication (EN 319 122-1): origin (the usual one
@@ -224,6 +240,9 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     let mut proxy = crate::proxy::ProxyChoice::Environment;
     let mut commitment = None;
     let mut pdf = crate::pades::PdfOptions::default();
+    let mut seal_image: Option<PathBuf> = None;
+    let mut seal_page: Option<u32> = None;
+    let mut seal_rect: Option<[f64; 4]> = None;
     let mut force = false;
     let mut skip_existing = false;
     let mut report = None;
@@ -252,6 +271,19 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
             Long("field") => pdf.field = Some(string(p.value().map_err(e)?)?),
             Long("in-place") => pdf.in_place = true,
             Long("cades") => pdf.cades = true,
+            Long("seal-image") => seal_image = Some(p.value().map_err(e)?.into()),
+            Long("page") => {
+                let v = string(p.value().map_err(e)?)?;
+                seal_page = Some(
+                    v.parse::<u32>()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| format!("--page {v:?}: a page number from 1"))?,
+                );
+            }
+            Long("rect") => {
+                seal_rect = Some(crate::seal::parse_rect(&string(p.value().map_err(e)?)?)?);
+            }
             Long("force") => force = true,
             Long("report") => report = Some(PathBuf::from(p.value().map_err(e)?)),
             Long("tsa-timeout") => {
@@ -309,6 +341,38 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         return Err("the --tsa-* access flags need --tsa URL".into());
     }
     access.check().map_err(|e| e.to_string())?;
+    let seal_flags = seal_image.is_some() || seal_page.is_some() || seal_rect.is_some();
+    if seal_flags && (timestamp || extend) {
+        return Err(
+            "--seal-image, --page and --rect belong to signing (not extend or timestamp)".into(),
+        );
+    }
+    if seal_flags && pdf.cades {
+        return Err("--seal-image draws a seal inside a PDF; --cades makes a detached .p7s".into());
+    }
+    match seal_image {
+        Some(_) if seal_rect.is_none() && pdf.field.is_none() => {
+            return Err(
+                "--seal-image needs --rect X1,Y1,X2,Y2 (where on the page, in points), \
+                 or --field NAME of an empty signature field to draw it in"
+                    .into(),
+            );
+        }
+        Some(_) if seal_page.is_some() && seal_rect.is_none() => {
+            return Err("--page goes with --rect X1,Y1,X2,Y2".into());
+        }
+        Some(image) => {
+            pdf.seal = Some(std::sync::Arc::new(crate::seal::Seal::new(
+                crate::seal::load_png(&image)?,
+                seal_page,
+                seal_rect,
+            )));
+        }
+        None if seal_flags => {
+            return Err("--page and --rect place a visible seal: give --seal-image PNG".into());
+        }
+        None => {}
+    }
     if timestamp {
         let tsa = tsa.ok_or("timestamp needs --tsa URL")?;
         if key.is_some() || chain.is_some() || lvl.is_some() || attached || commitment.is_some() {

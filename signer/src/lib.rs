@@ -5,7 +5,10 @@
 //! another signer's) by splicing raw bytes, an RFC 3161 client, and batch signing of many files.
 //! PDF inputs are signed inside themselves as PAdES baseline (ETSI EN 319 142-1, [`pades`]:
 //! incremental updates, DSS, document time-stamps; `extend` on PDFs), and `inkan-sign
-//! timestamp` time-stamps files without a key ([`timestamp`]).
+//! timestamp` time-stamps files without a key ([`timestamp`]). A PDF is read by ranges and
+//! hashed from disk, never held whole ([`pades::PdfFile`]); `--seal-image` draws the
+//! organisation's seal in the signature's field ([`seal`], with its own small PNG decoder:
+//! no image crate is added).
 //!
 //! Command-line additions beyond INTERFACE.md (documented in [`cli`]): `--no-fetch` (B-LT from
 //! the given `--crl`/`--ocsp` files only, no network), `extend --cert-chain PEM` (extra
@@ -124,6 +127,7 @@ pub mod plan;
 pub mod proxy;
 pub mod report;
 pub mod revocation;
+pub mod seal;
 pub mod sign;
 pub mod timestamp;
 pub mod tsa_client;

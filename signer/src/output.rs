@@ -31,6 +31,15 @@ use std::path::{Path, PathBuf};
 
 /// Writes `data` to `path` atomically.
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |f| f.write_all(data))
+}
+
+/// Writes to `path` atomically what `write` writes to the temporary file (a signed PDF: the
+/// input copied, then the appended revisions).
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = parent(path);
     let tmp = temp_path(path)?;
     let result = (|| {
@@ -38,7 +47,7 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
             .write(true)
             .create_new(true)
             .open(&tmp)?;
-        f.write_all(data)?;
+        write(&mut f)?;
         f.sync_all()?;
         drop(f);
         std::fs::rename(&tmp, path)?;
@@ -296,13 +305,23 @@ pub fn write_temp(path: &Path, data: &[u8]) -> std::io::Result<TempFile> {
 /// [`write_temp`] through `dir`, the directory of `path` already open (ignored when it is
 /// another directory).
 pub fn write_temp_in(dir: Option<&OutDir>, path: &Path, data: &[u8]) -> std::io::Result<TempFile> {
+    write_temp_with(dir, path, |f| f.write_all(data))
+}
+
+/// [`write_temp_in`] with what `write` writes to the temporary file (a signed PDF: the input
+/// copied, then the appended revisions).
+pub fn write_temp_with(
+    dir: Option<&OutDir>,
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<TempFile> {
     let dir = dir.filter(|d| d.path() == parent(path));
     #[cfg(not(target_os = "linux"))]
     let _ = dir;
     #[cfg(target_os = "linux")]
     if let Some(created) = unnamed::create(parent(path), dir) {
         let mut f = created?;
-        f.file().write_all(data)?;
+        write(f.file())?;
         return Ok(TempFile::Unnamed(f));
     }
     let tmp = temp_path(path)?;
@@ -310,7 +329,7 @@ pub fn write_temp_in(dir: Option<&OutDir>, path: &Path, data: &[u8]) -> std::io:
         .write(true)
         .create_new(true)
         .open(&tmp)
-        .and_then(|mut f| f.write_all(data));
+        .and_then(|mut f| write(&mut f));
     match result {
         Ok(()) => Ok(TempFile::Named(tmp)),
         Err(e) => {

@@ -36,6 +36,9 @@ pub struct PdfOptions {
     pub in_place: bool,
     /// `--cades`: make a detached `.p7s` of a PDF instead of signing inside it.
     pub cades: bool,
+    /// `--seal-image PNG [--page N --rect X1,Y1,X2,Y2]`: a visible seal (see
+    /// [`crate::seal`]); none: an invisible signature.
+    pub seal: Option<std::sync::Arc<crate::seal::Seal>>,
 }
 
 /// `inkan-sign extend` on a PDF (INTERFACE.md): B-T adds a document time-stamp; B-LT a DSS
@@ -49,7 +52,7 @@ pub fn extend_pdf(
     at: UnixTime,
 ) -> Result<PathBuf, crate::cades::Failure> {
     use std::sync::Arc;
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut pdf = PdfFile::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let tsa_url = opts.tsa.as_deref();
     if opts.level != Level::BLT && tsa_url.is_none() {
         return Err(format!("level {} needs --tsa URL", opts.level).into());
@@ -100,27 +103,134 @@ pub fn extend_pdf(
         material,
         rt: Some(rt),
     };
-    let cmss = embedded_cms(&bytes)?;
+    let cmss = embedded_cms(&pdf)?;
     if cmss.is_empty() {
         return Err("the PDF has no signature or document time-stamp to extend".into());
     }
-    let mut file = bytes;
     if opts.level >= Level::BLT {
-        file = add_dss_for(&upgrader, &file, &cmss, at)?;
+        let update = add_dss_for(&upgrader, &pdf, &cmss, at)?;
+        pdf.tail.extend(update);
     }
     if opts.level != Level::BLT {
         let tsa = upgrader.tsa.as_ref().ok_or("a TSA is needed")?;
-        file = timestamp_pdf(tsa, inkan_profiles::alg::DigestAlgorithm::Sha256, &file)?;
+        let update = timestamp_pdf(tsa, inkan_profiles::alg::DigestAlgorithm::Sha256, &pdf)?;
+        pdf.tail.extend(update);
     }
     let dest = opts.out.clone().unwrap_or_else(|| path.to_owned());
-    crate::output::write_atomic(&dest, &file)
+    crate::output::write_atomic_with(&dest, |f| pdf.write_to(f))
         .map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
     Ok(dest)
 }
 
+/// A PDF being updated: the input file on disk, never read whole (ISO 32000-1 §7.5.6: an
+/// incremental update only appends to it), and the revisions appended so far, in memory.
+/// Objects are read by ranges ([`Document::on_file`]), the ByteRange is hashed by streaming
+/// the file, and the output is the input's bytes copied (by the kernel where it can) followed
+/// by the appended revisions: memory stays flat whatever the file's size.
+#[derive(Debug)]
+pub struct PdfFile {
+    file: std::fs::File,
+    file_len: usize,
+    /// The modification time when opened: the input must not change until it is copied.
+    modified: Option<std::time::SystemTime>,
+    /// The revisions appended (signature, DSS, document time-stamp), in order.
+    pub tail: Vec<u8>,
+}
+
+impl PdfFile {
+    /// Opens the PDF at `path` (nothing is read yet).
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+        let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+        let file_len =
+            usize::try_from(meta.len()).map_err(|_| "the file is too large".to_string())?;
+        Ok(Self {
+            file,
+            file_len,
+            modified: meta.modified().ok(),
+            tail: Vec::new(),
+        })
+    }
+
+    /// The length of the PDF with its appended revisions.
+    pub fn len(&self) -> usize {
+        self.file_len + self.tail.len()
+    }
+
+    /// Whether the PDF is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The document, read by ranges.
+    fn doc(&self) -> Result<Document<'_>, String> {
+        Document::on_file(&self.file, self.file_len, &self.tail).map_err(|e| e.to_string())
+    }
+
+    /// The last byte (whether the file ends with an end-of-line).
+    fn last_byte(&self) -> Result<Option<u8>, String> {
+        if let Some(b) = self.tail.last() {
+            return Ok(Some(*b));
+        }
+        let doc = self.doc()?;
+        let last = doc
+            .read(self.file_len.saturating_sub(1), 1)
+            .map_err(|e| e.to_string())?;
+        Ok(last.first().copied())
+    }
+
+    /// The digest of this PDF followed by `update` without `update[gap.0..gap.1]` (the
+    /// `/Contents` string): the ByteRange bytes of the signature `update` adds (ISO 32000-1
+    /// §12.8.1), streamed from disk.
+    fn hash_with(
+        &self,
+        alg: inkan_profiles::alg::DigestAlgorithm,
+        update: &[u8],
+        gap: (usize, usize),
+    ) -> Result<Vec<u8>, String> {
+        use std::io::{Read as _, Seek as _};
+        let mut f = &self.file;
+        f.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| format!("cannot read: {e}"))?;
+        let mut r = f
+            .take(self.file_len as u64)
+            .chain(&self.tail[..])
+            .chain(&update[..gap.0])
+            .chain(&update[gap.1..]);
+        let mut buf = vec![0u8; crate::digest::STREAM_BUFFER];
+        let hash = crate::digest::digest_reader_with(alg, &mut r, &mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        // A file that shrank while it was read would be signed over fewer bytes than planned.
+        if f.stream_position().ok() != Some(self.file_len as u64) {
+            return Err("the input changed while it was being signed".into());
+        }
+        Ok(hash)
+    }
+
+    /// Writes the whole PDF to `out`: the input's bytes (copied by the kernel where it can),
+    /// then the appended revisions.
+    pub fn write_to(&self, out: &mut std::fs::File) -> std::io::Result<()> {
+        use std::io::{Read as _, Seek as _, Write as _};
+        let changed = || std::io::Error::other("the input changed while it was being signed");
+        let mut f = &self.file;
+        f.seek(std::io::SeekFrom::Start(0))?;
+        let copied = std::io::copy(&mut f.take(self.file_len as u64), out)?;
+        // Another program writing to the input meanwhile would make the copy differ from
+        // what was hashed: its length or modification time tells.
+        let meta = self.file.metadata()?;
+        if copied != self.file_len as u64
+            || meta.len() != self.file_len as u64
+            || meta.modified().ok() != self.modified
+        {
+            return Err(changed());
+        }
+        out.write_all(&self.tail)
+    }
+}
+
 /// The CMS values (DER, padding removed) of every signed signature field of a PDF.
-fn embedded_cms(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+fn embedded_cms(pdf: &PdfFile) -> Result<Vec<Vec<u8>>, String> {
+    let doc = pdf.doc()?;
     let x = doc.xref().map_err(|e| e.to_string())?;
     let root = doc
         .dict_of(&x, x.trailer.get(b"Root"))
@@ -203,17 +313,22 @@ fn first_guess(prepared: &Prepared, level: Level) -> usize {
     }
 }
 
-/// Signs the PDF `bytes` at `at` at PAdES `level`; returns the whole new file. B-B and B-T
-/// are one revision; B-LT adds a revision with the DSS; B-LTA then a document time-stamp
-/// (EN 319 142-1 §6.3, Table 1 rules r–w).
+/// Signs the PDF at `input` at `at` at PAdES `level`; returns it with the revisions to
+/// append ([`PdfFile::write_to`] writes the result). B-B and B-T are one revision; B-LT adds a
+/// revision with the DSS; B-LTA then a document time-stamp (EN 319 142-1 §6.3, Table 1 rules
+/// r–w). The input is read by ranges, never whole.
 pub fn sign_pdf(
     prepared: &Prepared,
     level: Level,
-    bytes: &[u8],
-    field: Option<&str>,
+    input: &Path,
+    opts: &PdfOptions,
     at: UnixTime,
-) -> Result<Vec<u8>, crate::cades::Failure> {
-    let plan = Plan::new(bytes, field, "Signature")?;
+) -> Result<PdfFile, crate::cades::Failure> {
+    let mut pdf = PdfFile::open(input)?;
+    let mut plan = Plan::new(&pdf, opts.field.as_deref(), "Signature")?;
+    if let Some(seal) = &opts.seal {
+        plan.place_seal(&pdf, seal)?;
+    }
     // ISO 32000-1 Table 252; PAdES: /M is the claimed signing time (EN 319 142-1 §6.3 g).
     let head = format!(
         "/Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /M ({})",
@@ -221,7 +336,8 @@ pub fn sign_pdf(
     );
     let first = level.min(Level::BT);
     let mut cms = Vec::new();
-    let mut file = embed(
+    let update = embed(
+        &pdf,
         &plan,
         &head,
         first_guess(prepared, first),
@@ -232,8 +348,10 @@ pub fn sign_pdf(
             Ok(der)
         },
     )?;
+    pdf.tail.extend(update);
     if level >= Level::BLT {
-        file = add_dss(prepared, &file, &cms, at)?;
+        let update = add_dss(prepared, &pdf, &cms, at)?;
+        pdf.tail.extend(update);
     }
     if level == Level::BLTA {
         let tsa = prepared
@@ -241,30 +359,38 @@ pub fn sign_pdf(
             .tsa
             .as_ref()
             .ok_or("B-LTA needs --tsa URL")?;
-        file = timestamp_pdf(tsa, prepared.digest_algorithm(), &file)?;
+        let update = timestamp_pdf(tsa, prepared.digest_algorithm(), &pdf)?;
+        pdf.tail.extend(update);
     }
-    Ok(file)
+    Ok(pdf)
 }
 
 /// Adds a revision with the document security store (ISO 32000-2 §12.8.4.3, EN 319 142-1
 /// Table 1 rules r–u): every certificate and validated revocation datum that the signer's
 /// and its time-stamp's paths need, gathered and checked by the CAdES B-LT code, as DER
-/// streams in `/Certs`, `/CRLs` and `/OCSPs` (merged with a DSS the file already has). No
-/// `/VRI` (rule v: should not be used).
+/// streams in `/Certs`, `/CRLs` and `/OCSPs` (merged with a DSS the file already has).
+/// Returns the revision to append.
+///
+/// No `/VRI` dictionaries: EN 319 142-1 V1.2.1 §6.3 Table 1 rule v says "The VRI dictionary
+/// should not be used" for PAdES baseline signatures (their inclusion is optional, and all
+/// the material a VRI would name is in the DSS arrays anyway). ISO 32000-2 §12.8.4.4 keys a
+/// VRI by the SHA-1 of the signature's `/Contents`, which would also tie the DSS to a
+/// revision written after the signature; validators (DSS, pyHanko, inkan-verify) use the DSS
+/// arrays without it.
 pub fn add_dss(
     prepared: &Prepared,
-    bytes: &[u8],
+    pdf: &PdfFile,
     cms: &[u8],
     at: UnixTime,
 ) -> Result<Vec<u8>, crate::cades::Failure> {
-    add_dss_for(&prepared.upgrader, bytes, &[cms.to_vec()], at)
+    add_dss_for(&prepared.upgrader, pdf, &[cms.to_vec()], at)
 }
 
 /// [`add_dss`] for every CMS signature or time-stamp token in `cmss`, with `upgrader`'s
 /// material and revocation fetching.
 fn add_dss_for(
     upgrader: &crate::cades::Upgrader,
-    bytes: &[u8],
+    pdf: &PdfFile,
     cmss: &[Vec<u8>],
     at: UnixTime,
 ) -> Result<Vec<u8>, crate::cades::Failure> {
@@ -297,7 +423,7 @@ fn add_dss_for(
             }
         }
     }
-    let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+    let doc = pdf.doc()?;
     let x = doc.xref().map_err(|e| e.to_string())?;
     let prev = doc.last_startxref().map_err(|e| e.to_string())?;
     let Some(Object::Ref(root_ref)) = x.trailer.get(b"Root").cloned() else {
@@ -307,7 +433,7 @@ fn add_dss_for(
         .dict_of(&x, Some(&Object::Ref(root_ref)))
         .ok_or("the document catalog cannot be read")?;
     let mut dss = doc.dict_of(&x, root.get(b"DSS")).unwrap_or_default();
-    let mut u = Update::new(bytes, &x, prev);
+    let mut u = Update::after(pdf.len(), pdf.last_byte()?, &x, prev);
     for (key, items) in [(&b"Certs"[..], certs), (b"CRLs", crls), (b"OCSPs", ocsps)] {
         let mut list = match dss.get(key).map(|v| doc.resolve(&x, v)) {
             Some(Ok(Object::Array(a))) => a,
@@ -348,18 +474,21 @@ fn add_dss_for(
             u.add(root_ref.num, &Object::Dict(root));
         }
     }
-    Ok(u.finish())
+    Ok(u.finish_tail())
 }
 
 /// Adds a document time-stamp (ISO 32000-2 §12.8.5: `/Type /DocTimeStamp`, `/SubFilter
-/// /ETSI.RFC3161`, the token's imprint over the ByteRange bytes) to the PDF `bytes`.
+/// /ETSI.RFC3161`, the token's imprint over the ByteRange bytes) to `pdf`; returns the
+/// revision to append.
 pub fn timestamp_pdf(
     tsa: &crate::cades::TsaClient,
     alg: inkan_profiles::alg::DigestAlgorithm,
-    bytes: &[u8],
+    pdf: &PdfFile,
 ) -> Result<Vec<u8>, crate::cades::Failure> {
-    let plan = Plan::new(bytes, None, "DocTimeStamp")?;
+    let plan = Plan::new(pdf, None, "DocTimeStamp")?;
+    // A document time-stamp has no appearance (ISO 32000-2 §12.8.5).
     embed(
+        pdf,
         &plan,
         "/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161",
         12 * 1024,
@@ -369,31 +498,28 @@ pub fn timestamp_pdf(
 }
 
 /// Builds the update with a placeholder of `room` bytes, hashes the ByteRange bytes with
-/// `alg`, asks `make` for the DER to embed, and retries with more room when it does not fit.
+/// `alg` (streaming `pdf` from disk), asks `make` for the DER to embed, and retries with more
+/// room when it does not fit. Returns the revision to append to `pdf`.
 fn embed(
-    plan: &Plan<'_>,
+    pdf: &PdfFile,
+    plan: &Plan,
     head: &str,
     mut room: usize,
     alg: inkan_profiles::alg::DigestAlgorithm,
     mut make: impl FnMut(&[u8]) -> Result<Vec<u8>, crate::cades::Failure>,
 ) -> Result<Vec<u8>, crate::cades::Failure> {
     for _ in 0..3 {
-        let (mut file, slot) = plan.build(room, head)?;
-        let hash = {
-            let mut h = alg.hasher();
-            h.update(&file[..slot.contents_start]);
-            h.update(&file[slot.contents_end..]);
-            h.finalize()
-        };
+        let (mut update, slot) = plan.build(pdf, room, head)?;
+        let hash = pdf.hash_with(alg, &update, (slot.contents_start, slot.contents_end))?;
         let der = make(&hash)?;
         if der.len() <= room {
             let mut hex = Vec::with_capacity(der.len() * 2);
             for b in &der {
                 hex.extend_from_slice(format!("{b:02X}").as_bytes());
             }
-            file[slot.contents_start + 1..slot.contents_start + 1 + hex.len()]
+            update[slot.contents_start + 1..slot.contents_start + 1 + hex.len()]
                 .copy_from_slice(&hex);
-            return Ok(file);
+            return Ok(update);
         }
         // Too small: room for this value and a token that may grow (EN 319 142-1 leaves the
         // size to the signer; pyHanko adds half again for the same reason).
@@ -402,7 +528,7 @@ fn embed(
     Err("the signature does not fit its placeholder".into())
 }
 
-/// Where the placeholders are in the built file.
+/// Where the placeholder is in the built update (offsets into the update).
 struct Slot {
     /// Offset of `<` of `/Contents`.
     contents_start: usize,
@@ -411,8 +537,7 @@ struct Slot {
 }
 
 /// What the update will change, worked out once from the input.
-struct Plan<'a> {
-    bytes: &'a [u8],
+struct Plan {
     xref: Xref,
     prev_offset: usize,
     root_ref: Ref,
@@ -421,13 +546,17 @@ struct Plan<'a> {
     existing: Option<(Ref, Dict)>,
     /// The new field's name.
     name: String,
-    /// The first page (for a new widget).
+    /// The page of a new widget (the first one unless a seal names another).
     page: Option<(Ref, Dict)>,
+    /// The visible seal, when there is one (its rectangle resolved).
+    seal: Option<crate::seal::Seal>,
+    /// The widget of an existing field that gets the seal's appearance.
+    seal_widget: Option<Ref>,
 }
 
-impl<'a> Plan<'a> {
-    fn new(bytes: &'a [u8], field: Option<&str>, prefix: &str) -> Result<Self, String> {
-        let doc = Document::new(bytes).map_err(|e| e.to_string())?;
+impl Plan {
+    fn new(pdf: &PdfFile, field: Option<&str>, prefix: &str) -> Result<Self, String> {
+        let doc = pdf.doc()?;
         let xref = doc.xref().map_err(|e| match e {
             pdf::Error::Encrypted => {
                 "the PDF is encrypted; encrypted PDFs are refused and nothing was written"
@@ -488,7 +617,6 @@ impl<'a> Plan<'a> {
         };
         let page = first_page(&doc, &xref, &root);
         Ok(Self {
-            bytes,
             xref,
             prev_offset,
             root_ref,
@@ -496,14 +624,92 @@ impl<'a> Plan<'a> {
             existing,
             name,
             page,
+            seal: None,
+            seal_widget: None,
         })
     }
 
-    /// Builds the update with `room` bytes for the CMS.
-    fn build(&self, room: usize, head: &str) -> Result<(Vec<u8>, Slot), String> {
-        let doc = Document::new(self.bytes).map_err(|e| e.to_string())?;
+    /// Places the seal (`--seal-image`). On a new field: on page `--page` (default 1) in
+    /// `--rect`, which must lie within the page's media box (ISO 32000-1 §14.11.2). On an
+    /// existing empty field (`--field NAME`): in its widget's own rectangle, which must be
+    /// visible (a form's signature box, 印 欄); `--page`/`--rect` cannot move it.
+    fn place_seal(&mut self, pdf: &PdfFile, seal: &crate::seal::Seal) -> Result<(), String> {
+        let doc = pdf.doc()?;
+        if let Some((field_ref, field)) = &self.existing {
+            if seal.rect.is_some() || seal.page.is_some() {
+                return Err(format!(
+                    "the signature field {:?} exists with its own place on the page: leave out \
+                     --page and --rect (the seal fills the field's box)",
+                    self.name
+                ));
+            }
+            // A merged field and widget, or a field with one widget kid (§12.7.3.1).
+            let widget = match field.get(b"Kids").map(|k| doc.resolve(&self.xref, k)) {
+                Some(Ok(Object::Array(kids))) => match kids.as_slice() {
+                    [Object::Ref(k)] => Some((*k, doc.dict_of(&self.xref, Some(&kids[0])))),
+                    _ => None,
+                },
+                _ => Some((*field_ref, Some(field.clone()))),
+            };
+            let Some((widget_ref, Some(widget))) = widget else {
+                return Err(format!(
+                    "the signature field {:?} has no single widget to draw the seal in",
+                    self.name
+                ));
+            };
+            let rect = numbers(&doc, &self.xref, widget.get(b"Rect"))
+                .map(|[a, b, c, d]| [a.min(c), b.min(d), a.max(c), b.max(d)])
+                .filter(|[a, b, c, d]| c - a >= 1.0 && d - b >= 1.0);
+            let Some(rect) = rect else {
+                return Err(format!(
+                    "the signature field {:?} is invisible (no rectangle on the page): a seal \
+                     needs a visible field, or a new one (--rect X1,Y1,X2,Y2 without --field)",
+                    self.name
+                ));
+            };
+            self.seal = Some(crate::seal::Seal {
+                rect: Some(rect),
+                ..seal.clone()
+            });
+            self.seal_widget = Some(widget_ref);
+            return Ok(());
+        }
+        let Some(rect) = seal.rect else {
+            return Err(format!(
+                "--seal-image needs --rect X1,Y1,X2,Y2 (the field {:?} is new: where does it go?)",
+                self.name
+            ));
+        };
+        let page_no = seal.page.unwrap_or(1);
+        let (count, page) = nth_page(&doc, &self.xref, &self.root, page_no)?;
+        let Some((r, d, media)) = page else {
+            return Err(format!(
+                "--page {page_no}: the PDF has {count} page{}",
+                if count == 1 { "" } else { "s" }
+            ));
+        };
+        if let Some([mx1, my1, mx2, my2]) = media {
+            let [x1, y1, x2, y2] = rect;
+            let (lx, hx) = (mx1.min(mx2), mx1.max(mx2));
+            let (ly, hy) = (my1.min(my2), my1.max(my2));
+            if x1 < lx || y1 < ly || x2 > hx || y2 > hy {
+                return Err(format!(
+                    "--rect {x1},{y1},{x2},{y2} is not within page {page_no}, whose media box \
+                     is [{lx} {ly} {hx} {hy}] (points from the lower-left corner)"
+                ));
+            }
+        }
+        self.page = Some((r, d));
+        self.seal = Some(seal.clone());
+        Ok(())
+    }
+
+    /// Builds the update of `pdf` with `room` bytes for the CMS.
+    fn build(&self, pdf: &PdfFile, room: usize, head: &str) -> Result<(Vec<u8>, Slot), String> {
+        let doc = pdf.doc()?;
         let x = &self.xref;
-        let mut u = Update::new(self.bytes, x, self.prev_offset);
+        let base = pdf.len();
+        let mut u = Update::after(base, pdf.last_byte()?, x, self.prev_offset);
         let sig_num = u.alloc();
         let sig_ref = Object::Ref(Ref {
             num: sig_num,
@@ -529,6 +735,24 @@ impl<'a> Plan<'a> {
         if let Some((r, d)) = &self.existing {
             let mut d = d.clone();
             d.set(b"V", sig_ref.clone());
+            let ap = match (&self.seal, &self.seal_widget) {
+                (Some(seal), Some(w)) => {
+                    let mut aps = Dict::default();
+                    aps.set(b"N", add_seal_appearance(&mut u, seal));
+                    Some((*w, aps))
+                }
+                _ => None,
+            };
+            match ap {
+                // A merged field and widget.
+                Some((w, aps)) if w == *r => d.set(b"AP", Object::Dict(aps)),
+                Some((w, aps)) => {
+                    let mut widget = doc.dict_of(x, Some(&Object::Ref(w))).unwrap_or_default();
+                    widget.set(b"AP", Object::Dict(aps));
+                    u.add(w.num, &Object::Dict(widget));
+                }
+                None => {}
+            }
             u.add(r.num, &Object::Dict(d));
         } else {
             let (page_ref, page) = self
@@ -546,7 +770,20 @@ impl<'a> Plan<'a> {
             f.set(b"V", sig_ref.clone());
             f.set(b"Type", Object::Name(b"Annot".to_vec()));
             f.set(b"Subtype", Object::Name(b"Widget".to_vec()));
-            f.set(b"Rect", Object::Array(vec![Object::Int(0); 4]));
+            match &self.seal {
+                Some(seal) => {
+                    let rect = seal.rect.unwrap_or_default();
+                    f.set(
+                        b"Rect",
+                        Object::Array(rect.iter().map(|v| Object::Real(*v)).collect()),
+                    );
+                    let ap = add_seal_appearance(&mut u, seal);
+                    let mut aps = Dict::default();
+                    aps.set(b"N", ap);
+                    f.set(b"AP", Object::Dict(aps));
+                }
+                None => f.set(b"Rect", Object::Array(vec![Object::Int(0); 4])),
+            }
             // Print (4) + Locked (128), as pyHanko does for signature widgets.
             f.set(b"F", Object::Int(132));
             f.set(b"P", Object::Ref(page_ref));
@@ -614,10 +851,10 @@ impl<'a> Plan<'a> {
         if root_changed {
             u.add(self.root_ref.num, &Object::Dict(root));
         }
-        let mut file = u.finish();
+        let mut update = u.finish_tail();
         let contents_start = sig_at + contents_at;
         let contents_end = contents_start + room * 2 + 2;
-        let len = file.len();
+        let len = base + update.len();
         let slot = format!(
             "[0 {:>10} {:>10} {:>10}]",
             contents_start,
@@ -627,12 +864,13 @@ impl<'a> Plan<'a> {
         if slot.len() != range_slot.len() {
             return Err("the PDF is too large for the ByteRange slot".into());
         }
-        file[sig_at + range_at..sig_at + range_at + slot.len()].copy_from_slice(slot.as_bytes());
+        let at = sig_at + range_at - base;
+        update[at..at + slot.len()].copy_from_slice(slot.as_bytes());
         Ok((
-            file,
+            update,
             Slot {
-                contents_start,
-                contents_end,
+                contents_start: contents_start - base,
+                contents_end: contents_end - base,
             },
         ))
     }
@@ -654,6 +892,142 @@ fn docmdp(doc: &Document<'_>, x: &Xref, root: &Dict) -> Option<i64> {
                 .unwrap_or(2)
         })
         .or(Some(2))
+}
+
+/// Adds the seal's image XObject (with its soft mask) and the appearance form XObject that
+/// draws it centred in the widget's rectangle, aspect ratio kept (ISO 32000-1 §8.9.5,
+/// §11.6.5.3, §12.5.5); returns the reference to the form.
+fn add_seal_appearance(u: &mut Update<'_>, seal: &crate::seal::Seal) -> Object {
+    let img = &seal.image;
+    let (color, alpha) = seal.streams();
+    // A FlateDecode stream object whose data `z` is already deflated.
+    let stream = |u: &mut Update<'_>, num: u32, mut d: Dict, z: &[u8]| {
+        d.set(b"Filter", Object::Name(b"FlateDecode".to_vec()));
+        d.set(b"Length", Object::Int(z.len() as i64));
+        let mut body = Vec::new();
+        pdf::write::serialize(&Object::Dict(d), &mut body);
+        body.extend_from_slice(b"\nstream\n");
+        body.extend_from_slice(z);
+        body.extend_from_slice(b"\nendstream");
+        u.add_raw(num, &body);
+    };
+    let reference = |num| Object::Ref(Ref { num, generation: 0 });
+    let image_dict = |gray: bool| {
+        let mut d = Dict::default();
+        d.set(b"Type", Object::Name(b"XObject".to_vec()));
+        d.set(b"Subtype", Object::Name(b"Image".to_vec()));
+        d.set(b"Width", Object::Int(i64::from(img.width)));
+        d.set(b"Height", Object::Int(i64::from(img.height)));
+        let cs: &[u8] = if gray { b"DeviceGray" } else { b"DeviceRGB" };
+        d.set(b"ColorSpace", Object::Name(cs.to_vec()));
+        d.set(b"BitsPerComponent", Object::Int(8));
+        d
+    };
+    let image = u.alloc();
+    let mut d = image_dict(img.gray);
+    if let Some(alpha) = alpha {
+        let mask = u.alloc();
+        stream(u, mask, image_dict(true), alpha);
+        d.set(b"SMask", reference(mask));
+    }
+    stream(u, image, d, color);
+    let [x1, y1, x2, y2] = seal.rect.unwrap_or([0.0, 0.0, 1.0, 1.0]);
+    let (w, h) = (x2 - x1, y2 - y1);
+    let scale = (w / f64::from(img.width)).min(h / f64::from(img.height));
+    let (dw, dh) = (f64::from(img.width) * scale, f64::from(img.height) * scale);
+    let num = |v: f64| {
+        let mut b = Vec::new();
+        pdf::write::serialize(&Object::Real(v), &mut b);
+        String::from_utf8_lossy(&b).into_owned()
+    };
+    let content = format!(
+        "q {} 0 0 {} {} {} cm /Seal Do Q",
+        num(dw),
+        num(dh),
+        num((w - dw) / 2.0),
+        num((h - dh) / 2.0)
+    );
+    let mut form = Dict::default();
+    form.set(b"Type", Object::Name(b"XObject".to_vec()));
+    form.set(b"Subtype", Object::Name(b"Form".to_vec()));
+    form.set(
+        b"BBox",
+        Object::Array(vec![
+            Object::Int(0),
+            Object::Int(0),
+            Object::Real(w),
+            Object::Real(h),
+        ]),
+    );
+    let mut xobjects = Dict::default();
+    xobjects.set(b"Seal", reference(image));
+    let mut resources = Dict::default();
+    resources.set(b"XObject", Object::Dict(xobjects));
+    form.set(b"Resources", Object::Dict(resources));
+    let n = u.alloc();
+    stream(u, n, form, &pdf::deflate(content.as_bytes()));
+    reference(n)
+}
+
+/// Four numbers (a rectangle, §7.9.5), resolved.
+fn numbers(doc: &Document<'_>, x: &Xref, o: Option<&Object>) -> Option<[f64; 4]> {
+    let Ok(Object::Array(a)) = doc.resolve(x, o?) else {
+        return None;
+    };
+    let v: Vec<f64> = a
+        .iter()
+        .filter_map(|o| match doc.resolve(x, o).ok()? {
+            Object::Int(i) => Some(i as f64),
+            Object::Real(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    <[f64; 4]>::try_from(v).ok()
+}
+
+/// Page `n` (from 1) of the page tree in document order, with its media box (inherited,
+/// ISO 32000-1 §7.7.3.4), and the number of pages seen (all of them when `n` is past the
+/// end). A bounded walk: depth 64, 100,000 nodes.
+#[allow(clippy::type_complexity)]
+fn nth_page(
+    doc: &Document<'_>,
+    x: &Xref,
+    root: &Dict,
+    n: u32,
+) -> Result<(u32, Option<(Ref, Dict, Option<[f64; 4]>)>), String> {
+    let rect = |o: Option<&Object>| numbers(doc, x, o);
+    let Some(Object::Ref(top)) = root.get(b"Pages").cloned() else {
+        return Err("the PDF has no page tree".into());
+    };
+    // (node, inherited media box, depth), visited in document order.
+    let mut stack = vec![(top, None::<[f64; 4]>, 0usize)];
+    let mut seen = std::collections::HashSet::new();
+    let mut count = 0u32;
+    while let Some((r, inherited, depth)) = stack.pop() {
+        if depth > 64 || seen.len() >= 100_000 || !seen.insert(r.num) {
+            return Err("the page tree is too deep, too large or has a cycle".into());
+        }
+        let Ok(Object::Dict(d)) = doc.get(x, r.num) else {
+            continue;
+        };
+        let media = rect(d.get(b"MediaBox")).or(inherited);
+        match d.get(b"Kids").map(|k| doc.resolve(x, k)) {
+            Some(Ok(Object::Array(kids))) if d.name(b"Type") != Some(b"Page") => {
+                for k in kids.into_iter().rev() {
+                    if let Object::Ref(k) = k {
+                        stack.push((k, media, depth + 1));
+                    }
+                }
+            }
+            _ => {
+                count += 1;
+                if count == n {
+                    return Ok((count, Some((r, d, media))));
+                }
+            }
+        }
+    }
+    Ok((count, None))
 }
 
 /// The first page of the page tree (bounded walk).

@@ -20,7 +20,7 @@ use inkan_profiles::time::UnixTime;
 use crate::cades::{self, Failure, Level, Material, Problem, TsaClient, Upgrader};
 use crate::certs::Cert;
 use crate::cms_raw::RawSignedData;
-use crate::output::{CommitTimes, OutDir, Pending, write_atomic, write_temp_in};
+use crate::output::{CommitTimes, OutDir, Pending, write_atomic, write_temp_with};
 use crate::revocation;
 
 /// Options of a signing run (the `inkan-sign` flags).
@@ -467,14 +467,14 @@ impl Prepared {
         })
     }
 
-    /// Reads a PDF to be signed inside itself.
-    fn read_pdf(&self, input: &Path) -> Result<Hashed, String> {
-        let content = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
-        Ok(Hashed {
+    /// A PDF to be signed inside itself: nothing is read here; [`crate::pades::sign_pdf`]
+    /// reads what it needs by ranges and hashes the ByteRange from disk.
+    fn read_pdf(&self) -> Hashed {
+        Hashed {
             hash: Vec::new(),
-            content: Some(content),
+            content: None,
             pdf: true,
-        })
+        }
     }
 
     /// Signs a hashed input at `at` and raises it to the target level.
@@ -533,6 +533,32 @@ impl Drop for SetOnDrop<'_> {
     }
 }
 
+/// A signed output waiting for its temporary file: a signature, or a signed PDF (the input
+/// copied, then the revisions appended; see [`crate::pades::PdfFile`]).
+enum Signed {
+    Der(Vec<u8>),
+    Pdf(crate::pades::PdfFile),
+}
+
+impl Signed {
+    /// The bytes held in memory.
+    fn held(&self) -> usize {
+        match self {
+            Signed::Der(d) => d.len(),
+            Signed::Pdf(p) => p.tail.len(),
+        }
+    }
+
+    /// Writes the output to its temporary file.
+    fn write(&self, f: &mut std::fs::File) -> std::io::Result<()> {
+        use std::io::Write as _;
+        match self {
+            Signed::Der(d) => f.write_all(d),
+            Signed::Pdf(p) => p.write_to(f),
+        }
+    }
+}
+
 /// A batch entry's result: signed, or why not and whether because of the batch's [`Stop`]
 /// (an empty message: not started because the batch had stopped).
 type JobResult = Result<(), (String, bool)>;
@@ -542,8 +568,8 @@ fn own(message: String) -> (String, bool) {
     (message, false)
 }
 
-/// One input, read and hashed; a PDF signed inside itself is read whole and hashed when its
-/// signature dictionary is in place ([`crate::pades::sign_pdf`]).
+/// One input, read and hashed; a PDF signed inside itself is read by ranges and hashed when
+/// its signature dictionary is in place ([`crate::pades::sign_pdf`]).
 struct Hashed {
     hash: Vec<u8>,
     content: Option<Vec<u8>>,
@@ -906,11 +932,11 @@ pub fn sign_files(
                     let burst_max = BURST.load(Ordering::Relaxed).clamp(1, group_size);
                     let mut hashed: Vec<(usize, PathBuf, Result<Hashed, String>)> =
                         Vec::with_capacity(burst_max);
-                    let mut burst: Vec<(usize, PathBuf, Vec<u8>)> = Vec::with_capacity(burst_max);
+                    let mut burst: Vec<(usize, PathBuf, Signed)> = Vec::with_capacity(burst_max);
                     // The output directory of the last file, kept open (see `OutDir`).
                     let mut out_dir: Option<OutDir> = None;
                     let mut write_burst =
-                        |burst: &mut Vec<(usize, PathBuf, Vec<u8>)>,
+                        |burst: &mut Vec<(usize, PathBuf, Signed)>,
                          group: &mut Vec<Pending>,
                          idx: &mut Vec<usize>,
                          done: &mut Vec<(usize, JobResult)>,
@@ -922,7 +948,7 @@ pub fn sign_files(
                                     // If it cannot be opened, `write_temp_in` reports why.
                                     out_dir = OutDir::open(dir).ok();
                                 }
-                                match write_temp_in(out_dir.as_ref(), &out, &der) {
+                                match write_temp_with(out_dir.as_ref(), &out, |f| der.write(f)) {
                                     Ok(temp) => {
                                         // `--in-place`: a PDF replaces itself.
                                         let in_place = opts.pdf.in_place && jobs[i].3;
@@ -957,7 +983,7 @@ pub fn sign_files(
                                 break;
                             };
                             let h = if pdf {
-                                prepared.read_pdf(input)
+                                Ok(prepared.read_pdf())
                             } else {
                                 prepared.hash_input(input, opts.attached, &mut buf)
                             };
@@ -985,18 +1011,15 @@ pub fn sign_files(
                                     "the system clock is unusable",
                                 )),
                                 Some(at) if h.pdf => crate::pades::sign_pdf(
-                                    prepared,
-                                    opts.level,
-                                    h.content.as_deref().unwrap_or_default(),
-                                    opts.pdf.field.as_deref(),
-                                    at,
-                                ),
-                                Some(at) => prepared.seal(&h, at),
+                                    prepared, opts.level, jobs[i].1, &opts.pdf, at,
+                                )
+                                .map(Signed::Pdf),
+                                Some(at) => prepared.seal(&h, at).map(Signed::Der),
                             });
                             times.sign += t.elapsed();
                             match der {
                                 Ok(der) => {
-                                    held += der.len();
+                                    held += der.held();
                                     burst.push((i, out, der));
                                 }
                                 Err(f) => {

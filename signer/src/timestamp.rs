@@ -190,20 +190,22 @@ pub fn timestamp_files(opts: &TimestampOptions, inputs: &[PathBuf]) -> Result<Su
                     };
                     let pdf = crate::pades::is_pdf_file(input);
                     match one(opts, &tsa, input, pdf) {
-                        Ok(data) => match crate::output::write_temp(out, &data) {
-                            Ok(temp) => {
-                                group.push(Pending {
-                                    temp,
-                                    target: out.to_owned(),
-                                    replace: replace || (pdf && opts.in_place),
-                                });
-                                idx.push(i);
+                        Ok(data) => {
+                            match crate::output::write_temp_with(None, out, |f| data.write(f)) {
+                                Ok(temp) => {
+                                    group.push(Pending {
+                                        temp,
+                                        target: out.to_owned(),
+                                        replace: replace || (pdf && opts.in_place),
+                                    });
+                                    idx.push(i);
+                                }
+                                Err(e) => done.push((
+                                    i,
+                                    Err((format!("cannot write {}: {e}", out.display()), false)),
+                                )),
                             }
-                            Err(e) => done.push((
-                                i,
-                                Err((format!("cannot write {}: {e}", out.display()), false)),
-                            )),
-                        },
+                        }
                         Err(f) => {
                             if let Some(problem) = f.problem {
                                 let mut g = stop.lock().unwrap_or_else(|e| e.into_inner());
@@ -277,20 +279,43 @@ fn publish_error(target: &Path, e: &std::io::Error, replace: bool) -> String {
     }
 }
 
+/// The output for one input: a time-stamped PDF, or a TSA's `TimeStampResp`.
+enum Stamped {
+    /// The PDF (read by ranges, never whole) with its document time-stamp revision.
+    Pdf(crate::pades::PdfFile),
+    /// The `TimeStampResp` of any other file.
+    Response(Vec<u8>),
+}
+
+impl Stamped {
+    /// Writes the output to its temporary file.
+    fn write(&self, f: &mut std::fs::File) -> std::io::Result<()> {
+        use std::io::Write as _;
+        match self {
+            Stamped::Pdf(p) => p.write_to(f),
+            Stamped::Response(r) => f.write_all(r),
+        }
+    }
+}
+
 /// The output for one input: the time-stamped PDF, or the TSA's `TimeStampResp`.
 fn one(
     opts: &TimestampOptions,
     tsa: &TsaClient,
     input: &Path,
     pdf: bool,
-) -> Result<Vec<u8>, Failure> {
+) -> Result<Stamped, Failure> {
     if pdf {
-        let bytes = std::fs::read(input).map_err(|e| format!("cannot read: {e}"))?;
-        crate::pades::timestamp_pdf(tsa, opts.digest, &bytes)
+        let mut file = crate::pades::PdfFile::open(input)?;
+        let update = crate::pades::timestamp_pdf(tsa, opts.digest, &file)?;
+        file.tail.extend(update);
+        Ok(Stamped::Pdf(file))
     } else {
         let mut f = std::fs::File::open(input).map_err(|e| format!("cannot read: {e}"))?;
         let hash = crate::digest::digest_reader(opts.digest, &mut f)
             .map_err(|e| format!("cannot read: {e}"))?;
-        Ok(tsa.timestamp_response(opts.digest, hash)?.0)
+        Ok(Stamped::Response(
+            tsa.timestamp_response(opts.digest, hash)?.0,
+        ))
     }
 }

@@ -27,8 +27,15 @@ fn simple_pdf() -> Vec<u8> {
     pdf_with(false)
 }
 
-/// [`simple_pdf`], with an empty signature field "Approval" when `field`.
+/// [`simple_pdf`], with an empty invisible signature field "Approval" when `field`.
 fn pdf_with(field: bool) -> Vec<u8> {
+    pdf_with_field_at(field.then_some("0 0 0 0"))
+}
+
+/// [`simple_pdf`], with an empty signature field "Approval" whose widget has the rectangle
+/// `rect` when given.
+fn pdf_with_field_at(rect: Option<&str>) -> Vec<u8> {
+    let field = rect.is_some();
     let content = b"BT /F1 24 Tf 72 700 Td (Invoice 2026-0042: 10,000 JPY) Tj ET";
     let (form, annots) = if field {
         (" /AcroForm << /Fields [6 0 R] >>", " /Annots [6 0 R]")
@@ -49,10 +56,10 @@ fn pdf_with(field: bool) -> Vec<u8> {
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
     ];
     if field {
-        objs.push(
-            "<< /FT /Sig /T (Approval) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /F 132 /P 3 0 R >>"
-                .to_string(),
-        );
+        objs.push(format!(
+            "<< /FT /Sig /T (Approval) /Type /Annot /Subtype /Widget /Rect [{}] /F 132 /P 3 0 R >>",
+            rect.unwrap_or_default()
+        ));
     }
     let mut b = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offs = Vec::new();
@@ -1127,4 +1134,364 @@ fn pdf_batches_follow_the_batch_rules() {
     assert!(!env.p("a-timestamped-timestamped.pdf").exists());
     let (code, text) = ts(&["--force", "a.pdf", "notes.txt"]);
     assert_eq!(code, Some(0), "{text}");
+}
+
+/// A one-page PDF of about `mib` MiB written to `path` without holding it: the page's content
+/// stream is mostly white space (what a large scan's image stream is, for a signer).
+fn write_large_pdf(path: &Path, mib: usize) {
+    use std::io::Write as _;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let text = b"BT /F1 24 Tf 72 700 Td (Large scan 2026-12) Tj ET\n";
+    let pad = vec![b' '; 1 << 20];
+    let len = text.len() + mib * pad.len();
+    let mut at = 0usize;
+    let mut offs = Vec::new();
+    let put = |f: &mut std::io::BufWriter<std::fs::File>, at: &mut usize, b: &[u8]| {
+        f.write_all(b).unwrap();
+        *at += b.len();
+    };
+    put(&mut f, &mut at, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
+    for (i, o) in [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        offs.push(at);
+        put(&mut f, &mut at, format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    offs.push(at);
+    put(
+        &mut f,
+        &mut at,
+        format!("4 0 obj\n<< /Length {len} >>\nstream\n").as_bytes(),
+    );
+    put(&mut f, &mut at, text);
+    for _ in 0..mib {
+        put(&mut f, &mut at, &pad);
+    }
+    put(&mut f, &mut at, b"\nendstream\nendobj\n");
+    offs.push(at);
+    put(
+        &mut f,
+        &mut at,
+        b"5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n",
+    );
+    let x = at;
+    put(&mut f, &mut at, b"xref\n0 6\n0000000000 65535 f\r\n");
+    for o in offs {
+        put(&mut f, &mut at, format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    put(
+        &mut f,
+        &mut at,
+        format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n").as_bytes(),
+    );
+    f.flush().unwrap();
+}
+
+/// Peak resident memory in KiB of `cmd` (its `ru_maxrss`, read by a python3 wrapper through
+/// `getrusage(RUSAGE_CHILDREN)`, so that nothing else of this test process counts), with its
+/// exit status and standard error.
+fn peak_rss_kib(cmd: &[&std::ffi::OsStr]) -> (u64, bool, String) {
+    let wrapper = "import resource, subprocess, sys\n\
+                   r = subprocess.run(sys.argv[1:], stderr=subprocess.PIPE)\n\
+                   sys.stderr.buffer.write(r.stderr)\n\
+                   print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n\
+                   sys.exit(r.returncode)\n";
+    let out = Command::new("python3")
+        .args(["-c", wrapper])
+        .args(cmd)
+        .output()
+        .expect("python3 (Debian python3)");
+    let kib = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    (
+        kib,
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Memory stays flat for large PDFs (issue 14): a 96 MiB PDF is signed by the `inkan-sign`
+/// binary with a peak resident set under 64 MiB (the file is read by ranges, hashed as a
+/// stream and copied to the output, never held), the output is the input followed by the
+/// signature revision, and pdfsig and inkan-verify accept it. A document time-stamp of it
+/// (`inkan-sign timestamp`) and its extension to B-LTA (`extend`: DSS and document
+/// time-stamp) stay under the same bound. (Memory, not time, is asserted. The figure is an
+/// upper bound: it includes the Python wrapper's own image before `exec`.)
+#[test]
+fn large_pdf_is_signed_in_flat_memory() {
+    let env = Env::new();
+    let input = env.p("large.pdf");
+    write_large_pdf(&input, 96);
+    let in_len = std::fs::metadata(&input).unwrap().len();
+    let out = env.p("large-signed.pdf");
+    let bin = Path::new(env!("CARGO_BIN_EXE_inkan-sign"));
+    let (kib, ok, err) = peak_rss_kib(&[
+        bin.as_os_str(),
+        "--key".as_ref(),
+        env.p("eseal.key").as_os_str(),
+        "--cert-chain".as_ref(),
+        env.p("eseal-chain.pem").as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        input.as_os_str(),
+    ]);
+    assert!(ok, "{err}");
+    eprintln!("inkan-sign: peak resident set {kib} KiB for a 96 MiB PDF");
+    assert!(
+        kib < 64 * 1024,
+        "inkan-sign peaked at {kib} KiB for a 96 MiB PDF"
+    );
+    // The input's bytes, unchanged, then one incremental update.
+    let out_len = std::fs::metadata(&out).unwrap().len();
+    assert!(out_len > in_len && out_len < in_len + 64 * 1024);
+    {
+        use std::io::{Read as _, Seek as _};
+        let (mut a, mut b) = (
+            std::fs::File::open(&input).unwrap(),
+            std::fs::File::open(&out).unwrap(),
+        );
+        let (mut x, mut y) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+        for at in [0, in_len / 2, in_len - (1 << 20)] {
+            a.seek(std::io::SeekFrom::Start(at)).unwrap();
+            b.seek(std::io::SeekFrom::Start(at)).unwrap();
+            a.read_exact(&mut x).unwrap();
+            b.read_exact(&mut y).unwrap();
+            assert!(x == y, "bytes at {at} changed");
+        }
+    }
+    let (_, text) = tool(
+        env.dir.path(),
+        "pdfsig",
+        &["-nocert", out.to_str().unwrap()],
+    );
+    assert!(
+        text.contains("Signature Validation: Signature is Valid.")
+            && text.contains("Total document signed"),
+        "pdfsig: {text}"
+    );
+    let r = env.verify(&out);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    assert_eq!(
+        r.signers[0].pdf.as_ref().unwrap().covers,
+        "the whole document"
+    );
+    // A document time-stamp of the signed file, in the same bound.
+    let (kib, ok, err) = peak_rss_kib(&[
+        bin.as_os_str(),
+        "timestamp".as_ref(),
+        "--tsa".as_ref(),
+        env.tsa_url.as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(ok, "{err}");
+    eprintln!("inkan-sign timestamp: peak resident set {kib} KiB");
+    assert!(kib < 64 * 1024, "inkan-sign timestamp peaked at {kib} KiB");
+    let stamped = env.p("large-signed-timestamped.pdf");
+    let (_, text) = tool(
+        env.dir.path(),
+        "pdfsig",
+        &["-nocert", stamped.to_str().unwrap()],
+    );
+    assert!(text.contains("Signature is Valid."), "pdfsig: {text}");
+    // `extend` to B-LTA (a DSS revision, then a document time-stamp), in the same bound.
+    let lta = env.p("large-lta.pdf");
+    let (kib, ok, err) = peak_rss_kib(&[
+        bin.as_os_str(),
+        "extend".as_ref(),
+        "--level".as_ref(),
+        "B-LTA".as_ref(),
+        "--tsa".as_ref(),
+        env.tsa_url.as_ref(),
+        "--crl".as_ref(),
+        env.p("crl.der").as_os_str(),
+        "--no-fetch".as_ref(),
+        "--out".as_ref(),
+        lta.as_os_str(),
+        out.as_os_str(),
+    ]);
+    assert!(ok, "{err}");
+    eprintln!("inkan-sign extend: peak resident set {kib} KiB");
+    assert!(kib < 64 * 1024, "inkan-sign extend peaked at {kib} KiB");
+    let r = env.verify_with(&lta, Vec::new());
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+}
+
+/// The visible seal (`--seal-image PNG --page N --rect X1,Y1,X2,Y2`): the widget carries the
+/// seal image in its normal appearance (`/AP /N`, an image XObject with its alpha as
+/// `/SMask`) at the given place; qpdf, pdfsig, inkan-verify and pyHanko accept the result.
+/// A page that does not exist, a rectangle off the page and a broken PNG are refused with
+/// nothing written.
+#[test]
+fn visible_seal_image() {
+    use inkan_profiles::pdf::{Document, Object};
+    let env = Env::new();
+    let d = env.dir.path();
+    let input = env.p("notice.pdf");
+    std::fs::write(&input, simple_pdf()).unwrap();
+    let png = env.p("kakuin.png");
+    let img = inkan_signer::seal::sample_seal(120);
+    std::fs::write(&png, inkan_signer::seal::encode_png(&img)).unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_inkan-sign"))
+            .current_dir(d)
+            .args(["--key", "eseal.key", "--cert-chain", "eseal-chain.pem"])
+            .args(extra)
+            .arg("notice.pdf")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, text) = run(&[
+        "--seal-image",
+        "kakuin.png",
+        "--page",
+        "1",
+        "--rect",
+        "400,650,520,770",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let out = env.p("notice-signed.pdf");
+    independent_checks(d, &out);
+    let r = env.verify(&out);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    let (ok, text) = pyhanko_validate(&env, &out, "soft");
+    assert!(ok, "pyHanko: {text}");
+    // The widget: its rectangle and its appearance with the image.
+    let bytes = std::fs::read(&out).unwrap();
+    let doc = Document::new(&bytes).unwrap();
+    let x = doc.xref().unwrap();
+    let root = doc.dict_of(&x, x.trailer.get(b"Root")).unwrap();
+    let form = doc.dict_of(&x, root.get(b"AcroForm")).unwrap();
+    let Ok(Object::Array(fields)) = doc.resolve(&x, form.get(b"Fields").unwrap()) else {
+        panic!("no fields")
+    };
+    let widget = doc.dict_of(&x, fields.last()).unwrap();
+    let Some(Object::Array(rect)) = widget.get(b"Rect") else {
+        panic!("no /Rect")
+    };
+    let rect: Vec<f64> = rect
+        .iter()
+        .map(|o| match o {
+            Object::Real(v) => *v,
+            Object::Int(i) => *i as f64,
+            _ => f64::NAN,
+        })
+        .collect();
+    assert_eq!(rect, [400.0, 650.0, 520.0, 770.0]);
+    let ap = doc.dict_of(&x, widget.get(b"AP")).expect("/AP");
+    let Ok(Object::Stream(n)) = doc.resolve(&x, ap.get(b"N").expect("/AP /N")) else {
+        panic!("/N is not a stream")
+    };
+    assert_eq!(n.dict.name(b"Subtype"), Some(&b"Form"[..]));
+    let content = doc.decode(&n).unwrap();
+    assert!(
+        String::from_utf8_lossy(&content).contains("/Seal Do"),
+        "{content:?}"
+    );
+    let res = doc.dict_of(&x, n.dict.get(b"Resources")).unwrap();
+    let xo = doc.dict_of(&x, res.get(b"XObject")).unwrap();
+    let Ok(Object::Stream(im)) = doc.resolve(&x, xo.get(b"Seal").unwrap()) else {
+        panic!("no image")
+    };
+    assert_eq!(im.dict.name(b"Subtype"), Some(&b"Image"[..]));
+    assert_eq!(im.dict.int(b"Width"), Some(120));
+    assert_eq!(doc.decode(&im).unwrap(), img.color);
+    let Ok(Object::Stream(mask)) = doc.resolve(&x, im.dict.get(b"SMask").unwrap()) else {
+        panic!("no /SMask")
+    };
+    assert_eq!(&doc.decode(&mask).unwrap(), img.alpha.as_ref().unwrap());
+    // Refusals, nothing written.
+    std::fs::remove_file(&out).unwrap();
+    for (args, says) in [
+        (
+            &[
+                "--seal-image",
+                "kakuin.png",
+                "--page",
+                "2",
+                "--rect",
+                "1,1,50,50",
+            ][..],
+            "the PDF has 1 page",
+        ),
+        (
+            &["--seal-image", "kakuin.png", "--rect", "500,700,700,900"][..],
+            "not within page 1",
+        ),
+        (&["--seal-image", "kakuin.png"][..], "needs --rect"),
+        (
+            &[
+                "--seal-image",
+                "kakuin.png",
+                "--field",
+                "New",
+                "--page",
+                "1",
+            ][..],
+            "--page goes with --rect",
+        ),
+        (&["--rect", "1,1,50,50"][..], "give --seal-image"),
+        (
+            &["--seal-image", "notice.pdf", "--rect", "1,1,50,50"][..],
+            "not a PNG",
+        ),
+    ] {
+        let (code, text) = run(args);
+        assert_ne!(code, Some(0), "{args:?}");
+        assert!(text.contains(says), "{args:?}: {text}");
+        assert!(!out.exists(), "{args:?}: nothing written");
+    }
+    // A form's empty signature field (the seal box, 印 欄): the seal fills its box; an
+    // invisible field or an attempt to move it is refused.
+    std::fs::write(&input, pdf_with_field_at(Some("400 650 520 770"))).unwrap();
+    let (code, text) = run(&[
+        "--seal-image",
+        "kakuin.png",
+        "--field",
+        "Approval",
+        "--rect",
+        "1,1,50,50",
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("leave out --page and --rect"), "{text}");
+    let (code, text) = run(&["--seal-image", "kakuin.png", "--field", "Approval"]);
+    assert_eq!(code, Some(0), "{text}");
+    independent_checks(d, &out);
+    let r = env.verify(&out);
+    assert_eq!(r.indication, Indication::TotalPassed, "{}", r.to_json());
+    assert_eq!(r.signers[0].pdf.as_ref().unwrap().field, "Approval");
+    let (ok, text) = pyhanko_validate(&env, &out, "soft");
+    assert!(ok, "pyHanko: {text}");
+    let bytes = std::fs::read(&out).unwrap();
+    let doc = Document::new(&bytes).unwrap();
+    let x = doc.xref().unwrap();
+    let field = doc
+        .dict_of(
+            &x,
+            Some(&Object::Ref(inkan_profiles::pdf::Ref {
+                num: 6,
+                generation: 0,
+            })),
+        )
+        .unwrap();
+    let ap = doc
+        .dict_of(&x, field.get(b"AP"))
+        .expect("/AP on the form's field");
+    assert!(matches!(
+        doc.resolve(&x, ap.get(b"N").unwrap()),
+        Ok(Object::Stream(_))
+    ));
+    std::fs::remove_file(&out).unwrap();
+    std::fs::write(&input, pdf_with(true)).unwrap();
+    let (code, text) = run(&["--seal-image", "kakuin.png", "--field", "Approval"]);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains("is invisible"), "{text}");
+    assert!(!out.exists());
 }

@@ -155,13 +155,16 @@ pub fn is_delim(b: u8) -> bool {
     )
 }
 
-/// A cursor over bytes that parses objects. `base` is added to every recorded span, and
-/// spans are recorded only when `in_file`.
+/// A cursor over bytes that parses objects. `base` (the file offset of `buf[0]` when `buf`
+/// is a window of the file) is added to every recorded span and error offset, and spans are
+/// recorded only when `in_file`.
 pub struct Parser<'a> {
     /// The bytes.
     pub buf: &'a [u8],
-    /// Current position.
+    /// Current position in `buf`.
     pub pos: usize,
+    /// The file offset of `buf[0]`.
+    pub base: usize,
     /// Whether positions are file offsets (spans recorded).
     pub in_file: bool,
     limits: &'a Limits,
@@ -173,9 +176,16 @@ impl<'a> Parser<'a> {
         Self {
             buf,
             pos,
+            base: 0,
             in_file,
             limits,
         }
+    }
+
+    /// The same parser over a window of the file that starts at file offset `base`.
+    pub fn with_base(mut self, base: usize) -> Self {
+        self.base = base;
+        self
     }
 
     /// Skips white space and comments.
@@ -238,7 +248,10 @@ impl<'a> Parser<'a> {
         }
         self.skip_ws();
         let Some(&b) = self.buf.get(self.pos) else {
-            return Err(Error::Syntax("unexpected end of data", self.pos));
+            return Err(Error::Syntax(
+                "unexpected end of data",
+                self.base + self.pos,
+            ));
         };
         match b {
             b'/' => {
@@ -267,8 +280,18 @@ impl<'a> Parser<'a> {
                                 d.0.push((k, v));
                             }
                         }
-                        None => return Err(Error::Syntax("unterminated dictionary", self.pos)),
-                        _ => return Err(Error::Syntax("dictionary key is not a name", self.pos)),
+                        None => {
+                            return Err(Error::Syntax(
+                                "unterminated dictionary",
+                                self.base + self.pos,
+                            ));
+                        }
+                        _ => {
+                            return Err(Error::Syntax(
+                                "dictionary key is not a name",
+                                self.base + self.pos,
+                            ));
+                        }
                     }
                 }
             }
@@ -283,7 +306,9 @@ impl<'a> Parser<'a> {
                             self.pos += 1;
                             return Ok(Object::Array(a));
                         }
-                        None => return Err(Error::Syntax("unterminated array", self.pos)),
+                        None => {
+                            return Err(Error::Syntax("unterminated array", self.base + self.pos));
+                        }
                         _ => {
                             if a.len() >= self.limits.max_container {
                                 return Err(Error::Limit("array size"));
@@ -296,7 +321,7 @@ impl<'a> Parser<'a> {
             _ => {
                 let w = self.peek_word();
                 if w.is_empty() {
-                    return Err(Error::Syntax("unexpected delimiter", self.pos));
+                    return Err(Error::Syntax("unexpected delimiter", self.base + self.pos));
                 }
                 match w {
                     b"true" => {
@@ -319,7 +344,7 @@ impl<'a> Parser<'a> {
 
     fn number_or_ref(&mut self, w: &'a [u8]) -> Result<Object, Error> {
         let start = self.pos;
-        let n = parse_number(w).ok_or(Error::Syntax("unknown token", start))?;
+        let n = parse_number(w).ok_or(Error::Syntax("unknown token", self.base + start))?;
         self.pos += w.len();
         if let Object::Int(num) = n
             && num >= 0
@@ -367,7 +392,7 @@ impl<'a> Parser<'a> {
         let mut depth = 1usize;
         loop {
             let Some(&b) = self.buf.get(self.pos) else {
-                return Err(Error::Syntax("unterminated string", start));
+                return Err(Error::Syntax("unterminated string", self.base + start));
             };
             self.pos += 1;
             match b {
@@ -428,7 +453,9 @@ impl<'a> Parser<'a> {
         Ok(Object::Str(PdfString {
             bytes: out,
             hex: false,
-            span: self.in_file.then_some((start, self.pos)),
+            span: self
+                .in_file
+                .then_some((self.base + start, self.base + self.pos)),
         }))
     }
 
@@ -439,7 +466,10 @@ impl<'a> Parser<'a> {
         let mut hi: Option<u8> = None;
         loop {
             let Some(&b) = self.buf.get(self.pos) else {
-                return Err(Error::Syntax("unterminated hexadecimal string", start));
+                return Err(Error::Syntax(
+                    "unterminated hexadecimal string",
+                    self.base + start,
+                ));
             };
             self.pos += 1;
             if b == b'>' {
@@ -448,7 +478,10 @@ impl<'a> Parser<'a> {
             if is_white(b) {
                 continue;
             }
-            let v = hexval(b).ok_or(Error::Syntax("bad hexadecimal digit", self.pos - 1))?;
+            let v = hexval(b).ok_or(Error::Syntax(
+                "bad hexadecimal digit",
+                self.base + self.pos - 1,
+            ))?;
             match hi.take() {
                 Some(h) => out.push(h << 4 | v),
                 None => hi = Some(v),
@@ -460,7 +493,9 @@ impl<'a> Parser<'a> {
         Ok(Object::Str(PdfString {
             bytes: out,
             hex: true,
-            span: self.in_file.then_some((start, self.pos)),
+            span: self
+                .in_file
+                .then_some((self.base + start, self.base + self.pos)),
         }))
     }
 }

@@ -88,6 +88,7 @@ pub fn text_string(s: &str) -> Object {
 /// and `%%EOF` followed by one LF (covered by a later signature's ByteRange).
 pub struct Update<'a> {
     base: &'a [u8],
+    base_len: usize,
     prev: &'a Xref,
     prev_offset: usize,
     /// The appended bytes (after the original file).
@@ -100,13 +101,22 @@ impl<'a> Update<'a> {
     /// Starts an update of `base`, whose newest cross-reference view is `prev` at
     /// `prev_offset`.
     pub fn new(base: &'a [u8], prev: &'a Xref, prev_offset: usize) -> Self {
+        let mut u = Self::after(base.len(), base.last().copied(), prev, prev_offset);
+        u.base = base;
+        u
+    }
+
+    /// Starts an update of a file of `base_len` bytes whose last byte is `last`, held
+    /// elsewhere (on disk): [`Update::finish_tail`] gives the bytes to append to it.
+    pub fn after(base_len: usize, last: Option<u8>, prev: &'a Xref, prev_offset: usize) -> Self {
         let mut out = Vec::new();
         // §7.5.5: `%%EOF` ends a line; add one LF when the file lacks a final end-of-line.
-        if !matches!(base.last(), Some(b'\n' | b'\r')) {
+        if !matches!(last, Some(b'\n' | b'\r')) {
             out.push(b'\n');
         }
         Self {
-            base,
+            base: &[],
+            base_len,
             prev,
             prev_offset,
             out,
@@ -124,7 +134,7 @@ impl<'a> Update<'a> {
 
     /// The file offset where the next appended byte goes.
     pub fn offset(&self) -> usize {
-        self.base.len() + self.out.len()
+        self.base_len + self.out.len()
     }
 
     /// The generation to write for `num`: kept when an existing object is replaced.
@@ -169,8 +179,20 @@ impl<'a> Update<'a> {
         self.add_raw(num, &b);
     }
 
-    /// Writes the cross-reference section and trailer; returns the whole new file.
-    pub fn finish(mut self) -> Vec<u8> {
+    /// Writes the cross-reference section and trailer; returns the whole new file (for an
+    /// update started with [`Update::new`]).
+    pub fn finish(self) -> Vec<u8> {
+        let base = self.base;
+        let out = self.finish_tail();
+        let mut all = Vec::with_capacity(base.len() + out.len());
+        all.extend_from_slice(base);
+        all.extend_from_slice(&out);
+        all
+    }
+
+    /// Writes the cross-reference section and trailer; returns the bytes to append to the
+    /// file.
+    pub fn finish_tail(mut self) -> Vec<u8> {
         let mut trailer = Dict::default();
         for k in [&b"Root"[..], b"Info", b"ID"] {
             if let Some(v) = self.prev.trailer.get(k) {
@@ -230,10 +252,7 @@ impl<'a> Update<'a> {
         }
         self.out
             .extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
-        let mut all = Vec::with_capacity(self.base.len() + self.out.len());
-        all.extend_from_slice(self.base);
-        all.extend_from_slice(&self.out);
-        all
+        self.out
     }
 
     fn index(&self) -> Vec<Object> {
