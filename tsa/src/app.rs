@@ -235,8 +235,13 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
     for w in &identity.warnings {
         tracing::warn!("{w}");
     }
-    let store = Store::open_with_cache(&s.data_dir, Some(s.store_cache_bytes))
-        .map_err(|e| e.to_string())?;
+    let store = Store::open_configured(
+        s.store.as_deref(),
+        &s.data_dir,
+        Some(s.store_cache_bytes),
+        clock.clone(),
+    )
+    .map_err(|e| e.to_string())?;
     let space = store.reserve_serials(now).map_err(|e| e.to_string())?;
     let chain_at_start = store.chain().map_err(|e| e.to_string())?;
     let cert_hex = records::hex(&identity.cert_sha256);
@@ -259,6 +264,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             .field("serial_prefix", format!("{:016x}", space.prefix))
             .field("serial_epoch", space.epoch)
             .field("instance_id", s.instance_id)
+            .field("store_instance", space.instance)
             .field("chain_records", chain_at_start.next)
             .field("chain_head", chain_at_start.head_hex()),
         )

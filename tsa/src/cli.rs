@@ -20,11 +20,11 @@ inkan-tsa: an RFC 3161 time-stamp authority (HTTP, CRYPTREC policy, durable reco
 
 USAGE:
   inkan-tsa serve [--config FILE] [--listen ADDR:PORT] [--key KEYREF] [--cert-chain PEM]
-                  [--policy OID] [--accuracy-ms N] [--data-dir DIR] [--dev]
+                  [--policy OID] [--accuracy-ms N] [--data-dir DIR] [--store URL] [--dev]
                   [--ntp HOST[:PORT]]... [--ntp-poll-ms N]
-  inkan-tsa records [--config FILE] [--data-dir DIR]
+  inkan-tsa records [--config FILE] [--data-dir DIR | --store URL]
                     (--serial HEX | --imprint HEX | --from TIME --to TIME | --verify-chain)
-  inkan-tsa events [--config FILE] [--data-dir DIR] --from TIME --to TIME
+  inkan-tsa events [--config FILE] [--data-dir DIR | --store URL] --from TIME --to TIME
   inkan-tsa --help | --version
 
 serve:
@@ -35,6 +35,8 @@ serve:
   --policy OID        default TSA policy
   --accuracy-ms N     declared accuracy, 1..=1000 (default 1000)
   --data-dir DIR      records store and dev PKI (default ./inkan-tsa-data)
+  --store URL         shared records store postgresql://USER@HOST[:PORT]/DB (password from
+                      PGPASSWORD or ?password-source=env:NAME|FILE; sslmode, sslrootcert)
   --dev               development TSA: makes a dev CA, TSA certificate and P-256 key once
                       under the data dir (NOT FOR PRODUCTION), policy 1.2.3.4.1
   --ntp HOST[:PORT]   SNTP server to check the clock against (repeatable); without any,
@@ -69,6 +71,8 @@ pub enum Command {
         config: Option<PathBuf>,
         /// `--data-dir`.
         data_dir: Option<PathBuf>,
+        /// `--store URL`.
+        store: Option<String>,
         /// The query.
         query: Query,
     },
@@ -78,6 +82,8 @@ pub enum Command {
         config: Option<PathBuf>,
         /// `--data-dir`.
         data_dir: Option<PathBuf>,
+        /// `--store URL`.
+        store: Option<String>,
     },
     /// `events`.
     Events {
@@ -85,6 +91,8 @@ pub enum Command {
         config: Option<PathBuf>,
         /// `--data-dir`.
         data_dir: Option<PathBuf>,
+        /// `--store URL`.
+        store: Option<String>,
         /// `--from`.
         from: UnixTime,
         /// `--to`.
@@ -159,6 +167,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                     Long("data-dir") => {
                         o.data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
                     }
+                    Long("store") => {
+                        o.store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
+                    }
                     Long("dev") => o.dev = true,
                     Long("ntp") => o
                         .ntp
@@ -175,13 +186,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             Ok(Command::Serve(o))
         }
         "records" => {
-            let (mut config, mut data_dir) = (None, None);
+            let (mut config, mut data_dir, mut store) = (None, None, None);
             let (mut serial, mut imprint, mut from, mut to) = (None, None, None, None);
             let mut verify = false;
             while let Some(arg) = p.next().map_err(|e| e.to_string())? {
                 match arg {
                     Short('h') | Long("help") => return Ok(Command::Help),
                     Long("verify-chain") => verify = true,
+                    Long("store") => {
+                        store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
+                    }
                     Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
                     Long("data-dir") => {
                         data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
@@ -203,7 +217,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 if serial.is_some() || imprint.is_some() || from.is_some() || to.is_some() {
                     return Err("--verify-chain takes no query (it checks every record)".into());
                 }
-                return Ok(Command::VerifyChain { config, data_dir });
+                return Ok(Command::VerifyChain {
+                    config,
+                    data_dir,
+                    store,
+                });
             }
             let query = match (serial, imprint, from, to) {
                 (Some(s), None, None, None) => Query::Serial(
@@ -228,14 +246,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             Ok(Command::Records {
                 config,
                 data_dir,
+                store,
                 query,
             })
         }
         "events" => {
             let (mut config, mut data_dir, mut from, mut to) = (None, None, None, None);
+            let mut store = None;
             while let Some(arg) = p.next().map_err(|e| e.to_string())? {
                 match arg {
                     Short('h') | Long("help") => return Ok(Command::Help),
+                    Long("store") => {
+                        store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
+                    }
                     Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
                     Long("data-dir") => {
                         data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
@@ -253,6 +276,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             Ok(Command::Events {
                 config,
                 data_dir,
+                store,
                 from: parse_time_bound(&f, false, "--from")?,
                 to: parse_time_bound(&t, true, "--to")?,
             })

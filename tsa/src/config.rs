@@ -33,6 +33,8 @@ pub struct FileConfig {
     pub listen: Option<String>,
     /// Data directory (records store, development PKI).
     pub data_dir: Option<PathBuf>,
+    /// Shared records store `postgresql://USER@HOST[:PORT]/DB` (default: the embedded store).
+    pub store: Option<String>,
     /// KEYREF: PKCS#8 PEM path or `pkcs11:` URI.
     pub key: Option<String>,
     /// PEM file: the TSA certificate first, then (optionally) its issuers.
@@ -117,6 +119,8 @@ pub struct Overrides {
     pub accuracy_ms: Option<u64>,
     /// `--data-dir DIR`.
     pub data_dir: Option<PathBuf>,
+    /// `--store URL`.
+    pub store: Option<String>,
     /// `--dev`.
     pub dev: bool,
     /// `--ntp HOST[:PORT]`, repeatable.
@@ -151,6 +155,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Data directory.
     pub data_dir: PathBuf,
+    /// Shared records store URL (`None`: the embedded store under `data_dir`).
+    pub store: Option<String>,
     /// KEYREF (`None` with `--dev`: the development key is used).
     pub key: Option<String>,
     /// Certificate chain PEM (`None` with `--dev`).
@@ -270,6 +276,7 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
         .clone()
         .or(file.data_dir)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let store = o.store.clone().or(file.store);
     let key = o.key.clone().or(file.key);
     let cert_chain = o.cert_chain.clone().or(file.cert_chain);
     if !o.dev {
@@ -356,6 +363,7 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
     Ok(Settings {
         listen,
         data_dir,
+        store,
         key,
         cert_chain,
         policy,

@@ -178,6 +178,7 @@ pub mod dev;
 pub mod handler;
 pub mod metrics;
 pub mod ntp;
+pub mod pgstore;
 pub mod pool;
 pub mod records;
 pub mod serial;

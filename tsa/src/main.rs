@@ -29,15 +29,21 @@ fn main() -> ExitCode {
         Command::Records {
             config,
             data_dir,
+            store,
             query,
-        } => records_cmd(config, data_dir, &query),
-        Command::VerifyChain { config, data_dir } => verify_chain_cmd(config, data_dir),
+        } => records_cmd(config, data_dir, store, &query),
+        Command::VerifyChain {
+            config,
+            data_dir,
+            store,
+        } => verify_chain_cmd(config, data_dir, store),
         Command::Events {
             config,
             data_dir,
+            store,
             from,
             to,
-        } => events_cmd(config, data_dir, from, to),
+        } => events_cmd(config, data_dir, store, from, to),
         Command::Serve(o) => serve(&o),
     }
 }
@@ -66,9 +72,16 @@ fn data_dir_of(
 fn open_reader(
     config: Option<std::path::PathBuf>,
     data_dir: Option<std::path::PathBuf>,
+    store: Option<String>,
 ) -> Result<records::Reader, ExitCode> {
+    // `--store`, else the configuration's `store`, else the embedded store.
+    let store = match (store, &config) {
+        (Some(s), _) => Some(s),
+        (None, Some(c)) => config::FileConfig::load(c).ok().and_then(|f| f.store),
+        (None, None) => None,
+    };
     let dir = data_dir_of(config, data_dir)?;
-    records::Reader::open(&dir).map_err(|e| {
+    records::Reader::open_configured(store.as_deref(), &dir).map_err(|e| {
         eprintln!("inkan-tsa: {e}");
         ExitCode::from(EXIT_FAILURE)
     })
@@ -102,9 +115,10 @@ fn print_lines(
 fn records_cmd(
     config: Option<std::path::PathBuf>,
     data_dir: Option<std::path::PathBuf>,
+    store: Option<String>,
     query: &records::Query,
 ) -> ExitCode {
-    let reader = match open_reader(config, data_dir) {
+    let reader = match open_reader(config, data_dir, store) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -114,10 +128,11 @@ fn records_cmd(
 fn events_cmd(
     config: Option<std::path::PathBuf>,
     data_dir: Option<std::path::PathBuf>,
+    store: Option<String>,
     from: inkan_profiles::time::UnixTime,
     to: inkan_profiles::time::UnixTime,
 ) -> ExitCode {
-    let reader = match open_reader(config, data_dir) {
+    let reader = match open_reader(config, data_dir, store) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -127,8 +142,9 @@ fn events_cmd(
 fn verify_chain_cmd(
     config: Option<std::path::PathBuf>,
     data_dir: Option<std::path::PathBuf>,
+    store: Option<String>,
 ) -> ExitCode {
-    let reader = match open_reader(config, data_dir) {
+    let reader = match open_reader(config, data_dir, store) {
         Ok(r) => r,
         Err(code) => return code,
     };

@@ -207,6 +207,12 @@ impl TokenRecord {
     }
 }
 
+/// The chain link (sequence number, hash of the previous record) of a stored record.
+pub(crate) fn stored_link(b: &[u8]) -> Option<(u64, [u8; 32])> {
+    let (seq, prev) = parse_stored(b)?.link?;
+    Some((seq, prev.try_into().ok()?))
+}
+
 /// A stored record taken apart (format 1, or format 2 with its chain link).
 struct Stored<'a> {
     secs: u64,
@@ -326,7 +332,7 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn time_key(t: UnixTime) -> u64 {
+pub(crate) fn time_key(t: UnixTime) -> u64 {
     let t = token_time(t);
     t.secs()
         .saturating_mul(1_000_000_000)
@@ -440,19 +446,68 @@ impl Event {
     }
 }
 
-enum Job {
+/// What the signing threads and the service hand the writer ([`Recorder`]).
+pub(crate) enum Job {
+    /// Granted tokens, to be committed before their responses leave.
     Tokens(Vec<Pending>),
+    /// A service event.
     Event(Box<Event>),
+    /// A rejection to count.
     Reject(&'static str),
+    /// Answered once everything before it is committed.
     Flush(Sender<()>),
+    /// Commit what came before, then end the writer.
     Stop,
 }
 
-/// The open store and its group-commit writer.
+/// The records store, behind one boundary: the handler, the records CLI and the events use
+/// only [`Store`], [`Recorder`] and [`Reader`], and do not know which implementation is behind
+/// them (issue 15).
+///
+/// * [`Store::Embedded`]: the redb file under the data directory (the default; one instance).
+/// * [`Store::Postgres`]: a shared PostgreSQL database for several instances
+///   ([`crate::pgstore`]).
+///
+/// Both share the group-commit writer ([`writer_loop`]), the record format ([`encode_record`])
+/// and the hash chain ([`Chain`]); only the transaction differs.
 #[derive(Debug)]
-pub struct Store {
+pub enum Store {
+    /// The embedded redb store.
+    Embedded(Embedded),
+    /// The shared PostgreSQL store.
+    Postgres(crate::pgstore::PgStore),
+}
+
+/// The embedded store: `DATA_DIR/records.redb`.
+#[derive(Debug)]
+pub struct Embedded {
     db: Arc<Database>,
     path: PathBuf,
+}
+
+/// Whether the store can be written now, for `/readyz` ([`Recorder::ready`]).
+#[derive(Debug, Default)]
+pub struct StoreHealth {
+    /// The last group commit (or probe) failed.
+    pub(crate) failing: std::sync::atomic::AtomicBool,
+    /// The writer reports failures to `/readyz` (a store that is retried in the background;
+    /// the embedded store, which has no background retry, only fails the requests).
+    pub(crate) reported: bool,
+    /// The instance lease of a shared store.
+    pub(crate) lease: Option<Arc<crate::pgstore::Lease>>,
+}
+
+impl StoreHealth {
+    /// `Ok` when the store is writable as far as this instance knows.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(l) = &self.lease {
+            l.check()?;
+        }
+        if self.reported && self.failing.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err("the records store cannot be written".into());
+        }
+        Ok(())
+    }
 }
 
 /// A cloneable handle that submits records to the writer thread.
@@ -463,6 +518,7 @@ pub struct Recorder {
     /// ([`Recorder::set_backlog`]); the writer holds a group open while it exceeds the group.
     backlog: Arc<AtomicUsize>,
     keep_tokens: bool,
+    health: Arc<StoreHealth>,
 }
 
 impl std::fmt::Debug for Job {
@@ -551,7 +607,7 @@ pub struct Chain {
 }
 
 impl Chain {
-    const LABEL: &'static [u8] = b"inkan-tsa records chain v1";
+    pub(crate) const LABEL: &'static [u8] = b"inkan-tsa records chain v1";
 
     fn to_bytes(self) -> [u8; 40] {
         let mut b = [0u8; 40];
@@ -568,7 +624,7 @@ impl Chain {
     }
 
     /// The chain hash of a stored record.
-    fn link(serial: Serial, stored: &[u8]) -> [u8; 32] {
+    pub(crate) fn link(serial: Serial, stored: &[u8]) -> [u8; 32] {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
         h.update(serial.to_be_bytes());
@@ -694,9 +750,118 @@ pub struct SerialSpace {
     pub prefix: u64,
     /// The epoch.
     pub epoch: u32,
+    /// The instance number this start-up holds in a shared store (carried in the prefix's top
+    /// 16 bits); `None` for the embedded store.
+    pub instance: Option<u16>,
 }
 
 impl Store {
+    /// Opens (creating if needed) the embedded store under `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Embedded::open(data_dir).map(Store::Embedded)
+    }
+
+    /// Opens the embedded store under `data_dir` with a bounded page cache.
+    pub fn open_with_cache(
+        data_dir: &Path,
+        cache_bytes: Option<usize>,
+    ) -> Result<Self, StoreError> {
+        Embedded::open_with_cache(data_dir, cache_bytes).map(Store::Embedded)
+    }
+
+    /// Opens the configured store: `url` (`postgresql://...`, see [`crate::pgstore`]) when
+    /// given, else the embedded store under `data_dir`. A shared store is migrated and this
+    /// instance's lease taken before this returns.
+    pub fn open_configured(
+        url: Option<&str>,
+        data_dir: &Path,
+        cache_bytes: Option<usize>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        match url {
+            Some(u) => crate::pgstore::PgStore::open(u, clock).map(Store::Postgres),
+            None => Self::open_with_cache(data_dir, cache_bytes),
+        }
+    }
+
+    /// The embedded store's file, or the shared store's location (without password).
+    pub fn path(&self) -> &Path {
+        match self {
+            Store::Embedded(e) => e.path(),
+            Store::Postgres(p) => p.path(),
+        }
+    }
+
+    /// This instance's chain head as committed.
+    pub fn chain(&self) -> Result<Chain, StoreError> {
+        match self {
+            Store::Embedded(e) => e.chain(),
+            Store::Postgres(p) => p.chain(),
+        }
+    }
+
+    /// Reserves the next serial epoch (see [`crate::serial`]) durably.
+    pub fn reserve_epoch(&self, now: UnixTime) -> Result<u32, StoreError> {
+        match self {
+            Store::Embedded(e) => e.reserve_epoch(now),
+            Store::Postgres(p) => p.reserve_serials(now).map(|s| s.epoch),
+        }
+    }
+
+    /// Reserves this start-up's serial space (see [`crate::serial`]), durably, before the
+    /// first token.
+    pub fn reserve_serials(&self, now: UnixTime) -> Result<SerialSpace, StoreError> {
+        match self {
+            Store::Embedded(e) => e.reserve_serials(now),
+            Store::Postgres(p) => p.reserve_serials(now),
+        }
+    }
+
+    /// Writes one event durably, outside the group-commit path (start-up and shutdown).
+    pub fn event_now(&self, at: UnixTime, kind: &str, detail: &str) -> Result<(), StoreError> {
+        self.record_now(&Event::new(at, kind, detail))
+    }
+
+    /// Writes one event durably, outside the group-commit path.
+    pub fn record_now(&self, e: &Event) -> Result<(), StoreError> {
+        match self {
+            Store::Embedded(s) => s.record_now(e),
+            Store::Postgres(p) => p.record_now(e),
+        }
+    }
+
+    /// Starts the group-commit writer ([`Embedded::start_writer`]).
+    pub fn start_writer(
+        &self,
+        opts: WriterOptions,
+        stats: Arc<WriterStats>,
+    ) -> Result<(Recorder, Writer), StoreError> {
+        match self {
+            Store::Embedded(e) => e.start_writer(opts, stats),
+            Store::Postgres(p) => p.start_writer(opts, stats),
+        }
+    }
+
+    /// Read access for queries while this process owns the store.
+    pub fn reader(&self) -> Reader {
+        match self {
+            Store::Embedded(e) => e.reader(),
+            Store::Postgres(p) => Reader {
+                db: ReaderDb::Pg(p.reader()),
+            },
+        }
+    }
+
+    #[cfg(test)]
+    fn db(&self) -> &Database {
+        match self {
+            Store::Embedded(e) => &e.db,
+            Store::Postgres(_) => unreachable!("embedded tests only"),
+        }
+    }
+}
+
+impl Embedded {
     /// Opens (creating if needed) `DATA_DIR/records.redb` for writing, with redb's default
     /// page cache.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
@@ -803,7 +968,11 @@ impl Store {
             used.insert(prefix, u64::from(epoch)).map_err(se)?;
         }
         w.commit().map_err(se)?;
-        Ok(SerialSpace { prefix, epoch })
+        Ok(SerialSpace {
+            prefix,
+            epoch,
+            instance: None,
+        })
     }
 
     /// Writes one event durably, outside the group-commit path (start-up and shutdown).
@@ -830,41 +999,17 @@ impl Store {
         stats: Arc<WriterStats>,
     ) -> Result<(Recorder, Writer), StoreError> {
         let chain = self.chain()?;
-        let (tx, rx) = std::sync::mpsc::channel();
         let db = self.db.clone();
-        let backlog = Arc::new(AtomicUsize::new(0));
-        let waiting = backlog.clone();
-        let keep_tokens = opts.keep_tokens;
-        let handle = std::thread::Builder::new()
-            .name("records-writer".into())
-            .spawn(move || {
-                let mut w = WriterState {
-                    db: &db,
-                    chain,
-                    scratch: Vec::with_capacity(512),
-                    outage: None,
-                    clock: opts.clock.clone(),
-                };
-                writer_loop(
-                    &mut w,
-                    &rx,
-                    opts.max_batch.max(1),
-                    opts.interval,
-                    &waiting,
-                    &stats,
-                );
-            })
-            .map_err(|e| StoreError(format!("cannot start the records writer: {e}")))?;
-        Ok((
-            Recorder {
-                tx,
-                backlog,
-                keep_tokens,
+        spawn_writer(
+            move || WriterState {
+                db,
+                chain,
+                scratch: Vec::with_capacity(512),
             },
-            Writer {
-                handle: Some(handle),
-            },
-        ))
+            opts,
+            stats,
+            Arc::new(StoreHealth::default()),
+        )
     }
 
     /// Read access for queries while this process owns the store.
@@ -903,19 +1048,158 @@ fn write_event(w: &redb::WriteTransaction, e: &Event) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// The writer thread's own state.
-struct WriterState<'a> {
-    db: &'a Database,
+/// Starts the writer thread over `sink` (made on that thread) and returns the handle requests
+/// use.
+pub(crate) fn spawn_writer<S: GroupSink, F: FnOnce() -> S + Send + 'static>(
+    make: F,
+    opts: WriterOptions,
+    stats: Arc<WriterStats>,
+    health: Arc<StoreHealth>,
+) -> Result<(Recorder, Writer), StoreError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let backlog = Arc::new(AtomicUsize::new(0));
+    let waiting = backlog.clone();
+    let keep_tokens = opts.keep_tokens;
+    let h = health.clone();
+    let handle = std::thread::Builder::new()
+        .name("records-writer".into())
+        .spawn(move || {
+            let mut sink = make();
+            let mut outage = Outage {
+                since: None,
+                clock: opts.clock.clone(),
+            };
+            writer_loop(
+                &mut sink,
+                &mut outage,
+                &rx,
+                opts.max_batch.max(1),
+                opts.interval,
+                &waiting,
+                &stats,
+                &h,
+            );
+            sink.on_stop();
+        })
+        .map_err(|e| StoreError(format!("cannot start the records writer: {e}")))?;
+    Ok((
+        Recorder {
+            tx,
+            backlog,
+            keep_tokens,
+            health,
+        },
+        Writer {
+            handle: Some(handle),
+        },
+    ))
+}
+
+/// One implementation's side of the group commit: everything else (gathering, the order of
+/// responses, outage events, statistics) is [`writer_loop`]'s, shared by every store.
+pub(crate) trait GroupSink {
+    /// Writes one group (tokens with their chain links, rejection counts, events) in one
+    /// transaction and returns once it is durably committed. On error nothing of the group
+    /// may be taken as written, and the sink's chain head stays the committed one.
+    fn commit_group(&mut self, jobs: &[Job]) -> Result<(), StoreError>;
+    /// Writes one event in its own transaction.
+    fn write_event(&mut self, e: &Event) -> Result<(), StoreError>;
+    /// While failing, how often the writer tries [`GroupSink::probe`] when idle (`None`: it
+    /// waits for the next request).
+    fn probe_every(&self) -> Option<Duration> {
+        None
+    }
+    /// Tries to make the store writable again (reconnect, lease); `Ok` when it is.
+    fn probe(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// The writer ends (after its last commit).
+    fn on_stop(&mut self) {}
+}
+
+/// Since when, how many commits failed, and the first error (while the store fails).
+struct Outage {
+    since: Option<(Option<UnixTime>, u64, String)>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Outage {
+    /// Notes a failed commit (the first one dates the outage).
+    fn failed(&mut self, e: &StoreError) {
+        match &mut self.since {
+            Some((_, n, _)) => *n += 1,
+            None => self.since = Some((self.clock.now(), 1, e.0.clone())),
+        }
+    }
+
+    /// After a successful commit that ended an outage: records it (its own commit).
+    fn recovered(&mut self, sink: &mut dyn GroupSink) {
+        let Some((from, failed, error)) = self.since.take() else {
+            return;
+        };
+        let Some(to) = self.clock.now() else { return };
+        let mut e = Event::new(
+            to,
+            kind::STORE_OUTAGE,
+            format!("the records store could not be written ({failed} failed commits): {error}; writing again"),
+        )
+        .field("failed_commits", failed)
+        .field("error", error)
+        .field("to", timefmt::rfc3339(to));
+        if let Some(f) = from {
+            e = e.field("from", timefmt::rfc3339(f));
+        }
+        tracing::warn!(failed_commits = failed, "records store writable again");
+        if let Err(err) = sink.write_event(&e) {
+            tracing::error!(error = %err, "cannot record the store outage event");
+        }
+    }
+}
+
+/// The stored value of a token record: the record as format 2, its chain link (`chain`: the
+/// head before it), the token if kept (see [`Chain`]). Returns the chain after it.
+pub(crate) fn stored_value(v: &mut Vec<u8>, p: &Pending, chain: Chain) -> Chain {
+    let i = &p.issued;
+    v.clear();
+    v.push(CHAINED_FORMAT);
+    v.extend_from_slice(i.record.get(1..).unwrap_or_default());
+    v.extend_from_slice(&chain.next.to_be_bytes());
+    v.extend_from_slice(&chain.head);
+    let token = p.token.as_deref().unwrap_or_default();
+    v.extend_from_slice(&u32::try_from(token.len()).unwrap_or(0).to_be_bytes());
+    if u32::try_from(token.len()).is_ok() {
+        v.extend_from_slice(token);
+    }
+    Chain {
+        next: chain.next + 1,
+        head: Chain::link(i.serial, v),
+    }
+}
+
+/// The embedded writer thread's own state.
+struct WriterState {
+    db: Arc<Database>,
     /// The committed chain head.
     chain: Chain,
     /// Where each stored record is assembled (record, link, token) before insertion.
     scratch: Vec<u8>,
-    /// Since when, how many commits failed, and the first error (while the store fails).
-    outage: Option<(Option<UnixTime>, u64, String)>,
-    clock: Arc<dyn Clock>,
 }
 
-impl WriterState<'_> {
+impl GroupSink for WriterState {
+    fn commit_group(&mut self, jobs: &[Job]) -> Result<(), StoreError> {
+        self.chain = self.write_batch(jobs)?;
+        Ok(())
+    }
+
+    fn write_event(&mut self, e: &Event) -> Result<(), StoreError> {
+        let mut w = self.db.begin_write().map_err(se)?;
+        w.set_durability(Durability::Immediate).map_err(se)?;
+        write_event(&w, e)?;
+        w.commit().map_err(se)
+    }
+}
+
+impl WriterState {
     /// Writes one group; on success returns the new chain head (adopted by the caller only
     /// once the commit has returned).
     fn write_batch(&mut self, jobs: &[Job]) -> Result<Chain, StoreError> {
@@ -933,18 +1217,7 @@ impl WriterState<'_> {
                             let i = &p.issued;
                             // The stored value: the record as format 2, its link, the token.
                             let v = &mut self.scratch;
-                            v.clear();
-                            v.push(CHAINED_FORMAT);
-                            v.extend_from_slice(i.record.get(1..).unwrap_or_default());
-                            v.extend_from_slice(&chain.next.to_be_bytes());
-                            v.extend_from_slice(&chain.head);
-                            let token = p.token.as_deref().unwrap_or_default();
-                            v.extend_from_slice(
-                                &u32::try_from(token.len()).unwrap_or(0).to_be_bytes(),
-                            );
-                            if u32::try_from(token.len()).is_ok() {
-                                v.extend_from_slice(token);
-                            }
+                            let next = stored_value(v, p, chain);
                             if tokens.insert(i.serial, v.as_slice()).map_err(se)?.is_some() {
                                 // Cannot happen by the serial scheme; refuse loudly if it ever
                                 // does.
@@ -953,10 +1226,7 @@ impl WriterState<'_> {
                                     serial::to_hex(i.serial)
                                 )));
                             }
-                            chain = Chain {
-                                next: chain.next + 1,
-                                head: Chain::link(i.serial, v),
-                            };
+                            chain = next;
                             by_time
                                 .insert((time_key(i.gen_time), i.serial), ())
                                 .map_err(se)?;
@@ -990,43 +1260,6 @@ impl WriterState<'_> {
         w.commit().map_err(se)?;
         Ok(chain)
     }
-
-    /// Notes a failed commit (the first one dates the outage).
-    fn failed(&mut self, e: &StoreError) {
-        match &mut self.outage {
-            Some((_, n, _)) => *n += 1,
-            None => self.outage = Some((self.clock.now(), 1, e.0.clone())),
-        }
-    }
-
-    /// After a successful commit that ended an outage: records it (its own commit).
-    fn recovered(&mut self) {
-        let Some((from, failed, error)) = self.outage.take() else {
-            return;
-        };
-        let Some(to) = self.clock.now() else { return };
-        let mut e = Event::new(
-            to,
-            kind::STORE_OUTAGE,
-            format!("the records store could not be written ({failed} failed commits): {error}; writing again"),
-        )
-        .field("failed_commits", failed)
-        .field("error", error)
-        .field("to", timefmt::rfc3339(to));
-        if let Some(f) = from {
-            e = e.field("from", timefmt::rfc3339(f));
-        }
-        tracing::warn!(failed_commits = failed, "records store writable again");
-        let try_write = || -> Result<(), StoreError> {
-            let mut w = self.db.begin_write().map_err(se)?;
-            w.set_durability(Durability::Immediate).map_err(se)?;
-            write_event(&w, &e)?;
-            w.commit().map_err(se)
-        };
-        if let Err(err) = try_write() {
-            tracing::error!(error = %err, "cannot record the store outage event");
-        }
-    }
 }
 
 fn job_tokens(j: &Job) -> usize {
@@ -1053,13 +1286,16 @@ fn take_queued(rx: &Receiver<Job>, batch: &mut Vec<Job>, size: &mut usize, max_b
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn writer_loop(
-    state: &mut WriterState<'_>,
+    state: &mut dyn GroupSink,
+    outage: &mut Outage,
     rx: &Receiver<Job>,
     max_batch: usize,
     gather: Duration,
     backlog: &AtomicUsize,
     stats: &WriterStats,
+    health: &StoreHealth,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
@@ -1067,9 +1303,26 @@ fn writer_loop(
     let mut last_tokens = 0usize;
     loop {
         // Block for the first job; then take whatever else is already queued.
-        match rx.recv() {
+        // While the store fails and the sink can retry by itself, wake up to probe it, so
+        // that an idle instance becomes ready again without a request.
+        let probe = state.probe_every().filter(|_| health.failing.load(Relaxed));
+        let first = match probe {
+            Some(every) => match rx.recv_timeout(every) {
+                Ok(j) => Ok(j),
+                Err(RecvTimeoutError::Timeout) => {
+                    if state.probe().is_ok() {
+                        health.failing.store(false, Relaxed);
+                        outage.recovered(state);
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => Err(()),
+            },
+            None => rx.recv().map_err(|_| ()),
+        };
+        match first {
             Ok(j) => batch.push(j),
-            Err(_) => return,
+            Err(()) => return,
         }
         let mut size = batch.iter().map(job_tokens).sum::<usize>();
         take_queued(rx, &mut batch, &mut size, max_batch);
@@ -1116,7 +1369,7 @@ fn writer_loop(
         let stop = batch.iter().any(|j| matches!(j, Job::Stop));
         let began = std::time::Instant::now();
         let result = if has_work {
-            state.write_batch(&batch).map(|chain| state.chain = chain)
+            state.commit_group(&batch)
         } else {
             Ok(())
         };
@@ -1128,10 +1381,14 @@ fn writer_loop(
         match &result {
             Err(e) => {
                 stats.failures.fetch_add(1, Relaxed);
+                health.failing.store(true, Relaxed);
                 tracing::error!(error = %e, records = batch.len(), "group commit failed");
-                state.failed(e);
+                outage.failed(e);
             }
-            Ok(()) if has_work => state.recovered(),
+            Ok(()) if has_work => {
+                health.failing.store(false, Relaxed);
+                outage.recovered(state);
+            }
             Ok(()) => {}
         }
         let mut n = 0;
@@ -1166,6 +1423,12 @@ impl Recorder {
     pub fn set_backlog(&self, queued: usize) {
         self.backlog
             .store(queued, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the store can be written now, as far as this instance knows (for `/readyz`):
+    /// a shared store's lease is held and its last commit did not fail.
+    pub fn ready(&self) -> Result<(), String> {
+        self.health.check()
     }
 
     /// Whether issued tokens are kept with their records (configuration `keep_tokens`): the
@@ -1249,6 +1512,7 @@ impl Recorder {
 enum ReaderDb {
     Rw(Arc<Database>),
     Ro(redb::ReadOnlyDatabase),
+    Pg(crate::pgstore::PgReader),
 }
 
 /// Read-only queries (used by `inkan-tsa records`).
@@ -1297,10 +1561,22 @@ impl Reader {
         }
     }
 
+    /// Opens the configured store for reading: `url` (`postgresql://...`) when given, else
+    /// the embedded store under `data_dir` ([`Reader::open`]).
+    pub fn open_configured(url: Option<&str>, data_dir: &Path) -> Result<Self, StoreError> {
+        match url {
+            Some(u) => Ok(Self {
+                db: ReaderDb::Pg(crate::pgstore::PgReader::open(u)?),
+            }),
+            None => Self::open(data_dir),
+        }
+    }
+
     fn read(&self) -> Result<redb::ReadTransaction, StoreError> {
         match &self.db {
             ReaderDb::Rw(db) => db.begin_read().map_err(se),
             ReaderDb::Ro(db) => db.begin_read().map_err(se),
+            ReaderDb::Pg(_) => Err(StoreError("not an embedded store".into())),
         }
     }
 
@@ -1311,6 +1587,9 @@ impl Reader {
         q: &Query,
         mut out: impl FnMut(&str) -> std::io::Result<()>,
     ) -> Result<u64, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.query(q, &mut out);
+        }
         let r = self.read()?;
         let tokens = r.open_table(TOKENS).map_err(se)?;
         let mut n = 0u64;
@@ -1358,6 +1637,9 @@ impl Reader {
     /// Memory: 32 bytes per record (sequence number and serial), to put the records in chain
     /// order.
     pub fn verify_chain(&self) -> Result<Result<ChainReport, ChainBreak>, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.verify_chain();
+        }
         let r = self.read()?;
         let Ok(chain) = read_chain(&r) else {
             return Ok(Err(ChainBreak::NoHead));
@@ -1491,6 +1773,9 @@ impl Reader {
         to: UnixTime,
         mut out: impl FnMut(&str) -> std::io::Result<()>,
     ) -> Result<u64, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.events_between(from, to, &mut out);
+        }
         let r = self.read()?;
         let t = r.open_table(EVENTS).map_err(se)?;
         let mut n = 0;
@@ -1521,6 +1806,9 @@ impl Reader {
 
     /// Every serial in the store (for tests and audits of uniqueness).
     pub fn serials(&self) -> Result<Vec<Serial>, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.serials();
+        }
         let r = self.read()?;
         let t = r.open_table(TOKENS).map_err(se)?;
         let mut v = Vec::new();
@@ -1532,6 +1820,9 @@ impl Reader {
 
     /// Every event line, oldest first.
     pub fn events(&self) -> Result<Vec<String>, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.events();
+        }
         let r = self.read()?;
         let t = r.open_table(EVENTS).map_err(se)?;
         let mut v = Vec::new();
@@ -1543,6 +1834,9 @@ impl Reader {
 
     /// Rejection counters by reason.
     pub fn rejections(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.rejections();
+        }
         let r = self.read()?;
         let t = r.open_table(REJECTIONS).map_err(se)?;
         let mut v = Vec::new();
@@ -1765,7 +2059,7 @@ mod tests {
     /// Rewrites the stored value of `serial` through the store's own API, as someone editing
     /// the file would.
     fn tamper(store: &Store, f: impl FnOnce(&mut redb::Table<'_, u128, &[u8]>)) {
-        let w = store.db.begin_write().unwrap();
+        let w = store.db().begin_write().unwrap();
         {
             let mut t = w.open_table(TOKENS).unwrap();
             f(&mut t);
@@ -1928,7 +2222,7 @@ mod tests {
         {
             // A 0.1 store: format-1 records and no chain head.
             let store = Store::open(dir.path()).unwrap();
-            let w = store.db.begin_write().unwrap();
+            let w = store.db().begin_write().unwrap();
             {
                 let mut t = w.open_table(TOKENS).unwrap();
                 for i in 1..=3u128 {
@@ -1960,7 +2254,7 @@ mod tests {
         let b = store.reserve_serials(UnixTime::from_secs(100)).unwrap();
         assert_ne!(a.prefix, b.prefix);
         assert!(b.epoch > a.epoch);
-        let r = store.db.begin_read().unwrap();
+        let r = store.db().begin_read().unwrap();
         let t = r.open_table(PREFIXES).unwrap();
         assert!(t.get(a.prefix).unwrap().is_some() && t.get(b.prefix).unwrap().is_some());
     }

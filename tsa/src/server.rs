@@ -123,16 +123,24 @@ impl App {
                 r
             }
             (&Method::GET, "/healthz") => plain(StatusCode::OK, "ok\n"),
-            (&Method::GET, "/readyz") => match self.guard.readiness() {
-                Ok(()) => plain(StatusCode::OK, "ready\n"),
-                // The clock, the leap window and the signing identity (certificate validity,
-                // the key's CRYPTREC period), as a token signed now would be checked.
+            (&Method::GET, "/readyz") => match self.recorder.ready() {
+                // The records store (a shared store's lease and last commit).
                 Err(r) => {
                     let mut resp = plain(StatusCode::SERVICE_UNAVAILABLE, "");
-                    *resp.body_mut() =
-                        Full::new(Bytes::from(format!("not ready: {}\n", r.describe())));
+                    *resp.body_mut() = Full::new(Bytes::from(format!("not ready: {r}\n")));
                     resp
                 }
+                Ok(()) => match self.guard.readiness() {
+                    Ok(()) => plain(StatusCode::OK, "ready\n"),
+                    // The clock, the leap window and the signing identity (certificate validity,
+                    // the key's CRYPTREC period), as a token signed now would be checked.
+                    Err(r) => {
+                        let mut resp = plain(StatusCode::SERVICE_UNAVAILABLE, "");
+                        *resp.body_mut() =
+                            Full::new(Bytes::from(format!("not ready: {}\n", r.describe())));
+                        resp
+                    }
+                },
             },
             (&Method::GET, "/metrics") => {
                 let now = self.clock.now().map_or(0, |t| t.secs());

@@ -23,3 +23,5 @@ mod audit;
 mod identity;
 // Tokens: the configured chain, cms-algorithm-protection, protocol edges.
 mod tokens;
+// Two and more instances sharing a real PostgreSQL server the test starts itself.
+mod cluster;

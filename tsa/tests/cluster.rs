@@ -1,0 +1,444 @@
+//! Several real `inkan-tsa` processes sharing one real PostgreSQL server (issue 15), which the
+//! test starts itself: `initdb` in a temporary directory as the unprivileged `postgres` user
+//! (PostgreSQL refuses root), on a free loopback port, stopped at the end. Never skipped: a
+//! machine without `/usr/lib/postgresql/*/bin/initdb` fails these tests (CI installs Debian's
+//! `postgresql`).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use inkan_profiles::asn1::tsp::PkiFailureInfo;
+
+use crate::common::process::{TsaProcess, bin};
+use crate::common::*;
+
+/// A private PostgreSQL server.
+pub struct Pg {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    bindir: PathBuf,
+    pub port: u16,
+}
+
+fn pg_bindir() -> PathBuf {
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed (/usr/lib/postgresql; Debian package postgresql)")
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|b| b.join("initdb").exists())
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .expect("an initdb under /usr/lib/postgresql/*/bin")
+}
+
+fn is_root() -> bool {
+    let out = Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
+}
+
+/// Runs a PostgreSQL tool, as `postgres` when we are root.
+fn pg_run(cmd: &str) {
+    let out = if is_root() {
+        Command::new("su")
+            .args(["postgres", "-s", "/bin/sh", "-c", cmd])
+            .output()
+            .unwrap()
+    } else {
+        Command::new("sh").args(["-c", cmd]).output().unwrap()
+    };
+    assert!(
+        out.status.success(),
+        "{cmd}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Pg {
+    pub fn start() -> Self {
+        let dir = tmp();
+        // The postgres user must traverse the directory.
+        Command::new("chmod")
+            .args(["755", dir.path().to_str().unwrap()])
+            .status()
+            .unwrap();
+        let data = dir.path().join("pg");
+        if is_root() {
+            let ok = Command::new("install")
+                .args(["-d", "-o", "postgres", "-m", "700", data.to_str().unwrap()])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok);
+        }
+        let bindir = pg_bindir();
+        pg_run(&format!(
+            "{}/initdb -D {} -U inkan --auth=trust -N",
+            bindir.display(),
+            data.display()
+        ));
+        let pg = Self {
+            _dir: dir,
+            data,
+            bindir,
+            port: free_port(),
+        };
+        pg.up();
+        pg
+    }
+
+    /// Starts the server (again).
+    pub fn up(&self) {
+        pg_run(&format!(
+            "{}/pg_ctl -D {d} -w -t 60 -l {d}/server.log -o '-p {p} -k {d} -c listen_addresses=127.0.0.1' start",
+            self.bindir.display(),
+            d = self.data.display(),
+            p = self.port
+        ));
+    }
+
+    /// Stops the server at once (like a crash of the database host: `-m immediate`).
+    pub fn down(&self) {
+        pg_run(&format!(
+            "{}/pg_ctl -D {} -w -m immediate stop",
+            self.bindir.display(),
+            self.data.display()
+        ));
+    }
+
+    pub fn url(&self, lease_s: u64) -> String {
+        format!(
+            "postgresql://inkan@127.0.0.1:{}/postgres?sslmode=disable&lease_s={lease_s}",
+            self.port
+        )
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        let cmd = format!(
+            "{}/pg_ctl -D {} -w -m immediate stop",
+            self.bindir.display(),
+            self.data.display()
+        );
+        if is_root() {
+            let _ = Command::new("su")
+                .args(["postgres", "-s", "/bin/sh", "-c", &cmd])
+                .output();
+        } else {
+            let _ = Command::new("sh").args(["-c", &cmd]).output();
+        }
+    }
+}
+
+/// `inkan-tsa SUB ARGS`: (exit code, stdout, stderr).
+fn cli(sub: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin()).arg(sub).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn serve(url: &str, cwd: &Path, name: &str) -> TsaProcess {
+    let data = cwd.join(name);
+    TsaProcess::start(
+        &[
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--store",
+            url,
+        ],
+        cwd,
+    )
+}
+
+/// What clients saw.
+#[derive(Default)]
+struct Seen {
+    granted: Vec<u128>,
+    system_failures: u64,
+}
+
+/// `threads` keep-alive clients against `addr` until `stop`; a broken connection is reopened
+/// (until `stop`).
+fn load(
+    addr: std::net::SocketAddr,
+    threads: u64,
+    tag: u64,
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Seen>>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    (0..threads)
+        .map(|t| {
+            let (stop, seen) = (stop.clone(), seen.clone());
+            std::thread::spawn(move || {
+                let mut i = (tag << 40) | (t << 32);
+                while !stop.load(SeqCst) {
+                    let Ok(mut c) = Conn::open(addr) else {
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    };
+                    while !stop.load(SeqCst) {
+                        i += 1;
+                        match c.post(&request(i)) {
+                            Ok((200, body)) => {
+                                let mut s = seen.lock().unwrap();
+                                match failure_of(&body) {
+                                    None => s.granted.push(serial_of(&body)),
+                                    Some(f) => {
+                                        assert_eq!(f, PkiFailureInfo::SYSTEM_FAILURE);
+                                        s.system_failures += 1;
+                                    }
+                                }
+                            }
+                            Ok((status, _)) => panic!("HTTP {status}"),
+                            Err(_) => break,
+                        }
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+fn join(h: Vec<std::thread::JoinHandle<()>>) {
+    for h in h {
+        h.join().unwrap();
+    }
+}
+
+/// Every granted serial is unique and in the shared records; the chains verify.
+fn check_store(url: &str, granted: &[u128]) {
+    let unique: HashSet<u128> = granted.iter().copied().collect();
+    assert_eq!(unique.len(), granted.len(), "a serial was issued twice");
+    let r =
+        inkan_tsa::records::Reader::open_configured(Some(url), Path::new("/nonexistent")).unwrap();
+    let stored: HashSet<u128> = r.serials().unwrap().into_iter().collect();
+    let missing: Vec<_> = unique.difference(&stored).collect();
+    assert!(
+        missing.is_empty(),
+        "{} received serials not recorded: {missing:x?}",
+        missing.len()
+    );
+    let (code, out, err) = cli("records", &["--store", url, "--verify-chain"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("chain intact"), "{out}");
+}
+
+fn instance_of(serial: u128) -> u16 {
+    u16::try_from(serial >> 112).unwrap()
+}
+
+#[test]
+fn two_instances_share_records_with_unique_serials_and_survive_kill_9() {
+    let pg = Pg::start();
+    let url = pg.url(30);
+    let dir = tmp();
+    let d = dir.path();
+    let a = serve(&url, d, "a");
+    let b = serve(&url, d, "b");
+    wait_for_status(a.addr, "/readyz", 200, 30);
+    wait_for_status(b.addr, "/readyz", 200, 30);
+
+    let stop_a = Arc::new(AtomicBool::new(false));
+    let stop_b = Arc::new(AtomicBool::new(false));
+    let seen_a = Arc::new(Mutex::new(Seen::default()));
+    let seen_b = Arc::new(Mutex::new(Seen::default()));
+    let ha = load(a.addr, 4, 1, stop_a.clone(), seen_a.clone());
+    let hb = load(b.addr, 4, 2, stop_b.clone(), seen_b.clone());
+    std::thread::sleep(Duration::from_millis(2000));
+    // kill -9 of one instance in the middle of its load.
+    a.kill9();
+    stop_a.store(true, SeqCst);
+    join(ha);
+    std::thread::sleep(Duration::from_millis(500));
+    stop_b.store(true, SeqCst);
+    join(hb);
+    let (ga, gb) = (
+        seen_a.lock().unwrap().granted.clone(),
+        seen_b.lock().unwrap().granted.clone(),
+    );
+    assert!(ga.len() > 50 && gb.len() > 50, "{} {}", ga.len(), gb.len());
+    // Each instance's serials carry its own instance number.
+    let na: HashSet<u16> = ga.iter().map(|s| instance_of(*s)).collect();
+    let nb: HashSet<u16> = gb.iter().map(|s| instance_of(*s)).collect();
+    assert_eq!(na.len(), 1);
+    assert_eq!(nb.len(), 1);
+    assert_ne!(na, nb);
+    assert!(b.stop(), "graceful stop");
+
+    let all: Vec<u128> = ga.iter().chain(&gb).copied().collect();
+    check_store(&url, &all);
+    // The auditor's view through the CLI: a record of each instance, the events.
+    for s in [ga[ga.len() / 2], gb[gb.len() / 2]] {
+        let (code, out, err) = cli("records", &["--store", &url, "--serial", &format!("{s:x}")]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(&format!("\"serial\":\"{s:x}\"")), "{out}");
+    }
+    let (code, out, err) = cli(
+        "events",
+        &[
+            "--store",
+            &url,
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2200-01-01",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.matches("\"kind\":\"store_lease\"").count(), 2, "{out}");
+    assert_eq!(out.matches("\"kind\":\"start\"").count(), 2, "{out}");
+    assert!(out.contains("\"kind\":\"stop\""), "{out}");
+    // A password in the URL is refused, and not echoed.
+    let (code, _, err) = cli(
+        "records",
+        &[
+            "--store",
+            "postgresql://inkan:s3cret@127.0.0.1:1/x",
+            "--verify-chain",
+        ],
+    );
+    assert_ne!(code, 0);
+    assert!(!err.contains("s3cret"), "{err}");
+}
+
+#[test]
+fn database_stopped_and_started_under_load_refuses_then_recovers() {
+    let pg = Pg::start();
+    let url = pg.url(30);
+    let dir = tmp();
+    let tsa = serve(&url, dir.path(), "a");
+    wait_for_status(tsa.addr, "/readyz", 200, 30);
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let h = load(tsa.addr, 4, 1, stop.clone(), seen.clone());
+    std::thread::sleep(Duration::from_millis(1000));
+    pg.down();
+    // Requests are refused with systemFailure, and the load balancer is told.
+    wait_for_status(tsa.addr, "/readyz", 503, 30);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while seen.lock().unwrap().system_failures == 0 {
+        assert!(std::time::Instant::now() < deadline, "no systemFailure");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = seen.lock().unwrap().granted.len();
+    pg.up();
+    // Issuing resumes by itself.
+    wait_for_status(tsa.addr, "/readyz", 200, 60);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while seen.lock().unwrap().granted.len() < before + 50 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "issuing did not resume"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, SeqCst);
+    join(h);
+    assert!(tsa.stop());
+    let granted = seen.lock().unwrap().granted.clone();
+    check_store(&url, &granted);
+    let (code, out, _) = cli(
+        "events",
+        &[
+            "--store",
+            &url,
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2200-01-01",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("\"kind\":\"store_outage\""), "{out}");
+}
+
+#[test]
+fn an_expired_lease_is_taken_over_and_the_old_holder_stops_issuing() {
+    let pg = Pg::start();
+    let url = pg.url(2);
+    let dir = tmp();
+    let d = dir.path();
+    let a = serve(&url, d, "a");
+    wait_for_status(a.addr, "/readyz", 200, 30);
+    let first = serial_of(&post_tsq(a.addr, &request(1)));
+    assert_eq!(instance_of(first), 1);
+    // A freezes (SIGSTOP) past its lease: it cannot renew.
+    let pid = a.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(3000));
+    // B takes the expired number 1 over and continues its chain.
+    let b = serve(&url, d, "b");
+    wait_for_status(b.addr, "/readyz", 200, 30);
+    let from_b = serial_of(&post_tsq(b.addr, &request(2)));
+    assert_eq!(instance_of(from_b), 1);
+    // A wakes: its lease is gone. It issues nothing under number 1; after taking another
+    // number it issues again, with serials that differ from B's.
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut granted = vec![first, from_b];
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut refused = 0;
+    loop {
+        let body = post_tsq(a.addr, &request(3 + refused));
+        match failure_of(&body) {
+            Some(f) => {
+                assert_eq!(f, PkiFailureInfo::SYSTEM_FAILURE);
+                refused += 1;
+            }
+            None => {
+                granted.push(serial_of(&body));
+                break;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "A never issued again");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    granted.push(serial_of(&post_tsq(b.addr, &request(1000))));
+    wait_for_status(a.addr, "/readyz", 200, 30);
+    assert!(a.stop());
+    assert!(b.stop());
+    check_store(&url, &granted);
+    let (_, out, _) = cli(
+        "events",
+        &[
+            "--store",
+            &url,
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2200-01-01",
+        ],
+    );
+    assert!(out.contains("\"previous_owner\""), "{out}");
+}
