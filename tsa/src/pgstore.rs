@@ -377,6 +377,9 @@ fn ns(t: UnixTime) -> i64 {
 #[derive(Debug)]
 pub struct Lease {
     owner: String,
+    /// The serial prefix in use (top 16 bits: the instance number), replaced with a fresh one
+    /// when another number is taken.
+    prefix: Arc<std::sync::atomic::AtomicU64>,
     length: Duration,
     state: Mutex<LeaseState>,
 }
@@ -523,6 +526,46 @@ fn read_chain(c: &mut impl postgres::GenericClient, n: u16) -> Result<Chain, Sto
     })
 }
 
+/// Takes a serial prefix for instance number `n`: the number in the top 16 bits, 48 random
+/// bits, inserted into `inkan_serial_prefixes` (redrawn if it was ever taken).
+fn take_prefix(
+    tx: &mut impl postgres::GenericClient,
+    n: u16,
+    epoch: u32,
+) -> Result<u64, StoreError> {
+    for _ in 0..16 {
+        let r = serial::random_prefix().map_err(StoreError)?;
+        let p = (u64::from(n) << 48) | (r & 0xffff_ffff_ffff);
+        let inserted = tx
+            .execute(
+                "INSERT INTO inkan_serial_prefixes (prefix, epoch, instance) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&i64::from_be_bytes(p.to_be_bytes()), &i64::from(epoch), &i32::from(n)],
+            )
+            .map_err(pe)?;
+        if inserted == 1 {
+            return Ok(p);
+        }
+    }
+    // 16 draws all equal to used prefixes: the generator is broken.
+    Err(StoreError(
+        "the random serial prefix repeats: the random number generator is broken".into(),
+    ))
+}
+
+/// After taking another number while running: a fresh prefix carrying it, durable before the
+/// first serial uses it.
+fn new_prefix_for(c: &mut Client, lease: &Lease, n: u16) -> Result<(), StoreError> {
+    let mut tx = c.transaction().map_err(pe)?;
+    let epoch: Option<i64> = tx
+        .query_opt("SELECT value FROM inkan_meta WHERE name = 'epoch'", &[])
+        .map_err(pe)?
+        .map(|r| r.get(0));
+    let p = take_prefix(&mut tx, n, u32::try_from(epoch.unwrap_or(0)).unwrap_or(0))?;
+    tx.commit().map_err(pe)?;
+    lease.prefix.store(p, Ordering::Relaxed);
+    Ok(())
+}
+
 /// The open shared store: this instance's lease and the thread that renews it.
 #[derive(Debug)]
 pub struct PgStore {
@@ -553,6 +596,7 @@ impl PgStore {
         let target = Arc::new(Target::parse(url)?);
         let lease = Arc::new(Lease {
             owner: owner_id()?,
+            prefix: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             length: target.lease,
             state: Mutex::new(LeaseState {
                 number: 0,
@@ -593,6 +637,11 @@ impl PgStore {
         &self.path
     }
 
+    /// The serial prefix cell ([`crate::serial::SerialSource::shared`]).
+    pub fn prefix_cell(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.lease.prefix.clone()
+    }
+
     /// The lease (for `/readyz` and metrics).
     pub fn lease(&self) -> &Arc<Lease> {
         &self.lease
@@ -628,28 +677,9 @@ impl PgStore {
                 &[&i64::from(epoch)],
             )
             .map_err(pe)?;
-            let mut tries = 0;
-            let prefix = loop {
-                let r = serial::random_prefix().map_err(StoreError)?;
-                let p = (u64::from(n) << 48) | (r & 0xffff_ffff_ffff);
-                let inserted = tx
-                    .execute(
-                        "INSERT INTO inkan_serial_prefixes (prefix, epoch, instance) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                        &[&i64::from_be_bytes(p.to_be_bytes()), &i64::from(epoch), &i32::from(n)],
-                    )
-                    .map_err(pe)?;
-                if inserted == 1 {
-                    break p;
-                }
-                tries += 1;
-                if tries > 16 {
-                    return Err(StoreError(
-                        "the random serial prefix repeats: the random number generator is broken"
-                            .into(),
-                    ));
-                }
-            };
+            let prefix = take_prefix(&mut tx, n, epoch)?;
             tx.commit().map_err(pe)?;
+            self.lease.prefix.store(prefix, Ordering::Relaxed);
             Ok(SerialSpace {
                 prefix,
                 epoch,
@@ -753,6 +783,11 @@ fn lease_loop(target: &Target, lease: &Lease, stopping: &AtomicBool, clock: &dyn
                 );
                 lease.set(|st| st.deadline = None);
                 let n = acquire(c, lease, clock.now())?;
+                // Issuing stays refused until the serials carry the new number.
+                let d = lease.snapshot().deadline;
+                lease.set(|st| st.deadline = None);
+                new_prefix_for(c, lease, n)?;
+                lease.set(|st| st.deadline = d);
                 tracing::warn!(instance = n, "instance number taken");
             }
             Ok(())
@@ -855,6 +890,14 @@ impl PgSink {
             match job {
                 Job::Tokens(list) => {
                     for p in list {
+                        if p.issued.serial >> 112 != u128::from(ls.number) {
+                            // Drawn under the number this instance held before a takeover:
+                            // refused, so that every serial carries its chain's number.
+                            return Err(StoreError(format!(
+                                "serial {} was drawn under a previous instance number",
+                                serial::to_hex(p.issued.serial)
+                            )));
+                        }
                         let seq = i64::try_from(chain.next).unwrap_or(i64::MAX);
                         chain = records::stored_value(&mut self.scratch, p, chain);
                         serials.push(bytes16(p.issued.serial));

@@ -800,6 +800,14 @@ impl Store {
         }
     }
 
+    /// A shared store's serial prefix, replaced when the instance takes another number.
+    pub fn prefix_cell(&self) -> Option<Arc<AtomicU64>> {
+        match self {
+            Store::Embedded(_) => None,
+            Store::Postgres(p) => Some(p.prefix_cell()),
+        }
+    }
+
     /// Reserves the next serial epoch (see [`crate::serial`]) durably.
     pub fn reserve_epoch(&self, now: UnixTime) -> Result<u32, StoreError> {
         match self {

@@ -424,6 +424,8 @@ fn an_expired_lease_is_taken_over_and_the_old_holder_stops_issuing() {
         assert!(std::time::Instant::now() < deadline, "A never issued again");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // A's serials now carry its new number, not B's.
+    assert_ne!(instance_of(granted[2]), 1);
     granted.push(serial_of(&post_tsq(b.addr, &request(1000))));
     wait_for_status(a.addr, "/readyz", 200, 30);
     assert!(a.stop());
