@@ -1439,6 +1439,21 @@ impl Recorder {
         self.health.check()
     }
 
+    /// Prometheus lines on a shared store's lease and writability (empty for the embedded
+    /// store); commit latency, group size and failures are in [`WriterStats`].
+    pub fn store_metrics(&self) -> String {
+        let h = &self.health;
+        let Some(l) = &h.lease else {
+            return String::new();
+        };
+        format!(
+            "# HELP inkan_tsa_store_lease_held Whether this instance holds the lease on its instance number (shared store).\n# TYPE inkan_tsa_store_lease_held gauge\ninkan_tsa_store_lease_held {}\n# HELP inkan_tsa_store_instance The instance number held or last held (shared store).\n# TYPE inkan_tsa_store_instance gauge\ninkan_tsa_store_instance {}\n# HELP inkan_tsa_store_writable Whether the last group commit or probe of the shared store succeeded.\n# TYPE inkan_tsa_store_writable gauge\ninkan_tsa_store_writable {}\n",
+            u8::from(l.check().is_ok()),
+            l.number(),
+            u8::from(!h.failing.load(std::sync::atomic::Ordering::Relaxed)),
+        )
+    }
+
     /// Whether issued tokens are kept with their records (configuration `keep_tokens`): the
     /// signing pool then passes each token in [`Pending::token`].
     pub fn keeps_tokens(&self) -> bool {

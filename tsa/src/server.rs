@@ -144,7 +144,8 @@ impl App {
             },
             (&Method::GET, "/metrics") => {
                 let now = self.clock.now().map_or(0, |t| t.secs());
-                let text = self.metrics.render(now, &self.guard, &self.writer_stats);
+                let mut text = self.metrics.render(now, &self.guard, &self.writer_stats);
+                text.push_str(&self.recorder.store_metrics());
                 let mut r = Response::new(Full::new(Bytes::from(text)));
                 r.headers_mut().insert(
                     CONTENT_TYPE,

@@ -257,6 +257,12 @@ fn two_instances_share_records_with_unique_serials_and_survive_kill_9() {
     let b = serve(&url, d, "b");
     wait_for_status(a.addr, "/readyz", 200, 30);
     wait_for_status(b.addr, "/readyz", 200, 30);
+    let metrics = String::from_utf8(http(b.addr, "GET", "/metrics", None, b"").2).unwrap();
+    assert!(
+        metrics.contains("inkan_tsa_store_lease_held 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("inkan_tsa_store_writable 1"), "{metrics}");
 
     let stop_a = Arc::new(AtomicBool::new(false));
     let stop_b = Arc::new(AtomicBool::new(false));
