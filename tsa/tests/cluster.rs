@@ -119,6 +119,34 @@ impl Pg {
         ));
     }
 
+    /// Runs SQL through `psql` (as an intruder with database access would).
+    pub fn sql(&self, sql: &str) -> String {
+        let out = Command::new(self.bindir.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "inkan",
+                "-d",
+                "postgres",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn url(&self, lease_s: u64) -> String {
         format!(
             "postgresql://inkan@127.0.0.1:{}/postgres?sslmode=disable&lease_s={lease_s}",
@@ -253,8 +281,14 @@ fn two_instances_share_records_with_unique_serials_and_survive_kill_9() {
     let url = pg.url(30);
     let dir = tmp();
     let d = dir.path();
-    let a = serve(&url, d, "a");
-    let b = serve(&url, d, "b");
+    // Both start at the same moment on an empty database: the schema is created once (the
+    // second waits on the advisory lock), and they take different numbers.
+    let (ua, ub) = (url.clone(), url.clone());
+    let (pa, pb) = (d.to_path_buf(), d.to_path_buf());
+    let ta = std::thread::spawn(move || serve(&ua, &pa, "a"));
+    let tb = std::thread::spawn(move || serve(&ub, &pb, "b"));
+    let (a, b) = (ta.join().unwrap(), tb.join().unwrap());
+    assert_eq!(pg.sql("SELECT count(*) FROM inkan_schema").trim(), "1");
     wait_for_status(a.addr, "/readyz", 200, 30);
     wait_for_status(b.addr, "/readyz", 200, 30);
     let metrics = String::from_utf8(http(b.addr, "GET", "/metrics", None, b"").2).unwrap();
@@ -376,6 +410,22 @@ fn database_stopped_and_started_under_load_refuses_then_recovers() {
     );
     assert_eq!(code, 0);
     assert!(out.contains("\"kind\":\"store_outage\""), "{out}");
+
+    // Tampering with the shared records is seen: a changed record, then a removed one.
+    let victim = granted[granted.len() / 2];
+    let hex = format!("{victim:032x}");
+    pg.sql(&format!(
+        "UPDATE inkan_token_records SET stored = overlay(stored placing '\\x00'::bytea from 20 for 1) WHERE serial = '\\x{hex}'"
+    ));
+    let (code, out, _) = cli("records", &["--store", &url, "--verify-chain"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("was changed"), "{out}");
+    pg.sql(&format!(
+        "DELETE FROM inkan_token_records WHERE serial = '\\x{hex}'"
+    ));
+    let (code, out, _) = cli("records", &["--store", &url, "--verify-chain"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("was removed"), "{out}");
 }
 
 #[test]
