@@ -104,8 +104,20 @@ const LOCK_INSTANCES: i64 = 0x696e_6b61_6e00_0002;
 /// Event kind: an instance number taken (at start or after a lease was lost).
 pub const KIND_LEASE: &str = "store_lease";
 
+/// A driver error with its causes (the TLS or I/O error behind "error performing TLS
+/// handshake", ...). The driver's messages carry no password.
 fn pe(e: postgres::Error) -> StoreError {
-    StoreError(format!("postgresql: {e}"))
+    let mut m = format!("postgresql: {e}");
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !m.ends_with(&text) {
+            m.push_str(": ");
+            m.push_str(&text);
+        }
+        cause = c.source();
+    }
+    StoreError(m)
 }
 
 /// Where and how to connect (parsed `--store` URL). `Debug` shows no password.

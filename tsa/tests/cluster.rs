@@ -22,6 +22,8 @@ pub struct Pg {
     data: PathBuf,
     bindir: PathBuf,
     pub port: u16,
+    /// Extra server options (`-c ...`).
+    opts: String,
 }
 
 fn pg_bindir() -> PathBuf {
@@ -69,6 +71,12 @@ fn free_port() -> u16 {
 
 impl Pg {
     pub fn start() -> Self {
+        Self::start_with("", |_| {})
+    }
+
+    /// Initialises, lets `prepare` put files into the data directory (as root: they are
+    /// handed to `postgres`), and starts with `opts`.
+    pub fn start_with(opts: &str, prepare: impl FnOnce(&Path)) -> Self {
         let dir = tmp();
         // The postgres user must traverse the directory.
         Command::new("chmod")
@@ -90,11 +98,19 @@ impl Pg {
             bindir.display(),
             data.display()
         ));
+        prepare(&data);
+        if is_root() {
+            Command::new("chown")
+                .args(["-R", "postgres", data.to_str().unwrap()])
+                .status()
+                .unwrap();
+        }
         let pg = Self {
             _dir: dir,
             data,
             bindir,
             port: free_port(),
+            opts: opts.to_owned(),
         };
         pg.up();
         pg
@@ -103,10 +119,11 @@ impl Pg {
     /// Starts the server (again).
     pub fn up(&self) {
         pg_run(&format!(
-            "{}/pg_ctl -D {d} -w -t 60 -l {d}/server.log -o '-p {p} -k {d} -c listen_addresses=127.0.0.1' start",
+            "{}/pg_ctl -D {d} -w -t 60 -l {d}/server.log -o '-p {p} -k {d} -c listen_addresses=127.0.0.1 {o}' start",
             self.bindir.display(),
             d = self.data.display(),
-            p = self.port
+            p = self.port,
+            o = self.opts
         ));
     }
 
@@ -499,4 +516,116 @@ fn an_expired_lease_is_taken_over_and_the_old_holder_stops_issuing() {
         ],
     );
     assert!(out.contains("\"previous_owner\""), "{out}");
+}
+
+/// A CA and a server certificate for 127.0.0.1 (IP SAN), made with OpenSSL in `dir`.
+fn tls_pki(dir: &Path, name: &str) {
+    openssl_ok(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}-ca.key"),
+            "-out",
+            &format!("{name}-ca.pem"),
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name} test CA"),
+        ],
+    );
+    openssl_ok(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}-server.key"),
+            "-out",
+            &format!("{name}-server.csr"),
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    write(dir, "ext.cnf", b"subjectAltName=IP:127.0.0.1\n");
+    openssl_ok(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}-server.csr"),
+            "-CA",
+            &format!("{name}-ca.pem"),
+            "-CAkey",
+            &format!("{name}-ca.key"),
+            "-CAcreateserial",
+            "-out",
+            &format!("{name}-server.pem"),
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
+}
+
+#[test]
+fn tls_verify_full_with_sslrootcert_and_refusal_of_an_unknown_server() {
+    let dir = tmp();
+    let d = dir.path();
+    tls_pki(d, "good");
+    tls_pki(d, "other");
+    let pg = Pg::start_with(
+        "-c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key",
+        |data| {
+            std::fs::copy(d.join("good-server.pem"), data.join("server.pem")).unwrap();
+            std::fs::copy(d.join("good-server.key"), data.join("server.key")).unwrap();
+            Command::new("chmod")
+                .args(["600", data.join("server.key").to_str().unwrap()])
+                .status()
+                .unwrap();
+        },
+    );
+    let url = |mode: &str, ca: &str| {
+        format!(
+            "postgresql://inkan@127.0.0.1:{}/postgres?sslmode={mode}&sslrootcert={}",
+            pg.port,
+            d.join(ca).display()
+        )
+    };
+    let good = url("verify-full", "good-ca.pem");
+    let tsa = serve(&good, d, "a");
+    let s = serial_of(&post_tsq(tsa.addr, &request(7)));
+    // The TSA's own connections are encrypted.
+    let encrypted = pg.sql(
+        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND application_name = 'inkan-tsa'",
+    );
+    assert!(encrypted.trim().parse::<u32>().unwrap() >= 1, "{encrypted}");
+    let plain = pg.sql(
+        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE NOT ssl AND application_name = 'inkan-tsa'",
+    );
+    assert_eq!(plain.trim(), "0");
+    assert!(tsa.stop());
+    check_store(&good, &[s]);
+    // A server whose certificate does not chain to sslrootcert is refused.
+    let (code, _, err) = cli(
+        "records",
+        &["--store", &url("require", "other-ca.pem"), "--verify-chain"],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.to_lowercase().contains("certificate") || err.contains("tls"),
+        "{err}"
+    );
 }
