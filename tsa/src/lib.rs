@@ -119,6 +119,11 @@
 //! many-reader across processes so `inkan-tsa records` runs beside the server); see
 //! [`records`] for the full justification and the group-commit scheme.
 //!
+//! Several instances behind a load balancer share one PostgreSQL database instead
+//! (`--store postgresql://...`, [`pgstore`]): the same group commit and record format behind
+//! the [`records::Store`] boundary, an instance number per instance by a renewed lease, one hash
+//! chain per instance number; the deployment guide is `docs/deployment.md`.
+//!
 //! ## Serial numbers
 //! `prefix(64) | epoch(32) | counter(32, carrying up)`: a 64-bit random prefix drawn at every
 //! start and never reused by the store, and the epoch durably reserved per start-up as
