@@ -226,6 +226,8 @@ fn main() {
     std::fs::write(&chain, pki.eseal_chain_pem()).unwrap();
     let mut opts = Options::new(&uri, &chain);
     opts.progress = false;
+    // Rounds write the same outputs again.
+    opts.existing = sign::Existing::Replace;
     // 0: the default (inkan-sign's own choice).
     opts.workers = env_usize("INKAN_BENCH_WORKERS", 0);
 

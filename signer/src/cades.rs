@@ -37,15 +37,11 @@ pub enum Level {
 }
 
 impl Level {
-    /// Parses `B-B`, `B-T`, `B-LT`, `B-LTA`.
+    /// Parses `B-B`, `B-T`, `B-LT`, `B-LTA`, in any case (`b-lt`, `B-Lta`).
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "B-B" => Some(Self::BB),
-            "B-T" => Some(Self::BT),
-            "B-LT" => Some(Self::BLT),
-            "B-LTA" => Some(Self::BLTA),
-            _ => None,
-        }
+        [Self::BB, Self::BT, Self::BLT, Self::BLTA]
+            .into_iter()
+            .find(|l| l.to_string().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -60,6 +56,108 @@ impl std::fmt::Display for Level {
     }
 }
 
+/// A problem that is not an input's own: it would fail every input of a batch alike, so a
+/// batch stops at the first one with one message (INTERFACE.md, inkan-sign).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The TSA, an OCSP responder or a CRL server could not be reached (after one retry),
+    /// timed out, or did not answer usably (an HTTP error, a refusal, a token that fails its
+    /// checks). Exit status 69 (EX_UNAVAILABLE).
+    Unavailable,
+    /// The TSA refused the client's credentials (HTTP 401 or 403). Exit status 77.
+    Credentials,
+    /// The signing key failed to sign, or its certificate stopped being valid during the run.
+    /// Exit status 77.
+    Key,
+    /// The signer's or the TSA's certificate chain cannot be completed, or its revocation
+    /// status established, for B-LT. Exit status 1.
+    Chain,
+}
+
+impl Problem {
+    /// The exit status of a batch stopped by this problem.
+    pub const fn exit_status(self) -> u8 {
+        match self {
+            Self::Unavailable => 69,
+            Self::Credentials | Self::Key => 77,
+            Self::Chain => 1,
+        }
+    }
+}
+
+/// Why a signature could not be made or raised: the message, and the [`Problem`] when it is
+/// not the input's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What went wrong.
+    pub message: String,
+    /// Set when every other input would fail the same way.
+    pub problem: Option<Problem>,
+}
+
+impl Failure {
+    /// A failure that would fail every input alike.
+    pub fn batch(problem: Problem, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            problem: Some(problem),
+        }
+    }
+}
+
+/// A failure of this input only.
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            problem: None,
+        }
+    }
+}
+
+/// A failure of this input only.
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The pause before the one retry of a TSA exchange: this plus up to as much again, drawn at
+/// random so that the workers of a batch do not retry in step.
+pub const TSA_RETRY_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Whether a failed TSA exchange is worth one more try: the connection or the answer failed,
+/// or the TSA said it is busy or broken (HTTP 5xx, 408, 429; PKIFailureInfo systemFailure or
+/// timeNotAvailable, RFC 3161 §2.4.2). A refusal of the request itself, a TLS certificate
+/// problem or wrong credentials would fail again.
+pub fn tsa_retryable(e: &tsa_client::TsaError) -> bool {
+    use tsa_client::TsaError as E;
+    match e {
+        E::Transport(_) | E::Timeout | E::Proxy(_) => true,
+        E::HttpStatus(s) => *s >= 500 || *s == 408 || *s == 429,
+        E::Rejected { detail, .. } => {
+            detail.contains("systemFailure") || detail.contains("timeNotAvailable")
+        }
+        _ => false,
+    }
+}
+
+/// The [`Problem`] of a TSA exchange that failed: every TSA failure affects every input (the
+/// requests of a batch differ only in their imprints), wrong credentials as
+/// [`Problem::Credentials`], the rest as [`Problem::Unavailable`].
+pub fn tsa_problem(e: &tsa_client::TsaError) -> Problem {
+    match e {
+        tsa_client::TsaError::Unauthorized { .. } => Problem::Credentials,
+        _ => Problem::Unavailable,
+    }
+}
+
 /// An RFC 3161 TSA to ask, with the runtime its requests run on.
 #[derive(Clone, Debug)]
 pub struct TsaClient {
@@ -69,6 +167,8 @@ pub struct TsaClient {
     pub timeout: Duration,
     endpoint: Arc<tsa_client::Endpoint>,
     rt: Arc<tokio::runtime::Runtime>,
+    /// Set when the batch stops: no more retries.
+    halted: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl TsaClient {
@@ -87,18 +187,65 @@ impl TsaClient {
             timeout,
             endpoint: Arc::new(tsa_client::Endpoint::new(url, access, timeout, proxies)?),
             rt,
+            halted: Arc::default(),
         })
     }
 
-    /// Obtains and checks a token over `hash` (made with `alg`).
-    pub fn timestamp(&self, alg: DigestAlgorithm, hash: Vec<u8>) -> Result<CheckedToken, String> {
-        let req = Request::new(alg, hash).map_err(|e| format!("random nonce: {e}"))?;
+    /// Stops retrying (the batch has stopped): a later failure is final at once.
+    pub fn halt(&self) {
+        self.halted
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_halted(&self) -> bool {
+        self.halted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// One exchange: post the request (within [`Self::timeout`]) and read the token.
+    fn exchange(&self, req: &Request) -> Result<Vec<u8>, tsa_client::TsaError> {
         let resp = self
             .rt
-            .block_on(self.endpoint.post(req.der.clone(), self.timeout))
-            .map_err(|e| format!("{}: {e}", self.url))?;
-        let token =
-            tsa_client::token_from_response(&resp).map_err(|e| format!("{}: {e}", self.url))?;
+            .block_on(self.endpoint.post(req.der.clone(), self.timeout))?;
+        tsa_client::token_from_response(&resp)
+    }
+
+    /// Obtains and checks a token over `hash` (made with `alg`). A failed exchange that may
+    /// succeed on a second try ([`tsa_retryable`]) is retried once after
+    /// [`TSA_RETRY_BACKOFF`] (unless the batch has stopped meanwhile); each exchange is
+    /// bounded by [`Self::timeout`]. Every TSA failure is a batch [`Problem`].
+    pub fn timestamp(&self, alg: DigestAlgorithm, hash: Vec<u8>) -> Result<CheckedToken, Failure> {
+        let req = Request::new(alg, hash).map_err(|e| format!("random nonce: {e}"))?;
+        let token = match self.exchange(&req) {
+            Ok(t) => t,
+            Err(e) if tsa_retryable(&e) && !self.is_halted() => {
+                let jitter = tsa_client::random_bytes(2)
+                    .map_or(0, |b| u64::from(u16::from_be_bytes([b[0], b[1]])));
+                let pause = TSA_RETRY_BACKOFF
+                    + TSA_RETRY_BACKOFF.mul_f64(jitter as f64 / f64::from(u16::MAX));
+                let until = std::time::Instant::now() + pause;
+                while std::time::Instant::now() < until && !self.is_halted() {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                if self.is_halted() {
+                    return Err(Failure::batch(
+                        tsa_problem(&e),
+                        format!("{}: {e}", self.url),
+                    ));
+                }
+                self.exchange(&req).map_err(|e2| {
+                    Failure::batch(
+                        tsa_problem(&e2),
+                        format!("{}: {e2} (tried twice)", self.url),
+                    )
+                })?
+            }
+            Err(e) => {
+                return Err(Failure::batch(
+                    tsa_problem(&e),
+                    format!("{}: {e}", self.url),
+                ));
+            }
+        };
         tst::check(
             &token,
             &tst::Expect {
@@ -107,7 +254,12 @@ impl TsaClient {
                 nonce: Some(&req.nonce),
             },
         )
-        .map_err(|e| format!("{}: the TSA's token failed a check: {e}", self.url))
+        .map_err(|e| {
+            Failure::batch(
+                Problem::Unavailable,
+                format!("{}: the TSA's token failed a check: {e}", self.url),
+            )
+        })
     }
 }
 
@@ -213,7 +365,7 @@ impl Upgrader {
         sd: &mut RawSignedData,
         content_hash: Option<&[u8]>,
         at: UnixTime,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         if sd.signer_infos.is_empty() {
             return Err("the SignedData has no signer".into());
         }
@@ -247,12 +399,16 @@ impl Upgrader {
         &self,
         sd: &mut RawSignedData,
         at: UnixTime,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let cert = self.signer_cert(sd)?;
         if !cert.valid_at(at) {
-            return Err(format!(
-                "the signing certificate {} is not valid now; a signature time stamp cannot be added",
-                cert.subject()
+            return Err(Failure::batch(
+                Problem::Key,
+                format!(
+                    "the signing certificate {} is not valid now; a signature time stamp cannot \
+                     be added",
+                    cert.subject()
+                ),
             ));
         }
         let si = &sd.signer_infos[0];
@@ -267,11 +423,16 @@ impl Upgrader {
 
     /// Adds every certificate and validated revocation datum for the signer's chain and the
     /// chains of all time-stamp tokens present (EN 319 122-1 Table 1 notes o, p, s).
+    ///
+    /// A failure is a batch [`Problem`]: the same chains and revocation data serve every
+    /// signature of a batch ([`Problem::Unavailable`] when a responder or distribution point
+    /// could not be reached, else [`Problem::Chain`]).
     pub fn add_validation_material(
         &self,
         sd: &mut RawSignedData,
         at: UnixTime,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
+        let chain = |m: String| Failure::batch(Problem::Chain, m);
         let signer = self.signer_cert(sd)?;
         let mut pool: Vec<Cert> = sd
             .certificates
@@ -281,7 +442,8 @@ impl Upgrader {
         pool.extend(self.material.certs.iter().cloned());
         let mut targets = vec![signer];
         for t in tokens_of(&sd.signer_infos[0]) {
-            let tsd = RawSignedData::parse(&t).map_err(|e| format!("embedded time stamp: {e}"))?;
+            let tsd =
+                RawSignedData::parse(&t).map_err(|e| chain(format!("embedded time stamp: {e}")))?;
             let tcerts: Vec<Cert> = tsd
                 .certificates
                 .iter()
@@ -290,15 +452,18 @@ impl Upgrader {
             let si = tsd
                 .signer_infos
                 .first()
-                .ok_or("embedded time stamp has no signer")?;
+                .ok_or_else(|| chain("embedded time stamp has no signer".into()))?;
             let tsa = tst::find_signer(&si.sid, &tcerts)
                 .or_else(|| tst::find_signer(&si.sid, &pool))
                 .cloned()
-                .ok_or("an embedded time stamp's TSA certificate is not available")?;
+                .ok_or_else(|| {
+                    chain("an embedded time stamp's TSA certificate is not available".into())
+                })?;
             pool.extend(tcerts);
             targets.push(tsa);
         }
         let mut missing = Vec::new();
+        let mut unreachable = false;
         let mut i = 0;
         while i < targets.len() && i < 64 {
             let target = targets[i].clone();
@@ -363,14 +528,24 @@ impl Upgrader {
                             }
                         }
                     }
-                    Err(e) => missing.push(e),
+                    Err(e) => {
+                        unreachable |= e.unreachable;
+                        missing.push(e.message);
+                    }
                 }
             }
         }
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(format!("B-LT material is missing: {}", missing.join("; ")))
+            Err(Failure::batch(
+                if unreachable {
+                    Problem::Unavailable
+                } else {
+                    Problem::Chain
+                },
+                format!("B-LT material is missing: {}", missing.join("; ")),
+            ))
         }
     }
 
@@ -381,7 +556,7 @@ impl Upgrader {
         &self,
         sd: &mut RawSignedData,
         content_hash: &[u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let si = &sd.signer_infos[0];
         let alg = signer_digest(si)?;
         if content_hash.len() != alg.output_len() {
@@ -403,5 +578,69 @@ impl Upgrader {
             tsd.encode(),
         ));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tsa_client::TsaError;
+
+    #[test]
+    fn levels_in_any_case() {
+        for (s, l) in [
+            ("B-B", Level::BB),
+            ("b-t", Level::BT),
+            ("b-lt", Level::BLT),
+            ("B-Lta", Level::BLTA),
+        ] {
+            assert_eq!(Level::parse(s), Some(l), "{s}");
+        }
+        for s in ["", "BLT", "B-X", "b-lt-a"] {
+            assert_eq!(Level::parse(s), None, "{s}");
+        }
+    }
+
+    /// What is retried once, and what stops a batch with which exit status.
+    #[test]
+    fn tsa_failures_retried_and_classified() {
+        let rejected = |detail: &str| TsaError::Rejected {
+            status: 2,
+            detail: detail.into(),
+        };
+        for e in [
+            TsaError::Transport("refused".into()),
+            TsaError::Timeout,
+            TsaError::Proxy("proxy down".into()),
+            TsaError::HttpStatus(503),
+            TsaError::HttpStatus(429),
+            rejected(", failInfo timeNotAvailable"),
+            rejected(", failInfo systemFailure"),
+        ] {
+            assert!(tsa_retryable(&e), "{e:?}");
+            assert_eq!(tsa_problem(&e), Problem::Unavailable);
+        }
+        for e in [
+            TsaError::HttpStatus(404),
+            TsaError::Tls("not trusted".into()),
+            TsaError::Garbage("junk".into()),
+            rejected(", failInfo badAlg"),
+            TsaError::BadToken("imprint".into()),
+        ] {
+            assert!(!tsa_retryable(&e), "{e:?}");
+            assert_eq!(tsa_problem(&e), Problem::Unavailable, "{e:?}");
+        }
+        let unauthorized = TsaError::Unauthorized {
+            status: 401,
+            sent_basic: true,
+            sent_client_cert: false,
+            challenge: String::new(),
+        };
+        assert!(!tsa_retryable(&unauthorized));
+        assert_eq!(tsa_problem(&unauthorized), Problem::Credentials);
+        assert_eq!(Problem::Unavailable.exit_status(), 69);
+        assert_eq!(Problem::Credentials.exit_status(), 77);
+        assert_eq!(Problem::Key.exit_status(), 77);
+        assert_eq!(Problem::Chain.exit_status(), 1);
     }
 }

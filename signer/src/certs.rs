@@ -109,9 +109,14 @@ impl Cert {
             .collect()
     }
 
-    /// The subject, printable.
+    /// The subject, printable (see [`dn_string`]): `CN=…,organizationIdentifier=NTRJP-…,O=…`.
     pub fn subject(&self) -> String {
-        self.cert.tbs_certificate().subject().to_string()
+        dn_string(&self.subject_raw)
+    }
+
+    /// The issuer, printable (see [`dn_string`]).
+    pub fn issuer(&self) -> String {
+        dn_string(&self.issuer_raw)
     }
 
     /// Whether subject and issuer are the same name.
@@ -219,6 +224,130 @@ impl Cert {
     }
 }
 
+/// Short names of the attributes a seal's or CA's name usually holds (RFC 4514 §3, X.520,
+/// EN 319 412-1 §5.1.4 for organizationIdentifier).
+const NAME_LABELS: [(ObjectIdentifier, &str); 12] = [
+    (inkan_profiles::oid::AT_COMMON_NAME, "CN"),
+    (inkan_profiles::oid::AT_SURNAME, "SN"),
+    (inkan_profiles::oid::AT_GIVEN_NAME, "GN"),
+    (inkan_profiles::oid::AT_SERIAL_NUMBER, "serialNumber"),
+    (inkan_profiles::oid::AT_COUNTRY_NAME, "C"),
+    (inkan_profiles::oid::AT_LOCALITY_NAME, "L"),
+    (inkan_profiles::oid::AT_STATE_OR_PROVINCE_NAME, "ST"),
+    (inkan_profiles::oid::AT_ORGANIZATION_NAME, "O"),
+    (inkan_profiles::oid::AT_ORGANIZATIONAL_UNIT_NAME, "OU"),
+    (
+        inkan_profiles::oid::AT_ORGANIZATION_IDENTIFIER,
+        "organizationIdentifier",
+    ),
+    (inkan_profiles::oid::AT_EMAIL_ADDRESS, "emailAddress"),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.25"),
+        "DC",
+    ),
+];
+
+/// The text of a DirectoryString-like value (UTF8String, PrintableString, IA5String,
+/// TeletexString read as Latin-1, BMPString, UniversalString), or `None` for another type.
+fn attribute_text(t: &der_raw::Tlv<'_>) -> Option<String> {
+    match t.tag {
+        0x0c | 0x13 | 0x16 | 0x1a => std::str::from_utf8(t.value).ok().map(str::to_owned),
+        0x14 => Some(t.value.iter().map(|&b| char::from(b)).collect()),
+        0x1e if t.value.len().is_multiple_of(2) => char::decode_utf16(
+            t.value
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]])),
+        )
+        .collect::<Result<String, _>>()
+        .ok(),
+        0x1c if t.value.len().is_multiple_of(4) => t
+            .value
+            .chunks_exact(4)
+            .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+            .collect(),
+        _ => None,
+    }
+}
+
+/// RFC 4514 §2.4 escaping of a value's text; control characters as `\XX`.
+fn escape_value(v: &str, out: &mut String) {
+    let last = v.chars().count().saturating_sub(1);
+    for (i, c) in v.chars().enumerate() {
+        match c {
+            ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '#' | ' ' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' ' if i == last => out.push_str("\\ "),
+            c if c.is_control() => {
+                let mut b = [0u8; 4];
+                for byte in c.encode_utf8(&mut b).bytes() {
+                    out.push_str(&format!("\\{byte:02X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// A distinguished name (the DER `Name`) as one line of text in the order of RFC 4514 (the
+/// last RDN first, as OpenSSL's `-nameopt RFC2253` and `x509-cert` print it), with every
+/// string value as text, so that an organizationIdentifier reads
+/// `organizationIdentifier=NTRJP-1234567890123` rather than `2.5.4.97=#0c…`. Attributes
+/// without a short name show their dotted OID; values that are not strings, `#` and their
+/// DER in hex (RFC 4514 §2.4). Never fails: an undecodable name prints as `#` and its hex.
+pub fn dn_string(name: &[u8]) -> String {
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+    let parse = || -> Result<Vec<Vec<(ObjectIdentifier, der_raw::Tlv<'_>)>>, der_raw::DerError> {
+        let seq = der_raw::parse_one(name)?.expect(tag::SEQUENCE, "Name")?;
+        let mut rdns = Vec::new();
+        for rdn in seq.children()? {
+            let rdn = rdn.expect(tag::SET, "RelativeDistinguishedName")?;
+            let mut atvs = Vec::new();
+            for atv in rdn.children()? {
+                let mut r = atv.expect(tag::SEQUENCE, "AttributeTypeAndValue")?.reader();
+                let o = der_raw::oid(&r.expect(tag::OID, "type")?)?;
+                atvs.push((o, r.next_tlv("value")?));
+            }
+            rdns.push(atvs);
+        }
+        Ok(rdns)
+    };
+    let Ok(rdns) = parse() else {
+        return format!("#{}", hex(name));
+    };
+    let mut out = String::with_capacity(name.len());
+    for (i, rdn) in rdns.iter().rev().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for (j, (o, v)) in rdn.iter().enumerate() {
+            if j > 0 {
+                out.push('+');
+            }
+            match NAME_LABELS.iter().find(|(x, _)| x == o) {
+                Some((_, label)) => out.push_str(label),
+                None => out.push_str(&o.to_string()),
+            }
+            out.push('=');
+            match attribute_text(v) {
+                Some(text) => escape_value(&text, &mut out),
+                None => {
+                    out.push('#');
+                    out.push_str(&hex(v.raw));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Whether `issuer` may have issued `cert` by name (the signature is checked separately).
 pub fn names_chain(cert: &Cert, issuer: &Cert) -> bool {
     cert.issuer_raw == issuer.subject_raw
@@ -242,4 +371,38 @@ pub fn path<'a>(leaf: &'a Cert, pool: &'a [Cert]) -> Vec<&'a Cert> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::der_raw::{encode, encode_oid, encode_parts};
+
+    fn atv(o: &str, t: u8, v: &[u8]) -> Vec<u8> {
+        let o = ObjectIdentifier::new_unwrap(o);
+        encode(
+            tag::SET,
+            &encode_parts(tag::SEQUENCE, &[encode_oid(&o), encode(t, v)]),
+        )
+    }
+
+    #[test]
+    fn names_print_every_string_as_text() {
+        let name = encode_parts(
+            tag::SEQUENCE,
+            &[
+                atv("2.5.4.6", 0x13, b"JP"),
+                atv("2.5.4.97", 0x0c, b"NTRJP-1234567890123"),
+                atv("2.5.4.10", 0x0c, "株式会社 例, 本社".as_bytes()),
+                atv("1.2.3.4", 0x04, b"\x01"),
+                atv("2.5.4.3", 0x1e, &[0, b'A', 0, b'=']),
+            ],
+        );
+        assert_eq!(
+            dn_string(&name),
+            "CN=A\\=,1.2.3.4=#040101,O=株式会社 例\\, 本社,\
+             organizationIdentifier=NTRJP-1234567890123,C=JP"
+        );
+        assert_eq!(dn_string(b"\x01\x02"), "#0102");
+    }
 }

@@ -22,6 +22,12 @@
 //!   the help says to prefer the environment variables for credentials.
 //! - `--commitment-type TYPE` (sign): adds a commitment-type-indication signed attribute
 //!   (EN 319 122-1 §5.2.3; see [`crate::commitment`]).
+//! - `--progress-every SECONDS` (sign): how often a progress line is printed when standard
+//!   error is not a terminal (default 5; 0: never).
+//!
+//! The contract's batch flags (`--force`, `--skip-existing`, `--report FILE`,
+//! `--tsa-timeout SECONDS`) are parsed here and applied in [`crate::plan`],
+//! [`crate::report`] and [`crate::sign::sign_files`].
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -37,10 +43,12 @@ inkan-sign: CAdES baseline e-seals (ETSI EN 319 122-1 B-B, B-T, B-LT, B-LTA)
 USAGE:
   inkan-sign --key KEYREF --cert-chain PEM [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
              [--attached] [--out FILE | --out-dir DIR] [--crl FILE]... [--ocsp FILE]...
-             [--no-fetch] [--proxy URL|none] [--commitment-type TYPE] [TSA ACCESS] FILE...
+             [--force | --skip-existing] [--report FILE] [--tsa-timeout SECONDS]
+             [--progress-every SECONDS] [--no-fetch] [--proxy URL|none]
+             [--commitment-type TYPE] [TSA ACCESS] FILE...
   inkan-sign extend --level B-T|B-LT|B-LTA [--tsa URL] [--crl FILE]... [--ocsp FILE]...
              [--cert-chain PEM] [--no-fetch] [--proxy URL|none] [TSA ACCESS]
-             [--data FILE] [--out FILE] SIGNATURE_FILE
+             [--tsa-timeout SECONDS] [--data FILE] [--out FILE] SIGNATURE_FILE
 
 OPTIONS:
   --key KEYREF       PKCS#8 PEM file, or pkcs11: URI (RFC 7512; PIN via pin-source/pin-value)
@@ -48,12 +56,33 @@ OPTIONS:
                      INTERFACE.md): certificates the signature lacks (e.g. the signer's
                      chain of another signer's CAdES), used to build paths for B-LT and
                      embedded in the result
-  --level LEVEL      B-B (default), B-T, B-LT or B-LTA
+  --level LEVEL      B-B (default), B-T, B-LT or B-LTA (any case: b-lt works)
   --tsa URL          RFC 3161 time-stamp authority (http:// or https://), needed from
                      B-T up
   --attached         encapsulate the content (default: detached)
   --out FILE         output file (one input only); default FILE.p7s beside each input
-  --out-dir DIR      write FILE.p7s into DIR
+  --out-dir DIR      write FILE.p7s into DIR (made if it does not exist)
+  --force            replace outputs that exist (atomically)
+  --skip-existing    leave outputs that exist, count their inputs as skipped (no new
+                     signature, no new time-stamp): re-run a batch to retry its failures
+                     Without either, an input whose output exists fails and the output is
+                     left as it is. Before anything is signed, a batch in which two inputs
+                     would write the same output is refused, naming them; a file named
+                     twice is signed once. A signature or time-stamp file (.p7s, .p7m,
+                     .tsr) is signed only when named on its own (the only input); in a
+                     batch it is skipped with a notice
+  --report FILE      write one JSON line per input (input, output, status
+                     signed|skipped|failed, level, error) and a summary line
+                     with the counts (signed, skipped, failed)
+  --tsa-timeout SECONDS
+                     bound on each exchange with the TSA, connection included (default
+                     30); a failed or timed-out exchange is tried once more after a
+                     short pause, then the batch stops with one message
+  --progress-every SECONDS
+                     (extra flag beyond INTERFACE.md) when standard error is not a
+                     terminal (a job log), a progress line this often: done/total,
+                     signed, skipped, failed, files/s (default 5; 0: none). On a
+                     terminal: a progress bar
   --crl FILE         CRL (DER or PEM) for B-LT; repeatable
   --ocsp FILE        OCSP response (DER) for B-LT; repeatable
   --no-fetch         (extra flag beyond INTERFACE.md) never use the network for B-LT:
@@ -93,8 +122,14 @@ TSA ACCESS (extra flags beyond INTERFACE.md; sign and extend):
   --tsa-client-key PEM
                      its private key, PKCS#8 (-----BEGIN PRIVATE KEY-----)
 
-Exit status: 0 all signed, 1 some file failed, 64 usage, 66 input unreadable,
-70 internal error, 77 key or certificate refused.
+A problem that affects every input (the TSA or an OCSP/CRL server unreachable or
+unusable, the key failing, a chain that cannot be completed) stops the batch early with
+one message; inputs not signed are reported as failed.
+
+Exit status: 0 every input signed or skipped, 1 some input failed, 64 usage (also a batch
+refused because two inputs would write the same output), 66 a CRL/OCSP/TSA access file
+unreadable, 69 the TSA (or an OCSP responder or CRL server) unavailable, 70 internal error,
+77 key, PIN or certificate refused (also the TSA refusing our credentials).
 ";
 
 /// What the command line asks for.
@@ -104,8 +139,8 @@ pub enum Command {
     Help,
     /// Print the version.
     Version,
-    /// Sign files.
-    Sign(Options, Vec<PathBuf>),
+    /// Sign files; write the report to the path, if given.
+    Sign(Options, Vec<PathBuf>, Option<PathBuf>),
     /// Extend a signature.
     Extend(ExtendOptions, PathBuf),
 }
@@ -113,6 +148,27 @@ pub enum Command {
 fn level(v: OsString) -> Result<Level, String> {
     let s = v.to_string_lossy();
     Level::parse(&s).ok_or_else(|| format!("unknown level {s:?} (B-B, B-T, B-LT or B-LTA)"))
+}
+
+/// `--tsa-timeout SECONDS` / `--progress-every SECONDS`: a positive number of seconds
+/// (fractions allowed), at most a day.
+fn seconds(v: OsString, flag: &str, zero_ok: bool) -> Result<std::time::Duration, String> {
+    let s = v.to_string_lossy();
+    let n: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{flag} takes a number of seconds, not {s:?}"))?;
+    if !n.is_finite() || n < 0.0 || (n == 0.0 && !zero_ok) || n > 86_400.0 {
+        return Err(format!(
+            "{flag} takes a number of seconds {} 86400, not {s:?}",
+            if zero_ok {
+                "from 0 to"
+            } else {
+                "above 0, at most"
+            }
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(n))
 }
 
 fn string(v: OsString) -> Result<String, String> {
@@ -138,6 +194,11 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     let mut access = TsaAccess::default();
     let mut proxy = crate::proxy::ProxyChoice::Environment;
     let mut commitment = None;
+    let mut force = false;
+    let mut skip_existing = false;
+    let mut report = None;
+    let mut tsa_timeout = None;
+    let mut progress_every = None;
     let mut files: Vec<PathBuf> = Vec::new();
     let mut extend = false;
     let mut first = true;
@@ -157,6 +218,15 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
             Long("ocsp") => ocsps.push(PathBuf::from(p.value().map_err(e)?)),
             Long("data") => data = Some(PathBuf::from(p.value().map_err(e)?)),
             Long("no-fetch") => fetch = false,
+            Long("force") => force = true,
+            Long("report") => report = Some(PathBuf::from(p.value().map_err(e)?)),
+            Long("tsa-timeout") => {
+                tsa_timeout = Some(seconds(p.value().map_err(e)?, "--tsa-timeout", false)?);
+            }
+            Long("progress-every") => {
+                progress_every = Some(seconds(p.value().map_err(e)?, "--progress-every", true)?);
+            }
+            Long("skip-existing") => skip_existing = true,
             Long("proxy") => {
                 let v = string(p.value().map_err(e)?)?;
                 proxy = if v.eq_ignore_ascii_case("none") {
@@ -216,6 +286,13 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
                     .into(),
             );
         }
+        if force || skip_existing || report.is_some() || progress_every.is_some() {
+            return Err(
+                "extend takes no --force, --skip-existing, --report or --progress-every (it \
+                 raises one SIGNATURE_FILE in place, or writes --out FILE)"
+                    .into(),
+            );
+        }
         let [sig] = <[PathBuf; 1]>::try_from(files)
             .map_err(|_| "extend takes exactly one SIGNATURE_FILE".to_string())?;
         let mut o = ExtendOptions::new(level);
@@ -228,6 +305,9 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         o.fetch = fetch;
         o.tsa_access = access;
         o.proxy = proxy;
+        if let Some(t) = tsa_timeout {
+            o.tsa_timeout = t;
+        }
         return Ok(Command::Extend(o, sig));
     }
     let key = key.ok_or("--key KEYREF is required")?;
@@ -244,6 +324,12 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     if data.is_some() {
         return Err("--data belongs to extend".into());
     }
+    let existing = match (force, skip_existing) {
+        (true, true) => return Err("--force and --skip-existing exclude each other".into()),
+        (true, false) => crate::sign::Existing::Replace,
+        (false, true) => crate::sign::Existing::Skip,
+        (false, false) => crate::sign::Existing::Refuse,
+    };
     let mut o = Options::new(&key, &chain);
     o.level = lvl.unwrap_or(Level::BB);
     o.tsa = tsa;
@@ -256,7 +342,14 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     o.tsa_access = access;
     o.proxy = proxy;
     o.commitment = commitment;
-    Ok(Command::Sign(o, files))
+    o.existing = existing;
+    if let Some(t) = tsa_timeout {
+        o.tsa_timeout = t;
+    }
+    if let Some(t) = progress_every {
+        o.progress_every = t;
+    }
+    Ok(Command::Sign(o, files, report))
 }
 
 #[cfg(test)]
@@ -269,7 +362,7 @@ mod tests {
 
     #[test]
     fn commitment_type() {
-        let Command::Sign(o, _) =
+        let Command::Sign(o, _, _) =
             parse(args("--key k --cert-chain c --commitment-type origin a")).unwrap()
         else {
             panic!()
@@ -293,12 +386,54 @@ mod tests {
 
     #[test]
     fn sign_defaults() {
-        let Command::Sign(o, f) = parse(args("--key k.pem --cert-chain c.pem a b")).unwrap() else {
+        let Command::Sign(o, f, _) = parse(args("--key k.pem --cert-chain c.pem a b")).unwrap()
+        else {
             panic!()
         };
         assert_eq!(o.level, Level::BB);
         assert!(!o.attached);
+        assert_eq!(o.existing, crate::sign::Existing::Refuse);
         assert_eq!(f.len(), 2);
+        let Command::Sign(o, _, _) = parse(args("--key k --cert-chain c --force a")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(o.existing, crate::sign::Existing::Replace);
+        let Command::Sign(o, _, _) =
+            parse(args("--key k --cert-chain c --skip-existing a")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(o.existing, crate::sign::Existing::Skip);
+    }
+
+    #[test]
+    fn report_and_timeouts() {
+        let Command::Sign(o, _, r) = parse(args(
+            "--key k --cert-chain c --report r.jsonl --tsa-timeout 2.5 --progress-every 0 a",
+        ))
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(r, Some(PathBuf::from("r.jsonl")));
+        assert_eq!(o.tsa_timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(o.progress_every, std::time::Duration::ZERO);
+        for bad in ["0", "-1", "x", "NaN", "1e9"] {
+            assert!(
+                parse(args(&format!(
+                    "--key k --cert-chain c --tsa-timeout {bad} a"
+                )))
+                .is_err(),
+                "{bad}"
+            );
+        }
+        let Command::Extend(o, _) =
+            parse(args("extend --level B-T --tsa http://t/ --tsa-timeout 3 s")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(o.tsa_timeout, std::time::Duration::from_secs(3));
+        assert!(parse(args("extend --level B-T --tsa http://t/ --report r s")).is_err());
     }
 
     #[test]
@@ -322,6 +457,8 @@ mod tests {
             "--key k --cert-chain c",
             "--key k --cert-chain c --level B-X a",
             "--key k --cert-chain c --out o a b",
+            "--key k --cert-chain c --force --skip-existing a",
+            "extend --level B-T --tsa http://t/ --force s",
             "extend --level B-B s",
             "extend s",
             "extend --level B-T a b",
@@ -346,7 +483,7 @@ mod tests {
 
     #[test]
     fn tsa_access_flags() {
-        let Command::Sign(o, _) = parse(args(
+        let Command::Sign(o, _, _) = parse(args(
             "--key k --cert-chain c --level B-T --tsa https://t/ --tsa-ca ca.pem \
              --tsa-user alice --tsa-password-env PW --tsa-client-cert c.pem \
              --tsa-client-key k.pem a",
@@ -365,7 +502,7 @@ mod tests {
             panic!()
         };
         assert_eq!(o.tsa_access.user.as_deref(), Some("bob"));
-        let Command::Sign(o, _) = parse(args("--key k --cert-chain c --proxy NONE a")).unwrap()
+        let Command::Sign(o, _, _) = parse(args("--key k --cert-chain c --proxy NONE a")).unwrap()
         else {
             panic!()
         };

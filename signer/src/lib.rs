@@ -9,6 +9,11 @@
 //! certificates for the signature being extended), the `--tsa-*` access flags and
 //! `--proxy URL|none` (the HTTP proxy for every request; see [`proxy`]).
 //!
+//! A batch is planned before anything is signed (see [`plan`]): the same file named twice is
+//! signed once, two inputs that would write the same output refuse the batch, an output that
+//! exists is refused unless `--force` or `--skip-existing`, and signature files met in a batch
+//! are skipped.
+//!
 //! Batch output is atomic per file and durable per group (see [`output`]): after a crash each
 //! `.p7s` is either in its previous state or complete, never partial.
 //!
@@ -102,6 +107,7 @@ pub mod alg_protection;
 pub mod ats;
 pub mod cades;
 pub mod certs;
+pub mod chain;
 pub mod cli;
 pub mod cms_raw;
 pub mod commitment;
@@ -110,7 +116,9 @@ pub mod der_raw;
 pub mod digest;
 pub mod https;
 pub mod output;
+pub mod plan;
 pub mod proxy;
+pub mod report;
 pub mod revocation;
 pub mod sign;
 pub mod tsa_client;

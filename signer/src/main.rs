@@ -6,6 +6,10 @@ use std::process::ExitCode;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_signer::cli::{self, Command};
 use inkan_signer::sign::{self, SetupError};
+use inkan_signer::{plan, report};
+
+/// Inputs refused because their output exists that are named one by one.
+const EXISTS_SHOWN: usize = 10;
 
 fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
@@ -25,36 +29,86 @@ fn main() -> ExitCode {
             println!("inkan-sign {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
-        Command::Sign(opts, files) => match sign::sign_files(&opts, &files, &clock) {
-            Ok(summary) => {
-                for f in &summary.files {
-                    if let Err(e) = &f.result {
-                        eprintln!("inkan-sign: {}: {e}", f.input.display());
+        Command::Sign(opts, files, report) => {
+            let (text, status) = match sign::sign_files(&opts, &files, &clock) {
+                Ok(summary) => {
+                    for n in &summary.notices {
+                        eprintln!("inkan-sign: note: {n}");
                     }
+                    // Failures of the inputs themselves, one line each; those caused by a
+                    // problem that stopped the batch are said once, below.
+                    // Outputs that exist: the first few, then a count (a re-run of a large
+                    // batch without --skip-existing would print one line per input).
+                    let mut exists = 0usize;
+                    for f in &summary.files {
+                        if let Some(e) = f.error()
+                            && !f.by_stop
+                        {
+                            if e.ends_with(plan::EXISTS_HINT) {
+                                exists += 1;
+                                if exists > EXISTS_SHOWN {
+                                    continue;
+                                }
+                            }
+                            eprintln!("inkan-sign: {}: {e}", f.input.display());
+                        }
+                    }
+                    if exists > EXISTS_SHOWN {
+                        eprintln!(
+                            "inkan-sign: and {} more input(s) whose output exists (--report FILE lists \
+                             all {exists}); {}",
+                            exists - EXISTS_SHOWN,
+                            plan::EXISTS_HINT
+                        );
+                    }
+                    if let Some(stop) = &summary.stopped {
+                        eprintln!(
+                            "inkan-sign: stopped early, {} input(s) not signed: {}",
+                            summary.files.iter().filter(|f| f.by_stop).count(),
+                            stop.message
+                        );
+                    }
+                    eprintln!(
+                        "inkan-sign: signed {} of {} input(s) at {}, {} skipped, {} failed, in \
+                         {:.2}s",
+                        summary.signed(),
+                        summary.files.len(),
+                        opts.level,
+                        summary.skipped(),
+                        summary.failed(),
+                        summary.elapsed.as_secs_f64()
+                    );
+                    let status = match &summary.stopped {
+                        Some(stop) => stop.problem.exit_status(),
+                        None if summary.failed() > 0 => 1,
+                        None => 0,
+                    };
+                    (report::render(&summary, opts.level), status)
                 }
+                Err(e) => {
+                    eprintln!("inkan-sign: nothing signed: {e}");
+                    let status = match e {
+                        SetupError::Usage(_) => 64,
+                        SetupError::Material(_) => 66,
+                        _ => 77,
+                    };
+                    (
+                        report::render_refused(&files, opts.level, &e.to_string()),
+                        status,
+                    )
+                }
+            };
+            if let Some(path) = report
+                && let Err(e) = report::write(&path, &text)
+            {
                 eprintln!(
-                    "inkan-sign: signed {} of {} file(s) at {}, {} failed, in {:.2}s",
-                    summary.signed(),
-                    summary.files.len(),
-                    opts.level,
-                    summary.failed(),
-                    summary.elapsed.as_secs_f64()
+                    "inkan-sign: cannot write the report {}: {e}",
+                    path.display()
                 );
-                if summary.failed() == 0 {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                }
+                return ExitCode::from(if status == 0 { 73 } else { status });
             }
-            Err(e) => {
-                eprintln!("inkan-sign: nothing signed: {e}");
-                ExitCode::from(match e {
-                    SetupError::Usage(_) => 64,
-                    SetupError::Material(_) => 66,
-                    _ => 77,
-                })
-            }
-        },
+            ExitCode::from(status)
+        }
         Command::Extend(opts, sig) => {
             let Some(at) = clock.now() else {
                 eprintln!("inkan-sign: the system clock is unusable");
@@ -67,7 +121,7 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("inkan-sign: {}: {e}", sig.display());
-                    ExitCode::from(1)
+                    ExitCode::from(e.problem.map_or(1, |p| p.exit_status()))
                 }
             }
         }

@@ -327,6 +327,10 @@ pub struct Pending {
     pub temp: TempFile,
     /// The target.
     pub target: PathBuf,
+    /// Whether an existing target is replaced (`--force`). When false, a target that exists
+    /// when the file is published (another process made it after the batch was planned) is
+    /// left as it was and the entry fails with [`std::io::ErrorKind::AlreadyExists`].
+    pub replace: bool,
 }
 
 /// Wall time spent in each step of a commit, summed over calls.
@@ -405,10 +409,17 @@ pub fn publish(
 
 fn publish_one(p: &Pending) -> std::io::Result<()> {
     match &p.temp {
-        TempFile::Named(tmp) => std::fs::rename(tmp, &p.target),
+        TempFile::Named(tmp) if p.replace => std::fs::rename(tmp, &p.target),
+        // Never over an existing file: a hard link fails if the target exists (link(2)
+        // EEXIST), atomically; then the temporary name goes.
+        TempFile::Named(tmp) => {
+            std::fs::hard_link(tmp, &p.target)?;
+            let _ = std::fs::remove_file(tmp);
+            Ok(())
+        }
         #[cfg(target_os = "linux")]
         TempFile::Unnamed(f) => match f.link(&p.target) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && p.replace => {
                 // Replacing a signature: a hidden name first, then an atomic rename over it.
                 let tmp = temp_path(&p.target)?;
                 let linked = match f.link(&tmp) {
@@ -493,6 +504,7 @@ mod tests {
             .map(|(t, data)| Pending {
                 temp: write_temp(t, *data).unwrap(),
                 target: (*t).clone(),
+                replace: true,
             })
             .collect();
         // Before the commit the targets are untouched.
@@ -536,11 +548,13 @@ mod tests {
             Pending {
                 temp: write_temp_in(Some(&dir), &a, b"new-a").unwrap(),
                 target: a.clone(),
+                replace: true,
             },
             // An open directory that is not the target's is not used.
             Pending {
                 temp: write_temp_in(Some(&wrong), &b, b"new-b").unwrap(),
                 target: b.clone(),
+                replace: true,
             },
         ];
         assert_eq!(std::fs::read(&a).unwrap(), b"old");
@@ -568,10 +582,12 @@ mod tests {
             Pending {
                 temp: write_temp(&a, b"new-a").unwrap(),
                 target: a.clone(),
+                replace: true,
             },
             Pending {
                 temp: TempFile::Named(named),
                 target: b.clone(),
+                replace: true,
             },
         ];
         let r = commit(group);
@@ -591,6 +607,7 @@ mod tests {
                 Pending {
                     temp: write_temp(&t, b"x").unwrap(),
                     target: t,
+                    replace: true,
                 }
             })
             .collect();
@@ -614,10 +631,55 @@ mod tests {
         let r = commit(vec![Pending {
             temp,
             target: a.clone(),
+            replace: true,
         }]);
         assert!(r[0].is_err());
         // Only the directory remains: no temporary file.
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
         assert!(a.join("keep").exists());
+    }
+
+    /// Without `replace`, a target that appeared after planning is never overwritten, with
+    /// an unnamed or a named temporary file, and no temporary name is left behind.
+    #[test]
+    fn no_replace_leaves_an_existing_target() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a.p7s");
+        let b = d.path().join("b.p7s");
+        let c = d.path().join("c.p7s");
+        std::fs::write(&a, b"theirs-a").unwrap();
+        std::fs::write(&b, b"theirs-b").unwrap();
+        let named = temp_path(&b).unwrap();
+        std::fs::write(&named, b"ours-b").unwrap();
+        let r = commit(vec![
+            Pending {
+                temp: write_temp(&a, b"ours-a").unwrap(),
+                target: a.clone(),
+                replace: false,
+            },
+            Pending {
+                temp: TempFile::Named(named),
+                target: b.clone(),
+                replace: false,
+            },
+            Pending {
+                temp: write_temp(&c, b"ours-c").unwrap(),
+                target: c.clone(),
+                replace: false,
+            },
+        ]);
+        assert_eq!(
+            r[0].as_ref().unwrap_err().kind(),
+            std::io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            r[1].as_ref().unwrap_err().kind(),
+            std::io::ErrorKind::AlreadyExists
+        );
+        assert!(r[2].is_ok());
+        assert_eq!(std::fs::read(&a).unwrap(), b"theirs-a");
+        assert_eq!(std::fs::read(&b).unwrap(), b"theirs-b");
+        assert_eq!(std::fs::read(&c).unwrap(), b"ours-c");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 3);
     }
 }

@@ -395,7 +395,8 @@ const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 /// `ocsps`, or else (when `fetch_rt` is given: a runtime, and the proxies to go through) by asking the OCSP responders named in its
 /// authorityInfoAccess, then by fetching its CRL distribution points. Whatever is fetched is
 /// validated ([`check_ocsp`], [`check_crl`]) before it is returned. The error lists what was
-/// tried.
+/// tried, and says whether a responder or distribution point could not be reached (or
+/// answered with an error) rather than answered something unusable.
 pub fn evidence_for(
     cert: &Cert,
     issuer: &Cert,
@@ -403,8 +404,9 @@ pub fn evidence_for(
     ocsps: &[Vec<u8>],
     at: UnixTime,
     fetch_rt: Option<(&tokio::runtime::Runtime, &Arc<Proxies>)>,
-) -> Result<Evidence, String> {
+) -> Result<Evidence, NoEvidence> {
     let mut tried = Vec::new();
+    let mut unreachable = false;
     for o in ocsps {
         match check_ocsp(o, cert, issuer, at) {
             Ok(d) => return Ok(Evidence::Ocsp(o.clone(), d.map(|c| c.der))),
@@ -432,7 +434,10 @@ pub fn evidence_for(
                     Ok(d) => return Ok(Evidence::Ocsp(resp, d.map(|c| c.der))),
                     Err(e) => tried.push(format!("{url}: {e}")),
                 },
-                Err(e) => tried.push(e),
+                Err(e) => {
+                    unreachable = true;
+                    tried.push(e);
+                }
             }
         }
         for url in cert.crl_urls() {
@@ -443,7 +448,10 @@ pub fn evidence_for(
                     Ok(der) => return Ok(Evidence::Crl(der)),
                     Err(e) => tried.push(format!("{url}: {e}")),
                 },
-                Err(e) => tried.push(e),
+                Err(e) => {
+                    unreachable = true;
+                    tried.push(e);
+                }
             }
         }
     }
@@ -470,7 +478,26 @@ pub fn evidence_for(
         msg.push_str("; ");
         msg.push_str(&t);
     }
-    Err(msg)
+    Err(NoEvidence {
+        message: msg,
+        unreachable,
+    })
+}
+
+/// Why [`evidence_for`] found nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoEvidence {
+    /// What was tried, and how to help.
+    pub message: String,
+    /// Whether a responder or distribution point asked could not be reached or answered
+    /// with an error (a service unavailable, not unusable data).
+    pub unreachable: bool,
+}
+
+impl std::fmt::Display for NoEvidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 #[cfg(test)]
@@ -633,12 +660,16 @@ mod tests {
 
         // --no-fetch: nothing asked, and the message says where it could have come from.
         let e = evidence_for(&ee, &ca, &[], &[], now, None).unwrap_err();
+        assert!(!e.unreachable);
+        let e = e.message;
         assert!(e.contains("without --no-fetch"), "{e}");
         assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
 
         // The responder is down: a clear error naming the URL.
         let direct = Arc::new(Proxies::none());
         let e = evidence_for(&ee, &ca, &[], &[], now, Some((&rt, &direct))).unwrap_err();
+        assert!(e.unreachable);
+        let e = e.message;
         assert!(e.contains(&format!("http://127.0.0.1:{port}/")), "{e}");
 
         let mut child = responder(dir.path(), port, false);
@@ -673,6 +704,8 @@ mod tests {
         let _ = child.kill();
         let _ = child.wait();
         let e = got.unwrap_err();
+        assert!(!e.unreachable);
+        let e = e.message;
         assert!(e.contains("revoked"), "{e}");
     }
 

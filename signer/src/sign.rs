@@ -7,7 +7,7 @@
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use inkan_profiles::clock::Clock;
 use inkan_profiles::policy::Use;
 use inkan_profiles::time::UnixTime;
 
-use crate::cades::{self, Level, Material, TsaClient, Upgrader};
+use crate::cades::{self, Failure, Level, Material, Problem, TsaClient, Upgrader};
 use crate::certs::Cert;
 use crate::cms_raw::RawSignedData;
 use crate::output::{CommitTimes, OutDir, Pending, write_atomic, write_temp_in};
@@ -49,8 +49,13 @@ pub struct Options {
     pub fetch: bool,
     /// Worker threads (0: one per CPU, more when a TSA is asked).
     pub workers: usize,
-    /// Show a progress bar (when stderr is a terminal).
+    /// Show progress: a bar when stderr is a terminal, else a line every
+    /// [`Self::progress_every`].
     pub progress: bool,
+    /// How often a progress line is printed when stderr is not a terminal (a job log).
+    pub progress_every: Duration,
+    /// What to do with an output that already exists (`--force`, `--skip-existing`).
+    pub existing: Existing,
     /// Time allowed per TSA request.
     pub tsa_timeout: Duration,
     /// How to reach the TSA (https roots, client authentication).
@@ -78,12 +83,31 @@ impl Options {
             fetch: true,
             workers: 0,
             progress: true,
+            progress_every: DEFAULT_PROGRESS_EVERY,
+            existing: Existing::Refuse,
             tsa_timeout: crate::tsa_client::DEFAULT_TIMEOUT,
             tsa_access: Default::default(),
             proxy: Default::default(),
             commitment: None,
         }
     }
+}
+
+/// How often a progress line is printed when standard error is not a terminal.
+pub const DEFAULT_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// What a batch does with an output that already exists (INTERFACE.md: nothing is
+/// overwritten silently).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Existing {
+    /// The input fails ("exists"); the output is left as it was (the default).
+    #[default]
+    Refuse,
+    /// `--force`: the output is replaced atomically.
+    Replace,
+    /// `--skip-existing`: the output is left as it was and the input counted as skipped (no
+    /// signature is made, no time-stamp asked for).
+    Skip,
 }
 
 /// Why a run could not start (nothing was signed).
@@ -116,20 +140,71 @@ impl std::fmt::Display for SetupError {
 
 impl std::error::Error for SetupError {}
 
-/// One file's outcome.
+/// What became of one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Its signature was written to [`FileResult::output`].
+    Signed,
+    /// Left alone on purpose (why): its output exists and `--skip-existing` was given, or it
+    /// is a signature or time-stamp file in a batch.
+    Skipped(String),
+    /// Not signed (why).
+    Failed(String),
+}
+
+/// One input's outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileResult {
     /// The input.
     pub input: PathBuf,
-    /// The output written, or why not.
-    pub result: Result<PathBuf, String>,
+    /// Where its signature goes (none for an input skipped before an output was chosen).
+    pub output: Option<PathBuf>,
+    /// What became of it.
+    pub status: Status,
+    /// Failed because of the problem that stopped the batch ([`Summary::stopped`]), not
+    /// because of this input: the batch's one message says why.
+    pub by_stop: bool,
+}
+
+impl FileResult {
+    /// Why it failed, if it did.
+    pub fn error(&self) -> Option<&str> {
+        match &self.status {
+            Status::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The output written, if it was signed.
+    pub fn written(&self) -> Option<&Path> {
+        match self.status {
+            Status::Signed => self.output.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// A problem that affects every input (the TSA unreachable, the key failing, a chain that
+/// cannot be completed) and stopped a batch early: no input was started after it, and the
+/// inputs not signed fail with [`FileResult::by_stop`] set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stop {
+    /// What kind of problem (it decides the exit status).
+    pub problem: Problem,
+    /// The one message.
+    pub message: String,
 }
 
 /// The outcome of a run.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
-    /// Per file, in input order.
+    /// Per input, in input order; an input given twice appears once.
     pub files: Vec<FileResult>,
+    /// What the run decided about its inputs as a whole (an input given twice, signature
+    /// files skipped), to be shown once.
+    pub notices: Vec<String>,
+    /// The problem that affects every input and stopped the batch early, if one did.
+    pub stopped: Option<Stop>,
     /// Wall time.
     pub elapsed: Duration,
     /// Where the time went.
@@ -137,13 +212,20 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Files signed.
-    pub fn signed(&self) -> usize {
-        self.files.iter().filter(|f| f.result.is_ok()).count()
+    fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
+        self.files.iter().filter(|r| f(&r.status)).count()
     }
-    /// Files that failed.
+    /// Inputs signed.
+    pub fn signed(&self) -> usize {
+        self.count(|s| matches!(s, Status::Signed))
+    }
+    /// Inputs skipped.
+    pub fn skipped(&self) -> usize {
+        self.count(|s| matches!(s, Status::Skipped(_)))
+    }
+    /// Inputs that failed.
     pub fn failed(&self) -> usize {
-        self.files.len() - self.signed()
+        self.count(|s| matches!(s, Status::Failed(_)))
     }
 }
 
@@ -199,8 +281,10 @@ fn runtime(need: bool) -> Result<Option<Arc<tokio::runtime::Runtime>>, SetupErro
 }
 
 /// Loads the key, reads the chain, and checks them against each other and the policy at `at`:
-/// the certificate must certify the key, allow digitalSignature or nonRepudiation, be valid
-/// at `at`, and carry a key the CRYPTREC policy allows for new signatures.
+/// the certificate must certify the key, carry a key the CRYPTREC policy allows for new
+/// signatures, and pass [`crate::chain::check`] with the rest of the chain (validity, key
+/// usages, extended key usage, CA constraints, every certificate signature's algorithm and
+/// value).
 pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
     let policy = Policy::cryptrec();
     let keyref = KeyRef::parse(&opts.key).map_err(SetupError::Key)?;
@@ -216,24 +300,16 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
         .position(|c| c.spki == key.public_key_der())
         .ok_or_else(|| {
             SetupError::Certificate(format!(
-                "no certificate in {} matches the key {}",
+                "no certificate in {} matches the key {}: the first certificate must be the \
+                 one issued for this key (rule INKAN-KEY-CERT-MISMATCH)",
                 opts.cert_chain.display(),
                 key.label()
             ))
         })?;
     let cert = chain[pos].clone();
-    if !cert.allows_sealing() {
-        return Err(SetupError::Certificate(format!(
-            "{} lacks the digitalSignature/nonRepudiation key usage",
-            cert.subject()
-        )));
-    }
-    if !cert.valid_at(at) {
-        return Err(SetupError::Certificate(format!(
-            "{} is not valid now",
-            cert.subject()
-        )));
-    }
+    // The verifier's certificate and algorithm rules on the whole chain (issue 11 §8).
+    crate::chain::check(&cert, &chain, opts.level, &policy, at)
+        .map_err(|r| SetupError::Certificate(r.to_string()))?;
     policy
         .check_key(&key.kind(), Use::Create, at)
         .map_err(SetupError::Policy)?;
@@ -338,7 +414,7 @@ impl Prepared {
         buf: &mut Vec<u8>,
     ) -> Result<Vec<u8>, String> {
         let hashed = self.hash_input(input, attached, buf)?;
-        self.seal(&hashed, at)
+        self.seal(&hashed, at).map_err(|f| f.message)
     }
 
     /// Reads and hashes one input (keeping the content when it is to be encapsulated).
@@ -370,7 +446,7 @@ impl Prepared {
     }
 
     /// Signs a hashed input at `at` and raises it to the target level.
-    fn seal(&self, hashed: &Hashed, at: UnixTime) -> Result<Vec<u8>, String> {
+    fn seal(&self, hashed: &Hashed, at: UnixTime) -> Result<Vec<u8>, Failure> {
         let st = inkan_hsm::cms::signing_time_attribute(at);
         let attrs: [&[u8]; 3] = [
             &st,
@@ -387,7 +463,11 @@ impl Prepared {
         };
         let mut req = SignRequest::new(ID_DATA, content);
         req.signed_attrs = attrs;
-        let der = self.template.sign(&req).map_err(|e| e.to_string())?;
+        // The key failing (a token removed, a session closed) fails every input alike.
+        let der = self
+            .template
+            .sign(&req)
+            .map_err(|e| Failure::batch(Problem::Key, format!("the key failed to sign: {e}")))?;
         if self.upgrader.level == Level::BB {
             return Ok(der);
         }
@@ -395,6 +475,39 @@ impl Prepared {
         self.upgrader.upgrade(&mut sd, Some(&hashed.hash), at)?;
         Ok(sd.encode())
     }
+}
+
+/// The result of a planned input before it is signed: skipped or failed as planned, else
+/// "not processed" until its job reports.
+fn planned_result(p: crate::plan::Planned) -> FileResult {
+    FileResult {
+        input: p.input,
+        output: p.output,
+        status: match p.action {
+            crate::plan::Action::Sign => Status::Failed("not processed".into()),
+            crate::plan::Action::Skip(why) => Status::Skipped(why),
+            crate::plan::Action::Fail(why) => Status::Failed(why),
+        },
+        by_stop: false,
+    }
+}
+
+/// Sets its flag when dropped.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A batch entry's result: signed, or why not and whether because of the batch's [`Stop`]
+/// (an empty message: not started because the batch had stopped).
+type JobResult = Result<(), (String, bool)>;
+
+/// A failure of this input alone.
+fn own(message: String) -> (String, bool) {
+    (message, false)
 }
 
 /// One input, read and hashed.
@@ -434,7 +547,7 @@ impl StageTimes {
 
 /// Whether [`sign_files`] commits groups on a thread of their own (the default) or on the
 /// workers that wrote them.
-static COMMIT_THREAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+static COMMIT_THREAD: AtomicBool = AtomicBool::new(true);
 
 /// Commits groups on a committer thread (`true`, the default) or on the workers themselves
 /// (`false`) for the rest of the process; for benchmarks comparing the two.
@@ -492,8 +605,12 @@ pub fn default_workers(level: Level) -> usize {
 }
 
 /// Signs `inputs` with `opts`, reading the time from `clock` for each signature. Fails
-/// before signing anything if the key, certificate or options are unusable; otherwise every
-/// file gets an entry in the summary.
+/// before signing anything if the batch is refused ([`crate::plan`]: two inputs writing one
+/// output) or the key, certificate or options are unusable; otherwise every distinct input
+/// gets an entry in the summary (signed, skipped, or failed and why). The first failure that
+/// is a [`Problem`] (it would fail every input alike: the TSA unavailable after one retry,
+/// B-LT material that cannot be completed, the key failing) stops the batch: no input is
+/// started after it, and [`Summary::stopped`] holds its one message.
 ///
 /// Each worker works in bursts: it takes the next inputs (up to [`DEFAULT_BURST`], the commit
 /// group size, and 1 MiB of attached content), reads and hashes them, signs them one by one
@@ -532,6 +649,7 @@ pub fn sign_files(
         ));
     }
     if let Some(d) = &opts.out_dir
+        && d.exists()
         && !d.is_dir()
     {
         return Err(SetupError::Usage(format!(
@@ -539,36 +657,87 @@ pub fn sign_files(
             d.display()
         )));
     }
+    // Before any key is loaded or time-stamp asked for (see `crate::plan`).
+    let plan = crate::plan::plan(opts, inputs)?;
+    if !plan
+        .items
+        .iter()
+        .any(|p| p.action == crate::plan::Action::Sign)
+    {
+        // Nothing to sign (every input skipped, or refused because its output exists): no
+        // key is loaded (no PIN asked, no token needed) and no TSA asked.
+        return Ok(Summary {
+            files: plan.items.into_iter().map(planned_result).collect(),
+            notices: plan.notices,
+            ..Summary::default()
+        });
+    }
     let prepared = prepare(opts, now()?)?;
+    if let Some(d) = &opts.out_dir
+        && !d.is_dir()
+    {
+        // As `rustc --out-dir` and `wget -P` do.
+        std::fs::create_dir_all(d).map_err(|e| {
+            SetupError::Usage(format!("cannot create --out-dir {}: {e}", d.display()))
+        })?;
+    }
     let start = Instant::now();
+    // The inputs to sign: (index into the plan, input, output).
+    let jobs: Vec<(usize, &Path, &Path)> = plan
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.action == crate::plan::Action::Sign)
+        .filter_map(|(i, p)| Some((i, p.input.as_path(), p.output.as_deref()?)))
+        .collect();
+    let replace = opts.existing == Existing::Replace;
     let workers = if opts.workers > 0 {
         opts.workers
     } else {
         default_workers(opts.level)
     }
-    .min(inputs.len())
+    .min(jobs.len())
     .max(1);
     let group_size = commit_group(workers);
     let next = AtomicUsize::new(0);
-    let progress = opts.progress && std::io::stderr().is_terminal() && inputs.len() > 1;
-    // Results, filled a group at a time (one lock per group, not per file).
-    let shared = Mutex::new((vec![None::<FileResult>; inputs.len()], 0usize));
-    let finish = |done: &mut Vec<(usize, Result<PathBuf, String>)>| {
+    let progress = opts.progress && std::io::stderr().is_terminal() && jobs.len() > 1;
+    // Results per entry of `jobs`, filled a group at a time (one lock per group, not per
+    // file).
+    let shared = Mutex::new((vec![None::<JobResult>; jobs.len()], 0usize, 0usize));
+    // A job log (standard error not a terminal) gets a line every `progress_every`.
+    let log_progress =
+        opts.progress && !std::io::stderr().is_terminal() && !opts.progress_every.is_zero();
+    // The first problem that affects every input stops the batch (see `Stop`).
+    let halted = AtomicBool::new(false);
+    let stop: Mutex<Option<Stop>> = Mutex::new(None);
+    let halt = |f: &Failure| {
+        let Some(problem) = f.problem else { return };
+        let mut g = stop.lock().unwrap_or_else(|e| e.into_inner());
+        if g.is_none() {
+            *g = Some(Stop {
+                problem,
+                message: f.message.clone(),
+            });
+        }
+        halted.store(true, Ordering::Relaxed);
+        if let Some(t) = &prepared.upgrader.tsa {
+            t.halt();
+        }
+    };
+    let finish = |done: &mut Vec<(usize, JobResult)>| {
         if done.is_empty() {
             return;
         }
         let mut g = shared.lock().unwrap_or_else(|e| e.into_inner());
-        let (results, count) = &mut *g;
+        let (results, count, failed) = &mut *g;
         let before = *count;
         for (i, result) in done.drain(..) {
-            results[i] = Some(FileResult {
-                input: inputs[i].clone(),
-                result,
-            });
+            *failed += usize::from(result.is_err());
+            results[i] = Some(result);
             *count += 1;
         }
-        if progress && (before / 64 != *count / 64 || *count == inputs.len()) {
-            draw_progress(*count, inputs.len());
+        if progress && (before / 64 != *count / 64 || *count == jobs.len()) {
+            draw_progress(*count, jobs.len());
         }
     };
     let stages = Mutex::new(StageTimes::default());
@@ -586,7 +755,7 @@ pub fn sign_files(
     let (gtx, grx) = std::sync::mpsc::sync_channel::<Group>(1);
     let commit_group_now = |group: Vec<Pending>,
                             idx: Vec<usize>,
-                            done: &mut Vec<(usize, Result<PathBuf, String>)>,
+                            done: &mut Vec<(usize, JobResult)>,
                             times: &mut StageTimes| {
         if group.is_empty() {
             return;
@@ -596,182 +765,275 @@ pub fn sign_files(
         let results = crate::output::publish(group, flushed, &mut times.commit);
         for ((i, target), r) in idx.into_iter().zip(targets).zip(results) {
             let r = match r {
-                Ok(()) => Ok(target),
-                Err(e) => Err(format!("cannot write {}: {e}", target.display())),
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !replace => {
+                    Err(own(format!(
+                        "{} was created by another program while this batch ran; it is left \
+                         as it is (give --force to replace it)",
+                        target.display()
+                    )))
+                }
+                Err(e) => Err(own(format!("cannot write {}: {e}", target.display()))),
             };
             done.push((i, r));
         }
         finish(done);
     };
-    std::thread::scope(|s| {
-        if committer {
-            let (commit_group_now, stages) = (&commit_group_now, &stages);
-            let commit = move || {
-                let mut times = StageTimes::default();
-                let mut done = Vec::new();
-                while let Ok((mut idx, mut group)) = grx.recv() {
-                    // Whatever else is waiting joins this flush.
-                    while let Ok((i, g)) = grx.try_recv() {
-                        idx.extend(i);
-                        group.extend(g);
+    let all_done = AtomicBool::new(false);
+    std::thread::scope(|outer| {
+        // Ends the progress thread when the workers are done, also if one of them panicked
+        // (the scope below then unwinds through this guard).
+        let done_guard = SetOnDrop(&all_done);
+        if log_progress {
+            let (shared, all_done) = (&shared, &all_done);
+            let total = jobs.len();
+            let every = opts.progress_every;
+            let ticker = move || {
+                let mut next_line = start + every;
+                while !all_done.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50).min(every));
+                    let now = Instant::now();
+                    if now < next_line {
+                        continue;
                     }
-                    commit_group_now(group, idx, &mut done, &mut times);
-                }
-                if let Ok(mut s) = stages.lock() {
-                    s.add(&times);
+                    next_line = now + every;
+                    let (done, failed) = {
+                        let g = shared.lock().unwrap_or_else(|e| e.into_inner());
+                        (g.1, g.2)
+                    };
+                    eprintln!("{}", progress_line(done, failed, total, now - start));
                 }
             };
-            let spawned = std::thread::Builder::new()
-                .name("inkan-commit".into())
-                .spawn_scoped(s, commit);
-            // If it cannot start, the receiver goes with it and the workers commit their own
-            // groups (their sends fail).
-            drop(spawned);
-        } else {
-            drop(grx);
+            // Without it the batch runs the same, only silently.
+            let _ = std::thread::Builder::new()
+                .name("inkan-progress".into())
+                .spawn_scoped(outer, ticker);
         }
-        for _ in 0..workers {
-            let (next, prepared, finish, stages) = (&next, &prepared, &finish, &stages);
-            let (commit_group_now, gtx) = (&commit_group_now, gtx.clone());
-            let work = move || {
-                let mut buf = Vec::new();
-                let mut times = StageTimes::default();
-                let mut group: Vec<Pending> = Vec::with_capacity(group_size);
-                let mut idx: Vec<usize> = Vec::with_capacity(group_size);
-                let mut done: Vec<(usize, Result<PathBuf, String>)> =
-                    Vec::with_capacity(group_size);
-                let commit = |group: &mut Vec<Pending>,
-                              idx: &mut Vec<usize>,
-                              done: &mut Vec<(usize, Result<PathBuf, String>)>,
-                              times: &mut StageTimes| {
-                    if group.is_empty() {
-                        return;
+        std::thread::scope(|s| {
+            if committer {
+                let (commit_group_now, stages) = (&commit_group_now, &stages);
+                let commit = move || {
+                    let mut times = StageTimes::default();
+                    let mut done = Vec::new();
+                    while let Ok((mut idx, mut group)) = grx.recv() {
+                        // Whatever else is waiting joins this flush.
+                        while let Ok((i, g)) = grx.try_recv() {
+                            idx.extend(i);
+                            group.extend(g);
+                        }
+                        commit_group_now(group, idx, &mut done, &mut times);
                     }
-                    let g = std::mem::replace(group, Vec::with_capacity(group_size));
-                    let ix = std::mem::replace(idx, Vec::with_capacity(group_size));
-                    // To the committer thread if there is one, else here.
-                    let t = Instant::now();
-                    let sent = gtx.send((ix, g));
-                    times.handoff += t.elapsed();
-                    if let Err(e) = sent {
-                        let (ix, g) = e.0;
-                        commit_group_now(g, ix, done, times);
+                    if let Ok(mut s) = stages.lock() {
+                        s.add(&times);
                     }
                 };
-                // See "Bursts" in the docs of `sign_files`.
-                let burst_max = BURST.load(Ordering::Relaxed).clamp(1, group_size);
-                let mut hashed: Vec<(usize, PathBuf, Result<Hashed, String>)> =
-                    Vec::with_capacity(burst_max);
-                let mut burst: Vec<(usize, PathBuf, Vec<u8>)> = Vec::with_capacity(burst_max);
-                // The output directory of the last file, kept open (see `OutDir`).
-                let mut out_dir: Option<OutDir> = None;
-                let mut write_burst =
-                    |burst: &mut Vec<(usize, PathBuf, Vec<u8>)>,
-                     group: &mut Vec<Pending>,
-                     idx: &mut Vec<usize>,
-                     done: &mut Vec<(usize, Result<PathBuf, String>)>,
-                     times: &mut StageTimes| {
-                        let t = Instant::now();
-                        for (i, out, der) in burst.drain(..) {
-                            let dir = crate::output::target_dir(&out);
-                            if out_dir.as_ref().is_none_or(|d| d.path() != dir) {
-                                // If it cannot be opened, `write_temp_in` reports why.
-                                out_dir = OutDir::open(dir).ok();
-                            }
-                            match write_temp_in(out_dir.as_ref(), &out, &der) {
-                                Ok(temp) => {
-                                    group.push(Pending { temp, target: out });
-                                    idx.push(i);
-                                }
-                                Err(e) => done
-                                    .push((i, Err(format!("cannot write {}: {e}", out.display())))),
-                            }
+                let spawned = std::thread::Builder::new()
+                    .name("inkan-commit".into())
+                    .spawn_scoped(s, commit);
+                // If it cannot start, the receiver goes with it and the workers commit their own
+                // groups (their sends fail).
+                drop(spawned);
+            } else {
+                drop(grx);
+            }
+            for _ in 0..workers {
+                let (next, prepared, finish, stages) = (&next, &prepared, &finish, &stages);
+                let (jobs, halted, halt) = (&jobs, &halted, &halt);
+                let (commit_group_now, gtx) = (&commit_group_now, gtx.clone());
+                let work = move || {
+                    let mut buf = Vec::new();
+                    let mut times = StageTimes::default();
+                    let mut group: Vec<Pending> = Vec::with_capacity(group_size);
+                    let mut idx: Vec<usize> = Vec::with_capacity(group_size);
+                    let mut done: Vec<(usize, JobResult)> = Vec::with_capacity(group_size);
+                    let commit = |group: &mut Vec<Pending>,
+                                  idx: &mut Vec<usize>,
+                                  done: &mut Vec<(usize, JobResult)>,
+                                  times: &mut StageTimes| {
+                        if group.is_empty() {
+                            return;
                         }
-                        times.write += t.elapsed();
+                        let g = std::mem::replace(group, Vec::with_capacity(group_size));
+                        let ix = std::mem::replace(idx, Vec::with_capacity(group_size));
+                        // To the committer thread if there is one, else here.
+                        let t = Instant::now();
+                        let sent = gtx.send((ix, g));
+                        times.handoff += t.elapsed();
+                        if let Err(e) = sent {
+                            let (ix, g) = e.0;
+                            commit_group_now(g, ix, done, times);
+                        }
                     };
-                let mut exhausted = false;
-                while !exhausted {
-                    // Read and hash a burst of inputs.
-                    let t = Instant::now();
-                    let mut held = 0usize;
-                    while hashed.len() < burst_max && held < BURST_BYTES {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(input) = inputs.get(i) else {
-                            exhausted = true;
-                            break;
-                        };
-                        let h = prepared.hash_input(input, opts.attached, &mut buf);
-                        if let Ok(Hashed {
-                            content: Some(c), ..
-                        }) = &h
-                        {
-                            held += c.len();
-                        }
-                        hashed.push((i, output_path(opts, input), h));
-                    }
-                    times.read_hash += t.elapsed();
-                    // Sign them; write the signatures held whenever they grow large.
-                    let mut held = 0usize;
-                    for (i, out, h) in hashed.drain(..) {
-                        let t = Instant::now();
-                        let der = h.and_then(|h| match clock.now() {
-                            None => Err("the system clock is unusable".to_string()),
-                            Some(at) => prepared.seal(&h, at),
-                        });
-                        times.sign += t.elapsed();
-                        match der {
-                            Ok(der) => {
-                                held += der.len();
-                                burst.push((i, out, der));
+                    // See "Bursts" in the docs of `sign_files`.
+                    let burst_max = BURST.load(Ordering::Relaxed).clamp(1, group_size);
+                    let mut hashed: Vec<(usize, PathBuf, Result<Hashed, String>)> =
+                        Vec::with_capacity(burst_max);
+                    let mut burst: Vec<(usize, PathBuf, Vec<u8>)> = Vec::with_capacity(burst_max);
+                    // The output directory of the last file, kept open (see `OutDir`).
+                    let mut out_dir: Option<OutDir> = None;
+                    let mut write_burst =
+                        |burst: &mut Vec<(usize, PathBuf, Vec<u8>)>,
+                         group: &mut Vec<Pending>,
+                         idx: &mut Vec<usize>,
+                         done: &mut Vec<(usize, JobResult)>,
+                         times: &mut StageTimes| {
+                            let t = Instant::now();
+                            for (i, out, der) in burst.drain(..) {
+                                let dir = crate::output::target_dir(&out);
+                                if out_dir.as_ref().is_none_or(|d| d.path() != dir) {
+                                    // If it cannot be opened, `write_temp_in` reports why.
+                                    out_dir = OutDir::open(dir).ok();
+                                }
+                                match write_temp_in(out_dir.as_ref(), &out, &der) {
+                                    Ok(temp) => {
+                                        group.push(Pending {
+                                            temp,
+                                            target: out,
+                                            replace,
+                                        });
+                                        idx.push(i);
+                                    }
+                                    Err(e) => done.push((
+                                        i,
+                                        Err(own(format!("cannot write {}: {e}", out.display()))),
+                                    )),
+                                }
                             }
-                            Err(e) => done.push((i, Err(e))),
+                            times.write += t.elapsed();
+                        };
+                    let mut exhausted = false;
+                    while !exhausted {
+                        // Read and hash a burst of inputs.
+                        let t = Instant::now();
+                        let mut held = 0usize;
+                        while hashed.len() < burst_max && held < BURST_BYTES {
+                            if halted.load(Ordering::Relaxed) {
+                                exhausted = true;
+                                break;
+                            }
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(&(_, input, out)) = jobs.get(i) else {
+                                exhausted = true;
+                                break;
+                            };
+                            let h = prepared.hash_input(input, opts.attached, &mut buf);
+                            if let Ok(Hashed {
+                                content: Some(c), ..
+                            }) = &h
+                            {
+                                held += c.len();
+                            }
+                            hashed.push((i, out.to_owned(), h));
                         }
-                        if held >= BURST_BYTES {
-                            write_burst(&mut burst, &mut group, &mut idx, &mut done, &mut times);
-                            held = 0;
+                        times.read_hash += t.elapsed();
+                        // Sign them; write the signatures held whenever they grow large.
+                        let mut held = 0usize;
+                        for (i, out, h) in hashed.drain(..) {
+                            if halted.load(Ordering::Relaxed) {
+                                // Not started: the batch has stopped.
+                                done.push((i, Err((String::new(), true))));
+                                continue;
+                            }
+                            let t = Instant::now();
+                            let der = h.map_err(Failure::from).and_then(|h| match clock.now() {
+                                None => Err(Failure::batch(
+                                    Problem::Key,
+                                    "the system clock is unusable",
+                                )),
+                                Some(at) => prepared.seal(&h, at),
+                            });
+                            times.sign += t.elapsed();
+                            match der {
+                                Ok(der) => {
+                                    held += der.len();
+                                    burst.push((i, out, der));
+                                }
+                                Err(f) => {
+                                    halt(&f);
+                                    let by_stop = f.problem.is_some();
+                                    done.push((i, Err((f.message, by_stop))));
+                                }
+                            }
+                            if held >= BURST_BYTES {
+                                write_burst(
+                                    &mut burst, &mut group, &mut idx, &mut done, &mut times,
+                                );
+                                held = 0;
+                            }
+                        }
+                        // Write their temporary files; hand over the group when it is full.
+                        write_burst(&mut burst, &mut group, &mut idx, &mut done, &mut times);
+                        if group.len() >= group_size {
+                            commit(&mut group, &mut idx, &mut done, &mut times);
                         }
                     }
-                    // Write their temporary files; hand over the group when it is full.
                     write_burst(&mut burst, &mut group, &mut idx, &mut done, &mut times);
-                    if group.len() >= group_size {
-                        commit(&mut group, &mut idx, &mut done, &mut times);
+                    commit(&mut group, &mut idx, &mut done, &mut times);
+                    finish(&mut done);
+                    if let Ok(mut s) = stages.lock() {
+                        s.add(&times);
                     }
-                }
-                write_burst(&mut burst, &mut group, &mut idx, &mut done, &mut times);
-                commit(&mut group, &mut idx, &mut done, &mut times);
-                finish(&mut done);
-                if let Ok(mut s) = stages.lock() {
-                    s.add(&times);
-                }
-            };
-            let spawned = std::thread::Builder::new()
-                .name("inkan-seal".into())
-                .spawn_scoped(s, work);
-            // A worker that cannot start leaves its share to the others (they take inputs from
-            // the same counter); if none starts, every input is reported as not processed.
-            drop(spawned);
-        }
-        drop(gtx);
+                };
+                let spawned = std::thread::Builder::new()
+                    .name("inkan-seal".into())
+                    .spawn_scoped(s, work);
+                // A worker that cannot start leaves its share to the others (they take inputs from
+                // the same counter); if none starts, every input is reported as not processed.
+                drop(spawned);
+            }
+            drop(gtx);
+        });
+        drop(done_guard);
     });
     if progress {
         eprintln!();
     }
-    let (results, _) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-    let files = results
-        .into_iter()
-        .zip(inputs)
-        .map(|(r, input)| {
-            r.unwrap_or_else(|| FileResult {
-                input: input.clone(),
-                result: Err("not processed".into()),
-            })
-        })
-        .collect();
+    let (results, _, _) = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    let signed_at: Vec<usize> = jobs.iter().map(|w| w.0).collect();
+    let stopped = stop.into_inner().unwrap_or_else(|e| e.into_inner());
+    let not_started = |by_stop: bool| match (&stopped, by_stop) {
+        (Some(s), true) => format!("not signed: the batch stopped: {}", s.message),
+        _ => "not processed".to_owned(),
+    };
+    let mut files: Vec<FileResult> = plan.items.into_iter().map(planned_result).collect();
+    for (i, r) in signed_at.into_iter().zip(results) {
+        let f = &mut files[i];
+        match r {
+            Some(Ok(())) => f.status = Status::Signed,
+            Some(Err((e, by_stop))) => {
+                f.by_stop = by_stop;
+                f.status = Status::Failed(if e.is_empty() {
+                    not_started(by_stop)
+                } else {
+                    e
+                });
+            }
+            // Never taken: the batch stopped first (or no worker could start).
+            None => {
+                f.by_stop = stopped.is_some();
+                f.status = Status::Failed(not_started(f.by_stop));
+            }
+        }
+    }
     Ok(Summary {
         files,
+        notices: plan.notices,
+        stopped,
         elapsed: start.elapsed(),
         stages: stages.into_inner().unwrap_or_else(|e| e.into_inner()),
     })
+}
+
+/// The progress line of a job log: how many of the inputs to sign are done, how many of
+/// them failed, and the rate so far.
+fn progress_line(done: usize, failed: usize, total: usize, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+    format!(
+        "inkan-sign: progress: {done} of {total} done ({} signed, {failed} failed), \
+         {rate:.1} files/s, {secs:.0}s elapsed",
+        done - failed.min(done)
+    )
 }
 
 fn draw_progress(n: usize, total: usize) {
@@ -842,7 +1104,10 @@ pub fn read_signature(bytes: &[u8]) -> Result<Vec<u8>, String> {
 
 /// Raises the signature in `signature` to `opts.level` at `at` and writes it atomically.
 /// Returns the path written.
-pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<PathBuf, String> {
+///
+/// A failure that is a [`Problem`] (the TSA unavailable, B-LT material that cannot be
+/// completed) carries it, so that the command's exit status says which (69, 77, 1).
+pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<PathBuf, Failure> {
     if opts.level == Level::BB {
         return Err("extend raises to B-T, B-LT or B-LTA".into());
     }
@@ -875,7 +1140,7 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
         return Err("the content does not match the signature's message-digest".into());
     }
     if opts.level >= Level::BT && opts.tsa.is_none() {
-        return Err(format!("level {} needs --tsa URL", opts.level));
+        return Err(format!("level {} needs --tsa URL", opts.level).into());
     }
     let certs = match &opts.cert_chain {
         Some(p) => {
@@ -912,4 +1177,22 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
     let dest = opts.out.clone().unwrap_or_else(|| signature.to_owned());
     write_atomic(&dest, &out).map_err(|e| format!("cannot write {}: {e}", dest.display()))?;
     Ok(dest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_line_of_a_job_log() {
+        assert_eq!(
+            progress_line(0, 0, 40, Duration::from_millis(200)),
+            "inkan-sign: progress: 0 of 40 done (0 signed, 0 failed), 0.0 files/s, 0s elapsed"
+        );
+        assert_eq!(
+            progress_line(1200, 3, 10_000, Duration::from_secs(5)),
+            "inkan-sign: progress: 1200 of 10000 done (1197 signed, 3 failed), 240.0 files/s, \
+             5s elapsed"
+        );
+    }
 }

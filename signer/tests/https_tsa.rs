@@ -193,20 +193,20 @@ fn https_tsa_server_certificate_checks() {
 
     // Without --tsa-ca the system store is used, and it does not hold the test CA.
     let (code, text, p7s) = env.sign_bt("d.txt", &good, &[]);
-    assert_failed(code, &text, &p7s, "certificate is not trusted");
+    assert_failed(code, 69, &text, &p7s, "certificate is not trusted");
     assert!(text.contains("among the system trust store"), "{text}");
     // The wrong CA given.
     let (code, text, p7s) = env.sign_bt("e.txt", &good, &["--tsa-ca", &env.p("other-ca.pem")]);
-    assert_failed(code, &text, &p7s, "certificate is not trusted");
+    assert_failed(code, 69, &text, &p7s, "certificate is not trusted");
     assert!(text.contains("other-ca.pem"), "{text}");
     // A server whose certificate another CA issued.
     let stranger = env.front("stranger", Gate::Open);
     let (code, text, p7s) = env.sign_bt("f.txt", &stranger, &["--tsa-ca", &ca]);
-    assert_failed(code, &text, &p7s, "certificate is not trusted");
+    assert_failed(code, 69, &text, &p7s, "certificate is not trusted");
     // A trusted certificate for another host name.
     let misnamed = env.front("misnamed", Gate::Open);
     let (code, text, p7s) = env.sign_bt("g.txt", &misnamed, &["--tsa-ca", &ca]);
-    assert_failed(code, &text, &p7s, "not valid for this host name");
+    assert_failed(code, 69, &text, &p7s, "not valid for this host name");
     // extend fails the same way and leaves the signature as it was.
     let before = std::fs::read(env.p("c.txt.p7s")).unwrap();
     let (code, text) = env.sign(&[
@@ -224,7 +224,7 @@ fn https_tsa_server_certificate_checks() {
         "c.txt",
         "c.txt.p7s",
     ]);
-    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(code, Some(69), "{text}");
     assert!(text.contains("not valid for this host name"), "{text}");
     assert_eq!(std::fs::read(env.p("c.txt.p7s")).unwrap(), before);
     // A CA file that is not PEM stops the run before anything is signed (exit 66).
@@ -243,7 +243,7 @@ fn https_tsa_basic_authentication() {
 
     // No credentials: the TSA's 401 is explained.
     let (code, text, p7s) = env.sign_bt("a.txt", &url, &tls);
-    assert_failed(code, &text, &p7s, "requires authentication (HTTP 401");
+    assert_failed(code, 77, &text, &p7s, "requires authentication (HTTP 401");
     assert!(text.contains("Basic realm"), "{text}");
 
     // The right password: signed, and the result verifies.
@@ -272,7 +272,7 @@ fn https_tsa_basic_authentication() {
         "WRONG_PASSWORD",
     ];
     let (code, text, p7s) = env.sign_bt("d.txt", &url, &wrong);
-    assert_failed(code, &text, &p7s, "refused the credentials (HTTP 401)");
+    assert_failed(code, 77, &text, &p7s, "refused the credentials (HTTP 401)");
 
     // The variable named is not set: stops before signing (usage, 64), naming the variable.
     let unset = [
@@ -331,7 +331,7 @@ fn https_tsa_client_certificate() {
 
     // Without a client certificate.
     let (code, text, p7s) = env.sign_bt("c.txt", &url, &["--tsa-ca", &ca]);
-    assert_failed(code, &text, &p7s, "requires a TLS client certificate");
+    assert_failed(code, 69, &text, &p7s, "requires a TLS client certificate");
 
     // A client certificate from a CA the server does not accept.
     let rogue = [
@@ -343,7 +343,7 @@ fn https_tsa_client_certificate() {
         "rogue-client.key",
     ];
     let (code, text, p7s) = env.sign_bt("d.txt", &url, &rogue);
-    assert_failed(code, &text, &p7s, "refused our TLS client certificate");
+    assert_failed(code, 69, &text, &p7s, "refused our TLS client certificate");
 
     // A key that does not match the certificate stops the run before signing (exit 66).
     let mismatched = [
@@ -440,7 +440,7 @@ fn crl_distribution_point_over_https() {
     // A system store without the test server CA.
     let other = env.p("other-ca.pem");
     let (code, text) = run(&[("SSL_CERT_FILE", other.as_str())]);
-    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(code, Some(69), "{text}");
     assert!(text.contains("not trusted"), "{text}");
     // With the "system" store holding the test server CA: token and CRL both over https.
     let ca = env.p("server-ca.pem");
@@ -525,7 +525,7 @@ fn tls_versions() {
     let _ = server.kill();
     let _ = server.wait();
     drop(lines);
-    assert_failed(code, &text, &p7s, "shares no TLS version (1.2, 1.3)");
+    assert_failed(code, 69, &text, &p7s, "shares no TLS version (1.2, 1.3)");
 }
 
 /// A batch at B-T through an https TSA with Basic authentication: every file is signed, and

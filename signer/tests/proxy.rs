@@ -398,7 +398,7 @@ fn b_t_through_a_proxy_over_http_and_https() {
         &["--tsa-ca", &env.p("root.pem")],
         &[("HTTPS_PROXY", &purl)],
     );
-    assert_failed(code, &text, &p7s, "certificate is not trusted");
+    assert_failed(code, 69, &text, &p7s, "certificate is not trusted");
 
     // extend B-B -> B-T with an explicit --proxy and no variable at all.
     let (input, sig) = env.seal_bb("d.txt");
@@ -468,7 +468,7 @@ fn no_proxy_loopback_and_proxy_none() {
     let localhost = format!("https://localhost:{}/", env.front.port());
     let (code, text, p7s) = env.sign_bt("b.txt", &localhost, &[], &[("https_proxy", &purl)]);
     // Direct, so the front's certificate (for tsa.test) is checked against "localhost".
-    assert_failed(code, &text, &p7s, "not valid for this host name");
+    assert_failed(code, 69, &text, &p7s, "not valid for this host name");
     assert_eq!(count(), 0);
 
     // NO_PROXY in its forms: the client goes directly, and tsa.test has no address outside
@@ -493,7 +493,7 @@ fn no_proxy_loopback_and_proxy_none() {
             let name = format!("np{i}{j}.txt");
             let (code, text, p7s) =
                 env.sign_bt(&name, &url, &[], &[(var, &purl), ("NO_PROXY", no_proxy)]);
-            assert_failed(code, &text, &p7s, "could not reach the TSA");
+            assert_failed(code, 69, &text, &p7s, "could not reach the TSA");
             assert!(
                 text.contains("tsa.test") && !text.contains("proxy"),
                 "{text}"
@@ -518,7 +518,7 @@ fn no_proxy_loopback_and_proxy_none() {
         &["--proxy", "none"],
         &[("https_proxy", &purl), ("HTTPS_PROXY", &purl)],
     );
-    assert_failed(code, &text, &p7s, "could not reach the TSA");
+    assert_failed(code, 69, &text, &p7s, "could not reach the TSA");
     assert_eq!(count(), 1);
     // --proxy URL overrides the variables (which name a proxy that is not there).
     let (code, text, _) = env.sign_bt(
@@ -536,7 +536,7 @@ fn no_proxy_loopback_and_proxy_none() {
         &[],
         &[("HTTP_PROXY", &purl), ("REQUEST_METHOD", "GET")],
     );
-    assert_failed(code, &text, &p7s, "could not reach the TSA");
+    assert_failed(code, 69, &text, &p7s, "could not reach the TSA");
     assert_eq!(count(), 2);
 }
 
@@ -554,7 +554,7 @@ fn proxy_authentication() {
         // Without credentials: the 407 is explained and names the proxy.
         let (code, text, p7s) =
             env.sign_bt(&format!("a{tag}.txt"), &url, &["--proxy", &anonymous], &[]);
-        assert_failed(code, &text, &p7s, "requires authentication (HTTP 407)");
+        assert_failed(code, 69, &text, &p7s, "requires authentication (HTTP 407)");
         assert!(text.contains(&name), "{text}");
         // Wrong credentials (from the environment this time).
         let var = if tag == "s" {
@@ -565,6 +565,7 @@ fn proxy_authentication() {
         let (code, text, p7s) = env.sign_bt(&format!("b{tag}.txt"), &url, &[], &[(var, &wrong)]);
         assert_failed(
             code,
+            69,
             &text,
             &p7s,
             "refused the credentials of the proxy URL",
@@ -607,6 +608,7 @@ fn proxy_down() {
         let (code, text, p7s) = env.sign_bt(&format!("a{i}.txt"), &url, &["--proxy", &down], &[]);
         assert_failed(
             code,
+            69,
             &text,
             &p7s,
             &format!("proxy http://127.0.0.1:{port}: cannot connect"),
@@ -620,7 +622,7 @@ fn proxy_down() {
         &["extend", "--level", "B-T", "--tsa", &env.http_url(), &sig],
         &[("http_proxy", &down)],
     );
-    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(code, Some(69), "{text}");
     assert!(text.contains("cannot connect"), "{text}");
     assert_eq!(std::fs::read(&sig).unwrap(), before);
     // Proxy URLs that are not usable stop the run before anything is signed (exit 64).

@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use inkan_hsm::devpki::{self, DevPki, KeyAlg};
 use inkan_profiles::clock::{Clock, SystemClock};
@@ -291,6 +293,25 @@ fn softhsm_keys() {
     }
 }
 
+/// A re-run in which every output exists and is kept loads no key: nothing to sign needs no
+/// PIN or token (here a key file that does not exist), and no TSA.
+#[test]
+fn nothing_to_sign_needs_no_key() {
+    let env = Env::new(KeyAlg::P256);
+    let a = env.file("kept.txt", b"a");
+    let s = sign::sign_files(&env.opts(Level::BB), std::slice::from_ref(&a), &SystemClock).unwrap();
+    assert_eq!(s.signed(), 1);
+    let mut o = env.opts(Level::BT);
+    o.key = env.p("no-such.key").display().to_string();
+    o.tsa = Some("http://127.0.0.1:1/".into());
+    o.existing = sign::Existing::Skip;
+    let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
+    assert_eq!((s.signed(), s.skipped(), s.failed()), (0, 1, 0));
+    // With something to sign, the key is loaded and refused as before.
+    std::fs::remove_file(env.p("kept.txt.p7s")).unwrap();
+    assert!(sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).is_err());
+}
+
 #[test]
 fn batch_with_an_unreadable_file() {
     let env = Env::new(KeyAlg::P256);
@@ -302,7 +323,7 @@ fn batch_with_an_unreadable_file() {
     assert_eq!(s.failed(), 1);
     let bad = &s.files[1];
     assert_eq!(bad.input, b);
-    assert!(bad.result.as_ref().unwrap_err().contains("cannot read"));
+    assert!(bad.error().unwrap().contains("cannot read"));
     assert!(!env.p("missing.txt.p7s").exists());
     env.openssl_verify(&env.p("c.txt.p7s"), Some(&env.p("c.txt")));
 }
@@ -383,10 +404,10 @@ fn batch_bursts_keep_every_result() {
             assert_eq!(f.input, inputs[i]);
             let target = out.join(format!("in{i:03}.txt.p7s"));
             if bad.contains(&i) {
-                assert!(f.result.as_ref().unwrap_err().contains("cannot read"));
+                assert!(f.error().unwrap().contains("cannot read"));
                 assert!(!target.exists());
             } else {
-                assert_eq!(f.result.as_ref().unwrap(), &target);
+                assert_eq!(f.written().unwrap(), target);
                 // The signature covers this input, not a neighbour in the burst.
                 let sd = RawSignedData::parse(&std::fs::read(&target).unwrap()).unwrap();
                 let si = &sd.signer_infos[0];
@@ -405,6 +426,96 @@ fn batch_bursts_keep_every_result() {
     }
 }
 
+/// An HTTP TSA front on the test TSA's runtime that answers `503 Service Unavailable` to the
+/// first `fail_first` requests and forwards the rest to the TSA; returns its URL and the
+/// number of requests it saw.
+fn busy_front(env: &Env, fail_first: usize) -> (String, Arc<AtomicUsize>) {
+    use bytes::Bytes;
+    use http_body_util::Full;
+    let backend = env._tsa.addr;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let rt = &env._tsa.rt;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| {
+                    let n = counter.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        if n < fail_first {
+                            Ok(hyper::Response::builder()
+                                .status(503)
+                                .body(Full::new(Bytes::new()))
+                                .unwrap())
+                        } else {
+                            common::forward(req, backend, None, None).await
+                        }
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), svc)
+                    .await;
+            });
+        }
+    });
+    (format!("http://{addr}/"), seen)
+}
+
+/// A TSA that answers 503 to the first request is asked once more (after a pause) and the
+/// signature is made; one that keeps answering 503 is asked twice for the first input, then
+/// the batch stops with one problem and no other input is started.
+#[test]
+fn busy_tsa_is_retried_once_then_stops_the_batch() {
+    let env = Env::new(KeyAlg::P256);
+    let (url, seen) = busy_front(&env, 1);
+    let a = env.file("busy.txt", b"a");
+    let mut o = env.opts(Level::BT);
+    o.tsa = Some(url);
+    let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
+    assert_eq!(s.failed(), 0, "{:?}", s.files);
+    assert!(s.stopped.is_none());
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "the first request and its retry"
+    );
+    env.openssl_verify(&env.p("busy.txt.p7s"), Some(&a));
+
+    let (url, seen) = busy_front(&env, usize::MAX);
+    let inputs: Vec<PathBuf> = (0..5)
+        .map(|i| env.file(&format!("b{i}.txt"), b"b"))
+        .collect();
+    o.tsa = Some(url);
+    o.workers = 1;
+    let s = sign::sign_files(&o, &inputs, &SystemClock).unwrap();
+    let stop = s.stopped.clone().expect("the batch stopped");
+    assert_eq!(stop.problem, inkan_signer::cades::Problem::Unavailable);
+    assert!(
+        stop.message.contains("HTTP status 503") && stop.message.contains("tried twice"),
+        "{}",
+        stop.message
+    );
+    assert_eq!(s.failed(), 5);
+    assert!(s.files.iter().all(|f| f.by_stop), "{:?}", s.files);
+    assert!(
+        s.files[1]
+            .error()
+            .unwrap()
+            .starts_with("not signed: the batch stopped")
+    );
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "one input asked twice, no other asked"
+    );
+    assert!(inputs.iter().all(|i| !i.with_extension("txt.p7s").exists()));
+}
+
 #[test]
 fn tsa_down_and_garbage() {
     let env = Env::new(KeyAlg::P256);
@@ -412,7 +523,7 @@ fn tsa_down_and_garbage() {
     let mut o = env.opts(Level::BT);
     o.tsa = Some("http://127.0.0.1:1/".into());
     let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
-    let e = s.files[0].result.as_ref().unwrap_err();
+    let e = s.files[0].error().unwrap();
     assert!(e.contains("could not reach the TSA"), "{e}");
     assert!(!env.p("a.txt.p7s").exists(), "nothing half-written");
 
@@ -436,7 +547,7 @@ fn tsa_down_and_garbage() {
     });
     o.tsa = Some(format!("http://{addr}/"));
     let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
-    let e = s.files[0].result.as_ref().unwrap_err();
+    let e = s.files[0].error().unwrap();
     assert!(e.contains("not a TimeStampResp"), "{e}");
     assert!(!env.p("a.txt.p7s").exists());
 }
@@ -448,7 +559,7 @@ fn crl_missing_for_b_lt() {
     let mut o = env.opts(Level::BLT);
     o.crls.clear();
     let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
-    let e = s.files[0].result.as_ref().unwrap_err();
+    let e = s.files[0].error().unwrap();
     assert!(e.contains("no valid revocation data"), "{e}");
     assert!(!env.p("a.txt.p7s").exists());
 }
@@ -467,7 +578,7 @@ fn revoked_certificate_refused_for_b_lt() {
     let mut o = env.opts(Level::BLT);
     o.cert_chain = chain_path;
     let s = sign::sign_files(&o, std::slice::from_ref(&a), &SystemClock).unwrap();
-    let e = s.files[0].result.as_ref().unwrap_err();
+    let e = s.files[0].error().unwrap();
     assert!(e.contains("revoked"), "{e}");
 }
 
@@ -551,6 +662,7 @@ fn extend_openssl_cades_to_b_lta_and_renew() {
     env.file("other.txt", b"something else");
     o.data = Some(env.p("other.txt"));
     let e = sign::extend(&o, &env.p("o.p7s"), now).unwrap_err();
-    assert!(e.contains("does not match"), "{e}");
+    assert!(e.message.contains("does not match"), "{e}");
+    assert_eq!(e.problem, None, "the input's own failure");
     assert_eq!(std::fs::read(d.join("o.p7s")).unwrap(), der);
 }

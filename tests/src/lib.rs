@@ -94,6 +94,17 @@ fn is_stale(binary: &Path) -> bool {
     false
 }
 
+/// Writes a test file; a `.key` file is made owner-only, as `inkan-tsa` and `inkan-sign`
+/// refuse private keys that group or others can read (outside `--dev`).
+pub fn write_file(path: &Path, data: &[u8]) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::write(path, data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if path.extension().is_some_and(|e| e == "key") {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
 /// Runs a workspace binary with arguments in `dir` and returns its output.
 pub fn run(name: &str, args: &[&str], dir: &Path) -> Output {
     Command::new(bin(name))

@@ -37,15 +37,7 @@ impl Pki {
             )
             .expect("TSA certificate");
         let dir = tempfile::tempdir().expect("tempdir");
-        // Key files owner-only: inkan-tsa refuses a key others can read (outside --dev).
-        let w = |name: &str, data: &[u8]| {
-            use std::os::unix::fs::PermissionsExt as _;
-            let p = dir.path().join(name);
-            std::fs::write(&p, data).unwrap();
-            if name.ends_with(".key") {
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-            }
-        };
+        let w = |name: &str, data: &[u8]| inkan_tests::write_file(&dir.path().join(name), data);
         w("root.pem", pki.root_pem().as_bytes());
         w("eseal.key", pki.eseal_key_pem.as_bytes());
         w("eseal-chain.pem", pki.eseal_chain_pem().as_bytes());

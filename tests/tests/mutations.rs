@@ -13,6 +13,7 @@
 //!   (so mutations reach path building, revocation and the long-term validation);
 //! * `inkan_verifier::verify_bytes` (no anchors);
 //! * `inkan_signer::cms_raw::RawSignedData::parse` (what `inkan-sign extend` reads);
+//! * `inkan_signer::certs::dn_string` (names of untrusted certificates in messages);
 //! * `inkan_tsa::handler::parse_request` (the TSA's strict request reader);
 //! * `TimeStampReq`, `TimeStampResp` and `TstInfo` from `inkan_profiles::asn1::tsp`.
 //!
@@ -119,6 +120,7 @@ fn bounded<T>(what: &str, f: impl FnOnce() -> T) -> T {
 fn parsers(what: &str, b: &[u8]) {
     bounded(what, || {
         let _ = inkan_signer::cms_raw::RawSignedData::parse(b);
+        let _ = inkan_signer::certs::dn_string(b);
         let _ = inkan_tsa::handler::parse_request(b);
         let _ = TimeStampReq::parse(b);
         let _ = TimeStampResp::parse(b);

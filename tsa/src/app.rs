@@ -9,14 +9,14 @@ use inkan_hsm::cms::CmsSignerTemplate;
 use inkan_profiles::clock::Clock;
 
 use crate::config::Settings;
-use crate::handler::{self, Context, TstTemplate};
+use crate::handler::{self, Context, Signing, TstTemplate};
 use crate::metrics::Metrics;
 use crate::ntp::{ClockEvent, Poller, TimeGuard};
 use crate::pool::SigningPool;
 use crate::records::{self, Event, Store, WriterOptions, WriterStats};
 use crate::serial::SerialSource;
 use crate::server::{self, App, Limits};
-use crate::startup;
+use crate::startup::{self, Identity};
 use crate::token::CmsTokenSigner;
 
 /// A TSA started by [`start`].
@@ -28,6 +28,7 @@ pub struct Running {
     pub store_path: std::path::PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     done: tokio::task::JoinHandle<()>,
+    reloader: Reloader,
 }
 
 impl Running {
@@ -49,6 +50,238 @@ impl Running {
     pub fn stop_handle(&mut self) -> Option<tokio::sync::oneshot::Sender<()>> {
         self.stop.take()
     }
+
+    /// What SIGHUP calls: replaces the key and certificate chain.
+    pub fn reloader(&self) -> Reloader {
+        self.reloader.clone()
+    }
+}
+
+/// The subject of a DER certificate Name as RFC 4514 text (for logs and events).
+pub fn subject_text(subject_der: &[u8]) -> String {
+    use der::Decode as _;
+    x509_cert::name::Name::from_der(subject_der)
+        .map_or_else(|_| "(unreadable subject)".into(), |n| n.to_string())
+}
+
+/// The key and certificate chain `s` names, or `--dev`'s development pair under the data
+/// directory (made when missing), with whether the development PKI was made or reused.
+fn identity_paths(
+    s: &Settings,
+    now: inkan_profiles::time::UnixTime,
+) -> Result<(String, std::path::PathBuf, Option<crate::dev::Made>), String> {
+    match (&s.key, &s.cert_chain) {
+        (Some(k), Some(c)) => Ok((k.clone(), c.clone(), None)),
+        _ if s.dev => {
+            let (d, made) = crate::dev::ensure(&s.data_dir, now).map_err(|e| e.to_string())?;
+            Ok((d.key.display().to_string(), d.chain, Some(made)))
+        }
+        _ => Err("no key or certificate configured".into()),
+    }
+}
+
+/// The parts of the handler context that belong to one key and certificate (RFC 3161 §2.4.2:
+/// the `tsa` name is the certificate's subject; with `include_chain` a `certReq` token carries
+/// the configured issuers as well).
+fn signing_for(identity: &Identity, s: &Settings) -> Result<Signing, String> {
+    let chain = if s.include_chain {
+        identity.chain_der[1..].to_vec()
+    } else {
+        Vec::new()
+    };
+    let template = CmsSignerTemplate::new(
+        identity.signer.clone(),
+        identity.chain_der[0].clone(),
+        chain,
+    )
+    .map_err(|e| format!("cannot prepare the CMS signer: {e}"))?;
+    let tsa_name = s.include_tsa_name.then(|| {
+        // tsa [0] EXPLICIT GeneralName; GeneralName directoryName [4] EXPLICIT Name.
+        let mut dn = Vec::new();
+        handler::push_tlv(&mut dn, 0xa4, &identity.subject_der);
+        let mut out = Vec::new();
+        handler::push_tlv(&mut out, 0xa0, &dn);
+        out
+    });
+    let shake_imprints = inkan_hsm::cms::digest_for(&identity.signer.algorithm())
+        == Some(inkan_profiles::alg::DigestAlgorithm::Shake256_512);
+    Ok(Signing {
+        template: TstTemplate {
+            accuracy: handler::accuracy_der(s.accuracy),
+            tsa_name,
+            fraction_digits: 6,
+        },
+        signer: Box::new(CmsTokenSigner::new(template, identity.cert_sha256)),
+        cert_sha256: identity.cert_sha256,
+        shake_imprints,
+        window: identity.window.clone(),
+    })
+}
+
+/// Replaces the live key and certificate chain without stopping the service (SIGHUP): the new
+/// pair must pass every start-up check ([`startup::load_identity`]) or the old one stays;
+/// either way the outcome is logged and recorded as an event (EN 319 421 OVR-7.12: records of
+/// key and certificate changes). Tokens being made finish with the pair they started with,
+/// and the serial space of the run goes on (no serial repeats).
+#[derive(Clone)]
+pub struct Reloader {
+    /// The settings the service started with (what a reload does not change).
+    running: Arc<Settings>,
+    ctx: Arc<Context>,
+    metrics: Arc<Metrics>,
+    recorder: records::Recorder,
+    clock: Arc<dyn Clock>,
+    /// One reload at a time (two SIGHUPs in quick succession run one after the other).
+    busy: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Reloader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reloader").finish_non_exhaustive()
+    }
+}
+
+/// A successful rollover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reloaded {
+    /// The key's label (never a PIN).
+    pub key: String,
+    /// The certificate's subject.
+    pub subject: String,
+    /// SHA-256 of the certificate, hex.
+    pub certificate_sha256: String,
+    /// Whether it is the pair that was live already.
+    pub unchanged: bool,
+}
+
+impl Reloader {
+    /// Loads the key and chain `next` names (or the reason the configuration could not be
+    /// read), checks them, and makes them live; on any failure the live pair stays. Returns
+    /// the outcome as logged.
+    pub async fn reload(&self, next: Result<Settings, String>) -> Result<Reloaded, String> {
+        let _one = self.busy.lock().await;
+        let result = self.try_reload(next).await;
+        let now = self.clock.now();
+        match &result {
+            Ok(r) => {
+                tracing::info!(
+                    event = records::kind::IDENTITY_RELOADED,
+                    key = %r.key,
+                    certificate_subject = %r.subject,
+                    certificate_sha256 = %r.certificate_sha256,
+                    unchanged = r.unchanged,
+                    "SIGHUP: key and certificate reloaded{}",
+                    if r.unchanged { " (the same pair as before)" } else { "; new tokens use them" }
+                );
+                if let Some(t) = now {
+                    self.recorder.record(
+                        Event::new(
+                            t,
+                            records::kind::IDENTITY_RELOADED,
+                            format!(
+                                "key {} and certificate {} (sha256 {}) reloaded{}",
+                                r.key,
+                                r.subject,
+                                r.certificate_sha256,
+                                if r.unchanged {
+                                    "; unchanged"
+                                } else {
+                                    "; now live"
+                                }
+                            ),
+                        )
+                        .field("key", r.key.clone())
+                        .field("certificate_subject", r.subject.clone())
+                        .field("certificate_sha256", r.certificate_sha256.clone())
+                        .field("unchanged", r.unchanged),
+                    );
+                }
+            }
+            Err(e) => {
+                let live = records::hex(&self.ctx.signing().cert_sha256);
+                tracing::error!(
+                    event = records::kind::IDENTITY_RELOAD_FAILED,
+                    error = %e,
+                    live_certificate_sha256 = %live,
+                    "SIGHUP: reload refused; the current key and certificate stay live"
+                );
+                if let Some(t) = now {
+                    self.recorder.record(
+                        Event::new(
+                            t,
+                            records::kind::IDENTITY_RELOAD_FAILED,
+                            format!("reload refused ({e}); certificate sha256 {live} stays live"),
+                        )
+                        .field("reason", e.clone())
+                        .field("certificate_sha256", live),
+                    );
+                }
+            }
+        }
+        result
+    }
+
+    async fn try_reload(&self, next: Result<Settings, String>) -> Result<Reloaded, String> {
+        let mut s = next?;
+        // Only the signing identity is reloaded (key, cert_chain, rsa_scheme, include_chain,
+        // include_tsa_name); the rest of the service keeps its start-up settings, and the
+        // tokens keep declaring the accuracy the clock is checked against.
+        let r = &self.running;
+        for (key, changed) in [
+            ("listen", s.listen != r.listen),
+            ("data_dir", s.data_dir != r.data_dir),
+            ("policy", s.policy != r.policy),
+            (
+                "accepted_policies",
+                s.accepted_policies != r.accepted_policies,
+            ),
+            ("accuracy_ms", s.accuracy != r.accuracy),
+            ("ntp_servers", s.ntp_servers != r.ntp_servers),
+        ] {
+            if changed {
+                tracing::warn!(
+                    setting = key,
+                    "SIGHUP: {key} changed in the configuration; it takes effect at the next restart (a reload changes only the key and certificate chain)"
+                );
+            }
+        }
+        s.accuracy = r.accuracy;
+        s.data_dir = r.data_dir.clone();
+        let now = self.clock.now().ok_or("the host clock cannot be read")?;
+        let (keyref, chain_path, _) = {
+            let s = s.clone();
+            tokio::task::spawn_blocking(move || identity_paths(&s, now))
+                .await
+                .map_err(|e| e.to_string())??
+        };
+        let (scheme, dev) = (s.rsa_scheme, s.dev);
+        let identity = tokio::task::spawn_blocking(move || {
+            startup::load_identity(&keyref, &chain_path, scheme, now, dev)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        let signing = signing_for(&identity, &s)?;
+        let reloaded = Reloaded {
+            key: identity.key.label().to_owned(),
+            subject: subject_text(&identity.subject_der),
+            certificate_sha256: records::hex(&identity.cert_sha256),
+            unchanged: self.ctx.signing().cert_sha256 == identity.cert_sha256,
+        };
+        for w in &identity.warnings {
+            tracing::warn!("{w}");
+            self.recorder.record(Event::new(
+                now,
+                records::kind::CERTIFICATE_WARNING,
+                w.clone(),
+            ));
+        }
+        self.ctx.replace_signing(signing);
+        self.metrics
+            .cert_not_after
+            .store(identity.not_after, Relaxed);
+        Ok(reloaded)
+    }
 }
 
 fn clock_event_text(e: &ClockEvent) -> (&'static str, String) {
@@ -57,15 +290,24 @@ fn clock_event_text(e: &ClockEvent) -> (&'static str, String) {
             "clock_trust_host",
             "no SNTP servers configured; the host clock is trusted as disciplined".into(),
         ),
+        ClockEvent::ServerFailing { server, error } => (
+            "sntp_server_failing",
+            format!("SNTP server {server}: {error}; polling goes on"),
+        ),
+        ClockEvent::ServerAnswering { server } => (
+            "sntp_server_answering",
+            format!("SNTP server {server} answers again"),
+        ),
         ClockEvent::Synchronised {
             offset_ns,
             uncertainty_ns,
             good,
             of,
+            measurements,
         } => (
             "clock_synchronised",
             format!(
-                "offset {:.6} s, uncertainty {:.6} s, {good} of {of} servers agree; issuing",
+                "offset {:.6} s, uncertainty {:.6} s, {good} of {of} servers agree; issuing; {measurements}",
                 *offset_ns as f64 / 1e9,
                 *uncertainty_ns as f64 / 1e9
             ),
@@ -152,30 +394,38 @@ fn sample_events(
             _ => return,
         }
         let Some(now) = clock.now() else { continue };
-        let (offset_ns, uncertainty_ns) = guard.offset();
+        let known = guard.offset_if_known();
         let synchronised = guard.ready();
         let source = if guard.trusts_host() { "host" } else { "sntp" };
-        rec.record(
-            Event::new(
-                now,
-                records::kind::CLOCK_MEASUREMENT,
-                format!(
-                    "clock source {source}: offset {:.6} s, uncertainty {:.6} s, {}",
-                    offset_ns as f64 / 1e9,
-                    uncertainty_ns as f64 / 1e9,
-                    if synchronised {
-                        "issuing"
-                    } else {
-                        "not issuing"
-                    }
-                ),
-            )
-            .field("source", source)
-            .field("synchronised", synchronised)
-            .field("offset_s", offset_ns as f64 / 1e9)
-            .field("uncertainty_s", uncertainty_ns as f64 / 1e9)
-            .field("accuracy_s", guard.accuracy().as_secs_f64()),
-        );
+        let measured = match known {
+            Some((o, u)) => format!(
+                "offset {:.6} s, uncertainty {:.6} s",
+                o as f64 / 1e9,
+                u as f64 / 1e9
+            ),
+            None => "offset unknown (no fresh measurement)".into(),
+        };
+        let mut e = Event::new(
+            now,
+            records::kind::CLOCK_MEASUREMENT,
+            format!(
+                "clock source {source}: {measured}, {}",
+                if synchronised {
+                    "issuing"
+                } else {
+                    "not issuing"
+                }
+            ),
+        )
+        .field("source", source)
+        .field("synchronised", synchronised)
+        .field("accuracy_s", guard.accuracy().as_secs_f64());
+        if let Some((o, u)) = known {
+            e = e
+                .field("offset_s", o as f64 / 1e9)
+                .field("uncertainty_s", u as f64 / 1e9);
+        }
+        rec.record(e);
         let counts = metrics.rejected_counts();
         let mut e = Event::new(now, records::kind::REJECTIONS, String::new());
         let mut parts = Vec::new();
@@ -202,28 +452,22 @@ fn sample_events(
 pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running, String> {
     let now = clock.now().ok_or("the host clock cannot be read")?;
     let s = settings.clone();
-    let mut dev_made = None;
-    let (keyref, chain_path) = match (&s.key, &s.cert_chain) {
-        (Some(k), Some(c)) => (k.clone(), c.clone()),
-        _ if s.dev => {
-            let (d, made) = crate::dev::ensure(&s.data_dir, now).map_err(|e| e.to_string())?;
-            match made {
-                crate::dev::Made::Created => tracing::warn!(
-                    root = %d.root.display(),
-                    "--dev: made a development CA, TSA certificate and P-256 key under {} (NOT FOR PRODUCTION)",
-                    s.data_dir.display()
-                ),
-                crate::dev::Made::Reused => tracing::warn!(
-                    root = %d.root.display(),
-                    "--dev: using the development CA and TSA key under {} (NOT FOR PRODUCTION)",
-                    s.data_dir.display()
-                ),
-            }
-            dev_made = Some(made);
-            (d.key.display().to_string(), d.chain)
+    let (keyref, chain_path, dev_made) = identity_paths(&s, now)?;
+    if let Some(made) = dev_made {
+        let root = crate::dev::paths(&s.data_dir).root;
+        match made {
+            crate::dev::Made::Created => tracing::warn!(
+                root = %root.display(),
+                "--dev: made a development CA, TSA certificate and P-256 key under {} (NOT FOR PRODUCTION)",
+                s.data_dir.display()
+            ),
+            crate::dev::Made::Reused => tracing::warn!(
+                root = %root.display(),
+                "--dev: using the development CA and TSA key under {} (NOT FOR PRODUCTION)",
+                s.data_dir.display()
+            ),
         }
-        _ => return Err("no key or certificate configured".into()),
-    };
+    }
     let scheme = s.rsa_scheme;
     let dev = s.dev;
     let identity = tokio::task::spawn_blocking(move || {
@@ -295,25 +539,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             )
             .map_err(|e| e.to_string())?;
     }
-    let chain = if s.include_chain {
-        identity.chain_der[1..].to_vec()
-    } else {
-        Vec::new()
-    };
-    let template = CmsSignerTemplate::new(
-        identity.signer.clone(),
-        identity.chain_der[0].clone(),
-        chain,
-    )
-    .map_err(|e| format!("cannot prepare the CMS signer: {e}"))?;
-    let tsa_name = s.include_tsa_name.then(|| {
-        // tsa [0] EXPLICIT GeneralName; GeneralName directoryName [4] EXPLICIT Name.
-        let mut dn = Vec::new();
-        handler::push_tlv(&mut dn, 0xa4, &identity.subject_der);
-        let mut out = Vec::new();
-        handler::push_tlv(&mut out, 0xa0, &dn);
-        out
-    });
+    let signing = signing_for(&identity, &s)?;
     let guard = Arc::new(
         TimeGuard::new(
             clock.clone(),
@@ -324,24 +550,15 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         )
         .with_identity(identity.window.clone()),
     );
-    let shake_imprints = inkan_hsm::cms::digest_for(&identity.signer.algorithm())
-        == Some(inkan_profiles::alg::DigestAlgorithm::Shake256_512);
     let ctx = Context {
         policy: s.policy,
         accepted_policies: s.accepted_policies.clone(),
-        template: TstTemplate {
-            accuracy: handler::accuracy_der(s.accuracy),
-            tsa_name,
-            fraction_digits: 6,
-        },
-        signer: Box::new(CmsTokenSigner::new(template, identity.cert_sha256)),
+        signing: std::sync::RwLock::new(Arc::new(signing)),
         serials: match store.prefix_cell() {
             Some(cell) => SerialSource::shared(cell, space.epoch),
             None => SerialSource::new(space.prefix, space.epoch),
         },
-        cert_sha256: identity.cert_sha256,
         guard: guard.clone(),
-        shake_imprints,
     };
     let writer_stats = Arc::new(WriterStats::default());
     let (recorder, writer) = store
@@ -385,6 +602,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
                     ..
                 } => tracing::error!(event = kind, "{detail}"),
                 ClockEvent::Step { .. }
+                | ClockEvent::ServerFailing { .. }
                 | ClockEvent::RateLimited { .. }
                 | ClockEvent::IdentityExpiring { .. } => {
                     tracing::warn!(event = kind, "{detail}");
@@ -399,6 +617,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
                     uncertainty_ns,
                     good,
                     of,
+                    ..
                 } = e
                 {
                     ev = ev
@@ -428,6 +647,14 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
     );
     let metrics = Arc::new(Metrics::default());
     metrics.cert_not_after.store(identity.not_after, Relaxed);
+    let reloader = Reloader {
+        running: Arc::new(settings),
+        ctx: ctx.clone(),
+        metrics: metrics.clone(),
+        recorder: recorder.clone(),
+        clock: clock.clone(),
+        busy: Arc::new(tokio::sync::Mutex::new(())),
+    };
     let app = Arc::new(App {
         ctx,
         pool: pool.clone(),
@@ -463,7 +690,30 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(%addr, policy = %s.policy, "inkan-tsa listening");
+    // The start-up line (INTERFACE.md): which key and certificate are live, the policy, the
+    // accuracy, the clock mode and where the records go; never a PIN (the key's label is the
+    // file path or the PKCS#11 URI without any PIN).
+    let clock_mode = if s.ntp_servers.is_empty() {
+        "host clock trusted (no SNTP servers)".to_owned()
+    } else {
+        format!(
+            "SNTP check against {} (majority of {})",
+            s.ntp_servers.join(", "),
+            s.ntp_servers.len() / 2 + 1
+        )
+    };
+    tracing::info!(
+        %addr,
+        key = %identity.key.label(),
+        certificate_subject = %subject_text(&identity.subject_der),
+        certificate_sha256 = %cert_hex,
+        policy = %s.policy,
+        accuracy_ms = u64::try_from(s.accuracy.as_millis()).unwrap_or(u64::MAX),
+        clock = %clock_mode,
+        data_dir = %s.data_dir.display(),
+        store = %store.path().display(),
+        "inkan-tsa listening"
+    );
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let store_path = store.path().to_path_buf();
     let done = tokio::spawn(async move {
@@ -518,5 +768,6 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         store_path,
         stop: Some(stop_tx),
         done,
+        reloader,
     })
 }

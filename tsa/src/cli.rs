@@ -25,6 +25,8 @@ USAGE:
   inkan-tsa records [--config FILE] [--data-dir DIR | --store URL]
                     (--serial HEX | --imprint HEX | --from TIME --to TIME | --verify-chain)
   inkan-tsa events [--config FILE] [--data-dir DIR | --store URL] --from TIME --to TIME
+  inkan-tsa check [flags as for serve]
+  inkan-tsa backup [--config FILE] [--data-dir DIR] --out FILE
   inkan-tsa --help | --version
 
 serve:
@@ -40,7 +42,8 @@ serve:
   --dev               development TSA: makes a dev CA, TSA certificate and P-256 key once
                       under the data dir (NOT FOR PRODUCTION), policy 1.2.3.4.1
   --ntp HOST[:PORT]   SNTP server to check the clock against (repeatable); without any,
-                      the host clock is trusted
+                      the host clock is trusted; `--ntp none` means no servers (it
+                      overrides the config file's ntp_servers)
   --ntp-poll-ms N     SNTP poll interval (default 16000)
 
 records: prints matching issuance records as JSON lines; exit 1 when none match (`no
@@ -52,8 +55,22 @@ events: prints the service events (start and stop, clock measurements, clock los
   regained, certificate and key warnings, store outages, rejection counts) between the two
   times as JSON lines; exit 1 when there are none.
 
+check: runs every start-up check of serve (configuration, key, certificate chain and policy,
+  one query to each SNTP server) without opening the records store or the port, so it runs
+  beside a production TSA; prints what it found; exit 0 when serve would start, 64 with the
+  reason otherwise. Relative paths in a config file resolve from the file's folder.
+backup: copies the records store (records, events, serial bookkeeping) in one read
+  transaction while the TSA runs, to a new file; restore by stopping the TSA and putting the
+  copy back as DATA_DIR/records.redb (see docs/operations.md; serials never repeat). A shared
+  PostgreSQL store (--store or the config's store) is backed up with PostgreSQL's own tools
+  (pg_basebackup with WAL archiving, pg_dump): backup says so and exits 64
+  (docs/deployment.md).
+SIGHUP: reloads the key and certificate chain the configuration names (the new pair must pass
+  every start-up check, or the old one stays); never stops the server.
+
 Endpoints: POST / (application/timestamp-query), GET /healthz, /readyz, /metrics.
-Exit status: 0 success, 1 no record found, 64 usage or configuration error, 70 failure.
+Exit status: 0 success, 1 no record found, 64 usage or configuration error (or a start-up
+  check failed), 70 failure.
 ";
 
 /// A parsed command line.
@@ -65,6 +82,19 @@ pub enum Command {
     Version,
     /// `serve`.
     Serve(Overrides),
+    /// `check`: the start-up checks of `serve` with the same flags, without the store or port.
+    Check(Overrides),
+    /// `backup`: a consistent copy of the records store while the TSA runs.
+    Backup {
+        /// `--config`.
+        config: Option<PathBuf>,
+        /// `--data-dir`.
+        data_dir: Option<PathBuf>,
+        /// `--store URL`: refused with what to do instead (PostgreSQL's own backups).
+        store: Option<String>,
+        /// `--out`: the copy (must not exist).
+        out: PathBuf,
+    },
     /// `records`.
     Records {
         /// `--config`.
@@ -133,14 +163,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_args(args);
     let first = match p.next().map_err(|e| e.to_string())? {
-        None => return Err("missing command: serve, records or events (see --help)".into()),
+        None => {
+            return Err(
+                "missing command: serve, check, records, events or backup (see --help)".into(),
+            );
+        }
         Some(Short('h') | Long("help")) => return Ok(Command::Help),
         Some(Short('V') | Long("version")) => return Ok(Command::Version),
         Some(Value(v)) => text(v, "command")?,
         Some(other) => return Err(other.unexpected().to_string()),
     };
     match first.as_str() {
-        "serve" => {
+        "serve" | "check" => {
             let mut o = Overrides::default();
             while let Some(arg) = p.next().map_err(|e| e.to_string())? {
                 match arg {
@@ -183,7 +217,35 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                     other => return Err(other.unexpected().to_string()),
                 }
             }
-            Ok(Command::Serve(o))
+            Ok(if first == "check" {
+                Command::Check(o)
+            } else {
+                Command::Serve(o)
+            })
+        }
+        "backup" => {
+            let (mut config, mut data_dir, mut store, mut out) = (None, None, None, None);
+            while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+                match arg {
+                    Short('h') | Long("help") => return Ok(Command::Help),
+                    Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
+                    Long("data-dir") => {
+                        data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
+                    }
+                    Long("store") => {
+                        store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
+                    }
+                    Long("out") => out = Some(p.value().map_err(|e| e.to_string())?.into()),
+                    other => return Err(other.unexpected().to_string()),
+                }
+            }
+            let out = out.ok_or("backup needs --out FILE (a new file)")?;
+            Ok(Command::Backup {
+                config,
+                data_dir,
+                store,
+                out,
+            })
         }
         "records" => {
             let (mut config, mut data_dir, mut store) = (None, None, None);
@@ -282,7 +344,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             })
         }
         other => Err(format!(
-            "unknown command {other:?}: serve, records or events (see --help)"
+            "unknown command {other:?}: serve, check, records, events or backup (see --help)"
         )),
     }
 }
@@ -391,6 +453,22 @@ mod tests {
             Command::Events { .. }
         ));
         assert!(parse(args(&["events", "--from", "2026-12-01"])).is_err());
+    }
+
+    #[test]
+    fn check_takes_the_serve_flags_and_backup_needs_out() {
+        let Command::Check(o) =
+            parse(args(&["check", "--config", "c.toml", "--ntp", "none"])).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(o.config.as_deref(), Some(std::path::Path::new("c.toml")));
+        assert_eq!(o.ntp, vec!["none"]);
+        assert!(matches!(
+            parse(args(&["backup", "--data-dir", "d", "--out", "b.redb"])).unwrap(),
+            Command::Backup { .. }
+        ));
+        assert!(parse(args(&["backup", "--data-dir", "d"])).is_err());
     }
 
     #[test]

@@ -242,14 +242,67 @@ fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
 impl FileConfig {
     /// Parses TOML text; unknown keys are errors.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError(format!("configuration: {e}")))
+        toml::from_str(text).map_err(|e| {
+            // Name the key the error is about (the text of its line before `=`), then the
+            // parser's own words, so that the operator knows which setting to fix.
+            let at = e.span().map(|sp| {
+                let start = text[..sp.start.min(text.len())]
+                    .rfind('\n')
+                    .map_or(0, |i| i + 1);
+                let line_no = text[..start].matches('\n').count() + 1;
+                let line = text[start..].lines().next().unwrap_or("");
+                (
+                    line_no,
+                    line.split('=').next().unwrap_or("").trim().to_owned(),
+                )
+            });
+            match at {
+                Some((n, key)) if !key.is_empty() && !key.starts_with('[') => {
+                    ConfigError(format!("{key} (line {n}): {}", e.message().trim()))
+                }
+                Some((n, _)) => ConfigError(format!("line {n}: {}", e.message().trim())),
+                None => ConfigError(format!("configuration: {}", e.message().trim())),
+            }
+        })
     }
 
-    /// Reads and parses a file.
+    /// Reads and parses a file. Relative paths in it (`data_dir`, `cert_chain`, and `key` when
+    /// it is a file rather than a `pkcs11:` URI) are resolved from the file's folder, so that
+    /// the configuration means the same whatever the working directory of the service.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
-        Self::parse(&text).map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))
+        let mut f =
+            Self::parse(&text).map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))?;
+        let base = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => {
+                std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+            }
+            _ => std::env::current_dir().unwrap_or_default(),
+        };
+        f.resolve_paths(&base);
+        Ok(f)
+    }
+
+    /// Makes the relative paths of the file absolute from `base` (its folder).
+    pub fn resolve_paths(&mut self, base: &Path) {
+        let from = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(p) = self.data_dir.as_mut() {
+            from(p);
+        }
+        if let Some(p) = self.cert_chain.as_mut() {
+            from(p);
+        }
+        if let Some(k) = self.key.as_mut()
+            && !k.starts_with("pkcs11:")
+            && Path::new(k.as_str()).is_relative()
+        {
+            *k = base.join(k.as_str()).display().to_string();
+        }
     }
 }
 
@@ -315,11 +368,31 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
         Some("pss") => RsaScheme::Pss,
         Some(other) => return err(format!("rsa_scheme: {other:?} is not \"pkcs1\" or \"pss\"")),
     };
+    // `--ntp none` (or `ntp_servers = ["none"]`) means no servers: the host clock is trusted.
+    // It overrides the file's servers, and is never taken for a host name.
     let ntp_servers = if o.ntp.is_empty() {
         file.ntp_servers.unwrap_or_default()
     } else {
         o.ntp.clone()
     };
+    let none = ntp_servers
+        .iter()
+        .filter(|n| n.trim().eq_ignore_ascii_case("none"))
+        .count();
+    let ntp_servers = match (none, ntp_servers.len()) {
+        (0, _) => ntp_servers,
+        (1, 1) => Vec::new(),
+        _ => {
+            return err(
+                "ntp_servers: \"none\" (no servers, trust the host clock) cannot be combined with servers",
+            );
+        }
+    };
+    for n in &ntp_servers {
+        if n.trim().is_empty() {
+            return err("ntp_servers: an empty server name");
+        }
+    }
     let ntp_poll_ms = o.ntp_poll_ms.or(file.ntp_poll_ms).unwrap_or(16_000);
     if ntp_poll_ms < 10 {
         return err(format!("ntp_poll_ms: {ntp_poll_ms} is below 10"));
@@ -427,6 +500,9 @@ mod tests {
     fn unknown_key_is_refused() {
         let e = FileConfig::parse("listne = \"127.0.0.1:1\"\n").unwrap_err();
         assert!(e.0.contains("listne"), "{e}");
+        // A value of the wrong type names its key and line.
+        let e = FileConfig::parse("policy = \"1.2.3\"\naccuracy_ms = \"x\"\n").unwrap_err();
+        assert!(e.0.starts_with("accuracy_ms (line 2): "), "{e}");
     }
 
     #[test]
@@ -506,6 +582,39 @@ mod tests {
             let e = resolve(FileConfig::parse(bad).unwrap(), &o).unwrap_err();
             assert!(e.0.contains(bad.split(' ').next().unwrap()), "{e}");
         }
+    }
+
+    #[test]
+    fn ntp_none_means_no_servers_and_paths_resolve_from_the_file() {
+        let o = Overrides {
+            dev: true,
+            ntp: vec!["none".into()],
+            ..Overrides::default()
+        };
+        let file = FileConfig::parse("ntp_servers = [\"a\", \"b\", \"c\"]\n").unwrap();
+        assert!(resolve(file, &o).unwrap().ntp_servers.is_empty());
+        let o = Overrides {
+            dev: true,
+            ntp: vec!["none".into(), "a".into()],
+            ..Overrides::default()
+        };
+        let e = resolve(FileConfig::default(), &o).unwrap_err();
+        assert!(e.0.contains("ntp_servers"), "{e}");
+
+        let mut f = FileConfig::parse(
+            "key = \"keys/tsa.key\"\ncert_chain = \"chain.pem\"\ndata_dir = \"/var/lib/x\"\n",
+        )
+        .unwrap();
+        f.resolve_paths(Path::new("/etc/inkan"));
+        assert_eq!(f.key.as_deref(), Some("/etc/inkan/keys/tsa.key"));
+        assert_eq!(
+            f.cert_chain.as_deref(),
+            Some(Path::new("/etc/inkan/chain.pem"))
+        );
+        assert_eq!(f.data_dir.as_deref(), Some(Path::new("/var/lib/x")));
+        let mut f = FileConfig::parse("key = \"pkcs11:token=t;object=k\"\n").unwrap();
+        f.resolve_paths(Path::new("/etc/inkan"));
+        assert_eq!(f.key.as_deref(), Some("pkcs11:token=t;object=k"));
     }
 
     #[test]

@@ -434,6 +434,23 @@ pub trait TokenSigner: Send + Sync + std::fmt::Debug {
     fn cert_sha256(&self) -> [u8; 32];
 }
 
+/// What depends on the signing key and certificate: replaced as a whole by a rollover
+/// (SIGHUP), so that each token is made with one pair from its start to its record.
+#[derive(Debug)]
+pub struct Signing {
+    /// TSTInfo fixed parts (the `tsa` name is the certificate's subject).
+    pub template: TstTemplate,
+    /// The signer.
+    pub signer: Box<dyn TokenSigner>,
+    /// SHA-256 of the TSA certificate (for records).
+    pub cert_sha256: [u8; 32],
+    /// Whether SHAKE256 imprints are accepted (the key signs with Ed448; see
+    /// [`check_policy`]).
+    pub shake_imprints: bool,
+    /// When this pair may sign (certificate validity, the key's CRYPTREC period).
+    pub window: crate::ntp::IdentityWindow,
+}
+
 /// Everything a request needs besides its bytes and the time.
 #[derive(Debug)]
 pub struct Context {
@@ -441,19 +458,30 @@ pub struct Context {
     pub policy: ObjectIdentifier,
     /// Accepted policies (the default included).
     pub accepted_policies: Vec<ObjectIdentifier>,
-    /// TSTInfo fixed parts.
-    pub template: TstTemplate,
-    /// The signer.
-    pub signer: Box<dyn TokenSigner>,
-    /// Serial numbers.
+    /// The live key and certificate; see [`Context::signing`] and [`Context::replace_signing`].
+    pub signing: std::sync::RwLock<Arc<Signing>>,
+    /// Serial numbers (they outlive any rollover: the serial space is the run's).
     pub serials: SerialSource,
-    /// SHA-256 of the TSA certificate (for records).
-    pub cert_sha256: [u8; 32],
     /// The time discipline, asked for genTime right before each signature.
     pub guard: Arc<TimeGuard>,
-    /// Whether SHAKE256 imprints are accepted (the key signs with Ed448; see
-    /// [`check_policy`]).
-    pub shake_imprints: bool,
+}
+
+impl Context {
+    /// The key and certificate live now; a token keeps the one it took to its end.
+    pub fn signing(&self) -> Arc<Signing> {
+        self.signing
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Makes `next` the live key and certificate (tokens in flight finish with the old one),
+    /// and the guard's identity window its window.
+    pub fn replace_signing(&self, next: Signing) {
+        let window = next.window.clone();
+        *self.signing.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+        self.guard.set_identity(window);
+    }
 }
 
 /// The handler's answer.
@@ -509,16 +537,24 @@ pub fn handle(bytes: &[u8], ctx: &Context, arrival: Result<UnixTime, TimeRefusal
     if let Err(r) = arrival {
         return Outcome::reject(r.into(), format!("time refused: {}", r.describe()));
     }
-    let gen_time = match ctx.guard.now_for_issuing() {
+    // One key and certificate from here to the record, whatever a rollover does meanwhile.
+    let signing = ctx.signing();
+    let gen_time = match ctx.guard.now_for_issuing().and_then(|t| {
+        // The guard holds the live pair's window; this token's own pair must allow genTime
+        // too (EN 319 421 TIS-7.7.1-09).
+        let t_ns = i128::from(t.secs()) * 1_000_000_000 + i128::from(t.subsec_nanos());
+        let acc_ns = i128::try_from(ctx.guard.accuracy().as_nanos()).unwrap_or(i128::MAX);
+        signing.window.check(t_ns, acc_ns).map(|()| t)
+    }) {
         Ok(t) => t,
         Err(r) => return Outcome::reject(r.into(), format!("time refused: {}", r.describe())),
     };
-    if let Err((f, detail)) = check_policy(&req, gen_time, ctx.shake_imprints) {
+    if let Err((f, detail)) = check_policy(&req, gen_time, signing.shake_imprints) {
         return Outcome::reject(f, detail);
     }
     let serial = ctx.serials.next();
-    let tst = tst_info_der(&ctx.template, &policy, &req, serial, gen_time);
-    let token = match ctx.signer.sign_token(&tst, req.cert_req) {
+    let tst = tst_info_der(&signing.template, &policy, &req, serial, gen_time);
+    let token = match signing.signer.sign_token(&tst, req.cert_req) {
         Ok(t) => t,
         Err(e) => return Outcome::reject(Failure::SystemFailure, format!("signing: {e}")),
     };
@@ -529,7 +565,7 @@ pub fn handle(bytes: &[u8], ctx: &Context, arrival: Result<UnixTime, TimeRefusal
         digest_name(req.digest),
         policy.as_bytes(),
         &req.hashed,
-        &ctx.cert_sha256,
+        &signing.cert_sha256,
         req.nonce.as_deref(),
     );
     Outcome::Granted {
@@ -613,6 +649,79 @@ mod tests {
             }
         }
         assert!(accepted > 0);
+    }
+
+    /// A signer that returns the TSTInfo itself (the handler's own logic is under test).
+    #[derive(Debug)]
+    struct Echo;
+
+    impl TokenSigner for Echo {
+        fn sign_token(&self, tst_info: &[u8], _cert_req: bool) -> Result<Vec<u8>, String> {
+            Ok(tst_info.to_vec())
+        }
+        fn cert_sha256(&self) -> [u8; 32] {
+            [0; 32]
+        }
+    }
+
+    fn context(clock: UnixTime, identity: crate::ntp::IdentityWindow) -> Context {
+        let guard = TimeGuard::new(
+            Arc::new(inkan_profiles::clock::FixedClock(clock)),
+            true,
+            Duration::from_millis(500),
+            crate::config::LeapPolicy::Ignore,
+            Duration::from_secs(2),
+        )
+        .with_identity(identity.clone());
+        Context {
+            policy: ObjectIdentifier::new_unwrap("1.2.3.4.1"),
+            accepted_policies: vec![ObjectIdentifier::new_unwrap("1.2.3.4.1")],
+            signing: std::sync::RwLock::new(Arc::new(Signing {
+                template: TstTemplate {
+                    accuracy: accuracy_der(Duration::from_millis(500)),
+                    tsa_name: None,
+                    fraction_digits: 6,
+                },
+                signer: Box::new(Echo),
+                cert_sha256: [0; 32],
+                shake_imprints: false,
+                window: identity,
+            })),
+            serials: SerialSource::new(1, 1),
+            guard: Arc::new(guard),
+        }
+    }
+
+    /// genTime is the guard's time when the token is signed, not the time the request arrived
+    /// (which may lie a queue wait earlier); the identity window applies to that instant.
+    #[test]
+    fn gen_time_is_taken_at_signing() {
+        let arrival = UnixTime::new(1_795_395_723, 0);
+        let signing = UnixTime::new(1_795_395_725, 250_000_000);
+        let ctx = context(signing, crate::ntp::IdentityWindow::unlimited());
+        let der = request(SHA256, &[0x11; 32], &[]);
+        match handle(&der, &ctx, Ok(arrival)) {
+            Outcome::Granted { issued, .. } => assert_eq!(issued.gen_time, signing),
+            other => panic!("{other:?}"),
+        }
+        // The certificate ends 200 ms after the signing instant: with 500 ms accuracy the
+        // token could be placed after it, so it is refused with systemFailure.
+        let ending = crate::ntp::IdentityWindow {
+            not_before: UnixTime::from_secs(0),
+            cert_not_after: UnixTime::new(1_795_395_725, 450_000_000),
+            key_end: None,
+        };
+        let ctx = context(signing, ending);
+        match handle(&der, &ctx, Ok(arrival)) {
+            Outcome::Rejected { failure, .. } => assert_eq!(failure, Failure::SystemFailure),
+            other => panic!("{other:?}"),
+        }
+        // A refusal at arrival stands.
+        let ctx = context(signing, crate::ntp::IdentityWindow::unlimited());
+        match handle(&der, &ctx, Err(TimeRefusal::Unsynchronised)) {
+            Outcome::Rejected { failure, .. } => assert_eq!(failure, Failure::TimeNotAvailable),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -173,15 +173,26 @@
 //! (systemFailure, `/readyz` 503, events, a warning 30 days ahead), see
 //! [`ntp::IdentityWindow`]. Tokens carry the cms-algorithm-protection attribute (RFC 6211)
 //! and, with certReq, the configured chain ([`token`]).
+//!
+//! ## Operations
+//! SIGHUP reloads the key and certificate chain the configuration names through the same
+//! start-up checks, or keeps the live pair ([`app::Reloader`]; tokens being made finish with
+//! the pair they started with, serials go on); with `NOTIFY_SOCKET` set the TSA tells systemd
+//! `READY=1`, `RELOADING=1` and `STOPPING=1` ([`notify`]); `inkan-tsa check` runs the
+//! start-up checks beside a running TSA ([`check`]); `inkan-tsa backup` copies the store in
+//! one read transaction ([`records::Reader::backup`]). The operator's guide is
+//! `docs/operations.md`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod dev;
 pub mod handler;
 pub mod metrics;
+pub mod notify;
 pub mod ntp;
 pub mod pgstore;
 pub mod pool;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_tsa::cli::{self, Command, EXIT_FAILURE, EXIT_USAGE};
+use inkan_tsa::notify::Notifier;
 use inkan_tsa::{app, config, records};
 
 fn main() -> ExitCode {
@@ -45,6 +46,66 @@ fn main() -> ExitCode {
             to,
         } => events_cmd(config, data_dir, store, from, to),
         Command::Serve(o) => serve(&o),
+        Command::Check(o) => check_cmd(&o),
+        Command::Backup {
+            config,
+            data_dir,
+            store,
+            out,
+        } => backup_cmd(config, data_dir, store, &out),
+    }
+}
+
+/// `inkan-tsa check`: the start-up checks of `serve`, without the store or the port.
+fn check_cmd(o: &config::Overrides) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match inkan_tsa::check::run(o, &SystemClock, &mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(r) => {
+            eprintln!("inkan-tsa: {}", r.reason);
+            ExitCode::from(r.status)
+        }
+    }
+}
+
+/// `inkan-tsa backup`: a consistent copy of the embedded records store, taken beside the
+/// server. A shared PostgreSQL store is the database's to back up: refused with what to do.
+fn backup_cmd(
+    config: Option<std::path::PathBuf>,
+    data_dir: Option<std::path::PathBuf>,
+    store: Option<String>,
+    out: &std::path::Path,
+) -> ExitCode {
+    let store = match store_of(store, config.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(url) = store {
+        eprintln!("inkan-tsa: {}", inkan_tsa::pgstore::backup_advice(&url));
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let reader = match open_reader(config, data_dir, None) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match reader.backup(out) {
+        Ok(r) => {
+            println!(
+                "backup written to {}: {} records, {} events, {} serial prefixes; chain head {} (record #{})",
+                out.display(),
+                r.records,
+                r.events,
+                r.prefixes,
+                r.chain.head_hex(),
+                r.chain.next
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("inkan-tsa: backup failed: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
     }
 }
 
@@ -69,17 +130,32 @@ fn data_dir_of(
     }
 }
 
+/// The shared store named by `--store`, else by the configuration's `store`; `None`: the
+/// embedded store.
+fn store_of(
+    store: Option<String>,
+    config: Option<&std::path::Path>,
+) -> Result<Option<String>, ExitCode> {
+    match (store, config) {
+        (Some(s), _) => Ok(Some(s)),
+        (None, Some(c)) => match config::FileConfig::load(c) {
+            Ok(f) => Ok(f.store),
+            Err(e) => {
+                eprintln!("inkan-tsa: {e}");
+                Err(ExitCode::from(EXIT_USAGE))
+            }
+        },
+        (None, None) => Ok(None),
+    }
+}
+
 fn open_reader(
     config: Option<std::path::PathBuf>,
     data_dir: Option<std::path::PathBuf>,
     store: Option<String>,
 ) -> Result<records::Reader, ExitCode> {
     // `--store`, else the configuration's `store`, else the embedded store.
-    let store = match (store, &config) {
-        (Some(s), _) => Some(s),
-        (None, Some(c)) => config::FileConfig::load(c).ok().and_then(|f| f.store),
-        (None, None) => None,
-    };
+    let store = store_of(store, config.as_deref())?;
     let dir = data_dir_of(config, data_dir)?;
     records::Reader::open_configured(store.as_deref(), &dir).map_err(|e| {
         eprintln!("inkan-tsa: {e}");
@@ -241,7 +317,26 @@ fn serve(o: &config::Overrides) -> ExitCode {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let dev = settings.dev;
     let data_dir = settings.data_dir.clone();
-    rt.block_on(async move {
+    let notifier = Arc::new(Notifier::from_socket(
+        std::env::var_os("NOTIFY_SOCKET").as_deref(),
+    ));
+    let sd = move |state: &str| {
+        if let Err(e) = notifier.notify(state) {
+            tracing::warn!(error = %e, state, "cannot notify the service manager (NOTIFY_SOCKET)");
+        }
+    };
+    let code = rt.block_on(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        // Installed before anything else, so that a SIGHUP during start-up (a log rotation
+        // hook, a closed terminal) never takes the default action, which is to terminate.
+        let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        ) else {
+            eprintln!("inkan-tsa: cannot install the signal handlers");
+            return ExitCode::from(EXIT_FAILURE);
+        };
         let mut running = match app::start(settings, clock).await {
             Ok(r) => r,
             Err(e) => {
@@ -252,23 +347,44 @@ fn serve(o: &config::Overrides) -> ExitCode {
         if dev {
             print_dev_help(running.addr, &data_dir);
         }
+        sd("READY=1\nSTATUS=listening");
         let stop = running.stop_handle();
-        let signals = async {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let reloader = running.reloader();
+        loop {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = hup.recv() => {
+                    // SIGHUP: reload the key and certificate chain the configuration names
+                    // (the configuration file is read again; flags still override it).
+                    tracing::info!("SIGHUP: reloading the key and certificate chain");
+                    sd("RELOADING=1\nSTATUS=reloading the key and certificate");
+                    let next = config::load(o).map_err(|e| e.to_string());
+                    // In its own task, so that SIGTERM is still answered while a slow HSM
+                    // loads the new key (reloads run one at a time, see app::Reloader).
+                    let (reloader, sd) = (reloader.clone(), sd.clone());
+                    tokio::spawn(async move {
+                        let status = match reloader.reload(next).await {
+                            Ok(r) => format!("STATUS=listening; certificate sha256 {}", r.certificate_sha256),
+                            Err(_) => "STATUS=listening; the last reload was refused (see the log)".to_owned(),
+                        };
+                        sd(&format!("READY=1\n{status}"));
+                    });
+                }
             }
-        };
-        signals.await;
+        }
         tracing::info!("signal received: shutting down");
+        sd("STOPPING=1\nSTATUS=finishing requests in flight");
         if let Some(s) = stop {
             let _ = s.send(());
         }
         running.wait().await;
         ExitCode::SUCCESS
-    })
+    });
+    // The records are flushed; a reload still waiting on the key (a hung HSM) must not hold
+    // the exit.
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    code
 }
 
 fn print_dev_help(addr: std::net::SocketAddr, data_dir: &std::path::Path) {

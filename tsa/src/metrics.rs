@@ -126,13 +126,36 @@ impl Metrics {
             "inkan_tsa_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\ninkan_tsa_request_duration_seconds_sum {}\ninkan_tsa_request_duration_seconds_count {count}",
             self.latency_sum_ns.load(Relaxed) as f64 / 1e9
         );
-        let (off, unc) = guard.offset();
         let host = u8::from(guard.trusts_host());
+        // The offset and its uncertainty only while a fresh measurement exists: an absent
+        // series is "unknown", where 0 would read as a perfect clock.
         let _ = writeln!(
             o,
-            "# HELP inkan_tsa_clock_offset_seconds Median SNTP offset (server minus host).\n# TYPE inkan_tsa_clock_offset_seconds gauge\ninkan_tsa_clock_offset_seconds {}\n# HELP inkan_tsa_clock_uncertainty_seconds Uncertainty of the offset.\n# TYPE inkan_tsa_clock_uncertainty_seconds gauge\ninkan_tsa_clock_uncertainty_seconds {}\n# HELP inkan_tsa_clock_accuracy_seconds Declared accuracy.\n# TYPE inkan_tsa_clock_accuracy_seconds gauge\ninkan_tsa_clock_accuracy_seconds {}\n# HELP inkan_tsa_clock_issuing 1 when a token could be issued now (clock, leap window, signing identity).\n# TYPE inkan_tsa_clock_issuing gauge\ninkan_tsa_clock_issuing {}\n# HELP inkan_tsa_clock_source Where time is checked: host (trusted, no SNTP servers) or ntp.\n# TYPE inkan_tsa_clock_source gauge\ninkan_tsa_clock_source{{source=\"host\"}} {host}\ninkan_tsa_clock_source{{source=\"ntp\"}} {}",
-            off as f64 / 1e9,
-            unc as f64 / 1e9,
+            "# HELP inkan_tsa_clock_offset_seconds Median SNTP offset (server minus host); absent while unknown.\n# TYPE inkan_tsa_clock_offset_seconds gauge\n# HELP inkan_tsa_clock_uncertainty_seconds Uncertainty of the offset; absent while unknown.\n# TYPE inkan_tsa_clock_uncertainty_seconds gauge"
+        );
+        if let Some((off, unc)) = guard.offset_if_known() {
+            let _ = writeln!(
+                o,
+                "inkan_tsa_clock_offset_seconds {}\ninkan_tsa_clock_uncertainty_seconds {}",
+                off as f64 / 1e9,
+                unc as f64 / 1e9
+            );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_clock_synchronised 1 when the clock is confirmed within accuracy (a fresh SNTP majority; without servers, the trusted host clock has not stepped beyond it).\n# TYPE inkan_tsa_clock_synchronised gauge\ninkan_tsa_clock_synchronised {}\n# HELP inkan_tsa_clock_last_good_measurement_age_seconds Age of the newest SNTP measurement within accuracy; absent when there has been none.\n# TYPE inkan_tsa_clock_last_good_measurement_age_seconds gauge",
+            u8::from(guard.synchronised())
+        );
+        if let Some(age) = guard.last_good_age() {
+            let _ = writeln!(
+                o,
+                "inkan_tsa_clock_last_good_measurement_age_seconds {:.3}",
+                age.as_secs_f64()
+            );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_clock_accuracy_seconds Declared accuracy.\n# TYPE inkan_tsa_clock_accuracy_seconds gauge\ninkan_tsa_clock_accuracy_seconds {}\n# HELP inkan_tsa_clock_issuing 1 when a token could be issued now (clock, leap window, signing identity).\n# TYPE inkan_tsa_clock_issuing gauge\ninkan_tsa_clock_issuing {}\n# HELP inkan_tsa_clock_source Where time is checked: host (trusted, no SNTP servers) or ntp.\n# TYPE inkan_tsa_clock_source gauge\ninkan_tsa_clock_source{{source=\"host\"}} {host}\ninkan_tsa_clock_source{{source=\"ntp\"}} {}",
             guard.accuracy().as_secs_f64(),
             u8::from(guard.ready()),
             1 - host
@@ -217,5 +240,13 @@ mod tests {
         assert!(text.contains("inkan_tsa_key_policy_days_left +Inf"));
         assert!(text.contains("inkan_tsa_identity_expiry_warning 0"));
         assert!(text.contains("inkan_tsa_clock_steps_total 0"));
+        // No measurement: the offset is absent, not 0; the trusted host clock counts as
+        // synchronised; no good measurement has an age.
+        assert!(
+            !text.contains("\ninkan_tsa_clock_offset_seconds "),
+            "{text}"
+        );
+        assert!(text.contains("inkan_tsa_clock_synchronised 1"));
+        assert!(!text.contains("\ninkan_tsa_clock_last_good_measurement_age_seconds "));
     }
 }

@@ -73,7 +73,8 @@
 //! CRYPTREC period end ([`IdentityWindow`], computed once at start-up): a genTime whose
 //! accuracy interval reaches past either (or before notBefore) is refused with systemFailure,
 //! and `/readyz` answers 503; the poller thread records the warning 30 days ahead and the end
-//! as events.
+//! as events. A key and certificate rollover (SIGHUP, see [`crate::app::Reloader`]) replaces
+//! the window with [`TimeGuard::set_identity`], and the warning and end are watched afresh.
 
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, Ordering};
@@ -384,6 +385,19 @@ impl IdentityWindow {
 pub enum ClockEvent {
     /// No servers: the host clock is trusted.
     TrustingHost,
+    /// One server stopped giving measurements (its name does not resolve, it does not
+    /// answer, its replies are unusable); reported once per change of state, not per poll.
+    ServerFailing {
+        /// The server as configured.
+        server: String,
+        /// What went wrong.
+        error: String,
+    },
+    /// A server that was failing answers again.
+    ServerAnswering {
+        /// The server as configured.
+        server: String,
+    },
     /// A majority of servers agree with the host clock within accuracy; issuing (again).
     Synchronised {
         /// Median offset, ns.
@@ -394,6 +408,8 @@ pub enum ClockEvent {
         good: usize,
         /// Configured servers.
         of: usize,
+        /// Every server's last measurement, for the record (EN 319 421 OVR-7.12-04).
+        measurements: String,
     },
     /// Issuing stopped.
     Lost {
@@ -457,6 +473,8 @@ pub enum TimeRefusal {
     Unsynchronised,
     /// The wall clock stepped out of the accuracy budget (re-measuring).
     Stepped,
+    /// Without servers: the host clock stepped beyond the accuracy; stopped until a restart.
+    HostStepped,
     /// Inside the leap-second window.
     LeapWindow,
     /// The host clock cannot be read.
@@ -483,7 +501,10 @@ impl TimeRefusal {
     pub fn describe(self) -> &'static str {
         match self {
             Self::Unsynchronised => "time source not within accuracy",
-            Self::Stepped => "host clock stepped out of the declared accuracy",
+            Self::Stepped => "host clock stepped out of the declared accuracy; measuring again",
+            Self::HostStepped => {
+                "host clock stepped beyond the declared accuracy with no SNTP server to check it; check the clock and restart"
+            }
             Self::LeapWindow => "leap-second window",
             Self::NoClock => "host clock unreadable",
             Self::CertificateNotYetValid => "TSA certificate not valid yet",
@@ -532,10 +553,18 @@ pub struct TimeGuard {
     accuracy: Duration,
     leap_policy: LeapPolicy,
     leap_window: Duration,
-    identity: IdentityWindow,
+    identity: RwLock<IdentityWindow>,
+    /// Bumped by every [`TimeGuard::set_identity`], so the poller watches the new window.
+    identity_gen: AtomicU64,
     disc: RwLock<Discipline>,
     offset_ns: AtomicI64,
     uncertainty_ns: AtomicU64,
+    /// Whether `offset_ns` holds a fresh measurement (none yet, all stale, or no servers:
+    /// unknown, and `/metrics` leaves the offset out rather than show 0).
+    offset_known: AtomicBool,
+    /// Monotonic ns since `epoch` (plus one) of the newest measurement that was good (within
+    /// accuracy, counted towards the majority); 0: none yet.
+    last_good_ns: AtomicU64,
     /// Unix seconds of an announced leap (0: none).
     leap_at: AtomicU64,
     /// 0 initial, 1 issuing, 2 stopped (servers mode).
@@ -575,7 +604,8 @@ impl TimeGuard {
             accuracy,
             leap_policy,
             leap_window,
-            identity: IdentityWindow::unlimited(),
+            identity: RwLock::new(IdentityWindow::unlimited()),
+            identity_gen: AtomicU64::new(0),
             disc: RwLock::new(Discipline {
                 ref_wall: wall,
                 ref_mono: Instant::now(),
@@ -585,6 +615,8 @@ impl TimeGuard {
             }),
             offset_ns: AtomicI64::new(0),
             uncertainty_ns: AtomicU64::new(0),
+            offset_known: AtomicBool::new(false),
+            last_good_ns: AtomicU64::new(0),
             leap_at: AtomicU64::new(0),
             state: AtomicU8::new(0),
             remeasure: AtomicBool::new(false),
@@ -597,14 +629,24 @@ impl TimeGuard {
     }
 
     /// The same guard, refusing tokens outside `identity`.
-    pub fn with_identity(mut self, identity: IdentityWindow) -> Self {
-        self.identity = identity;
+    pub fn with_identity(self, identity: IdentityWindow) -> Self {
+        self.set_identity(identity);
         self
     }
 
+    /// Replaces the signing identity's window (a key and certificate rollover); the poller
+    /// watches the new window's warning and end afresh.
+    pub fn set_identity(&self, identity: IdentityWindow) {
+        *self.identity.write().unwrap_or_else(|p| p.into_inner()) = identity;
+        self.identity_gen.fetch_add(1, Ordering::Release);
+    }
+
     /// The signing identity's window.
-    pub fn identity(&self) -> &IdentityWindow {
-        &self.identity
+    pub fn identity(&self) -> IdentityWindow {
+        self.identity
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Whether the host clock is trusted without servers.
@@ -676,14 +718,18 @@ impl TimeGuard {
         if self.leap_policy == LeapPolicy::RefuseInWindow {
             let at = self.leap_at.load(Ordering::Relaxed);
             if at != 0 {
-                let w = self.leap_window.as_secs().max(1);
-                let now = s.time.secs();
-                if now + w > at && now < at + w {
+                // [leap - window, leap + window), to the nanosecond.
+                let w = dur_ns(self.leap_window.max(Duration::from_secs(1)));
+                let at = i128::from(at) * 1_000_000_000;
+                if s.wall >= at - w && s.wall < at + w {
                     return Err(TimeRefusal::LeapWindow);
                 }
             }
         }
-        self.identity.check(s.wall, self.acc_ns())?;
+        self.identity
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .check(s.wall, self.acc_ns())?;
         Ok(s.time)
     }
 
@@ -692,7 +738,7 @@ impl TimeGuard {
         let step = (s.wall - d.ref_wall) - mono_diff(d.ref_mono, s.mono);
         if self.trust_host {
             if self.host_stopped.load(Ordering::Acquire) {
-                return Err(TimeRefusal::Stepped);
+                return Err(TimeRefusal::HostStepped);
             }
             let total = d.cum_ns + if step.abs() > STEP_NOISE_NS { step } else { 0 };
             if total.abs() > self.acc_ns() {
@@ -702,7 +748,7 @@ impl TimeGuard {
                     self.host_stopped.store(true, Ordering::Release);
                 }
                 self.note_hot_step(s);
-                return Err(TimeRefusal::Stepped);
+                return Err(TimeRefusal::HostStepped);
             }
             return Ok(());
         }
@@ -744,6 +790,37 @@ impl TimeGuard {
         )
     }
 
+    /// The offset and uncertainty (ns) of a fresh measurement, `None` when unknown (no
+    /// servers, none answered yet, or every measurement is stale).
+    pub fn offset_if_known(&self) -> Option<(i64, u64)> {
+        self.offset_known
+            .load(Ordering::Relaxed)
+            .then(|| self.offset())
+    }
+
+    /// Whether the clock counts as synchronised now: with servers, a fresh majority within
+    /// accuracy; without, the host clock is trusted and has not stepped beyond the accuracy.
+    pub fn synchronised(&self) -> bool {
+        if self.trust_host {
+            !self.host_stopped.load(Ordering::Acquire)
+        } else {
+            self.state.load(Ordering::Relaxed) == 1
+        }
+    }
+
+    /// How long ago the newest good measurement (one within accuracy) was taken; `None`
+    /// when there has been none (or no servers are configured).
+    pub fn last_good_age(&self) -> Option<Duration> {
+        match self.last_good_ns.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(
+                self.epoch
+                    .elapsed()
+                    .saturating_sub(Duration::from_nanos(n - 1)),
+            ),
+        }
+    }
+
     /// Steps of the wall clock seen since start, and the last one (ns).
     pub fn steps(&self) -> (u64, i64) {
         (
@@ -755,14 +832,20 @@ impl TimeGuard {
     /// Records a leap announcement seen at `now`; returns the leap instant if it is new. The
     /// leap falls at the end of June 30 or December 31 (RFC 5905 §7.3): the next of the two.
     fn announce_leap(&self, now: UnixTime) -> Option<u64> {
-        let at = next_leap_instant(now)?;
+        // Servers still announcing during the window after the leap mean this leap, not the
+        // next one.
+        let w = self.leap_window.as_secs().max(1);
+        let at = next_leap_instant(UnixTime::from_secs(now.secs().saturating_sub(w + 1)))?;
         let prev = self.leap_at.swap(at, Ordering::Relaxed);
         (prev != at).then_some(at)
     }
 
-    fn clear_leap_if_past(&self, now: UnixTime) {
+    /// The majority no longer announces a leap: forget it, unless its window is under way
+    /// (servers may clear the indicator a moment before the leap).
+    fn clear_leap_unless_in_window(&self, now: UnixTime) {
         let at = self.leap_at.load(Ordering::Relaxed);
-        if at != 0 && now.secs() >= at + self.leap_window.as_secs().max(1) {
+        let w = self.leap_window.as_secs().max(1);
+        if at != 0 && (now.secs() >= at + w || now.secs() + w <= at) {
             self.leap_at.store(0, Ordering::Relaxed);
         }
     }
@@ -798,6 +881,21 @@ struct ServerState {
     interval: Duration,
     next_due: Option<Instant>,
     dropped: bool,
+    /// The kind of failure last reported for this server (`None`: answering, or not polled
+    /// yet), so that a failure is reported once when it starts or changes, not every poll.
+    failing: Option<&'static str>,
+}
+
+/// The kind of an SNTP failure, for [`ServerState::failing`].
+fn failure_kind(e: &SntpError) -> &'static str {
+    match e {
+        SntpError::Io(m) if m.starts_with("cannot resolve") => "resolve",
+        SntpError::Io(_) => "network",
+        SntpError::BadReply(_) => "bad reply",
+        SntpError::Unsynchronised => "unsynchronised",
+        SntpError::Kiss(_) => "kiss",
+        SntpError::Stepped | SntpError::NoClock => "host",
+    }
 }
 
 /// The servers' verdict at one instant: the reference (wall ns, monotonic) of the newest
@@ -845,6 +943,31 @@ fn windows_at(
     Some(((rw, rm), step_now, out))
 }
 
+/// Each server's last measurement as text: offset, uncertainty, age, and whether it counted
+/// (the measurements that decided a synchronisation or a loss, for the auditor).
+fn summary(st: &[ServerState], good: &[(Taken, Window)], now: Instant) -> String {
+    let parts: Vec<String> = st
+        .iter()
+        .map(|x| match (&x.last, x.dropped) {
+            (_, true) => format!("{}: dropped (kiss-o'-death)", x.name),
+            (None, false) => format!("{}: no reply yet", x.name),
+            (Some(t), false) => format!(
+                "{}: offset {:+.6} s ± {:.6} s, {} ms old, {}",
+                x.name,
+                t.m.offset_ns as f64 / 1e9,
+                t.m.uncertainty_ns as f64 / 1e9,
+                now.saturating_duration_since(t.mono).as_millis(),
+                if good.iter().any(|g| g.0.mono == t.mono) {
+                    "counted"
+                } else {
+                    "not counted"
+                }
+            ),
+        })
+        .collect();
+    format!("measurements: {}", parts.join("; "))
+}
+
 /// The poller thread's memory between ticks.
 #[derive(Debug)]
 struct Watch {
@@ -858,6 +981,8 @@ struct Watch {
     lapse: Option<Instant>,
     warned: bool,
     ended: bool,
+    /// The identity generation `warned` and `ended` refer to.
+    identity_gen: u64,
     /// Without servers: the stop has been recorded.
     host_reported: bool,
 }
@@ -882,7 +1007,9 @@ impl std::fmt::Debug for Poller {
     }
 }
 
-fn resolve(server: &str) -> Option<SocketAddr> {
+/// The address of a configured server name (`HOST`, `HOST:PORT`, an IPv6 address with or
+/// without brackets; port 123 unless given); `None` when the name does not resolve.
+pub fn resolve(server: &str) -> Option<SocketAddr> {
     let with_port = if server.parse::<SocketAddr>().is_ok()
         || server
             .rsplit_once(':')
@@ -925,22 +1052,59 @@ impl Poller {
     /// after a `RATE` kiss or dropped).
     fn poll_due(&self, st: &mut [ServerState], now_all: bool) {
         let clock = self.guard.clock.as_ref();
-        for s in st.iter_mut() {
-            let now = Instant::now();
-            let due = s.next_due.is_none_or(|d| d <= now);
-            let may_hurry = now_all && s.interval <= self.poll;
-            if s.dropped || !(due || may_hurry) {
-                continue;
-            }
+        let now = Instant::now();
+        let due: Vec<usize> = st
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                let due = s.next_due.is_none_or(|d| d <= now);
+                let may_hurry = now_all && s.interval <= self.poll;
+                !s.dropped && (due || may_hurry)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        // All at once, each on its own thread: a silent server costs one timeout per round,
+        // not one per server, so the ticks (staleness, steps, identity) keep their pace.
+        let results: Vec<(usize, Result<Taken, SntpError>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = due
+                .iter()
+                .map(|&i| {
+                    let name = st[i].name.clone();
+                    let timeout = self.timeout;
+                    (
+                        i,
+                        scope.spawn(move || match resolve(&name) {
+                            Some(addr) => query(addr, clock, timeout),
+                            None => Err(SntpError::Io(format!("cannot resolve {name}"))),
+                        }),
+                    )
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|(i, h)| {
+                    let r = h
+                        .join()
+                        .unwrap_or_else(|_| Err(SntpError::Io("query thread panicked".into())));
+                    (i, r)
+                })
+                .collect()
+        });
+        for (i, r) in results {
+            let s = &mut st[i];
             s.next_due = Some(now + s.interval);
-            let r = match resolve(&s.name) {
-                Some(addr) => query(addr, clock, self.timeout),
-                None => Err(SntpError::Io(format!("cannot resolve {}", s.name))),
-            };
             match r {
                 Ok(t) => {
                     tracing::debug!(server = %s.name, offset_ns = t.m.offset_ns, uncertainty_ns = t.m.uncertainty_ns, "sntp");
                     s.last = Some(t);
+                    if s.failing.take().is_some() {
+                        (self.on_event)(ClockEvent::ServerAnswering {
+                            server: s.name.clone(),
+                        });
+                    }
                 }
                 Err(SntpError::Kiss(code)) if &code == b"RATE" => {
                     s.interval = (s.interval * 2).min(MAX_BACKOFF);
@@ -958,7 +1122,31 @@ impl Poller {
                         code: String::from_utf8_lossy(&code).into_owned(),
                     });
                 }
-                Err(e) => tracing::debug!(server = %s.name, error = %e, "sntp query failed"),
+                Err(e) => {
+                    tracing::debug!(server = %s.name, error = %e, "sntp query failed");
+                    let kind = failure_kind(&e);
+                    // The host's own clock trouble is not the server's fault.
+                    if kind != "host" && s.failing != Some(kind) {
+                        s.failing = Some(kind);
+                        let error = match &e {
+                            SntpError::Io(m) if m.starts_with("cannot resolve") => {
+                                "the name does not resolve".to_owned()
+                            }
+                            SntpError::Io(m)
+                                if m.contains("timed out")
+                                    || m.contains("would block")
+                                    || m.contains("Resource temporarily unavailable") =>
+                            {
+                                format!("no answer within {} ms", self.timeout.as_millis())
+                            }
+                            other => other.to_string(),
+                        };
+                        (self.on_event)(ClockEvent::ServerFailing {
+                            server: s.name.clone(),
+                            error,
+                        });
+                    }
+                }
             }
         }
     }
@@ -1078,6 +1266,11 @@ impl Poller {
             .as_ref()
             .map(|(_, _, c)| c.iter().filter(|x| x.2).map(|x| (x.0, x.1)).collect())
             .unwrap_or_default();
+        if let Some(newest) = good.iter().map(|x| x.0.mono).max() {
+            let n = u64::try_from(newest.saturating_duration_since(g.epoch).as_nanos())
+                .unwrap_or(u64::MAX - 1);
+            g.last_good_ns.fetch_max(n + 1, Ordering::Relaxed);
+        }
         // Publish for the hot path.
         {
             let mut d = g.write();
@@ -1106,6 +1299,7 @@ impl Poller {
                 .unwrap_or(0);
             g.offset_ns.store(median, Ordering::Relaxed);
             g.uncertainty_ns.store(unc, Ordering::Relaxed);
+            g.offset_known.store(true, Ordering::Relaxed);
             let leaps = good
                 .iter()
                 .filter(|(t, _)| matches!(t.m.leap, 1 | 2))
@@ -1115,7 +1309,7 @@ impl Poller {
                     (self.on_event)(ClockEvent::LeapAnnounced { at });
                 }
             } else {
-                g.clear_leap_if_past(s.time);
+                g.clear_leap_unless_in_window(s.time);
             }
             if was != 1 {
                 g.state.store(1, Ordering::Relaxed);
@@ -1124,13 +1318,23 @@ impl Poller {
                     uncertainty_ns: unc,
                     good: good.len(),
                     of: n,
+                    measurements: summary(st, &good, s.mono),
                 });
             }
         } else {
-            if let Some(t) = taken.iter().max_by_key(|t| t.mono) {
-                g.offset_ns.store(t.m.offset_ns, Ordering::Relaxed);
-                g.uncertainty_ns
-                    .store(t.m.uncertainty_ns, Ordering::Relaxed);
+            // The newest measurement, while it is fresh; otherwise the offset is unknown.
+            match taken
+                .iter()
+                .max_by_key(|t| t.mono)
+                .filter(|t| s.mono.saturating_duration_since(t.mono) <= self.freshness)
+            {
+                Some(t) => {
+                    g.offset_ns.store(t.m.offset_ns, Ordering::Relaxed);
+                    g.uncertainty_ns
+                        .store(t.m.uncertainty_ns, Ordering::Relaxed);
+                    g.offset_known.store(true, Ordering::Relaxed);
+                }
+                None => g.offset_known.store(false, Ordering::Relaxed),
             }
             if was != 2 {
                 g.state.store(2, Ordering::Relaxed);
@@ -1143,29 +1347,36 @@ impl Poller {
                         need
                     )
                 });
-                (self.on_event)(ClockEvent::Lost { reason });
+                (self.on_event)(ClockEvent::Lost {
+                    reason: format!("{reason}; {}", summary(st, &good, s.mono)),
+                });
             }
         }
     }
 
     fn watch_identity(&self, s: &Sample, w: &mut Watch) {
         let g = &self.guard;
-        let (end, what) = g.identity.end();
+        let gen_now = g.identity_gen.load(Ordering::Acquire);
+        if gen_now != w.identity_gen {
+            // A new key and certificate: its own warning and end, when they come.
+            (w.identity_gen, w.warned, w.ended) = (gen_now, false, false);
+        }
+        let id = g.identity();
+        let (end, what) = id.end();
         if !w.warned && s.wall + dur_ns(WARN_AHEAD) >= ns(end) {
             w.warned = true;
             (self.on_event)(ClockEvent::IdentityExpiring { what, at: end });
         }
         if !w.ended
-            && let Err(r) = g.identity.check(s.wall, g.acc_ns())
+            && let Err(r) = id.check(s.wall, g.acc_ns())
             && r != TimeRefusal::CertificateNotYetValid
         {
             w.ended = true;
             let (at, what) = match r {
-                TimeRefusal::KeyPolicyEnded => (
-                    g.identity.key_end.as_ref().map_or(end, |k| k.0),
-                    "key policy",
-                ),
-                _ => (g.identity.cert_not_after, "certificate"),
+                TimeRefusal::KeyPolicyEnded => {
+                    (id.key_end.as_ref().map_or(end, |k| k.0), "key policy")
+                }
+                _ => (id.cert_not_after, "certificate"),
             };
             (self.on_event)(ClockEvent::IdentityEnded { what, at });
         }
@@ -1182,6 +1393,7 @@ impl Poller {
                 interval: self.poll,
                 next_due: None,
                 dropped: false,
+                failing: None,
             })
             .collect();
         let mut w = Watch {
@@ -1190,6 +1402,7 @@ impl Poller {
             lapse: None,
             warned: false,
             ended: false,
+            identity_gen: 0,
             host_reported: false,
         };
         loop {
@@ -1320,7 +1533,16 @@ mod tests {
         assert!(g.now_for_issuing().is_ok());
         assert_eq!(g.announce_leap(before), Some(1_483_228_800));
         assert_eq!(g.now_for_issuing(), Err(TimeRefusal::LeapWindow));
-        g.clear_leap_if_past(UnixTime::from_secs(1_483_228_802));
+        // Still announced just after midnight: the same leap.
+        assert_eq!(g.announce_leap(UnixTime::from_secs(1_483_228_801)), None);
+        // Inside the window the announcement stands even when the servers drop it.
+        g.clear_leap_unless_in_window(UnixTime::from_secs(1_483_228_800));
+        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::LeapWindow));
+        g.clear_leap_unless_in_window(UnixTime::from_secs(1_483_228_802));
+        assert!(g.now_for_issuing().is_ok());
+        // Withdrawn well before the leap: forgotten.
+        assert_eq!(g.announce_leap(before), Some(1_483_228_800));
+        g.clear_leap_unless_in_window(UnixTime::from_secs(1_483_228_700));
         assert!(g.now_for_issuing().is_ok());
         // Announced in March 2015: the end of June 30 2015 (the leap of 2015-06-30), not the
         // end of March.
@@ -1447,6 +1669,7 @@ mod tests {
             lapse: None,
             warned: false,
             ended: false,
+            identity_gen: 0,
             host_reported: false,
         };
         p.evaluate(&[], &mut w);
@@ -1458,12 +1681,12 @@ mod tests {
         assert_eq!(g.steps().0, 1);
         // +30 s: refused at once by the hot path, before the poller looks.
         clock.offset_ns.store(30_100_000_000, Ordering::SeqCst);
-        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::Stepped));
+        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::HostStepped));
         p.evaluate(&[], &mut w);
         // Back again: still refused (which side was right is unknown) until a restart.
         clock.offset_ns.store(0, Ordering::SeqCst);
         p.evaluate(&[], &mut w);
-        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::Stepped));
+        assert_eq!(g.now_for_issuing(), Err(TimeRefusal::HostStepped));
         let ev = events.lock().unwrap();
         assert!(matches!(
             ev[0],

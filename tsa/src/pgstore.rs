@@ -318,6 +318,26 @@ fn tls_config(rootcert: Option<&str>) -> Result<rustls::ClientConfig, StoreError
         .with_no_client_auth())
 }
 
+/// What `inkan-tsa backup` says for a shared store: its records are the database's to back up
+/// (a copy taken by the TSA through one connection would be neither point-in-time consistent
+/// across instances nor restorable by PostgreSQL's tools). No password in it.
+pub fn backup_advice(url: &str) -> String {
+    let (shown, db) = match Target::parse(url) {
+        Ok(t) => {
+            let db = t.config.get_dbname().unwrap_or("DBNAME").to_owned();
+            (t.display, db)
+        }
+        Err(e) => return e.0,
+    };
+    format!(
+        "the records are in the shared PostgreSQL store {shown}: `inkan-tsa backup` copies only the embedded store. \
+Back the database up with PostgreSQL's tools: continuous WAL archiving with pg_basebackup (or pgBackRest, Barman) for \
+point-in-time recovery, and `pg_dump --format=custom --file=FILE {db}` for a consistent snapshot while the instances \
+serve; keep the output of `inkan-tsa records --verify-chain --store URL` (the chain heads) with each backup, and check \
+a restored copy with the same command (docs/deployment.md, \"Backups of the records\")"
+    )
+}
+
 /// Runs blocking database work off the async runtime (the blocking driver must not run on a
 /// runtime thread).
 fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {

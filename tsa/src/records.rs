@@ -389,6 +389,11 @@ pub mod kind {
     pub const STORE_OUTAGE: &str = "store_outage";
     /// Rejections by reason since the previous such event.
     pub const REJECTIONS: &str = "rejections";
+    /// SIGHUP: a new key and certificate passed the start-up checks and are live.
+    pub const IDENTITY_RELOADED: &str = "identity_reloaded";
+    /// SIGHUP: the key and certificate named by the configuration failed a check (or the
+    /// configuration could not be read); the previous pair stays live.
+    pub const IDENTITY_RELOAD_FAILED: &str = "identity_reload_failed";
 }
 
 /// A service event for the audit trail (`inkan-tsa events`): when, what ([`kind`]), a sentence
@@ -1868,6 +1873,109 @@ impl Reader {
             v.push((k.value().to_owned(), c.value()));
         }
         Ok(v)
+    }
+}
+
+/// What [`Reader::backup`] copied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupReport {
+    /// Token records copied.
+    pub records: u64,
+    /// Events copied.
+    pub events: u64,
+    /// Serial prefixes copied (every start-up of the store so far).
+    pub prefixes: u64,
+    /// The chain state of the copy (its head is the last record copied).
+    pub chain: Chain,
+}
+
+fn copy_table<K, V>(
+    r: &redb::ReadTransaction,
+    w: &redb::WriteTransaction,
+    def: TableDefinition<'_, K, V>,
+) -> Result<u64, StoreError>
+where
+    K: redb::Key + 'static,
+    V: redb::Value + 'static,
+{
+    let from = match r.open_table(def) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+        Err(e) => return Err(se(e)),
+    };
+    let mut to = w.open_table(def).map_err(se)?;
+    let mut n = 0u64;
+    for item in from.iter().map_err(se)? {
+        let (k, v) = item.map_err(se)?;
+        to.insert(k.value(), v.value()).map_err(se)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+impl Reader {
+    /// Copies the whole store (records, time index, events, rejection counts, serial epoch
+    /// and every serial prefix taken, the chain head) into a new redb file `out`, inside ONE
+    /// read transaction: the copy is the store exactly as some commit left it, even while the
+    /// server keeps committing (redb readers see a fixed snapshot). It is written beside `out`
+    /// first, made durable, then renamed, so `out` is either complete or absent. Refuses an
+    /// existing `out`.
+    ///
+    /// Restoring such a copy never repeats a serial: every start takes a fresh random 64-bit
+    /// prefix and checks it against the prefixes the store holds ([`crate::serial`]), so the
+    /// serials issued after the backup (under prefixes the copy does not know) are kept apart
+    /// from the restored store's by the prefix, with the odds of a 64-bit collision.
+    pub fn backup(&self, out: &Path) -> Result<BackupReport, StoreError> {
+        if out.exists() {
+            return Err(StoreError(format!(
+                "{} exists; a backup is written to a new file",
+                out.display()
+            )));
+        }
+        let mut partial = out.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let _ = std::fs::remove_file(&partial);
+        let result = (|| {
+            let r = self.read()?;
+            let db = Database::create(&partial)
+                .map_err(|e| StoreError(format!("{}: {e}", partial.display())))?;
+            let mut w = db.begin_write().map_err(se)?;
+            w.set_durability(Durability::Immediate).map_err(se)?;
+            let records = copy_table(&r, &w, TOKENS)?;
+            copy_table(&r, &w, BY_TIME)?;
+            let events = copy_table(&r, &w, EVENTS)?;
+            copy_table(&r, &w, REJECTIONS)?;
+            copy_table(&r, &w, META)?;
+            let prefixes = copy_table(&r, &w, PREFIXES)?;
+            copy_table(&r, &w, CHAIN)?;
+            w.commit().map_err(se)?;
+            let chain = read_chain(&r)?;
+            drop(db);
+            Ok(BackupReport {
+                records,
+                events,
+                prefixes,
+                chain,
+            })
+        })();
+        match result {
+            Ok(report) => {
+                std::fs::rename(&partial, out).map_err(|e| {
+                    StoreError(format!("cannot rename the copy to {}: {e}", out.display()))
+                })?;
+                if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty())
+                    && let Ok(d) = std::fs::File::open(dir)
+                {
+                    let _ = d.sync_all();
+                }
+                Ok(report)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                Err(e)
+            }
+        }
     }
 }
 

@@ -208,7 +208,7 @@ fn check_signature_algorithm(
     let ai = cert.signature_algorithm();
     let alg = SignatureAlgorithm::from_algorithm_identifier(ai).map_err(|e| {
         StartupError(format!(
-            "{what} is signed with {} , which the CRYPTREC policy does not know: {e}",
+            "{what} is signed with {}, which the CRYPTREC policy does not know: {e}",
             ai.oid
         ))
     })?;
@@ -254,17 +254,18 @@ pub fn check_chain(chain_der: &[Vec<u8>], now: UnixTime) -> Result<(), StartupEr
         let issuer_kind = PublicKeyKind::from_spki_der(&issuer_spki)
             .map_err(|e| StartupError(format!("--cert-chain certificate {}: key: {e}", i + 2)))?;
         let alg = check_signature_algorithm(child, &what, Some(&issuer_kind), now)?;
-        let tbs = child
-            .tbs_certificate()
-            .to_der()
-            .map_err(|e| StartupError(format!("{what}: {e}")))?;
+        // The signed bytes as they are in the file (not a re-encoding).
+        let tbs = inkan_profiles::asn1::tlv::parse_exact(&chain_der[i])
+            .and_then(|c| c.children().next_tlv())
+            .map_err(|e| StartupError(format!("{what}: {e}")))?
+            .raw;
         let sig = child
             .signature()
             .as_bytes()
             .ok_or_else(|| StartupError(format!("{what}: signature is not whole bytes")))?;
         let names_match = child.tbs_certificate().issuer() == parent.tbs_certificate().subject();
         let verified =
-            inkan_profiles::verify::verify_signature(&issuer_spki, &alg, &tbs, sig).is_ok();
+            inkan_profiles::verify::verify_signature(&issuer_spki, &alg, tbs, sig).is_ok();
         if !names_match || !verified {
             return fail(format!(
                 "{what} is not issued by the next certificate in --cert-chain (certificate {}): {}; the file must list the TSA certificate first, then its issuer, then that one's issuer",
@@ -372,6 +373,12 @@ pub fn load_identity(
     let (not_after, subject_der, mut warnings) =
         check_certificate(&chain_der[0], key.public_key_der(), now)?;
     check_chain(&chain_der, now)?;
+    if chain_der.len() == 1 {
+        warnings.push(format!(
+            "{} holds only the TSA certificate: its issuer's signature is not checked at start, and clients that trust only the root cannot validate tokens; add the issuing CA (and its issuers)",
+            chain_path.display()
+        ));
+    }
     let kind = key.kind();
     if kind == PublicKeyKind::Ed25519 {
         warnings.push(

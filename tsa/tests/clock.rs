@@ -5,7 +5,7 @@
 //! clock: the TSA polls the responder over UDP and stamps with the host clock.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,12 +16,14 @@ use inkan_tsa::ntp::to_ntp;
 use crate::common::*;
 
 /// An SNTP server on 127.0.0.1:0.
-struct Responder {
-    addr: SocketAddr,
+pub(crate) struct Responder {
+    pub(crate) addr: SocketAddr,
     offset_ns: Arc<AtomicI64>,
     silent: Arc<AtomicBool>,
     /// A kiss-o'-death code to answer with instead of the time.
     kiss: Arc<Mutex<Option<[u8; 4]>>>,
+    /// The leap indicator to send (0 none, 1 insert).
+    leap: Arc<AtomicU8>,
     /// Every query received: when, and its transmit timestamp.
     queries: Arc<Mutex<Vec<(Instant, u64)>>>,
     stop: Arc<AtomicBool>,
@@ -37,7 +39,7 @@ fn shifted(offset_ns: i64) -> UnixTime {
 }
 
 impl Responder {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
@@ -48,7 +50,8 @@ impl Responder {
         let queries = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (o, q, st) = (offset_ns.clone(), silent.clone(), stop.clone());
-        let (k, qs) = (kiss.clone(), queries.clone());
+        let leap = Arc::new(AtomicU8::new(0));
+        let (k, qs, li) = (kiss.clone(), queries.clone(), leap.clone());
         let thread = std::thread::spawn(move || {
             let mut answered = 0u64;
             let mut buf = [0u8; 512];
@@ -77,7 +80,7 @@ impl Responder {
                     continue;
                 }
                 let mut p = [0u8; 48];
-                p[0] = (4 << 3) | 4; // LI 0, version 4, mode 4 (server)
+                p[0] = (li.load(SeqCst) << 6) | (4 << 3) | 4; // LI, version 4, mode 4 (server)
                 p[1] = 1; // stratum 1
                 p[2] = 4; // poll
                 p[3] = 0xec; // precision 2^-20
@@ -98,6 +101,7 @@ impl Responder {
             offset_ns,
             silent,
             kiss,
+            leap,
             queries,
             stop,
             thread: Some(thread),
@@ -112,7 +116,7 @@ impl Responder {
         self.queries.lock().unwrap().clone()
     }
 
-    fn good(&self) {
+    pub(crate) fn good(&self) {
         self.offset_ns.store(0, SeqCst);
         self.silent.store(false, SeqCst);
     }
@@ -121,11 +125,11 @@ impl Responder {
         self.offset_ns.store(ns, SeqCst);
     }
 
-    fn silence(&self) {
+    pub(crate) fn silence(&self) {
         self.silent.store(true, SeqCst);
     }
 
-    fn finish(mut self) -> u64 {
+    pub(crate) fn finish(mut self) -> u64 {
         self.stop.store(true, SeqCst);
         self.thread.take().unwrap().join().unwrap()
     }
@@ -144,7 +148,7 @@ fn outcomes(addr: SocketAddr, n: u64, base: u64) -> Vec<Option<String>> {
 
 /// A TSA on 127.0.0.1:0 whose clock is checked against the SNTP servers `ntp` (polled every
 /// 100 ms, measurements fresh for 600 ms); data in `data`.
-fn start_with_ntp(
+pub(crate) fn start_with_ntp(
     pki: &std::path::Path,
     data: &std::path::Path,
     ntp: &[SocketAddr],
@@ -583,7 +587,7 @@ fn stepped_by(detail: &str) -> Option<f64> {
         .ok()
 }
 
-fn metric(addr: SocketAddr, name: &str) -> f64 {
+pub(crate) fn metric(addr: SocketAddr, name: &str) -> f64 {
     let m = String::from_utf8(http(addr, "GET", "/metrics", None, b"").2).unwrap();
     m.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
@@ -640,6 +644,7 @@ fn wall_clock_steps_under_libfaketime() {
     let steps = metric(addr, "inkan_tsa_clock_steps_total");
     let seen = client.finish();
     assert!(tsa.stop(), "clean exit");
+    let ntp_addr = ntp.addr;
     ntp.finish();
 
     let acc = 500_000_000;
@@ -661,7 +666,17 @@ fn wall_clock_steps_under_libfaketime() {
         assert!(granted.count() > 0 || p % 2 == 1, "phase {p}: no token");
     }
     assert!(steps >= 4.0, "steps counted: {steps}");
-    let kinds: Vec<String> = event_kinds(data.path()).into_iter().map(|k| k.0).collect();
+    let events = event_kinds(data.path());
+    // The measurements that decided each loss and recovery are on record (OVR-7.12-04/06).
+    let server = ntp_addr.to_string();
+    assert!(
+        events
+            .iter()
+            .filter(|(k, _)| k == "clock_synchronised" || k == "clock_lost")
+            .all(|(_, d)| d.contains("measurements: ") && d.contains(&server)),
+        "{events:?}"
+    );
+    let kinds: Vec<String> = events.into_iter().map(|k| k.0).collect();
     let n = |k: &str| kinds.iter().filter(|x| *x == k).count();
     assert!(n("clock_step") >= 4, "{kinds:?}");
     assert!(n("clock_lost") >= 2, "{kinds:?}");
@@ -723,7 +738,12 @@ fn host_clock_step_without_servers_stops_until_restart() {
             Some("timeNotAvailable")
         );
     }
-    assert_eq!(http(addr, "GET", "/readyz", None, b"").0, 503);
+    let (status, _, body) = http(addr, "GET", "/readyz", None, b"");
+    assert_eq!(status, 503);
+    assert!(
+        String::from_utf8_lossy(&body).contains("restart"),
+        "{body:?}"
+    );
     assert!(tsa.stop());
     let events = event_kinds(data.path());
     assert!(
@@ -744,4 +764,160 @@ fn host_clock_step_without_servers_stops_until_restart() {
     let (_, body) = Conn::open(tsa.addr).unwrap().post(&request(99)).unwrap();
     assert_eq!(failure_of(&body), None);
     assert!(tsa.stop());
+}
+
+/// A leap second announced by the server's leap indicator falls at the end of December 31
+/// (RFC 5905 §7.3), the rule the example configuration states: the real process under
+/// libfaketime runs from 2026-12-31T23:59:50 with a responder that agrees with its clock and
+/// announces an inserted second; with `leap_policy = "refuse"` and `leap_window_s = 2` no
+/// token is stamped from 23:59:58 to 00:00:02, tokens are stamped on both sides of it, and the
+/// announcement is on record.
+#[test]
+fn leap_second_window_at_the_end_of_december() {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), KeyKind::P256);
+    // 2026-12-31T23:59:50Z.
+    let target: i64 = 1_798_761_590;
+    let offset = target - SystemClock.now().unwrap().secs() as i64;
+    let fake = FakeTime::new(pki.path());
+    fake.set(&format!("+{offset}s"));
+    let ntp = Responder::start();
+    ntp.skew(offset * 1_000_000_000);
+    ntp.leap.store(1, SeqCst);
+    let cfg = write(
+        pki.path(),
+        "tsa.toml",
+        format!(
+            "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\nntp_servers = [\"{}\"]\nntp_poll_ms = 500\nntp_timeout_ms = 200\nleap_policy = \"refuse\"\nleap_window_s = 2\n",
+            pki.path().join("tsa.key").display(),
+            pki.path().join("chain.pem").display(),
+            data.path().display(),
+            ntp.addr
+        )
+        .as_bytes(),
+    );
+    // The certificate was made today: its validity must cover the faked instant.
+    openssl_ok(
+        pki.path(),
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tsa.csr",
+            "-CA",
+            "root.pem",
+            "-CAkey",
+            "root.key",
+            "-days",
+            "3650",
+            "-set_serial",
+            "4343",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "tsa.pem",
+        ],
+    );
+    // ...and so must the root's.
+    openssl_ok(
+        pki.path(),
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "root.key",
+            "-subj",
+            "/CN=inkan test root",
+            "-days",
+            "3650",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            "root.pem",
+        ],
+    );
+    openssl_ok(
+        pki.path(),
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "tsa.csr",
+            "-CA",
+            "root.pem",
+            "-CAkey",
+            "root.key",
+            "-days",
+            "3650",
+            "-set_serial",
+            "4344",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "tsa.pem",
+        ],
+    );
+    let chain = [
+        std::fs::read(pki.path().join("tsa.pem")).unwrap(),
+        std::fs::read(pki.path().join("root.pem")).unwrap(),
+    ]
+    .concat();
+    std::fs::write(pki.path().join("chain.pem"), chain).unwrap();
+    let env = fake.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let tsa =
+        process::TsaProcess::start_env(&["--config", cfg.to_str().unwrap()], pki.path(), &env);
+    let addr = tsa.addr;
+    wait_for_status(addr, "/readyz", 200, 30);
+    let client = Client::start(addr);
+    // Until a token is stamped in 2027 (at least 2 s after midnight).
+    let jan1: i128 = 1_798_761_600 * 1_000_000_000;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = client
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s.gen_time.is_some_and(|g| g >= jan1));
+        if done {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no token after the leap");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let seen = client.finish();
+    assert!(tsa.stop());
+    ntp.finish();
+    let stamped: Vec<i128> = seen.iter().filter_map(|s| s.gen_time).collect();
+    let window = (jan1 - 2_000_000_000)..(jan1 + 2_000_000_000);
+    assert!(
+        stamped.iter().all(|g| !window.contains(g)),
+        "a token inside the leap window: {:?}",
+        stamped
+            .iter()
+            .filter(|g| window.contains(g))
+            .map(|g| (g - jan1) as f64 / 1e9)
+            .collect::<Vec<_>>()
+    );
+    assert!(stamped.iter().any(|g| *g < window.start), "none before");
+    assert!(stamped.iter().any(|g| *g >= window.end), "none after");
+    let refused: Vec<&Seen> = seen.iter().filter(|s| s.failure.is_some()).collect();
+    assert!(!refused.is_empty());
+    assert!(
+        refused
+            .iter()
+            .all(|s| s.failure.as_deref() == Some("timeNotAvailable"))
+    );
+    let events = event_kinds(data.path());
+    assert!(
+        events
+            .iter()
+            .any(|(k, d)| k == "leap_announced" && d.contains("2027-01-01T00:00:00Z")),
+        "{events:?}"
+    );
 }

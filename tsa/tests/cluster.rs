@@ -629,3 +629,31 @@ fn tls_verify_full_with_sslrootcert_and_refusal_of_an_unknown_server() {
         "{err}"
     );
 }
+
+#[test]
+fn backup_of_a_shared_store_says_to_use_the_database_tools() {
+    let dir = tmp();
+    let d = dir.path();
+    let out = d.join("copy.redb");
+    let url = "postgresql://tsa@db.example:5432/tsa_records?sslmode=disable";
+    let (code, _, err) = cli("backup", &["--store", url, "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 64, "{err}");
+    for want in ["pg_basebackup", "pg_dump", "tsa_records", "--verify-chain"] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+    assert!(!out.exists());
+    // The same when the configuration names the shared store.
+    write(d, "tsa.toml", format!("store = \"{url}\"\n").as_bytes());
+    let (code, _, err) = cli(
+        "backup",
+        &[
+            "--config",
+            d.join("tsa.toml").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("pg_dump"), "{err}");
+    assert!(!out.exists());
+}

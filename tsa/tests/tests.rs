@@ -25,3 +25,9 @@ mod identity;
 mod tokens;
 // Two and more instances sharing a real PostgreSQL server the test starts itself.
 mod cluster;
+// SIGHUP: key and certificate rollover, refused pairs, readiness datagrams for systemd.
+mod reload;
+// check beside a running TSA, the start-up line, SNTP diagnosis and metrics, backup and restore.
+mod operations;
+// docs/operations.md: its commands parse, its unit is the one described.
+mod docs;

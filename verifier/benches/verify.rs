@@ -72,7 +72,7 @@ openssl req -new -key tsa.key -subj "/CN=Bench TSA" -out tsa.csr
 openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -extensions v3_tsa -in tsa.csr -out tsa.pem 2>/dev/null
 openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl -out inter.crl 2>/dev/null
 head -c 4096 /dev/urandom > data.bin
-openssl cms -sign -binary -in data.bin -signer signer.pem -inkey signer.key -certfile inter.pem -md sha256 -outform DER -out sig.p7s
+openssl cms -sign -cades -binary -in data.bin -signer signer.pem -inkey signer.key -certfile inter.pem -md sha256 -outform DER -out sig.p7s
 "#;
 
 fn sh(dir: &Path, script: &str) {

@@ -31,6 +31,8 @@ USAGE:
                [--crl FILE]... [--ocsp FILE]... [--at RFC3339_TIME]
                [--revocation required|optional] [--format text|json] [--lang ja|en]
                [--policy OID]...
+  inkan-verify ui [--listen 127.0.0.1:PORT] [--trust PEM]... [--open]   (a page in the
+               browser on this computer; inkan-verify ui --help)
 
   Several SIGNATURE_FILEs (or --data-dir): a detached NAME.p7s (also .p7m) or a
   time-stamp NAME.tsr (also .tst) is checked against NAME beside it, or DIR/NAME with

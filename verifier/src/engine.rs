@@ -791,9 +791,18 @@ impl Outcome {
     }
 }
 
-/// Most distinct signer keys tried when several certificates answer a SignerInfo's `sid`
-/// (each costs one signature verification).
+/// Distinct signer keys always tried when several certificates answer a SignerInfo's `sid`
+/// (each costs one signature verification). More are tried, up to one per certificate an
+/// input may carry (`limits::MAX_CERTIFICATES`), while the message they verify stays within
+/// [`SIGNER_CHOICE_BYTES`]: a signature over signed attributes (a few hundred bytes) finds its
+/// certificate among thousands of forged ones with its issuer and serial number, as a path
+/// finds its issuer among thousands of junk CA certificates (issue 11 §6).
 pub const MAX_SIGNER_KEYS: usize = 64;
+
+/// Bytes of signed message verified, at most, while choosing among signer keys beyond
+/// [`MAX_SIGNER_KEYS`] (a signature without signed attributes verifies over the whole
+/// content, each time).
+pub const SIGNER_CHOICE_BYTES: usize = 64 << 20;
 
 /// The certificates that may be the signing certificate of `si`, best first: those the `sid`
 /// names (issuer and serial number, or subject key identifier), among the anchors and the
@@ -829,30 +838,61 @@ pub fn signer_cert_candidates(si: &SignerInfo, m: &Material) -> Vec<Certificate>
     out
 }
 
-/// Identifies the signing certificate of `si` (of `sd`) among the anchors and the material:
-/// of the [`signer_cert_candidates`], the one whose key verifies the signature
-/// ([`choose_signer_cert`]).
-pub fn find_signer_cert(sd: &SignedData, si: &SignerInfo, m: &Material) -> Option<Certificate> {
-    choose_signer_cert(sd, si, &signer_cert_candidates(si, m))
+/// Identifies the signing certificate of `si` (of `sd`, over `content` when it is detached)
+/// among the anchors and the material: of the [`signer_cert_candidates`], the one whose key
+/// verifies the signature ([`choose_signer_cert`]).
+pub fn find_signer_cert(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    m: &Material,
+) -> Option<Certificate> {
+    choose_signer_cert(sd, si, content, &signer_cert_candidates(si, m))
 }
 
-/// The candidate whose key verifies `si`'s signature (over the signed attributes, or over the
-/// encapsulated content when there are none), else the first. Keys are tried once each, at
-/// most [`MAX_SIGNER_KEYS`] of them; the result is remembered for the call, so the signature
-/// is not computed again by [`crypto_facts`].
+/// The candidate whose key verifies `si`'s signature, else the first (see
+/// [`order_signer_certs`]).
 pub fn choose_signer_cert(
     sd: &SignedData,
     si: &SignerInfo,
+    content: &Content<'_>,
     candidates: &[Certificate],
 ) -> Option<Certificate> {
-    let first = candidates.first()?;
-    if candidates.len() == 1 {
-        return Some(first.clone());
+    order_signer_certs(sd, si, content, candidates)
+        .into_iter()
+        .next()
+}
+
+/// `candidates`, those whose key verifies `si`'s signature first, each group in the order
+/// given. The signature covers the signed attributes, or, when there are none (RFC 5652
+/// §5.4), the content itself: the encapsulated content, or the detached `content` given (read
+/// here only when several candidates answer; when it is not at hand, the order is kept and
+/// [`crypto_facts`] reports the data missing). Keys are tried once each, at most
+/// [`MAX_SIGNER_KEYS`] of them or more for a short message (see there; a key not tried counts
+/// as not verifying); the results are remembered for the call, so the signature is not
+/// computed again by [`crypto_facts`].
+pub fn order_signer_certs(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    candidates: &[Certificate],
+) -> Vec<Certificate> {
+    if candidates.len() <= 1 {
+        return candidates.to_vec();
     }
-    let message: &[u8] = match (&si.signed_attrs, &sd.econtent) {
-        (Some(_), _) => &si.signed_attrs_der,
-        (None, Some(c)) => c,
-        (None, None) => return Some(first.clone()),
+    let detached: Vec<u8>;
+    let message: &[u8] = match (&si.signed_attrs, &sd.econtent, content) {
+        (Some(_), _, _) => &si.signed_attrs_der,
+        (None, Some(c), _) => c,
+        (None, None, Content::Bytes(b)) => b,
+        (None, None, Content::File(p)) => match std::fs::read(p) {
+            Ok(b) => {
+                detached = b;
+                &detached
+            }
+            Err(_) => return candidates.to_vec(),
+        },
+        (None, None, Content::Missing) => return candidates.to_vec(),
     };
     let digest = digest_of(si.digest_alg.get());
     let Some(alg) = si
@@ -861,23 +901,71 @@ pub fn choose_signer_cert(
         .ok()
         .and_then(|a| crypto::signature_alg(&a, digest).ok())
     else {
-        return Some(first.clone());
+        return candidates.to_vec();
     };
-    let mut tried: Vec<&[u8]> = Vec::new();
+    let max_keys = (SIGNER_CHOICE_BYTES / message.len().max(1))
+        .clamp(MAX_SIGNER_KEYS, crate::limits::MAX_CERTIFICATES);
+    let mut tried: std::collections::HashMap<&[u8], bool> = std::collections::HashMap::new();
+    let mut found = false;
+    let mut good = Vec::new();
+    let mut rest = Vec::new();
     for c in candidates {
-        if tried.iter().any(|k| *k == c.spki()) {
-            continue;
-        }
-        if tried.len() >= MAX_SIGNER_KEYS {
-            break;
-        }
-        tried.push(c.spki());
-        if crypto::verify_signature(Scope::Document, c.spki(), &alg, message, &si.signature).is_ok()
-        {
-            return Some(c.clone());
-        }
+        let ok = match tried.get(c.spki()) {
+            Some(ok) => *ok,
+            // Once a key verifies, other keys are not tried: a signature value verifies
+            // under one key only.
+            None if tried.len() >= max_keys || found => false,
+            None => {
+                let ok = crypto::verify_signature(
+                    Scope::Document,
+                    c.spki(),
+                    &alg,
+                    message,
+                    &si.signature,
+                )
+                .is_ok();
+                tried.insert(c.spki(), ok);
+                found |= ok;
+                ok
+            }
+        };
+        if ok { &mut good } else { &mut rest }.push(c.clone());
     }
-    Some(first.clone())
+    good.extend(rest);
+    good
+}
+
+/// Most certificates sharing the signer's key from which a path is sought (see
+/// [`signer_cert_with_path`]).
+pub const MAX_SIGNER_PATHS: usize = 8;
+
+/// The signing certificate of `si` and the path search from it. Of the candidates ordered by
+/// [`order_signer_certs`], the first; but when others carry the same key (copies of the
+/// signer's certificate with its issuer and serial number, altered: unsigned data anyone may
+/// add, and without ESS signing-certificate(-v2) nothing tells them apart), the first of them,
+/// at most [`MAX_SIGNER_PATHS`], from which a path to a trust anchor is found (issue 11 §6:
+/// junk must not turn a valid signature into a failure).
+fn signer_cert_with_path(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    m: &Material,
+) -> Option<(Certificate, (Option<Path>, bool))> {
+    let ordered = order_signer_certs(sd, si, content, &signer_cert_candidates(si, m));
+    let first = ordered.first()?;
+    let mut first_search = None;
+    for c in ordered
+        .iter()
+        .filter(|c| c.spki() == first.spki())
+        .take(MAX_SIGNER_PATHS)
+    {
+        let search = search_path(c, m);
+        if search.0.is_some() {
+            return Some((c.clone(), search));
+        }
+        first_search.get_or_insert(search);
+    }
+    Some((first.clone(), first_search.unwrap_or((None, false))))
 }
 
 /// Facts about a SignerInfo's own cryptography (time-independent).
@@ -1554,9 +1642,12 @@ pub fn no_signer() -> Outcome {
     )
 }
 
-/// Whether `si` carries an attribute defined for CAdES (EN 319 122-1 §5.2, §5.3, §5.5; ETSI
-/// TS 101 733), signed or unsigned: it then claims to be a CAdES signature, which must carry
-/// ESS signing-certificate(-v2).
+/// Whether `si`'s signed attributes include one defined for CAdES (EN 319 122-1 §5.2, §5.3,
+/// §5.5; ETSI TS 101 733): the signer then signed a CAdES signature, which must carry ESS
+/// signing-certificate(-v2). Unsigned attributes do not count: anyone may add them, and an
+/// added signature time-stamp or validation data must not turn a valid plain RFC 5652
+/// signature into an indeterminate one (issue 11 §6); they change nothing about how the
+/// signing certificate is bound.
 fn claims_cades(si: &SignerInfo) -> bool {
     const ETSI: [const_oid::ObjectIdentifier; 20] = [
         oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
@@ -1584,7 +1675,6 @@ fn claims_cades(si: &SignerInfo) -> bool {
     si.signed_attrs
         .iter()
         .flatten()
-        .chain(si.unsigned_attrs.iter())
         .any(|a| ETSI.iter().any(|o| is(&a.oid, o)))
 }
 
@@ -1667,7 +1757,7 @@ fn validate_signer_inner(
             return out.fail(Indication::TotalFailed, Sub::FormatFailure, code, why);
         }
     }
-    let Some(cert) = find_signer_cert(sd, si, m) else {
+    let Some((cert, search)) = signer_cert_with_path(sd, si, content, m) else {
         return out.fail(
             Indication::Indeterminate,
             Sub::NoSigningCertificateFound,
@@ -1741,14 +1831,10 @@ fn validate_signer_inner(
     if role == Role::Signer {
         let mut poes = Vec::new();
         let mut sig_times = Vec::new();
+        // An archive time-stamp that fails is not used (EN 319 102-1 §5.6.3.4 step 5 d); see
+        // `lta::ArchiveWalk`): the signature is judged without it.
         let mut walk = crate::lta::walk(sd, si, content, m, at);
         out.findings.extend(std::mem::take(&mut walk.findings));
-        if let Some(f) = walk.failure {
-            if let Some(p) = poe_out {
-                p.extend(walk.summaries);
-            }
-            return out.fail(f.indication, f.sub, f.code, f.message);
-        }
         let tst_time = walk.poe.unwrap_or(at);
         if let Some(p) = walk.poe {
             best = best.min(p);
@@ -1757,6 +1843,12 @@ fn validate_signer_inner(
         // that covers it; one added after the archive time-stamps only at the validation
         // time (EN 319 102-1 §5.6.2.4; EN 319 122-1 §5.5.3: an archive time-stamp proves the
         // existence of exactly what its imprint covers).
+        // One whose message imprint does not match is removed from the set (EN 319 102-1
+        // §5.5.4 step 3 a)), and so is one that does not pass time-stamp validation (§5.4),
+        // whatever the reason (broken signature, untrusted or unsuitable TSA, genTime out of
+        // bounds): step 3 b) removes it when no validation constraint mandates the attribute's
+        // validity, which is DSS's default policy (no `Timestamp/TimestampValid` constraint,
+        // a warning). The signature is then judged as if it had no such attribute.
         for (ai, a) in si
             .unsigned_attrs
             .iter()
@@ -1851,7 +1943,7 @@ fn validate_signer_inner(
         }
     }
     // X.509 validation.
-    let (path, exhausted) = search_path(&cert, m);
+    let (path, exhausted) = search;
     let Some(path) = path else {
         let why = if exhausted {
             format!(

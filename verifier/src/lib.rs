@@ -524,9 +524,9 @@ fn verify_unbounded(
             if matches!(content, Content::Missing) {
                 // EN 319 102-1 §5.2.2 / Table 6: a token proves the existence of the data its
                 // message imprint names; without that data nothing is proven, whatever the
-                // token's own signature says. A token that fails by itself stays failed.
-                // A token that fails or is indeterminate by itself keeps that result (EN 319
-                // 102-1 §5.3.4 returns X.509 and format results before the cryptographic
+                // token's own signature says: INDETERMINATE / SIGNED_DATA_NOT_FOUND. A token
+                // that fails or is indeterminate by itself keeps that result (EN 319 102-1
+                // §5.3.4 returns X.509 and format results before the cryptographic
                 // verification that needs the data).
                 let msg = "no --data given: the message imprint was not compared with any data; give the time-stamped data with --data".to_owned();
                 if t.outcome.passed() {
@@ -701,7 +701,8 @@ fn corporate_number_findings(r: &mut Report) {
 fn same_as_file(bytes: &[u8], p: &std::path::Path) -> std::io::Result<bool> {
     use std::io::Read;
     let mut f = std::fs::File::open(p)?;
-    if f.metadata()?.len() != bytes.len() as u64 {
+    let meta = f.metadata()?;
+    if meta.is_file() && meta.len() != bytes.len() as u64 {
         return Ok(false);
     }
     let mut buf = vec![0u8; 1 << 16];

@@ -15,8 +15,13 @@
 //! `CertificateChoices` of `SignedData.certificates`, each `RevocationInfoChoice` of
 //! `SignedData.crls`, and each `attrType ‖ AttributeValue` of the signer's unsigned
 //! attributes, all with tag and length. An entry naming material that is no longer in the
-//! signature is a hash failure; material added later (later archive time-stamps, and the
-//! validation data added for them) is merely not covered.
+//! signature makes the archive time-stamp unusable; material added later (later archive
+//! time-stamps, and the validation data added for them) is merely not covered.
+//!
+//! An archive time-stamp that cannot be used (unreadable, index or imprint not matching,
+//! failed or indeterminate by itself) is ignored, as EN 319 102-1 §5.6.3.4 step 5 d) says when
+//! no validation constraint mandates it (see `ArchiveWalk::discard`): it proves nothing, and
+//! the signature is judged as if it were absent.
 //!
 //! Archive-time-stamp v2 (ETSI TS 101 733 §6.4.1) stamps take part in the same walk, with
 //! their own imprint computation (see `archive_v2_digest`).
@@ -37,27 +42,13 @@ use inkan_profiles::{ats, oid};
 use crate::cms::{SignedData, SignerInfo, TstInfo};
 use crate::crypto::is;
 use crate::engine::{self, Content, Imprinted, Material};
-use crate::report::{Finding, Indication, Sub, TimeStampSummary};
+use crate::report::{Finding, Indication, TimeStampSummary};
 use crate::tlv::{self, tag};
-
-/// A failure of the archive chain that decides the signature's indication.
-#[derive(Clone, Debug)]
-pub struct ArchiveFailure {
-    /// Indication.
-    pub indication: Indication,
-    /// Sub-indication.
-    pub sub: Sub,
-    /// Stable finding code.
-    pub code: &'static str,
-    /// Explanation.
-    pub message: String,
-}
 
 /// The outcome of walking the archive time-stamps.
 #[derive(Default)]
 pub struct ArchiveWalk {
-    /// The earliest genTime of an archive time-stamp that passed, in an unbroken walk: a
-    /// proof of existence of the signature (every archive time-stamp covers the SignerInfo
+    /// The earliest genTime of an archive time-stamp that passed: a proof of existence of the signature (every archive time-stamp covers the SignerInfo
     /// fields up to the signature value).
     pub poe: Option<i64>,
     /// The proof of existence of each unsigned attribute value (by its attribute's position
@@ -67,10 +58,8 @@ pub struct ArchiveWalk {
     pub value_poe: std::collections::HashMap<(usize, usize), i64>,
     /// One summary per archive time-stamp, newest first.
     pub summaries: Vec<TimeStampSummary>,
-    /// Findings (discarded archive time-stamps, unsupported v2 stamps).
+    /// Findings: each archive time-stamp that was not used as proof of existence, and why.
     pub findings: Vec<Finding>,
-    /// A failure that makes the signature fail (a hash over archived data does not match).
-    pub failure: Option<ArchiveFailure>,
 }
 
 /// The algorithm of an ats-hash-index(-v3): SHA-256 when `hashIndAlgorithm` is absent; its
@@ -305,6 +294,20 @@ fn covered_values(
 }
 
 impl ArchiveWalk {
+    /// An archive time-stamp is not used: EN 319 102-1 §5.6.3.4 step 5 d) ("in all other
+    /// cases", when no validation constraint mandates the attribute's validity, the SVA
+    /// ignores it and goes on with the next time-stamp), as DSS's default policy does (no
+    /// `Timestamp/TimestampValid` constraint: a warning). The signature is judged without it,
+    /// never worse than without the attribute: an archive time-stamp is unsigned, so anyone
+    /// may add one, broken or made for another signature. What it would have covered keeps
+    /// only the proof of existence that other time-stamps give.
+    fn discard(&mut self, code: &'static str, why: String) {
+        self.findings.push(Finding::new(
+            code,
+            format!("{why}; it was not used as proof of existence"),
+        ));
+    }
+
     /// An archive time-stamp of `gen_time` passed: it proves the existence of the signature
     /// and of the unsigned attribute values `covered` at `gen_time`.
     fn proven(&mut self, gen_time: i64, covered: Vec<(usize, usize)>) {
@@ -373,16 +376,6 @@ pub fn walk(
                 .or_else(|| find(&oid::ID_AA_ATS_HASH_INDEX).map(|v| (v, IndexKind::V1)))
         });
         let imprint_alg = token.and_then(imprint_alg);
-        let fail = |w: &mut ArchiveWalk, sub: Sub, code: &'static str, message: String| {
-            if w.failure.is_none() {
-                w.failure = Some(ArchiveFailure {
-                    indication: Indication::TotalFailed,
-                    sub,
-                    code,
-                    message,
-                });
-            }
-        };
         let (Some((index_raw, kind)), Some(d)) = (index, imprint_alg) else {
             w.findings.push(Finding::new(
                 "ARCHIVE_TST_DISCARDED",
@@ -393,9 +386,7 @@ pub fn walk(
         let ix = match AtsHashIndexV3::parse(&index_raw) {
             Ok(ix) => ix,
             Err(e) => {
-                fail(
-                    &mut w,
-                    Sub::FormatFailure,
+                w.discard(
                     "ARCHIVE_TST_HASH_INDEX_FORMAT",
                     format!("the ats-hash-index-v3 cannot be read: {e}"),
                 );
@@ -406,12 +397,11 @@ pub fn walk(
         match index_alg(&ix) {
             Ok(ia) => {
                 if let Err(e) = check_index(sd, si, &ix, ia, kind) {
-                    fail(
-                        &mut w,
-                        Sub::HashFailure,
+                    w.discard(
                         "ARCHIVE_TST_HASH_INDEX_MISMATCH",
                         format!("archive time-stamp: {e}"),
                     );
+                    continue;
                 }
                 covered = covered_values(si, &ix, ia, kind);
             }
@@ -431,38 +421,22 @@ pub fn walk(
         let r = engine::validate_token(s.token, Imprinted::Bytes(&data), m, poe_time);
         w.summaries.push(crate::token_summary("archive", &r));
         if r.imprint_ok == Some(false) {
-            fail(
-                &mut w,
-                Sub::HashFailure,
+            w.discard(
                 "ARCHIVE_TST_IMPRINT_MISMATCH",
-                "the archive time-stamp's message imprint does not match the archived data: the signature, its data or its attributes changed after it".into(),
+                "the archive time-stamp's message imprint does not match the archived data (the signature, its data or its attributes differ from what it stamped, or it was made for another signature)".into(),
             );
             continue;
         }
         match (&r.tst, r.outcome.indication) {
-            (Some(tst), Indication::TotalPassed) if w.failure.is_none() => {
-                w.proven(tst.gen_time, covered);
-            }
-            (_, Indication::TotalFailed) => {
-                let why = r
-                    .outcome
-                    .findings
-                    .last()
-                    .map_or_else(String::new, |f| f.message.clone());
-                fail(
-                    &mut w,
-                    r.outcome.sub.unwrap_or(Sub::FormatFailure),
-                    "ARCHIVE_TST_FAILED",
-                    format!("an archive time-stamp failed: {why}"),
-                );
-            }
-            _ => w.findings.push(Finding::new(
+            (Some(tst), Indication::TotalPassed) => w.proven(tst.gen_time, covered),
+            (_, Indication::TotalFailed) => w.discard(
+                "ARCHIVE_TST_FAILED",
+                format!("the archive time-stamp failed: {}", r.outcome.last_reason()),
+            ),
+            _ => w.discard(
                 "ARCHIVE_TST_DISCARDED",
-                format!(
-                    "an archive time-stamp was not used as proof of existence: {}",
-                    r.outcome.last_reason()
-                ),
-            )),
+                format!("archive time-stamp: {}", r.outcome.last_reason()),
+            ),
         }
     }
     w
@@ -518,7 +492,7 @@ fn walk_v2(
         return;
     }
     match (&r.tst, r.outcome.indication) {
-        (Some(tst), Indication::TotalPassed) if w.failure.is_none() => {
+        (Some(tst), Indication::TotalPassed) => {
             // The v2 imprint covers every unsigned attribute present when it was made (all
             // but itself and the archive time-stamps not older than it, see
             // `archive_v2_digest`), as they are now: it matched.

@@ -858,7 +858,13 @@ impl Report {
                 s.push_str(&format!("  {}: {o}\n", l("Organisation", "組織")));
             }
             if let Some(o) = &p.organization_identifier {
-                s.push_str(&format!("  organizationIdentifier: {o}\n"));
+                s.push_str(&format!(
+                    "  {}: {o}\n",
+                    l(
+                        "organizationIdentifier",
+                        "組織識別子 (organizationIdentifier)"
+                    )
+                ));
             }
             if let Some(c) = &p.corporate_number {
                 s.push_str(&format!(

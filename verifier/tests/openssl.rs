@@ -1444,6 +1444,10 @@ done
         "{ok}"
     );
     assert!(ok.contains("8040001079502 (有効な法人番号です"), "{ok}");
+    assert!(
+        ok.contains("組織識別子 (organizationIdentifier): NTRJP-8040001079502"),
+        "{ok}"
+    );
     assert!(!ok.contains("CORPORATE_NUMBER_CHECK_DIGIT"), "{ok}");
     let (code, bad) = run("1040001079502", "ja");
     assert_eq!(code, 0, "the signature itself is valid: {bad}");
@@ -1871,6 +1875,17 @@ fn add_archive_time_stamp_v3(sig: &[u8], out: &str) -> Vec<u8> {
 
 /// As [`add_archive_time_stamp_v3`], from the TSA of `section` in ca.cnf.
 fn add_archive_time_stamp_v3_from(section: &str, sig: &[u8], out: &str) -> Vec<u8> {
+    let tok = archive_time_stamp_v3_token(section, sig, out);
+    add_unsigned_attribute(
+        sig,
+        inkan_profiles::oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes(),
+        &tok,
+    )
+}
+
+/// The archive-time-stamp-v3 token [`add_archive_time_stamp_v3_from`] adds to `sig`, with its
+/// ats-hash-index-v3 attribute.
+fn archive_time_stamp_v3_token(section: &str, sig: &[u8], out: &str) -> Vec<u8> {
     use inkan_profiles::{alg::DigestAlgorithm, ats, oid};
     let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
     let si = &sd.signers[0];
@@ -1896,8 +1911,84 @@ fn add_archive_time_stamp_v3_from(section: &str, sig: &[u8], out: &str) -> Vec<u
     );
     std::fs::write(pki().path.join(format!("{out}.bin")), input).unwrap();
     let tok = ts_token_from(section, &format!("{out}.bin"), out);
-    let tok = add_unsigned_attribute(&tok, oid::ID_AA_ATS_HASH_INDEX_V3.as_bytes(), &index);
-    add_unsigned_attribute(sig, oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes(), &tok)
+    add_unsigned_attribute(&tok, oid::ID_AA_ATS_HASH_INDEX_V3.as_bytes(), &index)
+}
+
+/// `tok` with one bit of its SignerInfo's signature value flipped: the message imprint still
+/// matches, the TSA's signature no longer verifies.
+fn break_token_signature(tok: &[u8]) -> Vec<u8> {
+    let sd = inkan_verifier::cms::SignedData::parse_content_info(tok).unwrap();
+    let value = &sd.signers[0].signature;
+    let at = tok
+        .windows(value.len())
+        .position(|w| w == value.as_slice())
+        .unwrap();
+    let mut out = tok.to_vec();
+    out[at + value.len() / 2] ^= 0x01;
+    out
+}
+
+/// A time-stamp token from the default TSA over the signature value of `sig`, for its
+/// signature-time-stamp attribute (EN 319 122-1 §5.3).
+fn signature_time_stamp_token(sig: &[u8], out: &str) -> Vec<u8> {
+    std::fs::write(pki().path.join(format!("{out}.sv")), signature_value(sig)).unwrap();
+    ts_token(&format!("{out}.sv"), out)
+}
+
+#[test]
+fn a_time_stamp_that_fails_is_not_used_and_does_no_harm() {
+    // EN 319 102-1 §5.5.4 step 3 and §5.6.3.4 step 5 d), DSS's default policy: a signature or
+    // archive time-stamp whose imprint matches but which does not validate is not used as
+    // proof of existence; the signature is judged as without it.
+    use inkan_profiles::oid;
+    let sig = cms_sign("p256", "-md sha256");
+    let sig_tst = signature_time_stamp_token(&sig, "fails-sig.tst");
+    let ats = archive_time_stamp_v3_token("tsa_config1", &sig, "fails-ats.tst");
+    let sig_attr = oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN.as_bytes();
+    let ats_attr = oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes();
+    let broken_sig_tst = add_unsigned_attribute(&sig, sig_attr, &break_token_signature(&sig_tst));
+    let broken_ats = add_unsigned_attribute(&sig, ats_attr, &break_token_signature(&ats));
+    let check = |s: &[u8], at: UnixTime, ind, sub, code: &str| {
+        let mut r = Run::new(s.to_vec()).data("data.txt");
+        r.at = at;
+        let rep = r.check(ind, sub);
+        assert!(
+            rep.findings.iter().any(|f| f.code == code),
+            "{code}: {:?}",
+            rep.findings
+        );
+    };
+    // Today the signature is valid by itself.
+    check(
+        &broken_sig_tst,
+        now(),
+        Indication::TotalPassed,
+        None,
+        "SIGNATURE_TST_DISCARDED",
+    );
+    check(
+        &broken_ats,
+        now(),
+        Indication::TotalPassed,
+        None,
+        "ARCHIVE_TST_FAILED",
+    );
+    // After the signer's certificate expired, nothing proves it existed before: as without
+    // the time-stamps.
+    for s in [&broken_sig_tst, &broken_ats] {
+        let mut r = Run::new(s.clone()).data("data.txt");
+        r.at = days(60);
+        r.check(Indication::Indeterminate, Some(Sub::OutOfBoundsNoPoe));
+    }
+    // The same tokens unbroken do prove it.
+    for s in [
+        add_unsigned_attribute(&sig, sig_attr, &sig_tst),
+        add_unsigned_attribute(&sig, ats_attr, &ats),
+    ] {
+        let mut r = Run::new(s).data("data.txt");
+        r.at = days(60);
+        r.check(Indication::TotalPassed, None);
+    }
 }
 
 #[test]
@@ -2160,6 +2251,49 @@ fn a_forged_certificate_with_the_signers_issuer_and_serial_is_passed_over() {
     Run::new(broken)
         .data("data.txt")
         .check(Indication::TotalFailed, Some(Sub::SigCryptoFailure));
+    // A copy of the signer's own certificate (same issuer, serial and key) with a broken
+    // signature, placed first: both verify the signature, and the one with a path is taken.
+    let copy = flip_last(&input_der(&read("p256.pem")));
+    Run::new(prepend_certificates(&sig, &[copy]))
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    // A hundred certificates with the signer's issuer and serial, each with another key,
+    // placed first: each costs one verification, and the signer's own is still found.
+    let forged = forged_with_keys(&input_der(&read("p256.pem")), 100);
+    Run::new(prepend_certificates(&sig, &forged))
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    // An unsigned CAdES attribute (here a signature time-stamp) added to a plain signature
+    // does not make it claim to be CAdES: only what the signer signed does.
+    let stamped = add_unsigned_attribute(
+        &sig,
+        inkan_profiles::oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN.as_bytes(),
+        &signature_time_stamp_token(&sig, "plain-p256-sig.tst"),
+    );
+    Run::new(stamped)
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    // No signed attributes, detached content: the signature covers the data itself (RFC 5652
+    // §5.4), so the candidate is chosen by verifying over the data given with --data, from a
+    // file or from memory.
+    sh(
+        &pki().path,
+        "openssl cms -sign -binary -noattr -in data.txt -signer p256.pem -inkey p256.key \
+         -certfile inter.pem -md sha256 -outform DER -out noattr-p256.p7s",
+    );
+    let forged = prepend_certificates(&read("noattr-p256.p7s"), &[read("forged-signer.der")]);
+    Run::new(forged.clone())
+        .data("data.txt")
+        .check(Indication::TotalPassed, None);
+    let mut r = Run::new(forged.clone());
+    r.data = Data::Bytes(read("data.txt"));
+    r.check(Indication::TotalPassed, None);
+    // Other data: no candidate verifies, and the signature fails with the named one.
+    Run::new(forged.clone())
+        .data("other.txt")
+        .check(Indication::TotalFailed, Some(Sub::SigCryptoFailure));
+    // No data: nothing to verify with.
+    Run::new(forged).check(Indication::Indeterminate, Some(Sub::SignedDataNotFound));
 }
 
 #[test]
@@ -2195,6 +2329,634 @@ fn bogus_ca_certificates_do_not_hide_the_path() {
     r.required = true;
     r.crls = vec!["inter.crl", "root.crl"];
     r.check(Indication::TotalPassed, None);
+}
+
+/// A small deterministic generator (xorshift64*): the same seed makes the same junk on every
+/// run, so a failure names a seed that reproduces it.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// `cert` (DER) with the last two bytes of its serial number replaced by `k`: same names, key
+/// and key identifiers, a signature that no longer verifies.
+fn with_serial(cert: &[u8], k: u16) -> Vec<u8> {
+    let c = tlv::parse_exact(cert).unwrap();
+    let tbs = c.children().next().unwrap().unwrap();
+    let mut fields = tbs.children();
+    let first = fields.next().unwrap().unwrap();
+    let serial = if first.tag == 0xa0 {
+        fields.next().unwrap().unwrap()
+    } else {
+        first
+    };
+    let at = serial.value.as_ptr() as usize - cert.as_ptr() as usize;
+    let len = serial.value.len();
+    assert!(len >= 2);
+    let mut out = cert.to_vec();
+    out[at + len - 2..at + len].copy_from_slice(&k.to_be_bytes());
+    out
+}
+
+/// A signed object (certificate, CRL, OCSP response) with the last byte of its signature
+/// value flipped: everything else as it was, the signature broken.
+fn flip_last(der: &[u8]) -> Vec<u8> {
+    let mut out = der.to_vec();
+    *out.last_mut().unwrap() ^= 0x01;
+    out
+}
+
+/// Appends `certs` after the certificates of the SignedData.
+fn append_certificates(sig: &[u8], certs: &[Vec<u8>]) -> Vec<u8> {
+    edit_signed_data(sig, |parts| {
+        let p = parts.iter_mut().find(|p| p[0] == 0xa0).unwrap();
+        let t = tlv::parse_exact(p).unwrap();
+        let mut v = t.value.to_vec();
+        v.extend(certs.concat());
+        *p = tlv::encode(0xa0, &v);
+    })
+}
+
+/// `sig` with each value of its first SignerInfo's unsigned attributes of type `attr_oid`
+/// (content octets) replaced by `f(value)`, everything else as it was.
+fn map_unsigned_values(sig: &[u8], attr_oid: &[u8], f: &dyn Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    edit_signed_data(sig, |parts| {
+        let sis = tlv::parse_exact(parts.last().unwrap()).unwrap();
+        let si = sis.children().next().unwrap().unwrap();
+        let mut si_content = Vec::new();
+        for field in si.children() {
+            let field = field.unwrap();
+            if field.tag != 0xa1 {
+                si_content.extend_from_slice(field.raw);
+                continue;
+            }
+            let mut attrs = Vec::new();
+            for a in tlv::parse_exact(field.raw).unwrap().children() {
+                let a = a.unwrap();
+                let mut c = a.children();
+                let o = c.next().unwrap().unwrap();
+                let set = c.next().unwrap().unwrap();
+                if o.value != attr_oid {
+                    attrs.extend_from_slice(a.raw);
+                    continue;
+                }
+                let values: Vec<u8> = set.children().flat_map(|v| f(v.unwrap().raw)).collect();
+                attrs.extend(tlv::encode(
+                    0x30,
+                    &[o.raw.to_vec(), tlv::encode(0x31, &values)].concat(),
+                ));
+            }
+            si_content.extend(tlv::encode(0xa1, &attrs));
+        }
+        *parts.last_mut().unwrap() = tlv::encode(0x31, &tlv::encode(0x30, &si_content));
+    })
+}
+
+/// One signature (or token) of the junk property test and what it needs to be verified.
+struct Case {
+    name: &'static str,
+    sig: Vec<u8>,
+    data: &'static str,
+    trust: &'static str,
+    crls: Vec<&'static str>,
+    required: bool,
+    at: UnixTime,
+    /// Tokens made for this signature's value that do not validate (broken TSA signature, an
+    /// unsuitable TSA with an earlier genTime, over other data) and archive tokens over it
+    /// that do not validate.
+    bad_sig_tsts: Vec<Vec<u8>>,
+    bad_archive_tsts: Vec<Vec<u8>>,
+    /// Whether it is a stand-alone token (no SignerInfo attributes to add to).
+    token: bool,
+    /// The signing certificate (DER), and certificates with its issuer name and serial number
+    /// but other keys.
+    signer: Vec<u8>,
+    forged_signers: Vec<Vec<u8>>,
+}
+
+impl Case {
+    fn report(&self, sig: Vec<u8>) -> inkan_verifier::report::Report {
+        let mut r = Run::new(sig).data(self.data);
+        r.trust = vec![self.trust];
+        r.crls = self.crls.clone();
+        r.required = self.required;
+        r.at = self.at;
+        r.report()
+    }
+}
+
+/// Junk anyone may add to a signature without the signer's key: unsigned certificates, CRLs,
+/// OCSP responses and attributes.
+struct Junk {
+    /// Real certificates of the test PKI (DER).
+    certs: Vec<Vec<u8>>,
+    /// Real CRLs (DER).
+    crls: Vec<Vec<u8>>,
+    /// OCSP responses that must not be used: from a responder not authorised by the CA, and
+    /// a real one with its signature broken.
+    ocsps: Vec<Vec<u8>>,
+    /// Tokens over other data.
+    foreign_tsts: Vec<Vec<u8>>,
+}
+
+/// An earlier genTime for forged tokens: before every certificate of the test PKI.
+const EARLY: &str = "20200115000000Z";
+
+impl Junk {
+    fn new() -> Self {
+        let certs = [
+            "inter.pem",
+            "root.pem",
+            "tsa.pem",
+            "p256.pem",
+            "revoked.pem",
+            "other.pem",
+        ]
+        .iter()
+        .map(|f| input_der(&read(f)))
+        .collect();
+        let crls = ["inter.crl", "root.crl"]
+            .iter()
+            .map(|f| input_der(&read(f)))
+            .collect();
+        ocsp_response("p256", "p384", "junk-unauthorised.ocsp", "", "-ndays 7");
+        ocsp_response("p256", "ocspresp", "junk-good.ocsp", "", "-ndays 7");
+        let ocsps = vec![
+            read("junk-unauthorised.ocsp"),
+            flip_last(&read("junk-good.ocsp")),
+        ];
+        let other = ts_token("other.txt", "junk-other.tst");
+        let foreign_tsts = vec![other.clone(), break_token_signature(&other)];
+        Self {
+            certs,
+            crls,
+            ocsps,
+            foreign_tsts,
+        }
+    }
+
+    /// A certificate of the test PKI or, one time in three, the case's signing certificate.
+    fn cert<'a>(&'a self, case: &'a Case, rng: &mut Rng) -> &'a [u8] {
+        let n = self.certs.len();
+        match rng.below(3 * n) {
+            i if i < n => &case.signer,
+            i => &self.certs[i % n],
+        }
+    }
+
+    /// Adds junk: first of kind `first`, then 0 to 2 more chosen by `rng`; returns what was
+    /// added, for messages.
+    fn add(&self, case: &Case, first: usize, rng: &mut Rng) -> (Vec<u8>, Vec<String>) {
+        use inkan_profiles::oid;
+        let mut sig = case.sig.clone();
+        let mut what = Vec::new();
+        let kinds = if case.token { 8 } else { 13 };
+        for n in 0..1 + rng.below(3) {
+            let kind = if n == 0 {
+                first % kinds
+            } else {
+                rng.below(kinds)
+            };
+            match kind {
+                0 => {
+                    let c = self.cert(case, rng);
+                    let n = 1 + rng.below(20);
+                    let base = rng.next() as u16;
+                    let copies: Vec<Vec<u8>> = (0..n)
+                        .map(|k| with_serial(c, base.wrapping_add(k as u16)))
+                        .collect();
+                    sig = prepend_certificates(&sig, &copies);
+                    what.push(format!(
+                        "{n} copies of a certificate with other serials, first"
+                    ));
+                }
+                1 => {
+                    let c = flip_last(self.cert(case, rng));
+                    sig = if rng.below(2) == 0 {
+                        prepend_certificates(&sig, &[c])
+                    } else {
+                        append_certificates(&sig, &[c])
+                    };
+                    what.push("a certificate with a broken signature".into());
+                }
+                2 => {
+                    let c = flip_last(&self.crls[rng.below(self.crls.len())]);
+                    sig = add_revocation_info(&sig, &c);
+                    what.push("a CRL with a broken signature".into());
+                }
+                3 => {
+                    let o = &self.ocsps[rng.below(self.ocsps.len())];
+                    sig = add_revocation_info(&sig, &ocsp_other_revocation_info(o));
+                    what.push("an unusable OCSP response".into());
+                }
+                4 => {
+                    // An unknown unsigned attribute with random values.
+                    let values: Vec<u8> = (0..1 + rng.below(3))
+                        .flat_map(|_| {
+                            let n = rng.below(40);
+                            tlv::encode(0x04, &rng.bytes(n))
+                        })
+                        .collect();
+                    sig = add_unsigned_attribute(&sig, &[0x2a, 0x03, 0x04, 0x05], &values);
+                    what.push("an unknown unsigned attribute".into());
+                }
+                7 => {
+                    let n = [1, 70][rng.below(2)];
+                    sig = prepend_certificates(&sig, &case.forged_signers[..n]);
+                    what.push(format!(
+                        "{n} certificates with the signer's issuer and serial and other keys, first"
+                    ));
+                }
+                5 => {
+                    // Certificate-values (an unsigned attribute) with copies of a real
+                    // certificate: another serial, a broken signature.
+                    let c = self.cert(case, rng);
+                    let v = tlv::encode(
+                        0x30,
+                        &[with_serial(c, rng.next() as u16), flip_last(c)].concat(),
+                    );
+                    sig = add_unsigned_attribute(&sig, oid::ID_AA_ETS_CERT_VALUES.as_bytes(), &v);
+                    what.push("certificate-values with forged certificates".into());
+                }
+                6 => {
+                    // Revocation-values with broken CRLs and OCSP responses.
+                    let crl = flip_last(&self.crls[rng.below(self.crls.len())]);
+                    let o = &self.ocsps[rng.below(self.ocsps.len())];
+                    let basic = basic_ocsp_of(o);
+                    let v = tlv::encode(
+                        0x30,
+                        &[
+                            tlv::encode(0xa0, &tlv::encode(0x30, &crl)),
+                            tlv::encode(0xa1, &tlv::encode(0x30, &basic)),
+                        ]
+                        .concat(),
+                    );
+                    sig = add_unsigned_attribute(
+                        &sig,
+                        oid::ID_AA_ETS_REVOCATION_VALUES.as_bytes(),
+                        &v,
+                    );
+                    what.push("revocation-values with unusable CRL and OCSP".into());
+                }
+                8 if !case.bad_sig_tsts.is_empty() => {
+                    let t = &case.bad_sig_tsts[rng.below(case.bad_sig_tsts.len())];
+                    sig = add_unsigned_attribute(
+                        &sig,
+                        oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN.as_bytes(),
+                        t,
+                    );
+                    what.push("a signature time-stamp that does not validate".into());
+                }
+                9 if !case.bad_archive_tsts.is_empty() => {
+                    let t = &case.bad_archive_tsts[rng.below(case.bad_archive_tsts.len())];
+                    sig = add_unsigned_attribute(
+                        &sig,
+                        oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3.as_bytes(),
+                        t,
+                    );
+                    what.push("an archive time-stamp that does not validate".into());
+                }
+                11 => {
+                    // Junk inside the signature time-stamp tokens (which no archive time-stamp
+                    // covers: changing covered bytes is not adding junk): certificates anyone
+                    // may add to a token.
+                    let sd = inkan_verifier::cms::SignedData::parse_content_info(&sig).unwrap();
+                    let si = &sd.signers[0];
+                    if si
+                        .unsigned(&oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3)
+                        .next()
+                        .is_some()
+                    {
+                        continue;
+                    }
+                    let tsa = input_der(&read("tsa.pem"));
+                    let junk = [
+                        with_serial(&tsa, rng.next() as u16),
+                        flip_last(&tsa),
+                        forged_like(&tsa),
+                        flip_last(&self.certs[0]),
+                    ];
+                    let pick = rng.below(junk.len());
+                    sig = map_unsigned_values(
+                        &sig,
+                        oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN.as_bytes(),
+                        &|tok: &[u8]| prepend_certificates(tok, &junk[pick..=pick]),
+                    );
+                    what.push("a certificate inside the signature time-stamp tokens".into());
+                }
+                10 => {
+                    // A time-stamp over other data, as signature or archive time-stamp.
+                    let t = &self.foreign_tsts[rng.below(self.foreign_tsts.len())];
+                    let attr = if rng.below(2) == 0 {
+                        oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN
+                    } else {
+                        oid::ID_AA_ETS_ARCHIVE_TIMESTAMP_V3
+                    };
+                    sig = add_unsigned_attribute(&sig, attr.as_bytes(), t);
+                    what.push("a time-stamp over other data".into());
+                }
+                _ => {
+                    // A copy of an unsigned attribute the signature already has.
+                    let sd = inkan_verifier::cms::SignedData::parse_content_info(&sig).unwrap();
+                    let attrs = &sd.signers[0].unsigned_attrs;
+                    if attrs.is_empty() {
+                        continue;
+                    }
+                    let a = &attrs[rng.below(attrs.len())];
+                    let (o, v) = (a.oid.clone(), a.values.concat());
+                    sig = add_unsigned_attribute(&sig, &o, &v);
+                    what.push("a copy of an unsigned attribute".into());
+                }
+            }
+        }
+        (sig, what)
+    }
+}
+
+/// The certificate a signature or token names in its (first) SignerInfo's sid.
+fn signer_of(sig: &[u8]) -> Vec<u8> {
+    let sd = inkan_verifier::cms::SignedData::parse_content_info(sig).unwrap();
+    let mut m = inkan_verifier::engine::Material::default();
+    m.absorb(&sd);
+    inkan_verifier::engine::signer_cert_candidates(&sd.signers[0], &m)[0]
+        .raw
+        .clone()
+}
+
+/// A certificate with `cert`'s issuer name, subject name and serial number, and another key:
+/// the `other` root's certificate with those swapped in (its signature no longer verifies).
+fn forged_like(cert: &[u8]) -> Vec<u8> {
+    let c = inkan_verifier::x509::Certificate::parse(cert).unwrap();
+    let other = input_der(&read("other.pem"));
+    let o = tlv::parse_exact(&other).unwrap();
+    let mut parts = o.children();
+    let tbs = parts.next().unwrap().unwrap();
+    let rest: Vec<u8> = parts.flat_map(|p| p.unwrap().raw.to_vec()).collect();
+    let mut fields: Vec<Vec<u8>> = tbs.children().map(|f| f.unwrap().raw.to_vec()).collect();
+    let off = usize::from(fields[0][0] == 0xa0);
+    fields[off] = tlv::encode(0x02, c.serial());
+    fields[off + 2] = c.issuer().to_vec();
+    fields[off + 4] = c.subject().to_vec();
+    let tbs = tlv::encode(0x30, &fields.concat());
+    tlv::encode(0x30, &[tbs, rest].concat())
+}
+
+/// `n` certificates like [`forged_like`]`(cert)`, each with another key (one byte of the RSA
+/// modulus changed; the certificates' signatures do not verify, which only a path search
+/// could tell).
+fn forged_with_keys(cert: &[u8], n: usize) -> Vec<Vec<u8>> {
+    let forged = forged_like(cert);
+    let c = inkan_verifier::x509::Certificate::parse(&forged).unwrap();
+    let spki = c.spki();
+    let at = spki.as_ptr() as usize - c.raw.as_ptr() as usize + spki.len() / 2;
+    (0..n)
+        .map(|k| {
+            let mut f = forged.clone();
+            f[at] = k as u8;
+            f[at + 1] = (k >> 8) as u8;
+            f
+        })
+        .collect()
+}
+
+/// The BasicOCSPResponse inside an OCSPResponse (responseBytes.response).
+fn basic_ocsp_of(resp: &[u8]) -> Vec<u8> {
+    let r = tlv::parse_exact(resp).unwrap();
+    let mut c = r.children();
+    c.next().unwrap().unwrap(); // responseStatus
+    let bytes = c.next().unwrap().unwrap(); // [0] responseBytes
+    let seq = tlv::parse_exact(bytes.value).unwrap();
+    let mut c = seq.children();
+    c.next().unwrap().unwrap(); // responseType
+    c.next().unwrap().unwrap().value.to_vec()
+}
+
+/// The cases of the junk property test: valid signatures and tokens (B-B detached and
+/// encapsulated, plain CMS, B-T, B-LT, B-LTA, a stand-alone token), and ones that are not
+/// (expired without proof of existence, other data, revoked, untrusted, revocation missing).
+fn junk_cases() -> Vec<Case> {
+    use inkan_profiles::oid;
+    let sig_attr = oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN.as_bytes();
+    // Tokens over `sig`'s value, and archive tokens over `sig`, that do not validate.
+    let bad = |sig: &[u8], name: &str| {
+        let name = name.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+        let tok = signature_time_stamp_token(sig, &format!("junk-{name}-sig.tst"));
+        let early = with_gen_time(&tst_info_of(&tok), EARLY);
+        // The TSTInfo signed again, dated early or as it was, by certificates that may not
+        // time-stamp (no id-kp-timeStamping; not critical, RFC 3161 §2.3).
+        let info = tst_info_of(&tok);
+        let sig_tsts = vec![
+            break_token_signature(&tok),
+            sign_tst_info(&early, "p256", &format!("junk-{name}-sig-p256")),
+            sign_tst_info(&early, "tsa-noncrit", &format!("junk-{name}-sig-noncrit")),
+            sign_tst_info(&info, "p256", &format!("junk-{name}-sig-p256-now")),
+            sign_tst_info(
+                &info,
+                "tsa-noncrit",
+                &format!("junk-{name}-sig-noncrit-now"),
+            ),
+        ];
+        let ats = archive_time_stamp_v3_token("tsa_config1", sig, &format!("junk-{name}-ats"));
+        let index = inkan_verifier::cms::SignedData::parse_content_info(&ats)
+            .unwrap()
+            .signers[0]
+            .unsigned(&oid::ID_AA_ATS_HASH_INDEX_V3)
+            .next()
+            .unwrap()
+            .values[0]
+            .clone();
+        let forged = sign_tst_info(
+            &with_gen_time(&tst_info_of(&ats), EARLY),
+            "p256",
+            &format!("junk-{name}-ats-p256"),
+        );
+        let noncrit = sign_tst_info(
+            &tst_info_of(&ats),
+            "tsa-noncrit",
+            &format!("junk-{name}-ats-noncrit"),
+        );
+        let with_index =
+            |t: &[u8]| add_unsigned_attribute(t, oid::ID_AA_ATS_HASH_INDEX_V3.as_bytes(), &index);
+        let archive_tsts = vec![
+            break_token_signature(&ats),
+            with_index(&forged),
+            with_index(&noncrit),
+        ];
+        (sig_tsts, archive_tsts)
+    };
+    let case = |name, sig: Vec<u8>, data, at| {
+        let (bad_sig_tsts, bad_archive_tsts) = bad(&sig, name);
+        let signer = signer_of(&sig);
+        Case {
+            forged_signers: forged_with_keys(&signer, 70),
+            signer,
+            name,
+            sig,
+            data,
+            trust: "root.pem",
+            crls: vec![],
+            required: false,
+            at,
+            bad_sig_tsts,
+            bad_archive_tsts,
+            token: false,
+        }
+    };
+    let crl = |sig: &[u8]| {
+        let s = add_revocation_info(sig, &input_der(&read("inter.crl")));
+        add_revocation_info(&s, &input_der(&read("root.crl")))
+    };
+    let b_b = cms_sign("p256", "-md sha256");
+    let b_t = add_unsigned_attribute(&b_b, sig_attr, &signature_time_stamp_token(&b_b, "junk-bt"));
+    let b_lt = crl(&b_t);
+    let b_lta = add_archive_time_stamp_v3(&b_lt, "junk-blta");
+    let revoked = cms_sign("revoked", "-md sha256");
+    let revoked_t = add_unsigned_attribute(
+        &revoked,
+        sig_attr,
+        &signature_time_stamp_token(&revoked, "junk-rev-t"),
+    );
+    let mut cases = vec![
+        case("B-B", b_b.clone(), "data.txt", now()),
+        case(
+            "B-B encapsulated",
+            cms_sign("p256", "-md sha256 -nodetach"),
+            "data.txt",
+            now(),
+        ),
+        case(
+            "plain CMS",
+            cms_sign("p256", "-md sha256 -nocades"),
+            "data.txt",
+            now(),
+        ),
+        case("B-T", b_t.clone(), "data.txt", now()),
+        case("B-T after expiry", b_t, "data.txt", days(60)),
+        case("B-LTA after expiry", b_lta.clone(), "data.txt", days(60)),
+        case("B-B after expiry", b_b.clone(), "data.txt", days(60)),
+        case("B-B other data", b_b.clone(), "other.txt", now()),
+        case(
+            "expired signer",
+            cms_sign("shortlived", "-md sha256"),
+            "data.txt",
+            now(),
+        ),
+    ];
+    let mut b_lt_case = case("B-LT", b_lt, "data.txt", now());
+    b_lt_case.required = true;
+    cases.push(b_lt_case);
+    let mut lta = case("B-LTA", b_lta, "data.txt", now());
+    lta.required = true;
+    cases.push(lta);
+    for (name, sig) in [
+        ("revoked signer", revoked),
+        ("revoked signer, B-T", revoked_t),
+    ] {
+        let mut rev = case(name, sig, "data.txt", now());
+        rev.required = true;
+        rev.crls = vec!["inter.crl", "root.crl"];
+        cases.push(rev);
+    }
+    let mut untrusted = case("untrusted root", b_b.clone(), "data.txt", now());
+    untrusted.trust = "other.pem";
+    cases.push(untrusted);
+    let mut missing = case("revocation missing", b_b, "data.txt", now());
+    missing.required = true;
+    cases.push(missing);
+    for (name, data) in [
+        ("token", "data.txt"),
+        ("token over other data", "other.txt"),
+    ] {
+        let sig = ts_token("data.txt", "junk-token.tst");
+        let signer = signer_of(&sig);
+        cases.push(Case {
+            forged_signers: forged_with_keys(&signer, 70),
+            signer,
+            name,
+            sig,
+            data,
+            trust: "root.pem",
+            crls: vec![],
+            required: false,
+            at: now(),
+            bad_sig_tsts: vec![],
+            bad_archive_tsts: vec![],
+            token: true,
+        });
+    }
+    cases
+}
+
+/// Issue 11 §6, property-style: unsigned junk (certificates, CRLs, OCSP responses,
+/// attributes, time-stamps) added to a signature or token changes neither its indication nor
+/// its sub-indication: never worse for a valid one, never TOTAL-PASSED for one that was not.
+/// Deterministic seeds; a failure names the case, the seed and the junk.
+#[test]
+fn unsigned_junk_never_changes_the_result() {
+    const SEEDS: u64 = 40;
+    let junk = Junk::new();
+    let cases = junk_cases();
+    let mut seen = std::collections::BTreeSet::new();
+    for (ci, case) in cases.iter().enumerate() {
+        let base = case.report(case.sig.clone());
+        let want = (base.indication, base.sub_indication);
+        // The valid cases are valid, the others not, before any junk.
+        const VALID: [&str; 9] = [
+            "B-B",
+            "B-B encapsulated",
+            "plain CMS",
+            "B-T",
+            "B-T after expiry",
+            "B-LT",
+            "B-LTA",
+            "B-LTA after expiry",
+            "token",
+        ];
+        assert_eq!(
+            base.indication == Indication::TotalPassed,
+            VALID.contains(&case.name),
+            "{}: {want:?}",
+            case.name
+        );
+        seen.insert(format!("{:?}", want));
+        for seed in 0..SEEDS {
+            let mut rng = Rng::new((ci as u64) << 32 | seed);
+            let (sig, what) = junk.add(case, seed as usize, &mut rng);
+            let rep = case.report(sig);
+            assert_eq!(
+                (rep.indication, rep.sub_indication),
+                want,
+                "{} (seed {seed}) with {what:?}:\n{}",
+                case.name,
+                rep.to_text(inkan_verifier::report::Lang::En)
+            );
+        }
+    }
+    // The cases span valid, indeterminate and failed signatures.
+    for w in [
+        "(TotalPassed, None)",
+        "(Indeterminate, Some(OutOfBoundsNoPoe))",
+        "(TotalFailed, Some(HashFailure))",
+    ] {
+        assert!(seen.contains(w), "{w} not among {seen:?}");
+    }
 }
 
 /// A PEM certificate's DER.

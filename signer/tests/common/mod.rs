@@ -46,6 +46,12 @@ impl TestTsa {
     /// Starts a TSA with `d/tsa.key`, `d/tsa-chain.pem` and data in `d/tsa-data` (see
     /// [`write_pki_files`]).
     pub fn start(d: &Path) -> Self {
+        // inkan-tsa refuses a key file others can read (outside --dev): owner-only.
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(d.join("tsa.key"), std::fs::Permissions::from_mode(0o600))
+                .unwrap();
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -76,9 +82,11 @@ impl TestTsa {
     }
 }
 
-/// A failed signing: exit status 1, `needle` in the output, and no `p7s` written.
-pub fn assert_failed(code: Option<i32>, text: &str, p7s: &str, needle: &str) {
-    assert_eq!(code, Some(1), "{text}");
+/// A signing stopped by a TSA problem: exit status 69 (the TSA or the proxy unavailable or
+/// unusable) or 77 (the TSA refused our credentials), as `status` says, `needle` in the
+/// output, and no `p7s` written.
+pub fn assert_failed(code: Option<i32>, status: i32, text: &str, p7s: &str, needle: &str) {
+    assert_eq!(code, Some(status), "{text}");
     assert!(text.contains(needle), "expected {needle:?} in: {text}");
     assert!(!Path::new(p7s).exists(), "nothing written on failure");
 }

@@ -168,6 +168,12 @@ fn make_key(dir: &Path, kind: &str) -> Result<String, String> {
     };
     let (pem, _) = inkan_hsm::devpki::generate_key(alg).map_err(|e| e.to_string())?;
     std::fs::write(&path, pem.as_bytes()).map_err(|e| e.to_string())?;
+    // Owner-only, as inkan-tsa requires of a key file.
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| e.to_string())?;
+    }
     Ok(path.display().to_string())
 }
 
