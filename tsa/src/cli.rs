@@ -58,7 +58,8 @@ events: prints the service events (start and stop, clock measurements, clock los
 check: runs every start-up check of serve (configuration, key, certificate chain and policy,
   one query to each SNTP server) without opening the records store or the port, so it runs
   beside a production TSA; prints what it found; exit 0 when serve would start, 64 with the
-  reason otherwise. Relative paths in a config file resolve from the file's folder.
+  reason otherwise. A shared store (--store) is checked read-only over the network
+  (connection, TLS, schema version, privileges, instance leases, synchronous_commit). Relative paths in a config file resolve from the file's folder.
 backup: copies the records store (records, events, serial bookkeeping) in one read
   transaction while the TSA runs, to a new file; restore by stopping the TSA and putting the
   copy back as DATA_DIR/records.redb (see docs/operations.md; serials never repeat). A shared

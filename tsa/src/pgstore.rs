@@ -338,6 +338,173 @@ a restored copy with the same command (docs/deployment.md, \"Backups of the reco
     )
 }
 
+/// What `inkan-tsa check --store URL` found: `(tag, text)` lines, tag `ok`, `info` or `WARN`.
+pub type Findings = Vec<(&'static str, String)>;
+
+/// The checks `inkan-tsa check` runs against a shared store, beside instances that serve from
+/// it: connects (password, TLS), and in one read-only transaction reads the server's version,
+/// whether the connection is encrypted, the schema version against this build's migrations, the
+/// role's privileges (to create the schema or write the records), the instance leases, and the
+/// durability settings (`synchronous_commit`, a synchronous standby). Changes nothing, takes no
+/// lease. `Err`: serve would not start, with the reason.
+pub fn check(url: &str) -> Result<Findings, String> {
+    let t = Target::parse(url).map_err(|e| e.0)?;
+    off_runtime(|| check_on(&t).map_err(|e| e.0))
+}
+
+fn check_on(t: &Target) -> Result<Findings, StoreError> {
+    let mut found = Findings::new();
+    let mut c = t
+        .connect()
+        .map_err(|e| StoreError(format!("cannot connect to {}: {}", t.display, e.0)))?;
+    let mut tx = c.transaction().map_err(pe)?;
+    tx.batch_execute("SET TRANSACTION READ ONLY").map_err(pe)?;
+    let row = tx
+        .query_one(
+            "SELECT current_setting('server_version'), current_user, current_schema(), \
+             (SELECT coalesce(max(version), '') FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl)",
+            &[],
+        )
+        .map_err(pe)?;
+    let (version, user, schema, tls): (String, String, Option<String>, String) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let loopback = matches!(
+        t.config.get_hosts().first(),
+        Some(postgres::config::Host::Tcp(h)) if h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback())
+    );
+    found.push((
+        if tls.is_empty() && !loopback {
+            "WARN"
+        } else {
+            "ok"
+        },
+        format!(
+            "connected to {} as {user} (PostgreSQL {version}), {}",
+            t.display,
+            if tls.is_empty() {
+                "NOT encrypted (sslmode=disable or the server offers no TLS)".to_owned()
+            } else {
+                format!("TLS {tls}, server certificate verified")
+            }
+        ),
+    ));
+    let Some(schema) = schema else {
+        return Err(StoreError(format!(
+            "the role {user} has no schema to work in (search_path)"
+        )));
+    };
+    let known = i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX);
+    let present: bool = tx
+        .query_one("SELECT to_regclass('inkan_schema') IS NOT NULL", &[])
+        .map_err(pe)?
+        .get(0);
+    let have: i32 = if present {
+        tx.query_one("SELECT coalesce(max(version), 0) FROM inkan_schema", &[])
+            .map_err(pe)?
+            .get(0)
+    } else {
+        0
+    };
+    if have > known {
+        return Err(StoreError(format!(
+            "the database schema is version {have}, newer than this inkan-tsa knows ({known}): upgrade inkan-tsa"
+        )));
+    }
+    if have < known {
+        let can: bool = tx
+            .query_one("SELECT has_schema_privilege($1, 'CREATE')", &[&schema])
+            .map_err(pe)?
+            .get(0);
+        if !can {
+            return Err(StoreError(format!(
+                "the schema is at version {have} of {known} and the role {user} may not create tables in schema {schema}: grant CREATE or migrate as the owner"
+            )));
+        }
+        found.push((
+            "info",
+            if have == 0 {
+                format!("no inkan schema yet in {schema}: serve would create it (version {known})")
+            } else {
+                format!("schema version {have}: serve would migrate it to {known}")
+            },
+        ));
+    } else {
+        found.push(("ok", format!("schema version {have} (current)")));
+    }
+    if have > 0 {
+        for (table, privilege) in [
+            ("inkan_token_records", "INSERT"),
+            ("inkan_events", "INSERT"),
+            ("inkan_instances", "UPDATE"),
+            ("inkan_serial_prefixes", "INSERT"),
+            ("inkan_meta", "UPDATE"),
+            ("inkan_rejections", "UPDATE"),
+        ] {
+            let can: bool = tx
+                .query_one("SELECT has_table_privilege($1, $2)", &[&table, &privilege])
+                .map_err(pe)?
+                .get(0);
+            if !can {
+                return Err(StoreError(format!(
+                    "the role {user} lacks {privilege} on {table}"
+                )));
+            }
+        }
+        let r = tx
+            .query_one(
+                "SELECT count(*) FILTER (WHERE expires_at > now()), count(*), \
+                 coalesce(string_agg(number::text, ', ' ORDER BY number) FILTER (WHERE expires_at > now()), ''), \
+                 (SELECT count(*) FROM inkan_token_records) FROM inkan_instances",
+                &[],
+            )
+            .map_err(pe)?;
+        let (live, all, numbers, records): (i64, i64, String, i64) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
+        found.push((
+            "info",
+            format!(
+                "{records} records; instance numbers leased now: {live}{}; {} expired (serve would take {})",
+                if numbers.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({numbers})")
+                },
+                all - live,
+                if all > live {
+                    "the lowest expired number"
+                } else {
+                    "a new number"
+                }
+            ),
+        ));
+    }
+    let r = tx
+        .query_one(
+            "SELECT current_setting('synchronous_commit'), current_setting('synchronous_standby_names')",
+            &[],
+        )
+        .map_err(pe)?;
+    let (sync, standbys): (String, String) = (r.get(0), r.get(1));
+    match sync.as_str() {
+        "off" => found.push((
+            "WARN",
+            "synchronous_commit = off: a database crash can lose records of tokens clients already hold (set it to on; docs/deployment.md)".to_owned(),
+        )),
+        _ if standbys.trim().is_empty() => found.push((
+            "info",
+            format!(
+                "synchronous_commit = {sync}, no synchronous standby: a token's record survives a crash of the database, not the loss of its disk (docs/deployment.md)"
+            ),
+        )),
+        _ => found.push((
+            "ok",
+            format!("synchronous_commit = {sync} with synchronous standbys {standbys}"),
+        )),
+    }
+    tx.rollback().map_err(pe)?;
+    Ok(found)
+}
+
 /// Runs blocking database work off the async runtime (the blocking driver must not run on a
 /// runtime thread).
 fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {

@@ -18,12 +18,23 @@ use crate::common::*;
 
 /// A private PostgreSQL server.
 pub struct Pg {
-    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    /// Removes `dir` when dropped (a private server); `None` for the shared one, whose
+    /// watchdog removes it.
+    _owned: Option<tempfile::TempDir>,
     data: PathBuf,
     bindir: PathBuf,
     pub port: u16,
     /// Extra server options (`-c ...`).
     opts: String,
+    /// The shared server's watchdog (its stdin is the pipe whose end stops the server).
+    _watchdog: Option<Mutex<std::process::Child>>,
+}
+
+/// One test's database in a [`Pg`] server.
+pub struct Db<'a> {
+    pg: &'a Pg,
+    pub name: String,
 }
 
 fn pg_bindir() -> PathBuf {
@@ -43,16 +54,22 @@ fn is_root() -> bool {
     String::from_utf8_lossy(&out.stdout).trim() == "0"
 }
 
+/// A shell command line that runs `cmd` as `postgres` when we are root (PostgreSQL refuses
+/// to run as root), else as ourselves.
+fn as_pg_user(cmd: &str) -> String {
+    if is_root() {
+        format!("su postgres -s /bin/sh -c '{}'", cmd.replace('\'', "'\\''"))
+    } else {
+        cmd.to_owned()
+    }
+}
+
 /// Runs a PostgreSQL tool, as `postgres` when we are root.
 fn pg_run(cmd: &str) {
-    let out = if is_root() {
-        Command::new("su")
-            .args(["postgres", "-s", "/bin/sh", "-c", cmd])
-            .output()
-            .unwrap()
-    } else {
-        Command::new("sh").args(["-c", cmd]).output().unwrap()
-    };
+    let out = Command::new("sh")
+        .args(["-c", &as_pg_user(cmd)])
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{cmd}: {}{}",
@@ -69,21 +86,61 @@ fn free_port() -> u16 {
         .port()
 }
 
+static SHARED: std::sync::OnceLock<Pg> = std::sync::OnceLock::new();
+
 impl Pg {
+    /// A server of this test's own (for tests that stop it).
     pub fn start() -> Self {
-        Self::start_with("", |_| {})
+        Self::start_with("", |_, _| {})
     }
 
-    /// Initialises, lets `prepare` put files into the data directory (as root: they are
-    /// handed to `postgres`), and starts with `opts`.
-    pub fn start_with(opts: &str, prepare: impl FnOnce(&Path)) -> Self {
-        let dir = tmp();
+    /// The server the tests of this binary share (one `initdb` per run), each in a database of
+    /// its own. TLS is on (`ssl-ca.pem` in [`Pg::dir`] is its CA); plaintext connections are
+    /// accepted too. A watchdog stops it and removes its directory when this process ends,
+    /// however it ends (the end of a pipe, not a destructor).
+    pub fn shared() -> &'static Self {
+        SHARED.get_or_init(|| {
+            let mut pg = Self::start_with(
+                "-c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key",
+                |dir, data| {
+                    tls_pki(dir, "ssl");
+                    std::fs::copy(dir.join("ssl-server.pem"), data.join("server.pem")).unwrap();
+                    std::fs::copy(dir.join("ssl-server.key"), data.join("server.key")).unwrap();
+                    Command::new("chmod")
+                        .args(["600", data.join("server.key").to_str().unwrap()])
+                        .status()
+                        .unwrap();
+                },
+            );
+            let owned = pg._owned.take().unwrap().keep();
+            let script = format!(
+                "read _ ; {} ; rm -rf {}",
+                as_pg_user(&pg.stop_cmd()),
+                owned.display()
+            );
+            let child = Command::new("sh")
+                .args(["-c", &script])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            pg._watchdog = Some(Mutex::new(child));
+            pg
+        })
+    }
+
+    /// Initialises, lets `prepare` put files into its directory and the data directory (as
+    /// root: they are handed to `postgres`), and starts with `opts`.
+    pub fn start_with(opts: &str, prepare: impl FnOnce(&Path, &Path)) -> Self {
+        let owned = tmp();
+        let dir = owned.path().to_path_buf();
         // The postgres user must traverse the directory.
         Command::new("chmod")
-            .args(["755", dir.path().to_str().unwrap()])
+            .args(["755", dir.to_str().unwrap()])
             .status()
             .unwrap();
-        let data = dir.path().join("pg");
+        let data = dir.join("pg");
         if is_root() {
             let ok = Command::new("install")
                 .args(["-d", "-o", "postgres", "-m", "700", data.to_str().unwrap()])
@@ -98,7 +155,7 @@ impl Pg {
             bindir.display(),
             data.display()
         ));
-        prepare(&data);
+        prepare(&dir, &data);
         if is_root() {
             Command::new("chown")
                 .args(["-R", "postgres", data.to_str().unwrap()])
@@ -106,20 +163,27 @@ impl Pg {
                 .unwrap();
         }
         let pg = Self {
-            _dir: dir,
+            dir,
+            _owned: Some(owned),
             data,
             bindir,
             port: free_port(),
             opts: opts.to_owned(),
+            _watchdog: None,
         };
         pg.up();
         pg
     }
 
+    /// The folder of the server's files (and of the shared server's TLS CA).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Starts the server (again).
     pub fn up(&self) {
         pg_run(&format!(
-            "{}/pg_ctl -D {d} -w -t 60 -l {d}/server.log -o '-p {p} -k {d} -c listen_addresses=127.0.0.1 {o}' start",
+            "{}/pg_ctl -D {d} -w -t 60 -l {d}/server.log -o \"-p {p} -k {d} -c listen_addresses=127.0.0.1 {o}\" start",
             self.bindir.display(),
             d = self.data.display(),
             p = self.port,
@@ -127,27 +191,46 @@ impl Pg {
         ));
     }
 
-    /// Stops the server at once (like a crash of the database host: `-m immediate`).
-    pub fn down(&self) {
-        pg_run(&format!(
+    fn stop_cmd(&self) -> String {
+        format!(
             "{}/pg_ctl -D {} -w -m immediate stop",
             self.bindir.display(),
             self.data.display()
-        ));
+        )
     }
 
+    /// Stops the server at once (like a crash of the database host: `-m immediate`).
+    pub fn down(&self) {
+        pg_run(&self.stop_cmd());
+    }
+
+    /// A new database for one test.
+    pub fn create_db(&self, name: &str) -> Db<'_> {
+        let db = Db {
+            pg: self,
+            name: "postgres".into(),
+        };
+        db.sql(&format!("CREATE DATABASE {name}"));
+        Db {
+            pg: self,
+            name: name.into(),
+        }
+    }
+}
+
+impl Db<'_> {
     /// Runs SQL through `psql` (as an intruder with database access would).
     pub fn sql(&self, sql: &str) -> String {
-        let out = Command::new(self.bindir.join("psql"))
+        let out = Command::new(self.pg.bindir.join("psql"))
             .args([
                 "-h",
                 "127.0.0.1",
                 "-p",
-                &self.port.to_string(),
+                &self.pg.port.to_string(),
                 "-U",
                 "inkan",
                 "-d",
-                "postgres",
+                &self.name,
                 "-At",
                 "-v",
                 "ON_ERROR_STOP=1",
@@ -164,27 +247,21 @@ impl Pg {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The store URL (plaintext on the loopback).
     pub fn url(&self, lease_s: u64) -> String {
         format!(
-            "postgresql://inkan@127.0.0.1:{}/postgres?sslmode=disable&lease_s={lease_s}",
-            self.port
+            "postgresql://inkan@127.0.0.1:{}/{}?sslmode=disable&lease_s={lease_s}",
+            self.pg.port, self.name
         )
     }
 }
 
 impl Drop for Pg {
     fn drop(&mut self) {
-        let cmd = format!(
-            "{}/pg_ctl -D {} -w -m immediate stop",
-            self.bindir.display(),
-            self.data.display()
-        );
-        if is_root() {
-            let _ = Command::new("su")
-                .args(["postgres", "-s", "/bin/sh", "-c", &cmd])
+        if self._watchdog.is_none() {
+            let _ = Command::new("sh")
+                .args(["-c", &as_pg_user(&self.stop_cmd())])
                 .output();
-        } else {
-            let _ = Command::new("sh").args(["-c", &cmd]).output();
         }
     }
 }
@@ -294,8 +371,8 @@ fn instance_of(serial: u128) -> u16 {
 
 #[test]
 fn two_instances_share_records_with_unique_serials_and_survive_kill_9() {
-    let pg = Pg::start();
-    let url = pg.url(30);
+    let db = Pg::shared().create_db("two_instances");
+    let url = db.url(30);
     let dir = tmp();
     let d = dir.path();
     // Both start at the same moment on an empty database: the schema is created once (the
@@ -305,7 +382,7 @@ fn two_instances_share_records_with_unique_serials_and_survive_kill_9() {
     let ta = std::thread::spawn(move || serve(&ua, &pa, "a"));
     let tb = std::thread::spawn(move || serve(&ub, &pb, "b"));
     let (a, b) = (ta.join().unwrap(), tb.join().unwrap());
-    assert_eq!(pg.sql("SELECT count(*) FROM inkan_schema").trim(), "1");
+    assert_eq!(db.sql("SELECT count(*) FROM inkan_schema").trim(), "1");
     wait_for_status(a.addr, "/readyz", 200, 30);
     wait_for_status(b.addr, "/readyz", 200, 30);
     let metrics = String::from_utf8(http(b.addr, "GET", "/metrics", None, b"").2).unwrap();
@@ -380,8 +457,10 @@ fn two_instances_share_records_with_unique_serials_and_survive_kill_9() {
 
 #[test]
 fn database_stopped_and_started_under_load_refuses_then_recovers() {
+    // A server of its own: this test stops it.
     let pg = Pg::start();
-    let url = pg.url(30);
+    let db = pg.create_db("records");
+    let url = db.url(30);
     let dir = tmp();
     let tsa = serve(&url, dir.path(), "a");
     wait_for_status(tsa.addr, "/readyz", 200, 30);
@@ -431,13 +510,13 @@ fn database_stopped_and_started_under_load_refuses_then_recovers() {
     // Tampering with the shared records is seen: a changed record, then a removed one.
     let victim = granted[granted.len() / 2];
     let hex = format!("{victim:032x}");
-    pg.sql(&format!(
+    db.sql(&format!(
         "UPDATE inkan_token_records SET stored = overlay(stored placing '\\x00'::bytea from 20 for 1) WHERE serial = '\\x{hex}'"
     ));
     let (code, out, _) = cli("records", &["--store", &url, "--verify-chain"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("was changed"), "{out}");
-    pg.sql(&format!(
+    db.sql(&format!(
         "DELETE FROM inkan_token_records WHERE serial = '\\x{hex}'"
     ));
     let (code, out, _) = cli("records", &["--store", &url, "--verify-chain"]);
@@ -447,8 +526,8 @@ fn database_stopped_and_started_under_load_refuses_then_recovers() {
 
 #[test]
 fn an_expired_lease_is_taken_over_and_the_old_holder_stops_issuing() {
-    let pg = Pg::start();
-    let url = pg.url(2);
+    let db = Pg::shared().create_db("lease_takeover");
+    let url = db.url(2);
     let dir = tmp();
     let d = dir.path();
     let a = serve(&url, d, "a");
@@ -584,36 +663,26 @@ fn tls_pki(dir: &Path, name: &str) {
 fn tls_verify_full_with_sslrootcert_and_refusal_of_an_unknown_server() {
     let dir = tmp();
     let d = dir.path();
-    tls_pki(d, "good");
     tls_pki(d, "other");
-    let pg = Pg::start_with(
-        "-c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key",
-        |data| {
-            std::fs::copy(d.join("good-server.pem"), data.join("server.pem")).unwrap();
-            std::fs::copy(d.join("good-server.key"), data.join("server.key")).unwrap();
-            Command::new("chmod")
-                .args(["600", data.join("server.key").to_str().unwrap()])
-                .status()
-                .unwrap();
-        },
-    );
-    let url = |mode: &str, ca: &str| {
+    let pg = Pg::shared();
+    let db = pg.create_db("tls");
+    let url = |mode: &str, ca: &Path| {
         format!(
-            "postgresql://inkan@127.0.0.1:{}/postgres?sslmode={mode}&sslrootcert={}",
+            "postgresql://inkan@127.0.0.1:{}/tls?sslmode={mode}&sslrootcert={}",
             pg.port,
-            d.join(ca).display()
+            ca.display()
         )
     };
-    let good = url("verify-full", "good-ca.pem");
+    let good = url("verify-full", &pg.dir().join("ssl-ca.pem"));
     let tsa = serve(&good, d, "a");
     let s = serial_of(&post_tsq(tsa.addr, &request(7)));
     // The TSA's own connections are encrypted.
-    let encrypted = pg.sql(
-        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND application_name = 'inkan-tsa'",
+    let encrypted = db.sql(
+        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND application_name = 'inkan-tsa' AND datname = 'tls'",
     );
     assert!(encrypted.trim().parse::<u32>().unwrap() >= 1, "{encrypted}");
-    let plain = pg.sql(
-        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE NOT ssl AND application_name = 'inkan-tsa'",
+    let plain = db.sql(
+        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE NOT ssl AND application_name = 'inkan-tsa' AND datname = 'tls'",
     );
     assert_eq!(plain.trim(), "0");
     assert!(tsa.stop());
@@ -621,7 +690,11 @@ fn tls_verify_full_with_sslrootcert_and_refusal_of_an_unknown_server() {
     // A server whose certificate does not chain to sslrootcert is refused.
     let (code, _, err) = cli(
         "records",
-        &["--store", &url("require", "other-ca.pem"), "--verify-chain"],
+        &[
+            "--store",
+            &url("require", &d.join("other-ca.pem")),
+            "--verify-chain",
+        ],
     );
     assert_ne!(code, 0);
     assert!(
@@ -656,4 +729,96 @@ fn backup_of_a_shared_store_says_to_use_the_database_tools() {
     assert_eq!(code, 64, "{err}");
     assert!(err.contains("pg_dump"), "{err}");
     assert!(!out.exists());
+}
+
+#[test]
+fn check_reads_the_shared_store_and_changes_nothing() {
+    let pg = Pg::shared();
+    let db = pg.create_db("check_store");
+    let url = db.url(30);
+    let dir = tmp();
+    let d = dir.path();
+    let data = d.join("a");
+    let check = |url: &str| {
+        cli(
+            "check",
+            &[
+                "--dev",
+                "--data-dir",
+                data.to_str().unwrap(),
+                "--store",
+                url,
+            ],
+        )
+    };
+    // An empty database: serve would create the schema; check creates nothing.
+    let (code, out, err) = check(&url);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("ok    records store: connected to postgresql://inkan@127.0.0.1:"),
+        "{out}"
+    );
+    assert!(out.contains("NOT encrypted"), "{out}");
+    assert!(out.contains("serve would create it (version 1)"), "{out}");
+    assert!(
+        out.contains("synchronous_commit = on, no synchronous standby"),
+        "{out}"
+    );
+    assert!(out.ends_with("serve would start\n"), "{out}");
+    assert_eq!(
+        db.sql("SELECT to_regclass('inkan_schema') IS NULL").trim(),
+        "t"
+    );
+    // Beside a serving instance: the schema is current, its lease is seen, none is taken.
+    let tsa = serve(&url, d, "b");
+    let s = serial_of(&post_tsq(tsa.addr, &request(1)));
+    let (code, out, err) = check(&url);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("schema version 1 (current)"), "{out}");
+    assert!(
+        out.contains("1 records; instance numbers leased now: 1 (1); 0 expired"),
+        "{out}"
+    );
+    assert_eq!(db.sql("SELECT count(*) FROM inkan_instances").trim(), "1");
+    wait_for_status(tsa.addr, "/readyz", 200, 10);
+    // Over TLS, the version and the verification are named.
+    let tls = format!(
+        "postgresql://inkan@127.0.0.1:{}/check_store?sslmode=verify-full&sslrootcert={}",
+        pg.port,
+        pg.dir().join("ssl-ca.pem").display()
+    );
+    let (code, out, err) = check(&tls);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("TLS TLSv1."), "{out}");
+    assert!(out.contains("server certificate verified"), "{out}");
+    assert!(tsa.stop());
+    check_store(&url, &[s]);
+    // A role that may read but not write the records: serve would fail at its first group.
+    db.sql("CREATE ROLE auditor LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO auditor");
+    let (code, out, err) = check(&url.replace("inkan@", "auditor@"));
+    assert_eq!(code, 64, "{out}{err}");
+    assert!(
+        err.contains("the role auditor lacks INSERT on inkan_token_records"),
+        "{err}"
+    );
+    assert!(
+        out.contains("FAIL  records store:") && out.ends_with("serve would not start\n"),
+        "{out}"
+    );
+    // A schema newer than this build.
+    db.sql("INSERT INTO inkan_schema (version) VALUES (99)");
+    let (code, _, err) = check(&url);
+    assert_eq!(code, 64);
+    assert!(err.contains("newer than this inkan-tsa knows"), "{err}");
+    // No server at all.
+    let closed = format!(
+        "postgresql://inkan@127.0.0.1:{}/x?sslmode=disable",
+        free_port()
+    );
+    let (code, _, err) = check(&closed);
+    assert_eq!(code, 64);
+    assert!(
+        err.contains("cannot connect to postgresql://inkan@127.0.0.1:"),
+        "{err}"
+    );
 }
