@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 # OpenSSL (interop peer), Python 3 (the shared vector runner), the system trust store (the
 # signer's https client reads it), libfaketime (the TSA's clock-step tests step its wall clock),
 # Chromium and ChromeDriver (the page of `inkan-verify ui` is tested in a real browser) with a
-# Japanese font (its screenshot of the Japanese page). Installed when missing.
+# Japanese font (its screenshot of the Japanese page), PostgreSQL (the TSA's shared store).
+# Installed when missing.
 need=()
 for pair in softhsm2-util:softhsm2 pkcs11-tool:opensc openssl:openssl python3:python3 \
   chromium:chromium chromedriver:chromium-driver; do
@@ -17,6 +18,9 @@ done
 [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || need+=(faketime)
 [ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need+=(fonts-ipafont-gothic)
+# PostgreSQL: the TSA's shared-store tests start private servers (initdb as the unprivileged
+# postgres user when run as root); the package is found by its versioned initdb.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

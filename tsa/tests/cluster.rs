@@ -86,6 +86,21 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A temporary folder the `postgres` user can reach: under `TMPDIR` when every folder above it
+/// may be traversed by others, else under `/tmp` (a root whose `TMPDIR` is under `/root`).
+fn pg_tmp() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt as _;
+    let base = std::env::temp_dir();
+    let reachable = base
+        .ancestors()
+        .all(|a| std::fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+    if reachable || !is_root() {
+        tmp()
+    } else {
+        tempfile::tempdir_in("/tmp").unwrap()
+    }
+}
+
 static SHARED: std::sync::OnceLock<Pg> = std::sync::OnceLock::new();
 
 impl Pg {
@@ -133,7 +148,7 @@ impl Pg {
     /// Initialises, lets `prepare` put files into its directory and the data directory (as
     /// root: they are handed to `postgres`), and starts with `opts`.
     pub fn start_with(opts: &str, prepare: impl FnOnce(&Path, &Path)) -> Self {
-        let owned = tmp();
+        let owned = pg_tmp();
         let dir = owned.path().to_path_buf();
         // The postgres user must traverse the directory.
         Command::new("chmod")
