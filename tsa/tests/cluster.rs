@@ -110,7 +110,7 @@ impl Pg {
     }
 
     /// The server the tests of this binary share (one `initdb` per run), each in a database of
-    /// its own. TLS is on (`ssl-ca.pem` in [`Pg::dir`] is its CA); plaintext connections are
+    /// its own (`pwtest` asks for a password). TLS is on (`ssl-ca.pem` in [`Pg::dir`] is its CA); plaintext connections are
     /// accepted too. A watchdog stops it and removes its directory when this process ends,
     /// however it ends (the end of a pipe, not a destructor).
     pub fn shared() -> &'static Self {
@@ -118,6 +118,14 @@ impl Pg {
             let mut pg = Self::start_with(
                 "-c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key",
                 |dir, data| {
+                    // The database `pwtest` asks for a password (SCRAM); the others trust.
+                    let hba = data.join("pg_hba.conf");
+                    let rest = std::fs::read_to_string(&hba).unwrap();
+                    std::fs::write(
+                        &hba,
+                        format!("host pwtest all 127.0.0.1/32 scram-sha-256\n{rest}"),
+                    )
+                    .unwrap();
                     tls_pki(dir, "ssl");
                     std::fs::copy(dir.join("ssl-server.pem"), data.join("server.pem")).unwrap();
                     std::fs::copy(dir.join("ssl-server.key"), data.join("server.key")).unwrap();
@@ -836,4 +844,62 @@ fn check_reads_the_shared_store_and_changes_nothing() {
         err.contains("cannot connect to postgresql://inkan@127.0.0.1:"),
         "{err}"
     );
+}
+
+#[test]
+fn the_password_comes_from_a_file_or_the_environment_and_never_shows() {
+    const PW: &str = "Pw-0f-the-TSA-r0le";
+    let pg = Pg::shared();
+    let admin = pg.create_db("pwtest_admin");
+    admin.sql(&format!("CREATE ROLE tsa_pw LOGIN PASSWORD '{PW}'"));
+    admin.sql("CREATE DATABASE pwtest OWNER tsa_pw");
+    let dir = tmp();
+    let d = dir.path();
+    let pwfile = write(d, "db-password", format!("{PW}\n").as_bytes());
+    let base = format!(
+        "postgresql://tsa_pw@127.0.0.1:{}/pwtest?sslmode=disable",
+        pg.port
+    );
+    let with_file = format!("{base}&password-source={}", pwfile.display());
+    let tsa = serve(&with_file, d, "a");
+    let s = serial_of(&post_tsq(tsa.addr, &request(1)));
+    let metrics = http(tsa.addr, "GET", "/metrics", None, b"").2;
+    assert!(!String::from_utf8_lossy(&metrics).contains(PW));
+    assert!(tsa.stop());
+    // PGPASSWORD, and password-source=env:NAME, for the auditor's commands.
+    let env_cli = |url: &str, var: &str, value: &str| {
+        let out = Command::new(bin())
+            .args(["records", "--store", url, "--serial", &format!("{s:x}")])
+            .env_remove("PGPASSWORD")
+            .env(var, value)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = env_cli(&base, "PGPASSWORD", PW);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("\"serial\":\"{s:x}\"")), "{out}");
+    let via_env = format!("{base}&password-source=env:TSA_DB_PW");
+    let (code, _, err) = env_cli(&via_env, "TSA_DB_PW", PW);
+    assert_eq!(code, 0, "{err}");
+    // A wrong password is named as such, and neither password is echoed.
+    let (code, _, err) = env_cli(&base, "PGPASSWORD", "wrong-Pw-123");
+    assert_eq!(code, 70, "{err}");
+    assert!(err.contains("password authentication failed"), "{err}");
+    assert!(!err.contains("wrong-Pw-123") && !err.contains(PW), "{err}");
+    // An unset variable is named, not taken as an empty password.
+    let (code, _, err) = env_cli(&via_env, "OTHER", "x");
+    assert_eq!(code, 70, "{err}");
+    assert!(err.contains("$TSA_DB_PW is not set"), "{err}");
+    // Nothing of the password in the server's log.
+    let tsa = serve(&with_file, d, "b");
+    post_tsq(tsa.addr, &request(2));
+    let log = tsa.stderr();
+    assert!(log.contains("inkan-tsa listening"), "{log}");
+    assert!(!log.contains(PW), "{log}");
+    assert!(tsa.stop());
 }
