@@ -543,6 +543,40 @@ pub struct WriterStats {
     pub failures: AtomicU64,
     /// Time spent writing and committing, in microseconds.
     pub commit_micros: AtomicU64,
+    /// Commit durations by [`WriterStats::COMMIT_BUCKETS`] (cumulative, as Prometheus wants).
+    pub commit_buckets: [AtomicU64; 14],
+    /// Token records per commit (commits that carried any) by [`WriterStats::GROUP_BUCKETS`].
+    pub group_buckets: [AtomicU64; 12],
+    /// Commits that carried token records.
+    pub token_commits: AtomicU64,
+}
+
+impl WriterStats {
+    /// Upper bounds of the commit-duration histogram, seconds.
+    pub const COMMIT_BUCKETS: [f64; 14] = [
+        0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+    ];
+    /// Upper bounds of the group-size histogram, token records.
+    pub const GROUP_BUCKETS: [u64; 12] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+
+    /// Counts one group commit (tried): its duration and its token records.
+    pub fn observe_commit(&self, took: Duration, tokens: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = took.as_secs_f64();
+        for (i, b) in Self::COMMIT_BUCKETS.iter().enumerate() {
+            if s <= *b {
+                self.commit_buckets[i].fetch_add(1, Relaxed);
+            }
+        }
+        if tokens > 0 {
+            self.token_commits.fetch_add(1, Relaxed);
+            for (i, b) in Self::GROUP_BUCKETS.iter().enumerate() {
+                if tokens as u64 <= *b {
+                    self.group_buckets[i].fetch_add(1, Relaxed);
+                }
+            }
+        }
+    }
 }
 
 /// The running writer thread.
@@ -1386,11 +1420,14 @@ fn writer_loop(
         } else {
             Ok(())
         };
-        stats.commit_micros.fetch_add(
-            u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX),
-            Relaxed,
-        );
+        let took = began.elapsed();
+        stats
+            .commit_micros
+            .fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Relaxed);
         stats.commits.fetch_add(u64::from(has_work), Relaxed);
+        if has_work {
+            stats.observe_commit(took, last_tokens);
+        }
         match &result {
             Err(e) => {
                 stats.failures.fetch_add(1, Relaxed);

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use inkan_profiles::asn1::tsp::PkiFailureInfo;
 
+use crate::clock::metric;
 use crate::common::process::{TsaProcess, bin};
 use crate::common::*;
 
@@ -440,6 +441,12 @@ fn two_instances_share_records_with_unique_serials_and_survive_kill_9() {
     assert_eq!(na.len(), 1);
     assert_eq!(nb.len(), 1);
     assert_ne!(na, nb);
+    // The shared store's commits are in B's histograms (latency and group size).
+    let count = |name: &str| metric(b.addr, name) as u64;
+    let groups = count("inkan_tsa_records_group_size_count");
+    assert!(groups > 0);
+    assert!(count("inkan_tsa_records_group_size_sum") >= gb.len() as u64);
+    assert!(count("inkan_tsa_records_commit_duration_seconds_count") >= groups);
     assert!(b.stop(), "graceful stop");
 
     let all: Vec<u128> = ga.iter().chain(&gb).copied().collect();
