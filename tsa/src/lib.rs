@@ -35,14 +35,15 @@
 //! per token of each part from the per-thread counters) led to:
 //! * one runtime thread on two cores (`runtime_threads`, default half the CPUs): the HTTP
 //!   runtime's CPU per token fell by about a quarter (fewer wake-ups and work-stealing);
-//! * a commit interval under load (`commit_interval_ms`, default 5): a group commit costs
-//!   about 0.5–1 ms of CPU whatever its size (copy-on-write spines, two `fdatasync`s with
-//!   their virtio notifications, file locks), so ~70 tokens per commit instead of ~16 took
-//!   the writer from about 24 to about 10 µs per token with SoftHSM2; the writer sleeps
-//!   through the interval instead of waking on every arrival. The interval also bounds
-//!   throughput by the clients' concurrency (a client with N requests in flight gets at most
-//!   N per interval): 20 ms capped 256 connections at 12,700 tokens/s with a software key,
-//!   5 ms lets them reach 29,500, so 5 ms is the default;
+//! * group commits sized by the signing backlog, not by a timer: a group commit costs about
+//!   0.5–1 ms of CPU whatever its size (copy-on-write spines, two `fdatasync`s with their
+//!   virtio notifications, file locks), so ~70 tokens per commit instead of ~16 took the
+//!   writer from about 24 to about 10 µs per token with SoftHSM2. A fixed interval between
+//!   commits (`commit_interval_ms`, 5 ms by default before) bounded throughput by the clients'
+//!   concurrency (N requests in flight get at most N tokens per interval: 16 connections got
+//!   3,100 tokens/s while the CPU idled), so the writer now commits as soon as the previous
+//!   commit returns and holds a group open only while the signing threads are saturated, for
+//!   at most one commit's duration (`records`); `commit_interval_ms` defaults to 0;
 //! * write coalescing per connection ([`server::Coalesce`]): hyper's HTTP/2 wrote every
 //!   response with its own `writev` (about 40% of the runtime's CPU); now the responses of a
 //!   group commit leave in one write;

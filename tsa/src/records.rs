@@ -23,17 +23,22 @@
 //! writes it in one transaction, commits it durably (one `fsync`), and only then releases
 //! every response of the batch. While one `fsync` runs the next batch gathers, so the batch
 //! size follows the load by itself: one token per commit when idle (lowest latency), hundreds
-//! under load (the `fsync` shared by all of them). Under load (the previous commit held more
-//! than one token) the writer also waits until `commit_interval` has passed since the previous
-//! commit began, so that a commit's fixed cost (copy-on-write of the B-tree spines, two
-//! `fdatasync`s, file locks: about 0.5-0.8 ms of CPU on the test VM) is shared by more tokens;
-//! an idle server never waits. Past that interval it keeps the group open (checking every half
-//! interval, at most four intervals since the previous commit began) while more requests wait
-//! in the signing pool's queue than the group holds ([`Recorder::set_backlog`]): the signing
-//! threads have work meanwhile, so the wait costs no throughput, and the commit is shared by
-//! more tokens (SoftHSM2 P-256 under `inkan-tsa-load`: ~120 tokens per commit instead of
-//! ~60-75, 2-4 µs less writer CPU per token). A client with few requests in flight leaves the
-//! queue empty and is not held. The HTTP response carrying a token is sent
+//! under load (the `fsync` shared by all of them).
+//!
+//! The writer commits as soon as the previous commit has returned and something waits
+//! (classic group commit); it never waits because a timer says so. It holds a group open only
+//! while that raises throughput (`decide`): while more requests wait in the signing pool's
+//! queue than the group holds ([`Recorder::set_backlog`]), the signing threads are saturated
+//! and have work for longer than a commit takes, so holding the group for up to one commit's
+//! measured duration costs them nothing, and a commit's fixed cost (copy-on-write of the
+//! B-tree spines, two `fdatasync`s, file locks: about 0.5-0.8 ms of CPU on the test VM, CPU
+//! the signing threads need on a small machine) is shared by more tokens. A client with few
+//! requests in flight leaves the queue empty and is never held: with a fixed interval, 16
+//! connections got at most 16 tokens per interval while the CPU idled (Little's law).
+//! `commit_interval_ms` (default 0) still lets an operator impose a least time between two
+//! commits under load. The same writer loop and the same decision serve the shared PostgreSQL
+//! store ([`GroupSink`], [`crate::pgstore`]): there a commit's fixed cost is the round trip
+//! and the database's WAL flush, measured the same way. The HTTP response carrying a token is sent
 //! only after its record's commit has returned: a client can never hold a token the store does
 //! not know, even after `kill -9`.
 //!
@@ -599,7 +604,8 @@ impl Writer {
 pub struct WriterOptions {
     /// Most token records in one group commit.
     pub max_batch: usize,
-    /// Under load, the least time between two commits (see the module docs).
+    /// Under load, the least time between two commits (`commit_interval_ms`; zero, the
+    /// default, commits as soon as the previous commit returns; see the module docs).
     pub interval: Duration,
     /// Keep each issued token with its record (configuration `keep_tokens`).
     pub keep_tokens: bool,
@@ -1036,10 +1042,10 @@ impl Embedded {
     }
 
     /// Starts the group-commit writer; returns the handle requests use and the thread.
-    /// Under load (the previous commit held more than one token) the writer commits at most
-    /// once per `interval`, gathering what arrives meanwhile, and longer (up to four intervals)
-    /// while the published signing backlog exceeds the group; `Duration::ZERO` commits as soon
-    /// as the previous commit returns.
+    /// The writer commits as soon as the previous commit has returned, holding a group open
+    /// only while the published signing backlog exceeds it (at most one commit's duration,
+    /// see the module docs); a non-zero `interval` also spaces commits under load (the
+    /// previous commit held more than one token) at least that far apart.
     pub fn start_writer(
         &self,
         opts: WriterOptions,
@@ -1316,9 +1322,82 @@ fn job_tokens(j: &Job) -> usize {
     }
 }
 
-/// How many commit intervals the writer may hold a group open while requests wait for a
-/// signing thread (see [`writer_loop`]).
-const HOLD_MAX: u32 = 4;
+/// A safety bound on holding one group open, whatever the previous commit took (a disk that
+/// stalled for a second must not make the next group wait a second too). It is never a reason
+/// to hold: see [`decide`].
+const HOLD_CAP: Duration = Duration::from_millis(10);
+
+/// What the writer knows about the open group when it decides whether to commit it now
+/// ([`decide`]).
+#[derive(Clone, Copy, Debug)]
+struct GroupView {
+    /// Token records in the group.
+    tokens: usize,
+    /// Most token records in one group (`max_batch`).
+    max_batch: usize,
+    /// The group holds a flush or a stop (never held back).
+    control: bool,
+    /// Requests waiting for a signing thread, as the pool last published them.
+    backlog: usize,
+    /// How long the group has been open: since the writer took its first job (the previous
+    /// commit had returned by then).
+    held: Duration,
+    /// How long the previous commit took (write and `fsync`).
+    last_commit: Duration,
+    /// Token records in the previous commit.
+    last_tokens: usize,
+    /// Time since the previous commit began.
+    since_last_start: Duration,
+    /// The operator's least time between two commits under load (`commit_interval_ms`;
+    /// zero, the default: none).
+    min_interval: Duration,
+}
+
+/// The writer's choice for the open group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Decision {
+    /// Commit the group now.
+    Commit,
+    /// Keep gathering: wait for more jobs at most this long, then decide again.
+    Hold(Duration),
+}
+
+/// The group-commit decision (pure: the writer loop measures, this decides).
+///
+/// Classic group commit: the writer only gets here once the previous commit has returned and
+/// something is waiting, and it commits at once, with two exceptions.
+/// * The operator asked for a least interval between commits under load
+///   (`commit_interval_ms` > 0 and the previous commit held more than one token): wait for
+///   the rest of it. The default is no interval.
+/// * The signing threads are saturated: more requests wait in the signing queue than the
+///   group holds. The group holds what the signing threads produced during the previous
+///   commit and the hold so far, so such a backlog keeps them busy for longer than one more
+///   commit's duration: holding the group for up to that long (measured, at most
+///   [`HOLD_CAP`]) costs no signing time, and the commit's fixed cost (copy-on-write spines,
+///   two `fdatasync`s, file locks: CPU the signing threads need on a small machine) is shared
+///   by more tokens, which raises throughput. Without a backlog, holding would only delay
+///   responses, and the clients waiting for them send nothing meanwhile, so it never holds.
+fn decide(v: &GroupView) -> Decision {
+    if v.control || v.tokens >= v.max_batch {
+        return Decision::Commit;
+    }
+    if v.tokens > 0
+        && v.last_tokens > 1
+        && let Some(left) = v.min_interval.checked_sub(v.since_last_start)
+        && !left.is_zero()
+    {
+        return Decision::Hold(left);
+    }
+    let bound = v.last_commit.min(HOLD_CAP);
+    if v.tokens > 0
+        && v.backlog > v.tokens
+        && let Some(left) = bound.checked_sub(v.held)
+        && !left.is_zero()
+    {
+        return Decision::Hold(left);
+    }
+    Decision::Commit
+}
 
 /// Moves what is queued for the writer into `batch`, up to `max_batch` tokens.
 fn take_queued(rx: &Receiver<Job>, batch: &mut Vec<Job>, size: &mut usize, max_batch: usize) {
@@ -1339,14 +1418,16 @@ fn writer_loop(
     outage: &mut Outage,
     rx: &Receiver<Job>,
     max_batch: usize,
-    gather: Duration,
+    min_interval: Duration,
     backlog: &AtomicUsize,
     stats: &WriterStats,
     health: &StoreHealth,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
+    use std::time::Instant;
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-    let mut last_start = std::time::Instant::now();
+    let mut last_start = Instant::now();
+    let mut last_commit = Duration::ZERO;
     let mut last_tokens = 0usize;
     loop {
         // Block for the first job; then take whatever else is already queued.
@@ -1371,37 +1452,41 @@ fn writer_loop(
             Ok(j) => batch.push(j),
             Err(()) => return,
         }
+        let opened = Instant::now();
         let mut size = batch.iter().map(job_tokens).sum::<usize>();
         take_queued(rx, &mut batch, &mut size, max_batch);
-        // Under load (the previous commit carried several tokens), commit at most once per
-        // `gather`: the tokens arriving meanwhile share the commit. The writer sleeps through
-        // the wait instead of waking for each arrival (every wake-up is a `futex` call on the
-        // sender's side and a context switch on this one), then takes what has queued. An
-        // idle server commits at once.
-        if last_tokens > 1
-            && !gather.is_zero()
-            && !batch.iter().any(|j| matches!(j, Job::Flush(_) | Job::Stop))
-        {
-            if let Some(left) =
-                (last_start + gather).checked_duration_since(std::time::Instant::now())
-            {
-                std::thread::sleep(left);
-            }
-            take_queued(rx, &mut batch, &mut size, max_batch);
-            // Hold the group open while more requests wait for a signing thread than it
-            // holds: those keep the signing threads busy meanwhile, so waiting costs no
-            // throughput, and the commit's fixed cost is shared by more tokens. At most
-            // HOLD_MAX intervals since the previous commit began, checked every half interval.
-            let cap = last_start + gather * HOLD_MAX;
-            while size < max_batch
-                && backlog.load(Relaxed) > size
-                && !batch.iter().any(|j| matches!(j, Job::Flush(_) | Job::Stop))
-            {
-                let Some(left) = cap.checked_duration_since(std::time::Instant::now()) else {
-                    break;
-                };
-                std::thread::sleep(left.min(gather / 2));
-                take_queued(rx, &mut batch, &mut size, max_batch);
+        // Hold the group only while `decide` says so; each job that arrives meanwhile (one
+        // message per batch a signing thread finished) wakes the writer to decide again.
+        loop {
+            let now = Instant::now();
+            let view = GroupView {
+                tokens: batch
+                    .iter()
+                    .filter(|j| matches!(j, Job::Tokens(_)))
+                    .map(job_tokens)
+                    .sum(),
+                max_batch,
+                control: batch.iter().any(|j| matches!(j, Job::Flush(_) | Job::Stop)),
+                backlog: backlog.load(Relaxed),
+                held: now - opened,
+                last_commit,
+                last_tokens,
+                since_last_start: now - last_start,
+                min_interval,
+            };
+            let Decision::Hold(wait) = decide(&view) else {
+                break;
+            };
+            match rx.recv_timeout(wait) {
+                Ok(j) => {
+                    size += job_tokens(&j);
+                    batch.push(j);
+                    take_queued(rx, &mut batch, &mut size, max_batch);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                // Every Recorder is gone: commit what the group holds, then the next `recv`
+                // ends the loop.
+                Err(RecvTimeoutError::Disconnected) => break,
             }
         }
         last_tokens = batch
@@ -1409,18 +1494,19 @@ fn writer_loop(
             .filter(|j| matches!(j, Job::Tokens(_)))
             .map(job_tokens)
             .sum();
-        last_start = std::time::Instant::now();
+        last_start = Instant::now();
         let has_work = batch
             .iter()
             .any(|j| !matches!(j, Job::Flush(_) | Job::Stop));
         let stop = batch.iter().any(|j| matches!(j, Job::Stop));
-        let began = std::time::Instant::now();
+        let began = Instant::now();
         let result = if has_work {
             state.commit_group(&batch)
         } else {
             Ok(())
         };
         let took = began.elapsed();
+        last_commit = took;
         stats
             .commit_micros
             .fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Relaxed);
@@ -1468,8 +1554,8 @@ fn writer_loop(
 
 impl Recorder {
     /// Publishes how many requests wait for a signing thread (the signing pool calls this as
-    /// its queue changes). Under load the writer keeps gathering a group while this exceeds
-    /// the group's size.
+    /// its queue changes). The writer holds a group open (at most one commit's duration) while
+    /// this exceeds the group's size: the signing threads are saturated then.
     pub fn set_backlog(&self, queued: usize) {
         self.backlog
             .store(queued, std::sync::atomic::Ordering::Relaxed);
@@ -2072,6 +2158,136 @@ mod tests {
         assert!(TokenRecord::decode(1, &b).is_none());
     }
 
+    /// A group of `tokens` just opened after a 2 ms commit of 50 tokens that began 2 ms ago,
+    /// no backlog, no operator interval.
+    fn view(tokens: usize) -> GroupView {
+        GroupView {
+            tokens,
+            max_batch: 4096,
+            control: false,
+            backlog: 0,
+            held: Duration::ZERO,
+            last_commit: Duration::from_millis(2),
+            last_tokens: 50,
+            since_last_start: Duration::from_millis(2),
+            min_interval: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn decide_commits_at_once_without_a_saturated_signing_queue() {
+        // Classic group commit: the previous commit has returned and something waits.
+        assert_eq!(decide(&view(1)), Decision::Commit);
+        assert_eq!(decide(&view(40)), Decision::Commit);
+        // Fewer (or as many) waiting requests than the group holds: the signing threads would
+        // run dry during a hold, and the clients of the group send nothing meanwhile.
+        assert_eq!(
+            decide(&GroupView {
+                backlog: 40,
+                ..view(40)
+            }),
+            Decision::Commit
+        );
+        // An idle server after a single-token commit, with events only: commit.
+        assert_eq!(
+            decide(&GroupView {
+                last_tokens: 1,
+                ..view(0)
+            }),
+            Decision::Commit
+        );
+    }
+
+    #[test]
+    fn decide_holds_a_group_while_the_signing_threads_are_saturated() {
+        let v = GroupView {
+            backlog: 200,
+            ..view(40)
+        };
+        assert_eq!(decide(&v), Decision::Hold(Duration::from_millis(2)));
+        // Partly held: only the rest of one commit's duration.
+        assert_eq!(
+            decide(&GroupView {
+                held: Duration::from_micros(1500),
+                ..v
+            }),
+            Decision::Hold(Duration::from_micros(500))
+        );
+        // Held as long as the previous commit took: commit, backlog or not.
+        assert_eq!(
+            decide(&GroupView {
+                held: Duration::from_millis(2),
+                ..v
+            }),
+            Decision::Commit
+        );
+        // The backlog fell to the group's size meanwhile: commit.
+        assert_eq!(
+            decide(&GroupView {
+                backlog: 40,
+                held: Duration::from_micros(300),
+                ..v
+            }),
+            Decision::Commit
+        );
+        // A stalled disk does not stretch the hold past the safety bound.
+        assert_eq!(
+            decide(&GroupView {
+                last_commit: Duration::from_secs(3),
+                ..v
+            }),
+            Decision::Hold(HOLD_CAP)
+        );
+        // The very first group (no commit measured yet) is not held.
+        assert_eq!(
+            decide(&GroupView {
+                last_commit: Duration::ZERO,
+                ..v
+            }),
+            Decision::Commit
+        );
+        // A group without token records (events, rejections) is not held.
+        assert_eq!(decide(&GroupView { tokens: 0, ..v }), Decision::Commit);
+    }
+
+    #[test]
+    fn decide_never_holds_a_flush_a_stop_or_a_full_group() {
+        let v = GroupView {
+            backlog: usize::MAX,
+            min_interval: Duration::from_millis(5),
+            since_last_start: Duration::ZERO,
+            ..view(40)
+        };
+        assert!(matches!(decide(&v), Decision::Hold(_)));
+        assert_eq!(decide(&GroupView { control: true, ..v }), Decision::Commit);
+        assert_eq!(decide(&GroupView { tokens: 4096, ..v }), Decision::Commit);
+    }
+
+    #[test]
+    fn decide_keeps_an_operators_commit_interval_under_load_only() {
+        let v = GroupView {
+            min_interval: Duration::from_millis(5),
+            ..view(10)
+        };
+        // Under load (the previous commit held several tokens): the rest of the interval.
+        assert_eq!(decide(&v), Decision::Hold(Duration::from_millis(3)));
+        assert_eq!(
+            decide(&GroupView {
+                since_last_start: Duration::from_millis(6),
+                ..v
+            }),
+            Decision::Commit
+        );
+        // An idle server (the previous commit held one token) commits at once.
+        assert_eq!(
+            decide(&GroupView {
+                last_tokens: 1,
+                ..v
+            }),
+            Decision::Commit
+        );
+    }
+
     #[test]
     fn backlog_holds_groups_open_but_never_forever() {
         let dir = tempfile::tempdir().unwrap();
@@ -2083,7 +2299,7 @@ mod tests {
                 stats.clone(),
             )
             .unwrap();
-        // A signing queue that never drains: every group is held, at most HOLD_MAX intervals.
+        // A signing queue that never drains: every group is held, at most one commit's time.
         rec.set_backlog(usize::MAX);
         let mut serial = 1u128;
         for round in 0..4 {

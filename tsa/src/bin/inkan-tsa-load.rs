@@ -2,17 +2,23 @@
 //!
 //! ```text
 //! inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM]
-//!                [--connections N] [--depth D] [--h2 [--streams S]] [--seconds S]
+//!                [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S]
 //!                [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS]
 //!                [--url http://HOST:PORT/]
 //! ```
 //!
 //! Without `--url` it starts an in-process TSA on 127.0.0.1:0 with durable records in a fresh
 //! temporary data directory (settings resolved exactly as `inkan-tsa serve` resolves its
-//! configuration file, on the same kind of runtime) and drives it; then, in the same run, it
+//! configuration file, on the same kind of runtime) and drives it; in the same run it
 //! measures the raw signing rate of the same key (the same `Signer`, as many threads as cores;
-//! for a `pkcs11:` key that is as many sessions) and prints tokens/s, p50/p99 latency, the raw
-//! rate and the ratio.
+//! for a `pkcs11:` key that is as many sessions) before and after the load, and prints
+//! tokens/s, p50/p99 latency, the raw rate and the ratio.
+//!
+//! `--connections` takes a list: the generator sweeps it, one point after the other, each
+//! against a fresh server with a fresh data directory, and ends with one table of all points
+//! (tokens/s, p50/p99, the ratio to the raw rate, CPU per token, the cores the point got,
+//! records per commit). Over HTTP/1.1 the default is the sweep `16,64,256` (a TSA's load is
+//! many independent clients with one request in flight each; 16 or 64 is the common case).
 //!
 //! * `p256`, `p384`: a fresh software key made with `inkan_hsm::devpki`; `rsa3072`: made with
 //!   `openssl genpkey`; `softhsm-p256`: a P-256 key generated on a private SoftHSM2 token (the
@@ -24,7 +30,7 @@
 //!   as far as the status, the length and the first bytes of the body (granted or not).
 //!   Latency is measured per request from the write that sent it to its response.
 //! * Two modes, reported separately:
-//!   - HTTP/1.1 keep-alive (default): N connections (default 256), one request in flight on
+//!   - HTTP/1.1 keep-alive (default): N connections (default the sweep 16, 64, 256), one request in flight on
 //!     each. `--depth D` > 1 writes D requests at once per connection (HTTP/1.1 pipelining);
 //!     the header line then says PIPELINING, and such figures are their own mode. hyper serves
 //!     the requests of one connection one after the other, so depth adds latency, not
@@ -68,7 +74,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 struct Opts {
     key: String,
     chain: Option<PathBuf>,
-    connections: usize,
+    /// The concurrency points of the sweep.
+    connections: Vec<usize>,
     depth: usize,
     h2: bool,
     streams: usize,
@@ -79,14 +86,14 @@ struct Opts {
     commit_interval_ms: Option<u64>,
 }
 
-const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--url URL]";
+const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--url URL]";
 
 fn parse() -> Result<Opts, String> {
     use lexopt::prelude::*;
     let mut o = Opts {
         key: "p256".into(),
         chain: None,
-        connections: 0,
+        connections: Vec::new(),
         depth: 1,
         h2: false,
         streams: 64,
@@ -110,7 +117,15 @@ fn parse() -> Result<Opts, String> {
         match a {
             Long("key") => o.key = val(&mut p)?,
             Long("cert-chain") => o.chain = Some(val(&mut p)?.into()),
-            Long("connections") => o.connections = num(&mut p, "--connections")?,
+            Long("connections") => {
+                o.connections = val(&mut p)?
+                    .split(',')
+                    .map(|n| match n.trim().parse::<usize>() {
+                        Ok(n) if n > 0 => Ok(n),
+                        _ => Err(format!("--connections: {n:?} is not a positive number")),
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
             Long("depth") => o.depth = num(&mut p, "--depth")?,
             Long("h2") => o.h2 = true,
             Long("streams") => o.streams = num(&mut p, "--streams")?,
@@ -128,8 +143,8 @@ fn parse() -> Result<Opts, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
-    if o.connections == 0 {
-        o.connections = if o.h2 { 4 } else { 256 };
+    if o.connections.is_empty() {
+        o.connections = if o.h2 { vec![4] } else { vec![16, 64, 256] };
     }
     o.streams = o.streams.clamp(1, 256);
     o.depth = o.depth.max(1);
@@ -262,7 +277,11 @@ fn softhsm_reexec(o: &Opts) -> Result<ExitCode, String> {
         "--key".to_owned(),
         uri,
         "--connections".into(),
-        o.connections.to_string(),
+        o.connections
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
         "--depth".into(),
         o.depth.to_string(),
         "--seconds".into(),
@@ -676,6 +695,8 @@ struct Driven {
     errors: u64,
     /// CPU of the whole process per token, µs.
     cpu_per_token_us: Option<f64>,
+    /// Cores the process kept busy while measuring.
+    cores: Option<f64>,
 }
 
 /// Drives `addr` for `secs` after a 1 s warm-up, from one thread; returns (tokens, sorted
@@ -745,9 +766,11 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, Stri
     let elapsed = t.elapsed().as_secs_f64();
     let parts1 = thread_cpu_by_part();
     let mut cpu_per_token_us = None;
+    let mut cores = None;
     if let (Some(a), Some(b)) = (cpu0, process_cpu_secs()) {
         let cpu = b - a;
         cpu_per_token_us = Some(cpu * 1e6 / (n.max(1) as f64));
+        cores = Some(cpu / elapsed);
         println!(
             "cpu:  {cpu:.2} CPU-seconds in {elapsed:.2} s ({:.2} cores) = {:.1} us of CPU per token, server and generator",
             cpu / elapsed,
@@ -777,11 +800,13 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, Stri
         lat,
         errors: sh.errors.load(Relaxed),
         cpu_per_token_us,
+        cores,
     })
 }
 
-/// Group-commit figures from `/metrics`: commits, records, average batch, time per commit.
-fn metrics_line(addr: &str) -> Option<String> {
+/// Group-commit figures from `/metrics`: the line to print (commits, records, average batch,
+/// time per commit) and the records per commit.
+fn metrics_line(addr: &str) -> Option<(String, f64)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).ok()?;
     s.write_all(b"GET /metrics HTTP/1.1\r\nHost: tsa\r\nConnection: close\r\n\r\n")
@@ -798,10 +823,13 @@ fn metrics_line(addr: &str) -> Option<String> {
     let commits = get("inkan_tsa_records_commits_total")?;
     let records = get("inkan_tsa_records_total")?;
     let secs = get("inkan_tsa_records_commit_seconds_total")?;
-    Some(format!(
-        "{commits} group commits, {records} token records, {:.1} records per commit, {:.2} ms per commit",
-        records / commits.max(1.0),
-        secs * 1000.0 / commits.max(1.0)
+    let per_commit = records / commits.max(1.0);
+    Some((
+        format!(
+            "{commits} group commits, {records} token records, {per_commit:.1} records per commit, {:.2} ms per commit",
+            secs * 1000.0 / commits.max(1.0)
+        ),
+        per_commit,
     ))
 }
 
@@ -951,74 +979,59 @@ fn main() -> ExitCode {
     }
 }
 
+/// One point of the sweep, for the closing table.
+struct Point {
+    connections: usize,
+    rate: u64,
+    p50: f64,
+    p99: f64,
+    errors: u64,
+    cpu_per_token_us: Option<f64>,
+    cores: Option<f64>,
+    per_commit: Option<f64>,
+}
+
 fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     let keyref = make_key(base, &o.key)?;
     let chain = match &o.chain {
         Some(c) => c.clone(),
         None => make_chain(base, &keyref)?,
     };
-    // The server's settings, as `inkan-tsa serve` would resolve them from this file.
-    let settings = match &o.url {
-        Some(_) => None,
-        None => {
-            let mut toml = format!(
-                "listen = \"127.0.0.1:0\"\nkey = \"{keyref}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\n",
-                chain.display(),
-                base.join("data").display()
-            );
-            if let Some(n) = o.signing_threads {
-                toml.push_str(&format!("signing_threads = {n}\n"));
-            }
-            if let Some(n) = o.runtime_threads {
-                toml.push_str(&format!("runtime_threads = {n}\n"));
-            }
-            if let Some(n) = o.commit_interval_ms {
-                toml.push_str(&format!("commit_interval_ms = {n}\n"));
-            }
-            let file = inkan_tsa::config::FileConfig::parse(&toml).map_err(|e| e.to_string())?;
-            Some(inkan_tsa::config::resolve(file, &Default::default()).map_err(|e| e.to_string())?)
+    // The server's settings, as `inkan-tsa serve` would resolve them from this file; each
+    // point of the sweep gets a fresh data directory.
+    let settings_for = |point: usize| -> Result<inkan_tsa::config::Settings, String> {
+        let mut toml = format!(
+            "listen = \"127.0.0.1:0\"\nkey = \"{keyref}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\n",
+            chain.display(),
+            base.join(format!("data-{point}")).display()
+        );
+        if let Some(n) = o.signing_threads {
+            toml.push_str(&format!("signing_threads = {n}\n"));
         }
-    };
-    // The same runtime as `inkan-tsa serve` (src/main.rs).
-    let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if let Some(s) = &settings {
-        rt.worker_threads(s.runtime_threads);
-    }
-    let rt = rt
-        .enable_all()
-        .thread_name("inkan-tsa")
-        .build()
-        .map_err(|e| e.to_string())?;
-    let server_line = settings.as_ref().map(|s| {
-        format!(
-            "server: {} runtime threads, {} signing threads, commit interval {} ms",
-            s.runtime_threads,
-            s.signing_threads,
-            s.commit_interval.as_millis()
-        )
-    });
-    let (addr, running) = match (&o.url, settings) {
-        (Some(u), _) => (
-            u.trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_owned(),
-            None,
-        ),
-        (None, s) => {
-            let s = s.ok_or("no settings")?;
-            let r = rt.block_on(inkan_tsa::app::start(s, Arc::new(SystemClock)))?;
-            (r.addr.to_string(), Some(r))
+        if let Some(n) = o.runtime_threads {
+            toml.push_str(&format!("runtime_threads = {n}\n"));
         }
+        if let Some(n) = o.commit_interval_ms {
+            toml.push_str(&format!("commit_interval_ms = {n}\n"));
+        }
+        let file = inkan_tsa::config::FileConfig::parse(&toml).map_err(|e| e.to_string())?;
+        inkan_tsa::config::resolve(file, &Default::default()).map_err(|e| e.to_string())
     };
     let label = if o.key.starts_with("pkcs11:") {
         "SoftHSM2/PKCS#11 P-256"
     } else {
         o.key.as_str()
     };
+    let list = o
+        .connections
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     let mode = if o.h2 {
         println!(
-            "inkan-tsa-load: key {label}, HTTP/2, {} connections x {} streams, {} s, durable records",
-            o.connections, o.streams, o.seconds
+            "inkan-tsa-load: key {label}, HTTP/2, {list} connections x {} streams, {} s per point, durable records",
+            o.streams, o.seconds
         );
         Mode::H2 { streams: o.streams }
     } else {
@@ -1028,44 +1041,133 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
             String::new()
         };
         println!(
-            "inkan-tsa-load: key {label}, HTTP/1.1 keep-alive, {} connections{pipe}, {} s, durable records",
-            o.connections, o.seconds
+            "inkan-tsa-load: key {label}, HTTP/1.1 keep-alive, {list} connections{pipe}, {} s per point, durable records",
+            o.seconds
         );
         Mode::H1 { depth: o.depth }
     };
-    if let Some(l) = &server_line {
-        println!("{l}");
-    }
-    let Driven {
-        rate,
-        lat,
-        errors,
-        cpu_per_token_us,
-    } = drive(&addr, o.connections, mode, o.seconds)?;
-    let store = metrics_line(&addr);
-    if let Some(r) = running {
-        rt.block_on(r.shutdown());
-    }
-    drop(rt);
-    let (raw, what, raw_cpu) = raw_signing_rate(&keyref, o.seconds.min(5))?;
+    // The raw rate before and after the load: on a machine shared with other work the two
+    // differ, and their spread says how much the others' load moved under this run.
+    let raw_secs = o.seconds.clamp(1, 5);
+    let before = raw_signing_rate(&keyref, raw_secs)?;
     println!(
-        "tsa:  {rate} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {errors} errors)",
-        percentile(&lat, 0.50),
-        percentile(&lat, 0.99),
-        lat.len()
+        "raw before: {:.0} signatures/s  ({}, same key, no HTTP/CMS/records)",
+        before.0, before.1
     );
-    println!("raw:  {raw:.0} signatures/s  ({what}, same key, no HTTP/CMS/records)");
-    println!("tsa/raw: {:.1}%", rate as f64 / raw * 100.0);
-    if let (Some(t), Some(r)) = (cpu_per_token_us, raw_cpu) {
-        // On a machine shared with other work the two phases may get different shares of the
-        // cores; CPU per operation does not depend on that share (much).
+    let mut points = Vec::new();
+    for (i, &conns) in o.connections.iter().enumerate() {
+        let settings = match &o.url {
+            Some(_) => None,
+            None => Some(settings_for(i)?),
+        };
+        // The same runtime as `inkan-tsa serve` (src/main.rs).
+        let mut rt = tokio::runtime::Builder::new_multi_thread();
+        if let Some(s) = &settings {
+            rt.worker_threads(s.runtime_threads);
+        }
+        let rt = rt
+            .enable_all()
+            .thread_name("inkan-tsa")
+            .build()
+            .map_err(|e| e.to_string())?;
+        println!("-- {conns} connections");
+        if let Some(s) = &settings {
+            println!(
+                "server: {} runtime threads, {} signing threads, commit interval {} ms",
+                s.runtime_threads,
+                s.signing_threads,
+                s.commit_interval.as_millis()
+            );
+        }
+        let (addr, running) = match (&o.url, settings) {
+            (Some(u), _) => (
+                u.trim_start_matches("http://")
+                    .trim_end_matches('/')
+                    .to_owned(),
+                None,
+            ),
+            (None, s) => {
+                let s = s.ok_or("no settings")?;
+                let r = rt.block_on(inkan_tsa::app::start(s, Arc::new(SystemClock)))?;
+                (r.addr.to_string(), Some(r))
+            }
+        };
+        let d = drive(&addr, conns, mode, o.seconds)?;
+        let store = metrics_line(&addr);
+        if let Some(r) = running {
+            rt.block_on(r.shutdown());
+        }
+        drop(rt);
+        let p = Point {
+            connections: conns,
+            rate: d.rate,
+            p50: percentile(&d.lat, 0.50),
+            p99: percentile(&d.lat, 0.99),
+            errors: d.errors,
+            cpu_per_token_us: d.cpu_per_token_us,
+            cores: d.cores,
+            per_commit: store.as_ref().map(|s| s.1),
+        };
         println!(
-            "tsa/raw by CPU: {:.1}% (raw CPU per signature / CPU per token: the ratio if both phases kept the same cores busy)",
-            r / t * 100.0
+            "tsa:  {} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {} errors)",
+            p.rate,
+            p.p50,
+            p.p99,
+            d.lat.len(),
+            p.errors
         );
+        if let Some((s, _)) = &store {
+            println!("store: {s}");
+        }
+        points.push(p);
     }
-    if let Some(s) = store {
-        println!("store: {s}");
+    let after = raw_signing_rate(&keyref, raw_secs)?;
+    println!(
+        "raw after:  {:.0} signatures/s  ({}, same key, no HTTP/CMS/records)",
+        after.0, after.1
+    );
+    let raw = (before.0 + after.0) / 2.0;
+    let raw_cpu = match (before.2, after.2) {
+        (Some(a), Some(b)) => Some((a + b) / 2.0),
+        (a, b) => a.or(b),
+    };
+    println!(
+        "raw:  {raw:.0} signatures/s (mean of before and after; they differ by {:.0}%)",
+        (before.0 - after.0).abs() / raw.max(1.0) * 100.0
+    );
+    // On a machine shared with other work the load and the raw phases may get different
+    // shares of the cores; CPU per operation does not depend on that share (much), so
+    // `by CPU` (raw CPU per signature / CPU per token) is the ratio if both had the same.
+    println!(
+        "{:>11} {:>9} {:>8} {:>8} {:>8} {:>13} {:>11} {:>6} {:>9} {:>7}",
+        "connections",
+        "tokens/s",
+        "p50 ms",
+        "p99 ms",
+        "tsa/raw",
+        "us CPU/token",
+        "raw by CPU",
+        "cores",
+        "rec/commit",
+        "errors"
+    );
+    for p in &points {
+        let opt = |v: Option<f64>, digits: usize| {
+            v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+        };
+        println!(
+            "{:>11} {:>9} {:>8.2} {:>8.2} {:>8.3} {:>13} {:>11} {:>6} {:>9} {:>7}",
+            p.connections,
+            p.rate,
+            p.p50,
+            p.p99,
+            p.rate as f64 / raw,
+            opt(p.cpu_per_token_us, 1),
+            opt(raw_cpu.zip(p.cpu_per_token_us).map(|(r, t)| r / t), 3),
+            opt(p.cores, 2),
+            opt(p.per_commit, 1),
+            p.errors
+        );
     }
     Ok(())
 }
