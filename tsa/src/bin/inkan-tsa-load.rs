@@ -4,7 +4,7 @@
 //! inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM]
 //!                [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S]
 //!                [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS]
-//!                [--url http://HOST:PORT/]
+//!                [--stores embedded,pg,pgN [--pg-url URL]] [--url http://HOST:PORT/]
 //! ```
 //!
 //! Without `--url` it starts an in-process TSA on 127.0.0.1:0 with durable records in a fresh
@@ -19,6 +19,15 @@
 //! (tokens/s, p50/p99, the ratio to the raw rate, CPU per token, the cores the point got,
 //! records per commit). Over HTTP/1.1 the default is the sweep `16,64,256` (a TSA's load is
 //! many independent clients with one request in flight each; 16 or 64 is the common case).
+//!
+//! `--stores` compares records stores in the same run, each over the whole `--connections`
+//! sweep with the same key: `embedded` (the default, `records.redb`), `pg` (one instance on a
+//! shared PostgreSQL store), `pgN` (N instances on one shared store behind a round-robin
+//! split of the connections, each instance with its own runtime, signing threads, writer and
+//! lease, as N processes would have). Without `--pg-url` the generator starts a private
+//! PostgreSQL server (Debian's `postgresql`; as the `postgres` user when run as root) with a
+//! fresh database per point, on the same cores: the figures include the database. The table
+//! gives each point's ratio to the embedded store at the same concurrency (`x embedded`).
 //!
 //! * `p256`, `p384`: a fresh software key made with `inkan_hsm::devpki`; `rsa3072`: made with
 //!   `openssl genpkey`; `softhsm-p256`: a P-256 key generated on a private SoftHSM2 token (the
@@ -59,6 +68,7 @@
 //! target/release/inkan-tsa-load --key rsa3072 --connections 64 --seconds 10
 //! target/release/inkan-tsa-load --key softhsm-p256 --seconds 10
 //! target/release/inkan-tsa-load --key softhsm-p256 --seconds 10 --h2
+//! target/release/inkan-tsa-load --key p256 --seconds 5 --stores embedded,pg,pg2
 //! ```
 #![forbid(unsafe_code)]
 
@@ -84,9 +94,13 @@ struct Opts {
     signing_threads: Option<usize>,
     runtime_threads: Option<usize>,
     commit_interval_ms: Option<u64>,
+    /// The stores compared: `None` the embedded store, `Some(n)` n instances on PostgreSQL.
+    stores: Vec<Option<usize>>,
+    /// An existing PostgreSQL database for the shared store (else a private server).
+    pg_url: Option<String>,
 }
 
-const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--url URL]";
+const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--stores embedded,pg,pgN [--pg-url URL]] [--url URL]";
 
 fn parse() -> Result<Opts, String> {
     use lexopt::prelude::*;
@@ -102,6 +116,8 @@ fn parse() -> Result<Opts, String> {
         signing_threads: None,
         runtime_threads: None,
         commit_interval_ms: None,
+        stores: Vec::new(),
+        pg_url: None,
     };
     let mut p = lexopt::Parser::from_env();
     fn val(p: &mut lexopt::Parser) -> Result<String, String> {
@@ -136,6 +152,22 @@ fn parse() -> Result<Opts, String> {
             Long("commit-interval-ms") => {
                 o.commit_interval_ms = Some(num(&mut p, "--commit-interval-ms")?);
             }
+            Long("stores") => {
+                o.stores = val(&mut p)?
+                    .split(',')
+                    .map(|k| match k.trim() {
+                        "embedded" => Ok(None),
+                        "pg" => Ok(Some(1)),
+                        pg => match pg.strip_prefix("pg").and_then(|n| n.parse::<usize>().ok()) {
+                            Some(n) if (1..=16).contains(&n) => Ok(Some(n)),
+                            _ => Err(format!(
+                                "--stores: {k:?} is not embedded, pg or pgN (N instances, 1..=16)"
+                            )),
+                        },
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            Long("pg-url") => o.pg_url = Some(val(&mut p)?),
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -145,6 +177,12 @@ fn parse() -> Result<Opts, String> {
     }
     if o.connections.is_empty() {
         o.connections = if o.h2 { vec![4] } else { vec![16, 64, 256] };
+    }
+    if o.stores.is_empty() {
+        o.stores = vec![None];
+    }
+    if o.url.is_some() && o.stores != [None] {
+        return Err("--url drives a running server: --stores is for in-process servers".into());
     }
     o.streams = o.streams.clamp(1, 256);
     o.depth = o.depth.max(1);
@@ -303,6 +341,15 @@ fn softhsm_reexec(o: &Opts) -> Result<ExitCode, String> {
     }
     if let Some(n) = o.commit_interval_ms {
         args.extend(["--commit-interval-ms".to_owned(), n.to_string()]);
+    }
+    let stores: Vec<String> = o
+        .stores
+        .iter()
+        .map(|k| k.map_or_else(|| "embedded".to_owned(), |n| format!("pg{n}")))
+        .collect();
+    args.extend(["--stores".to_owned(), stores.join(",")]);
+    if let Some(u) = &o.pg_url {
+        args.extend(["--pg-url".to_owned(), u.clone()]);
     }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let status = Command::new(exe)
@@ -699,9 +746,19 @@ struct Driven {
     cores: Option<f64>,
 }
 
-/// Drives `addr` for `secs` after a 1 s warm-up, from one thread; returns (tokens, sorted
+/// Drives `addrs` for `secs` after a 1 s warm-up, from one thread (connection `c` goes to
+/// `addrs[c % len]`, as a round-robin load balancer would place it); returns (tokens, sorted
 /// latencies in µs, errors).
-fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, String> {
+///
+/// `db_cpu` reads the CPU seconds of a database server on this machine (a private
+/// PostgreSQL): it is added to the CPU per token and the cores, and shown as its own part.
+fn drive(
+    addrs: &[String],
+    conns: usize,
+    mode: Mode,
+    secs: u64,
+    db_cpu: Option<&dyn Fn() -> Option<f64>>,
+) -> Result<Driven, String> {
     let reqs: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..4096u64)
             .map(match mode {
@@ -716,7 +773,7 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, Stri
         tokens: AtomicU64::new(0),
         errors: AtomicU64::new(0),
     });
-    let addr = addr.to_owned();
+    let addrs = addrs.to_vec();
     let sh2 = sh.clone();
     let generator = std::thread::Builder::new()
         .name("load-generator".into())
@@ -728,7 +785,8 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, Stri
             rt.block_on(async {
                 let tasks: Vec<_> = (0..conns)
                     .map(|c| {
-                        let (addr, reqs, sh) = (addr.clone(), reqs.clone(), sh2.clone());
+                        let (addr, reqs, sh) =
+                            (addrs[c % addrs.len()].clone(), reqs.clone(), sh2.clone());
                         tokio::spawn(async move {
                             match mode {
                                 Mode::H1 { depth } => {
@@ -759,22 +817,31 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, Stri
     sh.measuring.store(true, Relaxed);
     let t = Instant::now();
     let cpu0 = process_cpu_secs();
+    let db0 = db_cpu.and_then(|f| f());
     let parts0 = thread_cpu_by_part();
     std::thread::sleep(Duration::from_secs(secs));
     sh.measuring.store(false, Relaxed);
     let n = sh.tokens.load(Relaxed);
     let elapsed = t.elapsed().as_secs_f64();
     let parts1 = thread_cpu_by_part();
+    let db = db0.zip(db_cpu.and_then(|f| f())).map(|(a, b)| b - a);
     let mut cpu_per_token_us = None;
     let mut cores = None;
     if let (Some(a), Some(b)) = (cpu0, process_cpu_secs()) {
-        let cpu = b - a;
+        let cpu = b - a + db.unwrap_or(0.0);
         cpu_per_token_us = Some(cpu * 1e6 / (n.max(1) as f64));
         cores = Some(cpu / elapsed);
         println!(
-            "cpu:  {cpu:.2} CPU-seconds in {elapsed:.2} s ({:.2} cores) = {:.1} us of CPU per token, server and generator",
+            "cpu:  {cpu:.2} CPU-seconds in {elapsed:.2} s ({:.2} cores) = {:.1} us of CPU per token, server and generator{}",
             cpu / elapsed,
-            cpu * 1e6 / (n.max(1) as f64)
+            cpu * 1e6 / (n.max(1) as f64),
+            match db {
+                Some(d) => format!(
+                    " and database ({:.1} us of it in PostgreSQL)",
+                    d * 1e6 / (n.max(1) as f64)
+                ),
+                None => String::new(),
+            }
         );
         let per = |part: &str| {
             let get = |v: &[(&'static str, f64)]| {
@@ -804,25 +871,28 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, Stri
     })
 }
 
-/// Group-commit figures from `/metrics`: the line to print (commits, records, average batch,
-/// time per commit) and the records per commit.
-fn metrics_line(addr: &str) -> Option<(String, f64)> {
+/// Group-commit figures from `/metrics`, summed over the instances: the line to print
+/// (commits, records, average batch, time per commit) and the records per commit.
+fn metrics_line(addrs: &[String]) -> Option<(String, f64)> {
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: tsa\r\nConnection: close\r\n\r\n")
-        .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let get = |name: &str| -> Option<f64> {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))?
-            .trim()
-            .parse()
-            .ok()
-    };
-    let commits = get("inkan_tsa_records_commits_total")?;
-    let records = get("inkan_tsa_records_total")?;
-    let secs = get("inkan_tsa_records_commit_seconds_total")?;
+    let (mut commits, mut records, mut secs) = (0.0, 0.0, 0.0);
+    for addr in addrs {
+        let mut s = std::net::TcpStream::connect(addr).ok()?;
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: tsa\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        let get = |name: &str| -> Option<f64> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))?
+                .trim()
+                .parse()
+                .ok()
+        };
+        commits += get("inkan_tsa_records_commits_total")?;
+        records += get("inkan_tsa_records_total")?;
+        secs += get("inkan_tsa_records_commit_seconds_total")?;
+    }
     let per_commit = records / commits.max(1.0);
     Some((
         format!(
@@ -979,8 +1049,130 @@ fn main() -> ExitCode {
     }
 }
 
+/// A private PostgreSQL server for `--stores pg...` without `--pg-url`: Debian's `postgresql`
+/// binaries, `initdb` in the run's temporary folder (as the `postgres` user when run as root,
+/// since PostgreSQL refuses root), trust authentication on a free loopback port, the
+/// database's defaults otherwise (`fsync` and `synchronous_commit` on: durable commits, as a
+/// TSA needs). It shares the machine's cores with the TSA and the generator: the figures are
+/// "database included". Stopped when dropped.
+struct PrivatePg {
+    data: PathBuf,
+    bindir: PathBuf,
+    port: u16,
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Runs `cmd` with `sh -c`, as `postgres` when we are root.
+fn pg_sh(cmd: &str) -> Result<(), String> {
+    let line = if is_root() {
+        format!("su postgres -s /bin/sh -c '{}'", cmd.replace('\'', "'\\''"))
+    } else {
+        cmd.to_owned()
+    };
+    run(Command::new("sh").args(["-c", &line]))
+}
+
+impl PrivatePg {
+    fn start(base: &Path) -> Result<Self, String> {
+        let mut bins: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map_err(|_| {
+                "PostgreSQL is not installed (Debian: apt-get install postgresql), or pass --pg-url"
+                    .to_owned()
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|b| b.join("initdb").exists())
+            .collect();
+        bins.sort();
+        let bindir = bins
+            .pop()
+            .ok_or("no /usr/lib/postgresql/*/bin/initdb (apt-get install postgresql)")?;
+        let data = base.join("pg");
+        if is_root() {
+            run(Command::new("install")
+                .args(["-d", "-o", "postgres", "-m", "700"])
+                .arg(&data))?;
+        }
+        pg_sh(&format!(
+            "{}/initdb -D {} -U inkan --auth=trust >/dev/null",
+            bindir.display(),
+            data.display()
+        ))?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        pg_sh(&format!(
+            "{}/pg_ctl -D {d} -w -t 60 -l {d}/server.log -o \"-p {port} -k {d} -c listen_addresses=127.0.0.1\" start >/dev/null",
+            bindir.display(),
+            d = data.display()
+        ))?;
+        Ok(Self { data, bindir, port })
+    }
+
+    /// User + system CPU seconds of the server's processes so far (the postmaster and its
+    /// children, from `/proc`; 100 ticks per second).
+    fn cpu_secs(&self) -> Option<f64> {
+        let pid: u32 = std::fs::read_to_string(self.data.join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()?;
+        let mut ticks = 0.0;
+        for e in std::fs::read_dir("/proc").ok()?.flatten() {
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            let Some((head, rest)) = stat.rsplit_once(") ") else {
+                continue;
+            };
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let me = head
+                .split_once(' ')
+                .and_then(|(p, _)| p.parse::<u32>().ok());
+            let parent = f.get(1).and_then(|p| p.parse::<u32>().ok());
+            if me == Some(pid) || parent == Some(pid) {
+                ticks += f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+                    + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            }
+        }
+        Some(ticks / 100.0)
+    }
+
+    /// A fresh database; returns its store URL.
+    fn database(&self, name: &str) -> Result<String, String> {
+        run(Command::new(self.bindir.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", "inkan", "-d", "postgres", "-q", "-c"])
+            .arg(format!("CREATE DATABASE {name}")))?;
+        Ok(format!(
+            "postgresql://inkan@127.0.0.1:{}/{name}?sslmode=disable",
+            self.port
+        ))
+    }
+}
+
+impl Drop for PrivatePg {
+    fn drop(&mut self) {
+        let _ = pg_sh(&format!(
+            "{}/pg_ctl -D {} -w -m fast stop >/dev/null",
+            self.bindir.display(),
+            self.data.display()
+        ));
+    }
+}
+
 /// One point of the sweep, for the closing table.
 struct Point {
+    /// `embedded`, or `pg` with the number of instances.
+    store: String,
     connections: usize,
     rate: u64,
     p50: f64,
@@ -999,12 +1191,17 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     };
     // The server's settings, as `inkan-tsa serve` would resolve them from this file; each
     // point of the sweep gets a fresh data directory.
-    let settings_for = |point: usize| -> Result<inkan_tsa::config::Settings, String> {
+    let settings_for = |point: &str,
+                        store: Option<&str>|
+     -> Result<inkan_tsa::config::Settings, String> {
         let mut toml = format!(
             "listen = \"127.0.0.1:0\"\nkey = \"{keyref}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\n",
             chain.display(),
             base.join(format!("data-{point}")).display()
         );
+        if let Some(u) = store {
+            toml.push_str(&format!("store = \"{u}\"\n"));
+        }
         if let Some(n) = o.signing_threads {
             toml.push_str(&format!("signing_threads = {n}\n"));
         }
@@ -1054,73 +1251,103 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
         "raw before: {:.0} signatures/s  ({}, same key, no HTTP/CMS/records)",
         before.0, before.1
     );
+    // A private PostgreSQL server when a shared store is compared without --pg-url.
+    let pg = match (o.stores.iter().any(Option::is_some), &o.pg_url) {
+        (true, None) => Some(PrivatePg::start(base)?),
+        _ => None,
+    };
     let mut points = Vec::new();
-    for (i, &conns) in o.connections.iter().enumerate() {
-        let settings = match &o.url {
-            Some(_) => None,
-            None => Some(settings_for(i)?),
-        };
-        // The same runtime as `inkan-tsa serve` (src/main.rs).
-        let mut rt = tokio::runtime::Builder::new_multi_thread();
-        if let Some(s) = &settings {
-            rt.worker_threads(s.runtime_threads);
-        }
-        let rt = rt
-            .enable_all()
-            .thread_name("inkan-tsa")
-            .build()
-            .map_err(|e| e.to_string())?;
-        println!("-- {conns} connections");
-        if let Some(s) = &settings {
-            println!(
-                "server: {} runtime threads, {} signing threads, commit interval {} ms",
-                s.runtime_threads,
-                s.signing_threads,
-                s.commit_interval.as_millis()
-            );
-        }
-        let (addr, running) = match (&o.url, settings) {
-            (Some(u), _) => (
-                u.trim_start_matches("http://")
-                    .trim_end_matches('/')
-                    .to_owned(),
-                None,
-            ),
-            (None, s) => {
-                let s = s.ok_or("no settings")?;
-                let r = rt.block_on(inkan_tsa::app::start(s, Arc::new(SystemClock)))?;
-                (r.addr.to_string(), Some(r))
+    let mut i = 0usize;
+    for &kind in &o.stores {
+        for &conns in &o.connections {
+            i += 1;
+            let store_url = match (kind, &o.pg_url, &pg) {
+                (None, _, _) => None,
+                (Some(_), Some(u), _) => Some(u.clone()),
+                (Some(_), None, Some(pg)) => Some(pg.database(&format!("bench_{i}"))?),
+                (Some(_), None, None) => return Err("no PostgreSQL server".into()),
+            };
+            let store_label = kind.map_or_else(|| "embedded".to_owned(), |n| format!("pg x{n}"));
+            println!("-- {store_label}, {conns} connections");
+            // Each instance on a runtime of its own, as `inkan-tsa serve` builds it
+            // (src/main.rs): two instances are two processes' worth of threads.
+            let mut servers = Vec::new();
+            let mut addrs = Vec::new();
+            match &o.url {
+                Some(u) => addrs.push(
+                    u.trim_start_matches("http://")
+                        .trim_end_matches('/')
+                        .to_owned(),
+                ),
+                None => {
+                    for k in 0..kind.unwrap_or(1) {
+                        let s = settings_for(&format!("{i}-{k}"), store_url.as_deref())?;
+                        if k == 0 {
+                            println!(
+                                "server: {} runtime threads, {} signing threads, commit interval {} ms{}",
+                                s.runtime_threads,
+                                s.signing_threads,
+                                s.commit_interval.as_millis(),
+                                match kind {
+                                    Some(n) => format!(
+                                        ", each of {n} instance(s) on the shared store {}",
+                                        store_url.as_deref().unwrap_or_default()
+                                    ),
+                                    None => String::new(),
+                                }
+                            );
+                        }
+                        let rt = tokio::runtime::Builder::new_multi_thread()
+                            .worker_threads(s.runtime_threads)
+                            .enable_all()
+                            .thread_name("inkan-tsa")
+                            .build()
+                            .map_err(|e| e.to_string())?;
+                        let r = rt.block_on(inkan_tsa::app::start(s, Arc::new(SystemClock)))?;
+                        addrs.push(r.addr.to_string());
+                        servers.push((rt, r));
+                    }
+                }
             }
-        };
-        let d = drive(&addr, conns, mode, o.seconds)?;
-        let store = metrics_line(&addr);
-        if let Some(r) = running {
-            rt.block_on(r.shutdown());
+            let db_cpu = || pg.as_ref().and_then(PrivatePg::cpu_secs);
+            let d = drive(
+                &addrs,
+                conns,
+                mode,
+                o.seconds,
+                (kind.is_some() && pg.is_some()).then_some(&db_cpu as &dyn Fn() -> Option<f64>),
+            )?;
+            let store = metrics_line(&addrs);
+            for (rt, r) in servers {
+                rt.block_on(r.shutdown());
+                drop(rt);
+            }
+            let p = Point {
+                store: store_label,
+                connections: conns,
+                rate: d.rate,
+                p50: percentile(&d.lat, 0.50),
+                p99: percentile(&d.lat, 0.99),
+                errors: d.errors,
+                cpu_per_token_us: d.cpu_per_token_us,
+                cores: d.cores,
+                per_commit: store.as_ref().map(|s| s.1),
+            };
+            println!(
+                "tsa:  {} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {} errors)",
+                p.rate,
+                p.p50,
+                p.p99,
+                d.lat.len(),
+                p.errors
+            );
+            if let Some((s, _)) = &store {
+                println!("store: {s}");
+            }
+            points.push(p);
         }
-        drop(rt);
-        let p = Point {
-            connections: conns,
-            rate: d.rate,
-            p50: percentile(&d.lat, 0.50),
-            p99: percentile(&d.lat, 0.99),
-            errors: d.errors,
-            cpu_per_token_us: d.cpu_per_token_us,
-            cores: d.cores,
-            per_commit: store.as_ref().map(|s| s.1),
-        };
-        println!(
-            "tsa:  {} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {} errors)",
-            p.rate,
-            p.p50,
-            p.p99,
-            d.lat.len(),
-            p.errors
-        );
-        if let Some((s, _)) = &store {
-            println!("store: {s}");
-        }
-        points.push(p);
     }
+    drop(pg);
     let after = raw_signing_rate(&keyref, raw_secs)?;
     println!(
         "raw after:  {:.0} signatures/s  ({}, same key, no HTTP/CMS/records)",
@@ -1138,13 +1365,16 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     // On a machine shared with other work the load and the raw phases may get different
     // shares of the cores; CPU per operation does not depend on that share (much), so
     // `by CPU` (raw CPU per signature / CPU per token) is the ratio if both had the same.
+    let several = o.stores.len() > 1;
     println!(
-        "{:>11} {:>9} {:>8} {:>8} {:>8} {:>13} {:>11} {:>6} {:>9} {:>7}",
+        "{:>9} {:>11} {:>9} {:>8} {:>8} {:>8} {:>9} {:>13} {:>11} {:>6} {:>9} {:>7}",
+        "store",
         "connections",
         "tokens/s",
         "p50 ms",
         "p99 ms",
         "tsa/raw",
+        "x embedded",
         "us CPU/token",
         "raw by CPU",
         "cores",
@@ -1155,13 +1385,21 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
         let opt = |v: Option<f64>, digits: usize| {
             v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
         };
+        // The same concurrency on the embedded store, measured in this run.
+        let embedded = points
+            .iter()
+            .find(|e| e.store == "embedded" && e.connections == p.connections)
+            .filter(|_| several)
+            .map(|e| p.rate as f64 / e.rate.max(1) as f64);
         println!(
-            "{:>11} {:>9} {:>8.2} {:>8.2} {:>8.3} {:>13} {:>11} {:>6} {:>9} {:>7}",
+            "{:>9} {:>11} {:>9} {:>8.2} {:>8.2} {:>8.3} {:>9} {:>13} {:>11} {:>6} {:>9} {:>7}",
+            p.store,
             p.connections,
             p.rate,
             p.p50,
             p.p99,
             p.rate as f64 / raw,
+            opt(embedded, 2),
             opt(p.cpu_per_token_us, 1),
             opt(raw_cpu.zip(p.cpu_per_token_us).map(|(r, t)| r / t), 3),
             opt(p.cores, 2),
