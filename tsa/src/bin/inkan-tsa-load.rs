@@ -29,6 +29,14 @@
 //! fresh database per point, on the same cores: the figures include the database. The table
 //! gives each point's ratio to the embedded store at the same concurrency (`x embedded`).
 //!
+//! `--peer bc` measures, at each concurrency right after the embedded store's point, the
+//! Bouncy Castle TSA peer (`benches/peer/BcTsa.java`: BC 1.72's `TimeStampResponseGenerator`
+//! behind the JDK's `HttpServer`, Debian's `libbcpkix-java`; compiled with `javac` at run time)
+//! with the same key, certificate and requests, and ends with our rate over the peer's. The
+//! peer keeps no records at all; its JVM is warmed up for 5 s once, and its server sockets
+//! have `TCP_NODELAY` (`sun.net.httpserver.nodelay`; without it every response waits for the
+//! client's delayed ACK). HTTP/1.1 only.
+//!
 //! * `p256`, `p384`: a fresh software key made with `inkan_hsm::devpki`; `rsa3072`: made with
 //!   `openssl genpkey`; `softhsm-p256`: a P-256 key generated on a private SoftHSM2 token (the
 //!   generator re-runs itself with `SOFTHSM2_CONF` pointing at it). Any KEYREF works too; without
@@ -69,6 +77,7 @@
 //! target/release/inkan-tsa-load --key softhsm-p256 --seconds 10
 //! target/release/inkan-tsa-load --key softhsm-p256 --seconds 10 --h2
 //! target/release/inkan-tsa-load --key p256 --seconds 5 --stores embedded,pg,pg2
+//! target/release/inkan-tsa-load --key p256 --seconds 10 --peer bc
 //! ```
 #![forbid(unsafe_code)]
 
@@ -98,9 +107,11 @@ struct Opts {
     stores: Vec<Option<usize>>,
     /// An existing PostgreSQL database for the shared store (else a private server).
     pg_url: Option<String>,
+    /// `--peer bc`: measure the Bouncy Castle TSA peer at each point too.
+    peer: bool,
 }
 
-const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--stores embedded,pg,pgN [--pg-url URL]] [--url URL]";
+const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--stores embedded,pg,pgN [--pg-url URL]] [--peer bc] [--url URL]";
 
 fn parse() -> Result<Opts, String> {
     use lexopt::prelude::*;
@@ -118,6 +129,7 @@ fn parse() -> Result<Opts, String> {
         commit_interval_ms: None,
         stores: Vec::new(),
         pg_url: None,
+        peer: false,
     };
     let mut p = lexopt::Parser::from_env();
     fn val(p: &mut lexopt::Parser) -> Result<String, String> {
@@ -168,6 +180,10 @@ fn parse() -> Result<Opts, String> {
                     .collect::<Result<_, _>>()?;
             }
             Long("pg-url") => o.pg_url = Some(val(&mut p)?),
+            Long("peer") => match val(&mut p)?.as_str() {
+                "bc" => o.peer = true,
+                other => return Err(format!("--peer: {other:?}: the one peer is bc")),
+            },
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -180,6 +196,9 @@ fn parse() -> Result<Opts, String> {
     }
     if o.stores.is_empty() {
         o.stores = vec![None];
+    }
+    if o.peer && (o.h2 || o.depth > 1 || o.url.is_some()) {
+        return Err("--peer bc is compared over HTTP/1.1 keep-alive, one request in flight per connection, with in-process servers".into());
     }
     if o.url.is_some() && o.stores != [None] {
         return Err("--url drives a running server: --stores is for in-process servers".into());
@@ -350,6 +369,9 @@ fn softhsm_reexec(o: &Opts) -> Result<ExitCode, String> {
     args.extend(["--stores".to_owned(), stores.join(",")]);
     if let Some(u) = &o.pg_url {
         args.extend(["--pg-url".to_owned(), u.clone()]);
+    }
+    if o.peer {
+        args.extend(["--peer".to_owned(), "bc".to_owned()]);
     }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let status = Command::new(exe)
@@ -618,6 +640,28 @@ async fn connection_h2(
     }
 }
 
+/// Whether a DER `TimeStampResp` says granted or grantedWithMods (RFC 3161 §2.4.2):
+/// SEQUENCE { PKIStatusInfo SEQUENCE { status INTEGER, statusString ... }, ... }; the status
+/// info may carry a statusString (Bouncy Castle sends "Operation Okay").
+fn granted(body: &[u8]) -> bool {
+    /// The offset of the contents of the TLV at `at` with tag `tag`.
+    fn inside(b: &[u8], at: usize, tag: u8) -> Option<usize> {
+        if *b.get(at)? != tag {
+            return None;
+        }
+        let l = *b.get(at + 1)?;
+        Some(if l < 0x80 {
+            at + 2
+        } else {
+            at + 2 + usize::from(l & 0x7f)
+        })
+    }
+    let Some(info) = inside(body, 0, 0x30).and_then(|i| inside(body, i, 0x30)) else {
+        return false;
+    };
+    matches!(body.get(info..info + 3), Some([0x02, 0x01, 0 | 1]))
+}
+
 /// Parses one HTTP/1.1 response at the start of `buf`: (bytes used, granted).
 fn parse_response(buf: &[u8]) -> Option<Result<(usize, bool), String>> {
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
@@ -640,13 +684,7 @@ fn parse_response(buf: &[u8]) -> Option<Result<(usize, bool), String>> {
         return Some(Err("no content-length".into()));
     };
     let body = buf.get(end + 4..end + 4 + len)?;
-    // A granted TimeStampResp: SEQUENCE { SEQUENCE { INTEGER 0 } ...}, after a 2..4-byte
-    // outer header.
-    let granted = body
-        .windows(5)
-        .take(5)
-        .any(|w| w == [0x30, 0x03, 0x02, 0x01, 0x00]);
-    Some(Ok((end + 4 + len, granted)))
+    Some(Ok((end + 4 + len, granted(body))))
 }
 
 /// How the generator talks HTTP.
@@ -837,7 +875,7 @@ fn drive(
             cpu * 1e6 / (n.max(1) as f64),
             match db {
                 Some(d) => format!(
-                    " and database ({:.1} us of it in PostgreSQL)",
+                    " and the other server process ({:.1} us of it: PostgreSQL or the peer)",
                     d * 1e6 / (n.max(1) as f64)
                 ),
                 None => String::new(),
@@ -1169,6 +1207,81 @@ impl Drop for PrivatePg {
     }
 }
 
+/// The Java peer's source (`benches/peer/BcTsa.java`), compiled with `javac` in the run's
+/// folder.
+const BC_PEER_JAVA: &str = include_str!("../../benches/peer/BcTsa.java");
+
+/// Debian's Bouncy Castle 1.72 jars (`libbcpkix-java`).
+const BC_CLASSPATH: &str =
+    "/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar";
+
+/// The Bouncy Castle TSA peer (issue 17): BC's `TimeStampResponseGenerator` behind the JDK's
+/// `HttpServer`, same key and certificate, no records. Killed when dropped.
+struct BcPeer {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl BcPeer {
+    fn start(base: &Path, keyref: &str, chain: &Path, threads: usize) -> Result<Self, String> {
+        use std::io::BufRead as _;
+        for jar in BC_CLASSPATH.split(':') {
+            if !Path::new(jar).exists() {
+                return Err(format!(
+                    "{jar} is missing: apt-get install libbcpkix-java default-jdk-headless"
+                ));
+            }
+        }
+        let dir = base.join("bc-peer");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let src = dir.join("BcTsa.java");
+        std::fs::write(&src, BC_PEER_JAVA).map_err(|e| e.to_string())?;
+        run(Command::new("javac")
+            .args(["-cp", BC_CLASSPATH, "-d"])
+            .arg(&dir)
+            .arg(&src))?;
+        // TCP_NODELAY on the server's sockets: without it the JDK server's separate header
+        // and body writes meet the client's delayed ACK (about 40 ms per request), which would
+        // compare us with a crippled peer.
+        let mut child = Command::new("java")
+            .arg("-Dsun.net.httpserver.nodelay=true")
+            .args(["-cp", &format!("{BC_CLASSPATH}:{}", dir.display()), "BcTsa"])
+            .arg(keyref)
+            .arg(chain)
+            .args(["1.2.3.4.1", &threads.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("java: {e}"))?;
+        let mut line = String::new();
+        let out = child.stdout.take().ok_or("no stdout")?;
+        std::io::BufReader::new(out)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        let Some(addr) = line.trim().strip_prefix("listening ") else {
+            let _ = child.kill();
+            return Err(format!("the BC peer did not start: {line:?}"));
+        };
+        Ok(Self {
+            addr: addr.to_owned(),
+            child,
+        })
+    }
+
+    /// User + system CPU seconds of the JVM so far.
+    fn cpu_secs(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        let f: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
+        Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+    }
+}
+
+impl Drop for BcPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// One point of the sweep, for the closing table.
 struct Point {
     /// `embedded`, or `pg` with the number of instances.
@@ -1255,6 +1368,23 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     let pg = match (o.stores.iter().any(Option::is_some), &o.pg_url) {
         (true, None) => Some(PrivatePg::start(base)?),
         _ => None,
+    };
+    // The peer runs through the whole sweep (one JVM, warmed up once: its JIT needs more than
+    // the 1 s warm-up of each point).
+    let peer = if o.peer {
+        if keyref.starts_with("pkcs11:") {
+            return Err("--peer bc needs a key file (the peer reads the PEM key)".into());
+        }
+        let threads = 2 * std::thread::available_parallelism().map_or(2, |n| n.get());
+        let peer = BcPeer::start(base, &keyref, &chain, threads)?;
+        println!(
+            "peer: Bouncy Castle TSP behind the JDK HttpServer on {} ({threads} handler threads, same key and certificate, no records); JIT warm-up 5 s",
+            peer.addr
+        );
+        let _ = drive(std::slice::from_ref(&peer.addr), 64, mode, 4, None)?;
+        Some(peer)
+    } else {
+        None
     };
     let mut points = Vec::new();
     let mut i = 0usize;
@@ -1345,9 +1475,42 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
                 println!("store: {s}");
             }
             points.push(p);
+            // The peer at the same concurrency, right after the embedded store's point.
+            if let (Some(peer), None) = (&peer, kind) {
+                println!("-- BC peer, {conns} connections");
+                let cpu = || peer.cpu_secs();
+                let d = drive(
+                    std::slice::from_ref(&peer.addr),
+                    conns,
+                    mode,
+                    o.seconds,
+                    Some(&cpu as &dyn Fn() -> Option<f64>),
+                )?;
+                let p = Point {
+                    store: "BC peer".into(),
+                    connections: conns,
+                    rate: d.rate,
+                    p50: percentile(&d.lat, 0.50),
+                    p99: percentile(&d.lat, 0.99),
+                    errors: d.errors,
+                    cpu_per_token_us: d.cpu_per_token_us,
+                    cores: d.cores,
+                    per_commit: None,
+                };
+                println!(
+                    "peer: {} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {} errors)",
+                    p.rate,
+                    p.p50,
+                    p.p99,
+                    d.lat.len(),
+                    p.errors
+                );
+                points.push(p);
+            }
         }
     }
     drop(pg);
+    drop(peer);
     let after = raw_signing_rate(&keyref, raw_secs)?;
     println!(
         "raw after:  {:.0} signatures/s  ({}, same key, no HTTP/CMS/records)",
@@ -1389,7 +1552,7 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
         let embedded = points
             .iter()
             .find(|e| e.store == "embedded" && e.connections == p.connections)
-            .filter(|_| several)
+            .filter(|_| several && p.store != "BC peer")
             .map(|e| p.rate as f64 / e.rate.max(1) as f64);
         println!(
             "{:>9} {:>11} {:>9} {:>8.2} {:>8.2} {:>8.3} {:>9} {:>13} {:>11} {:>6} {:>9} {:>7}",
@@ -1407,5 +1570,45 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
             p.errors
         );
     }
+    for p in points.iter().filter(|p| p.store == "embedded") {
+        if let Some(b) = points
+            .iter()
+            .find(|b| b.store == "BC peer" && b.connections == p.connections)
+        {
+            println!(
+                "{} connections: inkan-tsa (durable records) / BC peer (no records) = {:.2} ({} / {} tokens/s, same run)",
+                p.connections,
+                p.rate as f64 / b.rate.max(1) as f64,
+                p.rate,
+                b.rate
+            );
+        }
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::granted;
+
+    #[test]
+    fn granted_with_or_without_a_status_string() {
+        // inkan-tsa: status info without statusString.
+        assert!(granted(&[
+            0x30, 0x82, 0x01, 0x00, 0x30, 0x03, 0x02, 0x01, 0x00
+        ]));
+        // Bouncy Castle: "Operation Okay".
+        let mut bc = vec![
+            0x30, 0x82, 0x02, 0x13, 0x30, 0x15, 0x02, 0x01, 0x00, 0x30, 0x10,
+        ];
+        bc.extend_from_slice(b"\x0c\x0eOperation Okay");
+        assert!(granted(&bc));
+        assert!(granted(&[0x30, 0x10, 0x30, 0x03, 0x02, 0x01, 0x01]));
+        // A rejection, and junk.
+        assert!(!granted(&[
+            0x30, 0x08, 0x30, 0x06, 0x02, 0x01, 0x02, 0x03, 0x01, 0x00
+        ]));
+        assert!(!granted(&[0x30]));
+        assert!(!granted(&[]));
+    }
 }
