@@ -100,6 +100,33 @@
 //! the adaptive group commit matters more on the shared store. Two instances split the
 //! load, so each commits smaller groups than one instance would.
 //!
+//! Issue 17 (every concurrency, not only 256 connections), P-256 software key over HTTP/1.1,
+//! `inkan-tsa-load --key p256 --seconds 4 --connections 16,64,256` with the adaptive group
+//! commit, on the shared 2-core machine (the figures swing with the others' load: the same
+//! command gave 2,000 and 10,400 tokens/s at 16 connections within minutes, as the disk's
+//! synchronous write went from about 3 ms to under 1 ms):
+//! * in a run that got the cores, 16 connections 10,386 tokens/s (0.20 × raw, p99 4.6 ms), 64
+//!   connections 17,826 (0.34 × raw, p99 9.8 ms), 256 connections 19,979-32,558 (0.30-0.38 ×
+//!   raw); at 16 connections the group commit is bound by the disk's `fsync` latency (about 8
+//!   records per commit: half the clients wait on one commit while the other half is signed),
+//!   not by CPU (0.7-0.85 of the two cores busy);
+//! * `--peer bc` (Bouncy Castle 1.72 behind the JDK `HttpServer`, same key, no records, JIT
+//!   warmed, `TCP_NODELAY`): in one busy run 1,311 / 1,270 / 1,743 tokens/s at 16 / 64 / 256
+//!   connections against our 2,001 / 4,819 / 15,198 (1.5 / 3.8 / 8.7 ×); the peer spent 0.8-1.1
+//!   ms of CPU per token there, far above the issue's figure (6,762/s at 64), so these ratios
+//!   are for that run only;
+//! * the HTTP/1.1 path (`--peer hyper`: a lean hyper server answering a canned body): 8-9 µs
+//!   of runtime CPU per request, against 15-22 µs for the TSA's runtime part (generator 7-9 µs
+//!   on both). Under `perf` the largest piece of both is the loopback `send` itself (the
+//!   receiver is woken from the sender's softirq: `sock_def_readable`), then `memmove` and
+//!   `malloc`; the futex wake-ups of the hand-off to the signing threads are about 1% of the
+//!   process. No single cost of ours stands out, so nothing was changed there;
+//! * the thread split, by CPU per token (the wall-clock rates are noise here): two runtime
+//!   threads cost 106 µs per token at 16 connections against 82 with one (more wake-ups and
+//!   work stealing), the same at 64 and 256; three signing threads 78 against 82 at 16, equal
+//!   at 64 and 256; one signing thread is cheaper per token but caps throughput at one core.
+//!   The defaults (one runtime thread and two signing threads on two cores) stay.
+//!
 //! What did not help, measured the same way: lowering the priority of the runtime, writer and
 //! generator threads (`renice +10`, or `SCHED_BATCH` so their wake-ups do not preempt the
 //! signing threads): no change beyond the noise; pinning each signing thread to its own CPU:

@@ -29,6 +29,10 @@
 //! fresh database per point, on the same cores: the figures include the database. The table
 //! gives each point's ratio to the embedded store at the same concurrency (`x embedded`).
 //!
+//! `--peer hyper` measures, the same way, a lean hyper HTTP/1.1 server in this process (a
+//! canned response, no parsing, signing or records): its `http runtime` CPU per request is the
+//! floor of the HTTP path, to hold the TSA's runtime part against.
+//!
 //! `--peer bc` measures, at each concurrency right after the embedded store's point, the
 //! Bouncy Castle TSA peer (`benches/peer/BcTsa.java`: BC 1.72's `TimeStampResponseGenerator`
 //! behind the JDK's `HttpServer`, Debian's `libbcpkix-java`; compiled with `javac` at run time)
@@ -109,9 +113,12 @@ struct Opts {
     pg_url: Option<String>,
     /// `--peer bc`: measure the Bouncy Castle TSA peer at each point too.
     peer: bool,
+    /// `--peer hyper`: measure a lean hyper HTTP/1.1 server (a canned response, no work) at
+    /// each point: the floor of the HTTP path's cost.
+    lean: bool,
 }
 
-const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--stores embedded,pg,pgN [--pg-url URL]] [--peer bc] [--url URL]";
+const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--stores embedded,pg,pgN [--pg-url URL]] [--peer bc,hyper] [--url URL]";
 
 fn parse() -> Result<Opts, String> {
     use lexopt::prelude::*;
@@ -130,6 +137,7 @@ fn parse() -> Result<Opts, String> {
         stores: Vec::new(),
         pg_url: None,
         peer: false,
+        lean: false,
     };
     let mut p = lexopt::Parser::from_env();
     fn val(p: &mut lexopt::Parser) -> Result<String, String> {
@@ -180,10 +188,15 @@ fn parse() -> Result<Opts, String> {
                     .collect::<Result<_, _>>()?;
             }
             Long("pg-url") => o.pg_url = Some(val(&mut p)?),
-            Long("peer") => match val(&mut p)?.as_str() {
-                "bc" => o.peer = true,
-                other => return Err(format!("--peer: {other:?}: the one peer is bc")),
-            },
+            Long("peer") => {
+                for k in val(&mut p)?.split(',') {
+                    match k.trim() {
+                        "bc" => o.peer = true,
+                        "hyper" => o.lean = true,
+                        other => return Err(format!("--peer: {other:?} is not bc or hyper")),
+                    }
+                }
+            }
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -197,8 +210,8 @@ fn parse() -> Result<Opts, String> {
     if o.stores.is_empty() {
         o.stores = vec![None];
     }
-    if o.peer && (o.h2 || o.depth > 1 || o.url.is_some()) {
-        return Err("--peer bc is compared over HTTP/1.1 keep-alive, one request in flight per connection, with in-process servers".into());
+    if (o.peer || o.lean) && (o.h2 || o.depth > 1 || o.url.is_some()) {
+        return Err("--peer is compared over HTTP/1.1 keep-alive, one request in flight per connection, with in-process servers".into());
     }
     if o.url.is_some() && o.stores != [None] {
         return Err("--url drives a running server: --stores is for in-process servers".into());
@@ -370,8 +383,12 @@ fn softhsm_reexec(o: &Opts) -> Result<ExitCode, String> {
     if let Some(u) = &o.pg_url {
         args.extend(["--pg-url".to_owned(), u.clone()]);
     }
-    if o.peer {
-        args.extend(["--peer".to_owned(), "bc".to_owned()]);
+    let peers: Vec<&str> = [(o.peer, "bc"), (o.lean, "hyper")]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+    if !peers.is_empty() {
+        args.extend(["--peer".to_owned(), peers.join(",")]);
     }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let status = Command::new(exe)
@@ -1282,6 +1299,47 @@ impl Drop for BcPeer {
     }
 }
 
+/// A lean hyper HTTP/1.1 server on 127.0.0.1:0 (`--peer hyper`): it reads each request's
+/// body and answers a canned 560-byte "granted" body, no parsing, signing or records. Its CPU
+/// per request in the `http runtime` part is the floor of what hyper and tokio cost on this
+/// path, to compare with the TSA's own runtime part. Runs until its runtime is dropped.
+async fn lean_hyper() -> Result<String, String> {
+    use http_body_util::BodyExt as _;
+    let mut canned = vec![0x30, 0x82, 0x02, 0x2c, 0x30, 0x03, 0x02, 0x01, 0x00];
+    canned.resize(560, 0x5a);
+    let canned = bytes::Bytes::from(canned);
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = l.local_addr().map_err(|e| e.to_string())?.to_string();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            let _ = s.set_nodelay(true);
+            let canned = canned.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let canned = canned.clone();
+                        async move {
+                            let _ = req.into_body().collect().await;
+                            Ok::<_, std::convert::Infallible>(
+                                hyper::Response::builder()
+                                    .header("content-type", "application/timestamp-reply")
+                                    .body(http_body_util::Full::new(canned))
+                                    .unwrap_or_default(),
+                            )
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(s), svc)
+                    .await;
+            });
+        }
+    });
+    Ok(addr)
+}
+
 /// One point of the sweep, for the closing table.
 struct Point {
     /// `embedded`, or `pg` with the number of instances.
@@ -1507,6 +1565,41 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
                 );
                 points.push(p);
             }
+            if let (true, None) = (o.lean, kind) {
+                println!("-- lean hyper, {conns} connections");
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(
+                        // As `inkan-tsa serve` (configuration `runtime_threads`).
+                        o.runtime_threads.unwrap_or_else(|| {
+                            std::thread::available_parallelism()
+                                .map_or(1, |n| n.get().div_ceil(2))
+                                .max(1)
+                        }),
+                    )
+                    .enable_all()
+                    .thread_name("inkan-tsa")
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                let addr = rt.block_on(lean_hyper())?;
+                let d = drive(std::slice::from_ref(&addr), conns, mode, o.seconds, None)?;
+                drop(rt);
+                let p = Point {
+                    store: "hyper".into(),
+                    connections: conns,
+                    rate: d.rate,
+                    p50: percentile(&d.lat, 0.50),
+                    p99: percentile(&d.lat, 0.99),
+                    errors: d.errors,
+                    cpu_per_token_us: d.cpu_per_token_us,
+                    cores: d.cores,
+                    per_commit: None,
+                };
+                println!(
+                    "hyper: {} responses/s  p50 {:.2} ms  p99 {:.2} ms",
+                    p.rate, p.p50, p.p99
+                );
+                points.push(p);
+            }
         }
     }
     drop(pg);
@@ -1552,7 +1645,7 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
         let embedded = points
             .iter()
             .find(|e| e.store == "embedded" && e.connections == p.connections)
-            .filter(|_| several && p.store != "BC peer")
+            .filter(|_| several && p.store.starts_with("pg"))
             .map(|e| p.rate as f64 / e.rate.max(1) as f64);
         println!(
             "{:>9} {:>11} {:>9} {:>8.2} {:>8.2} {:>8.3} {:>9} {:>13} {:>11} {:>6} {:>9} {:>7}",
