@@ -1215,9 +1215,17 @@ pub struct PgReader {
 }
 
 impl PgReader {
-    /// Connects for reading (the schema must exist).
+    /// Connects for reading (the schema must exist). Every transaction of these connections is
+    /// read-only (`default_transaction_read_only`): an auditor's query cannot change the
+    /// records, whatever the role may do.
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let target = Arc::new(Target::parse(url)?);
+        let mut t = Target::parse(url)?;
+        let opts = format!(
+            "{} -c default_transaction_read_only=on",
+            t.config.get_options().unwrap_or_default()
+        );
+        t.config.options(opts.trim_start());
+        let target = Arc::new(t);
         off_runtime(|| target.connect().map(drop))?;
         Ok(Self { target })
     }
@@ -1395,6 +1403,17 @@ impl PgReader {
             }
         }
         Ok(n)
+    }
+
+    /// Whether this reader's sessions refuse writes (`transaction_read_only`), as the database
+    /// reports it.
+    pub fn read_only(&self) -> Result<bool, StoreError> {
+        let mut c = self.client()?;
+        let on: String = c
+            .query_one("SHOW transaction_read_only", &[])
+            .map_err(pe)?
+            .get(0);
+        Ok(on == "on")
     }
 
     /// Every serial (tests, audits of uniqueness).

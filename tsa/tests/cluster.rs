@@ -387,6 +387,13 @@ fn check_store(url: &str, granted: &[u128]) {
     let (code, out, err) = cli("records", &["--store", url, "--verify-chain"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("chain intact"), "{out}");
+    // The auditor's connections cannot write.
+    assert!(
+        inkan_tsa::pgstore::PgReader::open(url)
+            .unwrap()
+            .read_only()
+            .unwrap()
+    );
 }
 
 fn instance_of(serial: u128) -> u16 {
