@@ -191,6 +191,19 @@ impl App {
             }
         };
         let started = Instant::now();
+        // A shared store that cannot be written now (the lease is not held, or the last commit
+        // or probe failed): refused at once with systemFailure (RFC 3161 §2.4.2), without
+        // signing, so that the client can retry elsewhere instead of waiting for a commit that
+        // cannot happen (a hung database would otherwise hold it for `request_timeout`). The
+        // refusal is counted in the metrics, and reaches the store with the periodic
+        // rejection-count event once it is back: a record per refusal would queue without
+        // bound behind a hung database. The embedded store never refuses here.
+        if let Err(why) = self.recorder.ready() {
+            self.metrics.rejected(Failure::SystemFailure);
+            tracing::debug!(reason = %why, "records store not writable; answered systemFailure");
+            self.metrics.observe(started.elapsed());
+            return reply(crate::handler::rejection_der(Failure::SystemFailure));
+        }
         let time = self.guard.now_for_issuing();
         let answer = self
             .pool

@@ -228,6 +228,36 @@ impl Pg {
         pg_run(&self.stop_cmd());
     }
 
+    /// The server's processes (the postmaster and its children).
+    fn pids(&self) -> Vec<String> {
+        let pm = std::fs::read_to_string(self.data.join("postmaster.pid")).unwrap_or_default();
+        let Some(pm) = pm.lines().next().map(|l| l.trim().to_owned()) else {
+            return Vec::new();
+        };
+        let mut pids = vec![pm.clone()];
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            if let Ok(stat) = std::fs::read_to_string(e.path().join("stat"))
+                && let Some((head, rest)) = stat.rsplit_once(") ")
+                && rest.split_whitespace().nth(1) == Some(pm.as_str())
+            {
+                pids.push(head.split(' ').next().unwrap().to_owned());
+            }
+        }
+        pids
+    }
+
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) every process of the server: a database that
+    /// hangs (a stalled disk, a frozen VM) while its connections stay open.
+    pub fn signal_all(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .arg(sig)
+            .args(self.pids())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
     /// A new database for one test.
     pub fn create_db(&self, name: &str) -> Db<'_> {
         let db = Db {
@@ -283,6 +313,11 @@ impl Db<'_> {
 impl Drop for Pg {
     fn drop(&mut self) {
         if self._watchdog.is_none() {
+            // A test that failed while the server was frozen: thaw it, or the stop below
+            // would wait on a stopped process forever.
+            if self.data.join("postmaster.pid").exists() {
+                let _ = Command::new("kill").arg("-CONT").args(self.pids()).status();
+            }
             let _ = Command::new("sh")
                 .args(["-c", &as_pg_user(&self.stop_cmd())])
                 .output();
@@ -916,4 +951,73 @@ fn the_password_comes_from_a_file_or_the_environment_and_never_shows() {
     assert!(log.contains("inkan-tsa listening"), "{log}");
     assert!(!log.contains(PW), "{log}");
     assert!(tsa.stop());
+}
+
+#[test]
+fn a_hung_database_is_refused_at_once_and_issuing_resumes() {
+    // A server of its own: this test freezes it.
+    let pg = Pg::start();
+    let db = pg.create_db("records");
+    let url = db.url(2);
+    let dir = tmp();
+    let d = dir.path();
+    // A request that waited for the hung database would be answered only after ten minutes;
+    // the client below gives up after 30 s.
+    let cfg = write(d, "tsa.toml", b"request_timeout_ms = 600000\n");
+    let data = d.join("a");
+    let tsa = TsaProcess::start(
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--store",
+            &url,
+        ],
+        d,
+    );
+    wait_for_status(tsa.addr, "/readyz", 200, 30);
+    let mut granted = vec![serial_of(&post_tsq(tsa.addr, &request(1)))];
+    // Under load, so that the writer is inside a commit when the database freezes.
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let h = load(tsa.addr, 4, 1, stop.clone(), seen.clone());
+    while seen.lock().unwrap().granted.len() < 50 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pg.signal_all("-STOP");
+    // The lease cannot be renewed: not ready, and every new request refused while the
+    // database is still frozen (never held for the commit that cannot happen, which holds
+    // the writer).
+    wait_for_status(tsa.addr, "/readyz", 503, 30);
+    let mut c = Conn::open(tsa.addr).unwrap();
+    for i in 0..20 {
+        let (status, body) = c.post(&request(100 + i)).expect("answered while frozen");
+        assert_eq!(status, 200);
+        assert_eq!(failure_of(&body), Some(PkiFailureInfo::SYSTEM_FAILURE));
+    }
+    pg.signal_all("-CONT");
+    // Issuing resumes by itself.
+    wait_for_status(tsa.addr, "/readyz", 200, 60);
+    stop.store(true, SeqCst);
+    join(h);
+    granted.extend(seen.lock().unwrap().granted.iter().copied());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let body = post_tsq(tsa.addr, &request(1000));
+        if failure_of(&body).is_none() {
+            granted.push(serial_of(&body));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "issuing did not resume"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(tsa.stop());
+    check_store(&url, &granted);
 }
