@@ -240,6 +240,16 @@ fn verify_chain_cmd(
                 report.chain.head_hex(),
                 report.chain.next
             );
+            // A shared store: every instance number's chain and head, for the auditor to
+            // keep outside the database (docs/deployment.md).
+            for (n, c) in &report.instances {
+                println!(
+                    "instance {n}: {} records, head {} (record #{})",
+                    c.next,
+                    c.head_hex(),
+                    c.next
+                );
+            }
             ExitCode::SUCCESS
         }
         Ok(Err(broken)) => {

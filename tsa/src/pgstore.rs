@@ -1226,7 +1226,19 @@ impl PgReader {
         );
         t.config.options(opts.trim_start());
         let target = Arc::new(t);
-        off_runtime(|| target.connect().map(drop))?;
+        let present = off_runtime(|| -> Result<bool, StoreError> {
+            let mut c = target.connect()?;
+            let row = c
+                .query_one("SELECT to_regclass('inkan_token_records') IS NOT NULL", &[])
+                .map_err(pe)?;
+            Ok(row.get(0))
+        })?;
+        if !present {
+            return Err(StoreError(format!(
+                "no inkan-tsa records in {}: the database has no inkan schema (is the URL right? the first `inkan-tsa serve --store` creates it)",
+                target.display
+            )));
+        }
         Ok(Self { target })
     }
 
@@ -1295,6 +1307,7 @@ impl PgReader {
             )
             .map_err(pe)?;
         let mut total = 0u64;
+        let mut instances = Vec::new();
         let mut last_chain = Chain {
             next: 0,
             head: [0; 32],
@@ -1360,6 +1373,7 @@ impl PgReader {
             }
             total += expected;
             last_chain = want;
+            instances.push((n16, want));
         }
         // A record of no instance number is outside every chain.
         if let Some(r) = c
@@ -1378,6 +1392,7 @@ impl PgReader {
             records: total,
             legacy: 0,
             chain: last_chain,
+            instances,
         }))
     }
 

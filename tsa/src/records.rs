@@ -778,7 +778,7 @@ impl std::fmt::Display for ChainBreak {
 }
 
 /// A chain that verified ([`Reader::verify_chain`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainReport {
     /// Chained records.
     pub records: u64,
@@ -786,6 +786,9 @@ pub struct ChainReport {
     pub legacy: u64,
     /// The head.
     pub chain: Chain,
+    /// A shared store's chains, one per instance number, each with its head (empty for the
+    /// embedded store, whose one chain is [`ChainReport::chain`]).
+    pub instances: Vec<(u16, Chain)>,
 }
 
 /// The serial-number space of one start-up ([`Store::reserve_serials`]).
@@ -1913,6 +1916,7 @@ impl Reader {
             records: expected,
             legacy,
             chain,
+            instances: Vec::new(),
         }))
     }
 

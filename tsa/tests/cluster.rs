@@ -493,6 +493,19 @@ fn two_instances_share_records_with_unique_serials_and_survive_kill_9() {
 
     let all: Vec<u128> = ga.iter().chain(&gb).copied().collect();
     check_store(&url, &all);
+    // Each instance number's chain and head, for the auditor to keep outside the database.
+    let (code, out, _) = cli("records", &["--store", &url, "--verify-chain"]);
+    assert_eq!(code, 0);
+    let heads: Vec<&str> = out.lines().filter(|l| l.starts_with("instance ")).collect();
+    assert_eq!(heads.len(), 2, "{out}");
+    for n in na.iter().chain(&nb) {
+        assert!(
+            heads
+                .iter()
+                .any(|l| l.starts_with(&format!("instance {n}: "))),
+            "{out}"
+        );
+    }
     // The auditor's view through the CLI: a record of each instance, the events.
     for s in [ga[ga.len() / 2], gb[gb.len() / 2]] {
         let (code, out, err) = cli("records", &["--store", &url, "--serial", &format!("{s:x}")]);
@@ -840,6 +853,13 @@ fn check_reads_the_shared_store_and_changes_nothing() {
     assert_eq!(
         db.sql("SELECT to_regclass('inkan_schema') IS NULL").trim(),
         "t"
+    );
+    // The auditor's commands say what is wrong with an empty database.
+    let (code, _, err) = cli("records", &["--store", &url, "--verify-chain"]);
+    assert_eq!(code, 70, "{err}");
+    assert!(
+        err.contains("no inkan-tsa records in postgresql://inkan@127.0.0.1:"),
+        "{err}"
     );
     // Beside a serving instance: the schema is current, its lease is seen, none is taken.
     let tsa = serve(&url, d, "b");
