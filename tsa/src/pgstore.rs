@@ -925,6 +925,7 @@ impl PgStore {
                 backoff: BACKOFF_MIN,
                 chain: None,
                 scratch: Vec::with_capacity(512),
+                group_stmt: None,
             },
             opts,
             stats,
@@ -1045,7 +1046,21 @@ struct PgSink {
     /// (lease generation, number, committed head) once loaded.
     chain: Option<(u64, u16, Chain)>,
     scratch: Vec<u8>,
+    /// [`GROUP_SQL`] prepared on the current connection.
+    group_stmt: Option<postgres::Statement>,
 }
+
+/// A group of token records and nothing else, in one statement (so in one implicit
+/// transaction and one round trip, prepared once per connection): the chain head moves only
+/// while this instance holds the number and its lease has not expired by the database's clock,
+/// and the records are inserted only when it moved (`FROM u`). Fewer rows than records: the
+/// lease was lost and nothing was written. The `COMMIT` of the implicit transaction, with the
+/// database's `synchronous_commit`, happens before the statement's answer.
+const GROUP_SQL: &str = "WITH u AS (UPDATE inkan_instances SET chain_next = $1, chain_head = $2 \
+     WHERE number = $3 AND owner = $4 AND chain_next = $5 AND expires_at > now() RETURNING number) \
+     INSERT INTO inkan_token_records (serial, instance, seq, gen_ns, imprint, stored) \
+     SELECT x.s, u.number, x.q, x.t, x.i, x.v FROM u, \
+     unnest($6::bytea[], $7::bigint[], $8::bigint[], $9::bytea[], $10::bytea[]) AS x(s, q, t, i, v)";
 
 impl PgSink {
     fn conn(&mut self) -> Result<&mut Client, StoreError> {
@@ -1063,6 +1078,7 @@ impl PgSink {
                 Ok(c) => {
                     self.backoff = BACKOFF_MIN;
                     self.client = Some(c);
+                    self.group_stmt = None;
                 }
                 Err(e) => {
                     self.retry_at = Instant::now() + self.backoff;
@@ -1120,6 +1136,51 @@ impl PgSink {
         }
         let number = i32::from(ls.number);
         let lease = self.lease.clone();
+        let lost = |ls: &LeaseState| {
+            lease.set(|s| s.deadline = None);
+            StoreError(format!(
+                "the lease on instance number {} was lost; nothing of this group was written",
+                ls.number
+            ))
+        };
+        let next = i64::try_from(chain.next).unwrap_or(i64::MAX);
+        let prev = i64::try_from(start.next).unwrap_or(i64::MAX);
+        let only_tokens = rejections.is_empty() && !jobs.iter().any(|j| matches!(j, Job::Event(_)));
+        if only_tokens && !serials.is_empty() {
+            // The common group: one prepared statement, one round trip.
+            if self.group_stmt.is_none() {
+                let st = self.conn()?.prepare(GROUP_SQL).map_err(pe)?;
+                self.group_stmt = Some(st);
+            }
+            let st = self
+                .group_stmt
+                .clone()
+                .ok_or_else(|| StoreError("no statement".into()))?;
+            let head = chain.head.to_vec();
+            let n = self
+                .conn()?
+                .execute(
+                    &st,
+                    &[
+                        &next,
+                        &head,
+                        &number,
+                        &lease.owner,
+                        &prev,
+                        &serials,
+                        &seqs,
+                        &times,
+                        &imprints,
+                        &stored,
+                    ],
+                )
+                .map_err(pe)?;
+            if n != serials.len() as u64 {
+                return Err(lost(&ls));
+            }
+            self.chain = Some((ls.generation, ls.number, chain));
+            return Ok(());
+        }
         let c = self.conn()?;
         let mut tx = c.transaction().map_err(pe)?;
         if !serials.is_empty() {
@@ -1128,21 +1189,11 @@ impl PgSink {
             let n = tx
                 .execute(
                     "UPDATE inkan_instances SET chain_next = $1, chain_head = $2 WHERE number = $3 AND owner = $4 AND chain_next = $5 AND expires_at > now()",
-                    &[
-                        &i64::try_from(chain.next).unwrap_or(i64::MAX),
-                        &chain.head.to_vec(),
-                        &number,
-                        &lease.owner,
-                        &i64::try_from(start.next).unwrap_or(i64::MAX),
-                    ],
+                    &[&next, &chain.head.to_vec(), &number, &lease.owner, &prev],
                 )
                 .map_err(pe)?;
             if n != 1 {
-                lease.set(|s| s.deadline = None);
-                return Err(StoreError(format!(
-                    "the lease on instance number {} was lost; nothing of this group was written",
-                    ls.number
-                )));
+                return Err(lost(&ls));
             }
             tx.execute(
                 "INSERT INTO inkan_token_records (serial, instance, seq, gen_ns, imprint, stored) SELECT s, $2, q, t, i, v FROM unnest($1::bytea[], $3::bigint[], $4::bigint[], $5::bytea[], $6::bytea[]) AS u(s, q, t, i, v)",

@@ -20,14 +20,17 @@
 //! records per commit). Over HTTP/1.1 the default is the sweep `16,64,256` (a TSA's load is
 //! many independent clients with one request in flight each; 16 or 64 is the common case).
 //!
-//! `--stores` compares records stores in the same run, each over the whole `--connections`
-//! sweep with the same key: `embedded` (the default, `records.redb`), `pg` (one instance on a
+//! `--stores` compares records stores in the same run, at each point of the `--connections`
+//! sweep one after the other (so that the machine's other load drifts little between the
+//! points compared), with the same key: `embedded` (the default, `records.redb`), `pg` (one instance on a
 //! shared PostgreSQL store), `pgN` (N instances on one shared store behind a round-robin
 //! split of the connections, each instance with its own runtime, signing threads, writer and
 //! lease, as N processes would have). Without `--pg-url` the generator starts a private
 //! PostgreSQL server (Debian's `postgresql`; as the `postgres` user when run as root) with a
 //! fresh database per point, on the same cores: the figures include the database. The table
-//! gives each point's ratio to the embedded store at the same concurrency (`x embedded`).
+//! gives each point's ratio to the embedded store at the same concurrency (`x embedded`), and
+//! the same by CPU per token, database included (`x emb CPU`: the ratio had both points got
+//! the same cores, which a machine shared with other work does not give them).
 //!
 //! `--peer hyper` measures, the same way, a lean hyper HTTP/1.1 server in this process (a
 //! canned response, no parsing, signing or records): its `http runtime` CPU per request is the
@@ -1446,8 +1449,8 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     };
     let mut points = Vec::new();
     let mut i = 0usize;
-    for &kind in &o.stores {
-        for &conns in &o.connections {
+    for &conns in &o.connections {
+        for &kind in &o.stores {
             i += 1;
             let store_url = match (kind, &o.pg_url, &pg) {
                 (None, _, _) => None,
@@ -1623,7 +1626,7 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     // `by CPU` (raw CPU per signature / CPU per token) is the ratio if both had the same.
     let several = o.stores.len() > 1;
     println!(
-        "{:>9} {:>11} {:>9} {:>8} {:>8} {:>8} {:>9} {:>13} {:>11} {:>6} {:>9} {:>7}",
+        "{:>9} {:>11} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>13} {:>11} {:>6} {:>9} {:>7}",
         "store",
         "connections",
         "tokens/s",
@@ -1631,6 +1634,7 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
         "p99 ms",
         "tsa/raw",
         "x embedded",
+        "x emb CPU",
         "us CPU/token",
         "raw by CPU",
         "cores",
@@ -1642,13 +1646,19 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
             v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
         };
         // The same concurrency on the embedded store, measured in this run.
-        let embedded = points
+        let same = points
             .iter()
             .find(|e| e.store == "embedded" && e.connections == p.connections)
-            .filter(|_| several && p.store.starts_with("pg"))
-            .map(|e| p.rate as f64 / e.rate.max(1) as f64);
+            .filter(|_| several && p.store.starts_with("pg"));
+        let embedded = same.map(|e| p.rate as f64 / e.rate.max(1) as f64);
+        // The same by CPU per token (database included): the ratio if both points had had
+        // the same cores, which a shared machine does not give them.
+        let embedded_cpu = same
+            .and_then(|e| e.cpu_per_token_us)
+            .zip(p.cpu_per_token_us)
+            .map(|(e, t)| e / t);
         println!(
-            "{:>9} {:>11} {:>9} {:>8.2} {:>8.2} {:>8.3} {:>9} {:>13} {:>11} {:>6} {:>9} {:>7}",
+            "{:>9} {:>11} {:>9} {:>8.2} {:>8.2} {:>8.3} {:>9} {:>9} {:>13} {:>11} {:>6} {:>9} {:>7}",
             p.store,
             p.connections,
             p.rate,
@@ -1656,6 +1666,7 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
             p.p99,
             p.rate as f64 / raw,
             opt(embedded, 2),
+            opt(embedded_cpu, 2),
             opt(p.cpu_per_token_us, 1),
             opt(raw_cpu.zip(p.cpu_per_token_us).map(|(r, t)| r / t), 3),
             opt(p.cores, 2),
