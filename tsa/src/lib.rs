@@ -115,7 +115,9 @@
 //!   connections 17,826 (0.34 × raw, p99 9.8 ms), 256 connections 19,979-32,558 (0.30-0.38 ×
 //!   raw); at 16 connections the group commit is bound by the disk's `fsync` latency (about 8
 //!   records per commit: half the clients wait on one commit while the other half is signed),
-//!   not by CPU (0.7-0.85 of the two cores busy);
+//!   not by CPU (0.7-0.85 of the two cores busy); in a later quiet minute (the store
+//!   comparison above): 14,286 / 14,246 / 13,636 tokens/s at 16 / 64 / 256 connections, 0.29 /
+//!   0.29 / 0.27 × raw, p99 3.3 / 16.0 / 42.8 ms;
 //! * `--peer bc` (Bouncy Castle 1.72 behind the JDK `HttpServer`, same key, no records, JIT
 //!   warmed, `TCP_NODELAY`): in one busy run 1,311 / 1,270 / 1,743 tokens/s at 16 / 64 / 256
 //!   connections against our 2,001 / 4,819 / 15,198 (1.5 / 3.8 / 8.7 ×); the peer spent 0.8-1.1
