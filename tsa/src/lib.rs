@@ -118,11 +118,12 @@
 //!   not by CPU (0.7-0.85 of the two cores busy); in a later quiet minute (the store
 //!   comparison above): 14,286 / 14,246 / 13,636 tokens/s at 16 / 64 / 256 connections, 0.29 /
 //!   0.29 / 0.27 × raw, p99 3.3 / 16.0 / 42.8 ms;
-//! * `--peer bc` (Bouncy Castle 1.72 behind the JDK `HttpServer`, same key, no records, JIT
-//!   warmed, `TCP_NODELAY`): in one busy run 1,311 / 1,270 / 1,743 tokens/s at 16 / 64 / 256
-//!   connections against our 2,001 / 4,819 / 15,198 (1.5 / 3.8 / 8.7 ×); the peer spent 0.8-1.1
-//!   ms of CPU per token there, far above the figure (6,762/s at 64), so these ratios
-//!   are for that run only;
+//! * `--peer bc` (Bouncy Castle 1.72 behind the JDK `HttpServer`, same key, no records,
+//!   `TCP_NODELAY`): with a 5 s JIT warm-up, in one busy run 1,311 / 1,270 / 1,743 tokens/s at
+//!   16 / 64 / 256 connections against our 2,001 / 4,819 / 15,198 (1.5 / 3.8 / 8.7 ×), the
+//!   peer's CPU per token still falling (1.1 to 0.8 ms); with 15 s of warm-up, at 64
+//!   connections 2,310 against our 6,038 (2.6 ×; the peer 0.68 ms of CPU per token, ours
+//!   0.06). The peer figure (6,762/s at 64) came from a quieter machine;
 //! * the HTTP/1.1 path (`--peer hyper`: a lean hyper server answering a canned body): 8-9 µs
 //!   of runtime CPU per request, against 15-22 µs for the TSA's runtime part (generator 7-9 µs
 //!   on both). Under `perf` the largest piece of both is the loopback `send` itself (the

@@ -40,9 +40,10 @@
 //! Bouncy Castle TSA peer (`benches/peer/BcTsa.java`: BC 1.72's `TimeStampResponseGenerator`
 //! behind the JDK's `HttpServer`, Debian's `libbcpkix-java`; compiled with `javac` at run time)
 //! with the same key, certificate and requests, and ends with our rate over the peer's. The
-//! peer keeps no records at all; its JVM is warmed up for 5 s once, and its server sockets
-//! have `TCP_NODELAY` (`sun.net.httpserver.nodelay`; without it every response waits for the
-//! client's delayed ACK). HTTP/1.1 only.
+//! peer keeps no records at all; its JVM is warmed up for 15 s once (its JIT compiles the hot
+//! paths after some ten thousand calls: after 5 s its CPU per token was still falling), and its
+//! server sockets have `TCP_NODELAY` (`sun.net.httpserver.nodelay`; without it every response
+//! waits for the client's delayed ACK). HTTP/1.1 only.
 //!
 //! * `p256`, `p384`: a fresh software key made with `inkan_hsm::devpki`; `rsa3072`: made with
 //!   `openssl genpkey`; `softhsm-p256`: a P-256 key generated on a private SoftHSM2 token (the
@@ -1439,10 +1440,10 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
         let threads = 2 * std::thread::available_parallelism().map_or(2, |n| n.get());
         let peer = BcPeer::start(base, &keyref, &chain, threads)?;
         println!(
-            "peer: Bouncy Castle TSP behind the JDK HttpServer on {} ({threads} handler threads, same key and certificate, no records); JIT warm-up 5 s",
+            "peer: Bouncy Castle TSP behind the JDK HttpServer on {} ({threads} handler threads, same key and certificate, no records); JIT warm-up 15 s",
             peer.addr
         );
-        let _ = drive(std::slice::from_ref(&peer.addr), 64, mode, 4, None)?;
+        let _ = drive(std::slice::from_ref(&peer.addr), 64, mode, 14, None)?;
         Some(peer)
     } else {
         None
