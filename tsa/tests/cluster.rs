@@ -489,6 +489,40 @@ fn two_instances_share_records_with_unique_serials_and_survive_kill_9() {
     assert!(groups > 0);
     assert!(count("inkan_tsa_records_group_size_sum") >= gb.len() as u64);
     assert!(count("inkan_tsa_records_commit_duration_seconds_count") >= groups);
+    // SIGHUP reloads the key and certificate on the shared store as on the embedded one: the
+    // event goes to the shared events, and B keeps issuing under its number.
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &b.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !cli(
+        "events",
+        &[
+            "--store",
+            &url,
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2200-01-01",
+        ],
+    )
+    .1
+    .contains("\"kind\":\"identity_reloaded\"")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no identity_reloaded event"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let after = serial_of(&post_tsq(b.addr, &request(77)));
+    assert_eq!(instance_of(after), *nb.iter().next().unwrap());
+    let mut gb = gb;
+    gb.push(after);
     assert!(b.stop(), "graceful stop");
 
     let all: Vec<u128> = ga.iter().chain(&gb).copied().collect();
