@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 # Chromium and ChromeDriver (the page of `inkan-verify ui` is tested in a real browser) with a
 # Japanese font (its screenshot of the Japanese page), qpdf and poppler's pdfsig (independent
 # judges of the PDFs inkan-sign writes), python3-venv (pyHanko, from PyPI, is installed by the
-# tests into a virtual environment under the target directory). Installed when missing.
+# tests into a virtual environment under the target directory), PostgreSQL (the TSA's shared
+# store). Installed when missing.
 need=()
 for pair in softhsm2-util:softhsm2 pkcs11-tool:opensc openssl:openssl python3:python3 \
   chromium:chromium chromedriver:chromium-driver qpdf:qpdf pdfsig:poppler-utils; do
@@ -20,6 +21,9 @@ done
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ] || need+=(faketime)
 [ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need+=(fonts-ipafont-gothic)
 dpkg -s python3-venv >/dev/null 2>&1 || need+=(python3-venv)
+# PostgreSQL: the TSA's shared-store tests start private servers (initdb as the unprivileged
+# postgres user when run as root); the package is found by its versioned initdb.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

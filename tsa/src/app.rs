@@ -481,8 +481,13 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
     for w in &identity.warnings {
         tracing::warn!("{w}");
     }
-    let store = Store::open_with_cache(&s.data_dir, Some(s.store_cache_bytes))
-        .map_err(|e| e.to_string())?;
+    let store = Store::open_configured(
+        s.store.as_deref(),
+        &s.data_dir,
+        Some(s.store_cache_bytes),
+        clock.clone(),
+    )
+    .map_err(|e| e.to_string())?;
     let space = store.reserve_serials(now).map_err(|e| e.to_string())?;
     let chain_at_start = store.chain().map_err(|e| e.to_string())?;
     let cert_hex = records::hex(&identity.cert_sha256);
@@ -505,6 +510,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
             .field("serial_prefix", format!("{:016x}", space.prefix))
             .field("serial_epoch", space.epoch)
             .field("instance_id", s.instance_id)
+            .field("store_instance", space.instance)
             .field("chain_records", chain_at_start.next)
             .field("chain_head", chain_at_start.head_hex()),
         )
@@ -550,7 +556,10 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         policy: s.policy,
         accepted_policies: s.accepted_policies.clone(),
         signing: std::sync::RwLock::new(Arc::new(signing)),
-        serials: SerialSource::new(space.prefix, space.epoch),
+        serials: match store.prefix_cell() {
+            Some(cell) => SerialSource::shared(cell, space.epoch),
+            None => SerialSource::new(space.prefix, space.epoch),
+        },
         guard: guard.clone(),
     };
     let writer_stats = Arc::new(WriterStats::default());

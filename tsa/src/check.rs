@@ -1,6 +1,9 @@
 //! `inkan-tsa check`: every start-up check of `serve` (the configuration, the key, the
 //! certificate chain and its policy, the SNTP servers answering) without opening the records
-//! store or the listening port, so that it runs beside a production TSA that holds both (a new
+//! store or the listening port, so that it runs beside a production TSA that holds both. A
+//! shared store (`--store postgresql://...`) is checked read-only over the network
+//! ([`crate::pgstore::check`]: connection, TLS, schema version, privileges, leases,
+//! durability settings) (a new
 //! configuration or a rollover pair is checked before SIGHUP or a restart). It prints one line
 //! per finding and says whether `serve` would start.
 
@@ -67,21 +70,30 @@ pub fn run(o: &Overrides, clock: &dyn Clock, out: &mut dyn Write) -> Result<(), 
             s.accuracy.as_millis()
         ),
     );
-    let store = s.data_dir.join(crate::records::FILE_NAME);
-    line(
-        out,
-        "info",
-        "records store",
-        &format!(
-            "{} ({}; not opened by check)",
-            store.display(),
-            if store.exists() {
-                "exists"
-            } else {
-                "would be created"
-            }
-        ),
-    );
+    if let Some(url) = &s.store {
+        // A shared store is checked over the network (read-only; no lease taken): the
+        // instances serving from it are not disturbed.
+        let found = crate::pgstore::check(url).map_err(|e| refuse(out, "records store", e))?;
+        for (tag, text) in found {
+            line(out, tag, "records store", &text);
+        }
+    } else {
+        let store = s.data_dir.join(crate::records::FILE_NAME);
+        line(
+            out,
+            "info",
+            "records store",
+            &format!(
+                "{} ({}; not opened by check)",
+                store.display(),
+                if store.exists() {
+                    "exists"
+                } else {
+                    "would be created"
+                }
+            ),
+        );
+    }
     line(
         out,
         "info",

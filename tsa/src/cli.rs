@@ -20,11 +20,11 @@ inkan-tsa: an RFC 3161 time-stamp authority (HTTP, CRYPTREC policy, durable reco
 
 USAGE:
   inkan-tsa serve [--config FILE] [--listen ADDR:PORT] [--key KEYREF] [--cert-chain PEM]
-                  [--policy OID] [--accuracy-ms N] [--data-dir DIR] [--dev]
+                  [--policy OID] [--accuracy-ms N] [--data-dir DIR] [--store URL] [--dev]
                   [--ntp HOST[:PORT]]... [--ntp-poll-ms N]
-  inkan-tsa records [--config FILE] [--data-dir DIR]
+  inkan-tsa records [--config FILE] [--data-dir DIR | --store URL]
                     (--serial HEX | --imprint HEX | --from TIME --to TIME | --verify-chain)
-  inkan-tsa events [--config FILE] [--data-dir DIR] --from TIME --to TIME
+  inkan-tsa events [--config FILE] [--data-dir DIR | --store URL] --from TIME --to TIME
   inkan-tsa check [flags as for serve]
   inkan-tsa backup [--config FILE] [--data-dir DIR] --out FILE
   inkan-tsa --help | --version
@@ -37,6 +37,8 @@ serve:
   --policy OID        default TSA policy
   --accuracy-ms N     declared accuracy, 1..=1000 (default 1000)
   --data-dir DIR      records store and dev PKI (default ./inkan-tsa-data)
+  --store URL         shared records store postgresql://USER@HOST[:PORT]/DB (password from
+                      PGPASSWORD or ?password-source=env:NAME|FILE; sslmode, sslrootcert)
   --dev               development TSA: makes a dev CA, TSA certificate and P-256 key once
                       under the data dir (NOT FOR PRODUCTION), policy 1.2.3.4.1
   --ntp HOST[:PORT]   SNTP server to check the clock against (repeatable); without any,
@@ -56,10 +58,14 @@ events: prints the service events (start and stop, clock measurements, clock los
 check: runs every start-up check of serve (configuration, key, certificate chain and policy,
   one query to each SNTP server) without opening the records store or the port, so it runs
   beside a production TSA; prints what it found; exit 0 when serve would start, 64 with the
-  reason otherwise. Relative paths in a config file resolve from the file's folder.
+  reason otherwise. A shared store (--store) is checked read-only over the network
+  (connection, TLS, schema version, privileges, instance leases, synchronous_commit). Relative paths in a config file resolve from the file's folder.
 backup: copies the records store (records, events, serial bookkeeping) in one read
   transaction while the TSA runs, to a new file; restore by stopping the TSA and putting the
-  copy back as DATA_DIR/records.redb (see docs/operations.md; serials never repeat).
+  copy back as DATA_DIR/records.redb (see docs/operations.md; serials never repeat). A shared
+  PostgreSQL store (--store or the config's store) is backed up with PostgreSQL's own tools
+  (pg_basebackup with WAL archiving, pg_dump): backup says so and exits 64
+  (docs/deployment.md).
 SIGHUP: reloads the key and certificate chain the configuration names (the new pair must pass
   every start-up check, or the old one stays); never stops the server.
 
@@ -85,6 +91,8 @@ pub enum Command {
         config: Option<PathBuf>,
         /// `--data-dir`.
         data_dir: Option<PathBuf>,
+        /// `--store URL`: refused with what to do instead (PostgreSQL's own backups).
+        store: Option<String>,
         /// `--out`: the copy (must not exist).
         out: PathBuf,
     },
@@ -94,6 +102,8 @@ pub enum Command {
         config: Option<PathBuf>,
         /// `--data-dir`.
         data_dir: Option<PathBuf>,
+        /// `--store URL`.
+        store: Option<String>,
         /// The query.
         query: Query,
     },
@@ -103,6 +113,8 @@ pub enum Command {
         config: Option<PathBuf>,
         /// `--data-dir`.
         data_dir: Option<PathBuf>,
+        /// `--store URL`.
+        store: Option<String>,
     },
     /// `events`.
     Events {
@@ -110,6 +122,8 @@ pub enum Command {
         config: Option<PathBuf>,
         /// `--data-dir`.
         data_dir: Option<PathBuf>,
+        /// `--store URL`.
+        store: Option<String>,
         /// `--from`.
         from: UnixTime,
         /// `--to`.
@@ -188,6 +202,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                     Long("data-dir") => {
                         o.data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
                     }
+                    Long("store") => {
+                        o.store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
+                    }
                     Long("dev") => o.dev = true,
                     Long("ntp") => o
                         .ntp
@@ -208,13 +225,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             })
         }
         "backup" => {
-            let (mut config, mut data_dir, mut out) = (None, None, None);
+            let (mut config, mut data_dir, mut store, mut out) = (None, None, None, None);
             while let Some(arg) = p.next().map_err(|e| e.to_string())? {
                 match arg {
                     Short('h') | Long("help") => return Ok(Command::Help),
                     Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
                     Long("data-dir") => {
                         data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
+                    }
+                    Long("store") => {
+                        store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
                     }
                     Long("out") => out = Some(p.value().map_err(|e| e.to_string())?.into()),
                     other => return Err(other.unexpected().to_string()),
@@ -224,17 +244,21 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             Ok(Command::Backup {
                 config,
                 data_dir,
+                store,
                 out,
             })
         }
         "records" => {
-            let (mut config, mut data_dir) = (None, None);
+            let (mut config, mut data_dir, mut store) = (None, None, None);
             let (mut serial, mut imprint, mut from, mut to) = (None, None, None, None);
             let mut verify = false;
             while let Some(arg) = p.next().map_err(|e| e.to_string())? {
                 match arg {
                     Short('h') | Long("help") => return Ok(Command::Help),
                     Long("verify-chain") => verify = true,
+                    Long("store") => {
+                        store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
+                    }
                     Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
                     Long("data-dir") => {
                         data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
@@ -256,7 +280,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 if serial.is_some() || imprint.is_some() || from.is_some() || to.is_some() {
                     return Err("--verify-chain takes no query (it checks every record)".into());
                 }
-                return Ok(Command::VerifyChain { config, data_dir });
+                return Ok(Command::VerifyChain {
+                    config,
+                    data_dir,
+                    store,
+                });
             }
             let query = match (serial, imprint, from, to) {
                 (Some(s), None, None, None) => Query::Serial(
@@ -281,14 +309,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             Ok(Command::Records {
                 config,
                 data_dir,
+                store,
                 query,
             })
         }
         "events" => {
             let (mut config, mut data_dir, mut from, mut to) = (None, None, None, None);
+            let mut store = None;
             while let Some(arg) = p.next().map_err(|e| e.to_string())? {
                 match arg {
                     Short('h') | Long("help") => return Ok(Command::Help),
+                    Long("store") => {
+                        store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
+                    }
                     Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
                     Long("data-dir") => {
                         data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
@@ -306,6 +339,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             Ok(Command::Events {
                 config,
                 data_dir,
+                store,
                 from: parse_time_bound(&f, false, "--from")?,
                 to: parse_time_bound(&t, true, "--to")?,
             })

@@ -33,6 +33,8 @@ pub struct FileConfig {
     pub listen: Option<String>,
     /// Data directory (records store, development PKI).
     pub data_dir: Option<PathBuf>,
+    /// Shared records store `postgresql://USER@HOST[:PORT]/DB` (default: the embedded store).
+    pub store: Option<String>,
     /// KEYREF: PKCS#8 PEM path or `pkcs11:` URI.
     pub key: Option<String>,
     /// PEM file: the TSA certificate first, then (optionally) its issuers.
@@ -77,8 +79,9 @@ pub struct FileConfig {
     pub signing_threads: Option<usize>,
     /// Threads of the async runtime that serves HTTP (default: half the CPUs, at least 1).
     pub runtime_threads: Option<usize>,
-    /// Under load, the least time between two group commits, in milliseconds (default 5;
-    /// 0: commit as soon as the previous commit returns).
+    /// Under load, the least time between two group commits, in milliseconds (default 0:
+    /// commit as soon as the previous commit returns, holding a group only while the signing
+    /// threads are saturated; see `records`).
     pub commit_interval_ms: Option<u64>,
     /// Grace period for in-flight requests at shutdown, in milliseconds.
     pub shutdown_grace_ms: Option<u64>,
@@ -117,6 +120,8 @@ pub struct Overrides {
     pub accuracy_ms: Option<u64>,
     /// `--data-dir DIR`.
     pub data_dir: Option<PathBuf>,
+    /// `--store URL`.
+    pub store: Option<String>,
     /// `--dev`.
     pub dev: bool,
     /// `--ntp HOST[:PORT]`, repeatable.
@@ -151,6 +156,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Data directory.
     pub data_dir: PathBuf,
+    /// Shared records store URL (`None`: the embedded store under `data_dir`).
+    pub store: Option<String>,
     /// KEYREF (`None` with `--dev`: the development key is used).
     pub key: Option<String>,
     /// Certificate chain PEM (`None` with `--dev`).
@@ -197,7 +204,7 @@ pub struct Settings {
     pub signing_threads: usize,
     /// HTTP runtime threads.
     pub runtime_threads: usize,
-    /// Least time between two group commits under load.
+    /// Least time between two group commits under load (zero: none, the default).
     pub commit_interval: Duration,
     /// Shutdown grace.
     pub shutdown_grace: Duration,
@@ -323,6 +330,7 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
         .clone()
         .or(file.data_dir)
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let store = o.store.clone().or(file.store);
     let key = o.key.clone().or(file.key);
     let cert_chain = o.cert_chain.clone().or(file.cert_chain);
     if !o.dev {
@@ -429,6 +437,7 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
     Ok(Settings {
         listen,
         data_dir,
+        store,
         key,
         cert_chain,
         policy,
@@ -451,7 +460,7 @@ pub fn resolve(file: FileConfig, o: &Overrides) -> Result<Settings, ConfigError>
         max_batch: file.max_batch.unwrap_or(4096).max(1),
         signing_threads: file.signing_threads.unwrap_or(cpus.max(2)).max(1),
         runtime_threads: file.runtime_threads.unwrap_or(cpus.div_ceil(2)).max(1),
-        commit_interval: ms(file.commit_interval_ms.unwrap_or(5)),
+        commit_interval: ms(file.commit_interval_ms.unwrap_or(0)),
         shutdown_grace: ms(file.shutdown_grace_ms.unwrap_or(10_000)),
         idle_timeout: ms(idle_timeout_ms),
         http2_keep_alive: (h2_ka > 0).then(|| ms(h2_ka)),

@@ -33,22 +33,29 @@ fn main() -> ExitCode {
         Command::Records {
             config,
             data_dir,
+            store,
             query,
-        } => records_cmd(config, data_dir, &query),
-        Command::VerifyChain { config, data_dir } => verify_chain_cmd(config, data_dir),
+        } => records_cmd(config, data_dir, store, &query),
+        Command::VerifyChain {
+            config,
+            data_dir,
+            store,
+        } => verify_chain_cmd(config, data_dir, store),
         Command::Events {
             config,
             data_dir,
+            store,
             from,
             to,
-        } => events_cmd(config, data_dir, from, to),
+        } => events_cmd(config, data_dir, store, from, to),
         Command::Serve(o) => serve(&o),
         Command::Check(o) => check_cmd(&o),
         Command::Backup {
             config,
             data_dir,
+            store,
             out,
-        } => backup_cmd(config, data_dir, &out),
+        } => backup_cmd(config, data_dir, store, &out),
     }
 }
 
@@ -65,13 +72,23 @@ fn check_cmd(o: &config::Overrides) -> ExitCode {
     }
 }
 
-/// `inkan-tsa backup`: a consistent copy of the records store, taken beside the server.
+/// `inkan-tsa backup`: a consistent copy of the embedded records store, taken beside the
+/// server. A shared PostgreSQL store is the database's to back up: refused with what to do.
 fn backup_cmd(
     config: Option<std::path::PathBuf>,
     data_dir: Option<std::path::PathBuf>,
+    store: Option<String>,
     out: &std::path::Path,
 ) -> ExitCode {
-    let reader = match open_reader(config, data_dir) {
+    let store = match store_of(store, config.as_deref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(url) = store {
+        eprintln!("inkan-tsa: {}", inkan_tsa::pgstore::backup_advice(&url));
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let reader = match open_reader(config, data_dir, None) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -116,12 +133,34 @@ fn data_dir_of(
     }
 }
 
+/// The shared store named by `--store`, else by the configuration's `store`; `None`: the
+/// embedded store.
+fn store_of(
+    store: Option<String>,
+    config: Option<&std::path::Path>,
+) -> Result<Option<String>, ExitCode> {
+    match (store, config) {
+        (Some(s), _) => Ok(Some(s)),
+        (None, Some(c)) => match config::FileConfig::load(c) {
+            Ok(f) => Ok(f.store),
+            Err(e) => {
+                eprintln!("inkan-tsa: {e}");
+                Err(ExitCode::from(EXIT_USAGE))
+            }
+        },
+        (None, None) => Ok(None),
+    }
+}
+
 fn open_reader(
     config: Option<std::path::PathBuf>,
     data_dir: Option<std::path::PathBuf>,
+    store: Option<String>,
 ) -> Result<records::Reader, ExitCode> {
+    // `--store`, else the configuration's `store`, else the embedded store.
+    let store = store_of(store, config.as_deref())?;
     let dir = data_dir_of(config, data_dir)?;
-    records::Reader::open(&dir).map_err(|e| {
+    records::Reader::open_configured(store.as_deref(), &dir).map_err(|e| {
         eprintln!("inkan-tsa: {e}");
         ExitCode::from(EXIT_FAILURE)
     })
@@ -155,9 +194,10 @@ fn print_lines(
 fn records_cmd(
     config: Option<std::path::PathBuf>,
     data_dir: Option<std::path::PathBuf>,
+    store: Option<String>,
     query: &records::Query,
 ) -> ExitCode {
-    let reader = match open_reader(config, data_dir) {
+    let reader = match open_reader(config, data_dir, store) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -167,10 +207,11 @@ fn records_cmd(
 fn events_cmd(
     config: Option<std::path::PathBuf>,
     data_dir: Option<std::path::PathBuf>,
+    store: Option<String>,
     from: inkan_profiles::time::UnixTime,
     to: inkan_profiles::time::UnixTime,
 ) -> ExitCode {
-    let reader = match open_reader(config, data_dir) {
+    let reader = match open_reader(config, data_dir, store) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -180,8 +221,9 @@ fn events_cmd(
 fn verify_chain_cmd(
     config: Option<std::path::PathBuf>,
     data_dir: Option<std::path::PathBuf>,
+    store: Option<String>,
 ) -> ExitCode {
-    let reader = match open_reader(config, data_dir) {
+    let reader = match open_reader(config, data_dir, store) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -201,6 +243,16 @@ fn verify_chain_cmd(
                 report.chain.head_hex(),
                 report.chain.next
             );
+            // A shared store: every instance number's chain and head, for the auditor to
+            // keep outside the database (docs/deployment.md).
+            for (n, c) in &report.instances {
+                println!(
+                    "instance {n}: {} records, head {} (record #{})",
+                    c.next,
+                    c.head_hex(),
+                    c.next
+                );
+            }
             ExitCode::SUCCESS
         }
         Ok(Err(broken)) => {

@@ -195,6 +195,40 @@ impl Metrics {
         );
         let _ = writeln!(
             o,
+            "# HELP inkan_tsa_records_commit_duration_seconds One group commit: writing its records and the durable commit (fsync, or the shared store's COMMIT).\n# TYPE inkan_tsa_records_commit_duration_seconds histogram"
+        );
+        for (i, b) in WriterStats::COMMIT_BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "inkan_tsa_records_commit_duration_seconds_bucket{{le=\"{b}\"}} {}",
+                store.commit_buckets[i].load(Relaxed)
+            );
+        }
+        let commits = store.commits.load(Relaxed);
+        let _ = writeln!(
+            o,
+            "inkan_tsa_records_commit_duration_seconds_bucket{{le=\"+Inf\"}} {commits}\ninkan_tsa_records_commit_duration_seconds_sum {:.6}\ninkan_tsa_records_commit_duration_seconds_count {commits}",
+            store.commit_micros.load(Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(
+            o,
+            "# HELP inkan_tsa_records_group_size Token records per group commit (commits that carried any).\n# TYPE inkan_tsa_records_group_size histogram"
+        );
+        for (i, b) in WriterStats::GROUP_BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "inkan_tsa_records_group_size_bucket{{le=\"{b}\"}} {}",
+                store.group_buckets[i].load(Relaxed)
+            );
+        }
+        let token_commits = store.token_commits.load(Relaxed);
+        let _ = writeln!(
+            o,
+            "inkan_tsa_records_group_size_bucket{{le=\"+Inf\"}} {token_commits}\ninkan_tsa_records_group_size_sum {}\ninkan_tsa_records_group_size_count {token_commits}",
+            store.records.load(Relaxed)
+        );
+        let _ = writeln!(
+            o,
             "# HELP inkan_tsa_connections Open connections.\n# TYPE inkan_tsa_connections gauge\ninkan_tsa_connections {}",
             self.connections.load(Relaxed)
         );
@@ -230,7 +264,20 @@ mod tests {
             LeapPolicy::Ignore,
             Duration::from_secs(1),
         );
-        let text = m.render(0, &g, &WriterStats::default());
+        let stats = WriterStats::default();
+        stats.commits.store(2, Relaxed);
+        stats.records.store(40, Relaxed);
+        stats.observe_commit(Duration::from_micros(700), 40);
+        stats.observe_commit(Duration::from_millis(30), 0);
+        let text = m.render(0, &g, &stats);
+        assert!(text.contains("inkan_tsa_records_commit_duration_seconds_bucket{le=\"0.0005\"} 0"));
+        assert!(text.contains("inkan_tsa_records_commit_duration_seconds_bucket{le=\"0.001\"} 1"));
+        assert!(text.contains("inkan_tsa_records_commit_duration_seconds_bucket{le=\"0.05\"} 2"));
+        assert!(text.contains("inkan_tsa_records_commit_duration_seconds_count 2"));
+        assert!(text.contains("inkan_tsa_records_group_size_bucket{le=\"32\"} 0"));
+        assert!(text.contains("inkan_tsa_records_group_size_bucket{le=\"64\"} 1"));
+        assert!(text.contains("inkan_tsa_records_group_size_count 1"));
+        assert!(text.contains("inkan_tsa_records_group_size_sum 40"));
         assert!(text.contains("inkan_tsa_requests_total{status=\"granted\",reason=\"\"} 1"));
         assert!(text.contains("reason=\"badAlg\"} 1"));
         assert!(text.contains("inkan_tsa_http_responses_total{code=\"other\"} 1"));

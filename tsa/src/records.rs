@@ -23,17 +23,22 @@
 //! writes it in one transaction, commits it durably (one `fsync`), and only then releases
 //! every response of the batch. While one `fsync` runs the next batch gathers, so the batch
 //! size follows the load by itself: one token per commit when idle (lowest latency), hundreds
-//! under load (the `fsync` shared by all of them). Under load (the previous commit held more
-//! than one token) the writer also waits until `commit_interval` has passed since the previous
-//! commit began, so that a commit's fixed cost (copy-on-write of the B-tree spines, two
-//! `fdatasync`s, file locks: about 0.5-0.8 ms of CPU on the test VM) is shared by more tokens;
-//! an idle server never waits. Past that interval it keeps the group open (checking every half
-//! interval, at most four intervals since the previous commit began) while more requests wait
-//! in the signing pool's queue than the group holds ([`Recorder::set_backlog`]): the signing
-//! threads have work meanwhile, so the wait costs no throughput, and the commit is shared by
-//! more tokens (SoftHSM2 P-256 under `inkan-tsa-load`: ~120 tokens per commit instead of
-//! ~60-75, 2-4 µs less writer CPU per token). A client with few requests in flight leaves the
-//! queue empty and is not held. The HTTP response carrying a token is sent
+//! under load (the `fsync` shared by all of them).
+//!
+//! The writer commits as soon as the previous commit has returned and something waits
+//! (classic group commit); it never waits because a timer says so. It holds a group open only
+//! while that raises throughput (`decide`): while more requests wait in the signing pool's
+//! queue than the group holds ([`Recorder::set_backlog`]), the signing threads are saturated
+//! and have work for longer than a commit takes, so holding the group for up to one commit's
+//! measured duration costs them nothing, and a commit's fixed cost (copy-on-write of the
+//! B-tree spines, two `fdatasync`s, file locks: about 0.5-0.8 ms of CPU on the test VM, CPU
+//! the signing threads need on a small machine) is shared by more tokens. A client with few
+//! requests in flight leaves the queue empty and is never held: with a fixed interval, 16
+//! connections got at most 16 tokens per interval while the CPU idled (Little's law).
+//! `commit_interval_ms` (default 0) still lets an operator impose a least time between two
+//! commits under load. The same writer loop and the same decision serve the shared PostgreSQL
+//! store ([`GroupSink`], [`crate::pgstore`]): there a commit's fixed cost is the round trip
+//! and the database's WAL flush, measured the same way. The HTTP response carrying a token is sent
 //! only after its record's commit has returned: a client can never hold a token the store does
 //! not know, even after `kill -9`.
 //!
@@ -207,6 +212,12 @@ impl TokenRecord {
     }
 }
 
+/// The chain link (sequence number, hash of the previous record) of a stored record.
+pub(crate) fn stored_link(b: &[u8]) -> Option<(u64, [u8; 32])> {
+    let (seq, prev) = parse_stored(b)?.link?;
+    Some((seq, prev.try_into().ok()?))
+}
+
 /// A stored record taken apart (format 1, or format 2 with its chain link).
 struct Stored<'a> {
     secs: u64,
@@ -326,7 +337,7 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-fn time_key(t: UnixTime) -> u64 {
+pub(crate) fn time_key(t: UnixTime) -> u64 {
     let t = token_time(t);
     t.secs()
         .saturating_mul(1_000_000_000)
@@ -445,19 +456,68 @@ impl Event {
     }
 }
 
-enum Job {
+/// What the signing threads and the service hand the writer ([`Recorder`]).
+pub(crate) enum Job {
+    /// Granted tokens, to be committed before their responses leave.
     Tokens(Vec<Pending>),
+    /// A service event.
     Event(Box<Event>),
+    /// A rejection to count.
     Reject(&'static str),
+    /// Answered once everything before it is committed.
     Flush(Sender<()>),
+    /// Commit what came before, then end the writer.
     Stop,
 }
 
-/// The open store and its group-commit writer.
+/// The records store, behind one boundary: the handler, the records CLI and the events use
+/// only [`Store`], [`Recorder`] and [`Reader`], and do not know which implementation is behind
+/// them (issue 15).
+///
+/// * [`Store::Embedded`]: the redb file under the data directory (the default; one instance).
+/// * [`Store::Postgres`]: a shared PostgreSQL database for several instances
+///   ([`crate::pgstore`]).
+///
+/// Both share the group-commit writer ([`writer_loop`]), the record format ([`encode_record`])
+/// and the hash chain ([`Chain`]); only the transaction differs.
 #[derive(Debug)]
-pub struct Store {
+pub enum Store {
+    /// The embedded redb store.
+    Embedded(Embedded),
+    /// The shared PostgreSQL store.
+    Postgres(crate::pgstore::PgStore),
+}
+
+/// The embedded store: `DATA_DIR/records.redb`.
+#[derive(Debug)]
+pub struct Embedded {
     db: Arc<Database>,
     path: PathBuf,
+}
+
+/// Whether the store can be written now, for `/readyz` ([`Recorder::ready`]).
+#[derive(Debug, Default)]
+pub struct StoreHealth {
+    /// The last group commit (or probe) failed.
+    pub(crate) failing: std::sync::atomic::AtomicBool,
+    /// The writer reports failures to `/readyz` (a store that is retried in the background;
+    /// the embedded store, which has no background retry, only fails the requests).
+    pub(crate) reported: bool,
+    /// The instance lease of a shared store.
+    pub(crate) lease: Option<Arc<crate::pgstore::Lease>>,
+}
+
+impl StoreHealth {
+    /// `Ok` when the store is writable as far as this instance knows.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(l) = &self.lease {
+            l.check()?;
+        }
+        if self.reported && self.failing.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err("the records store cannot be written".into());
+        }
+        Ok(())
+    }
 }
 
 /// A cloneable handle that submits records to the writer thread.
@@ -468,6 +528,7 @@ pub struct Recorder {
     /// ([`Recorder::set_backlog`]); the writer holds a group open while it exceeds the group.
     backlog: Arc<AtomicUsize>,
     keep_tokens: bool,
+    health: Arc<StoreHealth>,
 }
 
 impl std::fmt::Debug for Job {
@@ -487,6 +548,40 @@ pub struct WriterStats {
     pub failures: AtomicU64,
     /// Time spent writing and committing, in microseconds.
     pub commit_micros: AtomicU64,
+    /// Commit durations by [`WriterStats::COMMIT_BUCKETS`] (cumulative, as Prometheus wants).
+    pub commit_buckets: [AtomicU64; 14],
+    /// Token records per commit (commits that carried any) by [`WriterStats::GROUP_BUCKETS`].
+    pub group_buckets: [AtomicU64; 12],
+    /// Commits that carried token records.
+    pub token_commits: AtomicU64,
+}
+
+impl WriterStats {
+    /// Upper bounds of the commit-duration histogram, seconds.
+    pub const COMMIT_BUCKETS: [f64; 14] = [
+        0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+    ];
+    /// Upper bounds of the group-size histogram, token records.
+    pub const GROUP_BUCKETS: [u64; 12] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+
+    /// Counts one group commit (tried): its duration and its token records.
+    pub fn observe_commit(&self, took: Duration, tokens: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = took.as_secs_f64();
+        for (i, b) in Self::COMMIT_BUCKETS.iter().enumerate() {
+            if s <= *b {
+                self.commit_buckets[i].fetch_add(1, Relaxed);
+            }
+        }
+        if tokens > 0 {
+            self.token_commits.fetch_add(1, Relaxed);
+            for (i, b) in Self::GROUP_BUCKETS.iter().enumerate() {
+                if tokens as u64 <= *b {
+                    self.group_buckets[i].fetch_add(1, Relaxed);
+                }
+            }
+        }
+    }
 }
 
 /// The running writer thread.
@@ -509,7 +604,8 @@ impl Writer {
 pub struct WriterOptions {
     /// Most token records in one group commit.
     pub max_batch: usize,
-    /// Under load, the least time between two commits (see the module docs).
+    /// Under load, the least time between two commits (`commit_interval_ms`; zero, the
+    /// default, commits as soon as the previous commit returns; see the module docs).
     pub interval: Duration,
     /// Keep each issued token with its record (configuration `keep_tokens`).
     pub keep_tokens: bool,
@@ -556,7 +652,7 @@ pub struct Chain {
 }
 
 impl Chain {
-    const LABEL: &'static [u8] = b"inkan-tsa records chain v1";
+    pub(crate) const LABEL: &'static [u8] = b"inkan-tsa records chain v1";
 
     fn to_bytes(self) -> [u8; 40] {
         let mut b = [0u8; 40];
@@ -573,7 +669,7 @@ impl Chain {
     }
 
     /// The chain hash of a stored record.
-    fn link(serial: Serial, stored: &[u8]) -> [u8; 32] {
+    pub(crate) fn link(serial: Serial, stored: &[u8]) -> [u8; 32] {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
         h.update(serial.to_be_bytes());
@@ -682,7 +778,7 @@ impl std::fmt::Display for ChainBreak {
 }
 
 /// A chain that verified ([`Reader::verify_chain`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainReport {
     /// Chained records.
     pub records: u64,
@@ -690,6 +786,9 @@ pub struct ChainReport {
     pub legacy: u64,
     /// The head.
     pub chain: Chain,
+    /// A shared store's chains, one per instance number, each with its head (empty for the
+    /// embedded store, whose one chain is [`ChainReport::chain`]).
+    pub instances: Vec<(u16, Chain)>,
 }
 
 /// The serial-number space of one start-up ([`Store::reserve_serials`]).
@@ -699,9 +798,126 @@ pub struct SerialSpace {
     pub prefix: u64,
     /// The epoch.
     pub epoch: u32,
+    /// The instance number this start-up holds in a shared store (carried in the prefix's top
+    /// 16 bits); `None` for the embedded store.
+    pub instance: Option<u16>,
 }
 
 impl Store {
+    /// Opens (creating if needed) the embedded store under `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        Embedded::open(data_dir).map(Store::Embedded)
+    }
+
+    /// Opens the embedded store under `data_dir` with a bounded page cache.
+    pub fn open_with_cache(
+        data_dir: &Path,
+        cache_bytes: Option<usize>,
+    ) -> Result<Self, StoreError> {
+        Embedded::open_with_cache(data_dir, cache_bytes).map(Store::Embedded)
+    }
+
+    /// Opens the configured store: `url` (`postgresql://...`, see [`crate::pgstore`]) when
+    /// given, else the embedded store under `data_dir`. A shared store is migrated and this
+    /// instance's lease taken before this returns.
+    pub fn open_configured(
+        url: Option<&str>,
+        data_dir: &Path,
+        cache_bytes: Option<usize>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        match url {
+            Some(u) => crate::pgstore::PgStore::open(u, clock).map(Store::Postgres),
+            None => Self::open_with_cache(data_dir, cache_bytes),
+        }
+    }
+
+    /// The embedded store's file, or the shared store's location (without password).
+    pub fn path(&self) -> &Path {
+        match self {
+            Store::Embedded(e) => e.path(),
+            Store::Postgres(p) => p.path(),
+        }
+    }
+
+    /// This instance's chain head as committed.
+    pub fn chain(&self) -> Result<Chain, StoreError> {
+        match self {
+            Store::Embedded(e) => e.chain(),
+            Store::Postgres(p) => p.chain(),
+        }
+    }
+
+    /// A shared store's serial prefix, replaced when the instance takes another number.
+    pub fn prefix_cell(&self) -> Option<Arc<AtomicU64>> {
+        match self {
+            Store::Embedded(_) => None,
+            Store::Postgres(p) => Some(p.prefix_cell()),
+        }
+    }
+
+    /// Reserves the next serial epoch (see [`crate::serial`]) durably.
+    pub fn reserve_epoch(&self, now: UnixTime) -> Result<u32, StoreError> {
+        match self {
+            Store::Embedded(e) => e.reserve_epoch(now),
+            Store::Postgres(p) => p.reserve_serials(now).map(|s| s.epoch),
+        }
+    }
+
+    /// Reserves this start-up's serial space (see [`crate::serial`]), durably, before the
+    /// first token.
+    pub fn reserve_serials(&self, now: UnixTime) -> Result<SerialSpace, StoreError> {
+        match self {
+            Store::Embedded(e) => e.reserve_serials(now),
+            Store::Postgres(p) => p.reserve_serials(now),
+        }
+    }
+
+    /// Writes one event durably, outside the group-commit path (start-up and shutdown).
+    pub fn event_now(&self, at: UnixTime, kind: &str, detail: &str) -> Result<(), StoreError> {
+        self.record_now(&Event::new(at, kind, detail))
+    }
+
+    /// Writes one event durably, outside the group-commit path.
+    pub fn record_now(&self, e: &Event) -> Result<(), StoreError> {
+        match self {
+            Store::Embedded(s) => s.record_now(e),
+            Store::Postgres(p) => p.record_now(e),
+        }
+    }
+
+    /// Starts the group-commit writer ([`Embedded::start_writer`]).
+    pub fn start_writer(
+        &self,
+        opts: WriterOptions,
+        stats: Arc<WriterStats>,
+    ) -> Result<(Recorder, Writer), StoreError> {
+        match self {
+            Store::Embedded(e) => e.start_writer(opts, stats),
+            Store::Postgres(p) => p.start_writer(opts, stats),
+        }
+    }
+
+    /// Read access for queries while this process owns the store.
+    pub fn reader(&self) -> Reader {
+        match self {
+            Store::Embedded(e) => e.reader(),
+            Store::Postgres(p) => Reader {
+                db: ReaderDb::Pg(p.reader()),
+            },
+        }
+    }
+
+    #[cfg(test)]
+    fn db(&self) -> &Database {
+        match self {
+            Store::Embedded(e) => &e.db,
+            Store::Postgres(_) => unreachable!("embedded tests only"),
+        }
+    }
+}
+
+impl Embedded {
     /// Opens (creating if needed) `DATA_DIR/records.redb` for writing, with redb's default
     /// page cache.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
@@ -808,7 +1024,11 @@ impl Store {
             used.insert(prefix, u64::from(epoch)).map_err(se)?;
         }
         w.commit().map_err(se)?;
-        Ok(SerialSpace { prefix, epoch })
+        Ok(SerialSpace {
+            prefix,
+            epoch,
+            instance: None,
+        })
     }
 
     /// Writes one event durably, outside the group-commit path (start-up and shutdown).
@@ -825,51 +1045,27 @@ impl Store {
     }
 
     /// Starts the group-commit writer; returns the handle requests use and the thread.
-    /// Under load (the previous commit held more than one token) the writer commits at most
-    /// once per `interval`, gathering what arrives meanwhile, and longer (up to four intervals)
-    /// while the published signing backlog exceeds the group; `Duration::ZERO` commits as soon
-    /// as the previous commit returns.
+    /// The writer commits as soon as the previous commit has returned, holding a group open
+    /// only while the published signing backlog exceeds it (at most one commit's duration,
+    /// see the module docs); a non-zero `interval` also spaces commits under load (the
+    /// previous commit held more than one token) at least that far apart.
     pub fn start_writer(
         &self,
         opts: WriterOptions,
         stats: Arc<WriterStats>,
     ) -> Result<(Recorder, Writer), StoreError> {
         let chain = self.chain()?;
-        let (tx, rx) = std::sync::mpsc::channel();
         let db = self.db.clone();
-        let backlog = Arc::new(AtomicUsize::new(0));
-        let waiting = backlog.clone();
-        let keep_tokens = opts.keep_tokens;
-        let handle = std::thread::Builder::new()
-            .name("records-writer".into())
-            .spawn(move || {
-                let mut w = WriterState {
-                    db: &db,
-                    chain,
-                    scratch: Vec::with_capacity(512),
-                    outage: None,
-                    clock: opts.clock.clone(),
-                };
-                writer_loop(
-                    &mut w,
-                    &rx,
-                    opts.max_batch.max(1),
-                    opts.interval,
-                    &waiting,
-                    &stats,
-                );
-            })
-            .map_err(|e| StoreError(format!("cannot start the records writer: {e}")))?;
-        Ok((
-            Recorder {
-                tx,
-                backlog,
-                keep_tokens,
+        spawn_writer(
+            move || WriterState {
+                db,
+                chain,
+                scratch: Vec::with_capacity(512),
             },
-            Writer {
-                handle: Some(handle),
-            },
-        ))
+            opts,
+            stats,
+            Arc::new(StoreHealth::default()),
+        )
     }
 
     /// Read access for queries while this process owns the store.
@@ -908,19 +1104,158 @@ fn write_event(w: &redb::WriteTransaction, e: &Event) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// The writer thread's own state.
-struct WriterState<'a> {
-    db: &'a Database,
+/// Starts the writer thread over `sink` (made on that thread) and returns the handle requests
+/// use.
+pub(crate) fn spawn_writer<S: GroupSink, F: FnOnce() -> S + Send + 'static>(
+    make: F,
+    opts: WriterOptions,
+    stats: Arc<WriterStats>,
+    health: Arc<StoreHealth>,
+) -> Result<(Recorder, Writer), StoreError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let backlog = Arc::new(AtomicUsize::new(0));
+    let waiting = backlog.clone();
+    let keep_tokens = opts.keep_tokens;
+    let h = health.clone();
+    let handle = std::thread::Builder::new()
+        .name("records-writer".into())
+        .spawn(move || {
+            let mut sink = make();
+            let mut outage = Outage {
+                since: None,
+                clock: opts.clock.clone(),
+            };
+            writer_loop(
+                &mut sink,
+                &mut outage,
+                &rx,
+                opts.max_batch.max(1),
+                opts.interval,
+                &waiting,
+                &stats,
+                &h,
+            );
+            sink.on_stop();
+        })
+        .map_err(|e| StoreError(format!("cannot start the records writer: {e}")))?;
+    Ok((
+        Recorder {
+            tx,
+            backlog,
+            keep_tokens,
+            health,
+        },
+        Writer {
+            handle: Some(handle),
+        },
+    ))
+}
+
+/// One implementation's side of the group commit: everything else (gathering, the order of
+/// responses, outage events, statistics) is [`writer_loop`]'s, shared by every store.
+pub(crate) trait GroupSink {
+    /// Writes one group (tokens with their chain links, rejection counts, events) in one
+    /// transaction and returns once it is durably committed. On error nothing of the group
+    /// may be taken as written, and the sink's chain head stays the committed one.
+    fn commit_group(&mut self, jobs: &[Job]) -> Result<(), StoreError>;
+    /// Writes one event in its own transaction.
+    fn write_event(&mut self, e: &Event) -> Result<(), StoreError>;
+    /// While failing, how often the writer tries [`GroupSink::probe`] when idle (`None`: it
+    /// waits for the next request).
+    fn probe_every(&self) -> Option<Duration> {
+        None
+    }
+    /// Tries to make the store writable again (reconnect, lease); `Ok` when it is.
+    fn probe(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// The writer ends (after its last commit).
+    fn on_stop(&mut self) {}
+}
+
+/// Since when, how many commits failed, and the first error (while the store fails).
+struct Outage {
+    since: Option<(Option<UnixTime>, u64, String)>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Outage {
+    /// Notes a failed commit (the first one dates the outage).
+    fn failed(&mut self, e: &StoreError) {
+        match &mut self.since {
+            Some((_, n, _)) => *n += 1,
+            None => self.since = Some((self.clock.now(), 1, e.0.clone())),
+        }
+    }
+
+    /// After a successful commit that ended an outage: records it (its own commit).
+    fn recovered(&mut self, sink: &mut dyn GroupSink) {
+        let Some((from, failed, error)) = self.since.take() else {
+            return;
+        };
+        let Some(to) = self.clock.now() else { return };
+        let mut e = Event::new(
+            to,
+            kind::STORE_OUTAGE,
+            format!("the records store could not be written ({failed} failed commits): {error}; writing again"),
+        )
+        .field("failed_commits", failed)
+        .field("error", error)
+        .field("to", timefmt::rfc3339(to));
+        if let Some(f) = from {
+            e = e.field("from", timefmt::rfc3339(f));
+        }
+        tracing::warn!(failed_commits = failed, "records store writable again");
+        if let Err(err) = sink.write_event(&e) {
+            tracing::error!(error = %err, "cannot record the store outage event");
+        }
+    }
+}
+
+/// The stored value of a token record: the record as format 2, its chain link (`chain`: the
+/// head before it), the token if kept (see [`Chain`]). Returns the chain after it.
+pub(crate) fn stored_value(v: &mut Vec<u8>, p: &Pending, chain: Chain) -> Chain {
+    let i = &p.issued;
+    v.clear();
+    v.push(CHAINED_FORMAT);
+    v.extend_from_slice(i.record.get(1..).unwrap_or_default());
+    v.extend_from_slice(&chain.next.to_be_bytes());
+    v.extend_from_slice(&chain.head);
+    let token = p.token.as_deref().unwrap_or_default();
+    v.extend_from_slice(&u32::try_from(token.len()).unwrap_or(0).to_be_bytes());
+    if u32::try_from(token.len()).is_ok() {
+        v.extend_from_slice(token);
+    }
+    Chain {
+        next: chain.next + 1,
+        head: Chain::link(i.serial, v),
+    }
+}
+
+/// The embedded writer thread's own state.
+struct WriterState {
+    db: Arc<Database>,
     /// The committed chain head.
     chain: Chain,
     /// Where each stored record is assembled (record, link, token) before insertion.
     scratch: Vec<u8>,
-    /// Since when, how many commits failed, and the first error (while the store fails).
-    outage: Option<(Option<UnixTime>, u64, String)>,
-    clock: Arc<dyn Clock>,
 }
 
-impl WriterState<'_> {
+impl GroupSink for WriterState {
+    fn commit_group(&mut self, jobs: &[Job]) -> Result<(), StoreError> {
+        self.chain = self.write_batch(jobs)?;
+        Ok(())
+    }
+
+    fn write_event(&mut self, e: &Event) -> Result<(), StoreError> {
+        let mut w = self.db.begin_write().map_err(se)?;
+        w.set_durability(Durability::Immediate).map_err(se)?;
+        write_event(&w, e)?;
+        w.commit().map_err(se)
+    }
+}
+
+impl WriterState {
     /// Writes one group; on success returns the new chain head (adopted by the caller only
     /// once the commit has returned).
     fn write_batch(&mut self, jobs: &[Job]) -> Result<Chain, StoreError> {
@@ -938,18 +1273,7 @@ impl WriterState<'_> {
                             let i = &p.issued;
                             // The stored value: the record as format 2, its link, the token.
                             let v = &mut self.scratch;
-                            v.clear();
-                            v.push(CHAINED_FORMAT);
-                            v.extend_from_slice(i.record.get(1..).unwrap_or_default());
-                            v.extend_from_slice(&chain.next.to_be_bytes());
-                            v.extend_from_slice(&chain.head);
-                            let token = p.token.as_deref().unwrap_or_default();
-                            v.extend_from_slice(
-                                &u32::try_from(token.len()).unwrap_or(0).to_be_bytes(),
-                            );
-                            if u32::try_from(token.len()).is_ok() {
-                                v.extend_from_slice(token);
-                            }
+                            let next = stored_value(v, p, chain);
                             if tokens.insert(i.serial, v.as_slice()).map_err(se)?.is_some() {
                                 // Cannot happen by the serial scheme; refuse loudly if it ever
                                 // does.
@@ -958,10 +1282,7 @@ impl WriterState<'_> {
                                     serial::to_hex(i.serial)
                                 )));
                             }
-                            chain = Chain {
-                                next: chain.next + 1,
-                                head: Chain::link(i.serial, v),
-                            };
+                            chain = next;
                             by_time
                                 .insert((time_key(i.gen_time), i.serial), ())
                                 .map_err(se)?;
@@ -995,43 +1316,6 @@ impl WriterState<'_> {
         w.commit().map_err(se)?;
         Ok(chain)
     }
-
-    /// Notes a failed commit (the first one dates the outage).
-    fn failed(&mut self, e: &StoreError) {
-        match &mut self.outage {
-            Some((_, n, _)) => *n += 1,
-            None => self.outage = Some((self.clock.now(), 1, e.0.clone())),
-        }
-    }
-
-    /// After a successful commit that ended an outage: records it (its own commit).
-    fn recovered(&mut self) {
-        let Some((from, failed, error)) = self.outage.take() else {
-            return;
-        };
-        let Some(to) = self.clock.now() else { return };
-        let mut e = Event::new(
-            to,
-            kind::STORE_OUTAGE,
-            format!("the records store could not be written ({failed} failed commits): {error}; writing again"),
-        )
-        .field("failed_commits", failed)
-        .field("error", error)
-        .field("to", timefmt::rfc3339(to));
-        if let Some(f) = from {
-            e = e.field("from", timefmt::rfc3339(f));
-        }
-        tracing::warn!(failed_commits = failed, "records store writable again");
-        let try_write = || -> Result<(), StoreError> {
-            let mut w = self.db.begin_write().map_err(se)?;
-            w.set_durability(Durability::Immediate).map_err(se)?;
-            write_event(&w, &e)?;
-            w.commit().map_err(se)
-        };
-        if let Err(err) = try_write() {
-            tracing::error!(error = %err, "cannot record the store outage event");
-        }
-    }
 }
 
 fn job_tokens(j: &Job) -> usize {
@@ -1041,9 +1325,82 @@ fn job_tokens(j: &Job) -> usize {
     }
 }
 
-/// How many commit intervals the writer may hold a group open while requests wait for a
-/// signing thread (see [`writer_loop`]).
-const HOLD_MAX: u32 = 4;
+/// A safety bound on holding one group open, whatever the previous commit took (a disk that
+/// stalled for a second must not make the next group wait a second too). It is never a reason
+/// to hold: see [`decide`].
+const HOLD_CAP: Duration = Duration::from_millis(10);
+
+/// What the writer knows about the open group when it decides whether to commit it now
+/// ([`decide`]).
+#[derive(Clone, Copy, Debug)]
+struct GroupView {
+    /// Token records in the group.
+    tokens: usize,
+    /// Most token records in one group (`max_batch`).
+    max_batch: usize,
+    /// The group holds a flush or a stop (never held back).
+    control: bool,
+    /// Requests waiting for a signing thread, as the pool last published them.
+    backlog: usize,
+    /// How long the group has been open: since the writer took its first job (the previous
+    /// commit had returned by then).
+    held: Duration,
+    /// How long the previous commit took (write and `fsync`).
+    last_commit: Duration,
+    /// Token records in the previous commit.
+    last_tokens: usize,
+    /// Time since the previous commit began.
+    since_last_start: Duration,
+    /// The operator's least time between two commits under load (`commit_interval_ms`;
+    /// zero, the default: none).
+    min_interval: Duration,
+}
+
+/// The writer's choice for the open group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Decision {
+    /// Commit the group now.
+    Commit,
+    /// Keep gathering: wait for more jobs at most this long, then decide again.
+    Hold(Duration),
+}
+
+/// The group-commit decision (pure: the writer loop measures, this decides).
+///
+/// Classic group commit: the writer only gets here once the previous commit has returned and
+/// something is waiting, and it commits at once, with two exceptions.
+/// * The operator asked for a least interval between commits under load
+///   (`commit_interval_ms` > 0 and the previous commit held more than one token): wait for
+///   the rest of it. The default is no interval.
+/// * The signing threads are saturated: more requests wait in the signing queue than the
+///   group holds. The group holds what the signing threads produced during the previous
+///   commit and the hold so far, so such a backlog keeps them busy for longer than one more
+///   commit's duration: holding the group for up to that long (measured, at most
+///   [`HOLD_CAP`]) costs no signing time, and the commit's fixed cost (copy-on-write spines,
+///   two `fdatasync`s, file locks: CPU the signing threads need on a small machine) is shared
+///   by more tokens, which raises throughput. Without a backlog, holding would only delay
+///   responses, and the clients waiting for them send nothing meanwhile, so it never holds.
+fn decide(v: &GroupView) -> Decision {
+    if v.control || v.tokens >= v.max_batch {
+        return Decision::Commit;
+    }
+    if v.tokens > 0
+        && v.last_tokens > 1
+        && let Some(left) = v.min_interval.checked_sub(v.since_last_start)
+        && !left.is_zero()
+    {
+        return Decision::Hold(left);
+    }
+    let bound = v.last_commit.min(HOLD_CAP);
+    if v.tokens > 0
+        && v.backlog > v.tokens
+        && let Some(left) = bound.checked_sub(v.held)
+        && !left.is_zero()
+    {
+        return Decision::Hold(left);
+    }
+    Decision::Commit
+}
 
 /// Moves what is queued for the writer into `batch`, up to `max_batch` tokens.
 fn take_queued(rx: &Receiver<Job>, batch: &mut Vec<Job>, size: &mut usize, max_batch: usize) {
@@ -1058,55 +1415,81 @@ fn take_queued(rx: &Receiver<Job>, batch: &mut Vec<Job>, size: &mut usize, max_b
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn writer_loop(
-    state: &mut WriterState<'_>,
+    state: &mut dyn GroupSink,
+    outage: &mut Outage,
     rx: &Receiver<Job>,
     max_batch: usize,
-    gather: Duration,
+    min_interval: Duration,
     backlog: &AtomicUsize,
     stats: &WriterStats,
+    health: &StoreHealth,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
+    use std::time::Instant;
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-    let mut last_start = std::time::Instant::now();
+    let mut last_start = Instant::now();
+    let mut last_commit = Duration::ZERO;
     let mut last_tokens = 0usize;
     loop {
         // Block for the first job; then take whatever else is already queued.
-        match rx.recv() {
+        // While the store fails and the sink can retry by itself, wake up to probe it, so
+        // that an idle instance becomes ready again without a request.
+        let probe = state.probe_every().filter(|_| health.failing.load(Relaxed));
+        let first = match probe {
+            Some(every) => match rx.recv_timeout(every) {
+                Ok(j) => Ok(j),
+                Err(RecvTimeoutError::Timeout) => {
+                    if state.probe().is_ok() {
+                        health.failing.store(false, Relaxed);
+                        outage.recovered(state);
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => Err(()),
+            },
+            None => rx.recv().map_err(|_| ()),
+        };
+        match first {
             Ok(j) => batch.push(j),
-            Err(_) => return,
+            Err(()) => return,
         }
+        let opened = Instant::now();
         let mut size = batch.iter().map(job_tokens).sum::<usize>();
         take_queued(rx, &mut batch, &mut size, max_batch);
-        // Under load (the previous commit carried several tokens), commit at most once per
-        // `gather`: the tokens arriving meanwhile share the commit. The writer sleeps through
-        // the wait instead of waking for each arrival (every wake-up is a `futex` call on the
-        // sender's side and a context switch on this one), then takes what has queued. An
-        // idle server commits at once.
-        if last_tokens > 1
-            && !gather.is_zero()
-            && !batch.iter().any(|j| matches!(j, Job::Flush(_) | Job::Stop))
-        {
-            if let Some(left) =
-                (last_start + gather).checked_duration_since(std::time::Instant::now())
-            {
-                std::thread::sleep(left);
-            }
-            take_queued(rx, &mut batch, &mut size, max_batch);
-            // Hold the group open while more requests wait for a signing thread than it
-            // holds: those keep the signing threads busy meanwhile, so waiting costs no
-            // throughput, and the commit's fixed cost is shared by more tokens. At most
-            // HOLD_MAX intervals since the previous commit began, checked every half interval.
-            let cap = last_start + gather * HOLD_MAX;
-            while size < max_batch
-                && backlog.load(Relaxed) > size
-                && !batch.iter().any(|j| matches!(j, Job::Flush(_) | Job::Stop))
-            {
-                let Some(left) = cap.checked_duration_since(std::time::Instant::now()) else {
-                    break;
-                };
-                std::thread::sleep(left.min(gather / 2));
-                take_queued(rx, &mut batch, &mut size, max_batch);
+        // Hold the group only while `decide` says so; each job that arrives meanwhile (one
+        // message per batch a signing thread finished) wakes the writer to decide again.
+        loop {
+            let now = Instant::now();
+            let view = GroupView {
+                tokens: batch
+                    .iter()
+                    .filter(|j| matches!(j, Job::Tokens(_)))
+                    .map(job_tokens)
+                    .sum(),
+                max_batch,
+                control: batch.iter().any(|j| matches!(j, Job::Flush(_) | Job::Stop)),
+                backlog: backlog.load(Relaxed),
+                held: now - opened,
+                last_commit,
+                last_tokens,
+                since_last_start: now - last_start,
+                min_interval,
+            };
+            let Decision::Hold(wait) = decide(&view) else {
+                break;
+            };
+            match rx.recv_timeout(wait) {
+                Ok(j) => {
+                    size += job_tokens(&j);
+                    batch.push(j);
+                    take_queued(rx, &mut batch, &mut size, max_batch);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                // Every Recorder is gone: commit what the group holds, then the next `recv`
+                // ends the loop.
+                Err(RecvTimeoutError::Disconnected) => break,
             }
         }
         last_tokens = batch
@@ -1114,29 +1497,37 @@ fn writer_loop(
             .filter(|j| matches!(j, Job::Tokens(_)))
             .map(job_tokens)
             .sum();
-        last_start = std::time::Instant::now();
+        last_start = Instant::now();
         let has_work = batch
             .iter()
             .any(|j| !matches!(j, Job::Flush(_) | Job::Stop));
         let stop = batch.iter().any(|j| matches!(j, Job::Stop));
-        let began = std::time::Instant::now();
+        let began = Instant::now();
         let result = if has_work {
-            state.write_batch(&batch).map(|chain| state.chain = chain)
+            state.commit_group(&batch)
         } else {
             Ok(())
         };
-        stats.commit_micros.fetch_add(
-            u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX),
-            Relaxed,
-        );
+        let took = began.elapsed();
+        last_commit = took;
+        stats
+            .commit_micros
+            .fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Relaxed);
         stats.commits.fetch_add(u64::from(has_work), Relaxed);
+        if has_work {
+            stats.observe_commit(took, last_tokens);
+        }
         match &result {
             Err(e) => {
                 stats.failures.fetch_add(1, Relaxed);
+                health.failing.store(true, Relaxed);
                 tracing::error!(error = %e, records = batch.len(), "group commit failed");
-                state.failed(e);
+                outage.failed(e);
             }
-            Ok(()) if has_work => state.recovered(),
+            Ok(()) if has_work => {
+                health.failing.store(false, Relaxed);
+                outage.recovered(state);
+            }
             Ok(()) => {}
         }
         let mut n = 0;
@@ -1166,11 +1557,32 @@ fn writer_loop(
 
 impl Recorder {
     /// Publishes how many requests wait for a signing thread (the signing pool calls this as
-    /// its queue changes). Under load the writer keeps gathering a group while this exceeds
-    /// the group's size.
+    /// its queue changes). The writer holds a group open (at most one commit's duration) while
+    /// this exceeds the group's size: the signing threads are saturated then.
     pub fn set_backlog(&self, queued: usize) {
         self.backlog
             .store(queued, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the store can be written now, as far as this instance knows (for `/readyz`):
+    /// a shared store's lease is held and its last commit did not fail.
+    pub fn ready(&self) -> Result<(), String> {
+        self.health.check()
+    }
+
+    /// Prometheus lines on a shared store's lease and writability (empty for the embedded
+    /// store); commit latency, group size and failures are in [`WriterStats`].
+    pub fn store_metrics(&self) -> String {
+        let h = &self.health;
+        let Some(l) = &h.lease else {
+            return String::new();
+        };
+        format!(
+            "# HELP inkan_tsa_store_lease_held Whether this instance holds the lease on its instance number (shared store).\n# TYPE inkan_tsa_store_lease_held gauge\ninkan_tsa_store_lease_held {}\n# HELP inkan_tsa_store_instance The instance number held or last held (shared store).\n# TYPE inkan_tsa_store_instance gauge\ninkan_tsa_store_instance {}\n# HELP inkan_tsa_store_writable Whether the last group commit or probe of the shared store succeeded.\n# TYPE inkan_tsa_store_writable gauge\ninkan_tsa_store_writable {}\n",
+            u8::from(l.check().is_ok()),
+            l.number(),
+            u8::from(!h.failing.load(std::sync::atomic::Ordering::Relaxed)),
+        )
     }
 
     /// Whether issued tokens are kept with their records (configuration `keep_tokens`): the
@@ -1254,6 +1666,7 @@ impl Recorder {
 enum ReaderDb {
     Rw(Arc<Database>),
     Ro(redb::ReadOnlyDatabase),
+    Pg(crate::pgstore::PgReader),
 }
 
 /// Read-only queries (used by `inkan-tsa records`).
@@ -1302,10 +1715,22 @@ impl Reader {
         }
     }
 
+    /// Opens the configured store for reading: `url` (`postgresql://...`) when given, else
+    /// the embedded store under `data_dir` ([`Reader::open`]).
+    pub fn open_configured(url: Option<&str>, data_dir: &Path) -> Result<Self, StoreError> {
+        match url {
+            Some(u) => Ok(Self {
+                db: ReaderDb::Pg(crate::pgstore::PgReader::open(u)?),
+            }),
+            None => Self::open(data_dir),
+        }
+    }
+
     fn read(&self) -> Result<redb::ReadTransaction, StoreError> {
         match &self.db {
             ReaderDb::Rw(db) => db.begin_read().map_err(se),
             ReaderDb::Ro(db) => db.begin_read().map_err(se),
+            ReaderDb::Pg(_) => Err(StoreError("not an embedded store".into())),
         }
     }
 
@@ -1316,6 +1741,9 @@ impl Reader {
         q: &Query,
         mut out: impl FnMut(&str) -> std::io::Result<()>,
     ) -> Result<u64, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.query(q, &mut out);
+        }
         let r = self.read()?;
         let tokens = r.open_table(TOKENS).map_err(se)?;
         let mut n = 0u64;
@@ -1363,6 +1791,9 @@ impl Reader {
     /// Memory: 32 bytes per record (sequence number and serial), to put the records in chain
     /// order.
     pub fn verify_chain(&self) -> Result<Result<ChainReport, ChainBreak>, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.verify_chain();
+        }
         let r = self.read()?;
         let Ok(chain) = read_chain(&r) else {
             return Ok(Err(ChainBreak::NoHead));
@@ -1485,6 +1916,7 @@ impl Reader {
             records: expected,
             legacy,
             chain,
+            instances: Vec::new(),
         }))
     }
 
@@ -1496,6 +1928,9 @@ impl Reader {
         to: UnixTime,
         mut out: impl FnMut(&str) -> std::io::Result<()>,
     ) -> Result<u64, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.events_between(from, to, &mut out);
+        }
         let r = self.read()?;
         let t = r.open_table(EVENTS).map_err(se)?;
         let mut n = 0;
@@ -1526,6 +1961,9 @@ impl Reader {
 
     /// Every serial in the store (for tests and audits of uniqueness).
     pub fn serials(&self) -> Result<Vec<Serial>, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.serials();
+        }
         let r = self.read()?;
         let t = r.open_table(TOKENS).map_err(se)?;
         let mut v = Vec::new();
@@ -1537,6 +1975,9 @@ impl Reader {
 
     /// Every event line, oldest first.
     pub fn events(&self) -> Result<Vec<String>, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.events();
+        }
         let r = self.read()?;
         let t = r.open_table(EVENTS).map_err(se)?;
         let mut v = Vec::new();
@@ -1548,6 +1989,9 @@ impl Reader {
 
     /// Rejection counters by reason.
     pub fn rejections(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        if let ReaderDb::Pg(p) = &self.db {
+            return p.rejections();
+        }
         let r = self.read()?;
         let t = r.open_table(REJECTIONS).map_err(se)?;
         let mut v = Vec::new();
@@ -1718,6 +2162,136 @@ mod tests {
         assert!(TokenRecord::decode(1, &b).is_none());
     }
 
+    /// A group of `tokens` just opened after a 2 ms commit of 50 tokens that began 2 ms ago,
+    /// no backlog, no operator interval.
+    fn view(tokens: usize) -> GroupView {
+        GroupView {
+            tokens,
+            max_batch: 4096,
+            control: false,
+            backlog: 0,
+            held: Duration::ZERO,
+            last_commit: Duration::from_millis(2),
+            last_tokens: 50,
+            since_last_start: Duration::from_millis(2),
+            min_interval: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn decide_commits_at_once_without_a_saturated_signing_queue() {
+        // Classic group commit: the previous commit has returned and something waits.
+        assert_eq!(decide(&view(1)), Decision::Commit);
+        assert_eq!(decide(&view(40)), Decision::Commit);
+        // Fewer (or as many) waiting requests than the group holds: the signing threads would
+        // run dry during a hold, and the clients of the group send nothing meanwhile.
+        assert_eq!(
+            decide(&GroupView {
+                backlog: 40,
+                ..view(40)
+            }),
+            Decision::Commit
+        );
+        // An idle server after a single-token commit, with events only: commit.
+        assert_eq!(
+            decide(&GroupView {
+                last_tokens: 1,
+                ..view(0)
+            }),
+            Decision::Commit
+        );
+    }
+
+    #[test]
+    fn decide_holds_a_group_while_the_signing_threads_are_saturated() {
+        let v = GroupView {
+            backlog: 200,
+            ..view(40)
+        };
+        assert_eq!(decide(&v), Decision::Hold(Duration::from_millis(2)));
+        // Partly held: only the rest of one commit's duration.
+        assert_eq!(
+            decide(&GroupView {
+                held: Duration::from_micros(1500),
+                ..v
+            }),
+            Decision::Hold(Duration::from_micros(500))
+        );
+        // Held as long as the previous commit took: commit, backlog or not.
+        assert_eq!(
+            decide(&GroupView {
+                held: Duration::from_millis(2),
+                ..v
+            }),
+            Decision::Commit
+        );
+        // The backlog fell to the group's size meanwhile: commit.
+        assert_eq!(
+            decide(&GroupView {
+                backlog: 40,
+                held: Duration::from_micros(300),
+                ..v
+            }),
+            Decision::Commit
+        );
+        // A stalled disk does not stretch the hold past the safety bound.
+        assert_eq!(
+            decide(&GroupView {
+                last_commit: Duration::from_secs(3),
+                ..v
+            }),
+            Decision::Hold(HOLD_CAP)
+        );
+        // The very first group (no commit measured yet) is not held.
+        assert_eq!(
+            decide(&GroupView {
+                last_commit: Duration::ZERO,
+                ..v
+            }),
+            Decision::Commit
+        );
+        // A group without token records (events, rejections) is not held.
+        assert_eq!(decide(&GroupView { tokens: 0, ..v }), Decision::Commit);
+    }
+
+    #[test]
+    fn decide_never_holds_a_flush_a_stop_or_a_full_group() {
+        let v = GroupView {
+            backlog: usize::MAX,
+            min_interval: Duration::from_millis(5),
+            since_last_start: Duration::ZERO,
+            ..view(40)
+        };
+        assert!(matches!(decide(&v), Decision::Hold(_)));
+        assert_eq!(decide(&GroupView { control: true, ..v }), Decision::Commit);
+        assert_eq!(decide(&GroupView { tokens: 4096, ..v }), Decision::Commit);
+    }
+
+    #[test]
+    fn decide_keeps_an_operators_commit_interval_under_load_only() {
+        let v = GroupView {
+            min_interval: Duration::from_millis(5),
+            ..view(10)
+        };
+        // Under load (the previous commit held several tokens): the rest of the interval.
+        assert_eq!(decide(&v), Decision::Hold(Duration::from_millis(3)));
+        assert_eq!(
+            decide(&GroupView {
+                since_last_start: Duration::from_millis(6),
+                ..v
+            }),
+            Decision::Commit
+        );
+        // An idle server (the previous commit held one token) commits at once.
+        assert_eq!(
+            decide(&GroupView {
+                last_tokens: 1,
+                ..v
+            }),
+            Decision::Commit
+        );
+    }
+
     #[test]
     fn backlog_holds_groups_open_but_never_forever() {
         let dir = tempfile::tempdir().unwrap();
@@ -1729,7 +2303,7 @@ mod tests {
                 stats.clone(),
             )
             .unwrap();
-        // A signing queue that never drains: every group is held, at most HOLD_MAX intervals.
+        // A signing queue that never drains: every group is held, at most one commit's time.
         rec.set_backlog(usize::MAX);
         let mut serial = 1u128;
         for round in 0..4 {
@@ -1873,7 +2447,7 @@ mod tests {
     /// Rewrites the stored value of `serial` through the store's own API, as someone editing
     /// the file would.
     fn tamper(store: &Store, f: impl FnOnce(&mut redb::Table<'_, u128, &[u8]>)) {
-        let w = store.db.begin_write().unwrap();
+        let w = store.db().begin_write().unwrap();
         {
             let mut t = w.open_table(TOKENS).unwrap();
             f(&mut t);
@@ -2036,7 +2610,7 @@ mod tests {
         {
             // A 0.1 store: format-1 records and no chain head.
             let store = Store::open(dir.path()).unwrap();
-            let w = store.db.begin_write().unwrap();
+            let w = store.db().begin_write().unwrap();
             {
                 let mut t = w.open_table(TOKENS).unwrap();
                 for i in 1..=3u128 {
@@ -2068,7 +2642,7 @@ mod tests {
         let b = store.reserve_serials(UnixTime::from_secs(100)).unwrap();
         assert_ne!(a.prefix, b.prefix);
         assert!(b.epoch > a.epoch);
-        let r = store.db.begin_read().unwrap();
+        let r = store.db().begin_read().unwrap();
         let t = r.open_table(PREFIXES).unwrap();
         assert!(t.get(a.prefix).unwrap().is_some() && t.get(b.prefix).unwrap().is_some());
     }

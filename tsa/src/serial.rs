@@ -47,6 +47,7 @@
 //! copied. Why not random alone: case 2 would then be probabilistic too; with the store
 //! remembering its prefixes an auditor can be shown that one store's serials *cannot* repeat.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A serial number (at most 128 bits, see the module docs).
@@ -55,7 +56,9 @@ pub type Serial = u128;
 /// Hands out serials for one start-up.
 #[derive(Debug)]
 pub struct SerialSource {
-    prefix: u128,
+    /// The 64-bit prefix; shared with a shared store's lease, which replaces it when the
+    /// instance takes another instance number ([`SerialSource::shared`]).
+    prefix: Arc<AtomicU64>,
     base: u64,
     counter: AtomicU64,
 }
@@ -64,8 +67,14 @@ impl SerialSource {
     /// A source for a freshly drawn `prefix` and a freshly reserved `epoch` (both durable in
     /// the store before the first serial is used).
     pub fn new(prefix: u64, epoch: u32) -> Self {
+        Self::shared(Arc::new(AtomicU64::new(prefix)), epoch)
+    }
+
+    /// A source whose prefix the shared store may replace (by a fresh prefix, also durable
+    /// before use) when the instance takes another instance number.
+    pub fn shared(prefix: Arc<AtomicU64>, epoch: u32) -> Self {
         Self {
-            prefix: u128::from(prefix) << 64,
+            prefix,
             base: u64::from(epoch) << 32,
             counter: AtomicU64::new(0),
         }
@@ -77,12 +86,13 @@ impl SerialSource {
         // epoch · 2^32 + n stays below 2^64 for any n reachable in one start-up (2^63 - 2^32
         // tokens); the carry into the epoch bits only moves this start-up's range up, within
         // its own prefix.
-        self.prefix | u128::from(self.base.wrapping_add(n))
+        (u128::from(self.prefix.load(Ordering::Relaxed)) << 64)
+            | u128::from(self.base.wrapping_add(n))
     }
 
     /// The 64-bit prefix of this start-up.
     pub fn prefix(&self) -> u64 {
-        (self.prefix >> 64) as u64
+        self.prefix.load(Ordering::Relaxed)
     }
 
     /// How many serials were handed out.

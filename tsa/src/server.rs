@@ -123,20 +123,29 @@ impl App {
                 r
             }
             (&Method::GET, "/healthz") => plain(StatusCode::OK, "ok\n"),
-            (&Method::GET, "/readyz") => match self.guard.readiness() {
-                Ok(()) => plain(StatusCode::OK, "ready\n"),
-                // The clock, the leap window and the signing identity (certificate validity,
-                // the key's CRYPTREC period), as a token signed now would be checked.
+            (&Method::GET, "/readyz") => match self.recorder.ready() {
+                // The records store (a shared store's lease and last commit).
                 Err(r) => {
                     let mut resp = plain(StatusCode::SERVICE_UNAVAILABLE, "");
-                    *resp.body_mut() =
-                        Full::new(Bytes::from(format!("not ready: {}\n", r.describe())));
+                    *resp.body_mut() = Full::new(Bytes::from(format!("not ready: {r}\n")));
                     resp
                 }
+                Ok(()) => match self.guard.readiness() {
+                    Ok(()) => plain(StatusCode::OK, "ready\n"),
+                    // The clock, the leap window and the signing identity (certificate validity,
+                    // the key's CRYPTREC period), as a token signed now would be checked.
+                    Err(r) => {
+                        let mut resp = plain(StatusCode::SERVICE_UNAVAILABLE, "");
+                        *resp.body_mut() =
+                            Full::new(Bytes::from(format!("not ready: {}\n", r.describe())));
+                        resp
+                    }
+                },
             },
             (&Method::GET, "/metrics") => {
                 let now = self.clock.now().map_or(0, |t| t.secs());
-                let text = self.metrics.render(now, &self.guard, &self.writer_stats);
+                let mut text = self.metrics.render(now, &self.guard, &self.writer_stats);
+                text.push_str(&self.recorder.store_metrics());
                 let mut r = Response::new(Full::new(Bytes::from(text)));
                 r.headers_mut().insert(
                     CONTENT_TYPE,
@@ -182,6 +191,19 @@ impl App {
             }
         };
         let started = Instant::now();
+        // A shared store that cannot be written now (the lease is not held, or the last commit
+        // or probe failed): refused at once with systemFailure (RFC 3161 §2.4.2), without
+        // signing, so that the client can retry elsewhere instead of waiting for a commit that
+        // cannot happen (a hung database would otherwise hold it for `request_timeout`). The
+        // refusal is counted in the metrics, and reaches the store with the periodic
+        // rejection-count event once it is back: a record per refusal would queue without
+        // bound behind a hung database. The embedded store never refuses here.
+        if let Err(why) = self.recorder.ready() {
+            self.metrics.rejected(Failure::SystemFailure);
+            tracing::debug!(reason = %why, "records store not writable; answered systemFailure");
+            self.metrics.observe(started.elapsed());
+            return reply(crate::handler::rejection_der(Failure::SystemFailure));
+        }
         let time = self.guard.now_for_issuing();
         let answer = self
             .pool

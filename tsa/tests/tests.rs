@@ -23,6 +23,8 @@ mod audit;
 mod identity;
 // Tokens: the configured chain, cms-algorithm-protection, protocol edges.
 mod tokens;
+// Two and more instances sharing a real PostgreSQL server the test starts itself.
+mod cluster;
 // SIGHUP: key and certificate rollover, refused pairs, readiness datagrams for systemd.
 mod reload;
 // check beside a running TSA, the start-up line, SNTP diagnosis and metrics, backup and restore.

@@ -2,17 +2,48 @@
 //!
 //! ```text
 //! inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM]
-//!                [--connections N] [--depth D] [--h2 [--streams S]] [--seconds S]
+//!                [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S]
 //!                [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS]
-//!                [--url http://HOST:PORT/]
+//!                [--stores embedded,pg,pgN [--pg-url URL]] [--url http://HOST:PORT/]
 //! ```
 //!
 //! Without `--url` it starts an in-process TSA on 127.0.0.1:0 with durable records in a fresh
 //! temporary data directory (settings resolved exactly as `inkan-tsa serve` resolves its
-//! configuration file, on the same kind of runtime) and drives it; then, in the same run, it
+//! configuration file, on the same kind of runtime) and drives it; in the same run it
 //! measures the raw signing rate of the same key (the same `Signer`, as many threads as cores;
-//! for a `pkcs11:` key that is as many sessions) and prints tokens/s, p50/p99 latency, the raw
-//! rate and the ratio.
+//! for a `pkcs11:` key that is as many sessions) before and after the load, and prints
+//! tokens/s, p50/p99 latency, the raw rate and the ratio.
+//!
+//! `--connections` takes a list: the generator sweeps it, one point after the other, each
+//! against a fresh server with a fresh data directory, and ends with one table of all points
+//! (tokens/s, p50/p99, the ratio to the raw rate, CPU per token, the cores the point got,
+//! records per commit). Over HTTP/1.1 the default is the sweep `16,64,256` (a TSA's load is
+//! many independent clients with one request in flight each; 16 or 64 is the common case).
+//!
+//! `--stores` compares records stores in the same run, at each point of the `--connections`
+//! sweep one after the other (so that the machine's other load drifts little between the
+//! points compared), with the same key: `embedded` (the default, `records.redb`), `pg` (one instance on a
+//! shared PostgreSQL store), `pgN` (N instances on one shared store behind a round-robin
+//! split of the connections, each instance with its own runtime, signing threads, writer and
+//! lease, as N processes would have). Without `--pg-url` the generator starts a private
+//! PostgreSQL server (Debian's `postgresql`; as the `postgres` user when run as root) with a
+//! fresh database per point, on the same cores: the figures include the database. The table
+//! gives each point's ratio to the embedded store at the same concurrency (`x embedded`), and
+//! the same by CPU per token, database included (`x emb CPU`: the ratio had both points got
+//! the same cores, which a machine shared with other work does not give them).
+//!
+//! `--peer hyper` measures, the same way, a lean hyper HTTP/1.1 server in this process (a
+//! canned response, no parsing, signing or records): its `http runtime` CPU per request is the
+//! floor of the HTTP path, to hold the TSA's runtime part against.
+//!
+//! `--peer bc` measures, at each concurrency right after the embedded store's point, the
+//! Bouncy Castle TSA peer (`benches/peer/BcTsa.java`: BC 1.72's `TimeStampResponseGenerator`
+//! behind the JDK's `HttpServer`, Debian's `libbcpkix-java`; compiled with `javac` at run time)
+//! with the same key, certificate and requests, and ends with our rate over the peer's. The
+//! peer keeps no records at all; its JVM is warmed up for 15 s once (its JIT compiles the hot
+//! paths after some ten thousand calls: after 5 s its CPU per token was still falling), and its
+//! server sockets have `TCP_NODELAY` (`sun.net.httpserver.nodelay`; without it every response
+//! waits for the client's delayed ACK). HTTP/1.1 only.
 //!
 //! * `p256`, `p384`: a fresh software key made with `inkan_hsm::devpki`; `rsa3072`: made with
 //!   `openssl genpkey`; `softhsm-p256`: a P-256 key generated on a private SoftHSM2 token (the
@@ -24,7 +55,7 @@
 //!   as far as the status, the length and the first bytes of the body (granted or not).
 //!   Latency is measured per request from the write that sent it to its response.
 //! * Two modes, reported separately:
-//!   - HTTP/1.1 keep-alive (default): N connections (default 256), one request in flight on
+//!   - HTTP/1.1 keep-alive (default): N connections (default the sweep 16, 64, 256), one request in flight on
 //!     each. `--depth D` > 1 writes D requests at once per connection (HTTP/1.1 pipelining);
 //!     the header line then says PIPELINING, and such figures are their own mode. hyper serves
 //!     the requests of one connection one after the other, so depth adds latency, not
@@ -53,6 +84,8 @@
 //! target/release/inkan-tsa-load --key rsa3072 --connections 64 --seconds 10
 //! target/release/inkan-tsa-load --key softhsm-p256 --seconds 10
 //! target/release/inkan-tsa-load --key softhsm-p256 --seconds 10 --h2
+//! target/release/inkan-tsa-load --key p256 --seconds 5 --stores embedded,pg,pg2
+//! target/release/inkan-tsa-load --key p256 --seconds 10 --peer bc
 //! ```
 #![forbid(unsafe_code)]
 
@@ -68,7 +101,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 struct Opts {
     key: String,
     chain: Option<PathBuf>,
-    connections: usize,
+    /// The concurrency points of the sweep.
+    connections: Vec<usize>,
     depth: usize,
     h2: bool,
     streams: usize,
@@ -77,16 +111,25 @@ struct Opts {
     signing_threads: Option<usize>,
     runtime_threads: Option<usize>,
     commit_interval_ms: Option<u64>,
+    /// The stores compared: `None` the embedded store, `Some(n)` n instances on PostgreSQL.
+    stores: Vec<Option<usize>>,
+    /// An existing PostgreSQL database for the shared store (else a private server).
+    pg_url: Option<String>,
+    /// `--peer bc`: measure the Bouncy Castle TSA peer at each point too.
+    peer: bool,
+    /// `--peer hyper`: measure a lean hyper HTTP/1.1 server (a canned response, no work) at
+    /// each point: the floor of the HTTP path's cost.
+    lean: bool,
 }
 
-const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--url URL]";
+const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--stores embedded,pg,pgN [--pg-url URL]] [--peer bc,hyper] [--url URL]";
 
 fn parse() -> Result<Opts, String> {
     use lexopt::prelude::*;
     let mut o = Opts {
         key: "p256".into(),
         chain: None,
-        connections: 0,
+        connections: Vec::new(),
         depth: 1,
         h2: false,
         streams: 64,
@@ -95,6 +138,10 @@ fn parse() -> Result<Opts, String> {
         signing_threads: None,
         runtime_threads: None,
         commit_interval_ms: None,
+        stores: Vec::new(),
+        pg_url: None,
+        peer: false,
+        lean: false,
     };
     let mut p = lexopt::Parser::from_env();
     fn val(p: &mut lexopt::Parser) -> Result<String, String> {
@@ -110,7 +157,15 @@ fn parse() -> Result<Opts, String> {
         match a {
             Long("key") => o.key = val(&mut p)?,
             Long("cert-chain") => o.chain = Some(val(&mut p)?.into()),
-            Long("connections") => o.connections = num(&mut p, "--connections")?,
+            Long("connections") => {
+                o.connections = val(&mut p)?
+                    .split(',')
+                    .map(|n| match n.trim().parse::<usize>() {
+                        Ok(n) if n > 0 => Ok(n),
+                        _ => Err(format!("--connections: {n:?} is not a positive number")),
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
             Long("depth") => o.depth = num(&mut p, "--depth")?,
             Long("h2") => o.h2 = true,
             Long("streams") => o.streams = num(&mut p, "--streams")?,
@@ -121,6 +176,31 @@ fn parse() -> Result<Opts, String> {
             Long("commit-interval-ms") => {
                 o.commit_interval_ms = Some(num(&mut p, "--commit-interval-ms")?);
             }
+            Long("stores") => {
+                o.stores = val(&mut p)?
+                    .split(',')
+                    .map(|k| match k.trim() {
+                        "embedded" => Ok(None),
+                        "pg" => Ok(Some(1)),
+                        pg => match pg.strip_prefix("pg").and_then(|n| n.parse::<usize>().ok()) {
+                            Some(n) if (1..=16).contains(&n) => Ok(Some(n)),
+                            _ => Err(format!(
+                                "--stores: {k:?} is not embedded, pg or pgN (N instances, 1..=16)"
+                            )),
+                        },
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            Long("pg-url") => o.pg_url = Some(val(&mut p)?),
+            Long("peer") => {
+                for k in val(&mut p)?.split(',') {
+                    match k.trim() {
+                        "bc" => o.peer = true,
+                        "hyper" => o.lean = true,
+                        other => return Err(format!("--peer: {other:?} is not bc or hyper")),
+                    }
+                }
+            }
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -128,8 +208,17 @@ fn parse() -> Result<Opts, String> {
             other => return Err(other.unexpected().to_string()),
         }
     }
-    if o.connections == 0 {
-        o.connections = if o.h2 { 4 } else { 256 };
+    if o.connections.is_empty() {
+        o.connections = if o.h2 { vec![4] } else { vec![16, 64, 256] };
+    }
+    if o.stores.is_empty() {
+        o.stores = vec![None];
+    }
+    if (o.peer || o.lean) && (o.h2 || o.depth > 1 || o.url.is_some()) {
+        return Err("--peer is compared over HTTP/1.1 keep-alive, one request in flight per connection, with in-process servers".into());
+    }
+    if o.url.is_some() && o.stores != [None] {
+        return Err("--url drives a running server: --stores is for in-process servers".into());
     }
     o.streams = o.streams.clamp(1, 256);
     o.depth = o.depth.max(1);
@@ -262,7 +351,11 @@ fn softhsm_reexec(o: &Opts) -> Result<ExitCode, String> {
         "--key".to_owned(),
         uri,
         "--connections".into(),
-        o.connections.to_string(),
+        o.connections
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
         "--depth".into(),
         o.depth.to_string(),
         "--seconds".into(),
@@ -284,6 +377,22 @@ fn softhsm_reexec(o: &Opts) -> Result<ExitCode, String> {
     }
     if let Some(n) = o.commit_interval_ms {
         args.extend(["--commit-interval-ms".to_owned(), n.to_string()]);
+    }
+    let stores: Vec<String> = o
+        .stores
+        .iter()
+        .map(|k| k.map_or_else(|| "embedded".to_owned(), |n| format!("pg{n}")))
+        .collect();
+    args.extend(["--stores".to_owned(), stores.join(",")]);
+    if let Some(u) = &o.pg_url {
+        args.extend(["--pg-url".to_owned(), u.clone()]);
+    }
+    let peers: Vec<&str> = [(o.peer, "bc"), (o.lean, "hyper")]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+    if !peers.is_empty() {
+        args.extend(["--peer".to_owned(), peers.join(",")]);
     }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let status = Command::new(exe)
@@ -552,6 +661,28 @@ async fn connection_h2(
     }
 }
 
+/// Whether a DER `TimeStampResp` says granted or grantedWithMods (RFC 3161 §2.4.2):
+/// SEQUENCE { PKIStatusInfo SEQUENCE { status INTEGER, statusString ... }, ... }; the status
+/// info may carry a statusString (Bouncy Castle sends "Operation Okay").
+fn granted(body: &[u8]) -> bool {
+    /// The offset of the contents of the TLV at `at` with tag `tag`.
+    fn inside(b: &[u8], at: usize, tag: u8) -> Option<usize> {
+        if *b.get(at)? != tag {
+            return None;
+        }
+        let l = *b.get(at + 1)?;
+        Some(if l < 0x80 {
+            at + 2
+        } else {
+            at + 2 + usize::from(l & 0x7f)
+        })
+    }
+    let Some(info) = inside(body, 0, 0x30).and_then(|i| inside(body, i, 0x30)) else {
+        return false;
+    };
+    matches!(body.get(info..info + 3), Some([0x02, 0x01, 0 | 1]))
+}
+
 /// Parses one HTTP/1.1 response at the start of `buf`: (bytes used, granted).
 fn parse_response(buf: &[u8]) -> Option<Result<(usize, bool), String>> {
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
@@ -574,13 +705,7 @@ fn parse_response(buf: &[u8]) -> Option<Result<(usize, bool), String>> {
         return Some(Err("no content-length".into()));
     };
     let body = buf.get(end + 4..end + 4 + len)?;
-    // A granted TimeStampResp: SEQUENCE { SEQUENCE { INTEGER 0 } ...}, after a 2..4-byte
-    // outer header.
-    let granted = body
-        .windows(5)
-        .take(5)
-        .any(|w| w == [0x30, 0x03, 0x02, 0x01, 0x00]);
-    Some(Ok((end + 4 + len, granted)))
+    Some(Ok((end + 4 + len, granted(body))))
 }
 
 /// How the generator talks HTTP.
@@ -676,11 +801,23 @@ struct Driven {
     errors: u64,
     /// CPU of the whole process per token, µs.
     cpu_per_token_us: Option<f64>,
+    /// Cores the process kept busy while measuring.
+    cores: Option<f64>,
 }
 
-/// Drives `addr` for `secs` after a 1 s warm-up, from one thread; returns (tokens, sorted
+/// Drives `addrs` for `secs` after a 1 s warm-up, from one thread (connection `c` goes to
+/// `addrs[c % len]`, as a round-robin load balancer would place it); returns (tokens, sorted
 /// latencies in µs, errors).
-fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, String> {
+///
+/// `db_cpu` reads the CPU seconds of a database server on this machine (a private
+/// PostgreSQL): it is added to the CPU per token and the cores, and shown as its own part.
+fn drive(
+    addrs: &[String],
+    conns: usize,
+    mode: Mode,
+    secs: u64,
+    db_cpu: Option<&dyn Fn() -> Option<f64>>,
+) -> Result<Driven, String> {
     let reqs: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..4096u64)
             .map(match mode {
@@ -695,7 +832,7 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, Stri
         tokens: AtomicU64::new(0),
         errors: AtomicU64::new(0),
     });
-    let addr = addr.to_owned();
+    let addrs = addrs.to_vec();
     let sh2 = sh.clone();
     let generator = std::thread::Builder::new()
         .name("load-generator".into())
@@ -707,7 +844,8 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, Stri
             rt.block_on(async {
                 let tasks: Vec<_> = (0..conns)
                     .map(|c| {
-                        let (addr, reqs, sh) = (addr.clone(), reqs.clone(), sh2.clone());
+                        let (addr, reqs, sh) =
+                            (addrs[c % addrs.len()].clone(), reqs.clone(), sh2.clone());
                         tokio::spawn(async move {
                             match mode {
                                 Mode::H1 { depth } => {
@@ -738,20 +876,31 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, Stri
     sh.measuring.store(true, Relaxed);
     let t = Instant::now();
     let cpu0 = process_cpu_secs();
+    let db0 = db_cpu.and_then(|f| f());
     let parts0 = thread_cpu_by_part();
     std::thread::sleep(Duration::from_secs(secs));
     sh.measuring.store(false, Relaxed);
     let n = sh.tokens.load(Relaxed);
     let elapsed = t.elapsed().as_secs_f64();
     let parts1 = thread_cpu_by_part();
+    let db = db0.zip(db_cpu.and_then(|f| f())).map(|(a, b)| b - a);
     let mut cpu_per_token_us = None;
+    let mut cores = None;
     if let (Some(a), Some(b)) = (cpu0, process_cpu_secs()) {
-        let cpu = b - a;
+        let cpu = b - a + db.unwrap_or(0.0);
         cpu_per_token_us = Some(cpu * 1e6 / (n.max(1) as f64));
+        cores = Some(cpu / elapsed);
         println!(
-            "cpu:  {cpu:.2} CPU-seconds in {elapsed:.2} s ({:.2} cores) = {:.1} us of CPU per token, server and generator",
+            "cpu:  {cpu:.2} CPU-seconds in {elapsed:.2} s ({:.2} cores) = {:.1} us of CPU per token, server and generator{}",
             cpu / elapsed,
-            cpu * 1e6 / (n.max(1) as f64)
+            cpu * 1e6 / (n.max(1) as f64),
+            match db {
+                Some(d) => format!(
+                    " and the other server process ({:.1} us of it: PostgreSQL or the peer)",
+                    d * 1e6 / (n.max(1) as f64)
+                ),
+                None => String::new(),
+            }
         );
         let per = |part: &str| {
             let get = |v: &[(&'static str, f64)]| {
@@ -777,31 +926,39 @@ fn drive(addr: &str, conns: usize, mode: Mode, secs: u64) -> Result<Driven, Stri
         lat,
         errors: sh.errors.load(Relaxed),
         cpu_per_token_us,
+        cores,
     })
 }
 
-/// Group-commit figures from `/metrics`: commits, records, average batch, time per commit.
-fn metrics_line(addr: &str) -> Option<String> {
+/// Group-commit figures from `/metrics`, summed over the instances: the line to print
+/// (commits, records, average batch, time per commit) and the records per commit.
+fn metrics_line(addrs: &[String]) -> Option<(String, f64)> {
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).ok()?;
-    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: tsa\r\nConnection: close\r\n\r\n")
-        .ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let get = |name: &str| -> Option<f64> {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))?
-            .trim()
-            .parse()
-            .ok()
-    };
-    let commits = get("inkan_tsa_records_commits_total")?;
-    let records = get("inkan_tsa_records_total")?;
-    let secs = get("inkan_tsa_records_commit_seconds_total")?;
-    Some(format!(
-        "{commits} group commits, {records} token records, {:.1} records per commit, {:.2} ms per commit",
-        records / commits.max(1.0),
-        secs * 1000.0 / commits.max(1.0)
+    let (mut commits, mut records, mut secs) = (0.0, 0.0, 0.0);
+    for addr in addrs {
+        let mut s = std::net::TcpStream::connect(addr).ok()?;
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: tsa\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        let get = |name: &str| -> Option<f64> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))?
+                .trim()
+                .parse()
+                .ok()
+        };
+        commits += get("inkan_tsa_records_commits_total")?;
+        records += get("inkan_tsa_records_total")?;
+        secs += get("inkan_tsa_records_commit_seconds_total")?;
+    }
+    let per_commit = records / commits.max(1.0);
+    Some((
+        format!(
+            "{commits} group commits, {records} token records, {per_commit:.1} records per commit, {:.2} ms per commit",
+            secs * 1000.0 / commits.max(1.0)
+        ),
+        per_commit,
     ))
 }
 
@@ -951,74 +1108,302 @@ fn main() -> ExitCode {
     }
 }
 
+/// A private PostgreSQL server for `--stores pg...` without `--pg-url`: Debian's `postgresql`
+/// binaries, `initdb` in the run's temporary folder (as the `postgres` user when run as root,
+/// since PostgreSQL refuses root), trust authentication on a free loopback port, the
+/// database's defaults otherwise (`fsync` and `synchronous_commit` on: durable commits, as a
+/// TSA needs). It shares the machine's cores with the TSA and the generator: the figures are
+/// "database included". Stopped when dropped.
+struct PrivatePg {
+    data: PathBuf,
+    bindir: PathBuf,
+    port: u16,
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Runs `cmd` with `sh -c`, as `postgres` when we are root.
+fn pg_sh(cmd: &str) -> Result<(), String> {
+    let line = if is_root() {
+        format!("su postgres -s /bin/sh -c '{}'", cmd.replace('\'', "'\\''"))
+    } else {
+        cmd.to_owned()
+    };
+    run(Command::new("sh").args(["-c", &line]))
+}
+
+impl PrivatePg {
+    fn start(base: &Path) -> Result<Self, String> {
+        let mut bins: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map_err(|_| {
+                "PostgreSQL is not installed (Debian: apt-get install postgresql), or pass --pg-url"
+                    .to_owned()
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+            .filter(|b| b.join("initdb").exists())
+            .collect();
+        bins.sort();
+        let bindir = bins
+            .pop()
+            .ok_or("no /usr/lib/postgresql/*/bin/initdb (apt-get install postgresql)")?;
+        let data = base.join("pg");
+        if is_root() {
+            run(Command::new("install")
+                .args(["-d", "-o", "postgres", "-m", "700"])
+                .arg(&data))?;
+        }
+        pg_sh(&format!(
+            "{}/initdb -D {} -U inkan --auth=trust >/dev/null",
+            bindir.display(),
+            data.display()
+        ))?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        pg_sh(&format!(
+            "{}/pg_ctl -D {d} -w -t 60 -l {d}/server.log -o \"-p {port} -k {d} -c listen_addresses=127.0.0.1\" start >/dev/null",
+            bindir.display(),
+            d = data.display()
+        ))?;
+        Ok(Self { data, bindir, port })
+    }
+
+    /// User + system CPU seconds of the server's processes so far (the postmaster and its
+    /// children, from `/proc`; 100 ticks per second).
+    fn cpu_secs(&self) -> Option<f64> {
+        let pid: u32 = std::fs::read_to_string(self.data.join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()?;
+        let mut ticks = 0.0;
+        for e in std::fs::read_dir("/proc").ok()?.flatten() {
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            let Some((head, rest)) = stat.rsplit_once(") ") else {
+                continue;
+            };
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let me = head
+                .split_once(' ')
+                .and_then(|(p, _)| p.parse::<u32>().ok());
+            let parent = f.get(1).and_then(|p| p.parse::<u32>().ok());
+            if me == Some(pid) || parent == Some(pid) {
+                ticks += f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+                    + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            }
+        }
+        Some(ticks / 100.0)
+    }
+
+    /// A fresh database; returns its store URL.
+    fn database(&self, name: &str) -> Result<String, String> {
+        run(Command::new(self.bindir.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", "inkan", "-d", "postgres", "-q", "-c"])
+            .arg(format!("CREATE DATABASE {name}")))?;
+        Ok(format!(
+            "postgresql://inkan@127.0.0.1:{}/{name}?sslmode=disable",
+            self.port
+        ))
+    }
+}
+
+impl Drop for PrivatePg {
+    fn drop(&mut self) {
+        let _ = pg_sh(&format!(
+            "{}/pg_ctl -D {} -w -m fast stop >/dev/null",
+            self.bindir.display(),
+            self.data.display()
+        ));
+    }
+}
+
+/// The Java peer's source (`benches/peer/BcTsa.java`), compiled with `javac` in the run's
+/// folder.
+const BC_PEER_JAVA: &str = include_str!("../../benches/peer/BcTsa.java");
+
+/// Debian's Bouncy Castle 1.72 jars (`libbcpkix-java`).
+const BC_CLASSPATH: &str =
+    "/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar";
+
+/// The Bouncy Castle TSA peer (issue 17): BC's `TimeStampResponseGenerator` behind the JDK's
+/// `HttpServer`, same key and certificate, no records. Killed when dropped.
+struct BcPeer {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl BcPeer {
+    fn start(base: &Path, keyref: &str, chain: &Path, threads: usize) -> Result<Self, String> {
+        use std::io::BufRead as _;
+        for jar in BC_CLASSPATH.split(':') {
+            if !Path::new(jar).exists() {
+                return Err(format!(
+                    "{jar} is missing: apt-get install libbcpkix-java default-jdk-headless"
+                ));
+            }
+        }
+        let dir = base.join("bc-peer");
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let src = dir.join("BcTsa.java");
+        std::fs::write(&src, BC_PEER_JAVA).map_err(|e| e.to_string())?;
+        run(Command::new("javac")
+            .args(["-cp", BC_CLASSPATH, "-d"])
+            .arg(&dir)
+            .arg(&src))?;
+        // TCP_NODELAY on the server's sockets: without it the JDK server's separate header
+        // and body writes meet the client's delayed ACK (about 40 ms per request), which would
+        // compare us with a crippled peer.
+        let mut child = Command::new("java")
+            .arg("-Dsun.net.httpserver.nodelay=true")
+            .args(["-cp", &format!("{BC_CLASSPATH}:{}", dir.display()), "BcTsa"])
+            .arg(keyref)
+            .arg(chain)
+            .args(["1.2.3.4.1", &threads.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("java: {e}"))?;
+        let mut line = String::new();
+        let out = child.stdout.take().ok_or("no stdout")?;
+        std::io::BufReader::new(out)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        let Some(addr) = line.trim().strip_prefix("listening ") else {
+            let _ = child.kill();
+            return Err(format!("the BC peer did not start: {line:?}"));
+        };
+        Ok(Self {
+            addr: addr.to_owned(),
+            child,
+        })
+    }
+
+    /// User + system CPU seconds of the JVM so far.
+    fn cpu_secs(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        let f: Vec<&str> = stat.rsplit_once(") ")?.1.split_whitespace().collect();
+        Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+    }
+}
+
+impl Drop for BcPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A lean hyper HTTP/1.1 server on 127.0.0.1:0 (`--peer hyper`): it reads each request's
+/// body and answers a canned 560-byte "granted" body, no parsing, signing or records. Its CPU
+/// per request in the `http runtime` part is the floor of what hyper and tokio cost on this
+/// path, to compare with the TSA's own runtime part. Runs until its runtime is dropped.
+async fn lean_hyper() -> Result<String, String> {
+    use http_body_util::BodyExt as _;
+    let mut canned = vec![0x30, 0x82, 0x02, 0x2c, 0x30, 0x03, 0x02, 0x01, 0x00];
+    canned.resize(560, 0x5a);
+    let canned = bytes::Bytes::from(canned);
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = l.local_addr().map_err(|e| e.to_string())?.to_string();
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            let _ = s.set_nodelay(true);
+            let canned = canned.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let canned = canned.clone();
+                        async move {
+                            let _ = req.into_body().collect().await;
+                            Ok::<_, std::convert::Infallible>(
+                                hyper::Response::builder()
+                                    .header("content-type", "application/timestamp-reply")
+                                    .body(http_body_util::Full::new(canned))
+                                    .unwrap_or_default(),
+                            )
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(s), svc)
+                    .await;
+            });
+        }
+    });
+    Ok(addr)
+}
+
+/// One point of the sweep, for the closing table.
+struct Point {
+    /// `embedded`, or `pg` with the number of instances.
+    store: String,
+    connections: usize,
+    rate: u64,
+    p50: f64,
+    p99: f64,
+    errors: u64,
+    cpu_per_token_us: Option<f64>,
+    cores: Option<f64>,
+    per_commit: Option<f64>,
+}
+
 fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     let keyref = make_key(base, &o.key)?;
     let chain = match &o.chain {
         Some(c) => c.clone(),
         None => make_chain(base, &keyref)?,
     };
-    // The server's settings, as `inkan-tsa serve` would resolve them from this file.
-    let settings = match &o.url {
-        Some(_) => None,
-        None => {
-            let mut toml = format!(
-                "listen = \"127.0.0.1:0\"\nkey = \"{keyref}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\n",
-                chain.display(),
-                base.join("data").display()
-            );
-            if let Some(n) = o.signing_threads {
-                toml.push_str(&format!("signing_threads = {n}\n"));
-            }
-            if let Some(n) = o.runtime_threads {
-                toml.push_str(&format!("runtime_threads = {n}\n"));
-            }
-            if let Some(n) = o.commit_interval_ms {
-                toml.push_str(&format!("commit_interval_ms = {n}\n"));
-            }
-            let file = inkan_tsa::config::FileConfig::parse(&toml).map_err(|e| e.to_string())?;
-            Some(inkan_tsa::config::resolve(file, &Default::default()).map_err(|e| e.to_string())?)
+    // The server's settings, as `inkan-tsa serve` would resolve them from this file; each
+    // point of the sweep gets a fresh data directory.
+    let settings_for = |point: &str,
+                        store: Option<&str>|
+     -> Result<inkan_tsa::config::Settings, String> {
+        let mut toml = format!(
+            "listen = \"127.0.0.1:0\"\nkey = \"{keyref}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\n",
+            chain.display(),
+            base.join(format!("data-{point}")).display()
+        );
+        if let Some(u) = store {
+            toml.push_str(&format!("store = \"{u}\"\n"));
         }
-    };
-    // The same runtime as `inkan-tsa serve` (src/main.rs).
-    let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if let Some(s) = &settings {
-        rt.worker_threads(s.runtime_threads);
-    }
-    let rt = rt
-        .enable_all()
-        .thread_name("inkan-tsa")
-        .build()
-        .map_err(|e| e.to_string())?;
-    let server_line = settings.as_ref().map(|s| {
-        format!(
-            "server: {} runtime threads, {} signing threads, commit interval {} ms",
-            s.runtime_threads,
-            s.signing_threads,
-            s.commit_interval.as_millis()
-        )
-    });
-    let (addr, running) = match (&o.url, settings) {
-        (Some(u), _) => (
-            u.trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_owned(),
-            None,
-        ),
-        (None, s) => {
-            let s = s.ok_or("no settings")?;
-            let r = rt.block_on(inkan_tsa::app::start(s, Arc::new(SystemClock)))?;
-            (r.addr.to_string(), Some(r))
+        if let Some(n) = o.signing_threads {
+            toml.push_str(&format!("signing_threads = {n}\n"));
         }
+        if let Some(n) = o.runtime_threads {
+            toml.push_str(&format!("runtime_threads = {n}\n"));
+        }
+        if let Some(n) = o.commit_interval_ms {
+            toml.push_str(&format!("commit_interval_ms = {n}\n"));
+        }
+        let file = inkan_tsa::config::FileConfig::parse(&toml).map_err(|e| e.to_string())?;
+        inkan_tsa::config::resolve(file, &Default::default()).map_err(|e| e.to_string())
     };
     let label = if o.key.starts_with("pkcs11:") {
         "SoftHSM2/PKCS#11 P-256"
     } else {
         o.key.as_str()
     };
+    let list = o
+        .connections
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     let mode = if o.h2 {
         println!(
-            "inkan-tsa-load: key {label}, HTTP/2, {} connections x {} streams, {} s, durable records",
-            o.connections, o.streams, o.seconds
+            "inkan-tsa-load: key {label}, HTTP/2, {list} connections x {} streams, {} s per point, durable records",
+            o.streams, o.seconds
         );
         Mode::H2 { streams: o.streams }
     } else {
@@ -1028,44 +1413,307 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
             String::new()
         };
         println!(
-            "inkan-tsa-load: key {label}, HTTP/1.1 keep-alive, {} connections{pipe}, {} s, durable records",
-            o.connections, o.seconds
+            "inkan-tsa-load: key {label}, HTTP/1.1 keep-alive, {list} connections{pipe}, {} s per point, durable records",
+            o.seconds
         );
         Mode::H1 { depth: o.depth }
     };
-    if let Some(l) = &server_line {
-        println!("{l}");
-    }
-    let Driven {
-        rate,
-        lat,
-        errors,
-        cpu_per_token_us,
-    } = drive(&addr, o.connections, mode, o.seconds)?;
-    let store = metrics_line(&addr);
-    if let Some(r) = running {
-        rt.block_on(r.shutdown());
-    }
-    drop(rt);
-    let (raw, what, raw_cpu) = raw_signing_rate(&keyref, o.seconds.min(5))?;
+    // The raw rate before and after the load: on a machine shared with other work the two
+    // differ, and their spread says how much the others' load moved under this run.
+    let raw_secs = o.seconds.clamp(1, 5);
+    let before = raw_signing_rate(&keyref, raw_secs)?;
     println!(
-        "tsa:  {rate} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {errors} errors)",
-        percentile(&lat, 0.50),
-        percentile(&lat, 0.99),
-        lat.len()
+        "raw before: {:.0} signatures/s  ({}, same key, no HTTP/CMS/records)",
+        before.0, before.1
     );
-    println!("raw:  {raw:.0} signatures/s  ({what}, same key, no HTTP/CMS/records)");
-    println!("tsa/raw: {:.1}%", rate as f64 / raw * 100.0);
-    if let (Some(t), Some(r)) = (cpu_per_token_us, raw_cpu) {
-        // On a machine shared with other work the two phases may get different shares of the
-        // cores; CPU per operation does not depend on that share (much).
+    // A private PostgreSQL server when a shared store is compared without --pg-url.
+    let pg = match (o.stores.iter().any(Option::is_some), &o.pg_url) {
+        (true, None) => Some(PrivatePg::start(base)?),
+        _ => None,
+    };
+    // The peer runs through the whole sweep (one JVM, warmed up once: its JIT needs more than
+    // the 1 s warm-up of each point).
+    let peer = if o.peer {
+        if keyref.starts_with("pkcs11:") {
+            return Err("--peer bc needs a key file (the peer reads the PEM key)".into());
+        }
+        let threads = 2 * std::thread::available_parallelism().map_or(2, |n| n.get());
+        let peer = BcPeer::start(base, &keyref, &chain, threads)?;
         println!(
-            "tsa/raw by CPU: {:.1}% (raw CPU per signature / CPU per token: the ratio if both phases kept the same cores busy)",
-            r / t * 100.0
+            "peer: Bouncy Castle TSP behind the JDK HttpServer on {} ({threads} handler threads, same key and certificate, no records); JIT warm-up 15 s",
+            peer.addr
+        );
+        let _ = drive(std::slice::from_ref(&peer.addr), 64, mode, 14, None)?;
+        Some(peer)
+    } else {
+        None
+    };
+    let mut points = Vec::new();
+    let mut i = 0usize;
+    for &conns in &o.connections {
+        for &kind in &o.stores {
+            i += 1;
+            let store_url = match (kind, &o.pg_url, &pg) {
+                (None, _, _) => None,
+                (Some(_), Some(u), _) => Some(u.clone()),
+                (Some(_), None, Some(pg)) => Some(pg.database(&format!("bench_{i}"))?),
+                (Some(_), None, None) => return Err("no PostgreSQL server".into()),
+            };
+            let store_label = kind.map_or_else(|| "embedded".to_owned(), |n| format!("pg x{n}"));
+            println!("-- {store_label}, {conns} connections");
+            // Each instance on a runtime of its own, as `inkan-tsa serve` builds it
+            // (src/main.rs): two instances are two processes' worth of threads.
+            let mut servers = Vec::new();
+            let mut addrs = Vec::new();
+            match &o.url {
+                Some(u) => addrs.push(
+                    u.trim_start_matches("http://")
+                        .trim_end_matches('/')
+                        .to_owned(),
+                ),
+                None => {
+                    for k in 0..kind.unwrap_or(1) {
+                        let s = settings_for(&format!("{i}-{k}"), store_url.as_deref())?;
+                        if k == 0 {
+                            println!(
+                                "server: {} runtime threads, {} signing threads, commit interval {} ms{}",
+                                s.runtime_threads,
+                                s.signing_threads,
+                                s.commit_interval.as_millis(),
+                                match kind {
+                                    Some(n) => format!(
+                                        ", each of {n} instance(s) on the shared store {}",
+                                        store_url.as_deref().unwrap_or_default()
+                                    ),
+                                    None => String::new(),
+                                }
+                            );
+                        }
+                        let rt = tokio::runtime::Builder::new_multi_thread()
+                            .worker_threads(s.runtime_threads)
+                            .enable_all()
+                            .thread_name("inkan-tsa")
+                            .build()
+                            .map_err(|e| e.to_string())?;
+                        let r = rt.block_on(inkan_tsa::app::start(s, Arc::new(SystemClock)))?;
+                        addrs.push(r.addr.to_string());
+                        servers.push((rt, r));
+                    }
+                }
+            }
+            let db_cpu = || pg.as_ref().and_then(PrivatePg::cpu_secs);
+            let d = drive(
+                &addrs,
+                conns,
+                mode,
+                o.seconds,
+                (kind.is_some() && pg.is_some()).then_some(&db_cpu as &dyn Fn() -> Option<f64>),
+            )?;
+            let store = metrics_line(&addrs);
+            for (rt, r) in servers {
+                rt.block_on(r.shutdown());
+                drop(rt);
+            }
+            let p = Point {
+                store: store_label,
+                connections: conns,
+                rate: d.rate,
+                p50: percentile(&d.lat, 0.50),
+                p99: percentile(&d.lat, 0.99),
+                errors: d.errors,
+                cpu_per_token_us: d.cpu_per_token_us,
+                cores: d.cores,
+                per_commit: store.as_ref().map(|s| s.1),
+            };
+            println!(
+                "tsa:  {} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {} errors)",
+                p.rate,
+                p.p50,
+                p.p99,
+                d.lat.len(),
+                p.errors
+            );
+            if let Some((s, _)) = &store {
+                println!("store: {s}");
+            }
+            points.push(p);
+            // The peer at the same concurrency, right after the embedded store's point.
+            if let (Some(peer), None) = (&peer, kind) {
+                println!("-- BC peer, {conns} connections");
+                let cpu = || peer.cpu_secs();
+                let d = drive(
+                    std::slice::from_ref(&peer.addr),
+                    conns,
+                    mode,
+                    o.seconds,
+                    Some(&cpu as &dyn Fn() -> Option<f64>),
+                )?;
+                let p = Point {
+                    store: "BC peer".into(),
+                    connections: conns,
+                    rate: d.rate,
+                    p50: percentile(&d.lat, 0.50),
+                    p99: percentile(&d.lat, 0.99),
+                    errors: d.errors,
+                    cpu_per_token_us: d.cpu_per_token_us,
+                    cores: d.cores,
+                    per_commit: None,
+                };
+                println!(
+                    "peer: {} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {} errors)",
+                    p.rate,
+                    p.p50,
+                    p.p99,
+                    d.lat.len(),
+                    p.errors
+                );
+                points.push(p);
+            }
+            if let (true, None) = (o.lean, kind) {
+                println!("-- lean hyper, {conns} connections");
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(
+                        // As `inkan-tsa serve` (configuration `runtime_threads`).
+                        o.runtime_threads.unwrap_or_else(|| {
+                            std::thread::available_parallelism()
+                                .map_or(1, |n| n.get().div_ceil(2))
+                                .max(1)
+                        }),
+                    )
+                    .enable_all()
+                    .thread_name("inkan-tsa")
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                let addr = rt.block_on(lean_hyper())?;
+                let d = drive(std::slice::from_ref(&addr), conns, mode, o.seconds, None)?;
+                drop(rt);
+                let p = Point {
+                    store: "hyper".into(),
+                    connections: conns,
+                    rate: d.rate,
+                    p50: percentile(&d.lat, 0.50),
+                    p99: percentile(&d.lat, 0.99),
+                    errors: d.errors,
+                    cpu_per_token_us: d.cpu_per_token_us,
+                    cores: d.cores,
+                    per_commit: None,
+                };
+                println!(
+                    "hyper: {} responses/s  p50 {:.2} ms  p99 {:.2} ms",
+                    p.rate, p.p50, p.p99
+                );
+                points.push(p);
+            }
+        }
+    }
+    drop(pg);
+    drop(peer);
+    let after = raw_signing_rate(&keyref, raw_secs)?;
+    println!(
+        "raw after:  {:.0} signatures/s  ({}, same key, no HTTP/CMS/records)",
+        after.0, after.1
+    );
+    let raw = (before.0 + after.0) / 2.0;
+    let raw_cpu = match (before.2, after.2) {
+        (Some(a), Some(b)) => Some((a + b) / 2.0),
+        (a, b) => a.or(b),
+    };
+    println!(
+        "raw:  {raw:.0} signatures/s (mean of before and after; they differ by {:.0}%)",
+        (before.0 - after.0).abs() / raw.max(1.0) * 100.0
+    );
+    // On a machine shared with other work the load and the raw phases may get different
+    // shares of the cores; CPU per operation does not depend on that share (much), so
+    // `by CPU` (raw CPU per signature / CPU per token) is the ratio if both had the same.
+    let several = o.stores.len() > 1;
+    println!(
+        "{:>9} {:>11} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>13} {:>11} {:>6} {:>9} {:>7}",
+        "store",
+        "connections",
+        "tokens/s",
+        "p50 ms",
+        "p99 ms",
+        "tsa/raw",
+        "x embedded",
+        "x emb CPU",
+        "us CPU/token",
+        "raw by CPU",
+        "cores",
+        "rec/commit",
+        "errors"
+    );
+    for p in &points {
+        let opt = |v: Option<f64>, digits: usize| {
+            v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+        };
+        // The same concurrency on the embedded store, measured in this run.
+        let same = points
+            .iter()
+            .find(|e| e.store == "embedded" && e.connections == p.connections)
+            .filter(|_| several && p.store.starts_with("pg"));
+        let embedded = same.map(|e| p.rate as f64 / e.rate.max(1) as f64);
+        // The same by CPU per token (database included): the ratio if both points had had
+        // the same cores, which a shared machine does not give them.
+        let embedded_cpu = same
+            .and_then(|e| e.cpu_per_token_us)
+            .zip(p.cpu_per_token_us)
+            .map(|(e, t)| e / t);
+        println!(
+            "{:>9} {:>11} {:>9} {:>8.2} {:>8.2} {:>8.3} {:>9} {:>9} {:>13} {:>11} {:>6} {:>9} {:>7}",
+            p.store,
+            p.connections,
+            p.rate,
+            p.p50,
+            p.p99,
+            p.rate as f64 / raw,
+            opt(embedded, 2),
+            opt(embedded_cpu, 2),
+            opt(p.cpu_per_token_us, 1),
+            opt(raw_cpu.zip(p.cpu_per_token_us).map(|(r, t)| r / t), 3),
+            opt(p.cores, 2),
+            opt(p.per_commit, 1),
+            p.errors
         );
     }
-    if let Some(s) = store {
-        println!("store: {s}");
+    for p in points.iter().filter(|p| p.store == "embedded") {
+        if let Some(b) = points
+            .iter()
+            .find(|b| b.store == "BC peer" && b.connections == p.connections)
+        {
+            println!(
+                "{} connections: inkan-tsa (durable records) / BC peer (no records) = {:.2} ({} / {} tokens/s, same run)",
+                p.connections,
+                p.rate as f64 / b.rate.max(1) as f64,
+                p.rate,
+                b.rate
+            );
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::granted;
+
+    #[test]
+    fn granted_with_or_without_a_status_string() {
+        // inkan-tsa: status info without statusString.
+        assert!(granted(&[
+            0x30, 0x82, 0x01, 0x00, 0x30, 0x03, 0x02, 0x01, 0x00
+        ]));
+        // Bouncy Castle: "Operation Okay".
+        let mut bc = vec![
+            0x30, 0x82, 0x02, 0x13, 0x30, 0x15, 0x02, 0x01, 0x00, 0x30, 0x10,
+        ];
+        bc.extend_from_slice(b"\x0c\x0eOperation Okay");
+        assert!(granted(&bc));
+        assert!(granted(&[0x30, 0x10, 0x30, 0x03, 0x02, 0x01, 0x01]));
+        // A rejection, and junk.
+        assert!(!granted(&[
+            0x30, 0x08, 0x30, 0x06, 0x02, 0x01, 0x02, 0x03, 0x01, 0x00
+        ]));
+        assert!(!granted(&[0x30]));
+        assert!(!granted(&[]));
+    }
 }
