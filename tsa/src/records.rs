@@ -37,7 +37,7 @@
 //! connections got at most 16 tokens per interval while the CPU idled (Little's law).
 //! `commit_interval_ms` (default 0) still lets an operator impose a least time between two
 //! commits under load. The same writer loop and the same decision serve the shared PostgreSQL
-//! store ([`GroupSink`], [`crate::pgstore`]): there a commit's fixed cost is the round trip
+//! store (`GroupSink`, [`crate::pgstore`]): there a commit's fixed cost is the round trip
 //! and the database's WAL flush, measured the same way. The HTTP response carrying a token is sent
 //! only after its record's commit has returned: a client can never hold a token the store does
 //! not know, even after `kill -9`.
@@ -478,7 +478,7 @@ pub(crate) enum Job {
 /// * [`Store::Postgres`]: a shared PostgreSQL database for several instances
 ///   ([`crate::pgstore`]).
 ///
-/// Both share the group-commit writer ([`writer_loop`]), the record format ([`encode_record`])
+/// Both share the group-commit writer (`writer_loop`), the record format ([`encode_record`])
 /// and the hash chain ([`Chain`]); only the transaction differs.
 #[derive(Debug)]
 pub enum Store {
