@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 # store). Installed when missing.
 need=()
 for pair in softhsm2-util:softhsm2 pkcs11-tool:opensc openssl:openssl python3:python3 \
-  chromium:chromium chromedriver:chromium-driver qpdf:qpdf pdfsig:poppler-utils; do
+  chromium:chromium chromedriver:chromium-driver qpdf:qpdf pdfsig:poppler-utils curl:curl; do
   command -v "${pair%%:*}" >/dev/null || need+=("${pair##*:}")
 done
 [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)

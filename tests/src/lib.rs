@@ -186,3 +186,48 @@ pub fn openssl_cms_accepts(dir: &Path, sig: &str, content: &str, ca: &str) -> bo
         .status
         .success()
 }
+
+/// The shell block that follows `marker` (an HTML comment such as
+/// `<!-- walkthrough: records-officer -->`) in the README.
+pub fn readme_block(marker: &str) -> String {
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let start = readme
+        .find(marker)
+        .unwrap_or_else(|| panic!("README has no {marker}"));
+    let rest = &readme[start..];
+    let open = rest
+        .find("```sh\n")
+        .expect("a ```sh block follows the marker")
+        + 6;
+    let close = rest[open..].find("\n```").expect("the block ends") + open;
+    rest[open..=close].to_owned()
+}
+
+/// Runs the README's walk-through after `marker` as written, under `bash -euo pipefail` in an
+/// empty directory, with the workspace's binaries first on `PATH` and `TSA_PORT` set to a free
+/// port; returns its output and the directory it ran in.
+pub fn run_readme_walkthrough(marker: &str) -> (Output, tempfile::TempDir) {
+    let script = readme_block(marker);
+    let bin_dir = bin("inkan-sign").parent().unwrap().to_owned();
+    for b in ["inkan-tsa", "inkan-verify", "inkan-hsm"] {
+        assert_eq!(bin(b).parent().unwrap(), bin_dir);
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("TSA_PORT", port.to_string())
+        .output()
+        .expect("bash runs");
+    (out, dir)
+}
