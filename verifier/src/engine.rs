@@ -6,6 +6,7 @@ use inkan_profiles::oid;
 use inkan_profiles::policy::{Policy, Use};
 use inkan_profiles::time::UnixTime;
 
+use crate::checks::{Check, prevails};
 use crate::cms::{self, SignedData, SignerInfo, TstInfo};
 use crate::crypto::{self, Scope, VerifyError, is};
 use crate::report::{Finding, Indication, Sub};
@@ -436,7 +437,7 @@ fn crl_infos(
         let when = crate::tlv::format_time(crl.this_update);
         if !issuer.allows(ku::CRL_SIGN) {
             notes.push(Finding::new(
-                "CRL_NOT_USED",
+                Check::CrlNotUsed,
                 format!(
                     "the CRL of {when} is not used: its issuer {} may not sign CRLs (keyUsage)",
                     issuer.display_name()
@@ -455,8 +456,7 @@ fn crl_infos(
             .is_ok()
         });
         if !verified {
-            notes.push(Finding::new(
-                "CRL_NOT_USED",
+            notes.push(Finding::new(Check::CrlNotUsed,
                 format!(
                     "the CRL of {when} is not used: its signature does not verify with the key of {}",
                     issuer.display_name()
@@ -466,7 +466,7 @@ fn crl_infos(
         }
         if crl.this_update > now {
             notes.push(Finding::new(
-                "CRL_NOT_USED",
+                Check::CrlNotUsed,
                 format!(
                     "the CRL of {when} is not used: it is dated after the validation time {}",
                     crate::tlv::format_time(now)
@@ -478,7 +478,7 @@ fn crl_infos(
             && !sc.covers(cert)
         {
             notes.push(Finding::new(
-                "CRL_NOT_USED",
+                Check::CrlNotUsed,
                 format!(
                     "the CRL of {when} does not cover {} (issuingDistributionPoint)",
                     cert.display_name()
@@ -538,14 +538,13 @@ fn ocsp_infos(
                 .clone();
             if let Err(why) = checked {
                 notes.push(Finding::new(
-                    "OCSP_NOT_USED",
+                    Check::OcspNotUsed,
                     format!("the OCSP response of {when} is not used: {why}"),
                 ));
                 break;
             }
             if sr.this_update > now {
-                notes.push(Finding::new(
-                    "OCSP_NOT_USED",
+                notes.push(Finding::new(Check::OcspNotUsed,
                     format!(
                         "the OCSP response of {when} is not used: its thisUpdate {} is after the validation time {}",
                         crate::tlv::format_time(sr.this_update),
@@ -721,7 +720,7 @@ fn decide_revocation(infos: &[RevInfo], at: i64, notes: &mut Vec<Finding>) -> Re
     }
     for i in goods() {
         notes.push(Finding::new(
-            "REVOCATION_NOT_FRESH",
+            Check::RevocationNotFresh,
             format!(
                 "the {} (next update {}) is not fresh for {}",
                 i.source,
@@ -765,21 +764,33 @@ impl Outcome {
         }
     }
 
-    fn set(&mut self, i: Indication, s: Sub, code: &'static str, msg: String) {
-        self.findings.push(Finding::new(code, msg));
-        if self.indication == Indication::TotalPassed {
-            self.indication = i;
-            self.sub = Some(s);
+    /// Records `check`'s finding; the first failing check of a step decides the result.
+    pub(crate) fn set(&mut self, check: Check, msg: String) {
+        self.findings.push(Finding::new(check, msg));
+        if self.indication == Indication::TotalPassed
+            && let Some(sub) = check.sub()
+        {
+            self.indication = sub.indication();
+            self.sub = Some(sub);
             self.decisive = Some(self.findings.len() - 1);
         }
     }
 
-    fn fail(mut self, i: Indication, s: Sub, code: &'static str, msg: String) -> Self {
-        self.findings.push(Finding::new(code, msg));
-        self.decisive = Some(self.findings.len() - 1);
-        self.indication = i;
-        self.sub = Some(s);
+    /// Records `check`'s finding and makes it decide the result.
+    pub(crate) fn fail(mut self, check: Check, msg: String) -> Self {
+        self.findings.push(Finding::new(check, msg));
+        if let Some(sub) = check.sub() {
+            self.decisive = Some(self.findings.len() - 1);
+            self.indication = sub.indication();
+            self.sub = Some(sub);
+        }
         self
+    }
+
+    /// Whether `check`, found by a later step, would take the place of the result so far
+    /// ([`prevails`]).
+    fn overruled_by(&self, check: Check) -> bool {
+        check.sub().is_some_and(|s| prevails(s, self.sub))
     }
 
     /// Whether the outcome passed.
@@ -1090,13 +1101,8 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
         Role::Signer => &m.required_policies,
         Role::Tsa => &[],
     };
-    for (code, msg) in crate::constraints::check_path(path, required) {
-        out.set(
-            Indication::Indeterminate,
-            Sub::ChainConstraintsFailure,
-            code,
-            msg,
-        );
+    for (check, msg) in crate::constraints::check_path(path, required) {
+        out.set(check, msg);
     }
     let n = path.certs.len();
     let anchor_idx = n - 1;
@@ -1114,20 +1120,13 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
             // A directly trusted signing certificate: its validity period still bounds the
             // signature (as DSS does); no revocation is needed for an anchor.
             if i == 0 && !c.valid_at(t) {
-                let (sub, code) = if c.not_before > t {
-                    (Sub::NotYetValid, "X509_NOT_YET_VALID")
+                let check = if c.not_before > t {
+                    Check::X509NotYetValid
                 } else {
-                    (Sub::OutOfBoundsNoPoe, "X509_EXPIRED")
-                };
-                let ind = if sub == Sub::NotYetValid {
-                    Indication::TotalFailed
-                } else {
-                    Indication::Indeterminate
+                    Check::X509Expired
                 };
                 out.set(
-                    ind,
-                    sub,
-                    code,
+                    check,
                     format!(
                         "the directly trusted {who} {} is valid {} .. {}, not at {}",
                         c.display_name(),
@@ -1141,9 +1140,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
         }
         if !c.unknown_critical.is_empty() {
             out.set(
-                Indication::Indeterminate,
-                Sub::ChainConstraintsFailure,
-                "X509_UNKNOWN_CRITICAL_EXTENSION",
+                Check::X509UnknownCriticalExtension,
                 format!(
                     "{who} {} has unsupported critical extensions {:?}",
                     c.display_name(),
@@ -1154,9 +1151,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
         if i > 0 {
             if c.version >= 2 && !c.is_ca() {
                 out.set(
-                    Indication::Indeterminate,
-                    Sub::ChainConstraintsFailure,
-                    "X509_NOT_A_CA",
+                    Check::X509NotACa,
                     format!(
                         "{} issues certificates but is not a CA (basicConstraints)",
                         c.display_name()
@@ -1165,9 +1160,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
             }
             if !c.allows(ku::KEY_CERT_SIGN) {
                 out.set(
-                    Indication::Indeterminate,
-                    Sub::ChainConstraintsFailure,
-                    "X509_NO_KEY_CERT_SIGN",
+                    Check::X509NoKeyCertSign,
                     format!("{} lacks keyCertSign", c.display_name()),
                 );
             }
@@ -1175,9 +1168,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                 && (i as u64).saturating_sub(1) > pl
             {
                 out.set(
-                    Indication::Indeterminate,
-                    Sub::ChainConstraintsFailure,
-                    "X509_PATH_LENGTH",
+                    Check::X509PathLength,
                     format!("{} pathLenConstraint exceeded", c.display_name()),
                 );
             }
@@ -1186,10 +1177,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
             match role {
                 Role::Signer => {
                     if !(c.allows(ku::DIGITAL_SIGNATURE) || c.allows(ku::NON_REPUDIATION)) {
-                        out.set(
-                            Indication::Indeterminate,
-                            Sub::ChainConstraintsFailure,
-                            "X509_KEY_USAGE",
+                        out.set(Check::X509KeyUsage,
                             "the signing certificate's keyUsage allows neither digitalSignature nor nonRepudiation".into(),
                         );
                     }
@@ -1200,10 +1188,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
         // Validity at the time of existence.
         if c.not_before > t {
             if i == 0 {
-                out.set(
-                    Indication::TotalFailed,
-                    Sub::NotYetValid,
-                    "X509_NOT_YET_VALID",
+                out.set(Check::X509NotYetValid,
                     format!(
                         "the {who} is valid only from {}, after the time the signature is known to exist ({})",
                         crate::tlv::format_time(c.not_before),
@@ -1212,9 +1197,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                 );
             } else {
                 out.set(
-                    Indication::Indeterminate,
-                    Sub::OutOfBoundsNoPoe,
-                    "X509_CA_OUT_OF_BOUNDS",
+                    Check::X509CaOutOfBounds,
                     format!(
                         "the CA certificate {} is not yet valid at {}",
                         c.display_name(),
@@ -1233,7 +1216,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                 .extend(notes.into_iter().take(MAX_REVOCATION_NOTES));
             if more > 0 {
                 out.findings.push(Finding::new(
-                    "REVOCATION_NOT_USED_MORE",
+                    Check::RevocationNotUsedMore,
                     format!(
                         "{more} more CRLs or OCSP responses for {} were not used",
                         c.display_name()
@@ -1253,10 +1236,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                 if *when <= t && *reason == Some(REASON_HOLD) {
                     // A suspension is not final: the status may change (as DSS's "is the
                     // certificate not on hold?" check, INDETERMINATE / TRY_LATER).
-                    out.set(
-                        Indication::Indeterminate,
-                        Sub::TryLater,
-                        "X509_ON_HOLD",
+                    out.set(Check::X509OnHold,
                         format!(
                             "the {who} {} is on hold (suspended) since {}; try again when newer revocation information is available",
                             c.display_name(),
@@ -1264,15 +1244,13 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                         ),
                     );
                 } else if *when <= t {
-                    let sub = if i == 0 {
-                        Sub::RevokedNoPoe
+                    let check = if i == 0 {
+                        Check::X509Revoked
                     } else {
-                        Sub::RevokedCaNoPoe
+                        Check::X509CaRevoked
                     };
                     out.set(
-                        Indication::Indeterminate,
-                        sub,
-                        "X509_REVOKED",
+                        check,
                         format!(
                             "the {who} {} was revoked at {}, and nothing proves the signature existed before",
                             c.display_name(),
@@ -1292,9 +1270,7 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
                 ));
                 if m.revocation_required && !exempt && !expired {
                     out.set(
-                        Indication::Indeterminate,
-                        Sub::TryLater,
-                        "REVOCATION_MISSING",
+                        Check::RevocationMissing,
                         format!(
                             "no valid and fresh revocation information at hand for {}",
                             c.display_name()
@@ -1304,15 +1280,13 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
             }
         }
         if expired {
-            let sub = if matches!(rev, RevStatus::Good(_)) {
-                Sub::OutOfBoundsNotRevoked
+            let check = if matches!(rev, RevStatus::Good(_)) {
+                Check::X509ExpiredNotRevoked
             } else {
-                Sub::OutOfBoundsNoPoe
+                Check::X509Expired
             };
             out.set(
-                Indication::Indeterminate,
-                sub,
-                "X509_EXPIRED",
+                check,
                 format!(
                     "the {who} {} expired at {}, and nothing proves the signature existed before",
                     c.display_name(),
@@ -1329,31 +1303,26 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
 /// another purpose beside it, is not a TSA certificate: INDETERMINATE /
 /// CHAIN_CONSTRAINTS_FAILURE (as OpenSSL's timestamp-signing purpose check refuses it).
 fn judge_tsa_eku(c: &Certificate, out: &mut Outcome) {
-    let (code, msg) = match &c.ext_key_usage {
+    let (check, msg) = match &c.ext_key_usage {
         Some((e, _)) if !e.iter().any(|x| is(x, &oid::ID_KP_TIME_STAMPING)) => (
-            "TSA_NO_TIMESTAMPING_EKU",
+            Check::TsaNoTimestampingEku,
             "the TSA certificate's extendedKeyUsage lacks id-kp-timeStamping (RFC 3161 §2.3)",
         ),
         None => (
-            "TSA_NO_TIMESTAMPING_EKU",
+            Check::TsaNoTimestampingEku,
             "the TSA certificate lacks extendedKeyUsage id-kp-timeStamping (RFC 3161 §2.3)",
         ),
         Some((e, _)) if e.len() != 1 => (
-            "TSA_EKU_NOT_SOLE",
+            Check::TsaEkuNotSole,
             "the TSA certificate's extendedKeyUsage names other purposes beside id-kp-timeStamping; RFC 3161 §2.3 allows exactly one",
         ),
         Some((_, false)) => (
-            "TSA_EKU_NOT_CRITICAL",
+            Check::TsaEkuNotCritical,
             "the TSA certificate's extendedKeyUsage is not marked critical, as RFC 3161 §2.3 requires",
         ),
         Some(_) => return,
     };
-    out.set(
-        Indication::Indeterminate,
-        Sub::ChainConstraintsFailure,
-        code,
-        format!("{msg}: {}", c.display_name()),
-    );
+    out.set(check, format!("{msg}: {}", c.display_name()));
 }
 
 /// EN 319 102-1 §5.3.4 step 4: a content time-stamp is a signed attribute, so the signature
@@ -1390,10 +1359,7 @@ fn content_time_stamps_after_x509(
         && let RevStatus::Revoked(when, _, _) = revocation(leaf, issuer, m, t, &mut Vec::new())
         && ct > when
     {
-        *out = std::mem::replace(out, Outcome::new()).fail(
-            Indication::TotalFailed,
-            Sub::Revoked,
-            "CONTENT_TST_AFTER_REVOCATION",
+        *out = std::mem::replace(out, Outcome::new()).fail(Check::ContentTstAfterRevocation,
             format!(
                 "a content time-stamp of {} proves the signature was made after the signing certificate was revoked ({})",
                 crate::tlv::format_time(ct),
@@ -1404,10 +1370,7 @@ fn content_time_stamps_after_x509(
     }
     // Step 4 b.
     if ct > leaf.not_after {
-        *out = std::mem::replace(out, Outcome::new()).fail(
-            Indication::TotalFailed,
-            Sub::Expired,
-            "CONTENT_TST_AFTER_EXPIRY",
+        *out = std::mem::replace(out, Outcome::new()).fail(Check::ContentTstAfterExpiry,
             format!(
                 "a content time-stamp of {} proves the signature was made after the signing certificate expired ({})",
                 crate::tlv::format_time(ct),
@@ -1426,9 +1389,7 @@ pub fn judge_path_crypto(path: &Path, t: i64, out: &mut Outcome) {
         };
         if let Err(r) = POLICY.check_signature(alg, &k, Use::Validate, ut(t)) {
             out.set(
-                Indication::Indeterminate,
-                Sub::CryptoConstraintsFailureNoPoe,
-                r.code(),
+                Check::Crypto(r.rule),
                 format!("certificate {}: {r}", path.certs[i].display_name()),
             );
         }
@@ -1437,12 +1398,7 @@ pub fn judge_path_crypto(path: &Path, t: i64, out: &mut Outcome) {
     if let Some(k) = path.certs.first().and_then(|c| crypto::key_kind(c.spki()))
         && let Err(r) = POLICY.check_key(&k, Use::Validate, ut(t))
     {
-        out.set(
-            Indication::Indeterminate,
-            Sub::CryptoConstraintsFailureNoPoe,
-            r.code(),
-            format!("signing key: {r}"),
-        );
+        out.set(Check::Crypto(r.rule), format!("signing key: {r}"));
     }
 }
 
@@ -1480,9 +1436,7 @@ pub fn validate_token(
         Err(e) => {
             return TokenResult {
                 outcome: Outcome::new().fail(
-                    Indication::TotalFailed,
-                    Sub::FormatFailure,
-                    "TST_FORMAT",
+                    Check::TstFormat,
                     format!("the time-stamp token cannot be read: {e}"),
                 ),
                 tst: None,
@@ -1494,9 +1448,7 @@ pub fn validate_token(
     let Some(tst) = tst else {
         return TokenResult {
             outcome: Outcome::new().fail(
-                Indication::TotalFailed,
-                Sub::FormatFailure,
-                "TST_FORMAT",
+                Check::TstFormat,
                 "the token carries no readable TSTInfo".into(),
             ),
             tst: None,
@@ -1534,11 +1486,9 @@ pub fn validate_token(
             if let Some(g) = got {
                 let ok = g == tst.imprint;
                 imprint_ok = Some(ok);
-                if !ok && !matches!(outcome.indication, Indication::TotalFailed) {
+                if !ok && outcome.overruled_by(Check::TstImprintMismatch) {
                     outcome = outcome.fail(
-                        Indication::TotalFailed,
-                        Sub::HashFailure,
-                        "TST_IMPRINT_MISMATCH",
+                        Check::TstImprintMismatch,
                         "the time-stamp's message imprint does not match the data".into(),
                     );
                 }
@@ -1546,18 +1496,11 @@ pub fn validate_token(
             if let Err(r) = POLICY.check_digest(d, Use::Validate, ut(t))
                 && outcome.passed()
             {
-                outcome.set(
-                    Indication::Indeterminate,
-                    Sub::CryptoConstraintsFailureNoPoe,
-                    r.code(),
-                    format!("time-stamp imprint: {r}"),
-                );
+                outcome.set(Check::Crypto(r.rule), format!("time-stamp imprint: {r}"));
             }
         }
         Err(e) => outcome.set(
-            Indication::Indeterminate,
-            Sub::CryptoConstraintsFailureNoPoe,
-            "TST_IMPRINT_ALG",
+            Check::TstImprintAlg,
             format!("time-stamp imprint algorithm: {e}"),
         ),
     }
@@ -1578,14 +1521,9 @@ pub fn validate_token(
 fn judge_gen_time(tst: &TstInfo, t: i64, out: &mut Outcome) {
     let g = tst.gen_time;
     let fmt = crate::tlv::format_time;
-    if let Some(tsa) = out.signer.clone()
-        && out.indication != Indication::TotalFailed
-    {
-        if g < tsa.not_before {
-            *out = std::mem::replace(out, Outcome::new()).fail(
-                Indication::TotalFailed,
-                Sub::NotYetValid,
-                "TST_GEN_TIME_BEFORE_TSA_CERTIFICATE",
+    if let Some(tsa) = out.signer.clone() {
+        if g < tsa.not_before && out.overruled_by(Check::TstGenTimeBeforeTsaCertificate) {
+            *out = std::mem::replace(out, Outcome::new()).fail(Check::TstGenTimeBeforeTsaCertificate,
                 format!(
                     "the time-stamp's genTime {} is before its TSA certificate {} became valid ({})",
                     fmt(g),
@@ -1595,11 +1533,9 @@ fn judge_gen_time(tst: &TstInfo, t: i64, out: &mut Outcome) {
             );
             return;
         }
-        if g > tsa.not_after {
+        if g > tsa.not_after && out.overruled_by(Check::TstGenTimeAfterTsaCertificate) {
             *out = std::mem::replace(out, Outcome::new()).fail(
-                Indication::TotalFailed,
-                Sub::Expired,
-                "TST_GEN_TIME_AFTER_TSA_CERTIFICATE",
+                Check::TstGenTimeAfterTsaCertificate,
                 format!(
                     "the time-stamp's genTime {} is after its TSA certificate {} expired ({})",
                     fmt(g),
@@ -1610,11 +1546,8 @@ fn judge_gen_time(tst: &TstInfo, t: i64, out: &mut Outcome) {
             return;
         }
     }
-    if g > t && out.indication != Indication::TotalFailed {
-        *out = std::mem::replace(out, Outcome::new()).fail(
-            Indication::Indeterminate,
-            Sub::NoPoe,
-            "TST_GEN_TIME_AFTER_POE",
+    if g > t && out.overruled_by(Check::TstGenTimeAfterPoe) {
+        *out = std::mem::replace(out, Outcome::new()).fail(Check::TstGenTimeAfterPoe,
             format!(
                 "the time-stamp's genTime {} is after {}, the time it is known to exist (the validation time or a later time-stamp)",
                 fmt(g),
@@ -1643,9 +1576,7 @@ pub fn validate_signed(
 /// TOTAL-FAILED / FORMAT_FAILURE for a SignedData without any SignerInfo.
 pub fn no_signer() -> Outcome {
     Outcome::new().fail(
-        Indication::TotalFailed,
-        Sub::FormatFailure,
-        "CMS_NO_SIGNER",
+        Check::CmsNoSigner,
         "the SignedData has no SignerInfo".into(),
     )
 }
@@ -1686,26 +1617,6 @@ fn claims_cades(si: &SignerInfo) -> bool {
         .any(|a| ETSI.iter().any(|o| is(&a.oid, o)))
 }
 
-/// The sub-indications after which validation with time (EN 319 102-1 §5.5.4) goes on to
-/// the time-stamp coherence order check; any other failure is returned as it is.
-fn goes_on_to_order_check(o: &Outcome) -> bool {
-    match o.indication {
-        Indication::TotalPassed => true,
-        Indication::TotalFailed => false,
-        Indication::Indeterminate => matches!(
-            o.sub,
-            Some(
-                Sub::RevokedNoPoe
-                    | Sub::RevokedCaNoPoe
-                    | Sub::OutOfBoundsNoPoe
-                    | Sub::OutOfBoundsNotRevoked
-                    | Sub::CryptoConstraintsFailureNoPoe
-                    | Sub::TryLater
-            )
-        ),
-    }
-}
-
 /// Validation of signer `si` of `sd` (basic validation §5.3 at time `at`; for signatures,
 /// validation with time §5.5 with signature time-stamps as POE, archive time-stamps §5.6,
 /// and the time-stamp coherence order check: a content-time-stamp whose genTime is after a
@@ -1721,14 +1632,15 @@ pub fn validate_signer(
 ) -> Outcome {
     let mut order = None;
     let mut out = validate_signer_inner(sd, si, content, role, m, at, poe_out, &mut order);
+    // EN 319 102-1 §5.5.4: validation with time goes on to the time-stamp coherence check
+    // only after the results [`prevails`] names; the finding is recorded either way.
     if let Some(msg) = order {
-        if goes_on_to_order_check(&out) {
-            out.indication = Indication::Indeterminate;
-            out.sub = Some(Sub::TimestampOrderFailure);
-            out.decisive = Some(out.findings.len());
+        let check = Check::TimestampOrderFailure;
+        if out.overruled_by(check) {
+            out = out.fail(check, msg);
+        } else {
+            out.findings.push(Finding::new(check, msg));
         }
-        out.findings
-            .push(Finding::new("TIMESTAMP_ORDER_FAILURE", msg));
     }
     out
 }
@@ -1750,26 +1662,23 @@ fn validate_signer_inner(
     let mut out = Outcome::new();
     // EN 319 102-1 §5.2.2 format checking: the signed attributes and algorithms as RFC 5652
     // §5.3/§11.1/§11.2 and RFC 4056 §3 require them.
-    for (code, check) in [
+    for (check, result) in [
         (
-            "CMS_SIGNED_ATTRIBUTES",
+            Check::CmsSignedAttributes,
             si.check_signed_attributes(&sd.econtent_type),
         ),
         (
-            "CMS_SIGNED_ATTRIBUTES",
+            Check::CmsSignedAttributes,
             si.check_unsigned_content(&sd.econtent_type),
         ),
-        ("PSS_HASH_MISMATCH", si.check_pss_hash()),
+        (Check::PssHashMismatch, si.check_pss_hash()),
     ] {
-        if let Err(why) = check {
-            return out.fail(Indication::TotalFailed, Sub::FormatFailure, code, why);
+        if let Err(why) = result {
+            return out.fail(check, why);
         }
     }
     let Some((cert, search)) = signer_cert_with_path(sd, si, content, m) else {
-        return out.fail(
-            Indication::Indeterminate,
-            Sub::NoSigningCertificateFound,
-            "NO_SIGNING_CERTIFICATE",
+        return out.fail(Check::NoSigningCertificate,
             "the signing certificate is neither in the signature nor among the trust anchors, or the signing-certificate reference does not match".into(),
         );
     };
@@ -1778,17 +1687,13 @@ fn validate_signer_inner(
     let cf = crypto_facts(sd, si, &cert, content);
     if cf.content_missing {
         return out.fail(
-            Indication::Indeterminate,
-            Sub::SignedDataNotFound,
-            "SIGNED_DATA_NOT_FOUND",
+            Check::SignedDataNotFound,
             "the signature is detached and the signed data was not given (--data)".into(),
         );
     }
     if cf.digest_ok == Some(false) {
         return out.fail(
-            Indication::TotalFailed,
-            Sub::HashFailure,
-            "MESSAGE_DIGEST_MISMATCH",
+            Check::MessageDigestMismatch,
             "the data does not match the message-digest the signer signed".into(),
         );
     }
@@ -1796,9 +1701,7 @@ fn validate_signer_inner(
         Ok(()) => {}
         Err(VerifyError::Unsupported) => {
             return out.fail(
-                Indication::Indeterminate,
-                Sub::CryptoConstraintsFailureNoPoe,
-                "SIG_ALG_UNSUPPORTED",
+                Check::SigAlgUnsupported,
                 match &cf.alg {
                     Ok(a) => format!("signature algorithm {a} cannot be verified here"),
                     Err(e) => format!("signature algorithm: {e}"),
@@ -1807,24 +1710,17 @@ fn validate_signer_inner(
         }
         Err(_) => {
             return out.fail(
-                Indication::TotalFailed,
-                Sub::SigCryptoFailure,
-                "SIGNATURE_INVALID",
+                Check::SignatureInvalid,
                 "the signature value does not verify with the signing certificate's key".into(),
             );
         }
     }
     if let Err(why) = si.check_algorithm_protection() {
-        return out.fail(
-            Indication::TotalFailed,
-            Sub::SigCryptoFailure,
-            "ALGORITHM_PROTECTION_MISMATCH",
-            why,
-        );
+        return out.fail(Check::AlgorithmProtectionMismatch, why);
     }
     if !cf.content_type_ok {
         out.findings.push(Finding::new(
-            "CONTENT_TYPE_MISMATCH",
+            Check::ContentTypeMismatch,
             "the content-type attribute differs from eContentType".into(),
         ));
     }
@@ -1882,7 +1778,7 @@ fn validate_signer_inner(
                         }
                     }
                     _ => out.findings.push(Finding::new(
-                        "SIGNATURE_TST_DISCARDED",
+                        Check::SignatureTstDiscarded,
                         format!(
                             "a signature time-stamp was not used as proof of existence: {}",
                             r.outcome.last_reason()
@@ -1926,7 +1822,7 @@ fn validate_signer_inner(
                         }
                     }
                     _ => out.findings.push(Finding::new(
-                        "CONTENT_TST_DISCARDED",
+                        Check::ContentTstDiscarded,
                         format!(
                             "a content time-stamp was not used: {}",
                             r.outcome.last_reason()
@@ -1945,7 +1841,7 @@ fn validate_signer_inner(
             && st.0 > best + 1
         {
             out.findings.push(Finding::new(
-                "SIGNING_TIME_AFTER_TIME_STAMP",
+                Check::SigningTimeAfterTimeStamp,
                 format!(
                     "the claimed signing time {} is after the time-stamp {}",
                     crate::tlv::format_time(st.0),
@@ -1968,9 +1864,7 @@ fn validate_signer_inner(
             String::new()
         };
         return out.fail(
-            Indication::Indeterminate,
-            Sub::NoCertificateChainFound,
-            "NO_CERTIFICATE_CHAIN_FOUND",
+            Check::NoCertificateChainFound,
             format!(
                 "no certificate path from {} to a trust anchor{why}",
                 cert.display_name()
@@ -1992,20 +1886,10 @@ fn validate_signer_inner(
         _ => None,
     };
     if let Some(r) = sig_weak(best) {
-        acc.set(
-            Indication::Indeterminate,
-            Sub::CryptoConstraintsFailureNoPoe,
-            r.code(),
-            format!("signature: {r}"),
-        );
+        acc.set(Check::Crypto(r.rule), format!("signature: {r}"));
     }
     if let Some(r) = digest_weak(best) {
-        acc.set(
-            Indication::Indeterminate,
-            Sub::CryptoConstraintsFailureNoPoe,
-            r.code(),
-            format!("message digest: {r}"),
-        );
+        acc.set(Check::Crypto(r.rule), format!("message digest: {r}"));
     }
     // EN 319 102-1 §5.3.4 step 6: when the failure concerns the signature value or a signed
     // attribute, a valid content time-stamp generated when the algorithms concerned were no
@@ -2017,8 +1901,7 @@ fn validate_signer_inner(
         && (digest_weak(best).is_none() || digest_weak(ct).is_some())
     {
         acc.sub = Some(Sub::CryptoConstraintsFailure);
-        acc.findings.push(Finding::new(
-            "CONTENT_TST_AFTER_ALGORITHM_SUNSET",
+        acc.findings.push(Finding::new(Check::ContentTstAfterAlgorithmSunset,
             format!(
                 "a content time-stamp of {} proves the signature was made when its algorithms were no longer reliable",
                 crate::tlv::format_time(ct)
@@ -2038,30 +1921,21 @@ fn validate_signer_inner(
         || si.signed(&oid::ID_AA_SIGNING_CERTIFICATE).is_some();
     if !has_ess {
         match role {
-            Role::Signer if claims_cades(si) && !m.iso32000_pkcs7 => acc.set(
-                Indication::Indeterminate,
-                Sub::SigConstraintsFailure,
-                "SIGNING_CERTIFICATE_ABSENT",
+            Role::Signer if claims_cades(si) && !m.iso32000_pkcs7 => acc.set(Check::SigningCertificateAbsent,
                 "the CAdES signature's signed attributes do not reference the signing certificate (ESS signing-certificate-v2, EN 319 122-1 §5.2.2.3)".into(),
             ),
-            Role::Signer => acc.findings.push(Finding::new(
-                "PLAIN_CMS_NO_SIGNING_CERTIFICATE",
+            Role::Signer => acc.findings.push(Finding::new(Check::PlainCmsNoSigningCertificate,
                 "a plain CMS signature (no CAdES attribute): the signing certificate is named by the SignerIdentifier only, not bound by the signature (ESS signing-certificate-v2 absent)".into(),
             )),
-            Role::Tsa => acc.findings.push(Finding::new(
-                "TST_SIGNING_CERTIFICATE_ABSENT",
+            Role::Tsa => acc.findings.push(Finding::new(Check::TstSigningCertificateAbsent,
                 "the time-stamp token does not reference the TSA certificate (ESS signing-certificate, RFC 3161 §2.4.1 / RFC 5816)".into(),
             )),
         }
     }
     judge_path_crypto(&path, best, &mut acc);
     // Order (§5.3.4): a carried X.509 failure that is TOTAL-FAILED wins, then crypto
-    // constraints, then other carried X.509 statuses.
-    if out.indication == Indication::TotalFailed {
-        out.findings.extend(acc.findings);
-        return out;
-    }
-    if !acc.passed() {
+    // constraints, then other carried X.509 statuses ([`prevails`]).
+    if acc.sub.is_some_and(|s| prevails(s, out.sub)) {
         let mut f = std::mem::take(&mut out.findings);
         out.decisive = acc.decisive.map(|d| f.len() + d);
         f.extend(acc.findings);
@@ -2087,28 +1961,28 @@ mod tests {
 
     #[test]
     fn order_check_follows_the_results_validation_with_time_goes_on_from() {
-        assert!(goes_on_to_order_check(&outcome(
-            Indication::TotalPassed,
-            None
-        )));
+        assert!(outcome(Indication::TotalPassed, None).overruled_by(Check::TimestampOrderFailure));
         for s in [
             Sub::RevokedNoPoe,
             Sub::OutOfBoundsNoPoe,
             Sub::CryptoConstraintsFailureNoPoe,
         ] {
-            assert!(goes_on_to_order_check(&outcome(
-                Indication::Indeterminate,
-                Some(s)
-            )));
+            assert!(
+                outcome(Indication::Indeterminate, Some(s))
+                    .overruled_by(Check::TimestampOrderFailure)
+            );
         }
-        assert!(!goes_on_to_order_check(&outcome(
-            Indication::Indeterminate,
-            Some(Sub::NoCertificateChainFound)
-        )));
-        assert!(!goes_on_to_order_check(&outcome(
-            Indication::TotalFailed,
-            Some(Sub::SigCryptoFailure)
-        )));
+        assert!(
+            !outcome(
+                Indication::Indeterminate,
+                Some(Sub::NoCertificateChainFound)
+            )
+            .overruled_by(Check::TimestampOrderFailure)
+        );
+        assert!(
+            !outcome(Indication::TotalFailed, Some(Sub::SigCryptoFailure))
+                .overruled_by(Check::TimestampOrderFailure)
+        );
     }
 
     fn info(revoked: Option<(i64, Option<u64>)>, this: i64, next: Option<i64>) -> RevInfo {

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod checks;
 pub mod cli;
 pub mod cms;
 pub mod constraints;
@@ -18,7 +19,8 @@ use inkan_profiles::time::UnixTime;
 
 use engine::{Content, Imprinted, Material, Role};
 
-use report::{Finding, Indication, Report, Sub, TimeStampSummary};
+use checks::Check;
+use report::{Finding, Indication, Report, TimeStampSummary};
 
 /// The signature file's bytes.
 pub struct Input {
@@ -148,9 +150,7 @@ fn base_report(kind: &str, options: &Options, at: i64) -> Report {
 }
 
 fn format_failure(mut r: Report, why: String) -> Report {
-    r.indication = Indication::TotalFailed;
-    r.sub_indication = Some(Sub::FormatFailure);
-    r.findings.push(Finding::new("FORMAT_FAILURE", why));
+    r.fail(Check::FormatFailure, why);
     r
 }
 
@@ -289,8 +289,7 @@ fn verify_in_call(
     corporate_number_findings(&mut r);
     if crypto::budget_exceeded() {
         let mut f = base_report(&r.kind, options, secs(at));
-        f.findings.push(Finding::new(
-            "VERIFICATION_BUDGET_EXCEEDED",
+        f.findings.push(Finding::new(Check::VerificationBudgetExceeded,
             format!(
                 "the input needs more than {} signature verifications (or {} MiB of signed bytes) to validate; refused as unbounded work",
                 crypto::MAX_COMPUTED_PER_CALL,
@@ -342,7 +341,7 @@ fn verify_unbounded(
         let mut r = base_report(kind, options, at);
         if padding > 0 {
             r.findings.push(Finding::new(
-                "TRAILING_ZERO_PADDING",
+                Check::TrailingZeroPadding,
                 format!("{padding} zero bytes follow the signature structure (ignored)"),
             ));
         }
@@ -375,9 +374,7 @@ fn verify_unbounded(
                 }
             };
             if let Some(why) = over_limits(&sd) {
-                r.indication = Indication::TotalFailed;
-                r.sub_indication = Some(Sub::FormatFailure);
-                r.findings.push(Finding::new("LIMIT_EXCEEDED", why));
+                r.fail(Check::LimitExceeded, why);
                 return Ok(r);
             }
             m.absorb(&sd);
@@ -476,8 +473,7 @@ fn verify_unbounded(
             r.time_stamps = g.poes;
             apply(&mut r, &g.outcome);
             if n > 1 {
-                r.findings.push(Finding::new(
-                    "SEVERAL_SIGNERS",
+                r.findings.push(Finding::new(Check::SeveralSigners,
                     format!(
                         "{n} signers; the result is the worst of theirs, that of signer {} (see signers)",
                         worst + 1
@@ -514,9 +510,7 @@ fn verify_unbounded(
             if let Ok(sd) = cms::SignedData::parse_content_info(&token)
                 && let Some(why) = over_limits(&sd)
             {
-                r.indication = Indication::TotalFailed;
-                r.sub_indication = Some(Sub::FormatFailure);
-                r.findings.push(Finding::new("LIMIT_EXCEEDED", why));
+                r.fail(Check::LimitExceeded, why);
                 return Ok(r);
             }
             // Validated at its proof of existence when one comes from outside it (a later
@@ -549,13 +543,7 @@ fn verify_unbounded(
                 // §5.3.4 returns X.509 and format results before the cryptographic
                 // verification that needs the data).
                 let msg = "no --data given: the message imprint was not compared with any data; give the time-stamped data with --data".to_owned();
-                if t.outcome.passed() {
-                    t.outcome.indication = Indication::Indeterminate;
-                    t.outcome.sub = Some(Sub::SignedDataNotFound);
-                }
-                t.outcome
-                    .findings
-                    .push(Finding::new("TST_DATA_NOT_GIVEN", msg));
+                t.outcome.set(Check::TstDataNotGiven, msg);
             }
             r.time_stamps.push(token_summary("stand-alone", &t));
             // Proven to exist: only by a token that validated and whose imprint matched the
@@ -698,7 +686,7 @@ fn corporate_number_findings(r: &mut Report) {
             .as_ref()
             .filter(|c| !c.check_digit_valid)?;
         Some(Finding::new(
-            "CORPORATE_NUMBER_CHECK_DIGIT",
+            Check::CorporateNumberCheckDigit,
             format!(
                 "the organizationIdentifier {} holds the number {}, whose check digit is wrong: it is not a valid corporate number (法人番号)",
                 p.organization_identifier.as_deref().unwrap_or("-"),
@@ -741,16 +729,13 @@ fn same_as_file(bytes: &[u8], p: &std::path::Path) -> std::io::Result<bool> {
 
 /// TOTAL-FAILED / HASH_FAILURE for a signer of an encapsulated signature checked against other
 /// data (`how`: "differs from", or why it could not be compared).
-fn data_not_encapsulated(mut o: engine::Outcome, how: &str) -> engine::Outcome {
-    o.findings.push(Finding::new(
-        "DATA_NOT_ENCAPSULATED_CONTENT",
+fn data_not_encapsulated(o: engine::Outcome, how: &str) -> engine::Outcome {
+    o.fail(
+        Check::DataNotEncapsulatedContent,
         format!(
             "the signature encapsulates its content, and the data given with --data {how} it: nothing is said about the data given"
         ),
-    ));
-    o.indication = Indication::TotalFailed;
-    o.sub = Some(Sub::HashFailure);
-    o
+    )
 }
 
 /// Lower-case hexadecimal.

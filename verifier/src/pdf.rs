@@ -10,7 +10,8 @@ use std::collections::HashSet;
 use inkan_profiles::pdf::{self, Dict, Document, Entry, Object, Revision, Xref};
 use serde::Serialize;
 
-use crate::report::{Finding, Indication, Report, SignerSummary, Sub};
+use crate::checks::Check;
+use crate::report::{Finding, Indication, Report, SignerSummary};
 use crate::{Data, Input, Options, engine::Material};
 
 /// Most signature fields judged in one document.
@@ -262,37 +263,6 @@ fn holes<'s>(template: &str, s: &'s str) -> Option<Vec<&'s str>> {
     (rest.is_empty() && out.iter().all(|d| !d.is_empty())).then_some(out)
 }
 
-/// The Japanese text of the finding codes of this module.
-pub fn finding_ja(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "PDF_UNREADABLE" => "PDFファイルの構造を読み取れません。",
-        "PDF_ENCRYPTED" => "暗号化されたPDFは検証できません(対応していません)。",
-        "PDF_NO_SIGNATURE" => "このPDFには署名もタイムスタンプもありません。",
-        "PDF_FIELD_TREE" => "PDFのフォーム項目の構造が壊れています(循環または過大)。",
-        "PDF_BYTERANGE" => {
-            "署名の対象範囲(ByteRange)が規格どおりではありません。署名されていない部分に内容を隠す攻撃の可能性があります。"
-        }
-        "PDF_CONTENTS" => "署名値(/Contents)が規格どおりではありません。",
-        "PDF_SIG_DICT_REPLACED" => {
-            "署名の後の改訂で署名情報そのものが差し替えられています(なりすましの手口です)。"
-        }
-        "PDF_SUBFILTER" => "この形式のPDF署名(SubFilter)には対応していません。",
-        "PDF_MODIFIED_AFTER_SIGNING" => {
-            "署名の後に、署名が許していない変更(ページ内容・構成など)が文書に加えられています。表示されている内容は署名されたものと違う可能性があります。"
-        }
-        "PDF_CHANGES_AFTER_SIGNING" => {
-            "署名の後に、許される種類の追記(検証情報、タイムスタンプ、別の署名など)があります。"
-        }
-        "PDF_NOT_WHOLE_DOCUMENT" => {
-            "この署名は文書の途中の版までを対象にしています(後の追記は下に示します)。"
-        }
-        "PDF_SEVERAL_SIGNATURES" => {
-            "複数の署名・タイムスタンプがあります。全体の結果は最も悪いものです。"
-        }
-        _ => return None,
-    })
-}
-
 /// The level of a change made by a later revision (pyHanko's and DSS's classes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Level {
@@ -329,39 +299,36 @@ pub(crate) fn verify(
     let mut r = crate::base_report("PDF", options, at);
     let doc = match Document::new(&input.bytes) {
         Ok(d) => d,
-        Err(e) => return fail(r, "PDF_UNREADABLE", e.to_string()),
+        Err(e) => return fail(r, Check::PdfUnreadable, e.to_string()),
     };
-    let xref = match doc.xref() {
-        Ok(x) => x,
-        Err(pdf::Error::Encrypted) => {
-            return fail(
-                r,
-                "PDF_ENCRYPTED",
+    let xref =
+        match doc.xref() {
+            Ok(x) => x,
+            Err(pdf::Error::Encrypted) => {
+                return fail(r, Check::PdfEncrypted,
                 "the PDF is encrypted; encrypted PDFs are refused (decrypt it first if you may)"
                     .into(),
             );
-        }
-        Err(e) => return fail(r, "PDF_UNREADABLE", e.to_string()),
-    };
+            }
+            Err(e) => return fail(r, Check::PdfUnreadable, e.to_string()),
+        };
     let revisions = self_contained_revisions(&doc);
     let Some(root) = doc.dict_of(&xref, xref.trailer.get(b"Root")) else {
         return fail(
             r,
-            "PDF_UNREADABLE",
+            Check::PdfUnreadable,
             "the document catalog cannot be read".into(),
         );
     };
     let fields = match signature_fields(&doc, &xref, &root) {
         Ok(f) => f,
-        Err(why) => return fail(r, "PDF_FIELD_TREE", why),
+        Err(why) => return fail(r, Check::PdfFieldTree, why),
     };
     if fields.is_empty() {
-        r.indication = Indication::Indeterminate;
-        r.sub_indication = Some(Sub::SignedDataNotFound);
-        r.findings.push(Finding::new(
-            "PDF_NO_SIGNATURE",
+        r.fail(
+            Check::PdfNoSignature,
             "the PDF has no signed signature field and no document time-stamp".into(),
-        ));
+        );
         return r;
     }
     // Validation material from every revision's DSS (ISO 32000-2 §12.8.4.3).
@@ -454,12 +421,10 @@ pub(crate) fn verify(
         }
     }
     if fields.len() > MAX_SIGNATURES {
-        r.findings.push(Finding::new(
-            "LIMIT_EXCEEDED",
+        r.fail(
+            Check::LimitExceeded,
             format!("only the first {MAX_SIGNATURES} signatures were judged"),
-        ));
-        r.indication = Indication::TotalFailed;
-        r.sub_indication = Some(Sub::FormatFailure);
+        );
     }
     // Document order: by revision, then field name.
     entries.sort_by_key(|e| e.1.revision);
@@ -493,7 +458,8 @@ pub(crate) fn verify(
     r.sub_indication = w.sub_indication;
     if fail_before.severity() > r.indication.severity() {
         r.indication = fail_before;
-        r.sub_indication = Some(Sub::FormatFailure);
+        // Only the limit on signatures (above) fails a PDF before its signatures are judged.
+        r.sub_indication = Check::LimitExceeded.sub();
     }
     r.signer = w.signer;
     r.signing_time = w.signing_time;
@@ -506,8 +472,7 @@ pub(crate) fn verify(
     r.findings = keep;
     r.findings.extend(w.findings);
     if n > 1 {
-        r.findings.push(Finding::new(
-            "PDF_SEVERAL_SIGNATURES",
+        r.findings.push(Finding::new(Check::PdfSeveralSignatures,
             format!(
                 "{n} signatures and document time-stamps in {n_rev} revisions; the result is the worst of theirs, that of {} in field {:?} (see signers)",
                 wp.kind, wp.field
@@ -517,10 +482,8 @@ pub(crate) fn verify(
     r
 }
 
-fn fail(mut r: Report, code: &'static str, why: String) -> Report {
-    r.indication = Indication::TotalFailed;
-    r.sub_indication = Some(Sub::FormatFailure);
-    r.findings.push(Finding::new(code, why));
+fn fail(mut r: Report, check: Check, why: String) -> Report {
+    r.fail(check, why);
     r
 }
 
@@ -717,7 +680,7 @@ fn one_signature(
         return (
             fail(
                 r0,
-                "PDF_CONTENTS",
+                Check::PdfContents,
                 format!(
                     "field {:?}: the signature value is not a dictionary",
                     f.name
@@ -734,7 +697,7 @@ fn one_signature(
     // ISO 32000-1 §12.8.1: /Contents is the hexadecimal string in the gap of /ByteRange.
     let Some(Entry::InFile { .. }) = xref.entries.get(&f.value.num) else {
         return (
-            fail(r0, "PDF_CONTENTS", "the signature dictionary is inside an object stream: its /Contents cannot be the ByteRange gap".into()),
+            fail(r0, Check::PdfContents, "the signature dictionary is inside an object stream: its /Contents cannot be the ByteRange gap".into()),
             place,
         );
     };
@@ -744,7 +707,7 @@ fn one_signature(
             return (
                 fail(
                     r0,
-                    "PDF_CONTENTS",
+                    Check::PdfContents,
                     "/Contents is not a hexadecimal string".into(),
                 ),
                 place,
@@ -754,7 +717,7 @@ fn one_signature(
             return (
                 fail(
                     r0,
-                    "PDF_CONTENTS",
+                    Check::PdfContents,
                     "/Contents is missing or not a direct string".into(),
                 ),
                 place,
@@ -782,7 +745,7 @@ fn one_signature(
         return (
             fail(
                 r0,
-                "PDF_BYTERANGE",
+                Check::PdfByterange,
                 format!(
                     "/ByteRange {br:?} must be [0 a b c] with the gap exactly the /Contents string (bytes {span_start}..{span_end}) and end inside the file"
                 ),
@@ -798,7 +761,7 @@ fn one_signature(
         return (
             fail(
                 r0,
-                "PDF_BYTERANGE",
+                Check::PdfByterange,
                 format!(
                     "/ByteRange ends at byte {end}, which is not the end of a revision (%%EOF)"
                 ),
@@ -817,7 +780,7 @@ fn one_signature(
         return (
             fail(
                 r0,
-                "PDF_SIG_DICT_REPLACED",
+                Check::PdfSigDictReplaced,
                 format!(
                     "the signature dictionary (object {}) of field {:?} was replaced after revision {}",
                     f.value.num,
@@ -842,7 +805,7 @@ fn one_signature(
             return (
                 fail(
                     r0,
-                    "PDF_CONTENTS",
+                    Check::PdfContents,
                     "/Contents holds bytes other than zeros after the signature".into(),
                 ),
                 place,
@@ -851,7 +814,7 @@ fn one_signature(
         Err(e) => {
             let mut r = fail(
                 r0,
-                "PDF_CONTENTS",
+                Check::PdfContents,
                 format!("/Contents is not a DER structure: {e}"),
             );
             if contents.bytes.iter().all(|&b| b == 0) {
@@ -866,7 +829,7 @@ fn one_signature(
         return (
             fail(
                 r0,
-                "PDF_SUBFILTER",
+                Check::PdfSubfilter,
                 format!(
                     "/SubFilter /{} is not supported (ETSI.CAdES.detached, adbe.pkcs7.detached, ETSI.RFC3161 are)",
                     String::from_utf8_lossy(&sub)
@@ -896,7 +859,7 @@ fn one_signature(
     let at_t = inkan_profiles::time::UnixTime::from_secs(u64::try_from(at).unwrap_or(0));
     let mut r = match crate::verify_unbounded(&Input { bytes: cms }, &opts, at_t, base, Some(dss)) {
         Ok(r) => r,
-        Err(e) => fail(r0, "PDF_CONTENTS", e.to_string()),
+        Err(e) => fail(r0, Check::PdfContents, e.to_string()),
     };
     let kind_ok = if is_ts {
         r.kind.starts_with("RFC 3161")
@@ -908,11 +871,11 @@ fn one_signature(
             "/Contents holds a {} where the /SubFilter calls for another kind",
             r.kind
         );
-        r = fail(r, "PDF_CONTENTS", what);
+        r = fail(r, Check::PdfContents, what);
     }
     if !whole {
         r.findings.push(Finding::new(
-            "PDF_NOT_WHOLE_DOCUMENT",
+            Check::PdfNotWholeDocument,
             format!("this signature covers revision {} of {last}", rev + 1),
         ));
     }
@@ -935,20 +898,16 @@ fn one_signature(
             .enumerate()
             .find(|(_, cs)| cs.iter().any(|c| std::ptr::eq(c, w)))
             .map_or(0, |(j, _)| j + 1);
-        r.findings.push(Finding::new(
-            "PDF_MODIFIED_AFTER_SIGNING",
+        r.set(
+            Check::PdfModifiedAfterSigning,
             format!(
                 "revision {which} changes the document after this signature beyond what is permitted: {}",
                 w.what
             ),
-        ));
-        if r.indication == Indication::TotalPassed {
-            r.indication = Indication::Indeterminate;
-            r.sub_indication = Some(Sub::SigConstraintsFailure);
-        }
+        );
     } else if !place.later_changes.is_empty() {
         r.findings.push(Finding::new(
-            "PDF_CHANGES_AFTER_SIGNING",
+            Check::PdfChangesAfterSigning,
             format!(
                 "permitted later changes: {}",
                 place.later_changes.join("; ")
