@@ -1094,8 +1094,10 @@ pub fn crypto_facts(
     }
 }
 
-/// X.509 validation of a path at time `t` (the time the signed object is proven to exist),
-/// with revocation, name constraints and certificate policies; returns the carried status.
+/// EN 319 102-1 §5.2.6 X.509 certificate validation of a path at time `t` (the time the
+/// signed object is proven to exist): RFC 5280 name constraints and certificate policies,
+/// then, certificate by certificate, the trust anchor, the certificate's own constraints and
+/// validity, and its revocation status (§5.2.5); the first failure decides the carried status.
 pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outcome) {
     let required: &[Vec<u8>] = match role {
         Role::Signer => &m.required_policies,
@@ -1104,196 +1106,222 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
     for (check, msg) in crate::constraints::check_path(path, required) {
         out.set(check, msg);
     }
-    let n = path.certs.len();
-    let anchor_idx = n - 1;
+    let anchor_idx = path.certs.len() - 1;
     for (i, c) in path.certs.iter().enumerate() {
-        let is_anchor = i == anchor_idx;
         let who = if i == 0 {
             "signing certificate"
         } else {
             "CA certificate"
         };
-        if is_anchor {
-            if i == 0 && role == Role::Tsa {
-                judge_tsa_eku(c, out);
+        if i == anchor_idx {
+            judge_anchor(c, i, who, role, t, out);
+            continue;
+        }
+        judge_certificate(c, i, who, role, t, out);
+        judge_status(c, &path.certs[i + 1], i, who, m, t, out);
+    }
+}
+
+/// The trust anchor of a path (the `i`-th certificate): when it is the signing certificate
+/// itself (directly trusted), its validity period still bounds the signature (as DSS does),
+/// and a TSA's still needs its extended key usage; no revocation is needed for an anchor.
+fn judge_anchor(c: &Certificate, i: usize, who: &str, role: Role, t: i64, out: &mut Outcome) {
+    if i == 0 && role == Role::Tsa {
+        judge_tsa_eku(c, out);
+    }
+    // A directly trusted signing certificate: its validity period still bounds the
+    // signature (as DSS does); no revocation is needed for an anchor.
+    if i == 0 && !c.valid_at(t) {
+        let check = if c.not_before > t {
+            Check::X509NotYetValid
+        } else {
+            Check::X509Expired
+        };
+        out.set(
+            check,
+            format!(
+                "the directly trusted {who} {} is valid {} .. {}, not at {}",
+                c.display_name(),
+                crate::tlv::format_time(c.not_before),
+                crate::tlv::format_time(c.not_after),
+                crate::tlv::format_time(t)
+            ),
+        );
+    }
+}
+
+/// The `i`-th certificate's own constraints (RFC 5280 §6.1.3, §6.1.4: critical extensions,
+/// basicConstraints, keyUsage, pathLenConstraint; the signing certificate's key usage, a
+/// TSA's extended key usage, RFC 3161 §2.3) and the start of its validity at `t`.
+fn judge_certificate(c: &Certificate, i: usize, who: &str, role: Role, t: i64, out: &mut Outcome) {
+    if !c.unknown_critical.is_empty() {
+        out.set(
+            Check::X509UnknownCriticalExtension,
+            format!(
+                "{who} {} has unsupported critical extensions {:?}",
+                c.display_name(),
+                c.unknown_critical
+            ),
+        );
+    }
+    if i > 0 {
+        if c.version >= 2 && !c.is_ca() {
+            out.set(
+                Check::X509NotACa,
+                format!(
+                    "{} issues certificates but is not a CA (basicConstraints)",
+                    c.display_name()
+                ),
+            );
+        }
+        if !c.allows(ku::KEY_CERT_SIGN) {
+            out.set(
+                Check::X509NoKeyCertSign,
+                format!("{} lacks keyCertSign", c.display_name()),
+            );
+        }
+        if let Some((_, Some(pl))) = c.basic_constraints
+            && (i as u64).saturating_sub(1) > pl
+        {
+            out.set(
+                Check::X509PathLength,
+                format!("{} pathLenConstraint exceeded", c.display_name()),
+            );
+        }
+    }
+    if i == 0 {
+        match role {
+            Role::Signer => {
+                if !(c.allows(ku::DIGITAL_SIGNATURE) || c.allows(ku::NON_REPUDIATION)) {
+                    out.set(Check::X509KeyUsage,
+                        "the signing certificate's keyUsage allows neither digitalSignature nor nonRepudiation".into(),
+                    );
+                }
             }
-            // A directly trusted signing certificate: its validity period still bounds the
-            // signature (as DSS does); no revocation is needed for an anchor.
-            if i == 0 && !c.valid_at(t) {
-                let check = if c.not_before > t {
-                    Check::X509NotYetValid
+            Role::Tsa => judge_tsa_eku(c, out),
+        }
+    }
+    // Validity at the time of existence.
+    if c.not_before > t {
+        if i == 0 {
+            out.set(Check::X509NotYetValid,
+                format!(
+                    "the {who} is valid only from {}, after the time the signature is known to exist ({})",
+                    crate::tlv::format_time(c.not_before),
+                    crate::tlv::format_time(t)
+                ),
+            );
+        } else {
+            out.set(
+                Check::X509CaOutOfBounds,
+                format!(
+                    "the CA certificate {} is not yet valid at {}",
+                    c.display_name(),
+                    crate::tlv::format_time(t)
+                ),
+            );
+        }
+    }
+}
+
+/// The `i`-th certificate's status at `t`: its revocation (EN 319 102-1 §5.2.5 revocation
+/// freshness, §5.2.6) from the information at hand about it and its `issuer`, and its
+/// expiry.
+fn judge_status(
+    c: &Certificate,
+    issuer: &Certificate,
+    i: usize,
+    who: &str,
+    m: &Material,
+    t: i64,
+    out: &mut Outcome,
+) {
+    let mut notes = Vec::new();
+    let rev = revocation(c, issuer, m, t, &mut notes);
+    if matches!(rev, RevStatus::Unknown) {
+        // Bounded: an input may carry thousands of CRLs that do not verify.
+        let more = notes.len().saturating_sub(MAX_REVOCATION_NOTES);
+        out.findings
+            .extend(notes.into_iter().take(MAX_REVOCATION_NOTES));
+        if more > 0 {
+            out.findings.push(Finding::new(
+                Check::RevocationNotUsedMore,
+                format!(
+                    "{more} more CRLs or OCSP responses for {} were not used",
+                    c.display_name()
+                ),
+            ));
+        }
+    }
+    let expired = c.not_after < t;
+    match &rev {
+        RevStatus::Revoked(when, reason, src) => {
+            out.revocation.push(format!(
+                "{}: REVOKED at {} (reason {}) per {src}",
+                c.display_name(),
+                crate::tlv::format_time(*when),
+                reason.map_or("unspecified".into(), crate::report::crl_reason_name)
+            ));
+            if *when <= t && *reason == Some(REASON_HOLD) {
+                // A suspension is not final: the status may change (as DSS's "is the
+                // certificate not on hold?" check, INDETERMINATE / TRY_LATER).
+                out.set(Check::X509OnHold,
+                    format!(
+                        "the {who} {} is on hold (suspended) since {}; try again when newer revocation information is available",
+                        c.display_name(),
+                        crate::tlv::format_time(*when)
+                    ),
+                );
+            } else if *when <= t {
+                let check = if i == 0 {
+                    Check::X509Revoked
                 } else {
-                    Check::X509Expired
+                    Check::X509CaRevoked
                 };
                 out.set(
                     check,
                     format!(
-                        "the directly trusted {who} {} is valid {} .. {}, not at {}",
+                        "the {who} {} was revoked at {}, and nothing proves the signature existed before",
                         c.display_name(),
-                        crate::tlv::format_time(c.not_before),
-                        crate::tlv::format_time(c.not_after),
-                        crate::tlv::format_time(t)
+                        crate::tlv::format_time(*when)
                     ),
                 );
             }
-            continue;
         }
-        if !c.unknown_critical.is_empty() {
-            out.set(
-                Check::X509UnknownCriticalExtension,
-                format!(
-                    "{who} {} has unsupported critical extensions {:?}",
-                    c.display_name(),
-                    c.unknown_critical
-                ),
-            );
-        }
-        if i > 0 {
-            if c.version >= 2 && !c.is_ca() {
+        RevStatus::Good(src) => out
+            .revocation
+            .push(format!("{}: good per {src}", c.display_name())),
+        RevStatus::Unknown => {
+            let exempt = c.ocsp_nocheck;
+            out.revocation.push(format!(
+                "{}: no revocation information at hand",
+                c.display_name()
+            ));
+            if m.revocation_required && !exempt && !expired {
                 out.set(
-                    Check::X509NotACa,
+                    Check::RevocationMissing,
                     format!(
-                        "{} issues certificates but is not a CA (basicConstraints)",
+                        "no valid and fresh revocation information at hand for {}",
                         c.display_name()
                     ),
                 );
             }
-            if !c.allows(ku::KEY_CERT_SIGN) {
-                out.set(
-                    Check::X509NoKeyCertSign,
-                    format!("{} lacks keyCertSign", c.display_name()),
-                );
-            }
-            if let Some((_, Some(pl))) = c.basic_constraints
-                && (i as u64).saturating_sub(1) > pl
-            {
-                out.set(
-                    Check::X509PathLength,
-                    format!("{} pathLenConstraint exceeded", c.display_name()),
-                );
-            }
         }
-        if i == 0 {
-            match role {
-                Role::Signer => {
-                    if !(c.allows(ku::DIGITAL_SIGNATURE) || c.allows(ku::NON_REPUDIATION)) {
-                        out.set(Check::X509KeyUsage,
-                            "the signing certificate's keyUsage allows neither digitalSignature nor nonRepudiation".into(),
-                        );
-                    }
-                }
-                Role::Tsa => judge_tsa_eku(c, out),
-            }
-        }
-        // Validity at the time of existence.
-        if c.not_before > t {
-            if i == 0 {
-                out.set(Check::X509NotYetValid,
-                    format!(
-                        "the {who} is valid only from {}, after the time the signature is known to exist ({})",
-                        crate::tlv::format_time(c.not_before),
-                        crate::tlv::format_time(t)
-                    ),
-                );
-            } else {
-                out.set(
-                    Check::X509CaOutOfBounds,
-                    format!(
-                        "the CA certificate {} is not yet valid at {}",
-                        c.display_name(),
-                        crate::tlv::format_time(t)
-                    ),
-                );
-            }
-        }
-        let issuer = &path.certs[i + 1];
-        let mut notes = Vec::new();
-        let rev = revocation(c, issuer, m, t, &mut notes);
-        if matches!(rev, RevStatus::Unknown) {
-            // Bounded: an input may carry thousands of CRLs that do not verify.
-            let more = notes.len().saturating_sub(MAX_REVOCATION_NOTES);
-            out.findings
-                .extend(notes.into_iter().take(MAX_REVOCATION_NOTES));
-            if more > 0 {
-                out.findings.push(Finding::new(
-                    Check::RevocationNotUsedMore,
-                    format!(
-                        "{more} more CRLs or OCSP responses for {} were not used",
-                        c.display_name()
-                    ),
-                ));
-            }
-        }
-        let expired = c.not_after < t;
-        match &rev {
-            RevStatus::Revoked(when, reason, src) => {
-                out.revocation.push(format!(
-                    "{}: REVOKED at {} (reason {}) per {src}",
-                    c.display_name(),
-                    crate::tlv::format_time(*when),
-                    reason.map_or("unspecified".into(), crate::report::crl_reason_name)
-                ));
-                if *when <= t && *reason == Some(REASON_HOLD) {
-                    // A suspension is not final: the status may change (as DSS's "is the
-                    // certificate not on hold?" check, INDETERMINATE / TRY_LATER).
-                    out.set(Check::X509OnHold,
-                        format!(
-                            "the {who} {} is on hold (suspended) since {}; try again when newer revocation information is available",
-                            c.display_name(),
-                            crate::tlv::format_time(*when)
-                        ),
-                    );
-                } else if *when <= t {
-                    let check = if i == 0 {
-                        Check::X509Revoked
-                    } else {
-                        Check::X509CaRevoked
-                    };
-                    out.set(
-                        check,
-                        format!(
-                            "the {who} {} was revoked at {}, and nothing proves the signature existed before",
-                            c.display_name(),
-                            crate::tlv::format_time(*when)
-                        ),
-                    );
-                }
-            }
-            RevStatus::Good(src) => out
-                .revocation
-                .push(format!("{}: good per {src}", c.display_name())),
-            RevStatus::Unknown => {
-                let exempt = c.ocsp_nocheck;
-                out.revocation.push(format!(
-                    "{}: no revocation information at hand",
-                    c.display_name()
-                ));
-                if m.revocation_required && !exempt && !expired {
-                    out.set(
-                        Check::RevocationMissing,
-                        format!(
-                            "no valid and fresh revocation information at hand for {}",
-                            c.display_name()
-                        ),
-                    );
-                }
-            }
-        }
-        if expired {
-            let check = if matches!(rev, RevStatus::Good(_)) {
-                Check::X509ExpiredNotRevoked
-            } else {
-                Check::X509Expired
-            };
-            out.set(
-                check,
-                format!(
-                    "the {who} {} expired at {}, and nothing proves the signature existed before",
-                    c.display_name(),
-                    crate::tlv::format_time(c.not_after)
-                ),
-            );
-        }
+    }
+    if expired {
+        let check = if matches!(rev, RevStatus::Good(_)) {
+            Check::X509ExpiredNotRevoked
+        } else {
+            Check::X509Expired
+        };
+        out.set(
+            check,
+            format!(
+                "the {who} {} expired at {}, and nothing proves the signature existed before",
+                c.display_name(),
+                crate::tlv::format_time(c.not_after)
+            ),
+        );
     }
 }
 
@@ -1647,7 +1675,11 @@ pub fn validate_signer(
 
 /// [`validate_signer`] before the order check; `order` receives the first incoherence found
 /// between content and signature time-stamps (one argument past clippy's limit, kept flat
-/// rather than bundling the same arguments into a one-use struct).
+/// rather than bundling the same arguments into a one-use struct). The building blocks of
+/// EN 319 102-1 §5.2, in the order of §5.3.4 (basic validation) and §5.5.4 (validation with
+/// time): format checking, identification of the signing certificate, cryptographic
+/// verification, proofs of existence from time-stamps, X.509 certificate validation at the
+/// best proof of existence, signature acceptance validation.
 #[allow(clippy::too_many_arguments)]
 fn validate_signer_inner(
     sd: &SignedData,
@@ -1660,8 +1692,56 @@ fn validate_signer_inner(
     order: &mut Option<String>,
 ) -> Outcome {
     let mut out = Outcome::new();
-    // EN 319 102-1 §5.2.2 format checking: the signed attributes and algorithms as RFC 5652
-    // §5.3/§11.1/§11.2 and RFC 4056 §3 require them.
+    if let Err((check, why)) = format_checking(sd, si) {
+        return out.fail(check, why);
+    }
+    // §5.2.3 identification of the signing certificate.
+    let Some((cert, search)) = signer_cert_with_path(sd, si, content, m) else {
+        return out.fail(Check::NoSigningCertificate,
+            "the signing certificate is neither in the signature nor among the trust anchors, or the signing-certificate reference does not match".into(),
+        );
+    };
+    out.signer = Some(cert.clone());
+    let cf = crypto_facts(sd, si, &cert, content);
+    if let Err((check, why)) = cryptographic_verification(si, &cf) {
+        return out.fail(check, why);
+    }
+    if !cf.content_type_ok {
+        out.findings.push(Finding::new(
+            Check::ContentTypeMismatch,
+            "the content-type attribute differs from eContentType".into(),
+        ));
+    }
+    let poe = match role {
+        Role::Signer => proofs_of_existence(sd, si, content, m, at, poe_out, order, &mut out),
+        Role::Tsa => Poe {
+            best: at,
+            content_times: Vec::new(),
+        },
+    };
+    let Some(path) = x509_validation(&cert, search, role, m, &poe, &mut out) else {
+        return out;
+    };
+    let mut acc = signature_acceptance(si, &cert, &cf, role, m, &poe);
+    judge_path_crypto(&path, poe.best, &mut acc);
+    // Order (§5.3.4): a carried X.509 failure that is TOTAL-FAILED wins, then crypto
+    // constraints, then other carried X.509 statuses ([`prevails`]).
+    if acc.sub.is_some_and(|s| prevails(s, out.sub)) {
+        let mut f = std::mem::take(&mut out.findings);
+        out.decisive = acc.decisive.map(|d| f.len() + d);
+        f.extend(acc.findings);
+        out.findings = f;
+        out.indication = acc.indication;
+        out.sub = acc.sub;
+        return out;
+    }
+    out.findings.extend(acc.findings);
+    out
+}
+
+/// EN 319 102-1 §5.2.2 format checking: the signed attributes and algorithms as RFC 5652
+/// §5.3/§11.1/§11.2 and RFC 4056 §3 require them.
+fn format_checking(sd: &SignedData, si: &SignerInfo) -> Result<(), (Check, String)> {
     for (check, result) in [
         (
             Check::CmsSignedAttributes,
@@ -1673,187 +1753,211 @@ fn validate_signer_inner(
         ),
         (Check::PssHashMismatch, si.check_pss_hash()),
     ] {
-        if let Err(why) = result {
-            return out.fail(check, why);
-        }
+        result.map_err(|why| (check, why))?;
     }
-    let Some((cert, search)) = signer_cert_with_path(sd, si, content, m) else {
-        return out.fail(Check::NoSigningCertificate,
-            "the signing certificate is neither in the signature nor among the trust anchors, or the signing-certificate reference does not match".into(),
-        );
-    };
-    out.signer = Some(cert.clone());
-    // Cryptographic verification.
-    let cf = crypto_facts(sd, si, &cert, content);
+    Ok(())
+}
+
+/// EN 319 102-1 §5.2.7 cryptographic verification: the signed data at hand, its digest, the
+/// signature value, and the algorithms the signer protected (RFC 6211).
+fn cryptographic_verification(si: &SignerInfo, cf: &CryptoFacts) -> Result<(), (Check, String)> {
     if cf.content_missing {
-        return out.fail(
+        return Err((
             Check::SignedDataNotFound,
             "the signature is detached and the signed data was not given (--data)".into(),
-        );
+        ));
     }
     if cf.digest_ok == Some(false) {
-        return out.fail(
+        return Err((
             Check::MessageDigestMismatch,
             "the data does not match the message-digest the signer signed".into(),
-        );
+        ));
     }
     match &cf.signature {
         Ok(()) => {}
         Err(VerifyError::Unsupported) => {
-            return out.fail(
+            return Err((
                 Check::SigAlgUnsupported,
                 match &cf.alg {
                     Ok(a) => format!("signature algorithm {a} cannot be verified here"),
                     Err(e) => format!("signature algorithm: {e}"),
                 },
-            );
-        }
-        Err(_) => {
-            return out.fail(
-                Check::SignatureInvalid,
-                "the signature value does not verify with the signing certificate's key".into(),
-            );
-        }
-    }
-    if let Err(why) = si.check_algorithm_protection() {
-        return out.fail(Check::AlgorithmProtectionMismatch, why);
-    }
-    if !cf.content_type_ok {
-        out.findings.push(Finding::new(
-            Check::ContentTypeMismatch,
-            "the content-type attribute differs from eContentType".into(),
-        ));
-    }
-    // Archive time-stamps (§5.6), newest to oldest, then signature time-stamps (§5.5) as
-    // proof of existence, for signatures only. The signature time-stamps are validated at the
-    // archive chain's proof of existence, when there is one.
-    let mut best = at;
-    // genTimes of the valid content time-stamps: the signature was created after each of them
-    // (they are signed attributes), which EN 319 102-1 §5.3.4 steps 4 and 6 use to prove a
-    // signature was made after a revocation, an expiry or an algorithm's sunset.
-    let mut content_times: Vec<i64> = Vec::new();
-    if role == Role::Signer {
-        let mut poes = Vec::new();
-        let mut sig_times = Vec::new();
-        // An archive time-stamp that fails is not used (EN 319 102-1 §5.6.3.4 step 5 d); see
-        // `lta::ArchiveWalk`): the signature is judged without it.
-        let mut walk = crate::lta::walk(sd, si, content, m, at);
-        out.findings.extend(std::mem::take(&mut walk.findings));
-        // A proof of existence from outside the signature (a PDF document time-stamp over the
-        // revision it signs, ISO 32000-2 §12.8.5) counts as an archive time-stamp's would.
-        let outer = m.external_poe.filter(|&p| p < at);
-        let poe = match (walk.poe, outer) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let tst_time = poe.unwrap_or(at);
-        if let Some(p) = poe {
-            best = best.min(p);
-        }
-        // A signature time-stamp is proven to exist at the genTime of an archive time-stamp
-        // that covers it; one added after the archive time-stamps only at the validation
-        // time (EN 319 102-1 §5.6.2.4; EN 319 122-1 §5.5.3: an archive time-stamp proves the
-        // existence of exactly what its imprint covers).
-        // One whose message imprint does not match is removed from the set (EN 319 102-1
-        // §5.5.4 step 3 a)), and so is one that does not pass time-stamp validation (§5.4),
-        // whatever the reason (broken signature, untrusted or unsuitable TSA, genTime out of
-        // bounds): step 3 b) removes it when no validation constraint mandates the attribute's
-        // validity, which is DSS's default policy (no `Timestamp/TimestampValid` constraint,
-        // a warning). The signature is then judged as if it had no such attribute.
-        for (ai, a) in si
-            .unsigned_attrs
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| is(&a.oid, &oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN))
-        {
-            for (vi, v) in a.values.iter().enumerate() {
-                let poe = walk.poe_of(ai, vi).unwrap_or(at);
-                let r = validate_token(v, Imprinted::Bytes(&si.signature), m, poe);
-                poes.push(crate::token_summary("signature", &r));
-                match (&r.tst, r.outcome.passed(), r.imprint_ok) {
-                    (Some(tst), true, Some(true)) => {
-                        sig_times.push(tst.gen_time);
-                        if tst.gen_time < best {
-                            best = tst.gen_time;
-                        }
-                    }
-                    _ => out.findings.push(Finding::new(
-                        Check::SignatureTstDiscarded,
-                        format!(
-                            "a signature time-stamp was not used as proof of existence: {}",
-                            r.outcome.last_reason()
-                        ),
-                    )),
-                }
-            }
-        }
-        // Content time-stamps (signed attributes, over the signed data): shown, and checked
-        // for coherence with the signature time-stamps (EN 319 102-1 §5.5.4).
-        let econtent = sd.econtent.as_deref();
-        for a in si
-            .signed_attrs
-            .iter()
-            .flatten()
-            .filter(|a| is(&a.oid, &oid::ID_AA_ETS_CONTENT_TIMESTAMP))
-        {
-            for v in &a.values {
-                let imprinted = match econtent {
-                    Some(c) => Imprinted::Bytes(c),
-                    None => Imprinted::Content(content),
-                };
-                let r = validate_token(v, imprinted, m, tst_time);
-                poes.push(crate::token_summary("content", &r));
-                match (&r.tst, r.outcome.passed(), r.imprint_ok) {
-                    (Some(tst), true, Some(true) | None) => {
-                        if r.imprint_ok == Some(true) {
-                            content_times.push(tst.gen_time);
-                        }
-                        if let Some(s) = sig_times
-                            .iter()
-                            .copied()
-                            .filter(|s| tst.gen_time > *s)
-                            .min()
-                        {
-                            order.get_or_insert(format!(
-                                "the content time-stamp of {} is after the signature time-stamp of {}",
-                                crate::tlv::format_time(tst.gen_time),
-                                crate::tlv::format_time(s)
-                            ));
-                        }
-                    }
-                    _ => out.findings.push(Finding::new(
-                        Check::ContentTstDiscarded,
-                        format!(
-                            "a content time-stamp was not used: {}",
-                            r.outcome.last_reason()
-                        ),
-                    )),
-                }
-            }
-        }
-        poes.extend(walk.summaries);
-        if let Some(st) = si
-            .signed(&oid::ID_SIGNING_TIME)
-            .and_then(|a| a.values.first())
-            .and_then(|v| crate::tlv::parse_exact(v).ok())
-            .and_then(|t| crate::tlv::parse_time(&t).ok())
-            && best < at
-            && st.0 > best + 1
-        {
-            out.findings.push(Finding::new(
-                Check::SigningTimeAfterTimeStamp,
-                format!(
-                    "the claimed signing time {} is after the time-stamp {}",
-                    crate::tlv::format_time(st.0),
-                    crate::tlv::format_time(best)
-                ),
             ));
         }
-        if let Some(p) = poe_out {
-            p.extend(poes);
+        Err(_) => {
+            return Err((
+                Check::SignatureInvalid,
+                "the signature value does not verify with the signing certificate's key".into(),
+            ));
         }
     }
-    // X.509 validation.
+    si.check_algorithm_protection()
+        .map_err(|why| (Check::AlgorithmProtectionMismatch, why))
+}
+
+/// The proofs of existence a signature's time-stamps give (EN 319 102-1 §5.5, §5.6).
+struct Poe {
+    /// The best signature time: the earliest proof of existence of the signature.
+    best: i64,
+    /// genTimes of the valid content time-stamps: the signature was created after each of
+    /// them (they are signed attributes), which EN 319 102-1 §5.3.4 steps 4 and 6 use to prove
+    /// a signature was made after a revocation, an expiry or an algorithm's sunset.
+    content_times: Vec<i64>,
+}
+
+/// Archive time-stamps (EN 319 102-1 §5.6), newest to oldest, then signature time-stamps
+/// (§5.5) as proof of existence, each validated as §5.4 says (time-stamp validation); content
+/// time-stamps checked for coherence with them (§5.5.4). The signature time-stamps are
+/// validated at the archive chain's proof of existence, when there is one.
+#[allow(clippy::too_many_arguments)]
+fn proofs_of_existence(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    m: &Material,
+    at: i64,
+    poe_out: Option<&mut Vec<crate::report::TimeStampSummary>>,
+    order: &mut Option<String>,
+    out: &mut Outcome,
+) -> Poe {
+    let mut best = at;
+    let mut content_times: Vec<i64> = Vec::new();
+    let mut poes = Vec::new();
+    let mut sig_times = Vec::new();
+    // An archive time-stamp that fails is not used (EN 319 102-1 §5.6.3.4 step 5 d); see
+    // `lta::ArchiveWalk`): the signature is judged without it.
+    let mut walk = crate::lta::walk(sd, si, content, m, at);
+    out.findings.extend(std::mem::take(&mut walk.findings));
+    // A proof of existence from outside the signature (a PDF document time-stamp over the
+    // revision it signs, ISO 32000-2 §12.8.5) counts as an archive time-stamp's would.
+    let outer = m.external_poe.filter(|&p| p < at);
+    let poe = match (walk.poe, outer) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let tst_time = poe.unwrap_or(at);
+    if let Some(p) = poe {
+        best = best.min(p);
+    }
+    // A signature time-stamp is proven to exist at the genTime of an archive time-stamp
+    // that covers it; one added after the archive time-stamps only at the validation
+    // time (EN 319 102-1 §5.6.2.4; EN 319 122-1 §5.5.3: an archive time-stamp proves the
+    // existence of exactly what its imprint covers).
+    // One whose message imprint does not match is removed from the set (EN 319 102-1
+    // §5.5.4 step 3 a)), and so is one that does not pass time-stamp validation (§5.4),
+    // whatever the reason (broken signature, untrusted or unsuitable TSA, genTime out of
+    // bounds): step 3 b) removes it when no validation constraint mandates the attribute's
+    // validity, which is DSS's default policy (no `Timestamp/TimestampValid` constraint,
+    // a warning). The signature is then judged as if it had no such attribute.
+    for (ai, a) in si
+        .unsigned_attrs
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| is(&a.oid, &oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN))
+    {
+        for (vi, v) in a.values.iter().enumerate() {
+            let poe = walk.poe_of(ai, vi).unwrap_or(at);
+            let r = validate_token(v, Imprinted::Bytes(&si.signature), m, poe);
+            poes.push(crate::token_summary("signature", &r));
+            match (&r.tst, r.outcome.passed(), r.imprint_ok) {
+                (Some(tst), true, Some(true)) => {
+                    sig_times.push(tst.gen_time);
+                    if tst.gen_time < best {
+                        best = tst.gen_time;
+                    }
+                }
+                _ => out.findings.push(Finding::new(
+                    Check::SignatureTstDiscarded,
+                    format!(
+                        "a signature time-stamp was not used as proof of existence: {}",
+                        r.outcome.last_reason()
+                    ),
+                )),
+            }
+        }
+    }
+    // Content time-stamps (signed attributes, over the signed data): shown, and checked
+    // for coherence with the signature time-stamps (EN 319 102-1 §5.5.4).
+    let econtent = sd.econtent.as_deref();
+    for a in si
+        .signed_attrs
+        .iter()
+        .flatten()
+        .filter(|a| is(&a.oid, &oid::ID_AA_ETS_CONTENT_TIMESTAMP))
+    {
+        for v in &a.values {
+            let imprinted = match econtent {
+                Some(c) => Imprinted::Bytes(c),
+                None => Imprinted::Content(content),
+            };
+            let r = validate_token(v, imprinted, m, tst_time);
+            poes.push(crate::token_summary("content", &r));
+            match (&r.tst, r.outcome.passed(), r.imprint_ok) {
+                (Some(tst), true, Some(true) | None) => {
+                    if r.imprint_ok == Some(true) {
+                        content_times.push(tst.gen_time);
+                    }
+                    if let Some(s) = sig_times
+                        .iter()
+                        .copied()
+                        .filter(|s| tst.gen_time > *s)
+                        .min()
+                    {
+                        order.get_or_insert(format!(
+                            "the content time-stamp of {} is after the signature time-stamp of {}",
+                            crate::tlv::format_time(tst.gen_time),
+                            crate::tlv::format_time(s)
+                        ));
+                    }
+                }
+                _ => out.findings.push(Finding::new(
+                    Check::ContentTstDiscarded,
+                    format!(
+                        "a content time-stamp was not used: {}",
+                        r.outcome.last_reason()
+                    ),
+                )),
+            }
+        }
+    }
+    poes.extend(walk.summaries);
+    if let Some(st) = si
+        .signed(&oid::ID_SIGNING_TIME)
+        .and_then(|a| a.values.first())
+        .and_then(|v| crate::tlv::parse_exact(v).ok())
+        .and_then(|t| crate::tlv::parse_time(&t).ok())
+        && best < at
+        && st.0 > best + 1
+    {
+        out.findings.push(Finding::new(
+            Check::SigningTimeAfterTimeStamp,
+            format!(
+                "the claimed signing time {} is after the time-stamp {}",
+                crate::tlv::format_time(st.0),
+                crate::tlv::format_time(best)
+            ),
+        ));
+    }
+    if let Some(p) = poe_out {
+        p.extend(poes);
+    }
+    Poe {
+        best,
+        content_times,
+    }
+}
+
+/// EN 319 102-1 §5.2.6 X.509 certificate validation of the signing certificate's path at the
+/// best proof of existence, then §5.3.4 step 4 (content time-stamps after a revocation or an
+/// expiry); `None` when no path was found (the outcome says so).
+fn x509_validation(
+    cert: &Certificate,
+    search: (Option<Path>, bool),
+    role: Role,
+    m: &Material,
+    poe: &Poe,
+    out: &mut Outcome,
+) -> Option<Path> {
     let (path, exhausted) = search;
     let Some(path) = path else {
         let why = if exhausted {
@@ -1863,18 +1967,33 @@ fn validate_signer_inner(
         } else {
             String::new()
         };
-        return out.fail(
+        *out = std::mem::replace(out, Outcome::new()).fail(
             Check::NoCertificateChainFound,
             format!(
                 "no certificate path from {} to a trust anchor{why}",
                 cert.display_name()
             ),
         );
+        return None;
     };
     out.chain = path.certs.clone();
-    judge_path(&path, role, m, best, &mut out);
-    content_time_stamps_after_x509(&path, m, best, &content_times, &mut out);
-    // Acceptance: cryptographic constraints at the best proof of existence.
+    judge_path(&path, role, m, poe.best, out);
+    content_time_stamps_after_x509(&path, m, poe.best, &poe.content_times, out);
+    Some(path)
+}
+
+/// EN 319 102-1 §5.2.8 signature acceptance validation at the best proof of existence: the
+/// cryptographic constraints on the signature and digest algorithms (§5.3.4 step 6 for a
+/// content time-stamp after their sunset) and the signed attributes the policy requires.
+fn signature_acceptance(
+    si: &SignerInfo,
+    cert: &Certificate,
+    cf: &CryptoFacts,
+    role: Role,
+    m: &Material,
+    poe: &Poe,
+) -> Outcome {
+    let (best, content_times) = (poe.best, &poe.content_times);
     let mut acc = Outcome::new();
     let key = crypto::key_kind(cert.spki());
     let sig_weak = |t: i64| match (&cf.alg, &key) {
@@ -1932,20 +2051,7 @@ fn validate_signer_inner(
             )),
         }
     }
-    judge_path_crypto(&path, best, &mut acc);
-    // Order (§5.3.4): a carried X.509 failure that is TOTAL-FAILED wins, then crypto
-    // constraints, then other carried X.509 statuses ([`prevails`]).
-    if acc.sub.is_some_and(|s| prevails(s, out.sub)) {
-        let mut f = std::mem::take(&mut out.findings);
-        out.decisive = acc.decisive.map(|d| f.len() + d);
-        f.extend(acc.findings);
-        out.findings = f;
-        out.indication = acc.indication;
-        out.sub = acc.sub;
-        return out;
-    }
-    out.findings.extend(acc.findings);
-    out
+    acc
 }
 
 #[cfg(test)]
