@@ -1,4 +1,4 @@
-//! RFC 5280 path constraints that the basic path checks of [`crate::engine::judge_path`] do
+//! RFC 5280 path constraints that the basic path checks of `crate::engine::judge_path` do
 //! not cover: name constraints (§4.2.1.10, §6.1.3 (b)(c), §6.1.4 (g)) and certificate
 //! policies (§4.2.1.4, §4.2.1.5, §4.2.1.11, §4.2.1.14, §6.1.3 (d)–(f), §6.1.4 (a)(b)(h)–(j),
 //! §6.1.5 (a)(b)(g)).
@@ -11,7 +11,7 @@ use inkan_profiles::oid;
 
 use crate::checks::Check;
 use crate::crypto::is;
-use crate::engine::Path;
+use crate::path::Path;
 use crate::tlv::{self, tag};
 use crate::x509::{self, Certificate};
 

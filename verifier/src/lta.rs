@@ -42,7 +42,8 @@ use inkan_profiles::{ats, oid};
 use crate::checks::Check;
 use crate::cms::{SignedData, SignerInfo, TstInfo};
 use crate::crypto::is;
-use crate::engine::{self, Content, Imprinted, Material};
+use crate::material::{Content, Material};
+use crate::outcome::{Imprinted, TokenResult};
 use crate::report::{Finding, Indication, TimeStampSummary};
 use crate::tlv::{self, tag};
 
@@ -326,13 +327,21 @@ impl ArchiveWalk {
     }
 }
 
-/// Walks the archive-time-stamp-v3 attributes of `si`, newest first (see the module docs).
+/// Time-stamp validation (EN 319 102-1 §5.4) of a token over what it must cover, with the
+/// material at hand, at the time it is proven to exist: the engine's
+/// `validate_token`, passed in by the caller (a time-stamp is itself validated as a signature,
+/// which is where the walk is called from).
+pub type ValidateToken<'v> = &'v dyn Fn(&[u8], Imprinted<'_>, &Material, i64) -> TokenResult;
+
+/// Walks the archive-time-stamp-v3 attributes of `si`, newest first (see the module docs),
+/// validating each token with `validate`.
 pub fn walk(
     sd: &SignedData,
     si: &SignerInfo,
     content: &Content<'_>,
     m: &Material,
     at: i64,
+    validate: ValidateToken<'_>,
 ) -> ArchiveWalk {
     let mut w = ArchiveWalk::default();
     let gen_time = token_gen_time;
@@ -365,7 +374,7 @@ pub fn walk(
         // time-stamp proves the existence of exactly what its imprint covers).
         let poe_time = w.value_poe.get(&s.at).copied().unwrap_or(at);
         if let Some(position) = s.v2_position {
-            walk_v2(&mut w, &s, position, sd, si, content, m, poe_time);
+            walk_v2(&mut w, &s, position, sd, si, content, m, poe_time, validate);
             continue;
         }
         let token = SignedData::parse_content_info(s.token).ok();
@@ -418,7 +427,7 @@ pub fn walk(
             ));
             continue;
         };
-        let r = engine::validate_token(s.token, Imprinted::Bytes(&data), m, poe_time);
+        let r = validate(s.token, Imprinted::Bytes(&data), m, poe_time);
         w.summaries.push(crate::token_summary("archive", &r));
         if r.imprint_ok == Some(false) {
             w.discard(Check::ArchiveTstImprintMismatch,
@@ -463,6 +472,7 @@ fn walk_v2(
     content: &Content<'_>,
     m: &Material,
     poe_time: i64,
+    validate: ValidateToken<'_>,
 ) {
     let imprint_alg = SignedData::parse_content_info(s.token)
         .ok()
@@ -480,7 +490,7 @@ fn walk_v2(
         ));
         return;
     };
-    let r = engine::validate_token(s.token, Imprinted::Digest(d, digest), m, poe_time);
+    let r = validate(s.token, Imprinted::Digest(d, digest), m, poe_time);
     w.summaries.push(crate::token_summary("archive", &r));
     if r.imprint_ok == Some(false) {
         w.findings.push(Finding::new(Check::ArchiveTstV2ImprintMismatch,

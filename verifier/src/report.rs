@@ -4,106 +4,10 @@
 use serde::Serialize;
 
 use crate::checks::Check;
+pub use crate::checks::{Indication, Sub};
 
-/// Main indication (EN 319 102-1 Table 5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Indication {
-    /// TOTAL-PASSED
-    #[serde(rename = "TOTAL-PASSED")]
-    TotalPassed,
-    /// TOTAL-FAILED
-    #[serde(rename = "TOTAL-FAILED")]
-    TotalFailed,
-    /// INDETERMINATE
-    #[serde(rename = "INDETERMINATE")]
-    Indeterminate,
-}
-
-impl Indication {
-    /// The contract's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TotalPassed => "TOTAL-PASSED",
-            Self::TotalFailed => "TOTAL-FAILED",
-            Self::Indeterminate => "INDETERMINATE",
-        }
-    }
-    /// How bad the indication is (TOTAL-PASSED 0, INDETERMINATE 1, TOTAL-FAILED 2): the
-    /// overall indication of a signature with several signers is the worst of theirs.
-    pub fn severity(self) -> u8 {
-        match self {
-            Self::TotalPassed => 0,
-            Self::Indeterminate => 1,
-            Self::TotalFailed => 2,
-        }
-    }
-    /// The process exit status for this indication (contract).
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Self::TotalPassed => 0,
-            Self::TotalFailed => 1,
-            Self::Indeterminate => 2,
-        }
-    }
-}
-
-/// Sub-indications (EN 319 102-1 Table 6) used by this verifier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[allow(missing_docs)]
-pub enum Sub {
-    FormatFailure,
-    HashFailure,
-    SigCryptoFailure,
-    Revoked,
-    Expired,
-    NotYetValid,
-    SigConstraintsFailure,
-    ChainConstraintsFailure,
-    CertificateChainGeneralFailure,
-    CryptoConstraintsFailure,
-    TimestampOrderFailure,
-    NoSigningCertificateFound,
-    NoCertificateChainFound,
-    RevokedNoPoe,
-    RevokedCaNoPoe,
-    OutOfBoundsNotRevoked,
-    OutOfBoundsNoPoe,
-    CryptoConstraintsFailureNoPoe,
-    NoPoe,
-    TryLater,
-    SignedDataNotFound,
-}
-
+/// The texts of the sub-indications (the enum itself is in [`crate::checks`]).
 impl Sub {
-    /// The main indication this sub-indication belongs to (EN 319 102-1 Table 6: each
-    /// sub-indication is defined under exactly one of TOTAL-FAILED and INDETERMINATE).
-    pub fn indication(self) -> Indication {
-        match self {
-            Self::FormatFailure
-            | Self::HashFailure
-            | Self::SigCryptoFailure
-            | Self::Revoked
-            | Self::Expired
-            | Self::NotYetValid => Indication::TotalFailed,
-            Self::SigConstraintsFailure
-            | Self::ChainConstraintsFailure
-            | Self::CertificateChainGeneralFailure
-            | Self::CryptoConstraintsFailure
-            | Self::TimestampOrderFailure
-            | Self::NoSigningCertificateFound
-            | Self::NoCertificateChainFound
-            | Self::RevokedNoPoe
-            | Self::RevokedCaNoPoe
-            | Self::OutOfBoundsNotRevoked
-            | Self::OutOfBoundsNoPoe
-            | Self::CryptoConstraintsFailureNoPoe
-            | Self::NoPoe
-            | Self::TryLater
-            | Self::SignedDataNotFound => Indication::Indeterminate,
-        }
-    }
-
     /// What this outcome means for someone who knows nothing about PKI, and what they can
     /// do about it, in plain words (the code itself is in the line above it).
     pub fn explain(self, lang: Lang) -> &'static str {
