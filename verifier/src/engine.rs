@@ -8,7 +8,7 @@ use inkan_profiles::time::UnixTime;
 
 use crate::checks::{Check, prevails};
 use crate::cms::{self, SignedData, SignerInfo, TstInfo};
-use crate::crypto::{self, Scope, VerifyError, is};
+use crate::crypto::{self, Call, Scope, VerifyError, is};
 use crate::report::{Finding, Indication, Sub};
 use crate::x509::{self, Certificate, ku};
 
@@ -120,14 +120,15 @@ fn crl_infos(
             continue;
         }
         let verified = sig_alg_of(crl.sig_alg()).is_some_and(|alg| {
-            crypto::verify_signature(
-                Scope::Material,
-                issuer.spki(),
-                &alg,
-                crl.tbs(),
-                crl.signature(),
-            )
-            .is_ok()
+            m.call
+                .verify_signature(
+                    Scope::Material,
+                    issuer.spki(),
+                    &alg,
+                    crl.tbs(),
+                    crl.signature(),
+                )
+                .is_ok()
         });
         if !verified {
             notes.push(Finding::new(Check::CrlNotUsed,
@@ -268,7 +269,7 @@ fn check_ocsp_responder(
             .as_ref()
             .is_some_and(|(e, _)| e.iter().any(|x| is(x, &oid::ID_KP_OCSP_SIGNING)))
             && x509::names_equal(r.issuer(), issuer.subject())
-            && cert_signed_by(r, issuer).is_ok()
+            && cert_signed_by(&m.call, r, issuer).is_ok()
     };
     // The CA itself first, then the certificates the response carries (bounded by the
     // response's size); a named certificate that is not authorised is no responder.
@@ -291,14 +292,15 @@ fn check_ocsp_responder(
         ));
     }
     let verified = sig_alg_of(o.sig_alg.get()).is_some_and(|alg| {
-        crypto::verify_signature(
-            Scope::Material,
-            responder.spki(),
-            &alg,
-            &o.tbs,
-            &o.signature,
-        )
-        .is_ok()
+        m.call
+            .verify_signature(
+                Scope::Material,
+                responder.spki(),
+                &alg,
+                &o.tbs,
+                &o.signature,
+            )
+            .is_ok()
     });
     if !verified {
         return Err(format!(
@@ -462,7 +464,7 @@ pub fn find_signer_cert(
     content: &Content<'_>,
     m: &Material,
 ) -> Option<Certificate> {
-    choose_signer_cert(sd, si, content, &signer_cert_candidates(si, m))
+    choose_signer_cert(sd, si, content, &signer_cert_candidates(si, m), &m.call)
 }
 
 /// The candidate whose key verifies `si`'s signature, else the first (see
@@ -472,8 +474,9 @@ pub fn choose_signer_cert(
     si: &SignerInfo,
     content: &Content<'_>,
     candidates: &[Certificate],
+    call: &Call,
 ) -> Option<Certificate> {
-    order_signer_certs(sd, si, content, candidates)
+    order_signer_certs(sd, si, content, candidates, call)
         .into_iter()
         .next()
 }
@@ -491,6 +494,7 @@ pub fn order_signer_certs(
     si: &SignerInfo,
     content: &Content<'_>,
     candidates: &[Certificate],
+    call: &Call,
 ) -> Vec<Certificate> {
     if candidates.len() <= 1 {
         return candidates.to_vec();
@@ -531,14 +535,9 @@ pub fn order_signer_certs(
             // under one key only.
             None if tried.len() >= max_keys || found => false,
             None => {
-                let ok = crypto::verify_signature(
-                    Scope::Document,
-                    c.spki(),
-                    &alg,
-                    message,
-                    &si.signature,
-                )
-                .is_ok();
+                let ok = call
+                    .verify_signature(Scope::Document, c.spki(), &alg, message, &si.signature)
+                    .is_ok();
                 tried.insert(c.spki(), ok);
                 found |= ok;
                 ok
@@ -566,7 +565,7 @@ fn signer_cert_with_path(
     content: &Content<'_>,
     m: &Material,
 ) -> Option<(Certificate, (Option<Path>, bool))> {
-    let ordered = order_signer_certs(sd, si, content, &signer_cert_candidates(si, m));
+    let ordered = order_signer_certs(sd, si, content, &signer_cert_candidates(si, m), &m.call);
     let first = ordered.first()?;
     let mut first_search = None;
     for c in ordered
@@ -605,6 +604,7 @@ pub fn crypto_facts(
     si: &SignerInfo,
     cert: &Certificate,
     content: &Content<'_>,
+    call: &Call,
 ) -> CryptoFacts {
     let digest_alg = si
         .digest_alg
@@ -645,7 +645,7 @@ pub fn crypto_facts(
                 _ => None,
             };
             let sig = match &alg {
-                Ok(a) => crypto::verify_signature(
+                Ok(a) => call.verify_signature(
                     Scope::Document,
                     cert.spki(),
                     a,
@@ -659,14 +659,14 @@ pub fn crypto_facts(
         None => {
             let sig = match (&alg, &sd.econtent, content) {
                 (Ok(a), Some(c), _) => {
-                    crypto::verify_signature(Scope::Document, cert.spki(), a, c, &si.signature)
+                    call.verify_signature(Scope::Document, cert.spki(), a, c, &si.signature)
                 }
                 (Ok(a), None, Content::Bytes(b)) => {
-                    crypto::verify_signature(Scope::Document, cert.spki(), a, b, &si.signature)
+                    call.verify_signature(Scope::Document, cert.spki(), a, b, &si.signature)
                 }
                 (Ok(a), None, Content::File(p)) => match std::fs::read(p) {
                     Ok(b) => {
-                        crypto::verify_signature(Scope::Document, cert.spki(), a, &b, &si.signature)
+                        call.verify_signature(Scope::Document, cert.spki(), a, &b, &si.signature)
                     }
                     Err(_) => {
                         content_missing = true;
@@ -1007,10 +1007,10 @@ fn content_time_stamps_after_x509(
 }
 
 /// Crypto constraints on the path's certificate signatures at time `t`.
-pub fn judge_path_crypto(path: &Path, t: i64, out: &mut Outcome) {
+pub fn judge_path_crypto(path: &Path, call: &Call, t: i64, out: &mut Outcome) {
     for (i, alg) in path.algs.iter().enumerate() {
         let issuer = &path.certs[i + 1];
-        let Some(k) = crypto::key_kind(issuer.spki()) else {
+        let Some(k) = call.key_kind(issuer.spki()) else {
             continue;
         };
         if let Err(r) = POLICY.check_signature(alg, &k, Use::Validate, ut(t)) {
@@ -1021,7 +1021,7 @@ pub fn judge_path_crypto(path: &Path, t: i64, out: &mut Outcome) {
         }
     }
     // The leaf key itself.
-    if let Some(k) = path.certs.first().and_then(|c| crypto::key_kind(c.spki()))
+    if let Some(k) = path.certs.first().and_then(|c| call.key_kind(c.spki()))
         && let Err(r) = POLICY.check_key(&k, Use::Validate, ut(t))
     {
         out.set(Check::Crypto(r.rule), format!("signing key: {r}"));
@@ -1070,6 +1070,7 @@ pub fn validate_token(
         validation_time: base.validation_time,
         iso32000_pkcs7: false,
         external_poe: None,
+        call: base.call.clone(),
     };
     m.absorb(&sd);
     let mut outcome = validate_signed(&sd, &Content::Missing, Role::Tsa, &m, t, None);
@@ -1279,7 +1280,7 @@ fn validate_signer_inner(
         );
     };
     out.signer = Some(cert.clone());
-    let cf = crypto_facts(sd, si, &cert, content);
+    let cf = crypto_facts(sd, si, &cert, content, &m.call);
     if let Err((check, why)) = cryptographic_verification(si, &cf) {
         return out.fail(check, why);
     }
@@ -1300,7 +1301,7 @@ fn validate_signer_inner(
         return out;
     };
     let mut acc = signature_acceptance(si, &cert, &cf, role, m, &poe);
-    judge_path_crypto(&path, poe.best, &mut acc);
+    judge_path_crypto(&path, &m.call, poe.best, &mut acc);
     // Order (§5.3.4): a carried X.509 failure that is TOTAL-FAILED wins, then crypto
     // constraints, then other carried X.509 statuses ([`prevails`]).
     if acc.sub.is_some_and(|s| prevails(s, out.sub)) {
@@ -1572,7 +1573,7 @@ fn signature_acceptance(
 ) -> Outcome {
     let (best, content_times) = (poe.best, &poe.content_times);
     let mut acc = Outcome::new();
-    let key = crypto::key_kind(cert.spki());
+    let key = m.call.key_kind(cert.spki());
     let sig_weak = |t: i64| match (&cf.alg, &key) {
         (Ok(a), Some(k)) => POLICY.check_signature(a, k, Use::Validate, ut(t)).err(),
         _ => None,

@@ -18,11 +18,14 @@ pub mod report;
 pub mod tlv;
 pub mod x509;
 
+use std::sync::Arc;
+
 use inkan_profiles::time::UnixTime;
 
 use engine::{Content, Imprinted, Material, Role};
 
 use checks::Check;
+use crypto::Call;
 use report::{Finding, Indication, Report, TimeStampSummary};
 
 /// The signature file's bytes.
@@ -180,8 +183,18 @@ fn apply(r: &mut Report, o: &engine::Outcome) {
 /// Verifies a signature, time-stamp token or time-stamp response at validation time `at`
 /// (cold: nothing is remembered from one call to the next; see [`Validator`]).
 pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
-    let _call = crypto::begin_call(None);
-    verify_in_call(input, options, at, None)
+    verify_in(&Arc::new(Call::new(None)), input, options, at)
+}
+
+/// [`verify`] in the call `call`, whose signature results and work the caller may then read
+/// ([`Call::computed`]); the call's cache is used for this verification only when it is new.
+pub fn verify_in(
+    call: &Arc<Call>,
+    input: &Input,
+    options: &Options,
+    at: UnixTime,
+) -> Result<Report, Error> {
+    verify_in_call(input, options, at, None, call)
 }
 
 /// A validator an application keeps across calls, e.g. a service verifying many documents
@@ -203,7 +216,7 @@ pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, 
 /// lookup or an insert.
 #[derive(Debug)]
 pub struct Validator {
-    cache: std::sync::Arc<std::sync::Mutex<crypto::SigCache>>,
+    cache: Arc<std::sync::Mutex<crypto::SigCache>>,
     base: BaseMaterial,
 }
 
@@ -220,15 +233,32 @@ impl Validator {
     /// A validator remembering at most `capacity` signature results.
     pub fn new(capacity: usize) -> Self {
         Self {
-            cache: std::sync::Arc::new(std::sync::Mutex::new(crypto::SigCache::new(capacity))),
+            cache: Arc::new(std::sync::Mutex::new(crypto::SigCache::new(capacity))),
             base: BaseMaterial::default(),
         }
     }
 
     /// As [`verify`], reusing the signature results of earlier calls.
     pub fn verify(&self, input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
-        let _call = crypto::begin_call(Some(self.cache.clone()));
-        verify_in_call(input, options, at, Some(&self.base))
+        self.verify_in(&self.call(), input, options, at)
+    }
+
+    /// A new call that remembers its [`crypto::Scope::Material`] results in this validator's
+    /// cache.
+    pub fn call(&self) -> Arc<Call> {
+        Arc::new(Call::new(Some(self.cache.clone())))
+    }
+
+    /// [`Validator::verify`] in `call` (from [`Validator::call`]), whose work the caller may
+    /// then read ([`Call::computed`]).
+    pub fn verify_in(
+        &self,
+        call: &Arc<Call>,
+        input: &Input,
+        options: &Options,
+        at: UnixTime,
+    ) -> Result<Report, Error> {
+        verify_in_call(input, options, at, Some(&self.base), call)
     }
 
     /// (entries held, hits, misses) of the signature cache.
@@ -287,10 +317,11 @@ fn verify_in_call(
     options: &Options,
     at: UnixTime,
     base: Option<&BaseMaterial>,
+    call: &Arc<Call>,
 ) -> Result<Report, Error> {
-    let mut r = verify_unbounded(input, options, at, base, None)?;
+    let mut r = verify_unbounded(input, options, at, base, None, call)?;
     corporate_number_findings(&mut r);
-    if crypto::budget_exceeded() {
+    if call.budget_exceeded() {
         let mut f = base_report(&r.kind, options, secs(at));
         f.findings.push(Finding::new(Check::VerificationBudgetExceeded,
             format!(
@@ -315,11 +346,12 @@ fn verify_unbounded(
     at: UnixTime,
     base: Option<&BaseMaterial>,
     extra: Option<&Material>,
+    call: &Arc<Call>,
 ) -> Result<Report, Error> {
     let at = secs(at);
     // A PDF (ISO 32000-1 §7.5.2 header): its signatures and document time-stamps.
     if extra.is_none() && inkan_profiles::pdf::is_pdf(&input.bytes) {
-        return Ok(pdf::verify(input, options, at, base));
+        return Ok(pdf::verify(input, options, at, base, call));
     }
     let bin = input::to_binary(&input.bytes);
     let content = match &options.data {
@@ -355,6 +387,7 @@ fn verify_unbounded(
         None => material(options),
     };
     m.validation_time = Some(at);
+    m.call = call.clone();
     if let Some(x) = extra {
         for c in &x.certs {
             m.add_cert(c.clone());

@@ -5,7 +5,10 @@
 use inkan_profiles::alg::DigestAlgorithm;
 use inkan_profiles::oid;
 
+use std::sync::Arc;
+
 use crate::cms::{self, SignedData};
+use crate::crypto::Call;
 use crate::x509::{Certificate, Crl};
 
 /// Where the signed content comes from.
@@ -70,6 +73,9 @@ pub struct Material {
     /// A proof of existence of the signature from outside it (a PDF document time-stamp
     /// covering the revision it signs): the signature is judged as existing then.
     pub external_poe: Option<i64>,
+    /// The call this material is used in: every signature verified while validating with it
+    /// goes through its cache and budget ([`Call::verify_signature`]).
+    pub call: Arc<Call>,
 }
 
 impl Material {

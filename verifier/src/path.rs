@@ -4,7 +4,7 @@
 
 use inkan_profiles::alg::SignatureAlgorithm;
 
-use crate::crypto::{self, Scope};
+use crate::crypto::{self, Call, Scope};
 use crate::material::Material;
 use crate::x509::{self, Certificate};
 
@@ -21,11 +21,12 @@ pub const MAX_PATH_LEN: usize = 12;
 
 /// Verifies `child`'s signature with `issuer`'s key; the algorithm as mapped, or an error.
 pub(crate) fn cert_signed_by(
+    call: &Call,
     child: &Certificate,
     issuer: &Certificate,
 ) -> Result<SignatureAlgorithm, ()> {
     let alg = sig_alg_of(child.sig_alg()).ok_or(())?;
-    crypto::verify_signature(
+    call.verify_signature(
         Scope::Material,
         issuer.spki(),
         &alg,
@@ -165,7 +166,7 @@ impl<'a> PathSearch<'a> {
                         return false;
                     }
                     self.budget -= 1;
-                    let r = cert_signed_by(cur, cand).ok();
+                    let r = cert_signed_by(&self.m.call, cur, cand).ok();
                     self.edges.insert((cur_id, cand.spki()), r);
                     r
                 }

@@ -295,6 +295,7 @@ pub(crate) fn verify(
     options: &Options,
     at: i64,
     base: Option<&crate::BaseMaterial>,
+    call: &std::sync::Arc<crate::crypto::Call>,
 ) -> Report {
     let mut r = crate::base_report("PDF", options, at);
     let doc = match Document::new(&input.bytes) {
@@ -332,7 +333,9 @@ pub(crate) fn verify(
         return r;
     }
     // Validation material from every revision's DSS (ISO 32000-2 §12.8.4.3).
-    let dss = dss_material(&doc, &xref, &revisions);
+    let mut dss = dss_material(&doc, &xref, &revisions);
+    // Every signature of the PDF is validated in this call (its cache and budget).
+    dss.call = call.clone();
     // What each revision changed, compared with the one before it.
     let changes: Vec<Vec<Change>> = (0..revisions.len())
         .map(|i| {
@@ -857,7 +860,14 @@ fn one_signature(
     material.external_poe = poe;
     let dss = &material;
     let at_t = inkan_profiles::time::UnixTime::from_secs(u64::try_from(at).unwrap_or(0));
-    let mut r = match crate::verify_unbounded(&Input { bytes: cms }, &opts, at_t, base, Some(dss)) {
+    let mut r = match crate::verify_unbounded(
+        &Input { bytes: cms },
+        &opts,
+        at_t,
+        base,
+        Some(dss),
+        &dss.call,
+    ) {
         Ok(r) => r,
         Err(e) => fail(r0, Check::PdfContents, e.to_string()),
     };
