@@ -14,6 +14,7 @@ pub mod material;
 pub mod outcome;
 pub mod path;
 pub mod pdf;
+pub mod pdf_text;
 pub mod report;
 pub mod tlv;
 pub mod x509;

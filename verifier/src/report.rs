@@ -357,7 +357,7 @@ pub struct SignerSummary {
     pub findings: Vec<Finding>,
     /// For a signature in a PDF: its kind, field, revision and what it covers.
     #[serde(flatten)]
-    pub pdf: Option<crate::pdf::Place>,
+    pub pdf: Option<crate::pdf_text::Place>,
 }
 
 /// The validation report.
@@ -824,7 +824,7 @@ impl Report {
                         .best_proof_of_existence
                         .as_deref()
                         .filter(|_| p.kind == "document time-stamp"));
-                    s.push_str(&crate::pdf::place_text(p, time, ja));
+                    s.push_str(&crate::pdf_text::place_text(p, time, ja));
                 }
             }
         }
