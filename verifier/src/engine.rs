@@ -1398,10 +1398,7 @@ fn proofs_of_existence(
     order: &mut Option<String>,
     out: &mut Outcome,
 ) -> Poe {
-    let mut best = at;
-    let mut content_times: Vec<i64> = Vec::new();
     let mut poes = Vec::new();
-    let mut sig_times = Vec::new();
     // An archive time-stamp that fails is not used (EN 319 102-1 §5.6.3.4 step 5 d); see
     // `lta::ArchiveWalk`): the signature is judged without it.
     let mut walk = crate::lta::walk(sd, si, content, m, at, &validate_token);
@@ -1414,19 +1411,61 @@ fn proofs_of_existence(
         (a, b) => a.or(b),
     };
     let tst_time = poe.unwrap_or(at);
-    if let Some(p) = poe {
-        best = best.min(p);
+    let sig_times = signature_time_stamps(si, m, at, &walk, &mut poes, out);
+    let best = sig_times.iter().copied().chain(poe).fold(at, i64::min);
+    let content_times = content_time_stamps(
+        sd, si, content, m, tst_time, &sig_times, &mut poes, order, out,
+    );
+    poes.extend(walk.summaries);
+    if let Some(st) = si
+        .signed(&oid::ID_SIGNING_TIME)
+        .and_then(|a| a.values.first())
+        .and_then(|v| crate::tlv::parse_exact(v).ok())
+        .and_then(|t| crate::tlv::parse_time(&t).ok())
+        && best < at
+        && st.0 > best + 1
+    {
+        out.findings.push(Finding::new(
+            Check::SigningTimeAfterTimeStamp,
+            format!(
+                "the claimed signing time {} is after the time-stamp {}",
+                crate::tlv::format_time(st.0),
+                crate::tlv::format_time(best)
+            ),
+        ));
     }
-    // A signature time-stamp is proven to exist at the genTime of an archive time-stamp
-    // that covers it; one added after the archive time-stamps only at the validation
-    // time (EN 319 102-1 §5.6.2.4; EN 319 122-1 §5.5.3: an archive time-stamp proves the
-    // existence of exactly what its imprint covers).
-    // One whose message imprint does not match is removed from the set (EN 319 102-1
-    // §5.5.4 step 3 a)), and so is one that does not pass time-stamp validation (§5.4),
-    // whatever the reason (broken signature, untrusted or unsuitable TSA, genTime out of
-    // bounds): step 3 b) removes it when no validation constraint mandates the attribute's
-    // validity, which is DSS's default policy (no `Timestamp/TimestampValid` constraint,
-    // a warning). The signature is then judged as if it had no such attribute.
+    if let Some(p) = poe_out {
+        p.extend(poes);
+    }
+    Poe {
+        best,
+        content_times,
+    }
+}
+
+/// The signature time-stamps of `si` (EN 319 102-1 §5.5.4 steps 2–3), each validated (§5.4)
+/// at its proof of existence in the archive `walk`; the genTimes of those that passed, and a
+/// summary of each in `poes`.
+///
+/// A signature time-stamp is proven to exist at the genTime of an archive time-stamp
+/// that covers it; one added after the archive time-stamps only at the validation
+/// time (EN 319 102-1 §5.6.2.4; EN 319 122-1 §5.5.3: an archive time-stamp proves the
+/// existence of exactly what its imprint covers).
+/// One whose message imprint does not match is removed from the set (EN 319 102-1
+/// §5.5.4 step 3 a)), and so is one that does not pass time-stamp validation (§5.4),
+/// whatever the reason (broken signature, untrusted or unsuitable TSA, genTime out of
+/// bounds): step 3 b) removes it when no validation constraint mandates the attribute's
+/// validity, which is DSS's default policy (no `Timestamp/TimestampValid` constraint,
+/// a warning). The signature is then judged as if it had no such attribute.
+fn signature_time_stamps(
+    si: &SignerInfo,
+    m: &Material,
+    at: i64,
+    walk: &crate::lta::ArchiveWalk,
+    poes: &mut Vec<crate::report::TimeStampSummary>,
+    out: &mut Outcome,
+) -> Vec<i64> {
+    let mut sig_times = Vec::new();
     for (ai, a) in si
         .unsigned_attrs
         .iter()
@@ -1438,12 +1477,7 @@ fn proofs_of_existence(
             let r = validate_token(v, Imprinted::Bytes(&si.signature), m, poe);
             poes.push(crate::token_summary("signature", &r));
             match (&r.tst, r.outcome.passed(), r.imprint_ok) {
-                (Some(tst), true, Some(true)) => {
-                    sig_times.push(tst.gen_time);
-                    if tst.gen_time < best {
-                        best = tst.gen_time;
-                    }
-                }
+                (Some(tst), true, Some(true)) => sig_times.push(tst.gen_time),
                 _ => out.findings.push(Finding::new(
                     Check::SignatureTstDiscarded,
                     format!(
@@ -1454,8 +1488,26 @@ fn proofs_of_existence(
             }
         }
     }
-    // Content time-stamps (signed attributes, over the signed data): shown, and checked
-    // for coherence with the signature time-stamps (EN 319 102-1 §5.5.4).
+    sig_times
+}
+
+/// The content time-stamps of `si` (signed attributes, over the signed data), validated
+/// (§5.4) at `tst_time`: shown in `poes`, and checked for coherence with the signature
+/// time-stamps of `sig_times` (EN 319 102-1 §5.5.4; the first incoherence goes to `order`).
+/// The genTimes of those that passed and whose imprint matched.
+#[allow(clippy::too_many_arguments)]
+fn content_time_stamps(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    m: &Material,
+    tst_time: i64,
+    sig_times: &[i64],
+    poes: &mut Vec<crate::report::TimeStampSummary>,
+    order: &mut Option<String>,
+    out: &mut Outcome,
+) -> Vec<i64> {
+    let mut content_times = Vec::new();
     let econtent = sd.econtent.as_deref();
     for a in si
         .signed_attrs
@@ -1498,31 +1550,7 @@ fn proofs_of_existence(
             }
         }
     }
-    poes.extend(walk.summaries);
-    if let Some(st) = si
-        .signed(&oid::ID_SIGNING_TIME)
-        .and_then(|a| a.values.first())
-        .and_then(|v| crate::tlv::parse_exact(v).ok())
-        .and_then(|t| crate::tlv::parse_time(&t).ok())
-        && best < at
-        && st.0 > best + 1
-    {
-        out.findings.push(Finding::new(
-            Check::SigningTimeAfterTimeStamp,
-            format!(
-                "the claimed signing time {} is after the time-stamp {}",
-                crate::tlv::format_time(st.0),
-                crate::tlv::format_time(best)
-            ),
-        ));
-    }
-    if let Some(p) = poe_out {
-        p.extend(poes);
-    }
-    Poe {
-        best,
-        content_times,
-    }
+    content_times
 }
 
 /// EN 319 102-1 §5.2.6 X.509 certificate validation of the signing certificate's path at the
