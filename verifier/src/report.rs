@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::checks::Check;
 pub use crate::checks::{Indication, Sub};
+pub use crate::cli::Lang;
 
 /// The texts of the sub-indications (the enum itself is in [`crate::checks`]).
 impl Sub {
@@ -521,15 +522,6 @@ pub fn party(c: &crate::x509::Certificate) -> Party {
         not_before: crate::tlv::format_time(c.not_before),
         not_after: crate::tlv::format_time(c.not_after),
     }
-}
-
-/// Output language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    /// 日本語
-    Ja,
-    /// English
-    En,
 }
 
 impl Report {
