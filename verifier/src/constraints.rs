@@ -119,7 +119,8 @@ fn anchor_constraints(anchor: &Certificate, certs: &[Certificate], v: &mut Vec<V
         // certs[0] is the end entity; the others are the intermediates below the anchor.
         let below = certs.iter().skip(1).filter(|c| !c.self_issued()).count() as u64;
         if below > limit {
-            v.push((Check::X509AnchorPathLength,
+            v.push((
+                Check::X509AnchorPathLength,
                 format!(
                     "the trust anchor {} allows {limit} intermediate CA certificates below it (pathLenConstraint), the path has {below}",
                     anchor.display_name()
@@ -453,7 +454,8 @@ fn name_constraints(
                     }
                     if !supported(*f) {
                         if nc.critical {
-                            v.push((Check::X509NameConstraintsUnsupported,
+                            v.push((
+                                Check::X509NameConstraintsUnsupported,
                                 format!(
                                     "{} constrains {} names, which this verifier does not process, and {} has one",
                                     nc.holder,
@@ -465,7 +467,8 @@ fn name_constraints(
                         continue;
                     }
                     if *f == form::URI && uri_host(name).is_none() {
-                        v.push((Check::X509NameConstraints,
+                        v.push((
+                            Check::X509NameConstraints,
                             format!(
                                 "{} constrains URIs, and the URI {} of {} has no host name to compare (RFC 5280 §4.2.1.10: such a certificate is rejected)",
                                 nc.holder,
@@ -685,7 +688,8 @@ fn policies(
         }
         // (f) and §6.1.5 (g): explicit_policy > 0 or a non-NULL tree.
         if explicit_policy == 0 && level.is_empty() {
-            v.push((Check::X509Policy,
+            v.push((
+                Check::X509Policy,
                 format!(
                     "an explicit certificate policy is required, and no acceptable policy is valid for the path at {}",
                     c.display_name()
@@ -706,7 +710,8 @@ fn policies(
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
-                v.push((Check::X509Policy,
+                v.push((
+                    Check::X509Policy,
                     format!(
                         "{} is not certified under a required policy ({}); the path is valid for: {}",
                         c.display_name(),

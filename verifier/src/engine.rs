@@ -131,7 +131,8 @@ fn crl_infos(
                 .is_ok()
         });
         if !verified {
-            notes.push(Finding::new(Check::CrlNotUsed,
+            notes.push(Finding::new(
+                Check::CrlNotUsed,
                 format!(
                     "the CRL of {when} is not used: its signature does not verify with the key of {}",
                     issuer.display_name()
@@ -219,7 +220,8 @@ fn ocsp_infos(
                 break;
             }
             if sr.this_update > now {
-                notes.push(Finding::new(Check::OcspNotUsed,
+                notes.push(Finding::new(
+                    Check::OcspNotUsed,
                     format!(
                         "the OCSP response of {when} is not used: its thisUpdate {} is after the validation time {}",
                         crate::tlv::format_time(sr.this_update),
@@ -791,7 +793,8 @@ fn judge_certificate(c: &Certificate, i: usize, who: &str, role: Role, t: i64, o
         match role {
             Role::Signer => {
                 if !(c.allows(ku::DIGITAL_SIGNATURE) || c.allows(ku::NON_REPUDIATION)) {
-                    out.set(Check::X509KeyUsage,
+                    out.set(
+                        Check::X509KeyUsage,
                         "the signing certificate's keyUsage allows neither digitalSignature nor nonRepudiation".into(),
                     );
                 }
@@ -802,7 +805,8 @@ fn judge_certificate(c: &Certificate, i: usize, who: &str, role: Role, t: i64, o
     // Validity at the time of existence.
     if c.not_before > t {
         if i == 0 {
-            out.set(Check::X509NotYetValid,
+            out.set(
+                Check::X509NotYetValid,
                 format!(
                     "the {who} is valid only from {}, after the time the signature is known to exist ({})",
                     crate::tlv::format_time(c.not_before),
@@ -863,7 +867,8 @@ fn judge_status(
             if *when <= t && *reason == Some(REASON_HOLD) {
                 // A suspension is not final: the status may change (as DSS's "is the
                 // certificate not on hold?" check, INDETERMINATE / TRY_LATER).
-                out.set(Check::X509OnHold,
+                out.set(
+                    Check::X509OnHold,
                     format!(
                         "the {who} {} is on hold (suspended) since {}; try again when newer revocation information is available",
                         c.display_name(),
@@ -985,7 +990,8 @@ fn content_time_stamps_after_x509(
         && let RevStatus::Revoked(when, _, _) = revocation(leaf, issuer, m, t, &mut Vec::new())
         && ct > when
     {
-        *out = std::mem::replace(out, Outcome::new()).fail(Check::ContentTstAfterRevocation,
+        *out = std::mem::replace(out, Outcome::new()).fail(
+            Check::ContentTstAfterRevocation,
             format!(
                 "a content time-stamp of {} proves the signature was made after the signing certificate was revoked ({})",
                 crate::tlv::format_time(ct),
@@ -996,7 +1002,8 @@ fn content_time_stamps_after_x509(
     }
     // Step 4 b.
     if ct > leaf.not_after {
-        *out = std::mem::replace(out, Outcome::new()).fail(Check::ContentTstAfterExpiry,
+        *out = std::mem::replace(out, Outcome::new()).fail(
+            Check::ContentTstAfterExpiry,
             format!(
                 "a content time-stamp of {} proves the signature was made after the signing certificate expired ({})",
                 crate::tlv::format_time(ct),
@@ -1129,7 +1136,8 @@ fn judge_gen_time(tst: &TstInfo, t: i64, out: &mut Outcome) {
     let fmt = crate::tlv::format_time;
     if let Some(tsa) = out.signer.clone() {
         if g < tsa.not_before && out.overruled_by(Check::TstGenTimeBeforeTsaCertificate) {
-            *out = std::mem::replace(out, Outcome::new()).fail(Check::TstGenTimeBeforeTsaCertificate,
+            *out = std::mem::replace(out, Outcome::new()).fail(
+                Check::TstGenTimeBeforeTsaCertificate,
                 format!(
                     "the time-stamp's genTime {} is before its TSA certificate {} became valid ({})",
                     fmt(g),
@@ -1153,7 +1161,8 @@ fn judge_gen_time(tst: &TstInfo, t: i64, out: &mut Outcome) {
         }
     }
     if g > t && out.overruled_by(Check::TstGenTimeAfterPoe) {
-        *out = std::mem::replace(out, Outcome::new()).fail(Check::TstGenTimeAfterPoe,
+        *out = std::mem::replace(out, Outcome::new()).fail(
+            Check::TstGenTimeAfterPoe,
             format!(
                 "the time-stamp's genTime {} is after {}, the time it is known to exist (the validation time or a later time-stamp)",
                 fmt(g),
@@ -1275,7 +1284,8 @@ fn validate_signer_inner(
     }
     // §5.2.3 identification of the signing certificate.
     let Some((cert, search)) = signer_cert_with_path(sd, si, content, m) else {
-        return out.fail(Check::NoSigningCertificate,
+        return out.fail(
+            Check::NoSigningCertificate,
             "the signing certificate is neither in the signature nor among the trust anchors, or the signing-certificate reference does not match".into(),
         );
     };
@@ -1625,8 +1635,9 @@ fn signature_acceptance(
         && (sig_weak(best).is_none() || sig_weak(ct).is_some())
         && (digest_weak(best).is_none() || digest_weak(ct).is_some())
     {
-        acc.sub = Some(Sub::CryptoConstraintsFailure);
-        acc.findings.push(Finding::new(Check::ContentTstAfterAlgorithmSunset,
+        acc.sub = Check::ContentTstAfterAlgorithmSunset.sub();
+        acc.findings.push(Finding::new(
+            Check::ContentTstAfterAlgorithmSunset,
             format!(
                 "a content time-stamp of {} proves the signature was made when its algorithms were no longer reliable",
                 crate::tlv::format_time(ct)
@@ -1646,13 +1657,16 @@ fn signature_acceptance(
         || si.signed(&oid::ID_AA_SIGNING_CERTIFICATE).is_some();
     if !has_ess {
         match role {
-            Role::Signer if claims_cades(si) && !m.iso32000_pkcs7 => acc.set(Check::SigningCertificateAbsent,
+            Role::Signer if claims_cades(si) && !m.iso32000_pkcs7 => acc.set(
+                Check::SigningCertificateAbsent,
                 "the CAdES signature's signed attributes do not reference the signing certificate (ESS signing-certificate-v2, EN 319 122-1 §5.2.2.3)".into(),
             ),
-            Role::Signer => acc.findings.push(Finding::new(Check::PlainCmsNoSigningCertificate,
+            Role::Signer => acc.findings.push(Finding::new(
+                Check::PlainCmsNoSigningCertificate,
                 "a plain CMS signature (no CAdES attribute): the signing certificate is named by the SignerIdentifier only, not bound by the signature (ESS signing-certificate-v2 absent)".into(),
             )),
-            Role::Tsa => acc.findings.push(Finding::new(Check::TstSigningCertificateAbsent,
+            Role::Tsa => acc.findings.push(Finding::new(
+                Check::TstSigningCertificateAbsent,
                 "the time-stamp token does not reference the TSA certificate (ESS signing-certificate, RFC 3161 §2.4.1 / RFC 5816)".into(),
             )),
         }

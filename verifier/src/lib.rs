@@ -324,7 +324,8 @@ fn verify_in_call(
     corporate_number_findings(&mut r);
     if call.budget_exceeded() {
         let mut f = base_report(&r.kind, options, secs(at));
-        f.findings.push(Finding::new(Check::VerificationBudgetExceeded,
+        f.findings.push(Finding::new(
+            Check::VerificationBudgetExceeded,
             format!(
                 "the input needs more than {} signature verifications (or {} MiB of signed bytes) to validate; refused as unbounded work",
                 crypto::MAX_COMPUTED_PER_CALL,
@@ -510,7 +511,8 @@ fn verify_unbounded(
             r.time_stamps = g.poes;
             apply(&mut r, &g.outcome);
             if n > 1 {
-                r.findings.push(Finding::new(Check::SeveralSigners,
+                r.findings.push(Finding::new(
+                    Check::SeveralSigners,
                     format!(
                         "{n} signers; the result is the worst of theirs, that of signer {} (see signers)",
                         worst + 1

@@ -387,7 +387,8 @@ pub fn walk(
         });
         let imprint_alg = token.and_then(imprint_alg);
         let (Some((index_raw, kind)), Some(d)) = (index, imprint_alg) else {
-            w.findings.push(Finding::new(Check::ArchiveTstDiscarded,
+            w.findings.push(Finding::new(
+                Check::ArchiveTstDiscarded,
                 "an archive-time-stamp-v3 without a readable ats-hash-index-v3 or imprint algorithm was not used as proof of existence".into(),
             ));
             continue;
@@ -430,7 +431,8 @@ pub fn walk(
         let r = validate(s.token, Imprinted::Bytes(&data), m, poe_time);
         w.summaries.push(crate::token_summary("archive", &r));
         if r.imprint_ok == Some(false) {
-            w.discard(Check::ArchiveTstImprintMismatch,
+            w.discard(
+                Check::ArchiveTstImprintMismatch,
                 "the archive time-stamp's message imprint does not match the archived data (the signature, its data or its attributes differ from what it stamped, or it was made for another signature)".into(),
             );
             continue;
@@ -478,7 +480,8 @@ fn walk_v2(
         .ok()
         .and_then(imprint_alg);
     let Some(d) = imprint_alg else {
-        w.findings.push(Finding::new(Check::ArchiveTstDiscarded,
+        w.findings.push(Finding::new(
+            Check::ArchiveTstDiscarded,
             "an archive-time-stamp v2 without a readable imprint algorithm was not used as proof of existence".into(),
         ));
         return;
@@ -493,7 +496,8 @@ fn walk_v2(
     let r = validate(s.token, Imprinted::Digest(d, digest), m, poe_time);
     w.summaries.push(crate::token_summary("archive", &r));
     if r.imprint_ok == Some(false) {
-        w.findings.push(Finding::new(Check::ArchiveTstV2ImprintMismatch,
+        w.findings.push(Finding::new(
+            Check::ArchiveTstV2ImprintMismatch,
             "an archive-time-stamp v2's message imprint does not match the archived data as this verifier encodes it; it was not used as proof of existence".into(),
         ));
         return;

@@ -236,7 +236,8 @@ pub(crate) fn verify(
     r.findings = keep;
     r.findings.extend(w.findings);
     if n > 1 {
-        r.findings.push(Finding::new(Check::PdfSeveralSignatures,
+        r.findings.push(Finding::new(
+            Check::PdfSeveralSignatures,
             format!(
                 "{n} signatures and document time-stamps in {n_rev} revisions; the result is the worst of theirs, that of {} in field {:?} (see signers)",
                 wp.kind, wp.field
