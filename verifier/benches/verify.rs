@@ -270,12 +270,13 @@ fn main() {
     };
     let input = Input { bytes: stamped };
     let now = SystemClock.now().unwrap();
-    let r = verify(&input, &options, now).unwrap();
+    let call = std::sync::Arc::default();
+    let r = inkan_verifier::verify_in(&call, &input, &options, now).unwrap();
     assert_eq!(r.indication.as_str(), "TOTAL-PASSED", "{}", r.to_json());
     assert_eq!(r.time_stamps.len(), 1);
     // Every signature one validation needs is computed exactly once: the signer's, the
     // token's, the signer and TSA certificates', the intermediate's and the CRL's.
-    assert_eq!(inkan_verifier::crypto::computed_in_call(), 6);
+    assert_eq!(call.computed(), 6);
 
     let secs: f64 = std::env::var("INKAN_BENCH_SECS")
         .ok()
@@ -315,9 +316,10 @@ fn main() {
     let validator = Validator::default();
     let warm_report = validator.verify(&input, &options, now).unwrap();
     assert_eq!(warm_report.to_json(), r.to_json());
-    let _ = validator.verify(&input, &options, now).unwrap();
+    let call = validator.call();
+    let _ = validator.verify_in(&call, &input, &options, now).unwrap();
     // Warm: only the document's own two signatures are computed.
-    assert_eq!(inkan_verifier::crypto::computed_in_call(), 2);
+    assert_eq!(call.computed(), 2);
 
     // 1b. The cryptographic floor, measured in this run: each signature one validation
     //     computes, through `inkan_profiles::verify::verify_signature` (ring for all six).

@@ -6,10 +6,19 @@ use std::path::{Path, PathBuf};
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_profiles::time::UnixTime;
 
-use crate::report::Lang;
 use crate::{Data, Input, Options};
 
 pub use inkan_profiles::cli::{EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_USAGE};
+
+/// The language of the report and the messages: chosen where the program meets its user
+/// (`--lang`, the locale, the page), rendered in by `report`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// 日本語
+    Ja,
+    /// English
+    En,
+}
 
 /// The `--help` text (printed to stdout, exit 0).
 pub const HELP: &str = "\
@@ -342,7 +351,7 @@ pub fn paired_data(sig: &Path, data_dir: Option<&Path>) -> Option<PathBuf> {
 /// [`crate::Validator`] serves every file, so the trust anchors, CRLs and OCSP responses are
 /// parsed once and their signatures verified once.
 fn run_batch(a: &Args, base: &Options, at: UnixTime) -> u8 {
-    use crate::report::Indication;
+    use crate::checks::Indication;
     let lang = a.lang.unwrap_or_else(locale_lang);
     let ja = lang == Lang::Ja;
     let validator = crate::Validator::default();
@@ -455,7 +464,7 @@ fn run_batch(a: &Args, base: &Options, at: UnixTime) -> u8 {
 }
 
 /// The exit status of a batch: 66 when a file could not be read, else the worst verdict's.
-fn worst_code(unreadable: usize, worst: Option<crate::report::Indication>) -> u8 {
+fn worst_code(unreadable: usize, worst: Option<crate::checks::Indication>) -> u8 {
     if unreadable > 0 {
         EXIT_NOINPUT
     } else {

@@ -1,4 +1,4 @@
-//! RFC 5280 path constraints that the basic path checks of [`crate::engine::judge_path`] do
+//! RFC 5280 path constraints that the basic path checks of `crate::engine::judge_path` do
 //! not cover: name constraints (§4.2.1.10, §6.1.3 (b)(c), §6.1.4 (g)) and certificate
 //! policies (§4.2.1.4, §4.2.1.5, §4.2.1.11, §4.2.1.14, §6.1.3 (d)–(f), §6.1.4 (a)(b)(h)–(j),
 //! §6.1.5 (a)(b)(g)).
@@ -9,13 +9,14 @@
 
 use inkan_profiles::oid;
 
+use crate::checks::Check;
 use crate::crypto::is;
-use crate::engine::Path;
+use crate::path::Path;
 use crate::tlv::{self, tag};
 use crate::x509::{self, Certificate};
 
 /// A constraint violation: (finding code, message).
-pub type Violation = (&'static str, String);
+pub type Violation = (Check, String);
 
 /// Most subtrees read from one nameConstraints extension, names read from one certificate,
 /// and policies or mappings read from one extension. Real certificates carry a few; beyond
@@ -76,7 +77,7 @@ pub fn check_path(path: &Path, required_policies: &[Vec<u8>]) -> Vec<Violation> 
             Ok(e) => exts.push(e),
             Err(e) => {
                 v.push((
-                    "X509_EXTENSIONS_MALFORMED",
+                    Check::X509ExtensionsMalformed,
                     format!("the extensions of {} cannot be read: {e}", c.display_name()),
                 ));
                 return v;
@@ -98,7 +99,7 @@ pub fn check_path(path: &Path, required_policies: &[Vec<u8>]) -> Vec<Violation> 
 fn anchor_constraints(anchor: &Certificate, certs: &[Certificate], v: &mut Vec<Violation>) {
     if anchor.version >= 2 && !anchor.is_ca() {
         v.push((
-            "X509_ANCHOR_NOT_A_CA",
+            Check::X509AnchorNotACa,
             format!(
                 "the trust anchor {} issues certificates but is not a CA (basicConstraints)",
                 anchor.display_name()
@@ -107,7 +108,7 @@ fn anchor_constraints(anchor: &Certificate, certs: &[Certificate], v: &mut Vec<V
     }
     if !anchor.allows(x509::ku::KEY_CERT_SIGN) {
         v.push((
-            "X509_ANCHOR_NO_KEY_CERT_SIGN",
+            Check::X509AnchorNoKeyCertSign,
             format!(
                 "the trust anchor {} lacks keyCertSign",
                 anchor.display_name()
@@ -119,7 +120,7 @@ fn anchor_constraints(anchor: &Certificate, certs: &[Certificate], v: &mut Vec<V
         let below = certs.iter().skip(1).filter(|c| !c.self_issued()).count() as u64;
         if below > limit {
             v.push((
-                "X509_ANCHOR_PATH_LENGTH",
+                Check::X509AnchorPathLength,
                 format!(
                     "the trust anchor {} allows {limit} intermediate CA certificates below it (pathLenConstraint), the path has {below}",
                     anchor.display_name()
@@ -402,7 +403,7 @@ fn add_name_constraints(
         match read_name_constraints(c, critical, val) {
             Ok(nc) => sets.push(nc),
             Err(err) => v.push((
-                "X509_NAME_CONSTRAINTS_UNSUPPORTED",
+                Check::X509NameConstraintsUnsupported,
                 format!(
                     "the name constraints of {} cannot be processed: {err}",
                     c.display_name()
@@ -439,7 +440,7 @@ fn name_constraints(
                 Ok(x) => x,
                 Err(err) => {
                     v.push((
-                        "X509_NAME_CONSTRAINTS_UNSUPPORTED",
+                        Check::X509NameConstraintsUnsupported,
                         format!("the names of {} cannot be read: {err}", c.display_name()),
                     ));
                     return;
@@ -454,7 +455,7 @@ fn name_constraints(
                     if !supported(*f) {
                         if nc.critical {
                             v.push((
-                                "X509_NAME_CONSTRAINTS_UNSUPPORTED",
+                                Check::X509NameConstraintsUnsupported,
                                 format!(
                                     "{} constrains {} names, which this verifier does not process, and {} has one",
                                     nc.holder,
@@ -467,7 +468,7 @@ fn name_constraints(
                     }
                     if *f == form::URI && uri_host(name).is_none() {
                         v.push((
-                            "X509_NAME_CONSTRAINTS",
+                            Check::X509NameConstraints,
                             format!(
                                 "{} constrains URIs, and the URI {} of {} has no host name to compare (RFC 5280 §4.2.1.10: such a certificate is rejected)",
                                 nc.holder,
@@ -480,7 +481,7 @@ fn name_constraints(
                     let mut permitted = nc.permitted.iter().filter(|(g, _)| g == f).peekable();
                     if permitted.peek().is_some() && !permitted.any(|(_, b)| matches(*f, name, b)) {
                         v.push((
-                            "X509_NAME_CONSTRAINTS",
+                            Check::X509NameConstraints,
                             format!(
                                 "{} {} of {} is outside the subtrees {} permits",
                                 form_name(*f),
@@ -496,7 +497,7 @@ fn name_constraints(
                         .find(|(g, b)| g == f && matches(*f, name, b))
                     {
                         v.push((
-                            "X509_NAME_CONSTRAINTS",
+                            Check::X509NameConstraints,
                             format!(
                                 "{} {} of {} is within the subtree {} that {} excludes",
                                 form_name(*f),
@@ -615,7 +616,7 @@ fn policies(
     let mut policy_mapping = n + 1;
     let malformed = |c: &Certificate, what: &str, e: tlv::TlvError| {
         (
-            "X509_POLICY_MALFORMED",
+            Check::X509PolicyMalformed,
             format!("the {what} of {} cannot be read: {e}", c.display_name()),
         )
     };
@@ -688,7 +689,7 @@ fn policies(
         // (f) and §6.1.5 (g): explicit_policy > 0 or a non-NULL tree.
         if explicit_policy == 0 && level.is_empty() {
             v.push((
-                "X509_POLICY",
+                Check::X509Policy,
                 format!(
                     "an explicit certificate policy is required, and no acceptable policy is valid for the path at {}",
                     c.display_name()
@@ -710,7 +711,7 @@ fn policies(
                         .join(", ")
                 };
                 v.push((
-                    "X509_POLICY",
+                    Check::X509Policy,
                     format!(
                         "{} is not certified under a required policy ({}); the path is valid for: {}",
                         c.display_name(),
@@ -737,7 +738,7 @@ fn policies(
             // (a)
             if maps.iter().any(|(a, b)| any(a) || any(b)) {
                 v.push((
-                    "X509_POLICY_MAPPING_ANY",
+                    Check::X509PolicyMappingAny,
                     format!("{} maps anyPolicy (RFC 5280 §6.1.4 (a))", c.display_name()),
                 ));
                 return;

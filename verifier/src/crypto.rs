@@ -10,9 +10,10 @@
 //!   path, RustCrypto for the rest, and the RSA PKCS#1 v1.5 `DigestInfo` without NULL
 //!   parameters that RFC 8017 §9.2 note 1 says verifiers should accept; real-world signers and
 //!   TSAs emit it; DSS and BouncyCastle accept it);
-//! - every result is remembered for the current call, so the same certificate, CRL or OCSP
+//! - every result is remembered by the [`Call`] it was computed in (one verification; passed
+//!   down explicitly with the validation material), so the same certificate, CRL or OCSP
 //!   signature is verified once however many paths and time-stamps meet it; and, when the call
-//!   runs under a [`crate::Validator`], results about validation material ([`Scope::Material`]:
+//!   belongs to a [`crate::Validator`], results about validation material ([`Scope::Material`]:
 //!   certificate, CRL and OCSP signatures) are remembered across calls in its bounded
 //!   [`SigCache`]. A cached result is a fact about bytes (this key, this signature, these
 //!   signed bytes), true at any time; every judgement about time, revocation and policy is
@@ -26,8 +27,8 @@ use der::{Any, Decode};
 use inkan_profiles::alg::{AlgError, DigestAlgorithm, PublicKeyKind, SignatureAlgorithm};
 use spki::AlgorithmIdentifierOwned;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::tlv::{self, Tlv, tag};
@@ -103,37 +104,22 @@ pub fn signature_alg(
     }
 }
 
-/// Most key classifications remembered (per thread; see [`key_kind`]).
+/// Most key classifications remembered (see [`Call::key_kind`]).
 const KINDS_CAP: usize = 8;
 
 /// SubjectPublicKeyInfo encodings and what they hold.
 type Kinds = Vec<(Box<[u8]>, Option<PublicKeyKind>)>;
 
-std::thread_local! {
-    /// Recent key classifications: a path's keys are classified several times per call (each
-    /// certificate signature, the leaf key, the signer), and a warm validator meets the same
-    /// CA keys on every call. A fact about bytes; cleared when a cold call begins.
-    static KINDS: RefCell<Kinds> = const { RefCell::new(Vec::new()) };
-}
-
-/// What kind of key a SubjectPublicKeyInfo holds.
-pub fn key_kind(spki: &[u8]) -> Option<PublicKeyKind> {
-    if let Some(k) = KINDS.with(|m| {
-        m.borrow()
-            .iter()
-            .find(|(b, _)| **b == *spki)
-            .map(|(_, k)| *k)
-    }) {
-        return k;
+/// Looks `spki` up in `kinds`, or classifies it and remembers it (the oldest dropped).
+fn kind_in(kinds: &mut Kinds, spki: &[u8]) -> Option<PublicKeyKind> {
+    if let Some((_, k)) = kinds.iter().find(|(b, _)| **b == *spki) {
+        return *k;
     }
     let k = PublicKeyKind::from_spki_der(spki).ok();
-    KINDS.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.len() >= KINDS_CAP {
-            m.remove(0);
-        }
-        m.push((spki.into(), k));
-    });
+    if kinds.len() >= KINDS_CAP {
+        kinds.remove(0);
+    }
+    kinds.push((spki.into(), k));
     k
 }
 
@@ -176,6 +162,8 @@ pub struct SigCache {
     previous: HashMap<CacheKey, Result<(), VerifyError>>,
     hits: u64,
     misses: u64,
+    /// Recent key classifications: a warm validator meets the same CA keys on every call.
+    kinds: Kinds,
 }
 
 impl SigCache {
@@ -187,6 +175,7 @@ impl SigCache {
             previous: HashMap::new(),
             hits: 0,
             misses: 0,
+            kinds: Vec::new(),
         }
     }
 
@@ -229,28 +218,29 @@ impl SigCache {
     }
 }
 
-#[derive(Default)]
-struct CallCache {
-    local: HashMap<CacheKey, Result<(), VerifyError>>,
+/// One call (one verification): the signature results it has computed, the validator's
+/// cache when one is in use, and its work budget. It is passed down explicitly with the
+/// validation material (`engine::Material::call`); every signature of the call is verified
+/// through [`Call::verify_signature`].
+#[derive(Debug, Default)]
+pub struct Call {
+    /// This call's results (both scopes).
+    local: Mutex<HashMap<CacheKey, Result<(), VerifyError>>>,
+    /// The validator's cache, for [`Scope::Material`] results.
     shared: Option<Arc<Mutex<SigCache>>>,
-}
-
-std::thread_local! {
-    /// The current call's results, and the validator's cache when one is in use.
-    static CACHE: RefCell<CallCache> = RefCell::new(CallCache::default());
-    /// Signatures computed (not found in a cache) since the current or last call began.
-    static COMPUTED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-}
-
-/// How many signatures this thread computed (rather than found in a cache) in its current or
-/// last call: benchmarks and tests use it to show nothing is verified twice.
-pub fn computed_in_call() -> u32 {
-    COMPUTED.with(std::cell::Cell::get)
+    /// Key classifications of a cold call (a warm one keeps them in the validator's cache).
+    kinds: Mutex<Kinds>,
+    /// Signatures computed (not found in a cache).
+    computed: AtomicU32,
+    /// Bytes given to [`Call::verify_signature`].
+    bytes: AtomicU64,
+    /// Whether the call ran out of its budget.
+    exceeded: AtomicBool,
 }
 
 /// Most signatures computed in one call. A real signature needs a few dozen (its own, its
 /// time-stamps', the certificates, CRLs and OCSP responses of their paths); past this the
-/// input is refused as unbounded work (see [`budget_exceeded`]), so that every input is
+/// input is refused as unbounded work (see [`Call::budget_exceeded`]), so that every input is
 /// answered in bounded time. It is above `limits::MAX_CERTIFICATES` (in the crate root) on
 /// purpose: unsigned junk within the limits (thousands of certificates named like the issuing
 /// CA, placed before it) must not turn a valid signature into a failure, and finding the real
@@ -258,53 +248,97 @@ pub fn computed_in_call() -> u32 {
 /// RSA verification this is a few seconds on one core.
 pub const MAX_COMPUTED_PER_CALL: u32 = 6000;
 
-/// Most bytes given to [`verify_signature`] in one call, cached or not (each is hashed for
-/// the cache key): a large CRL met by every path of every signer would otherwise be hashed
-/// again and again.
+/// Most bytes given to [`Call::verify_signature`] in one call, cached or not (each is hashed
+/// for the cache key): a large CRL met by every path of every signer would otherwise be
+/// hashed again and again.
 pub const MAX_BYTES_PER_CALL: u64 = 1 << 30;
 
-std::thread_local! {
-    /// Bytes given to [`verify_signature`] since the current call began.
-    static BYTES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    /// Whether the current call ran out of its budget.
-    static EXCEEDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether the current (or last) call on this thread ran past [`MAX_COMPUTED_PER_CALL`] or
-/// [`MAX_BYTES_PER_CALL`]; from then on every signature verification of the call failed
-/// without being computed (and nothing was remembered), so its result must not be trusted.
-pub fn budget_exceeded() -> bool {
-    EXCEEDED.with(std::cell::Cell::get)
-}
-
-/// Starts a call: forgets the previous call's results and uses `shared` (a validator's cache)
-/// for [`Scope::Material`] results until the returned guard is dropped.
-pub fn begin_call(shared: Option<Arc<Mutex<SigCache>>>) -> CallGuard {
-    COMPUTED.with(|n| n.set(0));
-    BYTES.with(|n| n.set(0));
-    EXCEEDED.with(|n| n.set(false));
-    if shared.is_none() {
-        // A cold call keeps nothing from earlier calls.
-        KINDS.with(|m| m.borrow_mut().clear());
+impl Call {
+    /// A call that uses `shared` (a validator's cache) for [`Scope::Material`] results, or,
+    /// without one, keeps nothing from earlier calls.
+    pub fn new(shared: Option<Arc<Mutex<SigCache>>>) -> Self {
+        Self {
+            shared,
+            ..Self::default()
+        }
     }
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        c.local.clear();
-        c.shared = shared;
-    });
-    CallGuard(())
-}
 
-/// Ends the call's use of a validator's cache when dropped (also on unwinding).
-pub struct CallGuard(());
+    /// How many signatures this call computed (rather than found in a cache): benchmarks
+    /// and tests use it to show nothing is verified twice.
+    pub fn computed(&self) -> u32 {
+        self.computed.load(Ordering::Relaxed)
+    }
 
-impl Drop for CallGuard {
-    fn drop(&mut self) {
-        CACHE.with(|c| {
-            let mut c = c.borrow_mut();
-            c.local.clear();
-            c.shared = None;
-        });
+    /// Whether the call ran past [`MAX_COMPUTED_PER_CALL`] or [`MAX_BYTES_PER_CALL`]; from
+    /// then on every signature verification of the call failed without being computed (and
+    /// nothing was remembered), so its result must not be trusted.
+    pub fn budget_exceeded(&self) -> bool {
+        self.exceeded.load(Ordering::Relaxed)
+    }
+
+    /// What kind of key a SubjectPublicKeyInfo holds (remembered: a path's keys are
+    /// classified several times per call, and a warm validator meets the same CA keys on
+    /// every call; a fact about bytes).
+    pub fn key_kind(&self, spki: &[u8]) -> Option<PublicKeyKind> {
+        match &self.shared {
+            Some(s) => kind_in(&mut lock(s).kinds, spki),
+            None => kind_in(
+                &mut self.kinds.lock().unwrap_or_else(|e| e.into_inner()),
+                spki,
+            ),
+        }
+    }
+
+    /// Verifies `sig` over `message` (unhashed) with the key in `spki`: once per call, and
+    /// for [`Scope::Material`] once per validator.
+    pub fn verify_signature(
+        &self,
+        scope: Scope,
+        spki: &[u8],
+        alg: &SignatureAlgorithm,
+        message: &[u8],
+        sig: &[u8],
+    ) -> Result<(), VerifyError> {
+        if self.budget_exceeded() {
+            return Err(VerifyError::Invalid);
+        }
+        let n = (spki.len() + message.len() + sig.len()) as u64;
+        let bytes = self.bytes.load(Ordering::Relaxed).saturating_add(n);
+        self.bytes.store(bytes, Ordering::Relaxed);
+        if bytes > MAX_BYTES_PER_CALL {
+            self.exceeded.store(true, Ordering::Relaxed);
+            return Err(VerifyError::Invalid);
+        }
+        let key = cache_key(spki, alg, message, sig);
+        if let Some(r) = self.local().get(&key) {
+            return r.clone();
+        }
+        let shared = self.shared.as_ref().filter(|_| scope == Scope::Material);
+        if let Some(s) = shared
+            && let Some(r) = lock(s).get(&key)
+        {
+            return r;
+        }
+        if self.computed() >= MAX_COMPUTED_PER_CALL {
+            // Not remembered: this is no fact about the bytes.
+            self.exceeded.store(true, Ordering::Relaxed);
+            return Err(VerifyError::Invalid);
+        }
+        self.computed.fetch_add(1, Ordering::Relaxed);
+        let r = verify_uncached(spki, alg, message, sig);
+        if let Some(s) = shared {
+            lock(s).insert(key, r.clone());
+        }
+        let mut local = self.local();
+        if local.len() < CALL_CACHE_CAP {
+            local.insert(key, r.clone());
+        }
+        r
+    }
+
+    fn local(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Result<(), VerifyError>>> {
+        // A poisoned map still holds only complete entries.
+        self.local.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -322,68 +356,6 @@ fn cache_key(spki: &[u8], alg: &SignatureAlgorithm, message: &[u8], sig: &[u8]) 
 fn lock(m: &Mutex<SigCache>) -> std::sync::MutexGuard<'_, SigCache> {
     // A poisoned cache still holds only complete entries (insert cannot panic halfway).
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Verifies `sig` over `message` (unhashed) with the key in `spki`: once per call, and for
-/// [`Scope::Material`] once per validator.
-pub fn verify_signature(
-    scope: Scope,
-    spki: &[u8],
-    alg: &SignatureAlgorithm,
-    message: &[u8],
-    sig: &[u8],
-) -> Result<(), VerifyError> {
-    if budget_exceeded() {
-        return Err(VerifyError::Invalid);
-    }
-    let bytes = BYTES.with(|n| {
-        let b = n
-            .get()
-            .saturating_add((spki.len() + message.len() + sig.len()) as u64);
-        n.set(b);
-        b
-    });
-    if bytes > MAX_BYTES_PER_CALL {
-        EXCEEDED.with(|e| e.set(true));
-        return Err(VerifyError::Invalid);
-    }
-    let key = cache_key(spki, alg, message, sig);
-    let shared = CACHE.with(|c| {
-        let c = c.borrow();
-        c.local.get(&key).map(|r| Err(r.clone())).or_else(|| {
-            (scope == Scope::Material)
-                .then(|| c.shared.clone().map(Ok))
-                .flatten()
-        })
-    });
-    let shared = match shared {
-        Some(Err(r)) => return r,
-        Some(Ok(s)) => {
-            let hit = lock(&s).get(&key);
-            match hit {
-                Some(r) => return r,
-                None => Some(s),
-            }
-        }
-        None => None,
-    };
-    if computed_in_call() >= MAX_COMPUTED_PER_CALL {
-        // Not remembered: this is no fact about the bytes.
-        EXCEEDED.with(|e| e.set(true));
-        return Err(VerifyError::Invalid);
-    }
-    COMPUTED.with(|n| n.set(n.get().saturating_add(1)));
-    let r = verify_uncached(spki, alg, message, sig);
-    if let Some(s) = shared {
-        lock(&s).insert(key, r.clone());
-    }
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.local.len() < CALL_CACHE_CAP {
-            c.local.insert(key, r.clone());
-        }
-    });
-    r
 }
 
 fn verify_uncached(
@@ -423,24 +395,24 @@ mod tests {
     #[test]
     fn the_call_budget_stops_verification_and_remembers_nothing() {
         let cache = Arc::new(Mutex::new(SigCache::new(4096)));
-        let _call = begin_call(Some(cache.clone()));
+        let call = Call::new(Some(cache.clone()));
         let alg = SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256);
         // A key that cannot be read: computed (and failing) at once.
         for i in 0..MAX_COMPUTED_PER_CALL {
-            assert!(!budget_exceeded());
-            let r = verify_signature(Scope::Material, b"no key", &alg, &i.to_be_bytes(), b"sig");
+            assert!(!call.budget_exceeded());
+            let r =
+                call.verify_signature(Scope::Material, b"no key", &alg, &i.to_be_bytes(), b"sig");
             assert_eq!(r, Err(VerifyError::KeyMismatch));
         }
         let held = lock(&cache).len();
-        let r = verify_signature(Scope::Material, b"no key", &alg, b"one more", b"sig");
+        let r = call.verify_signature(Scope::Material, b"no key", &alg, b"one more", b"sig");
         assert_eq!(r, Err(VerifyError::Invalid));
-        assert!(budget_exceeded());
-        assert_eq!(computed_in_call(), MAX_COMPUTED_PER_CALL);
+        assert!(call.budget_exceeded());
+        assert_eq!(call.computed(), MAX_COMPUTED_PER_CALL);
         assert_eq!(lock(&cache).len(), held, "a refusal is not remembered");
         // The next call starts afresh.
-        drop(_call);
-        let _call = begin_call(None);
-        assert!(!budget_exceeded());
+        let call = Call::new(Some(cache));
+        assert!(!call.budget_exceeded());
     }
 
     #[test]

@@ -6,10 +6,16 @@ use inkan_profiles::oid;
 use inkan_profiles::policy::{Policy, Use};
 use inkan_profiles::time::UnixTime;
 
+use crate::checks::{Check, prevails};
 use crate::cms::{self, SignedData, SignerInfo, TstInfo};
-use crate::crypto::{self, Scope, VerifyError, is};
+use crate::crypto::{self, Call, Scope, VerifyError, is};
 use crate::report::{Finding, Indication, Sub};
-use crate::x509::{self, Certificate, Crl, ku};
+use crate::x509::{self, Certificate, ku};
+
+pub use crate::material::{Content, Material, hash_file};
+pub use crate::outcome::{Imprinted, Outcome, TokenResult};
+pub use crate::path::{MAX_PATH_LEN, PATH_BUDGET, Path, build_path};
+use crate::path::{cert_signed_by, search_path, sig_alg_of};
 
 /// The one cryptographic policy: CRYPTREC LS-0001-2022 from `inkan-profiles`, applied with
 /// [`Use::Validate`] at the time each object is proven to exist.
@@ -20,340 +26,9 @@ fn ut(t: i64) -> UnixTime {
     UnixTime::from_secs(u64::try_from(t).unwrap_or(0))
 }
 
-/// The signature algorithm of a raw AlgorithmIdentifier, if it maps.
-fn sig_alg_of(a: crate::tlv::Result<crypto::AlgId<'_>>) -> Option<SignatureAlgorithm> {
-    crypto::signature_alg(&a.ok()?, None).ok()
-}
-
 /// The digest algorithm of a raw AlgorithmIdentifier, if it maps.
 fn digest_of(a: crate::tlv::Result<crypto::AlgId<'_>>) -> Option<DigestAlgorithm> {
     crypto::digest_alg(&a.ok()?).ok()
-}
-
-/// Most signature verifications while building one path (see [`build_path`]): enough to
-/// try every certificate of a large input once.
-pub const PATH_BUDGET: usize = 4096;
-/// Deepest path accepted.
-pub const MAX_PATH_LEN: usize = 12;
-
-/// Where the signed content comes from.
-pub enum Content<'a> {
-    /// In memory.
-    Bytes(&'a [u8]),
-    /// A file, hashed by streaming.
-    File(&'a std::path::Path),
-    /// Not available.
-    Missing,
-}
-
-impl Content<'_> {
-    /// The digest of the content, or `None` when it is missing or unreadable.
-    pub fn digest(&self, d: DigestAlgorithm) -> Option<Vec<u8>> {
-        match self {
-            Content::Bytes(b) => Some(d.digest(b)),
-            Content::File(p) => hash_file(p, d).ok(),
-            Content::Missing => None,
-        }
-    }
-}
-
-/// Streams a file through a hasher with a fixed buffer (memory does not grow with the file).
-pub fn hash_file(p: &std::path::Path, d: DigestAlgorithm) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(p)?;
-    let mut h = d.hasher();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize())
-}
-
-/// Validation material at hand: anchors, certificates, CRLs, OCSP responses.
-#[derive(Clone, Debug, Default)]
-pub struct Material {
-    /// Trust anchors.
-    pub anchors: Vec<Certificate>,
-    /// Other certificates (from every source).
-    pub certs: Vec<Certificate>,
-    /// CRLs.
-    pub crls: Vec<Crl>,
-    /// OCSP responses.
-    pub ocsps: Vec<cms::BasicOcsp>,
-    /// Whether revocation information is required.
-    pub revocation_required: bool,
-    /// Certificate policies (OID content octets) one of which the signer's path must be
-    /// valid for (`--policy`; empty: no requirement). Not applied to TSA paths.
-    pub required_policies: Vec<Vec<u8>>,
-    /// The validation time, when known: revocation information dated after it is not used
-    /// (RFC 5280 §6.3.3, RFC 6960 §4.2.2.1). `None`: the time of interest of each check.
-    pub validation_time: Option<i64>,
-    /// The signature is a PDF signature of the ISO 32000-1 §12.8.3.3 PKCS#7 kind
-    /// (`adbe.pkcs7.*`), not CAdES: ESS signing-certificate is not required of it.
-    pub iso32000_pkcs7: bool,
-    /// A proof of existence of the signature from outside it (a PDF document time-stamp
-    /// covering the revision it signs): the signature is judged as existing then.
-    pub external_poe: Option<i64>,
-}
-
-impl Material {
-    /// Adds what a SignedData carries (certificates, CRLs, OCSP, legacy values attributes).
-    pub fn absorb(&mut self, sd: &SignedData) {
-        for c in &sd.certs {
-            self.add_cert(c.clone());
-        }
-        for c in &sd.crls {
-            if let Ok(c) = Crl::parse(c) {
-                self.crls.push(c);
-            }
-        }
-        for o in &sd.ocsps {
-            if let Ok(o) = cms::parse_ocsp(o) {
-                self.add_ocsp(o);
-            }
-        }
-        for si in &sd.signers {
-            for a in si.unsigned(&oid::ID_AA_ETS_CERT_VALUES) {
-                for v in &a.values {
-                    if let Ok(t) = crate::tlv::parse_exact(v) {
-                        for c in t.children().flatten() {
-                            if let Ok(c) = Certificate::parse(c.raw) {
-                                self.add_cert(c);
-                            }
-                        }
-                    }
-                }
-            }
-            let rv = si
-                .unsigned(&oid::ID_AA_ETS_REVOCATION_VALUES)
-                .chain(si.signed(&oid::ID_AA_ETS_REVOCATION_VALUES));
-            for a in rv {
-                for v in &a.values {
-                    self.absorb_revocation_values(v);
-                }
-            }
-        }
-    }
-
-    fn absorb_revocation_values(&mut self, v: &[u8]) {
-        let Ok(t) = crate::tlv::parse_exact(v) else {
-            return;
-        };
-        for part in t.children().flatten() {
-            let Ok(inner) = crate::tlv::parse_exact(part.value) else {
-                continue;
-            };
-            match part.tag {
-                0xa0 => {
-                    for c in inner.children().flatten() {
-                        if let Ok(c) = Crl::parse(c.raw) {
-                            self.crls.push(c);
-                        }
-                    }
-                }
-                0xa1 => {
-                    for o in inner.children().flatten() {
-                        if let Ok(o) = cms::parse_ocsp(o.raw) {
-                            self.add_ocsp(o);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn add_ocsp(&mut self, o: cms::BasicOcsp) {
-        for c in &o.certs {
-            self.add_cert(c.clone());
-        }
-        self.ocsps.push(o);
-    }
-
-    /// Adds a certificate unless it is already known.
-    pub fn add_cert(&mut self, c: Certificate) {
-        if !self.certs.iter().any(|x| x.raw == c.raw) {
-            self.certs.push(c);
-        }
-    }
-
-    fn is_anchor(&self, c: &Certificate) -> bool {
-        self.anchors.iter().any(|a| a.raw == c.raw)
-    }
-
-    fn candidates<'s>(&'s self) -> impl Iterator<Item = &'s Certificate> + 's {
-        self.anchors.iter().chain(self.certs.iter())
-    }
-}
-
-/// Verifies `child`'s signature with `issuer`'s key; the algorithm as mapped, or an error.
-fn cert_signed_by(child: &Certificate, issuer: &Certificate) -> Result<SignatureAlgorithm, ()> {
-    let alg = sig_alg_of(child.sig_alg()).ok_or(())?;
-    crypto::verify_signature(
-        Scope::Material,
-        issuer.spki(),
-        &alg,
-        child.tbs(),
-        child.signature(),
-    )
-    .map_err(|_| ())?;
-    Ok(alg)
-}
-
-/// A built path: the signing certificate first, the anchor last (the anchor may be the
-/// signing certificate itself).
-#[derive(Clone, Debug)]
-pub struct Path {
-    /// The certificates.
-    pub certs: Vec<Certificate>,
-    /// The signature algorithm of each certificate but the anchor.
-    pub algs: Vec<SignatureAlgorithm>,
-}
-
-/// Builds a path from `leaf` to an anchor, depth-first.
-///
-/// Certificates in a signature are unsigned data anyone can add, so the search must not be
-/// led astray by certificates that merely carry the issuer's name (RFC 5280 §6.1 says
-/// nothing of how to find a path; RFC 4158 §3 describes these preferences):
-///
-/// - an issuer candidate must carry the child's issuer name, must not repeat a certificate of
-///   the path, and, when both identifiers are present, its subjectKeyIdentifier must equal the
-///   child's authorityKeyIdentifier;
-/// - trust anchors are tried first, then candidates whose key identifier matches, then the
-///   others, each in the order met;
-/// - a candidate is followed only when its key verifies the child's signature; each
-///   (child, issuer key) pair is verified at most once per search, so a thousand copies of a
-///   CA certificate cost one verification of the child, and a certificate from which no path
-///   was found is not explored again at the same or a greater depth;
-/// - at most [`PATH_BUDGET`] signature verifications per search, and paths of at most
-///   [`MAX_PATH_LEN`] certificates.
-pub fn build_path(leaf: &Certificate, m: &Material) -> Option<Path> {
-    search_path(leaf, m).0
-}
-
-/// [`build_path`], and whether the search ran out of its budget.
-fn search_path(leaf: &Certificate, m: &Material) -> (Option<Path>, bool) {
-    let all: Vec<&Certificate> = m.candidates().collect();
-    let mut search = PathSearch {
-        m,
-        anchors: m.anchors.len(),
-        dead: vec![usize::MAX; all.len()],
-        all,
-        budget: PATH_BUDGET,
-        edges: std::collections::HashMap::new(),
-        by_subject: std::collections::HashMap::new(),
-    };
-    let mut chain = vec![(LEAF, leaf)];
-    let mut algs = Vec::new();
-    if search.dfs(&mut chain, &mut algs) {
-        let path = Path {
-            certs: chain.into_iter().map(|(_, c)| c.clone()).collect(),
-            algs,
-        };
-        (Some(path), false)
-    } else {
-        (None, search.budget == 0)
-    }
-}
-
-/// The leaf's place in a [`PathSearch`] (it need not be among the material).
-const LEAF: usize = usize::MAX;
-
-/// The state of one [`build_path`] search.
-struct PathSearch<'a> {
-    m: &'a Material,
-    /// Anchors, then the other certificates (indices below `anchors` are anchors).
-    all: Vec<&'a Certificate>,
-    anchors: usize,
-    /// For each certificate, the smallest path length at which no path was found from it.
-    dead: Vec<usize>,
-    /// Signature verifications left.
-    budget: usize,
-    /// (child, issuer key) → the signature algorithm when the key verifies the child.
-    edges: std::collections::HashMap<(usize, &'a [u8]), Option<SignatureAlgorithm>>,
-    /// Issuer name (as a child carries it) → the certificates whose subject it names.
-    by_subject: std::collections::HashMap<&'a [u8], Vec<usize>>,
-}
-
-impl<'a> PathSearch<'a> {
-    fn dfs(
-        &mut self,
-        chain: &mut Vec<(usize, &'a Certificate)>,
-        algs: &mut Vec<SignatureAlgorithm>,
-    ) -> bool {
-        // The chain's last element is the current certificate.
-        let Some(&(cur_id, cur)) = chain.last() else {
-            return false;
-        };
-        if self.m.is_anchor(cur) {
-            return true;
-        }
-        if chain.len() > MAX_PATH_LEN {
-            return false;
-        }
-        let depth = chain.len() + 1;
-        let all = &self.all;
-        let named = self
-            .by_subject
-            .entry(cur.issuer())
-            .or_insert_with(|| {
-                (0..all.len())
-                    .filter(|&i| x509::names_equal(all[i].subject(), cur.issuer()))
-                    .collect()
-            })
-            .clone();
-        let mut cands: Vec<(u8, usize)> = Vec::new();
-        for i in named {
-            let cand = self.all[i];
-            if self.dead[i] <= depth {
-                continue;
-            }
-            let rank = match (&cur.aki, &cand.ski) {
-                (Some(a), Some(s)) if a != s => continue,
-                _ if i < self.anchors => 0,
-                (Some(_), Some(_)) => 1,
-                _ => 2,
-            };
-            if chain.iter().any(|(_, c)| c.raw == cand.raw) {
-                continue;
-            }
-            cands.push((rank, i));
-        }
-        cands.sort_by_key(|&(rank, _)| rank);
-        for (_, i) in cands {
-            let cand = self.all[i];
-            let alg = match self.edges.get(&(cur_id, cand.spki())) {
-                Some(r) => *r,
-                None => {
-                    if self.budget == 0 {
-                        return false;
-                    }
-                    self.budget -= 1;
-                    let r = cert_signed_by(cur, cand).ok();
-                    self.edges.insert((cur_id, cand.spki()), r);
-                    r
-                }
-            };
-            let Some(alg) = alg else {
-                continue;
-            };
-            chain.push((i, cand));
-            algs.push(alg);
-            if self.dfs(chain, algs) {
-                return true;
-            }
-            chain.pop();
-            algs.pop();
-            if self.budget > 0 {
-                self.dead[i] = self.dead[i].min(depth);
-            }
-        }
-        false
-    }
 }
 
 /// The role a signing certificate plays.
@@ -436,7 +111,7 @@ fn crl_infos(
         let when = crate::tlv::format_time(crl.this_update);
         if !issuer.allows(ku::CRL_SIGN) {
             notes.push(Finding::new(
-                "CRL_NOT_USED",
+                Check::CrlNotUsed,
                 format!(
                     "the CRL of {when} is not used: its issuer {} may not sign CRLs (keyUsage)",
                     issuer.display_name()
@@ -445,18 +120,19 @@ fn crl_infos(
             continue;
         }
         let verified = sig_alg_of(crl.sig_alg()).is_some_and(|alg| {
-            crypto::verify_signature(
-                Scope::Material,
-                issuer.spki(),
-                &alg,
-                crl.tbs(),
-                crl.signature(),
-            )
-            .is_ok()
+            m.call
+                .verify_signature(
+                    Scope::Material,
+                    issuer.spki(),
+                    &alg,
+                    crl.tbs(),
+                    crl.signature(),
+                )
+                .is_ok()
         });
         if !verified {
             notes.push(Finding::new(
-                "CRL_NOT_USED",
+                Check::CrlNotUsed,
                 format!(
                     "the CRL of {when} is not used: its signature does not verify with the key of {}",
                     issuer.display_name()
@@ -466,7 +142,7 @@ fn crl_infos(
         }
         if crl.this_update > now {
             notes.push(Finding::new(
-                "CRL_NOT_USED",
+                Check::CrlNotUsed,
                 format!(
                     "the CRL of {when} is not used: it is dated after the validation time {}",
                     crate::tlv::format_time(now)
@@ -478,7 +154,7 @@ fn crl_infos(
             && !sc.covers(cert)
         {
             notes.push(Finding::new(
-                "CRL_NOT_USED",
+                Check::CrlNotUsed,
                 format!(
                     "the CRL of {when} does not cover {} (issuingDistributionPoint)",
                     cert.display_name()
@@ -538,14 +214,14 @@ fn ocsp_infos(
                 .clone();
             if let Err(why) = checked {
                 notes.push(Finding::new(
-                    "OCSP_NOT_USED",
+                    Check::OcspNotUsed,
                     format!("the OCSP response of {when} is not used: {why}"),
                 ));
                 break;
             }
             if sr.this_update > now {
                 notes.push(Finding::new(
-                    "OCSP_NOT_USED",
+                    Check::OcspNotUsed,
                     format!(
                         "the OCSP response of {when} is not used: its thisUpdate {} is after the validation time {}",
                         crate::tlv::format_time(sr.this_update),
@@ -595,7 +271,7 @@ fn check_ocsp_responder(
             .as_ref()
             .is_some_and(|(e, _)| e.iter().any(|x| is(x, &oid::ID_KP_OCSP_SIGNING)))
             && x509::names_equal(r.issuer(), issuer.subject())
-            && cert_signed_by(r, issuer).is_ok()
+            && cert_signed_by(&m.call, r, issuer).is_ok()
     };
     // The CA itself first, then the certificates the response carries (bounded by the
     // response's size); a named certificate that is not authorised is no responder.
@@ -618,14 +294,15 @@ fn check_ocsp_responder(
         ));
     }
     let verified = sig_alg_of(o.sig_alg.get()).is_some_and(|alg| {
-        crypto::verify_signature(
-            Scope::Material,
-            responder.spki(),
-            &alg,
-            &o.tbs,
-            &o.signature,
-        )
-        .is_ok()
+        m.call
+            .verify_signature(
+                Scope::Material,
+                responder.spki(),
+                &alg,
+                &o.tbs,
+                &o.signature,
+            )
+            .is_ok()
     });
     if !verified {
         return Err(format!(
@@ -721,7 +398,7 @@ fn decide_revocation(infos: &[RevInfo], at: i64, notes: &mut Vec<Finding>) -> Re
     }
     for i in goods() {
         notes.push(Finding::new(
-            "REVOCATION_NOT_FRESH",
+            Check::RevocationNotFresh,
             format!(
                 "the {} (next update {}) is not fresh for {}",
                 i.source,
@@ -731,70 +408,6 @@ fn decide_revocation(infos: &[RevInfo], at: i64, notes: &mut Vec<Finding>) -> Re
         ));
     }
     RevStatus::Unknown
-}
-
-/// Result of one validation process.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    /// Indication.
-    pub indication: Indication,
-    /// Sub-indication.
-    pub sub: Option<Sub>,
-    /// Findings.
-    pub findings: Vec<Finding>,
-    /// The path, signing certificate first.
-    pub chain: Vec<Certificate>,
-    /// Revocation notes per certificate.
-    pub revocation: Vec<String>,
-    /// Signing certificate.
-    pub signer: Option<Certificate>,
-    /// The index in `findings` of the finding that set the indication, if any.
-    decisive: Option<usize>,
-}
-
-impl Outcome {
-    fn new() -> Self {
-        Self {
-            indication: Indication::TotalPassed,
-            sub: None,
-            findings: Vec::new(),
-            chain: Vec::new(),
-            revocation: Vec::new(),
-            signer: None,
-            decisive: None,
-        }
-    }
-
-    fn set(&mut self, i: Indication, s: Sub, code: &'static str, msg: String) {
-        self.findings.push(Finding::new(code, msg));
-        if self.indication == Indication::TotalPassed {
-            self.indication = i;
-            self.sub = Some(s);
-            self.decisive = Some(self.findings.len() - 1);
-        }
-    }
-
-    fn fail(mut self, i: Indication, s: Sub, code: &'static str, msg: String) -> Self {
-        self.findings.push(Finding::new(code, msg));
-        self.decisive = Some(self.findings.len() - 1);
-        self.indication = i;
-        self.sub = Some(s);
-        self
-    }
-
-    /// Whether the outcome passed.
-    pub fn passed(&self) -> bool {
-        self.indication == Indication::TotalPassed
-    }
-
-    /// The reason for the verdict: the message of the finding that set the indication, else
-    /// of the last finding, or "unreadable".
-    pub fn last_reason(&self) -> String {
-        self.decisive
-            .and_then(|i| self.findings.get(i))
-            .or(self.findings.last())
-            .map_or_else(|| "unreadable".into(), |f| f.message.clone())
-    }
 }
 
 /// Distinct signer keys always tried when several certificates answer a SignerInfo's `sid`
@@ -853,7 +466,7 @@ pub fn find_signer_cert(
     content: &Content<'_>,
     m: &Material,
 ) -> Option<Certificate> {
-    choose_signer_cert(sd, si, content, &signer_cert_candidates(si, m))
+    choose_signer_cert(sd, si, content, &signer_cert_candidates(si, m), &m.call)
 }
 
 /// The candidate whose key verifies `si`'s signature, else the first (see
@@ -863,8 +476,9 @@ pub fn choose_signer_cert(
     si: &SignerInfo,
     content: &Content<'_>,
     candidates: &[Certificate],
+    call: &Call,
 ) -> Option<Certificate> {
-    order_signer_certs(sd, si, content, candidates)
+    order_signer_certs(sd, si, content, candidates, call)
         .into_iter()
         .next()
 }
@@ -882,6 +496,7 @@ pub fn order_signer_certs(
     si: &SignerInfo,
     content: &Content<'_>,
     candidates: &[Certificate],
+    call: &Call,
 ) -> Vec<Certificate> {
     if candidates.len() <= 1 {
         return candidates.to_vec();
@@ -922,14 +537,9 @@ pub fn order_signer_certs(
             // under one key only.
             None if tried.len() >= max_keys || found => false,
             None => {
-                let ok = crypto::verify_signature(
-                    Scope::Document,
-                    c.spki(),
-                    &alg,
-                    message,
-                    &si.signature,
-                )
-                .is_ok();
+                let ok = call
+                    .verify_signature(Scope::Document, c.spki(), &alg, message, &si.signature)
+                    .is_ok();
                 tried.insert(c.spki(), ok);
                 found |= ok;
                 ok
@@ -957,7 +567,7 @@ fn signer_cert_with_path(
     content: &Content<'_>,
     m: &Material,
 ) -> Option<(Certificate, (Option<Path>, bool))> {
-    let ordered = order_signer_certs(sd, si, content, &signer_cert_candidates(si, m));
+    let ordered = order_signer_certs(sd, si, content, &signer_cert_candidates(si, m), &m.call);
     let first = ordered.first()?;
     let mut first_search = None;
     for c in ordered
@@ -996,6 +606,7 @@ pub fn crypto_facts(
     si: &SignerInfo,
     cert: &Certificate,
     content: &Content<'_>,
+    call: &Call,
 ) -> CryptoFacts {
     let digest_alg = si
         .digest_alg
@@ -1036,7 +647,7 @@ pub fn crypto_facts(
                 _ => None,
             };
             let sig = match &alg {
-                Ok(a) => crypto::verify_signature(
+                Ok(a) => call.verify_signature(
                     Scope::Document,
                     cert.spki(),
                     a,
@@ -1050,14 +661,14 @@ pub fn crypto_facts(
         None => {
             let sig = match (&alg, &sd.econtent, content) {
                 (Ok(a), Some(c), _) => {
-                    crypto::verify_signature(Scope::Document, cert.spki(), a, c, &si.signature)
+                    call.verify_signature(Scope::Document, cert.spki(), a, c, &si.signature)
                 }
                 (Ok(a), None, Content::Bytes(b)) => {
-                    crypto::verify_signature(Scope::Document, cert.spki(), a, b, &si.signature)
+                    call.verify_signature(Scope::Document, cert.spki(), a, b, &si.signature)
                 }
                 (Ok(a), None, Content::File(p)) => match std::fs::read(p) {
                     Ok(b) => {
-                        crypto::verify_signature(Scope::Document, cert.spki(), a, &b, &si.signature)
+                        call.verify_signature(Scope::Document, cert.spki(), a, &b, &si.signature)
                     }
                     Err(_) => {
                         content_missing = true;
@@ -1083,243 +694,237 @@ pub fn crypto_facts(
     }
 }
 
-/// X.509 validation of a path at time `t` (the time the signed object is proven to exist),
-/// with revocation, name constraints and certificate policies; returns the carried status.
+/// EN 319 102-1 §5.2.6 X.509 certificate validation of a path at time `t` (the time the
+/// signed object is proven to exist): RFC 5280 name constraints and certificate policies,
+/// then, certificate by certificate, the trust anchor, the certificate's own constraints and
+/// validity, and its revocation status (§5.2.5); the first failure decides the carried status.
 pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outcome) {
     let required: &[Vec<u8>] = match role {
         Role::Signer => &m.required_policies,
         Role::Tsa => &[],
     };
-    for (code, msg) in crate::constraints::check_path(path, required) {
-        out.set(
-            Indication::Indeterminate,
-            Sub::ChainConstraintsFailure,
-            code,
-            msg,
-        );
+    for (check, msg) in crate::constraints::check_path(path, required) {
+        out.set(check, msg);
     }
-    let n = path.certs.len();
-    let anchor_idx = n - 1;
+    let anchor_idx = path.certs.len() - 1;
     for (i, c) in path.certs.iter().enumerate() {
-        let is_anchor = i == anchor_idx;
         let who = if i == 0 {
             "signing certificate"
         } else {
             "CA certificate"
         };
-        if is_anchor {
-            if i == 0 && role == Role::Tsa {
-                judge_tsa_eku(c, out);
-            }
-            // A directly trusted signing certificate: its validity period still bounds the
-            // signature (as DSS does); no revocation is needed for an anchor.
-            if i == 0 && !c.valid_at(t) {
-                let (sub, code) = if c.not_before > t {
-                    (Sub::NotYetValid, "X509_NOT_YET_VALID")
-                } else {
-                    (Sub::OutOfBoundsNoPoe, "X509_EXPIRED")
-                };
-                let ind = if sub == Sub::NotYetValid {
-                    Indication::TotalFailed
-                } else {
-                    Indication::Indeterminate
-                };
-                out.set(
-                    ind,
-                    sub,
-                    code,
-                    format!(
-                        "the directly trusted {who} {} is valid {} .. {}, not at {}",
-                        c.display_name(),
-                        crate::tlv::format_time(c.not_before),
-                        crate::tlv::format_time(c.not_after),
-                        crate::tlv::format_time(t)
-                    ),
-                );
-            }
+        if i == anchor_idx {
+            judge_anchor(c, i, who, role, t, out);
             continue;
         }
-        if !c.unknown_critical.is_empty() {
+        judge_certificate(c, i, who, role, t, out);
+        judge_status(c, &path.certs[i + 1], i, who, m, t, out);
+    }
+}
+
+/// The trust anchor of a path (the `i`-th certificate): when it is the signing certificate
+/// itself (directly trusted), its validity period still bounds the signature (as DSS does),
+/// and a TSA's still needs its extended key usage; no revocation is needed for an anchor.
+fn judge_anchor(c: &Certificate, i: usize, who: &str, role: Role, t: i64, out: &mut Outcome) {
+    if i == 0 && role == Role::Tsa {
+        judge_tsa_eku(c, out);
+    }
+    // A directly trusted signing certificate: its validity period still bounds the
+    // signature (as DSS does); no revocation is needed for an anchor.
+    if i == 0 && !c.valid_at(t) {
+        let check = if c.not_before > t {
+            Check::X509NotYetValid
+        } else {
+            Check::X509Expired
+        };
+        out.set(
+            check,
+            format!(
+                "the directly trusted {who} {} is valid {} .. {}, not at {}",
+                c.display_name(),
+                crate::tlv::format_time(c.not_before),
+                crate::tlv::format_time(c.not_after),
+                crate::tlv::format_time(t)
+            ),
+        );
+    }
+}
+
+/// The `i`-th certificate's own constraints (RFC 5280 §6.1.3, §6.1.4: critical extensions,
+/// basicConstraints, keyUsage, pathLenConstraint; the signing certificate's key usage, a
+/// TSA's extended key usage, RFC 3161 §2.3) and the start of its validity at `t`.
+fn judge_certificate(c: &Certificate, i: usize, who: &str, role: Role, t: i64, out: &mut Outcome) {
+    if !c.unknown_critical.is_empty() {
+        out.set(
+            Check::X509UnknownCriticalExtension,
+            format!(
+                "{who} {} has unsupported critical extensions {:?}",
+                c.display_name(),
+                c.unknown_critical
+            ),
+        );
+    }
+    if i > 0 {
+        if c.version >= 2 && !c.is_ca() {
             out.set(
-                Indication::Indeterminate,
-                Sub::ChainConstraintsFailure,
-                "X509_UNKNOWN_CRITICAL_EXTENSION",
+                Check::X509NotACa,
                 format!(
-                    "{who} {} has unsupported critical extensions {:?}",
-                    c.display_name(),
-                    c.unknown_critical
-                ),
-            );
-        }
-        if i > 0 {
-            if c.version >= 2 && !c.is_ca() {
-                out.set(
-                    Indication::Indeterminate,
-                    Sub::ChainConstraintsFailure,
-                    "X509_NOT_A_CA",
-                    format!(
-                        "{} issues certificates but is not a CA (basicConstraints)",
-                        c.display_name()
-                    ),
-                );
-            }
-            if !c.allows(ku::KEY_CERT_SIGN) {
-                out.set(
-                    Indication::Indeterminate,
-                    Sub::ChainConstraintsFailure,
-                    "X509_NO_KEY_CERT_SIGN",
-                    format!("{} lacks keyCertSign", c.display_name()),
-                );
-            }
-            if let Some((_, Some(pl))) = c.basic_constraints
-                && (i as u64).saturating_sub(1) > pl
-            {
-                out.set(
-                    Indication::Indeterminate,
-                    Sub::ChainConstraintsFailure,
-                    "X509_PATH_LENGTH",
-                    format!("{} pathLenConstraint exceeded", c.display_name()),
-                );
-            }
-        }
-        if i == 0 {
-            match role {
-                Role::Signer => {
-                    if !(c.allows(ku::DIGITAL_SIGNATURE) || c.allows(ku::NON_REPUDIATION)) {
-                        out.set(
-                            Indication::Indeterminate,
-                            Sub::ChainConstraintsFailure,
-                            "X509_KEY_USAGE",
-                            "the signing certificate's keyUsage allows neither digitalSignature nor nonRepudiation".into(),
-                        );
-                    }
-                }
-                Role::Tsa => judge_tsa_eku(c, out),
-            }
-        }
-        // Validity at the time of existence.
-        if c.not_before > t {
-            if i == 0 {
-                out.set(
-                    Indication::TotalFailed,
-                    Sub::NotYetValid,
-                    "X509_NOT_YET_VALID",
-                    format!(
-                        "the {who} is valid only from {}, after the time the signature is known to exist ({})",
-                        crate::tlv::format_time(c.not_before),
-                        crate::tlv::format_time(t)
-                    ),
-                );
-            } else {
-                out.set(
-                    Indication::Indeterminate,
-                    Sub::OutOfBoundsNoPoe,
-                    "X509_CA_OUT_OF_BOUNDS",
-                    format!(
-                        "the CA certificate {} is not yet valid at {}",
-                        c.display_name(),
-                        crate::tlv::format_time(t)
-                    ),
-                );
-            }
-        }
-        let issuer = &path.certs[i + 1];
-        let mut notes = Vec::new();
-        let rev = revocation(c, issuer, m, t, &mut notes);
-        if matches!(rev, RevStatus::Unknown) {
-            // Bounded: an input may carry thousands of CRLs that do not verify.
-            let more = notes.len().saturating_sub(MAX_REVOCATION_NOTES);
-            out.findings
-                .extend(notes.into_iter().take(MAX_REVOCATION_NOTES));
-            if more > 0 {
-                out.findings.push(Finding::new(
-                    "REVOCATION_NOT_USED_MORE",
-                    format!(
-                        "{more} more CRLs or OCSP responses for {} were not used",
-                        c.display_name()
-                    ),
-                ));
-            }
-        }
-        let expired = c.not_after < t;
-        match &rev {
-            RevStatus::Revoked(when, reason, src) => {
-                out.revocation.push(format!(
-                    "{}: REVOKED at {} (reason {}) per {src}",
-                    c.display_name(),
-                    crate::tlv::format_time(*when),
-                    reason.map_or("unspecified".into(), crate::report::crl_reason_name)
-                ));
-                if *when <= t && *reason == Some(REASON_HOLD) {
-                    // A suspension is not final: the status may change (as DSS's "is the
-                    // certificate not on hold?" check, INDETERMINATE / TRY_LATER).
-                    out.set(
-                        Indication::Indeterminate,
-                        Sub::TryLater,
-                        "X509_ON_HOLD",
-                        format!(
-                            "the {who} {} is on hold (suspended) since {}; try again when newer revocation information is available",
-                            c.display_name(),
-                            crate::tlv::format_time(*when)
-                        ),
-                    );
-                } else if *when <= t {
-                    let sub = if i == 0 {
-                        Sub::RevokedNoPoe
-                    } else {
-                        Sub::RevokedCaNoPoe
-                    };
-                    out.set(
-                        Indication::Indeterminate,
-                        sub,
-                        "X509_REVOKED",
-                        format!(
-                            "the {who} {} was revoked at {}, and nothing proves the signature existed before",
-                            c.display_name(),
-                            crate::tlv::format_time(*when)
-                        ),
-                    );
-                }
-            }
-            RevStatus::Good(src) => out
-                .revocation
-                .push(format!("{}: good per {src}", c.display_name())),
-            RevStatus::Unknown => {
-                let exempt = c.ocsp_nocheck;
-                out.revocation.push(format!(
-                    "{}: no revocation information at hand",
+                    "{} issues certificates but is not a CA (basicConstraints)",
                     c.display_name()
-                ));
-                if m.revocation_required && !exempt && !expired {
-                    out.set(
-                        Indication::Indeterminate,
-                        Sub::TryLater,
-                        "REVOCATION_MISSING",
-                        format!(
-                            "no valid and fresh revocation information at hand for {}",
-                            c.display_name()
-                        ),
-                    );
-                }
-            }
-        }
-        if expired {
-            let sub = if matches!(rev, RevStatus::Good(_)) {
-                Sub::OutOfBoundsNotRevoked
-            } else {
-                Sub::OutOfBoundsNoPoe
-            };
-            out.set(
-                Indication::Indeterminate,
-                sub,
-                "X509_EXPIRED",
-                format!(
-                    "the {who} {} expired at {}, and nothing proves the signature existed before",
-                    c.display_name(),
-                    crate::tlv::format_time(c.not_after)
                 ),
             );
         }
+        if !c.allows(ku::KEY_CERT_SIGN) {
+            out.set(
+                Check::X509NoKeyCertSign,
+                format!("{} lacks keyCertSign", c.display_name()),
+            );
+        }
+        if let Some((_, Some(pl))) = c.basic_constraints
+            && (i as u64).saturating_sub(1) > pl
+        {
+            out.set(
+                Check::X509PathLength,
+                format!("{} pathLenConstraint exceeded", c.display_name()),
+            );
+        }
+    }
+    if i == 0 {
+        match role {
+            Role::Signer => {
+                if !(c.allows(ku::DIGITAL_SIGNATURE) || c.allows(ku::NON_REPUDIATION)) {
+                    out.set(
+                        Check::X509KeyUsage,
+                        "the signing certificate's keyUsage allows neither digitalSignature nor nonRepudiation".into(),
+                    );
+                }
+            }
+            Role::Tsa => judge_tsa_eku(c, out),
+        }
+    }
+    // Validity at the time of existence.
+    if c.not_before > t {
+        if i == 0 {
+            out.set(
+                Check::X509NotYetValid,
+                format!(
+                    "the {who} is valid only from {}, after the time the signature is known to exist ({})",
+                    crate::tlv::format_time(c.not_before),
+                    crate::tlv::format_time(t)
+                ),
+            );
+        } else {
+            out.set(
+                Check::X509CaOutOfBounds,
+                format!(
+                    "the CA certificate {} is not yet valid at {}",
+                    c.display_name(),
+                    crate::tlv::format_time(t)
+                ),
+            );
+        }
+    }
+}
+
+/// The `i`-th certificate's status at `t`: its revocation (EN 319 102-1 §5.2.5 revocation
+/// freshness, §5.2.6) from the information at hand about it and its `issuer`, and its
+/// expiry.
+fn judge_status(
+    c: &Certificate,
+    issuer: &Certificate,
+    i: usize,
+    who: &str,
+    m: &Material,
+    t: i64,
+    out: &mut Outcome,
+) {
+    let mut notes = Vec::new();
+    let rev = revocation(c, issuer, m, t, &mut notes);
+    if matches!(rev, RevStatus::Unknown) {
+        // Bounded: an input may carry thousands of CRLs that do not verify.
+        let more = notes.len().saturating_sub(MAX_REVOCATION_NOTES);
+        out.findings
+            .extend(notes.into_iter().take(MAX_REVOCATION_NOTES));
+        if more > 0 {
+            out.findings.push(Finding::new(
+                Check::RevocationNotUsedMore,
+                format!(
+                    "{more} more CRLs or OCSP responses for {} were not used",
+                    c.display_name()
+                ),
+            ));
+        }
+    }
+    let expired = c.not_after < t;
+    match &rev {
+        RevStatus::Revoked(when, reason, src) => {
+            out.revocation.push(format!(
+                "{}: REVOKED at {} (reason {}) per {src}",
+                c.display_name(),
+                crate::tlv::format_time(*when),
+                reason.map_or("unspecified".into(), crate::report::crl_reason_name)
+            ));
+            if *when <= t && *reason == Some(REASON_HOLD) {
+                // A suspension is not final: the status may change (as DSS's "is the
+                // certificate not on hold?" check, INDETERMINATE / TRY_LATER).
+                out.set(
+                    Check::X509OnHold,
+                    format!(
+                        "the {who} {} is on hold (suspended) since {}; try again when newer revocation information is available",
+                        c.display_name(),
+                        crate::tlv::format_time(*when)
+                    ),
+                );
+            } else if *when <= t {
+                let check = if i == 0 {
+                    Check::X509Revoked
+                } else {
+                    Check::X509CaRevoked
+                };
+                out.set(
+                    check,
+                    format!(
+                        "the {who} {} was revoked at {}, and nothing proves the signature existed before",
+                        c.display_name(),
+                        crate::tlv::format_time(*when)
+                    ),
+                );
+            }
+        }
+        RevStatus::Good(src) => out
+            .revocation
+            .push(format!("{}: good per {src}", c.display_name())),
+        RevStatus::Unknown => {
+            let exempt = c.ocsp_nocheck;
+            out.revocation.push(format!(
+                "{}: no revocation information at hand",
+                c.display_name()
+            ));
+            if m.revocation_required && !exempt && !expired {
+                out.set(
+                    Check::RevocationMissing,
+                    format!(
+                        "no valid and fresh revocation information at hand for {}",
+                        c.display_name()
+                    ),
+                );
+            }
+        }
+    }
+    if expired {
+        let check = if matches!(rev, RevStatus::Good(_)) {
+            Check::X509ExpiredNotRevoked
+        } else {
+            Check::X509Expired
+        };
+        out.set(
+            check,
+            format!(
+                "the {who} {} expired at {}, and nothing proves the signature existed before",
+                c.display_name(),
+                crate::tlv::format_time(c.not_after)
+            ),
+        );
     }
 }
 
@@ -1329,31 +934,26 @@ pub fn judge_path(path: &Path, role: Role, m: &Material, t: i64, out: &mut Outco
 /// another purpose beside it, is not a TSA certificate: INDETERMINATE /
 /// CHAIN_CONSTRAINTS_FAILURE (as OpenSSL's timestamp-signing purpose check refuses it).
 fn judge_tsa_eku(c: &Certificate, out: &mut Outcome) {
-    let (code, msg) = match &c.ext_key_usage {
+    let (check, msg) = match &c.ext_key_usage {
         Some((e, _)) if !e.iter().any(|x| is(x, &oid::ID_KP_TIME_STAMPING)) => (
-            "TSA_NO_TIMESTAMPING_EKU",
+            Check::TsaNoTimestampingEku,
             "the TSA certificate's extendedKeyUsage lacks id-kp-timeStamping (RFC 3161 §2.3)",
         ),
         None => (
-            "TSA_NO_TIMESTAMPING_EKU",
+            Check::TsaNoTimestampingEku,
             "the TSA certificate lacks extendedKeyUsage id-kp-timeStamping (RFC 3161 §2.3)",
         ),
         Some((e, _)) if e.len() != 1 => (
-            "TSA_EKU_NOT_SOLE",
+            Check::TsaEkuNotSole,
             "the TSA certificate's extendedKeyUsage names other purposes beside id-kp-timeStamping; RFC 3161 §2.3 allows exactly one",
         ),
         Some((_, false)) => (
-            "TSA_EKU_NOT_CRITICAL",
+            Check::TsaEkuNotCritical,
             "the TSA certificate's extendedKeyUsage is not marked critical, as RFC 3161 §2.3 requires",
         ),
         Some(_) => return,
     };
-    out.set(
-        Indication::Indeterminate,
-        Sub::ChainConstraintsFailure,
-        code,
-        format!("{msg}: {}", c.display_name()),
-    );
+    out.set(check, format!("{msg}: {}", c.display_name()));
 }
 
 /// EN 319 102-1 §5.3.4 step 4: a content time-stamp is a signed attribute, so the signature
@@ -1391,9 +991,7 @@ fn content_time_stamps_after_x509(
         && ct > when
     {
         *out = std::mem::replace(out, Outcome::new()).fail(
-            Indication::TotalFailed,
-            Sub::Revoked,
-            "CONTENT_TST_AFTER_REVOCATION",
+            Check::ContentTstAfterRevocation,
             format!(
                 "a content time-stamp of {} proves the signature was made after the signing certificate was revoked ({})",
                 crate::tlv::format_time(ct),
@@ -1405,9 +1003,7 @@ fn content_time_stamps_after_x509(
     // Step 4 b.
     if ct > leaf.not_after {
         *out = std::mem::replace(out, Outcome::new()).fail(
-            Indication::TotalFailed,
-            Sub::Expired,
-            "CONTENT_TST_AFTER_EXPIRY",
+            Check::ContentTstAfterExpiry,
             format!(
                 "a content time-stamp of {} proves the signature was made after the signing certificate expired ({})",
                 crate::tlv::format_time(ct),
@@ -1418,53 +1014,25 @@ fn content_time_stamps_after_x509(
 }
 
 /// Crypto constraints on the path's certificate signatures at time `t`.
-pub fn judge_path_crypto(path: &Path, t: i64, out: &mut Outcome) {
+pub fn judge_path_crypto(path: &Path, call: &Call, t: i64, out: &mut Outcome) {
     for (i, alg) in path.algs.iter().enumerate() {
         let issuer = &path.certs[i + 1];
-        let Some(k) = crypto::key_kind(issuer.spki()) else {
+        let Some(k) = call.key_kind(issuer.spki()) else {
             continue;
         };
         if let Err(r) = POLICY.check_signature(alg, &k, Use::Validate, ut(t)) {
             out.set(
-                Indication::Indeterminate,
-                Sub::CryptoConstraintsFailureNoPoe,
-                r.code(),
+                Check::Crypto(r.rule),
                 format!("certificate {}: {r}", path.certs[i].display_name()),
             );
         }
     }
     // The leaf key itself.
-    if let Some(k) = path.certs.first().and_then(|c| crypto::key_kind(c.spki()))
+    if let Some(k) = path.certs.first().and_then(|c| call.key_kind(c.spki()))
         && let Err(r) = POLICY.check_key(&k, Use::Validate, ut(t))
     {
-        out.set(
-            Indication::Indeterminate,
-            Sub::CryptoConstraintsFailureNoPoe,
-            r.code(),
-            format!("signing key: {r}"),
-        );
+        out.set(Check::Crypto(r.rule), format!("signing key: {r}"));
     }
-}
-
-/// The result of validating a time-stamp token.
-pub struct TokenResult {
-    /// Outcome of the token's own validation.
-    pub outcome: Outcome,
-    /// The TSTInfo, if readable.
-    pub tst: Option<TstInfo>,
-    /// Whether the imprint matched the expected data (None: not checked).
-    pub imprint_ok: Option<bool>,
-}
-
-/// What a token's imprint must cover.
-pub enum Imprinted<'a> {
-    /// Bytes (e.g. a signature value).
-    Bytes(&'a [u8]),
-    /// Some content.
-    Content(&'a Content<'a>),
-    /// A digest computed by the caller (with the algorithm named); a token whose imprint
-    /// uses another algorithm does not match.
-    Digest(DigestAlgorithm, Vec<u8>),
 }
 
 /// Validates an RFC 3161 token (§5.4): the token is a signed object with a TSA role;
@@ -1480,9 +1048,7 @@ pub fn validate_token(
         Err(e) => {
             return TokenResult {
                 outcome: Outcome::new().fail(
-                    Indication::TotalFailed,
-                    Sub::FormatFailure,
-                    "TST_FORMAT",
+                    Check::TstFormat,
                     format!("the time-stamp token cannot be read: {e}"),
                 ),
                 tst: None,
@@ -1494,9 +1060,7 @@ pub fn validate_token(
     let Some(tst) = tst else {
         return TokenResult {
             outcome: Outcome::new().fail(
-                Indication::TotalFailed,
-                Sub::FormatFailure,
-                "TST_FORMAT",
+                Check::TstFormat,
                 "the token carries no readable TSTInfo".into(),
             ),
             tst: None,
@@ -1513,6 +1077,7 @@ pub fn validate_token(
         validation_time: base.validation_time,
         iso32000_pkcs7: false,
         external_poe: None,
+        call: base.call.clone(),
     };
     m.absorb(&sd);
     let mut outcome = validate_signed(&sd, &Content::Missing, Role::Tsa, &m, t, None);
@@ -1534,11 +1099,9 @@ pub fn validate_token(
             if let Some(g) = got {
                 let ok = g == tst.imprint;
                 imprint_ok = Some(ok);
-                if !ok && !matches!(outcome.indication, Indication::TotalFailed) {
+                if !ok && outcome.overruled_by(Check::TstImprintMismatch) {
                     outcome = outcome.fail(
-                        Indication::TotalFailed,
-                        Sub::HashFailure,
-                        "TST_IMPRINT_MISMATCH",
+                        Check::TstImprintMismatch,
                         "the time-stamp's message imprint does not match the data".into(),
                     );
                 }
@@ -1546,18 +1109,11 @@ pub fn validate_token(
             if let Err(r) = POLICY.check_digest(d, Use::Validate, ut(t))
                 && outcome.passed()
             {
-                outcome.set(
-                    Indication::Indeterminate,
-                    Sub::CryptoConstraintsFailureNoPoe,
-                    r.code(),
-                    format!("time-stamp imprint: {r}"),
-                );
+                outcome.set(Check::Crypto(r.rule), format!("time-stamp imprint: {r}"));
             }
         }
         Err(e) => outcome.set(
-            Indication::Indeterminate,
-            Sub::CryptoConstraintsFailureNoPoe,
-            "TST_IMPRINT_ALG",
+            Check::TstImprintAlg,
             format!("time-stamp imprint algorithm: {e}"),
         ),
     }
@@ -1578,14 +1134,10 @@ pub fn validate_token(
 fn judge_gen_time(tst: &TstInfo, t: i64, out: &mut Outcome) {
     let g = tst.gen_time;
     let fmt = crate::tlv::format_time;
-    if let Some(tsa) = out.signer.clone()
-        && out.indication != Indication::TotalFailed
-    {
-        if g < tsa.not_before {
+    if let Some(tsa) = out.signer.clone() {
+        if g < tsa.not_before && out.overruled_by(Check::TstGenTimeBeforeTsaCertificate) {
             *out = std::mem::replace(out, Outcome::new()).fail(
-                Indication::TotalFailed,
-                Sub::NotYetValid,
-                "TST_GEN_TIME_BEFORE_TSA_CERTIFICATE",
+                Check::TstGenTimeBeforeTsaCertificate,
                 format!(
                     "the time-stamp's genTime {} is before its TSA certificate {} became valid ({})",
                     fmt(g),
@@ -1595,11 +1147,9 @@ fn judge_gen_time(tst: &TstInfo, t: i64, out: &mut Outcome) {
             );
             return;
         }
-        if g > tsa.not_after {
+        if g > tsa.not_after && out.overruled_by(Check::TstGenTimeAfterTsaCertificate) {
             *out = std::mem::replace(out, Outcome::new()).fail(
-                Indication::TotalFailed,
-                Sub::Expired,
-                "TST_GEN_TIME_AFTER_TSA_CERTIFICATE",
+                Check::TstGenTimeAfterTsaCertificate,
                 format!(
                     "the time-stamp's genTime {} is after its TSA certificate {} expired ({})",
                     fmt(g),
@@ -1610,11 +1160,9 @@ fn judge_gen_time(tst: &TstInfo, t: i64, out: &mut Outcome) {
             return;
         }
     }
-    if g > t && out.indication != Indication::TotalFailed {
+    if g > t && out.overruled_by(Check::TstGenTimeAfterPoe) {
         *out = std::mem::replace(out, Outcome::new()).fail(
-            Indication::Indeterminate,
-            Sub::NoPoe,
-            "TST_GEN_TIME_AFTER_POE",
+            Check::TstGenTimeAfterPoe,
             format!(
                 "the time-stamp's genTime {} is after {}, the time it is known to exist (the validation time or a later time-stamp)",
                 fmt(g),
@@ -1643,9 +1191,7 @@ pub fn validate_signed(
 /// TOTAL-FAILED / FORMAT_FAILURE for a SignedData without any SignerInfo.
 pub fn no_signer() -> Outcome {
     Outcome::new().fail(
-        Indication::TotalFailed,
-        Sub::FormatFailure,
-        "CMS_NO_SIGNER",
+        Check::CmsNoSigner,
         "the SignedData has no SignerInfo".into(),
     )
 }
@@ -1686,26 +1232,6 @@ fn claims_cades(si: &SignerInfo) -> bool {
         .any(|a| ETSI.iter().any(|o| is(&a.oid, o)))
 }
 
-/// The sub-indications after which validation with time (EN 319 102-1 §5.5.4) goes on to
-/// the time-stamp coherence order check; any other failure is returned as it is.
-fn goes_on_to_order_check(o: &Outcome) -> bool {
-    match o.indication {
-        Indication::TotalPassed => true,
-        Indication::TotalFailed => false,
-        Indication::Indeterminate => matches!(
-            o.sub,
-            Some(
-                Sub::RevokedNoPoe
-                    | Sub::RevokedCaNoPoe
-                    | Sub::OutOfBoundsNoPoe
-                    | Sub::OutOfBoundsNotRevoked
-                    | Sub::CryptoConstraintsFailureNoPoe
-                    | Sub::TryLater
-            )
-        ),
-    }
-}
-
 /// Validation of signer `si` of `sd` (basic validation §5.3 at time `at`; for signatures,
 /// validation with time §5.5 with signature time-stamps as POE, archive time-stamps §5.6,
 /// and the time-stamp coherence order check: a content-time-stamp whose genTime is after a
@@ -1721,21 +1247,26 @@ pub fn validate_signer(
 ) -> Outcome {
     let mut order = None;
     let mut out = validate_signer_inner(sd, si, content, role, m, at, poe_out, &mut order);
+    // EN 319 102-1 §5.5.4: validation with time goes on to the time-stamp coherence check
+    // only after the results [`prevails`] names; the finding is recorded either way.
     if let Some(msg) = order {
-        if goes_on_to_order_check(&out) {
-            out.indication = Indication::Indeterminate;
-            out.sub = Some(Sub::TimestampOrderFailure);
-            out.decisive = Some(out.findings.len());
+        let check = Check::TimestampOrderFailure;
+        if out.overruled_by(check) {
+            out = out.fail(check, msg);
+        } else {
+            out.findings.push(Finding::new(check, msg));
         }
-        out.findings
-            .push(Finding::new("TIMESTAMP_ORDER_FAILURE", msg));
     }
     out
 }
 
 /// [`validate_signer`] before the order check; `order` receives the first incoherence found
 /// between content and signature time-stamps (one argument past clippy's limit, kept flat
-/// rather than bundling the same arguments into a one-use struct).
+/// rather than bundling the same arguments into a one-use struct). The building blocks of
+/// EN 319 102-1 §5.2, in the order of §5.3.4 (basic validation) and §5.5.4 (validation with
+/// time): format checking, identification of the signing certificate, cryptographic
+/// verification, proofs of existence from time-stamps, X.509 certificate validation at the
+/// best proof of existence, signature acceptance validation.
 #[allow(clippy::too_many_arguments)]
 fn validate_signer_inner(
     sd: &SignedData,
@@ -1748,216 +1279,301 @@ fn validate_signer_inner(
     order: &mut Option<String>,
 ) -> Outcome {
     let mut out = Outcome::new();
-    // EN 319 102-1 §5.2.2 format checking: the signed attributes and algorithms as RFC 5652
-    // §5.3/§11.1/§11.2 and RFC 4056 §3 require them.
-    for (code, check) in [
-        (
-            "CMS_SIGNED_ATTRIBUTES",
-            si.check_signed_attributes(&sd.econtent_type),
-        ),
-        (
-            "CMS_SIGNED_ATTRIBUTES",
-            si.check_unsigned_content(&sd.econtent_type),
-        ),
-        ("PSS_HASH_MISMATCH", si.check_pss_hash()),
-    ] {
-        if let Err(why) = check {
-            return out.fail(Indication::TotalFailed, Sub::FormatFailure, code, why);
-        }
+    if let Err((check, why)) = format_checking(sd, si) {
+        return out.fail(check, why);
     }
+    // §5.2.3 identification of the signing certificate.
     let Some((cert, search)) = signer_cert_with_path(sd, si, content, m) else {
         return out.fail(
-            Indication::Indeterminate,
-            Sub::NoSigningCertificateFound,
-            "NO_SIGNING_CERTIFICATE",
+            Check::NoSigningCertificate,
             "the signing certificate is neither in the signature nor among the trust anchors, or the signing-certificate reference does not match".into(),
         );
     };
     out.signer = Some(cert.clone());
-    // Cryptographic verification.
-    let cf = crypto_facts(sd, si, &cert, content);
+    let cf = crypto_facts(sd, si, &cert, content, &m.call);
+    if let Err((check, why)) = cryptographic_verification(si, &cf) {
+        return out.fail(check, why);
+    }
+    if !cf.content_type_ok {
+        out.findings.push(Finding::new(
+            Check::ContentTypeMismatch,
+            "the content-type attribute differs from eContentType".into(),
+        ));
+    }
+    let poe = match role {
+        Role::Signer => proofs_of_existence(sd, si, content, m, at, poe_out, order, &mut out),
+        Role::Tsa => Poe {
+            best: at,
+            content_times: Vec::new(),
+        },
+    };
+    let Some(path) = x509_validation(&cert, search, role, m, &poe, &mut out) else {
+        return out;
+    };
+    let mut acc = signature_acceptance(si, &cert, &cf, role, m, &poe);
+    judge_path_crypto(&path, &m.call, poe.best, &mut acc);
+    // Order (§5.3.4): a carried X.509 failure that is TOTAL-FAILED wins, then crypto
+    // constraints, then other carried X.509 statuses ([`prevails`]).
+    if acc.sub.is_some_and(|s| prevails(s, out.sub)) {
+        let mut f = std::mem::take(&mut out.findings);
+        out.decisive = acc.decisive.map(|d| f.len() + d);
+        f.extend(acc.findings);
+        out.findings = f;
+        out.indication = acc.indication;
+        out.sub = acc.sub;
+        return out;
+    }
+    out.findings.extend(acc.findings);
+    out
+}
+
+/// EN 319 102-1 §5.2.2 format checking: the signed attributes and algorithms as RFC 5652
+/// §5.3/§11.1/§11.2 and RFC 4056 §3 require them.
+fn format_checking(sd: &SignedData, si: &SignerInfo) -> Result<(), (Check, String)> {
+    for (check, result) in [
+        (
+            Check::CmsSignedAttributes,
+            si.check_signed_attributes(&sd.econtent_type),
+        ),
+        (
+            Check::CmsSignedAttributes,
+            si.check_unsigned_content(&sd.econtent_type),
+        ),
+        (Check::PssHashMismatch, si.check_pss_hash()),
+    ] {
+        result.map_err(|why| (check, why))?;
+    }
+    Ok(())
+}
+
+/// EN 319 102-1 §5.2.7 cryptographic verification: the signed data at hand, its digest, the
+/// signature value, and the algorithms the signer protected (RFC 6211).
+fn cryptographic_verification(si: &SignerInfo, cf: &CryptoFacts) -> Result<(), (Check, String)> {
     if cf.content_missing {
-        return out.fail(
-            Indication::Indeterminate,
-            Sub::SignedDataNotFound,
-            "SIGNED_DATA_NOT_FOUND",
+        return Err((
+            Check::SignedDataNotFound,
             "the signature is detached and the signed data was not given (--data)".into(),
-        );
+        ));
     }
     if cf.digest_ok == Some(false) {
-        return out.fail(
-            Indication::TotalFailed,
-            Sub::HashFailure,
-            "MESSAGE_DIGEST_MISMATCH",
+        return Err((
+            Check::MessageDigestMismatch,
             "the data does not match the message-digest the signer signed".into(),
-        );
+        ));
     }
     match &cf.signature {
         Ok(()) => {}
         Err(VerifyError::Unsupported) => {
-            return out.fail(
-                Indication::Indeterminate,
-                Sub::CryptoConstraintsFailureNoPoe,
-                "SIG_ALG_UNSUPPORTED",
+            return Err((
+                Check::SigAlgUnsupported,
                 match &cf.alg {
                     Ok(a) => format!("signature algorithm {a} cannot be verified here"),
                     Err(e) => format!("signature algorithm: {e}"),
                 },
-            );
-        }
-        Err(_) => {
-            return out.fail(
-                Indication::TotalFailed,
-                Sub::SigCryptoFailure,
-                "SIGNATURE_INVALID",
-                "the signature value does not verify with the signing certificate's key".into(),
-            );
-        }
-    }
-    if let Err(why) = si.check_algorithm_protection() {
-        return out.fail(
-            Indication::TotalFailed,
-            Sub::SigCryptoFailure,
-            "ALGORITHM_PROTECTION_MISMATCH",
-            why,
-        );
-    }
-    if !cf.content_type_ok {
-        out.findings.push(Finding::new(
-            "CONTENT_TYPE_MISMATCH",
-            "the content-type attribute differs from eContentType".into(),
-        ));
-    }
-    // Archive time-stamps (§5.6), newest to oldest, then signature time-stamps (§5.5) as
-    // proof of existence, for signatures only. The signature time-stamps are validated at the
-    // archive chain's proof of existence, when there is one.
-    let mut best = at;
-    // genTimes of the valid content time-stamps: the signature was created after each of them
-    // (they are signed attributes), which EN 319 102-1 §5.3.4 steps 4 and 6 use to prove a
-    // signature was made after a revocation, an expiry or an algorithm's sunset.
-    let mut content_times: Vec<i64> = Vec::new();
-    if role == Role::Signer {
-        let mut poes = Vec::new();
-        let mut sig_times = Vec::new();
-        // An archive time-stamp that fails is not used (EN 319 102-1 §5.6.3.4 step 5 d); see
-        // `lta::ArchiveWalk`): the signature is judged without it.
-        let mut walk = crate::lta::walk(sd, si, content, m, at);
-        out.findings.extend(std::mem::take(&mut walk.findings));
-        // A proof of existence from outside the signature (a PDF document time-stamp over the
-        // revision it signs, ISO 32000-2 §12.8.5) counts as an archive time-stamp's would.
-        let outer = m.external_poe.filter(|&p| p < at);
-        let poe = match (walk.poe, outer) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let tst_time = poe.unwrap_or(at);
-        if let Some(p) = poe {
-            best = best.min(p);
-        }
-        // A signature time-stamp is proven to exist at the genTime of an archive time-stamp
-        // that covers it; one added after the archive time-stamps only at the validation
-        // time (EN 319 102-1 §5.6.2.4; EN 319 122-1 §5.5.3: an archive time-stamp proves the
-        // existence of exactly what its imprint covers).
-        // One whose message imprint does not match is removed from the set (EN 319 102-1
-        // §5.5.4 step 3 a)), and so is one that does not pass time-stamp validation (§5.4),
-        // whatever the reason (broken signature, untrusted or unsuitable TSA, genTime out of
-        // bounds): step 3 b) removes it when no validation constraint mandates the attribute's
-        // validity, which is DSS's default policy (no `Timestamp/TimestampValid` constraint,
-        // a warning). The signature is then judged as if it had no such attribute.
-        for (ai, a) in si
-            .unsigned_attrs
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| is(&a.oid, &oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN))
-        {
-            for (vi, v) in a.values.iter().enumerate() {
-                let poe = walk.poe_of(ai, vi).unwrap_or(at);
-                let r = validate_token(v, Imprinted::Bytes(&si.signature), m, poe);
-                poes.push(crate::token_summary("signature", &r));
-                match (&r.tst, r.outcome.passed(), r.imprint_ok) {
-                    (Some(tst), true, Some(true)) => {
-                        sig_times.push(tst.gen_time);
-                        if tst.gen_time < best {
-                            best = tst.gen_time;
-                        }
-                    }
-                    _ => out.findings.push(Finding::new(
-                        "SIGNATURE_TST_DISCARDED",
-                        format!(
-                            "a signature time-stamp was not used as proof of existence: {}",
-                            r.outcome.last_reason()
-                        ),
-                    )),
-                }
-            }
-        }
-        // Content time-stamps (signed attributes, over the signed data): shown, and checked
-        // for coherence with the signature time-stamps (EN 319 102-1 §5.5.4).
-        let econtent = sd.econtent.as_deref();
-        for a in si
-            .signed_attrs
-            .iter()
-            .flatten()
-            .filter(|a| is(&a.oid, &oid::ID_AA_ETS_CONTENT_TIMESTAMP))
-        {
-            for v in &a.values {
-                let imprinted = match econtent {
-                    Some(c) => Imprinted::Bytes(c),
-                    None => Imprinted::Content(content),
-                };
-                let r = validate_token(v, imprinted, m, tst_time);
-                poes.push(crate::token_summary("content", &r));
-                match (&r.tst, r.outcome.passed(), r.imprint_ok) {
-                    (Some(tst), true, Some(true) | None) => {
-                        if r.imprint_ok == Some(true) {
-                            content_times.push(tst.gen_time);
-                        }
-                        if let Some(s) = sig_times
-                            .iter()
-                            .copied()
-                            .filter(|s| tst.gen_time > *s)
-                            .min()
-                        {
-                            order.get_or_insert(format!(
-                                "the content time-stamp of {} is after the signature time-stamp of {}",
-                                crate::tlv::format_time(tst.gen_time),
-                                crate::tlv::format_time(s)
-                            ));
-                        }
-                    }
-                    _ => out.findings.push(Finding::new(
-                        "CONTENT_TST_DISCARDED",
-                        format!(
-                            "a content time-stamp was not used: {}",
-                            r.outcome.last_reason()
-                        ),
-                    )),
-                }
-            }
-        }
-        poes.extend(walk.summaries);
-        if let Some(st) = si
-            .signed(&oid::ID_SIGNING_TIME)
-            .and_then(|a| a.values.first())
-            .and_then(|v| crate::tlv::parse_exact(v).ok())
-            .and_then(|t| crate::tlv::parse_time(&t).ok())
-            && best < at
-            && st.0 > best + 1
-        {
-            out.findings.push(Finding::new(
-                "SIGNING_TIME_AFTER_TIME_STAMP",
-                format!(
-                    "the claimed signing time {} is after the time-stamp {}",
-                    crate::tlv::format_time(st.0),
-                    crate::tlv::format_time(best)
-                ),
             ));
         }
-        if let Some(p) = poe_out {
-            p.extend(poes);
+        Err(_) => {
+            return Err((
+                Check::SignatureInvalid,
+                "the signature value does not verify with the signing certificate's key".into(),
+            ));
         }
     }
-    // X.509 validation.
+    si.check_algorithm_protection()
+        .map_err(|why| (Check::AlgorithmProtectionMismatch, why))
+}
+
+/// The proofs of existence a signature's time-stamps give (EN 319 102-1 §5.5, §5.6).
+struct Poe {
+    /// The best signature time: the earliest proof of existence of the signature.
+    best: i64,
+    /// genTimes of the valid content time-stamps: the signature was created after each of
+    /// them (they are signed attributes), which EN 319 102-1 §5.3.4 steps 4 and 6 use to prove
+    /// a signature was made after a revocation, an expiry or an algorithm's sunset.
+    content_times: Vec<i64>,
+}
+
+/// Archive time-stamps (EN 319 102-1 §5.6), newest to oldest, then signature time-stamps
+/// (§5.5) as proof of existence, each validated as §5.4 says (time-stamp validation); content
+/// time-stamps checked for coherence with them (§5.5.4). The signature time-stamps are
+/// validated at the archive chain's proof of existence, when there is one.
+#[allow(clippy::too_many_arguments)]
+fn proofs_of_existence(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    m: &Material,
+    at: i64,
+    poe_out: Option<&mut Vec<crate::report::TimeStampSummary>>,
+    order: &mut Option<String>,
+    out: &mut Outcome,
+) -> Poe {
+    let mut poes = Vec::new();
+    // An archive time-stamp that fails is not used (EN 319 102-1 §5.6.3.4 step 5 d); see
+    // `lta::ArchiveWalk`): the signature is judged without it.
+    let mut walk = crate::lta::walk(sd, si, content, m, at, &validate_token);
+    out.findings.extend(std::mem::take(&mut walk.findings));
+    // A proof of existence from outside the signature (a PDF document time-stamp over the
+    // revision it signs, ISO 32000-2 §12.8.5) counts as an archive time-stamp's would.
+    let outer = m.external_poe.filter(|&p| p < at);
+    let poe = match (walk.poe, outer) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let tst_time = poe.unwrap_or(at);
+    let sig_times = signature_time_stamps(si, m, at, &walk, &mut poes, out);
+    let best = sig_times.iter().copied().chain(poe).fold(at, i64::min);
+    let content_times = content_time_stamps(
+        sd, si, content, m, tst_time, &sig_times, &mut poes, order, out,
+    );
+    poes.extend(walk.summaries);
+    if let Some(st) = si
+        .signed(&oid::ID_SIGNING_TIME)
+        .and_then(|a| a.values.first())
+        .and_then(|v| crate::tlv::parse_exact(v).ok())
+        .and_then(|t| crate::tlv::parse_time(&t).ok())
+        && best < at
+        && st.0 > best + 1
+    {
+        out.findings.push(Finding::new(
+            Check::SigningTimeAfterTimeStamp,
+            format!(
+                "the claimed signing time {} is after the time-stamp {}",
+                crate::tlv::format_time(st.0),
+                crate::tlv::format_time(best)
+            ),
+        ));
+    }
+    if let Some(p) = poe_out {
+        p.extend(poes);
+    }
+    Poe {
+        best,
+        content_times,
+    }
+}
+
+/// The signature time-stamps of `si` (EN 319 102-1 §5.5.4 steps 2–3), each validated (§5.4)
+/// at its proof of existence in the archive `walk`; the genTimes of those that passed, and a
+/// summary of each in `poes`.
+///
+/// A signature time-stamp is proven to exist at the genTime of an archive time-stamp
+/// that covers it; one added after the archive time-stamps only at the validation
+/// time (EN 319 102-1 §5.6.2.4; EN 319 122-1 §5.5.3: an archive time-stamp proves the
+/// existence of exactly what its imprint covers).
+/// One whose message imprint does not match is removed from the set (EN 319 102-1
+/// §5.5.4 step 3 a)), and so is one that does not pass time-stamp validation (§5.4),
+/// whatever the reason (broken signature, untrusted or unsuitable TSA, genTime out of
+/// bounds): step 3 b) removes it when no validation constraint mandates the attribute's
+/// validity, which is DSS's default policy (no `Timestamp/TimestampValid` constraint,
+/// a warning). The signature is then judged as if it had no such attribute.
+fn signature_time_stamps(
+    si: &SignerInfo,
+    m: &Material,
+    at: i64,
+    walk: &crate::lta::ArchiveWalk,
+    poes: &mut Vec<crate::report::TimeStampSummary>,
+    out: &mut Outcome,
+) -> Vec<i64> {
+    let mut sig_times = Vec::new();
+    for (ai, a) in si
+        .unsigned_attrs
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| is(&a.oid, &oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN))
+    {
+        for (vi, v) in a.values.iter().enumerate() {
+            let poe = walk.poe_of(ai, vi).unwrap_or(at);
+            let r = validate_token(v, Imprinted::Bytes(&si.signature), m, poe);
+            poes.push(crate::token_summary("signature", &r));
+            match (&r.tst, r.outcome.passed(), r.imprint_ok) {
+                (Some(tst), true, Some(true)) => sig_times.push(tst.gen_time),
+                _ => out.findings.push(Finding::new(
+                    Check::SignatureTstDiscarded,
+                    format!(
+                        "a signature time-stamp was not used as proof of existence: {}",
+                        r.outcome.last_reason()
+                    ),
+                )),
+            }
+        }
+    }
+    sig_times
+}
+
+/// The content time-stamps of `si` (signed attributes, over the signed data), validated
+/// (§5.4) at `tst_time`: shown in `poes`, and checked for coherence with the signature
+/// time-stamps of `sig_times` (EN 319 102-1 §5.5.4; the first incoherence goes to `order`).
+/// The genTimes of those that passed and whose imprint matched.
+#[allow(clippy::too_many_arguments)]
+fn content_time_stamps(
+    sd: &SignedData,
+    si: &SignerInfo,
+    content: &Content<'_>,
+    m: &Material,
+    tst_time: i64,
+    sig_times: &[i64],
+    poes: &mut Vec<crate::report::TimeStampSummary>,
+    order: &mut Option<String>,
+    out: &mut Outcome,
+) -> Vec<i64> {
+    let mut content_times = Vec::new();
+    let econtent = sd.econtent.as_deref();
+    for a in si
+        .signed_attrs
+        .iter()
+        .flatten()
+        .filter(|a| is(&a.oid, &oid::ID_AA_ETS_CONTENT_TIMESTAMP))
+    {
+        for v in &a.values {
+            let imprinted = match econtent {
+                Some(c) => Imprinted::Bytes(c),
+                None => Imprinted::Content(content),
+            };
+            let r = validate_token(v, imprinted, m, tst_time);
+            poes.push(crate::token_summary("content", &r));
+            match (&r.tst, r.outcome.passed(), r.imprint_ok) {
+                (Some(tst), true, Some(true) | None) => {
+                    if r.imprint_ok == Some(true) {
+                        content_times.push(tst.gen_time);
+                    }
+                    if let Some(s) = sig_times
+                        .iter()
+                        .copied()
+                        .filter(|s| tst.gen_time > *s)
+                        .min()
+                    {
+                        order.get_or_insert(format!(
+                            "the content time-stamp of {} is after the signature time-stamp of {}",
+                            crate::tlv::format_time(tst.gen_time),
+                            crate::tlv::format_time(s)
+                        ));
+                    }
+                }
+                _ => out.findings.push(Finding::new(
+                    Check::ContentTstDiscarded,
+                    format!(
+                        "a content time-stamp was not used: {}",
+                        r.outcome.last_reason()
+                    ),
+                )),
+            }
+        }
+    }
+    content_times
+}
+
+/// EN 319 102-1 §5.2.6 X.509 certificate validation of the signing certificate's path at the
+/// best proof of existence, then §5.3.4 step 4 (content time-stamps after a revocation or an
+/// expiry); `None` when no path was found (the outcome says so).
+fn x509_validation(
+    cert: &Certificate,
+    search: (Option<Path>, bool),
+    role: Role,
+    m: &Material,
+    poe: &Poe,
+    out: &mut Outcome,
+) -> Option<Path> {
     let (path, exhausted) = search;
     let Some(path) = path else {
         let why = if exhausted {
@@ -1967,22 +1583,35 @@ fn validate_signer_inner(
         } else {
             String::new()
         };
-        return out.fail(
-            Indication::Indeterminate,
-            Sub::NoCertificateChainFound,
-            "NO_CERTIFICATE_CHAIN_FOUND",
+        *out = std::mem::replace(out, Outcome::new()).fail(
+            Check::NoCertificateChainFound,
             format!(
                 "no certificate path from {} to a trust anchor{why}",
                 cert.display_name()
             ),
         );
+        return None;
     };
     out.chain = path.certs.clone();
-    judge_path(&path, role, m, best, &mut out);
-    content_time_stamps_after_x509(&path, m, best, &content_times, &mut out);
-    // Acceptance: cryptographic constraints at the best proof of existence.
+    judge_path(&path, role, m, poe.best, out);
+    content_time_stamps_after_x509(&path, m, poe.best, &poe.content_times, out);
+    Some(path)
+}
+
+/// EN 319 102-1 §5.2.8 signature acceptance validation at the best proof of existence: the
+/// cryptographic constraints on the signature and digest algorithms (§5.3.4 step 6 for a
+/// content time-stamp after their sunset) and the signed attributes the policy requires.
+fn signature_acceptance(
+    si: &SignerInfo,
+    cert: &Certificate,
+    cf: &CryptoFacts,
+    role: Role,
+    m: &Material,
+    poe: &Poe,
+) -> Outcome {
+    let (best, content_times) = (poe.best, &poe.content_times);
     let mut acc = Outcome::new();
-    let key = crypto::key_kind(cert.spki());
+    let key = m.call.key_kind(cert.spki());
     let sig_weak = |t: i64| match (&cf.alg, &key) {
         (Ok(a), Some(k)) => POLICY.check_signature(a, k, Use::Validate, ut(t)).err(),
         _ => None,
@@ -1992,20 +1621,10 @@ fn validate_signer_inner(
         _ => None,
     };
     if let Some(r) = sig_weak(best) {
-        acc.set(
-            Indication::Indeterminate,
-            Sub::CryptoConstraintsFailureNoPoe,
-            r.code(),
-            format!("signature: {r}"),
-        );
+        acc.set(Check::Crypto(r.rule), format!("signature: {r}"));
     }
     if let Some(r) = digest_weak(best) {
-        acc.set(
-            Indication::Indeterminate,
-            Sub::CryptoConstraintsFailureNoPoe,
-            r.code(),
-            format!("message digest: {r}"),
-        );
+        acc.set(Check::Crypto(r.rule), format!("message digest: {r}"));
     }
     // EN 319 102-1 §5.3.4 step 6: when the failure concerns the signature value or a signed
     // attribute, a valid content time-stamp generated when the algorithms concerned were no
@@ -2016,9 +1635,9 @@ fn validate_signer_inner(
         && (sig_weak(best).is_none() || sig_weak(ct).is_some())
         && (digest_weak(best).is_none() || digest_weak(ct).is_some())
     {
-        acc.sub = Some(Sub::CryptoConstraintsFailure);
+        acc.sub = Check::ContentTstAfterAlgorithmSunset.sub();
         acc.findings.push(Finding::new(
-            "CONTENT_TST_AFTER_ALGORITHM_SUNSET",
+            Check::ContentTstAfterAlgorithmSunset,
             format!(
                 "a content time-stamp of {} proves the signature was made when its algorithms were no longer reliable",
                 crate::tlv::format_time(ct)
@@ -2039,39 +1658,20 @@ fn validate_signer_inner(
     if !has_ess {
         match role {
             Role::Signer if claims_cades(si) && !m.iso32000_pkcs7 => acc.set(
-                Indication::Indeterminate,
-                Sub::SigConstraintsFailure,
-                "SIGNING_CERTIFICATE_ABSENT",
+                Check::SigningCertificateAbsent,
                 "the CAdES signature's signed attributes do not reference the signing certificate (ESS signing-certificate-v2, EN 319 122-1 §5.2.2.3)".into(),
             ),
             Role::Signer => acc.findings.push(Finding::new(
-                "PLAIN_CMS_NO_SIGNING_CERTIFICATE",
+                Check::PlainCmsNoSigningCertificate,
                 "a plain CMS signature (no CAdES attribute): the signing certificate is named by the SignerIdentifier only, not bound by the signature (ESS signing-certificate-v2 absent)".into(),
             )),
             Role::Tsa => acc.findings.push(Finding::new(
-                "TST_SIGNING_CERTIFICATE_ABSENT",
+                Check::TstSigningCertificateAbsent,
                 "the time-stamp token does not reference the TSA certificate (ESS signing-certificate, RFC 3161 §2.4.1 / RFC 5816)".into(),
             )),
         }
     }
-    judge_path_crypto(&path, best, &mut acc);
-    // Order (§5.3.4): a carried X.509 failure that is TOTAL-FAILED wins, then crypto
-    // constraints, then other carried X.509 statuses.
-    if out.indication == Indication::TotalFailed {
-        out.findings.extend(acc.findings);
-        return out;
-    }
-    if !acc.passed() {
-        let mut f = std::mem::take(&mut out.findings);
-        out.decisive = acc.decisive.map(|d| f.len() + d);
-        f.extend(acc.findings);
-        out.findings = f;
-        out.indication = acc.indication;
-        out.sub = acc.sub;
-        return out;
-    }
-    out.findings.extend(acc.findings);
-    out
+    acc
 }
 
 #[cfg(test)]
@@ -2087,28 +1687,28 @@ mod tests {
 
     #[test]
     fn order_check_follows_the_results_validation_with_time_goes_on_from() {
-        assert!(goes_on_to_order_check(&outcome(
-            Indication::TotalPassed,
-            None
-        )));
+        assert!(outcome(Indication::TotalPassed, None).overruled_by(Check::TimestampOrderFailure));
         for s in [
             Sub::RevokedNoPoe,
             Sub::OutOfBoundsNoPoe,
             Sub::CryptoConstraintsFailureNoPoe,
         ] {
-            assert!(goes_on_to_order_check(&outcome(
-                Indication::Indeterminate,
-                Some(s)
-            )));
+            assert!(
+                outcome(Indication::Indeterminate, Some(s))
+                    .overruled_by(Check::TimestampOrderFailure)
+            );
         }
-        assert!(!goes_on_to_order_check(&outcome(
-            Indication::Indeterminate,
-            Some(Sub::NoCertificateChainFound)
-        )));
-        assert!(!goes_on_to_order_check(&outcome(
-            Indication::TotalFailed,
-            Some(Sub::SigCryptoFailure)
-        )));
+        assert!(
+            !outcome(
+                Indication::Indeterminate,
+                Some(Sub::NoCertificateChainFound)
+            )
+            .overruled_by(Check::TimestampOrderFailure)
+        );
+        assert!(
+            !outcome(Indication::TotalFailed, Some(Sub::SigCryptoFailure))
+                .overruled_by(Check::TimestampOrderFailure)
+        );
     }
 
     fn info(revoked: Option<(i64, Option<u64>)>, this: i64, next: Option<i64>) -> RevInfo {

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod checks;
 pub mod cli;
 pub mod cms;
 pub mod constraints;
@@ -9,16 +10,24 @@ pub mod crypto;
 pub mod engine;
 pub mod input;
 pub mod lta;
+pub mod material;
+pub mod outcome;
+pub mod path;
 pub mod pdf;
+pub mod pdf_text;
 pub mod report;
 pub mod tlv;
 pub mod x509;
+
+use std::sync::Arc;
 
 use inkan_profiles::time::UnixTime;
 
 use engine::{Content, Imprinted, Material, Role};
 
-use report::{Finding, Indication, Report, Sub, TimeStampSummary};
+use checks::Check;
+use crypto::Call;
+use report::{Finding, Indication, Report, TimeStampSummary};
 
 /// The signature file's bytes.
 pub struct Input {
@@ -148,9 +157,7 @@ fn base_report(kind: &str, options: &Options, at: i64) -> Report {
 }
 
 fn format_failure(mut r: Report, why: String) -> Report {
-    r.indication = Indication::TotalFailed;
-    r.sub_indication = Some(Sub::FormatFailure);
-    r.findings.push(Finding::new("FORMAT_FAILURE", why));
+    r.fail(Check::FormatFailure, why);
     r
 }
 
@@ -177,8 +184,18 @@ fn apply(r: &mut Report, o: &engine::Outcome) {
 /// Verifies a signature, time-stamp token or time-stamp response at validation time `at`
 /// (cold: nothing is remembered from one call to the next; see [`Validator`]).
 pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
-    let _call = crypto::begin_call(None);
-    verify_in_call(input, options, at, None)
+    verify_in(&Arc::new(Call::new(None)), input, options, at)
+}
+
+/// [`verify`] in the call `call`, whose signature results and work the caller may then read
+/// ([`Call::computed`]); the call's cache is used for this verification only when it is new.
+pub fn verify_in(
+    call: &Arc<Call>,
+    input: &Input,
+    options: &Options,
+    at: UnixTime,
+) -> Result<Report, Error> {
+    verify_in_call(input, options, at, None, call)
 }
 
 /// A validator an application keeps across calls, e.g. a service verifying many documents
@@ -200,7 +217,7 @@ pub fn verify(input: &Input, options: &Options, at: UnixTime) -> Result<Report, 
 /// lookup or an insert.
 #[derive(Debug)]
 pub struct Validator {
-    cache: std::sync::Arc<std::sync::Mutex<crypto::SigCache>>,
+    cache: Arc<std::sync::Mutex<crypto::SigCache>>,
     base: BaseMaterial,
 }
 
@@ -217,15 +234,32 @@ impl Validator {
     /// A validator remembering at most `capacity` signature results.
     pub fn new(capacity: usize) -> Self {
         Self {
-            cache: std::sync::Arc::new(std::sync::Mutex::new(crypto::SigCache::new(capacity))),
+            cache: Arc::new(std::sync::Mutex::new(crypto::SigCache::new(capacity))),
             base: BaseMaterial::default(),
         }
     }
 
     /// As [`verify`], reusing the signature results of earlier calls.
     pub fn verify(&self, input: &Input, options: &Options, at: UnixTime) -> Result<Report, Error> {
-        let _call = crypto::begin_call(Some(self.cache.clone()));
-        verify_in_call(input, options, at, Some(&self.base))
+        self.verify_in(&self.call(), input, options, at)
+    }
+
+    /// A new call that remembers its [`crypto::Scope::Material`] results in this validator's
+    /// cache.
+    pub fn call(&self) -> Arc<Call> {
+        Arc::new(Call::new(Some(self.cache.clone())))
+    }
+
+    /// [`Validator::verify`] in `call` (from [`Validator::call`]), whose work the caller may
+    /// then read ([`Call::computed`]).
+    pub fn verify_in(
+        &self,
+        call: &Arc<Call>,
+        input: &Input,
+        options: &Options,
+        at: UnixTime,
+    ) -> Result<Report, Error> {
+        verify_in_call(input, options, at, Some(&self.base), call)
     }
 
     /// (entries held, hits, misses) of the signature cache.
@@ -284,13 +318,14 @@ fn verify_in_call(
     options: &Options,
     at: UnixTime,
     base: Option<&BaseMaterial>,
+    call: &Arc<Call>,
 ) -> Result<Report, Error> {
-    let mut r = verify_unbounded(input, options, at, base, None)?;
+    let mut r = verify_unbounded(input, options, at, base, None, call)?;
     corporate_number_findings(&mut r);
-    if crypto::budget_exceeded() {
+    if call.budget_exceeded() {
         let mut f = base_report(&r.kind, options, secs(at));
         f.findings.push(Finding::new(
-            "VERIFICATION_BUDGET_EXCEEDED",
+            Check::VerificationBudgetExceeded,
             format!(
                 "the input needs more than {} signature verifications (or {} MiB of signed bytes) to validate; refused as unbounded work",
                 crypto::MAX_COMPUTED_PER_CALL,
@@ -313,11 +348,12 @@ fn verify_unbounded(
     at: UnixTime,
     base: Option<&BaseMaterial>,
     extra: Option<&Material>,
+    call: &Arc<Call>,
 ) -> Result<Report, Error> {
     let at = secs(at);
     // A PDF (ISO 32000-1 §7.5.2 header): its signatures and document time-stamps.
     if extra.is_none() && inkan_profiles::pdf::is_pdf(&input.bytes) {
-        return Ok(pdf::verify(input, options, at, base));
+        return Ok(pdf::verify(input, options, at, base, call));
     }
     let bin = input::to_binary(&input.bytes);
     let content = match &options.data {
@@ -342,7 +378,7 @@ fn verify_unbounded(
         let mut r = base_report(kind, options, at);
         if padding > 0 {
             r.findings.push(Finding::new(
-                "TRAILING_ZERO_PADDING",
+                Check::TrailingZeroPadding,
                 format!("{padding} zero bytes follow the signature structure (ignored)"),
             ));
         }
@@ -353,6 +389,7 @@ fn verify_unbounded(
         None => material(options),
     };
     m.validation_time = Some(at);
+    m.call = call.clone();
     if let Some(x) = extra {
         for c in &x.certs {
             m.add_cert(c.clone());
@@ -375,9 +412,7 @@ fn verify_unbounded(
                 }
             };
             if let Some(why) = over_limits(&sd) {
-                r.indication = Indication::TotalFailed;
-                r.sub_indication = Some(Sub::FormatFailure);
-                r.findings.push(Finding::new("LIMIT_EXCEEDED", why));
+                r.fail(Check::LimitExceeded, why);
                 return Ok(r);
             }
             m.absorb(&sd);
@@ -477,7 +512,7 @@ fn verify_unbounded(
             apply(&mut r, &g.outcome);
             if n > 1 {
                 r.findings.push(Finding::new(
-                    "SEVERAL_SIGNERS",
+                    Check::SeveralSigners,
                     format!(
                         "{n} signers; the result is the worst of theirs, that of signer {} (see signers)",
                         worst + 1
@@ -514,9 +549,7 @@ fn verify_unbounded(
             if let Ok(sd) = cms::SignedData::parse_content_info(&token)
                 && let Some(why) = over_limits(&sd)
             {
-                r.indication = Indication::TotalFailed;
-                r.sub_indication = Some(Sub::FormatFailure);
-                r.findings.push(Finding::new("LIMIT_EXCEEDED", why));
+                r.fail(Check::LimitExceeded, why);
                 return Ok(r);
             }
             // Validated at its proof of existence when one comes from outside it (a later
@@ -549,13 +582,7 @@ fn verify_unbounded(
                 // §5.3.4 returns X.509 and format results before the cryptographic
                 // verification that needs the data).
                 let msg = "no --data given: the message imprint was not compared with any data; give the time-stamped data with --data".to_owned();
-                if t.outcome.passed() {
-                    t.outcome.indication = Indication::Indeterminate;
-                    t.outcome.sub = Some(Sub::SignedDataNotFound);
-                }
-                t.outcome
-                    .findings
-                    .push(Finding::new("TST_DATA_NOT_GIVEN", msg));
+                t.outcome.set(Check::TstDataNotGiven, msg);
             }
             r.time_stamps.push(token_summary("stand-alone", &t));
             // Proven to exist: only by a token that validated and whose imprint matched the
@@ -698,7 +725,7 @@ fn corporate_number_findings(r: &mut Report) {
             .as_ref()
             .filter(|c| !c.check_digit_valid)?;
         Some(Finding::new(
-            "CORPORATE_NUMBER_CHECK_DIGIT",
+            Check::CorporateNumberCheckDigit,
             format!(
                 "the organizationIdentifier {} holds the number {}, whose check digit is wrong: it is not a valid corporate number (法人番号)",
                 p.organization_identifier.as_deref().unwrap_or("-"),
@@ -741,16 +768,13 @@ fn same_as_file(bytes: &[u8], p: &std::path::Path) -> std::io::Result<bool> {
 
 /// TOTAL-FAILED / HASH_FAILURE for a signer of an encapsulated signature checked against other
 /// data (`how`: "differs from", or why it could not be compared).
-fn data_not_encapsulated(mut o: engine::Outcome, how: &str) -> engine::Outcome {
-    o.findings.push(Finding::new(
-        "DATA_NOT_ENCAPSULATED_CONTENT",
+fn data_not_encapsulated(o: engine::Outcome, how: &str) -> engine::Outcome {
+    o.fail(
+        Check::DataNotEncapsulatedContent,
         format!(
             "the signature encapsulates its content, and the data given with --data {how} it: nothing is said about the data given"
         ),
-    ));
-    o.indication = Indication::TotalFailed;
-    o.sub = Some(Sub::HashFailure);
-    o
+    )
 }
 
 /// Lower-case hexadecimal.

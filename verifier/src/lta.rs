@@ -39,9 +39,11 @@ use inkan_profiles::alg::DigestAlgorithm;
 use inkan_profiles::asn1::cades::AtsHashIndexV3;
 use inkan_profiles::{ats, oid};
 
+use crate::checks::Check;
 use crate::cms::{SignedData, SignerInfo, TstInfo};
 use crate::crypto::is;
-use crate::engine::{self, Content, Imprinted, Material};
+use crate::material::{Content, Material};
+use crate::outcome::{Imprinted, TokenResult};
 use crate::report::{Finding, Indication, TimeStampSummary};
 use crate::tlv::{self, tag};
 
@@ -301,9 +303,9 @@ impl ArchiveWalk {
     /// never worse than without the attribute: an archive time-stamp is unsigned, so anyone
     /// may add one, broken or made for another signature. What it would have covered keeps
     /// only the proof of existence that other time-stamps give.
-    fn discard(&mut self, code: &'static str, why: String) {
+    fn discard(&mut self, check: Check, why: String) {
         self.findings.push(Finding::new(
-            code,
+            check,
             format!("{why}; it was not used as proof of existence"),
         ));
     }
@@ -325,13 +327,21 @@ impl ArchiveWalk {
     }
 }
 
-/// Walks the archive-time-stamp-v3 attributes of `si`, newest first (see the module docs).
+/// Time-stamp validation (EN 319 102-1 §5.4) of a token over what it must cover, with the
+/// material at hand, at the time it is proven to exist: the engine's
+/// `validate_token`, passed in by the caller (a time-stamp is itself validated as a signature,
+/// which is where the walk is called from).
+pub type ValidateToken<'v> = &'v dyn Fn(&[u8], Imprinted<'_>, &Material, i64) -> TokenResult;
+
+/// Walks the archive-time-stamp-v3 attributes of `si`, newest first (see the module docs),
+/// validating each token with `validate`.
 pub fn walk(
     sd: &SignedData,
     si: &SignerInfo,
     content: &Content<'_>,
     m: &Material,
     at: i64,
+    validate: ValidateToken<'_>,
 ) -> ArchiveWalk {
     let mut w = ArchiveWalk::default();
     let gen_time = token_gen_time;
@@ -364,7 +374,7 @@ pub fn walk(
         // time-stamp proves the existence of exactly what its imprint covers).
         let poe_time = w.value_poe.get(&s.at).copied().unwrap_or(at);
         if let Some(position) = s.v2_position {
-            walk_v2(&mut w, &s, position, sd, si, content, m, poe_time);
+            walk_v2(&mut w, &s, position, sd, si, content, m, poe_time, validate);
             continue;
         }
         let token = SignedData::parse_content_info(s.token).ok();
@@ -378,7 +388,7 @@ pub fn walk(
         let imprint_alg = token.and_then(imprint_alg);
         let (Some((index_raw, kind)), Some(d)) = (index, imprint_alg) else {
             w.findings.push(Finding::new(
-                "ARCHIVE_TST_DISCARDED",
+                Check::ArchiveTstDiscarded,
                 "an archive-time-stamp-v3 without a readable ats-hash-index-v3 or imprint algorithm was not used as proof of existence".into(),
             ));
             continue;
@@ -387,7 +397,7 @@ pub fn walk(
             Ok(ix) => ix,
             Err(e) => {
                 w.discard(
-                    "ARCHIVE_TST_HASH_INDEX_FORMAT",
+                    Check::ArchiveTstHashIndexFormat,
                     format!("the ats-hash-index-v3 cannot be read: {e}"),
                 );
                 continue;
@@ -398,7 +408,7 @@ pub fn walk(
             Ok(ia) => {
                 if let Err(e) = check_index(sd, si, &ix, ia, kind) {
                     w.discard(
-                        "ARCHIVE_TST_HASH_INDEX_MISMATCH",
+                        Check::ArchiveTstHashIndexMismatch,
                         format!("archive time-stamp: {e}"),
                     );
                     continue;
@@ -406,23 +416,23 @@ pub fn walk(
                 covered = covered_values(si, &ix, ia, kind);
             }
             Err(e) => w.findings.push(Finding::new(
-                "ARCHIVE_TST_DISCARDED",
+                Check::ArchiveTstDiscarded,
                 format!("the ats-hash-index-v3 algorithm is not usable: {e}"),
             )),
         }
         let Some(data) = archive_data(sd, si, content, d, &index_raw) else {
             w.findings.push(Finding::new(
-                "ARCHIVE_TST_DISCARDED",
+                Check::ArchiveTstDiscarded,
                 "the signed data is not at hand, so the archive time-stamp cannot be checked"
                     .into(),
             ));
             continue;
         };
-        let r = engine::validate_token(s.token, Imprinted::Bytes(&data), m, poe_time);
+        let r = validate(s.token, Imprinted::Bytes(&data), m, poe_time);
         w.summaries.push(crate::token_summary("archive", &r));
         if r.imprint_ok == Some(false) {
             w.discard(
-                "ARCHIVE_TST_IMPRINT_MISMATCH",
+                Check::ArchiveTstImprintMismatch,
                 "the archive time-stamp's message imprint does not match the archived data (the signature, its data or its attributes differ from what it stamped, or it was made for another signature)".into(),
             );
             continue;
@@ -430,11 +440,11 @@ pub fn walk(
         match (&r.tst, r.outcome.indication) {
             (Some(tst), Indication::TotalPassed) => w.proven(tst.gen_time, covered),
             (_, Indication::TotalFailed) => w.discard(
-                "ARCHIVE_TST_FAILED",
+                Check::ArchiveTstFailed,
                 format!("the archive time-stamp failed: {}", r.outcome.last_reason()),
             ),
             _ => w.discard(
-                "ARCHIVE_TST_DISCARDED",
+                Check::ArchiveTstDiscarded,
                 format!("archive time-stamp: {}", r.outcome.last_reason()),
             ),
         }
@@ -464,29 +474,30 @@ fn walk_v2(
     content: &Content<'_>,
     m: &Material,
     poe_time: i64,
+    validate: ValidateToken<'_>,
 ) {
     let imprint_alg = SignedData::parse_content_info(s.token)
         .ok()
         .and_then(imprint_alg);
     let Some(d) = imprint_alg else {
         w.findings.push(Finding::new(
-            "ARCHIVE_TST_DISCARDED",
+            Check::ArchiveTstDiscarded,
             "an archive-time-stamp v2 without a readable imprint algorithm was not used as proof of existence".into(),
         ));
         return;
     };
     let Some(digest) = archive_v2_digest(sd, si, content, d, position, s.gen_time) else {
         w.findings.push(Finding::new(
-            "ARCHIVE_TST_DISCARDED",
+            Check::ArchiveTstDiscarded,
             "the signed data is not at hand, so the archive time-stamp v2 cannot be checked".into(),
         ));
         return;
     };
-    let r = engine::validate_token(s.token, Imprinted::Digest(d, digest), m, poe_time);
+    let r = validate(s.token, Imprinted::Digest(d, digest), m, poe_time);
     w.summaries.push(crate::token_summary("archive", &r));
     if r.imprint_ok == Some(false) {
         w.findings.push(Finding::new(
-            "ARCHIVE_TST_V2_IMPRINT_MISMATCH",
+            Check::ArchiveTstV2ImprintMismatch,
             "an archive-time-stamp v2's message imprint does not match the archived data as this verifier encodes it; it was not used as proof of existence".into(),
         ));
         return;
@@ -506,7 +517,7 @@ fn walk_v2(
             w.proven(tst.gen_time, covered);
         }
         _ => w.findings.push(Finding::new(
-            "ARCHIVE_TST_DISCARDED",
+            Check::ArchiveTstDiscarded,
             format!(
                 "an archive-time-stamp v2 was not used as proof of existence: {}",
                 r.outcome.last_reason()

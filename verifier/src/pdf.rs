@@ -8,9 +8,9 @@
 use std::collections::HashSet;
 
 use inkan_profiles::pdf::{self, Dict, Document, Entry, Object, Revision, Xref};
-use serde::Serialize;
 
-use crate::report::{Finding, Indication, Report, SignerSummary, Sub};
+use crate::checks::Check;
+use crate::report::{Finding, Indication, Report, SignerSummary};
 use crate::{Data, Input, Options, engine::Material};
 
 /// Most signature fields judged in one document.
@@ -22,276 +22,7 @@ const MAX_FIELDS: usize = 10_000;
 /// Most changed objects examined per revision.
 const MAX_CHANGES: usize = 20_000;
 
-/// Where a PDF signature sits: reported with each entry of `signers`.
-#[derive(Clone, Debug, Serialize)]
-pub struct Place {
-    /// `"PAdES signature"` or `"document time-stamp"`.
-    pub kind: String,
-    /// The signature field's fully qualified name.
-    pub field: String,
-    /// The revision the signature covers (from 1).
-    pub revision: usize,
-    /// What it covers: "the whole document" or "revision R of N".
-    pub covers: String,
-    /// The later revisions and what they changed.
-    pub later_changes: Vec<String>,
-}
-
-/// Lines of the text report for one PDF signature: kind, field, revision and coverage,
-/// its time (the claimed signing time of a signature; the time of a document time-stamp that
-/// validated), and the later changes, in Japanese or English.
-pub fn place_text(p: &Place, time: Option<&str>, ja: bool) -> String {
-    let time_stamp = p.kind == "document time-stamp";
-    let kind = match (p.kind.as_str(), ja) {
-        ("document time-stamp", true) => "文書タイムスタンプ",
-        (_, true) => "PAdES署名",
-        (k, false) => k,
-    };
-    let covers = if !ja {
-        p.covers.clone()
-    } else if p.covers == "the whole document" {
-        "文書全体".into()
-    } else if let Some((_, n)) = p.covers.rsplit_once(" of ") {
-        format!("全 {n} 版のうち改訂 {} までの版", p.revision)
-    } else {
-        format!("改訂 {} までの版", p.revision)
-    };
-    let mut s = if ja {
-        format!(
-            "     {kind}、項目「{}」、改訂 {}、対象: {covers}\n",
-            p.field, p.revision
-        )
-    } else {
-        format!(
-            "     {kind}, field {:?}, revision {}, covers {covers}\n",
-            p.field, p.revision
-        )
-    };
-    if let Some(t) = time {
-        s.push_str(&format!(
-            "     {}: {t}\n",
-            match (time_stamp, ja) {
-                (true, true) => "タイムスタンプの時刻",
-                (true, false) => "time-stamped at",
-                (false, true) => "署名時刻(申告)",
-                (false, false) => "claimed time",
-            }
-        ));
-    }
-    for c in p.later_changes.iter().take(20) {
-        if ja {
-            let c = match c.strip_prefix("revision ").and_then(|r| r.split_once(": ")) {
-                Some((n, what)) => format!("改訂 {n}: {}", change_ja(what)),
-                None => change_ja(c),
-            };
-            s.push_str(&format!("     後の変更: {c}\n"));
-        } else {
-            s.push_str(&format!("     later change: {c}\n"));
-        }
-    }
-    s
-}
-
-/// What a later revision changed (the words of [`Context::classify`] and its helpers) in
-/// Japanese; a text it does not know is returned as it is.
-fn change_ja(what: &str) -> String {
-    // (English with `{}` for each detail, Japanese with the details in the same order),
-    // longer forms before their prefixes.
-    const T: [(&str, &str); 31] = [
-        (
-            "{} bytes after the last complete revision (%%EOF) that no signature covers",
-            "最後の完全な改訂(%%EOF)の後に、どの署名の対象でもない {} バイト",
-        ),
-        (
-            "its cross-reference section cannot be read",
-            "相互参照表を読み取れません",
-        ),
-        (
-            "the document catalog was replaced by another object",
-            "文書カタログが別のオブジェクトに置き換えられました",
-        ),
-        (
-            "{} objects rewritten (too many to compare)",
-            "{} 個のオブジェクトが書き換えられました(多すぎて比較できません)",
-        ),
-        (
-            "object {} cannot be read: {}",
-            "オブジェクト {} を読み取れません: {}",
-        ),
-        ("object {} was deleted", "オブジェクト {} が削除されました"),
-        (
-            "the document security store (DSS) was updated",
-            "検証情報の格納場所 (DSS) が更新されました",
-        ),
-        (
-            "the document information dictionary was updated",
-            "文書情報辞書が更新されました",
-        ),
-        (
-            "the XMP metadata was updated",
-            "XMP メタデータが更新されました",
-        ),
-        (
-            "the stream object {} was replaced (page content, image, font or form)",
-            "ストリームオブジェクト {} が置き換えられました(ページ内容・画像・フォント・フォームのいずれか)",
-        ),
-        (
-            "the catalog gained or updated its DSS, extensions or form",
-            "文書カタログに DSS・拡張・フォームが追加または更新されました",
-        ),
-        (
-            "the document catalog was changed ({})",
-            "文書カタログが変更されました({})",
-        ),
-        (
-            "page object {} was changed ({})",
-            "ページオブジェクト {} が変更されました({})",
-        ),
-        (
-            "the value of signature field object {} was replaced",
-            "署名フィールド(オブジェクト {})の値が置き換えられました",
-        ),
-        (
-            "a signature was added to an empty signature field",
-            "空の署名フィールドに署名が追加されました",
-        ),
-        (
-            "signature field object {} was changed ({})",
-            "署名フィールド(オブジェクト {})が変更されました({})",
-        ),
-        (
-            "form field object {} was filled in",
-            "フォームフィールド(オブジェクト {})に入力されました",
-        ),
-        (
-            "form field object {} was changed ({})",
-            "フォームフィールド(オブジェクト {})が変更されました({})",
-        ),
-        (
-            "annotation object {} was changed",
-            "注釈(オブジェクト {})が変更されました",
-        ),
-        (
-            "object {} was changed ({})",
-            "オブジェクト {} が変更されました({})",
-        ),
-        ("object {} was changed", "オブジェクト {} が変更されました"),
-        (
-            "the interactive form dictionary was changed",
-            "対話型フォーム辞書が変更されました",
-        ),
-        (
-            "form fields were removed",
-            "フォームフィールドが削除されました",
-        ),
-        (
-            "the form's signature flags were updated",
-            "フォームの署名フラグが更新されました",
-        ),
-        (
-            "array object {} was changed",
-            "配列オブジェクト {} が変更されました",
-        ),
-        (
-            "annotations or fields were removed (object {})",
-            "注釈またはフィールドが削除されました(オブジェクト {})",
-        ),
-        (
-            "a document time-stamp was added",
-            "文書タイムスタンプが追加されました",
-        ),
-        (
-            "a new field reuses an existing signature value ({})",
-            "新しいフィールドが既存の署名の値を再利用しています({})",
-        ),
-        (
-            "a new signature field was added",
-            "新しい署名フィールドが追加されました",
-        ),
-        (
-            "a new form field was added",
-            "新しいフォームフィールドが追加されました",
-        ),
-        ("{} were added", "{} が追加されました"),
-    ];
-    for (en, ja) in T {
-        if let Some(details) = holes(en, what) {
-            let mut out = String::new();
-            let mut parts = ja.split("{}");
-            out.push_str(parts.next().unwrap_or(""));
-            for (d, part) in details.iter().zip(parts) {
-                out.push_str(&words_ja(d));
-                out.push_str(part);
-            }
-            return out;
-        }
-    }
-    match what {
-        "form fields reordered" => "フォームフィールドの順序が変わりました".into(),
-        "annotations reordered" => "注釈の順序が変わりました".into(),
-        other => other.to_owned(),
-    }
-}
-
-/// The two collections the change texts name, in Japanese; anything else as it is.
-fn words_ja(s: &str) -> String {
-    match s {
-        "form fields" => "フォームフィールド".into(),
-        "annotations" => "注釈".into(),
-        other => other.to_owned(),
-    }
-}
-
-/// The details that fill the `{}` of `template` to make `s`, or `None` when `s` is not of
-/// that form.
-fn holes<'s>(template: &str, s: &'s str) -> Option<Vec<&'s str>> {
-    let mut pieces = template.split("{}");
-    let mut rest = s.strip_prefix(pieces.next()?)?;
-    let pieces: Vec<&str> = pieces.collect();
-    let mut out = Vec::new();
-    for (i, piece) in pieces.iter().enumerate() {
-        if i + 1 == pieces.len() {
-            out.push(rest.strip_suffix(piece)?);
-            rest = "";
-        } else {
-            let at = rest.find(piece)?;
-            out.push(&rest[..at]);
-            rest = &rest[at + piece.len()..];
-        }
-    }
-    (rest.is_empty() && out.iter().all(|d| !d.is_empty())).then_some(out)
-}
-
-/// The Japanese text of the finding codes of this module.
-pub fn finding_ja(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "PDF_UNREADABLE" => "PDFファイルの構造を読み取れません。",
-        "PDF_ENCRYPTED" => "暗号化されたPDFは検証できません(対応していません)。",
-        "PDF_NO_SIGNATURE" => "このPDFには署名もタイムスタンプもありません。",
-        "PDF_FIELD_TREE" => "PDFのフォーム項目の構造が壊れています(循環または過大)。",
-        "PDF_BYTERANGE" => {
-            "署名の対象範囲(ByteRange)が規格どおりではありません。署名されていない部分に内容を隠す攻撃の可能性があります。"
-        }
-        "PDF_CONTENTS" => "署名値(/Contents)が規格どおりではありません。",
-        "PDF_SIG_DICT_REPLACED" => {
-            "署名の後の改訂で署名情報そのものが差し替えられています(なりすましの手口です)。"
-        }
-        "PDF_SUBFILTER" => "この形式のPDF署名(SubFilter)には対応していません。",
-        "PDF_MODIFIED_AFTER_SIGNING" => {
-            "署名の後に、署名が許していない変更(ページ内容・構成など)が文書に加えられています。表示されている内容は署名されたものと違う可能性があります。"
-        }
-        "PDF_CHANGES_AFTER_SIGNING" => {
-            "署名の後に、許される種類の追記(検証情報、タイムスタンプ、別の署名など)があります。"
-        }
-        "PDF_NOT_WHOLE_DOCUMENT" => {
-            "この署名は文書の途中の版までを対象にしています(後の追記は下に示します)。"
-        }
-        "PDF_SEVERAL_SIGNATURES" => {
-            "複数の署名・タイムスタンプがあります。全体の結果は最も悪いものです。"
-        }
-        _ => return None,
-    })
-}
+pub use crate::pdf_text::{Place, place_text};
 
 /// The level of a change made by a later revision (pyHanko's and DSS's classes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -325,47 +56,47 @@ pub(crate) fn verify(
     options: &Options,
     at: i64,
     base: Option<&crate::BaseMaterial>,
+    call: &std::sync::Arc<crate::crypto::Call>,
 ) -> Report {
     let mut r = crate::base_report("PDF", options, at);
     let doc = match Document::new(&input.bytes) {
         Ok(d) => d,
-        Err(e) => return fail(r, "PDF_UNREADABLE", e.to_string()),
+        Err(e) => return fail(r, Check::PdfUnreadable, e.to_string()),
     };
-    let xref = match doc.xref() {
-        Ok(x) => x,
-        Err(pdf::Error::Encrypted) => {
-            return fail(
-                r,
-                "PDF_ENCRYPTED",
+    let xref =
+        match doc.xref() {
+            Ok(x) => x,
+            Err(pdf::Error::Encrypted) => {
+                return fail(r, Check::PdfEncrypted,
                 "the PDF is encrypted; encrypted PDFs are refused (decrypt it first if you may)"
                     .into(),
             );
-        }
-        Err(e) => return fail(r, "PDF_UNREADABLE", e.to_string()),
-    };
+            }
+            Err(e) => return fail(r, Check::PdfUnreadable, e.to_string()),
+        };
     let revisions = self_contained_revisions(&doc);
     let Some(root) = doc.dict_of(&xref, xref.trailer.get(b"Root")) else {
         return fail(
             r,
-            "PDF_UNREADABLE",
+            Check::PdfUnreadable,
             "the document catalog cannot be read".into(),
         );
     };
     let fields = match signature_fields(&doc, &xref, &root) {
         Ok(f) => f,
-        Err(why) => return fail(r, "PDF_FIELD_TREE", why),
+        Err(why) => return fail(r, Check::PdfFieldTree, why),
     };
     if fields.is_empty() {
-        r.indication = Indication::Indeterminate;
-        r.sub_indication = Some(Sub::SignedDataNotFound);
-        r.findings.push(Finding::new(
-            "PDF_NO_SIGNATURE",
+        r.fail(
+            Check::PdfNoSignature,
             "the PDF has no signed signature field and no document time-stamp".into(),
-        ));
+        );
         return r;
     }
     // Validation material from every revision's DSS (ISO 32000-2 §12.8.4.3).
-    let dss = dss_material(&doc, &xref, &revisions);
+    let mut dss = dss_material(&doc, &xref, &revisions);
+    // Every signature of the PDF is validated in this call (its cache and budget).
+    dss.call = call.clone();
     // What each revision changed, compared with the one before it.
     let changes: Vec<Vec<Change>> = (0..revisions.len())
         .map(|i| {
@@ -454,12 +185,10 @@ pub(crate) fn verify(
         }
     }
     if fields.len() > MAX_SIGNATURES {
-        r.findings.push(Finding::new(
-            "LIMIT_EXCEEDED",
+        r.fail(
+            Check::LimitExceeded,
             format!("only the first {MAX_SIGNATURES} signatures were judged"),
-        ));
-        r.indication = Indication::TotalFailed;
-        r.sub_indication = Some(Sub::FormatFailure);
+        );
     }
     // Document order: by revision, then field name.
     entries.sort_by_key(|e| e.1.revision);
@@ -493,7 +222,8 @@ pub(crate) fn verify(
     r.sub_indication = w.sub_indication;
     if fail_before.severity() > r.indication.severity() {
         r.indication = fail_before;
-        r.sub_indication = Some(Sub::FormatFailure);
+        // Only the limit on signatures (above) fails a PDF before its signatures are judged.
+        r.sub_indication = Check::LimitExceeded.sub();
     }
     r.signer = w.signer;
     r.signing_time = w.signing_time;
@@ -507,7 +237,7 @@ pub(crate) fn verify(
     r.findings.extend(w.findings);
     if n > 1 {
         r.findings.push(Finding::new(
-            "PDF_SEVERAL_SIGNATURES",
+            Check::PdfSeveralSignatures,
             format!(
                 "{n} signatures and document time-stamps in {n_rev} revisions; the result is the worst of theirs, that of {} in field {:?} (see signers)",
                 wp.kind, wp.field
@@ -517,10 +247,8 @@ pub(crate) fn verify(
     r
 }
 
-fn fail(mut r: Report, code: &'static str, why: String) -> Report {
-    r.indication = Indication::TotalFailed;
-    r.sub_indication = Some(Sub::FormatFailure);
-    r.findings.push(Finding::new(code, why));
+fn fail(mut r: Report, check: Check, why: String) -> Report {
+    r.fail(check, why);
     r
 }
 
@@ -717,7 +445,7 @@ fn one_signature(
         return (
             fail(
                 r0,
-                "PDF_CONTENTS",
+                Check::PdfContents,
                 format!(
                     "field {:?}: the signature value is not a dictionary",
                     f.name
@@ -734,7 +462,7 @@ fn one_signature(
     // ISO 32000-1 §12.8.1: /Contents is the hexadecimal string in the gap of /ByteRange.
     let Some(Entry::InFile { .. }) = xref.entries.get(&f.value.num) else {
         return (
-            fail(r0, "PDF_CONTENTS", "the signature dictionary is inside an object stream: its /Contents cannot be the ByteRange gap".into()),
+            fail(r0, Check::PdfContents, "the signature dictionary is inside an object stream: its /Contents cannot be the ByteRange gap".into()),
             place,
         );
     };
@@ -744,7 +472,7 @@ fn one_signature(
             return (
                 fail(
                     r0,
-                    "PDF_CONTENTS",
+                    Check::PdfContents,
                     "/Contents is not a hexadecimal string".into(),
                 ),
                 place,
@@ -754,7 +482,7 @@ fn one_signature(
             return (
                 fail(
                     r0,
-                    "PDF_CONTENTS",
+                    Check::PdfContents,
                     "/Contents is missing or not a direct string".into(),
                 ),
                 place,
@@ -782,7 +510,7 @@ fn one_signature(
         return (
             fail(
                 r0,
-                "PDF_BYTERANGE",
+                Check::PdfByterange,
                 format!(
                     "/ByteRange {br:?} must be [0 a b c] with the gap exactly the /Contents string (bytes {span_start}..{span_end}) and end inside the file"
                 ),
@@ -798,7 +526,7 @@ fn one_signature(
         return (
             fail(
                 r0,
-                "PDF_BYTERANGE",
+                Check::PdfByterange,
                 format!(
                     "/ByteRange ends at byte {end}, which is not the end of a revision (%%EOF)"
                 ),
@@ -817,7 +545,7 @@ fn one_signature(
         return (
             fail(
                 r0,
-                "PDF_SIG_DICT_REPLACED",
+                Check::PdfSigDictReplaced,
                 format!(
                     "the signature dictionary (object {}) of field {:?} was replaced after revision {}",
                     f.value.num,
@@ -842,7 +570,7 @@ fn one_signature(
             return (
                 fail(
                     r0,
-                    "PDF_CONTENTS",
+                    Check::PdfContents,
                     "/Contents holds bytes other than zeros after the signature".into(),
                 ),
                 place,
@@ -851,7 +579,7 @@ fn one_signature(
         Err(e) => {
             let mut r = fail(
                 r0,
-                "PDF_CONTENTS",
+                Check::PdfContents,
                 format!("/Contents is not a DER structure: {e}"),
             );
             if contents.bytes.iter().all(|&b| b == 0) {
@@ -866,7 +594,7 @@ fn one_signature(
         return (
             fail(
                 r0,
-                "PDF_SUBFILTER",
+                Check::PdfSubfilter,
                 format!(
                     "/SubFilter /{} is not supported (ETSI.CAdES.detached, adbe.pkcs7.detached, ETSI.RFC3161 are)",
                     String::from_utf8_lossy(&sub)
@@ -894,9 +622,16 @@ fn one_signature(
     material.external_poe = poe;
     let dss = &material;
     let at_t = inkan_profiles::time::UnixTime::from_secs(u64::try_from(at).unwrap_or(0));
-    let mut r = match crate::verify_unbounded(&Input { bytes: cms }, &opts, at_t, base, Some(dss)) {
+    let mut r = match crate::verify_unbounded(
+        &Input { bytes: cms },
+        &opts,
+        at_t,
+        base,
+        Some(dss),
+        &dss.call,
+    ) {
         Ok(r) => r,
-        Err(e) => fail(r0, "PDF_CONTENTS", e.to_string()),
+        Err(e) => fail(r0, Check::PdfContents, e.to_string()),
     };
     let kind_ok = if is_ts {
         r.kind.starts_with("RFC 3161")
@@ -908,11 +643,11 @@ fn one_signature(
             "/Contents holds a {} where the /SubFilter calls for another kind",
             r.kind
         );
-        r = fail(r, "PDF_CONTENTS", what);
+        r = fail(r, Check::PdfContents, what);
     }
     if !whole {
         r.findings.push(Finding::new(
-            "PDF_NOT_WHOLE_DOCUMENT",
+            Check::PdfNotWholeDocument,
             format!("this signature covers revision {} of {last}", rev + 1),
         ));
     }
@@ -935,20 +670,16 @@ fn one_signature(
             .enumerate()
             .find(|(_, cs)| cs.iter().any(|c| std::ptr::eq(c, w)))
             .map_or(0, |(j, _)| j + 1);
-        r.findings.push(Finding::new(
-            "PDF_MODIFIED_AFTER_SIGNING",
+        r.set(
+            Check::PdfModifiedAfterSigning,
             format!(
                 "revision {which} changes the document after this signature beyond what is permitted: {}",
                 w.what
             ),
-        ));
-        if r.indication == Indication::TotalPassed {
-            r.indication = Indication::Indeterminate;
-            r.sub_indication = Some(Sub::SigConstraintsFailure);
-        }
+        );
     } else if !place.later_changes.is_empty() {
         r.findings.push(Finding::new(
-            "PDF_CHANGES_AFTER_SIGNING",
+            Check::PdfChangesAfterSigning,
             format!(
                 "permitted later changes: {}",
                 place.later_changes.join("; ")
@@ -1388,6 +1119,7 @@ fn keys_changed(b: &Dict, a: &Dict) -> Vec<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pdf_text::{change_ja, words_ja};
 
     fn place(covers: &str, later: &[&str]) -> Place {
         Place {

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_profiles::time::UnixTime;
 use inkan_verifier::report::{Indication, Sub};
-use inkan_verifier::{Data, Input, Options, tlv, verify};
+use inkan_verifier::{Data, Input, Options, tlv, verify_in};
 
 struct Pki {
     _dir: tempfile::TempDir,
@@ -234,6 +234,13 @@ impl Run {
         self
     }
     fn report(self) -> inkan_verifier::report::Report {
+        self.report_in(&std::sync::Arc::default())
+    }
+    /// The report, verified in `call` (whose work the caller may read).
+    fn report_in(
+        self,
+        call: &std::sync::Arc<inkan_verifier::crypto::Call>,
+    ) -> inkan_verifier::report::Report {
         let options = Options {
             data: self.data,
             trust: self.trust.iter().map(|t| read(t)).collect(),
@@ -242,7 +249,7 @@ impl Run {
             revocation_required: self.required,
             ..Options::default()
         };
-        verify(&Input { bytes: self.sig }, &options, self.at).unwrap()
+        verify_in(call, &Input { bytes: self.sig }, &options, self.at).unwrap()
     }
     fn check(self, ind: Indication, sub: Option<Sub>) -> inkan_verifier::report::Report {
         let r = self.report();
@@ -1275,15 +1282,18 @@ fn bounded_work_refuses_floods_before_verifying() {
     let sig = cms_sign("p256", "-md sha256");
     let flood = flooded(&sig, 200, 2000);
     assert!(flood.len() > 400_000, "{}", flood.len());
-    let r = Run::new(flood)
-        .data("data.txt")
-        .check(Indication::TotalFailed, Some(Sub::FormatFailure));
+    let call = std::sync::Arc::default();
+    let r = Run::new(flood).data("data.txt").report_in(&call);
+    assert_eq!(
+        (r.indication, r.sub_indication),
+        (Indication::TotalFailed, Some(Sub::FormatFailure))
+    );
     assert!(
         r.findings.iter().any(|f| f.code == "LIMIT_EXCEEDED"),
         "{:?}",
         r.findings
     );
-    assert_eq!(inkan_verifier::crypto::computed_in_call(), 0);
+    assert_eq!(call.computed(), 0);
     // Each limit on its own.
     let limits = |signers: usize, crls: usize| {
         let r = Run::new(flooded(&sig, signers, crls))
