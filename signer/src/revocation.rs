@@ -294,7 +294,7 @@ async fn exchange(
     timeout: std::time::Duration,
 ) -> Result<Vec<u8>, String> {
     use http_body_util::{BodyExt as _, Limited};
-    let proxy = proxies.for_uri(req.uri()).cloned();
+    let proxy = proxies.for_uri(req.uri());
     // An http:// request through a proxy carries the proxy's credentials (https:// ones went
     // with CONNECT).
     if req.uri().scheme_str() == Some("http")

@@ -454,7 +454,7 @@ impl Endpoint {
         } else {
             None
         };
-        let proxy = proxies.for_uri(&uri).cloned();
+        let proxy = proxies.for_uri(&uri);
         let connector = crate::https::Connector::new(tls, timeout).with_proxies(proxies);
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
