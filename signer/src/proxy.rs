@@ -48,6 +48,8 @@ use hyper::Uri;
 use hyper::header::HeaderValue;
 use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 
+use crate::error::ProxyError;
+
 /// The `--proxy` choice.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ProxyChoice {
@@ -87,8 +89,11 @@ impl std::fmt::Debug for Proxy {
 impl Proxy {
     /// Parses `http://[user:pass@]host[:port][/]`. Errors never repeat the URL (it may hold a
     /// password); `origin` says where it came from (`--proxy`, `https_proxy`, ...).
-    pub fn parse(url: &str, origin: &str) -> Result<Self, String> {
-        let bad = |why: &str| format!("the proxy URL of {origin} is not usable: {why}");
+    pub fn parse(url: &str, origin: &str) -> Result<Self, ProxyError> {
+        let bad = |reason: &str| ProxyError {
+            origin: origin.to_owned(),
+            reason: reason.to_owned(),
+        };
         let canonical = canonical_url(url).map_err(|why| bad(&why))?;
         Matcher::builder()
             .http(canonical.as_str())
@@ -244,7 +249,7 @@ impl Proxies {
     }
 
     /// The proxies `choice` asks for, reading the process environment.
-    pub fn resolve(choice: &ProxyChoice) -> Result<Self, String> {
+    pub fn resolve(choice: &ProxyChoice) -> Result<Self, ProxyError> {
         Self::resolve_with(choice, &|n| std::env::var(n).ok())
     }
 
@@ -252,13 +257,16 @@ impl Proxies {
     pub fn resolve_with(
         choice: &ProxyChoice,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ProxyError> {
         let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         // Each URL is checked (hyper-util would skip a bad one silently) and handed on in
         // canonical form.
         let checked = |v: &str, origin: &str| {
             Proxy::parse(v, origin)?;
-            canonical_url(v).map_err(|e| e.to_string())
+            canonical_url(v).map_err(|reason| ProxyError {
+                origin: origin.to_owned(),
+                reason,
+            })
         };
         let (http, https) = match choice {
             ProxyChoice::Off => return Ok(Self::none()),
@@ -421,7 +429,7 @@ mod tests {
             "http://:hunter2@proxy:1",
             "http://user:hunter2%zz@proxy:1",
         ] {
-            let e = Proxy::parse(bad, "--proxy").unwrap_err();
+            let e = Proxy::parse(bad, "--proxy").unwrap_err().to_string();
             assert!(
                 e.contains("--proxy") && !e.contains("hunter2"),
                 "{bad}: {e}"
@@ -481,7 +489,9 @@ mod tests {
         assert!(p.for_uri(&uri("https://tsa.example/")).is_none());
         // A bad variable is an error naming the variable, not its value.
         let bad = |n: &str| (n == "https_proxy").then(|| "socks5://u:pw1@x:1".to_owned());
-        let e = Proxies::resolve_with(&ProxyChoice::Environment, &bad).unwrap_err();
+        let e = Proxies::resolve_with(&ProxyChoice::Environment, &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("https_proxy") && !e.contains("pw1"), "{e}");
         assert!(format!("{chosen:?}").contains("<proxy URL>"));
     }

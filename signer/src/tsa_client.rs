@@ -148,9 +148,9 @@ impl std::fmt::Display for TsaError {
 impl std::error::Error for TsaError {}
 
 /// A TSA setting that stops a signing run before anything is signed: a file that cannot be used
-/// is [`SetupError::Material`](crate::sign::SetupError::Material) (exit 66), anything else
-/// [`SetupError::Usage`](crate::sign::SetupError::Usage) (exit 64).
-impl From<TsaError> for crate::sign::SetupError {
+/// is [`SetupError::Material`](crate::error::SetupError::Material) (exit 66), anything else
+/// [`SetupError::Usage`](crate::error::SetupError::Usage) (exit 64).
+impl From<TsaError> for crate::error::SetupError {
     fn from(e: TsaError) -> Self {
         match e {
             TsaError::Unreadable(_) => Self::Material(e.to_string()),
@@ -590,7 +590,7 @@ fn challenge(headers: &hyper::HeaderMap) -> String {
 /// environment) and returns the response body.
 pub async fn post(url: &str, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, TsaError> {
     let proxies = crate::proxy::Proxies::resolve(&crate::proxy::ProxyChoice::Environment)
-        .map_err(TsaError::Settings)?;
+        .map_err(|e| TsaError::Settings(e.to_string()))?;
     Endpoint::new(url, &TsaAccess::default(), timeout, proxies.into())?
         .post(body, timeout)
         .await

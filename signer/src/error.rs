@@ -1,0 +1,91 @@
+//! The signer's errors that cross module boundaries, typed, in one module that imports none of
+//! the others' machinery (so `sign`, `plan`, `tsa_client`, `timestamp`, `pades` and `proxy`
+//! can all name them without importing each other).
+//!
+//! - [`SetupError`]: why a run could not start (nothing was signed); the binary maps each kind
+//!   to its exit status (INTERFACE.md: 64 usage, 66 material, ...).
+//! - [`ProxyError`]: a proxy setting that cannot be used (see [`crate::proxy`]); it names
+//!   where the setting came from, never the URL (which may hold a password).
+//!
+//! Failures of one input in a batch stay [`crate::cades::Failure`], with the batch's
+//! [`crate::cades::Problem`] kinds.
+
+use inkan_hsm::Refusal;
+
+/// Why a run could not start (nothing was signed).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The key could not be loaded (PIN, token, file).
+    Key(inkan_hsm::Error),
+    /// The CRYPTREC policy refuses the key or certificate for new signatures.
+    Policy(Refusal),
+    /// The certificate chain is unusable or does not fit the key.
+    Certificate(String),
+    /// A flag combination or an input file is wrong.
+    Usage(String),
+    /// A CRL/OCSP file or the TSA setting is unusable.
+    Material(String),
+}
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Key(e) => write!(f, "key: {e}"),
+            Self::Policy(r) => write!(f, "refused by the CRYPTREC policy: {r}"),
+            Self::Certificate(e) => write!(f, "certificate: {e}"),
+            Self::Usage(e) => write!(f, "{e}"),
+            Self::Material(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {}
+
+/// An unusable proxy setting is a usage error (exit 64), stopping the run before anything is
+/// signed.
+impl From<ProxyError> for SetupError {
+    fn from(e: ProxyError) -> Self {
+        Self::Usage(e.to_string())
+    }
+}
+
+/// A proxy URL that cannot be used. Holds where it came from (`--proxy`, `https_proxy`, ...)
+/// and why, never the URL itself (it may carry credentials).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyError {
+    /// `--proxy` or the name of the environment variable.
+    pub origin: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl std::fmt::Display for ProxyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the proxy URL of {} is not usable: {}",
+            self.origin, self.reason
+        )
+    }
+}
+
+impl std::error::Error for ProxyError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_errors_name_the_origin() {
+        let e = ProxyError {
+            origin: "https_proxy".into(),
+            reason: "no valid host".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the proxy URL of https_proxy is not usable: no valid host"
+        );
+        assert!(matches!(SetupError::from(e), SetupError::Usage(m) if m.contains("https_proxy")));
+    }
+}
