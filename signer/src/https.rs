@@ -45,6 +45,7 @@ use std::time::Duration;
 
 use hyper::Uri;
 
+use crate::error::TlsSettingsError;
 use crate::proxy::{Proxies, Proxy};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
@@ -76,19 +77,24 @@ pub struct ClientCert<'a> {
     pub key: &'a Path,
 }
 
-fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+fn read_pem(path: &Path, what: &'static str) -> Result<Vec<u8>, TlsSettingsError> {
     use std::io::Read as _;
-    let f = std::fs::File::open(path)
-        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+    let unreadable = |e: io::Error| TlsSettingsError::Unreadable {
+        what,
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let f = std::fs::File::open(path).map_err(unreadable)?;
     let mut b = Vec::new();
     f.take(MAX_PEM + 1)
         .read_to_end(&mut b)
-        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+        .map_err(unreadable)?;
     if b.len() as u64 > MAX_PEM {
-        return Err(format!(
-            "{what} {} is larger than {MAX_PEM} bytes",
-            path.display()
-        ));
+        return Err(TlsSettingsError::TooLarge {
+            what,
+            path: path.to_owned(),
+            limit: MAX_PEM,
+        });
     }
     Ok(b)
 }
@@ -96,38 +102,36 @@ fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, String> {
 fn certificates(
     pem: &[u8],
     path: &Path,
-    what: &str,
-) -> Result<Vec<CertificateDer<'static>>, String> {
+    what: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, TlsSettingsError> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{what} {}: not PEM certificates: {e}", path.display()))?;
+        .map_err(|e| TlsSettingsError::NotPem {
+            what,
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
     if certs.is_empty() {
-        return Err(format!(
-            "{what} {}: no -----BEGIN CERTIFICATE----- in it",
-            path.display()
-        ));
+        return Err(TlsSettingsError::NoCertificate {
+            what,
+            path: path.to_owned(),
+        });
     }
     Ok(certs)
 }
 
 /// The system trust store, read once per process.
-fn system_roots() -> Result<Arc<rustls::RootCertStore>, String> {
-    static ROOTS: OnceLock<Result<Arc<rustls::RootCertStore>, String>> = OnceLock::new();
+fn system_roots() -> Result<Arc<rustls::RootCertStore>, TlsSettingsError> {
+    static ROOTS: OnceLock<Result<Arc<rustls::RootCertStore>, TlsSettingsError>> = OnceLock::new();
     ROOTS
         .get_or_init(|| {
             let found = rustls_native_certs::load_native_certs();
             let mut store = rustls::RootCertStore::empty();
             let (added, _ignored) = store.add_parsable_certificates(found.certs);
             if added == 0 {
-                let why = found
-                    .errors
-                    .first()
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "the system trust store holds no usable CA certificate{why} \
-                     (name the TSA's CA with --tsa-ca PEM)"
-                ));
+                return Err(TlsSettingsError::NoSystemRoots {
+                    first_error: found.errors.first().map(ToString::to_string),
+                });
             }
             Ok(Arc::new(store))
         })
@@ -145,7 +149,10 @@ pub struct Tls {
 
 /// The TLS client settings: the trust anchors, optionally a client certificate; TLS 1.3 and
 /// 1.2 on the ring provider; ALPN `http/1.1`.
-pub fn client_config(roots: Roots<'_>, client: Option<ClientCert<'_>>) -> Result<Tls, String> {
+pub fn client_config(
+    roots: Roots<'_>,
+    client: Option<ClientCert<'_>>,
+) -> Result<Tls, TlsSettingsError> {
     let anchors = match roots {
         Roots::System => "the system trust store".to_owned(),
         Roots::Pem(p) => format!("the CAs in {}", p.display()),
@@ -156,9 +163,10 @@ pub fn client_config(roots: Roots<'_>, client: Option<ClientCert<'_>>) -> Result
             let pem = read_pem(path, "CA file")?;
             let mut store = rustls::RootCertStore::empty();
             for c in certificates(&pem, path, "CA file")? {
-                store
-                    .add(c)
-                    .map_err(|e| format!("CA file {}: {e}", path.display()))?;
+                store.add(c).map_err(|e| TlsSettingsError::BadAnchor {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })?;
             }
             Arc::new(store)
         }
@@ -166,7 +174,7 @@ pub fn client_config(roots: Roots<'_>, client: Option<ClientCert<'_>>) -> Result
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| format!("TLS settings: {e}"))?
+        .map_err(|e| TlsSettingsError::Protocol(e.to_string()))?
         .with_root_certificates(store);
     let mut config = match client {
         None => builder.with_no_client_auth(),
@@ -175,19 +183,16 @@ pub fn client_config(roots: Roots<'_>, client: Option<ClientCert<'_>>) -> Result
             let chain = certificates(&pem, cc.cert, "client certificate")?;
             let key_pem = zeroize::Zeroizing::new(read_pem(cc.key, "client key")?);
             let key = PrivatePkcs8KeyDer::from_pem_slice(&key_pem).map_err(|_| {
-                format!(
-                    "client key {}: no PKCS#8 private key (-----BEGIN PRIVATE KEY-----) in it",
-                    cc.key.display()
-                )
+                TlsSettingsError::NoPkcs8Key {
+                    path: cc.key.to_owned(),
+                }
             })?;
             builder
                 .with_client_auth_cert(chain, PrivateKeyDer::Pkcs8(key))
-                .map_err(|e| {
-                    format!(
-                        "client certificate {} and key {} are not usable together: {e}",
-                        cc.cert.display(),
-                        cc.key.display()
-                    )
+                .map_err(|e| TlsSettingsError::ClientPair {
+                    cert: cc.cert.to_owned(),
+                    key: cc.key.to_owned(),
+                    reason: e.to_string(),
                 })?
         }
     };
@@ -243,7 +248,7 @@ impl Connector {
 
     /// A connector for `http://` and for `https://` trusting the system store, without client
     /// authentication (CRL distribution points).
-    pub fn system(timeout: Duration) -> Result<Self, String> {
+    pub fn system(timeout: Duration) -> Result<Self, TlsSettingsError> {
         Ok(Self::new(
             Some(client_config(Roots::System, None)?),
             timeout,
@@ -591,10 +596,14 @@ mod tests {
     #[test]
     fn bad_pem_files_are_clear() {
         let not_pem = temp("notpem", b"hello");
-        let e = client_config(Roots::Pem(&not_pem), None).unwrap_err();
+        let e = client_config(Roots::Pem(&not_pem), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no -----BEGIN CERTIFICATE-----"), "{e}");
         let missing = Path::new("/nonexistent/ca.pem");
-        let e = client_config(Roots::Pem(missing), None).unwrap_err();
+        let e = client_config(Roots::Pem(missing), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cannot read CA file"), "{e}");
         // A key file that is not PKCS#8: the error names the file, never its contents.
         let secret = b"-----BEGIN EC PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END EC PRIVATE KEY-----\n";
@@ -606,7 +615,8 @@ mod tests {
                 key: &key,
             }),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("client certificate"), "{e}");
         let _ = std::fs::remove_file(not_pem);
         let _ = std::fs::remove_file(key);

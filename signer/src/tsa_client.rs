@@ -448,7 +448,8 @@ impl Endpoint {
                 (Some(cert), Some(key)) => Some(crate::https::ClientCert { cert, key }),
                 _ => None,
             };
-            let tls = crate::https::client_config(roots, client).map_err(TsaError::Unreadable)?;
+            let tls = crate::https::client_config(roots, client)
+                .map_err(|e| TsaError::Unreadable(e.to_string()))?;
             anchors.clone_from(&tls.anchors);
             Some(tls)
         } else {
