@@ -6,6 +6,7 @@
 //!   to its exit status (INTERFACE.md: 64 usage, 66 material, ...).
 //! - [`ProxyError`]: a proxy setting that cannot be used (see [`crate::proxy`]); it names
 //!   where the setting came from, never the URL (which may hold a password).
+//! - [`TokenError`]: why a TSA's time-stamp token was refused (see [`crate::tst::check`]).
 //! - [`TlsSettingsError`]: TLS client settings that cannot be used (see [`crate::https`]): a
 //!   trust-anchor file, a client certificate or key, the system trust store. It names files,
 //!   never their contents (a key file's bytes are secret).
@@ -194,6 +195,107 @@ impl std::fmt::Display for TlsSettingsError {
 }
 
 impl std::error::Error for TlsSettingsError {}
+
+/// Why a time-stamp token from the TSA was refused (RFC 3161 §2.4.2: the token must answer
+/// the request; RFC 5652 §5.4 and §5.6: its signature and signed attributes must hold; RFC 5035
+/// §3: its ESS signing-certificate attribute must name the TSA certificate).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// A part of the token does not decode.
+    Malformed {
+        /// Which part ("token", "TSTInfo", "token message-digest", ...).
+        part: &'static str,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The encapsulated content type is not TSTInfo.
+    NotTstInfo,
+    /// The token carries no encapsulated TSTInfo.
+    NoTstInfo,
+    /// The TSTInfo's message imprint is not the one asked for.
+    ImprintMismatch,
+    /// The TSTInfo's nonce is not the one sent.
+    NonceMismatch,
+    /// A nonce was sent and the TSTInfo has none.
+    NonceMissing,
+    /// The token has this many signers instead of one.
+    SignerCount(usize),
+    /// A signed attribute the token needs is missing (its name).
+    MissingAttribute(&'static str),
+    /// The content-type attribute does not say TSTInfo.
+    ContentTypeNotTstInfo,
+    /// A digest algorithm is not accepted: `what` ("token digest", "token ESS hash
+    /// algorithm") and its OID.
+    DigestNotAccepted {
+        /// Where the algorithm is named.
+        what: &'static str,
+        /// The OID, dotted.
+        oid: String,
+    },
+    /// The message-digest attribute is not the digest of the TSTInfo.
+    MessageDigestMismatch,
+    /// The token does not carry the certificate its signer identifier names.
+    NoTsaCertificate,
+    /// The token has no signed attributes.
+    NoSignedAttributes,
+    /// The signature does not verify (why).
+    Signature(String),
+    /// The TSA certificate (its subject) lacks the timeStamping extended key usage.
+    NoTimeStampingEku {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The TSA certificate (its subject) is not valid at the token's genTime.
+    NotValidAtGenTime {
+        /// The certificate's subject.
+        subject: String,
+    },
+    /// The ESS certificate hash does not match the TSA certificate.
+    EssHashMismatch,
+}
+
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Malformed { part, reason } => write!(f, "{part}: {reason}"),
+            Self::NotTstInfo => f.write_str("token content is not TSTInfo"),
+            Self::NoTstInfo => f.write_str("token carries no TSTInfo"),
+            Self::ImprintMismatch => {
+                f.write_str("the token's message imprint differs from the request")
+            }
+            Self::NonceMismatch => f.write_str("the token's nonce differs from the request"),
+            Self::NonceMissing => f.write_str("the token has no nonce although one was sent"),
+            Self::SignerCount(n) => write!(f, "token has {n} signers, expected one"),
+            Self::MissingAttribute(name) => write!(f, "token lacks the {name} attribute"),
+            Self::ContentTypeNotTstInfo => {
+                f.write_str("token content-type attribute is not TSTInfo")
+            }
+            Self::DigestNotAccepted { what, oid } => write!(f, "{what} {oid} not accepted"),
+            Self::MessageDigestMismatch => {
+                f.write_str("token message-digest does not match its TSTInfo")
+            }
+            Self::NoTsaCertificate => {
+                f.write_str("the token does not carry the TSA certificate (sent certReq true)")
+            }
+            Self::NoSignedAttributes => f.write_str("token has no signed attributes"),
+            Self::Signature(e) => write!(f, "token signature: {e}"),
+            Self::NoTimeStampingEku { subject } => write!(
+                f,
+                "TSA certificate {subject} lacks extended key usage timeStamping"
+            ),
+            Self::NotValidAtGenTime { subject } => write!(
+                f,
+                "TSA certificate {subject} is not valid at the token's genTime"
+            ),
+            Self::EssHashMismatch => {
+                f.write_str("token ESS certificate hash does not match the TSA certificate")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
 
 #[cfg(test)]
 mod tests {
