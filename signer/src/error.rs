@@ -7,6 +7,9 @@
 //! - [`ProxyError`]: a proxy setting that cannot be used (see [`crate::proxy`]); it names
 //!   where the setting came from, never the URL (which may hold a password).
 //! - [`TokenError`]: why a TSA's time-stamp token was refused (see [`crate::tst::check`]).
+//! - [`RevocationError`]: why a CRL or OCSP response does not serve as revocation evidence
+//!   (see [`crate::revocation`]), telling apart data about other certificates, a revoked
+//!   certificate, and unusable data.
 //! - [`TlsSettingsError`]: TLS client settings that cannot be used (see [`crate::https`]): a
 //!   trust-anchor file, a client certificate or key, the system trust store. It names files,
 //!   never their contents (a key file's bytes are secret).
@@ -296,6 +299,42 @@ impl std::fmt::Display for TokenError {
 }
 
 impl std::error::Error for TokenError {}
+
+/// Why a CRL or an OCSP response is not revocation evidence for a certificate (RFC 5280
+/// §6.3, RFC 6960 §3.2). The words are the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RevocationError {
+    /// It speaks about other certificates (a CRL of another CA, an OCSP response without
+    /// this certificate): look elsewhere.
+    NotAbout(String),
+    /// It says the certificate is revoked (or its status unknown).
+    Revoked(String),
+    /// It cannot be used: it does not decode, its signature or signer fails, it is stale.
+    Unusable(String),
+}
+
+impl std::fmt::Display for RevocationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotAbout(m) | Self::Revoked(m) | Self::Unusable(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for RevocationError {}
+
+impl From<String> for RevocationError {
+    fn from(m: String) -> Self {
+        Self::Unusable(m)
+    }
+}
+
+impl From<&str> for RevocationError {
+    fn from(m: &str) -> Self {
+        Self::Unusable(m.to_owned())
+    }
+}
 
 #[cfg(test)]
 mod tests {
