@@ -10,6 +10,8 @@
 //! - [`RevocationError`]: why a CRL or OCSP response does not serve as revocation evidence
 //!   (see [`crate::revocation`]), telling apart data about other certificates, a revoked
 //!   certificate, and unusable data.
+//! - [`SignatureError`]: why a signature on received material does not verify (see
+//!   [`crate::crypto::verify`]).
 //! - [`TlsSettingsError`]: TLS client settings that cannot be used (see [`crate::https`]): a
 //!   trust-anchor file, a client certificate or key, the system trust store. It names files,
 //!   never their contents (a key file's bytes are secret).
@@ -335,6 +337,34 @@ impl From<&str> for RevocationError {
         Self::Unusable(m.to_owned())
     }
 }
+
+/// Why a signature on material the signer received (a token, a CRL, an OCSP response, a
+/// responder certificate) does not verify.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The AlgorithmIdentifier is not one we know (the parser's words).
+    Algorithm(String),
+    /// The SubjectPublicKeyInfo is not one we know (the parser's words).
+    PublicKey(String),
+    /// The CRYPTREC policy refuses the algorithm or key for validation at that time.
+    Policy(Refusal),
+    /// The signature value does not verify.
+    Invalid(inkan_profiles::verify::VerifyError),
+}
+
+impl std::fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Algorithm(e) => write!(f, "algorithm: {e}"),
+            Self::PublicKey(e) => write!(f, "public key: {e}"),
+            Self::Policy(r) => write!(f, "{r}"),
+            Self::Invalid(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SignatureError {}
 
 #[cfg(test)]
 mod tests {
