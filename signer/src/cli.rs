@@ -299,7 +299,7 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
                     crate::proxy::ProxyChoice::Off
                 } else {
                     // Checked now; the error never repeats the URL (it may hold a password).
-                    crate::proxy::Proxy::parse(&v, "--proxy")?;
+                    crate::proxy::Proxy::parse(&v, "--proxy").map_err(|e| e.to_string())?;
                     crate::proxy::ProxyChoice::Url(crate::proxy::ProxyUrlText(v))
                 };
             }

@@ -306,7 +306,14 @@ impl RawSignedData {
     pub fn encode(&self) -> Vec<u8> {
         let mut parts = vec![
             der_raw::encode_uint(&self.required_version().to_be_bytes()),
-            der_raw::encode_set_of(self.digest_algorithms.clone()),
+            inkan_profiles::asn1::tlv::der_set_of(
+                tag::SET,
+                &self
+                    .digest_algorithms
+                    .iter()
+                    .map(Vec::as_slice)
+                    .collect::<Vec<_>>(),
+            ),
             self.encap.clone(),
         ];
         if !self.certificates.is_empty() {

@@ -6,6 +6,8 @@ use inkan_profiles::policy::{Policy, Use};
 use inkan_profiles::time::UnixTime;
 use inkan_profiles::verify::verify_signature;
 
+use crate::error::SignatureError;
+
 /// Verifies `signature` over `message` with the key `spki` (DER SubjectPublicKeyInfo) under the
 /// raw `AlgorithmIdentifier` `alg`, refusing algorithms the CRYPTREC policy does not accept for
 /// validating material whose existence is proven at `at`.
@@ -15,11 +17,13 @@ pub fn verify(
     message: &[u8],
     signature: &[u8],
     at: UnixTime,
-) -> Result<(), String> {
-    let alg = SignatureAlgorithm::from_der(alg).map_err(|e| format!("algorithm: {e:?}"))?;
-    let kind = PublicKeyKind::from_spki_der(spki).map_err(|e| format!("public key: {e:?}"))?;
+) -> Result<(), SignatureError> {
+    let alg = SignatureAlgorithm::from_der(alg)
+        .map_err(|e| SignatureError::Algorithm(format!("{e:?}")))?;
+    let kind = PublicKeyKind::from_spki_der(spki)
+        .map_err(|e| SignatureError::PublicKey(format!("{e:?}")))?;
     Policy::cryptrec()
         .check_signature(&alg, &kind, Use::Validate, at)
-        .map_err(|r| r.to_string())?;
-    verify_signature(spki, &alg, message, signature).map_err(|e| e.to_string())
+        .map_err(SignatureError::Policy)?;
+    verify_signature(spki, &alg, message, signature).map_err(SignatureError::Invalid)
 }

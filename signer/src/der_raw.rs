@@ -21,7 +21,7 @@ use inkan_profiles::asn1::tlv::{self as shared, Rules};
 /// the shared reader (`inkan_profiles::asn1::tlv`); real BER encoders nest one level.
 pub const OCTETS_MAX_DEPTH: usize = 64;
 /// Appends a DER length; a DER element around some contents (the shared writer).
-pub use inkan_profiles::asn1::tlv::{encode, push_len};
+pub use inkan_profiles::asn1::tlv::{encode, encode_oid, encode_parts, encode_uint, push_len, tag};
 
 /// Why bytes could not be read as BER.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,38 +37,6 @@ impl std::error::Error for DerError {}
 
 fn err<T>(msg: impl Into<String>) -> Result<T, DerError> {
     Err(DerError(msg.into()))
-}
-
-/// Universal and context tags used by this crate.
-pub mod tag {
-    /// BOOLEAN.
-    pub const BOOLEAN: u8 = 0x01;
-    /// INTEGER.
-    pub const INTEGER: u8 = 0x02;
-    /// OCTET STRING (primitive).
-    pub const OCTET_STRING: u8 = 0x04;
-    /// OCTET STRING (constructed, BER only).
-    pub const OCTET_STRING_C: u8 = 0x24;
-    /// NULL.
-    pub const NULL: u8 = 0x05;
-    /// OBJECT IDENTIFIER.
-    pub const OID: u8 = 0x06;
-    /// ENUMERATED.
-    pub const ENUMERATED: u8 = 0x0a;
-    /// GeneralizedTime.
-    pub const GENERALIZED_TIME: u8 = 0x18;
-    /// SEQUENCE.
-    pub const SEQUENCE: u8 = 0x30;
-    /// SET.
-    pub const SET: u8 = 0x31;
-    /// `[0]` constructed.
-    pub const CTX0: u8 = 0xa0;
-    /// `[1]` constructed.
-    pub const CTX1: u8 = 0xa1;
-    /// `[2]` constructed.
-    pub const CTX2: u8 = 0xa2;
-    /// `[3]` constructed.
-    pub const CTX3: u8 = 0xa3;
 }
 
 /// One element: its tag, its whole encoding and its contents (both borrowed from the input).
@@ -253,44 +221,6 @@ fn read_tlv(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), DerError> {
     ))
 }
 
-/// A definite-length element with tag `t` around the concatenation of `parts`.
-pub fn encode_parts<T: AsRef<[u8]>>(t: u8, parts: &[T]) -> Vec<u8> {
-    let len: usize = parts.iter().map(|p| p.as_ref().len()).sum();
-    let mut out = Vec::with_capacity(len + 6);
-    out.push(t);
-    push_len(&mut out, len);
-    for p in parts {
-        out.extend_from_slice(p.as_ref());
-    }
-    out
-}
-
-/// A DER SET OF: the elements sorted by their encodings (X.690 11.6).
-pub fn encode_set_of(mut elems: Vec<Vec<u8>>) -> Vec<u8> {
-    elems.sort();
-    encode_parts(tag::SET, &elems)
-}
-
-/// The DER INTEGER for a non-negative big-endian magnitude.
-pub fn encode_uint(magnitude: &[u8]) -> Vec<u8> {
-    let m = strip_leading_zeros(magnitude);
-    let mut c = Vec::with_capacity(m.len() + 1);
-    if m.is_empty() {
-        c.push(0);
-    } else {
-        if m[0] & 0x80 != 0 {
-            c.push(0);
-        }
-        c.extend_from_slice(m);
-    }
-    encode(tag::INTEGER, &c)
-}
-
-/// The DER OBJECT IDENTIFIER.
-pub fn encode_oid(oid: &const_oid::ObjectIdentifier) -> Vec<u8> {
-    encode(tag::OID, oid.as_bytes())
-}
-
 /// Parses the contents of an OBJECT IDENTIFIER element.
 pub fn oid(t: &Tlv<'_>) -> Result<const_oid::ObjectIdentifier, DerError> {
     if t.tag != tag::OID {
@@ -389,7 +319,10 @@ mod tests {
 
     #[test]
     fn set_of_sorted() {
-        let s = encode_set_of(vec![vec![0x04, 0x01, 0x02], vec![0x02, 0x01, 0x01]]);
+        let s = inkan_profiles::asn1::tlv::der_set_of(
+            tag::SET,
+            &[&[0x04, 0x01, 0x02], &[0x02, 0x01, 0x01]],
+        );
         assert_eq!(s, [0x31, 0x06, 0x02, 0x01, 0x01, 0x04, 0x01, 0x02]);
     }
 }

@@ -44,8 +44,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper::Uri;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use crate::error::TlsSettingsError;
 use crate::proxy::{Proxies, Proxy};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
@@ -77,19 +77,24 @@ pub struct ClientCert<'a> {
     pub key: &'a Path,
 }
 
-fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, String> {
+fn read_pem(path: &Path, what: &'static str) -> Result<Vec<u8>, TlsSettingsError> {
     use std::io::Read as _;
-    let f = std::fs::File::open(path)
-        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+    let unreadable = |e: io::Error| TlsSettingsError::Unreadable {
+        what,
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let f = std::fs::File::open(path).map_err(unreadable)?;
     let mut b = Vec::new();
     f.take(MAX_PEM + 1)
         .read_to_end(&mut b)
-        .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
+        .map_err(unreadable)?;
     if b.len() as u64 > MAX_PEM {
-        return Err(format!(
-            "{what} {} is larger than {MAX_PEM} bytes",
-            path.display()
-        ));
+        return Err(TlsSettingsError::TooLarge {
+            what,
+            path: path.to_owned(),
+            limit: MAX_PEM,
+        });
     }
     Ok(b)
 }
@@ -97,38 +102,36 @@ fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, String> {
 fn certificates(
     pem: &[u8],
     path: &Path,
-    what: &str,
-) -> Result<Vec<CertificateDer<'static>>, String> {
+    what: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, TlsSettingsError> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{what} {}: not PEM certificates: {e}", path.display()))?;
+        .map_err(|e| TlsSettingsError::NotPem {
+            what,
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
     if certs.is_empty() {
-        return Err(format!(
-            "{what} {}: no -----BEGIN CERTIFICATE----- in it",
-            path.display()
-        ));
+        return Err(TlsSettingsError::NoCertificate {
+            what,
+            path: path.to_owned(),
+        });
     }
     Ok(certs)
 }
 
 /// The system trust store, read once per process.
-fn system_roots() -> Result<Arc<rustls::RootCertStore>, String> {
-    static ROOTS: OnceLock<Result<Arc<rustls::RootCertStore>, String>> = OnceLock::new();
+fn system_roots() -> Result<Arc<rustls::RootCertStore>, TlsSettingsError> {
+    static ROOTS: OnceLock<Result<Arc<rustls::RootCertStore>, TlsSettingsError>> = OnceLock::new();
     ROOTS
         .get_or_init(|| {
             let found = rustls_native_certs::load_native_certs();
             let mut store = rustls::RootCertStore::empty();
             let (added, _ignored) = store.add_parsable_certificates(found.certs);
             if added == 0 {
-                let why = found
-                    .errors
-                    .first()
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "the system trust store holds no usable CA certificate{why} \
-                     (name the TSA's CA with --tsa-ca PEM)"
-                ));
+                return Err(TlsSettingsError::NoSystemRoots {
+                    first_error: found.errors.first().map(ToString::to_string),
+                });
             }
             Ok(Arc::new(store))
         })
@@ -146,7 +149,10 @@ pub struct Tls {
 
 /// The TLS client settings: the trust anchors, optionally a client certificate; TLS 1.3 and
 /// 1.2 on the ring provider; ALPN `http/1.1`.
-pub fn client_config(roots: Roots<'_>, client: Option<ClientCert<'_>>) -> Result<Tls, String> {
+pub fn client_config(
+    roots: Roots<'_>,
+    client: Option<ClientCert<'_>>,
+) -> Result<Tls, TlsSettingsError> {
     let anchors = match roots {
         Roots::System => "the system trust store".to_owned(),
         Roots::Pem(p) => format!("the CAs in {}", p.display()),
@@ -157,9 +163,10 @@ pub fn client_config(roots: Roots<'_>, client: Option<ClientCert<'_>>) -> Result
             let pem = read_pem(path, "CA file")?;
             let mut store = rustls::RootCertStore::empty();
             for c in certificates(&pem, path, "CA file")? {
-                store
-                    .add(c)
-                    .map_err(|e| format!("CA file {}: {e}", path.display()))?;
+                store.add(c).map_err(|e| TlsSettingsError::BadAnchor {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })?;
             }
             Arc::new(store)
         }
@@ -167,7 +174,7 @@ pub fn client_config(roots: Roots<'_>, client: Option<ClientCert<'_>>) -> Result
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| format!("TLS settings: {e}"))?
+        .map_err(|e| TlsSettingsError::Protocol(e.to_string()))?
         .with_root_certificates(store);
     let mut config = match client {
         None => builder.with_no_client_auth(),
@@ -176,19 +183,16 @@ pub fn client_config(roots: Roots<'_>, client: Option<ClientCert<'_>>) -> Result
             let chain = certificates(&pem, cc.cert, "client certificate")?;
             let key_pem = zeroize::Zeroizing::new(read_pem(cc.key, "client key")?);
             let key = PrivatePkcs8KeyDer::from_pem_slice(&key_pem).map_err(|_| {
-                format!(
-                    "client key {}: no PKCS#8 private key (-----BEGIN PRIVATE KEY-----) in it",
-                    cc.key.display()
-                )
+                TlsSettingsError::NoPkcs8Key {
+                    path: cc.key.to_owned(),
+                }
             })?;
             builder
                 .with_client_auth_cert(chain, PrivateKeyDer::Pkcs8(key))
-                .map_err(|e| {
-                    format!(
-                        "client certificate {} and key {} are not usable together: {e}",
-                        cc.cert.display(),
-                        cc.key.display()
-                    )
+                .map_err(|e| TlsSettingsError::ClientPair {
+                    cert: cc.cert.to_owned(),
+                    key: cc.key.to_owned(),
+                    reason: e.to_string(),
                 })?
         }
     };
@@ -244,7 +248,7 @@ impl Connector {
 
     /// A connector for `http://` and for `https://` trusting the system store, without client
     /// authentication (CRL distribution points).
-    pub fn system(timeout: Duration) -> Result<Self, String> {
+    pub fn system(timeout: Duration) -> Result<Self, TlsSettingsError> {
         Ok(Self::new(
             Some(client_config(Roots::System, None)?),
             timeout,
@@ -365,87 +369,54 @@ impl ProxyFailure {
     }
 }
 
-/// Largest answer head read from a proxy to `CONNECT`.
-const MAX_CONNECT_HEAD: usize = 8 * 1024;
-
 /// Opens TCP to `proxy`.
 async fn connect_proxy(
     http: &mut HttpConnector,
     proxy: &Proxy,
 ) -> Result<TokioIo<TcpStream>, ProxyFailure> {
     use tower_service::Service as _;
-    let fail = |detail: String| ProxyFailure {
-        proxy: proxy.name(),
-        detail,
-    };
-    let uri: Uri = format!("http://{}/", proxy.authority())
-        .parse()
-        .map_err(|_| fail("not a usable address".into()))?;
-    http.call(uri)
+    http.call(proxy.uri().clone())
         .await
-        .map_err(|e| fail(format!("cannot connect: {}", describe(&e))))
+        .map_err(|e| ProxyFailure {
+            proxy: proxy.name(),
+            detail: format!("cannot connect: {}", describe(&e)),
+        })
 }
 
-/// Opens a `CONNECT` tunnel to `target` (`host:port`) through `proxy` and returns the TCP
-/// stream, ready for the TLS handshake with the target.
-async fn tunnel(
-    http: &mut HttpConnector,
-    proxy: &Proxy,
-    target: &str,
-) -> Result<TcpStream, ProxyFailure> {
-    let fail = |detail: String| ProxyFailure {
+/// Opens a `CONNECT` tunnel (RFC 9110 §9.3.6) to `dst`'s `host:port` through `proxy` with
+/// hyper-util's `Tunnel`, and returns the TCP stream, ready for the TLS handshake with the
+/// target.
+async fn tunnel(http: &HttpConnector, proxy: &Proxy, dst: &Uri) -> Result<TcpStream, ProxyFailure> {
+    use hyper_util::client::legacy::connect::proxy::Tunnel;
+    use tower_service::Service as _;
+    let mut t = Tunnel::new(proxy.uri().clone(), http.clone());
+    if let Some(a) = proxy.authorization() {
+        t = t.with_auth(a.clone());
+    }
+    let e = match t.call(dst.clone()).await {
+        Ok(io) => return Ok(io.into_inner()),
+        Err(e) => e,
+    };
+    // hyper-util does not export its `TunnelError` type: its kinds are told apart by their
+    // words (pinned by Cargo.lock, and by the test `connect_answers` below).
+    let text = e.to_string();
+    let cause = || std::error::Error::source(&e).map_or_else(String::new, describe);
+    let detail = match text.strip_prefix("tunnel error: ").unwrap_or(&text) {
+        "proxy authorization required" => return Err(ProxyFailure::auth_required(proxy)),
+        "failed to create underlying connection" => format!("cannot connect: {}", cause()),
+        "io error establishing tunnel" => format!("CONNECT failed: {}", cause()),
+        "unexpected end of file" => "closed the connection instead of answering CONNECT".into(),
+        "proxy response headers too long" => "its answer to CONNECT is longer than 8 KiB".into(),
+        _ => format!(
+            "refused a tunnel to {}:{} (no HTTP/1.x 200 answer)",
+            dst.host().unwrap_or_default(),
+            dst.port_u16().unwrap_or(443)
+        ),
+    };
+    Err(ProxyFailure {
         proxy: proxy.name(),
         detail,
-    };
-    let mut tcp = connect_proxy(http, proxy).await?.into_inner();
-    let mut req = zeroize::Zeroizing::new(
-        format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n").into_bytes(),
-    );
-    if let Some(a) = proxy.authorization() {
-        req.extend_from_slice(b"Proxy-Authorization: ");
-        req.extend_from_slice(a.as_bytes());
-        req.extend_from_slice(b"\r\n");
-    }
-    req.extend_from_slice(b"\r\n");
-    tcp.write_all(&req)
-        .await
-        .map_err(|e| fail(format!("sending CONNECT: {e}")))?;
-    // The answer head, read up to its blank line and no further (the TLS handshake follows).
-    let mut head = Vec::with_capacity(256);
-    let mut chunk = [0u8; 512];
-    let end = loop {
-        let n = tcp
-            .read(&mut chunk)
-            .await
-            .map_err(|e| fail(format!("reading the answer to CONNECT: {e}")))?;
-        if n == 0 {
-            return Err(fail(
-                "closed the connection instead of answering CONNECT".into(),
-            ));
-        }
-        head.extend_from_slice(&chunk[..n]);
-        if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        if head.len() > MAX_CONNECT_HEAD {
-            return Err(fail(format!(
-                "its answer to CONNECT is longer than {MAX_CONNECT_HEAD} bytes"
-            )));
-        }
-    };
-    let line = head.split(|&b| b == b'\r').next().unwrap_or_default();
-    let status = line
-        .strip_prefix(b"HTTP/1.")
-        .and_then(|r| r.get(2..5))
-        .and_then(|c| std::str::from_utf8(c).ok())
-        .and_then(|c| c.parse::<u16>().ok())
-        .ok_or_else(|| fail("its answer to CONNECT is not HTTP/1.x".into()))?;
-    match status {
-        200..=299 if end == head.len() => Ok(tcp),
-        200..=299 => Err(fail("sent data before the tunnel was used".into())),
-        407 => Err(ProxyFailure::auth_required(proxy)),
-        s => Err(fail(format!("refused a tunnel to {target} (HTTP {s})"))),
-    }
+    })
 }
 
 /// The rustls error somewhere in `e`'s chain (directly, or inside an `io::Error`).
@@ -565,7 +536,7 @@ impl tower_service::Service<Uri> for Connector {
     fn call(&mut self, uri: Uri) -> Self::Future {
         let mut http = self.http.clone();
         let tls = self.tls.clone();
-        let proxy = self.proxies.for_uri(&uri).cloned();
+        let proxy = self.proxies.for_uri(&uri);
         Box::pin(async move {
             match uri.scheme_str() {
                 Some("http") => match &proxy {
@@ -582,10 +553,7 @@ impl tower_service::Service<Uri> for Connector {
                     let sent_client_cert = tls.config().client_auth_cert_resolver.has_certs();
                     let tcp = match &proxy {
                         None => http.call(uri.clone()).await?.into_inner(),
-                        Some(p) => {
-                            let port = uri.port_u16().unwrap_or(443);
-                            tunnel(&mut http, p, &format!("{host}:{port}")).await?
-                        }
+                        Some(p) => tunnel(&http, p, &uri).await?,
                     };
                     match tls.connect(name, tcp).await {
                         Ok(s) => Ok(Stream::Tls(Box::new(TokioIo::new(s)))),
@@ -610,6 +578,7 @@ impl tower_service::Service<Uri> for Connector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     fn temp(name: &str, data: &[u8]) -> std::path::PathBuf {
         let p =
@@ -627,10 +596,14 @@ mod tests {
     #[test]
     fn bad_pem_files_are_clear() {
         let not_pem = temp("notpem", b"hello");
-        let e = client_config(Roots::Pem(&not_pem), None).unwrap_err();
+        let e = client_config(Roots::Pem(&not_pem), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no -----BEGIN CERTIFICATE-----"), "{e}");
         let missing = Path::new("/nonexistent/ca.pem");
-        let e = client_config(Roots::Pem(missing), None).unwrap_err();
+        let e = client_config(Roots::Pem(missing), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cannot read CA file"), "{e}");
         // A key file that is not PKCS#8: the error names the file, never its contents.
         let secret = b"-----BEGIN EC PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END EC PRIVATE KEY-----\n";
@@ -642,7 +615,8 @@ mod tests {
                 key: &key,
             }),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("client certificate"), "{e}");
         let _ = std::fs::remove_file(not_pem);
         let _ = std::fs::remove_file(key);
@@ -673,7 +647,7 @@ mod tests {
                 let proxy = Proxy::parse(&format!("http://u:pw7@127.0.0.1:{port}"), "t").unwrap();
                 let mut http = HttpConnector::new();
                 http.enforce_http(false);
-                tunnel(&mut http, &proxy, "tsa.example:443")
+                tunnel(&http, &proxy, &Uri::from_static("https://tsa.example/"))
                     .await
                     .map(drop)
                     .map_err(|e| {
@@ -689,14 +663,9 @@ mod tests {
         let e = answer(b"HTTP/1.1 407 No\r\n\r\n".to_vec()).unwrap_err();
         assert!(e.contains("refused the credentials"), "{e}");
         let e = answer(b"HTTP/1.1 403 Forbidden\r\n\r\n".to_vec()).unwrap_err();
-        assert!(
-            e.contains("refused a tunnel to tsa.example:443 (HTTP 403)"),
-            "{e}"
-        );
+        assert!(e.contains("refused a tunnel to tsa.example:443"), "{e}");
         let e = answer(b"SSH-2.0-OpenSSH\r\n\r\n".to_vec()).unwrap_err();
-        assert!(e.contains("not HTTP/1.x"), "{e}");
-        let e = answer(b"HTTP/1.1 200 OK\r\n\r\nextra".to_vec()).unwrap_err();
-        assert!(e.contains("sent data before"), "{e}");
+        assert!(e.contains("no HTTP/1.x 200 answer"), "{e}");
         let mut long = b"HTTP/1.1 200 OK\r\n".to_vec();
         long.extend(std::iter::repeat_n(b'a', 20_000));
         let e = answer(long).unwrap_err();

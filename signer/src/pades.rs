@@ -25,21 +25,8 @@ use inkan_profiles::time::UnixTime;
 
 use crate::cades::Level;
 use crate::cms_raw::RawSignedData;
-use crate::sign::Prepared;
-
-/// PDF-specific signing options.
-#[derive(Clone, Debug, Default)]
-pub struct PdfOptions {
-    /// `--field NAME`: the signature field to fill (an empty one) or create.
-    pub field: Option<String>,
-    /// `--in-place`: replace the input atomically.
-    pub in_place: bool,
-    /// `--cades`: make a detached `.p7s` of a PDF instead of signing inside it.
-    pub cades: bool,
-    /// `--seal-image PNG [--page N --rect X1,Y1,X2,Y2]`: a visible seal (see
-    /// [`crate::seal`]); none: an invisible signature.
-    pub seal: Option<std::sync::Arc<crate::seal::Seal>>,
-}
+use crate::setup::Prepared;
+pub use crate::setup::{PdfOptions, is_pdf_file, pdf_output_path as output_path};
 
 /// `inkan-sign extend` on a PDF (INTERFACE.md): B-T adds a document time-stamp; B-LT a DSS
 /// revision with the validation material of every signature and document time-stamp in the
@@ -47,7 +34,7 @@ pub struct PdfOptions {
 /// renews an existing B-LTA (EN 319 142-1 rules x, y). Written to `--out` or, atomically,
 /// over the input.
 pub fn extend_pdf(
-    opts: &crate::sign::ExtendOptions,
+    opts: &crate::setup::ExtendOptions,
     path: &Path,
     at: UnixTime,
 ) -> Result<PathBuf, crate::cades::Failure> {
@@ -74,7 +61,7 @@ pub fn extend_pdf(
     for p in &opts.ocsps {
         ocsps.push(std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?);
     }
-    let proxies = Arc::new(crate::proxy::Proxies::resolve(&opts.proxy)?);
+    let proxies = Arc::new(crate::proxy::Proxies::resolve(&opts.proxy).map_err(|e| e.to_string())?);
     let rt = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -264,41 +251,6 @@ fn embedded_cms(pdf: &PdfFile) -> Result<Vec<Vec<u8>>, String> {
         }
     }
     Ok(out)
-}
-
-/// Whether the file at `p` starts with `%PDF-`.
-pub fn is_pdf_file(p: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 5];
-    std::fs::File::open(p)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && &head == b"%PDF-"
-}
-
-/// Where the signed PDF for `input` goes: `--out`, the input's name under `--out-dir`, the
-/// input itself with `--in-place`, else `NAME-signed.pdf` beside it (`suffix` = `signed`).
-pub fn output_path(
-    out: Option<&Path>,
-    out_dir: Option<&Path>,
-    in_place: bool,
-    input: &Path,
-    suffix: &str,
-) -> PathBuf {
-    if let Some(o) = out {
-        return o.to_owned();
-    }
-    if in_place {
-        return input.to_owned();
-    }
-    if let Some(d) = out_dir {
-        return d.join(input.file_name().unwrap_or_default());
-    }
-    let stem = input.file_stem().unwrap_or_default().to_string_lossy();
-    let ext = input
-        .extension()
-        .map_or_else(|| "pdf".into(), |e| e.to_string_lossy().into_owned());
-    input.with_file_name(format!("{stem}-{suffix}.{ext}"))
 }
 
 /// The placeholder's first guess, in bytes of DER: the certificates, the CMS around them,

@@ -27,7 +27,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::sign::{Existing, Options, SetupError};
+use crate::error::SetupError;
+use crate::setup::{Existing, Options};
 
 /// How the message of an input refused because its output exists ends.
 pub const EXISTS_HINT: &str = "give --force to replace it, or --skip-existing to keep it";
@@ -153,7 +154,7 @@ fn list(names: &[String]) -> String {
 /// write the same output, or an output is an input.
 pub fn plan(opts: &Options, inputs: &[PathBuf]) -> Result<Plan, SetupError> {
     plan_with(inputs, opts.existing, opts.pdf.in_place, |p| {
-        crate::sign::output_path(opts, p)
+        crate::setup::output_path(opts, p)
     })
 }
 

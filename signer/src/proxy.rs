@@ -9,16 +9,16 @@
 //!   **`https://` targets** through a `CONNECT host:port` tunnel, then TLS end to end with the
 //!   target, its certificate and host name checked exactly as without a proxy (the proxy sees
 //!   only ciphertext). See [`crate::https`].
-//! - **Credentials** in the proxy URL (percent-decoded) are sent as Basic
-//!   `Proxy-Authorization` (RFC 7235, RFC 7617), kept only as the encoded header value
+//! - **Credentials** in the proxy URL (percent-decoded, UTF-8) are sent as Basic
+//!   `Proxy-Authorization` (RFC 7235, RFC 7617 §2), kept only as the encoded header value
 //!   (marked sensitive), and appear in no `Debug` output, log line or error message: the proxy
 //!   is named as `http://host:port`.
 //! - **Which setting wins.** `--proxy URL` overrides the environment, `--proxy none` turns
 //!   proxies off. Without `--proxy`: `https://` targets use `https_proxy`, else `HTTPS_PROXY`;
 //!   `http://` targets use `http_proxy`, and the upper-case `HTTP_PROXY` only outside CGI (when
 //!   `REQUEST_METHOD` is not set): a CGI server turns a request's `Proxy:` header into
-//!   `HTTP_PROXY` ("httpoxy"), so in that context only the lower-case name can be trusted. An
-//!   empty value counts as unset.
+//!   `HTTP_PROXY` (RFC 3875 §4.1.18, "httpoxy"), so in that context only the lower-case name can
+//!   be trusted. An empty value counts as unset.
 //! - **Exceptions** (`no_proxy`, else `NO_PROXY`; they apply with `--proxy URL` too):
 //!   comma-separated entries, each a host name matching itself and its subdomains (`example.org`
 //!   and `.example.org` both match `example.org` and `tsa.example.org`), an IP address, an IP
@@ -32,10 +32,23 @@
 //! - **B-B** makes no request, so a B-B run reads no proxy setting at all; from B-T up, an
 //!   unusable setting stops the run before anything is signed (exit 64), naming the variable
 //!   or `--proxy`, never the value.
+//!
+//! # Whose code
+//! The matching (`no_proxy` entries, CIDR networks, subdomains), the Basic encoding of the
+//! credentials and the `CONNECT` tunnel are hyper-util's `client-proxy` feature
+//! ([`Matcher`], `Tunnel`). Ours are the choice of variables above (hyper-util prefers the
+//! upper-case names and turns every proxy off under CGI), the refusal of unusable URLs (it
+//! ignores them silently), the loopback rule, and the spelling of `no_proxy` entries it does
+//! not read as we do (`host:port`, `*.example`, `[v6]:port`, trailing dots), which are put in
+//! its form first.
 
 use std::net::IpAddr;
 
+use hyper::Uri;
 use hyper::header::HeaderValue;
+use hyper_util::client::proxy::matcher::{Intercept, Matcher};
+
+use crate::error::ProxyError;
 
 /// The `--proxy` choice.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -62,20 +75,13 @@ impl std::fmt::Debug for ProxyUrlText {
 
 /// One proxy: where it is and the credentials to send.
 #[derive(Clone)]
-pub struct Proxy {
-    host: String,
-    port: u16,
-    authorization: Option<HeaderValue>,
-}
+pub struct Proxy(Intercept);
 
 impl std::fmt::Debug for Proxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Proxy")
             .field("at", &self.name())
-            .field(
-                "credentials",
-                &self.authorization.as_ref().map(|_| "<redacted>"),
-            )
+            .field("credentials", &self.authorization().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -83,113 +89,132 @@ impl std::fmt::Debug for Proxy {
 impl Proxy {
     /// Parses `http://[user:pass@]host[:port][/]`. Errors never repeat the URL (it may hold a
     /// password); `origin` says where it came from (`--proxy`, `https_proxy`, ...).
-    pub fn parse(url: &str, origin: &str) -> Result<Self, String> {
-        let bad = |why: &str| format!("the proxy URL of {origin} is not usable: {why}");
-        let url = url.trim();
-        let rest = match url.split_once("://") {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
-            Some((scheme, _)) => {
-                let scheme: String = scheme
-                    .chars()
-                    .take(10)
-                    .filter(char::is_ascii_alphanumeric)
-                    .collect();
-                return Err(bad(&format!(
-                    "scheme {scheme:?}: only http:// proxies are supported (no https:// to the \
-                     proxy, no SOCKS)"
-                )));
-            }
-            None => url,
+    pub fn parse(url: &str, origin: &str) -> Result<Self, ProxyError> {
+        let bad = |reason: &str| ProxyError {
+            origin: origin.to_owned(),
+            reason: reason.to_owned(),
         };
-        let authority = rest.strip_suffix('/').unwrap_or(rest);
-        if authority.contains(['/', '?', '#']) {
-            return Err(bad(
-                "a proxy URL is http://[user:pass@]host:port, without a path",
-            ));
-        }
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, authority),
-        };
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed '['"))?;
-            if h.parse::<std::net::Ipv6Addr>().is_err() {
-                return Err(bad("not an IPv6 address between [ and ]"));
-            }
-            let port = match after {
-                "" => None,
-                p => Some(p.strip_prefix(':').ok_or_else(|| bad("text after ']'"))?),
-            };
-            (format!("[{h}]"), port)
-        } else {
-            match hostport.split_once(':') {
-                Some((h, p)) => (h.to_owned(), Some(p)),
-                None => (hostport.to_owned(), None),
-            }
-        };
-        if host.is_empty()
-            || !host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._[]:".contains(&b))
-        {
-            return Err(bad("no valid host"));
-        }
-        let port = match port {
-            None => 80,
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|&p| p != 0)
-                .ok_or_else(|| bad("the port is not a number from 1 to 65535"))?,
-        };
-        let authorization = match userinfo {
-            None => None,
-            Some(u) => {
-                let (user, pass) = u.split_once(':').unwrap_or((u, ""));
-                let user = zeroize::Zeroizing::new(
-                    percent_decode(user).ok_or_else(|| bad("bad %-escape in the user name"))?,
-                );
-                let pass = zeroize::Zeroizing::new(
-                    percent_decode(pass).ok_or_else(|| bad("bad %-escape in the password"))?,
-                );
-                if user.is_empty() || user.contains(&b':') || user.iter().any(u8::is_ascii_control)
-                {
-                    return Err(bad(
-                        "the user name must be non-empty, without ':' or control characters",
-                    ));
-                }
-                Some(
-                    crate::tsa_client::basic_value(&user, &pass)
-                        .map_err(|_| bad("the credentials do not encode"))?,
-                )
-            }
-        };
-        Ok(Self {
-            host: host.to_ascii_lowercase(),
-            port,
-            authorization,
-        })
+        let canonical = canonical_url(url).map_err(|why| bad(&why))?;
+        Matcher::builder()
+            .http(canonical.as_str())
+            .build()
+            .intercept(&Uri::from_static("http://example.invalid/"))
+            .map(Self)
+            .ok_or_else(|| bad("no valid host"))
     }
 
     /// `http://host:port`, without credentials: how errors name the proxy.
     pub fn name(&self) -> String {
-        format!("http://{}:{}", self.host, self.port)
+        let uri = self.uri();
+        format!(
+            "http://{}:{}",
+            uri.host().unwrap_or_default(),
+            uri.port_u16().unwrap_or(80)
+        )
     }
 
-    /// `host:port` (IPv6 bracketed).
-    pub fn authority(&self) -> String {
-        format!("{}:{}", self.host, self.port)
+    /// `http://host:port/`, where to connect (without credentials).
+    pub fn uri(&self) -> &Uri {
+        self.0.uri()
     }
 
     /// The `Proxy-Authorization` value (sensitive), when the URL had credentials.
     pub fn authorization(&self) -> Option<&HeaderValue> {
-        self.authorization.as_ref()
+        self.0.basic_auth()
     }
 }
 
-fn percent_decode(s: &str) -> Option<Vec<u8>> {
+/// `url` checked and written `http://[user:pass@]host:port/` (host in lower case), or why not.
+fn canonical_url(url: &str) -> Result<zeroize::Zeroizing<String>, String> {
+    let url = url.trim();
+    let rest = match url.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+        Some((scheme, _)) => {
+            let scheme: String = scheme
+                .chars()
+                .take(10)
+                .filter(char::is_ascii_alphanumeric)
+                .collect();
+            return Err(format!(
+                "scheme {scheme:?}: only http:// proxies are supported (no https:// to the \
+                 proxy, no SOCKS)"
+            ));
+        }
+        None => url,
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains(['/', '?', '#']) {
+        return Err("a proxy URL is http://[user:pass@]host:port, without a path".into());
+    }
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or("unclosed '['")?;
+        if h.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err("not an IPv6 address between [ and ]".into());
+        }
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or("text after ']'")?),
+        };
+        (format!("[{h}]"), port)
+    } else {
+        match hostport.split_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p)),
+            None => (hostport.to_owned(), None),
+        }
+    };
+    if host.is_empty()
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._[]:".contains(&b))
+    {
+        return Err("no valid host".into());
+    }
+    let port = match port {
+        None => 80,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or("the port is not a number from 1 to 65535")?,
+    };
+    let host = host.to_ascii_lowercase();
+    let Some(userinfo) = userinfo else {
+        return Ok(format!("http://{host}:{port}/").into());
+    };
+    let (user, pass) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let user = percent_decode(user).ok_or("bad %-escape in the user name")?;
+    let pass = percent_decode(pass).ok_or("bad %-escape in the password")?;
+    if user.is_empty() || user.contains(':') || user.chars().any(char::is_control) {
+        return Err("the user name must be non-empty, without ':' or control characters".into());
+    }
+    // Encoded again, every byte but the unreserved ones (RFC 3986 §2.3), so that hyper-util,
+    // which cuts the authority at its first '@' and decodes once, reads the same pair.
+    let mut out = zeroize::Zeroizing::new(String::from("http://"));
+    percent_encode(&user, &mut out);
+    out.push(':');
+    percent_encode(&pass, &mut out);
+    out.push_str(&format!("@{host}:{port}/"));
+    Ok(out)
+}
+
+fn percent_encode(s: &str, out: &mut String) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// `s` with its %-escapes decoded, when they are all well formed and the result is UTF-8.
+fn percent_decode(s: &str) -> Option<zeroize::Zeroizing<String>> {
     let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(b.len()));
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
@@ -201,35 +226,30 @@ fn percent_decode(s: &str) -> Option<Vec<u8>> {
             i += 1;
         }
     }
-    Some(out)
-}
-
-/// One `no_proxy` entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Exception {
-    All,
-    Domain(String),
-    Ip(IpAddr),
-    Net(IpAddr, u8),
+    String::from_utf8(std::mem::take(&mut *out))
+        .ok()
+        .map(zeroize::Zeroizing::new)
 }
 
 /// The proxies of a run: one for `http://` targets, one for `https://` targets, and the
 /// exceptions. `Debug` never shows credentials.
-#[derive(Clone, Debug, Default)]
-pub struct Proxies {
-    http: Option<Proxy>,
-    https: Option<Proxy>,
-    exceptions: Vec<Exception>,
+#[derive(Debug)]
+pub struct Proxies(Matcher);
+
+impl Default for Proxies {
+    fn default() -> Self {
+        Self::none()
+    }
 }
 
 impl Proxies {
     /// No proxy at all.
     pub fn none() -> Self {
-        Self::default()
+        Self(Matcher::builder().build())
     }
 
     /// The proxies `choice` asks for, reading the process environment.
-    pub fn resolve(choice: &ProxyChoice) -> Result<Self, String> {
+    pub fn resolve(choice: &ProxyChoice) -> Result<Self, ProxyError> {
         Self::resolve_with(choice, &|n| std::env::var(n).ok())
     }
 
@@ -237,144 +257,131 @@ impl Proxies {
     pub fn resolve_with(
         choice: &ProxyChoice,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ProxyError> {
         let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let exceptions = || {
-            get("no_proxy")
-                .or_else(|| get("NO_PROXY"))
-                .map(|v| parse_exceptions(&v))
-                .unwrap_or_default()
+        // Each URL is checked (hyper-util would skip a bad one silently) and handed on in
+        // canonical form.
+        let checked = |v: &str, origin: &str| {
+            Proxy::parse(v, origin)?;
+            canonical_url(v).map_err(|reason| ProxyError {
+                origin: origin.to_owned(),
+                reason,
+            })
         };
-        match choice {
-            ProxyChoice::Off => Ok(Self::none()),
+        let (http, https) = match choice {
+            ProxyChoice::Off => return Ok(Self::none()),
             ProxyChoice::Url(u) => {
-                let p = Proxy::parse(&u.0, "--proxy")?;
-                Ok(Self {
-                    http: Some(p.clone()),
-                    https: Some(p),
-                    exceptions: exceptions(),
-                })
+                let p = checked(&u.0, "--proxy")?;
+                (Some(p.clone()), Some(p))
             }
             ProxyChoice::Environment => {
                 let https = match (get("https_proxy"), get("HTTPS_PROXY")) {
-                    (Some(v), _) => Some(Proxy::parse(&v, "https_proxy")?),
-                    (None, Some(v)) => Some(Proxy::parse(&v, "HTTPS_PROXY")?),
+                    (Some(v), _) => Some(checked(&v, "https_proxy")?),
+                    (None, Some(v)) => Some(checked(&v, "HTTPS_PROXY")?),
                     (None, None) => None,
                 };
                 let cgi = env("REQUEST_METHOD").is_some();
                 let http = match (get("http_proxy"), get("HTTP_PROXY")) {
-                    (Some(v), _) => Some(Proxy::parse(&v, "http_proxy")?),
-                    (None, Some(v)) if !cgi => Some(Proxy::parse(&v, "HTTP_PROXY")?),
+                    (Some(v), _) => Some(checked(&v, "http_proxy")?),
+                    (None, Some(v)) if !cgi => Some(checked(&v, "HTTP_PROXY")?),
                     _ => None,
                 };
-                Ok(Self {
-                    http,
-                    https,
-                    exceptions: exceptions(),
-                })
+                (http, https)
             }
-        }
+        };
+        let no = get("no_proxy")
+            .or_else(|| get("NO_PROXY"))
+            .map(|v| exceptions(&v))
+            .unwrap_or_default();
+        Ok(Self(
+            Matcher::builder()
+                .http(http.as_deref().map_or("", String::as_str))
+                .https(https.as_deref().map_or("", String::as_str))
+                .no(no)
+                .build(),
+        ))
     }
 
     /// The proxy for `uri`, or `None` to connect directly.
-    pub fn for_uri(&self, uri: &hyper::Uri) -> Option<&Proxy> {
-        let p = match uri.scheme_str() {
-            Some("https") => self.https.as_ref()?,
-            Some("http") => self.http.as_ref()?,
-            _ => return None,
+    pub fn for_uri(&self, uri: &Uri) -> Option<Proxy> {
+        let host = bare_host(uri.host()?);
+        if is_loopback(&host) {
+            return None;
+        }
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
         };
-        let host = uri.host()?;
-        (!self.bypass(host)).then_some(p)
+        let normalised: Uri = format!("{}://{host}/", uri.scheme_str()?).parse().ok()?;
+        self.0.intercept(&normalised).map(Proxy)
     }
+}
 
-    /// Whether `host` (as in a URL) is reached directly: loopback, or named by an exception.
-    pub fn bypass(&self, host: &str) -> bool {
-        let bare = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
+/// A URL's host without IPv6 brackets or a trailing dot, in lower case.
+fn bare_host(host: &str) -> String {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
+/// `localhost`, `*.localhost`, `127.0.0.0/8` and `::1` (RFC 6761 §6.3).
+fn is_loopback(bare: &str) -> bool {
+    bare == "localhost"
+        || bare.ends_with(".localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|i| i.is_loopback())
+}
+
+/// A `no_proxy` value in the form hyper-util reads: `*`, `a.b` (itself and its subdomains), an
+/// IP address or a CIDR network, comma-separated. Entries that name nothing are dropped.
+fn exceptions(v: &str) -> String {
+    let one = |e: &str| -> Option<String> {
+        if e == "*" {
+            return Some(e.to_owned());
+        }
+        if let Some((net, bits)) = e.split_once('/') {
+            let net = net
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .ok()?;
+            let max = if net.is_ipv4() { 32 } else { 128 };
+            let bits = bits.parse::<u8>().ok().filter(|&b| b <= max)?;
+            return Some(format!("{net}/{bits}"));
+        }
+        // An IPv6 address, bracketed or bare, maybe with a port after the bracket.
+        if let Some((a, _)) = e.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            return a.parse::<IpAddr>().ok().map(|ip| ip.to_string());
+        }
+        if let Ok(ip) = e.parse::<IpAddr>() {
+            return Some(ip.to_string());
+        }
+        let name = e.split_once(':').map_or(e, |(h, _)| h);
+        if let Ok(ip) = name.parse::<IpAddr>() {
+            return Some(ip.to_string());
+        }
+        let name = name
+            .trim_start_matches('*')
+            .trim_start_matches('.')
             .trim_end_matches('.')
             .to_ascii_lowercase();
-        let ip = bare.parse::<IpAddr>().ok();
-        if bare == "localhost"
-            || bare.ends_with(".localhost")
-            || ip.is_some_and(|i| i.is_loopback())
-        {
-            return true;
-        }
-        self.exceptions.iter().any(|e| match e {
-            Exception::All => true,
-            Exception::Domain(d) => {
-                bare == *d
-                    || (bare.len() > d.len()
-                        && bare.ends_with(d.as_str())
-                        && bare.as_bytes()[bare.len() - d.len() - 1] == b'.')
-            }
-            Exception::Ip(a) => ip == Some(*a),
-            Exception::Net(net, bits) => ip.is_some_and(|i| in_net(i, *net, *bits)),
-        })
-    }
-}
-
-fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
-}
-
-fn parse_exceptions(v: &str) -> Vec<Exception> {
+        (!name.is_empty()).then_some(name)
+    };
     v.split(',')
         .map(str::trim)
         .filter(|e| !e.is_empty())
         .take(1000)
-        .filter_map(|e| {
-            if e == "*" {
-                return Some(Exception::All);
-            }
-            if let Some((net, bits)) = e.split_once('/') {
-                let net = net
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<IpAddr>()
-                    .ok()?;
-                let max = if net.is_ipv4() { 32 } else { 128 };
-                let bits = bits.parse::<u8>().ok().filter(|&b| b <= max)?;
-                return Some(Exception::Net(net, bits));
-            }
-            // An IPv6 address, bracketed or bare, maybe with a port after the bracket.
-            let unbracketed = e.strip_prefix('[').and_then(|r| r.split_once(']'));
-            if let Some((a, _)) = unbracketed {
-                return a.parse().ok().map(Exception::Ip);
-            }
-            if let Ok(ip) = e.parse::<IpAddr>() {
-                return Some(Exception::Ip(ip));
-            }
-            let name = e.split_once(':').map_or(e, |(h, _)| h);
-            if let Ok(ip) = name.parse::<IpAddr>() {
-                return Some(Exception::Ip(ip));
-            }
-            let name = name
-                .trim_start_matches('*')
-                .trim_start_matches('.')
-                .trim_end_matches('.')
-                .to_ascii_lowercase();
-            (!name.is_empty()).then_some(Exception::Domain(name))
-        })
-        .collect()
+        .filter_map(one)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn uri(s: &str) -> hyper::Uri {
+    fn uri(s: &str) -> Uri {
         s.parse().unwrap()
     }
 
@@ -384,17 +391,23 @@ mod tests {
         assert_eq!(p.name(), "http://proxy.example:3128");
         assert!(p.authorization().is_none());
         assert_eq!(
-            Proxy::parse("proxy:8080/", "t").unwrap().authority(),
-            "proxy:8080"
+            Proxy::parse("proxy:8080/", "t").unwrap().name(),
+            "http://proxy:8080"
         );
         assert_eq!(
             Proxy::parse("HTTP://Proxy", "t").unwrap().name(),
             "http://proxy:80"
         );
         assert_eq!(
-            Proxy::parse("http://[::1]:3128", "t").unwrap().authority(),
-            "[::1]:3128"
+            Proxy::parse("http://[::1]:3128", "t").unwrap().name(),
+            "http://[::1]:3128"
         );
+        // A raw '@' in the password, and a user name without a password.
+        let p = Proxy::parse("http://u:p@ss@proxy:1", "t").unwrap();
+        assert_eq!(p.authorization().unwrap().as_bytes(), b"Basic dTpwQHNz");
+        assert_eq!(p.name(), "http://proxy:1");
+        let p = Proxy::parse("http://u@proxy:1", "t").unwrap();
+        assert_eq!(p.authorization().unwrap().as_bytes(), b"Basic dTo=");
         // RFC 7617 section 2 example, with the password percent-encoded.
         let p = Proxy::parse("http://Aladdin:open%20sesame@10.0.0.1:3128/", "t").unwrap();
         let a = p.authorization().unwrap();
@@ -416,7 +429,7 @@ mod tests {
             "http://:hunter2@proxy:1",
             "http://user:hunter2%zz@proxy:1",
         ] {
-            let e = Proxy::parse(bad, "--proxy").unwrap_err();
+            let e = Proxy::parse(bad, "--proxy").unwrap_err().to_string();
             assert!(
                 e.contains("--proxy") && !e.contains("hunter2"),
                 "{bad}: {e}"
@@ -438,7 +451,7 @@ mod tests {
                 .map(|(_, v)| (*v).to_owned())
         };
         let p = Proxies::resolve_with(&ProxyChoice::Environment, &env).unwrap();
-        let name = |u: &str| p.for_uri(&uri(u)).map(Proxy::name);
+        let name = |u: &str| p.for_uri(&uri(u)).map(|p| p.name());
         assert_eq!(
             name("https://tsa.example/").as_deref(),
             Some("http://lower-s:1")
@@ -467,7 +480,7 @@ mod tests {
         let p = Proxies::resolve_with(&chosen, &env).unwrap();
         assert_eq!(
             p.for_uri(&uri("http://tsa.example/"))
-                .map(Proxy::name)
+                .map(|p| p.name())
                 .as_deref(),
             Some("http://chosen:8080")
         );
@@ -476,21 +489,24 @@ mod tests {
         assert!(p.for_uri(&uri("https://tsa.example/")).is_none());
         // A bad variable is an error naming the variable, not its value.
         let bad = |n: &str| (n == "https_proxy").then(|| "socks5://u:pw1@x:1".to_owned());
-        let e = Proxies::resolve_with(&ProxyChoice::Environment, &bad).unwrap_err();
+        let e = Proxies::resolve_with(&ProxyChoice::Environment, &bad)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("https_proxy") && !e.contains("pw1"), "{e}");
         assert!(format!("{chosen:?}").contains("<proxy URL>"));
     }
 
     #[test]
     fn exceptions() {
-        let p = Proxies {
-            http: Some(Proxy::parse("http://p:1", "t").unwrap()),
-            https: None,
-            exceptions: parse_exceptions(
-                " example.org, .corp.example ,10.1.2.3, 192.168.0.0/16, [2001:db8::1]:443, \
-                 fd00::/8, host.example:8080, *.wild.example, bogus/99,",
-            ),
+        let no_proxy = " example.org, .corp.example ,10.1.2.3, 192.168.0.0/16, [2001:db8::1]:443, \
+                        fd00::/8, host.example:8080, *.wild.example, bogus/99,";
+        let env = |n: &str| match n {
+            "http_proxy" => Some("http://p:1".to_owned()),
+            "no_proxy" => Some(no_proxy.to_owned()),
+            _ => None,
         };
+        let p = Proxies::resolve_with(&ProxyChoice::Environment, &env).unwrap();
+        let bypass = |host: &str| p.for_uri(&uri(&format!("http://{host}/"))).is_none();
         for direct in [
             "example.org",
             "tsa.example.org",
@@ -506,7 +522,7 @@ mod tests {
             "127.0.0.2",
             "sub.localhost",
         ] {
-            assert!(p.bypass(direct), "{direct}");
+            assert!(bypass(direct), "{direct}");
         }
         for proxied in [
             "badexample.org",
@@ -517,15 +533,15 @@ mod tests {
             "localhost.example",
             "bogus",
         ] {
-            assert!(!p.bypass(proxied), "{proxied}");
+            assert!(!bypass(proxied), "{proxied}");
         }
-        assert_eq!(parse_exceptions("*"), [Exception::All]);
-        assert!(
-            Proxies {
-                exceptions: parse_exceptions("*"),
-                ..Proxies::default()
-            }
-            .bypass("anything.example")
-        );
+        assert_eq!(super::exceptions("*"), "*");
+        let all = |n: &str| match n {
+            "HTTPS_PROXY" => Some("http://p:1".to_owned()),
+            "NO_PROXY" => Some("*".to_owned()),
+            _ => None,
+        };
+        let p = Proxies::resolve_with(&ProxyChoice::Environment, &all).unwrap();
+        assert!(p.for_uri(&uri("https://anything.example/")).is_none());
     }
 }

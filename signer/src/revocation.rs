@@ -14,6 +14,7 @@ use x509_cert::crl::CertificateList;
 
 use crate::certs::{self, Cert};
 use crate::der_raw::{self, tag};
+use crate::error::RevocationError;
 use crate::proxy::Proxies;
 use crate::{crypto, tst};
 
@@ -46,7 +47,12 @@ pub fn read_crl_bytes(bytes: &[u8]) -> Result<Vec<u8>, String> {
 
 /// Checks a CRL against `cert` issued by `issuer` at `at`: the CRL's issuer and signature,
 /// `thisUpdate <= at <= nextUpdate`, and that `cert` is not on it.
-pub fn check_crl(crl_der: &[u8], cert: &Cert, issuer: &Cert, at: UnixTime) -> Result<(), String> {
+pub fn check_crl(
+    crl_der: &[u8],
+    cert: &Cert,
+    issuer: &Cert,
+    at: UnixTime,
+) -> Result<(), RevocationError> {
     use der::Decode as _;
     let crl = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(crl_der)
         .map_err(|e| format!("not a CRL: {e}"))?;
@@ -58,13 +64,12 @@ pub fn check_crl(crl_der: &[u8], cert: &Cert, issuer: &Cert, at: UnixTime) -> Re
         .map_err(|e| e.0)?;
     let sig = r.expect(0x03, "signature").map_err(|e| e.0)?;
     if crl.tbs_cert_list.issuer != *issuer.cert.tbs_certificate().subject() {
-        return Err("the CRL was issued by another CA".into());
+        return Err(RevocationError::NotAbout(
+            "the CRL was issued by another CA".into(),
+        ));
     }
     if !issuer.allows_crl_sign() {
-        return Err(format!(
-            "{} may not sign CRLs (key usage)",
-            issuer.subject()
-        ));
+        return Err(format!("{} may not sign CRLs (key usage)", issuer.subject()).into());
     }
     crypto::verify(
         &issuer.spki,
@@ -88,7 +93,10 @@ pub fn check_crl(crl_der: &[u8], cert: &Cert, issuer: &Cert, at: UnixTime) -> Re
             .iter()
             .any(|rc| rc.serial_number.as_bytes() == strip(&cert.serial))
     {
-        return Err(format!("{} is revoked", cert.subject()));
+        return Err(RevocationError::Revoked(format!(
+            "{} is revoked",
+            cert.subject()
+        )));
     }
     Ok(())
 }
@@ -122,16 +130,13 @@ pub fn check_ocsp(
     cert: &Cert,
     issuer: &Cert,
     at: UnixTime,
-) -> Result<Option<Cert>, String> {
+) -> Result<Option<Cert>, RevocationError> {
     let e = |e: der_raw::DerError| format!("OCSP response: {e}");
     let top = der_raw::parse_one(resp).map_err(e)?;
     let mut r = top.reader();
     let status = r.expect(tag::ENUMERATED, "responseStatus").map_err(e)?;
     if status.value != [0] {
-        return Err(format!(
-            "OCSP responseStatus is {:?}, not successful",
-            status.value
-        ));
+        return Err(format!("OCSP responseStatus is {:?}, not successful", status.value).into());
     }
     let rb = r.expect(tag::CTX0, "responseBytes").map_err(e)?;
     let rb = rb
@@ -234,8 +239,18 @@ pub fn check_ocsp(
         }
         match status.tag {
             0x80 => {}
-            0xa1 => return Err(format!("OCSP says {} is revoked", cert.subject())),
-            _ => return Err(format!("OCSP status of {} is unknown", cert.subject())),
+            0xa1 => {
+                return Err(RevocationError::Revoked(format!(
+                    "OCSP says {} is revoked",
+                    cert.subject()
+                )));
+            }
+            _ => {
+                return Err(RevocationError::Revoked(format!(
+                    "OCSP status of {} is unknown",
+                    cert.subject()
+                )));
+            }
         }
         let this = tst::parse_generalized_time(this.value).map_err(e)?;
         if this > UnixTime::from_secs(at.secs().saturating_add(300)) {
@@ -258,10 +273,10 @@ pub fn check_ocsp(
         }
         return Ok(delegated);
     }
-    Err(format!(
+    Err(RevocationError::NotAbout(format!(
         "the OCSP response says nothing about {}",
         cert.subject()
-    ))
+    )))
 }
 
 /// Fetches `url` with HTTP GET (CRL distribution point), bounded in time and size (64 MiB);
@@ -294,7 +309,7 @@ async fn exchange(
     timeout: std::time::Duration,
 ) -> Result<Vec<u8>, String> {
     use http_body_util::{BodyExt as _, Limited};
-    let proxy = proxies.for_uri(req.uri()).cloned();
+    let proxy = proxies.for_uri(req.uri());
     // An http:// request through a proxy carries the proxy's credentials (https:// ones went
     // with CONNECT).
     if req.uri().scheme_str() == Some("http")
@@ -410,15 +425,15 @@ pub fn evidence_for(
     for o in ocsps {
         match check_ocsp(o, cert, issuer, at) {
             Ok(d) => return Ok(Evidence::Ocsp(o.clone(), d.map(|c| c.der))),
-            Err(e) if e.contains("says nothing") => {}
-            Err(e) => tried.push(e),
+            Err(RevocationError::NotAbout(_)) => {}
+            Err(e) => tried.push(e.to_string()),
         }
     }
     for c in crls {
         match check_crl(c, cert, issuer, at) {
             Ok(()) => return Ok(Evidence::Crl(c.clone())),
-            Err(e) if e.contains("another CA") => {}
-            Err(e) => tried.push(e),
+            Err(RevocationError::NotAbout(_)) => {}
+            Err(e) => tried.push(e.to_string()),
         }
     }
     if let Some((rt, proxies)) = fetch_rt {
@@ -443,6 +458,7 @@ pub fn evidence_for(
         for url in cert.crl_urls() {
             match rt.block_on(fetch(&url, FETCH_TIMEOUT, proxies)) {
                 Ok(bytes) => match read_crl_bytes(&bytes)
+                    .map_err(RevocationError::Unusable)
                     .and_then(|der| check_crl(&der, cert, issuer, at).map(|()| der))
                 {
                     Ok(der) => return Ok(Evidence::Crl(der)),

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use inkan_hsm::cms::{CmsSignerTemplate, Content, ID_DATA, SignRequest};
-use inkan_hsm::{KeyRef, Policy, Refusal, SigningKey};
+use inkan_hsm::{KeyRef, Policy, SigningKey};
 use inkan_profiles::clock::Clock;
 use inkan_profiles::policy::Use;
 use inkan_profiles::time::UnixTime;
@@ -23,125 +23,10 @@ use crate::cms_raw::RawSignedData;
 use crate::output::{CommitTimes, OutDir, Pending, write_atomic, write_temp_with};
 use crate::revocation;
 
-/// Options of a signing run (the `inkan-sign` flags).
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// KEYREF.
-    pub key: String,
-    /// PEM file: the signer's certificate first, then its chain.
-    pub cert_chain: PathBuf,
-    /// Target level.
-    pub level: Level,
-    /// TSA URL.
-    pub tsa: Option<String>,
-    /// Encapsulate the content.
-    pub attached: bool,
-    /// Output file (one input only).
-    pub out: Option<PathBuf>,
-    /// Output directory.
-    pub out_dir: Option<PathBuf>,
-    /// CRL files for B-LT.
-    pub crls: Vec<PathBuf>,
-    /// OCSP response files for B-LT.
-    pub ocsps: Vec<PathBuf>,
-    /// Fetch missing revocation data (OCSP from authorityInfoAccess, CRLs from distribution
-    /// points).
-    pub fetch: bool,
-    /// Worker threads (0: one per CPU, more when a TSA is asked).
-    pub workers: usize,
-    /// Show progress: a bar when stderr is a terminal, else a line every
-    /// [`Self::progress_every`].
-    pub progress: bool,
-    /// How often a progress line is printed when stderr is not a terminal (a job log).
-    pub progress_every: Duration,
-    /// What to do with an output that already exists (`--force`, `--skip-existing`).
-    pub existing: Existing,
-    /// Time allowed per TSA request.
-    pub tsa_timeout: Duration,
-    /// How to reach the TSA (https roots, client authentication).
-    pub tsa_access: crate::tsa_client::TsaAccess,
-    /// `--proxy`: the HTTP proxy for the TSA, OCSP and CRL requests (see [`crate::proxy`]).
-    pub proxy: crate::proxy::ProxyChoice,
-    /// `--commitment-type`: the commitment-type-indication signed attribute to add (see
-    /// [`crate::commitment`]); none by default.
-    pub commitment: Option<crate::commitment::Commitment>,
-    /// PDF inputs: `--field`, `--in-place`, `--cades` (see [`crate::pades`]).
-    pub pdf: crate::pades::PdfOptions,
-}
-
-impl Options {
-    /// Defaults: B-B, detached, beside each input.
-    pub fn new(key: &str, cert_chain: &Path) -> Self {
-        Self {
-            key: key.to_owned(),
-            cert_chain: cert_chain.to_owned(),
-            level: Level::BB,
-            tsa: None,
-            attached: false,
-            out: None,
-            out_dir: None,
-            crls: Vec::new(),
-            ocsps: Vec::new(),
-            fetch: true,
-            workers: 0,
-            progress: true,
-            progress_every: DEFAULT_PROGRESS_EVERY,
-            existing: Existing::Refuse,
-            tsa_timeout: crate::tsa_client::DEFAULT_TIMEOUT,
-            tsa_access: Default::default(),
-            proxy: Default::default(),
-            commitment: None,
-            pdf: Default::default(),
-        }
-    }
-}
-
-/// How often a progress line is printed when standard error is not a terminal.
-pub const DEFAULT_PROGRESS_EVERY: Duration = Duration::from_secs(5);
-
-/// What a batch does with an output that already exists (INTERFACE.md: nothing is
-/// overwritten silently).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Existing {
-    /// The input fails ("exists"); the output is left as it was (the default).
-    #[default]
-    Refuse,
-    /// `--force`: the output is replaced atomically.
-    Replace,
-    /// `--skip-existing`: the output is left as it was and the input counted as skipped (no
-    /// signature is made, no time-stamp asked for).
-    Skip,
-}
-
-/// Why a run could not start (nothing was signed).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum SetupError {
-    /// The key could not be loaded (PIN, token, file).
-    Key(inkan_hsm::Error),
-    /// The CRYPTREC policy refuses the key or certificate for new signatures.
-    Policy(Refusal),
-    /// The certificate chain is unusable or does not fit the key.
-    Certificate(String),
-    /// A flag combination or an input file is wrong.
-    Usage(String),
-    /// A CRL/OCSP file or the TSA setting is unusable.
-    Material(String),
-}
-
-impl std::fmt::Display for SetupError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Key(e) => write!(f, "key: {e}"),
-            Self::Policy(r) => write!(f, "refused by the CRYPTREC policy: {r}"),
-            Self::Certificate(e) => write!(f, "certificate: {e}"),
-            Self::Usage(e) => write!(f, "{e}"),
-            Self::Material(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for SetupError {}
+pub use crate::error::SetupError;
+pub use crate::setup::{
+    DEFAULT_PROGRESS_EVERY, Existing, ExtendOptions, Options, Prepared, output_path, signs_inside,
+};
 
 /// What became of one input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -230,19 +115,6 @@ impl Summary {
     pub fn failed(&self) -> usize {
         self.count(|s| matches!(s, Status::Failed(_)))
     }
-}
-
-/// A prepared signer: key and certificate checked, algorithm chosen, template built.
-#[derive(Debug)]
-pub struct Prepared {
-    pub(crate) template: CmsSignerTemplate,
-    /// The cms-algorithm-protection attribute (RFC 6211), the same for every signature.
-    alg_protection: Vec<u8>,
-    /// The commitment-type-indication attribute, when one was asked for.
-    pub(crate) commitment: Option<Vec<u8>>,
-    pub(crate) upgrader: Upgrader,
-    /// The signing certificate.
-    pub cert: Cert,
 }
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>, SetupError> {
@@ -352,7 +224,7 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
     }
     // B-B makes no request: proxy settings (perhaps meant for other programs) are not read.
     let proxies = Arc::new(if opts.level >= Level::BT {
-        crate::proxy::Proxies::resolve(&opts.proxy).map_err(SetupError::Usage)?
+        crate::proxy::Proxies::resolve(&opts.proxy)?
     } else {
         crate::proxy::Proxies::none()
     });
@@ -383,36 +255,6 @@ pub fn prepare(opts: &Options, at: UnixTime) -> Result<Prepared, SetupError> {
         },
         cert,
     })
-}
-
-/// Where the signature of `input` goes: for a PDF signed inside itself (see
-/// [`signs_inside`]), the signed PDF ([`crate::pades::output_path`]); else the detached or
-/// attached CMS, `FILE.p7s`.
-pub fn output_path(opts: &Options, input: &Path) -> PathBuf {
-    if signs_inside(opts, input) {
-        return crate::pades::output_path(
-            opts.out.as_deref(),
-            opts.out_dir.as_deref(),
-            opts.pdf.in_place,
-            input,
-            "signed",
-        );
-    }
-    if let Some(o) = &opts.out {
-        return o.clone();
-    }
-    let mut name = input.file_name().unwrap_or_default().to_os_string();
-    name.push(".p7s");
-    match &opts.out_dir {
-        Some(d) => d.join(name),
-        None => input.with_file_name(name),
-    }
-}
-
-/// Whether `input` is signed inside itself as PAdES: a PDF (its bytes start with `%PDF-`),
-/// unless `--cades` asks for a detached signature.
-pub fn signs_inside(opts: &Options, input: &Path) -> bool {
-    !opts.pdf.cades && crate::pades::is_pdf_file(input)
 }
 
 impl Prepared {
@@ -1120,53 +962,6 @@ fn draw_progress(n: usize, total: usize) {
     );
 }
 
-/// Options of `inkan-sign extend`.
-#[derive(Clone, Debug)]
-pub struct ExtendOptions {
-    /// Target level (B-T, B-LT or B-LTA).
-    pub level: Level,
-    /// TSA URL.
-    pub tsa: Option<String>,
-    /// CRL files.
-    pub crls: Vec<PathBuf>,
-    /// OCSP response files.
-    pub ocsps: Vec<PathBuf>,
-    /// Extra certificates (PEM), e.g. a chain the signature lacks.
-    pub cert_chain: Option<PathBuf>,
-    /// The detached content.
-    pub data: Option<PathBuf>,
-    /// Output file (default: replace the signature file).
-    pub out: Option<PathBuf>,
-    /// Fetch missing revocation data (OCSP from authorityInfoAccess, CRLs from distribution
-    /// points).
-    pub fetch: bool,
-    /// Time allowed per TSA request.
-    pub tsa_timeout: Duration,
-    /// How to reach the TSA (https roots, client authentication).
-    pub tsa_access: crate::tsa_client::TsaAccess,
-    /// `--proxy`: the HTTP proxy for the TSA, OCSP and CRL requests (see [`crate::proxy`]).
-    pub proxy: crate::proxy::ProxyChoice,
-}
-
-impl ExtendOptions {
-    /// Defaults for `level`.
-    pub fn new(level: Level) -> Self {
-        Self {
-            level,
-            tsa: None,
-            crls: Vec::new(),
-            ocsps: Vec::new(),
-            cert_chain: None,
-            data: None,
-            out: None,
-            fetch: true,
-            tsa_timeout: crate::tsa_client::DEFAULT_TIMEOUT,
-            tsa_access: Default::default(),
-            proxy: Default::default(),
-        }
-    }
-}
-
 /// Reads a signature file, DER or PEM (`-----BEGIN CMS-----` / `PKCS7`).
 pub fn read_signature(bytes: &[u8]) -> Result<Vec<u8>, String> {
     if bytes.first() == Some(&0x30) {
@@ -1227,7 +1022,7 @@ pub fn extend(opts: &ExtendOptions, signature: &Path, at: UnixTime) -> Result<Pa
         }
         None => Vec::new(),
     };
-    let proxies = Arc::new(crate::proxy::Proxies::resolve(&opts.proxy)?);
+    let proxies = Arc::new(crate::proxy::Proxies::resolve(&opts.proxy).map_err(|e| e.to_string())?);
     let rt = runtime(true).map_err(|e| e.to_string())?;
     let mut material =
         material(&opts.crls, &opts.ocsps, certs, opts.fetch).map_err(|e| e.to_string())?;

@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 use inkan_profiles::alg::DigestAlgorithm;
 
 use crate::cades::{Failure, TsaClient};
+use crate::error::SetupError;
 use crate::output::Pending;
-use crate::sign::{Existing, FileResult, SetupError, Status, Stop, Summary};
+use crate::sign::{Existing, FileResult, Status, Stop, Summary};
 
 /// Options of `inkan-sign timestamp`.
 #[derive(Clone, Debug)]
@@ -142,7 +143,7 @@ pub fn timestamp_files(opts: &TimestampOptions, inputs: &[PathBuf]) -> Result<Su
             SetupError::Usage(format!("cannot create --out-dir {}: {e}", d.display()))
         })?;
     }
-    let proxies = Arc::new(crate::proxy::Proxies::resolve(&opts.proxy).map_err(SetupError::Usage)?);
+    let proxies = Arc::new(crate::proxy::Proxies::resolve(&opts.proxy)?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -148,9 +148,9 @@ impl std::fmt::Display for TsaError {
 impl std::error::Error for TsaError {}
 
 /// A TSA setting that stops a signing run before anything is signed: a file that cannot be used
-/// is [`SetupError::Material`](crate::sign::SetupError::Material) (exit 66), anything else
-/// [`SetupError::Usage`](crate::sign::SetupError::Usage) (exit 64).
-impl From<TsaError> for crate::sign::SetupError {
+/// is [`SetupError::Material`](crate::error::SetupError::Material) (exit 66), anything else
+/// [`SetupError::Usage`](crate::error::SetupError::Usage) (exit 64).
+impl From<TsaError> for crate::error::SetupError {
     fn from(e: TsaError) -> Self {
         match e {
             TsaError::Unreadable(_) => Self::Material(e.to_string()),
@@ -448,13 +448,14 @@ impl Endpoint {
                 (Some(cert), Some(key)) => Some(crate::https::ClientCert { cert, key }),
                 _ => None,
             };
-            let tls = crate::https::client_config(roots, client).map_err(TsaError::Unreadable)?;
+            let tls = crate::https::client_config(roots, client)
+                .map_err(|e| TsaError::Unreadable(e.to_string()))?;
             anchors.clone_from(&tls.anchors);
             Some(tls)
         } else {
             None
         };
-        let proxy = proxies.for_uri(&uri).cloned();
+        let proxy = proxies.for_uri(&uri);
         let connector = crate::https::Connector::new(tls, timeout).with_proxies(proxies);
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
@@ -590,7 +591,7 @@ fn challenge(headers: &hyper::HeaderMap) -> String {
 /// environment) and returns the response body.
 pub async fn post(url: &str, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, TsaError> {
     let proxies = crate::proxy::Proxies::resolve(&crate::proxy::ProxyChoice::Environment)
-        .map_err(TsaError::Settings)?;
+        .map_err(|e| TsaError::Settings(e.to_string()))?;
     Endpoint::new(url, &TsaAccess::default(), timeout, proxies.into())?
         .post(body, timeout)
         .await

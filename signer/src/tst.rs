@@ -11,6 +11,7 @@ use inkan_profiles::time::{UnixTime, days_from_civil};
 use crate::certs::{self, Cert};
 use crate::cms_raw::RawSignedData;
 use crate::der_raw::{self, DerError, tag};
+use crate::error::TokenError;
 use crate::{crypto, digest};
 
 /// Content type and attributes of tokens and signatures (RFC 3161, RFC 5652, RFC 2634, RFC 5035).
@@ -143,52 +144,59 @@ fn strip(v: &[u8]) -> &[u8] {
     v
 }
 
-/// Checks a token against what was asked and against itself.
-pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, String> {
-    let sd = RawSignedData::parse(token).map_err(|e| format!("token: {e}"))?;
-    if sd.econtent_type != ID_CT_TST_INFO {
-        return Err("token content is not TSTInfo".into());
+/// A [`TokenError::Malformed`] for `part`.
+fn malformed(part: &'static str, e: impl std::fmt::Display) -> TokenError {
+    TokenError::Malformed {
+        part,
+        reason: e.to_string(),
     }
-    let content = sd.econtent.as_ref().ok_or("token carries no TSTInfo")?;
-    let info = TstInfo::parse(content).map_err(|e| format!("TSTInfo: {e}"))?;
+}
+
+/// Checks a token against what was asked and against itself.
+pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenError> {
+    let sd = RawSignedData::parse(token).map_err(|e| malformed("token", e))?;
+    if sd.econtent_type != ID_CT_TST_INFO {
+        return Err(TokenError::NotTstInfo);
+    }
+    let content = sd.econtent.as_ref().ok_or(TokenError::NoTstInfo)?;
+    let info = TstInfo::parse(content).map_err(|e| malformed("TSTInfo", e))?;
     if info.imprint_alg != expect.alg || info.imprint != expect.imprint {
-        return Err("the token's message imprint differs from the request".into());
+        return Err(TokenError::ImprintMismatch);
     }
     if let Some(n) = expect.nonce {
         match &info.nonce {
             Some(got) if strip(got) == strip(n) => {}
-            Some(_) => return Err("the token's nonce differs from the request".into()),
-            None => return Err("the token has no nonce although one was sent".into()),
+            Some(_) => return Err(TokenError::NonceMismatch),
+            None => return Err(TokenError::NonceMissing),
         }
     }
     let [si] = &sd.signer_infos[..] else {
-        return Err(format!(
-            "token has {} signers, expected one",
-            sd.signer_infos.len()
-        ));
+        return Err(TokenError::SignerCount(sd.signer_infos.len()));
     };
     // Signed attributes: content-type TSTInfo, message-digest over the TSTInfo.
     let ct = si
         .signed_attr(&ID_CONTENT_TYPE)
-        .ok_or("token lacks the content-type attribute")?;
+        .ok_or(TokenError::MissingAttribute("content-type"))?;
     if ct.values.first() != Some(&der_raw::encode_oid(&ID_CT_TST_INFO)) {
-        return Err("token content-type attribute is not TSTInfo".into());
+        return Err(TokenError::ContentTypeNotTstInfo);
     }
     let dig_oid = der_raw::parse_one(&si.digest_algorithm)
         .and_then(|t| t.reader().expect(tag::OID, "digestAlgorithm"))
         .and_then(|o| der_raw::oid(&o))
-        .map_err(|e| format!("token digestAlgorithm: {e}"))?;
-    let dig_alg =
-        digest::from_oid(&dig_oid).ok_or_else(|| format!("token digest {dig_oid} not accepted"))?;
+        .map_err(|e| malformed("token digestAlgorithm", e))?;
+    let dig_alg = digest::from_oid(&dig_oid).ok_or_else(|| TokenError::DigestNotAccepted {
+        what: "token digest",
+        oid: dig_oid.to_string(),
+    })?;
     let md = si
         .signed_attr(&ID_MESSAGE_DIGEST)
         .and_then(|a| a.values.first())
-        .ok_or("token lacks the message-digest attribute")?;
+        .ok_or(TokenError::MissingAttribute("message-digest"))?;
     let md = der_raw::parse_one(md)
         .and_then(|t| t.octets())
-        .map_err(|e| format!("token message-digest: {e}"))?;
+        .map_err(|e| malformed("token message-digest", e))?;
     if md != dig_alg.digest(content) {
-        return Err("token message-digest does not match its TSTInfo".into());
+        return Err(TokenError::MessageDigestMismatch);
     }
     // The TSA certificate: carried in the token and named by the sid.
     let certs: Vec<Cert> = sd
@@ -198,12 +206,12 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, String> 
         .filter_map(|c| Cert::from_der(c).ok())
         .collect();
     let tsa_cert = find_signer(&si.sid, &certs)
-        .ok_or("the token does not carry the TSA certificate (sent certReq true)")?
+        .ok_or(TokenError::NoTsaCertificate)?
         .clone();
     check_ess_cert_id(si, &tsa_cert)?;
     let tbs = si
         .signed_attrs_for_signature()
-        .ok_or("token has no signed attributes")?;
+        .ok_or(TokenError::NoSignedAttributes)?;
     crypto::verify(
         &tsa_cert.spki,
         &si.signature_algorithm,
@@ -211,21 +219,19 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, String> 
         &si.signature,
         info.gen_time,
     )
-    .map_err(|e| format!("token signature: {e}"))?;
+    .map_err(|e| TokenError::Signature(e.to_string()))?;
     match tsa_cert.eku() {
         Some((_, ekus)) if ekus.contains(&certs::ID_KP_TIME_STAMPING) => {}
         _ => {
-            return Err(format!(
-                "TSA certificate {} lacks extended key usage timeStamping",
-                tsa_cert.subject()
-            ));
+            return Err(TokenError::NoTimeStampingEku {
+                subject: tsa_cert.subject(),
+            });
         }
     }
     if !tsa_cert.valid_at(info.gen_time) {
-        return Err(format!(
-            "TSA certificate {} is not valid at the token's genTime",
-            tsa_cert.subject()
-        ));
+        return Err(TokenError::NotValidAtGenTime {
+            subject: tsa_cert.subject(),
+        });
     }
     Ok(CheckedToken {
         der: token.to_vec(),
@@ -253,13 +259,13 @@ pub fn find_signer<'a>(sid: &[u8], certs: &'a [Cert]) -> Option<&'a Cert> {
 }
 
 /// Checks that the ESS signing-certificate(-v2) attribute's first ESSCertID(v2) names `cert`.
-fn check_ess_cert_id(si: &crate::cms_raw::RawSignerInfo, cert: &Cert) -> Result<(), String> {
+fn check_ess_cert_id(si: &crate::cms_raw::RawSignerInfo, cert: &Cert) -> Result<(), TokenError> {
     let (v2, attr) = if let Some(a) = si.signed_attr(&ID_AA_SIGNING_CERTIFICATE_V2) {
         (true, a)
     } else if let Some(a) = si.signed_attr(&ID_AA_SIGNING_CERTIFICATE) {
         (false, a)
     } else {
-        return Err("token lacks the ESS signing-certificate attribute".into());
+        return Err(TokenError::MissingAttribute("ESS signing-certificate"));
     };
     let parse = || -> Result<(ObjectIdentifier, Vec<u8>), DerError> {
         let v = attr
@@ -278,17 +284,19 @@ fn check_ess_cert_id(si: &crate::cms_raw::RawSignerInfo, cert: &Cert) -> Result<
         let h = r.expect(tag::OCTET_STRING, "certHash")?;
         Ok((alg, h.value.to_vec()))
     };
-    let (alg, hash) = parse().map_err(|e| format!("token ESS attribute: {e}"))?;
+    let (alg, hash) = parse().map_err(|e| malformed("token ESS attribute", e))?;
     let computed = if v2 {
-        let a = digest::from_oid(&alg)
-            .ok_or_else(|| format!("token ESS hash algorithm {alg} not accepted"))?;
+        let a = digest::from_oid(&alg).ok_or_else(|| TokenError::DigestNotAccepted {
+            what: "token ESS hash algorithm",
+            oid: alg.to_string(),
+        })?;
         a.digest(&cert.der)
     } else {
         // ESS v1 names the certificate by SHA-1 (RFC 2634); only for identification here.
         DigestAlgorithm::Sha1.digest(&cert.der)
     };
     if computed != hash {
-        return Err("token ESS certificate hash does not match the TSA certificate".into());
+        return Err(TokenError::EssHashMismatch);
     }
     Ok(())
 }

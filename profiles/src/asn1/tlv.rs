@@ -42,6 +42,16 @@ pub mod tag {
     pub const SEQUENCE: u8 = 0x30;
     /// SET (constructed)
     pub const SET: u8 = 0x31;
+    /// OCTET STRING (constructed, BER segments)
+    pub const OCTET_STRING_C: u8 = 0x24;
+    /// `[0]` context-specific, constructed
+    pub const CTX0: u8 = 0xa0;
+    /// `[1]` context-specific, constructed
+    pub const CTX1: u8 = 0xa1;
+    /// `[2]` context-specific, constructed
+    pub const CTX2: u8 = 0xa2;
+    /// `[3]` context-specific, constructed
+    pub const CTX3: u8 = 0xa3;
 }
 
 /// Why bytes could not be read as a TLV.
@@ -358,6 +368,45 @@ pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
+/// `tag` around the concatenation of `parts` (definite length), written into one buffer.
+pub fn encode_parts<T: AsRef<[u8]>>(tag: u8, parts: &[T]) -> Vec<u8> {
+    let len: usize = parts.iter().map(|p| p.as_ref().len()).sum();
+    let mut out = Vec::with_capacity(len + 6);
+    out.push(tag);
+    push_len(&mut out, len);
+    for p in parts {
+        out.extend_from_slice(p.as_ref());
+    }
+    out
+}
+
+/// A DER INTEGER holding the non-negative number whose big-endian magnitude is `magnitude`
+/// (leading zeros dropped, one added where the high bit is set: X.690 §8.3.2).
+pub fn encode_uint(magnitude: &[u8]) -> Vec<u8> {
+    let skip = magnitude
+        .iter()
+        .take_while(|&&b| b == 0)
+        .count()
+        .min(magnitude.len().saturating_sub(1));
+    let m = &magnitude[skip..];
+    let mut c = Vec::with_capacity(m.len() + 1);
+    match m.first() {
+        None => c.push(0),
+        Some(&b) => {
+            if b & 0x80 != 0 {
+                c.push(0);
+            }
+            c.extend_from_slice(m);
+        }
+    }
+    encode(tag::INTEGER, &c)
+}
+
+/// A DER OBJECT IDENTIFIER.
+pub fn encode_oid(oid: &const_oid::ObjectIdentifier) -> Vec<u8> {
+    encode(tag::OID, oid.as_bytes())
+}
+
 /// The DER encoding of a SET OF whose members are `elems` (each a full encoding): members
 /// sorted as X.690 §11.6 requires.
 pub fn der_set_of(tag: u8, elems: &[&[u8]]) -> Vec<u8> {
@@ -507,6 +556,23 @@ pub fn oid_string(content: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoders() {
+        assert_eq!(encode_uint(&[]), [2, 1, 0]);
+        assert_eq!(encode_uint(&[0, 0]), [2, 1, 0]);
+        assert_eq!(encode_uint(&[0, 0x7f]), [2, 1, 0x7f]);
+        assert_eq!(encode_uint(&[0x80]), [2, 2, 0, 0x80]);
+        assert_eq!(encode_uint(&[0, 0, 1, 0]), [2, 2, 1, 0]);
+        assert_eq!(
+            encode_parts(tag::SEQUENCE, &[[5u8, 0].as_slice(), &[5, 0]]),
+            [0x30, 4, 5, 0, 5, 0]
+        );
+        let sha256 = const_oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+        let der = encode_oid(&sha256);
+        assert_eq!(der[0], tag::OID);
+        assert_eq!(oid_string(&der[2..]), "2.16.840.1.101.3.4.2.1");
+    }
 
     #[test]
     fn small_uint_range() {
