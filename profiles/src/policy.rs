@@ -376,6 +376,32 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, each once (for tables keyed by rule, such as the verifier's findings).
+    pub const ALL: [Rule; 22] = [
+        Rule::HashMd5,
+        Rule::HashSha1,
+        Rule::HashSha224,
+        Rule::RsaModulusTooSmall,
+        Rule::StrengthBelow112,
+        Rule::Strength112CreateAfter2030,
+        Rule::Strength112NoPoe,
+        Rule::Strength128CreateAfter2050,
+        Rule::Strength128NoPoe,
+        Rule::CurveP224,
+        Rule::DsaVerifyOnly,
+        Rule::DsaTooSmall,
+        Rule::PssMgf1HashMismatch,
+        Rule::PssSaltLength,
+        Rule::PssKeyRestriction,
+        Rule::PssKeyWithPkcs1,
+        Rule::AlgorithmKeyMismatch,
+        Rule::Ed25519CmsDigest,
+        Rule::Ed448CmsDigest,
+        Rule::PssCmsDigest,
+        Rule::EcdsaDigestWeakerThanCurve,
+        Rule::ShakeNotForSignatures,
+    ];
+
     /// The stable code.
     pub const fn code(self) -> &'static str {
         match self {
@@ -1463,30 +1489,7 @@ mod tests {
         assert_eq!(r.edition, "CRYPTREC LS-0001-2022");
         assert!(r.explain_ja().contains("運用監視暗号リスト"));
         // Codes are unique.
-        let all = [
-            Rule::HashMd5,
-            Rule::HashSha1,
-            Rule::HashSha224,
-            Rule::RsaModulusTooSmall,
-            Rule::StrengthBelow112,
-            Rule::Strength112CreateAfter2030,
-            Rule::Strength112NoPoe,
-            Rule::Strength128CreateAfter2050,
-            Rule::Strength128NoPoe,
-            Rule::CurveP224,
-            Rule::DsaVerifyOnly,
-            Rule::DsaTooSmall,
-            Rule::PssMgf1HashMismatch,
-            Rule::PssSaltLength,
-            Rule::PssKeyRestriction,
-            Rule::PssKeyWithPkcs1,
-            Rule::AlgorithmKeyMismatch,
-            Rule::Ed25519CmsDigest,
-            Rule::Ed448CmsDigest,
-            Rule::PssCmsDigest,
-            Rule::EcdsaDigestWeakerThanCurve,
-            Rule::ShakeNotForSignatures,
-        ];
+        let all = Rule::ALL;
         let codes: std::collections::HashSet<_> = all.iter().map(|r| r.code()).collect();
         assert_eq!(codes.len(), all.len());
         for r in all {

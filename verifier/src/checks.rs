@@ -772,30 +772,7 @@ impl Check {
 
 /// The rules of the cryptographic policy of `inkan-profiles`, whose codes appear as finding
 /// codes.
-pub const RULES: [Rule; 22] = [
-    Rule::HashMd5,
-    Rule::HashSha1,
-    Rule::HashSha224,
-    Rule::RsaModulusTooSmall,
-    Rule::StrengthBelow112,
-    Rule::Strength112CreateAfter2030,
-    Rule::Strength112NoPoe,
-    Rule::Strength128CreateAfter2050,
-    Rule::Strength128NoPoe,
-    Rule::CurveP224,
-    Rule::DsaVerifyOnly,
-    Rule::DsaTooSmall,
-    Rule::PssMgf1HashMismatch,
-    Rule::PssSaltLength,
-    Rule::PssKeyRestriction,
-    Rule::PssKeyWithPkcs1,
-    Rule::AlgorithmKeyMismatch,
-    Rule::Ed25519CmsDigest,
-    Rule::Ed448CmsDigest,
-    Rule::PssCmsDigest,
-    Rule::EcdsaDigestWeakerThanCurve,
-    Rule::ShakeNotForSignatures,
-];
+pub const RULES: [Rule; 22] = Rule::ALL;
 
 /// The ranking of results (EN 319 102-1 §5.3.4, §5.5.4): whether `new`, found by a later
 /// step of the validation, takes the place of the result `old` found so far (`None`: passed).
