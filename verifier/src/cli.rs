@@ -77,37 +77,12 @@ pub struct Args {
     lang: Option<Lang>,
 }
 
-/// Parses an RFC 3339 time (`2024-01-02T03:04:05Z`, offsets and fractions allowed).
+/// Parses an RFC 3339 time (`2024-01-02T03:04:05Z`, offsets and fractions allowed) to whole
+/// seconds since the epoch, by the workspace's one strict parser
+/// ([`inkan_profiles::time::parse_rfc3339`]: dates that do not exist, such as 2024-02-31, are
+/// refused).
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (date, time) = s.split_once(['T', 't', ' '])?;
-    let mut d = date.split('-');
-    let y: i64 = d.next()?.parse().ok()?;
-    let mo: i64 = d.next()?.parse().ok()?;
-    let da: i64 = d.next()?.parse().ok()?;
-    let (clock, offset) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
-        (c, 0)
-    } else {
-        let i = time.rfind(['+', '-'])?;
-        let (c, o) = time.split_at(i);
-        let sign = if o.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = o[1..].split_once(':')?;
-        (
-            c,
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
-        )
-    };
-    let clock = clock.split('.').next()?;
-    let mut c = clock.split(':');
-    let h: i64 = c.next()?.parse().ok()?;
-    let mi: i64 = c.next()?.parse().ok()?;
-    let se: i64 = c.next()?.parse().ok()?;
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    // In range: checked above.
-    let days = inkan_profiles::time::days_from_civil(y, mo as u32, da as u32);
-    Some(days * 86400 + h * 3600 + mi * 60 + se - offset)
+    inkan_profiles::time::parse_rfc3339(s.trim()).and_then(|t| i64::try_from(t.secs()).ok())
 }
 
 /// Marker returned by [`parse`] for `--version`.
@@ -494,6 +469,7 @@ mod tests {
             Some(1_489_755_600)
         );
         assert_eq!(parse_rfc3339("garbage"), None);
+        assert_eq!(parse_rfc3339("2024-02-31T00:00:00Z"), None);
     }
 
     #[test]
