@@ -115,7 +115,7 @@ pub fn run(name: &str, args: &[&str], dir: &Path) -> Output {
 }
 
 /// OpenSSL as the independent peer (one copy for every test crate).
-pub use inkan_test_support::{openssl, openssl_ok};
+pub use inkan_test_support::{openssl, openssl_cms_accepts, openssl_cms_verify, openssl_ok};
 
 /// `inkan-verify ARGS --format json` in `dir`: its exit status and JSON report.
 pub fn verify_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
@@ -145,46 +145,6 @@ pub fn rfc3339(t: inkan_profiles::time::UnixTime) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-/// The `openssl cms -verify` arguments for the detached DER signature `sig` over `content`
-/// against `ca`.
-fn cms_verify_args<'a>(sig: &'a str, content: &'a str, ca: &'a str) -> [&'a str; 15] {
-    [
-        "cms",
-        "-verify",
-        "-binary",
-        "-inform",
-        "DER",
-        "-in",
-        sig,
-        "-content",
-        content,
-        "-CAfile",
-        ca,
-        "-purpose",
-        "any",
-        "-out",
-        "/dev/null",
-    ]
-}
-
-/// `openssl cms -verify` of the detached DER signature `sig` over `content` against `ca`:
-/// OpenSSL, the interop peer, must accept what inkan writes. Panics when it does not.
-pub fn openssl_cms_verify(dir: &Path, sig: &str, content: &str, ca: &str) {
-    openssl_ok(dir, &cms_verify_args(sig, content, ca));
-}
-
-/// Whether `openssl cms -verify` accepts the detached DER signature `sig` over `content`
-/// against `ca` (for cases where OpenSSL's own verdict is what is recorded).
-pub fn openssl_cms_accepts(dir: &Path, sig: &str, content: &str, ca: &str) -> bool {
-    Command::new("openssl")
-        .args(cms_verify_args(sig, content, ca))
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs (apt-get install -y openssl)")
-        .status
-        .success()
 }
 
 /// The shell block that follows `marker` (an HTML comment such as

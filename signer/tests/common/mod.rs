@@ -92,28 +92,7 @@ pub fn assert_failed(code: Option<i32>, status: i32, text: &str, p7s: &str, need
 
 /// `openssl cms -verify` (run in `dir`, trusting `ca`, a file in `dir`) accepts the detached
 /// signature `sig` over `content`.
-pub fn assert_openssl_cms_verify(dir: &Path, sig: &str, content: &str, ca: &str) {
-    openssl_ok(
-        dir,
-        &[
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            sig,
-            "-content",
-            content,
-            "-CAfile",
-            ca,
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ],
-    );
-}
+pub use inkan_test_support::openssl_cms_verify as assert_openssl_cms_verify;
 
 /// `openssl cms -verify` (run in `dir`, trusting `dir/root.pem`) accepts the detached signature
 /// `sig` over `content`, and the signature carries a signature-time-stamp.

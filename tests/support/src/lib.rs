@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`softhsm`] | private SoftHSM2 tokens, one per test process |
 //! | [`openssl`], [`openssl_ok`] | OpenSSL as the independent peer |
+//! | [`openssl_cms_verify`], [`openssl_cms_accepts`] | OpenSSL's verdict on a detached CMS signature |
 //!
 //! The tools are required (`openssl`, `softhsm2-util`, `pkcs11-tool`): a missing tool fails the
 //! test with the package to install, never skips it.
@@ -34,6 +35,42 @@ pub fn openssl_ok(dir: &Path, args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// The `openssl cms -verify` arguments for the detached DER signature `sig` over `content`
+/// against `ca`.
+fn cms_verify_args<'a>(sig: &'a str, content: &'a str, ca: &'a str) -> [&'a str; 15] {
+    [
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        sig,
+        "-content",
+        content,
+        "-CAfile",
+        ca,
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+    ]
+}
+
+/// `openssl cms -verify` of the detached DER signature `sig` over `content` against `ca`:
+/// OpenSSL, the interop peer, must accept what inkan writes. Panics when it does not.
+pub fn openssl_cms_verify(dir: &Path, sig: &str, content: &str, ca: &str) {
+    openssl_ok(dir, &cms_verify_args(sig, content, ca));
+}
+
+/// Whether `openssl cms -verify` accepts the detached DER signature `sig` over `content`
+/// against `ca` (for cases where OpenSSL's own verdict is what is recorded).
+pub fn openssl_cms_accepts(dir: &Path, sig: &str, content: &str, ca: &str) -> bool {
+    openssl(dir, &cms_verify_args(sig, content, ca))
+        .status
+        .success()
 }
 
 #[cfg(test)]
