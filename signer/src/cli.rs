@@ -41,7 +41,7 @@ use crate::tsa_client::TsaAccess;
 
 /// The help text.
 pub const HELP: &str = "\
-inkan-sign: CAdES baseline e-seals (ETSI EN 319 122-1 B-B, B-T, B-LT, B-LTA)
+inkan-sign: e-seals as CAdES (ETSI EN 319 122-1) or, in PDFs, PAdES (EN 319 142-1), B-B to B-LTA
 
 USAGE:
   inkan-sign --key KEYREF --cert-chain PEM [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
