@@ -60,8 +60,8 @@ USAGE:
 
 OPTIONS:
   --key KEYREF       PKCS#8 PEM file, or pkcs11: URI (RFC 7512; PIN via pin-source/pin-value)
-  --cert-chain PEM   signer certificate and its chain. With extend (an extra flag beyond
-                     INTERFACE.md): certificates the signature lacks (e.g. the signer's
+  --cert-chain PEM   signer certificate and its chain. With extend (an inkan extension):
+                     certificates the signature lacks (e.g. the signer's
                      chain of another signer's CAdES), used to build paths for B-LT and
                      embedded in the result
   --level LEVEL      B-B (default), B-T, B-LT or B-LTA (any case: b-lt works)
@@ -87,13 +87,13 @@ OPTIONS:
                      30); a failed or timed-out exchange is tried once more after a
                      short pause, then the batch stops with one message
   --progress-every SECONDS
-                     (extra flag beyond INTERFACE.md) when standard error is not a
+                     (inkan extension) when standard error is not a
                      terminal (a job log), a progress line this often: done/total,
                      signed, skipped, failed, files/s (default 5; 0: none). On a
                      terminal: a progress bar
   --crl FILE         CRL (DER or PEM) for B-LT; repeatable
   --ocsp FILE        OCSP response (DER) for B-LT; repeatable
-  --no-fetch         (extra flag beyond INTERFACE.md) never use the network for B-LT:
+  --no-fetch         (inkan extension) never use the network for B-LT:
                      only --crl/--ocsp files; a missing CRL/OCSP is an error instead of
                      asking the certificate's OCSP responder (authorityInfoAccess)
                      or fetching its CRL distribution point
@@ -106,7 +106,7 @@ output NAME-signed.pdf, or --out / --out-dir):
                      (default: a new invisible field Signature1, Signature2, ...)
   --in-place         replace the input PDF atomically
   --cades            make a detached FILE.p7s of a PDF instead of signing inside it
-  --seal-image PNG   (extra flag beyond INTERFACE.md) a visible seal: the organisation's
+  --seal-image PNG   (inkan extension) a visible seal: the organisation's
                      seal image (角印) drawn in the new signature field on the page, its
                      aspect ratio kept; without it the signature is invisible. PNG, 8 bits
                      per sample (grey, RGB, palette, with or without alpha; transparency
@@ -120,11 +120,11 @@ output NAME-signed.pdf, or --out / --out-dir):
                      page; e.g. --rect 400,650,520,770 for a 120-point seal near the
                      top right of an A4 page
   --commitment-type TYPE
-                     (extra flag beyond INTERFACE.md) what the seal commits to, as a signed
+                     (inkan extension) what the seal commits to, as a signed
                      commitment-type-indication (EN 319 122-1): origin (the usual one
                      for an e-seal: this organisation issued it), receipt, delivery,
                      sender, approval or creation; none by default
-  --proxy URL|none   (extra flag beyond INTERFACE.md) the HTTP proxy for every request
+  --proxy URL|none   (inkan extension) the HTTP proxy for every request
                      (TSA, OCSP, CRL): http://[USER:PASSWORD@]HOST:PORT (no https:// to
                      the proxy, no SOCKS); https:// targets through a CONNECT tunnel, TLS
                      end to end. Overrides the environment; none: no proxy. Without it:
@@ -137,7 +137,7 @@ output NAME-signed.pdf, or --out / --out-dir):
   -h, --help         this text
   -V, --version      the version
 
-TSA ACCESS (extra flags beyond INTERFACE.md; sign and extend):
+TSA ACCESS (inkan extensions; sign and extend):
   --tsa-ca PEM       trust only the CA certificates in PEM for the TSA's TLS certificate
                      (default: the system trust store). TLS 1.2/1.3; the certificate and
                      the host name are always checked
