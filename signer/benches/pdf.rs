@@ -113,34 +113,7 @@ fn write_large_pdf(path: &Path, mib: usize) {
 
 /// pyHanko 0.38's `python` (installed into the tests' virtual environment when missing).
 fn pyhanko_python() -> PathBuf {
-    let dir = std::env::var_os("INKAN_PYHANKO_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyhanko-venv"));
-    let py = dir.join("bin/python");
-    let ready = |py: &Path| {
-        Command::new(py)
-            .args(["-c", "import sys, importlib.metadata as m, pyhanko.sign; sys.exit(0 if m.version('pyhanko').startswith('0.38') else 1)"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !ready(&py) {
-        assert!(
-            Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&dir)
-                .status()
-                .is_ok_and(|s| s.success()),
-            "python3 -m venv (Debian python3-venv)"
-        );
-        assert!(
-            Command::new(dir.join("bin/pip"))
-                .args(["install", "-q", "pyhanko==0.38.0"])
-                .status()
-                .is_ok_and(|s| s.success()),
-            "pip install pyhanko==0.38.0"
-        );
-    }
-    py
+    inkan_test_support::pyhanko_python(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyhanko-venv"))
 }
 
 /// Runs the pyHanko script; returns (files, seconds of its loop).

@@ -487,35 +487,9 @@ fn cli_field_and_in_place() {
 fn pyhanko_python() -> PathBuf {
     static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     VENV.get_or_init(|| {
-        let dir = std::env::var_os("INKAN_PYHANKO_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyhanko-venv"));
-        let py = dir.join("bin/python");
-        let ready = |py: &Path| {
-            Command::new(py)
-                .args(["-c", "import sys, importlib.metadata as m, pyhanko.sign; sys.exit(0 if m.version('pyhanko').startswith('0.38') else 1)"])
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !ready(&py) {
-            let ok = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&dir)
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "python3 -m venv {} failed (Debian python3-venv)", dir.display());
-            let out = Command::new(dir.join("bin/pip"))
-                .args(["install", "-q", "pyhanko==0.38.0"])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "pip install pyhanko: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(ready(&py), "pyHanko 0.38 not importable after installing it");
-        }
-        py
+        inkan_test_support::pyhanko_python(
+            &Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyhanko-venv"),
+        )
     })
     .clone()
 }

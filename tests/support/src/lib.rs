@@ -6,6 +6,7 @@
 //! | [`softhsm`] | private SoftHSM2 tokens, one per test process |
 //! | [`openssl`], [`openssl_ok`] | OpenSSL as the independent peer |
 //! | [`openssl_cms_verify`], [`openssl_cms_accepts`] | OpenSSL's verdict on a detached CMS signature |
+//! | [`pyhanko_python`] | pyHanko, the PAdES peer, in a virtual environment |
 //!
 //! The tools are required (`openssl`, `softhsm2-util`, `pkcs11-tool`): a missing tool fails the
 //! test with the package to install, never skips it.
@@ -71,6 +72,48 @@ pub fn openssl_cms_accepts(dir: &Path, sig: &str, content: &str, ca: &str) -> bo
     openssl(dir, &cms_verify_args(sig, content, ca))
         .status
         .success()
+}
+
+/// pyHanko 0.38 (PyPI), the independent PAdES peer: the `python` of a virtual environment in
+/// `INKAN_PYHANKO_VENV`, else in `default_dir`, made and filled on first use (needs Debian's
+/// `python3-venv` and the network to PyPI). Panics with the reason when it cannot be had.
+pub fn pyhanko_python(default_dir: &Path) -> std::path::PathBuf {
+    let dir = std::env::var_os("INKAN_PYHANKO_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| default_dir.to_owned());
+    let py = dir.join("bin/python");
+    let ready = |py: &Path| {
+        Command::new(py)
+            .args(["-c", "import sys, importlib.metadata as m, pyhanko.sign; sys.exit(0 if m.version('pyhanko').startswith('0.38') else 1)"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ready(&py) {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "python3 -m venv {} failed (Debian python3-venv)",
+            dir.display()
+        );
+        let out = Command::new(dir.join("bin/pip"))
+            .args(["install", "-q", "pyhanko==0.38.0"])
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run pip: {e}"));
+        assert!(
+            out.status.success(),
+            "pip install pyhanko: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            ready(&py),
+            "pyHanko 0.38 not importable after installing it"
+        );
+    }
+    py
 }
 
 #[cfg(test)]
