@@ -1,5 +1,5 @@
 //! The algorithm catalogue: digests, signature algorithms and public-key kinds as typed enums,
-//! mapped to and from their OIDs (`../shared/spec/standards.md` section 1.4).
+//! mapped to and from their OIDs (RFC 5754, RFC 4055, RFC 5758, RFC 8410, RFC 3279; the list is CRYPTREC LS-0001-2022).
 //!
 //! CONTRACT (shared by every crate; extend, do not rename): the enums and method signatures below.
 
@@ -874,10 +874,9 @@ impl PublicKeyKind {
         Err(AlgError::UnknownOid(o))
     }
 
-    /// Security strength in bits, from the strength table in [`crate::policy`]
-    /// (`standards.md` section 1.2).
+    /// Security strength in bits ([`key_strength_bits`]).
     pub fn security_bits(&self) -> u32 {
-        crate::policy::key_strength_bits(self)
+        key_strength_bits(self)
     }
 
     /// A short human description ("RSA-3072", "EC P-256", "Ed25519", "DSA-2048/256").
@@ -913,6 +912,52 @@ impl std::fmt::Display for AlgError {
 }
 
 impl std::error::Error for AlgError {}
+
+// =============================================================================================
+// Security strength (what the policy's strength periods are measured in).
+
+/// Key size to security strength (NIST SP 800-57 Part 1 Rev. 5 Table 2, the mapping
+/// CRYPTREC LS-0001-2022's strength table uses). Rows: (minimum RSA/DH modulus bits, strength in bits),
+/// strongest first.
+pub const RSA_STRENGTH_TABLE: [(u32, u32); 6] = [
+    (15_360, 256),
+    (7_680, 192),
+    (3_072, 128),
+    (2_048, 112),
+    (1_024, 80),
+    (0, 0),
+];
+
+/// Security strength of a named curve (NIST SP 800-57 Part 1 Rev. 5 Table 2; SEC 2).
+pub const fn curve_strength_bits(c: Curve) -> u32 {
+    match c {
+        Curve::P224 => 112,
+        Curve::P256 => 128,
+        Curve::P384 => 192,
+        Curve::P521 => 256,
+    }
+}
+
+fn modulus_strength(bits: u32) -> u32 {
+    RSA_STRENGTH_TABLE
+        .iter()
+        .find(|(min, _)| bits >= *min)
+        .map_or(0, |(_, s)| *s)
+}
+
+/// Security strength of a public key in bits, from the tables above. Ed25519 counts as 128,
+/// Ed448 as 224 (RFC 8032 §1); DSA as the weaker of its p (finite-field table) and q/2.
+pub fn key_strength_bits(k: &PublicKeyKind) -> u32 {
+    match *k {
+        PublicKeyKind::Rsa { modulus_bits } | PublicKeyKind::RsaPss { modulus_bits, .. } => {
+            modulus_strength(modulus_bits)
+        }
+        PublicKeyKind::Ec(c) => curve_strength_bits(c),
+        PublicKeyKind::Ed25519 => 128,
+        PublicKeyKind::Ed448 => 224,
+        PublicKeyKind::Dsa { p_bits, q_bits } => modulus_strength(p_bits).min(q_bits / 2),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -31,6 +31,9 @@ pub enum Use {
 }
 
 use crate::alg::{Curve, DigestAlgorithm, PssParams, PublicKeyKind, SignatureAlgorithm};
+/// The strength tables live beside the key types they measure ([`crate::alg`]); the policy
+/// decides which strength is enough, and when.
+pub use crate::alg::{RSA_STRENGTH_TABLE, curve_strength_bits, key_strength_bits};
 use crate::time::UnixTime;
 
 // =============================================================================================
@@ -232,28 +235,6 @@ pub const LS_0001_2022: [ListEntry; 15] = {
     ]
 };
 
-/// Key size to security strength (`standards.md` §1.2, the NIST SP 800-57 mapping that the
-/// CRYPTREC strength table uses). Rows: (minimum RSA/DH modulus bits, strength in bits),
-/// strongest first.
-pub const RSA_STRENGTH_TABLE: [(u32, u32); 6] = [
-    (15_360, 256),
-    (7_680, 192),
-    (3_072, 128),
-    (2_048, 112),
-    (1_024, 80),
-    (0, 0),
-];
-
-/// Security strength of a named curve (`standards.md` §1.2 and §1.4).
-pub const fn curve_strength_bits(c: Curve) -> u32 {
-    match c {
-        Curve::P224 => 112,
-        Curve::P256 => 128,
-        Curve::P384 => 192,
-        Curve::P521 => 256,
-    }
-}
-
 /// How long material of a given strength may be used (`standards.md` §1.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StrengthPeriod {
@@ -299,27 +280,6 @@ pub const MIN_DSA_P_BITS: u32 = 2048;
 pub const MIN_DSA_Q_BITS: u32 = 224;
 /// Largest RSASSA-PSS salt accepted when validating, in bytes (a sanity bound).
 pub const MAX_PSS_SALT: u32 = 512;
-
-fn modulus_strength(bits: u32) -> u32 {
-    RSA_STRENGTH_TABLE
-        .iter()
-        .find(|(min, _)| bits >= *min)
-        .map_or(0, |(_, s)| *s)
-}
-
-/// Security strength of a public key in bits, from the tables above. Ed25519 counts as 128,
-/// Ed448 as 224 (RFC 8032 §1); DSA as the weaker of its p (finite-field table) and q/2.
-pub fn key_strength_bits(k: &PublicKeyKind) -> u32 {
-    match *k {
-        PublicKeyKind::Rsa { modulus_bits } | PublicKeyKind::RsaPss { modulus_bits, .. } => {
-            modulus_strength(modulus_bits)
-        }
-        PublicKeyKind::Ec(c) => curve_strength_bits(c),
-        PublicKeyKind::Ed25519 => 128,
-        PublicKeyKind::Ed448 => 224,
-        PublicKeyKind::Dsa { p_bits, q_bits } => modulus_strength(p_bits).min(q_bits / 2),
-    }
-}
 
 // =============================================================================================
 // Rules and refusals.
