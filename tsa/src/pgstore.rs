@@ -68,7 +68,7 @@
 //!
 //! # The hash chain: one per instance number
 //!
-//! Each instance number carries its own chain ([`crate::records::Chain`]), its head in its
+//! Each instance number carries its own chain ([`crate::record::Chain`]), its head in its
 //! `inkan_instances` row, updated in the same transaction as the records; the first record of
 //! number `n` links to `SHA-256(label || n)`. An instance that takes a number over continues
 //! its chain. One chain per number (not one ordered by the database) keeps instances from
@@ -93,10 +93,10 @@ use inkan_profiles::clock::Clock;
 use inkan_profiles::time::UnixTime;
 use postgres::{Client, Config};
 
-use crate::records::{
-    self, Chain, ChainBreak, ChainReport, Event, GroupSink, Job, Query, Recorder, SerialSpace,
-    StoreError, StoreHealth, Writer, WriterOptions, WriterStats,
+use crate::group::{
+    self, GroupSink, Job, Recorder, StoreHealth, Writer, WriterOptions, WriterStats,
 };
+use crate::record::{self, Chain, ChainBreak, ChainReport, Event, Query, SerialSpace, StoreError};
 use crate::serial::{self, Serial};
 
 /// The migrations, in order (version = index + 1).
@@ -574,7 +574,7 @@ fn serial_of(b: &[u8]) -> Option<Serial> {
 }
 
 fn ns(t: UnixTime) -> i64 {
-    i64::try_from(records::time_key(t)).unwrap_or(i64::MAX)
+    i64::try_from(record::time_key(t)).unwrap_or(i64::MAX)
 }
 
 /// This instance's lease on its instance number.
@@ -622,7 +622,19 @@ impl Lease {
     pub fn number(&self) -> u16 {
         self.snapshot().number
     }
+}
 
+impl group::Lease for Lease {
+    fn check(&self) -> Result<(), String> {
+        Lease::check(self)
+    }
+
+    fn number(&self) -> u16 {
+        Lease::number(self)
+    }
+}
+
+impl Lease {
     /// The local deadline of a lease renewed by a statement sent at `sent`: the database's
     /// `expires_at` is `now() + length` with `now()` read after `sent`, so this is earlier;
     /// 2% less again for clock rate differences.
@@ -915,7 +927,7 @@ impl PgStore {
             self.stopping.clone(),
         );
         let _ = &self.clock;
-        records::spawn_writer(
+        group::spawn_writer(
             move || PgSink {
                 target,
                 lease,
@@ -1119,7 +1131,7 @@ impl PgSink {
                             )));
                         }
                         let seq = i64::try_from(chain.next).unwrap_or(i64::MAX);
-                        chain = records::stored_value(&mut self.scratch, p, chain);
+                        chain = group::stored_value(&mut self.scratch, p, chain);
                         serials.push(bytes16(p.issued.serial));
                         seqs.push(seq);
                         times.push(ns(p.issued.gen_time));
@@ -1302,7 +1314,7 @@ impl PgReader {
         self.target.connect()
     }
 
-    /// See [`records::Reader::query`].
+    /// See [`crate::records::Reader::query`].
     pub fn query(
         &self,
         q: &Query,
@@ -1335,7 +1347,7 @@ impl PgReader {
             let s: Vec<u8> = row.get(0);
             let v: Vec<u8> = row.get(1);
             let serial = serial_of(&s).ok_or_else(|| StoreError("bad serial column".into()))?;
-            let rec = records::TokenRecord::decode(serial, &v).ok_or_else(|| {
+            let rec = record::TokenRecord::decode(serial, &v).ok_or_else(|| {
                 StoreError(format!(
                     "corrupt record for serial {}",
                     serial::to_hex(serial)
@@ -1386,7 +1398,7 @@ impl PgReader {
                 let seq: i64 = row.get(1);
                 let v: Vec<u8> = row.get(2);
                 let serial = serial_of(&s).ok_or_else(|| StoreError("bad serial column".into()))?;
-                let Some((lseq, prev)) = records::stored_link(&v) else {
+                let Some((lseq, prev)) = record::stored_link(&v) else {
                     return Ok(Err(ChainBreak::Unreadable { serial }));
                 };
                 let seq = u64::try_from(seq).unwrap_or(u64::MAX);
@@ -1447,7 +1459,7 @@ impl PgReader {
         }))
     }
 
-    /// See [`records::Reader::events_between`]; each line also carries `instance`.
+    /// See [`crate::records::Reader::events_between`]; each line also carries `instance`.
     pub fn events_between(
         &self,
         from: UnixTime,
