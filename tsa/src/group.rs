@@ -13,7 +13,7 @@
 //! while that raises throughput (`decide`): while more requests wait in the signing pool's
 //! queue than the group holds ([`Recorder::set_backlog`]), the signing threads are saturated
 //! and have work for longer than a commit takes, so holding the group for up to one commit's
-//! measured duration costs them nothing, and a commit's fixed cost (copy-on-write of the
+//! duration (a typical one: the median of the last eight) costs them nothing, and a commit's fixed cost (copy-on-write of the
 //! B-tree spines, two `fdatasync`s, file locks: about 0.5-0.8 ms of CPU on the test VM, CPU
 //! the signing threads need on a small machine) is shared by more tokens. A client with few
 //! requests in flight leaves the queue empty and is never held: with a fixed interval, 16
@@ -367,8 +367,9 @@ struct GroupView {
     /// How long the group has been open: since the writer took its first job (the previous
     /// commit had returned by then).
     held: Duration,
-    /// How long the previous commit took (write and `fsync`).
-    last_commit: Duration,
+    /// How long a commit (write and `fsync`) takes now: the median of the last few
+    /// ([`CommitTimes`]), so that one stalled `fsync` does not stretch the next hold too.
+    typical_commit: Duration,
     /// Token records in the previous commit.
     last_tokens: usize,
     /// Time since the previous commit began.
@@ -413,7 +414,7 @@ fn decide(v: &GroupView) -> Decision {
     {
         return Decision::Hold(left);
     }
-    let bound = v.last_commit.min(HOLD_CAP);
+    let bound = v.typical_commit.min(HOLD_CAP);
     if v.tokens > 0
         && v.backlog > v.tokens
         && let Some(left) = bound.checked_sub(v.held)
@@ -422,6 +423,43 @@ fn decide(v: &GroupView) -> Decision {
         return Decision::Hold(left);
     }
     Decision::Commit
+}
+
+/// The durations of the last few group commits, for the hold's bound ([`decide`]).
+///
+/// The bound is a typical commit, the median of the last [`CommitTimes::LEN`]: the previous
+/// commit alone would let one `fsync` that stalled behind another process's writes (tens of
+/// milliseconds on a shared disk) hold the next group as long again, doubling the tail
+/// latency of every client in flight for no throughput.
+#[derive(Debug, Default)]
+struct CommitTimes {
+    last: [Duration; CommitTimes::LEN],
+    /// Commits measured so far (saturating at `LEN`: then the ring is full).
+    seen: usize,
+    /// Where the next duration goes.
+    next: usize,
+}
+
+impl CommitTimes {
+    /// How many recent commits the median is taken over.
+    const LEN: usize = 8;
+
+    fn push(&mut self, took: Duration) {
+        self.last[self.next] = took;
+        self.next = (self.next + 1) % Self::LEN;
+        self.seen = (self.seen + 1).min(Self::LEN);
+    }
+
+    /// The median of the commits measured (the lower one of the middle two for an even
+    /// count); zero before the first.
+    fn typical(&self) -> Duration {
+        let mut v = self.last;
+        let v = &mut v[..self.seen];
+        v.sort_unstable();
+        v.get(self.seen.saturating_sub(1) / 2)
+            .copied()
+            .unwrap_or_default()
+    }
 }
 
 /// Moves what is queued for the writer into `batch`, up to `max_batch` tokens.
@@ -452,7 +490,7 @@ fn writer_loop(
     use std::time::Instant;
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
     let mut last_start = Instant::now();
-    let mut last_commit = Duration::ZERO;
+    let mut commit_times = CommitTimes::default();
     let mut last_tokens = 0usize;
     loop {
         // Block for the first job; then take whatever else is already queued.
@@ -494,7 +532,7 @@ fn writer_loop(
                 control: batch.iter().any(|j| matches!(j, Job::Flush(_) | Job::Stop)),
                 backlog: backlog.load(Relaxed),
                 held: now - opened,
-                last_commit,
+                typical_commit: commit_times.typical(),
                 last_tokens,
                 since_last_start: now - last_start,
                 min_interval,
@@ -531,7 +569,9 @@ fn writer_loop(
             Ok(())
         };
         let took = began.elapsed();
-        last_commit = took;
+        if has_work {
+            commit_times.push(took);
+        }
         stats
             .commit_micros
             .fetch_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX), Relaxed);
@@ -696,7 +736,7 @@ mod tests {
             control: false,
             backlog: 0,
             held: Duration::ZERO,
-            last_commit: Duration::from_millis(2),
+            typical_commit: Duration::from_millis(2),
             last_tokens: 50,
             since_last_start: Duration::from_millis(2),
             min_interval: Duration::ZERO,
@@ -742,7 +782,7 @@ mod tests {
             }),
             Decision::Hold(Duration::from_micros(500))
         );
-        // Held as long as the previous commit took: commit, backlog or not.
+        // Held as long as a typical commit takes: commit, backlog or not.
         assert_eq!(
             decide(&GroupView {
                 held: Duration::from_millis(2),
@@ -762,7 +802,7 @@ mod tests {
         // A stalled disk does not stretch the hold past the safety bound.
         assert_eq!(
             decide(&GroupView {
-                last_commit: Duration::from_secs(3),
+                typical_commit: Duration::from_secs(3),
                 ..v
             }),
             Decision::Hold(HOLD_CAP)
@@ -770,13 +810,35 @@ mod tests {
         // The very first group (no commit measured yet) is not held.
         assert_eq!(
             decide(&GroupView {
-                last_commit: Duration::ZERO,
+                typical_commit: Duration::ZERO,
                 ..v
             }),
             Decision::Commit
         );
         // A group without token records (events, rejections) is not held.
         assert_eq!(decide(&GroupView { tokens: 0, ..v }), Decision::Commit);
+    }
+
+    #[test]
+    fn a_typical_commit_is_the_median_of_the_last_few() {
+        let ms = Duration::from_millis;
+        let mut t = CommitTimes::default();
+        assert_eq!(t.typical(), Duration::ZERO);
+        t.push(ms(2));
+        assert_eq!(t.typical(), ms(2));
+        // One stalled fsync does not become the bound.
+        t.push(ms(40));
+        t.push(ms(3));
+        assert_eq!(t.typical(), ms(3));
+        for _ in 0..CommitTimes::LEN {
+            t.push(ms(1));
+        }
+        assert_eq!(t.typical(), ms(1));
+        // A disk that is slow for good is followed within a few commits.
+        for _ in 0..CommitTimes::LEN / 2 + 1 {
+            t.push(ms(9));
+        }
+        assert_eq!(t.typical(), ms(9));
     }
 
     #[test]
