@@ -245,7 +245,7 @@ pub(crate) fn spawn_writer<S: GroupSink, F: FnOnce() -> S + Send + 'static>(
             );
             sink.on_stop();
         })
-        .map_err(|e| StoreError(format!("cannot start the records writer: {e}")))?;
+        .map_err(|e| StoreError::Unavailable(format!("cannot start the records writer: {e}")))?;
     Ok((
         Recorder {
             tx,
@@ -292,7 +292,7 @@ impl Outage {
     fn failed(&mut self, e: &StoreError) {
         match &mut self.since {
             Some((_, n, _)) => *n += 1,
-            None => self.since = Some((self.clock.now(), 1, e.0.clone())),
+            None => self.since = Some((self.clock.now(), 1, e.detail().to_owned())),
         }
     }
 
@@ -659,7 +659,7 @@ impl Recorder {
         if let Err(std::sync::mpsc::SendError(Job::Tokens(list))) = self.tx.send(Job::Tokens(batch))
         {
             for p in list {
-                (p.notify)(Err(StoreError("writer stopped".into())));
+                (p.notify)(Err(StoreError::WriterStopped));
             }
         }
     }
@@ -674,7 +674,7 @@ impl Recorder {
             }),
             token: None,
         }]);
-        rx.await.map_err(|_| StoreError("writer stopped".into()))?
+        rx.await.map_err(|_| StoreError::WriterStopped)?
     }
 
     /// Submits one token record from a blocking thread and waits for its commit.
@@ -687,7 +687,7 @@ impl Recorder {
             }),
             token: None,
         }]);
-        rx.recv().map_err(|_| StoreError("writer stopped".into()))?
+        rx.recv().map_err(|_| StoreError::WriterStopped)?
     }
 
     /// Records an event with the next commit (not awaited).

@@ -122,7 +122,7 @@ fn pe(e: postgres::Error) -> StoreError {
         }
         cause = c.source();
     }
-    StoreError(m)
+    StoreError::Unavailable(m)
 }
 
 /// Where and how to connect (parsed `--store` URL). `Debug` shows no password.
@@ -149,7 +149,7 @@ fn percent_decode(s: &str) -> Result<String, StoreError> {
             let h = s
                 .get(i + 1..i + 3)
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| StoreError("bad %-escape in the store URL".into()))?;
+                .ok_or_else(|| StoreError::Config("bad %-escape in the store URL".into()))?;
             out.push(h);
             i += 3;
         } else {
@@ -157,24 +157,24 @@ fn percent_decode(s: &str) -> Result<String, StoreError> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| StoreError("the store URL is not UTF-8".into()))
+    String::from_utf8(out).map_err(|_| StoreError::Config("the store URL is not UTF-8".into()))
 }
 
 /// Reads a password source: `env:NAME` or a file (first line).
 fn read_password(src: &str) -> Result<String, StoreError> {
     if let Some(name) = src.strip_prefix("env:") {
         return std::env::var(name)
-            .map_err(|_| StoreError(format!("password-source: ${name} is not set")));
+            .map_err(|_| StoreError::Config(format!("password-source: ${name} is not set")));
     }
     let text = std::fs::read_to_string(src)
-        .map_err(|e| StoreError(format!("password-source: cannot read {src}: {e}")))?;
+        .map_err(|e| StoreError::Config(format!("password-source: cannot read {src}: {e}")))?;
     Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
 impl Target {
     /// Parses `postgresql://USER@HOST[:PORT]/DBNAME[?params]` (see the module docs).
     pub fn parse(url: &str) -> Result<Self, StoreError> {
-        let bad = |m: &str| StoreError(format!("--store: {m}"));
+        let bad = |m: &str| StoreError::Config(format!("--store: {m}"));
         let rest = url
             .strip_prefix("postgresql://")
             .or_else(|| url.strip_prefix("postgres://"))
@@ -296,12 +296,12 @@ fn tls_config(rootcert: Option<&str>) -> Result<rustls::ClientConfig, StoreError
     match rootcert {
         Some(path) => {
             for c in CertificateDer::pem_file_iter(path)
-                .map_err(|e| StoreError(format!("sslrootcert {path}: {e}")))?
+                .map_err(|e| StoreError::Config(format!("sslrootcert {path}: {e}")))?
             {
-                let c = c.map_err(|e| StoreError(format!("sslrootcert {path}: {e}")))?;
+                let c = c.map_err(|e| StoreError::Config(format!("sslrootcert {path}: {e}")))?;
                 roots
                     .add(c)
-                    .map_err(|e| StoreError(format!("sslrootcert {path}: {e}")))?;
+                    .map_err(|e| StoreError::Config(format!("sslrootcert {path}: {e}")))?;
             }
         }
         None => {
@@ -313,7 +313,7 @@ fn tls_config(rootcert: Option<&str>) -> Result<rustls::ClientConfig, StoreError
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| StoreError(format!("TLS: {e}")))?
+        .map_err(|e| StoreError::Config(format!("TLS: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
@@ -327,7 +327,7 @@ pub fn backup_advice(url: &str) -> String {
             let db = t.config.get_dbname().unwrap_or("DBNAME").to_owned();
             (t.display, db)
         }
-        Err(e) => return e.0,
+        Err(e) => return e.detail().to_owned(),
     };
     format!(
         "the records are in the shared PostgreSQL store {shown}: `inkan-tsa backup` copies only the embedded store. \
@@ -348,15 +348,15 @@ pub type Findings = Vec<(&'static str, String)>;
 /// durability settings (`synchronous_commit`, a synchronous standby). Changes nothing, takes no
 /// lease. `Err`: serve would not start, with the reason.
 pub fn check(url: &str) -> Result<Findings, String> {
-    let t = Target::parse(url).map_err(|e| e.0)?;
-    off_runtime(|| check_on(&t).map_err(|e| e.0))
+    let t = Target::parse(url).map_err(|e| e.detail().to_owned())?;
+    off_runtime(|| check_on(&t).map_err(|e| e.detail().to_owned()))
 }
 
 fn check_on(t: &Target) -> Result<Findings, StoreError> {
     let mut found = Findings::new();
-    let mut c = t
-        .connect()
-        .map_err(|e| StoreError(format!("cannot connect to {}: {}", t.display, e.0)))?;
+    let mut c = t.connect().map_err(|e| {
+        StoreError::Unavailable(format!("cannot connect to {}: {}", t.display, e.detail()))
+    })?;
     let mut tx = c.transaction().map_err(pe)?;
     tx.batch_execute("SET TRANSACTION READ ONLY").map_err(pe)?;
     let row = tx
@@ -389,7 +389,7 @@ fn check_on(t: &Target) -> Result<Findings, StoreError> {
         ),
     ));
     let Some(schema) = schema else {
-        return Err(StoreError(format!(
+        return Err(StoreError::Config(format!(
             "the role {user} has no schema to work in (search_path)"
         )));
     };
@@ -406,7 +406,7 @@ fn check_on(t: &Target) -> Result<Findings, StoreError> {
         0
     };
     if have > known {
-        return Err(StoreError(format!(
+        return Err(StoreError::Config(format!(
             "the database schema is version {have}, newer than this inkan-tsa knows ({known}): upgrade inkan-tsa"
         )));
     }
@@ -416,7 +416,7 @@ fn check_on(t: &Target) -> Result<Findings, StoreError> {
             .map_err(pe)?
             .get(0);
         if !can {
-            return Err(StoreError(format!(
+            return Err(StoreError::Config(format!(
                 "the schema is at version {have} of {known} and the role {user} may not create tables in schema {schema}: grant CREATE or migrate as the owner"
             )));
         }
@@ -445,7 +445,7 @@ fn check_on(t: &Target) -> Result<Findings, StoreError> {
                 .map_err(pe)?
                 .get(0);
             if !can {
-                return Err(StoreError(format!(
+                return Err(StoreError::Config(format!(
                     "the role {user} lacks {privilege} on {table}"
                 )));
             }
@@ -533,7 +533,7 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
         .get(0);
     let known = i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX);
     if have > known {
-        return Err(StoreError(format!(
+        return Err(StoreError::Config(format!(
             "the database schema is version {have}, newer than this inkan-tsa knows ({known}): upgrade inkan-tsa"
         )));
     }
@@ -676,7 +676,7 @@ fn acquire(c: &mut Client, lease: &Lease, now: Option<UnixTime>) -> Result<u16, 
                 .map_err(pe)?
                 .get(0);
             let n16 = u16::try_from(n)
-                .map_err(|_| StoreError("all 65535 instance numbers are leased".into()))?;
+                .map_err(|_| StoreError::Exhausted("all 65535 instance numbers are leased"))?;
             tx.execute(
                 "INSERT INTO inkan_instances (number, owner, expires_at, taken_at, chain_head) VALUES ($1, $2, now() + $3 * interval '1 millisecond', now(), $4)",
                 &[&n, &lease.owner, &(len as f64), &genesis(n16).to_vec()],
@@ -685,7 +685,7 @@ fn acquire(c: &mut Client, lease: &Lease, now: Option<UnixTime>) -> Result<u16, 
             (n, None)
         }
     };
-    let n = u16::try_from(number).map_err(|_| StoreError("bad instance number".into()))?;
+    let n = u16::try_from(number).map_err(|_| StoreError::Corrupt("bad instance number".into()))?;
     if let Some(at) = now {
         let mut e = Event::new(
             at,
@@ -738,7 +738,7 @@ fn read_chain(c: &mut impl postgres::GenericClient, n: u16) -> Result<Chain, Sto
         next: u64::try_from(next).unwrap_or(0),
         head: head
             .try_into()
-            .map_err(|_| StoreError("bad chain head".into()))?,
+            .map_err(|_| StoreError::Corrupt("bad chain head".into()))?,
     })
 }
 
@@ -750,7 +750,7 @@ fn take_prefix(
     epoch: u32,
 ) -> Result<u64, StoreError> {
     for _ in 0..16 {
-        let r = serial::random_prefix().map_err(StoreError)?;
+        let r = serial::random_prefix().map_err(StoreError::Unavailable)?;
         let p = (u64::from(n) << 48) | (r & 0xffff_ffff_ffff);
         let inserted = tx
             .execute(
@@ -763,7 +763,7 @@ fn take_prefix(
         }
     }
     // 16 draws all equal to used prefixes: the generator is broken.
-    Err(StoreError(
+    Err(StoreError::Refused(
         "the random serial prefix repeats: the random number generator is broken".into(),
     ))
 }
@@ -802,7 +802,7 @@ fn owner_id() -> Result<String, StoreError> {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "host".into());
-    let r = serial::random_prefix().map_err(StoreError)?;
+    let r = serial::random_prefix().map_err(StoreError::Unavailable)?;
     Ok(format!("{host}:{}:{r:016x}", std::process::id()))
 }
 
@@ -837,7 +837,7 @@ impl PgStore {
         std::thread::Builder::new()
             .name("store-lease".into())
             .spawn(move || lease_loop(&t, &l, &s, &*clk))
-            .map_err(|e| StoreError(format!("cannot start the lease thread: {e}")))?;
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the lease thread: {e}")))?;
         tracing::info!(store = %target.display, instance = lease.number(), "shared records store open");
         Ok(Self {
             path: PathBuf::from(&target.display),
@@ -886,7 +886,7 @@ impl PgStore {
             let prev = prev.map(|v| u32::try_from(v).unwrap_or(u32::MAX));
             let epoch = serial::next_epoch(prev, now.secs());
             if prev.is_some_and(|p| p >= epoch) {
-                return Err(StoreError("serial epochs exhausted".into()));
+                return Err(StoreError::Exhausted("serial epochs exhausted"));
             }
             tx.execute(
                 "INSERT INTO inkan_meta (name, value) VALUES ('epoch', $1) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
@@ -1082,7 +1082,7 @@ impl PgSink {
         }
         if self.client.is_none() {
             if Instant::now() < self.retry_at {
-                return Err(StoreError(
+                return Err(StoreError::Unavailable(
                     "the database is not reachable (retrying with backoff)".into(),
                 ));
             }
@@ -1101,11 +1101,11 @@ impl PgSink {
         }
         self.client
             .as_mut()
-            .ok_or_else(|| StoreError("no connection".into()))
+            .ok_or_else(|| StoreError::Unavailable("no connection".into()))
     }
 
     fn try_commit(&mut self, jobs: &[Job]) -> Result<(), StoreError> {
-        self.lease.check().map_err(StoreError)?;
+        self.lease.check().map_err(StoreError::Refused)?;
         let ls = self.lease.snapshot();
         let cached = self
             .chain
@@ -1125,7 +1125,7 @@ impl PgSink {
                         if p.issued.serial >> 112 != u128::from(ls.number) {
                             // Drawn under the number this instance held before a takeover:
                             // refused, so that every serial carries its chain's number.
-                            return Err(StoreError(format!(
+                            return Err(StoreError::Refused(format!(
                                 "serial {} was drawn under a previous instance number",
                                 serial::to_hex(p.issued.serial)
                             )));
@@ -1150,7 +1150,7 @@ impl PgSink {
         let lease = self.lease.clone();
         let lost = |ls: &LeaseState| {
             lease.set(|s| s.deadline = None);
-            StoreError(format!(
+            StoreError::Refused(format!(
                 "the lease on instance number {} was lost; nothing of this group was written",
                 ls.number
             ))
@@ -1167,7 +1167,7 @@ impl PgSink {
             let st = self
                 .group_stmt
                 .clone()
-                .ok_or_else(|| StoreError("no statement".into()))?;
+                .ok_or_else(|| StoreError::Unavailable("no statement".into()))?;
             let head = chain.head.to_vec();
             let n = self
                 .conn()?
@@ -1255,7 +1255,7 @@ impl GroupSink for PgSink {
     }
 
     fn probe(&mut self) -> Result<(), StoreError> {
-        self.lease.check().map_err(StoreError)?;
+        self.lease.check().map_err(StoreError::Refused)?;
         let r = self.conn()?.is_valid(Duration::from_secs(2)).map_err(pe);
         if r.is_err() {
             self.client = None;
@@ -1297,7 +1297,7 @@ impl PgReader {
             Ok(row.get(0))
         })?;
         if !present {
-            return Err(StoreError(format!(
+            return Err(StoreError::Config(format!(
                 "no inkan-tsa records in {}: the database has no inkan schema (is the URL right? the first `inkan-tsa serve --store` creates it)",
                 target.display
             )));
@@ -1307,7 +1307,7 @@ impl PgReader {
 
     fn client(&self) -> Result<Client, StoreError> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(StoreError(
+            return Err(StoreError::Refused(
                 "store queries run outside the async runtime".into(),
             ));
         }
@@ -1346,14 +1346,15 @@ impl PgReader {
         while let Some(row) = rows.next().map_err(pe)? {
             let s: Vec<u8> = row.get(0);
             let v: Vec<u8> = row.get(1);
-            let serial = serial_of(&s).ok_or_else(|| StoreError("bad serial column".into()))?;
+            let serial =
+                serial_of(&s).ok_or_else(|| StoreError::Corrupt("bad serial column".into()))?;
             let rec = record::TokenRecord::decode(serial, &v).ok_or_else(|| {
-                StoreError(format!(
+                StoreError::Corrupt(format!(
                     "corrupt record for serial {}",
                     serial::to_hex(serial)
                 ))
             })?;
-            out(&rec.to_json_line()).map_err(|e| StoreError(format!("output: {e}")))?;
+            out(&rec.to_json_line()).map_err(|e| StoreError::Output(format!("output: {e}")))?;
             n += 1;
         }
         Ok(n)
@@ -1397,7 +1398,8 @@ impl PgReader {
                 let s: Vec<u8> = row.get(0);
                 let seq: i64 = row.get(1);
                 let v: Vec<u8> = row.get(2);
-                let serial = serial_of(&s).ok_or_else(|| StoreError("bad serial column".into()))?;
+                let serial =
+                    serial_of(&s).ok_or_else(|| StoreError::Corrupt("bad serial column".into()))?;
                 let Some((lseq, prev)) = record::stored_link(&v) else {
                     return Ok(Err(ChainBreak::Unreadable { serial }));
                 };
@@ -1476,7 +1478,7 @@ impl PgReader {
         let mut n = 0;
         for r in rows {
             if let Some(line) = event_line(&r) {
-                out(&line).map_err(|e| StoreError(format!("output: {e}")))?;
+                out(&line).map_err(|e| StoreError::Output(format!("output: {e}")))?;
                 n += 1;
             }
         }
@@ -1578,7 +1580,7 @@ mod tests {
             "postgresql://tsa@h:99999/db",
         ] {
             let e = Target::parse(bad).unwrap_err();
-            assert!(!e.0.contains("secret"), "{e}");
+            assert!(!e.detail().contains("secret"), "{e}");
         }
     }
 

@@ -214,13 +214,48 @@ impl Stored<'_> {
     }
 }
 
-/// A store failure (I/O, corruption, lock).
+/// A records-store failure, by what went wrong; the text names the detail. Callers decide by
+/// the kind (retry an unavailable store, stop on a corrupt one) instead of by the words.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoreError(pub String);
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store is not set up as this version needs: its URL, password source or TLS
+    /// settings, the database's schema version or the role's privileges.
+    Config(String),
+    /// The store cannot be reached or written now: the embedded file, the database
+    /// connection, a failed transaction, a thread that could not start.
+    Unavailable(String),
+    /// What the store holds is not what inkan-tsa wrote: a record, the chain head, a column.
+    Corrupt(String),
+    /// The store refused an operation that would break one of its guarantees (a serial
+    /// recorded twice, a lost lease, a backup over an existing file).
+    Refused(String),
+    /// Serial-number epochs or instance numbers are used up.
+    Exhausted(&'static str),
+    /// The records writer has stopped: nothing more is committed.
+    WriterStopped,
+    /// Writing out what was read (query lines, a backup file) failed.
+    Output(String),
+}
+
+impl StoreError {
+    /// The detail, without the kind.
+    pub fn detail(&self) -> &str {
+        match self {
+            Self::Config(m)
+            | Self::Unavailable(m)
+            | Self::Corrupt(m)
+            | Self::Refused(m)
+            | Self::Output(m) => m,
+            Self::Exhausted(m) => m,
+            Self::WriterStopped => "writer stopped",
+        }
+    }
+}
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "records store: {}", self.0)
+        write!(f, "records store: {}", self.detail())
     }
 }
 

@@ -79,7 +79,7 @@ const CHAIN: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("chain");
 pub const FILE_NAME: &str = "records.redb";
 
 fn se(e: impl Into<redb::Error>) -> StoreError {
-    StoreError(e.into().to_string())
+    StoreError::Unavailable(e.into().to_string())
 }
 
 /// The records store, behind one boundary: the handler, the records CLI and the events use
@@ -234,8 +234,9 @@ impl Embedded {
         data_dir: &Path,
         cache_bytes: Option<usize>,
     ) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StoreError(format!("cannot create {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
         let path = data_dir.join(FILE_NAME);
         let mut b = Database::builder();
         b.set_concurrency_mode(ConcurrencyMode::SingleWriter);
@@ -244,7 +245,7 @@ impl Embedded {
         }
         let db = b
             .create(&path)
-            .map_err(|e| StoreError(format!("{}: {e}", path.display())))?;
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
         let store = Self {
             db: Arc::new(db),
             path,
@@ -312,14 +313,14 @@ impl Embedded {
             let mut used = w.open_table(PREFIXES).map_err(se)?;
             let mut tries = 0;
             prefix = loop {
-                let p = serial::random_prefix().map_err(StoreError)?;
+                let p = serial::random_prefix().map_err(StoreError::Unavailable)?;
                 if used.get(p).map_err(se)?.is_none() {
                     break p;
                 }
                 tries += 1;
                 if tries > 16 {
                     // 16 draws all equal to used prefixes: the generator is broken.
-                    return Err(StoreError(
+                    return Err(StoreError::Refused(
                         "the random serial prefix repeats: the random number generator is broken"
                             .into(),
                     ));
@@ -388,7 +389,7 @@ fn take_epoch(w: &redb::WriteTransaction, now: UnixTime) -> Result<u32, StoreErr
         .map(|v| u32::try_from(v.value()).unwrap_or(u32::MAX));
     let epoch = serial::next_epoch(prev, now.secs());
     if prev.is_some_and(|p| p >= epoch) {
-        return Err(StoreError("serial epochs exhausted".into()));
+        return Err(StoreError::Exhausted("serial epochs exhausted"));
     }
     meta.insert("epoch", u64::from(epoch)).map_err(se)?;
     Ok(epoch)
@@ -398,7 +399,7 @@ fn read_chain(r: &redb::ReadTransaction) -> Result<Chain, StoreError> {
     let t = r.open_table(CHAIN).map_err(se)?;
     let v = t.get("head").map_err(se)?;
     v.and_then(|v| Chain::from_bytes(v.value()))
-        .ok_or_else(|| StoreError("the records chain head is missing".into()))
+        .ok_or_else(|| StoreError::Corrupt("the records chain head is missing".into()))
 }
 
 fn write_event(w: &redb::WriteTransaction, e: &Event) -> Result<(), StoreError> {
@@ -453,7 +454,7 @@ impl WriterState {
                             if tokens.insert(i.serial, v.as_slice()).map_err(se)?.is_some() {
                                 // Cannot happen by the serial scheme; refuse loudly if it ever
                                 // does.
-                                return Err(StoreError(format!(
+                                return Err(StoreError::Refused(format!(
                                     "serial {} already recorded",
                                     serial::to_hex(i.serial)
                                 )));
@@ -518,7 +519,10 @@ impl Reader {
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let path = data_dir.join(FILE_NAME);
         if !path.exists() {
-            return Err(StoreError(format!("{} does not exist", path.display())));
+            return Err(StoreError::Unavailable(format!(
+                "{} does not exist",
+                path.display()
+            )));
         }
         match redb::Builder::new()
             .set_concurrency_mode(ConcurrencyMode::SingleWriter)
@@ -531,7 +535,7 @@ impl Reader {
                 let store = Store::open(data_dir)?;
                 Ok(store.reader())
             }
-            Err(e) => Err(StoreError(format!("{}: {e}", path.display()))),
+            Err(e) => Err(StoreError::Unavailable(format!("{}: {e}", path.display()))),
         }
     }
 
@@ -550,7 +554,7 @@ impl Reader {
         match &self.db {
             ReaderDb::Rw(db) => db.begin_read().map_err(se),
             ReaderDb::Ro(db) => db.begin_read().map_err(se),
-            ReaderDb::Pg(_) => Err(StoreError("not an embedded store".into())),
+            ReaderDb::Pg(_) => Err(StoreError::Refused("not an embedded store".into())),
         }
     }
 
@@ -570,12 +574,12 @@ impl Reader {
         let mut emit = |serial: u128| -> Result<(), StoreError> {
             if let Some(v) = tokens.get(serial).map_err(se)? {
                 let rec = TokenRecord::decode(serial, v.value()).ok_or_else(|| {
-                    StoreError(format!(
+                    StoreError::Corrupt(format!(
                         "corrupt record for serial {}",
                         serial::to_hex(serial)
                     ))
                 })?;
-                out(&rec.to_json_line()).map_err(|e| StoreError(format!("output: {e}")))?;
+                out(&rec.to_json_line()).map_err(|e| StoreError::Output(format!("output: {e}")))?;
                 n += 1;
             }
             Ok(())
@@ -663,10 +667,9 @@ impl Reader {
             let mut linked = Vec::new();
             let mut unlinked = None;
             for &(_, s) in &order[i..j] {
-                let v = tokens
-                    .get(s)
-                    .map_err(se)?
-                    .ok_or_else(|| StoreError("a record vanished during the check".into()))?;
+                let v = tokens.get(s).map_err(se)?.ok_or_else(|| {
+                    StoreError::Corrupt("a record vanished during the check".into())
+                })?;
                 let value = v.value();
                 let Some((_, prev)) = parse_stored(value).and_then(|r| r.link) else {
                     return Ok(Err(ChainBreak::Unreadable { serial: s }));
@@ -773,7 +776,7 @@ impl Reader {
             }
             o.entry("seq").or_insert_with(|| k.value().into());
             out(&serde_json::Value::Object(o).to_string())
-                .map_err(|e| StoreError(format!("output: {e}")))?;
+                .map_err(|e| StoreError::Output(format!("output: {e}")))?;
             n += 1;
         }
         Ok(n)
@@ -874,7 +877,7 @@ impl Reader {
     /// from the restored store's by the prefix, with the odds of a 64-bit collision.
     pub fn backup(&self, out: &Path) -> Result<BackupReport, StoreError> {
         if out.exists() {
-            return Err(StoreError(format!(
+            return Err(StoreError::Refused(format!(
                 "{} exists; a backup is written to a new file",
                 out.display()
             )));
@@ -886,7 +889,7 @@ impl Reader {
         let result = (|| {
             let r = self.read()?;
             let db = Database::create(&partial)
-                .map_err(|e| StoreError(format!("{}: {e}", partial.display())))?;
+                .map_err(|e| StoreError::Output(format!("{}: {e}", partial.display())))?;
             let mut w = db.begin_write().map_err(se)?;
             w.set_durability(Durability::Immediate).map_err(se)?;
             let records = copy_table(&r, &w, TOKENS)?;
@@ -909,7 +912,10 @@ impl Reader {
         match result {
             Ok(report) => {
                 std::fs::rename(&partial, out).map_err(|e| {
-                    StoreError(format!("cannot rename the copy to {}: {e}", out.display()))
+                    StoreError::Unavailable(format!(
+                        "cannot rename the copy to {}: {e}",
+                        out.display()
+                    ))
                 })?;
                 if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty())
                     && let Ok(d) = std::fs::File::open(dir)
