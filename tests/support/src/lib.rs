@@ -9,6 +9,7 @@
 //! | [`bash`] | a bash script (of `openssl` commands) that must succeed |
 //! | [`openssl_ca_config`] | the `openssl ca` configuration of a test CA |
 //! | [`openssl_tsa_section`] | the `openssl ts -reply` configuration of a peer TSA |
+//! | [`der_tlv`], [`classic_pdf`] | hand-made DER and PDF inputs |
 //! | [`genpkey_args`] | the `openssl genpkey` arguments of each test key type |
 //! | [`openssl_cades_sign`] | OpenSSL's detached CAdES signature |
 //! | [`openssl_cms_verify`], [`openssl_cms_accepts`] | OpenSSL's verdict on a detached CMS signature |
@@ -167,6 +168,45 @@ pub fn openssl_p256_req(dir: &Path, key: &str, out: &str, subj: &str, opts: &[&s
 pub fn openssl_p256_ca(dir: &Path, key: &str, pem: &str, subj: &str) {
     let opts = [&["-x509", "-days", "2"][..], &CA_EXTENSIONS].concat();
     openssl_p256_req(dir, key, pem, subj, &opts);
+}
+
+/// A definite-length DER TLV (X.690 §8.1) of `tag` around `value` (lengths up to 65,535),
+/// written by hand so that tests build their inputs without the encoders under test.
+pub fn der_tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = value.len();
+    assert!(n <= 0xffff, "der_tlv: {n} bytes");
+    if n < 0x80 {
+        out.push(n as u8);
+    } else if n < 0x100 {
+        out.extend_from_slice(&[0x81, n as u8]);
+    } else {
+        out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
+    }
+    out.extend_from_slice(value);
+    out
+}
+
+/// A PDF 1.7 file with a classic cross-reference table (ISO 32000-1 §7.5.4) of the
+/// `objects` (numbered from 1, the first the document catalog).
+pub fn classic_pdf(objects: &[impl AsRef<str>]) -> Vec<u8> {
+    let mut b = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offs = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offs.push(b.len());
+        let o = o.as_ref();
+        b.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let x = b.len();
+    let size = objects.len() + 1;
+    b.extend_from_slice(format!("xref\n0 {size}\n0000000000 65535 f\r\n").as_bytes());
+    for o in offs {
+        b.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
+    }
+    b.extend_from_slice(
+        format!("trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n").as_bytes(),
+    );
+    b
 }
 
 /// `openssl genpkey` arguments for each test key type (`rsa2048`, `p256`, `ed25519`,
