@@ -173,6 +173,21 @@ fn ours_loop<'a>(s: &'a Arc<dyn Signer>) -> impl Fn() -> Box<dyn FnMut() + 'a> +
     }
 }
 
+/// The bare loop of RSA signing with ring's `raw` key and `padding`.
+fn ring_rsa_loop<'a>(
+    raw: &'a ring::signature::RsaKeyPair,
+    padding: &'static dyn ring::signature::RsaEncoding,
+    rng: &'a ring::rand::SystemRandom,
+) -> impl Fn() -> Box<dyn FnMut() + 'a> + Sync + 'a {
+    move || {
+        Box::new(move || {
+            let mut sig = vec![0; raw.public().modulus_len()];
+            raw.sign(padding, rng, black_box(MSG), &mut sig).unwrap();
+            black_box(sig);
+        })
+    }
+}
+
 fn software(dir: &std::path::Path) {
     use ring::signature as rs;
     let rng = ring::rand::SystemRandom::new();
@@ -229,14 +244,7 @@ fn software(dir: &std::path::Path) {
         "raw ring",
         1,
         &ours_loop(&ours_signer),
-        &|| {
-            Box::new(|| {
-                let mut sig = vec![0; raw.public().modulus_len()];
-                raw.sign(&rs::RSA_PKCS1_SHA256, &rng, black_box(MSG), &mut sig)
-                    .unwrap();
-                black_box(sig);
-            })
-        },
+        &ring_rsa_loop(&raw, &rs::RSA_PKCS1_SHA256, &rng),
     );
     // RSA-3072 PSS from an id-RSASSA-PSS key file (re-wrapped for ring inside inkan-hsm); the
     // bare loop gets the same RSAPrivateKey wrapped as rsaEncryption here.
@@ -270,14 +278,7 @@ fn software(dir: &std::path::Path) {
         "raw ring",
         1,
         &ours_loop(&ours_signer),
-        &|| {
-            Box::new(|| {
-                let mut sig = vec![0; raw.public().modulus_len()];
-                raw.sign(&rs::RSA_PSS_SHA256, &rng, black_box(MSG), &mut sig)
-                    .unwrap();
-                black_box(sig);
-            })
-        },
+        &ring_rsa_loop(&raw, &rs::RSA_PSS_SHA256, &rng),
     );
     // P-384 (RustCrypto) and ring's P-384 for comparison.
     let p = key_file(

@@ -574,18 +574,7 @@ mod tests {
 
     #[test]
     fn rsa_pss_key_files_keep_their_restrictions() {
-        let restricted = [
-            "-algorithm",
-            "RSA-PSS",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-pkeyopt",
-            "rsa_pss_keygen_md:sha384",
-            "-pkeyopt",
-            "rsa_pss_keygen_mgf1_md:sha384",
-            "-pkeyopt",
-            "rsa_pss_keygen_saltlen:48",
-        ];
+        let restricted = inkan_test_support::genpkey_args("rsapss2048r384");
         let pem = openssl_key(&restricted);
         let k = SoftKey::from_pkcs8_pem(&pem, "k.pem", &Policy::cryptrec(), AT).unwrap();
         let want = PssParams {

@@ -387,45 +387,29 @@ pub fn parallel_signing(b: &dyn Backend) {
     });
 }
 
+/// The same checks, one test each, for every backend that `$make` gives.
 macro_rules! backend_tests {
     ($name:ident, $make:path) => {
+        backend_tests!($name, $make, [
+            sign_and_verify_every_algorithm => sign_verify_all,
+            refuses_rsa1024_and_p224 => refuses_weak_keys,
+            missing_object_is_a_clear_error => missing_object,
+            wrong_pin_is_a_clear_error => wrong_pin,
+            no_pin_in_debug_or_errors => no_pin_in_debug,
+            store_removed_and_restored => removed_and_restored,
+            threads_sign_in_parallel => parallel_signing,
+        ]);
+    };
+    ($name:ident, $make:path, [$($test:ident => $check:ident),* $(,)?]) => {
         mod $name {
             use super::*;
-            #[test]
-            fn sign_and_verify_every_algorithm() {
-                let Some(b) = $make() else { return };
-                sign_verify_all(&b);
-            }
-            #[test]
-            fn refuses_rsa1024_and_p224() {
-                let Some(b) = $make() else { return };
-                refuses_weak_keys(&b);
-            }
-            #[test]
-            fn missing_object_is_a_clear_error() {
-                let Some(b) = $make() else { return };
-                missing_object(&b);
-            }
-            #[test]
-            fn wrong_pin_is_a_clear_error() {
-                let Some(b) = $make() else { return };
-                wrong_pin(&b);
-            }
-            #[test]
-            fn no_pin_in_debug_or_errors() {
-                let Some(b) = $make() else { return };
-                no_pin_in_debug(&b);
-            }
-            #[test]
-            fn store_removed_and_restored() {
-                let Some(b) = $make() else { return };
-                removed_and_restored(&b);
-            }
-            #[test]
-            fn threads_sign_in_parallel() {
-                let Some(b) = $make() else { return };
-                parallel_signing(&b);
-            }
+            $(
+                #[test]
+                fn $test() {
+                    let Some(b) = $make() else { return };
+                    $check(&b);
+                }
+            )*
         }
     };
 }

@@ -2,6 +2,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use inkan_profiles::time::UnixTime;
+use inkan_test_support::genpkey_args;
 
 /// 2026-11-23T00:00:00Z, the instant the tests pin.
 pub const AT: UnixTime = UnixTime::from_secs(1_795_392_000);
@@ -16,34 +17,6 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
         String::from_utf8_lossy(&out.stdout)
     );
     out.stdout
-}
-
-/// `openssl genpkey` arguments for each test key type.
-pub fn genpkey_args(kind: &str) -> Vec<&'static str> {
-    match kind {
-        "rsa2048" => vec!["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-        "rsa1024" => vec!["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"],
-        "p224" => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-224"],
-        "p256" => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-        "p384" => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
-        "p521" => vec!["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521"],
-        "ed25519" => vec!["-algorithm", "ED25519"],
-        // id-RSASSA-PSS keys: without restrictions, and restricted to SHA-256/MGF1-SHA-256/salt 32.
-        "rsapss2048" => vec!["-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"],
-        "rsapss2048r" => vec![
-            "-algorithm",
-            "RSA-PSS",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-pkeyopt",
-            "rsa_pss_keygen_md:sha256",
-            "-pkeyopt",
-            "rsa_pss_keygen_mgf1_md:sha256",
-            "-pkeyopt",
-            "rsa_pss_keygen_saltlen:32",
-        ],
-        other => panic!("unknown key kind {other}"),
-    }
 }
 
 /// Makes a PKCS#8 PEM key file `dir/name.key`.

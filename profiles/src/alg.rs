@@ -1268,19 +1268,9 @@ mod tests {
             PublicKeyKind::from_spki_der(&rsa),
             Ok(PublicKeyKind::Rsa { modulus_bits: 2048 })
         );
-        let pss = spki_of(&[
-            "genpkey",
-            "-algorithm",
-            "RSA-PSS",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-pkeyopt",
-            "rsa_pss_keygen_md:sha384",
-            "-pkeyopt",
-            "rsa_pss_keygen_mgf1_md:sha384",
-            "-pkeyopt",
-            "rsa_pss_keygen_saltlen:48",
-        ]);
+        let mut pss_cmd = vec!["genpkey"];
+        pss_cmd.extend(inkan_test_support::genpkey_args("rsapss2048r384"));
+        let pss = spki_of(&pss_cmd);
         assert_eq!(
             PublicKeyKind::from_spki_der(&pss),
             Ok(PublicKeyKind::RsaPss {

@@ -149,21 +149,9 @@ pub fn imprint<'a>(
 mod tests {
     use super::*;
 
-    /// A definite-length TLV, written by hand so the test does not share code with the
-    /// encoder under test.
-    fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        let n = value.len();
-        if n < 0x80 {
-            out.push(n as u8);
-        } else if n < 0x100 {
-            out.extend_from_slice(&[0x81, n as u8]);
-        } else {
-            out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
-        }
-        out.extend_from_slice(value);
-        out
-    }
+    // Definite-length TLVs written by hand, so the test shares no code with the encoder under
+    // test.
+    use inkan_test_support::der_tlv as tlv;
 
     #[test]
     fn index_matches_a_hand_encoding() {

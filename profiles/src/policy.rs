@@ -131,6 +131,11 @@ const fn row(
     }
 }
 
+/// A [`row`] of the recommended list, for creating and validating alike, since `since`.
+const fn recommended(what: Listed, since: &'static str) -> ListEntry {
+    row(what, ListStatus::Recommended, since, true, true, None)
+}
+
 /// The CRYPTREC Ciphers List LS-0001-2022 as far as signatures and hashes go
 /// (`standards.md` §1.1, §1.4). SHA-1 is monitored; MD5 and SHA-224 are not listed; EdDSA
 /// and the SHA-3 family joined the recommended list with LS-0001-2022. DSA is recommended, but
@@ -164,66 +169,17 @@ pub const LS_0001_2022: [ListEntry; 15] = {
             false,
             Some(Rule::HashSha224),
         ),
-        row(
-            Digest(D::Sha256),
-            Recommended,
-            EDITION_2012,
-            true,
-            true,
-            None,
-        ),
-        row(
-            Digest(D::Sha384),
-            Recommended,
-            EDITION_2012,
-            true,
-            true,
-            None,
-        ),
-        row(
-            Digest(D::Sha512),
-            Recommended,
-            EDITION_2012,
-            true,
-            true,
-            None,
-        ),
-        row(Digest(D::Sha3_256), Recommended, EDITION, true, true, None),
-        row(Digest(D::Sha3_384), Recommended, EDITION, true, true, None),
-        row(Digest(D::Sha3_512), Recommended, EDITION, true, true, None),
-        row(
-            Digest(D::Shake256_512),
-            Recommended,
-            EDITION,
-            true,
-            true,
-            None,
-        ),
-        row(
-            S(Scheme::RsaPkcs1),
-            Recommended,
-            EDITION_2012,
-            true,
-            true,
-            None,
-        ),
-        row(
-            S(Scheme::RsaPss),
-            Recommended,
-            EDITION_2012,
-            true,
-            true,
-            None,
-        ),
-        row(
-            S(Scheme::Ecdsa),
-            Recommended,
-            EDITION_2012,
-            true,
-            true,
-            None,
-        ),
-        row(S(Scheme::EdDsa), Recommended, EDITION, true, true, None),
+        recommended(Digest(D::Sha256), EDITION_2012),
+        recommended(Digest(D::Sha384), EDITION_2012),
+        recommended(Digest(D::Sha512), EDITION_2012),
+        recommended(Digest(D::Sha3_256), EDITION),
+        recommended(Digest(D::Sha3_384), EDITION),
+        recommended(Digest(D::Sha3_512), EDITION),
+        recommended(Digest(D::Shake256_512), EDITION),
+        recommended(S(Scheme::RsaPkcs1), EDITION_2012),
+        recommended(S(Scheme::RsaPss), EDITION_2012),
+        recommended(S(Scheme::Ecdsa), EDITION_2012),
+        recommended(S(Scheme::EdDsa), EDITION),
         row(
             S(Scheme::Dsa),
             Recommended,

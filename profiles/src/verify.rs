@@ -322,51 +322,28 @@ fn verify_pss(
     let salt = usize::try_from(p.salt_len).map_err(|_| VerifyError::MalformedSignature)?;
     let hashed = p.hash.digest(message);
     let r = match p.hash {
-        DigestAlgorithm::Sha1 => key.verify(
-            rsa::pss::Pss::<sha1::Sha1>::new_with_salt(salt),
-            &hashed,
-            signature,
-        ),
-        DigestAlgorithm::Sha224 => key.verify(
-            rsa::pss::Pss::<sha2::Sha224>::new_with_salt(salt),
-            &hashed,
-            signature,
-        ),
-        DigestAlgorithm::Sha256 => key.verify(
-            rsa::pss::Pss::<sha2::Sha256>::new_with_salt(salt),
-            &hashed,
-            signature,
-        ),
-        DigestAlgorithm::Sha384 => key.verify(
-            rsa::pss::Pss::<sha2::Sha384>::new_with_salt(salt),
-            &hashed,
-            signature,
-        ),
-        DigestAlgorithm::Sha512 => key.verify(
-            rsa::pss::Pss::<sha2::Sha512>::new_with_salt(salt),
-            &hashed,
-            signature,
-        ),
-        DigestAlgorithm::Sha3_256 => key.verify(
-            rsa::pss::Pss::<sha3::Sha3_256>::new_with_salt(salt),
-            &hashed,
-            signature,
-        ),
-        DigestAlgorithm::Sha3_384 => key.verify(
-            rsa::pss::Pss::<sha3::Sha3_384>::new_with_salt(salt),
-            &hashed,
-            signature,
-        ),
-        DigestAlgorithm::Sha3_512 => key.verify(
-            rsa::pss::Pss::<sha3::Sha3_512>::new_with_salt(salt),
-            &hashed,
-            signature,
-        ),
+        DigestAlgorithm::Sha1 => pss_verify::<sha1::Sha1>(&key, salt, &hashed, signature),
+        DigestAlgorithm::Sha224 => pss_verify::<sha2::Sha224>(&key, salt, &hashed, signature),
+        DigestAlgorithm::Sha256 => pss_verify::<sha2::Sha256>(&key, salt, &hashed, signature),
+        DigestAlgorithm::Sha384 => pss_verify::<sha2::Sha384>(&key, salt, &hashed, signature),
+        DigestAlgorithm::Sha512 => pss_verify::<sha2::Sha512>(&key, salt, &hashed, signature),
+        DigestAlgorithm::Sha3_256 => pss_verify::<sha3::Sha3_256>(&key, salt, &hashed, signature),
+        DigestAlgorithm::Sha3_384 => pss_verify::<sha3::Sha3_384>(&key, salt, &hashed, signature),
+        DigestAlgorithm::Sha3_512 => pss_verify::<sha3::Sha3_512>(&key, salt, &hashed, signature),
         DigestAlgorithm::Md5 | DigestAlgorithm::Shake256_512 => {
             return Err(VerifyError::Unsupported("RSASSA-PSS with this hash"));
         }
     };
     r.map_err(|_| VerifyError::InvalidSignature)
+}
+
+/// RSASSA-PSS verification (RFC 8017 §8.1.2) of an already hashed message with hash `D`
+/// (also the MGF1 hash) and the given salt length.
+fn pss_verify<D>(key: &rsa::PublicKey, salt: usize, hashed: &[u8], sig: &[u8]) -> rsa::Result<()>
+where
+    D: sha2::Digest + sha2::digest::FixedOutputReset,
+{
+    key.verify(rsa::pss::Pss::<D>::new_with_salt(salt), hashed, sig)
 }
 
 /// The hash as the curve's field-sized integer input (X9.62 / SEC 1 §4.1.4 step 5): leftmost
@@ -424,6 +401,14 @@ mod tests {
         Dir(d)
     }
 
+    /// Makes the key `k.pem` of the test key type `kind` in `dir`.
+    fn genpkey(dir: &Path, kind: &str) {
+        let mut args = vec!["genpkey"];
+        args.extend(inkan_test_support::genpkey_args(kind));
+        args.extend(["-out", "k.pem"]);
+        openssl(dir, &args);
+    }
+
     fn spki(dir: &Path, key: &str) -> Vec<u8> {
         openssl(dir, &["pkey", "-in", key, "-pubout", "-outform", "DER"])
     }
@@ -458,18 +443,7 @@ mod tests {
     fn rsa_pkcs1_and_pss() {
         let t = tmp("rsa");
         let d = t.0.as_path();
-        openssl(
-            d,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                "k.pem",
-            ],
-        );
+        genpkey(d, "rsa2048");
         let pk = spki(d, "k.pem");
         for (md, h) in [
             ("-sha256", D::Sha256),
@@ -529,24 +503,7 @@ mod tests {
     fn rsa_pss_key_restrictions() {
         let t = tmp("pss");
         let d = t.0.as_path();
-        openssl(
-            d,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA-PSS",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-pkeyopt",
-                "rsa_pss_keygen_md:sha256",
-                "-pkeyopt",
-                "rsa_pss_keygen_mgf1_md:sha256",
-                "-pkeyopt",
-                "rsa_pss_keygen_saltlen:32",
-                "-out",
-                "k.pem",
-            ],
-        );
+        genpkey(d, "rsapss2048r");
         let pk = spki(d, "k.pem");
         let sig = dgst_sign(d, "k.pem", "-sha256", &["-sigopt", "rsa_pss_saltlen:32"]);
         let good = PssParams::for_hash(D::Sha256);
@@ -708,18 +665,7 @@ mod tests {
     fn lenient_pkcs1_digest_info_without_null() {
         let t = tmp("lenient");
         let d = t.0.as_path();
-        openssl(
-            d,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                "k.pem",
-            ],
-        );
+        genpkey(d, "rsa2048");
         let pk = spki(d, "k.pem");
         // OpenSSL signs raw input of at most 64 bytes: SHA-1 and SHA-256 DigestInfos fit.
         for h in [D::Sha256, D::Sha1] {

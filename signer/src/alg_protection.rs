@@ -13,31 +13,20 @@
 //!    WITH COMPONENTS { signatureAlgorithm ABSENT, macAlgorithm PRESENT })
 //! ```
 
-use inkan_profiles::oid::ID_AA_CMS_ALGORITHM_PROTECTION;
-
-use crate::der_raw::{self, tag};
-
 /// The DER attribute for a SignerInfo whose `digestAlgorithm` and `signatureAlgorithm` are
 /// the DER `AlgorithmIdentifier`s `digest_alg_id` and `sig_alg_id`. `None` when `sig_alg_id`
-/// is not a DER SEQUENCE.
+/// is not one DER SEQUENCE. The encoding is `inkan_hsm`'s, which the TSA uses too.
 pub fn attribute(digest_alg_id: &[u8], sig_alg_id: &[u8]) -> Option<Vec<u8>> {
-    // [1] IMPLICIT: the SEQUENCE tag of the AlgorithmIdentifier becomes context-specific 1,
-    // constructed; length and contents are kept.
-    let sig = der_raw::parse_one(sig_alg_id)
-        .ok()
-        .filter(|t| t.tag == tag::SEQUENCE && t.raw.len() == sig_alg_id.len())?;
-    let tagged = der_raw::encode(tag::CTX1, sig.value);
-    let value = der_raw::encode_parts(tag::SEQUENCE, &[digest_alg_id, &tagged]);
-    Some(inkan_hsm::cms::attribute(
-        &ID_AA_CMS_ALGORITHM_PROTECTION,
-        &[&value],
-    ))
+    inkan_hsm::cms::algorithm_protection(digest_alg_id, sig_alg_id).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inkan_profiles::oid::ID_AA_CMS_ALGORITHM_PROTECTION;
 
+    /// RFC 6211 §2 for ECDSA with SHA-256, with the signer's own digest AlgorithmIdentifier;
+    /// not a SEQUENCE, or a truncated one: none.
     #[test]
     fn ecdsa_sha256() {
         let sha256 =
@@ -47,13 +36,13 @@ mod tests {
             0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
         ];
         let a = attribute(&sha256, &ecdsa).unwrap();
-        let mut want = vec![0x30, 0x28, 0x06, 0x09];
-        want.extend([0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x34]);
-        want.extend([0x31, 0x1b, 0x30, 0x19]);
-        want.extend(&sha256);
-        want.extend([
-            0xa1, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
-        ]);
+        // SEQUENCE { id-aa-CMSAlgorithmProtection, SET { SEQUENCE { sha256, [1] ecdsa } } }.
+        let oid = [
+            0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x34,
+        ];
+        let tagged = [&[0xa1][..], &ecdsa[1..]].concat();
+        let value = [&[0x30, 0x19][..], &sha256, &tagged].concat();
+        let want = [&[0x30, 0x28][..], &oid, &[0x31, 0x1b], &value].concat();
         assert_eq!(a, want);
         assert!(attribute(&sha256, &[0x04, 0x00]).is_none());
         assert!(attribute(&sha256, &[0x30, 0x05]).is_none());

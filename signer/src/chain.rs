@@ -159,14 +159,19 @@ fn time(t: UnixTime) -> String {
     )
 }
 
-/// The signing certificate's own rules (validity, key usage, extended key usage, critical
-/// extensions).
-pub fn check_signing_certificate(c: &Cert, at: UnixTime) -> Result<(), Refused> {
+/// The validity period (RFC 5280 §4.1.2.5) of `c`, called `what` in the message, at `at`:
+/// refused with `codes[0]` before notBefore and `codes[1]` after notAfter.
+fn check_validity(
+    c: &Cert,
+    what: &str,
+    at: UnixTime,
+    codes: [&'static str; 2],
+) -> Result<(), Refused> {
     if at < c.not_before {
         return Err(refuse(
-            "X509_NOT_YET_VALID",
+            codes[0],
             format!(
-                "the signing certificate {} is valid only from {}; it is now {}",
+                "the {what} {} is valid only from {}; it is now {}",
                 c.subject(),
                 time(c.not_before),
                 time(at)
@@ -175,15 +180,27 @@ pub fn check_signing_certificate(c: &Cert, at: UnixTime) -> Result<(), Refused> 
     }
     if at > c.not_after {
         return Err(refuse(
-            "X509_EXPIRED",
+            codes[1],
             format!(
-                "the signing certificate {} expired at {}; it is now {}",
+                "the {what} {} expired at {}; it is now {}",
                 c.subject(),
                 time(c.not_after),
                 time(at)
             ),
         ));
     }
+    Ok(())
+}
+
+/// The signing certificate's own rules (validity, key usage, extended key usage, critical
+/// extensions).
+pub fn check_signing_certificate(c: &Cert, at: UnixTime) -> Result<(), Refused> {
+    check_validity(
+        c,
+        "signing certificate",
+        at,
+        ["X509_NOT_YET_VALID", "X509_EXPIRED"],
+    )?;
     if !c.allows_sealing() {
         return Err(refuse(
             "X509_KEY_USAGE",
@@ -254,28 +271,12 @@ fn check_ca(ca: &Cert, depth: usize, at: UnixTime) -> Result<(), Refused> {
             format!("{} lacks keyCertSign (keyUsage)", ca.subject()),
         ));
     }
-    if at < ca.not_before {
-        return Err(refuse(
-            "X509_CA_OUT_OF_BOUNDS",
-            format!(
-                "the CA certificate {} is valid only from {}; it is now {}",
-                ca.subject(),
-                time(ca.not_before),
-                time(at)
-            ),
-        ));
-    }
-    if at > ca.not_after {
-        return Err(refuse(
-            "X509_CA_EXPIRED",
-            format!(
-                "the CA certificate {} expired at {}; it is now {}",
-                ca.subject(),
-                time(ca.not_after),
-                time(at)
-            ),
-        ));
-    }
+    check_validity(
+        ca,
+        "CA certificate",
+        at,
+        ["X509_CA_OUT_OF_BOUNDS", "X509_CA_EXPIRED"],
+    )?;
     unknown_critical(ca, "CA certificate")
 }
 

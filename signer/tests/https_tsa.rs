@@ -14,7 +14,10 @@ use inkan_profiles::clock::{Clock, SystemClock};
 
 mod common;
 
-use common::{Gate, TestTsa, assert_failed, b64, make_ca, make_empty_crl, make_leaf, start_front};
+use common::{
+    Gate, TestTsa, assert_failed, b64, make_ca, make_empty_crl, make_eseal_with_crl_dp, make_leaf,
+    start_front,
+};
 
 const PASSWORD: &str = "Tr0ub4dor&3-never-shown";
 const PASSWORD_VAR: &str = "INKAN_TEST_TSA_PASSWORD";
@@ -29,11 +32,7 @@ impl Env {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let pki = DevPki::generate(SystemClock.now().unwrap(), KeyAlg::P256).unwrap();
-        std::fs::write(d.join("eseal.key"), pki.eseal_key_pem.as_bytes()).unwrap();
-        std::fs::write(d.join("tsa.key"), pki.tsa_key_pem.as_bytes()).unwrap();
-        common::write_pki_files(d, &pki);
-        let tsa = TestTsa::start(d);
+        let (pki, tsa) = common::dev_pki_with_tsa(d, KeyAlg::P256);
         // The TLS PKI of the test: a server CA and another one nobody trusts, a client CA.
         make_ca(d, "server-ca");
         make_ca(d, "other-ca");
@@ -247,14 +246,18 @@ fn https_tsa_basic_authentication() {
     assert!(text.contains("Basic realm"), "{text}");
 
     // The right password: signed, and the result verifies.
-    let right = [
-        "--tsa-ca",
-        &ca,
-        "--tsa-user",
-        "alice",
-        "--tsa-password-env",
-        PASSWORD_VAR,
-    ];
+    // Basic authentication as alice with the password in the environment variable `var`.
+    let basic = |var| {
+        [
+            "--tsa-ca",
+            &ca,
+            "--tsa-user",
+            "alice",
+            "--tsa-password-env",
+            var,
+        ]
+    };
+    let right = basic(PASSWORD_VAR);
     let (code, text, p7s) = env.sign_bt("b.txt", &url, &right);
     assert_eq!(code, Some(0), "{text}");
     env.verify(&p7s, &env.p("b.txt"));
@@ -263,26 +266,12 @@ fn https_tsa_basic_authentication() {
     env.extend_bt_verified("c.txt", &url, &right);
 
     // A wrong password: refused, clearly, and neither password is shown (checked in `sign`).
-    let wrong = [
-        "--tsa-ca",
-        &ca,
-        "--tsa-user",
-        "alice",
-        "--tsa-password-env",
-        "WRONG_PASSWORD",
-    ];
+    let wrong = basic("WRONG_PASSWORD");
     let (code, text, p7s) = env.sign_bt("d.txt", &url, &wrong);
     assert_failed(code, 77, &text, &p7s, "refused the credentials (HTTP 401)");
 
     // The variable named is not set: stops before signing (usage, 64), naming the variable.
-    let unset = [
-        "--tsa-ca",
-        &ca,
-        "--tsa-user",
-        "alice",
-        "--tsa-password-env",
-        "INKAN_TEST_NOT_SET",
-    ];
+    let unset = basic("INKAN_TEST_NOT_SET");
     let (code, text, _) = env.sign_bt("e.txt", &url, &unset);
     assert_eq!(code, Some(64), "{text}");
     assert!(
@@ -314,14 +303,18 @@ fn https_tsa_client_certificate() {
     );
     let ca = env.p("server-ca.pem");
 
-    let with_cert = [
-        "--tsa-ca",
-        &ca,
-        "--tsa-client-cert",
-        "client.pem",
-        "--tsa-client-key",
-        "client.key",
-    ];
+    // A TLS client certificate and its key (files in the directory).
+    let client = |cert, key| {
+        [
+            "--tsa-ca",
+            &ca,
+            "--tsa-client-cert",
+            cert,
+            "--tsa-client-key",
+            key,
+        ]
+    };
+    let with_cert = client("client.pem", "client.key");
     let (code, text, p7s) = env.sign_bt("a.txt", &url, &with_cert);
     assert_eq!(code, Some(0), "{text}");
     env.verify(&p7s, &env.p("a.txt"));
@@ -334,26 +327,12 @@ fn https_tsa_client_certificate() {
     assert_failed(code, 69, &text, &p7s, "requires a TLS client certificate");
 
     // A client certificate from a CA the server does not accept.
-    let rogue = [
-        "--tsa-ca",
-        &ca,
-        "--tsa-client-cert",
-        "rogue-client.pem",
-        "--tsa-client-key",
-        "rogue-client.key",
-    ];
+    let rogue = client("rogue-client.pem", "rogue-client.key");
     let (code, text, p7s) = env.sign_bt("d.txt", &url, &rogue);
     assert_failed(code, 69, &text, &p7s, "refused our TLS client certificate");
 
     // A key that does not match the certificate stops the run before signing (exit 66).
-    let mismatched = [
-        "--tsa-ca",
-        &ca,
-        "--tsa-client-cert",
-        "client.pem",
-        "--tsa-client-key",
-        "rogue-client.key",
-    ];
+    let mismatched = client("client.pem", "rogue-client.key");
     let (code, text, _) = env.sign_bt("e.txt", &url, &mismatched);
     assert_eq!(code, Some(66), "{text}");
     assert!(text.contains("not usable together"), "{text}");
@@ -392,23 +371,8 @@ fn crl_distribution_point_over_https() {
         env.tsa.addr,
         Some(crl),
     );
-    make_leaf(
-        d,
-        "eseal-ca",
-        "eseal2",
-        "emailProtection",
-        Some(&format!(
-            "email:seal@example.jp\ncrlDistributionPoints=URI:https://{addr}/ca.crl"
-        )),
-    );
-    // The e-seal chain, and the root of the TSA's certificate for its B-LT path.
-    let chain = format!(
-        "{}{}{}",
-        std::fs::read_to_string(d.join("eseal2.pem")).unwrap(),
-        std::fs::read_to_string(d.join("eseal-ca.pem")).unwrap(),
-        env.pki.root_pem()
-    );
-    std::fs::write(d.join("eseal2-chain.pem"), chain).unwrap();
+    // The e-seal chain ends with the root of the TSA's certificate, for its B-LT path.
+    make_eseal_with_crl_dp(d, "eseal2", &format!("https://{addr}/ca.crl"));
     let input = env.input("doc.txt");
     let url = format!("https://{addr}/");
     let run = |extra: &[(&str, &str)]| {

@@ -17,14 +17,16 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use inkan_hsm::devpki::{DevPki, KeyAlg};
-use inkan_profiles::clock::{Clock, SystemClock};
+use inkan_hsm::devpki::KeyAlg;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 mod common;
 
-use common::{Gate, TestTsa, assert_failed, b64, make_ca, make_empty_crl, make_leaf, start_front};
+use common::{
+    Gate, TestTsa, assert_failed, b64, make_ca, make_empty_crl, make_eseal_with_crl_dp, make_leaf,
+    start_front,
+};
 
 const PROXY_USER: &str = "agency";
 const PROXY_PASSWORD: &str = "Pr0xy-pa55-never-shown";
@@ -247,11 +249,7 @@ impl Env {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let pki = DevPki::generate(SystemClock.now().unwrap(), KeyAlg::P256).unwrap();
-        std::fs::write(d.join("eseal.key"), pki.eseal_key_pem.as_bytes()).unwrap();
-        std::fs::write(d.join("tsa.key"), pki.tsa_key_pem.as_bytes()).unwrap();
-        common::write_pki_files(d, &pki);
-        let tsa = TestTsa::start(d);
+        let (_pki, tsa) = common::dev_pki_with_tsa(d, KeyAlg::P256);
         // The front's TLS certificate: for tsa.test only, from a CA of the test.
         make_ca(d, "server-ca");
         make_leaf(d, "server-ca", "server", "serverAuth", Some("DNS:tsa.test"));
@@ -699,22 +697,7 @@ fn b_lt_fetches_through_the_proxy() {
     let repo = start_repository(&env.tsa.rt, Bytes::from(crl.clone()));
     let crl_url = format!("http://crl.test:{}/ca.crl", repo.port());
     // The signer's certificate names the distribution point by a name only the proxy resolves.
-    make_leaf(
-        d,
-        "eseal-ca",
-        "seal",
-        "emailProtection",
-        Some(&format!(
-            "email:seal@example.jp\ncrlDistributionPoints=URI:{crl_url}"
-        )),
-    );
-    let chain = format!(
-        "{}{}{}",
-        std::fs::read_to_string(d.join("seal.pem")).unwrap(),
-        std::fs::read_to_string(d.join("eseal-ca.pem")).unwrap(),
-        std::fs::read_to_string(d.join("root.pem")).unwrap(),
-    );
-    std::fs::write(d.join("seal-chain.pem"), chain).unwrap();
+    make_eseal_with_crl_dp(d, "seal", &crl_url);
     let https = env.https_url();
     let ca = env.p("server-ca.pem");
     let loopback = format!("http://127.0.0.1:{}/", env.tsa.addr.port());

@@ -4,11 +4,10 @@
 //! `inkan-verifier` library (TOTAL-PASSED); the SignerInfo carries id-RSASSA-PSS with explicit
 //! parameters. (Written by the inkan-hsm engineer; kept apart from `tests.rs`.)
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use der::Decode;
-use inkan_hsm::devpki::{self, DevPki, KeyAlg};
 use inkan_profiles::alg::{DigestAlgorithm, PssParams, PublicKeyKind, SignatureAlgorithm};
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_signer::cades::Level;
@@ -20,13 +19,7 @@ mod common;
 const ID_RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
 const SIG_TST: &str = "1.2.840.113549.1.9.16.2.14";
 
-struct Env {
-    dir: tempfile::TempDir,
-    pki: DevPki,
-    keyref: String,
-    tsa_url: String,
-    _tsa: common::TestTsa,
-}
+use common::Env;
 
 fn run(cmd: &mut Command) -> std::process::Output {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
@@ -84,31 +77,7 @@ impl Env {
             "{:?}",
             eseal.kind()
         );
-        let (_, root) = devpki::generate_key(KeyAlg::P256).unwrap();
-        let (tsa_pem, tsa) = devpki::generate_key(KeyAlg::P256).unwrap();
-        let pki = DevPki::with_keys(
-            &devpki::DevPkiOptions::new(now, KeyAlg::P256),
-            &*root,
-            None,
-            &*tsa,
-            &*eseal,
-        )
-        .unwrap();
-        std::fs::write(d.join("tsa.key"), tsa_pem.as_bytes()).unwrap();
-        common::write_pki_files(d, &pki);
-        let tsa = common::TestTsa::start(d);
-        let tsa_url = tsa.url();
-        Self {
-            dir,
-            pki,
-            keyref,
-            tsa_url,
-            _tsa: tsa,
-        }
-    }
-
-    fn p(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        Self::with_eseal(dir, &*eseal, keyref)
     }
 
     fn openssl_verify(&self, sig: &Path, content: &Path) {
@@ -128,32 +97,11 @@ impl Env {
             .arg(content));
     }
 
-    fn inkan_verify(&self, sig: &Path, content: &Path) {
-        let input = inkan_verifier::Input {
-            bytes: std::fs::read(sig).unwrap(),
-        };
-        let opts = inkan_verifier::Options {
-            data: inkan_verifier::Data::File(content.to_owned()),
-            trust: vec![self.pki.root_pem().into_bytes()],
-            crls: vec![self.pki.crl_der.clone()],
-            ocsps: Vec::new(),
-            revocation_required: false,
-            ..Default::default()
-        };
-        let report = inkan_verifier::verify(&input, &opts, SystemClock.now().unwrap()).unwrap();
-        assert_eq!(
-            report.indication,
-            inkan_verifier::report::Indication::TotalPassed,
-            "inkan-verify on {}: {report:?}",
-            sig.display()
-        );
-    }
-
     /// Both judges, then the SignerInfo's algorithm: id-RSASSA-PSS with explicit parameters
     /// (SHA-256, MGF1-SHA-256, salt 32), and a signature time-stamp exactly at B-T.
     fn check(&self, sig: &Path, content: &Path, level: Level) {
         self.openssl_verify(sig, content);
-        self.inkan_verify(sig, content);
+        self.inkan_verify(sig, Some(content), false);
         let der = std::fs::read(sig).unwrap();
         let sd = RawSignedData::parse(&der).unwrap();
         let si = &sd.signer_infos[0];

@@ -14,15 +14,9 @@ use inkan_signer::sign::{self, ExtendOptions, Options};
 
 mod common;
 
-struct Env {
-    dir: tempfile::TempDir,
-    pki: DevPki,
-    keyref: String,
-    tsa_url: String,
-    _tsa: common::TestTsa,
-}
+use common::Env;
 
-use inkan_test_support::openssl;
+use inkan_test_support::{openssl, openssl_cades_sign};
 
 impl Env {
     fn new(alg: KeyAlg) -> Self {
@@ -33,46 +27,6 @@ impl Env {
         std::fs::write(dir.path().join("tsa.key"), pki.tsa_key_pem.as_bytes()).unwrap();
         let keyref = dir.path().join("eseal.key").display().to_string();
         Self::build(dir, pki, keyref)
-    }
-
-    /// A development PKI whose e-seal certificate certifies `eseal` (a software key made by
-    /// openssl, or a key on a SoftHSM2 token), used through `keyref`.
-    fn with_eseal(
-        dir: tempfile::TempDir,
-        eseal: &dyn inkan_hsm::SigningKey,
-        keyref: String,
-    ) -> Self {
-        let now = SystemClock.now().unwrap();
-        let (_, root) = devpki::generate_key(KeyAlg::P256).unwrap();
-        let (tsa_pem, tsa) = devpki::generate_key(KeyAlg::P256).unwrap();
-        let pki = DevPki::with_keys(
-            &devpki::DevPkiOptions::new(now, KeyAlg::P256),
-            &*root,
-            None,
-            &*tsa,
-            eseal,
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("tsa.key"), tsa_pem.as_bytes()).unwrap();
-        Self::build(dir, pki, keyref)
-    }
-
-    fn build(dir: tempfile::TempDir, pki: DevPki, keyref: String) -> Self {
-        let d = dir.path();
-        common::write_pki_files(d, &pki);
-        let tsa = common::TestTsa::start(d);
-        let tsa_url = tsa.url();
-        Self {
-            dir,
-            pki,
-            keyref,
-            tsa_url,
-            _tsa: tsa,
-        }
-    }
-
-    fn p(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
     }
 
     fn file(&self, name: &str, data: &[u8]) -> PathBuf {
@@ -124,33 +78,6 @@ impl Env {
     }
 }
 
-impl Env {
-    /// `inkan-verify` (the library) must give TOTAL-PASSED, with revocation required.
-    fn inkan_verify(&self, sig: &Path, content: Option<&Path>) {
-        let input = inkan_verifier::Input {
-            bytes: std::fs::read(sig).unwrap(),
-        };
-        let opts = inkan_verifier::Options {
-            data: match content {
-                Some(c) => inkan_verifier::Data::File(c.to_owned()),
-                None => inkan_verifier::Data::None,
-            },
-            trust: vec![self.pki.root_pem().into_bytes()],
-            crls: vec![self.pki.crl_der.clone()],
-            ocsps: Vec::new(),
-            revocation_required: true,
-            ..Default::default()
-        };
-        let report = inkan_verifier::verify(&input, &opts, SystemClock.now().unwrap()).unwrap();
-        assert_eq!(
-            report.indication,
-            inkan_verifier::report::Indication::TotalPassed,
-            "inkan-verify on {}: {report:?}",
-            sig.display()
-        );
-    }
-}
-
 fn unsigned_oids(der: &[u8]) -> Vec<String> {
     let sd = RawSignedData::parse(der).unwrap();
     sd.signer_infos[0]
@@ -178,7 +105,7 @@ fn every_level_in(env: &Env) {
             assert_eq!(s.failed(), 0, "{:?}", s.files);
             let out = env.p(&format!("{name}.p7s"));
             env.openssl_verify(&out, (!attached).then_some(input.as_path()));
-            env.inkan_verify(&out, (!attached).then_some(input.as_path()));
+            env.inkan_verify(&out, (!attached).then_some(input.as_path()), true);
             let der = std::fs::read(&out).unwrap();
             let oids = unsigned_oids(&der);
             assert_eq!(
@@ -337,7 +264,7 @@ fn commitment_type_is_signed() {
         assert_eq!(s.failed(), 0, "{:?}", s.files);
         let out = env.p(&format!("{name}.p7s"));
         env.openssl_verify(&out, Some(&doc));
-        env.inkan_verify(&out, Some(&doc));
+        env.inkan_verify(&out, Some(&doc), true);
         let report = inkan_verifier::verify(
             &inkan_verifier::Input {
                 bytes: std::fs::read(&out).unwrap(),
@@ -596,34 +523,8 @@ fn extend_openssl_cades_to_b_lta_and_renew() {
         devpki::cert_pem(&env.pki.eseal_cert_der),
     )
     .unwrap();
-    let out = openssl(
-        d,
-        &[
-            "cms",
-            "-sign",
-            "-cades",
-            "-binary",
-            "-in",
-            "doc.txt",
-            "-signer",
-            "eseal.pem",
-            "-inkey",
-            "eseal.key",
-            "-certfile",
-            "root.pem",
-            "-outform",
-            "DER",
-            "-out",
-            "o.p7s",
-            "-md",
-            "sha256",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let extra = ["-certfile", "root.pem"];
+    openssl_cades_sign(d, "doc.txt", "eseal.pem", "eseal.key", "o.p7s", &extra);
     let original = std::fs::read(d.join("o.p7s")).unwrap();
     let before = RawSignedData::parse(&original).unwrap().signer_infos[0]
         .signed_part

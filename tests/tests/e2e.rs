@@ -7,6 +7,7 @@ use inkan_hsm::devpki::{self, DevPki, DevPkiOptions, KeyAlg, Validity};
 use inkan_hsm::name::DistinguishedName;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_profiles::time::UnixTime;
+use inkan_test_support::openssl_cades_sign;
 use inkan_tests::tsa::TsaProcess;
 use inkan_tests::{bin, openssl_cms_verify, openssl_ok, rfc3339, run, verify_json};
 
@@ -76,6 +77,16 @@ impl Pki {
     }
 }
 
+/// `inkan-verify SIG --data DATA --trust root.pem EXTRA --format json` in `d` gives
+/// `indication` and exits with `code`.
+fn assert_verdict(d: &Path, sig: &str, data: &str, extra: &[&str], indication: &str, code: i32) {
+    let mut args = vec![sig, "--data", data, "--trust", "root.pem"];
+    args.extend(extra);
+    let (got, json) = verify_json(d, &args);
+    assert_eq!(json["indication"], indication, "{args:?}: {json:#}");
+    assert_eq!(got, code, "{args:?}");
+}
+
 #[test]
 fn tsa_token_is_accepted_by_openssl_and_inkan_verify() {
     let pki = Pki::new();
@@ -104,31 +115,25 @@ fn tsa_token_is_accepted_by_openssl_and_inkan_verify() {
                 "root.pem",
             ],
         );
-        let (code, json) = verify_json(
+        assert_verdict(
             d,
-            &[
-                "resp.tsr", "--data", "doc.txt", "--trust", "root.pem", "--crl", "crl.pem",
-            ],
+            "resp.tsr",
+            "doc.txt",
+            &["--crl", "crl.pem"],
+            "TOTAL-PASSED",
+            0,
         );
-        assert_eq!(json["indication"], "TOTAL-PASSED", "{alg}: {json:#}");
-        assert_eq!(code, 0);
     }
     // The same token over other data is not a proof for it.
     std::fs::write(d.join("other.txt"), b"another document").unwrap();
-    let (code, json) = verify_json(
+    assert_verdict(
         d,
-        &[
-            "resp.tsr",
-            "--data",
-            "other.txt",
-            "--trust",
-            "root.pem",
-            "--crl",
-            "crl.pem",
-        ],
+        "resp.tsr",
+        "other.txt",
+        &["--crl", "crl.pem"],
+        "TOTAL-FAILED",
+        1,
     );
-    assert_eq!(json["indication"], "TOTAL-FAILED", "{json:#}");
-    assert_eq!(code, 1);
 }
 
 #[test]
@@ -166,47 +171,30 @@ fn b_lta_through_inkan_tsa_verifies_after_the_signer_certificate_expired() {
     openssl_cms_verify(d, "doc.txt.p7s", "doc.txt", "root.pem");
 
     // Today: passes.
-    let (code, json) = verify_json(
-        d,
-        &["doc.txt.p7s", "--data", "doc.txt", "--trust", "root.pem"],
-    );
-    assert_eq!(json["indication"], "TOTAL-PASSED", "{json:#}");
-    assert_eq!(code, 0);
+    assert_verdict(d, "doc.txt.p7s", "doc.txt", &[], "TOTAL-PASSED", 0);
 
     // Two days later the e-seal certificate (one hour) has expired; the time stamps prove the
     // signature existed while it was valid, so it still passes.
     let later = rfc3339(UnixTime::from_secs(pki.now.secs() + 2 * DAY));
-    let (code, json) = verify_json(
+    assert_verdict(
         d,
-        &[
-            "doc.txt.p7s",
-            "--data",
-            "doc.txt",
-            "--trust",
-            "root.pem",
-            "--at",
-            &later,
-        ],
+        "doc.txt.p7s",
+        "doc.txt",
+        &["--at", &later],
+        "TOTAL-PASSED",
+        0,
     );
-    assert_eq!(json["indication"], "TOTAL-PASSED", "at {later}: {json:#}");
-    assert_eq!(code, 0);
 
     // Tampered content still fails, at any time.
     std::fs::write(d.join("doc.txt"), b"altered").unwrap();
-    let (code, json) = verify_json(
+    assert_verdict(
         d,
-        &[
-            "doc.txt.p7s",
-            "--data",
-            "doc.txt",
-            "--trust",
-            "root.pem",
-            "--at",
-            &later,
-        ],
+        "doc.txt.p7s",
+        "doc.txt",
+        &["--at", &later],
+        "TOTAL-FAILED",
+        1,
     );
-    assert_eq!(json["indication"], "TOTAL-FAILED", "{json:#}");
-    assert_eq!(code, 1);
 }
 
 #[test]
@@ -214,27 +202,7 @@ fn openssl_cades_signature_extended_to_b_lta_verifies() {
     let pki = Pki::new();
     let tsa = pki.start_tsa();
     let d = pki.path();
-    openssl_ok(
-        d,
-        &[
-            "cms",
-            "-sign",
-            "-cades",
-            "-binary",
-            "-in",
-            "doc.txt",
-            "-signer",
-            "eseal.pem",
-            "-inkey",
-            "eseal.key",
-            "-md",
-            "sha256",
-            "-outform",
-            "DER",
-            "-out",
-            "doc.p7s",
-        ],
-    );
+    openssl_cades_sign(d, "doc.txt", "eseal.pem", "eseal.key", "doc.p7s", &[]);
     let original = std::fs::read(d.join("doc.p7s")).unwrap();
     let url = tsa.url();
     let out = run(
@@ -267,20 +235,14 @@ fn openssl_cades_signature_extended_to_b_lta_verifies() {
     assert_eq!(std::fs::read(d.join("doc.p7s")).unwrap(), original);
     openssl_cms_verify(d, "doc-lta.p7s", "doc.txt", "root.pem");
     let later = rfc3339(UnixTime::from_secs(pki.now.secs() + 2 * DAY));
-    let (code, json) = verify_json(
+    assert_verdict(
         d,
-        &[
-            "doc-lta.p7s",
-            "--data",
-            "doc.txt",
-            "--trust",
-            "root.pem",
-            "--at",
-            &later,
-        ],
+        "doc-lta.p7s",
+        "doc.txt",
+        &["--at", &later],
+        "TOTAL-PASSED",
+        0,
     );
-    assert_eq!(json["indication"], "TOTAL-PASSED", "{json:#}");
-    assert_eq!(code, 0);
 }
 
 #[test]

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use inkan_hsm::devpki::{DevPki, KeyAlg};
 use inkan_profiles::clock::{Clock, SystemClock};
+use inkan_test_support::{openssl_p256_ca, openssl_p256_req};
 use inkan_tests::tsa::TsaProcess;
 use inkan_tests::{openssl_cms_verify, openssl_ok, run};
 
@@ -431,126 +432,63 @@ fn chain_rules_before_signing() {
     env.file("doc.txt", "doc\n");
     let d = env.path();
     // A certificate whose only extended key usage is timeStamping (the TSA's) as a seal.
-    let out = run(
-        "inkan-sign",
-        &[
-            "--key",
-            "tsa.key",
-            "--cert-chain",
-            "tsa-chain.pem",
-            "doc.txt",
-        ],
-        d,
-    );
-    let (code, out) = text(&out);
-    assert_eq!(code, Some(77), "{out}");
+    // `inkan-sign --key KEY --cert-chain CHAIN doc.txt` must refuse (77); its output.
+    let refused = |key: &str, chain: &str| {
+        let out = run(
+            "inkan-sign",
+            &["--key", key, "--cert-chain", chain, "doc.txt"],
+            d,
+        );
+        let (code, out) = text(&out);
+        assert_eq!(code, Some(77), "{out}");
+        out
+    };
+    let out = refused("tsa.key", "tsa-chain.pem");
     assert!(out.contains("INKAN-SEAL-EKU"), "{out}");
     assert!(out.contains("id-kp-timeStamping"), "{out}");
     assert!(!d.join("doc.txt.p7s").exists());
 
     // The key of one certificate with another's chain.
-    let out = run(
-        "inkan-sign",
-        &[
-            "--key",
-            "eseal.key",
-            "--cert-chain",
-            "tsa-chain.pem",
-            "doc.txt",
-        ],
-        d,
-    );
-    let (code, out) = text(&out);
-    assert_eq!(code, Some(77), "{out}");
+    let out = refused("eseal.key", "tsa-chain.pem");
     assert!(out.contains("INKAN-KEY-CERT-MISMATCH"), "{out}");
 
     // A chain whose e-seal certificate the CA signed with ECDSA-with-SHA1 (made by OpenSSL),
     // its subject carrying a 法人番号 organizationIdentifier.
-    openssl_ok(
+    openssl_p256_ca(d, "sha1-ca.key", "sha1-ca.pem", "/CN=inkan test SHA-1 CA");
+    openssl_p256_req(
         d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "sha1-ca.key",
-            "-out",
-            "sha1-ca.pem",
-            "-subj",
-            "/CN=inkan test SHA-1 CA",
-            "-days",
-            "2",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    );
-    openssl_ok(
-        d,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "sha1-seal.key",
-            "-out",
-            "sha1-seal.csr",
-            "-subj",
-            "/C=JP/O=inkan test/organizationIdentifier=NTRJP-1234567890123/CN=seal",
-        ],
+        "sha1-seal.key",
+        "sha1-seal.csr",
+        "/C=JP/O=inkan test/organizationIdentifier=NTRJP-1234567890123/CN=seal",
+        &[],
     );
     std::fs::write(
         d.join("seal.ext"),
         "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
     )
     .unwrap();
-    openssl_ok(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-sha1",
-            "-in",
-            "sha1-seal.csr",
+    // The seal's certificate issued by the SHA-1 CA with the signature hash `digest` as
+    // `NAME-seal.pem`, and its chain `NAME-chain.pem`.
+    let issue = |digest: &str, serial: &str, name: &str| {
+        let pem = format!("{name}-seal.pem");
+        let ca = [
             "-CA",
             "sha1-ca.pem",
             "-CAkey",
             "sha1-ca.key",
             "-set_serial",
-            "7",
-            "-days",
-            "2",
-            "-extfile",
-            "seal.ext",
-            "-out",
-            "sha1-seal.pem",
-        ],
-    );
-    let chain = std::fs::read_to_string(d.join("sha1-seal.pem")).unwrap()
-        + &std::fs::read_to_string(d.join("sha1-ca.pem")).unwrap();
-    std::fs::write(d.join("sha1-chain.pem"), chain).unwrap();
-    let out = run(
-        "inkan-sign",
-        &[
-            "--key",
-            "sha1-seal.key",
-            "--cert-chain",
-            "sha1-chain.pem",
-            "doc.txt",
-        ],
-        d,
-    );
-    let (code, out) = text(&out);
-    assert_eq!(code, Some(77), "{out}");
+            serial,
+        ];
+        let mut args = vec!["x509", "-req", digest, "-in", "sha1-seal.csr"];
+        args.extend(ca);
+        args.extend(["-days", "2", "-extfile", "seal.ext", "-out", &pem]);
+        openssl_ok(d, &args);
+        let chain = std::fs::read_to_string(d.join(&pem)).unwrap()
+            + &std::fs::read_to_string(d.join("sha1-ca.pem")).unwrap();
+        std::fs::write(d.join(format!("{name}-chain.pem")), chain).unwrap();
+    };
+    issue("-sha1", "7", "sha1");
+    let out = refused("sha1-seal.key", "sha1-chain.pem");
     assert!(out.contains("CRYPTREC-HASH-SHA1"), "{out}");
     assert!(
         out.contains("organizationIdentifier=NTRJP-1234567890123"),
@@ -560,31 +498,7 @@ fn chain_rules_before_signing() {
     assert!(!d.join("doc.txt.p7s").exists());
 
     // The same certificate signed with SHA-256 passes, into an --out-dir made for it.
-    openssl_ok(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-sha256",
-            "-in",
-            "sha1-seal.csr",
-            "-CA",
-            "sha1-ca.pem",
-            "-CAkey",
-            "sha1-ca.key",
-            "-set_serial",
-            "8",
-            "-days",
-            "2",
-            "-extfile",
-            "seal.ext",
-            "-out",
-            "sha256-seal.pem",
-        ],
-    );
-    let chain = std::fs::read_to_string(d.join("sha256-seal.pem")).unwrap()
-        + &std::fs::read_to_string(d.join("sha1-ca.pem")).unwrap();
-    std::fs::write(d.join("sha256-chain.pem"), chain).unwrap();
+    issue("-sha256", "8", "sha256");
     let out = run(
         "inkan-sign",
         &[

@@ -24,6 +24,15 @@ fn result(j: &serde_json::Value) -> (&str, &str) {
     )
 }
 
+/// Whether the report `j` has a finding with `code`.
+fn has_finding(j: &serde_json::Value, code: &str) -> bool {
+    j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == code)
+}
+
 fn signer_results(j: &serde_json::Value) -> Vec<(String, String)> {
     j["signers"]
         .as_array()
@@ -190,20 +199,7 @@ fn every_signer_is_validated_and_the_worst_decides() {
     );
 }
 
-/// A definite-length DER TLV.
-fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = value.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else if n < 0x100 {
-        out.extend_from_slice(&[0x81, n as u8]);
-    } else {
-        out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
-    }
-    out.extend_from_slice(value);
-    out
-}
+use inkan_test_support::der_tlv as tlv;
 
 /// GeneralizedTime `YYYYMMDDHHMMSSZ`.
 fn gen_time(t: UnixTime) -> Vec<u8> {
@@ -353,14 +349,7 @@ fn content_time_stamp_must_precede_the_signature_time_stamp() {
         "{j:#}"
     );
     assert_eq!(code, 2);
-    assert!(
-        j["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["code"] == "TIMESTAMP_ORDER_FAILURE"),
-        "{j:#}"
-    );
+    assert!(has_finding(&j, "TIMESTAMP_ORDER_FAILURE"), "{j:#}");
 
     // The same, detached: the content time-stamp's imprint is checked against --data.
     write(
@@ -400,14 +389,7 @@ fn content_time_stamp_must_precede_the_signature_time_stamp() {
     let (code, j) = verify_json(dir, &args);
     assert_eq!(result(&j), ("TOTAL-PASSED", "-"), "{j:#}");
     assert_eq!(code, 0);
-    assert!(
-        j["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["code"] == "CONTENT_TST_DISCARDED"),
-        "{j:#}"
-    );
+    assert!(has_finding(&j, "CONTENT_TST_DISCARDED"), "{j:#}");
 }
 
 /// A P-256 development PKI in `dir` (`root.pem`, `crl.pem`), `data` as `doc.txt`, and its
@@ -486,11 +468,7 @@ fn cms_algorithm_protection_must_name_the_signer_info_algorithms() {
             assert!(openssl, "{label}: openssl cms -verify must accept it");
         } else {
             assert!(
-                j["findings"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|f| f["code"] == "ALGORITHM_PROTECTION_MISMATCH"),
+                has_finding(&j, "ALGORITHM_PROTECTION_MISMATCH"),
                 "{label}: {j:#}"
             );
             eprintln!("{label}: openssl cms -verify accepts: {openssl}");

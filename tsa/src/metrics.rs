@@ -109,22 +109,14 @@ impl Metrics {
             "inkan_tsa_http_responses_total{{code=\"other\"}} {}",
             self.http[HTTP.len()].load(Relaxed)
         );
-        let _ = writeln!(
-            o,
-            "# HELP inkan_tsa_request_duration_seconds Time from request body received to response ready (record committed).\n# TYPE inkan_tsa_request_duration_seconds histogram"
-        );
-        for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "inkan_tsa_request_duration_seconds_bucket{{le=\"{b}\"}} {}",
-                self.buckets[i].load(Relaxed)
-            );
-        }
-        let count = self.latency_count.load(Relaxed);
-        let _ = writeln!(
-            o,
-            "inkan_tsa_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}\ninkan_tsa_request_duration_seconds_sum {}\ninkan_tsa_request_duration_seconds_count {count}",
-            self.latency_sum_ns.load(Relaxed) as f64 / 1e9
+        histogram(
+            &mut o,
+            "inkan_tsa_request_duration_seconds",
+            "Time from request body received to response ready (record committed).",
+            &BUCKETS,
+            &self.buckets,
+            self.latency_count.load(Relaxed),
+            self.latency_sum_ns.load(Relaxed) as f64 / 1e9,
         );
         let host = u8::from(guard.trusts_host());
         // The offset and its uncertainty only while a fresh measurement exists: an absent
@@ -193,39 +185,23 @@ impl Metrics {
             store.failures.load(Relaxed),
             store.commit_micros.load(Relaxed) as f64 / 1e6
         );
-        let _ = writeln!(
-            o,
-            "# HELP inkan_tsa_records_commit_duration_seconds One group commit: writing its records and the durable commit (fsync, or the shared store's COMMIT).\n# TYPE inkan_tsa_records_commit_duration_seconds histogram"
+        histogram(
+            &mut o,
+            "inkan_tsa_records_commit_duration_seconds",
+            "One group commit: writing its records and the durable commit (fsync, or the shared store's COMMIT).",
+            &WriterStats::COMMIT_BUCKETS,
+            &store.commit_buckets,
+            store.commits.load(Relaxed),
+            format!("{:.6}", store.commit_micros.load(Relaxed) as f64 / 1e6),
         );
-        for (i, b) in WriterStats::COMMIT_BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "inkan_tsa_records_commit_duration_seconds_bucket{{le=\"{b}\"}} {}",
-                store.commit_buckets[i].load(Relaxed)
-            );
-        }
-        let commits = store.commits.load(Relaxed);
-        let _ = writeln!(
-            o,
-            "inkan_tsa_records_commit_duration_seconds_bucket{{le=\"+Inf\"}} {commits}\ninkan_tsa_records_commit_duration_seconds_sum {:.6}\ninkan_tsa_records_commit_duration_seconds_count {commits}",
-            store.commit_micros.load(Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(
-            o,
-            "# HELP inkan_tsa_records_group_size Token records per group commit (commits that carried any).\n# TYPE inkan_tsa_records_group_size histogram"
-        );
-        for (i, b) in WriterStats::GROUP_BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "inkan_tsa_records_group_size_bucket{{le=\"{b}\"}} {}",
-                store.group_buckets[i].load(Relaxed)
-            );
-        }
-        let token_commits = store.token_commits.load(Relaxed);
-        let _ = writeln!(
-            o,
-            "inkan_tsa_records_group_size_bucket{{le=\"+Inf\"}} {token_commits}\ninkan_tsa_records_group_size_sum {}\ninkan_tsa_records_group_size_count {token_commits}",
-            store.records.load(Relaxed)
+        histogram(
+            &mut o,
+            "inkan_tsa_records_group_size",
+            "Token records per group commit (commits that carried any).",
+            &WriterStats::GROUP_BUCKETS,
+            &store.group_buckets,
+            store.token_commits.load(Relaxed),
+            store.records.load(Relaxed),
         );
         let _ = writeln!(
             o,
@@ -239,6 +215,28 @@ impl Metrics {
         );
         o
     }
+}
+
+/// Writes one histogram in the text exposition format 0.0.4: its HELP and TYPE lines, the
+/// cumulative `_bucket` series at `bounds` (counts in `buckets`) and at `+Inf` (= `count`),
+/// then `_sum` and `_count`.
+fn histogram(
+    o: &mut String,
+    name: &str,
+    help: &str,
+    bounds: &[impl std::fmt::Display],
+    buckets: &[AtomicU64],
+    count: u64,
+    sum: impl std::fmt::Display,
+) {
+    let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} histogram");
+    for (b, n) in bounds.iter().zip(buckets) {
+        let _ = writeln!(o, "{name}_bucket{{le=\"{b}\"}} {}", n.load(Relaxed));
+    }
+    let _ = writeln!(
+        o,
+        "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
+    );
 }
 
 #[cfg(test)]

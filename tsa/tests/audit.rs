@@ -9,14 +9,6 @@ use std::path::Path;
 use crate::common::process::{TsaProcess, bin, records};
 use crate::common::*;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// `n` requests on one keep-alive connection; the serials.
 fn issue(addr: std::net::SocketAddr, n: u64, base: u64) -> Vec<u128> {
     let mut c = Conn::open(addr).unwrap();
@@ -271,15 +263,12 @@ fn audit_trail_lookup_by_gen_time_chain_and_events() {
 
 #[test]
 fn clock_measurements_and_rejection_counts_are_recorded_at_the_configured_interval() {
-    let pki = tmp();
-    let data = tmp();
-    make_pki(pki.path(), KeyKind::P256);
-    let rt = runtime();
-    let tsa = rt.block_on(start(settings(
-        pki.path(),
-        data.path(),
-        "clock_record_interval_s = 1\n",
-    )));
+    let TestTsa {
+        pki: _pki,
+        data,
+        rt,
+        tsa,
+    } = start_tsa(KeyKind::P256, "clock_record_interval_s = 1\n");
     // Two rejections (not DER) and a granted token.
     for _ in 0..2 {
         let (status, _, body) = http(

@@ -146,6 +146,57 @@ fn outcomes(addr: SocketAddr, n: u64, base: u64) -> Vec<Option<String>> {
         .collect()
 }
 
+/// Asserts that `n` requests (nonces from `base`) all get a token.
+fn assert_issuing(addr: SocketAddr, n: u64, base: u64, what: &str) {
+    assert!(
+        outcomes(addr, n, base).iter().all(Option::is_none),
+        "{what}"
+    );
+}
+
+/// Asserts that `n` requests (nonces from `base`) are all refused with `timeNotAvailable`
+/// (RFC 3161 §2.4.2 PKIFailureInfo).
+fn assert_refused(addr: SocketAddr, n: u64, base: u64) {
+    let refused = outcomes(addr, n, base);
+    assert!(
+        refused
+            .iter()
+            .all(|o| o.as_deref() == Some("timeNotAvailable")),
+        "{refused:?}"
+    );
+}
+
+/// Asserts what is on record in `data`: the clock events `kinds` in order, `refused`
+/// `timeNotAvailable` refusals and `issued` serial numbers.
+fn assert_records(data: &std::path::Path, kinds: &[&str], refused: u64, issued: usize) {
+    let r = inkan_tsa::records::Reader::open(data).unwrap();
+    let got = clock_events(data);
+    assert_eq!(got, kinds, "{got:?}");
+    let rej = r.rejections().unwrap();
+    assert!(
+        rej.contains(&("timeNotAvailable".to_owned(), refused)),
+        "{rej:?}"
+    );
+    assert_eq!(r.serials().unwrap().len(), issued);
+}
+
+/// Writes `tsa.toml` in `pki` for the real binary: the key and chain of `pki`, data in `data`,
+/// the one SNTP server `ntp`, and the further settings `extra_toml`; returns its path.
+fn ntp_config_file(
+    pki: &std::path::Path,
+    data: &std::path::Path,
+    ntp: SocketAddr,
+    extra_toml: &str,
+) -> std::path::PathBuf {
+    let toml = format!(
+        "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\nntp_servers = [\"{ntp}\"]\n{extra_toml}",
+        pki.join("tsa.key").display(),
+        pki.join("chain.pem").display(),
+        data.display(),
+    );
+    write(pki, "tsa.toml", toml.as_bytes())
+}
+
 /// A TSA on 127.0.0.1:0 whose clock is checked against the SNTP servers `ntp` (polled every
 /// 100 ms, measurements fresh for 600 ms); data in `data`.
 pub(crate) fn start_with_ntp(
@@ -158,11 +209,7 @@ pub(crate) fn start_with_ntp(
         "ntp_servers = [{}]\nntp_poll_ms = 100\nntp_freshness_ms = 600\nntp_timeout_ms = 50\n",
         servers.join(", ")
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let tsa = rt.block_on(start(settings(pki, data, &extra)));
     (rt, tsa)
 }
@@ -195,10 +242,7 @@ fn clock_good_skewed_silent_good() {
 
     // Good: issuing.
     wait_for_status(addr, "/readyz", 200, 10);
-    assert!(
-        outcomes(addr, 5, 0).iter().all(Option::is_none),
-        "good clock: tokens"
-    );
+    assert_issuing(addr, 5, 0, "good clock: tokens");
 
     // Skewed by 2 s (accuracy 500 ms): every request refused, /readyz 503, promptly.
     ntp.skew(2_000_000_000);
@@ -208,23 +252,14 @@ fn clock_good_skewed_silent_good() {
         t.elapsed() < Duration::from_secs(2),
         "skew noticed within a few polls"
     );
-    let refused = outcomes(addr, 20, 100);
-    assert!(
-        refused
-            .iter()
-            .all(|o| o.as_deref() == Some("timeNotAvailable")),
-        "{refused:?}"
-    );
+    assert_refused(addr, 20, 100);
     let m = String::from_utf8(http(addr, "GET", "/metrics", None, b"").2).unwrap();
     assert!(m.contains("reason=\"timeNotAvailable\"} 20"), "{m}");
 
     // Good again: resumes by itself.
     ntp.good();
     wait_for_status(addr, "/readyz", 200, 5);
-    assert!(
-        outcomes(addr, 5, 200).iter().all(Option::is_none),
-        "recovered: tokens"
-    );
+    assert_issuing(addr, 5, 200, "recovered: tokens");
 
     // Silent: still issuing on the last fresh measurement, then stops once it is stale.
     ntp.silence();
@@ -236,21 +271,12 @@ fn clock_good_skewed_silent_good() {
         "stopped before the freshness window: {took:?}"
     );
     assert!(took < Duration::from_secs(3), "{took:?}");
-    let refused = outcomes(addr, 5, 300);
-    assert!(
-        refused
-            .iter()
-            .all(|o| o.as_deref() == Some("timeNotAvailable")),
-        "{refused:?}"
-    );
+    assert_refused(addr, 5, 300);
 
     // Good again: resumes by itself.
     ntp.good();
     wait_for_status(addr, "/readyz", 200, 5);
-    assert!(
-        outcomes(addr, 5, 400).iter().all(Option::is_none),
-        "recovered: tokens"
-    );
+    assert_issuing(addr, 5, 400, "recovered: tokens");
 
     rt.block_on(tsa.shutdown());
     let answered = ntp.finish();
@@ -261,25 +287,18 @@ fn clock_good_skewed_silent_good() {
 
     // The events are on record: synchronised, lost (skew), synchronised, lost (silence),
     // synchronised; and the refusals are counted.
-    let r = inkan_tsa::records::Reader::open(data.path()).unwrap();
-    let kinds = clock_events(data.path());
-    assert_eq!(
-        kinds,
-        [
+    assert_records(
+        data.path(),
+        &[
             "clock_synchronised",
             "clock_lost",
             "clock_synchronised",
             "clock_lost",
-            "clock_synchronised"
+            "clock_synchronised",
         ],
-        "{kinds:?}"
+        25,
+        15,
     );
-    let rej = r.rejections().unwrap();
-    assert!(
-        rej.contains(&("timeNotAvailable".to_owned(), 25)),
-        "{rej:?}"
-    );
-    assert_eq!(r.serials().unwrap().len(), 15);
 }
 
 /// Three real SNTP responders: one skewed by 2 s is outvoted (the majority of two good ones
@@ -301,20 +320,14 @@ fn three_servers_majority_rules() {
 
     // All three good: issuing.
     wait_for_status(addr, "/readyz", 200, 10);
-    assert!(
-        outcomes(addr, 5, 0).iter().all(Option::is_none),
-        "three good servers: tokens"
-    );
+    assert_issuing(addr, 5, 0, "three good servers: tokens");
 
     // One skewed by 2 s (accuracy 500 ms): two of three still agree, so issuing goes on.
     // Give the poller several rounds to see it.
     ntp[0].skew(2_000_000_000);
     std::thread::sleep(Duration::from_millis(700));
     assert_eq!(http(addr, "GET", "/readyz", None, b"").0, 200);
-    assert!(
-        outcomes(addr, 5, 100).iter().all(Option::is_none),
-        "one bad server of three is outvoted: tokens"
-    );
+    assert_issuing(addr, 5, 100, "one bad server of three is outvoted: tokens");
 
     // A second one skewed: one good of three is no majority; every request refused.
     ntp[1].skew(-2_000_000_000);
@@ -324,21 +337,12 @@ fn three_servers_majority_rules() {
         t.elapsed() < Duration::from_secs(2),
         "lost majority noticed within a few polls"
     );
-    let refused = outcomes(addr, 10, 200);
-    assert!(
-        refused
-            .iter()
-            .all(|o| o.as_deref() == Some("timeNotAvailable")),
-        "{refused:?}"
-    );
+    assert_refused(addr, 10, 200);
 
     // One of the skewed servers good again: two of three, issuing resumes by itself.
     ntp[1].good();
     wait_for_status(addr, "/readyz", 200, 5);
-    assert!(
-        outcomes(addr, 5, 300).iter().all(Option::is_none),
-        "majority restored: tokens"
-    );
+    assert_issuing(addr, 5, 300, "majority restored: tokens");
 
     rt.block_on(tsa.shutdown());
     for (i, r) in ntp.into_iter().enumerate() {
@@ -346,21 +350,14 @@ fn three_servers_majority_rules() {
         assert!(answered >= 4, "server {i} was polled: {answered} answers");
     }
 
-    let r = inkan_tsa::records::Reader::open(data.path()).unwrap();
-    let kinds = clock_events(data.path());
     // The single skewed server never caused a loss: synchronised, lost (two skewed),
     // synchronised.
-    assert_eq!(
-        kinds,
-        ["clock_synchronised", "clock_lost", "clock_synchronised"],
-        "{kinds:?}"
+    assert_records(
+        data.path(),
+        &["clock_synchronised", "clock_lost", "clock_synchronised"],
+        10,
+        15,
     );
-    let rej = r.rejections().unwrap();
-    assert!(
-        rej.contains(&("timeNotAvailable".to_owned(), 10)),
-        "{rej:?}"
-    );
-    assert_eq!(r.serials().unwrap().len(), 15);
 }
 
 /// Kiss-o'-death, RFC 5905 §7.4, from a real responder: `RATE` makes the TSA poll that server
@@ -608,18 +605,7 @@ fn wall_clock_steps_under_libfaketime() {
     make_pki(pki.path(), KeyKind::P256);
     let ntp = Responder::start();
     let fake = FakeTime::new(pki.path());
-    let cfg = write(
-        pki.path(),
-        "tsa.toml",
-        format!(
-            "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\nntp_servers = [\"{}\"]\nntp_timeout_ms = 200\n",
-            pki.path().join("tsa.key").display(),
-            pki.path().join("chain.pem").display(),
-            data.path().display(),
-            ntp.addr
-        )
-        .as_bytes(),
-    );
+    let cfg = ntp_config_file(pki.path(), data.path(), ntp.addr, "ntp_timeout_ms = 200\n");
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let tsa =
@@ -693,25 +679,9 @@ fn host_clock_step_without_servers_stops_until_restart() {
     let data = tmp();
     make_pki(pki.path(), KeyKind::P256);
     let fake = FakeTime::new(pki.path());
-    let key = pki.path().join("tsa.key");
-    let chain = pki.path().join("chain.pem");
-    let args = [
-        "--listen",
-        "127.0.0.1:0",
-        "--key",
-        key.to_str().unwrap(),
-        "--cert-chain",
-        chain.to_str().unwrap(),
-        "--policy",
-        "1.2.3.4.1",
-        "--accuracy-ms",
-        "500",
-        "--data-dir",
-        data.path().to_str().unwrap(),
-    ];
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let tsa = process::TsaProcess::start_env(&args, pki.path(), &env);
+    let tsa = process::TsaProcess::start_with_pki(pki.path(), data.path(), &env);
     let addr = tsa.addr;
     wait_for_status(addr, "/readyz", 200, 30);
     let mut c = Conn::open(addr).unwrap();
@@ -759,7 +729,7 @@ fn host_clock_step_without_servers_stops_until_restart() {
         "{events:?}"
     );
     // Restarted: issuing again.
-    let tsa = process::TsaProcess::start_env(&args, pki.path(), &env);
+    let tsa = process::TsaProcess::start_with_pki(pki.path(), data.path(), &env);
     wait_for_status(tsa.addr, "/readyz", 200, 30);
     let (_, body) = Conn::open(tsa.addr).unwrap().post(&request(99)).unwrap();
     assert_eq!(failure_of(&body), None);
@@ -785,88 +755,19 @@ fn leap_second_window_at_the_end_of_december() {
     let ntp = Responder::start();
     ntp.skew(offset * 1_000_000_000);
     ntp.leap.store(1, SeqCst);
-    let cfg = write(
+    let cfg = ntp_config_file(
         pki.path(),
-        "tsa.toml",
-        format!(
-            "listen = \"127.0.0.1:0\"\nkey = \"{}\"\ncert_chain = \"{}\"\npolicy = \"1.2.3.4.1\"\ndata_dir = \"{}\"\naccuracy_ms = 500\nntp_servers = [\"{}\"]\nntp_poll_ms = 500\nntp_timeout_ms = 200\nleap_policy = \"refuse\"\nleap_window_s = 2\n",
-            pki.path().join("tsa.key").display(),
-            pki.path().join("chain.pem").display(),
-            data.path().display(),
-            ntp.addr
-        )
-        .as_bytes(),
+        data.path(),
+        ntp.addr,
+        "ntp_poll_ms = 500\nntp_timeout_ms = 200\nleap_policy = \"refuse\"\nleap_window_s = 2\n",
     );
     // The certificate was made today: its validity must cover the faked instant.
-    openssl_ok(
-        pki.path(),
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "tsa.csr",
-            "-CA",
-            "root.pem",
-            "-CAkey",
-            "root.key",
-            "-days",
-            "3650",
-            "-set_serial",
-            "4343",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "tsa.pem",
-        ],
-    );
+    let d = pki.path();
+    sign_csr(d, "tsa.csr", "root", "4343", &["-days", "3650"], "tsa.pem");
     // ...and so must the root's.
-    openssl_ok(
-        pki.path(),
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            "root.key",
-            "-subj",
-            "/CN=inkan test root",
-            "-days",
-            "3650",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-            "-out",
-            "root.pem",
-        ],
-    );
-    openssl_ok(
-        pki.path(),
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "tsa.csr",
-            "-CA",
-            "root.pem",
-            "-CAkey",
-            "root.key",
-            "-days",
-            "3650",
-            "-set_serial",
-            "4344",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "tsa.pem",
-        ],
-    );
-    let chain = [
-        std::fs::read(pki.path().join("tsa.pem")).unwrap(),
-        std::fs::read(pki.path().join("root.pem")).unwrap(),
-    ]
-    .concat();
-    std::fs::write(pki.path().join("chain.pem"), chain).unwrap();
+    root_cert(d, "3650");
+    sign_csr(d, "tsa.csr", "root", "4344", &["-days", "3650"], "tsa.pem");
+    write_chain(d, "chain.pem", &["tsa.pem", "root.pem"]);
     let env = fake.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let tsa =

@@ -718,42 +718,19 @@ fn an_expired_lease_is_taken_over_and_the_old_holder_stops_issuing() {
 
 /// A CA and a server certificate for 127.0.0.1 (IP SAN), made with OpenSSL in `dir`.
 fn tls_pki(dir: &Path, name: &str) {
-    openssl_ok(
+    openssl_p256_req(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}-ca.key"),
-            "-out",
-            &format!("{name}-ca.pem"),
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={name} test CA"),
-        ],
+        &format!("{name}-ca.key"),
+        &format!("{name}-ca.pem"),
+        &format!("/CN={name} test CA"),
+        &["-x509", "-days", "2"],
     );
-    openssl_ok(
+    openssl_p256_req(
         dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}-server.key"),
-            "-out",
-            &format!("{name}-server.csr"),
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
+        &format!("{name}-server.key"),
+        &format!("{name}-server.csr"),
+        "/CN=127.0.0.1",
+        &[],
     );
     write(dir, "ext.cnf", b"subjectAltName=IP:127.0.0.1\n");
     openssl_ok(

@@ -11,14 +11,6 @@ use inkan_profiles::asn1::tsp::PkiFailureInfo;
 
 use crate::common::*;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// Reads until the server closes the socket (or 30 s pass, which fails the caller's check).
 fn closed_by_server(mut s: TcpStream) -> bool {
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -35,17 +27,7 @@ fn closed_by_server(mut s: TcpStream) -> bool {
 
 /// An HTTP/2 connection (prior knowledge) that makes one request, then stays open and idle.
 async fn idle_h2(addr: SocketAddr, i: u64) -> tokio::task::JoinHandle<()> {
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(tcp),
-    )
-    .await
-    .unwrap();
-    let driver = tokio::spawn(async move {
-        // Ends when the server closes the connection.
-        let _ = conn.await;
-    });
+    let (mut sender, driver) = h2_connect(addr).await;
     let req = hyper::Request::post(format!("http://{addr}/"))
         .header("content-type", "application/timestamp-query")
         .body(Full::new(bytes::Bytes::from(request(i))))
@@ -61,15 +43,15 @@ async fn idle_h2(addr: SocketAddr, i: u64) -> tokio::task::JoinHandle<()> {
 
 #[test]
 fn silent_sockets_and_idle_http2_connections_do_not_lock_out_other_clients() {
-    let pki = tmp();
-    let data = tmp();
-    make_pki(pki.path(), KeyKind::P256);
-    let rt = runtime();
-    let tsa = rt.block_on(start(settings(
-        pki.path(),
-        data.path(),
+    let TestTsa {
+        pki: _pki,
+        data: _data,
+        rt,
+        tsa,
+    } = start_tsa(
+        KeyKind::P256,
         "max_connections = 4\nheader_read_timeout_ms = 400\nidle_timeout_ms = 400\n",
-    )));
+    );
     let addr = tsa.addr;
     // Every slot taken: two sockets that never send a byte, two HTTP/2 connections that made
     // a request and then went quiet.
@@ -153,16 +135,16 @@ fn h2_frame(out: &mut Vec<u8>, kind: u8, flags: u8, stream: u32, payload: &[u8])
 
 #[test]
 fn an_http2_peer_that_stops_answering_pings_is_dropped() {
-    let pki = tmp();
-    let data = tmp();
-    make_pki(pki.path(), KeyKind::P256);
-    let rt = runtime();
     // Long request and idle limits: only the keep-alive PINGs can end this connection soon.
-    let tsa = rt.block_on(start(settings(
-        pki.path(),
-        data.path(),
+    let TestTsa {
+        pki: _pki,
+        data: _data,
+        rt,
+        tsa,
+    } = start_tsa(
+        KeyKind::P256,
         "http2_keep_alive_ms = 300\nidle_timeout_ms = 120000\nrequest_timeout_ms = 120000\n",
-    )));
+    );
     // Preface, SETTINGS, and a request whose body never comes; then silence (no SETTINGS
     // ACK, no PING answer), as from a peer that went away without closing.
     let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
@@ -185,15 +167,12 @@ fn an_http2_peer_that_stops_answering_pings_is_dropped() {
 
 #[test]
 fn a_request_that_times_out_gets_a_system_failure_timestamp_resp() {
-    let pki = tmp();
-    let data = tmp();
-    make_pki(pki.path(), KeyKind::P256);
-    let rt = runtime();
-    let tsa = rt.block_on(start(settings(
-        pki.path(),
-        data.path(),
-        "request_timeout_ms = 300\n",
-    )));
+    let TestTsa {
+        pki: _pki,
+        data: _data,
+        rt,
+        tsa,
+    } = start_tsa(KeyKind::P256, "request_timeout_ms = 300\n");
     // Headers and half the body, then nothing: the request cannot complete in time.
     let mut s = TcpStream::connect(tsa.addr).unwrap();
     let body = request(9);
@@ -215,27 +194,17 @@ fn a_request_that_times_out_gets_a_system_failure_timestamp_resp() {
 
 #[test]
 fn a_flood_past_the_queue_bound_gets_quick_well_formed_rejections() {
-    let pki = tmp();
-    let data = tmp();
-    make_pki(pki.path(), KeyKind::Rsa3072);
-    let rt = runtime();
     // One signing thread with an RSA-3072 key (milliseconds per token) and room for two
     // waiting requests: 300 streams at once overflow the queue.
-    let tsa = rt.block_on(start(settings(
-        pki.path(),
-        data.path(),
-        "signing_threads = 1\nmax_queue = 2\n",
-    )));
+    let TestTsa {
+        pki: _pki,
+        data,
+        rt,
+        tsa,
+    } = start_tsa(KeyKind::Rsa3072, "signing_threads = 1\nmax_queue = 2\n");
     let addr = tsa.addr;
     let bodies: Vec<(u16, Vec<u8>)> = rt.block_on(async move {
-        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (sender, conn) = hyper::client::conn::http2::handshake(
-            hyper_util::rt::TokioExecutor::new(),
-            hyper_util::rt::TokioIo::new(tcp),
-        )
-        .await
-        .unwrap();
-        tokio::spawn(conn);
+        let (sender, _driver) = h2_connect(addr).await;
         let tasks: Vec<_> = (0..300u64)
             .map(|i| {
                 let mut sender = sender.clone();

@@ -18,47 +18,15 @@ use crate::common::*;
 /// extensions `ext` and the digest `digest`, and rewrites `chain.pem` (TSA, root).
 fn reissue(dir: &Path, key: &str, ext: &str, digest: &str) {
     std::fs::write(dir.join("ext2.cnf"), ext).unwrap();
-    openssl_ok(
+    new_csr(
         dir,
-        &[
-            "req",
-            "-new",
-            "-key",
-            key,
-            "-subj",
-            "/C=JP/O=inkan test/CN=inkan test TSA 2",
-            "-out",
-            "tsa2.csr",
-        ],
+        key,
+        "/C=JP/O=inkan test/CN=inkan test TSA 2",
+        "tsa2.csr",
     );
-    openssl_ok(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "tsa2.csr",
-            "-CA",
-            "root.pem",
-            "-CAkey",
-            "root.key",
-            "-days",
-            "30",
-            "-set_serial",
-            "4343",
-            digest,
-            "-extfile",
-            "ext2.cnf",
-            "-out",
-            "tsa.pem",
-        ],
-    );
-    let chain = [
-        std::fs::read(dir.join("tsa.pem")).unwrap(),
-        std::fs::read(dir.join("root.pem")).unwrap(),
-    ]
-    .concat();
-    std::fs::write(dir.join("chain.pem"), chain).unwrap();
+    let opts = ["-days", "30", digest, "-extfile", "ext2.cnf"];
+    sign_csr(dir, "tsa2.csr", "root", "4343", &opts, "tsa.pem");
+    write_chain(dir, "chain.pem", &["tsa.pem", "root.pem"]);
 }
 
 const TSA_EXT: &str =
@@ -286,25 +254,10 @@ fn rsa2048_stops_at_the_end_of_2030() {
     let offset = target.secs() as i64 - SystemClock.now().unwrap().secs() as i64;
     std::fs::write(d.join("faketime.rc"), format!("+{offset}s\n")).unwrap();
     let data = tmp();
-    let key = d.join("tsa.key");
-    let chain = d.join("chain.pem");
     let rc = d.join("faketime.rc");
-    let tsa = process::TsaProcess::start_env(
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--key",
-            key.to_str().unwrap(),
-            "--cert-chain",
-            chain.to_str().unwrap(),
-            "--policy",
-            "1.2.3.4.1",
-            "--accuracy-ms",
-            "500",
-            "--data-dir",
-            data.path().to_str().unwrap(),
-        ],
+    let tsa = process::TsaProcess::start_with_pki(
         d,
+        data.path(),
         &[
             ("LD_PRELOAD", LIBFAKETIME),
             ("FAKETIME_TIMESTAMP_FILE", rc.to_str().unwrap()),

@@ -181,11 +181,7 @@ fn sntp_failures_are_reported_once_per_server_and_the_offset_is_absent_while_unk
         "ntp_servers = [\"{}\", \"{}\", \"no-such-host.invalid\"]\nntp_poll_ms = 100\nntp_freshness_ms = 600\nntp_timeout_ms = 50\n",
         a.addr, b.addr
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let tsa = rt.block_on(start(settings(pki.path(), data.path(), &extra)));
     let addr = tsa.addr;
     let metrics = || String::from_utf8(http(addr, "GET", "/metrics", None, b"").2).unwrap();

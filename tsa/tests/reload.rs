@@ -27,46 +27,21 @@ fn second_pair(dir: &Path) {
             "tsa2.key",
         ],
     );
-    openssl_ok(
+    new_csr(
         dir,
-        &[
-            "req",
-            "-new",
-            "-key",
-            "tsa2.key",
-            "-subj",
-            "/C=JP/O=inkan test/CN=inkan test TSA 2027",
-            "-out",
-            "tsa2.csr",
-        ],
+        "tsa2.key",
+        "/C=JP/O=inkan test/CN=inkan test TSA 2027",
+        "tsa2.csr",
     );
-    openssl_ok(
+    sign_csr(
         dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "tsa2.csr",
-            "-CA",
-            "root.pem",
-            "-CAkey",
-            "root.key",
-            "-days",
-            "30",
-            "-set_serial",
-            "4343",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "tsa2.pem",
-        ],
+        "tsa2.csr",
+        "root",
+        "4343",
+        &["-days", "30"],
+        "tsa2.pem",
     );
-    let chain = [
-        std::fs::read(dir.join("tsa2.pem")).unwrap(),
-        std::fs::read(dir.join("root.pem")).unwrap(),
-    ]
-    .concat();
-    std::fs::write(dir.join("chain2.pem"), chain).unwrap();
+    write_chain(dir, "chain2.pem", &["tsa2.pem", "root.pem"]);
     for k in ["tsa.key", "tsa2.key"] {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(dir.join(k), std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -375,11 +350,7 @@ fn rollover_between_two_keys_on_a_softhsm2_token() {
         )
         .unwrap()
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let tsa = rt.block_on(start(settings_for(&uris[0], "chain0.pem")));
     write(d, "data.txt", b"rollover on a token\n");
     let (h0, h1) = (cert_hash(d, "tsa0.pem"), cert_hash(d, "tsa1.pem"));

@@ -6,14 +6,6 @@ use std::sync::{Arc, Barrier};
 
 use crate::common::*;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// `n` clients, each on its own connection, all sending at once; returns the serials.
 fn burst(addr: std::net::SocketAddr, n: u64, base: u64) -> Vec<u128> {
     let barrier = Arc::new(Barrier::new(n as usize));
@@ -34,11 +26,12 @@ fn burst(addr: std::net::SocketAddr, n: u64, base: u64) -> Vec<u128> {
 
 #[test]
 fn five_hundred_concurrent_requests_get_unique_recorded_serials() {
-    let pki = tmp();
-    let data = tmp();
-    make_pki(pki.path(), KeyKind::P256);
-    let rt = runtime();
-    let tsa = rt.block_on(start(settings(pki.path(), data.path(), "")));
+    let TestTsa {
+        pki: _pki,
+        data,
+        rt,
+        tsa,
+    } = start_tsa(KeyKind::P256, "");
     let serials = burst(tsa.addr, 500, 0);
     let unique: HashSet<_> = serials.iter().copied().collect();
     assert_eq!(unique.len(), 500, "a serial was repeated");
@@ -85,25 +78,15 @@ fn restart_keeps_serials_unique() {
 #[test]
 fn http2_one_connection_many_concurrent_streams() {
     use http_body_util::{BodyExt, Full};
-    let pki = tmp();
-    let data = tmp();
-    make_pki(pki.path(), KeyKind::P256);
-    let rt = runtime();
-    let tsa = rt.block_on(start(settings(
-        pki.path(),
-        data.path(),
-        "include_chain = true\n",
-    )));
+    let TestTsa {
+        pki: _pki,
+        data,
+        rt,
+        tsa,
+    } = start_tsa(KeyKind::P256, "include_chain = true\n");
     let addr = tsa.addr;
     let results: Vec<(bool, usize, Vec<u8>)> = rt.block_on(async move {
-        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (sender, conn) = hyper::client::conn::http2::handshake(
-            hyper_util::rt::TokioExecutor::new(),
-            hyper_util::rt::TokioIo::new(tcp),
-        )
-        .await
-        .unwrap();
-        tokio::spawn(conn);
+        let (sender, _driver) = h2_connect(addr).await;
         let tasks: Vec<_> = (0..300u64)
             .map(|i| {
                 let mut sender = sender.clone();

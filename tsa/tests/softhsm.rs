@@ -78,11 +78,7 @@ fn softhsm_p256_tokens_verify_and_token_removal_is_system_failure() {
         &Default::default(),
     )
     .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let tsa = rt.block_on(start(s));
     write(d, "data.txt", b"stamped by a key on a token\n");
     for (digest, cert_req) in [("-sha256", true), ("-sha384", false), ("-sha512", true)] {

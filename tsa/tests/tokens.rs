@@ -17,72 +17,17 @@ fn pki_with_intermediate(d: &Path) {
         "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
     )
     .unwrap();
-    openssl_ok(
+    openssl_p256_req(
         d,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "inter.key",
-            "-subj",
-            "/CN=inkan test issuing CA",
-            "-out",
-            "inter.csr",
-        ],
+        "inter.key",
+        "inter.csr",
+        "/CN=inkan test issuing CA",
+        &[],
     );
-    openssl_ok(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "inter.csr",
-            "-CA",
-            "root.pem",
-            "-CAkey",
-            "root.key",
-            "-days",
-            "30",
-            "-set_serial",
-            "77",
-            "-extfile",
-            "ca.cnf",
-            "-out",
-            "inter.pem",
-        ],
-    );
-    openssl_ok(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "tsa.csr",
-            "-CA",
-            "inter.pem",
-            "-CAkey",
-            "inter.key",
-            "-days",
-            "30",
-            "-set_serial",
-            "78",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "tsa.pem",
-        ],
-    );
-    let chain = ["tsa.pem", "inter.pem", "root.pem"]
-        .iter()
-        .map(|f| std::fs::read(d.join(f)).unwrap())
-        .collect::<Vec<_>>()
-        .concat();
-    std::fs::write(d.join("chain.pem"), chain).unwrap();
+    let ca_opts = ["-days", "30", "-extfile", "ca.cnf"];
+    sign_csr(d, "inter.csr", "root", "77", &ca_opts, "inter.pem");
+    sign_csr(d, "tsa.csr", "inter", "78", &["-days", "30"], "tsa.pem");
+    write_chain(d, "chain.pem", &["tsa.pem", "inter.pem", "root.pem"]);
 }
 
 fn ts_verify(d: &Path, tsr: &[u8]) -> std::process::Output {

@@ -13,6 +13,7 @@
 //! size of the hashed file (default 1024), `INKAN_BENCH_SECS` the duration of each rate
 //! measurement (default 3; small values for profiling under callgrind).
 
+use inkan_test_support::{bash, openssl_tsa_section};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -46,17 +47,6 @@ keyUsage = critical,digitalSignature,nonRepudiation
 [v3_tsa]
 keyUsage = critical,digitalSignature
 extendedKeyUsage = critical,timeStamping
-[tsa]
-default_tsa = t
-[t]
-dir = .
-serial = tsaserial
-signer_cert = tsa.pem
-signer_key = tsa.key
-signer_digest = sha256
-default_policy = 1.2.3.4.1
-digests = sha256
-ess_cert_id_alg = sha256
 CNF
 : > index.txt; echo 1000 > serial; echo 1000 > crlnumber; echo 01 > tsaserial
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out root.key 2>/dev/null
@@ -74,20 +64,6 @@ openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -gencrl -out
 head -c 4096 /dev/urandom > data.bin
 openssl cms -sign -cades -binary -in data.bin -signer signer.pem -inkey signer.key -certfile inter.pem -md sha256 -outform DER -out sig.p7s
 "#;
-
-fn sh(dir: &Path, script: &str) {
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn add_signature_time_stamp(sig: &[u8], token: &[u8]) -> Vec<u8> {
     let ci = tlv::parse_exact(sig).unwrap();
@@ -248,11 +224,22 @@ fn status_kib(key: &str) -> Option<u64> {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    sh(d, SETUP);
+    bash(d, SETUP);
+    // The TSA of `openssl ts -reply -config ca.cnf`.
+    let tsa = openssl_tsa_section("t", "tsa.pem", "tsa.key", "digests = sha256\n");
+    let mut cnf = std::fs::OpenOptions::new()
+        .append(true)
+        .open(d.join("ca.cnf"))
+        .unwrap();
+    std::io::Write::write_all(
+        &mut cnf,
+        format!("[tsa]\ndefault_tsa = t\n{tsa}").as_bytes(),
+    )
+    .unwrap();
     let sig = std::fs::read(d.join("sig.p7s")).unwrap();
     let sd = inkan_verifier::cms::SignedData::parse_content_info(&sig).unwrap();
     std::fs::write(d.join("sv.bin"), &sd.signers[0].signature).unwrap();
-    sh(
+    bash(
         d,
         "openssl ts -query -data sv.bin -sha256 -cert -out sv.tsq && openssl ts -reply -config ca.cnf -queryfile sv.tsq -token_out -out sv.tst 2>/dev/null && openssl crl -in inter.crl -outform DER -out inter.crl.der",
     );
@@ -532,7 +519,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024);
     let big = d.join("big.bin");
-    sh(d, &format!("head -c {mib}M /dev/zero > big.bin"));
+    bash(d, &format!("head -c {mib}M /dev/zero > big.bin"));
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let rss_before = status_kib("VmRSS:");
     let ours = best_of(2, || {

@@ -84,6 +84,31 @@ pub enum Sub {
 }
 
 impl Sub {
+    /// Every sub-indication, in the order of the enum.
+    pub const ALL: [Sub; 21] = [
+        Self::FormatFailure,
+        Self::HashFailure,
+        Self::SigCryptoFailure,
+        Self::Revoked,
+        Self::Expired,
+        Self::NotYetValid,
+        Self::SigConstraintsFailure,
+        Self::ChainConstraintsFailure,
+        Self::CertificateChainGeneralFailure,
+        Self::CryptoConstraintsFailure,
+        Self::TimestampOrderFailure,
+        Self::NoSigningCertificateFound,
+        Self::NoCertificateChainFound,
+        Self::RevokedNoPoe,
+        Self::RevokedCaNoPoe,
+        Self::OutOfBoundsNotRevoked,
+        Self::OutOfBoundsNoPoe,
+        Self::CryptoConstraintsFailureNoPoe,
+        Self::NoPoe,
+        Self::TryLater,
+        Self::SignedDataNotFound,
+    ];
+
     /// The main indication this sub-indication belongs to (EN 319 102-1 Table 6: each
     /// sub-indication is defined under exactly one of TOTAL-FAILED and INDETERMINATE).
     pub fn indication(self) -> Indication {

@@ -129,30 +129,15 @@ fn material(options: &Options) -> Material {
 }
 
 fn base_report(kind: &str, options: &Options, at: i64) -> Report {
+    let revocation_policy = if options.revocation_required {
+        "required"
+    } else {
+        "optional"
+    };
     Report {
-        indication: Indication::TotalPassed,
-        sub_indication: None,
-        kind: kind.into(),
         process: "EN 319 102-1 §5.3 basic validation with §5.5 validation with time".into(),
         policy: "CRYPTREC LS-0001-2022 (Use::Validate at the best proof of existence)".into(),
-        validation_time: tlv::format_time(at),
-        revocation_policy: if options.revocation_required {
-            "required"
-        } else {
-            "optional"
-        }
-        .into(),
-        signer: None,
-        signing_time: None,
-        commitment_types: Vec::new(),
-        signature_policy: None,
-        time_stamps: Vec::new(),
-        best_proof_of_existence: None,
-        chain: Vec::new(),
-        revocation: Vec::new(),
-        findings: Vec::new(),
-        signers: Vec::new(),
-        time_stamped_data: None,
+        ..Report::new(kind, tlv::format_time(at), revocation_policy)
     }
 }
 

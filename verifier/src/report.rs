@@ -417,6 +417,32 @@ pub struct Imprint {
 }
 
 impl Report {
+    /// A report of `kind` at `validation_time` under `revocation_policy` with nothing checked
+    /// yet: TOTAL-PASSED until a finding decides otherwise (EN 319 102-1 §5.1.3), no process
+    /// or constraint set named, every list empty.
+    pub(crate) fn new(kind: &str, validation_time: String, revocation_policy: &str) -> Self {
+        Report {
+            indication: Indication::TotalPassed,
+            sub_indication: None,
+            kind: kind.into(),
+            process: String::new(),
+            policy: String::new(),
+            validation_time,
+            revocation_policy: revocation_policy.into(),
+            signer: None,
+            signing_time: None,
+            commitment_types: Vec::new(),
+            signature_policy: None,
+            time_stamps: Vec::new(),
+            best_proof_of_existence: None,
+            chain: Vec::new(),
+            revocation: Vec::new(),
+            findings: Vec::new(),
+            signers: Vec::new(),
+            time_stamped_data: None,
+        }
+    }
+
     /// Records `check`'s finding and makes it decide the result.
     pub fn fail(&mut self, check: Check, message: String) {
         self.findings.push(Finding::new(check, message));
@@ -840,32 +866,8 @@ mod tests {
 
     #[test]
     fn every_sub_indication_is_explained_in_both_languages() {
-        use Sub::*;
-        let all = [
-            FormatFailure,
-            HashFailure,
-            SigCryptoFailure,
-            Revoked,
-            Expired,
-            NotYetValid,
-            SigConstraintsFailure,
-            ChainConstraintsFailure,
-            CertificateChainGeneralFailure,
-            CryptoConstraintsFailure,
-            TimestampOrderFailure,
-            NoSigningCertificateFound,
-            NoCertificateChainFound,
-            RevokedNoPoe,
-            RevokedCaNoPoe,
-            OutOfBoundsNotRevoked,
-            OutOfBoundsNoPoe,
-            CryptoConstraintsFailureNoPoe,
-            NoPoe,
-            TryLater,
-            SignedDataNotFound,
-        ];
         let mut seen = std::collections::HashSet::new();
-        for sub in all {
+        for sub in Sub::ALL {
             let (en, ja) = (sub.explain(Lang::En), sub.explain(Lang::Ja));
             assert!(en.is_ascii() && en.ends_with('.'), "{sub:?}: {en}");
             assert!(ja.chars().any(|c| c > '\u{3000}'), "{sub:?}: {ja}");
@@ -952,27 +954,11 @@ mod tests {
             "A\\u{a}Findings:\\u{d}\\u{1b}[2J\\u{202e}gpj.exe\\u{85}"
         );
         let r = Report {
-            indication: Indication::TotalPassed,
-            sub_indication: None,
-            kind: "CMS SignedData".into(),
-            process: String::new(),
-            policy: String::new(),
-            validation_time: "2026-01-01T00:00:00Z".into(),
-            revocation_policy: "required".into(),
             signer: Some(Party {
                 subject: "CN=Mallory\n  [FINE] all good\u{1b}]0;x\u{7}".into(),
                 ..Party::default()
             }),
-            signing_time: None,
-            commitment_types: Vec::new(),
-            signature_policy: None,
-            time_stamps: Vec::new(),
-            best_proof_of_existence: None,
-            chain: Vec::new(),
-            revocation: Vec::new(),
-            findings: Vec::new(),
-            signers: Vec::new(),
-            time_stamped_data: None,
+            ..Report::new("CMS SignedData", "2026-01-01T00:00:00Z".into(), "required")
         };
         for lang in [Lang::En, Lang::Ja] {
             let text = r.to_text(lang);

@@ -19,23 +19,47 @@ pub mod ku {
     pub const CRL_SIGN: u32 = 6;
 }
 
-/// A certificate, parsed once and shared: cloning it (paths, material, reports) copies a
-/// pointer, not the encoding. Its fields are those of [`CertificateData`].
-#[derive(Clone, Debug)]
-pub struct Certificate(Arc<CertificateData>);
+/// A parsed object shared by pointer: cloning it (paths, material, reports) copies a pointer,
+/// not the encoding; it reads as the `T` it holds.
+#[derive(Debug)]
+pub struct Shared<T>(Arc<T>);
 
-impl std::ops::Deref for Certificate {
-    type Target = CertificateData;
-    fn deref(&self) -> &CertificateData {
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
         &self.0
     }
 }
 
-impl Certificate {
-    /// Parses a certificate from its encoding.
+/// What a [`Shared`] object is read from: its encoding (DER, or BER as received).
+pub trait Parse: Sized {
+    /// Parses the object from its encoding.
+    fn parse_encoding(raw: &[u8]) -> tlv::Result<Self>;
+}
+
+impl<T: Parse> Shared<T> {
+    /// Parses the object from its encoding.
     pub fn parse(raw: &[u8]) -> tlv::Result<Self> {
-        CertificateData::parse(raw).map(|d| Self(Arc::new(d)))
+        T::parse_encoding(raw).map(|d| Self(Arc::new(d)))
     }
+}
+
+/// One Extension (RFC 5280 §4.1): its extnID, whether it is critical (DEFAULT FALSE) and the
+/// contents of its extnValue.
+fn extension<'a>(ext: &Tlv<'a>) -> tlv::Result<(&'a [u8], bool, &'a [u8])> {
+    let mut r = ext.children();
+    let o = r.expect(tag::OID)?.value;
+    let critical = r
+        .optional(tag::BOOLEAN)?
+        .is_some_and(|b| b.value.first().is_some_and(|&v| v != 0));
+    let val = r.expect(tag::OCTET_STRING)?.value;
+    Ok((o, critical, val))
 }
 
 /// What a [`Certificate`] holds; all slices point into `raw`.
@@ -72,6 +96,15 @@ pub struct CertificateData {
     pub version: u64,
     /// The fullName GeneralNames (raw elements) of its cRLDistributionPoints.
     pub crl_dp_names: Vec<Vec<u8>>,
+}
+
+/// A certificate, parsed once and shared. Its fields are those of [`CertificateData`].
+pub type Certificate = Shared<CertificateData>;
+
+impl Parse for CertificateData {
+    fn parse_encoding(raw: &[u8]) -> tlv::Result<Self> {
+        Self::parse(raw)
+    }
 }
 
 fn span(outer: &[u8], inner: &[u8]) -> (usize, usize) {
@@ -136,13 +169,7 @@ impl CertificateData {
     }
 
     fn read_extension(&mut self, ext: &Tlv<'_>) -> tlv::Result<()> {
-        let mut r = ext.children();
-        let o = r.expect(tag::OID)?.value;
-        let mut critical = false;
-        if let Some(b) = r.optional(tag::BOOLEAN)? {
-            critical = b.value.first().is_some_and(|&v| v != 0);
-        }
-        let val = r.expect(tag::OCTET_STRING)?.value;
+        let (o, critical, val) = extension(ext)?;
         // Certificate policies, policy mappings, policy constraints, inhibitAnyPolicy and
         // name constraints are processed when a path is judged (`crate::constraints`); subject
         // alternative names, CRL distribution points and the rest below are recognised only.
@@ -540,25 +567,6 @@ impl CrlScope {
     }
 }
 
-/// A CRL (RFC 5280 §5), parsed once and shared: cloning it copies a pointer. Its fields are
-/// those of [`CrlData`].
-#[derive(Clone, Debug)]
-pub struct Crl(Arc<CrlData>);
-
-impl std::ops::Deref for Crl {
-    type Target = CrlData;
-    fn deref(&self) -> &CrlData {
-        &self.0
-    }
-}
-
-impl Crl {
-    /// Parses a CRL.
-    pub fn parse(raw: &[u8]) -> tlv::Result<Self> {
-        CrlData::parse(raw).map(|d| Self(Arc::new(d)))
-    }
-}
-
 /// What a [`Crl`] holds.
 #[derive(Debug)]
 pub struct CrlData {
@@ -580,6 +588,15 @@ pub struct CrlData {
     pub unusable: bool,
     /// The issuingDistributionPoint scope, if the extension is present.
     pub scope: Option<CrlScope>,
+}
+
+/// A CRL (RFC 5280 §5), parsed once and shared. Its fields are those of [`CrlData`].
+pub type Crl = Shared<CrlData>;
+
+impl Parse for CrlData {
+    fn parse_encoding(raw: &[u8]) -> tlv::Result<Self> {
+        Self::parse(raw)
+    }
 }
 
 impl CrlData {
@@ -624,14 +641,7 @@ impl CrlData {
                 let mut reason = None;
                 if let Some(exts) = er.optional(tag::SEQUENCE)? {
                     for x in exts.children() {
-                        let x = x?;
-                        let mut xr = x.children();
-                        let o = xr.expect(tag::OID)?.value;
-                        let mut critical = false;
-                        if let Some(b) = xr.optional(tag::BOOLEAN)? {
-                            critical = b.value.first().is_some_and(|&v| v != 0);
-                        }
-                        let val = xr.expect(tag::OCTET_STRING)?.value;
+                        let (o, critical, val) = extension(&x?)?;
                         match o {
                             _ if is(o, &oid::ID_CE_CRL_REASONS) => {
                                 reason = tlv::parse_exact(val).and_then(|v| v.small_uint()).ok()
@@ -652,14 +662,7 @@ impl CrlData {
         if let Some(x) = tr.optional(0xa0)? {
             let exts = tlv::parse_exact(x.value)?;
             for x in exts.children() {
-                let x = x?;
-                let mut xr = x.children();
-                let o = xr.expect(tag::OID)?.value;
-                let mut critical = false;
-                if let Some(b) = xr.optional(tag::BOOLEAN)? {
-                    critical = b.value.first().is_some_and(|&v| v != 0);
-                }
-                let val = xr.expect(tag::OCTET_STRING)?.value;
+                let (o, critical, val) = extension(&x?)?;
                 match o {
                     _ if is(o, &oid::ID_CE_AUTHORITY_KEY_IDENTIFIER) => {
                         if let Ok(s) = tlv::parse_exact(val) {

@@ -2,8 +2,8 @@
 //! nameConstraints, certificatePolicies, policyMappings, policyConstraints and
 //! inhibitAnyPolicy; each case asserts the exact indication and sub-indication.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use inkan_test_support::bash;
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use inkan_profiles::clock::{Clock, SystemClock};
@@ -159,23 +159,9 @@ fn pki() -> &'static Pki {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
         std::fs::write(path.join("ext.cnf"), EXT).unwrap();
-        sh(&path, SETUP);
+        bash(&path, SETUP);
         Pki { _dir: dir, path }
     })
-}
-
-fn sh(dir: &Path, script: &str) {
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .output()
-        .expect("bash and openssl are installed (the CI installs openssl)");
-    assert!(
-        out.status.success(),
-        "script failed: {script}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Signs data.txt with `leaf` (`openssl cms -sign`, the CA certificates in `cas`) and
@@ -208,7 +194,7 @@ fn check_policies(
 ) {
     let dir = &pki().path;
     let out = format!("{leaf}.p7s");
-    sh(
+    bash(
         dir,
         &format!(
             "openssl cms -sign -binary -in data.txt -signer {leaf}.pem -inkey {leaf}.key \

@@ -1,6 +1,7 @@
 //! Signatures and tokens made by OpenSSL at test time (a PKI with CRLs, `openssl cms -sign`,
 //! `openssl ts -reply`), each verified with an exact indication and sub-indication.
 
+use inkan_test_support::{bash, openssl_ca_config, openssl_tsa_section};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -17,21 +18,7 @@ struct Pki {
 
 const SETUP: &str = r#"
 set -e
-cat > ca.cnf <<'CNF'
-[ca]
-default_ca = CA_default
-[CA_default]
-dir = .
-database = index.txt
-new_certs_dir = newcerts
-serial = serial
-crlnumber = crlnumber
-default_md = sha256
-policy = pol
-default_days = 30
-default_crl_days = 30
-unique_subject = no
-copy_extensions = none
+cat >> ca.cnf <<'CNF'
 [pol]
 commonName = supplied
 organizationName = optional
@@ -63,30 +50,6 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = OCSPSigning
 [tsa]
 default_tsa = tsa_config1
-[tsa_config1]
-dir = .
-serial = tsaserial
-signer_cert = tsa.pem
-certs = inter.pem
-signer_key = tsa.key
-signer_digest = sha256
-default_policy = 1.2.3.4.1
-digests = sha256, sha384, sha512
-accuracy = secs:1
-ess_cert_id_alg = sha256
-ess_cert_id_chain = no
-[tsa_config2]
-dir = .
-serial = tsaserial
-signer_cert = tsa2.pem
-certs = inter.pem
-signer_key = tsa2.key
-signer_digest = sha256
-default_policy = 1.2.3.4.1
-digests = sha256
-accuracy = secs:1
-ess_cert_id_alg = sha256
-ess_cert_id_chain = no
 CNF
 mkdir -p newcerts; : > index.txt; echo 1000 > serial; echo 1000 > crlnumber; echo 01 > tsaserial
 key() { case "$2" in
@@ -176,23 +139,29 @@ fn pki() -> &'static Pki {
     PKI.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
-        sh(&path, SETUP);
+        let ca = "new_certs_dir = newcerts\nserial = serial\npolicy = pol\ndefault_days = 30\n\
+                  unique_subject = no\ncopy_extensions = none\n";
+        std::fs::write(path.join("ca.cnf"), openssl_ca_config(ca)).unwrap();
+        bash(&path, SETUP);
+        // The two TSAs of `ts_token_from`, after `[tsa]` in ca.cnf.
+        let extra = "certs = inter.pem\ndigests = sha256, sha384, sha512\naccuracy = secs:1\n\
+                     ess_cert_id_chain = no\n";
+        let tsas = [
+            openssl_tsa_section("tsa_config1", "tsa.pem", "tsa.key", extra),
+            openssl_tsa_section(
+                "tsa_config2",
+                "tsa2.pem",
+                "tsa2.key",
+                &extra.replace(", sha384, sha512", ""),
+            ),
+        ];
+        let mut cnf = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path.join("ca.cnf"))
+            .unwrap();
+        std::io::Write::write_all(&mut cnf, tsas.concat().as_bytes()).unwrap();
         Pki { _dir: dir, path }
     })
-}
-
-fn sh(dir: &Path, script: &str) {
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .output()
-        .expect("bash and openssl are installed (the CI installs openssl)");
-    assert!(
-        out.status.success(),
-        "script failed: {script}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn now() -> UnixTime {
@@ -278,7 +247,7 @@ fn cms_sign(name: &str, extra: &str) -> Vec<u8> {
     } else {
         format!("{extra} -cades")
     };
-    sh(
+    bash(
         &pki().path,
         &format!(
             "openssl cms -sign -binary -in data.txt -signer {name}.pem -inkey {name}.key \
@@ -309,25 +278,21 @@ fn allowed_algorithms_pass() {
 
 #[test]
 fn forbidden_algorithms_are_indeterminate() {
-    Run::new(cms_sign("p256", "-md sha1"))
-        .data("data.txt")
-        .check(
+    // SHA-1 and RSA-1024 now; RSA-2048 after 2030 without a proof of existence before.
+    for (name, extra, at) in [
+        ("p256", "-md sha1", None),
+        ("rsa1024", "-md sha256", None),
+        ("rsa2048", "-md sha256", Some(1_930_000_000)),
+    ] {
+        let mut r = Run::new(cms_sign(name, extra)).data("data.txt");
+        if let Some(at) = at {
+            r.at = UnixTime::from_secs(at);
+        }
+        r.check(
             Indication::Indeterminate,
             Some(Sub::CryptoConstraintsFailureNoPoe),
         );
-    Run::new(cms_sign("rsa1024", "-md sha256"))
-        .data("data.txt")
-        .check(
-            Indication::Indeterminate,
-            Some(Sub::CryptoConstraintsFailureNoPoe),
-        );
-    // RSA-2048 after 2030 without a proof of existence before.
-    let mut r = Run::new(cms_sign("rsa2048", "-md sha256")).data("data.txt");
-    r.at = UnixTime::from_secs(1_930_000_000);
-    r.check(
-        Indication::Indeterminate,
-        Some(Sub::CryptoConstraintsFailureNoPoe),
-    );
+    }
 }
 
 #[test]
@@ -560,7 +525,7 @@ fn garbage_empty_truncated() {
 #[test]
 fn pem_input_and_cli_exit_codes() {
     let dir = &pki().path;
-    sh(
+    bash(
         dir,
         "openssl cms -sign -cades -binary -in data.txt -signer p256.pem -inkey p256.key -certfile inter.pem -outform PEM -out sig.pem",
     );
@@ -675,7 +640,7 @@ fn resign(
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tbs = format!("attrs-{name}-{n}.der");
     std::fs::write(pki().path.join(&tbs), &set).unwrap();
-    sh(
+    bash(
         &pki().path,
         &format!("openssl dgst -{md} -sign {name}.key {sigopts} -out {tbs}.sig {tbs}"),
     );
@@ -1140,7 +1105,7 @@ fn the_trust_anchors_own_constraints_apply() {
     // RFC 5937, as OpenSSL applies them: a root with pathLenConstraint 0 above an
     // intermediate CA, and a root that is not a CA, both refused by `openssl verify` too.
     let dir = &pki().path;
-    sh(
+    bash(
         dir,
         r#"
 set -e
@@ -1330,6 +1295,19 @@ fn finding_lines(text: &str, heading: &str) -> Vec<String> {
         .collect()
 }
 
+/// `inkan-verify` of `ja-revoked.p7s` (made by the test below) in the language `lang`.
+fn revoked_report(lang: &str) -> (i32, String) {
+    let args = [
+        "ja-revoked.p7s",
+        "--data",
+        "data.txt",
+        "--trust",
+        "root.pem",
+    ];
+    let crls = ["--crl", "inter.crl", "--crl", "root.crl"];
+    cli(&[&args[..], &crls, &["--lang", lang]].concat())
+}
+
 #[test]
 fn the_japanese_report_is_complete() {
     // A revoked signer, time-stamped: revocation line, reason name, time-stamp kind,
@@ -1342,19 +1320,7 @@ fn the_japanese_report_is_complete() {
         add_signature_time_stamp(&sig, &tok),
     )
     .unwrap();
-    let (code, ja) = cli(&[
-        "ja-revoked.p7s",
-        "--data",
-        "data.txt",
-        "--trust",
-        "root.pem",
-        "--crl",
-        "inter.crl",
-        "--crl",
-        "root.crl",
-        "--lang",
-        "ja",
-    ]);
+    let (code, ja) = revoked_report("ja");
     assert_eq!(code, 2, "{ja}");
     assert!(ja.starts_with("判定不能 (REVOKED_NO_POE)"), "{ja}");
     for want in [
@@ -1377,19 +1343,7 @@ fn the_japanese_report_is_complete() {
         "{ja}"
     );
     // English keeps the English lines, with reason names, and JST too.
-    let (_, en) = cli(&[
-        "ja-revoked.p7s",
-        "--data",
-        "data.txt",
-        "--trust",
-        "root.pem",
-        "--crl",
-        "inter.crl",
-        "--crl",
-        "root.crl",
-        "--lang",
-        "en",
-    ]);
+    let (_, en) = revoked_report("en");
     assert!(en.contains("(reason unspecified) per CRL"), "{en}");
     assert!(
         en.contains("signature time-stamp: ") && en.contains(" JST)"),
@@ -1419,7 +1373,7 @@ fn the_japanese_report_is_complete() {
 fn corporate_numbers_are_checked_and_shown_as_text() {
     // organizationIdentifier NTRJP-<法人番号> (EN 319 412-1 §5.1.4): shown as text, and a
     // wrong check digit is a finding, with a label that says the number is not valid.
-    sh(
+    bash(
         &pki().path,
         r#"
 set -e
@@ -1652,7 +1606,7 @@ fn several_signature_files_in_one_call() {
 fn ca_sh(script: &str) {
     static CA: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one = CA.lock().unwrap_or_else(|e| e.into_inner());
-    sh(&pki().path, script);
+    bash(&pki().path, script);
 }
 
 /// Revokes `name` (issued by the intermediate CA) now and writes the intermediate's CRL to
@@ -1866,7 +1820,7 @@ fn ts_token_from(section: &str, data_file: &str, out: &str) -> Vec<u8> {
     // One `openssl ts -reply` at a time: they all update the same serial file.
     static TSA: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one = TSA.lock().unwrap_or_else(|e| e.into_inner());
-    sh(
+    bash(
         &pki().path,
         &format!(
             "openssl ts -query -data {data_file} -sha256 -cert -out {out}.tsq && \
@@ -2182,7 +2136,7 @@ fn with_gen_time(info: &[u8], time: &str) -> Vec<u8> {
 /// -cades` (econtent type id-ct-TSTInfo, ESS signing-certificate-v2), its chain attached.
 fn sign_tst_info(info: &[u8], tsa: &str, out: &str) -> Vec<u8> {
     std::fs::write(pki().path.join(format!("{out}.info")), info).unwrap();
-    sh(
+    bash(
         &pki().path,
         &format!(
             "openssl cms -sign -binary -nodetach -cades -nosmimecap -md sha256 \
@@ -2239,7 +2193,7 @@ fn tsa_certificates_need_one_critical_time_stamping_purpose() {
 fn a_forged_certificate_with_the_signers_issuer_and_serial_is_passed_over() {
     // No ESS signing-certificate attribute (plain `openssl cms -sign`): the sid alone names
     // the signer. A self-made certificate with the same issuer name and serial, placed first.
-    sh(
+    bash(
         &pki().path,
         "openssl cms -sign -binary -in data.txt -signer p256.pem -inkey p256.key \
          -certfile inter.pem -md sha256 -outform DER -out plain-p256.p7s",
@@ -2286,7 +2240,7 @@ fn a_forged_certificate_with_the_signers_issuer_and_serial_is_passed_over() {
     // No signed attributes, detached content: the signature covers the data itself (RFC 5652
     // §5.4), so the candidate is chosen by verifying over the data given with --data, from a
     // file or from memory.
-    sh(
+    bash(
         &pki().path,
         "openssl cms -sign -binary -noattr -in data.txt -signer p256.pem -inkey p256.key \
          -certfile inter.pem -md sha256 -outform DER -out noattr-p256.p7s",
@@ -2314,25 +2268,8 @@ fn bogus_ca_certificates_do_not_hide_the_path() {
     // path; now each copy costs one verification, within the per-input limits (5,000
     // certificates, 6,000 verifications) and the path budget.
     let inter = input_der(&read("inter.pem"));
-    let cert = tlv::parse_exact(&inter).unwrap();
-    let tbs = cert.children().next().unwrap().unwrap();
-    let mut fields = tbs.children();
-    let first = fields.next().unwrap().unwrap();
-    let serial = if first.tag == 0xa0 {
-        fields.next().unwrap().unwrap()
-    } else {
-        first
-    };
-    let at = serial.value.as_ptr() as usize - inter.as_ptr() as usize;
-    let len = serial.value.len();
-    assert!(len >= 2);
-    let copies: Vec<Vec<u8>> = (0..2000u32)
-        .map(|k| {
-            let mut c = inter.clone();
-            c[at + len - 2] = 0x11 + (k >> 8) as u8;
-            c[at + len - 1] = k as u8;
-            c
-        })
+    let copies: Vec<Vec<u8>> = (0..2000u16)
+        .map(|k| with_serial(&inter, 0x1100 + k))
         .collect();
     let sig = prepend_certificates(&cms_sign("p256", "-md sha256"), &copies);
     let mut r = Run::new(sig).data("data.txt");

@@ -18,6 +18,7 @@
 //! page line for line as the text report judges them. Screenshots of the Japanese pages are
 //! written to `$CARGO_TARGET_TMPDIR/ui-*.png` (not part of the repository).
 
+use inkan_test_support::{bash, openssl_ca_config, openssl_tsa_section};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -30,16 +31,6 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 const PKI: &str = r#"
 set -e
-cat > ca.cnf <<'CNF'
-[ca]
-default_ca = CA_default
-[CA_default]
-dir = .
-database = index.txt
-crlnumber = crlnumber
-default_md = sha256
-default_crl_days = 30
-CNF
 printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n' > ca.ext
 printf 'basicConstraints=CA:false\nkeyUsage=critical,digitalSignature,nonRepudiation\n' > leaf.ext
 for r in root root2; do
@@ -62,21 +53,6 @@ printf '請求書 第 1 号: 金額 10,000 円\n' > invoice.txt
 printf '請求書 第 1 号: 金額 90,000 円\n' > invoice-changed.txt
 openssl cms -sign -cades -binary -in invoice.txt -signer seal.pem -inkey seal.key -outform DER \
   -out invoice.txt.p7s
-cat > tsa.cnf <<'CNF'
-[tsa]
-default_tsa = t
-[t]
-dir = .
-serial = tsaserial
-signer_cert = tsa.pem
-signer_key = tsa.key
-signer_digest = sha256
-default_policy = 1.2.3.4.1
-digests = sha256
-accuracy = secs:1
-ess_cert_id_alg = sha256
-ess_cert_id_chain = no
-CNF
 echo 01 > tsaserial
 printf 'basicConstraints=CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n' > tsa.ext
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsa.key -utf8 \
@@ -181,7 +157,7 @@ fn signed_revision(
     let mut covered = b[..start].to_vec();
     covered.extend_from_slice(&b[end..]);
     std::fs::write(dir.join("br.bin"), covered).unwrap();
-    sh(dir, command);
+    bash(dir, command);
     let der = std::fs::read(dir.join("br.der")).unwrap();
     assert!(der.len() <= ROOM);
     let hex: String = der.iter().map(|x| format!("{x:02x}")).collect();
@@ -237,20 +213,6 @@ fn make_pdfs(dir: &Path) {
         10,
     );
     std::fs::write(dir.join("invoice-changed.pdf"), r4).unwrap();
-}
-
-fn sh(dir: &Path, script: &str) {
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .output()
-        .expect("bash and openssl are installed (the CI installs openssl)");
-    assert!(
-        out.status.success(),
-        "script failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A child process killed when the test ends, however it ends.
@@ -529,7 +491,12 @@ fn verdict(d: &Driver) -> (String, String, String, String) {
 fn the_page_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
-    sh(p, PKI);
+    // The CAs' configuration and the TSA of the script's `openssl ts -reply` calls.
+    std::fs::write(p.join("ca.cnf"), openssl_ca_config("")).unwrap();
+    let extra = "digests = sha256\naccuracy = secs:1\ness_cert_id_chain = no\n";
+    let tsa = openssl_tsa_section("t", "tsa.pem", "tsa.key", extra);
+    std::fs::write(p.join("tsa.cnf"), format!("[tsa]\ndefault_tsa = t\n{tsa}")).unwrap();
+    bash(p, PKI);
     let f = |n: &str| -> PathBuf { p.join(n) };
 
     // The server works in an empty directory with its own empty TMPDIR: uploads are held in

@@ -284,21 +284,7 @@ pub(crate) mod tests {
             "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
             "<< /Length 8 >>\nstream\nBT ET q Q\nendstream",
         ];
-        let mut b = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-        let mut offs = Vec::new();
-        for (i, o) in objs.iter().enumerate() {
-            offs.push(b.len());
-            b.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-        }
-        let x = b.len();
-        b.extend_from_slice(b"xref\n0 5\n0000000000 65535 f\r\n");
-        for o in offs {
-            b.extend_from_slice(format!("{o:010} 00000 n\r\n").as_bytes());
-        }
-        b.extend_from_slice(
-            format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n").as_bytes(),
-        );
-        b
+        inkan_test_support::classic_pdf(&objs)
     }
 
     #[test]

@@ -31,6 +31,101 @@ pub fn write_pki_files(d: &Path, pki: &DevPki) {
     std::fs::create_dir(d.join("tsa-data")).unwrap();
 }
 
+/// A development PKI with `alg` keys in `d`: its e-seal and TSA keys (`eseal.key`, `tsa.key`)
+/// and public files ([`write_pki_files`]); and its TSA, started.
+pub fn dev_pki_with_tsa(d: &Path, alg: inkan_hsm::devpki::KeyAlg) -> (DevPki, TestTsa) {
+    use inkan_profiles::clock::Clock as _;
+    let pki = DevPki::generate(SystemClock.now().unwrap(), alg).unwrap();
+    std::fs::write(d.join("eseal.key"), pki.eseal_key_pem.as_bytes()).unwrap();
+    std::fs::write(d.join("tsa.key"), pki.tsa_key_pem.as_bytes()).unwrap();
+    write_pki_files(d, &pki);
+    let tsa = TestTsa::start(d);
+    (pki, tsa)
+}
+
+/// A signing test's world: a temporary directory holding a development PKI's files (see
+/// [`write_pki_files`]), the e-seal key reference and an in-process TSA of that PKI.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub pki: DevPki,
+    pub keyref: String,
+    pub tsa_url: String,
+    pub _tsa: TestTsa,
+}
+
+impl Env {
+    /// A development PKI (P-256 root and TSA) whose e-seal certificate certifies `eseal` (a
+    /// software key made by openssl, or a key on a SoftHSM2 token), used through `keyref`.
+    pub fn with_eseal(
+        dir: tempfile::TempDir,
+        eseal: &dyn inkan_hsm::SigningKey,
+        keyref: String,
+    ) -> Self {
+        use inkan_hsm::devpki::{self, KeyAlg};
+        use inkan_profiles::clock::Clock as _;
+        let now = SystemClock.now().unwrap();
+        let (_, root) = devpki::generate_key(KeyAlg::P256).unwrap();
+        let (tsa_pem, tsa) = devpki::generate_key(KeyAlg::P256).unwrap();
+        let pki = DevPki::with_keys(
+            &devpki::DevPkiOptions::new(now, KeyAlg::P256),
+            &*root,
+            None,
+            &*tsa,
+            eseal,
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("tsa.key"), tsa_pem.as_bytes()).unwrap();
+        Self::build(dir, pki, keyref)
+    }
+
+    /// Writes the files of `pki` (its TSA key already in `dir`) and starts its TSA.
+    pub fn build(dir: tempfile::TempDir, pki: DevPki, keyref: String) -> Self {
+        let d = dir.path();
+        write_pki_files(d, &pki);
+        let tsa = TestTsa::start(d);
+        let tsa_url = tsa.url();
+        Self {
+            dir,
+            pki,
+            keyref,
+            tsa_url,
+            _tsa: tsa,
+        }
+    }
+
+    /// The path of `name` in the directory.
+    pub fn p(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `inkan-verify` (the library) must give TOTAL-PASSED for `sig` over `content` (none:
+    /// attached) against this PKI's root and CRL, with revocation information required or not.
+    pub fn inkan_verify(&self, sig: &Path, content: Option<&Path>, revocation_required: bool) {
+        use inkan_profiles::clock::Clock as _;
+        let input = inkan_verifier::Input {
+            bytes: std::fs::read(sig).unwrap(),
+        };
+        let opts = inkan_verifier::Options {
+            data: match content {
+                Some(c) => inkan_verifier::Data::File(c.to_owned()),
+                None => inkan_verifier::Data::None,
+            },
+            trust: vec![self.pki.root_pem().into_bytes()],
+            crls: vec![self.pki.crl_der.clone()],
+            ocsps: Vec::new(),
+            revocation_required,
+            ..Default::default()
+        };
+        let report = inkan_verifier::verify(&input, &opts, SystemClock.now().unwrap()).unwrap();
+        assert_eq!(
+            report.indication,
+            inkan_verifier::report::Indication::TotalPassed,
+            "inkan-verify on {}: {report:?}",
+            sig.display()
+        );
+    }
+}
+
 /// An `inkan-tsa` running in this process on 127.0.0.1:0.
 pub struct TestTsa {
     /// Where it listens.
@@ -110,35 +205,12 @@ pub fn assert_openssl_accepts_b_t(dir: &Path, sig: &str, content: &str) {
 }
 
 #[allow(unused_imports)] // Not every test binary that includes this module uses it.
-pub use inkan_test_support::openssl_ok;
+pub use inkan_test_support::{openssl_ok, openssl_p256_ca, openssl_p256_req};
 
 /// A CA made by openssl: `NAME.pem`, `NAME.key` in `dir`.
 pub fn make_ca(dir: &Path, name: &str) {
     let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
-    openssl_ok(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &pem,
-            "-subj",
-            &format!("/CN=inkan test {name}"),
-            "-days",
-            "2",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    );
+    openssl_p256_ca(dir, &key, &pem, &format!("/CN=inkan test {name}"));
 }
 
 /// An empty CRL of CA `ca` (made by [`make_ca`]), valid two days, written as `CA.crl.pem`
@@ -180,24 +252,7 @@ pub fn make_leaf(dir: &Path, ca: &str, name: &str, eku: &str, san: Option<&str>)
         format!("{name}.pem"),
         format!("{name}.ext"),
     );
-    openssl_ok(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            &format!("/CN=inkan test {name}"),
-        ],
-    );
+    openssl_p256_req(dir, &key, &csr, &format!("/CN=inkan test {name}"), &[]);
     let mut e = format!(
         "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
          extendedKeyUsage={eku}\n"
@@ -229,6 +284,24 @@ pub fn make_leaf(dir: &Path, ca: &str, name: &str, eku: &str, san: Option<&str>)
     );
     let text = std::fs::read_to_string(dir.join(&key)).unwrap();
     assert!(text.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8");
+}
+
+/// An e-seal `NAME.pem` (key `NAME.key`) issued by the CA `eseal-ca` (made by [`make_ca`])
+/// whose certificate names the CRL distribution point `crl_url` (RFC 5280 §4.2.1.13), and its
+/// chain `NAME-chain.pem`: the e-seal, `eseal-ca.pem`, then `root.pem` (the root of the TSA's
+/// certificate, for a B-LT path; see [`write_pki_files`]).
+pub fn make_eseal_with_crl_dp(dir: &Path, name: &str, crl_url: &str) {
+    let san = format!("email:seal@example.jp\ncrlDistributionPoints=URI:{crl_url}");
+    make_leaf(dir, "eseal-ca", name, "emailProtection", Some(&san));
+    let chain: String = [
+        format!("{name}.pem"),
+        "eseal-ca.pem".into(),
+        "root.pem".into(),
+    ]
+    .iter()
+    .map(|f| std::fs::read_to_string(dir.join(f)).unwrap())
+    .collect();
+    std::fs::write(dir.join(format!("{name}-chain.pem")), chain).unwrap();
 }
 
 /// What the front asks of a client before it forwards to the TSA.

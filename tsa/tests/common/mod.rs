@@ -12,7 +12,7 @@ use inkan_tsa::config::{self, Overrides, Settings};
 
 pub mod process;
 
-pub use inkan_test_support::{openssl, openssl_ok};
+pub use inkan_test_support::{CA_EXTENSIONS, openssl, openssl_ok, openssl_p256_req};
 
 /// Which key the TSA gets.
 #[derive(Clone, Copy, Debug)]
@@ -35,97 +35,80 @@ pub fn make_pki(dir: &Path, kind: KeyKind) {
             "root.key",
         ],
     );
-    openssl_ok(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            "root.key",
-            "-subj",
-            "/CN=inkan test root",
-            "-days",
-            "30",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-            "-out",
-            "root.pem",
-        ],
-    );
-    match kind {
-        KeyKind::P256 => openssl_ok(
-            dir,
-            &[
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-out",
-                "tsa.key",
-            ],
-        ),
-        KeyKind::Rsa3072 => openssl_ok(
-            dir,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:3072",
-                "-out",
-                "tsa.key",
-            ],
-        ),
+    root_cert(dir, "30");
+    let key_type = match kind {
+        KeyKind::P256 => ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        KeyKind::Rsa3072 => ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072"],
     };
+    let mut genpkey = vec!["genpkey"];
+    genpkey.extend(key_type);
+    genpkey.extend(["-out", "tsa.key"]);
+    openssl_ok(dir, &genpkey);
     std::fs::write(
         dir.join("ext.cnf"),
         "extendedKeyUsage=critical,timeStamping\nkeyUsage=critical,digitalSignature\n",
     )
     .unwrap();
+    new_csr(
+        dir,
+        "tsa.key",
+        "/C=JP/O=inkan test/CN=inkan test TSA",
+        "tsa.csr",
+    );
+    sign_csr(dir, "tsa.csr", "root", "4242", &["-days", "30"], "tsa.pem");
+    write_chain(dir, "chain.pem", &["tsa.pem", "root.pem"]);
+}
+
+/// (Re)writes the self-signed test root `root.pem` in `dir` for `root.key`, valid for `days`
+/// days (RFC 5280 §4.2.1.9 and §4.2.1.3: a CA that signs certificates and CRLs).
+pub fn root_cert(dir: &Path, days: &str) {
+    let mut args = vec!["req", "-x509", "-new", "-key", "root.key"];
+    args.extend([
+        "-subj",
+        "/CN=inkan test root",
+        "-days",
+        days,
+        "-out",
+        "root.pem",
+    ]);
+    args.extend(CA_EXTENSIONS);
+    openssl_ok(dir, &args);
+}
+
+/// `openssl req -new`: a certificate request `csr` in `dir` for the key file `key` with the
+/// subject `subj`.
+pub fn new_csr(dir: &Path, key: &str, subj: &str, csr: &str) {
     openssl_ok(
         dir,
-        &[
-            "req",
-            "-new",
-            "-key",
-            "tsa.key",
-            "-subj",
-            "/C=JP/O=inkan test/CN=inkan test TSA",
-            "-out",
-            "tsa.csr",
-        ],
+        &["req", "-new", "-key", key, "-subj", subj, "-out", csr],
     );
-    openssl_ok(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "tsa.csr",
-            "-CA",
-            "root.pem",
-            "-CAkey",
-            "root.key",
-            "-days",
-            "30",
-            "-set_serial",
-            "4242",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "tsa.pem",
-        ],
-    );
-    let chain = [
-        std::fs::read(dir.join("tsa.pem")).unwrap(),
-        std::fs::read(dir.join("root.pem")).unwrap(),
-    ]
-    .concat();
-    std::fs::write(dir.join("chain.pem"), chain).unwrap();
+}
+
+/// `openssl x509 -req`: issues the request `csr` in `dir` as `out`, signed by the CA `ca`
+/// (`{ca}.pem`, `{ca}.key`) with the serial number `serial`, the extensions of `ext.cnf`
+/// unless `opts` names another `-extfile`, and the further options `opts` (`-days`, a digest).
+pub fn sign_csr(dir: &Path, csr: &str, ca: &str, serial: &str, opts: &[&str], out: &str) {
+    let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+    let mut args = vec![
+        "x509", "-req", "-in", csr, "-CA", &ca_pem, "-CAkey", &ca_key,
+    ];
+    args.extend(["-set_serial", serial]);
+    if !opts.contains(&"-extfile") {
+        args.extend(["-extfile", "ext.cnf"]);
+    }
+    args.extend(opts);
+    args.extend(["-out", out]);
+    openssl_ok(dir, &args);
+}
+
+/// Writes the PEM file `out` in `dir`: the PEM files `parts` one after the other (a chain,
+/// the signer's certificate first, RFC 3161 §2.4.2 `certificates`).
+pub fn write_chain(dir: &Path, out: &str, parts: &[&str]) {
+    let chain: Vec<u8> = parts
+        .iter()
+        .flat_map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
+    std::fs::write(dir.join(out), chain).unwrap();
 }
 
 pub fn settings(pki: &Path, data: &Path, extra_toml: &str) -> Settings {
@@ -143,6 +126,56 @@ pub async fn start(s: Settings) -> inkan_tsa::app::Running {
     inkan_tsa::app::start(s, Arc::new(SystemClock))
         .await
         .unwrap()
+}
+
+/// A multi-threaded tokio runtime with two workers (the machine has two cores).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// An in-process TSA on 127.0.0.1:0 with its throw-away PKI and data directory, which live as
+/// long as it does.
+pub struct TestTsa {
+    pub pki: tempfile::TempDir,
+    pub data: tempfile::TempDir,
+    pub rt: tokio::runtime::Runtime,
+    pub tsa: inkan_tsa::app::Running,
+}
+
+/// Starts a [`TestTsa`]: a fresh PKI with a key of `kind`, an empty data directory, and the
+/// [`settings`] with `extra_toml` added.
+pub fn start_tsa(kind: KeyKind, extra_toml: &str) -> TestTsa {
+    let pki = tmp();
+    let data = tmp();
+    make_pki(pki.path(), kind);
+    let rt = runtime();
+    let tsa = rt.block_on(start(settings(pki.path(), data.path(), extra_toml)));
+    TestTsa { pki, data, rt, tsa }
+}
+
+/// An HTTP/2 connection with prior knowledge (RFC 9113 §3.3) to `addr`: its request sender
+/// and the connection's driver, already spawned (it ends when the connection closes).
+pub async fn h2_connect(
+    addr: SocketAddr,
+) -> (
+    hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    let driver = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    (sender, driver)
 }
 
 /// One HTTP/1.1 request; returns (status, headers text, body).

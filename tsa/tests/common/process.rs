@@ -43,6 +43,29 @@ impl TsaProcess {
         Self::start_env(args, cwd, &[])
     }
 
+    /// `inkan-tsa serve` in `pki` with its `tsa.key` and `chain.pem` (as [`super::make_pki`]
+    /// writes them), policy 1.2.3.4.1, accuracy 500 ms and data in `data`, on 127.0.0.1:0,
+    /// with the extra environment variables `env`.
+    pub fn start_with_pki(pki: &Path, data: &Path, env: &[(&str, &str)]) -> Self {
+        let key = pki.join("tsa.key");
+        let chain = pki.join("chain.pem");
+        let args = [
+            "--listen",
+            "127.0.0.1:0",
+            "--key",
+            key.to_str().unwrap(),
+            "--cert-chain",
+            chain.to_str().unwrap(),
+            "--policy",
+            "1.2.3.4.1",
+            "--accuracy-ms",
+            "500",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ];
+        Self::start_env(&args, pki, env)
+    }
+
     /// [`TsaProcess::start`] with extra environment variables (e.g. libfaketime's).
     pub fn start_env(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(bin())
