@@ -712,9 +712,14 @@ pub async fn serve(
 mod tests {
     use super::Coalesce;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
 
-    #[test]
-    fn writes_wait_for_flush_large_ones_pass_through() {
+    /// Runs `body` with a client connection and the server's end of it behind [`Coalesce`].
+    fn with_pair<F, Fut>(body: F)
+    where
+        F: FnOnce(TcpStream, Coalesce) -> Fut,
+        Fut: Future<Output = ()>,
+    {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -722,9 +727,15 @@ mod tests {
         rt.block_on(async {
             let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = l.local_addr().unwrap();
-            let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let client = TcpStream::connect(addr).await.unwrap();
             let (server, _) = l.accept().await.unwrap();
-            let mut c = Coalesce::new(server);
+            body(client, Coalesce::new(server)).await;
+        });
+    }
+
+    #[test]
+    fn writes_wait_for_flush_large_ones_pass_through() {
+        with_pair(|mut client, mut c| async move {
             assert!(!tokio::io::AsyncWrite::is_write_vectored(&c));
 
             // HTTP/1.1: small writes stay in memory until flush, then leave together.
@@ -758,16 +769,7 @@ mod tests {
 
     #[test]
     fn h2_preface_is_detected() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = l.local_addr().unwrap();
-            let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
-            let (server, _) = l.accept().await.unwrap();
-            let mut c = Coalesce::new(server);
+        with_pair(|mut client, mut c| async move {
             client
                 .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
                 .await

@@ -1358,6 +1358,23 @@ struct Point {
     per_commit: Option<f64>,
 }
 
+impl Point {
+    /// The point of `store` at `connections`, from what [`drive`] measured.
+    fn new(store: String, connections: usize, d: &Driven, per_commit: Option<f64>) -> Self {
+        Self {
+            store,
+            connections,
+            rate: d.rate,
+            p50: percentile(&d.lat, 0.50),
+            p99: percentile(&d.lat, 0.99),
+            errors: d.errors,
+            cpu_per_token_us: d.cpu_per_token_us,
+            cores: d.cores,
+            per_commit,
+        }
+    }
+}
+
 fn bench(o: &Opts, base: &Path) -> Result<(), String> {
     let keyref = make_key(base, &o.key)?;
     let chain = match &o.chain {
@@ -1514,17 +1531,7 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
                 rt.block_on(r.shutdown());
                 drop(rt);
             }
-            let p = Point {
-                store: store_label,
-                connections: conns,
-                rate: d.rate,
-                p50: percentile(&d.lat, 0.50),
-                p99: percentile(&d.lat, 0.99),
-                errors: d.errors,
-                cpu_per_token_us: d.cpu_per_token_us,
-                cores: d.cores,
-                per_commit: store.as_ref().map(|s| s.1),
-            };
+            let p = Point::new(store_label, conns, &d, store.as_ref().map(|s| s.1));
             println!(
                 "tsa:  {} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {} errors)",
                 p.rate,
@@ -1548,17 +1555,7 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
                     o.seconds,
                     Some(&cpu as &dyn Fn() -> Option<f64>),
                 )?;
-                let p = Point {
-                    store: "BC peer".into(),
-                    connections: conns,
-                    rate: d.rate,
-                    p50: percentile(&d.lat, 0.50),
-                    p99: percentile(&d.lat, 0.99),
-                    errors: d.errors,
-                    cpu_per_token_us: d.cpu_per_token_us,
-                    cores: d.cores,
-                    per_commit: None,
-                };
+                let p = Point::new("BC peer".into(), conns, &d, None);
                 println!(
                     "peer: {} tokens/s  p50 {:.2} ms  p99 {:.2} ms  ({} tokens, {} errors)",
                     p.rate,
@@ -1587,17 +1584,7 @@ fn bench(o: &Opts, base: &Path) -> Result<(), String> {
                 let addr = rt.block_on(lean_hyper())?;
                 let d = drive(std::slice::from_ref(&addr), conns, mode, o.seconds, None)?;
                 drop(rt);
-                let p = Point {
-                    store: "hyper".into(),
-                    connections: conns,
-                    rate: d.rate,
-                    p50: percentile(&d.lat, 0.50),
-                    p99: percentile(&d.lat, 0.99),
-                    errors: d.errors,
-                    cpu_per_token_us: d.cpu_per_token_us,
-                    cores: d.cores,
-                    per_commit: None,
-                };
+                let p = Point::new("hyper".into(), conns, &d, None);
                 println!(
                     "hyper: {} responses/s  p50 {:.2} ms  p99 {:.2} ms",
                     p.rate, p.p50, p.p99
