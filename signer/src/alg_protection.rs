@@ -15,7 +15,7 @@
 
 use inkan_profiles::oid::ID_AA_CMS_ALGORITHM_PROTECTION;
 
-use crate::der_raw::{self, tag};
+use inkan_profiles::asn1::tlv::{self, Rules, tag};
 
 /// The DER attribute for a SignerInfo whose `digestAlgorithm` and `signatureAlgorithm` are
 /// the DER `AlgorithmIdentifier`s `digest_alg_id` and `sig_alg_id`. `None` when `sig_alg_id`
@@ -23,11 +23,11 @@ use crate::der_raw::{self, tag};
 pub fn attribute(digest_alg_id: &[u8], sig_alg_id: &[u8]) -> Option<Vec<u8>> {
     // [1] IMPLICIT: the SEQUENCE tag of the AlgorithmIdentifier becomes context-specific 1,
     // constructed; length and contents are kept.
-    let sig = der_raw::parse_one(sig_alg_id)
+    let sig = tlv::parse_exact_with(sig_alg_id, Rules::LOW_TAGS_ONLY)
         .ok()
         .filter(|t| t.tag == tag::SEQUENCE && t.raw.len() == sig_alg_id.len())?;
-    let tagged = der_raw::encode(tag::CTX1, sig.value);
-    let value = der_raw::encode_parts(tag::SEQUENCE, &[digest_alg_id, &tagged]);
+    let tagged = tlv::encode(tag::CTX1, sig.value);
+    let value = tlv::encode_parts(tag::SEQUENCE, &[digest_alg_id, &tagged]);
     Some(inkan_hsm::cms::attribute(
         &ID_AA_CMS_ALGORITHM_PROTECTION,
         &[&value],

@@ -9,7 +9,7 @@
 
 use const_oid::ObjectIdentifier;
 
-use crate::der_raw::{self, DerError, Tlv, encode, encode_parts, tag};
+use inkan_profiles::asn1::tlv::{self, Rules, Tlv, TlvError, encode, encode_parts, tag};
 
 /// id-signedData, id-data (RFC 5652) and id-ri-ocsp-response (RFC 5940 section 4.1).
 pub use inkan_profiles::oid::{ID_DATA, ID_RI_OCSP_RESPONSE, ID_SIGNED_DATA};
@@ -30,7 +30,7 @@ pub struct RawAttribute {
 impl RawAttribute {
     /// A new attribute with one value.
     pub fn new(oid: ObjectIdentifier, value: Vec<u8>) -> Self {
-        let oid_raw = der_raw::encode_oid(&oid);
+        let oid_raw = tlv::encode_oid(&oid);
         let raw = encode_parts(tag::SEQUENCE, &[oid_raw.clone(), encode(tag::SET, &value)]);
         Self {
             oid,
@@ -40,15 +40,15 @@ impl RawAttribute {
         }
     }
 
-    fn parse(t: &Tlv<'_>) -> Result<Self, DerError> {
-        let mut r = t.expect(tag::SEQUENCE, "Attribute")?.reader();
-        let o = r.expect(tag::OID, "Attribute.attrType")?;
-        let set = r.expect(tag::SET, "Attribute.attrValues")?;
+    fn parse(t: &Tlv<'_>) -> Result<Self, TlvError> {
+        let mut r = t.expect_named(tag::SEQUENCE, "Attribute")?.children();
+        let o = r.expect_named(tag::OID, "Attribute.attrType")?;
+        let set = r.expect_named(tag::SET, "Attribute.attrValues")?;
         r.finish("Attribute")?;
         Ok(Self {
-            oid: der_raw::oid(&o)?,
+            oid: o.oid()?,
             oid_raw: o.raw.to_vec(),
-            values: set.children()?.iter().map(|v| v.raw.to_vec()).collect(),
+            values: set.elements()?.iter().map(|v| v.raw.to_vec()).collect(),
             raw: t.raw.to_vec(),
         })
     }
@@ -79,16 +79,16 @@ pub struct RawSignerInfo {
 }
 
 impl RawSignerInfo {
-    fn parse(t: &Tlv<'_>) -> Result<Self, DerError> {
-        let t = t.expect(tag::SEQUENCE, "SignerInfo")?;
-        let mut r = t.reader();
-        let version = r.expect(tag::INTEGER, "SignerInfo.version")?;
-        let sid = r.next_tlv("SignerInfo.sid")?;
-        let dig = r.expect(tag::SEQUENCE, "SignerInfo.digestAlgorithm")?;
+    fn parse(t: &Tlv<'_>) -> Result<Self, TlvError> {
+        let t = t.expect_named(tag::SEQUENCE, "SignerInfo")?;
+        let mut r = t.children();
+        let version = r.expect_named(tag::INTEGER, "SignerInfo.version")?;
+        let sid = r.next_named("SignerInfo.sid")?;
+        let dig = r.expect_named(tag::SEQUENCE, "SignerInfo.digestAlgorithm")?;
         let sattrs = r.optional(tag::CTX0)?;
-        let salg = r.expect(tag::SEQUENCE, "SignerInfo.signatureAlgorithm")?;
-        let sig = r.next_tlv("SignerInfo.signature")?;
-        let signature = sig.octets()?;
+        let salg = r.expect_named(tag::SEQUENCE, "SignerInfo.signatureAlgorithm")?;
+        let sig = r.next_named("SignerInfo.signature")?;
+        let signature = sig.octet_string()?.into_owned();
         let uattrs = r.optional(tag::CTX1)?;
         r.finish("SignerInfo")?;
         // The signed part runs from the start of `version` to the end of `signature`.
@@ -96,7 +96,7 @@ impl RawSignerInfo {
         let end = sig.raw.as_ptr() as usize + sig.raw.len() - t.value.as_ptr() as usize;
         let signed_attributes = match &sattrs {
             Some(s) => s
-                .children()?
+                .elements()?
                 .iter()
                 .map(RawAttribute::parse)
                 .collect::<Result<_, _>>()?,
@@ -104,7 +104,7 @@ impl RawSignerInfo {
         };
         let unsigned_attrs = match uattrs {
             Some(u) => u
-                .children()?
+                .elements()?
                 .iter()
                 .map(RawAttribute::parse)
                 .collect::<Result<_, _>>()?,
@@ -142,7 +142,7 @@ impl RawSignerInfo {
     /// section 5.4: the `[0]` tag replaced by the SET tag, the original contents kept).
     pub fn signed_attrs_for_signature(&self) -> Option<Vec<u8>> {
         let raw = self.signed_attrs.as_ref()?;
-        let t = der_raw::parse_one(raw).ok()?;
+        let t = tlv::parse_exact_with(raw, Rules::LOW_TAGS_ONLY).ok()?;
         Some(encode(tag::SET, t.value))
     }
 
@@ -177,56 +177,59 @@ pub struct RawSignedData {
 
 impl RawSignedData {
     /// Parses a `ContentInfo` (DER or BER) whose content is SignedData.
-    pub fn parse(input: &[u8]) -> Result<Self, DerError> {
-        let ci = der_raw::parse_one(input)?.expect(tag::SEQUENCE, "ContentInfo")?;
-        let mut r = ci.reader();
-        let ct = r.expect(tag::OID, "ContentInfo.contentType")?;
-        if der_raw::oid(&ct)? != ID_SIGNED_DATA {
-            return Err(DerError("ContentInfo does not hold SignedData".into()));
+    pub fn parse(input: &[u8]) -> Result<Self, TlvError> {
+        let ci = tlv::parse_exact_with(input, Rules::LOW_TAGS_ONLY)?
+            .expect_named(tag::SEQUENCE, "ContentInfo")?;
+        let mut r = ci.children();
+        let ct = r.expect_named(tag::OID, "ContentInfo.contentType")?;
+        if ct.oid()? != ID_SIGNED_DATA {
+            return Err(TlvError::new("ContentInfo does not hold SignedData"));
         }
-        let explicit = r.expect(tag::CTX0, "ContentInfo.content")?;
+        let explicit = r.expect_named(tag::CTX0, "ContentInfo.content")?;
         r.finish("ContentInfo")?;
-        let mut er = explicit.reader();
-        let sd = er.expect(tag::SEQUENCE, "SignedData")?;
+        let mut er = explicit.children();
+        let sd = er.expect_named(tag::SEQUENCE, "SignedData")?;
         er.finish("ContentInfo.content")?;
-        let mut r = sd.reader();
-        let version = r.expect(tag::INTEGER, "SignedData.version")?.small_uint()?;
-        let dig = r.expect(tag::SET, "SignedData.digestAlgorithms")?;
-        let encap = r.expect(tag::SEQUENCE, "SignedData.encapContentInfo")?;
+        let mut r = sd.children();
+        let version = r
+            .expect_named(tag::INTEGER, "SignedData.version")?
+            .small_uint()?;
+        let dig = r.expect_named(tag::SET, "SignedData.digestAlgorithms")?;
+        let encap = r.expect_named(tag::SEQUENCE, "SignedData.encapContentInfo")?;
         let certs = r.optional(tag::CTX0)?;
         let crls = r.optional(tag::CTX1)?;
-        let sis = r.expect(tag::SET, "SignedData.signerInfos")?;
+        let sis = r.expect_named(tag::SET, "SignedData.signerInfos")?;
         r.finish("SignedData")?;
 
-        let mut er = encap.reader();
-        let ect = er.expect(tag::OID, "EncapsulatedContentInfo.eContentType")?;
+        let mut er = encap.children();
+        let ect = er.expect_named(tag::OID, "EncapsulatedContentInfo.eContentType")?;
         let econtent = match er.optional(tag::CTX0)? {
             Some(x) => {
-                let mut xr = x.reader();
-                let os = xr.next_tlv("eContent")?;
+                let mut xr = x.children();
+                let os = xr.next_named("eContent")?;
                 xr.finish("eContent")?;
-                Some(os.octets()?)
+                Some(os.octet_string()?.into_owned())
             }
             None => None,
         };
         er.finish("EncapsulatedContentInfo")?;
-        let raws = |t: Option<Tlv<'_>>| -> Result<Vec<Vec<u8>>, DerError> {
+        let raws = |t: Option<Tlv<'_>>| -> Result<Vec<Vec<u8>>, TlvError> {
             Ok(match t {
-                Some(t) => t.children()?.iter().map(|c| c.raw.to_vec()).collect(),
+                Some(t) => t.elements()?.iter().map(|c| c.raw.to_vec()).collect(),
                 None => Vec::new(),
             })
         };
         Ok(Self {
             version,
-            digest_algorithms: dig.children()?.iter().map(|c| c.raw.to_vec()).collect(),
+            digest_algorithms: dig.elements()?.iter().map(|c| c.raw.to_vec()).collect(),
             encap: encap.raw.to_vec(),
-            econtent_type: der_raw::oid(&ect)?,
+            econtent_type: ect.oid()?,
             econtent_type_raw: ect.raw.to_vec(),
             econtent,
             certificates: raws(certs)?,
             crls: raws(crls)?,
             signer_infos: sis
-                .children()?
+                .elements()?
                 .iter()
                 .map(RawSignerInfo::parse)
                 .collect::<Result<_, _>>()?,
@@ -256,7 +259,7 @@ impl RawSignedData {
     pub fn add_ocsp(&mut self, der: &[u8]) -> bool {
         let other = encode_parts(
             tag::CTX1,
-            &[der_raw::encode_oid(&ID_RI_OCSP_RESPONSE), der.to_vec()],
+            &[tlv::encode_oid(&ID_RI_OCSP_RESPONSE), der.to_vec()],
         );
         if self.crls.contains(&other) {
             return false;
@@ -305,8 +308,8 @@ impl RawSignedData {
     /// The DER `ContentInfo`.
     pub fn encode(&self) -> Vec<u8> {
         let mut parts = vec![
-            der_raw::encode_uint(&self.required_version().to_be_bytes()),
-            inkan_profiles::asn1::tlv::der_set_of(
+            tlv::encode_uint(&self.required_version().to_be_bytes()),
+            tlv::der_set_of(
                 tag::SET,
                 &self
                     .digest_algorithms
@@ -327,7 +330,7 @@ impl RawSignedData {
         let sd = encode_parts(tag::SEQUENCE, &parts);
         encode_parts(
             tag::SEQUENCE,
-            &[der_raw::encode_oid(&ID_SIGNED_DATA), encode(tag::CTX0, &sd)],
+            &[tlv::encode_oid(&ID_SIGNED_DATA), encode(tag::CTX0, &sd)],
         )
     }
 }

@@ -56,7 +56,6 @@ pub mod cli;
 pub mod cms_raw;
 pub mod commitment;
 pub mod crypto;
-pub mod der_raw;
 pub mod digest;
 pub mod error;
 pub mod https;
