@@ -19,7 +19,7 @@
 //! | [`asn1::ess`] | `SigningCertificate(V2)`, `ESSCertID(v2)`, `IssuerSerial` |
 //! | [`asn1::cades`] | `ATSHashIndexV3`, `RevocationValues`, `CertificateValues`, `OtherHashAlgAndValue`, `SignaturePolicyIdentifier`, `CommitmentTypeIndication` |
 //! | [`asn1::ocsp`] | RFC 6960 `OCSPRequest`, `OCSPResponse`, `BasicOCSPResponse` (with the signed bytes kept), `ResponseData`, `SingleResponse`, `CertID`, `CertStatus` |
-//! | [`asn1::cms`] | lenient, byte-preserving `SignedData` reader (`RawSignedData`, `RawSignerInfo`, `RawSet`, `RevocationInfo`): SETs kept as received, OCSP in `crls` read (both id-ri-ocsp-response and id-pkix-ocsp-basic) |
+//! | [`asn1::cms`] | lenient, byte-preserving `SignedData` reader and splice editor on [`asn1::tlv`] (`RawSignedData`, `RawSignerInfo`, `RawAttribute`, `RevocationInfo`): DER or BER, SETs kept as received, OCSP in `crls` read (both id-ri-ocsp-response and id-pkix-ocsp-basic), re-encoded around the original bytes for CAdES extension |
 //! | [`ats`] | the archive-time-stamp-v3 computation of EN 319 122-1 §5.5.2–5.5.3 (ats-hash-index-v3 DER, message-imprint input and hash) over raw bytes, shared by the signer and the verifier |
 //! | [`pdf`] | a bounded PDF reader (objects, cross-reference tables and streams, object streams, revisions) and a byte-exact incremental writer, for PAdES signing and validation |
 //! | [`verify`] | `verify_signature(spki, alg, message, signature)` (ring fast path, RustCrypto for the rest) and `verify_signature_lenient` (also PKCS#1 v1.5 DigestInfo without NULL) |
@@ -83,7 +83,7 @@
 //! [`asn1::ess::SigningCertificate::parse`], [`asn1::cades::AtsHashIndexV3::parse`],
 //! [`asn1::cades::RevocationValues::parse`], [`asn1::ocsp::OcspRequest::parse`],
 //! [`asn1::ocsp::OcspResponse::parse`], [`asn1::ocsp::BasicOcspResponse::parse`],
-//! [`asn1::cms::RawSignedData::from_content_info`], [`alg::PublicKeyKind::from_spki_der`], [`alg::SignatureAlgorithm::from_der`],
+//! [`asn1::cms::RawSignedData::parse`], [`alg::PublicKeyKind::from_spki_der`], [`alg::SignatureAlgorithm::from_der`],
 //! [`alg::PssParams::from_der`] and [`verify::verify_signature`]. Allocation is bounded by the
 //! input length; RSA and DSA moduli above [`alg::MAX_MODULUS_BITS`] are refused before any
 //! arithmetic.

@@ -14,10 +14,10 @@ use inkan_profiles::time::UnixTime;
 
 use crate::ats;
 use crate::certs::{self, Cert};
-use crate::cms_raw::{RawAttribute, RawSignedData, RawSignerInfo};
 use crate::revocation::{self, Evidence};
 use crate::tsa_client::{self, Request};
 use crate::tst::{self, CheckedToken};
+use inkan_profiles::asn1::cms::{RawAttribute, RawSignedData, RawSignerInfo};
 use inkan_profiles::asn1::tlv::{self, Rules, tag};
 
 /// id-aa-signatureTimeStampToken (RFC 3161 Appendix A).

@@ -53,7 +53,6 @@ pub mod cades;
 pub mod certs;
 pub mod chain;
 pub mod cli;
-pub mod cms_raw;
 pub mod commitment;
 pub mod crypto;
 pub mod digest;

@@ -25,9 +25,9 @@ use inkan_profiles::pdf::{self, Dict, Document, Object, Ref, Xref, write::Update
 use inkan_profiles::time::UnixTime;
 
 use crate::cades::Level;
-use crate::cms_raw::RawSignedData;
 use crate::setup::Prepared;
 pub use crate::setup::{PdfOptions, is_pdf_file, pdf_output_path as output_path};
+use inkan_profiles::asn1::cms::RawSignedData;
 
 /// `inkan-sign extend` on a PDF (INTERFACE.md): B-T adds a document time-stamp; B-LT a DSS
 /// revision with the validation material of every signature and document time-stamp in the

@@ -9,9 +9,9 @@ use inkan_profiles::alg::DigestAlgorithm;
 use inkan_profiles::time::{UnixTime, days_from_civil};
 
 use crate::certs::{self, Cert};
-use crate::cms_raw::RawSignedData;
 use crate::error::TokenError;
 use crate::{crypto, digest};
+use inkan_profiles::asn1::cms::RawSignedData;
 use inkan_profiles::asn1::tlv::{self, Rules, TlvError, tag};
 
 /// Content type and attributes of tokens and signatures (RFC 3161, RFC 5652, RFC 2634, RFC 5035).
@@ -263,7 +263,10 @@ pub fn find_signer<'a>(sid: &[u8], certs: &'a [Cert]) -> Option<&'a Cert> {
 }
 
 /// Checks that the ESS signing-certificate(-v2) attribute's first ESSCertID(v2) names `cert`.
-fn check_ess_cert_id(si: &crate::cms_raw::RawSignerInfo, cert: &Cert) -> Result<(), TokenError> {
+fn check_ess_cert_id(
+    si: &inkan_profiles::asn1::cms::RawSignerInfo,
+    cert: &Cert,
+) -> Result<(), TokenError> {
     let (v2, attr) = if let Some(a) = si.signed_attr(&ID_AA_SIGNING_CERTIFICATE_V2) {
         (true, a)
     } else if let Some(a) = si.signed_attr(&ID_AA_SIGNING_CERTIFICATE) {

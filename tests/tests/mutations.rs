@@ -12,7 +12,7 @@
 //! * `inkan_verifier::verify` with the case's own anchors, detached data and validation time
 //!   (so mutations reach path building, revocation and the long-term validation);
 //! * `inkan_verifier::verify_bytes` (no anchors);
-//! * `inkan_signer::cms_raw::RawSignedData::parse` (what `inkan-sign extend` reads);
+//! * `inkan_profiles::asn1::cms::RawSignedData::parse` (what `inkan-sign extend` reads);
 //! * `inkan_signer::certs::dn_string` (names of untrusted certificates in messages);
 //! * `inkan_tsa::handler::parse_request` (the TSA's strict request reader);
 //! * `TimeStampReq`, `TimeStampResp` and `TstInfo` from `inkan_profiles::asn1::tsp`.
@@ -119,7 +119,7 @@ fn bounded<T>(what: &str, f: impl FnOnce() -> T) -> T {
 
 fn parsers(what: &str, b: &[u8]) {
     bounded(what, || {
-        let _ = inkan_signer::cms_raw::RawSignedData::parse(b);
+        let _ = inkan_profiles::asn1::cms::RawSignedData::parse(b);
         let _ = inkan_signer::certs::dn_string(b);
         let _ = inkan_tsa::handler::parse_request(b);
         let _ = TimeStampReq::parse(b);
