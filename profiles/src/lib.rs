@@ -15,7 +15,7 @@
 //! | [`alg`] | `DigestAlgorithm`, `Curve`, `PssParams`, `PublicKeyKind`, `SignatureAlgorithm`: OIDs both ways with the parameter rules of RFC 5754/4055/8410/8419, SPKI classification (RSA modulus size, named curve only, DSA p/q), streaming digests |
 //! | [`oid`] | every OID constant the workspace uses (algorithms, CMS content types, `id-aa-*` attributes, CAdES, EKU, extensions, OCSP, name attributes) |
 //! | [`policy`] | CRYPTREC LS-0001-2022 as data tables, strength periods (112-bit until end of 2030), `Policy::check_*`, `Refusal` with stable rule codes and English/Japanese text |
-//! | [`asn1::tsp`] | RFC 3161 `TimeStampReq`, `TimeStampResp`, `PKIStatusInfo`, `PKIFailureInfo`, `TSTInfo`, `Accuracy`, and `GenTime` (GeneralizedTime with fractional seconds) |
+//! | [`asn1::tsp`] | RFC 3161 `TimeStampReq`, `TimeStampResp`, `PKIStatusInfo`, `PKIFailureInfo`, `TSTInfo` (`TstInfo`, strict DER, typed; `RawTstInfo`, read tolerantly on [`asn1::tlv`] for tokens from other TSAs), `Accuracy`, and `GenTime` (GeneralizedTime with fractional seconds) |
 //! | [`asn1::ess`] | `SigningCertificate(V2)`, `ESSCertID(v2)`, `IssuerSerial` |
 //! | [`asn1::cades`] | `ATSHashIndexV3`, `RevocationValues`, `CertificateValues`, `OtherHashAlgAndValue`, `SignaturePolicyIdentifier`, `CommitmentTypeIndication` |
 //! | [`asn1::ocsp`] | RFC 6960 `OCSPRequest`, `OCSPResponse`, `BasicOCSPResponse` (with the signed bytes kept), `ResponseData`, `SingleResponse`, `CertID`, `CertStatus` |

@@ -13,68 +13,13 @@ use crate::error::TokenError;
 use crate::{crypto, digest};
 use inkan_profiles::asn1::cms::RawSignedData;
 use inkan_profiles::asn1::tlv::{self, Rules, TlvError, tag};
+use inkan_profiles::asn1::tsp::RawTstInfo;
 
 /// Content type and attributes of tokens and signatures (RFC 3161, RFC 5652, RFC 2634, RFC 5035).
 pub use inkan_profiles::oid::{
     ID_AA_SIGNING_CERTIFICATE, ID_AA_SIGNING_CERTIFICATE_V2, ID_CONTENT_TYPE, ID_CT_TST_INFO,
     ID_MESSAGE_DIGEST,
 };
-
-/// The fields of a `TSTInfo` the signer uses.
-///
-/// ```text
-/// TSTInfo ::= SEQUENCE { version INTEGER { v1(1) }, policy TSAPolicyId,
-///   messageImprint MessageImprint, serialNumber INTEGER, genTime GeneralizedTime,
-///   accuracy Accuracy OPTIONAL, ordering BOOLEAN DEFAULT FALSE, nonce INTEGER OPTIONAL,
-///   tsa [0] GeneralName OPTIONAL, extensions [1] IMPLICIT Extensions OPTIONAL }
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TstInfo {
-    /// The TSA policy.
-    pub policy: ObjectIdentifier,
-    /// messageImprint.hashAlgorithm.
-    pub imprint_alg: ObjectIdentifier,
-    /// messageImprint.hashedMessage.
-    pub imprint: Vec<u8>,
-    /// serialNumber contents.
-    pub serial: Vec<u8>,
-    /// genTime.
-    pub gen_time: UnixTime,
-    /// nonce contents (as encoded, sign octet included).
-    pub nonce: Option<Vec<u8>>,
-}
-
-impl TstInfo {
-    /// Parses a DER `TSTInfo`.
-    pub fn parse(der: &[u8]) -> Result<Self, TlvError> {
-        let t = tlv::parse_exact_with(der, Rules::LOW_TAGS_ONLY)?
-            .expect_named(tag::SEQUENCE, "TSTInfo")?;
-        let mut r = t.children();
-        r.expect_named(tag::INTEGER, "TSTInfo.version")?;
-        let policy = r.expect_named(tag::OID, "TSTInfo.policy")?.oid()?;
-        let mi = r.expect_named(tag::SEQUENCE, "TSTInfo.messageImprint")?;
-        let serial = r.expect_named(tag::INTEGER, "TSTInfo.serialNumber")?;
-        let gt = r.expect_named(tag::GENERALIZED_TIME, "TSTInfo.genTime")?;
-        r.optional(tag::SEQUENCE)?;
-        r.optional(tag::BOOLEAN)?;
-        let nonce = r.optional(tag::INTEGER)?;
-        let mut mr = mi.children();
-        let alg = mr.expect_named(tag::SEQUENCE, "MessageImprint.hashAlgorithm")?;
-        let hashed = mr.expect_named(tag::OCTET_STRING, "MessageImprint.hashedMessage")?;
-        let imprint_alg = alg
-            .children()
-            .expect_named(tag::OID, "hashAlgorithm")?
-            .oid()?;
-        Ok(Self {
-            policy,
-            imprint_alg,
-            imprint: hashed.value.to_vec(),
-            serial: serial.value.to_vec(),
-            gen_time: parse_generalized_time(gt.value)?,
-            nonce: nonce.map(|n| n.value.to_vec()),
-        })
-    }
-}
 
 /// Parses `YYYYMMDDHHMMSS[.f+]Z`.
 pub fn parse_generalized_time(v: &[u8]) -> Result<UnixTime, TlvError> {
@@ -122,7 +67,7 @@ pub struct CheckedToken {
     /// The token (DER ContentInfo), as received.
     pub der: Vec<u8>,
     /// Its TSTInfo.
-    pub info: TstInfo,
+    pub info: RawTstInfo,
     /// The TSA certificate.
     pub tsa_cert: Cert,
     /// Every certificate the token carries.
@@ -163,8 +108,16 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
         return Err(TokenError::NotTstInfo);
     }
     let content = sd.econtent.as_ref().ok_or(TokenError::NoTstInfo)?;
-    let info = TstInfo::parse(content).map_err(|e| malformed("TSTInfo", e))?;
-    if info.imprint_alg != expect.alg || info.imprint != expect.imprint {
+    let info = RawTstInfo::parse(content).map_err(|e| malformed("TSTInfo", e))?;
+    // RFC 3161 §2.4.2: policy is an OBJECT IDENTIFIER, genTime a UTC GeneralizedTime
+    // `YYYYMMDDhhmmss[.s...]Z`.
+    info.policy_oid().map_err(|e| malformed("TSTInfo", e))?;
+    let imprint_alg = info
+        .imprint_alg_oid()
+        .map_err(|e| malformed("TSTInfo", e))?;
+    let gen_time =
+        parse_generalized_time(&info.gen_time_raw).map_err(|e| malformed("TSTInfo", e))?;
+    if imprint_alg != expect.alg || info.imprint != expect.imprint {
         return Err(TokenError::ImprintMismatch);
     }
     if let Some(n) = expect.nonce {
@@ -221,7 +174,7 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
         &si.signature_algorithm,
         &tbs,
         &si.signature,
-        info.gen_time,
+        gen_time,
     )
     .map_err(|e| TokenError::Signature(e.to_string()))?;
     match tsa_cert.eku() {
@@ -232,7 +185,7 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
             });
         }
     }
-    if !tsa_cert.valid_at(info.gen_time) {
+    if !tsa_cert.valid_at(gen_time) {
         return Err(TokenError::NotValidAtGenTime {
             subject: tsa_cert.subject(),
         });

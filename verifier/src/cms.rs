@@ -2,6 +2,7 @@
 //! keeping the original bytes of everything that is hashed or signed.
 
 use const_oid::ObjectIdentifier;
+use inkan_profiles::asn1::tsp::RawTstInfo;
 use inkan_profiles::oid;
 
 use crate::crypto::{AlgId, is};
@@ -438,45 +439,9 @@ fn parse_signer_info(si: &Tlv<'_>) -> tlv::Result<SignerInfo> {
     })
 }
 
-/// An RFC 3161 TSTInfo (RFC 3161 §2.4.2), read tolerantly (fractional genTime).
-#[derive(Clone, Debug)]
-pub struct TstInfo {
-    /// TSA policy.
-    pub policy: String,
-    /// messageImprint hash algorithm.
-    pub imprint_alg: AlgBuf,
-    /// messageImprint hashed message.
-    pub imprint: Vec<u8>,
-    /// Serial number octets.
-    pub serial: Vec<u8>,
-    /// genTime, seconds.
-    pub gen_time: i64,
-    /// genTime nanoseconds.
-    pub gen_nanos: u32,
-}
-
-impl TstInfo {
-    /// Parses TSTInfo bytes.
-    pub fn parse(bytes: &[u8]) -> tlv::Result<Self> {
-        let t = tlv::parse_exact(bytes)?.expect(tag::SEQUENCE)?;
-        let mut r = t.children();
-        r.expect(tag::INTEGER)?;
-        let policy = tlv::oid_string(r.expect(tag::OID)?.value);
-        let mi = r.expect(tag::SEQUENCE)?;
-        let mut mr = mi.children();
-        let alg = mr.expect(tag::SEQUENCE)?;
-        let imprint = mr.expect(tag::OCTET_STRING)?.value.to_vec();
-        let serial = r.expect(tag::INTEGER)?.value.to_vec();
-        let (gen_time, gen_nanos) = tlv::parse_time(&r.expect(tag::GENERALIZED_TIME)?)?;
-        Ok(Self {
-            policy,
-            imprint_alg: AlgBuf(alg.raw.to_vec()),
-            imprint,
-            serial,
-            gen_time,
-            gen_nanos,
-        })
-    }
+/// A token's messageImprint.hashAlgorithm (RFC 3161 §2.4.2), as received.
+pub fn imprint_alg(tst: &RawTstInfo) -> tlv::Result<AlgId<'_>> {
+    tlv::parse_exact(&tst.imprint_alg).and_then(|t| AlgId::parse(&t))
 }
 
 /// The PKIStatus and token of a TimeStampResp.
