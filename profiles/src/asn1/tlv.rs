@@ -265,18 +265,29 @@ pub struct Rules {
     /// (at most 5 tag-number octets) rather than refused. The stored [`Tlv::tag`] is the first
     /// identifier octet either way.
     pub high_tag_numbers: bool,
+    /// Whether indefinite lengths (BER, X.690 §8.1.3.6) are accepted on constructed values.
+    /// Without them every length is definite, as DER requires (X.690 §10.1).
+    pub indefinite_lengths: bool,
 }
 
 impl Rules {
     /// The verifier's rules (and [`parse_one`]'s): high tag numbers are stepped over.
     pub const TOLERANT: Rules = Rules {
         high_tag_numbers: true,
+        indefinite_lengths: true,
     };
     /// Single-octet identifiers only: a high tag number anywhere in the element (including
     /// inside an indefinite-length value) is an error. The signer's CAdES extension uses these
     /// rules (every tag in CMS, RFC 3161 and OCSP fits in one octet).
     pub const LOW_TAGS_ONLY: Rules = Rules {
         high_tag_numbers: false,
+        indefinite_lengths: true,
+    };
+    /// Single-octet identifiers and definite lengths only: the HSM crate reads the
+    /// certificates and key parameters it is configured with, which must be DER, this way.
+    pub const DEFINITE_LOW_TAGS: Rules = Rules {
+        high_tag_numbers: false,
+        indefinite_lengths: false,
     };
 }
 
@@ -318,6 +329,9 @@ pub fn parse_one_with(input: &[u8], depth: usize, rules: Rules) -> Result<(Tlv<'
         .ok_or(TlvError::new("truncated: missing length"))?;
     pos += 1;
     if lb == 0x80 {
+        if !rules.indefinite_lengths {
+            return Err(TlvError::new("indefinite length"));
+        }
         if first & 0x20 == 0 {
             return Err(TlvError::new("indefinite length on a primitive value"));
         }
@@ -923,6 +937,26 @@ mod tests {
         assert_eq!(
             parse_exact(&big).unwrap().octet_string().unwrap().len(),
             70_000
+        );
+    }
+
+    #[test]
+    fn definite_rules_refuse_indefinite_lengths() {
+        let indef = [0x30, 0x80, 0x05, 0x00, 0, 0];
+        assert!(parse_one_with(&indef, 0, Rules::LOW_TAGS_ONLY).is_ok());
+        let e = parse_one_with(&indef, 0, Rules::DEFINITE_LOW_TAGS).unwrap_err();
+        assert_eq!(e.message(), "indefinite length");
+        // Inside a definite value, children are refused when read.
+        let nested = [0x30, 0x04, 0x30, 0x80, 0, 0];
+        let t = parse_exact_with(&nested, Rules::DEFINITE_LOW_TAGS).unwrap();
+        assert!(t.children().next_tlv().is_err());
+        assert!(parse_one_with(&[0x9f, 0x1f, 0x01, 0xaa], 0, Rules::DEFINITE_LOW_TAGS).is_err());
+        // Non-minimal definite lengths stay accepted (X.690 §8.1.3.5 allows them in BER).
+        assert_eq!(
+            parse_exact_with(&[0x04, 0x81, 0x01, 0x07], Rules::DEFINITE_LOW_TAGS)
+                .unwrap()
+                .value,
+            &[7]
         );
     }
 }
