@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = OcspRequest::parse(data);
     let _ = OcspResponse::parse(data);
     let _ = BasicOcspResponse::parse(data);
-    let _ = RawSignedData::from_content_info(data);
+    let _ = RawSignedData::parse(data);
     let _ = SignatureAlgorithm::from_der(data);
     let _ = PssParams::from_der(data);
     let _ = PublicKeyKind::from_spki_der(data);

@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = inkan_signer::cms_raw::RawSignedData::parse(data);
+    let _ = inkan_profiles::asn1::cms::RawSignedData::parse(data);
 });

@@ -34,13 +34,14 @@ fn certs() -> &'static (Cert, Cert) {
 fuzz_target!(|data: &[u8]| {
     let token = tsa_client::token_from_response(data).ok();
     for t in token.as_deref().into_iter().chain([data]) {
-        if let Some(info) = inkan_verifier::cms::SignedData::parse_content_info(t)
+        if let Some((info, alg)) = inkan_verifier::cms::SignedData::parse_content_info(t)
             .ok()
             .and_then(|sd| sd.econtent)
-            .and_then(|c| tst::TstInfo::parse(&c).ok())
+            .and_then(|c| inkan_profiles::asn1::tsp::RawTstInfo::parse(&c).ok())
+            .and_then(|i| i.imprint_alg_oid().ok().map(|a| (i, a)))
         {
             let expect = tst::Expect {
-                alg: info.imprint_alg,
+                alg,
                 imprint: &info.imprint,
                 nonce: info.nonce.as_deref(),
             };

@@ -91,14 +91,14 @@ fn oid_tlv(out: &mut Vec<u8>, oid: &ObjectIdentifier) {
 /// ```
 /// as a DER `Attribute`, from the DER `AlgorithmIdentifier`s of a SignerInfo.
 pub fn algorithm_protection(digest_alg_id: &[u8], sig_alg_id: &[u8]) -> Result<Vec<u8>, Error> {
-    let (sig, rest) = derw::expect(sig_alg_id, tag::SEQUENCE, "signature AlgorithmIdentifier")?;
-    if !rest.is_empty() {
+    let sig = derw::expect(sig_alg_id, tag::SEQUENCE, "signature AlgorithmIdentifier")?;
+    if sig.raw.len() != sig_alg_id.len() {
         return Err(Error::Encoding(
             "signature AlgorithmIdentifier has trailing data".into(),
         ));
     }
     // [1] IMPLICIT: the SEQUENCE tag becomes context-specific 1, constructed.
-    let tagged = derw::tlv_vec(tag::CTX1, sig.content);
+    let tagged = derw::tlv_vec(tag::CTX1, sig.value);
     let mut value = Vec::new();
     derw::tlv_parts(&mut value, tag::SEQUENCE, &[digest_alg_id, &tagged]);
     Ok(attribute(&ID_AA_CMS_ALGORITHM_PROTECTION, &[&value]))

@@ -4,6 +4,8 @@
 
 use std::cmp::Ordering;
 
+use inkan_profiles::asn1::tlv::{Reader, Rules, Tlv};
+
 use crate::Error;
 
 /// Universal and context tags used here.
@@ -92,63 +94,14 @@ pub(crate) fn der_set_cmp(a: &[u8], b: &[u8]) -> Ordering {
     }
 }
 
-/// One parsed TLV.
-pub(crate) struct Tlv<'a> {
-    /// The tag byte (single-byte tags only).
-    pub(crate) tag: u8,
-    /// The content octets.
-    pub(crate) content: &'a [u8],
-    /// The whole encoding (tag, length, content).
-    pub(crate) whole: &'a [u8],
-}
+/// How this crate reads DER it was given (certificates, key parameters, algorithm
+/// identifiers): the workspace's one TLV reader with single-octet tags and definite lengths.
+pub(crate) const READ: Rules = Rules::DEFINITE_LOW_TAGS;
 
-fn malformed(what: &str) -> Error {
-    Error::Encoding(format!("malformed DER: {what}"))
-}
-
-/// Reads one DER TLV from the front of `buf`; returns it and the rest.
-pub(crate) fn read_tlv(buf: &[u8]) -> Result<(Tlv<'_>, &[u8]), Error> {
-    let (&tag, rest) = buf.split_first().ok_or_else(|| malformed("truncated"))?;
-    if tag & 0x1F == 0x1F {
-        return Err(malformed("multi-byte tag"));
-    }
-    let (&l0, mut rest) = rest.split_first().ok_or_else(|| malformed("truncated"))?;
-    let len = if l0 < 0x80 {
-        usize::from(l0)
-    } else {
-        let n = usize::from(l0 & 0x7F);
-        if n == 0 || n > 4 || rest.len() < n {
-            return Err(malformed("bad length"));
-        }
-        let mut len = 0usize;
-        for &b in &rest[..n] {
-            len = (len << 8) | usize::from(b);
-        }
-        rest = &rest[n..];
-        len
-    };
-    if rest.len() < len {
-        return Err(malformed("truncated"));
-    }
-    let hdr = buf.len() - rest.len();
-    let (content, rest) = rest.split_at(len);
-    Ok((
-        Tlv {
-            tag,
-            content,
-            whole: &buf[..hdr + len],
-        },
-        rest,
-    ))
-}
-
-/// Reads one TLV and checks its tag.
-pub(crate) fn expect<'a>(buf: &'a [u8], tag: u8, what: &str) -> Result<(Tlv<'a>, &'a [u8]), Error> {
-    let (t, rest) = read_tlv(buf)?;
-    if t.tag != tag {
-        return Err(malformed(what));
-    }
-    Ok((t, rest))
+/// The first element of `buf` (anything after it is left unread), which must have tag `tag`;
+/// errors name the element `what`.
+pub(crate) fn expect<'a>(buf: &'a [u8], tag: u8, what: &str) -> Result<Tlv<'a>, Error> {
+    Ok(Reader::with_rules(buf, READ).expect_named(tag, what)?)
 }
 
 /// The raw pieces of a certificate that CMS and ESS need.
@@ -165,24 +118,21 @@ pub(crate) struct CertParts<'a> {
 
 /// Splits a DER certificate into the fields CMS needs, without re-encoding anything.
 pub(crate) fn cert_parts(cert: &[u8]) -> Result<CertParts<'_>, Error> {
-    let (c, _) = expect(cert, tag::SEQUENCE, "certificate")?;
-    let (tbs, _) = expect(c.content, tag::SEQUENCE, "tbsCertificate")?;
-    let mut r = tbs.content;
-    let (first, rest) = read_tlv(r)?;
-    if first.tag == tag::CTX0 {
-        r = rest;
-    }
-    let (serial, r) = expect(r, tag::INTEGER, "serialNumber")?;
-    let (_sig, r) = expect(r, tag::SEQUENCE, "signature")?;
-    let (issuer, r) = expect(r, tag::SEQUENCE, "issuer")?;
-    let (_validity, r) = expect(r, tag::SEQUENCE, "validity")?;
-    let (subject, r) = expect(r, tag::SEQUENCE, "subject")?;
-    let (spki, _) = expect(r, tag::SEQUENCE, "subjectPublicKeyInfo")?;
+    let c = expect(cert, tag::SEQUENCE, "certificate")?;
+    let tbs = c.children().expect_named(tag::SEQUENCE, "tbsCertificate")?;
+    let mut r = tbs.children();
+    r.optional(tag::CTX0)?;
+    let serial = r.expect_named(tag::INTEGER, "serialNumber")?;
+    r.expect_named(tag::SEQUENCE, "signature")?;
+    let issuer = r.expect_named(tag::SEQUENCE, "issuer")?;
+    r.expect_named(tag::SEQUENCE, "validity")?;
+    let subject = r.expect_named(tag::SEQUENCE, "subject")?;
+    let spki = r.expect_named(tag::SEQUENCE, "subjectPublicKeyInfo")?;
     Ok(CertParts {
-        issuer: issuer.whole,
-        serial: serial.whole,
-        subject: subject.whole,
-        spki: spki.whole,
+        issuer: issuer.raw,
+        serial: serial.raw,
+        subject: subject.raw,
+        spki: spki.raw,
     })
 }
 
@@ -196,12 +146,14 @@ mod tests {
             let content = vec![0u8; len];
             let v = tlv_vec(0x04, &content);
             assert_eq!(v.len(), tlv_len(len));
-            let (t, rest) = read_tlv(&v).unwrap();
-            assert_eq!(t.content.len(), len);
-            assert!(rest.is_empty());
+            let t = expect(&v, 0x04, "OCTET STRING").unwrap();
+            assert_eq!(t.value.len(), len);
+            assert_eq!(t.raw.len(), v.len());
         }
-        assert!(read_tlv(&[0x04, 0x81]).is_err());
-        assert!(read_tlv(&[0x04, 0x05, 0]).is_err());
+        assert!(expect(&[0x04, 0x81], 0x04, "x").is_err());
+        assert!(expect(&[0x04, 0x05, 0], 0x04, "x").is_err());
+        // DER only: an indefinite length is refused.
+        assert!(expect(&[0x30, 0x80, 0, 0], 0x30, "x").is_err());
     }
 
     #[test]

@@ -205,10 +205,11 @@ fn ext(out: &mut Vec<u8>, oid: ObjectIdentifier, critical: bool, value: &[u8]) {
 /// Key identifier (RFC 7093 section 2 method 1): SHA-256 of the subjectPublicKey bits,
 /// truncated to 160 bits.
 fn key_id(spki_der: &[u8]) -> Result<Vec<u8>, Error> {
-    let (spki, _) = derw::expect(spki_der, tag::SEQUENCE, "SubjectPublicKeyInfo")?;
-    let (_alg, rest) = derw::expect(spki.content, tag::SEQUENCE, "algorithm")?;
-    let (bits, _) = derw::expect(rest, 0x03, "subjectPublicKey")?;
-    let d = ring::digest::digest(&ring::digest::SHA256, bits.content.get(1..).unwrap_or(&[]));
+    let spki = derw::expect(spki_der, tag::SEQUENCE, "SubjectPublicKeyInfo")?;
+    let mut r = spki.children();
+    r.expect_named(tag::SEQUENCE, "algorithm")?;
+    let bits = r.expect_named(0x03, "subjectPublicKey")?;
+    let d = ring::digest::digest(&ring::digest::SHA256, bits.value.get(1..).unwrap_or(&[]));
     Ok(d.as_ref()[..20].to_vec())
 }
 

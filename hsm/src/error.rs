@@ -106,6 +106,13 @@ impl Error {
 
 impl std::error::Error for Error {}
 
+/// A DER element that could not be read (the message names the element).
+impl From<inkan_profiles::asn1::tlv::TlvError> for Error {
+    fn from(e: inkan_profiles::asn1::tlv::TlvError) -> Self {
+        Self::Encoding(format!("malformed DER: {e}"))
+    }
+}
+
 impl From<der::Error> for Error {
     fn from(e: der::Error) -> Self {
         Self::Encoding(e.to_string())

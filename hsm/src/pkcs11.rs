@@ -367,8 +367,8 @@ fn unwrap_point(raw: &[u8], expect_len: usize) -> Vec<u8> {
     if raw.len() == expect_len {
         return raw.to_vec();
     }
-    match derw::read_tlv(raw) {
-        Ok((t, rest)) if t.tag == tag::OCTET_STRING && rest.is_empty() => t.content.to_vec(),
+    match inkan_profiles::asn1::tlv::parse_exact_with(raw, derw::READ) {
+        Ok(t) if t.tag == tag::OCTET_STRING => t.value.to_vec(),
         _ => raw.to_vec(),
     }
 }
@@ -442,13 +442,13 @@ fn read_public(
             let p = unwrap_point(&point, 32);
             return Ok((PublicKeyKind::Ed25519, spki_der(OID_ED25519, None, &p)?));
         }
-        let (t, _) = derw::read_tlv(&params)?;
+        let t = inkan_profiles::asn1::tlv::parse_one_with(&params, 0, derw::READ)?.0;
         if t.tag != tag::OID {
             return Err(Error::UnsupportedKey(
                 "EC key on explicit parameters (only named curves)".into(),
             ));
         }
-        let oid = const_oid::ObjectIdentifier::from_bytes(t.content)
+        let oid = const_oid::ObjectIdentifier::from_bytes(t.value)
             .map_err(|e| Error::UnsupportedKey(format!("bad curve OID: {e}")))?;
         let curve =
             curve_from_oid(&oid).ok_or_else(|| Error::UnsupportedKey(format!("curve {oid}")))?;

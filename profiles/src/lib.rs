@@ -15,11 +15,11 @@
 //! | [`alg`] | `DigestAlgorithm`, `Curve`, `PssParams`, `PublicKeyKind`, `SignatureAlgorithm`: OIDs both ways with the parameter rules of RFC 5754/4055/8410/8419, SPKI classification (RSA modulus size, named curve only, DSA p/q), streaming digests |
 //! | [`oid`] | every OID constant the workspace uses (algorithms, CMS content types, `id-aa-*` attributes, CAdES, EKU, extensions, OCSP, name attributes) |
 //! | [`policy`] | CRYPTREC LS-0001-2022 as data tables, strength periods (112-bit until end of 2030), `Policy::check_*`, `Refusal` with stable rule codes and English/Japanese text |
-//! | [`asn1::tsp`] | RFC 3161 `TimeStampReq`, `TimeStampResp`, `PKIStatusInfo`, `PKIFailureInfo`, `TSTInfo`, `Accuracy`, and `GenTime` (GeneralizedTime with fractional seconds) |
+//! | [`asn1::tsp`] | RFC 3161 `TimeStampReq`, `TimeStampResp`, `PKIStatusInfo`, `PKIFailureInfo`, `TSTInfo` (`TstInfo`, strict DER, typed; `RawTstInfo`, read tolerantly on [`asn1::tlv`] for tokens from other TSAs), `Accuracy`, and `GenTime` (GeneralizedTime with fractional seconds) |
 //! | [`asn1::ess`] | `SigningCertificate(V2)`, `ESSCertID(v2)`, `IssuerSerial` |
 //! | [`asn1::cades`] | `ATSHashIndexV3`, `RevocationValues`, `CertificateValues`, `OtherHashAlgAndValue`, `SignaturePolicyIdentifier`, `CommitmentTypeIndication` |
 //! | [`asn1::ocsp`] | RFC 6960 `OCSPRequest`, `OCSPResponse`, `BasicOCSPResponse` (with the signed bytes kept), `ResponseData`, `SingleResponse`, `CertID`, `CertStatus` |
-//! | [`asn1::cms`] | lenient, byte-preserving `SignedData` reader (`RawSignedData`, `RawSignerInfo`, `RawSet`, `RevocationInfo`): SETs kept as received, OCSP in `crls` read (both id-ri-ocsp-response and id-pkix-ocsp-basic) |
+//! | [`asn1::cms`] | lenient, byte-preserving `SignedData` reader and splice editor on [`asn1::tlv`] (`RawSignedData`, `RawSignerInfo`, `RawAttribute`, `RevocationInfo`): DER or BER, SETs kept as received, OCSP in `crls` read (both id-ri-ocsp-response and id-pkix-ocsp-basic), re-encoded around the original bytes for CAdES extension |
 //! | [`ats`] | the archive-time-stamp-v3 computation of EN 319 122-1 §5.5.2–5.5.3 (ats-hash-index-v3 DER, message-imprint input and hash) over raw bytes, shared by the signer and the verifier |
 //! | [`pdf`] | a bounded PDF reader (objects, cross-reference tables and streams, object streams, revisions) and a byte-exact incremental writer, for PAdES signing and validation |
 //! | [`verify`] | `verify_signature(spki, alg, message, signature)` (ring fast path, RustCrypto for the rest) and `verify_signature_lenient` (also PKCS#1 v1.5 DigestInfo without NULL) |
@@ -83,7 +83,7 @@
 //! [`asn1::ess::SigningCertificate::parse`], [`asn1::cades::AtsHashIndexV3::parse`],
 //! [`asn1::cades::RevocationValues::parse`], [`asn1::ocsp::OcspRequest::parse`],
 //! [`asn1::ocsp::OcspResponse::parse`], [`asn1::ocsp::BasicOcspResponse::parse`],
-//! [`asn1::cms::RawSignedData::from_content_info`], [`alg::PublicKeyKind::from_spki_der`], [`alg::SignatureAlgorithm::from_der`],
+//! [`asn1::cms::RawSignedData::parse`], [`alg::PublicKeyKind::from_spki_der`], [`alg::SignatureAlgorithm::from_der`],
 //! [`alg::PssParams::from_der`] and [`verify::verify_signature`]. Allocation is bounded by the
 //! input length; RSA and DSA moduli above [`alg::MAX_MODULUS_BITS`] are refused before any
 //! arithmetic.

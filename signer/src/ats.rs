@@ -40,7 +40,7 @@
 use inkan_profiles::alg::DigestAlgorithm;
 use inkan_profiles::ats;
 
-use crate::cms_raw::{RawSignedData, RawSignerInfo};
+use inkan_profiles::asn1::cms::{RawSignedData, RawSignerInfo};
 
 /// id-aa-ets-archiveTimestampV3 and id-aa-ATSHashIndex-v3 (EN 319 122-1 5.5.2, 5.5.3).
 pub use inkan_profiles::oid::{ID_AA_ATS_HASH_INDEX_V3, ID_AA_ETS_ARCHIVE_TIMESTAMP_V3};

@@ -14,11 +14,11 @@ use inkan_profiles::time::UnixTime;
 
 use crate::ats;
 use crate::certs::{self, Cert};
-use crate::cms_raw::{RawAttribute, RawSignedData, RawSignerInfo};
-use crate::der_raw::{self, tag};
 use crate::revocation::{self, Evidence};
 use crate::tsa_client::{self, Request};
 use crate::tst::{self, CheckedToken};
+use inkan_profiles::asn1::cms::{RawAttribute, RawSignedData, RawSignerInfo};
+use inkan_profiles::asn1::tlv::{self, Rules, tag};
 
 /// id-aa-signatureTimeStampToken (RFC 3161 Appendix A).
 pub use inkan_profiles::oid::ID_AA_SIGNATURE_TIME_STAMP_TOKEN;
@@ -332,9 +332,9 @@ pub struct Upgrader {
 
 /// The digest algorithm named by a SignerInfo's `digestAlgorithm`.
 pub fn signer_digest(si: &RawSignerInfo) -> Result<DigestAlgorithm, String> {
-    let o = der_raw::parse_one(&si.digest_algorithm)
-        .and_then(|t| t.reader().expect(tag::OID, "digestAlgorithm"))
-        .and_then(|o| der_raw::oid(&o))
+    let o = tlv::parse_exact_with(&si.digest_algorithm, Rules::LOW_TAGS_ONLY)
+        .and_then(|t| t.children().expect_named(tag::OID, "digestAlgorithm"))
+        .and_then(|o| o.oid())
         .map_err(|e| format!("digestAlgorithm: {e}"))?;
     crate::digest::from_oid(&o).ok_or_else(|| format!("digest algorithm {o} is not accepted"))
 }
@@ -345,8 +345,8 @@ pub fn message_digest(si: &RawSignerInfo) -> Result<Vec<u8>, String> {
         .signed_attr(&tst::ID_MESSAGE_DIGEST)
         .and_then(|a| a.values.first())
         .ok_or("the signature has no message-digest attribute")?;
-    der_raw::parse_one(v)
-        .and_then(|t| t.octets())
+    tlv::parse_exact_with(v, Rules::LOW_TAGS_ONLY)
+        .and_then(|t| t.octet_string().map(std::borrow::Cow::into_owned))
         .map_err(|e| format!("message-digest: {e}"))
 }
 

@@ -11,7 +11,7 @@ use x509_cert::ext::pkix::{
     SubjectKeyIdentifier,
 };
 
-use crate::der_raw::{self, tag};
+use inkan_profiles::asn1::tlv::{self, Rules, Tlv, TlvError, tag};
 
 /// Extended key usages, access methods and extensions the signer checks (RFC 5280, RFC 6960).
 pub use inkan_profiles::oid::{
@@ -58,23 +58,27 @@ impl Cert {
     /// Parses a DER certificate.
     pub fn from_der(der: &[u8]) -> Result<Self, String> {
         let cert = Certificate::from_der(der).map_err(|e| format!("not a certificate: {e}"))?;
-        let e = |e: der_raw::DerError| e.0;
-        let outer = der_raw::parse_one(der).map_err(e)?;
-        let mut r = outer.reader();
-        let tbs = r.expect(tag::SEQUENCE, "tbsCertificate").map_err(e)?;
-        let sig_alg = r.expect(tag::SEQUENCE, "signatureAlgorithm").map_err(e)?;
-        let sig = r.expect(0x03, "signature").map_err(e)?;
-        let mut t = tbs.reader();
+        let e = String::from;
+        let outer = tlv::parse_exact_with(der, Rules::LOW_TAGS_ONLY).map_err(e)?;
+        let mut r = outer.children();
+        let tbs = r.expect_named(tag::SEQUENCE, "tbsCertificate").map_err(e)?;
+        let sig_alg = r
+            .expect_named(tag::SEQUENCE, "signatureAlgorithm")
+            .map_err(e)?;
+        let sig = r.expect_named(0x03, "signature").map_err(e)?;
+        let mut t = tbs.children();
         t.optional(tag::CTX0).map_err(e)?;
-        let serial = t.expect(tag::INTEGER, "serialNumber").map_err(e)?;
-        t.expect(tag::SEQUENCE, "signature").map_err(e)?;
-        let issuer = t.expect(tag::SEQUENCE, "issuer").map_err(e)?;
-        t.expect(tag::SEQUENCE, "validity").map_err(e)?;
-        let subject = t.expect(tag::SEQUENCE, "subject").map_err(e)?;
-        let spki = t.expect(tag::SEQUENCE, "subjectPublicKeyInfo").map_err(e)?;
-        let mut sr = spki.reader();
-        sr.expect(tag::SEQUENCE, "algorithm").map_err(e)?;
-        let bits = sr.expect(0x03, "subjectPublicKey").map_err(e)?;
+        let serial = t.expect_named(tag::INTEGER, "serialNumber").map_err(e)?;
+        t.expect_named(tag::SEQUENCE, "signature").map_err(e)?;
+        let issuer = t.expect_named(tag::SEQUENCE, "issuer").map_err(e)?;
+        t.expect_named(tag::SEQUENCE, "validity").map_err(e)?;
+        let subject = t.expect_named(tag::SEQUENCE, "subject").map_err(e)?;
+        let spki = t
+            .expect_named(tag::SEQUENCE, "subjectPublicKeyInfo")
+            .map_err(e)?;
+        let mut sr = spki.children();
+        sr.expect_named(tag::SEQUENCE, "algorithm").map_err(e)?;
+        let bits = sr.expect_named(0x03, "subjectPublicKey").map_err(e)?;
         let v = cert.tbs_certificate().validity();
         Ok(Self {
             der: der.to_vec(),
@@ -249,7 +253,7 @@ const NAME_LABELS: [(ObjectIdentifier, &str); 12] = [
 
 /// The text of a DirectoryString-like value (UTF8String, PrintableString, IA5String,
 /// TeletexString read as Latin-1, BMPString, UniversalString), or `None` for another type.
-fn attribute_text(t: &der_raw::Tlv<'_>) -> Option<String> {
+fn attribute_text(t: &Tlv<'_>) -> Option<String> {
     match t.tag {
         0x0c | 0x13 | 0x16 | 0x1a => std::str::from_utf8(t.value).ok().map(str::to_owned),
         0x14 => Some(t.value.iter().map(|&b| char::from(b)).collect()),
@@ -304,16 +308,19 @@ pub fn dn_string(name: &[u8]) -> String {
     fn hex(b: &[u8]) -> String {
         b.iter().map(|x| format!("{x:02x}")).collect()
     }
-    let parse = || -> Result<Vec<Vec<(ObjectIdentifier, der_raw::Tlv<'_>)>>, der_raw::DerError> {
-        let seq = der_raw::parse_one(name)?.expect(tag::SEQUENCE, "Name")?;
+    let parse = || -> Result<Vec<Vec<(ObjectIdentifier, Tlv<'_>)>>, TlvError> {
+        let seq = tlv::parse_exact_with(name, Rules::LOW_TAGS_ONLY)?
+            .expect_named(tag::SEQUENCE, "Name")?;
         let mut rdns = Vec::new();
-        for rdn in seq.children()? {
-            let rdn = rdn.expect(tag::SET, "RelativeDistinguishedName")?;
+        for rdn in seq.elements()? {
+            let rdn = rdn.expect_named(tag::SET, "RelativeDistinguishedName")?;
             let mut atvs = Vec::new();
-            for atv in rdn.children()? {
-                let mut r = atv.expect(tag::SEQUENCE, "AttributeTypeAndValue")?.reader();
-                let o = der_raw::oid(&r.expect(tag::OID, "type")?)?;
-                atvs.push((o, r.next_tlv("value")?));
+            for atv in rdn.elements()? {
+                let mut r = atv
+                    .expect_named(tag::SEQUENCE, "AttributeTypeAndValue")?
+                    .children();
+                let o = r.expect_named(tag::OID, "type")?.oid()?;
+                atvs.push((o, r.next_named("value")?));
             }
             rdns.push(atvs);
         }
@@ -376,7 +383,7 @@ pub fn path<'a>(leaf: &'a Cert, pool: &'a [Cert]) -> Vec<&'a Cert> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::der_raw::{encode, encode_oid, encode_parts};
+    use inkan_profiles::asn1::tlv::{encode, encode_oid, encode_parts};
 
     fn atv(o: &str, t: u8, v: &[u8]) -> Vec<u8> {
         let o = ObjectIdentifier::new_unwrap(o);

@@ -17,7 +17,7 @@
 use const_oid::ObjectIdentifier;
 use inkan_profiles::oid;
 
-use crate::der_raw::{self, tag};
+use inkan_profiles::asn1::tlv::{self, tag};
 
 /// A commitment type of EN 319 122-1 (an `id-cti-ets-*` identifier), chosen by its short
 /// name from [`oid::COMMITMENT_TYPES`], the table inkan-verify reports them from.
@@ -47,7 +47,7 @@ impl Commitment {
 
     /// The DER signed attribute.
     pub fn attribute(self) -> Vec<u8> {
-        let value = der_raw::encode_parts(tag::SEQUENCE, &[der_raw::encode_oid(&self.oid())]);
+        let value = tlv::encode_parts(tag::SEQUENCE, &[tlv::encode_oid(&self.oid())]);
         inkan_hsm::cms::attribute(&oid::ID_AA_ETS_COMMITMENT_TYPE, &[&value])
     }
 }
@@ -66,7 +66,7 @@ mod tests {
         assert_eq!(Commitment::parse("proof-of-origin"), None);
         // SEQUENCE { OID id-aa-ets-commitmentType, SET { SEQUENCE { OID proofOfOrigin } } }
         let a = Commitment::parse("origin").unwrap().attribute();
-        let t = der_raw::parse_one(&a).unwrap();
+        let t = tlv::parse_exact_with(&a, tlv::Rules::LOW_TAGS_ONLY).unwrap();
         assert_eq!(t.tag, tag::SEQUENCE);
         assert!(a.ends_with(&[
             0x31, 0x0f, 0x30, 0x0d, 0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09,

@@ -20,13 +20,14 @@
 use std::path::{Path, PathBuf};
 
 use inkan_hsm::cms::{Content, ID_DATA, SignRequest};
+use inkan_profiles::asn1::tlv::{self, Rules};
 use inkan_profiles::pdf::{self, Dict, Document, Object, Ref, Xref, write::Update};
 use inkan_profiles::time::UnixTime;
 
 use crate::cades::Level;
-use crate::cms_raw::RawSignedData;
 use crate::setup::Prepared;
 pub use crate::setup::{PdfOptions, is_pdf_file, pdf_output_path as output_path};
+use inkan_profiles::asn1::cms::RawSignedData;
 
 /// `inkan-sign extend` on a PDF (INTERFACE.md): B-T adds a document time-stamp; B-LT a DSS
 /// revision with the validation material of every signature and document time-stamp in the
@@ -245,7 +246,7 @@ fn embedded_cms(pdf: &PdfFile) -> Result<Vec<Vec<u8>>, String> {
         };
         // The DER value; the zero padding after it is no part of it.
         if let Some(Object::Str(c)) = sig.get(b"Contents")
-            && let Ok((t, _)) = inkan_profiles::asn1::tlv::parse_one(&c.bytes, 0)
+            && let Ok((t, _)) = tlv::parse_one(&c.bytes, 0)
         {
             out.push(t.raw.to_vec());
         }
@@ -362,9 +363,9 @@ fn add_dss_for(
                 Some(0x30) if !crls.contains(c) => crls.push(c.clone()),
                 Some(0xa1) => {
                     // [1] OtherRevocationInfoFormat { id-ri-ocsp-response, OCSPResponse }
-                    let parts = crate::der_raw::parse_one(c)
-                        .and_then(|t| t.children())
-                        .map_err(|e| e.0)?;
+                    let parts = tlv::parse_exact_with(c, Rules::LOW_TAGS_ONLY)
+                        .and_then(|t| t.elements())
+                        .map_err(String::from)?;
                     if let Some(o) = parts.get(1)
                         && !ocsps.iter().any(|x| x == o.raw)
                     {

@@ -13,10 +13,10 @@ use inkan_profiles::time::UnixTime;
 use x509_cert::crl::CertificateList;
 
 use crate::certs::{self, Cert};
-use crate::der_raw::{self, tag};
 use crate::error::RevocationError;
 use crate::proxy::Proxies;
 use crate::{crypto, tst};
+use inkan_profiles::asn1::tlv::{self, Rules, TlvError, tag};
 
 /// Validated revocation information for one certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,13 +56,15 @@ pub fn check_crl(
     use der::Decode as _;
     let crl = CertificateList::<x509_cert::certificate::Rfc5280>::from_der(crl_der)
         .map_err(|e| format!("not a CRL: {e}"))?;
-    let raw = der_raw::parse_one(crl_der).map_err(|e| e.0)?;
-    let mut r = raw.reader();
-    let tbs = r.expect(tag::SEQUENCE, "tbsCertList").map_err(|e| e.0)?;
+    let raw = tlv::parse_exact_with(crl_der, Rules::LOW_TAGS_ONLY).map_err(String::from)?;
+    let mut r = raw.children();
+    let tbs = r
+        .expect_named(tag::SEQUENCE, "tbsCertList")
+        .map_err(String::from)?;
     let alg = r
-        .expect(tag::SEQUENCE, "signatureAlgorithm")
-        .map_err(|e| e.0)?;
-    let sig = r.expect(0x03, "signature").map_err(|e| e.0)?;
+        .expect_named(tag::SEQUENCE, "signatureAlgorithm")
+        .map_err(String::from)?;
+    let sig = r.expect_named(0x03, "signature").map_err(String::from)?;
     if crl.tbs_cert_list.issuer != *issuer.cert.tbs_certificate().subject() {
         return Err(RevocationError::NotAbout(
             "the CRL was issued by another CA".into(),
@@ -131,52 +133,63 @@ pub fn check_ocsp(
     issuer: &Cert,
     at: UnixTime,
 ) -> Result<Option<Cert>, RevocationError> {
-    let e = |e: der_raw::DerError| format!("OCSP response: {e}");
-    let top = der_raw::parse_one(resp).map_err(e)?;
-    let mut r = top.reader();
-    let status = r.expect(tag::ENUMERATED, "responseStatus").map_err(e)?;
+    let e = |e: TlvError| format!("OCSP response: {e}");
+    let top = tlv::parse_exact_with(resp, Rules::LOW_TAGS_ONLY).map_err(e)?;
+    let mut r = top.children();
+    let status = r
+        .expect_named(tag::ENUMERATED, "responseStatus")
+        .map_err(e)?;
     if status.value != [0] {
         return Err(format!("OCSP responseStatus is {:?}, not successful", status.value).into());
     }
-    let rb = r.expect(tag::CTX0, "responseBytes").map_err(e)?;
+    let rb = r.expect_named(tag::CTX0, "responseBytes").map_err(e)?;
     let rb = rb
-        .reader()
-        .expect(tag::SEQUENCE, "ResponseBytes")
+        .children()
+        .expect_named(tag::SEQUENCE, "ResponseBytes")
         .map_err(e)?;
-    let mut rr = rb.reader();
-    let rtype = der_raw::oid(&rr.expect(tag::OID, "responseType").map_err(e)?).map_err(e)?;
+    let mut rr = rb.children();
+    let rtype = rr
+        .expect_named(tag::OID, "responseType")
+        .map_err(e)?
+        .oid()
+        .map_err(e)?;
     if rtype.to_string() != "1.3.6.1.5.5.7.48.1.1" {
         return Err("OCSP response is not id-pkix-ocsp-basic".into());
     }
-    let basic = rr.expect(tag::OCTET_STRING, "response").map_err(e)?;
-    let basic = der_raw::parse_one(basic.value).map_err(e)?;
-    let mut br = basic.reader();
-    let tbs = br.expect(tag::SEQUENCE, "tbsResponseData").map_err(e)?;
-    let alg = br.expect(tag::SEQUENCE, "signatureAlgorithm").map_err(e)?;
-    let sig = br.expect(0x03, "signature").map_err(e)?;
+    let basic = rr.expect_named(tag::OCTET_STRING, "response").map_err(e)?;
+    let basic = tlv::parse_exact_with(basic.value, Rules::LOW_TAGS_ONLY).map_err(e)?;
+    let mut br = basic.children();
+    let tbs = br
+        .expect_named(tag::SEQUENCE, "tbsResponseData")
+        .map_err(e)?;
+    let alg = br
+        .expect_named(tag::SEQUENCE, "signatureAlgorithm")
+        .map_err(e)?;
+    let sig = br.expect_named(0x03, "signature").map_err(e)?;
     let certs: Vec<Cert> = match br.optional(tag::CTX0).map_err(e)? {
         Some(c) => c
-            .reader()
-            .expect(tag::SEQUENCE, "certs")
-            .map_err(e)?
             .children()
+            .expect_named(tag::SEQUENCE, "certs")
+            .map_err(e)?
+            .elements()
             .map_err(e)?
             .iter()
             .filter_map(|c| Cert::from_der(c.raw).ok())
             .collect(),
         None => Vec::new(),
     };
-    let mut tr = tbs.reader();
+    let mut tr = tbs.children();
     tr.optional(tag::CTX0).map_err(e)?;
-    let rid = tr.next_tlv("responderID").map_err(e)?;
-    tr.expect(tag::GENERALIZED_TIME, "producedAt").map_err(e)?;
-    let responses = tr.expect(tag::SEQUENCE, "responses").map_err(e)?;
+    let rid = tr.next_named("responderID").map_err(e)?;
+    tr.expect_named(tag::GENERALIZED_TIME, "producedAt")
+        .map_err(e)?;
+    let responses = tr.expect_named(tag::SEQUENCE, "responses").map_err(e)?;
 
     // Who signed: the issuer itself, or a delegated responder the issuer certified.
     let names = |c: &Cert| -> bool {
         match rid.tag {
             0xa1 => rid.value == c.subject_raw.as_slice(),
-            0xa2 => der_raw::parse_one(rid.value).is_ok_and(|k| {
+            0xa2 => tlv::parse_exact_with(rid.value, Rules::LOW_TAGS_ONLY).is_ok_and(|k| {
                 k.value == DigestAlgorithm::Sha1.digest(&c.public_key_bits).as_slice()
             }),
             _ => false,
@@ -215,19 +228,29 @@ pub fn check_ocsp(
     )
     .map_err(|e| format!("OCSP response signature: {e}"))?;
 
-    for single in responses.children().map_err(e)? {
-        let mut sr = single.reader();
-        let cid = sr.expect(tag::SEQUENCE, "certID").map_err(e)?;
-        let status = sr.next_tlv("certStatus").map_err(e)?;
-        let this = sr.expect(tag::GENERALIZED_TIME, "thisUpdate").map_err(e)?;
+    for single in responses.elements().map_err(e)? {
+        let mut sr = single.children();
+        let cid = sr.expect_named(tag::SEQUENCE, "certID").map_err(e)?;
+        let status = sr.next_named("certStatus").map_err(e)?;
+        let this = sr
+            .expect_named(tag::GENERALIZED_TIME, "thisUpdate")
+            .map_err(e)?;
         let next = sr.optional(tag::CTX0).map_err(e)?;
-        let mut cr = cid.reader();
-        let halg = cr.expect(tag::SEQUENCE, "hashAlgorithm").map_err(e)?;
-        let name_hash = cr.expect(tag::OCTET_STRING, "issuerNameHash").map_err(e)?;
-        let key_hash = cr.expect(tag::OCTET_STRING, "issuerKeyHash").map_err(e)?;
-        let serial = cr.expect(tag::INTEGER, "serialNumber").map_err(e)?;
-        let hoid =
-            der_raw::oid(&halg.reader().expect(tag::OID, "algorithm").map_err(e)?).map_err(e)?;
+        let mut cr = cid.children();
+        let halg = cr.expect_named(tag::SEQUENCE, "hashAlgorithm").map_err(e)?;
+        let name_hash = cr
+            .expect_named(tag::OCTET_STRING, "issuerNameHash")
+            .map_err(e)?;
+        let key_hash = cr
+            .expect_named(tag::OCTET_STRING, "issuerKeyHash")
+            .map_err(e)?;
+        let serial = cr.expect_named(tag::INTEGER, "serialNumber").map_err(e)?;
+        let hoid = halg
+            .children()
+            .expect_named(tag::OID, "algorithm")
+            .map_err(e)?
+            .oid()
+            .map_err(e)?;
         let Ok(h) = DigestAlgorithm::from_oid(&hoid) else {
             continue;
         };
@@ -259,8 +282,8 @@ pub fn check_ocsp(
         match next {
             Some(n) => {
                 let n = n
-                    .reader()
-                    .expect(tag::GENERALIZED_TIME, "nextUpdate")
+                    .children()
+                    .expect_named(tag::GENERALIZED_TIME, "nextUpdate")
                     .and_then(|t| tst::parse_generalized_time(t.value))
                     .map_err(e)?;
                 if n < at {
@@ -364,23 +387,23 @@ const ID_SHA1: const_oid::ObjectIdentifier =
 /// ```
 pub fn ocsp_request(cert: &Cert, issuer: &Cert) -> Vec<u8> {
     let h = DigestAlgorithm::Sha1;
-    let alg = der_raw::encode_parts(
+    let alg = tlv::encode_parts(
         tag::SEQUENCE,
-        &[der_raw::encode_oid(&ID_SHA1), vec![tag::NULL, 0]],
+        &[tlv::encode_oid(&ID_SHA1), vec![tag::NULL, 0]],
     );
-    let cert_id = der_raw::encode_parts(
+    let cert_id = tlv::encode_parts(
         tag::SEQUENCE,
         &[
             alg,
-            der_raw::encode(tag::OCTET_STRING, &h.digest(&issuer.subject_raw)),
-            der_raw::encode(tag::OCTET_STRING, &h.digest(&issuer.public_key_bits)),
+            tlv::encode(tag::OCTET_STRING, &h.digest(&issuer.subject_raw)),
+            tlv::encode(tag::OCTET_STRING, &h.digest(&issuer.public_key_bits)),
             cert.serial_raw.clone(),
         ],
     );
-    let request = der_raw::encode(tag::SEQUENCE, &cert_id);
-    let list = der_raw::encode(tag::SEQUENCE, &request);
-    let tbs = der_raw::encode(tag::SEQUENCE, &list);
-    der_raw::encode(tag::SEQUENCE, &tbs)
+    let request = tlv::encode(tag::SEQUENCE, &cert_id);
+    let list = tlv::encode(tag::SEQUENCE, &request);
+    let tbs = tlv::encode(tag::SEQUENCE, &list);
+    tlv::encode(tag::SEQUENCE, &tbs)
 }
 
 /// Posts an OCSP request to `url` (RFC 6960 Appendix A.1, HTTP POST), bounded in time and in

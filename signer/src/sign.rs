@@ -19,9 +19,9 @@ use inkan_profiles::time::UnixTime;
 
 use crate::cades::{self, Failure, Level, Material, Problem, TsaClient, Upgrader};
 use crate::certs::Cert;
-use crate::cms_raw::RawSignedData;
 use crate::output::{CommitTimes, OutDir, Pending, write_atomic, write_temp_with};
 use crate::revocation;
+use inkan_profiles::asn1::cms::RawSignedData;
 
 pub use crate::error::SetupError;
 pub use crate::setup::{

@@ -32,8 +32,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use inkan_profiles::alg::DigestAlgorithm;
 use inkan_profiles::asn1::tsp::PkiFailureInfo;
 
-use crate::der_raw::{self, encode, encode_parts, tag};
 use crate::digest;
+use inkan_profiles::asn1::tlv::{self, Rules, TlvError, encode, encode_parts, tag};
 
 /// Largest response body accepted. A token with a long chain is a few KiB; 1 MiB leaves room for
 /// any real TSA and stops a hostile one from exhausting memory.
@@ -202,9 +202,9 @@ impl Request {
         let der = encode_parts(
             tag::SEQUENCE,
             &[
-                der_raw::encode_uint(&[1]),
+                tlv::encode_uint(&[1]),
                 mi,
-                der_raw::encode_uint(&nonce),
+                tlv::encode_uint(&nonce),
                 encode(tag::BOOLEAN, &[0xff]),
             ],
         );
@@ -605,22 +605,24 @@ pub async fn post(url: &str, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>
 ///                              failInfo PKIFailureInfo OPTIONAL }
 /// ```
 pub fn token_from_response(resp: &[u8]) -> Result<Vec<u8>, TsaError> {
-    let g = |e: der_raw::DerError| TsaError::Garbage(e.0);
-    let outer = der_raw::parse_one(resp).map_err(g)?;
-    let outer = outer.expect(tag::SEQUENCE, "TimeStampResp").map_err(g)?;
-    let mut r = outer.reader();
-    let psi = r.expect(tag::SEQUENCE, "PKIStatusInfo").map_err(g)?;
+    let g = |e: TlvError| TsaError::Garbage(e.into());
+    let outer = tlv::parse_exact_with(resp, Rules::LOW_TAGS_ONLY).map_err(g)?;
+    let outer = outer
+        .expect_named(tag::SEQUENCE, "TimeStampResp")
+        .map_err(g)?;
+    let mut r = outer.children();
+    let psi = r.expect_named(tag::SEQUENCE, "PKIStatusInfo").map_err(g)?;
     let token = r.optional(tag::SEQUENCE).map_err(g)?;
     r.finish("TimeStampResp").map_err(g)?;
-    let mut pr = psi.reader();
+    let mut pr = psi.children();
     let status = pr
-        .expect(tag::INTEGER, "PKIStatus")
+        .expect_named(tag::INTEGER, "PKIStatus")
         .map_err(g)?
         .small_uint()
         .map_err(g)?;
     let mut detail = String::new();
     if let Some(text) = pr.optional(tag::SEQUENCE).map_err(g)? {
-        for s in text.children().map_err(g)? {
+        for s in text.elements().map_err(g)? {
             detail.push_str(", ");
             detail.push_str(&String::from_utf8_lossy(s.value));
         }
@@ -659,8 +661,8 @@ mod tests {
     #[test]
     fn request_encoding() {
         let r = Request::with_nonce(DigestAlgorithm::Sha256, vec![0xab; 32], vec![0x01, 0x02]);
-        let t = der_raw::parse_one(&r.der).unwrap();
-        let k = t.children().unwrap();
+        let t = tlv::parse_exact_with(&r.der, Rules::LOW_TAGS_ONLY).unwrap();
+        let k = t.elements().unwrap();
         assert_eq!(k.len(), 4);
         assert_eq!(k[2].value, &[1, 2]);
         assert_eq!(k[3].raw, &[1, 1, 0xff]);
@@ -673,7 +675,7 @@ mod tests {
             tag::SEQUENCE,
             &encode_parts(
                 tag::SEQUENCE,
-                &[der_raw::encode_uint(&[2]), vec![0x03, 0x02, 0x07, 0x80]],
+                &[tlv::encode_uint(&[2]), vec![0x03, 0x02, 0x07, 0x80]],
             ),
         );
         match token_from_response(&resp) {

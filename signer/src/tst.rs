@@ -9,10 +9,11 @@ use inkan_profiles::alg::DigestAlgorithm;
 use inkan_profiles::time::{UnixTime, days_from_civil};
 
 use crate::certs::{self, Cert};
-use crate::cms_raw::RawSignedData;
-use crate::der_raw::{self, DerError, tag};
 use crate::error::TokenError;
 use crate::{crypto, digest};
+use inkan_profiles::asn1::cms::RawSignedData;
+use inkan_profiles::asn1::tlv::{self, Rules, TlvError, tag};
+use inkan_profiles::asn1::tsp::RawTstInfo;
 
 /// Content type and attributes of tokens and signatures (RFC 3161, RFC 5652, RFC 2634, RFC 5035).
 pub use inkan_profiles::oid::{
@@ -20,62 +21,10 @@ pub use inkan_profiles::oid::{
     ID_MESSAGE_DIGEST,
 };
 
-/// The fields of a `TSTInfo` the signer uses.
-///
-/// ```text
-/// TSTInfo ::= SEQUENCE { version INTEGER { v1(1) }, policy TSAPolicyId,
-///   messageImprint MessageImprint, serialNumber INTEGER, genTime GeneralizedTime,
-///   accuracy Accuracy OPTIONAL, ordering BOOLEAN DEFAULT FALSE, nonce INTEGER OPTIONAL,
-///   tsa [0] GeneralName OPTIONAL, extensions [1] IMPLICIT Extensions OPTIONAL }
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TstInfo {
-    /// The TSA policy.
-    pub policy: ObjectIdentifier,
-    /// messageImprint.hashAlgorithm.
-    pub imprint_alg: ObjectIdentifier,
-    /// messageImprint.hashedMessage.
-    pub imprint: Vec<u8>,
-    /// serialNumber contents.
-    pub serial: Vec<u8>,
-    /// genTime.
-    pub gen_time: UnixTime,
-    /// nonce contents (as encoded, sign octet included).
-    pub nonce: Option<Vec<u8>>,
-}
-
-impl TstInfo {
-    /// Parses a DER `TSTInfo`.
-    pub fn parse(der: &[u8]) -> Result<Self, DerError> {
-        let t = der_raw::parse_one(der)?.expect(tag::SEQUENCE, "TSTInfo")?;
-        let mut r = t.reader();
-        r.expect(tag::INTEGER, "TSTInfo.version")?;
-        let policy = der_raw::oid(&r.expect(tag::OID, "TSTInfo.policy")?)?;
-        let mi = r.expect(tag::SEQUENCE, "TSTInfo.messageImprint")?;
-        let serial = r.expect(tag::INTEGER, "TSTInfo.serialNumber")?;
-        let gt = r.expect(tag::GENERALIZED_TIME, "TSTInfo.genTime")?;
-        r.optional(tag::SEQUENCE)?;
-        r.optional(tag::BOOLEAN)?;
-        let nonce = r.optional(tag::INTEGER)?;
-        let mut mr = mi.reader();
-        let alg = mr.expect(tag::SEQUENCE, "MessageImprint.hashAlgorithm")?;
-        let hashed = mr.expect(tag::OCTET_STRING, "MessageImprint.hashedMessage")?;
-        let imprint_alg = der_raw::oid(&alg.reader().expect(tag::OID, "hashAlgorithm")?)?;
-        Ok(Self {
-            policy,
-            imprint_alg,
-            imprint: hashed.value.to_vec(),
-            serial: serial.value.to_vec(),
-            gen_time: parse_generalized_time(gt.value)?,
-            nonce: nonce.map(|n| n.value.to_vec()),
-        })
-    }
-}
-
 /// Parses `YYYYMMDDHHMMSS[.f+]Z`.
-pub fn parse_generalized_time(v: &[u8]) -> Result<UnixTime, DerError> {
+pub fn parse_generalized_time(v: &[u8]) -> Result<UnixTime, TlvError> {
     let bad = || {
-        DerError(format!(
+        TlvError::new(format!(
             "bad GeneralizedTime {:?}",
             String::from_utf8_lossy(v)
         ))
@@ -118,7 +67,7 @@ pub struct CheckedToken {
     /// The token (DER ContentInfo), as received.
     pub der: Vec<u8>,
     /// Its TSTInfo.
-    pub info: TstInfo,
+    pub info: RawTstInfo,
     /// The TSA certificate.
     pub tsa_cert: Cert,
     /// Every certificate the token carries.
@@ -159,8 +108,16 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
         return Err(TokenError::NotTstInfo);
     }
     let content = sd.econtent.as_ref().ok_or(TokenError::NoTstInfo)?;
-    let info = TstInfo::parse(content).map_err(|e| malformed("TSTInfo", e))?;
-    if info.imprint_alg != expect.alg || info.imprint != expect.imprint {
+    let info = RawTstInfo::parse(content).map_err(|e| malformed("TSTInfo", e))?;
+    // RFC 3161 §2.4.2: policy is an OBJECT IDENTIFIER, genTime a UTC GeneralizedTime
+    // `YYYYMMDDhhmmss[.s...]Z`.
+    info.policy_oid().map_err(|e| malformed("TSTInfo", e))?;
+    let imprint_alg = info
+        .imprint_alg_oid()
+        .map_err(|e| malformed("TSTInfo", e))?;
+    let gen_time =
+        parse_generalized_time(&info.gen_time_raw).map_err(|e| malformed("TSTInfo", e))?;
+    if imprint_alg != expect.alg || info.imprint != expect.imprint {
         return Err(TokenError::ImprintMismatch);
     }
     if let Some(n) = expect.nonce {
@@ -177,12 +134,12 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
     let ct = si
         .signed_attr(&ID_CONTENT_TYPE)
         .ok_or(TokenError::MissingAttribute("content-type"))?;
-    if ct.values.first() != Some(&der_raw::encode_oid(&ID_CT_TST_INFO)) {
+    if ct.values.first() != Some(&tlv::encode_oid(&ID_CT_TST_INFO)) {
         return Err(TokenError::ContentTypeNotTstInfo);
     }
-    let dig_oid = der_raw::parse_one(&si.digest_algorithm)
-        .and_then(|t| t.reader().expect(tag::OID, "digestAlgorithm"))
-        .and_then(|o| der_raw::oid(&o))
+    let dig_oid = tlv::parse_exact_with(&si.digest_algorithm, Rules::LOW_TAGS_ONLY)
+        .and_then(|t| t.children().expect_named(tag::OID, "digestAlgorithm"))
+        .and_then(|o| o.oid())
         .map_err(|e| malformed("token digestAlgorithm", e))?;
     let dig_alg = digest::from_oid(&dig_oid).ok_or_else(|| TokenError::DigestNotAccepted {
         what: "token digest",
@@ -192,8 +149,8 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
         .signed_attr(&ID_MESSAGE_DIGEST)
         .and_then(|a| a.values.first())
         .ok_or(TokenError::MissingAttribute("message-digest"))?;
-    let md = der_raw::parse_one(md)
-        .and_then(|t| t.octets())
+    let md = tlv::parse_exact_with(md, Rules::LOW_TAGS_ONLY)
+        .and_then(|t| t.octet_string().map(std::borrow::Cow::into_owned))
         .map_err(|e| malformed("token message-digest", e))?;
     if md != dig_alg.digest(content) {
         return Err(TokenError::MessageDigestMismatch);
@@ -217,7 +174,7 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
         &si.signature_algorithm,
         &tbs,
         &si.signature,
-        info.gen_time,
+        gen_time,
     )
     .map_err(|e| TokenError::Signature(e.to_string()))?;
     match tsa_cert.eku() {
@@ -228,7 +185,7 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
             });
         }
     }
-    if !tsa_cert.valid_at(info.gen_time) {
+    if !tsa_cert.valid_at(gen_time) {
         return Err(TokenError::NotValidAtGenTime {
             subject: tsa_cert.subject(),
         });
@@ -243,12 +200,12 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
 
 /// The certificate a `SignerIdentifier` names.
 pub fn find_signer<'a>(sid: &[u8], certs: &'a [Cert]) -> Option<&'a Cert> {
-    let t = der_raw::parse_one(sid).ok()?;
+    let t = tlv::parse_exact_with(sid, Rules::LOW_TAGS_ONLY).ok()?;
     match t.tag {
         tag::SEQUENCE => {
-            let mut r = t.reader();
-            let issuer = r.expect(tag::SEQUENCE, "issuer").ok()?;
-            let serial = r.expect(tag::INTEGER, "serial").ok()?;
+            let mut r = t.children();
+            let issuer = r.expect_named(tag::SEQUENCE, "issuer").ok()?;
+            let serial = r.expect_named(tag::INTEGER, "serial").ok()?;
             certs
                 .iter()
                 .find(|c| c.issuer_raw == issuer.raw && c.serial_raw == serial.raw)
@@ -259,7 +216,10 @@ pub fn find_signer<'a>(sid: &[u8], certs: &'a [Cert]) -> Option<&'a Cert> {
 }
 
 /// Checks that the ESS signing-certificate(-v2) attribute's first ESSCertID(v2) names `cert`.
-fn check_ess_cert_id(si: &crate::cms_raw::RawSignerInfo, cert: &Cert) -> Result<(), TokenError> {
+fn check_ess_cert_id(
+    si: &inkan_profiles::asn1::cms::RawSignerInfo,
+    cert: &Cert,
+) -> Result<(), TokenError> {
     let (v2, attr) = if let Some(a) = si.signed_attr(&ID_AA_SIGNING_CERTIFICATE_V2) {
         (true, a)
     } else if let Some(a) = si.signed_attr(&ID_AA_SIGNING_CERTIFICATE) {
@@ -267,21 +227,22 @@ fn check_ess_cert_id(si: &crate::cms_raw::RawSignerInfo, cert: &Cert) -> Result<
     } else {
         return Err(TokenError::MissingAttribute("ESS signing-certificate"));
     };
-    let parse = || -> Result<(ObjectIdentifier, Vec<u8>), DerError> {
+    let parse = || -> Result<(ObjectIdentifier, Vec<u8>), TlvError> {
         let v = attr
             .values
             .first()
-            .ok_or_else(|| DerError("empty attribute".into()))?;
-        let sc = der_raw::parse_one(v)?.expect(tag::SEQUENCE, "SigningCertificate")?;
-        let certs = sc.reader().expect(tag::SEQUENCE, "certs")?;
-        let first = certs.reader().expect(tag::SEQUENCE, "ESSCertID")?;
-        let mut r = first.reader();
+            .ok_or_else(|| TlvError::new("empty attribute"))?;
+        let sc = tlv::parse_exact_with(v, Rules::LOW_TAGS_ONLY)?
+            .expect_named(tag::SEQUENCE, "SigningCertificate")?;
+        let certs = sc.children().expect_named(tag::SEQUENCE, "certs")?;
+        let first = certs.children().expect_named(tag::SEQUENCE, "ESSCertID")?;
+        let mut r = first.children();
         let mut alg = DigestAlgorithm::Sha256.oid();
         if v2 && r.peek_tag() == Some(tag::SEQUENCE) {
-            let a = r.expect(tag::SEQUENCE, "hashAlgorithm")?;
-            alg = der_raw::oid(&a.reader().expect(tag::OID, "algorithm")?)?;
+            let a = r.expect_named(tag::SEQUENCE, "hashAlgorithm")?;
+            alg = a.children().expect_named(tag::OID, "algorithm")?.oid()?;
         }
-        let h = r.expect(tag::OCTET_STRING, "certHash")?;
+        let h = r.expect_named(tag::OCTET_STRING, "certHash")?;
         Ok((alg, h.value.to_vec()))
     };
     let (alg, hash) = parse().map_err(|e| malformed("token ESS attribute", e))?;

@@ -737,7 +737,7 @@ fn b_lt_fetches_through_the_proxy() {
     assert_eq!(code, Some(0), "{text}");
     let p7s = format!("{input}.p7s");
     let der = std::fs::read(&p7s).unwrap();
-    let sd = inkan_signer::cms_raw::RawSignedData::parse(&der).unwrap();
+    let sd = inkan_profiles::asn1::cms::RawSignedData::parse(&der).unwrap();
     assert!(sd.crls.contains(&crl), "the fetched CRL is embedded");
     common::assert_openssl_cms_verify(d, &p7s, &input, "eseal-ca.pem");
     {

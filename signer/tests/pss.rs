@@ -9,9 +9,9 @@ use std::process::Command;
 
 use der::Decode;
 use inkan_profiles::alg::{DigestAlgorithm, PssParams, PublicKeyKind, SignatureAlgorithm};
+use inkan_profiles::asn1::cms::RawSignedData;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_signer::cades::Level;
-use inkan_signer::cms_raw::RawSignedData;
 use inkan_signer::sign::{self, Options};
 
 mod common;

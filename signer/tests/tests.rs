@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use inkan_hsm::devpki::{self, DevPki, KeyAlg};
+use inkan_profiles::asn1::cms::RawSignedData;
 use inkan_profiles::clock::{Clock, SystemClock};
 use inkan_signer::cades::Level;
-use inkan_signer::cms_raw::RawSignedData;
 use inkan_signer::sign::{self, ExtendOptions, Options};
 
 mod common;

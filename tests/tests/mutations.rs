@@ -12,10 +12,10 @@
 //! * `inkan_verifier::verify` with the case's own anchors, detached data and validation time
 //!   (so mutations reach path building, revocation and the long-term validation);
 //! * `inkan_verifier::verify_bytes` (no anchors);
-//! * `inkan_signer::cms_raw::RawSignedData::parse` (what `inkan-sign extend` reads);
+//! * `inkan_profiles::asn1::cms::RawSignedData::parse` (what `inkan-sign extend` reads);
 //! * `inkan_signer::certs::dn_string` (names of untrusted certificates in messages);
 //! * `inkan_tsa::handler::parse_request` (the TSA's strict request reader);
-//! * `TimeStampReq`, `TimeStampResp` and `TstInfo` from `inkan_profiles::asn1::tsp`.
+//! * `TimeStampReq`, `TimeStampResp`, `TstInfo` and `RawTstInfo` from `inkan_profiles::asn1::tsp`.
 //!
 //! The mutations are the ones that find bugs in DER readers: bit flips, bytes set to tag and
 //! length values (`0x80` indefinite, `0x84` four length octets, `0xff`), truncation, a slice
@@ -24,7 +24,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use inkan_profiles::asn1::tsp::{TimeStampReq, TimeStampResp, TstInfo};
+use inkan_profiles::asn1::tsp::{RawTstInfo, TimeStampReq, TimeStampResp, TstInfo};
 use inkan_profiles::time::UnixTime;
 use inkan_verifier::report::Sub;
 use inkan_verifier::{Data, Input, Options};
@@ -119,12 +119,13 @@ fn bounded<T>(what: &str, f: impl FnOnce() -> T) -> T {
 
 fn parsers(what: &str, b: &[u8]) {
     bounded(what, || {
-        let _ = inkan_signer::cms_raw::RawSignedData::parse(b);
+        let _ = inkan_profiles::asn1::cms::RawSignedData::parse(b);
         let _ = inkan_signer::certs::dn_string(b);
         let _ = inkan_tsa::handler::parse_request(b);
         let _ = TimeStampReq::parse(b);
         let _ = TimeStampResp::parse(b);
         let _ = TstInfo::parse(b);
+        let _ = RawTstInfo::parse(b);
     });
 }
 
@@ -415,14 +416,14 @@ fn mutated_network_answers_never_panic() {
     let own_imprint = |resp: &[u8]| {
         let token = tsa_client::token_from_response(resp).ok()?;
         let sd = inkan_verifier::cms::SignedData::parse_content_info(&token).ok()?;
-        tst::TstInfo::parse(sd.econtent.as_deref()?).ok()
+        RawTstInfo::parse(sd.econtent.as_deref()?).ok()
     };
     let mut calls = 0usize;
     let mut deep = 0usize;
     for (name, seed) in &responses {
         let info = own_imprint(seed).unwrap_or_else(|| panic!("{name}: no TSTInfo"));
         let expect = tst::Expect {
-            alg: info.imprint_alg,
+            alg: info.imprint_alg_oid().expect("imprint algorithm"),
             imprint: &info.imprint,
             nonce: None,
         };
@@ -439,7 +440,7 @@ fn mutated_network_answers_never_panic() {
                     let _ = tst::check(&token, &expect);
                 }
                 let _ = tst::check(&m, &expect);
-                let _ = tst::TstInfo::parse(&m);
+                let _ = RawTstInfo::parse(&m);
             });
             calls += 1;
         }

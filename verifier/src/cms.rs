@@ -2,6 +2,7 @@
 //! keeping the original bytes of everything that is hashed or signed.
 
 use const_oid::ObjectIdentifier;
+use inkan_profiles::asn1::tsp::RawTstInfo;
 use inkan_profiles::oid;
 
 use crate::crypto::{AlgId, is};
@@ -161,7 +162,7 @@ impl SignerInfo {
         let Ok(digest) = self
             .digest_alg
             .get()
-            .and_then(|a| crate::crypto::digest_alg(&a).map_err(|_| tlv::TlvError("digest")))
+            .and_then(|a| crate::crypto::digest_alg(&a).map_err(|_| tlv::TlvError::new("digest")))
         else {
             return Ok(());
         };
@@ -213,7 +214,7 @@ impl SignerInfo {
                 };
                 let mac = r.optional(0xa2)?.is_some();
                 if !r.is_empty() {
-                    return Err(tlv::TlvError("unexpected element"));
+                    return Err(tlv::TlvError::new("unexpected element"));
                 }
                 Ok((digest, signature, mac))
             });
@@ -291,21 +292,23 @@ impl SignedData {
     pub fn parse_content_info(bytes: &[u8]) -> tlv::Result<Self> {
         let (ci, rest) = tlv::parse_one(bytes, 0)?;
         if !rest.is_empty() {
-            return Err(tlv::TlvError("bytes after the ContentInfo"));
+            return Err(tlv::TlvError::new("bytes after the ContentInfo"));
         }
         let ci = ci.expect(tag::SEQUENCE)?;
         let mut r = ci.children();
         let oid = r.expect(tag::OID)?;
         if !is(oid.value, &oid::ID_SIGNED_DATA) {
-            return Err(tlv::TlvError("content is not SignedData"));
+            return Err(tlv::TlvError::new("content is not SignedData"));
         }
         let c = r.expect(0xa0)?;
         if !r.is_empty() {
-            return Err(tlv::TlvError("elements after the ContentInfo's content"));
+            return Err(tlv::TlvError::new(
+                "elements after the ContentInfo's content",
+            ));
         }
         let (sd, rest) = tlv::parse_one(c.value, 1)?;
         if !rest.is_empty() {
-            return Err(tlv::TlvError("bytes after the SignedData"));
+            return Err(tlv::TlvError::new("bytes after the SignedData"));
         }
         Self::parse(&sd.expect(tag::SEQUENCE)?)
     }
@@ -321,14 +324,14 @@ impl SignedData {
         if let Some(e) = er.optional(0xa0)? {
             let (o, _) = tlv::parse_one(e.value, 2)?;
             if o.tag & 0x1f != tag::OCTET_STRING {
-                return Err(tlv::TlvError("eContent is not an OCTET STRING"));
+                return Err(tlv::TlvError::new("eContent is not an OCTET STRING"));
             }
             econtent = Some(o.octets()?.into_owned());
         }
         // EncapsulatedContentInfo ::= SEQUENCE { eContentType, eContent [0] EXPLICIT OCTET
         // STRING OPTIONAL } (RFC 5652 §5.2): nothing else.
         if !er.is_empty() {
-            return Err(tlv::TlvError(
+            return Err(tlv::TlvError::new(
                 "the EncapsulatedContentInfo has elements after eContent",
             ));
         }
@@ -373,7 +376,9 @@ impl SignedData {
         }
         let sis = r.expect(tag::SET)?;
         if !r.is_empty() {
-            return Err(tlv::TlvError("elements after the SignedData's signerInfos"));
+            return Err(tlv::TlvError::new(
+                "elements after the SignedData's signerInfos",
+            ));
         }
         for si in sis.children() {
             out.signers.push(parse_signer_info(&si?)?);
@@ -397,7 +402,7 @@ fn parse_signer_info(si: &Tlv<'_>) -> tlv::Result<SignerInfo> {
             Sid::IssuerSerial(issuer, serial)
         }
         0x80 => Sid::Ski(sid_t.value.to_vec()),
-        _ => return Err(tlv::TlvError("unknown SignerIdentifier")),
+        _ => return Err(tlv::TlvError::new("unknown SignerIdentifier")),
     };
     let da = r.expect(tag::SEQUENCE)?;
     fields_raw.push(da.raw.to_vec());
@@ -414,7 +419,7 @@ fn parse_signer_info(si: &Tlv<'_>) -> tlv::Result<SignerInfo> {
     fields_raw.push(sa.raw.to_vec());
     let sig = r.next_tlv()?;
     if sig.tag & 0x1f != tag::OCTET_STRING {
-        return Err(tlv::TlvError("signature is not an OCTET STRING"));
+        return Err(tlv::TlvError::new("signature is not an OCTET STRING"));
     }
     fields_raw.push(sig.raw.to_vec());
     let signature = sig.octets()?.into_owned();
@@ -434,45 +439,9 @@ fn parse_signer_info(si: &Tlv<'_>) -> tlv::Result<SignerInfo> {
     })
 }
 
-/// An RFC 3161 TSTInfo (RFC 3161 §2.4.2), read tolerantly (fractional genTime).
-#[derive(Clone, Debug)]
-pub struct TstInfo {
-    /// TSA policy.
-    pub policy: String,
-    /// messageImprint hash algorithm.
-    pub imprint_alg: AlgBuf,
-    /// messageImprint hashed message.
-    pub imprint: Vec<u8>,
-    /// Serial number octets.
-    pub serial: Vec<u8>,
-    /// genTime, seconds.
-    pub gen_time: i64,
-    /// genTime nanoseconds.
-    pub gen_nanos: u32,
-}
-
-impl TstInfo {
-    /// Parses TSTInfo bytes.
-    pub fn parse(bytes: &[u8]) -> tlv::Result<Self> {
-        let t = tlv::parse_exact(bytes)?.expect(tag::SEQUENCE)?;
-        let mut r = t.children();
-        r.expect(tag::INTEGER)?;
-        let policy = tlv::oid_string(r.expect(tag::OID)?.value);
-        let mi = r.expect(tag::SEQUENCE)?;
-        let mut mr = mi.children();
-        let alg = mr.expect(tag::SEQUENCE)?;
-        let imprint = mr.expect(tag::OCTET_STRING)?.value.to_vec();
-        let serial = r.expect(tag::INTEGER)?.value.to_vec();
-        let (gen_time, gen_nanos) = tlv::parse_time(&r.expect(tag::GENERALIZED_TIME)?)?;
-        Ok(Self {
-            policy,
-            imprint_alg: AlgBuf(alg.raw.to_vec()),
-            imprint,
-            serial,
-            gen_time,
-            gen_nanos,
-        })
-    }
+/// A token's messageImprint.hashAlgorithm (RFC 3161 §2.4.2), as received.
+pub fn imprint_alg(tst: &RawTstInfo) -> tlv::Result<AlgId<'_>> {
+    tlv::parse_exact(&tst.imprint_alg).and_then(|t| AlgId::parse(&t))
 }
 
 /// The PKIStatus and token of a TimeStampResp.
@@ -544,14 +513,14 @@ pub fn parse_ocsp(bytes: &[u8]) -> tlv::Result<BasicOcsp> {
     if r.peek_tag() == Some(tag::ENUMERATED) {
         let status = r.next_tlv()?.small_uint()?;
         if status != 0 {
-            return Err(tlv::TlvError("OCSP response status is not successful"));
+            return Err(tlv::TlvError::new("OCSP response status is not successful"));
         }
         let rb = r.expect(0xa0)?;
         let rb = tlv::parse_exact(rb.value)?;
         let mut rr = rb.children();
         let ty = rr.expect(tag::OID)?.value;
         if !is(ty, &oid::ID_PKIX_OCSP_BASIC) {
-            return Err(tlv::TlvError("not a basic OCSP response"));
+            return Err(tlv::TlvError::new("not a basic OCSP response"));
         }
         let body = rr.expect(tag::OCTET_STRING)?;
         return parse_basic_ocsp(&tlv::parse_exact(body.value)?);
@@ -580,7 +549,7 @@ fn parse_basic_ocsp(t: &Tlv<'_>) -> tlv::Result<BasicOcsp> {
     match rid.tag {
         0xa1 => responder_name = Some(tlv::parse_exact(rid.value)?.raw.to_vec()),
         0xa2 => responder_key_hash = Some(tlv::parse_exact(rid.value)?.value.to_vec()),
-        _ => return Err(tlv::TlvError("bad ResponderID")),
+        _ => return Err(tlv::TlvError::new("bad ResponderID")),
     }
     let produced_at = tlv::parse_time(&tr.expect(tag::GENERALIZED_TIME)?)?.0;
     let mut responses = Vec::new();

@@ -195,14 +195,14 @@ fn read_subtrees(t: &tlv::Tlv<'_>) -> tlv::Result<Vec<(u8, Vec<u8>)>> {
         if let Some(min) = r.optional(0x80)?
             && min.value.iter().any(|&b| b != 0)
         {
-            return Err(tlv::TlvError("GeneralSubtree minimum is not 0"));
+            return Err(tlv::TlvError::new("GeneralSubtree minimum is not 0"));
         }
         if !r.is_empty() {
-            return Err(tlv::TlvError("GeneralSubtree maximum is present"));
+            return Err(tlv::TlvError::new("GeneralSubtree maximum is present"));
         }
         out.push(base);
         if out.len() > MAX_ITEMS {
-            return Err(tlv::TlvError("too many GeneralSubtrees"));
+            return Err(tlv::TlvError::new("too many GeneralSubtrees"));
         }
     }
     Ok(out)
@@ -228,7 +228,7 @@ fn read_name_constraints(
         nc.excluded = read_subtrees(&e)?;
     }
     if !r.is_empty() {
-        return Err(tlv::TlvError("trailing data in NameConstraints"));
+        return Err(tlv::TlvError::new("trailing data in NameConstraints"));
     }
     Ok(nc)
 }
@@ -251,7 +251,7 @@ fn subject_names(c: &Certificate, exts: &[Ext<'_>]) -> tlv::Result<Vec<(u8, Vec<
         for g in tlv::parse_exact(san)?.children() {
             names.push(general_name(&g?)?);
             if names.len() > MAX_ITEMS {
-                return Err(tlv::TlvError("too many names"));
+                return Err(tlv::TlvError::new("too many names"));
             }
         }
     }
@@ -526,7 +526,7 @@ fn read_policies(val: &[u8]) -> tlv::Result<Vec<Vec<u8>>> {
     for pi in tlv::parse_exact(val)?.children() {
         out.push(pi?.children().expect(tag::OID)?.value.to_vec());
         if out.len() > MAX_ITEMS {
-            return Err(tlv::TlvError("too many policies"));
+            return Err(tlv::TlvError::new("too many policies"));
         }
     }
     Ok(out)
@@ -542,7 +542,7 @@ fn read_mappings(val: &[u8]) -> tlv::Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let b = r.expect(tag::OID)?.value.to_vec();
         out.push((a, b));
         if out.len() > MAX_ITEMS {
-            return Err(tlv::TlvError("too many policy mappings"));
+            return Err(tlv::TlvError::new("too many policy mappings"));
         }
     }
     Ok(out)

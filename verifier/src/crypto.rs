@@ -71,7 +71,7 @@ impl<'a> AlgId<'a> {
 
 /// Reads OID content octets.
 pub fn oid_of(content: &[u8]) -> tlv::Result<ObjectIdentifier> {
-    ObjectIdentifier::from_bytes(content).map_err(|_| tlv::TlvError("unsupported OID"))
+    ObjectIdentifier::from_bytes(content).map_err(|_| tlv::TlvError::new("unsupported OID"))
 }
 
 /// Whether OID content octets `raw` are `o`.

@@ -114,14 +114,14 @@ pub fn detect(bin: &[u8]) -> Result<(Kind, &[u8]), tlv::TlvError> {
     // alone (files cut from fixed-size containers) carries nothing and is tolerated; the
     // report notes it.
     if trailing.iter().any(|&b| b != 0) {
-        return Err(tlv::TlvError("bytes after the ContentInfo"));
+        return Err(tlv::TlvError::new("bytes after the ContentInfo"));
     }
     let t = t.expect(tag::SEQUENCE)?;
     let mut r = t.children();
     let first = r.next_tlv()?;
     if first.tag == tag::OID {
         if !crate::crypto::is(first.value, &oid::ID_SIGNED_DATA) {
-            return Err(tlv::TlvError("not a CMS SignedData"));
+            return Err(tlv::TlvError::new("not a CMS SignedData"));
         }
         let kind = if crate::crypto::is(econtent_type(&t)?, &oid::ID_CT_TST_INFO) {
             Kind::TimeStampToken
@@ -136,7 +136,7 @@ pub fn detect(bin: &[u8]) -> Result<(Kind, &[u8]), tlv::TlvError> {
         let _ = status;
         return Ok((Kind::TimeStampResp, t.raw));
     }
-    Err(tlv::TlvError("not a CMS or RFC 3161 structure"))
+    Err(tlv::TlvError::new("not a CMS or RFC 3161 structure"))
 }
 
 fn econtent_type<'a>(ci: &tlv::Tlv<'a>) -> tlv::Result<&'a [u8]> {

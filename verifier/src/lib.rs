@@ -543,15 +543,12 @@ fn verify_unbounded(
             let mut t = engine::validate_token(&token, Imprinted::Content(&content), &m, t_at);
             if let Some(tst) = &t.tst {
                 r.time_stamped_data = Some(report::Imprint {
-                    algorithm: tst
-                        .imprint_alg
-                        .get()
+                    algorithm: cms::imprint_alg(tst)
                         .ok()
                         .and_then(|a| crypto::digest_alg(&a).ok())
                         .map_or_else(
                             || {
-                                tst.imprint_alg
-                                    .get()
+                                cms::imprint_alg(tst)
                                     .map_or_else(|_| "unknown".into(), |a| a.oid.to_string())
                             },
                             |d| d.to_string(),

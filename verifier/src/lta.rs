@@ -40,12 +40,13 @@ use inkan_profiles::asn1::cades::AtsHashIndexV3;
 use inkan_profiles::{ats, oid};
 
 use crate::checks::Check;
-use crate::cms::{SignedData, SignerInfo, TstInfo};
+use crate::cms::{SignedData, SignerInfo};
 use crate::crypto::is;
 use crate::material::{Content, Material};
 use crate::outcome::{Imprinted, TokenResult};
 use crate::report::{Finding, Indication, TimeStampSummary};
 use crate::tlv::{self, tag};
+use inkan_profiles::asn1::tsp::RawTstInfo;
 
 /// The outcome of walking the archive time-stamps.
 #[derive(Default)]
@@ -163,7 +164,7 @@ fn token_gen_time(v: &[u8]) -> Option<i64> {
     SignedData::parse_content_info(v)
         .ok()
         .and_then(|t| t.econtent)
-        .and_then(|e| TstInfo::parse(&e).ok())
+        .and_then(|e| RawTstInfo::parse(&e).ok())
         .map(|t| t.gen_time)
 }
 
@@ -454,8 +455,8 @@ pub fn walk(
 
 /// The digest algorithm of a time-stamp token's message imprint.
 fn imprint_alg(token: SignedData) -> Option<DigestAlgorithm> {
-    let info = TstInfo::parse(&token.econtent?).ok()?;
-    crate::crypto::digest_alg(&info.imprint_alg.get().ok()?).ok()
+    let info = RawTstInfo::parse(&token.econtent?).ok()?;
+    crate::crypto::digest_alg(&crate::cms::imprint_alg(&info).ok()?).ok()
 }
 
 /// One archive-time-stamp v2 of the walk. Its imprint is recomputed as

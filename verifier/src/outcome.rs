@@ -4,10 +4,10 @@
 use inkan_profiles::alg::DigestAlgorithm;
 
 use crate::checks::{Check, prevails};
-use crate::cms::TstInfo;
 use crate::material::Content;
 use crate::report::{Finding, Indication, Sub};
 use crate::x509::Certificate;
+use inkan_profiles::asn1::tsp::RawTstInfo;
 
 /// Result of one validation process.
 #[derive(Clone, Debug)]
@@ -91,7 +91,7 @@ pub struct TokenResult {
     /// Outcome of the token's own validation.
     pub outcome: Outcome,
     /// The TSTInfo, if readable.
-    pub tst: Option<TstInfo>,
+    pub tst: Option<RawTstInfo>,
     /// Whether the imprint matched the expected data (None: not checked).
     pub imprint_ok: Option<bool>,
 }

@@ -10,7 +10,9 @@
 //!
 //! [`tlv`] is the exception: a hand-written, bounded BER/DER reader over borrowed bytes that
 //! keeps every element's original encoding, for code that must hash or splice exactly the bytes
-//! it received (the verifier and the signer's CAdES extension).
+//! it received. It is the workspace's one TLV reader (the verifier, the signer, the HSM
+//! crate), and the tolerant readers are built on it: [`cms`] (`SignedData`, read and edited
+//! by splicing for CAdES extension) and [`tsp::RawTstInfo`] (tokens from other TSAs).
 
 pub mod cades;
 pub mod cms;

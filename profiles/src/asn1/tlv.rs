@@ -13,6 +13,7 @@
 //! its enclosing value; nothing is allocated except when an OCTET STRING has to be
 //! reassembled from BER segments, and that is bounded by the input size.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Deepest nesting accepted (RFC 5652 structures never need more than about 20).
@@ -54,17 +55,36 @@ pub mod tag {
     pub const CTX3: u8 = 0xa3;
 }
 
-/// Why bytes could not be read as a TLV.
+/// Why bytes could not be read as a TLV: a fixed message from the reader, or one naming the
+/// element being read (from the `*_named` accessors).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TlvError(pub &'static str);
+pub struct TlvError(Cow<'static, str>);
+
+impl TlvError {
+    /// An error with this message (a fixed text, or one built at run time).
+    pub fn new(msg: impl Into<Cow<'static, str>>) -> Self {
+        Self(msg.into())
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
 
 impl fmt::Display for TlvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(&self.0)
     }
 }
 
 impl std::error::Error for TlvError {}
+
+impl From<TlvError> for String {
+    fn from(e: TlvError) -> String {
+        e.0.into_owned()
+    }
+}
 
 /// Result alias for this module.
 pub type Result<T> = std::result::Result<T, TlvError>;
@@ -80,6 +100,8 @@ pub struct Tlv<'a> {
     pub raw: &'a [u8],
     /// Whether the length was indefinite (BER).
     pub indefinite: bool,
+    /// The rules this TLV was read under, which its [`Tlv::children`] keep.
+    rules: Rules,
 }
 
 impl<'a> Tlv<'a> {
@@ -88,9 +110,22 @@ impl<'a> Tlv<'a> {
         self.tag & 0x20 != 0
     }
 
-    /// A reader over the children of a constructed value.
+    /// A reader over the children of a constructed value, under the rules this TLV was read
+    /// with.
     pub fn children(&self) -> Reader<'a> {
-        Reader::new(self.value)
+        Reader::with_rules(self.value, self.rules)
+    }
+
+    /// Every child of a constructed value, read eagerly (an error names the first bad one);
+    /// an error on a primitive value.
+    pub fn elements(&self) -> Result<Vec<Tlv<'a>>> {
+        if !self.constructed() {
+            return Err(TlvError::new(format!(
+                "element with tag {:#04x} is not constructed",
+                self.tag
+            )));
+        }
+        self.children().collect()
     }
 
     /// Expects a given identifier octet.
@@ -98,26 +133,82 @@ impl<'a> Tlv<'a> {
         if self.tag == t {
             Ok(self)
         } else {
-            Err(TlvError("unexpected tag"))
+            Err(TlvError::new("unexpected tag"))
+        }
+    }
+
+    /// Expects a given identifier octet; the error names the element `what` and both tags.
+    pub fn expect_named(self, t: u8, what: &str) -> Result<Self> {
+        if self.tag == t {
+            Ok(self)
+        } else {
+            Err(TlvError::new(format!(
+                "{what}: expected tag {t:#04x}, found {:#04x}",
+                self.tag
+            )))
+        }
+    }
+
+    /// The value of an OBJECT IDENTIFIER (X.690 §8.19); errors name the tag found or the
+    /// encoding fault.
+    pub fn oid(&self) -> Result<const_oid::ObjectIdentifier> {
+        if self.tag != tag::OID {
+            return Err(TlvError::new(format!(
+                "expected OBJECT IDENTIFIER, found tag {:#04x}",
+                self.tag
+            )));
+        }
+        const_oid::ObjectIdentifier::from_bytes(self.value)
+            .map_err(|e| TlvError::new(format!("bad OID: {e}")))
+    }
+
+    /// The content of an OCTET STRING, which must be one: primitive (0x04), or constructed
+    /// (0x24, BER segments, X.690 §8.7.3) whose segments are OCTET STRINGs again, joined and
+    /// nested at most [`MAX_DEPTH`] deep. Unlike [`Tlv::octets`], any other tag is an error.
+    pub fn octet_string(&self) -> Result<Cow<'a, [u8]>> {
+        if self.tag == tag::OCTET_STRING {
+            return Ok(Cow::Borrowed(self.value));
+        }
+        let mut out = Vec::with_capacity(self.value.len());
+        self.octet_string_into(&mut out, 0)?;
+        Ok(Cow::Owned(out))
+    }
+
+    fn octet_string_into(&self, out: &mut Vec<u8>, depth: usize) -> Result<()> {
+        match self.tag {
+            tag::OCTET_STRING => {
+                out.extend_from_slice(self.value);
+                Ok(())
+            }
+            tag::OCTET_STRING_C if depth < MAX_DEPTH => {
+                for c in self.children() {
+                    c?.octet_string_into(out, depth + 1)?;
+                }
+                Ok(())
+            }
+            tag::OCTET_STRING_C => Err(TlvError::new("constructed OCTET STRING nested too deep")),
+            t => Err(TlvError::new(format!(
+                "expected OCTET STRING, found tag {t:#04x}"
+            ))),
         }
     }
 
     /// The content of an OCTET STRING, reassembling BER constructed segments (bounded by the
     /// input size). Accepts the primitive (0x04), constructed (0x24), and the same under an
     /// implicit context tag.
-    pub fn octets(&self) -> Result<std::borrow::Cow<'a, [u8]>> {
+    pub fn octets(&self) -> Result<Cow<'a, [u8]>> {
         if !self.constructed() {
-            return Ok(std::borrow::Cow::Borrowed(self.value));
+            return Ok(Cow::Borrowed(self.value));
         }
         let mut out = Vec::new();
         collect_octets(self.value, &mut out, 0)?;
-        Ok(std::borrow::Cow::Owned(out))
+        Ok(Cow::Owned(out))
     }
 
     /// The value bytes of an INTEGER, without checking minimal encoding.
     pub fn integer_bytes(&self) -> Result<&'a [u8]> {
         if self.tag != tag::INTEGER || self.value.is_empty() {
-            return Err(TlvError("expected INTEGER"));
+            return Err(TlvError::new("expected INTEGER"));
         }
         Ok(self.value)
     }
@@ -126,12 +217,12 @@ impl<'a> Tlv<'a> {
     pub fn small_uint(&self) -> Result<u64> {
         let v = self.value;
         if v.is_empty() || v[0] & 0x80 != 0 {
-            return Err(TlvError("integer out of range"));
+            return Err(TlvError::new("integer out of range"));
         }
         // Nine octets hold a u64 only behind a leading zero octet (2^63 and up).
         let v = match v {
             [0, rest @ ..] if rest.len() == 8 => rest,
-            _ if v.len() > 8 => return Err(TlvError("integer out of range")),
+            _ if v.len() > 8 => return Err(TlvError::new("integer out of range")),
             _ => v,
         };
         Ok(v.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b)))
@@ -140,7 +231,7 @@ impl<'a> Tlv<'a> {
     /// The content of a BIT STRING with zero unused bits.
     pub fn bit_string_bytes(&self) -> Result<&'a [u8]> {
         if self.tag != tag::BIT_STRING || self.value.is_empty() {
-            return Err(TlvError("expected BIT STRING"));
+            return Err(TlvError::new("expected BIT STRING"));
         }
         Ok(&self.value[1..])
     }
@@ -148,7 +239,7 @@ impl<'a> Tlv<'a> {
 
 fn collect_octets(mut v: &[u8], out: &mut Vec<u8>, depth: usize) -> Result<()> {
     if depth > MAX_DEPTH {
-        return Err(TlvError("nesting too deep"));
+        return Err(TlvError::new("nesting too deep"));
     }
     while !v.is_empty() {
         let (t, rest) = parse_one(v, depth + 1)?;
@@ -174,18 +265,29 @@ pub struct Rules {
     /// (at most 5 tag-number octets) rather than refused. The stored [`Tlv::tag`] is the first
     /// identifier octet either way.
     pub high_tag_numbers: bool,
+    /// Whether indefinite lengths (BER, X.690 §8.1.3.6) are accepted on constructed values.
+    /// Without them every length is definite, as DER requires (X.690 §10.1).
+    pub indefinite_lengths: bool,
 }
 
 impl Rules {
     /// The verifier's rules (and [`parse_one`]'s): high tag numbers are stepped over.
     pub const TOLERANT: Rules = Rules {
         high_tag_numbers: true,
+        indefinite_lengths: true,
     };
     /// Single-octet identifiers only: a high tag number anywhere in the element (including
     /// inside an indefinite-length value) is an error. The signer's CAdES extension uses these
     /// rules (every tag in CMS, RFC 3161 and OCSP fits in one octet).
     pub const LOW_TAGS_ONLY: Rules = Rules {
         high_tag_numbers: false,
+        indefinite_lengths: true,
+    };
+    /// Single-octet identifiers and definite lengths only: the HSM crate reads the
+    /// certificates and key parameters it is configured with, which must be DER, this way.
+    pub const DEFINITE_LOW_TAGS: Rules = Rules {
+        high_tag_numbers: false,
+        indefinite_lengths: false,
     };
 }
 
@@ -199,34 +301,39 @@ pub fn parse_one(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8])> {
 /// indefinite-length value are walked one level deeper.
 pub fn parse_one_with(input: &[u8], depth: usize, rules: Rules) -> Result<(Tlv<'_>, &[u8])> {
     if depth > MAX_DEPTH {
-        return Err(TlvError("nesting too deep"));
+        return Err(TlvError::new("nesting too deep"));
     }
-    let first = *input.first().ok_or(TlvError("truncated: missing tag"))?;
+    let first = *input
+        .first()
+        .ok_or(TlvError::new("truncated: missing tag"))?;
     let mut pos = 1;
     if first & 0x1f == 0x1f {
         if !rules.high_tag_numbers {
-            return Err(TlvError("multi-byte tags are not supported"));
+            return Err(TlvError::new("multi-byte tags are not supported"));
         }
         // High tag numbers: skip the tag number octets; readers here never need them but must
         // step over them (bounded to 5 tag-number octets).
         loop {
-            let b = *input.get(pos).ok_or(TlvError("truncated tag"))?;
+            let b = *input.get(pos).ok_or(TlvError::new("truncated tag"))?;
             pos += 1;
             if b & 0x80 == 0 {
                 break;
             }
             if pos > 5 {
-                return Err(TlvError("tag number too large"));
+                return Err(TlvError::new("tag number too large"));
             }
         }
     }
     let lb = *input
         .get(pos)
-        .ok_or(TlvError("truncated: missing length"))?;
+        .ok_or(TlvError::new("truncated: missing length"))?;
     pos += 1;
     if lb == 0x80 {
+        if !rules.indefinite_lengths {
+            return Err(TlvError::new("indefinite length"));
+        }
         if first & 0x20 == 0 {
-            return Err(TlvError("indefinite length on a primitive value"));
+            return Err(TlvError::new("indefinite length on a primitive value"));
         }
         // Walk children until the end-of-contents octets.
         let start = pos;
@@ -239,11 +346,12 @@ pub fn parse_one_with(input: &[u8], depth: usize, rules: Rules) -> Result<(Tlv<'
                     value: &input[start..end],
                     raw: &input[..end + 2],
                     indefinite: true,
+                    rules,
                 };
                 return Ok((tlv, &rest[2..]));
             }
             if rest.is_empty() {
-                return Err(TlvError("truncated: missing end-of-contents"));
+                return Err(TlvError::new("truncated: missing end-of-contents"));
             }
             let (_, r) = parse_one_with(rest, depth + 1, rules)?;
             rest = r;
@@ -254,34 +362,45 @@ pub fn parse_one_with(input: &[u8], depth: usize, rules: Rules) -> Result<(Tlv<'
     } else {
         let n = usize::from(lb & 0x7f);
         if n > 4 {
-            return Err(TlvError("length too large"));
+            return Err(TlvError::new("length too large"));
         }
         let mut l: usize = 0;
         for i in 0..n {
-            let b = *input.get(pos + i).ok_or(TlvError("truncated length"))?;
+            let b = *input
+                .get(pos + i)
+                .ok_or(TlvError::new("truncated length"))?;
             l = (l << 8) | usize::from(b);
         }
         pos += n;
         l
     };
-    let end = pos.checked_add(len).ok_or(TlvError("length overflow"))?;
+    let end = pos
+        .checked_add(len)
+        .ok_or(TlvError::new("length overflow"))?;
     if end > input.len() {
-        return Err(TlvError("truncated: length exceeds the data"));
+        return Err(TlvError::new("truncated: length exceeds the data"));
     }
     let tlv = Tlv {
         tag: first,
         value: &input[pos..end],
         raw: &input[..end],
         indefinite: false,
+        rules,
     };
     Ok((tlv, &input[end..]))
 }
 
 /// Parses exactly one TLV filling `input` (trailing bytes are an error).
 pub fn parse_exact(input: &[u8]) -> Result<Tlv<'_>> {
-    let (t, rest) = parse_one(input, 0)?;
+    parse_exact_with(input, Rules::TOLERANT)
+}
+
+/// Parses exactly one TLV filling `input` under `rules` (trailing bytes are an error); its
+/// [`Tlv::children`] are read under the same rules.
+pub fn parse_exact_with(input: &[u8], rules: Rules) -> Result<Tlv<'_>> {
+    let (t, rest) = parse_one_with(input, 0, rules)?;
     if !rest.is_empty() {
-        return Err(TlvError("trailing bytes after the value"));
+        return Err(TlvError::new("trailing bytes after the value"));
     }
     Ok(t)
 }
@@ -290,12 +409,18 @@ pub fn parse_exact(input: &[u8]) -> Result<Tlv<'_>> {
 #[derive(Clone, Debug)]
 pub struct Reader<'a> {
     rest: &'a [u8],
+    rules: Rules,
 }
 
 impl<'a> Reader<'a> {
-    /// A reader over `bytes`.
+    /// A reader over `bytes` ([`Rules::TOLERANT`]).
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { rest: bytes }
+        Self::with_rules(bytes, Rules::TOLERANT)
+    }
+
+    /// A reader over `bytes` under `rules`.
+    pub fn with_rules(bytes: &'a [u8], rules: Rules) -> Self {
+        Self { rest: bytes, rules }
     }
 
     /// Whether everything has been read.
@@ -306,11 +431,19 @@ impl<'a> Reader<'a> {
     /// The next TLV, an error at the end.
     pub fn next_tlv(&mut self) -> Result<Tlv<'a>> {
         if self.rest.is_empty() {
-            return Err(TlvError("missing element"));
+            return Err(TlvError::new("missing element"));
         }
-        let (t, r) = parse_one(self.rest, 1)?;
+        let (t, r) = parse_one_with(self.rest, 1, self.rules)?;
         self.rest = r;
         Ok(t)
+    }
+
+    /// The next TLV; at the end, an error naming the missing element `what`.
+    pub fn next_named(&mut self, what: &str) -> Result<Tlv<'a>> {
+        if self.rest.is_empty() {
+            return Err(TlvError::new(format!("{what}: missing")));
+        }
+        self.next_tlv()
     }
 
     /// The next TLV if it has identifier `t`.
@@ -327,9 +460,23 @@ impl<'a> Reader<'a> {
         self.next_tlv()?.expect(t)
     }
 
+    /// The next TLV, which must have identifier `t`; errors name the element `what`.
+    pub fn expect_named(&mut self, t: u8, what: &str) -> Result<Tlv<'a>> {
+        self.next_named(what)?.expect_named(t, what)
+    }
+
     /// Peeks at the next identifier octet.
     pub fn peek_tag(&self) -> Option<u8> {
         self.rest.first().copied()
+    }
+
+    /// An error naming `what` unless everything has been read.
+    pub fn finish(&self, what: &str) -> Result<()> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(TlvError::new(format!("{what}: trailing data")))
+        }
     }
 }
 
@@ -426,14 +573,16 @@ pub fn der_set_of(tag: u8, elems: &[&[u8]]) -> Vec<u8> {
 /// Parses an ASN.1 time (UTCTime or GeneralizedTime, with optional fractional seconds) into
 /// seconds since the epoch and nanoseconds.
 pub fn parse_time(t: &Tlv<'_>) -> Result<(i64, u32)> {
-    let s = std::str::from_utf8(t.value).map_err(|_| TlvError("time is not ASCII"))?;
+    let s = std::str::from_utf8(t.value).map_err(|_| TlvError::new("time is not ASCII"))?;
     let b = s.as_bytes();
     let digits = |from: usize, n: usize| -> Result<i64> {
-        let part = b.get(from..from + n).ok_or(TlvError("time too short"))?;
+        let part = b
+            .get(from..from + n)
+            .ok_or(TlvError::new("time too short"))?;
         let mut v = 0i64;
         for &c in part {
             if !c.is_ascii_digit() {
-                return Err(TlvError("bad digit in time"));
+                return Err(TlvError::new("bad digit in time"));
             }
             v = v * 10 + i64::from(c - b'0');
         }
@@ -445,7 +594,7 @@ pub fn parse_time(t: &Tlv<'_>) -> Result<(i64, u32)> {
             (if y >= 50 { 1900 + y } else { 2000 + y }, 2)
         }
         tag::GENERALIZED_TIME => (digits(0, 4)?, 4),
-        _ => return Err(TlvError("expected a time")),
+        _ => return Err(TlvError::new("expected a time")),
     };
     let month = digits(p, 2)?;
     let day = digits(p + 2, 2)?;
@@ -469,7 +618,7 @@ pub fn parse_time(t: &Tlv<'_>) -> Result<(i64, u32)> {
             any = true;
         }
         if !any {
-            return Err(TlvError("empty fraction in time"));
+            return Err(TlvError::new("empty fraction in time"));
         }
     }
     let mut offset = 0i64;
@@ -481,13 +630,13 @@ pub fn parse_time(t: &Tlv<'_>) -> Result<(i64, u32)> {
             offset = (oh * 60 + om) * 60 * if c == b'+' { 1 } else { -1 };
             p += 5;
         }
-        _ => return Err(TlvError("time without zone")),
+        _ => return Err(TlvError::new("time without zone")),
     }
     if p != b.len() {
-        return Err(TlvError("trailing characters in time"));
+        return Err(TlvError::new("trailing characters in time"));
     }
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
-        return Err(TlvError("time field out of range"));
+        return Err(TlvError::new("time field out of range"));
     }
     // In range: checked above.
     let days = crate::time::days_from_civil(year, month as u32, day as u32);
@@ -666,6 +815,7 @@ mod tests {
             value: b"20130814154435.557Z",
             raw: &[],
             indefinite: false,
+            rules: Rules::TOLERANT,
         };
         let (s, n) = parse_time(&t).unwrap();
         assert_eq!(format_time(s), "2013-08-14T15:44:35Z");
@@ -675,6 +825,7 @@ mod tests {
             value: b"491231235959Z",
             raw: &[],
             indefinite: false,
+            rules: Rules::TOLERANT,
         };
         assert_eq!(
             format_time(parse_time(&u).unwrap().0),
@@ -702,5 +853,110 @@ mod tests {
         let a: &[u8] = &[0x02, 0x01, 0x05];
         let b: &[u8] = &[0x02, 0x01, 0x01];
         assert_eq!(der_set_of(0x31, &[a, b]), vec![0x31, 6, 2, 1, 1, 2, 1, 5]);
+    }
+    #[test]
+    fn named_errors_say_which_element() {
+        let seq = encode_parts(tag::SEQUENCE, &[encode_uint(&[1])]);
+        let t = parse_exact_with(&seq, Rules::LOW_TAGS_ONLY).unwrap();
+        let mut r = t.children();
+        let e = r
+            .clone()
+            .expect_named(tag::OID, "TSTInfo.policy")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "TSTInfo.policy: expected tag 0x06, found 0x02"
+        );
+        assert_eq!(r.next_named("version").unwrap().small_uint().unwrap(), 1);
+        assert_eq!(
+            r.next_named("policy").unwrap_err().message(),
+            "policy: missing"
+        );
+        r.finish("TSTInfo").unwrap();
+        let e = t.children().finish("TSTInfo").unwrap_err();
+        assert_eq!(String::from(e), "TSTInfo: trailing data");
+        assert!(t.children().next().unwrap().unwrap().elements().is_err());
+        assert_eq!(t.elements().unwrap().len(), 1);
+        let oid = const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+        let o = encode_oid(&oid);
+        assert_eq!(parse_exact(&o).unwrap().oid().unwrap(), oid);
+        assert!(t.oid().unwrap_err().message().contains("found tag 0x30"));
+        assert!(parse_exact(&[tag::OID, 1, 0x80]).unwrap().oid().is_err());
+    }
+
+    #[test]
+    fn children_keep_the_rules() {
+        // A high tag number inside a definite SEQUENCE: stepped over by the tolerant reader,
+        // refused by the children of a LOW_TAGS_ONLY parse.
+        let b = [0x30, 0x04, 0x9f, 0x1f, 0x01, 0xaa];
+        assert!(parse_exact(&b).unwrap().children().next_tlv().is_ok());
+        let strict = parse_exact_with(&b, Rules::LOW_TAGS_ONLY).unwrap();
+        assert!(strict.children().next_tlv().is_err());
+        assert!(strict.elements().is_err());
+    }
+
+    #[test]
+    fn octet_string_checks_tags_and_depth() {
+        // Definite-length constructed OCTET STRINGs nested `levels` deep around "x", built in
+        // linear time: the content length of each level first, then the headers outside in.
+        fn nest(levels: usize) -> Vec<u8> {
+            let inner = encode(tag::OCTET_STRING, b"x");
+            let mut lens = vec![inner.len()];
+            for _ in 0..levels {
+                let mut h = vec![tag::OCTET_STRING_C];
+                push_len(&mut h, *lens.last().unwrap());
+                lens.push(h.len() + lens.last().unwrap());
+            }
+            let mut out = Vec::with_capacity(*lens.last().unwrap());
+            for &len in lens[..levels].iter().rev() {
+                out.push(tag::OCTET_STRING_C);
+                push_len(&mut out, len);
+            }
+            out.extend_from_slice(&inner);
+            out
+        }
+        let ok = nest(MAX_DEPTH);
+        assert_eq!(&*parse_exact(&ok).unwrap().octet_string().unwrap(), b"x");
+        let deep = nest(MAX_DEPTH + 1);
+        assert!(parse_exact(&deep).unwrap().octet_string().is_err());
+        // Far deeper than any stack: an error, not an abort.
+        let hostile = nest(200_000);
+        assert!(parse_exact(&hostile).unwrap().octet_string().is_err());
+        // Segments must be OCTET STRINGs; other tags are refused.
+        let bad = [0x24, 0x03, 0x02, 0x01, 0x00];
+        assert!(parse_exact(&bad).unwrap().octet_string().is_err());
+        assert!(
+            parse_exact(&[0x02, 0x01, 0x00])
+                .unwrap()
+                .octet_string()
+                .is_err()
+        );
+        // A 70,000-octet value: three length octets.
+        let big = encode(tag::OCTET_STRING, &vec![7u8; 70_000]);
+        assert_eq!(&big[..5], &[0x04, 0x83, 0x01, 0x11, 0x70]);
+        assert_eq!(
+            parse_exact(&big).unwrap().octet_string().unwrap().len(),
+            70_000
+        );
+    }
+
+    #[test]
+    fn definite_rules_refuse_indefinite_lengths() {
+        let indef = [0x30, 0x80, 0x05, 0x00, 0, 0];
+        assert!(parse_one_with(&indef, 0, Rules::LOW_TAGS_ONLY).is_ok());
+        let e = parse_one_with(&indef, 0, Rules::DEFINITE_LOW_TAGS).unwrap_err();
+        assert_eq!(e.message(), "indefinite length");
+        // Inside a definite value, children are refused when read.
+        let nested = [0x30, 0x04, 0x30, 0x80, 0, 0];
+        let t = parse_exact_with(&nested, Rules::DEFINITE_LOW_TAGS).unwrap();
+        assert!(t.children().next_tlv().is_err());
+        assert!(parse_one_with(&[0x9f, 0x1f, 0x01, 0xaa], 0, Rules::DEFINITE_LOW_TAGS).is_err());
+        // Non-minimal definite lengths stay accepted (X.690 §8.1.3.5 allows them in BER).
+        assert_eq!(
+            parse_exact_with(&[0x04, 0x81, 0x01, 0x07], Rules::DEFINITE_LOW_TAGS)
+                .unwrap()
+                .value,
+            &[7]
+        );
     }
 }

@@ -13,6 +13,7 @@ use x509_cert::ext::Extensions;
 use x509_cert::ext::pkix::name::GeneralName;
 
 use crate::alg::{AlgError, DigestAlgorithm};
+use crate::asn1::tlv::{self, TlvError, tag};
 use crate::time::UnixTime;
 
 /// ```text
@@ -675,6 +676,97 @@ impl EncodeValue for GenTime {
     }
 }
 
+/// A `TSTInfo` (RFC 3161 §2.4.2) read tolerantly over the byte-keeping [`tlv`] reader, for
+/// code that checks tokens other TSAs made: the signer on receipt and in signatures it
+/// extends, and the verifier.
+///
+/// [`TstInfo`] decodes strict DER into typed values and is what a TSA writes and tests
+/// against. Real tokens are not all strict DER: a sigstore test TSA, for one, issues serial
+/// numbers with the high bit set (negative INTEGERs, refused by [`Uint`]); this reader keeps
+/// such fields as their content octets and lets each caller judge them. It reads BER
+/// ([`Rules::TOLERANT`]), and genTime as any UTC GeneralizedTime [`tlv::parse_time`] takes
+/// (fractions and offsets); the original content octets are kept in
+/// [`RawTstInfo::gen_time_raw`] for stricter checks. Fields after `nonce` (`tsa`,
+/// `extensions`) are not read.
+///
+/// [`tlv`]: crate::asn1::tlv
+/// [`Rules::TOLERANT`]: crate::asn1::tlv::Rules::TOLERANT
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct RawTstInfo {
+    /// `policy`: the OBJECT IDENTIFIER's content octets (see [`RawTstInfo::policy_oid`]).
+    pub policy: Vec<u8>,
+    /// `messageImprint.hashAlgorithm`: the AlgorithmIdentifier as received.
+    pub imprint_alg: Vec<u8>,
+    /// `messageImprint.hashedMessage`.
+    pub imprint: Vec<u8>,
+    /// `serialNumber`: the INTEGER's content octets.
+    pub serial: Vec<u8>,
+    /// `genTime`: the content octets as received.
+    pub gen_time_raw: Vec<u8>,
+    /// `genTime`: seconds since the epoch.
+    pub gen_time: i64,
+    /// `genTime`: nanoseconds.
+    pub gen_nanos: u32,
+    /// `accuracy`: the SEQUENCE as received.
+    pub accuracy: Option<Vec<u8>>,
+    /// `ordering`: the BOOLEAN's content octets, when present.
+    pub ordering: Option<Vec<u8>>,
+    /// `nonce`: the INTEGER's content octets (sign octet included).
+    pub nonce: Option<Vec<u8>>,
+}
+
+impl RawTstInfo {
+    /// Reads a `TSTInfo` (the `eContent` of a token) from untrusted bytes; errors name the
+    /// element.
+    pub fn parse(bytes: &[u8]) -> Result<Self, TlvError> {
+        let t = tlv::parse_exact(bytes)?.expect_named(tag::SEQUENCE, "TSTInfo")?;
+        let mut r = t.children();
+        r.expect_named(tag::INTEGER, "TSTInfo.version")?;
+        let policy = r.expect_named(tag::OID, "TSTInfo.policy")?;
+        let mi = r.expect_named(tag::SEQUENCE, "TSTInfo.messageImprint")?;
+        let serial = r.expect_named(tag::INTEGER, "TSTInfo.serialNumber")?;
+        let gt = r.expect_named(tag::GENERALIZED_TIME, "TSTInfo.genTime")?;
+        let accuracy = r.optional(tag::SEQUENCE)?;
+        let ordering = r.optional(tag::BOOLEAN)?;
+        let nonce = r.optional(tag::INTEGER)?;
+        let mut mr = mi.children();
+        let alg = mr.expect_named(tag::SEQUENCE, "MessageImprint.hashAlgorithm")?;
+        let hashed = mr.expect_named(tag::OCTET_STRING, "MessageImprint.hashedMessage")?;
+        let (gen_time, gen_nanos) = tlv::parse_time(&gt)?;
+        Ok(Self {
+            policy: policy.value.to_vec(),
+            imprint_alg: alg.raw.to_vec(),
+            imprint: hashed.value.to_vec(),
+            serial: serial.value.to_vec(),
+            gen_time_raw: gt.value.to_vec(),
+            gen_time,
+            gen_nanos,
+            accuracy: accuracy.map(|a| a.raw.to_vec()),
+            ordering: ordering.map(|o| o.value.to_vec()),
+            nonce: nonce.map(|n| n.value.to_vec()),
+        })
+    }
+
+    /// The policy as an OID; an error when its content octets are not one (X.690 §8.19).
+    pub fn policy_oid(&self) -> Result<ObjectIdentifier, TlvError> {
+        ObjectIdentifier::from_bytes(&self.policy)
+            .map_err(|e| TlvError::new(format!("TSTInfo.policy: bad OID: {e}")))
+    }
+
+    /// The policy in dotted form (`invalid-oid` when it is not one).
+    pub fn policy_string(&self) -> String {
+        tlv::oid_string(&self.policy)
+    }
+
+    /// The OID of `messageImprint.hashAlgorithm`.
+    pub fn imprint_alg_oid(&self) -> Result<ObjectIdentifier, TlvError> {
+        tlv::parse_exact(&self.imprint_alg)?
+            .children()
+            .expect_named(tag::OID, "hashAlgorithm")?
+            .oid()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -778,7 +870,10 @@ mod tests {
     }
 
     fn openssl_query(args: &[&str]) -> Vec<u8> {
-        let dir = std::env::temp_dir().join(format!("inkan-tsq-{}", std::process::id()));
+        // One folder per call: tests run in parallel and each removes its folder at the end.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("inkan-tsq-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let data = dir.join("data.txt");
         std::fs::write(&data, b"hello inkan").unwrap();
@@ -991,5 +1086,59 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn raw_tst_info_reads_what_strict_der_refuses() {
+        // The TSTInfo of a sigstore test token: serial number DEADBEEF (a negative INTEGER).
+        let hex = "306102010106092b0601040183bf3002302f300b0609608648016503040201042\
+                   09b72f4419437d16d5c1a06199442839370a4bb5eb16ce72e93a7f303679b50360204de\
+                   adbeef180f32303233303230313030303030305a30030201010204499602d2";
+        let b: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        assert!(
+            TstInfo::parse(&b).is_err(),
+            "Uint refuses a negative serial"
+        );
+        let t = RawTstInfo::parse(&b).unwrap();
+        assert_eq!(t.serial, [0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(t.policy_string(), "1.3.6.1.4.1.57264.2");
+        assert_eq!(t.policy_oid().unwrap().to_string(), "1.3.6.1.4.1.57264.2");
+        assert_eq!(
+            t.imprint_alg_oid().unwrap(),
+            ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1")
+        );
+        assert_eq!(t.imprint.len(), 32);
+        assert_eq!(t.gen_time, 1_675_209_600);
+        assert_eq!(t.gen_time_raw, b"20230201000000Z");
+        assert_eq!(
+            t.accuracy.as_deref(),
+            Some(&[0x30, 0x03, 0x02, 0x01, 0x01][..])
+        );
+        assert_eq!(t.ordering, None);
+        assert_eq!(t.nonce.as_deref(), Some(&[0x49, 0x96, 0x02, 0xd2][..]));
+        // What the strict type reads, this reads to the same values.
+        let der = sample_tst_info().to_der().unwrap();
+        let (strict, raw) = (
+            TstInfo::parse(&der).unwrap(),
+            RawTstInfo::parse(&der).unwrap(),
+        );
+        assert_eq!(raw.policy_oid().unwrap(), strict.policy);
+        assert_eq!(
+            raw.imprint,
+            strict.message_imprint.hashed_message.as_bytes()
+        );
+        assert_eq!(
+            raw.gen_time,
+            i64::try_from(strict.gen_time.to_unix().secs()).unwrap()
+        );
+        assert_eq!(raw.gen_nanos, strict.gen_time.to_unix().subsec_nanos());
+        for bad in [&b""[..], &[0x30, 0x00], &b[..b.len() - 1]] {
+            assert!(RawTstInfo::parse(bad).is_err());
+        }
+        let e = RawTstInfo::parse(&[0x30, 0x03, 0x02, 0x01, 0x01]).unwrap_err();
+        assert_eq!(e.message(), "TSTInfo.policy: missing");
     }
 }

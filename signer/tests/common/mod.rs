@@ -194,7 +194,7 @@ pub use inkan_test_support::openssl_cms_verify as assert_openssl_cms_verify;
 pub fn assert_openssl_accepts_b_t(dir: &Path, sig: &str, content: &str) {
     assert_openssl_cms_verify(dir, sig, content, "root.pem");
     let der = std::fs::read(sig).unwrap();
-    let sd = inkan_signer::cms_raw::RawSignedData::parse(&der).unwrap();
+    let sd = inkan_profiles::asn1::cms::RawSignedData::parse(&der).unwrap();
     assert!(
         sd.signer_infos[0]
             .unsigned_attrs
