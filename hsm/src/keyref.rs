@@ -1,4 +1,4 @@
-//! `KEYREF`: which key to use, as one string (`../shared/INTERFACE.md`).
+//! `KEYREF`: which key to use, as one string (the `--key` argument of every binary; see the manual pages).
 //!
 //! Either a file path (a PKCS#8 private key in PEM) or an RFC 7512 `pkcs11:` URI:
 //!

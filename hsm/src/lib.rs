@@ -36,7 +36,7 @@
 //! ## Choices
 //! - **ring for software signing**, not RustCrypto `rsa`: `rsa` has an open timing advisory for
 //!   private-key operations (RUSTSEC-2023-0071, the Marvin attack); ring's RSA is constant-time
-//!   and the fastest we measured (`../shared/spec/field-notes.md`).
+//!   and the fastest we measured.
 //! - **RustCrypto `p384`/`p521`** for P-384 and P-521: ring has no P-521, and RustCrypto's
 //!   P-384 signed faster than ring's on the target machine (about 3,100/s against 1,900/s).
 //! - **`cryptoki`**, not the `pkcs11` crate, for PKCS#11: it is maintained (0.12.1, 2026) with

@@ -1,7 +1,8 @@
 //! Every object identifier the workspace uses, in one place.
 //!
 //! Values are written out in dotted form so that a reviewer can compare them with the
-//! standards (`../shared/spec/standards.md` sections 1.4, 2, 5 and 7). Each constant names the
+//! standards that assign them (RFC 5280, 5652, 3161, 5816, 6960, 4055, 5754, 8410; ETSI EN 319 122-1 and
+//! 319 142-1). Each constant names the
 //! standard that assigns it. Crates outside `profiles` use these constants instead of writing
 //! OIDs of their own.
 

@@ -1,5 +1,6 @@
 //! The CRYPTREC policy as data: may this algorithm and key be used to create, or to validate, at
-//! time T? (`../shared/spec/standards.md` sections 1.1–1.2.)
+//! time T? (CRYPTREC LS-0001-2022, the e-Government recommended ciphers list, and its
+//! security-strength periods.)
 //!
 //! CONTRACT (shared by every crate; extend, do not rename): [`Use`], [`Policy`],
 //! [`Refusal`] and the `check_*` methods.
@@ -137,7 +138,7 @@ const fn recommended(what: Listed, since: &'static str) -> ListEntry {
 }
 
 /// The CRYPTREC Ciphers List LS-0001-2022 as far as signatures and hashes go
-/// (`standards.md` §1.1, §1.4). SHA-1 is monitored; MD5 and SHA-224 are not listed; EdDSA
+/// (CRYPTREC LS-0001-2022). SHA-1 is monitored; MD5 and SHA-224 are not listed; EdDSA
 /// and the SHA-3 family joined the recommended list with LS-0001-2022. DSA is recommended, but
 /// inkan only verifies it (no PKCS#11 path signs it, and RFC 5754 stops DSA at SHA-256).
 pub const LS_0001_2022: [ListEntry; 15] = {
@@ -191,7 +192,7 @@ pub const LS_0001_2022: [ListEntry; 15] = {
     ]
 };
 
-/// How long material of a given strength may be used (`standards.md` §1.2).
+/// How long material of a given strength may be used (CRYPTREC LS-0001-2022, after NIST SP 800-57 Part 1 Rev. 5 §5.6.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StrengthPeriod {
     /// Strength in bits (rows apply to keys of at least this strength, below the next row).
@@ -603,7 +604,7 @@ impl Policy {
     }
 
     /// A digest used only to identify something (OCSP CertID, ESSCertID v1 in old signatures),
-    /// never under a signature: SHA-1 passes here (`standards.md` §7.3), MD5 does not.
+    /// never under a signature: SHA-1 passes here (ETSI TS 119 312 §6, hash functions for certificate identification), MD5 does not.
     pub fn check_identification_digest(&self, d: DigestAlgorithm) -> Result<(), Refusal> {
         match d {
             DigestAlgorithm::Md5 => Err(Refusal::new(Rule::HashMd5, d.name())),
@@ -793,7 +794,7 @@ impl Policy {
     }
 
     /// Signature algorithms key `k` may create with at `at`, best first. RSA keys prefer
-    /// PKCS#1 v1.5 (OpenSSL 3.0 `ts -verify` rejects PSS time-stamp tokens, field-notes), then
+    /// PKCS#1 v1.5 (OpenSSL 3.0 `ts -verify` rejects PSS time-stamp tokens, as measured), then
     /// PSS; an id-RSASSA-PSS key gets PSS only, within its restriction; EC keys get ECDSA with
     /// the matching digest first; DSA keys get nothing (verify-only).
     pub fn signing_preferences(&self, k: &PublicKeyKind, at: UnixTime) -> Vec<SignatureAlgorithm> {

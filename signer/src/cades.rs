@@ -1,4 +1,4 @@
-//! CAdES baseline levels (ETSI EN 319 122-1 V1.3.1, Table 1; `standards.md` 5.2): raising a
+//! CAdES baseline levels (ETSI EN 319 122-1 V1.3.1 §6, Table 1): raising a
 //! `SignedData` from B-B to B-T (signature-time-stamp over the signature value), B-LT
 //! (certificates and validated revocation data in `certificates` / `crls`, OCSP as
 //! id-ri-ocsp-response) and B-LTA (archive-time-stamp-v3 with ats-hash-index-v3).
@@ -57,7 +57,7 @@ impl std::fmt::Display for Level {
 }
 
 /// A problem that is not an input's own: it would fail every input of a batch alike, so a
-/// batch stops at the first one with one message (INTERFACE.md, inkan-sign).
+/// batch stops at the first one with one message (the batch rules of `inkan-sign`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Problem {
     /// The TSA, an OCSP responder or a CRL server could not be reached (after one retry),

@@ -3,7 +3,7 @@
 //! can all name them without importing each other).
 //!
 //! - [`SetupError`]: why a run could not start (nothing was signed); the binary maps each kind
-//!   to its exit status (INTERFACE.md: 64 usage, 66 material, ...).
+//!   to its exit status (`inkan_profiles::cli`: 64 usage, 66 material, ...).
 //! - [`ProxyError`]: a proxy setting that cannot be used (see [`crate::proxy`]); it names
 //!   where the setting came from, never the URL (which may hold a password).
 //! - [`TokenError`]: why a TSA's time-stamp token was refused (see [`crate::tst::check`]).

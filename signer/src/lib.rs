@@ -10,7 +10,7 @@
 //! organisation's seal in the signature's field ([`seal`], with its own small PNG decoder:
 //! no image crate is added).
 //!
-//! Command-line additions beyond INTERFACE.md (documented in [`cli`]): `--no-fetch` (B-LT from
+//! Command-line additions beyond the common contract (documented in [`cli`]): `--no-fetch` (B-LT from
 //! the given `--crl`/`--ocsp` files only, no network), `extend --cert-chain PEM` (extra
 //! certificates for the signature being extended), the `--tsa-*` access flags and
 //! `--proxy URL|none` (the HTTP proxy for every request; see [`proxy`]).

@@ -29,7 +29,7 @@ use crate::setup::Prepared;
 pub use crate::setup::{PdfOptions, is_pdf_file, pdf_output_path as output_path};
 use inkan_profiles::asn1::cms::RawSignedData;
 
-/// `inkan-sign extend` on a PDF (INTERFACE.md): B-T adds a document time-stamp; B-LT a DSS
+/// `inkan-sign extend` on a PDF: B-T adds a document time-stamp; B-LT a DSS
 /// revision with the validation material of every signature and document time-stamp in the
 /// file (ours or another signer's); B-LTA the DSS and then a document time-stamp, which also
 /// renews an existing B-LTA (EN 319 142-1 rules x, y). Written to `--out` or, atomically,

@@ -1,4 +1,4 @@
-//! Planning a batch before anything is signed (INTERFACE.md, inkan-sign: "Nothing is
+//! Planning a batch before anything is signed (the batch rules of `inkan-sign`: "Nothing is
 //! overwritten silently"): which inputs are the same file, which output each input writes,
 //! which inputs would write the same output, and what to do with outputs that already exist.
 //!

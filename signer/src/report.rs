@@ -1,4 +1,4 @@
-//! `--report FILE`: what became of every input, as JSON lines (INTERFACE.md, inkan-sign), for
+//! `--report FILE`: what became of every input, as JSON lines (`inkan-sign --report`), for
 //! an officer who retries the failures of a large batch or files the run's record.
 //!
 //! One line per distinct input, in the order named (an input named twice appears once):

@@ -87,7 +87,7 @@ impl Options {
 /// How often a progress line is printed when standard error is not a terminal.
 pub const DEFAULT_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// What a batch does with an output that already exists (INTERFACE.md: nothing is
+/// What a batch does with an output that already exists (the batch rules: nothing is
 /// overwritten silently).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Existing {

@@ -1,4 +1,4 @@
-//! `inkan-sign timestamp`: proof of existence without a signature key (INTERFACE.md). A PDF
+//! `inkan-sign timestamp`: proof of existence without a signature key. A PDF
 //! gets a document time-stamp (ISO 32000-2 §12.8.5, ETSI EN 319 142-1 `ETSI.RFC3161`) as an
 //! incremental update, written to `NAME-timestamped.pdf` (or `--out`, `--out-dir`,
 //! `--in-place`); any other file gets `FILE.tsr`, the TSA's DER `TimeStampResp` (RFC 3161

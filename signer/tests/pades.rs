@@ -971,7 +971,7 @@ fn result(f: &sign::FileResult) -> Result<PathBuf, String> {
     }
 }
 
-/// The batch rules hold for PDFs (INTERFACE.md, "Nothing is overwritten silently"): a mixed
+/// The batch rules hold for PDFs (the batch rule "nothing is overwritten silently"): a mixed
 /// batch writes `NAME-signed.pdf` and `FILE.p7s` with one report line each; run again over
 /// the same folder, the signed PDFs are skipped as outputs of other inputs (no second seal on
 /// a copy) and the existing outputs are refused, or kept with `--skip-existing`; two PDFs

@@ -692,7 +692,7 @@ pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Running,
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    // The start-up line (INTERFACE.md): which key and certificate are live, the policy, the
+    // The start-up line: which key and certificate are live, the policy, the
     // accuracy, the clock mode and where the records go; never a PIN (the key's label is the
     // file path or the PKCS#11 URI without any PIN).
     let clock_mode = if s.ntp_servers.is_empty() {

@@ -20,8 +20,7 @@ use crate::records::{self, Issued};
 use crate::serial::{self, SerialSource};
 use crate::timefmt;
 
-/// Why a request is rejected; the one mapping to `PKIFailureInfo` bits (RFC 3161 §2.4.2,
-/// `../shared/spec/standards.md` §2.3).
+/// Why a request is rejected; the one mapping to `PKIFailureInfo` bits (RFC 3161 §2.4.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Failure {
     /// Imprint hash algorithm unknown or refused by the CRYPTREC policy (bit 0).

@@ -12,8 +12,8 @@
 //! * `ConcurrencyMode::SingleWriter` lets `inkan-tsa records` open the file read-only *while the
 //!   server runs* and follow its commits: an auditor's query needs no downtime.
 //! * The workload is a single writer with append-mostly keys, which is what redb is good at;
-//!   SQLite's strengths (ad-hoc SQL, many writers) buy nothing here, and `rusqlite` 0.42 does not
-//!   even resolve from this machine's registry mirror (`../shared/spec/field-notes.md`).
+//!   SQLite's strengths (ad-hoc SQL, many writers) buy nothing here, and it
+//!   would bring a C library.
 //!
 //! The store's parts live in three modules, none of which imports another in a loop: the
 //! record format, the hash chain and the events in [`crate::record`]; the group-commit writer

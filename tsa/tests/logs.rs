@@ -1,4 +1,4 @@
-//! Logs as an operator meets them (INTERFACE.md, inkan-tsa logs): plain text without colour
+//! Logs as an operator meets them (the logs of `inkan-tsa serve`): plain text without colour
 //! codes when standard error is a file or a pipe, and a clear error for a bad filter instead of
 //! silence.
 

@@ -488,7 +488,7 @@ fn commitment_text(c: &str, lang: Lang) -> String {
     }
 }
 
-/// Verifies a 法人番号 check digit (平成26年財務省令第70号 §2; japan.md §6).
+/// Verifies a 法人番号 check digit (平成26年財務省令第70号 §2).
 pub fn corporate_number_valid(n: &str) -> bool {
     let d: Vec<u32> = n.chars().filter_map(|c| c.to_digit(10)).collect();
     if d.len() != 13 || n.chars().count() != 13 {

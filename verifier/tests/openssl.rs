@@ -1459,7 +1459,7 @@ fn a_closed_pipe_ends_the_command_quietly() {
 
 #[test]
 fn several_signature_files_in_one_call() {
-    // INTERFACE.md: NAME.p7s / NAME.tsr checked against NAME beside it (or under
+    // The contract: NAME.p7s / NAME.tsr checked against NAME beside it (or under
     // --data-dir), one verdict per file and a summary, JSON lines, the worst exit status.
     let dir = pki().path.join("batch");
     let docs = pki().path.join("batch-docs");

@@ -1,4 +1,4 @@
-//! `inkan-verify ui` as a command (INTERFACE.md): loopback only, the URL with its token as
+//! `inkan-verify ui` as a command: loopback only, the URL with its token as
 //! the first line of standard output, `--open` hands that URL to the desktop's opener (and,
 //! with no opener, says so and serves the page all the same).
 
