@@ -604,7 +604,8 @@ impl Policy {
     }
 
     /// A digest used only to identify something (OCSP CertID, ESSCertID v1 in old signatures),
-    /// never under a signature: SHA-1 passes here (ETSI TS 119 312 §6, hash functions for certificate identification), MD5 does not.
+    /// never under a signature: SHA-1 passes here (the identifiers RFC 2634 §5.4.1 and RFC 6960
+    /// §4.1.1 define are SHA-1 hashes; no collision resistance is relied on), MD5 does not.
     pub fn check_identification_digest(&self, d: DigestAlgorithm) -> Result<(), Refusal> {
         match d {
             DigestAlgorithm::Md5 => Err(Refusal::new(Rule::HashMd5, d.name())),
