@@ -15,10 +15,7 @@ fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!(
-                "{}",
-                inkan_profiles::cli::usage_line("inkan-sign", &e, cli::HELP)
-            );
+            eprintln!("{}", inkan_profiles::cli::usage_line("inkan-sign", &e));
             return ExitCode::from(inkan_profiles::cli::EXIT_USAGE);
         }
     };

@@ -14,10 +14,7 @@ fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!(
-                "{}",
-                inkan_profiles::cli::usage_line("inkan-tsa", &e, cli::HELP)
-            );
+            eprintln!("{}", inkan_profiles::cli::usage_line("inkan-tsa", &e));
             return ExitCode::from(EXIT_USAGE);
         }
     };

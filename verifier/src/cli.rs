@@ -215,10 +215,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
                 .map_or_else(|c| c.unwrap_or(0), |()| 0);
         }
         Err(e) => {
-            eprintln!(
-                "{}",
-                inkan_profiles::cli::usage_line("inkan-verify", &e, HELP)
-            );
+            eprintln!("{}", inkan_profiles::cli::usage_line("inkan-verify", &e));
             return EXIT_USAGE;
         }
     };

@@ -197,10 +197,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
             return 0;
         }
         Err(e) => {
-            eprintln!(
-                "{}",
-                inkan_profiles::cli::usage_line("inkan-verify ui", &e, HELP)
-            );
+            eprintln!("{}", inkan_profiles::cli::usage_line("inkan-verify ui", &e));
             return EXIT_USAGE;
         }
     };
