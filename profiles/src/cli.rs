@@ -112,6 +112,15 @@ impl Stop {
     }
 }
 
+/// The text to print: the help, the version or the usage line.
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Print(t) | Self::Usage(t) => f.write_str(t),
+        }
+    }
+}
+
 /// Parses `args` (without the program name) by `cmd` into `T`. The program name is `cmd`'s.
 pub fn parse<T: FromArgMatches>(
     mut cmd: Command,
