@@ -53,6 +53,9 @@ pub fn convention(cmd: Command) -> Command {
         .disable_help_subcommand(true)
         // A missing command is a one-line usage error like any other, not the whole help.
         .arg_required_else_help(false)
+        // A flag given twice: the last one counts (as the binaries always did), except
+        // where a command checks it itself (inkan-sign --commitment-type).
+        .args_override_self(true)
         .disable_help_flag(true)
         .disable_version_flag(true)
         .arg(
