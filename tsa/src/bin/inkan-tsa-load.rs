@@ -122,12 +122,17 @@ struct Opts {
     lean: bool,
 }
 
-const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--stores embedded,pg,pgN [--pg-url URL]] [--peer bc,hyper] [--url URL]";
+const USAGE: &str = "  inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--stores embedded,pg,pgN [--pg-url URL]] [--peer bc,hyper] [--url URL]";
 
 /// The command line as given (clap, as the product binaries; checked into [`Opts`] by
 /// [`parse`]).
 #[derive(clap::Parser)]
-#[command(name = "inkan-tsa-load", override_usage = USAGE)]
+#[command(
+    name = "inkan-tsa-load",
+    about = "inkan-tsa-load: the load generator of inkan-tsa (a benchmark tool)",
+    override_usage = USAGE,
+    next_help_heading = "OPTIONS"
+)]
 struct Raw {
     #[arg(long, default_value = "p256")]
     key: String,
