@@ -89,3 +89,45 @@ fn pages_and_completions_know_every_command_and_flag_of_the_help() {
     assert!(text("completions/inkan-hsm.bash").contains("rsa-3072-pss"));
     assert!(text("completions/_inkan-verify").contains("optional"));
 }
+
+/// Every `--flag` that the contract (`../shared/INTERFACE.md`) names for a binary is one its
+/// definition accepts, at the top or in one of its commands.
+#[test]
+fn every_flag_of_the_contract_is_defined() {
+    let contract = std::fs::read_to_string(inkan_tests::shared_dir().join("INTERFACE.md"))
+        .expect("../shared/INTERFACE.md");
+    for (bin, cmd) in inkan_tests::docs::commands() {
+        let start = contract
+            .find(&format!("\n## {bin} "))
+            .unwrap_or_else(|| panic!("a section for {bin}"));
+        let section = &contract[start + 1..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+        let mut defined: BTreeSet<String> = BTreeSet::new();
+        let mut cmds = vec![cmd];
+        while let Some(c) = cmds.pop() {
+            for a in c.get_arguments() {
+                if let Some(l) = a.get_long() {
+                    defined.insert(format!("--{l}"));
+                }
+            }
+            cmds.extend(c.get_subcommands().cloned());
+        }
+        let bytes = section.as_bytes();
+        let mut named = BTreeSet::new();
+        let mut i = 0;
+        while let Some(off) = section[i..].find("--") {
+            let s = i + off;
+            let mut e = s + 2;
+            while e < bytes.len() && (bytes[e].is_ascii_lowercase() || bytes[e] == b'-') {
+                e += 1;
+            }
+            if e > s + 2 && (s == 0 || !bytes[s - 1].is_ascii_alphanumeric()) {
+                named.insert(section[s..e].trim_end_matches('-').to_owned());
+            }
+            i = e;
+        }
+        assert!(named.len() > 3, "{bin}: {named:?}");
+        let missing: Vec<_> = named.difference(&defined).collect();
+        assert!(missing.is_empty(), "{bin} does not define {missing:?}");
+    }
+}
