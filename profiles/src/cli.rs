@@ -41,7 +41,7 @@ pub const OPTIONS: &str = "OPTIONS";
 /// notes (exit statuses and the like).
 const TEMPLATE: &str = "{about-with-newline}\nUSAGE:\n{usage}\n\n{all-args}{after-help}";
 
-/// `cmd` (and its subcommands) in the house layout: [`TEMPLATE`], section headings in
+/// `cmd` (and its subcommands) in the house layout: summary, USAGE, options, notes; headings in
 /// capitals, `-h, --help` ("this text") and, where the command has a version,
 /// `-V, --version` listed last under [`OPTIONS`], no `help` subcommand.
 pub fn convention(cmd: Command) -> Command {
