@@ -702,6 +702,17 @@ mod tests {
         }
         assert!(matches!(parse(args("--help")), Err(Stop::Print(_))));
         // A password on the command line is refused without being echoed.
+        for a in [
+            "--key k --cert-chain c --tsa-password=hunter2 a",
+            "timestamp --tsa http://t/ --tsa-password hunter2 a",
+            "extend --level B-T --tsa http://t/ s --tsa-password=hunter2",
+        ] {
+            let e = parse(args(a)).unwrap_err().to_string();
+            assert!(
+                e.contains("--tsa-password-env") && !e.contains("hunter2"),
+                "{e}"
+            );
+        }
         let e = parse(args("--key k --cert-chain c --tsa-password hunter2 a"))
             .unwrap_err()
             .to_string();
