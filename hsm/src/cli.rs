@@ -24,39 +24,147 @@ use crate::name::DistinguishedName;
 use crate::pkcs11::Module;
 use crate::{Error, KeyRef, PinSource, Pkcs11Uri, Policy, default_algorithms};
 
-/// The `--help` text.
-pub const HELP: &str = "\
-inkan-hsm: key management for inkan (PKCS#11 tokens and PKCS#8 files)
-
-USAGE:
-  inkan-hsm keygen --key PKCS11_URI --algorithm ALG
+/// The `inkan-hsm` command line (`--help` is generated from it; see [`command`]).
+#[derive(Debug, Parser)]
+#[command(
+    name = "inkan-hsm",
+    version,
+    about = "inkan-hsm: key management for inkan (PKCS#11 tokens and PKCS#8 files)",
+    override_usage = "  inkan-hsm keygen --key PKCS11_URI --algorithm ALG
   inkan-hsm csr --key KEYREF --subject DN [--eku time-stamping] [--out FILE]
   inkan-hsm list --module PATH [--pin-source env:NAME|FILE]
-  inkan-hsm --help | --version
+  inkan-hsm --help | --version",
+    after_help = NOTES
+)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Cmd,
+}
 
-KEYREF is a PKCS#8 PEM file or an RFC 7512 URI, e.g.
-  pkcs11:token=inkan;object=tsa-2026?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=env:INKAN_PIN
-Give the PIN with pin-source=env:NAME or pin-source=FILE (never on the command line).
+/// The commands of `inkan-hsm`.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// make a key pair on a PKCS#11 token (sensitive, non-extractable private key)
+    #[command(
+        override_usage = "  inkan-hsm keygen --key PKCS11_URI --algorithm ALG",
+        after_help = ALG_NOTES
+    )]
+    Keygen {
+        /// where: a pkcs11: URI with token=, object= (the label) and module-path=
+        #[arg(long, value_name = "PKCS11_URI", help_heading = OPTIONS)]
+        key: String,
+        /// the key's algorithm (see ALG below)
+        #[arg(long, value_name = "ALG", value_parser = ALGORITHMS, hide_possible_values = true, help_heading = OPTIONS)]
+        algorithm: String,
+    },
+    /// a PKCS#10 certificate request signed by the key (PEM)
+    #[command(
+        override_usage = "  inkan-hsm csr --key KEYREF --subject DN [--eku time-stamping] [--out FILE]",
+        after_help = CSR_NOTES
+    )]
+    Csr {
+        /// PKCS#8 PEM file or pkcs11: URI (PIN via pin-source, never a flag)
+        #[arg(long, value_name = "KEYREF", help_heading = OPTIONS)]
+        key: String,
+        /// the subject: /C=JP/O=Example/CN=TSA 1  or  CN=TSA 1,O=Example,C=JP
+        #[arg(long, value_name = "DN", help_heading = OPTIONS)]
+        subject: String,
+        /// request the extended key usage id-kp-timeStamping (critical), for a TSA
+        #[arg(long, value_name = "EKU", value_parser = ["time-stamping"], help_heading = OPTIONS)]
+        eku: Option<String>,
+        /// write the request here (default: standard output)
+        #[arg(long, value_name = "FILE", help_heading = OPTIONS)]
+        out: Option<PathBuf>,
+    },
+    /// every slot and token with its objects
+    #[command(override_usage = "  inkan-hsm list --module PATH [--pin-source env:NAME|FILE]")]
+    List {
+        /// the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so)
+        #[arg(long, value_name = "PATH", help_heading = OPTIONS)]
+        module: PathBuf,
+        /// log into each initialised token and list its private keys too (without it, only
+        /// public objects)
+        #[arg(long, value_name = "env:NAME|FILE", value_parser = pin_source, help_heading = OPTIONS)]
+        pin_source: Option<PinSource>,
+    },
+}
+
+/// `--pin-source env:NAME|FILE`.
+fn pin_source(s: &str) -> Result<PinSource, String> {
+    PinSource::parse(s).map_err(|e| e.to_string())
+}
+
+/// The algorithms `keygen` makes.
+const ALGORITHMS: [&str; 7] = [
+    "rsa-3072",
+    "rsa-4096",
+    "rsa-3072-pss",
+    "rsa-4096-pss",
+    "p256",
+    "p384",
+    "p521",
+];
+
+/// The notes on ALG (`keygen --help` and `--help`).
+macro_rules! alg_notes {
+    () => {
+        "\
 ALG (keygen, on a PKCS#11 token only; the private key is sensitive and non-extractable):
   rsa-3072, rsa-4096          RSA keys that sign PKCS#1 v1.5 and RSA-PSS
   rsa-3072-pss, rsa-4096-pss  RSA keys restricted to RSA-PSS: CKA_ALLOWED_MECHANISMS =
                               CKM_RSA_PKCS_PSS, CKM_SHA256/384/512_RSA_PKCS_PSS; their CSRs
                               carry an id-RSASSA-PSS key and a PSS signature
   p256, p384, p521            ECDSA keys
-  (for a PKCS#8 file: openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:3072)
+  (for a PKCS#8 file: openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:3072)"
+    };
+}
+
+/// The notes on KEYREF (`csr --help` and `--help`).
+macro_rules! keyref_notes {
+    () => {
+        "\
+KEYREF is a PKCS#8 PEM file or an RFC 7512 URI, e.g.
+  pkcs11:token=inkan;object=tsa-2026?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=env:INKAN_PIN
+Give the PIN with pin-source=env:NAME or pin-source=FILE (never on the command line)."
+    };
+}
+
+const ALG_NOTES: &str = alg_notes!();
+
+const CSR_NOTES: &str = concat!(
+    keyref_notes!(),
+    "\nDN: /C=JP/O=Example/CN=TSA 1  or  CN=TSA 1,O=Example,C=JP"
+);
+
+const NOTES: &str = concat!(
+    keyref_notes!(),
+    "\n",
+    alg_notes!(),
+    "
 DN: /C=JP/O=Example/CN=TSA 1  or  CN=TSA 1,O=Example,C=JP
 list: every slot and token with its objects; without --pin-source only public objects,
   with it each initialised token is logged into and its private keys are listed too.
 Exit status: 0 done, 64 bad usage, 73 keygen onto a label already on the token,
-  77 a PIN problem or a key the policy refuses, 70 any other failure.
-";
+  77 a PIN problem or a key the policy refuses, 70 any other failure."
+);
 
-use inkan_profiles::cli::{EXIT_CANTCREAT, EXIT_NOPERM, EXIT_SOFTWARE, EXIT_USAGE, usage_line};
+/// The command-line definition of `inkan-hsm` in the house layout
+/// ([`inkan_profiles::cli::convention`]): what `--help`, the shell completions and the manual
+/// page are generated from.
+pub fn command() -> clap::Command {
+    inkan_profiles::cli::convention(Args::command())
+}
 
-/// A command-line failure: usage (64) or runtime (70).
+use clap::{CommandFactory, Parser, Subcommand};
+use inkan_profiles::cli::{
+    EXIT_CANTCREAT, EXIT_NOPERM, EXIT_SOFTWARE, EXIT_USAGE, OPTIONS, Stop, usage_line,
+};
+
+/// A command-line failure: usage (64) or runtime (70, 73, 77).
 #[derive(Debug)]
 pub enum CliError {
-    /// Bad arguments.
+    /// Bad arguments: the one line to print ([`inkan_profiles::cli`]).
     Usage(String),
     /// The operation failed.
     Failed(Error),
@@ -68,13 +176,12 @@ impl From<Error> for CliError {
     }
 }
 
-impl From<lexopt::Error> for CliError {
-    fn from(e: lexopt::Error) -> Self {
-        Self::Usage(e.to_string())
-    }
-}
-
 impl CliError {
+    /// A usage error found after parsing, as the one line of the convention.
+    fn usage(message: &str) -> Self {
+        Self::Usage(usage_line("inkan-hsm", message))
+    }
+
     /// The process exit status.
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -87,64 +194,33 @@ impl CliError {
     }
 }
 
+/// The whole line for standard error, `inkan-hsm: ...`.
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            // One line with a hint (the binary's convention, `inkan_profiles::cli`).
-            Self::Usage(m) => {
-                f.write_str(usage_line("inkan-hsm", m, HELP).trim_start_matches("inkan-hsm: "))
-            }
-            Self::Failed(e) => write!(f, "{e}"),
+            Self::Usage(line) => f.write_str(line),
+            Self::Failed(e) => write!(f, "inkan-hsm: {e}"),
         }
     }
 }
 
-fn string(v: OsString) -> Result<String, CliError> {
-    v.into_string()
-        .map_err(|_| CliError::Usage("arguments must be UTF-8".into()))
-}
-
-/// Runs the command with `args` (without the program name) at time `now`; returns stdout text.
+/// Runs the command with `args` (without the program name) at time `now`; returns stdout
+/// text (also the help or the version).
 pub fn run(args: Vec<OsString>, now: UnixTime) -> Result<String, CliError> {
-    use lexopt::prelude::*;
-    let mut p = lexopt::Parser::from_args(args);
-    let mut cmd: Option<String> = None;
-    let (mut key, mut alg, mut subject, mut eku, mut out, mut module) =
-        (None, None, None, None, None::<PathBuf>, None::<PathBuf>);
-    let mut pin_source = None;
-    while let Some(arg) = p.next()? {
-        match arg {
-            Long("help") | Short('h') => return Ok(HELP.to_owned()),
-            Long("version") | Short('V') => {
-                return Ok(format!("inkan-hsm {}\n", env!("CARGO_PKG_VERSION")));
-            }
-            Long("key") => key = Some(string(p.value()?)?),
-            Long("algorithm") => alg = Some(string(p.value()?)?),
-            Long("subject") => subject = Some(string(p.value()?)?),
-            Long("eku") => eku = Some(string(p.value()?)?),
-            Long("out") => out = Some(p.value()?.into()),
-            Long("module") => module = Some(p.value()?.into()),
-            Long("pin-source") => {
-                pin_source = Some(
-                    PinSource::parse(&string(p.value()?)?)
-                        .map_err(|e| CliError::Usage(format!("--pin-source: {e}")))?,
-                );
-            }
-            Value(v) if cmd.is_none() => cmd = Some(string(v)?),
-            other => return Err(other.unexpected().into()),
-        }
-    }
-    let need =
-        |v: Option<String>, flag: &str| v.ok_or_else(|| CliError::Usage(format!("missing {flag}")));
-    match cmd.as_deref() {
-        Some("keygen") => keygen(&need(key, "--key")?, &need(alg, "--algorithm")?),
-        Some("csr") => {
-            let pem = csr(
-                &need(key, "--key")?,
-                &need(subject, "--subject")?,
-                eku.as_deref(),
-                now,
-            )?;
+    let args: Args = match inkan_profiles::cli::parse(command(), args) {
+        Ok(a) => a,
+        Err(Stop::Print(text)) => return Ok(text),
+        Err(Stop::Usage(line)) => return Err(CliError::Usage(line)),
+    };
+    match args.command {
+        Cmd::Keygen { key, algorithm } => keygen(&key, &algorithm),
+        Cmd::Csr {
+            key,
+            subject,
+            eku,
+            out,
+        } => {
+            let pem = csr(&key, &subject, eku.as_deref(), now)?;
             match out {
                 Some(path) => {
                     std::fs::write(&path, &pem).map_err(|e| {
@@ -155,12 +231,7 @@ pub fn run(args: Vec<OsString>, now: UnixTime) -> Result<String, CliError> {
                 None => Ok(pem),
             }
         }
-        Some("list") => list(
-            &module.ok_or_else(|| CliError::Usage("missing --module".into()))?,
-            pin_source.as_ref(),
-        ),
-        Some(other) => Err(CliError::Usage(format!("unknown command {other:?}"))),
-        None => Err(CliError::Usage("missing command".into())),
+        Cmd::List { module, pin_source } => list(&module, pin_source.as_ref()),
     }
 }
 
@@ -174,13 +245,11 @@ pub const PSS_ONLY_MECHANISMS: [MechanismType; 4] = [
     MechanismType::SHA512_RSA_PKCS_PSS,
 ];
 
-const ALGORITHMS: &str = "rsa-3072, rsa-4096, rsa-3072-pss, rsa-4096-pss, p256, p384 or p521";
-
 fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
     if !uri.starts_with("pkcs11:") {
         // ring cannot generate RSA keys and the `rsa` crate is kept to verification here, so
         // file keys come from OpenSSL.
-        return Err(CliError::Usage(format!(
+        return Err(CliError::usage(&format!(
             "keygen makes keys on PKCS#11 tokens only (--key pkcs11:...); for a PKCS#8 file use \
              e.g. `openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:3072 -out FILE` \
              (an id-RSASSA-PSS key, loaded as PSS-only) or `openssl genpkey -algorithm EC \
@@ -191,11 +260,11 @@ fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
     let label = uri
         .object
         .clone()
-        .ok_or_else(|| CliError::Usage("keygen needs object= in the URI".into()))?;
+        .ok_or_else(|| CliError::usage("keygen needs object= in the URI"))?;
     let module_path = uri
         .module_path
         .clone()
-        .ok_or_else(|| CliError::Usage("the URI needs module-path=".into()))?;
+        .ok_or_else(|| CliError::usage("the URI needs module-path="))?;
     let mut allowed = None;
     let (mech, pub_extra) = match alg {
         "rsa-3072" | "rsa-4096" | "rsa-3072-pss" | "rsa-4096-pss" => {
@@ -227,8 +296,9 @@ fn keygen(uri: &str, alg: &str) -> Result<String, CliError> {
             )
         }
         other => {
-            return Err(CliError::Usage(format!(
-                "--algorithm {other:?}: use {ALGORITHMS}"
+            return Err(CliError::usage(&format!(
+                "--algorithm {other:?}: use one of {}",
+                ALGORITHMS.join(", ")
             )));
         }
     };
@@ -352,7 +422,7 @@ pub fn csr(
             attrs = crate::cms::attribute(&ext_req, &[&exts]);
         }
         Some(other) => {
-            return Err(CliError::Usage(format!(
+            return Err(CliError::usage(&format!(
                 "--eku {other:?}: only time-stamping is known"
             )));
         }

@@ -6,15 +6,24 @@ use inkan_profiles::clock::{Clock, SystemClock};
 fn main() -> std::process::ExitCode {
     let Some(now) = SystemClock.now() else {
         eprintln!("inkan-hsm: the system clock is before 1970");
-        return std::process::ExitCode::from(70);
+        return std::process::ExitCode::from(inkan_profiles::cli::EXIT_SOFTWARE);
     };
     match inkan_hsm::cli::run(std::env::args_os().skip(1).collect(), now) {
         Ok(text) => {
-            print!("{text}");
-            std::process::ExitCode::SUCCESS
+            // A closed standard output (`inkan-hsm --help | head -1`) is no reason to panic;
+            // any other write error is reported.
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("inkan-hsm: cannot write to standard output: {e}");
+                    std::process::ExitCode::from(inkan_profiles::cli::EXIT_SOFTWARE)
+                }
+                _ => std::process::ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
-            eprintln!("inkan-hsm: {e}");
+            eprintln!("{e}");
             std::process::ExitCode::from(e.exit_code())
         }
     }

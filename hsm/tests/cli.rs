@@ -14,8 +14,24 @@ fn help_version_and_usage_errors() {
     assert!(out.starts_with("inkan-hsm "));
     let st = bin().args(["frobnicate"]).output().unwrap();
     assert_eq!(st.status.code(), Some(64));
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        err.contains("'frobnicate'") && err.lines().count() == 1,
+        "{err}"
+    );
     let st = bin().args(["csr", "--subject", "CN=x"]).output().unwrap();
     assert_eq!(st.status.code(), Some(64));
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert!(
+        err.contains("--key") && err.contains("see inkan-hsm csr --help"),
+        "{err}"
+    );
+    // Each command has its own help, generated from the same definition.
+    let out = String::from_utf8(run(bin().args(["keygen", "--help"]))).unwrap();
+    assert!(
+        out.contains("--algorithm") && out.contains("rsa-3072-pss"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -75,6 +75,14 @@
 //! the memory a hostile stream can claim. Nothing is compressed on output (incremental
 //! updates are written uncompressed).
 //!
+//! ## Why `clap`
+//!
+//! [`cli`] holds the command-line convention of the four binaries (exit statuses, the help
+//! layout, the one-line usage error), so it needs the parser they share: `clap` (derive), the
+//! convention Rust users know, without its `color` feature; `wrap_help` wraps the help to the
+//! terminal. The same definitions generate the manual pages and shell completions. Only the
+//! binaries' command lines use it; nothing else in this crate does.
+//!
 //! ## Untrusted input
 //!
 //! Every parser here is an entry point for fuzzing and returns an error instead of panicking:

@@ -1,4 +1,5 @@
-//! The `inkan-sign` command line (INTERFACE.md, "inkan-sign"), parsed with lexopt.
+//! The `inkan-sign` command line (INTERFACE.md, "inkan-sign"), parsed with clap in the
+//! convention of [`inkan_profiles::cli`].
 //!
 //! Flags beyond the contract (additions, nothing of it changes):
 //! - `--no-fetch` (sign and extend): B-LT uses only the `--crl`/`--ocsp` files given; without
@@ -35,16 +36,40 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::{CommandFactory, Parser, Subcommand};
+use inkan_profiles::cli::{OPTIONS, Stop, usage_line};
+
 use crate::cades::Level;
 use crate::sign::{ExtendOptions, Options};
 use crate::tsa_client::TsaAccess;
 
-/// The help text.
-pub const HELP: &str = "\
-inkan-sign: e-seals as CAdES (ETSI EN 319 122-1) or, in PDFs, PAdES (EN 319 142-1), B-B to B-LTA
+/// The notes after the options of `inkan-sign --help`.
+const NOTES: &str = "\
+A problem that affects every input (the TSA or an OCSP/CRL server unreachable or
+unusable, the key failing, a chain that cannot be completed) stops the batch early with
+one message; inputs not signed are reported as failed.
 
-USAGE:
-  inkan-sign --key KEYREF --cert-chain PEM [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
+Exit status: 0 every input signed or skipped, 1 some input failed, 64 usage (also a batch
+refused because two inputs would write the same output), 66 a CRL/OCSP/TSA access file
+unreadable, 69 the TSA (or an OCSP responder or CRL server) unavailable, 70 internal error,
+77 key, PIN or certificate refused (also the TSA refusing our credentials).";
+
+/// The heading of the PDF options.
+const PDF: &str =
+    "PDF (an input starting with %PDF- is signed inside itself: PAdES, ETSI EN 319 142-1, as an
+incremental update; B-LT adds a DSS revision, B-LTA then a document time-stamp;
+output NAME-signed.pdf, or --out / --out-dir)";
+
+/// The heading of the TSA access options.
+const TSA_ACCESS: &str = "TSA ACCESS (inkan extensions; sign and extend)";
+
+/// The `inkan-sign` command line (`--help` is generated from it; see [`command`]).
+#[derive(Debug, Parser)]
+#[command(
+    name = "inkan-sign",
+    version,
+    about = "inkan-sign: e-seals as CAdES (ETSI EN 319 122-1) or, in PDFs, PAdES (EN 319 142-1), B-B to B-LTA",
+    override_usage = "  inkan-sign --key KEYREF --cert-chain PEM [--level B-B|B-T|B-LT|B-LTA] [--tsa URL]
              [--attached] [--out FILE | --out-dir DIR] [--crl FILE]... [--ocsp FILE]...
              [--force | --skip-existing] [--report FILE] [--tsa-timeout SECONDS]
              [--progress-every SECONDS] [--no-fetch] [--proxy URL|none]
@@ -56,118 +81,349 @@ USAGE:
              [--force | --skip-existing] [--report FILE] [--tsa-timeout SECONDS]
              [--proxy URL|none] [TSA ACCESS] FILE...
                      a PDF gets a document time-stamp (NAME-timestamped.pdf); any other
-                     file gets FILE.tsr, the TSA's TimeStampResp; no key needed
+                     file gets FILE.tsr, the TSA's TimeStampResp; no key needed",
+    after_help = NOTES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+struct CommandLine {
+    #[command(subcommand)]
+    sub: Option<Sub>,
+    #[command(flatten)]
+    sign: SignArgs,
+}
 
-OPTIONS:
-  --key KEYREF       PKCS#8 PEM file, or pkcs11: URI (RFC 7512; PIN via pin-source/pin-value)
-  --cert-chain PEM   signer certificate and its chain. With extend (an inkan extension):
-                     certificates the signature lacks (e.g. the signer's
-                     chain of another signer's CAdES), used to build paths for B-LT and
-                     embedded in the result
-  --level LEVEL      B-B (default), B-T, B-LT or B-LTA (any case: b-lt works)
-  --tsa URL          RFC 3161 time-stamp authority (http:// or https://), needed from
-                     B-T up
-  --attached         encapsulate the content (default: detached)
-  --out FILE         output file (one input only); default FILE.p7s beside each input
-  --out-dir DIR      write FILE.p7s into DIR (made if it does not exist)
-  --force            replace outputs that exist (atomically)
-  --skip-existing    leave outputs that exist, count their inputs as skipped (no new
-                     signature, no new time-stamp): re-run a batch to retry its failures
-                     Without either, an input whose output exists fails and the output is
-                     left as it is. Before anything is signed, a batch in which two inputs
-                     would write the same output is refused, naming them; a file named
-                     twice is signed once. A signature or time-stamp file (.p7s, .p7m,
-                     .tsr) is signed only when named on its own (the only input); in a
-                     batch it is skipped with a notice
-  --report FILE      write one JSON line per input (input, output, status
-                     signed|skipped|failed, level, error) and a summary line
-                     with the counts (signed, skipped, failed)
-  --tsa-timeout SECONDS
-                     bound on each exchange with the TSA, connection included (default
-                     30); a failed or timed-out exchange is tried once more after a
-                     short pause, then the batch stops with one message
-  --progress-every SECONDS
-                     (inkan extension) when standard error is not a
-                     terminal (a job log), a progress line this often: done/total,
-                     signed, skipped, failed, files/s (default 5; 0: none). On a
-                     terminal: a progress bar
-  --crl FILE         CRL (DER or PEM) for B-LT; repeatable
-  --ocsp FILE        OCSP response (DER) for B-LT; repeatable
-  --no-fetch         (inkan extension) never use the network for B-LT:
-                     only --crl/--ocsp files; a missing CRL/OCSP is an error instead of
-                     asking the certificate's OCSP responder (authorityInfoAccess)
-                     or fetching its CRL distribution point
-  --data FILE        (extend) the detached content, needed for B-LTA
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// raise a signature to B-T, B-LT or B-LTA (the signed attributes are kept byte for byte)
+    #[command(
+        override_usage = "  inkan-sign extend --level B-T|B-LT|B-LTA [--tsa URL] [--crl FILE]... [--ocsp FILE]...
+             [--cert-chain PEM] [--no-fetch] [--proxy URL|none] [TSA ACCESS]
+             [--tsa-timeout SECONDS] [--data FILE] [--out FILE] SIGNATURE_FILE",
+        after_help = NOTES
+    )]
+    Extend(ExtendArgs),
+    /// a PDF gets a document time-stamp (NAME-timestamped.pdf); any other file gets FILE.tsr,
+    /// the TSA's TimeStampResp; no key needed
+    #[command(
+        override_usage = "  inkan-sign timestamp --tsa URL [--out FILE | --out-dir DIR | --in-place]
+             [--force | --skip-existing] [--report FILE] [--tsa-timeout SECONDS]
+             [--proxy URL|none] [TSA ACCESS] FILE...",
+        after_help = NOTES
+    )]
+    Timestamp(TimestampArgs),
+}
 
-PDF (an input starting with %PDF- is signed inside itself: PAdES, ETSI EN 319 142-1, as an
-incremental update; B-LT adds a DSS revision, B-LTA then a document time-stamp;
-output NAME-signed.pdf, or --out / --out-dir):
-  --field NAME       the empty signature field to sign, or the name of the new one
-                     (default: a new invisible field Signature1, Signature2, ...)
-  --in-place         replace the input PDF atomically
-  --cades            make a detached FILE.p7s of a PDF instead of signing inside it
-  --seal-image PNG   (inkan extension) a visible seal: the organisation's
-                     seal image (角印) drawn in the new signature field on the page, its
-                     aspect ratio kept; without it the signature is invisible. PNG, 8 bits
-                     per sample (grey, RGB, palette, with or without alpha; transparency
-                     is kept), not interlaced, at most 8192x8192 pixels and 16 MiB.
-                     With --field NAME of an empty signature field the PDF has (a
-                     form's seal box), the seal fills that field's box; otherwise
-                     give --rect (and --page)
-  --page N           (with --seal-image) the page the seal goes on, from 1 (default 1)
-  --rect X1,Y1,X2,Y2 (with --seal-image) where: lower-left and upper-right corners in
-                     points (1/72 inch) from the page's lower-left corner, within the
-                     page; e.g. --rect 400,650,520,770 for a 120-point seal near the
-                     top right of an A4 page
-  --commitment-type TYPE
-                     (inkan extension) what the seal commits to, as a signed
-                     commitment-type-indication (EN 319 122-1): origin (the usual one
-                     for an e-seal: this organisation issued it), receipt, delivery,
-                     sender, approval or creation; none by default
-  --proxy URL|none   (inkan extension) the HTTP proxy for every request
-                     (TSA, OCSP, CRL): http://[USER:PASSWORD@]HOST:PORT (no https:// to
-                     the proxy, no SOCKS); https:// targets through a CONNECT tunnel, TLS
-                     end to end. Overrides the environment; none: no proxy. Without it:
-                     https_proxy or HTTPS_PROXY for https:// targets, http_proxy for
-                     http:// (HTTP_PROXY too, except in CGI, when REQUEST_METHOD is set).
-                     no_proxy/NO_PROXY (comma-separated: host and its subdomains,
-                     .domain, IP address, CIDR network, *) are reached directly, and so
-                     is loopback (localhost, 127.0.0.0/8, ::1), always. A password
-                     in --proxy shows in the process list: prefer the variables
-  -h, --help         this text
-  -V, --version      the version
+/// `--level`: B-B, B-T, B-LT or B-LTA, in any case.
+fn level_parser() -> impl clap::builder::TypedValueParser<Value = Level> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["B-B", "B-T", "B-LT", "B-LTA"])
+        .try_map(|s| Level::parse(&s).ok_or("B-B, B-T, B-LT or B-LTA"))
+}
 
-TSA ACCESS (inkan extensions; sign and extend):
-  --tsa-ca PEM       trust only the CA certificates in PEM for the TSA's TLS certificate
-                     (default: the system trust store). TLS 1.2/1.3; the certificate and
-                     the host name are always checked
-  --tsa-user USER    HTTP Basic user name; needs --tsa-password-env
-  --tsa-password-env VAR
-                     read the Basic password from the environment variable VAR (never
-                     given on the command line, never printed). Basic credentials go
-                     over https:// only, or over http:// to a loopback address
-  --tsa-client-cert PEM
-                     TLS client certificate (leaf first, then its chain); https:// only
-  --tsa-client-key PEM
-                     its private key, PKCS#8 (-----BEGIN PRIVATE KEY-----)
+/// `--tsa-timeout SECONDS`: above 0, at most a day (fractions allowed).
+fn tsa_timeout(s: &str) -> Result<std::time::Duration, String> {
+    seconds(s, false)
+}
 
-A problem that affects every input (the TSA or an OCSP/CRL server unreachable or
-unusable, the key failing, a chain that cannot be completed) stops the batch early with
-one message; inputs not signed are reported as failed.
+/// `--progress-every SECONDS`: 0 (never) to a day.
+fn progress_every(s: &str) -> Result<std::time::Duration, String> {
+    seconds(s, true)
+}
 
-Exit status: 0 every input signed or skipped, 1 some input failed, 64 usage (also a batch
-refused because two inputs would write the same output), 66 a CRL/OCSP/TSA access file
-unreadable, 69 the TSA (or an OCSP responder or CRL server) unavailable, 70 internal error,
-77 key, PIN or certificate refused (also the TSA refusing our credentials).
-";
+/// A number of seconds (fractions allowed), at most a day; 0 only when `zero_ok`.
+fn seconds(s: &str, zero_ok: bool) -> Result<std::time::Duration, String> {
+    let range = if zero_ok {
+        "a number of seconds from 0 to 86400"
+    } else {
+        "a number of seconds above 0, at most 86400"
+    };
+    let n: f64 = s.trim().parse().map_err(|_| range.to_owned())?;
+    if !n.is_finite() || n < 0.0 || (n == 0.0 && !zero_ok) || n > 86_400.0 {
+        return Err(range.to_owned());
+    }
+    Ok(std::time::Duration::from_secs_f64(n))
+}
+
+/// `--page N`: from 1.
+fn page(s: &str) -> Result<u32, String> {
+    s.parse::<u32>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| "a page number from 1".to_owned())
+}
+
+/// `--commitment-type TYPE`.
+fn commitment(s: &str) -> Result<crate::commitment::Commitment, String> {
+    crate::commitment::Commitment::parse(s).ok_or_else(|| {
+        format!(
+            "unknown commitment type ({})",
+            crate::commitment::Commitment::names()
+        )
+    })
+}
+
+/// How to reach the TSA (inkan extensions), shared by sign, extend and timestamp.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = TSA_ACCESS)]
+struct AccessArgs {
+    /// trust only the CA certificates in PEM for the TSA's TLS certificate (default: the
+    /// system trust store). TLS 1.2/1.3; the certificate and the host name are always checked
+    #[arg(long, value_name = "PEM")]
+    tsa_ca: Option<PathBuf>,
+    /// HTTP Basic user name; needs --tsa-password-env
+    #[arg(long, value_name = "USER")]
+    tsa_user: Option<String>,
+    /// read the Basic password from the environment variable VAR (never given on the command
+    /// line, never printed). Basic credentials go over https:// only, or over http:// to a
+    /// loopback address
+    #[arg(long, value_name = "VAR")]
+    tsa_password_env: Option<String>,
+    /// TLS client certificate (leaf first, then its chain); https:// only
+    #[arg(long, value_name = "PEM")]
+    tsa_client_cert: Option<PathBuf>,
+    /// its private key, PKCS#8 (-----BEGIN PRIVATE KEY-----)
+    #[arg(long, value_name = "PEM")]
+    tsa_client_key: Option<PathBuf>,
+    /// Refused, without echoing what follows (it may be a password): see --tsa-password-env.
+    #[arg(long, hide = true, num_args = 0..=1, value_name = "NEVER")]
+    tsa_password: Option<Option<String>>,
+    /// (inkan extension) the HTTP proxy for every request (TSA, OCSP, CRL):
+    /// http://[USER:PASSWORD@]HOST:PORT (no https:// to the proxy, no SOCKS); https:// targets
+    /// through a CONNECT tunnel, TLS end to end. Overrides the environment; none: no proxy.
+    /// Without it: https_proxy or HTTPS_PROXY for https:// targets, http_proxy for http://
+    /// (HTTP_PROXY too, except in CGI, when REQUEST_METHOD is set). no_proxy/NO_PROXY
+    /// (comma-separated: host and its subdomains, .domain, IP address, CIDR network, *) are
+    /// reached directly, and so is loopback (localhost, 127.0.0.0/8, ::1), always. A password
+    /// in --proxy shows in the process list: prefer the variables
+    #[arg(long, value_name = "URL|none", help_heading = OPTIONS)]
+    proxy: Option<String>,
+    /// bound on each exchange with the TSA, connection included (default 30); a failed or
+    /// timed-out exchange is tried once more after a short pause, then the batch stops with
+    /// one message
+    #[arg(long, value_name = "SECONDS", value_parser = tsa_timeout, help_heading = OPTIONS)]
+    tsa_timeout: Option<std::time::Duration>,
+}
+
+impl AccessArgs {
+    /// The TSA access and the proxy, checked (`tsa`: whether `--tsa` was given).
+    fn resolve(
+        self,
+        tsa: bool,
+    ) -> Result<
+        (
+            TsaAccess,
+            crate::proxy::ProxyChoice,
+            Option<std::time::Duration>,
+        ),
+        String,
+    > {
+        if self.tsa_password.is_some() {
+            // Not even echoed back: the value that follows may be a password.
+            return Err(
+                "a password is never given on the command line: put it in an \
+                        environment variable and name it with --tsa-password-env VAR"
+                    .into(),
+            );
+        }
+        let access = TsaAccess {
+            ca: self.tsa_ca,
+            user: self.tsa_user,
+            password_env: self.tsa_password_env,
+            client_cert: self.tsa_client_cert,
+            client_key: self.tsa_client_key,
+        };
+        if access.is_set() && !tsa {
+            return Err("the --tsa-* access flags need --tsa URL".into());
+        }
+        access.check().map_err(|e| e.to_string())?;
+        let proxy = match self.proxy {
+            None => crate::proxy::ProxyChoice::Environment,
+            Some(v) if v.eq_ignore_ascii_case("none") => crate::proxy::ProxyChoice::Off,
+            Some(v) => {
+                // Checked here, not by clap, whose message would repeat the URL (it may hold a
+                // password).
+                crate::proxy::Proxy::parse(&v, "--proxy").map_err(|e| e.to_string())?;
+                crate::proxy::ProxyChoice::Url(crate::proxy::ProxyUrlText(v))
+            }
+        };
+        Ok((access, proxy, self.tsa_timeout))
+    }
+}
+
+/// The flags of signing (the command without a subcommand).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = OPTIONS)]
+struct SignArgs {
+    /// the files to sign
+    #[arg(value_name = "FILE", required = true, help_heading = "ARGUMENTS")]
+    files: Vec<PathBuf>,
+    /// PKCS#8 PEM file, or pkcs11: URI (RFC 7512; PIN via pin-source/pin-value)
+    #[arg(long, value_name = "KEYREF", required = true)]
+    key: Option<String>,
+    /// signer certificate and its chain
+    #[arg(long, value_name = "PEM", required = true)]
+    cert_chain: Option<PathBuf>,
+    /// B-B (default), B-T, B-LT or B-LTA (any case: b-lt works)
+    #[arg(long, value_name = "LEVEL", value_parser = level_parser(), ignore_case = true, hide_possible_values = true)]
+    level: Option<Level>,
+    /// RFC 3161 time-stamp authority (http:// or https://), needed from B-T up
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
+    /// encapsulate the content (default: detached)
+    #[arg(long)]
+    attached: bool,
+    /// output file (one input only); default FILE.p7s beside each input
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// write FILE.p7s into DIR (made if it does not exist)
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// replace outputs that exist (atomically)
+    #[arg(long)]
+    force: bool,
+    /// leave outputs that exist, count their inputs as skipped (no new signature, no new
+    /// time-stamp): re-run a batch to retry its failures. Without either, an input whose
+    /// output exists fails and the output is left as it is. Before anything is signed, a
+    /// batch in which two inputs would write the same output is refused, naming them; a file
+    /// named twice is signed once. A signature or time-stamp file (.p7s, .p7m, .tsr) is
+    /// signed only when named on its own (the only input); in a batch it is skipped with a
+    /// notice
+    #[arg(long)]
+    skip_existing: bool,
+    /// write one JSON line per input (input, output, status signed|skipped|failed, level,
+    /// error) and a summary line with the counts (signed, skipped, failed)
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// (inkan extension) when standard error is not a terminal (a job log), a progress line
+    /// this often: done/total, signed, skipped, failed, files/s (default 5; 0: none). On a
+    /// terminal: a progress bar
+    #[arg(long, value_name = "SECONDS", value_parser = progress_every)]
+    progress_every: Option<std::time::Duration>,
+    /// CRL (DER or PEM) for B-LT; repeatable
+    #[arg(long, value_name = "FILE")]
+    crl: Vec<PathBuf>,
+    /// OCSP response (DER) for B-LT; repeatable
+    #[arg(long, value_name = "FILE")]
+    ocsp: Vec<PathBuf>,
+    /// (inkan extension) never use the network for B-LT: only --crl/--ocsp files; a missing
+    /// CRL/OCSP is an error instead of asking the certificate's OCSP responder
+    /// (authorityInfoAccess) or fetching its CRL distribution point
+    #[arg(long)]
+    no_fetch: bool,
+    /// (inkan extension) what the seal commits to, as a signed commitment-type-indication
+    /// (EN 319 122-1): origin (the usual one for an e-seal: this organisation issued it),
+    /// receipt, delivery, sender, approval or creation; none by default
+    #[arg(long, value_name = "TYPE", value_parser = commitment)]
+    commitment_type: Vec<crate::commitment::Commitment>,
+    /// the empty signature field to sign, or the name of the new one (default: a new
+    /// invisible field Signature1, Signature2, ...)
+    #[arg(long, value_name = "NAME", help_heading = PDF)]
+    field: Option<String>,
+    /// replace the input PDF atomically
+    #[arg(long, help_heading = PDF)]
+    in_place: bool,
+    /// make a detached FILE.p7s of a PDF instead of signing inside it
+    #[arg(long, help_heading = PDF)]
+    cades: bool,
+    /// (inkan extension) a visible seal: the organisation's seal image (角印) drawn in the new
+    /// signature field on the page, its aspect ratio kept; without it the signature is
+    /// invisible. PNG, 8 bits per sample (grey, RGB, palette, with or without alpha;
+    /// transparency is kept), not interlaced, at most 8192x8192 pixels and 16 MiB. With
+    /// --field NAME of an empty signature field the PDF has (a form's seal box), the seal
+    /// fills that field's box; otherwise give --rect (and --page)
+    #[arg(long, value_name = "PNG", help_heading = PDF)]
+    seal_image: Option<PathBuf>,
+    /// (with --seal-image) the page the seal goes on, from 1 (default 1)
+    #[arg(long, value_name = "N", value_parser = page, help_heading = PDF)]
+    page: Option<u32>,
+    /// (with --seal-image) where: lower-left and upper-right corners in points (1/72 inch)
+    /// from the page's lower-left corner, within the page; e.g. --rect 400,650,520,770 for a
+    /// 120-point seal near the top right of an A4 page
+    #[arg(long, value_name = "X1,Y1,X2,Y2", value_parser = crate::seal::parse_rect, help_heading = PDF)]
+    rect: Option<[f64; 4]>,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+/// The flags of `extend`.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = OPTIONS)]
+struct ExtendArgs {
+    /// the signature to raise (replaced atomically unless --out)
+    #[arg(value_name = "SIGNATURE_FILE", help_heading = "ARGUMENTS")]
+    signature: PathBuf,
+    /// B-T, B-LT or B-LTA (any case)
+    #[arg(long, value_name = "LEVEL", value_parser = level_parser(), ignore_case = true, hide_possible_values = true, required = true)]
+    level: Option<Level>,
+    /// RFC 3161 time-stamp authority (http:// or https://)
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
+    /// CRL (DER or PEM) for B-LT; repeatable
+    #[arg(long, value_name = "FILE")]
+    crl: Vec<PathBuf>,
+    /// OCSP response (DER) for B-LT; repeatable
+    #[arg(long, value_name = "FILE")]
+    ocsp: Vec<PathBuf>,
+    /// (an inkan extension) certificates the signature lacks (e.g. the signer's chain of
+    /// another signer's CAdES), used to build paths for B-LT and embedded in the result
+    #[arg(long, value_name = "PEM")]
+    cert_chain: Option<PathBuf>,
+    /// (inkan extension) never use the network for B-LT: only --crl/--ocsp files
+    #[arg(long)]
+    no_fetch: bool,
+    /// the detached content, needed for B-LTA
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// write the result here instead of replacing SIGNATURE_FILE
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+/// The flags of `timestamp`.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = OPTIONS)]
+struct TimestampArgs {
+    /// the files to time-stamp
+    #[arg(value_name = "FILE", required = true, help_heading = "ARGUMENTS")]
+    files: Vec<PathBuf>,
+    /// RFC 3161 time-stamp authority (http:// or https://)
+    #[arg(long, value_name = "URL", required = true)]
+    tsa: Option<String>,
+    /// output file (one input only)
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// write the outputs into DIR (made if it does not exist)
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// replace the input PDF atomically
+    #[arg(long)]
+    in_place: bool,
+    /// replace outputs that exist (atomically)
+    #[arg(long)]
+    force: bool,
+    /// leave outputs that exist, count their inputs as skipped
+    #[arg(long)]
+    skip_existing: bool,
+    /// write one JSON line per input and a summary line
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+/// The command-line definition of `inkan-sign` in the house layout
+/// ([`inkan_profiles::cli::convention`]): what `--help`, the shell completions and the manual
+/// page are generated from.
+pub fn command() -> clap::Command {
+    inkan_profiles::cli::convention(CommandLine::command())
+}
 
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
-    /// Print help.
-    Help,
-    /// Print the version.
-    Version,
     /// Sign files; write the report to the path, if given.
     Sign(Options, Vec<PathBuf>, Option<PathBuf>),
     /// Extend a signature.
@@ -190,182 +446,95 @@ fn existing(force: bool, skip: bool) -> Result<crate::sign::Existing, String> {
     })
 }
 
-fn level(v: OsString) -> Result<Level, String> {
-    let s = v.to_string_lossy();
-    Level::parse(&s).ok_or_else(|| format!("unknown level {s:?} (B-B, B-T, B-LT or B-LTA)"))
+/// Parses arguments (without the program name): a command, or the help, the version or a
+/// usage error to print ([`Stop::finish`]).
+pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Stop> {
+    let c: CommandLine = inkan_profiles::cli::parse(command(), args)?;
+    let checked = match c.sub {
+        Some(Sub::Extend(a)) => extend(a),
+        Some(Sub::Timestamp(a)) => timestamp(a),
+        None => sign(c.sign),
+    };
+    checked.map_err(|m| Stop::Usage(usage_line("inkan-sign", &m)))
 }
 
-/// `--tsa-timeout SECONDS` / `--progress-every SECONDS`: a positive number of seconds
-/// (fractions allowed), at most a day.
-fn seconds(v: OsString, flag: &str, zero_ok: bool) -> Result<std::time::Duration, String> {
-    let s = v.to_string_lossy();
-    let n: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{flag} takes a number of seconds, not {s:?}"))?;
-    if !n.is_finite() || n < 0.0 || (n == 0.0 && !zero_ok) || n > 86_400.0 {
-        return Err(format!(
-            "{flag} takes a number of seconds {} 86400, not {s:?}",
-            if zero_ok {
-                "from 0 to"
-            } else {
-                "above 0, at most"
-            }
-        ));
+fn timestamp(a: TimestampArgs) -> Result<Command, String> {
+    let (access, proxy, tsa_timeout) = a.access.resolve(a.tsa.is_some())?;
+    let tsa = a.tsa.ok_or("timestamp needs --tsa URL")?;
+    if a.out.is_some() && (a.out_dir.is_some() || a.files.len() > 1) {
+        return Err("--out takes one input file and excludes --out-dir".into());
     }
-    Ok(std::time::Duration::from_secs_f64(n))
+    if a.in_place && (a.out.is_some() || a.out_dir.is_some()) {
+        return Err("--in-place excludes --out and --out-dir".into());
+    }
+    let mut o = crate::timestamp::TimestampOptions::new(&tsa);
+    o.out = a.out;
+    o.out_dir = a.out_dir;
+    o.in_place = a.in_place;
+    o.tsa_access = access;
+    o.proxy = proxy;
+    o.existing = existing(a.force, a.skip_existing)?;
+    if let Some(t) = tsa_timeout {
+        o.tsa_timeout = t;
+    }
+    Ok(Command::Timestamp(o, a.files, a.report))
 }
 
-fn string(v: OsString) -> Result<String, String> {
-    v.into_string()
-        .map_err(|_| "argument is not valid UTF-8".to_string())
+fn extend(a: ExtendArgs) -> Result<Command, String> {
+    let (access, proxy, tsa_timeout) = a.access.resolve(a.tsa.is_some())?;
+    let level = a.level.ok_or("extend needs --level B-T|B-LT|B-LTA")?;
+    if level == Level::BB {
+        return Err("extend raises to B-T, B-LT or B-LTA".into());
+    }
+    let mut o = ExtendOptions::new(level);
+    o.tsa = a.tsa;
+    o.crls = a.crl;
+    o.ocsps = a.ocsp;
+    o.cert_chain = a.cert_chain;
+    o.data = a.data;
+    o.out = a.out;
+    o.fetch = !a.no_fetch;
+    o.tsa_access = access;
+    o.proxy = proxy;
+    if let Some(t) = tsa_timeout {
+        o.tsa_timeout = t;
+    }
+    Ok(Command::Extend(o, a.signature))
 }
 
-/// Parses arguments (without the program name).
-pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, String> {
-    use lexopt::prelude::*;
-    let mut p = lexopt::Parser::from_args(args);
-    let mut key = None;
-    let mut chain: Option<PathBuf> = None;
-    let mut lvl = None;
-    let mut tsa = None;
-    let mut attached = false;
-    let mut out = None;
-    let mut out_dir = None;
-    let mut crls = Vec::new();
-    let mut ocsps = Vec::new();
-    let mut data = None;
-    let mut fetch = true;
-    let mut access = TsaAccess::default();
-    let mut proxy = crate::proxy::ProxyChoice::Environment;
-    let mut commitment = None;
-    let mut pdf = crate::pades::PdfOptions::default();
-    let mut seal_image: Option<PathBuf> = None;
-    let mut seal_page: Option<u32> = None;
-    let mut seal_rect: Option<[f64; 4]> = None;
-    let mut force = false;
-    let mut skip_existing = false;
-    let mut report = None;
-    let mut tsa_timeout = None;
-    let mut progress_every = None;
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut extend = false;
-    let mut timestamp = false;
-    let mut first = true;
-    let e = |e: lexopt::Error| e.to_string();
-    while let Some(arg) = p.next().map_err(e)? {
-        match arg {
-            Short('h') | Long("help") => return Ok(Command::Help),
-            Short('V') | Long("version") => return Ok(Command::Version),
-            Long("key") => key = Some(string(p.value().map_err(e)?)?),
-            Long("cert-chain") => chain = Some(p.value().map_err(e)?.into()),
-            Long("level") => lvl = Some(level(p.value().map_err(e)?)?),
-            Long("tsa") => tsa = Some(string(p.value().map_err(e)?)?),
-            Long("attached") => attached = true,
-            Long("out") => out = Some(PathBuf::from(p.value().map_err(e)?)),
-            Long("out-dir") => out_dir = Some(PathBuf::from(p.value().map_err(e)?)),
-            Long("crl") => crls.push(PathBuf::from(p.value().map_err(e)?)),
-            Long("ocsp") => ocsps.push(PathBuf::from(p.value().map_err(e)?)),
-            Long("data") => data = Some(PathBuf::from(p.value().map_err(e)?)),
-            Long("no-fetch") => fetch = false,
-            Long("field") => pdf.field = Some(string(p.value().map_err(e)?)?),
-            Long("in-place") => pdf.in_place = true,
-            Long("cades") => pdf.cades = true,
-            Long("seal-image") => seal_image = Some(p.value().map_err(e)?.into()),
-            Long("page") => {
-                let v = string(p.value().map_err(e)?)?;
-                seal_page = Some(
-                    v.parse::<u32>()
-                        .ok()
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| format!("--page {v:?}: a page number from 1"))?,
-                );
-            }
-            Long("rect") => {
-                seal_rect = Some(crate::seal::parse_rect(&string(p.value().map_err(e)?)?)?);
-            }
-            Long("force") => force = true,
-            Long("report") => report = Some(PathBuf::from(p.value().map_err(e)?)),
-            Long("tsa-timeout") => {
-                tsa_timeout = Some(seconds(p.value().map_err(e)?, "--tsa-timeout", false)?);
-            }
-            Long("progress-every") => {
-                progress_every = Some(seconds(p.value().map_err(e)?, "--progress-every", true)?);
-            }
-            Long("skip-existing") => skip_existing = true,
-            Long("proxy") => {
-                let v = string(p.value().map_err(e)?)?;
-                proxy = if v.eq_ignore_ascii_case("none") {
-                    crate::proxy::ProxyChoice::Off
-                } else {
-                    // Checked now; the error never repeats the URL (it may hold a password).
-                    crate::proxy::Proxy::parse(&v, "--proxy").map_err(|e| e.to_string())?;
-                    crate::proxy::ProxyChoice::Url(crate::proxy::ProxyUrlText(v))
-                };
-            }
-            Long("commitment-type") => {
-                let v = string(p.value().map_err(e)?)?;
-                if commitment.is_some() {
-                    return Err("--commitment-type is given once".into());
-                }
-                commitment = Some(crate::commitment::Commitment::parse(&v).ok_or_else(|| {
-                    format!(
-                        "unknown commitment type {v:?} ({})",
-                        crate::commitment::Commitment::names()
-                    )
-                })?);
-            }
-            Long("tsa-ca") => access.ca = Some(p.value().map_err(e)?.into()),
-            Long("tsa-user") => access.user = Some(string(p.value().map_err(e)?)?),
-            Long("tsa-password-env") => {
-                access.password_env = Some(string(p.value().map_err(e)?)?);
-            }
-            Long("tsa-client-cert") => access.client_cert = Some(p.value().map_err(e)?.into()),
-            Long("tsa-client-key") => access.client_key = Some(p.value().map_err(e)?.into()),
-            Long("tsa-password") => {
-                // Not even echoed back: the value that follows may be a password.
-                return Err(
-                    "a password is never given on the command line: put it in an \
-                     environment variable and name it with --tsa-password-env VAR"
-                        .into(),
-                );
-            }
-            Value(v) if first && v == "extend" => extend = true,
-            Value(v) if first && v == "timestamp" => timestamp = true,
-            Value(v) => files.push(v.into()),
-            other => return Err(other.unexpected().to_string()),
-        }
-        first = false;
-    }
-    if access.is_set() && tsa.is_none() {
-        return Err("the --tsa-* access flags need --tsa URL".into());
-    }
-    access.check().map_err(|e| e.to_string())?;
-    let seal_flags = seal_image.is_some() || seal_page.is_some() || seal_rect.is_some();
-    if seal_flags && (timestamp || extend) {
-        return Err(
-            "--seal-image, --page and --rect belong to signing (not extend or timestamp)".into(),
-        );
-    }
+fn sign(a: SignArgs) -> Result<Command, String> {
+    let (access, proxy, tsa_timeout) = a.access.resolve(a.tsa.is_some())?;
+    let [commitment] = match <[_; 1]>::try_from(a.commitment_type) {
+        Ok(one) => one.map(Some),
+        Err(v) if v.is_empty() => [None],
+        Err(_) => return Err("--commitment-type is given once".into()),
+    };
+    let mut pdf = crate::pades::PdfOptions {
+        field: a.field,
+        in_place: a.in_place,
+        cades: a.cades,
+        ..crate::pades::PdfOptions::default()
+    };
+    let seal_flags = a.seal_image.is_some() || a.page.is_some() || a.rect.is_some();
     if seal_flags && pdf.cades {
         return Err("--seal-image draws a seal inside a PDF; --cades makes a detached .p7s".into());
     }
-    match seal_image {
-        Some(_) if seal_rect.is_none() && pdf.field.is_none() => {
+    match a.seal_image {
+        Some(_) if a.rect.is_none() && pdf.field.is_none() => {
             return Err(
                 "--seal-image needs --rect X1,Y1,X2,Y2 (where on the page, in points), \
                  or --field NAME of an empty signature field to draw it in"
                     .into(),
             );
         }
-        Some(_) if seal_page.is_some() && seal_rect.is_none() => {
+        Some(_) if a.page.is_some() && a.rect.is_none() => {
             return Err("--page goes with --rect X1,Y1,X2,Y2".into());
         }
         Some(image) => {
             pdf.seal = Some(std::sync::Arc::new(crate::seal::Seal::new(
                 crate::seal::load_png(&image)?,
-                seal_page,
-                seal_rect,
+                a.page,
+                a.rect,
             )));
         }
         None if seal_flags => {
@@ -373,95 +542,27 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
         }
         None => {}
     }
-    if timestamp {
-        let tsa = tsa.ok_or("timestamp needs --tsa URL")?;
-        if key.is_some() || chain.is_some() || lvl.is_some() || attached || commitment.is_some() {
-            return Err(
-                "timestamp takes no --key, --cert-chain, --level, --attached or --commitment-type"
-                    .into(),
-            );
-        }
-        if files.is_empty() {
-            return Err("no input FILE".into());
-        }
-        if out.is_some() && (out_dir.is_some() || files.len() > 1) {
-            return Err("--out takes one input file and excludes --out-dir".into());
-        }
-        if pdf.in_place && (out.is_some() || out_dir.is_some()) {
-            return Err("--in-place excludes --out and --out-dir".into());
-        }
-        let mut o = crate::timestamp::TimestampOptions::new(&tsa);
-        o.out = out;
-        o.out_dir = out_dir;
-        o.in_place = pdf.in_place;
-        o.tsa_access = access;
-        o.proxy = proxy;
-        o.existing = existing(force, skip_existing)?;
-        if let Some(t) = tsa_timeout {
-            o.tsa_timeout = t;
-        }
-        return Ok(Command::Timestamp(o, files, report));
-    }
-    if extend {
-        let level = lvl.ok_or("extend needs --level B-T|B-LT|B-LTA")?;
-        if level == Level::BB {
-            return Err("extend raises to B-T, B-LT or B-LTA".into());
-        }
-        if key.is_some() || attached || out_dir.is_some() || commitment.is_some() {
-            return Err(
-                "extend takes no --key, --attached, --out-dir or --commitment-type (the signed \
-                 attributes are kept as they are)"
-                    .into(),
-            );
-        }
-        if force || skip_existing || report.is_some() || progress_every.is_some() {
-            return Err(
-                "extend takes no --force, --skip-existing, --report or --progress-every (it \
-                 raises one SIGNATURE_FILE in place, or writes --out FILE)"
-                    .into(),
-            );
-        }
-        let [sig] = <[PathBuf; 1]>::try_from(files)
-            .map_err(|_| "extend takes exactly one SIGNATURE_FILE".to_string())?;
-        let mut o = ExtendOptions::new(level);
-        o.tsa = tsa;
-        o.crls = crls;
-        o.ocsps = ocsps;
-        o.cert_chain = chain;
-        o.data = data;
-        o.out = out;
-        o.fetch = fetch;
-        o.tsa_access = access;
-        o.proxy = proxy;
-        if let Some(t) = tsa_timeout {
-            o.tsa_timeout = t;
-        }
-        return Ok(Command::Extend(o, sig));
-    }
-    let key = key.ok_or("--key KEYREF is required")?;
-    let chain = chain.ok_or("--cert-chain PEM is required")?;
-    if files.is_empty() {
+    let key = a.key.ok_or("--key KEYREF is required")?;
+    let chain = a.cert_chain.ok_or("--cert-chain PEM is required")?;
+    if a.files.is_empty() {
         return Err("no input FILE".into());
     }
-    if out.is_some() && out_dir.is_some() {
+    if a.out.is_some() && a.out_dir.is_some() {
         return Err("--out and --out-dir exclude each other".into());
     }
-    if out.is_some() && files.len() > 1 {
+    if a.out.is_some() && a.files.len() > 1 {
         return Err("--out takes one input file; use --out-dir".into());
     }
-    if data.is_some() {
-        return Err("--data belongs to extend".into());
-    }
-    let existing = existing(force, skip_existing)?;
+    let existing = existing(a.force, a.skip_existing)?;
     let mut o = Options::new(&key, &chain);
-    o.level = lvl.unwrap_or(Level::BB);
-    o.tsa = tsa;
-    o.attached = attached;
-    o.out = out;
-    o.out_dir = out_dir;
-    o.crls = crls;
-    o.ocsps = ocsps;
-    o.fetch = fetch;
+    o.level = a.level.unwrap_or(Level::BB);
+    o.tsa = a.tsa;
+    o.attached = a.attached;
+    o.out = a.out;
+    o.out_dir = a.out_dir;
+    o.crls = a.crl;
+    o.ocsps = a.ocsp;
+    o.fetch = !a.no_fetch;
     o.tsa_access = access;
     o.proxy = proxy;
     o.commitment = commitment;
@@ -473,10 +574,10 @@ pub fn parse<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, Strin
     if let Some(t) = tsa_timeout {
         o.tsa_timeout = t;
     }
-    if let Some(t) = progress_every {
+    if let Some(t) = a.progress_every {
         o.progress_every = t;
     }
-    Ok(Command::Sign(o, files, report))
+    Ok(Command::Sign(o, a.files, a.report))
 }
 
 #[cfg(test)]
@@ -599,9 +700,22 @@ mod tests {
         ] {
             assert!(parse(args(a)).is_err(), "{a}");
         }
-        assert!(matches!(parse(args("--help")), Ok(Command::Help)));
+        assert!(matches!(parse(args("--help")), Err(Stop::Print(_))));
         // A password on the command line is refused without being echoed.
-        let e = parse(args("--key k --cert-chain c --tsa-password hunter2 a")).unwrap_err();
+        for a in [
+            "--key k --cert-chain c --tsa-password=hunter2 a",
+            "timestamp --tsa http://t/ --tsa-password hunter2 a",
+            "extend --level B-T --tsa http://t/ s --tsa-password=hunter2",
+        ] {
+            let e = parse(args(a)).unwrap_err().to_string();
+            assert!(
+                e.contains("--tsa-password-env") && !e.contains("hunter2"),
+                "{e}"
+            );
+        }
+        let e = parse(args("--key k --cert-chain c --tsa-password hunter2 a"))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("--tsa-password-env") && !e.contains("hunter2"),
             "{e}"
@@ -642,8 +756,10 @@ mod tests {
         };
         assert!(matches!(o.proxy, crate::proxy::ProxyChoice::Url(_)));
         assert!(!format!("{o:?}").contains("pw9"));
-        let e = parse(args("--key k --cert-chain c --proxy socks5://u:pw9@p:1 a")).unwrap_err();
+        let e = parse(args("--key k --cert-chain c --proxy socks5://u:pw9@p:1 a"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--proxy") && !e.contains("pw9"), "{e}");
-        assert!(matches!(parse(args("-V")), Ok(Command::Version)));
+        assert!(matches!(parse(args("-V")), Err(Stop::Print(_))));
     }
 }

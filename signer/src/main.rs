@@ -14,24 +14,10 @@ const EXISTS_SHOWN: usize = 10;
 fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!(
-                "{}",
-                inkan_profiles::cli::usage_line("inkan-sign", &e, cli::HELP)
-            );
-            return ExitCode::from(inkan_profiles::cli::EXIT_USAGE);
-        }
+        Err(stop) => return ExitCode::from(stop.finish()),
     };
     let clock = SystemClock;
     match cmd {
-        Command::Help => {
-            print!("{}", cli::HELP);
-            ExitCode::SUCCESS
-        }
-        Command::Version => {
-            println!("inkan-sign {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
         Command::Sign(opts, files, report) => {
             let result = sign::sign_files(&opts, &files, &clock);
             finish(result, &files, &opts.level.to_string(), report, "signed")

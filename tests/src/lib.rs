@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
+pub mod docs;
 pub mod tsa;
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).

@@ -40,6 +40,14 @@ fn help_version_and_one_line_usage_errors() {
             "--listen",
         ),
         ("inkan-hsm", &["list", "--modul", "x"][..], "--module"),
+        // Commands and values are hinted too.
+        ("inkan-tsa", &["serv", "--dev"][..], "serve"),
+        (
+            "inkan-verify",
+            &["s.p7s", "--revocation", "optinal"][..],
+            "optional",
+        ),
+        ("inkan-hsm", &["keygen", "--algorithm", "p-256"][..], "p256"),
     ] {
         let out = run(bin, args, dir.path());
         assert_eq!(out.status.code(), Some(64), "{bin} {args:?}");
@@ -47,6 +55,29 @@ fn help_version_and_one_line_usage_errors() {
         assert!(
             err.contains(&format!("(did you mean {meant}?)")),
             "{bin} {args:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{bin} {args:?}: {err}");
+    }
+    // The hint points to the help of the command being used; each command has one.
+    let out = run("inkan-tsa", &["serve", "--listne", "x"], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.trim_end().ends_with("see inkan-tsa serve --help"),
+        "{err}"
+    );
+    for (bin, sub) in [
+        ("inkan-tsa", "records"),
+        ("inkan-sign", "extend"),
+        ("inkan-sign", "timestamp"),
+        ("inkan-verify", "ui"),
+        ("inkan-hsm", "csr"),
+    ] {
+        let out = run(bin, &[sub, "--help"], dir.path());
+        assert_eq!(out.status.code(), Some(0), "{bin} {sub} --help");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            help.contains("USAGE:") && help.contains("OPTIONS:"),
+            "{help}"
         );
     }
 }

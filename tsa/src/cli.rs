@@ -1,9 +1,11 @@
-//! Command-line parsing (lexopt) for `inkan-tsa serve`, `inkan-tsa records` and
-//! `inkan-tsa events`.
+//! Command-line parsing for `inkan-tsa serve`, `check`, `records`, `events` and `backup`
+//! (clap, in the convention of [`inkan_profiles::cli`]).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::{CommandFactory, Parser, Subcommand};
+use inkan_profiles::cli::{OPTIONS, Stop, usage_line};
 use inkan_profiles::time::UnixTime;
 
 use crate::config::Overrides;
@@ -14,38 +16,8 @@ pub const EXIT_USAGE: u8 = inkan_profiles::cli::EXIT_USAGE;
 /// Exit status for a failure at run time (BSD `EX_SOFTWARE`).
 pub const EXIT_FAILURE: u8 = inkan_profiles::cli::EXIT_SOFTWARE;
 
-/// The help text.
-pub const HELP: &str = "\
-inkan-tsa: an RFC 3161 time-stamp authority (HTTP, CRYPTREC policy, durable records)
-
-USAGE:
-  inkan-tsa serve [--config FILE] [--listen ADDR:PORT] [--key KEYREF] [--cert-chain PEM]
-                  [--policy OID] [--accuracy-ms N] [--data-dir DIR] [--store URL] [--dev]
-                  [--ntp HOST[:PORT]]... [--ntp-poll-ms N]
-  inkan-tsa records [--config FILE] [--data-dir DIR | --store URL]
-                    (--serial HEX | --imprint HEX | --from TIME --to TIME | --verify-chain)
-  inkan-tsa events [--config FILE] [--data-dir DIR | --store URL] --from TIME --to TIME
-  inkan-tsa check [flags as for serve]
-  inkan-tsa backup [--config FILE] [--data-dir DIR] --out FILE
-  inkan-tsa --help | --version
-
-serve:
-  --config FILE       TOML configuration (see inkan-tsa.example.toml); flags override it
-  --listen ADDR:PORT  listen address (default 127.0.0.1:3161)
-  --key KEYREF        PKCS#8 PEM file or pkcs11: URI (PIN via pin-source, never a flag)
-  --cert-chain PEM    TSA certificate first, then its issuers
-  --policy OID        default TSA policy
-  --accuracy-ms N     declared accuracy, 1..=1000 (default 1000)
-  --data-dir DIR      records store and dev PKI (default ./inkan-tsa-data)
-  --store URL         shared records store postgresql://USER@HOST[:PORT]/DB (password from
-                      PGPASSWORD or ?password-source=env:NAME|FILE; sslmode, sslrootcert)
-  --dev               development TSA: makes a dev CA, TSA certificate and P-256 key once
-                      under the data dir (NOT FOR PRODUCTION), policy 1.2.3.4.1
-  --ntp HOST[:PORT]   SNTP server to check the clock against (repeatable); without any,
-                      the host clock is trusted; `--ntp none` means no servers (it
-                      overrides the config file's ntp_servers)
-  --ntp-poll-ms N     SNTP poll interval (default 16000)
-
+/// The notes after the commands in `--help`.
+const NOTES: &str = "\
 records: prints matching issuance records as JSON lines; exit 1 when none match (`no
   records` on standard error). TIME is RFC 3339 (2026-12-07T09:00:00+09:00) or a UTC date
   (2026-12-07: --from takes its first instant, --to its last).
@@ -71,16 +43,192 @@ SIGHUP: reloads the key and certificate chain the configuration names (the new p
 
 Endpoints: POST / (application/timestamp-query), GET /healthz, /readyz, /metrics.
 Exit status: 0 success, 1 no record found, 64 usage or configuration error (or a start-up
-  check failed), 70 failure.
-";
+  check failed), 70 failure.";
+
+/// The `inkan-tsa` command line (`--help` is generated from it; see [`command`]).
+#[derive(Debug, Parser)]
+#[command(
+    name = "inkan-tsa",
+    version,
+    about = "inkan-tsa: an RFC 3161 time-stamp authority (HTTP, CRYPTREC policy, durable records)",
+    override_usage = "  inkan-tsa serve [--config FILE] [--listen ADDR:PORT] [--key KEYREF] [--cert-chain PEM]
+                  [--policy OID] [--accuracy-ms N] [--data-dir DIR] [--store URL] [--dev]
+                  [--ntp HOST[:PORT]]... [--ntp-poll-ms N]
+  inkan-tsa records [--config FILE] [--data-dir DIR | --store URL]
+                    (--serial HEX | --imprint HEX | --from TIME --to TIME | --verify-chain)
+  inkan-tsa events [--config FILE] [--data-dir DIR | --store URL] --from TIME --to TIME
+  inkan-tsa check [flags as for serve]
+  inkan-tsa backup [--config FILE] [--data-dir DIR] --out FILE
+  inkan-tsa COMMAND --help | inkan-tsa --help | --version",
+    after_help = NOTES
+)]
+struct CommandLine {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(Debug, Subcommand)]
+enum Sub {
+    /// run the time-stamp authority (flags override the configuration file)
+    #[command(
+        override_usage = "  inkan-tsa serve [--config FILE] [--listen ADDR:PORT] [--key KEYREF] [--cert-chain PEM]
+                  [--policy OID] [--accuracy-ms N] [--data-dir DIR] [--store URL] [--dev]
+                  [--ntp HOST[:PORT]]... [--ntp-poll-ms N]"
+    )]
+    Serve(ServeArgs),
+    /// run every start-up check of serve, without the records store or the port
+    #[command(override_usage = "  inkan-tsa check [flags as for serve]")]
+    Check(ServeArgs),
+    /// print matching issuance records as JSON lines, or check their hash chain
+    #[command(
+        override_usage = "  inkan-tsa records [--config FILE] [--data-dir DIR | --store URL]
+                    (--serial HEX | --imprint HEX | --from TIME --to TIME | --verify-chain)"
+    )]
+    Records(RecordsArgs),
+    /// print the service events between two times as JSON lines
+    #[command(
+        override_usage = "  inkan-tsa events [--config FILE] [--data-dir DIR | --store URL] --from TIME --to TIME"
+    )]
+    Events(EventsArgs),
+    /// copy the records store while the TSA runs, to a new file
+    #[command(override_usage = "  inkan-tsa backup [--config FILE] [--data-dir DIR] --out FILE")]
+    Backup(BackupArgs),
+}
+
+/// The flags of `serve` and `check`.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = OPTIONS)]
+struct ServeArgs {
+    /// TOML configuration (see inkan-tsa.example.toml); flags override it
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// listen address (default 127.0.0.1:3161)
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<String>,
+    /// PKCS#8 PEM file or pkcs11: URI (PIN via pin-source, never a flag)
+    #[arg(long, value_name = "KEYREF")]
+    key: Option<String>,
+    /// TSA certificate first, then its issuers
+    #[arg(long, value_name = "PEM")]
+    cert_chain: Option<PathBuf>,
+    /// default TSA policy
+    #[arg(long, value_name = "OID")]
+    policy: Option<String>,
+    /// declared accuracy, 1..=1000 (default 1000)
+    #[arg(long, value_name = "N")]
+    accuracy_ms: Option<u64>,
+    /// records store and dev PKI (default ./inkan-tsa-data)
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// shared records store postgresql://USER@HOST[:PORT]/DB (password from PGPASSWORD or
+    /// ?password-source=env:NAME|FILE; sslmode, sslrootcert)
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// development TSA: makes a dev CA, TSA certificate and P-256 key once under the data dir
+    /// (NOT FOR PRODUCTION), policy 1.2.3.4.1
+    #[arg(long)]
+    dev: bool,
+    /// SNTP server to check the clock against (repeatable); without any, the host clock is
+    /// trusted; `--ntp none` means no servers (it overrides the config file's ntp_servers)
+    #[arg(long, value_name = "HOST[:PORT]")]
+    ntp: Vec<String>,
+    /// SNTP poll interval (default 16000)
+    #[arg(long, value_name = "N")]
+    ntp_poll_ms: Option<u64>,
+}
+
+impl From<ServeArgs> for Overrides {
+    fn from(a: ServeArgs) -> Self {
+        Self {
+            config: a.config,
+            listen: a.listen,
+            key: a.key,
+            cert_chain: a.cert_chain,
+            policy: a.policy,
+            accuracy_ms: a.accuracy_ms,
+            data_dir: a.data_dir,
+            store: a.store,
+            dev: a.dev,
+            ntp: a.ntp,
+            ntp_poll_ms: a.ntp_poll_ms,
+        }
+    }
+}
+
+/// Where the records are: `--config`, `--data-dir`, `--store`.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = OPTIONS)]
+struct StoreArgs {
+    /// TOML configuration (its data_dir and store)
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// the records store of a TSA (default ./inkan-tsa-data)
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// a shared records store postgresql://USER@HOST[:PORT]/DB
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+}
+
+/// The flags of `records`.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = OPTIONS)]
+struct RecordsArgs {
+    #[command(flatten)]
+    at: StoreArgs,
+    /// the record of this serial number (hex)
+    #[arg(long, value_name = "HEX")]
+    serial: Option<String>,
+    /// the records of this message imprint (hex)
+    #[arg(long, value_name = "HEX")]
+    imprint: Option<String>,
+    /// the records issued from this time (RFC 3339, or a UTC date: its first instant)
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// the records issued up to this time (RFC 3339, or a UTC date: its last instant)
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+    /// check the hash chain over every record: exit 0 when intact, 1 naming the first record
+    /// changed, removed or inserted
+    #[arg(long)]
+    verify_chain: bool,
+}
+
+/// The flags of `events`.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = OPTIONS)]
+struct EventsArgs {
+    #[command(flatten)]
+    at: StoreArgs,
+    /// the events from this time (RFC 3339, or a UTC date: its first instant)
+    #[arg(long, value_name = "TIME", required = true)]
+    from: String,
+    /// the events up to this time (RFC 3339, or a UTC date: its last instant)
+    #[arg(long, value_name = "TIME", required = true)]
+    to: String,
+}
+
+/// The flags of `backup`.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = OPTIONS)]
+struct BackupArgs {
+    #[command(flatten)]
+    at: StoreArgs,
+    /// the copy: a new file (it must not exist)
+    #[arg(long, value_name = "FILE", required = true)]
+    out: PathBuf,
+}
+
+/// The command-line definition of `inkan-tsa` in the house layout
+/// ([`inkan_profiles::cli::convention`]): what `--help`, the shell completions and the manual
+/// page are generated from.
+pub fn command() -> clap::Command {
+    inkan_profiles::cli::convention(CommandLine::command())
+}
 
 /// A parsed command line.
 #[derive(Debug)]
 pub enum Command {
-    /// `--help`.
-    Help,
-    /// `--version`.
-    Version,
     /// `serve`.
     Serve(Overrides),
     /// `check`: the start-up checks of `serve` with the same flags, without the store or port.
@@ -148,137 +296,38 @@ pub fn parse_time_bound(s: &str, end_of_day: bool, flag: &str) -> Result<UnixTim
     crate::timefmt::parse_rfc3339(s).ok_or_else(bad)
 }
 
-fn text(v: OsString, flag: &str) -> Result<String, String> {
-    v.into_string()
-        .map_err(|_| format!("{flag}: not valid UTF-8"))
-}
-
-fn number(v: OsString, flag: &str) -> Result<u64, String> {
-    let s = text(v, flag)?;
-    s.parse()
-        .map_err(|_| format!("{flag}: not a number: {s:?}"))
-}
-
-/// Parses arguments (without the program name).
-pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
-    use lexopt::prelude::*;
-    let mut p = lexopt::Parser::from_args(args);
-    let first = match p.next().map_err(|e| e.to_string())? {
-        None => {
-            return Err(
-                "missing command: serve, check, records, events or backup (see --help)".into(),
-            );
-        }
-        Some(Short('h') | Long("help")) => return Ok(Command::Help),
-        Some(Short('V') | Long("version")) => return Ok(Command::Version),
-        Some(Value(v)) => text(v, "command")?,
-        Some(other) => return Err(other.unexpected().to_string()),
-    };
-    match first.as_str() {
-        "serve" | "check" => {
-            let mut o = Overrides::default();
-            while let Some(arg) = p.next().map_err(|e| e.to_string())? {
-                match arg {
-                    Short('h') | Long("help") => return Ok(Command::Help),
-                    Long("config") => o.config = Some(p.value().map_err(|e| e.to_string())?.into()),
-                    Long("listen") => {
-                        o.listen = Some(text(p.value().map_err(|e| e.to_string())?, "--listen")?)
-                    }
-                    Long("key") => {
-                        o.key = Some(text(p.value().map_err(|e| e.to_string())?, "--key")?)
-                    }
-                    Long("cert-chain") => {
-                        o.cert_chain = Some(p.value().map_err(|e| e.to_string())?.into());
-                    }
-                    Long("policy") => {
-                        o.policy = Some(text(p.value().map_err(|e| e.to_string())?, "--policy")?)
-                    }
-                    Long("accuracy-ms") => {
-                        o.accuracy_ms = Some(number(
-                            p.value().map_err(|e| e.to_string())?,
-                            "--accuracy-ms",
-                        )?);
-                    }
-                    Long("data-dir") => {
-                        o.data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
-                    }
-                    Long("store") => {
-                        o.store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
-                    }
-                    Long("dev") => o.dev = true,
-                    Long("ntp") => o
-                        .ntp
-                        .push(text(p.value().map_err(|e| e.to_string())?, "--ntp")?),
-                    Long("ntp-poll-ms") => {
-                        o.ntp_poll_ms = Some(number(
-                            p.value().map_err(|e| e.to_string())?,
-                            "--ntp-poll-ms",
-                        )?);
-                    }
-                    other => return Err(other.unexpected().to_string()),
-                }
-            }
-            Ok(if first == "check" {
-                Command::Check(o)
-            } else {
-                Command::Serve(o)
-            })
-        }
-        "backup" => {
-            let (mut config, mut data_dir, mut store, mut out) = (None, None, None, None);
-            while let Some(arg) = p.next().map_err(|e| e.to_string())? {
-                match arg {
-                    Short('h') | Long("help") => return Ok(Command::Help),
-                    Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
-                    Long("data-dir") => {
-                        data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
-                    }
-                    Long("store") => {
-                        store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
-                    }
-                    Long("out") => out = Some(p.value().map_err(|e| e.to_string())?.into()),
-                    other => return Err(other.unexpected().to_string()),
-                }
-            }
-            let out = out.ok_or("backup needs --out FILE (a new file)")?;
-            Ok(Command::Backup {
+/// Parses arguments (without the program name): a command, or the help, the version or a
+/// usage error to print ([`Stop::finish`]).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, Stop> {
+    let usage = |m: String| Stop::Usage(usage_line("inkan-tsa", &m));
+    let c: CommandLine = inkan_profiles::cli::parse(command(), args)?;
+    Ok(match c.command {
+        Sub::Serve(a) => Command::Serve(a.into()),
+        Sub::Check(a) => Command::Check(a.into()),
+        Sub::Backup(a) => Command::Backup {
+            config: a.at.config,
+            data_dir: a.at.data_dir,
+            store: a.at.store,
+            out: a.out,
+        },
+        Sub::Events(a) => Command::Events {
+            config: a.at.config,
+            data_dir: a.at.data_dir,
+            store: a.at.store,
+            from: parse_time_bound(&a.from, false, "--from").map_err(usage)?,
+            to: parse_time_bound(&a.to, true, "--to").map_err(usage)?,
+        },
+        Sub::Records(a) => {
+            let StoreArgs {
                 config,
                 data_dir,
                 store,
-                out,
-            })
-        }
-        "records" => {
-            let (mut config, mut data_dir, mut store) = (None, None, None);
-            let (mut serial, mut imprint, mut from, mut to) = (None, None, None, None);
-            let mut verify = false;
-            while let Some(arg) = p.next().map_err(|e| e.to_string())? {
-                match arg {
-                    Short('h') | Long("help") => return Ok(Command::Help),
-                    Long("verify-chain") => verify = true,
-                    Long("store") => {
-                        store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
-                    }
-                    Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
-                    Long("data-dir") => {
-                        data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
-                    }
-                    Long("serial") => {
-                        serial = Some(text(p.value().map_err(|e| e.to_string())?, "--serial")?)
-                    }
-                    Long("imprint") => {
-                        imprint = Some(text(p.value().map_err(|e| e.to_string())?, "--imprint")?)
-                    }
-                    Long("from") => {
-                        from = Some(text(p.value().map_err(|e| e.to_string())?, "--from")?)
-                    }
-                    Long("to") => to = Some(text(p.value().map_err(|e| e.to_string())?, "--to")?),
-                    other => return Err(other.unexpected().to_string()),
-                }
-            }
-            if verify {
-                if serial.is_some() || imprint.is_some() || from.is_some() || to.is_some() {
-                    return Err("--verify-chain takes no query (it checks every record)".into());
+            } = a.at;
+            if a.verify_chain {
+                if a.serial.is_some() || a.imprint.is_some() || a.from.is_some() || a.to.is_some() {
+                    return Err(usage(
+                        "--verify-chain takes no query (it checks every record)".into(),
+                    ));
                 }
                 return Ok(Command::VerifyChain {
                     config,
@@ -286,68 +335,35 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                     store,
                 });
             }
-            let query = match (serial, imprint, from, to) {
+            let query = match (a.serial, a.imprint, a.from, a.to) {
                 (Some(s), None, None, None) => Query::Serial(
                     crate::serial::from_hex(&s)
-                        .ok_or_else(|| format!("--serial: not hex: {s:?}"))?,
+                        .ok_or_else(|| usage(format!("--serial: not hex: {s:?}")))?,
                 ),
                 (None, Some(i), None, None) => Query::Imprint(
                     crate::records::unhex(&i)
-                        .ok_or_else(|| format!("--imprint: not hex: {i:?}"))?,
+                        .ok_or_else(|| usage(format!("--imprint: not hex: {i:?}")))?,
                 ),
                 (None, None, Some(f), Some(t)) => Query::Range(
-                    parse_time_bound(&f, false, "--from")?,
-                    parse_time_bound(&t, true, "--to")?,
+                    parse_time_bound(&f, false, "--from").map_err(usage)?,
+                    parse_time_bound(&t, true, "--to").map_err(usage)?,
                 ),
                 _ => {
-                    return Err(
-                        "records needs exactly one of --serial HEX, --imprint HEX, --from and --to, or --verify-chain"
+                    return Err(usage(
+                        "records needs exactly one of --serial HEX, --imprint HEX, --from and \
+                         --to, or --verify-chain"
                             .into(),
-                    );
+                    ));
                 }
             };
-            Ok(Command::Records {
+            Command::Records {
                 config,
                 data_dir,
                 store,
                 query,
-            })
-        }
-        "events" => {
-            let (mut config, mut data_dir, mut from, mut to) = (None, None, None, None);
-            let mut store = None;
-            while let Some(arg) = p.next().map_err(|e| e.to_string())? {
-                match arg {
-                    Short('h') | Long("help") => return Ok(Command::Help),
-                    Long("store") => {
-                        store = Some(text(p.value().map_err(|e| e.to_string())?, "--store")?)
-                    }
-                    Long("config") => config = Some(p.value().map_err(|e| e.to_string())?.into()),
-                    Long("data-dir") => {
-                        data_dir = Some(p.value().map_err(|e| e.to_string())?.into())
-                    }
-                    Long("from") => {
-                        from = Some(text(p.value().map_err(|e| e.to_string())?, "--from")?)
-                    }
-                    Long("to") => to = Some(text(p.value().map_err(|e| e.to_string())?, "--to")?),
-                    other => return Err(other.unexpected().to_string()),
-                }
             }
-            let (Some(f), Some(t)) = (from, to) else {
-                return Err("events needs --from TIME and --to TIME".into());
-            };
-            Ok(Command::Events {
-                config,
-                data_dir,
-                store,
-                from: parse_time_bound(&f, false, "--from")?,
-                to: parse_time_bound(&t, true, "--to")?,
-            })
         }
-        other => Err(format!(
-            "unknown command {other:?}: serve, check, records, events or backup (see --help)"
-        )),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -478,9 +494,19 @@ mod tests {
         assert!(parse(args(&["frobnicate"])).is_err());
         assert!(parse(args(&["serve", "--bogus"])).is_err());
         assert!(parse(args(&["serve", "--accuracy-ms", "x"])).is_err());
+        assert!(matches!(parse(args(&["--version"])), Err(Stop::Print(_))));
         assert!(matches!(
-            parse(args(&["--version"])).unwrap(),
-            Command::Version
+            parse(args(&["serve", "--help"])),
+            Err(Stop::Print(_))
         ));
+        // The one usage line names the flag and the command whose help to read.
+        let Err(Stop::Usage(line)) = parse(args(&["serve", "--listne", "127.0.0.1:0"])) else {
+            panic!()
+        };
+        assert_eq!(
+            line,
+            "inkan-tsa: unexpected argument '--listne' found (did you mean --listen?); \
+             see inkan-tsa serve --help"
+        );
     }
 }

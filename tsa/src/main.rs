@@ -13,23 +13,9 @@ use inkan_tsa::{app, config, records};
 fn main() -> ExitCode {
     let cmd = match cli::parse(std::env::args_os().skip(1)) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!(
-                "{}",
-                inkan_profiles::cli::usage_line("inkan-tsa", &e, cli::HELP)
-            );
-            return ExitCode::from(EXIT_USAGE);
-        }
+        Err(stop) => return ExitCode::from(stop.finish()),
     };
     match cmd {
-        Command::Help => {
-            print!("{}", cli::HELP);
-            ExitCode::SUCCESS
-        }
-        Command::Version => {
-            println!("inkan-tsa {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
         Command::Records {
             config,
             data_dir,

@@ -1,4 +1,5 @@
-//! Command-line handling of `inkan-verify` (INTERFACE.md): arguments, files, exit codes.
+//! Command-line handling of `inkan-verify` (INTERFACE.md): arguments (clap, in the
+//! convention of [`inkan_profiles::cli`]), files, exit codes.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -9,10 +10,11 @@ use inkan_profiles::time::UnixTime;
 use crate::{Data, Input, Options};
 
 pub use inkan_profiles::cli::{EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_USAGE};
+use inkan_profiles::cli::{OPTIONS, Stop, usage_line};
 
 /// The language of the report and the messages: chosen where the program meets its user
 /// (`--lang`, the locale, the page), rendered in by `report`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
     /// 日本語
     Ja,
@@ -20,61 +22,190 @@ pub enum Lang {
     En,
 }
 
-/// The `--help` text (printed to stdout, exit 0).
-pub const HELP: &str = "\
-inkan-verify: offline verification of CMS/CAdES signatures and RFC 3161 time-stamp tokens,
-judged as ETSI EN 319 102-1 prescribes, under the CRYPTREC LS-0001-2022 policy.
+/// `--revocation` (INTERFACE.md; EN 319 102-1 §5.2.5 needs revocation information by default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Revocation {
+    /// every certificate on a path needs revocation information at hand
+    #[default]
+    Required,
+    /// a certificate without any is not held against the signature (the report says so)
+    Optional,
+}
 
-USAGE:
-  inkan-verify SIGNATURE_FILE... [--data CONTENT_FILE | --data-dir DIR] [--trust PEM]...
+/// `--format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// the report for people
+    #[default]
+    Text,
+    /// one JSON object (per file)
+    Json,
+}
+
+/// The notes after the options of `--help`.
+const NOTES: &str = "\
+Several SIGNATURE_FILEs (or --data-dir): a detached NAME.p7s (also .p7m) or a time-stamp
+NAME.tsr (also .tst) is checked against NAME beside it, or DIR/NAME with --data-dir; an
+encapsulated signature needs nothing. Text output gives one verdict per file and a
+summary; --format json one JSON object per line, with \"file\" and \"data\".
+
+Exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE, 64 usage, 66 input unreadable,
+70 internal error. With several files, the worst: 66 when a file could not be read, else
+1 when one is TOTAL-FAILED, else 2 when one is INDETERMINATE, else 0.";
+
+/// The `inkan-verify` command line (`--help` is generated from it; see [`command`]).
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "inkan-verify",
+    version,
+    about = "inkan-verify: offline verification of CMS/CAdES signatures and RFC 3161 time-stamp tokens,
+judged as ETSI EN 319 102-1 prescribes, under the CRYPTREC LS-0001-2022 policy.",
+    override_usage = "  inkan-verify SIGNATURE_FILE... [--data CONTENT_FILE | --data-dir DIR] [--trust PEM]...
                [--crl FILE]... [--ocsp FILE]... [--at RFC3339_TIME]
                [--revocation required|optional] [--format text|json] [--lang ja|en]
                [--policy OID]...
   inkan-verify ui [--listen 127.0.0.1:PORT] [--trust PEM]... [--open]   (a page in the
-               browser on this computer; inkan-verify ui --help)
+               browser on this computer; inkan-verify ui --help)",
+    after_help = NOTES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct CommandLine {
+    /// `inkan-verify ui`.
+    #[command(subcommand)]
+    pub ui: Option<Ui>,
+    /// Verify these files.
+    #[command(flatten)]
+    pub verify: Args,
+}
 
-  Several SIGNATURE_FILEs (or --data-dir): a detached NAME.p7s (also .p7m) or a
-  time-stamp NAME.tsr (also .tst) is checked against NAME beside it, or DIR/NAME with
-  --data-dir; an encapsulated signature needs nothing. Text output gives one verdict per
-  file and a summary; --format json one JSON object per line, with \"file\" and \"data\".
+/// The subcommand of `inkan-verify`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Ui {
+    /// the verifier as a page in your browser, served on this computer only
+    #[command(
+        override_usage = "  inkan-verify ui [--listen 127.0.0.1:PORT] [--trust PEM]... [--crl FILE]... [--ocsp FILE]...
+                  [--revocation required|optional] [--open]",
+        after_help = UI_NOTES,
+        next_help_heading = OPTIONS
+    )]
+    Ui(UiArgs),
+}
 
-OPTIONS:
-  --data FILE        the signed data (detached signatures, time-stamp tokens); one
-                     SIGNATURE_FILE only
-  --data-dir DIR     where the data of detached signatures and time-stamps is (NAME for
-                     NAME.p7s / NAME.tsr)
-  --trust PEM        trust anchors; repeatable
-  --crl FILE         CRL (DER or PEM); repeatable
-  --ocsp FILE        OCSP response (DER); repeatable
-  --at TIME          validation time (RFC 3339), default now
-  --revocation R     required (default) or optional
-  --format F         text (default) or json (fields: verifier/README.md)
-  --lang L           ja or en (default: from the locale)
-  --policy OID       the signer's certificate must be issued under this certificate policy
-                     (RFC 5280 path validation with this initial policy set and an
-                     explicit policy required); repeatable: any one of them will do
-  -h, --help         this text
-  -V, --version      the version
+const UI_NOTES: &str = "\
+The first line printed is the page's address, with a random token that every request must
+carry: open it in a browser on this computer (--open does it for you). Nothing is sent
+anywhere; the files chosen on the page are checked in memory and forgotten.";
 
-Exit status: 0 TOTAL-PASSED, 1 TOTAL-FAILED, 2 INDETERMINATE, 64 usage, 66 input unreadable,
-70 internal error. With several files, the worst: 66 when a file could not be read, else
-1 when one is TOTAL-FAILED, else 2 when one is INDETERMINATE, else 0.
-";
+/// The flags of `inkan-verify ui` (served by the binary: the library links no network code).
+#[derive(Debug, Default, clap::Args)]
+#[command(next_help_heading = OPTIONS)]
+pub struct UiArgs {
+    /// a loopback address and port (default 127.0.0.1:0, a free port); any other address is
+    /// refused
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// trust anchors for every verification; repeatable (more can be added on the page for
+    /// one verification)
+    #[arg(long, value_name = "PEM")]
+    pub trust: Vec<PathBuf>,
+    /// CRL (DER or PEM) for every verification; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+    /// OCSP response (DER) for every verification; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub ocsp: Vec<PathBuf>,
+    /// required (default) or optional, as for inkan-verify
+    #[arg(
+        long,
+        value_name = "R",
+        value_enum,
+        default_value_t,
+        hide_default_value = true,
+        hide_possible_values = true
+    )]
+    pub revocation: Revocation,
+    /// start the desktop's browser on the page (xdg-open)
+    #[arg(long)]
+    pub open: bool,
+}
 
-/// Parsed arguments.
-#[derive(Debug, Default)]
+/// The arguments of a verification.
+#[derive(Debug, Default, clap::Args)]
+#[command(next_help_heading = OPTIONS)]
 pub struct Args {
+    /// signatures (CMS/CAdES, DER or PEM), time-stamp tokens or responses, PDFs
+    #[arg(
+        value_name = "SIGNATURE_FILE",
+        required = true,
+        help_heading = "ARGUMENTS"
+    )]
     sigs: Vec<PathBuf>,
+    /// the signed data (detached signatures, time-stamp tokens); one SIGNATURE_FILE only
+    #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
+    /// where the data of detached signatures and time-stamps is (NAME for NAME.p7s /
+    /// NAME.tsr)
+    #[arg(long, value_name = "DIR", conflicts_with = "data")]
     data_dir: Option<PathBuf>,
+    /// trust anchors; repeatable
+    #[arg(long, value_name = "PEM")]
     trust: Vec<PathBuf>,
+    /// CRL (DER or PEM); repeatable
+    #[arg(long, value_name = "FILE")]
     crl: Vec<PathBuf>,
+    /// OCSP response (DER); repeatable
+    #[arg(long, value_name = "FILE")]
     ocsp: Vec<PathBuf>,
+    /// validation time (RFC 3339), default now
+    #[arg(long, value_name = "TIME", value_parser = at_time)]
     at: Option<i64>,
-    revocation_optional: bool,
-    policies: Vec<const_oid::ObjectIdentifier>,
-    json: bool,
+    /// required (default) or optional
+    #[arg(
+        long,
+        value_name = "R",
+        value_enum,
+        default_value_t,
+        hide_default_value = true,
+        hide_possible_values = true
+    )]
+    revocation: Revocation,
+    /// text (default) or json (fields: verifier/README.md)
+    #[arg(
+        long,
+        value_name = "F",
+        value_enum,
+        default_value_t,
+        hide_default_value = true,
+        hide_possible_values = true
+    )]
+    format: Format,
+    /// ja or en (default: from the locale)
+    #[arg(long, value_name = "L", value_enum, hide_possible_values = true)]
     lang: Option<Lang>,
+    /// the signer's certificate must be issued under this certificate policy (RFC 5280 path
+    /// validation with this initial policy set and an explicit policy required); repeatable:
+    /// any one of them will do
+    #[arg(long = "policy", value_name = "OID", value_parser = policy_oid)]
+    policies: Vec<const_oid::ObjectIdentifier>,
+}
+
+/// The command-line definition of `inkan-verify` (with `ui`) in the house layout
+/// ([`inkan_profiles::cli::convention`]): what `--help`, the shell completions and the manual
+/// page are generated from.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory as _;
+    inkan_profiles::cli::convention(CommandLine::command())
+}
+
+/// `--at`: seconds since the epoch.
+fn at_time(s: &str) -> Result<i64, String> {
+    parse_rfc3339(s).ok_or_else(|| "not an RFC 3339 time".to_owned())
+}
+
+/// `--policy`: a dotted OID.
+fn policy_oid(s: &str) -> Result<const_oid::ObjectIdentifier, String> {
+    const_oid::ObjectIdentifier::new(s).map_err(|_| "not a dotted OID".to_owned())
 }
 
 /// Parses an RFC 3339 time (`2024-01-02T03:04:05Z`, offsets and fractions allowed) to whole
@@ -85,74 +216,17 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     inkan_profiles::time::parse_rfc3339(s.trim()).and_then(|t| i64::try_from(t.secs()).ok())
 }
 
-/// Marker returned by [`parse`] for `--version`.
-const VERSION_REQUEST: &str = "\0version";
-
-fn parse(args: Vec<OsString>) -> Result<Args, String> {
-    use lexopt::prelude::*;
-    let mut p = lexopt::Parser::from_args(args);
-    let mut a = Args::default();
-    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
-        match arg {
-            Long("data") => a.data = Some(p.value().map_err(|e| e.to_string())?.into()),
-            Long("data-dir") => a.data_dir = Some(p.value().map_err(|e| e.to_string())?.into()),
-            Long("trust") => a.trust.push(p.value().map_err(|e| e.to_string())?.into()),
-            Long("crl") => a.crl.push(p.value().map_err(|e| e.to_string())?.into()),
-            Long("ocsp") => a.ocsp.push(p.value().map_err(|e| e.to_string())?.into()),
-            Long("at") => {
-                let v = p.value().map_err(|e| e.to_string())?;
-                let s = v.to_string_lossy();
-                a.at = Some(parse_rfc3339(&s).ok_or(format!("--at: not an RFC 3339 time: {s}"))?);
-            }
-            Long("revocation") => {
-                let v = p.value().map_err(|e| e.to_string())?;
-                a.revocation_optional = match v.to_string_lossy().as_ref() {
-                    "required" => false,
-                    "optional" => true,
-                    o => return Err(format!("--revocation: expected required|optional, got {o}")),
-                };
-            }
-            Long("format") => {
-                let v = p.value().map_err(|e| e.to_string())?;
-                a.json = match v.to_string_lossy().as_ref() {
-                    "json" => true,
-                    "text" => false,
-                    o => return Err(format!("--format: expected text|json, got {o}")),
-                };
-            }
-            Long("lang") => {
-                let v = p.value().map_err(|e| e.to_string())?;
-                a.lang = Some(match v.to_string_lossy().as_ref() {
-                    "ja" => Lang::Ja,
-                    "en" => Lang::En,
-                    o => return Err(format!("--lang: expected ja|en, got {o}")),
-                });
-            }
-            Value(v) => a.sigs.push(v.into()),
-            Long("policy") => {
-                let v = p.value().map_err(|e| e.to_string())?;
-                let s = v.to_str().ok_or("--policy: not an OID")?;
-                let o = const_oid::ObjectIdentifier::new(s)
-                    .map_err(|_| format!("--policy {s}: not a dotted OID"))?;
-                a.policies.push(o);
-            }
-            Long("help") | Short('h') => return Err(String::new()),
-            Long("version") | Short('V') => return Err(VERSION_REQUEST.into()),
-            other => return Err(other.unexpected().to_string()),
-        }
+/// Parses the command line (without the program name): a verification or `ui`, or the
+/// help, the version or a usage error to print ([`Stop::finish`]).
+pub fn parse(args: Vec<OsString>) -> Result<CommandLine, Stop> {
+    let c: CommandLine = inkan_profiles::cli::parse(command(), args)?;
+    if c.ui.is_none() && c.verify.data.is_some() && c.verify.sigs.len() > 1 {
+        return Err(Stop::Usage(usage_line(
+            "inkan-verify",
+            "--data names the data of one SIGNATURE_FILE; with several, NAME.p7s is checked against NAME beside it (or under --data-dir)",
+        )));
     }
-    if a.sigs.is_empty() {
-        return Err("missing SIGNATURE_FILE".into());
-    }
-    if a.data.is_some() && a.data_dir.is_some() {
-        return Err("--data and --data-dir exclude each other".into());
-    }
-    if a.data.is_some() && a.sigs.len() > 1 {
-        return Err(
-            "--data names the data of one SIGNATURE_FILE; with several, NAME.p7s is checked against NAME beside it (or under --data-dir)".into(),
-        );
-    }
-    Ok(a)
+    Ok(c)
 }
 
 fn read(p: &PathBuf) -> Result<Vec<u8>, u8> {
@@ -203,25 +277,8 @@ fn emit(text: &str) -> Result<(), Option<u8>> {
     }
 }
 
-/// Runs the command; returns the exit status.
-pub fn run(args: Vec<OsString>) -> u8 {
-    let a = match parse(args) {
-        Ok(a) => a,
-        Err(e) if e.is_empty() => {
-            return emit(HELP).map_or_else(|c| c.unwrap_or(0), |()| 0);
-        }
-        Err(e) if e == VERSION_REQUEST => {
-            return emit(&format!("inkan-verify {}\n", env!("CARGO_PKG_VERSION")))
-                .map_or_else(|c| c.unwrap_or(0), |()| 0);
-        }
-        Err(e) => {
-            eprintln!(
-                "{}",
-                inkan_profiles::cli::usage_line("inkan-verify", &e, HELP)
-            );
-            return EXIT_USAGE;
-        }
-    };
+/// Runs a verification; returns the exit status.
+pub fn run(a: &Args) -> u8 {
     let batch = a.sigs.len() > 1 || a.data_dir.is_some();
     let Some(sig) = a.sigs.first() else {
         return EXIT_USAGE;
@@ -236,7 +293,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
         }
     };
     let mut options = Options {
-        revocation_required: !a.revocation_optional,
+        revocation_required: a.revocation == Revocation::Required,
         required_policies: a.policies.clone(),
         ..Options::default()
     };
@@ -274,7 +331,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
         },
     };
     if batch {
-        return run_batch(&a, &options, at);
+        return run_batch(a, &options, at);
     }
     let report = match crate::verify(&Input { bytes }, &options, at) {
         Ok(r) => r,
@@ -284,7 +341,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
         }
     };
     let code = report.indication.exit_code();
-    let text = if a.json {
+    let text = if a.format == Format::Json {
         format!("{}\n", report.to_json())
     } else {
         report.to_text(a.lang.unwrap_or_else(locale_lang))
@@ -339,7 +396,7 @@ fn run_batch(a: &Args, base: &Options, at: UnixTime) -> u8 {
             Err(why) => {
                 unreadable += 1;
                 eprintln!("inkan-verify: {}: {why}", sig.display());
-                let line = if a.json {
+                let line = if a.format == Format::Json {
                     format!(
                         "{}\n",
                         serde_json::json!({"file": sig.display().to_string(), "error": why})
@@ -381,7 +438,7 @@ fn run_batch(a: &Args, base: &Options, at: UnixTime) -> u8 {
         if worst.is_none_or(|w| i.severity() > w.severity()) {
             worst = Some(i);
         }
-        let text = if a.json {
+        let text = if a.format == Format::Json {
             let mut v = serde_json::to_value(&report).unwrap_or_default();
             if let Some(o) = v.as_object_mut() {
                 o.insert("file".into(), sig.display().to_string().into());
@@ -419,7 +476,7 @@ fn run_batch(a: &Args, base: &Options, at: UnixTime) -> u8 {
         }
     }
     let code = worst_code(unreadable, worst);
-    if !a.json {
+    if a.format != Format::Json {
         let [passed, indeterminate, failed] = counts;
         let n = a.sigs.len();
         let summary = if ja {
@@ -474,7 +531,7 @@ mod tests {
 
     #[test]
     fn policy_option() {
-        let args = |v: &[&str]| parse(v.iter().map(OsString::from).collect());
+        let args = |v: &[&str]| parse(v.iter().map(OsString::from).collect()).map(|c| c.verify);
         let a = args(&[
             "s.p7s",
             "--policy",
@@ -490,7 +547,7 @@ mod tests {
 
     #[test]
     fn several_files_and_pairing() {
-        let args = |v: &[&str]| parse(v.iter().map(OsString::from).collect());
+        let args = |v: &[&str]| parse(v.iter().map(OsString::from).collect()).map(|c| c.verify);
         assert_eq!(args(&["a.p7s", "b.tsr"]).unwrap().sigs.len(), 2);
         assert!(args(&["a.p7s", "b.p7s", "--data", "a"]).is_err());
         assert!(args(&["a.p7s", "--data", "a", "--data-dir", "d"]).is_err());

@@ -4,10 +4,15 @@
 
 mod ui;
 
+use inkan_verifier::cli::{self, Ui};
+
 fn main() -> std::process::ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    if args.first().is_some_and(|a| a == "ui") {
-        return std::process::ExitCode::from(ui::run(args[1..].to_vec()));
-    }
-    std::process::ExitCode::from(inkan_verifier::cli::run(args))
+    let code = match cli::parse(std::env::args_os().skip(1).collect()) {
+        Ok(c) => match c.ui {
+            Some(Ui::Ui(args)) => ui::run(args),
+            None => cli::run(&c.verify),
+        },
+        Err(stop) => stop.finish(),
+    };
+    std::process::ExitCode::from(code)
 }

@@ -26,7 +26,6 @@
 mod http;
 
 use std::collections::VecDeque;
-use std::ffi::OsString;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -35,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use inkan_profiles::clock::{Clock, SystemClock};
-use inkan_verifier::cli::{EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_USAGE};
+use inkan_verifier::cli::{EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_USAGE, Revocation, UiArgs};
 use inkan_verifier::input::MAX_INPUT;
 use inkan_verifier::report::{Indication, Lang, Report, Sub, printable};
 use inkan_verifier::{Data, Input, Options, Validator};
@@ -53,72 +52,6 @@ pub const KEPT_REPORTS: usize = 16;
 const PAGE: &str = include_str!("ui/page.html");
 const CSS: &str = include_str!("ui/page.css");
 const JS: &str = include_str!("ui/page.js");
-
-const HELP: &str = "\
-inkan-verify ui: the verifier as a page in your browser, served on this computer only.
-
-USAGE:
-  inkan-verify ui [--listen 127.0.0.1:PORT] [--trust PEM]... [--crl FILE]... [--ocsp FILE]...
-                  [--revocation required|optional] [--open]
-
-  The first line printed is the page's address, with a random token that every request must
-  carry: open it in a browser on this computer (--open does it for you). Nothing is sent
-  anywhere; the files chosen on the page are checked in memory and forgotten.
-
-OPTIONS:
-  --listen ADDR      a loopback address and port (default 127.0.0.1:0, a free port);
-                     any other address is refused
-  --trust PEM        trust anchors for every verification; repeatable (more can be added on
-                     the page for one verification)
-  --crl FILE         CRL (DER or PEM) for every verification; repeatable
-  --ocsp FILE        OCSP response (DER) for every verification; repeatable
-  --revocation R     required (default) or optional, as for inkan-verify
-  --open             start the desktop's browser on the page (xdg-open)
-  -h, --help         this text
-";
-
-#[derive(Debug, Default)]
-struct Args {
-    listen: Option<String>,
-    trust: Vec<PathBuf>,
-    crl: Vec<PathBuf>,
-    ocsp: Vec<PathBuf>,
-    revocation_optional: bool,
-    open: bool,
-}
-
-fn parse(args: Vec<OsString>) -> Result<Args, String> {
-    use lexopt::prelude::*;
-    let mut p = lexopt::Parser::from_args(args);
-    let mut a = Args::default();
-    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
-        match arg {
-            Long("listen") => {
-                a.listen = Some(
-                    p.value()
-                        .map_err(|e| e.to_string())?
-                        .to_string_lossy()
-                        .into(),
-                );
-            }
-            Long("trust") => a.trust.push(p.value().map_err(|e| e.to_string())?.into()),
-            Long("crl") => a.crl.push(p.value().map_err(|e| e.to_string())?.into()),
-            Long("ocsp") => a.ocsp.push(p.value().map_err(|e| e.to_string())?.into()),
-            Long("revocation") => {
-                let v = p.value().map_err(|e| e.to_string())?;
-                a.revocation_optional = match v.to_string_lossy().as_ref() {
-                    "required" => false,
-                    "optional" => true,
-                    o => return Err(format!("--revocation: expected required|optional, got {o}")),
-                };
-            }
-            Long("open") => a.open = true,
-            Long("help") | Short('h') => return Err(String::new()),
-            other => return Err(other.unexpected().to_string()),
-        }
-    }
-    Ok(a)
-}
 
 /// The address to listen on: loopback only (INTERFACE.md).
 fn listen_address(s: Option<&str>) -> Result<SocketAddr, String> {
@@ -186,24 +119,8 @@ struct State {
     connections: AtomicUsize,
 }
 
-/// Runs `inkan-verify ui ARGS`; returns the exit status.
-pub fn run(args: Vec<OsString>) -> u8 {
-    let a = match parse(args) {
-        Ok(a) => a,
-        Err(e) if e.is_empty() => {
-            // A closed standard output (`| head`) is no reason to panic.
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(HELP.as_bytes()).and_then(|()| out.flush());
-            return 0;
-        }
-        Err(e) => {
-            eprintln!(
-                "{}",
-                inkan_profiles::cli::usage_line("inkan-verify ui", &e, HELP)
-            );
-            return EXIT_USAGE;
-        }
-    };
+/// Runs `inkan-verify ui` with its parsed flags; returns the exit status.
+pub fn run(a: UiArgs) -> u8 {
     let addr = match listen_address(a.listen.as_deref()) {
         Ok(x) => x,
         Err(e) => {
@@ -212,7 +129,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
         }
     };
     let mut base = Options {
-        revocation_required: !a.revocation_optional,
+        revocation_required: a.revocation == Revocation::Required,
         ..Options::default()
     };
     for (list, out) in [

@@ -122,90 +122,105 @@ struct Opts {
     lean: bool,
 }
 
-const USAGE: &str = "inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--stores embedded,pg,pgN [--pg-url URL]] [--peer bc,hyper] [--url URL]";
+const USAGE: &str = "  inkan-tsa-load [--key p256|p384|rsa3072|softhsm-p256|KEYREF] [--cert-chain PEM] [--connections N[,N...]] [--depth D] [--h2 [--streams S]] [--seconds S] [--signing-threads N] [--runtime-threads N] [--commit-interval-ms MS] [--stores embedded,pg,pgN [--pg-url URL]] [--peer bc,hyper] [--url URL]";
 
-fn parse() -> Result<Opts, String> {
-    use lexopt::prelude::*;
+/// The command line as given (clap, as the product binaries; checked into [`Opts`] by
+/// [`parse`]).
+#[derive(clap::Parser)]
+#[command(
+    name = "inkan-tsa-load",
+    about = "inkan-tsa-load: the load generator of inkan-tsa (a benchmark tool)",
+    override_usage = USAGE,
+    next_help_heading = "OPTIONS"
+)]
+struct Raw {
+    #[arg(long, default_value = "p256")]
+    key: String,
+    #[arg(long)]
+    cert_chain: Option<PathBuf>,
+    #[arg(long)]
+    connections: Option<String>,
+    #[arg(long, default_value_t = 1)]
+    depth: usize,
+    #[arg(long)]
+    h2: bool,
+    #[arg(long, default_value_t = 64)]
+    streams: usize,
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    #[arg(long)]
+    url: Option<String>,
+    #[arg(long)]
+    signing_threads: Option<usize>,
+    #[arg(long)]
+    runtime_threads: Option<usize>,
+    #[arg(long)]
+    commit_interval_ms: Option<u64>,
+    #[arg(long)]
+    stores: Option<String>,
+    #[arg(long)]
+    pg_url: Option<String>,
+    #[arg(long)]
+    peer: Option<String>,
+}
+
+fn parse() -> Result<Opts, inkan_profiles::cli::Stop> {
+    use clap::CommandFactory as _;
+    let cmd = inkan_profiles::cli::convention(Raw::command());
+    let r: Raw = inkan_profiles::cli::parse(cmd, std::env::args_os().skip(1))?;
+    check(r).map_err(|e| {
+        inkan_profiles::cli::Stop::Usage(inkan_profiles::cli::usage_line("inkan-tsa-load", &e))
+    })
+}
+
+fn check(r: Raw) -> Result<Opts, String> {
     let mut o = Opts {
-        key: "p256".into(),
-        chain: None,
+        key: r.key,
+        chain: r.cert_chain,
         connections: Vec::new(),
-        depth: 1,
-        h2: false,
-        streams: 64,
-        seconds: 10,
-        url: None,
-        signing_threads: None,
-        runtime_threads: None,
-        commit_interval_ms: None,
+        depth: r.depth,
+        h2: r.h2,
+        streams: r.streams,
+        seconds: r.seconds,
+        url: r.url,
+        signing_threads: r.signing_threads,
+        runtime_threads: r.runtime_threads,
+        commit_interval_ms: r.commit_interval_ms,
         stores: Vec::new(),
-        pg_url: None,
+        pg_url: r.pg_url,
         peer: false,
         lean: false,
     };
-    let mut p = lexopt::Parser::from_env();
-    fn val(p: &mut lexopt::Parser) -> Result<String, String> {
-        p.value()
-            .map_err(|e| e.to_string())?
-            .into_string()
-            .map_err(|_| "not UTF-8".to_string())
+    if let Some(c) = r.connections {
+        o.connections = c
+            .split(',')
+            .map(|n| match n.trim().parse::<usize>() {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(format!("--connections: {n:?} is not a positive number")),
+            })
+            .collect::<Result<_, _>>()?;
     }
-    fn num<T: std::str::FromStr>(p: &mut lexopt::Parser, flag: &str) -> Result<T, String> {
-        val(p)?.parse().map_err(|_| format!("{flag}: not a number"))
+    if let Some(s) = r.stores {
+        o.stores = s
+            .split(',')
+            .map(|k| match k.trim() {
+                "embedded" => Ok(None),
+                "pg" => Ok(Some(1)),
+                pg => match pg.strip_prefix("pg").and_then(|n| n.parse::<usize>().ok()) {
+                    Some(n) if (1..=16).contains(&n) => Ok(Some(n)),
+                    _ => Err(format!(
+                        "--stores: {k:?} is not embedded, pg or pgN (N instances, 1..=16)"
+                    )),
+                },
+            })
+            .collect::<Result<_, _>>()?;
     }
-    while let Some(a) = p.next().map_err(|e| e.to_string())? {
-        match a {
-            Long("key") => o.key = val(&mut p)?,
-            Long("cert-chain") => o.chain = Some(val(&mut p)?.into()),
-            Long("connections") => {
-                o.connections = val(&mut p)?
-                    .split(',')
-                    .map(|n| match n.trim().parse::<usize>() {
-                        Ok(n) if n > 0 => Ok(n),
-                        _ => Err(format!("--connections: {n:?} is not a positive number")),
-                    })
-                    .collect::<Result<_, _>>()?;
-            }
-            Long("depth") => o.depth = num(&mut p, "--depth")?,
-            Long("h2") => o.h2 = true,
-            Long("streams") => o.streams = num(&mut p, "--streams")?,
-            Long("seconds") => o.seconds = num(&mut p, "--seconds")?,
-            Long("url") => o.url = Some(val(&mut p)?),
-            Long("signing-threads") => o.signing_threads = Some(num(&mut p, "--signing-threads")?),
-            Long("runtime-threads") => o.runtime_threads = Some(num(&mut p, "--runtime-threads")?),
-            Long("commit-interval-ms") => {
-                o.commit_interval_ms = Some(num(&mut p, "--commit-interval-ms")?);
-            }
-            Long("stores") => {
-                o.stores = val(&mut p)?
-                    .split(',')
-                    .map(|k| match k.trim() {
-                        "embedded" => Ok(None),
-                        "pg" => Ok(Some(1)),
-                        pg => match pg.strip_prefix("pg").and_then(|n| n.parse::<usize>().ok()) {
-                            Some(n) if (1..=16).contains(&n) => Ok(Some(n)),
-                            _ => Err(format!(
-                                "--stores: {k:?} is not embedded, pg or pgN (N instances, 1..=16)"
-                            )),
-                        },
-                    })
-                    .collect::<Result<_, _>>()?;
-            }
-            Long("pg-url") => o.pg_url = Some(val(&mut p)?),
-            Long("peer") => {
-                for k in val(&mut p)?.split(',') {
-                    match k.trim() {
-                        "bc" => o.peer = true,
-                        "hyper" => o.lean = true,
-                        other => return Err(format!("--peer: {other:?} is not bc or hyper")),
-                    }
-                }
-            }
-            Long("help") | Short('h') => {
-                println!("{USAGE}");
-                std::process::exit(0);
-            }
-            other => return Err(other.unexpected().to_string()),
+    for k in r.peer.as_deref().unwrap_or_default().split(',') {
+        match k.trim() {
+            "" => {}
+            "bc" => o.peer = true,
+            "hyper" => o.lean = true,
+            other => return Err(format!("--peer: {other:?} is not bc or hyper")),
         }
     }
     if o.connections.is_empty() {
@@ -1078,10 +1093,7 @@ fn raw_signing_rate(keyref: &str, secs: u64) -> Result<(f64, String, Option<f64>
 fn main() -> ExitCode {
     let o = match parse() {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("inkan-tsa-load: {e}\n{USAGE}");
-            return ExitCode::from(64);
-        }
+        Err(stop) => return ExitCode::from(stop.finish()),
     };
     if o.key == "softhsm-p256" {
         return match softhsm_reexec(&o) {
