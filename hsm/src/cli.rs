@@ -1,4 +1,4 @@
-//! The `inkan-hsm` command: `keygen`, `csr`, `list` (`../shared/INTERFACE.md`).
+//! The `inkan-hsm` command: `keygen`, `csr`, `list`.
 //!
 //! Exit status: 0 success, 64 bad usage, 73 `keygen` onto a label already used on the token,
 //! 77 a PIN or policy problem (the PIN missing, unreadable, rejected or locked; a key the

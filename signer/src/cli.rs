@@ -1,4 +1,4 @@
-//! The `inkan-sign` command line (INTERFACE.md, "inkan-sign"), parsed with clap in the
+//! The `inkan-sign` command line, parsed with clap in the
 //! convention of [`inkan_profiles::cli`].
 //!
 //! Flags beyond the contract (additions, nothing of it changes):

@@ -1,4 +1,4 @@
-//! Command-line handling of `inkan-verify` (INTERFACE.md): arguments (clap, in the
+//! Command-line handling of `inkan-verify`: arguments (clap, in the
 //! convention of [`inkan_profiles::cli`]), files, exit codes.
 
 use std::ffi::OsString;
@@ -22,7 +22,7 @@ pub enum Lang {
     En,
 }
 
-/// `--revocation` (INTERFACE.md; EN 319 102-1 §5.2.5 needs revocation information by default).
+/// `--revocation` (EN 319 102-1 §5.2.5 needs revocation information by default).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Revocation {
     /// every certificate on a path needs revocation information at hand
@@ -352,12 +352,12 @@ pub fn run(a: &Args) -> u8 {
     }
 }
 
-/// Suffixes of signature files whose data is the file named without them (INTERFACE.md:
+/// Suffixes of signature files whose data is the file named without them (the contract:
 /// `NAME.p7s`, `NAME.tsr`; also `.p7m` and `.tst`), compared without regard to case.
 const PAIRED_SUFFIXES: [&str; 4] = [".p7s", ".p7m", ".tsr", ".tst"];
 
 /// Where the data of the detached signature or time-stamp `sig` is: `NAME` for `NAME.p7s`
-/// (see [`PAIRED_SUFFIXES`]) beside it, or in `data_dir`. `None` when the name has no such
+/// (`.p7s`, `.p7m`, `.tsr`, `.tst`) beside it, or in `data_dir`. `None` when the name has no such
 /// suffix.
 pub fn paired_data(sig: &Path, data_dir: Option<&Path>) -> Option<PathBuf> {
     let name = sig.file_name()?.to_str()?;
@@ -377,7 +377,7 @@ pub fn paired_data(sig: &Path, data_dir: Option<&Path>) -> Option<PathBuf> {
     Some(dir.join(stem))
 }
 
-/// Several signature files in one call (INTERFACE.md): each paired with its data, one
+/// Several signature files in one call: each paired with its data, one
 /// verdict per file (text, then a summary) or one JSON object per line; the exit status is
 /// the worst (66 when a file could not be read, then TOTAL-FAILED, then INDETERMINATE). One
 /// [`crate::Validator`] serves every file, so the trust anchors, CRLs and OCSP responses are

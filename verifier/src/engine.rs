@@ -553,7 +553,7 @@ pub fn order_signer_certs(
 }
 
 /// Most certificates sharing the signer's key from which a path is sought (see
-/// [`signer_cert_with_path`]).
+/// `signer_cert_with_path`).
 pub const MAX_SIGNER_PATHS: usize = 8;
 
 /// The signing certificate of `si` and the path search from it. Of the candidates ordered by

@@ -1,5 +1,5 @@
 //! `inkan-verify ui`: the verifier as a page in the browser, for people who do not use a
-//! terminal (INTERFACE.md, issue 16).
+//! terminal.
 //!
 //! A small HTTP/1.1 server ([`http`], `std::net` only: the verifying library links no network
 //! crate) listens on a loopback address and serves one page embedded in the binary. The person
@@ -53,7 +53,7 @@ const PAGE: &str = include_str!("ui/page.html");
 const CSS: &str = include_str!("ui/page.css");
 const JS: &str = include_str!("ui/page.js");
 
-/// The address to listen on: loopback only (INTERFACE.md).
+/// The address to listen on: loopback only.
 fn listen_address(s: Option<&str>) -> Result<SocketAddr, String> {
     let s = s.unwrap_or("127.0.0.1:0");
     let a: SocketAddr = s.parse().map_err(|_| {
@@ -173,7 +173,7 @@ pub fn run(a: UiArgs) -> u8 {
     };
     let host = bound.to_string();
     let url = format!("http://{host}/?token={token}");
-    // The URL is the first line of standard output (INTERFACE.md), flushed at once so that a
+    // The URL is the first line of standard output, flushed at once so that a
     // script reading it does not wait.
     {
         let mut out = std::io::stdout().lock();
