@@ -34,6 +34,8 @@ fi
 
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
+# Docs on public items, with every intra-doc link resolving.
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --quiet
 
 # The verifier must never link PKCS#11 or any network code (it is offline and touches no HSM).
 if cargo tree --locked -p inkan-verifier -e normal --prefix none \
