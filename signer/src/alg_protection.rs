@@ -68,7 +68,7 @@ mod tests {
         let sig = prepared.sign_one(&d.join("data.txt"), false, now).unwrap();
         std::fs::write(d.join("data.p7s"), &sig).unwrap();
 
-        let sd = crate::cms_raw::RawSignedData::parse(&sig).unwrap();
+        let sd = inkan_profiles::asn1::cms::RawSignedData::parse(&sig).unwrap();
         let si = &sd.signer_infos[0];
         let a = si.signed_attr(&ID_AA_CMS_ALGORITHM_PROTECTION).unwrap();
         assert_eq!(
