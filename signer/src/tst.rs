@@ -13,7 +13,7 @@ use crate::error::TokenError;
 use crate::{crypto, digest};
 use inkan_profiles::asn1::cms::RawSignedData;
 use inkan_profiles::asn1::tlv::{self, Rules, TlvError, tag};
-use inkan_profiles::asn1::tsp::RawTstInfo;
+use inkan_profiles::asn1::tsp::TstInfo;
 
 /// Content type and attributes of tokens and signatures (RFC 3161, RFC 5652, RFC 2634, RFC 5035).
 pub use inkan_profiles::oid::{
@@ -67,7 +67,7 @@ pub struct CheckedToken {
     /// The token (DER ContentInfo), as received.
     pub der: Vec<u8>,
     /// Its TSTInfo.
-    pub info: RawTstInfo,
+    pub info: TstInfo,
     /// The TSA certificate.
     pub tsa_cert: Cert,
     /// Every certificate the token carries.
@@ -108,7 +108,7 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
         return Err(TokenError::NotTstInfo);
     }
     let content = sd.econtent.as_ref().ok_or(TokenError::NoTstInfo)?;
-    let info = RawTstInfo::parse(content).map_err(|e| malformed("TSTInfo", e))?;
+    let info = TstInfo::parse(content).map_err(|e| malformed("TSTInfo", e))?;
     // RFC 3161 §2.4.2: policy is an OBJECT IDENTIFIER, genTime a UTC GeneralizedTime
     // `YYYYMMDDhhmmss[.s...]Z`.
     info.policy_oid().map_err(|e| malformed("TSTInfo", e))?;
