@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
         if let Some((info, alg)) = inkan_verifier::cms::SignedData::parse_content_info(t)
             .ok()
             .and_then(|sd| sd.econtent)
-            .and_then(|c| inkan_profiles::asn1::tsp::RawTstInfo::parse(&c).ok())
+            .and_then(|c| inkan_profiles::asn1::tsp::TstInfo::parse(&c).ok())
             .and_then(|i| i.imprint_alg_oid().ok().map(|a| (i, a)))
         {
             let expect = tst::Expect {

@@ -15,7 +15,7 @@
 //! | [`alg`] | `DigestAlgorithm`, `Curve`, `PssParams`, `PublicKeyKind`, `SignatureAlgorithm`: OIDs both ways with the parameter rules of RFC 5754/4055/8410/8419, SPKI classification (RSA modulus size, named curve only, DSA p/q), streaming digests |
 //! | [`oid`] | every OID constant the workspace uses (algorithms, CMS content types, `id-aa-*` attributes, CAdES, EKU, extensions, OCSP, name attributes) |
 //! | [`policy`] | CRYPTREC LS-0001-2022 as data tables, strength periods (112-bit until end of 2030), `Policy::check_*`, `Refusal` with stable rule codes and English/Japanese text |
-//! | [`asn1::tsp`] | RFC 3161 `TimeStampReq`, `TimeStampResp`, `PKIStatusInfo`, `PKIFailureInfo`, `TSTInfo` (`TstInfo`, strict DER, typed; `RawTstInfo`, read tolerantly on [`asn1::tlv`] for tokens from other TSAs), `Accuracy`, and `GenTime` (GeneralizedTime with fractional seconds) |
+//! | [`asn1::tsp`] | RFC 3161 `TimeStampReq`, `TimeStampResp`, `PKIStatusInfo`, `PKIFailureInfo`, `TSTInfo` (`TstInfo`, read on [`asn1::tlv`]: tolerantly for tokens from other TSAs, or as strict DER; typed views decoded on demand), `Accuracy`, and `GenTime` (GeneralizedTime with fractional seconds) |
 //! | [`asn1::ess`] | `SigningCertificate(V2)`, `ESSCertID(v2)`, `IssuerSerial` |
 //! | [`asn1::cades`] | `ATSHashIndexV3`, `RevocationValues`, `CertificateValues`, `OtherHashAlgAndValue`, `SignaturePolicyIdentifier`, `CommitmentTypeIndication` |
 //! | [`asn1::ocsp`] | RFC 6960 `OCSPRequest`, `OCSPResponse`, `BasicOCSPResponse` (with the signed bytes kept), `ResponseData`, `SingleResponse`, `CertID`, `CertStatus` |
@@ -87,7 +87,7 @@
 //!
 //! Every parser here is an entry point for fuzzing and returns an error instead of panicking:
 //! [`asn1::tsp::TimeStampReq::parse`], [`asn1::tsp::TimeStampResp::parse`],
-//! [`asn1::tsp::TstInfo::parse`], [`asn1::ess::SigningCertificateV2::parse`],
+//! [`asn1::tsp::TstInfo::parse`], [`asn1::tsp::TstInfo::parse_der`], [`asn1::ess::SigningCertificateV2::parse`],
 //! [`asn1::ess::SigningCertificate::parse`], [`asn1::cades::AtsHashIndexV3::parse`],
 //! [`asn1::cades::RevocationValues::parse`], [`asn1::ocsp::OcspRequest::parse`],
 //! [`asn1::ocsp::OcspResponse::parse`], [`asn1::ocsp::BasicOcspResponse::parse`],

@@ -1,19 +1,19 @@
 //! RFC 3161 time-stamp tokens: reading `TSTInfo`, and the checks a client makes on receipt
-//! (RFC 3161 sections 2.4.2 and 4; `standards.md` 2.6): imprint and nonce equal the request,
+//! (RFC 3161 §2.4.2 and §4): imprint and nonce equal the request,
 //! the token's signature verifies with the TSA certificate it carries, that certificate is
 //! identified by the ESS signing-certificate attribute, has the timeStamping extended key usage
 //! and is valid at genTime.
 
 use const_oid::ObjectIdentifier;
 use inkan_profiles::alg::DigestAlgorithm;
-use inkan_profiles::time::{UnixTime, days_from_civil};
+use inkan_profiles::time::{UnixTime, days_from_civil, days_in_month};
 
 use crate::certs::{self, Cert};
 use crate::error::TokenError;
 use crate::{crypto, digest};
 use inkan_profiles::asn1::cms::RawSignedData;
 use inkan_profiles::asn1::tlv::{self, Rules, TlvError, tag};
-use inkan_profiles::asn1::tsp::RawTstInfo;
+use inkan_profiles::asn1::tsp::TstInfo;
 
 /// Content type and attributes of tokens and signatures (RFC 3161, RFC 5652, RFC 2634, RFC 5035).
 pub use inkan_profiles::oid::{
@@ -21,7 +21,9 @@ pub use inkan_profiles::oid::{
     ID_MESSAGE_DIGEST,
 };
 
-/// Parses `YYYYMMDDHHMMSS[.f+]Z`.
+/// Parses a GeneralizedTime as RFC 3161 §2.4.2 (genTime) and RFC 6960 §4.2.1 (OCSP times)
+/// write it: `YYYYMMDDhhmmss[.s...]Z`, UTC, from 1970. The date must exist (2024-02-31 and
+/// 2023-02-29 are refused); digits beyond nanoseconds are dropped.
 pub fn parse_generalized_time(v: &[u8]) -> Result<UnixTime, TlvError> {
     let bad = || {
         TlvError::new(format!(
@@ -38,8 +40,11 @@ pub fn parse_generalized_time(v: &[u8]) -> Result<UnixTime, TlvError> {
             .fold(0i64, |acc, c| acc * 10 + i64::from(c - b'0'))
     };
     let (y, mo, d, h, mi, s) = (n(0, 4), n(4, 6), n(6, 8), n(8, 10), n(10, 12), n(12, 14));
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 || y < 1970
-    {
+    if y < 1970 || !(1..=12).contains(&mo) || h > 23 || mi > 59 || s > 60 {
+        return Err(bad());
+    }
+    // In range: checked above.
+    if d < 1 || d > i64::from(days_in_month(y, mo as u32)) {
         return Err(bad());
     }
     let frac = &v[14..v.len() - 1];
@@ -67,7 +72,7 @@ pub struct CheckedToken {
     /// The token (DER ContentInfo), as received.
     pub der: Vec<u8>,
     /// Its TSTInfo.
-    pub info: RawTstInfo,
+    pub info: TstInfo,
     /// The TSA certificate.
     pub tsa_cert: Cert,
     /// Every certificate the token carries.
@@ -108,7 +113,7 @@ pub fn check(token: &[u8], expect: &Expect<'_>) -> Result<CheckedToken, TokenErr
         return Err(TokenError::NotTstInfo);
     }
     let content = sd.econtent.as_ref().ok_or(TokenError::NoTstInfo)?;
-    let info = RawTstInfo::parse(content).map_err(|e| malformed("TSTInfo", e))?;
+    let info = TstInfo::parse(content).map_err(|e| malformed("TSTInfo", e))?;
     // RFC 3161 §2.4.2: policy is an OBJECT IDENTIFIER, genTime a UTC GeneralizedTime
     // `YYYYMMDDhhmmss[.s...]Z`.
     info.policy_oid().map_err(|e| malformed("TSTInfo", e))?;
@@ -275,5 +280,34 @@ mod tests {
         assert!(parse_generalized_time(b"20261323102030Z").is_err());
         assert!(parse_generalized_time(b"20261123102030").is_err());
         assert!(parse_generalized_time(b"20261123102030.Z").is_err());
+    }
+
+    #[test]
+    fn generalized_time_dates_must_exist() {
+        for bad in [
+            &b"20240231000000Z"[..],
+            b"20230229000000Z",
+            b"20240431120000Z",
+            b"21000229000000Z",
+            b"20240100000000Z",
+            b"19691231235959Z",
+        ] {
+            assert!(
+                parse_generalized_time(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // Leap days that exist: 2024 (divisible by 4), 2000 (by 400).
+        let t = parse_generalized_time(b"20240229235959Z").unwrap();
+        assert_eq!(t.secs(), 1_709_251_199);
+        assert_eq!(
+            parse_generalized_time(b"20000229000000Z").unwrap().secs(),
+            951_782_400
+        );
+        assert_eq!(
+            parse_generalized_time(b"20240430000000Z").unwrap().secs() + 86_400,
+            parse_generalized_time(b"20240501000000Z").unwrap().secs()
+        );
     }
 }

@@ -15,7 +15,7 @@
 //! * `inkan_profiles::asn1::cms::RawSignedData::parse` (what `inkan-sign extend` reads);
 //! * `inkan_signer::certs::dn_string` (names of untrusted certificates in messages);
 //! * `inkan_tsa::handler::parse_request` (the TSA's strict request reader);
-//! * `TimeStampReq`, `TimeStampResp`, `TstInfo` and `RawTstInfo` from `inkan_profiles::asn1::tsp`.
+//! * `TimeStampReq`, `TimeStampResp`, `TstInfo` (tolerant and DER) from `inkan_profiles::asn1::tsp`.
 //!
 //! The mutations are the ones that find bugs in DER readers: bit flips, bytes set to tag and
 //! length values (`0x80` indefinite, `0x84` four length octets, `0xff`), truncation, a slice
@@ -24,7 +24,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use inkan_profiles::asn1::tsp::{RawTstInfo, TimeStampReq, TimeStampResp, TstInfo};
+use inkan_profiles::asn1::tsp::{TimeStampReq, TimeStampResp, TstInfo};
 use inkan_profiles::time::UnixTime;
 use inkan_verifier::report::Sub;
 use inkan_verifier::{Data, Input, Options};
@@ -125,7 +125,7 @@ fn parsers(what: &str, b: &[u8]) {
         let _ = TimeStampReq::parse(b);
         let _ = TimeStampResp::parse(b);
         let _ = TstInfo::parse(b);
-        let _ = RawTstInfo::parse(b);
+        let _ = TstInfo::parse_der(b);
     });
 }
 
@@ -416,7 +416,7 @@ fn mutated_network_answers_never_panic() {
     let own_imprint = |resp: &[u8]| {
         let token = tsa_client::token_from_response(resp).ok()?;
         let sd = inkan_verifier::cms::SignedData::parse_content_info(&token).ok()?;
-        RawTstInfo::parse(sd.econtent.as_deref()?).ok()
+        TstInfo::parse(sd.econtent.as_deref()?).ok()
     };
     let mut calls = 0usize;
     let mut deep = 0usize;
@@ -440,7 +440,7 @@ fn mutated_network_answers_never_panic() {
                     let _ = tst::check(&token, &expect);
                 }
                 let _ = tst::check(&m, &expect);
-                let _ = RawTstInfo::parse(&m);
+                let _ = TstInfo::parse(&m);
             });
             calls += 1;
         }

@@ -860,8 +860,9 @@ mod tests {
         }
     }
 
-    /// The hand-written TSTInfo encoder against `inkan_profiles::asn1::tsp::TstInfo`: it parses
-    /// back to the same values and re-encodes to the same bytes (so it is DER).
+    /// The hand-written TSTInfo encoder against `inkan_profiles::asn1::tsp::TstInfo`: every
+    /// element is in its DER encoding (`TstInfo::parse_der`, X.690 §10) and it reads back to the
+    /// same values (RFC 3161 §2.4.2).
     #[test]
     fn tst_info_round_trips_through_profiles() {
         use inkan_profiles::asn1::tsp::{GenTime, TstInfo};
@@ -910,23 +911,29 @@ mod tests {
             };
             let at = UnixTime::new(1_795_395_723, nanos);
             let tst = tst_info_der(&t, &policy, &req, serial, at);
-            let parsed = TstInfo::parse(&tst).unwrap();
-            assert_eq!(parsed.to_der().unwrap(), tst, "re-encoding differs");
-            assert_eq!(parsed.version, 1);
-            assert_eq!(parsed.policy, policy);
-            assert_eq!(parsed.message_imprint.to_der().unwrap(), req.imprint_der);
+            let parsed = TstInfo::parse_der(&tst).unwrap();
+            assert_eq!(parsed.version, [1]);
+            assert_eq!(parsed.policy_oid().unwrap(), policy);
             assert_eq!(
-                parsed.serial_number.as_bytes(),
-                &serial.to_be_bytes()[(serial.leading_zeros() / 8) as usize..]
+                parsed.message_imprint().unwrap().to_der().unwrap(),
+                req.imprint_der
             );
+            // A positive INTEGER: the magnitude, behind a zero octet when its top bit is set.
+            let magnitude = &serial.to_be_bytes()[(serial.leading_zeros() / 8) as usize..];
+            let sign = usize::from(parsed.serial.first() == Some(&0) && parsed.serial.len() > 1);
+            assert_eq!(&parsed.serial[sign..], magnitude);
+            assert!(parsed.serial[0] & 0x80 == 0, "serial is positive");
             assert_eq!(
-                parsed.gen_time,
+                parsed.generalized_time().unwrap(),
                 GenTime::try_from(at).unwrap().truncate_to_digits(6)
             );
-            assert_eq!(parsed.accuracy.unwrap().as_nanos(), acc.as_nanos() as u64);
-            assert!(!parsed.ordering);
-            assert_eq!(parsed.nonce.map(|n| n.as_bytes().to_vec()), req.nonce);
-            assert_eq!(parsed.tsa.is_some(), name.is_some());
+            assert_eq!(
+                parsed.accuracy().unwrap().unwrap().as_nanos(),
+                acc.as_nanos() as u64
+            );
+            assert!(parsed.ordering.is_none() && !parsed.is_ordered());
+            assert_eq!(parsed.nonce, req.nonce);
+            assert_eq!(parsed.tsa_name().unwrap().is_some(), name.is_some());
             assert!(parsed.extensions.is_none());
         }
     }

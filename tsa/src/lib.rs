@@ -8,7 +8,7 @@
 //! the signature, so queue wait never eats into the declared accuracy: strict DER parse with
 //! `inkan_profiles::asn1::tsp::TimeStampReq` and a re-encoding check, imprint length, the
 //! CRYPTREC policy through `Policy::check_digest(d, Use::Create, t)`, the reqPolicy, a
-//! hand-written TSTInfo DER encoder (tested against `TstInfo::parse`), the signature through
+//! hand-written TSTInfo DER encoder (tested against `TstInfo::parse_der`), the signature through
 //! `inkan_hsm::cms::CmsSignerTemplate` in [`token`], a binary record) → the records writer
 //! ([`records`], group commit; the response is released only once its record is durable) →
 //! response. Every rejection maps to its `PKIFailureInfo` in one place, [`handler::Failure`].

@@ -97,7 +97,7 @@ fn records_full(args: &[&str]) -> (i32, String, String) {
 
 fn gen_time_rfc3339(tsr: &[u8]) -> String {
     // genTime as the token carries it: YYYYMMDDhhmmss[.f]Z, as RFC 3339.
-    let g = tst_info(tsr).gen_time.to_string();
+    let g = tst_info(tsr).generalized_time().unwrap().to_string();
     let g = g.trim_end_matches('Z');
     format!(
         "{}-{}-{}T{}:{}:{}Z",

@@ -513,7 +513,7 @@ impl Client {
                 assert_eq!(status, 200);
                 let failure = failure_of(&body).map(|f| f.names().join(","));
                 let gen_time = failure.is_none().then(|| {
-                    let t = tst_info(&body).gen_time.to_unix();
+                    let t = tst_info(&body).generalized_time().unwrap().to_unix();
                     i128::from(t.secs()) * 1_000_000_000 + i128::from(t.subsec_nanos())
                 });
                 sn.lock().unwrap().push(Seen {

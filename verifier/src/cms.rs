@@ -2,7 +2,7 @@
 //! keeping the original bytes of everything that is hashed or signed.
 
 use const_oid::ObjectIdentifier;
-use inkan_profiles::asn1::tsp::RawTstInfo;
+use inkan_profiles::asn1::tsp::TstInfo;
 use inkan_profiles::oid;
 
 use crate::crypto::{AlgId, is};
@@ -440,7 +440,7 @@ fn parse_signer_info(si: &Tlv<'_>) -> tlv::Result<SignerInfo> {
 }
 
 /// A token's messageImprint.hashAlgorithm (RFC 3161 §2.4.2), as received.
-pub fn imprint_alg(tst: &RawTstInfo) -> tlv::Result<AlgId<'_>> {
+pub fn imprint_alg(tst: &TstInfo) -> tlv::Result<AlgId<'_>> {
     tlv::parse_exact(&tst.imprint_alg).and_then(|t| AlgId::parse(&t))
 }
 

@@ -11,7 +11,7 @@ use crate::cms::{self, SignedData, SignerInfo};
 use crate::crypto::{self, Call, Scope, VerifyError, is};
 use crate::report::{Finding, Indication, Sub};
 use crate::x509::{self, Certificate, ku};
-use inkan_profiles::asn1::tsp::RawTstInfo;
+use inkan_profiles::asn1::tsp::TstInfo;
 
 pub use crate::material::{Content, Material, hash_file};
 pub use crate::outcome::{Imprinted, Outcome, TokenResult};
@@ -1057,10 +1057,7 @@ pub fn validate_token(
             };
         }
     };
-    let tst = sd
-        .econtent
-        .as_deref()
-        .and_then(|b| RawTstInfo::parse(b).ok());
+    let tst = sd.econtent.as_deref().and_then(|b| TstInfo::parse(b).ok());
     let Some(tst) = tst else {
         return TokenResult {
             outcome: Outcome::new().fail(
@@ -1133,7 +1130,7 @@ pub fn validate_token(
 /// notBefore) or EXPIRED (after notAfter), as for any signature made outside its signing
 /// certificate's validity. A genTime after `t` claims a time the token cannot have:
 /// INDETERMINATE / NO_POE. Either way the token proves nothing.
-fn judge_gen_time(tst: &RawTstInfo, t: i64, out: &mut Outcome) {
+fn judge_gen_time(tst: &TstInfo, t: i64, out: &mut Outcome) {
     let g = tst.gen_time;
     let fmt = crate::tlv::format_time;
     if let Some(tsa) = out.signer.clone() {

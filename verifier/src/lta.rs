@@ -46,7 +46,7 @@ use crate::material::{Content, Material};
 use crate::outcome::{Imprinted, TokenResult};
 use crate::report::{Finding, Indication, TimeStampSummary};
 use crate::tlv::{self, tag};
-use inkan_profiles::asn1::tsp::RawTstInfo;
+use inkan_profiles::asn1::tsp::TstInfo;
 
 /// The outcome of walking the archive time-stamps.
 #[derive(Default)]
@@ -164,7 +164,7 @@ fn token_gen_time(v: &[u8]) -> Option<i64> {
     SignedData::parse_content_info(v)
         .ok()
         .and_then(|t| t.econtent)
-        .and_then(|e| RawTstInfo::parse(&e).ok())
+        .and_then(|e| TstInfo::parse(&e).ok())
         .map(|t| t.gen_time)
 }
 
@@ -455,7 +455,7 @@ pub fn walk(
 
 /// The digest algorithm of a time-stamp token's message imprint.
 fn imprint_alg(token: SignedData) -> Option<DigestAlgorithm> {
-    let info = RawTstInfo::parse(&token.econtent?).ok()?;
+    let info = TstInfo::parse(&token.econtent?).ok()?;
     crate::crypto::digest_alg(&crate::cms::imprint_alg(&info).ok()?).ok()
 }
 

@@ -7,7 +7,7 @@ use crate::checks::{Check, prevails};
 use crate::material::Content;
 use crate::report::{Finding, Indication, Sub};
 use crate::x509::Certificate;
-use inkan_profiles::asn1::tsp::RawTstInfo;
+use inkan_profiles::asn1::tsp::TstInfo;
 
 /// Result of one validation process.
 #[derive(Clone, Debug)]
@@ -91,7 +91,7 @@ pub struct TokenResult {
     /// Outcome of the token's own validation.
     pub outcome: Outcome,
     /// The TSTInfo, if readable.
-    pub tst: Option<RawTstInfo>,
+    pub tst: Option<TstInfo>,
     /// Whether the imprint matched the expected data (None: not checked).
     pub imprint_ok: Option<bool>,
 }

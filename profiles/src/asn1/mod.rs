@@ -12,7 +12,7 @@
 //! keeps every element's original encoding, for code that must hash or splice exactly the bytes
 //! it received. It is the workspace's one TLV reader (the verifier, the signer, the HSM
 //! crate), and the tolerant readers are built on it: [`cms`] (`SignedData`, read and edited
-//! by splicing for CAdES extension) and [`tsp::RawTstInfo`] (tokens from other TSAs).
+//! by splicing for CAdES extension) and [`tsp::TstInfo`] (the workspace's one `TSTInfo` type).
 
 pub mod cades;
 pub mod cms;

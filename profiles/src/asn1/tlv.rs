@@ -571,7 +571,8 @@ pub fn der_set_of(tag: u8, elems: &[&[u8]]) -> Vec<u8> {
 }
 
 /// Parses an ASN.1 time (UTCTime or GeneralizedTime, with optional fractional seconds) into
-/// seconds since the epoch and nanoseconds.
+/// seconds since the epoch and nanoseconds. The date must exist in the proleptic Gregorian
+/// calendar (ISO 8601, which X.680 §46 follows): 2024-02-31 is an error.
 pub fn parse_time(t: &Tlv<'_>) -> Result<(i64, u32)> {
     let s = std::str::from_utf8(t.value).map_err(|_| TlvError::new("time is not ASCII"))?;
     let b = s.as_bytes();
@@ -635,11 +636,15 @@ pub fn parse_time(t: &Tlv<'_>) -> Result<(i64, u32)> {
     if p != b.len() {
         return Err(TlvError::new("trailing characters in time"));
     }
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+    if !(1..=12).contains(&month) || hour > 23 || min > 59 || sec > 60 {
         return Err(TlvError::new("time field out of range"));
     }
-    // In range: checked above.
-    let days = crate::time::days_from_civil(year, month as u32, day as u32);
+    // In range: checked above. The day must exist in its month (no 2024-02-31).
+    let (month, day) = (month as u32, u32::try_from(day).unwrap_or(0));
+    if day == 0 || day > crate::time::days_in_month(year, month) {
+        return Err(TlvError::new("time field out of range"));
+    }
+    let days = crate::time::days_from_civil(year, month, day);
     Ok((days * 86400 + hour * 3600 + min * 60 + sec - offset, nanos))
 }
 
@@ -831,6 +836,27 @@ mod tests {
             format_time(parse_time(&u).unwrap().0),
             "2049-12-31T23:59:59Z"
         );
+        // Dates that do not exist are refused, leap days that do are read.
+        let at = |tag, value| Tlv {
+            tag,
+            value,
+            raw: &[],
+            indefinite: false,
+            rules: Rules::TOLERANT,
+        };
+        for bad in [
+            &b"20240231000000Z"[..],
+            b"20230229000000Z",
+            b"20240431000000Z",
+            b"21000229000000Z",
+            b"20240100000000Z",
+        ] {
+            let e = parse_time(&at(tag::GENERALIZED_TIME, bad)).unwrap_err();
+            assert_eq!(e.message(), "time field out of range");
+        }
+        assert!(parse_time(&at(tag::UTC_TIME, b"230229000000Z")).is_err());
+        let leap = parse_time(&at(tag::GENERALIZED_TIME, b"20000229120000Z")).unwrap();
+        assert_eq!(format_time(leap.0), "2000-02-29T12:00:00Z");
         assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_time(-1), "1969-12-31T23:59:59Z");
         assert_eq!(format_time(253_402_300_800), "10000-01-01T00:00:00Z");

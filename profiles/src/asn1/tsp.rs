@@ -13,7 +13,7 @@ use x509_cert::ext::Extensions;
 use x509_cert::ext::pkix::name::GeneralName;
 
 use crate::alg::{AlgError, DigestAlgorithm};
-use crate::asn1::tlv::{self, TlvError, tag};
+use crate::asn1::tlv::{self, Rules, TlvError, tag};
 use crate::time::UnixTime;
 
 /// ```text
@@ -488,57 +488,6 @@ impl Accuracy {
     }
 }
 
-/// ```text
-/// TSTInfo ::= SEQUENCE  {
-///    version                      INTEGER  { v1(1) },
-///    policy                       TSAPolicyId,
-///    messageImprint               MessageImprint,
-///    serialNumber                 INTEGER,
-///    genTime                      GeneralizedTime,
-///    accuracy                     Accuracy                 OPTIONAL,
-///    ordering                     BOOLEAN             DEFAULT FALSE,
-///    nonce                        INTEGER                  OPTIONAL,
-///    tsa                          [0] GeneralName          OPTIONAL,
-///    extensions                   [1] IMPLICIT Extensions   OPTIONAL  }
-/// ```
-/// (RFC 3161 §2.4.2). `tsa` is EXPLICIT because GeneralName is a CHOICE. The serial number is a
-/// [`Uint`] (minimal positive encoding); the nonce an [`Int`], echoed as received. When
-/// verifying, hash the `eContent` octets you received, never a re-encoding of this value.
-#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
-pub struct TstInfo {
-    /// Always 1.
-    pub version: u8,
-    /// The TSA policy under which the token was issued.
-    pub policy: ObjectIdentifier,
-    /// The imprint from the request.
-    pub message_imprint: MessageImprint,
-    /// Unique per TSA; up to 160 bits.
-    pub serial_number: Uint,
-    /// The time.
-    pub gen_time: GenTime,
-    /// How far from UTC genTime may be.
-    pub accuracy: Option<Accuracy>,
-    /// Whether tokens from this TSA can be ordered by genTime alone.
-    #[asn1(default = "Default::default")]
-    pub ordering: bool,
-    /// The request's nonce.
-    pub nonce: Option<Int>,
-    /// The TSA's name.
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
-    pub tsa: Option<GeneralName>,
-    /// Extensions.
-    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
-    pub extensions: Option<Extensions>,
-}
-
-impl TstInfo {
-    /// Parse DER `TSTInfo` (the `eContent` of a token) from untrusted bytes (a fuzzing entry
-    /// point).
-    pub fn parse(der: &[u8]) -> der::Result<Self> {
-        Self::from_der(der)
-    }
-}
-
 /// A GeneralizedTime in UTC that keeps fractional seconds (RFC 3161 §2.4.2: `YYYYMMDDhhmmss[.s...]Z`).
 ///
 /// Decoding accepts any number of fraction digits (digits beyond nanoseconds are dropped, and
@@ -676,30 +625,49 @@ impl EncodeValue for GenTime {
     }
 }
 
-/// A `TSTInfo` (RFC 3161 §2.4.2) read tolerantly over the byte-keeping [`tlv`] reader, for
-/// code that checks tokens other TSAs made: the signer on receipt and in signatures it
-/// extends, and the verifier.
+/// ```text
+/// TSTInfo ::= SEQUENCE  {
+///    version                      INTEGER  { v1(1) },
+///    policy                       TSAPolicyId,
+///    messageImprint               MessageImprint,
+///    serialNumber                 INTEGER,
+///    genTime                      GeneralizedTime,
+///    accuracy                     Accuracy                 OPTIONAL,
+///    ordering                     BOOLEAN             DEFAULT FALSE,
+///    nonce                        INTEGER                  OPTIONAL,
+///    tsa                          [0] GeneralName          OPTIONAL,
+///    extensions                   [1] IMPLICIT Extensions   OPTIONAL  }
+/// ```
+/// (RFC 3161 §2.4.2), the workspace's one `TSTInfo` type, read over the byte-keeping [`tlv`]
+/// reader. Each element is kept as received and judged by the caller.
 ///
-/// [`TstInfo`] decodes strict DER into typed values and is what a TSA writes and tests
-/// against. Real tokens are not all strict DER: a sigstore test TSA, for one, issues serial
-/// numbers with the high bit set (negative INTEGERs, refused by [`Uint`]); this reader keeps
-/// such fields as their content octets and lets each caller judge them. It reads BER
-/// ([`Rules::TOLERANT`]), and genTime as any UTC GeneralizedTime [`tlv::parse_time`] takes
-/// (fractions and offsets); the original content octets are kept in
-/// [`RawTstInfo::gen_time_raw`] for stricter checks. Fields after `nonce` (`tsa`,
-/// `extensions`) are not read.
+/// Two ways in:
+/// - [`TstInfo::parse`] is tolerant, for tokens other TSAs made (the signer on receipt and in
+///   signatures it extends, the verifier). Real tokens are not all strict DER: a sigstore test
+///   TSA, for one, issues serial numbers with the high bit set (negative INTEGERs). It reads BER
+///   ([`Rules::TOLERANT`]), genTime as any UTC GeneralizedTime [`tlv::parse_time`] takes
+///   (fractions and offsets; the content octets stay in [`TstInfo::gen_time_raw`] for the
+///   strict syntax of [`TstInfo::generalized_time`]), and ignores elements after `extensions`.
+/// - [`TstInfo::parse_der`] also requires every element to be in its one DER encoding (X.690
+///   §10, §11), as a TSA must write it; the error names the first element that is not.
+///
+/// The typed views ([`TstInfo::generalized_time`], [`TstInfo::message_imprint`],
+/// [`TstInfo::accuracy`], [`TstInfo::tsa_name`], [`TstInfo::extensions`]) decode on demand.
+/// When verifying, hash the `eContent` octets you received, never a re-encoding.
 ///
 /// [`tlv`]: crate::asn1::tlv
 /// [`Rules::TOLERANT`]: crate::asn1::tlv::Rules::TOLERANT
 #[derive(Clone, Debug, Eq, PartialEq)]
-pub struct RawTstInfo {
-    /// `policy`: the OBJECT IDENTIFIER's content octets (see [`RawTstInfo::policy_oid`]).
+pub struct TstInfo {
+    /// `version`: the INTEGER's content octets (`[1]` for v1).
+    pub version: Vec<u8>,
+    /// `policy`: the OBJECT IDENTIFIER's content octets (see [`TstInfo::policy_oid`]).
     pub policy: Vec<u8>,
     /// `messageImprint.hashAlgorithm`: the AlgorithmIdentifier as received.
     pub imprint_alg: Vec<u8>,
     /// `messageImprint.hashedMessage`.
     pub imprint: Vec<u8>,
-    /// `serialNumber`: the INTEGER's content octets.
+    /// `serialNumber`: the INTEGER's content octets (see [`TstInfo::serial_hex`]).
     pub serial: Vec<u8>,
     /// `genTime`: the content octets as received.
     pub gen_time_raw: Vec<u8>,
@@ -707,21 +675,45 @@ pub struct RawTstInfo {
     pub gen_time: i64,
     /// `genTime`: nanoseconds.
     pub gen_nanos: u32,
-    /// `accuracy`: the SEQUENCE as received.
+    /// `accuracy`: the SEQUENCE as received (see [`TstInfo::accuracy`]).
     pub accuracy: Option<Vec<u8>>,
-    /// `ordering`: the BOOLEAN's content octets, when present.
+    /// `ordering`: the BOOLEAN's content octets, when present (see [`TstInfo::is_ordered`]).
     pub ordering: Option<Vec<u8>>,
     /// `nonce`: the INTEGER's content octets (sign octet included).
     pub nonce: Option<Vec<u8>>,
+    /// `tsa`: the `[0]` element as received, header included (see [`TstInfo::tsa_name`]).
+    pub tsa: Option<Vec<u8>>,
+    /// `extensions`: the `[1]` element as received, header included (see
+    /// [`TstInfo::extensions`]).
+    pub extensions: Option<Vec<u8>>,
 }
 
-impl RawTstInfo {
-    /// Reads a `TSTInfo` (the `eContent` of a token) from untrusted bytes; errors name the
-    /// element.
+impl TstInfo {
+    /// Reads a `TSTInfo` (the `eContent` of a token) from untrusted bytes, tolerantly (see the
+    /// type's documentation); errors name the element.
     pub fn parse(bytes: &[u8]) -> Result<Self, TlvError> {
-        let t = tlv::parse_exact(bytes)?.expect_named(tag::SEQUENCE, "TSTInfo")?;
+        Self::read(bytes, false)
+    }
+
+    /// Reads a `TSTInfo` that must be DER: definite, minimal lengths, minimal INTEGERs,
+    /// `ordering` absent rather than FALSE (a DEFAULT value, X.690 §11.5), genTime in the
+    /// canonical form of [`GenTime`] (`Z`, no trailing zeros in the fraction, X.690 §11.7),
+    /// nothing after `extensions`, and the nested structures (imprint, accuracy, tsa,
+    /// extensions) as the `der` crate re-encodes them. An error names the first element that is
+    /// not.
+    pub fn parse_der(bytes: &[u8]) -> Result<Self, TlvError> {
+        Self::read(bytes, true)
+    }
+
+    fn read(bytes: &[u8], der: bool) -> Result<Self, TlvError> {
+        let rules = if der {
+            Rules::DEFINITE_LOW_TAGS
+        } else {
+            Rules::TOLERANT
+        };
+        let t = tlv::parse_exact_with(bytes, rules)?.expect_named(tag::SEQUENCE, "TSTInfo")?;
         let mut r = t.children();
-        r.expect_named(tag::INTEGER, "TSTInfo.version")?;
+        let version = r.expect_named(tag::INTEGER, "TSTInfo.version")?;
         let policy = r.expect_named(tag::OID, "TSTInfo.policy")?;
         let mi = r.expect_named(tag::SEQUENCE, "TSTInfo.messageImprint")?;
         let serial = r.expect_named(tag::INTEGER, "TSTInfo.serialNumber")?;
@@ -729,11 +721,14 @@ impl RawTstInfo {
         let accuracy = r.optional(tag::SEQUENCE)?;
         let ordering = r.optional(tag::BOOLEAN)?;
         let nonce = r.optional(tag::INTEGER)?;
+        let tsa = r.optional(tag::CTX0)?;
+        let extensions = r.optional(tag::CTX1)?;
         let mut mr = mi.children();
         let alg = mr.expect_named(tag::SEQUENCE, "MessageImprint.hashAlgorithm")?;
         let hashed = mr.expect_named(tag::OCTET_STRING, "MessageImprint.hashedMessage")?;
         let (gen_time, gen_nanos) = tlv::parse_time(&gt)?;
-        Ok(Self {
+        let info = Self {
+            version: version.value.to_vec(),
             policy: policy.value.to_vec(),
             imprint_alg: alg.raw.to_vec(),
             imprint: hashed.value.to_vec(),
@@ -744,7 +739,54 @@ impl RawTstInfo {
             accuracy: accuracy.map(|a| a.raw.to_vec()),
             ordering: ordering.map(|o| o.value.to_vec()),
             nonce: nonce.map(|n| n.value.to_vec()),
-        })
+            tsa: tsa.map(|a| a.raw.to_vec()),
+            extensions: extensions.map(|e| e.raw.to_vec()),
+        };
+        if der {
+            r.finish("TSTInfo")?;
+            der_check("TSTInfo", &t, Some(tlv::encode(t.tag, t.value)))?;
+            der_check("TSTInfo.version", &version, int_der(&version))?;
+            let oid = info.policy_oid()?;
+            der_check("TSTInfo.policy", &policy, Some(tlv::encode_oid(&oid)))?;
+            let canonical = MessageImprint::from_der(mi.raw)
+                .ok()
+                .and_then(|m| m.to_der().ok());
+            der_check("TSTInfo.messageImprint", &mi, canonical)?;
+            der_check("TSTInfo.serialNumber", &serial, int_der(&serial))?;
+            let canonical = info.generalized_time().ok().and_then(|g| g.to_der().ok());
+            der_check("TSTInfo.genTime", &gt, canonical)?;
+            if let Some(a) = &accuracy {
+                let canonical = Accuracy::from_der(a.raw).ok().and_then(|a| a.to_der().ok());
+                der_check("TSTInfo.accuracy", a, canonical)?;
+            }
+            if let Some(o) = &ordering {
+                // TRUE is 0xFF (X.690 §11.1); FALSE, the default, is left out (§11.5).
+                let canonical = (o.value != [0]).then(|| vec![tag::BOOLEAN, 1, 0xff]);
+                der_check("TSTInfo.ordering", o, canonical)?;
+            }
+            if let Some(n) = &nonce {
+                der_check("TSTInfo.nonce", n, int_der(n))?;
+            }
+            if let Some(a) = &tsa {
+                let canonical = info
+                    .tsa_name()
+                    .ok()
+                    .flatten()
+                    .and_then(|g| g.to_der().ok())
+                    .map(|g| tlv::encode(tag::CTX0, &g));
+                der_check("TSTInfo.tsa", a, canonical)?;
+            }
+            if let Some(e) = &extensions {
+                let canonical = info
+                    .extensions()
+                    .ok()
+                    .flatten()
+                    .and_then(|x| x.to_der().ok())
+                    .and_then(|x| Some(tlv::encode(tag::CTX1, tlv::parse_exact(&x).ok()?.value)));
+                der_check("TSTInfo.extensions", e, canonical)?;
+            }
+        }
+        Ok(info)
     }
 
     /// The policy as an OID; an error when its content octets are not one (X.690 §8.19).
@@ -764,6 +806,122 @@ impl RawTstInfo {
             .children()
             .expect_named(tag::OID, "hashAlgorithm")?
             .oid()
+    }
+
+    /// `messageImprint` decoded (its AlgorithmIdentifier must be DER); see
+    /// [`MessageImprint::algorithm`].
+    pub fn message_imprint(&self) -> Result<MessageImprint, TlvError> {
+        let bad = |e: der::Error| TlvError::new(format!("TSTInfo.messageImprint: {e}"));
+        Ok(MessageImprint {
+            hash_algorithm: AlgorithmIdentifierOwned::from_der(&self.imprint_alg).map_err(bad)?,
+            hashed_message: OctetString::new(self.imprint.as_slice()).map_err(bad)?,
+        })
+    }
+
+    /// `genTime` read with the syntax RFC 3161 §2.4.2 requires, `YYYYMMDDhhmmss[.s...]Z`, and
+    /// a date that exists; the tolerant [`TstInfo::gen_time`] also takes offsets and commas.
+    pub fn generalized_time(&self) -> Result<GenTime, TlvError> {
+        GenTime::parse_text(&self.gen_time_raw).ok_or_else(|| {
+            TlvError::new(format!(
+                "TSTInfo.genTime: not YYYYMMDDhhmmss[.s...]Z: {:?}",
+                String::from_utf8_lossy(&self.gen_time_raw)
+            ))
+        })
+    }
+
+    /// The serial number's content octets in lower-case hex (sign octet included).
+    pub fn serial_hex(&self) -> String {
+        use std::fmt::Write;
+        self.serial.iter().fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    }
+
+    /// `accuracy` decoded; an error when a field is not an INTEGER in range (seconds up to
+    /// 2^32 - 1; millis and micros 1..=999, RFC 3161 §2.4.2).
+    pub fn accuracy(&self) -> Result<Option<Accuracy>, TlvError> {
+        let Some(raw) = &self.accuracy else {
+            return Ok(None);
+        };
+        let a = tlv::parse_exact(raw)?.expect_named(tag::SEQUENCE, "TSTInfo.accuracy")?;
+        let mut r = a.children();
+        let seconds = match r.optional(tag::INTEGER)? {
+            Some(s) => Some(
+                u32::try_from(s.small_uint()?)
+                    .map_err(|_| TlvError::new("Accuracy.seconds: out of range"))?,
+            ),
+            None => None,
+        };
+        let mut sub = |t: u8, what: &'static str| -> Result<Option<SubSecond>, TlvError> {
+            let Some(v) = r.optional(t)? else {
+                return Ok(None);
+            };
+            let n = v.small_uint()?;
+            u16::try_from(n)
+                .ok()
+                .and_then(SubSecond::new)
+                .map(Some)
+                .ok_or_else(|| TlvError::new(format!("Accuracy.{what}: {n} is not in 1..999")))
+        };
+        let millis = sub(0x80, "millis")?;
+        let micros = sub(0x81, "micros")?;
+        r.finish("Accuracy")?;
+        Ok(Some(Accuracy {
+            seconds,
+            millis,
+            micros,
+        }))
+    }
+
+    /// Whether `ordering` is TRUE (absent means FALSE, its default).
+    pub fn is_ordered(&self) -> bool {
+        self.ordering
+            .as_ref()
+            .is_some_and(|o| o.iter().any(|&b| b != 0))
+    }
+
+    /// `tsa` decoded: the GeneralName inside the EXPLICIT `[0]` (GeneralName is a CHOICE).
+    pub fn tsa_name(&self) -> Result<Option<GeneralName>, TlvError> {
+        let Some(raw) = &self.tsa else {
+            return Ok(None);
+        };
+        let t = tlv::parse_exact(raw)?.expect_named(tag::CTX0, "TSTInfo.tsa")?;
+        GeneralName::from_der(t.value)
+            .map(Some)
+            .map_err(|e| TlvError::new(format!("TSTInfo.tsa: {e}")))
+    }
+
+    /// `extensions` decoded (IMPLICIT `[1]` over `SEQUENCE OF Extension`).
+    pub fn extensions(&self) -> Result<Option<Extensions>, TlvError> {
+        let Some(raw) = &self.extensions else {
+            return Ok(None);
+        };
+        let t = tlv::parse_exact(raw)?.expect_named(tag::CTX1, "TSTInfo.extensions")?;
+        Extensions::from_der(&tlv::encode(tag::SEQUENCE, t.value))
+            .map(Some)
+            .map_err(|e| TlvError::new(format!("TSTInfo.extensions: {e}")))
+    }
+}
+
+/// An error naming `what` unless `t` was received as `canonical` (its DER encoding; `None` when
+/// there is none).
+fn der_check(what: &str, t: &tlv::Tlv<'_>, canonical: Option<Vec<u8>>) -> Result<(), TlvError> {
+    if canonical.as_deref() == Some(t.raw) {
+        Ok(())
+    } else {
+        Err(TlvError::new(format!("{what}: not DER (X.690 §10)")))
+    }
+}
+
+/// The DER encoding of an INTEGER with the content octets of `t`, when those are minimal
+/// (X.690 §8.3.2): no leading 0x00 or 0xFF octet that only repeats the sign.
+fn int_der(t: &tlv::Tlv<'_>) -> Option<Vec<u8>> {
+    match t.value {
+        [] => None,
+        [0x00, b, ..] if b & 0x80 == 0 => None,
+        [0xff, b, ..] if b & 0x80 != 0 => None,
+        v => Some(tlv::encode(tag::INTEGER, v)),
     }
 }
 
@@ -950,6 +1108,7 @@ mod tests {
             assert!(TimeStampReq::parse(bad).is_err());
             assert!(TimeStampResp::parse(bad).is_err());
             assert!(TstInfo::parse(bad).is_err());
+            assert!(TstInfo::parse_der(bad).is_err());
         }
         let mut der = openssl_query(&["-sha256"]);
         der.push(0);
@@ -968,37 +1127,141 @@ mod tests {
         );
     }
 
-    fn sample_tst_info() -> TstInfo {
-        TstInfo {
-            version: 1,
-            policy: oid::ETSI_BASELINE_TS_POLICY,
-            message_imprint: MessageImprint::of_data(DigestAlgorithm::Sha256, b"x").unwrap(),
-            serial_number: Uint::new(&[0x00, 0x9f, 0x01]).unwrap(),
-            gen_time: GenTime::from_unix(UnixTime::new(1_714_979_289, 250_000_000)).unwrap(),
-            accuracy: Some(Accuracy {
+    /// The elements of a DER TSTInfo with every field present, `ordering` (FALSE) left out.
+    fn sample_elements() -> Vec<Vec<u8>> {
+        let ext = tlv::encode_parts(
+            tag::SEQUENCE,
+            &[
+                tlv::encode_oid(&ObjectIdentifier::new_unwrap("1.2.3.4")),
+                tlv::encode(tag::OCTET_STRING, &[0x05, 0x00]),
+            ],
+        );
+        let name = GeneralName::DnsName(der::asn1::Ia5String::new("tsa.example").unwrap());
+        vec![
+            tlv::encode(tag::INTEGER, &[1]),
+            tlv::encode_oid(&oid::ETSI_BASELINE_TS_POLICY),
+            MessageImprint::of_data(DigestAlgorithm::Sha256, b"x")
+                .unwrap()
+                .to_der()
+                .unwrap(),
+            tlv::encode(tag::INTEGER, &[0x00, 0x9f, 0x01]),
+            GenTime::from_unix(UnixTime::new(1_714_979_289, 250_000_000))
+                .unwrap()
+                .to_der()
+                .unwrap(),
+            Accuracy {
                 seconds: Some(1),
                 millis: SubSecond::new(500),
                 micros: None,
-            }),
-            ordering: false,
-            nonce: Some(positive_int(&[0xde, 0xad]).unwrap()),
-            tsa: None,
-            extensions: None,
-        }
+            }
+            .to_der()
+            .unwrap(),
+            tlv::encode(tag::INTEGER, &[0x00, 0xde, 0xad]),
+            tlv::encode(tag::CTX0, &name.to_der().unwrap()),
+            tlv::encode(tag::CTX1, &ext),
+        ]
+    }
+
+    fn sample_tst_info() -> Vec<u8> {
+        tlv::encode_parts(tag::SEQUENCE, &sample_elements())
     }
 
     #[test]
     fn tst_info_round_trip() {
-        let t = sample_tst_info();
-        let der = t.to_der().unwrap();
-        let back = TstInfo::parse(&der).unwrap();
-        assert_eq!(back, t);
-        assert_eq!(back.accuracy.unwrap().as_nanos(), 1_500_000_000);
+        let der = sample_tst_info();
+        let t = TstInfo::parse_der(&der).unwrap();
+        assert_eq!(TstInfo::parse(&der).unwrap(), t);
+        assert_eq!(t.version, [1]);
+        assert_eq!(t.policy_oid().unwrap(), oid::ETSI_BASELINE_TS_POLICY);
+        assert_eq!(
+            t.message_imprint().unwrap(),
+            MessageImprint::of_data(DigestAlgorithm::Sha256, b"x").unwrap()
+        );
+        assert_eq!(t.serial_hex(), "009f01");
+        assert_eq!(
+            t.generalized_time().unwrap().to_unix(),
+            UnixTime::new(1_714_979_289, 250_000_000)
+        );
+        assert_eq!(t.gen_time_raw, b"20240506070809.25Z");
+        assert_eq!(t.accuracy().unwrap().unwrap().as_nanos(), 1_500_000_000);
+        assert!(!t.is_ordered());
+        assert_eq!(t.nonce.as_deref(), Some(&[0x00, 0xde, 0xad][..]));
+        assert_eq!(
+            t.tsa_name().unwrap(),
+            Some(GeneralName::DnsName(
+                der::asn1::Ia5String::new("tsa.example").unwrap()
+            ))
+        );
+        let ext = t.extensions().unwrap().unwrap();
+        assert_eq!(ext.len(), 1);
+        assert_eq!(ext[0].extn_id, ObjectIdentifier::new_unwrap("1.2.3.4"));
+        // The minimal TSTInfo: no optional field.
+        let min = tlv::encode_parts(tag::SEQUENCE, &sample_elements()[..5]);
+        let t = TstInfo::parse_der(&min).unwrap();
+        assert_eq!(t.accuracy().unwrap(), None);
+        assert_eq!((t.nonce.as_deref(), t.tsa_name().unwrap()), (None, None));
+        assert!(t.extensions().unwrap().is_none());
         // Accuracy millis 0 or 1000: refused.
         assert!(SubSecond::new(0).is_none());
         assert!(SubSecond::new(1000).is_none());
         let bad_acc = hex("3005800203e8"); // millis = 1000
         assert!(Accuracy::from_der(&bad_acc).is_err());
+        let mut e = sample_elements();
+        e[5] = bad_acc;
+        let t = TstInfo::parse(&tlv::encode_parts(tag::SEQUENCE, &e)).unwrap();
+        assert_eq!(
+            t.accuracy().unwrap_err().message(),
+            "Accuracy.millis: 1000 is not in 1..999"
+        );
+    }
+
+    #[test]
+    fn parse_der_names_the_element_that_is_not_der() {
+        let with = |i: usize, v: &[u8]| {
+            let mut e = sample_elements();
+            e[i] = v.to_vec();
+            tlv::encode_parts(tag::SEQUENCE, &e)
+        };
+        let mut ordering_false = sample_elements();
+        ordering_false.insert(6, vec![tag::BOOLEAN, 1, 0]);
+        let mut ordering_01 = sample_elements();
+        ordering_01.insert(6, vec![tag::BOOLEAN, 1, 1]);
+        let mut trailing = sample_elements();
+        trailing.push(tlv::encode(tag::INTEGER, &[7]));
+        let body: Vec<u8> = sample_elements().concat();
+        let mut long_form = vec![tag::SEQUENCE, 0x82];
+        long_form.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+        long_form.extend_from_slice(&body);
+        let mut indefinite = vec![tag::SEQUENCE, 0x80];
+        indefinite.extend_from_slice(&body);
+        indefinite.extend_from_slice(&[0, 0]);
+        let time = |s: &[u8]| tlv::encode(tag::GENERALIZED_TIME, s);
+        let cases: [(Vec<u8>, &str); 10] = [
+            (with(0, &[0x02, 0x02, 0x00, 0x01]), "TSTInfo.version"),
+            (with(3, &[0x02, 0x02, 0x00, 0x01]), "TSTInfo.serialNumber"),
+            (with(4, &time(b"20240506070809.250Z")), "TSTInfo.genTime"),
+            (with(4, &time(b"20240506160809+0900")), "TSTInfo.genTime"),
+            (with(6, &[0x02, 0x02, 0xff, 0x80]), "TSTInfo.nonce"),
+            (with(5, &hex("300402020001")), "TSTInfo.accuracy"),
+            (
+                tlv::encode_parts(tag::SEQUENCE, &ordering_false),
+                "TSTInfo.ordering",
+            ),
+            (
+                tlv::encode_parts(tag::SEQUENCE, &ordering_01),
+                "TSTInfo.ordering",
+            ),
+            (tlv::encode_parts(tag::SEQUENCE, &trailing), "TSTInfo"),
+            (long_form, "TSTInfo"),
+        ];
+        for (bytes, what) in cases {
+            let e = TstInfo::parse_der(&bytes).unwrap_err();
+            assert!(e.message().starts_with(what), "{what}: {}", e.message());
+        }
+        // Indefinite lengths: read tolerantly, refused as DER.
+        let t = TstInfo::parse(&indefinite).unwrap();
+        assert_eq!(t, TstInfo::parse_der(&sample_tst_info()).unwrap());
+        assert!(TstInfo::parse_der(&indefinite).is_err());
     }
 
     #[test]
@@ -1060,7 +1323,7 @@ mod tests {
     fn mutated_inputs_never_panic() {
         let mut seeds = vec![
             openssl_query(&["-sha256", "-cert", "-tspolicy", "1.2.3"]),
-            sample_tst_info().to_der().unwrap(),
+            sample_tst_info(),
             TimeStampResp {
                 status: PkiStatusInfo::rejection(PkiFailureInfo::SYSTEM_FAILURE, Some("x")),
                 time_stamp_token: None,
@@ -1075,6 +1338,7 @@ mod tests {
                 let _ = TimeStampReq::parse(b);
                 let _ = TimeStampResp::parse(b);
                 let _ = TstInfo::parse(b);
+                let _ = TstInfo::parse_der(b);
             }
             for i in 0..seed.len() {
                 for x in [0x01u8, 0x80, 0xff] {
@@ -1083,14 +1347,16 @@ mod tests {
                     let _ = TimeStampReq::parse(&b);
                     let _ = TimeStampResp::parse(&b);
                     let _ = TstInfo::parse(&b);
+                    let _ = TstInfo::parse_der(&b);
                 }
             }
         }
     }
 
     #[test]
-    fn raw_tst_info_reads_what_strict_der_refuses() {
-        // The TSTInfo of a sigstore test token: serial number DEADBEEF (a negative INTEGER).
+    fn tst_info_reads_a_negative_serial() {
+        // The TSTInfo of a sigstore test token: serial number DEADBEEF (a negative INTEGER,
+        // which a reader insisting on a positive serial would refuse).
         let hex = "306102010106092b0601040183bf3002302f300b0609608648016503040201042\
                    09b72f4419437d16d5c1a06199442839370a4bb5eb16ce72e93a7f303679b50360204de\
                    adbeef180f32303233303230313030303030305a30030201010204499602d2";
@@ -1098,47 +1364,44 @@ mod tests {
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
             .collect();
-        assert!(
-            TstInfo::parse(&b).is_err(),
-            "Uint refuses a negative serial"
-        );
-        let t = RawTstInfo::parse(&b).unwrap();
+        let t = TstInfo::parse(&b).unwrap();
+        assert_eq!(TstInfo::parse_der(&b).unwrap(), t, "it is DER all the same");
         assert_eq!(t.serial, [0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(t.serial_hex(), "deadbeef");
         assert_eq!(t.policy_string(), "1.3.6.1.4.1.57264.2");
         assert_eq!(t.policy_oid().unwrap().to_string(), "1.3.6.1.4.1.57264.2");
         assert_eq!(
             t.imprint_alg_oid().unwrap(),
             ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1")
         );
+        assert_eq!(
+            t.message_imprint().unwrap().check_length(),
+            Ok(DigestAlgorithm::Sha256)
+        );
         assert_eq!(t.imprint.len(), 32);
         assert_eq!(t.gen_time, 1_675_209_600);
         assert_eq!(t.gen_time_raw, b"20230201000000Z");
         assert_eq!(
+            t.generalized_time().unwrap().to_unix(),
+            UnixTime::from_secs(1_675_209_600)
+        );
+        assert_eq!(
             t.accuracy.as_deref(),
             Some(&[0x30, 0x03, 0x02, 0x01, 0x01][..])
         );
+        assert_eq!(t.accuracy().unwrap(), Some(Accuracy::seconds(1)));
         assert_eq!(t.ordering, None);
         assert_eq!(t.nonce.as_deref(), Some(&[0x49, 0x96, 0x02, 0xd2][..]));
-        // What the strict type reads, this reads to the same values.
-        let der = sample_tst_info().to_der().unwrap();
-        let (strict, raw) = (
-            TstInfo::parse(&der).unwrap(),
-            RawTstInfo::parse(&der).unwrap(),
-        );
-        assert_eq!(raw.policy_oid().unwrap(), strict.policy);
-        assert_eq!(
-            raw.imprint,
-            strict.message_imprint.hashed_message.as_bytes()
-        );
-        assert_eq!(
-            raw.gen_time,
-            i64::try_from(strict.gen_time.to_unix().secs()).unwrap()
-        );
-        assert_eq!(raw.gen_nanos, strict.gen_time.to_unix().subsec_nanos());
         for bad in [&b""[..], &[0x30, 0x00], &b[..b.len() - 1]] {
-            assert!(RawTstInfo::parse(bad).is_err());
+            assert!(TstInfo::parse(bad).is_err());
         }
-        let e = RawTstInfo::parse(&[0x30, 0x03, 0x02, 0x01, 0x01]).unwrap_err();
+        let e = TstInfo::parse(&[0x30, 0x03, 0x02, 0x01, 0x01]).unwrap_err();
         assert_eq!(e.message(), "TSTInfo.policy: missing");
+        // genTime with an offset: read tolerantly, refused by the RFC 3161 syntax.
+        let mut e = sample_elements();
+        e[4] = tlv::encode(tag::GENERALIZED_TIME, b"20240506160809+0900");
+        let t = TstInfo::parse(&tlv::encode_parts(tag::SEQUENCE, &e)).unwrap();
+        assert_eq!(t.gen_time, 1_714_979_289);
+        assert!(t.generalized_time().is_err());
     }
 }

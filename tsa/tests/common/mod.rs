@@ -236,7 +236,7 @@ pub fn reply_text(dir: &Path, tsr: &[u8]) -> String {
     String::from_utf8(openssl_ok(dir, &["ts", "-reply", "-in", "r.tsr", "-text"])).unwrap()
 }
 
-/// The TSTInfo of a granted response (panics on a rejection).
+/// The TSTInfo of a granted response, which must be DER (panics on a rejection).
 pub fn tst_info(tsr: &[u8]) -> inkan_profiles::asn1::tsp::TstInfo {
     use der::Decode;
     let resp = inkan_profiles::asn1::tsp::TimeStampResp::parse(tsr).expect("TimeStampResp");
@@ -248,14 +248,16 @@ pub fn tst_info(tsr: &[u8]) -> inkan_profiles::asn1::tsp::TstInfo {
         .unwrap();
     let ec = sd.encap_content_info.econtent.expect("eContent");
     let octets = ec.decode_as::<der::asn1::OctetString>().unwrap();
-    inkan_profiles::asn1::tsp::TstInfo::parse(octets.as_bytes()).unwrap()
+    inkan_profiles::asn1::tsp::TstInfo::parse_der(octets.as_bytes()).unwrap()
 }
 
 /// The serial of a granted response.
 pub fn serial_of(tsr: &[u8]) -> u128 {
     let t = tst_info(tsr);
-    t.serial_number
-        .as_bytes()
+    // A positive INTEGER (RFC 3161 §2.4.2) that fits 128 bits, behind a sign octet if need be.
+    let fits = t.serial.len() <= 16 || (t.serial.len() == 17 && t.serial[0] == 0);
+    assert!(t.serial[0] & 0x80 == 0 && fits, "serial {}", t.serial_hex());
+    t.serial
         .iter()
         .fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
 }
