@@ -1,7 +1,8 @@
-//! The manual pages (`docs/man`) and shell completions (`docs/completions`) are generated from
-//! the binaries' clap definitions, the same that print `--help` (`inkan_tests::docs`). This
-//! test fails when a committed file differs from what the generator makes, or when a file there
-//! is no longer generated; `cargo run -p inkan-tests --bin inkan-gen-docs -- docs/` (or
+//! The manual pages (`docs/man`, committed: they are documentation a reader of the repository
+//! opens) and the shell completions (written at packaging time, not committed) are generated
+//! from the binaries' clap definitions, the same that print `--help` (`inkan_tests::docs`).
+//! This test fails when a committed page differs from what the generator makes, or when a page
+//! there is no longer generated; `cargo run -p inkan-tests --bin inkan-gen-docs -- docs/` (or
 //! `INKAN_UPDATE_MAN=1 cargo test -p inkan-tests --test generated_docs`) writes them anew.
 
 use std::collections::BTreeSet;
@@ -10,9 +11,12 @@ use std::path::PathBuf;
 use inkan_tests::{run, workspace_root};
 
 #[test]
-fn committed_man_pages_and_completions_are_the_generated_ones() {
+fn committed_man_pages_are_the_generated_ones() {
     let docs = workspace_root().join("docs");
-    let generated = inkan_tests::docs::generated();
+    let generated: Vec<_> = inkan_tests::docs::generated()
+        .into_iter()
+        .filter(|(path, _)| path.starts_with("man"))
+        .collect();
     if std::env::var_os("INKAN_UPDATE_MAN").is_some() {
         for (path, bytes) in &generated {
             let path = docs.join(path);
@@ -31,15 +35,13 @@ fn committed_man_pages_and_completions_are_the_generated_ones() {
         );
         want.insert(path.clone());
     }
-    for folder in ["man", "completions"] {
-        for entry in std::fs::read_dir(docs.join(folder)).unwrap() {
-            let rel = PathBuf::from(folder).join(entry.unwrap().file_name());
-            assert!(
-                want.contains(&rel),
-                "docs/{} is no longer generated: delete it ({fix})",
-                rel.display()
-            );
-        }
+    for entry in std::fs::read_dir(docs.join("man")).unwrap() {
+        let rel = PathBuf::from("man").join(entry.unwrap().file_name());
+        assert!(
+            want.contains(&rel),
+            "docs/{} is no longer generated: delete it ({fix})",
+            rel.display()
+        );
     }
 }
 
