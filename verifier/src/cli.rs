@@ -95,7 +95,8 @@ pub enum Ui {
 const UI_NOTES: &str = "\
 The first line printed is the page's address, with a random token that every request must
 carry: open it in a browser on this computer (--open does it for you). Nothing is sent
-anywhere; the files chosen on the page are checked in memory and forgotten.";
+anywhere; the files chosen on the page are checked in memory and forgotten. --trust, --crl
+and --ocsp apply to every verification on the page; more can be added on the page for one.";
 
 /// The flags of `inkan-verify ui` (served by the binary: the library links no network code).
 #[derive(Debug, Default, clap::Args)]
@@ -105,17 +106,30 @@ pub struct UiArgs {
     /// refused
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
-    /// trust anchors for every verification; repeatable (more can be added on the page for
-    /// one verification)
+    /// Trust anchors, CRLs and OCSP responses for every verification (more can be added on
+    /// the page for one verification), and the revocation rule.
+    #[command(flatten)]
+    pub material: Material,
+    /// start the desktop's browser on the page (xdg-open)
+    #[arg(long)]
+    pub open: bool,
+}
+
+/// The validation material given on the command line, shared by a verification and
+/// `inkan-verify ui`: trust anchors, CRLs, OCSP responses and whether revocation information
+/// is required (EN 319 102-1 §5.2.5).
+#[derive(Debug, Default, clap::Args)]
+pub struct Material {
+    /// trust anchors; repeatable
     #[arg(long, value_name = "PEM")]
     pub trust: Vec<PathBuf>,
-    /// CRL (DER or PEM) for every verification; repeatable
+    /// CRL (DER or PEM); repeatable
     #[arg(long, value_name = "FILE")]
     pub crl: Vec<PathBuf>,
-    /// OCSP response (DER) for every verification; repeatable
+    /// OCSP response (DER); repeatable
     #[arg(long, value_name = "FILE")]
     pub ocsp: Vec<PathBuf>,
-    /// required (default) or optional, as for inkan-verify
+    /// required (default) or optional
     #[arg(
         long,
         value_name = "R",
@@ -125,9 +139,28 @@ pub struct UiArgs {
         hide_possible_values = true
     )]
     pub revocation: Revocation,
-    /// start the desktop's browser on the page (xdg-open)
-    #[arg(long)]
-    pub open: bool,
+}
+
+impl Material {
+    /// Options with this material read from its files (each bounded by
+    /// [`crate::input::MAX_INPUT`]); the exit status when one cannot be read, after saying
+    /// why on standard error.
+    pub fn options(&self) -> Result<Options, u8> {
+        let mut options = Options {
+            revocation_required: self.revocation == Revocation::Required,
+            ..Options::default()
+        };
+        for (list, out) in [
+            (&self.trust, &mut options.trust),
+            (&self.crl, &mut options.crls),
+            (&self.ocsp, &mut options.ocsps),
+        ] {
+            for p in list {
+                out.push(read(p)?);
+            }
+        }
+        Ok(options)
+    }
 }
 
 /// The arguments of a verification.
@@ -148,28 +181,12 @@ pub struct Args {
     /// NAME.tsr)
     #[arg(long, value_name = "DIR", conflicts_with = "data")]
     data_dir: Option<PathBuf>,
-    /// trust anchors; repeatable
-    #[arg(long, value_name = "PEM")]
-    trust: Vec<PathBuf>,
-    /// CRL (DER or PEM); repeatable
-    #[arg(long, value_name = "FILE")]
-    crl: Vec<PathBuf>,
-    /// OCSP response (DER); repeatable
-    #[arg(long, value_name = "FILE")]
-    ocsp: Vec<PathBuf>,
+    /// Trust anchors, CRLs, OCSP responses and the revocation rule.
+    #[command(flatten)]
+    material: Material,
     /// validation time (RFC 3339), default now
     #[arg(long, value_name = "TIME", value_parser = at_time)]
     at: Option<i64>,
-    /// required (default) or optional
-    #[arg(
-        long,
-        value_name = "R",
-        value_enum,
-        default_value_t,
-        hide_default_value = true,
-        hide_possible_values = true
-    )]
-    revocation: Revocation,
     /// text (default) or json (fields: verifier/README.md)
     #[arg(
         long,
@@ -292,10 +309,12 @@ pub fn run(a: &Args) -> u8 {
             Err(c) => return c,
         }
     };
-    let mut options = Options {
-        revocation_required: a.revocation == Revocation::Required,
-        required_policies: a.policies.clone(),
-        ..Options::default()
+    let mut options = match a.material.options() {
+        Ok(o) => Options {
+            required_policies: a.policies.clone(),
+            ..o
+        },
+        Err(c) => return c,
     };
     if let Some(d) = &a.data {
         if let Err(e) = std::fs::File::open(d) {
@@ -303,18 +322,6 @@ pub fn run(a: &Args) -> u8 {
             return EXIT_NOINPUT;
         }
         options.data = Data::File(d.clone());
-    }
-    for (list, out) in [
-        (&a.trust, &mut options.trust),
-        (&a.crl, &mut options.crls),
-        (&a.ocsp, &mut options.ocsps),
-    ] {
-        for p in list {
-            match read(p) {
-                Ok(b) => out.push(b),
-                Err(c) => return c,
-            }
-        }
     }
     let at = match a.at {
         Some(t) if t >= 0 => UnixTime::from_secs(t as u64),

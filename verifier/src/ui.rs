@@ -28,13 +28,12 @@ mod http;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use inkan_profiles::clock::{Clock, SystemClock};
-use inkan_verifier::cli::{EXIT_NOINPUT, EXIT_SOFTWARE, EXIT_USAGE, Revocation, UiArgs};
+use inkan_verifier::cli::{EXIT_SOFTWARE, EXIT_USAGE, UiArgs};
 use inkan_verifier::input::MAX_INPUT;
 use inkan_verifier::report::{Indication, Lang, Report, Sub, printable};
 use inkan_verifier::{Data, Input, Options, Validator};
@@ -66,24 +65,6 @@ fn listen_address(s: Option<&str>) -> Result<SocketAddr, String> {
         ));
     }
     Ok(a)
-}
-
-fn read_file(p: &PathBuf) -> Result<Vec<u8>, u8> {
-    match std::fs::metadata(p) {
-        Ok(m) if m.len() > MAX_INPUT as u64 => {
-            eprintln!("inkan-verify: {} is too large", p.display());
-            return Err(EXIT_NOINPUT);
-        }
-        Ok(_) => {}
-        Err(e) => {
-            eprintln!("inkan-verify: cannot read {}: {e}", p.display());
-            return Err(EXIT_NOINPUT);
-        }
-    }
-    std::fs::read(p).map_err(|e| {
-        eprintln!("inkan-verify: cannot read {}: {e}", p.display());
-        EXIT_NOINPUT
-    })
 }
 
 /// A random token of 256 bits from the operating system, in hexadecimal.
@@ -128,22 +109,10 @@ pub fn run(a: UiArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let mut base = Options {
-        revocation_required: a.revocation == Revocation::Required,
-        ..Options::default()
+    let base = match a.material.options() {
+        Ok(o) => o,
+        Err(c) => return c,
     };
-    for (list, out) in [
-        (&a.trust, &mut base.trust),
-        (&a.crl, &mut base.crls),
-        (&a.ocsp, &mut base.ocsps),
-    ] {
-        for p in list {
-            match read_file(p) {
-                Ok(b) => out.push(b),
-                Err(c) => return c,
-            }
-        }
-    }
     let anchors: Vec<String> = base
         .trust
         .iter()
